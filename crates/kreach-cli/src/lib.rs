@@ -1,0 +1,215 @@
+//! The `kreach` command line: parses flags, runs the library, renders the report.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use kreach::{CheckOptions, Report, render};
+use kreach_lab::{Fault, LAB_PRIVATE_CIDR, Lab};
+
+/// Exit code when the input is bad (clap uses the same for usage errors).
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kreach",
+    version,
+    about = "Can this machine reach that Kafka cluster over AWS PrivateLink? Which hop is broken, and what must change?",
+    after_help = "Exit codes: 0 pass (warnings allowed), 1 at least one error finding, 2 bad usage or input."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Diagnose the path to a Kafka cluster: DNS → TCP (Kafka port and 443) → TLS → HTTPS.
+    Check(CheckArgs),
+    /// Start a PrivateLink-shaped lab on loopback (in-process) and diagnose it.
+    Lab(LabArgs),
+    /// Print the JSON Schema of the JSON report.
+    Schema,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Bootstrap server HOST:PORT (comma-separated for several); default: bootstrap.servers from --config.
+    #[arg(long, value_name = "HOST:PORT")]
+    bootstrap: Option<String>,
+    /// Client properties file (bootstrap.servers, security.protocol, sasl.*, ssl.ca.location).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// DNS resolver ADDR[:PORT] instead of the system's (repeatable).
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    resolver: Vec<String>,
+    /// Also resolve through this public resolver and compare (repeatable). Never contacted unless named.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    public_resolver: Vec<String>,
+    /// CIDR counted as private (repeatable; replaces RFC 1918 + RFC 6598), e.g. the VPC's CIDR.
+    #[arg(long, value_name = "CIDR")]
+    private_cidr: Vec<String>,
+    /// Extra CA certificates (PEM) to trust besides the system store.
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
+    /// Skip TLS certificate verification (the report says so).
+    #[arg(long)]
+    insecure: bool,
+    /// Global deadline for the whole run, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    timeout: f64,
+    /// HTTPS (REST) port probed beside the Kafka port.
+    #[arg(long, value_name = "PORT", default_value_t = kreach::DEFAULT_HTTPS_PORT)]
+    https_port: u16,
+    /// Do not probe the HTTPS port.
+    #[arg(long)]
+    no_https: bool,
+    /// Kafka security.protocol, overriding the properties file.
+    #[arg(long, value_name = "PROTOCOL")]
+    security_protocol: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Table)]
+    output: Output,
+}
+
+#[derive(Args, Debug)]
+struct LabArgs {
+    /// Break one thing on purpose (see --list-faults).
+    #[arg(long, value_name = "NAME", default_value = "none")]
+    fault: String,
+    /// List the faults and exit.
+    #[arg(long)]
+    list_faults: bool,
+    /// Global deadline for the diagnosis, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    timeout: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Table)]
+    output: Output,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Output {
+    /// The pass/fail matrix and the findings.
+    Table,
+    /// The report as JSON (docs/report.schema.json).
+    Json,
+    /// A matrix and findings to paste into a ticket.
+    Markdown,
+}
+
+/// Runs the CLI with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}"), EXIT_USAGE),
+    };
+    match cli.command {
+        Command::Schema => {
+            let schema = serde_json::to_string_pretty(&kreach::report_schema()).unwrap_or_default();
+            emit(&format!("{schema}\n"));
+            ExitCode::SUCCESS
+        }
+        Command::Check(args) => runtime.block_on(check(args)),
+        Command::Lab(args) => runtime.block_on(lab(args)),
+    }
+}
+
+async fn check(args: CheckArgs) -> ExitCode {
+    let mut options = CheckOptions::default();
+    options.bootstrap = args.bootstrap;
+    options.config_file = args.config;
+    options.resolvers = args.resolver;
+    options.public_resolvers = args.public_resolver;
+    options.private_cidrs = args.private_cidr;
+    options.ca_file = args.ca_file;
+    options.insecure = args.insecure;
+    options.timeout_secs = Some(args.timeout);
+    options.https_port = Some(args.https_port);
+    options.no_https = args.no_https;
+    options.security_protocol = args.security_protocol;
+    diagnose(&options, args.output).await
+}
+
+async fn diagnose(options: &CheckOptions, output: Output) -> ExitCode {
+    let config = match options.validate(&|k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string(), EXIT_USAGE),
+    };
+    match kreach::run(&config).await {
+        Ok(report) => {
+            emit(&render_report(&report, output));
+            ExitCode::from(report.exit_code() as u8)
+        }
+        Err(e) => fail(&e.to_string(), EXIT_USAGE),
+    }
+}
+
+async fn lab(args: LabArgs) -> ExitCode {
+    if args.list_faults {
+        let mut text = String::new();
+        for f in Fault::ALL {
+            text.push_str(&format!("{:<22} {}\n", f.name(), f.description()));
+        }
+        emit(&text);
+        return ExitCode::SUCCESS;
+    }
+    let fault: Fault = match args.fault.parse() {
+        Ok(f) => f,
+        Err(e) => return fail(&format!("invalid --fault: {e}"), EXIT_USAGE),
+    };
+    let lab = match Lab::start(fault).await {
+        Ok(lab) => lab,
+        Err(e) => return fail(&format!("cannot start the lab: {e}"), EXIT_USAGE),
+    };
+    if args.output == Output::Table {
+        emit(&format!(
+            "kreach lab: {} ({})\n  VPC resolver {}, public DNS {}, endpoint addresses {} ({}), ports {} and {}\n  equivalent: kreach check {}\n\n",
+            fault.name(),
+            fault.description(),
+            lab.resolver,
+            lab.public_resolver,
+            lab.azs.iter().map(|a| format!("{}={}", a.az_id, a.eni)).collect::<Vec<_>>().join(" "),
+            LAB_PRIVATE_CIDR,
+            lab.kafka_port,
+            lab.https_port,
+            lab.check_args().join(" ")
+        ));
+    }
+    let mut options = CheckOptions::default();
+    options.bootstrap = Some(lab.bootstrap.clone());
+    options.resolvers = vec![lab.resolver.to_string()];
+    options.public_resolvers = vec![lab.public_resolver.to_string()];
+    options.private_cidrs = vec![LAB_PRIVATE_CIDR.to_string()];
+    options.ca_file = Some(lab.ca_file().to_path_buf());
+    options.https_port = Some(lab.https_port);
+    options.timeout_secs = Some(args.timeout);
+    // The lab's Kafka port speaks TLS but no Kafka yet: probe it as SSL without credentials.
+    options.security_protocol = Some("SSL".into());
+    diagnose(&options, args.output).await
+}
+
+fn render_report(report: &Report, output: Output) -> String {
+    match output {
+        Output::Table => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            render::table(report, color)
+        }
+        Output::Json => format!("{}\n", render::json(report)),
+        Output::Markdown => render::markdown(report),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`kreach … | head`) is not an error worth a panic.
+fn emit(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+fn fail(message: &str, code: u8) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "kreach: error: {message}");
+    ExitCode::from(code)
+}

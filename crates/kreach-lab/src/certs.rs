@@ -1,0 +1,94 @@
+//! Certificates for the lab: a CA, leaves for the endpoint's names, and broken variants.
+
+use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use time::{Duration, OffsetDateTime};
+
+use crate::LabError;
+
+/// A certificate authority that can issue leaves.
+pub struct Ca {
+    params: CertificateParams,
+    key: KeyPair,
+    cert_pem: String,
+    cert_der: CertificateDer<'static>,
+}
+
+/// A leaf certificate and its key.
+#[derive(Clone, Debug)]
+pub struct Leaf {
+    /// The certificate chain (leaf first).
+    pub chain: Vec<CertificateDer<'static>>,
+    /// PKCS#8 key, DER.
+    pub key_der: Vec<u8>,
+    /// Leaf certificate, PEM.
+    pub cert_pem: String,
+    /// Key, PEM.
+    pub key_pem: String,
+}
+
+impl Leaf {
+    /// The private key in the form rustls takes.
+    pub fn key(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()))
+    }
+}
+
+/// Validity of a leaf relative to now.
+#[derive(Clone, Copy, Debug)]
+pub enum Validity {
+    /// Valid from a day ago for `days` days.
+    Days(i64),
+    /// Expired yesterday.
+    Expired,
+}
+
+impl Ca {
+    /// A new CA with the given common name.
+    pub fn new(common_name: &str) -> Result<Self, LabError> {
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, common_name);
+        dn.push(DnType::OrganizationName, "kreach lab");
+        params.distinguished_name = dn;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.not_before = OffsetDateTime::now_utc() - Duration::days(1);
+        params.not_after = OffsetDateTime::now_utc() + Duration::days(3650);
+        let key = KeyPair::generate()?;
+        let cert = params.self_signed(&key)?;
+        Ok(Ca { cert_pem: cert.pem(), cert_der: cert.der().clone(), params, key })
+    }
+
+    /// The CA certificate, PEM (what `--ca-file` reads).
+    pub fn cert_pem(&self) -> &str {
+        &self.cert_pem
+    }
+
+    /// The CA certificate, DER.
+    pub fn cert_der(&self) -> &CertificateDer<'static> {
+        &self.cert_der
+    }
+
+    /// Issues a server certificate for `names` (DNS names or IP addresses).
+    pub fn leaf(&self, names: &[&str], validity: Validity) -> Result<Leaf, LabError> {
+        let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, names.first().copied().unwrap_or("kreach-lab"));
+        params.distinguished_name = dn;
+        let now = OffsetDateTime::now_utc();
+        (params.not_before, params.not_after) = match validity {
+            Validity::Days(days) => (now - Duration::days(1), now + Duration::days(days)),
+            Validity::Expired => (now - Duration::days(90), now - Duration::days(1)),
+        };
+        let key = KeyPair::generate()?;
+        let issuer = Issuer::from_params(&self.params, &self.key);
+        let cert = params.signed_by(&key, &issuer)?;
+        Ok(Leaf {
+            chain: vec![cert.der().clone()],
+            key_der: key.serialize_der(),
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+}

@@ -1,0 +1,108 @@
+//! An in-process authoritative DNS server (hickory-server) for the lab's zones.
+//!
+//! It never recurses: names outside its zones are REFUSED. Like Route 53 private zones, a zone
+//! that matches a name but lacks a record answers NXDOMAIN (with the zone's SOA).
+
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, SOA};
+use hickory_proto::rr::{LowerName, Name, RData, Record};
+use hickory_server::Server;
+use hickory_server::store::in_memory::InMemoryZoneHandler;
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
+use tokio::net::{TcpListener, UdpSocket};
+
+use crate::LabError;
+
+/// TTL of the lab's records (Route 53 alias-like short TTL).
+pub const LAB_TTL: u32 = 60;
+
+/// One zone: its origin and its records (owner names relative to nothing: give full names).
+#[derive(Clone, Debug)]
+pub struct Zone {
+    /// Zone apex, e.g. `abc123.us-west-2.aws.confluent.cloud`.
+    pub origin: String,
+    /// Records in the zone.
+    pub records: Vec<(String, Rdata)>,
+}
+
+/// Record data the lab uses.
+#[derive(Clone, Debug)]
+pub enum Rdata {
+    /// An address record (A or AAAA).
+    Addr(IpAddr),
+    /// A CNAME to another name.
+    Cname(String),
+}
+
+impl Zone {
+    /// An empty zone.
+    pub fn new(origin: &str) -> Self {
+        Zone { origin: origin.to_string(), records: Vec::new() }
+    }
+
+    /// Adds a record (builder style).
+    #[must_use]
+    pub fn with(mut self, name: &str, data: Rdata) -> Self {
+        self.records.push((name.to_string(), data));
+        self
+    }
+}
+
+/// A running DNS server; stops when dropped.
+pub struct DnsServer {
+    addr: SocketAddr,
+    _server: Server<Catalog>,
+}
+
+impl DnsServer {
+    /// Serves `zones` on UDP and TCP at `bind` (port 0 picks a free port, the same for both).
+    pub async fn start(bind: SocketAddr, zones: &[Zone]) -> Result<Self, LabError> {
+        let mut catalog = Catalog::new();
+        for zone in zones {
+            let origin = name(&zone.origin)?;
+            let mut handler = InMemoryZoneHandler::<hickory_server::net::runtime::TokioRuntimeProvider>::empty(origin.clone(), ZoneType::Primary, AxfrPolicy::Deny);
+            let soa = SOA::new(name(&format!("ns.{}", zone.origin))?, name(&format!("hostmaster.{}", zone.origin))?, 1, 3600, 600, 86400, LAB_TTL);
+            handler.upsert_mut(Record::from_rdata(origin.clone(), LAB_TTL, RData::SOA(soa)), 1);
+            for (owner, data) in &zone.records {
+                let rdata = match data {
+                    Rdata::Addr(IpAddr::V4(v4)) => RData::A(A(*v4)),
+                    Rdata::Addr(IpAddr::V6(v6)) => RData::AAAA(AAAA(*v6)),
+                    Rdata::Cname(target) => RData::CNAME(CNAME(name(target)?)),
+                };
+                handler.upsert_mut(Record::from_rdata(name(owner)?, LAB_TTL, rdata), 1);
+            }
+            catalog.upsert(LowerName::new(&origin), vec![Arc::new(handler)]);
+        }
+        // Bind UDP first, then TCP on the same port (retry if another process holds it).
+        let mut last_err = None;
+        for _ in 0..20 {
+            let udp = UdpSocket::bind(bind).await?;
+            let addr = udp.local_addr()?;
+            match TcpListener::bind(addr).await {
+                Ok(tcp) => {
+                    let mut server = Server::new(catalog);
+                    server.register_socket(udp);
+                    server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
+                    return Ok(DnsServer { addr, _server: server });
+                }
+                Err(e) if bind.port() == 0 => last_err = Some(e),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(last_err.map(LabError::from).unwrap_or_else(|| LabError::Setup("no free DNS port".into())))
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+fn name(s: &str) -> Result<Name, LabError> {
+    let fq = if s.ends_with('.') { s.to_string() } else { format!("{s}.") };
+    Name::from_str(&fq).map_err(|e| LabError::Setup(format!("bad DNS name {s}: {e}")))
+}

@@ -1,0 +1,144 @@
+//! Listeners that play the VPC endpoint's network interfaces: TLS (with an HTTP responder on the
+//! HTTPS port), plaintext HTTP, and a "blackhole" that drops SYNs like a security group.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+use crate::LabError;
+
+/// How long the lab keeps an idle connection.
+const CONN_IDLE: Duration = Duration::from_secs(30);
+/// Largest request head the lab reads.
+const MAX_HEAD: usize = 16 * 1024;
+
+/// What a listener does with a connection.
+#[derive(Clone)]
+pub enum Behaviour {
+    /// TLS handshake, then answer one HTTP request with 401 (the REST port).
+    TlsHttp(Arc<rustls::ServerConfig>),
+    /// TLS handshake, then read and discard until the client closes (the Kafka port, for now).
+    TlsHold(Arc<rustls::ServerConfig>),
+    /// No TLS: answer whatever arrives with `HTTP/1.1 400` (a plaintext server on a TLS port).
+    PlainHttp,
+}
+
+/// A running listener; stops when dropped.
+pub struct Listener {
+    addr: SocketAddr,
+    task: Option<JoinHandle<()>>,
+    /// Connections parked in a blackhole's accept queue.
+    _parked: Vec<TcpStream>,
+    _socket: Option<TcpListener>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+impl Listener {
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves `behaviour` on an already bound listener.
+    pub fn serve(listener: TcpListener, behaviour: Behaviour) -> Result<Self, LabError> {
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let behaviour = behaviour.clone();
+                tokio::spawn(async move {
+                    let _ = tokio::time::timeout(CONN_IDLE, handle(stream, behaviour)).await;
+                });
+            }
+        });
+        Ok(Listener { addr, task: Some(task), _parked: Vec::new(), _socket: None })
+    }
+
+    /// A port that accepts nothing and answers no SYN: a listener with a one-slot accept queue
+    /// that is never drained, filled by the lab itself. Linux drops SYNs to a full queue, so a
+    /// client's connect times out exactly as behind a security group that drops.
+    pub async fn blackhole(addr: SocketAddr) -> Result<Self, LabError> {
+        let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        let listener = socket.listen(0)?;
+        let addr = listener.local_addr()?;
+        let mut parked = Vec::new();
+        // Fill the queue until a connect no longer completes.
+        for _ in 0..8 {
+            match tokio::time::timeout(Duration::from_millis(150), TcpStream::connect(addr)).await {
+                Ok(Ok(stream)) => parked.push(stream),
+                _ => break,
+            }
+        }
+        Ok(Listener { addr, task: None, _parked: parked, _socket: Some(listener) })
+    }
+}
+
+async fn handle(stream: TcpStream, behaviour: Behaviour) -> std::io::Result<()> {
+    let _ = stream.set_nodelay(true);
+    match behaviour {
+        Behaviour::PlainHttp => {
+            let mut stream = stream;
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf).await?;
+            stream.write_all(b"HTTP/1.1 400 Bad Request\r\nServer: kreach-lab\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await?;
+            stream.shutdown().await
+        }
+        Behaviour::TlsHttp(config) => {
+            let mut tls = TlsAcceptor::from(config).accept(stream).await?;
+            read_head(&mut tls).await?;
+            let body = br#"{"error_code":401,"message":"Unauthorized"}"#;
+            let head = format!(
+                "HTTP/1.1 401 Unauthorized\r\nServer: kreach-lab\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            tls.write_all(head.as_bytes()).await?;
+            tls.write_all(body).await?;
+            tls.shutdown().await
+        }
+        Behaviour::TlsHold(config) => {
+            let mut tls = TlsAcceptor::from(config).accept(stream).await?;
+            let mut buf = [0u8; 4096];
+            while tls.read(&mut buf).await? > 0 {}
+            Ok(())
+        }
+    }
+}
+
+async fn read_head<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) -> std::io::Result<()> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = s.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        head.extend_from_slice(&buf[..n]);
+        if head.windows(4).any(|w| w == b"\r\n\r\n") || head.len() > MAX_HEAD {
+            return Ok(());
+        }
+    }
+}
+
+/// A rustls server configuration serving `leaf`.
+pub fn server_config(leaf: &crate::certs::Leaf, alpn: &[&[u8]]) -> Result<Arc<rustls::ServerConfig>, LabError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain.clone(), leaf.key())?;
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Ok(Arc::new(config))
+}

@@ -1,0 +1,292 @@
+//! The assembled lab: DNS views, certificates and per-AZ endpoint addresses, with one fault at a time.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use tokio::net::{TcpListener, UdpSocket};
+
+use crate::LabError;
+use crate::certs::{Ca, Validity};
+use crate::dns::{DnsServer, Rdata, Zone};
+use crate::endpoint::{Behaviour, Listener, server_config};
+
+/// The lab cluster's region.
+pub const LAB_REGION: &str = "us-west-2";
+/// The private hosted zone: the cluster's DNS domain.
+pub const LAB_DOMAIN: &str = "abc123.us-west-2.aws.confluent.cloud";
+/// The bootstrap host name.
+pub const LAB_BOOTSTRAP_HOST: &str = "lkc-lab01.abc123.us-west-2.aws.confluent.cloud";
+/// Loopback range that plays the VPC (endpoint addresses are "private" in it).
+pub const LAB_PRIVATE_CIDR: &str = "127.10.0.0/16";
+/// The address public DNS gives for the cluster (nothing listens: a public address unreachable from here).
+pub const LAB_PUBLIC_ADDR: Ipv4Addr = Ipv4Addr::new(127, 200, 1, 10);
+const VPC_RESOLVER: Ipv4Addr = Ipv4Addr::new(127, 10, 0, 2);
+const PUBLIC_RESOLVER: Ipv4Addr = Ipv4Addr::new(127, 200, 0, 53);
+const VPCE_ZONE: &str = "us-west-2.vpce.amazonaws.com";
+const VPCE_NAME: &str = "vpce-0a1b2c3d4e5f60789-lab01";
+const PUBLIC_ZONE: &str = "us-west-2.aws.confluent.cloud";
+
+/// One availability zone of the lab endpoint.
+#[derive(Clone, Debug)]
+pub struct LabAz {
+    /// AZ ID, e.g. `usw2-az1`.
+    pub az_id: &'static str,
+    /// AZ name, e.g. `us-west-2a`.
+    pub az_name: &'static str,
+    /// The endpoint network interface's address in that zone.
+    pub eni: Ipv4Addr,
+}
+
+/// The lab's three zones.
+pub fn lab_azs() -> Vec<LabAz> {
+    vec![
+        LabAz { az_id: "usw2-az1", az_name: "us-west-2a", eni: Ipv4Addr::new(127, 10, 1, 10) },
+        LabAz { az_id: "usw2-az2", az_name: "us-west-2b", eni: Ipv4Addr::new(127, 10, 2, 10) },
+        LabAz { az_id: "usw2-az3", az_name: "us-west-2c", eni: Ipv4Addr::new(127, 10, 3, 10) },
+    ]
+}
+
+macro_rules! faults {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal: $what:literal; )*) => {
+        /// One thing broken on purpose.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum Fault {
+            $( $(#[$doc])* $variant, )*
+        }
+        impl Fault {
+            /// Every fault, in order.
+            pub const ALL: &'static [Fault] = &[$(Fault::$variant,)*];
+            /// The `--fault` name.
+            pub fn name(self) -> &'static str { match self { $(Fault::$variant => $name,)* } }
+            /// What it breaks, one line.
+            pub fn description(self) -> &'static str { match self { $(Fault::$variant => $what,)* } }
+        }
+        impl FromStr for Fault {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s { $($name => Ok(Fault::$variant),)* _ => Err(format!(
+                    "unknown fault `{s}`; one of: {}", [$($name),*].join(", "))) }
+            }
+        }
+    };
+}
+
+faults! {
+    /// Nothing broken.
+    None = "none": "a healthy PrivateLink setup";
+    /// The VPC resolver answers from public DNS (zone not associated with the VPC).
+    ZoneNotAssociated = "zone-not-associated": "the private hosted zone is not associated with the VPC: public answers";
+    /// The private zone lacks `*.<domain>`.
+    WildcardMissing = "wildcard-missing": "the private zone lacks the `*.<domain>` wildcard CNAME";
+    /// The VPC resolver does not answer.
+    ResolverDown = "resolver-down": "the VPC resolver does not answer";
+    /// Every endpoint address drops the Kafka port.
+    KafkaPortDropped = "kafka-port-dropped": "the endpoint's security group drops the Kafka port";
+    /// Every endpoint address drops the HTTPS port.
+    HttpsPortDropped = "https-port-dropped": "the endpoint's security group drops the HTTPS port";
+    /// Nothing listens on the Kafka port.
+    PortRefused = "port-refused": "nothing listens on the Kafka port: connections are refused";
+    /// The endpoint serves a certificate for another name.
+    CertWrongName = "cert-wrong-name": "the endpoint's certificate is for another name";
+    /// The endpoint's certificate comes from a CA the client does not trust.
+    UnknownCa = "unknown-ca": "the endpoint's certificate is signed by an unknown CA";
+    /// The endpoint's certificate has expired.
+    ExpiredCert = "expired-cert": "the endpoint's certificate has expired";
+    /// The endpoint's certificate expires in 10 days.
+    ExpiringCert = "expiring-cert": "the endpoint's certificate expires in 10 days";
+    /// The HTTPS port speaks plaintext HTTP.
+    PlaintextListener = "plaintext-listener": "a plaintext HTTP server sits on the TLS (HTTPS) port";
+    /// One AZ's endpoint address drops everything.
+    AzDown = "az-down": "the endpoint address in usw2-az2 drops every packet";
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A running lab; everything stops when it is dropped.
+pub struct Lab {
+    /// The fault in force.
+    pub fault: Fault,
+    /// The bootstrap `host:port`.
+    pub bootstrap: String,
+    /// The Kafka port on every endpoint address.
+    pub kafka_port: u16,
+    /// The HTTPS port on every endpoint address.
+    pub https_port: u16,
+    /// The "VPC resolver".
+    pub resolver: SocketAddr,
+    /// The "public DNS".
+    pub public_resolver: SocketAddr,
+    /// The zones and their endpoint addresses.
+    pub azs: Vec<LabAz>,
+    ca_file: PathBuf,
+    _dir: tempfile::TempDir,
+    _dns: Vec<DnsServer>,
+    _listeners: Vec<Listener>,
+}
+
+impl Lab {
+    /// Starts the lab with `fault` in force.
+    pub async fn start(fault: Fault) -> Result<Lab, LabError> {
+        let azs = lab_azs();
+        let ca = Ca::new("kreach lab root CA")?;
+        let dir = tempfile::Builder::new().prefix("kreach-lab-").tempdir()?;
+        let ca_file = dir.path().join("lab-ca.pem");
+        std::fs::write(&ca_file, ca.cert_pem())?;
+
+        // DNS: the private zone (wildcard + per-AZ wildcards → vpce names) and the vpce zone.
+        let regional = format!("{VPCE_NAME}.{VPCE_ZONE}");
+        let mut private = Zone::new(LAB_DOMAIN);
+        if fault != Fault::WildcardMissing {
+            private = private.with(&format!("*.{LAB_DOMAIN}"), Rdata::Cname(regional.clone()));
+        }
+        let mut vpce = Zone::new(VPCE_ZONE);
+        for az in &azs {
+            let zonal = format!("{VPCE_NAME}-{}.{VPCE_ZONE}", az.az_name);
+            private = private.with(&format!("*.{}.{LAB_DOMAIN}", az.az_id), Rdata::Cname(zonal.clone()));
+            vpce = vpce.with(&regional, Rdata::Addr(IpAddr::V4(az.eni))).with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
+        }
+        let public_lb = format!("public-lb.{PUBLIC_ZONE}");
+        let public = Zone::new(PUBLIC_ZONE)
+            .with(&format!("*.{LAB_DOMAIN}"), Rdata::Cname(public_lb.clone()))
+            .with(&public_lb, Rdata::Addr(IpAddr::V4(LAB_PUBLIC_ADDR)));
+
+        let public_dns = DnsServer::start(SocketAddr::new(PUBLIC_RESOLVER.into(), 0), std::slice::from_ref(&public)).await?;
+        let mut dns = vec![public_dns];
+        let resolver = match fault {
+            Fault::ResolverDown => free_udp_port(VPC_RESOLVER.into()).await?,
+            Fault::ZoneNotAssociated => {
+                // Without the association the VPC resolver answers what public DNS says.
+                let server = DnsServer::start(SocketAddr::new(VPC_RESOLVER.into(), 0), &[public]).await?;
+                let addr = server.addr();
+                dns.push(server);
+                addr
+            }
+            _ => {
+                let server = DnsServer::start(SocketAddr::new(VPC_RESOLVER.into(), 0), &[private, vpce]).await?;
+                let addr = server.addr();
+                dns.push(server);
+                addr
+            }
+        };
+        let public_resolver = dns[0].addr();
+
+        // TLS: the endpoint's certificate covers the provider's names.
+        let wildcard = format!("*.{LAB_DOMAIN}");
+        let zonal_wildcards: Vec<String> = azs.iter().map(|az| format!("*.{}.{LAB_DOMAIN}", az.az_id)).collect();
+        let mut names: Vec<&str> = vec![wildcard.as_str()];
+        names.extend(zonal_wildcards.iter().map(String::as_str));
+        let leaf = match fault {
+            Fault::CertWrongName => ca.leaf(&["other-service.example.net"], Validity::Days(90))?,
+            Fault::UnknownCa => Ca::new("Unknown Interception CA")?.leaf(&names, Validity::Days(90))?,
+            Fault::ExpiredCert => ca.leaf(&names, Validity::Expired)?,
+            Fault::ExpiringCert => ca.leaf(&names, Validity::Days(10))?,
+            _ => ca.leaf(&names, Validity::Days(90))?,
+        };
+        let kafka_tls = server_config(&leaf, &[])?;
+        let https_tls = server_config(&leaf, &[b"http/1.1"])?;
+
+        let enis: Vec<IpAddr> = azs.iter().map(|az| IpAddr::V4(az.eni)).collect();
+        let (kafka_port, kafka_sockets) = bind_same_port(&enis).await?;
+        let (https_port, https_sockets) = bind_same_port(&enis).await?;
+        let mut listeners = Vec::new();
+        for (i, (k, h)) in kafka_sockets.into_iter().zip(https_sockets).enumerate() {
+            let dead_az = fault == Fault::AzDown && i == 1;
+            let (k_addr, h_addr) = (k.local_addr()?, h.local_addr()?);
+            match fault {
+                Fault::PortRefused => drop(k),
+                Fault::KafkaPortDropped => {
+                    drop(k);
+                    listeners.push(Listener::blackhole(k_addr).await?);
+                }
+                _ if dead_az => {
+                    drop(k);
+                    listeners.push(Listener::blackhole(k_addr).await?);
+                }
+                _ => listeners.push(Listener::serve(k, Behaviour::TlsHold(kafka_tls.clone()))?),
+            }
+            match fault {
+                Fault::HttpsPortDropped => {
+                    drop(h);
+                    listeners.push(Listener::blackhole(h_addr).await?);
+                }
+                _ if dead_az => {
+                    drop(h);
+                    listeners.push(Listener::blackhole(h_addr).await?);
+                }
+                Fault::PlaintextListener => listeners.push(Listener::serve(h, Behaviour::PlainHttp)?),
+                _ => listeners.push(Listener::serve(h, Behaviour::TlsHttp(https_tls.clone()))?),
+            }
+        }
+
+        Ok(Lab {
+            fault,
+            bootstrap: format!("{LAB_BOOTSTRAP_HOST}:{kafka_port}"),
+            kafka_port,
+            https_port,
+            resolver,
+            public_resolver,
+            azs,
+            ca_file,
+            _dir: dir,
+            _dns: dns,
+            _listeners: listeners,
+        })
+    }
+
+    /// The lab CA's PEM file (what `--ca-file` takes).
+    pub fn ca_file(&self) -> &Path {
+        &self.ca_file
+    }
+
+    /// The `kreach check` arguments that diagnose this lab.
+    pub fn check_args(&self) -> Vec<String> {
+        vec![
+            "--bootstrap".into(),
+            self.bootstrap.clone(),
+            "--resolver".into(),
+            self.resolver.to_string(),
+            "--public-resolver".into(),
+            self.public_resolver.to_string(),
+            "--private-cidr".into(),
+            LAB_PRIVATE_CIDR.into(),
+            "--ca-file".into(),
+            self.ca_file.display().to_string(),
+            "--https-port".into(),
+            self.https_port.to_string(),
+        ]
+    }
+}
+
+/// Binds one TCP listener per address, all on the same (free) port.
+async fn bind_same_port(addrs: &[IpAddr]) -> Result<(u16, Vec<TcpListener>), LabError> {
+    let Some(first) = addrs.first() else { return Err(LabError::Setup("no address to bind".into())) };
+    for _ in 0..50 {
+        let l0 = TcpListener::bind(SocketAddr::new(*first, 0)).await?;
+        let port = l0.local_addr()?.port();
+        let mut all = vec![l0];
+        for addr in &addrs[1..] {
+            match TcpListener::bind(SocketAddr::new(*addr, port)).await {
+                Ok(l) => all.push(l),
+                Err(_) => break,
+            }
+        }
+        if all.len() == addrs.len() {
+            return Ok((port, all));
+        }
+    }
+    Err(LabError::Setup("no port free on every endpoint address".into()))
+}
+
+/// An address with a UDP port nothing listens on (a resolver that is down).
+async fn free_udp_port(ip: IpAddr) -> Result<SocketAddr, LabError> {
+    let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+    Ok(socket.local_addr()?)
+}
+

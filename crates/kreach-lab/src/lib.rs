@@ -1,0 +1,33 @@
+//! An in-process, PrivateLink-shaped lab for kreach on loopback: a "VPC resolver" with the
+//! private hosted zone (wildcard and per-AZ CNAMEs to VPC endpoint names), a "public DNS", and
+//! one TLS endpoint address per availability zone, each breakable on purpose ([`Fault`]).
+//!
+//! Needs no root, no packages and no network: everything binds to 127.0.0.0/8.
+
+mod certs;
+mod dns;
+mod endpoint;
+mod lab;
+
+pub use certs::{Ca, Leaf, Validity};
+pub use dns::{DnsServer, LAB_TTL, Rdata, Zone};
+pub use endpoint::{Behaviour, Listener, server_config};
+pub use lab::{Fault, Lab, LabAz, LAB_BOOTSTRAP_HOST, LAB_DOMAIN, LAB_PRIVATE_CIDR, LAB_PUBLIC_ADDR, LAB_REGION};
+
+/// Why the lab could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LabError {
+    /// A socket or file operation failed.
+    #[error("lab I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// Certificate generation failed.
+    #[error("lab certificates: {0}")]
+    Cert(#[from] rcgen::Error),
+    /// TLS configuration failed.
+    #[error("lab TLS: {0}")]
+    Tls(#[from] rustls::Error),
+    /// Anything else.
+    #[error("lab: {0}")]
+    Setup(String),
+}

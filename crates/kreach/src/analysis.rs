@@ -1,0 +1,439 @@
+//! The one place that turns measured outcomes into findings.
+//!
+//! Root causes are inferred across stages: a public DNS answer explains the TCP/TLS failures that
+//! follow it, one dead address of three is not the same as all three dead, and so on.
+
+use std::collections::HashSet;
+
+use crate::findings::{FindingCode, Severity};
+use crate::report::{
+    AddressReport, AnswerClass, DnsDetail, DnsLookup, DnsOutcome, Finding, HttpsOutcome, Role, Settings, Stage,
+    Status, TargetReport, TcpOutcome, TlsOutcome, TlsVerification,
+};
+use crate::runner::{EXPIRY_WARNING_DAYS, tcp_word, tls_word};
+
+/// Draws every finding from the targets' results.
+pub fn findings(targets: &[TargetReport], settings: &Settings) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut hosts_done = HashSet::new();
+    for t in targets {
+        let Some(dns) = &t.dns else { continue };
+        if hosts_done.insert(t.host.clone()) {
+            dns_findings(t, dns, targets, &mut out);
+        }
+        // A public answer is the root cause of whatever fails after it: don't bury it in consequences.
+        if dns.answer_class == Some(AnswerClass::Public) {
+            continue;
+        }
+        tcp_findings(t, &mut out);
+        tls_findings(t, &mut out);
+        https_findings(t, &mut out);
+    }
+    if settings.tls_verification == TlsVerification::Disabled {
+        if let Some(t) = targets.iter().find(|t| t.addresses.iter().any(|a| a.tls.is_some())) {
+            out.push(finding(
+                FindingCode::TlsVerificationDisabled,
+                t,
+                Stage::Tls,
+                "--insecure was given: certificate chains and names were not verified".into(),
+                "Run again without --insecure (add --ca-file for a private CA) before trusting the TLS column.".into(),
+                Vec::new(),
+            ));
+        }
+    }
+    out.sort_by_key(|f| f.severity);
+    out
+}
+
+/// `fail` if any error, `warn` if any warning, else `pass`.
+pub fn status(findings: &[Finding]) -> Status {
+    if findings.iter().any(|f| f.severity == Severity::Error) {
+        Status::Fail
+    } else if findings.iter().any(|f| f.severity == Severity::Warning) {
+        Status::Warn
+    } else {
+        Status::Pass
+    }
+}
+
+fn finding(
+    code: FindingCode,
+    t: &TargetReport,
+    stage: Stage,
+    summary: String,
+    fix: String,
+    addresses: Vec<String>,
+) -> Finding {
+    Finding { code, severity: code.severity(), target: t.target.clone(), stage, summary, fix, addresses }
+}
+
+/// The zone a wildcard for `name` belongs in: the zone that said NXDOMAIN, else the name's parent.
+fn zone_for(name: &str, lookup: &DnsLookup) -> String {
+    lookup.negative_zone.clone().unwrap_or_else(|| name.split_once('.').map_or(name, |(_, p)| p).to_string())
+}
+
+fn describe_answer(lookup: &DnsLookup) -> String {
+    let mut parts: Vec<String> = lookup.cname_chain.iter().map(|c| c.target.clone()).collect();
+    let ips: Vec<&str> = lookup.addresses.iter().map(|a| a.ip.as_str()).collect();
+    parts.push(ips.join(", "));
+    parts.join(" -> ")
+}
+
+fn dns_findings(t: &TargetReport, dns: &DnsDetail, all: &[TargetReport], out: &mut Vec<Finding>) {
+    let l = &dns.lookup;
+    let name = &dns.name;
+    let via = &l.resolver;
+    let public_answer = dns.public.as_ref().filter(|p| p.outcome == DnsOutcome::Answer);
+    let zone = zone_for(name, l);
+    let wildcard_fix = format!(
+        "In the Route 53 private hosted zone `{zone}` (associated with this VPC), create `*.{zone}` CNAME \
+         <the VPC endpoint's regional DNS name> (and `*.<az-id>.{zone}` CNAME <each zonal endpoint DNS name>)."
+    );
+    let err = l.error.as_deref().unwrap_or("");
+    match l.outcome {
+        DnsOutcome::AddressLiteral => {}
+        DnsOutcome::Unreachable => out.push(finding(
+            FindingCode::DnsResolverUnreachable,
+            t,
+            Stage::Dns,
+            format!("resolver {via} did not answer for {name}: {err}"),
+            "Check the resolver address: in a VPC it is the Route 53 Resolver at the VPC CIDR base + 2 \
+             (or 169.254.169.253); UDP and TCP 53 to it must be allowed, and the VPC's enableDnsSupport must be on."
+                .into(),
+            Vec::new(),
+        )),
+        DnsOutcome::Error => out.push(finding(
+            FindingCode::DnsResolverError,
+            t,
+            Stage::Dns,
+            format!("resolver {via} answered {name} with an error: {err}"),
+            "The resolver could not resolve the name (SERVFAIL/REFUSED): check its forwarding rules for the \
+             cluster's domain (Route 53 Resolver rules, on-premises forwarders) and that it may recurse for this client."
+                .into(),
+            Vec::new(),
+        )),
+        DnsOutcome::Nxdomain => match public_answer {
+            Some(public) => out.push(finding(
+                FindingCode::DnsPrivateRecordMissing,
+                t,
+                Stage::Dns,
+                format!(
+                    "{name} is NXDOMAIN via {via}{} but resolves publicly via {} to {}",
+                    l.negative_zone.as_ref().map(|z| format!(" (zone {z} answered)")).unwrap_or_default(),
+                    public.resolver,
+                    describe_answer(public)
+                ),
+                wildcard_fix,
+                Vec::new(),
+            )),
+            None => out.push(finding(
+                FindingCode::DnsNxdomain,
+                t,
+                Stage::Dns,
+                format!(
+                    "{name} does not exist via {via}{}",
+                    l.negative_zone.as_ref().map(|z| format!(" (zone {z} answered NXDOMAIN)")).unwrap_or_default()
+                ),
+                format!(
+                    "Check the bootstrap name against the cluster settings (a typo gives this too). If it is right, \
+                     the private zone lacks its record: {wildcard_fix} Add --public-resolver to compare with public DNS."
+                ),
+                Vec::new(),
+            )),
+        },
+        DnsOutcome::NoData => out.push(finding(
+            FindingCode::DnsNoAddress,
+            t,
+            Stage::Dns,
+            format!("{name} exists via {via} but has no A/AAAA record"),
+            format!("Point the name at the endpoint: {wildcard_fix}"),
+            Vec::new(),
+        )),
+        DnsOutcome::Answer => match dns.answer_class {
+            Some(AnswerClass::Public) => {
+                let same = public_answer.is_some_and(|p| same_addresses(p, l));
+                let consequences = consequences(all, &t.host);
+                out.push(finding(
+                    FindingCode::DnsPublicAnswer,
+                    t,
+                    Stage::Dns,
+                    format!(
+                        "{name} resolved via {via} to public address(es) {}{}{}: the private hosted zone is not in effect",
+                        describe_answer(l),
+                        if same { " (the same answer as public DNS)" } else { "" },
+                        consequences
+                    ),
+                    format!(
+                        "Associate the private hosted zone `{zone}` with this client's VPC and keep the VPC's \
+                         enableDnsSupport and enableDnsHostnames on; a client using its own resolver must forward \
+                         `{zone}` to the VPC resolver (CIDR base + 2). A Lambda function must be attached to the VPC."
+                    ),
+                    l.addresses.iter().map(|a| a.ip.clone()).collect(),
+                ));
+            }
+            Some(AnswerClass::Mixed) => out.push(finding(
+                FindingCode::DnsMixedAnswer,
+                t,
+                Stage::Dns,
+                format!("{name} resolved via {via} to private and public addresses: {}", describe_answer(l)),
+                format!("Remove the public records from the answer: only the private hosted zone `{zone}` should answer, with the endpoint's addresses."),
+                l.addresses.iter().filter(|a| !a.private).map(|a| a.ip.clone()).collect(),
+            )),
+            Some(AnswerClass::Private) => out.push(finding(
+                FindingCode::DnsPrivateZoneInEffect,
+                t,
+                Stage::Dns,
+                format!(
+                    "{name} resolved via {via} to private address(es) {}{}",
+                    describe_answer(l),
+                    match &dns.public {
+                        Some(p) if p.outcome == DnsOutcome::Answer => format!("; public DNS says {}", describe_answer(p)),
+                        Some(p) => format!("; public DNS: {:?}", p.outcome).to_lowercase(),
+                        None => String::new(),
+                    }
+                ),
+                "Nothing to fix.".into(),
+                Vec::new(),
+            )),
+            None => {}
+        },
+    }
+    if let Some(p) = &dns.public {
+        if matches!(p.outcome, DnsOutcome::Unreachable | DnsOutcome::Error) {
+            out.push(finding(
+                FindingCode::DnsPublicResolverUnreachable,
+                t,
+                Stage::Dns,
+                format!("public resolver {} gave no answer for {name}: {}", p.resolver, p.error.as_deref().unwrap_or("")),
+                "Name a public resolver this machine can reach, or drop --public-resolver (from inside a VPC \
+                 without internet access, none is reachable)."
+                    .into(),
+                Vec::new(),
+            ));
+        }
+    }
+}
+
+fn same_addresses(a: &DnsLookup, b: &DnsLookup) -> bool {
+    let mut x: Vec<&str> = a.addresses.iter().map(|a| a.ip.as_str()).collect();
+    let mut y: Vec<&str> = b.addresses.iter().map(|a| a.ip.as_str()).collect();
+    x.sort_unstable();
+    y.sort_unstable();
+    x == y
+}
+
+/// What happened downstream of a (bad) DNS answer, as evidence for the DNS finding.
+fn consequences(all: &[TargetReport], host: &str) -> String {
+    let mut parts = Vec::new();
+    for t in all.iter().filter(|t| t.host == host) {
+        let failed: Vec<&str> = t
+            .addresses
+            .iter()
+            .filter_map(|a| a.tcp.as_ref())
+            .filter(|tcp| tcp.outcome != TcpOutcome::Connected)
+            .map(|tcp| tcp_word(tcp.outcome))
+            .collect();
+        if !failed.is_empty() {
+            parts.push(format!("port {}: {}", t.port, failed.join(", ")));
+        }
+    }
+    if parts.is_empty() { String::new() } else { format!(" (then TCP {})", parts.join("; ")) }
+}
+
+fn port_label(t: &TargetReport) -> String {
+    match t.role {
+        Role::Https => format!("TCP {} (HTTPS/REST)", t.port),
+        Role::Bootstrap => format!("TCP {} (Kafka)", t.port),
+    }
+}
+
+fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
+    let attempts: Vec<(&AddressReport, TcpOutcome)> =
+        t.addresses.iter().filter_map(|a| a.tcp.as_ref().map(|tcp| (a, tcp.outcome))).collect();
+    let failed: Vec<&(&AddressReport, TcpOutcome)> =
+        attempts.iter().filter(|(_, o)| *o != TcpOutcome::Connected).collect();
+    if failed.is_empty() {
+        return;
+    }
+    let port = port_label(t);
+    let sg_rule = format!(
+        "Add an inbound rule to the VPC endpoint's security group: {port} from the client's security group \
+         or CIDR; check the client's outbound rules and the subnets' network ACLs too."
+    );
+    if failed.len() < attempts.len() {
+        let detail: Vec<String> = failed.iter().map(|(a, o)| format!("{} {}", a.ip, tcp_word(*o))).collect();
+        out.push(finding(
+            FindingCode::TcpSomeAddressesFailed,
+            t,
+            Stage::Tcp,
+            format!(
+                "{}: {} of {} addresses failed ({}); the others connected",
+                t.target,
+                failed.len(),
+                attempts.len(),
+                detail.join(", ")
+            ),
+            format!(
+                "Each address is one endpoint network interface (one AZ). For the failing ones: check the subnet's \
+                 network ACL and route table, and that the endpoint still has a healthy interface in that AZ. {sg_rule}"
+            ),
+            failed.iter().map(|(a, _)| a.ip.clone()).collect(),
+        ));
+        return;
+    }
+    for (outcome, code, fix) in [
+        (TcpOutcome::Timeout, FindingCode::TcpTimeout, format!("Packets to {port} are dropped silently. {sg_rule}")),
+        (
+            TcpOutcome::Refused,
+            FindingCode::TcpRefused,
+            format!(
+                "Something answered {port} with a reset: nothing listens there. A PrivateLink endpoint forwards \
+                 rather than refuses, so check that the name resolves to the endpoint's addresses, that the \
+                 provider's service listens on {}, and that no firewall rejects.",
+                t.port
+            ),
+        ),
+        (
+            TcpOutcome::Unreachable,
+            FindingCode::TcpUnreachable,
+            "No route to these addresses: check the route tables and that the addresses belong to this VPC's endpoint.".into(),
+        ),
+        (
+            TcpOutcome::Error,
+            FindingCode::TcpUnreachable,
+            "The connect failed with a local error: check host firewall rules (iptables/nftables) and routes.".into(),
+        ),
+    ] {
+        let these: Vec<&str> = failed.iter().filter(|(_, o)| *o == outcome).map(|(a, _)| a.ip.as_str()).collect();
+        if these.is_empty() {
+            continue;
+        }
+        let summary = format!(
+            "{}: {} on {} ({})",
+            t.target,
+            tcp_word(outcome),
+            if these.len() == attempts.len() { "every address".to_string() } else { format!("{} addresses", these.len()) },
+            these.join(", ")
+        );
+        out.push(finding(code, t, Stage::Tcp, summary, fix, these.iter().map(|s| s.to_string()).collect()));
+    }
+}
+
+fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
+    let attempts: Vec<_> = t.addresses.iter().filter_map(|a| a.tls.as_ref().map(|tls| (a, tls))).collect();
+    if attempts.is_empty() {
+        return;
+    }
+    let groups = [
+        (vec![TlsOutcome::NameMismatch], FindingCode::TlsNameMismatch),
+        (vec![TlsOutcome::UnknownIssuer], FindingCode::TlsUnknownIssuer),
+        (vec![TlsOutcome::Expired, TlsOutcome::NotYetValid], FindingCode::TlsExpired),
+        (vec![TlsOutcome::NotTls], FindingCode::TlsNotTls),
+        (vec![TlsOutcome::Closed, TlsOutcome::Timeout, TlsOutcome::Failed], FindingCode::TlsHandshakeFailed),
+    ];
+    for (outcomes, code) in groups {
+        let these: Vec<_> = attempts.iter().filter(|(_, tls)| outcomes.contains(&tls.outcome)).collect();
+        let Some((_, first)) = these.first() else { continue };
+        let scope = if these.len() == attempts.len() {
+            "every address".to_string()
+        } else {
+            format!("{} of {} addresses", these.len(), attempts.len())
+        };
+        let cert = first.peer_certificate.as_ref();
+        let cert_text = cert
+            .map(|c| format!("certificate {} (SANs: {}; issuer {})", c.subject, c.sans.join(", "), c.issuer))
+            .unwrap_or_else(|| "no certificate".into());
+        let host = &t.host;
+        let (summary, fix) = match code {
+            FindingCode::TlsNameMismatch => (
+                format!("{}: {cert_text} does not cover {host} ({scope})", t.target),
+                format!(
+                    "Dial the name the provider gives (the cluster's bootstrap name), not an alias or the VPC \
+                     endpoint's own DNS name: TLS checks the name you dial. If the SANs belong to another service, \
+                     `{host}` resolves to the wrong endpoint."
+                ),
+            ),
+            FindingCode::TlsUnknownIssuer => (
+                format!("{}: {cert_text} is not signed by a trusted CA ({scope})", t.target),
+                "Trust the issuing CA: point --ca-file (ssl.ca.location) at the right CA bundle. Confluent Cloud \
+                 uses public CAs, so the system bundle suffices there; an unknown issuer then means a TLS-intercepting \
+                 proxy or a wrong endpoint."
+                    .into(),
+            ),
+            FindingCode::TlsExpired => (
+                format!(
+                    "{}: {cert_text} is outside its validity ({} to {}) ({scope})",
+                    t.target,
+                    cert.map(|c| c.not_before.as_str()).unwrap_or("?"),
+                    cert.map(|c| c.not_after.as_str()).unwrap_or("?")
+                ),
+                "The server must present a current certificate: renew it (provider side), and check this \
+                 machine's clock."
+                    .into(),
+            ),
+            FindingCode::TlsNotTls => (
+                format!("{}: {} ({scope})", t.target, first.error.as_deref().unwrap_or("the peer does not speak TLS")),
+                format!(
+                    "Port {} answers in plaintext. Either the listener is meant to be plaintext (use \
+                     security.protocol=PLAINTEXT/SASL_PLAINTEXT), or `{host}` resolves to something other than the \
+                     provider's TLS endpoint: Confluent Cloud only has TLS listeners.",
+                    t.port
+                ),
+            ),
+            _ => (
+                format!(
+                    "{}: handshake {} ({scope}): {}",
+                    t.target,
+                    tls_word(first.outcome),
+                    first.error.as_deref().unwrap_or("")
+                ),
+                "The endpoint accepted TCP but not the handshake: check that the SNI name is one the endpoint \
+                 routes (the provider's name), that no proxy sits in between, and the TLS versions allowed."
+                    .into(),
+            ),
+        };
+        let addresses = these.iter().map(|(a, _)| a.ip.clone()).collect();
+        out.push(finding(code, t, Stage::Tls, summary, fix, addresses));
+    }
+    let soonest = attempts
+        .iter()
+        .filter(|(_, tls)| tls.outcome == TlsOutcome::Ok)
+        .filter_map(|(_, tls)| tls.peer_certificate.as_ref())
+        .min_by_key(|c| c.days_to_expiry);
+    if let Some(cert) = soonest.filter(|c| c.days_to_expiry < EXPIRY_WARNING_DAYS) {
+        out.push(finding(
+            FindingCode::TlsExpiringSoon,
+            t,
+            Stage::Tls,
+            format!("{}: certificate {} expires in {} days ({})", t.target, cert.subject, cert.days_to_expiry, cert.not_after),
+            "Renew the certificate before it expires (provider side for a managed service).".into(),
+            Vec::new(),
+        ));
+    }
+}
+
+fn https_findings(t: &TargetReport, out: &mut Vec<Finding>) {
+    let bad: Vec<_> = t
+        .addresses
+        .iter()
+        .filter_map(|a| a.https.as_ref().map(|h| (a, h)))
+        .filter(|(_, h)| h.outcome != HttpsOutcome::Response)
+        .collect();
+    let Some((_, first)) = bad.first() else { return };
+    out.push(finding(
+        FindingCode::HttpsNoResponse,
+        t,
+        Stage::Https,
+        format!(
+            "{}: TLS worked but GET {} got no HTTP response on {} address(es): {}",
+            t.target,
+            first.path,
+            bad.len(),
+            first.error.as_deref().unwrap_or("")
+        ),
+        "The HTTPS port completes TLS but does not answer HTTP: check that the endpoint routes port 443 to the \
+         provider's REST service and that no proxy in between swallows requests."
+            .into(),
+        bad.iter().map(|(a, _)| a.ip.clone()).collect(),
+    ));
+}

@@ -1,0 +1,573 @@
+//! Options as the user gives them, and the validated configuration a run uses.
+//!
+//! Everything is parsed and checked here, before anything touches the network; a bad value is an
+//! [`Error::InvalidInput`] naming the flag or property.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use rustls_pki_types::CertificateDer;
+
+use crate::error::Error;
+use crate::properties::{Properties, jaas_credentials};
+
+/// Global deadline when none is given.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest deadline accepted.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+/// Kafka port when a bootstrap entry has none.
+pub const DEFAULT_KAFKA_PORT: u16 = 9092;
+/// HTTPS (REST) port probed beside the Kafka port.
+pub const DEFAULT_HTTPS_PORT: u16 = 443;
+/// DNS port when a resolver has none.
+pub const DEFAULT_DNS_PORT: u16 = 53;
+/// RFC 1918 and RFC 6598 (carrier-grade NAT) ranges, plus IPv6 unique-local.
+pub const DEFAULT_PRIVATE_CIDRS: &[&str] =
+    &["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fd00::/8"];
+/// Environment variable that supplies (or overrides) the SASL username.
+pub const ENV_SASL_USERNAME: &str = "KREACH_SASL_USERNAME";
+/// Environment variable that supplies (or overrides) the SASL password.
+pub const ENV_SASL_PASSWORD: &str = "KREACH_SASL_PASSWORD";
+
+/// A `host:port` pair.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HostPort {
+    /// Host name (without trailing dot) or address literal.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+}
+
+impl HostPort {
+    /// Parses `host:port`, `[v6]:port`, or a bare host (port `default_port`).
+    pub fn parse(input: &str, default_port: u16) -> Result<Self, String> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err("empty address".into());
+        }
+        let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+            let end = rest.find(']').ok_or_else(|| format!("`{s}`: missing `]`"))?;
+            let host = &rest[..end];
+            let after = &rest[end + 1..];
+            let port = match after {
+                "" => None,
+                p => Some(p.strip_prefix(':').ok_or_else(|| format!("`{s}`: expected `:port` after `]`"))?),
+            };
+            host.parse::<std::net::Ipv6Addr>().map_err(|_| format!("`{host}` is not an IPv6 address"))?;
+            (host.to_string(), port)
+        } else if s.matches(':').count() > 1 {
+            // A bare IPv6 literal; a port needs brackets.
+            s.parse::<std::net::Ipv6Addr>()
+                .map_err(|_| format!("`{s}`: write IPv6 addresses with a port as [addr]:port"))?;
+            (s.to_string(), None)
+        } else {
+            match s.split_once(':') {
+                Some((h, p)) => (h.to_string(), Some(p)),
+                None => (s.to_string(), None),
+            }
+        };
+        let port = match port {
+            None => default_port,
+            Some(p) => parse_port(p).map_err(|e| format!("`{s}`: {e}"))?,
+        };
+        let host = host.strip_suffix('.').map(str::to_string).unwrap_or(host);
+        if host.parse::<IpAddr>().is_err() {
+            validate_hostname(&host).map_err(|e| format!("`{s}`: {e}"))?;
+        }
+        Ok(HostPort { host, port })
+    }
+
+    /// The host as an address, when it is a literal.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.host.parse().ok()
+    }
+}
+
+impl fmt::Display for HostPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+fn parse_port(p: &str) -> Result<u16, String> {
+    match p.parse::<u16>() {
+        Ok(0) => Err("port 0 is not a port".into()),
+        Ok(port) => Ok(port),
+        Err(_) => Err(format!("`{p}` is not a port (1-65535)")),
+    }
+}
+
+fn validate_hostname(host: &str) -> Result<(), String> {
+    if host.is_empty() {
+        return Err("empty host name".into());
+    }
+    if host.len() > 253 {
+        return Err("host name longer than 253 characters".into());
+    }
+    for label in host.split('.') {
+        if label.is_empty() {
+            return Err("host name has an empty label".into());
+        }
+        if label.len() > 63 {
+            return Err(format!("label `{label}` is longer than 63 characters"));
+        }
+        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(format!("`{host}` has characters not allowed in a host name"));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!("label `{label}` starts or ends with `-`"));
+        }
+    }
+    Ok(())
+}
+
+/// Parses a resolver `ADDR[:PORT]` (`[v6]:port` for IPv6 with a port).
+pub fn parse_resolver(input: &str) -> Result<SocketAddr, String> {
+    let s = input.trim();
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, DEFAULT_DNS_PORT));
+    }
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        if sa.port() == 0 {
+            return Err(format!("`{s}`: port 0 is not a port"));
+        }
+        return Ok(sa);
+    }
+    Err(format!("`{s}` is not an IP address with an optional port (a resolver is named by address)"))
+}
+
+/// Kafka's `security.protocol`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecurityProtocol {
+    /// No TLS, no SASL.
+    Plaintext,
+    /// TLS.
+    Ssl,
+    /// SASL without TLS.
+    SaslPlaintext,
+    /// SASL over TLS (Confluent Cloud).
+    SaslSsl,
+}
+
+impl SecurityProtocol {
+    /// The name as Kafka spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecurityProtocol::Plaintext => "PLAINTEXT",
+            SecurityProtocol::Ssl => "SSL",
+            SecurityProtocol::SaslPlaintext => "SASL_PLAINTEXT",
+            SecurityProtocol::SaslSsl => "SASL_SSL",
+        }
+    }
+
+    /// Whether the Kafka listener speaks TLS.
+    pub fn uses_tls(self) -> bool {
+        matches!(self, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl)
+    }
+
+    /// Whether SASL authentication is expected.
+    pub fn uses_sasl(self) -> bool {
+        matches!(self, SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl)
+    }
+}
+
+impl FromStr for SecurityProtocol {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "PLAINTEXT" => Ok(SecurityProtocol::Plaintext),
+            "SSL" => Ok(SecurityProtocol::Ssl),
+            "SASL_PLAINTEXT" => Ok(SecurityProtocol::SaslPlaintext),
+            "SASL_SSL" => Ok(SecurityProtocol::SaslSsl),
+            other => Err(format!("`{other}` is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL")),
+        }
+    }
+}
+
+/// A secret value: never printed, never serialized.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// SASL settings.
+#[derive(Clone, Debug)]
+pub struct Sasl {
+    /// `PLAIN`, `SCRAM-SHA-256`, …
+    pub mechanism: String,
+    /// Username (API key).
+    pub username: Option<String>,
+    /// Password (API secret).
+    pub password: Option<Secret>,
+}
+
+/// Options as given, before validation: what the CLI flags (or a Lambda event) carry.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct CheckOptions {
+    /// `--bootstrap`: `host:port`, comma-separated for several.
+    pub bootstrap: Option<String>,
+    /// `--config`: a client properties file.
+    pub config_file: Option<PathBuf>,
+    /// `--resolver`, repeatable.
+    pub resolvers: Vec<String>,
+    /// `--public-resolver`, repeatable.
+    pub public_resolvers: Vec<String>,
+    /// `--private-cidr`, repeatable; replaces the default set.
+    pub private_cidrs: Vec<String>,
+    /// `--ca-file`.
+    pub ca_file: Option<PathBuf>,
+    /// `--insecure`: skip certificate verification.
+    pub insecure: bool,
+    /// `--timeout` in seconds.
+    pub timeout_secs: Option<f64>,
+    /// `--https-port`.
+    pub https_port: Option<u16>,
+    /// `--no-https`: do not probe the HTTPS port.
+    pub no_https: bool,
+    /// `--security-protocol`, overriding the file.
+    pub security_protocol: Option<String>,
+}
+
+/// A validated configuration, ready to run.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct CheckConfig {
+    /// Bootstrap servers.
+    pub bootstrap: Vec<HostPort>,
+    /// Resolvers to use; empty means the system resolver.
+    pub resolvers: Vec<SocketAddr>,
+    /// Resolvers for the public comparison; empty means none.
+    pub public_resolvers: Vec<SocketAddr>,
+    /// Ranges counted as private.
+    pub private_cidrs: Vec<IpNet>,
+    /// Extra trusted CA file and its certificates.
+    pub ca_file: Option<(PathBuf, Arc<Vec<CertificateDer<'static>>>)>,
+    /// Skip certificate verification.
+    pub insecure: bool,
+    /// Global deadline.
+    pub timeout: Duration,
+    /// HTTPS port to probe, if any.
+    pub https_port: Option<u16>,
+    /// Kafka security protocol.
+    pub security_protocol: SecurityProtocol,
+    /// SASL settings, when the protocol uses SASL.
+    pub sasl: Option<Sasl>,
+}
+
+impl CheckConfig {
+    /// A configuration for one bootstrap server with every other setting at its default.
+    pub fn for_bootstrap(bootstrap: HostPort) -> Self {
+        CheckConfig {
+            bootstrap: vec![bootstrap],
+            resolvers: Vec::new(),
+            public_resolvers: Vec::new(),
+            private_cidrs: default_private_cidrs(),
+            ca_file: None,
+            insecure: false,
+            timeout: DEFAULT_TIMEOUT,
+            https_port: Some(DEFAULT_HTTPS_PORT),
+            security_protocol: SecurityProtocol::SaslSsl,
+            sasl: None,
+        }
+    }
+
+    /// Uses these resolvers instead of the system's.
+    #[must_use]
+    pub fn with_resolvers(mut self, resolvers: Vec<SocketAddr>) -> Self {
+        self.resolvers = resolvers;
+        self
+    }
+
+    /// Compares answers with these public resolvers.
+    #[must_use]
+    pub fn with_public_resolvers(mut self, resolvers: Vec<SocketAddr>) -> Self {
+        self.public_resolvers = resolvers;
+        self
+    }
+
+    /// Counts these ranges as private instead of the defaults.
+    #[must_use]
+    pub fn with_private_cidrs(mut self, cidrs: Vec<IpNet>) -> Self {
+        self.private_cidrs = cidrs;
+        self
+    }
+
+    /// Trusts the certificates of this PEM file too.
+    pub fn with_ca_file(mut self, path: &Path) -> Result<Self, Error> {
+        self.ca_file = Some((path.to_path_buf(), Arc::new(read_ca_file(path, "--ca-file")?)));
+        Ok(self)
+    }
+
+    /// Sets the global deadline.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Probes this HTTPS port (or none).
+    #[must_use]
+    pub fn with_https_port(mut self, port: Option<u16>) -> Self {
+        self.https_port = port;
+        self
+    }
+
+    /// Skips certificate verification.
+    #[must_use]
+    pub fn with_insecure(mut self, insecure: bool) -> Self {
+        self.insecure = insecure;
+        self
+    }
+
+    /// Sets the Kafka security protocol.
+    #[must_use]
+    pub fn with_security_protocol(mut self, protocol: SecurityProtocol) -> Self {
+        self.security_protocol = protocol;
+        self
+    }
+}
+
+/// The default private ranges, parsed.
+pub fn default_private_cidrs() -> Vec<IpNet> {
+    DEFAULT_PRIVATE_CIDRS.iter().filter_map(|c| c.parse().ok()).collect()
+}
+
+fn read_ca_file(path: &Path, field: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::ReadFile { path: path.to_path_buf(), source: Arc::new(e) })?;
+    let certs: Result<Vec<_>, _> = rustls_pemfile::certs(&mut bytes.as_slice()).collect();
+    let certs = certs.map_err(|e| Error::invalid(field, format!("{}: {e}", path.display())))?;
+    if certs.is_empty() {
+        return Err(Error::invalid(field, format!("{} holds no PEM certificate", path.display())));
+    }
+    Ok(certs)
+}
+
+impl CheckOptions {
+    /// Validates the options, reading the properties file and CA file they name.
+    /// `env` looks up environment variables (injected so tests need not touch the process env).
+    pub fn validate(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<CheckConfig, Error> {
+        let props = match &self.config_file {
+            Some(path) => Some(Properties::from_file(path)?),
+            None => None,
+        };
+        let prop = |key: &str| props.as_ref().and_then(|p| p.get(key)).map(str::to_string);
+
+        let (bootstrap_field, bootstrap_text) = match (&self.bootstrap, prop("bootstrap.servers")) {
+            (Some(b), _) => ("--bootstrap", b.clone()),
+            (None, Some(b)) => ("bootstrap.servers", b),
+            (None, None) => {
+                return Err(Error::invalid(
+                    "--bootstrap",
+                    "no bootstrap server: pass --bootstrap HOST:PORT or a --config file with bootstrap.servers",
+                ));
+            }
+        };
+        let mut bootstrap = Vec::new();
+        for entry in bootstrap_text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            // librdkafka accepts `SSL://host:port`; so do we.
+            let entry = entry.split_once("://").map_or(entry, |(_, rest)| rest);
+            let hp = HostPort::parse(entry, DEFAULT_KAFKA_PORT).map_err(|e| Error::invalid(bootstrap_field, e))?;
+            if !bootstrap.contains(&hp) {
+                bootstrap.push(hp);
+            }
+        }
+        if bootstrap.is_empty() {
+            return Err(Error::invalid(bootstrap_field, "empty bootstrap server list"));
+        }
+
+        let resolvers = parse_all(&self.resolvers, "--resolver", parse_resolver)?;
+        let public_resolvers = parse_all(&self.public_resolvers, "--public-resolver", parse_resolver)?;
+        let private_cidrs = if self.private_cidrs.is_empty() {
+            default_private_cidrs()
+        } else {
+            parse_all(&self.private_cidrs, "--private-cidr", |c| {
+                c.trim().parse::<IpNet>().map_err(|_| format!("`{c}` is not a CIDR such as 10.0.0.0/16"))
+            })?
+        };
+
+        let ca_file = match (&self.ca_file, prop("ssl.ca.location")) {
+            (Some(path), _) => Some((path.clone(), Arc::new(read_ca_file(path, "--ca-file")?))),
+            (None, Some(path)) if !path.is_empty() => {
+                let path = PathBuf::from(path);
+                Some((path.clone(), Arc::new(read_ca_file(&path, "ssl.ca.location")?)))
+            }
+            _ => None,
+        };
+
+        let timeout = match self.timeout_secs {
+            None => DEFAULT_TIMEOUT,
+            Some(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT.as_secs_f64() => {
+                Duration::from_secs_f64(secs)
+            }
+            Some(secs) => {
+                return Err(Error::invalid("--timeout", format!("{secs} is not between 0 and 600 seconds")));
+            }
+        };
+
+        let security_protocol = match (&self.security_protocol, prop("security.protocol")) {
+            (Some(p), _) => p.parse().map_err(|e| Error::invalid("--security-protocol", e))?,
+            (None, Some(p)) => p.parse().map_err(|e| Error::invalid("security.protocol", e))?,
+            // Confluent Cloud's only listener type; the usual reason to run kreach.
+            (None, None) => SecurityProtocol::SaslSsl,
+        };
+
+        let sasl = if security_protocol.uses_sasl() {
+            let mechanism = prop("sasl.mechanism")
+                .or_else(|| prop("sasl.mechanisms"))
+                .unwrap_or_else(|| "PLAIN".to_string())
+                .trim()
+                .to_ascii_uppercase();
+            if !["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"].contains(&mechanism.as_str()) {
+                return Err(Error::invalid("sasl.mechanism", format!("`{mechanism}` is not a SASL mechanism Kafka knows")));
+            }
+            let (mut username, mut password) = (prop("sasl.username"), prop("sasl.password"));
+            if let Some((u, p)) = prop("sasl.jaas.config").as_deref().and_then(jaas_credentials) {
+                username.get_or_insert(u);
+                password.get_or_insert(p);
+            }
+            if let Some(u) = env(ENV_SASL_USERNAME) {
+                username = Some(u);
+            }
+            if let Some(p) = env(ENV_SASL_PASSWORD) {
+                password = Some(p);
+            }
+            Some(Sasl { mechanism, username, password: password.map(Secret::new) })
+        } else {
+            None
+        };
+
+        let https_port = if self.no_https { None } else { Some(self.https_port.unwrap_or(DEFAULT_HTTPS_PORT)) };
+        if https_port == Some(0) {
+            return Err(Error::invalid("--https-port", "port 0 is not a port"));
+        }
+
+        Ok(CheckConfig {
+            bootstrap,
+            resolvers,
+            public_resolvers,
+            private_cidrs,
+            ca_file,
+            insecure: self.insecure,
+            timeout,
+            https_port,
+            security_protocol,
+            sasl,
+        })
+    }
+}
+
+fn parse_all<T>(values: &[String], field: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, Error> {
+    values.iter().map(|v| parse(v).map_err(|e| Error::invalid(field, e))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn host_port_forms() {
+        let hp = HostPort::parse("pkc-abc.us-west-2.aws.confluent.cloud:9092", 1).expect("ok");
+        assert_eq!((hp.host.as_str(), hp.port), ("pkc-abc.us-west-2.aws.confluent.cloud", 9092));
+        assert_eq!(HostPort::parse("broker", 9092).map(|h| h.port), Ok(9092));
+        assert_eq!(HostPort::parse("[::1]:19092", 1).map(|h| h.to_string()), Ok("[::1]:19092".into()));
+        assert_eq!(HostPort::parse("host.:443", 1).map(|h| h.host), Ok("host".into()));
+        for bad in ["", "host:", "host:0", "host:65536", "host:abc", "bad host:1", "a..b:1", "-a.b:1", "::1:9092", "[::1"] {
+            assert!(HostPort::parse(bad, 9092).is_err(), "{bad} must be rejected");
+        }
+    }
+
+    #[test]
+    fn resolver_forms() {
+        assert_eq!(parse_resolver("127.0.0.53"), Ok("127.0.0.53:53".parse().expect("sa")));
+        assert_eq!(parse_resolver("127.0.0.1:5353"), Ok("127.0.0.1:5353".parse().expect("sa")));
+        assert_eq!(parse_resolver("[::1]:5353"), Ok("[::1]:5353".parse().expect("sa")));
+        assert!(parse_resolver("dns.example").is_err());
+        assert!(parse_resolver("127.0.0.1:0").is_err());
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let opts = CheckOptions { bootstrap: Some("x:99999".into()), ..Default::default() };
+        let err = opts.validate(&no_env).err().expect("bad port");
+        assert!(err.to_string().starts_with("invalid --bootstrap:"), "{err}");
+        let opts = CheckOptions {
+            bootstrap: Some("x:1".into()),
+            private_cidrs: vec!["10.0.0.0/33".into()],
+            ..Default::default()
+        };
+        assert!(opts.validate(&no_env).err().expect("bad cidr").to_string().contains("--private-cidr"));
+        let opts = CheckOptions { bootstrap: Some("x:1".into()), timeout_secs: Some(0.0), ..Default::default() };
+        assert!(opts.validate(&no_env).err().expect("bad timeout").to_string().contains("--timeout"));
+        let opts = CheckOptions::default();
+        assert!(opts.validate(&no_env).err().expect("no bootstrap").to_string().contains("--bootstrap"));
+    }
+
+    #[test]
+    fn properties_file_supplies_bootstrap_and_credentials_and_env_overrides() {
+        let mut file = tempfile_in_target();
+        writeln!(
+            file.1,
+            "bootstrap.servers=SASL_SSL://lkc-1.example.com:9092,lkc-1.example.com:9092,b2.example.com\n\
+             security.protocol=sasl_ssl\nsasl.mechanisms=plain\n\
+             sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username='KEY' password='SECRET';"
+        )
+        .expect("write");
+        let opts = CheckOptions { config_file: Some(file.0.clone()), ..Default::default() };
+        let env = |k: &str| (k == ENV_SASL_PASSWORD).then(|| "FROM-ENV".to_string());
+        let cfg = opts.validate(&env).expect("valid");
+        assert_eq!(cfg.bootstrap.len(), 2, "duplicates dropped, scheme prefix accepted");
+        assert_eq!(cfg.bootstrap[1].port, DEFAULT_KAFKA_PORT);
+        assert_eq!(cfg.security_protocol, SecurityProtocol::SaslSsl);
+        let sasl = cfg.sasl.expect("sasl");
+        assert_eq!(sasl.mechanism, "PLAIN");
+        assert_eq!(sasl.username.as_deref(), Some("KEY"));
+        assert_eq!(sasl.password.as_ref().map(Secret::expose), Some("FROM-ENV"));
+        assert!(!format!("{sasl:?}").contains("FROM-ENV"), "Debug must not show the secret");
+        let _ = std::fs::remove_file(&file.0);
+    }
+
+    fn tempfile_in_target() -> (PathBuf, std::fs::File) {
+        let path = std::env::temp_dir().join(format!("kreach-props-{}-{:?}.properties", std::process::id(), std::thread::current().id()));
+        let file = std::fs::File::create(&path).expect("create");
+        (path, file)
+    }
+
+    #[test]
+    fn unreadable_config_file_is_a_clear_error() {
+        let opts = CheckOptions { config_file: Some("/nonexistent/kreach.properties".into()), ..Default::default() };
+        let err = opts.validate(&no_env).err().expect("must fail");
+        assert!(err.is_input());
+        assert!(err.to_string().contains("/nonexistent/kreach.properties"), "{err}");
+    }
+}

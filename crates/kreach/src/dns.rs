@@ -1,0 +1,220 @@
+//! DNS stage: resolve a name (A and AAAA) and keep the CNAME chain, TTLs and the negative zone.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use hickory_resolver::config::{ConnectionConfig, LookupIpStrategy, NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::proto::rr::RData;
+use hickory_resolver::{Resolver, TokioResolver};
+use ipnet::IpNet;
+
+use crate::report::{AnswerClass, CnameHop, DnsAddress, DnsLookup, DnsOutcome};
+
+/// Per-query timeout handed to the resolver; two attempts fit in the stage's cap.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Which resolvers a lookup goes through.
+#[derive(Clone, Debug)]
+pub enum ResolverChoice {
+    /// `/etc/resolv.conf` (what librdkafka and getaddrinfo use).
+    System,
+    /// These servers, in order.
+    Servers(Vec<SocketAddr>),
+}
+
+impl ResolverChoice {
+    fn label(&self, system_servers: &[SocketAddr]) -> String {
+        match self {
+            ResolverChoice::System if system_servers.is_empty() => "system".to_string(),
+            ResolverChoice::System => format!("system ({})", join(system_servers)),
+            ResolverChoice::Servers(s) => join(s),
+        }
+    }
+}
+
+fn join(addrs: &[SocketAddr]) -> String {
+    addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// Resolves `name` within `budget`. Never fails: a failure is an outcome.
+pub async fn lookup(name: &str, choice: &ResolverChoice, budget: Duration) -> (DnsLookup, Vec<IpAddr>) {
+    let started = Instant::now();
+    let (resolver, servers) = match build(choice) {
+        Ok(r) => r,
+        Err(e) => {
+            let lookup = failed(choice.label(&[]), DnsOutcome::Unreachable, started, format!("resolver configuration: {e}"));
+            return (lookup, Vec::new());
+        }
+    };
+    let label = choice.label(&servers);
+    // A dotted name is looked up as is, not through the search list.
+    let fqdn = if name.contains('.') && !name.ends_with('.') { format!("{name}.") } else { name.to_string() };
+    let result = tokio::time::timeout(budget, resolver.lookup_ip(fqdn.as_str())).await;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    match result {
+        Err(_) => {
+            let msg = format!("no answer within {} ms", budget.as_millis());
+            (failed(label, DnsOutcome::Unreachable, started, msg), Vec::new())
+        }
+        Ok(Err(err)) => {
+            let (outcome, negative_zone) = classify_error(&err);
+            let lookup = DnsLookup {
+                resolver: label,
+                outcome,
+                elapsed_ms,
+                cname_chain: Vec::new(),
+                addresses: Vec::new(),
+                negative_zone,
+                error: Some(err.to_string()),
+            };
+            (lookup, Vec::new())
+        }
+        Ok(Ok(answer)) => {
+            let mut cname_chain = Vec::new();
+            let mut addresses = Vec::new();
+            let mut ips = Vec::new();
+            for record in answer.as_lookup().answers() {
+                match &record.data {
+                    RData::CNAME(target) => cname_chain.push(CnameHop {
+                        name: trim_dot(&record.name.to_string()),
+                        target: trim_dot(&target.0.to_string()),
+                        ttl: record.ttl,
+                    }),
+                    RData::A(a) => {
+                        let ip = IpAddr::V4(a.0);
+                        if !ips.contains(&ip) {
+                            ips.push(ip);
+                            addresses.push(DnsAddress { ip: ip.to_string(), ttl: record.ttl, private: false });
+                        }
+                    }
+                    RData::AAAA(a) => {
+                        let ip = IpAddr::V6(a.0);
+                        if !ips.contains(&ip) {
+                            ips.push(ip);
+                            addresses.push(DnsAddress { ip: ip.to_string(), ttl: record.ttl, private: false });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let outcome = if ips.is_empty() { DnsOutcome::NoData } else { DnsOutcome::Answer };
+            let lookup = DnsLookup {
+                resolver: label,
+                outcome,
+                elapsed_ms,
+                cname_chain,
+                addresses,
+                negative_zone: None,
+                error: None,
+            };
+            (lookup, ips)
+        }
+    }
+}
+
+/// The lookup record for an address literal.
+pub fn literal(ip: IpAddr) -> DnsLookup {
+    DnsLookup {
+        resolver: "none (address literal)".to_string(),
+        outcome: DnsOutcome::AddressLiteral,
+        elapsed_ms: 0,
+        cname_chain: Vec::new(),
+        addresses: vec![DnsAddress { ip: ip.to_string(), ttl: 0, private: false }],
+        negative_zone: None,
+        error: None,
+    }
+}
+
+/// Marks each address private or public and classifies the whole answer.
+pub fn classify(lookup: &mut DnsLookup, private: &[IpNet]) -> Option<AnswerClass> {
+    for addr in &mut lookup.addresses {
+        addr.private = addr.ip.parse::<IpAddr>().is_ok_and(|ip| is_private(ip, private));
+    }
+    let n_private = lookup.addresses.iter().filter(|a| a.private).count();
+    match (n_private, lookup.addresses.len()) {
+        (_, 0) => None,
+        (p, n) if p == n => Some(AnswerClass::Private),
+        (0, _) => Some(AnswerClass::Public),
+        _ => Some(AnswerClass::Mixed),
+    }
+}
+
+/// Whether `ip` lies in one of the private ranges.
+pub fn is_private(ip: IpAddr, private: &[IpNet]) -> bool {
+    private.iter().any(|net| net.contains(&ip))
+}
+
+fn failed(resolver: String, outcome: DnsOutcome, started: Instant, error: String) -> DnsLookup {
+    DnsLookup {
+        resolver,
+        outcome,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        cname_chain: Vec::new(),
+        addresses: Vec::new(),
+        negative_zone: None,
+        error: Some(error),
+    }
+}
+
+fn trim_dot(s: &str) -> String {
+    s.strip_suffix('.').unwrap_or(s).to_string()
+}
+
+fn classify_error(err: &NetError) -> (DnsOutcome, Option<String>) {
+    match err {
+        NetError::Dns(DnsError::NoRecordsFound(no)) => {
+            let zone = no.soa.as_ref().map(|soa| trim_dot(&soa.name.to_string()));
+            if err.is_nx_domain() { (DnsOutcome::Nxdomain, zone) } else { (DnsOutcome::NoData, zone) }
+        }
+        NetError::Dns(_) => (DnsOutcome::Error, None),
+        _ => (DnsOutcome::Unreachable, None),
+    }
+}
+
+fn build(choice: &ResolverChoice) -> Result<(TokioResolver, Vec<SocketAddr>), NetError> {
+    let mut builder = match choice {
+        ResolverChoice::System => TokioResolver::builder_tokio()?,
+        ResolverChoice::Servers(servers) => {
+            let mut config = ResolverConfig::from_name_servers(Vec::new());
+            for sa in servers {
+                let mut udp = ConnectionConfig::udp();
+                udp.port = sa.port();
+                let mut tcp = ConnectionConfig::tcp();
+                tcp.port = sa.port();
+                config.add_name_server(NameServerConfig::new(sa.ip(), true, vec![udp, tcp]));
+            }
+            Resolver::builder_with_config(config, TokioRuntimeProvider::default())
+        }
+    };
+    let opts: &mut ResolverOpts = builder.options_mut();
+    opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
+    opts.preserve_intermediates = true;
+    opts.timeout = QUERY_TIMEOUT;
+    opts.attempts = 2;
+    opts.cache_size = 0;
+    let resolver = builder.build()?;
+    let servers = resolver_servers(choice);
+    Ok((resolver, servers))
+}
+
+fn resolver_servers(choice: &ResolverChoice) -> Vec<SocketAddr> {
+    match choice {
+        ResolverChoice::Servers(s) => s.clone(),
+        ResolverChoice::System => hickory_resolver::system_conf::read_system_conf()
+            .map(|(config, _)| {
+                let mut out: Vec<SocketAddr> = Vec::new();
+                for ns in config.name_servers() {
+                    if let Some(conn) = ns.connections.first() {
+                        let sa = SocketAddr::new(ns.ip, conn.port);
+                        if !out.contains(&sa) {
+                            out.push(sa);
+                        }
+                    }
+                }
+                out
+            })
+            .unwrap_or_default(),
+    }
+}

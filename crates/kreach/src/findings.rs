@@ -1,0 +1,170 @@
+//! The finding catalog: stable codes, their severity, what they mean.
+//!
+//! Codes are an API that scripts match on: never rename one; add new ones freely.
+//! `docs/findings.md` documents every code and a test keeps the two in step.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The cluster is not reachable (or not fully) the way it is meant to be.
+    Error,
+    /// Works now, but is fragile, slow, or about to break.
+    Warning,
+    /// A verdict worth knowing; nothing to fix.
+    Info,
+}
+
+impl Severity {
+    /// Lower-case name, as in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+macro_rules! finding_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $severity:ident, $desc:literal; )*) => {
+        /// Every finding kreach can report.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+        #[non_exhaustive]
+        pub enum FindingCode {
+            $( $(#[$doc])* #[serde(rename = $code)] $variant, )*
+        }
+
+        impl FindingCode {
+            /// All codes, in catalog order.
+            pub const ALL: &'static [FindingCode] = &[ $(FindingCode::$variant,)* ];
+
+            /// The stable kebab-case code.
+            pub fn as_str(self) -> &'static str {
+                match self { $(FindingCode::$variant => $code,)* }
+            }
+
+            /// What the code means, one sentence.
+            pub fn description(self) -> &'static str {
+                match self { $(FindingCode::$variant => $desc,)* }
+            }
+
+            /// The severity this code is reported with.
+            pub fn severity(self) -> Severity {
+                match self { $(FindingCode::$variant => Severity::$severity,)* }
+            }
+
+            /// Looks a code up by its kebab-case name.
+            pub fn from_code(code: &str) -> Option<FindingCode> {
+                match code { $($code => Some(FindingCode::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+finding_codes! {
+    DnsResolverUnreachable = "dns-resolver-unreachable", Error,
+        "The DNS resolver did not answer (timeout, refused or network error), so nothing could be resolved.";
+    DnsResolverError = "dns-resolver-error", Error,
+        "The DNS resolver answered with an error (SERVFAIL, REFUSED, …) instead of an answer.";
+    DnsNxdomain = "dns-nxdomain", Error,
+        "The name does not exist (NXDOMAIN) for the resolver in use, and no public resolver says otherwise.";
+    DnsNoAddress = "dns-no-address", Error,
+        "The name exists but has no A/AAAA record (NOERROR, no data).";
+    DnsPublicAnswer = "dns-public-answer", Error,
+        "The name resolved to public addresses only: the private hosted zone is not in effect for this client.";
+    DnsMixedAnswer = "dns-mixed-answer", Warning,
+        "The name resolved to both private and public addresses: some connections will leave the private path.";
+    DnsPrivateRecordMissing = "dns-private-record-missing", Error,
+        "A private zone answers NXDOMAIN for the name while public DNS resolves it: the zone lacks the (wildcard) record.";
+    DnsPrivateZoneInEffect = "dns-private-zone-in-effect", Info,
+        "The name resolved to private addresses: the private hosted zone is in effect.";
+    DnsPublicResolverUnreachable = "dns-public-resolver-unreachable", Info,
+        "The public resolver named with --public-resolver did not answer, so no public comparison was made.";
+    TcpTimeout = "tcp-timeout", Error,
+        "TCP connects timed out on every address: something drops the packets (security group, NACL, route).";
+    TcpRefused = "tcp-refused", Error,
+        "TCP connects were refused on every address: nothing listens on the port there, or a firewall rejects.";
+    TcpUnreachable = "tcp-unreachable", Error,
+        "TCP connects failed with network/host unreachable on every address: no route to the addresses.";
+    TcpSomeAddressesFailed = "tcp-some-addresses-failed", Error,
+        "TCP works on some resolved addresses but not on others: one endpoint network interface (one AZ) is broken.";
+    TlsNameMismatch = "tls-name-mismatch", Error,
+        "The server's certificate does not cover the host name that was dialled.";
+    TlsUnknownIssuer = "tls-unknown-issuer", Error,
+        "The server's certificate chain does not lead to a trusted CA (trust store plus --ca-file).";
+    TlsExpired = "tls-expired", Error,
+        "The server's certificate has expired (or is not valid yet).";
+    TlsExpiringSoon = "tls-expiring-soon", Warning,
+        "The server's certificate expires within 30 days.";
+    TlsNotTls = "tls-not-tls", Error,
+        "The peer answered the TLS ClientHello with something that is not TLS: a plaintext listener on a TLS port.";
+    TlsHandshakeFailed = "tls-handshake-failed", Error,
+        "The TLS handshake failed for another reason (alert, reset, closed connection, timeout).";
+    TlsVerificationDisabled = "tls-verification-disabled", Warning,
+        "Certificate verification was turned off with --insecure: TLS results say nothing about trust or names.";
+    HttpsNoResponse = "https-no-response", Error,
+        "TLS on the HTTPS port worked but no well-formed HTTP response came back.";
+}
+
+impl std::fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn codes_are_unique_kebab_case_and_round_trip() {
+        let mut seen = BTreeSet::new();
+        for code in FindingCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(
+                s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !s.starts_with('-')
+                    && !s.ends_with('-'),
+                "{s} is not kebab-case"
+            );
+            assert_eq!(FindingCode::from_code(s), Some(*code));
+            assert_eq!(serde_json::to_value(code).ok(), Some(serde_json::Value::from(s)));
+            assert!(!code.description().is_empty());
+        }
+    }
+
+    #[test]
+    fn every_code_is_documented_in_the_catalog() {
+        let catalog = include_str!("../../../docs/findings.md");
+        for code in FindingCode::ALL {
+            let heading = format!("### `{}`", code.as_str());
+            assert!(catalog.contains(&heading), "docs/findings.md lacks a section `{heading}`");
+        }
+        // and the catalog documents nothing that does not exist
+        for line in catalog.lines().filter(|l| l.starts_with("### `")) {
+            let code = line.trim_start_matches("### `").trim_end_matches('`');
+            assert!(FindingCode::from_code(code).is_some(), "docs/findings.md documents unknown code {code}");
+        }
+    }
+
+    #[test]
+    fn the_set_of_codes_is_the_reviewed_one() {
+        // A rename or removal breaks scripts that match on codes: it must show up here in review.
+        let all: Vec<&str> = FindingCode::ALL.iter().map(|c| c.as_str()).collect();
+        let required = [
+            "dns-resolver-unreachable", "dns-nxdomain", "dns-public-answer", "dns-private-record-missing",
+            "tcp-timeout", "tcp-refused", "tcp-unreachable", "tls-name-mismatch", "tls-unknown-issuer",
+            "tls-expired", "tls-expiring-soon", "tls-not-tls", "tls-handshake-failed", "https-no-response",
+        ];
+        for code in required {
+            assert!(all.contains(&code), "contract code {code} is missing");
+        }
+        assert_eq!(all.len(), 21, "codes added or removed: update this count and docs/findings.md");
+    }
+}

@@ -1,0 +1,87 @@
+//! HTTPS stage: one HTTP/1.1 request over the TLS session of the HTTPS port.
+//! Any well-formed response (401 is normal without credentials) proves the REST path.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::report::{HttpsAttempt, HttpsOutcome};
+use crate::tls::TlsSession;
+
+/// The path requested: Confluent's REST API, answered 401 without credentials.
+pub const DEFAULT_PATH: &str = "/kafka/v3/clusters";
+/// Most bytes read while looking for the end of the response head.
+const MAX_HEAD: usize = 16 * 1024;
+
+/// Sends `GET path` for `host` and reads the response head, within `budget`.
+pub async fn request(mut session: TlsSession, host: &str, path: &str, budget: Duration) -> HttpsAttempt {
+    let started = Instant::now();
+    let mut attempt = HttpsAttempt {
+        outcome: HttpsOutcome::Closed,
+        elapsed_ms: 0,
+        path: path.to_string(),
+        status_code: None,
+        server: None,
+        error: None,
+    };
+    let exchange = async {
+        let req = format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: kreach/{}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        session.write_all(req.as_bytes()).await?;
+        session.flush().await?;
+        let mut buf = Vec::with_capacity(1024);
+        let mut chunk = [0u8; 2048];
+        loop {
+            let n = session.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok::<_, std::io::Error>(buf);
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if buf.windows(4).any(|w| w == b"\r\n\r\n") || buf.len() >= MAX_HEAD {
+                return Ok(buf);
+            }
+        }
+    };
+    let result = tokio::time::timeout(budget, exchange).await;
+    attempt.elapsed_ms = started.elapsed().as_millis() as u64;
+    let bytes = match result {
+        Err(_) => {
+            attempt.outcome = HttpsOutcome::Timeout;
+            attempt.error = Some(format!("no HTTP response within {} ms", budget.as_millis()));
+            return attempt;
+        }
+        Ok(Err(e)) => {
+            attempt.error = Some(e.to_string());
+            return attempt;
+        }
+        Ok(Ok(bytes)) => bytes,
+    };
+    if bytes.is_empty() {
+        attempt.error = Some("the server closed the connection without a response".into());
+        return attempt;
+    }
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(&bytes) {
+        Ok(httparse::Status::Complete(_)) => {
+            attempt.outcome = HttpsOutcome::Response;
+            attempt.status_code = response.code;
+            attempt.server = response
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("server"))
+                .map(|h| String::from_utf8_lossy(h.value).into_owned());
+        }
+        Ok(httparse::Status::Partial) => {
+            attempt.outcome = HttpsOutcome::Malformed;
+            attempt.error = Some(format!("incomplete HTTP response head after {} bytes", bytes.len()));
+        }
+        Err(e) => {
+            attempt.outcome = HttpsOutcome::Malformed;
+            attempt.error = Some(format!("not an HTTP response: {e}"));
+        }
+    }
+    attempt
+}

@@ -1,0 +1,31 @@
+//! kreach: can this machine reach that Kafka cluster over AWS PrivateLink, and if not, which hop
+//! is broken and what exactly must change?
+//!
+//! Build a [`CheckConfig`] (directly or by validating [`CheckOptions`]), call [`run`], and read
+//! the [`Report`]: a matrix of targets × stages plus [`Finding`]s with stable codes. A failing
+//! check is data in the report; [`Error`] only means the run could not start.
+
+mod analysis;
+mod config;
+mod dns;
+mod error;
+mod findings;
+mod https;
+mod properties;
+pub mod render;
+mod report;
+mod runner;
+mod tcp;
+mod tls;
+
+pub use config::{
+    CheckConfig, CheckOptions, DEFAULT_HTTPS_PORT, DEFAULT_KAFKA_PORT, DEFAULT_PRIVATE_CIDRS, DEFAULT_TIMEOUT,
+    ENV_SASL_PASSWORD, ENV_SASL_USERNAME, HostPort, Sasl, Secret, SecurityProtocol, default_private_cidrs,
+    parse_resolver,
+};
+pub use error::Error;
+pub use findings::{FindingCode, Severity};
+pub use properties::Properties;
+pub use report::*;
+pub use runner::{DNS_STEP_CAP, EXPIRY_WARNING_DAYS, HTTPS_STEP_CAP, TCP_STEP_CAP, TLS_STEP_CAP, run};
+pub use tls::name_matches;

@@ -1,0 +1,63 @@
+use super::{columns, status_word};
+use crate::report::{Report, Status};
+
+/// A matrix and the findings, to paste into a support ticket.
+pub fn markdown(report: &Report) -> String {
+    let stages = columns(report);
+    let mut out = String::new();
+    let verdict = match report.status {
+        Status::Pass => "PASS",
+        Status::Warn => "WARN",
+        Status::Fail => "FAIL",
+    };
+    out.push_str(&format!(
+        "## kreach {} — {verdict}\n\nRun at {} in {} ms (deadline {} ms); bootstrap `{}`, security.protocol `{}`, TLS verification {}.\n\n",
+        report.kreach_version,
+        report.started_at,
+        report.elapsed_ms,
+        report.timeout_ms,
+        report.settings.bootstrap.join(","),
+        report.settings.security_protocol,
+        match report.settings.tls_verification {
+            crate::report::TlsVerification::Enabled => "on",
+            crate::report::TlsVerification::Disabled => "**off (--insecure)**",
+        }
+    ));
+    out.push_str("| target |");
+    for s in &stages {
+        out.push_str(&format!(" {} |", s.as_str().to_uppercase()));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(stages.len()));
+    out.push('\n');
+    for t in &report.targets {
+        out.push_str(&format!("| `{}` |", t.target));
+        for s in &stages {
+            match t.stage(*s) {
+                Some(r) => out.push_str(&format!(" {} {} |", status_word(r.status), escape(&r.summary))),
+                None => out.push_str(" — |"),
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str("\n### Findings\n\n");
+    if report.findings.is_empty() {
+        out.push_str("None.\n");
+    }
+    for f in &report.findings {
+        out.push_str(&format!(
+            "- **{}** `{}` on `{}` ({}): {}\n  - Fix: {}\n",
+            f.severity.as_str(),
+            f.code,
+            f.target,
+            f.stage.as_str(),
+            escape(&f.summary),
+            escape(&f.fix)
+        ));
+    }
+    out
+}
+
+fn escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}

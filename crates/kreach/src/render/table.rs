@@ -1,0 +1,102 @@
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
+
+use super::{cell, columns};
+use crate::findings::Severity;
+use crate::report::{Report, StageStatus, Status};
+
+/// The pass/fail matrix (rows = targets, columns = stages), then the findings with their fixes.
+/// `color` adds ANSI colours (the CLI turns it on for a TTY without `NO_COLOR`).
+pub fn table(report: &Report, color: bool) -> String {
+    let stages = columns(report);
+    let mut matrix = Table::new();
+    matrix.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(140);
+    if !color {
+        matrix.force_no_tty();
+    } else {
+        matrix.enforce_styling();
+    }
+    let mut header = vec![Cell::new("target").add_attribute(Attribute::Bold)];
+    header.extend(stages.iter().map(|s| Cell::new(s.as_str().to_uppercase()).add_attribute(Attribute::Bold)));
+    matrix.set_header(header);
+    for t in &report.targets {
+        let mut row = vec![Cell::new(&t.target)];
+        for stage in &stages {
+            row.push(match cell(t, *stage) {
+                Some((result, text)) => {
+                    let c = Cell::new(text);
+                    if color { c.fg(stage_color(result.status)) } else { c }
+                }
+                None => Cell::new("—"),
+            });
+        }
+        matrix.add_row(row);
+    }
+
+    let mut out = String::new();
+    out.push_str(&matrix.to_string());
+    out.push('\n');
+    let verdict = match report.status {
+        Status::Pass => "PASS",
+        Status::Warn => "WARN",
+        Status::Fail => "FAIL",
+    };
+    let counts = |sev| report.findings.iter().filter(|f| f.severity == sev).count();
+    out.push_str(&format!(
+        "\n{}: {} error(s), {} warning(s), {} info in {} ms (deadline {} ms){}\n",
+        paint(verdict, status_color(report.status), color),
+        counts(Severity::Error),
+        counts(Severity::Warning),
+        counts(Severity::Info),
+        report.elapsed_ms,
+        report.timeout_ms,
+        if report.settings.tls_verification == crate::report::TlsVerification::Disabled {
+            "; TLS verification DISABLED (--insecure)"
+        } else {
+            ""
+        }
+    ));
+    for f in &report.findings {
+        let sev = match f.severity {
+            Severity::Error => paint("ERROR", Color::Red, color),
+            Severity::Warning => paint("WARN ", Color::Yellow, color),
+            Severity::Info => paint("INFO ", Color::Blue, color),
+        };
+        out.push_str(&format!("\n{sev} {} [{} {}]\n  {}\n", f.code, f.target, f.stage.as_str(), f.summary));
+        if f.severity != Severity::Info {
+            out.push_str(&format!("  fix: {}\n", f.fix));
+        }
+    }
+    out
+}
+
+fn stage_color(status: StageStatus) -> Color {
+    match status {
+        StageStatus::Pass => Color::Green,
+        StageStatus::Warn => Color::Yellow,
+        StageStatus::Fail => Color::Red,
+        StageStatus::Skipped | StageStatus::NotApplicable => Color::DarkGrey,
+    }
+}
+
+fn status_color(status: Status) -> Color {
+    match status {
+        Status::Pass => Color::Green,
+        Status::Warn => Color::Yellow,
+        Status::Fail => Color::Red,
+    }
+}
+
+fn paint(text: &str, color: Color, enabled: bool) -> String {
+    if !enabled {
+        return text.to_string();
+    }
+    let code = match color {
+        Color::Red => 31,
+        Color::Green => 32,
+        Color::Yellow => 33,
+        Color::Blue => 34,
+        _ => 39,
+    };
+    format!("\x1b[1;{code}m{text}\x1b[0m")
+}

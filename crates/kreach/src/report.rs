@@ -1,0 +1,445 @@
+//! The one report type: everything a run measured, plus the findings drawn from it.
+//!
+//! Renderers are pure functions of `&Report`; the JSON form is this type serialized and is
+//! described by `docs/report.schema.json` (generated from these types, see `report_schema`).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::findings::{FindingCode, Severity};
+
+/// Version of the JSON layout; bumped only on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Overall verdict of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// No error or warning finding.
+    Pass,
+    /// Warnings only.
+    Warn,
+    /// At least one error finding.
+    Fail,
+}
+
+/// The hops a diagnosis goes through, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Name resolution.
+    Dns,
+    /// TCP connect to every resolved address.
+    Tcp,
+    /// TLS handshake and certificate checks.
+    Tls,
+    /// One HTTP/1.1 request over TLS on the HTTPS port.
+    Https,
+}
+
+impl Stage {
+    /// Lower-case name, as in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Dns => "dns",
+            Stage::Tcp => "tcp",
+            Stage::Tls => "tls",
+            Stage::Https => "https",
+        }
+    }
+}
+
+/// The verdict of one stage for one target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StageStatus {
+    /// Worked on every address.
+    Pass,
+    /// Worked, with a warning.
+    Warn,
+    /// Failed on at least one address.
+    Fail,
+    /// Not run because an earlier stage failed.
+    Skipped,
+    /// Does not apply to this target (e.g. TLS with `security.protocol=PLAINTEXT`).
+    NotApplicable,
+}
+
+/// What a target is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A Kafka bootstrap server.
+    Bootstrap,
+    /// The HTTPS (REST) port of a bootstrap host.
+    Https,
+}
+
+/// The whole result of one run.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Report {
+    /// Layout version of this JSON document.
+    pub schema_version: u32,
+    /// Version of kreach that made the report.
+    pub kreach_version: String,
+    /// When the run started, RFC 3339 UTC.
+    pub started_at: String,
+    /// Wall time of the run in milliseconds.
+    pub elapsed_ms: u64,
+    /// The global deadline in milliseconds.
+    pub timeout_ms: u64,
+    /// `fail` if any error finding, `warn` if only warnings, else `pass`.
+    pub status: Status,
+    /// The settings the run used (never secrets).
+    pub settings: Settings,
+    /// One entry per `host:port` probed.
+    pub targets: Vec<TargetReport>,
+    /// What is wrong and how to fix it, most severe first.
+    pub findings: Vec<Finding>,
+}
+
+/// The effective settings of a run. Secrets never appear here.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Settings {
+    /// Bootstrap servers as `host:port`.
+    pub bootstrap: Vec<String>,
+    /// `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.
+    pub security_protocol: String,
+    /// SASL mechanism, when SASL is configured.
+    pub sasl_mechanism: Option<String>,
+    /// Whether SASL credentials were supplied (their values never are).
+    pub sasl_credentials: bool,
+    /// Resolvers used, as `ip:port`; empty means the system resolver.
+    pub resolvers: Vec<String>,
+    /// Resolvers used for the public comparison.
+    pub public_resolvers: Vec<String>,
+    /// The CIDRs counted as private addresses.
+    pub private_cidrs: Vec<String>,
+    /// The HTTPS port probed, if any.
+    pub https_port: Option<u16>,
+    /// Whether TLS certificates were verified.
+    pub tls_verification: TlsVerification,
+    /// Extra CA file trusted besides the system store.
+    pub ca_file: Option<String>,
+}
+
+/// Whether certificate verification was on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsVerification {
+    /// Chain and name verified.
+    Enabled,
+    /// `--insecure`: nothing verified.
+    Disabled,
+}
+
+/// One `host:port` and what every stage found for it.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct TargetReport {
+    /// `host:port`.
+    pub target: String,
+    /// Host name or address literal.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// What the target is for.
+    pub role: Role,
+    /// The matrix row: one entry per stage, in order.
+    pub stages: Vec<StageResult>,
+    /// The name resolution behind this target (shared by targets of the same host).
+    pub dns: Option<DnsDetail>,
+    /// Per resolved address: TCP, TLS and HTTPS results.
+    pub addresses: Vec<AddressReport>,
+}
+
+impl TargetReport {
+    /// The result of one stage, if the target has that stage.
+    pub fn stage(&self, stage: Stage) -> Option<&StageResult> {
+        self.stages.iter().find(|s| s.stage == stage)
+    }
+}
+
+/// One cell of the matrix.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct StageResult {
+    /// Which stage.
+    pub stage: Stage,
+    /// Its verdict.
+    pub status: StageStatus,
+    /// Longest time the stage took on any address, in milliseconds.
+    pub elapsed_ms: Option<u64>,
+    /// One line saying what happened.
+    pub summary: String,
+}
+
+/// Name resolution of one host.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct DnsDetail {
+    /// The name looked up.
+    pub name: String,
+    /// Private/public verdict on the answer, when there was one.
+    pub answer_class: Option<AnswerClass>,
+    /// The lookup through the configured (or system) resolver.
+    pub lookup: DnsLookup,
+    /// The same lookup through `--public-resolver`, when given.
+    pub public: Option<DnsLookup>,
+}
+
+/// Whether an answer's addresses are private.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AnswerClass {
+    /// Every address is in a private CIDR.
+    Private,
+    /// No address is in a private CIDR.
+    Public,
+    /// Some are, some are not.
+    Mixed,
+}
+
+/// One DNS lookup (A and AAAA) through one set of resolvers.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct DnsLookup {
+    /// `system` or the resolver addresses used.
+    pub resolver: String,
+    /// What came back.
+    pub outcome: DnsOutcome,
+    /// Time taken in milliseconds.
+    pub elapsed_ms: u64,
+    /// The CNAME chain followed, in order.
+    pub cname_chain: Vec<CnameHop>,
+    /// Every address returned.
+    pub addresses: Vec<DnsAddress>,
+    /// The zone whose SOA came with a negative answer (which zone said "no").
+    pub negative_zone: Option<String>,
+    /// Error text when the lookup failed.
+    pub error: Option<String>,
+}
+
+/// Kind of DNS answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsOutcome {
+    /// Addresses came back.
+    Answer,
+    /// The name does not exist.
+    Nxdomain,
+    /// The name exists without addresses.
+    NoData,
+    /// The resolver did not answer in time or could not be reached.
+    Unreachable,
+    /// The resolver answered with an error (SERVFAIL, REFUSED, …).
+    Error,
+    /// The host is an address literal: no lookup.
+    AddressLiteral,
+}
+
+/// One CNAME record in a chain.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct CnameHop {
+    /// Owner name.
+    pub name: String,
+    /// Canonical name it points to.
+    pub target: String,
+    /// TTL in seconds.
+    pub ttl: u32,
+}
+
+/// One resolved address.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct DnsAddress {
+    /// The address.
+    pub ip: String,
+    /// TTL in seconds.
+    pub ttl: u32,
+    /// Whether it lies in a private CIDR.
+    pub private: bool,
+}
+
+/// Everything measured against one address of a target.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct AddressReport {
+    /// The address.
+    pub ip: String,
+    /// Whether it lies in a private CIDR.
+    pub private: bool,
+    /// TCP connect.
+    pub tcp: Option<TcpAttempt>,
+    /// TLS handshake.
+    pub tls: Option<TlsAttempt>,
+    /// HTTP request over TLS.
+    pub https: Option<HttpsAttempt>,
+}
+
+/// A TCP connect attempt.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct TcpAttempt {
+    /// How it ended.
+    pub outcome: TcpOutcome,
+    /// Time taken in milliseconds.
+    pub elapsed_ms: u64,
+    /// OS error text, when it failed.
+    pub error: Option<String>,
+}
+
+/// How a TCP connect ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TcpOutcome {
+    /// Three-way handshake completed.
+    Connected,
+    /// RST in answer to SYN.
+    Refused,
+    /// No answer before the step's timeout: packets dropped.
+    Timeout,
+    /// ICMP network/host unreachable, or no route.
+    Unreachable,
+    /// Another OS error.
+    Error,
+}
+
+/// A TLS handshake attempt.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct TlsAttempt {
+    /// How it ended.
+    pub outcome: TlsOutcome,
+    /// Time taken in milliseconds.
+    pub elapsed_ms: u64,
+    /// The SNI sent.
+    pub sni: String,
+    /// Negotiated protocol version, e.g. `TLSv1_3`.
+    pub protocol_version: Option<String>,
+    /// Negotiated cipher suite.
+    pub cipher_suite: Option<String>,
+    /// Negotiated ALPN protocol.
+    pub alpn: Option<String>,
+    /// The certificate the peer presented, when it presented one.
+    pub peer_certificate: Option<PeerCertificate>,
+    /// Error text, when it failed.
+    pub error: Option<String>,
+}
+
+/// How a TLS handshake ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsOutcome {
+    /// Handshake done and (unless disabled) certificate verified.
+    Ok,
+    /// Certificate does not cover the name.
+    NameMismatch,
+    /// Chain does not lead to a trusted CA.
+    UnknownIssuer,
+    /// Certificate expired.
+    Expired,
+    /// Certificate not valid yet.
+    NotYetValid,
+    /// The peer does not speak TLS.
+    NotTls,
+    /// Peer closed the connection without answering.
+    Closed,
+    /// No handshake before the step's timeout.
+    Timeout,
+    /// Any other failure (alert, bad certificate, protocol error).
+    Failed,
+}
+
+/// What the peer's leaf certificate says.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct PeerCertificate {
+    /// Subject DN.
+    pub subject: String,
+    /// Issuer DN.
+    pub issuer: String,
+    /// DNS and IP subject alternative names.
+    pub sans: Vec<String>,
+    /// Start of validity, RFC 3339.
+    pub not_before: String,
+    /// End of validity, RFC 3339.
+    pub not_after: String,
+    /// Whole days until expiry (negative once expired).
+    pub days_to_expiry: i64,
+    /// Whether a SAN covers the dialled host name.
+    pub name_covered: bool,
+    /// Number of certificates the peer sent.
+    pub chain_length: usize,
+}
+
+/// An HTTP request over TLS.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct HttpsAttempt {
+    /// How it ended.
+    pub outcome: HttpsOutcome,
+    /// Time taken in milliseconds.
+    pub elapsed_ms: u64,
+    /// The request line's path.
+    pub path: String,
+    /// Status code of the response.
+    pub status_code: Option<u16>,
+    /// The `Server` header.
+    pub server: Option<String>,
+    /// Error text, when it failed.
+    pub error: Option<String>,
+}
+
+/// How an HTTP request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpsOutcome {
+    /// A well-formed HTTP response (any status).
+    Response,
+    /// Bytes came back, but not an HTTP response.
+    Malformed,
+    /// The peer closed without a response.
+    Closed,
+    /// No response before the step's timeout.
+    Timeout,
+}
+
+/// Something wrong (or worth knowing), with its evidence and the fix.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    /// Stable kebab-case code, see `docs/findings.md`.
+    pub code: FindingCode,
+    /// `error`, `warning` or `info`.
+    pub severity: Severity,
+    /// The `host:port` it concerns.
+    pub target: String,
+    /// The stage where it shows.
+    pub stage: Stage,
+    /// One line with the evidence.
+    pub summary: String,
+    /// What to change, concretely.
+    pub fix: String,
+    /// The addresses concerned, when it is about some of them.
+    pub addresses: Vec<String>,
+}
+
+impl Report {
+    /// Findings of one code.
+    pub fn findings_with(&self, code: FindingCode) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(move |f| f.code == code)
+    }
+
+    /// The distinct codes of findings at or above `severity`, sorted.
+    pub fn codes_at_least(&self, severity: Severity) -> Vec<FindingCode> {
+        let mut codes: Vec<FindingCode> =
+            self.findings.iter().filter(|f| f.severity <= severity).map(|f| f.code).collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    }
+
+    /// Process exit code for this report: 0 pass or warn, 1 fail.
+    pub fn exit_code(&self) -> i32 {
+        match self.status {
+            Status::Pass | Status::Warn => 0,
+            Status::Fail => 1,
+        }
+    }
+}
+
+/// The JSON Schema of [`Report`], as published in `docs/report.schema.json`.
+pub fn report_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Report);
+    serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,340 @@
+//! The runner: decides what runs, in which order and how parallel, under one global deadline.
+//!
+//! Per host: DNS (configured and public resolvers at once), then for every target of that host
+//! and every resolved address at once: TCP → TLS → HTTPS. A blackholed address therefore costs
+//! at most one step cap (bounded by the deadline) however many addresses there are.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+
+use crate::analysis;
+use crate::config::{CheckConfig, HostPort};
+use crate::dns::{self, ResolverChoice};
+use crate::error::Error;
+use crate::https;
+use crate::report::{
+    AddressReport, AnswerClass, DnsDetail, DnsOutcome, HttpsOutcome, Report, Role, SCHEMA_VERSION, Settings, Stage,
+    StageResult, StageStatus, TargetReport, TcpOutcome, TlsOutcome, TlsVerification,
+};
+use crate::tcp;
+use crate::tls::{self, TlsContext};
+
+/// Longest a DNS lookup may take (within the deadline).
+pub const DNS_STEP_CAP: Duration = Duration::from_secs(5);
+/// Longest a TCP connect may take (within the deadline).
+pub const TCP_STEP_CAP: Duration = Duration::from_secs(5);
+/// Longest a TLS handshake may take (within the deadline).
+pub const TLS_STEP_CAP: Duration = Duration::from_secs(5);
+/// Longest an HTTP exchange may take (within the deadline).
+pub const HTTPS_STEP_CAP: Duration = Duration::from_secs(5);
+/// Certificates expiring sooner than this many days are a warning.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// The one global deadline every step is bounded by.
+#[derive(Clone, Copy, Debug)]
+struct Deadline(Instant);
+
+impl Deadline {
+    /// The time a step may take: its cap, or what is left of the run if that is less.
+    fn budget(self, cap: Duration) -> Duration {
+        cap.min(self.0.saturating_duration_since(Instant::now()))
+    }
+}
+
+/// What is probed for one `host:port`.
+#[derive(Clone, Debug)]
+struct TargetPlan {
+    hp: HostPort,
+    role: Role,
+    tls: bool,
+}
+
+/// Runs a whole diagnosis. `Err` only when it cannot run at all; every failed check is in the report.
+pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
+    let started = Instant::now();
+    let started_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let deadline = Deadline(started + config.timeout);
+    let extra = config.ca_file.as_ref().map(|(_, certs)| certs.as_slice()).unwrap_or(&[]);
+    let tls_ctx = TlsContext::new(extra, config.insecure)?;
+
+    let mut hosts: Vec<(String, Vec<TargetPlan>)> = Vec::new();
+    for hp in &config.bootstrap {
+        let mut plans = vec![TargetPlan { hp: hp.clone(), role: Role::Bootstrap, tls: config.security_protocol.uses_tls() }];
+        if let Some(port) = config.https_port.filter(|p| *p != hp.port) {
+            plans.push(TargetPlan { hp: HostPort { host: hp.host.clone(), port }, role: Role::Https, tls: true });
+        }
+        match hosts.iter_mut().find(|(h, _)| *h == hp.host) {
+            Some((_, existing)) => {
+                for plan in plans {
+                    if !existing.iter().any(|p| p.hp == plan.hp) {
+                        existing.push(plan);
+                    }
+                }
+            }
+            None => hosts.push((hp.host.clone(), plans)),
+        }
+    }
+
+    let per_host = join_all(hosts.iter().map(|(host, plans)| probe_host(config, &tls_ctx, deadline, host, plans))).await;
+    let targets: Vec<TargetReport> = per_host.into_iter().flatten().collect();
+
+    let settings = Settings {
+        bootstrap: config.bootstrap.iter().map(ToString::to_string).collect(),
+        security_protocol: config.security_protocol.as_str().to_string(),
+        sasl_mechanism: config.sasl.as_ref().map(|s| s.mechanism.clone()),
+        sasl_credentials: config.sasl.as_ref().is_some_and(|s| s.username.is_some() && s.password.is_some()),
+        resolvers: config.resolvers.iter().map(ToString::to_string).collect(),
+        public_resolvers: config.public_resolvers.iter().map(ToString::to_string).collect(),
+        private_cidrs: config.private_cidrs.iter().map(ToString::to_string).collect(),
+        https_port: config.https_port,
+        tls_verification: if tls_ctx.verifies() { TlsVerification::Enabled } else { TlsVerification::Disabled },
+        ca_file: config.ca_file.as_ref().map(|(p, _)| p.display().to_string()),
+    };
+    let findings = analysis::findings(&targets, &settings);
+    let status = analysis::status(&findings);
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        kreach_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        timeout_ms: config.timeout.as_millis() as u64,
+        status,
+        settings,
+        targets,
+        findings,
+    })
+}
+
+async fn probe_host(
+    config: &CheckConfig,
+    tls_ctx: &TlsContext,
+    deadline: Deadline,
+    host: &str,
+    plans: &[TargetPlan],
+) -> Vec<TargetReport> {
+    let (dns, ips) = resolve(config, deadline, host).await;
+    let probes = plans.iter().map(|plan| async {
+        let addresses = join_all(ips.iter().map(|ip| probe_address(config, tls_ctx, deadline, plan, *ip))).await;
+        assemble(plan, &dns, addresses)
+    });
+    join_all(probes).await
+}
+
+async fn resolve(config: &CheckConfig, deadline: Deadline, host: &str) -> (DnsDetail, Vec<IpAddr>) {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        let mut lookup = dns::literal(ip);
+        let answer_class = dns::classify(&mut lookup, &config.private_cidrs);
+        return (DnsDetail { name: host.to_string(), answer_class, lookup, public: None }, vec![ip]);
+    }
+    let choice = if config.resolvers.is_empty() {
+        ResolverChoice::System
+    } else {
+        ResolverChoice::Servers(config.resolvers.clone())
+    };
+    let main = dns::lookup(host, &choice, deadline.budget(DNS_STEP_CAP));
+    let public = async {
+        if config.public_resolvers.is_empty() {
+            None
+        } else {
+            let choice = ResolverChoice::Servers(config.public_resolvers.clone());
+            Some(dns::lookup(host, &choice, deadline.budget(DNS_STEP_CAP)).await)
+        }
+    };
+    let ((mut lookup, ips), public) = futures::join!(main, public);
+    let answer_class = dns::classify(&mut lookup, &config.private_cidrs);
+    let public = public.map(|(mut l, _)| {
+        dns::classify(&mut l, &config.private_cidrs);
+        l
+    });
+    (DnsDetail { name: host.to_string(), answer_class, lookup, public }, ips)
+}
+
+async fn probe_address(
+    config: &CheckConfig,
+    tls_ctx: &TlsContext,
+    deadline: Deadline,
+    plan: &TargetPlan,
+    ip: IpAddr,
+) -> AddressReport {
+    let mut report = AddressReport {
+        ip: ip.to_string(),
+        private: dns::is_private(ip, &config.private_cidrs),
+        tcp: None,
+        tls: None,
+        https: None,
+    };
+    let (tcp, stream) = tcp::connect(SocketAddr::new(ip, plan.hp.port), deadline.budget(TCP_STEP_CAP)).await;
+    report.tcp = Some(tcp);
+    let Some(stream) = stream else { return report };
+    if !plan.tls {
+        return report;
+    }
+    let alpn: &[&[u8]] = if plan.role == Role::Https { &[b"http/1.1"] } else { &[] };
+    let (tls, session) = tls::handshake(tls_ctx, stream, &plan.hp.host, alpn, deadline.budget(TLS_STEP_CAP)).await;
+    report.tls = Some(tls);
+    if let (Some(session), Role::Https) = (session, plan.role) {
+        report.https =
+            Some(https::request(session, &plan.hp.host, https::DEFAULT_PATH, deadline.budget(HTTPS_STEP_CAP)).await);
+    }
+    report
+}
+
+/// Builds one matrix row from the per-address results.
+fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -> TargetReport {
+    let mut stages = vec![dns_stage(dns)];
+    let dns_ok = !addresses.is_empty();
+
+    let tcp: Vec<_> = addresses.iter().filter_map(|a| a.tcp.as_ref()).collect();
+    let connected = tcp.iter().filter(|t| t.outcome == TcpOutcome::Connected).count();
+    stages.push(if !dns_ok {
+        skipped(Stage::Tcp, "no address to connect to")
+    } else {
+        let failures = tally(tcp.iter().filter(|t| t.outcome != TcpOutcome::Connected).map(|t| tcp_word(t.outcome)));
+        StageResult {
+            stage: Stage::Tcp,
+            status: if connected == tcp.len() { StageStatus::Pass } else { StageStatus::Fail },
+            elapsed_ms: tcp.iter().map(|t| t.elapsed_ms).max(),
+            summary: if failures.is_empty() {
+                format!("{connected}/{} connected", tcp.len())
+            } else {
+                format!("{connected}/{} connected; {failures}", tcp.len())
+            },
+        }
+    });
+
+    let tls: Vec<_> = addresses.iter().filter_map(|a| a.tls.as_ref()).collect();
+    stages.push(if !plan.tls {
+        StageResult {
+            stage: Stage::Tls,
+            status: StageStatus::NotApplicable,
+            elapsed_ms: None,
+            summary: "plaintext listener (security.protocol)".into(),
+        }
+    } else if tls.is_empty() {
+        skipped(Stage::Tls, "no TCP connection")
+    } else {
+        let ok = tls.iter().filter(|t| t.outcome == TlsOutcome::Ok).count();
+        let soonest = tls.iter().filter_map(|t| t.peer_certificate.as_ref()).map(|c| c.days_to_expiry).min();
+        let failures = tally(tls.iter().filter(|t| t.outcome != TlsOutcome::Ok).map(|t| tls_word(t.outcome)));
+        let status = if ok < tls.len() || connected < addresses.len() {
+            StageStatus::Fail
+        } else if soonest.is_some_and(|d| d < EXPIRY_WARNING_DAYS) {
+            StageStatus::Warn
+        } else {
+            StageStatus::Pass
+        };
+        let first_ok = tls.iter().find(|t| t.outcome == TlsOutcome::Ok);
+        let mut summary = format!("{ok}/{} handshakes", tls.len());
+        if let Some(t) = first_ok {
+            summary.push_str(&format!(", {}", t.protocol_version.as_deref().unwrap_or("?")));
+        }
+        if let Some(days) = soonest {
+            summary.push_str(&format!(", cert {days} days left"));
+        }
+        if !failures.is_empty() {
+            summary.push_str(&format!("; {failures}"));
+        }
+        StageResult { stage: Stage::Tls, status, elapsed_ms: tls.iter().map(|t| t.elapsed_ms).max(), summary }
+    });
+
+    if plan.role == Role::Https {
+        let http: Vec<_> = addresses.iter().filter_map(|a| a.https.as_ref()).collect();
+        stages.push(if http.is_empty() {
+            skipped(Stage::Https, "no TLS session")
+        } else {
+            let ok = http.iter().filter(|h| h.outcome == HttpsOutcome::Response).count();
+            let codes = tally(http.iter().filter_map(|h| h.status_code).map(|c| format!("HTTP {c}")));
+            let tls_failed = tls.len() > http.len();
+            StageResult {
+                stage: Stage::Https,
+                status: if ok == http.len() && !tls_failed { StageStatus::Pass } else { StageStatus::Fail },
+                elapsed_ms: http.iter().map(|h| h.elapsed_ms).max(),
+                summary: format!("{ok}/{} responses {codes}", http.len()).trim_end().to_string(),
+            }
+        });
+    }
+
+    TargetReport {
+        target: plan.hp.to_string(),
+        host: plan.hp.host.clone(),
+        port: plan.hp.port,
+        role: plan.role,
+        stages,
+        dns: Some(dns.clone()),
+        addresses,
+    }
+}
+
+fn dns_stage(dns: &DnsDetail) -> StageResult {
+    let l = &dns.lookup;
+    let n = l.addresses.len();
+    let (status, summary) = match (l.outcome, dns.answer_class) {
+        (DnsOutcome::AddressLiteral, _) => (StageStatus::Pass, "address literal, no lookup".to_string()),
+        (DnsOutcome::Answer, Some(AnswerClass::Private)) => {
+            (StageStatus::Pass, format!("{} (private)", count(n, "address", "addresses")))
+        }
+        (DnsOutcome::Answer, Some(AnswerClass::Mixed)) => {
+            (StageStatus::Warn, format!("{}, some public", count(n, "address", "addresses")))
+        }
+        (DnsOutcome::Answer, _) => (StageStatus::Fail, format!("{} (public)", count(n, "address", "addresses"))),
+        (DnsOutcome::Nxdomain, _) => (StageStatus::Fail, "NXDOMAIN".to_string()),
+        (DnsOutcome::NoData, _) => (StageStatus::Fail, "no A/AAAA record".to_string()),
+        (DnsOutcome::Unreachable, _) => (StageStatus::Fail, "resolver did not answer".to_string()),
+        (DnsOutcome::Error, _) => (StageStatus::Fail, "resolver error".to_string()),
+    };
+    let summary = match l.cname_chain.len() {
+        0 => summary,
+        hops => format!("{summary} via {}", count(hops, "CNAME", "CNAMEs")),
+    };
+    StageResult { stage: Stage::Dns, status, elapsed_ms: Some(l.elapsed_ms), summary }
+}
+
+fn skipped(stage: Stage, why: &str) -> StageResult {
+    StageResult { stage, status: StageStatus::Skipped, elapsed_ms: None, summary: format!("skipped: {why}") }
+}
+
+/// "1 address", "3 addresses".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "2 timeout, 1 refused" from a list of words.
+fn tally(words: impl Iterator<Item = impl Into<String>>) -> String {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for w in words {
+        let w = w.into();
+        match counts.iter_mut().find(|(k, _)| *k == w) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((w, 1)),
+        }
+    }
+    counts.iter().map(|(w, c)| format!("{c} {w}")).collect::<Vec<_>>().join(", ")
+}
+
+pub(crate) fn tcp_word(o: TcpOutcome) -> &'static str {
+    match o {
+        TcpOutcome::Connected => "connected",
+        TcpOutcome::Refused => "refused",
+        TcpOutcome::Timeout => "timeout",
+        TcpOutcome::Unreachable => "unreachable",
+        TcpOutcome::Error => "error",
+    }
+}
+
+pub(crate) fn tls_word(o: TlsOutcome) -> &'static str {
+    match o {
+        TlsOutcome::Ok => "ok",
+        TlsOutcome::NameMismatch => "name mismatch",
+        TlsOutcome::UnknownIssuer => "unknown issuer",
+        TlsOutcome::Expired => "expired",
+        TlsOutcome::NotYetValid => "not yet valid",
+        TlsOutcome::NotTls => "not TLS",
+        TlsOutcome::Closed => "closed",
+        TlsOutcome::Timeout => "timeout",
+        TlsOutcome::Failed => "failed",
+    }
+}

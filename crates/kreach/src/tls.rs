@@ -1,0 +1,365 @@
+//! TLS stage: handshake with SNI, certificate verification, and what the peer presented.
+//!
+//! The verifier is wrapped so the peer's chain is kept even when verification fails: the report
+//! shows *which* certificate was wrong, not only that one was.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+use crate::error::Error;
+use crate::report::{PeerCertificate, TlsAttempt, TlsOutcome};
+
+/// A TLS session over a TCP stream, as the later stages use it.
+pub type TlsSession = TlsStream<Sniff<TcpStream>>;
+
+/// Trust anchors and policy shared by every handshake of a run.
+#[derive(Clone, Debug)]
+pub struct TlsContext {
+    provider: Arc<CryptoProvider>,
+    verifier: Option<Arc<WebPkiServerVerifier>>,
+}
+
+impl TlsContext {
+    /// Builds the trust store: the platform store, the Mozilla roots, and `extra` certificates.
+    /// With `insecure`, nothing is verified.
+    pub fn new(extra: &[CertificateDer<'static>], insecure: bool) -> Result<Self, Error> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        // The platform store may be missing or partly unreadable; the Mozilla roots still apply.
+        let native = rustls_native_certs::load_native_certs();
+        let _ = roots.add_parsable_certificates(native.certs);
+        for cert in extra {
+            roots
+                .add(cert.clone())
+                .map_err(|e| Error::invalid("--ca-file", format!("a certificate is not a usable CA: {e}")))?;
+        }
+        let verifier = if insecure {
+            None
+        } else {
+            Some(
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                    .build()
+                    .map_err(|e| Error::Setup(format!("TLS verifier: {e}")))?,
+            )
+        };
+        Ok(TlsContext { provider, verifier })
+    }
+
+    /// Whether certificates are verified.
+    pub fn verifies(&self) -> bool {
+        self.verifier.is_some()
+    }
+}
+
+/// Runs a TLS handshake over `stream` with SNI `host`, within `budget`.
+pub async fn handshake(
+    ctx: &TlsContext,
+    stream: TcpStream,
+    host: &str,
+    alpn: &[&[u8]],
+    budget: Duration,
+) -> (TlsAttempt, Option<TlsSession>) {
+    let started = Instant::now();
+    let mut attempt = TlsAttempt {
+        outcome: TlsOutcome::Failed,
+        elapsed_ms: 0,
+        sni: host.to_string(),
+        protocol_version: None,
+        cipher_suite: None,
+        alpn: None,
+        peer_certificate: None,
+        error: None,
+    };
+    let server_name = match ServerName::try_from(host.to_string()) {
+        Ok(name) => name,
+        Err(e) => {
+            attempt.error = Some(format!("`{host}` cannot be a TLS server name: {e}"));
+            return (attempt, None);
+        }
+    };
+    let recorder = Arc::new(Recorder {
+        inner: ctx.verifier.clone(),
+        algorithms: ctx.provider.signature_verification_algorithms,
+        chain: Mutex::new(Vec::new()),
+    });
+    let config = match ClientConfig::builder_with_provider(ctx.provider.clone()).with_safe_default_protocol_versions() {
+        Ok(builder) => {
+            let mut config = builder.dangerous().with_custom_certificate_verifier(recorder.clone()).with_no_client_auth();
+            config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+            config
+        }
+        Err(e) => {
+            attempt.error = Some(format!("TLS configuration: {e}"));
+            return (attempt, None);
+        }
+    };
+    let sniff_state = Arc::new(SniffState::default());
+    let io = Sniff { inner: stream, state: sniff_state.clone() };
+    let result = tokio::time::timeout(budget, TlsConnector::from(Arc::new(config)).connect(server_name, io)).await;
+    attempt.elapsed_ms = started.elapsed().as_millis() as u64;
+
+    let chain = recorder.chain.lock().map(|c| c.clone()).unwrap_or_default();
+    attempt.peer_certificate = chain.first().and_then(|leaf| describe(leaf, host, chain.len()));
+
+    match result {
+        Err(_) => {
+            attempt.outcome = if sniff_state.looks_like_plaintext() { TlsOutcome::NotTls } else { TlsOutcome::Timeout };
+            attempt.error = Some(format!("no TLS handshake within {} ms{}", budget.as_millis(), sniff_state.evidence()));
+            (attempt, None)
+        }
+        Ok(Err(e)) => {
+            attempt.outcome = classify(&e, &sniff_state);
+            attempt.error = Some(format!("{e}{}", sniff_state.evidence()));
+            (attempt, None)
+        }
+        Ok(Ok(session)) => {
+            let (_, conn) = session.get_ref();
+            attempt.outcome = TlsOutcome::Ok;
+            attempt.protocol_version = conn.protocol_version().map(|v| format!("{v:?}"));
+            attempt.cipher_suite = conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
+            attempt.alpn = conn.alpn_protocol().map(|p| String::from_utf8_lossy(p).into_owned());
+            (attempt, Some(session))
+        }
+    }
+}
+
+fn classify(e: &io::Error, sniff: &SniffState) -> TlsOutcome {
+    if sniff.looks_like_plaintext() {
+        return TlsOutcome::NotTls;
+    }
+    if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        return match tls {
+            rustls::Error::InvalidCertificate(cert) => match cert {
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                    TlsOutcome::NameMismatch
+                }
+                CertificateError::UnknownIssuer => TlsOutcome::UnknownIssuer,
+                CertificateError::Expired | CertificateError::ExpiredContext { .. } => TlsOutcome::Expired,
+                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => TlsOutcome::NotYetValid,
+                _ => TlsOutcome::Failed,
+            },
+            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } if sniff.total() > 0 => {
+                TlsOutcome::NotTls
+            }
+            _ => TlsOutcome::Failed,
+        };
+    }
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+            if sniff.total() == 0 =>
+        {
+            TlsOutcome::Closed
+        }
+        _ => TlsOutcome::Failed,
+    }
+}
+
+/// Reads the leaf certificate into the report's terms.
+fn describe(leaf: &CertificateDer<'_>, host: &str, chain_length: usize) -> Option<PeerCertificate> {
+    use x509_parser::prelude::*;
+    let (_, cert) = X509Certificate::from_der(leaf.as_ref()).ok()?;
+    let mut sans = Vec::new();
+    if let Ok(Some(ext)) = cert.subject_alternative_name() {
+        for name in &ext.value.general_names {
+            match name {
+                GeneralName::DNSName(d) => sans.push(d.to_string()),
+                GeneralName::IPAddress(bytes) => match bytes.len() {
+                    4 => sans.push(std::net::Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]).to_string()),
+                    16 => {
+                        let mut octets = [0u8; 16];
+                        octets.copy_from_slice(bytes);
+                        sans.push(std::net::Ipv6Addr::from(octets).to_string());
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+    }
+    let validity = cert.validity();
+    let not_after = validity.not_after.to_datetime();
+    let now = ::time::OffsetDateTime::now_utc();
+    let rfc3339 = |t: ::time::OffsetDateTime| t.format(&::time::format_description::well_known::Rfc3339).unwrap_or_default();
+    Some(PeerCertificate {
+        subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
+        name_covered: sans.iter().any(|san| name_matches(san, host)),
+        sans,
+        not_before: rfc3339(validity.not_before.to_datetime()),
+        not_after: rfc3339(not_after),
+        days_to_expiry: (not_after - now).whole_days(),
+        chain_length,
+    })
+}
+
+/// Whether a certificate name (possibly `*.` wildcard) covers `host`, RFC 6125 style: the
+/// wildcard stands for exactly one whole left-most label.
+pub fn name_matches(pattern: &str, host: &str) -> bool {
+    let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => match host.split_once('.') {
+            Some((first, rest)) => !first.is_empty() && rest == suffix && suffix.contains('.'),
+            None => false,
+        },
+        None => pattern == host,
+    }
+}
+
+#[derive(Debug)]
+struct Recorder {
+    inner: Option<Arc<WebPkiServerVerifier>>,
+    algorithms: WebPkiSupportedAlgorithms,
+    chain: Mutex<Vec<CertificateDer<'static>>>,
+}
+
+impl ServerCertVerifier for Recorder {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut chain) = self.chain.lock() {
+            chain.push(end_entity.clone().into_owned());
+            chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
+        }
+        match &self.inner {
+            Some(verifier) => verifier.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now),
+            None => Ok(ServerCertVerified::assertion()),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// Remembers the first bytes the peer sent, to tell "not TLS" from other failures.
+#[derive(Default, Debug)]
+struct SniffState {
+    total: AtomicUsize,
+    first: Mutex<Vec<u8>>,
+}
+
+const SNIFF_BYTES: usize = 16;
+
+impl SniffState {
+    fn total(&self) -> usize {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    fn first_bytes(&self) -> Vec<u8> {
+        self.first.lock().map(|f| f.clone()).unwrap_or_default()
+    }
+
+    /// A TLS record starts with a content type 20..=24 and major version 3.
+    fn looks_like_plaintext(&self) -> bool {
+        let first = self.first_bytes();
+        match first.as_slice() {
+            [] => false,
+            [t] => !(20..=24).contains(t),
+            [t, major, ..] => !(20..=24).contains(t) || *major != 3,
+        }
+    }
+
+    fn evidence(&self) -> String {
+        let first = self.first_bytes();
+        if first.is_empty() || !self.looks_like_plaintext() {
+            return String::new();
+        }
+        let printable: String =
+            first.iter().map(|b| if b.is_ascii_graphic() || *b == b' ' { *b as char } else { '.' }).collect();
+        format!(" (peer sent {:?} instead of a TLS record)", printable)
+    }
+}
+
+/// A stream wrapper that records what the peer sends first.
+#[derive(Debug)]
+pub struct Sniff<S> {
+    inner: S,
+    state: Arc<SniffState>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Sniff<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let this = &mut *self;
+        let result = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &result {
+            let fresh = &buf.filled()[before..];
+            if !fresh.is_empty() {
+                let seen = this.state.total.fetch_add(fresh.len(), Ordering::Relaxed);
+                if seen < SNIFF_BYTES {
+                    if let Ok(mut first) = this.state.first.lock() {
+                        let take = (SNIFF_BYTES - seen).min(fresh.len());
+                        first.extend_from_slice(&fresh[..take]);
+                    }
+                }
+            }
+        }
+        result
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Sniff<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_matches;
+
+    #[test]
+    fn wildcard_matching_follows_rfc6125() {
+        assert!(name_matches("*.us-west-2.aws.confluent.cloud", "pkc-abc.us-west-2.aws.confluent.cloud"));
+        assert!(name_matches("PKC-ABC.example.com.", "pkc-abc.example.com"));
+        assert!(!name_matches("*.us-west-2.aws.confluent.cloud", "a.b.us-west-2.aws.confluent.cloud"));
+        assert!(!name_matches("*.us-west-2.aws.confluent.cloud", "us-west-2.aws.confluent.cloud"));
+        assert!(!name_matches("*.com", "example.com"));
+        assert!(!name_matches("other.example", "pkc.example"));
+    }
+}
