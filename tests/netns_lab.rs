@@ -1,1 +1,185 @@
+//! End-to-end scenarios: the `kreach` binary inside a network namespace against BIND, haproxy
+//! and iptables (see `support`). Each scenario is a TOML file in `tests/scenarios/` asserting the
+//! exact error/warning codes, the exit code, and that the JSON validates against the schema.
 
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use support::{BOOTSTRAP_HOST, NetFault, NetnsLab, PRIVATE_CIDR, PUBLIC_RESOLVER, VPC_RESOLVER};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Scenario {
+    description: String,
+    fault: String,
+    resolver: String,
+    #[serde(default = "default_timeout")]
+    timeout: f64,
+    deadline_margin_secs: Option<f64>,
+    expect_status: String,
+    expect_codes: Vec<String>,
+    #[serde(default)]
+    expect_ports: BTreeMap<String, Vec<u16>>,
+}
+
+fn default_timeout() -> f64 {
+    5.0
+}
+
+fn scenario_dir() -> PathBuf {
+    support::workspace_root().join("tests/scenarios")
+}
+
+fn schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(support::workspace_root().join("docs/report.schema.json")).expect("schema file");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+fn run_scenario(name: &str) {
+    if !support::require_prerequisites() {
+        return;
+    }
+    let path = scenario_dir().join(format!("{name}.toml"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let sc: Scenario = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let fault = NetFault::parse(&sc.fault).expect("fault");
+    let lab = NetnsLab::start(fault).unwrap_or_else(|e| panic!("{name}: lab failed to start: {e}"));
+
+    let mut args: Vec<String> = [
+        "check",
+        "--bootstrap",
+        &format!("{BOOTSTRAP_HOST}:9092"),
+        "--public-resolver",
+        PUBLIC_RESOLVER,
+        "--private-cidr",
+        PRIVATE_CIDR,
+        "--ca-file",
+        &lab.ca_file(),
+        "--security-protocol",
+        "SSL",
+        "--timeout",
+        &sc.timeout.to_string(),
+        "--output",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    match sc.resolver.as_str() {
+        "system" => {}
+        "vpc" => args.extend(["--resolver".to_string(), VPC_RESOLVER.to_string()]),
+        other => panic!("{name}: resolver must be system or vpc, not {other}"),
+    }
+    let (code, stdout, stderr, elapsed) = lab.kreach(&args);
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{name}: not JSON ({e}); stderr: {stderr}\n{stdout}"));
+
+    let errors: Vec<String> = schema().iter_errors(&report).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{name}: report does not validate against docs/report.schema.json: {errors:#?}");
+
+    let mut codes: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .map(|f| f["code"].as_str().expect("code").to_string())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let mut expected = sc.expect_codes.clone();
+    expected.sort();
+    assert_eq!(
+        codes, expected,
+        "{name} ({}): error/warning codes differ; findings: {:#}",
+        sc.description, report["findings"]
+    );
+    assert_eq!(report["status"], sc.expect_status.as_str(), "{name}: status");
+    let expected_exit = if sc.expect_status == "fail" { 1 } else { 0 };
+    assert_eq!(code, expected_exit, "{name}: exit code; stderr: {stderr}");
+
+    for (code, ports) in &sc.expect_ports {
+        let mut got: Vec<u16> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["code"] == code.as_str())
+            .filter_map(|f| f["target"].as_str()?.rsplit_once(':')?.1.parse().ok())
+            .collect();
+        got.sort();
+        let mut want = ports.clone();
+        want.sort();
+        assert_eq!(got, want, "{name}: ports of {code}");
+    }
+    if let Some(margin) = sc.deadline_margin_secs {
+        assert!(
+            elapsed.as_secs_f64() <= sc.timeout + margin,
+            "{name}: took {:.2} s with --timeout {}: the deadline must bound the run",
+            elapsed.as_secs_f64(),
+            sc.timeout
+        );
+    }
+    eprintln!("{name}: {} in {:.0} ms", report["status"], elapsed.as_secs_f64() * 1000.0);
+}
+
+macro_rules! scenarios {
+    ($($fn_name:ident => $file:literal,)*) => {
+        $(#[test] fn $fn_name() { run_scenario($file); })*
+
+        #[test]
+        fn every_scenario_file_has_a_test() {
+            let listed = [$($file),*];
+            for entry in std::fs::read_dir(scenario_dir()).expect("scenario dir") {
+                let path = entry.expect("entry").path();
+                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+                assert!(listed.contains(&stem.as_str()), "tests/scenarios/{stem}.toml has no test in netns_lab.rs");
+            }
+        }
+    };
+}
+
+scenarios! {
+    healthy => "healthy",
+    zone_not_associated => "zone-not-associated",
+    wildcard_missing => "wildcard-missing",
+    resolver_down => "resolver-down",
+    kafka_port_dropped => "kafka-port-dropped",
+    https_port_dropped => "https-port-dropped",
+    port_refused => "port-refused",
+    cert_wrong_name => "cert-wrong-name",
+    unknown_ca => "unknown-ca",
+    expired_cert => "expired-cert",
+    plaintext_listener => "plaintext-listener",
+}
+
+/// The system-resolver path and the human outputs, on the healthy lab.
+#[test]
+fn healthy_lab_table_and_markdown() {
+    if !support::require_prerequisites() {
+        return;
+    }
+    let lab = NetnsLab::start(NetFault::None).expect("lab");
+    let base = vec![
+        "check".to_string(),
+        "--bootstrap".into(),
+        format!("{BOOTSTRAP_HOST}:9092"),
+        "--private-cidr".into(),
+        PRIVATE_CIDR.into(),
+        "--ca-file".into(),
+        lab.ca_file(),
+        "--security-protocol".into(),
+        "SSL".into(),
+    ];
+    let (code, table, _, _) = lab.kreach(&base);
+    assert_eq!(code, 0, "{table}");
+    assert!(table.contains("PASS") && table.contains("HTTP 401"), "{table}");
+    assert!(!table.contains('\u{1b}'), "NO_COLOR / not a TTY: no escape codes");
+    assert!(table.contains("system (127.0.0.53:53)"), "system resolver named in the evidence: {table}");
+    let mut md_args = base.clone();
+    md_args.extend(["--output".into(), "markdown".into()]);
+    let (_, md, _, _) = lab.kreach(&md_args);
+    assert!(md.starts_with("## kreach") && md.contains("| target |") && md.contains("`dns-private-zone-in-effect`"), "{md}");
+}

@@ -1,1 +1,373 @@
+//! The end-to-end lab: a network namespace with two BIND instances (the VPC resolver holding the
+//! private hosted zone, and a "public DNS"), haproxy terminating TLS with SNI routing on one
+//! address per AZ, and iptables playing the security groups. Everything lives on loopback inside
+//! a namespace this harness creates and deletes; nothing can leave it (it has no other interface,
+//! and BIND marks every server outside 127/8 bogus and never recurses anywhere else).
 
+#![allow(dead_code, clippy::print_stderr)]
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use kreach_lab::{Ca, Validity};
+
+pub const DOMAIN: &str = "abc123.us-west-2.aws.confluent.cloud";
+pub const BOOTSTRAP_HOST: &str = "lkc-lab01.abc123.us-west-2.aws.confluent.cloud";
+pub const VPC_RESOLVER: &str = "127.0.0.53";
+pub const PUBLIC_RESOLVER: &str = "127.0.0.54";
+pub const PRIVATE_CIDR: &str = "127.10.0.0/16";
+pub const PUBLIC_ADDR: &str = "127.200.1.10";
+pub const ENIS: [(&str, &str, &str); 3] = [
+    ("usw2-az1", "us-west-2a", "127.10.1.10"),
+    ("usw2-az2", "us-west-2b", "127.10.2.10"),
+    ("usw2-az3", "us-west-2c", "127.10.3.10"),
+];
+const VPCE: &str = "vpce-0a1b2c3d4e5f60789-lab01";
+const VPCE_ZONE: &str = "us-west-2.vpce.amazonaws.com";
+
+/// What the lab breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetFault {
+    None,
+    ZoneNotAssociated,
+    WildcardMissing,
+    ResolverDown,
+    Drop(u16),
+    Refuse(u16),
+    CertWrongName,
+    UnknownCa,
+    ExpiredCert,
+    PlaintextHttps,
+}
+
+impl NetFault {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "none" => NetFault::None,
+            "zone-not-associated" => NetFault::ZoneNotAssociated,
+            "wildcard-missing" => NetFault::WildcardMissing,
+            "resolver-down" => NetFault::ResolverDown,
+            "kafka-port-dropped" => NetFault::Drop(9092),
+            "https-port-dropped" => NetFault::Drop(443),
+            "port-refused" => NetFault::Refuse(9092),
+            "cert-wrong-name" => NetFault::CertWrongName,
+            "unknown-ca" => NetFault::UnknownCa,
+            "expired-cert" => NetFault::ExpiredCert,
+            "plaintext-listener" => NetFault::PlaintextHttps,
+            other => return Err(format!("unknown netns fault {other}")),
+        })
+    }
+}
+
+/// Why the lab cannot run here, if it cannot.
+pub fn missing_prerequisites() -> Option<String> {
+    let uid = Command::new("id").arg("-u").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if uid.as_deref() != Some("0") {
+        return Some("the netns lab needs root (ip netns, iptables)".into());
+    }
+    for tool in ["ip", "named", "haproxy", "iptables", "dig"] {
+        let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
+        if !found {
+            return Some(format!("`{tool}` is missing: run scripts/setup.sh (installs bind9, haproxy, iptables, dnsutils)"));
+        }
+    }
+    None
+}
+
+/// Panics with the reason unless the lab can run; `KREACH_SKIP_NETNS=1` turns that into a skip
+/// (for machines that cannot have root). CI never sets it.
+pub fn require_prerequisites() -> bool {
+    match missing_prerequisites() {
+        None => true,
+        Some(why) if std::env::var_os("KREACH_SKIP_NETNS").is_some() => {
+            eprintln!("skipping netns lab: {why}");
+            false
+        }
+        Some(why) => panic!("{why} (set KREACH_SKIP_NETNS=1 to skip these tests on a machine without root)"),
+    }
+}
+
+pub struct NetnsLab {
+    pub name: String,
+    pub dir: tempfile::TempDir,
+    children: Vec<Child>,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn run(cmd: &mut Command) -> Result<Output, String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(out)
+}
+
+impl NetnsLab {
+    pub fn start(fault: NetFault) -> Result<NetnsLab, String> {
+        let name = format!("kreach-e2e-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let dir = tempfile::Builder::new().prefix("kreach-netns-").tempdir().map_err(|e| e.to_string())?;
+        let mut lab = NetnsLab { name: name.clone(), dir, children: Vec::new() };
+        run(Command::new("ip").args(["netns", "add", &name]))?;
+        run(Command::new("ip").args(["-n", &name, "link", "set", "lo", "up"]))?;
+        let mut addrs = vec![VPC_RESOLVER, PUBLIC_RESOLVER];
+        addrs.extend(ENIS.iter().map(|(_, _, ip)| *ip));
+        for a in addrs {
+            run(Command::new("ip").args(["-n", &name, "addr", "add", &format!("{a}/32"), "dev", "lo"]))?;
+        }
+        // `ip netns exec` bind-mounts this over /etc/resolv.conf: the system resolver is the VPC resolver.
+        let etc = PathBuf::from("/etc/netns").join(&name);
+        std::fs::create_dir_all(&etc).map_err(|e| e.to_string())?;
+        std::fs::write(etc.join("resolv.conf"), format!("nameserver {VPC_RESOLVER}\noptions timeout:1 attempts:1\n"))
+            .map_err(|e| e.to_string())?;
+
+        lab.write_configs(fault)?;
+        lab.spawn("public-dns", &["named", "-g", "-n", "1", "-c", &lab.path("public/named.conf")])?;
+        if fault != NetFault::ResolverDown {
+            lab.spawn("vpc-resolver", &["named", "-g", "-n", "1", "-c", &lab.path("vpc/named.conf")])?;
+        }
+        lab.spawn("haproxy", &["haproxy", "-db", "-f", &lab.path("haproxy.cfg")])?;
+        lab.wait_ready(fault != NetFault::ResolverDown)?;
+        // Security-group faults go in once the lab answers (readiness probes the ports).
+        match fault {
+            NetFault::Drop(port) => lab.iptables(&["-A", "INPUT", "-p", "tcp", "--dport", &port.to_string(), "-j", "DROP"])?,
+            NetFault::Refuse(port) => lab.iptables(&[
+                "-A", "INPUT", "-p", "tcp", "--dport", &port.to_string(), "-j", "REJECT", "--reject-with", "tcp-reset",
+            ])?,
+            _ => {}
+        }
+        Ok(lab)
+    }
+
+    fn path(&self, rel: &str) -> String {
+        self.dir.path().join(rel).display().to_string()
+    }
+
+    pub fn ca_file(&self) -> String {
+        self.path("ca.pem")
+    }
+
+    fn spawn(&mut self, label: &str, argv: &[&str]) -> Result<(), String> {
+        let log = std::fs::File::create(self.dir.path().join(format!("{label}.log"))).map_err(|e| e.to_string())?;
+        let err = log.try_clone().map_err(|e| e.to_string())?;
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .args(argv)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("{label}: {e}"))?;
+        self.children.push(child);
+        Ok(())
+    }
+
+    pub fn iptables(&self, rule: &[&str]) -> Result<(), String> {
+        run(Command::new("ip").args(["netns", "exec", &self.name, "iptables"]).args(rule)).map(|_| ())
+    }
+
+    /// Runs a command inside the namespace.
+    pub fn exec(&self, argv: &[&str]) -> Output {
+        exec_in(&self.name, argv)
+    }
+
+    pub fn log(&self, label: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("{label}.log"))).unwrap_or_default()
+    }
+
+    fn wait_ready(&mut self, vpc: bool) -> Result<(), String> {
+        let started = Instant::now();
+        let ns = self.name.clone();
+        let dig = |server: &str, name: &str| {
+            let out = exec_in(&ns, &["dig", "+short", "+time=1", "+tries=1", &format!("@{server}"), name, "A"]);
+            out.status.success() && !String::from_utf8_lossy(&out.stdout).trim().is_empty()
+        };
+        let haproxy_up = || exec_in(&ns, &["timeout", "1", "bash", "-c", "exec 3<>/dev/tcp/127.10.1.10/443"]).status.success();
+        let regional = format!("{VPCE}.{VPCE_ZONE}");
+        loop {
+            let public_ok = dig(PUBLIC_RESOLVER, "public-lb.us-west-2.aws.confluent.cloud");
+            let vpc_ok = !vpc || dig(VPC_RESOLVER, &regional);
+            if public_ok && vpc_ok && haproxy_up() {
+                return Ok(());
+            }
+            for child in &mut self.children {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Err(format!(
+                        "a lab process exited ({status}); logs:\n{}\n{}\n{}",
+                        self.log("public-dns"),
+                        self.log("vpc-resolver"),
+                        self.log("haproxy")
+                    ));
+                }
+            }
+            if started.elapsed() > Duration::from_secs(15) {
+                return Err(format!(
+                    "lab not ready after 15 s; logs:\n{}\n{}\n{}",
+                    self.log("public-dns"),
+                    self.log("vpc-resolver"),
+                    self.log("haproxy")
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn write_configs(&self, fault: NetFault) -> Result<(), String> {
+        let d = self.dir.path();
+        for sub in ["vpc", "public"] {
+            std::fs::create_dir_all(d.join(sub)).map_err(|e| e.to_string())?;
+        }
+        let write = |rel: &str, text: String| std::fs::write(d.join(rel), text).map_err(|e| format!("{rel}: {e}"));
+
+        // Zones.
+        let soa = |zone: &str| {
+            format!("$TTL 60\n@ IN SOA ns.{zone}. hostmaster.{zone}. 1 3600 600 86400 60\n@ IN NS ns.{zone}.\nns IN A 127.0.0.53\n")
+        };
+        let mut private = soa(DOMAIN);
+        if fault != NetFault::WildcardMissing {
+            let _ = writeln!(private, "* IN CNAME {VPCE}.{VPCE_ZONE}.");
+        }
+        let mut vpce = soa(VPCE_ZONE);
+        for (az_id, az_name, ip) in ENIS {
+            let _ = writeln!(private, "*.{az_id} IN CNAME {VPCE}-{az_name}.{VPCE_ZONE}.");
+            let _ = writeln!(vpce, "{VPCE} IN A {ip}");
+            let _ = writeln!(vpce, "{VPCE}-{az_name} IN A {ip}");
+        }
+        write("private.zone", private)?;
+        write("vpce.zone", vpce)?;
+        let mut public = soa("confluent.cloud");
+        let _ = writeln!(public, "*.abc123.us-west-2.aws IN CNAME public-lb.us-west-2.aws.confluent.cloud.");
+        let _ = writeln!(public, "public-lb.us-west-2.aws IN A {PUBLIC_ADDR}");
+        write("public.zone", public)?;
+        write(
+            "root.zone",
+            "$TTL 60\n@ IN SOA a.root.invalid. hostmaster.invalid. 1 3600 600 86400 60\n@ IN NS a.root.invalid.\na.root.invalid. IN A 127.0.0.54\n".into(),
+        )?;
+
+        // BIND: never anything outside 127/8.
+        let bogus = [
+            "0.0.0.0/2", "64.0.0.0/3", "96.0.0.0/4", "112.0.0.0/5", "120.0.0.0/6", "124.0.0.0/7", "126.0.0.0/8",
+            "128.0.0.0/1", "::/0",
+        ]
+        .iter()
+        .map(|p| format!("server {p} {{ bogus yes; }};\n"))
+        .collect::<String>();
+        let options = |sub: &str, listen: &str, extra: &str| {
+            let dir = d.join(sub).display().to_string();
+            format!(
+                "options {{\n  directory \"{dir}\";\n  pid-file \"{dir}/named.pid\";\n  session-keyfile \"{dir}/session.key\";\n  \
+                 managed-keys-directory \"{dir}\";\n  listen-on port 53 {{ {listen}; }};\n  listen-on-v6 {{ none; }};\n  \
+                 allow-query {{ any; }};\n  dnssec-validation no;\n  notify no;\n  query-source address {listen};\n{extra}}};\ncontrols {{ }};\n{bogus}"
+            )
+        };
+        let mut vpc = options(
+            "vpc",
+            VPC_RESOLVER,
+            "  recursion yes;\n  allow-recursion { any; };\n  forward only;\n  forwarders { 127.0.0.54; };\n",
+        );
+        if fault != NetFault::ZoneNotAssociated {
+            let _ = writeln!(vpc, "zone \"{DOMAIN}\" {{ type primary; file \"{}\"; }};", d.join("private.zone").display());
+        }
+        let _ = writeln!(vpc, "zone \"{VPCE_ZONE}\" {{ type primary; file \"{}\"; }};", d.join("vpce.zone").display());
+        write("vpc/named.conf", vpc)?;
+        let mut public_conf = options("public", PUBLIC_RESOLVER, "  recursion no;\n");
+        let _ = writeln!(public_conf, "zone \".\" {{ type primary; file \"{}\"; }};", d.join("root.zone").display());
+        let _ = writeln!(public_conf, "zone \"confluent.cloud\" {{ type primary; file \"{}\"; }};", d.join("public.zone").display());
+        write("public/named.conf", public_conf)?;
+
+        // Certificates.
+        let ca = Ca::new("kreach netns lab CA").map_err(|e| e.to_string())?;
+        write("ca.pem", ca.cert_pem().to_string())?;
+        let mut names = vec![format!("*.{DOMAIN}")];
+        names.extend(ENIS.iter().map(|(az, _, _)| format!("*.{az}.{DOMAIN}")));
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let leaf = match fault {
+            NetFault::CertWrongName => ca.leaf(&["other-service.example.net"], Validity::Days(90)),
+            NetFault::UnknownCa => Ca::new("Unknown Interception CA").and_then(|other| other.leaf(&names, Validity::Days(90))),
+            NetFault::ExpiredCert => ca.leaf(&names, Validity::Expired),
+            _ => ca.leaf(&names, Validity::Days(90)),
+        }
+        .map_err(|e| e.to_string())?;
+        write("endpoint.pem", format!("{}{}", leaf.cert_pem, leaf.key_pem))?;
+
+        // haproxy: one bind per AZ address, TLS with SNI routing, REST answering 401.
+        let pem = d.join("endpoint.pem").display().to_string();
+        let mut cfg = String::from(
+            "global\n  maxconn 512\ndefaults\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n\nfrontend kafka\n  mode tcp\n",
+        );
+        for (_, _, ip) in ENIS {
+            let _ = writeln!(cfg, "  bind {ip}:9092 ssl crt {pem}");
+        }
+        let _ = writeln!(cfg, "  use_backend brokers if {{ ssl_fc_sni -m end .{DOMAIN} }}\n");
+        // The brokers arrive with the Kafka issue; until then the TLS endpoint is what is probed.
+        cfg.push_str("backend brokers\n  mode tcp\n  server sink 127.0.0.1:19092\n\nfrontend rest\n  mode http\n");
+        for (_, _, ip) in ENIS {
+            if fault == NetFault::PlaintextHttps {
+                let _ = writeln!(cfg, "  bind {ip}:443");
+            } else {
+                let _ = writeln!(cfg, "  bind {ip}:443 ssl crt {pem} alpn http/1.1");
+            }
+        }
+        cfg.push_str(
+            "  http-request return status 401 content-type application/json string \"{\\\"error_code\\\":401,\\\"message\\\":\\\"Unauthorized\\\"}\"\n",
+        );
+        write("haproxy.cfg", cfg)?;
+        Ok(())
+    }
+
+    /// Runs the kreach binary inside the namespace.
+    pub fn kreach(&self, args: &[String]) -> (i32, String, String, Duration) {
+        let started = Instant::now();
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.name, env!("CARGO_BIN_EXE_kreach")])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("running kreach: {e}"));
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            started.elapsed(),
+        )
+    }
+}
+
+fn exec_in(ns: &str, argv: &[&str]) -> Output {
+    Command::new("ip")
+        .args(["netns", "exec", ns])
+        .args(argv)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("ip netns exec {argv:?}: {e}"))
+}
+
+impl Drop for NetnsLab {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
+        }
+        for child in &mut self.children {
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+        let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(&self.name));
+    }
+}
+
+/// The workspace root (for docs/ and tests/scenarios/).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

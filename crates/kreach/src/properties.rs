@@ -114,6 +114,9 @@ fn unescape(s: &str) -> Option<String> {
             'f' => out.push('\u{c}'),
             'u' => {
                 let hex: String = chars.by_ref().take(4).collect();
+                if hex.len() != 4 {
+                    return None;
+                }
                 let code = u32::from_str_radix(&hex, 16).ok()?;
                 out.push(char::from_u32(code)?);
             }

@@ -1,0 +1,115 @@
+//! Peers that misbehave: silent, closing, flooding. Each gives a finding within the deadline,
+//! never a hang, a panic or an `Err`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use kreach::{CheckConfig, FindingCode, HostPort, Report, SecurityProtocol, Severity};
+use kreach_lab::{Ca, Validity, server_config};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+fn config(addr: SocketAddr, https: bool, timeout: Duration) -> CheckConfig {
+    let hp = HostPort::parse(&addr.to_string(), 9092).expect("addr");
+    CheckConfig::for_bootstrap(hp)
+        .with_private_cidrs(vec!["127.0.0.0/8".parse().expect("cidr")])
+        .with_https_port(if https { Some(addr.port()) } else { None })
+        .with_security_protocol(SecurityProtocol::Ssl)
+        .with_timeout(timeout)
+}
+
+fn problems(report: &Report) -> Vec<&'static str> {
+    report.codes_at_least(Severity::Warning).iter().map(|c| c.as_str()).collect()
+}
+
+#[tokio::test]
+async fn silent_peer_times_out_the_handshake_within_the_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let _silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s); // accept and never say a word
+        }
+    });
+    let report = kreach::run(&config(addr, false, Duration::from_millis(1500))).await.expect("run");
+    assert_eq!(problems(&report), ["tls-handshake-failed"]);
+    let f = report.findings_with(FindingCode::TlsHandshakeFailed).next().expect("finding");
+    assert!(f.summary.contains("timeout"), "{}", f.summary);
+    assert!(report.elapsed_ms <= 2500, "bounded by the deadline: {} ms", report.elapsed_ms);
+}
+
+#[tokio::test]
+async fn peer_that_closes_at_once_is_a_failed_handshake() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let _closer = tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            drop(s);
+        }
+    });
+    let report = kreach::run(&config(addr, false, Duration::from_secs(3))).await.expect("run");
+    assert_eq!(problems(&report), ["tls-handshake-failed"]);
+    let tls = report.targets[0].addresses[0].tls.as_ref().expect("tls");
+    assert_eq!(tls.outcome, kreach::TlsOutcome::Closed);
+}
+
+#[tokio::test]
+async fn flood_of_non_http_bytes_after_tls_is_no_https_response() {
+    let ca = Ca::new("hostile CA").expect("ca");
+    let leaf = ca.leaf(&["127.0.0.1"], Validity::Days(90)).expect("leaf");
+    let acceptor = TlsAcceptor::from(server_config(&leaf, &[b"http/1.1"]).expect("config"));
+    // Two ports on one TLS server: the "Kafka" port (TLS only) and the HTTPS port that floods.
+    let kafka = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let https = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = kafka.local_addr().expect("addr");
+    let https_port = https.local_addr().expect("addr").port();
+    let mut servers = Vec::new();
+    for listener in [kafka, https] {
+        let acceptor = acceptor.clone();
+        servers.push(tokio::spawn(async move {
+            while let Ok((s, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut tls) = acceptor.accept(s).await {
+                        let mut buf = [0u8; 512];
+                        let _ = tls.read(&mut buf).await;
+                        let junk = vec![b'A'; 64 * 1024]; // no status line, no end of head
+                        let _ = tls.write_all(&junk).await;
+                        let _ = tls.shutdown().await;
+                    }
+                });
+            }
+        }));
+    }
+    let dir = tempfile_dir();
+    let ca_path = dir.join("ca.pem");
+    std::fs::write(&ca_path, ca.cert_pem()).expect("write ca");
+    let report = kreach::run(
+        &config(addr, false, Duration::from_secs(3)).with_https_port(Some(https_port)).with_ca_file(&ca_path).expect("ca"),
+    )
+        .await
+        .expect("run");
+    assert_eq!(problems(&report), ["https-no-response"], "{:#?}", report.findings);
+    let h = report.targets.iter().flat_map(|t| &t.addresses).find_map(|a| a.https.as_ref()).expect("https");
+    assert_eq!(h.outcome, kreach::HttpsOutcome::Malformed);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("kreach-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    dir
+}
+
+#[tokio::test]
+async fn address_literal_skips_dns_and_unused_port_is_refused() {
+    // Bind then drop to get a port nothing listens on.
+    let port = TcpListener::bind("127.0.0.1:0").await.expect("bind").local_addr().expect("addr").port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let report = kreach::run(&config(addr, false, Duration::from_secs(2))).await.expect("run");
+    assert_eq!(problems(&report), ["tcp-refused"]);
+    let dns = report.targets[0].dns.as_ref().expect("dns");
+    assert_eq!(dns.lookup.outcome, kreach::DnsOutcome::AddressLiteral);
+}
