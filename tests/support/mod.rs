@@ -64,14 +64,24 @@ impl NetFault {
 
 /// Why the lab cannot run here, if it cannot.
 pub fn missing_prerequisites() -> Option<String> {
-    let uid = Command::new("id").arg("-u").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let uid = Command::new("id")
+        .arg("-u")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     if uid.as_deref() != Some("0") {
         return Some("the netns lab needs root (ip netns, iptables)".into());
     }
     for tool in ["ip", "named", "haproxy", "iptables", "dig"] {
-        let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
+        let found = Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {tool}"))
+            .output()
+            .is_ok_and(|o| o.status.success());
         if !found {
-            return Some(format!("`{tool}` is missing: run scripts/setup.sh (installs bind9, haproxy, iptables, dnsutils)"));
+            return Some(format!(
+                "`{tool}` is missing: run scripts/setup.sh (installs bind9, haproxy, iptables, dnsutils)"
+            ));
         }
     }
     None
@@ -86,7 +96,9 @@ pub fn require_prerequisites() -> bool {
             eprintln!("skipping netns lab: {why}");
             false
         }
-        Some(why) => panic!("{why} (set KREACH_SKIP_NETNS=1 to skip these tests on a machine without root)"),
+        Some(why) => {
+            panic!("{why} (set KREACH_SKIP_NETNS=1 to skip these tests on a machine without root)")
+        }
     }
 }
 
@@ -101,41 +113,100 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 fn run(cmd: &mut Command) -> Result<Output, String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "{cmd:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     Ok(out)
 }
 
 impl NetnsLab {
     pub fn start(fault: NetFault) -> Result<NetnsLab, String> {
-        let name = format!("kreach-e2e-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
-        let dir = tempfile::Builder::new().prefix("kreach-netns-").tempdir().map_err(|e| e.to_string())?;
-        let mut lab = NetnsLab { name: name.clone(), dir, children: Vec::new() };
+        let name = format!(
+            "kreach-e2e-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("kreach-netns-")
+            .tempdir()
+            .map_err(|e| e.to_string())?;
+        let mut lab = NetnsLab {
+            name: name.clone(),
+            dir,
+            children: Vec::new(),
+        };
         run(Command::new("ip").args(["netns", "add", &name]))?;
         run(Command::new("ip").args(["-n", &name, "link", "set", "lo", "up"]))?;
         let mut addrs = vec![VPC_RESOLVER, PUBLIC_RESOLVER];
         addrs.extend(ENIS.iter().map(|(_, _, ip)| *ip));
         for a in addrs {
-            run(Command::new("ip").args(["-n", &name, "addr", "add", &format!("{a}/32"), "dev", "lo"]))?;
+            run(Command::new("ip").args([
+                "-n",
+                &name,
+                "addr",
+                "add",
+                &format!("{a}/32"),
+                "dev",
+                "lo",
+            ]))?;
         }
         // `ip netns exec` bind-mounts this over /etc/resolv.conf: the system resolver is the VPC resolver.
         let etc = PathBuf::from("/etc/netns").join(&name);
         std::fs::create_dir_all(&etc).map_err(|e| e.to_string())?;
-        std::fs::write(etc.join("resolv.conf"), format!("nameserver {VPC_RESOLVER}\noptions timeout:1 attempts:1\n"))
-            .map_err(|e| e.to_string())?;
+        std::fs::write(
+            etc.join("resolv.conf"),
+            format!("nameserver {VPC_RESOLVER}\noptions timeout:1 attempts:1\n"),
+        )
+        .map_err(|e| e.to_string())?;
 
         lab.write_configs(fault)?;
-        lab.spawn("public-dns", &["named", "-g", "-n", "1", "-c", &lab.path("public/named.conf")])?;
+        lab.spawn(
+            "public-dns",
+            &[
+                "named",
+                "-g",
+                "-n",
+                "1",
+                "-c",
+                &lab.path("public/named.conf"),
+            ],
+        )?;
         if fault != NetFault::ResolverDown {
-            lab.spawn("vpc-resolver", &["named", "-g", "-n", "1", "-c", &lab.path("vpc/named.conf")])?;
+            lab.spawn(
+                "vpc-resolver",
+                &["named", "-g", "-n", "1", "-c", &lab.path("vpc/named.conf")],
+            )?;
         }
-        lab.spawn("haproxy", &["haproxy", "-db", "-f", &lab.path("haproxy.cfg")])?;
+        lab.spawn(
+            "haproxy",
+            &["haproxy", "-db", "-f", &lab.path("haproxy.cfg")],
+        )?;
         lab.wait_ready(fault != NetFault::ResolverDown)?;
         // Security-group faults go in once the lab answers (readiness probes the ports).
         match fault {
-            NetFault::Drop(port) => lab.iptables(&["-A", "INPUT", "-p", "tcp", "--dport", &port.to_string(), "-j", "DROP"])?,
+            NetFault::Drop(port) => lab.iptables(&[
+                "-A",
+                "INPUT",
+                "-p",
+                "tcp",
+                "--dport",
+                &port.to_string(),
+                "-j",
+                "DROP",
+            ])?,
             NetFault::Refuse(port) => lab.iptables(&[
-                "-A", "INPUT", "-p", "tcp", "--dport", &port.to_string(), "-j", "REJECT", "--reject-with", "tcp-reset",
+                "-A",
+                "INPUT",
+                "-p",
+                "tcp",
+                "--dport",
+                &port.to_string(),
+                "-j",
+                "REJECT",
+                "--reject-with",
+                "tcp-reset",
             ])?,
             _ => {}
         }
@@ -151,7 +222,8 @@ impl NetnsLab {
     }
 
     fn spawn(&mut self, label: &str, argv: &[&str]) -> Result<(), String> {
-        let log = std::fs::File::create(self.dir.path().join(format!("{label}.log"))).map_err(|e| e.to_string())?;
+        let log = std::fs::File::create(self.dir.path().join(format!("{label}.log")))
+            .map_err(|e| e.to_string())?;
         let err = log.try_clone().map_err(|e| e.to_string())?;
         let child = Command::new("ip")
             .args(["netns", "exec", &self.name])
@@ -166,7 +238,10 @@ impl NetnsLab {
     }
 
     pub fn iptables(&self, rule: &[&str]) -> Result<(), String> {
-        run(Command::new("ip").args(["netns", "exec", &self.name, "iptables"]).args(rule)).map(|_| ())
+        run(Command::new("ip")
+            .args(["netns", "exec", &self.name, "iptables"])
+            .args(rule))
+        .map(|_| ())
     }
 
     /// Runs a command inside the namespace.
@@ -182,10 +257,34 @@ impl NetnsLab {
         let started = Instant::now();
         let ns = self.name.clone();
         let dig = |server: &str, name: &str| {
-            let out = exec_in(&ns, &["dig", "+short", "+time=1", "+tries=1", &format!("@{server}"), name, "A"]);
+            let out = exec_in(
+                &ns,
+                &[
+                    "dig",
+                    "+short",
+                    "+time=1",
+                    "+tries=1",
+                    &format!("@{server}"),
+                    name,
+                    "A",
+                ],
+            );
             out.status.success() && !String::from_utf8_lossy(&out.stdout).trim().is_empty()
         };
-        let haproxy_up = || exec_in(&ns, &["timeout", "1", "bash", "-c", "exec 3<>/dev/tcp/127.10.1.10/443"]).status.success();
+        let haproxy_up = || {
+            exec_in(
+                &ns,
+                &[
+                    "timeout",
+                    "1",
+                    "bash",
+                    "-c",
+                    "exec 3<>/dev/tcp/127.10.1.10/443",
+                ],
+            )
+            .status
+            .success()
+        };
         let regional = format!("{VPCE}.{VPCE_ZONE}");
         loop {
             let public_ok = dig(PUBLIC_RESOLVER, "public-lb.us-west-2.aws.confluent.cloud");
@@ -220,11 +319,15 @@ impl NetnsLab {
         for sub in ["vpc", "public"] {
             std::fs::create_dir_all(d.join(sub)).map_err(|e| e.to_string())?;
         }
-        let write = |rel: &str, text: String| std::fs::write(d.join(rel), text).map_err(|e| format!("{rel}: {e}"));
+        let write = |rel: &str, text: String| {
+            std::fs::write(d.join(rel), text).map_err(|e| format!("{rel}: {e}"))
+        };
 
         // Zones.
         let soa = |zone: &str| {
-            format!("$TTL 60\n@ IN SOA ns.{zone}. hostmaster.{zone}. 1 3600 600 86400 60\n@ IN NS ns.{zone}.\nns IN A 127.0.0.53\n")
+            format!(
+                "$TTL 60\n@ IN SOA ns.{zone}. hostmaster.{zone}. 1 3600 600 86400 60\n@ IN NS ns.{zone}.\nns IN A 127.0.0.53\n"
+            )
         };
         let mut private = soa(DOMAIN);
         if fault != NetFault::WildcardMissing {
@@ -239,7 +342,10 @@ impl NetnsLab {
         write("private.zone", private)?;
         write("vpce.zone", vpce)?;
         let mut public = soa("confluent.cloud");
-        let _ = writeln!(public, "*.abc123.us-west-2.aws IN CNAME public-lb.us-west-2.aws.confluent.cloud.");
+        let _ = writeln!(
+            public,
+            "*.abc123.us-west-2.aws IN CNAME public-lb.us-west-2.aws.confluent.cloud."
+        );
         let _ = writeln!(public, "public-lb.us-west-2.aws IN A {PUBLIC_ADDR}");
         write("public.zone", public)?;
         write(
@@ -249,8 +355,15 @@ impl NetnsLab {
 
         // BIND: never anything outside 127/8.
         let bogus = [
-            "0.0.0.0/2", "64.0.0.0/3", "96.0.0.0/4", "112.0.0.0/5", "120.0.0.0/6", "124.0.0.0/7", "126.0.0.0/8",
-            "128.0.0.0/1", "::/0",
+            "0.0.0.0/2",
+            "64.0.0.0/3",
+            "96.0.0.0/4",
+            "112.0.0.0/5",
+            "120.0.0.0/6",
+            "124.0.0.0/7",
+            "126.0.0.0/8",
+            "128.0.0.0/1",
+            "::/0",
         ]
         .iter()
         .map(|p| format!("server {p} {{ bogus yes; }};\n"))
@@ -269,13 +382,29 @@ impl NetnsLab {
             "  recursion yes;\n  allow-recursion { any; };\n  forward only;\n  forwarders { 127.0.0.54; };\n",
         );
         if fault != NetFault::ZoneNotAssociated {
-            let _ = writeln!(vpc, "zone \"{DOMAIN}\" {{ type primary; file \"{}\"; }};", d.join("private.zone").display());
+            let _ = writeln!(
+                vpc,
+                "zone \"{DOMAIN}\" {{ type primary; file \"{}\"; }};",
+                d.join("private.zone").display()
+            );
         }
-        let _ = writeln!(vpc, "zone \"{VPCE_ZONE}\" {{ type primary; file \"{}\"; }};", d.join("vpce.zone").display());
+        let _ = writeln!(
+            vpc,
+            "zone \"{VPCE_ZONE}\" {{ type primary; file \"{}\"; }};",
+            d.join("vpce.zone").display()
+        );
         write("vpc/named.conf", vpc)?;
         let mut public_conf = options("public", PUBLIC_RESOLVER, "  recursion no;\n");
-        let _ = writeln!(public_conf, "zone \".\" {{ type primary; file \"{}\"; }};", d.join("root.zone").display());
-        let _ = writeln!(public_conf, "zone \"confluent.cloud\" {{ type primary; file \"{}\"; }};", d.join("public.zone").display());
+        let _ = writeln!(
+            public_conf,
+            "zone \".\" {{ type primary; file \"{}\"; }};",
+            d.join("root.zone").display()
+        );
+        let _ = writeln!(
+            public_conf,
+            "zone \"confluent.cloud\" {{ type primary; file \"{}\"; }};",
+            d.join("public.zone").display()
+        );
         write("public/named.conf", public_conf)?;
 
         // Certificates.
@@ -286,7 +415,8 @@ impl NetnsLab {
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let leaf = match fault {
             NetFault::CertWrongName => ca.leaf(&["other-service.example.net"], Validity::Days(90)),
-            NetFault::UnknownCa => Ca::new("Unknown Interception CA").and_then(|other| other.leaf(&names, Validity::Days(90))),
+            NetFault::UnknownCa => Ca::new("Unknown Interception CA")
+                .and_then(|other| other.leaf(&names, Validity::Days(90))),
             NetFault::ExpiredCert => ca.leaf(&names, Validity::Expired),
             _ => ca.leaf(&names, Validity::Days(90)),
         }
@@ -301,7 +431,10 @@ impl NetnsLab {
         for (_, _, ip) in ENIS {
             let _ = writeln!(cfg, "  bind {ip}:9092 ssl crt {pem}");
         }
-        let _ = writeln!(cfg, "  use_backend brokers if {{ ssl_fc_sni -m end .{DOMAIN} }}\n");
+        let _ = writeln!(
+            cfg,
+            "  use_backend brokers if {{ ssl_fc_sni -m end .{DOMAIN} }}\n"
+        );
         // The brokers arrive with the Kafka issue; until then the TLS endpoint is what is probed.
         cfg.push_str("backend brokers\n  mode tcp\n  server sink 127.0.0.1:19092\n\nfrontend rest\n  mode http\n");
         for (_, _, ip) in ENIS {
@@ -362,7 +495,9 @@ impl Drop for NetnsLab {
             let _ = child.kill();
             let _ = child.wait();
         }
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
         let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(&self.name));
     }
 }

@@ -57,7 +57,12 @@ struct CheckArgs {
     #[arg(long)]
     insecure: bool,
     /// Global deadline for the whole run, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
     timeout: f64,
     /// HTTPS (REST) port probed beside the Kafka port.
     #[arg(long, value_name = "PORT", default_value_t = kreach::DEFAULT_HTTPS_PORT)]
@@ -102,7 +107,10 @@ enum Output {
 /// Runs the CLI with the process's arguments.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}"), EXIT_USAGE),
     };
@@ -171,7 +179,11 @@ async fn lab(args: LabArgs) -> ExitCode {
             fault.description(),
             lab.resolver,
             lab.public_resolver,
-            lab.azs.iter().map(|a| format!("{}={}", a.az_id, a.eni)).collect::<Vec<_>>().join(" "),
+            lab.azs
+                .iter()
+                .map(|a| format!("{}={}", a.az_id, a.eni))
+                .collect::<Vec<_>>()
+                .join(" "),
             LAB_PRIVATE_CIDR,
             lab.kafka_port,
             lab.https_port,
@@ -194,7 +206,8 @@ async fn lab(args: LabArgs) -> ExitCode {
 fn render_report(report: &Report, output: Output) -> String {
     match output {
         Output::Table => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let color = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             render::table(report, color)
         }
         Output::Json => format!("{}\n", render::json(report)),

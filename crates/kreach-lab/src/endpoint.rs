@@ -62,14 +62,23 @@ impl Listener {
                 });
             }
         });
-        Ok(Listener { addr, task: Some(task), _parked: Vec::new(), _socket: None })
+        Ok(Listener {
+            addr,
+            task: Some(task),
+            _parked: Vec::new(),
+            _socket: None,
+        })
     }
 
     /// A port that accepts nothing and answers no SYN: a listener with a one-slot accept queue
     /// that is never drained, filled by the lab itself. Linux drops SYNs to a full queue, so a
     /// client's connect times out exactly as behind a security group that drops.
     pub async fn blackhole(addr: SocketAddr) -> Result<Self, LabError> {
-        let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
         socket.set_reuseaddr(true)?;
         socket.bind(addr)?;
         let listener = socket.listen(0)?;
@@ -82,7 +91,12 @@ impl Listener {
                 _ => break,
             }
         }
-        Ok(Listener { addr, task: None, _parked: parked, _socket: Some(listener) })
+        Ok(Listener {
+            addr,
+            task: None,
+            _parked: parked,
+            _socket: Some(listener),
+        })
     }
 }
 
@@ -133,7 +147,10 @@ async fn read_head<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) -> std::io::Res
 }
 
 /// A rustls server configuration serving `leaf`.
-pub fn server_config(leaf: &crate::certs::Leaf, alpn: &[&[u8]]) -> Result<Arc<rustls::ServerConfig>, LabError> {
+pub fn server_config(
+    leaf: &crate::certs::Leaf,
+    alpn: &[&[u8]],
+) -> Result<Arc<rustls::ServerConfig>, LabError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?

@@ -42,9 +42,21 @@ pub struct LabAz {
 /// The lab's three zones.
 pub fn lab_azs() -> Vec<LabAz> {
     vec![
-        LabAz { az_id: "usw2-az1", az_name: "us-west-2a", eni: Ipv4Addr::new(127, 10, 1, 10) },
-        LabAz { az_id: "usw2-az2", az_name: "us-west-2b", eni: Ipv4Addr::new(127, 10, 2, 10) },
-        LabAz { az_id: "usw2-az3", az_name: "us-west-2c", eni: Ipv4Addr::new(127, 10, 3, 10) },
+        LabAz {
+            az_id: "usw2-az1",
+            az_name: "us-west-2a",
+            eni: Ipv4Addr::new(127, 10, 1, 10),
+        },
+        LabAz {
+            az_id: "usw2-az2",
+            az_name: "us-west-2b",
+            eni: Ipv4Addr::new(127, 10, 2, 10),
+        },
+        LabAz {
+            az_id: "usw2-az3",
+            az_name: "us-west-2c",
+            eni: Ipv4Addr::new(127, 10, 3, 10),
+        },
     ]
 }
 
@@ -149,27 +161,39 @@ impl Lab {
         let mut vpce = Zone::new(VPCE_ZONE);
         for az in &azs {
             let zonal = format!("{VPCE_NAME}-{}.{VPCE_ZONE}", az.az_name);
-            private = private.with(&format!("*.{}.{LAB_DOMAIN}", az.az_id), Rdata::Cname(zonal.clone()));
-            vpce = vpce.with(&regional, Rdata::Addr(IpAddr::V4(az.eni))).with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
+            private = private.with(
+                &format!("*.{}.{LAB_DOMAIN}", az.az_id),
+                Rdata::Cname(zonal.clone()),
+            );
+            vpce = vpce
+                .with(&regional, Rdata::Addr(IpAddr::V4(az.eni)))
+                .with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
         }
         let public_lb = format!("public-lb.{PUBLIC_ZONE}");
         let public = Zone::new(PUBLIC_ZONE)
             .with(&format!("*.{LAB_DOMAIN}"), Rdata::Cname(public_lb.clone()))
             .with(&public_lb, Rdata::Addr(IpAddr::V4(LAB_PUBLIC_ADDR)));
 
-        let public_dns = DnsServer::start(SocketAddr::new(PUBLIC_RESOLVER.into(), 0), std::slice::from_ref(&public)).await?;
+        let public_dns = DnsServer::start(
+            SocketAddr::new(PUBLIC_RESOLVER.into(), 0),
+            std::slice::from_ref(&public),
+        )
+        .await?;
         let mut dns = vec![public_dns];
         let resolver = match fault {
             Fault::ResolverDown => free_udp_port(VPC_RESOLVER.into()).await?,
             Fault::ZoneNotAssociated => {
                 // Without the association the VPC resolver answers what public DNS says.
-                let server = DnsServer::start(SocketAddr::new(VPC_RESOLVER.into(), 0), &[public]).await?;
+                let server =
+                    DnsServer::start(SocketAddr::new(VPC_RESOLVER.into(), 0), &[public]).await?;
                 let addr = server.addr();
                 dns.push(server);
                 addr
             }
             _ => {
-                let server = DnsServer::start(SocketAddr::new(VPC_RESOLVER.into(), 0), &[private, vpce]).await?;
+                let server =
+                    DnsServer::start(SocketAddr::new(VPC_RESOLVER.into(), 0), &[private, vpce])
+                        .await?;
                 let addr = server.addr();
                 dns.push(server);
                 addr
@@ -179,12 +203,17 @@ impl Lab {
 
         // TLS: the endpoint's certificate covers the provider's names.
         let wildcard = format!("*.{LAB_DOMAIN}");
-        let zonal_wildcards: Vec<String> = azs.iter().map(|az| format!("*.{}.{LAB_DOMAIN}", az.az_id)).collect();
+        let zonal_wildcards: Vec<String> = azs
+            .iter()
+            .map(|az| format!("*.{}.{LAB_DOMAIN}", az.az_id))
+            .collect();
         let mut names: Vec<&str> = vec![wildcard.as_str()];
         names.extend(zonal_wildcards.iter().map(String::as_str));
         let leaf = match fault {
             Fault::CertWrongName => ca.leaf(&["other-service.example.net"], Validity::Days(90))?,
-            Fault::UnknownCa => Ca::new("Unknown Interception CA")?.leaf(&names, Validity::Days(90))?,
+            Fault::UnknownCa => {
+                Ca::new("Unknown Interception CA")?.leaf(&names, Validity::Days(90))?
+            }
             Fault::ExpiredCert => ca.leaf(&names, Validity::Expired)?,
             Fault::ExpiringCert => ca.leaf(&names, Validity::Days(10))?,
             _ => ca.leaf(&names, Validity::Days(90))?,
@@ -220,7 +249,9 @@ impl Lab {
                     drop(h);
                     listeners.push(Listener::blackhole(h_addr).await?);
                 }
-                Fault::PlaintextListener => listeners.push(Listener::serve(h, Behaviour::PlainHttp)?),
+                Fault::PlaintextListener => {
+                    listeners.push(Listener::serve(h, Behaviour::PlainHttp)?)
+                }
                 _ => listeners.push(Listener::serve(h, Behaviour::TlsHttp(https_tls.clone()))?),
             }
         }
@@ -266,7 +297,9 @@ impl Lab {
 
 /// Binds one TCP listener per address, all on the same (free) port.
 async fn bind_same_port(addrs: &[IpAddr]) -> Result<(u16, Vec<TcpListener>), LabError> {
-    let Some(first) = addrs.first() else { return Err(LabError::Setup("no address to bind".into())) };
+    let Some(first) = addrs.first() else {
+        return Err(LabError::Setup("no address to bind".into()));
+    };
     for _ in 0..50 {
         let l0 = TcpListener::bind(SocketAddr::new(*first, 0)).await?;
         let port = l0.local_addr()?.port();
@@ -281,7 +314,9 @@ async fn bind_same_port(addrs: &[IpAddr]) -> Result<(u16, Vec<TcpListener>), Lab
             return Ok((port, all));
         }
     }
-    Err(LabError::Setup("no port free on every endpoint address".into()))
+    Err(LabError::Setup(
+        "no port free on every endpoint address".into(),
+    ))
 }
 
 /// An address with a UDP port nothing listens on (a resolver that is down).
@@ -289,4 +324,3 @@ async fn free_udp_port(ip: IpAddr) -> Result<SocketAddr, LabError> {
     let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
     Ok(socket.local_addr()?)
 }
-

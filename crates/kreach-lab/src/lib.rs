@@ -12,7 +12,10 @@ mod lab;
 pub use certs::{Ca, Leaf, Validity};
 pub use dns::{DnsServer, LAB_TTL, Rdata, Zone};
 pub use endpoint::{Behaviour, Listener, server_config};
-pub use lab::{Fault, Lab, LabAz, LAB_BOOTSTRAP_HOST, LAB_DOMAIN, LAB_PRIVATE_CIDR, LAB_PUBLIC_ADDR, LAB_REGION};
+pub use lab::{
+    Fault, LAB_BOOTSTRAP_HOST, LAB_DOMAIN, LAB_PRIVATE_CIDR, LAB_PUBLIC_ADDR, LAB_REGION, Lab,
+    LabAz,
+};
 
 /// Why the lab could not start.
 #[derive(Debug, thiserror::Error)]

@@ -7,8 +7,8 @@ use std::collections::HashSet;
 
 use crate::findings::{FindingCode, Severity};
 use crate::report::{
-    AddressReport, AnswerClass, DnsDetail, DnsLookup, DnsOutcome, Finding, HttpsOutcome, Role, Settings, Stage,
-    Status, TargetReport, TcpOutcome, TlsOutcome, TlsVerification,
+    AddressReport, AnswerClass, DnsDetail, DnsLookup, DnsOutcome, Finding, HttpsOutcome, Role,
+    Settings, Stage, Status, TargetReport, TcpOutcome, TlsOutcome, TlsVerification,
 };
 use crate::runner::{EXPIRY_WARNING_DAYS, tcp_word, tls_word};
 
@@ -22,7 +22,8 @@ pub fn findings(targets: &[TargetReport], settings: &Settings) -> Vec<Finding> {
             dns_findings(t, dns, targets, &mut out);
         }
         // A public answer is the root cause of whatever fails after it: don't bury it in consequences.
-        if dns.answer_class == Some(AnswerClass::Public) {
+        if dns.lookup.outcome == DnsOutcome::Answer && dns.answer_class == Some(AnswerClass::Public)
+        {
             continue;
         }
         tcp_findings(t, &mut out);
@@ -30,7 +31,10 @@ pub fn findings(targets: &[TargetReport], settings: &Settings) -> Vec<Finding> {
         https_findings(t, &mut out);
     }
     if settings.tls_verification == TlsVerification::Disabled {
-        if let Some(t) = targets.iter().find(|t| t.addresses.iter().any(|a| a.tls.is_some())) {
+        if let Some(t) = targets
+            .iter()
+            .find(|t| t.addresses.iter().any(|a| a.tls.is_some()))
+        {
             out.push(finding(
                 FindingCode::TlsVerificationDisabled,
                 t,
@@ -64,16 +68,31 @@ fn finding(
     fix: String,
     addresses: Vec<String>,
 ) -> Finding {
-    Finding { code, severity: code.severity(), target: t.target.clone(), stage, summary, fix, addresses }
+    Finding {
+        code,
+        severity: code.severity(),
+        target: t.target.clone(),
+        stage,
+        summary,
+        fix,
+        addresses,
+    }
 }
 
 /// The zone a wildcard for `name` belongs in: the zone that said NXDOMAIN, else the name's parent.
 fn zone_for(name: &str, lookup: &DnsLookup) -> String {
-    lookup.negative_zone.clone().unwrap_or_else(|| name.split_once('.').map_or(name, |(_, p)| p).to_string())
+    lookup
+        .negative_zone
+        .clone()
+        .unwrap_or_else(|| name.split_once('.').map_or(name, |(_, p)| p).to_string())
 }
 
 fn describe_answer(lookup: &DnsLookup) -> String {
-    let mut parts: Vec<String> = lookup.cname_chain.iter().map(|c| c.target.clone()).collect();
+    let mut parts: Vec<String> = lookup
+        .cname_chain
+        .iter()
+        .map(|c| c.target.clone())
+        .collect();
     let ips: Vec<&str> = lookup.addresses.iter().map(|a| a.ip.as_str()).collect();
     parts.push(ips.join(", "));
     parts.join(" -> ")
@@ -83,7 +102,10 @@ fn dns_findings(t: &TargetReport, dns: &DnsDetail, all: &[TargetReport], out: &m
     let l = &dns.lookup;
     let name = &dns.name;
     let via = &l.resolver;
-    let public_answer = dns.public.as_ref().filter(|p| p.outcome == DnsOutcome::Answer);
+    let public_answer = dns
+        .public
+        .as_ref()
+        .filter(|p| p.outcome == DnsOutcome::Answer);
     let zone = zone_for(name, l);
     let wildcard_fix = format!(
         "In the Route 53 private hosted zone `{zone}` (associated with this VPC), create `*.{zone}` CNAME \
@@ -237,7 +259,11 @@ fn consequences(all: &[TargetReport], host: &str) -> String {
             parts.push(format!("port {}: {}", t.port, failed.join(", ")));
         }
     }
-    if parts.is_empty() { String::new() } else { format!(" (then TCP {})", parts.join("; ")) }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" (then TCP {})", parts.join("; "))
+    }
 }
 
 fn port_label(t: &TargetReport) -> String {
@@ -248,10 +274,15 @@ fn port_label(t: &TargetReport) -> String {
 }
 
 fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
-    let attempts: Vec<(&AddressReport, TcpOutcome)> =
-        t.addresses.iter().filter_map(|a| a.tcp.as_ref().map(|tcp| (a, tcp.outcome))).collect();
-    let failed: Vec<&(&AddressReport, TcpOutcome)> =
-        attempts.iter().filter(|(_, o)| *o != TcpOutcome::Connected).collect();
+    let attempts: Vec<(&AddressReport, TcpOutcome)> = t
+        .addresses
+        .iter()
+        .filter_map(|a| a.tcp.as_ref().map(|tcp| (a, tcp.outcome)))
+        .collect();
+    let failed: Vec<&(&AddressReport, TcpOutcome)> = attempts
+        .iter()
+        .filter(|(_, o)| *o != TcpOutcome::Connected)
+        .collect();
     if failed.is_empty() {
         return;
     }
@@ -261,7 +292,10 @@ fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
          or CIDR; check the client's outbound rules and the subnets' network ACLs too."
     );
     if failed.len() < attempts.len() {
-        let detail: Vec<String> = failed.iter().map(|(a, o)| format!("{} {}", a.ip, tcp_word(*o))).collect();
+        let detail: Vec<String> = failed
+            .iter()
+            .map(|(a, o)| format!("{} {}", a.ip, tcp_word(*o)))
+            .collect();
         out.push(finding(
             FindingCode::TcpSomeAddressesFailed,
             t,
@@ -320,20 +354,38 @@ fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
 }
 
 fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
-    let attempts: Vec<_> = t.addresses.iter().filter_map(|a| a.tls.as_ref().map(|tls| (a, tls))).collect();
+    let attempts: Vec<_> = t
+        .addresses
+        .iter()
+        .filter_map(|a| a.tls.as_ref().map(|tls| (a, tls)))
+        .collect();
     if attempts.is_empty() {
         return;
     }
     let groups = [
         (vec![TlsOutcome::NameMismatch], FindingCode::TlsNameMismatch),
-        (vec![TlsOutcome::UnknownIssuer], FindingCode::TlsUnknownIssuer),
-        (vec![TlsOutcome::Expired, TlsOutcome::NotYetValid], FindingCode::TlsExpired),
+        (
+            vec![TlsOutcome::UnknownIssuer],
+            FindingCode::TlsUnknownIssuer,
+        ),
+        (
+            vec![TlsOutcome::Expired, TlsOutcome::NotYetValid],
+            FindingCode::TlsExpired,
+        ),
         (vec![TlsOutcome::NotTls], FindingCode::TlsNotTls),
-        (vec![TlsOutcome::Closed, TlsOutcome::Timeout, TlsOutcome::Failed], FindingCode::TlsHandshakeFailed),
+        (
+            vec![TlsOutcome::Closed, TlsOutcome::Timeout, TlsOutcome::Failed],
+            FindingCode::TlsHandshakeFailed,
+        ),
     ];
     for (outcomes, code) in groups {
-        let these: Vec<_> = attempts.iter().filter(|(_, tls)| outcomes.contains(&tls.outcome)).collect();
-        let Some((_, first)) = these.first() else { continue };
+        let these: Vec<_> = attempts
+            .iter()
+            .filter(|(_, tls)| outcomes.contains(&tls.outcome))
+            .collect();
+        let Some((_, first)) = these.first() else {
+            continue;
+        };
         let scope = if these.len() == attempts.len() {
             "every address".to_string()
         } else {
@@ -341,7 +393,14 @@ fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
         };
         let cert = first.peer_certificate.as_ref();
         let cert_text = cert
-            .map(|c| format!("certificate {} (SANs: {}; issuer {})", c.subject, c.sans.join(", "), c.issuer))
+            .map(|c| {
+                format!(
+                    "certificate {} (SANs: {}; issuer {})",
+                    c.subject,
+                    c.sans.join(", "),
+                    c.issuer
+                )
+            })
             .unwrap_or_else(|| "no certificate".into());
         let host = &t.host;
         let (summary, fix) = match code {
@@ -405,7 +464,10 @@ fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
             FindingCode::TlsExpiringSoon,
             t,
             Stage::Tls,
-            format!("{}: certificate {} expires in {} days ({})", t.target, cert.subject, cert.days_to_expiry, cert.not_after),
+            format!(
+                "{}: certificate {} expires in {} days ({})",
+                t.target, cert.subject, cert.days_to_expiry, cert.not_after
+            ),
             "Renew the certificate before it expires (provider side for a managed service).".into(),
             Vec::new(),
         ));
@@ -419,7 +481,9 @@ fn https_findings(t: &TargetReport, out: &mut Vec<Finding>) {
         .filter_map(|a| a.https.as_ref().map(|h| (a, h)))
         .filter(|(_, h)| h.outcome != HttpsOutcome::Response)
         .collect();
-    let Some((_, first)) = bad.first() else { return };
+    let Some((_, first)) = bad.first() else {
+        return;
+    };
     out.push(finding(
         FindingCode::HttpsNoResponse,
         t,

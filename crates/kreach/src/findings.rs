@@ -7,7 +7,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// How bad a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The cluster is not reachable (or not fully) the way it is meant to be.
@@ -128,13 +130,17 @@ mod tests {
             let s = code.as_str();
             assert!(seen.insert(s), "duplicate code {s}");
             assert!(
-                s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                     && !s.starts_with('-')
                     && !s.ends_with('-'),
                 "{s} is not kebab-case"
             );
             assert_eq!(FindingCode::from_code(s), Some(*code));
-            assert_eq!(serde_json::to_value(code).ok(), Some(serde_json::Value::from(s)));
+            assert_eq!(
+                serde_json::to_value(code).ok(),
+                Some(serde_json::Value::from(s))
+            );
             assert!(!code.description().is_empty());
         }
     }
@@ -144,12 +150,18 @@ mod tests {
         let catalog = include_str!("../../../docs/findings.md");
         for code in FindingCode::ALL {
             let heading = format!("### `{}`", code.as_str());
-            assert!(catalog.contains(&heading), "docs/findings.md lacks a section `{heading}`");
+            assert!(
+                catalog.contains(&heading),
+                "docs/findings.md lacks a section `{heading}`"
+            );
         }
         // and the catalog documents nothing that does not exist
         for line in catalog.lines().filter(|l| l.starts_with("### `")) {
             let code = line.trim_start_matches("### `").trim_end_matches('`');
-            assert!(FindingCode::from_code(code).is_some(), "docs/findings.md documents unknown code {code}");
+            assert!(
+                FindingCode::from_code(code).is_some(),
+                "docs/findings.md documents unknown code {code}"
+            );
         }
     }
 
@@ -158,13 +170,28 @@ mod tests {
         // A rename or removal breaks scripts that match on codes: it must show up here in review.
         let all: Vec<&str> = FindingCode::ALL.iter().map(|c| c.as_str()).collect();
         let required = [
-            "dns-resolver-unreachable", "dns-nxdomain", "dns-public-answer", "dns-private-record-missing",
-            "tcp-timeout", "tcp-refused", "tcp-unreachable", "tls-name-mismatch", "tls-unknown-issuer",
-            "tls-expired", "tls-expiring-soon", "tls-not-tls", "tls-handshake-failed", "https-no-response",
+            "dns-resolver-unreachable",
+            "dns-nxdomain",
+            "dns-public-answer",
+            "dns-private-record-missing",
+            "tcp-timeout",
+            "tcp-refused",
+            "tcp-unreachable",
+            "tls-name-mismatch",
+            "tls-unknown-issuer",
+            "tls-expired",
+            "tls-expiring-soon",
+            "tls-not-tls",
+            "tls-handshake-failed",
+            "https-no-response",
         ];
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 21, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(
+            all.len(),
+            21,
+            "codes added or removed: update this count and docs/findings.md"
+        );
     }
 }

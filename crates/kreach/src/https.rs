@@ -14,7 +14,12 @@ pub const DEFAULT_PATH: &str = "/kafka/v3/clusters";
 const MAX_HEAD: usize = 16 * 1024;
 
 /// Sends `GET path` for `host` and reads the response head, within `budget`.
-pub async fn request(mut session: TlsSession, host: &str, path: &str, budget: Duration) -> HttpsAttempt {
+pub async fn request(
+    mut session: TlsSession,
+    host: &str,
+    path: &str,
+    budget: Duration,
+) -> HttpsAttempt {
     let started = Instant::now();
     let mut attempt = HttpsAttempt {
         outcome: HttpsOutcome::Closed,
@@ -76,7 +81,10 @@ pub async fn request(mut session: TlsSession, host: &str, path: &str, budget: Du
         }
         Ok(httparse::Status::Partial) => {
             attempt.outcome = HttpsOutcome::Malformed;
-            attempt.error = Some(format!("incomplete HTTP response head after {} bytes", bytes.len()));
+            attempt.error = Some(format!(
+                "incomplete HTTP response head after {} bytes",
+                bytes.len()
+            ));
         }
         Err(e) => {
             attempt.outcome = HttpsOutcome::Malformed;

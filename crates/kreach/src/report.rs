@@ -24,7 +24,9 @@ pub enum Status {
 }
 
 /// The hops a diagnosis goes through, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Stage {
     /// Name resolution.
@@ -422,8 +424,12 @@ impl Report {
 
     /// The distinct codes of findings at or above `severity`, sorted.
     pub fn codes_at_least(&self, severity: Severity) -> Vec<FindingCode> {
-        let mut codes: Vec<FindingCode> =
-            self.findings.iter().filter(|f| f.severity <= severity).map(|f| f.code).collect();
+        let mut codes: Vec<FindingCode> = self
+            .findings
+            .iter()
+            .filter(|f| f.severity <= severity)
+            .map(|f| f.code)
+            .collect();
         codes.sort();
         codes.dedup();
         codes

@@ -15,8 +15,9 @@ use crate::dns::{self, ResolverChoice};
 use crate::error::Error;
 use crate::https;
 use crate::report::{
-    AddressReport, AnswerClass, DnsDetail, DnsOutcome, HttpsOutcome, Report, Role, SCHEMA_VERSION, Settings, Stage,
-    StageResult, StageStatus, TargetReport, TcpOutcome, TlsOutcome, TlsVerification,
+    AddressReport, AnswerClass, DnsDetail, DnsOutcome, HttpsOutcome, Report, Role, SCHEMA_VERSION,
+    Settings, Stage, StageResult, StageStatus, TargetReport, TcpOutcome, TlsOutcome,
+    TlsVerification,
 };
 use crate::tcp;
 use crate::tls::{self, TlsContext};
@@ -58,14 +59,29 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
     let deadline = Deadline(started + config.timeout);
-    let extra = config.ca_file.as_ref().map(|(_, certs)| certs.as_slice()).unwrap_or(&[]);
+    let extra = config
+        .ca_file
+        .as_ref()
+        .map(|(_, certs)| certs.as_slice())
+        .unwrap_or(&[]);
     let tls_ctx = TlsContext::new(extra, config.insecure)?;
 
     let mut hosts: Vec<(String, Vec<TargetPlan>)> = Vec::new();
     for hp in &config.bootstrap {
-        let mut plans = vec![TargetPlan { hp: hp.clone(), role: Role::Bootstrap, tls: config.security_protocol.uses_tls() }];
+        let mut plans = vec![TargetPlan {
+            hp: hp.clone(),
+            role: Role::Bootstrap,
+            tls: config.security_protocol.uses_tls(),
+        }];
         if let Some(port) = config.https_port.filter(|p| *p != hp.port) {
-            plans.push(TargetPlan { hp: HostPort { host: hp.host.clone(), port }, role: Role::Https, tls: true });
+            plans.push(TargetPlan {
+                hp: HostPort {
+                    host: hp.host.clone(),
+                    port,
+                },
+                role: Role::Https,
+                tls: true,
+            });
         }
         match hosts.iter_mut().find(|(h, _)| *h == hp.host) {
             Some((_, existing)) => {
@@ -79,20 +95,43 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         }
     }
 
-    let per_host = join_all(hosts.iter().map(|(host, plans)| probe_host(config, &tls_ctx, deadline, host, plans))).await;
+    let per_host = join_all(
+        hosts
+            .iter()
+            .map(|(host, plans)| probe_host(config, &tls_ctx, deadline, host, plans)),
+    )
+    .await;
     let targets: Vec<TargetReport> = per_host.into_iter().flatten().collect();
 
     let settings = Settings {
         bootstrap: config.bootstrap.iter().map(ToString::to_string).collect(),
         security_protocol: config.security_protocol.as_str().to_string(),
         sasl_mechanism: config.sasl.as_ref().map(|s| s.mechanism.clone()),
-        sasl_credentials: config.sasl.as_ref().is_some_and(|s| s.username.is_some() && s.password.is_some()),
+        sasl_credentials: config
+            .sasl
+            .as_ref()
+            .is_some_and(|s| s.username.is_some() && s.password.is_some()),
         resolvers: config.resolvers.iter().map(ToString::to_string).collect(),
-        public_resolvers: config.public_resolvers.iter().map(ToString::to_string).collect(),
-        private_cidrs: config.private_cidrs.iter().map(ToString::to_string).collect(),
+        public_resolvers: config
+            .public_resolvers
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        private_cidrs: config
+            .private_cidrs
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         https_port: config.https_port,
-        tls_verification: if tls_ctx.verifies() { TlsVerification::Enabled } else { TlsVerification::Disabled },
-        ca_file: config.ca_file.as_ref().map(|(p, _)| p.display().to_string()),
+        tls_verification: if tls_ctx.verifies() {
+            TlsVerification::Enabled
+        } else {
+            TlsVerification::Disabled
+        },
+        ca_file: config
+            .ca_file
+            .as_ref()
+            .map(|(p, _)| p.display().to_string()),
     };
     let findings = analysis::findings(&targets, &settings);
     let status = analysis::status(&findings);
@@ -118,7 +157,11 @@ async fn probe_host(
 ) -> Vec<TargetReport> {
     let (dns, ips) = resolve(config, deadline, host).await;
     let probes = plans.iter().map(|plan| async {
-        let addresses = join_all(ips.iter().map(|ip| probe_address(config, tls_ctx, deadline, plan, *ip))).await;
+        let addresses = join_all(
+            ips.iter()
+                .map(|ip| probe_address(config, tls_ctx, deadline, plan, *ip)),
+        )
+        .await;
         assemble(plan, &dns, addresses)
     });
     join_all(probes).await
@@ -128,7 +171,15 @@ async fn resolve(config: &CheckConfig, deadline: Deadline, host: &str) -> (DnsDe
     if let Ok(ip) = host.parse::<IpAddr>() {
         let mut lookup = dns::literal(ip);
         let answer_class = dns::classify(&mut lookup, &config.private_cidrs);
-        return (DnsDetail { name: host.to_string(), answer_class, lookup, public: None }, vec![ip]);
+        return (
+            DnsDetail {
+                name: host.to_string(),
+                answer_class,
+                lookup,
+                public: None,
+            },
+            vec![ip],
+        );
     }
     let choice = if config.resolvers.is_empty() {
         ResolverChoice::System
@@ -150,7 +201,15 @@ async fn resolve(config: &CheckConfig, deadline: Deadline, host: &str) -> (DnsDe
         dns::classify(&mut l, &config.private_cidrs);
         l
     });
-    (DnsDetail { name: host.to_string(), answer_class, lookup, public }, ips)
+    (
+        DnsDetail {
+            name: host.to_string(),
+            answer_class,
+            lookup,
+            public,
+        },
+        ips,
+    )
 }
 
 async fn probe_address(
@@ -167,18 +226,40 @@ async fn probe_address(
         tls: None,
         https: None,
     };
-    let (tcp, stream) = tcp::connect(SocketAddr::new(ip, plan.hp.port), deadline.budget(TCP_STEP_CAP)).await;
+    let (tcp, stream) = tcp::connect(
+        SocketAddr::new(ip, plan.hp.port),
+        deadline.budget(TCP_STEP_CAP),
+    )
+    .await;
     report.tcp = Some(tcp);
     let Some(stream) = stream else { return report };
     if !plan.tls {
         return report;
     }
-    let alpn: &[&[u8]] = if plan.role == Role::Https { &[b"http/1.1"] } else { &[] };
-    let (tls, session) = tls::handshake(tls_ctx, stream, &plan.hp.host, alpn, deadline.budget(TLS_STEP_CAP)).await;
+    let alpn: &[&[u8]] = if plan.role == Role::Https {
+        &[b"http/1.1"]
+    } else {
+        &[]
+    };
+    let (tls, session) = tls::handshake(
+        tls_ctx,
+        stream,
+        &plan.hp.host,
+        alpn,
+        deadline.budget(TLS_STEP_CAP),
+    )
+    .await;
     report.tls = Some(tls);
     if let (Some(session), Role::Https) = (session, plan.role) {
-        report.https =
-            Some(https::request(session, &plan.hp.host, https::DEFAULT_PATH, deadline.budget(HTTPS_STEP_CAP)).await);
+        report.https = Some(
+            https::request(
+                session,
+                &plan.hp.host,
+                https::DEFAULT_PATH,
+                deadline.budget(HTTPS_STEP_CAP),
+            )
+            .await,
+        );
     }
     report
 }
@@ -189,14 +270,25 @@ fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -
     let dns_ok = !addresses.is_empty();
 
     let tcp: Vec<_> = addresses.iter().filter_map(|a| a.tcp.as_ref()).collect();
-    let connected = tcp.iter().filter(|t| t.outcome == TcpOutcome::Connected).count();
+    let connected = tcp
+        .iter()
+        .filter(|t| t.outcome == TcpOutcome::Connected)
+        .count();
     stages.push(if !dns_ok {
         skipped(Stage::Tcp, "no address to connect to")
     } else {
-        let failures = tally(tcp.iter().filter(|t| t.outcome != TcpOutcome::Connected).map(|t| tcp_word(t.outcome)));
+        let failures = tally(
+            tcp.iter()
+                .filter(|t| t.outcome != TcpOutcome::Connected)
+                .map(|t| tcp_word(t.outcome)),
+        );
         StageResult {
             stage: Stage::Tcp,
-            status: if connected == tcp.len() { StageStatus::Pass } else { StageStatus::Fail },
+            status: if connected == tcp.len() {
+                StageStatus::Pass
+            } else {
+                StageStatus::Fail
+            },
             elapsed_ms: tcp.iter().map(|t| t.elapsed_ms).max(),
             summary: if failures.is_empty() {
                 format!("{connected}/{} connected", tcp.len())
@@ -218,9 +310,18 @@ fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -
         skipped(Stage::Tls, "no TCP connection")
     } else {
         let ok = tls.iter().filter(|t| t.outcome == TlsOutcome::Ok).count();
-        let soonest = tls.iter().filter_map(|t| t.peer_certificate.as_ref()).map(|c| c.days_to_expiry).min();
-        let failures = tally(tls.iter().filter(|t| t.outcome != TlsOutcome::Ok).map(|t| tls_word(t.outcome)));
-        let status = if ok < tls.len() || connected < addresses.len() {
+        let soonest = tls
+            .iter()
+            .filter_map(|t| t.peer_certificate.as_ref())
+            .map(|c| c.days_to_expiry)
+            .min();
+        let failures = tally(
+            tls.iter()
+                .filter(|t| t.outcome != TlsOutcome::Ok)
+                .map(|t| tls_word(t.outcome)),
+        );
+        // Each column judges its own hop: addresses TCP could not reach are the TCP column's failure.
+        let status = if ok < tls.len() {
             StageStatus::Fail
         } else if soonest.is_some_and(|d| d < EXPIRY_WARNING_DAYS) {
             StageStatus::Warn
@@ -230,7 +331,10 @@ fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -
         let first_ok = tls.iter().find(|t| t.outcome == TlsOutcome::Ok);
         let mut summary = format!("{ok}/{} handshakes", tls.len());
         if let Some(t) = first_ok {
-            summary.push_str(&format!(", {}", t.protocol_version.as_deref().unwrap_or("?")));
+            summary.push_str(&format!(
+                ", {}",
+                t.protocol_version.as_deref().unwrap_or("?")
+            ));
         }
         if let Some(days) = soonest {
             summary.push_str(&format!(", cert {days} days left"));
@@ -238,7 +342,12 @@ fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -
         if !failures.is_empty() {
             summary.push_str(&format!("; {failures}"));
         }
-        StageResult { stage: Stage::Tls, status, elapsed_ms: tls.iter().map(|t| t.elapsed_ms).max(), summary }
+        StageResult {
+            stage: Stage::Tls,
+            status,
+            elapsed_ms: tls.iter().map(|t| t.elapsed_ms).max(),
+            summary,
+        }
     });
 
     if plan.role == Role::Https {
@@ -246,14 +355,28 @@ fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -
         stages.push(if http.is_empty() {
             skipped(Stage::Https, "no TLS session")
         } else {
-            let ok = http.iter().filter(|h| h.outcome == HttpsOutcome::Response).count();
-            let codes = tally(http.iter().filter_map(|h| h.status_code).map(|c| format!("HTTP {c}")));
-            let tls_failed = tls.len() > http.len();
+            let ok = http
+                .iter()
+                .filter(|h| h.outcome == HttpsOutcome::Response)
+                .count();
+            let mut codes: Vec<String> = http
+                .iter()
+                .filter_map(|h| h.status_code)
+                .map(|c| format!("HTTP {c}"))
+                .collect();
+            codes.sort();
+            codes.dedup();
             StageResult {
                 stage: Stage::Https,
-                status: if ok == http.len() && !tls_failed { StageStatus::Pass } else { StageStatus::Fail },
+                status: if ok == http.len() {
+                    StageStatus::Pass
+                } else {
+                    StageStatus::Fail
+                },
                 elapsed_ms: http.iter().map(|h| h.elapsed_ms).max(),
-                summary: format!("{ok}/{} responses {codes}", http.len()).trim_end().to_string(),
+                summary: format!("{ok}/{} answered {}", http.len(), codes.join(", "))
+                    .trim_end()
+                    .to_string(),
             }
         });
     }
@@ -273,14 +396,21 @@ fn dns_stage(dns: &DnsDetail) -> StageResult {
     let l = &dns.lookup;
     let n = l.addresses.len();
     let (status, summary) = match (l.outcome, dns.answer_class) {
-        (DnsOutcome::AddressLiteral, _) => (StageStatus::Pass, "address literal, no lookup".to_string()),
-        (DnsOutcome::Answer, Some(AnswerClass::Private)) => {
-            (StageStatus::Pass, format!("{} (private)", count(n, "address", "addresses")))
+        (DnsOutcome::AddressLiteral, _) => {
+            (StageStatus::Pass, "address literal, no lookup".to_string())
         }
-        (DnsOutcome::Answer, Some(AnswerClass::Mixed)) => {
-            (StageStatus::Warn, format!("{}, some public", count(n, "address", "addresses")))
-        }
-        (DnsOutcome::Answer, _) => (StageStatus::Fail, format!("{} (public)", count(n, "address", "addresses"))),
+        (DnsOutcome::Answer, Some(AnswerClass::Private)) => (
+            StageStatus::Pass,
+            format!("{} (private)", count(n, "address", "addresses")),
+        ),
+        (DnsOutcome::Answer, Some(AnswerClass::Mixed)) => (
+            StageStatus::Warn,
+            format!("{}, some public", count(n, "address", "addresses")),
+        ),
+        (DnsOutcome::Answer, _) => (
+            StageStatus::Fail,
+            format!("{} (public)", count(n, "address", "addresses")),
+        ),
         (DnsOutcome::Nxdomain, _) => (StageStatus::Fail, "NXDOMAIN".to_string()),
         (DnsOutcome::NoData, _) => (StageStatus::Fail, "no A/AAAA record".to_string()),
         (DnsOutcome::Unreachable, _) => (StageStatus::Fail, "resolver did not answer".to_string()),
@@ -290,11 +420,21 @@ fn dns_stage(dns: &DnsDetail) -> StageResult {
         0 => summary,
         hops => format!("{summary} via {}", count(hops, "CNAME", "CNAMEs")),
     };
-    StageResult { stage: Stage::Dns, status, elapsed_ms: Some(l.elapsed_ms), summary }
+    StageResult {
+        stage: Stage::Dns,
+        status,
+        elapsed_ms: Some(l.elapsed_ms),
+        summary,
+    }
 }
 
 fn skipped(stage: Stage, why: &str) -> StageResult {
-    StageResult { stage, status: StageStatus::Skipped, elapsed_ms: None, summary: format!("skipped: {why}") }
+    StageResult {
+        stage,
+        status: StageStatus::Skipped,
+        elapsed_ms: None,
+        summary: format!("skipped: {why}"),
+    }
 }
 
 /// "1 address", "3 addresses".
@@ -312,7 +452,11 @@ fn tally(words: impl Iterator<Item = impl Into<String>>) -> String {
             None => counts.push((w, 1)),
         }
     }
-    counts.iter().map(|(w, c)| format!("{c} {w}")).collect::<Vec<_>>().join(", ")
+    counts
+        .iter()
+        .map(|(w, c)| format!("{c} {w}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(crate) fn tcp_word(o: TcpOutcome) -> &'static str {

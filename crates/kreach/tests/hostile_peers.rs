@@ -20,7 +20,11 @@ fn config(addr: SocketAddr, https: bool, timeout: Duration) -> CheckConfig {
 }
 
 fn problems(report: &Report) -> Vec<&'static str> {
-    report.codes_at_least(Severity::Warning).iter().map(|c| c.as_str()).collect()
+    report
+        .codes_at_least(Severity::Warning)
+        .iter()
+        .map(|c| c.as_str())
+        .collect()
 }
 
 #[tokio::test]
@@ -33,11 +37,20 @@ async fn silent_peer_times_out_the_handshake_within_the_deadline() {
             held.push(s); // accept and never say a word
         }
     });
-    let report = kreach::run(&config(addr, false, Duration::from_millis(1500))).await.expect("run");
+    let report = kreach::run(&config(addr, false, Duration::from_millis(1500)))
+        .await
+        .expect("run");
     assert_eq!(problems(&report), ["tls-handshake-failed"]);
-    let f = report.findings_with(FindingCode::TlsHandshakeFailed).next().expect("finding");
+    let f = report
+        .findings_with(FindingCode::TlsHandshakeFailed)
+        .next()
+        .expect("finding");
     assert!(f.summary.contains("timeout"), "{}", f.summary);
-    assert!(report.elapsed_ms <= 2500, "bounded by the deadline: {} ms", report.elapsed_ms);
+    assert!(
+        report.elapsed_ms <= 2500,
+        "bounded by the deadline: {} ms",
+        report.elapsed_ms
+    );
 }
 
 #[tokio::test]
@@ -49,7 +62,9 @@ async fn peer_that_closes_at_once_is_a_failed_handshake() {
             drop(s);
         }
     });
-    let report = kreach::run(&config(addr, false, Duration::from_secs(3))).await.expect("run");
+    let report = kreach::run(&config(addr, false, Duration::from_secs(3)))
+        .await
+        .expect("run");
     assert_eq!(problems(&report), ["tls-handshake-failed"]);
     let tls = report.targets[0].addresses[0].tls.as_ref().expect("tls");
     assert_eq!(tls.outcome, kreach::TlsOutcome::Closed);
@@ -87,12 +102,25 @@ async fn flood_of_non_http_bytes_after_tls_is_no_https_response() {
     let ca_path = dir.join("ca.pem");
     std::fs::write(&ca_path, ca.cert_pem()).expect("write ca");
     let report = kreach::run(
-        &config(addr, false, Duration::from_secs(3)).with_https_port(Some(https_port)).with_ca_file(&ca_path).expect("ca"),
+        &config(addr, false, Duration::from_secs(3))
+            .with_https_port(Some(https_port))
+            .with_ca_file(&ca_path)
+            .expect("ca"),
     )
-        .await
-        .expect("run");
-    assert_eq!(problems(&report), ["https-no-response"], "{:#?}", report.findings);
-    let h = report.targets.iter().flat_map(|t| &t.addresses).find_map(|a| a.https.as_ref()).expect("https");
+    .await
+    .expect("run");
+    assert_eq!(
+        problems(&report),
+        ["https-no-response"],
+        "{:#?}",
+        report.findings
+    );
+    let h = report
+        .targets
+        .iter()
+        .flat_map(|t| &t.addresses)
+        .find_map(|a| a.https.as_ref())
+        .expect("https");
     assert_eq!(h.outcome, kreach::HttpsOutcome::Malformed);
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -106,9 +134,16 @@ fn tempfile_dir() -> std::path::PathBuf {
 #[tokio::test]
 async fn address_literal_skips_dns_and_unused_port_is_refused() {
     // Bind then drop to get a port nothing listens on.
-    let port = TcpListener::bind("127.0.0.1:0").await.expect("bind").local_addr().expect("addr").port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let report = kreach::run(&config(addr, false, Duration::from_secs(2))).await.expect("run");
+    let report = kreach::run(&config(addr, false, Duration::from_secs(2)))
+        .await
+        .expect("run");
     assert_eq!(problems(&report), ["tcp-refused"]);
     let dns = report.targets[0].dns.as_ref().expect("dns");
     assert_eq!(dns.lookup.outcome, kreach::DnsOutcome::AddressLiteral);

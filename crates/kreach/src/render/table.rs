@@ -10,14 +10,24 @@ use crate::report::{Report, StageStatus, Status};
 pub fn table(report: &Report, color: bool) -> String {
     let stages = columns(report);
     let mut matrix = Table::new();
-    matrix.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(140);
-    if !color {
-        matrix.force_no_tty();
+    matrix.load_preset(UTF8_FULL_CONDENSED);
+    if color {
+        // On a terminal: fit its width, wrapping cells.
+        matrix
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .enforce_styling();
     } else {
-        matrix.enforce_styling();
+        // In a pipe or a log: one line per row, never wrapped mid-name.
+        matrix
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .force_no_tty();
     }
     let mut header = vec![Cell::new("target").add_attribute(Attribute::Bold)];
-    header.extend(stages.iter().map(|s| Cell::new(s.as_str().to_uppercase()).add_attribute(Attribute::Bold)));
+    header.extend(
+        stages
+            .iter()
+            .map(|s| Cell::new(s.as_str().to_uppercase()).add_attribute(Attribute::Bold)),
+    );
     matrix.set_header(header);
     for t in &report.targets {
         let mut row = vec![Cell::new(&t.target)];
@@ -25,7 +35,11 @@ pub fn table(report: &Report, color: bool) -> String {
             row.push(match cell(t, *stage) {
                 Some((result, text)) => {
                     let c = Cell::new(text);
-                    if color { c.fg(stage_color(result.status)) } else { c }
+                    if color {
+                        c.fg(stage_color(result.status))
+                    } else {
+                        c
+                    }
                 }
                 None => Cell::new("—"),
             });
@@ -62,7 +76,13 @@ pub fn table(report: &Report, color: bool) -> String {
             Severity::Warning => paint("WARN ", Color::Yellow, color),
             Severity::Info => paint("INFO ", Color::Blue, color),
         };
-        out.push_str(&format!("\n{sev} {} [{} {}]\n  {}\n", f.code, f.target, f.stage.as_str(), f.summary));
+        out.push_str(&format!(
+            "\n{sev} {} [{} {}]\n  {}\n",
+            f.code,
+            f.target,
+            f.stage.as_str(),
+            f.summary
+        ));
         if f.severity != Severity::Info {
             out.push_str(&format!("  fix: {}\n", f.fix));
         }

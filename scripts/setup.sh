@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh Debian machine: BIND (the lab's DNS servers), haproxy
+# (the TLS endpoint), iptables (the security groups), iproute2 (namespaces), dnsutils (dig).
+# Idempotent: does nothing when everything is there. Needs root (or sudo).
+set -euo pipefail
+
+need=()
+for pair in named:bind9 haproxy:haproxy iptables:iptables ip:iproute2 dig:dnsutils named-checkconf:bind9-utils; do
+  tool=${pair%%:*}; pkg=${pair##*:}
+  command -v "$tool" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "setup: need root to install: ${need[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+echo "setup: installing ${need[*]}" >&2
+# Keep the packages' own services (a system-wide named or haproxy) from starting: the tests start
+# their own instances inside network namespaces, and a stray resolver must never recurse anywhere.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod +x "$policy"
+  created_policy=1
+fi
+trap '[ "$created_policy" = 1 ] && $SUDO rm -f "$policy"' EXIT
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
