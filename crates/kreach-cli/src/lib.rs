@@ -126,6 +126,15 @@ pub fn main() -> ExitCode {
 }
 
 async fn check(args: CheckArgs) -> ExitCode {
+    let output = args.output;
+    match validate(args) {
+        Ok(config) => diagnose(&config, output).await,
+        Err(code) => code,
+    }
+}
+
+/// Flags → options → validated config; a bad value is one line on stderr and exit 2.
+fn validate(args: CheckArgs) -> Result<kreach::CheckConfig, ExitCode> {
     let mut options = CheckOptions::default();
     options.bootstrap = args.bootstrap;
     options.config_file = args.config;
@@ -138,15 +147,11 @@ async fn check(args: CheckArgs) -> ExitCode {
     options.https_port = Some(args.https_port);
     options.no_https = args.no_https;
     options.security_protocol = args.security_protocol;
-    diagnose(&options, args.output).await
+    options.validate(&|k| std::env::var(k).ok()).map_err(|e| fail(&e.to_string(), EXIT_USAGE))
 }
 
-async fn diagnose(options: &CheckOptions, output: Output) -> ExitCode {
-    let config = match options.validate(&|k| std::env::var(k).ok()) {
-        Ok(c) => c,
-        Err(e) => return fail(&e.to_string(), EXIT_USAGE),
-    };
-    match kreach::run(&config).await {
+async fn diagnose(config: &kreach::CheckConfig, output: Output) -> ExitCode {
+    match kreach::run(config).await {
         Ok(report) => {
             emit(&render_report(&report, output));
             ExitCode::from(report.exit_code() as u8)
@@ -172,35 +177,44 @@ async fn lab(args: LabArgs) -> ExitCode {
         Ok(lab) => lab,
         Err(e) => return fail(&format!("cannot start the lab: {e}"), EXIT_USAGE),
     };
+    // Diagnose the lab exactly as a user would with `kreach check` and the lab's arguments.
+    let mut argv = vec!["kreach".to_string(), "check".to_string()];
+    argv.extend(lab.check_args());
+    argv.extend(["--timeout".into(), args.timeout.to_string(), "--output".into(), output_name(args.output).into()]);
+    let check_args = match Cli::try_parse_from(&argv) {
+        Ok(Cli { command: Command::Check(check_args) }) => check_args,
+        Ok(_) => return fail("internal: the lab's arguments are not a check", EXIT_USAGE),
+        Err(e) => return fail(&format!("the lab's arguments do not parse: {e}"), EXIT_USAGE),
+    };
+    let config = match validate(check_args) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
     if args.output == Output::Table {
+        let azs: Vec<String> = lab.azs.iter().map(|a| format!("{}={}", a.az_id, a.eni)).collect();
         emit(&format!(
-            "kreach lab: {} ({})\n  VPC resolver {}, public DNS {}, endpoint addresses {} ({}), ports {} and {}\n  equivalent: kreach check {}\n\n",
+            "kreach lab: {} ({})\n  VPC resolver {}, public DNS {}, endpoint addresses {} ({}), ports {} and {}\n  \
+             equivalent: kreach check {}\n\n",
             fault.name(),
             fault.description(),
             lab.resolver,
             lab.public_resolver,
-            lab.azs
-                .iter()
-                .map(|a| format!("{}={}", a.az_id, a.eni))
-                .collect::<Vec<_>>()
-                .join(" "),
+            azs.join(" "),
             LAB_PRIVATE_CIDR,
             lab.kafka_port,
             lab.https_port,
             lab.check_args().join(" ")
         ));
     }
-    let mut options = CheckOptions::default();
-    options.bootstrap = Some(lab.bootstrap.clone());
-    options.resolvers = vec![lab.resolver.to_string()];
-    options.public_resolvers = vec![lab.public_resolver.to_string()];
-    options.private_cidrs = vec![LAB_PRIVATE_CIDR.to_string()];
-    options.ca_file = Some(lab.ca_file().to_path_buf());
-    options.https_port = Some(lab.https_port);
-    options.timeout_secs = Some(args.timeout);
-    // The lab's Kafka port speaks TLS but no Kafka yet: probe it as SSL without credentials.
-    options.security_protocol = Some("SSL".into());
-    diagnose(&options, args.output).await
+    diagnose(&config, args.output).await
+}
+
+fn output_name(output: Output) -> &'static str {
+    match output {
+        Output::Table => "table",
+        Output::Json => "json",
+        Output::Markdown => "markdown",
+    }
 }
 
 fn render_report(report: &Report, output: Output) -> String {

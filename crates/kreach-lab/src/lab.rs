@@ -291,6 +291,9 @@ impl Lab {
             self.ca_file.display().to_string(),
             "--https-port".into(),
             self.https_port.to_string(),
+            // The lab's Kafka port speaks TLS without SASL (no Kafka broker behind it yet).
+            "--security-protocol".into(),
+            "SSL".into(),
         ]
     }
 }

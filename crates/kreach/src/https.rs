@@ -17,6 +17,7 @@ const MAX_HEAD: usize = 16 * 1024;
 pub async fn request(
     mut session: TlsSession,
     host: &str,
+    port: u16,
     path: &str,
     budget: Duration,
 ) -> HttpsAttempt {
@@ -29,9 +30,11 @@ pub async fn request(
         server: None,
         error: None,
     };
+    // RFC 9110: the port goes in Host unless it is the scheme's default.
+    let authority = if port == 443 { host.to_string() } else { format!("{host}:{port}") };
     let exchange = async {
         let req = format!(
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: kreach/{}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
+            "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: kreach/{}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
             env!("CARGO_PKG_VERSION")
         );
         session.write_all(req.as_bytes()).await?;

@@ -255,6 +255,7 @@ async fn probe_address(
             https::request(
                 session,
                 &plan.hp.host,
+                plan.hp.port,
                 https::DEFAULT_PATH,
                 deadline.budget(HTTPS_STEP_CAP),
             )
