@@ -381,30 +381,20 @@ impl NetnsLab {
             VPC_RESOLVER,
             "  recursion yes;\n  allow-recursion { any; };\n  forward only;\n  forwarders { 127.0.0.54; };\n",
         );
+        let zone = |name: &str, file: &str| {
+            format!(
+                "zone \"{name}\" {{ type primary; file \"{}\"; }};\n",
+                d.join(file).display()
+            )
+        };
         if fault != NetFault::ZoneNotAssociated {
-            let _ = writeln!(
-                vpc,
-                "zone \"{DOMAIN}\" {{ type primary; file \"{}\"; }};",
-                d.join("private.zone").display()
-            );
+            vpc.push_str(&zone(DOMAIN, "private.zone"));
         }
-        let _ = writeln!(
-            vpc,
-            "zone \"{VPCE_ZONE}\" {{ type primary; file \"{}\"; }};",
-            d.join("vpce.zone").display()
-        );
+        vpc.push_str(&zone(VPCE_ZONE, "vpce.zone"));
         write("vpc/named.conf", vpc)?;
         let mut public_conf = options("public", PUBLIC_RESOLVER, "  recursion no;\n");
-        let _ = writeln!(
-            public_conf,
-            "zone \".\" {{ type primary; file \"{}\"; }};",
-            d.join("root.zone").display()
-        );
-        let _ = writeln!(
-            public_conf,
-            "zone \"confluent.cloud\" {{ type primary; file \"{}\"; }};",
-            d.join("public.zone").display()
-        );
+        public_conf.push_str(&zone(".", "root.zone"));
+        public_conf.push_str(&zone("confluent.cloud", "public.zone"));
         write("public/named.conf", public_conf)?;
 
         // Certificates.

@@ -147,7 +147,9 @@ fn validate(args: CheckArgs) -> Result<kreach::CheckConfig, ExitCode> {
     options.https_port = Some(args.https_port);
     options.no_https = args.no_https;
     options.security_protocol = args.security_protocol;
-    options.validate(&|k| std::env::var(k).ok()).map_err(|e| fail(&e.to_string(), EXIT_USAGE))
+    options
+        .validate(&|k| std::env::var(k).ok())
+        .map_err(|e| fail(&e.to_string(), EXIT_USAGE))
 }
 
 async fn diagnose(config: &kreach::CheckConfig, output: Output) -> ExitCode {
@@ -180,18 +182,34 @@ async fn lab(args: LabArgs) -> ExitCode {
     // Diagnose the lab exactly as a user would with `kreach check` and the lab's arguments.
     let mut argv = vec!["kreach".to_string(), "check".to_string()];
     argv.extend(lab.check_args());
-    argv.extend(["--timeout".into(), args.timeout.to_string(), "--output".into(), output_name(args.output).into()]);
+    argv.extend([
+        "--timeout".into(),
+        args.timeout.to_string(),
+        "--output".into(),
+        output_name(args.output).into(),
+    ]);
     let check_args = match Cli::try_parse_from(&argv) {
-        Ok(Cli { command: Command::Check(check_args) }) => check_args,
+        Ok(Cli {
+            command: Command::Check(check_args),
+        }) => check_args,
         Ok(_) => return fail("internal: the lab's arguments are not a check", EXIT_USAGE),
-        Err(e) => return fail(&format!("the lab's arguments do not parse: {e}"), EXIT_USAGE),
+        Err(e) => {
+            return fail(
+                &format!("the lab's arguments do not parse: {e}"),
+                EXIT_USAGE,
+            );
+        }
     };
     let config = match validate(check_args) {
         Ok(config) => config,
         Err(code) => return code,
     };
     if args.output == Output::Table {
-        let azs: Vec<String> = lab.azs.iter().map(|a| format!("{}={}", a.az_id, a.eni)).collect();
+        let azs: Vec<String> = lab
+            .azs
+            .iter()
+            .map(|a| format!("{}={}", a.az_id, a.eni))
+            .collect();
         emit(&format!(
             "kreach lab: {} ({})\n  VPC resolver {}, public DNS {}, endpoint addresses {} ({}), ports {} and {}\n  \
              equivalent: kreach check {}\n\n",

@@ -31,7 +31,11 @@ pub async fn request(
         error: None,
     };
     // RFC 9110: the port goes in Host unless it is the scheme's default.
-    let authority = if port == 443 { host.to_string() } else { format!("{host}:{port}") };
+    let authority = if port == 443 {
+        host.to_string()
+    } else {
+        format!("{host}:{port}")
+    };
     let exchange = async {
         let req = format!(
             "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: kreach/{}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
