@@ -21,8 +21,7 @@ fn kreach(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
 }
 
 fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(support::workspace_root().join("docs/report.schema.json"))
-        .expect("schema");
+    let text = std::fs::read_to_string(support::workspace_root().join("docs/report.schema.json")).expect("schema");
     jsonschema::validator_for(&serde_json::from_str(&text).expect("json")).expect("compiles")
 }
 
@@ -33,8 +32,7 @@ fn published_schema_matches_the_report_types() {
     let generated: serde_json::Value = serde_json::from_str(&stdout).expect("schema JSON");
     let path = support::workspace_root().join("docs/report.schema.json");
     let published: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("read"))
-            .expect("published JSON");
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("published JSON");
     assert_eq!(
         generated, published,
         "docs/report.schema.json is stale: regenerate with `cargo run -p kreach-cli -- schema > docs/report.schema.json`"
@@ -44,78 +42,23 @@ fn published_schema_matches_the_report_types() {
 #[test]
 fn bad_input_is_one_clear_line_and_exit_2() {
     let cases: &[(&[&str], &str)] = &[
-        (
-            &["check", "--bootstrap", "broker:99999"],
-            "invalid --bootstrap",
-        ),
-        (
-            &["check", "--bootstrap", "bad host:9092"],
-            "invalid --bootstrap",
-        ),
-        (
-            &[
-                "check",
-                "--bootstrap",
-                "b:9092",
-                "--resolver",
-                "dns.example",
-            ],
-            "invalid --resolver",
-        ),
-        (
-            &[
-                "check",
-                "--bootstrap",
-                "b:9092",
-                "--private-cidr",
-                "10.0.0.0/40",
-            ],
-            "invalid --private-cidr",
-        ),
-        (
-            &["check", "--bootstrap", "b:9092", "--timeout", "-1"],
-            "invalid --timeout",
-        ),
-        (
-            &[
-                "check",
-                "--bootstrap",
-                "b:9092",
-                "--ca-file",
-                "/nonexistent/ca.pem",
-            ],
-            "/nonexistent/ca.pem",
-        ),
-        (
-            &["check", "--config", "/nonexistent/client.properties"],
-            "/nonexistent/client.properties",
-        ),
+        (&["check", "--bootstrap", "broker:99999"], "invalid --bootstrap"),
+        (&["check", "--bootstrap", "bad host:9092"], "invalid --bootstrap"),
+        (&["check", "--bootstrap", "b:9092", "--resolver", "dns.example"], "invalid --resolver"),
+        (&["check", "--bootstrap", "b:9092", "--private-cidr", "10.0.0.0/40"], "invalid --private-cidr"),
+        (&["check", "--bootstrap", "b:9092", "--timeout", "-1"], "invalid --timeout"),
+        (&["check", "--bootstrap", "b:9092", "--ca-file", "/nonexistent/ca.pem"], "/nonexistent/ca.pem"),
+        (&["check", "--config", "/nonexistent/client.properties"], "/nonexistent/client.properties"),
         (&["check"], "no bootstrap server"),
-        (
-            &[
-                "check",
-                "--bootstrap",
-                "b:9092",
-                "--security-protocol",
-                "TLS",
-            ],
-            "invalid --security-protocol",
-        ),
+        (&["check", "--bootstrap", "b:9092", "--security-protocol", "TLS"], "invalid --security-protocol"),
         (&["lab", "--fault", "no-such-fault"], "unknown fault"),
     ];
     for (args, needle) in cases {
         let (code, stdout, stderr) = kreach(args, &[]);
         assert_eq!(code, 2, "{args:?}: {stderr}");
         assert!(stdout.is_empty(), "{args:?} printed to stdout: {stdout}");
-        assert_eq!(
-            stderr.trim().lines().count(),
-            1,
-            "{args:?}: one line, got: {stderr}"
-        );
-        assert!(
-            stderr.contains(needle),
-            "{args:?}: expected `{needle}` in: {stderr}"
-        );
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: one line, got: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: expected `{needle}` in: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
     // clap's own usage errors use the same exit code.
@@ -130,10 +73,7 @@ fn malformed_properties_file_names_file_and_line() {
     let path = file.path().display().to_string();
     let (code, _, stderr) = kreach(&["check", "--config", &path], &[]);
     assert_eq!(code, 2);
-    assert!(
-        stderr.contains(&path) && stderr.contains("line 2"),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&path) && stderr.contains("line 2"), "{stderr}");
 }
 
 #[test]
@@ -141,10 +81,7 @@ fn lab_json_validates_and_passes() {
     let (code, stdout, stderr) = kreach(&["lab", "--output", "json"], &[]);
     assert_eq!(code, 0, "{stderr}\n{stdout}");
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON only on stdout");
-    let errors: Vec<String> = schema()
-        .iter_errors(&report)
-        .map(|e| e.to_string())
-        .collect();
+    let errors: Vec<String> = schema().iter_errors(&report).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(report["status"], "pass");
     assert_eq!(report["settings"]["tls_verification"], "enabled");
@@ -155,29 +92,24 @@ fn lab_fault_exits_1_and_every_fault_output_validates() {
     let validator = schema();
     let (code, list, _) = kreach(&["lab", "--list-faults"], &[]);
     assert_eq!(code, 0);
-    let faults: Vec<&str> = list
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .collect();
+    let faults: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).collect();
     assert!(faults.len() >= 10 && faults.contains(&"az-down"), "{list}");
-    for fault in faults
-        .iter()
-        .filter(|f| !f.contains("dropped") && **f != "resolver-down" && **f != "az-down")
-    {
+    for fault in faults.iter().filter(|f| !f.contains("dropped") && **f != "resolver-down" && **f != "az-down") {
         let (code, stdout, stderr) = kreach(&["lab", "--fault", fault, "--output", "json"], &[]);
         let report: serde_json::Value =
             serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{fault}: {e} {stderr}"));
-        assert!(
-            validator.is_valid(&report),
-            "{fault}: report does not validate"
-        );
+        assert!(validator.is_valid(&report), "{fault}: report does not validate");
         let expected = match report["status"].as_str() {
             Some("fail") => 1,
             _ => 0,
         };
         assert_eq!(code, expected, "{fault}");
-        if *fault != "none" && *fault != "expiring-cert" {
-            assert_eq!(report["status"], "fail", "{fault} must fail");
+        match *fault {
+            "none" => assert_eq!(report["status"], "pass"),
+            "expiring-cert" | "zonal-record-missing" => {
+                assert_eq!(report["status"], "warn", "{fault} works, with a warning")
+            }
+            _ => assert_eq!(report["status"], "fail", "{fault} must fail"),
         }
     }
 }
@@ -186,23 +118,11 @@ fn lab_fault_exits_1_and_every_fault_output_validates() {
 fn table_output_is_a_matrix_with_fixes_and_markdown_is_a_ticket() {
     let (code, table, _) = kreach(&["lab", "--fault", "cert-wrong-name"], &[]);
     assert_eq!(code, 1);
-    for needle in [
-        "DNS",
-        "TCP",
-        "TLS",
-        "HTTPS",
-        "FAIL",
-        "tls-name-mismatch",
-        "fix:",
-        "other-service.example.net",
-    ] {
+    for needle in ["DNS", "TCP", "TLS", "HTTPS", "FAIL", "tls-name-mismatch", "fix:", "other-service.example.net"] {
         assert!(table.contains(needle), "missing {needle}:\n{table}");
     }
     assert!(!table.contains('\u{1b}'), "NO_COLOR: no escape codes");
-    let (_, md, _) = kreach(
-        &["lab", "--fault", "cert-wrong-name", "--output", "markdown"],
-        &[],
-    );
+    let (_, md, _) = kreach(&["lab", "--fault", "cert-wrong-name", "--output", "markdown"], &[]);
     assert!(md.contains("| target | DNS | TCP | TLS | HTTPS |"), "{md}");
     assert!(md.contains("**error** `tls-name-mismatch`"), "{md}");
 }
@@ -220,24 +140,12 @@ fn secrets_never_appear_in_any_output() {
     let path = file.path().display().to_string();
     for output in ["table", "json", "markdown"] {
         let (code, stdout, stderr) = kreach(
-            &[
-                "check",
-                "--config",
-                &path,
-                "--no-https",
-                "--timeout",
-                "1",
-                "--output",
-                output,
-            ],
+            &["check", "--config", &path, "--no-https", "--timeout", "1", "--output", output],
             &[("KREACH_SASL_PASSWORD", env_secret)],
         );
         assert_eq!(code, 1, "nothing listens on 127.0.0.1:1: {stderr}");
         for s in [secret, env_secret] {
-            assert!(
-                !stdout.contains(s) && !stderr.contains(s),
-                "{output} leaked a secret"
-            );
+            assert!(!stdout.contains(s) && !stderr.contains(s), "{output} leaked a secret");
         }
         if output == "json" {
             let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");

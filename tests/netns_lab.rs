@@ -36,8 +36,7 @@ fn scenario_dir() -> PathBuf {
 }
 
 fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(support::workspace_root().join("docs/report.schema.json"))
-        .expect("schema file");
+    let text = std::fs::read_to_string(support::workspace_root().join("docs/report.schema.json")).expect("schema file");
     let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
     jsonschema::validator_for(&schema).expect("schema compiles")
 }
@@ -78,17 +77,11 @@ fn run_scenario(name: &str) {
         other => panic!("{name}: resolver must be system or vpc, not {other}"),
     }
     let (code, stdout, stderr, elapsed) = lab.kreach(&args);
-    let report: serde_json::Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("{name}: not JSON ({e}); stderr: {stderr}\n{stdout}"));
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{name}: not JSON ({e}); stderr: {stderr}\n{stdout}"));
 
-    let errors: Vec<String> = schema()
-        .iter_errors(&report)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{name}: report does not validate against docs/report.schema.json: {errors:#?}"
-    );
+    let errors: Vec<String> = schema().iter_errors(&report).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{name}: report does not validate against docs/report.schema.json: {errors:#?}");
 
     let mut codes: Vec<String> = report["findings"]
         .as_array()
@@ -106,11 +99,7 @@ fn run_scenario(name: &str) {
         "{name} ({}): error/warning codes differ; findings: {:#}",
         sc.description, report["findings"]
     );
-    assert_eq!(
-        report["status"],
-        sc.expect_status.as_str(),
-        "{name}: status"
-    );
+    assert_eq!(report["status"], sc.expect_status.as_str(), "{name}: status");
     let expected_exit = if sc.expect_status == "fail" { 1 } else { 0 };
     assert_eq!(code, expected_exit, "{name}: exit code; stderr: {stderr}");
 
@@ -135,11 +124,7 @@ fn run_scenario(name: &str) {
             sc.timeout
         );
     }
-    eprintln!(
-        "{name}: {} in {:.0} ms",
-        report["status"],
-        elapsed.as_secs_f64() * 1000.0
-    );
+    eprintln!("{name}: {} in {:.0} ms", report["status"], elapsed.as_secs_f64() * 1000.0);
 }
 
 macro_rules! scenarios {
@@ -170,6 +155,11 @@ scenarios! {
     unknown_ca => "unknown-ca",
     expired_cert => "expired-cert",
     plaintext_listener => "plaintext-listener",
+    zonal_record_missing => "zonal-record-missing",
+    zonal_record_by_az_name => "zonal-record-by-az-name",
+    zone_dropped => "zone-dropped",
+    broker_down => "broker-down",
+    broker_name_unresolvable => "broker-name-unresolvable",
 }
 
 /// The system-resolver path and the human outputs, on the healthy lab.
@@ -192,25 +182,14 @@ fn healthy_lab_table_and_markdown() {
     ];
     let (code, table, _, _) = lab.kreach(&base);
     assert_eq!(code, 0, "{table}");
-    assert!(
-        table.contains("PASS") && table.contains("HTTP 401"),
-        "{table}"
-    );
-    assert!(
-        !table.contains('\u{1b}'),
-        "NO_COLOR / not a TTY: no escape codes"
-    );
-    assert!(
-        table.contains("system (127.0.0.53:53)"),
-        "system resolver named in the evidence: {table}"
-    );
+    assert!(table.contains("PASS") && table.contains("HTTP 401"), "{table}");
+    assert!(!table.contains('\u{1b}'), "NO_COLOR / not a TTY: no escape codes");
+    assert!(table.contains("system (127.0.0.53:53)"), "system resolver named in the evidence: {table}");
     let mut md_args = base.clone();
     md_args.extend(["--output".into(), "markdown".into()]);
     let (_, md, _, _) = lab.kreach(&md_args);
     assert!(
-        md.starts_with("## kreach")
-            && md.contains("| target |")
-            && md.contains("`dns-private-zone-in-effect`"),
+        md.starts_with("## kreach") && md.contains("| target |") && md.contains("`dns-private-zone-in-effect`"),
         "{md}"
     );
 }

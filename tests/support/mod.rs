@@ -41,6 +41,11 @@ pub enum NetFault {
     UnknownCa,
     ExpiredCert,
     PlaintextHttps,
+    ZonalRecordMissing,
+    ZonalRecordByAzName,
+    ZoneDropped,
+    BrokerDown,
+    BrokerNameUnresolvable,
 }
 
 impl NetFault {
@@ -57,6 +62,11 @@ impl NetFault {
             "unknown-ca" => NetFault::UnknownCa,
             "expired-cert" => NetFault::ExpiredCert,
             "plaintext-listener" => NetFault::PlaintextHttps,
+            "zonal-record-missing" => NetFault::ZonalRecordMissing,
+            "zonal-record-by-az-name" => NetFault::ZonalRecordByAzName,
+            "zone-dropped" => NetFault::ZoneDropped,
+            "broker-down" => NetFault::BrokerDown,
+            "broker-name-unresolvable" => NetFault::BrokerNameUnresolvable,
             other => return Err(format!("unknown netns fault {other}")),
         })
     }
@@ -64,20 +74,13 @@ impl NetFault {
 
 /// Why the lab cannot run here, if it cannot.
 pub fn missing_prerequisites() -> Option<String> {
-    let uid = Command::new("id")
-        .arg("-u")
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let uid = Command::new("id").arg("-u").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     if uid.as_deref() != Some("0") {
         return Some("the netns lab needs root (ip netns, iptables)".into());
     }
     for tool in ["ip", "named", "haproxy", "iptables", "dig"] {
-        let found = Command::new("sh")
-            .arg("-c")
-            .arg(format!("command -v {tool}"))
-            .output()
-            .is_ok_and(|o| o.status.success());
+        let found =
+            Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
         if !found {
             return Some(format!(
                 "`{tool}` is missing: run scripts/setup.sh (installs bind9, haproxy, iptables, dnsutils)"
@@ -113,89 +116,43 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 fn run(cmd: &mut Command) -> Result<Output, String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
     if !out.status.success() {
-        return Err(format!(
-            "{cmd:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        return Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
     Ok(out)
 }
 
 impl NetnsLab {
     pub fn start(fault: NetFault) -> Result<NetnsLab, String> {
-        let name = format!(
-            "kreach-e2e-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        let dir = tempfile::Builder::new()
-            .prefix("kreach-netns-")
-            .tempdir()
-            .map_err(|e| e.to_string())?;
-        let mut lab = NetnsLab {
-            name: name.clone(),
-            dir,
-            children: Vec::new(),
-        };
+        let name = format!("kreach-e2e-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let dir = tempfile::Builder::new().prefix("kreach-netns-").tempdir().map_err(|e| e.to_string())?;
+        let mut lab = NetnsLab { name: name.clone(), dir, children: Vec::new() };
         run(Command::new("ip").args(["netns", "add", &name]))?;
         run(Command::new("ip").args(["-n", &name, "link", "set", "lo", "up"]))?;
         let mut addrs = vec![VPC_RESOLVER, PUBLIC_RESOLVER];
         addrs.extend(ENIS.iter().map(|(_, _, ip)| *ip));
         for a in addrs {
-            run(Command::new("ip").args([
-                "-n",
-                &name,
-                "addr",
-                "add",
-                &format!("{a}/32"),
-                "dev",
-                "lo",
-            ]))?;
+            run(Command::new("ip").args(["-n", &name, "addr", "add", &format!("{a}/32"), "dev", "lo"]))?;
         }
         // `ip netns exec` bind-mounts this over /etc/resolv.conf: the system resolver is the VPC resolver.
         let etc = PathBuf::from("/etc/netns").join(&name);
         std::fs::create_dir_all(&etc).map_err(|e| e.to_string())?;
-        std::fs::write(
-            etc.join("resolv.conf"),
-            format!("nameserver {VPC_RESOLVER}\noptions timeout:1 attempts:1\n"),
-        )
-        .map_err(|e| e.to_string())?;
+        std::fs::write(etc.join("resolv.conf"), format!("nameserver {VPC_RESOLVER}\noptions timeout:1 attempts:1\n"))
+            .map_err(|e| e.to_string())?;
 
-        lab.write_configs(fault)?;
-        lab.spawn(
-            "public-dns",
-            &[
-                "named",
-                "-g",
-                "-n",
-                "1",
-                "-c",
-                &lab.path("public/named.conf"),
-            ],
-        )?;
+        let brokers = lab.spawn_brokers(fault)?;
+        lab.write_configs(fault, &brokers)?;
+        lab.spawn("public-dns", &["named", "-g", "-n", "1", "-c", &lab.path("public/named.conf")])?;
         if fault != NetFault::ResolverDown {
-            lab.spawn(
-                "vpc-resolver",
-                &["named", "-g", "-n", "1", "-c", &lab.path("vpc/named.conf")],
-            )?;
+            lab.spawn("vpc-resolver", &["named", "-g", "-n", "1", "-c", &lab.path("vpc/named.conf")])?;
         }
-        lab.spawn(
-            "haproxy",
-            &["haproxy", "-db", "-f", &lab.path("haproxy.cfg")],
-        )?;
+        lab.spawn("haproxy", &["haproxy", "-db", "-f", &lab.path("haproxy.cfg")])?;
         lab.wait_ready(fault != NetFault::ResolverDown)?;
         // Security-group faults go in once the lab answers (readiness probes the ports).
         match fault {
-            NetFault::Drop(port) => lab.iptables(&[
-                "-A",
-                "INPUT",
-                "-p",
-                "tcp",
-                "--dport",
-                &port.to_string(),
-                "-j",
-                "DROP",
-            ])?,
+            NetFault::Drop(port) => {
+                lab.iptables(&["-A", "INPUT", "-p", "tcp", "--dport", &port.to_string(), "-j", "DROP"])?
+            }
+            NetFault::ZoneDropped => lab.iptables(&["-A", "INPUT", "-d", ENIS[1].2, "-j", "DROP"])?,
             NetFault::Refuse(port) => lab.iptables(&[
                 "-A",
                 "INPUT",
@@ -222,8 +179,7 @@ impl NetnsLab {
     }
 
     fn spawn(&mut self, label: &str, argv: &[&str]) -> Result<(), String> {
-        let log = std::fs::File::create(self.dir.path().join(format!("{label}.log")))
-            .map_err(|e| e.to_string())?;
+        let log = std::fs::File::create(self.dir.path().join(format!("{label}.log"))).map_err(|e| e.to_string())?;
         let err = log.try_clone().map_err(|e| e.to_string())?;
         let child = Command::new("ip")
             .args(["netns", "exec", &self.name])
@@ -237,11 +193,43 @@ impl NetnsLab {
         Ok(())
     }
 
+    /// The cluster behind the endpoint: one mock broker per AZ, advertising zonal names on 9092.
+    /// Returns (advertised name, listen address) per broker.
+    fn spawn_brokers(&mut self, fault: NetFault) -> Result<Vec<(String, String)>, String> {
+        use std::io::BufRead;
+        let names: Vec<String> = ENIS
+            .iter()
+            .enumerate()
+            .map(|(i, (az, _, _))| {
+                if fault == NetFault::BrokerNameUnresolvable && i == 2 {
+                    // A listener name no zone serves: NXDOMAIN through the VPC resolver.
+                    format!("b{}.{az}.elsewhere.invalid", i + 1)
+                } else {
+                    format!("b{}.{az}.{DOMAIN}", i + 1)
+                }
+            })
+            .collect();
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &self.name, env!("CARGO_BIN_EXE_kreach"), "mock-kafka"]);
+        for n in &names {
+            cmd.args(["--advertise", &format!("{n}:9092")]);
+        }
+        let mut child =
+            cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().map_err(|e| e.to_string())?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        self.children.push(child);
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut out = Vec::new();
+        for name in names {
+            let line = lines.next().ok_or("mock Kafka exited")?.map_err(|e| e.to_string())?;
+            let addr = line.split_whitespace().nth(2).ok_or_else(|| format!("bad mock line {line}"))?.to_string();
+            out.push((name, addr));
+        }
+        Ok(out)
+    }
+
     pub fn iptables(&self, rule: &[&str]) -> Result<(), String> {
-        run(Command::new("ip")
-            .args(["netns", "exec", &self.name, "iptables"])
-            .args(rule))
-        .map(|_| ())
+        run(Command::new("ip").args(["netns", "exec", &self.name, "iptables"]).args(rule)).map(|_| ())
     }
 
     /// Runs a command inside the namespace.
@@ -257,34 +245,11 @@ impl NetnsLab {
         let started = Instant::now();
         let ns = self.name.clone();
         let dig = |server: &str, name: &str| {
-            let out = exec_in(
-                &ns,
-                &[
-                    "dig",
-                    "+short",
-                    "+time=1",
-                    "+tries=1",
-                    &format!("@{server}"),
-                    name,
-                    "A",
-                ],
-            );
+            let out = exec_in(&ns, &["dig", "+short", "+time=1", "+tries=1", &format!("@{server}"), name, "A"]);
             out.status.success() && !String::from_utf8_lossy(&out.stdout).trim().is_empty()
         };
-        let haproxy_up = || {
-            exec_in(
-                &ns,
-                &[
-                    "timeout",
-                    "1",
-                    "bash",
-                    "-c",
-                    "exec 3<>/dev/tcp/127.10.1.10/443",
-                ],
-            )
-            .status
-            .success()
-        };
+        let haproxy_up =
+            || exec_in(&ns, &["timeout", "1", "bash", "-c", "exec 3<>/dev/tcp/127.10.1.10/443"]).status.success();
         let regional = format!("{VPCE}.{VPCE_ZONE}");
         loop {
             let public_ok = dig(PUBLIC_RESOLVER, "public-lb.us-west-2.aws.confluent.cloud");
@@ -314,14 +279,12 @@ impl NetnsLab {
         }
     }
 
-    fn write_configs(&self, fault: NetFault) -> Result<(), String> {
+    fn write_configs(&self, fault: NetFault, brokers: &[(String, String)]) -> Result<(), String> {
         let d = self.dir.path();
         for sub in ["vpc", "public"] {
             std::fs::create_dir_all(d.join(sub)).map_err(|e| e.to_string())?;
         }
-        let write = |rel: &str, text: String| {
-            std::fs::write(d.join(rel), text).map_err(|e| format!("{rel}: {e}"))
-        };
+        let write = |rel: &str, text: String| std::fs::write(d.join(rel), text).map_err(|e| format!("{rel}: {e}"));
 
         // Zones.
         let soa = |zone: &str| {
@@ -335,17 +298,23 @@ impl NetnsLab {
         }
         let mut vpce = soa(VPCE_ZONE);
         for (az_id, az_name, ip) in ENIS {
-            let _ = writeln!(private, "*.{az_id} IN CNAME {VPCE}-{az_name}.{VPCE_ZONE}.");
+            match fault {
+                NetFault::ZonalRecordMissing if az_id == "usw2-az2" => {}
+                // The classic slip: the record named by AZ name, which no broker name uses.
+                NetFault::ZonalRecordByAzName if az_id == "usw2-az2" => {
+                    let _ = writeln!(private, "*.{az_name} IN CNAME {VPCE}-{az_name}.{VPCE_ZONE}.");
+                }
+                _ => {
+                    let _ = writeln!(private, "*.{az_id} IN CNAME {VPCE}-{az_name}.{VPCE_ZONE}.");
+                }
+            }
             let _ = writeln!(vpce, "{VPCE} IN A {ip}");
             let _ = writeln!(vpce, "{VPCE}-{az_name} IN A {ip}");
         }
         write("private.zone", private)?;
         write("vpce.zone", vpce)?;
         let mut public = soa("confluent.cloud");
-        let _ = writeln!(
-            public,
-            "*.abc123.us-west-2.aws IN CNAME public-lb.us-west-2.aws.confluent.cloud."
-        );
+        let _ = writeln!(public, "*.abc123.us-west-2.aws IN CNAME public-lb.us-west-2.aws.confluent.cloud.");
         let _ = writeln!(public, "public-lb.us-west-2.aws IN A {PUBLIC_ADDR}");
         write("public.zone", public)?;
         write(
@@ -382,10 +351,7 @@ impl NetnsLab {
             "  recursion yes;\n  allow-recursion { any; };\n  forward only;\n  forwarders { 127.0.0.54; };\n",
         );
         let zone = |name: &str, file: &str| {
-            format!(
-                "zone \"{name}\" {{ type primary; file \"{}\"; }};\n",
-                d.join(file).display()
-            )
+            format!("zone \"{name}\" {{ type primary; file \"{}\"; }};\n", d.join(file).display())
         };
         if fault != NetFault::ZoneNotAssociated {
             vpc.push_str(&zone(DOMAIN, "private.zone"));
@@ -405,8 +371,9 @@ impl NetnsLab {
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let leaf = match fault {
             NetFault::CertWrongName => ca.leaf(&["other-service.example.net"], Validity::Days(90)),
-            NetFault::UnknownCa => Ca::new("Unknown Interception CA")
-                .and_then(|other| other.leaf(&names, Validity::Days(90))),
+            NetFault::UnknownCa => {
+                Ca::new("Unknown Interception CA").and_then(|other| other.leaf(&names, Validity::Days(90)))
+            }
             NetFault::ExpiredCert => ca.leaf(&names, Validity::Expired),
             _ => ca.leaf(&names, Validity::Days(90)),
         }
@@ -421,12 +388,17 @@ impl NetnsLab {
         for (_, _, ip) in ENIS {
             let _ = writeln!(cfg, "  bind {ip}:9092 ssl crt {pem}");
         }
-        let _ = writeln!(
-            cfg,
-            "  use_backend brokers if {{ ssl_fc_sni -m end .{DOMAIN} }}\n"
-        );
-        // The brokers arrive with the Kafka issue; until then the TLS endpoint is what is probed.
-        cfg.push_str("backend brokers\n  mode tcp\n  server sink 127.0.0.1:19092\n\nfrontend rest\n  mode http\n");
+        // SNI routing: each broker's zonal name to its broker, any other name of the domain to broker 1.
+        for (i, (name, _)) in brokers.iter().enumerate() {
+            let _ = writeln!(cfg, "  use_backend b{} if {{ ssl_fc_sni -i {name} }}", i + 1);
+        }
+        let _ = writeln!(cfg, "  use_backend b1 if {{ ssl_fc_sni -m end .{DOMAIN} }}\n");
+        for (i, (_, addr)) in brokers.iter().enumerate() {
+            // A dead broker behind a working endpoint: its backend is a port nothing listens on.
+            let addr = if fault == NetFault::BrokerDown && i == 1 { "127.0.0.1:1" } else { addr.as_str() };
+            let _ = writeln!(cfg, "backend b{}\n  mode tcp\n  server s {addr}\n", i + 1);
+        }
+        cfg.push_str("frontend rest\n  mode http\n");
         for (_, _, ip) in ENIS {
             if fault == NetFault::PlaintextHttps {
                 let _ = writeln!(cfg, "  bind {ip}:443");
@@ -485,9 +457,7 @@ impl Drop for NetnsLab {
             let _ = child.kill();
             let _ = child.wait();
         }
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
         let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(&self.name));
     }
 }

@@ -31,6 +31,14 @@ enum Command {
     Lab(LabArgs),
     /// Print the JSON Schema of the JSON report.
     Schema,
+    /// Run only the lab's Kafka cluster (librdkafka's mock) with the given advertised listeners,
+    /// printing `broker ID LISTEN-ADDR` per broker, until killed. Used by the network-namespace lab.
+    #[command(hide = true)]
+    MockKafka {
+        /// Advertised HOST:PORT, one per broker (broker ids 1, 2, …).
+        #[arg(long, value_name = "HOST:PORT", required = true)]
+        advertise: Vec<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -57,12 +65,7 @@ struct CheckArgs {
     #[arg(long)]
     insecure: bool,
     /// Global deadline for the whole run, in seconds.
-    #[arg(
-        long,
-        value_name = "SECS",
-        default_value_t = 10.0,
-        allow_negative_numbers = true
-    )]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, allow_negative_numbers = true)]
     timeout: f64,
     /// HTTPS (REST) port probed beside the Kafka port.
     #[arg(long, value_name = "PORT", default_value_t = kreach::DEFAULT_HTTPS_PORT)]
@@ -107,10 +110,7 @@ enum Output {
 /// Runs the CLI with the process's arguments.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}"), EXIT_USAGE),
     };
@@ -121,6 +121,7 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Check(args) => runtime.block_on(check(args)),
+        Command::MockKafka { advertise } => mock_kafka(&advertise),
         Command::Lab(args) => runtime.block_on(lab(args)),
     }
 }
@@ -147,9 +148,7 @@ fn validate(args: CheckArgs) -> Result<kreach::CheckConfig, ExitCode> {
     options.https_port = Some(args.https_port);
     options.no_https = args.no_https;
     options.security_protocol = args.security_protocol;
-    options
-        .validate(&|k| std::env::var(k).ok())
-        .map_err(|e| fail(&e.to_string(), EXIT_USAGE))
+    options.validate(&|k| std::env::var(k).ok()).map_err(|e| fail(&e.to_string(), EXIT_USAGE))
 }
 
 async fn diagnose(config: &kreach::CheckConfig, output: Output) -> ExitCode {
@@ -182,22 +181,12 @@ async fn lab(args: LabArgs) -> ExitCode {
     // Diagnose the lab exactly as a user would with `kreach check` and the lab's arguments.
     let mut argv = vec!["kreach".to_string(), "check".to_string()];
     argv.extend(lab.check_args());
-    argv.extend([
-        "--timeout".into(),
-        args.timeout.to_string(),
-        "--output".into(),
-        output_name(args.output).into(),
-    ]);
+    argv.extend(["--timeout".into(), args.timeout.to_string(), "--output".into(), output_name(args.output).into()]);
     let check_args = match Cli::try_parse_from(&argv) {
-        Ok(Cli {
-            command: Command::Check(check_args),
-        }) => check_args,
+        Ok(Cli { command: Command::Check(check_args) }) => check_args,
         Ok(_) => return fail("internal: the lab's arguments are not a check", EXIT_USAGE),
         Err(e) => {
-            return fail(
-                &format!("the lab's arguments do not parse: {e}"),
-                EXIT_USAGE,
-            );
+            return fail(&format!("the lab's arguments do not parse: {e}"), EXIT_USAGE);
         }
     };
     let config = match validate(check_args) {
@@ -205,11 +194,7 @@ async fn lab(args: LabArgs) -> ExitCode {
         Err(code) => return code,
     };
     if args.output == Output::Table {
-        let azs: Vec<String> = lab
-            .azs
-            .iter()
-            .map(|a| format!("{}={}", a.az_id, a.eni))
-            .collect();
+        let azs: Vec<String> = lab.azs.iter().map(|a| format!("{}={}", a.az_id, a.eni)).collect();
         emit(&format!(
             "kreach lab: {} ({})\n  VPC resolver {}, public DNS {}, endpoint addresses {} ({}), ports {} and {}\n  \
              equivalent: kreach check {}\n\n",
@@ -227,6 +212,25 @@ async fn lab(args: LabArgs) -> ExitCode {
     diagnose(&config, args.output).await
 }
 
+fn mock_kafka(advertise: &[String]) -> ExitCode {
+    let mut advertised = Vec::new();
+    for a in advertise {
+        match kreach::HostPort::parse(a, kreach::DEFAULT_KAFKA_PORT) {
+            Ok(hp) => advertised.push((hp.host, hp.port)),
+            Err(e) => return fail(&format!("invalid --advertise: {e}"), EXIT_USAGE),
+        }
+    }
+    let cluster = match kreach_lab::MockKafka::start(&advertised) {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string(), EXIT_USAGE),
+    };
+    let lines: String = cluster.listeners.iter().map(|(id, addr)| format!("broker {id} {addr}\n")).collect();
+    emit(&lines);
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
+
 fn output_name(output: Output) -> &'static str {
     match output {
         Output::Table => "table",
@@ -238,8 +242,7 @@ fn output_name(output: Output) -> &'static str {
 fn render_report(report: &Report, output: Output) -> String {
     match output {
         Output::Table => {
-            let color = std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             render::table(report, color)
         }
         Output::Json => format!("{}\n", render::json(report)),

@@ -1,9 +1,6 @@
 //! Certificates for the lab: a CA, leaves for the endpoint's names, and broken variants.
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
+use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
@@ -55,21 +52,13 @@ impl Ca {
         dn.push(DnType::OrganizationName, "kreach lab");
         params.distinguished_name = dn;
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
+        params.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
         params.not_before = OffsetDateTime::now_utc() - Duration::days(1);
         params.not_after = OffsetDateTime::now_utc() + Duration::days(3650);
         let key = KeyPair::generate()?;
         let cert = params.self_signed(&key)?;
-        Ok(Ca {
-            cert_pem: cert.pem(),
-            cert_der: cert.der().clone(),
-            params,
-            key,
-        })
+        Ok(Ca { cert_pem: cert.pem(), cert_der: cert.der().clone(), params, key })
     }
 
     /// The CA certificate, PEM (what `--ca-file` reads).
@@ -84,13 +73,9 @@ impl Ca {
 
     /// Issues a server certificate for `names` (DNS names or IP addresses).
     pub fn leaf(&self, names: &[&str], validity: Validity) -> Result<Leaf, LabError> {
-        let mut params =
-            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
+        let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())?;
         let mut dn = DistinguishedName::new();
-        dn.push(
-            DnType::CommonName,
-            names.first().copied().unwrap_or("kreach-lab"),
-        );
+        dn.push(DnType::CommonName, names.first().copied().unwrap_or("kreach-lab"));
         params.distinguished_name = dn;
         let now = OffsetDateTime::now_utc();
         (params.not_before, params.not_after) = match validity {

@@ -41,10 +41,7 @@ pub enum Rdata {
 impl Zone {
     /// An empty zone.
     pub fn new(origin: &str) -> Self {
-        Zone {
-            origin: origin.to_string(),
-            records: Vec::new(),
-        }
+        Zone { origin: origin.to_string(), records: Vec::new() }
     }
 
     /// Adds a record (builder style).
@@ -67,10 +64,10 @@ impl DnsServer {
         let mut catalog = Catalog::new();
         for zone in zones {
             let origin = name(&zone.origin)?;
-            let mut handler = InMemoryZoneHandler::<
-                hickory_server::net::runtime::TokioRuntimeProvider,
-            >::empty(
-                origin.clone(), ZoneType::Primary, AxfrPolicy::Deny
+            let mut handler = InMemoryZoneHandler::<hickory_server::net::runtime::TokioRuntimeProvider>::empty(
+                origin.clone(),
+                ZoneType::Primary,
+                AxfrPolicy::Deny,
             );
             let soa = SOA::new(
                 name(&format!("ns.{}", zone.origin))?,
@@ -81,10 +78,7 @@ impl DnsServer {
                 86400,
                 LAB_TTL,
             );
-            handler.upsert_mut(
-                Record::from_rdata(origin.clone(), LAB_TTL, RData::SOA(soa)),
-                1,
-            );
+            handler.upsert_mut(Record::from_rdata(origin.clone(), LAB_TTL, RData::SOA(soa)), 1);
             for (owner, data) in &zone.records {
                 let rdata = match data {
                     Rdata::Addr(IpAddr::V4(v4)) => RData::A(A(*v4)),
@@ -105,18 +99,13 @@ impl DnsServer {
                     let mut server = Server::new(catalog);
                     server.register_socket(udp);
                     server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
-                    return Ok(DnsServer {
-                        addr,
-                        _server: server,
-                    });
+                    return Ok(DnsServer { addr, _server: server });
                 }
                 Err(e) if bind.port() == 0 => last_err = Some(e),
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(last_err
-            .map(LabError::from)
-            .unwrap_or_else(|| LabError::Setup("no free DNS port".into())))
+        Err(last_err.map(LabError::from).unwrap_or_else(|| LabError::Setup("no free DNS port".into())))
     }
 
     /// Where it listens.
@@ -126,10 +115,6 @@ impl DnsServer {
 }
 
 fn name(s: &str) -> Result<Name, LabError> {
-    let fq = if s.ends_with('.') {
-        s.to_string()
-    } else {
-        format!("{s}.")
-    };
+    let fq = if s.ends_with('.') { s.to_string() } else { format!("{s}.") };
     Name::from_str(&fq).map_err(|e| LabError::Setup(format!("bad DNS name {s}: {e}")))
 }

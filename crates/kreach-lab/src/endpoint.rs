@@ -1,6 +1,7 @@
 //! Listeners that play the VPC endpoint's network interfaces: TLS (with an HTTP responder on the
 //! HTTPS port), plaintext HTTP, and a "blackhole" that drops SYNs like a security group.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,10 +23,21 @@ const MAX_HEAD: usize = 16 * 1024;
 pub enum Behaviour {
     /// TLS handshake, then answer one HTTP request with 401 (the REST port).
     TlsHttp(Arc<rustls::ServerConfig>),
-    /// TLS handshake, then read and discard until the client closes (the Kafka port, for now).
+    /// TLS handshake, then read and discard until the client closes.
     TlsHold(Arc<rustls::ServerConfig>),
+    /// TLS handshake, then forward the plaintext to the backend the SNI names (the Kafka port).
+    TlsForward(Arc<rustls::ServerConfig>, Arc<Routes>),
     /// No TLS: answer whatever arrives with `HTTP/1.1 400` (a plaintext server on a TLS port).
     PlainHttp,
+}
+
+/// Where the endpoint forwards a connection, by the SNI the client sent.
+#[derive(Clone, Debug, Default)]
+pub struct Routes {
+    /// Exact server names.
+    pub by_name: HashMap<String, SocketAddr>,
+    /// Any other name.
+    pub default: Option<SocketAddr>,
 }
 
 /// A running listener; stops when dropped.
@@ -62,23 +74,14 @@ impl Listener {
                 });
             }
         });
-        Ok(Listener {
-            addr,
-            task: Some(task),
-            _parked: Vec::new(),
-            _socket: None,
-        })
+        Ok(Listener { addr, task: Some(task), _parked: Vec::new(), _socket: None })
     }
 
     /// A port that accepts nothing and answers no SYN: a listener with a one-slot accept queue
     /// that is never drained, filled by the lab itself. Linux drops SYNs to a full queue, so a
     /// client's connect times out exactly as behind a security group that drops.
     pub async fn blackhole(addr: SocketAddr) -> Result<Self, LabError> {
-        let socket = if addr.is_ipv4() {
-            TcpSocket::new_v4()?
-        } else {
-            TcpSocket::new_v6()?
-        };
+        let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
         socket.set_reuseaddr(true)?;
         socket.bind(addr)?;
         let listener = socket.listen(0)?;
@@ -91,12 +94,7 @@ impl Listener {
                 _ => break,
             }
         }
-        Ok(Listener {
-            addr,
-            task: None,
-            _parked: parked,
-            _socket: Some(listener),
-        })
+        Ok(Listener { addr, task: None, _parked: parked, _socket: Some(listener) })
     }
 }
 
@@ -107,7 +105,11 @@ async fn handle(stream: TcpStream, behaviour: Behaviour) -> std::io::Result<()> 
             let mut stream = stream;
             let mut buf = [0u8; 1024];
             let _ = stream.read(&mut buf).await?;
-            stream.write_all(b"HTTP/1.1 400 Bad Request\r\nServer: kreach-lab\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await?;
+            stream
+                .write_all(
+                    b"HTTP/1.1 400 Bad Request\r\nServer: kreach-lab\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .await?;
             stream.shutdown().await
         }
         Behaviour::TlsHttp(config) => {
@@ -121,6 +123,17 @@ async fn handle(stream: TcpStream, behaviour: Behaviour) -> std::io::Result<()> 
             tls.write_all(head.as_bytes()).await?;
             tls.write_all(body).await?;
             tls.shutdown().await
+        }
+        Behaviour::TlsForward(config, routes) => {
+            let mut tls = TlsAcceptor::from(config).accept(stream).await?;
+            let sni = tls.get_ref().1.server_name().map(str::to_ascii_lowercase);
+            let Some(backend) = sni.as_ref().and_then(|n| routes.by_name.get(n)).copied().or(routes.default) else {
+                return tls.shutdown().await;
+            };
+            let mut upstream = tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(backend))
+                .await
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "backend connect timed out"))??;
+            tokio::io::copy_bidirectional(&mut tls, &mut upstream).await.map(|_| ())
         }
         Behaviour::TlsHold(config) => {
             let mut tls = TlsAcceptor::from(config).accept(stream).await?;
@@ -147,10 +160,7 @@ async fn read_head<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) -> std::io::Res
 }
 
 /// A rustls server configuration serving `leaf`.
-pub fn server_config(
-    leaf: &crate::certs::Leaf,
-    alpn: &[&[u8]],
-) -> Result<Arc<rustls::ServerConfig>, LabError> {
+pub fn server_config(leaf: &crate::certs::Leaf, alpn: &[&[u8]]) -> Result<Arc<rustls::ServerConfig>, LabError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?

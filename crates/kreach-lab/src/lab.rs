@@ -4,13 +4,15 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use tokio::net::{TcpListener, UdpSocket};
 
 use crate::LabError;
 use crate::certs::{Ca, Validity};
 use crate::dns::{DnsServer, Rdata, Zone};
-use crate::endpoint::{Behaviour, Listener, server_config};
+use crate::endpoint::{Behaviour, Listener, Routes, server_config};
+use crate::kafka::MockKafka;
 
 /// The lab cluster's region.
 pub const LAB_REGION: &str = "us-west-2";
@@ -27,6 +29,10 @@ const PUBLIC_RESOLVER: Ipv4Addr = Ipv4Addr::new(127, 200, 0, 53);
 const VPCE_ZONE: &str = "us-west-2.vpce.amazonaws.com";
 const VPCE_NAME: &str = "vpce-0a1b2c3d4e5f60789-lab01";
 const PUBLIC_ZONE: &str = "us-west-2.aws.confluent.cloud";
+/// A zone the VPC resolver serves empty: names in it are NXDOMAIN.
+const ELSEWHERE_ZONE: &str = "lab.invalid";
+/// Brokers in the lab cluster (two per zone).
+pub const LAB_BROKERS: usize = 6;
 
 /// One availability zone of the lab endpoint.
 #[derive(Clone, Debug)]
@@ -42,21 +48,9 @@ pub struct LabAz {
 /// The lab's three zones.
 pub fn lab_azs() -> Vec<LabAz> {
     vec![
-        LabAz {
-            az_id: "usw2-az1",
-            az_name: "us-west-2a",
-            eni: Ipv4Addr::new(127, 10, 1, 10),
-        },
-        LabAz {
-            az_id: "usw2-az2",
-            az_name: "us-west-2b",
-            eni: Ipv4Addr::new(127, 10, 2, 10),
-        },
-        LabAz {
-            az_id: "usw2-az3",
-            az_name: "us-west-2c",
-            eni: Ipv4Addr::new(127, 10, 3, 10),
-        },
+        LabAz { az_id: "usw2-az1", az_name: "us-west-2a", eni: Ipv4Addr::new(127, 10, 1, 10) },
+        LabAz { az_id: "usw2-az2", az_name: "us-west-2b", eni: Ipv4Addr::new(127, 10, 2, 10) },
+        LabAz { az_id: "usw2-az3", az_name: "us-west-2c", eni: Ipv4Addr::new(127, 10, 3, 10) },
     ]
 }
 
@@ -113,6 +107,12 @@ faults! {
     PlaintextListener = "plaintext-listener": "a plaintext HTTP server sits on the TLS (HTTPS) port";
     /// One AZ's endpoint address drops everything.
     AzDown = "az-down": "the endpoint address in usw2-az2 drops every packet";
+    /// The private zone lacks `*.usw2-az2.<domain>`: that zone's brokers get the regional answer.
+    ZonalRecordMissing = "zonal-record-missing": "the private zone lacks the `*.usw2-az2.<domain>` zonal record";
+    /// Broker 3 advertises a name no zone serves.
+    BrokerNameUnresolvable = "broker-name-unresolvable": "broker 3 advertises a name that does not resolve";
+    /// Broker 4 is down.
+    BrokerDown = "broker-down": "broker 4 is down behind a working endpoint";
 }
 
 impl fmt::Display for Fault {
@@ -137,10 +137,13 @@ pub struct Lab {
     pub public_resolver: SocketAddr,
     /// The zones and their endpoint addresses.
     pub azs: Vec<LabAz>,
+    /// The advertised broker names, by broker id (1-based: index 0 is broker 1).
+    pub brokers: Vec<String>,
     ca_file: PathBuf,
     _dir: tempfile::TempDir,
     _dns: Vec<DnsServer>,
     _listeners: Vec<Listener>,
+    _kafka: MockKafka,
 }
 
 impl Lab {
@@ -161,39 +164,31 @@ impl Lab {
         let mut vpce = Zone::new(VPCE_ZONE);
         for az in &azs {
             let zonal = format!("{VPCE_NAME}-{}.{VPCE_ZONE}", az.az_name);
-            private = private.with(
-                &format!("*.{}.{LAB_DOMAIN}", az.az_id),
-                Rdata::Cname(zonal.clone()),
-            );
-            vpce = vpce
-                .with(&regional, Rdata::Addr(IpAddr::V4(az.eni)))
-                .with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
+            if !(fault == Fault::ZonalRecordMissing && az.az_id == "usw2-az2") {
+                private = private.with(&format!("*.{}.{LAB_DOMAIN}", az.az_id), Rdata::Cname(zonal.clone()));
+            }
+            vpce = vpce.with(&regional, Rdata::Addr(IpAddr::V4(az.eni))).with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
         }
         let public_lb = format!("public-lb.{PUBLIC_ZONE}");
         let public = Zone::new(PUBLIC_ZONE)
             .with(&format!("*.{LAB_DOMAIN}"), Rdata::Cname(public_lb.clone()))
             .with(&public_lb, Rdata::Addr(IpAddr::V4(LAB_PUBLIC_ADDR)));
 
-        let public_dns = DnsServer::start(
-            SocketAddr::new(PUBLIC_RESOLVER.into(), 0),
-            std::slice::from_ref(&public),
-        )
-        .await?;
+        let public_dns =
+            DnsServer::start(SocketAddr::new(PUBLIC_RESOLVER.into(), 0), std::slice::from_ref(&public)).await?;
         let mut dns = vec![public_dns];
         let resolver = match fault {
             Fault::ResolverDown => free_udp_port(VPC_RESOLVER.into()).await?,
             Fault::ZoneNotAssociated => {
                 // Without the association the VPC resolver answers what public DNS says.
-                let server =
-                    DnsServer::start(SocketAddr::new(VPC_RESOLVER.into(), 0), &[public]).await?;
+                let server = DnsServer::start(SocketAddr::new(VPC_RESOLVER.into(), 0), &[public]).await?;
                 let addr = server.addr();
                 dns.push(server);
                 addr
             }
             _ => {
-                let server =
-                    DnsServer::start(SocketAddr::new(VPC_RESOLVER.into(), 0), &[private, vpce])
-                        .await?;
+                let zones = [private, vpce, Zone::new(ELSEWHERE_ZONE)];
+                let server = DnsServer::start(SocketAddr::new(VPC_RESOLVER.into(), 0), &zones).await?;
                 let addr = server.addr();
                 dns.push(server);
                 addr
@@ -203,17 +198,12 @@ impl Lab {
 
         // TLS: the endpoint's certificate covers the provider's names.
         let wildcard = format!("*.{LAB_DOMAIN}");
-        let zonal_wildcards: Vec<String> = azs
-            .iter()
-            .map(|az| format!("*.{}.{LAB_DOMAIN}", az.az_id))
-            .collect();
+        let zonal_wildcards: Vec<String> = azs.iter().map(|az| format!("*.{}.{LAB_DOMAIN}", az.az_id)).collect();
         let mut names: Vec<&str> = vec![wildcard.as_str()];
         names.extend(zonal_wildcards.iter().map(String::as_str));
         let leaf = match fault {
             Fault::CertWrongName => ca.leaf(&["other-service.example.net"], Validity::Days(90))?,
-            Fault::UnknownCa => {
-                Ca::new("Unknown Interception CA")?.leaf(&names, Validity::Days(90))?
-            }
+            Fault::UnknownCa => Ca::new("Unknown Interception CA")?.leaf(&names, Validity::Days(90))?,
             Fault::ExpiredCert => ca.leaf(&names, Validity::Expired)?,
             Fault::ExpiringCert => ca.leaf(&names, Validity::Days(10))?,
             _ => ca.leaf(&names, Validity::Days(90))?,
@@ -224,6 +214,31 @@ impl Lab {
         let enis: Vec<IpAddr> = azs.iter().map(|az| IpAddr::V4(az.eni)).collect();
         let (kafka_port, kafka_sockets) = bind_same_port(&enis).await?;
         let (https_port, https_sockets) = bind_same_port(&enis).await?;
+        // The cluster: broker i+1 in zone i % 3, advertising its zonal name on the endpoint's port.
+        let brokers: Vec<String> = (0..LAB_BROKERS)
+            .map(|i| {
+                let az = &azs[i % azs.len()];
+                if fault == Fault::BrokerNameUnresolvable && i == 2 {
+                    format!("b{}.{}.{ELSEWHERE_ZONE}", i + 1, az.az_id)
+                } else {
+                    format!("b{}.{}.{LAB_DOMAIN}", i + 1, az.az_id)
+                }
+            })
+            .collect();
+        let advertised: Vec<(String, u16)> = brokers.iter().map(|b| (b.clone(), kafka_port)).collect();
+        let kafka = MockKafka::start(&advertised)?;
+        let mut routes = Routes::default();
+        // A dead broker behind a working endpoint: its route leads to a port nothing listens on.
+        // (A broker that is really down drops out of Metadata, where no client could see it.)
+        let dead = TcpListener::bind(SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0)).await?.local_addr()?;
+        for ((id, addr), name) in kafka.listeners.iter().zip(&brokers) {
+            let backend = if fault == Fault::BrokerDown && *id == 4 { dead } else { *addr };
+            routes.by_name.insert(name.clone(), backend);
+        }
+        // The bootstrap name reaches broker 1.
+        routes.default = kafka.listeners.first().map(|(_, a)| *a);
+        let routes = Arc::new(routes);
+
         let mut listeners = Vec::new();
         for (i, (k, h)) in kafka_sockets.into_iter().zip(https_sockets).enumerate() {
             let dead_az = fault == Fault::AzDown && i == 1;
@@ -238,7 +253,7 @@ impl Lab {
                     drop(k);
                     listeners.push(Listener::blackhole(k_addr).await?);
                 }
-                _ => listeners.push(Listener::serve(k, Behaviour::TlsHold(kafka_tls.clone()))?),
+                _ => listeners.push(Listener::serve(k, Behaviour::TlsForward(kafka_tls.clone(), routes.clone()))?),
             }
             match fault {
                 Fault::HttpsPortDropped => {
@@ -249,9 +264,7 @@ impl Lab {
                     drop(h);
                     listeners.push(Listener::blackhole(h_addr).await?);
                 }
-                Fault::PlaintextListener => {
-                    listeners.push(Listener::serve(h, Behaviour::PlainHttp)?)
-                }
+                Fault::PlaintextListener => listeners.push(Listener::serve(h, Behaviour::PlainHttp)?),
                 _ => listeners.push(Listener::serve(h, Behaviour::TlsHttp(https_tls.clone()))?),
             }
         }
@@ -264,10 +277,12 @@ impl Lab {
             resolver,
             public_resolver,
             azs,
+            brokers,
             ca_file,
             _dir: dir,
             _dns: dns,
             _listeners: listeners,
+            _kafka: kafka,
         })
     }
 
@@ -291,7 +306,7 @@ impl Lab {
             self.ca_file.display().to_string(),
             "--https-port".into(),
             self.https_port.to_string(),
-            // The lab's Kafka port speaks TLS without SASL (no Kafka broker behind it yet).
+            // The lab's brokers speak TLS (at the endpoint) without SASL.
             "--security-protocol".into(),
             "SSL".into(),
         ]
@@ -317,9 +332,7 @@ async fn bind_same_port(addrs: &[IpAddr]) -> Result<(u16, Vec<TcpListener>), Lab
             return Ok((port, all));
         }
     }
-    Err(LabError::Setup(
-        "no port free on every endpoint address".into(),
-    ))
+    Err(LabError::Setup("no port free on every endpoint address".into()))
 }
 
 /// An address with a UDP port nothing listens on (a resolver that is down).

@@ -7,34 +7,126 @@ use std::collections::HashSet;
 
 use crate::findings::{FindingCode, Severity};
 use crate::report::{
-    AddressReport, AnswerClass, DnsDetail, DnsLookup, DnsOutcome, Finding, HttpsOutcome, Role,
-    Settings, Stage, Status, TargetReport, TcpOutcome, TlsOutcome, TlsVerification,
+    AddressReport, AnswerClass, DnsDetail, DnsLookup, DnsOutcome, Finding, HttpsOutcome, KafkaOutcome, Role, Settings,
+    Stage, StageStatus, Status, TargetReport, TcpOutcome, TlsOutcome, TlsVerification, ZoneSummary,
 };
-use crate::runner::{EXPIRY_WARNING_DAYS, tcp_word, tls_word};
+use crate::runner::{EXPIRY_WARNING_DAYS, kafka_word, tcp_word, tls_word};
+
+/// Per-zone verdicts from the brokers whose names carry an AZ ID.
+pub fn zones(targets: &[TargetReport]) -> Vec<ZoneSummary> {
+    let mut zones: Vec<ZoneSummary> = Vec::new();
+    for t in targets {
+        let Some(az) = t.broker.as_ref().and_then(|b| b.az_id.clone()) else { continue };
+        let node = t.broker.as_ref().map_or(-1, |b| b.node_id);
+        let zone = match zones.iter_mut().position(|z| z.az_id == az) {
+            Some(i) => &mut zones[i],
+            None => {
+                zones.push(ZoneSummary {
+                    az_id: az,
+                    brokers: Vec::new(),
+                    passed: 0,
+                    status: StageStatus::Pass,
+                    addresses: Vec::new(),
+                });
+                let last = zones.len() - 1;
+                &mut zones[last]
+            }
+        };
+        zone.brokers.push(node);
+        if broker_passed(t) {
+            zone.passed += 1;
+        } else {
+            zone.status = StageStatus::Fail;
+        }
+        for a in &t.addresses {
+            if !zone.addresses.contains(&a.ip) {
+                zone.addresses.push(a.ip.clone());
+            }
+        }
+    }
+    zones.sort_by(|a, b| a.az_id.cmp(&b.az_id));
+    zones
+}
+
+/// A zone's path is down when every broker of it fails on the way to the endpoint (TCP or
+/// TLS): a broker that is reached but does not answer Kafka, or a name that does not resolve, is
+/// that broker's problem, not the zone's.
+fn zone_path_down(z: &ZoneSummary, targets: &[TargetReport]) -> bool {
+    let brokers: Vec<&TargetReport> =
+        targets.iter().filter(|t| t.broker.as_ref().and_then(|b| b.az_id.as_ref()) == Some(&z.az_id)).collect();
+    !brokers.is_empty()
+        && brokers.iter().all(|t| {
+            !broker_passed(t)
+                && t.stages
+                    .iter()
+                    .find(|s| s.status == StageStatus::Fail)
+                    .is_some_and(|s| matches!(s.stage, Stage::Tcp | Stage::Tls))
+        })
+}
+
+fn broker_passed(t: &TargetReport) -> bool {
+    t.stages.iter().all(|s| matches!(s.status, StageStatus::Pass | StageStatus::Warn | StageStatus::NotApplicable))
+}
 
 /// Draws every finding from the targets' results.
-pub fn findings(targets: &[TargetReport], settings: &Settings) -> Vec<Finding> {
+pub fn findings(targets: &[TargetReport], zones: &[ZoneSummary], settings: &Settings) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut hosts_done = HashSet::new();
+    let bootstrap_ips: Vec<String> = targets
+        .iter()
+        .filter(|t| t.role == Role::Bootstrap)
+        .flat_map(|t| t.addresses.iter().map(|a| a.ip.clone()))
+        .collect();
+    let healthy_zone = zones.iter().any(|z| z.status == StageStatus::Pass);
+    let down_zones: Vec<&str> =
+        zones.iter().filter(|z| healthy_zone && zone_path_down(z, targets)).map(|z| z.az_id.as_str()).collect();
+    for z in zones.iter().filter(|z| down_zones.contains(&z.az_id.as_str())) {
+        let Some(t) = targets.iter().find(|t| t.broker.as_ref().and_then(|b| b.az_id.as_ref()) == Some(&z.az_id))
+        else {
+            continue;
+        };
+        let why = first_failure(t);
+        out.push(finding(
+            FindingCode::ZoneUnreachable,
+            t,
+            why.0,
+            format!(
+                "every broker in {} fails ({} of {}; {}) while other zones pass; its address(es): {}",
+                z.az_id,
+                z.brokers.len(),
+                z.brokers.len(),
+                why.1,
+                z.addresses.join(", ")
+            ),
+            format!(
+                "The endpoint's path in {} is broken: check that the VPC endpoint has a subnet (and a healthy \
+                 network interface) in {}, that subnet's network ACL and route table, and the endpoint security \
+                 group's rules for that interface. Clients will time out on every partition led there.",
+                z.az_id, z.az_id
+            ),
+            z.addresses.clone(),
+        ));
+    }
     for t in targets {
         let Some(dns) = &t.dns else { continue };
-        if hosts_done.insert(t.host.clone()) {
+        if t.role != Role::Broker && hosts_done.insert(t.host.clone()) {
             dns_findings(t, dns, targets, &mut out);
         }
         // A public answer is the root cause of whatever fails after it: don't bury it in consequences.
-        if dns.lookup.outcome == DnsOutcome::Answer && dns.answer_class == Some(AnswerClass::Public)
-        {
+        if dns.lookup.outcome == DnsOutcome::Answer && dns.answer_class == Some(AnswerClass::Public) {
+            continue;
+        }
+        if t.role == Role::Broker {
+            broker_findings(t, &down_zones, &bootstrap_ips, &mut out);
             continue;
         }
         tcp_findings(t, &mut out);
         tls_findings(t, &mut out);
         https_findings(t, &mut out);
+        kafka_findings(t, &mut out);
     }
     if settings.tls_verification == TlsVerification::Disabled {
-        if let Some(t) = targets
-            .iter()
-            .find(|t| t.addresses.iter().any(|a| a.tls.is_some()))
-        {
+        if let Some(t) = targets.iter().find(|t| t.addresses.iter().any(|a| a.tls.is_some())) {
             out.push(finding(
                 FindingCode::TlsVerificationDisabled,
                 t,
@@ -68,31 +160,16 @@ fn finding(
     fix: String,
     addresses: Vec<String>,
 ) -> Finding {
-    Finding {
-        code,
-        severity: code.severity(),
-        target: t.target.clone(),
-        stage,
-        summary,
-        fix,
-        addresses,
-    }
+    Finding { code, severity: code.severity(), target: t.target.clone(), stage, summary, fix, addresses }
 }
 
 /// The zone a wildcard for `name` belongs in: the zone that said NXDOMAIN, else the name's parent.
 fn zone_for(name: &str, lookup: &DnsLookup) -> String {
-    lookup
-        .negative_zone
-        .clone()
-        .unwrap_or_else(|| name.split_once('.').map_or(name, |(_, p)| p).to_string())
+    lookup.negative_zone.clone().unwrap_or_else(|| name.split_once('.').map_or(name, |(_, p)| p).to_string())
 }
 
 fn describe_answer(lookup: &DnsLookup) -> String {
-    let mut parts: Vec<String> = lookup
-        .cname_chain
-        .iter()
-        .map(|c| c.target.clone())
-        .collect();
+    let mut parts: Vec<String> = lookup.cname_chain.iter().map(|c| c.target.clone()).collect();
     let ips: Vec<&str> = lookup.addresses.iter().map(|a| a.ip.as_str()).collect();
     parts.push(ips.join(", "));
     parts.join(" -> ")
@@ -102,10 +179,7 @@ fn dns_findings(t: &TargetReport, dns: &DnsDetail, all: &[TargetReport], out: &m
     let l = &dns.lookup;
     let name = &dns.name;
     let via = &l.resolver;
-    let public_answer = dns
-        .public
-        .as_ref()
-        .filter(|p| p.outcome == DnsOutcome::Answer);
+    let public_answer = dns.public.as_ref().filter(|p| p.outcome == DnsOutcome::Answer);
     let zone = zone_for(name, l);
     let wildcard_fix = format!(
         "In the Route 53 private hosted zone `{zone}` (associated with this VPC), create `*.{zone}` CNAME \
@@ -226,7 +300,11 @@ fn dns_findings(t: &TargetReport, dns: &DnsDetail, all: &[TargetReport], out: &m
                 FindingCode::DnsPublicResolverUnreachable,
                 t,
                 Stage::Dns,
-                format!("public resolver {} gave no answer for {name}: {}", p.resolver, p.error.as_deref().unwrap_or("")),
+                format!(
+                    "public resolver {} gave no answer for {name}: {}",
+                    p.resolver,
+                    p.error.as_deref().unwrap_or("")
+                ),
                 "Name a public resolver this machine can reach, or drop --public-resolver (from inside a VPC \
                  without internet access, none is reachable)."
                     .into(),
@@ -259,30 +337,21 @@ fn consequences(all: &[TargetReport], host: &str) -> String {
             parts.push(format!("port {}: {}", t.port, failed.join(", ")));
         }
     }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!(" (then TCP {})", parts.join("; "))
-    }
+    if parts.is_empty() { String::new() } else { format!(" (then TCP {})", parts.join("; ")) }
 }
 
 fn port_label(t: &TargetReport) -> String {
     match t.role {
         Role::Https => format!("TCP {} (HTTPS/REST)", t.port),
-        Role::Bootstrap => format!("TCP {} (Kafka)", t.port),
+        Role::Bootstrap | Role::Broker => format!("TCP {} (Kafka)", t.port),
     }
 }
 
 fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
-    let attempts: Vec<(&AddressReport, TcpOutcome)> = t
-        .addresses
-        .iter()
-        .filter_map(|a| a.tcp.as_ref().map(|tcp| (a, tcp.outcome)))
-        .collect();
-    let failed: Vec<&(&AddressReport, TcpOutcome)> = attempts
-        .iter()
-        .filter(|(_, o)| *o != TcpOutcome::Connected)
-        .collect();
+    let attempts: Vec<(&AddressReport, TcpOutcome)> =
+        t.addresses.iter().filter_map(|a| a.tcp.as_ref().map(|tcp| (a, tcp.outcome))).collect();
+    let failed: Vec<&(&AddressReport, TcpOutcome)> =
+        attempts.iter().filter(|(_, o)| *o != TcpOutcome::Connected).collect();
     if failed.is_empty() {
         return;
     }
@@ -292,10 +361,7 @@ fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
          or CIDR; check the client's outbound rules and the subnets' network ACLs too."
     );
     if failed.len() < attempts.len() {
-        let detail: Vec<String> = failed
-            .iter()
-            .map(|(a, o)| format!("{} {}", a.ip, tcp_word(*o)))
-            .collect();
+        let detail: Vec<String> = failed.iter().map(|(a, o)| format!("{} {}", a.ip, tcp_word(*o))).collect();
         out.push(finding(
             FindingCode::TcpSomeAddressesFailed,
             t,
@@ -330,7 +396,8 @@ fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
         (
             TcpOutcome::Unreachable,
             FindingCode::TcpUnreachable,
-            "No route to these addresses: check the route tables and that the addresses belong to this VPC's endpoint.".into(),
+            "No route to these addresses: check the route tables and that the addresses belong to this VPC's endpoint."
+                .into(),
         ),
         (
             TcpOutcome::Error,
@@ -346,7 +413,11 @@ fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
             "{}: {} on {} ({})",
             t.target,
             tcp_word(outcome),
-            if these.len() == attempts.len() { "every address".to_string() } else { format!("{} addresses", these.len()) },
+            if these.len() == attempts.len() {
+                "every address".to_string()
+            } else {
+                format!("{} addresses", these.len())
+            },
             these.join(", ")
         );
         out.push(finding(code, t, Stage::Tcp, summary, fix, these.iter().map(|s| s.to_string()).collect()));
@@ -354,35 +425,19 @@ fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
 }
 
 fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
-    let attempts: Vec<_> = t
-        .addresses
-        .iter()
-        .filter_map(|a| a.tls.as_ref().map(|tls| (a, tls)))
-        .collect();
+    let attempts: Vec<_> = t.addresses.iter().filter_map(|a| a.tls.as_ref().map(|tls| (a, tls))).collect();
     if attempts.is_empty() {
         return;
     }
     let groups = [
         (vec![TlsOutcome::NameMismatch], FindingCode::TlsNameMismatch),
-        (
-            vec![TlsOutcome::UnknownIssuer],
-            FindingCode::TlsUnknownIssuer,
-        ),
-        (
-            vec![TlsOutcome::Expired, TlsOutcome::NotYetValid],
-            FindingCode::TlsExpired,
-        ),
+        (vec![TlsOutcome::UnknownIssuer], FindingCode::TlsUnknownIssuer),
+        (vec![TlsOutcome::Expired, TlsOutcome::NotYetValid], FindingCode::TlsExpired),
         (vec![TlsOutcome::NotTls], FindingCode::TlsNotTls),
-        (
-            vec![TlsOutcome::Closed, TlsOutcome::Timeout, TlsOutcome::Failed],
-            FindingCode::TlsHandshakeFailed,
-        ),
+        (vec![TlsOutcome::Closed, TlsOutcome::Timeout, TlsOutcome::Failed], FindingCode::TlsHandshakeFailed),
     ];
     for (outcomes, code) in groups {
-        let these: Vec<_> = attempts
-            .iter()
-            .filter(|(_, tls)| outcomes.contains(&tls.outcome))
-            .collect();
+        let these: Vec<_> = attempts.iter().filter(|(_, tls)| outcomes.contains(&tls.outcome)).collect();
         let Some((_, first)) = these.first() else {
             continue;
         };
@@ -393,14 +448,7 @@ fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
         };
         let cert = first.peer_certificate.as_ref();
         let cert_text = cert
-            .map(|c| {
-                format!(
-                    "certificate {} (SANs: {}; issuer {})",
-                    c.subject,
-                    c.sans.join(", "),
-                    c.issuer
-                )
-            })
+            .map(|c| format!("certificate {} (SANs: {}; issuer {})", c.subject, c.sans.join(", "), c.issuer))
             .unwrap_or_else(|| "no certificate".into());
         let host = &t.host;
         let (summary, fix) = match code {
@@ -470,6 +518,174 @@ fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
             ),
             "Renew the certificate before it expires (provider side for a managed service).".into(),
             Vec::new(),
+        ));
+    }
+}
+
+/// The first stage that failed and a word on how.
+fn first_failure(t: &TargetReport) -> (Stage, String) {
+    t.stages
+        .iter()
+        .find(|s| s.status == StageStatus::Fail)
+        .map(|s| (s.stage, format!("{} {}", s.stage.as_str().to_uppercase(), s.summary)))
+        .unwrap_or((Stage::Kafka, "no stage passed".into()))
+}
+
+fn broker_findings(t: &TargetReport, down_zones: &[&str], bootstrap_ips: &[String], out: &mut Vec<Finding>) {
+    let Some(broker) = &t.broker else { return };
+    let Some(dns) = &t.dns else { return };
+    let id = broker.node_id;
+    let zone_down = broker.az_id.as_deref().is_some_and(|az| down_zones.contains(&az));
+    match dns.lookup.outcome {
+        DnsOutcome::Nxdomain | DnsOutcome::NoData => {
+            out.push(finding(
+                FindingCode::BrokerDnsNxdomain,
+                t,
+                Stage::Dns,
+                format!(
+                    "broker {id} advertises {} which does not resolve via {}{} although the bootstrap does",
+                    t.host,
+                    dns.lookup.resolver,
+                    dns.lookup.negative_zone.as_ref().map(|z| format!(" (zone {z} said NXDOMAIN)")).unwrap_or_default()
+                ),
+                format!(
+                    "Clients learn this name from Metadata and must resolve it: create a record covering `{}` in \
+                     the private hosted zone (for PrivateLink: `*.<az-id>.<domain>` CNAME the zonal endpoint name, \
+                     or `*.<domain>` CNAME the regional one). A name outside the zone's domain means the cluster \
+                     advertises a listener the zone cannot serve.",
+                    t.host
+                ),
+                Vec::new(),
+            ));
+            return;
+        }
+        DnsOutcome::Answer | DnsOutcome::AddressLiteral => {}
+        _ => {
+            if !zone_down {
+                out.push(finding(
+                    FindingCode::BrokerUnreachable,
+                    t,
+                    Stage::Dns,
+                    format!("broker {id} ({}): DNS failed: {}", t.target, dns.lookup.error.as_deref().unwrap_or("")),
+                    "Check the resolver for the brokers' names (the same private zone as the bootstrap).".into(),
+                    Vec::new(),
+                ));
+            }
+            return;
+        }
+    }
+    // Zonal DNS: a broker of zone X should resolve to zone X's endpoint address only.
+    if let Some(az) = &broker.az_id {
+        let ips: Vec<&str> = dns.lookup.addresses.iter().map(|a| a.ip.as_str()).collect();
+        let regional = ips.len() > 1 || (ips.len() == bootstrap_ips.len() && bootstrap_ips.len() > 1);
+        if regional {
+            let domain = t.host.split_once(&format!("{az}.")).map(|(_, d)| d.to_string());
+            let record = match &domain {
+                Some(d) => format!("`*.{az}.{d}` CNAME <the endpoint's zonal DNS name in {az}>"),
+                None => format!("a zonal record for {az} pointing at the endpoint's zonal DNS name"),
+            };
+            out.push(finding(
+                FindingCode::DnsZonalMismatch,
+                t,
+                Stage::Dns,
+                format!(
+                    "broker {id} ({}) in {az} resolves to {} addresses ({}), the regional answer, not its zone's endpoint address",
+                    t.host,
+                    ips.len(),
+                    ips.join(", ")
+                ),
+                format!(
+                    "Create {record} in the private hosted zone; name it by AZ ID ({az}), not by AZ name. Until \
+                     then traffic to this broker crosses zones (cost, latency) and fails when another zone fails."
+                ),
+                ips.iter().map(|s| s.to_string()).collect(),
+            ));
+        }
+    }
+    if zone_down || broker_passed(t) {
+        return;
+    }
+    let (stage, why) = first_failure(t);
+    let errors: Vec<String> = t
+        .addresses
+        .iter()
+        .filter_map(|a| {
+            a.kafka
+                .as_ref()
+                .filter(|k| k.outcome != KafkaOutcome::Ok)
+                .map(|k| format!("{} Kafka {} ({})", a.ip, kafka_word(k.outcome), k.error.as_deref().unwrap_or("")))
+                .or_else(|| {
+                    a.tcp
+                        .as_ref()
+                        .filter(|c| c.outcome != TcpOutcome::Connected)
+                        .map(|c| format!("{} TCP {}", a.ip, tcp_word(c.outcome)))
+                })
+                .or_else(|| {
+                    a.tls
+                        .as_ref()
+                        .filter(|c| c.outcome != TlsOutcome::Ok)
+                        .map(|c| format!("{} TLS {}", a.ip, tls_word(c.outcome)))
+                })
+        })
+        .collect();
+    out.push(finding(
+        FindingCode::BrokerUnreachable,
+        t,
+        stage,
+        format!("broker {id} ({}) fails at {why}: {}", t.target, errors.join(", ")),
+        "Clients reach this broker for the partitions it leads and will stall on them. If its address is \
+         another zone's or the endpoint's, check that zone's path; if the endpoint forwards but the broker does \
+         not answer, the broker itself is down (provider side)."
+            .into(),
+        t.addresses.iter().map(|a| a.ip.clone()).collect(),
+    ));
+}
+
+fn kafka_findings(t: &TargetReport, out: &mut Vec<Finding>) {
+    let attempts: Vec<_> = t.addresses.iter().filter_map(|a| a.kafka.as_ref().map(|k| (a, k))).collect();
+    let not_kafka: Vec<_> =
+        attempts.iter().filter(|(_, k)| matches!(k.outcome, KafkaOutcome::NotKafka | KafkaOutcome::Closed)).collect();
+    if let Some((_, first)) = not_kafka.first() {
+        out.push(finding(
+            FindingCode::KafkaNotKafka,
+            t,
+            Stage::Kafka,
+            format!(
+                "{}: the connection works but ApiVersions got no Kafka answer on {} of {} address(es): {}",
+                t.target,
+                not_kafka.len(),
+                attempts.len(),
+                first.error.as_deref().unwrap_or("")
+            ),
+            "Something other than a Kafka listener answers here: check that the name resolves to the provider's \
+             endpoint and that the port is the Kafka port (9092), not e.g. the REST port."
+                .into(),
+            not_kafka.iter().map(|(a, _)| a.ip.clone()).collect(),
+        ));
+    }
+    let failed: Vec<_> = attempts
+        .iter()
+        .filter(|(_, k)| {
+            matches!(k.outcome, KafkaOutcome::MetadataFailed | KafkaOutcome::Timeout | KafkaOutcome::Failed)
+        })
+        .collect();
+    if let Some((_, first)) = failed.first() {
+        out.push(finding(
+            FindingCode::KafkaMetadataFailed,
+            t,
+            Stage::Kafka,
+            format!(
+                "{}: {} on {} of {} address(es): {}",
+                t.target,
+                kafka_word(first.outcome),
+                failed.len(),
+                attempts.len(),
+                first.error.as_deref().unwrap_or("")
+            ),
+            "The broker answered ApiVersions but not Metadata: without it no client learns the brokers. Check \
+             authentication (SASL settings and credentials) and the broker's health."
+                .into(),
+            failed.iter().map(|(a, _)| a.ip.clone()).collect(),
         ));
     }
 }

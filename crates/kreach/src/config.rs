@@ -27,13 +27,8 @@ pub const DEFAULT_HTTPS_PORT: u16 = 443;
 /// DNS port when a resolver has none.
 pub const DEFAULT_DNS_PORT: u16 = 53;
 /// RFC 1918 and RFC 6598 (carrier-grade NAT) ranges, plus IPv6 unique-local.
-pub const DEFAULT_PRIVATE_CIDRS: &[&str] = &[
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "100.64.0.0/10",
-    "fd00::/8",
-];
+pub const DEFAULT_PRIVATE_CIDRS: &[&str] =
+    &["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fd00::/8"];
 /// Environment variable that supplies (or overrides) the SASL username.
 pub const ENV_SASL_USERNAME: &str = "KREACH_SASL_USERNAME";
 /// Environment variable that supplies (or overrides) the SASL password.
@@ -56,20 +51,14 @@ impl HostPort {
             return Err("empty address".into());
         }
         let (host, port) = if let Some(rest) = s.strip_prefix('[') {
-            let end = rest
-                .find(']')
-                .ok_or_else(|| format!("`{s}`: missing `]`"))?;
+            let end = rest.find(']').ok_or_else(|| format!("`{s}`: missing `]`"))?;
             let host = &rest[..end];
             let after = &rest[end + 1..];
             let port = match after {
                 "" => None,
-                p => Some(
-                    p.strip_prefix(':')
-                        .ok_or_else(|| format!("`{s}`: expected `:port` after `]`"))?,
-                ),
+                p => Some(p.strip_prefix(':').ok_or_else(|| format!("`{s}`: expected `:port` after `]`"))?),
             };
-            host.parse::<std::net::Ipv6Addr>()
-                .map_err(|_| format!("`{host}` is not an IPv6 address"))?;
+            host.parse::<std::net::Ipv6Addr>().map_err(|_| format!("`{host}` is not an IPv6 address"))?;
             (host.to_string(), port)
         } else if s.matches(':').count() > 1 {
             // A bare IPv6 literal; a port needs brackets.
@@ -131,13 +120,8 @@ fn validate_hostname(host: &str) -> Result<(), String> {
         if label.len() > 63 {
             return Err(format!("label `{label}` is longer than 63 characters"));
         }
-        if !label
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(format!(
-                "`{host}` has characters not allowed in a host name"
-            ));
+        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(format!("`{host}` has characters not allowed in a host name"));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(format!("label `{label}` starts or ends with `-`"));
@@ -158,9 +142,7 @@ pub fn parse_resolver(input: &str) -> Result<SocketAddr, String> {
         }
         return Ok(sa);
     }
-    Err(format!(
-        "`{s}` is not an IP address with an optional port (a resolver is named by address)"
-    ))
+    Err(format!("`{s}` is not an IP address with an optional port (a resolver is named by address)"))
 }
 
 /// Kafka's `security.protocol`.
@@ -194,10 +176,7 @@ impl SecurityProtocol {
 
     /// Whether SASL authentication is expected.
     pub fn uses_sasl(self) -> bool {
-        matches!(
-            self,
-            SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl
-        )
+        matches!(self, SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl)
     }
 }
 
@@ -209,9 +188,7 @@ impl FromStr for SecurityProtocol {
             "SSL" => Ok(SecurityProtocol::Ssl),
             "SASL_PLAINTEXT" => Ok(SecurityProtocol::SaslPlaintext),
             "SASL_SSL" => Ok(SecurityProtocol::SaslSsl),
-            other => Err(format!(
-                "`{other}` is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"
-            )),
+            other => Err(format!("`{other}` is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL")),
         }
     }
 }
@@ -342,10 +319,7 @@ impl CheckConfig {
 
     /// Trusts the certificates of this PEM file too.
     pub fn with_ca_file(mut self, path: &Path) -> Result<Self, Error> {
-        self.ca_file = Some((
-            path.to_path_buf(),
-            Arc::new(read_ca_file(path, "--ca-file")?),
-        ));
+        self.ca_file = Some((path.to_path_buf(), Arc::new(read_ca_file(path, "--ca-file")?)));
         Ok(self)
     }
 
@@ -380,24 +354,15 @@ impl CheckConfig {
 
 /// The default private ranges, parsed.
 pub fn default_private_cidrs() -> Vec<IpNet> {
-    DEFAULT_PRIVATE_CIDRS
-        .iter()
-        .filter_map(|c| c.parse().ok())
-        .collect()
+    DEFAULT_PRIVATE_CIDRS.iter().filter_map(|c| c.parse().ok()).collect()
 }
 
 fn read_ca_file(path: &Path, field: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::ReadFile {
-        path: path.to_path_buf(),
-        source: Arc::new(e),
-    })?;
+    let bytes = std::fs::read(path).map_err(|e| Error::ReadFile { path: path.to_path_buf(), source: Arc::new(e) })?;
     let certs: Result<Vec<_>, _> = rustls_pemfile::certs(&mut bytes.as_slice()).collect();
     let certs = certs.map_err(|e| Error::invalid(field, format!("{}: {e}", path.display())))?;
     if certs.is_empty() {
-        return Err(Error::invalid(
-            field,
-            format!("{} holds no PEM certificate", path.display()),
-        ));
+        return Err(Error::invalid(field, format!("{} holds no PEM certificate", path.display())));
     }
     Ok(certs)
 }
@@ -423,36 +388,25 @@ impl CheckOptions {
             }
         };
         let mut bootstrap = Vec::new();
-        for entry in bootstrap_text
-            .split(',')
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-        {
+        for entry in bootstrap_text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             // librdkafka accepts `SSL://host:port`; so do we.
             let entry = entry.split_once("://").map_or(entry, |(_, rest)| rest);
-            let hp = HostPort::parse(entry, DEFAULT_KAFKA_PORT)
-                .map_err(|e| Error::invalid(bootstrap_field, e))?;
+            let hp = HostPort::parse(entry, DEFAULT_KAFKA_PORT).map_err(|e| Error::invalid(bootstrap_field, e))?;
             if !bootstrap.contains(&hp) {
                 bootstrap.push(hp);
             }
         }
         if bootstrap.is_empty() {
-            return Err(Error::invalid(
-                bootstrap_field,
-                "empty bootstrap server list",
-            ));
+            return Err(Error::invalid(bootstrap_field, "empty bootstrap server list"));
         }
 
         let resolvers = parse_all(&self.resolvers, "--resolver", parse_resolver)?;
-        let public_resolvers =
-            parse_all(&self.public_resolvers, "--public-resolver", parse_resolver)?;
+        let public_resolvers = parse_all(&self.public_resolvers, "--public-resolver", parse_resolver)?;
         let private_cidrs = if self.private_cidrs.is_empty() {
             default_private_cidrs()
         } else {
             parse_all(&self.private_cidrs, "--private-cidr", |c| {
-                c.trim()
-                    .parse::<IpNet>()
-                    .map_err(|_| format!("`{c}` is not a CIDR such as 10.0.0.0/16"))
+                c.trim().parse::<IpNet>().map_err(|_| format!("`{c}` is not a CIDR such as 10.0.0.0/16"))
             })?
         };
 
@@ -460,10 +414,7 @@ impl CheckOptions {
             (Some(path), _) => Some((path.clone(), Arc::new(read_ca_file(path, "--ca-file")?))),
             (None, Some(path)) if !path.is_empty() => {
                 let path = PathBuf::from(path);
-                Some((
-                    path.clone(),
-                    Arc::new(read_ca_file(&path, "ssl.ca.location")?),
-                ))
+                Some((path.clone(), Arc::new(read_ca_file(&path, "ssl.ca.location")?)))
             }
             _ => None,
         };
@@ -474,20 +425,13 @@ impl CheckOptions {
                 Duration::from_secs_f64(secs)
             }
             Some(secs) => {
-                return Err(Error::invalid(
-                    "--timeout",
-                    format!("{secs} is not between 0 and 600 seconds"),
-                ));
+                return Err(Error::invalid("--timeout", format!("{secs} is not between 0 and 600 seconds")));
             }
         };
 
         let security_protocol = match (&self.security_protocol, prop("security.protocol")) {
-            (Some(p), _) => p
-                .parse()
-                .map_err(|e| Error::invalid("--security-protocol", e))?,
-            (None, Some(p)) => p
-                .parse()
-                .map_err(|e| Error::invalid("security.protocol", e))?,
+            (Some(p), _) => p.parse().map_err(|e| Error::invalid("--security-protocol", e))?,
+            (None, Some(p)) => p.parse().map_err(|e| Error::invalid("security.protocol", e))?,
             // Confluent Cloud's only listener type; the usual reason to run kreach.
             (None, None) => SecurityProtocol::SaslSsl,
         };
@@ -498,25 +442,14 @@ impl CheckOptions {
                 .unwrap_or_else(|| "PLAIN".to_string())
                 .trim()
                 .to_ascii_uppercase();
-            if ![
-                "PLAIN",
-                "SCRAM-SHA-256",
-                "SCRAM-SHA-512",
-                "OAUTHBEARER",
-                "GSSAPI",
-            ]
-            .contains(&mechanism.as_str())
-            {
+            if !["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"].contains(&mechanism.as_str()) {
                 return Err(Error::invalid(
                     "sasl.mechanism",
                     format!("`{mechanism}` is not a SASL mechanism Kafka knows"),
                 ));
             }
             let (mut username, mut password) = (prop("sasl.username"), prop("sasl.password"));
-            if let Some((u, p)) = prop("sasl.jaas.config")
-                .as_deref()
-                .and_then(jaas_credentials)
-            {
+            if let Some((u, p)) = prop("sasl.jaas.config").as_deref().and_then(jaas_credentials) {
                 username.get_or_insert(u);
                 password.get_or_insert(p);
             }
@@ -526,20 +459,12 @@ impl CheckOptions {
             if let Some(p) = env(ENV_SASL_PASSWORD) {
                 password = Some(p);
             }
-            Some(Sasl {
-                mechanism,
-                username,
-                password: password.map(Secret::new),
-            })
+            Some(Sasl { mechanism, username, password: password.map(Secret::new) })
         } else {
             None
         };
 
-        let https_port = if self.no_https {
-            None
-        } else {
-            Some(self.https_port.unwrap_or(DEFAULT_HTTPS_PORT))
-        };
+        let https_port = if self.no_https { None } else { Some(self.https_port.unwrap_or(DEFAULT_HTTPS_PORT)) };
         if https_port == Some(0) {
             return Err(Error::invalid("--https-port", "port 0 is not a port"));
         }
@@ -559,15 +484,8 @@ impl CheckOptions {
     }
 }
 
-fn parse_all<T>(
-    values: &[String],
-    field: &str,
-    parse: impl Fn(&str) -> Result<T, String>,
-) -> Result<Vec<T>, Error> {
-    values
-        .iter()
-        .map(|v| parse(v).map_err(|e| Error::invalid(field, e)))
-        .collect()
+fn parse_all<T>(values: &[String], field: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, Error> {
+    values.iter().map(|v| parse(v).map_err(|e| Error::invalid(field, e))).collect()
 }
 
 #[cfg(test)]
@@ -582,62 +500,29 @@ mod tests {
     #[test]
     fn host_port_forms() {
         let hp = HostPort::parse("pkc-abc.us-west-2.aws.confluent.cloud:9092", 1).expect("ok");
-        assert_eq!(
-            (hp.host.as_str(), hp.port),
-            ("pkc-abc.us-west-2.aws.confluent.cloud", 9092)
-        );
+        assert_eq!((hp.host.as_str(), hp.port), ("pkc-abc.us-west-2.aws.confluent.cloud", 9092));
         assert_eq!(HostPort::parse("broker", 9092).map(|h| h.port), Ok(9092));
-        assert_eq!(
-            HostPort::parse("[::1]:19092", 1).map(|h| h.to_string()),
-            Ok("[::1]:19092".into())
-        );
-        assert_eq!(
-            HostPort::parse("host.:443", 1).map(|h| h.host),
-            Ok("host".into())
-        );
-        for bad in [
-            "",
-            "host:",
-            "host:0",
-            "host:65536",
-            "host:abc",
-            "bad host:1",
-            "a..b:1",
-            "-a.b:1",
-            "host:1:2",
-            "[::1",
-        ] {
-            assert!(
-                HostPort::parse(bad, 9092).is_err(),
-                "{bad} must be rejected"
-            );
+        assert_eq!(HostPort::parse("[::1]:19092", 1).map(|h| h.to_string()), Ok("[::1]:19092".into()));
+        assert_eq!(HostPort::parse("host.:443", 1).map(|h| h.host), Ok("host".into()));
+        for bad in
+            ["", "host:", "host:0", "host:65536", "host:abc", "bad host:1", "a..b:1", "-a.b:1", "host:1:2", "[::1"]
+        {
+            assert!(HostPort::parse(bad, 9092).is_err(), "{bad} must be rejected");
         }
     }
 
     #[test]
     fn resolver_forms() {
-        assert_eq!(
-            parse_resolver("127.0.0.53"),
-            Ok("127.0.0.53:53".parse().expect("sa"))
-        );
-        assert_eq!(
-            parse_resolver("127.0.0.1:5353"),
-            Ok("127.0.0.1:5353".parse().expect("sa"))
-        );
-        assert_eq!(
-            parse_resolver("[::1]:5353"),
-            Ok("[::1]:5353".parse().expect("sa"))
-        );
+        assert_eq!(parse_resolver("127.0.0.53"), Ok("127.0.0.53:53".parse().expect("sa")));
+        assert_eq!(parse_resolver("127.0.0.1:5353"), Ok("127.0.0.1:5353".parse().expect("sa")));
+        assert_eq!(parse_resolver("[::1]:5353"), Ok("[::1]:5353".parse().expect("sa")));
         assert!(parse_resolver("dns.example").is_err());
         assert!(parse_resolver("127.0.0.1:0").is_err());
     }
 
     #[test]
     fn validation_names_the_field() {
-        let opts = CheckOptions {
-            bootstrap: Some("x:99999".into()),
-            ..Default::default()
-        };
+        let opts = CheckOptions { bootstrap: Some("x:99999".into()), ..Default::default() };
         let err = opts.validate(&no_env).expect_err("bad port");
         assert!(err.to_string().starts_with("invalid --bootstrap:"), "{err}");
         let opts = CheckOptions {
@@ -645,30 +530,11 @@ mod tests {
             private_cidrs: vec!["10.0.0.0/33".into()],
             ..Default::default()
         };
-        assert!(
-            opts.validate(&no_env)
-                .expect_err("bad cidr")
-                .to_string()
-                .contains("--private-cidr")
-        );
-        let opts = CheckOptions {
-            bootstrap: Some("x:1".into()),
-            timeout_secs: Some(0.0),
-            ..Default::default()
-        };
-        assert!(
-            opts.validate(&no_env)
-                .expect_err("bad timeout")
-                .to_string()
-                .contains("--timeout")
-        );
+        assert!(opts.validate(&no_env).expect_err("bad cidr").to_string().contains("--private-cidr"));
+        let opts = CheckOptions { bootstrap: Some("x:1".into()), timeout_secs: Some(0.0), ..Default::default() };
+        assert!(opts.validate(&no_env).expect_err("bad timeout").to_string().contains("--timeout"));
         let opts = CheckOptions::default();
-        assert!(
-            opts.validate(&no_env)
-                .expect_err("no bootstrap")
-                .to_string()
-                .contains("--bootstrap")
-        );
+        assert!(opts.validate(&no_env).expect_err("no bootstrap").to_string().contains("--bootstrap"));
     }
 
     #[test]
@@ -681,27 +547,17 @@ mod tests {
              sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username='KEY' password='SECRET';"
         )
         .expect("write");
-        let opts = CheckOptions {
-            config_file: Some(file.0.clone()),
-            ..Default::default()
-        };
+        let opts = CheckOptions { config_file: Some(file.0.clone()), ..Default::default() };
         let env = |k: &str| (k == ENV_SASL_PASSWORD).then(|| "FROM-ENV".to_string());
         let cfg = opts.validate(&env).expect("valid");
-        assert_eq!(
-            cfg.bootstrap.len(),
-            2,
-            "duplicates dropped, scheme prefix accepted"
-        );
+        assert_eq!(cfg.bootstrap.len(), 2, "duplicates dropped, scheme prefix accepted");
         assert_eq!(cfg.bootstrap[1].port, DEFAULT_KAFKA_PORT);
         assert_eq!(cfg.security_protocol, SecurityProtocol::SaslSsl);
         let sasl = cfg.sasl.expect("sasl");
         assert_eq!(sasl.mechanism, "PLAIN");
         assert_eq!(sasl.username.as_deref(), Some("KEY"));
         assert_eq!(sasl.password.as_ref().map(Secret::expose), Some("FROM-ENV"));
-        assert!(
-            !format!("{sasl:?}").contains("FROM-ENV"),
-            "Debug must not show the secret"
-        );
+        assert!(!format!("{sasl:?}").contains("FROM-ENV"), "Debug must not show the secret");
         let _ = std::fs::remove_file(&file.0);
     }
 
@@ -717,15 +573,9 @@ mod tests {
 
     #[test]
     fn unreadable_config_file_is_a_clear_error() {
-        let opts = CheckOptions {
-            config_file: Some("/nonexistent/kreach.properties".into()),
-            ..Default::default()
-        };
+        let opts = CheckOptions { config_file: Some("/nonexistent/kreach.properties".into()), ..Default::default() };
         let err = opts.validate(&no_env).expect_err("must fail");
         assert!(err.is_input());
-        assert!(
-            err.to_string().contains("/nonexistent/kreach.properties"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("/nonexistent/kreach.properties"), "{err}");
     }
 }

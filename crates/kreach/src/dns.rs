@@ -3,9 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use hickory_resolver::config::{
-    ConnectionConfig, LookupIpStrategy, NameServerConfig, ResolverConfig, ResolverOpts,
-};
+use hickory_resolver::config::{ConnectionConfig, LookupIpStrategy, NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::rr::RData;
@@ -37,48 +35,29 @@ impl ResolverChoice {
 }
 
 fn join(addrs: &[SocketAddr]) -> String {
-    addrs
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// Resolves `name` within `budget`. Never fails: a failure is an outcome.
-pub async fn lookup(
-    name: &str,
-    choice: &ResolverChoice,
-    budget: Duration,
-) -> (DnsLookup, Vec<IpAddr>) {
+pub async fn lookup(name: &str, choice: &ResolverChoice, budget: Duration) -> (DnsLookup, Vec<IpAddr>) {
     let started = Instant::now();
     let (resolver, servers) = match build(choice) {
         Ok(r) => r,
         Err(e) => {
-            let lookup = failed(
-                choice.label(&[]),
-                DnsOutcome::Unreachable,
-                started,
-                format!("resolver configuration: {e}"),
-            );
+            let lookup =
+                failed(choice.label(&[]), DnsOutcome::Unreachable, started, format!("resolver configuration: {e}"));
             return (lookup, Vec::new());
         }
     };
     let label = choice.label(&servers);
     // A dotted name is looked up as is, not through the search list.
-    let fqdn = if name.contains('.') && !name.ends_with('.') {
-        format!("{name}.")
-    } else {
-        name.to_string()
-    };
+    let fqdn = if name.contains('.') && !name.ends_with('.') { format!("{name}.") } else { name.to_string() };
     let result = tokio::time::timeout(budget, resolver.lookup_ip(fqdn.as_str())).await;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match result {
         Err(_) => {
             let msg = format!("no answer within {} ms", budget.as_millis());
-            (
-                failed(label, DnsOutcome::Unreachable, started, msg),
-                Vec::new(),
-            )
+            (failed(label, DnsOutcome::Unreachable, started, msg), Vec::new())
         }
         Ok(Err(err)) => {
             let (outcome, negative_zone) = classify_error(&err);
@@ -108,32 +87,20 @@ pub async fn lookup(
                         let ip = IpAddr::V4(a.0);
                         if !ips.contains(&ip) {
                             ips.push(ip);
-                            addresses.push(DnsAddress {
-                                ip: ip.to_string(),
-                                ttl: record.ttl,
-                                private: false,
-                            });
+                            addresses.push(DnsAddress { ip: ip.to_string(), ttl: record.ttl, private: false });
                         }
                     }
                     RData::AAAA(a) => {
                         let ip = IpAddr::V6(a.0);
                         if !ips.contains(&ip) {
                             ips.push(ip);
-                            addresses.push(DnsAddress {
-                                ip: ip.to_string(),
-                                ttl: record.ttl,
-                                private: false,
-                            });
+                            addresses.push(DnsAddress { ip: ip.to_string(), ttl: record.ttl, private: false });
                         }
                     }
                     _ => {}
                 }
             }
-            let outcome = if ips.is_empty() {
-                DnsOutcome::NoData
-            } else {
-                DnsOutcome::Answer
-            };
+            let outcome = if ips.is_empty() { DnsOutcome::NoData } else { DnsOutcome::Answer };
             let lookup = DnsLookup {
                 resolver: label,
                 outcome,
@@ -155,11 +122,7 @@ pub fn literal(ip: IpAddr) -> DnsLookup {
         outcome: DnsOutcome::AddressLiteral,
         elapsed_ms: 0,
         cname_chain: Vec::new(),
-        addresses: vec![DnsAddress {
-            ip: ip.to_string(),
-            ttl: 0,
-            private: false,
-        }],
+        addresses: vec![DnsAddress { ip: ip.to_string(), ttl: 0, private: false }],
         negative_zone: None,
         error: None,
     }
@@ -168,10 +131,7 @@ pub fn literal(ip: IpAddr) -> DnsLookup {
 /// Marks each address private or public and classifies the whole answer.
 pub fn classify(lookup: &mut DnsLookup, private: &[IpNet]) -> Option<AnswerClass> {
     for addr in &mut lookup.addresses {
-        addr.private = addr
-            .ip
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| is_private(ip, private));
+        addr.private = addr.ip.parse::<IpAddr>().is_ok_and(|ip| is_private(ip, private));
     }
     let n_private = lookup.addresses.iter().filter(|a| a.private).count();
     match (n_private, lookup.addresses.len()) {
@@ -207,11 +167,7 @@ fn classify_error(err: &NetError) -> (DnsOutcome, Option<String>) {
     match err {
         NetError::Dns(DnsError::NoRecordsFound(no)) => {
             let zone = no.soa.as_ref().map(|soa| trim_dot(&soa.name.to_string()));
-            if err.is_nx_domain() {
-                (DnsOutcome::Nxdomain, zone)
-            } else {
-                (DnsOutcome::NoData, zone)
-            }
+            if err.is_nx_domain() { (DnsOutcome::Nxdomain, zone) } else { (DnsOutcome::NoData, zone) }
         }
         NetError::Dns(_) => (DnsOutcome::Error, None),
         _ => (DnsOutcome::Unreachable, None),

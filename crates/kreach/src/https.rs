@@ -14,13 +14,7 @@ pub const DEFAULT_PATH: &str = "/kafka/v3/clusters";
 const MAX_HEAD: usize = 16 * 1024;
 
 /// Sends `GET path` for `host` and reads the response head, within `budget`.
-pub async fn request(
-    mut session: TlsSession,
-    host: &str,
-    port: u16,
-    path: &str,
-    budget: Duration,
-) -> HttpsAttempt {
+pub async fn request(mut session: TlsSession, host: &str, port: u16, path: &str, budget: Duration) -> HttpsAttempt {
     let started = Instant::now();
     let mut attempt = HttpsAttempt {
         outcome: HttpsOutcome::Closed,
@@ -31,11 +25,7 @@ pub async fn request(
         error: None,
     };
     // RFC 9110: the port goes in Host unless it is the scheme's default.
-    let authority = if port == 443 {
-        host.to_string()
-    } else {
-        format!("{host}:{port}")
-    };
+    let authority = if port == 443 { host.to_string() } else { format!("{host}:{port}") };
     let exchange = async {
         let req = format!(
             "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: kreach/{}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
@@ -88,10 +78,7 @@ pub async fn request(
         }
         Ok(httparse::Status::Partial) => {
             attempt.outcome = HttpsOutcome::Malformed;
-            attempt.error = Some(format!(
-                "incomplete HTTP response head after {} bytes",
-                bytes.len()
-            ));
+            attempt.error = Some(format!("incomplete HTTP response head after {} bytes", bytes.len()));
         }
         Err(e) => {
             attempt.outcome = HttpsOutcome::Malformed;

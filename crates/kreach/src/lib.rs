@@ -11,6 +11,7 @@ mod dns;
 mod error;
 mod findings;
 mod https;
+mod kafka;
 mod properties;
 pub mod render;
 mod report;
@@ -19,15 +20,13 @@ mod tcp;
 mod tls;
 
 pub use config::{
-    CheckConfig, CheckOptions, DEFAULT_HTTPS_PORT, DEFAULT_KAFKA_PORT, DEFAULT_PRIVATE_CIDRS,
-    DEFAULT_TIMEOUT, ENV_SASL_PASSWORD, ENV_SASL_USERNAME, HostPort, Sasl, Secret,
-    SecurityProtocol, default_private_cidrs, parse_resolver,
+    CheckConfig, CheckOptions, DEFAULT_HTTPS_PORT, DEFAULT_KAFKA_PORT, DEFAULT_PRIVATE_CIDRS, DEFAULT_TIMEOUT,
+    ENV_SASL_PASSWORD, ENV_SASL_USERNAME, HostPort, Sasl, Secret, SecurityProtocol, default_private_cidrs,
+    parse_resolver,
 };
 pub use error::Error;
 pub use findings::{FindingCode, Severity};
 pub use properties::Properties;
 pub use report::*;
-pub use runner::{
-    DNS_STEP_CAP, EXPIRY_WARNING_DAYS, HTTPS_STEP_CAP, TCP_STEP_CAP, TLS_STEP_CAP, run,
-};
+pub use runner::{DNS_STEP_CAP, EXPIRY_WARNING_DAYS, HTTPS_STEP_CAP, TCP_STEP_CAP, TLS_STEP_CAP, run};
 pub use tls::name_matches;

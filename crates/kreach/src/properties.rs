@@ -14,17 +14,12 @@ pub struct Properties {
 impl Properties {
     /// Reads and parses a properties file.
     pub fn from_file(path: &Path) -> Result<Self, Error> {
-        let bytes = std::fs::read(path).map_err(|e| Error::ReadFile {
-            path: path.to_path_buf(),
-            source: Arc::new(e),
-        })?;
-        let text = String::from_utf8(bytes).map_err(|_| {
-            Error::invalid(path.display().to_string(), "the file is not UTF-8 text")
-        })?;
+        let bytes =
+            std::fs::read(path).map_err(|e| Error::ReadFile { path: path.to_path_buf(), source: Arc::new(e) })?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::invalid(path.display().to_string(), "the file is not UTF-8 text"))?;
         Self::parse(&text).map_err(|e| match e {
-            Error::InvalidInput { field, message } => {
-                Error::invalid(format!("{} ({field})", path.display()), message)
-            }
+            Error::InvalidInput { field, message } => Error::invalid(format!("{} ({field})", path.display()), message),
             other => other,
         })
     }
@@ -95,17 +90,10 @@ fn split_entry(line: &str, line_no: usize) -> Result<(String, String), Error> {
     let rest = rest.trim_start();
     let rest = rest.strip_prefix(['=', ':']).unwrap_or(rest).trim_start();
     if key.is_empty() {
-        return Err(Error::invalid(
-            format!("line {line_no}"),
-            "an entry has no key",
-        ));
+        return Err(Error::invalid(format!("line {line_no}"), "an entry has no key"));
     }
-    let value = unescape(rest.trim_end()).ok_or_else(|| {
-        Error::invalid(
-            format!("line {line_no}"),
-            format!("bad escape in the value of {key}"),
-        )
-    })?;
+    let value = unescape(rest.trim_end())
+        .ok_or_else(|| Error::invalid(format!("line {line_no}"), format!("bad escape in the value of {key}")))?;
     Ok((key, value))
 }
 
@@ -153,9 +141,7 @@ pub(crate) fn jaas_credentials(jaas: &str) -> Option<(String, String)> {
                         let end = body.find(quote)?;
                         return Some(body[..end].to_string());
                     }
-                    let end = after
-                        .find(|c: char| c.is_whitespace() || c == ';')
-                        .unwrap_or(after.len());
+                    let end = after.find(|c: char| c.is_whitespace() || c == ';').unwrap_or(after.len());
                     return Some(after[..end].to_string());
                 }
             }
@@ -181,10 +167,7 @@ mod tests {
             sasl.password=se\\=cret\\\n   tail\n\
             empty=\n";
         let p = Properties::parse(text).expect("parses");
-        assert_eq!(
-            p.get("bootstrap.servers"),
-            Some("pkc-abc12.us-west-2.aws.confluent.cloud:9092")
-        );
+        assert_eq!(p.get("bootstrap.servers"), Some("pkc-abc12.us-west-2.aws.confluent.cloud:9092"));
         assert_eq!(p.get("security.protocol"), Some("SASL_SSL"));
         assert_eq!(p.get("sasl.mechanisms"), Some("PLAIN"));
         assert_eq!(p.get("sasl.username"), Some("KEY123"));
@@ -203,15 +186,10 @@ mod tests {
 
     #[test]
     fn reads_jaas_credentials() {
-        let jaas = "org.apache.kafka.common.security.plain.PlainLoginModule required username='KEY' password=\"p a;ss\";";
-        assert_eq!(
-            jaas_credentials(jaas),
-            Some(("KEY".into(), "p a;ss".into()))
-        );
-        assert_eq!(
-            jaas_credentials("x required username=bare password=pw;"),
-            Some(("bare".into(), "pw".into()))
-        );
+        let jaas =
+            "org.apache.kafka.common.security.plain.PlainLoginModule required username='KEY' password=\"p a;ss\";";
+        assert_eq!(jaas_credentials(jaas), Some(("KEY".into(), "p a;ss".into())));
+        assert_eq!(jaas_credentials("x required username=bare password=pw;"), Some(("bare".into(), "pw".into())));
         assert_eq!(jaas_credentials("nothing here"), None);
     }
 }

@@ -24,9 +24,7 @@ pub enum Status {
 }
 
 /// The hops a diagnosis goes through, in order.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Stage {
     /// Name resolution.
@@ -37,6 +35,8 @@ pub enum Stage {
     Tls,
     /// One HTTP/1.1 request over TLS on the HTTPS port.
     Https,
+    /// Kafka protocol: ApiVersions without credentials, then Metadata.
+    Kafka,
 }
 
 impl Stage {
@@ -47,6 +47,7 @@ impl Stage {
             Stage::Tcp => "tcp",
             Stage::Tls => "tls",
             Stage::Https => "https",
+            Stage::Kafka => "kafka",
         }
     }
 }
@@ -75,6 +76,8 @@ pub enum Role {
     Bootstrap,
     /// The HTTPS (REST) port of a bootstrap host.
     Https,
+    /// A broker advertised in the cluster's metadata.
+    Broker,
 }
 
 /// The whole result of one run.
@@ -96,8 +99,53 @@ pub struct Report {
     pub settings: Settings,
     /// One entry per `host:port` probed.
     pub targets: Vec<TargetReport>,
+    /// The cluster as its metadata describes it, when Metadata succeeded.
+    pub cluster: Option<ClusterMetadata>,
+    /// Per availability zone (from broker names): which zones pass.
+    pub zones: Vec<ZoneSummary>,
     /// What is wrong and how to fix it, most severe first.
     pub findings: Vec<Finding>,
+}
+
+/// One availability zone's verdict, from the brokers whose names carry its AZ ID.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ZoneSummary {
+    /// AZ ID, e.g. `usw2-az1`.
+    pub az_id: String,
+    /// Broker ids in this zone.
+    pub brokers: Vec<i32>,
+    /// How many of them passed every stage.
+    pub passed: usize,
+    /// `pass` when every broker of the zone passed, else `fail`.
+    pub status: StageStatus,
+    /// The addresses the zone's broker names resolved to.
+    pub addresses: Vec<String>,
+}
+
+/// The cluster's metadata as one broker returned it.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ClusterMetadata {
+    /// Cluster id.
+    pub cluster_id: Option<String>,
+    /// Controller broker id.
+    pub controller_id: i32,
+    /// Every advertised broker, by id.
+    pub brokers: Vec<BrokerInfo>,
+    /// Time the Metadata request took, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// One advertised broker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BrokerInfo {
+    /// Broker (node) id.
+    pub node_id: i32,
+    /// Advertised host.
+    pub host: String,
+    /// Advertised port.
+    pub port: i32,
+    /// Rack, when the broker has one.
+    pub rack: Option<String>,
 }
 
 /// The effective settings of a run. Secrets never appear here.
@@ -150,8 +198,21 @@ pub struct TargetReport {
     pub stages: Vec<StageResult>,
     /// The name resolution behind this target (shared by targets of the same host).
     pub dns: Option<DnsDetail>,
-    /// Per resolved address: TCP, TLS and HTTPS results.
+    /// Per resolved address: TCP, TLS, HTTPS and Kafka results.
     pub addresses: Vec<AddressReport>,
+    /// For a broker target: which broker, and the AZ ID its name carries.
+    pub broker: Option<BrokerTarget>,
+}
+
+/// The broker behind a broker target.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct BrokerTarget {
+    /// Broker (node) id.
+    pub node_id: i32,
+    /// Rack, when advertised.
+    pub rack: Option<String>,
+    /// AZ ID found in the advertised name, e.g. `usw2-az1`.
+    pub az_id: Option<String>,
 }
 
 impl TargetReport {
@@ -271,6 +332,47 @@ pub struct AddressReport {
     pub tls: Option<TlsAttempt>,
     /// HTTP request over TLS.
     pub https: Option<HttpsAttempt>,
+    /// Kafka requests over the connection.
+    pub kafka: Option<KafkaAttempt>,
+}
+
+/// Kafka requests on one connection.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct KafkaAttempt {
+    /// How it ended.
+    pub outcome: KafkaOutcome,
+    /// Time taken in milliseconds.
+    pub elapsed_ms: u64,
+    /// Time until the ApiVersions answer.
+    pub api_versions_ms: Option<u64>,
+    /// Number of APIs the broker advertised.
+    pub api_keys: Option<usize>,
+    /// Metadata version used.
+    pub metadata_version: Option<i16>,
+    /// Kafka error code returned, if any.
+    pub error_code: Option<i16>,
+    /// Error text, when it failed.
+    pub error: Option<String>,
+    /// What Metadata returned.
+    pub metadata: Option<ClusterMetadata>,
+}
+
+/// How the Kafka requests ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KafkaOutcome {
+    /// ApiVersions (and Metadata, when asked) answered.
+    Ok,
+    /// Something answered that is not Kafka.
+    NotKafka,
+    /// The peer closed without answering.
+    Closed,
+    /// No answer before the step's timeout.
+    Timeout,
+    /// ApiVersions worked, Metadata did not.
+    MetadataFailed,
+    /// Any other failure.
+    Failed,
 }
 
 /// A TCP connect attempt.
@@ -424,12 +526,8 @@ impl Report {
 
     /// The distinct codes of findings at or above `severity`, sorted.
     pub fn codes_at_least(&self, severity: Severity) -> Vec<FindingCode> {
-        let mut codes: Vec<FindingCode> = self
-            .findings
-            .iter()
-            .filter(|f| f.severity <= severity)
-            .map(|f| f.code)
-            .collect();
+        let mut codes: Vec<FindingCode> =
+            self.findings.iter().filter(|f| f.severity <= severity).map(|f| f.code).collect();
         codes.sort();
         codes.dedup();
         codes

@@ -7,16 +7,19 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use futures::future::join_all;
+use tokio::sync::mpsc;
 
 use crate::analysis;
 use crate::config::{CheckConfig, HostPort};
 use crate::dns::{self, ResolverChoice};
 use crate::error::Error;
 use crate::https;
+use crate::kafka;
 use crate::report::{
-    AddressReport, AnswerClass, DnsDetail, DnsOutcome, HttpsOutcome, Report, Role, SCHEMA_VERSION,
-    Settings, Stage, StageResult, StageStatus, TargetReport, TcpOutcome, TlsOutcome,
+    AddressReport, AnswerClass, BrokerTarget, ClusterMetadata, DnsDetail, DnsOutcome, HttpsOutcome, KafkaOutcome,
+    Report, Role, SCHEMA_VERSION, Settings, Stage, StageResult, StageStatus, TargetReport, TcpOutcome, TlsOutcome,
     TlsVerification,
 };
 use crate::tcp;
@@ -30,6 +33,10 @@ pub const TCP_STEP_CAP: Duration = Duration::from_secs(5);
 pub const TLS_STEP_CAP: Duration = Duration::from_secs(5);
 /// Longest an HTTP exchange may take (within the deadline).
 pub const HTTPS_STEP_CAP: Duration = Duration::from_secs(5);
+/// Longest the Kafka requests on one connection may take (within the deadline).
+pub const KAFKA_STEP_CAP: Duration = Duration::from_secs(5);
+/// Most brokers probed at once: a 100-broker cluster takes a few rounds, not 100.
+pub const BROKER_CONCURRENCY: usize = 64;
 /// Certificates expiring sooner than this many days are a warning.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
@@ -50,20 +57,20 @@ struct TargetPlan {
     hp: HostPort,
     role: Role,
     tls: bool,
+    /// Speak Kafka on the connection.
+    kafka: bool,
+    /// Ask for Metadata too (bootstrap only).
+    metadata: bool,
+    broker: Option<BrokerTarget>,
 }
 
 /// Runs a whole diagnosis. `Err` only when it cannot run at all; every failed check is in the report.
 pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
     let started = Instant::now();
-    let started_at = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let started_at =
+        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     let deadline = Deadline(started + config.timeout);
-    let extra = config
-        .ca_file
-        .as_ref()
-        .map(|(_, certs)| certs.as_slice())
-        .unwrap_or(&[]);
+    let extra = config.ca_file.as_ref().map(|(_, certs)| certs.as_slice()).unwrap_or(&[]);
     let tls_ctx = TlsContext::new(extra, config.insecure)?;
 
     let mut hosts: Vec<(String, Vec<TargetPlan>)> = Vec::new();
@@ -72,15 +79,18 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
             hp: hp.clone(),
             role: Role::Bootstrap,
             tls: config.security_protocol.uses_tls(),
+            kafka: true,
+            metadata: true,
+            broker: None,
         }];
         if let Some(port) = config.https_port.filter(|p| *p != hp.port) {
             plans.push(TargetPlan {
-                hp: HostPort {
-                    host: hp.host.clone(),
-                    port,
-                },
+                hp: HostPort { host: hp.host.clone(), port },
                 role: Role::Https,
                 tls: true,
+                kafka: false,
+                metadata: false,
+                broker: None,
             });
         }
         match hosts.iter_mut().find(|(h, _)| *h == hp.host) {
@@ -95,45 +105,46 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         }
     }
 
-    let per_host = join_all(
-        hosts
-            .iter()
-            .map(|(host, plans)| probe_host(config, &tls_ctx, deadline, host, plans)),
-    )
-    .await;
-    let targets: Vec<TargetReport> = per_host.into_iter().flatten().collect();
+    // Brokers are probed as soon as the first Metadata answer arrives, while the bootstrap's
+    // other addresses may still be running.
+    let (tx, mut rx) = mpsc::channel::<ClusterMetadata>(1);
+    let bootstrap = {
+        let tls_ctx = &tls_ctx;
+        let hosts = &hosts;
+        async move {
+            let tx = tx;
+            join_all(hosts.iter().map(|(host, plans)| probe_host(config, tls_ctx, deadline, host, plans, Some(&tx))))
+                .await
+        }
+    };
+    let brokers = async {
+        let Some(metadata) = rx.recv().await else { return (None, Vec::new()) };
+        let plans = broker_plans(config, &metadata);
+        let reports: Vec<Vec<TargetReport>> = futures::stream::iter(plans.iter())
+            .map(|(host, plans)| probe_host(config, &tls_ctx, deadline, host, plans, None))
+            .buffered(BROKER_CONCURRENCY)
+            .collect()
+            .await;
+        (Some(metadata), reports.into_iter().flatten().collect::<Vec<_>>())
+    };
+    let (per_host, (cluster, broker_targets)) = futures::join!(bootstrap, brokers);
+    let mut targets: Vec<TargetReport> = per_host.into_iter().flatten().collect();
+    targets.extend(broker_targets);
 
     let settings = Settings {
         bootstrap: config.bootstrap.iter().map(ToString::to_string).collect(),
         security_protocol: config.security_protocol.as_str().to_string(),
         sasl_mechanism: config.sasl.as_ref().map(|s| s.mechanism.clone()),
-        sasl_credentials: config
-            .sasl
-            .as_ref()
-            .is_some_and(|s| s.username.is_some() && s.password.is_some()),
+        sasl_credentials: config.sasl.as_ref().is_some_and(|s| s.username.is_some() && s.password.is_some()),
         resolvers: config.resolvers.iter().map(ToString::to_string).collect(),
-        public_resolvers: config
-            .public_resolvers
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        private_cidrs: config
-            .private_cidrs
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
+        public_resolvers: config.public_resolvers.iter().map(ToString::to_string).collect(),
+        private_cidrs: config.private_cidrs.iter().map(ToString::to_string).collect(),
         https_port: config.https_port,
-        tls_verification: if tls_ctx.verifies() {
-            TlsVerification::Enabled
-        } else {
-            TlsVerification::Disabled
-        },
-        ca_file: config
-            .ca_file
-            .as_ref()
-            .map(|(p, _)| p.display().to_string()),
+        tls_verification: if tls_ctx.verifies() { TlsVerification::Enabled } else { TlsVerification::Disabled },
+        ca_file: config.ca_file.as_ref().map(|(p, _)| p.display().to_string()),
     };
-    let findings = analysis::findings(&targets, &settings);
+    let zones = analysis::zones(&targets);
+    let findings = analysis::findings(&targets, &zones, &settings);
     let status = analysis::status(&findings);
     Ok(Report {
         schema_version: SCHEMA_VERSION,
@@ -144,8 +155,32 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         status,
         settings,
         targets,
+        cluster,
+        zones,
         findings,
     })
+}
+
+/// One plan per advertised broker, grouped by host so each name is resolved once.
+fn broker_plans(config: &CheckConfig, metadata: &ClusterMetadata) -> Vec<(String, Vec<TargetPlan>)> {
+    let mut hosts: Vec<(String, Vec<TargetPlan>)> = Vec::new();
+    for b in &metadata.brokers {
+        let Ok(port) = u16::try_from(b.port) else { continue };
+        let host = b.host.trim_end_matches('.').to_string();
+        let plan = TargetPlan {
+            hp: HostPort { host: host.clone(), port },
+            role: Role::Broker,
+            tls: config.security_protocol.uses_tls(),
+            kafka: true,
+            metadata: false,
+            broker: Some(BrokerTarget { node_id: b.node_id, rack: b.rack.clone(), az_id: kafka::az_id_of(&host) }),
+        };
+        match hosts.iter_mut().find(|(h, _)| *h == host) {
+            Some((_, plans)) => plans.push(plan),
+            None => hosts.push((host, vec![plan])),
+        }
+    }
+    hosts
 }
 
 async fn probe_host(
@@ -154,14 +189,12 @@ async fn probe_host(
     deadline: Deadline,
     host: &str,
     plans: &[TargetPlan],
+    metadata_tx: Option<&mpsc::Sender<ClusterMetadata>>,
 ) -> Vec<TargetReport> {
     let (dns, ips) = resolve(config, deadline, host).await;
     let probes = plans.iter().map(|plan| async {
-        let addresses = join_all(
-            ips.iter()
-                .map(|ip| probe_address(config, tls_ctx, deadline, plan, *ip)),
-        )
-        .await;
+        let addresses =
+            join_all(ips.iter().map(|ip| probe_address(config, tls_ctx, deadline, plan, *ip, metadata_tx))).await;
         assemble(plan, &dns, addresses)
     });
     join_all(probes).await
@@ -171,15 +204,7 @@ async fn resolve(config: &CheckConfig, deadline: Deadline, host: &str) -> (DnsDe
     if let Ok(ip) = host.parse::<IpAddr>() {
         let mut lookup = dns::literal(ip);
         let answer_class = dns::classify(&mut lookup, &config.private_cidrs);
-        return (
-            DnsDetail {
-                name: host.to_string(),
-                answer_class,
-                lookup,
-                public: None,
-            },
-            vec![ip],
-        );
+        return (DnsDetail { name: host.to_string(), answer_class, lookup, public: None }, vec![ip]);
     }
     let choice = if config.resolvers.is_empty() {
         ResolverChoice::System
@@ -201,15 +226,7 @@ async fn resolve(config: &CheckConfig, deadline: Deadline, host: &str) -> (DnsDe
         dns::classify(&mut l, &config.private_cidrs);
         l
     });
-    (
-        DnsDetail {
-            name: host.to_string(),
-            answer_class,
-            lookup,
-            public,
-        },
-        ips,
-    )
+    (DnsDetail { name: host.to_string(), answer_class, lookup, public }, ips)
 }
 
 async fn probe_address(
@@ -218,6 +235,7 @@ async fn probe_address(
     deadline: Deadline,
     plan: &TargetPlan,
     ip: IpAddr,
+    metadata_tx: Option<&mpsc::Sender<ClusterMetadata>>,
 ) -> AddressReport {
     let mut report = AddressReport {
         ip: ip.to_string(),
@@ -225,44 +243,39 @@ async fn probe_address(
         tcp: None,
         tls: None,
         https: None,
+        kafka: None,
     };
-    let (tcp, stream) = tcp::connect(
-        SocketAddr::new(ip, plan.hp.port),
-        deadline.budget(TCP_STEP_CAP),
-    )
-    .await;
+    let (tcp, stream) = tcp::connect(SocketAddr::new(ip, plan.hp.port), deadline.budget(TCP_STEP_CAP)).await;
     report.tcp = Some(tcp);
-    let Some(stream) = stream else { return report };
+    let Some(mut stream) = stream else { return report };
     if !plan.tls {
+        if plan.kafka {
+            report.kafka = Some(kafka::probe(&mut stream, plan.metadata, deadline.budget(KAFKA_STEP_CAP)).await);
+        }
+        share_metadata(&report, metadata_tx);
         return report;
     }
-    let alpn: &[&[u8]] = if plan.role == Role::Https {
-        &[b"http/1.1"]
-    } else {
-        &[]
-    };
-    let (tls, session) = tls::handshake(
-        tls_ctx,
-        stream,
-        &plan.hp.host,
-        alpn,
-        deadline.budget(TLS_STEP_CAP),
-    )
-    .await;
+    let alpn: &[&[u8]] = if plan.role == Role::Https { &[b"http/1.1"] } else { &[] };
+    let (tls, session) = tls::handshake(tls_ctx, stream, &plan.hp.host, alpn, deadline.budget(TLS_STEP_CAP)).await;
     report.tls = Some(tls);
-    if let (Some(session), Role::Https) = (session, plan.role) {
+    let Some(mut session) = session else { return report };
+    if plan.role == Role::Https {
         report.https = Some(
-            https::request(
-                session,
-                &plan.hp.host,
-                plan.hp.port,
-                https::DEFAULT_PATH,
-                deadline.budget(HTTPS_STEP_CAP),
-            )
-            .await,
+            https::request(session, &plan.hp.host, plan.hp.port, https::DEFAULT_PATH, deadline.budget(HTTPS_STEP_CAP))
+                .await,
         );
+    } else if plan.kafka {
+        report.kafka = Some(kafka::probe(&mut session, plan.metadata, deadline.budget(KAFKA_STEP_CAP)).await);
+        share_metadata(&report, metadata_tx);
     }
     report
+}
+
+/// Hands the first Metadata answer to the broker fan-out (later ones are redundant).
+fn share_metadata(report: &AddressReport, tx: Option<&mpsc::Sender<ClusterMetadata>>) {
+    if let (Some(tx), Some(metadata)) = (tx, report.kafka.as_ref().and_then(|k| k.metadata.as_ref())) {
+        let _ = tx.try_send(metadata.clone());
+    }
 }
 
 /// Builds one matrix row from the per-address results.
@@ -271,25 +284,14 @@ fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -
     let dns_ok = !addresses.is_empty();
 
     let tcp: Vec<_> = addresses.iter().filter_map(|a| a.tcp.as_ref()).collect();
-    let connected = tcp
-        .iter()
-        .filter(|t| t.outcome == TcpOutcome::Connected)
-        .count();
+    let connected = tcp.iter().filter(|t| t.outcome == TcpOutcome::Connected).count();
     stages.push(if !dns_ok {
         skipped(Stage::Tcp, "no address to connect to")
     } else {
-        let failures = tally(
-            tcp.iter()
-                .filter(|t| t.outcome != TcpOutcome::Connected)
-                .map(|t| tcp_word(t.outcome)),
-        );
+        let failures = tally(tcp.iter().filter(|t| t.outcome != TcpOutcome::Connected).map(|t| tcp_word(t.outcome)));
         StageResult {
             stage: Stage::Tcp,
-            status: if connected == tcp.len() {
-                StageStatus::Pass
-            } else {
-                StageStatus::Fail
-            },
+            status: if connected == tcp.len() { StageStatus::Pass } else { StageStatus::Fail },
             elapsed_ms: tcp.iter().map(|t| t.elapsed_ms).max(),
             summary: if failures.is_empty() {
                 format!("{connected}/{} connected", tcp.len())
@@ -311,16 +313,8 @@ fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -
         skipped(Stage::Tls, "no TCP connection")
     } else {
         let ok = tls.iter().filter(|t| t.outcome == TlsOutcome::Ok).count();
-        let soonest = tls
-            .iter()
-            .filter_map(|t| t.peer_certificate.as_ref())
-            .map(|c| c.days_to_expiry)
-            .min();
-        let failures = tally(
-            tls.iter()
-                .filter(|t| t.outcome != TlsOutcome::Ok)
-                .map(|t| tls_word(t.outcome)),
-        );
+        let soonest = tls.iter().filter_map(|t| t.peer_certificate.as_ref()).map(|c| c.days_to_expiry).min();
+        let failures = tally(tls.iter().filter(|t| t.outcome != TlsOutcome::Ok).map(|t| tls_word(t.outcome)));
         // Each column judges its own hop: addresses TCP could not reach are the TCP column's failure.
         let status = if ok < tls.len() {
             StageStatus::Fail
@@ -332,10 +326,7 @@ fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -
         let first_ok = tls.iter().find(|t| t.outcome == TlsOutcome::Ok);
         let mut summary = format!("{ok}/{} handshakes", tls.len());
         if let Some(t) = first_ok {
-            summary.push_str(&format!(
-                ", {}",
-                t.protocol_version.as_deref().unwrap_or("?")
-            ));
+            summary.push_str(&format!(", {}", t.protocol_version.as_deref().unwrap_or("?")));
         }
         if let Some(days) = soonest {
             summary.push_str(&format!(", cert {days} days left"));
@@ -343,12 +334,7 @@ fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -
         if !failures.is_empty() {
             summary.push_str(&format!("; {failures}"));
         }
-        StageResult {
-            stage: Stage::Tls,
-            status,
-            elapsed_ms: tls.iter().map(|t| t.elapsed_ms).max(),
-            summary,
-        }
+        StageResult { stage: Stage::Tls, status, elapsed_ms: tls.iter().map(|t| t.elapsed_ms).max(), summary }
     });
 
     if plan.role == Role::Https {
@@ -356,28 +342,40 @@ fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -
         stages.push(if http.is_empty() {
             skipped(Stage::Https, "no TLS session")
         } else {
-            let ok = http
-                .iter()
-                .filter(|h| h.outcome == HttpsOutcome::Response)
-                .count();
-            let mut codes: Vec<String> = http
-                .iter()
-                .filter_map(|h| h.status_code)
-                .map(|c| format!("HTTP {c}"))
-                .collect();
+            let ok = http.iter().filter(|h| h.outcome == HttpsOutcome::Response).count();
+            let mut codes: Vec<String> =
+                http.iter().filter_map(|h| h.status_code).map(|c| format!("HTTP {c}")).collect();
             codes.sort();
             codes.dedup();
             StageResult {
                 stage: Stage::Https,
-                status: if ok == http.len() {
-                    StageStatus::Pass
-                } else {
-                    StageStatus::Fail
-                },
+                status: if ok == http.len() { StageStatus::Pass } else { StageStatus::Fail },
                 elapsed_ms: http.iter().map(|h| h.elapsed_ms).max(),
-                summary: format!("{ok}/{} answered {}", http.len(), codes.join(", "))
-                    .trim_end()
-                    .to_string(),
+                summary: format!("{ok}/{} answered {}", http.len(), codes.join(", ")).trim_end().to_string(),
+            }
+        });
+    }
+
+    if plan.kafka {
+        let kafka: Vec<_> = addresses.iter().filter_map(|a| a.kafka.as_ref()).collect();
+        stages.push(if kafka.is_empty() {
+            skipped(Stage::Kafka, if plan.tls { "no TLS session" } else { "no TCP connection" })
+        } else {
+            let ok = kafka.iter().filter(|k| k.outcome == KafkaOutcome::Ok).count();
+            let failures = tally(kafka.iter().filter(|k| k.outcome != KafkaOutcome::Ok).map(|k| kafka_word(k.outcome)));
+            let mut summary =
+                format!("{ok}/{} {}", kafka.len(), if plan.metadata { "ApiVersions+Metadata" } else { "ApiVersions" });
+            if let Some(m) = kafka.iter().find_map(|k| k.metadata.as_ref()) {
+                summary.push_str(&format!(", {}", count(m.brokers.len(), "broker", "brokers")));
+            }
+            if !failures.is_empty() {
+                summary.push_str(&format!("; {failures}"));
+            }
+            StageResult {
+                stage: Stage::Kafka,
+                status: if ok == kafka.len() { StageStatus::Pass } else { StageStatus::Fail },
+                elapsed_ms: kafka.iter().map(|k| k.elapsed_ms).max(),
+                summary,
             }
         });
     }
@@ -390,6 +388,7 @@ fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -
         stages,
         dns: Some(dns.clone()),
         addresses,
+        broker: plan.broker.clone(),
     }
 }
 
@@ -397,21 +396,14 @@ fn dns_stage(dns: &DnsDetail) -> StageResult {
     let l = &dns.lookup;
     let n = l.addresses.len();
     let (status, summary) = match (l.outcome, dns.answer_class) {
-        (DnsOutcome::AddressLiteral, _) => {
-            (StageStatus::Pass, "address literal, no lookup".to_string())
+        (DnsOutcome::AddressLiteral, _) => (StageStatus::Pass, "address literal, no lookup".to_string()),
+        (DnsOutcome::Answer, Some(AnswerClass::Private)) => {
+            (StageStatus::Pass, format!("{} (private)", count(n, "address", "addresses")))
         }
-        (DnsOutcome::Answer, Some(AnswerClass::Private)) => (
-            StageStatus::Pass,
-            format!("{} (private)", count(n, "address", "addresses")),
-        ),
-        (DnsOutcome::Answer, Some(AnswerClass::Mixed)) => (
-            StageStatus::Warn,
-            format!("{}, some public", count(n, "address", "addresses")),
-        ),
-        (DnsOutcome::Answer, _) => (
-            StageStatus::Fail,
-            format!("{} (public)", count(n, "address", "addresses")),
-        ),
+        (DnsOutcome::Answer, Some(AnswerClass::Mixed)) => {
+            (StageStatus::Warn, format!("{}, some public", count(n, "address", "addresses")))
+        }
+        (DnsOutcome::Answer, _) => (StageStatus::Fail, format!("{} (public)", count(n, "address", "addresses"))),
         (DnsOutcome::Nxdomain, _) => (StageStatus::Fail, "NXDOMAIN".to_string()),
         (DnsOutcome::NoData, _) => (StageStatus::Fail, "no A/AAAA record".to_string()),
         (DnsOutcome::Unreachable, _) => (StageStatus::Fail, "resolver did not answer".to_string()),
@@ -421,21 +413,11 @@ fn dns_stage(dns: &DnsDetail) -> StageResult {
         0 => summary,
         hops => format!("{summary} via {}", count(hops, "CNAME", "CNAMEs")),
     };
-    StageResult {
-        stage: Stage::Dns,
-        status,
-        elapsed_ms: Some(l.elapsed_ms),
-        summary,
-    }
+    StageResult { stage: Stage::Dns, status, elapsed_ms: Some(l.elapsed_ms), summary }
 }
 
 fn skipped(stage: Stage, why: &str) -> StageResult {
-    StageResult {
-        stage,
-        status: StageStatus::Skipped,
-        elapsed_ms: None,
-        summary: format!("skipped: {why}"),
-    }
+    StageResult { stage, status: StageStatus::Skipped, elapsed_ms: None, summary: format!("skipped: {why}") }
 }
 
 /// "1 address", "3 addresses".
@@ -453,11 +435,7 @@ fn tally(words: impl Iterator<Item = impl Into<String>>) -> String {
             None => counts.push((w, 1)),
         }
     }
-    counts
-        .iter()
-        .map(|(w, c)| format!("{c} {w}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    counts.iter().map(|(w, c)| format!("{c} {w}")).collect::<Vec<_>>().join(", ")
 }
 
 pub(crate) fn tcp_word(o: TcpOutcome) -> &'static str {
@@ -467,6 +445,17 @@ pub(crate) fn tcp_word(o: TcpOutcome) -> &'static str {
         TcpOutcome::Timeout => "timeout",
         TcpOutcome::Unreachable => "unreachable",
         TcpOutcome::Error => "error",
+    }
+}
+
+pub(crate) fn kafka_word(o: KafkaOutcome) -> &'static str {
+    match o {
+        KafkaOutcome::Ok => "ok",
+        KafkaOutcome::NotKafka => "not Kafka",
+        KafkaOutcome::Closed => "closed",
+        KafkaOutcome::Timeout => "timeout",
+        KafkaOutcome::MetadataFailed => "metadata failed",
+        KafkaOutcome::Failed => "failed",
     }
 }
 

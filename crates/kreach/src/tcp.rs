@@ -16,43 +16,22 @@ pub async fn connect(addr: SocketAddr, budget: Duration) -> (TcpAttempt, Option<
     match result {
         Ok(Ok(stream)) => {
             let _ = stream.set_nodelay(true);
-            (
-                TcpAttempt {
-                    outcome: TcpOutcome::Connected,
-                    elapsed_ms,
-                    error: None,
-                },
-                Some(stream),
-            )
+            (TcpAttempt { outcome: TcpOutcome::Connected, elapsed_ms, error: None }, Some(stream))
         }
         Ok(Err(e)) => {
             let outcome = match e.kind() {
                 ErrorKind::ConnectionRefused => TcpOutcome::Refused,
                 ErrorKind::TimedOut => TcpOutcome::Timeout,
-                ErrorKind::HostUnreachable
-                | ErrorKind::NetworkUnreachable
-                | ErrorKind::AddrNotAvailable => TcpOutcome::Unreachable,
+                ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable | ErrorKind::AddrNotAvailable => {
+                    TcpOutcome::Unreachable
+                }
                 _ => TcpOutcome::Error,
             };
-            (
-                TcpAttempt {
-                    outcome,
-                    elapsed_ms,
-                    error: Some(e.to_string()),
-                },
-                None,
-            )
+            (TcpAttempt { outcome, elapsed_ms, error: Some(e.to_string()) }, None)
         }
         Err(_) => {
             let error = format!("no SYN-ACK within {} ms", budget.as_millis());
-            (
-                TcpAttempt {
-                    outcome: TcpOutcome::Timeout,
-                    elapsed_ms,
-                    error: Some(error),
-                },
-                None,
-            )
+            (TcpAttempt { outcome: TcpOutcome::Timeout, elapsed_ms, error: Some(error) }, None)
         }
     }
 }

@@ -13,9 +13,7 @@ use std::time::{Duration, Instant};
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
-};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -46,12 +44,9 @@ impl TlsContext {
         let native = rustls_native_certs::load_native_certs();
         let _ = roots.add_parsable_certificates(native.certs);
         for cert in extra {
-            roots.add(cert.clone()).map_err(|e| {
-                Error::invalid(
-                    "--ca-file",
-                    format!("a certificate is not a usable CA: {e}"),
-                )
-            })?;
+            roots
+                .add(cert.clone())
+                .map_err(|e| Error::invalid("--ca-file", format!("a certificate is not a usable CA: {e}")))?;
         }
         let verifier = if insecure {
             None
@@ -102,14 +97,10 @@ pub async fn handshake(
         algorithms: ctx.provider.signature_verification_algorithms,
         chain: Mutex::new(Vec::new()),
     });
-    let config = match ClientConfig::builder_with_provider(ctx.provider.clone())
-        .with_safe_default_protocol_versions()
-    {
+    let config = match ClientConfig::builder_with_provider(ctx.provider.clone()).with_safe_default_protocol_versions() {
         Ok(builder) => {
-            let mut config = builder
-                .dangerous()
-                .with_custom_certificate_verifier(recorder.clone())
-                .with_no_client_auth();
+            let mut config =
+                builder.dangerous().with_custom_certificate_verifier(recorder.clone()).with_no_client_auth();
             config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
             config
         }
@@ -119,34 +110,18 @@ pub async fn handshake(
         }
     };
     let sniff_state = Arc::new(SniffState::default());
-    let io = Sniff {
-        inner: stream,
-        state: sniff_state.clone(),
-    };
-    let result = tokio::time::timeout(
-        budget,
-        TlsConnector::from(Arc::new(config)).connect(server_name, io),
-    )
-    .await;
+    let io = Sniff { inner: stream, state: sniff_state.clone() };
+    let result = tokio::time::timeout(budget, TlsConnector::from(Arc::new(config)).connect(server_name, io)).await;
     attempt.elapsed_ms = started.elapsed().as_millis() as u64;
 
     let chain = recorder.chain.lock().map(|c| c.clone()).unwrap_or_default();
-    attempt.peer_certificate = chain
-        .first()
-        .and_then(|leaf| describe(leaf, host, chain.len()));
+    attempt.peer_certificate = chain.first().and_then(|leaf| describe(leaf, host, chain.len()));
 
     match result {
         Err(_) => {
-            attempt.outcome = if sniff_state.looks_like_plaintext() {
-                TlsOutcome::NotTls
-            } else {
-                TlsOutcome::Timeout
-            };
-            attempt.error = Some(format!(
-                "no TLS handshake within {} ms{}",
-                budget.as_millis(),
-                sniff_state.evidence()
-            ));
+            attempt.outcome = if sniff_state.looks_like_plaintext() { TlsOutcome::NotTls } else { TlsOutcome::Timeout };
+            attempt.error =
+                Some(format!("no TLS handshake within {} ms{}", budget.as_millis(), sniff_state.evidence()));
             (attempt, None)
         }
         Ok(Err(e)) => {
@@ -158,12 +133,8 @@ pub async fn handshake(
             let (_, conn) = session.get_ref();
             attempt.outcome = TlsOutcome::Ok;
             attempt.protocol_version = conn.protocol_version().map(|v| format!("{v:?}"));
-            attempt.cipher_suite = conn
-                .negotiated_cipher_suite()
-                .map(|s| format!("{:?}", s.suite()));
-            attempt.alpn = conn
-                .alpn_protocol()
-                .map(|p| String::from_utf8_lossy(p).into_owned());
+            attempt.cipher_suite = conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()));
+            attempt.alpn = conn.alpn_protocol().map(|p| String::from_utf8_lossy(p).into_owned());
             (attempt, Some(session))
         }
     }
@@ -173,35 +144,25 @@ fn classify(e: &io::Error, sniff: &SniffState) -> TlsOutcome {
     if sniff.looks_like_plaintext() {
         return TlsOutcome::NotTls;
     }
-    if let Some(tls) = e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
+    if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
         return match tls {
             rustls::Error::InvalidCertificate(cert) => match cert {
-                CertificateError::NotValidForName
-                | CertificateError::NotValidForNameContext { .. } => TlsOutcome::NameMismatch,
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                    TlsOutcome::NameMismatch
+                }
                 CertificateError::UnknownIssuer => TlsOutcome::UnknownIssuer,
-                CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                    TlsOutcome::Expired
-                }
-                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                    TlsOutcome::NotYetValid
-                }
+                CertificateError::Expired | CertificateError::ExpiredContext { .. } => TlsOutcome::Expired,
+                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => TlsOutcome::NotYetValid,
                 _ => TlsOutcome::Failed,
             },
-            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. }
-                if sniff.total() > 0 =>
-            {
+            rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } if sniff.total() > 0 => {
                 TlsOutcome::NotTls
             }
             _ => TlsOutcome::Failed,
         };
     }
     match e.kind() {
-        io::ErrorKind::UnexpectedEof
-        | io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
             if sniff.total() == 0 =>
         {
             TlsOutcome::Closed
@@ -220,9 +181,7 @@ fn describe(leaf: &CertificateDer<'_>, host: &str, chain_length: usize) -> Optio
             match name {
                 GeneralName::DNSName(d) => sans.push(d.to_string()),
                 GeneralName::IPAddress(bytes) => match bytes.len() {
-                    4 => sans.push(
-                        std::net::Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]).to_string(),
-                    ),
+                    4 => sans.push(std::net::Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]).to_string()),
                     16 => {
                         let mut octets = [0u8; 16];
                         octets.copy_from_slice(bytes);
@@ -237,10 +196,8 @@ fn describe(leaf: &CertificateDer<'_>, host: &str, chain_length: usize) -> Optio
     let validity = cert.validity();
     let not_after = validity.not_after.to_datetime();
     let now = ::time::OffsetDateTime::now_utc();
-    let rfc3339 = |t: ::time::OffsetDateTime| {
-        t.format(&::time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    };
+    let rfc3339 =
+        |t: ::time::OffsetDateTime| t.format(&::time::format_description::well_known::Rfc3339).unwrap_or_default();
     Some(PeerCertificate {
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
@@ -288,13 +245,7 @@ impl ServerCertVerifier for Recorder {
             chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
         }
         match &self.inner {
-            Some(verifier) => verifier.verify_server_cert(
-                end_entity,
-                intermediates,
-                server_name,
-                ocsp_response,
-                now,
-            ),
+            Some(verifier) => verifier.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now),
             None => Ok(ServerCertVerified::assertion()),
         }
     }
@@ -355,16 +306,8 @@ impl SniffState {
         if first.is_empty() || !self.looks_like_plaintext() {
             return String::new();
         }
-        let printable: String = first
-            .iter()
-            .map(|b| {
-                if b.is_ascii_graphic() || *b == b' ' {
-                    *b as char
-                } else {
-                    '.'
-                }
-            })
-            .collect();
+        let printable: String =
+            first.iter().map(|b| if b.is_ascii_graphic() || *b == b' ' { *b as char } else { '.' }).collect();
         format!(" (peer sent {:?} instead of a TLS record)", printable)
     }
 }
@@ -377,11 +320,7 @@ pub struct Sniff<S> {
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Sniff<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let this = &mut *self;
         let result = Pin::new(&mut this.inner).poll_read(cx, buf);
@@ -402,11 +341,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Sniff<S> {
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Sniff<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -423,19 +358,10 @@ mod tests {
 
     #[test]
     fn wildcard_matching_follows_rfc6125() {
-        assert!(name_matches(
-            "*.us-west-2.aws.confluent.cloud",
-            "pkc-abc.us-west-2.aws.confluent.cloud"
-        ));
+        assert!(name_matches("*.us-west-2.aws.confluent.cloud", "pkc-abc.us-west-2.aws.confluent.cloud"));
         assert!(name_matches("PKC-ABC.example.com.", "pkc-abc.example.com"));
-        assert!(!name_matches(
-            "*.us-west-2.aws.confluent.cloud",
-            "a.b.us-west-2.aws.confluent.cloud"
-        ));
-        assert!(!name_matches(
-            "*.us-west-2.aws.confluent.cloud",
-            "us-west-2.aws.confluent.cloud"
-        ));
+        assert!(!name_matches("*.us-west-2.aws.confluent.cloud", "a.b.us-west-2.aws.confluent.cloud"));
+        assert!(!name_matches("*.us-west-2.aws.confluent.cloud", "us-west-2.aws.confluent.cloud"));
         assert!(!name_matches("*.com", "example.com"));
         assert!(!name_matches("other.example", "pkc.example"));
     }

@@ -20,11 +20,7 @@ fn config(addr: SocketAddr, https: bool, timeout: Duration) -> CheckConfig {
 }
 
 fn problems(report: &Report) -> Vec<&'static str> {
-    report
-        .codes_at_least(Severity::Warning)
-        .iter()
-        .map(|c| c.as_str())
-        .collect()
+    report.codes_at_least(Severity::Warning).iter().map(|c| c.as_str()).collect()
 }
 
 #[tokio::test]
@@ -37,20 +33,11 @@ async fn silent_peer_times_out_the_handshake_within_the_deadline() {
             held.push(s); // accept and never say a word
         }
     });
-    let report = kreach::run(&config(addr, false, Duration::from_millis(1500)))
-        .await
-        .expect("run");
+    let report = kreach::run(&config(addr, false, Duration::from_millis(1500))).await.expect("run");
     assert_eq!(problems(&report), ["tls-handshake-failed"]);
-    let f = report
-        .findings_with(FindingCode::TlsHandshakeFailed)
-        .next()
-        .expect("finding");
+    let f = report.findings_with(FindingCode::TlsHandshakeFailed).next().expect("finding");
     assert!(f.summary.contains("timeout"), "{}", f.summary);
-    assert!(
-        report.elapsed_ms <= 2500,
-        "bounded by the deadline: {} ms",
-        report.elapsed_ms
-    );
+    assert!(report.elapsed_ms <= 2500, "bounded by the deadline: {} ms", report.elapsed_ms);
 }
 
 #[tokio::test]
@@ -62,9 +49,7 @@ async fn peer_that_closes_at_once_is_a_failed_handshake() {
             drop(s);
         }
     });
-    let report = kreach::run(&config(addr, false, Duration::from_secs(3)))
-        .await
-        .expect("run");
+    let report = kreach::run(&config(addr, false, Duration::from_secs(3))).await.expect("run");
     assert_eq!(problems(&report), ["tls-handshake-failed"]);
     let tls = report.targets[0].addresses[0].tls.as_ref().expect("tls");
     assert_eq!(tls.outcome, kreach::TlsOutcome::Closed);
@@ -109,18 +94,9 @@ async fn flood_of_non_http_bytes_after_tls_is_no_https_response() {
     )
     .await
     .expect("run");
-    assert_eq!(
-        problems(&report),
-        ["https-no-response"],
-        "{:#?}",
-        report.findings
-    );
-    let h = report
-        .targets
-        .iter()
-        .flat_map(|t| &t.addresses)
-        .find_map(|a| a.https.as_ref())
-        .expect("https");
+    // Both ports flood: the HTTPS one gets no HTTP answer, the Kafka one no Kafka answer.
+    assert_eq!(problems(&report), ["https-no-response", "kafka-not-kafka"], "{:#?}", report.findings);
+    let h = report.targets.iter().flat_map(|t| &t.addresses).find_map(|a| a.https.as_ref()).expect("https");
     assert_eq!(h.outcome, kreach::HttpsOutcome::Malformed);
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -134,17 +110,43 @@ fn tempfile_dir() -> std::path::PathBuf {
 #[tokio::test]
 async fn address_literal_skips_dns_and_unused_port_is_refused() {
     // Bind then drop to get a port nothing listens on.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = TcpListener::bind("127.0.0.1:0").await.expect("bind").local_addr().expect("addr").port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let report = kreach::run(&config(addr, false, Duration::from_secs(2)))
-        .await
-        .expect("run");
+    let report = kreach::run(&config(addr, false, Duration::from_secs(2))).await.expect("run");
     assert_eq!(problems(&report), ["tcp-refused"]);
     let dns = report.targets[0].dns.as_ref().expect("dns");
     assert_eq!(dns.lookup.outcome, kreach::DnsOutcome::AddressLiteral);
+}
+
+#[tokio::test]
+async fn http_server_on_the_kafka_port_is_not_kafka() {
+    // A TLS server that answers anything with an HTTP error, as a REST port would.
+    let ca = Ca::new("hostile CA").expect("ca");
+    let leaf = ca.leaf(&["127.0.0.1"], Validity::Days(90)).expect("leaf");
+    let acceptor = TlsAcceptor::from(server_config(&leaf, &[]).expect("config"));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let _server = tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(s).await {
+                    let mut buf = [0u8; 512];
+                    let _ = tls.read(&mut buf).await;
+                    let _ = tls.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
+                    let _ = tls.shutdown().await;
+                }
+            });
+        }
+    });
+    let dir = tempfile_dir();
+    let ca_path = dir.join("kafka-ca.pem");
+    std::fs::write(&ca_path, ca.cert_pem()).expect("write ca");
+    let report = kreach::run(&config(addr, false, Duration::from_secs(3)).with_ca_file(&ca_path).expect("ca"))
+        .await
+        .expect("run");
+    assert_eq!(problems(&report), ["kafka-not-kafka"], "{:#?}", report.findings);
+    let f = report.findings_with(FindingCode::KafkaNotKafka).next().expect("finding");
+    assert!(f.summary.contains("HTTP"), "quotes what came back: {}", f.summary);
+    assert!(report.cluster.is_none() && report.zones.is_empty());
 }

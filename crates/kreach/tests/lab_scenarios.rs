@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use kreach::{
-    CheckConfig, FindingCode, HostPort, Report, Role, SecurityProtocol, Severity, Stage,
-    StageStatus, Status,
+    CheckConfig, FindingCode, HostPort, Report, Role, SecurityProtocol, Severity, Stage, StageStatus, Status,
 };
 use kreach_lab::{Fault, LAB_PRIVATE_CIDR, Lab};
 
@@ -33,54 +32,40 @@ async fn diagnose(fault: Fault) -> (Lab, Report) {
 
 /// Error and warning codes, sorted and deduplicated.
 fn problems(report: &Report) -> Vec<&'static str> {
-    report
-        .codes_at_least(Severity::Warning)
-        .iter()
-        .map(|c| c.as_str())
-        .collect()
+    report.codes_at_least(Severity::Warning).iter().map(|c| c.as_str()).collect()
 }
 
 fn target(report: &Report, role: Role) -> &kreach::TargetReport {
-    report
-        .targets
-        .iter()
-        .find(|t| t.role == role)
-        .expect("target of that role")
+    report.targets.iter().find(|t| t.role == role).expect("target of that role")
 }
 
 #[tokio::test]
 async fn healthy_lab_passes_with_no_error_or_warning() {
     let (lab, report) = diagnose(Fault::None).await;
-    assert_eq!(
-        problems(&report),
-        Vec::<&str>::new(),
-        "{:#?}",
-        report.findings
-    );
+    assert_eq!(problems(&report), Vec::<&str>::new(), "{:#?}", report.findings);
     assert_eq!(report.status, Status::Pass);
-    assert_eq!(report.targets.len(), 2, "Kafka port and HTTPS port");
+    assert_eq!(report.targets.len(), 2 + kreach_lab::LAB_BROKERS, "Kafka port, HTTPS port, every broker");
     for t in &report.targets {
         for s in &t.stages {
-            assert_eq!(
-                s.status,
-                StageStatus::Pass,
-                "{} {:?}: {}",
-                t.target,
-                s.stage,
-                s.summary
-            );
+            assert_eq!(s.status, StageStatus::Pass, "{} {:?}: {}", t.target, s.stage, s.summary);
         }
-        assert_eq!(t.addresses.len(), 3, "one address per AZ");
+        let expected = if t.role == Role::Broker { 1 } else { 3 };
+        assert_eq!(t.addresses.len(), expected, "{}: regional names get every AZ, zonal names one", t.target);
     }
-    let dns = target(&report, Role::Bootstrap)
-        .dns
-        .as_ref()
-        .expect("dns detail");
-    assert_eq!(
-        dns.lookup.cname_chain.len(),
-        1,
-        "wildcard CNAME to the regional vpce name"
-    );
+    // Metadata: every broker, advertised by its zonal name, probed, and landing in its own zone.
+    let cluster = report.cluster.as_ref().expect("metadata");
+    let advertised: Vec<&str> = cluster.brokers.iter().map(|b| b.host.as_str()).collect();
+    assert_eq!(advertised, lab.brokers.iter().map(String::as_str).collect::<Vec<_>>());
+    for t in report.targets.iter().filter(|t| t.role == Role::Broker) {
+        let az = t.broker.as_ref().and_then(|b| b.az_id.clone()).expect("AZ ID from the name");
+        let eni = lab.azs.iter().find(|a| a.az_id == az).expect("lab zone").eni.to_string();
+        assert_eq!(t.addresses[0].ip, eni, "{} resolves to its own zone's endpoint address", t.target);
+        assert_eq!(t.stage(Stage::Kafka).map(|s| s.status), Some(StageStatus::Pass));
+    }
+    assert_eq!(report.zones.len(), 3);
+    assert!(report.zones.iter().all(|z| z.status == StageStatus::Pass && z.passed == 2), "{:?}", report.zones);
+    let dns = target(&report, Role::Bootstrap).dns.as_ref().expect("dns detail");
+    assert_eq!(dns.lookup.cname_chain.len(), 1, "wildcard CNAME to the regional vpce name");
     assert!(dns.lookup.cname_chain[0].target.starts_with("vpce-"));
     let ips: Vec<&str> = dns.lookup.addresses.iter().map(|a| a.ip.as_str()).collect();
     let mut expected: Vec<String> = lab.azs.iter().map(|a| a.eni.to_string()).collect();
@@ -97,19 +82,9 @@ async fn healthy_lab_passes_with_no_error_or_warning() {
         assert_eq!(tls.alpn.as_deref(), Some("http/1.1"));
         let cert = tls.peer_certificate.as_ref().expect("peer cert");
         assert!(cert.name_covered && cert.days_to_expiry > 30);
-        assert!(
-            cert.sans
-                .iter()
-                .any(|s| s == "*.abc123.us-west-2.aws.confluent.cloud")
-        );
+        assert!(cert.sans.iter().any(|s| s == "*.abc123.us-west-2.aws.confluent.cloud"));
     }
-    assert_eq!(
-        report
-            .findings_with(FindingCode::DnsPrivateZoneInEffect)
-            .count(),
-        1,
-        "one DNS verdict per host"
-    );
+    assert_eq!(report.findings_with(FindingCode::DnsPrivateZoneInEffect).count(), 1, "one DNS verdict per host");
     assert_eq!(report.exit_code(), 0);
 }
 
@@ -117,26 +92,10 @@ async fn healthy_lab_passes_with_no_error_or_warning() {
 async fn zone_not_associated_is_a_public_answer_not_a_tcp_problem() {
     let (_lab, report) = diagnose(Fault::ZoneNotAssociated).await;
     assert_eq!(problems(&report), ["dns-public-answer"]);
-    let f = report
-        .findings_with(FindingCode::DnsPublicAnswer)
-        .next()
-        .expect("finding");
-    assert!(
-        f.summary.contains("the same answer as public DNS"),
-        "{}",
-        f.summary
-    );
-    assert!(
-        f.summary.contains("refused"),
-        "TCP evidence folded in: {}",
-        f.summary
-    );
-    assert!(
-        f.fix
-            .contains("Associate the private hosted zone `abc123.us-west-2.aws.confluent.cloud`"),
-        "{}",
-        f.fix
-    );
+    let f = report.findings_with(FindingCode::DnsPublicAnswer).next().expect("finding");
+    assert!(f.summary.contains("the same answer as public DNS"), "{}", f.summary);
+    assert!(f.summary.contains("refused"), "TCP evidence folded in: {}", f.summary);
+    assert!(f.fix.contains("Associate the private hosted zone `abc123.us-west-2.aws.confluent.cloud`"), "{}", f.fix);
     assert_eq!(report.status, Status::Fail);
 }
 
@@ -144,21 +103,10 @@ async fn zone_not_associated_is_a_public_answer_not_a_tcp_problem() {
 async fn wildcard_missing_is_a_missing_private_record() {
     let (_lab, report) = diagnose(Fault::WildcardMissing).await;
     assert_eq!(problems(&report), ["dns-private-record-missing"]);
-    let f = report
-        .findings_with(FindingCode::DnsPrivateRecordMissing)
-        .next()
-        .expect("finding");
-    assert!(
-        f.fix
-            .contains("`*.abc123.us-west-2.aws.confluent.cloud` CNAME"),
-        "{}",
-        f.fix
-    );
+    let f = report.findings_with(FindingCode::DnsPrivateRecordMissing).next().expect("finding");
+    assert!(f.fix.contains("`*.abc123.us-west-2.aws.confluent.cloud` CNAME"), "{}", f.fix);
     let t = target(&report, Role::Bootstrap);
-    assert_eq!(
-        t.stage(Stage::Tcp).map(|s| s.status),
-        Some(StageStatus::Skipped)
-    );
+    assert_eq!(t.stage(Stage::Tcp).map(|s| s.status), Some(StageStatus::Skipped));
 }
 
 #[tokio::test]
@@ -167,65 +115,37 @@ async fn wildcard_missing_without_public_resolver_is_nxdomain() {
     let report = kreach::run(&lab_config(&lab, false)).await.expect("run");
     assert_eq!(problems(&report), ["dns-nxdomain"]);
     let dns = report.targets[0].dns.as_ref().expect("dns");
-    assert_eq!(
-        dns.lookup.negative_zone.as_deref(),
-        Some("abc123.us-west-2.aws.confluent.cloud")
-    );
-    assert!(
-        dns.public.is_none(),
-        "no public resolver contacted unless named"
-    );
+    assert_eq!(dns.lookup.negative_zone.as_deref(), Some("abc123.us-west-2.aws.confluent.cloud"));
+    assert!(dns.public.is_none(), "no public resolver contacted unless named");
 }
 
 #[tokio::test]
 async fn resolver_down_is_reported_within_the_deadline() {
     let (_lab, report) = diagnose(Fault::ResolverDown).await;
     assert_eq!(problems(&report), ["dns-resolver-unreachable"]);
-    assert!(
-        report.elapsed_ms <= report.timeout_ms + 1000,
-        "{} ms",
-        report.elapsed_ms
-    );
+    assert!(report.elapsed_ms <= report.timeout_ms + 1000, "{} ms", report.elapsed_ms);
 }
 
 #[tokio::test]
 async fn dropped_kafka_port_times_out_once_not_per_address() {
     let (_lab, report) = diagnose(Fault::KafkaPortDropped).await;
     assert_eq!(problems(&report), ["tcp-timeout"]);
-    let f = report
-        .findings_with(FindingCode::TcpTimeout)
-        .next()
-        .expect("finding");
+    let f = report.findings_with(FindingCode::TcpTimeout).next().expect("finding");
     assert_eq!(f.addresses.len(), 3);
     assert!(f.fix.contains("security group"), "{}", f.fix);
     let kafka = target(&report, Role::Bootstrap);
     assert_eq!(f.target, kafka.target);
-    assert_eq!(
-        kafka.stage(Stage::Tls).map(|s| s.status),
-        Some(StageStatus::Skipped)
-    );
-    assert_eq!(
-        target(&report, Role::Https)
-            .stage(Stage::Https)
-            .map(|s| s.status),
-        Some(StageStatus::Pass)
-    );
+    assert_eq!(kafka.stage(Stage::Tls).map(|s| s.status), Some(StageStatus::Skipped));
+    assert_eq!(target(&report, Role::Https).stage(Stage::Https).map(|s| s.status), Some(StageStatus::Pass));
     // Three blackholed addresses cost one deadline, not three.
-    assert!(
-        report.elapsed_ms <= report.timeout_ms + 1000,
-        "{} ms",
-        report.elapsed_ms
-    );
+    assert!(report.elapsed_ms <= report.timeout_ms + 1000, "{} ms", report.elapsed_ms);
 }
 
 #[tokio::test]
 async fn dropped_https_port_points_at_443_rule() {
     let (_lab, report) = diagnose(Fault::HttpsPortDropped).await;
     assert_eq!(problems(&report), ["tcp-timeout"]);
-    let f = report
-        .findings_with(FindingCode::TcpTimeout)
-        .next()
-        .expect("finding");
+    let f = report.findings_with(FindingCode::TcpTimeout).next().expect("finding");
     assert_eq!(f.target, target(&report, Role::Https).target);
     assert!(f.fix.contains("HTTPS/REST"), "{}", f.fix);
 }
@@ -240,20 +160,10 @@ async fn refused_port_is_distinct_from_dropped() {
 async fn certificate_for_another_name_is_a_name_mismatch_with_evidence() {
     let (_lab, report) = diagnose(Fault::CertWrongName).await;
     assert_eq!(problems(&report), ["tls-name-mismatch"]);
-    let f = report
-        .findings_with(FindingCode::TlsNameMismatch)
-        .next()
-        .expect("finding");
-    assert!(
-        f.summary.contains("other-service.example.net"),
-        "{}",
-        f.summary
-    );
-    let cert = report.targets[0].addresses[0]
-        .tls
-        .as_ref()
-        .and_then(|t| t.peer_certificate.as_ref())
-        .expect("cert kept");
+    let f = report.findings_with(FindingCode::TlsNameMismatch).next().expect("finding");
+    assert!(f.summary.contains("other-service.example.net"), "{}", f.summary);
+    let cert =
+        report.targets[0].addresses[0].tls.as_ref().and_then(|t| t.peer_certificate.as_ref()).expect("cert kept");
     assert!(!cert.name_covered);
 }
 
@@ -261,40 +171,24 @@ async fn certificate_for_another_name_is_a_name_mismatch_with_evidence() {
 async fn unknown_ca_is_an_unknown_issuer() {
     let (_lab, report) = diagnose(Fault::UnknownCa).await;
     assert_eq!(problems(&report), ["tls-unknown-issuer"]);
-    let f = report
-        .findings_with(FindingCode::TlsUnknownIssuer)
-        .next()
-        .expect("finding");
-    assert!(
-        f.summary.contains("Unknown Interception CA"),
-        "{}",
-        f.summary
-    );
+    let f = report.findings_with(FindingCode::TlsUnknownIssuer).next().expect("finding");
+    assert!(f.summary.contains("Unknown Interception CA"), "{}", f.summary);
 }
 
 #[tokio::test]
 async fn insecure_skips_verification_and_says_so() {
     let lab = Lab::start(Fault::UnknownCa).await.expect("lab");
-    let report = kreach::run(&lab_config(&lab, true).with_insecure(true))
-        .await
-        .expect("run");
+    let report = kreach::run(&lab_config(&lab, true).with_insecure(true)).await.expect("run");
     assert_eq!(problems(&report), ["tls-verification-disabled"]);
     assert_eq!(report.status, Status::Warn);
-    assert_eq!(
-        report.settings.tls_verification,
-        kreach::TlsVerification::Disabled
-    );
+    assert_eq!(report.settings.tls_verification, kreach::TlsVerification::Disabled);
 }
 
 #[tokio::test]
 async fn expired_certificate_is_expired() {
     let (_lab, report) = diagnose(Fault::ExpiredCert).await;
     assert_eq!(problems(&report), ["tls-expired"]);
-    let cert = report.targets[0].addresses[0]
-        .tls
-        .as_ref()
-        .and_then(|t| t.peer_certificate.as_ref())
-        .expect("cert");
+    let cert = report.targets[0].addresses[0].tls.as_ref().and_then(|t| t.peer_certificate.as_ref()).expect("cert");
     assert!(cert.days_to_expiry < 0);
 }
 
@@ -310,36 +204,57 @@ async fn expiring_certificate_is_a_warning_only() {
 async fn plaintext_server_on_tls_port_is_not_tls() {
     let (_lab, report) = diagnose(Fault::PlaintextListener).await;
     assert_eq!(problems(&report), ["tls-not-tls"]);
-    let f = report
-        .findings_with(FindingCode::TlsNotTls)
-        .next()
-        .expect("finding");
-    assert!(
-        f.summary.contains("HTTP/1.1 400"),
-        "quotes what the peer sent: {}",
-        f.summary
-    );
-    assert_eq!(
-        target(&report, Role::Https)
-            .stage(Stage::Https)
-            .map(|s| s.status),
-        Some(StageStatus::Skipped)
-    );
+    let f = report.findings_with(FindingCode::TlsNotTls).next().expect("finding");
+    assert!(f.summary.contains("HTTP/1.1 400"), "quotes what the peer sent: {}", f.summary);
+    assert_eq!(target(&report, Role::Https).stage(Stage::Https).map(|s| s.status), Some(StageStatus::Skipped));
 }
 
 #[tokio::test]
 async fn one_dead_zone_is_not_the_same_as_all_dead() {
     let (lab, report) = diagnose(Fault::AzDown).await;
-    assert_eq!(problems(&report), ["tcp-some-addresses-failed"]);
+    assert_eq!(problems(&report), ["tcp-some-addresses-failed", "zone-unreachable"]);
     let dead = lab.azs[1].eni.to_string();
     for f in report.findings_with(FindingCode::TcpSomeAddressesFailed) {
         assert_eq!(f.addresses, vec![dead.clone()]);
     }
+    assert_eq!(report.findings_with(FindingCode::TcpSomeAddressesFailed).count(), 2, "both ports");
+    // The zone's brokers read as one dead zone, not as separate broken brokers.
+    let zone = report.findings_with(FindingCode::ZoneUnreachable).collect::<Vec<_>>();
+    assert_eq!(zone.len(), 1);
+    assert!(zone[0].summary.contains("usw2-az2"), "{}", zone[0].summary);
+    assert_eq!(report.findings_with(FindingCode::BrokerUnreachable).count(), 0);
+    let verdicts: Vec<(&str, StageStatus)> = report.zones.iter().map(|z| (z.az_id.as_str(), z.status)).collect();
     assert_eq!(
-        report
-            .findings_with(FindingCode::TcpSomeAddressesFailed)
-            .count(),
-        2,
-        "both ports"
+        verdicts,
+        [("usw2-az1", StageStatus::Pass), ("usw2-az2", StageStatus::Fail), ("usw2-az3", StageStatus::Pass)]
     );
+}
+
+#[tokio::test]
+async fn missing_zonal_record_is_a_cross_zone_warning_with_the_record_to_create() {
+    let (_lab, report) = diagnose(Fault::ZonalRecordMissing).await;
+    assert_eq!(problems(&report), ["dns-zonal-mismatch"]);
+    assert_eq!(report.status, Status::Warn, "it works, but crosses zones");
+    let findings: Vec<_> = report.findings_with(FindingCode::DnsZonalMismatch).collect();
+    assert_eq!(findings.len(), 2, "both brokers of usw2-az2");
+    assert!(findings[0].fix.contains("`*.usw2-az2.abc123.us-west-2.aws.confluent.cloud` CNAME"), "{}", findings[0].fix);
+}
+
+#[tokio::test]
+async fn unresolvable_broker_name_is_reported_while_bootstrap_passes() {
+    let (_lab, report) = diagnose(Fault::BrokerNameUnresolvable).await;
+    assert_eq!(problems(&report), ["broker-dns-nxdomain"]);
+    let f = report.findings_with(FindingCode::BrokerDnsNxdomain).next().expect("finding");
+    assert!(f.summary.contains("broker 3") && f.summary.contains("lab.invalid"), "{}", f.summary);
+    let bootstrap = target(&report, Role::Bootstrap);
+    assert!(bootstrap.stages.iter().all(|s| s.status == StageStatus::Pass));
+}
+
+#[tokio::test]
+async fn broker_down_behind_a_working_endpoint_is_that_broker_only() {
+    let (_lab, report) = diagnose(Fault::BrokerDown).await;
+    assert_eq!(problems(&report), ["broker-unreachable"]);
+    let f = report.findings_with(FindingCode::BrokerUnreachable).next().expect("finding");
+    assert!(f.summary.contains("broker 4"), "{}", f.summary);
+    assert_eq!(f.stage, Stage::Kafka, "TCP and TLS to the endpoint work; Kafka does not");
 }

@@ -34,11 +34,7 @@ pub fn markdown(report: &Report) -> String {
         out.push_str(&format!("| `{}` |", t.target));
         for s in &stages {
             match t.stage(*s) {
-                Some(r) => out.push_str(&format!(
-                    " {} {} |",
-                    status_word(r.status),
-                    escape(&r.summary)
-                )),
+                Some(r) => out.push_str(&format!(" {} {} |", status_word(r.status), escape(&r.summary))),
                 None => out.push_str(" — |"),
             }
         }

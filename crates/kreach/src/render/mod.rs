@@ -15,11 +15,7 @@ pub fn json(report: &Report) -> String {
 
 /// Matrix columns: every stage some target has, in stage order.
 pub(crate) fn columns(report: &Report) -> Vec<Stage> {
-    let mut stages: Vec<Stage> = report
-        .targets
-        .iter()
-        .flat_map(|t| t.stages.iter().map(|s| s.stage))
-        .collect();
+    let mut stages: Vec<Stage> = report.targets.iter().flat_map(|t| t.stages.iter().map(|s| s.stage)).collect();
     stages.sort();
     stages.dedup();
     stages
@@ -38,12 +34,6 @@ pub(crate) fn status_word(status: StageStatus) -> &'static str {
 /// The text of one matrix cell: verdict, time, and the summary.
 pub(crate) fn cell(target: &TargetReport, stage: Stage) -> Option<(&StageResult, String)> {
     let result = target.stage(stage)?;
-    let time = result
-        .elapsed_ms
-        .map(|ms| format!(" {ms} ms"))
-        .unwrap_or_default();
-    Some((
-        result,
-        format!("{}{time}\n{}", status_word(result.status), result.summary),
-    ))
+    let time = result.elapsed_ms.map(|ms| format!(" {ms} ms")).unwrap_or_default();
+    Some((result, format!("{}{time}\n{}", status_word(result.status), result.summary)))
 }

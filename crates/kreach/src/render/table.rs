@@ -13,21 +13,13 @@ pub fn table(report: &Report, color: bool) -> String {
     matrix.load_preset(UTF8_FULL_CONDENSED);
     if color {
         // On a terminal: fit its width, wrapping cells.
-        matrix
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .enforce_styling();
+        matrix.set_content_arrangement(ContentArrangement::Dynamic).enforce_styling();
     } else {
         // In a pipe or a log: one line per row, never wrapped mid-name.
-        matrix
-            .set_content_arrangement(ContentArrangement::Disabled)
-            .force_no_tty();
+        matrix.set_content_arrangement(ContentArrangement::Disabled).force_no_tty();
     }
     let mut header = vec![Cell::new("target").add_attribute(Attribute::Bold)];
-    header.extend(
-        stages
-            .iter()
-            .map(|s| Cell::new(s.as_str().to_uppercase()).add_attribute(Attribute::Bold)),
-    );
+    header.extend(stages.iter().map(|s| Cell::new(s.as_str().to_uppercase()).add_attribute(Attribute::Bold)));
     matrix.set_header(header);
     for t in &report.targets {
         let mut row = vec![Cell::new(&t.target)];
@@ -35,11 +27,7 @@ pub fn table(report: &Report, color: bool) -> String {
             row.push(match cell(t, *stage) {
                 Some((result, text)) => {
                     let c = Cell::new(text);
-                    if color {
-                        c.fg(stage_color(result.status))
-                    } else {
-                        c
-                    }
+                    if color { c.fg(stage_color(result.status)) } else { c }
                 }
                 None => Cell::new("—"),
             });
@@ -76,13 +64,7 @@ pub fn table(report: &Report, color: bool) -> String {
             Severity::Warning => paint("WARN ", Color::Yellow, color),
             Severity::Info => paint("INFO ", Color::Blue, color),
         };
-        out.push_str(&format!(
-            "\n{sev} {} [{} {}]\n  {}\n",
-            f.code,
-            f.target,
-            f.stage.as_str(),
-            f.summary
-        ));
+        out.push_str(&format!("\n{sev} {} [{} {}]\n  {}\n", f.code, f.target, f.stage.as_str(), f.summary));
         if f.severity != Severity::Info {
             out.push_str(&format!("  fix: {}\n", f.fix));
         }
