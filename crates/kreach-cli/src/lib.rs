@@ -89,6 +89,9 @@ struct LabArgs {
     /// List the faults and exit.
     #[arg(long)]
     list_faults: bool,
+    /// Brokers in the lab cluster, spread over three zones.
+    #[arg(long, value_name = "N", default_value_t = kreach_lab::LAB_BROKERS)]
+    brokers: usize,
     /// Global deadline for the diagnosis, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 5.0)]
     timeout: f64,
@@ -174,7 +177,7 @@ async fn lab(args: LabArgs) -> ExitCode {
         Ok(f) => f,
         Err(e) => return fail(&format!("invalid --fault: {e}"), EXIT_USAGE),
     };
-    let lab = match Lab::start(fault).await {
+    let lab = match Lab::start_with_brokers(fault, args.brokers).await {
         Ok(lab) => lab,
         Err(e) => return fail(&format!("cannot start the lab: {e}"), EXIT_USAGE),
     };

@@ -147,8 +147,16 @@ pub struct Lab {
 }
 
 impl Lab {
-    /// Starts the lab with `fault` in force.
+    /// Starts the lab with `fault` in force and [`LAB_BROKERS`] brokers.
     pub async fn start(fault: Fault) -> Result<Lab, LabError> {
+        Self::start_with_brokers(fault, LAB_BROKERS).await
+    }
+
+    /// Starts the lab with `fault` in force and `broker_count` brokers spread over the zones.
+    pub async fn start_with_brokers(fault: Fault, broker_count: usize) -> Result<Lab, LabError> {
+        if !(1..=1000).contains(&broker_count) {
+            return Err(LabError::Setup(format!("{broker_count} brokers: the lab runs 1 to 1000")));
+        }
         let azs = lab_azs();
         let ca = Ca::new("kreach lab root CA")?;
         let dir = tempfile::Builder::new().prefix("kreach-lab-").tempdir()?;
@@ -215,7 +223,7 @@ impl Lab {
         let (kafka_port, kafka_sockets) = bind_same_port(&enis).await?;
         let (https_port, https_sockets) = bind_same_port(&enis).await?;
         // The cluster: broker i+1 in zone i % 3, advertising its zonal name on the endpoint's port.
-        let brokers: Vec<String> = (0..LAB_BROKERS)
+        let brokers: Vec<String> = (0..broker_count)
             .map(|i| {
                 let az = &azs[i % azs.len()];
                 if fault == Fault::BrokerNameUnresolvable && i == 2 {

@@ -38,18 +38,30 @@ fn join(addrs: &[SocketAddr]) -> String {
     addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
-/// Resolves `name` within `budget`. Never fails: a failure is an outcome.
-pub async fn lookup(name: &str, choice: &ResolverChoice, budget: Duration) -> (DnsLookup, Vec<IpAddr>) {
-    let started = Instant::now();
-    let (resolver, servers) = match build(choice) {
-        Ok(r) => r,
-        Err(e) => {
-            let lookup =
-                failed(choice.label(&[]), DnsOutcome::Unreachable, started, format!("resolver configuration: {e}"));
-            return (lookup, Vec::new());
+/// A resolver built once per run and shared by every lookup (brokers may be hundreds).
+pub struct Dns {
+    resolver: Result<TokioResolver, String>,
+    label: String,
+}
+
+impl Dns {
+    /// Builds the resolver for `choice`; a broken configuration becomes every lookup's outcome.
+    pub fn new(choice: &ResolverChoice) -> Self {
+        match build(choice) {
+            Ok((resolver, servers)) => Dns { resolver: Ok(resolver), label: choice.label(&servers) },
+            Err(e) => Dns { resolver: Err(format!("resolver configuration: {e}")), label: choice.label(&[]) },
         }
+    }
+}
+
+/// Resolves `name` within `budget`. Never fails: a failure is an outcome.
+pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<IpAddr>) {
+    let started = Instant::now();
+    let label = dns.label.clone();
+    let resolver = match &dns.resolver {
+        Ok(r) => r,
+        Err(e) => return (failed(label, DnsOutcome::Unreachable, started, e.clone()), Vec::new()),
     };
-    let label = choice.label(&servers);
     // A dotted name is looked up as is, not through the search list.
     let fqdn = if name.contains('.') && !name.ends_with('.') { format!("{name}.") } else { name.to_string() };
     let result = tokio::time::timeout(budget, resolver.lookup_ip(fqdn.as_str())).await;

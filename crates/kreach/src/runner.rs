@@ -51,6 +51,12 @@ impl Deadline {
     }
 }
 
+/// The run's resolvers, built once.
+struct Resolvers {
+    main: dns::Dns,
+    public: Option<dns::Dns>,
+}
+
 /// What is probed for one `host:port`.
 #[derive(Clone, Debug)]
 struct TargetPlan {
@@ -108,20 +114,34 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
     // Brokers are probed as soon as the first Metadata answer arrives, while the bootstrap's
     // other addresses may still be running.
     let (tx, mut rx) = mpsc::channel::<ClusterMetadata>(1);
+    let resolvers = Resolvers {
+        main: dns::Dns::new(&if config.resolvers.is_empty() {
+            ResolverChoice::System
+        } else {
+            ResolverChoice::Servers(config.resolvers.clone())
+        }),
+        public: (!config.public_resolvers.is_empty())
+            .then(|| dns::Dns::new(&ResolverChoice::Servers(config.public_resolvers.clone()))),
+    };
     let bootstrap = {
         let tls_ctx = &tls_ctx;
+        let resolvers = &resolvers;
         let hosts = &hosts;
         async move {
             let tx = tx;
-            join_all(hosts.iter().map(|(host, plans)| probe_host(config, tls_ctx, deadline, host, plans, Some(&tx))))
-                .await
+            join_all(
+                hosts
+                    .iter()
+                    .map(|(host, plans)| probe_host(config, tls_ctx, resolvers, deadline, host, plans, Some(&tx))),
+            )
+            .await
         }
     };
     let brokers = async {
         let Some(metadata) = rx.recv().await else { return (None, Vec::new()) };
         let plans = broker_plans(config, &metadata);
         let reports: Vec<Vec<TargetReport>> = futures::stream::iter(plans.iter())
-            .map(|(host, plans)| probe_host(config, &tls_ctx, deadline, host, plans, None))
+            .map(|(host, plans)| probe_host(config, &tls_ctx, &resolvers, deadline, host, plans, None))
             .buffered(BROKER_CONCURRENCY)
             .collect()
             .await;
@@ -186,12 +206,13 @@ fn broker_plans(config: &CheckConfig, metadata: &ClusterMetadata) -> Vec<(String
 async fn probe_host(
     config: &CheckConfig,
     tls_ctx: &TlsContext,
+    resolvers: &Resolvers,
     deadline: Deadline,
     host: &str,
     plans: &[TargetPlan],
     metadata_tx: Option<&mpsc::Sender<ClusterMetadata>>,
 ) -> Vec<TargetReport> {
-    let (dns, ips) = resolve(config, deadline, host).await;
+    let (dns, ips) = resolve(config, resolvers, deadline, host).await;
     let probes = plans.iter().map(|plan| async {
         let addresses =
             join_all(ips.iter().map(|ip| probe_address(config, tls_ctx, deadline, plan, *ip, metadata_tx))).await;
@@ -200,24 +221,22 @@ async fn probe_host(
     join_all(probes).await
 }
 
-async fn resolve(config: &CheckConfig, deadline: Deadline, host: &str) -> (DnsDetail, Vec<IpAddr>) {
+async fn resolve(
+    config: &CheckConfig,
+    resolvers: &Resolvers,
+    deadline: Deadline,
+    host: &str,
+) -> (DnsDetail, Vec<IpAddr>) {
     if let Ok(ip) = host.parse::<IpAddr>() {
         let mut lookup = dns::literal(ip);
         let answer_class = dns::classify(&mut lookup, &config.private_cidrs);
         return (DnsDetail { name: host.to_string(), answer_class, lookup, public: None }, vec![ip]);
     }
-    let choice = if config.resolvers.is_empty() {
-        ResolverChoice::System
-    } else {
-        ResolverChoice::Servers(config.resolvers.clone())
-    };
-    let main = dns::lookup(host, &choice, deadline.budget(DNS_STEP_CAP));
+    let main = dns::lookup(host, &resolvers.main, deadline.budget(DNS_STEP_CAP));
     let public = async {
-        if config.public_resolvers.is_empty() {
-            None
-        } else {
-            let choice = ResolverChoice::Servers(config.public_resolvers.clone());
-            Some(dns::lookup(host, &choice, deadline.budget(DNS_STEP_CAP)).await)
+        match &resolvers.public {
+            None => None,
+            Some(public) => Some(dns::lookup(host, public, deadline.budget(DNS_STEP_CAP)).await),
         }
     };
     let ((mut lookup, ips), public) = futures::join!(main, public);
