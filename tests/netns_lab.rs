@@ -21,6 +21,8 @@ struct Scenario {
     #[serde(default = "default_timeout")]
     timeout: f64,
     deadline_margin_secs: Option<f64>,
+    #[serde(default = "default_protocol")]
+    security_protocol: String,
     expect_status: String,
     expect_codes: Vec<String>,
     #[serde(default)]
@@ -29,6 +31,11 @@ struct Scenario {
 
 fn default_timeout() -> f64 {
     5.0
+}
+
+/// The lab's listeners are TLS without SASL.
+fn default_protocol() -> String {
+    "SSL".into()
 }
 
 fn scenario_dir() -> PathBuf {
@@ -62,7 +69,7 @@ fn run_scenario(name: &str) {
         "--ca-file",
         &lab.ca_file(),
         "--security-protocol",
-        "SSL",
+        &sc.security_protocol,
         "--timeout",
         &sc.timeout.to_string(),
         "--output",
@@ -160,6 +167,7 @@ scenarios! {
     zone_dropped => "zone-dropped",
     broker_down => "broker-down",
     broker_name_unresolvable => "broker-name-unresolvable",
+    plaintext_client => "plaintext-client",
 }
 
 /// The system-resolver path and the human outputs, on the healthy lab.

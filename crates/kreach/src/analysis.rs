@@ -425,7 +425,13 @@ fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
 }
 
 fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
-    let attempts: Vec<_> = t.addresses.iter().filter_map(|a| a.tls.as_ref().map(|tls| (a, tls))).collect();
+    // A handshake closed by a plaintext Kafka listener is a protocol mismatch, reported by the Kafka stage.
+    let attempts: Vec<_> = t
+        .addresses
+        .iter()
+        .filter(|a| a.kafka.as_ref().is_none_or(|k| k.outcome != KafkaOutcome::PlaintextListener))
+        .filter_map(|a| a.tls.as_ref().map(|tls| (a, tls)))
+        .collect();
     if attempts.is_empty() {
         return;
     }
@@ -643,6 +649,31 @@ fn broker_findings(t: &TargetReport, down_zones: &[&str], bootstrap_ips: &[Strin
 
 fn kafka_findings(t: &TargetReport, out: &mut Vec<Finding>) {
     let attempts: Vec<_> = t.addresses.iter().filter_map(|a| a.kafka.as_ref().map(|k| (a, k))).collect();
+    let mismatch: Vec<_> = attempts
+        .iter()
+        .filter(|(_, k)| matches!(k.outcome, KafkaOutcome::TlsListener | KafkaOutcome::PlaintextListener))
+        .collect();
+    if let Some((_, first)) = mismatch.first() {
+        let (listener, protocol) = if first.outcome == KafkaOutcome::TlsListener {
+            (
+                "speaks TLS (it answered plaintext with TLS, or closed it and completed a TLS handshake)",
+                "SSL or SASL_SSL",
+            )
+        } else {
+            (
+                "is plaintext (the TLS handshake was closed unanswered, a plaintext ApiVersions was answered)",
+                "PLAINTEXT or SASL_PLAINTEXT",
+            )
+        };
+        out.push(finding(
+            FindingCode::KafkaProtocolMismatch,
+            t,
+            Stage::Kafka,
+            format!("{}: the listener {listener} on {} of {} address(es)", t.target, mismatch.len(), attempts.len()),
+            format!("Set security.protocol to {protocol} (Confluent Cloud: SASL_SSL)."),
+            mismatch.iter().map(|(a, _)| a.ip.clone()).collect(),
+        ));
+    }
     let not_kafka: Vec<_> =
         attempts.iter().filter(|(_, k)| matches!(k.outcome, KafkaOutcome::NotKafka | KafkaOutcome::Closed)).collect();
     if let Some((_, first)) = not_kafka.first() {

@@ -110,6 +110,8 @@ finding_codes! {
         "TLS on the HTTPS port worked but no well-formed HTTP response came back.";
     KafkaNotKafka = "kafka-not-kafka", Error,
         "The connection works (TCP, TLS) but nothing answers the Kafka protocol on it.";
+    KafkaProtocolMismatch = "kafka-protocol-mismatch", Error,
+        "security.protocol does not match the listener: plaintext against a TLS listener, or TLS against a plaintext one.";
     KafkaMetadataFailed = "kafka-metadata-failed", Error,
         "The broker answered ApiVersions but Metadata failed: the client cannot learn the brokers.";
     BrokerDnsNxdomain = "broker-dns-nxdomain", Error,
@@ -188,6 +190,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 27, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 28, "codes added or removed: update this count and docs/findings.md");
     }
 }

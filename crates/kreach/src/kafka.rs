@@ -144,6 +144,8 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
                 attempt.outcome = match &e {
                     CallError::Closed { received: 0 } => KafkaOutcome::Closed,
                     CallError::Io(_) => KafkaOutcome::Failed,
+                    // A TLS record (alert 0x15 or handshake 0x16, version 3.x) in answer to plaintext.
+                    CallError::Oversized { first: [0x15 | 0x16, 0x03, ..], .. } => KafkaOutcome::TlsListener,
                     _ => KafkaOutcome::NotKafka,
                 };
                 attempt.error = Some(format!("ApiVersions: {e}"));

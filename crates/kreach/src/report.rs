@@ -371,6 +371,10 @@ pub enum KafkaOutcome {
     Timeout,
     /// ApiVersions worked, Metadata did not.
     MetadataFailed,
+    /// Sent in plaintext, answered with TLS: the listener wants TLS.
+    TlsListener,
+    /// The TLS handshake failed, but the same port answered ApiVersions in plaintext.
+    PlaintextListener,
     /// Any other failure.
     Failed,
 }

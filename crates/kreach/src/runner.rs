@@ -269,15 +269,48 @@ async fn probe_address(
     let Some(mut stream) = stream else { return report };
     if !plan.tls {
         if plan.kafka {
-            report.kafka = Some(kafka::probe(&mut stream, plan.metadata, deadline.budget(KAFKA_STEP_CAP)).await);
+            let mut attempt = kafka::probe(&mut stream, plan.metadata, deadline.budget(KAFKA_STEP_CAP)).await;
+            drop(stream);
+            // Many TLS listeners close on plaintext without a word: try a handshake on a fresh
+            // connection, so the report can say "wrong security.protocol" instead.
+            if attempt.outcome == KafkaOutcome::Closed {
+                let addr = SocketAddr::new(ip, plan.hp.port);
+                if let (_, Some(fresh)) = tcp::connect(addr, deadline.budget(TCP_STEP_CAP)).await {
+                    let (tls, _) =
+                        tls::handshake(tls_ctx, fresh, &plan.hp.host, &[], deadline.budget(TLS_STEP_CAP)).await;
+                    if tls.peer_certificate.is_some() {
+                        attempt.outcome = KafkaOutcome::TlsListener;
+                        attempt.error = Some(format!(
+                            "the plaintext ApiVersions was closed unanswered; a TLS handshake on the same port got a certificate ({})",
+                            tls.peer_certificate.as_ref().map(|c| c.subject.as_str()).unwrap_or("")
+                        ));
+                    }
+                }
+            }
+            report.kafka = Some(attempt);
         }
         share_metadata(&report, metadata_tx);
         return report;
     }
     let alpn: &[&[u8]] = if plan.role == Role::Https { &[b"http/1.1"] } else { &[] };
     let (tls, session) = tls::handshake(tls_ctx, stream, &plan.hp.host, alpn, deadline.budget(TLS_STEP_CAP)).await;
+    let closed_silently = tls.outcome == TlsOutcome::Closed;
     report.tls = Some(tls);
-    let Some(mut session) = session else { return report };
+    let Some(mut session) = session else {
+        // A plaintext Kafka listener closes on a ClientHello without a word: ask it in plaintext
+        // on a fresh connection, so the report can say "wrong security.protocol" instead.
+        if plan.kafka && closed_silently {
+            let addr = SocketAddr::new(ip, plan.hp.port);
+            if let (_, Some(mut plain)) = tcp::connect(addr, deadline.budget(TCP_STEP_CAP)).await {
+                let mut attempt = kafka::probe(&mut plain, false, deadline.budget(KAFKA_STEP_CAP)).await;
+                if attempt.outcome == KafkaOutcome::Ok {
+                    attempt.outcome = KafkaOutcome::PlaintextListener;
+                    report.kafka = Some(attempt);
+                }
+            }
+        }
+        return report;
+    };
     if plan.role == Role::Https {
         report.https = Some(
             https::request(session, &plan.hp.host, plan.hp.port, https::DEFAULT_PATH, deadline.budget(HTTPS_STEP_CAP))
@@ -474,6 +507,8 @@ pub(crate) fn kafka_word(o: KafkaOutcome) -> &'static str {
         KafkaOutcome::Closed => "closed",
         KafkaOutcome::Timeout => "timeout",
         KafkaOutcome::MetadataFailed => "metadata failed",
+        KafkaOutcome::TlsListener => "TLS listener",
+        KafkaOutcome::PlaintextListener => "plaintext listener",
         KafkaOutcome::Failed => "failed",
     }
 }

@@ -258,3 +258,30 @@ async fn broker_down_behind_a_working_endpoint_is_that_broker_only() {
     assert!(f.summary.contains("broker 4"), "{}", f.summary);
     assert_eq!(f.stage, Stage::Kafka, "TCP and TLS to the endpoint work; Kafka does not");
 }
+
+#[tokio::test]
+async fn plaintext_client_against_the_tls_listener_is_a_protocol_mismatch() {
+    let lab = Lab::start(Fault::None).await.expect("lab");
+    let config = lab_config(&lab, true).with_security_protocol(SecurityProtocol::Plaintext);
+    let report = kreach::run(&config).await.expect("run");
+    assert_eq!(problems(&report), ["kafka-protocol-mismatch"], "{:#?}", report.findings);
+    let f = report.findings_with(FindingCode::KafkaProtocolMismatch).next().expect("finding");
+    assert!(f.fix.contains("SSL or SASL_SSL"), "{}", f.fix);
+    assert!(report.cluster.is_none(), "no Metadata over a mismatched protocol");
+}
+
+#[tokio::test]
+async fn tls_client_against_a_plaintext_kafka_listener_is_a_protocol_mismatch() {
+    // The mock brokers themselves are plaintext listeners.
+    let kafka = kreach_lab::MockKafka::start(&[("127.0.0.1".into(), 9092)]).expect("mock cluster");
+    let addr = kafka.listeners[0].1;
+    let config = CheckConfig::for_bootstrap(HostPort::parse(&addr.to_string(), 9092).expect("addr"))
+        .with_private_cidrs(vec!["127.0.0.0/8".parse().expect("cidr")])
+        .with_https_port(None)
+        .with_security_protocol(SecurityProtocol::SaslSsl)
+        .with_timeout(Duration::from_secs(3));
+    let report = kreach::run(&config).await.expect("run");
+    assert_eq!(problems(&report), ["kafka-protocol-mismatch"], "{:#?}", report.findings);
+    let f = report.findings_with(FindingCode::KafkaProtocolMismatch).next().expect("finding");
+    assert!(f.fix.contains("PLAINTEXT or SASL_PLAINTEXT"), "{}", f.fix);
+}
