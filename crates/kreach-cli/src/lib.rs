@@ -76,6 +76,9 @@ struct CheckArgs {
     /// Kafka security.protocol, overriding the properties file.
     #[arg(long, value_name = "PROTOCOL")]
     security_protocol: Option<String>,
+    /// A zone's endpoint address, AZID=IP (repeatable): brokers of that zone must resolve to it.
+    #[arg(long, value_name = "AZID=IP")]
+    zone_address: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Table)]
     output: Output,
@@ -151,6 +154,7 @@ fn validate(args: CheckArgs) -> Result<kreach::CheckConfig, ExitCode> {
     options.https_port = Some(args.https_port);
     options.no_https = args.no_https;
     options.security_protocol = args.security_protocol;
+    options.zone_addresses = args.zone_address;
     options.validate(&|k| std::env::var(k).ok()).map_err(|e| fail(&e.to_string(), EXIT_USAGE))
 }
 

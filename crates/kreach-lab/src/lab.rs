@@ -301,7 +301,8 @@ impl Lab {
 
     /// The `kreach check` arguments that diagnose this lab.
     pub fn check_args(&self) -> Vec<String> {
-        vec![
+        let zones = self.azs.iter().flat_map(|az| ["--zone-address".to_string(), format!("{}={}", az.az_id, az.eni)]);
+        let mut args = vec![
             "--bootstrap".into(),
             self.bootstrap.clone(),
             "--resolver".into(),
@@ -317,7 +318,9 @@ impl Lab {
             // The lab's brokers speak TLS (at the endpoint) without SASL.
             "--security-protocol".into(),
             "SSL".into(),
-        ]
+        ];
+        args.extend(zones);
+        args
     }
 }
 

@@ -117,7 +117,7 @@ pub fn findings(targets: &[TargetReport], zones: &[ZoneSummary], settings: &Sett
             continue;
         }
         if t.role == Role::Broker {
-            broker_findings(t, &down_zones, &bootstrap_ips, &mut out);
+            broker_findings(t, &down_zones, &bootstrap_ips, settings, &mut out);
             continue;
         }
         tcp_findings(t, &mut out);
@@ -537,7 +537,13 @@ fn first_failure(t: &TargetReport) -> (Stage, String) {
         .unwrap_or((Stage::Kafka, "no stage passed".into()))
 }
 
-fn broker_findings(t: &TargetReport, down_zones: &[&str], bootstrap_ips: &[String], out: &mut Vec<Finding>) {
+fn broker_findings(
+    t: &TargetReport,
+    down_zones: &[&str],
+    bootstrap_ips: &[String],
+    settings: &Settings,
+    out: &mut Vec<Finding>,
+) {
     let Some(broker) = &t.broker else { return };
     let Some(dns) = &t.dns else { return };
     let id = broker.node_id;
@@ -584,7 +590,24 @@ fn broker_findings(t: &TargetReport, down_zones: &[&str], bootstrap_ips: &[Strin
     if let Some(az) = &broker.az_id {
         let ips: Vec<&str> = dns.lookup.addresses.iter().map(|a| a.ip.as_str()).collect();
         let regional = ips.len() > 1 || (ips.len() == bootstrap_ips.len() && bootstrap_ips.len() > 1);
-        if regional {
+        let expected = settings.zone_addresses.get(az);
+        if let Some(expected) = expected.filter(|e| !regional && ips != [e.as_str()]) {
+            out.push(finding(
+                FindingCode::DnsZonalMismatch,
+                t,
+                Stage::Dns,
+                format!(
+                    "broker {id} ({}) in {az} resolves to {}, but {az}'s endpoint address is {expected}",
+                    t.host,
+                    ips.join(", ")
+                ),
+                format!(
+                    "Point the zonal record for {az} (`*.{az}.<domain>`) at the endpoint's zonal DNS name in {az}: \
+                     it leads to another zone's address now."
+                ),
+                ips.iter().map(|s| s.to_string()).collect(),
+            ));
+        } else if regional {
             let domain = t.host.split_once(&format!("{az}.")).map(|(_, d)| d.to_string());
             let record = match &domain {
                 Some(d) => format!("`*.{az}.{d}` CNAME <the endpoint's zonal DNS name in {az}>"),

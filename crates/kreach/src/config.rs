@@ -251,6 +251,8 @@ pub struct CheckOptions {
     pub no_https: bool,
     /// `--security-protocol`, overriding the file.
     pub security_protocol: Option<String>,
+    /// `--zone-address AZID=IP`, repeatable: each zone's endpoint address.
+    pub zone_addresses: Vec<String>,
 }
 
 /// A validated configuration, ready to run.
@@ -277,6 +279,8 @@ pub struct CheckConfig {
     pub security_protocol: SecurityProtocol,
     /// SASL settings, when the protocol uses SASL.
     pub sasl: Option<Sasl>,
+    /// Each zone's endpoint address (AZ ID → address), when known.
+    pub zone_addresses: Vec<(String, IpAddr)>,
 }
 
 impl CheckConfig {
@@ -293,7 +297,15 @@ impl CheckConfig {
             https_port: Some(DEFAULT_HTTPS_PORT),
             security_protocol: SecurityProtocol::SaslSsl,
             sasl: None,
+            zone_addresses: Vec::new(),
         }
+    }
+
+    /// Declares each zone's endpoint address: brokers of zone X must resolve to exactly it.
+    #[must_use]
+    pub fn with_zone_addresses(mut self, zones: Vec<(String, IpAddr)>) -> Self {
+        self.zone_addresses = zones;
+        self
     }
 
     /// Uses these resolvers instead of the system's.
@@ -469,7 +481,10 @@ impl CheckOptions {
             return Err(Error::invalid("--https-port", "port 0 is not a port"));
         }
 
+        let zone_addresses = parse_all(&self.zone_addresses, "--zone-address", parse_zone_address)?;
+
         Ok(CheckConfig {
+            zone_addresses,
             bootstrap,
             resolvers,
             public_resolvers,
@@ -482,6 +497,17 @@ impl CheckOptions {
             sasl,
         })
     }
+}
+
+/// Parses `AZID=IP`, e.g. `usw2-az1=10.0.1.25`.
+pub fn parse_zone_address(input: &str) -> Result<(String, IpAddr), String> {
+    let (az, ip) = input.split_once('=').ok_or_else(|| format!("`{input}` is not AZID=IP"))?;
+    let az = az.trim().to_ascii_lowercase();
+    if crate::kafka::az_id_of(&az).as_deref() != Some(az.as_str()) {
+        return Err(format!("`{az}` is not an AZ ID such as usw2-az1 (AZ IDs, not AZ names like us-west-2a)"));
+    }
+    let ip = ip.trim().parse::<IpAddr>().map_err(|_| format!("`{}` is not an IP address", ip.trim()))?;
+    Ok((az, ip))
 }
 
 fn parse_all<T>(values: &[String], field: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, Error> {
@@ -509,6 +535,14 @@ mod tests {
         {
             assert!(HostPort::parse(bad, 9092).is_err(), "{bad} must be rejected");
         }
+    }
+
+    #[test]
+    fn zone_address_forms() {
+        assert_eq!(parse_zone_address("usw2-az1=10.0.1.25"), Ok(("usw2-az1".into(), "10.0.1.25".parse().expect("ip"))));
+        assert!(parse_zone_address("us-west-2a=10.0.1.25").is_err(), "AZ names are refused");
+        assert!(parse_zone_address("usw2-az1=nope").is_err());
+        assert!(parse_zone_address("usw2-az1").is_err());
     }
 
     #[test]

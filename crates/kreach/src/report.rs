@@ -171,6 +171,8 @@ pub struct Settings {
     pub tls_verification: TlsVerification,
     /// Extra CA file trusted besides the system store.
     pub ca_file: Option<String>,
+    /// Each zone's endpoint address as given with `--zone-address` (AZ ID → address).
+    pub zone_addresses: std::collections::BTreeMap<String, String>,
 }
 
 /// Whether certificate verification was on.

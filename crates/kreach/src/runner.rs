@@ -162,6 +162,7 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         https_port: config.https_port,
         tls_verification: if tls_ctx.verifies() { TlsVerification::Enabled } else { TlsVerification::Disabled },
         ca_file: config.ca_file.as_ref().map(|(p, _)| p.display().to_string()),
+        zone_addresses: config.zone_addresses.iter().map(|(az, ip)| (az.clone(), ip.to_string())).collect(),
     };
     let zones = analysis::zones(&targets);
     let findings = analysis::findings(&targets, &zones, &settings);

@@ -285,3 +285,24 @@ async fn tls_client_against_a_plaintext_kafka_listener_is_a_protocol_mismatch() 
     let f = report.findings_with(FindingCode::KafkaProtocolMismatch).next().expect("finding");
     assert!(f.fix.contains("PLAINTEXT or SASL_PLAINTEXT"), "{}", f.fix);
 }
+
+#[tokio::test]
+async fn zone_addresses_check_each_broker_lands_in_its_own_zone() {
+    let lab = Lab::start(Fault::None).await.expect("lab");
+    let right: Vec<(String, std::net::IpAddr)> = lab.azs.iter().map(|a| (a.az_id.to_string(), a.eni.into())).collect();
+    let report = kreach::run(&lab_config(&lab, false).with_zone_addresses(right.clone())).await.expect("run");
+    assert_eq!(problems(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+    assert_eq!(report.settings.zone_addresses.len(), 3);
+    // Swap two zones' addresses: the brokers of both zones now land "elsewhere".
+    let mut swapped = right;
+    let (a, b) = (swapped[0].1, swapped[1].1);
+    swapped[0].1 = b;
+    swapped[1].1 = a;
+    let report = kreach::run(&lab_config(&lab, false).with_zone_addresses(swapped)).await.expect("run");
+    assert_eq!(problems(&report), ["dns-zonal-mismatch"]);
+    let zones: std::collections::BTreeSet<String> = report
+        .findings_with(FindingCode::DnsZonalMismatch)
+        .map(|f| f.summary.split(" in ").nth(1).unwrap_or("").split(' ').next().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(zones.into_iter().collect::<Vec<_>>(), ["usw2-az1", "usw2-az2"]);
+}
