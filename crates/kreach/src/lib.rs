@@ -16,6 +16,7 @@ mod properties;
 pub mod render;
 mod report;
 mod runner;
+mod sasl;
 mod tcp;
 mod tls;
 

@@ -351,6 +351,14 @@ pub struct KafkaAttempt {
     pub api_keys: Option<usize>,
     /// Metadata version used.
     pub metadata_version: Option<i16>,
+    /// SASL mechanism used, when SASL ran.
+    pub sasl_mechanism: Option<String>,
+    /// Mechanisms the broker offered in its SaslHandshake answer.
+    pub broker_mechanisms: Vec<String>,
+    /// Time SaslHandshake + SaslAuthenticate took.
+    pub sasl_ms: Option<u64>,
+    /// Why SASL and Metadata were not attempted, when they were not.
+    pub skipped: Option<String>,
     /// Kafka error code returned, if any.
     pub error_code: Option<i16>,
     /// Error text, when it failed.
@@ -373,6 +381,10 @@ pub enum KafkaOutcome {
     Timeout,
     /// ApiVersions worked, Metadata did not.
     MetadataFailed,
+    /// The broker does not enable the configured SASL mechanism.
+    MechanismUnsupported,
+    /// SASL authentication was rejected.
+    AuthFailed,
     /// Sent in plaintext, answered with TLS: the listener wants TLS.
     TlsListener,
     /// The TLS handshake failed, but the same port answered ApiVersions in plaintext.

@@ -270,7 +270,8 @@ async fn probe_address(
     let Some(mut stream) = stream else { return report };
     if !plan.tls {
         if plan.kafka {
-            let mut attempt = kafka::probe(&mut stream, plan.metadata, deadline.budget(KAFKA_STEP_CAP)).await;
+            let mut attempt =
+                kafka::probe(&mut stream, kafka_then(config, plan), deadline.budget(KAFKA_STEP_CAP)).await;
             drop(stream);
             // Many TLS listeners close on plaintext without a word: try a handshake on a fresh
             // connection, so the report can say "wrong security.protocol" instead.
@@ -303,7 +304,7 @@ async fn probe_address(
         if plan.kafka && closed_silently {
             let addr = SocketAddr::new(ip, plan.hp.port);
             if let (_, Some(mut plain)) = tcp::connect(addr, deadline.budget(TCP_STEP_CAP)).await {
-                let mut attempt = kafka::probe(&mut plain, false, deadline.budget(KAFKA_STEP_CAP)).await;
+                let mut attempt = kafka::probe(&mut plain, kafka::Then::Stop, deadline.budget(KAFKA_STEP_CAP)).await;
                 if attempt.outcome == KafkaOutcome::Ok {
                     attempt.outcome = KafkaOutcome::PlaintextListener;
                     report.kafka = Some(attempt);
@@ -318,10 +319,16 @@ async fn probe_address(
                 .await,
         );
     } else if plan.kafka {
-        report.kafka = Some(kafka::probe(&mut session, plan.metadata, deadline.budget(KAFKA_STEP_CAP)).await);
+        report.kafka =
+            Some(kafka::probe(&mut session, kafka_then(config, plan), deadline.budget(KAFKA_STEP_CAP)).await);
         share_metadata(&report, metadata_tx);
     }
     report
+}
+
+/// The bootstrap authenticates (when SASL is configured) and asks Metadata; brokers stop at ApiVersions.
+fn kafka_then<'a>(config: &'a CheckConfig, plan: &TargetPlan) -> kafka::Then<'a> {
+    if plan.metadata { kafka::Then::Metadata(config.sasl.as_ref()) } else { kafka::Then::Stop }
 }
 
 /// Hands the first Metadata answer to the broker fan-out (later ones are redundant).
@@ -508,6 +515,8 @@ pub(crate) fn kafka_word(o: KafkaOutcome) -> &'static str {
         KafkaOutcome::Closed => "closed",
         KafkaOutcome::Timeout => "timeout",
         KafkaOutcome::MetadataFailed => "metadata failed",
+        KafkaOutcome::MechanismUnsupported => "SASL mechanism unsupported",
+        KafkaOutcome::AuthFailed => "authentication failed",
         KafkaOutcome::TlsListener => "TLS listener",
         KafkaOutcome::PlaintextListener => "plaintext listener",
         KafkaOutcome::Failed => "failed",

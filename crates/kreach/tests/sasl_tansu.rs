@@ -1,0 +1,140 @@
+//! SASL against a real broker that really checks: tansu (Kafka-protocol broker in Rust, installed
+//! prebuilt by scripts/setup.sh) with authentication on. It knows SCRAM-SHA-256/512 only, and with
+//! its memory storage no user can be created once authentication is on, so every SCRAM login is a
+//! real rejection of an unknown user, and PLAIN is a mechanism it does not enable.
+//!
+//! Not covered here, plainly: a *successful* PLAIN login with a checked password. No broker
+//! available on these machines checks a PLAIN password (tansu's prebuilt binary lacks PLAIN; the
+//! librdkafka mock cluster has no SASL), so PLAIN success is only covered by the unit test of the
+//! message layout and by the SCRAM path sharing the same SaslHandshake/SaslAuthenticate framing.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kreach::{CheckOptions, FindingCode, Report, Severity};
+
+struct Tansu {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tansu_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("KREACH_TANSU") {
+        return path.into();
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/lab-peers/tansu");
+    assert!(path.exists(), "{} is missing: run scripts/setup.sh (it installs the tansu broker)", path.display());
+    path
+}
+
+fn start_tansu() -> Tansu {
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let url = format!("tcp://{addr}");
+    let child = Command::new(tansu_binary())
+        .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--authentication"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tansu");
+    let tansu = Tansu { child, addr };
+    let started = Instant::now();
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "tansu did not listen on {addr}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    tansu
+}
+
+async fn check(tansu: &Tansu, properties: &str, env: &[(&str, &str)]) -> Report {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("client.properties");
+    std::fs::write(&path, format!("bootstrap.servers={}\n{properties}", tansu.addr)).expect("write");
+    let mut options = CheckOptions::default();
+    options.config_file = Some(path);
+    options.no_https = true;
+    options.private_cidrs = vec!["127.0.0.0/8".into()];
+    options.timeout_secs = Some(5.0);
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let config =
+        options.validate(&|k| env.iter().find(|(name, _)| name == k).map(|(_, v)| v.clone())).expect("valid options");
+    kreach::run(&config).await.expect("run")
+}
+
+fn problems(report: &Report) -> Vec<&'static str> {
+    report.codes_at_least(Severity::Warning).iter().map(|c| c.as_str()).collect()
+}
+
+#[tokio::test]
+async fn scram_rejection_is_auth_failed_with_the_brokers_reason() {
+    let tansu = start_tansu();
+    for mechanism in ["SCRAM-SHA-256", "SCRAM-SHA-512"] {
+        let report = check(
+            &tansu,
+            &format!(
+                "security.protocol=SASL_PLAINTEXT\nsasl.mechanism={mechanism}\nsasl.username=alice\nsasl.password=nope"
+            ),
+            &[],
+        )
+        .await;
+        assert_eq!(problems(&report), ["kafka-auth-failed"], "{mechanism}: {:#?}", report.findings);
+        let f = report.findings_with(FindingCode::KafkaAuthFailed).next().expect("finding");
+        assert!(f.summary.contains("unknown-user"), "the broker's own reason: {}", f.summary);
+        let kafka = report.targets[0].addresses[0].kafka.as_ref().expect("kafka");
+        assert_eq!(kafka.sasl_mechanism.as_deref(), Some(mechanism));
+        assert!(kafka.api_keys.unwrap_or(0) > 10, "ApiVersions answered before authentication");
+        assert!(report.cluster.is_none(), "no Metadata without authentication");
+    }
+}
+
+#[tokio::test]
+async fn mechanism_the_broker_does_not_enable_is_reported_as_such() {
+    let tansu = start_tansu();
+    let report =
+        check(&tansu, "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.username=k\nsasl.password=s", &[])
+            .await;
+    assert_eq!(problems(&report), ["kafka-sasl-mechanism-unsupported"], "{:#?}", report.findings);
+}
+
+#[tokio::test]
+async fn credentials_from_the_environment_are_used_and_never_reported() {
+    let tansu = start_tansu();
+    let secret = "env-secret-S3CR3T";
+    let report = check(
+        &tansu,
+        "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256",
+        &[("KREACH_SASL_USERNAME", "bob"), ("KREACH_SASL_PASSWORD", secret)],
+    )
+    .await;
+    assert_eq!(problems(&report), ["kafka-auth-failed"], "credentials from the environment were sent");
+    let json = serde_json::to_string(&report).expect("json");
+    assert!(!json.contains(secret));
+    assert!(json.contains("\"sasl_credentials\":true"));
+}
+
+#[tokio::test]
+async fn no_credentials_proves_the_listener_and_says_what_was_not_checked() {
+    let tansu = start_tansu();
+    let report = check(&tansu, "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256", &[]).await;
+    assert_eq!(problems(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+    assert_eq!(report.findings_with(FindingCode::KafkaNoCredentials).count(), 1);
+    let kafka = report.targets[0].addresses[0].kafka.as_ref().expect("kafka");
+    assert!(kafka.api_keys.is_some() && kafka.skipped.is_some());
+}
+
+#[tokio::test]
+async fn no_sasl_against_an_authenticating_broker_fails_metadata() {
+    let tansu = start_tansu();
+    let report = check(&tansu, "security.protocol=PLAINTEXT", &[]).await;
+    assert_eq!(problems(&report), ["kafka-metadata-failed"], "{:#?}", report.findings);
+}
