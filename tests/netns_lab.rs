@@ -23,6 +23,13 @@ struct Scenario {
     deadline_margin_secs: Option<f64>,
     #[serde(default = "default_protocol")]
     security_protocol: String,
+    /// A client properties file to pass with --config (`{ca}` stands for the lab CA's path).
+    properties: Option<String>,
+    /// What the librdkafka stage must conclude: ok, failed or skipped.
+    expect_client: Option<String>,
+    /// Properties librdkafka must have left out.
+    #[serde(default)]
+    expect_ignored: Vec<String>,
     expect_status: String,
     expect_codes: Vec<String>,
     #[serde(default)]
@@ -78,6 +85,11 @@ fn run_scenario(name: &str) {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if let Some(text) = &sc.properties {
+        let path = lab.dir.path().join("client.properties");
+        std::fs::write(&path, text.replace("{ca}", &lab.ca_file())).expect("write properties");
+        args.extend(["--config".to_string(), path.display().to_string()]);
+    }
     match sc.resolver.as_str() {
         "system" => {}
         "vpc" => args.extend(["--resolver".to_string(), VPC_RESOLVER.to_string()]),
@@ -123,6 +135,37 @@ fn run_scenario(name: &str) {
         want.sort();
         assert_eq!(got, want, "{name}: ports of {code}");
     }
+    if let Some(expected) = &sc.expect_client {
+        assert_eq!(report["parity"]["outcome"], expected.as_str(), "{name}: client stage: {:#}", report["parity"]);
+    }
+    let ignored: Vec<&str> =
+        report["parity"]["ignored_properties"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).collect();
+    assert_eq!(ignored, sc.expect_ignored, "{name}: properties librdkafka left out");
+    if sc.expect_client.as_deref() == Some("failed") {
+        assert!(
+            report["parity"]["log"].as_array().is_some_and(|l| !l.is_empty()),
+            "{name}: librdkafka's own log lines are kept as evidence: {:#}",
+            report["parity"]
+        );
+    }
+    if sc.expect_client.as_deref() == Some("ok") {
+        // librdkafka, a real client, sees the same brokers as kreach's own Metadata.
+        let mut ours: Vec<String> = report["cluster"]["brokers"]
+            .as_array()
+            .expect("brokers")
+            .iter()
+            .map(|b| format!("{}:{}", b["host"].as_str().unwrap_or(""), b["port"]))
+            .collect();
+        let mut theirs: Vec<String> = report["parity"]["brokers"]
+            .as_array()
+            .expect("parity brokers")
+            .iter()
+            .filter_map(|b| b.as_str().map(str::to_string))
+            .collect();
+        ours.sort();
+        theirs.sort();
+        assert_eq!(ours, theirs, "{name}: librdkafka and kreach disagree on the brokers");
+    }
     if let Some(margin) = sc.deadline_margin_secs {
         assert!(
             elapsed.as_secs_f64() <= sc.timeout + margin,
@@ -132,6 +175,9 @@ fn run_scenario(name: &str) {
         );
     }
     eprintln!("{name}: {} in {:.0} ms", report["status"], elapsed.as_secs_f64() * 1000.0);
+    if std::env::var_os("KREACH_SHOW_REPORT").is_some() {
+        eprintln!("{name}: {report:#}");
+    }
 }
 
 macro_rules! scenarios {
@@ -168,6 +214,8 @@ scenarios! {
     broker_down => "broker-down",
     broker_name_unresolvable => "broker-name-unresolvable",
     plaintext_client => "plaintext-client",
+    client_missing_ca => "client-missing-ca",
+    client_with_ca => "client-with-ca",
 }
 
 /// The system-resolver path and the human outputs, on the healthy lab.

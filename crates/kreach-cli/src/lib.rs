@@ -76,6 +76,9 @@ struct CheckArgs {
     /// Kafka security.protocol, overriding the properties file.
     #[arg(long, value_name = "PROTOCOL")]
     security_protocol: Option<String>,
+    /// Skip the client-parity stage (Metadata through librdkafka with your configuration).
+    #[arg(long)]
+    no_client_check: bool,
     /// A zone's endpoint address, AZID=IP (repeatable): brokers of that zone must resolve to it.
     #[arg(long, value_name = "AZID=IP")]
     zone_address: Vec<String>,
@@ -134,14 +137,16 @@ pub fn main() -> ExitCode {
 
 async fn check(args: CheckArgs) -> ExitCode {
     let output = args.output;
+    let client_check = !args.no_client_check;
     match validate(args) {
-        Ok(config) => diagnose(&config, output).await,
+        Ok((config, properties)) => diagnose(&config, properties.filter(|_| client_check), client_check, output).await,
         Err(code) => code,
     }
 }
 
-/// Flags → options → validated config; a bad value is one line on stderr and exit 2.
-fn validate(args: CheckArgs) -> Result<kreach::CheckConfig, ExitCode> {
+/// Flags → options → validated config (and the properties file, for the client-parity stage);
+/// a bad value is one line on stderr and exit 2.
+fn validate(args: CheckArgs) -> Result<(kreach::CheckConfig, Option<kreach::Properties>), ExitCode> {
     let mut options = CheckOptions::default();
     options.bootstrap = args.bootstrap;
     options.config_file = args.config;
@@ -155,12 +160,30 @@ fn validate(args: CheckArgs) -> Result<kreach::CheckConfig, ExitCode> {
     options.no_https = args.no_https;
     options.security_protocol = args.security_protocol;
     options.zone_addresses = args.zone_address;
-    options.validate(&|k| std::env::var(k).ok()).map_err(|e| fail(&e.to_string(), EXIT_USAGE))
+    let config = options.validate(&|k| std::env::var(k).ok()).map_err(|e| fail(&e.to_string(), EXIT_USAGE))?;
+    let properties = match &options.config_file {
+        Some(path) => Some(kreach::Properties::from_file(path).map_err(|e| fail(&e.to_string(), EXIT_USAGE))?),
+        None => None,
+    };
+    Ok((config, properties))
 }
 
-async fn diagnose(config: &kreach::CheckConfig, output: Output) -> ExitCode {
-    match kreach::run(config).await {
-        Ok(report) => {
+async fn diagnose(
+    config: &kreach::CheckConfig,
+    properties: Option<kreach::Properties>,
+    client_check: bool,
+    output: Output,
+) -> ExitCode {
+    // The librdkafka stage runs beside kreach's own checks, inside the same deadline.
+    let parity = async {
+        if client_check { Some(kreach_parity::check(config, properties.as_ref(), config.timeout).await) } else { None }
+    };
+    let (report, parity) = tokio::join!(kreach::run(config), parity);
+    match report {
+        Ok(mut report) => {
+            if let Some(parity) = parity {
+                kreach::attach_parity(&mut report, parity);
+            }
             emit(&render_report(&report, output));
             ExitCode::from(report.exit_code() as u8)
         }
@@ -196,8 +219,9 @@ async fn lab(args: LabArgs) -> ExitCode {
             return fail(&format!("the lab's arguments do not parse: {e}"), EXIT_USAGE);
         }
     };
-    let config = match validate(check_args) {
-        Ok(config) => config,
+    let client_check = !check_args.no_client_check;
+    let (config, properties) = match validate(check_args) {
+        Ok(validated) => validated,
         Err(code) => return code,
     };
     if args.output == Output::Table {
@@ -216,7 +240,7 @@ async fn lab(args: LabArgs) -> ExitCode {
             lab.check_args().join(" ")
         ));
     }
-    diagnose(&config, args.output).await
+    diagnose(&config, properties, client_check, args.output).await
 }
 
 fn mock_kafka(advertise: &[String]) -> ExitCode {

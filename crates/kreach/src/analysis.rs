@@ -7,8 +7,9 @@ use std::collections::HashSet;
 
 use crate::findings::{FindingCode, Severity};
 use crate::report::{
-    AddressReport, AnswerClass, DnsDetail, DnsLookup, DnsOutcome, Finding, HttpsOutcome, KafkaOutcome, Role, Settings,
-    Stage, StageStatus, Status, TargetReport, TcpOutcome, TlsOutcome, TlsVerification, ZoneSummary,
+    AddressReport, AnswerClass, DnsDetail, DnsLookup, DnsOutcome, Finding, HttpsOutcome, KafkaOutcome, ParityOutcome,
+    ParityReport, Role, Settings, Stage, StageStatus, Status, TargetReport, TcpOutcome, TlsOutcome, TlsVerification,
+    ZoneSummary,
 };
 use crate::runner::{EXPIRY_WARNING_DAYS, kafka_word, tcp_word, tls_word};
 
@@ -69,7 +70,12 @@ fn broker_passed(t: &TargetReport) -> bool {
 }
 
 /// Draws every finding from the targets' results.
-pub fn findings(targets: &[TargetReport], zones: &[ZoneSummary], settings: &Settings) -> Vec<Finding> {
+pub fn findings(
+    targets: &[TargetReport],
+    zones: &[ZoneSummary],
+    settings: &Settings,
+    parity: Option<&ParityReport>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut hosts_done = HashSet::new();
     let bootstrap_ips: Vec<String> = targets
@@ -124,6 +130,39 @@ pub fn findings(targets: &[TargetReport], zones: &[ZoneSummary], settings: &Sett
         tls_findings(t, &mut out);
         https_findings(t, &mut out);
         kafka_findings(t, &mut out);
+    }
+    if let Some(p) = parity.filter(|p| p.outcome == ParityOutcome::Failed) {
+        // Only news when kreach's own path works: otherwise the findings above say why already.
+        let own_path = targets
+            .iter()
+            .filter(|t| t.role == Role::Bootstrap)
+            .find(|t| t.stage(Stage::Kafka).is_some_and(|s| s.status == StageStatus::Pass));
+        if let Some(t) = own_path {
+            let differences = if p.differences.is_empty() {
+                "no configuration difference found".to_string()
+            } else {
+                format!("differences: {}", p.differences.join("; "))
+            };
+            out.push(finding(
+                FindingCode::ClientParityFailed,
+                t,
+                Stage::Client,
+                format!(
+                    "kreach's own path works, but librdkafka {} with the {} fails: {}; {differences}",
+                    p.librdkafka_version,
+                    p.config_source,
+                    p.error.as_deref().unwrap_or("")
+                ),
+                if p.differences.is_empty() {
+                    "Compare the client's properties with what kreach used (settings in this report) and read \
+                     librdkafka's log lines in `parity.log`."
+                        .into()
+                } else {
+                    format!("Change the client configuration: {}.", p.differences.join("; "))
+                },
+                Vec::new(),
+            ));
+        }
     }
     if settings.tls_verification == TlsVerification::Disabled {
         if let Some(t) = targets.iter().find(|t| t.addresses.iter().any(|a| a.tls.is_some())) {

@@ -120,6 +120,8 @@ finding_codes! {
         "No SASL credentials were given: the listener was proven with ApiVersions, but authentication, Metadata and the brokers were not checked.";
     KafkaMetadataFailed = "kafka-metadata-failed", Error,
         "The broker answered ApiVersions but Metadata failed: the client cannot learn the brokers.";
+    ClientParityFailed = "client-parity-failed", Error,
+        "kreach's own path works, but librdkafka with the user's exact configuration cannot fetch Metadata.";
     BrokerDnsNxdomain = "broker-dns-nxdomain", Error,
         "The bootstrap works but an advertised broker name does not resolve.";
     BrokerUnreachable = "broker-unreachable", Error,
@@ -196,6 +198,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 31, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 32, "codes added or removed: update this count and docs/findings.md");
     }
 }

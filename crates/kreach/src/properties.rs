@@ -126,7 +126,7 @@ fn unescape(s: &str) -> Option<String> {
 
 /// Pulls `username` and `password` out of a `sasl.jaas.config` value such as
 /// `org.apache.kafka.common.security.plain.PlainLoginModule required username="k" password="s";`.
-pub(crate) fn jaas_credentials(jaas: &str) -> Option<(String, String)> {
+pub fn jaas_credentials(jaas: &str) -> Option<(String, String)> {
     let find = |name: &str| -> Option<String> {
         let mut rest = jaas;
         while let Some(pos) = rest.find(name) {

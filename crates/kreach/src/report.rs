@@ -35,8 +35,10 @@ pub enum Stage {
     Tls,
     /// One HTTP/1.1 request over TLS on the HTTPS port.
     Https,
-    /// Kafka protocol: ApiVersions without credentials, then Metadata.
+    /// Kafka protocol: ApiVersions without credentials, then SASL and Metadata.
     Kafka,
+    /// The same Metadata request through librdkafka with the user's own configuration.
+    Client,
 }
 
 impl Stage {
@@ -48,6 +50,7 @@ impl Stage {
             Stage::Tls => "tls",
             Stage::Https => "https",
             Stage::Kafka => "kafka",
+            Stage::Client => "client",
         }
     }
 }
@@ -103,8 +106,47 @@ pub struct Report {
     pub cluster: Option<ClusterMetadata>,
     /// Per availability zone (from broker names): which zones pass.
     pub zones: Vec<ZoneSummary>,
+    /// librdkafka with the user's configuration, when that stage ran.
+    pub parity: Option<ParityReport>,
     /// What is wrong and how to fix it, most severe first.
     pub findings: Vec<Finding>,
+}
+
+/// What a real client (librdkafka) made of the same configuration.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ParityReport {
+    /// How it ended.
+    pub outcome: ParityOutcome,
+    /// Time taken in milliseconds.
+    pub elapsed_ms: u64,
+    /// librdkafka's version.
+    pub librdkafka_version: String,
+    /// Where the client configuration came from: `properties file` or `flags`.
+    pub config_source: String,
+    /// Brokers librdkafka's Metadata listed, as `host:port`.
+    pub brokers: Vec<String>,
+    /// librdkafka's error, when it failed.
+    pub error: Option<String>,
+    /// librdkafka's own warnings and errors during the attempt (at most 10).
+    pub log: Vec<String>,
+    /// Properties librdkafka does not know (Java-client settings), left out.
+    pub ignored_properties: Vec<String>,
+    /// Where the client's configuration differs from what kreach's own checks used.
+    pub differences: Vec<String>,
+    /// Why it did not run, when it did not.
+    pub skipped: Option<String>,
+}
+
+/// How the librdkafka stage ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParityOutcome {
+    /// librdkafka fetched Metadata.
+    Ok,
+    /// It did not.
+    Failed,
+    /// Not run (see `skipped`).
+    Skipped,
 }
 
 /// One availability zone's verdict, from the brokers whose names carry its AZ ID.

@@ -19,8 +19,8 @@ use crate::https;
 use crate::kafka;
 use crate::report::{
     AddressReport, AnswerClass, BrokerTarget, ClusterMetadata, DnsDetail, DnsOutcome, HttpsOutcome, KafkaOutcome,
-    Report, Role, SCHEMA_VERSION, Settings, Stage, StageResult, StageStatus, TargetReport, TcpOutcome, TlsOutcome,
-    TlsVerification,
+    ParityOutcome, ParityReport, Report, Role, SCHEMA_VERSION, Settings, Stage, StageResult, StageStatus, TargetReport,
+    TcpOutcome, TlsOutcome, TlsVerification,
 };
 use crate::tcp;
 use crate::tls::{self, TlsContext};
@@ -165,7 +165,7 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         zone_addresses: config.zone_addresses.iter().map(|(az, ip)| (az.clone(), ip.to_string())).collect(),
     };
     let zones = analysis::zones(&targets);
-    let findings = analysis::findings(&targets, &zones, &settings);
+    let findings = analysis::findings(&targets, &zones, &settings, None);
     let status = analysis::status(&findings);
     Ok(Report {
         schema_version: SCHEMA_VERSION,
@@ -178,8 +178,33 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         targets,
         cluster,
         zones,
+        parity: None,
         findings,
     })
+}
+
+/// Adds the librdkafka stage's result: a `client` cell on the first bootstrap row, and the
+/// findings and status drawn again with it.
+pub fn attach_parity(report: &mut Report, parity: ParityReport) {
+    let status = match parity.outcome {
+        ParityOutcome::Ok => StageStatus::Pass,
+        ParityOutcome::Failed => StageStatus::Fail,
+        ParityOutcome::Skipped => StageStatus::Skipped,
+    };
+    let summary = match parity.outcome {
+        ParityOutcome::Ok => {
+            format!("librdkafka {}: {}", parity.librdkafka_version, count(parity.brokers.len(), "broker", "brokers"))
+        }
+        ParityOutcome::Failed => format!("librdkafka: {}", parity.error.as_deref().unwrap_or("failed")),
+        ParityOutcome::Skipped => format!("skipped: {}", parity.skipped.as_deref().unwrap_or("")),
+    };
+    if let Some(t) = report.targets.iter_mut().find(|t| t.role == Role::Bootstrap) {
+        t.stages.retain(|s| s.stage != Stage::Client);
+        t.stages.push(StageResult { stage: Stage::Client, status, elapsed_ms: Some(parity.elapsed_ms), summary });
+    }
+    report.parity = Some(parity);
+    report.findings = analysis::findings(&report.targets, &report.zones, &report.settings, report.parity.as_ref());
+    report.status = analysis::status(&report.findings);
 }
 
 /// One plan per advertised broker, grouped by host so each name is resolved once.

@@ -1,0 +1,202 @@
+//! The client-parity stage: "would a real client succeed with this exact configuration?"
+//!
+//! Fetches Metadata through librdkafka (what most Kafka clients run on) with the user's own
+//! properties, and says where that configuration differs from what kreach's own checks used.
+//! Kept out of the core crate so the core builds without C code.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use kreach::{CheckConfig, ParityOutcome, ParityReport, Properties, jaas_credentials};
+use rdkafka::client::ClientContext;
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{BaseProducer, Producer, ProducerContext};
+use rdkafka::util::get_rdkafka_version;
+
+/// Properties that only Java clients or other tools read; librdkafka rejects them.
+const NOT_FOR_LIBRDKAFKA: &[&str] = &["sasl.jaas.config"];
+/// Most log lines kept as evidence.
+const MAX_LOG: usize = 10;
+
+/// Collects librdkafka's warnings and errors instead of printing them.
+#[derive(Default)]
+struct Collector {
+    lines: Mutex<Vec<String>>,
+}
+
+impl Collector {
+    fn push(&self, line: String) {
+        if let Ok(mut lines) = self.lines.lock() {
+            if lines.len() < MAX_LOG && !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+    }
+}
+
+impl ClientContext for Collector {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        if (level as i32) <= (RDKafkaLogLevel::Warning as i32) {
+            self.push(format!("{fac}: {message}"));
+        }
+    }
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.push(format!("{error}: {reason}"));
+    }
+}
+
+impl ProducerContext for Collector {
+    type DeliveryOpaque = ();
+    fn delivery(&self, _: &rdkafka::message::DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
+}
+
+/// Runs the stage within `budget`. `properties` is the user's file, when there is one.
+pub async fn check(config: &CheckConfig, properties: Option<&Properties>, budget: Duration) -> ParityReport {
+    let started = Instant::now();
+    let mut report = ParityReport {
+        outcome: ParityOutcome::Skipped,
+        elapsed_ms: 0,
+        librdkafka_version: get_rdkafka_version().1,
+        config_source: if properties.is_some() { "properties file".into() } else { "flags".into() },
+        brokers: Vec::new(),
+        error: None,
+        log: Vec::new(),
+        ignored_properties: Vec::new(),
+        differences: Vec::new(),
+        skipped: None,
+    };
+    if !config.resolvers.is_empty() {
+        report.skipped = Some("librdkafka uses the system resolver, not --resolver".into());
+        return report;
+    }
+    let (client_config, ca_location, ignored) = client_settings(config, properties);
+    report.ignored_properties = ignored;
+    report.differences = differences(config, properties, ca_location.as_deref());
+
+    let timeout = budget.saturating_sub(Duration::from_millis(100));
+    let result = tokio::task::spawn_blocking(move || {
+        let collector = Collector::default();
+        let producer: BaseProducer<Collector> = match client_config.create_with_context(collector) {
+            Ok(p) => p,
+            Err(e) => return (Err(format!("configuration rejected: {e}")), Vec::new()),
+        };
+        let metadata = producer.client().fetch_metadata(None, timeout);
+        // Error events reach the context only when the client is polled.
+        producer.poll(Duration::ZERO);
+        let log = producer.context().lines.lock().map(|l| l.clone()).unwrap_or_default();
+        let result = metadata
+            .map(|m| m.brokers().iter().map(|b| format!("{}:{}", b.host(), b.port())).collect::<Vec<_>>())
+            .map_err(|e| e.to_string());
+        (result, log)
+    })
+    .await;
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    match result {
+        Ok((Ok(brokers), log)) => {
+            report.outcome = ParityOutcome::Ok;
+            report.brokers = brokers;
+            report.log = log;
+        }
+        Ok((Err(e), log)) => {
+            report.outcome = ParityOutcome::Failed;
+            report.error = Some(e);
+            report.log = log;
+        }
+        Err(e) => {
+            report.outcome = ParityOutcome::Failed;
+            report.error = Some(format!("librdkafka task failed: {e}"));
+        }
+    }
+    report
+}
+
+/// The librdkafka configuration: the user's properties as they are, with the bootstrap,
+/// security protocol and credentials kreach resolved (flags and environment win, as in kreach).
+/// Returns it, the `ssl.ca.location` in force, and the properties left out.
+fn client_settings(
+    config: &CheckConfig,
+    properties: Option<&Properties>,
+) -> (ClientConfig, Option<String>, Vec<String>) {
+    let mut cc = ClientConfig::new();
+    let mut ignored = Vec::new();
+    let mut ca_location = None;
+    if let Some(props) = properties {
+        for key in props.keys() {
+            let Some(value) = props.get(key) else { continue };
+            if NOT_FOR_LIBRDKAFKA.contains(&key) {
+                ignored.push(key.to_string());
+                continue;
+            }
+            if key == "ssl.ca.location" {
+                ca_location = Some(value.to_string());
+            }
+            cc.set(key, value);
+        }
+    } else if let Some((path, _)) = &config.ca_file {
+        // No file: the flags are the configuration.
+        ca_location = Some(path.display().to_string());
+        cc.set("ssl.ca.location", path.display().to_string());
+    }
+    let bootstrap: Vec<String> = config.bootstrap.iter().map(ToString::to_string).collect();
+    cc.set("bootstrap.servers", bootstrap.join(","));
+    cc.set("security.protocol", config.security_protocol.as_str());
+    if let Some(sasl) = &config.sasl {
+        cc.set("sasl.mechanism", sasl.mechanism.as_str());
+        cc.remove("sasl.mechanisms");
+        if let Some(u) = &sasl.username {
+            cc.set("sasl.username", u.as_str());
+        }
+        if let Some(p) = &sasl.password {
+            cc.set("sasl.password", p.expose());
+        }
+    } else if let Some((u, p)) = properties.and_then(|p| p.get("sasl.jaas.config")).and_then(jaas_credentials) {
+        cc.set("sasl.username", u);
+        cc.set("sasl.password", p);
+    }
+    cc.set("client.id", "kreach-parity");
+    cc.set_log_level(RDKafkaLogLevel::Warning);
+    // librdkafka rejects keys it does not know; leave those out and say so.
+    for _ in 0..16 {
+        match cc.create_native_config() {
+            Err(KafkaError::ClientConfig(_, _, key, _)) if cc.get(&key).is_some() => {
+                cc.remove(&key);
+                ignored.push(key);
+            }
+            _ => break,
+        }
+    }
+    (cc, ca_location, ignored)
+}
+
+/// Where the client's configuration differs from what kreach's own checks used.
+fn differences(config: &CheckConfig, properties: Option<&Properties>, ca_location: Option<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(props) = properties else { return out };
+    match (&config.ca_file, ca_location) {
+        (Some((kreach_ca, _)), None) => out.push(format!(
+            "the client has no ssl.ca.location, while kreach trusted {} (--ca-file): set ssl.ca.location={}",
+            kreach_ca.display(),
+            kreach_ca.display()
+        )),
+        (Some((kreach_ca, _)), Some(client_ca)) if kreach_ca.as_path() != std::path::Path::new(client_ca) => {
+            out.push(format!("the client's ssl.ca.location is {client_ca}, kreach trusted {}", kreach_ca.display()))
+        }
+        _ => {}
+    }
+    if let Some(p) = props.get("security.protocol") {
+        if !p.eq_ignore_ascii_case(config.security_protocol.as_str()) {
+            out.push(format!(
+                "the file says security.protocol={p}, kreach used {} (--security-protocol)",
+                config.security_protocol.as_str()
+            ));
+        }
+    }
+    if props.get("enable.ssl.certificate.verification").is_some_and(|v| v.eq_ignore_ascii_case("false")) {
+        out.push("the client turns certificate verification off (enable.ssl.certificate.verification=false)".into());
+    }
+    if let Some(v) = props.get("ssl.endpoint.identification.algorithm").filter(|v| v.is_empty() || *v == "none") {
+        out.push(format!("the client skips host name verification (ssl.endpoint.identification.algorithm={v:?})"));
+    }
+    out
+}
