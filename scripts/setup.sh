@@ -20,6 +20,13 @@ if [ ! -x "$peers/tansu" ]; then
   rm -rf "$tmp"
 fi
 
+# confluent-kafka, the reference client the tests compare kreach with (it bundles its own librdkafka).
+if [ ! -x "$peers/venv/bin/python" ] || ! "$peers/venv/bin/python" -c 'import confluent_kafka' 2>/dev/null; then
+  mkdir -p "$peers"
+  python3 -m venv "$peers/venv"
+  "$peers/venv/bin/python" -m pip install --quiet --disable-pip-version-check 'confluent-kafka==2.16.1'
+fi
+
 need=()
 for pair in named:bind9 haproxy:haproxy iptables:iptables ip:iproute2 dig:dnsutils named-checkconf:bind9-utils; do
   tool=${pair%%:*}; pkg=${pair##*:}

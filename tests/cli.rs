@@ -122,6 +122,12 @@ fn table_output_is_a_matrix_with_fixes_and_markdown_is_a_ticket() {
         assert!(table.contains(needle), "missing {needle}:\n{table}");
     }
     assert!(!table.contains('\u{1b}'), "NO_COLOR: no escape codes");
+    let (code, zones, _) = kreach(&["lab", "--fault", "az-down", "--timeout", "1"], &[]);
+    assert_eq!(code, 1);
+    assert!(
+        zones.contains("Zones: usw2-az1 PASS (2/2 brokers), usw2-az2 FAIL (0/2 brokers), usw2-az3 PASS (2/2 brokers)"),
+        "{zones}"
+    );
     let (_, md, _) = kreach(&["lab", "--fault", "cert-wrong-name", "--output", "markdown"], &[]);
     assert!(md.contains("| target | DNS | TCP | TLS | HTTPS |"), "{md}");
     assert!(md.contains("**error** `tls-name-mismatch`"), "{md}");

@@ -98,6 +98,14 @@ fn run_scenario(name: &str) {
     let (code, stdout, stderr, elapsed) = lab.kreach(&args);
     let report: serde_json::Value =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{name}: not JSON ({e}); stderr: {stderr}\n{stdout}"));
+    if let Some(secret) =
+        sc.properties.as_deref().and_then(|p| p.lines().find_map(|l| l.strip_prefix("sasl.password=")))
+    {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{name}: the SASL password leaked into the output"
+        );
+    }
 
     let errors: Vec<String> = schema().iter_errors(&report).map(|e| format!("{e} at {}", e.instance_path())).collect();
     assert!(errors.is_empty(), "{name}: report does not validate against docs/report.schema.json: {errors:#?}");
@@ -216,6 +224,8 @@ scenarios! {
     plaintext_client => "plaintext-client",
     client_missing_ca => "client-missing-ca",
     client_with_ca => "client-with-ca",
+    sasl_rejected => "sasl-rejected",
+    sasl_wrong_mechanism => "sasl-wrong-mechanism",
 }
 
 /// The system-resolver path and the human outputs, on the healthy lab.
@@ -248,4 +258,59 @@ fn healthy_lab_table_and_markdown() {
         md.starts_with("## kreach") && md.contains("| target |") && md.contains("`dns-private-zone-in-effect`"),
         "{md}"
     );
+}
+
+/// confluent-kafka (pip; its own librdkafka 2.16) as the reference client: on the healthy lab it
+/// sees exactly the brokers kreach's own Metadata returned.
+#[test]
+fn reference_client_sees_the_same_brokers_as_kreach() {
+    if !support::require_prerequisites() {
+        return;
+    }
+    let python = support::workspace_root().join("target/lab-peers/venv/bin/python");
+    assert!(python.exists(), "{} is missing: run scripts/setup.sh", python.display());
+    let lab = NetnsLab::start(NetFault::None).expect("lab");
+    let bootstrap = format!("{BOOTSTRAP_HOST}:9092");
+    let args: Vec<String> = [
+        "check",
+        "--bootstrap",
+        &bootstrap,
+        "--private-cidr",
+        PRIVATE_CIDR,
+        "--ca-file",
+        &lab.ca_file(),
+        "--security-protocol",
+        "SSL",
+        "--no-client-check",
+        "--output",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (code, stdout, stderr, _) = lab.kreach(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let mut ours: Vec<String> = report["cluster"]["brokers"]
+        .as_array()
+        .expect("brokers")
+        .iter()
+        .map(|b| format!("{}:{}", b["host"].as_str().unwrap_or(""), b["port"]))
+        .collect();
+    ours.sort();
+
+    let script = support::workspace_root().join("tests/reference_client.py");
+    let out =
+        lab.exec(&[&python.display().to_string(), &script.display().to_string(), &bootstrap, &lab.ca_file(), "SSL"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let reference: serde_json::Value = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("reference client output ({e}): {text} {}", String::from_utf8_lossy(&out.stderr)));
+    let theirs: Vec<String> = reference["brokers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("reference client failed: {reference}"))
+        .iter()
+        .filter_map(|b| b.as_str().map(str::to_string))
+        .collect();
+    assert_eq!(ours.len(), 3, "one broker per AZ in the netns lab");
+    assert_eq!(ours, theirs, "kreach and confluent-kafka disagree on the brokers");
 }

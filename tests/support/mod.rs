@@ -46,6 +46,8 @@ pub enum NetFault {
     ZoneDropped,
     BrokerDown,
     BrokerNameUnresolvable,
+    /// The cluster behind the endpoint is tansu with SASL/SCRAM authentication on.
+    SaslBroker,
 }
 
 impl NetFault {
@@ -67,6 +69,7 @@ impl NetFault {
             "zone-dropped" => NetFault::ZoneDropped,
             "broker-down" => NetFault::BrokerDown,
             "broker-name-unresolvable" => NetFault::BrokerNameUnresolvable,
+            "sasl-broker" => NetFault::SaslBroker,
             other => return Err(format!("unknown netns fault {other}")),
         })
     }
@@ -197,6 +200,9 @@ impl NetnsLab {
     /// Returns (advertised name, listen address) per broker.
     fn spawn_brokers(&mut self, fault: NetFault) -> Result<Vec<(String, String)>, String> {
         use std::io::BufRead;
+        if fault == NetFault::SaslBroker {
+            return self.spawn_tansu();
+        }
         let names: Vec<String> = ENIS
             .iter()
             .enumerate()
@@ -226,6 +232,40 @@ impl NetnsLab {
             out.push((name, addr));
         }
         Ok(out)
+    }
+
+    /// One tansu broker (installed by scripts/setup.sh) with authentication on, advertising the
+    /// usw2-az1 zonal name; it knows SCRAM only and, with memory storage, no user: every login is
+    /// a real rejection.
+    fn spawn_tansu(&mut self) -> Result<Vec<(String, String)>, String> {
+        let tansu = workspace_root().join("target/lab-peers/tansu");
+        if !tansu.exists() {
+            return Err(format!("{} is missing: run scripts/setup.sh", tansu.display()));
+        }
+        let name = format!("b1.{}.{DOMAIN}", ENIS[0].0);
+        let listen = "127.0.0.1:19092";
+        let tansu = tansu.display().to_string();
+        self.spawn(
+            "tansu",
+            &[
+                &tansu,
+                "broker",
+                "--listener-url",
+                &format!("tcp://{listen}"),
+                "--advertised-listener-url",
+                &format!("tcp://{name}:9092"),
+                "--authentication",
+            ],
+        )?;
+        let started = Instant::now();
+        while !exec_in(&self.name, &["timeout", "1", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/19092"]).status.success()
+        {
+            if started.elapsed() > Duration::from_secs(10) {
+                return Err(format!("tansu did not listen: {}", self.log("tansu")));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(vec![(name, listen.to_string())])
     }
 
     pub fn iptables(&self, rule: &[&str]) -> Result<(), String> {

@@ -40,6 +40,18 @@ pub fn markdown(report: &Report) -> String {
         }
         out.push('\n');
     }
+    if !report.zones.is_empty() {
+        out.push_str("\n**Zones:** ");
+        let zones: Vec<String> = report
+            .zones
+            .iter()
+            .map(|z| {
+                format!("`{}` {} ({}/{})", z.az_id, crate::render::status_word(z.status), z.passed, z.brokers.len())
+            })
+            .collect();
+        out.push_str(&zones.join(", "));
+        out.push('\n');
+    }
     out.push_str("\n### Findings\n\n");
     if report.findings.is_empty() {
         out.push_str("None.\n");

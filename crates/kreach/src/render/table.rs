@@ -58,6 +58,18 @@ pub fn table(report: &Report, color: bool) -> String {
             ""
         }
     ));
+    if !report.zones.is_empty() {
+        let zones: Vec<String> = report
+            .zones
+            .iter()
+            .map(|z| {
+                let word = if z.status == StageStatus::Pass { "PASS" } else { "FAIL" };
+                let color_of = if z.status == StageStatus::Pass { Color::Green } else { Color::Red };
+                format!("{} {} ({}/{} brokers)", z.az_id, paint(word, color_of, color), z.passed, z.brokers.len())
+            })
+            .collect();
+        out.push_str(&format!("Zones: {}\n", zones.join(", ")));
+    }
     for f in &report.findings {
         let sev = match f.severity {
             Severity::Error => paint("ERROR", Color::Red, color),
