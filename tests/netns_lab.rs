@@ -158,19 +158,13 @@ fn run_scenario(name: &str) {
     }
     if sc.expect_client.as_deref() == Some("ok") {
         // librdkafka, a real client, sees the same brokers as kreach's own Metadata.
-        let mut ours: Vec<String> = report["cluster"]["brokers"]
-            .as_array()
-            .expect("brokers")
-            .iter()
-            .map(|b| format!("{}:{}", b["host"].as_str().unwrap_or(""), b["port"]))
-            .collect();
+        let ours = cluster_brokers(&report);
         let mut theirs: Vec<String> = report["parity"]["brokers"]
             .as_array()
             .expect("parity brokers")
             .iter()
             .filter_map(|b| b.as_str().map(str::to_string))
             .collect();
-        ours.sort();
         theirs.sort();
         assert_eq!(ours, theirs, "{name}: librdkafka and kreach disagree on the brokers");
     }
@@ -186,6 +180,18 @@ fn run_scenario(name: &str) {
     if std::env::var_os("KREACH_SHOW_REPORT").is_some() {
         eprintln!("{name}: {report:#}");
     }
+}
+
+/// The brokers kreach's own Metadata returned, as sorted `host:port`.
+fn cluster_brokers(report: &serde_json::Value) -> Vec<String> {
+    let mut brokers: Vec<String> = report["cluster"]["brokers"]
+        .as_array()
+        .expect("brokers")
+        .iter()
+        .map(|b| format!("{}:{}", b["host"].as_str().unwrap_or(""), b["port"]))
+        .collect();
+    brokers.sort();
+    brokers
 }
 
 macro_rules! scenarios {
@@ -291,13 +297,7 @@ fn reference_client_sees_the_same_brokers_as_kreach() {
     let (code, stdout, stderr, _) = lab.kreach(&args);
     assert_eq!(code, 0, "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
-    let mut ours: Vec<String> = report["cluster"]["brokers"]
-        .as_array()
-        .expect("brokers")
-        .iter()
-        .map(|b| format!("{}:{}", b["host"].as_str().unwrap_or(""), b["port"]))
-        .collect();
-    ours.sort();
+    let ours = cluster_brokers(&report);
 
     let script = support::workspace_root().join("tests/reference_client.py");
     let out =
