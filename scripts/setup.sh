@@ -26,6 +26,10 @@ if [ ! -x "$peers/venv/bin/python" ] || ! "$peers/venv/bin/python" -c 'import co
   python3 -m venv "$peers/venv"
   "$peers/venv/bin/python" -m pip install --quiet --disable-pip-version-check 'confluent-kafka==2.16.1'
 fi
+# moto server, the AWS API emulator the audit is tested against (boto3 comes with it).
+if ! "$peers/venv/bin/python" -c 'import moto, boto3' 2>/dev/null; then
+  "$peers/venv/bin/python" -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
+fi
 
 need=()
 for pair in named:bind9 haproxy:haproxy iptables:iptables ip:iproute2 dig:dnsutils named-checkconf:bind9-utils; do

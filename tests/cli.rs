@@ -8,7 +8,17 @@ use std::process::{Command, Stdio};
 
 fn kreach(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kreach"));
-    cmd.args(args).env("NO_COLOR", "1").stdin(Stdio::null());
+    cmd.args(args).env("NO_COLOR", "1").stdin(Stdio::null()).envs(support::no_aws());
+    // Tests never audit a real AWS account: no credentials from the environment reach the binary.
+    for k in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    ] {
+        cmd.env_remove(k);
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -159,4 +169,90 @@ fn secrets_never_appear_in_any_output() {
             assert_eq!(report["settings"]["sasl_mechanism"], "PLAIN");
         }
     }
+}
+
+/// Runs kreach against a moto server with test credentials in its environment.
+fn kreach_aws(args: &[&str], moto: &support::moto::Moto) -> (i32, String, String) {
+    kreach(
+        args,
+        &[
+            ("AWS_ENDPOINT_URL", moto.url.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-west-2"),
+        ],
+    )
+}
+
+#[test]
+fn records_change_batch_is_accepted_by_route53_and_fixes_the_zone() {
+    let domain = "abc123.us-west-2.aws.confluent.cloud";
+    let moto = support::moto::Moto::start(&support::workspace_root());
+    let account = moto.plant("record-missing", domain);
+    let endpoint = account["vpc_endpoint_id"].as_str().expect("endpoint");
+    let check = |moto: &support::moto::Moto| {
+        let (code, stdout, stderr) = kreach_aws(
+            &[
+                "check",
+                "--bootstrap",
+                &format!("lkc-1.{domain}:9092"),
+                "--no-https",
+                "--no-client-check",
+                "--timeout",
+                "3",
+                "--vpc-endpoint",
+                endpoint,
+                "--output",
+                "json",
+            ],
+            moto,
+        );
+        assert!(code == 0 || code == 1, "{stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+        assert!(schema().is_valid(&report), "the report with an AWS section validates");
+        report
+    };
+    let before = check(&moto);
+    let aws_codes = |r: &serde_json::Value| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["stage"] == "aws")
+            .map(|f| f["code"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(aws_codes(&before), ["aws-phz-record-missing"], "{:#}", before["findings"]);
+    assert!(before["targets"][0]["stages"].as_array().expect("stages").iter().any(|s| s["stage"] == "aws"));
+
+    let (code, table, stderr) = kreach_aws(&["records", "--vpc-endpoint", endpoint, "--dns-domain", domain], &moto);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(table.lines().count(), 4, "* and one per zone: {table}");
+    let (code, batch, stderr) =
+        kreach_aws(&["records", "--vpc-endpoint", endpoint, "--dns-domain", domain, "--output", "change-batch"], &moto);
+    assert_eq!(code, 0, "{stderr}");
+    let file = tempfile::NamedTempFile::new().expect("tmp");
+    std::fs::write(file.path(), &batch).expect("write batch");
+    let zone = account["hosted_zone_id"].as_str().expect("zone");
+    let out = moto.python("tests/aws/apply_change_batch.py", &[&moto.url, zone, &file.path().display().to_string()]);
+    assert!(out.status.success(), "Route 53 refused the change batch: {}", String::from_utf8_lossy(&out.stderr));
+
+    let after = check(&moto);
+    assert_eq!(aws_codes(&after), Vec::<String>::new(), "the batch fixed the zone: {:#}", after["findings"]);
+}
+
+#[test]
+fn without_aws_credentials_the_audit_is_skipped_with_an_info_finding() {
+    let (code, stdout, _) =
+        kreach(&["check", "--bootstrap", "127.0.0.1:1", "--no-https", "--timeout", "1", "--output", "json"], &[]);
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let f = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "aws-unavailable")
+        .expect("aws-unavailable");
+    assert_eq!(f["severity"], "info");
+    assert!(report["aws"]["calls"].as_array().is_some_and(|c| c.is_empty()), "no AWS call without credentials");
 }

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use kreach_lab::{Ca, Validity};
 
+pub mod moto;
+
 pub const DOMAIN: &str = "abc123.us-west-2.aws.confluent.cloud";
 pub const BOOTSTRAP_HOST: &str = "lkc-lab01.abc123.us-west-2.aws.confluent.cloud";
 pub const VPC_RESOLVER: &str = "127.0.0.53";
@@ -460,6 +462,12 @@ impl NetnsLab {
             .args(["netns", "exec", &self.name, env!("CARGO_BIN_EXE_kreach")])
             .args(args)
             .env("NO_COLOR", "1")
+            .envs(no_aws())
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+            .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+            .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("running kreach: {e}"));
@@ -500,6 +508,11 @@ impl Drop for NetnsLab {
         let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
         let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(&self.name));
     }
+}
+
+/// Keeps any AWS SDK in a test from reaching for the instance metadata service.
+pub fn no_aws() -> [(&'static str, &'static str); 1] {
+    [("AWS_EC2_METADATA_DISABLED", "true")]
 }
 
 /// The workspace root (for docs/ and tests/scenarios/).

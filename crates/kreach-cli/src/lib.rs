@@ -29,6 +29,8 @@ enum Command {
     Check(CheckArgs),
     /// Start a PrivateLink-shaped lab on loopback (in-process) and diagnose it.
     Lab(LabArgs),
+    /// Print the DNS records the private hosted zone needs for an interface endpoint (read from AWS).
+    Records(RecordsArgs),
     /// Print the JSON Schema of the JSON report.
     Schema,
     /// Run only the lab's Kafka cluster (librdkafka's mock) with the given advertised listeners,
@@ -79,12 +81,59 @@ struct CheckArgs {
     /// Skip the client-parity stage (Metadata through librdkafka with your configuration).
     #[arg(long)]
     no_client_check: bool,
+    #[command(flatten)]
+    aws: AwsArgs,
     /// A zone's endpoint address, AZID=IP (repeatable): brokers of that zone must resolve to it.
     #[arg(long, value_name = "AZID=IP")]
     zone_address: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Table)]
     output: Output,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct AwsArgs {
+    /// Run the AWS audit with the default credential chain (instance role, SSO, profile) even when
+    /// no AWS credentials are in the environment.
+    #[arg(long)]
+    aws: bool,
+    /// The interface VPC endpoint to audit (default: the VPC's interface endpoint).
+    #[arg(long, value_name = "VPCE-ID")]
+    vpc_endpoint: Option<String>,
+    /// The VPC whose endpoint to audit, when --vpc-endpoint is not given.
+    #[arg(long, value_name = "VPC-ID")]
+    vpc_id: Option<String>,
+    /// The cluster's DNS domain (the private hosted zone's name); default: the bootstrap name's parent.
+    #[arg(long, value_name = "DOMAIN")]
+    dns_domain: Option<String>,
+    /// AWS region (default: AWS_REGION or the profile's).
+    #[arg(long, value_name = "REGION")]
+    aws_region: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct RecordsArgs {
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// A bootstrap HOST[:PORT]; its parent domain is the zone, unless --dns-domain is given.
+    #[arg(long, value_name = "HOST:PORT")]
+    bootstrap: Option<String>,
+    /// table, json, or change-batch (what `aws route53 change-resource-record-sets --change-batch` takes).
+    #[arg(long, value_enum, default_value_t = RecordsOutput::Table)]
+    output: RecordsOutput,
+    /// TTL of the records in the change batch.
+    #[arg(long, default_value_t = 60)]
+    ttl: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum RecordsOutput {
+    /// Name, type, value.
+    Table,
+    /// The records as JSON.
+    Json,
+    /// A Route 53 change batch (UPSERT).
+    ChangeBatch,
 }
 
 #[derive(Args, Debug)]
@@ -130,6 +179,7 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Check(args) => runtime.block_on(check(args)),
+        Command::Records(args) => runtime.block_on(records(args)),
         Command::MockKafka { advertise } => mock_kafka(&advertise),
         Command::Lab(args) => runtime.block_on(lab(args)),
     }
@@ -138,10 +188,80 @@ pub fn main() -> ExitCode {
 async fn check(args: CheckArgs) -> ExitCode {
     let output = args.output;
     let client_check = !args.no_client_check;
+    let aws = args.aws.clone();
     match validate(args) {
-        Ok((config, properties)) => diagnose(&config, properties.filter(|_| client_check), client_check, output).await,
+        Ok((config, properties)) => {
+            diagnose(&config, properties.filter(|_| client_check), client_check, Some(&aws), output).await
+        }
         Err(code) => code,
     }
+}
+
+/// Whether AWS credentials are visible in the environment (the audit then runs without --aws;
+/// the instance-role path needs --aws, so no metadata service is ever asked unbidden).
+fn aws_credentials_in_env() -> bool {
+    [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    ]
+    .iter()
+    .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
+}
+
+fn audit_input(aws: &AwsArgs, bootstrap_host: Option<&str>) -> kreach_aws::AuditInput {
+    let mut input = kreach_aws::AuditInput::default();
+    input.vpc_endpoint_id = aws.vpc_endpoint.clone();
+    input.vpc_id = aws.vpc_id.clone();
+    input.region = aws.aws_region.clone();
+    input.domain = aws
+        .dns_domain
+        .clone()
+        .or_else(|| bootstrap_host.and_then(|h| h.split_once('.')).map(|(_, parent)| parent.to_string()));
+    input
+}
+
+async fn records(args: RecordsArgs) -> ExitCode {
+    let host = match args.bootstrap.as_deref().map(|b| kreach::HostPort::parse(b, kreach::DEFAULT_KAFKA_PORT)) {
+        Some(Ok(hp)) => Some(hp.host),
+        Some(Err(e)) => return fail(&format!("invalid --bootstrap: {e}"), EXIT_USAGE),
+        None => None,
+    };
+    if args.aws.vpc_endpoint.is_none() && args.aws.vpc_id.is_none() {
+        return fail("invalid --vpc-endpoint: give --vpc-endpoint vpce-… (or --vpc-id)", EXIT_USAGE);
+    }
+    let input = audit_input(&args.aws, host.as_deref());
+    if input.domain.is_none() {
+        return fail("invalid --dns-domain: give --dns-domain DOMAIN or --bootstrap HOST", EXIT_USAGE);
+    }
+    let audit = kreach_aws::audit(&input, std::time::Duration::from_secs(30)).await;
+    if let Some(why) = &audit.unavailable {
+        return fail(&format!("the AWS API could not be read: {why}"), 1);
+    }
+    if audit.expected_records.is_empty() {
+        let why = audit.errors.first().cloned().unwrap_or_else(|| "the endpoint has no DNS names".into());
+        return fail(&format!("no records: {why}"), 1);
+    }
+    let text = match args.output {
+        RecordsOutput::Json => serde_json::to_string_pretty(&audit.expected_records).unwrap_or_default() + "\n",
+        RecordsOutput::ChangeBatch => {
+            serde_json::to_string_pretty(&kreach_aws::change_batch(&audit.expected_records, args.ttl))
+                .unwrap_or_default()
+                + "\n"
+        }
+        RecordsOutput::Table => {
+            let width = audit.expected_records.iter().map(|r| r.name.len()).max().unwrap_or(0);
+            audit
+                .expected_records
+                .iter()
+                .map(|r| format!("{:<width$}  {}  {}\n", r.name, r.record_type, r.value))
+                .collect()
+        }
+    };
+    emit(&text);
+    ExitCode::SUCCESS
 }
 
 /// Flags → options → validated config (and the properties file, for the client-parity stage);
@@ -172,17 +292,35 @@ async fn diagnose(
     config: &kreach::CheckConfig,
     properties: Option<kreach::Properties>,
     client_check: bool,
+    aws: Option<&AwsArgs>,
     output: Output,
 ) -> ExitCode {
-    // The librdkafka stage runs beside kreach's own checks, inside the same deadline.
+    // The librdkafka stage and the AWS audit run beside kreach's own checks, inside the same deadline.
     let parity = async {
         if client_check { Some(kreach_parity::check(config, properties.as_ref(), config.timeout).await) } else { None }
     };
-    let (report, parity) = tokio::join!(kreach::run(config), parity);
+    let audit = async {
+        let aws = aws?;
+        if aws.aws || aws_credentials_in_env() {
+            let input = audit_input(aws, config.bootstrap.first().map(|b| b.host.as_str()));
+            Some(kreach_aws::audit(&input, config.timeout).await)
+        } else {
+            Some(kreach::AwsAudit {
+                unavailable: Some(
+                    "no AWS credentials in the environment (--aws uses the default chain: instance role, SSO)".into(),
+                ),
+                ..Default::default()
+            })
+        }
+    };
+    let (report, parity, audit) = tokio::join!(kreach::run(config), parity, audit);
     match report {
         Ok(mut report) => {
             if let Some(parity) = parity {
                 kreach::attach_parity(&mut report, parity);
+            }
+            if let Some(audit) = audit {
+                kreach::attach_aws(&mut report, audit);
             }
             emit(&render_report(&report, output));
             ExitCode::from(report.exit_code() as u8)
@@ -240,7 +378,8 @@ async fn lab(args: LabArgs) -> ExitCode {
             lab.check_args().join(" ")
         ));
     }
-    diagnose(&config, properties, client_check, args.output).await
+    // The lab is on loopback: there is no AWS account to audit.
+    diagnose(&config, properties, client_check, None, args.output).await
 }
 
 fn mock_kafka(advertise: &[String]) -> ExitCode {

@@ -7,9 +7,9 @@ use std::collections::HashSet;
 
 use crate::findings::{FindingCode, Severity};
 use crate::report::{
-    AddressReport, AnswerClass, DnsDetail, DnsLookup, DnsOutcome, Finding, HttpsOutcome, KafkaOutcome, ParityOutcome,
-    ParityReport, Role, Settings, Stage, StageStatus, Status, TargetReport, TcpOutcome, TlsOutcome, TlsVerification,
-    ZoneSummary,
+    AddressReport, AnswerClass, AwsAudit, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding, HttpsOutcome,
+    KafkaOutcome, ParityOutcome, ParityReport, Role, Settings, Stage, StageStatus, Status, TargetReport, TcpOutcome,
+    TlsOutcome, TlsVerification, ZoneSummary,
 };
 use crate::runner::{EXPIRY_WARNING_DAYS, kafka_word, tcp_word, tls_word};
 
@@ -75,8 +75,16 @@ pub fn findings(
     zones: &[ZoneSummary],
     settings: &Settings,
     parity: Option<&ParityReport>,
+    aws: Option<&AwsAudit>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
+    // Each zone's endpoint address: as the user gave it, else as the AWS audit read it.
+    let mut zone_addresses = settings.zone_addresses.clone();
+    for i in aws.and_then(|a| a.endpoint.as_ref()).map(|e| e.interfaces.as_slice()).unwrap_or_default() {
+        if !i.az_id.is_empty() && !i.ip.is_empty() {
+            zone_addresses.entry(i.az_id.clone()).or_insert_with(|| i.ip.clone());
+        }
+    }
     let mut hosts_done = HashSet::new();
     let bootstrap_ips: Vec<String> = targets
         .iter()
@@ -123,7 +131,7 @@ pub fn findings(
             continue;
         }
         if t.role == Role::Broker {
-            broker_findings(t, &down_zones, &bootstrap_ips, settings, &mut out);
+            broker_findings(t, &down_zones, &bootstrap_ips, &zone_addresses, &mut out);
             continue;
         }
         tcp_findings(t, &mut out);
@@ -163,6 +171,9 @@ pub fn findings(
                 Vec::new(),
             ));
         }
+    }
+    if let (Some(audit), Some(t)) = (aws, targets.iter().find(|t| t.role == Role::Bootstrap)) {
+        aws_findings(t, targets, audit, &mut out);
     }
     if settings.tls_verification == TlsVerification::Disabled {
         if let Some(t) = targets.iter().find(|t| t.addresses.iter().any(|a| a.tls.is_some())) {
@@ -567,6 +578,193 @@ fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
     }
 }
 
+/// The least-privilege policy statement for one denied action.
+fn policy_for(action: &str) -> String {
+    format!(
+        "{{\"Effect\": \"Allow\", \"Action\": \"{action}\", \"Resource\": \"*\"}} (docs/iam-policy-audit.json has the whole read-only policy)"
+    )
+}
+
+fn aws_findings(t: &TargetReport, targets: &[TargetReport], audit: &AwsAudit, out: &mut Vec<Finding>) {
+    let mut push = |code: FindingCode, summary: String, fix: String, addresses: Vec<String>| {
+        out.push(finding(code, t, Stage::Aws, summary, fix, addresses));
+    };
+    if let Some(why) = &audit.unavailable {
+        push(
+            FindingCode::AwsUnavailable,
+            format!("the AWS audit did not run: {why}"),
+            "To have kreach explain failures from the AWS side, run it with read-only AWS credentials and a region \
+             (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_REGION); see docs/iam-policy-audit.json."
+                .into(),
+            Vec::new(),
+        );
+        return;
+    }
+    for d in &audit.denied {
+        push(
+            FindingCode::AwsAccessDenied,
+            format!("{} was denied: {}", d.action, d.message),
+            format!("Grant the audit's principal {}", policy_for(&d.action)),
+            Vec::new(),
+        );
+    }
+    let Some(ep) = &audit.endpoint else { return };
+    if !ep.state.eq_ignore_ascii_case("available") {
+        let fix = match ep.state.to_ascii_lowercase().as_str() {
+            "pendingacceptance" => format!(
+                "The service provider must accept the connection from {}: for Confluent Cloud, add this AWS account to \
+                 the network's PrivateLink access and wait for acceptance.",
+                ep.id
+            ),
+            "rejected" => format!(
+                "The provider rejected {}: register this AWS account with the provider, then recreate the endpoint.",
+                ep.id
+            ),
+            _ => format!("Recreate {} (state {}), or ask the provider why it is not available.", ep.id, ep.state),
+        };
+        push(FindingCode::AwsEndpointNotAvailable, format!("VPC endpoint {} is {}", ep.id, ep.state), fix, Vec::new());
+    }
+    if ep.private_dns_enabled {
+        push(
+            FindingCode::AwsPrivateDnsEnabled,
+            format!("VPC endpoint {} has private DNS enabled", ep.id),
+            format!(
+                "Confluent Cloud expects the endpoint's private DNS off and your private hosted zone to answer: \
+                 aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --no-private-dns-enabled",
+                ep.id
+            ),
+            Vec::new(),
+        );
+    }
+    let covered: Vec<&str> = ep.interfaces.iter().map(|i| i.az_id.as_str()).collect();
+    let mut missing_zones: Vec<(String, Vec<i32>)> = Vec::new();
+    for b in targets.iter().filter_map(|t| t.broker.as_ref()) {
+        let Some(az) = &b.az_id else { continue };
+        if covered.contains(&az.as_str()) {
+            continue;
+        }
+        match missing_zones.iter_mut().find(|(z, _)| z == az) {
+            Some((_, ids)) => ids.push(b.node_id),
+            None => missing_zones.push((az.clone(), vec![b.node_id])),
+        }
+    }
+    for (az, ids) in missing_zones {
+        let az_name = audit.availability_zones.iter().find(|z| z.id == az).map(|z| z.name.clone());
+        push(
+            FindingCode::AwsAzNotCovered,
+            format!(
+                "brokers {:?} are in {az}{}, where endpoint {} has no network interface (it covers {})",
+                ids,
+                az_name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default(),
+                ep.id,
+                covered.join(", ")
+            ),
+            format!(
+                "Add a subnet in {az}{} to the endpoint: aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --add-subnet-ids <subnet in {az}>",
+                az_name.map(|n| format!(" (AZ name {n} in this account)")).unwrap_or_default(),
+                ep.id
+            ),
+            Vec::new(),
+        );
+    }
+    for ingress in audit.ingress.iter().filter(|i| !i.allowed) {
+        let sg = ep.security_groups.first().cloned().unwrap_or_else(|| "<endpoint security group>".into());
+        push(
+            FindingCode::AwsSgMissingIngress,
+            format!("no inbound rule of {} admits TCP {}", ep.security_groups.join(", "), ingress.port),
+            format!(
+                "aws ec2 authorize-security-group-ingress --group-id {sg} --protocol tcp --port {} --source-group <client security group> \
+                 (or --cidr <client subnet or VPC CIDR>)",
+                ingress.port
+            ),
+            Vec::new(),
+        );
+    }
+    if let Some(vpc) = &audit.vpc {
+        for (on, attribute) in [(vpc.dns_support, "enableDnsSupport"), (vpc.dns_hostnames, "enableDnsHostnames")] {
+            if !on {
+                let flag =
+                    if attribute == "enableDnsSupport" { "--enable-dns-support" } else { "--enable-dns-hostnames" };
+                push(
+                    FindingCode::AwsVpcDnsDisabled,
+                    format!("{} has {attribute} off: private hosted zones do not answer in it", vpc.id),
+                    format!("aws ec2 modify-vpc-attribute --vpc-id {} {flag} '{{\"Value\":true}}'", vpc.id),
+                    Vec::new(),
+                );
+            }
+        }
+    }
+    let Some(domain) = audit.expected_records.first().map(|r| r.name.trim_start_matches("*.").to_string()) else {
+        return;
+    };
+    let record_fix = |r: &DnsRecord| format!("{} {} {}", r.name, r.record_type, r.value);
+    match &audit.hosted_zone {
+        None if audit.denied.iter().all(|d| !d.action.starts_with("route53:")) => push(
+            FindingCode::AwsPhzMissing,
+            format!("no private hosted zone is named {domain}"),
+            format!(
+                "Create it, associated with {}: aws route53 create-hosted-zone --name {domain} --vpc VPCRegion={},VPCId={} \
+                 --caller-reference kreach-$(date +%s) --hosted-zone-config PrivateZone=true; then add the records \
+                 from `kreach records`.",
+                ep.vpc_id,
+                audit.region.as_deref().unwrap_or("<region>"),
+                ep.vpc_id
+            ),
+            Vec::new(),
+        ),
+        None => {}
+        Some(zone) => {
+            if !zone.associated {
+                push(
+                    FindingCode::AwsPhzNotAssociated,
+                    format!(
+                        "private hosted zone {} ({}) is associated with {} but not with {}",
+                        zone.name,
+                        zone.id,
+                        if zone.vpcs.is_empty() { "no VPC".to_string() } else { zone.vpcs.join(", ") },
+                        ep.vpc_id
+                    ),
+                    format!(
+                        "aws route53 associate-vpc-with-hosted-zone --hosted-zone-id {} --vpc VPCRegion={},VPCId={}",
+                        zone.id,
+                        audit.region.as_deref().unwrap_or("<region>"),
+                        ep.vpc_id
+                    ),
+                    Vec::new(),
+                );
+            }
+            let addresses: Vec<&str> = ep.interfaces.iter().map(|i| i.ip.as_str()).collect();
+            for expected in &audit.expected_records {
+                let present: Vec<&DnsRecord> = zone.records.iter().filter(|r| r.name == expected.name).collect();
+                if present.is_empty() {
+                    push(
+                        FindingCode::AwsPhzRecordMissing,
+                        format!("private hosted zone {} has no record {}", zone.name, expected.name),
+                        format!(
+                            "Create {} (TTL 60); `kreach records` prints them all as a Route 53 change batch.",
+                            record_fix(expected)
+                        ),
+                        Vec::new(),
+                    );
+                    continue;
+                }
+                let right = present.iter().any(|r| {
+                    r.value == expected.value || (r.record_type != "CNAME" && addresses.contains(&r.value.as_str()))
+                });
+                if !right {
+                    let values: Vec<&str> = present.iter().map(|r| r.value.as_str()).collect();
+                    push(
+                        FindingCode::AwsPhzRecordWrongTarget,
+                        format!("{} points at {}, not at endpoint {}", expected.name, values.join(", "), ep.id),
+                        format!("Change it to {}.", record_fix(expected)),
+                        Vec::new(),
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// The first stage that failed and a word on how.
 fn first_failure(t: &TargetReport) -> (Stage, String) {
     t.stages
@@ -580,7 +778,7 @@ fn broker_findings(
     t: &TargetReport,
     down_zones: &[&str],
     bootstrap_ips: &[String],
-    settings: &Settings,
+    zone_addresses: &std::collections::BTreeMap<String, String>,
     out: &mut Vec<Finding>,
 ) {
     let Some(broker) = &t.broker else { return };
@@ -629,7 +827,7 @@ fn broker_findings(
     if let Some(az) = &broker.az_id {
         let ips: Vec<&str> = dns.lookup.addresses.iter().map(|a| a.ip.as_str()).collect();
         let regional = ips.len() > 1 || (ips.len() == bootstrap_ips.len() && bootstrap_ips.len() > 1);
-        let expected = settings.zone_addresses.get(az);
+        let expected = zone_addresses.get(az);
         if let Some(expected) = expected.filter(|e| !regional && ips != [e.as_str()]) {
             out.push(finding(
                 FindingCode::DnsZonalMismatch,
@@ -854,4 +1052,52 @@ fn https_findings(t: &TargetReport, out: &mut Vec<Finding>) {
             .into(),
         bad.iter().map(|(a, _)| a.ip.clone()).collect(),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{AwsEndpoint, Role, StageResult};
+
+    fn bootstrap() -> TargetReport {
+        TargetReport {
+            target: "b.example:9092".into(),
+            host: "b.example".into(),
+            port: 9092,
+            role: Role::Bootstrap,
+            stages: vec![StageResult {
+                stage: Stage::Dns,
+                status: StageStatus::Pass,
+                elapsed_ms: None,
+                summary: String::new(),
+            }],
+            dns: None,
+            addresses: Vec::new(),
+            broker: None,
+        }
+    }
+
+    /// moto models no endpoint acceptance (its endpoints are always `available`), so the states a
+    /// provider sets are fed to the analysis directly here.
+    #[test]
+    fn endpoint_states_other_than_available_are_errors_with_the_right_fix() {
+        for (state, needle) in [("pendingAcceptance", "accept"), ("rejected", "register"), ("failed", "Recreate")] {
+            let audit = AwsAudit {
+                endpoint: Some(AwsEndpoint { id: "vpce-1".into(), state: state.into(), ..Default::default() }),
+                ..Default::default()
+            };
+            let mut out = Vec::new();
+            aws_findings(&bootstrap(), &[], &audit, &mut out);
+            let codes: Vec<&str> = out.iter().map(|f| f.code.as_str()).collect();
+            assert_eq!(codes, ["aws-endpoint-not-available"], "{state}");
+            assert!(out[0].fix.contains(needle), "{state}: {}", out[0].fix);
+        }
+        let audit = AwsAudit {
+            endpoint: Some(AwsEndpoint { id: "vpce-1".into(), state: "Available".into(), ..Default::default() }),
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        aws_findings(&bootstrap(), &[], &audit, &mut out);
+        assert!(out.is_empty(), "the state is compared as text, whatever its case: {out:?}");
+    }
 }

@@ -122,6 +122,28 @@ finding_codes! {
         "The broker answered ApiVersions but Metadata failed: the client cannot learn the brokers.";
     ClientParityFailed = "client-parity-failed", Error,
         "kreach's own path works, but librdkafka with the user's exact configuration cannot fetch Metadata.";
+    AwsEndpointNotAvailable = "aws-endpoint-not-available", Error,
+        "The interface VPC endpoint is not `available` (pendingAcceptance, rejected, failed, …).";
+    AwsAzNotCovered = "aws-az-not-covered", Error,
+        "A broker's availability zone has no endpoint network interface: that zone's brokers cannot be reached privately.";
+    AwsSgMissingIngress = "aws-sg-missing-ingress", Error,
+        "The endpoint's security groups have no inbound rule for a port the client needs (9092 or 443).";
+    AwsVpcDnsDisabled = "aws-vpc-dns-disabled", Error,
+        "The VPC's enableDnsSupport or enableDnsHostnames is off: private hosted zones do not answer there.";
+    AwsPhzMissing = "aws-phz-missing", Error,
+        "No private hosted zone is named after the cluster's DNS domain.";
+    AwsPhzNotAssociated = "aws-phz-not-associated", Error,
+        "The private hosted zone exists but is not associated with the endpoint's VPC.";
+    AwsPhzRecordMissing = "aws-phz-record-missing", Error,
+        "The private hosted zone lacks a record the endpoint needs (`*` or `*.<az-id>`).";
+    AwsPhzRecordWrongTarget = "aws-phz-record-wrong-target", Error,
+        "A record in the private hosted zone points somewhere other than this endpoint.";
+    AwsPrivateDnsEnabled = "aws-private-dns-enabled", Warning,
+        "The endpoint's own private DNS is on, where the provider expects it off and the private hosted zone to answer.";
+    AwsAccessDenied = "aws-access-denied", Warning,
+        "The credentials may not make a read-only call the audit needs: part of the audit is missing.";
+    AwsUnavailable = "aws-unavailable", Info,
+        "The AWS audit did not run: no credentials, no region, or no AWS API reachable.";
     BrokerDnsNxdomain = "broker-dns-nxdomain", Error,
         "The bootstrap works but an advertised broker name does not resolve.";
     BrokerUnreachable = "broker-unreachable", Error,
@@ -198,6 +220,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 32, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 43, "codes added or removed: update this count and docs/findings.md");
     }
 }

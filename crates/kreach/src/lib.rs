@@ -29,5 +29,7 @@ pub use error::Error;
 pub use findings::{FindingCode, Severity};
 pub use properties::{Properties, jaas_credentials};
 pub use report::*;
-pub use runner::{DNS_STEP_CAP, EXPIRY_WARNING_DAYS, HTTPS_STEP_CAP, TCP_STEP_CAP, TLS_STEP_CAP, attach_parity, run};
+pub use runner::{
+    DNS_STEP_CAP, EXPIRY_WARNING_DAYS, HTTPS_STEP_CAP, TCP_STEP_CAP, TLS_STEP_CAP, attach_aws, attach_parity, run,
+};
 pub use tls::name_matches;

@@ -39,6 +39,8 @@ pub enum Stage {
     Kafka,
     /// The same Metadata request through librdkafka with the user's own configuration.
     Client,
+    /// The AWS side: endpoint, zones, security groups, VPC DNS, private hosted zone.
+    Aws,
 }
 
 impl Stage {
@@ -51,6 +53,7 @@ impl Stage {
             Stage::Https => "https",
             Stage::Kafka => "kafka",
             Stage::Client => "client",
+            Stage::Aws => "aws",
         }
     }
 }
@@ -108,8 +111,145 @@ pub struct Report {
     pub zones: Vec<ZoneSummary>,
     /// librdkafka with the user's configuration, when that stage ran.
     pub parity: Option<ParityReport>,
+    /// What the AWS APIs say, when the audit ran (or why it did not).
+    pub aws: Option<AwsAudit>,
     /// What is wrong and how to fix it, most severe first.
     pub findings: Vec<Finding>,
+}
+
+/// The AWS side, read with Describe/List/Get calls only.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsAudit {
+    /// Region audited.
+    pub region: Option<String>,
+    /// Why the audit did not run (no credentials, no reachable API), when it did not.
+    pub unavailable: Option<String>,
+    /// The interface endpoint.
+    pub endpoint: Option<AwsEndpoint>,
+    /// AZ name ↔ AZ ID for the region.
+    pub availability_zones: Vec<AwsZone>,
+    /// The endpoint's security groups' inbound rules, per port checked.
+    pub ingress: Vec<AwsIngress>,
+    /// The endpoint VPC's DNS attributes.
+    pub vpc: Option<AwsVpc>,
+    /// The private hosted zone named after the cluster's domain.
+    pub hosted_zone: Option<AwsHostedZone>,
+    /// The records the private zone needs for this endpoint.
+    pub expected_records: Vec<DnsRecord>,
+    /// API calls refused (AccessDenied), with the permission they need.
+    pub denied: Vec<AwsDenied>,
+    /// Other API errors.
+    pub errors: Vec<String>,
+    /// Every API action called, in order (all read-only).
+    pub calls: Vec<String>,
+    /// Wall time of the audit in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// An interface VPC endpoint.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsEndpoint {
+    /// `vpce-…`.
+    pub id: String,
+    /// `Interface`, `Gateway`, …
+    pub endpoint_type: String,
+    /// `available`, `pendingAcceptance`, `rejected`, …
+    pub state: String,
+    /// The service it connects to.
+    pub service_name: String,
+    /// Its VPC.
+    pub vpc_id: String,
+    /// Whether the endpoint's own private DNS is on.
+    pub private_dns_enabled: bool,
+    /// Its security groups.
+    pub security_groups: Vec<String>,
+    /// Its subnets.
+    pub subnets: Vec<String>,
+    /// Its DNS names (the regional one first).
+    pub dns_names: Vec<String>,
+    /// One network interface per zone.
+    pub interfaces: Vec<AwsInterface>,
+}
+
+/// One endpoint network interface.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsInterface {
+    /// `eni-…`.
+    pub id: String,
+    /// Its subnet.
+    pub subnet_id: String,
+    /// AZ name, e.g. `us-west-2a`.
+    pub az_name: String,
+    /// AZ ID, e.g. `usw2-az1`.
+    pub az_id: String,
+    /// Its private address.
+    pub ip: String,
+}
+
+/// AZ name ↔ AZ ID.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsZone {
+    /// e.g. `us-west-2a`.
+    pub name: String,
+    /// e.g. `usw2-az1`.
+    pub id: String,
+}
+
+/// Whether the endpoint's security groups admit a port.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsIngress {
+    /// TCP port.
+    pub port: u16,
+    /// Whether an inbound rule admits it.
+    pub allowed: bool,
+    /// The rules that admit it, as text.
+    pub rules: Vec<String>,
+}
+
+/// A VPC's DNS attributes.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsVpc {
+    /// `vpc-…`.
+    pub id: String,
+    /// enableDnsSupport.
+    pub dns_support: bool,
+    /// enableDnsHostnames.
+    pub dns_hostnames: bool,
+}
+
+/// The private hosted zone for the cluster's domain.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsHostedZone {
+    /// Zone id.
+    pub id: String,
+    /// Zone name.
+    pub name: String,
+    /// Whether it is associated with the endpoint's VPC.
+    pub associated: bool,
+    /// The VPCs it is associated with.
+    pub vpcs: Vec<String>,
+    /// Its CNAME records (wildcards included).
+    pub records: Vec<DnsRecord>,
+}
+
+/// One DNS record.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DnsRecord {
+    /// Owner name, e.g. `*.usw2-az1.abc123.us-west-2.aws.confluent.cloud`.
+    pub name: String,
+    /// `CNAME`.
+    pub record_type: String,
+    /// Target.
+    pub value: String,
+}
+
+/// An API call the credentials may not make.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsDenied {
+    /// The IAM action, e.g. `route53:ListResourceRecordSets`.
+    pub action: String,
+    /// The error message.
+    pub message: String,
 }
 
 /// What a real client (librdkafka) made of the same configuration.

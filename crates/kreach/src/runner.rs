@@ -18,9 +18,9 @@ use crate::error::Error;
 use crate::https;
 use crate::kafka;
 use crate::report::{
-    AddressReport, AnswerClass, BrokerTarget, ClusterMetadata, DnsDetail, DnsOutcome, HttpsOutcome, KafkaOutcome,
-    ParityOutcome, ParityReport, Report, Role, SCHEMA_VERSION, Settings, Stage, StageResult, StageStatus, TargetReport,
-    TcpOutcome, TlsOutcome, TlsVerification,
+    AddressReport, AnswerClass, AwsAudit, BrokerTarget, ClusterMetadata, DnsDetail, DnsOutcome, HttpsOutcome,
+    KafkaOutcome, ParityOutcome, ParityReport, Report, Role, SCHEMA_VERSION, Settings, Stage, StageResult, StageStatus,
+    TargetReport, TcpOutcome, TlsOutcome, TlsVerification,
 };
 use crate::tcp;
 use crate::tls::{self, TlsContext};
@@ -165,7 +165,7 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         zone_addresses: config.zone_addresses.iter().map(|(az, ip)| (az.clone(), ip.to_string())).collect(),
     };
     let zones = analysis::zones(&targets);
-    let findings = analysis::findings(&targets, &zones, &settings, None);
+    let findings = analysis::findings(&targets, &zones, &settings, None, None);
     let status = analysis::status(&findings);
     Ok(Report {
         schema_version: SCHEMA_VERSION,
@@ -179,6 +179,7 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         cluster,
         zones,
         parity: None,
+        aws: None,
         findings,
     })
 }
@@ -203,7 +204,47 @@ pub fn attach_parity(report: &mut Report, parity: ParityReport) {
         t.stages.push(StageResult { stage: Stage::Client, status, elapsed_ms: Some(parity.elapsed_ms), summary });
     }
     report.parity = Some(parity);
-    report.findings = analysis::findings(&report.targets, &report.zones, &report.settings, report.parity.as_ref());
+    redraw(report);
+}
+
+/// Adds the AWS audit: an `aws` cell on the first bootstrap row, and the findings drawn again
+/// with the AWS facts joined to the network results.
+pub fn attach_aws(report: &mut Report, audit: AwsAudit) {
+    let (status, summary) = match (&audit.unavailable, &audit.endpoint) {
+        (Some(why), _) => (StageStatus::Skipped, format!("skipped: {why}")),
+        (None, None) => (StageStatus::Fail, "no endpoint found".to_string()),
+        (None, Some(ep)) => {
+            (StageStatus::Pass, format!("{} {} in {}", ep.id, ep.state, count(ep.interfaces.len(), "zone", "zones")))
+        }
+    };
+    if let Some(t) = report.targets.iter_mut().find(|t| t.role == Role::Bootstrap) {
+        t.stages.retain(|s| s.stage != Stage::Aws);
+        t.stages.push(StageResult { stage: Stage::Aws, status, elapsed_ms: Some(audit.elapsed_ms), summary });
+    }
+    report.aws = Some(audit);
+    redraw(report);
+    // The cell tells whether the AWS side is clean, once the findings say so.
+    let failed = report.findings.iter().any(|f| f.stage == Stage::Aws && f.severity == crate::Severity::Error);
+    if let Some(cell) = report
+        .targets
+        .iter_mut()
+        .find(|t| t.role == Role::Bootstrap)
+        .and_then(|t| t.stages.iter_mut().find(|s| s.stage == Stage::Aws))
+    {
+        if failed {
+            cell.status = StageStatus::Fail;
+        }
+    }
+}
+
+fn redraw(report: &mut Report) {
+    report.findings = analysis::findings(
+        &report.targets,
+        &report.zones,
+        &report.settings,
+        report.parity.as_ref(),
+        report.aws.as_ref(),
+    );
     report.status = analysis::status(&report.findings);
 }
 

@@ -1,0 +1,207 @@
+//! The audit against moto server (a real AWS API emulator, installed by scripts/setup.sh), with
+//! an account planted by tests/aws/moto_account.py (boto3): a healthy one and each fault, joined
+//! with a real diagnosis of the in-process lab. Everything talks to 127.0.0.1 only.
+
+#[path = "../../../tests/support/moto.rs"]
+mod moto_support;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use kreach::{CheckConfig, FindingCode, HostPort, Report, SecurityProtocol, Stage};
+use kreach_aws::AuditInput;
+use kreach_lab::{Fault, LAB_DOMAIN, LAB_PRIVATE_CIDR, Lab};
+use moto_support::Moto;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn start_moto() -> Moto {
+    Moto::start(&root())
+}
+
+fn plant(moto: &Moto, scenario: &str) -> serde_json::Value {
+    moto.plant(scenario, LAB_DOMAIN)
+}
+
+fn input(moto: &Moto, account: &serde_json::Value) -> AuditInput {
+    let mut input = AuditInput::default();
+    input.vpc_endpoint_id = account["vpc_endpoint_id"].as_str().map(str::to_string);
+    input.domain = Some(LAB_DOMAIN.to_string());
+    input.region = Some("us-west-2".into());
+    input.endpoint_url = Some(moto.url.clone());
+    input.static_credentials = Some(("testing".into(), "testing".into()));
+    input
+}
+
+async fn lab_report() -> (Lab, Report) {
+    let lab = Lab::start(Fault::None).await.expect("lab");
+    let config = CheckConfig::for_bootstrap(HostPort::parse(&lab.bootstrap, 9092).expect("bootstrap"))
+        .with_resolvers(vec![lab.resolver])
+        .with_private_cidrs(vec![LAB_PRIVATE_CIDR.parse().expect("cidr")])
+        .with_ca_file(lab.ca_file())
+        .expect("ca")
+        .with_https_port(Some(lab.https_port))
+        .with_security_protocol(SecurityProtocol::Ssl)
+        .with_timeout(Duration::from_secs(3));
+    let report = kreach::run(&config).await.expect("run");
+    (lab, report)
+}
+
+/// The AWS-stage codes (errors, warnings and info) of a report.
+fn aws_codes(report: &Report) -> Vec<&'static str> {
+    let mut codes: Vec<&str> =
+        report.findings.iter().filter(|f| f.stage == Stage::Aws).map(|f| f.code.as_str()).collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+async fn scenario(name: &str) -> (Report, serde_json::Value) {
+    let moto = start_moto();
+    let account = plant(&moto, name);
+    let audit = kreach_aws::audit(&input(&moto, &account), Duration::from_secs(20)).await;
+    let (_lab, mut report) = lab_report().await;
+    kreach::attach_aws(&mut report, audit);
+    (report, account)
+}
+
+#[tokio::test]
+async fn healthy_account_has_no_aws_finding_and_reads_everything() {
+    let (report, account) = scenario("healthy").await;
+    assert_eq!(aws_codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+    let audit = report.aws.as_ref().expect("audit");
+    let ep = audit.endpoint.as_ref().expect("endpoint");
+    assert_eq!(ep.id, account["vpc_endpoint_id"].as_str().expect("id"));
+    assert!(ep.state.eq_ignore_ascii_case("available"), "{}", ep.state);
+    assert_eq!(ep.interfaces.len(), 3, "one network interface per zone");
+    assert!(ep.interfaces.iter().all(|i| i.az_id.starts_with("usw2-az") && !i.ip.is_empty()));
+    assert!(audit.ingress.iter().all(|i| i.allowed) && audit.ingress.len() == 2);
+    let zone = audit.hosted_zone.as_ref().expect("zone");
+    assert!(zone.associated);
+    assert_eq!(audit.expected_records.len(), 4, "* plus one per zone");
+    // Joined with the network: the lab's brokers resolve to 127.10.x, not to the endpoint's
+    // interfaces in this account, so every broker reads as outside its zone.
+    assert!(report.findings_with(FindingCode::DnsZonalMismatch).count() >= 3);
+}
+
+#[tokio::test]
+async fn each_planted_fault_gives_its_code() {
+    let cases = [
+        ("az-not-covered", "aws-az-not-covered"),
+        ("sg-missing-9092", "aws-sg-missing-ingress"),
+        ("vpc-dns-disabled", "aws-vpc-dns-disabled"),
+        ("phz-missing", "aws-phz-missing"),
+        ("phz-not-associated", "aws-phz-not-associated"),
+        ("record-missing", "aws-phz-record-missing"),
+        ("record-wrong-target", "aws-phz-record-wrong-target"),
+        ("private-dns-enabled", "aws-private-dns-enabled"),
+    ];
+    for (name, code) in cases {
+        let (report, _) = scenario(name).await;
+        assert_eq!(
+            aws_codes(&report),
+            [code],
+            "{name}: {:#?}",
+            report.findings.iter().filter(|f| f.stage == Stage::Aws).collect::<Vec<_>>()
+        );
+        let f = report.findings.iter().find(|f| f.code.as_str() == code).expect("finding");
+        assert!(!f.fix.is_empty() && !f.summary.is_empty());
+        match code {
+            "aws-sg-missing-ingress" => assert!(f.fix.contains("--port 9092"), "{}", f.fix),
+            "aws-phz-record-missing" => assert!(f.fix.contains("CNAME vpce-"), "{}", f.fix),
+            "aws-az-not-covered" => assert!(f.summary.contains("usw2-az3"), "{}", f.summary),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn denied_reads_name_the_permission_and_the_policy() {
+    let moto = start_moto();
+    let account = plant(&moto, "route53-denied");
+    let mut input = input(&moto, &account);
+    let key = account["access_key"].as_array().expect("keys");
+    input.static_credentials =
+        Some((key[0].as_str().expect("id").to_string(), key[1].as_str().expect("secret").to_string()));
+    let audit = kreach_aws::audit(&input, Duration::from_secs(20)).await;
+    assert!(audit.endpoint.is_some(), "EC2 reads are allowed: {audit:#?}");
+    assert!(
+        audit.denied.iter().any(|d| d.action == "route53:ListHostedZonesByName"),
+        "{:?} {:?} {:?}",
+        audit.denied,
+        audit.errors,
+        audit.calls
+    );
+    let (_lab, mut report) = lab_report().await;
+    kreach::attach_aws(&mut report, audit);
+    assert_eq!(aws_codes(&report), ["aws-access-denied"], "no aws-phz-missing when the zone could not be read");
+    let f = report.findings_with(FindingCode::AwsAccessDenied).next().expect("finding");
+    assert!(f.fix.contains("\"Action\": \"route53:ListHostedZonesByName\""), "{}", f.fix);
+}
+
+#[tokio::test]
+async fn no_reachable_api_is_unavailable_not_an_error() {
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let mut input = AuditInput::default();
+    input.vpc_endpoint_id = Some("vpce-0123".into());
+    input.region = Some("us-west-2".into());
+    input.endpoint_url = Some(format!("http://127.0.0.1:{port}"));
+    input.static_credentials = Some(("testing".into(), "testing".into()));
+    let audit = kreach_aws::audit(&input, Duration::from_secs(10)).await;
+    assert!(audit.unavailable.is_some(), "{audit:#?}");
+    let (_lab, mut report) = lab_report().await;
+    kreach::attach_aws(&mut report, audit);
+    assert_eq!(aws_codes(&report), ["aws-unavailable"]);
+    assert_eq!(report.status, kreach::Status::Pass, "info only");
+}
+
+#[tokio::test]
+async fn the_audit_makes_no_mutating_call() {
+    use base64::Engine;
+    let moto = start_moto();
+    let account = plant(&moto, "healthy");
+    let recorder = |action: &str| {
+        let out = Command::new("curl")
+            .args(["-s", "-X", if action == "download-recording" { "GET" } else { "POST" }])
+            .arg(format!("{}/moto-api/recorder/{action}", moto.url))
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    recorder("start-recording");
+    let audit = kreach_aws::audit(&input(&moto, &account), Duration::from_secs(20)).await;
+    recorder("stop-recording");
+    assert!(audit.endpoint.is_some() && audit.hosted_zone.is_some(), "the audit read the account");
+    let recording = recorder("download-recording");
+    let mut actions = Vec::new();
+    for line in recording.lines().filter(|l| !l.trim().is_empty()) {
+        let entry: serde_json::Value = serde_json::from_str(line).expect("recording line");
+        let method = entry["method"].as_str().unwrap_or("");
+        let body = entry["body"].as_str().unwrap_or("");
+        let body = if entry["body_encoded"] == true {
+            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(body).expect("base64"))
+                .unwrap_or_default()
+        } else {
+            body.to_string()
+        };
+        if let Some(action) = body.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
+            actions.push(action.to_string());
+            assert!(action.starts_with("Describe"), "EC2 call {action} is not read-only");
+        } else {
+            // Route 53's REST API: reads are GETs.
+            actions.push(format!("{method} {}", entry["url"].as_str().unwrap_or("")));
+            assert_eq!(method, "GET", "Route 53 call {} is not read-only", entry["url"]);
+        }
+    }
+    assert!(actions.len() >= 8, "the recording caught the audit's calls: {actions:?}");
+    assert_eq!(
+        actions.len(),
+        audit.calls.len(),
+        "every call is listed in the report: {actions:?} vs {:?}",
+        audit.calls
+    );
+}

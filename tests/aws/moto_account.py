@@ -1,0 +1,108 @@
+"""Plants an AWS account in a moto server: a VPC, subnets in three zones, an interface endpoint
+with its security group, and the private hosted zone with its records — healthy, or with one
+scenario's fault. Prints the ids as one JSON line.
+
+Usage: moto_account.py ENDPOINT_URL SCENARIO DOMAIN
+"""
+import json
+import sys
+
+import boto3
+
+REGION = "us-west-2"
+
+
+def main() -> int:
+    url, scenario, domain = sys.argv[1:4]
+    kw = dict(endpoint_url=url, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+    ec2 = boto3.client("ec2", **kw)
+    r53 = boto3.client("route53", **kw)
+
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": True})
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": scenario != "vpc-dns-disabled"})
+    zones = ec2.describe_availability_zones()["AvailabilityZones"][:3]
+    if scenario == "az-not-covered":
+        zones = zones[:2]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=z["ZoneName"])["Subnet"]["SubnetId"]
+        for i, z in enumerate(zones)
+    ]
+    client_sg = ec2.create_security_group(GroupName="kafka-clients", Description="clients", VpcId=vpc)["GroupId"]
+    sg = ec2.create_security_group(GroupName="confluent-endpoint", Description="endpoint", VpcId=vpc)["GroupId"]
+    ports = [443] if scenario == "sg-missing-9092" else [443, 9092]
+    ec2.authorize_security_group_ingress(
+        GroupId=sg,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": p, "ToPort": p, "UserIdGroupPairs": [{"GroupId": client_sg}]} for p in ports
+        ],
+    )
+    service = "com.amazonaws.vpce.us-west-2.vpce-svc-0abc1234def567890"
+    endpoint = ec2.create_vpc_endpoint(
+        VpcEndpointType="Interface",
+        VpcId=vpc,
+        ServiceName=service,
+        SubnetIds=subnets,
+        SecurityGroupIds=[sg],
+        PrivateDnsEnabled=scenario == "private-dns-enabled",
+    )["VpcEndpoint"]
+    endpoint_id = endpoint["VpcEndpointId"]
+    regional = endpoint["DnsEntries"][0]["DnsName"]
+    by_name = {z["ZoneName"]: z["ZoneId"] for z in ec2.describe_availability_zones()["AvailabilityZones"]}
+
+    result = {"vpc_id": vpc, "vpc_endpoint_id": endpoint_id, "security_group": sg, "regional": regional, "zones": []}
+    if scenario != "phz-missing":
+        other_vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+        zone_vpc = other_vpc if scenario == "phz-not-associated" else vpc
+        zone_id = r53.create_hosted_zone(
+            Name=domain,
+            CallerReference=f"kreach-{scenario}",
+            HostedZoneConfig={"PrivateZone": True, "Comment": "kreach test"},
+            VPC={"VPCRegion": REGION, "VPCId": zone_vpc},
+        )["HostedZone"]["Id"]
+        first, rest = regional.split(".", 1)
+        records = [("*." + domain, "cname.elsewhere.example" if scenario == "record-wrong-target" else regional)]
+        for z in zones:
+            az_id = by_name[z["ZoneName"]]
+            result["zones"].append({"az_id": az_id, "az_name": z["ZoneName"]})
+            if scenario == "record-missing" and z is zones[1]:
+                continue
+            records.append((f"*.{az_id}.{domain}", f"{first}-{z['ZoneName']}.{rest}"))
+        r53.change_resource_record_sets(
+            HostedZoneId=zone_id,
+            ChangeBatch={
+                "Changes": [
+                    {
+                        "Action": "UPSERT",
+                        "ResourceRecordSet": {"Name": n, "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": v}]},
+                    }
+                    for n, v in records
+                ]
+            },
+        )
+        result["hosted_zone_id"] = zone_id.split("/")[-1]
+    if scenario == "route53-denied":
+        # Credentials that may read EC2 but not Route 53; moto checks them once auth is on.
+        iam = boto3.client("iam", **kw)
+        iam.create_user(UserName="kreach-audit")
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["ec2:Describe*"], "Resource": "*"}],
+        }
+        arn = iam.create_policy(PolicyName="kreach-ec2-only", PolicyDocument=json.dumps(policy))["Policy"]["Arn"]
+        iam.attach_user_policy(UserName="kreach-audit", PolicyArn=arn)
+        key = iam.create_access_key(UserName="kreach-audit")["AccessKey"]
+        result["access_key"] = [key["AccessKeyId"], key["SecretAccessKey"]]
+        import urllib.request
+
+        urllib.request.urlopen(
+            urllib.request.Request(
+                url + "/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"}
+            )
+        )
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
