@@ -38,7 +38,11 @@ fn input(moto: &Moto, account: &serde_json::Value) -> AuditInput {
 }
 
 async fn lab_report() -> (Lab, Report) {
-    let lab = Lab::start(Fault::None).await.expect("lab");
+    lab_report_with(Fault::None).await
+}
+
+async fn lab_report_with(fault: Fault) -> (Lab, Report) {
+    let lab = Lab::start(fault).await.expect("lab");
     let config = CheckConfig::for_bootstrap(HostPort::parse(&lab.bootstrap, 9092).expect("bootstrap"))
         .with_resolvers(vec![lab.resolver])
         .with_private_cidrs(vec![LAB_PRIVATE_CIDR.parse().expect("cidr")])
@@ -204,4 +208,18 @@ async fn the_audit_makes_no_mutating_call() {
         "every call is listed in the report: {actions:?} vs {:?}",
         audit.calls
     );
+}
+
+#[tokio::test]
+async fn dns_fix_names_the_exact_records_when_the_audit_ran() {
+    let moto = start_moto();
+    let account = plant(&moto, "healthy");
+    let audit = kreach_aws::audit(&input(&moto, &account), Duration::from_secs(20)).await;
+    let regional = account["regional"].as_str().expect("regional").to_string();
+    let (_lab, mut report) = lab_report_with(Fault::WildcardMissing).await;
+    let before = report.findings_with(FindingCode::DnsNxdomain).next().expect("nxdomain").fix.clone();
+    assert!(before.contains("<the VPC endpoint's regional DNS name>"), "{before}");
+    kreach::attach_aws(&mut report, audit);
+    let after = &report.findings_with(FindingCode::DnsNxdomain).next().expect("nxdomain").fix;
+    assert!(after.contains(&format!("`*.{LAB_DOMAIN} CNAME {regional}`")), "{after}");
 }

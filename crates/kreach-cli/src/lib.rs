@@ -103,6 +103,9 @@ struct AwsArgs {
     /// The VPC whose endpoint to audit, when --vpc-endpoint is not given.
     #[arg(long, value_name = "VPC-ID")]
     vpc_id: Option<String>,
+    /// The endpoint service name, to pick the VPC's endpoint when --vpc-endpoint is not given.
+    #[arg(long, value_name = "SERVICE-NAME")]
+    endpoint_service: Option<String>,
     /// The cluster's DNS domain (the private hosted zone's name); default: the bootstrap name's parent.
     #[arg(long, value_name = "DOMAIN")]
     dns_domain: Option<String>,
@@ -215,6 +218,7 @@ fn audit_input(aws: &AwsArgs, bootstrap_host: Option<&str>) -> kreach_aws::Audit
     let mut input = kreach_aws::AuditInput::default();
     input.vpc_endpoint_id = aws.vpc_endpoint.clone();
     input.vpc_id = aws.vpc_id.clone();
+    input.service_name = aws.endpoint_service.clone();
     input.region = aws.aws_region.clone();
     input.domain = aws
         .dns_domain

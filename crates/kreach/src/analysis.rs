@@ -91,6 +91,7 @@ pub fn findings(
         .filter(|t| t.role == Role::Bootstrap)
         .flat_map(|t| t.addresses.iter().map(|a| a.ip.clone()))
         .collect();
+    let known_records: &[DnsRecord] = aws.map(|a| a.expected_records.as_slice()).unwrap_or_default();
     let healthy_zone = zones.iter().any(|z| z.status == StageStatus::Pass);
     let down_zones: Vec<&str> =
         zones.iter().filter(|z| healthy_zone && zone_path_down(z, targets)).map(|z| z.az_id.as_str()).collect();
@@ -124,14 +125,14 @@ pub fn findings(
     for t in targets {
         let Some(dns) = &t.dns else { continue };
         if t.role != Role::Broker && hosts_done.insert(t.host.clone()) {
-            dns_findings(t, dns, targets, &mut out);
+            dns_findings(t, dns, targets, known_records, &mut out);
         }
         // A public answer is the root cause of whatever fails after it: don't bury it in consequences.
         if dns.lookup.outcome == DnsOutcome::Answer && dns.answer_class == Some(AnswerClass::Public) {
             continue;
         }
         if t.role == Role::Broker {
-            broker_findings(t, &down_zones, &bootstrap_ips, &zone_addresses, &mut out);
+            broker_findings(t, &down_zones, &bootstrap_ips, &zone_addresses, known_records, &mut out);
             continue;
         }
         tcp_findings(t, &mut out);
@@ -225,16 +226,31 @@ fn describe_answer(lookup: &DnsLookup) -> String {
     parts.join(" -> ")
 }
 
-fn dns_findings(t: &TargetReport, dns: &DnsDetail, all: &[TargetReport], out: &mut Vec<Finding>) {
+fn dns_findings(
+    t: &TargetReport,
+    dns: &DnsDetail,
+    all: &[TargetReport],
+    records: &[DnsRecord],
+    out: &mut Vec<Finding>,
+) {
     let l = &dns.lookup;
     let name = &dns.name;
     let via = &l.resolver;
     let public_answer = dns.public.as_ref().filter(|p| p.outcome == DnsOutcome::Answer);
     let zone = zone_for(name, l);
-    let wildcard_fix = format!(
-        "In the Route 53 private hosted zone `{zone}` (associated with this VPC), create `*.{zone}` CNAME \
-         <the VPC endpoint's regional DNS name> (and `*.<az-id>.{zone}` CNAME <each zonal endpoint DNS name>)."
-    );
+    let wildcard_fix = if records.is_empty() {
+        format!(
+            "In the Route 53 private hosted zone `{zone}` (associated with this VPC), create `*.{zone}` CNAME \
+             <the VPC endpoint's regional DNS name> (and `*.<az-id>.{zone}` CNAME <each zonal endpoint DNS name>)."
+        )
+    } else {
+        // The audit read the endpoint: name the exact records.
+        let list: Vec<String> = records.iter().map(|r| format!("`{} {} {}`", r.name, r.record_type, r.value)).collect();
+        format!(
+            "In the Route 53 private hosted zone `{zone}` (associated with this VPC), create {} (`kreach records` prints them as a change batch).",
+            list.join(", ")
+        )
+    };
     let err = l.error.as_deref().unwrap_or("");
     match l.outcome {
         DnsOutcome::AddressLiteral => {}
@@ -779,6 +795,7 @@ fn broker_findings(
     down_zones: &[&str],
     bootstrap_ips: &[String],
     zone_addresses: &std::collections::BTreeMap<String, String>,
+    known_records: &[DnsRecord],
     out: &mut Vec<Finding>,
 ) {
     let Some(broker) = &t.broker else { return };
@@ -846,9 +863,11 @@ fn broker_findings(
             ));
         } else if regional {
             let domain = t.host.split_once(&format!("{az}.")).map(|(_, d)| d.to_string());
-            let record = match &domain {
-                Some(d) => format!("`*.{az}.{d}` CNAME <the endpoint's zonal DNS name in {az}>"),
-                None => format!("a zonal record for {az} pointing at the endpoint's zonal DNS name"),
+            let exact = known_records.iter().find(|r| r.name.starts_with(&format!("*.{az}.")));
+            let record = match (exact, &domain) {
+                (Some(r), _) => format!("`{} {} {}`", r.name, r.record_type, r.value),
+                (None, Some(d)) => format!("`*.{az}.{d}` CNAME <the endpoint's zonal DNS name in {az}>"),
+                (None, None) => format!("a zonal record for {az} pointing at the endpoint's zonal DNS name"),
             };
             out.push(finding(
                 FindingCode::DnsZonalMismatch,
