@@ -256,3 +256,129 @@ fn without_aws_credentials_the_audit_is_skipped_with_an_info_finding() {
     assert_eq!(f["severity"], "info");
     assert!(report["aws"]["calls"].as_array().is_some_and(|c| c.is_empty()), "no AWS call without credentials");
 }
+
+#[test]
+fn ec2_vantage_comes_from_imdsv2() {
+    // moto server answers the documented IMDSv2 paths (token, instance id, placement).
+    let moto = support::moto::Moto::start(&support::workspace_root());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kreach"));
+    cmd.args([
+        "check",
+        "--bootstrap",
+        "127.0.0.1:1",
+        "--no-https",
+        "--no-client-check",
+        "--timeout",
+        "1",
+        "--output",
+        "json",
+    ])
+    .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &moto.url)
+    .env_remove("AWS_EC2_METADATA_DISABLED")
+    .stdin(Stdio::null());
+    for k in ["AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_LAMBDA_FUNCTION_NAME"] {
+        cmd.env_remove(k);
+    }
+    let out = cmd.output().expect("kreach");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = &report["vantage"];
+    assert_eq!(v["kind"], "ec2", "{v:#}");
+    assert_eq!(v["facts"]["instance_id"], "i-fake");
+    assert_eq!(v["facts"]["az_id"], "use1-az1");
+    assert_eq!(v["label"], "use1-az1 (i-fake)");
+    assert!(schema().is_valid(&report));
+}
+
+#[test]
+fn imds_disabled_means_no_metadata_request() {
+    let (_, stdout, _) = kreach(
+        &[
+            "check",
+            "--bootstrap",
+            "127.0.0.1:1",
+            "--no-https",
+            "--no-client-check",
+            "--timeout",
+            "1",
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(report["vantage"]["kind"], "other");
+    assert!(report["vantage"]["note"].as_str().is_some_and(|n| n.contains("AWS_EC2_METADATA_DISABLED")));
+}
+
+#[test]
+fn lambda_outside_the_vpc_is_named_as_the_likely_cause() {
+    // A real DNS server (hickory, in-process) that gives the cluster name a public answer.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt
+        .block_on(kreach_lab::DnsServer::start(
+            "127.0.0.1:0".parse().expect("addr"),
+            &[kreach_lab::Zone::new("example.com")
+                .with("lkc-1.example.com", kreach_lab::Rdata::Addr("127.200.0.9".parse().expect("ip")))],
+        ))
+        .expect("dns");
+    let resolver = server.addr().to_string();
+    let (code, stdout, _) = kreach(
+        &[
+            "check",
+            "--bootstrap",
+            "lkc-1.example.com:9092",
+            "--resolver",
+            &resolver,
+            "--no-https",
+            "--no-client-check",
+            "--timeout",
+            "2",
+            "--output",
+            "json",
+        ],
+        &[
+            ("AWS_LAMBDA_FUNCTION_NAME", "kreach-probe"),
+            ("AWS_REGION", "us-west-2"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+        ],
+    );
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(report["vantage"]["kind"], "lambda");
+    assert_eq!(report["vantage"]["facts"]["memory_mb"], "256");
+    let codes: Vec<&str> =
+        report["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect();
+    assert!(codes.contains(&"env-lambda-not-in-vpc") && codes.contains(&"dns-public-answer"), "{codes:?}");
+    drop(server);
+}
+
+#[test]
+fn merge_shows_what_differs_between_vantage_points() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let write = |name: &str, args: &[&str]| {
+        let (_, stdout, stderr) = kreach(args, &[]);
+        assert!(stdout.starts_with('{'), "{stderr}");
+        let path = dir.path().join(name);
+        std::fs::write(&path, stdout).expect("write");
+        path.display().to_string()
+    };
+    let a = write("usw2-az1.json", &["lab", "--output", "json"]);
+    let b = write("usw2-az3.json", &["lab", "--fault", "az-down", "--timeout", "1", "--output", "json"]);
+    let (code, table, stderr) = kreach(&["merge", &a, &b], &[]);
+    assert_eq!(code, 1, "one vantage point fails: {stderr}");
+    assert!(table.contains("usw2-az1") && table.contains("usw2-az3"), "{table}");
+    let (_, json, _) = kreach(&["merge", &a, &b, "--output", "json"], &[]);
+    let merged: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let differences: Vec<&str> =
+        merged["differences"].as_array().expect("differences").iter().filter_map(|d| d.as_str()).collect();
+    assert!(
+        differences.iter().any(|d| d.starts_with("b2.usw2-az2")
+            && d.contains("works from usw2-az1")
+            && d.contains("fails from usw2-az3")),
+        "{differences:#?}"
+    );
+    assert!(!differences.iter().any(|d| d.starts_with("b1.usw2-az1")), "healthy from both: no difference");
+    let (code, _, stderr) = kreach(&["merge", "/nonexistent.json"], &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("/nonexistent.json"));
+}

@@ -31,6 +31,15 @@ enum Command {
     Lab(LabArgs),
     /// Print the DNS records the private hosted zone needs for an interface endpoint (read from AWS).
     Records(RecordsArgs),
+    /// Combine JSON reports from several vantage points into one matrix and say what differs.
+    Merge {
+        /// Reports written by `kreach check --output json`.
+        #[arg(required = true, value_name = "REPORT.json")]
+        reports: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
     /// Print the JSON Schema of the JSON report.
     Schema,
     /// Run only the lab's Kafka cluster (librdkafka's mock) with the given advertised listeners,
@@ -183,6 +192,7 @@ pub fn main() -> ExitCode {
         }
         Command::Check(args) => runtime.block_on(check(args)),
         Command::Records(args) => runtime.block_on(records(args)),
+        Command::Merge { reports, output } => merge(&reports, output),
         Command::MockKafka { advertise } => mock_kafka(&advertise),
         Command::Lab(args) => runtime.block_on(lab(args)),
     }
@@ -317,7 +327,14 @@ async fn diagnose(
             })
         }
     };
-    let (report, parity, audit) = tokio::join!(kreach::run(config), parity, audit);
+    let vantage = async {
+        // Only a real check asks where it runs; the lab is on loopback.
+        match aws {
+            Some(_) => Some(kreach::detect_vantage(&|k| std::env::var(k).ok()).await),
+            None => None,
+        }
+    };
+    let (report, parity, audit, vantage) = tokio::join!(kreach::run(config), parity, audit, vantage);
     match report {
         Ok(mut report) => {
             if let Some(parity) = parity {
@@ -325,6 +342,9 @@ async fn diagnose(
             }
             if let Some(audit) = audit {
                 kreach::attach_aws(&mut report, audit);
+            }
+            if let Some(vantage) = vantage {
+                kreach::attach_vantage(&mut report, vantage);
             }
             emit(&render_report(&report, output));
             ExitCode::from(report.exit_code() as u8)
@@ -403,6 +423,30 @@ fn mock_kafka(advertise: &[String]) -> ExitCode {
     loop {
         std::thread::sleep(std::time::Duration::from_secs(3600));
     }
+}
+
+fn merge(paths: &[PathBuf], output: Output) -> ExitCode {
+    let mut reports = Vec::new();
+    for path in paths {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => return fail(&format!("cannot read {}: {e}", path.display()), EXIT_USAGE),
+        };
+        let report: Report = match serde_json::from_str(&text) {
+            Ok(r) => r,
+            Err(e) => return fail(&format!("{} is not a kreach JSON report: {e}", path.display()), EXIT_USAGE),
+        };
+        let label = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        reports.push((label, report));
+    }
+    let merged = kreach::merge(&reports);
+    let text = match output {
+        Output::Json => serde_json::to_string_pretty(&merged).unwrap_or_default() + "\n",
+        Output::Table | Output::Markdown => kreach::merged_table(&merged),
+    };
+    emit(&text);
+    let failed = merged.statuses.contains(&kreach::Status::Fail);
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
 fn output_name(output: Output) -> &'static str {

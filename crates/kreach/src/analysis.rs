@@ -9,7 +9,7 @@ use crate::findings::{FindingCode, Severity};
 use crate::report::{
     AddressReport, AnswerClass, AwsAudit, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding, HttpsOutcome,
     KafkaOutcome, ParityOutcome, ParityReport, Role, Settings, Stage, StageStatus, Status, TargetReport, TcpOutcome,
-    TlsOutcome, TlsVerification, ZoneSummary,
+    TlsOutcome, TlsVerification, Vantage, VantageKind, ZoneSummary,
 };
 use crate::runner::{EXPIRY_WARNING_DAYS, kafka_word, tcp_word, tls_word};
 
@@ -76,6 +76,7 @@ pub fn findings(
     settings: &Settings,
     parity: Option<&ParityReport>,
     aws: Option<&AwsAudit>,
+    vantage: Option<&Vantage>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     // Each zone's endpoint address: as the user gave it, else as the AWS audit read it.
@@ -172,6 +173,9 @@ pub fn findings(
                 Vec::new(),
             ));
         }
+    }
+    if let (Some(v), Some(t)) = (vantage, targets.iter().find(|t| t.role == Role::Bootstrap)) {
+        vantage_findings(t, v, &mut out);
     }
     if let (Some(audit), Some(t)) = (aws, targets.iter().find(|t| t.role == Role::Bootstrap)) {
         aws_findings(t, targets, audit, &mut out);
@@ -589,6 +593,33 @@ fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
                 t.target, cert.subject, cert.days_to_expiry, cert.not_after
             ),
             "Renew the certificate before it expires (provider side for a managed service).".into(),
+            Vec::new(),
+        ));
+    }
+}
+
+/// A Lambda function whose DNS answers are public is most likely not attached to the VPC.
+fn vantage_findings(t: &TargetReport, v: &Vantage, out: &mut Vec<Finding>) {
+    let public = t.dns.as_ref().is_some_and(|d| {
+        d.lookup.outcome == DnsOutcome::Answer && d.answer_class == Some(AnswerClass::Public)
+            || matches!(d.lookup.outcome, DnsOutcome::Nxdomain)
+    });
+    if v.kind == VantageKind::Lambda && public {
+        let function = v.facts.get("function_name").cloned().unwrap_or_default();
+        out.push(finding(
+            FindingCode::EnvLambdaNotInVpc,
+            t,
+            Stage::Dns,
+            format!(
+                "this runs in Lambda function {function} and {} resolves through public DNS: the function is most likely not attached to the VPC",
+                t.host
+            ),
+            format!(
+                "Attach {function} to the VPC's private subnets (one per AZ) with a security group allowing outbound 443 and \
+                 9092: aws lambda update-function-configuration --function-name {function} --vpc-config \
+                 SubnetIds=<subnet-a>,<subnet-b>,SecurityGroupIds=<sg>. A function outside the VPC uses public DNS and \
+                 never sees the private hosted zone."
+            ),
             Vec::new(),
         ));
     }

@@ -144,6 +144,8 @@ finding_codes! {
         "The credentials may not make a read-only call the audit needs: part of the audit is missing.";
     AwsUnavailable = "aws-unavailable", Info,
         "The AWS audit did not run: no credentials, no region, or no AWS API reachable.";
+    EnvLambdaNotInVpc = "env-lambda-not-in-vpc", Error,
+        "kreach runs in a Lambda function whose DNS answers are public: the function is most likely not attached to the VPC.";
     BrokerDnsNxdomain = "broker-dns-nxdomain", Error,
         "The bootstrap works but an advertised broker name does not resolve.";
     BrokerUnreachable = "broker-unreachable", Error,
@@ -220,6 +222,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 43, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 44, "codes added or removed: update this count and docs/findings.md");
     }
 }

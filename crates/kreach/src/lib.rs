@@ -12,6 +12,7 @@ mod error;
 mod findings;
 mod https;
 mod kafka;
+mod merge;
 mod properties;
 pub mod render;
 mod report;
@@ -19,6 +20,7 @@ mod runner;
 mod sasl;
 mod tcp;
 mod tls;
+mod vantage;
 
 pub use config::{
     CheckConfig, CheckOptions, DEFAULT_HTTPS_PORT, DEFAULT_KAFKA_PORT, DEFAULT_PRIVATE_CIDRS, DEFAULT_TIMEOUT,
@@ -27,9 +29,12 @@ pub use config::{
 };
 pub use error::Error;
 pub use findings::{FindingCode, Severity};
+pub use merge::{Merged, MergedCell, MergedRow, merge, merged_table};
 pub use properties::{Properties, jaas_credentials};
 pub use report::*;
 pub use runner::{
-    DNS_STEP_CAP, EXPIRY_WARNING_DAYS, HTTPS_STEP_CAP, TCP_STEP_CAP, TLS_STEP_CAP, attach_aws, attach_parity, run,
+    DNS_STEP_CAP, EXPIRY_WARNING_DAYS, HTTPS_STEP_CAP, TCP_STEP_CAP, TLS_STEP_CAP, attach_aws, attach_parity,
+    attach_vantage, run,
 };
 pub use tls::name_matches;
+pub use vantage::{IMDS_DEFAULT, detect as detect_vantage};

@@ -3,6 +3,8 @@
 //! Renderers are pure functions of `&Report`; the JSON form is this type serialized and is
 //! described by `docs/report.schema.json` (generated from these types, see `report_schema`).
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -113,8 +115,36 @@ pub struct Report {
     pub parity: Option<ParityReport>,
     /// What the AWS APIs say, when the audit ran (or why it did not).
     pub aws: Option<AwsAudit>,
+    /// Where the probe ran, when detected.
+    pub vantage: Option<Vantage>,
     /// What is wrong and how to fix it, most severe first.
     pub findings: Vec<Finding>,
+}
+
+/// Where the probe ran.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Vantage {
+    /// EC2 instance, Lambda function, or anything else.
+    pub kind: VantageKind,
+    /// A short name for matrices: `usw2-az1 (i-0abc…)`, `lambda:NAME`, a host name.
+    pub label: String,
+    /// What was learnt: instance id, AZ name and ID, region, VPC, subnet, security groups,
+    /// function name, memory, …
+    pub facts: BTreeMap<String, String>,
+    /// Why nothing more is known, when that is the case.
+    pub note: Option<String>,
+}
+
+/// Kind of vantage point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VantageKind {
+    /// An EC2 instance (IMDSv2 answered).
+    Ec2,
+    /// A Lambda function.
+    Lambda,
+    /// A laptop, a container, anything else.
+    Other,
 }
 
 /// The AWS side, read with Describe/List/Get calls only.

@@ -20,7 +20,7 @@ use crate::kafka;
 use crate::report::{
     AddressReport, AnswerClass, AwsAudit, BrokerTarget, ClusterMetadata, DnsDetail, DnsOutcome, HttpsOutcome,
     KafkaOutcome, ParityOutcome, ParityReport, Report, Role, SCHEMA_VERSION, Settings, Stage, StageResult, StageStatus,
-    TargetReport, TcpOutcome, TlsOutcome, TlsVerification,
+    TargetReport, TcpOutcome, TlsOutcome, TlsVerification, Vantage,
 };
 use crate::tcp;
 use crate::tls::{self, TlsContext};
@@ -165,7 +165,7 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         zone_addresses: config.zone_addresses.iter().map(|(az, ip)| (az.clone(), ip.to_string())).collect(),
     };
     let zones = analysis::zones(&targets);
-    let findings = analysis::findings(&targets, &zones, &settings, None, None);
+    let findings = analysis::findings(&targets, &zones, &settings, None, None, None);
     let status = analysis::status(&findings);
     Ok(Report {
         schema_version: SCHEMA_VERSION,
@@ -180,6 +180,7 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         zones,
         parity: None,
         aws: None,
+        vantage: None,
         findings,
     })
 }
@@ -237,6 +238,12 @@ pub fn attach_aws(report: &mut Report, audit: AwsAudit) {
     }
 }
 
+/// Adds where the probe ran, and redraws the findings with it.
+pub fn attach_vantage(report: &mut Report, vantage: Vantage) {
+    report.vantage = Some(vantage);
+    redraw(report);
+}
+
 fn redraw(report: &mut Report) {
     report.findings = analysis::findings(
         &report.targets,
@@ -244,6 +251,7 @@ fn redraw(report: &mut Report) {
         &report.settings,
         report.parity.as_ref(),
         report.aws.as_ref(),
+        report.vantage.as_ref(),
     );
     report.status = analysis::status(&report.findings);
 }

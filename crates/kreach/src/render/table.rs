@@ -58,6 +58,15 @@ pub fn table(report: &Report, color: bool) -> String {
             ""
         }
     ));
+    if let Some(v) = &report.vantage {
+        let facts: Vec<String> = v.facts.iter().map(|(k, val)| format!("{k}={val}")).collect();
+        out.push_str(&format!(
+            "Vantage: {}{}{}\n",
+            v.label,
+            if facts.is_empty() { String::new() } else { format!(" ({})", facts.join(", ")) },
+            v.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default()
+        ));
+    }
     if !report.zones.is_empty() {
         let zones: Vec<String> = report
             .zones

@@ -1,0 +1,146 @@
+//! `kreach merge`: reports from several vantage points (one Lambda per AZ, several EC2
+//! instances) as one matrix of vantage × target, and what differs between them.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::report::{Report, Role, StageStatus, Status};
+
+/// Several reports side by side.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Merged {
+    /// One label per report, in the order given.
+    pub vantages: Vec<String>,
+    /// Each report's overall status, in the same order.
+    pub statuses: Vec<Status>,
+    /// One row per target seen in any report.
+    pub rows: Vec<MergedRow>,
+    /// Targets whose verdict differs between vantage points, in words.
+    pub differences: Vec<String>,
+}
+
+/// One target across vantage points.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct MergedRow {
+    /// `host:port` (as the first report that has it names it).
+    pub target: String,
+    /// One cell per vantage point; `None` where that report lacks the target.
+    pub cells: Vec<Option<MergedCell>>,
+}
+
+/// A target's verdict from one vantage point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MergedCell {
+    /// The worst stage status.
+    pub status: StageStatus,
+    /// The first failing (or warning) stage and its summary, when not a pass.
+    pub detail: Option<String>,
+}
+
+fn rank(s: StageStatus) -> u8 {
+    match s {
+        StageStatus::Fail => 3,
+        StageStatus::Warn => 2,
+        StageStatus::Skipped => 1,
+        StageStatus::Pass | StageStatus::NotApplicable => 0,
+    }
+}
+
+/// Rows are matched by host and role: the same cluster seen from elsewhere has the same names.
+fn key(t: &crate::report::TargetReport) -> String {
+    let role = match t.role {
+        Role::Bootstrap => "bootstrap",
+        Role::Https => "https",
+        Role::Broker => "broker",
+    };
+    format!("{role} {}", t.host)
+}
+
+/// Merges `reports`, each with the label to use when it carries no vantage.
+pub fn merge(reports: &[(String, Report)]) -> Merged {
+    let vantages: Vec<String> = reports
+        .iter()
+        .map(|(fallback, r)| r.vantage.as_ref().map(|v| v.label.clone()).unwrap_or_else(|| fallback.clone()))
+        .collect();
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for (_, r) in reports {
+        for t in &r.targets {
+            let k = key(t);
+            if !keys.iter().any(|(existing, _)| *existing == k) {
+                keys.push((k, t.target.clone()));
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    let mut differences = Vec::new();
+    for (k, target) in keys {
+        let cells: Vec<Option<MergedCell>> = reports
+            .iter()
+            .map(|(_, r)| {
+                let t = r.targets.iter().find(|t| key(t) == k)?;
+                let worst = t.stages.iter().max_by_key(|s| rank(s.status))?;
+                let status = if rank(worst.status) == 0 { StageStatus::Pass } else { worst.status };
+                let detail = (status != StageStatus::Pass)
+                    .then(|| format!("{} {}", worst.stage.as_str().to_uppercase(), worst.summary));
+                Some(MergedCell { status, detail })
+            })
+            .collect();
+        let statuses: Vec<Option<StageStatus>> = cells.iter().map(|c| c.as_ref().map(|c| c.status)).collect();
+        if statuses.windows(2).any(|w| w[0] != w[1]) {
+            let parts: Vec<String> = cells
+                .iter()
+                .zip(&vantages)
+                .map(|(c, v)| match c {
+                    None => format!("not seen from {v}"),
+                    Some(MergedCell { status: StageStatus::Pass, .. }) => format!("works from {v}"),
+                    Some(c) => format!("{} from {v} ({})", word(c.status), c.detail.as_deref().unwrap_or("")),
+                })
+                .collect();
+            differences.push(format!("{target}: {}", parts.join("; ")));
+        }
+        rows.push(MergedRow { target, cells });
+    }
+    Merged { vantages, statuses: reports.iter().map(|(_, r)| r.status).collect(), rows, differences }
+}
+
+fn word(s: StageStatus) -> &'static str {
+    match s {
+        StageStatus::Pass | StageStatus::NotApplicable => "works",
+        StageStatus::Warn => "warns",
+        StageStatus::Fail => "fails",
+        StageStatus::Skipped => "not checked",
+    }
+}
+
+/// The merged matrix as text: vantage × target, then the differences.
+pub fn merged_table(m: &Merged) -> String {
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).force_no_tty();
+    let mut header = vec!["target".to_string()];
+    header.extend(m.vantages.iter().cloned());
+    table.set_header(header);
+    for row in &m.rows {
+        let mut cells = vec![row.target.clone()];
+        for c in &row.cells {
+            cells.push(match c {
+                None => "—".into(),
+                Some(c) => match &c.detail {
+                    None => crate::render::status_word(c.status).to_string(),
+                    Some(d) => format!("{} {d}", crate::render::status_word(c.status)),
+                },
+            });
+        }
+        table.add_row(cells);
+    }
+    let mut out = table.to_string();
+    out.push('\n');
+    if m.differences.is_empty() {
+        out.push_str("\nNo difference between the vantage points.\n");
+    } else {
+        out.push_str("\nDifferences:\n");
+        for d in &m.differences {
+            out.push_str(&format!("- {d}\n"));
+        }
+    }
+    out
+}

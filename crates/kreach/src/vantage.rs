@@ -1,0 +1,113 @@
+//! Where am I: an EC2 instance (IMDSv2), a Lambda function, or somewhere else. The answer
+//! sharpens the hints (a Lambda outside a VPC resolves through public DNS) and labels the report
+//! for `kreach merge`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::report::{Vantage, VantageKind};
+
+/// The instance metadata service, unless `AWS_EC2_METADATA_SERVICE_ENDPOINT` says otherwise.
+pub const IMDS_DEFAULT: &str = "http://169.254.169.254";
+/// Each IMDS request's limit: off EC2 nothing answers, and that must cost little.
+const IMDS_TIMEOUT: Duration = Duration::from_millis(400);
+/// Largest IMDS answer read.
+const IMDS_MAX: usize = 64 * 1024;
+
+/// Detects the vantage point. `env` looks up environment variables; IMDS is asked only when
+/// not in Lambda and `AWS_EC2_METADATA_DISABLED` is not `true`.
+pub async fn detect(env: &dyn Fn(&str) -> Option<String>) -> Vantage {
+    if let Some(function) = env("AWS_LAMBDA_FUNCTION_NAME") {
+        let mut facts = BTreeMap::new();
+        for (key, var) in [
+            ("function_name", "AWS_LAMBDA_FUNCTION_NAME"),
+            ("function_version", "AWS_LAMBDA_FUNCTION_VERSION"),
+            ("memory_mb", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
+            ("region", "AWS_REGION"),
+            ("log_group", "AWS_LAMBDA_LOG_GROUP_NAME"),
+        ] {
+            if let Some(v) = env(var) {
+                facts.insert(key.to_string(), v);
+            }
+        }
+        return Vantage { kind: VantageKind::Lambda, label: format!("lambda:{function}"), facts, note: None };
+    }
+    if env("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        return other("instance metadata disabled (AWS_EC2_METADATA_DISABLED)");
+    }
+    let endpoint = env("AWS_EC2_METADATA_SERVICE_ENDPOINT").unwrap_or_else(|| IMDS_DEFAULT.to_string());
+    let Some(authority) = endpoint.strip_prefix("http://").map(|a| a.trim_end_matches('/').to_string()) else {
+        return other(&format!("unsupported instance metadata endpoint {endpoint}"));
+    };
+    let authority = if authority.contains(':') { authority } else { format!("{authority}:80") };
+    let Some(token) = imds(&authority, "PUT", "/latest/api/token", None).await else {
+        return other("not an EC2 instance (no instance metadata service answered)");
+    };
+    let mut facts = BTreeMap::new();
+    for (key, path) in [
+        ("instance_id", "instance-id"),
+        ("az_name", "placement/availability-zone"),
+        ("az_id", "placement/availability-zone-id"),
+        ("region", "placement/region"),
+        ("private_ip", "local-ipv4"),
+        ("mac", "mac"),
+    ] {
+        if let Some(v) = imds(&authority, "GET", &format!("/latest/meta-data/{path}"), Some(&token)).await {
+            facts.insert(key.to_string(), v);
+        }
+    }
+    if let Some(mac) = facts.get("mac").cloned() {
+        for (key, path) in
+            [("vpc_id", "vpc-id"), ("subnet_id", "subnet-id"), ("security_group_ids", "security-group-ids")]
+        {
+            let path = format!("/latest/meta-data/network/interfaces/macs/{mac}/{path}");
+            if let Some(v) = imds(&authority, "GET", &path, Some(&token)).await {
+                facts.insert(key.to_string(), v.replace('\n', ","));
+            }
+        }
+    }
+    let label = match (facts.get("az_id"), facts.get("instance_id")) {
+        (Some(az), Some(id)) => format!("{az} ({id})"),
+        (None, Some(id)) => id.clone(),
+        _ => "ec2".to_string(),
+    };
+    Vantage { kind: VantageKind::Ec2, label, facts, note: None }
+}
+
+fn other(note: &str) -> Vantage {
+    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
+    Vantage {
+        kind: VantageKind::Other,
+        label: if host.is_empty() { "this machine".into() } else { host },
+        facts: BTreeMap::new(),
+        note: Some(note.to_string()),
+    }
+}
+
+/// One IMDSv2 request; `None` on any failure (off EC2 that is the normal answer).
+async fn imds(authority: &str, method: &str, path: &str, token: Option<&str>) -> Option<String> {
+    let exchange = async {
+        let mut stream = TcpStream::connect(authority).await.ok()?;
+        let auth = match token {
+            Some(t) => format!("X-aws-ec2-metadata-token: {t}\r\n"),
+            None => "X-aws-ec2-metadata-token-ttl-seconds: 60\r\nContent-Length: 0\r\n".to_string(),
+        };
+        let host = authority.split(':').next().unwrap_or(authority);
+        let request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut body = Vec::new();
+        (&mut stream).take(IMDS_MAX as u64).read_to_end(&mut body).await.ok()?;
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut response = httparse::Response::new(&mut headers);
+        let httparse::Status::Complete(head) = response.parse(&body).ok()? else { return None };
+        if response.code != Some(200) {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&body[head..]).trim().to_string();
+        (!text.is_empty()).then_some(text)
+    };
+    tokio::time::timeout(IMDS_TIMEOUT, exchange).await.ok().flatten()
+}
