@@ -1,0 +1,97 @@
+//! The Lambda handler invoked in-process with real events against the in-process lab (real DNS
+//! server, TLS endpoints, mock Kafka brokers), as the Lambda runtime would call it.
+
+use std::time::{Duration, Instant};
+
+use kreach::Status;
+use kreach_lab::{Fault, LAB_PRIVATE_CIDR, Lab};
+use serde_json::json;
+
+fn lambda_env(k: &str) -> Option<String> {
+    match k {
+        "AWS_LAMBDA_FUNCTION_NAME" => Some("kreach-probe-usw2-az1".into()),
+        "AWS_REGION" => Some("us-west-2".into()),
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => Some("512".into()),
+        _ => None,
+    }
+}
+
+fn event(lab: &Lab) -> serde_json::Value {
+    json!({
+        "bootstrap": lab.bootstrap,
+        "resolvers": [lab.resolver.to_string()],
+        "private_cidrs": [LAB_PRIVATE_CIDR],
+        "ca_pem": std::fs::read_to_string(lab.ca_file()).expect("lab CA"),
+        "https_port": lab.https_port,
+        "security_protocol": "SSL",
+        "timeout_secs": 30,
+    })
+}
+
+#[tokio::test]
+async fn a_real_event_gets_the_report_within_the_functions_deadline() {
+    let lab = Lab::start(Fault::None).await.expect("lab");
+    let started = Instant::now();
+    let report = kreach_lambda::handle(event(&lab), Some(Duration::from_secs(4)), &lambda_env).await.expect("report");
+    let took = started.elapsed();
+    assert_eq!(report.status, Status::Pass, "{:#?}", report.findings);
+    assert!(report.cluster.as_ref().is_some_and(|c| c.brokers.len() == kreach_lab::LAB_BROKERS));
+    let vantage = report.vantage.as_ref().expect("vantage");
+    assert_eq!(vantage.kind, kreach::VantageKind::Lambda);
+    assert_eq!(vantage.label, "lambda:kreach-probe-usw2-az1");
+    // The event asked for 30 s; the function had 4 s: the deadline is capped with a margin.
+    assert!(report.timeout_ms <= 4000 - kreach_lambda::DEADLINE_MARGIN.as_millis() as u64, "{}", report.timeout_ms);
+    assert!(took < Duration::from_secs(4));
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("first report from the handler in {} ms", took.as_millis());
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_zone_still_answers_before_the_function_times_out() {
+    let lab = Lab::start(Fault::AzDown).await.expect("lab");
+    let started = Instant::now();
+    let report = kreach_lambda::handle(event(&lab), Some(Duration::from_secs(3)), &lambda_env).await.expect("report");
+    assert!(started.elapsed() < Duration::from_secs(3), "answered within the function's 3 s");
+    assert_eq!(report.status, Status::Fail);
+    assert!(report.findings.iter().any(|f| f.code == kreach::FindingCode::ZoneUnreachable));
+}
+
+#[tokio::test]
+async fn bad_events_get_a_clear_error() {
+    let cases = [
+        (json!({}), "bootstrap"),
+        (json!({"bootstrap": "b:99999"}), "--bootstrap"),
+        (json!({"bootstrap": "b:9092", "timeout": 3}), "unknown field `timeout`"),
+        (json!({"bootstrap": "b:9092", "resolvers": ["dns.example"]}), "--resolver"),
+        (json!("not an object"), "invalid event"),
+    ];
+    for (payload, needle) in cases {
+        let err = kreach_lambda::handle(payload.clone(), Some(Duration::from_secs(5)), &lambda_env)
+            .await
+            .expect_err("bad event");
+        assert!(err.starts_with("invalid event"), "{payload}: {err}");
+        assert!(err.contains(needle), "{payload}: {err}");
+    }
+    let err = kreach_lambda::handle(json!({"bootstrap": "b:9092"}), Some(Duration::from_millis(900)), &lambda_env)
+        .await
+        .expect_err("no time left");
+    assert!(err.contains("less than a second"), "{err}");
+}
+
+#[tokio::test]
+async fn credentials_come_from_the_environment_and_stay_out_of_the_report() {
+    let lab = Lab::start(Fault::None).await.expect("lab");
+    let env = |k: &str| match k {
+        "KREACH_SASL_USERNAME" => Some("api-key".to_string()),
+        "KREACH_SASL_PASSWORD" => Some("very-secret-value".to_string()),
+        other => lambda_env(other),
+    };
+    let mut payload = event(&lab);
+    payload["security_protocol"] = json!("SASL_SSL");
+    let report = kreach_lambda::handle(payload, Some(Duration::from_secs(4)), &env).await.expect("report");
+    assert!(report.settings.sasl_credentials);
+    let json = serde_json::to_string(&report).expect("json");
+    assert!(!json.contains("very-secret-value"));
+}
