@@ -308,6 +308,8 @@ fn imds_disabled_means_no_metadata_request() {
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(report["vantage"]["kind"], "other");
     assert!(report["vantage"]["note"].as_str().is_some_and(|n| n.contains("AWS_EC2_METADATA_DISABLED")));
+    // An address literal is not a DNS answer: no hint about private names here.
+    assert!(!stdout.contains("env-outside-aws"));
 }
 
 #[test]
@@ -349,6 +351,27 @@ fn lambda_outside_the_vpc_is_named_as_the_likely_cause() {
     let codes: Vec<&str> =
         report["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect();
     assert!(codes.contains(&"env-lambda-not-in-vpc") && codes.contains(&"dns-public-answer"), "{codes:?}");
+    // The same from a machine outside AWS: an info hint instead.
+    let (_, stdout, _) = kreach(
+        &[
+            "check",
+            "--bootstrap",
+            "lkc-1.example.com:9092",
+            "--resolver",
+            &resolver,
+            "--no-https",
+            "--no-client-check",
+            "--timeout",
+            "2",
+            "--output",
+            "json",
+        ],
+        &[],
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let hint =
+        report["findings"].as_array().expect("findings").iter().find(|f| f["code"] == "env-outside-aws").expect("hint");
+    assert_eq!(hint["severity"], "info");
     drop(server);
 }
 

@@ -604,6 +604,22 @@ fn vantage_findings(t: &TargetReport, v: &Vantage, out: &mut Vec<Finding>) {
         d.lookup.outcome == DnsOutcome::Answer && d.answer_class == Some(AnswerClass::Public)
             || matches!(d.lookup.outcome, DnsOutcome::Nxdomain)
     });
+    if v.kind == VantageKind::Other && public {
+        out.push(finding(
+            FindingCode::EnvOutsideAws,
+            t,
+            Stage::Dns,
+            format!(
+                "this machine is neither an EC2 instance nor a Lambda function ({}), and {} resolves publicly or not at all",
+                v.note.as_deref().unwrap_or("no instance metadata"),
+                t.host
+            ),
+            "Private hosted zone names resolve only inside the VPC: run kreach on an instance or a Lambda function in \
+             the VPC, or forward the domain to a Route 53 Resolver inbound endpoint from here (VPN, Direct Connect)."
+                .into(),
+            Vec::new(),
+        ));
+    }
     if v.kind == VantageKind::Lambda && public {
         let function = v.facts.get("function_name").cloned().unwrap_or_default();
         out.push(finding(

@@ -146,6 +146,8 @@ finding_codes! {
         "The AWS audit did not run: no credentials, no region, or no AWS API reachable.";
     EnvLambdaNotInVpc = "env-lambda-not-in-vpc", Error,
         "kreach runs in a Lambda function whose DNS answers are public: the function is most likely not attached to the VPC.";
+    EnvOutsideAws = "env-outside-aws", Info,
+        "kreach runs outside AWS (no EC2 metadata, not Lambda) and the names resolve publicly: private names will not resolve from here.";
     BrokerDnsNxdomain = "broker-dns-nxdomain", Error,
         "The bootstrap works but an advertised broker name does not resolve.";
     BrokerUnreachable = "broker-unreachable", Error,
@@ -222,6 +224,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 44, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 45, "codes added or removed: update this count and docs/findings.md");
     }
 }
