@@ -23,8 +23,6 @@ const MAX_HEAD: usize = 16 * 1024;
 pub enum Behaviour {
     /// TLS handshake, then answer one HTTP request with 401 (the REST port).
     TlsHttp(Arc<rustls::ServerConfig>),
-    /// TLS handshake, then read and discard until the client closes.
-    TlsHold(Arc<rustls::ServerConfig>),
     /// TLS handshake, then forward the plaintext to the backend the SNI names (the Kafka port).
     TlsForward(Arc<rustls::ServerConfig>, Arc<Routes>),
     /// No TLS: answer whatever arrives with `HTTP/1.1 400` (a plaintext server on a TLS port).
@@ -134,12 +132,6 @@ async fn handle(stream: TcpStream, behaviour: Behaviour) -> std::io::Result<()> 
                 .await
                 .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "backend connect timed out"))??;
             tokio::io::copy_bidirectional(&mut tls, &mut upstream).await.map(|_| ())
-        }
-        Behaviour::TlsHold(config) => {
-            let mut tls = TlsAcceptor::from(config).accept(stream).await?;
-            let mut buf = [0u8; 4096];
-            while tls.read(&mut buf).await? > 0 {}
-            Ok(())
         }
     }
 }

@@ -87,11 +87,6 @@ pub fn findings(
         }
     }
     let mut hosts_done = HashSet::new();
-    let bootstrap_ips: Vec<String> = targets
-        .iter()
-        .filter(|t| t.role == Role::Bootstrap)
-        .flat_map(|t| t.addresses.iter().map(|a| a.ip.clone()))
-        .collect();
     let known_records: &[DnsRecord] = aws.map(|a| a.expected_records.as_slice()).unwrap_or_default();
     let healthy_zone = zones.iter().any(|z| z.status == StageStatus::Pass);
     let down_zones: Vec<&str> =
@@ -133,7 +128,7 @@ pub fn findings(
             continue;
         }
         if t.role == Role::Broker {
-            broker_findings(t, &down_zones, &bootstrap_ips, &zone_addresses, known_records, &mut out);
+            broker_findings(t, &down_zones, &zone_addresses, known_records, &mut out);
             continue;
         }
         tcp_findings(t, &mut out);
@@ -840,7 +835,6 @@ fn first_failure(t: &TargetReport) -> (Stage, String) {
 fn broker_findings(
     t: &TargetReport,
     down_zones: &[&str],
-    bootstrap_ips: &[String],
     zone_addresses: &std::collections::BTreeMap<String, String>,
     known_records: &[DnsRecord],
     out: &mut Vec<Finding>,
@@ -890,7 +884,8 @@ fn broker_findings(
     // Zonal DNS: a broker of zone X should resolve to zone X's endpoint address only.
     if let Some(az) = &broker.az_id {
         let ips: Vec<&str> = dns.lookup.addresses.iter().map(|a| a.ip.as_str()).collect();
-        let regional = ips.len() > 1 || (ips.len() == bootstrap_ips.len() && bootstrap_ips.len() > 1);
+        // Several addresses for a zonal name: the regional answer, every zone's interface.
+        let regional = ips.len() > 1;
         let expected = zone_addresses.get(az);
         if let Some(expected) = expected.filter(|e| !regional && ips != [e.as_str()]) {
             out.push(finding(

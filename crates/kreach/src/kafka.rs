@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, MetadataRequest, MetadataResponse, RequestHeader, ResponseHeader,
     SaslAuthenticateRequest, SaslHandshakeRequest,
@@ -94,12 +94,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<'_, S> {
                 response_header.correlation_id, self.correlation
             )));
         }
-        let response = R::Response::decode(&mut bytes, version).map_err(|e| CallError::Decode(e.to_string()))?;
-        if bytes.has_remaining() {
-            // Trailing bytes mean we decoded with the wrong layout; still usable, but say so.
-            return Ok(response);
-        }
-        Ok(response)
+        R::Response::decode(&mut bytes, version).map_err(|e| CallError::Decode(e.to_string()))
     }
 }
 

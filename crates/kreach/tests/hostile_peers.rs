@@ -65,24 +65,9 @@ async fn flood_of_non_http_bytes_after_tls_is_no_https_response() {
     let https = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = kafka.local_addr().expect("addr");
     let https_port = https.local_addr().expect("addr").port();
-    let mut servers = Vec::new();
-    for listener in [kafka, https] {
-        let acceptor = acceptor.clone();
-        servers.push(tokio::spawn(async move {
-            while let Ok((s, _)) = listener.accept().await {
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    if let Ok(mut tls) = acceptor.accept(s).await {
-                        let mut buf = [0u8; 512];
-                        let _ = tls.read(&mut buf).await;
-                        let junk = vec![b'A'; 64 * 1024]; // no status line, no end of head
-                        let _ = tls.write_all(&junk).await;
-                        let _ = tls.shutdown().await;
-                    }
-                });
-            }
-        }));
-    }
+    // No status line, no end of head.
+    let junk = vec![b'A'; 64 * 1024];
+    let _servers = [serve_tls_reply(kafka, acceptor.clone(), junk.clone()), serve_tls_reply(https, acceptor, junk)];
     let dir = tempfile_dir();
     let ca_path = dir.join("ca.pem");
     std::fs::write(&ca_path, ca.cert_pem()).expect("write ca");
@@ -99,6 +84,23 @@ async fn flood_of_non_http_bytes_after_tls_is_no_https_response() {
     let h = report.targets.iter().flat_map(|t| &t.addresses).find_map(|a| a.https.as_ref()).expect("https");
     assert_eq!(h.outcome, kreach::HttpsOutcome::Malformed);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A TLS server that answers whatever a client sends first with `reply`, then closes.
+fn serve_tls_reply(listener: TcpListener, acceptor: TlsAcceptor, reply: Vec<u8>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            let (acceptor, reply) = (acceptor.clone(), reply.clone());
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(s).await {
+                    let mut buf = [0u8; 512];
+                    let _ = tls.read(&mut buf).await;
+                    let _ = tls.write_all(&reply).await;
+                    let _ = tls.shutdown().await;
+                }
+            });
+        }
+    })
 }
 
 fn tempfile_dir() -> std::path::PathBuf {
@@ -126,19 +128,8 @@ async fn http_server_on_the_kafka_port_is_not_kafka() {
     let acceptor = TlsAcceptor::from(server_config(&leaf, &[]).expect("config"));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let _server = tokio::spawn(async move {
-        while let Ok((s, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                if let Ok(mut tls) = acceptor.accept(s).await {
-                    let mut buf = [0u8; 512];
-                    let _ = tls.read(&mut buf).await;
-                    let _ = tls.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
-                    let _ = tls.shutdown().await;
-                }
-            });
-        }
-    });
+    let _server =
+        serve_tls_reply(listener, acceptor, b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".to_vec());
     let dir = tempfile_dir();
     let ca_path = dir.join("kafka-ca.pem");
     std::fs::write(&ca_path, ca.cert_pem()).expect("write ca");
