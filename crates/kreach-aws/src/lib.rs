@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
-use kreach::{AwsAudit, AwsDenied, AwsEndpoint, AwsHostedZone, AwsIngress, AwsInterface, AwsVpc, AwsZone, DnsRecord};
+use kreach::{
+    AwsAudit, AwsDenied, AwsEndpoint, AwsHostedZone, AwsIngress, AwsIngressSource, AwsInterface, AwsVpc, AwsZone,
+    DnsRecord,
+};
 
 pub use records::{change_batch, expected_records, zonal_dns_name};
 
@@ -17,7 +20,7 @@ pub use records::{change_batch, expected_records, zonal_dns_name};
 pub const PORTS: [u16; 2] = [9092, 443];
 
 /// What to audit.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct AuditInput {
     /// `--vpc-endpoint vpce-…`; otherwise found by VPC (and service name).
@@ -34,8 +37,27 @@ pub struct AuditInput {
     pub ports: Vec<u16>,
     /// An API endpoint instead of AWS's (an emulator); `AWS_ENDPOINT_URL` works too.
     pub endpoint_url: Option<String>,
-    /// Static credentials (access key id, secret) instead of the default chain; for emulators.
+    /// Static credentials (access key id, secret) instead of the default chain; for emulators,
+    /// and for a Lambda function's role credentials taken from its environment.
     pub static_credentials: Option<(String, String)>,
+    /// The session token that goes with temporary static credentials.
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for AuditInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Credentials never printed: only the key id's presence.
+        f.debug_struct("AuditInput")
+            .field("vpc_endpoint_id", &self.vpc_endpoint_id)
+            .field("vpc_id", &self.vpc_id)
+            .field("service_name", &self.service_name)
+            .field("domain", &self.domain)
+            .field("region", &self.region)
+            .field("ports", &self.ports)
+            .field("endpoint_url", &self.endpoint_url)
+            .field("static_credentials", &self.static_credentials.is_some())
+            .finish()
+    }
 }
 
 /// Why an API call failed, classified.
@@ -124,7 +146,13 @@ async fn run(input: &AuditInput, audit: &mut AwsAudit) {
         loader = loader.endpoint_url(url);
     }
     if let Some((key, secret)) = &input.static_credentials {
-        loader = loader.credentials_provider(aws_credential_types::Credentials::new(key, secret, None, None, "kreach"));
+        loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+            key,
+            secret,
+            input.session_token.clone(),
+            None,
+            "kreach",
+        ));
     }
     let sdk = loader.load().await;
     audit.region = sdk.region().map(|r| r.to_string());
@@ -256,8 +284,9 @@ async fn run(input: &AuditInput, audit: &mut AwsAudit) {
             Ok(out) => {
                 let ports = if input.ports.is_empty() { PORTS.to_vec() } else { input.ports.clone() };
                 for port in ports {
-                    let mut rules = Vec::new();
+                    let mut sources = Vec::new();
                     for sg in out.security_groups() {
+                        let group_id = sg.group_id().unwrap_or("").to_string();
                         for perm in sg.ip_permissions() {
                             let proto = perm.ip_protocol().unwrap_or("");
                             let all = proto == "-1";
@@ -268,37 +297,21 @@ async fn run(input: &AuditInput, audit: &mut AwsAudit) {
                             if !covers {
                                 continue;
                             }
-                            for r in perm.ip_ranges() {
-                                rules.push(format!(
-                                    "{} from {}",
-                                    sg.group_id().unwrap_or(""),
-                                    r.cidr_ip().unwrap_or("")
-                                ));
-                            }
-                            for g in perm.user_id_group_pairs() {
-                                rules.push(format!(
-                                    "{} from {}",
-                                    sg.group_id().unwrap_or(""),
-                                    g.group_id().unwrap_or("")
-                                ));
-                            }
-                            for r in perm.ipv6_ranges() {
-                                rules.push(format!(
-                                    "{} from {}",
-                                    sg.group_id().unwrap_or(""),
-                                    r.cidr_ipv6().unwrap_or("")
-                                ));
-                            }
-                            for p in perm.prefix_list_ids() {
-                                rules.push(format!(
-                                    "{} from {}",
-                                    sg.group_id().unwrap_or(""),
-                                    p.prefix_list_id().unwrap_or("")
-                                ));
+                            let from = perm
+                                .ip_ranges()
+                                .iter()
+                                .filter_map(|r| r.cidr_ip())
+                                .chain(perm.user_id_group_pairs().iter().filter_map(|g| g.group_id()))
+                                .chain(perm.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6()))
+                                .chain(perm.prefix_list_ids().iter().filter_map(|p| p.prefix_list_id()));
+                            for source in from {
+                                sources
+                                    .push(AwsIngressSource { group_id: group_id.clone(), source: source.to_string() });
                             }
                         }
                     }
-                    audit.ingress.push(AwsIngress { port, allowed: !rules.is_empty(), rules });
+                    let rules = sources.iter().map(|s| format!("{} from {}", s.group_id, s.source)).collect();
+                    audit.ingress.push(AwsIngress { port, allowed: !sources.is_empty(), rules, sources });
                 }
             }
             Err(e) => {

@@ -313,28 +313,30 @@ async fn diagnose(
     let parity = async {
         if client_check { Some(kreach_parity::check(config, properties.as_ref(), config.timeout).await) } else { None }
     };
-    let audit = async {
-        let aws = aws?;
-        if aws.aws || aws_credentials_in_env() {
-            let input = audit_input(aws, config.bootstrap.first().map(|b| b.host.as_str()));
-            Some(kreach_aws::audit(&input, config.timeout).await)
+    // Where it runs first (IMDS answers in milliseconds on EC2, gives up within 400 ms elsewhere):
+    // the instance's VPC is where the audit looks for the endpoint when none is named.
+    let context = async {
+        // Only a real check asks where it runs; the lab is on loopback.
+        let Some(aws) = aws else { return (None, None) };
+        let deadline = std::time::Instant::now() + config.timeout;
+        let vantage = kreach::detect_vantage(&|k| std::env::var(k).ok()).await;
+        let audit = if aws.aws || aws_credentials_in_env() {
+            let mut input = audit_input(aws, config.bootstrap.first().map(|b| b.host.as_str()));
+            if input.vpc_endpoint_id.is_none() && input.vpc_id.is_none() {
+                input.vpc_id = vantage.facts.get("vpc_id").cloned();
+            }
+            kreach_aws::audit(&input, deadline.saturating_duration_since(std::time::Instant::now())).await
         } else {
-            Some(kreach::AwsAudit {
+            kreach::AwsAudit {
                 unavailable: Some(
                     "no AWS credentials in the environment (--aws uses the default chain: instance role, SSO)".into(),
                 ),
                 ..Default::default()
-            })
-        }
+            }
+        };
+        (Some(vantage), Some(audit))
     };
-    let vantage = async {
-        // Only a real check asks where it runs; the lab is on loopback.
-        match aws {
-            Some(_) => Some(kreach::detect_vantage(&|k| std::env::var(k).ok()).await),
-            None => None,
-        }
-    };
-    let (report, parity, audit, vantage) = tokio::join!(kreach::run(config), parity, audit, vantage);
+    let (report, parity, (vantage, audit)) = tokio::join!(kreach::run(config), parity, context);
     match report {
         Ok(mut report) => {
             if let Some(parity) = parity {

@@ -2,11 +2,19 @@
 //! `kreach check` as JSON, the response is the JSON report. The function's own deadline caps
 //! kreach's, with a margin, so it always answers with a report instead of timing out.
 //!
-//! Credentials for SASL come from the function's environment (`KREACH_SASL_USERNAME`,
-//! `KREACH_SASL_PASSWORD`, e.g. filled from Secrets Manager by the deployment), never from the
-//! event, and are never logged.
+//! SASL credentials come from a Secrets Manager secret that the event names
+//! (`credentials_secret`) or the function's environment names (`KREACH_SASL_SECRET`), else from
+//! the environment itself (`KREACH_SASL_USERNAME`, `KREACH_SASL_PASSWORD`); never from the event's
+//! own text, and they are never logged or reported.
+//!
+//! In Lambda the function also reads its own configuration (`lambda:GetFunctionConfiguration`)
+//! to say whether it is attached to a VPC, and which VPC, subnets and security groups it has.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+pub mod aws;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kreach::{CheckOptions, Report};
 use lambda_runtime::LambdaEvent;
@@ -14,6 +22,12 @@ use serde::Deserialize;
 
 /// Time kept back from the function's deadline to serialize and return the report.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(750);
+/// The environment variable naming the credentials' secret when the event names none.
+pub const ENV_SASL_SECRET: &str = "KREACH_SASL_SECRET";
+/// Longest wait for the secret; it comes before the checks, so it is kept short.
+const SECRET_CAP: Duration = Duration::from_secs(3);
+/// Longest wait for the function's own configuration (runs beside the checks).
+const FUNCTION_CAP: Duration = Duration::from_secs(2);
 
 /// The event: `kreach check`'s options. Unknown fields are an error, so a typo is not ignored.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -52,8 +66,36 @@ pub struct CheckEvent {
     pub aws: bool,
     /// The endpoint to audit.
     pub vpc_endpoint: Option<String>,
+    /// The VPC whose endpoint to audit when `vpc_endpoint` is not given (default: the function's own).
+    pub vpc_id: Option<String>,
+    /// The endpoint service name, to pick among a VPC's endpoints.
+    pub endpoint_service: Option<String>,
     /// The private hosted zone's name (default: the bootstrap name's parent).
     pub dns_domain: Option<String>,
+    /// Name or ARN of a Secrets Manager secret holding `{"username": …, "password": …}` (or
+    /// `api_key`/`api_secret`) for SASL. The event names the secret, never carries it.
+    pub credentials_secret: Option<String>,
+    /// `PLAIN` (default), `SCRAM-SHA-256`, `SCRAM-SHA-512`.
+    pub sasl_mechanism: Option<String>,
+}
+
+/// A file that is removed when dropped: the CA and properties the event carries as text.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn write(kind: &str, text: &str) -> Result<TempFile, String> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("kreach-{kind}-{}-{n}", std::process::id()));
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(TempFile(path))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// The Lambda entry point: the event's JSON in, the report's JSON out.
@@ -85,45 +127,85 @@ pub async fn handle(
         Some(b) => requested.min(b.as_secs_f64()),
         None => requested,
     };
-    // A CA given as text goes to a file the TLS stage can read.
-    let ca_file = match &event.ca_pem {
-        Some(pem) => {
-            let path = std::env::temp_dir().join(format!("kreach-ca-{}.pem", std::process::id()));
-            std::fs::write(&path, pem).map_err(|e| format!("cannot write the CA: {e}"))?;
-            Some(path)
-        }
+    // A CA given as text goes to a file the TLS stage can read; the mechanism to a properties file,
+    // so it is validated like one.
+    let ca = event.ca_pem.as_deref().map(|pem| TempFile::write("ca", pem)).transpose()?;
+    let properties = match &event.sasl_mechanism {
+        Some(m) if m.contains(['\n', '\r']) => return Err("invalid event: sasl_mechanism is one line".into()),
+        Some(m) => Some(TempFile::write("properties", &format!("sasl.mechanism={m}\n"))?),
         None => None,
     };
     let mut options = CheckOptions::default();
     options.bootstrap = Some(event.bootstrap.clone());
+    options.config_file = properties.as_ref().map(|p| p.0.clone());
     options.resolvers = event.resolvers.clone();
     options.public_resolvers = event.public_resolvers.clone();
     options.private_cidrs = event.private_cidrs.clone();
-    options.ca_file = ca_file;
+    options.ca_file = ca.as_ref().map(|c| c.0.clone());
     options.insecure = event.insecure;
     options.timeout_secs = Some(timeout);
     options.https_port = event.https_port;
     options.no_https = event.no_https;
     options.security_protocol = event.security_protocol.clone();
     options.zone_addresses = event.zone_addresses.clone();
-    let config = options.validate(env).map_err(|e| format!("invalid event: {e}"))?;
+    let mut config = options.validate(env).map_err(|e| format!("invalid event: {e}"))?;
+    let access = aws::Access::from_env(env);
 
-    let audit = async {
+    // The secret first: the Kafka stage needs what it holds. Its time comes out of the deadline.
+    let secret_id = event.credentials_secret.clone().or_else(|| env(ENV_SASL_SECRET)).filter(|s| !s.trim().is_empty());
+    let mut secret = None;
+    if let (Some(id), Some(sasl)) = (&secret_id, config.sasl.as_mut()) {
+        let started = Instant::now();
+        let (lookup, credentials) = aws::read_secret(&access, id.trim(), SECRET_CAP.min(config.timeout / 3)).await;
+        if let Some(c) = credentials {
+            sasl.username = Some(c.username);
+            sasl.password = Some(c.password);
+        }
+        secret = Some(lookup);
+        config.timeout = config.timeout.saturating_sub(started.elapsed());
+    }
+
+    // Where am I (with the function's VPC), then the audit of that VPC's endpoint, beside the checks.
+    let context = async {
+        let deadline = Instant::now() + config.timeout;
+        let mut vantage = kreach::detect_vantage(env).await;
+        if vantage.kind == kreach::VantageKind::Lambda {
+            aws::describe_function(&access, &mut vantage, FUNCTION_CAP.min(config.timeout)).await;
+        }
         if !event.aws {
-            return None;
+            return (vantage, None);
         }
         let mut input = kreach_aws::AuditInput::default();
         input.vpc_endpoint_id = event.vpc_endpoint.clone();
+        input.vpc_id = event.vpc_id.clone().or_else(|| vantage.facts.get("vpc_id").cloned());
+        input.service_name = event.endpoint_service.clone();
         input.domain = event
             .dns_domain
             .clone()
             .or_else(|| config.bootstrap.first().and_then(|b| b.host.split_once('.')).map(|(_, p)| p.to_string()));
-        Some(kreach_aws::audit(&input, config.timeout).await)
+        input.region = access.region.clone();
+        input.endpoint_url = access.endpoint_url.clone();
+        let audit = match &access.credentials {
+            // Only the function's own credentials: no credential chain probing the network.
+            None => kreach::AwsAudit {
+                unavailable: Some("no AWS credentials in the function's environment".into()),
+                ..Default::default()
+            },
+            Some(c) => {
+                input.static_credentials = Some((c.access_key_id().to_string(), c.secret_access_key().to_string()));
+                input.session_token = c.session_token().map(str::to_string);
+                kreach_aws::audit(&input, deadline.saturating_duration_since(Instant::now())).await
+            }
+        };
+        (vantage, Some(audit))
     };
-    let (report, audit, vantage) = tokio::join!(kreach::run(&config), audit, kreach::detect_vantage(env));
+    let (report, (vantage, audit)) = tokio::join!(kreach::run(&config), context);
     let mut report = report.map_err(|e| e.to_string())?;
     if let Some(audit) = audit {
         kreach::attach_aws(&mut report, audit);
+    }
+    if let Some(lookup) = secret {
+        kreach::attach_secret(&mut report, lookup);
     }
     kreach::attach_vantage(&mut report, vantage);
     Ok(report)

@@ -66,6 +66,8 @@ async fn bad_events_get_a_clear_error() {
         (json!({"bootstrap": "b:9092", "timeout": 3}), "unknown field `timeout`"),
         (json!({"bootstrap": "b:9092", "resolvers": ["dns.example"]}), "--resolver"),
         (json!("not an object"), "invalid event"),
+        (json!({"bootstrap": "b:9092", "sasl_mechanism": "FOO"}), "sasl.mechanism"),
+        (json!({"bootstrap": "b:9092", "sasl_mechanism": "PLAIN\nsasl.password=x"}), "one line"),
     ];
     for (payload, needle) in cases {
         let err = kreach_lambda::handle(payload.clone(), Some(Duration::from_secs(5)), &lambda_env)

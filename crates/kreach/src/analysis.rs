@@ -7,9 +7,9 @@ use std::collections::HashSet;
 
 use crate::findings::{FindingCode, Severity};
 use crate::report::{
-    AddressReport, AnswerClass, AwsAudit, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding, HttpsOutcome,
-    KafkaOutcome, ParityOutcome, ParityReport, Role, Settings, Stage, StageStatus, Status, TargetReport, TcpOutcome,
-    TlsOutcome, TlsVerification, Vantage, VantageKind, ZoneSummary,
+    AddressReport, AnswerClass, AwsAudit, AwsIngressSource, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding,
+    HttpsOutcome, KafkaOutcome, ParityOutcome, Report, Role, SecretLookup, SecretOutcome, Stage, StageStatus, Status,
+    TargetReport, TcpOutcome, TlsOutcome, TlsVerification, Vantage, VantageKind, ZoneSummary,
 };
 use crate::runner::{EXPIRY_WARNING_DAYS, kafka_word, tcp_word, tls_word};
 
@@ -70,14 +70,9 @@ fn broker_passed(t: &TargetReport) -> bool {
 }
 
 /// Draws every finding from the targets' results.
-pub fn findings(
-    targets: &[TargetReport],
-    zones: &[ZoneSummary],
-    settings: &Settings,
-    parity: Option<&ParityReport>,
-    aws: Option<&AwsAudit>,
-    vantage: Option<&Vantage>,
-) -> Vec<Finding> {
+pub fn findings(report: &Report) -> Vec<Finding> {
+    let (targets, zones, settings) = (&report.targets, &report.zones, &report.settings);
+    let (parity, aws, vantage) = (report.parity.as_ref(), report.aws.as_ref(), report.vantage.as_ref());
     let mut out = Vec::new();
     // Each zone's endpoint address: as the user gave it, else as the AWS audit read it.
     let mut zone_addresses = settings.zone_addresses.clone();
@@ -173,7 +168,10 @@ pub fn findings(
         vantage_findings(t, v, &mut out);
     }
     if let (Some(audit), Some(t)) = (aws, targets.iter().find(|t| t.role == Role::Bootstrap)) {
-        aws_findings(t, targets, audit, &mut out);
+        aws_findings(t, targets, audit, vantage, &mut out);
+    }
+    if let (Some(secret), Some(t)) = (&report.secret, targets.iter().find(|t| t.role == Role::Bootstrap)) {
+        secret_findings(t, secret, vantage, &mut out);
     }
     if settings.tls_verification == TlsVerification::Disabled {
         if let Some(t) = targets.iter().find(|t| t.addresses.iter().any(|a| a.tls.is_some())) {
@@ -593,7 +591,8 @@ fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
     }
 }
 
-/// A Lambda function whose DNS answers are public is most likely not attached to the VPC.
+/// A Lambda function outside any VPC (read from its configuration, or inferred from public DNS
+/// answers when that could not be read); a machine outside AWS that cannot see private names.
 fn vantage_findings(t: &TargetReport, v: &Vantage, out: &mut Vec<Finding>) {
     let public = t.dns.as_ref().is_some_and(|d| {
         d.lookup.outcome == DnsOutcome::Answer && d.answer_class == Some(AnswerClass::Public)
@@ -615,24 +614,95 @@ fn vantage_findings(t: &TargetReport, v: &Vantage, out: &mut Vec<Finding>) {
             Vec::new(),
         ));
     }
-    if v.kind == VantageKind::Lambda && public {
-        let function = v.facts.get("function_name").cloned().unwrap_or_default();
-        out.push(finding(
-            FindingCode::EnvLambdaNotInVpc,
-            t,
-            Stage::Dns,
-            format!(
-                "this runs in Lambda function {function} and {} resolves through public DNS: the function is most likely not attached to the VPC",
-                t.host
-            ),
-            format!(
-                "Attach {function} to the VPC's private subnets (one per AZ) with a security group allowing outbound 443 and \
-                 9092: aws lambda update-function-configuration --function-name {function} --vpc-config \
-                 SubnetIds=<subnet-a>,<subnet-b>,SecurityGroupIds=<sg>. A function outside the VPC uses public DNS and \
-                 never sees the private hosted zone."
-            ),
-            Vec::new(),
-        ));
+    if v.kind != VantageKind::Lambda {
+        return;
+    }
+    let function = v.facts.get("function_name").cloned().unwrap_or_default();
+    let failed = t.stages.iter().any(|s| s.status == StageStatus::Fail);
+    let summary = match v.vpc_attached {
+        // Its configuration says it is in a VPC: whatever fails, this is not why.
+        Some(true) => return,
+        Some(false) if public || failed => format!(
+            "this runs in Lambda function {function}, which is not attached to any VPC (its configuration has no \
+             VpcConfig), so it cannot use the VPC's private DNS or its endpoint{}",
+            if public { format!("; {} resolves through public DNS", t.host) } else { String::new() }
+        ),
+        None if public => format!(
+            "this runs in Lambda function {function} and {} resolves through public DNS: the function is most likely \
+             not attached to the VPC{}",
+            t.host,
+            v.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+        ),
+        _ => return,
+    };
+    out.push(finding(
+        FindingCode::EnvLambdaNotInVpc,
+        t,
+        Stage::Dns,
+        summary,
+        format!(
+            "Attach {function} to the VPC's private subnets (one per AZ) with a security group allowing outbound 443 and \
+             9092: aws lambda update-function-configuration --function-name {function} --vpc-config \
+             SubnetIds=<subnet-a>,<subnet-b>,SecurityGroupIds=<sg>. A function outside the VPC uses public DNS and \
+             never sees the private hosted zone."
+        ),
+        Vec::new(),
+    ));
+}
+
+/// The named secret could not give the SASL credentials.
+fn secret_findings(t: &TargetReport, secret: &SecretLookup, vantage: Option<&Vantage>, out: &mut Vec<Finding>) {
+    let id = &secret.secret_id;
+    let detail = secret.detail.as_deref().unwrap_or("");
+    let role = match vantage.filter(|v| v.kind == VantageKind::Lambda) {
+        Some(v) => format!("function {}'s execution role", v.facts.get("function_name").map_or("", String::as_str)),
+        None => "the probe's role".to_string(),
+    };
+    let fix = match secret.outcome {
+        SecretOutcome::Read => return,
+        SecretOutcome::Denied => format!(
+            "Allow {role} {{\"Effect\": \"Allow\", \"Action\": \"secretsmanager:GetSecretValue\", \"Resource\": \"<ARN of {id}>\"}}, \
+             and kms:Decrypt on the secret's key when it is a customer-managed KMS key (docs/iam-policy-lambda.json)."
+        ),
+        SecretOutcome::NotFound => {
+            format!("Check the name or ARN {id} and the region: aws secretsmanager describe-secret --secret-id {id}")
+        }
+        SecretOutcome::Unreachable => {
+            "The Secrets Manager API is not reachable from here: a function in private subnets \
+             needs an interface VPC endpoint for com.amazonaws.<region>.secretsmanager (private DNS on) or a route \
+             through a NAT gateway; its security group must allow outbound 443 to it."
+                .to_string()
+        }
+        SecretOutcome::Malformed => format!(
+            "Store the credentials in {id} as a JSON object with the API key and secret: \
+             {{\"username\": \"<API key>\", \"password\": \"<API secret>\"}} (api_key/api_secret also work)."
+        ),
+        SecretOutcome::Error => {
+            format!("Read the error and check the secret: aws secretsmanager describe-secret --secret-id {id}")
+        }
+    };
+    out.push(finding(
+        FindingCode::CredentialsSecretUnreadable,
+        t,
+        Stage::Kafka,
+        format!(
+            "the SASL credentials could not be read from secret {id} ({}, {} ms): {detail}; the Kafka stage ran without them",
+            serde_plain(secret.outcome),
+            secret.elapsed_ms
+        ),
+        fix,
+        Vec::new(),
+    ));
+}
+
+fn serde_plain(outcome: SecretOutcome) -> &'static str {
+    match outcome {
+        SecretOutcome::Read => "read",
+        SecretOutcome::Denied => "denied",
+        SecretOutcome::NotFound => "not found",
+        SecretOutcome::Unreachable => "unreachable",
+        SecretOutcome::Malformed => "malformed",
+        SecretOutcome::Error => "error",
     }
 }
 
@@ -643,7 +713,13 @@ fn policy_for(action: &str) -> String {
     )
 }
 
-fn aws_findings(t: &TargetReport, targets: &[TargetReport], audit: &AwsAudit, out: &mut Vec<Finding>) {
+fn aws_findings(
+    t: &TargetReport,
+    targets: &[TargetReport],
+    audit: &AwsAudit,
+    vantage: Option<&Vantage>,
+    out: &mut Vec<Finding>,
+) {
     let mut push = |code: FindingCode, summary: String, fix: String, addresses: Vec<String>| {
         out.push(finding(code, t, Stage::Aws, summary, fix, addresses));
     };
@@ -738,6 +814,47 @@ fn aws_findings(t: &TargetReport, targets: &[TargetReport], audit: &AwsAudit, ou
             Vec::new(),
         );
     }
+    // Rules exist, but do they admit this probe? Only asked when the port failed from here.
+    let probe = vantage.map(Probe::of).unwrap_or_default();
+    for ingress in audit.ingress.iter().filter(|i| i.allowed && !i.sources.is_empty()) {
+        // The rule's port, or the role it serves (a lab or a proxy may listen on other ports).
+        let tcp_failed = targets.iter().any(|t| {
+            let serves = t.port == ingress.port
+                || match t.role {
+                    Role::Bootstrap | Role::Broker => ingress.port == crate::DEFAULT_KAFKA_PORT,
+                    Role::Https => ingress.port == crate::DEFAULT_HTTPS_PORT,
+                };
+            serves && t.stage(Stage::Tcp).is_some_and(|s| s.status == StageStatus::Fail)
+        });
+        if !tcp_failed || probe.admitted_by(&ingress.sources) != Some(false) {
+            continue;
+        }
+        let sources: Vec<String> =
+            ingress.sources.iter().map(|s| format!("{} from {}", s.group_id, s.source)).collect();
+        let sg = ingress.sources[0].group_id.clone();
+        let source_flag = match (probe.groups.first(), probe.ip) {
+            (Some(g), _) => format!("--source-group {g}"),
+            (None, Some(ip)) => format!("--cidr {ip}/32"),
+            (None, None) => "--source-group <client security group>".into(),
+        };
+        push(
+            FindingCode::AwsSgMissingIngress,
+            format!(
+                "TCP {} fails from here, and the endpoint's inbound rules for it ({}) admit neither this probe's \
+                 address {} nor its security groups {}",
+                ingress.port,
+                sources.join("; "),
+                probe.ip.map(|ip| ip.to_string()).unwrap_or_else(|| "(unknown)".into()),
+                if probe.groups.is_empty() { "(unknown)".to_string() } else { probe.groups.join(", ") },
+            ),
+            format!(
+                "aws ec2 authorize-security-group-ingress --group-id {sg} --protocol tcp --port {} {source_flag} \
+                 (or admit the clients' subnet CIDR)",
+                ingress.port
+            ),
+            Vec::new(),
+        );
+    }
     if let Some(vpc) = &audit.vpc {
         for (on, attribute) in [(vpc.dns_support, "enableDnsSupport"), (vpc.dns_hostnames, "enableDnsHostnames")] {
             if !on {
@@ -791,6 +908,27 @@ fn aws_findings(t: &TargetReport, targets: &[TargetReport], audit: &AwsAudit, ou
                     Vec::new(),
                 );
             }
+            // A probe in another VPC (peered, or via a transit gateway) needs the zone associated there too.
+            if let Some(own) = probe.vpc.as_deref().filter(|v| *v != ep.vpc_id && !zone.vpcs.iter().any(|z| z == v)) {
+                push(
+                    FindingCode::AwsPhzNotAssociated,
+                    format!(
+                        "private hosted zone {} ({}) is associated with {} but not with {own}, the VPC this probe runs in \
+                         (the endpoint is in {})",
+                        zone.name,
+                        zone.id,
+                        if zone.vpcs.is_empty() { "no VPC".to_string() } else { zone.vpcs.join(", ") },
+                        ep.vpc_id
+                    ),
+                    format!(
+                        "aws route53 associate-vpc-with-hosted-zone --hosted-zone-id {} --vpc VPCRegion={},VPCId={own} \
+                         (and route {own} to the endpoint's VPC: peering or a transit gateway)",
+                        zone.id,
+                        audit.region.as_deref().unwrap_or("<region>"),
+                    ),
+                    Vec::new(),
+                );
+            }
             let addresses: Vec<&str> = ep.interfaces.iter().map(|i| i.ip.as_str()).collect();
             for expected in &audit.expected_records {
                 let present: Vec<&DnsRecord> = zone.records.iter().filter(|r| r.name == expected.name).collect();
@@ -820,6 +958,53 @@ fn aws_findings(t: &TargetReport, targets: &[TargetReport], audit: &AwsAudit, ou
                 }
             }
         }
+    }
+}
+
+/// What the vantage point knows about the probe's own network identity.
+#[derive(Default)]
+struct Probe {
+    vpc: Option<String>,
+    ip: Option<std::net::IpAddr>,
+    groups: Vec<String>,
+}
+
+impl Probe {
+    fn of(v: &Vantage) -> Probe {
+        let fact = |k: &str| v.facts.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        Probe {
+            vpc: fact("vpc_id").map(str::to_string),
+            ip: fact("private_ip").and_then(|ip| ip.parse().ok()),
+            groups: fact("security_group_ids")
+                .map(|g| g.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_string).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Whether any of these rules admits the probe: `None` when that cannot be told (a prefix
+    /// list, or a CIDR rule while the probe's address is unknown).
+    fn admitted_by(&self, sources: &[AwsIngressSource]) -> Option<bool> {
+        if self.ip.is_none() && self.groups.is_empty() {
+            return None;
+        }
+        let mut unknown = false;
+        for s in sources {
+            let source = s.source.as_str();
+            if source.starts_with("sg-") {
+                if self.groups.iter().any(|g| g == source) {
+                    return Some(true);
+                }
+            } else if let Ok(net) = source.parse::<ipnet::IpNet>() {
+                match self.ip {
+                    Some(ip) if net.contains(&ip) => return Some(true),
+                    Some(_) => {}
+                    None => unknown = true,
+                }
+            } else {
+                unknown = true;
+            }
+        }
+        if unknown { None } else { Some(false) }
     }
 }
 
@@ -1148,7 +1333,7 @@ mod tests {
                 ..Default::default()
             };
             let mut out = Vec::new();
-            aws_findings(&bootstrap(), &[], &audit, &mut out);
+            aws_findings(&bootstrap(), &[], &audit, None, &mut out);
             let codes: Vec<&str> = out.iter().map(|f| f.code.as_str()).collect();
             assert_eq!(codes, ["aws-endpoint-not-available"], "{state}");
             assert!(out[0].fix.contains(needle), "{state}: {}", out[0].fix);
@@ -1158,7 +1343,68 @@ mod tests {
             ..Default::default()
         };
         let mut out = Vec::new();
-        aws_findings(&bootstrap(), &[], &audit, &mut out);
+        aws_findings(&bootstrap(), &[], &audit, None, &mut out);
         assert!(out.is_empty(), "the state is compared as text, whatever its case: {out:?}");
+    }
+
+    fn ec2(facts: &[(&str, &str)]) -> Vantage {
+        Vantage {
+            kind: VantageKind::Ec2,
+            label: "usw2-az1 (i-1)".into(),
+            facts: facts.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            note: None,
+            vpc_attached: Some(true),
+        }
+    }
+
+    fn sources(list: &[&str]) -> Vec<AwsIngressSource> {
+        list.iter().map(|s| AwsIngressSource { group_id: "sg-endpoint".into(), source: s.to_string() }).collect()
+    }
+
+    #[test]
+    fn a_probe_is_matched_against_rules_by_address_and_security_group_or_left_undecided() {
+        let probe = Probe::of(&ec2(&[("private_ip", "10.20.1.5"), ("security_group_ids", "sg-a,sg-b")]));
+        assert_eq!(probe.admitted_by(&sources(&["10.20.0.0/16"])), Some(true));
+        assert_eq!(probe.admitted_by(&sources(&["10.9.0.0/16", "sg-b"])), Some(true));
+        assert_eq!(probe.admitted_by(&sources(&["10.9.0.0/16", "sg-c"])), Some(false));
+        assert_eq!(probe.admitted_by(&sources(&["sg-c", "pl-123"])), None, "a prefix list may hold anything");
+        let groups_only = Probe::of(&ec2(&[("security_group_ids", "sg-a")]));
+        assert_eq!(groups_only.admitted_by(&sources(&["sg-c"])), Some(false));
+        assert_eq!(groups_only.admitted_by(&sources(&["sg-c", "10.0.0.0/8"])), None, "address unknown");
+        assert_eq!(Probe::of(&ec2(&[])).admitted_by(&sources(&["sg-c"])), None, "nothing known of the probe");
+    }
+
+    #[test]
+    fn the_security_group_is_blamed_for_this_probe_only_when_its_port_failed_from_here() {
+        let audit = AwsAudit {
+            endpoint: Some(AwsEndpoint { id: "vpce-1".into(), state: "available".into(), ..Default::default() }),
+            ingress: vec![crate::report::AwsIngress {
+                port: 9092,
+                allowed: true,
+                rules: vec!["sg-endpoint from sg-clients".into()],
+                sources: sources(&["sg-clients"]),
+            }],
+            ..Default::default()
+        };
+        let probe = ec2(&[("private_ip", "10.20.1.5"), ("security_group_ids", "sg-probe")]);
+        let mut target = bootstrap();
+        let mut out = Vec::new();
+        aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&probe), &mut out);
+        assert!(out.is_empty(), "TCP did not fail: {out:?}");
+        target.stages.push(StageResult {
+            stage: Stage::Tcp,
+            status: StageStatus::Fail,
+            elapsed_ms: None,
+            summary: "0/1 connected".into(),
+        });
+        aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&probe), &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].code, FindingCode::AwsSgMissingIngress);
+        assert!(out[0].summary.contains("10.20.1.5") && out[0].summary.contains("sg-probe"), "{}", out[0].summary);
+        assert!(out[0].fix.contains("--group-id sg-endpoint --protocol tcp --port 9092 --source-group sg-probe"));
+        out.clear();
+        let admitted = ec2(&[("security_group_ids", "sg-probe,sg-clients")]);
+        aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&admitted), &mut out);
+        assert!(out.is_empty(), "admitted by its second group: {out:?}");
     }
 }

@@ -145,9 +145,11 @@ finding_codes! {
     AwsUnavailable = "aws-unavailable", Info,
         "The AWS audit did not run: no credentials, no region, or no AWS API reachable.";
     EnvLambdaNotInVpc = "env-lambda-not-in-vpc", Error,
-        "kreach runs in a Lambda function whose DNS answers are public: the function is most likely not attached to the VPC.";
+        "kreach runs in a Lambda function that is not attached to a VPC (its configuration says so, or, when that cannot be read, its DNS answers are public).";
     EnvOutsideAws = "env-outside-aws", Info,
         "kreach runs outside AWS (no EC2 metadata, not Lambda) and the names resolve publicly: private names will not resolve from here.";
+    CredentialsSecretUnreadable = "credentials-secret-unreadable", Error,
+        "The secret named for the SASL credentials could not be read (denied, not found, Secrets Manager unreachable) or holds no user name and password.";
     BrokerDnsNxdomain = "broker-dns-nxdomain", Error,
         "The bootstrap works but an advertised broker name does not resolve.";
     BrokerUnreachable = "broker-unreachable", Error,
@@ -224,6 +226,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 45, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 46, "codes added or removed: update this count and docs/findings.md");
     }
 }

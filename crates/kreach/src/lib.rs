@@ -34,7 +34,7 @@ pub use properties::{Properties, jaas_credentials};
 pub use report::*;
 pub use runner::{
     DNS_STEP_CAP, EXPIRY_WARNING_DAYS, HTTPS_STEP_CAP, TCP_STEP_CAP, TLS_STEP_CAP, attach_aws, attach_parity,
-    attach_vantage, run,
+    attach_secret, attach_vantage, run,
 };
 pub use tls::name_matches;
 pub use vantage::{IMDS_DEFAULT, detect as detect_vantage};

@@ -117,6 +117,9 @@ pub struct Report {
     pub aws: Option<AwsAudit>,
     /// Where the probe ran, when detected.
     pub vantage: Option<Vantage>,
+    /// The secret the SASL credentials were read from (AWS Secrets Manager), when one was named.
+    #[serde(default)]
+    pub secret: Option<SecretLookup>,
     /// What is wrong and how to fix it, most severe first.
     pub findings: Vec<Finding>,
 }
@@ -133,6 +136,43 @@ pub struct Vantage {
     pub facts: BTreeMap<String, String>,
     /// Why nothing more is known, when that is the case.
     pub note: Option<String>,
+    /// Whether the probe sits in a VPC: always for EC2; for Lambda as
+    /// `lambda:GetFunctionConfiguration` says (absent when it could not be read).
+    #[serde(default)]
+    pub vpc_attached: Option<bool>,
+}
+
+/// Reading the SASL credentials from a secret (never its value).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct SecretLookup {
+    /// The secret's name or ARN, as given.
+    pub secret_id: String,
+    /// How the read went.
+    pub outcome: SecretOutcome,
+    /// What went wrong, in words (never the secret's value).
+    pub detail: Option<String>,
+    /// The JSON keys the credentials were taken from, e.g. `username`/`password`.
+    pub keys: Vec<String>,
+    /// Wall time of the read in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// The outcome of reading a secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretOutcome {
+    /// Read, and it holds a user name and a password.
+    Read,
+    /// `secretsmanager:GetSecretValue` (or the KMS key's decrypt) was denied.
+    Denied,
+    /// No secret by that name or ARN.
+    NotFound,
+    /// The Secrets Manager API did not answer in time or could not be reached.
+    Unreachable,
+    /// Read, but not a JSON object with a user name and a password.
+    Malformed,
+    /// Any other API error.
+    Error,
 }
 
 /// Kind of vantage point.
@@ -234,6 +274,18 @@ pub struct AwsIngress {
     pub allowed: bool,
     /// The rules that admit it, as text.
     pub rules: Vec<String>,
+    /// The same rules, structured: which group admits the port from which source.
+    #[serde(default)]
+    pub sources: Vec<AwsIngressSource>,
+}
+
+/// One inbound rule's source for a port.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AwsIngressSource {
+    /// The endpoint's security group holding the rule.
+    pub group_id: String,
+    /// What the rule admits: a CIDR, a security group id (`sg-…`) or a prefix list id (`pl-…`).
+    pub source: String,
 }
 
 /// A VPC's DNS attributes.

@@ -19,8 +19,8 @@ use crate::https;
 use crate::kafka;
 use crate::report::{
     AddressReport, AnswerClass, AwsAudit, BrokerTarget, ClusterMetadata, DnsDetail, DnsOutcome, HttpsOutcome,
-    KafkaOutcome, ParityOutcome, ParityReport, Report, Role, SCHEMA_VERSION, Settings, Stage, StageResult, StageStatus,
-    TargetReport, TcpOutcome, TlsOutcome, TlsVerification, Vantage,
+    KafkaOutcome, ParityOutcome, ParityReport, Report, Role, SCHEMA_VERSION, SecretLookup, Settings, Stage,
+    StageResult, StageStatus, TargetReport, TcpOutcome, TlsOutcome, TlsVerification, Vantage,
 };
 use crate::tcp;
 use crate::tls::{self, TlsContext};
@@ -165,15 +165,12 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         zone_addresses: config.zone_addresses.iter().map(|(az, ip)| (az.clone(), ip.to_string())).collect(),
     };
     let zones = analysis::zones(&targets);
-    let findings = analysis::findings(&targets, &zones, &settings, None, None, None);
-    let status = analysis::status(&findings);
-    Ok(Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         kreach_version: env!("CARGO_PKG_VERSION").to_string(),
         started_at,
         elapsed_ms: started.elapsed().as_millis() as u64,
         timeout_ms: config.timeout.as_millis() as u64,
-        status,
         settings,
         targets,
         cluster,
@@ -181,8 +178,12 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         parity: None,
         aws: None,
         vantage: None,
-        findings,
-    })
+        secret: None,
+        findings: Vec::new(),
+        status: crate::report::Status::Pass,
+    };
+    redraw(&mut report);
+    Ok(report)
 }
 
 /// Adds the librdkafka stage's result: a `client` cell on the first bootstrap row, and the
@@ -244,15 +245,14 @@ pub fn attach_vantage(report: &mut Report, vantage: Vantage) {
     redraw(report);
 }
 
+/// Adds how reading the credentials' secret went, and redraws the findings.
+pub fn attach_secret(report: &mut Report, secret: SecretLookup) {
+    report.secret = Some(secret);
+    redraw(report);
+}
+
 fn redraw(report: &mut Report) {
-    report.findings = analysis::findings(
-        &report.targets,
-        &report.zones,
-        &report.settings,
-        report.parity.as_ref(),
-        report.aws.as_ref(),
-        report.vantage.as_ref(),
-    );
+    report.findings = analysis::findings(report);
     report.status = analysis::status(&report.findings);
 }
 

@@ -33,7 +33,15 @@ pub async fn detect(env: &dyn Fn(&str) -> Option<String>) -> Vantage {
                 facts.insert(key.to_string(), v);
             }
         }
-        return Vantage { kind: VantageKind::Lambda, label: format!("lambda:{function}"), facts, note: None };
+        // Whether it is attached to a VPC is not in its environment: the Lambda crate asks
+        // lambda:GetFunctionConfiguration and fills it in.
+        return Vantage {
+            kind: VantageKind::Lambda,
+            label: format!("lambda:{function}"),
+            facts,
+            note: None,
+            vpc_attached: None,
+        };
     }
     if env("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return other("instance metadata disabled (AWS_EC2_METADATA_DISABLED)");
@@ -74,7 +82,7 @@ pub async fn detect(env: &dyn Fn(&str) -> Option<String>) -> Vantage {
         (None, Some(id)) => id.clone(),
         _ => "ec2".to_string(),
     };
-    Vantage { kind: VantageKind::Ec2, label, facts, note: None }
+    Vantage { kind: VantageKind::Ec2, label, facts, note: None, vpc_attached: Some(true) }
 }
 
 fn other(note: &str) -> Vantage {
@@ -84,6 +92,7 @@ fn other(note: &str) -> Vantage {
         label: if host.is_empty() { "this machine".into() } else { host },
         facts: BTreeMap::new(),
         note: Some(note.to_string()),
+        vpc_attached: None,
     }
 }
 

@@ -60,12 +60,24 @@ pub fn table(report: &Report, color: bool) -> String {
     ));
     if let Some(v) = &report.vantage {
         let facts: Vec<String> = v.facts.iter().map(|(k, val)| format!("{k}={val}")).collect();
+        let vpc = match (v.kind, v.vpc_attached) {
+            (crate::report::VantageKind::Lambda, Some(true)) => "; attached to a VPC",
+            (crate::report::VantageKind::Lambda, Some(false)) => "; NOT attached to a VPC",
+            _ => "",
+        };
         out.push_str(&format!(
-            "Vantage: {}{}{}\n",
+            "Vantage: {}{}{vpc}{}\n",
             v.label,
             if facts.is_empty() { String::new() } else { format!(" ({})", facts.join(", ")) },
             v.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default()
         ));
+    }
+    if let Some(s) = &report.secret {
+        let how = match s.outcome {
+            crate::report::SecretOutcome::Read => format!("read ({})", s.keys.join("/")),
+            _ => format!("NOT read: {}", s.detail.as_deref().unwrap_or("")),
+        };
+        out.push_str(&format!("Credentials: secret {} {how}\n", s.secret_id));
     }
     if !report.zones.is_empty() {
         let zones: Vec<String> = report

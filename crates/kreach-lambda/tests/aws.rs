@@ -1,0 +1,237 @@
+//! The handler's own AWS calls against moto server (the AWS API emulator installed by
+//! scripts/setup.sh): the credentials' secret (Secrets Manager) and the function's VPC attachment
+//! (Lambda GetFunctionConfiguration), planted with boto3 by tests/aws/moto_lambda.py, joined with
+//! real diagnoses of the in-process lab. Everything talks to 127.0.0.1 only.
+//!
+//! moto quirk, plainly: its GetFunctionConfiguration answers VpcId `vpc-123abc` for every function
+//! with a VpcConfig, whatever its subnets. The tests read that as "a probe in another VPC than the
+//! endpoint's", which is what it is to the audit.
+
+#[path = "../../../tests/support/moto.rs"]
+mod moto_support;
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kreach::{FindingCode, Report, SecretOutcome, Status};
+use kreach_lab::{Fault, LAB_DOMAIN, LAB_PRIVATE_CIDR, Lab};
+use moto_support::Moto;
+use serde_json::json;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// moto with a healthy account (VPC, endpoint, zone) and the function's world planted.
+fn account(extra: &[&str]) -> (Moto, serde_json::Value, serde_json::Value) {
+    let moto = Moto::start(&root());
+    let account = moto.plant("healthy", LAB_DOMAIN);
+    let vpc = account["vpc_id"].as_str().expect("vpc").to_string();
+    let mut args = vec![moto.url.as_str(), vpc.as_str()];
+    args.extend_from_slice(extra);
+    let out = moto.python("tests/aws/moto_lambda.py", &args);
+    assert!(out.status.success(), "fixture: {}", String::from_utf8_lossy(&out.stderr));
+    let function: serde_json::Value = serde_json::from_slice(&out.stdout).expect("fixture JSON");
+    (moto, account, function)
+}
+
+/// The environment Lambda gives the function, pointed at moto.
+fn lambda_env(function: &str, endpoint: &str) -> HashMap<String, String> {
+    [
+        ("AWS_LAMBDA_FUNCTION_NAME", function),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"),
+        ("AWS_REGION", "us-west-2"),
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_SESSION_TOKEN", "testing-session"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn event(lab: &Lab) -> serde_json::Value {
+    json!({
+        "bootstrap": lab.bootstrap,
+        "resolvers": [lab.resolver.to_string()],
+        "private_cidrs": [LAB_PRIVATE_CIDR],
+        "ca_pem": std::fs::read_to_string(lab.ca_file()).expect("lab CA"),
+        "https_port": lab.https_port,
+        "security_protocol": "SASL_SSL",
+        "timeout_secs": 6,
+    })
+}
+
+async fn invoke(payload: serde_json::Value, env: &HashMap<String, String>) -> Report {
+    let lookup = |k: &str| env.get(k).cloned();
+    kreach_lambda::handle(payload, Some(Duration::from_secs(10)), &lookup).await.expect("report")
+}
+
+fn codes(report: &Report) -> Vec<&'static str> {
+    report.findings.iter().map(|f| f.code.as_str()).collect()
+}
+
+fn finding(report: &Report, code: FindingCode) -> &kreach::Finding {
+    report.findings.iter().find(|f| f.code == code).unwrap_or_else(|| panic!("no {code:?} in {:?}", codes(report)))
+}
+
+#[tokio::test]
+async fn credentials_come_from_the_secret_the_event_names_and_never_show() {
+    let (moto, _, planted) = account(&[]);
+    let lab = Lab::start(Fault::None).await.expect("lab");
+    let password = planted["password"].as_str().expect("password");
+    let env = lambda_env("kreach-probe-az1", &moto.url);
+
+    // By name in the event, then by ARN in the function's environment.
+    let mut by_event = event(&lab);
+    by_event["credentials_secret"] = json!("kreach/lab");
+    let mut env_named = env.clone();
+    env_named.insert("KREACH_SASL_SECRET".into(), planted["secret"].as_str().expect("arn").into());
+    for (payload, env) in [(by_event, &env), (event(&lab), &env_named)] {
+        let report = invoke(payload, env).await;
+        let secret = report.secret.as_ref().expect("secret section");
+        assert_eq!(secret.outcome, SecretOutcome::Read, "{secret:?}");
+        assert_eq!(secret.keys, ["username", "password"]);
+        assert!(report.settings.sasl_credentials, "the secret's credentials reached the Kafka stage");
+        assert!(!codes(&report).contains(&"credentials-secret-unreadable"));
+        assert!(kreach::render::table(&report, false).contains("Credentials: secret "), "the table says so too");
+        let json = serde_json::to_string(&report).expect("json");
+        assert!(!json.contains(password) && !format!("{report:?}").contains(password));
+    }
+
+    // No secret named and no credentials in the environment: none are used.
+    let report = invoke(event(&lab), &env).await;
+    assert!(report.secret.is_none());
+    assert!(!report.settings.sasl_credentials);
+}
+
+#[tokio::test]
+async fn a_secret_that_cannot_give_credentials_is_a_finding_and_the_checks_still_run() {
+    let (moto, _, planted) = account(&[]);
+    let lab = Lab::start(Fault::None).await.expect("lab");
+    let password = planted["password"].as_str().expect("password");
+    let closed = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port");
+    let mut unreachable = lambda_env("kreach-probe-az1", &format!("http://{closed}"));
+    unreachable.remove("AWS_SESSION_TOKEN");
+    let env = lambda_env("kreach-probe-az1", &moto.url);
+    for (secret, env, outcome, detail, fix) in [
+        ("kreach/missing", &env, SecretOutcome::NotFound, "ResourceNotFoundException", "describe-secret"),
+        ("kreach/malformed", &env, SecretOutcome::Malformed, "keys found: pw, user_name", "\"username\""),
+        (
+            "kreach/lab",
+            &unreachable,
+            SecretOutcome::Unreachable,
+            "not reachable",
+            "com.amazonaws.<region>.secretsmanager",
+        ),
+    ] {
+        let mut payload = event(&lab);
+        payload["credentials_secret"] = json!(secret);
+        let report = invoke(payload, env).await;
+        let lookup = report.secret.as_ref().expect("secret section");
+        assert_eq!(lookup.outcome, outcome, "{secret}: {lookup:?}");
+        assert!(lookup.detail.as_deref().unwrap_or("").contains(detail), "{secret}: {lookup:?}");
+        let f = finding(&report, FindingCode::CredentialsSecretUnreadable);
+        assert!(f.fix.contains(fix), "{secret}: {}", f.fix);
+        assert!(f.summary.contains(secret), "{}", f.summary);
+        assert_eq!(report.status, Status::Fail);
+        // The network was still diagnosed, without credentials.
+        assert!(!report.settings.sasl_credentials);
+        assert!(report.cluster.is_none() || report.targets.len() > 2, "the checks ran");
+        assert!(report.targets.iter().any(|t| t.stage(kreach::Stage::Tls).is_some()), "{secret}: TLS ran");
+        assert!(!serde_json::to_string(&report).expect("json").contains(password));
+    }
+}
+
+#[tokio::test]
+async fn a_denied_secret_names_the_permission_to_grant() {
+    let (moto, _, planted) = account(&["--deny-secrets"]);
+    let lab = Lab::start(Fault::None).await.expect("lab");
+    let key = &planted["access_key"];
+    let mut env = lambda_env("kreach-probe-az1", &moto.url);
+    env.insert("AWS_ACCESS_KEY_ID".into(), key[0].as_str().expect("key").into());
+    env.insert("AWS_SECRET_ACCESS_KEY".into(), key[1].as_str().expect("secret").into());
+    env.remove("AWS_SESSION_TOKEN");
+    let mut payload = event(&lab);
+    payload["credentials_secret"] = json!("kreach/lab");
+    let report = invoke(payload, &env).await;
+    let lookup = report.secret.as_ref().expect("secret section");
+    assert_eq!(lookup.outcome, SecretOutcome::Denied, "{lookup:?}");
+    let f = finding(&report, FindingCode::CredentialsSecretUnreadable);
+    assert!(f.fix.contains("secretsmanager:GetSecretValue") && f.fix.contains("kreach-probe-az1"), "{}", f.fix);
+    // (moto refuses the Lambda API's signature once its IAM checks are on, so the function's own
+    // configuration is not asserted here; the vantage note carries that refusal.)
+    assert!(report.vantage.as_ref().is_some_and(|v| v.note.as_deref().unwrap_or("").contains("HTTP 403")));
+}
+
+#[tokio::test]
+async fn whether_the_function_is_in_a_vpc_comes_from_its_configuration() {
+    let (moto, _, planted) = account(&[]);
+    // The VPC resolver answers from public DNS: the zone is not in effect for this client.
+    let lab = Lab::start(Fault::ZoneNotAssociated).await.expect("lab");
+
+    let report = invoke(event(&lab), &lambda_env("kreach-probe-outside", &moto.url)).await;
+    let vantage = report.vantage.as_ref().expect("vantage");
+    assert_eq!(vantage.vpc_attached, Some(false), "{vantage:?}");
+    let f = finding(&report, FindingCode::EnvLambdaNotInVpc);
+    assert!(f.summary.contains("not attached to any VPC"), "{}", f.summary);
+    assert!(f.fix.contains("--function-name kreach-probe-outside"), "{}", f.fix);
+    assert!(kreach::render::table(&report, false).contains("NOT attached to a VPC"));
+
+    // Attached: never told it is not; the DNS finding stands on its own.
+    let report = invoke(event(&lab), &lambda_env("kreach-probe-az1", &moto.url)).await;
+    let vantage = report.vantage.as_ref().expect("vantage");
+    assert_eq!(vantage.vpc_attached, Some(true));
+    assert_eq!(
+        vantage.facts.get("security_group_ids"),
+        planted["probe_security_group"].as_str().map(str::to_string).as_ref()
+    );
+    assert_eq!(vantage.facts.get("subnet_ids").map(String::as_str), planted["subnets"][0].as_str());
+    assert!(!codes(&report).contains(&"env-lambda-not-in-vpc"), "{:?}", codes(&report));
+    assert!(codes(&report).contains(&"dns-public-answer"), "{:?}", codes(&report));
+
+    // Its configuration unreadable (no credentials): the DNS answer alone says "most likely".
+    let mut env = lambda_env("kreach-probe-az1", &moto.url);
+    env.remove("AWS_ACCESS_KEY_ID");
+    let report = invoke(event(&lab), &env).await;
+    let vantage = report.vantage.as_ref().expect("vantage");
+    assert_eq!(vantage.vpc_attached, None);
+    assert!(vantage.note.as_deref().unwrap_or("").contains("no AWS credentials"), "{vantage:?}");
+    assert!(finding(&report, FindingCode::EnvLambdaNotInVpc).summary.contains("most likely"));
+}
+
+#[tokio::test]
+async fn the_audit_is_sharpened_by_the_functions_vpc_and_security_groups() {
+    let (moto, account, planted) = account(&[]);
+    // The endpoint drops the Kafka port for this probe.
+    let lab = Lab::start(Fault::KafkaPortDropped).await.expect("lab");
+    let mut payload = event(&lab);
+    payload["aws"] = json!(true);
+    payload["vpc_endpoint"] = account["vpc_endpoint_id"].clone();
+    payload["dns_domain"] = json!(LAB_DOMAIN);
+    payload["timeout_secs"] = json!(3);
+
+    // The function's own security group is not among those the endpoint admits.
+    let report = invoke(payload.clone(), &lambda_env("kreach-probe-az1", &moto.url)).await;
+    assert!(report.aws.as_ref().is_some_and(|a| a.unavailable.is_none() && a.endpoint.is_some()), "{:?}", report.aws);
+    let probe_sg = planted["probe_security_group"].as_str().expect("sg");
+    let sg = report
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::AwsSgMissingIngress && f.summary.contains(probe_sg))
+        .unwrap_or_else(|| panic!("no probe-specific sg finding: {:#?}", report.findings));
+    assert!(sg.summary.contains(planted["client_security_group"].as_str().expect("client sg")), "{}", sg.summary);
+    assert!(sg.fix.contains(&format!("--port 9092 --source-group {probe_sg}")), "{}", sg.fix);
+    // The function is in another VPC than the endpoint's (see the note on moto above): the zone
+    // must be associated there too.
+    let phz = finding(&report, FindingCode::AwsPhzNotAssociated);
+    assert!(phz.summary.contains("vpc-123abc") && phz.fix.contains("VPCId=vpc-123abc"), "{}", phz.summary);
+
+    // With the clients' security group the rules admit it: no such finding, whatever else fails.
+    let report = invoke(payload, &lambda_env("kreach-probe-clients", &moto.url)).await;
+    assert!(!report.findings.iter().any(|f| f.code == FindingCode::AwsSgMissingIngress), "{:#?}", report.findings);
+    assert!(codes(&report).contains(&"tcp-timeout"), "{:?}", codes(&report));
+}
