@@ -405,3 +405,157 @@ fn merge_shows_what_differs_between_vantage_points() {
     assert_eq!(code, 2);
     assert!(stderr.contains("/nonexistent.json"));
 }
+
+/// A stand-in for the instance metadata service serving the documented IMDSv2 paths, token first
+/// (a GET without the token gets 401). moto's metadata service (used above) has no
+/// `network/interfaces/macs/…` paths, which carry the VPC and security groups, so this test serves
+/// them itself, as the issue allows.
+fn imds_stand_in(facts: Vec<(&'static str, String)>) -> String {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("imds");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut head = Vec::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push(line);
+            }
+            let request = head.first().cloned().unwrap_or_default();
+            let has_token = head.iter().any(|h| h.to_ascii_lowercase().starts_with("x-aws-ec2-metadata-token: tok-1"));
+            let path = request.split_whitespace().nth(1).unwrap_or("");
+            let (status, body) = if request.starts_with("PUT /latest/api/token") {
+                ("200 OK", "tok-1".to_string())
+            } else if !has_token {
+                ("401 Unauthorized", String::new())
+            } else {
+                match facts.iter().find(|(p, _)| path == format!("/latest/meta-data/{p}")) {
+                    Some((_, v)) => ("200 OK", v.clone()),
+                    None => ("404 Not Found", String::new()),
+                }
+            };
+            let reply =
+                format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            let _ = (&stream).write_all(reply.as_bytes());
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn on_ec2_the_instances_vpc_and_security_groups_sharpen_the_audit() {
+    let moto = support::moto::Moto::start(&support::workspace_root());
+    let account = moto.plant("healthy", kreach_lab::LAB_DOMAIN);
+    let vpc = account["vpc_id"].as_str().expect("vpc").to_string();
+    let out = moto.python("tests/aws/moto_lambda.py", &[&moto.url, &vpc]);
+    assert!(out.status.success(), "fixture: {}", String::from_utf8_lossy(&out.stderr));
+    let groups: serde_json::Value = serde_json::from_slice(&out.stdout).expect("fixture JSON");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    // The endpoint drops the Kafka port.
+    let lab = rt.block_on(kreach_lab::Lab::start(kreach_lab::Fault::KafkaPortDropped)).expect("lab");
+
+    let run = |security_groups: &str| {
+        let mac = "0e:11:22:33:44:55";
+        let imds = imds_stand_in(vec![
+            ("instance-id", "i-0kreach".into()),
+            ("placement/availability-zone", "us-west-2b".into()),
+            ("placement/availability-zone-id", "usw2-az1".into()),
+            ("placement/region", "us-west-2".into()),
+            ("local-ipv4", "10.20.1.7".into()),
+            ("mac", mac.into()),
+            ("network/interfaces/macs/0e:11:22:33:44:55/vpc-id", vpc.clone()),
+            ("network/interfaces/macs/0e:11:22:33:44:55/subnet-id", "subnet-1".into()),
+            ("network/interfaces/macs/0e:11:22:33:44:55/security-group-ids", security_groups.replace(',', "\n")),
+        ]);
+        let mut args: Vec<String> = vec!["check".into()];
+        args.extend(lab.check_args());
+        // No --vpc-endpoint, no --vpc-id: the audit looks in the instance's VPC.
+        args.extend(
+            ["--aws", "--aws-region", "us-west-2", "--no-client-check", "--timeout", "3", "--output", "json"]
+                .map(String::from),
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = kreach(
+            &args,
+            &[
+                ("AWS_ENDPOINT_URL", moto.url.as_str()),
+                ("AWS_ACCESS_KEY_ID", "testing"),
+                ("AWS_SECRET_ACCESS_KEY", "testing"),
+                ("AWS_EC2_METADATA_DISABLED", "false"),
+                ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.as_str()),
+            ],
+        );
+        assert_eq!(code, 1, "{stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+        assert!(schema().is_valid(&report));
+        report
+    };
+    let sg_findings = |report: &serde_json::Value| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["code"] == "aws-sg-missing-ingress")
+            .map(|f| format!("{} | {}", f["summary"], f["fix"]))
+            .collect()
+    };
+
+    let probe_sg = groups["probe_security_group"].as_str().expect("sg");
+    let report = run(probe_sg);
+    assert_eq!(report["vantage"]["kind"], "ec2");
+    assert_eq!(report["vantage"]["facts"]["vpc_id"], vpc.as_str());
+    // Two interface endpoints exist (one in another VPC): the instance's VPC picks the right one.
+    assert_eq!(report["aws"]["endpoint"]["id"], account["vpc_endpoint_id"], "endpoint found in the instance's VPC");
+    assert_eq!(report["aws"]["errors"], serde_json::json!([]), "no ambiguity");
+    let found = sg_findings(&report);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("10.20.1.7") && found[0].contains(probe_sg), "{}", found[0]);
+    assert!(found[0].contains(&format!("--port 9092 --source-group {probe_sg}")), "{}", found[0]);
+    let codes: Vec<&str> =
+        report["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect();
+    assert!(!codes.contains(&"aws-phz-not-associated"), "same VPC as the endpoint: {codes:?}");
+
+    // In the clients' group (as its second group) the rules admit it: the port fails for another reason.
+    let report = run(&format!("{probe_sg},{}", groups["client_security_group"].as_str().expect("sg")));
+    assert!(sg_findings(&report).is_empty(), "{:?}", sg_findings(&report));
+    drop(lab);
+}
+
+#[test]
+fn lab_serve_keeps_the_lab_up_for_other_tools_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kreach"))
+        .args(["lab", "--serve", "--output", "json"])
+        .envs(support::no_aws())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kreach lab --serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("first line");
+    let info: serde_json::Value = serde_json::from_str(&line).expect("one JSON line");
+    let ca_file = info["ca_file"].as_str().expect("ca_file").to_string();
+    assert!(std::path::Path::new(&ca_file).exists());
+    assert!(info["lambda_event"]["ca_pem"].as_str().is_some_and(|p| p.contains("BEGIN CERTIFICATE")));
+
+    // Another process diagnoses the lab with the arguments it printed.
+    let mut args: Vec<String> = vec!["check".into()];
+    args.extend(info["check_args"].as_array().expect("args").iter().filter_map(|a| a.as_str().map(str::to_string)));
+    args.extend(["--no-client-check", "--output", "json"].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, stdout, stderr) = kreach(&args, &[]);
+    assert_eq!(code, 0, "{stderr}{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(report["status"], "pass");
+
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "a clean exit on SIGTERM");
+    assert!(!std::path::Path::new(&ca_file).exists(), "the lab's files are removed");
+}

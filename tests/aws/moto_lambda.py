@@ -1,5 +1,5 @@
 """Plants what a kreach Lambda function reads about itself in a moto server: its execution role,
-functions with and without a VpcConfig in VPC_ID, and Secrets Manager secrets holding SASL
+functions with and without a VpcConfig in VPC_ID, a decoy interface endpoint in another VPC, and Secrets Manager secrets holding SASL
 credentials (well-formed and malformed). With `--deny-secrets`, also a user that may read the
 functions but not the secrets, and moto's IAM checks switched on. Prints the ids as one JSON line.
 
@@ -54,6 +54,17 @@ def main() -> int:
     function("kreach-probe-az1", {"SubnetIds": subnets[:1], "SecurityGroupIds": [probe_sg]})
     function("kreach-probe-clients", {"SubnetIds": subnets[:1], "SecurityGroupIds": [groups["kafka-clients"]]})
     function("kreach-probe-outside", None)
+
+    # Another VPC with its own interface endpoint: an audit that does not narrow the search to the
+    # probe's VPC finds two.
+    decoy_vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    decoy_subnet = ec2.create_subnet(VpcId=decoy_vpc, CidrBlock="10.40.0.0/24")["Subnet"]["SubnetId"]
+    result["decoy_endpoint"] = ec2.create_vpc_endpoint(
+        VpcEndpointType="Interface",
+        VpcId=decoy_vpc,
+        ServiceName="com.amazonaws.vpce.us-west-2.vpce-svc-0decoy0000000000",
+        SubnetIds=[decoy_subnet],
+    )["VpcEndpoint"]["VpcEndpointId"]
 
     result["secret"] = sm.create_secret(
         Name="kreach/lab", SecretString=json.dumps({"username": "lab-api-key", "password": SASL_PASSWORD})

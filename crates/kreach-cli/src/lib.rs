@@ -165,6 +165,11 @@ struct LabArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Table)]
     output: Output,
+    /// Keep the lab running instead of diagnosing it, until interrupted: point `kreach check`, your
+    /// own client, kcat or the Lambda handler at it. Prints its addresses (`--output json`: one
+    /// JSON line with the `kreach check` arguments and a Lambda event).
+    #[arg(long)]
+    serve: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -372,6 +377,9 @@ async fn lab(args: LabArgs) -> ExitCode {
         Ok(lab) => lab,
         Err(e) => return fail(&format!("cannot start the lab: {e}"), EXIT_USAGE),
     };
+    if args.serve {
+        return serve(&lab, args.output).await;
+    }
     // Diagnose the lab exactly as a user would with `kreach check` and the lab's arguments.
     let mut argv = vec!["kreach".to_string(), "check".to_string()];
     argv.extend(lab.check_args());
@@ -471,6 +479,48 @@ fn render_report(report: &Report, output: Output) -> String {
 }
 
 /// Writes to stdout; a closed pipe (`kreach … | head`) is not an error worth a panic.
+/// Keeps the lab up until SIGINT or SIGTERM, after saying how to reach it.
+async fn serve(lab: &Lab, output: Output) -> ExitCode {
+    let ca_pem = std::fs::read_to_string(lab.ca_file()).unwrap_or_default();
+    if output == Output::Json {
+        let info = serde_json::json!({
+            "fault": lab.fault.name(),
+            "bootstrap": lab.bootstrap,
+            "resolver": lab.resolver.to_string(),
+            "public_resolver": lab.public_resolver.to_string(),
+            "ca_file": lab.ca_file().display().to_string(),
+            "kafka_port": lab.kafka_port,
+            "https_port": lab.https_port,
+            "check_args": lab.check_args(),
+            "lambda_event": {
+                "bootstrap": lab.bootstrap,
+                "resolvers": [lab.resolver.to_string()],
+                "private_cidrs": [LAB_PRIVATE_CIDR],
+                "ca_pem": ca_pem,
+                "https_port": lab.https_port,
+                "security_protocol": "SSL",
+            },
+        });
+        emit(&format!("{info}\n"));
+    } else {
+        emit(&format!(
+            "kreach lab: {} ({}), serving until interrupted\n  kreach check {}\n",
+            lab.fault.name(),
+            lab.fault.description(),
+            lab.check_args().join(" ")
+        ));
+    }
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(e) => return fail(&format!("cannot wait for signals: {e}"), EXIT_USAGE),
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    ExitCode::SUCCESS
+}
+
 fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());

@@ -99,7 +99,10 @@ pub async fn read_secret(
             match tokio::time::timeout(budget, client.get_secret_value().secret_id(secret_id).send()).await {
                 Err(_) => Err((
                     SecretOutcome::Unreachable,
-                    format!("secretsmanager:GetSecretValue did not answer within {} ms", budget.as_millis()),
+                    format!(
+                        "secretsmanager:GetSecretValue: the Secrets Manager API is not reachable: no answer within {} ms",
+                        budget.as_millis()
+                    ),
                 )),
                 Ok(Err(e)) => Err(classify_secret_error(&e)),
                 Ok(Ok(out)) => match out.secret_string() {

@@ -98,16 +98,52 @@ impl Drop for TempFile {
     }
 }
 
+/// What the function answers instead of a report: `InvalidEvent` (the caller's to fix) or
+/// `KreachError` (could not run at all). A failed check is never this: it is the report.
+#[derive(Debug)]
+pub struct FunctionError {
+    /// `InvalidEvent` or `KreachError`: the response's `errorType`.
+    pub kind: &'static str,
+    /// The message, one line.
+    pub message: String,
+}
+
+impl std::fmt::Display for FunctionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl From<FunctionError> for lambda_runtime::Diagnostic {
+    fn from(e: FunctionError) -> Self {
+        lambda_runtime::Diagnostic { error_type: e.kind.to_string(), error_message: e.message }
+    }
+}
+
 /// The Lambda entry point: the event's JSON in, the report's JSON out.
-pub async fn function(event: LambdaEvent<serde_json::Value>) -> Result<serde_json::Value, lambda_runtime::Error> {
-    // The context's deadline is in milliseconds since the epoch; 0 means the runtime gave none.
-    let deadline_ms = event.context.deadline;
-    let remaining = (deadline_ms > 0).then(|| {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|n| n.as_millis() as u64).unwrap_or(0);
-        Duration::from_millis(deadline_ms.saturating_sub(now))
-    });
-    let report = handle(event.payload, remaining, &|k| std::env::var(k).ok()).await?;
-    Ok(serde_json::to_value(report)?)
+pub async fn function(event: LambdaEvent<serde_json::Value>) -> Result<serde_json::Value, FunctionError> {
+    let report =
+        handle(event.payload, remaining(event.context.deadline, SystemTime::now()), &|k| std::env::var(k).ok())
+            .await
+            .map_err(|message| {
+            let kind = if message.starts_with("invalid event") { "InvalidEvent" } else { "KreachError" };
+            FunctionError { kind, message }
+        })?;
+    serde_json::to_value(report).map_err(|e| FunctionError { kind: "KreachError", message: e.to_string() })
+}
+
+/// Earliest plausible deadline: 2001-01-01 in milliseconds since the epoch.
+const PLAUSIBLE_DEADLINE_MS: u64 = 978_307_200_000;
+
+/// The time left before the runtime's deadline (milliseconds since the epoch). No deadline (0), or
+/// one that is no timestamp at all (cargo lambda's emulator sends a duration), is none: the event's
+/// own timeout applies.
+pub fn remaining(deadline_ms: u64, now: SystemTime) -> Option<Duration> {
+    if deadline_ms < PLAUSIBLE_DEADLINE_MS {
+        return None;
+    }
+    let now = now.duration_since(UNIX_EPOCH).map(|n| n.as_millis() as u64).unwrap_or(0);
+    Some(Duration::from_millis(deadline_ms.saturating_sub(now)))
 }
 
 /// Runs one check. `remaining` is the time the function has left; `env` looks up the environment.

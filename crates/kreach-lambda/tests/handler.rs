@@ -97,3 +97,23 @@ async fn credentials_come_from_the_environment_and_stay_out_of_the_report() {
     let json = serde_json::to_string(&report).expect("json");
     assert!(!json.contains("very-secret-value"));
 }
+
+#[tokio::test]
+async fn the_function_names_the_error_type_of_a_bad_event() {
+    let event = lambda_runtime::LambdaEvent::new(json!({"bootstrap": "b:9092", "timeout": 3}), Default::default());
+    let err = kreach_lambda::function(event).await.expect_err("bad event");
+    let diagnostic = lambda_runtime::Diagnostic::from(err);
+    assert_eq!(diagnostic.error_type, "InvalidEvent");
+    assert!(diagnostic.error_message.contains("unknown field `timeout`"), "{}", diagnostic.error_message);
+}
+
+#[test]
+fn the_runtimes_deadline_is_a_timestamp_or_nothing() {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    let now = UNIX_EPOCH + Duration::from_millis(1_795_646_314_162);
+    assert_eq!(kreach_lambda::remaining(1_795_646_324_162, now), Some(Duration::from_secs(10)));
+    assert_eq!(kreach_lambda::remaining(1_795_646_304_162, now), Some(Duration::ZERO), "already past");
+    assert_eq!(kreach_lambda::remaining(0, now), None, "none given");
+    assert_eq!(kreach_lambda::remaining(600_000, now), None, "a duration, not a timestamp");
+    assert!(kreach_lambda::remaining(u64::MAX, SystemTime::now()).is_some());
+}
