@@ -95,7 +95,8 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
     }
 }
 
-fn display_chain(err: &dyn std::error::Error) -> String {
+/// An error with its sources, one line: `outer: inner: innermost`.
+pub fn display_chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
     while let Some(s) = source {

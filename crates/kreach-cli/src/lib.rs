@@ -481,7 +481,6 @@ fn render_report(report: &Report, output: Output) -> String {
 /// Writes to stdout; a closed pipe (`kreach … | head`) is not an error worth a panic.
 /// Keeps the lab up until SIGINT or SIGTERM, after saying how to reach it.
 async fn serve(lab: &Lab, output: Output) -> ExitCode {
-    let ca_pem = std::fs::read_to_string(lab.ca_file()).unwrap_or_default();
     if output == Output::Json {
         let info = serde_json::json!({
             "fault": lab.fault.name(),
@@ -492,14 +491,7 @@ async fn serve(lab: &Lab, output: Output) -> ExitCode {
             "kafka_port": lab.kafka_port,
             "https_port": lab.https_port,
             "check_args": lab.check_args(),
-            "lambda_event": {
-                "bootstrap": lab.bootstrap,
-                "resolvers": [lab.resolver.to_string()],
-                "private_cidrs": [LAB_PRIVATE_CIDR],
-                "ca_pem": ca_pem,
-                "https_port": lab.https_port,
-                "security_protocol": "SSL",
-            },
+            "lambda_event": lab.lambda_event(),
         });
         emit(&format!("{info}\n"));
     } else {

@@ -299,6 +299,20 @@ impl Lab {
         &self.ca_file
     }
 
+    /// A Lambda event (the kreach-lambda handler's input) that diagnoses this lab, as `check_args`
+    /// do for `kreach check`.
+    pub fn lambda_event(&self) -> serde_json::Value {
+        serde_json::json!({
+            "bootstrap": self.bootstrap,
+            "resolvers": [self.resolver.to_string()],
+            "private_cidrs": [LAB_PRIVATE_CIDR],
+            "ca_pem": std::fs::read_to_string(&self.ca_file).unwrap_or_default(),
+            "https_port": self.https_port,
+            // The lab's brokers speak TLS (at the endpoint) without SASL.
+            "security_protocol": "SSL",
+        })
+    }
+
     /// The `kreach check` arguments that diagnose this lab.
     pub fn check_args(&self) -> Vec<String> {
         let zones = self.azs.iter().flat_map(|az| ["--zone-address".to_string(), format!("{}={}", az.az_id, az.eni)]);

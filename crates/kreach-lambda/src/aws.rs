@@ -12,6 +12,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use kreach::{SecretLookup, SecretOutcome, Vantage};
+use kreach_aws::display_chain;
 
 /// Where and as whom the function calls AWS.
 #[derive(Clone, Default)]
@@ -137,7 +138,7 @@ where
     match err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => (
             SecretOutcome::Unreachable,
-            format!("secretsmanager:GetSecretValue: the Secrets Manager API is not reachable: {}", chain(err)),
+            format!("secretsmanager:GetSecretValue: the Secrets Manager API is not reachable: {}", display_chain(err)),
         ),
         SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status().as_u16();
@@ -156,18 +157,8 @@ where
             let what = if code.is_empty() { format!("HTTP {status}") } else { code.to_string() };
             (outcome, format!("secretsmanager:GetSecretValue: {what}: {message}"))
         }
-        _ => (SecretOutcome::Error, format!("secretsmanager:GetSecretValue: {}", chain(err))),
+        _ => (SecretOutcome::Error, format!("secretsmanager:GetSecretValue: {}", display_chain(err))),
     }
-}
-
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        out.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    out
 }
 
 /// Keys accepted for the user name and the password, first match wins (case-insensitive).
@@ -240,7 +231,7 @@ pub async fn describe_function(access: &Access, vantage: &mut Vantage, budget: D
                     "HTTP 403: denied (grant lambda:GetFunctionConfiguration on the function)".into()
                 }
                 (None, _, Some(status)) => format!("HTTP {status}"),
-                (None, _, None) => chain(&e),
+                (None, _, None) => display_chain(&e),
             };
             vantage.note = Some(format!("VPC attachment not read: lambda:GetFunctionConfiguration: {what}"));
             return;

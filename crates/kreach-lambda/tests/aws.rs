@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kreach::{FindingCode, Report, SecretOutcome, Status};
-use kreach_lab::{Fault, LAB_DOMAIN, LAB_PRIVATE_CIDR, Lab};
+use kreach_lab::{Fault, LAB_DOMAIN, Lab};
 use moto_support::Moto;
 use serde_json::json;
 
@@ -54,15 +54,10 @@ fn lambda_env(function: &str, endpoint: &str) -> HashMap<String, String> {
 }
 
 fn event(lab: &Lab) -> serde_json::Value {
-    json!({
-        "bootstrap": lab.bootstrap,
-        "resolvers": [lab.resolver.to_string()],
-        "private_cidrs": [LAB_PRIVATE_CIDR],
-        "ca_pem": std::fs::read_to_string(lab.ca_file()).expect("lab CA"),
-        "https_port": lab.https_port,
-        "security_protocol": "SASL_SSL",
-        "timeout_secs": 6,
-    })
+    let mut event = lab.lambda_event();
+    event["security_protocol"] = json!("SASL_SSL");
+    event["timeout_secs"] = json!(6);
+    event
 }
 
 async fn invoke(payload: serde_json::Value, env: &HashMap<String, String>) -> Report {

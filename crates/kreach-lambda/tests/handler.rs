@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use kreach::Status;
-use kreach_lab::{Fault, LAB_PRIVATE_CIDR, Lab};
+use kreach_lab::{Fault, Lab};
 use serde_json::json;
 
 fn lambda_env(k: &str) -> Option<String> {
@@ -17,15 +17,9 @@ fn lambda_env(k: &str) -> Option<String> {
 }
 
 fn event(lab: &Lab) -> serde_json::Value {
-    json!({
-        "bootstrap": lab.bootstrap,
-        "resolvers": [lab.resolver.to_string()],
-        "private_cidrs": [LAB_PRIVATE_CIDR],
-        "ca_pem": std::fs::read_to_string(lab.ca_file()).expect("lab CA"),
-        "https_port": lab.https_port,
-        "security_protocol": "SSL",
-        "timeout_secs": 30,
-    })
+    let mut event = lab.lambda_event();
+    event["timeout_secs"] = json!(30);
+    event
 }
 
 #[tokio::test]
