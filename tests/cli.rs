@@ -261,6 +261,7 @@ fn without_aws_credentials_the_audit_is_skipped_with_an_info_finding() {
 fn ec2_vantage_comes_from_imdsv2() {
     // moto server answers the documented IMDSv2 paths (token, instance id, placement).
     let moto = support::moto::Moto::start(&support::workspace_root());
+    moto.warm_up_imds();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kreach"));
     cmd.args([
         "check",

@@ -48,6 +48,25 @@ impl Moto {
         Moto { child, _dir: dir, url: format!("http://{addr}"), root: root.to_path_buf() }
     }
 
+    /// Asks moto's instance metadata service for a token once, without a short timeout: moto loads
+    /// its services lazily, so its first answer can take longer than kreach's 400 ms IMDS limit
+    /// while other tests load the machine. (Real IMDS answers in about a millisecond.)
+    #[allow(dead_code)] // used by the CLI tests only
+    pub fn warm_up_imds(&self) {
+        use std::io::{Read, Write};
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(addr).expect("moto");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        let request = format!(
+            "PUT /latest/api/token HTTP/1.1\r\nHost: {addr}\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\n\
+             Content-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).expect("write");
+        let mut reply = String::new();
+        let _ = stream.read_to_string(&mut reply);
+        assert!(reply.starts_with("HTTP/1.1 200") || reply.starts_with("HTTP/1.0 200"), "moto IMDS: {reply}");
+    }
+
     /// Runs a Python script of the repo with the lab venv's interpreter.
     pub fn python(&self, script: &str, args: &[&str]) -> std::process::Output {
         Command::new(self.root.join("target/lab-peers/venv/bin/python"))
