@@ -560,3 +560,77 @@ fn lab_serve_keeps_the_lab_up_for_other_tools_and_stops_cleanly_on_sigterm() {
     assert_eq!(status.code(), Some(0), "a clean exit on SIGTERM");
     assert!(!std::path::Path::new(&ca_file).exists(), "the lab's files are removed");
 }
+
+#[test]
+fn sasl_credentials_from_a_secrets_manager_secret_and_a_clear_finding_when_it_cannot_be_read() {
+    let moto = support::moto::Moto::start(&support::workspace_root());
+    let account = moto.plant("healthy", kreach_lab::LAB_DOMAIN);
+    let out = moto.python("tests/aws/moto_lambda.py", &[&moto.url, account["vpc_id"].as_str().expect("vpc")]);
+    assert!(out.status.success(), "fixture: {}", String::from_utf8_lossy(&out.stderr));
+    let planted: serde_json::Value = serde_json::from_slice(&out.stdout).expect("fixture JSON");
+    let password = planted["password"].as_str().expect("password");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let lab = rt.block_on(kreach_lab::Lab::start(kreach_lab::Fault::None)).expect("lab");
+    let mut base: Vec<String> = vec!["check".into()];
+    base.extend(lab.check_args());
+    // SASL_SSL against the lab: its mock brokers answer ApiVersions but offer no SASL mechanism.
+    let at = base.iter().position(|a| a == "--security-protocol").expect("protocol flag");
+    base[at + 1] = "SASL_SSL".into();
+    base.extend(["--no-client-check", "--timeout", "5"].map(String::from));
+    let aws_env = |extra: &[(&'static str, &str)]| {
+        let mut env = vec![
+            ("AWS_ENDPOINT_URL", moto.url.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+            ("AWS_REGION", "us-west-2".to_string()),
+        ];
+        env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        env
+    };
+    let run = |extra_args: &[&str], env: Vec<(&'static str, String)>| {
+        let mut args: Vec<&str> = base.iter().map(String::as_str).collect();
+        args.extend_from_slice(extra_args);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (code, stdout, stderr) = kreach(&args, &env);
+        assert!(!stdout.contains(password) && !stderr.contains(password), "the secret's value leaked");
+        (code, stdout, stderr)
+    };
+
+    // By flag, then by environment; JSON and table.
+    for (args, env) in [
+        (&["--sasl-secret", "kreach/lab", "--output", "json"][..], aws_env(&[])),
+        (&["--output", "json"][..], aws_env(&[("KREACH_SASL_SECRET", "kreach/lab")])),
+    ] {
+        let (code, stdout, stderr) = run(args, env);
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+        assert_eq!(report["secret"]["outcome"], "read", "{:#}", report["secret"]);
+        assert_eq!(report["secret"]["keys"], serde_json::json!(["username", "password"]));
+        assert_eq!(report["settings"]["sasl_credentials"], true);
+        assert!(schema().is_valid(&report));
+        // With credentials kreach goes on to the SASL handshake, which the lab's brokers do not
+        // offer; without them it would stop after ApiVersions (kafka-no-credentials).
+        let codes: Vec<&str> =
+            report["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect();
+        assert!(codes.contains(&"kafka-sasl-mechanism-unsupported"), "{codes:?}");
+        assert!(!codes.contains(&"kafka-no-credentials"), "{codes:?}");
+        assert_eq!(code, 1, "{stderr}");
+    }
+    let (_, table, _) = run(&["--sasl-secret", "kreach/lab"], aws_env(&[]));
+    assert!(table.contains("Credentials: secret kreach/lab read (username/password)"), "{table}");
+
+    // A secret that is not there: a finding with the fix, exit 1, the checks still ran.
+    let (code, stdout, _) = run(&["--sasl-secret", "kreach/missing", "--output", "json"], aws_env(&[]));
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(report["secret"]["outcome"], "not_found");
+    let f = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "credentials-secret-unreadable")
+        .expect("credentials-secret-unreadable");
+    assert!(f["fix"].as_str().is_some_and(|fix| fix.contains("describe-secret --secret-id kreach/missing")), "{f:#}");
+    assert_eq!(report["settings"]["sasl_credentials"], false);
+    assert!(report["findings"].as_array().expect("findings").iter().any(|f| f["code"] == "kafka-no-credentials"));
+    drop(lab);
+}

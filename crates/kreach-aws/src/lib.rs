@@ -3,6 +3,7 @@
 //! is heavy to build.
 
 mod records;
+mod secrets;
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,7 @@ use kreach::{
 };
 
 pub use records::{change_batch, expected_records, zonal_dns_name};
+pub use secrets::{SecretCredentials, parse_secret, read_secret};
 
 /// Ports the endpoint's security groups must admit.
 pub const PORTS: [u16; 2] = [9092, 443];
@@ -122,6 +124,16 @@ fn note(audit: &mut AwsAudit, e: CallError) -> bool {
             false
         }
     }
+}
+
+/// The SDK configuration from the default chain (environment, profile, SSO, instance role; an
+/// endpoint from `AWS_ENDPOINT_URL`), in `region` when given.
+pub async fn default_sdk(region: Option<&str>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region.to_string()));
+    }
+    loader.load().await
 }
 
 /// Runs the audit within `budget`. Never fails: what could not be read is in the result.

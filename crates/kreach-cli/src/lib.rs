@@ -90,6 +90,10 @@ struct CheckArgs {
     /// Skip the client-parity stage (Metadata through librdkafka with your configuration).
     #[arg(long)]
     no_client_check: bool,
+    /// Read the SASL credentials from this AWS Secrets Manager secret (name or ARN; JSON with
+    /// username/password or api_key/api_secret), with the default AWS credential chain.
+    #[arg(long, value_name = "NAME|ARN", env = "KREACH_SASL_SECRET")]
+    sasl_secret: Option<String>,
     #[command(flatten)]
     aws: AwsArgs,
     /// A zone's endpoint address, AZID=IP (repeatable): brokers of that zone must resolve to it.
@@ -207,12 +211,33 @@ async fn check(args: CheckArgs) -> ExitCode {
     let output = args.output;
     let client_check = !args.no_client_check;
     let aws = args.aws.clone();
+    let secret_id = args.sasl_secret.clone().filter(|s| !s.trim().is_empty());
     match validate(args) {
-        Ok((config, properties)) => {
-            diagnose(&config, properties.filter(|_| client_check), client_check, Some(&aws), output).await
+        Ok((mut config, properties)) => {
+            let secret = match &secret_id {
+                Some(id) => read_secret(&mut config, id.trim(), aws.aws_region.as_deref()).await,
+                None => None,
+            };
+            diagnose(&config, properties.filter(|_| client_check), client_check, Some(&aws), secret, output).await
         }
         Err(code) => code,
     }
+}
+
+/// Reads the SASL credentials from a secret into `config` before the checks, within min(3 s, a
+/// third of the deadline), which comes out of the deadline. Nothing is read without SASL.
+async fn read_secret(config: &mut kreach::CheckConfig, id: &str, region: Option<&str>) -> Option<kreach::SecretLookup> {
+    let sasl = config.sasl.as_mut()?;
+    let started = std::time::Instant::now();
+    let sdk = kreach_aws::default_sdk(region).await;
+    let budget = std::time::Duration::from_secs(3).min(config.timeout / 3);
+    let (lookup, credentials) = kreach_aws::read_secret(&sdk, id, budget).await;
+    if let Some(c) = credentials {
+        sasl.username = Some(c.username);
+        sasl.password = Some(c.password);
+    }
+    config.timeout = config.timeout.saturating_sub(started.elapsed());
+    Some(lookup)
 }
 
 /// Whether AWS credentials are visible in the environment (the audit then runs without --aws;
@@ -312,6 +337,7 @@ async fn diagnose(
     properties: Option<kreach::Properties>,
     client_check: bool,
     aws: Option<&AwsArgs>,
+    secret: Option<kreach::SecretLookup>,
     output: Output,
 ) -> ExitCode {
     // The librdkafka stage and the AWS audit run beside kreach's own checks, inside the same deadline.
@@ -352,6 +378,9 @@ async fn diagnose(
             }
             if let Some(vantage) = vantage {
                 kreach::attach_vantage(&mut report, vantage);
+            }
+            if let Some(secret) = secret {
+                kreach::attach_secret(&mut report, secret);
             }
             emit(&render_report(&report, output));
             ExitCode::from(report.exit_code() as u8)
@@ -413,7 +442,7 @@ async fn lab(args: LabArgs) -> ExitCode {
         ));
     }
     // The lab is on loopback: there is no AWS account to audit.
-    diagnose(&config, properties, client_check, None, args.output).await
+    diagnose(&config, properties, client_check, None, None, args.output).await
 }
 
 fn mock_kafka(advertise: &[String]) -> ExitCode {

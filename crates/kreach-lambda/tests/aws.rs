@@ -91,6 +91,8 @@ async fn credentials_come_from_the_secret_the_event_names_and_never_show() {
         assert_eq!(secret.outcome, SecretOutcome::Read, "{secret:?}");
         assert_eq!(secret.keys, ["username", "password"]);
         assert!(report.settings.sasl_credentials, "the secret's credentials reached the Kafka stage");
+        // With credentials the Kafka stage goes on to SASL, which the lab's mock brokers do not offer.
+        assert!(codes(&report).contains(&"kafka-sasl-mechanism-unsupported"), "{:?}", codes(&report));
         assert!(!codes(&report).contains(&"credentials-secret-unreadable"));
         assert!(kreach::render::table(&report, false).contains("Credentials: secret "), "the table says so too");
         let json = serde_json::to_string(&report).expect("json");
@@ -135,7 +137,7 @@ async fn a_secret_that_cannot_give_credentials_is_a_finding_and_the_checks_still
         assert_eq!(report.status, Status::Fail);
         // The network was still diagnosed, without credentials.
         assert!(!report.settings.sasl_credentials);
-        assert!(report.cluster.is_none() || report.targets.len() > 2, "the checks ran");
+        assert!(codes(&report).contains(&"kafka-no-credentials"), "{:?}", codes(&report));
         assert!(report.targets.iter().any(|t| t.stage(kreach::Stage::Tls).is_some()), "{secret}: TLS ran");
         assert!(!serde_json::to_string(&report).expect("json").contains(password));
     }

@@ -654,15 +654,18 @@ fn vantage_findings(t: &TargetReport, v: &Vantage, out: &mut Vec<Finding>) {
 fn secret_findings(t: &TargetReport, secret: &SecretLookup, vantage: Option<&Vantage>, out: &mut Vec<Finding>) {
     let id = &secret.secret_id;
     let detail = secret.detail.as_deref().unwrap_or("");
-    let role = match vantage.filter(|v| v.kind == VantageKind::Lambda) {
-        Some(v) => format!("function {}'s execution role", v.facts.get("function_name").map_or("", String::as_str)),
-        None => "the probe's role".to_string(),
+    let (role, policy) = match vantage.filter(|v| v.kind == VantageKind::Lambda) {
+        Some(v) => (
+            format!("function {}'s execution role", v.facts.get("function_name").map_or("", String::as_str)),
+            " (docs/iam-policy-lambda.json)",
+        ),
+        None => ("the AWS principal kreach runs as".to_string(), ""),
     };
     let fix = match secret.outcome {
         SecretOutcome::Read => return,
         SecretOutcome::Denied => format!(
             "Allow {role} {{\"Effect\": \"Allow\", \"Action\": \"secretsmanager:GetSecretValue\", \"Resource\": \"<ARN of {id}>\"}}, \
-             and kms:Decrypt on the secret's key when it is a customer-managed KMS key (docs/iam-policy-lambda.json)."
+             and kms:Decrypt on the secret's key when it is a customer-managed KMS key{policy}."
         ),
         SecretOutcome::NotFound => {
             format!("Check the name or ARN {id} and the region: aws secretsmanager describe-secret --secret-id {id}")

@@ -1,0 +1,161 @@
+//! SASL credentials from an AWS Secrets Manager secret: one `GetSecretValue`, within a budget.
+//! The outcome goes to the report (`secret`), the value never does.
+
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+use kreach::{SecretLookup, SecretOutcome};
+
+use crate::display_chain;
+
+/// SASL credentials read from a secret.
+pub struct SecretCredentials {
+    /// The user name (API key).
+    pub username: String,
+    /// The password (API secret); never printed.
+    pub password: kreach::Secret,
+}
+
+/// Reads `secret_id` within `budget`. The lookup is for the report; the credentials only when read.
+pub async fn read_secret(
+    sdk: &SdkConfig,
+    secret_id: &str,
+    budget: Duration,
+) -> (SecretLookup, Option<SecretCredentials>) {
+    let started = Instant::now();
+    let mut lookup = SecretLookup {
+        secret_id: secret_id.to_string(),
+        outcome: SecretOutcome::Error,
+        detail: None,
+        keys: Vec::new(),
+        elapsed_ms: 0,
+    };
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let result = match tokio::time::timeout(budget, client.get_secret_value().secret_id(secret_id).send()).await {
+        Err(_) => Err((
+            SecretOutcome::Unreachable,
+            format!(
+                "secretsmanager:GetSecretValue: the Secrets Manager API is not reachable: no answer within {} ms",
+                budget.as_millis()
+            ),
+        )),
+        Ok(Err(e)) => Err(classify_secret_error(&e)),
+        Ok(Ok(out)) => match out.secret_string() {
+            Some(text) => parse_secret(text).map_err(|why| (SecretOutcome::Malformed, why)),
+            None => Err((SecretOutcome::Malformed, "the secret has no text value (binary secret)".into())),
+        },
+    };
+    lookup.elapsed_ms = started.elapsed().as_millis() as u64;
+    match result {
+        Ok((credentials, keys)) => {
+            lookup.outcome = SecretOutcome::Read;
+            lookup.keys = keys;
+            (lookup, Some(credentials))
+        }
+        Err((outcome, detail)) => {
+            lookup.outcome = outcome;
+            lookup.detail = Some(detail);
+            (lookup, None)
+        }
+    }
+}
+
+fn classify_secret_error<E>(
+    err: &aws_sdk_secretsmanager::error::SdkError<E, aws_sdk_secretsmanager::config::http::HttpResponse>,
+) -> (SecretOutcome, String)
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    use aws_sdk_secretsmanager::error::SdkError;
+    match err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => (
+            SecretOutcome::Unreachable,
+            format!("secretsmanager:GetSecretValue: the Secrets Manager API is not reachable: {}", display_chain(err)),
+        ),
+        SdkError::ServiceError(ctx) => {
+            let status = ctx.raw().status().as_u16();
+            let code = err.code().unwrap_or("");
+            let message = err.message().unwrap_or("");
+            let outcome = match code {
+                // A 403 whose body did not parse into an error code is a denial all the same.
+                "" if status == 403 => SecretOutcome::Denied,
+                "AccessDeniedException" | "AccessDenied" | "KMSAccessDeniedException" => SecretOutcome::Denied,
+                "ResourceNotFoundException" => SecretOutcome::NotFound,
+                "UnrecognizedClientException" | "InvalidClientTokenId" | "ExpiredTokenException" => {
+                    SecretOutcome::Denied
+                }
+                _ => SecretOutcome::Error,
+            };
+            let what = if code.is_empty() { format!("HTTP {status}") } else { code.to_string() };
+            (outcome, format!("secretsmanager:GetSecretValue: {what}: {message}"))
+        }
+        _ => (SecretOutcome::Error, format!("secretsmanager:GetSecretValue: {}", display_chain(err))),
+    }
+}
+
+/// Keys accepted for the user name and the password, first match wins (case-insensitive).
+const USERNAME_KEYS: &[&str] = &["username", "api_key", "key", "sasl.username", "user"];
+const PASSWORD_KEYS: &[&str] = &["password", "api_secret", "secret", "sasl.password"];
+
+/// The credentials in a secret's text: a JSON object with a user name and a password. Errors name
+/// the keys found, never a value.
+pub fn parse_secret(text: &str) -> Result<(SecretCredentials, Vec<String>), String> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|_| "the secret's value is not JSON (expected {\"username\": …, \"password\": …})".to_string())?;
+    let Some(object) = value.as_object() else {
+        return Err("the secret's value is JSON but not an object (expected {\"username\": …, \"password\": …})".into());
+    };
+    let pick = |wanted: &[&str]| {
+        wanted.iter().find_map(|w| {
+            object.iter().find(|(k, v)| k.eq_ignore_ascii_case(w) && v.as_str().is_some_and(|s| !s.is_empty()))
+        })
+    };
+    match (pick(USERNAME_KEYS), pick(PASSWORD_KEYS)) {
+        (Some((uk, u)), Some((pk, p))) => Ok((
+            SecretCredentials {
+                username: u.as_str().unwrap_or_default().to_string(),
+                password: kreach::Secret::new(p.as_str().unwrap_or_default().to_string()),
+            },
+            vec![uk.clone(), pk.clone()],
+        )),
+        _ => {
+            let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            Err(format!(
+                "the secret holds no non-empty user name and password (keys found: {}; expected username/password or \
+                 api_key/api_secret)",
+                if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_in_the_usual_shapes_give_credentials_and_bad_ones_say_why_without_values() {
+        for (text, user, keys) in [
+            (r#"{"username": "KEY1", "password": "s3cr3t"}"#, "KEY1", ["username", "password"]),
+            (r#"{"api_key": "KEY2", "api_secret": "s3cr3t", "other": 1}"#, "KEY2", ["api_key", "api_secret"]),
+            (r#"{"Key": "KEY3", "Secret": "s3cr3t"}"#, "KEY3", ["Key", "Secret"]),
+        ] {
+            let (creds, found) = parse_secret(text).expect(text);
+            assert_eq!(creds.username, user);
+            assert_eq!(creds.password.expose(), "s3cr3t");
+            assert_eq!(found, keys);
+        }
+        for (text, needle) in [
+            ("KEY:s3cr3t", "not JSON"),
+            (r#"["s3cr3t"]"#, "not an object"),
+            (r#"{"username": "KEY", "pass": "s3cr3t"}"#, "keys found: pass, username"),
+            (r#"{"username": "KEY", "password": ""}"#, "no non-empty"),
+        ] {
+            let err = parse_secret(text).err().expect(text);
+            assert!(err.contains(needle), "{text}: {err}");
+            assert!(!err.contains("s3cr3t"), "{err}");
+        }
+    }
+}
