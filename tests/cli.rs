@@ -402,6 +402,17 @@ fn merge_shows_what_differs_between_vantage_points() {
         "{differences:#?}"
     );
     assert!(!differences.iter().any(|d| d.starts_with("b1.usw2-az1")), "healthy from both: no difference");
+    let finding_differences: Vec<&str> = merged["finding_differences"]
+        .as_array()
+        .expect("finding_differences")
+        .iter()
+        .filter_map(|d| d.as_str())
+        .collect();
+    assert!(
+        finding_differences.contains(&"zone-unreachable: from usw2-az3; not from usw2-az1"),
+        "{finding_differences:#?}"
+    );
+    assert!(table.contains("Findings raised from some vantage points only:"), "{table}");
     let (code, _, stderr) = kreach(&["merge", "/nonexistent.json"], &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("/nonexistent.json"));

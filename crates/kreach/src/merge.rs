@@ -17,6 +17,9 @@ pub struct Merged {
     pub rows: Vec<MergedRow>,
     /// Targets whose verdict differs between vantage points, in words.
     pub differences: Vec<String>,
+    /// Error and warning findings raised from some vantage points but not others, in words
+    /// (e.g. a Lambda function not attached to the VPC, a security group admitting one probe only).
+    pub finding_differences: Vec<String>,
 }
 
 /// One target across vantage points.
@@ -100,7 +103,39 @@ pub fn merge(reports: &[(String, Report)]) -> Merged {
         }
         rows.push(MergedRow { target, cells });
     }
-    Merged { vantages, statuses: reports.iter().map(|(_, r)| r.status).collect(), rows, differences }
+    let finding_differences = finding_differences(reports, &vantages);
+    Merged {
+        vantages,
+        statuses: reports.iter().map(|(_, r)| r.status).collect(),
+        rows,
+        differences,
+        finding_differences,
+    }
+}
+
+/// Codes of error and warning findings that some reports have and others do not.
+fn finding_differences(reports: &[(String, Report)], vantages: &[String]) -> Vec<String> {
+    let codes_of = |r: &Report| -> Vec<&'static str> {
+        r.findings.iter().filter(|f| f.severity != crate::Severity::Info).map(|f| f.code.as_str()).collect()
+    };
+    let per_report: Vec<Vec<&'static str>> = reports.iter().map(|(_, r)| codes_of(r)).collect();
+    let mut seen: Vec<&'static str> = Vec::new();
+    for code in per_report.iter().flatten() {
+        if !seen.contains(code) {
+            seen.push(code);
+        }
+    }
+    let mut out = Vec::new();
+    for code in seen {
+        let (with, without): (Vec<usize>, Vec<usize>) =
+            (0..reports.len()).partition(|&i| per_report[i].contains(&code));
+        if without.is_empty() {
+            continue;
+        }
+        let names = |ix: &[usize]| ix.iter().map(|&i| vantages[i].as_str()).collect::<Vec<_>>().join(", ");
+        out.push(format!("{code}: from {}; not from {}", names(&with), names(&without)));
+    }
+    out
 }
 
 fn word(s: StageStatus) -> &'static str {
@@ -139,6 +174,12 @@ pub fn merged_table(m: &Merged) -> String {
     } else {
         out.push_str("\nDifferences:\n");
         for d in &m.differences {
+            out.push_str(&format!("- {d}\n"));
+        }
+    }
+    if !m.finding_differences.is_empty() {
+        out.push_str("\nFindings raised from some vantage points only:\n");
+        for d in &m.finding_differences {
             out.push_str(&format!("- {d}\n"));
         }
     }
