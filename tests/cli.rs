@@ -30,6 +30,11 @@ fn kreach(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     )
 }
 
+/// The codes of a JSON report's findings.
+fn codes(report: &serde_json::Value) -> Vec<&str> {
+    report["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect()
+}
+
 fn schema() -> jsonschema::Validator {
     let text = std::fs::read_to_string(support::workspace_root().join("docs/report.schema.json")).expect("schema");
     jsonschema::validator_for(&serde_json::from_str(&text).expect("json")).expect("compiles")
@@ -325,50 +330,25 @@ fn lambda_outside_the_vpc_is_named_as_the_likely_cause() {
         ))
         .expect("dns");
     let resolver = server.addr().to_string();
-    let (code, stdout, _) = kreach(
-        &[
-            "check",
-            "--bootstrap",
-            "lkc-1.example.com:9092",
-            "--resolver",
-            &resolver,
-            "--no-https",
-            "--no-client-check",
-            "--timeout",
-            "2",
-            "--output",
-            "json",
-        ],
-        &[
-            ("AWS_LAMBDA_FUNCTION_NAME", "kreach-probe"),
-            ("AWS_REGION", "us-west-2"),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
-        ],
-    );
+    let check = |env: &[(&str, &str)]| {
+        let args = ["check", "--bootstrap", "lkc-1.example.com:9092", "--resolver", &resolver, "--no-https"];
+        let rest = ["--no-client-check", "--timeout", "2", "--output", "json"];
+        let (code, stdout, _) = kreach(&[&args[..], &rest[..]].concat(), env);
+        (code, stdout)
+    };
+    let (code, stdout) = check(&[
+        ("AWS_LAMBDA_FUNCTION_NAME", "kreach-probe"),
+        ("AWS_REGION", "us-west-2"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+    ]);
     assert_eq!(code, 1);
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(report["vantage"]["kind"], "lambda");
     assert_eq!(report["vantage"]["facts"]["memory_mb"], "256");
-    let codes: Vec<&str> =
-        report["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect();
+    let codes = codes(&report);
     assert!(codes.contains(&"env-lambda-not-in-vpc") && codes.contains(&"dns-public-answer"), "{codes:?}");
     // The same from a machine outside AWS: an info hint instead.
-    let (_, stdout, _) = kreach(
-        &[
-            "check",
-            "--bootstrap",
-            "lkc-1.example.com:9092",
-            "--resolver",
-            &resolver,
-            "--no-https",
-            "--no-client-check",
-            "--timeout",
-            "2",
-            "--output",
-            "json",
-        ],
-        &[],
-    );
+    let (_, stdout) = check(&[]);
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     let hint =
         report["findings"].as_array().expect("findings").iter().find(|f| f["code"] == "env-outside-aws").expect("hint");
@@ -527,8 +507,7 @@ fn on_ec2_the_instances_vpc_and_security_groups_sharpen_the_audit() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("10.20.1.7") && found[0].contains(probe_sg), "{}", found[0]);
     assert!(found[0].contains(&format!("--port 9092 --source-group {probe_sg}")), "{}", found[0]);
-    let codes: Vec<&str> =
-        report["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect();
+    let codes = codes(&report);
     assert!(!codes.contains(&"aws-phz-not-associated"), "same VPC as the endpoint: {codes:?}");
 
     // In the clients' group (as its second group) the rules admit it: the port fails for another reason.
@@ -620,8 +599,7 @@ fn sasl_credentials_from_a_secrets_manager_secret_and_a_clear_finding_when_it_ca
         assert!(schema().is_valid(&report));
         // With credentials kreach goes on to the SASL handshake, which the lab's brokers do not
         // offer; without them it would stop after ApiVersions (kafka-no-credentials).
-        let codes: Vec<&str> =
-            report["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect();
+        let codes = codes(&report);
         assert!(codes.contains(&"kafka-sasl-mechanism-unsupported"), "{codes:?}");
         assert!(!codes.contains(&"kafka-no-credentials"), "{codes:?}");
         assert_eq!(code, 1, "{stderr}");

@@ -16,7 +16,7 @@ use kreach::{
 };
 
 pub use records::{change_batch, expected_records, zonal_dns_name};
-pub use secrets::{SecretCredentials, parse_secret, read_secret};
+pub use secrets::{SECRET_CAP, SecretCredentials, load_secret, parse_secret, read_secret};
 
 /// Ports the endpoint's security groups must admit.
 pub const PORTS: [u16; 2] = [9092, 443];
@@ -126,12 +126,22 @@ fn note(audit: &mut AwsAudit, e: CallError) -> bool {
     }
 }
 
-/// The SDK configuration from the default chain (environment, profile, SSO, instance role; an
-/// endpoint from `AWS_ENDPOINT_URL`), in `region` when given.
-pub async fn default_sdk(region: Option<&str>) -> aws_config::SdkConfig {
+/// The SDK configuration: the default chain (environment, profile, SSO, instance role; an endpoint
+/// from `AWS_ENDPOINT_URL`) for whatever is not given.
+pub async fn sdk_config(
+    region: Option<&str>,
+    endpoint_url: Option<&str>,
+    credentials: Option<aws_credential_types::Credentials>,
+) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
+    }
+    if let Some(url) = endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(credentials) = credentials {
+        loader = loader.credentials_provider(credentials);
     }
     loader.load().await
 }
@@ -151,23 +161,10 @@ pub async fn audit(input: &AuditInput, budget: Duration) -> AwsAudit {
 }
 
 async fn run(input: &AuditInput, audit: &mut AwsAudit) {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(region) = &input.region {
-        loader = loader.region(Region::new(region.clone()));
-    }
-    if let Some(url) = &input.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    if let Some((key, secret)) = &input.static_credentials {
-        loader = loader.credentials_provider(aws_credential_types::Credentials::new(
-            key,
-            secret,
-            input.session_token.clone(),
-            None,
-            "kreach",
-        ));
-    }
-    let sdk = loader.load().await;
+    let credentials = input.static_credentials.as_ref().map(|(key, secret)| {
+        aws_credential_types::Credentials::new(key, secret, input.session_token.clone(), None, "kreach")
+    });
+    let sdk = sdk_config(input.region.as_deref(), input.endpoint_url.as_deref(), credentials).await;
     audit.region = sdk.region().map(|r| r.to_string());
     if audit.region.is_none() {
         audit.unavailable = Some("no AWS region configured (AWS_REGION or a profile)".into());

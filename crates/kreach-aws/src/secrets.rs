@@ -1,11 +1,12 @@
 //! SASL credentials from an AWS Secrets Manager secret: one `GetSecretValue`, within a budget.
 //! The outcome goes to the report (`secret`), the value never does.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
-use kreach::{SecretLookup, SecretOutcome};
+use kreach::{CheckConfig, SecretLookup, SecretOutcome};
 
 use crate::display_chain;
 
@@ -15,6 +16,41 @@ pub struct SecretCredentials {
     pub username: String,
     /// The password (API secret); never printed.
     pub password: kreach::Secret,
+}
+
+/// Longest wait for the secret: it comes before the checks, so it is kept short.
+pub const SECRET_CAP: Duration = Duration::from_secs(3);
+
+/// Reads the SASL credentials from `secret_id` into `config` before the checks, within min(3 s, a
+/// third of the deadline); the time taken (`sdk` loading included) comes out of the deadline.
+/// Nothing is read when the protocol uses no SASL. `sdk` gives the configuration, or why there is
+/// none (the lookup then says `unreachable`).
+pub async fn load_secret(
+    config: &mut CheckConfig,
+    sdk: impl Future<Output = Result<SdkConfig, String>>,
+    secret_id: &str,
+) -> Option<SecretLookup> {
+    let sasl = config.sasl.as_mut()?;
+    let started = Instant::now();
+    let (lookup, credentials) = match sdk.await {
+        Ok(sdk) => read_secret(&sdk, secret_id, SECRET_CAP.min(config.timeout / 3)).await,
+        Err(why) => (
+            SecretLookup {
+                secret_id: secret_id.to_string(),
+                outcome: SecretOutcome::Unreachable,
+                detail: Some(why),
+                keys: Vec::new(),
+                elapsed_ms: 0,
+            },
+            None,
+        ),
+    };
+    if let Some(c) = credentials {
+        sasl.username = Some(c.username);
+        sasl.password = Some(c.password);
+    }
+    config.timeout = config.timeout.saturating_sub(started.elapsed());
+    Some(lookup)
 }
 
 /// Reads `secret_id` within `budget`. The lookup is for the report; the credentials only when read.

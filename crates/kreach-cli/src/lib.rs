@@ -92,7 +92,7 @@ struct CheckArgs {
     no_client_check: bool,
     /// Read the SASL credentials from this AWS Secrets Manager secret (name or ARN; JSON with
     /// username/password or api_key/api_secret), with the default AWS credential chain.
-    #[arg(long, value_name = "NAME|ARN", env = "KREACH_SASL_SECRET")]
+    #[arg(long, value_name = "NAME|ARN", env = kreach::ENV_SASL_SECRET)]
     sasl_secret: Option<String>,
     #[command(flatten)]
     aws: AwsArgs,
@@ -215,29 +215,16 @@ async fn check(args: CheckArgs) -> ExitCode {
     match validate(args) {
         Ok((mut config, properties)) => {
             let secret = match &secret_id {
-                Some(id) => read_secret(&mut config, id.trim(), aws.aws_region.as_deref()).await,
+                Some(id) => {
+                    let sdk = async { Ok(kreach_aws::sdk_config(aws.aws_region.as_deref(), None, None).await) };
+                    kreach_aws::load_secret(&mut config, sdk, id.trim()).await
+                }
                 None => None,
             };
             diagnose(&config, properties.filter(|_| client_check), client_check, Some(&aws), secret, output).await
         }
         Err(code) => code,
     }
-}
-
-/// Reads the SASL credentials from a secret into `config` before the checks, within min(3 s, a
-/// third of the deadline), which comes out of the deadline. Nothing is read without SASL.
-async fn read_secret(config: &mut kreach::CheckConfig, id: &str, region: Option<&str>) -> Option<kreach::SecretLookup> {
-    let sasl = config.sasl.as_mut()?;
-    let started = std::time::Instant::now();
-    let sdk = kreach_aws::default_sdk(region).await;
-    let budget = std::time::Duration::from_secs(3).min(config.timeout / 3);
-    let (lookup, credentials) = kreach_aws::read_secret(&sdk, id, budget).await;
-    if let Some(c) = credentials {
-        sasl.username = Some(c.username);
-        sasl.password = Some(c.password);
-    }
-    config.timeout = config.timeout.saturating_sub(started.elapsed());
-    Some(lookup)
 }
 
 /// Whether AWS credentials are visible in the environment (the audit then runs without --aws;

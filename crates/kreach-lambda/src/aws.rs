@@ -1,6 +1,6 @@
 //! The function's own AWS calls, both read-only and each within a short budget: the secret holding
-//! the SASL credentials (Secrets Manager `GetSecretValue`) and whether the function is attached to
-//! a VPC (Lambda `GetFunctionConfiguration` on itself).
+//! the SASL credentials (Secrets Manager `GetSecretValue`, read by `kreach_aws::load_secret`) and
+//! whether the function is attached to a VPC (Lambda `GetFunctionConfiguration` on itself).
 //!
 //! Access comes from the function's environment, where Lambda puts the execution role's
 //! credentials. Without credentials there no call is made at all (nothing falls back to a
@@ -8,10 +8,10 @@
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
-use kreach::{SecretLookup, SecretOutcome, Vantage};
+use kreach::Vantage;
 use kreach_aws::display_chain;
 
 /// Where and as whom the function calls AWS.
@@ -61,35 +61,7 @@ impl Access {
         let Some(region) = self.region.clone() else {
             return Err("no AWS region in the function's environment (AWS_REGION)".into());
         };
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(region))
-            .credentials_provider(credentials);
-        if let Some(url) = &self.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        Ok(loader.load().await)
-    }
-}
-
-/// Reads `secret_id` within `budget` with the function's own credentials. The lookup is for the
-/// report; the credentials only when read.
-pub async fn read_secret(
-    access: &Access,
-    secret_id: &str,
-    budget: Duration,
-) -> (SecretLookup, Option<kreach_aws::SecretCredentials>) {
-    match access.sdk().await {
-        Ok(sdk) => kreach_aws::read_secret(&sdk, secret_id, budget).await,
-        Err(why) => (
-            SecretLookup {
-                secret_id: secret_id.to_string(),
-                outcome: SecretOutcome::Unreachable,
-                detail: Some(why),
-                keys: Vec::new(),
-                elapsed_ms: 0,
-            },
-            None,
-        ),
+        Ok(kreach_aws::sdk_config(Some(&region), self.endpoint_url.as_deref(), Some(credentials)).await)
     }
 }
 

@@ -22,10 +22,6 @@ use serde::Deserialize;
 
 /// Time kept back from the function's deadline to serialize and return the report.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(750);
-/// The environment variable naming the credentials' secret when the event names none.
-pub const ENV_SASL_SECRET: &str = "KREACH_SASL_SECRET";
-/// Longest wait for the secret; it comes before the checks, so it is kept short.
-const SECRET_CAP: Duration = Duration::from_secs(3);
 /// Longest wait for the function's own configuration (runs beside the checks).
 const FUNCTION_CAP: Duration = Duration::from_secs(2);
 
@@ -188,18 +184,12 @@ pub async fn handle(
     let access = aws::Access::from_env(env);
 
     // The secret first: the Kafka stage needs what it holds. Its time comes out of the deadline.
-    let secret_id = event.credentials_secret.clone().or_else(|| env(ENV_SASL_SECRET)).filter(|s| !s.trim().is_empty());
-    let mut secret = None;
-    if let (Some(id), Some(sasl)) = (&secret_id, config.sasl.as_mut()) {
-        let started = Instant::now();
-        let (lookup, credentials) = aws::read_secret(&access, id.trim(), SECRET_CAP.min(config.timeout / 3)).await;
-        if let Some(c) = credentials {
-            sasl.username = Some(c.username);
-            sasl.password = Some(c.password);
-        }
-        secret = Some(lookup);
-        config.timeout = config.timeout.saturating_sub(started.elapsed());
-    }
+    let secret_id =
+        event.credentials_secret.clone().or_else(|| env(kreach::ENV_SASL_SECRET)).filter(|s| !s.trim().is_empty());
+    let secret = match &secret_id {
+        Some(id) => kreach_aws::load_secret(&mut config, access.sdk(), id.trim()).await,
+        None => None,
+    };
 
     // Where am I (with the function's VPC), then the audit of that VPC's endpoint, beside the checks.
     let context = async {

@@ -690,23 +690,12 @@ fn secret_findings(t: &TargetReport, secret: &SecretLookup, vantage: Option<&Van
         Stage::Kafka,
         format!(
             "the SASL credentials could not be read from secret {id} ({}, {} ms): {detail}; the Kafka stage ran without them",
-            serde_plain(secret.outcome),
+            secret.outcome.as_words(),
             secret.elapsed_ms
         ),
         fix,
         Vec::new(),
     ));
-}
-
-fn serde_plain(outcome: SecretOutcome) -> &'static str {
-    match outcome {
-        SecretOutcome::Read => "read",
-        SecretOutcome::Denied => "denied",
-        SecretOutcome::NotFound => "not found",
-        SecretOutcome::Unreachable => "unreachable",
-        SecretOutcome::Malformed => "malformed",
-        SecretOutcome::Error => "error",
-    }
 }
 
 /// The least-privilege policy statement for one denied action.

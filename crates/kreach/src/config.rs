@@ -33,6 +33,8 @@ pub const DEFAULT_PRIVATE_CIDRS: &[&str] =
 pub const ENV_SASL_USERNAME: &str = "KREACH_SASL_USERNAME";
 /// Environment variable that supplies (or overrides) the SASL password.
 pub const ENV_SASL_PASSWORD: &str = "KREACH_SASL_PASSWORD";
+/// Environment variable naming a Secrets Manager secret that holds the SASL credentials.
+pub const ENV_SASL_SECRET: &str = "KREACH_SASL_SECRET";
 
 /// A `host:port` pair.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

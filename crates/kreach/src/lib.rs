@@ -24,8 +24,8 @@ mod vantage;
 
 pub use config::{
     CheckConfig, CheckOptions, DEFAULT_HTTPS_PORT, DEFAULT_KAFKA_PORT, DEFAULT_PRIVATE_CIDRS, DEFAULT_TIMEOUT,
-    ENV_SASL_PASSWORD, ENV_SASL_USERNAME, HostPort, Sasl, Secret, SecurityProtocol, default_private_cidrs,
-    parse_resolver, parse_zone_address,
+    ENV_SASL_PASSWORD, ENV_SASL_SECRET, ENV_SASL_USERNAME, HostPort, Sasl, Secret, SecurityProtocol,
+    default_private_cidrs, parse_resolver, parse_zone_address,
 };
 pub use error::Error;
 pub use findings::{FindingCode, Severity};

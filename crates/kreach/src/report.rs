@@ -175,6 +175,20 @@ pub enum SecretOutcome {
     Error,
 }
 
+impl SecretOutcome {
+    /// The outcome in words.
+    pub fn as_words(self) -> &'static str {
+        match self {
+            SecretOutcome::Read => "read",
+            SecretOutcome::Denied => "denied",
+            SecretOutcome::NotFound => "not found",
+            SecretOutcome::Unreachable => "unreachable",
+            SecretOutcome::Malformed => "malformed",
+            SecretOutcome::Error => "error",
+        }
+    }
+}
+
 /// Kind of vantage point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
