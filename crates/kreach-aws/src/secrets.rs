@@ -32,8 +32,15 @@ pub async fn load_secret(
 ) -> Option<SecretLookup> {
     let sasl = config.sasl.as_mut()?;
     let started = Instant::now();
-    let (lookup, credentials) = match sdk.await {
-        Ok(sdk) => read_secret(&sdk, secret_id, SECRET_CAP.min(config.timeout / 3)).await,
+    // Loading the SDK configuration can itself wait (profiles, a region from instance metadata):
+    // it shares the secret's budget, so the checks keep at least two thirds of the deadline.
+    let budget = SECRET_CAP.min(config.timeout / 3);
+    let sdk = match tokio::time::timeout(budget, sdk).await {
+        Ok(sdk) => sdk,
+        Err(_) => Err(format!("the AWS configuration did not load within {} ms", budget.as_millis())),
+    };
+    let (lookup, credentials) = match sdk {
+        Ok(sdk) => read_secret(&sdk, secret_id, budget.saturating_sub(started.elapsed())).await,
         Err(why) => (
             SecretLookup {
                 secret_id: secret_id.to_string(),

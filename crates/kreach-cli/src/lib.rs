@@ -72,9 +72,14 @@ struct CheckArgs {
     /// Extra CA certificates (PEM) to trust besides the system store.
     #[arg(long, value_name = "PEM")]
     ca_file: Option<PathBuf>,
-    /// Skip TLS certificate verification (the report says so).
+    /// Skip TLS certificate verification (the report says so). SASL credentials are then withheld
+    /// unless --allow-insecure-credentials is given too.
     #[arg(long)]
     insecure: bool,
+    /// Send SASL credentials even over SASL_PLAINTEXT or TLS that was not verified (--insecure):
+    /// anyone on the path can read them. Without it they are withheld and the report says so.
+    #[arg(long)]
+    allow_insecure_credentials: bool,
     /// Global deadline for the whole run, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, allow_negative_numbers = true)]
     timeout: f64,
@@ -306,6 +311,7 @@ fn validate(args: CheckArgs) -> Result<(kreach::CheckConfig, Option<kreach::Prop
     options.private_cidrs = args.private_cidr;
     options.ca_file = args.ca_file;
     options.insecure = args.insecure;
+    options.allow_insecure_credentials = args.allow_insecure_credentials;
     options.timeout_secs = Some(args.timeout);
     options.https_port = Some(args.https_port);
     options.no_https = args.no_https;

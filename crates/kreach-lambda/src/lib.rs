@@ -20,6 +20,18 @@ use kreach::{CheckOptions, Report};
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 
+/// The function's environment names the bootstrap hosts it may send credentials to: patterns
+/// `host`, `*.domain`, optionally `:port` (comma-separated). An event naming another bootstrap is
+/// refused. Unset: any bootstrap may be probed, but credentials are never sent.
+pub const ENV_ALLOWED_BOOTSTRAP: &str = "KREACH_ALLOWED_BOOTSTRAP";
+/// The secrets an event may name (`credentials_secret`): names, ARNs or `prefix*` patterns,
+/// comma-separated. Unset: an event may name none (only `KREACH_SASL_SECRET` is read).
+pub const ENV_ALLOWED_SECRETS: &str = "KREACH_ALLOWED_SECRETS";
+/// `true`: credentials may go over SASL_PLAINTEXT or unverified TLS (`insecure` events).
+pub const ENV_ALLOW_INSECURE_CREDENTIALS: &str = "KREACH_ALLOW_INSECURE_CREDENTIALS";
+/// Largest CA text an event may carry.
+const MAX_CA_PEM: usize = 1024 * 1024;
+
 /// Time kept back from the function's deadline to serialize and return the report.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(750);
 /// Longest wait for the function's own configuration (runs beside the checks).
@@ -161,6 +173,9 @@ pub async fn handle(
     };
     // A CA given as text goes to a file the TLS stage can read; the mechanism to a properties file,
     // so it is validated like one.
+    if event.ca_pem.as_ref().is_some_and(|pem| pem.len() > MAX_CA_PEM) {
+        return Err(format!("invalid event: ca_pem is larger than {} KiB", MAX_CA_PEM / 1024));
+    }
     let ca = event.ca_pem.as_deref().map(|pem| TempFile::write("ca", pem)).transpose()?;
     let properties = match &event.sasl_mechanism {
         Some(m) if m.contains(['\n', '\r']) => return Err("invalid event: sasl_mechanism is one line".into()),
@@ -180,7 +195,32 @@ pub async fn handle(
     options.no_https = event.no_https;
     options.security_protocol = event.security_protocol.clone();
     options.zone_addresses = event.zone_addresses.clone();
+    options.allow_insecure_credentials =
+        env(ENV_ALLOW_INSECURE_CREDENTIALS).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     let mut config = options.validate(env).map_err(|e| format!("invalid event: {e}"))?;
+    // Whoever may invoke the function chooses the event: the function's own configuration bounds
+    // where the credentials may go and which secrets may be read.
+    let policy = Policy::from_env(env).map_err(|e| format!("invalid function configuration: {e}"))?;
+    match &policy.bootstrap {
+        Some(allowed) => {
+            if let Some(hp) = config.bootstrap.iter().find(|hp| !allowed.iter().any(|p| p.matches(hp))) {
+                return Err(format!(
+                    "invalid event: bootstrap {hp} is not allowed by the function's {ENV_ALLOWED_BOOTSTRAP}"
+                ));
+            }
+        }
+        None => {
+            config.withhold_credentials =
+                Some(format!("the function's {ENV_ALLOWED_BOOTSTRAP} is not set: credentials go to no bootstrap"));
+        }
+    }
+    if let Some(named) = event.credentials_secret.as_deref().filter(|s| !s.trim().is_empty()) {
+        if !policy.secrets.iter().any(|p| secret_matches(p, named.trim())) {
+            return Err(format!(
+                "invalid event: credentials_secret {named} is not allowed by the function's {ENV_ALLOWED_SECRETS}"
+            ));
+        }
+    }
     let access = aws::Access::from_env(env);
 
     // The secret first: the Kafka stage needs what it holds. Its time comes out of the deadline.
@@ -235,4 +275,104 @@ pub async fn handle(
     }
     kreach::attach_vantage(&mut report, vantage);
     Ok(report)
+}
+
+/// What the function's environment allows an event to do.
+struct Policy {
+    /// Bootstrap patterns credentials may go to; `None`: unset.
+    bootstrap: Option<Vec<HostPattern>>,
+    /// Secret names, ARNs or `prefix*` patterns an event may name.
+    secrets: Vec<String>,
+}
+
+impl Policy {
+    fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Policy, String> {
+        let list = |key: &str| -> Option<Vec<String>> {
+            env(key).map(|v| v.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect())
+        };
+        let bootstrap = match list(ENV_ALLOWED_BOOTSTRAP) {
+            None => None,
+            Some(patterns) => Some(
+                patterns
+                    .iter()
+                    .map(|p| HostPattern::parse(p).map_err(|e| format!("{ENV_ALLOWED_BOOTSTRAP}: {e}")))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        Ok(Policy { bootstrap, secrets: list(ENV_ALLOWED_SECRETS).unwrap_or_default() })
+    }
+}
+
+/// `host`, `*.domain` (any name under it, not the domain itself), each optionally `:port`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostPattern {
+    /// Exact name, or the suffix after `*.`.
+    host: String,
+    wildcard: bool,
+    port: Option<u16>,
+}
+
+impl HostPattern {
+    /// Parses one pattern.
+    pub fn parse(text: &str) -> Result<HostPattern, String> {
+        let text = text.trim().to_ascii_lowercase();
+        let (host, port) = match text.rsplit_once(':') {
+            Some((h, p)) if p == "*" => (h.to_string(), None),
+            Some((h, p)) => (h.to_string(), Some(p.parse::<u16>().map_err(|_| format!("`{text}`: bad port"))?)),
+            None => (text.clone(), None),
+        };
+        let (host, wildcard) = match host.strip_prefix("*.") {
+            Some(rest) => (rest.to_string(), true),
+            None => (host, false),
+        };
+        if host.is_empty() || host.contains('*') {
+            return Err(format!("`{text}` is not `host`, `*.domain` or either with `:port`"));
+        }
+        Ok(HostPattern { host: host.trim_end_matches('.').to_string(), wildcard, port })
+    }
+
+    /// Whether `hp` is allowed by this pattern.
+    pub fn matches(&self, hp: &kreach::HostPort) -> bool {
+        let host = hp.host.to_ascii_lowercase();
+        let host_ok = if self.wildcard {
+            host.strip_suffix(&self.host).is_some_and(|head| head.ends_with('.') && head.len() > 1)
+        } else {
+            host == self.host
+        };
+        host_ok && self.port.is_none_or(|p| p == hp.port)
+    }
+}
+
+/// Whether secret `name` is allowed by `pattern` (exact, or `prefix*`).
+fn secret_matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hp(s: &str) -> kreach::HostPort {
+        kreach::HostPort::parse(s, 9092).expect("host port")
+    }
+
+    #[test]
+    fn host_patterns() {
+        let p = HostPattern::parse("*.aws.confluent.cloud").expect("pattern");
+        assert!(p.matches(&hp("lkc-1.us-west-2.aws.confluent.cloud:9092")));
+        assert!(!p.matches(&hp("aws.confluent.cloud:9092")), "the domain itself is not under it");
+        assert!(!p.matches(&hp("evil-aws.confluent.cloud:9092")), "a suffix is not a subdomain");
+        assert!(!p.matches(&hp("aws.confluent.cloud.evil.example:9092")));
+        let p = HostPattern::parse("broker.example.com:9093").expect("pattern");
+        assert!(p.matches(&hp("BROKER.example.com:9093")));
+        assert!(!p.matches(&hp("broker.example.com:9092")));
+        for bad in ["", "*", "a.*.b", "host:x", "*."] {
+            assert!(HostPattern::parse(bad).is_err(), "{bad}");
+        }
+        assert!(secret_matches("kreach/*", "kreach/prod"));
+        assert!(!secret_matches("kreach/prod", "kreach/prod2"));
+    }
 }

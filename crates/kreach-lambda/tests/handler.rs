@@ -82,6 +82,7 @@ async fn credentials_come_from_the_environment_and_stay_out_of_the_report() {
     let env = |k: &str| match k {
         "KREACH_SASL_USERNAME" => Some("api-key".to_string()),
         "KREACH_SASL_PASSWORD" => Some("very-secret-value".to_string()),
+        "KREACH_ALLOWED_BOOTSTRAP" => Some("*.aws.confluent.cloud".to_string()),
         other => lambda_env(other),
     };
     let mut payload = event(&lab);
@@ -90,6 +91,61 @@ async fn credentials_come_from_the_environment_and_stay_out_of_the_report() {
     assert!(report.settings.sasl_credentials);
     let json = serde_json::to_string(&report).expect("json");
     assert!(!json.contains("very-secret-value"));
+    // The credentials went to the bootstrap: the lab's brokers offer no SASL, so the exchange was tried.
+    assert!(report.findings.iter().any(|f| f.code.as_str() == "kafka-sasl-mechanism-unsupported"));
+}
+
+/// Credentials in the environment of a function that names no allowed bootstrap, or an event that
+/// turns verification off: the function is not a deputy that sends them wherever an invoker asks.
+#[tokio::test]
+async fn the_functions_configuration_bounds_where_credentials_go() {
+    let lab = Lab::start(Fault::None).await.expect("lab");
+    let base = |k: &str| match k {
+        "KREACH_SASL_USERNAME" => Some("api-key".to_string()),
+        "KREACH_SASL_PASSWORD" => Some("very-secret-value".to_string()),
+        other => lambda_env(other),
+    };
+    let mut payload = event(&lab);
+    payload["security_protocol"] = json!("SASL_SSL");
+
+    // No KREACH_ALLOWED_BOOTSTRAP: probed, credentials withheld, and the report says so.
+    let report = kreach_lambda::handle(payload.clone(), Some(Duration::from_secs(4)), &base).await.expect("report");
+    let codes: Vec<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
+    assert!(codes.contains(&"kafka-credentials-withheld"), "{codes:?}");
+    assert!(!codes.contains(&"kafka-sasl-mechanism-unsupported"), "no SASL exchange: {codes:?}");
+
+    // A bootstrap outside the allowed patterns is refused outright.
+    let other_domain = |k: &str| match k {
+        "KREACH_ALLOWED_BOOTSTRAP" => Some("*.example.internal".to_string()),
+        other => base(other),
+    };
+    let err = kreach_lambda::handle(payload.clone(), Some(Duration::from_secs(4)), &other_domain)
+        .await
+        .expect_err("not allowed");
+    assert!(err.starts_with("invalid event: bootstrap") && err.contains("KREACH_ALLOWED_BOOTSTRAP"), "{err}");
+
+    // Allowed host, but the event turns verification off: withheld unless the function allows it.
+    let allowed = |k: &str| match k {
+        "KREACH_ALLOWED_BOOTSTRAP" => Some("*.aws.confluent.cloud".to_string()),
+        other => base(other),
+    };
+    let mut insecure = payload.clone();
+    insecure["insecure"] = json!(true);
+    let report = kreach_lambda::handle(insecure.clone(), Some(Duration::from_secs(4)), &allowed).await.expect("report");
+    let kafka = report.targets[0].addresses.iter().find_map(|a| a.kafka.as_ref()).expect("kafka");
+    assert!(kafka.credentials_withheld.as_deref().is_some_and(|w| w.contains("--insecure")), "{kafka:?}");
+    let permissive = |k: &str| match k {
+        "KREACH_ALLOW_INSECURE_CREDENTIALS" => Some("true".to_string()),
+        other => allowed(other),
+    };
+    let report = kreach_lambda::handle(insecure, Some(Duration::from_secs(4)), &permissive).await.expect("report");
+    assert!(report.findings.iter().any(|f| f.code.as_str() == "kafka-sasl-mechanism-unsupported"));
+
+    // The event may name only secrets the function allows.
+    let mut named = payload;
+    named["credentials_secret"] = json!("someone-elses/secret");
+    let err = kreach_lambda::handle(named, Some(Duration::from_secs(4)), &allowed).await.expect_err("refused");
+    assert!(err.contains("credentials_secret") && err.contains("KREACH_ALLOWED_SECRETS"), "{err}");
 }
 
 #[tokio::test]

@@ -14,10 +14,46 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, Producer, ProducerContext};
 use rdkafka::util::get_rdkafka_version;
 
-/// Properties that only Java clients or other tools read; librdkafka rejects them.
-const NOT_FOR_LIBRDKAFKA: &[&str] = &["sasl.jaas.config"];
+/// The properties forwarded to librdkafka: how to connect and authenticate, nothing else. Keys
+/// that load code (`plugin.library.paths`, `ssl.engine.location`, `ssl.providers`), call out to
+/// other services (OAUTHBEARER token endpoints) or run commands (`sasl.kerberos.kinit.cmd`)
+/// never reach it from a file kreach was handed; they are listed as ignored in the report.
+const FORWARDED: &[&str] = &[
+    "api.version.request",
+    "api.version.request.timeout.ms",
+    "broker.address.family",
+    "broker.version.fallback",
+    "client.dns.lookup",
+    "enable.ssl.certificate.verification",
+    "sasl.mechanism",
+    "sasl.mechanisms",
+    "sasl.password",
+    "sasl.username",
+    "security.protocol",
+    "socket.connection.setup.timeout.ms",
+    "socket.keepalive.enable",
+    "socket.timeout.ms",
+    "ssl.ca.location",
+    "ssl.ca.pem",
+    "ssl.certificate.location",
+    "ssl.certificate.pem",
+    "ssl.cipher.suites",
+    "ssl.crl.location",
+    "ssl.curves.list",
+    "ssl.endpoint.identification.algorithm",
+    "ssl.key.location",
+    "ssl.key.password",
+    "ssl.key.pem",
+    "ssl.keystore.location",
+    "ssl.keystore.password",
+    "ssl.sigalgs.list",
+];
 /// Most log lines kept as evidence.
 const MAX_LOG: usize = 10;
+/// Most brokers kept from librdkafka's Metadata.
+const MAX_BROKERS: usize = 4096;
+/// Longest log line kept.
+const MAX_LOG_LINE: usize = 1024;
 
 /// Collects librdkafka's warnings and errors instead of printing them.
 #[derive(Default)]
@@ -26,7 +62,10 @@ struct Collector {
 }
 
 impl Collector {
-    fn push(&self, line: String) {
+    fn push(&self, mut line: String) {
+        if line.len() > MAX_LOG_LINE {
+            line = line.chars().take(MAX_LOG_LINE).collect();
+        }
         if let Ok(mut lines) = self.lines.lock() {
             if lines.len() < MAX_LOG && !lines.contains(&line) {
                 lines.push(line);
@@ -75,22 +114,40 @@ pub async fn check(config: &CheckConfig, properties: Option<&Properties>, budget
     report.differences = differences(config, properties, ca_location.as_deref());
 
     let timeout = budget.saturating_sub(Duration::from_millis(100));
-    let result = tokio::task::spawn_blocking(move || {
+    // librdkafka blocks, and its teardown can outlast any timeout given to it (it waits for its
+    // broker threads): run it on a thread of its own that nothing waits for past the budget.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new().name("kreach-parity".into()).spawn(move || {
         let collector = Collector::default();
         let producer: BaseProducer<Collector> = match client_config.create_with_context(collector) {
             Ok(p) => p,
-            Err(e) => return (Err(format!("configuration rejected: {e}")), Vec::new()),
+            Err(e) => {
+                let _ = tx.send((Err(format!("configuration rejected: {e}")), Vec::new()));
+                return;
+            }
         };
         let metadata = producer.client().fetch_metadata(None, timeout);
         // Error events reach the context only when the client is polled.
         producer.poll(Duration::ZERO);
         let log = producer.context().lines.lock().map(|l| l.clone()).unwrap_or_default();
         let result = metadata
-            .map(|m| m.brokers().iter().map(|b| format!("{}:{}", b.host(), b.port())).collect::<Vec<_>>())
+            .map(|m| {
+                m.brokers().iter().take(MAX_BROKERS).map(|b| format!("{}:{}", b.host(), b.port())).collect::<Vec<_>>()
+            })
             .map_err(|e| e.to_string());
-        (result, log)
-    })
-    .await;
+        let _ = tx.send((result, log));
+        // `producer` is destroyed here, after the answer went out.
+    });
+    let result = match spawned {
+        Err(e) => Err(format!("cannot start librdkafka's thread: {e}")),
+        Ok(_) => match tokio::time::timeout(budget, rx).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(_)) => Err("librdkafka's thread ended without an answer".to_string()),
+            Err(_) => {
+                Err(format!("librdkafka did not answer within {} ms (left running, detached)", budget.as_millis()))
+            }
+        },
+    };
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     match result {
         Ok((Ok(brokers), log)) => {
@@ -105,7 +162,7 @@ pub async fn check(config: &CheckConfig, properties: Option<&Properties>, budget
         }
         Err(e) => {
             report.outcome = ParityOutcome::Failed;
-            report.error = Some(format!("librdkafka task failed: {e}"));
+            report.error = Some(e);
         }
     }
     report
@@ -124,7 +181,7 @@ fn client_settings(
     if let Some(props) = properties {
         for key in props.keys() {
             let Some(value) = props.get(key) else { continue };
-            if NOT_FOR_LIBRDKAFKA.contains(&key) {
+            if !FORWARDED.contains(&key) {
                 ignored.push(key.to_string());
                 continue;
             }
@@ -199,4 +256,37 @@ fn differences(config: &CheckConfig, properties: Option<&Properties>, ca_locatio
         out.push(format!("the client skips host name verification (ssl.endpoint.identification.algorithm={v:?})"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_connection_and_security_properties_reach_librdkafka() {
+        let props = Properties::parse(
+            "bootstrap.servers=b1.example.com:9092\nsecurity.protocol=SASL_SSL\nsasl.mechanism=PLAIN\n\
+             sasl.username=k\nsasl.password=s\nssl.ca.location=/etc/ssl/certs/ca.pem\n\
+             plugin.library.paths=/tmp/evil.so\nssl.engine.location=/tmp/engine.so\nssl.providers=legacy\n\
+             sasl.kerberos.kinit.cmd=touch /tmp/pwned\nsasl.jaas.config=x required;\nschema.registry.url=https://sr\n",
+        )
+        .expect("properties");
+        let config =
+            kreach::CheckConfig::for_bootstrap(kreach::HostPort::parse("b1.example.com:9092", 9092).expect("hp"));
+        let (cc, ca, ignored) = client_settings(&config, Some(&props));
+        for key in [
+            "plugin.library.paths",
+            "ssl.engine.location",
+            "ssl.providers",
+            "sasl.kerberos.kinit.cmd",
+            "sasl.jaas.config",
+            "schema.registry.url",
+        ] {
+            assert!(cc.get(key).is_none(), "{key} must not reach librdkafka");
+            assert!(ignored.iter().any(|i| i == key), "{key} is listed as ignored: {ignored:?}");
+        }
+        assert_eq!(cc.get("ssl.ca.location"), Some("/etc/ssl/certs/ca.pem"));
+        assert_eq!(ca.as_deref(), Some("/etc/ssl/certs/ca.pem"));
+        assert_eq!(cc.get("sasl.username"), Some("k"));
+    }
 }

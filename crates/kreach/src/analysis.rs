@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use crate::findings::{FindingCode, Severity};
 use crate::report::{
     AddressReport, AnswerClass, AwsAudit, AwsIngressSource, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding,
-    HttpsOutcome, KafkaOutcome, ParityOutcome, Report, Role, SecretLookup, SecretOutcome, Stage, StageStatus, Status,
-    TargetReport, TcpOutcome, TlsOutcome, TlsVerification, Vantage, VantageKind, ZoneSummary,
+    HttpsOutcome, KafkaAttempt, KafkaOutcome, ParityOutcome, Report, Role, SecretLookup, SecretOutcome, Stage,
+    StageStatus, Status, TargetReport, TcpOutcome, TlsOutcome, TlsVerification, Vantage, VantageKind, ZoneSummary,
 };
 use crate::runner::{EXPIRY_WARNING_DAYS, kafka_word, tcp_word, tls_word};
 
@@ -1225,7 +1225,25 @@ fn kafka_findings(t: &TargetReport, out: &mut Vec<Finding>) {
             these.iter().map(|(a, _)| a.ip.clone()).collect(),
         ));
     }
-    if let Some((_, first)) = attempts.iter().find(|(_, k)| k.skipped.is_some()) {
+    if let Some((_, first)) = attempts.iter().find(|(_, k)| k.credentials_withheld.is_some()) {
+        out.push(finding(
+            FindingCode::KafkaCredentialsWithheld,
+            t,
+            Stage::Kafka,
+            format!(
+                "{}: the Kafka listener answered; the SASL password was not sent: {}",
+                t.target,
+                first.credentials_withheld.as_deref().unwrap_or("")
+            ),
+            "Use SASL_SSL with certificate verification on (--ca-file for a private CA). To send the credentials \
+             anyway, knowing anyone on the path can read or impersonate them, pass --allow-insecure-credentials \
+             (Lambda: KREACH_ALLOW_INSECURE_CREDENTIALS=true in the function's environment). A Lambda function \
+             sends credentials only to the bootstrap hosts its KREACH_ALLOWED_BOOTSTRAP names."
+                .into(),
+            Vec::new(),
+        ));
+    }
+    if let Some((_, first)) = attempts.iter().find(|(_, k)| k.skipped.is_some() && k.credentials_withheld.is_none()) {
         out.push(finding(
             FindingCode::KafkaNoCredentials,
             t,
@@ -1237,12 +1255,31 @@ fn kafka_findings(t: &TargetReport, out: &mut Vec<Finding>) {
             Vec::new(),
         ));
     }
-    let failed: Vec<_> = attempts
-        .iter()
-        .filter(|(_, k)| {
-            matches!(k.outcome, KafkaOutcome::MetadataFailed | KafkaOutcome::Timeout | KafkaOutcome::Failed)
-        })
-        .collect();
+    let broken = |k: &KafkaAttempt| {
+        matches!(k.outcome, KafkaOutcome::MetadataFailed | KafkaOutcome::Timeout | KafkaOutcome::Failed)
+    };
+    // Nothing answered ApiVersions: not a Metadata problem, nobody speaks Kafka on the connection.
+    let silent: Vec<_> = attempts.iter().filter(|(_, k)| broken(k) && k.api_versions_ms.is_none()).collect();
+    if let Some((_, first)) = silent.first() {
+        out.push(finding(
+            FindingCode::KafkaNoAnswer,
+            t,
+            Stage::Kafka,
+            format!(
+                "{}: the connection works but ApiVersions got no answer on {} of {} address(es): {}",
+                t.target,
+                silent.len(),
+                attempts.len(),
+                first.error.as_deref().unwrap_or("")
+            ),
+            "Something accepts the connection but does not speak Kafka on it: check that the endpoint forwards \
+             this port to the provider's Kafka listener (the Kafka port, 9092 for Confluent Cloud) and that the \
+             service behind it is up."
+                .into(),
+            silent.iter().map(|(a, _)| a.ip.clone()).collect(),
+        ));
+    }
+    let failed: Vec<_> = attempts.iter().filter(|(_, k)| broken(k) && k.api_versions_ms.is_some()).collect();
     if let Some((_, first)) = failed.first() {
         out.push(finding(
             FindingCode::KafkaMetadataFailed,

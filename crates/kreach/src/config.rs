@@ -36,6 +36,30 @@ pub const ENV_SASL_PASSWORD: &str = "KREACH_SASL_PASSWORD";
 /// Environment variable naming a Secrets Manager secret that holds the SASL credentials.
 pub const ENV_SASL_SECRET: &str = "KREACH_SASL_SECRET";
 
+/// Largest properties file read (a client configuration is a few KiB).
+pub const MAX_PROPERTIES_FILE: u64 = 1024 * 1024;
+/// Largest CA material read: one file, or all files of an `ssl.ca.location` directory together.
+pub const MAX_CA_BYTES: u64 = 16 * 1024 * 1024;
+/// Most files read from an `ssl.ca.location` directory.
+pub const MAX_CA_FILES: usize = 4096;
+/// Most bootstrap servers in one run.
+pub const MAX_BOOTSTRAP: usize = 64;
+/// Most entries of any other repeatable option (resolvers, CIDRs, zone addresses).
+pub const MAX_LIST: usize = 256;
+
+/// Reads a file of at most `cap` bytes; a larger one is an error naming `field`, read no further.
+pub(crate) fn read_capped(path: &Path, cap: u64, field: &str) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    let read_err = |e: std::io::Error| Error::ReadFile { path: path.to_path_buf(), source: Arc::new(e) };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(read_err)?;
+    if bytes.len() as u64 > cap {
+        return Err(Error::invalid(field, format!("{} is larger than {} KiB", path.display(), cap / 1024)));
+    }
+    Ok(bytes)
+}
+
 /// A `host:port` pair.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HostPort {
@@ -255,6 +279,8 @@ pub struct CheckOptions {
     pub security_protocol: Option<String>,
     /// `--zone-address AZID=IP`, repeatable: each zone's endpoint address.
     pub zone_addresses: Vec<String>,
+    /// `--allow-insecure-credentials`: send SASL credentials over plaintext or unverified TLS.
+    pub allow_insecure_credentials: bool,
 }
 
 /// A validated configuration, ready to run.
@@ -283,6 +309,12 @@ pub struct CheckConfig {
     pub sasl: Option<Sasl>,
     /// Each zone's endpoint address (AZ ID → address), when known.
     pub zone_addresses: Vec<(String, IpAddr)>,
+    /// Send SASL credentials even over plaintext or TLS whose certificate was not verified.
+    /// Off by default: the credentials are then withheld and the report says so.
+    pub allow_insecure_credentials: bool,
+    /// Never send SASL credentials in this run, for this reason (an embedding layer's policy,
+    /// e.g. a Lambda function whose configuration names no bootstrap it may send them to).
+    pub withhold_credentials: Option<String>,
 }
 
 impl CheckConfig {
@@ -300,7 +332,16 @@ impl CheckConfig {
             security_protocol: SecurityProtocol::SaslSsl,
             sasl: None,
             zone_addresses: Vec::new(),
+            allow_insecure_credentials: false,
+            withhold_credentials: None,
         }
+    }
+
+    /// Sends SASL credentials even over plaintext or unverified TLS (off by default).
+    #[must_use]
+    pub fn with_allow_insecure_credentials(mut self, allow: bool) -> Self {
+        self.allow_insecure_credentials = allow;
+        self
     }
 
     /// Declares each zone's endpoint address: brokers of zone X must resolve to exactly it.
@@ -371,10 +412,35 @@ pub fn default_private_cidrs() -> Vec<IpNet> {
     DEFAULT_PRIVATE_CIDRS.iter().filter_map(|c| c.parse().ok()).collect()
 }
 
+/// Reads the PEM certificates of a file, or of every file in a directory (as OpenSSL's
+/// `ssl.ca.location` may name one, e.g. `/etc/ssl/certs`), within [`MAX_CA_BYTES`].
 fn read_ca_file(path: &Path, field: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::ReadFile { path: path.to_path_buf(), source: Arc::new(e) })?;
-    let certs: Result<Vec<_>, _> = rustls_pemfile::certs(&mut bytes.as_slice()).collect();
-    let certs = certs.map_err(|e| Error::invalid(field, format!("{}: {e}", path.display())))?;
+    let read_err = |e: std::io::Error| Error::ReadFile { path: path.to_path_buf(), source: Arc::new(e) };
+    let mut certs = Vec::new();
+    if std::fs::metadata(path).map_err(read_err)?.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(read_err)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .take(MAX_CA_FILES + 1)
+            .collect();
+        if files.len() > MAX_CA_FILES {
+            return Err(Error::invalid(field, format!("{} holds more than {MAX_CA_FILES} files", path.display())));
+        }
+        files.sort();
+        let mut left = MAX_CA_BYTES;
+        for file in files {
+            let bytes = read_capped(&file, left, field)?;
+            left -= bytes.len() as u64;
+            // Other files (hash links' targets are the PEM files themselves, READMEs) are skipped.
+            certs.extend(rustls_pemfile::certs(&mut bytes.as_slice()).filter_map(Result::ok));
+        }
+    } else {
+        let bytes = read_capped(path, MAX_CA_BYTES, field)?;
+        let parsed: Result<Vec<_>, _> = rustls_pemfile::certs(&mut bytes.as_slice()).collect();
+        certs = parsed.map_err(|e| Error::invalid(field, format!("{}: {e}", path.display())))?;
+    }
     if certs.is_empty() {
         return Err(Error::invalid(field, format!("{} holds no PEM certificate", path.display())));
     }
@@ -402,7 +468,11 @@ impl CheckOptions {
             }
         };
         let mut bootstrap = Vec::new();
-        for entry in bootstrap_text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let entries: Vec<&str> = bootstrap_text.split(',').map(str::trim).filter(|e| !e.is_empty()).collect();
+        if entries.len() > MAX_BOOTSTRAP {
+            return Err(Error::invalid(bootstrap_field, format!("more than {MAX_BOOTSTRAP} bootstrap servers")));
+        }
+        for entry in entries {
             // librdkafka accepts `SSL://host:port`; so do we.
             let entry = entry.split_once("://").map_or(entry, |(_, rest)| rest);
             let hp = HostPort::parse(entry, DEFAULT_KAFKA_PORT).map_err(|e| Error::invalid(bootstrap_field, e))?;
@@ -497,6 +567,8 @@ impl CheckOptions {
             https_port,
             security_protocol,
             sasl,
+            allow_insecure_credentials: self.allow_insecure_credentials,
+            withhold_credentials: None,
         })
     }
 }
@@ -513,6 +585,9 @@ pub fn parse_zone_address(input: &str) -> Result<(String, IpAddr), String> {
 }
 
 fn parse_all<T>(values: &[String], field: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, Error> {
+    if values.len() > MAX_LIST {
+        return Err(Error::invalid(field, format!("more than {MAX_LIST} entries")));
+    }
     values.iter().map(|v| parse(v).map_err(|e| Error::invalid(field, e))).collect()
 }
 
@@ -605,6 +680,51 @@ mod tests {
         ));
         let file = std::fs::File::create(&path).expect("create");
         (path, file)
+    }
+
+    #[test]
+    fn hostile_input_files_are_refused_or_read_within_caps() {
+        let dir = std::env::temp_dir().join(format!("kreach-inputs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        // A 1 GiB "line" (sparse: no disk used): refused after reading 1 MiB, naming the file.
+        let huge = dir.join("huge.properties");
+        std::fs::File::create(&huge).and_then(|f| f.set_len(1 << 30)).expect("sparse file");
+        let opts = CheckOptions { config_file: Some(huge.clone()), ..Default::default() };
+        let err = opts.validate(&no_env).expect_err("too large");
+        assert!(err.is_input() && err.to_string().contains("huge.properties"), "{err}");
+        assert!(err.to_string().contains("larger than"), "{err}");
+        // A byte-order mark does not become part of the first key.
+        let bom = dir.join("bom.properties");
+        std::fs::write(&bom, "\u{feff}bootstrap.servers=b1.example.com:9092\n").expect("write");
+        let opts = CheckOptions { config_file: Some(bom), ..Default::default() };
+        assert_eq!(opts.validate(&no_env).expect("valid").bootstrap[0].host, "b1.example.com");
+        // 100,000 bootstrap entries: a clear error naming the field.
+        let many = (0..100_000).map(|i| format!("b{i}.example.com:9092")).collect::<Vec<_>>().join(",");
+        let opts = CheckOptions { bootstrap: Some(many), ..Default::default() };
+        let err = opts.validate(&no_env).expect_err("too many");
+        assert!(err.to_string().starts_with("invalid --bootstrap: more than"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn ssl_ca_location_may_be_a_directory() {
+        let dir = std::env::temp_dir().join(format!("kreach-cadir-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let (a, b) = (rcgen_ca("CA one"), rcgen_ca("CA two"));
+        std::fs::write(dir.join("one.pem"), a).expect("write");
+        std::fs::write(dir.join("two.crt"), b).expect("write");
+        std::fs::write(dir.join("README"), "not a certificate").expect("write");
+        let certs = read_ca_file(&dir, "ssl.ca.location").expect("directory read");
+        assert_eq!(certs.len(), 2);
+        let empty = dir.join("empty");
+        std::fs::create_dir_all(&empty).expect("dir");
+        let err = read_ca_file(&empty, "ssl.ca.location").expect_err("no certificate");
+        assert!(err.to_string().contains("ssl.ca.location"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn rcgen_ca(name: &str) -> String {
+        kreach_lab::Ca::new(name).expect("ca").cert_pem().to_string()
     }
 
     #[test]

@@ -120,6 +120,12 @@ finding_codes! {
         "No SASL credentials were given: the listener was proven with ApiVersions, but authentication, Metadata and the brokers were not checked.";
     KafkaMetadataFailed = "kafka-metadata-failed", Error,
         "The broker answered ApiVersions but Metadata failed: the client cannot learn the brokers.";
+    KafkaNoAnswer = "kafka-no-answer", Error,
+        "The connection works (TCP, TLS) but ApiVersions got no answer at all (the step's time ran out, or the connection was reset): something holds the connection without speaking Kafka.";
+    KafkaCredentialsWithheld = "kafka-credentials-withheld", Warning,
+        "SASL credentials were not sent because the connection was plaintext or its certificate unverified, and sending them that way was not explicitly allowed.";
+    ProbeCapped = "probe-capped", Warning,
+        "A cap on the work cut the diagnosis short (more advertised brokers or more addresses per name than kreach probes): the rest was not checked.";
     ClientParityFailed = "client-parity-failed", Error,
         "kreach's own path works, but librdkafka with the user's exact configuration cannot fetch Metadata.";
     AwsEndpointNotAvailable = "aws-endpoint-not-available", Error,
@@ -226,6 +232,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 46, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 49, "codes added or removed: update this count and docs/findings.md");
     }
 }

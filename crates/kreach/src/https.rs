@@ -25,7 +25,7 @@ pub async fn request(mut session: TlsSession, host: &str, port: u16, path: &str,
         error: None,
     };
     // RFC 9110: the port goes in Host unless it is the scheme's default.
-    let authority = if port == 443 { host.to_string() } else { format!("{host}:{port}") };
+    let authority = authority(host, port);
     let exchange = async {
         let req = format!(
             "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: kreach/{}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
@@ -86,4 +86,24 @@ pub async fn request(mut session: TlsSession, host: &str, port: u16, path: &str,
         }
     }
     attempt
+}
+
+/// The `Host` header's value: an IPv6 literal goes in brackets, and the port goes in unless it is
+/// HTTPS's default (RFC 9110).
+fn authority(host: &str, port: u16) -> String {
+    let host = if host.contains(':') { format!("[{host}]") } else { host.to_string() };
+    if port == 443 { host } else { format!("{host}:{port}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authority;
+
+    #[test]
+    fn host_header_brackets_ipv6_and_names_other_ports() {
+        assert_eq!(authority("rest.example.com", 443), "rest.example.com");
+        assert_eq!(authority("rest.example.com", 8443), "rest.example.com:8443");
+        assert_eq!(authority("::1", 443), "[::1]");
+        assert_eq!(authority("fd00::5", 8443), "[fd00::5]:8443");
+    }
 }

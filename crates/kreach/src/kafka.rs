@@ -5,23 +5,18 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::{BufMut, Bytes, BytesMut};
-use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, MetadataRequest, MetadataResponse, RequestHeader, ResponseHeader,
-    SaslAuthenticateRequest, SaslHandshakeRequest,
-};
-use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::config::Sasl;
-use crate::report::{BrokerInfo, ClusterMetadata, KafkaAttempt, KafkaOutcome};
+use crate::report::{BrokerInfo, ClusterMetadata, KafkaAttempt, KafkaOutcome, KafkaStep};
 use crate::sasl::{Scram, ScramHash, plain};
+use crate::wire::{self, ApiKey, ApiVersions, Body, Reader, UNSUPPORTED_VERSION};
 
-/// Largest response frame accepted: a Metadata answer without topics is a few KiB even for
-/// hundreds of brokers; anything bigger is not a Kafka answer to our requests.
-pub const MAX_FRAME: usize = 8 * 1024 * 1024;
-/// Error code for UNSUPPORTED_VERSION.
-const UNSUPPORTED_VERSION: i16 = 35;
+/// Largest Metadata answer accepted: without topics it is ~50 bytes a broker, so 4 MiB holds
+/// tens of thousands; anything bigger is not an answer to kreach's request.
+pub const MAX_FRAME: usize = 4 * 1024 * 1024;
+/// Largest answer to ApiVersions and the SASL steps: they are a few hundred bytes.
+pub const MAX_SMALL_FRAME: usize = 64 * 1024;
 /// Highest ApiVersions / Metadata versions this client speaks.
 const API_VERSIONS_MAX: i16 = 3;
 const METADATA_MAX: i16 = 12;
@@ -33,7 +28,7 @@ enum CallError {
     Closed { received: usize },
     /// An I/O error.
     Io(std::io::Error),
-    /// A length prefix beyond [`MAX_FRAME`] (or negative): not a Kafka answer.
+    /// A length prefix beyond the frame cap (or negative): not a Kafka answer.
     Oversized { len: i64, first: [u8; 4] },
     /// The frame did not decode as the expected response.
     Decode(String),
@@ -55,46 +50,65 @@ impl std::fmt::Display for CallError {
     }
 }
 
+impl From<wire::DecodeError> for CallError {
+    fn from(e: wire::DecodeError) -> Self {
+        CallError::Decode(e.to_string())
+    }
+}
+
 struct Client<'a, S> {
     stream: &'a mut S,
     correlation: i32,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Client<'_, S> {
-    async fn call<R: Request>(&mut self, request: &R, version: i16) -> Result<R::Response, CallError> {
+    /// Sends one request and returns the response body (after the header), at most `cap` bytes.
+    async fn call(&mut self, body: &Body<'_>, version: i16, cap: usize) -> Result<Vec<u8>, CallError> {
         self.correlation += 1;
-        let header = RequestHeader::default()
-            .with_request_api_key(R::KEY)
-            .with_request_api_version(version)
-            .with_correlation_id(self.correlation)
-            .with_client_id(Some(StrBytes::from_static_str("kreach")));
-        let mut body = BytesMut::new();
-        header.encode(&mut body, R::header_version(version)).map_err(|e| CallError::Decode(e.to_string()))?;
-        request.encode(&mut body, version).map_err(|e| CallError::Decode(e.to_string()))?;
-        let mut frame = BytesMut::with_capacity(body.len() + 4);
-        frame.put_i32(body.len() as i32);
-        frame.extend_from_slice(&body);
+        let frame = wire::request(body, version, self.correlation);
         self.stream.write_all(&frame).await.map_err(CallError::Io)?;
         self.stream.flush().await.map_err(CallError::Io)?;
 
         let mut len_buf = [0u8; 4];
         read_exact(self.stream, &mut len_buf, 0).await?;
         let len = i32::from_be_bytes(len_buf) as i64;
-        if len < 4 || len as usize > MAX_FRAME {
+        if len < 4 || len as usize > cap {
             return Err(CallError::Oversized { len, first: len_buf });
         }
-        let mut payload = vec![0u8; len as usize];
-        read_exact(self.stream, &mut payload, 4).await?;
-        let mut bytes = Bytes::from(payload);
-        let response_header = ResponseHeader::decode(&mut bytes, R::Response::header_version(version))
-            .map_err(|e| CallError::Decode(e.to_string()))?;
-        if response_header.correlation_id != self.correlation {
-            return Err(CallError::Decode(format!(
-                "correlation id {} instead of {}",
-                response_header.correlation_id, self.correlation
-            )));
+        // Grows with the bytes that actually arrive, never to what the prefix claims up front.
+        let mut payload = Vec::new();
+        (&mut *self.stream).take(len as u64).read_to_end(&mut payload).await.map_err(CallError::Io)?;
+        if payload.len() < len as usize {
+            return Err(CallError::Closed { received: 4 + payload.len() });
         }
-        R::Response::decode(&mut bytes, version).map_err(|e| CallError::Decode(e.to_string()))
+        let mut r = Reader::new(&payload);
+        let correlation = wire::response_header(&mut r, body.key(), version)?;
+        if correlation != self.correlation {
+            return Err(CallError::Decode(format!("correlation id {correlation} instead of {}", self.correlation)));
+        }
+        let consumed = payload.len() - r.remaining();
+        payload.drain(..consumed);
+        Ok(payload)
+    }
+
+    async fn api_versions(&mut self, version: i16) -> Result<ApiVersions, CallError> {
+        let body = self.call(&Body::ApiVersions, version, MAX_SMALL_FRAME).await?;
+        Ok(wire::api_versions(&mut Reader::new(&body), version)?)
+    }
+
+    async fn sasl_handshake(&mut self, mechanism: &str, version: i16) -> Result<wire::SaslHandshake, CallError> {
+        let body = self.call(&Body::SaslHandshake(mechanism), version, MAX_SMALL_FRAME).await?;
+        Ok(wire::sasl_handshake(&mut Reader::new(&body))?)
+    }
+
+    async fn sasl_authenticate(&mut self, bytes: &[u8], version: i16) -> Result<wire::SaslAuthenticate, CallError> {
+        let body = self.call(&Body::SaslAuthenticate(bytes), version, MAX_SMALL_FRAME).await?;
+        Ok(wire::sasl_authenticate(&mut Reader::new(&body), version)?)
+    }
+
+    async fn metadata(&mut self, version: i16) -> Result<wire::Metadata, CallError> {
+        let body = self.call(&Body::Metadata, version, MAX_FRAME).await?;
+        Ok(wire::metadata(&mut Reader::new(&body), version)?)
     }
 }
 
@@ -122,28 +136,26 @@ pub enum Then<'a> {
     Stop,
     /// Authenticate when SASL is given, then Metadata.
     Metadata(Option<&'a Sasl>),
-}
-
-fn api_range(versions: &ApiVersionsResponse, key: ApiKey) -> Option<(i16, i16)> {
-    versions.api_keys.iter().find(|k| k.api_key == key as i16).map(|k| (k.min_version, k.max_version))
+    /// SASL is configured but the credentials must not go over this connection (the reason):
+    /// ApiVersions only.
+    Withhold(&'a str),
 }
 
 /// SaslHandshake + SaslAuthenticate. `Err` carries the outcome and the evidence.
 async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     client: &mut Client<'_, S>,
-    versions: &ApiVersionsResponse,
+    versions: &ApiVersions,
     sasl: &Sasl,
     username: &str,
     password: &str,
     attempt: &mut KafkaAttempt,
 ) -> Result<(), (KafkaOutcome, String)> {
     let failed = |e: CallError| (KafkaOutcome::Failed, e.to_string());
-    let handshake_version = match api_range(versions, ApiKey::SaslHandshake) {
-        Some((_, max)) if max >= 1 => 1,
+    let handshake_version = match versions.range(ApiKey::SaslHandshake) {
+        Some(r) if r.max >= 1 => 1,
         _ => return Err((KafkaOutcome::MechanismUnsupported, "the broker offers no SASL (SaslHandshake v1)".into())),
     };
-    let request = SaslHandshakeRequest::default().with_mechanism(StrBytes::from_string(sasl.mechanism.clone()));
-    let handshake = client.call(&request, handshake_version).await.map_err(|e| match e {
+    let handshake = client.sasl_handshake(&sasl.mechanism, handshake_version).await.map_err(|e| match e {
         // Some brokers drop the connection on a mechanism they do not know.
         CallError::Closed { received: 0 } => (
             KafkaOutcome::MechanismUnsupported,
@@ -151,7 +163,7 @@ async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
         ),
         other => failed(other),
     })?;
-    attempt.broker_mechanisms = handshake.mechanisms.iter().map(|m| m.to_string()).collect();
+    attempt.broker_mechanisms = handshake.mechanisms.into_iter().take(MAX_MECHANISMS).collect();
     if handshake.error_code == UNSUPPORTED_SASL_MECHANISM {
         return Err((
             KafkaOutcome::MechanismUnsupported,
@@ -161,15 +173,15 @@ async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     if handshake.error_code != 0 {
         return Err((KafkaOutcome::Failed, format!("SaslHandshake answered error code {}", handshake.error_code)));
     }
-    let auth_version = api_range(versions, ApiKey::SaslAuthenticate).map_or(0, |(_, max)| max.min(2));
-    let exchange = |bytes: Vec<u8>| SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(bytes));
-    let rejected = |code: i16, message: Option<StrBytes>| {
+    let auth_version = versions.range(ApiKey::SaslAuthenticate).map_or(0, |r| r.max.clamp(0, 2));
+    let rejected = |response: wire::SaslAuthenticate| {
+        let code = response.error_code;
         let outcome = if matches!(code, SASL_AUTHENTICATION_FAILED | ILLEGAL_SASL_STATE) {
             KafkaOutcome::AuthFailed
         } else {
             KafkaOutcome::Failed
         };
-        let message = message.map(|m| m.to_string()).unwrap_or_default();
+        let message: String = response.error_message.unwrap_or_default().chars().take(MAX_PEER_TEXT).collect();
         (outcome, format!("SaslAuthenticate error code {code}: {message}"))
     };
     // A broker that closes instead of answering the credentials has refused them.
@@ -181,28 +193,44 @@ async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     };
     match sasl.mechanism.as_str() {
         "PLAIN" => {
-            let response = client.call(&exchange(plain(username, password)), auth_version).await.map_err(refused)?;
+            let response = client.sasl_authenticate(&plain(username, password), auth_version).await.map_err(refused)?;
             if response.error_code != 0 {
-                return Err(rejected(response.error_code, response.error_message));
+                return Err(rejected(response));
             }
             Ok(())
         }
         "SCRAM-SHA-256" | "SCRAM-SHA-512" => {
             let hash = if sasl.mechanism == "SCRAM-SHA-256" { ScramHash::Sha256 } else { ScramHash::Sha512 };
             let (mut scram, first) = Scram::start(hash, username, password).map_err(|e| (KafkaOutcome::Failed, e))?;
-            let response = client.call(&exchange(first), auth_version).await.map_err(refused)?;
+            let response = client.sasl_authenticate(&first, auth_version).await.map_err(refused)?;
             if response.error_code != 0 {
-                return Err(rejected(response.error_code, response.error_message));
+                return Err(rejected(response));
             }
             let last = scram.respond(&response.auth_bytes).map_err(|e| (KafkaOutcome::AuthFailed, e))?;
-            let response = client.call(&exchange(last), auth_version).await.map_err(refused)?;
+            let response = client.sasl_authenticate(&last, auth_version).await.map_err(refused)?;
             if response.error_code != 0 {
-                return Err(rejected(response.error_code, response.error_message));
+                return Err(rejected(response));
             }
             scram.verify(&response.auth_bytes).map_err(|e| (KafkaOutcome::AuthFailed, e))
         }
         other => Err((KafkaOutcome::MechanismUnsupported, format!("kreach cannot authenticate with {other} yet"))),
     }
+}
+
+/// Most SASL mechanisms kept from a SaslHandshake answer.
+const MAX_MECHANISMS: usize = 16;
+/// Most characters kept of a peer's error message.
+const MAX_PEER_TEXT: usize = 512;
+
+/// ApiVersions at the highest version both sides speak: an old broker answers v3 in the v0 layout
+/// with UNSUPPORTED_VERSION and its own range, and is asked again at a version it knows.
+async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(client: &mut Client<'_, S>) -> Result<ApiVersions, CallError> {
+    let first = client.api_versions(API_VERSIONS_MAX).await?;
+    if first.error_code != UNSUPPORTED_VERSION {
+        return Ok(first);
+    }
+    let version = first.range(ApiKey::ApiVersions).map_or(0, |r| r.max.clamp(0, API_VERSIONS_MAX - 1));
+    client.api_versions(version).await
 }
 
 /// Runs ApiVersions, then what `then` asks, over `stream` within `budget`.
@@ -225,17 +253,13 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
         error_code: None,
         error: None,
         metadata: None,
+        credentials_withheld: None,
+        step: None,
     };
     let run = async {
         let mut client = Client { stream, correlation: 0 };
-        let request = ApiVersionsRequest::default()
-            .with_client_software_name(StrBytes::from_static_str("kreach"))
-            .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
-        let mut versions = client.call(&request, API_VERSIONS_MAX).await;
-        if matches!(&versions, Ok(v) if v.error_code == UNSUPPORTED_VERSION) {
-            versions = client.call(&ApiVersionsRequest::default(), 0).await;
-        }
-        let versions = match versions {
+        attempt.step = Some(KafkaStep::ApiVersions);
+        let versions = match negotiate(&mut client).await {
             Ok(v) => v,
             Err(e) => {
                 attempt.outcome = match &e {
@@ -262,6 +286,13 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
                 attempt.outcome = KafkaOutcome::Ok;
                 return;
             }
+            Then::Withhold(why) => {
+                attempt.outcome = KafkaOutcome::Ok;
+                attempt.credentials_withheld = Some(why.to_string());
+                attempt.skipped =
+                    Some(format!("credentials withheld ({why}): authentication and Metadata not attempted"));
+                return;
+            }
             Then::Metadata(sasl) => sasl,
         };
         if let Some(sasl) = sasl {
@@ -271,6 +302,7 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
                 attempt.skipped = Some("no SASL credentials: authentication and Metadata not attempted".into());
                 return;
             };
+            attempt.step = Some(KafkaStep::Sasl);
             attempt.sasl_mechanism = Some(sasl.mechanism.clone());
             let sasl_started = Instant::now();
             let result = authenticate(&mut client, &versions, sasl, username, password.expose(), &mut attempt).await;
@@ -281,27 +313,26 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
                 return;
             }
         }
-        let Some(range) = versions.api_keys.iter().find(|k| k.api_key == ApiKey::Metadata as i16) else {
+        let Some(range) = versions.range(ApiKey::Metadata) else {
             attempt.outcome = KafkaOutcome::MetadataFailed;
             attempt.error = Some("the broker does not offer the Metadata API".into());
             return;
         };
-        let version = range.max_version.min(METADATA_MAX);
-        if version < range.min_version || version < 1 {
+        let version = range.max.min(METADATA_MAX);
+        if version < range.min || version < 1 {
             attempt.outcome = KafkaOutcome::MetadataFailed;
-            attempt.error =
-                Some(format!("no common Metadata version (broker {}..={})", range.min_version, range.max_version));
+            attempt.error = Some(format!("no common Metadata version (broker {}..={})", range.min, range.max));
             return;
         }
+        attempt.step = Some(KafkaStep::Metadata);
         attempt.metadata_version = Some(version);
-        let request = MetadataRequest::default().with_topics(Some(Vec::new())).with_allow_auto_topic_creation(false);
         let metadata_started = Instant::now();
-        match client.call(&request, version).await {
+        match client.metadata(version).await {
             Ok(response) => {
-                attempt.metadata = Some(cluster(&response, metadata_started.elapsed().as_millis() as u64));
-                attempt.outcome =
-                    if response.brokers.is_empty() { KafkaOutcome::MetadataFailed } else { KafkaOutcome::Ok };
-                if response.brokers.is_empty() {
+                let empty = response.brokers.is_empty();
+                attempt.metadata = Some(cluster(response, metadata_started.elapsed().as_millis() as u64));
+                attempt.outcome = if empty { KafkaOutcome::MetadataFailed } else { KafkaOutcome::Ok };
+                if empty {
                     attempt.error = Some("Metadata listed no broker".into());
                 }
             }
@@ -313,27 +344,30 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
     };
     if tokio::time::timeout(budget, run).await.is_err() {
         attempt.outcome = KafkaOutcome::Timeout;
-        attempt.error = Some(format!("no Kafka answer within {} ms", budget.as_millis()));
+        let step = attempt.step.map_or("Kafka", KafkaStep::as_str);
+        attempt.error = Some(format!("no {step} answer within {} ms", budget.as_millis()));
+    }
+    if attempt.outcome == KafkaOutcome::Ok {
+        attempt.step = None;
     }
     attempt.elapsed_ms = started.elapsed().as_millis() as u64;
     attempt
 }
 
-fn cluster(response: &MetadataResponse, elapsed_ms: u64) -> ClusterMetadata {
+/// Longest host or rack name kept from a Metadata answer (DNS names are at most 253).
+const MAX_NAME: usize = 255;
+
+fn cluster(response: wire::Metadata, elapsed_ms: u64) -> ClusterMetadata {
+    let clip = |s: String| if s.len() > MAX_NAME { s.chars().take(MAX_NAME).collect() } else { s };
     let mut brokers: Vec<BrokerInfo> = response
         .brokers
-        .iter()
-        .map(|b| BrokerInfo {
-            node_id: b.node_id.0,
-            host: b.host.to_string(),
-            port: b.port,
-            rack: b.rack.as_ref().map(|r| r.to_string()),
-        })
+        .into_iter()
+        .map(|b| BrokerInfo { node_id: b.node_id, host: clip(b.host), port: b.port, rack: b.rack.map(clip) })
         .collect();
     brokers.sort_by_key(|b| b.node_id);
     ClusterMetadata {
-        cluster_id: response.cluster_id.as_ref().map(|c| c.to_string()),
-        controller_id: response.controller_id.0,
+        cluster_id: response.cluster_id.map(clip),
+        controller_id: response.controller_id,
         brokers,
         elapsed_ms,
     }

@@ -21,6 +21,7 @@ mod sasl;
 mod tcp;
 mod tls;
 mod vantage;
+mod wire;
 
 pub use config::{
     CheckConfig, CheckOptions, DEFAULT_HTTPS_PORT, DEFAULT_KAFKA_PORT, DEFAULT_PRIVATE_CIDRS, DEFAULT_TIMEOUT,

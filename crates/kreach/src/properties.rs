@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use crate::error::Error;
 
@@ -14,8 +13,7 @@ pub struct Properties {
 impl Properties {
     /// Reads and parses a properties file.
     pub fn from_file(path: &Path) -> Result<Self, Error> {
-        let bytes =
-            std::fs::read(path).map_err(|e| Error::ReadFile { path: path.to_path_buf(), source: Arc::new(e) })?;
+        let bytes = crate::config::read_capped(path, crate::config::MAX_PROPERTIES_FILE, &path.display().to_string())?;
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::invalid(path.display().to_string(), "the file is not UTF-8 text"))?;
         Self::parse(&text).map_err(|e| match e {
@@ -27,6 +25,8 @@ impl Properties {
     /// Parses properties text: `key=value`, `key: value` or `key value`; `#`/`!` comments;
     /// a trailing backslash continues a line; `\t \n \r \\ \uXXXX` escapes.
     pub fn parse(text: &str) -> Result<Self, Error> {
+        // Editors on Windows start UTF-8 files with a byte-order mark; it is not part of the first key.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut entries = BTreeMap::new();
         let mut logical = String::new();
         let mut start_line = 0;

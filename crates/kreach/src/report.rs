@@ -437,6 +437,9 @@ pub struct Settings {
     pub sasl_mechanism: Option<String>,
     /// Whether SASL credentials were supplied (their values never are).
     pub sasl_credentials: bool,
+    /// Whether SASL credentials may go over plaintext or unverified TLS (`--allow-insecure-credentials`).
+    #[serde(default)]
+    pub allow_insecure_credentials: bool,
     /// Resolvers used, as `ip:port`; empty means the system resolver.
     pub resolvers: Vec<String>,
     /// Resolvers used for the public comparison.
@@ -643,6 +646,37 @@ pub struct KafkaAttempt {
     pub error: Option<String>,
     /// What Metadata returned.
     pub metadata: Option<ClusterMetadata>,
+    /// Why the SASL credentials were not sent on this connection, when they were withheld
+    /// (plaintext, or TLS without verification, and no explicit permission).
+    #[serde(default)]
+    pub credentials_withheld: Option<String>,
+    /// The request that was under way when it failed or timed out (none on success).
+    #[serde(default)]
+    pub step: Option<KafkaStep>,
+}
+
+/// One request of the Kafka stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum KafkaStep {
+    /// ApiVersions (no credentials needed).
+    ApiVersions,
+    /// SaslHandshake and SaslAuthenticate.
+    Sasl,
+    /// Metadata.
+    Metadata,
+}
+
+impl KafkaStep {
+    /// The request's name as Kafka spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KafkaStep::ApiVersions => "ApiVersions",
+            KafkaStep::Sasl => "SASL",
+            KafkaStep::Metadata => "Metadata",
+        }
+    }
 }
 
 /// How the Kafka requests ended.

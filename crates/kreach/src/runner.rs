@@ -37,6 +37,11 @@ pub const HTTPS_STEP_CAP: Duration = Duration::from_secs(5);
 pub const KAFKA_STEP_CAP: Duration = Duration::from_secs(5);
 /// Most brokers probed at once: a 100-broker cluster takes a few rounds, not 100.
 pub const BROKER_CONCURRENCY: usize = 64;
+/// Most advertised brokers probed in one run (a hostile Metadata answer may list tens of
+/// thousands); the report says when the cap cut the list (`probe-capped`).
+pub const MAX_BROKER_TARGETS: usize = 512;
+/// Most addresses of one name connected to; the report says when the cap cut the list.
+pub const MAX_ADDRESSES_PER_NAME: usize = 16;
 /// Certificates expiring sooner than this many days are a warning.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
@@ -156,6 +161,7 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         security_protocol: config.security_protocol.as_str().to_string(),
         sasl_mechanism: config.sasl.as_ref().map(|s| s.mechanism.clone()),
         sasl_credentials: config.sasl.as_ref().is_some_and(|s| s.username.is_some() && s.password.is_some()),
+        allow_insecure_credentials: config.allow_insecure_credentials,
         resolvers: config.resolvers.iter().map(ToString::to_string).collect(),
         public_resolvers: config.public_resolvers.iter().map(ToString::to_string).collect(),
         private_cidrs: config.private_cidrs.iter().map(ToString::to_string).collect(),
@@ -256,10 +262,12 @@ fn redraw(report: &mut Report) {
     report.status = analysis::status(&report.findings);
 }
 
-/// One plan per advertised broker, grouped by host so each name is resolved once.
+/// One plan per advertised broker (the first [`MAX_BROKER_TARGETS`]), grouped by host so each
+/// name is resolved once.
 fn broker_plans(config: &CheckConfig, metadata: &ClusterMetadata) -> Vec<(String, Vec<TargetPlan>)> {
     let mut hosts: Vec<(String, Vec<TargetPlan>)> = Vec::new();
-    for b in &metadata.brokers {
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for b in metadata.brokers.iter().take(MAX_BROKER_TARGETS) {
         let Ok(port) = u16::try_from(b.port) else { continue };
         let host = b.host.trim_end_matches('.').to_string();
         let plan = TargetPlan {
@@ -270,9 +278,12 @@ fn broker_plans(config: &CheckConfig, metadata: &ClusterMetadata) -> Vec<(String
             metadata: false,
             broker: Some(BrokerTarget { node_id: b.node_id, rack: b.rack.clone(), az_id: kafka::az_id_of(&host) }),
         };
-        match hosts.iter_mut().find(|(h, _)| *h == host) {
-            Some((_, plans)) => plans.push(plan),
-            None => hosts.push((host, vec![plan])),
+        match index.get(&host) {
+            Some(&i) => hosts[i].1.push(plan),
+            None => {
+                index.insert(host.clone(), hosts.len());
+                hosts.push((host, vec![plan]));
+            }
         }
     }
     hosts
@@ -287,7 +298,8 @@ async fn probe_host(
     plans: &[TargetPlan],
     metadata_tx: Option<&mpsc::Sender<ClusterMetadata>>,
 ) -> Vec<TargetReport> {
-    let (dns, ips) = resolve(config, resolvers, deadline, host).await;
+    let (dns, mut ips) = resolve(config, resolvers, deadline, host).await;
+    ips.truncate(MAX_ADDRESSES_PER_NAME);
     let probes = plans.iter().map(|plan| async {
         let addresses =
             join_all(ips.iter().map(|ip| probe_address(config, tls_ctx, deadline, plan, *ip, metadata_tx))).await;
@@ -345,7 +357,7 @@ async fn probe_address(
     if !plan.tls {
         if plan.kafka {
             let mut attempt =
-                kafka::probe(&mut stream, kafka_then(config, plan), deadline.budget(KAFKA_STEP_CAP)).await;
+                kafka::probe(&mut stream, kafka_then(config, plan, false), deadline.budget(KAFKA_STEP_CAP)).await;
             drop(stream);
             // Many TLS listeners close on plaintext without a word: try a handshake on a fresh
             // connection, so the report can say "wrong security.protocol" instead.
@@ -393,16 +405,41 @@ async fn probe_address(
                 .await,
         );
     } else if plan.kafka {
-        report.kafka =
-            Some(kafka::probe(&mut session, kafka_then(config, plan), deadline.budget(KAFKA_STEP_CAP)).await);
+        report.kafka = Some(
+            kafka::probe(&mut session, kafka_then(config, plan, tls_ctx.verifies()), deadline.budget(KAFKA_STEP_CAP))
+                .await,
+        );
         share_metadata(&report, metadata_tx);
     }
     report
 }
 
 /// The bootstrap authenticates (when SASL is configured) and asks Metadata; brokers stop at ApiVersions.
-fn kafka_then<'a>(config: &'a CheckConfig, plan: &TargetPlan) -> kafka::Then<'a> {
-    if plan.metadata { kafka::Then::Metadata(config.sasl.as_ref()) } else { kafka::Then::Stop }
+/// `verified`: whether the connection is TLS with the peer's certificate verified.
+fn kafka_then<'a>(config: &'a CheckConfig, plan: &TargetPlan, verified: bool) -> kafka::Then<'a> {
+    if !plan.metadata {
+        return kafka::Then::Stop;
+    }
+    let has_credentials = config.sasl.as_ref().is_some_and(|s| s.username.is_some() && s.password.is_some());
+    match withhold_reason(config, plan.tls, verified) {
+        Some(why) if has_credentials => kafka::Then::Withhold(why),
+        _ => kafka::Then::Metadata(config.sasl.as_ref()),
+    }
+}
+
+/// Why the credentials must not go over this connection, unless the user allowed it.
+fn withhold_reason(config: &CheckConfig, tls: bool, verified: bool) -> Option<&str> {
+    if let Some(why) = &config.withhold_credentials {
+        Some(why)
+    } else if config.allow_insecure_credentials {
+        None
+    } else if !tls {
+        Some("the connection is plaintext (SASL_PLAINTEXT): the password would travel in clear")
+    } else if !verified {
+        Some("certificate verification is off (--insecure): the peer could be anyone")
+    } else {
+        None
+    }
 }
 
 /// Hands the first Metadata answer to the broker fan-out (later ones are redundant).

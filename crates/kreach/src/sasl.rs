@@ -53,8 +53,9 @@ pub struct Scram {
     server_signature: Option<Vec<u8>>,
 }
 
-/// Most PBKDF2 iterations accepted from a server (a hostile one could ask for billions).
-const MAX_ITERATIONS: u32 = 1_000_000;
+/// Most PBKDF2 iterations accepted from a server: Kafka's own maximum for SCRAM credentials. A
+/// hostile server could ask for billions, and the derivation runs on the probe's own time.
+const MAX_ITERATIONS: u32 = 16_384;
 
 impl Scram {
     /// Starts an exchange; returns it and the client-first message.
@@ -88,7 +89,12 @@ impl Scram {
             return Err("server nonce does not extend ours".into());
         }
         let salt = salt.ok_or("server-first has no salt")?;
-        let iterations = iterations.filter(|i| (1..=MAX_ITERATIONS).contains(i)).ok_or("bad iteration count")?;
+        let iterations = iterations.ok_or("server-first has no valid iteration count")?;
+        if !(1..=MAX_ITERATIONS).contains(&iterations) {
+            return Err(format!(
+                "the server asks for {iterations} PBKDF2 iterations, beyond {MAX_ITERATIONS} (Kafka's maximum)"
+            ));
+        }
         let len = self.hash.digest().output_len();
         let mut salted = vec![0u8; len];
         pbkdf2::derive(

@@ -20,6 +20,21 @@ const IMDS_MAX: usize = 64 * 1024;
 /// Detects the vantage point. `env` looks up environment variables; IMDS is asked only when
 /// not in Lambda and `AWS_EC2_METADATA_DISABLED` is not `true`.
 pub async fn detect(env: &dyn Fn(&str) -> Option<String>) -> Vantage {
+    // Each request has its own short limit; the whole detection has one too, so a metadata
+    // service that answers slowly cannot hold the audit (which waits for it) for long.
+    match tokio::time::timeout(DETECT_CAP, detect_unbounded(env)).await {
+        Ok(v) => v,
+        Err(_) => other(&format!(
+            "the instance metadata service did not finish answering within {} ms",
+            DETECT_CAP.as_millis()
+        )),
+    }
+}
+
+/// Longest the whole vantage detection may take.
+pub const DETECT_CAP: Duration = Duration::from_millis(1500);
+
+async fn detect_unbounded(env: &dyn Fn(&str) -> Option<String>) -> Vantage {
     if let Some(function) = env("AWS_LAMBDA_FUNCTION_NAME") {
         let mut facts = BTreeMap::new();
         for (key, var) in [
@@ -50,7 +65,12 @@ pub async fn detect(env: &dyn Fn(&str) -> Option<String>) -> Vantage {
     let Some(authority) = endpoint.strip_prefix("http://").map(|a| a.trim_end_matches('/').to_string()) else {
         return other(&format!("unsupported instance metadata endpoint {endpoint}"));
     };
-    let authority = if authority.contains(':') { authority } else { format!("{authority}:80") };
+    // `host`, `host:port`, `[v6]` or `[v6]:port` (IMDS over IPv6 is `http://[fd00:ec2::254]`).
+    let has_port = match authority.rsplit_once(']') {
+        Some((_, rest)) => rest.starts_with(':'),
+        None => authority.contains(':'),
+    };
+    let authority = if has_port { authority } else { format!("{authority}:80") };
     let Some(token) = imds(&authority, "PUT", "/latest/api/token", None).await else {
         return other("not an EC2 instance (no instance metadata service answered)");
     };
@@ -104,7 +124,7 @@ async fn imds(authority: &str, method: &str, path: &str, token: Option<&str>) ->
             Some(t) => format!("X-aws-ec2-metadata-token: {t}\r\n"),
             None => "X-aws-ec2-metadata-token-ttl-seconds: 60\r\nContent-Length: 0\r\n".to_string(),
         };
-        let host = authority.split(':').next().unwrap_or(authority);
+        let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
         let request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n");
         stream.write_all(request.as_bytes()).await.ok()?;
         let mut body = Vec::new();

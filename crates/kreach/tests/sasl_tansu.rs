@@ -57,6 +57,12 @@ fn start_tansu() -> Tansu {
 }
 
 async fn check(tansu: &Tansu, properties: &str, env: &[(&str, &str)]) -> Report {
+    check_with(tansu, properties, env, true).await
+}
+
+/// `allow_plaintext`: tansu's listener has no TLS, so SASL_PLAINTEXT credentials are sent only
+/// when the test explicitly allows it, as a user would have to.
+async fn check_with(tansu: &Tansu, properties: &str, env: &[(&str, &str)], allow_plaintext: bool) -> Report {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("client.properties");
     std::fs::write(&path, format!("bootstrap.servers={}\n{properties}", tansu.addr)).expect("write");
@@ -65,6 +71,7 @@ async fn check(tansu: &Tansu, properties: &str, env: &[(&str, &str)]) -> Report 
     options.no_https = true;
     options.private_cidrs = vec!["127.0.0.0/8".into()];
     options.timeout_secs = Some(5.0);
+    options.allow_insecure_credentials = allow_plaintext;
     let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let config =
         options.validate(&|k| env.iter().find(|(name, _)| name == k).map(|(_, v)| v.clone())).expect("valid options");
@@ -137,4 +144,17 @@ async fn no_sasl_against_an_authenticating_broker_fails_metadata() {
     let tansu = start_tansu();
     let report = check(&tansu, "security.protocol=PLAINTEXT", &[]).await;
     assert_eq!(problems(&report), ["kafka-metadata-failed"], "{:#?}", report.findings);
+}
+
+#[tokio::test]
+async fn credentials_are_not_sent_in_clear_unless_allowed() {
+    let tansu = start_tansu();
+    let props =
+        "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256\nsasl.username=alice\nsasl.password=nope";
+    let report = check_with(&tansu, props, &[], false).await;
+    assert_eq!(problems(&report), ["kafka-credentials-withheld"], "{:#?}", report.findings);
+    let kafka = report.targets[0].addresses[0].kafka.as_ref().expect("kafka");
+    assert!(kafka.credentials_withheld.as_deref().is_some_and(|w| w.contains("plaintext")), "{kafka:?}");
+    assert_eq!(kafka.sasl_mechanism, None, "no SASL exchange started");
+    assert!(kafka.api_keys.unwrap_or(0) > 10, "ApiVersions still proves the listener");
 }

@@ -16,7 +16,7 @@ pub fn markdown(report: &Report) -> String {
         report.started_at,
         report.elapsed_ms,
         report.timeout_ms,
-        report.settings.bootstrap.join(","),
+        code(&report.settings.bootstrap.join(",")),
         report.settings.security_protocol,
         match report.settings.tls_verification {
             crate::report::TlsVerification::Enabled => "on",
@@ -31,7 +31,7 @@ pub fn markdown(report: &Report) -> String {
     out.push_str(&"---|".repeat(stages.len()));
     out.push('\n');
     for t in &report.targets {
-        out.push_str(&format!("| `{}` |", t.target));
+        out.push_str(&format!("| `{}` |", code(&t.target)));
         for s in &stages {
             match t.stage(*s) {
                 Some(r) => out.push_str(&format!(" {} {} |", status_word(r.status), escape(&r.summary))),
@@ -46,7 +46,13 @@ pub fn markdown(report: &Report) -> String {
             .zones
             .iter()
             .map(|z| {
-                format!("`{}` {} ({}/{})", z.az_id, crate::render::status_word(z.status), z.passed, z.brokers.len())
+                format!(
+                    "`{}` {} ({}/{})",
+                    code(&z.az_id),
+                    crate::render::status_word(z.status),
+                    z.passed,
+                    z.brokers.len()
+                )
             })
             .collect();
         out.push_str(&zones.join(", "));
@@ -61,7 +67,7 @@ pub fn markdown(report: &Report) -> String {
             "- **{}** `{}` on `{}` ({}): {}\n  - Fix: {}\n",
             f.severity.as_str(),
             f.code,
-            f.target,
+            code(&f.target),
             f.stage.as_str(),
             escape(&f.summary),
             escape(&f.fix)
@@ -70,6 +76,13 @@ pub fn markdown(report: &Report) -> String {
     out
 }
 
+/// Text made safe in a table cell or list item: line breaks become spaces, other control
+/// characters visible escapes, and `|` cannot end the cell.
 fn escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    super::clean(&s.replace('\n', " ")).replace('|', "\\|")
+}
+
+/// Peer text inside inline code: a backtick would end it.
+fn code(s: &str) -> String {
+    super::clean(s).replace('`', "'").replace('|', "\\|")
 }

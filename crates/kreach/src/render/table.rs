@@ -1,7 +1,7 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
 
-use super::{cell, columns};
+use super::{cell, clean, columns};
 use crate::findings::Severity;
 use crate::report::{Report, StageStatus, Status};
 
@@ -22,7 +22,7 @@ pub fn table(report: &Report, color: bool) -> String {
     header.extend(stages.iter().map(|s| Cell::new(s.as_str().to_uppercase()).add_attribute(Attribute::Bold)));
     matrix.set_header(header);
     for t in &report.targets {
-        let mut row = vec![Cell::new(&t.target)];
+        let mut row = vec![Cell::new(clean(&t.target))];
         for stage in &stages {
             row.push(match cell(t, *stage) {
                 Some((result, text)) => {
@@ -59,7 +59,7 @@ pub fn table(report: &Report, color: bool) -> String {
         }
     ));
     if let Some(v) = &report.vantage {
-        let facts: Vec<String> = v.facts.iter().map(|(k, val)| format!("{k}={val}")).collect();
+        let facts: Vec<String> = v.facts.iter().map(|(k, val)| format!("{k}={}", clean(val))).collect();
         let vpc = match (v.kind, v.vpc_attached) {
             (crate::report::VantageKind::Lambda, Some(true)) => "; attached to a VPC",
             (crate::report::VantageKind::Lambda, Some(false)) => "; NOT attached to a VPC",
@@ -67,17 +67,17 @@ pub fn table(report: &Report, color: bool) -> String {
         };
         out.push_str(&format!(
             "Vantage: {}{}{vpc}{}\n",
-            v.label,
+            clean(&v.label),
             if facts.is_empty() { String::new() } else { format!(" ({})", facts.join(", ")) },
-            v.note.as_ref().map(|n| format!(" — {n}")).unwrap_or_default()
+            v.note.as_ref().map(|n| format!(" — {}", clean(n))).unwrap_or_default()
         ));
     }
     if let Some(s) = &report.secret {
         let how = match s.outcome {
             crate::report::SecretOutcome::Read => format!("read ({})", s.keys.join("/")),
-            _ => format!("NOT read: {}", s.detail.as_deref().unwrap_or("")),
+            _ => format!("NOT read: {}", clean(s.detail.as_deref().unwrap_or(""))),
         };
-        out.push_str(&format!("Credentials: secret {} {how}\n", s.secret_id));
+        out.push_str(&format!("Credentials: secret {} {how}\n", clean(&s.secret_id)));
     }
     if !report.zones.is_empty() {
         let zones: Vec<String> = report
@@ -86,7 +86,13 @@ pub fn table(report: &Report, color: bool) -> String {
             .map(|z| {
                 let word = if z.status == StageStatus::Pass { "PASS" } else { "FAIL" };
                 let color_of = if z.status == StageStatus::Pass { Color::Green } else { Color::Red };
-                format!("{} {} ({}/{} brokers)", z.az_id, paint(word, color_of, color), z.passed, z.brokers.len())
+                format!(
+                    "{} {} ({}/{} brokers)",
+                    clean(&z.az_id),
+                    paint(word, color_of, color),
+                    z.passed,
+                    z.brokers.len()
+                )
             })
             .collect();
         out.push_str(&format!("Zones: {}\n", zones.join(", ")));
@@ -97,9 +103,15 @@ pub fn table(report: &Report, color: bool) -> String {
             Severity::Warning => paint("WARN ", Color::Yellow, color),
             Severity::Info => paint("INFO ", Color::Blue, color),
         };
-        out.push_str(&format!("\n{sev} {} [{} {}]\n  {}\n", f.code, f.target, f.stage.as_str(), f.summary));
+        out.push_str(&format!(
+            "\n{sev} {} [{} {}]\n  {}\n",
+            f.code,
+            clean(&f.target),
+            f.stage.as_str(),
+            clean(&f.summary)
+        ));
         if f.severity != Severity::Info {
-            out.push_str(&format!("  fix: {}\n", f.fix));
+            out.push_str(&format!("  fix: {}\n", clean(&f.fix)));
         }
     }
     out
