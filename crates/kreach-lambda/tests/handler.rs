@@ -167,3 +167,21 @@ fn the_runtimes_deadline_is_a_timestamp_or_nothing() {
     assert_eq!(kreach_lambda::remaining(600_000, now), None, "a duration, not a timestamp");
     assert!(kreach_lambda::remaining(u64::MAX, SystemTime::now()).is_some());
 }
+
+#[tokio::test]
+async fn an_event_with_100000_bootstrap_entries_is_a_clear_error_at_once() {
+    let bootstrap = (0..100_000).map(|i| format!("b{i}.example.com:9092")).collect::<Vec<_>>().join(",");
+    let err = kreach_lambda::handle(json!({ "bootstrap": bootstrap }), Some(Duration::from_secs(5)), &lambda_env)
+        .await
+        .expect_err("refused");
+    assert!(err.starts_with("invalid event: invalid --bootstrap: more than 64"), "{err}");
+    let big_ca = "A".repeat(2 * 1024 * 1024);
+    let err = kreach_lambda::handle(
+        json!({ "bootstrap": "b:9092", "ca_pem": big_ca }),
+        Some(Duration::from_secs(5)),
+        &lambda_env,
+    )
+    .await
+    .expect_err("refused");
+    assert!(err.contains("ca_pem is larger than"), "{err}");
+}

@@ -290,3 +290,29 @@ mod tests {
         assert_eq!(cc.get("sasl.username"), Some("k"));
     }
 }
+
+#[cfg(test)]
+mod deadline {
+    use super::*;
+
+    /// A peer that accepts and never speaks: the stage still answers within its budget, whatever
+    /// librdkafka's own teardown does afterwards.
+    #[tokio::test]
+    async fn a_silent_peer_cannot_hold_the_stage_past_its_budget() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = listener.accept() {
+                held.push(s);
+            }
+        });
+        let config = kreach::CheckConfig::for_bootstrap(kreach::HostPort::parse(&addr.to_string(), 9092).expect("hp"))
+            .with_security_protocol(kreach::SecurityProtocol::Plaintext);
+        let budget = Duration::from_millis(800);
+        let started = Instant::now();
+        let report = check(&config, None, budget).await;
+        assert!(started.elapsed() <= budget + Duration::from_millis(400), "took {:?}", started.elapsed());
+        assert_eq!(report.outcome, ParityOutcome::Failed, "{report:?}");
+    }
+}

@@ -185,6 +185,8 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             ));
         }
     }
+    cap_findings(report, &mut out);
+    let mut out = group_repeats(out);
     out.sort_by_key(|f| f.severity);
     out
 }
@@ -249,6 +251,10 @@ fn dns_findings(
         )
     };
     let err = l.error.as_deref().unwrap_or("");
+    if l.cname_loop {
+        out.push(cname_loop_finding(t, l));
+        return;
+    }
     match l.outcome {
         DnsOutcome::AddressLiteral => {}
         DnsOutcome::Unreachable => out.push(finding(
@@ -1001,6 +1007,109 @@ impl Probe {
 }
 
 /// The first stage that failed and a word on how.
+fn cname_loop_finding(t: &TargetReport, l: &DnsLookup) -> Finding {
+    finding(
+        FindingCode::DnsCnameLoop,
+        t,
+        Stage::Dns,
+        format!("{} via {}: {}", t.host, l.resolver, l.error.as_deref().unwrap_or("CNAME loop")),
+        "One record of the loop points at the wrong name: for PrivateLink the chain must end at the VPC \
+         endpoint's DNS name (vpce-….vpce.amazonaws.com), which holds the addresses. Fix that record in the zone \
+         that holds it."
+            .into(),
+        Vec::new(),
+    )
+}
+
+/// Findings for the caps that cut the work short: advertised brokers beyond what is probed, and
+/// names with more addresses than are connected to.
+fn cap_findings(report: &Report, out: &mut Vec<Finding>) {
+    let Some(bootstrap) = report.targets.iter().find(|t| t.role == Role::Bootstrap) else { return };
+    if let Some(cluster) = report.cluster.as_ref().filter(|c| c.brokers.len() > crate::runner::MAX_BROKER_TARGETS) {
+        out.push(finding(
+            FindingCode::ProbeCapped,
+            bootstrap,
+            Stage::Kafka,
+            format!(
+                "the cluster advertises {} brokers; kreach probed the first {} (by node id) and left {} unchecked",
+                cluster.brokers.len(),
+                crate::runner::MAX_BROKER_TARGETS,
+                cluster.brokers.len() - crate::runner::MAX_BROKER_TARGETS
+            ),
+            "No real cluster advertises that many brokers: check that the bootstrap is the cluster you mean. \
+             The brokers that were probed are in the matrix."
+                .into(),
+            Vec::new(),
+        ));
+    }
+    let capped: Vec<(&TargetReport, usize)> = report
+        .targets
+        .iter()
+        .filter_map(|t| t.dns.as_ref().map(|d| (t, d.lookup.addresses.len())))
+        .filter(|(t, n)| *n > t.addresses.len() && t.addresses.len() == crate::runner::MAX_ADDRESSES_PER_NAME)
+        .collect();
+    if let Some((first, most)) = capped.iter().max_by_key(|(_, n)| *n) {
+        out.push(finding(
+            FindingCode::ProbeCapped,
+            first,
+            Stage::Dns,
+            format!(
+                "{} name(s) resolved to more than {} addresses ({} has {most} addresses); only the first {} of \
+                 each were connected to",
+                capped.len(),
+                crate::runner::MAX_ADDRESSES_PER_NAME,
+                first.host,
+                crate::runner::MAX_ADDRESSES_PER_NAME
+            ),
+            "An interface endpoint has one address per zone: this many addresses means the name does not lead \
+             to a VPC endpoint. Check the record it resolves through."
+                .into(),
+            Vec::new(),
+        ));
+    }
+}
+
+/// Codes that repeat once per broker: past this many they become one finding with counts and examples.
+const GROUP_AFTER: usize = 5;
+/// Examples quoted in a grouped finding.
+const GROUP_EXAMPLES: usize = 3;
+
+/// Folds many findings of one per-broker code into one, so 500 dead brokers read as one problem.
+fn group_repeats(out: Vec<Finding>) -> Vec<Finding> {
+    let mut result = Vec::with_capacity(out.len());
+    let mut repeats: Vec<(FindingCode, Vec<Finding>)> = Vec::new();
+    for f in out {
+        if !matches!(
+            f.code,
+            FindingCode::BrokerUnreachable | FindingCode::BrokerDnsNxdomain | FindingCode::DnsCnameLoop
+        ) {
+            result.push(f);
+            continue;
+        }
+        match repeats.iter_mut().find(|(c, _)| *c == f.code) {
+            Some((_, list)) => list.push(f),
+            None => repeats.push((f.code, vec![f])),
+        }
+    }
+    for (_, list) in repeats {
+        if list.len() <= GROUP_AFTER {
+            result.extend(list);
+            continue;
+        }
+        let n = list.len();
+        let examples: Vec<&str> = list.iter().take(GROUP_EXAMPLES).map(|f| f.summary.as_str()).collect();
+        let mut addresses: Vec<String> = list.iter().flat_map(|f| f.addresses.iter().cloned()).collect();
+        addresses.sort();
+        addresses.dedup();
+        addresses.truncate(16);
+        let mut grouped = list[0].clone();
+        grouped.summary = format!("{n} brokers: {}; and {} more like them", examples.join("; "), n - examples.len());
+        grouped.addresses = addresses;
+        result.push(grouped);
+    }
+    result
+}
+
 fn first_failure(t: &TargetReport) -> (Stage, String) {
     t.stages
         .iter()
@@ -1020,6 +1129,10 @@ fn broker_findings(
     let Some(dns) = &t.dns else { return };
     let id = broker.node_id;
     let zone_down = broker.az_id.as_deref().is_some_and(|az| down_zones.contains(&az));
+    if dns.lookup.cname_loop {
+        out.push(cname_loop_finding(t, &dns.lookup));
+        return;
+    }
     match dns.lookup.outcome {
         DnsOutcome::Nxdomain | DnsOutcome::NoData => {
             out.push(finding(

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use hickory_resolver::config::{ConnectionConfig, LookupIpStrategy, NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
-use hickory_resolver::proto::rr::RData;
+use hickory_resolver::proto::rr::{RData, RecordType};
 use hickory_resolver::{Resolver, TokioResolver};
 use ipnet::IpNet;
 
@@ -64,7 +64,69 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
     };
     // A dotted name is looked up as is, not through the search list.
     let fqdn = if name.contains('.') && !name.ends_with('.') { format!("{name}.") } else { name.to_string() };
-    let result = tokio::time::timeout(budget, resolver.lookup_ip(fqdn.as_str())).await;
+    let (mut lookup, ips) = lookup_ip(&fqdn, resolver, label, started, budget).await;
+    // A failed lookup says little about where the chain broke: follow it one CNAME at a time
+    // (only on failure, within what is left of the budget) to name a loop or the last name reached.
+    if matches!(lookup.outcome, DnsOutcome::Nxdomain | DnsOutcome::NoData | DnsOutcome::Error)
+        && lookup.cname_chain.is_empty()
+    {
+        let (chain, looped) = walk_cnames(resolver, &fqdn, budget.saturating_sub(started.elapsed())).await;
+        if looped {
+            let names: Vec<&str> =
+                chain.iter().map(|h| h.name.as_str()).chain(chain.last().map(|h| h.target.as_str())).collect();
+            lookup.error = Some(format!("CNAME loop: {}", names.join(" -> ")));
+        }
+        lookup.cname_chain = chain;
+        lookup.cname_loop = looped;
+        lookup.elapsed_ms = started.elapsed().as_millis() as u64;
+    }
+    (lookup, ips)
+}
+
+/// Most CNAME hops followed one by one.
+const MAX_CNAME_HOPS: usize = 16;
+
+/// Follows `name`'s CNAME records one query at a time; returns the hops and whether they loop.
+async fn walk_cnames(resolver: &TokioResolver, name: &str, budget: Duration) -> (Vec<CnameHop>, bool) {
+    let started = Instant::now();
+    let mut chain: Vec<CnameHop> = Vec::new();
+    let mut current = name.to_string();
+    for _ in 0..MAX_CNAME_HOPS {
+        let left = budget.saturating_sub(started.elapsed());
+        let Ok(Ok(answer)) = tokio::time::timeout(left, resolver.lookup(current.as_str(), RecordType::CNAME)).await
+        else {
+            break;
+        };
+        let hop = answer.answers().iter().find_map(|r| match &r.data {
+            RData::CNAME(target) if trim_dot(&r.name.to_string()).eq_ignore_ascii_case(&trim_dot(&current)) => {
+                Some(CnameHop {
+                    name: trim_dot(&r.name.to_string()),
+                    target: trim_dot(&target.0.to_string()),
+                    ttl: r.ttl,
+                })
+            }
+            _ => None,
+        });
+        let Some(hop) = hop else { break };
+        let looped = chain.iter().any(|h| h.name.eq_ignore_ascii_case(&hop.target))
+            || hop.target.eq_ignore_ascii_case(&hop.name);
+        current = format!("{}.", hop.target);
+        chain.push(hop);
+        if looped {
+            return (chain, true);
+        }
+    }
+    (chain, false)
+}
+
+async fn lookup_ip(
+    fqdn: &str,
+    resolver: &TokioResolver,
+    label: String,
+    started: Instant,
+    budget: Duration,
+) -> (DnsLookup, Vec<IpAddr>) {
+    let result = tokio::time::timeout(budget, resolver.lookup_ip(fqdn)).await;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match result {
         Err(_) => {
@@ -81,6 +143,7 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
                 addresses: Vec::new(),
                 negative_zone,
                 error: Some(err.to_string()),
+                cname_loop: false,
             };
             (lookup, Vec::new())
         }
@@ -88,6 +151,7 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
             let mut cname_chain = Vec::new();
             let mut addresses = Vec::new();
             let mut ips = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for record in answer.as_lookup().answers() {
                 match &record.data {
                     RData::CNAME(target) => cname_chain.push(CnameHop {
@@ -97,14 +161,14 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
                     }),
                     RData::A(a) => {
                         let ip = IpAddr::V4(a.0);
-                        if !ips.contains(&ip) {
+                        if seen.insert(ip) {
                             ips.push(ip);
                             addresses.push(DnsAddress { ip: ip.to_string(), ttl: record.ttl, private: false });
                         }
                     }
                     RData::AAAA(a) => {
                         let ip = IpAddr::V6(a.0);
-                        if !ips.contains(&ip) {
+                        if seen.insert(ip) {
                             ips.push(ip);
                             addresses.push(DnsAddress { ip: ip.to_string(), ttl: record.ttl, private: false });
                         }
@@ -121,6 +185,7 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
                 addresses,
                 negative_zone: None,
                 error: None,
+                cname_loop: false,
             };
             (lookup, ips)
         }
@@ -137,6 +202,7 @@ pub fn literal(ip: IpAddr) -> DnsLookup {
         addresses: vec![DnsAddress { ip: ip.to_string(), ttl: 0, private: false }],
         negative_zone: None,
         error: None,
+        cname_loop: false,
     }
 }
 
@@ -168,6 +234,7 @@ fn failed(resolver: String, outcome: DnsOutcome, started: Instant, error: String
         addresses: Vec::new(),
         negative_zone: None,
         error: Some(error),
+        cname_loop: false,
     }
 }
 

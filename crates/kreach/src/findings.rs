@@ -76,6 +76,8 @@ finding_codes! {
         "The name exists but has no A/AAAA record (NOERROR, no data).";
     DnsPublicAnswer = "dns-public-answer", Error,
         "The name resolved to public addresses only: the private hosted zone is not in effect for this client.";
+    DnsCnameLoop = "dns-cname-loop", Error,
+        "The name's CNAME chain loops back on itself: it can never resolve to an address.";
     DnsMixedAnswer = "dns-mixed-answer", Warning,
         "The name resolved to both private and public addresses: some connections will leave the private path.";
     DnsPrivateRecordMissing = "dns-private-record-missing", Error,
@@ -232,6 +234,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 49, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 50, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -34,8 +34,8 @@ pub use merge::{Merged, MergedCell, MergedRow, merge, merged_table};
 pub use properties::{Properties, jaas_credentials};
 pub use report::*;
 pub use runner::{
-    DNS_STEP_CAP, EXPIRY_WARNING_DAYS, HTTPS_STEP_CAP, TCP_STEP_CAP, TLS_STEP_CAP, attach_aws, attach_parity,
-    attach_secret, attach_vantage, run,
+    DNS_STEP_CAP, EXPIRY_WARNING_DAYS, HTTPS_STEP_CAP, KAFKA_STEP_CAP, MAX_ADDRESSES_PER_NAME, MAX_BROKER_TARGETS,
+    TCP_STEP_CAP, TLS_STEP_CAP, attach_aws, attach_parity, attach_secret, attach_vantage, run,
 };
 pub use tls::name_matches;
 pub use vantage::{IMDS_DEFAULT, detect as detect_vantage};

@@ -560,6 +560,9 @@ pub struct DnsLookup {
     pub negative_zone: Option<String>,
     /// Error text when the lookup failed.
     pub error: Option<String>,
+    /// The CNAME chain leads back to a name already in it (`cname_chain` holds the loop).
+    #[serde(default)]
+    pub cname_loop: bool,
 }
 
 /// Kind of DNS answer.

@@ -140,6 +140,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_server_asking_for_billions_of_iterations_is_refused_before_deriving() {
+        let (mut scram, _) = Scram::start(ScramHash::Sha512, "u", "p").expect("start");
+        let server_first = format!("r={}xyz,s=c2FsdA==,i=2000000000", scram.nonce);
+        let err = scram.respond(server_first.as_bytes()).expect_err("refused");
+        assert!(err.contains("2000000000") && err.contains("16384"), "{err}");
+        let server_first = format!("r={}xyz,s=c2FsdA==,i=4096", scram.nonce);
+        assert!(scram.respond(server_first.as_bytes()).is_ok(), "Kafka's default is fine");
+    }
+
+    #[test]
     fn plain_message_layout() {
         assert_eq!(plain("key", "secret"), b"\0key\0secret".to_vec());
     }

@@ -155,6 +155,12 @@ fn classify(e: &io::Error, sniff: &SniffState) -> TlsOutcome {
                 CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => TlsOutcome::NotYetValid,
                 _ => TlsOutcome::Failed,
             },
+            // A TLS peer that sends more than a client accepts (a huge certificate chain) is TLS.
+            rustls::Error::InvalidMessage(
+                rustls::InvalidMessage::HandshakePayloadTooLarge
+                | rustls::InvalidMessage::MessageTooLarge
+                | rustls::InvalidMessage::CertificatePayloadTooLarge,
+            ) => TlsOutcome::Failed,
             rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } if sniff.total() > 0 => {
                 TlsOutcome::NotTls
             }

@@ -141,3 +141,128 @@ async fn http_server_on_the_kafka_port_is_not_kafka() {
     assert!(f.summary.contains("HTTP"), "quotes what came back: {}", f.summary);
     assert!(report.cluster.is_none() && report.zones.is_empty());
 }
+
+/// What a run may take beyond its deadline.
+const MARGIN: Duration = Duration::from_millis(600);
+
+async fn bounded(config: &CheckConfig) -> Report {
+    let started = std::time::Instant::now();
+    let report = kreach::run(config).await.expect("run");
+    assert!(started.elapsed() <= config.timeout + MARGIN, "took {:?}", started.elapsed());
+    assert!(kreach::render::json(&report).contains("\"findings\""));
+    report
+}
+
+/// A raw TCP peer: on each connection, reads what the client sends first (up to 4 KiB), then
+/// writes `reply`, then holds the connection open.
+fn raw_peer(listener: TcpListener, reply: Vec<u8>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(&reply).await;
+                let mut sink = [0u8; 512];
+                while matches!(s.read(&mut sink).await, Ok(n) if n > 0) {}
+            });
+        }
+    })
+}
+
+#[tokio::test]
+async fn tls_random_bytes_and_an_alert_mid_handshake_are_classified() {
+    // Not a TLS record at all; then a fatal handshake_failure alert in answer to the ClientHello.
+    let random: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(97).wrapping_add(3)).collect();
+    let alert = vec![0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
+    for (what, reply, expected) in [("random bytes", random, "tls-not-tls"), ("alert", alert, "tls-handshake-failed")] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let _peer = raw_peer(listener, reply);
+        let report = bounded(&config(addr, false, Duration::from_secs(2))).await;
+        assert_eq!(problems(&report), [expected], "{what}: {:#?}", report.findings);
+    }
+}
+
+#[tokio::test]
+async fn a_handshake_trickled_a_byte_at_a_time_times_out_within_the_deadline() {
+    // A real rustls server behind a relay that passes its bytes on one at a time.
+    let ca = Ca::new("trickle CA").expect("ca");
+    let leaf = ca.leaf(&["127.0.0.1"], Validity::Days(90)).expect("leaf");
+    let acceptor = TlsAcceptor::from(server_config(&leaf, &[]).expect("config"));
+    let backend = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let backend_addr = backend.local_addr().expect("addr");
+    let _server = serve_tls_reply(backend, acceptor, b"never reached".to_vec());
+    let front = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = front.local_addr().expect("addr");
+    let _relay = tokio::spawn(async move {
+        while let Ok((client, _)) = front.accept().await {
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(backend_addr).await else { return };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                tokio::spawn(async move { tokio::io::copy(&mut cr, &mut sw).await });
+                let mut byte = [0u8; 1];
+                while matches!(sr.read(&mut byte).await, Ok(1)) {
+                    if cw.write_all(&byte).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            });
+        }
+    });
+    let report = bounded(&config(addr, false, Duration::from_millis(1500))).await;
+    assert_eq!(problems(&report), ["tls-handshake-failed"], "{:#?}", report.findings);
+    let tls = report.targets[0].addresses[0].tls.as_ref().expect("tls");
+    assert_eq!(tls.outcome, kreach::TlsOutcome::Timeout);
+}
+
+#[tokio::test]
+async fn a_huge_certificate_chain_is_refused_not_swallowed() {
+    let ca = Ca::new("chain CA").expect("ca");
+    let mut leaf = ca.leaf(&["127.0.0.1"], Validity::Days(90)).expect("leaf");
+    // ~400 copies of the CA: a Certificate message far beyond what a TLS client accepts.
+    for _ in 0..400 {
+        leaf.chain.push(ca.cert_der().clone());
+    }
+    let acceptor = TlsAcceptor::from(server_config(&leaf, &[]).expect("config"));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let _server = serve_tls_reply(listener, acceptor, Vec::new());
+    let report = bounded(&config(addr, false, Duration::from_secs(2))).await;
+    assert_eq!(problems(&report), ["tls-handshake-failed"], "{:#?}", report.findings);
+    let tls = report.targets[0].addresses[0].tls.as_ref().expect("tls");
+    assert_ne!(tls.outcome, kreach::TlsOutcome::Timeout, "refused, not waited out: {tls:?}");
+}
+
+#[tokio::test]
+async fn https_endless_headers_and_a_status_line_that_never_ends() {
+    let ca = Ca::new("https CA").expect("ca");
+    let leaf = ca.leaf(&["127.0.0.1"], Validity::Days(90)).expect("leaf");
+    let acceptor = TlsAcceptor::from(server_config(&leaf, &[b"http/1.1"]).expect("config"));
+    let dir = tempfile_dir();
+    let ca_path = dir.join("https-ca.pem");
+    std::fs::write(&ca_path, ca.cert_pem()).expect("write ca");
+    let endless_headers = [b"HTTP/1.1 200 OK\r\n".to_vec(), b"X-Pad: aaaaaaaaaaaaaaaa\r\n".repeat(20_000)].concat();
+    let endless_status = [b"HTTP/1.1 200 ".to_vec(), vec![b'A'; 200_000]].concat();
+    for (what, reply) in [("headers", endless_headers), ("status line", endless_status)] {
+        let kafka = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let https = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = kafka.local_addr().expect("addr");
+        let https_port = https.local_addr().expect("addr").port();
+        let _servers =
+            [serve_tls_reply(kafka, acceptor.clone(), Vec::new()), serve_tls_reply(https, acceptor.clone(), reply)];
+        let report = bounded(
+            &config(addr, false, Duration::from_secs(2))
+                .with_https_port(Some(https_port))
+                .with_ca_file(&ca_path)
+                .expect("ca"),
+        )
+        .await;
+        assert!(problems(&report).contains(&"https-no-response"), "{what}: {:?}", problems(&report));
+        let h = report.targets.iter().flat_map(|t| &t.addresses).find_map(|a| a.https.as_ref()).expect("https");
+        assert_eq!(h.outcome, kreach::HttpsOutcome::Malformed, "{what}: {h:?}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -184,6 +184,28 @@ async fn insecure_skips_verification_and_says_so() {
     assert_eq!(report.settings.tls_verification, kreach::TlsVerification::Disabled);
 }
 
+/// `--insecure` turns verification off; the password then stays home unless explicitly allowed.
+#[tokio::test]
+async fn insecure_alone_does_not_send_the_password() {
+    let lab = Lab::start(Fault::UnknownCa).await.expect("lab");
+    let mut config = lab_config(&lab, false).with_insecure(true).with_security_protocol(SecurityProtocol::SaslSsl);
+    config.sasl = Some(kreach::Sasl {
+        mechanism: "PLAIN".into(),
+        username: Some("key".into()),
+        password: Some(kreach::Secret::new("pw")),
+    });
+    let report = kreach::run(&config).await.expect("run");
+    assert_eq!(problems(&report), ["tls-verification-disabled", "kafka-credentials-withheld"]);
+    let kafka = target(&report, Role::Bootstrap).addresses[0].kafka.as_ref().expect("kafka");
+    assert_eq!(kafka.sasl_mechanism, None, "no SASL exchange started");
+    assert!(kafka.credentials_withheld.as_deref().is_some_and(|w| w.contains("--insecure")));
+
+    // Explicitly allowed: the credentials go (the lab's brokers offer no SASL, which says they went).
+    let report = kreach::run(&config.with_allow_insecure_credentials(true)).await.expect("run");
+    assert!(problems(&report).contains(&"kafka-sasl-mechanism-unsupported"), "{:?}", problems(&report));
+    assert!(report.settings.allow_insecure_credentials);
+}
+
 #[tokio::test]
 async fn expired_certificate_is_expired() {
     let (_lab, report) = diagnose(Fault::ExpiredCert).await;
