@@ -182,21 +182,9 @@ pub async fn handle(
         Some(m) => Some(TempFile::write("properties", &format!("sasl.mechanism={m}\n"))?),
         None => None,
     };
-    let mut options = CheckOptions::default();
-    options.bootstrap = Some(event.bootstrap.clone());
+    let mut options = options_from(&event, timeout, env);
     options.config_file = properties.as_ref().map(|p| p.0.clone());
-    options.resolvers = event.resolvers.clone();
-    options.public_resolvers = event.public_resolvers.clone();
-    options.private_cidrs = event.private_cidrs.clone();
     options.ca_file = ca.as_ref().map(|c| c.0.clone());
-    options.insecure = event.insecure;
-    options.timeout_secs = Some(timeout);
-    options.https_port = event.https_port;
-    options.no_https = event.no_https;
-    options.security_protocol = event.security_protocol.clone();
-    options.zone_addresses = event.zone_addresses.clone();
-    options.allow_insecure_credentials =
-        env(ENV_ALLOW_INSECURE_CREDENTIALS).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     let mut config = options.validate(env).map_err(|e| format!("invalid event: {e}"))?;
     // Whoever may invoke the function chooses the event: the function's own configuration bounds
     // where the credentials may go and which secrets may be read.
@@ -275,6 +263,35 @@ pub async fn handle(
     }
     kreach::attach_vantage(&mut report, vantage);
     Ok(report)
+}
+
+/// The event's options as `kreach check` takes them (the CA and mechanism, which travel as files,
+/// are added by the caller).
+fn options_from(event: &CheckEvent, timeout: f64, env: &dyn Fn(&str) -> Option<String>) -> CheckOptions {
+    let mut options = CheckOptions::default();
+    options.bootstrap = Some(event.bootstrap.clone());
+    options.resolvers = event.resolvers.clone();
+    options.public_resolvers = event.public_resolvers.clone();
+    options.private_cidrs = event.private_cidrs.clone();
+    options.insecure = event.insecure;
+    options.timeout_secs = Some(timeout);
+    options.https_port = event.https_port;
+    options.no_https = event.no_https;
+    options.security_protocol = event.security_protocol.clone();
+    options.zone_addresses = event.zone_addresses.clone();
+    options.allow_insecure_credentials =
+        env(ENV_ALLOW_INSECURE_CREDENTIALS).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    options
+}
+
+/// The fuzz target's entry (`fuzz/`, and the corpus replay test): an event's bytes parsed and
+/// validated as `handle` does, without files, credentials or network. Not part of the API.
+#[doc(hidden)]
+pub fn fuzz_event(data: &[u8]) {
+    let Ok(event) = serde_json::from_slice::<CheckEvent>(data) else { return };
+    let timeout = event.timeout_secs.unwrap_or(kreach::DEFAULT_TIMEOUT.as_secs_f64());
+    let _ = options_from(&event, timeout, &|_| None).validate(&|_| None);
+    let _ = Policy::from_env(&|k| (k == ENV_ALLOWED_BOOTSTRAP).then(|| event.bootstrap.clone()));
 }
 
 /// What the function's environment allows an event to do.
@@ -374,5 +391,17 @@ mod tests {
         }
         assert!(secret_matches("kreach/*", "kreach/prod"));
         assert!(!secret_matches("kreach/prod", "kreach/prod2"));
+    }
+
+    /// The fuzz corpus of the Lambda event, replayed on stable.
+    #[test]
+    fn every_event_corpus_input_is_handled() {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/lambda_event");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).expect("corpus directory").filter_map(Result::ok) {
+            fuzz_event(&std::fs::read(entry.path()).expect("read"));
+            n += 1;
+        }
+        assert!(n > 0, "no seed in {}", dir.display());
     }
 }

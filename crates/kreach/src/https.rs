@@ -40,8 +40,11 @@ pub async fn request(mut session: TlsSession, host: &str, port: u16, path: &str,
             if n == 0 {
                 return Ok::<_, std::io::Error>(buf);
             }
+            // Look for the end of the head only where it can be: in the new bytes and the 3 before.
+            let from = buf.len().saturating_sub(3);
             buf.extend_from_slice(&chunk[..n]);
-            if buf.windows(4).any(|w| w == b"\r\n\r\n") || buf.len() >= MAX_HEAD {
+            if buf[from..].windows(4).any(|w| w == b"\r\n\r\n") || buf.len() >= MAX_HEAD {
+                buf.truncate(MAX_HEAD);
                 return Ok(buf);
             }
         }
@@ -64,28 +67,46 @@ pub async fn request(mut session: TlsSession, host: &str, port: u16, path: &str,
         attempt.error = Some("the server closed the connection without a response".into());
         return attempt;
     }
+    let head = parse_head(&bytes);
+    attempt.outcome = head.outcome;
+    attempt.status_code = head.status_code;
+    attempt.server = head.server;
+    attempt.error = head.error;
+    attempt
+}
+
+/// What a response head says.
+pub(crate) struct Head {
+    pub outcome: HttpsOutcome,
+    pub status_code: Option<u16>,
+    pub server: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Most characters kept of a `Server` header.
+const MAX_SERVER: usize = 256;
+
+/// Parses the bytes of a response head (at most [`MAX_HEAD`] of them are ever passed).
+pub(crate) fn parse_head(bytes: &[u8]) -> Head {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut response = httparse::Response::new(&mut headers);
-    match response.parse(&bytes) {
+    let mut head = Head { outcome: HttpsOutcome::Malformed, status_code: None, server: None, error: None };
+    match response.parse(bytes) {
         Ok(httparse::Status::Complete(_)) => {
-            attempt.outcome = HttpsOutcome::Response;
-            attempt.status_code = response.code;
-            attempt.server = response
+            head.outcome = HttpsOutcome::Response;
+            head.status_code = response.code;
+            head.server = response
                 .headers
                 .iter()
                 .find(|h| h.name.eq_ignore_ascii_case("server"))
-                .map(|h| String::from_utf8_lossy(h.value).into_owned());
+                .map(|h| String::from_utf8_lossy(h.value).chars().take(MAX_SERVER).collect());
         }
         Ok(httparse::Status::Partial) => {
-            attempt.outcome = HttpsOutcome::Malformed;
-            attempt.error = Some(format!("incomplete HTTP response head after {} bytes", bytes.len()));
+            head.error = Some(format!("incomplete HTTP response head after {} bytes", bytes.len()));
         }
-        Err(e) => {
-            attempt.outcome = HttpsOutcome::Malformed;
-            attempt.error = Some(format!("not an HTTP response: {e}"));
-        }
+        Err(e) => head.error = Some(format!("not an HTTP response: {e}")),
     }
-    attempt
+    head
 }
 
 /// The `Host` header's value: an IPv6 literal goes in brackets, and the port goes in unless it is

@@ -10,6 +10,9 @@ mod config;
 mod dns;
 mod error;
 mod findings;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod https;
 mod kafka;
 mod merge;

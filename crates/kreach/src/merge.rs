@@ -147,21 +147,23 @@ fn word(s: StageStatus) -> &'static str {
     }
 }
 
+use crate::render::clean;
+
 /// The merged matrix as text: vantage × target, then the differences.
 pub fn merged_table(m: &Merged) -> String {
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).force_no_tty();
     let mut header = vec!["target".to_string()];
-    header.extend(m.vantages.iter().cloned());
+    header.extend(m.vantages.iter().map(|v| clean(v).into_owned()));
     table.set_header(header);
     for row in &m.rows {
-        let mut cells = vec![row.target.clone()];
+        let mut cells = vec![clean(&row.target).into_owned()];
         for c in &row.cells {
             cells.push(match c {
                 None => "—".into(),
                 Some(c) => match &c.detail {
                     None => crate::render::status_word(c.status).to_string(),
-                    Some(d) => format!("{} {d}", crate::render::status_word(c.status)),
+                    Some(d) => format!("{} {}", crate::render::status_word(c.status), clean(d)),
                 },
             });
         }
@@ -174,13 +176,13 @@ pub fn merged_table(m: &Merged) -> String {
     } else {
         out.push_str("\nDifferences:\n");
         for d in &m.differences {
-            out.push_str(&format!("- {d}\n"));
+            out.push_str(&format!("- {}\n", clean(d)));
         }
     }
     if !m.finding_differences.is_empty() {
         out.push_str("\nFindings raised from some vantage points only:\n");
         for d in &m.finding_differences {
-            out.push_str(&format!("- {d}\n"));
+            out.push_str(&format!("- {}\n", clean(d)));
         }
     }
     out

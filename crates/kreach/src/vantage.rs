@@ -62,15 +62,9 @@ async fn detect_unbounded(env: &dyn Fn(&str) -> Option<String>) -> Vantage {
         return other("instance metadata disabled (AWS_EC2_METADATA_DISABLED)");
     }
     let endpoint = env("AWS_EC2_METADATA_SERVICE_ENDPOINT").unwrap_or_else(|| IMDS_DEFAULT.to_string());
-    let Some(authority) = endpoint.strip_prefix("http://").map(|a| a.trim_end_matches('/').to_string()) else {
+    let Some(authority) = imds_authority(&endpoint) else {
         return other(&format!("unsupported instance metadata endpoint {endpoint}"));
     };
-    // `host`, `host:port`, `[v6]` or `[v6]:port` (IMDS over IPv6 is `http://[fd00:ec2::254]`).
-    let has_port = match authority.rsplit_once(']') {
-        Some((_, rest)) => rest.starts_with(':'),
-        None => authority.contains(':'),
-    };
-    let authority = if has_port { authority } else { format!("{authority}:80") };
     let Some(token) = imds(&authority, "PUT", "/latest/api/token", None).await else {
         return other("not an EC2 instance (no instance metadata service answered)");
     };
@@ -103,6 +97,17 @@ async fn detect_unbounded(env: &dyn Fn(&str) -> Option<String>) -> Vantage {
         _ => "ec2".to_string(),
     };
     Vantage { kind: VantageKind::Ec2, label, facts, note: None, vpc_attached: Some(true) }
+}
+
+/// `host:port` to connect to for an `http://` endpoint: `host`, `host:port`, `[v6]` or
+/// `[v6]:port` (IMDS over IPv6 is `http://[fd00:ec2::254]`).
+fn imds_authority(endpoint: &str) -> Option<String> {
+    let authority = endpoint.strip_prefix("http://")?.trim_end_matches('/');
+    let has_port = match authority.rsplit_once(']') {
+        Some((_, rest)) => rest.starts_with(':'),
+        None => authority.contains(':'),
+    };
+    Some(if has_port { authority.to_string() } else { format!("{authority}:80") })
 }
 
 fn other(note: &str) -> Vantage {
@@ -139,4 +144,18 @@ async fn imds(authority: &str, method: &str, path: &str, token: Option<&str>) ->
         (!text.is_empty()).then_some(text)
     };
     tokio::time::timeout(IMDS_TIMEOUT, exchange).await.ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::imds_authority;
+
+    #[test]
+    fn imds_endpoints_over_ipv4_and_ipv6() {
+        assert_eq!(imds_authority("http://169.254.169.254").as_deref(), Some("169.254.169.254:80"));
+        assert_eq!(imds_authority("http://127.0.0.1:1338/").as_deref(), Some("127.0.0.1:1338"));
+        assert_eq!(imds_authority("http://[fd00:ec2::254]").as_deref(), Some("[fd00:ec2::254]:80"));
+        assert_eq!(imds_authority("http://[::1]:1338").as_deref(), Some("[::1]:1338"));
+        assert_eq!(imds_authority("https://169.254.169.254"), None);
+    }
 }

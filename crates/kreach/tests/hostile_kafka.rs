@@ -97,6 +97,8 @@ async fn connection(mut s: TcpStream, handler: Handler) {
                 return;
             }
             Reply::Reset => {
+                // SO_LINGER 0 is how a peer sends RST; with 0 the drop does not block.
+                #[allow(deprecated)]
                 let _ = s.set_linger(Some(Duration::ZERO));
                 return;
             }
