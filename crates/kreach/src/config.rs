@@ -14,6 +14,8 @@ use ipnet::IpNet;
 use rustls_pki_types::CertificateDer;
 
 use crate::error::Error;
+use crate::files::read_capped;
+use crate::limits::{MAX_BOOTSTRAP, MAX_CA_BYTES, MAX_CA_FILES, MAX_LIST};
 use crate::properties::{Properties, jaas_credentials};
 
 /// Global deadline when none is given.
@@ -35,30 +37,6 @@ pub const ENV_SASL_USERNAME: &str = "KREACH_SASL_USERNAME";
 pub const ENV_SASL_PASSWORD: &str = "KREACH_SASL_PASSWORD";
 /// Environment variable naming a Secrets Manager secret that holds the SASL credentials.
 pub const ENV_SASL_SECRET: &str = "KREACH_SASL_SECRET";
-
-/// Largest properties file read (a client configuration is a few KiB).
-pub const MAX_PROPERTIES_FILE: u64 = 1024 * 1024;
-/// Largest CA material read: one file, or all files of an `ssl.ca.location` directory together.
-pub const MAX_CA_BYTES: u64 = 16 * 1024 * 1024;
-/// Most files read from an `ssl.ca.location` directory.
-pub const MAX_CA_FILES: usize = 4096;
-/// Most bootstrap servers in one run.
-pub const MAX_BOOTSTRAP: usize = 64;
-/// Most entries of any other repeatable option (resolvers, CIDRs, zone addresses).
-pub const MAX_LIST: usize = 256;
-
-/// Reads a file of at most `cap` bytes; a larger one is an error naming `field`, read no further.
-pub(crate) fn read_capped(path: &Path, cap: u64, field: &str) -> Result<Vec<u8>, Error> {
-    use std::io::Read;
-    let read_err = |e: std::io::Error| Error::ReadFile { path: path.to_path_buf(), source: Arc::new(e) };
-    let file = std::fs::File::open(path).map_err(read_err)?;
-    let mut bytes = Vec::new();
-    file.take(cap + 1).read_to_end(&mut bytes).map_err(read_err)?;
-    if bytes.len() as u64 > cap {
-        return Err(Error::invalid(field, format!("{} is larger than {} KiB", path.display(), cap / 1024)));
-    }
-    Ok(bytes)
-}
 
 /// A `host:port` pair.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -577,7 +555,7 @@ impl CheckOptions {
 pub fn parse_zone_address(input: &str) -> Result<(String, IpAddr), String> {
     let (az, ip) = input.split_once('=').ok_or_else(|| format!("`{input}` is not AZID=IP"))?;
     let az = az.trim().to_ascii_lowercase();
-    if crate::kafka::az_id_of(&az).as_deref() != Some(az.as_str()) {
+    if crate::names::az_id_of(&az).as_deref() != Some(az.as_str()) {
         return Err(format!("`{az}` is not an AZ ID such as usw2-az1 (AZ IDs, not AZ names like us-west-2a)"));
     }
     let ip = ip.trim().parse::<IpAddr>().map_err(|_| format!("`{}` is not an IP address", ip.trim()))?;

@@ -9,13 +9,16 @@ mod analysis;
 mod config;
 mod dns;
 mod error;
+mod files;
 mod findings;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
 mod https;
 mod kafka;
+mod limits;
 mod merge;
+mod names;
 mod properties;
 pub mod render;
 mod report;
@@ -33,12 +36,10 @@ pub use config::{
 };
 pub use error::Error;
 pub use findings::{FindingCode, Severity};
+pub use limits::*;
 pub use merge::{Merged, MergedCell, MergedRow, merge, merged_table};
 pub use properties::{Properties, jaas_credentials};
 pub use report::*;
-pub use runner::{
-    DNS_STEP_CAP, EXPIRY_WARNING_DAYS, HTTPS_STEP_CAP, KAFKA_STEP_CAP, MAX_ADDRESSES_PER_NAME, MAX_BROKER_TARGETS,
-    TCP_STEP_CAP, TLS_STEP_CAP, attach_aws, attach_parity, attach_secret, attach_vantage, run,
-};
+pub use runner::{attach_aws, attach_parity, attach_secret, attach_vantage, run};
 pub use tls::name_matches;
 pub use vantage::{IMDS_DEFAULT, detect as detect_vantage};

@@ -13,7 +13,7 @@ pub struct Properties {
 impl Properties {
     /// Reads and parses a properties file.
     pub fn from_file(path: &Path) -> Result<Self, Error> {
-        let bytes = crate::config::read_capped(path, crate::config::MAX_PROPERTIES_FILE, &path.display().to_string())?;
+        let bytes = crate::files::read_capped(path, crate::limits::MAX_PROPERTIES_FILE, &path.display().to_string())?;
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::invalid(path.display().to_string(), "the file is not UTF-8 text"))?;
         Self::parse(&text).map_err(|e| match e {

@@ -880,3 +880,51 @@ pub fn report_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(Report);
     serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
 }
+
+impl TcpOutcome {
+    /// The outcome in a word or two, as the matrix and findings say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            TcpOutcome::Connected => "connected",
+            TcpOutcome::Refused => "refused",
+            TcpOutcome::Timeout => "timeout",
+            TcpOutcome::Unreachable => "unreachable",
+            TcpOutcome::Error => "error",
+        }
+    }
+}
+
+impl KafkaOutcome {
+    /// The outcome in a word or two, as the matrix and findings say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            KafkaOutcome::Ok => "ok",
+            KafkaOutcome::NotKafka => "not Kafka",
+            KafkaOutcome::Closed => "closed",
+            KafkaOutcome::Timeout => "timeout",
+            KafkaOutcome::MetadataFailed => "metadata failed",
+            KafkaOutcome::MechanismUnsupported => "SASL mechanism unsupported",
+            KafkaOutcome::AuthFailed => "authentication failed",
+            KafkaOutcome::TlsListener => "TLS listener",
+            KafkaOutcome::PlaintextListener => "plaintext listener",
+            KafkaOutcome::Failed => "failed",
+        }
+    }
+}
+
+impl TlsOutcome {
+    /// The outcome in a word or two, as the matrix and findings say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            TlsOutcome::Ok => "ok",
+            TlsOutcome::NameMismatch => "name mismatch",
+            TlsOutcome::UnknownIssuer => "unknown issuer",
+            TlsOutcome::Expired => "expired",
+            TlsOutcome::NotYetValid => "not yet valid",
+            TlsOutcome::NotTls => "not TLS",
+            TlsOutcome::Closed => "closed",
+            TlsOutcome::Timeout => "timeout",
+            TlsOutcome::Failed => "failed",
+        }
+    }
+}

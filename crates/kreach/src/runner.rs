@@ -17,6 +17,7 @@ use crate::dns::{self, ResolverChoice};
 use crate::error::Error;
 use crate::https;
 use crate::kafka;
+use crate::limits::*;
 use crate::report::{
     AddressReport, AnswerClass, AwsAudit, BrokerTarget, ClusterMetadata, DnsDetail, DnsOutcome, HttpsOutcome,
     KafkaOutcome, ParityOutcome, ParityReport, Report, Role, SCHEMA_VERSION, SecretLookup, Settings, Stage,
@@ -24,26 +25,6 @@ use crate::report::{
 };
 use crate::tcp;
 use crate::tls::{self, TlsContext};
-
-/// Longest a DNS lookup may take (within the deadline).
-pub const DNS_STEP_CAP: Duration = Duration::from_secs(5);
-/// Longest a TCP connect may take (within the deadline).
-pub const TCP_STEP_CAP: Duration = Duration::from_secs(5);
-/// Longest a TLS handshake may take (within the deadline).
-pub const TLS_STEP_CAP: Duration = Duration::from_secs(5);
-/// Longest an HTTP exchange may take (within the deadline).
-pub const HTTPS_STEP_CAP: Duration = Duration::from_secs(5);
-/// Longest the Kafka requests on one connection may take (within the deadline).
-pub const KAFKA_STEP_CAP: Duration = Duration::from_secs(5);
-/// Most brokers probed at once: a 100-broker cluster takes a few rounds, not 100.
-pub const BROKER_CONCURRENCY: usize = 64;
-/// Most advertised brokers probed in one run (a hostile Metadata answer may list tens of
-/// thousands); the report says when the cap cut the list (`probe-capped`).
-pub const MAX_BROKER_TARGETS: usize = 512;
-/// Most addresses of one name connected to; the report says when the cap cut the list.
-pub const MAX_ADDRESSES_PER_NAME: usize = 16;
-/// Certificates expiring sooner than this many days are a warning.
-pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
 /// The one global deadline every step is bounded by.
 #[derive(Clone, Copy, Debug)]
@@ -276,7 +257,11 @@ fn broker_plans(config: &CheckConfig, metadata: &ClusterMetadata) -> Vec<(String
             tls: config.security_protocol.uses_tls(),
             kafka: true,
             metadata: false,
-            broker: Some(BrokerTarget { node_id: b.node_id, rack: b.rack.clone(), az_id: kafka::az_id_of(&host) }),
+            broker: Some(BrokerTarget {
+                node_id: b.node_id,
+                rack: b.rack.clone(),
+                az_id: crate::names::az_id_of(&host),
+            }),
         };
         match index.get(&host) {
             Some(&i) => hosts[i].1.push(plan),
@@ -459,7 +444,7 @@ fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -
     stages.push(if !dns_ok {
         skipped(Stage::Tcp, "no address to connect to")
     } else {
-        let failures = tally(tcp.iter().filter(|t| t.outcome != TcpOutcome::Connected).map(|t| tcp_word(t.outcome)));
+        let failures = tally(tcp.iter().filter(|t| t.outcome != TcpOutcome::Connected).map(|t| t.outcome.word()));
         StageResult {
             stage: Stage::Tcp,
             status: if connected == tcp.len() { StageStatus::Pass } else { StageStatus::Fail },
@@ -485,7 +470,7 @@ fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -
     } else {
         let ok = tls.iter().filter(|t| t.outcome == TlsOutcome::Ok).count();
         let soonest = tls.iter().filter_map(|t| t.peer_certificate.as_ref()).map(|c| c.days_to_expiry).min();
-        let failures = tally(tls.iter().filter(|t| t.outcome != TlsOutcome::Ok).map(|t| tls_word(t.outcome)));
+        let failures = tally(tls.iter().filter(|t| t.outcome != TlsOutcome::Ok).map(|t| t.outcome.word()));
         // Each column judges its own hop: addresses TCP could not reach are the TCP column's failure.
         let status = if ok < tls.len() {
             StageStatus::Fail
@@ -533,7 +518,7 @@ fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -
             skipped(Stage::Kafka, if plan.tls { "no TLS session" } else { "no TCP connection" })
         } else {
             let ok = kafka.iter().filter(|k| k.outcome == KafkaOutcome::Ok).count();
-            let failures = tally(kafka.iter().filter(|k| k.outcome != KafkaOutcome::Ok).map(|k| kafka_word(k.outcome)));
+            let failures = tally(kafka.iter().filter(|k| k.outcome != KafkaOutcome::Ok).map(|k| k.outcome.word()));
             let mut summary =
                 format!("{ok}/{} {}", kafka.len(), if plan.metadata { "ApiVersions+Metadata" } else { "ApiVersions" });
             if let Some(m) = kafka.iter().find_map(|k| k.metadata.as_ref()) {
@@ -607,43 +592,4 @@ fn tally(words: impl Iterator<Item = impl Into<String>>) -> String {
         }
     }
     counts.iter().map(|(w, c)| format!("{c} {w}")).collect::<Vec<_>>().join(", ")
-}
-
-pub(crate) fn tcp_word(o: TcpOutcome) -> &'static str {
-    match o {
-        TcpOutcome::Connected => "connected",
-        TcpOutcome::Refused => "refused",
-        TcpOutcome::Timeout => "timeout",
-        TcpOutcome::Unreachable => "unreachable",
-        TcpOutcome::Error => "error",
-    }
-}
-
-pub(crate) fn kafka_word(o: KafkaOutcome) -> &'static str {
-    match o {
-        KafkaOutcome::Ok => "ok",
-        KafkaOutcome::NotKafka => "not Kafka",
-        KafkaOutcome::Closed => "closed",
-        KafkaOutcome::Timeout => "timeout",
-        KafkaOutcome::MetadataFailed => "metadata failed",
-        KafkaOutcome::MechanismUnsupported => "SASL mechanism unsupported",
-        KafkaOutcome::AuthFailed => "authentication failed",
-        KafkaOutcome::TlsListener => "TLS listener",
-        KafkaOutcome::PlaintextListener => "plaintext listener",
-        KafkaOutcome::Failed => "failed",
-    }
-}
-
-pub(crate) fn tls_word(o: TlsOutcome) -> &'static str {
-    match o {
-        TlsOutcome::Ok => "ok",
-        TlsOutcome::NameMismatch => "name mismatch",
-        TlsOutcome::UnknownIssuer => "unknown issuer",
-        TlsOutcome::Expired => "expired",
-        TlsOutcome::NotYetValid => "not yet valid",
-        TlsOutcome::NotTls => "not TLS",
-        TlsOutcome::Closed => "closed",
-        TlsOutcome::Timeout => "timeout",
-        TlsOutcome::Failed => "failed",
-    }
 }

@@ -1,0 +1,242 @@
+//! Findings for every advertised broker, the caps that cut the work, and the grouping that keeps 500 dead brokers one problem.
+
+use super::*;
+
+/// The first stage that failed and a word on how.
+pub(super) fn first_failure(t: &TargetReport) -> (Stage, String) {
+    t.stages
+        .iter()
+        .find(|s| s.status == StageStatus::Fail)
+        .map(|s| (s.stage, format!("{} {}", s.stage.as_str().to_uppercase(), s.summary)))
+        .unwrap_or((Stage::Kafka, "no stage passed".into()))
+}
+
+pub(super) fn broker_findings(
+    t: &TargetReport,
+    down_zones: &[&str],
+    zone_addresses: &std::collections::BTreeMap<String, String>,
+    known_records: &[DnsRecord],
+    out: &mut Vec<Finding>,
+) {
+    let Some(broker) = &t.broker else { return };
+    let Some(dns) = &t.dns else { return };
+    let id = broker.node_id;
+    let zone_down = broker.az_id.as_deref().is_some_and(|az| down_zones.contains(&az));
+    if dns.lookup.cname_loop {
+        out.push(cname_loop_finding(t, &dns.lookup));
+        return;
+    }
+    match dns.lookup.outcome {
+        DnsOutcome::Nxdomain | DnsOutcome::NoData => {
+            out.push(finding(
+                FindingCode::BrokerDnsNxdomain,
+                t,
+                Stage::Dns,
+                format!(
+                    "broker {id} advertises {} which does not resolve via {}{} although the bootstrap does",
+                    t.host,
+                    dns.lookup.resolver,
+                    dns.lookup.negative_zone.as_ref().map(|z| format!(" (zone {z} said NXDOMAIN)")).unwrap_or_default()
+                ),
+                format!(
+                    "Clients learn this name from Metadata and must resolve it: create a record covering `{}` in \
+                     the private hosted zone (for PrivateLink: `*.<az-id>.<domain>` CNAME the zonal endpoint name, \
+                     or `*.<domain>` CNAME the regional one). A name outside the zone's domain means the cluster \
+                     advertises a listener the zone cannot serve.",
+                    t.host
+                ),
+                Vec::new(),
+            ));
+            return;
+        }
+        DnsOutcome::Answer | DnsOutcome::AddressLiteral => {}
+        _ => {
+            if !zone_down {
+                out.push(finding(
+                    FindingCode::BrokerUnreachable,
+                    t,
+                    Stage::Dns,
+                    format!("broker {id} ({}): DNS failed: {}", t.target, dns.lookup.error.as_deref().unwrap_or("")),
+                    "Check the resolver for the brokers' names (the same private zone as the bootstrap).".into(),
+                    Vec::new(),
+                ));
+            }
+            return;
+        }
+    }
+    // Zonal DNS: a broker of zone X should resolve to zone X's endpoint address only.
+    if let Some(az) = &broker.az_id {
+        let ips: Vec<&str> = dns.lookup.addresses.iter().map(|a| a.ip.as_str()).collect();
+        // Several addresses for a zonal name: the regional answer, every zone's interface.
+        let regional = ips.len() > 1;
+        let expected = zone_addresses.get(az);
+        if let Some(expected) = expected.filter(|e| !regional && ips != [e.as_str()]) {
+            out.push(finding(
+                FindingCode::DnsZonalMismatch,
+                t,
+                Stage::Dns,
+                format!(
+                    "broker {id} ({}) in {az} resolves to {}, but {az}'s endpoint address is {expected}",
+                    t.host,
+                    ips.join(", ")
+                ),
+                format!(
+                    "Point the zonal record for {az} (`*.{az}.<domain>`) at the endpoint's zonal DNS name in {az}: \
+                     it leads to another zone's address now."
+                ),
+                ips.iter().map(|s| s.to_string()).collect(),
+            ));
+        } else if regional {
+            let domain = t.host.split_once(&format!("{az}.")).map(|(_, d)| d.to_string());
+            let exact = known_records.iter().find(|r| r.name.starts_with(&format!("*.{az}.")));
+            let record = match (exact, &domain) {
+                (Some(r), _) => format!("`{} {} {}`", r.name, r.record_type, r.value),
+                (None, Some(d)) => format!("`*.{az}.{d}` CNAME <the endpoint's zonal DNS name in {az}>"),
+                (None, None) => format!("a zonal record for {az} pointing at the endpoint's zonal DNS name"),
+            };
+            out.push(finding(
+                FindingCode::DnsZonalMismatch,
+                t,
+                Stage::Dns,
+                format!(
+                    "broker {id} ({}) in {az} resolves to {} addresses ({}), the regional answer, not its zone's endpoint address",
+                    t.host,
+                    ips.len(),
+                    ips.join(", ")
+                ),
+                format!(
+                    "Create {record} in the private hosted zone; name it by AZ ID ({az}), not by AZ name. Until \
+                     then traffic to this broker crosses zones (cost, latency) and fails when another zone fails."
+                ),
+                ips.iter().map(|s| s.to_string()).collect(),
+            ));
+        }
+    }
+    if zone_down || broker_passed(t) {
+        return;
+    }
+    let (stage, why) = first_failure(t);
+    let errors: Vec<String> = t
+        .addresses
+        .iter()
+        .filter_map(|a| {
+            a.kafka
+                .as_ref()
+                .filter(|k| k.outcome != KafkaOutcome::Ok)
+                .map(|k| format!("{} Kafka {} ({})", a.ip, k.outcome.word(), k.error.as_deref().unwrap_or("")))
+                .or_else(|| {
+                    a.tcp
+                        .as_ref()
+                        .filter(|c| c.outcome != TcpOutcome::Connected)
+                        .map(|c| format!("{} TCP {}", a.ip, c.outcome.word()))
+                })
+                .or_else(|| {
+                    a.tls
+                        .as_ref()
+                        .filter(|c| c.outcome != TlsOutcome::Ok)
+                        .map(|c| format!("{} TLS {}", a.ip, c.outcome.word()))
+                })
+        })
+        .collect();
+    out.push(finding(
+        FindingCode::BrokerUnreachable,
+        t,
+        stage,
+        format!("broker {id} ({}) fails at {why}: {}", t.target, errors.join(", ")),
+        "Clients reach this broker for the partitions it leads and will stall on them. If its address is \
+         another zone's or the endpoint's, check that zone's path; if the endpoint forwards but the broker does \
+         not answer, the broker itself is down (provider side)."
+            .into(),
+        t.addresses.iter().map(|a| a.ip.clone()).collect(),
+    ));
+}
+
+/// Findings for the caps that cut the work short: advertised brokers beyond what is probed, and
+/// names with more addresses than are connected to.
+pub(super) fn cap_findings(report: &Report, out: &mut Vec<Finding>) {
+    let Some(bootstrap) = report.targets.iter().find(|t| t.role == Role::Bootstrap) else { return };
+    if let Some(cluster) = report.cluster.as_ref().filter(|c| c.brokers.len() > MAX_BROKER_TARGETS) {
+        out.push(finding(
+            FindingCode::ProbeCapped,
+            bootstrap,
+            Stage::Kafka,
+            format!(
+                "the cluster advertises {} brokers; kreach probed the first {} (by node id) and left {} unchecked",
+                cluster.brokers.len(),
+                MAX_BROKER_TARGETS,
+                cluster.brokers.len() - MAX_BROKER_TARGETS
+            ),
+            "No real cluster advertises that many brokers: check that the bootstrap is the cluster you mean. \
+             The brokers that were probed are in the matrix."
+                .into(),
+            Vec::new(),
+        ));
+    }
+    let capped: Vec<(&TargetReport, usize)> = report
+        .targets
+        .iter()
+        .filter_map(|t| t.dns.as_ref().map(|d| (t, d.lookup.addresses.len())))
+        .filter(|(t, n)| *n > t.addresses.len() && t.addresses.len() == MAX_ADDRESSES_PER_NAME)
+        .collect();
+    if let Some((first, most)) = capped.iter().max_by_key(|(_, n)| *n) {
+        out.push(finding(
+            FindingCode::ProbeCapped,
+            first,
+            Stage::Dns,
+            format!(
+                "{} name(s) resolved to more than {} addresses ({} has {most} addresses); only the first {} of \
+                 each were connected to",
+                capped.len(),
+                MAX_ADDRESSES_PER_NAME,
+                first.host,
+                MAX_ADDRESSES_PER_NAME
+            ),
+            "An interface endpoint has one address per zone: this many addresses means the name does not lead \
+             to a VPC endpoint. Check the record it resolves through."
+                .into(),
+            Vec::new(),
+        ));
+    }
+}
+
+/// Codes that repeat once per broker: past this many they become one finding with counts and examples.
+pub(super) const GROUP_AFTER: usize = 5;
+
+/// Examples quoted in a grouped finding.
+pub(super) const GROUP_EXAMPLES: usize = 3;
+
+/// Folds many findings of one per-broker code into one, so 500 dead brokers read as one problem.
+pub(super) fn group_repeats(out: Vec<Finding>) -> Vec<Finding> {
+    let mut result = Vec::with_capacity(out.len());
+    let mut repeats: Vec<(FindingCode, Vec<Finding>)> = Vec::new();
+    for f in out {
+        if !matches!(
+            f.code,
+            FindingCode::BrokerUnreachable | FindingCode::BrokerDnsNxdomain | FindingCode::DnsCnameLoop
+        ) {
+            result.push(f);
+            continue;
+        }
+        match repeats.iter_mut().find(|(c, _)| *c == f.code) {
+            Some((_, list)) => list.push(f),
+            None => repeats.push((f.code, vec![f])),
+        }
+    }
+    for (_, list) in repeats {
+        if list.len() <= GROUP_AFTER {
+            result.extend(list);
+            continue;
+        }
+        let n = list.len();
+        let examples: Vec<&str> = list.iter().take(GROUP_EXAMPLES).map(|f| f.summary.as_str()).collect();
+        let mut addresses: Vec<String> = list.iter().flat_map(|f| f.addresses.iter().cloned()).collect();
+        addresses.sort();
+        addresses.dedup();
+        addresses.truncate(16);
+        let mut grouped = list[0].clone();
+        grouped.summary = format!("{n} brokers: {}; and {} more like them", examples.join("; "), n - examples.len());
+        grouped.addresses = addresses;
+        result.push(grouped);
+    }
+    result
+}

@@ -1,0 +1,214 @@
+//! DNS findings: missing records, public answers, resolver failures, loops.
+
+use super::*;
+
+/// The zone a wildcard for `name` belongs in: the zone that said NXDOMAIN, else the name's parent.
+pub(super) fn zone_for(name: &str, lookup: &DnsLookup) -> String {
+    lookup.negative_zone.clone().unwrap_or_else(|| name.split_once('.').map_or(name, |(_, p)| p).to_string())
+}
+
+pub(super) fn describe_answer(lookup: &DnsLookup) -> String {
+    let mut parts: Vec<String> = lookup.cname_chain.iter().map(|c| c.target.clone()).collect();
+    let ips: Vec<&str> = lookup.addresses.iter().map(|a| a.ip.as_str()).collect();
+    parts.push(ips.join(", "));
+    parts.join(" -> ")
+}
+
+pub(super) fn dns_findings(
+    t: &TargetReport,
+    dns: &DnsDetail,
+    all: &[TargetReport],
+    records: &[DnsRecord],
+    out: &mut Vec<Finding>,
+) {
+    let l = &dns.lookup;
+    let name = &dns.name;
+    let via = &l.resolver;
+    let public_answer = dns.public.as_ref().filter(|p| p.outcome == DnsOutcome::Answer);
+    let zone = zone_for(name, l);
+    let wildcard_fix = if records.is_empty() {
+        format!(
+            "In the Route 53 private hosted zone `{zone}` (associated with this VPC), create `*.{zone}` CNAME \
+             <the VPC endpoint's regional DNS name> (and `*.<az-id>.{zone}` CNAME <each zonal endpoint DNS name>)."
+        )
+    } else {
+        // The audit read the endpoint: name the exact records.
+        let list: Vec<String> = records.iter().map(|r| format!("`{} {} {}`", r.name, r.record_type, r.value)).collect();
+        format!(
+            "In the Route 53 private hosted zone `{zone}` (associated with this VPC), create {} (`kreach records` prints them as a change batch).",
+            list.join(", ")
+        )
+    };
+    let err = l.error.as_deref().unwrap_or("");
+    if l.cname_loop {
+        out.push(cname_loop_finding(t, l));
+        return;
+    }
+    match l.outcome {
+        DnsOutcome::AddressLiteral => {}
+        DnsOutcome::Unreachable => out.push(finding(
+            FindingCode::DnsResolverUnreachable,
+            t,
+            Stage::Dns,
+            format!("resolver {via} did not answer for {name}: {err}"),
+            "Check the resolver address: in a VPC it is the Route 53 Resolver at the VPC CIDR base + 2 \
+             (or 169.254.169.253); UDP and TCP 53 to it must be allowed, and the VPC's enableDnsSupport must be on."
+                .into(),
+            Vec::new(),
+        )),
+        DnsOutcome::Error => out.push(finding(
+            FindingCode::DnsResolverError,
+            t,
+            Stage::Dns,
+            format!("resolver {via} answered {name} with an error: {err}"),
+            "The resolver could not resolve the name (SERVFAIL/REFUSED): check its forwarding rules for the \
+             cluster's domain (Route 53 Resolver rules, on-premises forwarders) and that it may recurse for this client."
+                .into(),
+            Vec::new(),
+        )),
+        DnsOutcome::Nxdomain => match public_answer {
+            Some(public) => out.push(finding(
+                FindingCode::DnsPrivateRecordMissing,
+                t,
+                Stage::Dns,
+                format!(
+                    "{name} is NXDOMAIN via {via}{} but resolves publicly via {} to {}",
+                    l.negative_zone.as_ref().map(|z| format!(" (zone {z} answered)")).unwrap_or_default(),
+                    public.resolver,
+                    describe_answer(public)
+                ),
+                wildcard_fix,
+                Vec::new(),
+            )),
+            None => out.push(finding(
+                FindingCode::DnsNxdomain,
+                t,
+                Stage::Dns,
+                format!(
+                    "{name} does not exist via {via}{}",
+                    l.negative_zone.as_ref().map(|z| format!(" (zone {z} answered NXDOMAIN)")).unwrap_or_default()
+                ),
+                format!(
+                    "Check the bootstrap name against the cluster settings (a typo gives this too). If it is right, \
+                     the private zone lacks its record: {wildcard_fix} Add --public-resolver to compare with public DNS."
+                ),
+                Vec::new(),
+            )),
+        },
+        DnsOutcome::NoData => out.push(finding(
+            FindingCode::DnsNoAddress,
+            t,
+            Stage::Dns,
+            format!("{name} exists via {via} but has no A/AAAA record"),
+            format!("Point the name at the endpoint: {wildcard_fix}"),
+            Vec::new(),
+        )),
+        DnsOutcome::Answer => match dns.answer_class {
+            Some(AnswerClass::Public) => {
+                let same = public_answer.is_some_and(|p| same_addresses(p, l));
+                let consequences = consequences(all, &t.host);
+                out.push(finding(
+                    FindingCode::DnsPublicAnswer,
+                    t,
+                    Stage::Dns,
+                    format!(
+                        "{name} resolved via {via} to public address(es) {}{}{}: the private hosted zone is not in effect",
+                        describe_answer(l),
+                        if same { " (the same answer as public DNS)" } else { "" },
+                        consequences
+                    ),
+                    format!(
+                        "Associate the private hosted zone `{zone}` with this client's VPC and keep the VPC's \
+                         enableDnsSupport and enableDnsHostnames on; a client using its own resolver must forward \
+                         `{zone}` to the VPC resolver (CIDR base + 2). A Lambda function must be attached to the VPC."
+                    ),
+                    l.addresses.iter().map(|a| a.ip.clone()).collect(),
+                ));
+            }
+            Some(AnswerClass::Mixed) => out.push(finding(
+                FindingCode::DnsMixedAnswer,
+                t,
+                Stage::Dns,
+                format!("{name} resolved via {via} to private and public addresses: {}", describe_answer(l)),
+                format!("Remove the public records from the answer: only the private hosted zone `{zone}` should answer, with the endpoint's addresses."),
+                l.addresses.iter().filter(|a| !a.private).map(|a| a.ip.clone()).collect(),
+            )),
+            Some(AnswerClass::Private) => out.push(finding(
+                FindingCode::DnsPrivateZoneInEffect,
+                t,
+                Stage::Dns,
+                format!(
+                    "{name} resolved via {via} to private address(es) {}{}",
+                    describe_answer(l),
+                    match &dns.public {
+                        Some(p) if p.outcome == DnsOutcome::Answer => format!("; public DNS says {}", describe_answer(p)),
+                        Some(p) => format!("; public DNS: {:?}", p.outcome).to_lowercase(),
+                        None => String::new(),
+                    }
+                ),
+                "Nothing to fix.".into(),
+                Vec::new(),
+            )),
+            None => {}
+        },
+    }
+    if let Some(p) = &dns.public {
+        if matches!(p.outcome, DnsOutcome::Unreachable | DnsOutcome::Error) {
+            out.push(finding(
+                FindingCode::DnsPublicResolverUnreachable,
+                t,
+                Stage::Dns,
+                format!(
+                    "public resolver {} gave no answer for {name}: {}",
+                    p.resolver,
+                    p.error.as_deref().unwrap_or("")
+                ),
+                "Name a public resolver this machine can reach, or drop --public-resolver (from inside a VPC \
+                 without internet access, none is reachable)."
+                    .into(),
+                Vec::new(),
+            ));
+        }
+    }
+}
+
+pub(super) fn same_addresses(a: &DnsLookup, b: &DnsLookup) -> bool {
+    let mut x: Vec<&str> = a.addresses.iter().map(|a| a.ip.as_str()).collect();
+    let mut y: Vec<&str> = b.addresses.iter().map(|a| a.ip.as_str()).collect();
+    x.sort_unstable();
+    y.sort_unstable();
+    x == y
+}
+
+/// What happened downstream of a (bad) DNS answer, as evidence for the DNS finding.
+pub(super) fn consequences(all: &[TargetReport], host: &str) -> String {
+    let mut parts = Vec::new();
+    for t in all.iter().filter(|t| t.host == host) {
+        let failed: Vec<&str> = t
+            .addresses
+            .iter()
+            .filter_map(|a| a.tcp.as_ref())
+            .filter(|tcp| tcp.outcome != TcpOutcome::Connected)
+            .map(|tcp| tcp.outcome.word())
+            .collect();
+        if !failed.is_empty() {
+            parts.push(format!("port {}: {}", t.port, failed.join(", ")));
+        }
+    }
+    if parts.is_empty() { String::new() } else { format!(" (then TCP {})", parts.join("; ")) }
+}
+
+/// The DNS finding for a CNAME chain that loops.
+pub(super) fn cname_loop_finding(t: &TargetReport, l: &DnsLookup) -> Finding {
+    finding(
+        FindingCode::DnsCnameLoop,
+        t,
+        Stage::Dns,
+        format!("{} via {}: {}", t.host, l.resolver, l.error.as_deref().unwrap_or("CNAME loop")),
+        "One record of the loop points at the wrong name: for PrivateLink the chain must end at the VPC \
+         endpoint's DNS name (vpce-….vpce.amazonaws.com), which holds the addresses. Fix that record in the zone \
+         that holds it."
+            .into(),
+        Vec::new(),
+    )
+}

@@ -1,0 +1,106 @@
+//! The one place that turns measured outcomes into findings, one module per concern.
+//!
+//! Root causes are inferred across stages: a public DNS answer explains the TCP/TLS failures that
+//! follow it, one dead address of three is not the same as all three dead, and so on.
+
+mod aws;
+mod brokers;
+mod dns;
+mod kafka;
+mod parity;
+mod tls;
+mod transport;
+mod vantage;
+mod zones;
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::findings::{FindingCode, Severity};
+use crate::limits::{EXPIRY_WARNING_DAYS, MAX_ADDRESSES_PER_NAME, MAX_BROKER_TARGETS};
+use crate::report::{
+    AddressReport, AnswerClass, AwsAudit, AwsIngressSource, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding,
+    HttpsOutcome, KafkaAttempt, KafkaOutcome, ParityOutcome, ParityReport, Report, Role, SecretLookup, SecretOutcome,
+    Settings, Stage, StageStatus, Status, TargetReport, TcpOutcome, TlsOutcome, TlsVerification, Vantage, VantageKind,
+    ZoneSummary,
+};
+
+use aws::aws_findings;
+use brokers::{broker_findings, cap_findings, group_repeats};
+use dns::{cname_loop_finding, dns_findings};
+use kafka::kafka_findings;
+use parity::parity_findings;
+use tls::{tls_findings, verification_findings};
+use transport::{https_findings, tcp_findings};
+use vantage::{secret_findings, vantage_findings};
+use zones::broker_passed;
+pub use zones::zones;
+
+/// Draws every finding from the targets' results.
+pub fn findings(report: &Report) -> Vec<Finding> {
+    let targets = &report.targets;
+    let (aws, vantage) = (report.aws.as_ref(), report.vantage.as_ref());
+    let mut out = Vec::new();
+    let zone_addresses = zones::zone_addresses(report);
+    let known_records: &[DnsRecord] = aws.map(|a| a.expected_records.as_slice()).unwrap_or_default();
+    let down_zones = zones::down_zones(&report.zones, targets);
+    zones::zone_findings(&report.zones, &down_zones, targets, &mut out);
+    let mut hosts_done = HashSet::new();
+    for t in targets {
+        let Some(dns) = &t.dns else { continue };
+        if t.role != Role::Broker && hosts_done.insert(t.host.as_str()) {
+            dns_findings(t, dns, targets, known_records, &mut out);
+        }
+        // A public answer is the root cause of whatever fails after it: don't bury it in consequences.
+        if dns.lookup.outcome == DnsOutcome::Answer && dns.answer_class == Some(AnswerClass::Public) {
+            continue;
+        }
+        if t.role == Role::Broker {
+            broker_findings(t, &down_zones, &zone_addresses, known_records, &mut out);
+            continue;
+        }
+        tcp_findings(t, &mut out);
+        tls_findings(t, &mut out);
+        https_findings(t, &mut out);
+        kafka_findings(t, &mut out);
+    }
+    parity_findings(report.parity.as_ref(), targets, &mut out);
+    if let Some(t) = targets.iter().find(|t| t.role == Role::Bootstrap) {
+        if let Some(v) = vantage {
+            vantage_findings(t, v, &mut out);
+        }
+        if let Some(audit) = aws {
+            aws_findings(t, targets, audit, vantage, &mut out);
+        }
+        if let Some(secret) = &report.secret {
+            secret_findings(t, secret, vantage, &mut out);
+        }
+    }
+    verification_findings(&report.settings, targets, &mut out);
+    cap_findings(report, &mut out);
+    let mut out = group_repeats(out);
+    out.sort_by_key(|f| f.severity);
+    out
+}
+
+/// `fail` if any error, `warn` if any warning, else `pass`.
+pub fn status(findings: &[Finding]) -> Status {
+    if findings.iter().any(|f| f.severity == Severity::Error) {
+        Status::Fail
+    } else if findings.iter().any(|f| f.severity == Severity::Warning) {
+        Status::Warn
+    } else {
+        Status::Pass
+    }
+}
+
+/// A finding with the code's own severity.
+fn finding(
+    code: FindingCode,
+    t: &TargetReport,
+    stage: Stage,
+    summary: String,
+    fix: String,
+    addresses: Vec<String>,
+) -> Finding {
+    Finding { code, severity: code.severity(), target: t.target.clone(), stage, summary, fix, addresses }
+}

@@ -1,0 +1,34 @@
+//! Every cap and step limit in one place: what a run may take, and how much of a peer's answer it
+//! acts on. Each cap that can cut the work short is reported when it does (`probe-capped`).
+
+use std::time::Duration;
+
+/// Longest a DNS lookup may take (within the deadline).
+pub const DNS_STEP_CAP: Duration = Duration::from_secs(5);
+/// Longest a TCP connect may take (within the deadline).
+pub const TCP_STEP_CAP: Duration = Duration::from_secs(5);
+/// Longest a TLS handshake may take (within the deadline).
+pub const TLS_STEP_CAP: Duration = Duration::from_secs(5);
+/// Longest an HTTP exchange may take (within the deadline).
+pub const HTTPS_STEP_CAP: Duration = Duration::from_secs(5);
+/// Longest the Kafka requests on one connection may take (within the deadline).
+pub const KAFKA_STEP_CAP: Duration = Duration::from_secs(5);
+/// Most brokers probed at once: a 100-broker cluster takes a few rounds, not 100.
+pub const BROKER_CONCURRENCY: usize = 64;
+/// Most advertised brokers probed in one run (a hostile Metadata answer may list tens of
+/// thousands); the report says when the cap cut the list (`probe-capped`).
+pub const MAX_BROKER_TARGETS: usize = 512;
+/// Most addresses of one name connected to; the report says when the cap cut the list.
+pub const MAX_ADDRESSES_PER_NAME: usize = 16;
+/// Certificates expiring sooner than this many days are a warning.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+/// Largest properties file read (a client configuration is a few KiB).
+pub const MAX_PROPERTIES_FILE: u64 = 1024 * 1024;
+/// Largest CA material read: one file, or all files of an `ssl.ca.location` directory together.
+pub const MAX_CA_BYTES: u64 = 16 * 1024 * 1024;
+/// Most files read from an `ssl.ca.location` directory.
+pub const MAX_CA_FILES: usize = 4096;
+/// Most bootstrap servers in one run.
+pub const MAX_BOOTSTRAP: usize = 64;
+/// Most entries of any other repeatable option (resolvers, CIDRs, zone addresses).
+pub const MAX_LIST: usize = 256;
