@@ -46,6 +46,21 @@ pub struct AuditInput {
     pub session_token: Option<String>,
 }
 
+impl AuditInput {
+    /// The private hosted zone's name when none is given: the bootstrap name's parent.
+    pub fn default_domain(bootstrap_host: &str) -> Option<String> {
+        bootstrap_host.split_once('.').map(|(_, parent)| parent.to_string())
+    }
+
+    /// Looks in the probe's own VPC when neither an endpoint nor a VPC was named.
+    pub fn narrowed_by(mut self, vantage: Option<&kreach::Vantage>) -> Self {
+        if self.vpc_endpoint_id.is_none() && self.vpc_id.is_none() {
+            self.vpc_id = vantage.and_then(|v| v.facts.get("vpc_id").cloned());
+        }
+        self
+    }
+}
+
 impl std::fmt::Debug for AuditInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Credentials never printed: only the key id's presence.

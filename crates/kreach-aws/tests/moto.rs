@@ -37,11 +37,12 @@ fn input(moto: &Moto, account: &serde_json::Value) -> AuditInput {
     input
 }
 
-async fn lab_report() -> (Lab, Report) {
-    lab_report_with(Fault::None).await
+async fn lab_report(audit: kreach::AwsAudit) -> (Lab, Report) {
+    lab_report_with(Fault::None, Some(audit)).await
 }
 
-async fn lab_report_with(fault: Fault) -> (Lab, Report) {
+/// The lab diagnosed, with `audit` joined to it as the CLI does (the audit ran beforehand).
+async fn lab_report_with(fault: Fault, audit: Option<kreach::AwsAudit>) -> (Lab, Report) {
     let lab = Lab::start(fault).await.expect("lab");
     let config = CheckConfig::for_bootstrap(HostPort::parse(&lab.bootstrap, 9092).expect("bootstrap"))
         .with_resolvers(vec![lab.resolver])
@@ -51,7 +52,11 @@ async fn lab_report_with(fault: Fault) -> (Lab, Report) {
         .with_https_port(Some(lab.https_port))
         .with_security_protocol(SecurityProtocol::Ssl)
         .with_timeout(Duration::from_secs(3));
-    let report = kreach::run(&config).await.expect("run");
+    let mut diagnosis = kreach::Diagnosis::new(&config);
+    if let Some(audit) = audit {
+        diagnosis = diagnosis.aws(move |_, _| async move { audit });
+    }
+    let report = diagnosis.run().await.expect("run");
     (lab, report)
 }
 
@@ -68,8 +73,7 @@ async fn scenario(name: &str) -> (Report, serde_json::Value) {
     let moto = start_moto();
     let account = plant(&moto, name);
     let audit = kreach_aws::audit(&input(&moto, &account), Duration::from_secs(20)).await;
-    let (_lab, mut report) = lab_report().await;
-    kreach::attach_aws(&mut report, audit);
+    let (_lab, report) = lab_report(audit).await;
     (report, account)
 }
 
@@ -140,8 +144,7 @@ async fn denied_reads_name_the_permission_and_the_policy() {
         audit.errors,
         audit.calls
     );
-    let (_lab, mut report) = lab_report().await;
-    kreach::attach_aws(&mut report, audit);
+    let (_lab, report) = lab_report(audit).await;
     assert_eq!(aws_codes(&report), ["aws-access-denied"], "no aws-phz-missing when the zone could not be read");
     let f = report.findings_with(FindingCode::AwsAccessDenied).next().expect("finding");
     assert!(f.fix.contains("\"Action\": \"route53:ListHostedZonesByName\""), "{}", f.fix);
@@ -157,8 +160,7 @@ async fn no_reachable_api_is_unavailable_not_an_error() {
     input.static_credentials = Some(("testing".into(), "testing".into()));
     let audit = kreach_aws::audit(&input, Duration::from_secs(10)).await;
     assert!(audit.unavailable.is_some(), "{audit:#?}");
-    let (_lab, mut report) = lab_report().await;
-    kreach::attach_aws(&mut report, audit);
+    let (_lab, report) = lab_report(audit).await;
     assert_eq!(aws_codes(&report), ["aws-unavailable"]);
     assert_eq!(report.status, kreach::Status::Pass, "info only");
 }
@@ -216,10 +218,10 @@ async fn dns_fix_names_the_exact_records_when_the_audit_ran() {
     let account = plant(&moto, "healthy");
     let audit = kreach_aws::audit(&input(&moto, &account), Duration::from_secs(20)).await;
     let regional = account["regional"].as_str().expect("regional").to_string();
-    let (_lab, mut report) = lab_report_with(Fault::WildcardMissing).await;
+    let (_lab, report) = lab_report_with(Fault::WildcardMissing, None).await;
     let before = report.findings_with(FindingCode::DnsNxdomain).next().expect("nxdomain").fix.clone();
     assert!(before.contains("<the VPC endpoint's regional DNS name>"), "{before}");
-    kreach::attach_aws(&mut report, audit);
+    let (_lab, report) = lab_report_with(Fault::WildcardMissing, Some(audit)).await;
     let after = &report.findings_with(FindingCode::DnsNxdomain).next().expect("nxdomain").fix;
     assert!(after.contains(&format!("`*.{LAB_DOMAIN} CNAME {regional}`")), "{after}");
 }

@@ -252,10 +252,7 @@ fn audit_input(aws: &AwsArgs, bootstrap_host: Option<&str>) -> kreach_aws::Audit
     input.vpc_id = aws.vpc_id.clone();
     input.service_name = aws.endpoint_service.clone();
     input.region = aws.aws_region.clone();
-    input.domain = aws
-        .dns_domain
-        .clone()
-        .or_else(|| bootstrap_host.and_then(|h| h.split_once('.')).map(|(_, parent)| parent.to_string()));
+    input.domain = aws.dns_domain.clone().or_else(|| bootstrap_host.and_then(kreach_aws::AuditInput::default_domain));
     input
 }
 
@@ -333,48 +330,33 @@ async fn diagnose(
     secret: Option<kreach::SecretLookup>,
     output: Output,
 ) -> ExitCode {
-    // The librdkafka stage and the AWS audit run beside kreach's own checks, inside the same deadline.
-    let parity = async {
-        if client_check { Some(kreach_parity::check(config, properties.as_ref(), config.timeout).await) } else { None }
-    };
-    // Where it runs first (IMDS answers in milliseconds on EC2, gives up within 400 ms elsewhere):
-    // the instance's VPC is where the audit looks for the endpoint when none is named.
-    let context = async {
-        // Only a real check asks where it runs; the lab is on loopback.
-        let Some(aws) = aws else { return (None, None) };
-        let deadline = std::time::Instant::now() + config.timeout;
-        let vantage = kreach::detect_vantage(&|k| std::env::var(k).ok()).await;
-        let audit = if aws.aws || aws_credentials_in_env() {
-            let mut input = audit_input(aws, config.bootstrap.first().map(|b| b.host.as_str()));
-            if input.vpc_endpoint_id.is_none() && input.vpc_id.is_none() {
-                input.vpc_id = vantage.facts.get("vpc_id").cloned();
+    // The librdkafka stage runs beside kreach's own checks; where it runs first (IMDS answers in
+    // milliseconds on EC2, gives up quickly elsewhere), then the AWS audit of that VPC's endpoint.
+    // Only a real check asks where it runs: the lab is on loopback.
+    let mut diagnosis = kreach::Diagnosis::new(config).secret(secret);
+    if client_check {
+        diagnosis = diagnosis.parity(kreach_parity::check(config, properties.as_ref(), config.timeout));
+    }
+    if let Some(aws) = aws {
+        let env = |k: &str| std::env::var(k).ok();
+        diagnosis = diagnosis.vantage(async move { kreach::detect_vantage(&env).await });
+        let input = audit_input(aws, config.bootstrap.first().map(|b| b.host.as_str()));
+        let audit_now = aws.aws || aws_credentials_in_env();
+        diagnosis = diagnosis.aws(move |vantage, budget| async move {
+            if !audit_now {
+                return kreach::AwsAudit {
+                    unavailable: Some(
+                        "no AWS credentials in the environment (--aws uses the default chain: instance role, SSO)"
+                            .into(),
+                    ),
+                    ..Default::default()
+                };
             }
-            kreach_aws::audit(&input, deadline.saturating_duration_since(std::time::Instant::now())).await
-        } else {
-            kreach::AwsAudit {
-                unavailable: Some(
-                    "no AWS credentials in the environment (--aws uses the default chain: instance role, SSO)".into(),
-                ),
-                ..Default::default()
-            }
-        };
-        (Some(vantage), Some(audit))
-    };
-    let (report, parity, (vantage, audit)) = tokio::join!(kreach::run(config), parity, context);
-    match report {
-        Ok(mut report) => {
-            if let Some(parity) = parity {
-                kreach::attach_parity(&mut report, parity);
-            }
-            if let Some(audit) = audit {
-                kreach::attach_aws(&mut report, audit);
-            }
-            if let Some(vantage) = vantage {
-                kreach::attach_vantage(&mut report, vantage);
-            }
-            if let Some(secret) = secret {
-                kreach::attach_secret(&mut report, secret);
-            }
+            kreach_aws::audit(&input.narrowed_by(vantage.as_ref()), budget).await
+        });
+    }
+    match diagnosis.run().await {
+        Ok(report) => {
             emit(&render_report(&report, output));
             ExitCode::from(report.exit_code() as u8)
         }

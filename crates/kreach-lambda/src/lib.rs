@@ -14,7 +14,7 @@ pub mod aws;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kreach::{CheckOptions, Report};
 use lambda_runtime::LambdaEvent;
@@ -91,11 +91,12 @@ pub struct CheckEvent {
 struct TempFile(PathBuf);
 
 impl TempFile {
-    fn write(kind: &str, text: &str) -> Result<TempFile, String> {
+    fn write(kind: &str, text: &str) -> Result<TempFile, FunctionError> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!("kreach-{kind}-{}-{n}", std::process::id()));
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, text)
+            .map_err(|e| FunctionError::kreach(format!("cannot write {}: {e}", path.display())))?;
         Ok(TempFile(path))
     }
 }
@@ -116,6 +117,25 @@ pub struct FunctionError {
     pub message: String,
 }
 
+impl FunctionError {
+    /// The event is the caller's to fix; `message` names the field.
+    pub fn invalid(message: impl std::fmt::Display) -> Self {
+        FunctionError { kind: "InvalidEvent", message: format!("invalid event: {message}") }
+    }
+
+    /// kreach could not run at all (or the function's own configuration is wrong).
+    pub fn kreach(message: impl Into<String>) -> Self {
+        FunctionError { kind: "KreachError", message: message.into() }
+    }
+
+    /// Whether the event is the caller's to fix.
+    pub fn is_invalid_event(&self) -> bool {
+        self.kind == "InvalidEvent"
+    }
+}
+
+impl std::error::Error for FunctionError {}
+
 impl std::fmt::Display for FunctionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.kind, self.message)
@@ -131,13 +151,8 @@ impl From<FunctionError> for lambda_runtime::Diagnostic {
 /// The Lambda entry point: the event's JSON in, the report's JSON out.
 pub async fn function(event: LambdaEvent<serde_json::Value>) -> Result<serde_json::Value, FunctionError> {
     let report =
-        handle(event.payload, remaining(event.context.deadline, SystemTime::now()), &|k| std::env::var(k).ok())
-            .await
-            .map_err(|message| {
-            let kind = if message.starts_with("invalid event") { "InvalidEvent" } else { "KreachError" };
-            FunctionError { kind, message }
-        })?;
-    serde_json::to_value(report).map_err(|e| FunctionError { kind: "KreachError", message: e.to_string() })
+        handle(event.payload, remaining(event.context.deadline, SystemTime::now()), &|k| std::env::var(k).ok()).await?;
+    serde_json::to_value(report).map_err(|e| FunctionError::kreach(e.to_string()))
 }
 
 /// Earliest plausible deadline: 2001-01-01 in milliseconds since the epoch.
@@ -159,12 +174,12 @@ pub fn remaining(deadline_ms: u64, now: SystemTime) -> Option<Duration> {
 pub async fn handle(
     payload: serde_json::Value,
     remaining: Option<Duration>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Report, String> {
-    let event: CheckEvent = serde_json::from_value(payload).map_err(|e| format!("invalid event: {e}"))?;
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Result<Report, FunctionError> {
+    let event: CheckEvent = serde_json::from_value(payload).map_err(FunctionError::invalid)?;
     let budget = remaining.map(|r| r.saturating_sub(DEADLINE_MARGIN));
     if budget.is_some_and(|b| b < Duration::from_millis(500)) {
-        return Err("invalid event: the function has less than a second left; give it a longer timeout".into());
+        return Err(FunctionError::invalid("the function has less than a second left; give it a longer timeout"));
     }
     let requested = event.timeout_secs.unwrap_or(kreach::DEFAULT_TIMEOUT.as_secs_f64());
     let timeout = match budget {
@@ -174,27 +189,28 @@ pub async fn handle(
     // A CA given as text goes to a file the TLS stage can read; the mechanism to a properties file,
     // so it is validated like one.
     if event.ca_pem.as_ref().is_some_and(|pem| pem.len() > MAX_CA_PEM) {
-        return Err(format!("invalid event: ca_pem is larger than {} KiB", MAX_CA_PEM / 1024));
+        return Err(FunctionError::invalid(format!("ca_pem is larger than {} KiB", MAX_CA_PEM / 1024)));
     }
     let ca = event.ca_pem.as_deref().map(|pem| TempFile::write("ca", pem)).transpose()?;
     let properties = match &event.sasl_mechanism {
-        Some(m) if m.contains(['\n', '\r']) => return Err("invalid event: sasl_mechanism is one line".into()),
+        Some(m) if m.contains(['\n', '\r']) => return Err(FunctionError::invalid("sasl_mechanism is one line")),
         Some(m) => Some(TempFile::write("properties", &format!("sasl.mechanism={m}\n"))?),
         None => None,
     };
     let mut options = options_from(&event, timeout, env);
     options.config_file = properties.as_ref().map(|p| p.0.clone());
     options.ca_file = ca.as_ref().map(|c| c.0.clone());
-    let mut config = options.validate(env).map_err(|e| format!("invalid event: {e}"))?;
+    let mut config = options.validate(env).map_err(FunctionError::invalid)?;
     // Whoever may invoke the function chooses the event: the function's own configuration bounds
     // where the credentials may go and which secrets may be read.
-    let policy = Policy::from_env(env).map_err(|e| format!("invalid function configuration: {e}"))?;
+    let policy =
+        Policy::from_env(env).map_err(|e| FunctionError::kreach(format!("invalid function configuration: {e}")))?;
     match &policy.bootstrap {
         Some(allowed) => {
             if let Some(hp) = config.bootstrap.iter().find(|hp| !allowed.iter().any(|p| p.matches(hp))) {
-                return Err(format!(
-                    "invalid event: bootstrap {hp} is not allowed by the function's {ENV_ALLOWED_BOOTSTRAP}"
-                ));
+                return Err(FunctionError::invalid(format!(
+                    "bootstrap {hp} is not allowed by the function's {ENV_ALLOWED_BOOTSTRAP}"
+                )));
             }
         }
         None => {
@@ -204,9 +220,9 @@ pub async fn handle(
     }
     if let Some(named) = event.credentials_secret.as_deref().filter(|s| !s.trim().is_empty()) {
         if !policy.secrets.iter().any(|p| secret_matches(p, named.trim())) {
-            return Err(format!(
-                "invalid event: credentials_secret {named} is not allowed by the function's {ENV_ALLOWED_SECRETS}"
-            ));
+            return Err(FunctionError::invalid(format!(
+                "credentials_secret {named} is not allowed by the function's {ENV_ALLOWED_SECRETS}"
+            )));
         }
     }
     let access = aws::Access::from_env(env);
@@ -220,49 +236,46 @@ pub async fn handle(
     };
 
     // Where am I (with the function's VPC), then the audit of that VPC's endpoint, beside the checks.
-    let context = async {
-        let deadline = Instant::now() + config.timeout;
-        let mut vantage = kreach::detect_vantage(env).await;
-        if vantage.kind == kreach::VantageKind::Lambda {
-            aws::describe_function(&access, &mut vantage, FUNCTION_CAP.min(config.timeout)).await;
+    let timeout = config.timeout;
+    let vantage = {
+        let access = &access;
+        async move {
+            let mut vantage = kreach::detect_vantage(env).await;
+            if vantage.kind == kreach::VantageKind::Lambda {
+                aws::describe_function(access, &mut vantage, FUNCTION_CAP.min(timeout)).await;
+            }
+            vantage
         }
-        if !event.aws {
-            return (vantage, None);
-        }
+    };
+    let mut diagnosis = kreach::Diagnosis::new(&config).secret(secret).vantage(vantage);
+    if event.aws {
         let mut input = kreach_aws::AuditInput::default();
         input.vpc_endpoint_id = event.vpc_endpoint.clone();
-        input.vpc_id = event.vpc_id.clone().or_else(|| vantage.facts.get("vpc_id").cloned());
+        input.vpc_id = event.vpc_id.clone();
         input.service_name = event.endpoint_service.clone();
         input.domain = event
             .dns_domain
             .clone()
-            .or_else(|| config.bootstrap.first().and_then(|b| b.host.split_once('.')).map(|(_, p)| p.to_string()));
+            .or_else(|| config.bootstrap.first().and_then(|b| kreach_aws::AuditInput::default_domain(&b.host)));
         input.region = access.region.clone();
         input.endpoint_url = access.endpoint_url.clone();
-        let audit = match &access.credentials {
-            // Only the function's own credentials: no credential chain probing the network.
-            None => kreach::AwsAudit {
-                unavailable: Some("no AWS credentials in the function's environment".into()),
-                ..Default::default()
-            },
-            Some(c) => {
-                input.static_credentials = Some((c.access_key_id().to_string(), c.secret_access_key().to_string()));
-                input.session_token = c.session_token().map(str::to_string);
-                kreach_aws::audit(&input, deadline.saturating_duration_since(Instant::now())).await
+        let credentials = access.credentials.clone();
+        diagnosis = diagnosis.aws(move |vantage, budget| async move {
+            match credentials {
+                // Only the function's own credentials: no credential chain probing the network.
+                None => kreach::AwsAudit {
+                    unavailable: Some("no AWS credentials in the function's environment".into()),
+                    ..Default::default()
+                },
+                Some(c) => {
+                    input.static_credentials = Some((c.access_key_id().to_string(), c.secret_access_key().to_string()));
+                    input.session_token = c.session_token().map(str::to_string);
+                    kreach_aws::audit(&input.narrowed_by(vantage.as_ref()), budget).await
+                }
             }
-        };
-        (vantage, Some(audit))
-    };
-    let (report, (vantage, audit)) = tokio::join!(kreach::run(&config), context);
-    let mut report = report.map_err(|e| e.to_string())?;
-    if let Some(audit) = audit {
-        kreach::attach_aws(&mut report, audit);
+        });
     }
-    if let Some(lookup) = secret {
-        kreach::attach_secret(&mut report, lookup);
-    }
-    kreach::attach_vantage(&mut report, vantage);
-    Ok(report)
+    diagnosis.run().await.map_err(|e| FunctionError::kreach(e.to_string()))
 }
 
 /// The event's options as `kreach check` takes them (the CA and mechanism, which travel as files,
@@ -334,7 +347,7 @@ impl HostPattern {
     pub fn parse(text: &str) -> Result<HostPattern, String> {
         let text = text.trim().to_ascii_lowercase();
         let (host, port) = match text.rsplit_once(':') {
-            Some((h, p)) if p == "*" => (h.to_string(), None),
+            Some((h, "*")) => (h.to_string(), None),
             Some((h, p)) => (h.to_string(), Some(p.parse::<u16>().map_err(|_| format!("`{text}`: bad port"))?)),
             None => (text.clone(), None),
         };

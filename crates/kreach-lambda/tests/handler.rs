@@ -66,13 +66,15 @@ async fn bad_events_get_a_clear_error() {
     for (payload, needle) in cases {
         let err = kreach_lambda::handle(payload.clone(), Some(Duration::from_secs(5)), &lambda_env)
             .await
-            .expect_err("bad event");
+            .expect_err("bad event")
+            .message;
         assert!(err.starts_with("invalid event"), "{payload}: {err}");
         assert!(err.contains(needle), "{payload}: {err}");
     }
     let err = kreach_lambda::handle(json!({"bootstrap": "b:9092"}), Some(Duration::from_millis(900)), &lambda_env)
         .await
-        .expect_err("no time left");
+        .expect_err("no time left")
+        .message;
     assert!(err.contains("less than a second"), "{err}");
 }
 
@@ -121,7 +123,8 @@ async fn the_functions_configuration_bounds_where_credentials_go() {
     };
     let err = kreach_lambda::handle(payload.clone(), Some(Duration::from_secs(4)), &other_domain)
         .await
-        .expect_err("not allowed");
+        .expect_err("not allowed")
+        .message;
     assert!(err.starts_with("invalid event: bootstrap") && err.contains("KREACH_ALLOWED_BOOTSTRAP"), "{err}");
 
     // Allowed host, but the event turns verification off: withheld unless the function allows it.
@@ -144,7 +147,7 @@ async fn the_functions_configuration_bounds_where_credentials_go() {
     // The event may name only secrets the function allows.
     let mut named = payload;
     named["credentials_secret"] = json!("someone-elses/secret");
-    let err = kreach_lambda::handle(named, Some(Duration::from_secs(4)), &allowed).await.expect_err("refused");
+    let err = kreach_lambda::handle(named, Some(Duration::from_secs(4)), &allowed).await.expect_err("refused").message;
     assert!(err.contains("credentials_secret") && err.contains("KREACH_ALLOWED_SECRETS"), "{err}");
 }
 
@@ -173,7 +176,8 @@ async fn an_event_with_100000_bootstrap_entries_is_a_clear_error_at_once() {
     let bootstrap = (0..100_000).map(|i| format!("b{i}.example.com:9092")).collect::<Vec<_>>().join(",");
     let err = kreach_lambda::handle(json!({ "bootstrap": bootstrap }), Some(Duration::from_secs(5)), &lambda_env)
         .await
-        .expect_err("refused");
+        .expect_err("refused")
+        .message;
     assert!(err.starts_with("invalid event: invalid --bootstrap: more than 64"), "{err}");
     let big_ca = "A".repeat(2 * 1024 * 1024);
     let err = kreach_lambda::handle(
@@ -182,6 +186,7 @@ async fn an_event_with_100000_bootstrap_entries_is_a_clear_error_at_once() {
         &lambda_env,
     )
     .await
-    .expect_err("refused");
+    .expect_err("refused")
+    .message;
     assert!(err.contains("ca_pem is larger than"), "{err}");
 }

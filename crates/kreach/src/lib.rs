@@ -7,6 +7,7 @@
 
 mod analysis;
 mod config;
+mod diagnosis;
 mod dns;
 mod error;
 mod files;
@@ -17,6 +18,7 @@ pub mod fuzzing;
 mod https;
 mod kafka;
 mod limits;
+mod matrix;
 mod merge;
 mod names;
 mod properties;
@@ -34,12 +36,12 @@ pub use config::{
     ENV_SASL_PASSWORD, ENV_SASL_SECRET, ENV_SASL_USERNAME, HostPort, Sasl, Secret, SecurityProtocol,
     default_private_cidrs, parse_resolver, parse_zone_address,
 };
+pub use diagnosis::{Diagnosis, run};
 pub use error::Error;
 pub use findings::{FindingCode, Severity};
 pub use limits::*;
 pub use merge::{Merged, MergedCell, MergedRow, merge, merged_table};
 pub use properties::{Properties, jaas_credentials};
 pub use report::*;
-pub use runner::{attach_aws, attach_parity, attach_secret, attach_vantage, run};
 pub use tls::name_matches;
 pub use vantage::{IMDS_DEFAULT, detect as detect_vantage};

@@ -18,10 +18,10 @@ use crate::error::Error;
 use crate::https;
 use crate::kafka;
 use crate::limits::*;
+use crate::matrix::assemble;
 use crate::report::{
-    AddressReport, AnswerClass, AwsAudit, BrokerTarget, ClusterMetadata, DnsDetail, DnsOutcome, HttpsOutcome,
-    KafkaOutcome, ParityOutcome, ParityReport, Report, Role, SCHEMA_VERSION, SecretLookup, Settings, Stage,
-    StageResult, StageStatus, TargetReport, TcpOutcome, TlsOutcome, TlsVerification, Vantage,
+    AddressReport, BrokerTarget, ClusterMetadata, DnsDetail, KafkaOutcome, Report, Role, SCHEMA_VERSION, Settings,
+    TargetReport, TlsOutcome, TlsVerification,
 };
 use crate::tcp;
 use crate::tls::{self, TlsContext};
@@ -45,19 +45,21 @@ struct Resolvers {
 
 /// What is probed for one `host:port`.
 #[derive(Clone, Debug)]
-struct TargetPlan {
-    hp: HostPort,
-    role: Role,
-    tls: bool,
+pub(crate) struct TargetPlan {
+    pub(crate) hp: HostPort,
+    pub(crate) role: Role,
+    pub(crate) tls: bool,
     /// Speak Kafka on the connection.
-    kafka: bool,
+    pub(crate) kafka: bool,
     /// Ask for Metadata too (bootstrap only).
-    metadata: bool,
-    broker: Option<BrokerTarget>,
+    pub(crate) metadata: bool,
+    pub(crate) broker: Option<BrokerTarget>,
 }
 
-/// Runs a whole diagnosis. `Err` only when it cannot run at all; every failed check is in the report.
-pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
+/// Runs kreach's own checks under the config's deadline and returns the report without findings
+/// (the [`Diagnosis`](crate::Diagnosis) draws them once, with the extras). `Err` only when the
+/// checks cannot run at all.
+pub(crate) async fn checks(config: &CheckConfig) -> Result<Report, Error> {
     let started = Instant::now();
     let started_at =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
@@ -152,7 +154,7 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         zone_addresses: config.zone_addresses.iter().map(|(az, ip)| (az.clone(), ip.to_string())).collect(),
     };
     let zones = analysis::zones(&targets);
-    let mut report = Report {
+    let report = Report {
         schema_version: SCHEMA_VERSION,
         kreach_version: env!("CARGO_PKG_VERSION").to_string(),
         started_at,
@@ -169,78 +171,7 @@ pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
         findings: Vec::new(),
         status: crate::report::Status::Pass,
     };
-    redraw(&mut report);
     Ok(report)
-}
-
-/// Adds the librdkafka stage's result: a `client` cell on the first bootstrap row, and the
-/// findings and status drawn again with it.
-pub fn attach_parity(report: &mut Report, parity: ParityReport) {
-    let status = match parity.outcome {
-        ParityOutcome::Ok => StageStatus::Pass,
-        ParityOutcome::Failed => StageStatus::Fail,
-        ParityOutcome::Skipped => StageStatus::Skipped,
-    };
-    let summary = match parity.outcome {
-        ParityOutcome::Ok => {
-            format!("librdkafka {}: {}", parity.librdkafka_version, count(parity.brokers.len(), "broker", "brokers"))
-        }
-        ParityOutcome::Failed => format!("librdkafka: {}", parity.error.as_deref().unwrap_or("failed")),
-        ParityOutcome::Skipped => format!("skipped: {}", parity.skipped.as_deref().unwrap_or("")),
-    };
-    if let Some(t) = report.targets.iter_mut().find(|t| t.role == Role::Bootstrap) {
-        t.stages.retain(|s| s.stage != Stage::Client);
-        t.stages.push(StageResult { stage: Stage::Client, status, elapsed_ms: Some(parity.elapsed_ms), summary });
-    }
-    report.parity = Some(parity);
-    redraw(report);
-}
-
-/// Adds the AWS audit: an `aws` cell on the first bootstrap row, and the findings drawn again
-/// with the AWS facts joined to the network results.
-pub fn attach_aws(report: &mut Report, audit: AwsAudit) {
-    let (status, summary) = match (&audit.unavailable, &audit.endpoint) {
-        (Some(why), _) => (StageStatus::Skipped, format!("skipped: {why}")),
-        (None, None) => (StageStatus::Fail, "no endpoint found".to_string()),
-        (None, Some(ep)) => {
-            (StageStatus::Pass, format!("{} {} in {}", ep.id, ep.state, count(ep.interfaces.len(), "zone", "zones")))
-        }
-    };
-    if let Some(t) = report.targets.iter_mut().find(|t| t.role == Role::Bootstrap) {
-        t.stages.retain(|s| s.stage != Stage::Aws);
-        t.stages.push(StageResult { stage: Stage::Aws, status, elapsed_ms: Some(audit.elapsed_ms), summary });
-    }
-    report.aws = Some(audit);
-    redraw(report);
-    // The cell tells whether the AWS side is clean, once the findings say so.
-    let failed = report.findings.iter().any(|f| f.stage == Stage::Aws && f.severity == crate::Severity::Error);
-    if let Some(cell) = report
-        .targets
-        .iter_mut()
-        .find(|t| t.role == Role::Bootstrap)
-        .and_then(|t| t.stages.iter_mut().find(|s| s.stage == Stage::Aws))
-    {
-        if failed {
-            cell.status = StageStatus::Fail;
-        }
-    }
-}
-
-/// Adds where the probe ran, and redraws the findings with it.
-pub fn attach_vantage(report: &mut Report, vantage: Vantage) {
-    report.vantage = Some(vantage);
-    redraw(report);
-}
-
-/// Adds how reading the credentials' secret went, and redraws the findings.
-pub fn attach_secret(report: &mut Report, secret: SecretLookup) {
-    report.secret = Some(secret);
-    redraw(report);
-}
-
-fn redraw(report: &mut Report) {
-    report.findings = analysis::findings(report);
-    report.status = analysis::status(&report.findings);
 }
 
 /// One plan per advertised broker (the first [`MAX_BROKER_TARGETS`]), grouped by host so each
@@ -432,164 +363,4 @@ fn share_metadata(report: &AddressReport, tx: Option<&mpsc::Sender<ClusterMetada
     if let (Some(tx), Some(metadata)) = (tx, report.kafka.as_ref().and_then(|k| k.metadata.as_ref())) {
         let _ = tx.try_send(metadata.clone());
     }
-}
-
-/// Builds one matrix row from the per-address results.
-fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -> TargetReport {
-    let mut stages = vec![dns_stage(dns)];
-    let dns_ok = !addresses.is_empty();
-
-    let tcp: Vec<_> = addresses.iter().filter_map(|a| a.tcp.as_ref()).collect();
-    let connected = tcp.iter().filter(|t| t.outcome == TcpOutcome::Connected).count();
-    stages.push(if !dns_ok {
-        skipped(Stage::Tcp, "no address to connect to")
-    } else {
-        let failures = tally(tcp.iter().filter(|t| t.outcome != TcpOutcome::Connected).map(|t| t.outcome.word()));
-        StageResult {
-            stage: Stage::Tcp,
-            status: if connected == tcp.len() { StageStatus::Pass } else { StageStatus::Fail },
-            elapsed_ms: tcp.iter().map(|t| t.elapsed_ms).max(),
-            summary: if failures.is_empty() {
-                format!("{connected}/{} connected", tcp.len())
-            } else {
-                format!("{connected}/{} connected; {failures}", tcp.len())
-            },
-        }
-    });
-
-    let tls: Vec<_> = addresses.iter().filter_map(|a| a.tls.as_ref()).collect();
-    stages.push(if !plan.tls {
-        StageResult {
-            stage: Stage::Tls,
-            status: StageStatus::NotApplicable,
-            elapsed_ms: None,
-            summary: "plaintext listener (security.protocol)".into(),
-        }
-    } else if tls.is_empty() {
-        skipped(Stage::Tls, "no TCP connection")
-    } else {
-        let ok = tls.iter().filter(|t| t.outcome == TlsOutcome::Ok).count();
-        let soonest = tls.iter().filter_map(|t| t.peer_certificate.as_ref()).map(|c| c.days_to_expiry).min();
-        let failures = tally(tls.iter().filter(|t| t.outcome != TlsOutcome::Ok).map(|t| t.outcome.word()));
-        // Each column judges its own hop: addresses TCP could not reach are the TCP column's failure.
-        let status = if ok < tls.len() {
-            StageStatus::Fail
-        } else if soonest.is_some_and(|d| d < EXPIRY_WARNING_DAYS) {
-            StageStatus::Warn
-        } else {
-            StageStatus::Pass
-        };
-        let first_ok = tls.iter().find(|t| t.outcome == TlsOutcome::Ok);
-        let mut summary = format!("{ok}/{} handshakes", tls.len());
-        if let Some(t) = first_ok {
-            summary.push_str(&format!(", {}", t.protocol_version.as_deref().unwrap_or("?")));
-        }
-        if let Some(days) = soonest {
-            summary.push_str(&format!(", cert {days} days left"));
-        }
-        if !failures.is_empty() {
-            summary.push_str(&format!("; {failures}"));
-        }
-        StageResult { stage: Stage::Tls, status, elapsed_ms: tls.iter().map(|t| t.elapsed_ms).max(), summary }
-    });
-
-    if plan.role == Role::Https {
-        let http: Vec<_> = addresses.iter().filter_map(|a| a.https.as_ref()).collect();
-        stages.push(if http.is_empty() {
-            skipped(Stage::Https, "no TLS session")
-        } else {
-            let ok = http.iter().filter(|h| h.outcome == HttpsOutcome::Response).count();
-            let mut codes: Vec<String> =
-                http.iter().filter_map(|h| h.status_code).map(|c| format!("HTTP {c}")).collect();
-            codes.sort();
-            codes.dedup();
-            StageResult {
-                stage: Stage::Https,
-                status: if ok == http.len() { StageStatus::Pass } else { StageStatus::Fail },
-                elapsed_ms: http.iter().map(|h| h.elapsed_ms).max(),
-                summary: format!("{ok}/{} answered {}", http.len(), codes.join(", ")).trim_end().to_string(),
-            }
-        });
-    }
-
-    if plan.kafka {
-        let kafka: Vec<_> = addresses.iter().filter_map(|a| a.kafka.as_ref()).collect();
-        stages.push(if kafka.is_empty() {
-            skipped(Stage::Kafka, if plan.tls { "no TLS session" } else { "no TCP connection" })
-        } else {
-            let ok = kafka.iter().filter(|k| k.outcome == KafkaOutcome::Ok).count();
-            let failures = tally(kafka.iter().filter(|k| k.outcome != KafkaOutcome::Ok).map(|k| k.outcome.word()));
-            let mut summary =
-                format!("{ok}/{} {}", kafka.len(), if plan.metadata { "ApiVersions+Metadata" } else { "ApiVersions" });
-            if let Some(m) = kafka.iter().find_map(|k| k.metadata.as_ref()) {
-                summary.push_str(&format!(", {}", count(m.brokers.len(), "broker", "brokers")));
-            }
-            if !failures.is_empty() {
-                summary.push_str(&format!("; {failures}"));
-            }
-            StageResult {
-                stage: Stage::Kafka,
-                status: if ok == kafka.len() { StageStatus::Pass } else { StageStatus::Fail },
-                elapsed_ms: kafka.iter().map(|k| k.elapsed_ms).max(),
-                summary,
-            }
-        });
-    }
-
-    TargetReport {
-        target: plan.hp.to_string(),
-        host: plan.hp.host.clone(),
-        port: plan.hp.port,
-        role: plan.role,
-        stages,
-        dns: Some(dns.clone()),
-        addresses,
-        broker: plan.broker.clone(),
-    }
-}
-
-fn dns_stage(dns: &DnsDetail) -> StageResult {
-    let l = &dns.lookup;
-    let n = l.addresses.len();
-    let (status, summary) = match (l.outcome, dns.answer_class) {
-        (DnsOutcome::AddressLiteral, _) => (StageStatus::Pass, "address literal, no lookup".to_string()),
-        (DnsOutcome::Answer, Some(AnswerClass::Private)) => {
-            (StageStatus::Pass, format!("{} (private)", count(n, "address", "addresses")))
-        }
-        (DnsOutcome::Answer, Some(AnswerClass::Mixed)) => {
-            (StageStatus::Warn, format!("{}, some public", count(n, "address", "addresses")))
-        }
-        (DnsOutcome::Answer, _) => (StageStatus::Fail, format!("{} (public)", count(n, "address", "addresses"))),
-        (DnsOutcome::Nxdomain, _) => (StageStatus::Fail, "NXDOMAIN".to_string()),
-        (DnsOutcome::NoData, _) => (StageStatus::Fail, "no A/AAAA record".to_string()),
-        (DnsOutcome::Unreachable, _) => (StageStatus::Fail, "resolver did not answer".to_string()),
-        (DnsOutcome::Error, _) => (StageStatus::Fail, "resolver error".to_string()),
-    };
-    let summary = match l.cname_chain.len() {
-        0 => summary,
-        hops => format!("{summary} via {}", count(hops, "CNAME", "CNAMEs")),
-    };
-    StageResult { stage: Stage::Dns, status, elapsed_ms: Some(l.elapsed_ms), summary }
-}
-
-fn skipped(stage: Stage, why: &str) -> StageResult {
-    StageResult { stage, status: StageStatus::Skipped, elapsed_ms: None, summary: format!("skipped: {why}") }
-}
-
-/// "1 address", "3 addresses".
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// "2 timeout, 1 refused" from a list of words.
-fn tally(words: impl Iterator<Item = impl Into<String>>) -> String {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for w in words {
-        let w = w.into();
-        match counts.iter_mut().find(|(k, _)| *k == w) {
-            Some((_, c)) => *c += 1,
-            None => counts.push((w, 1)),
-        }
-    }
-    counts.iter().map(|(w, c)| format!("{c} {w}")).collect::<Vec<_>>().join(", ")
 }

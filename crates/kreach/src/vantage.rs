@@ -19,7 +19,7 @@ const IMDS_MAX: usize = 64 * 1024;
 
 /// Detects the vantage point. `env` looks up environment variables; IMDS is asked only when
 /// not in Lambda and `AWS_EC2_METADATA_DISABLED` is not `true`.
-pub async fn detect(env: &dyn Fn(&str) -> Option<String>) -> Vantage {
+pub async fn detect(env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Vantage {
     // Each request has its own short limit; the whole detection has one too, so a metadata
     // service that answers slowly cannot hold the audit (which waits for it) for long.
     match tokio::time::timeout(DETECT_CAP, detect_unbounded(env)).await {
@@ -34,7 +34,7 @@ pub async fn detect(env: &dyn Fn(&str) -> Option<String>) -> Vantage {
 /// Longest the whole vantage detection may take.
 pub const DETECT_CAP: Duration = Duration::from_millis(1500);
 
-async fn detect_unbounded(env: &dyn Fn(&str) -> Option<String>) -> Vantage {
+async fn detect_unbounded(env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Vantage {
     if let Some(function) = env("AWS_LAMBDA_FUNCTION_NAME") {
         let mut facts = BTreeMap::new();
         for (key, var) in [

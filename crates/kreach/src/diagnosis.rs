@@ -1,0 +1,170 @@
+//! One entry point for a whole diagnosis: kreach's own checks plus the extras that run beside
+//! them (the librdkafka stage, where the probe runs, the AWS audit, how the credentials were
+//! read), all under the one deadline, with the findings drawn once at the end.
+//!
+//! The extras live in other crates (so the core never builds librdkafka or the AWS SDK): the
+//! builder takes them as futures.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use crate::analysis;
+use crate::config::CheckConfig;
+use crate::error::Error;
+use crate::findings::Severity;
+use crate::matrix::count;
+use crate::report::{
+    AwsAudit, ParityOutcome, ParityReport, Report, Role, SecretLookup, Stage, StageResult, StageStatus, Vantage,
+};
+use crate::runner;
+
+type Extra<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+type AuditStage<'a> = Box<dyn FnOnce(Option<Vantage>, Duration) -> Extra<'a, AwsAudit> + Send + 'a>;
+
+/// A whole diagnosis of `config`, with the extras the caller adds.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), kreach::Error> {
+/// let hp = kreach::HostPort::parse("pkc-abc.us-west-2.aws.confluent.cloud:9092", 9092)?;
+/// let config = kreach::CheckConfig::for_bootstrap(hp);
+/// let report = kreach::Diagnosis::new(&config)
+///     .vantage(kreach::detect_vantage(&|k| std::env::var(k).ok()))
+///     .run()
+///     .await?;
+/// println!("{:?}: {} findings", report.status, report.findings.len());
+/// # Ok(()) }
+/// ```
+#[must_use = "a diagnosis does nothing until `run` is awaited"]
+pub struct Diagnosis<'a> {
+    config: &'a CheckConfig,
+    parity: Option<Extra<'a, ParityReport>>,
+    vantage: Option<Extra<'a, Vantage>>,
+    aws: Option<AuditStage<'a>>,
+    secret: Option<SecretLookup>,
+}
+
+impl<'a> Diagnosis<'a> {
+    /// kreach's own checks of `config`, nothing else yet.
+    pub fn new(config: &'a CheckConfig) -> Self {
+        Diagnosis { config, parity: None, vantage: None, aws: None, secret: None }
+    }
+
+    /// The client-parity stage (e.g. `kreach_parity::check`), run beside the checks.
+    pub fn parity(mut self, stage: impl Future<Output = ParityReport> + Send + 'a) -> Self {
+        self.parity = Some(Box::pin(stage));
+        self
+    }
+
+    /// Where the probe runs (e.g. [`detect_vantage`](crate::detect_vantage)), beside the checks.
+    pub fn vantage(mut self, detect: impl Future<Output = Vantage> + Send + 'a) -> Self {
+        self.vantage = Some(Box::pin(detect));
+        self
+    }
+
+    /// The AWS audit, started once the vantage point is known (its VPC narrows the search) with
+    /// the time left of the deadline.
+    pub fn aws<F, Fut>(mut self, audit: F) -> Self
+    where
+        F: FnOnce(Option<Vantage>, Duration) -> Fut + Send + 'a,
+        Fut: Future<Output = AwsAudit> + Send + 'a,
+    {
+        self.aws = Some(Box::new(move |vantage, budget| Box::pin(audit(vantage, budget))));
+        self
+    }
+
+    /// How reading the credentials' secret went (read before the diagnosis: the checks need it).
+    pub fn secret(mut self, lookup: Option<SecretLookup>) -> Self {
+        self.secret = lookup;
+        self
+    }
+
+    /// Runs everything under the config's deadline and draws the findings once. `Err` only when
+    /// the checks cannot run at all; every failed check is in the report.
+    pub async fn run(self) -> Result<Report, Error> {
+        let Diagnosis { config, parity, vantage, aws, secret } = self;
+        let started = Instant::now();
+        let parity = async {
+            match parity {
+                Some(stage) => Some(stage.await),
+                None => None,
+            }
+        };
+        let context = async {
+            let vantage = match vantage {
+                Some(detect) => Some(detect.await),
+                None => None,
+            };
+            let audit = match aws {
+                Some(audit) => Some(audit(vantage.clone(), config.timeout.saturating_sub(started.elapsed())).await),
+                None => None,
+            };
+            (vantage, audit)
+        };
+        let (report, parity, (vantage, audit)) = futures::join!(runner::checks(config), parity, context);
+        let mut report = report?;
+        if let Some(parity) = &parity {
+            set_cell(&mut report, parity_cell(parity));
+        }
+        if let Some(audit) = &audit {
+            set_cell(&mut report, aws_cell(audit));
+        }
+        report.parity = parity;
+        report.aws = audit;
+        report.vantage = vantage;
+        report.secret = secret;
+        report.findings = analysis::findings(&report);
+        report.status = analysis::status(&report.findings);
+        // The AWS cell tells whether the AWS side is clean, once the findings say so.
+        if report.findings.iter().any(|f| f.stage == Stage::Aws && f.severity == Severity::Error) {
+            if let Some(cell) = bootstrap_cell(&mut report, Stage::Aws) {
+                cell.status = StageStatus::Fail;
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Runs a diagnosis with kreach's own checks only: `Diagnosis::new(config).run()`.
+pub async fn run(config: &CheckConfig) -> Result<Report, Error> {
+    Diagnosis::new(config).run().await
+}
+
+fn parity_cell(parity: &ParityReport) -> StageResult {
+    let (status, summary) = match parity.outcome {
+        ParityOutcome::Ok => (
+            StageStatus::Pass,
+            format!("librdkafka {}: {}", parity.librdkafka_version, count(parity.brokers.len(), "broker", "brokers")),
+        ),
+        ParityOutcome::Failed => {
+            (StageStatus::Fail, format!("librdkafka: {}", parity.error.as_deref().unwrap_or("failed")))
+        }
+        ParityOutcome::Skipped => {
+            (StageStatus::Skipped, format!("skipped: {}", parity.skipped.as_deref().unwrap_or("")))
+        }
+    };
+    StageResult { stage: Stage::Client, status, elapsed_ms: Some(parity.elapsed_ms), summary }
+}
+
+fn aws_cell(audit: &AwsAudit) -> StageResult {
+    let (status, summary) = match (&audit.unavailable, &audit.endpoint) {
+        (Some(why), _) => (StageStatus::Skipped, format!("skipped: {why}")),
+        (None, None) => (StageStatus::Fail, "no endpoint found".to_string()),
+        (None, Some(ep)) => {
+            (StageStatus::Pass, format!("{} {} in {}", ep.id, ep.state, count(ep.interfaces.len(), "zone", "zones")))
+        }
+    };
+    StageResult { stage: Stage::Aws, status, elapsed_ms: Some(audit.elapsed_ms), summary }
+}
+
+/// Puts an extra's cell on the first bootstrap row.
+fn set_cell(report: &mut Report, cell: StageResult) {
+    if let Some(t) = report.targets.iter_mut().find(|t| t.role == Role::Bootstrap) {
+        t.stages.retain(|s| s.stage != cell.stage);
+        t.stages.push(cell);
+    }
+}
+
+fn bootstrap_cell(report: &mut Report, stage: Stage) -> Option<&mut StageResult> {
+    report.targets.iter_mut().find(|t| t.role == Role::Bootstrap)?.stages.iter_mut().find(|s| s.stage == stage)
+}
