@@ -13,7 +13,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use rustls_pki_types::CertificateDer;
 
-use crate::error::Error;
+use crate::error::{Error, ParseError};
 use crate::files::read_capped;
 use crate::limits::{MAX_BOOTSTRAP, MAX_CA_BYTES, MAX_CA_FILES, MAX_LIST};
 use crate::properties::{Properties, jaas_credentials};
@@ -49,7 +49,11 @@ pub struct HostPort {
 
 impl HostPort {
     /// Parses `host:port`, `[v6]:port`, or a bare host (port `default_port`).
-    pub fn parse(input: &str, default_port: u16) -> Result<Self, String> {
+    pub fn parse(input: &str, default_port: u16) -> Result<Self, ParseError> {
+        Self::parse_text(input, default_port).map_err(ParseError)
+    }
+
+    fn parse_text(input: &str, default_port: u16) -> Result<Self, String> {
         let s = input.trim();
         if s.is_empty() {
             return Err("empty address".into());
@@ -135,7 +139,11 @@ fn validate_hostname(host: &str) -> Result<(), String> {
 }
 
 /// Parses a resolver `ADDR[:PORT]` (`[v6]:port` for IPv6 with a port).
-pub fn parse_resolver(input: &str) -> Result<SocketAddr, String> {
+pub fn parse_resolver(input: &str) -> Result<SocketAddr, ParseError> {
+    resolver_text(input).map_err(ParseError)
+}
+
+fn resolver_text(input: &str) -> Result<SocketAddr, String> {
     let s = input.trim();
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, DEFAULT_DNS_PORT));
@@ -185,14 +193,14 @@ impl SecurityProtocol {
 }
 
 impl FromStr for SecurityProtocol {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
         match s.trim().to_ascii_uppercase().as_str() {
             "PLAINTEXT" => Ok(SecurityProtocol::Plaintext),
             "SSL" => Ok(SecurityProtocol::Ssl),
             "SASL_PLAINTEXT" => Ok(SecurityProtocol::SaslPlaintext),
             "SASL_SSL" => Ok(SecurityProtocol::SaslSsl),
-            other => Err(format!("`{other}` is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL")),
+            other => Err(ParseError(format!("`{other}` is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"))),
         }
     }
 }
@@ -462,8 +470,8 @@ impl CheckOptions {
             return Err(Error::invalid(bootstrap_field, "empty bootstrap server list"));
         }
 
-        let resolvers = parse_all(&self.resolvers, "--resolver", parse_resolver)?;
-        let public_resolvers = parse_all(&self.public_resolvers, "--public-resolver", parse_resolver)?;
+        let resolvers = parse_all(&self.resolvers, "--resolver", resolver_text)?;
+        let public_resolvers = parse_all(&self.public_resolvers, "--public-resolver", resolver_text)?;
         let private_cidrs = if self.private_cidrs.is_empty() {
             default_private_cidrs()
         } else {
@@ -531,7 +539,7 @@ impl CheckOptions {
             return Err(Error::invalid("--https-port", "port 0 is not a port"));
         }
 
-        let zone_addresses = parse_all(&self.zone_addresses, "--zone-address", parse_zone_address)?;
+        let zone_addresses = parse_all(&self.zone_addresses, "--zone-address", zone_address_text)?;
 
         Ok(CheckConfig {
             zone_addresses,
@@ -552,7 +560,11 @@ impl CheckOptions {
 }
 
 /// Parses `AZID=IP`, e.g. `usw2-az1=10.0.1.25`.
-pub fn parse_zone_address(input: &str) -> Result<(String, IpAddr), String> {
+pub fn parse_zone_address(input: &str) -> Result<(String, IpAddr), ParseError> {
+    zone_address_text(input).map_err(ParseError)
+}
+
+fn zone_address_text(input: &str) -> Result<(String, IpAddr), String> {
     let (az, ip) = input.split_once('=').ok_or_else(|| format!("`{input}` is not AZID=IP"))?;
     let az = az.trim().to_ascii_lowercase();
     if crate::names::az_id_of(&az).as_deref() != Some(az.as_str()) {

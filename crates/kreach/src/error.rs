@@ -38,3 +38,28 @@ impl Error {
         matches!(self, Error::InvalidInput { .. } | Error::ReadFile { .. })
     }
 }
+
+/// Why one value (an address, a resolver, a zone address, a protocol name) did not parse. The
+/// message quotes the value; the caller knows which field it came from.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub(crate) String);
+
+impl ParseError {
+    /// What is wrong, quoting the value.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<ParseError> for String {
+    fn from(e: ParseError) -> String {
+        e.0
+    }
+}
+
+impl From<ParseError> for Error {
+    fn from(e: ParseError) -> Error {
+        Error::invalid("value", e.0)
+    }
+}

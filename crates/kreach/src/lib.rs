@@ -21,6 +21,7 @@ mod limits;
 mod matrix;
 mod merge;
 mod names;
+pub mod probe;
 mod properties;
 pub mod render;
 mod report;
@@ -37,7 +38,7 @@ pub use config::{
     default_private_cidrs, parse_resolver, parse_zone_address,
 };
 pub use diagnosis::{Diagnosis, run};
-pub use error::Error;
+pub use error::{Error, ParseError};
 pub use findings::{FindingCode, Severity};
 pub use limits::*;
 pub use merge::{Merged, MergedCell, MergedRow, merge, merged_table};

@@ -64,8 +64,7 @@ pub(crate) async fn checks(config: &CheckConfig) -> Result<Report, Error> {
     let started_at =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     let deadline = Deadline(started + config.timeout);
-    let extra = config.ca_file.as_ref().map(|(_, certs)| certs.as_slice()).unwrap_or(&[]);
-    let tls_ctx = TlsContext::new(extra, config.insecure)?;
+    let tls_ctx = TlsContext::for_config(config)?;
 
     let mut hosts: Vec<(String, Vec<TargetPlan>)> = Vec::new();
     for hp in &config.bootstrap {

@@ -60,6 +60,12 @@ impl TlsContext {
         Ok(TlsContext { provider, verifier })
     }
 
+    /// The trust store and policy a configuration asks for (`--ca-file`, `--insecure`).
+    pub fn for_config(config: &crate::config::CheckConfig) -> Result<Self, Error> {
+        let extra = config.ca_file.as_ref().map(|(_, certs)| certs.as_slice()).unwrap_or(&[]);
+        TlsContext::new(extra, config.insecure)
+    }
+
     /// Whether certificates are verified.
     pub fn verifies(&self) -> bool {
         self.verifier.is_some()
