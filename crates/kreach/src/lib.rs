@@ -5,6 +5,7 @@
 //! the [`Report`]: a matrix of targets × stages plus [`Finding`]s with stable codes. A failing
 //! check is data in the report; [`Error`] only means the run could not start.
 
+mod address;
 mod analysis;
 mod config;
 mod diagnosis;

@@ -1,0 +1,270 @@
+//! What the extras found: where the probe ran, the credentials' secret, the AWS audit, the librdkafka stage.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Where the probe ran.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Vantage {
+    /// EC2 instance, Lambda function, or anything else.
+    pub kind: VantageKind,
+    /// A short name for matrices: `usw2-az1 (i-0abc…)`, `lambda:NAME`, a host name.
+    pub label: String,
+    /// What was learnt: instance id, AZ name and ID, region, VPC, subnet, security groups,
+    /// function name, memory, …
+    pub facts: BTreeMap<String, String>,
+    /// Why nothing more is known, when that is the case.
+    pub note: Option<String>,
+    /// Whether the probe sits in a VPC: always for EC2; for Lambda as
+    /// `lambda:GetFunctionConfiguration` says (absent when it could not be read).
+    #[serde(default)]
+    pub vpc_attached: Option<bool>,
+}
+
+/// Reading the SASL credentials from a secret (never its value).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct SecretLookup {
+    /// The secret's name or ARN, as given.
+    pub secret_id: String,
+    /// How the read went.
+    pub outcome: SecretOutcome,
+    /// What went wrong, in words (never the secret's value).
+    pub detail: Option<String>,
+    /// The JSON keys the credentials were taken from, e.g. `username`/`password`.
+    pub keys: Vec<String>,
+    /// Wall time of the read in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// The outcome of reading a secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SecretOutcome {
+    /// Read, and it holds a user name and a password.
+    Read,
+    /// `secretsmanager:GetSecretValue` (or the KMS key's decrypt) was denied.
+    Denied,
+    /// No secret by that name or ARN.
+    NotFound,
+    /// The Secrets Manager API did not answer in time or could not be reached.
+    Unreachable,
+    /// Read, but not a JSON object with a user name and a password.
+    Malformed,
+    /// Any other API error.
+    Error,
+}
+
+impl SecretOutcome {
+    /// The outcome in words.
+    pub fn as_words(self) -> &'static str {
+        match self {
+            SecretOutcome::Read => "read",
+            SecretOutcome::Denied => "denied",
+            SecretOutcome::NotFound => "not found",
+            SecretOutcome::Unreachable => "unreachable",
+            SecretOutcome::Malformed => "malformed",
+            SecretOutcome::Error => "error",
+        }
+    }
+}
+
+/// Kind of vantage point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum VantageKind {
+    /// An EC2 instance (IMDSv2 answered).
+    Ec2,
+    /// A Lambda function.
+    Lambda,
+    /// A laptop, a container, anything else.
+    Other,
+}
+
+/// The AWS side, read with Describe/List/Get calls only.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsAudit {
+    /// Region audited.
+    pub region: Option<String>,
+    /// Why the audit did not run (no credentials, no reachable API), when it did not.
+    pub unavailable: Option<String>,
+    /// The interface endpoint.
+    pub endpoint: Option<AwsEndpoint>,
+    /// AZ name ↔ AZ ID for the region.
+    pub availability_zones: Vec<AwsZone>,
+    /// The endpoint's security groups' inbound rules, per port checked.
+    pub ingress: Vec<AwsIngress>,
+    /// The endpoint VPC's DNS attributes.
+    pub vpc: Option<AwsVpc>,
+    /// The private hosted zone named after the cluster's domain.
+    pub hosted_zone: Option<AwsHostedZone>,
+    /// The records the private zone needs for this endpoint.
+    pub expected_records: Vec<DnsRecord>,
+    /// API calls refused (AccessDenied), with the permission they need.
+    pub denied: Vec<AwsDenied>,
+    /// Other API errors.
+    pub errors: Vec<String>,
+    /// Every API action called, in order (all read-only).
+    pub calls: Vec<String>,
+    /// Wall time of the audit in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// An interface VPC endpoint.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsEndpoint {
+    /// `vpce-…`.
+    pub id: String,
+    /// `Interface`, `Gateway`, …
+    pub endpoint_type: String,
+    /// `available`, `pendingAcceptance`, `rejected`, …
+    pub state: String,
+    /// The service it connects to.
+    pub service_name: String,
+    /// Its VPC.
+    pub vpc_id: String,
+    /// Whether the endpoint's own private DNS is on.
+    pub private_dns_enabled: bool,
+    /// Its security groups.
+    pub security_groups: Vec<String>,
+    /// Its subnets.
+    pub subnets: Vec<String>,
+    /// Its DNS names (the regional one first).
+    pub dns_names: Vec<String>,
+    /// One network interface per zone.
+    pub interfaces: Vec<AwsInterface>,
+}
+
+/// One endpoint network interface.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsInterface {
+    /// `eni-…`.
+    pub id: String,
+    /// Its subnet.
+    pub subnet_id: String,
+    /// AZ name, e.g. `us-west-2a`.
+    pub az_name: String,
+    /// AZ ID, e.g. `usw2-az1`.
+    pub az_id: String,
+    /// Its private address.
+    pub ip: String,
+}
+
+/// AZ name ↔ AZ ID.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsZone {
+    /// e.g. `us-west-2a`.
+    pub name: String,
+    /// e.g. `usw2-az1`.
+    pub id: String,
+}
+
+/// Whether the endpoint's security groups admit a port.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsIngress {
+    /// TCP port.
+    pub port: u16,
+    /// Whether an inbound rule admits it.
+    pub allowed: bool,
+    /// The rules that admit it, as text.
+    pub rules: Vec<String>,
+    /// The same rules, structured: which group admits the port from which source.
+    #[serde(default)]
+    pub sources: Vec<AwsIngressSource>,
+}
+
+/// One inbound rule's source for a port.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AwsIngressSource {
+    /// The endpoint's security group holding the rule.
+    pub group_id: String,
+    /// What the rule admits: a CIDR, a security group id (`sg-…`) or a prefix list id (`pl-…`).
+    pub source: String,
+}
+
+/// A VPC's DNS attributes.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsVpc {
+    /// `vpc-…`.
+    pub id: String,
+    /// enableDnsSupport.
+    pub dns_support: bool,
+    /// enableDnsHostnames.
+    pub dns_hostnames: bool,
+}
+
+/// The private hosted zone for the cluster's domain.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsHostedZone {
+    /// Zone id.
+    pub id: String,
+    /// Zone name.
+    pub name: String,
+    /// Whether it is associated with the endpoint's VPC.
+    pub associated: bool,
+    /// The VPCs it is associated with.
+    pub vpcs: Vec<String>,
+    /// Its CNAME records (wildcards included).
+    pub records: Vec<DnsRecord>,
+}
+
+/// One DNS record.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DnsRecord {
+    /// Owner name, e.g. `*.usw2-az1.abc123.us-west-2.aws.confluent.cloud`.
+    pub name: String,
+    /// `CNAME`.
+    pub record_type: String,
+    /// Target.
+    pub value: String,
+}
+
+/// An API call the credentials may not make.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AwsDenied {
+    /// The IAM action, e.g. `route53:ListResourceRecordSets`.
+    pub action: String,
+    /// The error message.
+    pub message: String,
+}
+
+/// What a real client (librdkafka) made of the same configuration.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct ParityReport {
+    /// How it ended.
+    pub outcome: ParityOutcome,
+    /// Time taken in milliseconds.
+    pub elapsed_ms: u64,
+    /// librdkafka's version.
+    pub librdkafka_version: String,
+    /// Where the client configuration came from: `properties file` or `flags`.
+    pub config_source: String,
+    /// Brokers librdkafka's Metadata listed, as `host:port`.
+    pub brokers: Vec<String>,
+    /// librdkafka's error, when it failed.
+    pub error: Option<String>,
+    /// librdkafka's own warnings and errors during the attempt (at most 10).
+    pub log: Vec<String>,
+    /// Properties librdkafka does not know (Java-client settings), left out.
+    pub ignored_properties: Vec<String>,
+    /// Where the client's configuration differs from what kreach's own checks used.
+    pub differences: Vec<String>,
+    /// Why it did not run, when it did not.
+    pub skipped: Option<String>,
+}
+
+/// How the librdkafka stage ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ParityOutcome {
+    /// librdkafka fetched Metadata.
+    Ok,
+    /// It did not.
+    Failed,
+    /// Not run (see `skipped`).
+    Skipped,
+}

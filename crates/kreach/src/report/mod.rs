@@ -1,0 +1,297 @@
+//! The one report type: everything a run measured, plus the findings drawn from it.
+//!
+//! Renderers are pure functions of `&Report`; the JSON form is this type serialized and is
+//! described by `docs/report.schema.json` (generated from these types, see `report_schema`).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::findings::{FindingCode, Severity};
+
+mod context;
+mod network;
+
+pub use context::*;
+pub use network::*;
+
+/// Version of the JSON layout; bumped only on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Overall verdict of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Status {
+    /// No error or warning finding.
+    Pass,
+    /// Warnings only.
+    Warn,
+    /// At least one error finding.
+    Fail,
+}
+
+/// The hops a diagnosis goes through, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Stage {
+    /// Name resolution.
+    Dns,
+    /// TCP connect to every resolved address.
+    Tcp,
+    /// TLS handshake and certificate checks.
+    Tls,
+    /// One HTTP/1.1 request over TLS on the HTTPS port.
+    Https,
+    /// Kafka protocol: ApiVersions without credentials, then SASL and Metadata.
+    Kafka,
+    /// The same Metadata request through librdkafka with the user's own configuration.
+    Client,
+    /// The AWS side: endpoint, zones, security groups, VPC DNS, private hosted zone.
+    Aws,
+}
+
+impl Stage {
+    /// Lower-case name, as in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Dns => "dns",
+            Stage::Tcp => "tcp",
+            Stage::Tls => "tls",
+            Stage::Https => "https",
+            Stage::Kafka => "kafka",
+            Stage::Client => "client",
+            Stage::Aws => "aws",
+        }
+    }
+}
+
+/// The verdict of one stage for one target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StageStatus {
+    /// Worked on every address.
+    Pass,
+    /// Worked, with a warning.
+    Warn,
+    /// Failed on at least one address.
+    Fail,
+    /// Not run because an earlier stage failed.
+    Skipped,
+    /// Does not apply to this target (e.g. TLS with `security.protocol=PLAINTEXT`).
+    NotApplicable,
+}
+
+/// What a target is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Role {
+    /// A Kafka bootstrap server.
+    Bootstrap,
+    /// The HTTPS (REST) port of a bootstrap host.
+    Https,
+    /// A broker advertised in the cluster's metadata.
+    Broker,
+}
+
+/// The whole result of one run.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct Report {
+    /// Layout version of this JSON document.
+    pub schema_version: u32,
+    /// Version of kreach that made the report.
+    pub kreach_version: String,
+    /// When the run started, RFC 3339 UTC.
+    pub started_at: String,
+    /// Wall time of the run in milliseconds.
+    pub elapsed_ms: u64,
+    /// The global deadline in milliseconds.
+    pub timeout_ms: u64,
+    /// `fail` if any error finding, `warn` if only warnings, else `pass`.
+    pub status: Status,
+    /// The settings the run used (never secrets).
+    pub settings: Settings,
+    /// One entry per `host:port` probed.
+    pub targets: Vec<TargetReport>,
+    /// The cluster as its metadata describes it, when Metadata succeeded.
+    pub cluster: Option<ClusterMetadata>,
+    /// Per availability zone (from broker names): which zones pass.
+    pub zones: Vec<ZoneSummary>,
+    /// librdkafka with the user's configuration, when that stage ran.
+    pub parity: Option<ParityReport>,
+    /// What the AWS APIs say, when the audit ran (or why it did not).
+    pub aws: Option<AwsAudit>,
+    /// Where the probe ran, when detected.
+    pub vantage: Option<Vantage>,
+    /// The secret the SASL credentials were read from (AWS Secrets Manager), when one was named.
+    #[serde(default)]
+    pub secret: Option<SecretLookup>,
+    /// What is wrong and how to fix it, most severe first.
+    pub findings: Vec<Finding>,
+}
+
+/// One availability zone's verdict, from the brokers whose names carry its AZ ID.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct ZoneSummary {
+    /// AZ ID, e.g. `usw2-az1`.
+    pub az_id: String,
+    /// Broker ids in this zone.
+    pub brokers: Vec<i32>,
+    /// How many of them passed every stage.
+    pub passed: usize,
+    /// `pass` when every broker of the zone passed, else `fail`.
+    pub status: StageStatus,
+    /// The addresses the zone's broker names resolved to.
+    pub addresses: Vec<String>,
+}
+
+/// The effective settings of a run. Secrets never appear here.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Bootstrap servers as `host:port`.
+    pub bootstrap: Vec<String>,
+    /// `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.
+    pub security_protocol: String,
+    /// SASL mechanism, when SASL is configured.
+    pub sasl_mechanism: Option<String>,
+    /// Whether SASL credentials were supplied (their values never are).
+    pub sasl_credentials: bool,
+    /// Whether SASL credentials may go over plaintext or unverified TLS (`--allow-insecure-credentials`).
+    #[serde(default)]
+    pub allow_insecure_credentials: bool,
+    /// Resolvers used, as `ip:port`; empty means the system resolver.
+    pub resolvers: Vec<String>,
+    /// Resolvers used for the public comparison.
+    pub public_resolvers: Vec<String>,
+    /// The CIDRs counted as private addresses.
+    pub private_cidrs: Vec<String>,
+    /// The HTTPS port probed, if any.
+    pub https_port: Option<u16>,
+    /// Whether TLS certificates were verified.
+    pub tls_verification: TlsVerification,
+    /// Extra CA file trusted besides the system store.
+    pub ca_file: Option<String>,
+    /// Each zone's endpoint address as given with `--zone-address` (AZ ID → address).
+    pub zone_addresses: std::collections::BTreeMap<String, String>,
+}
+
+/// Whether certificate verification was on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum TlsVerification {
+    /// Chain and name verified.
+    Enabled,
+    /// `--insecure`: nothing verified.
+    Disabled,
+}
+
+/// One `host:port` and what every stage found for it.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct TargetReport {
+    /// `host:port`.
+    pub target: String,
+    /// Host name or address literal.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// What the target is for.
+    pub role: Role,
+    /// The matrix row: one entry per stage, in order.
+    pub stages: Vec<StageResult>,
+    /// The name resolution behind this target (shared by targets of the same host).
+    pub dns: Option<DnsDetail>,
+    /// Per resolved address: TCP, TLS, HTTPS and Kafka results.
+    pub addresses: Vec<AddressReport>,
+    /// For a broker target: which broker, and the AZ ID its name carries.
+    pub broker: Option<BrokerTarget>,
+}
+
+/// The broker behind a broker target.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct BrokerTarget {
+    /// Broker (node) id.
+    pub node_id: i32,
+    /// Rack, when advertised.
+    pub rack: Option<String>,
+    /// AZ ID found in the advertised name, e.g. `usw2-az1`.
+    pub az_id: Option<String>,
+}
+
+impl TargetReport {
+    /// The result of one stage, if the target has that stage.
+    pub fn stage(&self, stage: Stage) -> Option<&StageResult> {
+        self.stages.iter().find(|s| s.stage == stage)
+    }
+}
+
+/// One cell of the matrix.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct StageResult {
+    /// Which stage.
+    pub stage: Stage,
+    /// Its verdict.
+    pub status: StageStatus,
+    /// Longest time the stage took on any address, in milliseconds.
+    pub elapsed_ms: Option<u64>,
+    /// One line saying what happened.
+    pub summary: String,
+}
+
+/// Something wrong (or worth knowing), with its evidence and the fix.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct Finding {
+    /// Stable kebab-case code, see `docs/findings.md`.
+    pub code: FindingCode,
+    /// `error`, `warning` or `info`.
+    pub severity: Severity,
+    /// The `host:port` it concerns.
+    pub target: String,
+    /// The stage where it shows.
+    pub stage: Stage,
+    /// One line with the evidence.
+    pub summary: String,
+    /// What to change, concretely.
+    pub fix: String,
+    /// The addresses concerned, when it is about some of them.
+    pub addresses: Vec<String>,
+}
+
+impl Report {
+    /// Findings of one code.
+    pub fn findings_with(&self, code: FindingCode) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(move |f| f.code == code)
+    }
+
+    /// The distinct codes of findings at or above `severity`, sorted.
+    pub fn codes_at_least(&self, severity: Severity) -> Vec<FindingCode> {
+        let mut codes: Vec<FindingCode> =
+            self.findings.iter().filter(|f| f.severity <= severity).map(|f| f.code).collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    }
+
+    /// Process exit code for this report: 0 pass or warn, 1 fail.
+    pub fn exit_code(&self) -> i32 {
+        match self.status {
+            Status::Pass | Status::Warn => 0,
+            Status::Fail => 1,
+        }
+    }
+}
+
+/// The JSON Schema of [`Report`], as published in `docs/report.schema.json`.
+pub fn report_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Report);
+    serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,410 @@
+//! What the network showed: DNS lookups, and the TCP, TLS, HTTPS and Kafka attempts per address.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The cluster's metadata as one broker returned it.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct ClusterMetadata {
+    /// Cluster id.
+    pub cluster_id: Option<String>,
+    /// Controller broker id.
+    pub controller_id: i32,
+    /// Every advertised broker, by id.
+    pub brokers: Vec<BrokerInfo>,
+    /// Time the Metadata request took, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// One advertised broker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct BrokerInfo {
+    /// Broker (node) id.
+    pub node_id: i32,
+    /// Advertised host.
+    pub host: String,
+    /// Advertised port.
+    pub port: i32,
+    /// Rack, when the broker has one.
+    pub rack: Option<String>,
+}
+
+/// Name resolution of one host.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct DnsDetail {
+    /// The name looked up.
+    pub name: String,
+    /// Private/public verdict on the answer, when there was one.
+    pub answer_class: Option<AnswerClass>,
+    /// The lookup through the configured (or system) resolver.
+    pub lookup: DnsLookup,
+    /// The same lookup through `--public-resolver`, when given.
+    pub public: Option<DnsLookup>,
+}
+
+/// Whether an answer's addresses are private.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum AnswerClass {
+    /// Every address is in a private CIDR.
+    Private,
+    /// No address is in a private CIDR.
+    Public,
+    /// Some are, some are not.
+    Mixed,
+}
+
+/// One DNS lookup (A and AAAA) through one set of resolvers.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct DnsLookup {
+    /// `system` or the resolver addresses used.
+    pub resolver: String,
+    /// What came back.
+    pub outcome: DnsOutcome,
+    /// Time taken in milliseconds.
+    pub elapsed_ms: u64,
+    /// The CNAME chain followed, in order.
+    pub cname_chain: Vec<CnameHop>,
+    /// Every address returned.
+    pub addresses: Vec<DnsAddress>,
+    /// The zone whose SOA came with a negative answer (which zone said "no").
+    pub negative_zone: Option<String>,
+    /// Error text when the lookup failed.
+    pub error: Option<String>,
+    /// The CNAME chain leads back to a name already in it (`cname_chain` holds the loop).
+    #[serde(default)]
+    pub cname_loop: bool,
+}
+
+/// Kind of DNS answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DnsOutcome {
+    /// Addresses came back.
+    Answer,
+    /// The name does not exist.
+    Nxdomain,
+    /// The name exists without addresses.
+    NoData,
+    /// The resolver did not answer in time or could not be reached.
+    Unreachable,
+    /// The resolver answered with an error (SERVFAIL, REFUSED, …).
+    Error,
+    /// The host is an address literal: no lookup.
+    AddressLiteral,
+}
+
+/// One CNAME record in a chain.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct CnameHop {
+    /// Owner name.
+    pub name: String,
+    /// Canonical name it points to.
+    pub target: String,
+    /// TTL in seconds.
+    pub ttl: u32,
+}
+
+/// One resolved address.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct DnsAddress {
+    /// The address.
+    pub ip: String,
+    /// TTL in seconds.
+    pub ttl: u32,
+    /// Whether it lies in a private CIDR.
+    pub private: bool,
+}
+
+/// Everything measured against one address of a target.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AddressReport {
+    /// The address.
+    pub ip: String,
+    /// Whether it lies in a private CIDR.
+    pub private: bool,
+    /// TCP connect.
+    pub tcp: Option<TcpAttempt>,
+    /// TLS handshake.
+    pub tls: Option<TlsAttempt>,
+    /// HTTP request over TLS.
+    pub https: Option<HttpsAttempt>,
+    /// Kafka requests over the connection.
+    pub kafka: Option<KafkaAttempt>,
+}
+
+/// Kafka requests on one connection.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct KafkaAttempt {
+    /// How it ended.
+    pub outcome: KafkaOutcome,
+    /// Time taken in milliseconds.
+    pub elapsed_ms: u64,
+    /// Time until the ApiVersions answer.
+    pub api_versions_ms: Option<u64>,
+    /// Number of APIs the broker advertised.
+    pub api_keys: Option<usize>,
+    /// Metadata version used.
+    pub metadata_version: Option<i16>,
+    /// SASL mechanism used, when SASL ran.
+    pub sasl_mechanism: Option<String>,
+    /// Mechanisms the broker offered in its SaslHandshake answer.
+    pub broker_mechanisms: Vec<String>,
+    /// Time SaslHandshake + SaslAuthenticate took.
+    pub sasl_ms: Option<u64>,
+    /// Why SASL and Metadata were not attempted, when they were not.
+    pub skipped: Option<String>,
+    /// Kafka error code returned, if any.
+    pub error_code: Option<i16>,
+    /// Error text, when it failed.
+    pub error: Option<String>,
+    /// What Metadata returned.
+    pub metadata: Option<ClusterMetadata>,
+    /// Why the SASL credentials were not sent on this connection, when they were withheld
+    /// (plaintext, or TLS without verification, and no explicit permission).
+    #[serde(default)]
+    pub credentials_withheld: Option<String>,
+    /// The request that was under way when it failed or timed out (none on success).
+    #[serde(default)]
+    pub step: Option<KafkaStep>,
+}
+
+/// One request of the Kafka stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum KafkaStep {
+    /// ApiVersions (no credentials needed).
+    ApiVersions,
+    /// SaslHandshake and SaslAuthenticate.
+    Sasl,
+    /// Metadata.
+    Metadata,
+}
+
+impl KafkaStep {
+    /// The request's name as Kafka spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KafkaStep::ApiVersions => "ApiVersions",
+            KafkaStep::Sasl => "SASL",
+            KafkaStep::Metadata => "Metadata",
+        }
+    }
+}
+
+/// How the Kafka requests ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum KafkaOutcome {
+    /// ApiVersions (and Metadata, when asked) answered.
+    Ok,
+    /// Something answered that is not Kafka.
+    NotKafka,
+    /// The peer closed without answering.
+    Closed,
+    /// No answer before the step's timeout.
+    Timeout,
+    /// ApiVersions worked, Metadata did not.
+    MetadataFailed,
+    /// The broker does not enable the configured SASL mechanism.
+    MechanismUnsupported,
+    /// SASL authentication was rejected.
+    AuthFailed,
+    /// Sent in plaintext, answered with TLS: the listener wants TLS.
+    TlsListener,
+    /// The TLS handshake failed, but the same port answered ApiVersions in plaintext.
+    PlaintextListener,
+    /// Any other failure.
+    Failed,
+}
+
+/// A TCP connect attempt.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct TcpAttempt {
+    /// How it ended.
+    pub outcome: TcpOutcome,
+    /// Time taken in milliseconds.
+    pub elapsed_ms: u64,
+    /// OS error text, when it failed.
+    pub error: Option<String>,
+}
+
+/// How a TCP connect ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TcpOutcome {
+    /// Three-way handshake completed.
+    Connected,
+    /// RST in answer to SYN.
+    Refused,
+    /// No answer before the step's timeout: packets dropped.
+    Timeout,
+    /// ICMP network/host unreachable, or no route.
+    Unreachable,
+    /// Another OS error.
+    Error,
+}
+
+/// A TLS handshake attempt.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct TlsAttempt {
+    /// How it ended.
+    pub outcome: TlsOutcome,
+    /// Time taken in milliseconds.
+    pub elapsed_ms: u64,
+    /// The SNI sent.
+    pub sni: String,
+    /// Negotiated protocol version, e.g. `TLSv1_3`.
+    pub protocol_version: Option<String>,
+    /// Negotiated cipher suite.
+    pub cipher_suite: Option<String>,
+    /// Negotiated ALPN protocol.
+    pub alpn: Option<String>,
+    /// The certificate the peer presented, when it presented one.
+    pub peer_certificate: Option<PeerCertificate>,
+    /// Error text, when it failed.
+    pub error: Option<String>,
+}
+
+/// How a TLS handshake ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TlsOutcome {
+    /// Handshake done and (unless disabled) certificate verified.
+    Ok,
+    /// Certificate does not cover the name.
+    NameMismatch,
+    /// Chain does not lead to a trusted CA.
+    UnknownIssuer,
+    /// Certificate expired.
+    Expired,
+    /// Certificate not valid yet.
+    NotYetValid,
+    /// The peer does not speak TLS.
+    NotTls,
+    /// Peer closed the connection without answering.
+    Closed,
+    /// No handshake before the step's timeout.
+    Timeout,
+    /// Any other failure (alert, bad certificate, protocol error).
+    Failed,
+}
+
+/// What the peer's leaf certificate says.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct PeerCertificate {
+    /// Subject DN.
+    pub subject: String,
+    /// Issuer DN.
+    pub issuer: String,
+    /// DNS and IP subject alternative names.
+    pub sans: Vec<String>,
+    /// Start of validity, RFC 3339.
+    pub not_before: String,
+    /// End of validity, RFC 3339.
+    pub not_after: String,
+    /// Whole days until expiry (negative once expired).
+    pub days_to_expiry: i64,
+    /// Whether a SAN covers the dialled host name.
+    pub name_covered: bool,
+    /// Number of certificates the peer sent.
+    pub chain_length: usize,
+}
+
+/// An HTTP request over TLS.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct HttpsAttempt {
+    /// How it ended.
+    pub outcome: HttpsOutcome,
+    /// Time taken in milliseconds.
+    pub elapsed_ms: u64,
+    /// The request line's path.
+    pub path: String,
+    /// Status code of the response.
+    pub status_code: Option<u16>,
+    /// The `Server` header.
+    pub server: Option<String>,
+    /// Error text, when it failed.
+    pub error: Option<String>,
+}
+
+/// How an HTTP request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum HttpsOutcome {
+    /// A well-formed HTTP response (any status).
+    Response,
+    /// Bytes came back, but not an HTTP response.
+    Malformed,
+    /// The peer closed without a response.
+    Closed,
+    /// No response before the step's timeout.
+    Timeout,
+}
+
+impl TcpOutcome {
+    /// The outcome in a word or two, as the matrix and findings say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            TcpOutcome::Connected => "connected",
+            TcpOutcome::Refused => "refused",
+            TcpOutcome::Timeout => "timeout",
+            TcpOutcome::Unreachable => "unreachable",
+            TcpOutcome::Error => "error",
+        }
+    }
+}
+
+impl KafkaOutcome {
+    /// The outcome in a word or two, as the matrix and findings say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            KafkaOutcome::Ok => "ok",
+            KafkaOutcome::NotKafka => "not Kafka",
+            KafkaOutcome::Closed => "closed",
+            KafkaOutcome::Timeout => "timeout",
+            KafkaOutcome::MetadataFailed => "metadata failed",
+            KafkaOutcome::MechanismUnsupported => "SASL mechanism unsupported",
+            KafkaOutcome::AuthFailed => "authentication failed",
+            KafkaOutcome::TlsListener => "TLS listener",
+            KafkaOutcome::PlaintextListener => "plaintext listener",
+            KafkaOutcome::Failed => "failed",
+        }
+    }
+}
+
+impl TlsOutcome {
+    /// The outcome in a word or two, as the matrix and findings say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            TlsOutcome::Ok => "ok",
+            TlsOutcome::NameMismatch => "name mismatch",
+            TlsOutcome::UnknownIssuer => "unknown issuer",
+            TlsOutcome::Expired => "expired",
+            TlsOutcome::NotYetValid => "not yet valid",
+            TlsOutcome::NotTls => "not TLS",
+            TlsOutcome::Closed => "closed",
+            TlsOutcome::Timeout => "timeout",
+            TlsOutcome::Failed => "failed",
+        }
+    }
+}
