@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 
 pub use crate::address::{HostPort, parse_resolver, parse_zone_address};
 use crate::address::{resolver_text, zone_address_text};
@@ -303,11 +304,11 @@ fn read_ca_file(path: &Path, field: &str) -> Result<Vec<CertificateDer<'static>>
             let bytes = read_capped(&file, left, field)?;
             left -= bytes.len() as u64;
             // Other files (hash links' targets are the PEM files themselves, READMEs) are skipped.
-            certs.extend(rustls_pemfile::certs(&mut bytes.as_slice()).filter_map(Result::ok));
+            certs.extend(CertificateDer::pem_slice_iter(&bytes).filter_map(Result::ok));
         }
     } else {
         let bytes = read_capped(path, MAX_CA_BYTES, field)?;
-        let parsed: Result<Vec<_>, _> = rustls_pemfile::certs(&mut bytes.as_slice()).collect();
+        let parsed: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&bytes).collect();
         certs = parsed.map_err(|e| Error::invalid(field, format!("{}: {e}", path.display())))?;
     }
     if certs.is_empty() {
