@@ -203,6 +203,14 @@ mod tests {
         for code in FindingCode::ALL {
             let heading = format!("### `{}`", code.as_str());
             assert!(catalog.contains(&heading), "docs/findings.md lacks a section `{heading}`");
+            // The section says the severity the code is reported with, first thing.
+            let section = catalog.split(&format!("{heading}\n")).nth(1).unwrap_or_default();
+            let severity = format!("**{}.**", code.severity().as_str());
+            assert!(
+                section.trim_start().starts_with(&severity),
+                "docs/findings.md documents `{}` as other than {severity}",
+                code.as_str()
+            );
         }
         // and the catalog documents nothing that does not exist
         for line in catalog.lines().filter(|l| l.starts_with("### `")) {
