@@ -1,7 +1,7 @@
 //! The `kreach` binary: usage errors, exit codes, output formats, the schema, and secrets.
 //! Diagnoses run against the in-process lab (`kreach lab`), so these need no root.
 
-mod support;
+use kreach_testkit as support;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

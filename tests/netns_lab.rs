@@ -4,13 +4,19 @@
 
 #![allow(clippy::print_stderr)]
 
-mod support;
+use kreach_testkit as support;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
 use support::{BOOTSTRAP_HOST, NetFault, NetnsLab, PRIVATE_CIDR, PUBLIC_RESOLVER, VPC_RESOLVER};
+
+/// The binary under test.
+const KREACH: &str = env!("CARGO_BIN_EXE_kreach");
+
+// The lab's mock brokers run as this test binary, re-executed inside the namespace.
+kreach_testkit::mock_kafka_entry!();
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,7 +69,7 @@ fn run_scenario(name: &str) {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let sc: Scenario = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let fault = NetFault::parse(&sc.fault).expect("fault");
-    let lab = NetnsLab::start(fault).unwrap_or_else(|e| panic!("{name}: lab failed to start: {e}"));
+    let lab = NetnsLab::start(fault, KREACH).unwrap_or_else(|e| panic!("{name}: lab failed to start: {e}"));
 
     let mut args: Vec<String> = [
         "check",
@@ -240,7 +246,7 @@ fn healthy_lab_table_and_markdown() {
     if !support::require_prerequisites() {
         return;
     }
-    let lab = NetnsLab::start(NetFault::None).expect("lab");
+    let lab = NetnsLab::start(NetFault::None, KREACH).expect("lab");
     let base = vec![
         "check".to_string(),
         "--bootstrap".into(),
@@ -275,7 +281,7 @@ fn reference_client_sees_the_same_brokers_as_kreach() {
     }
     let python = support::workspace_root().join("target/lab-peers/venv/bin/python");
     assert!(python.exists(), "{} is missing: run scripts/setup.sh", python.display());
-    let lab = NetnsLab::start(NetFault::None).expect("lab");
+    let lab = NetnsLab::start(NetFault::None, KREACH).expect("lab");
     let bootstrap = format!("{BOOTSTRAP_HOST}:9092");
     let args: Vec<String> = [
         "check",

@@ -2,9 +2,6 @@
 //! an account planted by tests/aws/moto_account.py (boto3): a healthy one and each fault, joined
 //! with a real diagnosis of the in-process lab. Everything talks to 127.0.0.1 only.
 
-#[path = "../../../tests/support/moto.rs"]
-mod moto_support;
-
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
@@ -13,7 +10,7 @@ use std::time::Duration;
 use kreach::{CheckConfig, FindingCode, HostPort, Report, SecurityProtocol, Stage};
 use kreach_aws::AuditInput;
 use kreach_lab::{Fault, LAB_DOMAIN, LAB_PRIVATE_CIDR, Lab};
-use moto_support::Moto;
+use kreach_testkit::moto::Moto;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")

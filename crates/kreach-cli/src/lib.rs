@@ -42,14 +42,6 @@ enum Command {
     },
     /// Print the JSON Schema of the JSON report.
     Schema,
-    /// Run only the lab's Kafka cluster (librdkafka's mock) with the given advertised listeners,
-    /// printing `broker ID LISTEN-ADDR` per broker, until killed. Used by the network-namespace lab.
-    #[command(hide = true)]
-    MockKafka {
-        /// Advertised HOST:PORT, one per broker (broker ids 1, 2, …).
-        #[arg(long, value_name = "HOST:PORT", required = true)]
-        advertise: Vec<String>,
-    },
 }
 
 #[derive(Args, Debug)]
@@ -207,7 +199,6 @@ pub fn main() -> ExitCode {
         Command::Check(args) => runtime.block_on(check(args)),
         Command::Records(args) => runtime.block_on(records(args)),
         Command::Merge { reports, output } => merge(&reports, output),
-        Command::MockKafka { advertise } => mock_kafka(&advertise),
         Command::Lab(args) => runtime.block_on(lab(args)),
     }
 }
@@ -418,25 +409,6 @@ async fn lab(args: LabArgs) -> ExitCode {
     }
     // The lab is on loopback: there is no AWS account to audit.
     diagnose(&config, properties, client_check, None, None, args.output).await
-}
-
-fn mock_kafka(advertise: &[String]) -> ExitCode {
-    let mut advertised = Vec::new();
-    for a in advertise {
-        match kreach::HostPort::parse(a, kreach::DEFAULT_KAFKA_PORT) {
-            Ok(hp) => advertised.push((hp.host, hp.port)),
-            Err(e) => return fail(&format!("invalid --advertise: {e}"), EXIT_USAGE),
-        }
-    }
-    let cluster = match kreach_lab::MockKafka::start(&advertised) {
-        Ok(c) => c,
-        Err(e) => return fail(&e.to_string(), EXIT_USAGE),
-    };
-    let lines: String = cluster.listeners.iter().map(|(id, addr)| format!("broker {id} {addr}\n")).collect();
-    emit(&lines);
-    loop {
-        std::thread::sleep(std::time::Duration::from_secs(3600));
-    }
 }
 
 fn merge(paths: &[PathBuf], output: Output) -> ExitCode {

@@ -7,9 +7,6 @@
 //! with a VpcConfig, whatever its subnets. The tests read that as "a probe in another VPC than the
 //! endpoint's", which is what it is to the audit.
 
-#[path = "../../../tests/support/moto.rs"]
-mod moto_support;
-
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -17,7 +14,7 @@ use std::time::Duration;
 
 use kreach::{FindingCode, Report, SecretOutcome, Status};
 use kreach_lab::{Fault, LAB_DOMAIN, Lab};
-use moto_support::Moto;
+use kreach_testkit::moto::Moto;
 use serde_json::json;
 
 fn root() -> PathBuf {

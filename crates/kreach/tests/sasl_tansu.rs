@@ -8,53 +8,9 @@
 //! librdkafka mock cluster has no SASL), so PLAIN success is only covered by the unit test of the
 //! message layout and by the SCRAM path sharing the same SaslHandshake/SaslAuthenticate framing.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use kreach_testkit::tansu::{Tansu, start_tansu};
 
 use kreach::{CheckOptions, FindingCode, Report, Severity};
-
-struct Tansu {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Tansu {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn tansu_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("KREACH_TANSU") {
-        return path.into();
-    }
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/lab-peers/tansu");
-    assert!(path.exists(), "{} is missing: run scripts/setup.sh (it installs the tansu broker)", path.display());
-    path
-}
-
-fn start_tansu() -> Tansu {
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let url = format!("tcp://{addr}");
-    let child = Command::new(tansu_binary())
-        .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--authentication"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tansu");
-    let tansu = Tansu { child, addr };
-    let started = Instant::now();
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "tansu did not listen on {addr}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    tansu
-}
 
 async fn check(tansu: &Tansu, properties: &str, env: &[(&str, &str)]) -> Report {
     check_with(tansu, properties, env, true).await

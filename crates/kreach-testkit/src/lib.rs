@@ -4,7 +4,13 @@
 //! a namespace this harness creates and deletes; nothing can leave it (it has no other interface,
 //! and BIND marks every server outside 127/8 bogus and never recurses anywhere else).
 
-#![allow(dead_code, clippy::print_stderr)]
+//!
+//! A `publish = false` crate so every test binary shares one copy (hickory-dns keeps its fixtures
+//! the same way). The mock brokers run inside the namespace as the calling test binary itself,
+//! re-executed: the test file declares [`mock_kafka_entry!`], so nothing test-only ships in the
+//! user's `kreach` binary.
+
+#![allow(clippy::print_stderr)]
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -15,6 +21,7 @@ use std::time::{Duration, Instant};
 use kreach_lab::{Ca, Validity};
 
 pub mod moto;
+pub mod tansu;
 
 pub const DOMAIN: &str = "abc123.us-west-2.aws.confluent.cloud";
 pub const BOOTSTRAP_HOST: &str = "lkc-lab01.abc123.us-west-2.aws.confluent.cloud";
@@ -114,6 +121,8 @@ pub struct NetnsLab {
     pub name: String,
     pub dir: tempfile::TempDir,
     children: Vec<Child>,
+    /// The `kreach` binary under test.
+    kreach: PathBuf,
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -127,10 +136,11 @@ fn run(cmd: &mut Command) -> Result<Output, String> {
 }
 
 impl NetnsLab {
-    pub fn start(fault: NetFault) -> Result<NetnsLab, String> {
+    /// Builds the lab with `fault`; `kreach` is the binary under test (`env!("CARGO_BIN_EXE_kreach")`).
+    pub fn start(fault: NetFault, kreach: &str) -> Result<NetnsLab, String> {
         let name = format!("kreach-e2e-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
         let dir = tempfile::Builder::new().prefix("kreach-netns-").tempdir().map_err(|e| e.to_string())?;
-        let mut lab = NetnsLab { name: name.clone(), dir, children: Vec::new() };
+        let mut lab = NetnsLab { name: name.clone(), dir, children: Vec::new(), kreach: PathBuf::from(kreach) };
         run(Command::new("ip").args(["netns", "add", &name]))?;
         run(Command::new("ip").args(["-n", &name, "link", "set", "lo", "up"]))?;
         let mut addrs = vec![VPC_RESOLVER, PUBLIC_RESOLVER];
@@ -217,11 +227,13 @@ impl NetnsLab {
                 }
             })
             .collect();
+        // This test binary again, running only its `mock_kafka_entry!` test, inside the namespace.
+        let me = std::env::current_exe().map_err(|e| e.to_string())?;
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.name, env!("CARGO_BIN_EXE_kreach"), "mock-kafka"]);
-        for n in &names {
-            cmd.args(["--advertise", &format!("{n}:9092")]);
-        }
+        cmd.args(["netns", "exec", &self.name])
+            .arg(me)
+            .args(["--exact", MOCK_KAFKA_TEST, "--ignored", "--nocapture", "--test-threads=1", "-q"])
+            .env(MOCK_KAFKA_ENV, names.iter().map(|n| format!("{n}:9092")).collect::<Vec<_>>().join(","));
         let mut child =
             cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().map_err(|e| e.to_string())?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
@@ -229,7 +241,13 @@ impl NetnsLab {
         let mut lines = std::io::BufReader::new(stdout).lines();
         let mut out = Vec::new();
         for name in names {
-            let line = lines.next().ok_or("mock Kafka exited")?.map_err(|e| e.to_string())?;
+            // The test harness prints its own lines around the mock's.
+            let line = loop {
+                let line = lines.next().ok_or("mock Kafka exited")?.map_err(|e| e.to_string())?;
+                if line.starts_with("broker ") {
+                    break line;
+                }
+            };
             let addr = line.split_whitespace().nth(2).ok_or_else(|| format!("bad mock line {line}"))?.to_string();
             out.push((name, addr));
         }
@@ -240,7 +258,7 @@ impl NetnsLab {
     /// usw2-az1 zonal name; it knows SCRAM only and, with memory storage, no user: every login is
     /// a real rejection.
     fn spawn_tansu(&mut self) -> Result<Vec<(String, String)>, String> {
-        let tansu = workspace_root().join("target/lab-peers/tansu");
+        let tansu = tansu::tansu_binary();
         if !tansu.exists() {
             return Err(format!("{} is missing: run scripts/setup.sh", tansu.display()));
         }
@@ -459,7 +477,8 @@ impl NetnsLab {
     pub fn kreach(&self, args: &[String]) -> (i32, String, String, Duration) {
         let started = Instant::now();
         let out = Command::new("ip")
-            .args(["netns", "exec", &self.name, env!("CARGO_BIN_EXE_kreach")])
+            .args(["netns", "exec", &self.name])
+            .arg(&self.kreach)
             .args(args)
             .env("NO_COLOR", "1")
             .envs(no_aws())
@@ -518,4 +537,49 @@ pub fn no_aws() -> [(&'static str, &'static str); 1] {
 /// The workspace root (for docs/ and tests/scenarios/).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The environment variable that hands the re-executed test binary its advertised listeners.
+pub const MOCK_KAFKA_ENV: &str = "KREACH_TESTKIT_MOCK_KAFKA";
+/// The name of the test [`mock_kafka_entry!`] declares.
+pub const MOCK_KAFKA_TEST: &str = "mock_kafka_process";
+
+/// Declares the (ignored) test through which the netns lab runs its mock brokers: re-executed
+/// inside the namespace with [`MOCK_KAFKA_ENV`] set, it serves until killed. Run normally, it is
+/// skipped (ignored), so it never passes without doing anything.
+#[macro_export]
+macro_rules! mock_kafka_entry {
+    () => {
+        #[test]
+        #[ignore = "the netns lab's mock brokers, run by the lab itself"]
+        fn mock_kafka_process() {
+            $crate::serve_mock_kafka();
+        }
+    };
+}
+
+/// Runs librdkafka's mock cluster advertising the listeners in [`MOCK_KAFKA_ENV`], prints
+/// `broker ID LISTEN-ADDR` per broker, and serves until the process is killed.
+pub fn serve_mock_kafka() {
+    use std::io::Write;
+    let Ok(list) = std::env::var(MOCK_KAFKA_ENV) else {
+        panic!("{MOCK_KAFKA_ENV} is not set: this entry is run by the netns lab, not by hand");
+    };
+    let advertised: Vec<(String, u16)> = list
+        .split(',')
+        .map(|hp| {
+            let (host, port) = hp.rsplit_once(':').unwrap_or((hp, "9092"));
+            (host.to_string(), port.parse().unwrap_or(9092))
+        })
+        .collect();
+    let cluster = kreach_lab::MockKafka::start(&advertised).unwrap_or_else(|e| panic!("mock cluster: {e}"));
+    let mut out = std::io::stdout().lock();
+    for (id, addr) in &cluster.listeners {
+        let _ = writeln!(out, "broker {id} {addr}");
+    }
+    let _ = out.flush();
+    drop(out);
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
 }
