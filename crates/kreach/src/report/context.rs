@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where the probe ran.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Vantage {
     /// EC2 instance, Lambda function, or anything else.
     pub kind: VantageKind,
