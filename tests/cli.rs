@@ -107,8 +107,19 @@ fn lab_fault_exits_1_and_every_fault_output_validates() {
     let validator = schema();
     let (code, list, _) = kreach(&["lab", "--list-faults"], &[]);
     assert_eq!(code, 0);
-    let faults: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).collect();
-    assert!(faults.len() >= 10 && faults.contains(&"az-down"), "{list}");
+    let in_process: Vec<&str> =
+        list.lines().filter(|l| l.contains(" both labs ")).filter_map(|l| l.split_whitespace().next()).collect();
+    let netns_only: Vec<&str> =
+        list.lines().filter(|l| l.contains(" netns lab only ")).filter_map(|l| l.split_whitespace().next()).collect();
+    assert!(in_process.len() >= 10 && in_process.contains(&"az-down"), "{list}");
+    assert_eq!(netns_only, ["sasl-broker"], "{list}");
+    // A fault only the netns lab serves is refused by name, not run half-broken.
+    for fault in &netns_only {
+        let (code, stdout, stderr) = kreach(&["lab", "--fault", fault], &[]);
+        assert_eq!(code, 2, "{fault}: {stdout}");
+        assert!(stderr.contains(fault) && stderr.contains("network-namespace lab"), "{stderr}");
+    }
+    let faults = in_process;
     for fault in faults.iter().filter(|f| !f.contains("dropped") && **f != "resolver-down" && **f != "az-down") {
         let (code, stdout, stderr) = kreach(&["lab", "--fault", fault, "--output", "json"], &[]);
         let report: serde_json::Value =
@@ -121,7 +132,7 @@ fn lab_fault_exits_1_and_every_fault_output_validates() {
         assert_eq!(code, expected, "{fault}");
         match *fault {
             "none" => assert_eq!(report["status"], "pass"),
-            "expiring-cert" | "zonal-record-missing" => {
+            "expiring-cert" | "zonal-record-missing" | "zonal-record-by-az-name" => {
                 assert_eq!(report["status"], "warn", "{fault} works, with a warning")
             }
             _ => assert_eq!(report["status"], "fail", "{fault} must fail"),

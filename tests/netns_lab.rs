@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
-use support::{BOOTSTRAP_HOST, NetFault, NetnsLab, PRIVATE_CIDR, PUBLIC_RESOLVER, VPC_RESOLVER};
+use support::{BOOTSTRAP_HOST, Fault, NetnsLab, PRIVATE_CIDR, PUBLIC_RESOLVER, VPC_RESOLVER};
 
 /// The binary under test.
 const KREACH: &str = env!("CARGO_BIN_EXE_kreach");
@@ -68,7 +68,7 @@ fn run_scenario(name: &str) {
     let path = scenario_dir().join(format!("{name}.toml"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let sc: Scenario = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let fault = NetFault::parse(&sc.fault).expect("fault");
+    let fault = sc.fault.parse::<Fault>().expect("fault");
     let lab = NetnsLab::start(fault, KREACH).unwrap_or_else(|e| panic!("{name}: lab failed to start: {e}"));
 
     let mut args: Vec<String> = [
@@ -213,6 +213,21 @@ macro_rules! scenarios {
                 assert!(listed.contains(&stem.as_str()), "tests/scenarios/{stem}.toml has no test in netns_lab.rs");
             }
         }
+
+        /// One fault list serves both labs: every fault is planted by at least one netns scenario.
+        #[test]
+        fn every_fault_has_a_netns_scenario() {
+            let planted: Vec<String> = [$($file),*]
+                .iter()
+                .map(|file| {
+                    let text = std::fs::read_to_string(scenario_dir().join(format!("{file}.toml"))).expect("scenario");
+                    toml::from_str::<Scenario>(&text).expect("scenario toml").fault
+                })
+                .collect();
+            for fault in Fault::ALL {
+                assert!(planted.iter().any(|p| p == fault.name()), "fault `{fault}` has no scenario in tests/scenarios/");
+            }
+        }
     };
 }
 
@@ -227,6 +242,7 @@ scenarios! {
     cert_wrong_name => "cert-wrong-name",
     unknown_ca => "unknown-ca",
     expired_cert => "expired-cert",
+    expiring_cert => "expiring-cert",
     plaintext_listener => "plaintext-listener",
     zonal_record_missing => "zonal-record-missing",
     zonal_record_by_az_name => "zonal-record-by-az-name",
@@ -246,7 +262,7 @@ fn healthy_lab_table_and_markdown() {
     if !support::require_prerequisites() {
         return;
     }
-    let lab = NetnsLab::start(NetFault::None, KREACH).expect("lab");
+    let lab = NetnsLab::start(Fault::None, KREACH).expect("lab");
     let base = vec![
         "check".to_string(),
         "--bootstrap".into(),
@@ -281,7 +297,7 @@ fn reference_client_sees_the_same_brokers_as_kreach() {
     }
     let python = support::workspace_root().join("target/lab-peers/venv/bin/python");
     assert!(python.exists(), "{} is missing: run scripts/setup.sh", python.display());
-    let lab = NetnsLab::start(NetFault::None, KREACH).expect("lab");
+    let lab = NetnsLab::start(Fault::None, KREACH).expect("lab");
     let bootstrap = format!("{BOOTSTRAP_HOST}:9092");
     let args: Vec<String> = [
         "check",

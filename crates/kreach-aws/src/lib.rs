@@ -235,19 +235,17 @@ async fn run(input: &AuditInput, audit: &mut AwsAudit) {
             ep.vpc_endpoint_id().unwrap_or("")
         ));
     }
-    let mut endpoint = AwsEndpoint {
-        id: ep.vpc_endpoint_id().unwrap_or("").to_string(),
-        endpoint_type: ep.vpc_endpoint_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
-        // The SDK may not know every state (moto's "available" arrives as an unknown variant): compare text.
-        state: ep.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-        service_name: ep.service_name().unwrap_or("").to_string(),
-        vpc_id: ep.vpc_id().unwrap_or("").to_string(),
-        private_dns_enabled: ep.private_dns_enabled().unwrap_or(false),
-        security_groups: ep.groups().iter().filter_map(|g| g.group_id().map(str::to_string)).collect(),
-        subnets: ep.subnet_ids().to_vec(),
-        dns_names: ep.dns_entries().iter().filter_map(|d| d.dns_name().map(str::to_string)).collect(),
-        interfaces: Vec::new(),
-    };
+    let mut endpoint = AwsEndpoint::default();
+    endpoint.id = ep.vpc_endpoint_id().unwrap_or("").to_string();
+    endpoint.endpoint_type = ep.vpc_endpoint_type().map(|t| t.as_str().to_string()).unwrap_or_default();
+    // The SDK may not know every state (moto's "available" arrives as an unknown variant): compare text.
+    endpoint.state = ep.state().map(|s| s.as_str().to_string()).unwrap_or_default();
+    endpoint.service_name = ep.service_name().unwrap_or("").to_string();
+    endpoint.vpc_id = ep.vpc_id().unwrap_or("").to_string();
+    endpoint.private_dns_enabled = ep.private_dns_enabled().unwrap_or(false);
+    endpoint.security_groups = ep.groups().iter().filter_map(|g| g.group_id().map(str::to_string)).collect();
+    endpoint.subnets = ep.subnet_ids().to_vec();
+    endpoint.dns_names = ep.dns_entries().iter().filter_map(|d| d.dns_name().map(str::to_string)).collect();
 
     // Zones: AZ name ↔ AZ ID.
     audit.calls.push("ec2:DescribeAvailabilityZones".into());
@@ -284,13 +282,13 @@ async fn run(input: &AuditInput, audit: &mut AwsAudit) {
                         .find(|z| z.name == az_name)
                         .map(|z| z.id.clone())
                         .unwrap_or_default();
-                    endpoint.interfaces.push(AwsInterface {
-                        id: eni.network_interface_id().unwrap_or("").to_string(),
-                        subnet_id: eni.subnet_id().unwrap_or("").to_string(),
-                        az_name,
-                        az_id,
-                        ip: eni.private_ip_address().unwrap_or("").to_string(),
-                    });
+                    let mut interface = AwsInterface::default();
+                    interface.id = eni.network_interface_id().unwrap_or("").to_string();
+                    interface.subnet_id = eni.subnet_id().unwrap_or("").to_string();
+                    interface.az_name = az_name;
+                    interface.az_id = az_id;
+                    interface.ip = eni.private_ip_address().unwrap_or("").to_string();
+                    endpoint.interfaces.push(interface);
                 }
                 endpoint.interfaces.sort_by(|a, b| a.az_id.cmp(&b.az_id));
             }
@@ -336,7 +334,12 @@ async fn run(input: &AuditInput, audit: &mut AwsAudit) {
                         }
                     }
                     let rules = sources.iter().map(|s| format!("{} from {}", s.group_id, s.source)).collect();
-                    audit.ingress.push(AwsIngress { port, allowed: !sources.is_empty(), rules, sources });
+                    let mut ingress = AwsIngress::default();
+                    ingress.port = port;
+                    ingress.allowed = !sources.is_empty();
+                    ingress.rules = rules;
+                    ingress.sources = sources;
+                    audit.ingress.push(ingress);
                 }
             }
             Err(e) => {
@@ -395,13 +398,11 @@ async fn run(input: &AuditInput, audit: &mut AwsAudit) {
                     Vec::new()
                 }
             };
-            let candidate = AwsHostedZone {
-                id: z.id().trim_start_matches("/hostedzone/").to_string(),
-                name: wanted.trim_end_matches('.').to_string(),
-                associated: vpcs.contains(&endpoint.vpc_id),
-                vpcs,
-                records: Vec::new(),
-            };
+            let mut candidate = AwsHostedZone::default();
+            candidate.id = z.id().trim_start_matches("/hostedzone/").to_string();
+            candidate.name = wanted.trim_end_matches('.').to_string();
+            candidate.associated = vpcs.contains(&endpoint.vpc_id);
+            candidate.vpcs = vpcs;
             if chosen.as_ref().is_none_or(|c| !c.associated && candidate.associated) {
                 chosen = Some(candidate);
             }
@@ -443,8 +444,9 @@ async fn list_records(r53: &aws_sdk_route53::Client, zone_id: &str, audit: &mut 
                     if let Some(alias) = set.alias_target() {
                         values.push(records::normalize(alias.dns_name()));
                     }
+                    let ttl = set.ttl().and_then(|t| u64::try_from(t).ok());
                     for value in values {
-                        out.push(DnsRecord { name: name.clone(), record_type: ty.clone(), value });
+                        out.push(DnsRecord::new(name.clone(), ty.clone(), value).with_ttl(ttl));
                     }
                 }
                 if !page.is_truncated() {

@@ -22,7 +22,7 @@ pub fn zonal_dns_name(endpoint: &AwsEndpoint, az_name: &str) -> Option<String> {
 /// `*.<domain>` → that zone's name.
 pub fn expected_records(endpoint: &AwsEndpoint, domain: &str) -> Vec<DnsRecord> {
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-    let cname = |name: String, value: String| DnsRecord { name, record_type: "CNAME".into(), value };
+    let cname = |name: String, value: String| DnsRecord::new(name, "CNAME", value);
     let Some(regional) = endpoint.dns_names.iter().find(|n| !n.starts_with('*')).map(|n| n.to_ascii_lowercase()) else {
         return Vec::new();
     };
@@ -71,18 +71,18 @@ mod tests {
     use kreach::AwsInterface;
 
     fn endpoint(zones: &[(&str, &str)]) -> AwsEndpoint {
-        AwsEndpoint {
-            dns_names: vec!["vpce-0a1-b2c.vpce-svc-0ff.us-west-2.vpce.amazonaws.com".into()],
-            interfaces: zones
-                .iter()
-                .map(|(id, name)| AwsInterface {
-                    az_id: id.to_string(),
-                    az_name: name.to_string(),
-                    ..Default::default()
-                })
-                .collect(),
-            ..Default::default()
-        }
+        let mut endpoint = AwsEndpoint::default();
+        endpoint.dns_names = vec!["vpce-0a1-b2c.vpce-svc-0ff.us-west-2.vpce.amazonaws.com".into()];
+        endpoint.interfaces = zones
+            .iter()
+            .map(|(id, name)| {
+                let mut interface = AwsInterface::default();
+                interface.az_id = id.to_string();
+                interface.az_name = name.to_string();
+                interface
+            })
+            .collect();
+        endpoint
     }
 
     #[test]

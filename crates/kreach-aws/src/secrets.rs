@@ -41,16 +41,7 @@ pub async fn load_secret(
     };
     let (lookup, credentials) = match sdk {
         Ok(sdk) => read_secret(&sdk, secret_id, budget.saturating_sub(started.elapsed())).await,
-        Err(why) => (
-            SecretLookup {
-                secret_id: secret_id.to_string(),
-                outcome: SecretOutcome::Unreachable,
-                detail: Some(why),
-                keys: Vec::new(),
-                elapsed_ms: 0,
-            },
-            None,
-        ),
+        Err(why) => (SecretLookup::new(secret_id, SecretOutcome::Unreachable).with_detail(why), None),
     };
     if let Some(c) = credentials {
         sasl.username = Some(c.username);
@@ -67,13 +58,7 @@ pub async fn read_secret(
     budget: Duration,
 ) -> (SecretLookup, Option<SecretCredentials>) {
     let started = Instant::now();
-    let mut lookup = SecretLookup {
-        secret_id: secret_id.to_string(),
-        outcome: SecretOutcome::Error,
-        detail: None,
-        keys: Vec::new(),
-        elapsed_ms: 0,
-    };
+    let mut lookup = SecretLookup::new(secret_id, SecretOutcome::Error);
     let client = aws_sdk_secretsmanager::Client::new(sdk);
     let result = match tokio::time::timeout(budget, client.get_secret_value().secret_id(secret_id).send()).await {
         Err(_) => Err((

@@ -335,13 +335,9 @@ async fn diagnose(
         let audit_now = aws.aws || aws_credentials_in_env();
         diagnosis = diagnosis.aws(move |vantage, budget| async move {
             if !audit_now {
-                return kreach::AwsAudit {
-                    unavailable: Some(
-                        "no AWS credentials in the environment (--aws uses the default chain: instance role, SSO)"
-                            .into(),
-                    ),
-                    ..Default::default()
-                };
+                return kreach::AwsAudit::unavailable(
+                    "no AWS credentials in the environment (--aws uses the default chain: instance role, SSO)",
+                );
             }
             kreach_aws::audit(&input.narrowed_by(vantage.as_ref()), budget).await
         });
@@ -359,8 +355,12 @@ async fn lab(args: LabArgs) -> ExitCode {
     if args.list_faults {
         let mut text = String::new();
         for f in Fault::ALL {
-            text.push_str(&format!("{:<22} {}\n", f.name(), f.description()));
+            text.push_str(&format!("{:<25} {:<15} {}\n", f.name(), f.labs().label(), f.description()));
         }
+        text.push_str(
+            "\n`kreach lab` runs the in-process lab (no root); the network-namespace lab (BIND, haproxy, iptables)\n\
+             runs in the tests (tests/netns_lab.rs) and serves every fault.\n",
+        );
         emit(&text);
         return ExitCode::SUCCESS;
     }

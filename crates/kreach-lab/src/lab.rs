@@ -54,8 +54,28 @@ pub fn lab_azs() -> Vec<LabAz> {
     ]
 }
 
+/// Which lab can put a [`Fault`] in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Labs {
+    /// Both the in-process lab (`kreach lab`) and the network-namespace lab (tests, root).
+    Both,
+    /// Only the network-namespace lab: the fault needs a peer the in-process lab does not run.
+    NetnsOnly,
+}
+
+impl Labs {
+    /// The column `kreach lab --list-faults` prints.
+    pub fn label(self) -> &'static str {
+        match self {
+            Labs::Both => "both labs",
+            Labs::NetnsOnly => "netns lab only",
+        }
+    }
+}
+
 macro_rules! faults {
-    ($( $(#[$doc:meta])* $variant:ident = $name:literal: $what:literal; )*) => {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $labs:ident: $what:literal; )*) => {
         /// One thing broken on purpose.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[non_exhaustive]
@@ -69,6 +89,8 @@ macro_rules! faults {
             pub fn name(self) -> &'static str { match self { $(Fault::$variant => $name,)* } }
             /// What it breaks, one line.
             pub fn description(self) -> &'static str { match self { $(Fault::$variant => $what,)* } }
+            /// Which lab can put it in force.
+            pub fn labs(self) -> Labs { match self { $(Fault::$variant => Labs::$labs,)* } }
         }
         impl FromStr for Fault {
             type Err = String;
@@ -82,37 +104,41 @@ macro_rules! faults {
 
 faults! {
     /// Nothing broken.
-    None = "none": "a healthy PrivateLink setup";
+    None = "none", Both: "a healthy PrivateLink setup";
     /// The VPC resolver answers from public DNS (zone not associated with the VPC).
-    ZoneNotAssociated = "zone-not-associated": "the private hosted zone is not associated with the VPC: public answers";
+    ZoneNotAssociated = "zone-not-associated", Both: "the private hosted zone is not associated with the VPC: public answers";
     /// The private zone lacks `*.<domain>`.
-    WildcardMissing = "wildcard-missing": "the private zone lacks the `*.<domain>` wildcard CNAME";
+    WildcardMissing = "wildcard-missing", Both: "the private zone lacks the `*.<domain>` wildcard CNAME";
     /// The VPC resolver does not answer.
-    ResolverDown = "resolver-down": "the VPC resolver does not answer";
+    ResolverDown = "resolver-down", Both: "the VPC resolver does not answer";
     /// Every endpoint address drops the Kafka port.
-    KafkaPortDropped = "kafka-port-dropped": "the endpoint's security group drops the Kafka port";
+    KafkaPortDropped = "kafka-port-dropped", Both: "the endpoint's security group drops the Kafka port";
     /// Every endpoint address drops the HTTPS port.
-    HttpsPortDropped = "https-port-dropped": "the endpoint's security group drops the HTTPS port";
+    HttpsPortDropped = "https-port-dropped", Both: "the endpoint's security group drops the HTTPS port";
     /// Nothing listens on the Kafka port.
-    PortRefused = "port-refused": "nothing listens on the Kafka port: connections are refused";
+    PortRefused = "port-refused", Both: "nothing listens on the Kafka port: connections are refused";
     /// The endpoint serves a certificate for another name.
-    CertWrongName = "cert-wrong-name": "the endpoint's certificate is for another name";
+    CertWrongName = "cert-wrong-name", Both: "the endpoint's certificate is for another name";
     /// The endpoint's certificate comes from a CA the client does not trust.
-    UnknownCa = "unknown-ca": "the endpoint's certificate is signed by an unknown CA";
+    UnknownCa = "unknown-ca", Both: "the endpoint's certificate is signed by an unknown CA";
     /// The endpoint's certificate has expired.
-    ExpiredCert = "expired-cert": "the endpoint's certificate has expired";
+    ExpiredCert = "expired-cert", Both: "the endpoint's certificate has expired";
     /// The endpoint's certificate expires in 10 days.
-    ExpiringCert = "expiring-cert": "the endpoint's certificate expires in 10 days";
+    ExpiringCert = "expiring-cert", Both: "the endpoint's certificate expires in 10 days";
     /// The HTTPS port speaks plaintext HTTP.
-    PlaintextListener = "plaintext-listener": "a plaintext HTTP server sits on the TLS (HTTPS) port";
+    PlaintextListener = "plaintext-listener", Both: "a plaintext HTTP server sits on the TLS (HTTPS) port";
     /// One AZ's endpoint address drops everything.
-    AzDown = "az-down": "the endpoint address in usw2-az2 drops every packet";
+    AzDown = "az-down", Both: "the endpoint address in usw2-az2 drops every packet";
     /// The private zone lacks `*.usw2-az2.<domain>`: that zone's brokers get the regional answer.
-    ZonalRecordMissing = "zonal-record-missing": "the private zone lacks the `*.usw2-az2.<domain>` zonal record";
+    ZonalRecordMissing = "zonal-record-missing", Both: "the private zone lacks the `*.usw2-az2.<domain>` zonal record";
     /// Broker 3 advertises a name no zone serves.
-    BrokerNameUnresolvable = "broker-name-unresolvable": "broker 3 advertises a name that does not resolve";
+    BrokerNameUnresolvable = "broker-name-unresolvable", Both: "broker 3 advertises a name that does not resolve";
     /// Broker 4 is down.
-    BrokerDown = "broker-down": "broker 4 is down behind a working endpoint";
+    BrokerDown = "broker-down", Both: "broker 4 is down behind a working endpoint";
+    /// The private zone's record for usw2-az2 is named by the AZ name (`us-west-2b`), not the AZ ID.
+    ZonalRecordByAzName = "zonal-record-by-az-name", Both: "the zonal record for usw2-az2 is named `*.us-west-2b.<domain>` (AZ name, not AZ ID)";
+    /// The cluster behind the endpoint is tansu requiring SASL/SCRAM.
+    SaslBroker = "sasl-broker", NetnsOnly: "the cluster behind the endpoint is tansu with SASL/SCRAM (needs tansu and root)";
 }
 
 impl fmt::Display for Fault {
@@ -154,6 +180,12 @@ impl Lab {
 
     /// Starts the lab with `fault` in force and `broker_count` brokers spread over the zones.
     pub async fn start_with_brokers(fault: Fault, broker_count: usize) -> Result<Lab, LabError> {
+        if fault.labs() == Labs::NetnsOnly {
+            return Err(LabError::Setup(format!(
+                "fault `{fault}` is served only by the network-namespace lab (tests/netns_lab.rs, needs root); \
+                 `kreach lab --list-faults` says which lab serves each fault"
+            )));
+        }
         if !(1..=1000).contains(&broker_count) {
             return Err(LabError::Setup(format!("{broker_count} brokers: the lab runs 1 to 1000")));
         }
@@ -172,8 +204,13 @@ impl Lab {
         let mut vpce = Zone::new(VPCE_ZONE);
         for az in &azs {
             let zonal = format!("{VPCE_NAME}-{}.{VPCE_ZONE}", az.az_name);
-            if !(fault == Fault::ZonalRecordMissing && az.az_id == "usw2-az2") {
-                private = private.with(&format!("*.{}.{LAB_DOMAIN}", az.az_id), Rdata::Cname(zonal.clone()));
+            let affected = az.az_id == "usw2-az2";
+            match fault {
+                Fault::ZonalRecordMissing if affected => {}
+                Fault::ZonalRecordByAzName if affected => {
+                    private = private.with(&format!("*.{}.{LAB_DOMAIN}", az.az_name), Rdata::Cname(zonal.clone()));
+                }
+                _ => private = private.with(&format!("*.{}.{LAB_DOMAIN}", az.az_id), Rdata::Cname(zonal.clone())),
             }
             vpce = vpce.with(&regional, Rdata::Addr(IpAddr::V4(az.eni))).with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
         }

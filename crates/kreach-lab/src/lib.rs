@@ -15,7 +15,7 @@ pub use dns::{DnsServer, LAB_TTL, Rdata, Zone};
 pub use endpoint::{Behaviour, Listener, Routes, server_config};
 pub use kafka::MockKafka;
 pub use lab::{
-    Fault, LAB_BOOTSTRAP_HOST, LAB_BROKERS, LAB_DOMAIN, LAB_PRIVATE_CIDR, LAB_PUBLIC_ADDR, LAB_REGION, Lab, LabAz,
+    Fault, LAB_BOOTSTRAP_HOST, LAB_BROKERS, LAB_DOMAIN, LAB_PRIVATE_CIDR, LAB_PUBLIC_ADDR, LAB_REGION, Lab, LabAz, Labs,
 };
 
 /// Why the lab could not start.

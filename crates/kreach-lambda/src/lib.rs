@@ -263,10 +263,7 @@ pub async fn handle(
         diagnosis = diagnosis.aws(move |vantage, budget| async move {
             match credentials {
                 // Only the function's own credentials: no credential chain probing the network.
-                None => kreach::AwsAudit {
-                    unavailable: Some("no AWS credentials in the function's environment".into()),
-                    ..Default::default()
-                },
+                None => kreach::AwsAudit::unavailable("no AWS credentials in the function's environment"),
                 Some(c) => {
                     input.static_credentials = Some((c.access_key_id().to_string(), c.secret_access_key().to_string()));
                     input.session_token = c.session_token().map(str::to_string);

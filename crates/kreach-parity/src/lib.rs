@@ -93,18 +93,8 @@ impl ProducerContext for Collector {
 /// Runs the stage within `budget`. `properties` is the user's file, when there is one.
 pub async fn check(config: &CheckConfig, properties: Option<&Properties>, budget: Duration) -> ParityReport {
     let started = Instant::now();
-    let mut report = ParityReport {
-        outcome: ParityOutcome::Skipped,
-        elapsed_ms: 0,
-        librdkafka_version: get_rdkafka_version().1,
-        config_source: if properties.is_some() { "properties file".into() } else { "flags".into() },
-        brokers: Vec::new(),
-        error: None,
-        log: Vec::new(),
-        ignored_properties: Vec::new(),
-        differences: Vec::new(),
-        skipped: None,
-    };
+    let source = if properties.is_some() { "properties file" } else { "flags" };
+    let mut report = ParityReport::new(get_rdkafka_version().1, source);
     if !config.resolvers.is_empty() {
         report.skipped = Some("librdkafka uses the system resolver, not --resolver".into());
         return report;

@@ -18,6 +18,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+pub use kreach_lab::Fault;
 use kreach_lab::{Ca, Validity};
 
 pub mod moto;
@@ -36,53 +37,6 @@ pub const ENIS: [(&str, &str, &str); 3] = [
 ];
 const VPCE: &str = "vpce-0a1b2c3d4e5f60789-lab01";
 const VPCE_ZONE: &str = "us-west-2.vpce.amazonaws.com";
-
-/// What the lab breaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NetFault {
-    None,
-    ZoneNotAssociated,
-    WildcardMissing,
-    ResolverDown,
-    Drop(u16),
-    Refuse(u16),
-    CertWrongName,
-    UnknownCa,
-    ExpiredCert,
-    PlaintextHttps,
-    ZonalRecordMissing,
-    ZonalRecordByAzName,
-    ZoneDropped,
-    BrokerDown,
-    BrokerNameUnresolvable,
-    /// The cluster behind the endpoint is tansu with SASL/SCRAM authentication on.
-    SaslBroker,
-}
-
-impl NetFault {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "none" => NetFault::None,
-            "zone-not-associated" => NetFault::ZoneNotAssociated,
-            "wildcard-missing" => NetFault::WildcardMissing,
-            "resolver-down" => NetFault::ResolverDown,
-            "kafka-port-dropped" => NetFault::Drop(9092),
-            "https-port-dropped" => NetFault::Drop(443),
-            "port-refused" => NetFault::Refuse(9092),
-            "cert-wrong-name" => NetFault::CertWrongName,
-            "unknown-ca" => NetFault::UnknownCa,
-            "expired-cert" => NetFault::ExpiredCert,
-            "plaintext-listener" => NetFault::PlaintextHttps,
-            "zonal-record-missing" => NetFault::ZonalRecordMissing,
-            "zonal-record-by-az-name" => NetFault::ZonalRecordByAzName,
-            "zone-dropped" => NetFault::ZoneDropped,
-            "broker-down" => NetFault::BrokerDown,
-            "broker-name-unresolvable" => NetFault::BrokerNameUnresolvable,
-            "sasl-broker" => NetFault::SaslBroker,
-            other => return Err(format!("unknown netns fault {other}")),
-        })
-    }
-}
 
 /// Why the lab cannot run here, if it cannot.
 pub fn missing_prerequisites() -> Option<String> {
@@ -137,7 +91,7 @@ fn run(cmd: &mut Command) -> Result<Output, String> {
 
 impl NetnsLab {
     /// Builds the lab with `fault`; `kreach` is the binary under test (`env!("CARGO_BIN_EXE_kreach")`).
-    pub fn start(fault: NetFault, kreach: &str) -> Result<NetnsLab, String> {
+    pub fn start(fault: Fault, kreach: &str) -> Result<NetnsLab, String> {
         let name = format!("kreach-e2e-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
         let dir = tempfile::Builder::new().prefix("kreach-netns-").tempdir().map_err(|e| e.to_string())?;
         let mut lab = NetnsLab { name: name.clone(), dir, children: Vec::new(), kreach: PathBuf::from(kreach) };
@@ -157,24 +111,23 @@ impl NetnsLab {
         let brokers = lab.spawn_brokers(fault)?;
         lab.write_configs(fault, &brokers)?;
         lab.spawn("public-dns", &["named", "-g", "-n", "1", "-c", &lab.path("public/named.conf")])?;
-        if fault != NetFault::ResolverDown {
+        if fault != Fault::ResolverDown {
             lab.spawn("vpc-resolver", &["named", "-g", "-n", "1", "-c", &lab.path("vpc/named.conf")])?;
         }
         lab.spawn("haproxy", &["haproxy", "-db", "-f", &lab.path("haproxy.cfg")])?;
-        lab.wait_ready(fault != NetFault::ResolverDown)?;
+        lab.wait_ready(fault != Fault::ResolverDown)?;
         // Security-group faults go in once the lab answers (readiness probes the ports).
         match fault {
-            NetFault::Drop(port) => {
-                lab.iptables(&["-A", "INPUT", "-p", "tcp", "--dport", &port.to_string(), "-j", "DROP"])?
-            }
-            NetFault::ZoneDropped => lab.iptables(&["-A", "INPUT", "-d", ENIS[1].2, "-j", "DROP"])?,
-            NetFault::Refuse(port) => lab.iptables(&[
+            Fault::KafkaPortDropped => lab.iptables(&["-A", "INPUT", "-p", "tcp", "--dport", "9092", "-j", "DROP"])?,
+            Fault::HttpsPortDropped => lab.iptables(&["-A", "INPUT", "-p", "tcp", "--dport", "443", "-j", "DROP"])?,
+            Fault::AzDown => lab.iptables(&["-A", "INPUT", "-d", ENIS[1].2, "-j", "DROP"])?,
+            Fault::PortRefused => lab.iptables(&[
                 "-A",
                 "INPUT",
                 "-p",
                 "tcp",
                 "--dport",
-                &port.to_string(),
+                "9092",
                 "-j",
                 "REJECT",
                 "--reject-with",
@@ -210,16 +163,16 @@ impl NetnsLab {
 
     /// The cluster behind the endpoint: one mock broker per AZ, advertising zonal names on 9092.
     /// Returns (advertised name, listen address) per broker.
-    fn spawn_brokers(&mut self, fault: NetFault) -> Result<Vec<(String, String)>, String> {
+    fn spawn_brokers(&mut self, fault: Fault) -> Result<Vec<(String, String)>, String> {
         use std::io::BufRead;
-        if fault == NetFault::SaslBroker {
+        if fault == Fault::SaslBroker {
             return self.spawn_tansu();
         }
         let names: Vec<String> = ENIS
             .iter()
             .enumerate()
             .map(|(i, (az, _, _))| {
-                if fault == NetFault::BrokerNameUnresolvable && i == 2 {
+                if fault == Fault::BrokerNameUnresolvable && i == 2 {
                     // A listener name no zone serves: NXDOMAIN through the VPC resolver.
                     format!("b{}.{az}.elsewhere.invalid", i + 1)
                 } else {
@@ -339,7 +292,7 @@ impl NetnsLab {
         }
     }
 
-    fn write_configs(&self, fault: NetFault, brokers: &[(String, String)]) -> Result<(), String> {
+    fn write_configs(&self, fault: Fault, brokers: &[(String, String)]) -> Result<(), String> {
         let d = self.dir.path();
         for sub in ["vpc", "public"] {
             std::fs::create_dir_all(d.join(sub)).map_err(|e| e.to_string())?;
@@ -353,15 +306,15 @@ impl NetnsLab {
             )
         };
         let mut private = soa(DOMAIN);
-        if fault != NetFault::WildcardMissing {
+        if fault != Fault::WildcardMissing {
             let _ = writeln!(private, "* IN CNAME {VPCE}.{VPCE_ZONE}.");
         }
         let mut vpce = soa(VPCE_ZONE);
         for (az_id, az_name, ip) in ENIS {
             match fault {
-                NetFault::ZonalRecordMissing if az_id == "usw2-az2" => {}
+                Fault::ZonalRecordMissing if az_id == "usw2-az2" => {}
                 // The classic slip: the record named by AZ name, which no broker name uses.
-                NetFault::ZonalRecordByAzName if az_id == "usw2-az2" => {
+                Fault::ZonalRecordByAzName if az_id == "usw2-az2" => {
                     let _ = writeln!(private, "*.{az_name} IN CNAME {VPCE}-{az_name}.{VPCE_ZONE}.");
                 }
                 _ => {
@@ -413,7 +366,7 @@ impl NetnsLab {
         let zone = |name: &str, file: &str| {
             format!("zone \"{name}\" {{ type primary; file \"{}\"; }};\n", d.join(file).display())
         };
-        if fault != NetFault::ZoneNotAssociated {
+        if fault != Fault::ZoneNotAssociated {
             vpc.push_str(&zone(DOMAIN, "private.zone"));
         }
         vpc.push_str(&zone(VPCE_ZONE, "vpce.zone"));
@@ -430,11 +383,12 @@ impl NetnsLab {
         names.extend(ENIS.iter().map(|(az, _, _)| format!("*.{az}.{DOMAIN}")));
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let leaf = match fault {
-            NetFault::CertWrongName => ca.leaf(&["other-service.example.net"], Validity::Days(90)),
-            NetFault::UnknownCa => {
+            Fault::CertWrongName => ca.leaf(&["other-service.example.net"], Validity::Days(90)),
+            Fault::UnknownCa => {
                 Ca::new("Unknown Interception CA").and_then(|other| other.leaf(&names, Validity::Days(90)))
             }
-            NetFault::ExpiredCert => ca.leaf(&names, Validity::Expired),
+            Fault::ExpiredCert => ca.leaf(&names, Validity::Expired),
+            Fault::ExpiringCert => ca.leaf(&names, Validity::Days(10)),
             _ => ca.leaf(&names, Validity::Days(90)),
         }
         .map_err(|e| e.to_string())?;
@@ -455,12 +409,12 @@ impl NetnsLab {
         let _ = writeln!(cfg, "  use_backend b1 if {{ ssl_fc_sni -m end .{DOMAIN} }}\n");
         for (i, (_, addr)) in brokers.iter().enumerate() {
             // A dead broker behind a working endpoint: its backend is a port nothing listens on.
-            let addr = if fault == NetFault::BrokerDown && i == 1 { "127.0.0.1:1" } else { addr.as_str() };
+            let addr = if fault == Fault::BrokerDown && i == 1 { "127.0.0.1:1" } else { addr.as_str() };
             let _ = writeln!(cfg, "backend b{}\n  mode tcp\n  server s {addr}\n", i + 1);
         }
         cfg.push_str("frontend rest\n  mode http\n");
         for (_, _, ip) in ENIS {
-            if fault == NetFault::PlaintextHttps {
+            if fault == Fault::PlaintextListener {
                 let _ = writeln!(cfg, "  bind {ip}:443");
             } else {
                 let _ = writeln!(cfg, "  bind {ip}:443 ssl crt {pem} alpn http/1.1");

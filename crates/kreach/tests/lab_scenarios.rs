@@ -263,6 +263,20 @@ async fn missing_zonal_record_is_a_cross_zone_warning_with_the_record_to_create(
 }
 
 #[tokio::test]
+async fn zonal_record_named_by_az_name_gets_the_record_by_az_id() {
+    let (_lab, report) = diagnose(Fault::ZonalRecordByAzName).await;
+    assert_eq!(problems(&report), ["dns-zonal-mismatch"]);
+    let f = report.findings_with(FindingCode::DnsZonalMismatch).next().expect("finding");
+    assert!(f.fix.contains("`*.usw2-az2.abc123.us-west-2.aws.confluent.cloud` CNAME"), "{}", f.fix);
+}
+
+#[tokio::test]
+async fn the_in_process_lab_refuses_a_netns_only_fault_by_name() {
+    let err = kreach_lab::Lab::start(Fault::SaslBroker).await.err().expect("refused");
+    assert!(err.to_string().contains("`sasl-broker`") && err.to_string().contains("network-namespace"), "{err}");
+}
+
+#[tokio::test]
 async fn unresolvable_broker_name_is_reported_while_bootstrap_passes() {
     let (_lab, report) = diagnose(Fault::BrokerNameUnresolvable).await;
     assert_eq!(problems(&report), ["broker-dns-nxdomain"]);

@@ -26,6 +26,7 @@ pub struct Vantage {
 
 /// Reading the SASL credentials from a secret (never its value).
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct SecretLookup {
     /// The secret's name or ARN, as given.
     pub secret_id: String,
@@ -37,6 +38,19 @@ pub struct SecretLookup {
     pub keys: Vec<String>,
     /// Wall time of the read in milliseconds.
     pub elapsed_ms: u64,
+}
+
+impl SecretLookup {
+    /// A lookup of `secret_id` that ended with `outcome`, nothing else known yet.
+    pub fn new(secret_id: impl Into<String>, outcome: SecretOutcome) -> Self {
+        SecretLookup { secret_id: secret_id.into(), outcome, detail: None, keys: Vec::new(), elapsed_ms: 0 }
+    }
+
+    /// The same lookup with what went wrong, in words.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
 }
 
 /// The outcome of reading a secret.
@@ -87,6 +101,7 @@ pub enum VantageKind {
 
 /// The AWS side, read with Describe/List/Get calls only.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct AwsAudit {
     /// Region audited.
     pub region: Option<String>,
@@ -114,8 +129,16 @@ pub struct AwsAudit {
     pub elapsed_ms: u64,
 }
 
+impl AwsAudit {
+    /// An audit that did not run, and why.
+    pub fn unavailable(why: impl Into<String>) -> Self {
+        AwsAudit { unavailable: Some(why.into()), ..Default::default() }
+    }
+}
+
 /// An interface VPC endpoint.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct AwsEndpoint {
     /// `vpce-…`.
     pub id: String,
@@ -141,6 +164,7 @@ pub struct AwsEndpoint {
 
 /// One endpoint network interface.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct AwsInterface {
     /// `eni-…`.
     pub id: String,
@@ -165,6 +189,7 @@ pub struct AwsZone {
 
 /// Whether the endpoint's security groups admit a port.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct AwsIngress {
     /// TCP port.
     pub port: u16,
@@ -199,6 +224,7 @@ pub struct AwsVpc {
 
 /// The private hosted zone for the cluster's domain.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct AwsHostedZone {
     /// Zone id.
     pub id: String,
@@ -214,6 +240,7 @@ pub struct AwsHostedZone {
 
 /// One DNS record.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct DnsRecord {
     /// Owner name, e.g. `*.usw2-az1.abc123.us-west-2.aws.confluent.cloud`.
     pub name: String,
@@ -221,6 +248,22 @@ pub struct DnsRecord {
     pub record_type: String,
     /// Target.
     pub value: String,
+    /// Time to live in seconds, when the source says (Route 53 does; an expected record does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u64>,
+}
+
+impl DnsRecord {
+    /// A record of `record_type` from `name` to `value`, TTL unknown.
+    pub fn new(name: impl Into<String>, record_type: impl Into<String>, value: impl Into<String>) -> Self {
+        DnsRecord { name: name.into(), record_type: record_type.into(), value: value.into(), ttl: None }
+    }
+
+    /// The same record with its TTL.
+    pub fn with_ttl(mut self, ttl: Option<u64>) -> Self {
+        self.ttl = ttl;
+        self
+    }
 }
 
 /// An API call the credentials may not make.
@@ -234,6 +277,7 @@ pub struct AwsDenied {
 
 /// What a real client (librdkafka) made of the same configuration.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub struct ParityReport {
     /// How it ended.
     pub outcome: ParityOutcome,
@@ -255,6 +299,24 @@ pub struct ParityReport {
     pub differences: Vec<String>,
     /// Why it did not run, when it did not.
     pub skipped: Option<String>,
+}
+
+impl ParityReport {
+    /// A stage not (yet) run: `Skipped`, nothing measured.
+    pub fn new(librdkafka_version: impl Into<String>, config_source: impl Into<String>) -> Self {
+        ParityReport {
+            outcome: ParityOutcome::Skipped,
+            elapsed_ms: 0,
+            librdkafka_version: librdkafka_version.into(),
+            config_source: config_source.into(),
+            brokers: Vec::new(),
+            error: None,
+            log: Vec::new(),
+            ignored_properties: Vec::new(),
+            differences: Vec::new(),
+            skipped: None,
+        }
+    }
 }
 
 /// How the librdkafka stage ended.
