@@ -11,11 +11,11 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 use kreach::{
-    AwsAudit, AwsDenied, AwsEndpoint, AwsHostedZone, AwsIngress, AwsIngressSource, AwsInterface, AwsVpc, AwsZone,
-    DnsRecord,
+    AwsAudit, AwsDenied, AwsEndpoint, AwsHostedZone, AwsIngress, AwsIngressRule, AwsIngressSource, AwsInterface,
+    AwsVpc, AwsZone, DnsRecord,
 };
 
-pub use records::{change_batch, expected_records, zonal_dns_name};
+pub use records::{change_batch, expected_records, expected_records_for, zonal_dns_name};
 pub use secrets::{SECRET_CAP, SecretCredentials, load_secret, parse_secret, read_secret};
 
 /// Ports the endpoint's security groups must admit.
@@ -44,20 +44,39 @@ pub struct AuditInput {
     pub static_credentials: Option<(String, String)>,
     /// The session token that goes with temporary static credentials.
     pub session_token: Option<String>,
+    /// The layout the names showed: it decides whether a private hosted zone and zonal records
+    /// are expected (`None`: a Confluent dedicated network's rules).
+    pub layout: Option<kreach::Layout>,
 }
 
 impl AuditInput {
-    /// The private hosted zone's name when none is given: the bootstrap name's parent.
+    /// The private hosted zone's name when none is given, from the bootstrap's name alone: the
+    /// provider's naming scheme (a glb name's network domain), else the name's parent.
     pub fn default_domain(bootstrap_host: &str) -> Option<String> {
-        bootstrap_host.split_once('.').map(|(_, parent)| parent.to_string())
+        kreach::layout::cluster_domain(None, bootstrap_host, &[]).map(|d| d.name)
     }
 
-    /// Looks in the probe's own VPC when neither an endpoint nor a VPC was named.
-    pub fn narrowed_by(mut self, vantage: Option<&kreach::Vantage>) -> Self {
+    /// What the diagnosis learnt before the audit starts: the probe's own VPC when neither an
+    /// endpoint nor a VPC was named; the cluster's domain (naming scheme or CNAME chain) when none
+    /// was given; the layout; for layouts on other ports than 9092, the bootstrap's port.
+    pub fn narrowed_by(mut self, scope: &kreach::AuditScope) -> Self {
         if self.vpc_endpoint_id.is_none() && self.vpc_id.is_none() {
-            self.vpc_id = vantage.and_then(|v| v.facts.get("vpc_id").cloned());
+            self.vpc_id = scope.vantage.as_ref().and_then(|v| v.facts.get("vpc_id").cloned());
+        }
+        if self.domain.is_none() {
+            self.domain = scope.domain.as_ref().map(|d| d.name.clone());
+        }
+        self.layout = self.layout.or(scope.layout);
+        let other_ports = matches!(scope.layout, Some(kreach::Layout::Redpanda | kreach::Layout::MskMultiVpc));
+        if self.ports.is_empty() && other_ports {
+            self.ports = scope.bootstrap_port.into_iter().collect();
         }
         self
+    }
+
+    /// Whether the layout has a customer-created private hosted zone to audit.
+    fn customer_zone(&self) -> bool {
+        !matches!(self.layout, Some(kreach::Layout::Redpanda | kreach::Layout::MskMultiVpc))
     }
 }
 
@@ -73,6 +92,7 @@ impl std::fmt::Debug for AuditInput {
             .field("ports", &self.ports)
             .field("endpoint_url", &self.endpoint_url)
             .field("static_credentials", &self.static_credentials.is_some())
+            .field("layout", &self.layout)
             .finish()
     }
 }
@@ -305,6 +325,28 @@ async fn run(input: &AuditInput, audit: &mut AwsAudit) {
         audit.calls.push("ec2:DescribeSecurityGroups".into());
         match ec2.describe_security_groups().set_group_ids(Some(endpoint.security_groups.clone())).send().await {
             Ok(out) => {
+                for sg in out.security_groups() {
+                    let group_id = sg.group_id().unwrap_or("");
+                    for perm in sg.ip_permissions() {
+                        let proto = perm.ip_protocol().unwrap_or("");
+                        let all = proto == "-1";
+                        if !all && proto != "tcp" && proto != "6" {
+                            continue;
+                        }
+                        let port = |p: Option<i32>| p.and_then(|p| u16::try_from(p).ok()).unwrap_or(0);
+                        let (from, to) = (port(perm.from_port()), port(perm.to_port()));
+                        let sources = perm
+                            .ip_ranges()
+                            .iter()
+                            .filter_map(|r| r.cidr_ip())
+                            .chain(perm.user_id_group_pairs().iter().filter_map(|g| g.group_id()))
+                            .chain(perm.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6()))
+                            .chain(perm.prefix_list_ids().iter().filter_map(|p| p.prefix_list_id()));
+                        for source in sources.take(kreach::MAX_LIST) {
+                            audit.ingress_rules.push(AwsIngressRule::new(group_id, from, to, all, source));
+                        }
+                    }
+                }
                 let ports = if input.ports.is_empty() { PORTS.to_vec() } else { input.ports.clone() };
                 for port in ports {
                     let mut sources = Vec::new();
@@ -372,8 +414,8 @@ async fn run(input: &AuditInput, audit: &mut AwsAudit) {
     audit.vpc = Some(vpc);
 
     // The private hosted zone.
-    if let Some(domain) = &input.domain {
-        audit.expected_records = expected_records(&endpoint, domain);
+    if let Some(domain) = input.domain.as_ref().filter(|_| input.customer_zone()) {
+        audit.expected_records = expected_records_for(&endpoint, domain, input.layout);
         let wanted = format!("{}.", domain.trim_end_matches('.').to_ascii_lowercase());
         audit.calls.push("route53:ListHostedZonesByName".into());
         let zones = match r53.list_hosted_zones_by_name().dns_name(&wanted).send().await {

@@ -43,6 +43,19 @@ pub fn expected_records(endpoint: &AwsEndpoint, domain: &str) -> Vec<DnsRecord> 
     out
 }
 
+/// The records `layout` needs: a Confluent PrivateLink Attachment or access point uses one
+/// regional record and no zonal ones; everything else as [`expected_records`].
+pub fn expected_records_for(endpoint: &AwsEndpoint, domain: &str, layout: Option<kreach::Layout>) -> Vec<DnsRecord> {
+    let mut records = expected_records(endpoint, domain);
+    if matches!(layout, Some(kreach::Layout::ConfluentPrivateLinkAttachment | kreach::Layout::ConfluentAccessPoint)) {
+        if let Some(regional) = endpoint.dns_names.iter().find(|n| !n.starts_with('*')) {
+            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+            records = vec![DnsRecord::new(format!("*.{domain}"), "CNAME", regional.to_ascii_lowercase())];
+        }
+    }
+    records
+}
+
 /// The records as a change batch that `aws route53 change-resource-record-sets` accepts.
 pub fn change_batch(records: &[DnsRecord], ttl: u32) -> serde_json::Value {
     let changes: Vec<serde_json::Value> = records

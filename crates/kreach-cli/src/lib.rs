@@ -26,7 +26,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Diagnose the path to a Kafka cluster: DNS → TCP (Kafka port and 443) → TLS → HTTPS.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Start a PrivateLink-shaped lab on loopback (in-process) and diagnose it.
     Lab(LabArgs),
     /// Print the DNS records the private hosted zone needs for an interface endpoint (read from AWS).
@@ -96,6 +96,24 @@ struct CheckArgs {
     /// A zone's endpoint address, AZID=IP (repeatable): brokers of that zone must resolve to it.
     #[arg(long, value_name = "AZID=IP")]
     zone_address: Vec<String>,
+    /// Another endpoint to check, [NAME=][https://|tls://|tcp://]HOST:PORT[/PATH] (repeatable):
+    /// DNS, TCP, then TLS and an HTTP request (https://, the default), TLS only (tls://) or
+    /// nothing more (tcp://).
+    #[arg(long, value_name = "[NAME=]HOST:PORT")]
+    target: Vec<String>,
+    /// Schema Registry URL to check (default: schema.registry.url from --config).
+    #[arg(long, value_name = "URL")]
+    schema_registry: Option<String>,
+    /// Check the AWS APIs a Lambda path needs from here: Lambda, STS and, with a secret,
+    /// Secrets Manager of the region (--aws-region or AWS_REGION): interface endpoint or public?
+    #[arg(long)]
+    aws_apis: bool,
+    /// Check the Confluent Cloud public endpoints the Confluent CLI and Cloud API need.
+    #[arg(long)]
+    confluent_apis: bool,
+    /// Port of the AWS and Confluent API endpoints (443; another for a proxy or the lab).
+    #[arg(long, value_name = "PORT")]
+    api_port: Option<u16>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Table)]
     output: Output,
@@ -116,7 +134,8 @@ struct AwsArgs {
     /// The endpoint service name, to pick the VPC's endpoint when --vpc-endpoint is not given.
     #[arg(long, value_name = "SERVICE-NAME")]
     endpoint_service: Option<String>,
-    /// The cluster's DNS domain (the private hosted zone's name); default: the bootstrap name's parent.
+    /// The cluster's DNS domain (the private hosted zone's name); default: from the bootstrap's
+    /// naming scheme and CNAME chain (the report's `network.domain` says which).
     #[arg(long, value_name = "DOMAIN")]
     dns_domain: Option<String>,
     /// AWS region (default: AWS_REGION or the profile's).
@@ -203,7 +222,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn check(args: CheckArgs) -> ExitCode {
+async fn check(args: Box<CheckArgs>) -> ExitCode {
     let output = args.output;
     let client_check = !args.no_client_check;
     let aws = args.aws.clone();
@@ -244,6 +263,7 @@ fn audit_input(aws: &AwsArgs, bootstrap_host: Option<&str>) -> kreach_aws::Audit
     input.service_name = aws.endpoint_service.clone();
     input.region = aws.aws_region.clone();
     input.domain = aws.dns_domain.clone().or_else(|| bootstrap_host.and_then(kreach_aws::AuditInput::default_domain));
+    input.layout = bootstrap_host.and_then(|h| kreach::layout::recognise_name(h, 0)).map(|h| h.layout);
     input
 }
 
@@ -290,7 +310,7 @@ async fn records(args: RecordsArgs) -> ExitCode {
 
 /// Flags → options → validated config (and the properties file, for the client-parity stage);
 /// a bad value is one line on stderr and exit 2.
-fn validate(args: CheckArgs) -> Result<(kreach::CheckConfig, Option<kreach::Properties>), ExitCode> {
+fn validate(args: Box<CheckArgs>) -> Result<(kreach::CheckConfig, Option<kreach::Properties>), ExitCode> {
     let mut options = CheckOptions::default();
     options.bootstrap = args.bootstrap;
     options.config_file = args.config;
@@ -305,6 +325,14 @@ fn validate(args: CheckArgs) -> Result<(kreach::CheckConfig, Option<kreach::Prop
     options.no_https = args.no_https;
     options.security_protocol = args.security_protocol;
     options.zone_addresses = args.zone_address;
+    options.dns_domain = args.aws.dns_domain.clone();
+    options.targets = args.target;
+    options.schema_registry = args.schema_registry;
+    options.aws_apis = args.aws_apis;
+    options.aws_apis_secrets_manager = args.sasl_secret.is_some();
+    options.aws_region = args.aws.aws_region.clone();
+    options.confluent_apis = args.confluent_apis;
+    options.api_port = args.api_port;
     let config = options.validate(&|k| std::env::var(k).ok()).map_err(|e| fail(&e.to_string(), EXIT_USAGE))?;
     let properties = match &options.config_file {
         Some(path) => Some(kreach::Properties::from_file(path).map_err(|e| fail(&e.to_string(), EXIT_USAGE))?),
@@ -331,15 +359,16 @@ async fn diagnose(
     if let Some(aws) = aws {
         let env = |k: &str| std::env::var(k).ok();
         diagnosis = diagnosis.vantage(async move { kreach::detect_vantage(&env).await });
-        let input = audit_input(aws, config.bootstrap.first().map(|b| b.host.as_str()));
+        // The domain comes with the scope: --dns-domain, else the names and the CNAME chain.
+        let input = audit_input(aws, None);
         let audit_now = aws.aws || aws_credentials_in_env();
-        diagnosis = diagnosis.aws(move |vantage, budget| async move {
+        diagnosis = diagnosis.aws(move |scope, budget| async move {
             if !audit_now {
                 return kreach::AwsAudit::unavailable(
                     "no AWS credentials in the environment (--aws uses the default chain: instance role, SSO)",
                 );
             }
-            kreach_aws::audit(&input.narrowed_by(vantage.as_ref()), budget).await
+            kreach_aws::audit(&input.narrowed_by(&scope), budget).await
         });
     }
     match diagnosis.run().await {

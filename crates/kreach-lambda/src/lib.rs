@@ -85,6 +85,18 @@ pub struct CheckEvent {
     pub credentials_secret: Option<String>,
     /// `PLAIN` (default), `SCRAM-SHA-256`, `SCRAM-SHA-512`.
     pub sasl_mechanism: Option<String>,
+    /// Other endpoints to check, `[NAME=][https://|tls://|tcp://]HOST:PORT[/PATH]` (within the
+    /// function's `KREACH_ALLOWED_BOOTSTRAP` when it is set).
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// A Schema Registry URL to check.
+    pub schema_registry: Option<String>,
+    /// Check the Lambda, STS (and, with a secret, Secrets Manager) APIs of the function's region.
+    #[serde(default)]
+    pub aws_apis: bool,
+    /// Check the Confluent Cloud public endpoints.
+    #[serde(default)]
+    pub confluent_apis: bool,
 }
 
 /// A file that is removed when dropped: the CA and properties the event carries as text.
@@ -212,6 +224,16 @@ pub async fn handle(
                     "bootstrap {hp} is not allowed by the function's {ENV_ALLOWED_BOOTSTRAP}"
                 )));
             }
+            // The event's own targets are bounded too (the AWS and Confluent APIs are fixed names).
+            let chosen = config.endpoints.iter().filter(|e| {
+                matches!(e.target.kind, kreach::EndpointKind::Target | kreach::EndpointKind::SchemaRegistry)
+            });
+            if let Some(e) = chosen.into_iter().find(|e| !allowed.iter().any(|p| p.matches(&e.hp))) {
+                return Err(FunctionError::invalid(format!(
+                    "target {} is not allowed by the function's {ENV_ALLOWED_BOOTSTRAP}",
+                    e.hp
+                )));
+            }
         }
         None => {
             config.withhold_credentials =
@@ -253,21 +275,18 @@ pub async fn handle(
         input.vpc_endpoint_id = event.vpc_endpoint.clone();
         input.vpc_id = event.vpc_id.clone();
         input.service_name = event.endpoint_service.clone();
-        input.domain = event
-            .dns_domain
-            .clone()
-            .or_else(|| config.bootstrap.first().and_then(|b| kreach_aws::AuditInput::default_domain(&b.host)));
+        // The domain comes with the scope: the event's dns_domain, else the names and the CNAME chain.
         input.region = access.region.clone();
         input.endpoint_url = access.endpoint_url.clone();
         let credentials = access.credentials.clone();
-        diagnosis = diagnosis.aws(move |vantage, budget| async move {
+        diagnosis = diagnosis.aws(move |scope, budget| async move {
             match credentials {
                 // Only the function's own credentials: no credential chain probing the network.
                 None => kreach::AwsAudit::unavailable("no AWS credentials in the function's environment"),
                 Some(c) => {
                     input.static_credentials = Some((c.access_key_id().to_string(), c.secret_access_key().to_string()));
                     input.session_token = c.session_token().map(str::to_string);
-                    kreach_aws::audit(&input.narrowed_by(vantage.as_ref()), budget).await
+                    kreach_aws::audit(&input.narrowed_by(&scope), budget).await
                 }
             }
         });
@@ -291,6 +310,12 @@ fn options_from(event: &CheckEvent, timeout: f64, env: &dyn Fn(&str) -> Option<S
     options.zone_addresses = event.zone_addresses.clone();
     options.allow_insecure_credentials =
         env(ENV_ALLOW_INSECURE_CREDENTIALS).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    options.dns_domain = event.dns_domain.clone();
+    options.targets = event.targets.clone();
+    options.schema_registry = event.schema_registry.clone();
+    options.aws_apis = event.aws_apis;
+    options.aws_apis_secrets_manager = event.credentials_secret.is_some();
+    options.confluent_apis = event.confluent_apis;
     options
 }
 

@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
 
 pub use crate::address::{HostPort, parse_resolver, parse_zone_address};
 use crate::address::{resolver_text, zone_address_text};
+use crate::endpoints::EndpointSpec;
 use crate::error::{Error, ParseError};
-use crate::files::read_capped;
-use crate::limits::{MAX_BOOTSTRAP, MAX_CA_BYTES, MAX_CA_FILES, MAX_LIST};
+use crate::files::read_ca_file;
+use crate::limits::{MAX_BOOTSTRAP, MAX_LIST};
 use crate::properties::{Properties, jaas_credentials};
 
 /// Global deadline when none is given.
@@ -151,6 +151,22 @@ pub struct CheckOptions {
     pub zone_addresses: Vec<String>,
     /// `--allow-insecure-credentials`: send SASL credentials over plaintext or unverified TLS.
     pub allow_insecure_credentials: bool,
+    /// `--dns-domain`: the cluster's DNS domain (the private hosted zone's name).
+    pub dns_domain: Option<String>,
+    /// `--target [NAME=][SCHEME://]HOST:PORT[/PATH]`, repeatable.
+    pub targets: Vec<String>,
+    /// `--schema-registry URL`; default `schema.registry.url` from the properties file.
+    pub schema_registry: Option<String>,
+    /// `--aws-apis`: probe the Lambda, STS (and Secrets Manager) APIs of the region.
+    pub aws_apis: bool,
+    /// Include Secrets Manager in `--aws-apis` (a secret holds the credentials).
+    pub aws_apis_secrets_manager: bool,
+    /// `--aws-region` (else `AWS_REGION` / `AWS_DEFAULT_REGION`), for `--aws-apis`.
+    pub aws_region: Option<String>,
+    /// `--confluent-apis`: probe the Confluent Cloud API and the CLI's login host.
+    pub confluent_apis: bool,
+    /// `--api-port`: the port of the AWS and Confluent APIs (443; another for a proxy or the lab).
+    pub api_port: Option<u16>,
 }
 
 /// A validated configuration, ready to run.
@@ -185,6 +201,10 @@ pub struct CheckConfig {
     /// Never send SASL credentials in this run, for this reason (an embedding layer's policy,
     /// e.g. a Lambda function whose configuration names no bootstrap it may send them to).
     pub withhold_credentials: Option<String>,
+    /// The cluster's DNS domain as the user gave it (else derived: see the report's `network`).
+    pub dns_domain: Option<String>,
+    /// Endpoints around Kafka, each a row of the matrix.
+    pub endpoints: Vec<EndpointSpec>,
 }
 
 impl CheckConfig {
@@ -204,7 +224,16 @@ impl CheckConfig {
             zone_addresses: Vec::new(),
             allow_insecure_credentials: false,
             withhold_credentials: None,
+            dns_domain: None,
+            endpoints: Vec::new(),
         }
+    }
+
+    /// Probes these endpoints around Kafka too.
+    #[must_use]
+    pub fn with_endpoints(mut self, endpoints: Vec<EndpointSpec>) -> Self {
+        self.endpoints = endpoints;
+        self
     }
 
     /// Sends SASL credentials even over plaintext or unverified TLS (off by default).
@@ -280,41 +309,6 @@ impl CheckConfig {
 /// The default private ranges, parsed.
 pub fn default_private_cidrs() -> Vec<IpNet> {
     DEFAULT_PRIVATE_CIDRS.iter().filter_map(|c| c.parse().ok()).collect()
-}
-
-/// Reads the PEM certificates of a file, or of every file in a directory (as OpenSSL's
-/// `ssl.ca.location` may name one, e.g. `/etc/ssl/certs`), within [`MAX_CA_BYTES`].
-fn read_ca_file(path: &Path, field: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let read_err = |e: std::io::Error| Error::ReadFile { path: path.to_path_buf(), source: Arc::new(e) };
-    let mut certs = Vec::new();
-    if std::fs::metadata(path).map_err(read_err)?.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(read_err)?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_file())
-            .take(MAX_CA_FILES + 1)
-            .collect();
-        if files.len() > MAX_CA_FILES {
-            return Err(Error::invalid(field, format!("{} holds more than {MAX_CA_FILES} files", path.display())));
-        }
-        files.sort();
-        let mut left = MAX_CA_BYTES;
-        for file in files {
-            let bytes = read_capped(&file, left, field)?;
-            left -= bytes.len() as u64;
-            // Other files (hash links' targets are the PEM files themselves, READMEs) are skipped.
-            certs.extend(CertificateDer::pem_slice_iter(&bytes).filter_map(Result::ok));
-        }
-    } else {
-        let bytes = read_capped(path, MAX_CA_BYTES, field)?;
-        let parsed: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&bytes).collect();
-        certs = parsed.map_err(|e| Error::invalid(field, format!("{}: {e}", path.display())))?;
-    }
-    if certs.is_empty() {
-        return Err(Error::invalid(field, format!("{} holds no PEM certificate", path.display())));
-    }
-    Ok(certs)
 }
 
 impl CheckOptions {
@@ -424,6 +418,13 @@ impl CheckOptions {
         }
 
         let zone_addresses = parse_all(&self.zone_addresses, "--zone-address", zone_address_text)?;
+        let dns_domain = match self.dns_domain.as_deref().map(|d| d.trim().trim_end_matches('.')) {
+            Some(d) if HostPort::parse(d, 1).is_err() || !d.contains('.') => {
+                return Err(Error::invalid("--dns-domain", format!("`{d}` is not a DNS domain")));
+            }
+            other => other.map(str::to_ascii_lowercase),
+        };
+        let endpoints = crate::endpoints::from_options(self, prop("schema.registry.url"), env)?;
 
         Ok(CheckConfig {
             zone_addresses,
@@ -439,6 +440,8 @@ impl CheckOptions {
             sasl,
             allow_insecure_credentials: self.allow_insecure_credentials,
             withhold_credentials: None,
+            dns_domain,
+            endpoints,
         })
     }
 }

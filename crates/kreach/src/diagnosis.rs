@@ -13,14 +13,59 @@ use crate::analysis;
 use crate::config::CheckConfig;
 use crate::error::Error;
 use crate::findings::Severity;
+use crate::layout;
 use crate::matrix::count;
 use crate::report::{
-    AwsAudit, ParityOutcome, ParityReport, Report, Role, SecretLookup, Stage, StageResult, StageStatus, Vantage,
+    AwsAudit, ClusterDomain, CnameHop, DnsDetail, Layout, ParityOutcome, ParityReport, Report, Role, SecretLookup,
+    Stage, StageResult, StageStatus, Vantage,
 };
 use crate::runner;
 
 type Extra<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-type AuditStage<'a> = Box<dyn FnOnce(Option<Vantage>, Duration) -> Extra<'a, AwsAudit> + Send + 'a>;
+type AuditStage<'a> = Box<dyn FnOnce(AuditScope, Duration) -> Extra<'a, AwsAudit> + Send + 'a>;
+
+/// What the AWS audit is told when it starts: where the probe runs (its VPC narrows the search)
+/// and what the bootstrap's name resolution showed of the cluster's domain and layout.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct AuditScope {
+    /// Where the probe runs, when detected.
+    pub vantage: Option<Vantage>,
+    /// The cluster's DNS domain: `--dns-domain`, else the naming scheme or the CNAME chain.
+    pub domain: Option<ClusterDomain>,
+    /// The layout the bootstrap's names (and CNAME chain) show, when they show one.
+    pub layout: Option<Layout>,
+    /// The bootstrap's port.
+    pub bootstrap_port: Option<u16>,
+}
+
+impl AuditScope {
+    /// A scope with only a vantage point (for embedders that run the audit alone).
+    pub fn with_vantage(vantage: Option<Vantage>) -> Self {
+        AuditScope { vantage, ..Default::default() }
+    }
+
+    /// The scope for `host` with what its resolution showed (`chain`) and the user's `flag` domain.
+    pub fn for_bootstrap(
+        vantage: Option<Vantage>,
+        flag: Option<&str>,
+        host: &str,
+        port: u16,
+        chain: &[CnameHop],
+    ) -> Self {
+        let hint = layout::recognise_name(host, port)
+            .or_else(|| chain.iter().find_map(|hop| layout::recognise_name(&hop.target, port)));
+        let layout = hint.as_ref().map(|h| h.layout);
+        let domain = match layout {
+            // These layouts use the endpoint's own private DNS: no customer zone to look for.
+            Some(Layout::MskMultiVpc | Layout::Redpanda) => {
+                flag.and_then(|f| layout::cluster_domain(Some(f), host, chain))
+            }
+            _ => layout::cluster_domain(flag, host, chain),
+        };
+        AuditScope { vantage, domain, layout, bootstrap_port: (port != 0).then_some(port) }
+    }
+}
 
 /// A whole diagnosis of `config`, with the extras the caller adds.
 ///
@@ -62,11 +107,12 @@ impl<'a> Diagnosis<'a> {
         self
     }
 
-    /// The AWS audit, started once the vantage point is known (its VPC narrows the search) with
-    /// the time left of the deadline.
+    /// The AWS audit, started once the vantage point and the bootstrap's name resolution are
+    /// known (the [`AuditScope`]: its VPC narrows the search, the CNAME chain gives the cluster's
+    /// domain) with the time left of the deadline.
     pub fn aws<F, Fut>(mut self, audit: F) -> Self
     where
-        F: FnOnce(Option<Vantage>, Duration) -> Fut + Send + 'a,
+        F: FnOnce(AuditScope, Duration) -> Fut + Send + 'a,
         Fut: Future<Output = AwsAudit> + Send + 'a,
     {
         self.aws = Some(Box::new(move |vantage, budget| Box::pin(audit(vantage, budget))));
@@ -90,18 +136,29 @@ impl<'a> Diagnosis<'a> {
                 None => None,
             }
         };
+        let (dns_tx, dns_rx) = tokio::sync::oneshot::channel::<DnsDetail>();
         let context = async {
-            let vantage = match vantage {
-                Some(detect) => Some(detect.await),
-                None => None,
+            let vantage = async {
+                match vantage {
+                    Some(detect) => Some(detect.await),
+                    None => None,
+                }
             };
+            // The bootstrap's DNS stage ends within its step cap; a closed channel means no answer.
+            let (vantage, dns) = futures::join!(vantage, dns_rx);
             let audit = match aws {
-                Some(audit) => Some(audit(vantage.clone(), config.timeout.saturating_sub(started.elapsed())).await),
+                Some(audit) => {
+                    let (host, port) = config.bootstrap.first().map_or(("", 0), |b| (b.host.as_str(), b.port));
+                    let chain = dns.as_ref().map(|d| d.lookup.cname_chain.as_slice()).unwrap_or_default();
+                    let scope =
+                        AuditScope::for_bootstrap(vantage.clone(), config.dns_domain.as_deref(), host, port, chain);
+                    Some(audit(scope, config.timeout.saturating_sub(started.elapsed())).await)
+                }
                 None => None,
             };
             (vantage, audit)
         };
-        let (report, parity, (vantage, audit)) = futures::join!(runner::checks(config), parity, context);
+        let (report, parity, (vantage, audit)) = futures::join!(runner::checks(config, Some(dns_tx)), parity, context);
         let mut report = report?;
         if let Some(parity) = &parity {
             set_cell(&mut report, parity_cell(parity));
@@ -113,6 +170,7 @@ impl<'a> Diagnosis<'a> {
         report.aws = audit;
         report.vantage = vantage;
         report.secret = secret;
+        report.network = Some(layout::network(&report, config.dns_domain.as_deref()));
         report.findings = analysis::findings(&report);
         report.status = analysis::status(&report.findings);
         // The AWS cell tells whether the AWS side is clean, once the findings say so.

@@ -1,9 +1,13 @@
 //! Reading the user's files (properties, CA bundles) within a size cap.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
 use crate::error::Error;
+use crate::limits::{MAX_CA_BYTES, MAX_CA_FILES};
 
 /// Reads a file of at most `cap` bytes; a larger one is an error naming `field`, read no further.
 pub(crate) fn read_capped(path: &Path, cap: u64, field: &str) -> Result<Vec<u8>, Error> {
@@ -16,4 +20,39 @@ pub(crate) fn read_capped(path: &Path, cap: u64, field: &str) -> Result<Vec<u8>,
         return Err(Error::invalid(field, format!("{} is larger than {} KiB", path.display(), cap / 1024)));
     }
     Ok(bytes)
+}
+
+/// Reads the PEM certificates of a file, or of every file in a directory (as OpenSSL's
+/// `ssl.ca.location` may name one, e.g. `/etc/ssl/certs`), within [`MAX_CA_BYTES`].
+pub(crate) fn read_ca_file(path: &Path, field: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let read_err = |e: std::io::Error| Error::ReadFile { path: path.to_path_buf(), source: Arc::new(e) };
+    let mut certs = Vec::new();
+    if std::fs::metadata(path).map_err(read_err)?.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(read_err)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .take(MAX_CA_FILES + 1)
+            .collect();
+        if files.len() > MAX_CA_FILES {
+            return Err(Error::invalid(field, format!("{} holds more than {MAX_CA_FILES} files", path.display())));
+        }
+        files.sort();
+        let mut left = MAX_CA_BYTES;
+        for file in files {
+            let bytes = read_capped(&file, left, field)?;
+            left -= bytes.len() as u64;
+            // Other files (hash links' targets are the PEM files themselves, READMEs) are skipped.
+            certs.extend(CertificateDer::pem_slice_iter(&bytes).filter_map(Result::ok));
+        }
+    } else {
+        let bytes = read_capped(path, MAX_CA_BYTES, field)?;
+        let parsed: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(&bytes).collect();
+        certs = parsed.map_err(|e| Error::invalid(field, format!("{}: {e}", path.display())))?;
+    }
+    if certs.is_empty() {
+        return Err(Error::invalid(field, format!("{} holds no PEM certificate", path.display())));
+    }
+    Ok(certs)
 }

@@ -78,6 +78,10 @@ finding_codes! {
         "The name resolved to public addresses only: the private hosted zone is not in effect for this client.";
     DnsCnameLoop = "dns-cname-loop", Error,
         "The name's CNAME chain loops back on itself: it can never resolve to an address.";
+    DnsCnameDangling = "dns-cname-dangling", Error,
+        "A CNAME record exists but points at a name that does not resolve (e.g. a replaced VPC endpoint's DNS name).";
+    DnsPublicChaseFailed = "dns-public-chase-failed", Error,
+        "A glb name's first CNAME comes from public DNS, and the resolver could not get it: the VPC resolver must reach the public authority.";
     DnsMixedAnswer = "dns-mixed-answer", Warning,
         "The name resolved to both private and public addresses: some connections will leave the private path.";
     DnsPrivateRecordMissing = "dns-private-record-missing", Error,
@@ -146,6 +150,10 @@ finding_codes! {
         "The private hosted zone lacks a record the endpoint needs (`*` or `*.<az-id>`).";
     AwsPhzRecordWrongTarget = "aws-phz-record-wrong-target", Error,
         "A record in the private hosted zone points somewhere other than this endpoint.";
+    AwsPhzRecordTtl = "aws-phz-record-ttl", Warning,
+        "A record of the private hosted zone has a longer TTL than the provider's guidance (60 s): a change takes that long to reach clients.";
+    AwsPrivateDnsDisabled = "aws-private-dns-disabled", Error,
+        "The endpoint's own private DNS is off in a layout that relies on it (no customer zone answers the names).";
     AwsPrivateDnsEnabled = "aws-private-dns-enabled", Warning,
         "The endpoint's own private DNS is on, where the provider expects it off and the private hosted zone to answer.";
     AwsAccessDenied = "aws-access-denied", Warning,
@@ -166,6 +174,14 @@ finding_codes! {
         "Every broker of one availability zone fails while brokers in other zones pass: that zone's endpoint path is broken.";
     DnsZonalMismatch = "dns-zonal-mismatch", Warning,
         "A broker's zonal name resolves outside its own zone (the regional answer): the `*.<az-id>` record is missing or named by AZ name.";
+    EndpointDnsFailed = "endpoint-dns-failed", Error,
+        "An endpoint around Kafka (--target, Schema Registry, an AWS or Confluent API) does not resolve from here.";
+    EndpointPublicAnswer = "endpoint-public-answer", Error,
+        "An endpoint meant to be reached privately (a private Schema Registry name) resolved to public addresses.";
+    EndpointUnreachable = "endpoint-unreachable", Error,
+        "An endpoint around Kafka resolves but does not accept connections from here.";
+    AwsApiRoute = "aws-api-route", Info,
+        "How an AWS API the Lambda paths need is reached from here: an interface endpoint in the VPC, or the public service.";
 }
 
 impl std::fmt::Display for FindingCode {
@@ -238,10 +254,13 @@ mod tests {
             "tls-not-tls",
             "tls-handshake-failed",
             "https-no-response",
+            "aws-phz-not-associated",
+            "aws-phz-record-ttl",
+            "aws-private-dns-enabled",
         ];
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 50, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 58, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -10,6 +10,7 @@ mod analysis;
 mod config;
 mod diagnosis;
 mod dns;
+mod endpoints;
 mod error;
 mod files;
 mod findings;
@@ -18,6 +19,7 @@ mod findings;
 pub mod fuzzing;
 mod https;
 mod kafka;
+pub mod layout;
 mod limits;
 mod matrix;
 mod merge;
@@ -38,7 +40,8 @@ pub use config::{
     ENV_SASL_PASSWORD, ENV_SASL_SECRET, ENV_SASL_USERNAME, HostPort, Sasl, Secret, SecurityProtocol,
     default_private_cidrs, parse_resolver, parse_zone_address,
 };
-pub use diagnosis::{Diagnosis, run};
+pub use diagnosis::{AuditScope, Diagnosis, run};
+pub use endpoints::{API_PORT, AWS_APIS, CONFLUENT_APIS, EndpointSpec, MAX_ENDPOINTS};
 pub use error::{Error, ParseError};
 pub use findings::{FindingCode, Severity};
 pub use limits::*;

@@ -2,8 +2,8 @@
 
 use crate::limits::EXPIRY_WARNING_DAYS;
 use crate::report::{
-    AddressReport, AnswerClass, DnsDetail, DnsOutcome, HttpsOutcome, KafkaOutcome, Role, Stage, StageResult,
-    StageStatus, TargetReport, TcpOutcome, TlsOutcome,
+    AddressReport, AnswerClass, DnsDetail, DnsOutcome, HttpsOutcome, KafkaOutcome, Stage, StageResult, StageStatus,
+    TargetReport, TcpOutcome, TlsOutcome,
 };
 use crate::runner::TargetPlan;
 
@@ -36,7 +36,12 @@ pub(crate) fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<Addres
             stage: Stage::Tls,
             status: StageStatus::NotApplicable,
             elapsed_ms: None,
-            summary: "plaintext listener (security.protocol)".into(),
+            summary: if plan.endpoint.is_some() {
+                "plaintext (tcp:// or http://)"
+            } else {
+                "plaintext listener (security.protocol)"
+            }
+            .into(),
         }
     } else if tls.is_empty() {
         skipped(Stage::Tls, "no TCP connection")
@@ -66,7 +71,7 @@ pub(crate) fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<Addres
         StageResult { stage: Stage::Tls, status, elapsed_ms: tls.iter().map(|t| t.elapsed_ms).max(), summary }
     });
 
-    if plan.role == Role::Https {
+    if plan.https_path().is_some() {
         let http: Vec<_> = addresses.iter().filter_map(|a| a.https.as_ref()).collect();
         stages.push(if http.is_empty() {
             skipped(Stage::Https, "no TLS session")
@@ -118,6 +123,7 @@ pub(crate) fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<Addres
         dns: Some(dns.clone()),
         addresses,
         broker: plan.broker.clone(),
+        endpoint: plan.endpoint.clone(),
     }
 }
 

@@ -55,6 +55,7 @@ fn key(t: &crate::report::TargetReport) -> String {
         Role::Bootstrap => "bootstrap",
         Role::Https => "https",
         Role::Broker => "broker",
+        Role::Endpoint => return format!("endpoint {}", t.target),
     };
     format!("{role} {}", t.host)
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::future::join_all;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::analysis;
 use crate::config::{CheckConfig, HostPort};
@@ -20,8 +20,8 @@ use crate::kafka;
 use crate::limits::*;
 use crate::matrix::assemble;
 use crate::report::{
-    AddressReport, BrokerTarget, ClusterMetadata, DnsDetail, KafkaOutcome, Report, Role, SCHEMA_VERSION, Settings,
-    TargetReport, TlsOutcome, TlsVerification,
+    AddressReport, BrokerTarget, ClusterMetadata, DnsDetail, EndpointTarget, KafkaOutcome, Report, Role,
+    SCHEMA_VERSION, Settings, TargetReport, TlsOutcome, TlsVerification,
 };
 use crate::tcp;
 use crate::tls::{self, TlsContext};
@@ -43,6 +43,10 @@ struct Resolvers {
     public: Option<dns::Dns>,
 }
 
+/// Where a host's results are handed on early: its Metadata (to start the brokers) and its name
+/// resolution (to start the AWS audit).
+type Taps<'a> = (Option<&'a mpsc::Sender<ClusterMetadata>>, Option<oneshot::Sender<DnsDetail>>);
+
 /// What is probed for one `host:port`.
 #[derive(Clone, Debug)]
 pub(crate) struct TargetPlan {
@@ -54,12 +58,28 @@ pub(crate) struct TargetPlan {
     /// Ask for Metadata too (bootstrap only).
     pub(crate) metadata: bool,
     pub(crate) broker: Option<BrokerTarget>,
+    pub(crate) endpoint: Option<EndpointTarget>,
+}
+
+impl TargetPlan {
+    /// The HTTP path asked after the handshake, when the HTTPS stage runs.
+    pub(crate) fn https_path(&self) -> Option<&str> {
+        match (&self.endpoint, self.role) {
+            (Some(e), _) => e.path.as_deref(),
+            (None, Role::Https) => Some(https::DEFAULT_PATH),
+            _ => None,
+        }
+    }
 }
 
 /// Runs kreach's own checks under the config's deadline and returns the report without findings
 /// (the [`Diagnosis`](crate::Diagnosis) draws them once, with the extras). `Err` only when the
-/// checks cannot run at all.
-pub(crate) async fn checks(config: &CheckConfig) -> Result<Report, Error> {
+/// checks cannot run at all. The first bootstrap host's name resolution goes to `bootstrap_dns`
+/// as soon as it is known (the AWS audit derives the cluster's domain from it).
+pub(crate) async fn checks(
+    config: &CheckConfig,
+    bootstrap_dns: Option<oneshot::Sender<DnsDetail>>,
+) -> Result<Report, Error> {
     let started = Instant::now();
     let started_at =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
@@ -75,6 +95,7 @@ pub(crate) async fn checks(config: &CheckConfig) -> Result<Report, Error> {
             kafka: true,
             metadata: true,
             broker: None,
+            endpoint: None,
         }];
         if let Some(port) = config.https_port.filter(|p| *p != hp.port) {
             plans.push(TargetPlan {
@@ -84,6 +105,7 @@ pub(crate) async fn checks(config: &CheckConfig) -> Result<Report, Error> {
                 kafka: false,
                 metadata: false,
                 broker: None,
+                endpoint: None,
             });
         }
         match hosts.iter_mut().find(|(h, _)| *h == hp.host) {
@@ -95,6 +117,22 @@ pub(crate) async fn checks(config: &CheckConfig) -> Result<Report, Error> {
                 }
             }
             None => hosts.push((hp.host.clone(), plans)),
+        }
+    }
+    // Endpoints around Kafka: their own hosts (a name shared with the cluster is resolved once).
+    for e in &config.endpoints {
+        let plan = TargetPlan {
+            hp: e.hp.clone(),
+            role: Role::Endpoint,
+            tls: e.tls,
+            kafka: false,
+            metadata: false,
+            broker: None,
+            endpoint: Some(e.target.clone()),
+        };
+        match hosts.iter_mut().find(|(h, _)| *h == e.hp.host) {
+            Some((_, existing)) => existing.push(plan),
+            None => hosts.push((e.hp.host.clone(), vec![plan])),
         }
     }
 
@@ -116,11 +154,11 @@ pub(crate) async fn checks(config: &CheckConfig) -> Result<Report, Error> {
         let hosts = &hosts;
         async move {
             let tx = tx;
-            join_all(
-                hosts
-                    .iter()
-                    .map(|(host, plans)| probe_host(config, tls_ctx, resolvers, deadline, host, plans, Some(&tx))),
-            )
+            let mut dns_tx = bootstrap_dns;
+            join_all(hosts.iter().map(|(host, plans)| {
+                let first = if plans.iter().any(|p| p.role == Role::Bootstrap) { dns_tx.take() } else { None };
+                probe_host(config, tls_ctx, resolvers, deadline, host, plans, (Some(&tx), first))
+            }))
             .await
         }
     };
@@ -128,7 +166,7 @@ pub(crate) async fn checks(config: &CheckConfig) -> Result<Report, Error> {
         let Some(metadata) = rx.recv().await else { return (None, Vec::new()) };
         let plans = broker_plans(config, &metadata);
         let reports: Vec<Vec<TargetReport>> = futures::stream::iter(plans.iter())
-            .map(|(host, plans)| probe_host(config, &tls_ctx, &resolvers, deadline, host, plans, None))
+            .map(|(host, plans)| probe_host(config, &tls_ctx, &resolvers, deadline, host, plans, (None, None)))
             .buffered(BROKER_CONCURRENCY)
             .collect()
             .await;
@@ -167,6 +205,7 @@ pub(crate) async fn checks(config: &CheckConfig) -> Result<Report, Error> {
         aws: None,
         vantage: None,
         secret: None,
+        network: None,
         findings: Vec::new(),
         status: crate::report::Status::Pass,
     };
@@ -192,6 +231,7 @@ fn broker_plans(config: &CheckConfig, metadata: &ClusterMetadata) -> Vec<(String
                 rack: b.rack.clone(),
                 az_id: crate::names::az_id_of(&host),
             }),
+            endpoint: None,
         };
         match index.get(&host) {
             Some(&i) => hosts[i].1.push(plan),
@@ -211,9 +251,12 @@ async fn probe_host(
     deadline: Deadline,
     host: &str,
     plans: &[TargetPlan],
-    metadata_tx: Option<&mpsc::Sender<ClusterMetadata>>,
+    (metadata_tx, dns_tx): Taps<'_>,
 ) -> Vec<TargetReport> {
     let (dns, mut ips) = resolve(config, resolvers, deadline, host).await;
+    if let Some(tx) = dns_tx {
+        let _ = tx.send(dns.clone());
+    }
     ips.truncate(MAX_ADDRESSES_PER_NAME);
     let probes = plans.iter().map(|plan| async {
         let addresses =
@@ -295,7 +338,7 @@ async fn probe_address(
         share_metadata(&report, metadata_tx);
         return report;
     }
-    let alpn: &[&[u8]] = if plan.role == Role::Https { &[b"http/1.1"] } else { &[] };
+    let alpn: &[&[u8]] = if plan.https_path().is_some() { &[b"http/1.1"] } else { &[] };
     let (tls, session) = tls::handshake(tls_ctx, stream, &plan.hp.host, alpn, deadline.budget(TLS_STEP_CAP)).await;
     let closed_silently = tls.outcome == TlsOutcome::Closed;
     report.tls = Some(tls);
@@ -314,11 +357,9 @@ async fn probe_address(
         }
         return report;
     };
-    if plan.role == Role::Https {
-        report.https = Some(
-            https::request(session, &plan.hp.host, plan.hp.port, https::DEFAULT_PATH, deadline.budget(HTTPS_STEP_CAP))
-                .await,
-        );
+    if let Some(path) = plan.https_path() {
+        report.https =
+            Some(https::request(session, &plan.hp.host, plan.hp.port, path, deadline.budget(HTTPS_STEP_CAP)).await);
     } else if plan.kafka {
         report.kafka = Some(
             kafka::probe(&mut session, kafka_then(config, plan, tls_ctx.verifies()), deadline.budget(KAFKA_STEP_CAP))

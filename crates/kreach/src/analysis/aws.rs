@@ -14,8 +14,12 @@ pub(super) fn aws_findings(
     targets: &[TargetReport],
     audit: &AwsAudit,
     vantage: Option<&Vantage>,
+    network: Option<&NetworkSection>,
     out: &mut Vec<Finding>,
 ) {
+    // Without a network section (an embedder's own report), a Confluent dedicated network's rules.
+    let private_dns_rule = network.map_or(Need::Forbidden, |n| n.rules.endpoint_private_dns);
+    let ttl_rule = network.map_or(Some(60), |n| n.rules.record_ttl);
     let mut push = |code: FindingCode, summary: String, fix: String, addresses: Vec<String>| {
         out.push(finding(code, t, Stage::Aws, summary, fix, addresses));
     };
@@ -54,7 +58,19 @@ pub(super) fn aws_findings(
         };
         push(FindingCode::AwsEndpointNotAvailable, format!("VPC endpoint {} is {}", ep.id, ep.state), fix, Vec::new());
     }
-    if ep.private_dns_enabled {
+    if !ep.private_dns_enabled && private_dns_rule == Need::Required {
+        push(
+            FindingCode::AwsPrivateDnsDisabled,
+            format!(
+                "VPC endpoint {} has private DNS off, and this layout ({}) has no other zone answering its names",
+                ep.id,
+                network.map_or("", |n| n.layout.as_words())
+            ),
+            format!("aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --private-dns-enabled", ep.id),
+            Vec::new(),
+        );
+    }
+    if ep.private_dns_enabled && private_dns_rule == Need::Forbidden {
         push(
             FindingCode::AwsPrivateDnsEnabled,
             format!("VPC endpoint {} has private DNS enabled", ep.id),
@@ -110,6 +126,36 @@ pub(super) fn aws_findings(
             Vec::new(),
         );
     }
+    // Brokers advertising other ports than the ones checked above (Redpanda, MSK multi-VPC, port
+    // mapping): checked against the rules as read.
+    if !audit.ingress_rules.is_empty() {
+        let checked: Vec<u16> = audit.ingress.iter().map(|i| i.port).collect();
+        let mut advertised: Vec<u16> = targets
+            .iter()
+            .filter(|b| b.role == Role::Broker && b.port != t.port && !checked.contains(&b.port))
+            .map(|b| b.port)
+            .collect();
+        advertised.sort_unstable();
+        advertised.dedup();
+        for port in advertised {
+            if audit.ingress_rules.iter().any(|r| r.admits(port)) {
+                continue;
+            }
+            let sg = ep.security_groups.first().cloned().unwrap_or_else(|| "<endpoint security group>".into());
+            push(
+                FindingCode::AwsSgMissingIngress,
+                format!(
+                    "brokers advertise TCP {port}, and no inbound rule of {} admits it",
+                    ep.security_groups.join(", ")
+                ),
+                format!(
+                    "aws ec2 authorize-security-group-ingress --group-id {sg} --protocol tcp --port {port} \
+                     --source-group <client security group> (or --cidr <client subnet or VPC CIDR>)"
+                ),
+                Vec::new(),
+            );
+        }
+    }
     // Rules exist, but do they admit this probe? Only asked when the port failed from here.
     let probe = vantage.map(Probe::of).unwrap_or_default();
     for ingress in audit.ingress.iter().filter(|i| i.allowed && !i.sources.is_empty()) {
@@ -119,6 +165,7 @@ pub(super) fn aws_findings(
                 || match t.role {
                     Role::Bootstrap | Role::Broker => ingress.port == crate::DEFAULT_KAFKA_PORT,
                     Role::Https => ingress.port == crate::DEFAULT_HTTPS_PORT,
+                    Role::Endpoint => false,
                 };
             serves && t.stage(Stage::Tcp).is_some_and(|s| s.status == StageStatus::Fail)
         });
@@ -243,6 +290,23 @@ pub(super) fn aws_findings(
                 let right = present.iter().any(|r| {
                     r.value == expected.value || (r.record_type != "CNAME" && addresses.contains(&r.value.as_str()))
                 });
+                if let (Some(limit), Some(long)) =
+                    (ttl_rule, present.iter().filter(|r| r.ttl.is_some_and(|ttl| ttl > 60)).find_map(|r| r.ttl))
+                {
+                    push(
+                        FindingCode::AwsPhzRecordTtl,
+                        format!(
+                            "{} in private hosted zone {} has TTL {long} s (the provider's guidance: {limit} s)",
+                            expected.name, zone.name
+                        ),
+                        format!(
+                            "UPSERT {} with TTL {limit}: a change of endpoint then reaches clients within a minute \
+                             (`kreach records --output change-batch` prints it).",
+                            record_fix(expected)
+                        ),
+                        Vec::new(),
+                    );
+                }
                 if !right {
                     let values: Vec<&str> = present.iter().map(|r| r.value.as_str()).collect();
                     push(
@@ -324,6 +388,7 @@ mod tests {
             dns: None,
             addresses: Vec::new(),
             broker: None,
+            endpoint: None,
         }
     }
 
@@ -337,7 +402,7 @@ mod tests {
                 ..Default::default()
             };
             let mut out = Vec::new();
-            aws_findings(&bootstrap(), &[], &audit, None, &mut out);
+            aws_findings(&bootstrap(), &[], &audit, None, None, &mut out);
             let codes: Vec<&str> = out.iter().map(|f| f.code.as_str()).collect();
             assert_eq!(codes, ["aws-endpoint-not-available"], "{state}");
             assert!(out[0].fix.contains(needle), "{state}: {}", out[0].fix);
@@ -347,7 +412,7 @@ mod tests {
             ..Default::default()
         };
         let mut out = Vec::new();
-        aws_findings(&bootstrap(), &[], &audit, None, &mut out);
+        aws_findings(&bootstrap(), &[], &audit, None, None, &mut out);
         assert!(out.is_empty(), "the state is compared as text, whatever its case: {out:?}");
     }
 
@@ -393,7 +458,7 @@ mod tests {
         let probe = ec2(&[("private_ip", "10.20.1.5"), ("security_group_ids", "sg-probe")]);
         let mut target = bootstrap();
         let mut out = Vec::new();
-        aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&probe), &mut out);
+        aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&probe), None, &mut out);
         assert!(out.is_empty(), "TCP did not fail: {out:?}");
         target.stages.push(StageResult {
             stage: Stage::Tcp,
@@ -401,14 +466,14 @@ mod tests {
             elapsed_ms: None,
             summary: "0/1 connected".into(),
         });
-        aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&probe), &mut out);
+        aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&probe), None, &mut out);
         assert_eq!(out.len(), 1, "{out:?}");
         assert_eq!(out[0].code, FindingCode::AwsSgMissingIngress);
         assert!(out[0].summary.contains("10.20.1.5") && out[0].summary.contains("sg-probe"), "{}", out[0].summary);
         assert!(out[0].fix.contains("--group-id sg-endpoint --protocol tcp --port 9092 --source-group sg-probe"));
         out.clear();
         let admitted = ec2(&[("security_group_ids", "sg-probe,sg-clients")]);
-        aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&admitted), &mut out);
+        aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&admitted), None, &mut out);
         assert!(out.is_empty(), "admitted by its second group: {out:?}");
     }
 }

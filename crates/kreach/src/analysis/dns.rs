@@ -2,9 +2,86 @@
 
 use super::*;
 
-/// The zone a wildcard for `name` belongs in: the zone that said NXDOMAIN, else the name's parent.
-pub(super) fn zone_for(name: &str, lookup: &DnsLookup) -> String {
+/// The zone a wildcard for `name` belongs in: the cluster's domain when the name (or the chain's
+/// last name) is under it, else the zone that said NXDOMAIN, else the name's parent.
+pub(super) fn zone_for(name: &str, lookup: &DnsLookup, domain: Option<&str>) -> String {
+    let last = lookup.cname_chain.last().map_or(name, |h| h.target.as_str());
+    if let Some(d) = domain.filter(|d| under(last, d) || under(name, d)) {
+        return d.to_string();
+    }
     lookup.negative_zone.clone().unwrap_or_else(|| name.split_once('.').map_or(name, |(_, p)| p).to_string())
+}
+
+/// Whether `name` is `domain` or inside it.
+pub(super) fn under(name: &str, domain: &str) -> bool {
+    let (name, domain) =
+        (name.trim_end_matches('.').to_ascii_lowercase(), domain.trim_end_matches('.').to_ascii_lowercase());
+    name == domain || name.ends_with(&format!(".{domain}"))
+}
+
+/// Whether a record named `pattern` (maybe `*.zone`) answers `name`.
+fn record_answers(pattern: &str, name: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(zone) => under(name, zone) && !name.eq_ignore_ascii_case(zone),
+        None => pattern.eq_ignore_ascii_case(name),
+    }
+}
+
+/// A CNAME chain that ends at a name nobody serves: the record to change, not one to create.
+fn dangling_finding(t: &TargetReport, l: &DnsLookup, records: &[DnsRecord]) -> Option<Finding> {
+    let last = l.cname_chain.last()?;
+    let zone = l.negative_zone.as_deref().unwrap_or("its zone");
+    // The audit knows the endpoint's current names: the most specific expected record wins.
+    let expected = records.iter().filter(|r| record_answers(&r.name, &last.name)).max_by_key(|r| r.name.len());
+    let fix = match expected {
+        Some(r) => format!(
+            "The record answering `{}` (in the cluster's private hosted zone: `{}`) points at `{}`, which no longer              exists. Change it to `{} {} {}` (the endpoint's current DNS name). Do not create anything in `{zone}`.",
+            last.name, r.name, last.target, r.name, r.record_type, r.value
+        ),
+        None => format!(
+            "The record answering `{}` points at `{}`, which does not exist (`{zone}` said NXDOMAIN). Point it at the              VPC endpoint's current DNS name (aws ec2 describe-vpc-endpoints --query 'VpcEndpoints[].DnsEntries');              do not create anything in `{zone}`.",
+            last.name, last.target
+        ),
+    };
+    Some(finding(
+        FindingCode::DnsCnameDangling,
+        t,
+        Stage::Dns,
+        format!(
+            "{} via {}: {} CNAME {}, and {} does not resolve ({zone} answered NXDOMAIN)",
+            t.host, l.resolver, last.name, last.target, last.target
+        ),
+        fix,
+        Vec::new(),
+    ))
+}
+
+/// A glb name whose public CNAME the resolver could not get ("chased private" resolution).
+fn chase_failed(t: &TargetReport, l: &DnsLookup) -> Option<Finding> {
+    let host = t.host.to_ascii_lowercase();
+    if !host.ends_with(".glb.confluent.cloud") || !l.cname_chain.is_empty() {
+        return None;
+    }
+    let why = match l.outcome {
+        DnsOutcome::Error => format!("the resolver failed: {}", l.error.as_deref().unwrap_or("SERVFAIL")),
+        // The public authority saying NXDOMAIN is a wrong name; another zone saying it shadows public DNS.
+        DnsOutcome::Nxdomain | DnsOutcome::NoData => match l.negative_zone.as_deref() {
+            Some(z) if !under(z, "glb.confluent.cloud") && under("glb.confluent.cloud", z) => {
+                format!("zone `{z}` answered for it: a private zone with that name shadows public DNS")
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(finding(
+        FindingCode::DnsPublicChaseFailed,
+        t,
+        Stage::Dns,
+        format!("{} via {}: its first CNAME comes from public DNS, and {why}", t.host, l.resolver),
+        "The glb name is answered by Confluent's public DNS with a CNAME into the private zone: the resolver in use          must recurse to public DNS for glb.confluent.cloud (Route 53 Resolver does; check DNS Firewall, forwarding          rules, on-premises forwarders, and any private zone named after a parent of the glb name)."
+            .into(),
+        Vec::new(),
+    ))
 }
 
 pub(super) fn describe_answer(lookup: &DnsLookup) -> String {
@@ -19,13 +96,14 @@ pub(super) fn dns_findings(
     dns: &DnsDetail,
     all: &[TargetReport],
     records: &[DnsRecord],
+    domain: Option<&str>,
     out: &mut Vec<Finding>,
 ) {
     let l = &dns.lookup;
     let name = &dns.name;
     let via = &l.resolver;
     let public_answer = dns.public.as_ref().filter(|p| p.outcome == DnsOutcome::Answer);
-    let zone = zone_for(name, l);
+    let zone = zone_for(name, l, domain);
     let wildcard_fix = if records.is_empty() {
         format!(
             "In the Route 53 private hosted zone `{zone}` (associated with this VPC), create `*.{zone}` CNAME \
@@ -43,6 +121,21 @@ pub(super) fn dns_findings(
     if l.cname_loop {
         out.push(cname_loop_finding(t, l));
         return;
+    }
+    if let Some(f) = chase_failed(t, l) {
+        out.push(f);
+        return;
+    }
+    // The chain left the cluster's zone and died elsewhere: a dangling target, not a missing record.
+    let died_elsewhere = l.cname_chain.last().is_some_and(|last| {
+        let zone_said = l.negative_zone.as_deref().unwrap_or(&last.target);
+        domain.is_none_or(|d| !under(zone_said, d) && !under(&last.target, d))
+    });
+    if matches!(l.outcome, DnsOutcome::Nxdomain | DnsOutcome::NoData) && died_elsewhere {
+        if let Some(f) = dangling_finding(t, l, records) {
+            out.push(f);
+            return;
+        }
     }
     match l.outcome {
         DnsOutcome::AddressLiteral => {}

@@ -6,6 +6,7 @@
 mod aws;
 mod brokers;
 mod dns;
+mod endpoints;
 mod kafka;
 mod parity;
 mod tls;
@@ -19,14 +20,15 @@ use crate::findings::{FindingCode, Severity};
 use crate::limits::{EXPIRY_WARNING_DAYS, MAX_ADDRESSES_PER_NAME, MAX_BROKER_TARGETS};
 use crate::report::{
     AddressReport, AnswerClass, AwsAudit, AwsIngressSource, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding,
-    HttpsOutcome, KafkaAttempt, KafkaOutcome, ParityOutcome, ParityReport, Report, Role, SecretLookup, SecretOutcome,
-    Settings, Stage, StageStatus, Status, TargetReport, TcpOutcome, TlsOutcome, TlsVerification, Vantage, VantageKind,
-    ZoneSummary,
+    HttpsOutcome, KafkaAttempt, KafkaOutcome, Need, NetworkSection, ParityOutcome, ParityReport, Report, Role,
+    SecretLookup, SecretOutcome, Settings, Stage, StageStatus, Status, TargetReport, TcpOutcome, TlsOutcome,
+    TlsVerification, Vantage, VantageKind, ZoneSummary,
 };
 
 use aws::aws_findings;
 use brokers::{broker_findings, cap_findings, group_repeats};
 use dns::{cname_loop_finding, dns_findings};
+use endpoints::endpoint_findings;
 use kafka::kafka_findings;
 use parity::parity_findings;
 use tls::{tls_findings, verification_findings};
@@ -42,13 +44,18 @@ pub fn findings(report: &Report) -> Vec<Finding> {
     let mut out = Vec::new();
     let zone_addresses = zones::zone_addresses(report);
     let known_records: &[DnsRecord] = aws.map(|a| a.expected_records.as_slice()).unwrap_or_default();
+    let domain = report.network.as_ref().and_then(|n| n.domain.as_ref()).map(|d| d.name.as_str());
     let down_zones = zones::down_zones(&report.zones, targets);
     zones::zone_findings(&report.zones, &down_zones, targets, &mut out);
     let mut hosts_done = HashSet::new();
     for t in targets {
+        if t.role == Role::Endpoint {
+            endpoint_findings(t, report.network.as_ref(), &mut out);
+            continue;
+        }
         let Some(dns) = &t.dns else { continue };
         if t.role != Role::Broker && hosts_done.insert(t.host.as_str()) {
-            dns_findings(t, dns, targets, known_records, &mut out);
+            dns_findings(t, dns, targets, known_records, domain, &mut out);
         }
         // A public answer is the root cause of whatever fails after it: don't bury it in consequences.
         if dns.lookup.outcome == DnsOutcome::Answer && dns.answer_class == Some(AnswerClass::Public) {
@@ -69,7 +76,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             vantage_findings(t, v, &mut out);
         }
         if let Some(audit) = aws {
-            aws_findings(t, targets, audit, vantage, &mut out);
+            aws_findings(t, targets, audit, vantage, report.network.as_ref(), &mut out);
         }
         if let Some(secret) = &report.secret {
             secret_findings(t, secret, vantage, &mut out);

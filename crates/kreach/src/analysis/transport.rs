@@ -6,6 +6,7 @@ pub(super) fn port_label(t: &TargetReport) -> String {
     match t.role {
         Role::Https => format!("TCP {} (HTTPS/REST)", t.port),
         Role::Bootstrap | Role::Broker => format!("TCP {} (Kafka)", t.port),
+        Role::Endpoint => format!("TCP {} ({})", t.port, t.endpoint.as_ref().map_or("endpoint", |e| e.name.as_str())),
     }
 }
 

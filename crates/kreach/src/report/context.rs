@@ -113,6 +113,10 @@ pub struct AwsAudit {
     pub availability_zones: Vec<AwsZone>,
     /// The endpoint's security groups' inbound rules, per port checked.
     pub ingress: Vec<AwsIngress>,
+    /// Every inbound TCP rule of the endpoint's security groups, as read (the analysis checks the
+    /// ports the brokers advertise against them).
+    #[serde(default)]
+    pub ingress_rules: Vec<AwsIngressRule>,
     /// The endpoint VPC's DNS attributes.
     pub vpc: Option<AwsVpc>,
     /// The private hosted zone named after the cluster's domain.
@@ -209,6 +213,34 @@ pub struct AwsIngressSource {
     pub group_id: String,
     /// What the rule admits: a CIDR, a security group id (`sg-…`) or a prefix list id (`pl-…`).
     pub source: String,
+}
+
+/// One inbound rule of an endpoint security group that admits TCP.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AwsIngressRule {
+    /// The security group holding the rule.
+    pub group_id: String,
+    /// First port admitted (0 with `all_traffic`).
+    pub from_port: u16,
+    /// Last port admitted.
+    pub to_port: u16,
+    /// The rule admits every protocol and port (`-1`).
+    pub all_traffic: bool,
+    /// What it admits: a CIDR, a security group id (`sg-…`) or a prefix list id (`pl-…`).
+    pub source: String,
+}
+
+impl AwsIngressRule {
+    /// A rule of `group_id` admitting TCP `from_port..=to_port` (or everything) from `source`.
+    pub fn new(group_id: &str, from_port: u16, to_port: u16, all_traffic: bool, source: &str) -> Self {
+        AwsIngressRule { group_id: group_id.into(), from_port, to_port, all_traffic, source: source.into() }
+    }
+
+    /// Whether it admits TCP `port`.
+    pub fn admits(&self, port: u16) -> bool {
+        self.all_traffic || (self.from_port <= port && port <= self.to_port)
+    }
 }
 
 /// A VPC's DNS attributes.

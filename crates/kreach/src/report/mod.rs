@@ -9,9 +9,11 @@ use serde::{Deserialize, Serialize};
 use crate::findings::{FindingCode, Severity};
 
 mod context;
+mod layout;
 mod network;
 
 pub use context::*;
+pub use layout::*;
 pub use network::*;
 
 /// Version of the JSON layout; bumped only on incompatible changes.
@@ -94,6 +96,8 @@ pub enum Role {
     Https,
     /// A broker advertised in the cluster's metadata.
     Broker,
+    /// An endpoint around Kafka: `--target`, Schema Registry, an AWS or Confluent API.
+    Endpoint,
 }
 
 /// The whole result of one run.
@@ -129,6 +133,9 @@ pub struct Report {
     /// The secret the SASL credentials were read from (AWS Secrets Manager), when one was named.
     #[serde(default)]
     pub secret: Option<SecretLookup>,
+    /// The private-connectivity layout recognised, and what it needs.
+    #[serde(default)]
+    pub network: Option<NetworkSection>,
     /// What is wrong and how to fix it, most severe first.
     pub findings: Vec<Finding>,
 }
@@ -211,6 +218,38 @@ pub struct TargetReport {
     pub addresses: Vec<AddressReport>,
     /// For a broker target: which broker, and the AZ ID its name carries.
     pub broker: Option<BrokerTarget>,
+    /// For an endpoint around Kafka: what it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<EndpointTarget>,
+}
+
+/// An endpoint around Kafka, probed through DNS, TCP, TLS and HTTPS.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct EndpointTarget {
+    /// Its name in the matrix: the `NAME=` of `--target`, `schema-registry`, `aws:lambda`, …
+    pub name: String,
+    /// What it is.
+    pub kind: EndpointKind,
+    /// Whether its name must resolve to private addresses (`None`: either is fine).
+    pub expect_private: Option<bool>,
+    /// The HTTP path asked over TLS, when the HTTPS stage runs.
+    pub path: Option<String>,
+}
+
+/// What an endpoint around Kafka is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum EndpointKind {
+    /// `--target`: any host and port.
+    Target,
+    /// Confluent Schema Registry (private or public name).
+    SchemaRegistry,
+    /// An AWS API a Lambda path needs (Lambda, STS, Secrets Manager).
+    AwsApi,
+    /// A Confluent Cloud public endpoint the client tools need (Cloud API, CLI login).
+    ConfluentApi,
 }
 
 /// The broker behind a broker target.

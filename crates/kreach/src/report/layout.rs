@@ -1,0 +1,142 @@
+//! The `network` section: which private-connectivity layout the cluster uses, and what it needs.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A private-connectivity layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Layout {
+    /// A Confluent Cloud dedicated cluster's PrivateLink network: a private hosted zone named
+    /// after the network's DNS domain, wildcard and per-AZ-ID records.
+    ConfluentDedicated,
+    /// A Confluent Cloud PrivateLink Attachment (ingress gateway) for serverless products: one
+    /// regional private zone per environment.
+    ConfluentPrivateLinkAttachment,
+    /// Confluent Cloud access points.
+    ConfluentAccessPoint,
+    /// Amazon MSK multi-VPC private connectivity (managed VPC connections, ports 14001-14100).
+    MskMultiVpc,
+    /// Redpanda Cloud over PrivateLink: the endpoint's own private DNS answers.
+    Redpanda,
+    /// Any other Kafka: no provider's rules apply.
+    Generic,
+}
+
+impl Layout {
+    /// The layout in words.
+    pub fn as_words(self) -> &'static str {
+        match self {
+            Layout::ConfluentDedicated => "Confluent dedicated cluster (PrivateLink network)",
+            Layout::ConfluentPrivateLinkAttachment => "Confluent PrivateLink Attachment (serverless gateway)",
+            Layout::ConfluentAccessPoint => "Confluent access point",
+            Layout::MskMultiVpc => "Amazon MSK multi-VPC private connectivity",
+            Layout::Redpanda => "Redpanda Cloud PrivateLink",
+            Layout::Generic => "generic Kafka",
+        }
+    }
+}
+
+/// How the cluster's names resolve to the endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Resolution {
+    /// "Chased private": a public CNAME (the glb hop) leads into the private zone, so the VPC
+    /// resolver must reach the public authority too.
+    ChasedPrivate,
+    /// "Private": the private hosted zone answers every name itself.
+    Private,
+    /// The VPC endpoint's own private DNS answers (no customer zone).
+    EndpointPrivateDns,
+    /// Not known.
+    Unknown,
+}
+
+/// Where the cluster's DNS domain came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum DomainSource {
+    /// `--dns-domain`.
+    Flag,
+    /// The provider's naming scheme (e.g. a glb name's network id).
+    NamingScheme,
+    /// The CNAME chain the DNS stage saw.
+    CnameChain,
+    /// The bootstrap name's parent, for want of anything better.
+    BootstrapParent,
+}
+
+/// The cluster's DNS domain: the private hosted zone's name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct ClusterDomain {
+    /// e.g. `q7x2p.eu-central-1.aws.confluent.cloud`.
+    pub name: String,
+    /// Where it came from.
+    pub source: DomainSource,
+    /// The same, in words.
+    pub detail: String,
+}
+
+impl ClusterDomain {
+    /// A domain, lower-cased, without a trailing dot.
+    pub fn new(name: &str, source: DomainSource, detail: &str) -> Self {
+        ClusterDomain { name: name.trim_end_matches('.').to_ascii_lowercase(), source, detail: detail.to_string() }
+    }
+}
+
+/// Whether a layout needs something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Need {
+    /// Must be there.
+    Required,
+    /// Must not be there.
+    Forbidden,
+    /// Not part of this layout.
+    NotUsed,
+    /// Not documented in what kreach's rules come from: nothing is flagged.
+    Unknown,
+}
+
+/// What a layout needs, from its provider's documentation.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct LayoutRules {
+    /// A customer-created private hosted zone named after the domain.
+    pub private_zone: Need,
+    /// The records that zone holds.
+    pub records: Vec<String>,
+    /// Per-AZ-ID records (`*.<az-id>.<domain>`).
+    pub zonal_records: Need,
+    /// The VPC endpoint's own private DNS.
+    pub endpoint_private_dns: Need,
+    /// The VPC resolver reaching the public authority for the first (glb) CNAME.
+    pub public_dns_chase: Need,
+    /// The records' TTL the provider's guidance uses, in seconds.
+    pub record_ttl: Option<u64>,
+    /// Where the rules come from (a documentation URL), or why they are unknown.
+    pub source: String,
+}
+
+/// The `network` section: the layout, and why kreach thinks so.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct NetworkSection {
+    /// The layout recognised.
+    pub layout: Layout,
+    /// How its names resolve.
+    pub resolution: Resolution,
+    /// The cluster's DNS domain, with where it came from (absent for layouts without a customer zone).
+    pub domain: Option<ClusterDomain>,
+    /// Why: the names, the CNAME chain and the endpoint, in words.
+    pub evidence: Vec<String>,
+    /// What the layout needs.
+    pub rules: LayoutRules,
+    /// The Kafka and HTTPS ports in use: the bootstrap's, the HTTPS port and every advertised broker's.
+    pub ports: Vec<u16>,
+}
