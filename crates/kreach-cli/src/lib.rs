@@ -173,9 +173,17 @@ struct LabArgs {
     /// Break one thing on purpose (see --list-faults).
     #[arg(long, value_name = "NAME", default_value = "none")]
     fault: String,
-    /// List the faults and exit.
+    /// List the faults (and the layouts) and exit.
     #[arg(long)]
     list_faults: bool,
+    /// The private-connectivity layout to play (see --list-faults); default: the fault's own, else
+    /// `dedicated`.
+    #[arg(long, value_name = "NAME")]
+    layout: Option<String>,
+    /// Check the endpoints around Kafka too: the Schema Registry, the AWS APIs and Confluent's
+    /// public APIs (on by default for the faults that only show there).
+    #[arg(long)]
+    endpoints: bool,
     /// Brokers in the lab cluster, spread over three zones.
     #[arg(long, value_name = "N", default_value_t = kreach_lab::LAB_BROKERS)]
     brokers: usize,
@@ -388,8 +396,11 @@ async fn lab(args: LabArgs) -> ExitCode {
         }
         text.push_str(
             "\n`kreach lab` runs the in-process lab (no root); the network-namespace lab (BIND, haproxy, iptables)\n\
-             runs in the tests (tests/netns_lab.rs) and serves every fault.\n",
+             runs in the tests (tests/netns_lab.rs).\n\nLayouts (--layout):\n",
         );
+        for l in kreach_lab::LabLayout::ALL {
+            text.push_str(&format!("{:<25} {}\n", l.name(), l.description()));
+        }
         emit(&text);
         return ExitCode::SUCCESS;
     }
@@ -397,7 +408,12 @@ async fn lab(args: LabArgs) -> ExitCode {
         Ok(f) => f,
         Err(e) => return fail(&format!("invalid --fault: {e}"), EXIT_USAGE),
     };
-    let lab = match Lab::start_with_brokers(fault, args.brokers).await {
+    let layout = match args.layout.as_deref().map(str::parse::<kreach_lab::LabLayout>) {
+        None => fault.layout().unwrap_or_default(),
+        Some(Ok(l)) => l,
+        Some(Err(e)) => return fail(&format!("invalid --layout: {e}"), EXIT_USAGE),
+    };
+    let lab = match Lab::start_layout(layout, fault, args.brokers).await {
         Ok(lab) => lab,
         Err(e) => return fail(&format!("cannot start the lab: {e}"), EXIT_USAGE),
     };
@@ -407,6 +423,9 @@ async fn lab(args: LabArgs) -> ExitCode {
     // Diagnose the lab exactly as a user would with `kreach check` and the lab's arguments.
     let mut argv = vec!["kreach".to_string(), "check".to_string()];
     argv.extend(lab.check_args());
+    if args.endpoints || fault.needs_endpoints() {
+        argv.extend(lab.endpoint_args());
+    }
     argv.extend(["--timeout".into(), args.timeout.to_string(), "--output".into(), output_name(args.output).into()]);
     let check_args = match Cli::try_parse_from(&argv) {
         Ok(Cli { command: Command::Check(check_args) }) => check_args,
@@ -423,10 +442,11 @@ async fn lab(args: LabArgs) -> ExitCode {
     if args.output == Output::Table {
         let azs: Vec<String> = lab.azs.iter().map(|a| format!("{}={}", a.az_id, a.eni)).collect();
         emit(&format!(
-            "kreach lab: {} ({})\n  VPC resolver {}, public DNS {}, endpoint addresses {} ({}), ports {} and {}\n  \
+            "kreach lab: {} ({}), layout {}\n  VPC resolver {}, public DNS {}, endpoint addresses {} ({}), ports {} and {}\n  \
              equivalent: kreach check {}\n\n",
             fault.name(),
             fault.description(),
+            layout,
             lab.resolver,
             lab.public_resolver,
             azs.join(" "),

@@ -1,6 +1,7 @@
 //! An in-process authoritative DNS server (hickory-server) for the lab's zones.
 //!
-//! It never recurses: names outside its zones are REFUSED. Like Route 53 private zones, a zone
+//! It never recurses: names outside its zones are REFUSED, unless it is given an upstream (the
+//! lab's own public DNS on loopback) to forward them to, as a VPC resolver does. Like Route 53 private zones, a zone
 //! that matches a name but lacks a record answers NXDOMAIN (with the zone's SOA).
 
 use std::net::{IpAddr, SocketAddr};
@@ -10,7 +11,9 @@ use std::time::Duration;
 
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, SOA};
 use hickory_proto::rr::{LowerName, Name, RData, Record};
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverOpts};
 use hickory_server::Server;
+use hickory_server::store::forwarder::{ForwardConfig, ForwardZoneHandler};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 use tokio::net::{TcpListener, UdpSocket};
@@ -61,7 +64,37 @@ pub struct DnsServer {
 impl DnsServer {
     /// Serves `zones` on UDP and TCP at `bind` (port 0 picks a free port, the same for both).
     pub async fn start(bind: SocketAddr, zones: &[Zone]) -> Result<Self, LabError> {
+        Self::start_forwarding(bind, zones, None).await
+    }
+
+    /// Serves `zones`, and forwards every other name to `upstream` (a recursive resolver such as
+    /// the VPC's, which answers public names through public DNS). `upstream` is the lab's own
+    /// "public DNS" on loopback: nothing is ever forwarded anywhere else.
+    pub async fn start_forwarding(
+        bind: SocketAddr,
+        zones: &[Zone],
+        upstream: Option<SocketAddr>,
+    ) -> Result<Self, LabError> {
         let mut catalog = Catalog::new();
+        if let Some(up) = upstream {
+            if !up.ip().is_loopback() {
+                return Err(LabError::Setup(format!("the lab forwards only to loopback, not {up}")));
+            }
+            let mut udp = ConnectionConfig::udp();
+            udp.port = up.port();
+            let mut tcp = ConnectionConfig::tcp();
+            tcp.port = up.port();
+            let mut options = ResolverOpts::default();
+            options.timeout = Duration::from_secs(1);
+            options.attempts = 1;
+            options.cache_size = 0;
+            let config = ForwardConfig {
+                name_servers: vec![NameServerConfig::new(up.ip(), true, vec![udp, tcp])],
+                options: Some(options),
+            };
+            let forwarder = ForwardZoneHandler::builder_tokio(config).build().map_err(LabError::Setup)?;
+            catalog.upsert(LowerName::new(&Name::root()), vec![Arc::new(forwarder)]);
+        }
         for zone in zones {
             let origin = name(&zone.origin)?;
             let mut handler = InMemoryZoneHandler::<hickory_server::net::runtime::TokioRuntimeProvider>::empty(

@@ -13,6 +13,7 @@ use crate::certs::{Ca, Validity};
 use crate::dns::{DnsServer, Rdata, Zone};
 use crate::endpoint::{Behaviour, Listener, Routes, server_config};
 use crate::kafka::MockKafka;
+use crate::layout::{LabLayout, Names};
 
 /// The lab cluster's region.
 pub const LAB_REGION: &str = "us-west-2";
@@ -31,6 +32,18 @@ const VPCE_NAME: &str = "vpce-0a1b2c3d4e5f60789-lab01";
 const PUBLIC_ZONE: &str = "us-west-2.aws.confluent.cloud";
 /// A zone the VPC resolver serves empty: names in it are NXDOMAIN.
 const ELSEWHERE_ZONE: &str = "lab.invalid";
+/// A VPC endpoint DNS name that no longer exists (the endpoint was replaced).
+const DEAD_VPCE: &str = "vpce-0dead0000000000000-old01.us-west-2.vpce.amazonaws.com";
+/// The AWS service names' zone in the lab's region.
+const AWS_ZONE: &str = "us-west-2.amazonaws.com";
+/// Confluent Cloud's public apex (the CLI's login host; `api.` is the Cloud API).
+const CONFLUENT_APEX: &str = "confluent.cloud";
+/// The AWS APIs' interface endpoint address in the VPC (private DNS on).
+pub const LAB_AWS_API_ADDR: Ipv4Addr = Ipv4Addr::new(127, 10, 9, 10);
+/// "The internet through a NAT gateway": where public service names lead (the APIs answer there).
+pub const LAB_INTERNET_ADDR: Ipv4Addr = Ipv4Addr::new(127, 200, 2, 10);
+/// The AWS services the Lambda paths need (kreach's `--aws-apis`), served in the lab's DNS.
+const AWS_SERVICES: [&str; 3] = ["lambda", "sts", "secretsmanager"];
 /// Brokers in the lab cluster (two per zone).
 pub const LAB_BROKERS: usize = 6;
 
@@ -62,6 +75,8 @@ pub enum Labs {
     Both,
     /// Only the network-namespace lab: the fault needs a peer the in-process lab does not run.
     NetnsOnly,
+    /// Only the in-process lab: the fault needs a layout or endpoint the netns lab does not play.
+    InProcessOnly,
 }
 
 impl Labs {
@@ -70,6 +85,7 @@ impl Labs {
         match self {
             Labs::Both => "both labs",
             Labs::NetnsOnly => "netns lab only",
+            Labs::InProcessOnly => "in-process only",
         }
     }
 }
@@ -139,6 +155,26 @@ faults! {
     ZonalRecordByAzName = "zonal-record-by-az-name", Both: "the zonal record for usw2-az2 is named `*.us-west-2b.<domain>` (AZ name, not AZ ID)";
     /// The cluster behind the endpoint is tansu requiring SASL/SCRAM.
     SaslBroker = "sasl-broker", NetnsOnly: "the cluster behind the endpoint is tansu with SASL/SCRAM (needs tansu and root)";
+    /// The private zone's wildcard still points at a replaced endpoint's DNS name.
+    CnameDangling = "cname-dangling", Both: "the private zone's wildcard CNAMEs a VPC endpoint name that no longer exists";
+    /// The VPC resolver cannot reach public DNS: glb names (chased private) do not resolve.
+    GlbChaseFailed = "glb-chase-failed", InProcessOnly: "the VPC resolver does not reach public DNS, so glb names fail (layout dedicated-glb)";
+    /// No NAT: public names (the AWS APIs without interface endpoints, Confluent's APIs) are unreachable.
+    NoNat = "no-nat", InProcessOnly: "no route to the internet: public API endpoints drop every packet (with the endpoint rows)";
+    /// The AWS APIs resolve to the public service (no interface endpoints), reached through NAT.
+    AwsApiPublic = "aws-api-public", InProcessOnly: "no interface endpoints: the AWS API names resolve to the public service (through NAT)";
+}
+
+impl Fault {
+    /// The layout the fault needs, when it needs one.
+    pub fn layout(self) -> Option<LabLayout> {
+        (self == Fault::GlbChaseFailed).then_some(LabLayout::DedicatedGlb)
+    }
+
+    /// Whether the fault shows only on the endpoint rows (`Lab::endpoint_args`).
+    pub fn needs_endpoints(self) -> bool {
+        matches!(self, Fault::NoNat | Fault::AwsApiPublic)
+    }
 }
 
 impl fmt::Display for Fault {
@@ -151,8 +187,12 @@ impl fmt::Display for Fault {
 pub struct Lab {
     /// The fault in force.
     pub fault: Fault,
+    /// The layout played.
+    pub layout: LabLayout,
     /// The bootstrap `host:port`.
     pub bootstrap: String,
+    /// The zone answering the cluster's names (the private hosted zone, or the endpoint's own).
+    pub domain: String,
     /// The Kafka port on every endpoint address.
     pub kafka_port: u16,
     /// The HTTPS port on every endpoint address.
@@ -178,8 +218,14 @@ impl Lab {
         Self::start_with_brokers(fault, LAB_BROKERS).await
     }
 
-    /// Starts the lab with `fault` in force and `broker_count` brokers spread over the zones.
+    /// Starts the lab with `fault` in force and `broker_count` brokers spread over the zones, in
+    /// the fault's own layout (see [`Fault::layout`]) or the default one.
     pub async fn start_with_brokers(fault: Fault, broker_count: usize) -> Result<Lab, LabError> {
+        Self::start_layout(fault.layout().unwrap_or_default(), fault, broker_count).await
+    }
+
+    /// Starts the lab in `layout` with `fault` in force and `broker_count` brokers.
+    pub async fn start_layout(layout: LabLayout, fault: Fault, broker_count: usize) -> Result<Lab, LabError> {
         if fault.labs() == Labs::NetnsOnly {
             return Err(LabError::Setup(format!(
                 "fault `{fault}` is served only by the network-namespace lab (tests/netns_lab.rs, needs root); \
@@ -189,87 +235,153 @@ impl Lab {
         if !(1..=1000).contains(&broker_count) {
             return Err(LabError::Setup(format!("{broker_count} brokers: the lab runs 1 to 1000")));
         }
+        let mut names = Names::of(layout);
+        let applies = match fault {
+            Fault::ZonalRecordMissing | Fault::ZonalRecordByAzName => names.zonal,
+            Fault::WildcardMissing | Fault::CnameDangling => !names.addresses,
+            Fault::GlbChaseFailed => names.glb.is_some(),
+            _ => true,
+        };
+        if !applies {
+            return Err(LabError::Setup(format!("fault `{fault}` does not apply to layout `{layout}`")));
+        }
         let azs = lab_azs();
         let ca = Ca::new("kreach lab root CA")?;
         let dir = tempfile::Builder::new().prefix("kreach-lab-").tempdir()?;
         let ca_file = dir.path().join("lab-ca.pem");
         std::fs::write(&ca_file, ca.cert_pem())?;
 
-        // DNS: the private zone (wildcard + per-AZ wildcards → vpce names) and the vpce zone.
-        let regional = format!("{VPCE_NAME}.{VPCE_ZONE}");
-        let mut private = Zone::new(LAB_DOMAIN);
-        if fault != Fault::WildcardMissing {
-            private = private.with(&format!("*.{LAB_DOMAIN}"), Rdata::Cname(regional.clone()));
-        }
-        let mut vpce = Zone::new(VPCE_ZONE);
-        for az in &azs {
-            let zonal = format!("{VPCE_NAME}-{}.{VPCE_ZONE}", az.az_name);
-            let affected = az.az_id == "usw2-az2";
-            match fault {
-                Fault::ZonalRecordMissing if affected => {}
-                Fault::ZonalRecordByAzName if affected => {
-                    private = private.with(&format!("*.{}.{LAB_DOMAIN}", az.az_name), Rdata::Cname(zonal.clone()));
-                }
-                _ => private = private.with(&format!("*.{}.{LAB_DOMAIN}", az.az_id), Rdata::Cname(zonal.clone())),
-            }
-            vpce = vpce.with(&regional, Rdata::Addr(IpAddr::V4(az.eni))).with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
-        }
-        let public_lb = format!("public-lb.{PUBLIC_ZONE}");
-        let public = Zone::new(PUBLIC_ZONE)
-            .with(&format!("*.{LAB_DOMAIN}"), Rdata::Cname(public_lb.clone()))
-            .with(&public_lb, Rdata::Addr(IpAddr::V4(LAB_PUBLIC_ADDR)));
-
-        let public_dns =
-            DnsServer::start(SocketAddr::new(PUBLIC_RESOLVER.into(), 0), std::slice::from_ref(&public)).await?;
-        let mut dns = vec![public_dns];
-        let resolver = match fault {
-            Fault::ResolverDown => free_udp_port(VPC_RESOLVER.into()).await?,
-            Fault::ZoneNotAssociated => {
-                // Without the association the VPC resolver answers what public DNS says.
-                let server = DnsServer::start(SocketAddr::new(VPC_RESOLVER.into(), 0), &[public]).await?;
-                let addr = server.addr();
-                dns.push(server);
-                addr
-            }
-            _ => {
-                let zones = [private, vpce, Zone::new(ELSEWHERE_ZONE)];
-                let server = DnsServer::start(SocketAddr::new(VPC_RESOLVER.into(), 0), &zones).await?;
-                let addr = server.addr();
-                dns.push(server);
-                addr
-            }
-        };
-        let public_resolver = dns[0].addr();
-
-        // TLS: the endpoint's certificate covers the provider's names.
-        let wildcard = format!("*.{LAB_DOMAIN}");
-        let zonal_wildcards: Vec<String> = azs.iter().map(|az| format!("*.{}.{LAB_DOMAIN}", az.az_id)).collect();
-        let mut names: Vec<&str> = vec![wildcard.as_str()];
-        names.extend(zonal_wildcards.iter().map(String::as_str));
-        let leaf = match fault {
-            Fault::CertWrongName => ca.leaf(&["other-service.example.net"], Validity::Days(90))?,
-            Fault::UnknownCa => Ca::new("Unknown Interception CA")?.leaf(&names, Validity::Days(90))?,
-            Fault::ExpiredCert => ca.leaf(&names, Validity::Expired)?,
-            Fault::ExpiringCert => ca.leaf(&names, Validity::Days(10))?,
-            _ => ca.leaf(&names, Validity::Days(90))?,
-        };
-        let kafka_tls = server_config(&leaf, &[])?;
-        let https_tls = server_config(&leaf, &[b"http/1.1"])?;
-
-        let enis: Vec<IpAddr> = azs.iter().map(|az| IpAddr::V4(az.eni)).collect();
-        let (kafka_port, kafka_sockets) = bind_same_port(&enis).await?;
-        let (https_port, https_sockets) = bind_same_port(&enis).await?;
-        // The cluster: broker i+1 in zone i % 3, advertising its zonal name on the endpoint's port.
+        // The cluster: broker i+1 in zone i % 3, advertising its name on the endpoint's port.
         let brokers: Vec<String> = (0..broker_count)
             .map(|i| {
                 let az = &azs[i % azs.len()];
                 if fault == Fault::BrokerNameUnresolvable && i == 2 {
                     format!("b{}.{}.{ELSEWHERE_ZONE}", i + 1, az.az_id)
                 } else {
-                    format!("b{}.{}.{LAB_DOMAIN}", i + 1, az.az_id)
+                    names.broker(i + 1, az.az_id)
                 }
             })
             .collect();
+
+        // DNS: the zone answering the cluster's names (wildcard + per-AZ wildcards → vpce names,
+        // or the endpoint's own addresses) and the vpce zone.
+        let regional = format!("{VPCE_NAME}.{VPCE_ZONE}");
+        let domain = names.domain.clone();
+        let mut private = Zone::new(&domain);
+        let mut vpce = Zone::new(VPCE_ZONE);
+        if names.addresses {
+            for az in &azs {
+                private = private.with(&format!("*.{domain}"), Rdata::Addr(IpAddr::V4(az.eni)));
+            }
+        }
+        match fault {
+            _ if names.addresses => {}
+            Fault::WildcardMissing => {}
+            // A record left pointing at a replaced endpoint's name.
+            Fault::CnameDangling => private = private.with(&format!("*.{domain}"), Rdata::Cname(DEAD_VPCE.into())),
+            _ => private = private.with(&format!("*.{domain}"), Rdata::Cname(regional.clone())),
+        }
+        for az in &azs {
+            let zonal = format!("{VPCE_NAME}-{}.{VPCE_ZONE}", az.az_name);
+            let affected = az.az_id == "usw2-az2";
+            match fault {
+                _ if !names.zonal => {}
+                Fault::ZonalRecordMissing if affected => {}
+                Fault::ZonalRecordByAzName if affected => {
+                    private = private.with(&format!("*.{}.{domain}", az.az_name), Rdata::Cname(zonal.clone()));
+                }
+                _ => private = private.with(&format!("*.{}.{domain}", az.az_id), Rdata::Cname(zonal.clone())),
+            }
+            vpce = vpce.with(&regional, Rdata::Addr(IpAddr::V4(az.eni))).with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
+        }
+        // Public DNS: the Confluent dedicated names have a public answer (an address nothing here
+        // reaches); the glb zone's CNAMEs; the public service names of the APIs.
+        let public_lb = format!("public-lb.{PUBLIC_ZONE}");
+        let mut public = vec![
+            Zone::new(CONFLUENT_APEX)
+                .with(CONFLUENT_APEX, Rdata::Addr(IpAddr::V4(LAB_INTERNET_ADDR)))
+                .with(&format!("api.{CONFLUENT_APEX}"), Rdata::Addr(IpAddr::V4(LAB_INTERNET_ADDR))),
+        ];
+        let mut glb_copy = None;
+        match &names.glb {
+            None => public.push(
+                Zone::new(PUBLIC_ZONE)
+                    .with(&format!("*.{LAB_DOMAIN}"), Rdata::Cname(public_lb.clone()))
+                    .with(&public_lb, Rdata::Addr(IpAddr::V4(LAB_PUBLIC_ADDR))),
+            ),
+            Some((zone, records)) => {
+                // Public DNS holds the glb CNAMEs; the names they lead to exist only privately.
+                let mut glb = Zone::new(zone);
+                for (name, target) in records {
+                    glb = glb.with(name, Rdata::Cname(target.clone()));
+                }
+                public.push(glb.clone());
+                public.push(Zone::new(&domain));
+                // The VPC resolver gets the glb CNAME from the public authority and follows it into
+                // the private zone (Route 53 Resolver's recursion): the lab's resolver holds a copy of
+                // the glb zone for that, since a forwarder would follow the CNAME upstream instead.
+                glb_copy = Some(glb);
+            }
+        }
+        // The AWS APIs: an interface endpoint in the VPC (private DNS on), or the public service.
+        let api_addr = if fault == Fault::AwsApiPublic { LAB_INTERNET_ADDR } else { LAB_AWS_API_ADDR };
+        let mut aws = Zone::new(AWS_ZONE);
+        for service in AWS_SERVICES {
+            aws = aws.with(&format!("{service}.{AWS_ZONE}"), Rdata::Addr(IpAddr::V4(api_addr)));
+        }
+
+        let public_dns = DnsServer::start(SocketAddr::new(PUBLIC_RESOLVER.into(), 0), &public).await?;
+        let public_resolver = public_dns.addr();
+        // The VPC resolver recurses for names outside its zones (here: to the lab's public DNS).
+        let upstream = (fault != Fault::GlbChaseFailed).then_some(public_resolver);
+        let mut dns = vec![public_dns];
+        let resolver = match fault {
+            Fault::ResolverDown => free_udp_port(VPC_RESOLVER.into()).await?,
+            Fault::ZoneNotAssociated => {
+                // Without the association the VPC resolver answers what public DNS says.
+                let mut zones = vec![aws];
+                zones.extend(glb_copy);
+                let server =
+                    DnsServer::start_forwarding(SocketAddr::new(VPC_RESOLVER.into(), 0), &zones, upstream).await?;
+                let addr = server.addr();
+                dns.push(server);
+                addr
+            }
+            _ => {
+                let mut zones = vec![private, vpce, aws, Zone::new(ELSEWHERE_ZONE)];
+                zones.extend(glb_copy.filter(|_| fault != Fault::GlbChaseFailed));
+                let server =
+                    DnsServer::start_forwarding(SocketAddr::new(VPC_RESOLVER.into(), 0), &zones, upstream).await?;
+                let addr = server.addr();
+                dns.push(server);
+                addr
+            }
+        };
+
+        // TLS: the endpoint's certificate covers the provider's names.
+        let az_ids: Vec<&str> = azs.iter().map(|az| az.az_id).collect();
+        let cert_names = names.certificate_names(&az_ids);
+        let cert_names: Vec<&str> = cert_names.iter().map(String::as_str).collect();
+        let leaf = match fault {
+            Fault::CertWrongName => ca.leaf(&["other-service.example.net"], Validity::Days(90))?,
+            Fault::UnknownCa => Ca::new("Unknown Interception CA")?.leaf(&cert_names, Validity::Days(90))?,
+            Fault::ExpiredCert => ca.leaf(&cert_names, Validity::Expired)?,
+            Fault::ExpiringCert => ca.leaf(&cert_names, Validity::Days(10))?,
+            _ => ca.leaf(&cert_names, Validity::Days(90))?,
+        };
+        let kafka_tls = server_config(&leaf, &[])?;
+        let https_tls = server_config(&leaf, &[b"http/1.1"])?;
+        let api_names = [format!("*.{AWS_ZONE}"), CONFLUENT_APEX.to_string(), format!("*.{CONFLUENT_APEX}")];
+        let api_names: Vec<&str> = api_names.iter().map(String::as_str).collect();
+        let api_tls = server_config(&ca.leaf(&api_names, Validity::Days(90))?, &[b"http/1.1"])?;
+
+        let enis: Vec<IpAddr> = azs.iter().map(|az| IpAddr::V4(az.eni)).collect();
+        let (kafka_port, kafka_sockets) = bind_same_port(&enis).await?;
+        let mut https_addrs = enis.clone();
+        https_addrs.extend([IpAddr::V4(LAB_AWS_API_ADDR), IpAddr::V4(LAB_INTERNET_ADDR)]);
+        let (https_port, mut https_sockets) = bind_same_port(&https_addrs).await?;
+        let internet = https_sockets.pop().ok_or_else(|| LabError::Setup("no internet listener".into()))?;
+        let aws_api = https_sockets.pop().ok_or_else(|| LabError::Setup("no AWS API listener".into()))?;
         let advertised: Vec<(String, u16)> = brokers.iter().map(|b| (b.clone(), kafka_port)).collect();
         let kafka = MockKafka::start(&advertised)?;
         let mut routes = Routes::default();
@@ -285,6 +397,14 @@ impl Lab {
         let routes = Arc::new(routes);
 
         let mut listeners = Vec::new();
+        listeners.push(Listener::serve(aws_api, Behaviour::TlsHttp(api_tls.clone()))?);
+        if fault == Fault::NoNat {
+            let addr = internet.local_addr()?;
+            drop(internet);
+            listeners.push(Listener::blackhole(addr).await?);
+        } else {
+            listeners.push(Listener::serve(internet, Behaviour::TlsHttp(api_tls))?);
+        }
         for (i, (k, h)) in kafka_sockets.into_iter().zip(https_sockets).enumerate() {
             let dead_az = fault == Fault::AzDown && i == 1;
             let (k_addr, h_addr) = (k.local_addr()?, h.local_addr()?);
@@ -316,7 +436,9 @@ impl Lab {
 
         Ok(Lab {
             fault,
-            bootstrap: format!("{LAB_BOOTSTRAP_HOST}:{kafka_port}"),
+            layout,
+            bootstrap: format!("{}:{kafka_port}", names.bootstrap),
+            domain,
             kafka_port,
             https_port,
             resolver,
@@ -348,6 +470,22 @@ impl Lab {
             // The lab's brokers speak TLS (at the endpoint) without SASL.
             "security_protocol": "SSL",
         })
+    }
+
+    /// The `kreach check` arguments that add the endpoints around Kafka: the private Schema
+    /// Registry name, the AWS APIs (an interface endpoint, or the public service) and Confluent's
+    /// public APIs, all on the lab's HTTPS port.
+    pub fn endpoint_args(&self) -> Vec<String> {
+        vec![
+            "--schema-registry".into(),
+            format!("https://lsrc-lab01.{}:{}", self.domain, self.https_port),
+            "--aws-apis".into(),
+            "--aws-region".into(),
+            LAB_REGION.into(),
+            "--confluent-apis".into(),
+            "--api-port".into(),
+            self.https_port.to_string(),
+        ]
     }
 
     /// The `kreach check` arguments that diagnose this lab.

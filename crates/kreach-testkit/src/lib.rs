@@ -92,6 +92,9 @@ fn run(cmd: &mut Command) -> Result<Output, String> {
 impl NetnsLab {
     /// Builds the lab with `fault`; `kreach` is the binary under test (`env!("CARGO_BIN_EXE_kreach")`).
     pub fn start(fault: Fault, kreach: &str) -> Result<NetnsLab, String> {
+        if fault.labs() == kreach_lab::Labs::InProcessOnly {
+            return Err(format!("fault `{fault}` is served only by the in-process lab (kreach lab)"));
+        }
         let name = format!("kreach-e2e-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
         let dir = tempfile::Builder::new().prefix("kreach-netns-").tempdir().map_err(|e| e.to_string())?;
         let mut lab = NetnsLab { name: name.clone(), dir, children: Vec::new(), kreach: PathBuf::from(kreach) };
@@ -306,8 +309,15 @@ impl NetnsLab {
             )
         };
         let mut private = soa(DOMAIN);
-        if fault != Fault::WildcardMissing {
-            let _ = writeln!(private, "* IN CNAME {VPCE}.{VPCE_ZONE}.");
+        match fault {
+            Fault::WildcardMissing => {}
+            // Left pointing at a replaced endpoint's name.
+            Fault::CnameDangling => {
+                let _ = writeln!(private, "* IN CNAME vpce-0dead0000000000000-old01.{VPCE_ZONE}.");
+            }
+            _ => {
+                let _ = writeln!(private, "* IN CNAME {VPCE}.{VPCE_ZONE}.");
+            }
         }
         let mut vpce = soa(VPCE_ZONE);
         for (az_id, az_name, ip) in ENIS {

@@ -166,6 +166,20 @@ pub(crate) fn from_options(
     if options.confluent_apis {
         out.extend(EndpointSpec::confluent_apis(port));
     }
+    // A name under the cluster's private domain must resolve privately too.
+    let domain = options.dns_domain.clone().or_else(|| {
+        let host = options.bootstrap.as_deref()?.split(',').next()?.trim();
+        let hp = HostPort::parse(host.split_once("://").map_or(host, |(_, h)| h), 9092).ok()?;
+        crate::layout::recognise_name(&hp.host, hp.port)?.domain
+    });
+    if let Some(d) = &domain {
+        for e in out.iter_mut().filter(|e| matches!(e.target.kind, EndpointKind::Target | EndpointKind::SchemaRegistry))
+        {
+            if e.target.expect_private.is_none() && e.hp.host.to_ascii_lowercase().ends_with(&format!(".{d}")) {
+                e.target.expect_private = Some(true);
+            }
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     for e in &out {
         if !seen.insert(e.target.name.as_str()) {

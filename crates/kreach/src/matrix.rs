@@ -9,7 +9,9 @@ use crate::runner::TargetPlan;
 
 /// Builds one matrix row from the per-address results.
 pub(crate) fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -> TargetReport {
-    let mut stages = vec![dns_stage(dns)];
+    // An endpoint around Kafka may be public (the AWS and Confluent APIs, a public Schema Registry).
+    let public_ok = plan.endpoint.as_ref().is_some_and(|e| e.expect_private != Some(true));
+    let mut stages = vec![dns_stage(dns, public_ok)];
     let dns_ok = !addresses.is_empty();
 
     let tcp: Vec<_> = addresses.iter().filter_map(|a| a.tcp.as_ref()).collect();
@@ -127,7 +129,7 @@ pub(crate) fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<Addres
     }
 }
 
-fn dns_stage(dns: &DnsDetail) -> StageResult {
+fn dns_stage(dns: &DnsDetail, public_ok: bool) -> StageResult {
     let l = &dns.lookup;
     let n = l.addresses.len();
     let (status, summary) = match (l.outcome, dns.answer_class) {
@@ -137,6 +139,9 @@ fn dns_stage(dns: &DnsDetail) -> StageResult {
         }
         (DnsOutcome::Answer, Some(AnswerClass::Mixed)) => {
             (StageStatus::Warn, format!("{}, some public", count(n, "address", "addresses")))
+        }
+        (DnsOutcome::Answer, _) if public_ok => {
+            (StageStatus::Pass, format!("{} (public)", count(n, "address", "addresses")))
         }
         (DnsOutcome::Answer, _) => (StageStatus::Fail, format!("{} (public)", count(n, "address", "addresses"))),
         (DnsOutcome::Nxdomain, _) => (StageStatus::Fail, "NXDOMAIN".to_string()),

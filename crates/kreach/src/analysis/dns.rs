@@ -35,11 +35,11 @@ fn dangling_finding(t: &TargetReport, l: &DnsLookup, records: &[DnsRecord]) -> O
     let expected = records.iter().filter(|r| record_answers(&r.name, &last.name)).max_by_key(|r| r.name.len());
     let fix = match expected {
         Some(r) => format!(
-            "The record answering `{}` (in the cluster's private hosted zone: `{}`) points at `{}`, which no longer              exists. Change it to `{} {} {}` (the endpoint's current DNS name). Do not create anything in `{zone}`.",
+            "The record answering `{}` (in the cluster's private hosted zone: `{}`) points at `{}`, which no longer exists. Change it to `{} {} {}` (the endpoint's current DNS name). Do not create anything in `{zone}`.",
             last.name, r.name, last.target, r.name, r.record_type, r.value
         ),
         None => format!(
-            "The record answering `{}` points at `{}`, which does not exist (`{zone}` said NXDOMAIN). Point it at the              VPC endpoint's current DNS name (aws ec2 describe-vpc-endpoints --query 'VpcEndpoints[].DnsEntries');              do not create anything in `{zone}`.",
+            "The record answering `{}` points at `{}`, which does not exist (`{zone}` said NXDOMAIN). Point it at the VPC endpoint's current DNS name (aws ec2 describe-vpc-endpoints --query 'VpcEndpoints[].DnsEntries'); do not create anything in `{zone}`.",
             last.name, last.target
         ),
     };
@@ -78,7 +78,7 @@ fn chase_failed(t: &TargetReport, l: &DnsLookup) -> Option<Finding> {
         t,
         Stage::Dns,
         format!("{} via {}: its first CNAME comes from public DNS, and {why}", t.host, l.resolver),
-        "The glb name is answered by Confluent's public DNS with a CNAME into the private zone: the resolver in use          must recurse to public DNS for glb.confluent.cloud (Route 53 Resolver does; check DNS Firewall, forwarding          rules, on-premises forwarders, and any private zone named after a parent of the glb name)."
+            "The glb name is answered by Confluent's public DNS with a CNAME into the private zone: the resolver in use must recurse to public DNS for glb.confluent.cloud (Route 53 Resolver does; check DNS Firewall, forwarding rules, on-premises forwarders, and any private zone named after a parent of the glb name)."
             .into(),
         Vec::new(),
     ))

@@ -31,7 +31,10 @@ pub fn markdown(report: &Report) -> String {
     out.push_str(&"---|".repeat(stages.len()));
     out.push('\n');
     for t in &report.targets {
-        out.push_str(&format!("| `{}` |", code(&t.target)));
+        match &t.endpoint {
+            Some(e) if e.name != t.target => out.push_str(&format!("| {} `{}` |", code(&e.name), code(&t.target))),
+            _ => out.push_str(&format!("| `{}` |", code(&t.target))),
+        }
         for s in &stages {
             match t.stage(*s) {
                 Some(r) => out.push_str(&format!(" {} {} |", status_word(r.status), escape(&r.summary))),

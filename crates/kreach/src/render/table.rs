@@ -22,7 +22,11 @@ pub fn table(report: &Report, color: bool) -> String {
     header.extend(stages.iter().map(|s| Cell::new(s.as_str().to_uppercase()).add_attribute(Attribute::Bold)));
     matrix.set_header(header);
     for t in &report.targets {
-        let mut row = vec![Cell::new(clean(&t.target))];
+        let label = match &t.endpoint {
+            Some(e) if e.name != t.target => format!("{}\n{}", clean(&e.name), clean(&t.target)),
+            _ => clean(&t.target).into_owned(),
+        };
+        let mut row = vec![Cell::new(label)];
         for stage in &stages {
             row.push(match cell(t, *stage) {
                 Some((result, text)) => {
