@@ -74,7 +74,12 @@ def main() -> int:
                 "Changes": [
                     {
                         "Action": "UPSERT",
-                        "ResourceRecordSet": {"Name": n, "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": v}]},
+                        "ResourceRecordSet": {
+                            "Name": n,
+                            "Type": "CNAME",
+                            "TTL": 300 if scenario == "record-ttl" else 60,
+                            "ResourceRecords": [{"Value": v}],
+                        },
                     }
                     for n, v in records
                 ]

@@ -104,6 +104,7 @@ async fn each_planted_fault_gives_its_code() {
         ("record-missing", "aws-phz-record-missing"),
         ("record-wrong-target", "aws-phz-record-wrong-target"),
         ("private-dns-enabled", "aws-private-dns-enabled"),
+        ("record-ttl", "aws-phz-record-ttl"),
     ];
     for (name, code) in cases {
         let (report, _) = scenario(name).await;
@@ -119,6 +120,7 @@ async fn each_planted_fault_gives_its_code() {
             "aws-sg-missing-ingress" => assert!(f.fix.contains("--port 9092"), "{}", f.fix),
             "aws-phz-record-missing" => assert!(f.fix.contains("CNAME vpce-"), "{}", f.fix),
             "aws-az-not-covered" => assert!(f.summary.contains("usw2-az3"), "{}", f.summary),
+            "aws-phz-record-ttl" => assert!(f.summary.contains("TTL 300") && f.fix.contains("TTL 60"), "{}", f.summary),
             _ => {}
         }
     }
@@ -221,4 +223,36 @@ async fn dns_fix_names_the_exact_records_when_the_audit_ran() {
     let (_lab, report) = lab_report_with(Fault::WildcardMissing, Some(audit)).await;
     let after = &report.findings_with(FindingCode::DnsNxdomain).next().expect("nxdomain").fix;
     assert!(after.contains(&format!("`*.{LAB_DOMAIN} CNAME {regional}`")), "{after}");
+}
+
+/// Regression: a glb bootstrap without --dns-domain, the private zone `q7x2p.eu-central-1.aws.confluent.cloud`
+/// associated with another VPC. The zone is derived from the glb naming scheme (it used to be the
+/// bootstrap's parent, `eu-central-1.aws.glb.confluent.cloud`, and the finding `aws-phz-missing`).
+#[tokio::test]
+async fn a_glb_bootstrap_finds_its_network_zone_without_dns_domain() {
+    const GLB: &str = "lkc-9z8y7-q7x2p.eu-central-1.aws.glb.confluent.cloud";
+    const ZONE: &str = "q7x2p.eu-central-1.aws.confluent.cloud";
+    let moto = start_moto();
+    let account = moto.plant("phz-not-associated", ZONE);
+    let mut audit_input = input(&moto, &account);
+    audit_input.domain = None;
+    // The names resolve through the lab's resolver only (it forwards to the lab's public DNS, which
+    // knows nothing of them): nothing leaves loopback.
+    let lab = Lab::start(Fault::None).await.expect("lab");
+    let config = CheckConfig::for_bootstrap(HostPort::parse(&format!("{GLB}:9092"), 9092).expect("glb"))
+        .with_resolvers(vec![lab.resolver])
+        .with_https_port(None)
+        .with_timeout(Duration::from_secs(20));
+    let report = kreach::Diagnosis::new(&config)
+        .aws(move |scope, budget| async move { kreach_aws::audit(&audit_input.narrowed_by(&scope), budget).await })
+        .run()
+        .await
+        .expect("run");
+    assert_eq!(aws_codes(&report), ["aws-phz-not-associated"], "{:#?}", report.findings);
+    let network = report.network.as_ref().expect("network");
+    let domain = network.domain.as_ref().expect("domain");
+    assert_eq!((domain.name.as_str(), domain.source), (ZONE, kreach::DomainSource::NamingScheme));
+    let audit = report.aws.as_ref().expect("audit");
+    assert_eq!(audit.hosted_zone.as_ref().map(|z| z.name.as_str()), Some(ZONE));
+    assert!(audit.expected_records.iter().all(|r| r.name.ends_with(ZONE)), "{:?}", audit.expected_records);
 }

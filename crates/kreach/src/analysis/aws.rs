@@ -476,4 +476,70 @@ mod tests {
         aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&admitted), None, &mut out);
         assert!(out.is_empty(), "admitted by its second group: {out:?}");
     }
+
+    #[test]
+    fn ports_the_brokers_advertise_are_checked_against_the_rules_as_read() {
+        let audit = AwsAudit {
+            endpoint: Some(AwsEndpoint {
+                id: "vpce-1".into(),
+                state: "available".into(),
+                security_groups: vec!["sg-endpoint".into()],
+                ..Default::default()
+            }),
+            ingress_rules: vec![crate::report::AwsIngressRule::new("sg-endpoint", 30292, 30292, false, "sg-clients")],
+            ..Default::default()
+        };
+        let mut seed = bootstrap();
+        seed.port = 30292;
+        let broker = |port: u16| {
+            let mut b = bootstrap();
+            b.role = Role::Broker;
+            b.port = port;
+            b
+        };
+        let targets = vec![seed.clone(), broker(32092), broker(32092), broker(30292)];
+        let mut out = Vec::new();
+        aws_findings(&seed, &targets, &audit, None, None, &mut out);
+        let codes: Vec<&str> = out.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(codes, ["aws-sg-missing-ingress"], "{out:#?}");
+        assert!(out[0].summary.contains("TCP 32092") && out[0].fix.contains("--port 32092"), "{}", out[0].fix);
+        out.clear();
+        let mut open = audit.clone();
+        open.ingress_rules.push(crate::report::AwsIngressRule::new("sg-endpoint", 32000, 32999, false, "10.0.0.0/8"));
+        aws_findings(&seed, &targets, &open, None, None, &mut out);
+        assert!(out.is_empty(), "a port range admits them: {out:#?}");
+    }
+
+    #[test]
+    fn endpoint_private_dns_is_judged_by_the_layouts_rule() {
+        use crate::report::{Layout, NetworkSection, Resolution};
+        let network = |layout: Layout| NetworkSection {
+            layout,
+            resolution: Resolution::Unknown,
+            domain: None,
+            evidence: Vec::new(),
+            rules: crate::layout::rules(layout, Resolution::Unknown, None),
+            ports: Vec::new(),
+        };
+        let audit = |private_dns: bool| AwsAudit {
+            endpoint: Some(AwsEndpoint {
+                id: "vpce-1".into(),
+                state: "available".into(),
+                private_dns_enabled: private_dns,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let codes = |layout: Layout, private_dns: bool| {
+            let mut out = Vec::new();
+            aws_findings(&bootstrap(), &[], &audit(private_dns), None, Some(&network(layout)), &mut out);
+            out.iter().map(|f| f.code.as_str()).collect::<Vec<_>>()
+        };
+        assert_eq!(codes(Layout::ConfluentDedicated, true), ["aws-private-dns-enabled"]);
+        assert!(codes(Layout::ConfluentDedicated, false).is_empty());
+        assert_eq!(codes(Layout::Redpanda, false), ["aws-private-dns-disabled"]);
+        assert!(codes(Layout::Redpanda, true).is_empty());
+        assert!(codes(Layout::ConfluentPrivateLinkAttachment, true).is_empty(), "unknown: not flagged");
+        assert!(codes(Layout::Generic, true).is_empty() && codes(Layout::Generic, false).is_empty());
+    }
 }
