@@ -67,6 +67,13 @@ fn bad_input_is_one_clear_line_and_exit_2() {
         (&["check"], "no bootstrap server"),
         (&["check", "--bootstrap", "b:9092", "--security-protocol", "TLS"], "invalid --security-protocol"),
         (&["lab", "--fault", "no-such-fault"], "unknown fault"),
+        (&["lab", "--layout", "no-such-layout"], "invalid --layout"),
+        (&["check", "--bootstrap", "b:9092", "--target", "db.internal"], "invalid --target"),
+        (&["check", "--bootstrap", "b:9092", "--target", "ftp://h:21"], "invalid --target"),
+        (&["check", "--bootstrap", "b:9092", "--schema-registry", "sr.example:443"], "invalid --schema-registry"),
+        (&["check", "--bootstrap", "b:9092", "--aws-apis", "--aws-region", "us west 2"], "invalid --aws-region"),
+        (&["check", "--bootstrap", "b:9092", "--dns-domain", "not a domain"], "invalid --dns-domain"),
+        (&["lab", "--fault", "glb-chase-failed", "--layout", "dedicated"], "does not apply to layout"),
     ];
     for (args, needle) in cases {
         let (code, stdout, stderr) = kreach(args, &[]);

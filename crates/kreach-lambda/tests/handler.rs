@@ -144,6 +144,24 @@ async fn the_functions_configuration_bounds_where_credentials_go() {
     let report = kreach_lambda::handle(insecure, Some(Duration::from_secs(4)), &permissive).await.expect("report");
     assert!(report.findings.iter().any(|f| f.code.as_str() == "kafka-sasl-mechanism-unsupported"));
 
+    // The event's own targets are bounded by the same patterns; the AWS APIs are fixed names.
+    let mut targeted = payload.clone();
+    targeted["targets"] = json!(["internal=tcp://db.example.internal:5432"]);
+    let err = kreach_lambda::handle(targeted.clone(), Some(Duration::from_secs(4)), &allowed)
+        .await
+        .expect_err("target outside the allowed patterns")
+        .message;
+    assert!(err.contains("target db.example.internal:5432") && err.contains("KREACH_ALLOWED_BOOTSTRAP"), "{err}");
+    targeted["targets"] = json!([format!("rest=tls://{}", lab.bootstrap)]);
+    targeted["aws_apis"] = json!(true);
+    targeted["api_port"] = json!(lab.https_port);
+    let err = kreach_lambda::handle(targeted.clone(), Some(Duration::from_secs(4)), &allowed).await.expect_err("field");
+    assert!(err.message.contains("api_port"), "unknown fields are refused: {}", err.message);
+    targeted.as_object_mut().expect("object").remove("api_port");
+    let report = kreach_lambda::handle(targeted, Some(Duration::from_secs(4)), &allowed).await.expect("report");
+    let rows: Vec<&str> = report.targets.iter().filter_map(|t| t.endpoint.as_ref()).map(|e| e.name.as_str()).collect();
+    assert_eq!(rows, ["rest", "aws:lambda", "aws:sts"], "the function's region ({:?})", lambda_env("AWS_REGION"));
+
     // The event may name only secrets the function allows.
     let mut named = payload;
     named["credentials_secret"] = json!("someone-elses/secret");
