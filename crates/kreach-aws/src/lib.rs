@@ -2,6 +2,8 @@
 //! calls only (`calls` in the result lists every one). Kept in its own crate because the AWS SDK
 //! is heavy to build.
 
+mod esm;
+mod iam;
 mod records;
 mod secrets;
 
@@ -15,6 +17,7 @@ use kreach::{
     AwsVpc, AwsZone, DnsRecord,
 };
 
+pub use esm::fetch_mapping;
 pub use records::{change_batch, expected_records, expected_records_for, zonal_dns_name};
 pub use secrets::{SECRET_CAP, SecretCredentials, load_secret, parse_secret, read_secret};
 
@@ -47,6 +50,12 @@ pub struct AuditInput {
     /// The layout the names showed: it decides whether a private hosted zone and zonal records
     /// are expected (`None`: a Confluent dedicated network's rules).
     pub layout: Option<kreach::Layout>,
+    /// A Lambda event source mapping whose subnets, security groups and role to audit.
+    pub event_source_mapping: Option<kreach::EventSourceMapping>,
+    /// The Lambda Sink Connector's principal (`--sink-connector-principal`).
+    pub sink_connector_principal: Option<String>,
+    /// The function the connector invokes (`--lambda-function`).
+    pub lambda_function: Option<String>,
 }
 
 impl AuditInput {
@@ -98,13 +107,13 @@ impl std::fmt::Debug for AuditInput {
 }
 
 /// Why an API call failed, classified.
-enum CallError {
+pub(crate) enum CallError {
     Denied(AwsDenied),
     Unreachable(String),
     Other(String),
 }
 
-fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
+pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
     action: &str,
     err: aws_sdk_ec2::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
 ) -> CallError {
@@ -144,7 +153,7 @@ pub fn display_chain(err: &dyn std::error::Error) -> String {
 }
 
 /// Records a failed call in the audit; returns true when the audit cannot go on.
-fn note(audit: &mut AwsAudit, e: CallError) -> bool {
+pub(crate) fn note(audit: &mut AwsAudit, e: CallError) -> bool {
     match e {
         CallError::Denied(d) => {
             audit.denied.push(d);
@@ -217,8 +226,20 @@ async fn run(input: &AuditInput, audit: &mut AwsAudit) {
             }
         }
     }
-    let ec2 = aws_sdk_ec2::Client::new(&sdk);
-    let r53 = aws_sdk_route53::Client::new(&sdk);
+    endpoint_audit(input, audit, &sdk).await;
+    if let Some(mapping) = &input.event_source_mapping {
+        esm::audit_mapping(&sdk, mapping, audit).await;
+    }
+    if input.sink_connector_principal.is_some() || input.lambda_function.is_some() {
+        esm::audit_connector(&sdk, input.sink_connector_principal.as_deref(), input.lambda_function.as_deref(), audit)
+            .await;
+    }
+}
+
+/// The interface endpoint, its zones, security groups, VPC DNS and the private hosted zone.
+async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk: &aws_config::SdkConfig) {
+    let ec2 = aws_sdk_ec2::Client::new(sdk);
+    let r53 = aws_sdk_route53::Client::new(sdk);
 
     // The endpoint.
     audit.calls.push("ec2:DescribeVpcEndpoints".into());

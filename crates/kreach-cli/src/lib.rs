@@ -141,6 +141,21 @@ struct AwsArgs {
     /// AWS region (default: AWS_REGION or the profile's).
     #[arg(long, value_name = "REGION")]
     aws_region: Option<String>,
+    /// A Lambda event source mapping to diagnose (lambda:GetEventSourceMapping): its bootstrap
+    /// servers (when --bootstrap is absent), SASL secret, PROBLEM strings, subnets, security
+    /// groups and the function's role.
+    #[arg(long, value_name = "UUID|ARN", conflicts_with = "event_source_mapping_file")]
+    event_source_mapping: Option<String>,
+    /// The same, from the JSON `aws lambda get-event-source-mapping` prints (offline).
+    #[arg(long, value_name = "FILE")]
+    event_source_mapping_file: Option<PathBuf>,
+    /// The principal (role or user ARN) whose keys Confluent's Lambda Sink Connector holds: may it
+    /// lambda:InvokeFunction and lambda:GetFunction on --lambda-function?
+    #[arg(long, value_name = "ARN")]
+    sink_connector_principal: Option<String>,
+    /// The function the Lambda Sink Connector invokes: does it exist in the region?
+    #[arg(long, value_name = "NAME|ARN")]
+    lambda_function: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -230,13 +245,61 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn check(args: Box<CheckArgs>) -> ExitCode {
+/// The event source mapping named by --event-source-mapping[-file], read within a few seconds.
+async fn read_mapping(aws: &AwsArgs) -> Result<Option<kreach::EventSourceMapping>, ExitCode> {
+    if let Some(path) = &aws.event_source_mapping_file {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        let read = std::fs::File::open(path)
+            .and_then(|f| f.take(kreach::MAX_MAPPING_BYTES as u64 + 1).read_to_end(&mut bytes));
+        if let Err(e) = read {
+            return Err(fail(&format!("invalid --event-source-mapping-file: {}: {e}", path.display()), EXIT_USAGE));
+        }
+        return kreach::EventSourceMapping::parse(&bytes)
+            .map(Some)
+            .map_err(|e| fail(&format!("invalid --event-source-mapping-file: {}: {e}", path.display()), EXIT_USAGE));
+    }
+    let Some(id) = aws.event_source_mapping.as_deref() else { return Ok(None) };
+    let region = aws
+        .aws_region
+        .clone()
+        .or_else(|| id.starts_with("arn:").then(|| id.split(':').nth(3).map(str::to_string)).flatten());
+    let fetch = async {
+        let sdk = kreach_aws::sdk_config(region.as_deref(), None, None).await;
+        kreach_aws::fetch_mapping(&sdk, id).await
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(5), fetch).await {
+        Ok(Ok(m)) => Ok(Some(m)),
+        Ok(Err(e)) => Err(fail(&format!("cannot read --event-source-mapping {id}: {e}"), 1)),
+        Err(_) => Err(fail(&format!("cannot read --event-source-mapping {id}: no answer within 5 s"), 1)),
+    }
+}
+
+async fn check(mut args: Box<CheckArgs>) -> ExitCode {
     let output = args.output;
     let client_check = !args.no_client_check;
+    let mapping = match read_mapping(&args.aws).await {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    // The mapping's own bootstrap servers and secret, unless the flags say otherwise.
+    if let Some(m) = &mapping {
+        if args.bootstrap.is_none() && args.config.is_none() && !m.bootstrap_servers.is_empty() {
+            args.bootstrap = Some(m.bootstrap_servers.join(","));
+        }
+        if args.sasl_secret.is_none() {
+            args.sasl_secret = m.sasl_secret().map(str::to_string);
+        }
+    }
     let aws = args.aws.clone();
     let secret_id = args.sasl_secret.clone().filter(|s| !s.trim().is_empty());
     match validate(args) {
         Ok((mut config, properties)) => {
+            if let (Some(m), Some(sasl)) = (&mapping, config.sasl.as_mut()) {
+                if let Some(mechanism) = m.sasl_mechanism() {
+                    sasl.mechanism = mechanism.to_string();
+                }
+            }
             let secret = match &secret_id {
                 Some(id) => {
                     let sdk = async { Ok(kreach_aws::sdk_config(aws.aws_region.as_deref(), None, None).await) };
@@ -244,7 +307,8 @@ async fn check(args: Box<CheckArgs>) -> ExitCode {
                 }
                 None => None,
             };
-            diagnose(&config, properties.filter(|_| client_check), client_check, Some(&aws), secret, output).await
+            let client = properties.filter(|_| client_check);
+            diagnose(&config, client, client_check, Some(&aws), secret, mapping, output).await
         }
         Err(code) => code,
     }
@@ -272,6 +336,8 @@ fn audit_input(aws: &AwsArgs, bootstrap_host: Option<&str>) -> kreach_aws::Audit
     input.region = aws.aws_region.clone();
     input.domain = aws.dns_domain.clone().or_else(|| bootstrap_host.and_then(kreach_aws::AuditInput::default_domain));
     input.layout = bootstrap_host.and_then(|h| kreach::layout::recognise_name(h, 0)).map(|h| h.layout);
+    input.sink_connector_principal = aws.sink_connector_principal.clone();
+    input.lambda_function = aws.lambda_function.clone();
     input
 }
 
@@ -355,12 +421,13 @@ async fn diagnose(
     client_check: bool,
     aws: Option<&AwsArgs>,
     secret: Option<kreach::SecretLookup>,
+    mapping: Option<kreach::EventSourceMapping>,
     output: Output,
 ) -> ExitCode {
     // The librdkafka stage runs beside kreach's own checks; where it runs first (IMDS answers in
     // milliseconds on EC2, gives up quickly elsewhere), then the AWS audit of that VPC's endpoint.
     // Only a real check asks where it runs: the lab is on loopback.
-    let mut diagnosis = kreach::Diagnosis::new(config).secret(secret);
+    let mut diagnosis = kreach::Diagnosis::new(config).secret(secret).event_source_mapping(mapping.clone());
     if client_check {
         diagnosis = diagnosis.parity(kreach_parity::check(config, properties.as_ref(), config.timeout));
     }
@@ -368,7 +435,8 @@ async fn diagnose(
         let env = |k: &str| std::env::var(k).ok();
         diagnosis = diagnosis.vantage(async move { kreach::detect_vantage(&env).await });
         // The domain comes with the scope: --dns-domain, else the names and the CNAME chain.
-        let input = audit_input(aws, None);
+        let mut input = audit_input(aws, None);
+        input.event_source_mapping = mapping;
         let audit_now = aws.aws || aws_credentials_in_env();
         diagnosis = diagnosis.aws(move |scope, budget| async move {
             if !audit_now {
@@ -457,7 +525,7 @@ async fn lab(args: LabArgs) -> ExitCode {
         ));
     }
     // The lab is on loopback: there is no AWS account to audit.
-    diagnose(&config, properties, client_check, None, None, args.output).await
+    diagnose(&config, properties, client_check, None, None, None, args.output).await
 }
 
 fn merge(paths: &[PathBuf], output: Output) -> ExitCode {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use crate::analysis;
 use crate::config::CheckConfig;
 use crate::error::Error;
+use crate::esm::EventSourceMapping;
 use crate::findings::Severity;
 use crate::layout;
 use crate::matrix::count;
@@ -87,12 +88,13 @@ pub struct Diagnosis<'a> {
     vantage: Option<Extra<'a, Vantage>>,
     aws: Option<AuditStage<'a>>,
     secret: Option<SecretLookup>,
+    mapping: Option<EventSourceMapping>,
 }
 
 impl<'a> Diagnosis<'a> {
     /// kreach's own checks of `config`, nothing else yet.
     pub fn new(config: &'a CheckConfig) -> Self {
-        Diagnosis { config, parity: None, vantage: None, aws: None, secret: None }
+        Diagnosis { config, parity: None, vantage: None, aws: None, secret: None, mapping: None }
     }
 
     /// The client-parity stage (e.g. `kreach_parity::check`), run beside the checks.
@@ -125,10 +127,17 @@ impl<'a> Diagnosis<'a> {
         self
     }
 
+    /// The Lambda event source mapping this diagnosis is about: its `PROBLEM` strings are explained
+    /// with what the checks measured (the config should use its bootstrap servers and secret).
+    pub fn event_source_mapping(mut self, mapping: Option<EventSourceMapping>) -> Self {
+        self.mapping = mapping;
+        self
+    }
+
     /// Runs everything under the config's deadline and draws the findings once. `Err` only when
     /// the checks cannot run at all; every failed check is in the report.
     pub async fn run(self) -> Result<Report, Error> {
-        let Diagnosis { config, parity, vantage, aws, secret } = self;
+        let Diagnosis { config, parity, vantage, aws, secret, mapping } = self;
         let started = Instant::now();
         let parity = async {
             match parity {
@@ -170,6 +179,7 @@ impl<'a> Diagnosis<'a> {
         report.aws = audit;
         report.vantage = vantage;
         report.secret = secret;
+        report.event_source_mapping = mapping;
         report.network = Some(layout::network(&report, config.dns_domain.as_deref()));
         report.findings = analysis::findings(&report);
         report.status = analysis::status(&report.findings);

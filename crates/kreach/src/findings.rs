@@ -180,6 +180,22 @@ finding_codes! {
         "An endpoint meant to be reached privately (a private Schema Registry name) resolved to public addresses.";
     EndpointUnreachable = "endpoint-unreachable", Error,
         "An endpoint around Kafka resolves but does not accept connections from here.";
+    EsmStateProblem = "esm-state-problem", Error,
+        "The event source mapping reports a PROBLEM (its state or last processing result), explained with what kreach measured.";
+    EsmSgEgressMissing = "esm-sg-egress-missing", Error,
+        "The mapping's security groups do not let out 443 to everywhere or the Kafka port to the endpoint.";
+    EsmEndpointIngressMissing = "esm-endpoint-ingress-missing", Error,
+        "The VPC endpoint's security groups do not admit the mapping's security groups on 443 and the Kafka port.";
+    EsmSubnetZoneMissing = "esm-subnet-zone-missing", Warning,
+        "A zone the brokers are in has none of the mapping's subnets: its traffic crosses zones, or that zone is unreachable.";
+    EsmNoAwsApiRoute = "esm-no-aws-api-route", Error,
+        "From the mapping's subnets the Lambda, STS or Secrets Manager API has neither a NAT route nor an interface endpoint with private DNS.";
+    EsmRoleMissingPermission = "esm-role-missing-permission", Error,
+        "The function's execution role lacks a permission the mapping needs (network interfaces, VPC reads, the secret).";
+    ConnectorPermissionMissing = "connector-permission-missing", Error,
+        "The Lambda Sink Connector's principal may not lambda:InvokeFunction or lambda:GetFunction on the function.";
+    ConnectorFunctionNotFound = "connector-function-not-found", Error,
+        "The function the Lambda Sink Connector is to invoke does not exist in the region (lambda:GetFunction).";
     AwsApiRoute = "aws-api-route", Info,
         "How an AWS API the Lambda paths need is reached from here: an interface endpoint in the VPC, or the public service.";
 }
@@ -261,6 +277,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 58, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 66, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -12,6 +12,7 @@ mod diagnosis;
 mod dns;
 mod endpoints;
 mod error;
+mod esm;
 mod files;
 mod findings;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -43,6 +44,7 @@ pub use config::{
 pub use diagnosis::{AuditScope, Diagnosis, run};
 pub use endpoints::{API_PORT, AWS_APIS, CONFLUENT_APIS, EndpointSpec, MAX_ENDPOINTS};
 pub use error::{Error, ParseError};
+pub use esm::{EsmProblem, EventSourceMapping, MAX_MAPPING_BYTES};
 pub use findings::{FindingCode, Severity};
 pub use limits::*;
 pub use merge::{Merged, MergedCell, MergedRow, merge, merged_table};

@@ -206,6 +206,7 @@ pub(crate) async fn checks(
         vantage: None,
         secret: None,
         network: None,
+        event_source_mapping: None,
         findings: Vec::new(),
         status: crate::report::Status::Pass,
     };

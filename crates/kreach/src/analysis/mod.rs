@@ -7,6 +7,7 @@ mod aws;
 mod brokers;
 mod dns;
 mod endpoints;
+mod esm;
 mod kafka;
 mod parity;
 mod tls;
@@ -29,6 +30,7 @@ use aws::aws_findings;
 use brokers::{broker_findings, cap_findings, group_repeats};
 use dns::{cname_loop_finding, dns_findings};
 use endpoints::endpoint_findings;
+use esm::{connector_findings, esm_audit_findings, esm_findings};
 use kafka::kafka_findings;
 use parity::parity_findings;
 use tls::{tls_findings, verification_findings};
@@ -77,6 +79,13 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         }
         if let Some(audit) = aws {
             aws_findings(t, targets, audit, vantage, report.network.as_ref(), &mut out);
+            connector_findings(t, audit, &mut out);
+        }
+        if let Some(m) = &report.event_source_mapping {
+            esm_findings(t, report, m, &mut out);
+            if let Some(audit) = aws {
+                esm_audit_findings(t, report, audit, m, &mut out);
+            }
         }
         if let Some(secret) = &report.secret {
             secret_findings(t, secret, vantage, &mut out);

@@ -129,6 +129,12 @@ pub struct AwsAudit {
     pub errors: Vec<String>,
     /// Every API action called, in order (all read-only).
     pub calls: Vec<String>,
+    /// The event source mapping's network and role, when a mapping was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_source_mapping: Option<crate::report::EsmAudit>,
+    /// The Lambda Sink Connector's principal and function, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sink_connector: Option<crate::report::ConnectorAudit>,
     /// Wall time of the audit in milliseconds.
     pub elapsed_ms: u64,
 }

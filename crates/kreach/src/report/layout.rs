@@ -140,3 +140,107 @@ pub struct NetworkSection {
     /// The Kafka and HTTPS ports in use: the bootstrap's, the HTTPS port and every advertised broker's.
     pub ports: Vec<u16>,
 }
+
+/// The event source mapping's side, read with Describe/Get/List calls only.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct EsmAudit {
+    /// The mapping's subnets: zone, route to the internet.
+    pub subnets: Vec<EsmSubnet>,
+    /// The mapping's security groups' outbound rules, per port that must be open.
+    pub egress: Vec<EsmEgress>,
+    /// How each AWS API the mapping needs is reached from its subnets.
+    pub api_routes: Vec<EsmApiRoute>,
+    /// The function's execution role.
+    pub role: Option<String>,
+    /// The permissions the role needs.
+    pub permissions: Vec<PermissionCheck>,
+    /// How the permissions were judged (simulation, or the role's policies evaluated).
+    pub permission_method: Option<String>,
+}
+
+/// One subnet of the mapping.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct EsmSubnet {
+    /// `subnet-…`.
+    pub id: String,
+    /// Its VPC.
+    pub vpc_id: String,
+    /// AZ name.
+    pub az_name: String,
+    /// AZ ID.
+    pub az_id: String,
+    /// Its route table (explicit association, else the VPC's main table).
+    pub route_table: Option<String>,
+    /// The NAT gateway (or internet gateway) its default route leads to, when there is one.
+    pub internet_route: Option<String>,
+}
+
+/// Whether the mapping's security groups let one port out.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct EsmEgress {
+    /// TCP port.
+    pub port: u16,
+    /// What it must reach: `0.0.0.0/0` (443, the AWS APIs) or the endpoint (the Kafka port).
+    pub needs: String,
+    /// Whether an outbound rule lets it out.
+    pub allowed: bool,
+    /// The rules that do, as `group → destination`.
+    pub rules: Vec<String>,
+}
+
+/// How one AWS API is reached from the mapping's subnets.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct EsmApiRoute {
+    /// `lambda`, `sts`, `secretsmanager`.
+    pub service: String,
+    /// An interface endpoint for `com.amazonaws.<region>.<service>` with private DNS in the VPC.
+    pub interface_endpoint: Option<String>,
+    /// Subnets without either a NAT route or that endpoint.
+    pub unrouted_subnets: Vec<String>,
+}
+
+/// Whether a principal may make one call.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct PermissionCheck {
+    /// e.g. `ec2:CreateNetworkInterface`.
+    pub action: String,
+    /// On what (`*` or an ARN).
+    pub resource: String,
+    /// `allowed`, `denied` (explicitly), `not-allowed` (no statement allows it), `conditional`, `unknown`.
+    pub verdict: String,
+}
+
+impl PermissionCheck {
+    /// A verdict on `action` over `resource`.
+    pub fn new(action: &str, resource: &str, verdict: &str) -> Self {
+        PermissionCheck { action: action.into(), resource: resource.into(), verdict: verdict.into() }
+    }
+
+    /// Whether the verdict is that it is not allowed (explicitly or for want of a statement).
+    pub fn missing(&self) -> bool {
+        self.verdict == "denied" || self.verdict == "not-allowed"
+    }
+}
+
+/// The Lambda Sink Connector's side: may its principal invoke the function, and does it exist.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct ConnectorAudit {
+    /// The principal whose keys the connector holds (`--sink-connector-principal`).
+    pub principal: Option<String>,
+    /// The function (`--lambda-function`), as given.
+    pub function: Option<String>,
+    /// Its ARN, when `lambda:GetFunction` found it.
+    pub function_arn: Option<String>,
+    /// Whether it exists in the region (`None`: could not be asked).
+    pub function_found: Option<bool>,
+    /// `lambda:InvokeFunction` and `lambda:GetFunction` on the function.
+    pub permissions: Vec<PermissionCheck>,
+    /// How the permissions were judged.
+    pub permission_method: Option<String>,
+}

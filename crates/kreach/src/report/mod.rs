@@ -136,6 +136,9 @@ pub struct Report {
     /// The private-connectivity layout recognised, and what it needs.
     #[serde(default)]
     pub network: Option<NetworkSection>,
+    /// The Lambda event source mapping diagnosed (`--event-source-mapping[-file]`), as read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_source_mapping: Option<crate::esm::EventSourceMapping>,
     /// What is wrong and how to fix it, most severe first.
     pub findings: Vec<Finding>,
 }

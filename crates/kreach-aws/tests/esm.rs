@@ -1,0 +1,122 @@
+//! The event source mapping's network and role, and the Lambda Sink Connector's principal and
+//! function, audited against moto server and joined with the in-process lab's report. moto cannot
+//! create a self-managed Kafka event source mapping: the mapping is the documented
+//! `GetEventSourceMapping` response shape, built by tests/aws/moto_esm.py around the planted ids.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kreach::{CheckConfig, EventSourceMapping, HostPort, Report, SecurityProtocol};
+use kreach_aws::AuditInput;
+use kreach_lab::{Fault, LAB_BOOTSTRAP_HOST, LAB_DOMAIN, LAB_PRIVATE_CIDR, Lab};
+use kreach_testkit::moto::Moto;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The codes of the mapping's and the connector's findings, sorted.
+fn codes(report: &Report) -> Vec<&'static str> {
+    let mut c: Vec<&str> = report
+        .findings
+        .iter()
+        .map(|f| f.code.as_str())
+        .filter(|c| c.starts_with("esm-") || c.starts_with("connector-"))
+        .collect();
+    c.sort();
+    c.dedup();
+    c
+}
+
+async fn scenario(name: &str) -> (Report, kreach::AwsAudit) {
+    let moto = Moto::start(&root());
+    let account = moto.plant("healthy", LAB_DOMAIN);
+    let bootstrap = format!("{LAB_BOOTSTRAP_HOST}:9092");
+    let out = moto.python("tests/aws/moto_esm.py", &[&moto.url, &account.to_string(), name, &bootstrap]);
+    assert!(out.status.success(), "moto_esm.py: {}", String::from_utf8_lossy(&out.stderr));
+    let planted: serde_json::Value = serde_json::from_slice(&out.stdout).expect("planted json");
+    let mapping = EventSourceMapping::parse(planted["mapping"].to_string().as_bytes()).expect("mapping");
+    let mut input = AuditInput::default();
+    input.vpc_endpoint_id = account["vpc_endpoint_id"].as_str().map(str::to_string);
+    input.domain = Some(LAB_DOMAIN.to_string());
+    input.region = Some("us-west-2".into());
+    input.endpoint_url = Some(moto.url.clone());
+    input.static_credentials = Some(("testing".into(), "testing".into()));
+    input.event_source_mapping = Some(mapping.clone());
+    input.sink_connector_principal = planted["connector_user"].as_str().map(str::to_string);
+    input.lambda_function = if name == "connector-function-not-found" {
+        Some("no-such-function".into())
+    } else {
+        planted["function"].as_str().map(str::to_string)
+    };
+    let started = std::time::Instant::now();
+    let audit = kreach_aws::audit(&input, Duration::from_secs(30)).await;
+    eprintln!("{name}: audit {} ms, {} calls", started.elapsed().as_millis(), audit.calls.len());
+    // Joined with the lab's report (brokers in usw2-az1..3), as the CLI does.
+    let lab = Lab::start(Fault::None).await.expect("lab");
+    let config = CheckConfig::for_bootstrap(HostPort::parse(&lab.bootstrap, 9092).expect("bootstrap"))
+        .with_resolvers(vec![lab.resolver])
+        .with_private_cidrs(vec![LAB_PRIVATE_CIDR.parse().expect("cidr")])
+        .with_ca_file(lab.ca_file())
+        .expect("ca")
+        .with_https_port(Some(lab.https_port))
+        .with_security_protocol(SecurityProtocol::Ssl)
+        .with_timeout(Duration::from_secs(5));
+    let joined = audit.clone();
+    let report = kreach::Diagnosis::new(&config)
+        .event_source_mapping(Some(mapping))
+        .aws(move |_, _| async move { joined })
+        .run()
+        .await
+        .expect("run");
+    (report, audit)
+}
+
+#[tokio::test]
+async fn a_healthy_mapping_and_connector_raise_nothing_and_everything_is_read() {
+    let (report, audit) = scenario("healthy").await;
+    assert_eq!(codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+    let esm = audit.event_source_mapping.as_ref().expect("esm audit");
+    assert_eq!(esm.subnets.len(), 3);
+    assert!(
+        esm.subnets.iter().all(|s| s.internet_route.as_deref().is_some_and(|r| r.starts_with("nat-"))),
+        "{:?}",
+        esm.subnets
+    );
+    assert!(esm.api_routes.iter().all(|r| r.interface_endpoint.is_some()), "{:?}", esm.api_routes);
+    assert!(esm.egress.iter().all(|e| e.allowed), "{:?}", esm.egress);
+    assert!(esm.role.as_deref().is_some_and(|r| r.ends_with("orders-consumer-role")));
+    assert_eq!(esm.permissions.len(), 7, "six ec2 actions and the secret: {:?}", esm.permissions);
+    assert!(esm.permissions.iter().all(|p| p.verdict == "allowed"), "{:?}", esm.permissions);
+    assert!(esm.permission_method.as_deref().is_some_and(|m| m.contains("SCP")), "{:?}", esm.permission_method);
+    let connector = audit.sink_connector.as_ref().expect("connector audit");
+    assert_eq!(connector.function_found, Some(true));
+    assert!(connector.permissions.iter().all(|p| p.verdict == "allowed"), "{:?}", connector.permissions);
+    // Read-only, and listed.
+    for call in &audit.calls {
+        let action = call.split(':').nth(1).unwrap_or("");
+        assert!(
+            ["Describe", "Get", "List", "Simulate"].iter().any(|p| action.starts_with(p)),
+            "not a read-only call: {call}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn each_planted_fault_gives_exactly_its_code() {
+    let cases = [
+        ("sg-egress-missing", "esm-sg-egress-missing", "FromPort=443"),
+        ("endpoint-ingress-missing", "esm-endpoint-ingress-missing", "--source-group sg-"),
+        ("subnet-zone-missing", "esm-subnet-zone-missing", "VPC_SUBNET"),
+        ("no-aws-api-route", "esm-no-aws-api-route", "com.amazonaws.us-west-2."),
+        ("role-missing-permission", "esm-role-missing-permission", "ec2:CreateNetworkInterface"),
+        ("connector-permission-missing", "connector-permission-missing", "lambda:InvokeFunction"),
+        ("connector-function-not-found", "connector-function-not-found", "exact name"),
+    ];
+    for (name, code, fix) in cases {
+        let (report, _) = scenario(name).await;
+        assert_eq!(codes(&report), [code], "{name}: {:#?}", report.findings);
+        let f = report.findings.iter().find(|f| f.code.as_str() == code).expect("finding");
+        assert!(f.fix.contains(fix), "{name}: {}", f.fix);
+    }
+}

@@ -1,0 +1,255 @@
+//! Findings for a Lambda event source mapping and the Lambda Sink Connector: the mapping's own
+//! PROBLEM strings explained with what kreach measured, its network and role, the connector's
+//! principal and function.
+
+use super::*;
+use crate::esm::{EsmProblem, EventSourceMapping};
+use crate::report::PermissionCheck;
+
+/// What kreach measured on the hop a PROBLEM string is about.
+fn measured(problem: EsmProblem, report: &Report) -> String {
+    let bootstrap = report.targets.iter().find(|t| t.role == Role::Bootstrap);
+    let cell = |stage: Stage| {
+        bootstrap
+            .and_then(|t| t.stage(stage))
+            .map(|s| format!("{} {:?}: {}", stage.as_str().to_uppercase(), s.status, s.summary).to_lowercase())
+    };
+    let row_failed = |pred: &dyn Fn(&TargetReport) -> bool| {
+        report.targets.iter().filter(|t| pred(t)).any(|t| t.stages.iter().any(|s| s.status == StageStatus::Fail))
+    };
+    match problem {
+        EsmProblem::ApisUnreachable => {
+            let apis: Vec<String> = report
+                .targets
+                .iter()
+                .filter(|t| t.endpoint.as_ref().is_some_and(|e| e.kind == crate::report::EndpointKind::AwsApi))
+                .map(|t| {
+                    let ok = t.stages.iter().all(|s| s.status != StageStatus::Fail);
+                    format!("{} {}", t.host, if ok { "reachable from here" } else { "NOT reachable from here" })
+                })
+                .collect();
+            if apis.is_empty() {
+                "add --aws-apis to check them from here; with the AWS audit, the mapping's routes are in the findings below".into()
+            } else {
+                apis.join("; ")
+            }
+        }
+        EsmProblem::Connection => {
+            let parts: Vec<String> = [Stage::Dns, Stage::Tcp, Stage::Tls].into_iter().filter_map(cell).collect();
+            let brokers = if row_failed(&|t| t.role == Role::Broker) { "; some brokers fail" } else { "" };
+            format!("from here: {}{brokers}", parts.join(", "))
+        }
+        EsmProblem::SaslAuthenticationFailed | EsmProblem::ClusterAuthorization => {
+            cell(Stage::Kafka).map(|c| format!("from here, with the mapping's secret: {c}")).unwrap_or_default()
+        }
+        EsmProblem::LambdaRejectedServer | EsmProblem::ServerRejectedLambda | EsmProblem::CertificateInvalid => {
+            cell(Stage::Tls).map(|c| format!("from here: {c}")).unwrap_or_default()
+        }
+        EsmProblem::Other => String::new(),
+    }
+}
+
+pub(super) fn esm_findings(t: &TargetReport, report: &Report, m: &EventSourceMapping, out: &mut Vec<Finding>) {
+    let Some(problem) = m.problem else { return };
+    let text = [&m.last_processing_result, &m.state_transition_reason]
+        .into_iter()
+        .flatten()
+        .find(|s| s.to_ascii_lowercase().contains("problem"))
+        .cloned()
+        .unwrap_or_default();
+    let seen = measured(problem, report);
+    let fix = match problem {
+        EsmProblem::ApisUnreachable => "Give the mapping's subnets a route to the Lambda, STS (and Secrets Manager) APIs: interface \
+             endpoints with private DNS, or a NAT gateway; see esm-no-aws-api-route."
+            .to_string(),
+        EsmProblem::ClusterAuthorization => format!(
+            "Grant the mapping's Kafka user the ACLs: DescribeConfigs on the cluster, Describe and Read on the group `{}` \
+             and on the topics {:?}.",
+            m.uuid, m.topics
+        ),
+        EsmProblem::SaslAuthenticationFailed => {
+            "Put a valid API key and secret in the mapping's secret (`username`/`password`); the Kafka findings say what \
+             the cluster answered to them."
+                .into()
+        }
+        EsmProblem::LambdaRejectedServer => {
+            "Give the mapping the cluster's root CA (SERVER_ROOT_CA_CERTIFICATE) when it is private, and check that the \
+             certificate names the bootstrap; the TLS findings say what the certificate is."
+                .into()
+        }
+        _ => "See the other findings of this report for the hop that fails.".into(),
+    };
+    out.push(finding(
+        FindingCode::EsmStateProblem,
+        t,
+        Stage::Kafka,
+        format!(
+            "event source mapping {} says \"{}\": {}{}",
+            m.uuid,
+            crate::render::clean(&text),
+            problem.explanation(),
+            if seen.is_empty() { String::new() } else { format!(" ({seen})") }
+        ),
+        fix,
+        Vec::new(),
+    ));
+}
+
+pub(super) fn esm_audit_findings(
+    t: &TargetReport,
+    report: &Report,
+    audit: &AwsAudit,
+    m: &EventSourceMapping,
+    out: &mut Vec<Finding>,
+) {
+    let Some(esm) = &audit.event_source_mapping else { return };
+    let mut push = |code: FindingCode, summary: String, fix: String| {
+        out.push(finding(code, t, Stage::Aws, summary, fix, Vec::new()))
+    };
+    for e in esm.egress.iter().filter(|e| !e.allowed) {
+        let sg = m.security_groups.first().cloned().unwrap_or_else(|| "<mapping security group>".into());
+        push(
+            FindingCode::EsmSgEgressMissing,
+            format!(
+                "the mapping's security groups {} do not let TCP {} out to {}",
+                m.security_groups.join(", "),
+                e.port,
+                e.needs
+            ),
+            format!(
+                "aws ec2 authorize-security-group-egress --group-id {sg} --ip-permissions \
+                 IpProtocol=tcp,FromPort={p},ToPort={p},IpRanges=[{{CidrIp={cidr}}}]",
+                p = e.port,
+                cidr = if e.needs.contains('/') { e.needs.as_str() } else { "0.0.0.0/0" }
+            ),
+        );
+    }
+    // The endpoint's inbound rules must admit the mapping's groups on 443 and the Kafka ports.
+    if let Some(ep) = &audit.endpoint {
+        if !audit.ingress_rules.is_empty() || !ep.security_groups.is_empty() {
+            let mut ports = m.kafka_ports();
+            ports.push(crate::DEFAULT_HTTPS_PORT);
+            for port in ports {
+                let admitted = audit
+                    .ingress_rules
+                    .iter()
+                    .any(|r| r.admits(port) && (m.security_groups.contains(&r.source) || r.source.contains('/')));
+                if !admitted {
+                    let sg = ep.security_groups.first().cloned().unwrap_or_else(|| "<endpoint security group>".into());
+                    let src = m.security_groups.first().cloned().unwrap_or_else(|| "<mapping security group>".into());
+                    push(
+                        FindingCode::EsmEndpointIngressMissing,
+                        format!(
+                            "endpoint {}'s security groups do not admit the mapping's groups {} on TCP {port}",
+                            ep.id,
+                            m.security_groups.join(", ")
+                        ),
+                        format!(
+                            "aws ec2 authorize-security-group-ingress --group-id {sg} --protocol tcp --port {port} --source-group {src}"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    // Every zone a broker is in should have a subnet of the mapping.
+    let covered: Vec<&str> = esm.subnets.iter().map(|s| s.az_id.as_str()).collect();
+    let mut zones: Vec<&str> = report.zones.iter().map(|z| z.az_id.as_str()).collect();
+    zones.dedup();
+    for az in zones.into_iter().filter(|z| !covered.contains(z)) {
+        push(
+            FindingCode::EsmSubnetZoneMissing,
+            format!("brokers are in {az}, and none of the mapping's subnets ({}) is", covered.join(", ")),
+            format!(
+                "Add a subnet in {az} to the mapping: aws lambda update-event-source-mapping --uuid {} \
+                 --source-access-configurations …Type=VPC_SUBNET,URI=subnet:<subnet in {az}>",
+                m.uuid
+            ),
+        );
+    }
+    for r in esm.api_routes.iter().filter(|r| !r.unrouted_subnets.is_empty()) {
+        let region = audit.region.as_deref().or(m.region.as_deref()).unwrap_or("<region>");
+        push(
+            FindingCode::EsmNoAwsApiRoute,
+            format!(
+                "from subnets {} of the mapping, the {} API has no NAT route and no interface endpoint with private DNS",
+                r.unrouted_subnets.join(", "),
+                r.service
+            ),
+            format!(
+                "aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface --vpc-id {} --service-name com.amazonaws.{region}.{} \
+                 --subnet-ids {} --security-group-ids <group admitting 443 from {}> --private-dns-enabled (or a NAT gateway route)",
+                esm.subnets.first().map_or("<vpc>", |s| s.vpc_id.as_str()),
+                r.service,
+                r.unrouted_subnets.join(" "),
+                m.security_groups.join(", ")
+            ),
+        );
+    }
+    let missing: Vec<&PermissionCheck> = esm.permissions.iter().filter(|p| p.missing()).collect();
+    if !missing.is_empty() {
+        let actions: Vec<&str> = missing.iter().map(|p| p.action.as_str()).collect();
+        push(
+            FindingCode::EsmRoleMissingPermission,
+            format!(
+                "execution role {} may not {} ({})",
+                esm.role.as_deref().unwrap_or("(unknown)"),
+                actions.join(", "),
+                esm.permission_method.as_deref().unwrap_or("")
+            ),
+            format!("Attach to the role: {}", statements(&missing)),
+        );
+    }
+}
+
+pub(super) fn connector_findings(t: &TargetReport, audit: &AwsAudit, out: &mut Vec<Finding>) {
+    let Some(c) = &audit.sink_connector else { return };
+    let function = c.function.as_deref().unwrap_or("(the function)");
+    if c.function_found == Some(false) {
+        out.push(finding(
+            FindingCode::ConnectorFunctionNotFound,
+            t,
+            Stage::Aws,
+            format!(
+                "lambda:GetFunction finds no function {function} in {}",
+                audit.region.as_deref().unwrap_or("the region")
+            ),
+            "Give the connector the function's exact name or ARN, in the region the connector is configured for."
+                .into(),
+            Vec::new(),
+        ));
+    }
+    let missing: Vec<&PermissionCheck> = c.permissions.iter().filter(|p| p.missing()).collect();
+    if !missing.is_empty() {
+        let actions: Vec<&str> = missing.iter().map(|p| p.action.as_str()).collect();
+        out.push(finding(
+            FindingCode::ConnectorPermissionMissing,
+            t,
+            Stage::Aws,
+            format!(
+                "the Lambda Sink Connector's principal {} may not {} on {function} ({}); the connector calls the public \
+                 Lambda API from Confluent's side",
+                c.principal.as_deref().unwrap_or("(unknown)"),
+                actions.join(", "),
+                c.permission_method.as_deref().unwrap_or("")
+            ),
+            format!("Attach to the principal: {}", statements(&missing)),
+            Vec::new(),
+        ));
+    }
+}
+
+/// One policy statement granting the missing actions, per resource.
+fn statements(missing: &[&PermissionCheck]) -> String {
+    let mut by_resource: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for p in missing {
+        by_resource.entry(p.resource.as_str()).or_default().push(p.action.as_str());
+    }
+    by_resource
+        .iter()
+        .map(|(resource, actions)| {
+            format!("{{\"Effect\": \"Allow\", \"Action\": {actions:?}, \"Resource\": \"{resource}\"}}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
