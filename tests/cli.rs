@@ -646,3 +646,62 @@ fn sasl_credentials_from_a_secrets_manager_secret_and_a_clear_finding_when_it_ca
     assert!(report["findings"].as_array().expect("findings").iter().any(|f| f["code"] == "kafka-no-credentials"));
     drop(lab);
 }
+
+/// An event source mapping read from the JSON `aws lambda get-event-source-mapping` prints: its
+/// bootstrap servers are the targets, and each documented PROBLEM string is quoted and explained
+/// with what kreach measured. (moto cannot create a self-managed Kafka mapping: the file is the
+/// documented response shape.)
+#[test]
+fn an_event_source_mapping_file_drives_the_check_and_its_problem_is_explained() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let lab = rt.block_on(kreach_lab::Lab::start(kreach_lab::Fault::KafkaPortDropped)).expect("lab");
+    // The lab's arguments without --bootstrap: the mapping gives it.
+    let mut base: Vec<String> = Vec::new();
+    let mut args = lab.check_args().into_iter();
+    while let Some(a) = args.next() {
+        if a == "--bootstrap" {
+            args.next();
+        } else {
+            base.push(a);
+        }
+    }
+    let cases = [
+        ("PROBLEM: Connection error. Please check your event source connection configuration.", "cannot connect", "tcp fail"),
+        ("PROBLEM: SASL authentication failed.", "were rejected", ""),
+        ("PROBLEM: Cluster failed to authorize Lambda.", "ACLs", ""),
+    ];
+    for (problem, meaning, measured) in cases {
+        let mapping = serde_json::json!({
+            "UUID": "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE",
+            "FunctionArn": "arn:aws:lambda:us-west-2:123456789012:function:orders-consumer",
+            "State": "Enabled",
+            "LastProcessingResult": problem,
+            "Topics": ["orders"],
+            "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [lab.bootstrap]}},
+            "SourceAccessConfigurations": [{"Type": "VPC_SUBNET", "URI": "subnet:subnet-0a1"}]
+        });
+        let mut file = tempfile::NamedTempFile::new().expect("tmp");
+        write!(file, "{mapping}").expect("write");
+        let mut argv: Vec<String> = vec!["check".into()];
+        argv.extend(base.iter().cloned());
+        let path = file.path().display().to_string();
+        argv.extend(["--event-source-mapping-file".into(), path, "--timeout".into(), "3".into(), "--output".into(), "json".into(), "--no-client-check".into()]);
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = kreach(&argv, &[]);
+        assert_eq!(code, 1, "{problem}: {stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+        assert_eq!(report["settings"]["bootstrap"][0], lab.bootstrap.as_str(), "the mapping's bootstrap is the target");
+        assert_eq!(report["event_source_mapping"]["uuid"], "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE");
+        let f = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["code"] == "esm-state-problem")
+            .unwrap_or_else(|| panic!("{problem}: {stdout}"));
+        let summary = f["summary"].as_str().expect("summary");
+        assert!(summary.contains(problem) && summary.contains(meaning), "{summary}");
+        assert!(summary.contains(measured), "what was measured: {summary}");
+    }
+    let (code, _, stderr) = kreach(&["check", "--event-source-mapping-file", "/nonexistent/esm.json"], &[]);
+    assert!(code == 2 && stderr.contains("invalid --event-source-mapping-file"), "{stderr}");
+}

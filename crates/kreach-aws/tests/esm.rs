@@ -92,8 +92,10 @@ async fn a_healthy_mapping_and_connector_raise_nothing_and_everything_is_read() 
     let connector = audit.sink_connector.as_ref().expect("connector audit");
     assert_eq!(connector.function_found, Some(true));
     assert!(connector.permissions.iter().all(|p| p.verdict == "allowed"), "{:?}", connector.permissions);
-    // Read-only, and listed.
+    // Read-only, listed, and in the documented least-privilege policy.
+    let policy = std::fs::read_to_string(root().join("docs/iam-policy-audit.json")).expect("policy");
     for call in &audit.calls {
+        assert!(policy.contains(&format!("\"{call}\"")), "{call} is missing from docs/iam-policy-audit.json");
         let action = call.split(':').nth(1).unwrap_or("");
         assert!(
             ["Describe", "Get", "List", "Simulate"].iter().any(|p| action.starts_with(p)),

@@ -36,12 +36,15 @@ const MAX_CA_PEM: usize = 1024 * 1024;
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(750);
 /// Longest wait for the function's own configuration (runs beside the checks).
 const FUNCTION_CAP: Duration = Duration::from_secs(2);
+/// Longest the event source mapping may take to read (lambda:GetEventSourceMapping).
+const MAPPING_CAP: Duration = Duration::from_secs(3);
 
 /// The event: `kreach check`'s options. Unknown fields are an error, so a typo is not ignored.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckEvent {
-    /// `host:port`, comma-separated for several.
+    /// `host:port`, comma-separated for several (default: the event source mapping's).
+    #[serde(default)]
     pub bootstrap: String,
     /// Resolvers instead of the VPC's (`ADDR[:PORT]`).
     #[serde(default)]
@@ -97,6 +100,11 @@ pub struct CheckEvent {
     /// Check the Confluent Cloud public endpoints.
     #[serde(default)]
     pub confluent_apis: bool,
+    /// A Lambda event source mapping (UUID or ARN) to diagnose, read with the function's role
+    /// (lambda:GetEventSourceMapping): its bootstrap servers (when `bootstrap` is empty), SASL
+    /// mechanism and secret (within `KREACH_ALLOWED_SECRETS`), PROBLEM strings, and with `aws`,
+    /// its subnets, security groups and function role.
+    pub event_source_mapping: Option<String>,
 }
 
 /// A file that is removed when dropped: the CA and properties the event carries as text.
@@ -193,6 +201,36 @@ pub async fn handle(
     if budget.is_some_and(|b| b < Duration::from_millis(500)) {
         return Err(FunctionError::invalid("the function has less than a second left; give it a longer timeout"));
     }
+    let mut event = event;
+    let started = std::time::Instant::now();
+    let access = aws::Access::from_env(env);
+    // The mapping first: it may give the bootstrap servers, the mechanism and the secret.
+    let mapping = match event.event_source_mapping.as_deref().filter(|s| !s.trim().is_empty()) {
+        None => None,
+        Some(id) => {
+            let read = async {
+                let sdk = access.sdk().await?;
+                kreach_aws::fetch_mapping(&sdk, id.trim()).await
+            };
+            let m = match tokio::time::timeout(MAPPING_CAP, read).await {
+                Ok(Ok(m)) => m,
+                Ok(Err(e)) => return Err(FunctionError::kreach(format!("cannot read event_source_mapping {id}: {e}"))),
+                Err(_) => return Err(FunctionError::kreach(format!("cannot read event_source_mapping {id}: no answer"))),
+            };
+            if event.bootstrap.trim().is_empty() {
+                event.bootstrap = m.bootstrap_servers.join(",");
+            }
+            if event.credentials_secret.is_none() {
+                event.credentials_secret = m.sasl_secret().map(str::to_string);
+            }
+            if event.sasl_mechanism.is_none() {
+                event.sasl_mechanism = m.sasl_mechanism().map(str::to_string);
+            }
+            Some(m)
+        }
+    };
+    // Reading the mapping came out of the function's time.
+    let budget = budget.map(|b| b.saturating_sub(started.elapsed()));
     let requested = event.timeout_secs.unwrap_or(kreach::DEFAULT_TIMEOUT.as_secs_f64());
     let timeout = match budget {
         Some(b) => requested.min(b.as_secs_f64()),
@@ -247,8 +285,6 @@ pub async fn handle(
             )));
         }
     }
-    let access = aws::Access::from_env(env);
-
     // The secret first: the Kafka stage needs what it holds. Its time comes out of the deadline.
     let secret_id =
         event.credentials_secret.clone().or_else(|| env(kreach::ENV_SASL_SECRET)).filter(|s| !s.trim().is_empty());
@@ -269,12 +305,14 @@ pub async fn handle(
             vantage
         }
     };
-    let mut diagnosis = kreach::Diagnosis::new(&config).secret(secret).vantage(vantage);
+    let mut diagnosis =
+        kreach::Diagnosis::new(&config).secret(secret).vantage(vantage).event_source_mapping(mapping.clone());
     if event.aws {
         let mut input = kreach_aws::AuditInput::default();
         input.vpc_endpoint_id = event.vpc_endpoint.clone();
         input.vpc_id = event.vpc_id.clone();
         input.service_name = event.endpoint_service.clone();
+        input.event_source_mapping = mapping;
         // The domain comes with the scope: the event's dns_domain, else the names and the CNAME chain.
         input.region = access.region.clone();
         input.endpoint_url = access.endpoint_url.clone();

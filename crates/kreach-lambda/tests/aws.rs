@@ -232,3 +232,24 @@ async fn the_audit_is_sharpened_by_the_functions_vpc_and_security_groups() {
     assert!(!report.findings.iter().any(|f| f.code == FindingCode::AwsSgMissingIngress), "{:#?}", report.findings);
     assert!(codes(&report).contains(&"tcp-timeout"), "{:?}", codes(&report));
 }
+
+/// `event_source_mapping` is read with the function's role; moto cannot create a self-managed
+/// Kafka mapping, so the read of an unknown one is what can run here: a clear error naming it, in
+/// time, and no check run on a guess. (The mapping's contents are tested through the CLI's
+/// `--event-source-mapping-file` and the audit's moto tests.)
+#[tokio::test]
+async fn an_unknown_event_source_mapping_is_a_clear_error() {
+    let moto = Moto::start(&root());
+    let env = lambda_env("kreach-probe-az1", &moto.url);
+    let lookup = |k: &str| env.get(k).cloned();
+    let started = std::time::Instant::now();
+    let err = kreach_lambda::handle(
+        json!({"event_source_mapping": "a1b2c3d4-0000-0000-0000-000000000000"}),
+        Some(Duration::from_secs(10)),
+        &lookup,
+    )
+    .await
+    .expect_err("no such mapping");
+    assert!(err.message.contains("event_source_mapping a1b2c3d4-0000-0000-0000-000000000000"), "{}", err.message);
+    assert!(started.elapsed() < Duration::from_secs(5), "within the mapping's 3 s cap: {:?}", started.elapsed());
+}
