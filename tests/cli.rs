@@ -666,7 +666,11 @@ fn an_event_source_mapping_file_drives_the_check_and_its_problem_is_explained() 
         }
     }
     let cases = [
-        ("PROBLEM: Connection error. Please check your event source connection configuration.", "cannot connect", "tcp fail"),
+        (
+            "PROBLEM: Connection error. Please check your event source connection configuration.",
+            "cannot connect",
+            "tcp fail",
+        ),
         ("PROBLEM: SASL authentication failed.", "were rejected", ""),
         ("PROBLEM: Cluster failed to authorize Lambda.", "ACLs", ""),
     ];
@@ -685,7 +689,15 @@ fn an_event_source_mapping_file_drives_the_check_and_its_problem_is_explained() 
         let mut argv: Vec<String> = vec!["check".into()];
         argv.extend(base.iter().cloned());
         let path = file.path().display().to_string();
-        argv.extend(["--event-source-mapping-file".into(), path, "--timeout".into(), "3".into(), "--output".into(), "json".into(), "--no-client-check".into()]);
+        argv.extend([
+            "--event-source-mapping-file".into(),
+            path,
+            "--timeout".into(),
+            "3".into(),
+            "--output".into(),
+            "json".into(),
+            "--no-client-check".into(),
+        ]);
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         let (code, stdout, stderr) = kreach(&argv, &[]);
         assert_eq!(code, 1, "{problem}: {stderr}");

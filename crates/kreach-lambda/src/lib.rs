@@ -215,7 +215,9 @@ pub async fn handle(
             let m = match tokio::time::timeout(MAPPING_CAP, read).await {
                 Ok(Ok(m)) => m,
                 Ok(Err(e)) => return Err(FunctionError::kreach(format!("cannot read event_source_mapping {id}: {e}"))),
-                Err(_) => return Err(FunctionError::kreach(format!("cannot read event_source_mapping {id}: no answer"))),
+                Err(_) => {
+                    return Err(FunctionError::kreach(format!("cannot read event_source_mapping {id}: no answer")));
+                }
             };
             if event.bootstrap.trim().is_empty() {
                 event.bootstrap = m.bootstrap_servers.join(",");
