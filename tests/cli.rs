@@ -717,3 +717,68 @@ fn an_event_source_mapping_file_drives_the_check_and_its_problem_is_explained() 
     let (code, _, stderr) = kreach(&["check", "--event-source-mapping-file", "/nonexistent/esm.json"], &[]);
     assert!(code == 2 && stderr.contains("invalid --event-source-mapping-file"), "{stderr}");
 }
+
+/// The mapping's SERVER_ROOT_CA_CERTIFICATE secret (moto) is the CA the TLS stage trusts: with it
+/// the lab's private CA verifies; without it (a secret that does not exist) the report says the
+/// secret could not be used, and TLS fails as it would for the mapping.
+#[test]
+fn an_event_source_mappings_root_ca_secret_reaches_the_tls_stage() {
+    let moto = support::moto::Moto::start(&support::workspace_root());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let lab = rt.block_on(kreach_lab::Lab::start(kreach_lab::Fault::None)).expect("lab");
+    let ca = std::fs::read_to_string(lab.ca_file()).expect("lab ca");
+    let mut value = tempfile::NamedTempFile::new().expect("tmp");
+    write!(value, "{}", serde_json::json!({ "certificate": ca })).expect("write");
+    let path = value.path().display().to_string();
+    let out = moto.python("tests/aws/moto_secret.py", &[&moto.url, "kafka/root-ca", &path]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let arn = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // The lab's arguments without --bootstrap and --ca-file: the mapping gives both.
+    let mut base: Vec<String> = Vec::new();
+    let mut args = lab.check_args().into_iter();
+    while let Some(a) = args.next() {
+        if a == "--bootstrap" || a == "--ca-file" {
+            args.next();
+        } else {
+            base.push(a);
+        }
+    }
+    for (secret, verified) in
+        [(arn.as_str(), true), ("arn:aws:secretsmanager:us-west-2:123456789012:secret:nope", false)]
+    {
+        let mapping = serde_json::json!({
+            "UUID": "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE",
+            "LastProcessingResult": "OK",
+            "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [lab.bootstrap]}},
+            "SourceAccessConfigurations": [{"Type": "SERVER_ROOT_CA_CERTIFICATE", "URI": secret}]
+        });
+        let mut file = tempfile::NamedTempFile::new().expect("tmp");
+        write!(file, "{mapping}").expect("write");
+        let mapping_path = file.path().display().to_string();
+        let mut argv: Vec<String> = vec!["check".into()];
+        argv.extend(base.iter().cloned());
+        argv.extend(
+            ["--event-source-mapping-file", &mapping_path, "--output", "json", "--no-client-check"].map(String::from),
+        );
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = kreach_aws(&argv, &moto);
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+        let codes: Vec<&str> =
+            report["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect();
+        if verified {
+            assert!(!codes.iter().any(|c| c.starts_with("tls-") || *c == "credentials-secret-unreadable"), "{codes:?}");
+            assert_eq!(report["settings"]["ca_file"].as_str().map(|p| p.contains("kreach-esm-ca")), Some(true));
+        } else {
+            assert_eq!(code, 1, "{stderr}");
+            assert!(
+                codes.contains(&"credentials-secret-unreadable") && codes.contains(&"tls-unknown-issuer"),
+                "{codes:?}"
+            );
+            assert!(
+                report["event_source_mapping"]["root_ca_error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("ResourceNotFound"))
+            );
+        }
+    }
+}

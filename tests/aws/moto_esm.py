@@ -83,7 +83,11 @@ def main() -> int:
             )
 
     # The secret and the function with its execution role.
-    secret = sm.create_secret(Name="kafka/esm", SecretString=json.dumps({"username": "k", "password": "p"}))["ARN"]
+    kms = boto3.client("kms", **kw)
+    key = kms.create_key(Description="kafka secret key")["KeyMetadata"]["Arn"]
+    secret = sm.create_secret(
+        Name="kafka/esm", KmsKeyId=key, SecretString=json.dumps({"username": "k", "password": "p"})
+    )["ARN"]
     trust = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -99,7 +103,13 @@ def main() -> int:
         RoleName=role["RoleName"],
         PolicyName="secret",
         PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}]}
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret},
+                    {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key if scenario != "kms-decrypt-missing" else "arn:aws:kms:*:*:key/other"},
+                ],
+            }
         ),
     )
     code = io.BytesIO()

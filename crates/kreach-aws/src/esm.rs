@@ -215,8 +215,23 @@ pub(crate) async fn audit_mapping(sdk: &aws_config::SdkConfig, m: &EventSourceMa
         .into_iter()
         .map(|a| (a, "*".to_string()))
         .collect();
+        let sm = aws_sdk_secretsmanager::Client::new(sdk);
         for secret in [m.sasl_secret(), m.root_ca_secret.as_deref()].into_iter().flatten() {
             checks.push(("secretsmanager:GetSecretValue", secret.to_string()));
+            // A customer-managed key must let the role decrypt the secret too.
+            audit.calls.push("secretsmanager:DescribeSecret".into());
+            match sm.describe_secret().secret_id(secret).send().await {
+                Ok(out) => {
+                    if let Some(key) =
+                        out.kms_key_id().filter(|k| !k.is_empty() && !k.ends_with("alias/aws/secretsmanager"))
+                    {
+                        checks.push(("kms:Decrypt", key.to_string()));
+                    }
+                }
+                Err(e) => {
+                    note(audit, classify("secretsmanager:DescribeSecret", e));
+                }
+            }
         }
         let (verdicts, method) = iam::check(sdk, &role, &checks, audit).await;
         esm.permissions = verdicts;

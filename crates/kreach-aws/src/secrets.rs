@@ -122,6 +122,31 @@ where
     }
 }
 
+/// Reads a root CA certificate (PEM) from `secret_id` within `budget`: the secret an event source
+/// mapping names as `SERVER_ROOT_CA_CERTIFICATE`, `{"certificate": "-----BEGIN CERTIFICATE-----…"}`
+/// (or the PEM itself). `Err` says why, in words.
+pub async fn read_root_ca(sdk: &SdkConfig, secret_id: &str, budget: Duration) -> Result<String, String> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let text = match tokio::time::timeout(budget, client.get_secret_value().secret_id(secret_id).send()).await {
+        Err(_) => return Err(format!("secretsmanager:GetSecretValue: no answer within {} ms", budget.as_millis())),
+        Ok(Err(e)) => return Err(classify_secret_error(&e).1),
+        Ok(Ok(out)) => out.secret_string().unwrap_or_default().to_string(),
+    };
+    if text.len() > kreach::MAX_CA_BYTES as usize {
+        return Err(format!("the secret is larger than {} KiB", kreach::MAX_CA_BYTES / 1024));
+    }
+    let pem = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) => v.get("certificate").and_then(|c| c.as_str()).map(str::to_string).unwrap_or_default(),
+        Err(_) => text,
+    };
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(
+            "the secret holds no PEM certificate (expected {\"certificate\": \"-----BEGIN CERTIFICATE-----…\"})".into(),
+        );
+    }
+    Ok(pem)
+}
+
 /// Keys accepted for the user name and the password, first match wins (case-insensitive).
 const USERNAME_KEYS: &[&str] = &["username", "api_key", "key", "sasl.username", "user"];
 const PASSWORD_KEYS: &[&str] = &["password", "api_secret", "secret", "sasl.password"];

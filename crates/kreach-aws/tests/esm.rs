@@ -50,7 +50,12 @@ async fn scenario(name: &str) -> (Report, kreach::AwsAudit) {
         planted["function"].as_str().map(str::to_string)
     };
     let audit = kreach_aws::audit(&input, Duration::from_secs(30)).await;
-    assert!(audit.unavailable.is_none() && audit.errors.is_empty(), "{name}: {:?} {:?}", audit.unavailable, audit.errors);
+    assert!(
+        audit.unavailable.is_none() && audit.errors.is_empty(),
+        "{name}: {:?} {:?}",
+        audit.unavailable,
+        audit.errors
+    );
     // Joined with the lab's report (brokers in usw2-az1..3), as the CLI does.
     let lab = Lab::start(Fault::None).await.expect("lab");
     let config = CheckConfig::for_bootstrap(HostPort::parse(&lab.bootstrap, 9092).expect("bootstrap"))
@@ -85,7 +90,8 @@ async fn a_healthy_mapping_and_connector_raise_nothing_and_everything_is_read() 
     assert!(esm.api_routes.iter().all(|r| r.interface_endpoint.is_some()), "{:?}", esm.api_routes);
     assert!(esm.egress.iter().all(|e| e.allowed), "{:?}", esm.egress);
     assert!(esm.role.as_deref().is_some_and(|r| r.ends_with("orders-consumer-role")));
-    assert_eq!(esm.permissions.len(), 7, "six ec2 actions and the secret: {:?}", esm.permissions);
+    assert_eq!(esm.permissions.len(), 8, "six ec2 actions, the secret and its key: {:?}", esm.permissions);
+    assert!(esm.permissions.iter().any(|p| p.action == "kms:Decrypt" && p.resource.starts_with("arn:aws:kms:")));
     assert!(esm.permissions.iter().all(|p| p.verdict == "allowed"), "{:?}", esm.permissions);
     assert!(esm.permission_method.as_deref().is_some_and(|m| m.contains("SCP")), "{:?}", esm.permission_method);
     let connector = audit.sink_connector.as_ref().expect("connector audit");
@@ -111,6 +117,7 @@ async fn each_planted_fault_gives_exactly_its_code() {
         ("subnet-zone-missing", "esm-subnet-zone-missing", "VPC_SUBNET"),
         ("no-aws-api-route", "esm-no-aws-api-route", "com.amazonaws.us-west-2."),
         ("role-missing-permission", "esm-role-missing-permission", "ec2:CreateNetworkInterface"),
+        ("kms-decrypt-missing", "esm-role-missing-permission", "kms:Decrypt"),
         ("connector-permission-missing", "connector-permission-missing", "lambda:InvokeFunction"),
         ("connector-function-not-found", "connector-function-not-found", "exact name"),
     ];

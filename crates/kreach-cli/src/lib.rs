@@ -245,6 +245,37 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// A file removed when dropped (the mapping's root CA, for the TLS stage).
+struct TempPem(PathBuf);
+
+impl Drop for TempPem {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Reads the mapping's SERVER_ROOT_CA_CERTIFICATE secret into a file, within min(3 s, timeout/3).
+async fn mapping_root_ca(
+    aws: &AwsArgs,
+    m: &kreach::EventSourceMapping,
+    timeout: std::time::Duration,
+) -> Result<TempPem, String> {
+    let id = m.root_ca_secret.as_deref().unwrap_or_default();
+    let budget = kreach_aws::SECRET_CAP.min(timeout / 3);
+    let region = aws.aws_region.clone().or_else(|| m.region.clone());
+    let read = async {
+        let sdk = kreach_aws::sdk_config(region.as_deref(), None, None).await;
+        kreach_aws::read_root_ca(&sdk, id, budget).await
+    };
+    let pem = match tokio::time::timeout(budget, read).await {
+        Ok(r) => r?,
+        Err(_) => return Err(format!("no answer within {} ms", budget.as_millis())),
+    };
+    let path = std::env::temp_dir().join(format!("kreach-esm-ca-{}.pem", std::process::id()));
+    std::fs::write(&path, pem).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(TempPem(path))
+}
+
 /// The event source mapping named by --event-source-mapping[-file], read within a few seconds.
 async fn read_mapping(aws: &AwsArgs) -> Result<Option<kreach::EventSourceMapping>, ExitCode> {
     if let Some(path) = &aws.event_source_mapping_file {
@@ -300,6 +331,29 @@ async fn check(mut args: Box<CheckArgs>) -> ExitCode {
                     sasl.mechanism = mechanism.to_string();
                 }
             }
+            // The mapping's root CA (a secret), unless --ca-file names one: it reaches the TLS stage.
+            let mut mapping = mapping;
+            let _ca_file = match mapping.as_mut() {
+                Some(m) if config.ca_file.is_none() && m.root_ca_secret.is_some() => {
+                    match mapping_root_ca(&aws, m, config.timeout).await {
+                        Ok(file) => match config.clone().with_ca_file(&file.0) {
+                            Ok(with_ca) => {
+                                config = with_ca;
+                                Some(file)
+                            }
+                            Err(e) => {
+                                m.root_ca_error = Some(e.to_string());
+                                None
+                            }
+                        },
+                        Err(why) => {
+                            m.root_ca_error = Some(why);
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
             let secret = match &secret_id {
                 Some(id) => {
                     let sdk = async { Ok(kreach_aws::sdk_config(aws.aws_region.as_deref(), None, None).await) };

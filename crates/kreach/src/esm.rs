@@ -43,6 +43,9 @@ pub struct EventSourceMapping {
     pub security_groups: Vec<String>,
     /// What the `PROBLEM` string (state or last result) means, when there is one.
     pub problem: Option<EsmProblem>,
+    /// Why the root CA secret could not be used, when it could not (it then did not reach the TLS stage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_ca_error: Option<String>,
 }
 
 /// The documented `PROBLEM: …` strings of a Kafka event source mapping.

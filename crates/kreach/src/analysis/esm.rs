@@ -50,6 +50,18 @@ fn measured(problem: EsmProblem, report: &Report) -> String {
 }
 
 pub(super) fn esm_findings(t: &TargetReport, report: &Report, m: &EventSourceMapping, out: &mut Vec<Finding>) {
+    if let (Some(secret), Some(why)) = (&m.root_ca_secret, &m.root_ca_error) {
+        out.push(finding(
+            FindingCode::CredentialsSecretUnreadable,
+            t,
+            Stage::Tls,
+            format!("the mapping's SERVER_ROOT_CA_CERTIFICATE secret {secret} could not be used: {why}"),
+            "Grant secretsmanager:GetSecretValue on it (and kms:Decrypt for a customer-managed key), and store the \
+             cluster's root CA as {\"certificate\": \"-----BEGIN CERTIFICATE-----…\"}; the TLS stage ran without it."
+                .into(),
+            Vec::new(),
+        ));
+    }
     let Some(problem) = m.problem else { return };
     let text = [&m.last_processing_result, &m.state_transition_reason]
         .into_iter()
