@@ -27,6 +27,10 @@ struct Scenario {
     #[serde(default = "default_timeout")]
     timeout: f64,
     deadline_margin_secs: Option<f64>,
+    /// The client stage must end early (its `stopped_early` set) once kreach's checks explain the
+    /// failure, instead of waiting out `timeout`: the report is then well inside it.
+    #[serde(default)]
+    expect_stopped_early: bool,
     #[serde(default = "default_protocol")]
     security_protocol: String,
     /// A client properties file to pass with --config (`{ca}` stands for the lab CA's path).
@@ -174,6 +178,17 @@ fn run_scenario(name: &str) {
         theirs.sort();
         assert_eq!(ours, theirs, "{name}: librdkafka and kreach disagree on the brokers");
     }
+    if sc.expect_stopped_early {
+        assert!(report["parity"]["stopped_early"].is_string(), "{name}: {:#}", report["parity"]);
+        // Behaviour, not a speed target: a known cause does not wait for a deadline 10x longer
+        // than the whole diagnosis needs.
+        assert!(
+            elapsed.as_secs_f64() < sc.timeout / 2.0,
+            "{name}: took {:.2} s of --timeout {}: the client stage waited for the deadline",
+            elapsed.as_secs_f64(),
+            sc.timeout
+        );
+    }
     if let Some(margin) = sc.deadline_margin_secs {
         assert!(
             elapsed.as_secs_f64() <= sc.timeout + margin,
@@ -255,6 +270,7 @@ scenarios! {
     sasl_rejected => "sasl-rejected",
     sasl_wrong_mechanism => "sasl-wrong-mechanism",
     cname_dangling => "cname-dangling",
+    port_refused_client => "port-refused-client",
 }
 
 /// The system-resolver path and the human outputs, on the healthy lab.

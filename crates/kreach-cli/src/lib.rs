@@ -483,7 +483,10 @@ async fn diagnose(
     // Only a real check asks where it runs: the lab is on loopback.
     let mut diagnosis = kreach::Diagnosis::new(config).secret(secret).event_source_mapping(mapping.clone());
     if client_check {
-        diagnosis = diagnosis.parity(kreach_parity::check(config, properties.as_ref(), config.timeout));
+        // It ends early when kreach's own checks explain a failure and librdkafka has said its first word.
+        let properties = properties.as_ref();
+        diagnosis =
+            diagnosis.parity_with(move |signal| kreach_parity::check_with(config, properties, config.timeout, signal));
     }
     if let Some(aws) = aws {
         let env = |k: &str| std::env::var(k).ok();

@@ -4,7 +4,8 @@
 //! properties, and says where that configuration differs from what kreach's own checks used.
 //! Kept out of the core crate so the core builds without C code.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kreach::{CheckConfig, ParityOutcome, ParityReport, Properties, jaas_credentials};
@@ -58,7 +59,7 @@ const MAX_LOG_LINE: usize = 1024;
 /// Collects librdkafka's warnings and errors instead of printing them.
 #[derive(Default)]
 struct Collector {
-    lines: Mutex<Vec<String>>,
+    lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl Collector {
@@ -90,8 +91,22 @@ impl ProducerContext for Collector {
     fn delivery(&self, _: &rdkafka::message::DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
 }
 
+/// How long one Metadata attempt may block before the client is polled and the stop flag read.
+const SLICE: Duration = Duration::from_millis(250);
+
 /// Runs the stage within `budget`. `properties` is the user's file, when there is one.
 pub async fn check(config: &CheckConfig, properties: Option<&Properties>, budget: Duration) -> ParityReport {
+    check_with(config, properties, budget, kreach::ParitySignal::never()).await
+}
+
+/// As [`check`], and ends as soon as `signal` says kreach's own checks explain a failure of the
+/// bootstrap and librdkafka has reported an error of its own: its retries cannot change the verdict.
+pub async fn check_with(
+    config: &CheckConfig,
+    properties: Option<&Properties>,
+    budget: Duration,
+    signal: kreach::ParitySignal,
+) -> ParityReport {
     let started = Instant::now();
     let source = if properties.is_some() { "properties file" } else { "flags" };
     let mut report = ParityReport::new(get_rdkafka_version().1, source);
@@ -107,8 +122,14 @@ pub async fn check(config: &CheckConfig, properties: Option<&Properties>, budget
     // librdkafka blocks, and its teardown can outlast any timeout given to it (it waits for its
     // broker threads): run it on a thread of its own that nothing waits for past the budget.
     let (tx, rx) = tokio::sync::oneshot::channel();
+    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+    let shared = lines.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_thread = stop.clone();
+    // The thread's deadline counts from now: creating the client (TLS contexts) is part of it.
+    let deadline = Instant::now() + timeout;
     let spawned = std::thread::Builder::new().name("kreach-parity".into()).spawn(move || {
-        let collector = Collector::default();
+        let collector = Collector { lines: shared };
         let producer: BaseProducer<Collector> = match client_config.create_with_context(collector) {
             Ok(p) => p,
             Err(e) => {
@@ -116,9 +137,18 @@ pub async fn check(config: &CheckConfig, properties: Option<&Properties>, budget
                 return;
             }
         };
-        let metadata = producer.client().fetch_metadata(None, timeout);
-        // Error events reach the context only when the client is polled.
-        producer.poll(Duration::ZERO);
+        // In slices, polling between them: error events reach the context only when the client is
+        // polled, and the stage may be told to stop (kreach's own checks explain the failure).
+        let metadata = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let result = producer.client().fetch_metadata(None, left.min(SLICE));
+            producer.poll(Duration::ZERO);
+            match result {
+                Ok(m) => break Ok(m),
+                Err(e) if left <= SLICE || stop_thread.load(Ordering::Relaxed) => break Err(e),
+                Err(_) => {}
+            }
+        };
         let log = producer.context().lines.lock().map(|l| l.clone()).unwrap_or_default();
         let result = metadata
             .map(|m| {
@@ -128,15 +158,46 @@ pub async fn check(config: &CheckConfig, properties: Option<&Properties>, budget
         let _ = tx.send((result, log));
         // `producer` is destroyed here, after the answer went out.
     });
+    // Once kreach's checks explain the failure, the first error librdkafka logs is enough.
+    let explained = async {
+        let why = signal.explained().await;
+        loop {
+            let first = lines.lock().ok().and_then(|l| l.first().cloned());
+            if let Some(first) = first {
+                return (why, first);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
     let result = match spawned {
         Err(e) => Err(format!("cannot start librdkafka's thread: {e}")),
-        Ok(_) => match tokio::time::timeout(budget, rx).await {
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(_)) => Err("librdkafka's thread ended without an answer".to_string()),
-            Err(_) => {
-                Err(format!("librdkafka did not answer within {} ms (left running, detached)", budget.as_millis()))
+        Ok(_) => {
+            let answer = async {
+                tokio::select! {
+                    answer = rx => Some(answer),
+                    (why, first) = explained => {
+                        stop.store(true, Ordering::Relaxed);
+                        report.stopped_early = Some(format!(
+                            "kreach's own checks already explain the failure ({why}) and librdkafka reported `{first}`: \
+                             its retries could not change the verdict"
+                        ));
+                        None
+                    }
+                }
+            };
+            match tokio::time::timeout(budget, answer).await {
+                Ok(Some(Ok(answer))) => Ok(answer),
+                Ok(Some(Err(_))) => Err("librdkafka's thread ended without an answer".to_string()),
+                Ok(None) => Ok((
+                    Err("stopped early: the failure is explained by kreach's own checks".to_string()),
+                    lines.lock().map(|l| l.clone()).unwrap_or_default(),
+                )),
+                Err(_) => Ok((
+                    Err(format!("librdkafka did not answer within {} ms (left running, detached)", budget.as_millis())),
+                    lines.lock().map(|l| l.clone()).unwrap_or_default(),
+                )),
             }
-        },
+        }
     };
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     match result {

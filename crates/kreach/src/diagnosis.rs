@@ -68,6 +68,53 @@ impl AuditScope {
     }
 }
 
+/// Tells the client-parity stage when kreach's own checks are done and whether they already explain
+/// a failure of the bootstrap: librdkafka's retries cannot change the verdict then, and the stage
+/// may end once librdkafka has reported its first errors.
+#[derive(Clone, Debug)]
+pub struct ParitySignal(tokio::sync::watch::Receiver<Option<Option<String>>>);
+
+impl ParitySignal {
+    /// A signal that never says anything (the stage runs to its answer or its budget).
+    pub fn never() -> Self {
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        std::mem::forget(tx);
+        ParitySignal(rx)
+    }
+
+    /// Resolves with kreach's explanation once its checks found the bootstrap failing; never
+    /// resolves when they did not (or have not finished).
+    pub async fn explained(mut self) -> String {
+        loop {
+            if let Some(Some(why)) = self.0.borrow_and_update().clone() {
+                return why;
+            }
+            if self.0.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    }
+}
+
+/// Why kreach's own checks already explain a failure of every bootstrap target, if they do.
+fn explained_failure(report: &Report) -> Option<String> {
+    let bootstraps: Vec<&crate::report::TargetReport> =
+        report.targets.iter().filter(|t| t.role == Role::Bootstrap).collect();
+    let failed: Vec<String> = bootstraps
+        .iter()
+        .filter_map(|t| {
+            t.stages
+                .iter()
+                .find(|s| {
+                    matches!(s.stage, Stage::Dns | Stage::Tcp | Stage::Tls | Stage::Kafka)
+                        && s.status == StageStatus::Fail
+                })
+                .map(|s| format!("{} {}: {}", t.target, s.stage.as_str(), s.summary))
+        })
+        .collect();
+    (!bootstraps.is_empty() && failed.len() == bootstraps.len()).then(|| failed.join("; "))
+}
+
 /// A whole diagnosis of `config`, with the extras the caller adds.
 ///
 /// ```no_run
@@ -84,7 +131,7 @@ impl AuditScope {
 #[must_use = "a diagnosis does nothing until `run` is awaited"]
 pub struct Diagnosis<'a> {
     config: &'a CheckConfig,
-    parity: Option<Extra<'a, ParityReport>>,
+    parity: Option<Box<dyn FnOnce(ParitySignal) -> Extra<'a, ParityReport> + Send + 'a>>,
     vantage: Option<Extra<'a, Vantage>>,
     aws: Option<AuditStage<'a>>,
     secret: Option<SecretLookup>,
@@ -99,7 +146,18 @@ impl<'a> Diagnosis<'a> {
 
     /// The client-parity stage (e.g. `kreach_parity::check`), run beside the checks.
     pub fn parity(mut self, stage: impl Future<Output = ParityReport> + Send + 'a) -> Self {
-        self.parity = Some(Box::pin(stage));
+        self.parity = Some(Box::new(move |_| Box::pin(stage)));
+        self
+    }
+
+    /// The client-parity stage, told through a [`ParitySignal`] when kreach's own checks already
+    /// explain a failure (e.g. `kreach_parity::check_with`): it need not wait out the deadline.
+    pub fn parity_with<F, Fut>(mut self, stage: F) -> Self
+    where
+        F: FnOnce(ParitySignal) -> Fut + Send + 'a,
+        Fut: Future<Output = ParityReport> + Send + 'a,
+    {
+        self.parity = Some(Box::new(move |signal| Box::pin(stage(signal))));
         self
     }
 
@@ -139,9 +197,10 @@ impl<'a> Diagnosis<'a> {
     pub async fn run(self) -> Result<Report, Error> {
         let Diagnosis { config, parity, vantage, aws, secret, mapping } = self;
         let started = Instant::now();
+        let (verdict_tx, verdict_rx) = tokio::sync::watch::channel(None);
         let parity = async {
             match parity {
-                Some(stage) => Some(stage.await),
+                Some(stage) => Some(stage(ParitySignal(verdict_rx)).await),
                 None => None,
             }
         };
@@ -167,7 +226,12 @@ impl<'a> Diagnosis<'a> {
             };
             (vantage, audit)
         };
-        let (report, parity, (vantage, audit)) = futures::join!(runner::checks(config, Some(dns_tx)), parity, context);
+        let checks = async {
+            let report = runner::checks(config, Some(dns_tx)).await;
+            let _ = verdict_tx.send(Some(report.as_ref().ok().and_then(explained_failure)));
+            report
+        };
+        let (report, parity, (vantage, audit)) = futures::join!(checks, parity, context);
         let mut report = report?;
         if let Some(parity) = &parity {
             set_cell(&mut report, parity_cell(parity));

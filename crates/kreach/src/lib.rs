@@ -41,7 +41,7 @@ pub use config::{
     ENV_SASL_PASSWORD, ENV_SASL_SECRET, ENV_SASL_USERNAME, HostPort, Sasl, Secret, SecurityProtocol,
     default_private_cidrs, parse_resolver, parse_zone_address,
 };
-pub use diagnosis::{AuditScope, Diagnosis, run};
+pub use diagnosis::{AuditScope, Diagnosis, ParitySignal, run};
 pub use endpoints::{API_PORT, AWS_APIS, CONFLUENT_APIS, EndpointSpec, MAX_ENDPOINTS};
 pub use error::{Error, ParseError};
 pub use esm::{EsmProblem, EventSourceMapping, MAX_MAPPING_BYTES};

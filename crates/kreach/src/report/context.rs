@@ -337,6 +337,10 @@ pub struct ParityReport {
     pub differences: Vec<String>,
     /// Why it did not run, when it did not.
     pub skipped: Option<String>,
+    /// Why it was ended before librdkafka gave up: kreach's own checks already explained the
+    /// failure and librdkafka had reported its first errors (its retries could not change the verdict).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_early: Option<String>,
 }
 
 impl ParityReport {
@@ -353,6 +357,7 @@ impl ParityReport {
             ignored_properties: Vec::new(),
             differences: Vec::new(),
             skipped: None,
+            stopped_early: None,
         }
     }
 }
