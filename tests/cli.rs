@@ -74,6 +74,12 @@ fn bad_input_is_one_clear_line_and_exit_2() {
         (&["check", "--bootstrap", "b:9092", "--aws-apis", "--aws-region", "us west 2"], "invalid --aws-region"),
         (&["check", "--bootstrap", "b:9092", "--dns-domain", "not a domain"], "invalid --dns-domain"),
         (&["lab", "--fault", "glb-chase-failed", "--layout", "dedicated"], "does not apply to layout"),
+        (
+            &["check", "--bootstrap", "b:9092", "-X", "sasl.password=hunter2"],
+            "secrets are not taken from the command line",
+        ),
+        (&["check", "--bootstrap", "b:9092", "-X", "no-equals-sign"], "give KEY=VALUE"),
+        (&["check", "--bootstrap", "b:9092", "-X", "security.protocol=TLS"], "security.protocol"),
     ];
     for (args, needle) in cases {
         let (code, stdout, stderr) = kreach(args, &[]);
@@ -781,4 +787,59 @@ fn an_event_source_mappings_root_ca_secret_reaches_the_tls_stage() {
             );
         }
     }
+}
+
+/// Completions and the man page come from the CLI definition itself: every flag is in them, and
+/// bash accepts the completion script.
+#[test]
+fn completions_and_man_page_are_generated_from_the_cli() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let (code, script, stderr) = kreach(&["completions", shell], &[]);
+        assert_eq!(code, 0, "{shell}: {stderr}");
+        for flag in ["--event-source-mapping-file", "--schema-registry", "--sink-connector-principal"] {
+            assert!(script.contains(flag.trim_start_matches('-')), "{shell}: {flag} missing");
+        }
+    }
+    let (_, bash, _) = kreach(&["completions", "bash"], &[]);
+    let mut file = tempfile::NamedTempFile::new().expect("tmp");
+    write!(file, "{bash}").expect("write");
+    let checked = Command::new("bash").arg("-n").arg(file.path()).output().expect("bash -n");
+    assert!(checked.status.success(), "bash rejects the script: {}", String::from_utf8_lossy(&checked.stderr));
+    let (code, man, _) = kreach(&["man"], &[]);
+    assert_eq!(code, 0);
+    assert!(man.starts_with(".ie") || man.contains(".TH kreach 1"), "{}", &man[..man.len().min(200)]);
+    assert!(man.contains("check") && man.contains("records"), "subcommands listed");
+    let (code, _, stderr) = kreach(&["completions", "tcsh"], &[]);
+    assert_eq!(code, 2, "{stderr}");
+}
+
+/// `-X KEY=VALUE` sets client properties beside --config and wins over it, for kreach's own
+/// checks and the librdkafka stage alike.
+#[test]
+fn dash_x_sets_client_properties_and_wins_over_the_file() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let lab = rt.block_on(kreach_lab::Lab::start(kreach_lab::Fault::None)).expect("lab");
+    let mut file = tempfile::NamedTempFile::new().expect("tmp");
+    writeln!(file, "bootstrap.servers=wrong.example.invalid:9092\nsecurity.protocol=SASL_SSL").expect("write");
+    let config = file.path().display().to_string();
+    let mut argv: Vec<String> = vec!["check".into(), "--config".into(), config];
+    let mut args = lab.check_args().into_iter();
+    while let Some(a) = args.next() {
+        if a == "--bootstrap" || a == "--security-protocol" {
+            args.next();
+        } else {
+            argv.push(a);
+        }
+    }
+    argv.extend(
+        ["-X", &format!("bootstrap.servers={}", lab.bootstrap), "-X", "security.protocol=SSL"].map(String::from),
+    );
+    argv.extend(["--output", "json", "--no-client-check"].map(String::from));
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let (code, stdout, stderr) = kreach(&argv, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(report["settings"]["bootstrap"][0], lab.bootstrap.as_str());
+    assert_eq!(report["settings"]["security_protocol"], "SSL");
+    assert_eq!(report["status"], "pass");
 }

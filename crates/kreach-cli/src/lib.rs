@@ -42,6 +42,13 @@ enum Command {
     },
     /// Print the JSON Schema of the JSON report.
     Schema,
+    /// Print a shell completion script: `kreach completions bash > /etc/bash_completion.d/kreach`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `kreach man > kreach.1 && man ./kreach.1`.
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -49,6 +56,11 @@ struct CheckArgs {
     /// Bootstrap server HOST:PORT (comma-separated for several); default: bootstrap.servers from --config.
     #[arg(long, value_name = "HOST:PORT")]
     bootstrap: Option<String>,
+    /// A client property, KEY=VALUE (repeatable; kcat's and librdkafka's -X): beside --config,
+    /// and winning over it. Secrets (sasl.password, sasl.jaas.config, …) are refused here: they
+    /// belong in the properties file or the environment, not on the command line.
+    #[arg(short = 'X', value_name = "KEY=VALUE")]
+    property: Vec<String>,
     /// Client properties file (bootstrap.servers, security.protocol, sasl.*, ssl.ca.location).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -233,6 +245,22 @@ pub fn main() -> ExitCode {
         Err(e) => return fail(&format!("cannot start the async runtime: {e}"), EXIT_USAGE),
     };
     match cli.command {
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "kreach", &mut out);
+            emit(&String::from_utf8_lossy(&out));
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out) {
+                Ok(()) => {
+                    emit(&String::from_utf8_lossy(&out));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&format!("cannot render the man page: {e}"), 1),
+            }
+        }
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&kreach::report_schema()).unwrap_or_default();
             emit(&format!("{schema}\n"));
@@ -438,10 +466,68 @@ async fn records(args: RecordsArgs) -> ExitCode {
 
 /// Flags → options → validated config (and the properties file, for the client-parity stage);
 /// a bad value is one line on stderr and exit 2.
+/// Keys whose values are secrets: never taken from the command line (`-X`).
+const SECRET_KEYS: &[&str] = &[
+    "sasl.password",
+    "sasl.jaas.config",
+    "ssl.key.password",
+    "ssl.keystore.password",
+    "ssl.truststore.password",
+    "sasl.oauthbearer.client.secret",
+    "ssl.key.pem",
+];
+
+/// The --config file with the -X properties after it (later keys win), as a file removed when
+/// dropped; `None` when no -X was given.
+fn merged_properties(config: Option<&std::path::Path>, extra: &[String]) -> Result<Option<TempPem>, String> {
+    if extra.is_empty() {
+        return Ok(None);
+    }
+    if extra.len() > kreach::MAX_LIST {
+        return Err(format!("invalid -X: more than {} properties", kreach::MAX_LIST));
+    }
+    let mut text = match config {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            if bytes.len() > 1024 * 1024 {
+                return Err(format!("invalid --config: {} is larger than 1024 KiB", path.display()));
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        None => String::new(),
+    };
+    text.push('\n');
+    for entry in extra {
+        let Some((key, value)) = entry.split_once('=') else {
+            return Err(format!("invalid -X {entry}: give KEY=VALUE"));
+        };
+        let key = key.trim();
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+            return Err(format!("invalid -X {key}: a property name is letters, digits, '.', '_' and '-'"));
+        }
+        if SECRET_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
+            return Err(format!(
+                "invalid -X {key}: secrets are not taken from the command line; put it in the --config file or \
+                 the environment ({} / {})",
+                kreach::ENV_SASL_USERNAME,
+                kreach::ENV_SASL_PASSWORD
+            ));
+        }
+        if value.contains(['\n', '\r']) {
+            return Err(format!("invalid -X {key}: the value is one line"));
+        }
+        text.push_str(&format!("{key}={}\n", value.replace('\\', "\\\\")));
+    }
+    let path = std::env::temp_dir().join(format!("kreach-properties-{}.properties", std::process::id()));
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Some(TempPem(path)))
+}
+
 fn validate(args: Box<CheckArgs>) -> Result<(kreach::CheckConfig, Option<kreach::Properties>), ExitCode> {
+    let merged = merged_properties(args.config.as_deref(), &args.property).map_err(|e| fail(&e, EXIT_USAGE))?;
     let mut options = CheckOptions::default();
     options.bootstrap = args.bootstrap;
-    options.config_file = args.config;
+    options.config_file = merged.as_ref().map(|m| m.0.clone()).or(args.config);
     options.resolvers = args.resolver;
     options.public_resolvers = args.public_resolver;
     options.private_cidrs = args.private_cidr;
