@@ -342,3 +342,21 @@ async fn zone_addresses_check_each_broker_lands_in_its_own_zone() {
         .collect();
     assert_eq!(zones.into_iter().collect::<Vec<_>>(), ["usw2-az1", "usw2-az2"]);
 }
+
+/// The Markdown report opens with the path as a Mermaid diagram; the broken hops are marked.
+#[tokio::test]
+async fn the_markdown_diagram_marks_the_broken_hops() {
+    let (_lab, healthy) = diagnose(Fault::None).await;
+    let md = kreach::render::markdown(&healthy);
+    assert!(md.contains("```mermaid\nflowchart LR"), "{md}");
+    assert!(!md.contains(" broken\n"), "nothing broken: {md}");
+    assert_eq!(md.matches("--> B").count(), 3, "one broker node per zone: {md}");
+    let (_lab, down) = diagnose(Fault::AzDown).await;
+    let md = kreach::render::markdown(&down);
+    let broken: Vec<&str> =
+        md.lines().filter(|l| l.trim_start().starts_with("class ") && l.ends_with(" broken")).collect();
+    assert_eq!(broken.len(), 2, "the dead zone's endpoint address and its brokers: {md}");
+    assert!(md.contains("127.10.2.10 (usw2-az2)") && md.contains("brokers usw2-az2 0/2"), "{md}");
+    let (_lab, nx) = diagnose(Fault::WildcardMissing).await;
+    assert!(kreach::render::markdown(&nx).contains("class Z broken"), "DNS broken at the zone");
+}

@@ -23,6 +23,10 @@ pub fn markdown(report: &Report) -> String {
             crate::report::TlsVerification::Disabled => "**off (--insecure)**",
         }
     ));
+    if let Some(diagram) = super::diagram::mermaid(report) {
+        out.push_str(&diagram);
+        out.push('\n');
+    }
     out.push_str("| target |");
     for s in &stages {
         out.push_str(&format!(" {} |", s.as_str().to_uppercase()));

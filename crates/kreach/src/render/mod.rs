@@ -1,5 +1,6 @@
 //! Renderers: pure functions of `&Report`.
 
+mod diagram;
 mod markdown;
 mod table;
 
