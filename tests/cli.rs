@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 fn kreach(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kreach"));
-    cmd.args(args).env("NO_COLOR", "1").stdin(Stdio::null()).envs(support::no_aws());
+    cmd.args(args).env("NO_COLOR", "1").env_remove("RUST_LOG").stdin(Stdio::null()).envs(support::no_aws());
     // Tests never audit a real AWS account: no credentials from the environment reach the binary.
     for k in [
         "AWS_ACCESS_KEY_ID",
@@ -842,4 +842,27 @@ fn dash_x_sets_client_properties_and_wins_over_the_file() {
     assert_eq!(report["settings"]["bootstrap"][0], lab.bootstrap.as_str());
     assert_eq!(report["settings"]["security_protocol"], "SSL");
     assert_eq!(report["status"], "pass");
+}
+
+/// `-v` emits one structured event per step on stderr (and nothing without it); never a secret.
+#[test]
+fn verbose_emits_per_step_events_and_no_secret() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let lab = rt.block_on(kreach_lab::Lab::start(kreach_lab::Fault::None)).expect("lab");
+    let mut argv: Vec<String> = vec!["-vv".into(), "check".into()];
+    argv.extend(lab.check_args());
+    let at = argv.iter().position(|a| a == "--security-protocol").expect("protocol flag");
+    argv[at + 1] = "SASL_SSL".into();
+    argv.extend(["--output", "json", "--no-client-check"].map(String::from));
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let secret = "pw-9f8e7d6c5b4a-never-printed";
+    let (_, stdout, stderr) =
+        kreach(&argv, &[("KREACH_SASL_USERNAME", "api-key-verbose"), ("KREACH_SASL_PASSWORD", secret)]);
+    for stage in ["dns", "tcp", "tls", "https", "kafka"] {
+        assert!(stderr.contains(&format!("stage=\"{stage}\"")), "no {stage} event: {stderr}");
+    }
+    assert!(!stderr.contains(secret) && !stdout.contains(secret), "the password leaked");
+    let quiet: Vec<&str> = argv.iter().copied().filter(|a| *a != "-vv").collect();
+    let (_, _, stderr) = kreach(&quiet, &[]);
+    assert!(!stderr.contains("kreach::step"), "events without -v: {stderr}");
 }

@@ -21,6 +21,25 @@ const EXIT_USAGE: u8 = 2;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Structured per-step events on stderr (`-v` steps, `-vv` more); `RUST_LOG` works too. Never a
+    /// secret: outcomes and timings only.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+/// Per-step events through `tracing`, on stderr, when -v or RUST_LOG asks for them.
+fn init_tracing(verbose: u8) {
+    let filter = match (verbose, std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty())) {
+        (0, None) => return,
+        (0, Some(env)) => env,
+        (1, _) => "kreach=info".to_string(),
+        _ => "kreach=debug".to_string(),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
 }
 
 #[derive(Subcommand, Debug)]
@@ -240,6 +259,7 @@ enum Output {
 /// Runs the CLI with the process's arguments.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_tracing(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}"), EXIT_USAGE),
@@ -639,7 +659,7 @@ async fn lab(args: LabArgs) -> ExitCode {
     }
     argv.extend(["--timeout".into(), args.timeout.to_string(), "--output".into(), output_name(args.output).into()]);
     let check_args = match Cli::try_parse_from(&argv) {
-        Ok(Cli { command: Command::Check(check_args) }) => check_args,
+        Ok(Cli { command: Command::Check(check_args), .. }) => check_args,
         Ok(_) => return fail("internal: the lab's arguments are not a check", EXIT_USAGE),
         Err(e) => {
             return fail(&format!("the lab's arguments do not parse: {e}"), EXIT_USAGE);

@@ -286,6 +286,16 @@ async fn resolve(
         }
     };
     let ((mut lookup, ips), public) = futures::join!(main, public);
+    tracing::info!(
+        target: "kreach::step",
+        stage = "dns",
+        host,
+        resolver = %lookup.resolver,
+        outcome = ?lookup.outcome,
+        addresses = ips.len(),
+        cnames = lookup.cname_chain.len(),
+        elapsed_ms = lookup.elapsed_ms,
+    );
     let answer_class = dns::classify(&mut lookup, &config.private_cidrs);
     let public = public.map(|(mut l, _)| {
         dns::classify(&mut l, &config.private_cidrs);
@@ -311,6 +321,7 @@ async fn probe_address(
         kafka: None,
     };
     let (tcp, stream) = tcp::connect(SocketAddr::new(ip, plan.hp.port), deadline.budget(TCP_STEP_CAP)).await;
+    tracing::info!(target: "kreach::step", stage = "tcp", target = %plan.hp, %ip, outcome = ?tcp.outcome, elapsed_ms = tcp.elapsed_ms);
     report.tcp = Some(tcp);
     let Some(mut stream) = stream else { return report };
     if !plan.tls {
@@ -342,6 +353,7 @@ async fn probe_address(
     let alpn: &[&[u8]] = if plan.https_path().is_some() { &[b"http/1.1"] } else { &[] };
     let (tls, session) = tls::handshake(tls_ctx, stream, &plan.hp.host, alpn, deadline.budget(TLS_STEP_CAP)).await;
     let closed_silently = tls.outcome == TlsOutcome::Closed;
+    tracing::info!(target: "kreach::step", stage = "tls", target = %plan.hp, %ip, outcome = ?tls.outcome, elapsed_ms = tls.elapsed_ms);
     report.tls = Some(tls);
     let Some(mut session) = session else {
         // A plaintext Kafka listener closes on a ClientHello without a word: ask it in plaintext
@@ -359,13 +371,16 @@ async fn probe_address(
         return report;
     };
     if let Some(path) = plan.https_path() {
-        report.https =
-            Some(https::request(session, &plan.hp.host, plan.hp.port, path, deadline.budget(HTTPS_STEP_CAP)).await);
+        let attempt = https::request(session, &plan.hp.host, plan.hp.port, path, deadline.budget(HTTPS_STEP_CAP)).await;
+        tracing::info!(target: "kreach::step", stage = "https", target = %plan.hp, %ip, outcome = ?attempt.outcome, status = ?attempt.status_code, elapsed_ms = attempt.elapsed_ms);
+        report.https = Some(attempt);
     } else if plan.kafka {
-        report.kafka = Some(
+        let attempt =
             kafka::probe(&mut session, kafka_then(config, plan, tls_ctx.verifies()), deadline.budget(KAFKA_STEP_CAP))
-                .await,
-        );
+                .await;
+        // The outcome and timing only: never a credential.
+        tracing::info!(target: "kreach::step", stage = "kafka", target = %plan.hp, %ip, outcome = ?attempt.outcome, elapsed_ms = attempt.elapsed_ms);
+        report.kafka = Some(attempt);
         share_metadata(&report, metadata_tx);
     }
     report
