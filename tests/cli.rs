@@ -866,3 +866,20 @@ fn verbose_emits_per_step_events_and_no_secret() {
     let (_, _, stderr) = kreach(&quiet, &[]);
     assert!(!stderr.contains("kreach::step"), "events without -v: {stderr}");
 }
+
+/// `--watch SECS --watch-count N`: the report once, then a line per run saying what changed.
+#[test]
+fn watch_reruns_and_says_what_changed() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let lab = rt.block_on(kreach_lab::Lab::start(kreach_lab::Fault::None)).expect("lab");
+    let mut argv: Vec<String> = vec!["check".into()];
+    argv.extend(lab.check_args());
+    argv.extend(["--no-client-check", "--watch", "0.2", "--watch-count", "3"].map(String::from));
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let (code, stdout, stderr) = kreach(&argv, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("PASS"), "the first run's report: {stdout}");
+    assert_eq!(stdout.matches("] no change (Pass)").count(), 2, "{stdout}");
+    let (code, _, stderr) = kreach(&["check", "--bootstrap", "b:1", "--watch", "0"], &[]);
+    assert!(code == 2 && stderr.contains("invalid --watch"), "{stderr}");
+}

@@ -145,6 +145,13 @@ struct CheckArgs {
     /// Port of the AWS and Confluent API endpoints (443; another for a proxy or the lab).
     #[arg(long, value_name = "PORT")]
     api_port: Option<u16>,
+    /// Run again every SECS and print what changed since the run before (stage verdicts,
+    /// findings), for watching a fix take effect; until interrupted.
+    #[arg(long, value_name = "SECS")]
+    watch: Option<f64>,
+    /// With --watch: stop after N runs (the exit code is the last run's).
+    #[arg(long, value_name = "N", requires = "watch")]
+    watch_count: Option<u32>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Table)]
     output: Output,
@@ -372,6 +379,16 @@ async fn check(mut args: Box<CheckArgs>) -> ExitCode {
     }
     let aws = args.aws.clone();
     let secret_id = args.sasl_secret.clone().filter(|s| !s.trim().is_empty());
+    let watch_count = args.watch_count;
+    let watch_every = match args.watch {
+        None => None,
+        Some(secs) if secs.is_finite() && (0.1..=86_400.0).contains(&secs) => {
+            Some(std::time::Duration::from_secs_f64(secs))
+        }
+        Some(secs) => {
+            return fail(&format!("invalid --watch: {secs} is not between 0.1 and 86400 seconds"), EXIT_USAGE);
+        }
+    };
     match validate(args) {
         Ok((mut config, properties)) => {
             if let (Some(m), Some(sasl)) = (&mapping, config.sasl.as_mut()) {
@@ -410,7 +427,13 @@ async fn check(mut args: Box<CheckArgs>) -> ExitCode {
                 None => None,
             };
             let client = properties.filter(|_| client_check);
-            diagnose(&config, client, client_check, Some(&aws), secret, mapping, output).await
+            match watch_every {
+                Some(every) => {
+                    let plan = (every, watch_count);
+                    watch(&config, client, client_check, Some(&aws), secret, mapping, output, plan).await
+                }
+                None => diagnose(&config, client, client_check, Some(&aws), secret, mapping, output).await,
+            }
         }
         Err(code) => code,
     }
@@ -584,13 +607,72 @@ async fn diagnose(
     mapping: Option<kreach::EventSourceMapping>,
     output: Output,
 ) -> ExitCode {
+    match run_once(config, properties.as_ref(), client_check, aws, secret, mapping).await {
+        Ok(report) => {
+            emit(&render_report(&report, output));
+            ExitCode::from(report.exit_code() as u8)
+        }
+        Err(e) => fail(&e.to_string(), EXIT_USAGE),
+    }
+}
+
+/// `--watch SECS`: the report once, then every SECS what changed since the run before (stage
+/// verdicts, findings, the status), until interrupted or `--watch-count` runs.
+#[allow(clippy::too_many_arguments)]
+async fn watch(
+    config: &kreach::CheckConfig,
+    properties: Option<kreach::Properties>,
+    client_check: bool,
+    aws: Option<&AwsArgs>,
+    secret: Option<kreach::SecretLookup>,
+    mapping: Option<kreach::EventSourceMapping>,
+    output: Output,
+    (every, count): (std::time::Duration, Option<u32>),
+) -> ExitCode {
+    let mut last: Option<kreach::Report> = None;
+    let mut runs = 0u32;
+    loop {
+        let report =
+            match run_once(config, properties.as_ref(), client_check, aws, secret.clone(), mapping.clone()).await {
+                Ok(r) => r,
+                Err(e) => return fail(&e.to_string(), EXIT_USAGE),
+            };
+        runs += 1;
+        match &last {
+            None => emit(&render_report(&report, output)),
+            Some(before) => {
+                let changes = kreach::render::changes(before, &report);
+                let stamp = &report.started_at;
+                if changes.is_empty() {
+                    emit(&format!("[{stamp}] no change ({:?})\n", report.status));
+                } else {
+                    emit(&format!("[{stamp}] {} change(s):\n  {}\n", changes.len(), changes.join("\n  ")));
+                }
+            }
+        }
+        let code = ExitCode::from(report.exit_code() as u8);
+        last = Some(report);
+        if count.is_some_and(|c| runs >= c) {
+            return code;
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+async fn run_once(
+    config: &kreach::CheckConfig,
+    properties: Option<&kreach::Properties>,
+    client_check: bool,
+    aws: Option<&AwsArgs>,
+    secret: Option<kreach::SecretLookup>,
+    mapping: Option<kreach::EventSourceMapping>,
+) -> Result<kreach::Report, kreach::Error> {
     // The librdkafka stage runs beside kreach's own checks; where it runs first (IMDS answers in
     // milliseconds on EC2, gives up quickly elsewhere), then the AWS audit of that VPC's endpoint.
     // Only a real check asks where it runs: the lab is on loopback.
     let mut diagnosis = kreach::Diagnosis::new(config).secret(secret).event_source_mapping(mapping.clone());
     if client_check {
         // It ends early when kreach's own checks explain a failure and librdkafka has said its first word.
-        let properties = properties.as_ref();
         diagnosis =
             diagnosis.parity_with(move |signal| kreach_parity::check_with(config, properties, config.timeout, signal));
     }
@@ -610,13 +692,7 @@ async fn diagnose(
             kreach_aws::audit(&input.narrowed_by(&scope), budget).await
         });
     }
-    match diagnosis.run().await {
-        Ok(report) => {
-            emit(&render_report(&report, output));
-            ExitCode::from(report.exit_code() as u8)
-        }
-        Err(e) => fail(&e.to_string(), EXIT_USAGE),
-    }
+    diagnosis.run().await
 }
 
 async fn lab(args: LabArgs) -> ExitCode {

@@ -360,3 +360,19 @@ async fn the_markdown_diagram_marks_the_broken_hops() {
     let (_lab, nx) = diagnose(Fault::WildcardMissing).await;
     assert!(kreach::render::markdown(&nx).contains("class Z broken"), "DNS broken at the zone");
 }
+
+/// `--watch` prints what changed between two runs of the same check: here the CA is added.
+#[tokio::test]
+async fn changes_between_two_runs_name_the_hop_that_moved_and_the_finding_fixed() {
+    let lab = Lab::start(Fault::None).await.expect("lab");
+    let mut without_ca = lab_config(&lab, false);
+    without_ca.ca_file = None;
+    let before = kreach::run(&without_ca).await.expect("run");
+    let after = kreach::run(&lab_config(&lab, false)).await.expect("run");
+    let changes = kreach::render::changes(&before, &after);
+    assert!(changes.iter().any(|c| c.starts_with("status FAIL → PASS")), "{changes:#?}");
+    assert!(changes.iter().any(|c| c.contains(" tls: FAIL → PASS")), "{changes:#?}");
+    assert!(changes.iter().any(|c| c.starts_with("- tls-unknown-issuer") && c.ends_with("(fixed)")), "{changes:#?}");
+    let again = kreach::run(&lab_config(&lab, false)).await.expect("run");
+    assert_eq!(kreach::render::changes(&after, &again), Vec::<String>::new(), "timings alone are no change");
+}

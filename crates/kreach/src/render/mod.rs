@@ -75,3 +75,55 @@ mod tests {
         assert_eq!(clean("\u{9b}"), "\\u{9b}", "C1 CSI");
     }
 }
+
+/// What changed from `before` to `after` (two runs of the same check, e.g. `--watch`): stage
+/// verdicts that moved, findings that appeared or went away, the overall status. Empty: no change.
+pub fn changes(before: &Report, after: &Report) -> Vec<String> {
+    use std::collections::BTreeSet;
+    let mut out = Vec::new();
+    if before.status != after.status {
+        out.push(format!("status {} → {}", status_text(before.status), status_text(after.status)));
+    }
+    for t in &after.targets {
+        let Some(old) = before.targets.iter().find(|o| o.target == t.target && o.role == t.role) else {
+            out.push(format!("+ row {}", clean(&t.target)));
+            continue;
+        };
+        for s in &t.stages {
+            if let Some(o) = old.stage(s.stage) {
+                if o.status != s.status {
+                    out.push(format!(
+                        "{} {}: {} → {} ({})",
+                        clean(&t.target),
+                        s.stage.as_str(),
+                        status_word(o.status),
+                        status_word(s.status),
+                        clean(&s.summary)
+                    ));
+                }
+            }
+        }
+    }
+    for t in before.targets.iter().filter(|o| !after.targets.iter().any(|t| t.target == o.target && t.role == o.role)) {
+        out.push(format!("- row {}", clean(&t.target)));
+    }
+    let key = |r: &Report| -> BTreeSet<(String, String)> {
+        r.findings.iter().map(|f| (f.code.as_str().to_string(), f.target.clone())).collect()
+    };
+    let (old, new) = (key(before), key(after));
+    for (code, target) in new.difference(&old) {
+        out.push(format!("+ {code} [{}]", clean(target)));
+    }
+    for (code, target) in old.difference(&new) {
+        out.push(format!("- {code} [{}] (fixed)", clean(target)));
+    }
+    out
+}
+
+fn status_text(s: crate::report::Status) -> &'static str {
+    match s {
+        crate::report::Status::Pass => "PASS",
+        crate::report::Status::Warn => "WARN",
+        crate::report::Status::Fail => "FAIL",
+    }
+}
