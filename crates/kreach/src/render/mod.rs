@@ -63,19 +63,6 @@ pub(crate) fn cell(target: &TargetReport, stage: Stage) -> Option<(&StageResult,
     Some((result, format!("{}{time}\n{}", status_word(result.status), clean(&result.summary))))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::clean;
-
-    #[test]
-    fn peer_text_cannot_drive_the_terminal() {
-        assert_eq!(clean("b1.usw2-az1.example.com"), "b1.usw2-az1.example.com");
-        assert_eq!(clean("evil\x1b[2J\rhost\n"), "evil\\u{1b}[2J\\u{d}host\\u{a}");
-        assert_eq!(clean("a\u{202e}b"), "a\\u{202e}b");
-        assert_eq!(clean("\u{9b}"), "\\u{9b}", "C1 CSI");
-    }
-}
-
 /// What changed from `before` to `after` (two runs of the same check, e.g. `--watch`): stage
 /// verdicts that moved, findings that appeared or went away, the overall status. Empty: no change.
 pub fn changes(before: &Report, after: &Report) -> Vec<String> {
@@ -125,5 +112,18 @@ fn status_text(s: crate::report::Status) -> &'static str {
         crate::report::Status::Pass => "PASS",
         crate::report::Status::Warn => "WARN",
         crate::report::Status::Fail => "FAIL",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn peer_text_cannot_drive_the_terminal() {
+        assert_eq!(clean("b1.usw2-az1.example.com"), "b1.usw2-az1.example.com");
+        assert_eq!(clean("evil\x1b[2J\rhost\n"), "evil\\u{1b}[2J\\u{d}host\\u{a}");
+        assert_eq!(clean("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(clean("\u{9b}"), "\\u{9b}", "C1 CSI");
     }
 }
