@@ -368,34 +368,15 @@ async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk: &aws_conf
                         }
                     }
                 }
+                // Per port the audit was given, from the rules as read.
                 let ports = if input.ports.is_empty() { PORTS.to_vec() } else { input.ports.clone() };
                 for port in ports {
-                    let mut sources = Vec::new();
-                    for sg in out.security_groups() {
-                        let group_id = sg.group_id().unwrap_or("").to_string();
-                        for perm in sg.ip_permissions() {
-                            let proto = perm.ip_protocol().unwrap_or("");
-                            let all = proto == "-1";
-                            let covers = all
-                                || (proto == "tcp" || proto == "6")
-                                    && perm.from_port().unwrap_or(0) <= i32::from(port)
-                                    && i32::from(port) <= perm.to_port().unwrap_or(-1);
-                            if !covers {
-                                continue;
-                            }
-                            let from = perm
-                                .ip_ranges()
-                                .iter()
-                                .filter_map(|r| r.cidr_ip())
-                                .chain(perm.user_id_group_pairs().iter().filter_map(|g| g.group_id()))
-                                .chain(perm.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6()))
-                                .chain(perm.prefix_list_ids().iter().filter_map(|p| p.prefix_list_id()));
-                            for source in from {
-                                sources
-                                    .push(AwsIngressSource { group_id: group_id.clone(), source: source.to_string() });
-                            }
-                        }
-                    }
+                    let sources: Vec<AwsIngressSource> = audit
+                        .ingress_rules
+                        .iter()
+                        .filter(|r| r.admits(port))
+                        .map(|r| AwsIngressSource { group_id: r.group_id.clone(), source: r.source.clone() })
+                        .collect();
                     let rules = sources.iter().map(|s| format!("{} from {}", s.group_id, s.source)).collect();
                     let mut ingress = AwsIngress::default();
                     ingress.port = port;

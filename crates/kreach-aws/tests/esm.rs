@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use kreach::{CheckConfig, EventSourceMapping, HostPort, Report, SecurityProtocol};
+use kreach::{EventSourceMapping, Report};
 use kreach_aws::AuditInput;
-use kreach_lab::{Fault, LAB_BOOTSTRAP_HOST, LAB_DOMAIN, LAB_PRIVATE_CIDR, Lab};
+use kreach_lab::{Fault, LAB_BOOTSTRAP_HOST, LAB_DOMAIN, Lab};
 use kreach_testkit::moto::Moto;
 
 fn root() -> PathBuf {
@@ -58,14 +58,7 @@ async fn scenario(name: &str) -> (Report, kreach::AwsAudit) {
     );
     // Joined with the lab's report (brokers in usw2-az1..3), as the CLI does.
     let lab = Lab::start(Fault::None).await.expect("lab");
-    let config = CheckConfig::for_bootstrap(HostPort::parse(&lab.bootstrap, 9092).expect("bootstrap"))
-        .with_resolvers(vec![lab.resolver])
-        .with_private_cidrs(vec![LAB_PRIVATE_CIDR.parse().expect("cidr")])
-        .with_ca_file(lab.ca_file())
-        .expect("ca")
-        .with_https_port(Some(lab.https_port))
-        .with_security_protocol(SecurityProtocol::Ssl)
-        .with_timeout(Duration::from_secs(5));
+    let config = kreach_testkit::lab_config(&lab, Duration::from_secs(5));
     let joined = audit.clone();
     let report = kreach::Diagnosis::new(&config)
         .event_source_mapping(Some(mapping))

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use kreach::{CheckConfig, FindingCode, HostPort, Report, SecurityProtocol, Stage};
+use kreach::{CheckConfig, FindingCode, HostPort, Report, Stage};
 use kreach_aws::AuditInput;
-use kreach_lab::{Fault, LAB_DOMAIN, LAB_PRIVATE_CIDR, Lab};
+use kreach_lab::{Fault, LAB_DOMAIN, Lab};
 use kreach_testkit::moto::Moto;
 
 fn root() -> PathBuf {
@@ -41,14 +41,7 @@ async fn lab_report(audit: kreach::AwsAudit) -> (Lab, Report) {
 /// The lab diagnosed, with `audit` joined to it as the CLI does (the audit ran beforehand).
 async fn lab_report_with(fault: Fault, audit: Option<kreach::AwsAudit>) -> (Lab, Report) {
     let lab = Lab::start(fault).await.expect("lab");
-    let config = CheckConfig::for_bootstrap(HostPort::parse(&lab.bootstrap, 9092).expect("bootstrap"))
-        .with_resolvers(vec![lab.resolver])
-        .with_private_cidrs(vec![LAB_PRIVATE_CIDR.parse().expect("cidr")])
-        .with_ca_file(lab.ca_file())
-        .expect("ca")
-        .with_https_port(Some(lab.https_port))
-        .with_security_protocol(SecurityProtocol::Ssl)
-        .with_timeout(Duration::from_secs(3));
+    let config = kreach_testkit::lab_config(&lab, Duration::from_secs(3));
     let mut diagnosis = kreach::Diagnosis::new(&config);
     if let Some(audit) = audit {
         diagnosis = diagnosis.aws(move |_, _| async move { audit });

@@ -38,6 +38,19 @@ pub const ENIS: [(&str, &str, &str); 3] = [
 const VPCE: &str = "vpce-0a1b2c3d4e5f60789-lab01";
 const VPCE_ZONE: &str = "us-west-2.vpce.amazonaws.com";
 
+/// The configuration that diagnoses the in-process lab `lab` as the CLI's lab arguments do
+/// (its resolver, private range, CA, HTTPS port; TLS without SASL), within `timeout`.
+pub fn lab_config(lab: &kreach_lab::Lab, timeout: Duration) -> kreach::CheckConfig {
+    kreach::CheckConfig::for_bootstrap(kreach::HostPort::parse(&lab.bootstrap, 9092).expect("lab bootstrap"))
+        .with_resolvers(vec![lab.resolver])
+        .with_private_cidrs(vec![kreach_lab::LAB_PRIVATE_CIDR.parse().expect("cidr")])
+        .with_ca_file(lab.ca_file())
+        .expect("lab CA")
+        .with_https_port(Some(lab.https_port))
+        .with_security_protocol(kreach::SecurityProtocol::Ssl)
+        .with_timeout(timeout)
+}
+
 /// Why the lab cannot run here, if it cannot.
 pub fn missing_prerequisites() -> Option<String> {
     let uid = Command::new("id").arg("-u").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
