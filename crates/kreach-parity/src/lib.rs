@@ -91,6 +91,14 @@ impl ProducerContext for Collector {
     fn delivery(&self, _: &rdkafka::message::DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
 }
 
+/// Errors librdkafka reports that no retry cures with the same configuration.
+fn terminal_error(line: &str) -> bool {
+    let l = line.to_ascii_lowercase();
+    ["ssl handshake failed", "certificate verify failed", "authentication failed", "sasl authentication error"]
+        .iter()
+        .any(|p| l.contains(p))
+}
+
 /// How long one Metadata attempt may block before the client is polled and the stop flag read.
 const SLICE: Duration = Duration::from_millis(250);
 
@@ -158,13 +166,23 @@ pub async fn check_with(
         let _ = tx.send((result, log));
         // `producer` is destroyed here, after the answer went out.
     });
-    // Once kreach's checks explain the failure, the first error librdkafka logs is enough.
-    let explained = async {
-        let why = signal.explained().await;
+    // Once kreach's checks explain the failure, the first error librdkafka logs is enough; when
+    // kreach's own path works, an error no retry can cure (TLS verification, authentication) is.
+    let settled = async {
+        let verdict = signal.verdict().await;
         loop {
-            let first = lines.lock().ok().and_then(|l| l.first().cloned());
-            if let Some(first) = first {
-                return (why, first);
+            let logged: Vec<String> = lines.lock().map(|l| l.clone()).unwrap_or_default();
+            match &verdict {
+                Some(why) => {
+                    if let Some(first) = logged.first() {
+                        return (format!("kreach's own checks already explain the failure ({why})"), first.clone());
+                    }
+                }
+                None => {
+                    if let Some(terminal) = logged.iter().find(|l| terminal_error(l)) {
+                        return ("kreach's own path works".to_string(), terminal.clone());
+                    }
+                }
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -175,11 +193,10 @@ pub async fn check_with(
             let answer = async {
                 tokio::select! {
                     answer = rx => Some(answer),
-                    (why, first) = explained => {
+                    (why, first) = settled => {
                         stop.store(true, Ordering::Relaxed);
                         report.stopped_early = Some(format!(
-                            "kreach's own checks already explain the failure ({why}) and librdkafka reported `{first}`: \
-                             its retries could not change the verdict"
+                            "{why} and librdkafka reported `{first}`: its retries could not change the verdict"
                         ));
                         None
                     }
@@ -189,7 +206,10 @@ pub async fn check_with(
                 Ok(Some(Ok(answer))) => Ok(answer),
                 Ok(Some(Err(_))) => Err("librdkafka's thread ended without an answer".to_string()),
                 Ok(None) => Ok((
-                    Err("stopped early: the failure is explained by kreach's own checks".to_string()),
+                    Err(format!(
+                        "stopped early: {}",
+                        lines.lock().ok().and_then(|l| l.first().cloned()).unwrap_or_default()
+                    )),
                     lines.lock().map(|l| l.clone()).unwrap_or_default(),
                 )),
                 Err(_) => Ok((

@@ -82,6 +82,19 @@ impl ParitySignal {
         ParitySignal(rx)
     }
 
+    /// Resolves once kreach's own checks are done: with their explanation when they found the
+    /// bootstrap failing, `None` when its path works (never, when the checks did not finish).
+    pub async fn verdict(mut self) -> Option<String> {
+        loop {
+            if let Some(verdict) = self.0.borrow_and_update().clone() {
+                return verdict;
+            }
+            if self.0.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    }
+
     /// Resolves with kreach's explanation once its checks found the bootstrap failing; never
     /// resolves when they did not (or have not finished).
     pub async fn explained(mut self) -> String {
