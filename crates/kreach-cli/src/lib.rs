@@ -607,13 +607,9 @@ async fn diagnose(
     mapping: Option<kreach::EventSourceMapping>,
     output: Output,
 ) -> ExitCode {
-    match run_once(config, properties.as_ref(), client_check, aws, secret, mapping).await {
-        Ok(report) => {
-            emit(&render_report(&report, output));
-            ExitCode::from(report.exit_code() as u8)
-        }
-        Err(e) => fail(&e.to_string(), EXIT_USAGE),
-    }
+    // One run of the watch loop: the report, and its exit code.
+    let once = (std::time::Duration::ZERO, Some(1));
+    watch(config, properties, client_check, aws, secret, mapping, output, once).await
 }
 
 /// `--watch SECS`: the report once, then every SECS what changed since the run before (stage

@@ -54,16 +54,8 @@ impl AuditScope {
         port: u16,
         chain: &[CnameHop],
     ) -> Self {
-        let hint = layout::recognise_name(host, port)
-            .or_else(|| chain.iter().find_map(|hop| layout::recognise_name(&hop.target, port)));
-        let layout = hint.as_ref().map(|h| h.layout);
-        let domain = match layout {
-            // These layouts use the endpoint's own private DNS: no customer zone to look for.
-            Some(Layout::MskMultiVpc | Layout::Redpanda) => {
-                flag.and_then(|f| layout::cluster_domain(Some(f), host, chain))
-            }
-            _ => layout::cluster_domain(flag, host, chain),
-        };
+        let layout = layout::hint(host, port, chain).0.map(|h| h.layout);
+        let domain = layout::domain_for(layout.unwrap_or(Layout::Generic), flag, host, chain);
         AuditScope { vantage, domain, layout, bootstrap_port: (port != 0).then_some(port) }
     }
 }
@@ -88,19 +80,6 @@ impl ParitySignal {
         loop {
             if let Some(verdict) = self.0.borrow_and_update().clone() {
                 return verdict;
-            }
-            if self.0.changed().await.is_err() {
-                return std::future::pending().await;
-            }
-        }
-    }
-
-    /// Resolves with kreach's explanation once its checks found the bootstrap failing; never
-    /// resolves when they did not (or have not finished).
-    pub async fn explained(mut self) -> String {
-        loop {
-            if let Some(Some(why)) = self.0.borrow_and_update().clone() {
-                return why;
             }
             if self.0.changed().await.is_err() {
                 return std::future::pending().await;

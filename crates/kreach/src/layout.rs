@@ -140,6 +140,27 @@ pub fn recognise_name(host: &str, port: u16) -> Option<NameHint> {
     None
 }
 
+/// What the bootstrap's name says, else (an alias, or a name no provider uses) what the first
+/// provider name along its CNAME chain says; and whether it came from the chain.
+pub fn hint(host: &str, port: u16, chain: &[CnameHop]) -> (Option<NameHint>, bool) {
+    let named = recognise_name(host, port);
+    if named.as_ref().is_none_or(|h| h.layout == Layout::Generic) {
+        if let Some(h) = chain.iter().find_map(|hop| recognise_name(&hop.target, port)) {
+            return (Some(h), true);
+        }
+    }
+    (named, false)
+}
+
+/// The domain of a cluster in `layout`: none of its own for layouts answered by the endpoint's
+/// private DNS (only `--dns-domain`), else [`cluster_domain`].
+pub fn domain_for(layout: Layout, flag: Option<&str>, host: &str, chain: &[CnameHop]) -> Option<ClusterDomain> {
+    match layout {
+        Layout::MskMultiVpc | Layout::Redpanda => flag.and_then(|f| cluster_domain(Some(f), host, chain)),
+        _ => cluster_domain(flag, host, chain),
+    }
+}
+
 /// The cluster's DNS domain: the flag, else what the CNAME chain shows, else the naming scheme,
 /// else the bootstrap name's parent; with where it came from.
 pub fn cluster_domain(flag: Option<&str>, bootstrap_host: &str, chain: &[CnameHop]) -> Option<ClusterDomain> {
@@ -236,16 +257,13 @@ pub fn network(report: &Report, flag_domain: Option<&str>) -> NetworkSection {
     let chain: &[CnameHop] =
         bootstrap.and_then(|t| t.dns.as_ref()).map(|d| d.lookup.cname_chain.as_slice()).unwrap_or_default();
     let mut evidence = Vec::new();
-    let mut hint = recognise_name(host, port);
+    let (hint, from_chain) = hint(host, port, chain);
     if let Some(h) = &hint {
-        evidence.push(h.why.clone());
-    }
-    // An alias the user created (or the glb hop) may lead to the provider's names.
-    if hint.as_ref().is_none_or(|h| h.layout == Layout::Generic) {
-        if let Some(h) = chain.iter().find_map(|hop| recognise_name(&hop.target, port)) {
-            evidence.push(format!("the CNAME chain leads to a provider name: {}", h.why));
-            hint = Some(h);
-        }
+        evidence.push(if from_chain {
+            format!("the CNAME chain leads to a provider name: {}", h.why)
+        } else {
+            h.why.clone()
+        });
     }
     let mut resolution = hint.as_ref().map_or(Resolution::Unknown, |h| h.resolution);
     if chain.iter().any(|h| h.name.ends_with(".glb.confluent.cloud")) {
@@ -271,10 +289,7 @@ pub fn network(report: &Report, flag_domain: Option<&str>) -> NetworkSection {
     if hint.is_none() {
         evidence.push(format!("`{host}` follows no provider's naming scheme kreach knows: a generic layout"));
     }
-    let domain = match layout {
-        Layout::MskMultiVpc | Layout::Redpanda => flag_domain.and_then(|f| cluster_domain(Some(f), host, chain)),
-        _ => cluster_domain(flag_domain, host, chain),
-    };
+    let domain = domain_for(layout, flag_domain, host, chain);
     let mut ports: Vec<u16> = report.targets.iter().filter(|t| t.role != Role::Endpoint).map(|t| t.port).collect();
     if let Some(cluster) = &report.cluster {
         ports.extend(cluster.brokers.iter().filter_map(|b| u16::try_from(b.port).ok()));
