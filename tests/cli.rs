@@ -883,3 +883,52 @@ fn watch_reruns_and_says_what_changed() {
     let (code, _, stderr) = kreach(&["check", "--bootstrap", "b:1", "--watch", "0"], &[]);
     assert!(code == 2 && stderr.contains("invalid --watch"), "{stderr}");
 }
+
+/// Runs `shell` (a command line) on a pseudo-terminal through util-linux `script`: what a user
+/// at a terminal sees, stdout and stderr together.
+fn on_a_terminal(shell: &str) -> String {
+    let out = Command::new("script")
+        .args(["-qec", shell, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .envs(support::no_aws())
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn progress_is_drawn_on_a_terminal_and_never_into_a_pipe() {
+    // A zone that drops every packet keeps the run going long enough to be watched.
+    let lab = format!("{} lab --fault az-down --timeout 1", env!("CARGO_BIN_EXE_kreach"));
+    let clear = "\r\x1b[2K";
+
+    let seen = on_a_terminal(&lab);
+    let first =
+        seen.find(&format!("{clear}kreach ")).unwrap_or_else(|| panic!("no progress line on a terminal: {seen:?}"));
+    assert!(seen[first..].contains(" passed"), "{seen:?}");
+    assert!(seen.contains("running: b2 tcp"), "the blackholed zone's broker is named while it runs: {seen:?}");
+    // The line is erased before the report prints, and nothing of it follows the report's start.
+    let report = seen.find("FAIL: ").unwrap_or_else(|| panic!("no report summary: {seen:?}"));
+    let last_clear = seen.rfind(clear).expect("erased");
+    assert!(last_clear < report, "the progress line is gone before the report: {seen:?}");
+    assert!(!seen[last_clear + clear.len()..].starts_with("kreach "), "{seen:?}");
+
+    // The JSON report into a pipe: nothing on the terminal but nothing else either.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("report.json");
+    let seen = on_a_terminal(&format!("{lab} --output json | cat > {}", file.display()));
+    assert!(!seen.contains(clear), "no progress while JSON goes into a pipe: {seen:?}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("report")).expect("the piped JSON is clean");
+    assert_eq!(report["status"], "fail");
+
+    // --no-progress, and -v (the events themselves) turn it off.
+    assert!(!on_a_terminal(&format!("{lab} --no-progress")).contains(clear));
+    assert!(!on_a_terminal(&format!("{lab} -v")).contains(clear));
+
+    // stderr not a terminal: nothing drawn.
+    let (_, _, stderr) = kreach(&["lab", "--fault", "az-down", "--timeout", "1"], &[]);
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+}

@@ -1,16 +1,18 @@
 """The reference client: confluent-kafka (librdkafka 2.16) lists the cluster's brokers.
 
-Usage: reference_client.py BOOTSTRAP CA_FILE SECURITY_PROTOCOL
-Prints {"brokers": ["host:port", ...]} or {"error": "..."} as one JSON line.
+Usage: reference_client.py BOOTSTRAP CA_FILE SECURITY_PROTOCOL [TIMEOUT_SECONDS]
+Prints {"brokers": ["host:port", ...], "elapsed_ms": N} or {"error": "..."} as one JSON line.
 """
 import json
 import sys
+import time
 
 from confluent_kafka.admin import AdminClient
 
 
 def main() -> int:
     bootstrap, ca_file, protocol = sys.argv[1:4]
+    timeout = float(sys.argv[4]) if len(sys.argv) > 4 else 10.0
     client = AdminClient(
         {
             "bootstrap.servers": bootstrap,
@@ -19,13 +21,15 @@ def main() -> int:
             "client.id": "kreach-reference",
         }
     )
+    started = time.monotonic()
     try:
-        metadata = client.list_topics(timeout=10)
+        metadata = client.list_topics(timeout=timeout)
     except Exception as exc:  # the test shows whatever went wrong
         print(json.dumps({"error": str(exc)}))
         return 1
     brokers = sorted(f"{b.host}:{b.port}" for b in metadata.brokers.values())
-    print(json.dumps({"brokers": brokers, "cluster_id": metadata.cluster_id}))
+    elapsed_ms = round((time.monotonic() - started) * 1000)
+    print(json.dumps({"brokers": brokers, "cluster_id": metadata.cluster_id, "elapsed_ms": elapsed_ms}))
     return 0
 
 

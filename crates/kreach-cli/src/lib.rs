@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod progress;
 use kreach::{CheckOptions, Report, render};
 use kreach_lab::{Fault, LAB_PRIVATE_CIDR, Lab};
 
@@ -25,21 +27,52 @@ struct Cli {
     /// secret: outcomes and timings only.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// No live progress line on stderr (drawn only on a terminal, and never while `--output
+    /// json` goes into a pipe).
+    #[arg(long, global = true)]
+    no_progress: bool,
 }
 
-/// Per-step events through `tracing`, on stderr, when -v or RUST_LOG asks for them.
-fn init_tracing(verbose: u8) {
-    let filter = match (verbose, std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty())) {
-        (0, None) => return,
-        (0, Some(env)) => env,
-        (1, _) => "kreach=info".to_string(),
-        _ => "kreach=debug".to_string(),
+/// The live progress line, when drawn (see [`progress::wanted`]).
+static PROGRESS: std::sync::OnceLock<progress::Progress> = std::sync::OnceLock::new();
+
+/// Per-step events through `tracing`, on stderr, when -v or RUST_LOG asks for them; the same
+/// events feed the live progress line when it is drawn.
+fn init_tracing(cli: &Cli) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter = match (cli.verbose, std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty())) {
+        (0, None) => None,
+        (0, Some(env)) => Some(env),
+        (1, _) => Some("kreach=info".to_string()),
+        _ => Some("kreach=debug".to_string()),
     };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .try_init();
+    let json_to_pipe = command_output(&cli.command) == Some(Output::Json) && !std::io::stdout().is_terminal();
+    let draw = progress::wanted(std::io::stderr().is_terminal(), filter.is_some(), json_to_pipe, cli.no_progress)
+        && command_output(&cli.command).is_some();
+    let events = filter.map(|f| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .with_filter(tracing_subscriber::EnvFilter::new(f))
+    });
+    let progress = draw.then(|| {
+        let p = PROGRESS.get_or_init(progress::Progress::default).clone();
+        p.with_filter(tracing_subscriber::filter::Targets::new().with_target("kreach::step", tracing::Level::INFO))
+    });
+    if events.is_some() || progress.is_some() {
+        let _ = tracing_subscriber::registry().with(events).with(progress).try_init();
+    }
+}
+
+/// The report format of a command that runs a diagnosis.
+fn command_output(command: &Command) -> Option<Output> {
+    match command {
+        Command::Check(args) => Some(args.output),
+        Command::Lab(args) if !args.serve && !args.list_faults => Some(args.output),
+        _ => None,
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -266,7 +299,7 @@ enum Output {
 /// Runs the CLI with the process's arguments.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
+    init_tracing(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}"), EXIT_USAGE),
@@ -628,11 +661,15 @@ async fn watch(
     let mut last: Option<kreach::Report> = None;
     let mut runs = 0u32;
     loop {
-        let report =
-            match run_once(config, properties.as_ref(), client_check, aws, secret.clone(), mapping.clone()).await {
-                Ok(r) => r,
-                Err(e) => return fail(&e.to_string(), EXIT_USAGE),
-            };
+        let drawing = PROGRESS.get().map(|p| (p, p.start()));
+        let result = run_once(config, properties.as_ref(), client_check, aws, secret.clone(), mapping.clone()).await;
+        if let Some((p, drawer)) = drawing {
+            p.finish(drawer);
+        }
+        let report = match result {
+            Ok(r) => r,
+            Err(e) => return fail(&e.to_string(), EXIT_USAGE),
+        };
         runs += 1;
         match &last {
             None => emit(&render_report(&report, output)),

@@ -90,7 +90,33 @@ pub struct NetnsLab {
     children: Vec<Child>,
     /// The `kreach` binary under test.
     kreach: PathBuf,
+    /// The cluster's advertised listeners (`host:9092`), in broker order.
+    pub brokers: Vec<String>,
 }
+
+/// The lab's size and how it re-executes the calling binary for its helpers.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    /// Brokers behind the endpoint, spread over the three zones in turn (3: one per zone).
+    pub brokers: usize,
+    /// The arguments that make the calling binary serve the mock brokers ([`serve_mock_kafka`]):
+    /// by default a test harness's run of [`mock_kafka_entry!`]'s test.
+    pub mock_kafka_args: Vec<String>,
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Shape {
+            brokers: ENIS.len(),
+            mock_kafka_args: ["--exact", MOCK_KAFKA_TEST, "--ignored", "--nocapture", "--test-threads=1", "-q"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+/// Most brokers the lab serves (one mock cluster, one haproxy).
+pub const MAX_LAB_BROKERS: usize = 200;
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
@@ -105,12 +131,26 @@ fn run(cmd: &mut Command) -> Result<Output, String> {
 impl NetnsLab {
     /// Builds the lab with `fault`; `kreach` is the binary under test (`env!("CARGO_BIN_EXE_kreach")`).
     pub fn start(fault: Fault, kreach: &str) -> Result<NetnsLab, String> {
+        Self::start_with(fault, kreach, &Shape::default())
+    }
+
+    /// [`NetnsLab::start`] with `shape`'s broker count and helper arguments.
+    pub fn start_with(fault: Fault, kreach: &str, shape: &Shape) -> Result<NetnsLab, String> {
+        if !(1..=MAX_LAB_BROKERS).contains(&shape.brokers) {
+            return Err(format!("the lab serves 1 to {MAX_LAB_BROKERS} brokers, not {}", shape.brokers));
+        }
         if fault.labs() == kreach_lab::Labs::InProcessOnly {
             return Err(format!("fault `{fault}` is served only by the in-process lab (kreach lab)"));
         }
         let name = format!("kreach-e2e-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
         let dir = tempfile::Builder::new().prefix("kreach-netns-").tempdir().map_err(|e| e.to_string())?;
-        let mut lab = NetnsLab { name: name.clone(), dir, children: Vec::new(), kreach: PathBuf::from(kreach) };
+        let mut lab = NetnsLab {
+            name: name.clone(),
+            dir,
+            children: Vec::new(),
+            kreach: PathBuf::from(kreach),
+            brokers: Vec::new(),
+        };
         run(Command::new("ip").args(["netns", "add", &name]))?;
         run(Command::new("ip").args(["-n", &name, "link", "set", "lo", "up"]))?;
         let mut addrs = vec![VPC_RESOLVER, PUBLIC_RESOLVER];
@@ -124,7 +164,8 @@ impl NetnsLab {
         std::fs::write(etc.join("resolv.conf"), format!("nameserver {VPC_RESOLVER}\noptions timeout:1 attempts:1\n"))
             .map_err(|e| e.to_string())?;
 
-        let brokers = lab.spawn_brokers(fault)?;
+        let brokers = lab.spawn_brokers(fault, shape)?;
+        lab.brokers = brokers.iter().map(|(name, _)| format!("{name}:9092")).collect();
         lab.write_configs(fault, &brokers)?;
         lab.spawn("public-dns", &["named", "-g", "-n", "1", "-c", &lab.path("public/named.conf")])?;
         if fault != Fault::ResolverDown {
@@ -177,17 +218,16 @@ impl NetnsLab {
         Ok(())
     }
 
-    /// The cluster behind the endpoint: one mock broker per AZ, advertising zonal names on 9092.
-    /// Returns (advertised name, listen address) per broker.
-    fn spawn_brokers(&mut self, fault: Fault) -> Result<Vec<(String, String)>, String> {
+    /// The cluster behind the endpoint: mock brokers spread over the AZs, advertising zonal names
+    /// on 9092. Returns (advertised name, listen address) per broker.
+    fn spawn_brokers(&mut self, fault: Fault, shape: &Shape) -> Result<Vec<(String, String)>, String> {
         use std::io::BufRead;
         if fault == Fault::SaslBroker {
             return self.spawn_tansu();
         }
-        let names: Vec<String> = ENIS
-            .iter()
-            .enumerate()
-            .map(|(i, (az, _, _))| {
+        let names: Vec<String> = (0..shape.brokers)
+            .map(|i| {
+                let az = ENIS[i % ENIS.len()].0;
                 if fault == Fault::BrokerNameUnresolvable && i == 2 {
                     // A listener name no zone serves: NXDOMAIN through the VPC resolver.
                     format!("b{}.{az}.elsewhere.invalid", i + 1)
@@ -201,7 +241,7 @@ impl NetnsLab {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &self.name])
             .arg(me)
-            .args(["--exact", MOCK_KAFKA_TEST, "--ignored", "--nocapture", "--test-threads=1", "-q"])
+            .args(&shape.mock_kafka_args)
             .env(MOCK_KAFKA_ENV, names.iter().map(|n| format!("{n}:9092")).collect::<Vec<_>>().join(","));
         let mut child =
             cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().map_err(|e| e.to_string())?;
@@ -255,6 +295,80 @@ impl NetnsLab {
             std::thread::sleep(Duration::from_millis(50));
         }
         Ok(vec![(name, listen.to_string())])
+    }
+
+    /// Adds `rtt` of round-trip time between the client and everything it talks to directly (the
+    /// VPC resolver and the endpoint's addresses; not the resolver's forwarding nor the endpoint's
+    /// backends): iptables sends those packets to an NFQUEUE where the calling binary, re-executed
+    /// with `helper_args` inside the namespace, holds each for half the round trip
+    /// ([`serve_delay`]). Every packet passes OUTPUT once per direction on loopback, so a TCP
+    /// connect costs one round trip, a DNS query one, and DROP/REJECT rules keep their meaning.
+    pub fn add_latency(&mut self, rtt: Duration, helper_args: &[String]) -> Result<(), String> {
+        use std::io::BufRead;
+        let me = std::env::current_exe().map_err(|e| e.to_string())?;
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .arg(me)
+            .args(helper_args)
+            .env(DELAY_ENV, (rtt / 2).as_micros().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("delay helper: {e}"))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        self.children.push(child);
+        let ready = std::io::BufReader::new(stdout).lines().map_while(Result::ok).any(|line| line == DELAY_READY);
+        if !ready {
+            return Err("the delay helper exited before binding its queue".into());
+        }
+        // Autocorking holds a small write while an earlier segment of the socket is still queued
+        // in the host, which a held packet is: it would add the lab's delay to every request
+        // that follows a write, a cost no real network has.
+        run(Command::new("ip").args([
+            "netns",
+            "exec",
+            &self.name,
+            "sysctl",
+            "-q",
+            "-w",
+            "net.ipv4.tcp_autocorking=0",
+        ]))?;
+        let queue = DELAY_QUEUE.to_string();
+        let eni_range = "127.10.0.0/16";
+        for proto in ["udp", "tcp"] {
+            self.iptables(&[
+                "-A",
+                "OUTPUT",
+                "-p",
+                proto,
+                "-d",
+                VPC_RESOLVER,
+                "--dport",
+                "53",
+                "-j",
+                "NFQUEUE",
+                "--queue-num",
+                &queue,
+            ])?;
+            self.iptables(&[
+                "-A",
+                "OUTPUT",
+                "-p",
+                proto,
+                "-s",
+                VPC_RESOLVER,
+                "--sport",
+                "53",
+                "-j",
+                "NFQUEUE",
+                "--queue-num",
+                &queue,
+            ])?;
+        }
+        self.iptables(&["-A", "OUTPUT", "-p", "tcp", "-d", eni_range, "-j", "NFQUEUE", "--queue-num", &queue])?;
+        self.iptables(&["-A", "OUTPUT", "-p", "tcp", "-s", eni_range, "-j", "NFQUEUE", "--queue-num", &queue])?;
+        Ok(())
     }
 
     pub fn iptables(&self, rule: &[&str]) -> Result<(), String> {
@@ -420,7 +534,7 @@ impl NetnsLab {
         // haproxy: one bind per AZ address, TLS with SNI routing, REST answering 401.
         let pem = d.join("endpoint.pem").display().to_string();
         let mut cfg = String::from(
-            "global\n  maxconn 512\ndefaults\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n\nfrontend kafka\n  mode tcp\n",
+            "global\n  maxconn 4096\ndefaults\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n\nfrontend kafka\n  mode tcp\n",
         );
         for (_, _, ip) in ENIS {
             let _ = writeln!(cfg, "  bind {ip}:9092 ssl crt {pem}");
@@ -558,5 +672,56 @@ pub fn serve_mock_kafka() {
     drop(out);
     loop {
         std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+/// The environment variable that hands the re-executed delay helper its hold time (microseconds).
+pub const DELAY_ENV: &str = "KREACH_TESTKIT_DELAY_US";
+/// The line the delay helper prints once its queue is bound.
+const DELAY_READY: &str = "delay ready";
+/// The NFQUEUE number the lab's latency rules use.
+const DELAY_QUEUE: u16 = 7;
+/// Most packets the kernel keeps queued for the helper (a 100-broker burst is a few hundred).
+const DELAY_QUEUE_LEN: u32 = 16_384;
+
+/// The delay helper behind [`NetnsLab::add_latency`]: binds the lab's NFQUEUE and accepts each
+/// packet [`DELAY_ENV`] microseconds after it arrived, in arrival order (every packet is held
+/// equally long, so first in is first due). Runs until killed.
+pub fn serve_delay() -> Result<(), String> {
+    use std::collections::VecDeque;
+    use std::io::Write;
+    let hold = std::env::var(DELAY_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_micros)
+        .ok_or_else(|| format!("{DELAY_ENV} is not set: this helper is run by the netns lab, not by hand"))?;
+    let mut queue = nfq::Queue::open().map_err(|e| format!("NFQUEUE: {e}"))?;
+    queue.bind(DELAY_QUEUE).map_err(|e| format!("NFQUEUE bind: {e}"))?;
+    queue.set_queue_max_len(DELAY_QUEUE, DELAY_QUEUE_LEN).map_err(|e| format!("NFQUEUE length: {e}"))?;
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{DELAY_READY}");
+        let _ = out.flush();
+    }
+    let mut held: VecDeque<(Instant, nfq::Message)> = VecDeque::new();
+    loop {
+        let now = Instant::now();
+        while held.front().is_some_and(|(due, _)| *due <= now) {
+            if let Some((_, mut msg)) = held.pop_front() {
+                msg.set_verdict(nfq::Verdict::Accept);
+                queue.verdict(msg).map_err(|e| format!("NFQUEUE verdict: {e}"))?;
+            }
+        }
+        // Nothing held: wait for the next packet; otherwise poll until the oldest is due.
+        queue.set_nonblocking(!held.is_empty());
+        match queue.recv() {
+            Ok(msg) => held.push_back((Instant::now() + hold, msg)),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let wait =
+                    held.front().map_or(Duration::ZERO, |(due, _)| due.saturating_duration_since(Instant::now()));
+                std::thread::sleep(wait.min(Duration::from_micros(200)));
+            }
+            Err(e) => return Err(format!("NFQUEUE receive: {e}")),
+        }
     }
 }

@@ -3,11 +3,16 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use futures::StreamExt as _;
 use hickory_resolver::config::{ConnectionConfig, LookupIpStrategy, NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::xfer::{DnsHandle as _, RetryDnsHandle};
 use hickory_resolver::net::{DnsError, NetError};
-use hickory_resolver::proto::rr::{RData, RecordType};
-use hickory_resolver::{Resolver, TokioResolver};
+use hickory_resolver::proto::op::{DnsRequestOptions, DnsResponse, Query, ResponseCode};
+use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
+use hickory_resolver::{NameServerPool, PoolContext, Resolver, TlsConfig, TokioResolver};
 use ipnet::IpNet;
 
 use crate::report::{AnswerClass, CnameHop, DnsAddress, DnsLookup, DnsOutcome};
@@ -38,9 +43,12 @@ fn join(addrs: &[SocketAddr]) -> String {
     addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
+/// The resolvers' own client: one query, one answer, no CNAME chasing of its own.
+type Client = RetryDnsHandle<NameServerPool<TokioRuntimeProvider>>;
+
 /// A resolver built once per run and shared by every lookup (brokers may be hundreds).
 pub struct Dns {
-    resolver: Result<TokioResolver, String>,
+    resolver: Result<(TokioResolver, Client), String>,
     label: String,
 }
 
@@ -48,7 +56,7 @@ impl Dns {
     /// Builds the resolver for `choice`; a broken configuration becomes every lookup's outcome.
     pub fn new(choice: &ResolverChoice) -> Self {
         match build(choice) {
-            Ok((resolver, servers)) => Dns { resolver: Ok(resolver), label: choice.label(&servers) },
+            Ok((resolver, client, servers)) => Dns { resolver: Ok((resolver, client)), label: choice.label(&servers) },
             Err(e) => Dns { resolver: Err(format!("resolver configuration: {e}")), label: choice.label(&[]) },
         }
     }
@@ -58,13 +66,22 @@ impl Dns {
 pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<IpAddr>) {
     let started = Instant::now();
     let label = dns.label.clone();
-    let resolver = match &dns.resolver {
+    let (resolver, client) = match &dns.resolver {
         Ok(r) => r,
         Err(e) => return (failed(label, DnsOutcome::Unreachable, started, e.clone()), Vec::new()),
     };
     // A dotted name is looked up as is, not through the search list.
     let fqdn = if name.contains('.') && !name.ends_with('.') { format!("{name}.") } else { name.to_string() };
-    let (mut lookup, ips) = lookup_ip(&fqdn, resolver, label, started, budget).await;
+    // A and AAAA asked at once, each answered by the resolver in one round trip; only an answer
+    // that stops mid-chain (a resolver that does not recurse) is chased, by the full resolver.
+    let direct = match Name::from_ascii(&fqdn) {
+        Ok(qname) if fqdn.ends_with('.') => ask_both(client, &qname, &label, started, budget).await,
+        _ => None,
+    };
+    let (mut lookup, ips) = match direct {
+        Some(found) => found,
+        None => lookup_ip(&fqdn, resolver, label, started, budget.saturating_sub(started.elapsed())).await,
+    };
     // A failed lookup says little about where the chain broke: follow it one CNAME at a time
     // (only on failure, within what is left of the budget) to name a loop or the last name reached.
     if matches!(lookup.outcome, DnsOutcome::Nxdomain | DnsOutcome::NoData | DnsOutcome::Error)
@@ -81,6 +98,108 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
         lookup.elapsed_ms = started.elapsed().as_millis() as u64;
     }
     (lookup, ips)
+}
+
+/// One record type's answer, as the resolver gave it.
+enum Part {
+    Records { code: ResponseCode, answers: Vec<Record>, zone: Option<String> },
+    Failed(NetError),
+}
+
+async fn ask(client: &Client, name: &Name, rtype: RecordType) -> Part {
+    let mut answers = client.lookup(Query::query(name.clone(), rtype), DnsRequestOptions::default());
+    let zone_of = |soa: Option<String>| soa.map(|n| trim_dot(&n));
+    match answers.next().await {
+        Some(Ok(response)) => {
+            let response: DnsResponse = response;
+            let zone = zone_of(response.soa().map(|soa| soa.name().to_string()));
+            Part::Records { code: response.response_code, answers: response.answers.clone(), zone }
+        }
+        Some(Err(NetError::Dns(DnsError::NoRecordsFound(no)))) => Part::Records {
+            code: no.response_code,
+            answers: Vec::new(),
+            zone: zone_of(no.soa.as_ref().map(|soa| soa.name.to_string())),
+        },
+        Some(Err(e)) => Part::Failed(e),
+        None => Part::Failed(NetError::from("no response")),
+    }
+}
+
+/// Asks A and AAAA for `qname` at once. `None` when an answer ends in a CNAME with neither the
+/// target's addresses nor a negative answer: the resolver did not follow the chain.
+async fn ask_both(
+    client: &Client,
+    qname: &Name,
+    label: &str,
+    started: Instant,
+    budget: Duration,
+) -> Option<(DnsLookup, Vec<IpAddr>)> {
+    let both = futures::future::join(ask(client, qname, RecordType::A), ask(client, qname, RecordType::AAAA));
+    let Ok((a, aaaa)) = tokio::time::timeout(budget, both).await else {
+        let msg = format!("no answer within {} ms", budget.as_millis());
+        return Some((failed(label.to_string(), DnsOutcome::Unreachable, started, msg), Vec::new()));
+    };
+    let mut lookup = DnsLookup {
+        resolver: label.to_string(),
+        outcome: DnsOutcome::NoData,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        cname_chain: Vec::new(),
+        addresses: Vec::new(),
+        negative_zone: None,
+        error: None,
+        cname_loop: false,
+    };
+    let mut ips = Vec::new();
+    for part in [&a, &aaaa] {
+        let Part::Records { answers, .. } = part else { continue };
+        for record in answers {
+            let ip = match &record.data {
+                RData::CNAME(target) => {
+                    let hop = CnameHop {
+                        name: trim_dot(&record.name.to_string()),
+                        target: trim_dot(&target.0.to_string()),
+                        ttl: record.ttl,
+                    };
+                    if !lookup.cname_chain.iter().any(|h| h.name.eq_ignore_ascii_case(&hop.name)) {
+                        lookup.cname_chain.push(hop);
+                    }
+                    continue;
+                }
+                RData::A(v4) => IpAddr::V4(v4.0),
+                RData::AAAA(v6) => IpAddr::V6(v6.0),
+                _ => continue,
+            };
+            if !ips.contains(&ip) {
+                ips.push(ip);
+                lookup.addresses.push(DnsAddress { ip: ip.to_string(), ttl: record.ttl, private: false });
+            }
+        }
+    }
+    if !ips.is_empty() {
+        lookup.outcome = DnsOutcome::Answer;
+        return Some((lookup, ips));
+    }
+    match a {
+        Part::Failed(err) => {
+            let (outcome, zone) = classify_error(&err);
+            lookup.outcome = outcome;
+            lookup.negative_zone = zone;
+            lookup.error = Some(err.to_string());
+        }
+        Part::Records { code, zone, .. } => {
+            if zone.is_none() && code == ResponseCode::NoError && !lookup.cname_chain.is_empty() {
+                return None;
+            }
+            lookup.outcome = if code == ResponseCode::NXDomain { DnsOutcome::Nxdomain } else { DnsOutcome::NoData };
+            let last = lookup.cname_chain.last().map_or_else(|| trim_dot(&qname.to_string()), |h| h.target.clone());
+            lookup.error = Some(format!(
+                "{} for {last}",
+                if code == ResponseCode::NXDomain { "NXDOMAIN" } else { "no A or AAAA record" }
+            ));
+            lookup.negative_zone = zone;
+        }
+    }
+    Some((lookup, ips))
 }
 
 /// Most CNAME hops followed one by one.
@@ -253,9 +372,9 @@ fn classify_error(err: &NetError) -> (DnsOutcome, Option<String>) {
     }
 }
 
-fn build(choice: &ResolverChoice) -> Result<(TokioResolver, Vec<SocketAddr>), NetError> {
-    let mut builder = match choice {
-        ResolverChoice::System => TokioResolver::builder_tokio()?,
+fn build(choice: &ResolverChoice) -> Result<(TokioResolver, Client, Vec<SocketAddr>), NetError> {
+    let config = match choice {
+        ResolverChoice::System => hickory_resolver::system_conf::read_system_conf()?.0,
         ResolverChoice::Servers(servers) => {
             let mut config = ResolverConfig::from_name_servers(Vec::new());
             for sa in servers {
@@ -265,18 +384,25 @@ fn build(choice: &ResolverChoice) -> Result<(TokioResolver, Vec<SocketAddr>), Ne
                 tcp.port = sa.port();
                 config.add_name_server(NameServerConfig::new(sa.ip(), true, vec![udp, tcp]));
             }
-            Resolver::builder_with_config(config, TokioRuntimeProvider::default())
+            config
         }
     };
+    let name_servers = config.name_servers().to_vec();
+    let mut builder = Resolver::builder_with_config(config, TokioRuntimeProvider::default());
     let opts: &mut ResolverOpts = builder.options_mut();
     opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
     opts.preserve_intermediates = true;
     opts.timeout = QUERY_TIMEOUT;
     opts.attempts = 2;
     opts.cache_size = 0;
+    let options = opts.clone();
     let resolver = builder.build()?;
+    let attempts = options.attempts;
+    let context = Arc::new(PoolContext::new(options, TlsConfig::new()?));
+    let pool = NameServerPool::from_config(name_servers, context, TokioRuntimeProvider::default());
+    let client = RetryDnsHandle::new(pool, attempts);
     let servers = resolver_servers(choice);
-    Ok((resolver, servers))
+    Ok((resolver, client, servers))
 }
 
 fn resolver_servers(choice: &ResolverChoice) -> Vec<SocketAddr> {

@@ -13,8 +13,10 @@ pub const TLS_STEP_CAP: Duration = Duration::from_secs(5);
 pub const HTTPS_STEP_CAP: Duration = Duration::from_secs(5);
 /// Longest the Kafka requests on one connection may take (within the deadline).
 pub const KAFKA_STEP_CAP: Duration = Duration::from_secs(5);
-/// Most brokers probed at once: a 100-broker cluster takes a few rounds, not 100.
-pub const BROKER_CONCURRENCY: usize = 64;
+/// Most brokers probed at once: a cluster of up to 128 brokers is probed in one wave of round
+/// trips, a larger one in a few, never in hundreds. At most ~3 sockets per broker in flight (A and
+/// AAAA queries, then one connection) keep a wave well inside the default 1,024 descriptors.
+pub const BROKER_CONCURRENCY: usize = 128;
 /// Most advertised brokers probed in one run (a hostile Metadata answer may list tens of
 /// thousands); the report says when the cap cut the list (`probe-capped`).
 pub const MAX_BROKER_TARGETS: usize = 512;

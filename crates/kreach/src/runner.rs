@@ -208,6 +208,7 @@ pub(crate) async fn checks(
         network: None,
         event_source_mapping: None,
         findings: Vec::new(),
+        critical_path: Vec::new(),
         status: crate::report::Status::Pass,
     };
     Ok(report)

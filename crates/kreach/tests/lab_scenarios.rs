@@ -376,3 +376,37 @@ async fn changes_between_two_runs_name_the_hop_that_moved_and_the_finding_fixed(
     let again = kreach::run(&lab_config(&lab, false)).await.expect("run");
     assert_eq!(kreach::render::changes(&after, &again), Vec::<String>::new(), "timings alone are no change");
 }
+
+#[tokio::test]
+async fn the_table_fits_100_columns_and_names_the_critical_path() {
+    // Healthy: the chain that ends last runs through the bootstrap (DNS, then the address that
+    // answered Metadata) into a broker's steps, and its steps fit in the run's time.
+    let (_lab, healthy) = diagnose(Fault::None).await;
+    let path = &healthy.critical_path;
+    let bootstrap = &target(&healthy, Role::Bootstrap).target;
+    let stages: Vec<Stage> = path.iter().filter(|s| &s.target == bootstrap).map(|s| s.stage).collect();
+    assert_eq!(stages, [Stage::Dns, Stage::Tcp, Stage::Tls, Stage::Kafka], "{path:?}");
+    let last = path.last().expect("a critical path");
+    assert!(last.target.starts_with('b') && last.stage == Stage::Kafka, "a broker's ApiVersions ends it: {path:?}");
+    let total: u64 = path.iter().map(|s| s.elapsed_ms).sum();
+    assert!(total <= healthy.elapsed_ms + 5, "{total} ms of steps in a {} ms run", healthy.elapsed_ms);
+
+    // A dead zone: what ended last is a TCP connect into it, waiting for the deadline.
+    let (_lab, report) = diagnose(Fault::AzDown).await;
+    let last = report.critical_path.last().expect("a critical path");
+    assert_eq!(last.stage, Stage::Tcp, "{:?}", report.critical_path);
+    let total: u64 = report.critical_path.iter().map(|s| s.elapsed_ms).sum();
+    assert!(total <= report.elapsed_ms + 5, "{total} ms of steps in a {} ms run", report.elapsed_ms);
+
+    let table = kreach::render::table(&report, false);
+    let widest = table.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest <= 100, "the table is {widest} columns wide:\n{table}");
+    let matrix: Vec<&str> = table.lines().take_while(|l| !l.starts_with("Critical path")).collect();
+    assert!(table.starts_with("Targets in abc123.us-west-2.aws.confluent.cloud\n"), "{table}");
+    assert!(
+        !matrix.iter().skip(1).any(|l| l.contains("abc123.us-west-2")),
+        "the domain is printed once, above the matrix:\n{table}"
+    );
+    assert!(matrix.iter().any(|l| l.contains("b2.usw2-az2:") && l.contains("FAIL")), "{table}");
+    assert!(table.contains("Critical path: lkc-lab01:"), "{table}");
+}

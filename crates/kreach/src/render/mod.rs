@@ -9,7 +9,7 @@ pub use table::table;
 
 use std::borrow::Cow;
 
-use crate::report::{Report, Stage, StageResult, StageStatus, TargetReport};
+use crate::report::{Report, Stage, StageStatus};
 
 /// Text that came from a peer or a file (host names, certificate subjects, error messages) made
 /// safe for a terminal or a Markdown page: control characters (escape sequences, carriage
@@ -54,13 +54,6 @@ pub(crate) fn status_word(status: StageStatus) -> &'static str {
         StageStatus::Skipped => "skip",
         StageStatus::NotApplicable => "n/a",
     }
-}
-
-/// The text of one matrix cell: verdict, time, and the summary.
-pub(crate) fn cell(target: &TargetReport, stage: Stage) -> Option<(&StageResult, String)> {
-    let result = target.stage(stage)?;
-    let time = result.elapsed_ms.map(|ms| format!(" {ms} ms")).unwrap_or_default();
-    Some((result, format!("{}{time}\n{}", status_word(result.status), clean(&result.summary))))
 }
 
 /// What changed from `before` to `after` (two runs of the same check, e.g. `--watch`): stage

@@ -1,36 +1,58 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
 
-use super::{cell, clean, columns};
+use super::{clean, columns, status_word};
 use crate::findings::Severity;
-use crate::report::{Report, StageStatus, Status};
+use crate::report::{Report, Stage, StageResult, StageStatus, Status};
 
-/// The pass/fail matrix (rows = targets, columns = stages), then the findings with their fixes.
-/// `color` adds ANSI colours (the CLI turns it on for a TTY without `NO_COLOR`).
+/// Widest target label in the matrix (the shared domain is printed once, above it).
+const TARGET_WIDTH: usize = 24;
+/// Widest line of a stage cell.
+const CELL_WIDTH: usize = 14;
+
+/// The pass/fail matrix (rows = targets, columns = DNS, TCP, TLS and the port's own protocol),
+/// fitting 100 columns: the cluster's domain once above it, each target by what distinguishes it,
+/// cells of two short lines; the client (librdkafka) and AWS verdicts under it; then the findings
+/// with their fixes. `color` adds ANSI colours (the CLI turns it on for a TTY without `NO_COLOR`).
 pub fn table(report: &Report, color: bool) -> String {
-    let stages = columns(report);
+    let stages: Vec<Stage> =
+        columns(report).into_iter().filter(|s| !matches!(s, Stage::Client | Stage::Aws | Stage::Https)).collect();
+    let has_https = report.targets.iter().any(|t| t.stage(Stage::Https).is_some());
+    let domain = shared_domain(report);
     let mut matrix = Table::new();
     matrix.load_preset(UTF8_FULL_CONDENSED);
+    matrix.set_content_arrangement(ContentArrangement::Disabled);
     if color {
-        // On a terminal: fit its width, wrapping cells.
-        matrix.set_content_arrangement(ContentArrangement::Dynamic).enforce_styling();
+        matrix.enforce_styling();
     } else {
-        // In a pipe or a log: one line per row, never wrapped mid-name.
-        matrix.set_content_arrangement(ContentArrangement::Disabled).force_no_tty();
+        matrix.force_no_tty();
     }
     let mut header = vec![Cell::new("target").add_attribute(Attribute::Bold)];
-    header.extend(stages.iter().map(|s| Cell::new(s.as_str().to_uppercase()).add_attribute(Attribute::Bold)));
+    header.extend(stages.iter().map(|s| {
+        let name = if *s == Stage::Kafka && has_https { "KAFKA/HTTPS".to_string() } else { s.as_str().to_uppercase() };
+        Cell::new(name).add_attribute(Attribute::Bold)
+    }));
+    if has_https && !stages.contains(&Stage::Kafka) {
+        header.push(Cell::new("HTTPS").add_attribute(Attribute::Bold));
+    }
     matrix.set_header(header);
     for t in &report.targets {
+        let target = short_target(&t.target, domain.as_deref());
         let label = match &t.endpoint {
-            Some(e) if e.name != t.target => format!("{}\n{}", clean(&e.name), clean(&t.target)),
-            _ => clean(&t.target).into_owned(),
+            Some(e) if e.name != t.target => format!("{}\n{target}", fit(&short_target(&e.name, domain.as_deref()))),
+            _ => target,
         };
         let mut row = vec![Cell::new(label)];
-        for stage in &stages {
-            row.push(match cell(t, *stage) {
-                Some((result, text)) => {
-                    let c = Cell::new(text);
+        let mut shown: Vec<Stage> = stages.clone();
+        if has_https && !stages.contains(&Stage::Kafka) {
+            shown.push(Stage::Https);
+        }
+        for stage in shown {
+            // The last column is the port's own protocol: Kafka, or HTTP on the REST port.
+            let stage = if stage == Stage::Kafka && t.stage(Stage::Kafka).is_none() { Stage::Https } else { stage };
+            row.push(match t.stage(stage) {
+                Some(result) => {
+                    let c = Cell::new(compact_cell(result));
                     if color { c.fg(stage_color(result.status)) } else { c }
                 }
                 None => Cell::new("—"),
@@ -40,8 +62,28 @@ pub fn table(report: &Report, color: bool) -> String {
     }
 
     let mut out = String::new();
+    if let Some(d) = &domain {
+        out.push_str(&format!("Targets in {}\n", clean(d)));
+    }
     out.push_str(&matrix.to_string());
     out.push('\n');
+    for t in &report.targets {
+        for stage in [Stage::Client, Stage::Aws] {
+            if let Some(result) = t.stage(stage) {
+                let what = if stage == Stage::Client { "Client (librdkafka)" } else { "AWS audit" };
+                let time = result.elapsed_ms.map(|ms| format!(" {ms} ms")).unwrap_or_default();
+                let summary = clean(&result.summary);
+                out.push_str(&format!(
+                    "{what}: {}{time}: {}\n",
+                    paint(status_word(result.status), stage_color(result.status), color),
+                    summary.strip_prefix("skipped: ").unwrap_or(&summary)
+                ));
+            }
+        }
+    }
+    if !report.critical_path.is_empty() {
+        out.push_str(&format!("Critical path: {}\n", critical_path(report, domain.as_deref())));
+    }
     let verdict = match report.status {
         Status::Pass => "PASS",
         Status::Warn => "WARN",
@@ -107,18 +149,147 @@ pub fn table(report: &Report, color: bool) -> String {
             Severity::Warning => paint("WARN ", Color::Yellow, color),
             Severity::Info => paint("INFO ", Color::Blue, color),
         };
-        out.push_str(&format!(
-            "\n{sev} {} [{} {}]\n  {}\n",
-            f.code,
-            clean(&f.target),
-            f.stage.as_str(),
-            clean(&f.summary)
-        ));
+        out.push_str(&format!("\n{sev} {} [{} {}]\n", f.code, clean(&f.target), f.stage.as_str()));
+        out.push_str(&wrap(&clean(&f.summary), "  ", "  "));
         if f.severity != Severity::Info {
-            out.push_str(&format!("  fix: {}\n", clean(&f.fix)));
+            out.push_str(&wrap(&clean(&f.fix), "  fix: ", "       "));
         }
     }
     out
+}
+
+/// Widest line of the findings' text.
+const LINE_WIDTH: usize = 100;
+
+/// `text` wrapped at spaces to [`LINE_WIDTH`], the first line after `first`, the others after
+/// `rest` (a word longer than a line, such as a long host name, stays whole).
+fn wrap(text: &str, first: &str, rest: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        if !empty && line.chars().count() + 1 + word.chars().count() > LINE_WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+/// The steps that ended last, grouped by target: `lkc-x:9092 dns 47 tcp 41 … ms → b2.az2:9092 …`.
+fn critical_path(report: &Report, domain: Option<&str>) -> String {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for step in &report.critical_path {
+        let item = format!("{} {}", step.stage.as_str(), step.elapsed_ms);
+        match groups.last_mut() {
+            Some((target, items)) if *target == step.target => items.push(item),
+            _ => groups.push((step.target.clone(), vec![item])),
+        }
+    }
+    let total: u64 = report.critical_path.iter().map(|s| s.elapsed_ms).sum();
+    let chain: Vec<String> = groups
+        .iter()
+        .map(|(target, items)| format!("{} {} ms", short_target(target, domain), items.join(" ")))
+        .collect();
+    format!("{} ({total} of {} ms)", chain.join(" → "), report.elapsed_ms)
+}
+
+/// The domain every target shares (at least two labels, never a whole host name), printed once.
+fn shared_domain(report: &Report) -> Option<String> {
+    let hosts: Vec<Vec<&str>> = report
+        .targets
+        .iter()
+        .map(|t| t.host.trim_end_matches('.').split('.').rev().collect())
+        .chain(report.targets.iter().filter_map(|t| t.endpoint.as_ref()).map(|e| {
+            let host = e.name.rsplit_once(':').map_or(e.name.as_str(), |(h, _)| h);
+            host.trim_end_matches('.').split('.').rev().collect()
+        }))
+        .collect();
+    let shortest = hosts.iter().map(Vec::len).min()?;
+    let mut common = 0;
+    while common + 1 < shortest && hosts.iter().all(|h| h[common].eq_ignore_ascii_case(hosts[0][common])) {
+        common += 1;
+    }
+    if common < 2 {
+        return None;
+    }
+    let mut labels: Vec<&str> = hosts[0][..common].to_vec();
+    labels.reverse();
+    Some(labels.join("."))
+}
+
+/// `host:port` without the shared domain, cut in the middle when still too long.
+fn short_target(target: &str, domain: Option<&str>) -> String {
+    let short = match domain {
+        Some(d) => {
+            let (host, port) = target.rsplit_once(':').unwrap_or((target, ""));
+            let suffix = format!(".{d}");
+            let stripped = host.strip_suffix(suffix.as_str()).unwrap_or(host);
+            if port.is_empty() { stripped.to_string() } else { format!("{stripped}:{port}") }
+        }
+        None => target.to_string(),
+    };
+    fit(&clean(&short))
+}
+
+fn fit(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= TARGET_WIDTH {
+        return text.to_string();
+    }
+    let half = (TARGET_WIDTH - 1) / 2;
+    let head: String = chars[..half].iter().collect();
+    let tail: String = chars[chars.len() - (TARGET_WIDTH - 1 - half)..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// A cell in two short lines: the verdict and time, then the summary in its shortest words.
+fn compact_cell(result: &StageResult) -> String {
+    let time = result.elapsed_ms.map(|ms| format!(" {ms}ms")).unwrap_or_default();
+    let mut text = clean(&result.summary).into_owned();
+    for (long, short) in [
+        ("skipped: ", ""),
+        ("no TCP connection", "no TCP"),
+        ("no TLS session", "no TLS"),
+        (" addresses", ""),
+        (" address", ""),
+        ("(private)", "priv"),
+        ("(public)", "PUBLIC"),
+        ("(mixed)", "mixed"),
+        (" via 1 CNAME", ""),
+        (" connected", ""),
+        (" handshakes", ""),
+        ("TLSv1_3", "TLS1.3"),
+        ("TLSv1_2", "TLS1.2"),
+        (" days left", "d"),
+        ("cert ", ""),
+        (" answered", ""),
+        ("ApiVersions+Metadata", "meta"),
+        ("ApiVersions", "api"),
+        (" brokers", " brk"),
+        (";", ""),
+        (",", ""),
+    ] {
+        text = text.replace(long, short);
+    }
+    let line: Vec<char> = text.chars().collect();
+    let line = if line.len() > CELL_WIDTH {
+        let mut cut: String = line[..CELL_WIDTH - 1].iter().collect();
+        cut.push('…');
+        cut
+    } else {
+        text
+    };
+    format!("{}{time}\n{line}", status_word(result.status))
 }
 
 fn stage_color(status: StageStatus) -> Color {

@@ -141,6 +141,23 @@ pub struct Report {
     pub event_source_mapping: Option<crate::esm::EventSourceMapping>,
     /// What is wrong and how to fix it, most severe first.
     pub findings: Vec<Finding>,
+    /// The chain of steps that ended last, in order, as the stage timings show it: each bootstrap
+    /// step, then the slowest broker's (or the client stage, when librdkafka ended after kreach's
+    /// own checks). Where the wall time went, one round trip at a time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub critical_path: Vec<PathStep>,
+}
+
+/// One step of the critical path.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PathStep {
+    /// `host:port` of the target.
+    pub target: String,
+    /// The stage.
+    pub stage: Stage,
+    /// Its time in milliseconds (the slowest address's, where a target has several).
+    pub elapsed_ms: u64,
 }
 
 /// One availability zone's verdict, from the brokers whose names carry its AZ ID.
@@ -309,6 +326,77 @@ pub struct Finding {
 }
 
 impl Report {
+    /// The steps that ended last (see [`Report::critical_path`]): the first bootstrap target's
+    /// own steps, then the broker whose steps took longest in total; the client stage instead when
+    /// it outlasted both.
+    pub fn compute_critical_path(&self) -> Vec<PathStep> {
+        // A target's chain: its DNS step, then one address's steps (addresses run side by side).
+        let chain = |t: &TargetReport, pick: &AddressPick<'_>| -> Vec<PathStep> {
+            let step = |stage, ms: u64| PathStep { target: t.target.clone(), stage, elapsed_ms: ms };
+            let mut steps: Vec<PathStep> =
+                t.stage(Stage::Dns).and_then(|s| s.elapsed_ms).map(|ms| step(Stage::Dns, ms)).into_iter().collect();
+            let best = t
+                .addresses
+                .iter()
+                .map(|a| {
+                    let own: Vec<(Stage, u64)> = [
+                        a.tcp.as_ref().map(|x| (Stage::Tcp, x.elapsed_ms)),
+                        a.tls.as_ref().map(|x| (Stage::Tls, x.elapsed_ms)),
+                        a.https.as_ref().map(|x| (Stage::Https, x.elapsed_ms)),
+                        a.kafka.as_ref().map(|x| (Stage::Kafka, x.elapsed_ms)),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                    let metadata = a.kafka.as_ref().is_some_and(|k| k.outcome == KafkaOutcome::Ok);
+                    (own, metadata)
+                })
+                .filter(|(own, metadata)| pick(own, *metadata))
+                .map(|(own, _)| own)
+                .max_by_key(|own| total_of(own));
+            steps.extend(best.unwrap_or_default().into_iter().map(|(stage, ms)| step(stage, ms)));
+            steps
+        };
+        let total = |steps: &[PathStep]| steps.iter().map(|s| s.elapsed_ms).sum::<u64>();
+        let slowest_address = |_: &[(Stage, u64)], _: bool| true;
+        // Each target's own slowest chain; and the brokers' chain, which starts when the first
+        // bootstrap address answered Metadata.
+        let mut candidates: Vec<Vec<PathStep>> =
+            self.targets.iter().filter(|t| t.role != Role::Broker).map(|t| chain(t, &slowest_address)).collect();
+        if let Some(bootstrap) = self.targets.iter().find(|t| t.role == Role::Bootstrap) {
+            let first_metadata = bootstrap
+                .addresses
+                .iter()
+                .filter(|a| a.kafka.as_ref().is_some_and(|k| k.outcome == KafkaOutcome::Ok))
+                .map(|a| {
+                    a.tcp.as_ref().map_or(0, |x| x.elapsed_ms)
+                        + a.tls.as_ref().map_or(0, |x| x.elapsed_ms)
+                        + a.kafka.as_ref().map_or(0, |x| x.elapsed_ms)
+                })
+                .min();
+            let broker = self
+                .targets
+                .iter()
+                .filter(|t| t.role == Role::Broker)
+                .map(|t| chain(t, &slowest_address))
+                .max_by_key(|steps| total(steps));
+            if let (Some(first), Some(broker)) = (first_metadata, broker) {
+                let to_metadata = |own: &[(Stage, u64)], metadata: bool| metadata && total_of(own) <= first;
+                let mut path = chain(bootstrap, &to_metadata);
+                path.extend(broker);
+                candidates.push(path);
+            }
+            if let Some(ms) = bootstrap.stage(Stage::Client).and_then(|s| s.elapsed_ms) {
+                candidates.push(vec![PathStep {
+                    target: bootstrap.target.clone(),
+                    stage: Stage::Client,
+                    elapsed_ms: ms,
+                }]);
+            }
+        }
+        candidates.into_iter().max_by_key(|steps| total(steps)).unwrap_or_default()
+    }
+
     /// Findings of one code.
     pub fn findings_with(&self, code: FindingCode) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(move |f| f.code == code)
@@ -330,6 +418,14 @@ impl Report {
             Status::Fail => 1,
         }
     }
+}
+
+/// Which of a target's addresses may lead the critical path: given its (stage, ms) steps and
+/// whether it answered Kafka's Metadata.
+type AddressPick<'a> = dyn Fn(&[(Stage, u64)], bool) -> bool + 'a;
+
+fn total_of(steps: &[(Stage, u64)]) -> u64 {
+    steps.iter().map(|(_, ms)| ms).sum()
 }
 
 /// The JSON Schema of [`Report`], as published in `docs/report.schema.json`.

@@ -1,0 +1,336 @@
+//! kreach's benchmark harness (run by `scripts/bench.sh`): brings up the network-namespace lab
+//! with real injected round-trip time and times, side by side in one run, kreach (with and
+//! without its librdkafka parity stage), `kcat -L`, confluent-kafka's metadata call, and the
+//! manual toolbox (`dig` per name, `openssl s_client` per address), over a set of scenarios.
+//! Prints a table (median of N runs, multiple of the round-trip floor) and writes JSON.
+//!
+//! Traffic stays inside the namespaces the lab creates (see kreach-testkit).
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use kreach_testkit::{BOOTSTRAP_HOST, Fault, NetnsLab, PRIVATE_CIDR, Shape};
+
+#[derive(Parser)]
+#[command(about = "Times kreach against kcat, confluent-kafka and dig/openssl on the netns lab")]
+struct Cli {
+    #[command(subcommand)]
+    helper: Option<Helper>,
+    /// Runs per tool and scenario (the table shows the median).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Round-trip times to inject, in milliseconds, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "0,40")]
+    rtt_ms: Vec<u64>,
+    /// Scenarios, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Vec<String>,
+    /// Tools, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    tools: Vec<String>,
+    /// Every tool's deadline, in seconds (kreach's --timeout, kcat's -m, the client's timeout).
+    #[arg(long, default_value_t = 5)]
+    timeout: u64,
+    /// The kreach binary to time.
+    #[arg(long)]
+    kreach: Option<PathBuf>,
+    /// The Python with confluent-kafka (scripts/setup.sh's venv).
+    #[arg(long, default_value = "target/lab-peers/venv/bin/python")]
+    python: PathBuf,
+    /// Where to write the JSON results.
+    #[arg(long, default_value = "target/bench/results.json")]
+    json: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Helper {
+    /// (run by the lab inside its namespace) serve the mock brokers.
+    MockKafka,
+    /// (run by the lab inside its namespace) hold queued packets for half the round trip.
+    Delay,
+}
+
+struct Scenario {
+    name: &'static str,
+    fault: Fault,
+    brokers: usize,
+    what: &'static str,
+}
+
+const SCENARIOS: [Scenario; 5] = [
+    Scenario { name: "healthy-6", fault: Fault::None, brokers: 6, what: "6 brokers in 3 zones, TLS" },
+    Scenario { name: "healthy-100", fault: Fault::None, brokers: 100, what: "100 brokers in 3 zones, TLS" },
+    Scenario {
+        name: "kafka-blackholed-6",
+        fault: Fault::KafkaPortDropped,
+        brokers: 6,
+        what: "the endpoint's security group drops 9092",
+    },
+    Scenario {
+        name: "kafka-blackholed-100",
+        fault: Fault::KafkaPortDropped,
+        brokers: 100,
+        what: "the same with 100 brokers",
+    },
+    Scenario {
+        name: "zone-dead-6",
+        fault: Fault::AzDown,
+        brokers: 6,
+        what: "one zone's endpoint address drops everything",
+    },
+];
+
+const TOOLS: [&str; 5] = ["kreach", "kreach --no-client-check", "kcat -L", "confluent-kafka", "dig+openssl"];
+
+/// Round trips a complete diagnosis needs on this lab (TLS 1.3, no SASL): the bootstrap's DNS,
+/// TCP, TLS, ApiVersions and Metadata, then every broker at once: DNS, TCP, TLS, ApiVersions.
+const FLOOR_RTT: u64 = 9;
+
+struct Run {
+    ms: u64,
+    ok: bool,
+    /// kreach's own numbers from its JSON report: total, the parity stage's, peak RSS (KiB).
+    report_ms: Option<u64>,
+    parity_ms: Option<u64>,
+    rss_kib: Option<u64>,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    match cli.helper {
+        Some(Helper::MockKafka) => kreach_testkit::serve_mock_kafka(),
+        Some(Helper::Delay) => {
+            if let Err(e) = kreach_testkit::serve_delay() {
+                eprintln!("delay helper: {e}");
+                std::process::exit(1);
+            }
+        }
+        None => {
+            if let Err(e) = bench(&cli) {
+                eprintln!("kreach-bench: {e}");
+                std::process::exit(2);
+            }
+        }
+    }
+}
+
+fn bench(cli: &Cli) -> Result<(), String> {
+    if let Some(why) = kreach_testkit::missing_prerequisites() {
+        return Err(why);
+    }
+    let kreach = cli.kreach.as_deref().ok_or("--kreach is required")?;
+    let kreach = std::fs::canonicalize(kreach).map_err(|e| format!("--kreach {}: {e}", kreach.display()))?;
+    // Absolute but not canonical: the venv's python is a symlink whose path selects the venv.
+    let python = std::path::absolute(&cli.python).map_err(|e| format!("--python {}: {e}", cli.python.display()))?;
+    if !python.exists() {
+        return Err(format!("--python {}: missing (run scripts/setup.sh)", python.display()));
+    }
+    for s in &cli.scenarios {
+        if !SCENARIOS.iter().any(|sc| sc.name == s) {
+            return Err(format!("--scenarios: unknown `{s}`"));
+        }
+    }
+    for t in &cli.tools {
+        if !TOOLS.contains(&t.as_str()) {
+            return Err(format!("--tools: unknown `{t}` (one of {})", TOOLS.join(", ")));
+        }
+    }
+    if let Some(dir) = cli.json.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let script = kreach_testkit::workspace_root().join("tests/reference_client.py");
+    let mut rows = Vec::new();
+    for sc in SCENARIOS.iter().filter(|sc| cli.scenarios.is_empty() || cli.scenarios.iter().any(|s| s == sc.name)) {
+        for &rtt in &cli.rtt_ms {
+            let shape = Shape { brokers: sc.brokers, mock_kafka_args: vec!["mock-kafka".into()] };
+            let mut lab = NetnsLab::start_with(sc.fault, &kreach.display().to_string(), &shape)?;
+            if rtt > 0 {
+                lab.add_latency(Duration::from_millis(rtt), &["delay".to_string()])?;
+            }
+            for tool in TOOLS.iter().filter(|t| cli.tools.is_empty() || cli.tools.iter().any(|c| c == *t)) {
+                let argv = command(tool, &lab, &kreach, &python, &script, cli.timeout);
+                let mut runs = Vec::new();
+                for _ in 0..cli.runs {
+                    let (run, stdout) = time(&lab, &argv, tool.starts_with("kreach"));
+                    runs.push(run);
+                    // The last report of each kreach row, to read its stage timings afterwards.
+                    if tool.starts_with("kreach") {
+                        let name = format!("{}-{rtt}ms-{}.json", sc.name, tool.replace([' ', '-'], "_"));
+                        let path = cli.json.with_file_name(name);
+                        std::fs::write(&path, stdout).map_err(|e| format!("{}: {e}", path.display()))?;
+                    }
+                }
+                let row = summarise(sc, rtt, tool, &runs, cli.timeout);
+                eprintln!("{}", line(&row));
+                rows.push(row);
+            }
+        }
+    }
+    let table = table(&rows, cli);
+    println!("{table}");
+    let json = serde_json::json!({
+        "runs": cli.runs,
+        "timeout_s": cli.timeout,
+        "floor_rtt": FLOOR_RTT,
+        "machine": machine(),
+        "results": rows,
+    });
+    let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+    std::fs::write(&cli.json, text).map_err(|e| format!("{}: {e}", cli.json.display()))?;
+    eprintln!("results written to {}", cli.json.display());
+    Ok(())
+}
+
+/// The command line that runs `tool` inside the lab's namespace.
+fn command(
+    tool: &str,
+    lab: &NetnsLab,
+    kreach: &std::path::Path,
+    python: &std::path::Path,
+    script: &std::path::Path,
+    timeout: u64,
+) -> Vec<String> {
+    let bootstrap = format!("{BOOTSTRAP_HOST}:9092");
+    let ca = lab.ca_file();
+    let t = timeout.to_string();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    match tool {
+        "kreach" | "kreach --no-client-check" => {
+            let mut argv = s(&["/usr/bin/time", "-f", "rss_kib=%M", &kreach.display().to_string(), "check"]);
+            argv.extend(s(&["--bootstrap", &bootstrap, "--private-cidr", PRIVATE_CIDR, "--ca-file", &ca]));
+            argv.extend(s(&["--security-protocol", "SSL", "--timeout", &t, "--output", "json"]));
+            if tool.ends_with("--no-client-check") {
+                argv.push("--no-client-check".into());
+            }
+            argv
+        }
+        "kcat -L" => s(&[
+            "kcat",
+            "-L",
+            "-b",
+            &bootstrap,
+            "-X",
+            "security.protocol=ssl",
+            "-X",
+            &format!("ssl.ca.location={ca}"),
+            "-m",
+            &t,
+        ]),
+        "confluent-kafka" => {
+            s(&[&python.display().to_string(), &script.display().to_string(), &bootstrap, &ca, "SSL", &t])
+        }
+        _ => {
+            // What an engineer types by hand: each name resolved, each address's TLS tried, in turn.
+            let mut names = vec![bootstrap];
+            names.extend(lab.brokers.iter().cloned());
+            let mut sh = String::from("set -e\n");
+            for hp in names {
+                let host = hp.trim_end_matches(":9092");
+                let _ = writeln!(
+                    sh,
+                    "ip=$(dig +short +time={t} +tries=1 {host} A | tail -n1); [ -n \"$ip\" ]\n\
+                     timeout {t} openssl s_client -connect \"$ip:9092\" -servername {host} -CAfile {ca} \
+                     -verify_return_error -brief </dev/null >/dev/null 2>&1"
+                );
+            }
+            vec!["bash".into(), "-c".into(), sh]
+        }
+    }
+}
+
+fn time(lab: &NetnsLab, argv: &[String], kreach: bool) -> (Run, Vec<u8>) {
+    let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let started = Instant::now();
+    let out = lab.exec(&args);
+    let ms = started.elapsed().as_millis() as u64;
+    let mut run = Run { ms, ok: out.status.success(), report_ms: None, parity_ms: None, rss_kib: None };
+    if kreach {
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        run.ok = report["status"] == "pass";
+        run.report_ms = report["elapsed_ms"].as_u64();
+        run.parity_ms = report["parity"]["elapsed_ms"].as_u64();
+        run.rss_kib = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .find_map(|l| l.strip_prefix("rss_kib="))
+            .and_then(|v| v.trim().parse().ok());
+    }
+    (run, out.stdout)
+}
+
+fn median(mut v: Vec<u64>) -> Option<u64> {
+    v.sort_unstable();
+    v.get(v.len() / 2).copied()
+}
+
+fn summarise(sc: &Scenario, rtt: u64, tool: &str, runs: &[Run], timeout: u64) -> serde_json::Value {
+    let ms: Vec<u64> = runs.iter().map(|r| r.ms).collect();
+    let med = median(ms.clone()).unwrap_or(0);
+    let healthy = sc.fault == Fault::None;
+    // A healthy lab's floor is its round trips; a blackholed one's is the deadline.
+    let (floor_ms, floor) =
+        if healthy { (FLOOR_RTT * rtt, format!("{FLOOR_RTT} RTT")) } else { (timeout * 1000, "--timeout".to_string()) };
+    let multiple = (floor_ms > 0).then(|| med as f64 / floor_ms as f64);
+    serde_json::json!({
+        "scenario": sc.name,
+        "description": sc.what,
+        "brokers": sc.brokers,
+        "rtt_ms": rtt,
+        "tool": tool,
+        "median_ms": med,
+        "min_ms": ms.iter().min(),
+        "max_ms": ms.iter().max(),
+        "runs_ms": ms,
+        "ok_runs": runs.iter().filter(|r| r.ok).count(),
+        "floor": floor,
+        "floor_ms": floor_ms,
+        "multiple_of_floor": multiple.map(|m| (m * 100.0).round() / 100.0),
+        "kreach_report_ms": median(runs.iter().filter_map(|r| r.report_ms).collect()),
+        "parity_ms": median(runs.iter().filter_map(|r| r.parity_ms).collect()),
+        "peak_rss_kib": runs.iter().filter_map(|r| r.rss_kib).max(),
+    })
+}
+
+fn line(row: &serde_json::Value) -> String {
+    let multiple = row["multiple_of_floor"].as_f64().map_or("-".to_string(), |m| format!("{m:.2}x"));
+    let extra = match (row["parity_ms"].as_u64(), row["peak_rss_kib"].as_u64()) {
+        (Some(p), Some(rss)) => format!("librdkafka {p} ms, rss {} MB", rss / 1024),
+        (None, Some(rss)) => format!("rss {} MB", rss / 1024),
+        _ => String::new(),
+    };
+    format!(
+        "| {} | {} | {} | {} | {}/{} | {} {} | {} |",
+        row["scenario"].as_str().unwrap_or_default(),
+        row["rtt_ms"],
+        row["tool"].as_str().unwrap_or_default(),
+        row["median_ms"],
+        row["ok_runs"],
+        row["runs_ms"].as_array().map_or(0, Vec::len),
+        multiple,
+        row["floor"].as_str().map(|f| format!("of {f}")).unwrap_or_default(),
+        extra,
+    )
+}
+
+fn table(rows: &[serde_json::Value], cli: &Cli) -> String {
+    let mut out = format!(
+        "Median of {} runs; every tool's deadline {} s; floor: {FLOOR_RTT} round trips when healthy, the deadline when blackholed.\n\n",
+        cli.runs, cli.timeout
+    );
+    out.push_str("| scenario | RTT ms | tool | median ms | passed | multiple | kreach's own |\n");
+    out.push_str("|---|---|---|---|---|---|---|\n");
+    for row in rows {
+        out.push_str(&line(row));
+        out.push('\n');
+    }
+    out
+}
+
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("{cpus} cores, Linux {}", kernel.trim())
+}

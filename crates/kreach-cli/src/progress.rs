@@ -1,0 +1,213 @@
+//! Live progress on a terminal: one line on stderr, redrawn in place while a diagnosis runs
+//! (what passed, what failed, what is still running, how long so far), erased before the report
+//! prints. It reads the library's per-step `tracing` events (target `kreach::step`), the same ones
+//! `-v` prints; it never shows anything those events do not carry (no secret).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tracing::field::{Field, Visit};
+use tracing_subscriber::layer::{Context, Layer};
+
+/// How often the line is redrawn.
+const TICK: Duration = Duration::from_millis(120);
+/// The line never grows past this many columns (the report itself fits 100).
+const WIDTH: usize = 99;
+/// Erases the current terminal line.
+pub const CLEAR: &str = "\r\x1b[2K";
+
+#[derive(Default)]
+struct State {
+    started: Option<Instant>,
+    /// Per target: the last step seen and whether it passed.
+    targets: BTreeMap<String, (String, bool)>,
+    passed: usize,
+    failed: Vec<String>,
+}
+
+/// The progress line: a `tracing` layer feeding it and a thread drawing it.
+#[derive(Clone, Default)]
+pub struct Progress {
+    state: Arc<Mutex<State>>,
+    running: Arc<AtomicBool>,
+}
+
+/// Whether to draw: stderr is a terminal, nobody asked for the `-v` event stream there, and the
+/// JSON report is not going into a pipe (a script reading it wants nothing else on the screen).
+pub fn wanted(stderr_tty: bool, verbose: bool, json_to_pipe: bool, disabled: bool) -> bool {
+    stderr_tty && !verbose && !json_to_pipe && !disabled
+}
+
+impl Progress {
+    /// Starts drawing (from zero) until [`Progress::finish`].
+    pub fn start(&self) -> std::thread::JoinHandle<()> {
+        if let Ok(mut s) = self.state.lock() {
+            *s = State { started: Some(Instant::now()), ..State::default() };
+        }
+        self.running.store(true, Ordering::SeqCst);
+        let me = self.clone();
+        std::thread::spawn(move || {
+            let mut err = std::io::stderr();
+            while me.running.load(Ordering::SeqCst) {
+                let line = me.line();
+                let _ = write!(err, "{CLEAR}{line}");
+                let _ = err.flush();
+                std::thread::sleep(TICK);
+            }
+            let _ = write!(err, "{CLEAR}");
+            let _ = err.flush();
+        })
+    }
+
+    /// Stops drawing and erases the line (before the report prints).
+    pub fn finish(&self, drawer: std::thread::JoinHandle<()>) {
+        self.running.store(false, Ordering::SeqCst);
+        let _ = drawer.join();
+    }
+
+    fn line(&self) -> String {
+        let Ok(s) = self.state.lock() else { return String::new() };
+        let elapsed = s.started.map_or(0.0, |t| t.elapsed().as_secs_f64());
+        let mut line = format!("kreach {elapsed:.1} s · {} passed", s.passed);
+        if !s.failed.is_empty() {
+            let _ = write!(line, " · {} failed ({})", s.failed.len(), s.failed.join(", "));
+        }
+        let running: Vec<String> = s
+            .targets
+            .iter()
+            .filter(|(_, (_, ok))| *ok)
+            .filter_map(|(target, (stage, _))| next_stage(stage).map(|next| format!("{} {next}", short(target))))
+            .collect();
+        if running.is_empty() {
+            line.push_str(" · resolving");
+        } else {
+            let _ = write!(line, " · running: {}", running.join(", "));
+        }
+        truncate(&line, WIDTH)
+    }
+
+    fn record(&self, step: Step) {
+        let Ok(mut s) = self.state.lock() else { return };
+        let ok = matches!(step.outcome.as_str(), "Answer" | "AddressLiteral" | "Connected" | "Ok" | "Response");
+        if ok {
+            s.passed += 1;
+        } else {
+            let what = format!("{} {} {}", short(&step.target), step.stage, step.outcome.to_lowercase());
+            s.failed.push(what);
+        }
+        // DNS names a host; the later steps a host and port: the host's row gives way to them.
+        if step.stage != "dns" {
+            if let Some((host, _)) = step.target.rsplit_once(':') {
+                s.targets.remove(host);
+            }
+        }
+        s.targets.insert(step.target, (step.stage, ok));
+    }
+}
+
+/// The step that follows `stage` on the same target, if any.
+fn next_stage(stage: &str) -> Option<&'static str> {
+    match stage {
+        "dns" => Some("tcp"),
+        "tcp" => Some("tls"),
+        "tls" => Some("kafka"),
+        _ => None,
+    }
+}
+
+/// A target's host without the domain it shares with the others (the report prints it once).
+fn short(target: &str) -> String {
+    let (host, port) = target.rsplit_once(':').unwrap_or((target, ""));
+    let first = host.split('.').next().unwrap_or(host);
+    if port.is_empty() { first.to_string() } else { format!("{first}:{port}") }
+}
+
+fn truncate(line: &str, width: usize) -> String {
+    if line.chars().count() <= width {
+        return line.to_string();
+    }
+    let mut out: String = line.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[derive(Default)]
+struct Step {
+    stage: String,
+    target: String,
+    outcome: String,
+}
+
+impl Visit for Step {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let text = format!("{value:?}");
+        match field.name() {
+            "stage" => self.stage = text.trim_matches('"').to_string(),
+            "target" | "host" => self.target = text.trim_matches('"').to_string(),
+            "outcome" => self.outcome = text,
+            _ => {}
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "stage" => self.stage = value.to_string(),
+            "target" | "host" => self.target = value.to_string(),
+            _ => {}
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> Layer<S> for Progress {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        if event.metadata().target() != "kreach::step" || !self.running.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut step = Step::default();
+        event.record(&mut step);
+        if !step.stage.is_empty() && !step.target.is_empty() {
+            self.record(step);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(stage: &str, target: &str, outcome: &str) -> Step {
+        Step { stage: stage.into(), target: target.into(), outcome: outcome.into() }
+    }
+
+    #[test]
+    fn the_line_names_what_passed_failed_and_runs_next_within_the_width() {
+        let p = Progress::default();
+        p.running.store(true, Ordering::SeqCst);
+        p.record(step("dns", "lkc-lab01.abc123.us-west-2.aws.confluent.cloud", "Answer"));
+        p.record(step("tcp", "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:9092", "Connected"));
+        p.record(step("tcp", "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:443", "Timeout"));
+        let line = p.line();
+        assert!(line.contains("2 passed"), "{line}");
+        assert!(line.contains("1 failed (lkc-lab01:443 tcp timeout)"), "{line}");
+        assert!(line.contains("running: lkc-lab01:9092 tls"), "{line}");
+        assert!(!line.contains("lkc-lab01 tcp"), "the host's DNS row gave way to its ports: {line}");
+        assert!(!line.contains("abc123"), "the shared domain is left out: {line}");
+        for n in 0..40 {
+            p.record(step("tcp", &format!("b{n}.usw2-az1.abc123.us-west-2.aws.confluent.cloud:9092"), "Timeout"));
+        }
+        assert!(p.line().chars().count() <= WIDTH, "{}", p.line());
+    }
+
+    #[test]
+    fn drawn_only_on_a_terminal_without_verbose_events_nor_json_to_a_pipe() {
+        assert!(wanted(true, false, false, false));
+        assert!(!wanted(false, false, false, false), "stderr is a pipe");
+        assert!(!wanted(true, true, false, false), "-v prints the events themselves");
+        assert!(!wanted(true, false, true, false), "--output json into a pipe");
+        assert!(!wanted(true, false, false, true), "--no-progress");
+    }
+}
