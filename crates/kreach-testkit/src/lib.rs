@@ -336,38 +336,19 @@ impl NetnsLab {
         ]))?;
         let queue = DELAY_QUEUE.to_string();
         let eni_range = "127.10.0.0/16";
+        // Each rule: OUTPUT packets matching `what` go to the helper's queue.
+        let to_queue = |what: &[&str]| {
+            let mut rule = vec!["-A", "OUTPUT"];
+            rule.extend_from_slice(what);
+            rule.extend_from_slice(&["-j", "NFQUEUE", "--queue-num", &queue]);
+            self.iptables(&rule)
+        };
         for proto in ["udp", "tcp"] {
-            self.iptables(&[
-                "-A",
-                "OUTPUT",
-                "-p",
-                proto,
-                "-d",
-                VPC_RESOLVER,
-                "--dport",
-                "53",
-                "-j",
-                "NFQUEUE",
-                "--queue-num",
-                &queue,
-            ])?;
-            self.iptables(&[
-                "-A",
-                "OUTPUT",
-                "-p",
-                proto,
-                "-s",
-                VPC_RESOLVER,
-                "--sport",
-                "53",
-                "-j",
-                "NFQUEUE",
-                "--queue-num",
-                &queue,
-            ])?;
+            to_queue(&["-p", proto, "-d", VPC_RESOLVER, "--dport", "53"])?;
+            to_queue(&["-p", proto, "-s", VPC_RESOLVER, "--sport", "53"])?;
         }
-        self.iptables(&["-A", "OUTPUT", "-p", "tcp", "-d", eni_range, "-j", "NFQUEUE", "--queue-num", &queue])?;
-        self.iptables(&["-A", "OUTPUT", "-p", "tcp", "-s", eni_range, "-j", "NFQUEUE", "--queue-num", &queue])?;
+        to_queue(&["-p", "tcp", "-d", eni_range])?;
+        to_queue(&["-p", "tcp", "-s", eni_range])?;
         Ok(())
     }
 
