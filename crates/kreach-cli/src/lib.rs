@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-
-mod progress;
 use kreach::{CheckOptions, Report, render};
 use kreach_lab::{Fault, LAB_PRIVATE_CIDR, Lab};
+
+mod progress;
 
 /// Exit code when the input is bad (clap uses the same for usage errors).
 const EXIT_USAGE: u8 = 2;
@@ -48,9 +48,11 @@ fn init_tracing(cli: &Cli) {
         (1, _) => Some("kreach=info".to_string()),
         _ => Some("kreach=debug".to_string()),
     };
-    let json_to_pipe = command_output(&cli.command) == Some(Output::Json) && !std::io::stdout().is_terminal();
-    let draw = progress::wanted(std::io::stderr().is_terminal(), filter.is_some(), json_to_pipe, cli.no_progress)
-        && command_output(&cli.command).is_some();
+    // Only a command that runs a diagnosis has progress to show.
+    let draw = command_output(&cli.command).is_some_and(|output| {
+        let json_to_pipe = output == Output::Json && !std::io::stdout().is_terminal();
+        progress::wanted(std::io::stderr().is_terminal(), filter.is_some(), json_to_pipe, cli.no_progress)
+    });
     let events = filter.map(|f| {
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)

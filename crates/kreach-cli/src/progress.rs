@@ -114,7 +114,8 @@ fn next_stage(stage: &str) -> Option<&'static str> {
     match stage {
         "dns" => Some("tcp"),
         "tcp" => Some("tls"),
-        "tls" => Some("kafka"),
+        // Kafka on a Kafka port, HTTP on the REST port: the events do not say which.
+        "tls" => Some("request"),
         _ => None,
     }
 }

@@ -221,7 +221,6 @@ impl NetnsLab {
     /// The cluster behind the endpoint: mock brokers spread over the AZs, advertising zonal names
     /// on 9092. Returns (advertised name, listen address) per broker.
     fn spawn_brokers(&mut self, fault: Fault, shape: &Shape) -> Result<Vec<(String, String)>, String> {
-        use std::io::BufRead;
         if fault == Fault::SaslBroker {
             return self.spawn_tansu();
         }
@@ -236,18 +235,8 @@ impl NetnsLab {
                 }
             })
             .collect();
-        // This test binary again, running only its `mock_kafka_entry!` test, inside the namespace.
-        let me = std::env::current_exe().map_err(|e| e.to_string())?;
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.name])
-            .arg(me)
-            .args(&shape.mock_kafka_args)
-            .env(MOCK_KAFKA_ENV, names.iter().map(|n| format!("{n}:9092")).collect::<Vec<_>>().join(","));
-        let mut child =
-            cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().map_err(|e| e.to_string())?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        self.children.push(child);
-        let mut lines = std::io::BufReader::new(stdout).lines();
+        let listeners = names.iter().map(|n| format!("{n}:9092")).collect::<Vec<_>>().join(",");
+        let mut lines = self.spawn_self(&shape.mock_kafka_args, (MOCK_KAFKA_ENV, listeners))?;
         let mut out = Vec::new();
         for name in names {
             // The test harness prints its own lines around the mock's.
@@ -297,6 +286,30 @@ impl NetnsLab {
         Ok(vec![(name, listen.to_string())])
     }
 
+    /// Runs the calling binary again inside the namespace with `args` and `env` (the lab's helpers:
+    /// mock brokers, the delay); returns its stdout's lines. It is stopped with the lab.
+    fn spawn_self(
+        &mut self,
+        args: &[String],
+        (key, value): (&str, String),
+    ) -> Result<std::io::Lines<std::io::BufReader<std::process::ChildStdout>>, String> {
+        use std::io::BufRead;
+        let me = std::env::current_exe().map_err(|e| e.to_string())?;
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .arg(me)
+            .args(args)
+            .env(key, value)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("{args:?}: {e}"))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        self.children.push(child);
+        Ok(std::io::BufReader::new(stdout).lines())
+    }
+
     /// Adds `rtt` of round-trip time between the client and everything it talks to directly (the
     /// VPC resolver and the endpoint's addresses; not the resolver's forwarding nor the endpoint's
     /// backends): iptables sends those packets to an NFQUEUE where the calling binary, re-executed
@@ -304,21 +317,8 @@ impl NetnsLab {
     /// ([`serve_delay`]). Every packet passes OUTPUT once per direction on loopback, so a TCP
     /// connect costs one round trip, a DNS query one, and DROP/REJECT rules keep their meaning.
     pub fn add_latency(&mut self, rtt: Duration, helper_args: &[String]) -> Result<(), String> {
-        use std::io::BufRead;
-        let me = std::env::current_exe().map_err(|e| e.to_string())?;
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", &self.name])
-            .arg(me)
-            .args(helper_args)
-            .env(DELAY_ENV, (rtt / 2).as_micros().to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("delay helper: {e}"))?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        self.children.push(child);
-        let ready = std::io::BufReader::new(stdout).lines().map_while(Result::ok).any(|line| line == DELAY_READY);
+        let lines = self.spawn_self(helper_args, (DELAY_ENV, (rtt / 2).as_micros().to_string()))?;
+        let ready = lines.map_while(Result::ok).any(|line| line == DELAY_READY);
         if !ready {
             return Err("the delay helper exited before binding its queue".into());
         }

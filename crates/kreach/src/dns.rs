@@ -1,16 +1,15 @@
 //! DNS stage: resolve a name (A and AAAA) and keep the CNAME chain, TTLs and the negative zone.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
-
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use hickory_resolver::config::{ConnectionConfig, LookupIpStrategy, NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::xfer::{DnsHandle as _, RetryDnsHandle};
 use hickory_resolver::net::{DnsError, NetError};
-use hickory_resolver::proto::op::{DnsRequestOptions, DnsResponse, Query, ResponseCode};
+use hickory_resolver::proto::op::{DnsRequestOptions, Query, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use hickory_resolver::{NameServerPool, PoolContext, Resolver, TlsConfig, TokioResolver};
 use ipnet::IpNet;
@@ -111,7 +110,6 @@ async fn ask(client: &Client, name: &Name, rtype: RecordType) -> Part {
     let zone_of = |soa: Option<String>| soa.map(|n| trim_dot(&n));
     match answers.next().await {
         Some(Ok(response)) => {
-            let response: DnsResponse = response;
             let zone = zone_of(response.soa().map(|soa| soa.name().to_string()));
             Part::Records { code: response.response_code, answers: response.answers.clone(), zone }
         }
@@ -139,40 +137,11 @@ async fn ask_both(
         let msg = format!("no answer within {} ms", budget.as_millis());
         return Some((failed(label.to_string(), DnsOutcome::Unreachable, started, msg), Vec::new()));
     };
-    let mut lookup = DnsLookup {
-        resolver: label.to_string(),
-        outcome: DnsOutcome::NoData,
-        elapsed_ms: started.elapsed().as_millis() as u64,
-        cname_chain: Vec::new(),
-        addresses: Vec::new(),
-        negative_zone: None,
-        error: None,
-        cname_loop: false,
-    };
+    let mut lookup = blank(label.to_string(), DnsOutcome::NoData, started);
     let mut ips = Vec::new();
     for part in [&a, &aaaa] {
-        let Part::Records { answers, .. } = part else { continue };
-        for record in answers {
-            let ip = match &record.data {
-                RData::CNAME(target) => {
-                    let hop = CnameHop {
-                        name: trim_dot(&record.name.to_string()),
-                        target: trim_dot(&target.0.to_string()),
-                        ttl: record.ttl,
-                    };
-                    if !lookup.cname_chain.iter().any(|h| h.name.eq_ignore_ascii_case(&hop.name)) {
-                        lookup.cname_chain.push(hop);
-                    }
-                    continue;
-                }
-                RData::A(v4) => IpAddr::V4(v4.0),
-                RData::AAAA(v6) => IpAddr::V6(v6.0),
-                _ => continue,
-            };
-            if !ips.contains(&ip) {
-                ips.push(ip);
-                lookup.addresses.push(DnsAddress { ip: ip.to_string(), ttl: record.ttl, private: false });
-            }
+        if let Part::Records { answers, .. } = part {
+            collect(answers, &mut lookup, &mut ips);
         }
     }
     if !ips.is_empty() {
@@ -180,12 +149,7 @@ async fn ask_both(
         return Some((lookup, ips));
     }
     match a {
-        Part::Failed(err) => {
-            let (outcome, zone) = classify_error(&err);
-            lookup.outcome = outcome;
-            lookup.negative_zone = zone;
-            lookup.error = Some(err.to_string());
-        }
+        Part::Failed(err) => lookup = from_error(label.to_string(), started, &err),
         Part::Records { code, zone, .. } => {
             if zone.is_none() && code == ResponseCode::NoError && !lookup.cname_chain.is_empty() {
                 return None;
@@ -245,68 +209,43 @@ async fn lookup_ip(
     started: Instant,
     budget: Duration,
 ) -> (DnsLookup, Vec<IpAddr>) {
-    let result = tokio::time::timeout(budget, resolver.lookup_ip(fqdn)).await;
-    let elapsed_ms = started.elapsed().as_millis() as u64;
-    match result {
+    match tokio::time::timeout(budget, resolver.lookup_ip(fqdn)).await {
         Err(_) => {
             let msg = format!("no answer within {} ms", budget.as_millis());
             (failed(label, DnsOutcome::Unreachable, started, msg), Vec::new())
         }
-        Ok(Err(err)) => {
-            let (outcome, negative_zone) = classify_error(&err);
-            let lookup = DnsLookup {
-                resolver: label,
-                outcome,
-                elapsed_ms,
-                cname_chain: Vec::new(),
-                addresses: Vec::new(),
-                negative_zone,
-                error: Some(err.to_string()),
-                cname_loop: false,
-            };
-            (lookup, Vec::new())
-        }
+        Ok(Err(err)) => (from_error(label, started, &err), Vec::new()),
         Ok(Ok(answer)) => {
-            let mut cname_chain = Vec::new();
-            let mut addresses = Vec::new();
+            let mut lookup = blank(label, DnsOutcome::NoData, started);
             let mut ips = Vec::new();
-            let mut seen = std::collections::HashSet::new();
-            for record in answer.as_lookup().answers() {
-                match &record.data {
-                    RData::CNAME(target) => cname_chain.push(CnameHop {
-                        name: trim_dot(&record.name.to_string()),
-                        target: trim_dot(&target.0.to_string()),
-                        ttl: record.ttl,
-                    }),
-                    RData::A(a) => {
-                        let ip = IpAddr::V4(a.0);
-                        if seen.insert(ip) {
-                            ips.push(ip);
-                            addresses.push(DnsAddress { ip: ip.to_string(), ttl: record.ttl, private: false });
-                        }
-                    }
-                    RData::AAAA(a) => {
-                        let ip = IpAddr::V6(a.0);
-                        if seen.insert(ip) {
-                            ips.push(ip);
-                            addresses.push(DnsAddress { ip: ip.to_string(), ttl: record.ttl, private: false });
-                        }
-                    }
-                    _ => {}
-                }
+            collect(answer.as_lookup().answers(), &mut lookup, &mut ips);
+            if !ips.is_empty() {
+                lookup.outcome = DnsOutcome::Answer;
             }
-            let outcome = if ips.is_empty() { DnsOutcome::NoData } else { DnsOutcome::Answer };
-            let lookup = DnsLookup {
-                resolver: label,
-                outcome,
-                elapsed_ms,
-                cname_chain,
-                addresses,
-                negative_zone: None,
-                error: None,
-                cname_loop: false,
-            };
             (lookup, ips)
+        }
+    }
+}
+
+/// Adds `records`' CNAME hops and addresses to `lookup` and `ips`, each once.
+fn collect(records: &[Record], lookup: &mut DnsLookup, ips: &mut Vec<IpAddr>) {
+    for record in records {
+        let ip = match &record.data {
+            RData::CNAME(target) => {
+                let name = trim_dot(&record.name.to_string());
+                if !lookup.cname_chain.iter().any(|h| h.name.eq_ignore_ascii_case(&name)) {
+                    let target = trim_dot(&target.0.to_string());
+                    lookup.cname_chain.push(CnameHop { name, target, ttl: record.ttl });
+                }
+                continue;
+            }
+            RData::A(v4) => IpAddr::V4(v4.0),
+            RData::AAAA(v6) => IpAddr::V6(v6.0),
+            _ => continue,
+        };
+        if !ips.contains(&ip) {
+            ips.push(ip);
+            lookup.addresses.push(DnsAddress { ip: ip.to_string(), ttl: record.ttl, private: false });
         }
     }
 }
@@ -344,7 +283,8 @@ pub fn is_private(ip: IpAddr, private: &[IpNet]) -> bool {
     private.iter().any(|net| net.contains(&ip))
 }
 
-fn failed(resolver: String, outcome: DnsOutcome, started: Instant, error: String) -> DnsLookup {
+/// A lookup with no answer (yet), timed from `started`.
+fn blank(resolver: String, outcome: DnsOutcome, started: Instant) -> DnsLookup {
     DnsLookup {
         resolver,
         outcome,
@@ -352,9 +292,19 @@ fn failed(resolver: String, outcome: DnsOutcome, started: Instant, error: String
         cname_chain: Vec::new(),
         addresses: Vec::new(),
         negative_zone: None,
-        error: Some(error),
+        error: None,
         cname_loop: false,
     }
+}
+
+fn failed(resolver: String, outcome: DnsOutcome, started: Instant, error: String) -> DnsLookup {
+    DnsLookup { error: Some(error), ..blank(resolver, outcome, started) }
+}
+
+/// The lookup for a resolver's error: NXDOMAIN or NODATA with the zone that said so, or why not.
+fn from_error(resolver: String, started: Instant, err: &NetError) -> DnsLookup {
+    let (outcome, negative_zone) = classify_error(err);
+    DnsLookup { negative_zone, ..failed(resolver, outcome, started, err.to_string()) }
 }
 
 fn trim_dot(s: &str) -> String {
@@ -388,6 +338,8 @@ fn build(choice: &ResolverChoice) -> Result<(TokioResolver, Client, Vec<SocketAd
         }
     };
     let name_servers = config.name_servers().to_vec();
+    // Read once: a System choice's servers come from the same resolv.conf reading as the resolver's.
+    let servers = server_addresses(&name_servers);
     let mut builder = Resolver::builder_with_config(config, TokioRuntimeProvider::default());
     let opts: &mut ResolverOpts = builder.options_mut();
     opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
@@ -401,26 +353,19 @@ fn build(choice: &ResolverChoice) -> Result<(TokioResolver, Client, Vec<SocketAd
     let context = Arc::new(PoolContext::new(options, TlsConfig::new()?));
     let pool = NameServerPool::from_config(name_servers, context, TokioRuntimeProvider::default());
     let client = RetryDnsHandle::new(pool, attempts);
-    let servers = resolver_servers(choice);
     Ok((resolver, client, servers))
 }
 
-fn resolver_servers(choice: &ResolverChoice) -> Vec<SocketAddr> {
-    match choice {
-        ResolverChoice::Servers(s) => s.clone(),
-        ResolverChoice::System => hickory_resolver::system_conf::read_system_conf()
-            .map(|(config, _)| {
-                let mut out: Vec<SocketAddr> = Vec::new();
-                for ns in config.name_servers() {
-                    if let Some(conn) = ns.connections.first() {
-                        let sa = SocketAddr::new(ns.ip, conn.port);
-                        if !out.contains(&sa) {
-                            out.push(sa);
-                        }
-                    }
-                }
-                out
-            })
-            .unwrap_or_default(),
+/// Each name server's address (and the port of its first transport), once: for the report's label.
+fn server_addresses(name_servers: &[NameServerConfig]) -> Vec<SocketAddr> {
+    let mut out: Vec<SocketAddr> = Vec::new();
+    for ns in name_servers {
+        if let Some(conn) = ns.connections.first() {
+            let sa = SocketAddr::new(ns.ip, conn.port);
+            if !out.contains(&sa) {
+                out.push(sa);
+            }
+        }
     }
+    out
 }

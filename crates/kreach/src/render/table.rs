@@ -15,9 +15,13 @@ const CELL_WIDTH: usize = 14;
 /// cells of two short lines; the client (librdkafka) and AWS verdicts under it; then the findings
 /// with their fixes. `color` adds ANSI colours (the CLI turns it on for a TTY without `NO_COLOR`).
 pub fn table(report: &Report, color: bool) -> String {
-    let stages: Vec<Stage> =
-        columns(report).into_iter().filter(|s| !matches!(s, Stage::Client | Stage::Aws | Stage::Https)).collect();
+    // DNS, TCP, TLS, then the port's own protocol in one column: Kafka, or HTTP on the REST port.
     let has_https = report.targets.iter().any(|t| t.stage(Stage::Https).is_some());
+    let mut stages: Vec<Stage> =
+        columns(report).into_iter().filter(|s| !matches!(s, Stage::Client | Stage::Aws | Stage::Https)).collect();
+    if has_https && !stages.contains(&Stage::Kafka) {
+        stages.push(Stage::Https);
+    }
     let domain = shared_domain(report);
     let mut matrix = Table::new();
     matrix.load_preset(UTF8_FULL_CONDENSED);
@@ -32,23 +36,15 @@ pub fn table(report: &Report, color: bool) -> String {
         let name = if *s == Stage::Kafka && has_https { "KAFKA/HTTPS".to_string() } else { s.as_str().to_uppercase() };
         Cell::new(name).add_attribute(Attribute::Bold)
     }));
-    if has_https && !stages.contains(&Stage::Kafka) {
-        header.push(Cell::new("HTTPS").add_attribute(Attribute::Bold));
-    }
     matrix.set_header(header);
     for t in &report.targets {
         let target = short_target(&t.target, domain.as_deref());
         let label = match &t.endpoint {
-            Some(e) if e.name != t.target => format!("{}\n{target}", fit(&short_target(&e.name, domain.as_deref()))),
+            Some(e) if e.name != t.target => format!("{}\n{target}", short_target(&e.name, domain.as_deref())),
             _ => target,
         };
         let mut row = vec![Cell::new(label)];
-        let mut shown: Vec<Stage> = stages.clone();
-        if has_https && !stages.contains(&Stage::Kafka) {
-            shown.push(Stage::Https);
-        }
-        for stage in shown {
-            // The last column is the port's own protocol: Kafka, or HTTP on the REST port.
+        for &stage in &stages {
             let stage = if stage == Stage::Kafka && t.stage(Stage::Kafka).is_none() { Stage::Https } else { stage };
             row.push(match t.stage(stage) {
                 Some(result) => {

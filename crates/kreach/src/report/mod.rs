@@ -141,9 +141,9 @@ pub struct Report {
     pub event_source_mapping: Option<crate::esm::EventSourceMapping>,
     /// What is wrong and how to fix it, most severe first.
     pub findings: Vec<Finding>,
-    /// The chain of steps that ended last, in order, as the stage timings show it: each bootstrap
-    /// step, then the slowest broker's (or the client stage, when librdkafka ended after kreach's
-    /// own checks). Where the wall time went, one round trip at a time.
+    /// The chain of steps that ended last, in order: usually the bootstrap's DNS and the steps of
+    /// the address that answered Metadata, then the slowest broker's; another target's own steps or
+    /// the client stage when they ended later. Where the wall time went, one round trip at a time.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub critical_path: Vec<PathStep>,
 }
@@ -156,7 +156,7 @@ pub struct PathStep {
     pub target: String,
     /// The stage.
     pub stage: Stage,
-    /// Its time in milliseconds (the slowest address's, where a target has several).
+    /// Its time in milliseconds, on the address the path runs through.
     pub elapsed_ms: u64,
 }
 
@@ -326,63 +326,34 @@ pub struct Finding {
 }
 
 impl Report {
-    /// The steps that ended last (see [`Report::critical_path`]): the first bootstrap target's
-    /// own steps, then the broker whose steps took longest in total; the client stage instead when
-    /// it outlasted both.
-    pub fn compute_critical_path(&self) -> Vec<PathStep> {
-        // A target's chain: its DNS step, then one address's steps (addresses run side by side).
-        let chain = |t: &TargetReport, pick: &AddressPick<'_>| -> Vec<PathStep> {
-            let step = |stage, ms: u64| PathStep { target: t.target.clone(), stage, elapsed_ms: ms };
-            let mut steps: Vec<PathStep> =
-                t.stage(Stage::Dns).and_then(|s| s.elapsed_ms).map(|ms| step(Stage::Dns, ms)).into_iter().collect();
-            let best = t
-                .addresses
-                .iter()
-                .map(|a| {
-                    let own: Vec<(Stage, u64)> = [
-                        a.tcp.as_ref().map(|x| (Stage::Tcp, x.elapsed_ms)),
-                        a.tls.as_ref().map(|x| (Stage::Tls, x.elapsed_ms)),
-                        a.https.as_ref().map(|x| (Stage::Https, x.elapsed_ms)),
-                        a.kafka.as_ref().map(|x| (Stage::Kafka, x.elapsed_ms)),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                    let metadata = a.kafka.as_ref().is_some_and(|k| k.outcome == KafkaOutcome::Ok);
-                    (own, metadata)
-                })
-                .filter(|(own, metadata)| pick(own, *metadata))
-                .map(|(own, _)| own)
-                .max_by_key(|own| total_of(own));
-            steps.extend(best.unwrap_or_default().into_iter().map(|(stage, ms)| step(stage, ms)));
-            steps
+    /// The steps that ended last (see [`Report::critical_path`]): of every chain that ran, the
+    /// one that took longest. A target's chain is its DNS step, then one address's steps
+    /// (addresses run side by side); the brokers' chains follow the bootstrap address that
+    /// answered Metadata first; the client stage is a chain of its own.
+    pub(crate) fn compute_critical_path(&self) -> Vec<PathStep> {
+        let chain = |t: &TargetReport, address: Vec<(Stage, u64)>| -> Vec<PathStep> {
+            let dns = t.stage(Stage::Dns).and_then(|s| s.elapsed_ms).map(|ms| (Stage::Dns, ms));
+            dns.into_iter()
+                .chain(address)
+                .map(|(stage, elapsed_ms)| PathStep { target: t.target.clone(), stage, elapsed_ms })
+                .collect()
         };
-        let total = |steps: &[PathStep]| steps.iter().map(|s| s.elapsed_ms).sum::<u64>();
-        let slowest_address = |_: &[(Stage, u64)], _: bool| true;
-        // Each target's own slowest chain; and the brokers' chain, which starts when the first
-        // bootstrap address answered Metadata.
+        let slowest = |t: &TargetReport| {
+            chain(t, t.addresses.iter().map(address_steps).max_by_key(|s| total_of(s)).unwrap_or_default())
+        };
+        let total = |steps: &Vec<PathStep>| steps.iter().map(|s| s.elapsed_ms).sum::<u64>();
         let mut candidates: Vec<Vec<PathStep>> =
-            self.targets.iter().filter(|t| t.role != Role::Broker).map(|t| chain(t, &slowest_address)).collect();
+            self.targets.iter().filter(|t| t.role != Role::Broker).map(slowest).collect();
         if let Some(bootstrap) = self.targets.iter().find(|t| t.role == Role::Bootstrap) {
             let first_metadata = bootstrap
                 .addresses
                 .iter()
                 .filter(|a| a.kafka.as_ref().is_some_and(|k| k.outcome == KafkaOutcome::Ok))
-                .map(|a| {
-                    a.tcp.as_ref().map_or(0, |x| x.elapsed_ms)
-                        + a.tls.as_ref().map_or(0, |x| x.elapsed_ms)
-                        + a.kafka.as_ref().map_or(0, |x| x.elapsed_ms)
-                })
-                .min();
-            let broker = self
-                .targets
-                .iter()
-                .filter(|t| t.role == Role::Broker)
-                .map(|t| chain(t, &slowest_address))
-                .max_by_key(|steps| total(steps));
+                .map(address_steps)
+                .min_by_key(|s| total_of(s));
+            let broker = self.targets.iter().filter(|t| t.role == Role::Broker).map(slowest).max_by_key(total);
             if let (Some(first), Some(broker)) = (first_metadata, broker) {
-                let to_metadata = |own: &[(Stage, u64)], metadata: bool| metadata && total_of(own) <= first;
-                let mut path = chain(bootstrap, &to_metadata);
+                let mut path = chain(bootstrap, first);
                 path.extend(broker);
                 candidates.push(path);
             }
@@ -394,7 +365,7 @@ impl Report {
                 }]);
             }
         }
-        candidates.into_iter().max_by_key(|steps| total(steps)).unwrap_or_default()
+        candidates.into_iter().max_by_key(total).unwrap_or_default()
     }
 
     /// Findings of one code.
@@ -420,9 +391,18 @@ impl Report {
     }
 }
 
-/// Which of a target's addresses may lead the critical path: given its (stage, ms) steps and
-/// whether it answered Kafka's Metadata.
-type AddressPick<'a> = dyn Fn(&[(Stage, u64)], bool) -> bool + 'a;
+/// One address's own steps and their times, in order.
+fn address_steps(a: &AddressReport) -> Vec<(Stage, u64)> {
+    [
+        a.tcp.as_ref().map(|x| (Stage::Tcp, x.elapsed_ms)),
+        a.tls.as_ref().map(|x| (Stage::Tls, x.elapsed_ms)),
+        a.https.as_ref().map(|x| (Stage::Https, x.elapsed_ms)),
+        a.kafka.as_ref().map(|x| (Stage::Kafka, x.elapsed_ms)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
 
 fn total_of(steps: &[(Stage, u64)]) -> u64 {
     steps.iter().map(|(_, ms)| ms).sum()
