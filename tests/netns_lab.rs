@@ -333,10 +333,24 @@ fn reference_client_sees_the_same_brokers_as_kreach() {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    let asked_before = lab.resolver_queries().len();
     let (code, stdout, stderr, _) = lab.kreach(&args);
     assert_eq!(code, 0, "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     let ours = cluster_brokers(&report);
+
+    // Against a resolver that recurses (BIND, as the VPC resolver answers), each name costs one
+    // question per record type: the CNAME chain comes in the same answer, nothing is asked twice.
+    let queries = lab.resolver_queries().split_off(asked_before);
+    let mut names = vec![BOOTSTRAP_HOST.to_string()];
+    names.extend(ours.iter().map(|b| b.rsplit_once(':').map_or(b.as_str(), |(h, _)| h).to_string()));
+    for name in &names {
+        for kind in ["A", "AAAA"] {
+            let count = queries.iter().filter(|(n, t)| n == name && t == kind).count();
+            assert_eq!(count, 1, "{name} {kind} asked {count} times: {queries:?}");
+        }
+    }
+    assert_eq!(queries.len(), 2 * names.len(), "only the cluster's names were asked: {queries:?}");
 
     let script = support::workspace_root().join("tests/reference_client.py");
     let out =

@@ -54,33 +54,77 @@ enum Helper {
     Delay,
 }
 
+/// What a scenario's times are measured against.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// Everything works: the floor is the round trips a complete diagnosis needs.
+    Healthy,
+    /// Something drops packets: only the deadline ends the run.
+    Blackholed,
+    /// The cause shows at once (a refused port, NXDOMAIN, a public answer, a certificate error,
+    /// rejected credentials): every tool runs with kreach's default deadline, and the goal is a
+    /// verdict within a second at 0 RTT.
+    Immediate,
+}
+
 struct Scenario {
     name: &'static str,
     fault: Fault,
     brokers: usize,
+    kind: Kind,
+    /// Client properties beside the CA (`{ca}` is replaced), for the tools that take them.
+    properties: Option<&'static str>,
     what: &'static str,
 }
 
-const SCENARIOS: [Scenario; 5] = [
-    Scenario { name: "healthy-6", fault: Fault::None, brokers: 6, what: "6 brokers in 3 zones, TLS" },
-    Scenario { name: "healthy-100", fault: Fault::None, brokers: 100, what: "100 brokers in 3 zones, TLS" },
+impl Scenario {
+    const fn new(name: &'static str, fault: Fault, brokers: usize, kind: Kind, what: &'static str) -> Scenario {
+        Scenario { name, fault, brokers, kind, properties: None, what }
+    }
+}
+
+/// The immediate-failure goal (issue 13): a verdict within a second at 0 RTT.
+const IMMEDIATE_GOAL_MS: u64 = 1000;
+
+const SCENARIOS: [Scenario; 11] = [
+    Scenario::new("healthy-6", Fault::None, 6, Kind::Healthy, "6 brokers in 3 zones, TLS"),
+    Scenario::new("healthy-100", Fault::None, 100, Kind::Healthy, "100 brokers in 3 zones, TLS"),
+    Scenario::new(
+        "kafka-blackholed-6",
+        Fault::KafkaPortDropped,
+        6,
+        Kind::Blackholed,
+        "the endpoint's security group drops 9092",
+    ),
+    Scenario::new("kafka-blackholed-100", Fault::KafkaPortDropped, 100, Kind::Blackholed, "the same with 100 brokers"),
+    Scenario::new("zone-dead-6", Fault::AzDown, 6, Kind::Blackholed, "one zone's endpoint address drops everything"),
+    Scenario::new("port-refused", Fault::PortRefused, 6, Kind::Immediate, "the endpoint refuses 9092 (TCP reset)"),
+    Scenario::new(
+        "nxdomain",
+        Fault::WildcardMissing,
+        6,
+        Kind::Immediate,
+        "the private zone lacks the wildcard: the bootstrap name is NXDOMAIN",
+    ),
+    Scenario::new(
+        "public-answer",
+        Fault::ZoneNotAssociated,
+        6,
+        Kind::Immediate,
+        "the zone is not associated with the VPC: the name resolves to public addresses",
+    ),
+    Scenario::new("cert-wrong-name", Fault::CertWrongName, 6, Kind::Immediate, "the certificate is for another name"),
+    Scenario::new("unknown-ca", Fault::UnknownCa, 6, Kind::Immediate, "the certificate comes from a CA nobody trusts"),
     Scenario {
-        name: "kafka-blackholed-6",
-        fault: Fault::KafkaPortDropped,
-        brokers: 6,
-        what: "the endpoint's security group drops 9092",
-    },
-    Scenario {
-        name: "kafka-blackholed-100",
-        fault: Fault::KafkaPortDropped,
-        brokers: 100,
-        what: "the same with 100 brokers",
-    },
-    Scenario {
-        name: "zone-dead-6",
-        fault: Fault::AzDown,
-        brokers: 6,
-        what: "one zone's endpoint address drops everything",
+        name: "sasl-rejected",
+        fault: Fault::SaslBroker,
+        brokers: 1,
+        kind: Kind::Immediate,
+        properties: Some(
+            "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.username=api-key\n\
+             sasl.password=not-the-secret\nssl.ca.location={ca}\n",
+        ),
+        what: "the broker (tansu, SCRAM) rejects the credentials",
     },
 ];
 
@@ -97,6 +141,8 @@ struct Run {
     report_ms: Option<u64>,
     parity_ms: Option<u64>,
     rss_kib: Option<u64>,
+    /// The codes of kreach's error and warning findings: its verdict.
+    codes: Vec<String>,
 }
 
 fn main() {
@@ -151,8 +197,26 @@ fn bench(cli: &Cli) -> Result<(), String> {
             if rtt > 0 {
                 lab.add_latency(Duration::from_millis(rtt), &["delay".to_string()])?;
             }
+            let properties = match sc.properties {
+                Some(text) => {
+                    let path = lab.dir.path().join("client.properties");
+                    std::fs::write(&path, text.replace("{ca}", &lab.ca_file()))
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    Some(path)
+                }
+                None => None,
+            };
+            let deadline = Deadline::of(sc, cli.timeout);
             for tool in TOOLS.iter().filter(|t| cli.tools.is_empty() || cli.tools.iter().any(|c| c == *t)) {
-                let argv = command(tool, &lab, &kreach, &python, &script, cli.timeout);
+                let how = How {
+                    lab: &lab,
+                    kreach: &kreach,
+                    python: &python,
+                    script: &script,
+                    deadline,
+                    properties: properties.as_deref(),
+                };
+                let argv = command(tool, &how);
                 let mut runs = Vec::new();
                 for _ in 0..cli.runs {
                     let (run, stdout) = time(&lab, &argv, tool.starts_with("kreach"));
@@ -164,7 +228,7 @@ fn bench(cli: &Cli) -> Result<(), String> {
                         std::fs::write(&path, stdout).map_err(|e| format!("{}: {e}", path.display()))?;
                     }
                 }
-                let row = summarise(sc, rtt, tool, &runs, cli.timeout);
+                let row = summarise(sc, rtt, tool, &runs, deadline.seconds);
                 eprintln!("{}", line(&row));
                 rows.push(row);
             }
@@ -185,48 +249,76 @@ fn bench(cli: &Cli) -> Result<(), String> {
     Ok(())
 }
 
+/// Every tool's deadline in a scenario: `--timeout`, or kreach's own default where the scenario
+/// measures the time to an immediate verdict (kreach then runs without `--timeout`).
+#[derive(Clone, Copy)]
+struct Deadline {
+    seconds: u64,
+    kreach_default: bool,
+}
+
+impl Deadline {
+    fn of(sc: &Scenario, timeout: u64) -> Deadline {
+        match sc.kind {
+            Kind::Immediate => Deadline { seconds: kreach::DEFAULT_TIMEOUT.as_secs(), kreach_default: true },
+            Kind::Healthy | Kind::Blackholed => Deadline { seconds: timeout, kreach_default: false },
+        }
+    }
+}
+
+/// What every tool's command line is made of.
+struct How<'a> {
+    lab: &'a NetnsLab,
+    kreach: &'a std::path::Path,
+    python: &'a std::path::Path,
+    script: &'a std::path::Path,
+    deadline: Deadline,
+    /// The scenario's client properties file, when it has one.
+    properties: Option<&'a std::path::Path>,
+}
+
 /// The command line that runs `tool` inside the lab's namespace.
-fn command(
-    tool: &str,
-    lab: &NetnsLab,
-    kreach: &std::path::Path,
-    python: &std::path::Path,
-    script: &std::path::Path,
-    timeout: u64,
-) -> Vec<String> {
+fn command(tool: &str, how: &How) -> Vec<String> {
     let bootstrap = format!("{BOOTSTRAP_HOST}:9092");
-    let ca = lab.ca_file();
-    let t = timeout.to_string();
+    let ca = how.lab.ca_file();
+    let t = how.deadline.seconds.to_string();
+    let properties = how.properties.map(|p| p.display().to_string());
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     match tool {
         "kreach" | "kreach --no-client-check" => {
-            let mut argv = s(&["/usr/bin/time", "-f", "rss_kib=%M", &kreach.display().to_string(), "check"]);
+            let mut argv = s(&["/usr/bin/time", "-f", "rss_kib=%M", &how.kreach.display().to_string(), "check"]);
             argv.extend(s(&["--bootstrap", &bootstrap, "--private-cidr", PRIVATE_CIDR, "--ca-file", &ca]));
-            argv.extend(s(&["--security-protocol", "SSL", "--timeout", &t, "--output", "json"]));
+            match &properties {
+                Some(file) => argv.extend(s(&["--config", file])),
+                None => argv.extend(s(&["--security-protocol", "SSL"])),
+            }
+            argv.extend(s(&["--output", "json"]));
+            if !how.deadline.kreach_default {
+                argv.extend(s(&["--timeout", &t]));
+            }
             if tool.ends_with("--no-client-check") {
                 argv.push("--no-client-check".into());
             }
             argv
         }
-        "kcat -L" => s(&[
-            "kcat",
-            "-L",
-            "-b",
-            &bootstrap,
-            "-X",
-            "security.protocol=ssl",
-            "-X",
-            &format!("ssl.ca.location={ca}"),
-            "-m",
-            &t,
-        ]),
+        "kcat -L" => {
+            let mut argv = s(&["kcat", "-L", "-b", &bootstrap, "-m", &t]);
+            match &properties {
+                Some(file) => argv.extend(s(&["-F", file])),
+                None => argv.extend(s(&["-X", "security.protocol=ssl", "-X", &format!("ssl.ca.location={ca}")])),
+            }
+            argv
+        }
         "confluent-kafka" => {
-            s(&[&python.display().to_string(), &script.display().to_string(), &bootstrap, &ca, "SSL", &t])
+            let mut argv = s(&[&how.python.display().to_string(), &how.script.display().to_string(), &bootstrap, &ca]);
+            argv.extend(s(&["SSL", &t]));
+            argv.extend(properties);
+            argv
         }
         _ => {
             // What an engineer types by hand: each name resolved, each address's TLS tried, in turn.
             let mut names = vec![bootstrap];
-            names.extend(lab.brokers.iter().cloned());
+            names.extend(how.lab.brokers.iter().cloned());
             let mut sh = String::from("set -e\n");
             for hp in names {
                 let host = hp.trim_end_matches(":9092");
@@ -247,12 +339,20 @@ fn time(lab: &NetnsLab, argv: &[String], kreach: bool) -> (Run, Vec<u8>) {
     let started = Instant::now();
     let out = lab.exec(&args);
     let ms = started.elapsed().as_millis() as u64;
-    let mut run = Run { ms, ok: out.status.success(), report_ms: None, parity_ms: None, rss_kib: None };
+    let mut run =
+        Run { ms, ok: out.status.success(), report_ms: None, parity_ms: None, rss_kib: None, codes: Vec::new() };
     if kreach {
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
         run.ok = report["status"] == "pass";
         run.report_ms = report["elapsed_ms"].as_u64();
         run.parity_ms = report["parity"]["elapsed_ms"].as_u64();
+        let findings = report["findings"].as_array().map(Vec::as_slice).unwrap_or_default();
+        run.codes = findings
+            .iter()
+            .filter(|f| f["severity"] != "info")
+            .filter_map(|f| f["code"].as_str().map(String::from))
+            .collect();
+        run.codes.dedup();
         run.rss_kib = String::from_utf8_lossy(&out.stderr)
             .lines()
             .find_map(|l| l.strip_prefix("rss_kib="))
@@ -269,10 +369,13 @@ fn median(mut v: Vec<u64>) -> Option<u64> {
 fn summarise(sc: &Scenario, rtt: u64, tool: &str, runs: &[Run], timeout: u64) -> serde_json::Value {
     let ms: Vec<u64> = runs.iter().map(|r| r.ms).collect();
     let med = median(ms.clone()).unwrap_or(0);
-    let healthy = sc.fault == Fault::None;
-    // A healthy lab's floor is its round trips; a blackholed one's is the deadline.
-    let (floor_ms, floor) =
-        if healthy { (FLOOR_RTT * rtt, format!("{FLOOR_RTT} RTT")) } else { (timeout * 1000, "--timeout".to_string()) };
+    // A healthy lab's floor is its round trips; a blackholed one's the deadline; an immediate
+    // failure is held to the goal of a verdict within a second.
+    let (floor_ms, floor) = match sc.kind {
+        Kind::Healthy => (FLOOR_RTT * rtt, format!("{FLOOR_RTT} RTT")),
+        Kind::Blackholed => (timeout * 1000, "--timeout".to_string()),
+        Kind::Immediate => (IMMEDIATE_GOAL_MS, "1 s goal".to_string()),
+    };
     let multiple = (floor_ms > 0).then(|| med as f64 / floor_ms as f64);
     serde_json::json!({
         "scenario": sc.name,
@@ -291,6 +394,8 @@ fn summarise(sc: &Scenario, rtt: u64, tool: &str, runs: &[Run], timeout: u64) ->
         "kreach_report_ms": median(runs.iter().filter_map(|r| r.report_ms).collect()),
         "parity_ms": median(runs.iter().filter_map(|r| r.parity_ms).collect()),
         "peak_rss_kib": runs.iter().filter_map(|r| r.rss_kib).max(),
+        "deadline_s": timeout,
+        "kreach_codes": runs.last().map(|r| r.codes.clone()).unwrap_or_default(),
     })
 }
 
@@ -303,6 +408,10 @@ fn line(row: &serde_json::Value) -> String {
     let own: Vec<String> = [
         row["parity_ms"].as_u64().map(|p| format!("librdkafka {p} ms")),
         row["peak_rss_kib"].as_u64().map(|rss| format!("{} MB", rss / 1024)),
+        row["kreach_codes"]
+            .as_array()
+            .filter(|codes| !codes.is_empty())
+            .map(|codes| codes.iter().filter_map(|c| c.as_str()).collect::<Vec<_>>().join(" ")),
     ]
     .into_iter()
     .flatten()
@@ -321,11 +430,14 @@ fn line(row: &serde_json::Value) -> String {
 
 fn table(rows: &[serde_json::Value], cli: &Cli) -> String {
     let mut out = format!(
-        "Median of {} runs; every tool's deadline {} s; floor: {FLOOR_RTT} round trips when healthy, the deadline when blackholed.\n\n",
-        cli.runs, cli.timeout
+        "Median of {} runs; every tool's deadline {} s ({} s, kreach's default, for the immediate failures); \
+         floor: {FLOOR_RTT} round trips when healthy, the deadline when blackholed, 1 s for an immediate failure.\n\n",
+        cli.runs,
+        cli.timeout,
+        kreach::DEFAULT_TIMEOUT.as_secs()
     );
     out.push_str(
-        "| scenario | RTT ms | tool | median ms | tool succeeded | multiple of floor | kreach: librdkafka stage, peak RSS |\n",
+        "| scenario | RTT ms | tool | median ms | tool succeeded | multiple of floor | kreach: librdkafka stage, peak RSS, verdict |\n",
     );
     out.push_str("|---|---|---|---|---|---|---|\n");
     for row in rows {

@@ -6,13 +6,14 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, SOA};
 use hickory_proto::rr::{LowerName, Name, RData, Record};
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverOpts};
 use hickory_server::Server;
+use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::store::forwarder::{ForwardConfig, ForwardZoneHandler};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
@@ -58,7 +59,39 @@ impl Zone {
 /// A running DNS server; stops when dropped.
 pub struct DnsServer {
     addr: SocketAddr,
-    _server: Server<Catalog>,
+    queries: QueryLog,
+    _server: Server<Logged>,
+}
+
+/// The questions a server was asked, in order: `(name without the final dot, record type)`.
+type QueryLog = Arc<Mutex<Vec<(String, String)>>>;
+
+/// The catalog, with every question written to the log first (so tests can count round trips).
+struct Logged {
+    catalog: Catalog,
+    log: QueryLog,
+}
+
+/// At most this many questions are kept (a test asks for a handful; a runaway client cannot grow it).
+const MAX_LOGGED_QUERIES: usize = 100_000;
+
+#[async_trait::async_trait]
+impl RequestHandler for Logged {
+    async fn handle_request<R: ResponseHandler, T: hickory_server::net::runtime::Time>(
+        &self,
+        request: &Request,
+        response_handle: R,
+    ) -> ResponseInfo {
+        if let Ok(info) = request.request_info() {
+            let name = info.query.name().to_string();
+            let entry = (name.trim_end_matches('.').to_string(), info.query.query_type().to_string());
+            let mut log = self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if log.len() < MAX_LOGGED_QUERIES {
+                log.push(entry);
+            }
+        }
+        self.catalog.handle_request::<R, T>(request, response_handle).await
+    }
 }
 
 impl DnsServer {
@@ -129,10 +162,11 @@ impl DnsServer {
             let addr = udp.local_addr()?;
             match TcpListener::bind(addr).await {
                 Ok(tcp) => {
-                    let mut server = Server::new(catalog);
+                    let queries = QueryLog::default();
+                    let mut server = Server::new(Logged { catalog, log: queries.clone() });
                     server.register_socket(udp);
                     server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
-                    return Ok(DnsServer { addr, _server: server });
+                    return Ok(DnsServer { addr, queries, _server: server });
                 }
                 Err(e) if bind.port() == 0 => last_err = Some(e),
                 Err(e) => return Err(e.into()),
@@ -144,6 +178,11 @@ impl DnsServer {
     /// Where it listens.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Every question asked so far, in order: `(name without the final dot, record type)`.
+    pub fn queries(&self) -> Vec<(String, String)> {
+        self.queries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 

@@ -207,7 +207,7 @@ pub struct Lab {
     pub brokers: Vec<String>,
     ca_file: PathBuf,
     _dir: tempfile::TempDir,
-    _dns: Vec<DnsServer>,
+    dns: Vec<DnsServer>,
     _listeners: Vec<Listener>,
     _kafka: MockKafka,
 }
@@ -447,7 +447,7 @@ impl Lab {
             brokers,
             ca_file,
             _dir: dir,
-            _dns: dns,
+            dns,
             _listeners: listeners,
             _kafka: kafka,
         })
@@ -456,6 +456,12 @@ impl Lab {
     /// The lab CA's PEM file (what `--ca-file` takes).
     pub fn ca_file(&self) -> &Path {
         &self.ca_file
+    }
+
+    /// Every question the VPC resolver was asked so far, in order: `(name, record type)`. Empty
+    /// when the resolver is down.
+    pub fn resolver_queries(&self) -> Vec<(String, String)> {
+        self.dns.iter().find(|d| d.addr() == self.resolver).map(DnsServer::queries).unwrap_or_default()
     }
 
     /// A Lambda event (the kreach-lambda handler's input) that diagnoses this lab, as `check_args`

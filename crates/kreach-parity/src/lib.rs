@@ -99,8 +99,13 @@ fn terminal_error(line: &str) -> bool {
         .any(|p| l.contains(p))
 }
 
-/// How long one Metadata attempt may block before the client is polled and the stop flag read.
+/// How long the first Metadata attempt may block before the stop flag is read; later attempts
+/// double it, up to [`MAX_SLICE`] (a round trip longer than a slice would never be answered).
 const SLICE: Duration = Duration::from_millis(250);
+/// The longest Metadata attempt between two readings of the stop flag.
+const MAX_SLICE: Duration = Duration::from_secs(2);
+/// How often the client's events (errors, logs) are collected while Metadata is pending.
+const POLL: Duration = Duration::from_millis(20);
 
 /// Runs the stage within `budget`. `properties` is the user's file, when there is one.
 pub async fn check(config: &CheckConfig, properties: Option<&Properties>, budget: Duration) -> ParityReport {
@@ -145,18 +150,32 @@ pub async fn check_with(
                 return;
             }
         };
-        // In slices, polling between them: error events reach the context only when the client is
-        // polled, and the stage may be told to stop (kreach's own checks explain the failure).
-        let metadata = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let result = producer.client().fetch_metadata(None, left.min(SLICE));
-            producer.poll(Duration::ZERO);
-            match result {
-                Ok(m) => break Ok(m),
-                Err(e) if left <= SLICE || stop_thread.load(Ordering::Relaxed) => break Err(e),
-                Err(_) => {}
-            }
-        };
+        // Error and log events reach the context only when the client is polled: a second thread
+        // polls every POLL while the Metadata call blocks, so the stage hears of a refused
+        // connection or a failed handshake as it happens. The call runs in slices, so the stage can
+        // be told to stop (kreach's own checks explain the failure); each slice is longer than the
+        // last, up to MAX_SLICE, since a slice shorter than the round trip would never see an answer.
+        let fetched = AtomicBool::new(false);
+        let metadata = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !fetched.load(Ordering::Relaxed) {
+                    producer.poll(POLL);
+                }
+            });
+            let mut slice = SLICE;
+            let metadata = loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let result = producer.client().fetch_metadata(None, left.min(slice));
+                match result {
+                    Ok(m) => break Ok(m),
+                    Err(e) if left <= slice || stop_thread.load(Ordering::Relaxed) => break Err(e),
+                    Err(_) => slice = (slice * 2).min(MAX_SLICE),
+                }
+            };
+            fetched.store(true, Ordering::Relaxed);
+            metadata
+        });
+        producer.poll(Duration::ZERO);
         let log = producer.context().lines.lock().map(|l| l.clone()).unwrap_or_default();
         let result = metadata
             .map(|m| {

@@ -203,6 +203,20 @@ impl NetnsLab {
         self.path("ca.pem")
     }
 
+    /// Every question the VPC resolver (BIND) was asked so far, in order: `(name, record type)`,
+    /// from its query log (`querylog yes`; `named -g` writes it to the log the lab keeps).
+    pub fn resolver_queries(&self) -> Vec<(String, String)> {
+        let log = self.log("vpc-resolver");
+        log.lines()
+            .filter_map(|line| {
+                let mut words = line.split_once("query: ")?.1.split_whitespace();
+                let name = words.next()?.trim_end_matches('.').to_ascii_lowercase();
+                let _class = words.next()?;
+                Some((name, words.next()?.to_string()))
+            })
+            .collect()
+    }
+
     fn spawn(&mut self, label: &str, argv: &[&str]) -> Result<(), String> {
         let log = std::fs::File::create(self.dir.path().join(format!("{label}.log"))).map_err(|e| e.to_string())?;
         let err = log.try_clone().map_err(|e| e.to_string())?;
@@ -479,7 +493,7 @@ impl NetnsLab {
         let mut vpc = options(
             "vpc",
             VPC_RESOLVER,
-            "  recursion yes;\n  allow-recursion { any; };\n  forward only;\n  forwarders { 127.0.0.54; };\n",
+            "  recursion yes;\n  allow-recursion { any; };\n  forward only;\n  forwarders { 127.0.0.54; };\n  querylog yes;\n",
         );
         let zone = |name: &str, file: &str| {
             format!("zone \"{name}\" {{ type primary; file \"{}\"; }};\n", d.join(file).display())

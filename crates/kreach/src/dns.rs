@@ -71,15 +71,11 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
     };
     // A dotted name is looked up as is, not through the search list.
     let fqdn = if name.contains('.') && !name.ends_with('.') { format!("{name}.") } else { name.to_string() };
-    // A and AAAA asked at once, each answered by the resolver in one round trip; only an answer
-    // that stops mid-chain (a resolver that does not recurse) is chased, by the full resolver.
-    let direct = match Name::from_ascii(&fqdn) {
+    // A and AAAA asked at once, each answered by the resolver in one round trip.
+    // A name without a dot goes through the search list, by the full resolver.
+    let (mut lookup, ips) = match Name::from_ascii(&fqdn) {
         Ok(qname) if fqdn.ends_with('.') => ask_both(client, &qname, &label, started, budget).await,
-        _ => None,
-    };
-    let (mut lookup, ips) = match direct {
-        Some(found) => found,
-        None => lookup_ip(&fqdn, resolver, label, started, budget.saturating_sub(started.elapsed())).await,
+        _ => lookup_ip(&fqdn, resolver, label, started, budget).await,
     };
     // A failed lookup says little about where the chain broke: follow it one CNAME at a time
     // (only on failure, within what is left of the budget) to name a loop or the last name reached.
@@ -88,9 +84,7 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
     {
         let (chain, looped) = walk_cnames(resolver, &fqdn, budget.saturating_sub(started.elapsed())).await;
         if looped {
-            let names: Vec<&str> =
-                chain.iter().map(|h| h.name.as_str()).chain(chain.last().map(|h| h.target.as_str())).collect();
-            lookup.error = Some(format!("CNAME loop: {}", names.join(" -> ")));
+            lookup.error = Some(loop_error(&chain));
         }
         lookup.cname_chain = chain;
         lookup.cname_loop = looped;
@@ -123,47 +117,98 @@ async fn ask(client: &Client, name: &Name, rtype: RecordType) -> Part {
     }
 }
 
-/// Asks A and AAAA for `qname` at once. `None` when an answer ends in a CNAME with neither the
-/// target's addresses nor a negative answer: the resolver did not follow the chain.
+/// Asks A and AAAA for `qname` at once: one round trip to a resolver that recurses (it answers
+/// with the whole CNAME chain). An answer that ends in a CNAME with neither the target's
+/// addresses nor a negative answer (a resolver that does not follow chains) is continued from the
+/// chain's last name, one round trip per hop, never from the start again.
 async fn ask_both(
     client: &Client,
     qname: &Name,
     label: &str,
     started: Instant,
     budget: Duration,
-) -> Option<(DnsLookup, Vec<IpAddr>)> {
-    let both = futures::future::join(ask(client, qname, RecordType::A), ask(client, qname, RecordType::AAAA));
-    let Ok((a, aaaa)) = tokio::time::timeout(budget, both).await else {
-        let msg = format!("no answer within {} ms", budget.as_millis());
-        return Some((failed(label.to_string(), DnsOutcome::Unreachable, started, msg), Vec::new()));
-    };
+) -> (DnsLookup, Vec<IpAddr>) {
+    let (mut lookup, ips) = follow(client, qname, label, started, budget).await;
+    lookup.elapsed_ms = started.elapsed().as_millis() as u64;
+    (lookup, ips)
+}
+
+/// [`ask_both`]'s questions and their answers, hop after hop.
+async fn follow(
+    client: &Client,
+    qname: &Name,
+    label: &str,
+    started: Instant,
+    budget: Duration,
+) -> (DnsLookup, Vec<IpAddr>) {
     let mut lookup = blank(label.to_string(), DnsOutcome::NoData, started);
     let mut ips = Vec::new();
-    for part in [&a, &aaaa] {
-        if let Part::Records { answers, .. } = part {
-            collect(answers, &mut lookup, &mut ips);
-        }
-    }
-    if !ips.is_empty() {
-        lookup.outcome = DnsOutcome::Answer;
-        return Some((lookup, ips));
-    }
-    match a {
-        Part::Failed(err) => lookup = from_error(label.to_string(), started, &err),
-        Part::Records { code, zone, .. } => {
-            if zone.is_none() && code == ResponseCode::NoError && !lookup.cname_chain.is_empty() {
-                return None;
+    let mut current = qname.clone();
+    for _ in 0..MAX_CNAME_HOPS {
+        let left = budget.saturating_sub(started.elapsed());
+        let both = futures::future::join(ask(client, &current, RecordType::A), ask(client, &current, RecordType::AAAA));
+        let Ok((a, aaaa)) = tokio::time::timeout(left, both).await else {
+            let msg = format!("no answer within {} ms", budget.as_millis());
+            return (keep_chain(lookup, failed(label.to_string(), DnsOutcome::Unreachable, started, msg)), ips);
+        };
+        let hops_before = lookup.cname_chain.len();
+        for part in [&a, &aaaa] {
+            if let Part::Records { answers, .. } = part {
+                collect(answers, &mut lookup, &mut ips);
             }
-            lookup.outcome = if code == ResponseCode::NXDomain { DnsOutcome::Nxdomain } else { DnsOutcome::NoData };
-            let last = lookup.cname_chain.last().map_or_else(|| trim_dot(&qname.to_string()), |h| h.target.clone());
-            lookup.error = Some(format!(
-                "{} for {last}",
-                if code == ResponseCode::NXDomain { "NXDOMAIN" } else { "no A or AAAA record" }
-            ));
-            lookup.negative_zone = zone;
         }
+        if !ips.is_empty() {
+            lookup.outcome = DnsOutcome::Answer;
+            return (lookup, ips);
+        }
+        let (code, zone) = match a {
+            Part::Failed(err) => return (keep_chain(lookup, from_error(label.to_string(), started, &err)), ips),
+            Part::Records { code, zone, .. } => (code, zone),
+        };
+        let last = lookup.cname_chain.last().map_or_else(|| trim_dot(&current.to_string()), |h| h.target.clone());
+        if zone.is_none() && code == ResponseCode::NoError && lookup.cname_chain.len() > hops_before {
+            if lookup.cname_chain.iter().any(|h| h.name.eq_ignore_ascii_case(&last)) {
+                lookup.error = Some(loop_error(&lookup.cname_chain));
+                lookup.outcome = DnsOutcome::Error;
+                lookup.cname_loop = true;
+                return (lookup, ips);
+            }
+            match Name::from_ascii(format!("{last}.")) {
+                Ok(next) => {
+                    current = next;
+                    continue;
+                }
+                Err(e) => {
+                    lookup.outcome = DnsOutcome::Error;
+                    lookup.error = Some(format!("the CNAME target {last} is not a valid name: {e}"));
+                    return (lookup, ips);
+                }
+            }
+        }
+        lookup.outcome = if code == ResponseCode::NXDomain { DnsOutcome::Nxdomain } else { DnsOutcome::NoData };
+        lookup.error = Some(format!(
+            "{} for {last}",
+            if code == ResponseCode::NXDomain { "NXDOMAIN" } else { "no A or AAAA record" }
+        ));
+        lookup.negative_zone = zone;
+        return (lookup, ips);
     }
-    Some((lookup, ips))
+    lookup.outcome = DnsOutcome::Error;
+    lookup.error = Some(format!("more than {MAX_CNAME_HOPS} CNAME hops"));
+    (lookup, ips)
+}
+
+/// "CNAME loop: a -> b -> a" for a chain whose last target is one of its names.
+fn loop_error(chain: &[CnameHop]) -> String {
+    let names: Vec<&str> =
+        chain.iter().map(|h| h.name.as_str()).chain(chain.last().map(|h| h.target.as_str())).collect();
+    format!("CNAME loop: {}", names.join(" -> "))
+}
+
+/// `failure`, with the CNAME hops `so_far` had already followed.
+fn keep_chain(so_far: DnsLookup, mut failure: DnsLookup) -> DnsLookup {
+    failure.cname_chain = so_far.cname_chain;
+    failure
 }
 
 /// Most CNAME hops followed one by one.

@@ -410,3 +410,30 @@ async fn the_table_fits_100_columns_and_names_the_critical_path() {
     assert!(matrix.iter().any(|l| l.contains("b2.usw2-az2:") && l.contains("FAIL")), "{table}");
     assert!(table.contains("Critical path: lkc-lab01:"), "{table}");
 }
+
+/// One question per name and record type: kreach asks the VPC resolver A and AAAA for each name
+/// once and takes the CNAME chain from those answers. The lab's resolver (a real hickory server,
+/// counting what it is asked) does not follow a chain into another zone, so kreach continues from
+/// the chain's last name: each target asked once, never the first name again.
+#[tokio::test]
+async fn every_name_costs_one_question_per_record_type() {
+    let lab = Lab::start(Fault::None).await.expect("lab starts");
+    let report = kreach::run(&lab_config(&lab, false)).await.expect("run");
+    assert_eq!(report.status, Status::Pass, "{:#?}", report.findings);
+    let queries = lab.resolver_queries();
+    let bootstrap_host = lab.bootstrap.rsplit_once(':').expect("host:port").0.to_string();
+    let mut names = vec![bootstrap_host];
+    names.extend(lab.brokers.iter().cloned());
+    let mut asked: Vec<&String> = queries.iter().map(|(n, _)| n).collect();
+    asked.dedup();
+    for name in asked {
+        let expected = if names.contains(name) { 1 } else { usize::from(name.starts_with("vpce-")) };
+        for kind in ["A", "AAAA"] {
+            let count = queries.iter().filter(|(n, t)| n == name && t == kind).count();
+            assert_eq!(count, expected, "{name} {kind} asked {count} times; every question: {queries:?}");
+        }
+    }
+    for name in &names {
+        assert!(queries.iter().any(|(n, _)| n == name), "{name} never asked: {queries:?}");
+    }
+}
