@@ -88,8 +88,8 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
         }
         lookup.cname_chain = chain;
         lookup.cname_loop = looped;
-        lookup.elapsed_ms = started.elapsed().as_millis() as u64;
     }
+    lookup.elapsed_ms = started.elapsed().as_millis() as u64;
     (lookup, ips)
 }
 
@@ -122,19 +122,6 @@ async fn ask(client: &Client, name: &Name, rtype: RecordType) -> Part {
 /// addresses nor a negative answer (a resolver that does not follow chains) is continued from the
 /// chain's last name, one round trip per hop, never from the start again.
 async fn ask_both(
-    client: &Client,
-    qname: &Name,
-    label: &str,
-    started: Instant,
-    budget: Duration,
-) -> (DnsLookup, Vec<IpAddr>) {
-    let (mut lookup, ips) = follow(client, qname, label, started, budget).await;
-    lookup.elapsed_ms = started.elapsed().as_millis() as u64;
-    (lookup, ips)
-}
-
-/// [`ask_both`]'s questions and their answers, hop after hop.
-async fn follow(
     client: &Client,
     qname: &Name,
     label: &str,
