@@ -72,7 +72,8 @@ struct Scenario {
     fault: Fault,
     brokers: usize,
     kind: Kind,
-    /// Client properties beside the CA (`{ca}` is replaced), for the tools that take them.
+    /// The test scenario (`tests/scenarios/<name>.toml`) whose client `properties` every tool
+    /// takes (`{ca}` stands for the lab CA's path), when the scenario needs more than TLS.
     properties: Option<&'static str>,
     what: &'static str,
 }
@@ -120,10 +121,7 @@ const SCENARIOS: [Scenario; 11] = [
         fault: Fault::SaslBroker,
         brokers: 1,
         kind: Kind::Immediate,
-        properties: Some(
-            "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.username=api-key\n\
-             sasl.password=not-the-secret\nssl.ca.location={ca}\n",
-        ),
+        properties: Some("sasl-rejected"),
         what: "the broker (tansu, SCRAM) rejects the credentials",
     },
 ];
@@ -198,8 +196,9 @@ fn bench(cli: &Cli) -> Result<(), String> {
                 lab.add_latency(Duration::from_millis(rtt), &["delay".to_string()])?;
             }
             let properties = match sc.properties {
-                Some(text) => {
+                Some(test_scenario) => {
                     let path = lab.dir.path().join("client.properties");
+                    let text = scenario_properties(test_scenario)?;
                     std::fs::write(&path, text.replace("{ca}", &lab.ca_file()))
                         .map_err(|e| format!("{}: {e}", path.display()))?;
                     Some(path)
@@ -247,6 +246,18 @@ fn bench(cli: &Cli) -> Result<(), String> {
     std::fs::write(&cli.json, text).map_err(|e| format!("{}: {e}", cli.json.display()))?;
     eprintln!("results written to {}", cli.json.display());
     Ok(())
+}
+
+/// The client properties of the netns test scenario `name` (the same setup the tests assert on).
+fn scenario_properties(name: &str) -> Result<String, String> {
+    let path = kreach_testkit::workspace_root().join(format!("tests/scenarios/{name}.toml"));
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let table: toml::Table = text.parse().map_err(|e| format!("{}: {e}", path.display()))?;
+    table
+        .get("properties")
+        .and_then(toml::Value::as_str)
+        .map(String::from)
+        .ok_or_else(|| format!("{}: no `properties`", path.display()))
 }
 
 /// Every tool's deadline in a scenario: `--timeout`, or kreach's own default where the scenario
@@ -347,12 +358,11 @@ fn time(lab: &NetnsLab, argv: &[String], kreach: bool) -> (Run, Vec<u8>) {
         run.report_ms = report["elapsed_ms"].as_u64();
         run.parity_ms = report["parity"]["elapsed_ms"].as_u64();
         let findings = report["findings"].as_array().map(Vec::as_slice).unwrap_or_default();
-        run.codes = findings
-            .iter()
-            .filter(|f| f["severity"] != "info")
-            .filter_map(|f| f["code"].as_str().map(String::from))
-            .collect();
-        run.codes.dedup();
+        for code in findings.iter().filter(|f| f["severity"] != "info").filter_map(|f| f["code"].as_str()) {
+            if !run.codes.iter().any(|c| c == code) {
+                run.codes.push(code.to_string());
+            }
+        }
         run.rss_kib = String::from_utf8_lossy(&out.stderr)
             .lines()
             .find_map(|l| l.strip_prefix("rss_kib="))
