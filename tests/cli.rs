@@ -865,6 +865,17 @@ fn verbose_emits_per_step_events_and_no_secret() {
     let quiet: Vec<&str> = argv.iter().copied().filter(|a| *a != "-vv").collect();
     let (_, _, stderr) = kreach(&quiet, &[]);
     assert!(!stderr.contains("kreach::step"), "events without -v: {stderr}");
+
+    // The librdkafka stage says when it starts and how it ended (here: skipped, since it cannot
+    // use the lab's --resolver), so progress and -v show it while it runs.
+    let mut argv: Vec<String> = vec!["-v".into(), "check".into()];
+    argv.extend(lab.check_args());
+    argv.extend(["--output", "json"].map(String::from));
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let (_, _, stderr) = kreach(&argv, &[]);
+    let client: Vec<&str> = stderr.lines().filter(|l| l.contains("stage=\"client\"")).collect();
+    assert!(client.first().is_some_and(|l| l.contains("outcome=\"Started\"")), "{stderr}");
+    assert!(client.get(1).is_some_and(|l| l.contains("outcome=Skipped")), "{stderr}");
 }
 
 /// `--watch SECS --watch-count N`: the report once, then a line per run saying what changed.

@@ -23,10 +23,21 @@ pub const CLEAR: &str = "\r\x1b[2K";
 #[derive(Default)]
 struct State {
     started: Option<Instant>,
-    /// Per target: the last step seen and whether it passed.
-    targets: BTreeMap<String, (String, bool)>,
+    /// Per target: the last step seen and where it stands.
+    targets: BTreeMap<String, (String, Phase)>,
     passed: usize,
     failed: Vec<String>,
+}
+
+/// Where a target's last step stands.
+#[derive(Clone, Copy, PartialEq)]
+enum Phase {
+    /// The step passed: the next one runs (a check's step).
+    Passed,
+    /// The step failed: nothing more runs on that target.
+    Failed,
+    /// The step itself is running (the librdkafka stage, the AWS audit).
+    Started,
 }
 
 /// The progress line: a `tracing` layer feeding it and a thread drawing it.
@@ -79,11 +90,17 @@ impl Progress {
         let running: Vec<String> = s
             .targets
             .iter()
-            .filter(|(_, (_, ok))| *ok)
-            .filter_map(|(target, (stage, _))| next_stage(stage).map(|next| format!("{} {next}", short(target))))
+            .filter_map(|(target, (stage, phase))| {
+                match phase {
+                    Phase::Passed => next_stage(stage),
+                    Phase::Started => Some(running_stage(stage)),
+                    Phase::Failed => None,
+                }
+                .map(|what| format!("{} {what}", short(target)))
+            })
             .collect();
         if running.is_empty() {
-            line.push_str(" · resolving");
+            line.push_str(if s.targets.is_empty() { " · resolving" } else { " · finishing" });
         } else {
             let _ = write!(line, " · running: {}", running.join(", "));
         }
@@ -92,12 +109,22 @@ impl Progress {
 
     fn record(&self, step: Step) {
         let Ok(mut s) = self.state.lock() else { return };
-        let ok = matches!(step.outcome.as_str(), "Answer" | "AddressLiteral" | "Connected" | "Ok" | "Response");
-        if ok {
-            s.passed += 1;
-        } else {
-            let what = format!("{} {} {}", short(&step.target), step.stage, step.outcome.to_lowercase());
-            s.failed.push(what);
+        let phase = match step.outcome.as_str() {
+            "Started" => Phase::Started,
+            "Skipped" => {
+                s.targets.remove(&step.target);
+                return;
+            }
+            "Answer" | "AddressLiteral" | "Connected" | "Ok" | "Response" | "Pass" => Phase::Passed,
+            _ => Phase::Failed,
+        };
+        match phase {
+            Phase::Passed => s.passed += 1,
+            Phase::Failed => {
+                let what = format!("{} {} {}", short(&step.target), step.stage, step.outcome.to_lowercase());
+                s.failed.push(what);
+            }
+            Phase::Started => {}
         }
         // DNS names a host; the later steps a host and port: the host's row gives way to them.
         if step.stage != "dns" {
@@ -105,7 +132,7 @@ impl Progress {
                 s.targets.remove(host);
             }
         }
-        s.targets.insert(step.target, (step.stage, ok));
+        s.targets.insert(step.target, (step.stage, phase));
     }
 }
 
@@ -117,6 +144,15 @@ fn next_stage(stage: &str) -> Option<&'static str> {
         // Kafka on a Kafka port, HTTP on the REST port: the events do not say which.
         "tls" => Some("request"),
         _ => None,
+    }
+}
+
+/// What a stage that announces its start is doing while it runs.
+fn running_stage(stage: &str) -> &str {
+    match stage {
+        "client" => "metadata",
+        "aws" => "audit",
+        other => other,
     }
 }
 
@@ -201,6 +237,24 @@ mod tests {
             p.record(step("tcp", &format!("b{n}.usw2-az1.abc123.us-west-2.aws.confluent.cloud:9092"), "Timeout"));
         }
         assert!(p.line().chars().count() <= WIDTH, "{}", p.line());
+    }
+
+    #[test]
+    fn the_librdkafka_stage_and_the_aws_audit_show_while_they_run() {
+        let p = Progress::default();
+        p.running.store(true, Ordering::SeqCst);
+        assert!(p.line().ends_with(" · resolving"), "{}", p.line());
+        p.record(step("client", "librdkafka", "Started"));
+        p.record(step("aws", "AWS", "Started"));
+        p.record(step("kafka", "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:9092", "Ok"));
+        let line = p.line();
+        assert!(line.contains("running: AWS audit, librdkafka metadata"), "{line}");
+        assert!(line.contains("1 passed"), "a start is not a result: {line}");
+        p.record(step("aws", "AWS", "Skipped"));
+        p.record(step("client", "librdkafka", "Fail"));
+        let line = p.line();
+        assert!(line.contains("1 passed · 1 failed (librdkafka client fail)"), "{line}");
+        assert!(line.ends_with(" · finishing"), "nothing runs any more: {line}");
     }
 
     #[test]

@@ -190,9 +190,16 @@ impl<'a> Diagnosis<'a> {
         let Diagnosis { config, parity, vantage, aws, secret, mapping } = self;
         let started = Instant::now();
         let (verdict_tx, verdict_rx) = tokio::sync::watch::channel(None);
+        // The extra stages say when they start and end, as the checks' steps do (progress, -v).
         let parity = async {
             match parity {
-                Some(stage) => Some(stage(ParitySignal(verdict_rx)).await),
+                Some(stage) => {
+                    tracing::info!(target: "kreach::step", stage = "client", target = "librdkafka", outcome = "Started");
+                    let parity = stage(ParitySignal(verdict_rx)).await;
+                    let status = parity_cell(&parity).status;
+                    tracing::info!(target: "kreach::step", stage = "client", target = "librdkafka", outcome = ?status, elapsed_ms = parity.elapsed_ms);
+                    Some(parity)
+                }
                 None => None,
             }
         };
@@ -212,7 +219,11 @@ impl<'a> Diagnosis<'a> {
                     let chain = dns.as_ref().map(|d| d.lookup.cname_chain.as_slice()).unwrap_or_default();
                     let scope =
                         AuditScope::for_bootstrap(vantage.clone(), config.dns_domain.as_deref(), host, port, chain);
-                    Some(audit(scope, config.timeout.saturating_sub(started.elapsed())).await)
+                    tracing::info!(target: "kreach::step", stage = "aws", target = "AWS", outcome = "Started");
+                    let audit = audit(scope, config.timeout.saturating_sub(started.elapsed())).await;
+                    let status = aws_cell(&audit).status;
+                    tracing::info!(target: "kreach::step", stage = "aws", target = "AWS", outcome = ?status, elapsed_ms = audit.elapsed_ms);
+                    Some(audit)
                 }
                 None => None,
             };
