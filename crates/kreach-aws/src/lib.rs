@@ -4,6 +4,7 @@
 
 mod esm;
 mod iam;
+mod input;
 mod records;
 mod secrets;
 
@@ -18,8 +19,11 @@ use kreach::{
 };
 
 pub use esm::fetch_mapping;
+pub use input::{
+    InputError, MAPPING_CAP, MappingInput, Policy, PolicyView, Ready, RunInput, SdkSource, no_policy, prepare,
+};
 pub use records::{change_batch, expected_records, expected_records_for, zonal_dns_name};
-pub use secrets::{SECRET_CAP, SecretCredentials, load_secret, parse_secret, read_root_ca, read_secret};
+pub use secrets::{SECRET_CAP, SecretCredentials, parse_secret, read_root_ca, read_secret};
 
 /// Ports the endpoint's security groups must admit.
 pub const PORTS: [u16; 2] = [9092, 443];

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
-use kreach::{CheckConfig, SecretLookup, SecretOutcome};
+use kreach::{SecretLookup, SecretOutcome};
 
 use crate::display_chain;
 
@@ -21,34 +21,22 @@ pub struct SecretCredentials {
 /// Longest wait for the secret: it comes before the checks, so it is kept short.
 pub const SECRET_CAP: Duration = Duration::from_secs(3);
 
-/// Reads the SASL credentials from `secret_id` into `config` before the checks, within min(3 s, a
-/// third of the deadline); the time taken (`sdk` loading included) comes out of the deadline.
-/// Nothing is read when the protocol uses no SASL. `sdk` gives the configuration, or why there is
-/// none (the lookup then says `unreachable`).
-pub async fn load_secret(
-    config: &mut CheckConfig,
+/// Loads the SDK configuration (`sdk`, or why there is none) and reads `secret_id`, both within
+/// `budget` together: the input step calls it before the checks, inside the run's deadline.
+pub(crate) async fn read_secret_within(
     sdk: impl Future<Output = Result<SdkConfig, String>>,
     secret_id: &str,
-) -> Option<SecretLookup> {
-    let sasl = config.sasl.as_mut()?;
+    budget: Duration,
+) -> (SecretLookup, Option<SecretCredentials>) {
     let started = Instant::now();
-    // Loading the SDK configuration can itself wait (profiles, a region from instance metadata):
-    // it shares the secret's budget, so the checks keep at least two thirds of the deadline.
-    let budget = SECRET_CAP.min(config.timeout / 3);
-    let sdk = match tokio::time::timeout(budget, sdk).await {
-        Ok(sdk) => sdk,
-        Err(_) => Err(format!("the AWS configuration did not load within {} ms", budget.as_millis())),
-    };
-    let (lookup, credentials) = match sdk {
+    match sdk.await {
         Ok(sdk) => read_secret(&sdk, secret_id, budget.saturating_sub(started.elapsed())).await,
-        Err(why) => (SecretLookup::new(secret_id, SecretOutcome::Unreachable).with_detail(why), None),
-    };
-    if let Some(c) = credentials {
-        sasl.username = Some(c.username);
-        sasl.password = Some(c.password);
+        Err(why) => {
+            let mut lookup = SecretLookup::new(secret_id, SecretOutcome::Unreachable).with_detail(why);
+            lookup.elapsed_ms = started.elapsed().as_millis() as u64;
+            (lookup, None)
+        }
     }
-    config.timeout = config.timeout.saturating_sub(started.elapsed());
-    Some(lookup)
 }
 
 /// Reads `secret_id` within `budget`. The lookup is for the report; the credentials only when read.

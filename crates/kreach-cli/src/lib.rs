@@ -335,85 +335,29 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// A file removed when dropped (the mapping's root CA, for the TLS stage).
-struct TempPem(PathBuf);
-
-impl Drop for TempPem {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// Reads the mapping's SERVER_ROOT_CA_CERTIFICATE secret into a file, within min(3 s, timeout/3).
-async fn mapping_root_ca(
-    aws: &AwsArgs,
-    m: &kreach::EventSourceMapping,
-    timeout: std::time::Duration,
-) -> Result<TempPem, String> {
-    let id = m.root_ca_secret.as_deref().unwrap_or_default();
-    let budget = kreach_aws::SECRET_CAP.min(timeout / 3);
-    let region = aws.aws_region.clone().or_else(|| m.region.clone());
-    let read = async {
-        let sdk = kreach_aws::sdk_config(region.as_deref(), None, None).await;
-        kreach_aws::read_root_ca(&sdk, id, budget).await
-    };
-    let pem = match tokio::time::timeout(budget, read).await {
-        Ok(r) => r?,
-        Err(_) => return Err(format!("no answer within {} ms", budget.as_millis())),
-    };
-    let path = std::env::temp_dir().join(format!("kreach-esm-ca-{}.pem", std::process::id()));
-    std::fs::write(&path, pem).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(TempPem(path))
-}
-
-/// The event source mapping named by --event-source-mapping[-file], read within a few seconds.
-async fn read_mapping(aws: &AwsArgs) -> Result<Option<kreach::EventSourceMapping>, ExitCode> {
+/// The mapping named by --event-source-mapping[-file]: a file is read here (capped, a regular
+/// file only), an id is read from Lambda by the input step.
+fn mapping_input(aws: &AwsArgs) -> Result<kreach_aws::MappingInput, String> {
     if let Some(path) = &aws.event_source_mapping_file {
-        use std::io::Read;
-        let mut bytes = Vec::new();
-        let read = std::fs::File::open(path)
-            .and_then(|f| f.take(kreach::MAX_MAPPING_BYTES as u64 + 1).read_to_end(&mut bytes));
-        if let Err(e) = read {
-            return Err(fail(&format!("invalid --event-source-mapping-file: {}: {e}", path.display()), EXIT_USAGE));
-        }
-        return kreach::EventSourceMapping::parse(&bytes)
-            .map(Some)
-            .map_err(|e| fail(&format!("invalid --event-source-mapping-file: {}: {e}", path.display()), EXIT_USAGE));
+        let field = "--event-source-mapping-file";
+        let bytes = kreach::read_input_file(path, kreach::MAX_MAPPING_BYTES as u64, field).map_err(|e| match e {
+            kreach::Error::InvalidInput { .. } => e.to_string(),
+            other => format!("invalid {field}: {other}"),
+        })?;
+        let mapping = kreach::EventSourceMapping::parse(&bytes)
+            .map_err(|e| format!("invalid {field}: {}: {e}", path.display()))?;
+        return Ok(kreach_aws::MappingInput::Given(mapping));
     }
-    let Some(id) = aws.event_source_mapping.as_deref() else { return Ok(None) };
-    let region = aws
-        .aws_region
-        .clone()
-        .or_else(|| id.starts_with("arn:").then(|| id.split(':').nth(3).map(str::to_string)).flatten());
-    let fetch = async {
-        let sdk = kreach_aws::sdk_config(region.as_deref(), None, None).await;
-        kreach_aws::fetch_mapping(&sdk, id).await
-    };
-    match tokio::time::timeout(std::time::Duration::from_secs(5), fetch).await {
-        Ok(Ok(m)) => Ok(Some(m)),
-        Ok(Err(e)) => Err(fail(&format!("cannot read --event-source-mapping {id}: {e}"), 1)),
-        Err(_) => Err(fail(&format!("cannot read --event-source-mapping {id}: no answer within 5 s"), 1)),
-    }
+    Ok(match aws.event_source_mapping.as_deref().filter(|id| !id.trim().is_empty()) {
+        Some(id) => kreach_aws::MappingInput::Read(id.to_string()),
+        None => kreach_aws::MappingInput::None,
+    })
 }
 
-async fn check(mut args: Box<CheckArgs>) -> ExitCode {
+async fn check(args: Box<CheckArgs>) -> ExitCode {
+    let started = std::time::Instant::now();
     let output = args.output;
     let client_check = !args.no_client_check;
-    let mapping = match read_mapping(&args.aws).await {
-        Ok(m) => m,
-        Err(code) => return code,
-    };
-    // The mapping's own bootstrap servers and secret, unless the flags say otherwise.
-    if let Some(m) = &mapping {
-        if args.bootstrap.is_none() && args.config.is_none() && !m.bootstrap_servers.is_empty() {
-            args.bootstrap = Some(m.bootstrap_servers.join(","));
-        }
-        if args.sasl_secret.is_none() {
-            args.sasl_secret = m.sasl_secret().map(str::to_string);
-        }
-    }
-    let aws = args.aws.clone();
-    let secret_id = args.sasl_secret.clone().filter(|s| !s.trim().is_empty());
     let watch_count = args.watch_count;
     let watch_every = match args.watch {
         None => None,
@@ -424,54 +368,49 @@ async fn check(mut args: Box<CheckArgs>) -> ExitCode {
             return fail(&format!("invalid --watch: {secs} is not between 0.1 and 86400 seconds"), EXIT_USAGE);
         }
     };
-    match validate(args) {
-        Ok((mut config, properties)) => {
-            if let (Some(m), Some(sasl)) = (&mapping, config.sasl.as_mut()) {
-                if let Some(mechanism) = m.sasl_mechanism() {
-                    sasl.mechanism = mechanism.to_string();
-                }
-            }
-            // The mapping's root CA (a secret), unless --ca-file names one: it reaches the TLS stage.
-            let mut mapping = mapping;
-            let _ca_file = match mapping.as_mut() {
-                Some(m) if config.ca_file.is_none() && m.root_ca_secret.is_some() => {
-                    match mapping_root_ca(&aws, m, config.timeout).await {
-                        Ok(file) => match config.clone().with_ca_file(&file.0) {
-                            Ok(with_ca) => {
-                                config = with_ca;
-                                Some(file)
-                            }
-                            Err(e) => {
-                                m.root_ca_error = Some(e.to_string());
-                                None
-                            }
-                        },
-                        Err(why) => {
-                            m.root_ca_error = Some(why);
-                            None
-                        }
-                    }
-                }
-                _ => None,
-            };
-            let secret = match &secret_id {
-                Some(id) => {
-                    let sdk = async { Ok(kreach_aws::sdk_config(aws.aws_region.as_deref(), None, None).await) };
-                    kreach_aws::load_secret(&mut config, sdk, id.trim()).await
-                }
-                None => None,
-            };
-            let client = properties.filter(|_| client_check);
-            match watch_every {
-                Some(every) => {
-                    let plan = (every, watch_count);
-                    watch(&config, client, client_check, Some(&aws), secret, mapping, output, plan).await
-                }
-                None => diagnose(&config, client, client_check, Some(&aws), secret, mapping, output).await,
-            }
+    let aws = args.aws.clone();
+    let mapping = match mapping_input(&aws) {
+        Ok(m) => m,
+        Err(e) => return fail(&e, EXIT_USAGE),
+    };
+    let secret = args.sasl_secret.clone();
+    let options = match options(*args) {
+        Ok(o) => o,
+        Err(e) => return fail(&e, EXIT_USAGE),
+    };
+    let mut input = kreach_aws::RunInput::new(options);
+    input.mapping = mapping;
+    input.secret = secret;
+    input.region = aws.aws_region.clone();
+    input.started = started;
+    // The CLI reads AWS with the default credential chain; the user decides everything else.
+    let sdk = |region: Option<String>| -> std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> {
+        Box::pin(async move { Ok(kreach_aws::sdk_config(region.as_deref(), None, None).await) })
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    let ready = match kreach_aws::prepare(input, &env, &sdk, &kreach_aws::no_policy).await {
+        Ok(ready) => ready,
+        Err(kreach_aws::InputError::Mapping(e)) => {
+            let id = aws.event_source_mapping.as_deref().unwrap_or_default();
+            return fail(&format!("cannot read --event-source-mapping {id}: {e}"), 1);
         }
-        Err(code) => code,
-    }
+        Err(e) => return fail(&e.to_string(), EXIT_USAGE),
+    };
+    let run = Run {
+        config: &ready.config,
+        properties: ready.properties.clone().filter(|_| client_check),
+        client_check,
+        aws: Some(&aws),
+        secret: ready.secret.clone(),
+        mapping: ready.mapping.clone(),
+        started: Some(ready.started),
+        refused: ready.refused.clone(),
+    };
+    let plan = match watch_every {
+        Some(every) => (every, watch_count),
+        None => (std::time::Duration::ZERO, Some(1)),
+    };
+    watch(run, output, plan).await
 }
 
 /// Whether AWS credentials are visible in the environment (the audit then runs without --aws;
@@ -542,70 +481,55 @@ async fn records(args: RecordsArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Flags → options → validated config (and the properties file, for the client-parity stage);
-/// a bad value is one line on stderr and exit 2.
-/// Keys whose values are secrets: never taken from the command line (`-X`).
-const SECRET_KEYS: &[&str] = &[
-    "sasl.password",
-    "sasl.jaas.config",
-    "ssl.key.password",
-    "ssl.keystore.password",
-    "ssl.truststore.password",
-    "sasl.oauthbearer.client.secret",
-    "ssl.key.pem",
-];
-
-/// The --config file with the -X properties after it (later keys win), as a file removed when
-/// dropped; `None` when no -X was given.
-fn merged_properties(config: Option<&std::path::Path>, extra: &[String]) -> Result<Option<TempPem>, String> {
-    if extra.is_empty() {
-        return Ok(None);
-    }
+/// The --config file with the -X properties applied after it (later keys win), in memory: nothing
+/// is written to disk. `None` when there is neither.
+fn merged_properties(config: Option<&std::path::Path>, extra: &[String]) -> Result<Option<kreach::Properties>, String> {
     if extra.len() > kreach::MAX_LIST {
         return Err(format!("invalid -X: more than {} properties", kreach::MAX_LIST));
     }
-    let mut text = match config {
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            if bytes.len() > 1024 * 1024 {
-                return Err(format!("invalid --config: {} is larger than 1024 KiB", path.display()));
-            }
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
-        None => String::new(),
+    let mut properties = match config {
+        Some(path) => kreach::Properties::from_file(path).map_err(|e| e.to_string())?,
+        None if extra.is_empty() => return Ok(None),
+        None => kreach::Properties::default(),
     };
-    text.push('\n');
     for entry in extra {
-        let Some((key, value)) = entry.split_once('=') else {
-            return Err(format!("invalid -X {entry}: give KEY=VALUE"));
-        };
-        let key = key.trim();
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-            return Err(format!("invalid -X {key}: a property name is letters, digits, '.', '_' and '-'"));
-        }
-        if SECRET_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
+        // The key ends where Java's properties syntax ends it ('=', ':' or white space): a
+        // `-X sasl.password:VALUE` is still the password's key, and is refused without an echo.
+        let split = entry.find(['=', ':', ' ', '\t']);
+        let key = split.map_or(entry.as_str(), |i| &entry[..i]).trim();
+        if kreach::is_secret_key(key) {
             return Err(format!(
-                "invalid -X {key}: secrets are not taken from the command line; put it in the --config file or \
-                 the environment ({} / {})",
+                "invalid -X {}: secrets are not taken from the command line; put it in the --config file or the \
+                 environment ({} / {})",
+                kreach::quote(key),
                 kreach::ENV_SASL_USERNAME,
                 kreach::ENV_SASL_PASSWORD
             ));
         }
-        if value.contains(['\n', '\r']) {
-            return Err(format!("invalid -X {key}: the value is one line"));
+        let Some(value) = split.filter(|&i| entry[i..].starts_with('=')).map(|i| &entry[i + 1..]) else {
+            return Err(format!("invalid -X {}: give KEY=VALUE", kreach::quote(key)));
+        };
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+            return Err(format!(
+                "invalid -X {}: a property name is letters, digits, '.', '_' and '-'",
+                kreach::quote(key)
+            ));
         }
-        text.push_str(&format!("{key}={}\n", value.replace('\\', "\\\\")));
+        if value.contains(['\n', '\r']) {
+            return Err(format!("invalid -X {}: the value is one line", kreach::quote(key)));
+        }
+        properties.set(key, value);
     }
-    let path = std::env::temp_dir().join(format!("kreach-properties-{}.properties", std::process::id()));
-    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(Some(TempPem(path)))
+    Ok(Some(properties))
 }
 
-fn validate(args: Box<CheckArgs>) -> Result<(kreach::CheckConfig, Option<kreach::Properties>), ExitCode> {
-    let merged = merged_properties(args.config.as_deref(), &args.property).map_err(|e| fail(&e, EXIT_USAGE))?;
+/// Flags → options, the properties file and -X merged in memory; a bad value is the message.
+fn options(args: CheckArgs) -> Result<CheckOptions, String> {
+    let properties = merged_properties(args.config.as_deref(), &args.property)?;
     let mut options = CheckOptions::default();
     options.bootstrap = args.bootstrap;
-    options.config_file = merged.as_ref().map(|m| m.0.clone()).or(args.config);
+    options.config_file = args.config;
+    options.properties = properties;
     options.resolvers = args.resolver;
     options.public_resolvers = args.public_resolver;
     options.private_cidrs = args.private_cidr;
@@ -625,46 +549,35 @@ fn validate(args: Box<CheckArgs>) -> Result<(kreach::CheckConfig, Option<kreach:
     options.aws_region = args.aws.aws_region.clone();
     options.confluent_apis = args.confluent_apis;
     options.api_port = args.api_port;
-    let config = options.validate(&|k| std::env::var(k).ok()).map_err(|e| fail(&e.to_string(), EXIT_USAGE))?;
-    let properties = match &options.config_file {
-        Some(path) => Some(kreach::Properties::from_file(path).map_err(|e| fail(&e.to_string(), EXIT_USAGE))?),
-        None => None,
-    };
-    Ok((config, properties))
+    Ok(options)
 }
 
-async fn diagnose(
-    config: &kreach::CheckConfig,
+/// One diagnosis's inputs, as the input step left them.
+struct Run<'a> {
+    config: &'a kreach::CheckConfig,
+    /// The client's properties, for the librdkafka stage (when it runs).
     properties: Option<kreach::Properties>,
     client_check: bool,
-    aws: Option<&AwsArgs>,
+    /// The AWS flags, when the vantage point and the audit are wanted (not for the lab).
+    aws: Option<&'a AwsArgs>,
     secret: Option<kreach::SecretLookup>,
     mapping: Option<kreach::EventSourceMapping>,
-    output: Output,
-) -> ExitCode {
-    // One run of the watch loop: the report, and its exit code.
-    let once = (std::time::Duration::ZERO, Some(1));
-    watch(config, properties, client_check, aws, secret, mapping, output, once).await
+    /// When the first run began (its inputs were read before the checks).
+    started: Option<std::time::Instant>,
+    refused: Vec<kreach::RefusedInput>,
 }
 
 /// `--watch SECS`: the report once, then every SECS what changed since the run before (stage
-/// verdicts, findings, the status), until interrupted or `--watch-count` runs.
-#[allow(clippy::too_many_arguments)]
-async fn watch(
-    config: &kreach::CheckConfig,
-    properties: Option<kreach::Properties>,
-    client_check: bool,
-    aws: Option<&AwsArgs>,
-    secret: Option<kreach::SecretLookup>,
-    mapping: Option<kreach::EventSourceMapping>,
-    output: Output,
-    (every, count): (std::time::Duration, Option<u32>),
-) -> ExitCode {
+/// verdicts, findings, the status), until interrupted or `--watch-count` runs. Without --watch:
+/// one run, its report and its exit code.
+async fn watch(mut run: Run<'_>, output: Output, (every, count): (std::time::Duration, Option<u32>)) -> ExitCode {
     let mut last: Option<kreach::Report> = None;
     let mut runs = 0u32;
     loop {
         let drawing = PROGRESS.get().map(|p| (p, p.start()));
-        let result = run_once(config, properties.as_ref(), client_check, aws, secret.clone(), mapping.clone()).await;
+        let result = run_once(&run).await;
+        // Only the first run's deadline counts from before its inputs were read.
+        run.started = None;
         if let Some((p, drawer)) = drawing {
             p.finish(drawer);
         }
@@ -679,7 +592,7 @@ async fn watch(
                 let changes = kreach::render::changes(before, &report);
                 let stamp = &report.started_at;
                 if changes.is_empty() {
-                    emit(&format!("[{stamp}] no change ({:?})\n", report.status));
+                    emit(&format!("[{stamp}] no change ({})\n", kreach::render::status_label(report.status)));
                 } else {
                     emit(&format!("[{stamp}] {} change(s):\n  {}\n", changes.len(), changes.join("\n  ")));
                 }
@@ -694,29 +607,31 @@ async fn watch(
     }
 }
 
-async fn run_once(
-    config: &kreach::CheckConfig,
-    properties: Option<&kreach::Properties>,
-    client_check: bool,
-    aws: Option<&AwsArgs>,
-    secret: Option<kreach::SecretLookup>,
-    mapping: Option<kreach::EventSourceMapping>,
-) -> Result<kreach::Report, kreach::Error> {
+async fn run_once(run: &Run<'_>) -> Result<kreach::Report, kreach::Error> {
     // The librdkafka stage runs beside kreach's own checks; where it runs first (IMDS answers in
     // milliseconds on EC2, gives up quickly elsewhere), then the AWS audit of that VPC's endpoint.
     // Only a real check asks where it runs: the lab is on loopback.
-    let mut diagnosis = kreach::Diagnosis::new(config).secret(secret).event_source_mapping(mapping.clone());
-    if client_check {
+    let config = run.config;
+    let started = run.started.unwrap_or_else(std::time::Instant::now);
+    let mut diagnosis = kreach::Diagnosis::new(config)
+        .started_at(started)
+        .secret(run.secret.clone())
+        .event_source_mapping(run.mapping.clone())
+        .refused_inputs(run.refused.clone());
+    if run.client_check {
         // It ends early when kreach's own checks explain a failure and librdkafka has said its first word.
-        diagnosis =
-            diagnosis.parity_with(move |signal| kreach_parity::check_with(config, properties, config.timeout, signal));
+        let properties = run.properties.as_ref();
+        diagnosis = diagnosis.parity_with(move |signal| {
+            let budget = config.timeout.saturating_sub(started.elapsed());
+            kreach_parity::check_with(config, properties, budget, signal)
+        });
     }
-    if let Some(aws) = aws {
+    if let Some(aws) = run.aws {
         let env = |k: &str| std::env::var(k).ok();
         diagnosis = diagnosis.vantage(async move { kreach::detect_vantage(&env).await });
         // The domain comes with the scope: --dns-domain, else the names and the CNAME chain.
         let mut input = audit_input(aws, None);
-        input.event_source_mapping = mapping;
+        input.event_source_mapping = run.mapping.clone();
         let audit_now = aws.aws || aws_credentials_in_env();
         diagnosis = diagnosis.aws(move |scope, budget| async move {
             if !audit_now {
@@ -777,9 +692,13 @@ async fn lab(args: LabArgs) -> ExitCode {
         }
     };
     let client_check = !check_args.no_client_check;
-    let (config, properties) = match validate(check_args) {
-        Ok(validated) => validated,
-        Err(code) => return code,
+    let options = match options(*check_args) {
+        Ok(o) => o,
+        Err(e) => return fail(&e, EXIT_USAGE),
+    };
+    let config = match options.validate(&|k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string(), EXIT_USAGE),
     };
     if args.output == Output::Table {
         let azs: Vec<String> = lab.azs.iter().map(|a| format!("{}={}", a.az_id, a.eni)).collect();
@@ -799,17 +718,28 @@ async fn lab(args: LabArgs) -> ExitCode {
         ));
     }
     // The lab is on loopback: there is no AWS account to audit.
-    diagnose(&config, properties, client_check, None, None, None, args.output).await
+    let run = Run {
+        config: &config,
+        properties: options.properties.filter(|_| client_check),
+        client_check,
+        aws: None,
+        secret: None,
+        mapping: None,
+        started: None,
+        refused: Vec::new(),
+    };
+    watch(run, args.output, (std::time::Duration::ZERO, Some(1))).await
 }
 
 fn merge(paths: &[PathBuf], output: Output) -> ExitCode {
     let mut reports = Vec::new();
     for path in paths {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => return fail(&format!("cannot read {}: {e}", path.display()), EXIT_USAGE),
+        // A report is a few MB at most: the read is capped, and only a regular file is read.
+        let bytes = match kreach::read_input_file(path, kreach::MAX_REPORT_FILE, "REPORT.json") {
+            Ok(b) => b,
+            Err(e) => return fail(&e.to_string(), EXIT_USAGE),
         };
-        let report: Report = match serde_json::from_str(&text) {
+        let report: Report = match serde_json::from_slice(&bytes) {
             Ok(r) => r,
             Err(e) => return fail(&format!("{} is not a kreach JSON report: {e}", path.display()), EXIT_USAGE),
         };
@@ -886,7 +816,14 @@ fn emit(text: &str) {
     let _ = out.flush();
 }
 
+/// One line on stderr. Whatever the message quotes (an input, a peer's words) reaches the terminal
+/// escaped and capped: no control sequence, no multi-megabyte echo.
 fn fail(message: &str, code: u8) -> ExitCode {
-    let _ = writeln!(std::io::stderr(), "kreach: error: {message}");
+    const MAX: usize = 2000;
+    let mut text: String = kreach::render::clean(message).into_owned();
+    if text.chars().count() > MAX {
+        text = text.chars().take(MAX).collect::<String>() + "…";
+    }
+    let _ = writeln!(std::io::stderr(), "kreach: error: {text}");
     ExitCode::from(code)
 }

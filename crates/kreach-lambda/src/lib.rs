@@ -12,8 +12,6 @@
 
 pub mod aws;
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kreach::{CheckOptions, Report};
@@ -27,6 +25,15 @@ pub const ENV_ALLOWED_BOOTSTRAP: &str = "KREACH_ALLOWED_BOOTSTRAP";
 /// The secrets an event may name (`credentials_secret`): names, ARNs or `prefix*` patterns,
 /// comma-separated. Unset: an event may name none (only `KREACH_SASL_SECRET` is read).
 pub const ENV_ALLOWED_SECRETS: &str = "KREACH_ALLOWED_SECRETS";
+/// Resolvers (`ADDR[:PORT]`, comma-separated) an event may name while credentials can be sent.
+/// Unset: none (the function's own resolvers, else the VPC's, answer).
+/// The function's own resolvers (`ADDR[:PORT]`, comma-separated), used when the event names none or
+/// names only refused ones. Unset: the VPC's resolver (the system's).
+pub const ENV_RESOLVERS: &str = "KREACH_RESOLVERS";
+pub const ENV_ALLOWED_RESOLVERS: &str = "KREACH_ALLOWED_RESOLVERS";
+/// The CA (PEM text) the function trusts besides the platform's roots: the function's own, since
+/// an event's `ca_pem` is not used while credentials can be sent.
+pub const ENV_CA_PEM: &str = "KREACH_CA_PEM";
 /// `true`: credentials may go over SASL_PLAINTEXT or unverified TLS (`insecure` events).
 pub const ENV_ALLOW_INSECURE_CREDENTIALS: &str = "KREACH_ALLOW_INSECURE_CREDENTIALS";
 /// Largest CA text an event may carry.
@@ -36,8 +43,6 @@ const MAX_CA_PEM: usize = 1024 * 1024;
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(750);
 /// Longest wait for the function's own configuration (runs beside the checks).
 const FUNCTION_CAP: Duration = Duration::from_secs(2);
-/// Longest the event source mapping may take to read (lambda:GetEventSourceMapping).
-const MAPPING_CAP: Duration = Duration::from_secs(3);
 
 /// The event: `kreach check`'s options. Unknown fields are an error, so a typo is not ignored.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -105,26 +110,6 @@ pub struct CheckEvent {
     /// mechanism and secret (within `KREACH_ALLOWED_SECRETS`), PROBLEM strings, and with `aws`,
     /// its subnets, security groups and function role.
     pub event_source_mapping: Option<String>,
-}
-
-/// A file that is removed when dropped: the CA and properties the event carries as text.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn write(kind: &str, text: &str) -> Result<TempFile, FunctionError> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("kreach-{kind}-{}-{n}", std::process::id()));
-        std::fs::write(&path, text)
-            .map_err(|e| FunctionError::kreach(format!("cannot write {}: {e}", path.display())))?;
-        Ok(TempFile(path))
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// What the function answers instead of a report: `InvalidEvent` (the caller's to fix) or
@@ -196,104 +181,55 @@ pub async fn handle(
     remaining: Option<Duration>,
     env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<Report, FunctionError> {
+    let started = std::time::Instant::now();
     let event: CheckEvent = serde_json::from_value(payload).map_err(FunctionError::invalid)?;
     let budget = remaining.map(|r| r.saturating_sub(DEADLINE_MARGIN));
     if budget.is_some_and(|b| b < Duration::from_millis(500)) {
         return Err(FunctionError::invalid("the function has less than a second left; give it a longer timeout"));
     }
-    let mut event = event;
-    let started = std::time::Instant::now();
+    if event.sasl_mechanism.as_deref().is_some_and(|m| m.contains(['\n', '\r'])) {
+        return Err(FunctionError::invalid("sasl_mechanism is one line"));
+    }
+    if event.ca_pem.as_ref().is_some_and(|pem| pem.len() > MAX_CA_PEM) {
+        return Err(FunctionError::invalid(format!("ca_pem is larger than {} KiB", MAX_CA_PEM / 1024)));
+    }
+    // Whoever may invoke the function chooses the event: the function's own configuration bounds
+    // where the credentials may go, which secrets may be read, and which resolvers and trust
+    // anchors an event may bring while credentials can be sent.
+    let policy =
+        Policy::from_env(env).map_err(|e| FunctionError::kreach(format!("invalid function configuration: {e}")))?;
     let access = aws::Access::from_env(env);
-    // The mapping first: it may give the bootstrap servers, the mechanism and the secret.
-    let mapping = match event.event_source_mapping.as_deref().filter(|s| !s.trim().is_empty()) {
-        None => None,
-        Some(id) => {
-            let read = async {
-                let sdk = access.sdk().await?;
-                kreach_aws::fetch_mapping(&sdk, id.trim()).await
-            };
-            let m = match tokio::time::timeout(MAPPING_CAP, read).await {
-                Ok(Ok(m)) => m,
-                Ok(Err(e)) => return Err(FunctionError::kreach(format!("cannot read event_source_mapping {id}: {e}"))),
-                Err(_) => {
-                    return Err(FunctionError::kreach(format!("cannot read event_source_mapping {id}: no answer")));
-                }
-            };
-            if event.bootstrap.trim().is_empty() {
-                event.bootstrap = m.bootstrap_servers.join(",");
-            }
-            if event.credentials_secret.is_none() {
-                event.credentials_secret = m.sasl_secret().map(str::to_string);
-            }
-            if event.sasl_mechanism.is_none() {
-                event.sasl_mechanism = m.sasl_mechanism().map(str::to_string);
-            }
-            Some(m)
-        }
-    };
-    // Reading the mapping came out of the function's time.
-    let budget = budget.map(|b| b.saturating_sub(started.elapsed()));
     let requested = event.timeout_secs.unwrap_or(kreach::DEFAULT_TIMEOUT.as_secs_f64());
     let timeout = match budget {
         Some(b) => requested.min(b.as_secs_f64()),
         None => requested,
     };
-    // A CA given as text goes to a file the TLS stage can read; the mechanism to a properties file,
-    // so it is validated like one.
-    if event.ca_pem.as_ref().is_some_and(|pem| pem.len() > MAX_CA_PEM) {
-        return Err(FunctionError::invalid(format!("ca_pem is larger than {} KiB", MAX_CA_PEM / 1024)));
+    let mut input = kreach_aws::RunInput::new(options_from(&event, timeout, env));
+    input.started = started;
+    input.secret = event.credentials_secret.clone().or_else(|| env(kreach::ENV_SASL_SECRET));
+    input.region = access.region.clone();
+    let mapping_id = event.event_source_mapping.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if let Some(id) = mapping_id {
+        input.mapping = kreach_aws::MappingInput::Read(id.to_string());
     }
-    let ca = event.ca_pem.as_deref().map(|pem| TempFile::write("ca", pem)).transpose()?;
-    let properties = match &event.sasl_mechanism {
-        Some(m) if m.contains(['\n', '\r']) => return Err(FunctionError::invalid("sasl_mechanism is one line")),
-        Some(m) => Some(TempFile::write("properties", &format!("sasl.mechanism={m}\n"))?),
-        None => None,
+    let event_secret = event.credentials_secret.as_deref().is_some_and(|s| !s.trim().is_empty());
+    let check = |view: kreach_aws::PolicyView<'_>| policy.apply(view, &event, event_secret, env);
+    let sdk = |_: Option<String>| -> std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> {
+        let access = access.clone();
+        Box::pin(async move { access.sdk().await })
     };
-    let mut options = options_from(&event, timeout, env);
-    options.config_file = properties.as_ref().map(|p| p.0.clone());
-    options.ca_file = ca.as_ref().map(|c| c.0.clone());
-    let mut config = options.validate(env).map_err(FunctionError::invalid)?;
-    // Whoever may invoke the function chooses the event: the function's own configuration bounds
-    // where the credentials may go and which secrets may be read.
-    let policy =
-        Policy::from_env(env).map_err(|e| FunctionError::kreach(format!("invalid function configuration: {e}")))?;
-    match &policy.bootstrap {
-        Some(allowed) => {
-            if let Some(hp) = config.bootstrap.iter().find(|hp| !allowed.iter().any(|p| p.matches(hp))) {
-                return Err(FunctionError::invalid(format!(
-                    "bootstrap {hp} is not allowed by the function's {ENV_ALLOWED_BOOTSTRAP}"
-                )));
-            }
-            // The event's own targets are bounded too (the AWS and Confluent APIs are fixed names).
-            let chosen = config.endpoints.iter().filter(|e| {
-                matches!(e.target.kind, kreach::EndpointKind::Target | kreach::EndpointKind::SchemaRegistry)
-            });
-            if let Some(e) = chosen.into_iter().find(|e| !allowed.iter().any(|p| p.matches(&e.hp))) {
-                return Err(FunctionError::invalid(format!(
-                    "target {} is not allowed by the function's {ENV_ALLOWED_BOOTSTRAP}",
-                    e.hp
-                )));
-            }
+    let ready = match kreach_aws::prepare(input, env, &sdk, &check).await {
+        Ok(ready) => ready,
+        Err(kreach_aws::InputError::Invalid(e)) => return Err(FunctionError::invalid(e)),
+        Err(kreach_aws::InputError::Refused(e)) => return Err(FunctionError::invalid(e)),
+        Err(kreach_aws::InputError::Mapping(e)) => {
+            let id: String = mapping_id.unwrap_or_default().chars().take(256).collect();
+            return Err(FunctionError::kreach(format!("cannot read event_source_mapping {id}: {e}")));
         }
-        None => {
-            config.withhold_credentials =
-                Some(format!("the function's {ENV_ALLOWED_BOOTSTRAP} is not set: credentials go to no bootstrap"));
-        }
-    }
-    if let Some(named) = event.credentials_secret.as_deref().filter(|s| !s.trim().is_empty()) {
-        if !policy.secrets.iter().any(|p| secret_matches(p, named.trim())) {
-            return Err(FunctionError::invalid(format!(
-                "credentials_secret {named} is not allowed by the function's {ENV_ALLOWED_SECRETS}"
-            )));
-        }
-    }
-    // The secret first: the Kafka stage needs what it holds. Its time comes out of the deadline.
-    let secret_id =
-        event.credentials_secret.clone().or_else(|| env(kreach::ENV_SASL_SECRET)).filter(|s| !s.trim().is_empty());
-    let secret = match &secret_id {
-        Some(id) => kreach_aws::load_secret(&mut config, access.sdk(), id.trim()).await,
-        None => None,
+        Err(e) => return Err(FunctionError::kreach(e.to_string())),
     };
+    let config = ready.config;
+    let mapping = ready.mapping;
 
     // Where am I (with the function's VPC), then the audit of that VPC's endpoint, beside the checks.
     let timeout = config.timeout;
@@ -302,13 +238,18 @@ pub async fn handle(
         async move {
             let mut vantage = kreach::detect_vantage(env).await;
             if vantage.kind == kreach::VantageKind::Lambda {
-                aws::describe_function(access, &mut vantage, FUNCTION_CAP.min(timeout)).await;
+                let left = timeout.saturating_sub(started.elapsed());
+                aws::describe_function(access, &mut vantage, FUNCTION_CAP.min(left)).await;
             }
             vantage
         }
     };
-    let mut diagnosis =
-        kreach::Diagnosis::new(&config).secret(secret).vantage(vantage).event_source_mapping(mapping.clone());
+    let mut diagnosis = kreach::Diagnosis::new(&config)
+        .started_at(ready.started)
+        .secret(ready.secret)
+        .vantage(vantage)
+        .event_source_mapping(mapping.clone())
+        .refused_inputs(ready.refused);
     if event.aws {
         let mut input = kreach_aws::AuditInput::default();
         input.vpc_endpoint_id = event.vpc_endpoint.clone();
@@ -334,19 +275,21 @@ pub async fn handle(
     diagnosis.run().await.map_err(|e| FunctionError::kreach(e.to_string()))
 }
 
-/// The event's options as `kreach check` takes them (the CA and mechanism, which travel as files,
-/// are added by the caller).
+/// The event's options as `kreach check` takes them. The event's CA text stays in memory; the
+/// function's own CA (`KREACH_CA_PEM`) applies when the event brings none.
 fn options_from(event: &CheckEvent, timeout: f64, env: &dyn Fn(&str) -> Option<String>) -> CheckOptions {
     let mut options = CheckOptions::default();
     options.bootstrap = Some(event.bootstrap.clone());
-    options.resolvers = event.resolvers.clone();
+    options.resolvers = if event.resolvers.is_empty() { env_list(env, ENV_RESOLVERS) } else { event.resolvers.clone() };
     options.public_resolvers = event.public_resolvers.clone();
     options.private_cidrs = event.private_cidrs.clone();
+    options.ca_pem = event.ca_pem.clone().or_else(|| env(ENV_CA_PEM).filter(|p| !p.trim().is_empty()));
     options.insecure = event.insecure;
     options.timeout_secs = Some(timeout);
     options.https_port = event.https_port;
     options.no_https = event.no_https;
     options.security_protocol = event.security_protocol.clone();
+    options.sasl_mechanism = event.sasl_mechanism.clone();
     options.zone_addresses = event.zone_addresses.clone();
     options.allow_insecure_credentials =
         env(ENV_ALLOW_INSECURE_CREDENTIALS).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
@@ -369,12 +312,128 @@ pub fn fuzz_event(data: &[u8]) {
     let _ = Policy::from_env(&|k| (k == ENV_ALLOWED_BOOTSTRAP).then(|| event.bootstrap.clone()));
 }
 
+/// A comma-separated list from the environment.
+fn env_list(env: &dyn Fn(&str) -> Option<String>, key: &str) -> Vec<String> {
+    env(key)
+        .map(|v| v.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
 /// What the function's environment allows an event to do.
 struct Policy {
     /// Bootstrap patterns credentials may go to; `None`: unset.
     bootstrap: Option<Vec<HostPattern>>,
     /// Secret names, ARNs or `prefix*` patterns an event may name.
     secrets: Vec<String>,
+    /// Resolvers an event may name while credentials can be sent.
+    resolvers: Vec<std::net::SocketAddr>,
+    /// The function's own resolvers (`KREACH_RESOLVERS`): always allowed, and used instead of refused ones.
+    own_resolvers: Vec<std::net::SocketAddr>,
+}
+
+impl Policy {
+    /// Checks the validated configuration against the function's environment, before any secret is
+    /// read: refuses a bootstrap, target or secret outside it (words that reveal nothing of the
+    /// function's configuration or the mapping's secret), and while credentials can be sent drops
+    /// the event's own resolvers and CA (which would decide where the name points and whom TLS
+    /// trusts), saying so in the report.
+    fn apply(
+        &self,
+        view: kreach_aws::PolicyView<'_>,
+        event: &CheckEvent,
+        event_secret: bool,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(), String> {
+        let kreach_aws::PolicyView { config, secret, secret_from_mapping, bootstrap_from_mapping, refused } = view;
+        match &self.bootstrap {
+            Some(allowed) => {
+                if let Some(hp) = config.bootstrap.iter().find(|hp| !allowed.iter().any(|p| p.matches(hp))) {
+                    return Err(if bootstrap_from_mapping {
+                        format!(
+                            "the event source mapping's bootstrap is not allowed by the function's {ENV_ALLOWED_BOOTSTRAP}"
+                        )
+                    } else {
+                        format!("bootstrap {hp} is not allowed by the function's {ENV_ALLOWED_BOOTSTRAP}")
+                    });
+                }
+                // The event's own targets are bounded too (the AWS and Confluent APIs are fixed names).
+                let chosen = config.endpoints.iter().filter(|e| {
+                    matches!(e.target.kind, kreach::EndpointKind::Target | kreach::EndpointKind::SchemaRegistry)
+                });
+                if let Some(e) = chosen.into_iter().find(|e| !allowed.iter().any(|p| p.matches(&e.hp))) {
+                    return Err(format!("target {} is not allowed by the function's {ENV_ALLOWED_BOOTSTRAP}", e.hp));
+                }
+            }
+            None => {
+                config.withhold_credentials =
+                    Some(format!("the function's {ENV_ALLOWED_BOOTSTRAP} is not set: credentials go to no bootstrap"));
+            }
+        }
+        if let Some(named) = secret.filter(|_| event_secret || secret_from_mapping) {
+            if !self.secrets.iter().any(|p| secret_matches(p, named)) {
+                return Err(if secret_from_mapping {
+                    format!("the event source mapping's secret is not allowed by the function's {ENV_ALLOWED_SECRETS}")
+                } else {
+                    format!(
+                        "credentials_secret {} is not allowed by the function's {ENV_ALLOWED_SECRETS}",
+                        kreach::quote(named)
+                    )
+                });
+            }
+        }
+        // Credentials can be sent: a secret will be read, or the environment holds them.
+        let credentials = config.sasl.is_some()
+            && config.credentials_withheld().is_none()
+            && (secret.is_some() || config.has_credentials());
+        if !credentials {
+            return Ok(());
+        }
+        let before = config.resolvers.len();
+        config.resolvers.retain(|r| self.resolvers.contains(r));
+        let dropped = before - config.resolvers.len();
+        if dropped > 0 {
+            let instead = if !config.resolvers.is_empty() {
+                "the allowed ones were used"
+            } else if !self.own_resolvers.is_empty() {
+                config.resolvers = self.own_resolvers.clone();
+                "the function's own KREACH_RESOLVERS were used"
+            } else {
+                "the VPC's resolver was used"
+            };
+            refused.push(kreach::RefusedInput::new(
+                "resolvers",
+                format!(
+                    "the event may not choose the resolvers while the function may send credentials (they decide \
+                     where the bootstrap's name points): {} of them not used (the function's {ENV_ALLOWED_RESOLVERS} \
+                     names those an event may use); {instead}",
+                    dropped
+                ),
+            ));
+        }
+        if event.ca_pem.is_some() {
+            let function_ca = env(ENV_CA_PEM).filter(|p| !p.trim().is_empty());
+            config.ca_file = match function_ca {
+                Some(pem) => Some(
+                    kreach::CaBundle::from_pem(&pem, &format!("the function's {ENV_CA_PEM}"))
+                        .map_err(|e| format!("invalid function configuration: {e}"))?,
+                ),
+                None => None,
+            };
+            refused.push(kreach::RefusedInput::new(
+                "ca_pem",
+                format!(
+                    "the event may not choose whom TLS trusts while the function may send credentials: its CA was not \
+                     used ({})",
+                    if config.ca_file.is_some() {
+                        format!("the function's {ENV_CA_PEM} and the platform's roots were")
+                    } else {
+                        "the platform's roots were".to_string()
+                    }
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Policy {
@@ -391,7 +450,17 @@ impl Policy {
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };
-        Ok(Policy { bootstrap, secrets: list(ENV_ALLOWED_SECRETS).unwrap_or_default() })
+        let parse = |key: &str| {
+            list(key)
+                .unwrap_or_default()
+                .iter()
+                .map(|r| kreach::parse_resolver(r).map_err(|e| format!("{key}: {e}")))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let own_resolvers = parse(ENV_RESOLVERS)?;
+        let mut resolvers = parse(ENV_ALLOWED_RESOLVERS)?;
+        resolvers.extend(own_resolvers.iter().copied());
+        Ok(Policy { bootstrap, secrets: list(ENV_ALLOWED_SECRETS).unwrap_or_default(), resolvers, own_resolvers })
     }
 }
 

@@ -53,6 +53,14 @@ fn lambda_env(function: &str, endpoint: &str) -> HashMap<String, String> {
     .collect()
 }
 
+/// The function's environment trusting the lab: while the function may send credentials, an
+/// event's own resolvers and CA are not used, so the lab's come from the function's configuration.
+fn trusting(mut env: HashMap<String, String>, lab: &Lab) -> HashMap<String, String> {
+    env.insert("KREACH_ALLOWED_RESOLVERS".into(), lab.resolver.to_string());
+    env.insert("KREACH_CA_PEM".into(), std::fs::read_to_string(lab.ca_file()).expect("lab CA"));
+    env
+}
+
 fn event(lab: &Lab) -> serde_json::Value {
     let mut event = lab.lambda_event();
     event["security_protocol"] = json!("SASL_SSL");
@@ -78,7 +86,7 @@ async fn credentials_come_from_the_secret_the_event_names_and_never_show() {
     let (moto, _, planted) = account(&[]);
     let lab = Lab::start(Fault::None).await.expect("lab");
     let password = planted["password"].as_str().expect("password");
-    let env = lambda_env("kreach-probe-az1", &moto.url);
+    let env = trusting(lambda_env("kreach-probe-az1", &moto.url), &lab);
 
     // By name in the event, then by ARN in the function's environment.
     let mut by_event = event(&lab);
@@ -111,9 +119,9 @@ async fn a_secret_that_cannot_give_credentials_is_a_finding_and_the_checks_still
     let lab = Lab::start(Fault::None).await.expect("lab");
     let password = planted["password"].as_str().expect("password");
     let closed = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port");
-    let mut unreachable = lambda_env("kreach-probe-az1", &format!("http://{closed}"));
+    let mut unreachable = trusting(lambda_env("kreach-probe-az1", &format!("http://{closed}")), &lab);
     unreachable.remove("AWS_SESSION_TOKEN");
-    let env = lambda_env("kreach-probe-az1", &moto.url);
+    let env = trusting(lambda_env("kreach-probe-az1", &moto.url), &lab);
     for (secret, env, outcome, detail, fix) in [
         ("kreach/missing", &env, SecretOutcome::NotFound, "ResourceNotFoundException", "describe-secret"),
         ("kreach/malformed", &env, SecretOutcome::Malformed, "keys found: pw, user_name", "\"username\""),

@@ -52,6 +52,16 @@ async fn a_dropped_zone_still_answers_before_the_function_times_out() {
     assert!(report.findings.iter().any(|f| f.code == kreach::FindingCode::ZoneUnreachable));
 }
 
+/// The function's environment trusting the lab's resolver and CA: while the function may send
+/// credentials, an event's own `resolvers` and `ca_pem` are not used.
+fn trusting(lab: &Lab, key: &str) -> Option<String> {
+    match key {
+        "KREACH_ALLOWED_RESOLVERS" => Some(lab.resolver.to_string()),
+        "KREACH_CA_PEM" => std::fs::read_to_string(lab.ca_file()).ok(),
+        other => lambda_env(other),
+    }
+}
+
 #[tokio::test]
 async fn bad_events_get_a_clear_error() {
     let cases = [
@@ -85,7 +95,7 @@ async fn credentials_come_from_the_environment_and_stay_out_of_the_report() {
         "KREACH_SASL_USERNAME" => Some("api-key".to_string()),
         "KREACH_SASL_PASSWORD" => Some("very-secret-value".to_string()),
         "KREACH_ALLOWED_BOOTSTRAP" => Some("*.aws.confluent.cloud".to_string()),
-        other => lambda_env(other),
+        other => trusting(&lab, other),
     };
     let mut payload = event(&lab);
     payload["security_protocol"] = json!("SASL_SSL");
@@ -105,7 +115,7 @@ async fn the_functions_configuration_bounds_where_credentials_go() {
     let base = |k: &str| match k {
         "KREACH_SASL_USERNAME" => Some("api-key".to_string()),
         "KREACH_SASL_PASSWORD" => Some("very-secret-value".to_string()),
-        other => lambda_env(other),
+        other => trusting(&lab, other),
     };
     let mut payload = event(&lab);
     payload["security_protocol"] = json!("SASL_SSL");

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kreach::{CheckConfig, ParityOutcome, ParityReport, Properties, jaas_credentials};
+use kreach::{CheckConfig, ParityOutcome, ParityReport, Properties};
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::error::KafkaError;
@@ -125,6 +125,10 @@ pub async fn check_with(
     let mut report = ParityReport::new(get_rdkafka_version().1, source);
     if !config.resolvers.is_empty() {
         report.skipped = Some("librdkafka uses the system resolver, not --resolver".into());
+        return report;
+    }
+    if let Some(why) = credentials_block(config, properties) {
+        report.skipped = Some(why);
         return report;
     }
     let (client_config, ca_location, ignored) = client_settings(config, properties);
@@ -258,6 +262,38 @@ pub async fn check_with(
     report
 }
 
+/// Why the stage must not run: librdkafka would send the SASL password where kreach's one rule
+/// ([`CheckConfig::credentials_withheld`]) withholds it, or over TLS the client's own properties
+/// do not verify; or SASL is configured without credentials (librdkafka refuses to start).
+fn credentials_block(config: &CheckConfig, properties: Option<&Properties>) -> Option<String> {
+    config.sasl.as_ref()?;
+    if !config.has_credentials() {
+        return Some("no SASL credentials (sasl.username and sasl.password): see kafka-no-credentials".into());
+    }
+    if let Some(why) = config.credentials_withheld() {
+        return Some(format!("credentials withheld ({why}): librdkafka would send them"));
+    }
+    if config.allow_insecure_credentials {
+        return None;
+    }
+    let prop = |key: &str| properties.and_then(|p| p.get(key)).map(str::trim);
+    if prop("enable.ssl.certificate.verification").is_some_and(|v| v.eq_ignore_ascii_case("false")) {
+        return Some(
+            "credentials withheld: the client's enable.ssl.certificate.verification=false would send them to an \
+             unverified peer (--allow-insecure-credentials to send them anyway)"
+                .into(),
+        );
+    }
+    if prop("ssl.endpoint.identification.algorithm").is_some_and(|v| v.is_empty() || v.eq_ignore_ascii_case("none")) {
+        return Some(
+            "credentials withheld: the client's ssl.endpoint.identification.algorithm turns host name checks off \
+             (--allow-insecure-credentials to send them anyway)"
+                .into(),
+        );
+    }
+    None
+}
+
 /// The librdkafka configuration: the user's properties as they are, with the bootstrap,
 /// security protocol and credentials kreach resolved (flags and environment win, as in kreach).
 /// Returns it, the `ssl.ca.location` in force, and the properties left out.
@@ -280,10 +316,14 @@ fn client_settings(
             }
             cc.set(key, value);
         }
-    } else if let Some((path, _)) = &config.ca_file {
-        // No file: the flags are the configuration.
-        ca_location = Some(path.display().to_string());
-        cc.set("ssl.ca.location", path.display().to_string());
+    } else if let Some(ca) = &config.ca_file {
+        // No file: the flags are the configuration (a CA held in memory goes as ssl.ca.pem).
+        ca_location = Some(ca.source.clone());
+        match (&ca.path, &ca.pem) {
+            (Some(path), _) => cc.set("ssl.ca.location", path.display().to_string()),
+            (None, Some(pem)) => cc.set("ssl.ca.pem", pem.as_str()),
+            (None, None) => &mut cc,
+        };
     }
     let bootstrap: Vec<String> = config.bootstrap.iter().map(ToString::to_string).collect();
     cc.set("bootstrap.servers", bootstrap.join(","));
@@ -297,9 +337,10 @@ fn client_settings(
         if let Some(p) = &sasl.password {
             cc.set("sasl.password", p.expose());
         }
-    } else if let Some((u, p)) = properties.and_then(|p| p.get("sasl.jaas.config")).and_then(jaas_credentials) {
-        cc.set("sasl.username", u);
-        cc.set("sasl.password", p);
+    } else {
+        // No SASL in this run: no credential reaches librdkafka, whatever the file holds.
+        cc.remove("sasl.username");
+        cc.remove("sasl.password");
     }
     cc.set("client.id", "kreach-parity");
     cc.set_log_level(RDKafkaLogLevel::Warning);
@@ -321,13 +362,20 @@ fn differences(config: &CheckConfig, properties: Option<&Properties>, ca_locatio
     let mut out = Vec::new();
     let Some(props) = properties else { return out };
     match (&config.ca_file, ca_location) {
-        (Some((kreach_ca, _)), None) => out.push(format!(
-            "the client has no ssl.ca.location, while kreach trusted {} (--ca-file): set ssl.ca.location={}",
-            kreach_ca.display(),
-            kreach_ca.display()
-        )),
-        (Some((kreach_ca, _)), Some(client_ca)) if kreach_ca.as_path() != std::path::Path::new(client_ca) => {
-            out.push(format!("the client's ssl.ca.location is {client_ca}, kreach trusted {}", kreach_ca.display()))
+        (Some(kreach_ca), None) => out.push(match &kreach_ca.path {
+            Some(path) => format!(
+                "the client has no ssl.ca.location, while kreach trusted {} (--ca-file): set ssl.ca.location={}",
+                path.display(),
+                path.display()
+            ),
+            None => format!(
+                "the client has no ssl.ca.location, while kreach trusted {}: give the client that CA (ssl.ca.pem or \
+                 ssl.ca.location)",
+                kreach_ca.source
+            ),
+        }),
+        (Some(kreach_ca), Some(client_ca)) if kreach_ca.source != client_ca => {
+            out.push(format!("the client's ssl.ca.location is {client_ca}, kreach trusted {}", kreach_ca.source))
         }
         _ => {}
     }

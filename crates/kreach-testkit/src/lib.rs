@@ -22,6 +22,7 @@ pub use kreach_lab::Fault;
 use kreach_lab::{Ca, Validity};
 
 pub mod moto;
+pub mod recording;
 pub mod tansu;
 
 pub const DOMAIN: &str = "abc123.us-west-2.aws.confluent.cloud";

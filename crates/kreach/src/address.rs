@@ -27,19 +27,23 @@ impl HostPort {
             return Err("empty address".into());
         }
         let (host, port) = if let Some(rest) = s.strip_prefix('[') {
-            let end = rest.find(']').ok_or_else(|| format!("`{s}`: missing `]`"))?;
+            let end = rest.find(']').ok_or_else(|| format!("{}: missing `]`", crate::error::quote(s)))?;
             let host = &rest[..end];
             let after = &rest[end + 1..];
             let port = match after {
                 "" => None,
-                p => Some(p.strip_prefix(':').ok_or_else(|| format!("`{s}`: expected `:port` after `]`"))?),
+                p => Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| format!("{}: expected `:port` after `]`", crate::error::quote(s)))?,
+                ),
             };
-            host.parse::<std::net::Ipv6Addr>().map_err(|_| format!("`{host}` is not an IPv6 address"))?;
+            host.parse::<std::net::Ipv6Addr>()
+                .map_err(|_| format!("{} is not an IPv6 address", crate::error::quote(host)))?;
             (host.to_string(), port)
         } else if s.matches(':').count() > 1 {
             // A bare IPv6 literal; a port needs brackets.
             s.parse::<std::net::Ipv6Addr>()
-                .map_err(|_| format!("`{s}`: write IPv6 addresses with a port as [addr]:port"))?;
+                .map_err(|_| format!("{}: write IPv6 addresses with a port as [addr]:port", crate::error::quote(s)))?;
             (s.to_string(), None)
         } else {
             match s.split_once(':') {
@@ -49,11 +53,11 @@ impl HostPort {
         };
         let port = match port {
             None => default_port,
-            Some(p) => parse_port(p).map_err(|e| format!("`{s}`: {e}"))?,
+            Some(p) => parse_port(p).map_err(|e| format!("{}: {e}", crate::error::quote(s)))?,
         };
         let host = host.strip_suffix('.').map(str::to_string).unwrap_or(host);
         if host.parse::<IpAddr>().is_err() {
-            validate_hostname(&host).map_err(|e| format!("`{s}`: {e}"))?;
+            validate_hostname(&host).map_err(|e| format!("{}: {e}", crate::error::quote(s)))?;
         }
         Ok(HostPort { host, port })
     }
@@ -78,7 +82,7 @@ fn parse_port(p: &str) -> Result<u16, String> {
     match p.parse::<u16>() {
         Ok(0) => Err("port 0 is not a port".into()),
         Ok(port) => Ok(port),
-        Err(_) => Err(format!("`{p}` is not a port (1-65535)")),
+        Err(_) => Err(format!("{} is not a port (1-65535)", crate::error::quote(p))),
     }
 }
 
@@ -97,7 +101,7 @@ fn validate_hostname(host: &str) -> Result<(), String> {
             return Err(format!("label `{label}` is longer than 63 characters"));
         }
         if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(format!("`{host}` has characters not allowed in a host name"));
+            return Err(format!("{} has characters not allowed in a host name", crate::error::quote(host)));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(format!("label `{label}` starts or ends with `-`"));
@@ -118,11 +122,14 @@ pub(crate) fn resolver_text(input: &str) -> Result<SocketAddr, String> {
     }
     if let Ok(sa) = s.parse::<SocketAddr>() {
         if sa.port() == 0 {
-            return Err(format!("`{s}`: port 0 is not a port"));
+            return Err(format!("{}: port 0 is not a port", crate::error::quote(s)));
         }
         return Ok(sa);
     }
-    Err(format!("`{s}` is not an IP address with an optional port (a resolver is named by address)"))
+    Err(format!(
+        "{} is not an IP address with an optional port (a resolver is named by address)",
+        crate::error::quote(s)
+    ))
 }
 
 /// Parses `AZID=IP`, e.g. `usw2-az1=10.0.1.25`.
@@ -131,11 +138,15 @@ pub fn parse_zone_address(input: &str) -> Result<(String, IpAddr), ParseError> {
 }
 
 pub(crate) fn zone_address_text(input: &str) -> Result<(String, IpAddr), String> {
-    let (az, ip) = input.split_once('=').ok_or_else(|| format!("`{input}` is not AZID=IP"))?;
+    let (az, ip) = input.split_once('=').ok_or_else(|| format!("{} is not AZID=IP", crate::error::quote(input)))?;
     let az = az.trim().to_ascii_lowercase();
     if crate::names::az_id_of(&az).as_deref() != Some(az.as_str()) {
-        return Err(format!("`{az}` is not an AZ ID such as usw2-az1 (AZ IDs, not AZ names like us-west-2a)"));
+        return Err(format!(
+            "{} is not an AZ ID such as usw2-az1 (AZ IDs, not AZ names like us-west-2a)",
+            crate::error::quote(&az)
+        ));
     }
-    let ip = ip.trim().parse::<IpAddr>().map_err(|_| format!("`{}` is not an IP address", ip.trim()))?;
+    let ip =
+        ip.trim().parse::<IpAddr>().map_err(|_| format!("{} is not an IP address", crate::error::quote(ip.trim())))?;
     Ok((az, ip))
 }

@@ -84,7 +84,10 @@ impl FromStr for SecurityProtocol {
             "SSL" => Ok(SecurityProtocol::Ssl),
             "SASL_PLAINTEXT" => Ok(SecurityProtocol::SaslPlaintext),
             "SASL_SSL" => Ok(SecurityProtocol::SaslSsl),
-            other => Err(ParseError(format!("`{other}` is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"))),
+            other => Err(ParseError(format!(
+                "{} is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL",
+                crate::error::quote(other)
+            ))),
         }
     }
 }
@@ -121,6 +124,44 @@ pub struct Sasl {
     pub password: Option<Secret>,
 }
 
+/// Extra CA certificates the TLS stage trusts besides the platform's: from a file (`--ca-file`,
+/// `ssl.ca.location`) or held in memory (a Lambda event's or function's CA, an event source
+/// mapping's root-CA secret), never written to disk.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct CaBundle {
+    /// Where they came from, for the report: the path, or what held them.
+    pub source: String,
+    /// The file or directory, when they came from one (librdkafka's `ssl.ca.location`).
+    pub path: Option<PathBuf>,
+    /// The PEM text, when held in memory (librdkafka's `ssl.ca.pem`).
+    pub pem: Option<Arc<String>>,
+    /// The certificates.
+    pub certs: Arc<Vec<CertificateDer<'static>>>,
+}
+
+impl CaBundle {
+    /// The certificates of a file or directory; a bad one is an error naming `field`.
+    pub fn from_file(path: &Path, field: &str) -> Result<Self, Error> {
+        Ok(CaBundle {
+            source: path.display().to_string(),
+            path: Some(path.to_path_buf()),
+            pem: None,
+            certs: Arc::new(read_ca_file(path, field)?),
+        })
+    }
+
+    /// The certificates of PEM text held in memory; `source` says what held it.
+    pub fn from_pem(pem: &str, source: &str) -> Result<Self, Error> {
+        Ok(CaBundle {
+            source: source.to_string(),
+            path: None,
+            pem: Some(Arc::new(pem.to_string())),
+            certs: Arc::new(crate::files::certificates_from_pem(pem.as_bytes(), source)?),
+        })
+    }
+}
+
 /// Options as given, before validation: what the CLI flags (or a Lambda event) carry.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
@@ -129,6 +170,9 @@ pub struct CheckOptions {
     pub bootstrap: Option<String>,
     /// `--config`: a client properties file.
     pub config_file: Option<PathBuf>,
+    /// Client properties already in memory (the file with `-X` merged in): used instead of
+    /// reading `config_file`, which then only names them in messages.
+    pub properties: Option<Properties>,
     /// `--resolver`, repeatable.
     pub resolvers: Vec<String>,
     /// `--public-resolver`, repeatable.
@@ -137,6 +181,9 @@ pub struct CheckOptions {
     pub private_cidrs: Vec<String>,
     /// `--ca-file`.
     pub ca_file: Option<PathBuf>,
+    /// Extra CA certificates as PEM text held in memory (a Lambda function's or event's CA), when
+    /// no `ca_file` is given: nothing is written to disk.
+    pub ca_pem: Option<String>,
     /// `--insecure`: skip certificate verification.
     pub insecure: bool,
     /// `--timeout` in seconds.
@@ -147,6 +194,8 @@ pub struct CheckOptions {
     pub no_https: bool,
     /// `--security-protocol`, overriding the file.
     pub security_protocol: Option<String>,
+    /// The SASL mechanism, overriding the file's `sasl.mechanism` (an event source mapping's).
+    pub sasl_mechanism: Option<String>,
     /// `--zone-address AZID=IP`, repeatable: each zone's endpoint address.
     pub zone_addresses: Vec<String>,
     /// `--allow-insecure-credentials`: send SASL credentials over plaintext or unverified TLS.
@@ -181,8 +230,8 @@ pub struct CheckConfig {
     pub public_resolvers: Vec<SocketAddr>,
     /// Ranges counted as private.
     pub private_cidrs: Vec<IpNet>,
-    /// Extra trusted CA file and its certificates.
-    pub ca_file: Option<(PathBuf, Arc<Vec<CertificateDer<'static>>>)>,
+    /// Extra trusted CA certificates and where they came from.
+    pub ca_file: Option<CaBundle>,
     /// Skip certificate verification.
     pub insecure: bool,
     /// Global deadline.
@@ -273,8 +322,37 @@ impl CheckConfig {
 
     /// Trusts the certificates of this PEM file too.
     pub fn with_ca_file(mut self, path: &Path) -> Result<Self, Error> {
-        self.ca_file = Some((path.to_path_buf(), Arc::new(read_ca_file(path, "--ca-file")?)));
+        self.ca_file = Some(CaBundle::from_file(path, "--ca-file")?);
         Ok(self)
+    }
+
+    /// Trusts the certificates of this PEM text too (held in memory; `source` names it in the
+    /// report and in errors).
+    pub fn with_ca_pem(mut self, pem: &str, source: &str) -> Result<Self, Error> {
+        self.ca_file = Some(CaBundle::from_pem(pem, source)?);
+        Ok(self)
+    }
+
+    /// Why SASL credentials must not be sent at all in this run, whatever a connection shows:
+    /// the one rule every stage that could send them obeys (kreach's own Kafka stage adds the
+    /// per-connection test of a verified certificate; the librdkafka stage is skipped).
+    pub fn credentials_withheld(&self) -> Option<String> {
+        if let Some(why) = &self.withhold_credentials {
+            Some(why.clone())
+        } else if self.allow_insecure_credentials {
+            None
+        } else if self.sasl.is_some() && !self.security_protocol.uses_tls() {
+            Some("the connection is plaintext (SASL_PLAINTEXT): the password would travel in clear".into())
+        } else if self.insecure {
+            Some("certificate verification is off (--insecure): the peer could be anyone".into())
+        } else {
+            None
+        }
+    }
+
+    /// Whether SASL credentials (username and password) are configured.
+    pub fn has_credentials(&self) -> bool {
+        self.sasl.as_ref().is_some_and(|s| s.username.is_some() && s.password.is_some())
     }
 
     /// Sets the global deadline.
@@ -315,10 +393,27 @@ impl CheckOptions {
     /// Validates the options, reading the properties file and CA file they name.
     /// `env` looks up environment variables (injected so tests need not touch the process env).
     pub fn validate(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<CheckConfig, Error> {
-        let props = match &self.config_file {
-            Some(path) => Some(Properties::from_file(path)?),
-            None => None,
+        let read;
+        let props = match (&self.properties, &self.config_file) {
+            (Some(p), _) => Some(p),
+            (None, Some(path)) => {
+                read = Properties::from_file(path)?;
+                Some(&read)
+            }
+            (None, None) => None,
         };
+        // No message may carry a secret back, even one a malformed value swallowed.
+        let env_password = env(ENV_SASL_PASSWORD);
+        let mut secrets: Vec<&str> = props.map(Properties::secret_values).unwrap_or_default();
+        secrets.extend(env_password.as_deref());
+        self.validate_with(props, env).map_err(|e| e.redacted(&secrets))
+    }
+
+    fn validate_with(
+        &self,
+        props: Option<&Properties>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<CheckConfig, Error> {
         let prop = |key: &str| props.as_ref().and_then(|p| p.get(key)).map(str::to_string);
 
         let (bootstrap_field, bootstrap_text) = match (&self.bootstrap, prop("bootstrap.servers")) {
@@ -354,16 +449,19 @@ impl CheckOptions {
             default_private_cidrs()
         } else {
             parse_all(&self.private_cidrs, "--private-cidr", |c| {
-                c.trim().parse::<IpNet>().map_err(|_| format!("`{c}` is not a CIDR such as 10.0.0.0/16"))
+                c.trim()
+                    .parse::<IpNet>()
+                    .map_err(|_| format!("{} is not a CIDR such as 10.0.0.0/16", crate::error::quote(c)))
             })?
         };
 
-        let ca_file = match (&self.ca_file, prop("ssl.ca.location")) {
-            (Some(path), _) => Some((path.clone(), Arc::new(read_ca_file(path, "--ca-file")?))),
-            (None, Some(path)) if !path.is_empty() => {
-                let path = PathBuf::from(path);
-                Some((path.clone(), Arc::new(read_ca_file(&path, "ssl.ca.location")?)))
+        let ca_file = match (&self.ca_file, &self.ca_pem, prop("ssl.ca.location"), prop("ssl.ca.pem")) {
+            (Some(path), _, _, _) => Some(CaBundle::from_file(path, "--ca-file")?),
+            (None, Some(pem), _, _) => Some(CaBundle::from_pem(pem, "ca_pem")?),
+            (None, None, Some(path), _) if !path.is_empty() => {
+                Some(CaBundle::from_file(&PathBuf::from(path), "ssl.ca.location")?)
             }
+            (None, None, _, Some(pem)) if !pem.is_empty() => Some(CaBundle::from_pem(&pem, "ssl.ca.pem")?),
             _ => None,
         };
 
@@ -373,7 +471,13 @@ impl CheckOptions {
                 Duration::from_secs_f64(secs)
             }
             Some(secs) => {
-                return Err(Error::invalid("--timeout", format!("{secs} is not between 0 and 600 seconds")));
+                return Err(Error::invalid(
+                    "--timeout",
+                    format!(
+                        "{secs} is out of range: it must be more than 0 and at most {} seconds",
+                        MAX_TIMEOUT.as_secs()
+                    ),
+                ));
             }
         };
 
@@ -385,7 +489,10 @@ impl CheckOptions {
         };
 
         let sasl = if security_protocol.uses_sasl() {
-            let mechanism = prop("sasl.mechanism")
+            let mechanism = self
+                .sasl_mechanism
+                .clone()
+                .or_else(|| prop("sasl.mechanism"))
                 .or_else(|| prop("sasl.mechanisms"))
                 .unwrap_or_else(|| "PLAIN".to_string())
                 .trim()
@@ -393,7 +500,7 @@ impl CheckOptions {
             if !["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"].contains(&mechanism.as_str()) {
                 return Err(Error::invalid(
                     "sasl.mechanism",
-                    format!("`{mechanism}` is not a SASL mechanism Kafka knows"),
+                    format!("{} is not a SASL mechanism Kafka knows", crate::error::quote(&mechanism)),
                 ));
             }
             let (mut username, mut password) = (prop("sasl.username"), prop("sasl.password"));
@@ -420,7 +527,7 @@ impl CheckOptions {
         let zone_addresses = parse_all(&self.zone_addresses, "--zone-address", zone_address_text)?;
         let dns_domain = match self.dns_domain.as_deref().map(|d| d.trim().trim_end_matches('.')) {
             Some(d) if HostPort::parse(d, 1).is_err() || !d.contains('.') => {
-                return Err(Error::invalid("--dns-domain", format!("`{d}` is not a DNS domain")));
+                return Err(Error::invalid("--dns-domain", format!("{} is not a DNS domain", crate::error::quote(d))));
             }
             other => other.map(str::to_ascii_lowercase),
         };

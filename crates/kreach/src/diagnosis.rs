@@ -17,8 +17,8 @@ use crate::findings::Severity;
 use crate::layout;
 use crate::matrix::count;
 use crate::report::{
-    AwsAudit, ClusterDomain, CnameHop, DnsDetail, Layout, ParityOutcome, ParityReport, Report, Role, SecretLookup,
-    Stage, StageResult, StageStatus, Vantage,
+    AwsAudit, ClusterDomain, CnameHop, DnsDetail, Layout, ParityOutcome, ParityReport, RefusedInput, Report, Role,
+    SecretLookup, Stage, StageResult, StageStatus, Vantage,
 };
 use crate::runner;
 
@@ -128,12 +128,36 @@ pub struct Diagnosis<'a> {
     aws: Option<AuditStage<'a>>,
     secret: Option<SecretLookup>,
     mapping: Option<EventSourceMapping>,
+    started: Option<Instant>,
+    refused: Vec<RefusedInput>,
 }
 
 impl<'a> Diagnosis<'a> {
     /// kreach's own checks of `config`, nothing else yet.
     pub fn new(config: &'a CheckConfig) -> Self {
-        Diagnosis { config, parity: None, vantage: None, aws: None, secret: None, mapping: None }
+        Diagnosis {
+            config,
+            parity: None,
+            vantage: None,
+            aws: None,
+            secret: None,
+            mapping: None,
+            started: None,
+            refused: Vec::new(),
+        }
+    }
+
+    /// The run began at `started` (its inputs were read from AWS before: a mapping, a secret):
+    /// the one deadline counts from then, and the report's times include that part.
+    pub fn started_at(mut self, started: Instant) -> Self {
+        self.started = Some(started);
+        self
+    }
+
+    /// Inputs the front end refused (not used), for the report and its findings.
+    pub fn refused_inputs(mut self, refused: Vec<RefusedInput>) -> Self {
+        self.refused = refused;
+        self
     }
 
     /// The client-parity stage (e.g. `kreach_parity::check`), run beside the checks.
@@ -187,8 +211,9 @@ impl<'a> Diagnosis<'a> {
     /// Runs everything under the config's deadline and draws the findings once. `Err` only when
     /// the checks cannot run at all; every failed check is in the report.
     pub async fn run(self) -> Result<Report, Error> {
-        let Diagnosis { config, parity, vantage, aws, secret, mapping } = self;
-        let started = Instant::now();
+        let Diagnosis { config, parity, vantage, aws, secret, mapping, started, refused } = self;
+        let started = started.unwrap_or_else(Instant::now);
+        let deadline = started + config.timeout;
         let (verdict_tx, verdict_rx) = tokio::sync::watch::channel(None);
         // The extra stages say when they start and end, as the checks' steps do (progress, -v).
         let parity = async {
@@ -205,9 +230,17 @@ impl<'a> Diagnosis<'a> {
         };
         let (dns_tx, dns_rx) = tokio::sync::oneshot::channel::<DnsDetail>();
         let context = async {
+            // Where the probe runs is asked within the deadline too (a slow metadata service must
+            // not hold the audit, which waits for it, or the report).
             let vantage = async {
                 match vantage {
-                    Some(detect) => Some(detect.await),
+                    Some(detect) => match tokio::time::timeout_at(deadline.into(), detect).await {
+                        Ok(v) => Some(v),
+                        Err(_) => Some(Vantage::undetected(&format!(
+                            "not detected within the deadline ({} ms)",
+                            config.timeout.as_millis()
+                        ))),
+                    },
                     None => None,
                 }
             };
@@ -230,7 +263,7 @@ impl<'a> Diagnosis<'a> {
             (vantage, audit)
         };
         let checks = async {
-            let report = runner::checks(config, Some(dns_tx)).await;
+            let report = runner::checks(config, started, Some(dns_tx)).await;
             let _ = verdict_tx.send(Some(report.as_ref().ok().and_then(explained_failure)));
             report
         };
@@ -243,12 +276,15 @@ impl<'a> Diagnosis<'a> {
             set_cell(&mut report, aws_cell(audit));
         }
         report.parity = parity;
+        report.settings.refused_inputs = refused;
         report.aws = audit;
         report.vantage = vantage;
         report.secret = secret;
         report.event_source_mapping = mapping;
         report.network = Some(layout::network(&report, config.dns_domain.as_deref()));
         report.critical_path = report.compute_critical_path();
+        // The whole run, extras and the inputs read before the checks included.
+        report.elapsed_ms = started.elapsed().as_millis() as u64;
         report.findings = analysis::findings(&report);
         report.status = analysis::status(&report.findings);
         // The AWS cell tells whether the AWS side is clean, once the findings say so.

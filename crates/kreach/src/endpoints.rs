@@ -36,12 +36,22 @@ impl EndpointSpec {
     /// TLS and an HTTP request; `tls://` stops after the handshake; `tcp://` after the connect.
     pub fn parse_target(text: &str) -> Result<Self, ParseError> {
         let text = text.trim();
+        // A space, CR or LF would end the request line or add a header to the HTTP request.
+        if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(ParseError(format!(
+                "{}: spaces and control characters are not allowed (percent-encode them in a path)",
+                crate::error::quote(text)
+            )));
+        }
         let (name, rest) = match text.split_once('=') {
             Some((name, rest)) if !name.contains("://") && !name.contains('/') => (Some(name.trim()), rest.trim()),
             _ => (None, text),
         };
         if name.is_some_and(|n| n.is_empty() || n.len() > 64 || n.chars().any(|c| c.is_control() || c == ' ')) {
-            return Err(ParseError(format!("`{text}`: NAME must be 1 to 64 characters without spaces")));
+            return Err(ParseError(format!(
+                "{}: NAME must be 1 to 64 characters without spaces",
+                crate::error::quote(text)
+            )));
         }
         let (scheme, rest) = match rest.split_once("://") {
             Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
@@ -52,14 +62,20 @@ impl EndpointSpec {
             None => (rest, None),
         };
         if !authority.contains(':') || authority.ends_with(':') {
-            return Err(ParseError(format!("`{text}`: give HOST:PORT (the port is required)")));
+            return Err(ParseError(format!("{}: give HOST:PORT (the port is required)", crate::error::quote(text))));
         }
         let hp = HostPort::parse(authority, 0)?;
         let (tls, path) = match scheme.as_str() {
             "https" => (true, Some(path.unwrap_or_else(|| "/".to_string()))),
             "tls" => (true, None),
             "tcp" => (false, None),
-            other => return Err(ParseError(format!("`{text}`: scheme `{other}` is not one of https, tls, tcp"))),
+            other => {
+                return Err(ParseError(format!(
+                    "{}: scheme {} is not one of https, tls, tcp",
+                    crate::error::quote(text),
+                    crate::error::quote(other)
+                )));
+            }
         };
         let name = name.map(str::to_string).unwrap_or_else(|| hp.to_string());
         Ok(EndpointSpec::new(name, EndpointKind::Target, hp, tls, path))
@@ -69,12 +85,18 @@ impl EndpointSpec {
     /// `http://` URL is probed up to TCP.
     pub fn schema_registry(url: &str) -> Result<Self, ParseError> {
         let url = url.trim();
+        if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(ParseError(format!(
+                "{}: spaces and control characters are not allowed in a URL",
+                crate::error::quote(url)
+            )));
+        }
         let (tls, rest) = if let Some(rest) = url.strip_prefix("https://") {
             (true, rest)
         } else if let Some(rest) = url.strip_prefix("http://") {
             (false, rest)
         } else {
-            return Err(ParseError(format!("`{url}` is not an https:// or http:// URL")));
+            return Err(ParseError(format!("{} is not an https:// or http:// URL", crate::error::quote(url))));
         };
         // Only the first URL of a comma-separated list (clients fail over between them).
         let rest = rest.split(',').next().unwrap_or_default();
@@ -97,7 +119,10 @@ impl EndpointSpec {
             && region.len() <= 32
             && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !valid {
-            return Err(ParseError(format!("`{region}` is not an AWS region name (e.g. us-west-2)")));
+            return Err(ParseError(format!(
+                "{} is not an AWS region name (e.g. us-west-2)",
+                crate::error::quote(region)
+            )));
         }
         let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
         Ok(AWS_APIS

@@ -28,9 +28,62 @@ pub enum Error {
     Setup(String),
 }
 
+/// Longest input excerpt an error message quotes.
+const QUOTE_MAX: usize = 48;
+/// Longest error message kept (a message never carries a multi-megabyte input back).
+const MESSAGE_MAX: usize = 400;
+
+/// An input value as an error message may quote it: at most a short prefix, control characters
+/// and escape sequences made visible, in backticks. Never call it on a secret.
+pub fn quote(value: &str) -> String {
+    format!("`{}`", excerpt(value, QUOTE_MAX))
+}
+
+/// A path as an error message may show it (the same escaping and cap as [`quote`], no backticks).
+pub(crate) fn quote_path(path: &std::path::Path) -> String {
+    excerpt(&path.display().to_string(), 160)
+}
+
+/// `text` with control characters escaped, cut to `max` characters (saying how long it was).
+fn excerpt(text: &str, max: usize) -> String {
+    let total = text.chars().count();
+    let head: String = text.chars().take(max).collect();
+    let clean = crate::render::clean(&head).into_owned();
+    if total > max { format!("{clean}… ({total} characters)") } else { clean }
+}
+
 impl Error {
+    /// An input error. Whatever the caller put in the message, it is escaped and capped here, so
+    /// no message can carry terminal escapes or a huge input back to the user.
     pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::InvalidInput { field: field.into(), message: message.into() }
+        Error::InvalidInput { field: excerpt(&field.into(), 120), message: excerpt(&message.into(), MESSAGE_MAX) }
+    }
+
+    /// The same error with every occurrence of each secret replaced by `***` (a secret must never
+    /// reach an error message, even through a value that swallowed it).
+    pub(crate) fn redacted(self, secrets: &[&str]) -> Self {
+        let scrub = |mut text: String| {
+            for secret in secrets.iter().filter(|s| s.len() >= 3) {
+                text = text.replace(secret, "***");
+                // An excerpt may have cut the secret: a prefix of it right before the cut goes too.
+                // (Prefixes are cut on character boundaries: a secret may be any UTF-8.)
+                let cuts: Vec<usize> = secret.char_indices().map(|(i, _)| i).filter(|&i| i >= 3).collect();
+                for &end in cuts.iter().rev() {
+                    let cut = format!("{}…", &secret[..end]);
+                    if text.contains(&cut) {
+                        text = text.replace(&cut, "***…");
+                    }
+                }
+            }
+            text
+        };
+        match self {
+            Error::InvalidInput { field, message } => {
+                Error::InvalidInput { field: scrub(field), message: scrub(message) }
+            }
+            Error::Setup(m) => Error::Setup(scrub(m)),
+            other => other,
+        }
     }
 
     /// Whether the user gave a bad value (exit code 2 material).

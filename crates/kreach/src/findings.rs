@@ -132,6 +132,8 @@ finding_codes! {
         "SASL credentials were not sent because the connection was plaintext or its certificate unverified, and sending them that way was not explicitly allowed.";
     ProbeCapped = "probe-capped", Warning,
         "A cap on the work cut the diagnosis short (more advertised brokers or more addresses per name than kreach probes): the rest was not checked.";
+    InputRefused = "input-refused", Warning,
+        "An input was given but not used, by the front end's policy (e.g. a Lambda event's own resolvers or CA while the function may send credentials): the run used the safe default instead.";
     ClientParityFailed = "client-parity-failed", Error,
         "kreach's own path works, but librdkafka with the user's exact configuration cannot fetch Metadata.";
     AwsEndpointNotAvailable = "aws-endpoint-not-available", Error,

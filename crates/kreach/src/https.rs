@@ -13,6 +13,12 @@ pub const DEFAULT_PATH: &str = "/kafka/v3/clusters";
 /// Most bytes read while looking for the end of the response head.
 const MAX_HEAD: usize = 16 * 1024;
 
+/// Whether `text` may stand in a request line or a Host header: visible ASCII only (RFC 9112's
+/// request-target has no spaces or control characters; anything else is percent-encoded).
+pub fn is_request_target(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// Sends `GET path` for `host` and reads the response head, within `budget`.
 pub async fn request(mut session: TlsSession, host: &str, port: u16, path: &str, budget: Duration) -> HttpsAttempt {
     let started = Instant::now();
@@ -24,6 +30,12 @@ pub async fn request(mut session: TlsSession, host: &str, port: u16, path: &str,
         server: None,
         error: None,
     };
+    // A library caller may hand any text: a path or host that could end the request line or add
+    // a header is never sent (the parsers refuse them; this is the last line of defence).
+    if !is_request_target(path) || !is_request_target(host) {
+        attempt.error = Some("the path or host has spaces or control characters: not sent".into());
+        return attempt;
+    }
     // RFC 9110: the port goes in Host unless it is the scheme's default.
     let authority = authority(host, port);
     let exchange = async {

@@ -130,7 +130,7 @@ const ILLEGAL_SASL_STATE: i16 = 34;
 const SASL_AUTHENTICATION_FAILED: i16 = 58;
 
 /// What to do after ApiVersions.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Then<'a> {
     /// Nothing more (a broker's listener check).
     Stop,
@@ -138,7 +138,7 @@ pub enum Then<'a> {
     Metadata(Option<&'a Sasl>),
     /// SASL is configured but the credentials must not go over this connection (the reason):
     /// ApiVersions only.
-    Withhold(&'a str),
+    Withhold(String),
 }
 
 /// SaslHandshake + SaslAuthenticate. `Err` carries the outcome and the evidence.
@@ -365,10 +365,16 @@ fn cluster(response: wire::Metadata, elapsed_ms: u64) -> ClusterMetadata {
         .map(|b| BrokerInfo { node_id: b.node_id, host: clip(b.host), port: b.port, rack: b.rack.map(clip) })
         .collect();
     brokers.sort_by_key(|b| b.node_id);
+    // Only what the probe cap probes is kept: a hostile answer listing hundreds of thousands of
+    // brokers must not make a report of hundreds of megabytes (it is counted, and `probe-capped`
+    // says so).
+    let brokers_total = brokers.len();
+    brokers.truncate(crate::limits::MAX_BROKERS_KEPT);
     ClusterMetadata {
         cluster_id: response.cluster_id.map(clip),
         controller_id: response.controller_id,
         brokers,
+        brokers_total,
         elapsed_ms,
     }
 }

@@ -37,18 +37,19 @@ mod vantage;
 mod wire;
 
 pub use config::{
-    CheckConfig, CheckOptions, DEFAULT_HTTPS_PORT, DEFAULT_KAFKA_PORT, DEFAULT_PRIVATE_CIDRS, DEFAULT_TIMEOUT,
-    ENV_SASL_PASSWORD, ENV_SASL_SECRET, ENV_SASL_USERNAME, HostPort, Sasl, Secret, SecurityProtocol,
-    default_private_cidrs, parse_resolver, parse_zone_address,
+    CaBundle, CheckConfig, CheckOptions, DEFAULT_HTTPS_PORT, DEFAULT_KAFKA_PORT, DEFAULT_PRIVATE_CIDRS,
+    DEFAULT_TIMEOUT, ENV_SASL_PASSWORD, ENV_SASL_SECRET, ENV_SASL_USERNAME, HostPort, MAX_TIMEOUT, Sasl, Secret,
+    SecurityProtocol, default_private_cidrs, parse_resolver, parse_zone_address,
 };
 pub use diagnosis::{AuditScope, Diagnosis, ParitySignal, run};
 pub use endpoints::{API_PORT, AWS_APIS, CONFLUENT_APIS, EndpointSpec, MAX_ENDPOINTS};
-pub use error::{Error, ParseError};
+pub use error::{Error, ParseError, quote};
 pub use esm::{EsmProblem, EventSourceMapping, MAX_MAPPING_BYTES};
+pub use files::read_input_file;
 pub use findings::{FindingCode, Severity};
 pub use limits::*;
 pub use merge::{Merged, MergedCell, MergedRow, merge, merged_table};
-pub use properties::{Properties, jaas_credentials};
+pub use properties::{Properties, SECRET_KEYS, is_secret_key, jaas_credentials};
 pub use report::*;
 pub use tls::name_matches;
 pub use vantage::{IMDS_DEFAULT, detect as detect_vantage};

@@ -34,3 +34,11 @@ pub const MAX_CA_FILES: usize = 4096;
 pub const MAX_BOOTSTRAP: usize = 64;
 /// Most entries of any other repeatable option (resolvers, CIDRs, zone addresses).
 pub const MAX_LIST: usize = 256;
+/// Largest JSON report `kreach merge` reads (a report of any run stays under 5 MB).
+pub const MAX_REPORT_FILE: u64 = 32 * 1024 * 1024;
+/// Most advertised brokers kept in the report's cluster metadata: the ones probed (the rest are
+/// counted, and `probe-capped` says so), so a hostile Metadata answer cannot inflate the report.
+pub const MAX_BROKERS_KEPT: usize = MAX_BROKER_TARGETS;
+/// Most brokers kept in each address's own Metadata answer in the report (the cluster's list is
+/// kept once, in `cluster`).
+pub const MAX_ADDRESS_BROKERS: usize = 16;

@@ -102,7 +102,7 @@ pub(crate) fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<Addres
             let mut summary =
                 format!("{ok}/{} {}", kafka.len(), if plan.metadata { "ApiVersions+Metadata" } else { "ApiVersions" });
             if let Some(m) = kafka.iter().find_map(|k| k.metadata.as_ref()) {
-                summary.push_str(&format!(", {}", count(m.brokers.len(), "broker", "brokers")));
+                summary.push_str(&format!(", {}", count(m.brokers_total.max(m.brokers.len()), "broker", "brokers")));
             }
             if !failures.is_empty() {
                 summary.push_str(&format!("; {failures}"));

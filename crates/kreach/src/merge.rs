@@ -66,22 +66,31 @@ pub fn merge(reports: &[(String, Report)]) -> Merged {
         .iter()
         .map(|(fallback, r)| r.vantage.as_ref().map(|v| v.label.clone()).unwrap_or_else(|| fallback.clone()))
         .collect();
+    // One index per report (key → its first target), one ordered list of keys: linear in the
+    // number of targets, however many there are.
     let mut keys: Vec<(String, String)> = Vec::new();
-    for (_, r) in reports {
-        for t in &r.targets {
-            let k = key(t);
-            if !keys.iter().any(|(existing, _)| *existing == k) {
-                keys.push((k, t.target.clone()));
+    let mut seen = std::collections::HashSet::new();
+    let index: Vec<std::collections::HashMap<String, &crate::report::TargetReport>> = reports
+        .iter()
+        .map(|(_, r)| {
+            let mut by_key = std::collections::HashMap::with_capacity(r.targets.len());
+            for t in &r.targets {
+                let k = key(t);
+                if seen.insert(k.clone()) {
+                    keys.push((k.clone(), t.target.clone()));
+                }
+                by_key.entry(k).or_insert(t);
             }
-        }
-    }
+            by_key
+        })
+        .collect();
     let mut rows = Vec::new();
     let mut differences = Vec::new();
     for (k, target) in keys {
-        let cells: Vec<Option<MergedCell>> = reports
+        let cells: Vec<Option<MergedCell>> = index
             .iter()
-            .map(|(_, r)| {
-                let t = r.targets.iter().find(|t| key(t) == k)?;
+            .map(|by_key| {
+                let t = by_key.get(&k)?;
                 let worst = t.stages.iter().max_by_key(|s| rank(s.status))?;
                 let status = if rank(worst.status) == 0 { StageStatus::Pass } else { worst.status };
                 let detail = (status != StageStatus::Pass)
@@ -119,10 +128,12 @@ fn finding_differences(reports: &[(String, Report)], vantages: &[String]) -> Vec
     let codes_of = |r: &Report| -> Vec<&'static str> {
         r.findings.iter().filter(|f| f.severity != crate::Severity::Info).map(|f| f.code.as_str()).collect()
     };
-    let per_report: Vec<Vec<&'static str>> = reports.iter().map(|(_, r)| codes_of(r)).collect();
+    let per_report: Vec<std::collections::HashSet<&'static str>> =
+        reports.iter().map(|(_, r)| codes_of(r).into_iter().collect()).collect();
+    // First-seen order over the reports' findings (codes are a closed set: at most a few hundred).
     let mut seen: Vec<&'static str> = Vec::new();
-    for code in per_report.iter().flatten() {
-        if !seen.contains(code) {
+    for code in reports.iter().flat_map(|(_, r)| codes_of(r)) {
+        if !seen.contains(&code) {
             seen.push(code);
         }
     }

@@ -5,15 +5,44 @@ use std::path::Path;
 
 use crate::error::Error;
 
-/// Parsed `key=value` pairs. Values may be secrets: this type has no `Debug`.
+/// Parsed `key=value` pairs. Values may be secrets: `Debug` shows the keys only.
+#[derive(Clone, Default)]
 pub struct Properties {
     entries: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for Properties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.entries.keys()).finish()
+    }
+}
+
+/// Lines as Java's `Properties.load` splits them: `\n`, `\r` and `\r\n` each end a line (a file
+/// saved with old Mac line endings is one "line" to a reader that splits on `\n` only, and its
+/// first value would swallow every other one, secrets included).
+fn java_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.find(['\n', '\r']) {
+            Some(i) => {
+                let skip = if text[i..].starts_with("\r\n") { 2 } else { 1 };
+                rest = Some(&text[i + skip..]);
+                Some(&text[..i])
+            }
+            None => {
+                rest = None;
+                (!text.is_empty()).then_some(text)
+            }
+        }
+    })
 }
 
 impl Properties {
     /// Reads and parses a properties file.
     pub fn from_file(path: &Path) -> Result<Self, Error> {
-        let bytes = crate::files::read_capped(path, crate::limits::MAX_PROPERTIES_FILE, &path.display().to_string())?;
+        let bytes =
+            crate::files::read_input_file(path, crate::limits::MAX_PROPERTIES_FILE, &path.display().to_string())?;
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::invalid(path.display().to_string(), "the file is not UTF-8 text"))?;
         Self::parse(&text).map_err(|e| match e {
@@ -30,7 +59,7 @@ impl Properties {
         let mut entries = BTreeMap::new();
         let mut logical = String::new();
         let mut start_line = 0;
-        for (idx, raw) in text.lines().enumerate() {
+        for (idx, raw) in java_lines(text).enumerate() {
             let line = raw.trim_start();
             if logical.is_empty() {
                 if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
@@ -65,6 +94,54 @@ impl Properties {
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.entries.keys().map(String::as_str)
     }
+
+    /// Sets a key (a later `-X KEY=VALUE` wins over the file), in memory: nothing is written.
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.entries.insert(key.into(), value.into());
+    }
+
+    /// The values of the keys that hold secrets, for scrubbing error messages.
+    pub(crate) fn secret_values(&self) -> Vec<&str> {
+        self.entries
+            .iter()
+            .filter(|(k, _)| is_secret_key(k))
+            .flat_map(|(k, v)| {
+                let from_jaas = (k.as_str() == "sasl.jaas.config").then(|| jaas_password(v)).flatten();
+                [Some(v.as_str()), from_jaas]
+            })
+            .flatten()
+            .collect()
+    }
+}
+
+/// Keys whose values are secrets: never taken from a command line, never quoted in a message.
+pub const SECRET_KEYS: &[&str] = &[
+    "sasl.password",
+    "sasl.jaas.config",
+    "ssl.key.password",
+    "ssl.keystore.password",
+    "ssl.truststore.password",
+    "sasl.oauthbearer.client.secret",
+    "ssl.key.pem",
+    "sasl.oauthbearer.config",
+];
+
+/// Whether `key` holds a secret (case-insensitive, as a careless `-X SASL.PASSWORD` is still one).
+pub fn is_secret_key(key: &str) -> bool {
+    let key = key.trim().to_ascii_lowercase();
+    SECRET_KEYS.contains(&key.as_str()) || key.ends_with(".password") || key.ends_with(".secret")
+}
+
+fn jaas_password(jaas: &str) -> Option<&str> {
+    let start = jaas.find("password")? + "password".len();
+    let rest = jaas[start..].trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next()?;
+    if quote == '"' || quote == '\'' {
+        let body = &rest[1..];
+        return body.find(quote).map(|end| &body[..end]);
+    }
+    let end = rest.find(|c: char| c.is_whitespace() || c == ';').unwrap_or(rest.len());
+    Some(&rest[..end])
 }
 
 fn split_entry(line: &str, line_no: usize) -> Result<(String, String), Error> {
@@ -92,9 +169,19 @@ fn split_entry(line: &str, line_no: usize) -> Result<(String, String), Error> {
     if key.is_empty() {
         return Err(Error::invalid(format!("line {line_no}"), "an entry has no key"));
     }
-    let value = unescape(rest.trim_end())
+    let value = unescape(trim_unescaped_end(rest))
         .ok_or_else(|| Error::invalid(format!("line {line_no}"), format!("bad escape in the value of {key}")))?;
     Ok((key, value))
+}
+
+/// Trailing white space goes, unless it is escaped (`value\\ ` keeps its last space).
+fn trim_unescaped_end(s: &str) -> &str {
+    let trimmed = s.trim_end();
+    let backslashes = trimmed.chars().rev().take_while(|c| *c == '\\').count();
+    match s[trimmed.len()..].chars().next() {
+        Some(ws) if backslashes % 2 == 1 => &s[..trimmed.len() + ws.len_utf8()],
+        _ => trimmed,
+    }
 }
 
 fn unescape(s: &str) -> Option<String> {

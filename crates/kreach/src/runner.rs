@@ -78,9 +78,9 @@ impl TargetPlan {
 /// as soon as it is known (the AWS audit derives the cluster's domain from it).
 pub(crate) async fn checks(
     config: &CheckConfig,
+    started: Instant,
     bootstrap_dns: Option<oneshot::Sender<DnsDetail>>,
 ) -> Result<Report, Error> {
-    let started = Instant::now();
     let started_at =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     let deadline = Deadline(started + config.timeout);
@@ -175,6 +175,14 @@ pub(crate) async fn checks(
     let (per_host, (cluster, broker_targets)) = futures::join!(bootstrap, brokers);
     let mut targets: Vec<TargetReport> = per_host.into_iter().flatten().collect();
     targets.extend(broker_targets);
+    // The cluster's brokers are kept once, in `cluster`; each address's own answer keeps its first
+    // few (and the count), so many bootstrap addresses cannot multiply a large answer.
+    for a in targets.iter_mut().flat_map(|t| t.addresses.iter_mut()) {
+        if let Some(m) = a.kafka.as_mut().and_then(|k| k.metadata.as_mut()) {
+            m.brokers_total = m.brokers_total.max(m.brokers.len());
+            m.brokers.truncate(MAX_ADDRESS_BROKERS);
+        }
+    }
 
     let settings = Settings {
         bootstrap: config.bootstrap.iter().map(ToString::to_string).collect(),
@@ -187,8 +195,9 @@ pub(crate) async fn checks(
         private_cidrs: config.private_cidrs.iter().map(ToString::to_string).collect(),
         https_port: config.https_port,
         tls_verification: if tls_ctx.verifies() { TlsVerification::Enabled } else { TlsVerification::Disabled },
-        ca_file: config.ca_file.as_ref().map(|(p, _)| p.display().to_string()),
+        ca_file: config.ca_file.as_ref().map(|c| c.source.clone()),
         zone_addresses: config.zone_addresses.iter().map(|(az, ip)| (az.clone(), ip.to_string())).collect(),
+        refused_inputs: Vec::new(),
     };
     let zones = analysis::zones(&targets);
     let report = Report {
@@ -393,23 +402,24 @@ fn kafka_then<'a>(config: &'a CheckConfig, plan: &TargetPlan, verified: bool) ->
     if !plan.metadata {
         return kafka::Then::Stop;
     }
-    let has_credentials = config.sasl.as_ref().is_some_and(|s| s.username.is_some() && s.password.is_some());
     match withhold_reason(config, plan.tls, verified) {
-        Some(why) if has_credentials => kafka::Then::Withhold(why),
+        Some(why) if config.has_credentials() => kafka::Then::Withhold(why),
         _ => kafka::Then::Metadata(config.sasl.as_ref()),
     }
 }
 
-/// Why the credentials must not go over this connection, unless the user allowed it.
-fn withhold_reason(config: &CheckConfig, tls: bool, verified: bool) -> Option<&str> {
-    if let Some(why) = &config.withhold_credentials {
+/// Why the credentials must not go over this connection: the run's rule
+/// ([`CheckConfig::credentials_withheld`], which every stage obeys), then what this connection
+/// shows (plaintext, or a certificate that was not verified), unless the user allowed it.
+fn withhold_reason(config: &CheckConfig, tls: bool, verified: bool) -> Option<String> {
+    if let Some(why) = config.credentials_withheld() {
         Some(why)
     } else if config.allow_insecure_credentials {
         None
     } else if !tls {
-        Some("the connection is plaintext (SASL_PLAINTEXT): the password would travel in clear")
+        Some("the connection is plaintext (SASL_PLAINTEXT): the password would travel in clear".into())
     } else if !verified {
-        Some("certificate verification is off (--insecure): the peer could be anyone")
+        Some("the peer's certificate was not verified: the peer could be anyone".into())
     } else {
         None
     }

@@ -110,6 +110,13 @@ fn imds_authority(endpoint: &str) -> Option<String> {
     Some(if has_port { authority.to_string() } else { format!("{authority}:80") })
 }
 
+impl Vantage {
+    /// A vantage point that could not be told: this machine, with why.
+    pub fn undetected(note: &str) -> Vantage {
+        other(note)
+    }
+}
+
 fn other(note: &str) -> Vantage {
     let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
     Vantage {

@@ -326,7 +326,9 @@ async fn a_metadata_answer_with_20000_brokers_is_capped_and_grouped() {
     }))
     .await;
     let report = run(&config(addr, Duration::from_secs(5))).await;
-    assert_eq!(report.cluster.as_ref().map(|c| c.brokers.len()), Some(20_000), "the whole answer is in the report");
+    let cluster = report.cluster.as_ref().expect("cluster");
+    assert_eq!(cluster.brokers_total, 20_000, "the whole answer is counted");
+    assert_eq!(cluster.brokers.len(), kreach::MAX_BROKER_TARGETS, "what the cap probes is kept");
     let probed = report.targets.iter().filter(|t| t.role == Role::Broker).count();
     assert_eq!(probed, kreach::MAX_BROKER_TARGETS);
     assert_eq!(problems(&report), ["probe-capped", "broker-unreachable"], "{:?}", problems(&report));
@@ -334,6 +336,32 @@ async fn a_metadata_answer_with_20000_brokers_is_capped_and_grouped() {
     assert!(grouped.summary.starts_with("512 brokers:"), "{}", grouped.summary);
     let capped = report.findings_with(FindingCode::ProbeCapped).next().expect("finding");
     assert!(capped.summary.contains("20000 brokers"), "{}", capped.summary);
+}
+
+/// Nine bootstrap servers each answering Metadata with 150,000 brokers in ~4 MiB: the report
+/// keeps what the caps probe and counts the rest, so its JSON stays small (a Lambda response is
+/// at most 6 MB) however large or many the answers.
+#[tokio::test]
+async fn huge_metadata_answers_from_many_bootstraps_keep_the_report_small() {
+    let closed = TcpListener::bind("127.0.0.1:0").await.expect("bind").local_addr().expect("addr").port();
+    let answer = Arc::new(metadata(
+        (1..=150_000).map(|i: i32| (i, format!("127.4.{}.{}", (i / 250) % 250, i % 250 + 1), i32::from(closed))),
+    ));
+    let size = frame(Req { key: 3, version: 12, correlation: 0 }, answer.as_ref()).len();
+    assert!(size > 2 << 20, "a multi-megabyte answer: {size} bytes");
+    let mut addrs = Vec::new();
+    for _ in 0..9 {
+        let answer = answer.clone();
+        addrs.push(serve(after_api_versions(move |req| Reply::Raw(frame(req, answer.as_ref())))).await);
+    }
+    let mut config = config(addrs[0], Duration::from_secs(8));
+    config.bootstrap = addrs.iter().map(|a| HostPort::parse(&a.to_string(), 9092).expect("addr")).collect();
+    let report = run(&config).await;
+    let json = kreach::render::json(&report);
+    assert!(json.len() < 5 << 20, "the JSON report is {} bytes", json.len());
+    let cluster = report.cluster.as_ref().expect("cluster");
+    assert_eq!((cluster.brokers_total, cluster.brokers.len()), (150_000, kreach::MAX_BROKER_TARGETS));
+    assert!(problems(&report).contains(&"probe-capped"), "{:?}", problems(&report));
 }
 
 /// A pre-2.4 broker: ApiVersions v3 is answered in the v0 layout with UNSUPPORTED_VERSION, and

@@ -155,16 +155,18 @@ pub(super) fn broker_findings(
 /// names with more addresses than are connected to.
 pub(super) fn cap_findings(report: &Report, out: &mut Vec<Finding>) {
     let Some(bootstrap) = report.targets.iter().find(|t| t.role == Role::Bootstrap) else { return };
-    if let Some(cluster) = report.cluster.as_ref().filter(|c| c.brokers.len() > MAX_BROKER_TARGETS) {
+    if let Some(cluster) = report.cluster.as_ref().filter(|c| c.brokers_total.max(c.brokers.len()) > MAX_BROKER_TARGETS)
+    {
+        let total = cluster.brokers_total.max(cluster.brokers.len());
         out.push(finding(
             FindingCode::ProbeCapped,
             bootstrap,
             Stage::Kafka,
             format!(
                 "the cluster advertises {} brokers; kreach probed the first {} (by node id) and left {} unchecked",
-                cluster.brokers.len(),
+                total,
                 MAX_BROKER_TARGETS,
-                cluster.brokers.len() - MAX_BROKER_TARGETS
+                total - MAX_BROKER_TARGETS
             ),
             "No real cluster advertises that many brokers: check that the bootstrap is the cluster you mean. \
              The brokers that were probed are in the matrix."

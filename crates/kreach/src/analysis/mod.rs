@@ -92,10 +92,34 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         }
     }
     verification_findings(&report.settings, targets, &mut out);
+    input_findings(report, &mut out);
     cap_findings(report, &mut out);
     let mut out = group_repeats(out);
     out.sort_by_key(|f| f.severity);
     out
+}
+
+/// Inputs the front end refused: one finding naming each field and why.
+fn input_findings(report: &Report, out: &mut Vec<Finding>) {
+    let refused = &report.settings.refused_inputs;
+    let Some(t) = report.targets.iter().find(|t| t.role == Role::Bootstrap) else { return };
+    if refused.is_empty() {
+        return;
+    }
+    let fields: Vec<&str> = refused.iter().map(|r| r.field.as_str()).collect();
+    let why: Vec<String> = refused.iter().map(|r| format!("{}: {}", r.field, r.reason)).collect();
+    out.push(finding(
+        FindingCode::InputRefused,
+        t,
+        Stage::Dns,
+        format!("not used: {} ({})", fields.join(", "), why.join("; ")),
+        "Whoever may invoke the function chooses the event, so the event cannot decide where the function's \
+         credentials go. Give the function what it should trust in its own configuration \
+         (KREACH_ALLOWED_RESOLVERS, KREACH_CA_PEM), or invoke it without credentials to diagnose with the \
+         event's own resolvers and CA."
+            .into(),
+        Vec::new(),
+    ));
 }
 
 /// `fail` if any error, `warn` if any warning, else `pass`.

@@ -4,9 +4,16 @@
 
 use crate::report::{Report, Role, Stage, StageStatus, TcpOutcome};
 
-/// Mermaid label text: no quotes, backticks or control characters.
+/// Mermaid label text: no quotes, backticks or control characters, and no HTML (Mermaid renders
+/// labels as HTML: `<`, `>` and `&` become its entity codes, `#` first so they stay entities).
 fn label(text: &str) -> String {
-    super::clean(text).replace(['"', '`'], "'").replace(['[', ']', '{', '}'], " ")
+    super::clean(text)
+        .replace(['"', '`'], "'")
+        .replace(['[', ']', '{', '}', '(', ')', '|'], " ")
+        .replace('#', "#35;")
+        .replace('<', "#lt;")
+        .replace('>', "#gt;")
+        .replace('&', "#amp;")
 }
 
 /// The diagram, fenced for Markdown; `None` when there is no bootstrap row to draw.

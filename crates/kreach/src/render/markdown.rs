@@ -83,10 +83,31 @@ pub fn markdown(report: &Report) -> String {
     out
 }
 
-/// Text made safe in a table cell or list item: line breaks become spaces, other control
-/// characters visible escapes, and `|` cannot end the cell.
-fn escape(s: &str) -> String {
-    super::clean(&s.replace('\n', " ")).replace('|', "\\|")
+/// Text made inert in a table cell or list item (it carries peer text: broker names, error
+/// messages, certificate subjects): line breaks become spaces, control characters visible escapes;
+/// every character Markdown or HTML could act on is backslash-escaped (no link, image, emphasis,
+/// HTML tag or entity can form), and a word that a renderer would turn into a link by itself (a
+/// URL, `www.`, an e-mail address) goes into a code span, where nothing is live.
+pub(crate) fn escape(s: &str) -> String {
+    let text = super::clean(&s.replace(['\n', '\r'], " ")).into_owned();
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let lower = word.to_ascii_lowercase();
+        if lower.contains("://") || lower.contains("www.") || word.contains('@') {
+            out.push_str(&format!("`{}`", code(word)));
+            continue;
+        }
+        for c in word.chars() {
+            if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~' | '&') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Peer text inside inline code: a backtick would end it.

@@ -46,6 +46,15 @@ pub(crate) fn columns(report: &Report) -> Vec<Stage> {
     stages
 }
 
+/// The overall status as every output spells it: `PASS`, `WARN`, `FAIL`.
+pub fn status_label(status: crate::report::Status) -> &'static str {
+    match status {
+        crate::report::Status::Pass => "PASS",
+        crate::report::Status::Warn => "WARN",
+        crate::report::Status::Fail => "FAIL",
+    }
+}
+
 pub(crate) fn status_word(status: StageStatus) -> &'static str {
     match status {
         StageStatus::Pass => "PASS",

@@ -205,6 +205,28 @@ pub struct Settings {
     pub ca_file: Option<String>,
     /// Each zone's endpoint address as given with `--zone-address` (AZ ID → address).
     pub zone_addresses: std::collections::BTreeMap<String, String>,
+    /// Inputs the front end refused and did not use (e.g. a Lambda event's own resolvers while the
+    /// function may send credentials): which field, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused_inputs: Vec<RefusedInput>,
+}
+
+/// An input that was given but not used, and why (never its value when that could be a secret or
+/// the function's configuration).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct RefusedInput {
+    /// The field, as the input names it (`resolvers`, `ca_pem`, …).
+    pub field: String,
+    /// Why it was not used, and what was used instead.
+    pub reason: String,
+}
+
+impl RefusedInput {
+    /// A refused field and the reason.
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        RefusedInput { field: field.into(), reason: reason.into() }
+    }
 }
 
 /// Whether certificate verification was on.

@@ -11,8 +11,11 @@ pub struct ClusterMetadata {
     pub cluster_id: Option<String>,
     /// Controller broker id.
     pub controller_id: i32,
-    /// Every advertised broker, by id.
+    /// The advertised brokers, by id: every one, up to the probe cap (`brokers_total` counts them all).
     pub brokers: Vec<BrokerInfo>,
+    /// How many brokers the answer listed; more than `brokers` when the cap cut the list.
+    #[serde(default)]
+    pub brokers_total: usize,
     /// Time the Metadata request took, in milliseconds.
     pub elapsed_ms: u64,
 }
