@@ -291,37 +291,106 @@ fn without_aws_credentials_the_audit_is_skipped_with_an_info_finding() {
     assert!(report["aws"]["calls"].as_array().is_some_and(|c| c.is_empty()), "no AWS call without credentials");
 }
 
+/// EC2 is what the instance identity document says: moto's metadata service (a real
+/// implementation of the documented IMDSv2 paths, token first) serves no identity document, so
+/// kreach does not call that an EC2 instance; the stand-in below serves the document too.
 #[test]
-fn ec2_vantage_comes_from_imdsv2() {
-    // moto server answers the documented IMDSv2 paths (token, instance id, placement).
+fn ec2_vantage_comes_from_the_instance_identity_document() {
+    let run = |endpoint: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kreach"));
+        cmd.args([
+            "check",
+            "--bootstrap",
+            "127.0.0.1:1",
+            "--no-https",
+            "--no-client-check",
+            "--timeout",
+            "1",
+            "--output",
+            "json",
+        ])
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint)
+        .env_remove("AWS_EC2_METADATA_DISABLED")
+        .stdin(Stdio::null());
+        for k in ["AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_LAMBDA_FUNCTION_NAME"] {
+            cmd.env_remove(k);
+        }
+        let out = cmd.output().expect("kreach");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert!(schema().is_valid(&report));
+        report["vantage"].clone()
+    };
     let moto = support::moto::Moto::start(&support::workspace_root());
     moto.warm_up_imds();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kreach"));
-    cmd.args([
-        "check",
-        "--bootstrap",
-        "127.0.0.1:1",
-        "--no-https",
-        "--no-client-check",
-        "--timeout",
-        "1",
-        "--output",
-        "json",
-    ])
-    .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &moto.url)
-    .env_remove("AWS_EC2_METADATA_DISABLED")
-    .stdin(Stdio::null());
-    for k in ["AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_LAMBDA_FUNCTION_NAME"] {
-        cmd.env_remove(k);
-    }
-    let out = cmd.output().expect("kreach");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let v = &report["vantage"];
+    let v = run(&moto.url);
+    assert_eq!(v["kind"], "other", "no identity document, no EC2: {v:#}");
+    assert!(v["note"].as_str().is_some_and(|n| n.contains("identity document")), "{v:#}");
+
+    let imds = imds_stand_in("tok-1", identity(&[("placement/availability-zone-id", "use1-az1".into())]));
+    let v = run(&imds);
     assert_eq!(v["kind"], "ec2", "{v:#}");
-    assert_eq!(v["facts"]["instance_id"], "i-fake");
+    assert_eq!(v["facts"]["instance_id"], "i-0123456789abcdef0");
     assert_eq!(v["facts"]["az_id"], "use1-az1");
-    assert_eq!(v["label"], "use1-az1 (i-fake)");
-    assert!(schema().is_valid(&report));
+    assert_eq!(v["label"], "use1-az1 (i-0123456789abcdef0)");
+}
+
+/// A hostile or broken metadata service: a token that would inject a header, a MAC that would
+/// walk the request path, garbage facts. Nothing unchecked is reused or reported.
+#[test]
+fn a_hostile_metadata_service_is_not_trusted() {
+    let garbage = "\u{1b}[2J".to_string() + &"x".repeat(2000);
+    let cases: Vec<(&str, Vec<(&'static str, String)>, &str)> = vec![
+        ("tok-1\r\nX-Injected: yes", identity(&[]), "other"),
+        (
+            "tok-1",
+            vec![("instance-id", garbage.clone()), ("dynamic/instance-identity/document", garbage.clone())],
+            "other",
+        ),
+        (
+            "tok-1",
+            identity(&[
+                ("mac", "../../../../latest/api/token".into()),
+                ("placement/availability-zone-id", garbage.clone()),
+            ]),
+            "ec2",
+        ),
+    ];
+    for (token, facts, kind) in cases {
+        let (imds, injected) = imds_stand_in_watched(token, facts);
+        let (_, stdout, _) = kreach(
+            &[
+                "check",
+                "--bootstrap",
+                "127.0.0.1:1",
+                "--no-https",
+                "--no-client-check",
+                "--timeout",
+                "1",
+                "--output",
+                "json",
+            ],
+            &[("AWS_EC2_METADATA_DISABLED", "false"), ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.as_str())],
+        );
+        let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+        let v = &report["vantage"];
+        assert_eq!(v["kind"], kind, "{token:?}: {v:#}");
+        let text = v.to_string();
+        assert!(text.len() < 1000 && !text.contains("xxxxxxxx") && !text.contains("../"), "{text}");
+        assert!(v["facts"].get("mac").is_none() && v["facts"].get("az_id").is_none(), "{v:#}");
+        assert!(!injected.load(std::sync::atomic::Ordering::SeqCst), "{token:?}: an injected header or path was sent");
+    }
+}
+
+/// The documented metadata paths of an instance, with the identity document, plus `extra`.
+fn identity(extra: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+    let mut facts = vec![(
+        "dynamic/instance-identity/document",
+        r#"{"instanceId": "i-0123456789abcdef0", "region": "us-east-1", "availabilityZone": "us-east-1a",
+            "privateIp": "10.20.1.7", "accountId": "123456789012"}"#
+            .to_string(),
+    )];
+    facts.extend(extra.iter().cloned());
+    facts
 }
 
 #[test]
@@ -431,7 +500,18 @@ fn merge_shows_what_differs_between_vantage_points() {
 /// (a GET without the token gets 401). moto's metadata service (used above) has no
 /// `network/interfaces/macs/…` paths, which carry the VPC and security groups, so this test serves
 /// them itself, as the issue allows.
-fn imds_stand_in(facts: Vec<(&'static str, String)>) -> String {
+fn imds_stand_in(token: &str, facts: Vec<(&'static str, String)>) -> String {
+    imds_stand_in_watched(token, facts).0
+}
+
+/// The stand-in, with a flag raised when a request carried an injected header or a `..` path.
+fn imds_stand_in_watched(
+    token: &str,
+    facts: Vec<(&'static str, String)>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let injected = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = injected.clone();
+    let token = token.to_string();
     use std::io::{BufRead, BufReader};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("imds");
     let addr = listener.local_addr().expect("addr");
@@ -448,13 +528,20 @@ fn imds_stand_in(facts: Vec<(&'static str, String)>) -> String {
             }
             let request = head.first().cloned().unwrap_or_default();
             let has_token = head.iter().any(|h| h.to_ascii_lowercase().starts_with("x-aws-ec2-metadata-token: tok-1"));
+            // A request line or header that carries anything injected ends the exchange unanswered.
+            if head.iter().any(|h| h.to_ascii_lowercase().starts_with("x-injected")) || request.contains("..") {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
             let path = request.split_whitespace().nth(1).unwrap_or("");
             let (status, body) = if request.starts_with("PUT /latest/api/token") {
-                ("200 OK", "tok-1".to_string())
+                ("200 OK", token.clone())
             } else if !has_token {
                 ("401 Unauthorized", String::new())
             } else {
-                match facts.iter().find(|(p, _)| path == format!("/latest/meta-data/{p}")) {
+                let found = facts
+                    .iter()
+                    .find(|(p, _)| path == format!("/latest/meta-data/{p}") || path == format!("/latest/{p}"));
+                match found {
                     Some((_, v)) => ("200 OK", v.clone()),
                     None => ("404 Not Found", String::new()),
                 }
@@ -464,7 +551,7 @@ fn imds_stand_in(facts: Vec<(&'static str, String)>) -> String {
             let _ = (&stream).write_all(reply.as_bytes());
         }
     });
-    format!("http://{addr}")
+    (format!("http://{addr}"), injected)
 }
 
 #[test]
@@ -481,17 +568,22 @@ fn on_ec2_the_instances_vpc_and_security_groups_sharpen_the_audit() {
 
     let run = |security_groups: &str| {
         let mac = "0e:11:22:33:44:55";
-        let imds = imds_stand_in(vec![
-            ("instance-id", "i-0kreach".into()),
-            ("placement/availability-zone", "us-west-2b".into()),
-            ("placement/availability-zone-id", "usw2-az1".into()),
-            ("placement/region", "us-west-2".into()),
-            ("local-ipv4", "10.20.1.7".into()),
-            ("mac", mac.into()),
-            ("network/interfaces/macs/0e:11:22:33:44:55/vpc-id", vpc.clone()),
-            ("network/interfaces/macs/0e:11:22:33:44:55/subnet-id", "subnet-1".into()),
-            ("network/interfaces/macs/0e:11:22:33:44:55/security-group-ids", security_groups.replace(',', "\n")),
-        ]);
+        let imds = imds_stand_in(
+            "tok-1",
+            vec![
+                (
+                    "dynamic/instance-identity/document",
+                    r#"{"instanceId": "i-0123456789abcdef0", "region": "us-west-2", "availabilityZone": "us-west-2b",
+                    "privateIp": "10.20.1.7"}"#
+                        .into(),
+                ),
+                ("placement/availability-zone-id", "usw2-az1".into()),
+                ("mac", mac.into()),
+                ("network/interfaces/macs/0e:11:22:33:44:55/vpc-id", vpc.clone()),
+                ("network/interfaces/macs/0e:11:22:33:44:55/subnet-id", "subnet-0123456789abcdef0".into()),
+                ("network/interfaces/macs/0e:11:22:33:44:55/security-group-ids", security_groups.replace(',', "\n")),
+            ],
+        );
         let mut args: Vec<String> = vec!["check".into()];
         args.extend(lab.check_args());
         // No --vpc-endpoint, no --vpc-id: the audit looks in the instance's VPC.

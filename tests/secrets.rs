@@ -253,3 +253,105 @@ fn merge_of_20000_targets_keeps_one_row_each() {
     assert!(merged["differences"].as_array().is_some_and(Vec::is_empty));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A listener that accepts and never answers: an AWS API or metadata service that hangs.
+fn silent_listener() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// Every step ends inside the one deadline, AWS reads and instance metadata included, and the
+/// report's figures are true: the mapping read, its root-CA secret and the metadata service each
+/// hang here, and the run still ends on time with the deadline it was given.
+#[test]
+fn aws_reads_and_instance_metadata_end_inside_the_deadline() {
+    let dir = scratch("deadline");
+    let aws = silent_listener();
+    let aws_env = |cmd: &mut Command| {
+        cmd.env("AWS_ENDPOINT_URL", &aws)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-west-2");
+    };
+    // The mapping read: an error (no mapping, no guess) within the 1 s deadline.
+    let mut cmd = kreach_cmd(
+        &["check", "--event-source-mapping", "a1b2c3d4-0000-0000-0000-000000000000", "--timeout", "1"],
+        &dir,
+    );
+    aws_env(&mut cmd);
+    let started = Instant::now();
+    let out = cmd.output().expect("run");
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(took < Duration::from_millis(1500), "the mapping read took {took:?} of a 1 s deadline");
+
+    // The mapping's root-CA secret: read inside the 3 s deadline, and the report says 3000 ms.
+    let mapping = dir.join("esm.json");
+    std::fs::write(
+        &mapping,
+        serde_json::json!({
+            "UUID": "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE",
+            "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["127.0.0.1:1"]}},
+            "SourceAccessConfigurations": [{"Type": "SERVER_ROOT_CA_CERTIFICATE", "URI": "arn:aws:secretsmanager:us-west-2:123456789012:secret:ca"}]
+        })
+        .to_string(),
+    )
+    .expect("write");
+    let mapping = mapping.display().to_string();
+    let mut cmd = kreach_cmd(
+        &[
+            "check",
+            "--event-source-mapping-file",
+            &mapping,
+            "--no-https",
+            "--no-client-check",
+            "--timeout",
+            "3",
+            "--output",
+            "json",
+        ],
+        &dir,
+    );
+    aws_env(&mut cmd);
+    let started = Instant::now();
+    let out = cmd.output().expect("run");
+    let took = started.elapsed();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report");
+    assert_eq!(report["timeout_ms"], 3000, "the deadline given, not what was left after the secret");
+    let elapsed = report["elapsed_ms"].as_u64().expect("elapsed");
+    assert!(elapsed <= 3100 && took < Duration::from_millis(3600), "elapsed {elapsed} ms, took {took:?}");
+    assert!(report["event_source_mapping"]["root_ca_error"].as_str().is_some_and(|e| e.contains("no answer")));
+
+    // A metadata service that hangs cannot stretch a 50 ms run.
+    let imds = silent_listener();
+    let mut cmd = kreach_cmd(
+        &[
+            "check",
+            "--bootstrap",
+            "127.0.0.1:1",
+            "--no-https",
+            "--no-client-check",
+            "--timeout",
+            "0.05",
+            "--output",
+            "json",
+        ],
+        &dir,
+    );
+    cmd.env("AWS_EC2_METADATA_DISABLED", "false").env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds);
+    let started = Instant::now();
+    let out = cmd.output().expect("run");
+    let took = started.elapsed();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report");
+    assert!(took < Duration::from_millis(300), "a 50 ms run took {took:?}");
+    assert!(report["elapsed_ms"].as_u64().is_some_and(|e| e <= 100), "{}", report["elapsed_ms"]);
+    assert_eq!(report["vantage"]["kind"], "other");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -104,7 +104,9 @@ impl Progress {
         } else {
             let _ = write!(line, " · running: {}", running.join(", "));
         }
-        truncate(&line, WIDTH)
+        // Target names come from peers (advertised brokers): escaped like the table, so no escape
+        // sequence they carry reaches the terminal.
+        truncate(&kreach::render::clean(&line), WIDTH)
     }
 
     fn record(&self, step: Step) {
@@ -194,6 +196,8 @@ impl Visit for Step {
         match field.name() {
             "stage" => self.stage = value.to_string(),
             "target" | "host" => self.target = value.to_string(),
+            // A stage that announces itself passes its outcome as text ("Started").
+            "outcome" => self.outcome = value.to_string(),
             _ => {}
         }
     }
@@ -255,6 +259,34 @@ mod tests {
         let line = p.line();
         assert!(line.contains("1 passed · 1 failed (librdkafka client fail)"), "{line}");
         assert!(line.ends_with(" · finishing"), "nothing runs any more: {line}");
+    }
+
+    /// A broker advertising a name with terminal control sequences (set the title, clear the
+    /// screen): the line carries them as visible escapes, never as bytes a terminal acts on.
+    #[test]
+    fn peer_names_cannot_drive_the_terminal() {
+        let p = Progress::default();
+        p.running.store(true, Ordering::SeqCst);
+        p.record(step("tcp", "evil\x1b]0;owned\x07\x1b[2J\u{9b}31m.example:9092", "Timeout"));
+        p.record(step("dns", "b\x1b[1;1H\r\n.example", "Answer"));
+        let line = p.line();
+        assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
+        assert!(line.contains("\\u{1b}"), "shown as an escape: {line}");
+    }
+
+    /// Stages that announce themselves with a text outcome are running, not failed.
+    #[test]
+    fn a_started_stage_recorded_through_tracing_is_running() {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let p = Progress::default();
+        p.running.store(true, Ordering::SeqCst);
+        let subscriber = tracing_subscriber::registry().with(p.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "kreach::step", stage = "client", target = "librdkafka", outcome = "Started");
+        });
+        let line = p.line();
+        assert!(!line.contains("failed"), "{line}");
+        assert!(line.contains("running: librdkafka metadata"), "{line}");
     }
 
     #[test]

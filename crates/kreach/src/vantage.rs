@@ -63,22 +63,27 @@ async fn detect_unbounded(env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Vant
     }
     let endpoint = env("AWS_EC2_METADATA_SERVICE_ENDPOINT").unwrap_or_else(|| IMDS_DEFAULT.to_string());
     let Some(authority) = imds_authority(&endpoint) else {
-        return other(&format!("unsupported instance metadata endpoint {endpoint}"));
+        return other(&format!("unsupported instance metadata endpoint {}", crate::error::quote(&endpoint)));
     };
     let Some(token) = imds(&authority, "PUT", "/latest/api/token", None).await else {
         return other("not an EC2 instance (no instance metadata service answered)");
     };
-    let mut facts = BTreeMap::new();
-    for (key, path) in [
-        ("instance_id", "instance-id"),
-        ("az_name", "placement/availability-zone"),
-        ("az_id", "placement/availability-zone-id"),
-        ("region", "placement/region"),
-        ("private_ip", "local-ipv4"),
-        ("mac", "mac"),
-    ] {
+    // Whatever answers there is checked before it is used: the token goes into every later
+    // request's headers, the MAC into request paths, and every fact into the report.
+    if !valid_token(&token) {
+        return other("the instance metadata service answered with a malformed token: not treated as EC2");
+    }
+    // The instance identity document is what makes this an EC2 instance; the rest is detail.
+    let document = imds(&authority, "GET", "/latest/dynamic/instance-identity/document", Some(&token)).await;
+    let Some(identity) = document.as_deref().and_then(identity_document) else {
+        return other("the instance metadata service gave no valid instance identity document: not treated as EC2");
+    };
+    let mut facts = identity;
+    for (key, path) in [("az_id", "placement/availability-zone-id"), ("mac", "mac")] {
         if let Some(v) = imds(&authority, "GET", &format!("/latest/meta-data/{path}"), Some(&token)).await {
-            facts.insert(key.to_string(), v);
+            if let Some(v) = valid_fact(key, &v) {
+                facts.insert(key.to_string(), v);
+            }
         }
     }
     if let Some(mac) = facts.get("mac").cloned() {
@@ -87,7 +92,9 @@ async fn detect_unbounded(env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Vant
         {
             let path = format!("/latest/meta-data/network/interfaces/macs/{mac}/{path}");
             if let Some(v) = imds(&authority, "GET", &path, Some(&token)).await {
-                facts.insert(key.to_string(), v.replace('\n', ","));
+                if let Some(v) = valid_fact(key, &v) {
+                    facts.insert(key.to_string(), v);
+                }
             }
         }
     }
@@ -97,6 +104,78 @@ async fn detect_unbounded(env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Vant
         _ => "ec2".to_string(),
     };
     Vantage { kind: VantageKind::Ec2, label, facts, note: None, vpc_attached: Some(true) }
+}
+
+/// Longest IMDSv2 token accepted (real ones are ~56 characters).
+const MAX_TOKEN: usize = 1024;
+/// Most security groups kept from the metadata service.
+const MAX_GROUPS: usize = 16;
+
+/// A token is visible ASCII only (it goes into a header: no CR, LF or space) and short.
+fn valid_token(token: &str) -> bool {
+    !token.is_empty() && token.len() <= MAX_TOKEN && token.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// `prefix-` followed by 8 or 17 lower-case hex digits: the shape of AWS resource ids.
+fn aws_id(text: &str, prefix: &str) -> bool {
+    text.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('-')).is_some_and(|hex| {
+        (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// The value of a metadata fact when it has the shape the key promises; `None` otherwise.
+fn valid_fact(key: &str, value: &str) -> Option<String> {
+    let v = value.trim();
+    let ok = match key {
+        "instance_id" => aws_id(v, "i"),
+        "vpc_id" => aws_id(v, "vpc"),
+        "subnet_id" => aws_id(v, "subnet"),
+        "account_id" => v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()),
+        "mac" => {
+            let parts: Vec<&str> = v.split(':').collect();
+            parts.len() == 6 && parts.iter().all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+        }
+        "az_id" => {
+            // `usw2-az1`, `use1-az6`, `apne1-az4`, `use1-lax1-az1` (Local Zones).
+            v.len() <= 32
+                && v.contains("-az")
+                && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        }
+        "region" | "az_name" => {
+            v.len() <= 32
+                && !v.is_empty()
+                && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        }
+        "private_ip" => v.parse::<std::net::IpAddr>().is_ok(),
+        "security_group_ids" => {
+            let groups: Vec<&str> = v.lines().map(str::trim).filter(|g| !g.is_empty()).collect();
+            if groups.is_empty() || groups.len() > MAX_GROUPS || !groups.iter().all(|g| aws_id(g, "sg")) {
+                return None;
+            }
+            return Some(groups.join(","));
+        }
+        _ => false,
+    };
+    ok.then(|| v.to_string())
+}
+
+/// The facts of an instance identity document (JSON: `instanceId`, `availabilityZone`, `region`,
+/// `privateIp`, `accountId`), when it parses and names a well-formed instance id.
+fn identity_document(text: &str) -> Option<BTreeMap<String, String>> {
+    let doc: serde_json::Value = serde_json::from_str(text).ok()?;
+    let mut facts = BTreeMap::new();
+    for (key, field) in [
+        ("instance_id", "instanceId"),
+        ("az_name", "availabilityZone"),
+        ("region", "region"),
+        ("private_ip", "privateIp"),
+        ("account_id", "accountId"),
+    ] {
+        if let Some(v) = doc.get(field).and_then(|v| v.as_str()).and_then(|v| valid_fact(key, v)) {
+            facts.insert(key.to_string(), v);
+        }
+    }
+    facts.contains_key("instance_id").then_some(facts)
 }
 
 /// `host:port` to connect to for an `http://` endpoint: `host`, `host:port`, `[v6]` or
@@ -155,7 +234,36 @@ async fn imds(authority: &str, method: &str, path: &str, token: Option<&str>) ->
 
 #[cfg(test)]
 mod tests {
-    use super::imds_authority;
+    use super::{identity_document, imds_authority, valid_fact, valid_token};
+
+    #[test]
+    fn metadata_values_are_checked_before_use() {
+        assert!(valid_token("AQAEAFTNrA4eEGx0AQgJ1arIq_Cc-t4tWt3fB0Hd8p3MlBpSrQ=="));
+        for bad in ["", "tok\r\nX-Injected: 1", "tok en", &"a".repeat(2000)] {
+            assert!(!valid_token(bad), "{bad:?}");
+        }
+        assert_eq!(valid_fact("mac", "0e:11:22:33:44:55").as_deref(), Some("0e:11:22:33:44:55"));
+        for bad in ["../../x", "0e:11:22:33:44:55\r\nHost: x", "0e:11:22:33:44", "zz:11:22:33:44:55"] {
+            assert_eq!(valid_fact("mac", bad), None, "{bad:?}");
+        }
+        assert!(valid_fact("instance_id", "i-0123456789abcdef0").is_some());
+        assert!(valid_fact("instance_id", "i-fake").is_none());
+        assert!(valid_fact("instance_id", &"i-".repeat(1000)).is_none());
+        assert_eq!(
+            valid_fact("security_group_ids", "sg-0123456789abcdef0\nsg-01234567\n").as_deref(),
+            Some("sg-0123456789abcdef0,sg-01234567")
+        );
+        assert!(valid_fact("security_group_ids", "sg-01234567\n<script>").is_none());
+        assert!(valid_fact("az_id", "usw2-az1").is_some() && valid_fact("az_id", &"x".repeat(64)).is_none());
+        assert!(identity_document("not json").is_none());
+        assert!(identity_document(r#"{"instanceId": "garbage garbage"}"#).is_none());
+        let facts = identity_document(
+            r#"{"instanceId": "i-0123456789abcdef0", "region": "us-west-2", "availabilityZone": "us-west-2b",
+                "privateIp": "10.0.1.7", "accountId": "123456789012", "extra": "ignored"}"#,
+        )
+        .expect("a valid document");
+        assert_eq!(facts.len(), 5);
+    }
 
     #[test]
     fn imds_endpoints_over_ipv4_and_ipv6() {
