@@ -86,8 +86,12 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
         if looped {
             lookup.error = Some(loop_error(&chain));
         }
+        let capped = !looped && reached_cap(&chain);
         lookup.cname_chain = chain;
         lookup.cname_loop = looped;
+        if capped {
+            lookup = too_long(lookup);
+        }
     }
     lookup.elapsed_ms = started.elapsed().as_millis() as u64;
     (lookup, ips)
@@ -144,6 +148,9 @@ async fn ask_both(
                 collect(answers, &mut lookup, &mut ips);
             }
         }
+        if lookup.cname_too_long {
+            return (too_long(lookup), Vec::new());
+        }
         if !ips.is_empty() {
             lookup.outcome = DnsOutcome::Answer;
             return (lookup, ips);
@@ -180,9 +187,17 @@ async fn ask_both(
         lookup.negative_zone = zone;
         return (lookup, ips);
     }
+    lookup.cname_too_long = true;
+    (too_long(lookup), Vec::new())
+}
+
+/// A chain longer than [`MAX_CNAME_HOPS`], however it came: one failure, one message.
+fn too_long(mut lookup: DnsLookup) -> DnsLookup {
     lookup.outcome = DnsOutcome::Error;
+    lookup.cname_too_long = true;
+    lookup.addresses.clear();
     lookup.error = Some(format!("more than {MAX_CNAME_HOPS} CNAME hops"));
-    (lookup, ips)
+    lookup
 }
 
 /// "CNAME loop: a -> b -> a" for a chain whose last target is one of its names.
@@ -234,6 +249,11 @@ async fn walk_cnames(resolver: &TokioResolver, name: &str, budget: Duration) -> 
     (chain, false)
 }
 
+/// Whether a chain walked hop by hop reached the cap.
+fn reached_cap(chain: &[CnameHop]) -> bool {
+    chain.len() >= MAX_CNAME_HOPS
+}
+
 async fn lookup_ip(
     fqdn: &str,
     resolver: &TokioResolver,
@@ -251,6 +271,9 @@ async fn lookup_ip(
             let mut lookup = blank(label, DnsOutcome::NoData, started);
             let mut ips = Vec::new();
             collect(answer.as_lookup().answers(), &mut lookup, &mut ips);
+            if lookup.cname_too_long {
+                return (too_long(lookup), Vec::new());
+            }
             if !ips.is_empty() {
                 lookup.outcome = DnsOutcome::Answer;
             }
@@ -265,6 +288,12 @@ fn collect(records: &[Record], lookup: &mut DnsLookup, ips: &mut Vec<IpAddr>) {
         let ip = match &record.data {
             RData::CNAME(target) => {
                 let name = trim_dot(&record.name.to_string());
+                // The same cap as hop by hop: a chain of hundreds of hops in one answer is no
+                // better (no client follows it), and is not kept whole.
+                if lookup.cname_chain.len() >= MAX_CNAME_HOPS {
+                    lookup.cname_too_long = true;
+                    continue;
+                }
                 if !lookup.cname_chain.iter().any(|h| h.name.eq_ignore_ascii_case(&name)) {
                     let target = trim_dot(&target.0.to_string());
                     lookup.cname_chain.push(CnameHop { name, target, ttl: record.ttl });
@@ -293,6 +322,7 @@ pub fn literal(ip: IpAddr) -> DnsLookup {
         negative_zone: None,
         error: None,
         cname_loop: false,
+        cname_too_long: false,
     }
 }
 
@@ -326,6 +356,7 @@ fn blank(resolver: String, outcome: DnsOutcome, started: Instant) -> DnsLookup {
         negative_zone: None,
         error: None,
         cname_loop: false,
+        cname_too_long: false,
     }
 }
 

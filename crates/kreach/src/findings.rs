@@ -78,6 +78,8 @@ finding_codes! {
         "The name resolved to public addresses only: the private hosted zone is not in effect for this client.";
     DnsCnameLoop = "dns-cname-loop", Error,
         "The name's CNAME chain loops back on itself: it can never resolve to an address.";
+    DnsCnameChainTooLong = "dns-cname-chain-too-long", Error,
+        "The name's CNAME chain is longer than 16 hops (in one answer or hop by hop): clients give up before an address.";
     DnsCnameDangling = "dns-cname-dangling", Error,
         "A CNAME record exists but points at a name that does not resolve (e.g. a replaced VPC endpoint's DNS name).";
     DnsPublicChaseFailed = "dns-public-chase-failed", Error,
@@ -132,6 +134,8 @@ finding_codes! {
         "SASL credentials were not sent because the connection was plaintext or its certificate unverified, and sending them that way was not explicitly allowed.";
     ProbeCapped = "probe-capped", Warning,
         "A cap on the work cut the diagnosis short (more advertised brokers or more addresses per name than kreach probes): the rest was not checked.";
+    BrokerPortInvalid = "broker-port-invalid", Error,
+        "The cluster advertises a broker on a port no client can connect to (0, negative, above 65535): every client fails on the partitions it leads.";
     InputRefused = "input-refused", Warning,
         "An input was given but not used, by the front end's policy (e.g. a Lambda event's own resolvers or CA while the function may send credentials): the run used the safe default instead.";
     ClientParityFailed = "client-parity-failed", Error,
@@ -275,10 +279,13 @@ mod tests {
             "aws-phz-not-associated",
             "aws-phz-record-ttl",
             "aws-private-dns-enabled",
+            "input-refused",
+            "dns-cname-chain-too-long",
+            "broker-port-invalid",
         ];
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 66, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 69, "codes added or removed: update this count and docs/findings.md");
     }
 }

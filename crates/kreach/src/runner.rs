@@ -229,7 +229,9 @@ fn broker_plans(config: &CheckConfig, metadata: &ClusterMetadata) -> Vec<(String
     let mut hosts: Vec<(String, Vec<TargetPlan>)> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for b in metadata.brokers.iter().take(MAX_BROKER_TARGETS) {
-        let Ok(port) = u16::try_from(b.port) else { continue };
+        // A port no socket can have (0, negative, above 65535) is never probed: the analysis names
+        // the broker (`broker-port-invalid`).
+        let Some(port) = u16::try_from(b.port).ok().filter(|p| *p != 0) else { continue };
         let host = b.host.trim_end_matches('.').to_string();
         let plan = TargetPlan {
             hp: HostPort { host: host.clone(), port },

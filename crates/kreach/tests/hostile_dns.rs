@@ -9,7 +9,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Message, MessageType, ResponseCode};
-use hickory_proto::rr::rdata::A;
+use hickory_proto::rr::rdata::{A, CNAME};
 use hickory_proto::rr::{RData, Record};
 use kreach::{CheckConfig, FindingCode, HostPort, Report, SecurityProtocol, Severity};
 use kreach_lab::{DnsServer, Rdata, Zone};
@@ -61,6 +61,28 @@ async fn a_cname_loop_is_named_as_a_loop() {
     assert_eq!(lookup.cname_chain.len(), 3, "{lookup:?}");
 }
 
+/// A 300-hop CNAME chain is capped at 16 hops with one finding, whether a resolver sends it in
+/// one answer (the responder below) or a real server answers it hop by hop (hickory-server).
+#[tokio::test]
+async fn a_long_cname_chain_is_capped_the_same_way_in_one_answer_or_hop_by_hop() {
+    let r = responder(Behaviour::LongChain).await;
+    let report = run(&config("h0.chain.example", r.addr)).await;
+    assert_eq!(problems(&report), ["dns-cname-chain-too-long"], "{:#?}", report.findings);
+    let lookup = &report.targets[0].dns.as_ref().expect("dns").lookup;
+    assert_eq!(lookup.cname_chain.len(), 16, "the first hops only");
+    assert!(report.targets[0].addresses.is_empty(), "the chain's address is not used");
+
+    let mut zone = Zone::new("chain.example");
+    for i in 0..300 {
+        zone = zone.with(&format!("h{i}.chain.example"), Rdata::Cname(format!("h{}.chain.example", i + 1)));
+    }
+    zone = zone.with("h300.chain.example", Rdata::Addr("127.0.0.1".parse().expect("ip")));
+    let dns = DnsServer::start("127.0.0.1:0".parse().expect("addr"), &[zone]).await.expect("dns");
+    let report = run(&config("h0.chain.example", dns.addr())).await;
+    assert_eq!(problems(&report), ["dns-cname-chain-too-long"], "{:#?}", report.findings);
+    assert!(report.targets[0].dns.as_ref().expect("dns").lookup.cname_chain.len() <= 16);
+}
+
 /// A hand-written responder: `reply` maps each query to what is sent back over UDP (and TCP).
 struct Responder {
     addr: SocketAddr,
@@ -77,6 +99,8 @@ enum Behaviour {
     WrongId,
     /// UDP: truncated (TC) empty answer; TCP: thousands of A records.
     TruncatedThenHuge,
+    /// UDP: truncated; TCP: a 300-hop CNAME chain ending in an address, all in one answer.
+    LongChain,
 }
 
 async fn responder(behaviour: Behaviour) -> Responder {
@@ -129,7 +153,16 @@ fn answer(behaviour: Behaviour, query: &[u8], over_tcp: bool) -> Option<Vec<u8>>
                 response.add_answer(Record::from_rdata(name, 60, RData::A(A(Ipv4Addr::new(127, 0, 0, 1)))));
             }
         }
-        Behaviour::TruncatedThenHuge if !over_tcp => response.metadata.truncation = true,
+        Behaviour::TruncatedThenHuge | Behaviour::LongChain if !over_tcp => response.metadata.truncation = true,
+        Behaviour::LongChain => {
+            let hop = |i: u32| hickory_proto::rr::Name::from_ascii(format!("h{i}.chain.example.")).expect("name");
+            for i in 0..300u32 {
+                response.add_answer(Record::from_rdata(hop(i), 60, RData::CNAME(CNAME(hop(i + 1)))));
+            }
+            if is_a {
+                response.add_answer(Record::from_rdata(hop(300), 60, RData::A(A(Ipv4Addr::new(127, 0, 0, 1)))));
+            }
+        }
         Behaviour::TruncatedThenHuge => {
             if is_a {
                 for i in 0..2000u32 {

@@ -338,6 +338,37 @@ async fn a_metadata_answer_with_20000_brokers_is_capped_and_grouped() {
     assert!(capped.summary.contains("20000 brokers"), "{}", capped.summary);
 }
 
+/// Brokers advertised on ports no socket can have: never probed (port 0 is not "refused"), one
+/// finding naming each.
+#[tokio::test]
+async fn impossible_broker_ports_are_their_own_finding() {
+    let closed = TcpListener::bind("127.0.0.1:0").await.expect("bind").local_addr().expect("addr").port();
+    let addr = serve(after_api_versions(move |req| {
+        let brokers = [
+            (1, "127.5.0.1".to_string(), -1),
+            (2, "127.5.0.2".to_string(), 70_000),
+            (3, "127.5.0.3".to_string(), i32::MAX),
+            (4, "127.5.0.4".to_string(), 0),
+            (5, "127.5.0.5".to_string(), i32::from(closed)),
+        ];
+        Reply::Raw(frame(req, &metadata(brokers)))
+    }))
+    .await;
+    let report = run(&config(addr, Duration::from_secs(3))).await;
+    let probed: Vec<&str> = report.targets.iter().filter(|t| t.role == Role::Broker).map(|t| t.host.as_str()).collect();
+    assert_eq!(probed, ["127.5.0.5"], "only the broker with a real port is probed");
+    let f = report.findings_with(FindingCode::BrokerPortInvalid).next().expect("broker-port-invalid");
+    for named in [
+        "broker 1 at 127.5.0.1:-1",
+        "broker 2 at 127.5.0.2:70000",
+        "broker 3 at 127.5.0.3:2147483647",
+        "broker 4 at 127.5.0.4:0",
+    ] {
+        assert!(f.summary.contains(named), "{named}: {}", f.summary);
+    }
+    assert!(!f.summary.contains("127.5.0.5"), "{}", f.summary);
+}
+
 /// Nine bootstrap servers each answering Metadata with 150,000 brokers in ~4 MiB: the report
 /// keeps what the caps probe and counts the rest, so its JSON stays small (a Lambda response is
 /// at most 6 MB) however large or many the answers.

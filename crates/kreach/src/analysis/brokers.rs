@@ -22,7 +22,7 @@ pub(super) fn broker_findings(
     let Some(dns) = &t.dns else { return };
     let id = broker.node_id;
     let zone_down = broker.az_id.as_deref().is_some_and(|az| down_zones.contains(&az));
-    if dns.lookup.cname_loop {
+    if dns.lookup.cname_loop || dns.lookup.cname_too_long {
         out.push(cname_loop_finding(t, &dns.lookup));
         return;
     }
@@ -148,6 +148,37 @@ pub(super) fn broker_findings(
          not answer, the broker itself is down (provider side)."
             .into(),
         t.addresses.iter().map(|a| a.ip.clone()).collect(),
+    ));
+}
+
+/// Brokers advertised on a port that cannot exist: not probed, named here.
+pub(super) fn invalid_port_findings(report: &Report, out: &mut Vec<Finding>) {
+    let Some(bootstrap) = report.targets.iter().find(|t| t.role == Role::Bootstrap) else { return };
+    let Some(cluster) = &report.cluster else { return };
+    let bad: Vec<String> = cluster
+        .brokers
+        .iter()
+        .filter(|b| !(1..=65535).contains(&b.port))
+        .map(|b| format!("broker {} at {}:{}", b.node_id, crate::render::clean(&b.host), b.port))
+        .collect();
+    if bad.is_empty() {
+        return;
+    }
+    let shown: Vec<&str> = bad.iter().take(8).map(String::as_str).collect();
+    let more = if bad.len() > shown.len() { format!(" and {} more", bad.len() - shown.len()) } else { String::new() };
+    out.push(finding(
+        FindingCode::BrokerPortInvalid,
+        bootstrap,
+        Stage::Kafka,
+        format!(
+            "the cluster advertises {} on a port no client can connect to: {}{more}",
+            if bad.len() == 1 { "a broker".to_string() } else { format!("{} brokers", bad.len()) },
+            shown.join(", ")
+        ),
+        "The broker's advertised listener is misconfigured (advertised.listeners): it must name a port from 1 \
+         to 65535 that the endpoint forwards. Clients fail on every partition that broker leads."
+            .into(),
+        Vec::new(),
     ));
 }
 

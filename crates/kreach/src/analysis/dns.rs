@@ -118,7 +118,7 @@ pub(super) fn dns_findings(
         )
     };
     let err = l.error.as_deref().unwrap_or("");
-    if l.cname_loop {
+    if l.cname_loop || l.cname_too_long {
         out.push(cname_loop_finding(t, l));
         return;
     }
@@ -291,8 +291,22 @@ pub(super) fn consequences(all: &[TargetReport], host: &str) -> String {
     if parts.is_empty() { String::new() } else { format!(" (then TCP {})", parts.join("; ")) }
 }
 
-/// The DNS finding for a CNAME chain that loops.
+/// The DNS finding for a CNAME chain that loops, or that is longer than any client follows.
 pub(super) fn cname_loop_finding(t: &TargetReport, l: &DnsLookup) -> Finding {
+    if l.cname_too_long {
+        let first = l.cname_chain.first().map_or(String::new(), |h| format!(" (it starts {} -> {})", h.name, h.target));
+        return finding(
+            FindingCode::DnsCnameChainTooLong,
+            t,
+            Stage::Dns,
+            format!("{} via {}: more than 16 CNAME hops{first}", t.host, l.resolver),
+            "For PrivateLink the chain is short: the cluster's name, the private zone's wildcard CNAME, the VPC \
+             endpoint's DNS name (vpce-….vpce.amazonaws.com) with its addresses. Find the record that starts the \
+             long chain and point it at the endpoint's name."
+                .into(),
+            Vec::new(),
+        );
+    }
     finding(
         FindingCode::DnsCnameLoop,
         t,

@@ -27,7 +27,7 @@ use crate::report::{
 };
 
 use aws::aws_findings;
-use brokers::{broker_findings, cap_findings, group_repeats};
+use brokers::{broker_findings, cap_findings, group_repeats, invalid_port_findings};
 use dns::{cname_loop_finding, dns_findings};
 use endpoints::endpoint_findings;
 use esm::{connector_findings, esm_audit_findings, esm_findings};
@@ -93,6 +93,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
     }
     verification_findings(&report.settings, targets, &mut out);
     input_findings(report, &mut out);
+    invalid_port_findings(report, &mut out);
     cap_findings(report, &mut out);
     let mut out = group_repeats(out);
     out.sort_by_key(|f| f.severity);

@@ -82,6 +82,10 @@ pub struct DnsLookup {
     /// The CNAME chain leads back to a name already in it (`cname_chain` holds the loop).
     #[serde(default)]
     pub cname_loop: bool,
+    /// The CNAME chain is longer than kreach (and resolvers) follow, whether it came hop by hop or
+    /// in one answer: `cname_chain` holds its first hops.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cname_too_long: bool,
 }
 
 /// Kind of DNS answer.
