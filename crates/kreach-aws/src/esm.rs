@@ -225,7 +225,10 @@ pub(crate) async fn audit_mapping(sdk: &aws_config::SdkConfig, m: &EventSourceMa
                     if let Some(key) =
                         out.kms_key_id().filter(|k| !k.is_empty() && !k.ends_with("alias/aws/secretsmanager"))
                     {
-                        checks.push(("kms:Decrypt", key.to_string()));
+                        // IAM judges kms:Decrypt on the key's ARN; a key behind an alias is not
+                        // known without reading KMS: that check stays "unknown" (empty resource).
+                        let arn = crate::iam::kms_key_arn(key, out.arn().or(Some(secret)));
+                        checks.push(("kms:Decrypt", arn.unwrap_or_default()));
                     }
                 }
                 Err(e) => {

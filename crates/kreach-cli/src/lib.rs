@@ -749,7 +749,8 @@ fn merge(paths: &[PathBuf], output: Output) -> ExitCode {
     let merged = kreach::merge(&reports);
     let text = match output {
         Output::Json => serde_json::to_string_pretty(&merged).unwrap_or_default() + "\n",
-        Output::Table | Output::Markdown => kreach::merged_table(&merged),
+        Output::Table => kreach::merged_table(&merged),
+        Output::Markdown => kreach::merged_markdown(&merged),
     };
     emit(&text);
     let failed = merged.statuses.contains(&kreach::Status::Fail);

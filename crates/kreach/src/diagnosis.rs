@@ -282,9 +282,9 @@ impl<'a> Diagnosis<'a> {
         report.secret = secret;
         report.event_source_mapping = mapping;
         report.network = Some(layout::network(&report, config.dns_domain.as_deref()));
-        report.critical_path = report.compute_critical_path();
         // The whole run, extras and the inputs read before the checks included.
         report.elapsed_ms = started.elapsed().as_millis() as u64;
+        report.critical_path = report.compute_critical_path();
         report.findings = analysis::findings(&report);
         report.status = analysis::status(&report.findings);
         // The AWS cell tells whether the AWS side is clean, once the findings say so.

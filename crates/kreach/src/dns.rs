@@ -71,6 +71,18 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
     };
     // A dotted name is looked up as is, not through the search list.
     let fqdn = if name.contains('.') && !name.ends_with('.') { format!("{name}.") } else { name.to_string() };
+    // A name DNS cannot carry (a label over 63 bytes, over 253 in all, bytes no label may hold) is
+    // no resolver's fault: nothing is asked, and the report says what is wrong with the name.
+    if let Some(why) = unencodable(&fqdn) {
+        let mut lookup = failed(
+            label,
+            DnsOutcome::Error,
+            started,
+            format!("{} is not a DNS name: {why}", crate::error::quote(name)),
+        );
+        lookup.name_invalid = true;
+        return (lookup, Vec::new());
+    }
     // A and AAAA asked at once, each answered by the resolver in one round trip.
     // A name without a dot goes through the search list, by the full resolver.
     let (mut lookup, ips) = match Name::from_ascii(&fqdn) {
@@ -200,6 +212,28 @@ fn too_long(mut lookup: DnsLookup) -> DnsLookup {
     lookup
 }
 
+/// Why `fqdn` cannot be sent as a DNS question, if it cannot.
+fn unencodable(fqdn: &str) -> Option<String> {
+    let name = fqdn.trim_end_matches('.');
+    if name.is_empty() {
+        return Some("empty".into());
+    }
+    if name.len() > 253 {
+        return Some(format!("{} characters (at most 253)", name.len()));
+    }
+    if let Some(label) = name.split('.').find(|l| l.is_empty() || l.len() > 63) {
+        return Some(if label.is_empty() {
+            "an empty label".into()
+        } else {
+            format!("a label of {} characters (at most 63)", label.len())
+        });
+    }
+    if !name.is_ascii() || name.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+        return Some("characters a DNS label cannot carry".into());
+    }
+    Name::from_ascii(fqdn).err().map(|e| e.to_string())
+}
+
 /// "CNAME loop: a -> b -> a" for a chain whose last target is one of its names.
 fn loop_error(chain: &[CnameHop]) -> String {
     let names: Vec<&str> =
@@ -323,6 +357,7 @@ pub fn literal(ip: IpAddr) -> DnsLookup {
         error: None,
         cname_loop: false,
         cname_too_long: false,
+        name_invalid: false,
     }
 }
 
@@ -357,6 +392,7 @@ fn blank(resolver: String, outcome: DnsOutcome, started: Instant) -> DnsLookup {
         error: None,
         cname_loop: false,
         cname_too_long: false,
+        name_invalid: false,
     }
 }
 

@@ -78,6 +78,8 @@ finding_codes! {
         "The name resolved to public addresses only: the private hosted zone is not in effect for this client.";
     DnsCnameLoop = "dns-cname-loop", Error,
         "The name's CNAME chain loops back on itself: it can never resolve to an address.";
+    DnsNameInvalid = "dns-name-invalid", Error,
+        "The name cannot be encoded in DNS (a label over 63 characters, over 253 in all, characters no label carries): no resolver was asked and no client can resolve it.";
     DnsCnameChainTooLong = "dns-cname-chain-too-long", Error,
         "The name's CNAME chain is longer than 16 hops (in one answer or hop by hop): clients give up before an address.";
     DnsCnameDangling = "dns-cname-dangling", Error,
@@ -282,10 +284,11 @@ mod tests {
             "input-refused",
             "dns-cname-chain-too-long",
             "broker-port-invalid",
+            "dns-name-invalid",
         ];
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 69, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 70, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -64,6 +64,22 @@ pub fn host_port(data: &[u8]) {
     let _ = parse_zone_address(text);
 }
 
+/// `--target` and `--schema-registry` values: what parses never carries a space or a control
+/// character into the HTTP request line or the Host header.
+pub fn target_spec(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    for spec in
+        [crate::endpoints::EndpointSpec::parse_target(text), crate::endpoints::EndpointSpec::schema_registry(text)]
+            .into_iter()
+            .flatten()
+    {
+        assert!(crate::https::is_request_target(&spec.hp.host), "{text:?}");
+        if let Some(path) = &spec.target.path {
+            assert!(crate::https::is_request_target(path), "{text:?}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod replay {
     //! The fuzz corpus (seeds and anything fuzzing kept), replayed on stable so CI guards every
@@ -86,12 +102,13 @@ mod replay {
     #[test]
     fn every_corpus_input_is_handled() {
         type Target = (&'static str, fn(&[u8]));
-        let targets: [Target; 5] = [
+        let targets: [Target; 6] = [
             ("kafka_response", super::kafka_response),
             ("scram_server", super::scram_server),
             ("http_head", super::http_head),
             ("properties", super::properties),
             ("host_port", super::host_port),
+            ("target_spec", super::target_spec),
         ];
         for (target, run) in targets {
             for input in corpus(target) {

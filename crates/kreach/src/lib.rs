@@ -48,7 +48,7 @@ pub use esm::{EsmProblem, EventSourceMapping, MAX_MAPPING_BYTES};
 pub use files::read_input_file;
 pub use findings::{FindingCode, Severity};
 pub use limits::*;
-pub use merge::{Merged, MergedCell, MergedRow, merge, merged_table};
+pub use merge::{Merged, MergedCell, MergedRow, merge, merged_markdown, merged_table};
 pub use properties::{Properties, SECRET_KEYS, is_secret_key, jaas_credentials};
 pub use report::*;
 pub use tls::name_matches;

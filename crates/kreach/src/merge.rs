@@ -199,3 +199,45 @@ pub fn merged_table(m: &Merged) -> String {
     }
     out
 }
+
+/// The merged matrix as a Markdown table (for a ticket), then the differences; every cell escaped
+/// as the Markdown report escapes peer text.
+pub fn merged_markdown(m: &Merged) -> String {
+    use crate::render::md_escape as esc;
+    let mut out = String::from("## kreach merge\n\n| target |");
+    for v in &m.vantages {
+        out.push_str(&format!(" {} |", esc(v)));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(m.vantages.len()));
+    out.push('\n');
+    for row in &m.rows {
+        out.push_str(&format!("| {} |", esc(&row.target)));
+        for c in &row.cells {
+            let cell = match c {
+                None => "—".to_string(),
+                Some(c) => match &c.detail {
+                    None => crate::render::status_word(c.status).to_string(),
+                    Some(d) => format!("{} {}", crate::render::status_word(c.status), esc(d)),
+                },
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    out.push_str(if m.differences.is_empty() {
+        "\nNo difference between the vantage points.\n"
+    } else {
+        "\n### Differences\n\n"
+    });
+    for d in &m.differences {
+        out.push_str(&format!("- {}\n", esc(d)));
+    }
+    if !m.finding_differences.is_empty() {
+        out.push_str("\n### Findings raised from some vantage points only\n\n");
+        for d in &m.finding_differences {
+            out.push_str(&format!("- {}\n", esc(d)));
+        }
+    }
+    out
+}

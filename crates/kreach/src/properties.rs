@@ -271,6 +271,29 @@ mod tests {
         assert!(err.to_string().contains("no key"), "{err}");
     }
 
+    /// Java's `Properties.load`: `\r`, `\n` and `\r\n` each end a line; an escaped trailing
+    /// space is part of the value; trailing white space otherwise is not.
+    #[test]
+    fn line_endings_and_trailing_space_as_java_reads_them() {
+        let p = Properties::parse("a=1\rsasl.password=secret\rb=2\r\nc=3\n").expect("parses");
+        assert_eq!(
+            (p.get("a"), p.get("sasl.password"), p.get("b"), p.get("c")),
+            (Some("1"), Some("secret"), Some("2"), Some("3"))
+        );
+        let p = Properties::parse("k=value\\ \nj=v  \nw=\\\\\n").expect("parses");
+        assert_eq!(p.get("k"), Some("value "));
+        assert_eq!(p.get("j"), Some("v"));
+        assert_eq!(p.get("w"), Some("\\"), "an escaped backslash is not an escaped space");
+        assert!(
+            is_secret_key("SASL.PASSWORD")
+                && is_secret_key("ssl.truststore.password")
+                && !is_secret_key("sasl.username")
+        );
+        let p = Properties::parse("sasl.jaas.config=x required username='k' password=\"pw-1\";").expect("parses");
+        assert_eq!(p.secret_values(), ["x required username='k' password=\"pw-1\";", "pw-1"]);
+        assert!(!format!("{p:?}").contains("pw-1"), "Debug shows keys only");
+    }
+
     #[test]
     fn reads_jaas_credentials() {
         let jaas =

@@ -350,13 +350,24 @@ async fn impossible_broker_ports_are_their_own_finding() {
             (3, "127.5.0.3".to_string(), i32::MAX),
             (4, "127.5.0.4".to_string(), 0),
             (5, "127.5.0.5".to_string(), i32::from(closed)),
+            // Names DNS cannot carry: never sent to a resolver, named as such.
+            (6, format!("{}.example", "a".repeat(70)), i32::from(closed)),
+            (7, format!("{}.example", "b.".repeat(150)), i32::from(closed)),
         ];
         Reply::Raw(frame(req, &metadata(brokers)))
     }))
     .await;
     let report = run(&config(addr, Duration::from_secs(3))).await;
     let probed: Vec<&str> = report.targets.iter().filter(|t| t.role == Role::Broker).map(|t| t.host.as_str()).collect();
-    assert_eq!(probed, ["127.5.0.5"], "only the broker with a real port is probed");
+    assert_eq!(probed.len(), 3, "only the brokers with a real port are probed: {probed:?}");
+    let invalid: Vec<&str> = report.findings_with(FindingCode::DnsNameInvalid).map(|f| f.summary.as_str()).collect();
+    assert!(invalid.iter().any(|s| s.contains("broker 6") && s.contains("a label of 70 characters")), "{invalid:?}");
+    assert!(invalid.iter().any(|s| s.contains("broker 7") && s.contains("at most 253")), "{invalid:?}");
+    assert!(
+        !problems(&report).contains(&"dns-resolver-unreachable") && !problems(&report).contains(&"dns-resolver-error"),
+        "{:?}",
+        problems(&report)
+    );
     let f = report.findings_with(FindingCode::BrokerPortInvalid).next().expect("broker-port-invalid");
     for named in [
         "broker 1 at 127.5.0.1:-1",

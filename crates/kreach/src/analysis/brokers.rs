@@ -26,6 +26,19 @@ pub(super) fn broker_findings(
         out.push(cname_loop_finding(t, &dns.lookup));
         return;
     }
+    if dns.lookup.name_invalid {
+        out.push(finding(
+            FindingCode::DnsNameInvalid,
+            t,
+            Stage::Dns,
+            format!("broker {id}: {}", dns.lookup.error.as_deref().unwrap_or("not a DNS name")),
+            "The broker's advertised listener names a host no client can resolve: correct its advertised.listeners \
+             (the provider's side for a managed cluster)."
+                .into(),
+            Vec::new(),
+        ));
+        return;
+    }
     match dns.lookup.outcome {
         DnsOutcome::Nxdomain | DnsOutcome::NoData => {
             out.push(finding(

@@ -40,7 +40,21 @@ fn measured(problem: EsmProblem, report: &Report) -> String {
             format!("from here: {}{brokers}", parts.join(", "))
         }
         EsmProblem::SaslAuthenticationFailed | EsmProblem::ClusterAuthorization => {
-            cell(Stage::Kafka).map(|c| format!("from here, with the mapping's secret: {c}")).unwrap_or_default()
+            // Say whose credentials the Kafka cell used: the mapping's only when its secret was read.
+            let read = report.secret.as_ref().is_some_and(|s| s.outcome == crate::report::SecretOutcome::Read)
+                && report
+                    .event_source_mapping
+                    .as_ref()
+                    .and_then(EventSourceMapping::sasl_secret)
+                    .is_some_and(|id| report.secret.as_ref().is_some_and(|s| s.secret_id == id));
+            let with = if read {
+                "with the mapping's secret"
+            } else if report.settings.sasl_credentials {
+                "with other credentials than the mapping's (its secret was not read)"
+            } else {
+                "without credentials (the mapping's secret was not read)"
+            };
+            cell(Stage::Kafka).map(|c| format!("from here, {with}: {c}")).unwrap_or_default()
         }
         EsmProblem::LambdaRejectedServer | EsmProblem::ServerRejectedLambda | EsmProblem::CertificateInvalid => {
             cell(Stage::Tls).map(|c| format!("from here: {c}")).unwrap_or_default()

@@ -5,6 +5,11 @@ mod markdown;
 mod table;
 
 pub use markdown::markdown;
+
+/// Text made inert for Markdown (what the Markdown report does to peer text).
+pub fn md_escape(text: &str) -> String {
+    markdown::escape(text)
+}
 pub use table::table;
 
 use std::borrow::Cow;

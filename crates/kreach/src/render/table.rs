@@ -200,7 +200,11 @@ fn critical_path(report: &Report, domain: Option<&str>) -> String {
 }
 
 /// The domain every target shares (at least two labels, never a whole host name), printed once.
+/// An address literal has no domain: with one among the targets, every name is shown whole.
 fn shared_domain(report: &Report) -> Option<String> {
+    if report.targets.iter().any(|t| t.host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok()) {
+        return None;
+    }
     let hosts: Vec<Vec<&str>> = report
         .targets
         .iter()

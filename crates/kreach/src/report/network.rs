@@ -86,6 +86,9 @@ pub struct DnsLookup {
     /// in one answer: `cname_chain` holds its first hops.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cname_too_long: bool,
+    /// The name itself cannot be sent to DNS (too long, bad characters): nothing was asked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub name_invalid: bool,
 }
 
 /// Kind of DNS answer.
