@@ -181,6 +181,24 @@ fn errors_never_quote_a_secret() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `--target` and `--schema-registry` values that would end the HTTP request line or add a header
+/// are refused (exit 2), naming the flag, with the value escaped.
+#[test]
+fn http_targets_cannot_inject_into_the_request() {
+    let dir = scratch("targets");
+    for (flag, value) in [
+        ("--target", "rest=https://api.example.com:443/x\r\nHost: evil\r\n\r\nGET /y"),
+        ("--target", "https://api.example.com:443/a b"),
+        ("--schema-registry", "https://sr.example.com/x\r\nX-Injected: 1"),
+    ] {
+        let (code, _, stderr) = kreach(&["check", "--bootstrap", "127.0.0.1:1", flag, value], &dir);
+        assert_eq!(code, 2, "{value:?}: {stderr}");
+        assert!(stderr.contains(&format!("invalid {flag}")), "{stderr}");
+        assert!(!stderr.trim_end().contains('\r') && stderr.trim_end().lines().count() == 1, "{stderr:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A FIFO or a device where a file is expected is refused at once, naming the path; a huge
 /// file is refused after its cap.
 #[test]

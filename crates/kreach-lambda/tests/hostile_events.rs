@@ -138,3 +138,24 @@ async fn a_refused_secret_is_not_revealed() {
     assert!(err.message.contains("KREACH_ALLOWED_SECRETS") && !err.message.contains("kreach/"), "{}", err.message);
     assert!(!a.broker.received_contains(CANARY.as_bytes()));
 }
+
+/// A target whose path or host carries CR LF (a second request, an added header) is a refused
+/// event, named, before anything is sent.
+#[tokio::test]
+async fn a_target_that_would_inject_into_the_http_request_is_refused() {
+    let a = attacker("127.0.0.5").await;
+    for target in [
+        "rest=https://kafka.allowed.example:443/x\r\nHost: evil.example\r\n\r\nGET /y",
+        "https://kafka.allowed.example:443/a b",
+        "tcp://kafka.allowed\u{1b}.example:9092",
+    ] {
+        let mut event = hostile_event(&a);
+        event["targets"] = json!([target]);
+        let err = kreach_lambda::handle(event, Some(Duration::from_secs(6)), &env(&a, Vec::new()))
+            .await
+            .expect_err("refused");
+        assert!(err.is_invalid_event() && err.message.contains("--target"), "{target:?}: {err}");
+        assert!(!err.message.contains('\r') && !err.message.contains('\u{1b}'), "{err}");
+    }
+    assert_eq!(a.broker.connections(), 0, "nothing was probed");
+}
