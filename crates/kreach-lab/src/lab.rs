@@ -151,6 +151,8 @@ faults! {
     BrokerNameUnresolvable = "broker-name-unresolvable", Both: "broker 3 advertises a name that does not resolve";
     /// Broker 4 is down.
     BrokerDown = "broker-down", Both: "broker 4 is down behind a working endpoint";
+    /// The private zone's zonal record for usw2-az2 leads to a public name: that zone's brokers get a public address.
+    ZonalRecordPublic = "zonal-record-public", InProcessOnly: "the zonal record `*.usw2-az2.<domain>` CNAMEs a public name: that zone's brokers resolve to a public address";
     /// The private zone's record for usw2-az2 is named by the AZ name (`us-west-2b`), not the AZ ID.
     ZonalRecordByAzName = "zonal-record-by-az-name", Both: "the zonal record for usw2-az2 is named `*.us-west-2b.<domain>` (AZ name, not AZ ID)";
     /// The cluster behind the endpoint is tansu requiring SASL/SCRAM.
@@ -185,8 +187,10 @@ impl fmt::Display for Fault {
 
 /// A running lab; everything stops when it is dropped.
 pub struct Lab {
-    /// The fault in force.
+    /// The fault in force (the first, when several are).
     pub fault: Fault,
+    /// Every fault in force.
+    pub faults: Vec<Fault>,
     /// The layout played.
     pub layout: LabLayout,
     /// The bootstrap `host:port`.
@@ -226,9 +230,17 @@ impl Lab {
 
     /// Starts the lab in `layout` with `fault` in force and `broker_count` brokers.
     pub async fn start_layout(layout: LabLayout, fault: Fault, broker_count: usize) -> Result<Lab, LabError> {
-        if fault.labs() == Labs::NetnsOnly {
+        Self::start_faults(layout, &[fault], broker_count).await
+    }
+
+    /// Starts the lab in `layout` with every one of `faults` in force at once (e.g. one zone's
+    /// record wrong and another zone's address dead), and `broker_count` brokers.
+    pub async fn start_faults(layout: LabLayout, faults: &[Fault], broker_count: usize) -> Result<Lab, LabError> {
+        let fault = faults.iter().copied().find(|f| *f != Fault::None).unwrap_or(Fault::None);
+        let has = |f: Fault| faults.contains(&f);
+        if let Some(f) = faults.iter().find(|f| f.labs() == Labs::NetnsOnly) {
             return Err(LabError::Setup(format!(
-                "fault `{fault}` is served only by the network-namespace lab (tests/netns_lab.rs, needs root); \
+                "fault `{f}` is served only by the network-namespace lab (tests/netns_lab.rs, needs root); \
                  `kreach lab --list-faults` says which lab serves each fault"
             )));
         }
@@ -236,14 +248,17 @@ impl Lab {
             return Err(LabError::Setup(format!("{broker_count} brokers: the lab runs 1 to 1000")));
         }
         let mut names = Names::of(layout);
-        let applies = match fault {
-            Fault::ZonalRecordMissing | Fault::ZonalRecordByAzName => names.zonal,
-            Fault::WildcardMissing | Fault::CnameDangling => !names.addresses,
-            Fault::GlbChaseFailed => names.glb.is_some(),
-            _ => true,
-        };
-        if !applies {
-            return Err(LabError::Setup(format!("fault `{fault}` does not apply to layout `{layout}`")));
+        for &f in faults {
+            let applies = match f {
+                Fault::ZonalRecordMissing | Fault::ZonalRecordByAzName => names.zonal,
+                Fault::ZonalRecordPublic => names.zonal && names.glb.is_none(),
+                Fault::WildcardMissing | Fault::CnameDangling => !names.addresses,
+                Fault::GlbChaseFailed => names.glb.is_some(),
+                _ => true,
+            };
+            if !applies {
+                return Err(LabError::Setup(format!("fault `{f}` does not apply to layout `{layout}`")));
+            }
         }
         let azs = lab_azs();
         let ca = Ca::new("kreach lab root CA")?;
@@ -255,7 +270,7 @@ impl Lab {
         let brokers: Vec<String> = (0..broker_count)
             .map(|i| {
                 let az = &azs[i % azs.len()];
-                if fault == Fault::BrokerNameUnresolvable && i == 2 {
+                if has(Fault::BrokerNameUnresolvable) && i == 2 {
                     format!("b{}.{}.{ELSEWHERE_ZONE}", i + 1, az.az_id)
                 } else {
                     names.broker(i + 1, az.az_id)
@@ -274,23 +289,25 @@ impl Lab {
                 private = private.with(&format!("*.{domain}"), Rdata::Addr(IpAddr::V4(az.eni)));
             }
         }
-        match fault {
-            _ if names.addresses => {}
-            Fault::WildcardMissing => {}
+        if names.addresses || has(Fault::WildcardMissing) {
+        } else if has(Fault::CnameDangling) {
             // A record left pointing at a replaced endpoint's name.
-            Fault::CnameDangling => private = private.with(&format!("*.{domain}"), Rdata::Cname(DEAD_VPCE.into())),
-            _ => private = private.with(&format!("*.{domain}"), Rdata::Cname(regional.clone())),
+            private = private.with(&format!("*.{domain}"), Rdata::Cname(DEAD_VPCE.into()));
+        } else {
+            private = private.with(&format!("*.{domain}"), Rdata::Cname(regional.clone()));
         }
+        let public_zonal = format!("public-usw2-az2.{PUBLIC_ZONE}");
         for az in &azs {
             let zonal = format!("{VPCE_NAME}-{}.{VPCE_ZONE}", az.az_name);
             let affected = az.az_id == "usw2-az2";
-            match fault {
-                _ if !names.zonal => {}
-                Fault::ZonalRecordMissing if affected => {}
-                Fault::ZonalRecordByAzName if affected => {
-                    private = private.with(&format!("*.{}.{domain}", az.az_name), Rdata::Cname(zonal.clone()));
-                }
-                _ => private = private.with(&format!("*.{}.{domain}", az.az_id), Rdata::Cname(zonal.clone())),
+            if !names.zonal || (has(Fault::ZonalRecordMissing) && affected) {
+            } else if has(Fault::ZonalRecordByAzName) && affected {
+                private = private.with(&format!("*.{}.{domain}", az.az_name), Rdata::Cname(zonal.clone()));
+            } else if has(Fault::ZonalRecordPublic) && affected {
+                // The zonal record leads to a public name: that zone's brokers get a public address.
+                private = private.with(&format!("*.{}.{domain}", az.az_id), Rdata::Cname(public_zonal.clone()));
+            } else {
+                private = private.with(&format!("*.{}.{domain}", az.az_id), Rdata::Cname(zonal.clone()));
             }
             vpce = vpce.with(&regional, Rdata::Addr(IpAddr::V4(az.eni))).with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
         }
@@ -307,7 +324,8 @@ impl Lab {
             None => public.push(
                 Zone::new(PUBLIC_ZONE)
                     .with(&format!("*.{LAB_DOMAIN}"), Rdata::Cname(public_lb.clone()))
-                    .with(&public_lb, Rdata::Addr(IpAddr::V4(LAB_PUBLIC_ADDR))),
+                    .with(&public_lb, Rdata::Addr(IpAddr::V4(LAB_PUBLIC_ADDR)))
+                    .with(&public_zonal, Rdata::Addr(IpAddr::V4(LAB_PUBLIC_ADDR))),
             ),
             Some((zone, records)) => {
                 // Public DNS holds the glb CNAMEs; the names they lead to exist only privately.
@@ -324,7 +342,7 @@ impl Lab {
             }
         }
         // The AWS APIs: an interface endpoint in the VPC (private DNS on), or the public service.
-        let api_addr = if fault == Fault::AwsApiPublic { LAB_INTERNET_ADDR } else { LAB_AWS_API_ADDR };
+        let api_addr = if has(Fault::AwsApiPublic) { LAB_INTERNET_ADDR } else { LAB_AWS_API_ADDR };
         let mut aws = Zone::new(AWS_ZONE);
         for service in AWS_SERVICES {
             aws = aws.with(&format!("{service}.{AWS_ZONE}"), Rdata::Addr(IpAddr::V4(api_addr)));
@@ -333,11 +351,11 @@ impl Lab {
         let public_dns = DnsServer::start(SocketAddr::new(PUBLIC_RESOLVER.into(), 0), &public).await?;
         let public_resolver = public_dns.addr();
         // The VPC resolver recurses for names outside its zones (here: to the lab's public DNS).
-        let upstream = (fault != Fault::GlbChaseFailed).then_some(public_resolver);
+        let upstream = (!has(Fault::GlbChaseFailed)).then_some(public_resolver);
         let mut dns = vec![public_dns];
         let resolver = match fault {
-            Fault::ResolverDown => free_udp_port(VPC_RESOLVER.into()).await?,
-            Fault::ZoneNotAssociated => {
+            _ if has(Fault::ResolverDown) => free_udp_port(VPC_RESOLVER.into()).await?,
+            _ if has(Fault::ZoneNotAssociated) => {
                 // Without the association the VPC resolver answers what public DNS says.
                 let mut zones = vec![aws];
                 zones.extend(glb_copy);
@@ -349,7 +367,7 @@ impl Lab {
             }
             _ => {
                 let mut zones = vec![private, vpce, aws, Zone::new(ELSEWHERE_ZONE)];
-                zones.extend(glb_copy.filter(|_| fault != Fault::GlbChaseFailed));
+                zones.extend(glb_copy.filter(|_| !has(Fault::GlbChaseFailed)));
                 let server =
                     DnsServer::start_forwarding(SocketAddr::new(VPC_RESOLVER.into(), 0), &zones, upstream).await?;
                 let addr = server.addr();
@@ -362,12 +380,16 @@ impl Lab {
         let az_ids: Vec<&str> = azs.iter().map(|az| az.az_id).collect();
         let cert_names = names.certificate_names(&az_ids);
         let cert_names: Vec<&str> = cert_names.iter().map(String::as_str).collect();
-        let leaf = match fault {
-            Fault::CertWrongName => ca.leaf(&["other-service.example.net"], Validity::Days(90))?,
-            Fault::UnknownCa => Ca::new("Unknown Interception CA")?.leaf(&cert_names, Validity::Days(90))?,
-            Fault::ExpiredCert => ca.leaf(&cert_names, Validity::Expired)?,
-            Fault::ExpiringCert => ca.leaf(&cert_names, Validity::Days(10))?,
-            _ => ca.leaf(&cert_names, Validity::Days(90))?,
+        let leaf = if has(Fault::CertWrongName) {
+            ca.leaf(&["other-service.example.net"], Validity::Days(90))?
+        } else if has(Fault::UnknownCa) {
+            Ca::new("Unknown Interception CA")?.leaf(&cert_names, Validity::Days(90))?
+        } else if has(Fault::ExpiredCert) {
+            ca.leaf(&cert_names, Validity::Expired)?
+        } else if has(Fault::ExpiringCert) {
+            ca.leaf(&cert_names, Validity::Days(10))?
+        } else {
+            ca.leaf(&cert_names, Validity::Days(90))?
         };
         let kafka_tls = server_config(&leaf, &[])?;
         let https_tls = server_config(&leaf, &[b"http/1.1"])?;
@@ -389,7 +411,7 @@ impl Lab {
         // (A broker that is really down drops out of Metadata, where no client could see it.)
         let dead = TcpListener::bind(SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0)).await?.local_addr()?;
         for ((id, addr), name) in kafka.listeners.iter().zip(&brokers) {
-            let backend = if fault == Fault::BrokerDown && *id == 4 { dead } else { *addr };
+            let backend = if has(Fault::BrokerDown) && *id == 4 { dead } else { *addr };
             routes.by_name.insert(name.clone(), backend);
         }
         // The bootstrap name reaches broker 1.
@@ -398,7 +420,7 @@ impl Lab {
 
         let mut listeners = Vec::new();
         listeners.push(Listener::serve(aws_api, Behaviour::TlsHttp(api_tls.clone()))?);
-        if fault == Fault::NoNat {
+        if has(Fault::NoNat) {
             let addr = internet.local_addr()?;
             drop(internet);
             listeners.push(Listener::blackhole(addr).await?);
@@ -406,36 +428,29 @@ impl Lab {
             listeners.push(Listener::serve(internet, Behaviour::TlsHttp(api_tls))?);
         }
         for (i, (k, h)) in kafka_sockets.into_iter().zip(https_sockets).enumerate() {
-            let dead_az = fault == Fault::AzDown && i == 1;
+            let dead_az = has(Fault::AzDown) && i == 1;
             let (k_addr, h_addr) = (k.local_addr()?, h.local_addr()?);
-            match fault {
-                Fault::PortRefused => drop(k),
-                Fault::KafkaPortDropped => {
-                    drop(k);
-                    listeners.push(Listener::blackhole(k_addr).await?);
-                }
-                _ if dead_az => {
-                    drop(k);
-                    listeners.push(Listener::blackhole(k_addr).await?);
-                }
-                _ => listeners.push(Listener::serve(k, Behaviour::TlsForward(kafka_tls.clone(), routes.clone()))?),
+            if dead_az || has(Fault::KafkaPortDropped) {
+                drop(k);
+                listeners.push(Listener::blackhole(k_addr).await?);
+            } else if has(Fault::PortRefused) {
+                drop(k);
+            } else {
+                listeners.push(Listener::serve(k, Behaviour::TlsForward(kafka_tls.clone(), routes.clone()))?);
             }
-            match fault {
-                Fault::HttpsPortDropped => {
-                    drop(h);
-                    listeners.push(Listener::blackhole(h_addr).await?);
-                }
-                _ if dead_az => {
-                    drop(h);
-                    listeners.push(Listener::blackhole(h_addr).await?);
-                }
-                Fault::PlaintextListener => listeners.push(Listener::serve(h, Behaviour::PlainHttp)?),
-                _ => listeners.push(Listener::serve(h, Behaviour::TlsHttp(https_tls.clone()))?),
+            if dead_az || has(Fault::HttpsPortDropped) {
+                drop(h);
+                listeners.push(Listener::blackhole(h_addr).await?);
+            } else if has(Fault::PlaintextListener) {
+                listeners.push(Listener::serve(h, Behaviour::PlainHttp)?);
+            } else {
+                listeners.push(Listener::serve(h, Behaviour::TlsHttp(https_tls.clone()))?);
             }
         }
 
         Ok(Lab {
             fault,
+            faults: faults.iter().copied().filter(|f| *f != Fault::None).collect(),
             layout,
             bootstrap: format!("{}:{kafka_port}", names.bootstrap),
             domain,

@@ -293,6 +293,8 @@ impl<'a> Diagnosis<'a> {
                 cell.status = StageStatus::Fail;
             }
         }
+        // The verdict agrees with the matrix, always (the tests run every lab fault through this).
+        debug_assert!(analysis::consistent(&report).is_ok(), "{:?}", analysis::consistent(&report));
         Ok(report)
     }
 }

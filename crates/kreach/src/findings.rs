@@ -138,6 +138,8 @@ finding_codes! {
         "A cap on the work cut the diagnosis short (more advertised brokers or more addresses per name than kreach probes): the rest was not checked.";
     BrokerPortInvalid = "broker-port-invalid", Error,
         "The cluster advertises a broker on a port no client can connect to (0, negative, above 65535): every client fails on the partitions it leads.";
+    UnexplainedFailure = "unexplained-failure", Error,
+        "A check failed and none of kreach's specific diagnoses explains it: the finding carries the failing cell's evidence, so the verdict never hides a failure.";
     InputRefused = "input-refused", Warning,
         "An input was given but not used, by the front end's policy (e.g. a Lambda event's own resolvers or CA while the function may send credentials): the run used the safe default instead.";
     ClientParityFailed = "client-parity-failed", Error,
@@ -285,10 +287,11 @@ mod tests {
             "dns-cname-chain-too-long",
             "broker-port-invalid",
             "dns-name-invalid",
+            "unexplained-failure",
         ];
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 70, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 71, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -36,6 +36,7 @@ mod tls;
 mod vantage;
 mod wire;
 
+pub use analysis::consistent as verdict_consistent;
 pub use config::{
     CaBundle, CheckConfig, CheckOptions, DEFAULT_HTTPS_PORT, DEFAULT_KAFKA_PORT, DEFAULT_PRIVATE_CIDRS,
     DEFAULT_TIMEOUT, ENV_SASL_PASSWORD, ENV_SASL_SECRET, ENV_SASL_USERNAME, HostPort, MAX_TIMEOUT, Sasl, Secret,

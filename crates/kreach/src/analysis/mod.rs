@@ -8,6 +8,7 @@ mod brokers;
 mod dns;
 mod endpoints;
 mod esm;
+mod integrity;
 mod kafka;
 mod parity;
 mod tls;
@@ -22,8 +23,8 @@ use crate::limits::{EXPIRY_WARNING_DAYS, MAX_ADDRESSES_PER_NAME, MAX_BROKER_TARG
 use crate::report::{
     AddressReport, AnswerClass, AwsAudit, AwsIngressSource, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding,
     HttpsOutcome, KafkaAttempt, KafkaOutcome, Need, NetworkSection, ParityOutcome, ParityReport, Report, Role,
-    SecretLookup, SecretOutcome, Settings, Stage, StageStatus, Status, TargetReport, TcpOutcome, TlsOutcome,
-    TlsVerification, Vantage, VantageKind, ZoneSummary,
+    SecretLookup, SecretOutcome, Settings, Stage, StageResult, StageStatus, Status, TargetReport, TcpOutcome,
+    TlsOutcome, TlsVerification, Vantage, VantageKind, ZoneSummary,
 };
 
 use aws::aws_findings;
@@ -31,6 +32,7 @@ use brokers::{broker_findings, cap_findings, group_repeats, invalid_port_finding
 use dns::{cname_loop_finding, dns_findings};
 use endpoints::endpoint_findings;
 use esm::{connector_findings, esm_audit_findings, esm_findings};
+pub use integrity::consistent;
 use kafka::kafka_findings;
 use parity::parity_findings;
 use tls::{tls_findings, verification_findings};
@@ -92,9 +94,12 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         }
     }
     verification_findings(&report.settings, targets, &mut out);
+    integrity::public_broker_findings(report, known_records, &mut out);
     input_findings(report, &mut out);
     invalid_port_findings(report, &mut out);
     cap_findings(report, &mut out);
+    // Last: whatever failed and no rule above explained gets a finding of its own.
+    integrity::explain_failures(report, &mut out);
     let mut out = group_repeats(out);
     out.sort_by_key(|f| f.severity);
     out
