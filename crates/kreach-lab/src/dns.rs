@@ -66,10 +66,13 @@ pub struct DnsServer {
 /// The questions a server was asked, in order: `(name without the final dot, record type)`.
 type QueryLog = Arc<Mutex<Vec<(String, String)>>>;
 
-/// The catalog, with every question written to the log first (so tests can count round trips).
+/// The catalog, with every question written to the log first (so tests can count round trips),
+/// and a block list played as a DNS Firewall does: names under a blocked domain get a synthesized
+/// NXDOMAIN with no SOA (Route 53 Resolver DNS Firewall's `BLOCK` with `NXDOMAIN`).
 struct Logged {
     catalog: Catalog,
     log: QueryLog,
+    blocked: Vec<String>,
 }
 
 /// At most this many questions are kept (a test asks for a handful; a runaway client cannot grow it).
@@ -85,9 +88,25 @@ impl RequestHandler for Logged {
         if let Ok(info) = request.request_info() {
             let name = info.query.name().to_string();
             let entry = (name.trim_end_matches('.').to_string(), info.query.query_type().to_string());
-            let mut log = self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if log.len() < MAX_LOGGED_QUERIES {
-                log.push(entry);
+            let blocked = self.blocked.iter().any(|d| entry.0 == *d || entry.0.ends_with(&format!(".{d}")));
+            {
+                let mut log = self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if log.len() < MAX_LOGGED_QUERIES {
+                    log.push(entry);
+                }
+            }
+            if blocked {
+                let response = hickory_server::zone_handler::MessageResponseBuilder::from_message_request(request)
+                    .error_msg(&request.metadata, hickory_proto::op::ResponseCode::NXDomain);
+                let mut handle = response_handle;
+                return match handle.send_response(response).await {
+                    Ok(info) => info,
+                    Err(_) => {
+                        let mut metadata = hickory_proto::op::Metadata::response_from_request(&request.metadata);
+                        metadata.response_code = hickory_proto::op::ResponseCode::ServFail;
+                        ResponseInfo::from(hickory_proto::op::Header { metadata, counts: Default::default() })
+                    }
+                };
             }
         }
         self.catalog.handle_request::<R, T>(request, response_handle).await
@@ -107,6 +126,17 @@ impl DnsServer {
         bind: SocketAddr,
         zones: &[Zone],
         upstream: Option<SocketAddr>,
+    ) -> Result<Self, LabError> {
+        Self::start_filtered(bind, zones, upstream, &[]).await
+    }
+
+    /// As [`DnsServer::start_forwarding`], answering every name under one of `blocked` with a
+    /// synthesized NXDOMAIN without SOA, as a DNS Firewall rule does.
+    pub async fn start_filtered(
+        bind: SocketAddr,
+        zones: &[Zone],
+        upstream: Option<SocketAddr>,
+        blocked: &[String],
     ) -> Result<Self, LabError> {
         let mut catalog = Catalog::new();
         if let Some(up) = upstream {
@@ -163,7 +193,8 @@ impl DnsServer {
             match TcpListener::bind(addr).await {
                 Ok(tcp) => {
                     let queries = QueryLog::default();
-                    let mut server = Server::new(Logged { catalog, log: queries.clone() });
+                    let logged = Logged { catalog, log: queries.clone(), blocked: blocked.to_vec() };
+                    let mut server = Server::new(logged);
                     server.register_socket(udp);
                     server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
                     return Ok(DnsServer { addr, queries, _server: server });

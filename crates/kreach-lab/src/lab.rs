@@ -159,6 +159,8 @@ faults! {
     SaslBroker = "sasl-broker", NetnsOnly: "the cluster behind the endpoint is tansu with SASL/SCRAM (needs tansu and root)";
     /// The private zone's wildcard still points at a replaced endpoint's DNS name.
     CnameDangling = "cname-dangling", Both: "the private zone's wildcard CNAMEs a VPC endpoint name that no longer exists";
+    /// A DNS Firewall rule in the VPC blocks the public glb hop (NXDOMAIN without SOA); the private zone's names resolve.
+    GlbHopBlocked = "glb-hop-blocked", InProcessOnly: "a DNS Firewall rule answers the glb names NXDOMAIN without SOA, while public DNS has their CNAME (layout dedicated-glb)";
     /// The VPC resolver cannot reach public DNS: glb names (chased private) do not resolve.
     GlbChaseFailed = "glb-chase-failed", InProcessOnly: "the VPC resolver does not reach public DNS, so glb names fail (layout dedicated-glb)";
     /// No NAT: public names (the AWS APIs without interface endpoints, Confluent's APIs) are unreachable.
@@ -170,7 +172,7 @@ faults! {
 impl Fault {
     /// The layout the fault needs, when it needs one.
     pub fn layout(self) -> Option<LabLayout> {
-        (self == Fault::GlbChaseFailed).then_some(LabLayout::DedicatedGlb)
+        matches!(self, Fault::GlbChaseFailed | Fault::GlbHopBlocked).then_some(LabLayout::DedicatedGlb)
     }
 
     /// Whether the fault shows only on the endpoint rows (`Lab::endpoint_args`).
@@ -253,7 +255,7 @@ impl Lab {
                 Fault::ZonalRecordMissing | Fault::ZonalRecordByAzName => names.zonal,
                 Fault::ZonalRecordPublic => names.zonal && names.glb.is_none(),
                 Fault::WildcardMissing | Fault::CnameDangling => !names.addresses,
-                Fault::GlbChaseFailed => names.glb.is_some(),
+                Fault::GlbChaseFailed | Fault::GlbHopBlocked => names.glb.is_some(),
                 _ => true,
             };
             if !applies {
@@ -366,10 +368,14 @@ impl Lab {
                 addr
             }
             _ => {
+                let blocked: Vec<String> = match (&names.glb, has(Fault::GlbHopBlocked)) {
+                    (Some((zone, _)), true) => vec![zone.clone()],
+                    _ => Vec::new(),
+                };
                 let mut zones = vec![private, vpce, aws, Zone::new(ELSEWHERE_ZONE)];
                 zones.extend(glb_copy.filter(|_| !has(Fault::GlbChaseFailed)));
-                let server =
-                    DnsServer::start_forwarding(SocketAddr::new(VPC_RESOLVER.into(), 0), &zones, upstream).await?;
+                let bind = SocketAddr::new(VPC_RESOLVER.into(), 0);
+                let server = DnsServer::start_filtered(bind, &zones, upstream, &blocked).await?;
                 let addr = server.addr();
                 dns.push(server);
                 addr

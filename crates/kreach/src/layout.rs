@@ -40,6 +40,44 @@ fn after_last_dash(label: &str) -> Option<&str> {
 }
 
 /// What `host` (on `port`) says by its name alone.
+/// Domains the providers publish in public DNS, and why no private zone may take their names: the
+/// rule table every fix that names a zone or record consults.
+const PROVIDER_PUBLIC: &[(&str, &str)] = &[
+    (
+        "glb.confluent.cloud",
+        "Confluent publishes the glb names in public DNS, as CNAMEs into each network's private domain",
+    ),
+    ("amazonaws.com", "AWS publishes these names (VPC endpoint names, service APIs) in public DNS"),
+];
+
+/// Why `name` is published publicly by a provider (so a resolver must reach public DNS for it),
+/// when it is: it lies under a domain in the rule table.
+pub fn provider_public(name: &str) -> Option<&'static str> {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    PROVIDER_PUBLIC
+        .iter()
+        .find(|(domain, _)| name == *domain || name.ends_with(&format!(".{domain}")))
+        .map(|(_, why)| *why)
+}
+
+/// Why a private hosted zone named `zone` must never be advised, when it must not: a provider's
+/// public domain (it would shadow every name under it for the whole VPC), or a parent that holds
+/// every Confluent Cloud network of a region or cloud (`confluent.cloud`, `aws.confluent.cloud`,
+/// `us-west-2.aws.confluent.cloud`).
+pub fn zone_must_not_be_created(zone: &str) -> Option<&'static str> {
+    if let Some(why) = provider_public(zone) {
+        return Some(why);
+    }
+    let zone = zone.trim_end_matches('.').to_ascii_lowercase();
+    let labels: Vec<&str> = zone.split('.').collect();
+    let confluent = zone == "confluent.cloud"
+        || (labels.len() <= 4 && labels.ends_with(&["confluent", "cloud"]) && !labels.contains(&"private"));
+    confluent.then_some(
+        "Confluent Cloud publishes the names of every network under it in public DNS: a private zone with this name \
+         would shadow all of them for the whole VPC",
+    )
+}
+
 pub fn recognise_name(host: &str, port: u16) -> Option<NameHint> {
     let l = labels(host);
     let n = l.len();

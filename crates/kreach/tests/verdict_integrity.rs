@@ -129,3 +129,21 @@ async fn an_unexplained_failing_cell_is_caught() {
     let err = kreach::verdict_consistent(&report).expect_err("a failing cell without a finding");
     assert!(err.contains(&report.targets[0].target), "{err}");
 }
+
+/// A DNS Firewall rule blocking the public glb hop (NXDOMAIN without SOA) while public DNS has
+/// the CNAME: the finding says the path is blocked and where to look, and no fix advises a private
+/// zone for a domain the provider publishes (it would shadow every glb name of the region).
+#[tokio::test]
+async fn a_blocked_public_hop_is_named_and_no_fix_shadows_the_providers_domain() {
+    let report = diagnose(&[Fault::GlbHopBlocked]).await;
+    let codes: Vec<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
+    assert!(codes.contains(&"dns-public-chase-failed"), "{codes:?}");
+    assert!(!codes.contains(&"dns-nxdomain") && !codes.contains(&"dns-private-record-missing"), "{codes:?}");
+    let f = report.findings.iter().find(|f| f.code.as_str() == "dns-public-chase-failed").expect("finding");
+    assert!(f.summary.contains("without an SOA") && f.summary.contains("public DNS"), "{}", f.summary);
+    assert!(f.fix.contains("DNS Firewall"), "{}", f.fix);
+    for f in &report.findings {
+        assert!(!f.fix.contains("create `*.us-west-2.aws.glb.confluent.cloud`"), "{}: {}", f.code.as_str(), f.fix);
+        assert!(!f.fix.contains("hosted zone `us-west-2.aws.glb.confluent.cloud`"), "{}: {}", f.code.as_str(), f.fix);
+    }
+}

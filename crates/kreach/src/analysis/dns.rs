@@ -57,29 +57,50 @@ fn dangling_finding(t: &TargetReport, l: &DnsLookup, records: &[DnsRecord]) -> O
 }
 
 /// A glb name whose public CNAME the resolver could not get ("chased private" resolution).
-fn chase_failed(t: &TargetReport, l: &DnsLookup) -> Option<Finding> {
-    let host = t.host.to_ascii_lowercase();
-    if !host.ends_with(".glb.confluent.cloud") || !l.cname_chain.is_empty() {
-        return None;
-    }
+fn chase_failed(t: &TargetReport, dns: &DnsDetail) -> Option<Finding> {
+    let l = &dns.lookup;
+    // The name the chain reached: the host itself, or the last CNAME target.
+    let reached = l.cname_chain.last().map_or(t.host.as_str(), |h| h.target.as_str()).to_ascii_lowercase();
+    let who = crate::layout::provider_public(&reached)?;
     let why = match l.outcome {
         DnsOutcome::Error => format!("the resolver failed: {}", l.error.as_deref().unwrap_or("SERVFAIL")),
-        // The public authority saying NXDOMAIN is a wrong name; another zone saying it shadows public DNS.
         DnsOutcome::Nxdomain | DnsOutcome::NoData => match l.negative_zone.as_deref() {
-            Some(z) if !under(z, "glb.confluent.cloud") && under("glb.confluent.cloud", z) => {
+            // No SOA with the negative answer: nobody authoritative said it; something synthesized it.
+            None => "the answer is NXDOMAIN without an SOA record: a synthesized answer (a DNS Firewall rule, a \
+                     filtering forwarder), not the name's authority"
+                .to_string(),
+            // Another zone saying it shadows public DNS (the public authority saying NXDOMAIN is a wrong name).
+            Some(z) if under(&reached, z) && crate::layout::provider_public(z).is_none() => {
                 format!("zone `{z}` answered for it: a private zone with that name shadows public DNS")
             }
-            _ => return None,
+            Some(_) => return None,
         },
         _ => return None,
     };
+    let public = dns.public.as_ref().filter(|p| !p.cname_chain.is_empty() || p.outcome == DnsOutcome::Answer);
+    let public_says = public
+        .map(|p| {
+            let said = if p.addresses.is_empty() {
+                let targets: Vec<&str> = p.cname_chain.iter().map(|h| h.target.as_str()).collect();
+                format!("a CNAME to {}", targets.join(" -> "))
+            } else {
+                describe_answer(p)
+            };
+            format!(", while public DNS ({}) answers it with {said}", p.resolver)
+        })
+        .unwrap_or_default();
     Some(finding(
         FindingCode::DnsPublicChaseFailed,
         t,
         Stage::Dns,
-        format!("{} via {}: its first CNAME comes from public DNS, and {why}", t.host, l.resolver),
-            "The glb name is answered by Confluent's public DNS with a CNAME into the private zone: the resolver in use must recurse to public DNS for glb.confluent.cloud (Route 53 Resolver does; check DNS Firewall, forwarding rules, on-premises forwarders, and any private zone named after a parent of the glb name)."
-            .into(),
+        format!("{} via {}: the hop `{reached}` comes from public DNS, and {why}{public_says}", t.host, l.resolver),
+        format!(
+            "{who}: the resolver in use must reach public DNS for `{reached}`. The path is blocked: look at the VPC's \
+             Route 53 Resolver DNS Firewall rule groups (a BLOCK rule for the domain, or the redirection inspection \
+             that blocks a CNAME chain leaving an allowed domain), Resolver forwarding rules covering the domain, \
+             on-premises forwarders, and whether the resolver has outbound DNS at all. Do not create a private zone \
+             for it: that would shadow every such name for the whole VPC."
+        ),
         Vec::new(),
     ))
 }
@@ -104,7 +125,12 @@ pub(super) fn dns_findings(
     let via = &l.resolver;
     let public_answer = dns.public.as_ref().filter(|p| p.outcome == DnsOutcome::Answer);
     let zone = zone_for(name, l, domain);
-    let wildcard_fix = if records.is_empty() {
+    let wildcard_fix = if let Some(why) = crate::layout::zone_must_not_be_created(&zone) {
+        format!(
+            "Do not create a private hosted zone named `{zone}`: {why}. The names must come from the cluster's own \
+             private domain; check the bootstrap name and that the resolver reaches public DNS for the provider's names."
+        )
+    } else if records.is_empty() {
         format!(
             "In the Route 53 private hosted zone `{zone}` (associated with this VPC), create `*.{zone}` CNAME \
              <the VPC endpoint's regional DNS name> (and `*.<az-id>.{zone}` CNAME <each zonal endpoint DNS name>)."
@@ -122,7 +148,7 @@ pub(super) fn dns_findings(
         out.push(cname_loop_finding(t, l));
         return;
     }
-    if let Some(f) = chase_failed(t, l) {
+    if let Some(f) = chase_failed(t, dns) {
         out.push(f);
         return;
     }
