@@ -238,6 +238,19 @@ impl Lab {
     /// Starts the lab in `layout` with every one of `faults` in force at once (e.g. one zone's
     /// record wrong and another zone's address dead), and `broker_count` brokers.
     pub async fn start_faults(layout: LabLayout, faults: &[Fault], broker_count: usize) -> Result<Lab, LabError> {
+        Self::start_patched(layout, faults, broker_count, &[]).await
+    }
+
+    /// As [`Lab::start_faults`], with `patch` applied to the private zone last: each record
+    /// replaces any of the same name (what a user does when following a finding's fix: create or
+    /// change exactly the record it names). Names are full names; `VPCE_REGIONAL` and
+    /// `VPCE_ZONAL:<az-id>` stand for the endpoint's regional and zonal DNS names.
+    pub async fn start_patched(
+        layout: LabLayout,
+        faults: &[Fault],
+        broker_count: usize,
+        patch: &[(String, String)],
+    ) -> Result<Lab, LabError> {
         let fault = faults.iter().copied().find(|f| *f != Fault::None).unwrap_or(Fault::None);
         let has = |f: Fault| faults.contains(&f);
         if let Some(f) = faults.iter().find(|f| f.labs() == Labs::NetnsOnly) {
@@ -299,6 +312,20 @@ impl Lab {
             private = private.with(&format!("*.{domain}"), Rdata::Cname(regional.clone()));
         }
         let public_zonal = format!("public-usw2-az2.{PUBLIC_ZONE}");
+        let zonal_name = |az_id: &str| {
+            azs.iter().find(|az| az.az_id == az_id).map(|az| format!("{VPCE_NAME}-{}.{VPCE_ZONE}", az.az_name))
+        };
+        let patched: Vec<(String, String)> = patch
+            .iter()
+            .map(|(name, target)| {
+                let target = match target.strip_prefix("VPCE_ZONAL:") {
+                    Some(az) => zonal_name(az).unwrap_or_else(|| target.clone()),
+                    None if target == "VPCE_REGIONAL" => regional.clone(),
+                    None => target.clone(),
+                };
+                (name.trim_end_matches('.').to_ascii_lowercase(), target)
+            })
+            .collect();
         for az in &azs {
             let zonal = format!("{VPCE_NAME}-{}.{VPCE_ZONE}", az.az_name);
             let affected = az.az_id == "usw2-az2";
@@ -312,6 +339,10 @@ impl Lab {
                 private = private.with(&format!("*.{}.{domain}", az.az_id), Rdata::Cname(zonal.clone()));
             }
             vpce = vpce.with(&regional, Rdata::Addr(IpAddr::V4(az.eni))).with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
+        }
+        for (name, target) in &patched {
+            private.records.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            private = private.with(name, Rdata::Cname(target.clone()));
         }
         // Public DNS: the Confluent dedicated names have a public answer (an address nothing here
         // reaches); the glb zone's CNAMEs; the public service names of the APIs.
