@@ -30,6 +30,10 @@ fn kreach(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     )
 }
 
+/// A check that ends at once (nothing listens on port 1): for tests about the vantage point.
+const QUICK_CHECK: &[&str] =
+    &["check", "--bootstrap", "127.0.0.1:1", "--no-https", "--no-client-check", "--timeout", "1", "--output", "json"];
+
 /// The codes of a JSON report's findings.
 fn codes(report: &serde_json::Value) -> Vec<&str> {
     report["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect()
@@ -298,20 +302,10 @@ fn without_aws_credentials_the_audit_is_skipped_with_an_info_finding() {
 fn ec2_vantage_comes_from_the_instance_identity_document() {
     let run = |endpoint: &str| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kreach"));
-        cmd.args([
-            "check",
-            "--bootstrap",
-            "127.0.0.1:1",
-            "--no-https",
-            "--no-client-check",
-            "--timeout",
-            "1",
-            "--output",
-            "json",
-        ])
-        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint)
-        .env_remove("AWS_EC2_METADATA_DISABLED")
-        .stdin(Stdio::null());
+        cmd.args(QUICK_CHECK)
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", endpoint)
+            .env_remove("AWS_EC2_METADATA_DISABLED")
+            .stdin(Stdio::null());
         for k in ["AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_LAMBDA_FUNCTION_NAME"] {
             cmd.env_remove(k);
         }
@@ -358,17 +352,7 @@ fn a_hostile_metadata_service_is_not_trusted() {
     for (token, facts, kind) in cases {
         let (imds, injected) = imds_stand_in_watched(token, facts);
         let (_, stdout, _) = kreach(
-            &[
-                "check",
-                "--bootstrap",
-                "127.0.0.1:1",
-                "--no-https",
-                "--no-client-check",
-                "--timeout",
-                "1",
-                "--output",
-                "json",
-            ],
+            QUICK_CHECK,
             &[("AWS_EC2_METADATA_DISABLED", "false"), ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.as_str())],
         );
         let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
@@ -395,20 +379,7 @@ fn identity(extra: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
 
 #[test]
 fn imds_disabled_means_no_metadata_request() {
-    let (_, stdout, _) = kreach(
-        &[
-            "check",
-            "--bootstrap",
-            "127.0.0.1:1",
-            "--no-https",
-            "--no-client-check",
-            "--timeout",
-            "1",
-            "--output",
-            "json",
-        ],
-        &[],
-    );
+    let (_, stdout, _) = kreach(QUICK_CHECK, &[]);
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(report["vantage"]["kind"], "other");
     assert!(report["vantage"]["note"].as_str().is_some_and(|n| n.contains("AWS_EC2_METADATA_DISABLED")));

@@ -104,6 +104,16 @@ fn no_stage_sends_the_password_that_kreach_withholds() {
     }
 }
 
+/// An address-literal bootstrap is shown whole: no "Targets in <domain>" heading cut from an IP.
+#[test]
+fn ip_literal_targets_are_shown_whole() {
+    let dir = scratch("literal");
+    let (_, stdout, _) = kreach(&["check", "--bootstrap", "127.0.0.1:1", "--no-client-check", "--timeout", "1"], &dir);
+    assert!(!stdout.contains("Targets in"), "{stdout}");
+    assert!(stdout.contains("127.0.0.1:1"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `-X` merges properties in memory: no file holding the password appears in the temporary
 /// directory while the run lasts, and none is left after it.
 #[test]
@@ -269,6 +279,11 @@ fn merge_of_20000_targets_keeps_one_row_each() {
     let merged: serde_json::Value = serde_json::from_str(&stdout).expect("merged JSON");
     assert_eq!(merged["rows"].as_array().map(Vec::len), Some(20_000));
     assert!(merged["differences"].as_array().is_some_and(Vec::is_empty));
+    // Markdown is a Markdown table, not the terminal's box drawing.
+    let (code, stdout, _) = kreach(&["merge", "--output", "markdown", &files[0], &files[1]], &dir);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("| target |") && stdout.contains("|---|") && !stdout.contains('┌'), "{:.300}", stdout);
+    assert!(stdout.contains("b19999.example.com:9092"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

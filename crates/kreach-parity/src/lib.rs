@@ -266,8 +266,11 @@ pub async fn check_with(
 /// ([`CheckConfig::credentials_withheld`]) withholds it, or over TLS the client's own properties
 /// do not verify; or SASL is configured without credentials (librdkafka refuses to start).
 fn credentials_block(config: &CheckConfig, properties: Option<&Properties>) -> Option<String> {
-    config.sasl.as_ref()?;
-    if !config.has_credentials() {
+    if !config.security_protocol.uses_sasl() {
+        return None;
+    }
+    let in_file = properties.is_some_and(|p| p.get("sasl.username").is_some() && p.get("sasl.password").is_some());
+    if !config.has_credentials() && !in_file {
         return Some("no SASL credentials (sasl.username and sasl.password): see kafka-no-credentials".into());
     }
     if let Some(why) = config.credentials_withheld() {
@@ -337,7 +340,7 @@ fn client_settings(
         if let Some(p) = &sasl.password {
             cc.set("sasl.password", p.expose());
         }
-    } else {
+    } else if !config.security_protocol.uses_sasl() {
         // No SASL in this run: no credential reaches librdkafka, whatever the file holds.
         cc.remove("sasl.username");
         cc.remove("sasl.password");

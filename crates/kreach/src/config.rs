@@ -341,7 +341,7 @@ impl CheckConfig {
             Some(why.clone())
         } else if self.allow_insecure_credentials {
             None
-        } else if self.sasl.is_some() && !self.security_protocol.uses_tls() {
+        } else if self.security_protocol.uses_sasl() && !self.security_protocol.uses_tls() {
             Some("the connection is plaintext (SASL_PLAINTEXT): the password would travel in clear".into())
         } else if self.insecure {
             Some("certificate verification is off (--insecure): the peer could be anyone".into())
