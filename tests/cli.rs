@@ -333,7 +333,7 @@ fn ec2_vantage_comes_from_the_instance_identity_document() {
 #[test]
 fn a_hostile_metadata_service_is_not_trusted() {
     let garbage = "\u{1b}[2J".to_string() + &"x".repeat(2000);
-    let cases: Vec<(&str, Vec<(&'static str, String)>, &str)> = vec![
+    let cases: Vec<(&str, Facts, &str)> = vec![
         ("tok-1\r\nX-Injected: yes", identity(&[]), "other"),
         (
             "tok-1",
@@ -365,8 +365,11 @@ fn a_hostile_metadata_service_is_not_trusted() {
     }
 }
 
+/// Metadata paths (below `/latest/meta-data/` or `/latest/`) and what the stand-in answers.
+type Facts = Vec<(&'static str, String)>;
+
 /// The documented metadata paths of an instance, with the identity document, plus `extra`.
-fn identity(extra: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+fn identity(extra: &[(&'static str, String)]) -> Facts {
     let mut facts = vec![(
         "dynamic/instance-identity/document",
         r#"{"instanceId": "i-0123456789abcdef0", "region": "us-east-1", "availabilityZone": "us-east-1a",

@@ -25,7 +25,7 @@ pub enum MappingInput {
     /// Read it from Lambda (a UUID or an ARN).
     Read(String),
     /// Already parsed (`--event-source-mapping-file`).
-    Given(EventSourceMapping),
+    Given(Box<EventSourceMapping>),
 }
 
 /// What a front end collected, before anything is read from AWS.
@@ -159,7 +159,7 @@ pub async fn prepare(
     let timeout = requested_timeout(&options);
     let mut mapping = match mapping {
         MappingInput::None => None,
-        MappingInput::Given(m) => Some(m),
+        MappingInput::Given(m) => Some(*m),
         MappingInput::Read(id) => {
             let id = id.trim().to_string();
             let region = region.clone().or_else(|| arn_region(&id));

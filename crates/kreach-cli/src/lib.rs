@@ -346,7 +346,7 @@ fn mapping_input(aws: &AwsArgs) -> Result<kreach_aws::MappingInput, String> {
         })?;
         let mapping = kreach::EventSourceMapping::parse(&bytes)
             .map_err(|e| format!("invalid {field}: {}: {e}", path.display()))?;
-        return Ok(kreach_aws::MappingInput::Given(mapping));
+        return Ok(kreach_aws::MappingInput::Given(Box::new(mapping)));
     }
     Ok(match aws.event_source_mapping.as_deref().filter(|id| !id.trim().is_empty()) {
         Some(id) => kreach_aws::MappingInput::Read(id.to_string()),

@@ -265,9 +265,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_escape_naming_the_line() {
-        let err = Properties::parse("a=1\nb=\\u12").err().expect("must fail");
+        let err = Properties::parse("a=1\nb=\\u12").expect_err("must fail");
         assert!(err.to_string().contains("line 2"), "{err}");
-        let err = Properties::parse("=value").err().expect("must fail");
+        let err = Properties::parse("=value").expect_err("must fail");
         assert!(err.to_string().contains("no key"), "{err}");
     }
 
