@@ -141,6 +141,10 @@ struct CheckArgs {
     /// Global deadline for the whole run, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, allow_negative_numbers = true)]
     timeout: f64,
+    /// How long one TCP connect waits, in seconds (default 3.3: past the kernel's third SYN, so a
+    /// blackholed port is reported then; within --timeout).
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    connect_timeout: Option<f64>,
     /// HTTPS (REST) port probed beside the Kafka port.
     #[arg(long, value_name = "PORT", default_value_t = kreach::DEFAULT_HTTPS_PORT)]
     https_port: u16,
@@ -537,6 +541,7 @@ fn options(args: CheckArgs) -> Result<CheckOptions, String> {
     options.insecure = args.insecure;
     options.allow_insecure_credentials = args.allow_insecure_credentials;
     options.timeout_secs = Some(args.timeout);
+    options.connect_timeout_secs = args.connect_timeout;
     options.https_port = Some(args.https_port);
     options.no_https = args.no_https;
     options.security_protocol = args.security_protocol;

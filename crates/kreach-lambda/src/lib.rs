@@ -67,6 +67,8 @@ pub struct CheckEvent {
     pub insecure: bool,
     /// Global deadline in seconds (capped by the function's own).
     pub timeout_secs: Option<f64>,
+    /// How long one TCP connect waits, in seconds (default 3.3).
+    pub connect_timeout_secs: Option<f64>,
     /// HTTPS port (default 443).
     pub https_port: Option<u16>,
     /// Do not probe the HTTPS port.
@@ -286,6 +288,7 @@ fn options_from(event: &CheckEvent, timeout: f64, env: &dyn Fn(&str) -> Option<S
     options.ca_pem = event.ca_pem.clone().or_else(|| env(ENV_CA_PEM).filter(|p| !p.trim().is_empty()));
     options.insecure = event.insecure;
     options.timeout_secs = Some(timeout);
+    options.connect_timeout_secs = event.connect_timeout_secs;
     options.https_port = event.https_port;
     options.no_https = event.no_https;
     options.security_protocol = event.security_protocol.clone();

@@ -188,6 +188,8 @@ pub struct CheckOptions {
     pub insecure: bool,
     /// `--timeout` in seconds.
     pub timeout_secs: Option<f64>,
+    /// `--connect-timeout` in seconds: how long one TCP connect waits (default 3.3: three SYNs).
+    pub connect_timeout_secs: Option<f64>,
     /// `--https-port`.
     pub https_port: Option<u16>,
     /// `--no-https`: do not probe the HTTPS port.
@@ -236,6 +238,8 @@ pub struct CheckConfig {
     pub insecure: bool,
     /// Global deadline.
     pub timeout: Duration,
+    /// How long one TCP connect waits (within the deadline).
+    pub connect_timeout: Duration,
     /// HTTPS port to probe, if any.
     pub https_port: Option<u16>,
     /// Kafka security protocol.
@@ -267,6 +271,7 @@ impl CheckConfig {
             ca_file: None,
             insecure: false,
             timeout: DEFAULT_TIMEOUT,
+            connect_timeout: crate::limits::DEFAULT_CONNECT_TIMEOUT,
             https_port: Some(DEFAULT_HTTPS_PORT),
             security_protocol: SecurityProtocol::SaslSsl,
             sasl: None,
@@ -353,6 +358,13 @@ impl CheckConfig {
     /// Whether SASL credentials (username and password) are configured.
     pub fn has_credentials(&self) -> bool {
         self.sasl.as_ref().is_some_and(|s| s.username.is_some() && s.password.is_some())
+    }
+
+    /// Sets how long one TCP connect waits (default [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT)).
+    #[must_use]
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
     }
 
     /// Sets the global deadline.
@@ -481,6 +493,22 @@ impl CheckOptions {
             }
         };
 
+        let connect_timeout = match self.connect_timeout_secs {
+            None => crate::limits::DEFAULT_CONNECT_TIMEOUT,
+            Some(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT.as_secs_f64() => {
+                Duration::from_secs_f64(secs)
+            }
+            Some(secs) => {
+                return Err(Error::invalid(
+                    "--connect-timeout",
+                    format!(
+                        "{secs} is out of range: it must be more than 0 and at most {} seconds",
+                        MAX_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
+        };
+
         let security_protocol = match (&self.security_protocol, prop("security.protocol")) {
             (Some(p), _) => p.parse().map_err(|e| Error::invalid("--security-protocol", e))?,
             (None, Some(p)) => p.parse().map_err(|e| Error::invalid("security.protocol", e))?,
@@ -542,6 +570,7 @@ impl CheckOptions {
             ca_file,
             insecure: self.insecure,
             timeout,
+            connect_timeout,
             https_port,
             security_protocol,
             sasl,

@@ -16,6 +16,8 @@ use ipnet::IpNet;
 
 use crate::report::{AnswerClass, CnameHop, DnsAddress, DnsLookup, DnsOutcome};
 
+/// How long a lookup waits for its answer before the resolver's port is probed.
+const PROBE_AFTER: Duration = Duration::from_millis(200);
 /// Per-query timeout handed to the resolver; two attempts fit in the stage's cap.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -49,14 +51,22 @@ type Client = RetryDnsHandle<NameServerPool<TokioRuntimeProvider>>;
 pub struct Dns {
     resolver: Result<(TokioResolver, Client), String>,
     label: String,
+    /// The servers asked, for the port-unreachable probe.
+    servers: Vec<SocketAddr>,
 }
 
 impl Dns {
     /// Builds the resolver for `choice`; a broken configuration becomes every lookup's outcome.
     pub fn new(choice: &ResolverChoice) -> Self {
         match build(choice) {
-            Ok((resolver, client, servers)) => Dns { resolver: Ok((resolver, client)), label: choice.label(&servers) },
-            Err(e) => Dns { resolver: Err(format!("resolver configuration: {e}")), label: choice.label(&[]) },
+            Ok((resolver, client, servers)) => {
+                Dns { resolver: Ok((resolver, client)), label: choice.label(&servers), servers }
+            }
+            Err(e) => Dns {
+                resolver: Err(format!("resolver configuration: {e}")),
+                label: choice.label(&[]),
+                servers: Vec::new(),
+            },
         }
     }
 }
@@ -71,6 +81,17 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
     };
     // A dotted name is looked up as is, not through the search list.
     let fqdn = if name.contains('.') && !name.ends_with('.') { format!("{name}.") } else { name.to_string() };
+    // Beside a lookup that has not been answered quickly: a resolver with nothing listening answers
+    // with ICMP port unreachable, which the resolver library does not hear (its sockets are not
+    // connected); a connected probe does, at once, instead of after every retry's timeout. A
+    // resolver that answers in time is never probed (not one extra question).
+    let refused = async {
+        tokio::time::sleep(PROBE_AFTER).await;
+        match port_unreachable(&dns.servers, budget.saturating_sub(PROBE_AFTER)).await {
+            Some(why) => why,
+            None => std::future::pending().await,
+        }
+    };
     // A name DNS cannot carry (a label over 63 bytes, over 253 in all, bytes no label may hold) is
     // no resolver's fault: nothing is asked, and the report says what is wrong with the name.
     if let Some(why) = unencodable(&fqdn) {
@@ -85,9 +106,15 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
     }
     // A and AAAA asked at once, each answered by the resolver in one round trip.
     // A name without a dot goes through the search list, by the full resolver.
-    let (mut lookup, ips) = match Name::from_ascii(&fqdn) {
-        Ok(qname) if fqdn.ends_with('.') => ask_both(client, &qname, &label, started, budget).await,
-        _ => lookup_ip(&fqdn, resolver, label, started, budget).await,
+    let asked = async {
+        match Name::from_ascii(&fqdn) {
+            Ok(qname) if fqdn.ends_with('.') => ask_both(client, &qname, &label, started, budget).await,
+            _ => lookup_ip(&fqdn, resolver, label.clone(), started, budget).await,
+        }
+    };
+    let (mut lookup, ips) = tokio::select! {
+        answer = asked => answer,
+        why = refused => (failed(label.clone(), DnsOutcome::Unreachable, started, why), Vec::new()),
     };
     // A failed lookup says little about where the chain broke: follow it one CNAME at a time
     // (only on failure, within what is left of the budget) to name a loop or the last name reached.
@@ -210,6 +237,36 @@ fn too_long(mut lookup: DnsLookup) -> DnsLookup {
     lookup.addresses.clear();
     lookup.error = Some(format!("more than {MAX_CNAME_HOPS} CNAME hops"));
     lookup
+}
+
+/// `Some(why)` when every server answers a probe with ICMP port unreachable (nothing listens on
+/// its port); `None` as soon as one does not (it answers, or stays silent past `budget`).
+async fn port_unreachable(servers: &[SocketAddr], budget: Duration) -> Option<String> {
+    if servers.is_empty() {
+        return None;
+    }
+    // A query for the root's NS records: the smallest well-formed question.
+    const PROBE: [u8; 17] = [0x6b, 0x72, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1];
+    let probe = |server: SocketAddr| async move {
+        let bind: SocketAddr = if server.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
+        let socket = tokio::net::UdpSocket::bind(bind).await.ok()?;
+        socket.connect(server).await.ok()?;
+        socket.send(&PROBE).await.ok()?;
+        let mut buf = [0u8; 512];
+        match tokio::time::timeout(budget, socket.recv(&mut buf)).await {
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Some(server),
+            _ => None,
+        }
+    };
+    let refused = futures::future::join_all(servers.iter().map(|s| probe(*s))).await;
+    if refused.iter().all(Option::is_some) {
+        Some(format!(
+            "ICMP port unreachable from {}: nothing listens on the resolver's port (no DNS server runs there)",
+            join(servers)
+        ))
+    } else {
+        None
+    }
 }
 
 /// Why `fqdn` cannot be sent as a DNS question, if it cannot.

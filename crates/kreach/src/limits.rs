@@ -5,8 +5,12 @@ use std::time::Duration;
 
 /// Longest a DNS lookup may take (within the deadline).
 pub const DNS_STEP_CAP: Duration = Duration::from_secs(5);
-/// Longest a TCP connect may take (within the deadline).
-pub const TCP_STEP_CAP: Duration = Duration::from_secs(5);
+/// Longest a TCP connect may take (within the deadline) when `--connect-timeout` asks for more.
+pub const TCP_STEP_CAP: Duration = Duration::from_secs(600);
+/// How long a connect waits by default: past the kernel's third SYN (sent at 0, 1 and 3 s), so a
+/// blackholed port is reported after ~3.3 s instead of the whole deadline. Over PrivateLink a
+/// SYN-ACK comes in milliseconds; `--connect-timeout` waits longer.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(3300);
 /// Longest a TLS handshake may take (within the deadline).
 pub const TLS_STEP_CAP: Duration = Duration::from_secs(5);
 /// Longest an HTTP exchange may take (within the deadline).

@@ -332,7 +332,9 @@ async fn probe_address(
         https: None,
         kafka: None,
     };
-    let (tcp, stream) = tcp::connect(SocketAddr::new(ip, plan.hp.port), deadline.budget(TCP_STEP_CAP)).await;
+    let (tcp, stream) =
+        tcp::connect(SocketAddr::new(ip, plan.hp.port), deadline.budget(config.connect_timeout.min(TCP_STEP_CAP)))
+            .await;
     tracing::info!(target: "kreach::step", stage = "tcp", target = %plan.hp, %ip, outcome = ?tcp.outcome, elapsed_ms = tcp.elapsed_ms);
     report.tcp = Some(tcp);
     let Some(mut stream) = stream else { return report };
@@ -345,7 +347,9 @@ async fn probe_address(
             // connection, so the report can say "wrong security.protocol" instead.
             if attempt.outcome == KafkaOutcome::Closed {
                 let addr = SocketAddr::new(ip, plan.hp.port);
-                if let (_, Some(fresh)) = tcp::connect(addr, deadline.budget(TCP_STEP_CAP)).await {
+                if let (_, Some(fresh)) =
+                    tcp::connect(addr, deadline.budget(config.connect_timeout.min(TCP_STEP_CAP))).await
+                {
                     let (tls, _) =
                         tls::handshake(tls_ctx, fresh, &plan.hp.host, &[], deadline.budget(TLS_STEP_CAP)).await;
                     if tls.peer_certificate.is_some() {
@@ -372,7 +376,9 @@ async fn probe_address(
         // on a fresh connection, so the report can say "wrong security.protocol" instead.
         if plan.kafka && closed_silently {
             let addr = SocketAddr::new(ip, plan.hp.port);
-            if let (_, Some(mut plain)) = tcp::connect(addr, deadline.budget(TCP_STEP_CAP)).await {
+            if let (_, Some(mut plain)) =
+                tcp::connect(addr, deadline.budget(config.connect_timeout.min(TCP_STEP_CAP))).await
+            {
                 let mut attempt = kafka::probe(&mut plain, kafka::Then::Stop, deadline.budget(KAFKA_STEP_CAP)).await;
                 if attempt.outcome == KafkaOutcome::Ok {
                     attempt.outcome = KafkaOutcome::PlaintextListener;

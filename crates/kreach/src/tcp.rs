@@ -30,8 +30,39 @@ pub async fn connect(addr: SocketAddr, budget: Duration) -> (TcpAttempt, Option<
             (TcpAttempt { outcome, elapsed_ms, error: Some(e.to_string()) }, None)
         }
         Err(_) => {
-            let error = format!("no SYN-ACK within {} ms", budget.as_millis());
+            let syns = syns_sent(started.elapsed());
+            let error = format!(
+                "no SYN-ACK within {} ms: {syns} SYN{} unanswered (the kernel sends them at 0, 1, 3, 7 s…)",
+                budget.as_millis(),
+                if syns == 1 { "" } else { "s" }
+            );
             (TcpAttempt { outcome: TcpOutcome::Timeout, elapsed_ms, error: Some(error) }, None)
         }
+    }
+}
+
+/// How many SYNs Linux has sent after `elapsed` (initial RTO 1 s, doubling: at 0, 1, 3, 7, 15 s…).
+pub fn syns_sent(elapsed: Duration) -> u32 {
+    let mut at = 0u64;
+    let mut gap = 1000u64;
+    let mut n = 0;
+    let ms = elapsed.as_millis() as u64;
+    while at <= ms && n < 8 {
+        n += 1;
+        at += gap;
+        gap *= 2;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn syn_retransmissions_are_counted_like_linux() {
+        use std::time::Duration;
+        assert_eq!(super::syns_sent(Duration::from_millis(10)), 1);
+        assert_eq!(super::syns_sent(Duration::from_millis(1500)), 2);
+        assert_eq!(super::syns_sent(Duration::from_millis(3300)), 3);
+        assert_eq!(super::syns_sent(Duration::from_secs(10)), 4);
     }
 }

@@ -202,3 +202,32 @@ async fn every_dns_fix_that_names_a_record_repairs_the_lab() {
         assert_eq!(after.status, Status::Pass, "{fault}: after applying {patch:?}: {:#?}", after.findings);
     }
 }
+
+/// A blackholed port is a timeout once the kernel's third SYN went unanswered, not after the
+/// whole deadline; the attempt says how many SYNs went out.
+#[tokio::test]
+async fn a_blackholed_port_is_reported_after_three_unanswered_syns() {
+    let lab = Lab::start(Fault::KafkaPortDropped).await.expect("lab");
+    let mut o = options(&lab, false);
+    o.timeout_secs = Some(10.0);
+    let report = kreach::run(&o.validate(&|_| None).expect("config")).await.expect("report");
+    assert!(report.elapsed_ms < 10_000, "waited for the deadline: {} ms", report.elapsed_ms);
+    let errors: Vec<&str> =
+        report.targets[0].addresses.iter().filter_map(|a| a.tcp.as_ref()?.error.as_deref()).collect();
+    assert!(!errors.is_empty() && errors.iter().all(|e| e.contains("3 SYNs unanswered")), "{errors:?}");
+    assert!(report.findings.iter().any(|f| f.code.as_str() == "tcp-timeout"));
+}
+
+/// A VPC resolver with nothing listening answers ICMP port unreachable: that is the cause, said
+/// at once (not after the resolver library's retries time out).
+#[tokio::test]
+async fn a_resolver_answering_port_unreachable_is_an_immediate_cause() {
+    let lab = Lab::start(Fault::ResolverDown).await.expect("lab");
+    let mut o = options(&lab, false);
+    o.timeout_secs = Some(10.0);
+    let report = kreach::run(&o.validate(&|_| None).expect("config")).await.expect("report");
+    let lookup = &report.targets[0].dns.as_ref().expect("dns").lookup;
+    assert!(lookup.error.as_deref().is_some_and(|e| e.contains("ICMP port unreachable")), "{lookup:?}");
+    assert!(lookup.elapsed_ms < 2000, "the retries were waited for: {} ms", lookup.elapsed_ms);
+    assert!(report.findings.iter().any(|f| f.code.as_str() == "dns-resolver-unreachable"));
+}
