@@ -44,6 +44,42 @@ fn schema() -> jsonschema::Validator {
     jsonschema::validator_for(&serde_json::from_str(&text).expect("json")).expect("compiles")
 }
 
+/// Help wraps to the terminal (clap's `wrap_help`): at `COLUMNS=100`, at 60, and at most 100
+/// when it cannot tell (a pipe).
+#[test]
+fn help_fits_the_terminal_width() {
+    for (columns, max) in [(Some("100"), 100), (Some("60"), 60), (None, 100)] {
+        for sub in [None, Some("check"), Some("lab"), Some("merge"), Some("records")] {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_kreach"));
+            cmd.args(sub.into_iter().chain(["--help"])).stdin(Stdio::null()).env_remove("COLUMNS");
+            if let Some(c) = columns {
+                cmd.env("COLUMNS", c);
+            }
+            let out = cmd.output().expect("kreach --help");
+            let text = String::from_utf8_lossy(&out.stdout);
+            let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+            assert!(widest <= max, "{sub:?} at {columns:?}: a line of {widest} columns:\n{text}");
+        }
+    }
+}
+
+/// The lab's header fits 100 columns, and its `kreach check` equivalent is one copyable command:
+/// every line but the last ends in a backslash.
+#[test]
+fn the_labs_equivalent_command_is_copyable_and_fits() {
+    let (code, stdout, stderr) = kreach(&["lab", "--timeout", "2"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let header: Vec<&str> = stdout.lines().take_while(|l| !l.is_empty()).collect();
+    for line in &header {
+        assert!(line.chars().count() <= 100, "{line}");
+    }
+    let start = header.iter().position(|l| l.trim() == "kreach check \\").expect("the command");
+    let command = &header[start..];
+    assert!(command[..command.len() - 1].iter().all(|l| l.ends_with(" \\")), "{command:#?}");
+    assert!(!command[command.len() - 1].ends_with('\\'));
+    assert!(command.iter().any(|l| l.trim_start().starts_with("--bootstrap ")));
+}
+
 #[test]
 fn published_schema_matches_the_report_types() {
     let (code, stdout, _) = kreach(&["schema"], &[]);

@@ -708,18 +708,18 @@ async fn lab(args: LabArgs) -> ExitCode {
     if args.output == Output::Table {
         let azs: Vec<String> = lab.azs.iter().map(|a| format!("{}={}", a.az_id, a.eni)).collect();
         emit(&format!(
-            "kreach lab: {} ({}), layout {}\n  VPC resolver {}, public DNS {}, endpoint addresses {} ({}), ports {} and {}\n  \
-             equivalent: kreach check {}\n\n",
+            "kreach lab: {}, layout {}\n  {}\n  VPC resolver {}, public DNS {}\n  endpoint addresses {} ({})\n  \
+             ports {} (Kafka) and {} (HTTPS)\n  equivalent:\n{}\n\n",
             fault.name(),
-            fault.description(),
             layout,
+            fault.description(),
             lab.resolver,
             lab.public_resolver,
             azs.join(" "),
             LAB_PRIVATE_CIDR,
             lab.kafka_port,
             lab.https_port,
-            lab.check_args().join(" ")
+            shell_lines(&lab.check_args())
         ));
     }
     // The lab is on loopback: there is no AWS account to audit.
@@ -734,6 +734,34 @@ async fn lab(args: LabArgs) -> ExitCode {
         refused: Vec::new(),
     };
     watch(run, args.output, (std::time::Duration::ZERO, Some(1))).await
+}
+
+/// `kreach check ARGS` as a copyable shell command: one flag and its value a line, each line ending
+/// in a backslash, every value quoted where the shell would split it.
+fn shell_lines(args: &[String]) -> String {
+    let quote = |a: &str| {
+        if a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c)) {
+            a.to_string()
+        } else {
+            format!("'{}'", a.replace('\'', "'\\''"))
+        }
+    };
+    let mut lines = vec!["    kreach check".to_string()];
+    let mut i = 0;
+    while i < args.len() {
+        let takes_value = args[i].starts_with("--") && args.get(i + 1).is_some_and(|v| !v.starts_with("--"));
+        let line = if takes_value {
+            let line = format!("      {} {}", quote(&args[i]), quote(&args[i + 1]));
+            i += 2;
+            line
+        } else {
+            let line = format!("      {}", quote(&args[i]));
+            i += 1;
+            line
+        };
+        lines.push(line);
+    }
+    lines.join(" \\\n")
 }
 
 fn merge(paths: &[PathBuf], output: Output) -> ExitCode {

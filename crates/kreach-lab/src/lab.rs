@@ -152,7 +152,7 @@ faults! {
     /// Broker 4 is down.
     BrokerDown = "broker-down", Both: "broker 4 is down behind a working endpoint";
     /// The private zone's zonal record for usw2-az2 leads to a public name: that zone's brokers get a public address.
-    ZonalRecordPublic = "zonal-record-public", InProcessOnly: "the zonal record `*.usw2-az2.<domain>` CNAMEs a public name: that zone's brokers resolve to a public address";
+    ZonalRecordPublic = "zonal-record-public", InProcessOnly: "`*.usw2-az2.<domain>` CNAMEs a public name: that zone's brokers get a public address";
     /// The private zone's record for usw2-az2 is named by the AZ name (`us-west-2b`), not the AZ ID.
     ZonalRecordByAzName = "zonal-record-by-az-name", Both: "the zonal record for usw2-az2 is named `*.us-west-2b.<domain>` (AZ name, not AZ ID)";
     /// The cluster behind the endpoint is tansu requiring SASL/SCRAM.
@@ -160,7 +160,7 @@ faults! {
     /// The private zone's wildcard still points at a replaced endpoint's DNS name.
     CnameDangling = "cname-dangling", Both: "the private zone's wildcard CNAMEs a VPC endpoint name that no longer exists";
     /// A DNS Firewall rule in the VPC blocks the public glb hop (NXDOMAIN without SOA); the private zone's names resolve.
-    GlbHopBlocked = "glb-hop-blocked", InProcessOnly: "a DNS Firewall rule answers the glb names NXDOMAIN without SOA, while public DNS has their CNAME (layout dedicated-glb)";
+    GlbHopBlocked = "glb-hop-blocked", InProcessOnly: "a DNS Firewall rule answers the glb names NXDOMAIN without SOA (layout dedicated-glb)";
     /// The VPC resolver cannot reach public DNS: glb names (chased private) do not resolve.
     GlbChaseFailed = "glb-chase-failed", InProcessOnly: "the VPC resolver does not reach public DNS, so glb names fail (layout dedicated-glb)";
     /// No NAT: public names (the AWS APIs without interface endpoints, Confluent's APIs) are unreachable.
