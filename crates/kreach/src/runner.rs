@@ -301,7 +301,8 @@ async fn resolve(
     tracing::info!(
         target: "kreach::step",
         stage = "dns",
-        host,
+        // Names may come from peers (advertised brokers): escaped before any event carries them.
+        host = %crate::render::clean(host),
         resolver = %lookup.resolver,
         outcome = ?lookup.outcome,
         addresses = ips.len(),
@@ -335,7 +336,7 @@ async fn probe_address(
     let (tcp, stream) =
         tcp::connect(SocketAddr::new(ip, plan.hp.port), deadline.budget(config.connect_timeout.min(TCP_STEP_CAP)))
             .await;
-    tracing::info!(target: "kreach::step", stage = "tcp", target = %plan.hp, %ip, outcome = ?tcp.outcome, elapsed_ms = tcp.elapsed_ms);
+    tracing::info!(target: "kreach::step", stage = "tcp", target = %crate::render::clean(&plan.hp.to_string()), %ip, outcome = ?tcp.outcome, elapsed_ms = tcp.elapsed_ms);
     report.tcp = Some(tcp);
     let Some(mut stream) = stream else { return report };
     if !plan.tls {
@@ -369,7 +370,7 @@ async fn probe_address(
     let alpn: &[&[u8]] = if plan.https_path().is_some() { &[b"http/1.1"] } else { &[] };
     let (tls, session) = tls::handshake(tls_ctx, stream, &plan.hp.host, alpn, deadline.budget(TLS_STEP_CAP)).await;
     let closed_silently = tls.outcome == TlsOutcome::Closed;
-    tracing::info!(target: "kreach::step", stage = "tls", target = %plan.hp, %ip, outcome = ?tls.outcome, elapsed_ms = tls.elapsed_ms);
+    tracing::info!(target: "kreach::step", stage = "tls", target = %crate::render::clean(&plan.hp.to_string()), %ip, outcome = ?tls.outcome, elapsed_ms = tls.elapsed_ms);
     report.tls = Some(tls);
     let Some(mut session) = session else {
         // A plaintext Kafka listener closes on a ClientHello without a word: ask it in plaintext
@@ -390,14 +391,14 @@ async fn probe_address(
     };
     if let Some(path) = plan.https_path() {
         let attempt = https::request(session, &plan.hp.host, plan.hp.port, path, deadline.budget(HTTPS_STEP_CAP)).await;
-        tracing::info!(target: "kreach::step", stage = "https", target = %plan.hp, %ip, outcome = ?attempt.outcome, status = ?attempt.status_code, elapsed_ms = attempt.elapsed_ms);
+        tracing::info!(target: "kreach::step", stage = "https", target = %crate::render::clean(&plan.hp.to_string()), %ip, outcome = ?attempt.outcome, status = ?attempt.status_code, elapsed_ms = attempt.elapsed_ms);
         report.https = Some(attempt);
     } else if plan.kafka {
         let attempt =
             kafka::probe(&mut session, kafka_then(config, plan, tls_ctx.verifies()), deadline.budget(KAFKA_STEP_CAP))
                 .await;
         // The outcome and timing only: never a credential.
-        tracing::info!(target: "kreach::step", stage = "kafka", target = %plan.hp, %ip, outcome = ?attempt.outcome, elapsed_ms = attempt.elapsed_ms);
+        tracing::info!(target: "kreach::step", stage = "kafka", target = %crate::render::clean(&plan.hp.to_string()), %ip, outcome = ?attempt.outcome, elapsed_ms = attempt.elapsed_ms);
         report.kafka = Some(attempt);
         share_metadata(&report, metadata_tx);
     }
