@@ -416,8 +416,9 @@ impl CheckOptions {
         };
         // No message may carry a secret back, even one a malformed value swallowed.
         let env_password = env(ENV_SASL_PASSWORD);
-        let mut secrets: Vec<&str> = props.map(Properties::secret_values).unwrap_or_default();
-        secrets.extend(env_password.as_deref());
+        let mut secrets: Vec<String> = props.map(Properties::secret_values).unwrap_or_default();
+        secrets.extend(env_password);
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
         self.validate_with(props, env).map_err(|e| e.redacted(&secrets))
     }
 
@@ -477,37 +478,9 @@ impl CheckOptions {
             _ => None,
         };
 
-        let timeout = match self.timeout_secs {
-            None => DEFAULT_TIMEOUT,
-            Some(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT.as_secs_f64() => {
-                Duration::from_secs_f64(secs)
-            }
-            Some(secs) => {
-                return Err(Error::invalid(
-                    "--timeout",
-                    format!(
-                        "{secs} is out of range: it must be more than 0 and at most {} seconds",
-                        MAX_TIMEOUT.as_secs()
-                    ),
-                ));
-            }
-        };
-
-        let connect_timeout = match self.connect_timeout_secs {
-            None => crate::limits::DEFAULT_CONNECT_TIMEOUT,
-            Some(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT.as_secs_f64() => {
-                Duration::from_secs_f64(secs)
-            }
-            Some(secs) => {
-                return Err(Error::invalid(
-                    "--connect-timeout",
-                    format!(
-                        "{secs} is out of range: it must be more than 0 and at most {} seconds",
-                        MAX_TIMEOUT.as_secs()
-                    ),
-                ));
-            }
-        };
+        let timeout = seconds(self.timeout_secs, "--timeout", DEFAULT_TIMEOUT)?;
+        let connect_timeout =
+            seconds(self.connect_timeout_secs, "--connect-timeout", crate::limits::DEFAULT_CONNECT_TIMEOUT)?;
 
         let security_protocol = match (&self.security_protocol, prop("security.protocol")) {
             (Some(p), _) => p.parse().map_err(|e| Error::invalid("--security-protocol", e))?,
@@ -579,6 +552,20 @@ impl CheckOptions {
             dns_domain,
             endpoints,
         })
+    }
+}
+
+/// A duration in seconds as given (`default` when none): more than 0, at most [`MAX_TIMEOUT`].
+fn seconds(value: Option<f64>, field: &str, default: Duration) -> Result<Duration, Error> {
+    match value {
+        None => Ok(default),
+        Some(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT.as_secs_f64() => {
+            Ok(Duration::from_secs_f64(secs))
+        }
+        Some(secs) => Err(Error::invalid(
+            field,
+            format!("{secs} is out of range: it must be more than 0 and at most {} seconds", MAX_TIMEOUT.as_secs()),
+        )),
     }
 }
 

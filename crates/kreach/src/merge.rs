@@ -161,6 +161,18 @@ fn word(s: StageStatus) -> &'static str {
 
 use crate::render::clean;
 
+/// One merged cell as text: `—` where the report lacks the target, else the status word and the
+/// detail, made safe by `escape` for the output at hand.
+fn cell_text(cell: Option<&MergedCell>, escape: impl Fn(&str) -> String) -> String {
+    match cell {
+        None => "—".to_string(),
+        Some(c) => match &c.detail {
+            None => crate::render::status_word(c.status).to_string(),
+            Some(d) => format!("{} {}", crate::render::status_word(c.status), escape(d)),
+        },
+    }
+}
+
 /// The merged matrix as text: vantage × target, then the differences.
 pub fn merged_table(m: &Merged) -> String {
     let mut table = comfy_table::Table::new();
@@ -171,13 +183,7 @@ pub fn merged_table(m: &Merged) -> String {
     for row in &m.rows {
         let mut cells = vec![clean(&row.target).into_owned()];
         for c in &row.cells {
-            cells.push(match c {
-                None => "—".into(),
-                Some(c) => match &c.detail {
-                    None => crate::render::status_word(c.status).to_string(),
-                    Some(d) => format!("{} {}", crate::render::status_word(c.status), clean(d)),
-                },
-            });
+            cells.push(cell_text(c.as_ref(), |d| clean(d).into_owned()));
         }
         table.add_row(cells);
     }
@@ -214,14 +220,7 @@ pub fn merged_markdown(m: &Merged) -> String {
     for row in &m.rows {
         out.push_str(&format!("| {} |", esc(&row.target)));
         for c in &row.cells {
-            let cell = match c {
-                None => "—".to_string(),
-                Some(c) => match &c.detail {
-                    None => crate::render::status_word(c.status).to_string(),
-                    Some(d) => format!("{} {}", crate::render::status_word(c.status), esc(d)),
-                },
-            };
-            out.push_str(&format!(" {cell} |"));
+            out.push_str(&format!(" {} |", cell_text(c.as_ref(), esc)));
         }
         out.push('\n');
     }

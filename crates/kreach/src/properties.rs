@@ -101,13 +101,13 @@ impl Properties {
     }
 
     /// The values of the keys that hold secrets, for scrubbing error messages.
-    pub(crate) fn secret_values(&self) -> Vec<&str> {
+    pub(crate) fn secret_values(&self) -> Vec<String> {
         self.entries
             .iter()
             .filter(|(k, _)| is_secret_key(k))
             .flat_map(|(k, v)| {
-                let from_jaas = (k.as_str() == "sasl.jaas.config").then(|| jaas_password(v)).flatten();
-                [Some(v.as_str()), from_jaas]
+                let from_jaas = (k.as_str() == "sasl.jaas.config").then(|| jaas_value(v, "password")).flatten();
+                [Some(v.clone()), from_jaas]
             })
             .flatten()
             .collect()
@@ -130,18 +130,6 @@ pub const SECRET_KEYS: &[&str] = &[
 pub fn is_secret_key(key: &str) -> bool {
     let key = key.trim().to_ascii_lowercase();
     SECRET_KEYS.contains(&key.as_str()) || key.ends_with(".password") || key.ends_with(".secret")
-}
-
-fn jaas_password(jaas: &str) -> Option<&str> {
-    let start = jaas.find("password")? + "password".len();
-    let rest = jaas[start..].trim_start().strip_prefix('=')?.trim_start();
-    let quote = rest.chars().next()?;
-    if quote == '"' || quote == '\'' {
-        let body = &rest[1..];
-        return body.find(quote).map(|end| &body[..end]);
-    }
-    let end = rest.find(|c: char| c.is_whitespace() || c == ';').unwrap_or(rest.len());
-    Some(&rest[..end])
 }
 
 fn split_entry(line: &str, line_no: usize) -> Result<(String, String), Error> {
@@ -214,29 +202,31 @@ fn unescape(s: &str) -> Option<String> {
 /// Pulls `username` and `password` out of a `sasl.jaas.config` value such as
 /// `org.apache.kafka.common.security.plain.PlainLoginModule required username="k" password="s";`.
 pub fn jaas_credentials(jaas: &str) -> Option<(String, String)> {
-    let find = |name: &str| -> Option<String> {
-        let mut rest = jaas;
-        while let Some(pos) = rest.find(name) {
-            let before_ok = pos == 0 || !rest.as_bytes()[pos - 1].is_ascii_alphanumeric();
-            let after = rest[pos + name.len()..].trim_start();
-            if before_ok {
-                if let Some(after) = after.strip_prefix('=') {
-                    let after = after.trim_start();
-                    let quote = after.chars().next()?;
-                    if quote == '"' || quote == '\'' {
-                        let body = &after[1..];
-                        let end = body.find(quote)?;
-                        return Some(body[..end].to_string());
-                    }
-                    let end = after.find(|c: char| c.is_whitespace() || c == ';').unwrap_or(after.len());
-                    return Some(after[..end].to_string());
+    Some((jaas_value(jaas, "username")?, jaas_value(jaas, "password")?))
+}
+
+/// The value of `name=…` (quoted or bare) in a JAAS line.
+fn jaas_value(jaas: &str, name: &str) -> Option<String> {
+    let mut rest = jaas;
+    while let Some(pos) = rest.find(name) {
+        let before_ok = pos == 0 || !rest.as_bytes()[pos - 1].is_ascii_alphanumeric();
+        let after = rest[pos + name.len()..].trim_start();
+        if before_ok {
+            if let Some(after) = after.strip_prefix('=') {
+                let after = after.trim_start();
+                let quote = after.chars().next()?;
+                if quote == '"' || quote == '\'' {
+                    let body = &after[1..];
+                    let end = body.find(quote)?;
+                    return Some(body[..end].to_string());
                 }
+                let end = after.find(|c: char| c.is_whitespace() || c == ';').unwrap_or(after.len());
+                return Some(after[..end].to_string());
             }
-            rest = &rest[pos + name.len()..];
         }
-        None
-    };
-    Some((find("username")?, find("password")?))
+        rest = &rest[pos + name.len()..];
+    }
+    None
 }
 
 #[cfg(test)]
