@@ -57,7 +57,7 @@ fn init_tracing(cli: &Cli) {
         tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_ansi(false)
-            .with_filter(tracing_subscriber::EnvFilter::new(f))
+            .with_filter(log_filter(&f))
     });
     let progress = draw.then(|| {
         let p = PROGRESS.get_or_init(progress::Progress::default).clone();
@@ -66,6 +66,27 @@ fn init_tracing(cli: &Cli) {
     if events.is_some() || progress.is_some() {
         let _ = tracing_subscriber::registry().with(events).with(progress).try_init();
     }
+}
+
+/// `RUST_LOG`-style directives (`kreach=debug,hickory_proto=info`, or a bare level) as a target
+/// filter. A directive it cannot read is left out with a warning rather than silencing the rest.
+fn log_filter(directives: &str) -> tracing_subscriber::filter::Targets {
+    use std::str::FromStr as _;
+    let parse = tracing_subscriber::filter::Targets::from_str;
+    let mut kept = Vec::new();
+    for directive in directives.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        match parse(directive) {
+            Ok(_) => kept.push(directive),
+            Err(_) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "kreach: warning: RUST_LOG directive {} is not `target=level` or a level; ignored",
+                    kreach::quote(directive)
+                );
+            }
+        }
+    }
+    parse(&kept.join(",")).unwrap_or_default()
 }
 
 /// The report format of a command that runs a diagnosis.
