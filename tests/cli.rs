@@ -169,6 +169,14 @@ fn lab_fault_exits_1_and_every_fault_output_validates() {
         list.lines().filter(|l| l.contains(" netns lab only ")).filter_map(|l| l.split_whitespace().next()).collect();
     assert!(in_process.len() >= 10 && in_process.contains(&"az-down"), "{list}");
     assert_eq!(netns_only, ["sasl-broker"], "{list}");
+    assert!(list.lines().all(|l| l.chars().count() <= 100), "--list-faults fits 100 columns:\n{list}");
+    assert!(list.contains("(--brokers 4 or more)"), "broker-down says what it needs: {list}");
+    // A fault the lab as sized cannot put in force is refused, naming the minimum, not run as a PASS.
+    for (fault, brokers, minimum) in [("broker-down", "3", "4"), ("broker-name-unresolvable", "2", "3"), ("zonal-record-missing", "1", "2")] {
+        let (code, stdout, stderr) = kreach(&["lab", "--fault", fault, "--brokers", brokers], &[]);
+        assert_eq!(code, 2, "{fault} with {brokers} brokers: {stdout}");
+        assert!(stderr.contains(fault) && stderr.contains(&format!("--brokers {minimum}")), "{stderr}");
+    }
     // A fault only the netns lab serves is refused by name, not run half-broken.
     for fault in &netns_only {
         let (code, stdout, stderr) = kreach(&["lab", "--fault", fault], &[]);
@@ -504,6 +512,62 @@ fn merge_shows_what_differs_between_vantage_points() {
     let (code, _, stderr) = kreach(&["merge", "/nonexistent.json"], &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("/nonexistent.json"));
+}
+
+/// Two `kreach check` reports from the same machine: each vantage gets its own label (the host
+/// name is the same, so the file tells them apart), the merged view fits 100 columns, and the AWS
+/// stage that did not run (no credentials) hides no measured verdict.
+#[test]
+fn merge_of_two_checks_from_one_machine_fits_and_labels_each() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let healthy = rt.block_on(kreach_lab::Lab::start(kreach_lab::Fault::None)).expect("lab");
+    let broken = rt.block_on(kreach_lab::Lab::start(kreach_lab::Fault::AzDown)).expect("lab");
+    let dir = tempfile::tempdir().expect("tmp");
+    let write = |name: &str, lab: &kreach_lab::Lab| {
+        let mut argv: Vec<String> = vec!["check".into()];
+        argv.extend(lab.check_args());
+        argv.extend(["--no-client-check", "--timeout", "2", "--output", "json"].map(String::from));
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let (_, stdout, stderr) = kreach(&argv, &[]);
+        let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+        assert!(report["vantage"]["label"].as_str().is_some_and(|l| l.starts_with("this machine")), "{}", report["vantage"]);
+        let path = dir.path().join(name);
+        std::fs::write(&path, stdout).expect("write");
+        path.display().to_string()
+    };
+    let a = write("from-a.json", &healthy);
+    let b = write("from-b.json", &broken);
+    let (_, json, stderr) = kreach(&["merge", &a, &b, "--output", "json"], &[]);
+    let merged: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let labels: Vec<&str> = merged["vantages"].as_array().expect("vantages").iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(labels.len(), 2);
+    assert_ne!(labels[0], labels[1], "two vantage points, two labels");
+    assert!(labels[0].starts_with("from-a: this machine") && labels[1].starts_with("from-b: this machine"), "{labels:?}");
+    // The healthy report's bootstrap passes in the merge although its AWS stage was skipped.
+    let bootstrap = &merged["rows"][0];
+    assert_eq!(bootstrap["cells"][0]["status"], "pass", "{bootstrap:#}");
+    let differences = merged["differences"].as_array().expect("differences");
+    assert!(
+        !differences.iter().filter_map(|d| d.as_str()).any(|d| d.contains("not checked")),
+        "a skipped extra is no difference: {differences:#?}"
+    );
+
+    let (code, table, _) = kreach(&["merge", &a, &b], &[("COLUMNS", "100")]);
+    assert_eq!(code, 1, "one vantage point fails");
+    let widest = table.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest <= 100, "{widest} columns:\n{table}");
+    assert!(table.starts_with("Targets in abc123.us-west-2.aws.confluent.cloud"), "{table}");
+    assert!(table.contains("b2.usw2-az2:"), "short target names: {table}");
+    assert_eq!(table.lines().filter(|l| l.contains("b2.usw2-az2:")).count(), 1, "one row per target: {table}");
+
+    // More vantage points than fit side by side: further tables, each line still within 100.
+    let many: Vec<&str> = [&a, &b, &a, &b, &a].iter().map(|s| s.as_str()).collect();
+    let mut argv = vec!["merge"];
+    argv.extend(many);
+    let (_, table, _) = kreach(&argv, &[]);
+    assert!(table.lines().all(|l| l.chars().count() <= 100), "{table}");
+    assert!(table.contains("Vantage points 1–3 of 5") && table.contains("Vantage points 4–5 of 5"), "{table}");
+    assert!(table.contains("from-a: this machine") && table.contains("#3"), "repeated inputs get numbers: {table}");
 }
 
 /// A stand-in for the instance metadata service serving the documented IMDSv2 paths, token first
@@ -978,8 +1042,57 @@ fn verbose_emits_per_step_events_and_no_secret() {
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let (_, _, stderr) = kreach(&argv, &[]);
     let client: Vec<&str> = stderr.lines().filter(|l| l.contains("stage=\"client\"")).collect();
-    assert!(client.first().is_some_and(|l| l.contains("outcome=\"Started\"")), "{stderr}");
+    assert!(client.first().is_some_and(|l| l.contains("outcome=Started")), "{stderr}");
+    assert!(!stderr.contains("outcome=\""), "every outcome is written the same way, unquoted: {stderr}");
     assert!(client.get(1).is_some_and(|l| l.contains("outcome=Skipped")), "{stderr}");
+}
+
+/// The default protocol (SASL_SSL) without credentials: one `kafka-no-credentials` finding, the
+/// librdkafka stage skipped for that reason (not a FAIL of its own); a target DNS gave nothing
+/// says "no address" in its TCP cell.
+#[test]
+fn missing_credentials_are_one_finding_and_cells_read_whole() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let lab = rt.block_on(kreach_lab::Lab::start(kreach_lab::Fault::None)).expect("lab");
+    let mut argv: Vec<String> = vec!["check".into()];
+    let lab_args = lab.check_args();
+    let mut i = 0;
+    while i < lab_args.len() {
+        if lab_args[i] == "--security-protocol" {
+            i += 2;
+            continue;
+        }
+        argv.push(lab_args[i].clone());
+        // Two bootstrap servers, so "one finding" is one for the run, not one per target.
+        if lab_args[i] == "--bootstrap" {
+            let broker = &lab.brokers[0];
+            let broker = if broker.contains(':') { broker.clone() } else { format!("{broker}:{}", lab.kafka_port) };
+            argv.push(format!("{},{broker}", lab_args[i + 1]));
+            i += 1;
+        }
+        i += 1;
+    }
+    let json_argv: Vec<&str> = argv.iter().map(String::as_str).chain(["--output", "json"]).collect();
+    let (_, stdout, stderr) = kreach(&json_argv, &[]);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(report["settings"]["security_protocol"], "SASL_SSL", "{:#}", report["settings"]);
+    let no_credentials = codes(&report).iter().filter(|c| **c == "kafka-no-credentials").count();
+    assert_eq!(no_credentials, 1, "{:?}", codes(&report));
+    let skipped = report["parity"]["skipped"].as_str().unwrap_or_default();
+    assert!(skipped.contains("kafka-no-credentials"), "{:#}", report["parity"]);
+    let table_argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let (_, table, _) = kreach(&table_argv, &[]);
+    assert!(table.contains("Client (librdkafka): skip"), "{table}");
+    assert!(!table.contains("must be set"), "{table}");
+
+    let broken = rt.block_on(kreach_lab::Lab::start(kreach_lab::Fault::BrokerNameUnresolvable)).expect("lab");
+    let mut argv: Vec<String> = vec!["check".into()];
+    argv.extend(broken.check_args());
+    argv.push("--no-client-check".into());
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let (_, table, _) = kreach(&argv, &[]);
+    assert!(table.contains("no address"), "{table}");
+    assert!(!table.contains("no to connect"), "{table}");
 }
 
 /// `--watch SECS --watch-count N`: the report once, then a line per run saying what changed.

@@ -20,7 +20,8 @@ use kreach::{
 
 pub use esm::fetch_mapping;
 pub use input::{
-    InputError, MAPPING_CAP, MappingInput, Policy, PolicyView, Ready, RunInput, SdkSource, no_policy, prepare,
+    InputError, MAPPING_CAP, MappingInput, Policy, PolicyView, Ready, RunInput, SdkReads, SdkSource, no_policy,
+    prepare,
 };
 pub use records::{change_batch, expected_records, expected_records_for, zonal_dns_name};
 pub use secrets::{SECRET_CAP, SecretCredentials, parse_secret, read_root_ca, read_secret};
@@ -181,7 +182,9 @@ pub async fn sdk_config(
     endpoint_url: Option<&str>,
     credentials: Option<aws_credential_types::Credentials>,
 ) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let https = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https);
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
     }

@@ -10,16 +10,7 @@ use kreach::{SecretLookup, SecretOutcome};
 
 use crate::display_chain;
 
-/// SASL credentials read from a secret.
-pub struct SecretCredentials {
-    /// The user name (API key).
-    pub username: String,
-    /// The password (API secret); never printed.
-    pub password: kreach::Secret,
-}
-
-/// Longest wait for the secret: it comes before the checks, so it is kept short.
-pub const SECRET_CAP: Duration = Duration::from_secs(3);
+pub use kreach::input::{SECRET_CAP, SecretCredentials};
 
 /// Loads the SDK configuration (`sdk`, or why there is none) and reads `secret_id`, both within
 /// `budget` together: the input step calls it before the checks, inside the run's deadline.

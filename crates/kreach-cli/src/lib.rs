@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use kreach::{CheckOptions, Report, render};
 use kreach_lab::{Fault, LAB_PRIVATE_CIDR, Lab};
 
+mod aws;
 mod progress;
 
 /// Exit code when the input is bad (clap uses the same for usage errors).
@@ -89,6 +90,36 @@ fn log_filter(directives: &str) -> tracing_subscriber::filter::Targets {
     parse(&kept.join(",")).unwrap_or_default()
 }
 
+/// One listing row at most [`LIST_WIDTH`] columns wide: `cells` padded to `widths`, then `text`
+/// wrapped at spaces under its own column.
+fn columns(cells: &[&str], widths: &[usize], text: &str) -> String {
+    const LIST_WIDTH: usize = 100;
+    let mut head = String::new();
+    for (cell, width) in cells.iter().zip(widths) {
+        head.push_str(&format!("{cell:<width$} "));
+    }
+    let indent = head.chars().count();
+    let room = LIST_WIDTH.saturating_sub(indent).max(20);
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in text.split_whitespace() {
+        let line = lines.last_mut().expect("one line");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+            lines.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    let mut out = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let lead = if i == 0 { head.clone() } else { " ".repeat(indent) };
+        out.push_str(&format!("{lead}{line}\n"));
+    }
+    out
+}
+
 /// The report format of a command that runs a diagnosis.
 fn command_output(command: &Command) -> Option<Output> {
     match command {
@@ -105,6 +136,11 @@ enum Command {
     /// Start a PrivateLink-shaped lab on loopback (in-process) and diagnose it.
     Lab(LabArgs),
     /// Print the DNS records the private hosted zone needs for an interface endpoint (read from AWS).
+    ///
+    /// Reads the endpoint (--vpc-endpoint, or the VPC's) and its DNS names, and prints the
+    /// records the zone named --dns-domain (or the bootstrap's domain) must hold: the regional
+    /// wildcard and one per zone, by AZ ID. Read-only: nothing is created; `--output
+    /// change-batch` is the JSON to apply with `aws route53 change-resource-record-sets`.
     Records(RecordsArgs),
     /// Combine JSON reports from several vantage points into one matrix and say what differs.
     Merge {
@@ -182,8 +218,10 @@ struct CheckArgs {
     /// username/password or api_key/api_secret), with the default AWS credential chain.
     #[arg(long, value_name = "NAME|ARN", env = kreach::ENV_SASL_SECRET)]
     sasl_secret: Option<String>,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "AWS audit")]
     aws: AwsArgs,
+    #[command(flatten, next_help_heading = "Lambda")]
+    lambda: LambdaArgs,
     /// A zone's endpoint address, AZID=IP (repeatable): brokers of that zone must resolve to it.
     #[arg(long, value_name = "AZID=IP")]
     zone_address: Vec<String>,
@@ -239,6 +277,12 @@ struct AwsArgs {
     /// AWS region (default: AWS_REGION or the profile's).
     #[arg(long, value_name = "REGION")]
     aws_region: Option<String>,
+}
+
+/// The Lambda side of a diagnosis: an event source mapping polling the cluster, or the Lambda
+/// Sink Connector invoking a function (`check` only).
+#[derive(Args, Debug, Clone, Default)]
+struct LambdaArgs {
     /// A Lambda event source mapping to diagnose (lambda:GetEventSourceMapping): its bootstrap
     /// servers (when --bootstrap is absent), SASL secret, PROBLEM strings, subnets, security
     /// groups and the function's role.
@@ -258,7 +302,7 @@ struct AwsArgs {
 
 #[derive(Args, Debug)]
 struct RecordsArgs {
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "AWS (where the endpoint and zone are read)")]
     aws: AwsArgs,
     /// A bootstrap HOST[:PORT]; its parent domain is the zone, unless --dns-domain is given.
     #[arg(long, value_name = "HOST:PORT")]
@@ -362,7 +406,7 @@ pub fn main() -> ExitCode {
 
 /// The mapping named by --event-source-mapping[-file]: a file is read here (capped, a regular
 /// file only), an id is read from Lambda by the input step.
-fn mapping_input(aws: &AwsArgs) -> Result<kreach_aws::MappingInput, String> {
+fn mapping_input(aws: &LambdaArgs) -> Result<kreach::input::MappingInput, String> {
     if let Some(path) = &aws.event_source_mapping_file {
         let field = "--event-source-mapping-file";
         let bytes = kreach::read_input_file(path, kreach::MAX_MAPPING_BYTES as u64, field).map_err(|e| match e {
@@ -371,11 +415,11 @@ fn mapping_input(aws: &AwsArgs) -> Result<kreach_aws::MappingInput, String> {
         })?;
         let mapping = kreach::EventSourceMapping::parse(&bytes)
             .map_err(|e| format!("invalid {field}: {}: {e}", path.display()))?;
-        return Ok(kreach_aws::MappingInput::Given(Box::new(mapping)));
+        return Ok(kreach::input::MappingInput::Given(Box::new(mapping)));
     }
     Ok(match aws.event_source_mapping.as_deref().filter(|id| !id.trim().is_empty()) {
-        Some(id) => kreach_aws::MappingInput::Read(id.to_string()),
-        None => kreach_aws::MappingInput::None,
+        Some(id) => kreach::input::MappingInput::Read(id.to_string()),
+        None => kreach::input::MappingInput::None,
     })
 }
 
@@ -394,7 +438,8 @@ async fn check(args: Box<CheckArgs>) -> ExitCode {
         }
     };
     let aws = args.aws.clone();
-    let mapping = match mapping_input(&aws) {
+    let lambda = args.lambda.clone();
+    let mapping = match mapping_input(&lambda) {
         Ok(m) => m,
         Err(e) => return fail(&e, EXIT_USAGE),
     };
@@ -403,20 +448,15 @@ async fn check(args: Box<CheckArgs>) -> ExitCode {
         Ok(o) => o,
         Err(e) => return fail(&e, EXIT_USAGE),
     };
-    let mut input = kreach_aws::RunInput::new(options);
+    let mut input = kreach::input::RunInput::new(options);
     input.mapping = mapping;
     input.secret = secret;
     input.region = aws.aws_region.clone();
     input.started = started;
-    // The CLI reads AWS with the default credential chain; the user decides everything else.
-    let sdk = |region: Option<String>| -> std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> {
-        Box::pin(async move { Ok(kreach_aws::sdk_config(region.as_deref(), None, None).await) })
-    };
-    let env = |k: &str| std::env::var(k).ok();
-    let ready = match kreach_aws::prepare(input, &env, &sdk, &kreach_aws::no_policy).await {
+    let ready = match aws::prepare(input).await {
         Ok(ready) => ready,
-        Err(kreach_aws::InputError::Mapping(e)) => {
-            let id = aws.event_source_mapping.as_deref().unwrap_or_default();
+        Err(kreach::input::InputError::Mapping(e)) => {
+            let id = lambda.event_source_mapping.as_deref().unwrap_or_default();
             return fail(&format!("cannot read --event-source-mapping {id}: {e}"), 1);
         }
         Err(e) => return fail(&e.to_string(), EXIT_USAGE),
@@ -425,7 +465,7 @@ async fn check(args: Box<CheckArgs>) -> ExitCode {
         config: &ready.config,
         properties: ready.properties.clone().filter(|_| client_check),
         client_check,
-        aws: Some(&aws),
+        aws: Some((&aws, &lambda)),
         secret: ready.secret.clone(),
         mapping: ready.mapping.clone(),
         started: Some(ready.started),
@@ -452,7 +492,8 @@ fn aws_credentials_in_env() -> bool {
     .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
 }
 
-fn audit_input(aws: &AwsArgs, bootstrap_host: Option<&str>) -> kreach_aws::AuditInput {
+#[cfg(feature = "aws")]
+fn audit_input(aws: &AwsArgs, lambda: Option<&LambdaArgs>, bootstrap_host: Option<&str>) -> kreach_aws::AuditInput {
     let mut input = kreach_aws::AuditInput::default();
     input.vpc_endpoint_id = aws.vpc_endpoint.clone();
     input.vpc_id = aws.vpc_id.clone();
@@ -460,11 +501,19 @@ fn audit_input(aws: &AwsArgs, bootstrap_host: Option<&str>) -> kreach_aws::Audit
     input.region = aws.aws_region.clone();
     input.domain = aws.dns_domain.clone().or_else(|| bootstrap_host.and_then(kreach_aws::AuditInput::default_domain));
     input.layout = bootstrap_host.and_then(|h| kreach::layout::recognise_name(h, 0)).map(|h| h.layout);
-    input.sink_connector_principal = aws.sink_connector_principal.clone();
-    input.lambda_function = aws.lambda_function.clone();
+    if let Some(lambda) = lambda {
+        input.sink_connector_principal = lambda.sink_connector_principal.clone();
+        input.lambda_function = lambda.lambda_function.clone();
+    }
     input
 }
 
+#[cfg(not(feature = "aws"))]
+async fn records(_: RecordsArgs) -> ExitCode {
+    fail(aws::NO_AWS, EXIT_USAGE)
+}
+
+#[cfg(feature = "aws")]
 async fn records(args: RecordsArgs) -> ExitCode {
     let host = match args.bootstrap.as_deref().map(|b| kreach::HostPort::parse(b, kreach::DEFAULT_KAFKA_PORT)) {
         Some(Ok(hp)) => Some(hp.host),
@@ -474,7 +523,7 @@ async fn records(args: RecordsArgs) -> ExitCode {
     if args.aws.vpc_endpoint.is_none() && args.aws.vpc_id.is_none() {
         return fail("invalid --vpc-endpoint: give --vpc-endpoint vpce-… (or --vpc-id)", EXIT_USAGE);
     }
-    let input = audit_input(&args.aws, host.as_deref());
+    let input = audit_input(&args.aws, None, host.as_deref());
     if input.domain.is_none() {
         return fail("invalid --dns-domain: give --dns-domain DOMAIN or --bootstrap HOST", EXIT_USAGE);
     }
@@ -585,7 +634,7 @@ struct Run<'a> {
     properties: Option<kreach::Properties>,
     client_check: bool,
     /// The AWS flags, when the vantage point and the audit are wanted (not for the lab).
-    aws: Option<&'a AwsArgs>,
+    aws: Option<(&'a AwsArgs, &'a LambdaArgs)>,
     secret: Option<kreach::SecretLookup>,
     mapping: Option<kreach::EventSourceMapping>,
     /// When the first run began (its inputs were read before the checks).
@@ -652,20 +701,32 @@ async fn run_once(run: &Run<'_>) -> Result<kreach::Report, kreach::Error> {
             kreach_parity::check_with(config, properties, budget, signal)
         });
     }
-    if let Some(aws) = run.aws {
+    if let Some((aws, lambda)) = run.aws {
         let env = |k: &str| std::env::var(k).ok();
         diagnosis = diagnosis.vantage(async move { kreach::detect_vantage(&env).await });
-        // The domain comes with the scope: --dns-domain, else the names and the CNAME chain.
-        let mut input = audit_input(aws, None);
-        input.event_source_mapping = run.mapping.clone();
         let audit_now = aws.aws || aws_credentials_in_env();
+        // The domain comes with the scope: --dns-domain, else the names and the CNAME chain.
+        #[cfg(feature = "aws")]
+        let mut input = audit_input(aws, Some(lambda), None);
+        #[cfg(feature = "aws")]
+        {
+            input.event_source_mapping = run.mapping.clone();
+        }
+        #[cfg(not(feature = "aws"))]
+        let _ = lambda;
         diagnosis = diagnosis.aws(move |scope, budget| async move {
             if !audit_now {
                 return kreach::AwsAudit::unavailable(
                     "no AWS credentials in the environment (--aws uses the default chain: instance role, SSO)",
                 );
             }
-            kreach_aws::audit(&input.narrowed_by(&scope), budget).await
+            #[cfg(feature = "aws")]
+            return kreach_aws::audit(&input.narrowed_by(&scope), budget).await;
+            #[cfg(not(feature = "aws"))]
+            {
+                let _ = (scope, budget);
+                kreach::AwsAudit::unavailable(aws::NO_AWS)
+            }
         });
     }
     diagnosis.run().await
@@ -673,16 +734,21 @@ async fn run_once(run: &Run<'_>) -> Result<kreach::Report, kreach::Error> {
 
 async fn lab(args: LabArgs) -> ExitCode {
     if args.list_faults {
+        // Name, lab and description in columns that fit 100: the description wraps under itself.
         let mut text = String::new();
         for f in Fault::ALL {
-            text.push_str(&format!("{:<25} {:<15} {}\n", f.name(), f.labs().label(), f.description()));
+            let mut what = f.description().to_string();
+            if f.min_brokers() > 1 {
+                what.push_str(&format!(" (--brokers {} or more)", f.min_brokers()));
+            }
+            text.push_str(&columns(&[f.name(), f.labs().label()], &[25, 16], &what));
         }
         text.push_str(
-            "\n`kreach lab` runs the in-process lab (no root); the network-namespace lab (BIND, haproxy, iptables)\n\
-             runs in the tests (tests/netns_lab.rs).\n\nLayouts (--layout):\n",
+            "\n`kreach lab` runs the in-process lab (no root); the network-namespace lab (BIND, haproxy,\n\
+             iptables) runs in the tests (tests/netns_lab.rs).\n\nLayouts (--layout):\n",
         );
         for l in kreach_lab::LabLayout::ALL {
-            text.push_str(&format!("{:<25} {}\n", l.name(), l.description()));
+            text.push_str(&columns(&[l.name()], &[25], l.description()));
         }
         emit(&text);
         return ExitCode::SUCCESS;

@@ -187,7 +187,7 @@ impl Visit for Step {
         match field.name() {
             "stage" => self.stage = text.trim_matches('"').to_string(),
             "target" | "host" => self.target = text.trim_matches('"').to_string(),
-            "outcome" => self.outcome = text,
+            "outcome" => self.outcome = text.trim_matches('"').to_string(),
             _ => {}
         }
     }
@@ -282,7 +282,7 @@ mod tests {
         p.running.store(true, Ordering::SeqCst);
         let subscriber = tracing_subscriber::registry().with(p.clone());
         tracing::subscriber::with_default(subscriber, || {
-            tracing::info!(target: "kreach::step", stage = "client", target = "librdkafka", outcome = "Started");
+            tracing::info!(target: "kreach::step", stage = "client", target = "librdkafka", outcome = %"Started");
         });
         let line = p.line();
         assert!(!line.contains("failed"), "{line}");

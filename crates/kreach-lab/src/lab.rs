@@ -123,6 +123,8 @@ faults! {
     None = "none", Both: "a healthy PrivateLink setup";
     /// The VPC resolver answers from public DNS (zone not associated with the VPC).
     ZoneNotAssociated = "zone-not-associated", Both: "the private hosted zone is not associated with the VPC: public answers";
+    /// As zone-not-associated, and the public addresses drop every packet (a private subnet has no route to them).
+    PublicAnswerDropped = "public-answer-dropped", Both: "the zone is not associated and the public addresses it answers drop every packet";
     /// The private zone lacks `*.<domain>`.
     WildcardMissing = "wildcard-missing", Both: "the private zone lacks the `*.<domain>` wildcard CNAME";
     /// The VPC resolver does not answer.
@@ -173,6 +175,18 @@ impl Fault {
     /// The layout the fault needs, when it needs one.
     pub fn layout(self) -> Option<LabLayout> {
         matches!(self, Fault::GlbChaseFailed | Fault::GlbHopBlocked).then_some(LabLayout::DedicatedGlb)
+    }
+
+    /// The fewest brokers the fault can act on: broker 4 must exist to be down, broker 3 to
+    /// advertise a bad name, and a broker must live in usw2-az2 (broker 2) for that zone's record
+    /// to matter.
+    pub fn min_brokers(self) -> usize {
+        match self {
+            Fault::BrokerDown => 4,
+            Fault::BrokerNameUnresolvable => 3,
+            Fault::ZonalRecordMissing | Fault::ZonalRecordByAzName | Fault::ZonalRecordPublic => 2,
+            _ => 1,
+        }
     }
 
     /// Whether the fault shows only on the endpoint rows (`Lab::endpoint_args`).
@@ -261,6 +275,14 @@ impl Lab {
         }
         if !(1..=1000).contains(&broker_count) {
             return Err(LabError::Setup(format!("{broker_count} brokers: the lab runs 1 to 1000")));
+        }
+        if let Some(f) = faults.iter().find(|f| f.min_brokers() > broker_count) {
+            return Err(LabError::Setup(format!(
+                "fault `{f}` needs at least {} brokers (--brokers {}); the lab was asked for {broker_count}, so it \
+                 would not be in force",
+                f.min_brokers(),
+                f.min_brokers()
+            )));
         }
         let mut names = Names::of(layout);
         for &f in faults {
@@ -388,7 +410,7 @@ impl Lab {
         let mut dns = vec![public_dns];
         let resolver = match fault {
             _ if has(Fault::ResolverDown) => free_udp_port(VPC_RESOLVER.into()).await?,
-            _ if has(Fault::ZoneNotAssociated) => {
+            _ if has(Fault::ZoneNotAssociated) || has(Fault::PublicAnswerDropped) => {
                 // Without the association the VPC resolver answers what public DNS says.
                 let mut zones = vec![aws];
                 zones.extend(glb_copy);
@@ -456,6 +478,12 @@ impl Lab {
         let routes = Arc::new(routes);
 
         let mut listeners = Vec::new();
+        if has(Fault::PublicAnswerDropped) {
+            // The public answer's ports, where a private subnet's SYNs go unanswered.
+            for port in [kafka_port, https_port] {
+                listeners.push(Listener::blackhole(SocketAddr::new(LAB_PUBLIC_ADDR.into(), port)).await?);
+            }
+        }
         listeners.push(Listener::serve(aws_api, Behaviour::TlsHttp(api_tls.clone()))?);
         if has(Fault::NoNat) {
             let addr = internet.local_addr()?;

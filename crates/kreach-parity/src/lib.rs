@@ -123,12 +123,13 @@ pub async fn check_with(
     let started = Instant::now();
     let source = if properties.is_some() { "properties file" } else { "flags" };
     let mut report = ParityReport::new(get_rdkafka_version().1, source);
-    if !config.resolvers.is_empty() {
-        report.skipped = Some("librdkafka uses the system resolver, not --resolver".into());
-        return report;
-    }
+    // What the user must change comes first: missing or withheld credentials, then --resolver.
     if let Some(why) = credentials_block(config, properties) {
         report.skipped = Some(why);
+        return report;
+    }
+    if !config.resolvers.is_empty() {
+        report.skipped = Some("librdkafka uses the system resolver, not --resolver".into());
         return report;
     }
     let (client_config, ca_location, ignored) = client_settings(config, properties);

@@ -179,6 +179,7 @@ impl NetnsLab {
             Fault::KafkaPortDropped => lab.iptables(&["-A", "INPUT", "-p", "tcp", "--dport", "9092", "-j", "DROP"])?,
             Fault::HttpsPortDropped => lab.iptables(&["-A", "INPUT", "-p", "tcp", "--dport", "443", "-j", "DROP"])?,
             Fault::AzDown => lab.iptables(&["-A", "INPUT", "-d", ENIS[1].2, "-j", "DROP"])?,
+            Fault::PublicAnswerDropped => lab.iptables(&["-A", "INPUT", "-d", PUBLIC_ADDR, "-j", "DROP"])?,
             Fault::PortRefused => lab.iptables(&[
                 "-A",
                 "INPUT",
@@ -499,7 +500,7 @@ impl NetnsLab {
         let zone = |name: &str, file: &str| {
             format!("zone \"{name}\" {{ type primary; file \"{}\"; }};\n", d.join(file).display())
         };
-        if fault != Fault::ZoneNotAssociated {
+        if !matches!(fault, Fault::ZoneNotAssociated | Fault::PublicAnswerDropped) {
             vpc.push_str(&zone(DOMAIN, "private.zone"));
         }
         vpc.push_str(&zone(VPCE_ZONE, "vpce.zone"));

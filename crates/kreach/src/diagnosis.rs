@@ -219,7 +219,7 @@ impl<'a> Diagnosis<'a> {
         let parity = async {
             match parity {
                 Some(stage) => {
-                    tracing::info!(target: "kreach::step", stage = "client", target = "librdkafka", outcome = "Started");
+                    tracing::info!(target: "kreach::step", stage = "client", target = "librdkafka", outcome = %"Started");
                     let parity = stage(ParitySignal(verdict_rx)).await;
                     let status = parity_cell(&parity).status;
                     tracing::info!(target: "kreach::step", stage = "client", target = "librdkafka", outcome = ?status, elapsed_ms = parity.elapsed_ms);
@@ -252,7 +252,7 @@ impl<'a> Diagnosis<'a> {
                     let chain = dns.as_ref().map(|d| d.lookup.cname_chain.as_slice()).unwrap_or_default();
                     let scope =
                         AuditScope::for_bootstrap(vantage.clone(), config.dns_domain.as_deref(), host, port, chain);
-                    tracing::info!(target: "kreach::step", stage = "aws", target = "AWS", outcome = "Started");
+                    tracing::info!(target: "kreach::step", stage = "aws", target = "AWS", outcome = %"Started");
                     let audit = audit(scope, config.timeout.saturating_sub(started.elapsed())).await;
                     let status = aws_cell(&audit).status;
                     tracing::info!(target: "kreach::step", stage = "aws", target = "AWS", outcome = ?status, elapsed_ms = audit.elapsed_ms);

@@ -153,7 +153,13 @@ async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     let failed = |e: CallError| (KafkaOutcome::Failed, e.to_string());
     let handshake_version = match versions.range(ApiKey::SaslHandshake) {
         Some(r) if r.max >= 1 => 1,
-        _ => return Err((KafkaOutcome::MechanismUnsupported, "the broker offers no SASL (SaslHandshake v1)".into())),
+        _ => {
+            attempt.no_sasl = true;
+            return Err((
+                KafkaOutcome::MechanismUnsupported,
+                "the listener does not do SASL: its ApiVersions lists no SaslHandshake v1".into(),
+            ));
+        }
     };
     let handshake = client.sasl_handshake(&sasl.mechanism, handshake_version).await.map_err(|e| match e {
         // Some brokers drop the connection on a mechanism they do not know.
@@ -164,6 +170,17 @@ async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
         other => failed(other),
     })?;
     attempt.broker_mechanisms = handshake.mechanisms.into_iter().take(MAX_MECHANISMS).collect();
+    if handshake.error_code == ILLEGAL_SASL_STATE || (handshake.error_code == UNSUPPORTED_SASL_MECHANISM && attempt.broker_mechanisms.is_empty()) {
+        // Apache Kafka answers a SaslHandshake on a listener without SASL with ILLEGAL_SASL_STATE.
+        attempt.no_sasl = true;
+        return Err((
+            KafkaOutcome::MechanismUnsupported,
+            format!(
+                "the listener does not do SASL: SaslHandshake for {} answered error code {} and no mechanism",
+                sasl.mechanism, handshake.error_code
+            ),
+        ));
+    }
     if handshake.error_code == UNSUPPORTED_SASL_MECHANISM {
         return Err((
             KafkaOutcome::MechanismUnsupported,
@@ -255,6 +272,7 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
         metadata: None,
         credentials_withheld: None,
         step: None,
+        no_sasl: false,
     };
     let run = async {
         let mut client = Client { stream, correlation: 0 };

@@ -19,6 +19,7 @@ mod findings;
 #[doc(hidden)]
 pub mod fuzzing;
 mod https;
+pub mod input;
 mod kafka;
 pub mod layout;
 mod limits;

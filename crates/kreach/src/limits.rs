@@ -11,6 +11,10 @@ pub const TCP_STEP_CAP: Duration = Duration::from_secs(600);
 /// blackholed port is reported after ~3.3 s instead of the whole deadline. Over PrivateLink a
 /// SYN-ACK comes in milliseconds; `--connect-timeout` waits longer.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(3300);
+/// What an address gets, all steps together, once its target's verdict is already fixed by DNS
+/// (a public answer where a private one is due): enough to see a refusal or a handshake at a
+/// few hundred ms of round trip, not the deadline (the report says what was not waited for).
+pub const CONFIRMATION_BUDGET: Duration = Duration::from_millis(500);
 /// Longest a TLS handshake may take (within the deadline).
 pub const TLS_STEP_CAP: Duration = Duration::from_secs(5);
 /// Longest an HTTP exchange may take (within the deadline).

@@ -49,6 +49,50 @@ fn rank(s: StageStatus) -> u8 {
     }
 }
 
+/// A target's verdict from one report: the worst stage that was measured. A stage that did not
+/// run (an AWS audit without credentials, a stage after a failure) never hides one that did; the
+/// cell is "not checked" only when nothing was measured at all.
+fn cell(t: &crate::report::TargetReport) -> Option<MergedCell> {
+    let measured = t.stages.iter().filter(|s| s.status != StageStatus::Skipped);
+    let worst = match measured.max_by_key(|s| rank(s.status)) {
+        Some(w) => w,
+        None => t.stages.first()?,
+    };
+    let status = if rank(worst.status) == 0 { StageStatus::Pass } else { worst.status };
+    let detail = (status != StageStatus::Pass).then(|| format!("{} {}", worst.stage.as_str().to_uppercase(), worst.summary));
+    Some(MergedCell { status, detail })
+}
+
+/// One label per report, each different: the vantage's own label (instance, function, "this
+/// machine (host)"), else the fallback (the file name); labels that two reports share get the
+/// fallback in front, then a number.
+fn labels(reports: &[(String, Report)]) -> Vec<String> {
+    let own: Vec<String> = reports
+        .iter()
+        .map(|(fallback, r)| r.vantage.as_ref().map(|v| v.label.clone()).unwrap_or_else(|| fallback.clone()))
+        .collect();
+    let count = |list: &[String], l: &String| list.iter().filter(|x| *x == l).count();
+    let with_file: Vec<String> = own
+        .iter()
+        .zip(reports)
+        .map(|(l, (fallback, _))| {
+            if count(&own, l) > 1 && l != fallback { format!("{fallback}: {l}") } else { l.clone() }
+        })
+        .collect();
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    with_file
+        .iter()
+        .map(|l| {
+            if count(&with_file, l) == 1 {
+                return l.clone();
+            }
+            let n = seen.entry(l.as_str()).or_insert(0);
+            *n += 1;
+            format!("{l} #{n}")
+        })
+        .collect()
+}
+
 /// Rows are matched by host and role: the same cluster seen from elsewhere has the same names.
 fn key(t: &crate::report::TargetReport) -> String {
     let role = match t.role {
@@ -62,10 +106,7 @@ fn key(t: &crate::report::TargetReport) -> String {
 
 /// Merges `reports`, each with the label to use when it carries no vantage.
 pub fn merge(reports: &[(String, Report)]) -> Merged {
-    let vantages: Vec<String> = reports
-        .iter()
-        .map(|(fallback, r)| r.vantage.as_ref().map(|v| v.label.clone()).unwrap_or_else(|| fallback.clone()))
-        .collect();
+    let vantages = labels(reports);
     // One index per report (key → its first target), one ordered list of keys: linear in the
     // number of targets, however many there are.
     let mut keys: Vec<(String, String)> = Vec::new();
@@ -89,14 +130,7 @@ pub fn merge(reports: &[(String, Report)]) -> Merged {
     for (k, target) in keys {
         let cells: Vec<Option<MergedCell>> = index
             .iter()
-            .map(|by_key| {
-                let t = by_key.get(&k)?;
-                let worst = t.stages.iter().max_by_key(|s| rank(s.status))?;
-                let status = if rank(worst.status) == 0 { StageStatus::Pass } else { worst.status };
-                let detail = (status != StageStatus::Pass)
-                    .then(|| format!("{} {}", worst.stage.as_str().to_uppercase(), worst.summary));
-                Some(MergedCell { status, detail })
-            })
+            .map(|by_key| cell(by_key.get(&k)?))
             .collect();
         let statuses: Vec<Option<StageStatus>> = cells.iter().map(|c| c.as_ref().map(|c| c.status)).collect();
         if statuses.windows(2).any(|w| w[0] != w[1]) {
@@ -173,34 +207,71 @@ fn cell_text(cell: Option<&MergedCell>, escape: impl Fn(&str) -> String) -> Stri
     }
 }
 
-/// The merged matrix as text: vantage × target, then the differences.
+/// Widest line of the merged view, like the check table.
+const MERGE_WIDTH: usize = 100;
+/// Narrowest vantage column: more vantages than fit at this width go to a further table.
+const MIN_VANTAGE_COLUMN: usize = 18;
+/// Most characters of a cell's detail (the JSON has the whole summary).
+const MAX_DETAIL: usize = 64;
+
+/// The merged matrix as text, fitting [`MERGE_WIDTH`] columns: the shared domain once above it,
+/// one row per target by what distinguishes it, one column per vantage point (as many tables as
+/// it takes when they do not fit side by side), then the differences.
 pub fn merged_table(m: &Merged) -> String {
-    let mut table = comfy_table::Table::new();
-    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).force_no_tty();
-    let mut header = vec!["target".to_string()];
-    header.extend(m.vantages.iter().map(|v| clean(v).into_owned()));
-    table.set_header(header);
-    for row in &m.rows {
-        let mut cells = vec![clean(&row.target).into_owned()];
-        for c in &row.cells {
-            cells.push(cell_text(c.as_ref(), |d| clean(d).into_owned()));
-        }
-        table.add_row(cells);
+    use crate::render::{shared_domain_of, short_target, wrap_to};
+    let host = |target: &str| target.rsplit_once(':').map_or(target, |(h, _)| h).to_string();
+    let hosts: Vec<String> = m.rows.iter().map(|r| host(&r.target)).collect();
+    let domain = shared_domain_of(hosts.iter().map(String::as_str));
+    let mut out = String::new();
+    if let Some(d) = &domain {
+        out.push_str(&format!("Targets in {}\n", clean(d)));
     }
-    let mut out = table.to_string();
-    out.push('\n');
+    let per_table = ((MERGE_WIDTH - crate::render::TARGET_WIDTH - 4) / (MIN_VANTAGE_COLUMN + 3)).max(1);
+    let indices: Vec<usize> = (0..m.vantages.len()).collect();
+    let chunks: Vec<&[usize]> = indices.chunks(per_table).collect();
+    for (n, chunk) in chunks.iter().enumerate() {
+        if chunks.len() > 1 {
+            let (first, last) = (chunk[0] + 1, chunk[chunk.len() - 1] + 1);
+            out.push_str(&format!("{}Vantage points {first}–{last} of {}\n", if n > 0 { "\n" } else { "" }, m.vantages.len()));
+        }
+        let mut table = comfy_table::Table::new();
+        table
+            .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+            .force_no_tty()
+            .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+            .set_width(MERGE_WIDTH as u16);
+        let mut header = vec!["target".to_string()];
+        header.extend(chunk.iter().map(|&i| clean(&m.vantages[i]).into_owned()));
+        table.set_header(header);
+        for row in &m.rows {
+            let mut cells = vec![short_target(&row.target, domain.as_deref())];
+            for &i in chunk.iter() {
+                cells.push(cell_text(row.cells.get(i).and_then(Option::as_ref), |d| {
+                    let d = clean(d);
+                    if d.chars().count() > MAX_DETAIL {
+                        d.chars().take(MAX_DETAIL - 1).collect::<String>() + "…"
+                    } else {
+                        d.into_owned()
+                    }
+                }));
+            }
+            table.add_row(cells);
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
     if m.differences.is_empty() {
         out.push_str("\nNo difference between the vantage points.\n");
     } else {
         out.push_str("\nDifferences:\n");
         for d in &m.differences {
-            out.push_str(&format!("- {}\n", clean(d)));
+            out.push_str(&wrap_to(&clean(d), "- ", "  ", MERGE_WIDTH));
         }
     }
     if !m.finding_differences.is_empty() {
         out.push_str("\nFindings raised from some vantage points only:\n");
         for d in &m.finding_differences {
-            out.push_str(&format!("- {}\n", clean(d)));
+            out.push_str(&wrap_to(&clean(d), "- ", "  ", MERGE_WIDTH));
         }
     }
     out

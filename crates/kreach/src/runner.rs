@@ -271,12 +271,49 @@ async fn probe_host(
         let _ = tx.send(dns.clone());
     }
     ips.truncate(MAX_ADDRESSES_PER_NAME);
-    let probes = plans.iter().map(|plan| async {
-        let addresses =
-            join_all(ips.iter().map(|ip| probe_address(config, tls_ctx, deadline, plan, *ip, metadata_tx))).await;
-        assemble(plan, &dns, addresses)
+    // A public answer where a private one is due fails the target at DNS whatever the connections
+    // do (the DNS cell's rule): their steps only confirm, within a short budget, not the deadline.
+    let dns = &dns;
+    let ips = &ips;
+    let public_answer = dns.lookup.outcome == crate::report::DnsOutcome::Answer
+        && dns.answer_class == Some(crate::report::AnswerClass::Public);
+    let probes = plans.iter().map(|plan| async move {
+        let fixed = public_answer && expects_private(plan);
+        let addresses = join_all(ips.iter().map(|ip| async move {
+            if !fixed {
+                return probe_address(config, tls_ctx, deadline, plan, *ip, metadata_tx).await;
+            }
+            let short = Deadline(deadline.0.min(Instant::now() + CONFIRMATION_BUDGET));
+            let mut report = probe_address(config, tls_ctx, short, plan, *ip, metadata_tx).await;
+            if short.0 < deadline.0 && timed_out(&report) {
+                report.not_waited_for = Some(format!(
+                    "{} at {ip}: the DNS answer (a public address where the endpoint's private one is due) already \
+                     fails this target; its steps had {} ms to confirm, not the deadline",
+                    plan.hp,
+                    CONFIRMATION_BUDGET.as_millis()
+                ));
+            }
+            report
+        }))
+        .await;
+        assemble(plan, dns, addresses)
     });
     join_all(probes).await
+}
+
+/// Whether the target must resolve to private addresses (every Kafka target and every endpoint
+/// that says so; the matrix's DNS cell fails a public answer for these).
+fn expects_private(plan: &TargetPlan) -> bool {
+    plan.endpoint.as_ref().is_none_or(|e| e.expect_private == Some(true))
+}
+
+/// Whether a step of the address ran out of time.
+fn timed_out(report: &AddressReport) -> bool {
+    use crate::report::{HttpsOutcome, TcpOutcome};
+    report.tcp.as_ref().is_some_and(|t| t.outcome == TcpOutcome::Timeout)
+        || report.tls.as_ref().is_some_and(|t| t.outcome == TlsOutcome::Timeout)
+        || report.https.as_ref().is_some_and(|h| h.outcome == HttpsOutcome::Timeout)
+        || report.kafka.as_ref().is_some_and(|k| k.outcome == KafkaOutcome::Timeout)
 }
 
 async fn resolve(
@@ -332,6 +369,7 @@ async fn probe_address(
         tls: None,
         https: None,
         kafka: None,
+        not_waited_for: None,
     };
     let (tcp, stream) =
         tcp::connect(SocketAddr::new(ip, plan.hp.port), deadline.budget(config.connect_timeout.min(TCP_STEP_CAP)))

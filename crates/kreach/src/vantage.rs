@@ -197,11 +197,21 @@ impl Vantage {
 }
 
 fn other(note: &str) -> Vantage {
-    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
+    // The host name, as the machine names itself (first line, at most a DNS name's length).
+    let host: String = crate::files::read_input_file(std::path::Path::new("/etc/hostname"), 1024, "/etc/hostname")
+        .ok()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .and_then(|h| h.lines().next().map(|l| l.trim().chars().filter(|c| !c.is_control()).take(253).collect()))
+        .unwrap_or_default();
+    let mut facts = BTreeMap::new();
+    if !host.is_empty() {
+        facts.insert("hostname".to_string(), host.clone());
+    }
     Vantage {
         kind: VantageKind::Other,
-        label: if host.is_empty() { "this machine".into() } else { host },
-        facts: BTreeMap::new(),
+        // Not an instance nor a function: "this machine", told apart by its host name.
+        label: if host.is_empty() { "this machine".into() } else { format!("this machine ({host})") },
+        facts,
         note: Some(note.to_string()),
         vpc_attached: None,
     }

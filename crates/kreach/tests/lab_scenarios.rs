@@ -88,6 +88,31 @@ async fn healthy_lab_passes_with_no_error_or_warning() {
     assert_eq!(report.exit_code(), 0);
 }
 
+/// The verdict is fixed at DNS (public addresses where private ones are due): the connects to
+/// those addresses, which a private subnet's SYNs never answer, get the short confirmation budget
+/// and the report says what it did not wait for, instead of waiting out the connect timeout.
+#[tokio::test]
+async fn a_verdict_fixed_by_dns_is_not_waited_out_on_dropped_public_addresses() {
+    let (_lab, report) = diagnose(Fault::PublicAnswerDropped).await;
+    assert_eq!(problems(&report), ["dns-public-answer"], "{:#?}", report.findings);
+    let bootstrap = target(&report, Role::Bootstrap);
+    let address = &bootstrap.addresses[0];
+    assert!(!address.private);
+    assert_eq!(address.tcp.as_ref().map(|t| t.outcome), Some(kreach::TcpOutcome::Timeout));
+    let why = address.not_waited_for.as_deref().expect("not waited for");
+    assert!(why.contains("DNS answer") && why.contains("500 ms"), "{why}");
+    let tcp_ms = address.tcp.as_ref().map_or(u64::MAX, |t| t.elapsed_ms);
+    assert!(tcp_ms < 1500, "the confirmation budget, not the {} ms connect timeout: {tcp_ms} ms", 3300);
+    let table = kreach::render::table(&report, false);
+    assert!(table.contains("Not waited for: "), "{table}");
+    assert!(kreach::verdict_consistent(&report).is_ok());
+    // A private answer still gets the whole connect timeout: nothing is cut short there.
+    let (_lab, report) = diagnose(Fault::KafkaPortDropped).await;
+    let address = &target(&report, Role::Bootstrap).addresses[0];
+    assert!(address.not_waited_for.is_none());
+    assert!(address.tcp.as_ref().is_some_and(|t| t.elapsed_ms >= 3000), "{:?}", address.tcp);
+}
+
 #[tokio::test]
 async fn zone_not_associated_is_a_public_answer_not_a_tcp_problem() {
     let (_lab, report) = diagnose(Fault::ZoneNotAssociated).await;
@@ -204,6 +229,13 @@ async fn insecure_alone_does_not_send_the_password() {
     let report = kreach::run(&config.with_allow_insecure_credentials(true)).await.expect("run");
     assert!(problems(&report).contains(&"kafka-sasl-mechanism-unsupported"), "{:?}", problems(&report));
     assert!(report.settings.allow_insecure_credentials);
+    // A listener without SASL is named as such: the port or protocol is wrong, not the mechanism.
+    let kafka = target(&report, Role::Bootstrap).addresses[0].kafka.as_ref().expect("kafka");
+    assert!(kafka.no_sasl, "{kafka:?}");
+    let f = report.findings_with(FindingCode::KafkaSaslMechanismUnsupported).next().expect("finding");
+    assert!(f.summary.contains("does not do SASL"), "{}", f.summary);
+    assert!(f.fix.contains("does not do SASL") && f.fix.contains("security.protocol"), "{}", f.fix);
+    assert!(!f.fix.contains("refused") && !f.fix.contains("Set sasl.mechanism"), "{}", f.fix);
 }
 
 #[tokio::test]

@@ -62,8 +62,16 @@ pub(super) fn kafka_findings(t: &TargetReport, out: &mut Vec<Finding>) {
                 "Check sasl.username/sasl.password ({mechanism}): for Confluent Cloud they are a Kafka API key and \
                  secret of this cluster (not a Cloud API key), still active, for the cluster the bootstrap names."
             )
+        } else if first.no_sasl {
+            "This listener does not do SASL, so the port or the protocol is wrong: point the bootstrap at the \
+             cluster's SASL_SSL listener (Confluent Cloud: port 9092), or, if this listener is meant to be used \
+             without SASL, set security.protocol to SSL (or PLAINTEXT) to match it."
+                .into()
         } else if first.broker_mechanisms.is_empty() {
-            format!("Set sasl.mechanism to one the broker enables (Confluent Cloud: PLAIN); {mechanism} was refused.")
+            format!(
+                "Set sasl.mechanism to one the broker enables (Confluent Cloud: PLAIN); the broker did not name its \
+                 mechanisms when asked for {mechanism}."
+            )
         } else {
             format!("Set sasl.mechanism to one of {} (Confluent Cloud: PLAIN).", first.broker_mechanisms.join(", "))
         };

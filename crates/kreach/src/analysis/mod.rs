@@ -100,9 +100,35 @@ pub fn findings(report: &Report) -> Vec<Finding> {
     cap_findings(report, &mut out);
     // Last: whatever failed and no rule above explained gets a finding of its own.
     integrity::explain_failures(report, &mut out);
+    let out = one_per_report(out, FindingCode::KafkaNoCredentials);
     let mut out = group_repeats(out);
     out.sort_by_key(|f| f.severity);
     out
+}
+
+/// A cause that is the run's, not a target's (no credentials given), said once: the first
+/// finding of `code` stays and names the other targets it applies to.
+fn one_per_report(out: Vec<Finding>, code: FindingCode) -> Vec<Finding> {
+    let mut first: Option<usize> = None;
+    let mut others = Vec::new();
+    let mut kept = Vec::with_capacity(out.len());
+    for f in out {
+        if f.code != code {
+            kept.push(f);
+        } else if first.is_none() {
+            first = Some(kept.len());
+            kept.push(f);
+        } else {
+            others.push(f.target);
+        }
+    }
+    if let (Some(i), false) = (first, others.is_empty()) {
+        let shown: Vec<&str> = others.iter().take(8).map(String::as_str).collect();
+        let more = others.len() - shown.len();
+        let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+        kept[i].summary = format!("{} (the same for {}{tail})", kept[i].summary, shown.join(", "));
+    }
+    kept
 }
 
 /// Inputs the front end refused: one finding naming each field and why.

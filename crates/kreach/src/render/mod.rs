@@ -11,6 +11,7 @@ pub fn md_escape(text: &str) -> String {
     markdown::escape(text)
 }
 pub use table::table;
+pub(crate) use table::{TARGET_WIDTH, shared_domain_of, short_target, wrap_to};
 
 use std::borrow::Cow;
 

@@ -6,7 +6,7 @@ use crate::findings::Severity;
 use crate::report::{Report, Stage, StageResult, StageStatus, Status};
 
 /// Widest target label in the matrix (the shared domain is printed once, above it).
-const TARGET_WIDTH: usize = 24;
+pub(crate) const TARGET_WIDTH: usize = 24;
 /// Widest line of a stage cell.
 const CELL_WIDTH: usize = 14;
 
@@ -79,6 +79,19 @@ pub fn table(report: &Report, color: bool) -> String {
     }
     if !report.critical_path.is_empty() {
         out.push_str(&format!("Critical path: {}\n", critical_path(report, domain.as_deref())));
+    }
+    let not_waited: Vec<&str> = report
+        .targets
+        .iter()
+        .flat_map(|t| &t.addresses)
+        .filter_map(|a| a.not_waited_for.as_deref())
+        .collect();
+    if let Some(first) = not_waited.first() {
+        let more = match not_waited.len() {
+            1 => String::new(),
+            n => format!(" (and {} more like it)", n - 1),
+        };
+        out.push_str(&wrap(&format!("{}{more}", clean(first)), "Not waited for: ", "  "));
     }
     let verdict = match report.status {
         Status::Pass => "PASS",
@@ -160,11 +173,16 @@ const LINE_WIDTH: usize = 100;
 /// `text` wrapped at spaces to [`LINE_WIDTH`], the first line after `first`, the others after
 /// `rest` (a word longer than a line, such as a long host name, stays whole).
 fn wrap(text: &str, first: &str, rest: &str) -> String {
+    wrap_to(text, first, rest, LINE_WIDTH)
+}
+
+/// [`wrap`] at `width` columns.
+pub(crate) fn wrap_to(text: &str, first: &str, rest: &str, width: usize) -> String {
     let mut out = String::new();
     let mut line = first.to_string();
     let mut empty = true;
     for word in text.split(' ').filter(|w| !w.is_empty()) {
-        if !empty && line.chars().count() + 1 + word.chars().count() > LINE_WIDTH {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
             out.push_str(&line);
             out.push('\n');
             line = rest.to_string();
@@ -202,18 +220,19 @@ fn critical_path(report: &Report, domain: Option<&str>) -> String {
 /// The domain every target shares (at least two labels, never a whole host name), printed once.
 /// An address literal has no domain: with one among the targets, every name is shown whole.
 fn shared_domain(report: &Report) -> Option<String> {
-    if report.targets.iter().any(|t| t.host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok()) {
+    let endpoints = report.targets.iter().filter_map(|t| t.endpoint.as_ref()).map(|e| e.name.as_str());
+    let endpoint_hosts = endpoints.map(|name| name.rsplit_once(':').map_or(name, |(h, _)| h));
+    shared_domain_of(report.targets.iter().map(|t| t.host.as_str()).chain(endpoint_hosts))
+}
+
+/// The domain every one of `hosts` shares (at least two labels, never a whole host name); none
+/// when one of them is an address literal.
+pub(crate) fn shared_domain_of<'a>(hosts: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let hosts: Vec<&str> = hosts.into_iter().collect();
+    if hosts.iter().any(|h| h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok()) {
         return None;
     }
-    let hosts: Vec<Vec<&str>> = report
-        .targets
-        .iter()
-        .map(|t| t.host.trim_end_matches('.').split('.').rev().collect())
-        .chain(report.targets.iter().filter_map(|t| t.endpoint.as_ref()).map(|e| {
-            let host = e.name.rsplit_once(':').map_or(e.name.as_str(), |(h, _)| h);
-            host.trim_end_matches('.').split('.').rev().collect()
-        }))
-        .collect();
+    let hosts: Vec<Vec<&str>> = hosts.iter().map(|h| h.trim_end_matches('.').split('.').rev().collect()).collect();
     let shortest = hosts.iter().map(Vec::len).min()?;
     let mut common = 0;
     while common + 1 < shortest && hosts.iter().all(|h| h[common].eq_ignore_ascii_case(hosts[0][common])) {
@@ -228,7 +247,7 @@ fn shared_domain(report: &Report) -> Option<String> {
 }
 
 /// `host:port` without the shared domain, cut in the middle when still too long.
-fn short_target(target: &str, domain: Option<&str>) -> String {
+pub(crate) fn short_target(target: &str, domain: Option<&str>) -> String {
     let short = match domain {
         Some(d) => {
             let (host, port) = target.rsplit_once(':').unwrap_or((target, ""));
@@ -258,6 +277,7 @@ fn compact_cell(result: &StageResult) -> String {
     let mut text = clean(&result.summary).into_owned();
     for (long, short) in [
         ("skipped: ", ""),
+        ("no address to connect to", "no address"),
         ("no TCP connection", "no TCP"),
         ("no TLS session", "no TLS"),
         (" addresses", ""),

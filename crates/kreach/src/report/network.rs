@@ -150,6 +150,11 @@ pub struct AddressReport {
     pub https: Option<HttpsAttempt>,
     /// Kafka requests over the connection.
     pub kafka: Option<KafkaAttempt>,
+    /// When this address's steps got only the short confirmation budget because an earlier
+    /// stage had already fixed the target's verdict, and a step ran out of it: what was not
+    /// waited for, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_waited_for: Option<String>,
 }
 
 /// Kafka requests on one connection.
@@ -187,6 +192,10 @@ pub struct KafkaAttempt {
     /// The request that was under way when it failed or timed out (none on success).
     #[serde(default)]
     pub step: Option<KafkaStep>,
+    /// The listener does not do SASL at all: it advertises no SaslHandshake v1, answers it with
+    /// ILLEGAL_SASL_STATE, or enables no mechanism (a plaintext or SSL listener, or the wrong port).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_sasl: bool,
 }
 
 /// One request of the Kafka stage.

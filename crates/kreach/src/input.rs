@@ -1,0 +1,298 @@
+//! The one input step every front end calls: from what the user (flags) or the event said to a
+//! validated configuration ready to run, with the event source mapping applied, its root CA and
+//! the SASL secret read, all in memory and all inside the run's one deadline.
+//!
+//! The CLI and the Lambda function differ only in where the pieces come from and in the Lambda's
+//! policy (which hosts its credentials may go to): the policy is a hook called after validation
+//! and before any secret is read. The AWS reads themselves are behind [`AwsReads`]: kreach-aws
+//! makes them with the AWS SDK; a build without it says so ([`NoAws`]).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use crate::{CheckConfig, CheckOptions, EventSourceMapping, RefusedInput, Secret, SecretLookup, SecretOutcome};
+
+/// Longest the mapping read may take (`lambda:GetEventSourceMapping`), within the deadline.
+pub const MAPPING_CAP: Duration = Duration::from_secs(3);
+
+/// The event source mapping a run is about.
+#[derive(Clone, Debug, Default)]
+pub enum MappingInput {
+    /// None.
+    #[default]
+    None,
+    /// Read it from Lambda (a UUID or an ARN).
+    Read(String),
+    /// Already parsed (`--event-source-mapping-file`).
+    Given(Box<EventSourceMapping>),
+}
+
+/// What a front end collected, before anything is read from AWS.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RunInput {
+    /// The options as given (properties already merged in memory).
+    pub options: CheckOptions,
+    /// The event source mapping, if any.
+    pub mapping: MappingInput,
+    /// Whether the options name their own bootstrap (else the mapping's is used).
+    pub has_bootstrap: bool,
+    /// The Secrets Manager secret holding the SASL credentials (a flag, the event or the
+    /// environment); the mapping's when `None`.
+    pub secret: Option<String>,
+    /// The region for the AWS reads (else the mapping ARN's, else the SDK's default).
+    pub region: Option<String>,
+    /// When the run began: the deadline counts from here.
+    pub started: Instant,
+}
+
+impl RunInput {
+    /// The input for `options`, starting now.
+    pub fn new(options: CheckOptions) -> Self {
+        let has_bootstrap = options.bootstrap.as_deref().is_some_and(|b| !b.trim().is_empty())
+            || options.properties.as_ref().is_some_and(|p| p.get("bootstrap.servers").is_some())
+            || (options.properties.is_none() && options.config_file.is_some());
+        RunInput {
+            options,
+            mapping: MappingInput::None,
+            has_bootstrap,
+            secret: None,
+            region: None,
+            started: Instant::now(),
+        }
+    }
+}
+
+/// A run ready to diagnose: hand `config`, `secret`, `mapping`, `started` and `refused` to
+/// [`crate::Diagnosis`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Ready {
+    /// The validated configuration, credentials and CA in memory.
+    pub config: CheckConfig,
+    /// How reading the SASL secret went, when one was named.
+    pub secret: Option<SecretLookup>,
+    /// The mapping as read (with `root_ca_error` when its CA could not be used).
+    pub mapping: Option<EventSourceMapping>,
+    /// When the run began.
+    pub started: Instant,
+    /// Inputs the policy refused.
+    pub refused: Vec<RefusedInput>,
+    /// The client's properties as merged (for the librdkafka stage).
+    pub properties: Option<crate::Properties>,
+}
+
+/// Why the run cannot start.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum InputError {
+    /// A bad value, naming the field (exit 2; an invalid event).
+    Invalid(crate::Error),
+    /// The mapping could not be read (exit 1; the function's error).
+    Mapping(String),
+    /// The policy refused the run (an invalid event), in words that reveal no configuration.
+    Refused(String),
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputError::Invalid(e) => write!(f, "{e}"),
+            InputError::Mapping(m) | InputError::Refused(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Longest wait for the secret: it comes before the checks, so it is kept short.
+pub const SECRET_CAP: Duration = Duration::from_secs(3);
+
+/// SASL credentials read from a secret.
+pub struct SecretCredentials {
+    /// The user name (API key).
+    pub username: String,
+    /// The password (API secret); never printed.
+    pub password: Secret,
+}
+
+/// A future the input step awaits.
+pub type Reading<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The AWS reads of the input step, each in the region asked for (when one is known).
+pub trait AwsReads: Sync {
+    /// `lambda:GetEventSourceMapping` of a UUID or an ARN.
+    fn mapping<'a>(&'a self, region: Option<String>, id: &'a str) -> Reading<'a, Result<EventSourceMapping, String>>;
+    /// The PEM text of the mapping's `SERVER_ROOT_CA_CERTIFICATE` secret, within `budget`.
+    fn root_ca<'a>(&'a self, region: Option<String>, id: &'a str, budget: Duration) -> Reading<'a, Result<String, String>>;
+    /// The SASL secret within `budget`: how the lookup went (for the report), and the credentials
+    /// when they were read.
+    fn secret<'a>(
+        &'a self,
+        region: Option<String>,
+        id: &'a str,
+        budget: Duration,
+    ) -> Reading<'a, (SecretLookup, Option<SecretCredentials>)>;
+}
+
+/// No AWS reads: a build without the AWS SDK. Each read fails saying why.
+pub struct NoAws(pub &'static str);
+
+impl AwsReads for NoAws {
+    fn mapping<'a>(&'a self, _: Option<String>, _: &'a str) -> Reading<'a, Result<EventSourceMapping, String>> {
+        Box::pin(async move { Err(self.0.to_string()) })
+    }
+    fn root_ca<'a>(&'a self, _: Option<String>, _: &'a str, _: Duration) -> Reading<'a, Result<String, String>> {
+        Box::pin(async move { Err(self.0.to_string()) })
+    }
+    fn secret<'a>(
+        &'a self,
+        _: Option<String>,
+        id: &'a str,
+        _: Duration,
+    ) -> Reading<'a, (SecretLookup, Option<SecretCredentials>)> {
+        Box::pin(async move { (SecretLookup::new(id, SecretOutcome::Unreachable).with_detail(self.0), None) })
+    }
+}
+
+/// What the policy hook sees: the validated configuration (it may narrow it: withhold the
+/// credentials, drop inputs) and the secret that would be read.
+pub struct PolicyView<'a> {
+    /// The configuration, before the secret is read.
+    pub config: &'a mut CheckConfig,
+    /// The secret the credentials would come from.
+    pub secret: Option<&'a str>,
+    /// Whether the secret's name came from the mapping (the invoker did not write it).
+    pub secret_from_mapping: bool,
+    /// Whether the bootstrap came from the mapping.
+    pub bootstrap_from_mapping: bool,
+    /// Inputs refused, for the report.
+    pub refused: &'a mut Vec<RefusedInput>,
+}
+
+/// A policy hook: `Err` refuses the run (an invalid event).
+pub type Policy<'a> = &'a (dyn Fn(PolicyView<'_>) -> Result<(), String> + Sync);
+
+/// No policy (the CLI: the user decides everything).
+pub fn no_policy(_: PolicyView<'_>) -> Result<(), String> {
+    Ok(())
+}
+
+/// The time left of the run's deadline.
+fn left(started: Instant, timeout: Duration) -> Duration {
+    timeout.saturating_sub(started.elapsed())
+}
+
+/// The deadline the options ask for, before validation names a bad one.
+fn requested_timeout(options: &CheckOptions) -> Duration {
+    match options.timeout_secs {
+        Some(s) if s.is_finite() && s > 0.0 && s <= crate::MAX_TIMEOUT.as_secs_f64() => Duration::from_secs_f64(s),
+        _ => crate::DEFAULT_TIMEOUT,
+    }
+}
+
+/// The input step. Every AWS read takes at most a third of what is left of the deadline (and its
+/// own cap), so the checks keep most of it; nothing is written to disk.
+pub async fn prepare(
+    input: RunInput,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+    aws: &dyn AwsReads,
+    policy: Policy<'_>,
+) -> Result<Ready, InputError> {
+    let RunInput { mut options, mapping, has_bootstrap, secret, region, started } = input;
+    let timeout = requested_timeout(&options);
+    let mut mapping = match mapping {
+        MappingInput::None => None,
+        MappingInput::Given(m) => Some(*m),
+        MappingInput::Read(id) => {
+            let id = id.trim().to_string();
+            let region = region.clone().or_else(|| arn_region(&id));
+            let budget = MAPPING_CAP.min(left(started, timeout) / 3);
+            match tokio::time::timeout(budget, aws.mapping(region, &id)).await {
+                Ok(Ok(m)) => Some(m),
+                Ok(Err(e)) => return Err(InputError::Mapping(e)),
+                Err(_) => return Err(InputError::Mapping(format!("no answer within {} ms", budget.as_millis()))),
+            }
+        }
+    };
+    // The mapping's own bootstrap servers, mechanism and secret, unless the input says otherwise.
+    let mut bootstrap_from_mapping = false;
+    let mut secret_from_mapping = false;
+    let mut secret = secret.filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_string());
+    if let Some(m) = &mapping {
+        if !has_bootstrap && !m.bootstrap_servers.is_empty() {
+            options.bootstrap = Some(m.bootstrap_servers.join(","));
+            bootstrap_from_mapping = true;
+        }
+        if options.sasl_mechanism.is_none() {
+            options.sasl_mechanism = m.sasl_mechanism().map(str::to_string);
+        }
+        if secret.is_none() {
+            secret = m.sasl_secret().map(str::to_string);
+            secret_from_mapping = secret.is_some();
+        }
+    }
+    options.aws_apis_secrets_manager |= secret.is_some();
+    let mut config = options.validate(env).map_err(InputError::Invalid)?;
+    let mut refused = Vec::new();
+    policy(PolicyView {
+        config: &mut config,
+        secret: secret.as_deref(),
+        secret_from_mapping,
+        bootstrap_from_mapping,
+        refused: &mut refused,
+    })
+    .map_err(InputError::Refused)?;
+
+    // The mapping's root CA (unless a CA was given) and the SASL secret, read side by side.
+    let region = region.or_else(|| mapping.as_ref().and_then(|m| m.region.clone()));
+    let root_ca = mapping.as_ref().and_then(|m| m.root_ca_secret.clone()).filter(|_| config.ca_file.is_none());
+    let budget = SECRET_CAP.min(left(started, config.timeout) / 3);
+    let ca_read = async {
+        let id = root_ca?;
+        Some(match tokio::time::timeout(budget, aws.root_ca(region.clone(), &id, budget)).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("no answer within {} ms", budget.as_millis())),
+        })
+    };
+    let needs_secret = config.sasl.is_some();
+    let secret_read = async {
+        let id = secret.as_deref().filter(|_| needs_secret)?;
+        // The reader bounds itself by `budget`; this bounds a reader that does not.
+        let outer = budget + Duration::from_millis(200);
+        Some(match tokio::time::timeout(outer, aws.secret(region.clone(), id, budget)).await {
+            Ok(read) => read,
+            Err(_) => {
+                let mut lookup = SecretLookup::new(id, SecretOutcome::Unreachable)
+                    .with_detail(format!("no answer within {} ms", budget.as_millis()));
+                lookup.elapsed_ms = outer.as_millis() as u64;
+                (lookup, None)
+            }
+        })
+    };
+    let (ca, credentials) = tokio::join!(ca_read, secret_read);
+    if let (Some(ca), Some(m)) = (ca, mapping.as_mut()) {
+        let source = "the event source mapping's SERVER_ROOT_CA_CERTIFICATE secret";
+        match ca.and_then(|pem| config.clone().with_ca_pem(&pem, source).map_err(|e| e.to_string())) {
+            Ok(with_ca) => config = with_ca,
+            Err(why) => m.root_ca_error = Some(why),
+        }
+    }
+    let secret = match credentials {
+        Some((lookup, creds)) => {
+            if let (Some(c), Some(sasl)) = (creds, config.sasl.as_mut()) {
+                sasl.username = Some(c.username);
+                sasl.password = Some(c.password);
+            }
+            Some(lookup)
+        }
+        None => None,
+    };
+    Ok(Ready { config, secret, mapping, started, refused, properties: options.properties })
+}
+
+/// The region of an ARN (`arn:aws:lambda:REGION:…`).
+fn arn_region(id: &str) -> Option<String> {
+    id.starts_with("arn:").then(|| id.split(':').nth(3).map(str::to_string)).flatten().filter(|r| !r.is_empty())
+}
