@@ -1042,9 +1042,9 @@ fn verbose_emits_per_step_events_and_no_secret() {
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let (_, _, stderr) = kreach(&argv, &[]);
     let client: Vec<&str> = stderr.lines().filter(|l| l.contains("stage=\"client\"")).collect();
-    assert!(client.first().is_some_and(|l| l.contains("outcome=Started")), "{stderr}");
+    assert!(client.first().is_some_and(|l| l.contains("outcome=started")), "{stderr}");
     assert!(!stderr.contains("outcome=\""), "every outcome is written the same way, unquoted: {stderr}");
-    assert!(client.get(1).is_some_and(|l| l.contains("outcome=Skipped")), "{stderr}");
+    assert!(client.get(1).is_some_and(|l| l.contains("outcome=skipped")), "{stderr}");
 }
 
 /// The default protocol (SASL_SSL) without credentials: one `kafka-no-credentials` finding, the

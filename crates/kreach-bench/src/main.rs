@@ -87,7 +87,7 @@ impl Scenario {
 /// The immediate-failure goal (issue 13): a verdict within a second at 0 RTT.
 const IMMEDIATE_GOAL_MS: u64 = 1000;
 
-const SCENARIOS: [Scenario; 11] = [
+const SCENARIOS: [Scenario; 13] = [
     Scenario::new("healthy-6", Fault::None, 6, Kind::Healthy, "6 brokers in 3 zones, TLS"),
     Scenario::new("healthy-100", Fault::None, 100, Kind::Healthy, "100 brokers in 3 zones, TLS"),
     Scenario::new(
@@ -113,6 +113,20 @@ const SCENARIOS: [Scenario; 11] = [
         6,
         Kind::Immediate,
         "the zone is not associated with the VPC: the name resolves to public addresses",
+    ),
+    Scenario::new(
+        "public-answer-dropped",
+        Fault::PublicAnswerDropped,
+        6,
+        Kind::Immediate,
+        "the same, and the public addresses drop every packet (no route from a private subnet)",
+    ),
+    Scenario::new(
+        "resolver-refused",
+        Fault::ResolverDown,
+        6,
+        Kind::Immediate,
+        "nothing listens on the VPC resolver's port: ICMP port unreachable",
     ),
     Scenario::new("cert-wrong-name", Fault::CertWrongName, 6, Kind::Immediate, "the certificate is for another name"),
     Scenario::new("unknown-ca", Fault::UnknownCa, 6, Kind::Immediate, "the certificate comes from a CA nobody trusts"),

@@ -60,12 +60,11 @@ fn init_tracing(cli: &Cli) {
             .with_ansi(false)
             .with_filter(log_filter(&f))
     });
-    let progress = draw.then(|| {
-        let p = PROGRESS.get_or_init(progress::Progress::default).clone();
-        p.with_filter(tracing_subscriber::filter::Targets::new().with_target("kreach::step", tracing::Level::INFO))
-    });
-    if events.is_some() || progress.is_some() {
-        let _ = tracing_subscriber::registry().with(events).with(progress).try_init();
+    if draw {
+        PROGRESS.get_or_init(progress::Progress::default);
+    }
+    if let Some(events) = events {
+        let _ = tracing_subscriber::registry().with(events).try_init();
     }
 }
 
@@ -693,6 +692,10 @@ async fn run_once(run: &Run<'_>) -> Result<kreach::Report, kreach::Error> {
         .secret(run.secret.clone())
         .event_source_mapping(run.mapping.clone())
         .refused_inputs(run.refused.clone());
+    if let Some(progress) = PROGRESS.get() {
+        let progress = progress.clone();
+        diagnosis = diagnosis.on_step(move |step| progress.record(step));
+    }
     if run.client_check {
         // It ends early when kreach's own checks explain a failure and librdkafka has said its first word.
         let properties = run.properties.as_ref();

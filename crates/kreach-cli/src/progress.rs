@@ -1,7 +1,7 @@
 //! Live progress on a terminal: one line on stderr, redrawn in place while a diagnosis runs
 //! (what passed, what failed, what is still running, how long so far), erased before the report
-//! prints. It reads the library's per-step `tracing` events (target `kreach::step`), the same ones
-//! `-v` prints; it never shows anything those events do not carry (no secret).
+//! prints. It reads the diagnosis's typed steps (`kreach::Diagnosis::on_step`), the same steps
+//! `-v` prints as `tracing` events; it never shows anything a step does not carry (no secret).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,8 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tracing::field::{Field, Visit};
-use tracing_subscriber::layer::{Context, Layer};
+use kreach::{Step, StepPhase, StepStage};
 
 /// How often the line is redrawn.
 const TICK: Duration = Duration::from_millis(120);
@@ -40,7 +39,7 @@ enum Phase {
     Started,
 }
 
-/// The progress line: a `tracing` layer feeding it and a thread drawing it.
+/// The progress line: the diagnosis's steps feeding it and a thread drawing it.
 #[derive(Clone, Default)]
 pub struct Progress {
     state: Arc<Mutex<State>>,
@@ -109,32 +108,37 @@ impl Progress {
         truncate(&kreach::render::clean(&line), WIDTH)
     }
 
-    fn record(&self, step: Step) {
+    /// Takes one step of the running diagnosis.
+    pub fn record(&self, step: &Step) {
+        if !self.running.load(Ordering::SeqCst) {
+            return;
+        }
         let Ok(mut s) = self.state.lock() else { return };
-        let phase = match step.outcome.as_str() {
-            "Started" => Phase::Started,
-            "Skipped" => {
+        let stage = step.stage.as_label();
+        let phase = match (step.phase, step.outcome) {
+            (StepPhase::Started, _) | (_, None) => Phase::Started,
+            (_, Some(o)) if o.skipped() => {
                 s.targets.remove(&step.target);
                 return;
             }
-            "Answer" | "AddressLiteral" | "Connected" | "Ok" | "Response" | "Pass" => Phase::Passed,
+            (_, Some(o)) if o.passed() => Phase::Passed,
             _ => Phase::Failed,
         };
         match phase {
             Phase::Passed => s.passed += 1,
             Phase::Failed => {
-                let what = format!("{} {} {}", short(&step.target), step.stage, step.outcome.to_lowercase());
+                let what = format!("{} {stage} {}", short(&step.target), step.outcome_label());
                 s.failed.push(what);
             }
             Phase::Started => {}
         }
         // DNS names a host; the later steps a host and port: the host's row gives way to them.
-        if step.stage != "dns" {
+        if step.stage != StepStage::Dns {
             if let Some((host, _)) = step.target.rsplit_once(':') {
                 s.targets.remove(host);
             }
         }
-        s.targets.insert(step.target, (step.stage, phase));
+        s.targets.insert(step.target.clone(), (stage.to_string(), phase));
     }
 }
 
@@ -174,63 +178,29 @@ fn truncate(line: &str, width: usize) -> String {
     out
 }
 
-#[derive(Default)]
-struct Step {
-    stage: String,
-    target: String,
-    outcome: String,
-}
-
-impl Visit for Step {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let text = format!("{value:?}");
-        match field.name() {
-            "stage" => self.stage = text.trim_matches('"').to_string(),
-            "target" | "host" => self.target = text.trim_matches('"').to_string(),
-            "outcome" => self.outcome = text.trim_matches('"').to_string(),
-            _ => {}
-        }
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        match field.name() {
-            "stage" => self.stage = value.to_string(),
-            "target" | "host" => self.target = value.to_string(),
-            // A stage that announces itself passes its outcome as text ("Started").
-            "outcome" => self.outcome = value.to_string(),
-            _ => {}
-        }
-    }
-}
-
-impl<S: tracing::Subscriber> Layer<S> for Progress {
-    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-        if event.metadata().target() != "kreach::step" || !self.running.load(Ordering::SeqCst) {
-            return;
-        }
-        let mut step = Step::default();
-        event.record(&mut step);
-        if !step.stage.is_empty() && !step.target.is_empty() {
-            self.record(step);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kreach::{DnsOutcome, KafkaOutcome, StageStatus, StepOutcome, TcpOutcome};
 
-    fn step(stage: &str, target: &str, outcome: &str) -> Step {
-        Step { stage: stage.into(), target: target.into(), outcome: outcome.into() }
+    /// A step as the diagnosis hands it over: `outcome` `None` is a stage announcing its start.
+    fn step(stage: StepStage, target: &str, outcome: Option<StepOutcome>) -> Step {
+        match outcome {
+            None => Step::started(stage, target),
+            Some(o) => Step::ended(stage, target, None, o, 1),
+        }
     }
+    const ANSWER: Option<StepOutcome> = Some(StepOutcome::Dns(DnsOutcome::Answer));
+    const CONNECTED: Option<StepOutcome> = Some(StepOutcome::Tcp(TcpOutcome::Connected));
+    const TIMEOUT: Option<StepOutcome> = Some(StepOutcome::Tcp(TcpOutcome::Timeout));
 
     #[test]
     fn the_line_names_what_passed_failed_and_runs_next_within_the_width() {
         let p = Progress::default();
         p.running.store(true, Ordering::SeqCst);
-        p.record(step("dns", "lkc-lab01.abc123.us-west-2.aws.confluent.cloud", "Answer"));
-        p.record(step("tcp", "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:9092", "Connected"));
-        p.record(step("tcp", "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:443", "Timeout"));
+        p.record(&step(StepStage::Dns, "lkc-lab01.abc123.us-west-2.aws.confluent.cloud", ANSWER));
+        p.record(&step(StepStage::Tcp, "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:9092", CONNECTED));
+        p.record(&step(StepStage::Tcp, "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:443", TIMEOUT));
         let line = p.line();
         assert!(line.contains("2 passed"), "{line}");
         assert!(line.contains("1 failed (lkc-lab01:443 tcp timeout)"), "{line}");
@@ -238,7 +208,7 @@ mod tests {
         assert!(!line.contains("lkc-lab01 tcp"), "the host's DNS row gave way to its ports: {line}");
         assert!(!line.contains("abc123"), "the shared domain is left out: {line}");
         for n in 0..40 {
-            p.record(step("tcp", &format!("b{n}.usw2-az1.abc123.us-west-2.aws.confluent.cloud:9092"), "Timeout"));
+            p.record(&step(StepStage::Tcp, &format!("b{n}.usw2-az1.abc123.us-west-2.aws.confluent.cloud:9092"), TIMEOUT));
         }
         assert!(p.line().chars().count() <= WIDTH, "{}", p.line());
     }
@@ -248,14 +218,14 @@ mod tests {
         let p = Progress::default();
         p.running.store(true, Ordering::SeqCst);
         assert!(p.line().ends_with(" · resolving"), "{}", p.line());
-        p.record(step("client", "librdkafka", "Started"));
-        p.record(step("aws", "AWS", "Started"));
-        p.record(step("kafka", "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:9092", "Ok"));
+        p.record(&step(StepStage::Client, "librdkafka", None));
+        p.record(&step(StepStage::Aws, "AWS", None));
+        p.record(&step(StepStage::Kafka, "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:9092", Some(StepOutcome::Kafka(KafkaOutcome::Ok))));
         let line = p.line();
         assert!(line.contains("running: AWS audit, librdkafka metadata"), "{line}");
         assert!(line.contains("1 passed"), "a start is not a result: {line}");
-        p.record(step("aws", "AWS", "Skipped"));
-        p.record(step("client", "librdkafka", "Fail"));
+        p.record(&step(StepStage::Aws, "AWS", Some(StepOutcome::Stage(StageStatus::Skipped))));
+        p.record(&step(StepStage::Client, "librdkafka", Some(StepOutcome::Stage(StageStatus::Fail))));
         let line = p.line();
         assert!(line.contains("1 passed · 1 failed (librdkafka client fail)"), "{line}");
         assert!(line.ends_with(" · finishing"), "nothing runs any more: {line}");
@@ -267,23 +237,19 @@ mod tests {
     fn peer_names_cannot_drive_the_terminal() {
         let p = Progress::default();
         p.running.store(true, Ordering::SeqCst);
-        p.record(step("tcp", "evil\x1b]0;owned\x07\x1b[2J\u{9b}31m.example:9092", "Timeout"));
-        p.record(step("dns", "b\x1b[1;1H\r\n.example", "Answer"));
+        p.record(&step(StepStage::Tcp, "evil\x1b]0;owned\x07\x1b[2J\u{9b}31m.example:9092", TIMEOUT));
+        p.record(&step(StepStage::Dns, "b\x1b[1;1H\r\n.example", ANSWER));
         let line = p.line();
         assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
         assert!(line.contains("\\u{1b}"), "shown as an escape: {line}");
     }
 
-    /// Stages that announce themselves with a text outcome are running, not failed.
+    /// A stage that announces its start is running, not failed.
     #[test]
-    fn a_started_stage_recorded_through_tracing_is_running() {
-        use tracing_subscriber::layer::SubscriberExt as _;
+    fn a_started_stage_is_running() {
         let p = Progress::default();
         p.running.store(true, Ordering::SeqCst);
-        let subscriber = tracing_subscriber::registry().with(p.clone());
-        tracing::subscriber::with_default(subscriber, || {
-            tracing::info!(target: "kreach::step", stage = "client", target = "librdkafka", outcome = %"Started");
-        });
+        p.record(&Step::started(StepStage::Client, "librdkafka"));
         let line = p.line();
         assert!(!line.contains("failed"), "{line}");
         assert!(line.contains("running: librdkafka metadata"), "{line}");

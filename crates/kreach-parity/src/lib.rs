@@ -99,11 +99,6 @@ fn terminal_error(line: &str) -> bool {
         .any(|p| l.contains(p))
 }
 
-/// How long the first Metadata attempt may block before the stop flag is read; later attempts
-/// double it, up to [`MAX_SLICE`] (a round trip longer than a slice would never be answered).
-const SLICE: Duration = Duration::from_millis(250);
-/// The longest Metadata attempt between two readings of the stop flag.
-const MAX_SLICE: Duration = Duration::from_secs(2);
 /// How often the client's events (errors, logs) are collected while Metadata is pending.
 const POLL: Duration = Duration::from_millis(20);
 
@@ -157,9 +152,11 @@ pub async fn check_with(
         };
         // Error and log events reach the context only when the client is polled: a second thread
         // polls every POLL while the Metadata call blocks, so the stage hears of a refused
-        // connection or a failed handshake as it happens. The call runs in slices, so the stage can
-        // be told to stop (kreach's own checks explain the failure); each slice is longer than the
-        // last, up to MAX_SLICE, since a slice shorter than the round trip would never see an answer.
+        // connection or a failed handshake as it happens. The call gets all the time left: one cut
+        // short loses its request (librdkafka drops the answer of a Metadata call that timed out),
+        // which cost a healthy run a round trip or more (issue 18). When kreach's own checks settle
+        // the verdict the stage answers at once (below) and this thread ends at its deadline,
+        // waited for by nothing.
         let fetched = AtomicBool::new(false);
         let metadata = std::thread::scope(|scope| {
             scope.spawn(|| {
@@ -167,14 +164,14 @@ pub async fn check_with(
                     producer.poll(POLL);
                 }
             });
-            let mut slice = SLICE;
             let metadata = loop {
                 let left = deadline.saturating_duration_since(Instant::now());
-                let result = producer.client().fetch_metadata(None, left.min(slice));
-                match result {
+                match producer.client().fetch_metadata(None, left) {
                     Ok(m) => break Ok(m),
-                    Err(e) if left <= slice || stop_thread.load(Ordering::Relaxed) => break Err(e),
-                    Err(_) => slice = (slice * 2).min(MAX_SLICE),
+                    Err(e) if left.is_zero() || stop_thread.load(Ordering::Relaxed) => break Err(e),
+                    // An error before the deadline (no broker to ask yet): ask again shortly.
+                    Err(e) if deadline.saturating_duration_since(Instant::now()) <= POLL => break Err(e),
+                    Err(_) => std::thread::sleep(POLL),
                 }
             };
             fetched.store(true, Ordering::Relaxed);

@@ -21,6 +21,7 @@ use crate::report::{
     SecretLookup, Stage, StageResult, StageStatus, Vantage,
 };
 use crate::runner;
+use crate::step::{Step, StepObserver, StepOutcome, StepStage, emit};
 
 type Extra<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type AuditStage<'a> = Box<dyn FnOnce(AuditScope, Duration) -> Extra<'a, AwsAudit> + Send + 'a>;
@@ -130,6 +131,7 @@ pub struct Diagnosis<'a> {
     mapping: Option<EventSourceMapping>,
     started: Option<Instant>,
     refused: Vec<RefusedInput>,
+    steps: Option<StepObserver>,
 }
 
 impl<'a> Diagnosis<'a> {
@@ -144,7 +146,16 @@ impl<'a> Diagnosis<'a> {
             mapping: None,
             started: None,
             refused: Vec::new(),
+            steps: None,
         }
+    }
+
+    /// Calls `observer` with each step as it happens (a lookup, a connect, a handshake, the
+    /// Kafka requests, the librdkafka stage and the AWS audit starting and ending): what a
+    /// progress display reads. The same steps go to `tracing` (target `kreach::step`) either way.
+    pub fn on_step(mut self, observer: impl Fn(&Step) + Send + Sync + 'static) -> Self {
+        self.steps = Some(std::sync::Arc::new(observer));
+        self
     }
 
     /// The run began at `started` (its inputs were read from AWS before: a mapping, a secret):
@@ -211,7 +222,8 @@ impl<'a> Diagnosis<'a> {
     /// Runs everything under the config's deadline and draws the findings once. `Err` only when
     /// the checks cannot run at all; every failed check is in the report.
     pub async fn run(self) -> Result<Report, Error> {
-        let Diagnosis { config, parity, vantage, aws, secret, mapping, started, refused } = self;
+        let Diagnosis { config, parity, vantage, aws, secret, mapping, started, refused, steps } = self;
+        let steps = steps.as_ref();
         let started = started.unwrap_or_else(Instant::now);
         let deadline = started + config.timeout;
         let (verdict_tx, verdict_rx) = tokio::sync::watch::channel(None);
@@ -219,10 +231,10 @@ impl<'a> Diagnosis<'a> {
         let parity = async {
             match parity {
                 Some(stage) => {
-                    tracing::info!(target: "kreach::step", stage = "client", target = "librdkafka", outcome = %"Started");
+                    emit(steps, Step::started(StepStage::Client, "librdkafka"));
                     let parity = stage(ParitySignal(verdict_rx)).await;
-                    let status = parity_cell(&parity).status;
-                    tracing::info!(target: "kreach::step", stage = "client", target = "librdkafka", outcome = ?status, elapsed_ms = parity.elapsed_ms);
+                    let status = StepOutcome::Stage(parity_cell(&parity).status);
+                    emit(steps, Step::ended(StepStage::Client, "librdkafka", None, status, parity.elapsed_ms));
                     Some(parity)
                 }
                 None => None,
@@ -252,10 +264,10 @@ impl<'a> Diagnosis<'a> {
                     let chain = dns.as_ref().map(|d| d.lookup.cname_chain.as_slice()).unwrap_or_default();
                     let scope =
                         AuditScope::for_bootstrap(vantage.clone(), config.dns_domain.as_deref(), host, port, chain);
-                    tracing::info!(target: "kreach::step", stage = "aws", target = "AWS", outcome = %"Started");
+                    emit(steps, Step::started(StepStage::Aws, "AWS"));
                     let audit = audit(scope, config.timeout.saturating_sub(started.elapsed())).await;
-                    let status = aws_cell(&audit).status;
-                    tracing::info!(target: "kreach::step", stage = "aws", target = "AWS", outcome = ?status, elapsed_ms = audit.elapsed_ms);
+                    let status = StepOutcome::Stage(aws_cell(&audit).status);
+                    emit(steps, Step::ended(StepStage::Aws, "AWS", None, status, audit.elapsed_ms));
                     Some(audit)
                 }
                 None => None,
@@ -263,7 +275,7 @@ impl<'a> Diagnosis<'a> {
             (vantage, audit)
         };
         let checks = async {
-            let report = runner::checks(config, started, Some(dns_tx)).await;
+            let report = runner::checks(config, started, Some(dns_tx), steps).await;
             let _ = verdict_tx.send(Some(report.as_ref().ok().and_then(explained_failure)));
             report
         };

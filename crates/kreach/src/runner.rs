@@ -23,6 +23,7 @@ use crate::report::{
     AddressReport, BrokerTarget, ClusterMetadata, DnsDetail, EndpointTarget, KafkaOutcome, Report, Role,
     SCHEMA_VERSION, Settings, TargetReport, TlsOutcome, TlsVerification,
 };
+use crate::step::{Step, StepObserver, StepOutcome, StepStage, emit};
 use crate::tcp;
 use crate::tls::{self, TlsContext};
 
@@ -80,6 +81,7 @@ pub(crate) async fn checks(
     config: &CheckConfig,
     started: Instant,
     bootstrap_dns: Option<oneshot::Sender<DnsDetail>>,
+    steps: Option<&StepObserver>,
 ) -> Result<Report, Error> {
     let started_at =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
@@ -157,7 +159,7 @@ pub(crate) async fn checks(
             let mut dns_tx = bootstrap_dns;
             join_all(hosts.iter().map(|(host, plans)| {
                 let first = if plans.iter().any(|p| p.role == Role::Bootstrap) { dns_tx.take() } else { None };
-                probe_host(config, tls_ctx, resolvers, deadline, host, plans, (Some(&tx), first))
+                probe_host(config, tls_ctx, resolvers, deadline, host, plans, (Some(&tx), first), steps)
             }))
             .await
         }
@@ -166,7 +168,7 @@ pub(crate) async fn checks(
         let Some(metadata) = rx.recv().await else { return (None, Vec::new()) };
         let plans = broker_plans(config, &metadata);
         let reports: Vec<Vec<TargetReport>> = futures::stream::iter(plans.iter())
-            .map(|(host, plans)| probe_host(config, &tls_ctx, &resolvers, deadline, host, plans, (None, None)))
+            .map(|(host, plans)| probe_host(config, &tls_ctx, &resolvers, deadline, host, plans, (None, None), steps))
             .buffered(BROKER_CONCURRENCY)
             .collect()
             .await;
@@ -265,8 +267,9 @@ async fn probe_host(
     host: &str,
     plans: &[TargetPlan],
     (metadata_tx, dns_tx): Taps<'_>,
+    steps: Option<&StepObserver>,
 ) -> Vec<TargetReport> {
-    let (dns, mut ips) = resolve(config, resolvers, deadline, host).await;
+    let (dns, mut ips) = resolve(config, resolvers, deadline, host, steps).await;
     if let Some(tx) = dns_tx {
         let _ = tx.send(dns.clone());
     }
@@ -281,10 +284,10 @@ async fn probe_host(
         let fixed = public_answer && expects_private(plan);
         let addresses = join_all(ips.iter().map(|ip| async move {
             if !fixed {
-                return probe_address(config, tls_ctx, deadline, plan, *ip, metadata_tx).await;
+                return probe_address(config, tls_ctx, deadline, plan, *ip, metadata_tx, steps).await;
             }
             let short = Deadline(deadline.0.min(Instant::now() + CONFIRMATION_BUDGET));
-            let mut report = probe_address(config, tls_ctx, short, plan, *ip, metadata_tx).await;
+            let mut report = probe_address(config, tls_ctx, short, plan, *ip, metadata_tx, steps).await;
             if short.0 < deadline.0 && timed_out(&report) {
                 report.not_waited_for = Some(format!(
                     "{} at {ip}: the DNS answer (a public address where the endpoint's private one is due) already \
@@ -321,6 +324,7 @@ async fn resolve(
     resolvers: &Resolvers,
     deadline: Deadline,
     host: &str,
+    steps: Option<&StepObserver>,
 ) -> (DnsDetail, Vec<IpAddr>) {
     if let Ok(ip) = host.parse::<IpAddr>() {
         let mut lookup = dns::literal(ip);
@@ -341,11 +345,14 @@ async fn resolve(
         // Names may come from peers (advertised brokers): escaped before any event carries them.
         host = %crate::render::clean(host),
         resolver = %lookup.resolver,
-        outcome = ?lookup.outcome,
+        outcome = %lookup.outcome.as_label(),
         addresses = ips.len(),
         cnames = lookup.cname_chain.len(),
         elapsed_ms = lookup.elapsed_ms,
     );
+    if let Some(observer) = steps {
+        observer(&Step::ended(StepStage::Dns, host, None, StepOutcome::Dns(lookup.outcome), lookup.elapsed_ms));
+    }
     let answer_class = dns::classify(&mut lookup, &config.private_cidrs);
     let public = public.map(|(mut l, _)| {
         dns::classify(&mut l, &config.private_cidrs);
@@ -361,6 +368,7 @@ async fn probe_address(
     plan: &TargetPlan,
     ip: IpAddr,
     metadata_tx: Option<&mpsc::Sender<ClusterMetadata>>,
+    steps: Option<&StepObserver>,
 ) -> AddressReport {
     let mut report = AddressReport {
         ip: ip.to_string(),
@@ -374,7 +382,8 @@ async fn probe_address(
     let (tcp, stream) =
         tcp::connect(SocketAddr::new(ip, plan.hp.port), deadline.budget(config.connect_timeout.min(TCP_STEP_CAP)))
             .await;
-    tracing::info!(target: "kreach::step", stage = "tcp", target = %crate::render::clean(&plan.hp.to_string()), %ip, outcome = ?tcp.outcome, elapsed_ms = tcp.elapsed_ms);
+    let ended = |stage, outcome, ms| emit(steps, Step::ended(stage, &plan.hp.to_string(), Some(ip), outcome, ms));
+    ended(StepStage::Tcp, StepOutcome::Tcp(tcp.outcome), tcp.elapsed_ms);
     report.tcp = Some(tcp);
     let Some(mut stream) = stream else { return report };
     if !plan.tls {
@@ -400,6 +409,7 @@ async fn probe_address(
                     }
                 }
             }
+            ended(StepStage::Kafka, StepOutcome::Kafka(attempt.outcome), attempt.elapsed_ms);
             report.kafka = Some(attempt);
         }
         share_metadata(&report, metadata_tx);
@@ -408,7 +418,7 @@ async fn probe_address(
     let alpn: &[&[u8]] = if plan.https_path().is_some() { &[b"http/1.1"] } else { &[] };
     let (tls, session) = tls::handshake(tls_ctx, stream, &plan.hp.host, alpn, deadline.budget(TLS_STEP_CAP)).await;
     let closed_silently = tls.outcome == TlsOutcome::Closed;
-    tracing::info!(target: "kreach::step", stage = "tls", target = %crate::render::clean(&plan.hp.to_string()), %ip, outcome = ?tls.outcome, elapsed_ms = tls.elapsed_ms);
+    ended(StepStage::Tls, StepOutcome::Tls(tls.outcome), tls.elapsed_ms);
     report.tls = Some(tls);
     let Some(mut session) = session else {
         // A plaintext Kafka listener closes on a ClientHello without a word: ask it in plaintext
@@ -429,14 +439,14 @@ async fn probe_address(
     };
     if let Some(path) = plan.https_path() {
         let attempt = https::request(session, &plan.hp.host, plan.hp.port, path, deadline.budget(HTTPS_STEP_CAP)).await;
-        tracing::info!(target: "kreach::step", stage = "https", target = %crate::render::clean(&plan.hp.to_string()), %ip, outcome = ?attempt.outcome, status = ?attempt.status_code, elapsed_ms = attempt.elapsed_ms);
+        ended(StepStage::Https, StepOutcome::Https(attempt.outcome), attempt.elapsed_ms);
         report.https = Some(attempt);
     } else if plan.kafka {
         let attempt =
             kafka::probe(&mut session, kafka_then(config, plan, tls_ctx.verifies()), deadline.budget(KAFKA_STEP_CAP))
                 .await;
         // The outcome and timing only: never a credential.
-        tracing::info!(target: "kreach::step", stage = "kafka", target = %crate::render::clean(&plan.hp.to_string()), %ip, outcome = ?attempt.outcome, elapsed_ms = attempt.elapsed_ms);
+        ended(StepStage::Kafka, StepOutcome::Kafka(attempt.outcome), attempt.elapsed_ms);
         report.kafka = Some(attempt);
         share_metadata(&report, metadata_tx);
     }

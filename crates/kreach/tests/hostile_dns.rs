@@ -104,9 +104,17 @@ enum Behaviour {
 }
 
 async fn responder(behaviour: Behaviour) -> Responder {
-    let udp = UdpSocket::bind("127.0.0.1:0").await.expect("udp");
-    let addr = udp.local_addr().expect("addr");
-    let tcp = TcpListener::bind(addr).await.expect("tcp on the same port");
+    // A free UDP port whose TCP twin is free too (another test may hold the TCP one).
+    let mut pair = None;
+    for _ in 0..50 {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("udp");
+        let addr = udp.local_addr().expect("addr");
+        if let Ok(tcp) = TcpListener::bind(addr).await {
+            pair = Some((udp, addr, tcp));
+            break;
+        }
+    }
+    let (udp, addr, tcp) = pair.expect("a UDP and TCP port pair");
     let udp_task = tokio::spawn(async move {
         let mut buf = [0u8; 2048];
         while let Ok((n, peer)) = udp.recv_from(&mut buf).await {

@@ -85,6 +85,19 @@ pub enum StageStatus {
     NotApplicable,
 }
 
+impl StageStatus {
+    /// A stable word for the status: its JSON spelling.
+    pub fn as_label(self) -> &'static str {
+        match self {
+            StageStatus::Pass => "pass",
+            StageStatus::Warn => "warn",
+            StageStatus::Fail => "fail",
+            StageStatus::Skipped => "skipped",
+            StageStatus::NotApplicable => "not_applicable",
+        }
+    }
+}
+
 /// What a target is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

@@ -427,3 +427,77 @@ impl TlsOutcome {
         }
     }
 }
+
+impl DnsOutcome {
+    /// A stable word for the outcome: its JSON spelling.
+    pub fn as_label(self) -> &'static str {
+        match self {
+            DnsOutcome::Answer => "answer",
+            DnsOutcome::Nxdomain => "nxdomain",
+            DnsOutcome::NoData => "no_data",
+            DnsOutcome::Unreachable => "unreachable",
+            DnsOutcome::Error => "error",
+            DnsOutcome::AddressLiteral => "address_literal",
+        }
+    }
+}
+
+impl TcpOutcome {
+    /// A stable word for the outcome: its JSON spelling.
+    pub fn as_label(self) -> &'static str {
+        match self {
+            TcpOutcome::Connected => "connected",
+            TcpOutcome::Refused => "refused",
+            TcpOutcome::Timeout => "timeout",
+            TcpOutcome::Unreachable => "unreachable",
+            TcpOutcome::Error => "error",
+        }
+    }
+}
+
+impl TlsOutcome {
+    /// A stable word for the outcome: its JSON spelling.
+    pub fn as_label(self) -> &'static str {
+        match self {
+            TlsOutcome::Ok => "ok",
+            TlsOutcome::NameMismatch => "name_mismatch",
+            TlsOutcome::UnknownIssuer => "unknown_issuer",
+            TlsOutcome::Expired => "expired",
+            TlsOutcome::NotYetValid => "not_yet_valid",
+            TlsOutcome::NotTls => "not_tls",
+            TlsOutcome::Closed => "closed",
+            TlsOutcome::Timeout => "timeout",
+            TlsOutcome::Failed => "failed",
+        }
+    }
+}
+
+impl HttpsOutcome {
+    /// A stable word for the outcome: its JSON spelling.
+    pub fn as_label(self) -> &'static str {
+        match self {
+            HttpsOutcome::Response => "response",
+            HttpsOutcome::Malformed => "malformed",
+            HttpsOutcome::Closed => "closed",
+            HttpsOutcome::Timeout => "timeout",
+        }
+    }
+}
+
+impl KafkaOutcome {
+    /// A stable word for the outcome: its JSON spelling.
+    pub fn as_label(self) -> &'static str {
+        match self {
+            KafkaOutcome::Ok => "ok",
+            KafkaOutcome::NotKafka => "not_kafka",
+            KafkaOutcome::Closed => "closed",
+            KafkaOutcome::Timeout => "timeout",
+            KafkaOutcome::MetadataFailed => "metadata_failed",
+            KafkaOutcome::MechanismUnsupported => "mechanism_unsupported",
+            KafkaOutcome::AuthFailed => "auth_failed",
+            KafkaOutcome::TlsListener => "tls_listener",
+            KafkaOutcome::PlaintextListener => "plaintext_listener",
+            KafkaOutcome::Failed => "failed",
+        }
+    }
+}
