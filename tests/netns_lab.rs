@@ -249,6 +249,7 @@ macro_rules! scenarios {
 scenarios! {
     healthy => "healthy",
     zone_not_associated => "zone-not-associated",
+    public_answer_dropped => "public-answer-dropped",
     wildcard_missing => "wildcard-missing",
     resolver_down => "resolver-down",
     kafka_port_dropped => "kafka-port-dropped",

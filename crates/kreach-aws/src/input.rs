@@ -9,9 +9,7 @@ use aws_config::SdkConfig;
 use kreach::input::{AwsReads, Reading, SecretCredentials};
 use kreach::{EventSourceMapping, SecretLookup};
 
-pub use kreach::input::{
-    InputError, MAPPING_CAP, MappingInput, Policy, PolicyView, Ready, RunInput, no_policy,
-};
+pub use kreach::input::{InputError, MAPPING_CAP, MappingInput, Policy, PolicyView, Ready, RunInput, no_policy};
 
 /// Where the SDK configuration comes from: the default chain (CLI) or the function's own
 /// credentials (Lambda); the argument is the region asked for, when one is known.
@@ -29,7 +27,12 @@ impl AwsReads for SdkReads<'_> {
         })
     }
 
-    fn root_ca<'a>(&'a self, region: Option<String>, id: &'a str, budget: Duration) -> Reading<'a, Result<String, String>> {
+    fn root_ca<'a>(
+        &'a self,
+        region: Option<String>,
+        id: &'a str,
+        budget: Duration,
+    ) -> Reading<'a, Result<String, String>> {
         Box::pin(async move {
             let sdk = (self.0)(region).await?;
             crate::read_root_ca(&sdk, id, budget).await

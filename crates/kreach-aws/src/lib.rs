@@ -20,8 +20,7 @@ use kreach::{
 
 pub use esm::fetch_mapping;
 pub use input::{
-    InputError, MAPPING_CAP, MappingInput, Policy, PolicyView, Ready, RunInput, SdkReads, SdkSource, no_policy,
-    prepare,
+    InputError, MAPPING_CAP, MappingInput, Policy, PolicyView, Ready, RunInput, SdkReads, SdkSource, no_policy, prepare,
 };
 pub use records::{change_batch, expected_records, expected_records_for, zonal_dns_name};
 pub use secrets::{SECRET_CAP, SecretCredentials, parse_secret, read_root_ca, read_secret};

@@ -55,10 +55,7 @@ fn init_tracing(cli: &Cli) {
         progress::wanted(std::io::stderr().is_terminal(), filter.is_some(), json_to_pipe, cli.no_progress)
     });
     let events = filter.map(|f| {
-        tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
-            .with_ansi(false)
-            .with_filter(log_filter(&f))
+        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false).with_filter(log_filter(&f))
     });
     if draw {
         PROGRESS.get_or_init(progress::Progress::default);

@@ -208,7 +208,11 @@ mod tests {
         assert!(!line.contains("lkc-lab01 tcp"), "the host's DNS row gave way to its ports: {line}");
         assert!(!line.contains("abc123"), "the shared domain is left out: {line}");
         for n in 0..40 {
-            p.record(&step(StepStage::Tcp, &format!("b{n}.usw2-az1.abc123.us-west-2.aws.confluent.cloud:9092"), TIMEOUT));
+            p.record(&step(
+                StepStage::Tcp,
+                &format!("b{n}.usw2-az1.abc123.us-west-2.aws.confluent.cloud:9092"),
+                TIMEOUT,
+            ));
         }
         assert!(p.line().chars().count() <= WIDTH, "{}", p.line());
     }
@@ -220,7 +224,11 @@ mod tests {
         assert!(p.line().ends_with(" · resolving"), "{}", p.line());
         p.record(&step(StepStage::Client, "librdkafka", None));
         p.record(&step(StepStage::Aws, "AWS", None));
-        p.record(&step(StepStage::Kafka, "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:9092", Some(StepOutcome::Kafka(KafkaOutcome::Ok))));
+        p.record(&step(
+            StepStage::Kafka,
+            "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:9092",
+            Some(StepOutcome::Kafka(KafkaOutcome::Ok)),
+        ));
         let line = p.line();
         assert!(line.contains("running: AWS audit, librdkafka metadata"), "{line}");
         assert!(line.contains("1 passed"), "a start is not a result: {line}");

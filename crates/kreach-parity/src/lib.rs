@@ -191,17 +191,33 @@ pub async fn check_with(
     // kreach's own path works, an error no retry can cure (TLS verification, authentication) is.
     let settled = async {
         let verdict = signal.verdict().await;
+        let heard = Instant::now();
         loop {
             let logged: Vec<String> = lines.lock().map(|l| l.clone()).unwrap_or_default();
             match &verdict {
                 Some(why) => {
                     if let Some(first) = logged.first() {
-                        return (format!("kreach's own checks already explain the failure ({why})"), first.clone());
+                        return format!(
+                            "kreach's own checks already explain the failure ({why}) and librdkafka reported \
+                             `{first}`: its retries could not change the verdict"
+                        );
+                    }
+                    // A client that stays silent (SYNs into a drop) gets a short confirmation
+                    // budget, not the deadline: the verdict is already fixed.
+                    if heard.elapsed() >= kreach::CLIENT_CONFIRMATION {
+                        return format!(
+                            "kreach's own checks already explain the failure ({why}); librdkafka had reported \
+                             nothing {} ms later: not waited for",
+                            kreach::CLIENT_CONFIRMATION.as_millis()
+                        );
                     }
                 }
                 None => {
                     if let Some(terminal) = logged.iter().find(|l| terminal_error(l)) {
-                        return ("kreach's own path works".to_string(), terminal.clone());
+                        return format!(
+                            "kreach's own path works and librdkafka reported `{terminal}`: its retries could not \
+                             change the verdict"
+                        );
                     }
                 }
             }
@@ -214,11 +230,9 @@ pub async fn check_with(
             let answer = async {
                 tokio::select! {
                     answer = rx => Some(answer),
-                    (why, first) = settled => {
+                    why = settled => {
                         stop.store(true, Ordering::Relaxed);
-                        report.stopped_early = Some(format!(
-                            "{why} and librdkafka reported `{first}`: its retries could not change the verdict"
-                        ));
+                        report.stopped_early = Some(why);
                         None
                     }
                 }

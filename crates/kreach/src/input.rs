@@ -125,7 +125,12 @@ pub trait AwsReads: Sync {
     /// `lambda:GetEventSourceMapping` of a UUID or an ARN.
     fn mapping<'a>(&'a self, region: Option<String>, id: &'a str) -> Reading<'a, Result<EventSourceMapping, String>>;
     /// The PEM text of the mapping's `SERVER_ROOT_CA_CERTIFICATE` secret, within `budget`.
-    fn root_ca<'a>(&'a self, region: Option<String>, id: &'a str, budget: Duration) -> Reading<'a, Result<String, String>>;
+    fn root_ca<'a>(
+        &'a self,
+        region: Option<String>,
+        id: &'a str,
+        budget: Duration,
+    ) -> Reading<'a, Result<String, String>>;
     /// The SASL secret within `budget`: how the lookup went (for the report), and the credentials
     /// when they were read.
     fn secret<'a>(

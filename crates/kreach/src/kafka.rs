@@ -170,7 +170,9 @@ async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
         other => failed(other),
     })?;
     attempt.broker_mechanisms = handshake.mechanisms.into_iter().take(MAX_MECHANISMS).collect();
-    if handshake.error_code == ILLEGAL_SASL_STATE || (handshake.error_code == UNSUPPORTED_SASL_MECHANISM && attempt.broker_mechanisms.is_empty()) {
+    if handshake.error_code == ILLEGAL_SASL_STATE
+        || (handshake.error_code == UNSUPPORTED_SASL_MECHANISM && attempt.broker_mechanisms.is_empty())
+    {
         // Apache Kafka answers a SaslHandshake on a listener without SASL with ILLEGAL_SASL_STATE.
         attempt.no_sasl = true;
         return Err((

@@ -14,7 +14,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(3300);
 /// What an address gets, all steps together, once its target's verdict is already fixed by DNS
 /// (a public answer where a private one is due): enough to see a refusal or a handshake at a
 /// few hundred ms of round trip, not the deadline (the report says what was not waited for).
-pub const CONFIRMATION_BUDGET: Duration = Duration::from_millis(500);
+pub const CONFIRMATION_BUDGET: Duration = Duration::from_millis(400);
+/// How long the librdkafka stage may stay silent once kreach's own checks have explained the
+/// failure (it has had the whole run to speak; this is only for its first word to arrive).
+pub const CLIENT_CONFIRMATION: Duration = Duration::from_millis(200);
 /// Longest a TLS handshake may take (within the deadline).
 pub const TLS_STEP_CAP: Duration = Duration::from_secs(5);
 /// Longest an HTTP exchange may take (within the deadline).

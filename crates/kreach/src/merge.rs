@@ -59,7 +59,8 @@ fn cell(t: &crate::report::TargetReport) -> Option<MergedCell> {
         None => t.stages.first()?,
     };
     let status = if rank(worst.status) == 0 { StageStatus::Pass } else { worst.status };
-    let detail = (status != StageStatus::Pass).then(|| format!("{} {}", worst.stage.as_str().to_uppercase(), worst.summary));
+    let detail =
+        (status != StageStatus::Pass).then(|| format!("{} {}", worst.stage.as_str().to_uppercase(), worst.summary));
     Some(MergedCell { status, detail })
 }
 
@@ -75,9 +76,11 @@ fn labels(reports: &[(String, Report)]) -> Vec<String> {
     let with_file: Vec<String> = own
         .iter()
         .zip(reports)
-        .map(|(l, (fallback, _))| {
-            if count(&own, l) > 1 && l != fallback { format!("{fallback}: {l}") } else { l.clone() }
-        })
+        .map(
+            |(l, (fallback, _))| {
+                if count(&own, l) > 1 && l != fallback { format!("{fallback}: {l}") } else { l.clone() }
+            },
+        )
         .collect();
     let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     with_file
@@ -128,10 +131,7 @@ pub fn merge(reports: &[(String, Report)]) -> Merged {
     let mut rows = Vec::new();
     let mut differences = Vec::new();
     for (k, target) in keys {
-        let cells: Vec<Option<MergedCell>> = index
-            .iter()
-            .map(|by_key| cell(by_key.get(&k)?))
-            .collect();
+        let cells: Vec<Option<MergedCell>> = index.iter().map(|by_key| cell(by_key.get(&k)?)).collect();
         let statuses: Vec<Option<StageStatus>> = cells.iter().map(|c| c.as_ref().map(|c| c.status)).collect();
         if statuses.windows(2).any(|w| w[0] != w[1]) {
             let parts: Vec<String> = cells
@@ -232,7 +232,11 @@ pub fn merged_table(m: &Merged) -> String {
     for (n, chunk) in chunks.iter().enumerate() {
         if chunks.len() > 1 {
             let (first, last) = (chunk[0] + 1, chunk[chunk.len() - 1] + 1);
-            out.push_str(&format!("{}Vantage points {first}–{last} of {}\n", if n > 0 { "\n" } else { "" }, m.vantages.len()));
+            out.push_str(&format!(
+                "{}Vantage points {first}–{last} of {}\n",
+                if n > 0 { "\n" } else { "" },
+                m.vantages.len()
+            ));
         }
         let mut table = comfy_table::Table::new();
         table

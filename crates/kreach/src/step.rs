@@ -126,7 +126,13 @@ pub struct Step {
 
 impl Step {
     /// A step that ended.
-    pub fn ended(stage: StepStage, target: &str, address: Option<IpAddr>, outcome: StepOutcome, elapsed_ms: u64) -> Step {
+    pub fn ended(
+        stage: StepStage,
+        target: &str,
+        address: Option<IpAddr>,
+        outcome: StepOutcome,
+        elapsed_ms: u64,
+    ) -> Step {
         Step {
             stage,
             target: crate::render::clean(target).into_owned(),
@@ -237,6 +243,9 @@ mod tests {
         assert!(StepOutcome::Tcp(T::Connected).passed() && !StepOutcome::Tcp(T::Timeout).passed());
         assert!(StepOutcome::Stage(S::Skipped).skipped());
         assert_eq!(Step::started(StepStage::Client, "librdkafka").outcome_label(), "started");
-        assert_eq!(Step::ended(StepStage::Tcp, "a\x1b[2J:1", None, StepOutcome::Tcp(T::Timeout), 1).target, "a\\u{1b}[2J:1");
+        assert_eq!(
+            Step::ended(StepStage::Tcp, "a\x1b[2J:1", None, StepOutcome::Tcp(T::Timeout), 1).target,
+            "a\\u{1b}[2J:1"
+        );
     }
 }

@@ -80,12 +80,8 @@ pub fn table(report: &Report, color: bool) -> String {
     if !report.critical_path.is_empty() {
         out.push_str(&format!("Critical path: {}\n", critical_path(report, domain.as_deref())));
     }
-    let not_waited: Vec<&str> = report
-        .targets
-        .iter()
-        .flat_map(|t| &t.addresses)
-        .filter_map(|a| a.not_waited_for.as_deref())
-        .collect();
+    let not_waited: Vec<&str> =
+        report.targets.iter().flat_map(|t| &t.addresses).filter_map(|a| a.not_waited_for.as_deref()).collect();
     if let Some(first) = not_waited.first() {
         let more = match not_waited.len() {
             1 => String::new(),
@@ -271,17 +267,36 @@ fn fit(text: &str) -> String {
     format!("{head}…{tail}")
 }
 
+/// "3 addresses" → "3", "1 address" → "1": a count needs no noun in a cell; any other "address"
+/// (`no address to connect to`) stays, shortened to "no address".
+fn counted_addresses(summary: &str) -> String {
+    if summary.contains("no address to connect to") {
+        return summary.replace("no address to connect to", "no address");
+    }
+    let mut out = String::with_capacity(summary.len());
+    let mut rest = summary;
+    while let Some(at) = rest.find(" address") {
+        let after = &rest[at + " address".len()..];
+        let noun = if after.starts_with("es") { " addresses" } else { " address" };
+        let counted = rest[..at].chars().next_back().is_some_and(|c| c.is_ascii_digit());
+        out.push_str(&rest[..at]);
+        if !counted {
+            out.push_str(noun);
+        }
+        rest = &rest[at + noun.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A cell in two short lines: the verdict and time, then the summary in its shortest words.
 fn compact_cell(result: &StageResult) -> String {
     let time = result.elapsed_ms.map(|ms| format!(" {ms}ms")).unwrap_or_default();
-    let mut text = clean(&result.summary).into_owned();
+    let mut text = counted_addresses(&clean(&result.summary));
     for (long, short) in [
         ("skipped: ", ""),
-        ("no address to connect to", "no address"),
         ("no TCP connection", "no TCP"),
         ("no TLS session", "no TLS"),
-        (" addresses", ""),
-        (" address", ""),
         ("(private)", "priv"),
         ("(public)", "PUBLIC"),
         ("(mixed)", "mixed"),
