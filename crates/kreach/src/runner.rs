@@ -44,9 +44,10 @@ struct Resolvers {
     public: Option<dns::Dns>,
 }
 
-/// Where a host's results are handed on early: its Metadata (to start the brokers) and its name
-/// resolution (to start the AWS audit).
-type Taps<'a> = (Option<&'a mpsc::Sender<ClusterMetadata>>, Option<oneshot::Sender<DnsDetail>>);
+/// Where a host's results are handed on early: its Metadata (to start the brokers), its name
+/// resolution (to start the AWS audit), and each step as it ends (the observer).
+type Taps<'a> =
+    (Option<&'a mpsc::Sender<ClusterMetadata>>, Option<oneshot::Sender<DnsDetail>>, Option<&'a StepObserver>);
 
 /// What is probed for one `host:port`.
 #[derive(Clone, Debug)]
@@ -159,7 +160,7 @@ pub(crate) async fn checks(
             let mut dns_tx = bootstrap_dns;
             join_all(hosts.iter().map(|(host, plans)| {
                 let first = if plans.iter().any(|p| p.role == Role::Bootstrap) { dns_tx.take() } else { None };
-                probe_host(config, tls_ctx, resolvers, deadline, host, plans, (Some(&tx), first), steps)
+                probe_host(config, tls_ctx, resolvers, deadline, host, plans, (Some(&tx), first, steps))
             }))
             .await
         }
@@ -168,7 +169,7 @@ pub(crate) async fn checks(
         let Some(metadata) = rx.recv().await else { return (None, Vec::new()) };
         let plans = broker_plans(config, &metadata);
         let reports: Vec<Vec<TargetReport>> = futures::stream::iter(plans.iter())
-            .map(|(host, plans)| probe_host(config, &tls_ctx, &resolvers, deadline, host, plans, (None, None), steps))
+            .map(|(host, plans)| probe_host(config, &tls_ctx, &resolvers, deadline, host, plans, (None, None, steps)))
             .buffered(BROKER_CONCURRENCY)
             .collect()
             .await;
@@ -266,8 +267,7 @@ async fn probe_host(
     deadline: Deadline,
     host: &str,
     plans: &[TargetPlan],
-    (metadata_tx, dns_tx): Taps<'_>,
-    steps: Option<&StepObserver>,
+    (metadata_tx, dns_tx, steps): Taps<'_>,
 ) -> Vec<TargetReport> {
     let (dns, mut ips) = resolve(config, resolvers, deadline, host, steps).await;
     if let Some(tx) = dns_tx {
