@@ -191,7 +191,10 @@ pub async fn check_with(
     // kreach's own path works, an error no retry can cure (TLS verification, authentication) is.
     let settled = async {
         let verdict = signal.verdict().await;
-        let heard = Instant::now();
+        // librdkafka gets CONFIRMATION_BUDGET from its start to say a first word, and a moment
+        // (CLIENT_CONFIRMATION) after a verdict that comes later: a client silent for seconds
+        // already (SYNs into a drop) has nothing more to add.
+        let wait_until = (Instant::now() + kreach::CLIENT_CONFIRMATION).max(started + kreach::CONFIRMATION_BUDGET);
         loop {
             let logged: Vec<String> = lines.lock().map(|l| l.clone()).unwrap_or_default();
             match &verdict {
@@ -204,11 +207,11 @@ pub async fn check_with(
                     }
                     // A client that stays silent (SYNs into a drop) gets a short confirmation
                     // budget, not the deadline: the verdict is already fixed.
-                    if heard.elapsed() >= kreach::CLIENT_CONFIRMATION {
+                    if Instant::now() >= wait_until {
                         return format!(
                             "kreach's own checks already explain the failure ({why}); librdkafka had reported \
-                             nothing {} ms later: not waited for",
-                            kreach::CLIENT_CONFIRMATION.as_millis()
+                             nothing in {} ms: not waited for",
+                            started.elapsed().as_millis()
                         );
                     }
                 }

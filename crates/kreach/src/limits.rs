@@ -15,9 +15,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(3300);
 /// (a public answer where a private one is due): enough to see a refusal or a handshake at a
 /// few hundred ms of round trip, not the deadline (the report says what was not waited for).
 pub const CONFIRMATION_BUDGET: Duration = Duration::from_millis(400);
-/// How long the librdkafka stage may stay silent once kreach's own checks have explained the
-/// failure (it has had the whole run to speak; this is only for its first word to arrive).
-pub const CLIENT_CONFIRMATION: Duration = Duration::from_millis(200);
+/// How long the librdkafka stage may stay silent after kreach's own checks have explained the
+/// failure, once it has had [`CONFIRMATION_BUDGET`] since its start: a moment for a word already
+/// on its way, not a wait for its retries.
+pub const CLIENT_CONFIRMATION: Duration = Duration::from_millis(50);
 /// Longest a TLS handshake may take (within the deadline).
 pub const TLS_STEP_CAP: Duration = Duration::from_secs(5);
 /// Longest an HTTP exchange may take (within the deadline).

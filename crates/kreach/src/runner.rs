@@ -21,17 +21,77 @@ use crate::limits::*;
 use crate::matrix::assemble;
 use crate::report::{
     AddressReport, BrokerTarget, ClusterMetadata, DnsDetail, EndpointTarget, KafkaOutcome, Report, Role,
-    SCHEMA_VERSION, Settings, TargetReport, TlsOutcome, TlsVerification,
+    SCHEMA_VERSION, Settings, TargetReport, TcpAttempt, TcpOutcome, TlsOutcome, TlsVerification,
 };
 use crate::step::{Step, StepObserver, StepOutcome, StepStage, emit};
 use crate::tcp;
 use crate::tls::{self, TlsContext};
+use tokio::net::TcpStream;
 
-/// The one global deadline every step is bounded by.
+/// The one global deadline every step is bounded by, and what the run learnt about time: the
+/// addresses that already left a connect's SYNs unanswered.
 #[derive(Clone, Copy, Debug)]
-struct Deadline(Instant);
+struct Deadline<'a>(Instant, &'a Dropping);
 
-impl Deadline {
+/// `ip:port`s whose connect timed out (SYNs unanswered) in this run. Another connect to one (a
+/// broker in a dead zone shares the zone's endpoint address with the bootstrap) ends then too:
+/// the same packets go to the same drop, and waiting its own three SYNs out adds nothing.
+#[derive(Debug, Default)]
+struct Dropping {
+    seen: std::sync::Mutex<std::collections::HashSet<SocketAddr>>,
+    news: tokio::sync::Notify,
+}
+
+impl Dropping {
+    fn contains(&self, addr: SocketAddr) -> bool {
+        self.seen.lock().is_ok_and(|s| s.contains(&addr))
+    }
+
+    fn add(&self, addr: SocketAddr) {
+        if let Ok(mut s) = self.seen.lock() {
+            s.insert(addr);
+        }
+        self.news.notify_waiters();
+    }
+}
+
+/// A TCP connect within `cap` (and the deadline) that ends as soon as another connect of this run
+/// to the same address has timed out.
+async fn connect(deadline: Deadline<'_>, addr: SocketAddr, cap: Duration) -> (TcpAttempt, Option<TcpStream>) {
+    let started = Instant::now();
+    let same = |ms: u64| TcpAttempt {
+        outcome: TcpOutcome::Timeout,
+        elapsed_ms: ms,
+        error: Some(format!("another connect to {addr} in this run left its SYNs unanswered: the same drop")),
+    };
+    if deadline.1.contains(addr) {
+        return (same(0), None);
+    }
+    let dropped = async {
+        loop {
+            let news = deadline.1.news.notified();
+            if deadline.1.contains(addr) {
+                return;
+            }
+            news.await;
+        }
+    };
+    // Only a connect that had its whole connect timeout says the address drops (not one cut short
+    // by the deadline or a confirmation budget).
+    let budget = deadline.budget(cap);
+    let whole = budget >= cap;
+    tokio::select! {
+        (attempt, stream) = tcp::connect(addr, budget) => {
+            if whole && attempt.outcome == TcpOutcome::Timeout {
+                deadline.1.add(addr);
+            }
+            (attempt, stream)
+        }
+        () = dropped => (same(started.elapsed().as_millis() as u64), None),
+    }
+}
+
+impl Deadline<'_> {
     /// The time a step may take: its cap, or what is left of the run if that is less.
     fn budget(self, cap: Duration) -> Duration {
         cap.min(self.0.saturating_duration_since(Instant::now()))
@@ -86,7 +146,8 @@ pub(crate) async fn checks(
 ) -> Result<Report, Error> {
     let started_at =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-    let deadline = Deadline(started + config.timeout);
+    let dropping = Dropping::default();
+    let deadline = Deadline(started + config.timeout, &dropping);
     let tls_ctx = TlsContext::for_config(config)?;
 
     let mut hosts: Vec<(String, Vec<TargetPlan>)> = Vec::new();
@@ -264,7 +325,7 @@ async fn probe_host(
     config: &CheckConfig,
     tls_ctx: &TlsContext,
     resolvers: &Resolvers,
-    deadline: Deadline,
+    deadline: Deadline<'_>,
     host: &str,
     plans: &[TargetPlan],
     (metadata_tx, dns_tx, steps): Taps<'_>,
@@ -286,7 +347,7 @@ async fn probe_host(
             if !fixed {
                 return probe_address(config, tls_ctx, deadline, plan, *ip, metadata_tx, steps).await;
             }
-            let short = Deadline(deadline.0.min(Instant::now() + CONFIRMATION_BUDGET));
+            let short = Deadline(deadline.0.min(Instant::now() + CONFIRMATION_BUDGET), deadline.1);
             let mut report = probe_address(config, tls_ctx, short, plan, *ip, metadata_tx, steps).await;
             if short.0 < deadline.0 && timed_out(&report) {
                 report.not_waited_for = Some(format!(
@@ -312,7 +373,7 @@ fn expects_private(plan: &TargetPlan) -> bool {
 
 /// Whether a step of the address ran out of time.
 fn timed_out(report: &AddressReport) -> bool {
-    use crate::report::{HttpsOutcome, TcpOutcome};
+    use crate::report::HttpsOutcome;
     report.tcp.as_ref().is_some_and(|t| t.outcome == TcpOutcome::Timeout)
         || report.tls.as_ref().is_some_and(|t| t.outcome == TlsOutcome::Timeout)
         || report.https.as_ref().is_some_and(|h| h.outcome == HttpsOutcome::Timeout)
@@ -322,7 +383,7 @@ fn timed_out(report: &AddressReport) -> bool {
 async fn resolve(
     config: &CheckConfig,
     resolvers: &Resolvers,
-    deadline: Deadline,
+    deadline: Deadline<'_>,
     host: &str,
     steps: Option<&StepObserver>,
 ) -> (DnsDetail, Vec<IpAddr>) {
@@ -364,7 +425,7 @@ async fn resolve(
 async fn probe_address(
     config: &CheckConfig,
     tls_ctx: &TlsContext,
-    deadline: Deadline,
+    deadline: Deadline<'_>,
     plan: &TargetPlan,
     ip: IpAddr,
     metadata_tx: Option<&mpsc::Sender<ClusterMetadata>>,
@@ -380,8 +441,7 @@ async fn probe_address(
         not_waited_for: None,
     };
     let (tcp, stream) =
-        tcp::connect(SocketAddr::new(ip, plan.hp.port), deadline.budget(config.connect_timeout.min(TCP_STEP_CAP)))
-            .await;
+        connect(deadline, SocketAddr::new(ip, plan.hp.port), config.connect_timeout.min(TCP_STEP_CAP)).await;
     let ended = |stage, outcome, ms| emit(steps, Step::ended(stage, &plan.hp.to_string(), Some(ip), outcome, ms));
     ended(StepStage::Tcp, StepOutcome::Tcp(tcp.outcome), tcp.elapsed_ms);
     report.tcp = Some(tcp);
@@ -395,9 +455,7 @@ async fn probe_address(
             // connection, so the report can say "wrong security.protocol" instead.
             if attempt.outcome == KafkaOutcome::Closed {
                 let addr = SocketAddr::new(ip, plan.hp.port);
-                if let (_, Some(fresh)) =
-                    tcp::connect(addr, deadline.budget(config.connect_timeout.min(TCP_STEP_CAP))).await
-                {
+                if let (_, Some(fresh)) = connect(deadline, addr, config.connect_timeout.min(TCP_STEP_CAP)).await {
                     let (tls, _) =
                         tls::handshake(tls_ctx, fresh, &plan.hp.host, &[], deadline.budget(TLS_STEP_CAP)).await;
                     if tls.peer_certificate.is_some() {
@@ -425,9 +483,7 @@ async fn probe_address(
         // on a fresh connection, so the report can say "wrong security.protocol" instead.
         if plan.kafka && closed_silently {
             let addr = SocketAddr::new(ip, plan.hp.port);
-            if let (_, Some(mut plain)) =
-                tcp::connect(addr, deadline.budget(config.connect_timeout.min(TCP_STEP_CAP))).await
-            {
+            if let (_, Some(mut plain)) = connect(deadline, addr, config.connect_timeout.min(TCP_STEP_CAP)).await {
                 let mut attempt = kafka::probe(&mut plain, kafka::Then::Stop, deadline.budget(KAFKA_STEP_CAP)).await;
                 if attempt.outcome == KafkaOutcome::Ok {
                     attempt.outcome = KafkaOutcome::PlaintextListener;

@@ -511,3 +511,33 @@ async fn on_step_sees_every_step_as_it_happens() {
     let labels: Vec<&str> = steps.iter().map(|s| s.outcome_label()).collect();
     assert!(labels.contains(&"answer") && labels.contains(&"connected") && labels.contains(&"ok"), "{labels:?}");
 }
+
+/// A dead zone's endpoint address: the bootstrap's connect to it waits its three SYNs out; the
+/// brokers of that zone, whose connects to the same address started later, end with it (the same
+/// drop), not three SYNs after their own start.
+#[tokio::test]
+async fn connects_to_an_address_already_seen_dropping_end_with_it() {
+    let lab = Lab::start(Fault::AzDown).await.expect("lab");
+    let report = kreach::run(&lab_config(&lab, true).with_timeout(Duration::from_secs(8))).await.expect("run");
+    assert!(problems(&report).contains(&"zone-unreachable"), "{:?}", problems(&report));
+    let dead = lab.azs[1].eni.to_string();
+    let bootstrap = target(&report, Role::Bootstrap);
+    let first = bootstrap.addresses.iter().find(|a| a.ip == dead).and_then(|a| a.tcp.as_ref()).expect("dead address");
+    assert_eq!(first.outcome, kreach::TcpOutcome::Timeout);
+    assert!(first.error.as_deref().is_some_and(|e| e.contains("3 SYNs unanswered")), "{first:?}");
+    let brokers: Vec<&kreach::TcpAttempt> = report
+        .targets
+        .iter()
+        .filter(|t| t.role == Role::Broker)
+        .flat_map(|t| &t.addresses)
+        .filter(|a| a.ip == dead)
+        .filter_map(|a| a.tcp.as_ref())
+        .collect();
+    assert!(!brokers.is_empty());
+    for b in &brokers {
+        assert_eq!(b.outcome, kreach::TcpOutcome::Timeout);
+        assert!(b.error.as_deref().is_some_and(|e| e.contains("the same drop")), "{b:?}");
+        assert!(b.elapsed_ms < first.elapsed_ms, "ended with the first, not after: {b:?} vs {first:?}");
+    }
+    assert!(kreach::verdict_consistent(&report).is_ok());
+}
