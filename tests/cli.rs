@@ -1171,3 +1171,41 @@ fn progress_is_drawn_on_a_terminal_and_never_into_a_pipe() {
     let (_, _, stderr) = kreach(&["lab", "--fault", "az-down", "--timeout", "1"], &[]);
     assert!(!stderr.contains('\x1b'), "{stderr:?}");
 }
+
+/// docs/ARCHITECTURE.md is the map a newcomer reads first: it names every crate, every top-level
+/// folder, every script and every file and folder of the core, so a new one cannot go unmapped.
+#[test]
+fn architecture_names_every_crate_folder_and_core_file() {
+    let root = support::workspace_root();
+    let map = std::fs::read_to_string(root.join("docs/ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let names = |dir: &str| -> Vec<(String, bool)> {
+        std::fs::read_dir(root.join(dir))
+            .expect("dir")
+            .filter_map(Result::ok)
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path().is_dir()))
+            .collect()
+    };
+    let mut missing = Vec::new();
+    for (name, _) in names("crates") {
+        if !map.contains(&format!("crates/{name}")) {
+            missing.push(format!("crates/{name}"));
+        }
+    }
+    for folder in ["tests/", "fuzz/", "docs/", "scripts/"] {
+        if !map.contains(folder) {
+            missing.push(folder.to_string());
+        }
+    }
+    for (name, _) in names("scripts") {
+        if !map.contains(&name) {
+            missing.push(format!("scripts/{name}"));
+        }
+    }
+    for (name, is_dir) in names("crates/kreach/src") {
+        let shown = if is_dir { format!("{name}/") } else { name.clone() };
+        if !map.contains(&shown) {
+            missing.push(format!("crates/kreach/src/{shown}"));
+        }
+    }
+    assert!(missing.is_empty(), "docs/ARCHITECTURE.md does not name: {missing:?}");
+}

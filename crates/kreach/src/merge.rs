@@ -214,7 +214,7 @@ const MIN_VANTAGE_COLUMN: usize = 18;
 /// Most characters of a cell's detail (the JSON has the whole summary).
 const MAX_DETAIL: usize = 64;
 
-/// The merged matrix as text, fitting [`MERGE_WIDTH`] columns: the shared domain once above it,
+/// The merged matrix as text, fitting 100 columns: the shared domain once above it,
 /// one row per target by what distinguishes it, one column per vantage point (as many tables as
 /// it takes when they do not fit side by side), then the differences.
 pub fn merged_table(m: &Merged) -> String {
