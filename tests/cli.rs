@@ -63,6 +63,23 @@ fn help_fits_the_terminal_width() {
     }
 }
 
+/// `records --help` lists only what `records` uses (the AWS flags that find the endpoint and the
+/// zone), says what it does and that it changes nothing; the Lambda flags belong to `check`.
+#[test]
+fn records_help_is_about_records() {
+    let (code, help, _) = kreach(&["records", "--help"], &[]);
+    assert_eq!(code, 0);
+    for flag in ["--vpc-endpoint", "--dns-domain", "--bootstrap", "--output", "--ttl"] {
+        assert!(help.contains(flag), "{flag}: {help}");
+    }
+    for flag in ["--event-source-mapping", "--sink-connector-principal", "--lambda-function"] {
+        assert!(!help.contains(flag), "{flag} is not a records flag: {help}");
+    }
+    assert!(help.contains("Read-only"), "{help}");
+    let (_, check, _) = kreach(&["check", "--help"], &[]);
+    assert!(check.contains("Lambda:") && check.contains("--event-source-mapping"), "{check}");
+}
+
 /// The lab's header fits 100 columns, and its `kreach check` equivalent is one copyable command:
 /// every line but the last ends in a backslash.
 #[test]
