@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tree() {
-    cargo tree --offline --target x86_64-unknown-linux-gnu --prefix none -f '{p}|{f}' "$@" 2>/dev/null |
+    cargo tree --locked --target x86_64-unknown-linux-gnu --prefix none -f '{p}|{f}' "$@" 2>/dev/null |
         sed 's/ (\*)$//; s/ (proc-macro)//; s/ (\/[^)]*)//' | grep -v '^kreach' | sort -u
 }
 dir=$(mktemp -d)
