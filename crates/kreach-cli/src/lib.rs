@@ -86,34 +86,12 @@ fn log_filter(directives: &str) -> tracing_subscriber::filter::Targets {
     parse(&kept.join(",")).unwrap_or_default()
 }
 
-/// One listing row at most [`LIST_WIDTH`] columns wide: `cells` padded to `widths`, then `text`
-/// wrapped at spaces under its own column.
+/// One listing row at most 100 columns wide: `cells` padded to `widths`, then `text` wrapped at
+/// spaces under its own column.
 fn columns(cells: &[&str], widths: &[usize], text: &str) -> String {
-    const LIST_WIDTH: usize = 100;
-    let mut head = String::new();
-    for (cell, width) in cells.iter().zip(widths) {
-        head.push_str(&format!("{cell:<width$} "));
-    }
-    let indent = head.chars().count();
-    let room = LIST_WIDTH.saturating_sub(indent).max(20);
-    let mut lines: Vec<String> = vec![String::new()];
-    for word in text.split_whitespace() {
-        let line = lines.last_mut().expect("one line");
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
-            lines.push(word.to_string());
-        } else {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-    }
-    let mut out = String::new();
-    for (i, line) in lines.iter().enumerate() {
-        let lead = if i == 0 { head.clone() } else { " ".repeat(indent) };
-        out.push_str(&format!("{lead}{line}\n"));
-    }
-    out
+    let head: String = cells.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$} ")).collect();
+    let indent = " ".repeat(head.chars().count());
+    kreach::render::wrap_to(text, &head, &indent, 100)
 }
 
 /// The report format of a command that runs a diagnosis.

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kreach::{Step, StepPhase, StepStage};
+use kreach::{Stage, Step, StepPhase};
 
 /// How often the line is redrawn.
 const TICK: Duration = Duration::from_millis(120);
@@ -105,7 +105,7 @@ impl Progress {
         }
         // Target names come from peers (advertised brokers): escaped like the table, so no escape
         // sequence they carry reaches the terminal.
-        truncate(&kreach::render::clean(&line), WIDTH)
+        kreach::render::truncate(&kreach::render::clean(&line), WIDTH)
     }
 
     /// Takes one step of the running diagnosis.
@@ -114,7 +114,7 @@ impl Progress {
             return;
         }
         let Ok(mut s) = self.state.lock() else { return };
-        let stage = step.stage.as_label();
+        let stage = step.stage.as_str();
         let phase = match (step.phase, step.outcome) {
             (StepPhase::Started, _) | (_, None) => Phase::Started,
             (_, Some(o)) if o.skipped() => {
@@ -133,7 +133,7 @@ impl Progress {
             Phase::Started => {}
         }
         // DNS names a host; the later steps a host and port: the host's row gives way to them.
-        if step.stage != StepStage::Dns {
+        if step.stage != Stage::Dns {
             if let Some((host, _)) = step.target.rsplit_once(':') {
                 s.targets.remove(host);
             }
@@ -169,22 +169,13 @@ fn short(target: &str) -> String {
     if port.is_empty() { first.to_string() } else { format!("{first}:{port}") }
 }
 
-fn truncate(line: &str, width: usize) -> String {
-    if line.chars().count() <= width {
-        return line.to_string();
-    }
-    let mut out: String = line.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use kreach::{DnsOutcome, KafkaOutcome, StageStatus, StepOutcome, TcpOutcome};
 
     /// A step as the diagnosis hands it over: `outcome` `None` is a stage announcing its start.
-    fn step(stage: StepStage, target: &str, outcome: Option<StepOutcome>) -> Step {
+    fn step(stage: Stage, target: &str, outcome: Option<StepOutcome>) -> Step {
         match outcome {
             None => Step::started(stage, target),
             Some(o) => Step::ended(stage, target, None, o, 1),
@@ -198,9 +189,9 @@ mod tests {
     fn the_line_names_what_passed_failed_and_runs_next_within_the_width() {
         let p = Progress::default();
         p.running.store(true, Ordering::SeqCst);
-        p.record(&step(StepStage::Dns, "lkc-lab01.abc123.us-west-2.aws.confluent.cloud", ANSWER));
-        p.record(&step(StepStage::Tcp, "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:9092", CONNECTED));
-        p.record(&step(StepStage::Tcp, "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:443", TIMEOUT));
+        p.record(&step(Stage::Dns, "lkc-lab01.abc123.us-west-2.aws.confluent.cloud", ANSWER));
+        p.record(&step(Stage::Tcp, "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:9092", CONNECTED));
+        p.record(&step(Stage::Tcp, "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:443", TIMEOUT));
         let line = p.line();
         assert!(line.contains("2 passed"), "{line}");
         assert!(line.contains("1 failed (lkc-lab01:443 tcp timeout)"), "{line}");
@@ -208,11 +199,7 @@ mod tests {
         assert!(!line.contains("lkc-lab01 tcp"), "the host's DNS row gave way to its ports: {line}");
         assert!(!line.contains("abc123"), "the shared domain is left out: {line}");
         for n in 0..40 {
-            p.record(&step(
-                StepStage::Tcp,
-                &format!("b{n}.usw2-az1.abc123.us-west-2.aws.confluent.cloud:9092"),
-                TIMEOUT,
-            ));
+            p.record(&step(Stage::Tcp, &format!("b{n}.usw2-az1.abc123.us-west-2.aws.confluent.cloud:9092"), TIMEOUT));
         }
         assert!(p.line().chars().count() <= WIDTH, "{}", p.line());
     }
@@ -222,18 +209,18 @@ mod tests {
         let p = Progress::default();
         p.running.store(true, Ordering::SeqCst);
         assert!(p.line().ends_with(" · resolving"), "{}", p.line());
-        p.record(&step(StepStage::Client, "librdkafka", None));
-        p.record(&step(StepStage::Aws, "AWS", None));
+        p.record(&step(Stage::Client, "librdkafka", None));
+        p.record(&step(Stage::Aws, "AWS", None));
         p.record(&step(
-            StepStage::Kafka,
+            Stage::Kafka,
             "lkc-lab01.abc123.us-west-2.aws.confluent.cloud:9092",
             Some(StepOutcome::Kafka(KafkaOutcome::Ok)),
         ));
         let line = p.line();
         assert!(line.contains("running: AWS audit, librdkafka metadata"), "{line}");
         assert!(line.contains("1 passed"), "a start is not a result: {line}");
-        p.record(&step(StepStage::Aws, "AWS", Some(StepOutcome::Stage(StageStatus::Skipped))));
-        p.record(&step(StepStage::Client, "librdkafka", Some(StepOutcome::Stage(StageStatus::Fail))));
+        p.record(&step(Stage::Aws, "AWS", Some(StepOutcome::Stage(StageStatus::Skipped))));
+        p.record(&step(Stage::Client, "librdkafka", Some(StepOutcome::Stage(StageStatus::Fail))));
         let line = p.line();
         assert!(line.contains("1 passed · 1 failed (librdkafka client fail)"), "{line}");
         assert!(line.ends_with(" · finishing"), "nothing runs any more: {line}");
@@ -245,8 +232,8 @@ mod tests {
     fn peer_names_cannot_drive_the_terminal() {
         let p = Progress::default();
         p.running.store(true, Ordering::SeqCst);
-        p.record(&step(StepStage::Tcp, "evil\x1b]0;owned\x07\x1b[2J\u{9b}31m.example:9092", TIMEOUT));
-        p.record(&step(StepStage::Dns, "b\x1b[1;1H\r\n.example", ANSWER));
+        p.record(&step(Stage::Tcp, "evil\x1b]0;owned\x07\x1b[2J\u{9b}31m.example:9092", TIMEOUT));
+        p.record(&step(Stage::Dns, "b\x1b[1;1H\r\n.example", ANSWER));
         let line = p.line();
         assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
         assert!(line.contains("\\u{1b}"), "shown as an escape: {line}");
@@ -257,7 +244,7 @@ mod tests {
     fn a_started_stage_is_running() {
         let p = Progress::default();
         p.running.store(true, Ordering::SeqCst);
-        p.record(&Step::started(StepStage::Client, "librdkafka"));
+        p.record(&Step::started(Stage::Client, "librdkafka"));
         let line = p.line();
         assert!(!line.contains("failed"), "{line}");
         assert!(line.contains("running: librdkafka metadata"), "{line}");

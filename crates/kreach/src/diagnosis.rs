@@ -21,7 +21,7 @@ use crate::report::{
     SecretLookup, Stage, StageResult, StageStatus, Vantage,
 };
 use crate::runner;
-use crate::step::{Step, StepObserver, StepOutcome, StepStage, emit};
+use crate::step::{Step, StepObserver, StepOutcome, emit};
 
 type Extra<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type AuditStage<'a> = Box<dyn FnOnce(AuditScope, Duration) -> Extra<'a, AwsAudit> + Send + 'a>;
@@ -231,10 +231,10 @@ impl<'a> Diagnosis<'a> {
         let parity = async {
             match parity {
                 Some(stage) => {
-                    emit(steps, Step::started(StepStage::Client, "librdkafka"));
+                    emit(steps, Step::started(Stage::Client, "librdkafka"));
                     let parity = stage(ParitySignal(verdict_rx)).await;
                     let status = StepOutcome::Stage(parity_cell(&parity).status);
-                    emit(steps, Step::ended(StepStage::Client, "librdkafka", None, status, parity.elapsed_ms));
+                    emit(steps, Step::ended(Stage::Client, "librdkafka", None, status, parity.elapsed_ms));
                     Some(parity)
                 }
                 None => None,
@@ -264,10 +264,10 @@ impl<'a> Diagnosis<'a> {
                     let chain = dns.as_ref().map(|d| d.lookup.cname_chain.as_slice()).unwrap_or_default();
                     let scope =
                         AuditScope::for_bootstrap(vantage.clone(), config.dns_domain.as_deref(), host, port, chain);
-                    emit(steps, Step::started(StepStage::Aws, "AWS"));
+                    emit(steps, Step::started(Stage::Aws, "AWS"));
                     let audit = audit(scope, config.timeout.saturating_sub(started.elapsed())).await;
                     let status = StepOutcome::Stage(aws_cell(&audit).status);
-                    emit(steps, Step::ended(StepStage::Aws, "AWS", None, status, audit.elapsed_ms));
+                    emit(steps, Step::ended(Stage::Aws, "AWS", None, status, audit.elapsed_ms));
                     Some(audit)
                 }
                 None => None,

@@ -54,6 +54,6 @@ pub use limits::*;
 pub use merge::{Merged, MergedCell, MergedRow, merge, merged_markdown, merged_table};
 pub use properties::{Properties, SECRET_KEYS, is_secret_key, jaas_credentials};
 pub use report::*;
-pub use step::{Step, StepObserver, StepOutcome, StepPhase, StepStage};
+pub use step::{Step, StepObserver, StepOutcome, StepPhase};
 pub use tls::name_matches;
 pub use vantage::{IMDS_DEFAULT, detect as detect_vantage};

@@ -10,7 +10,7 @@ use crate::runner::TargetPlan;
 /// Builds one matrix row from the per-address results.
 pub(crate) fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -> TargetReport {
     // An endpoint around Kafka may be public (the AWS and Confluent APIs, a public Schema Registry).
-    let public_ok = plan.endpoint.as_ref().is_some_and(|e| e.expect_private != Some(true));
+    let public_ok = !plan.expects_private();
     let mut stages = vec![dns_stage(dns, public_ok)];
     let dns_ok = !addresses.is_empty();
 

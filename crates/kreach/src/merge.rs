@@ -250,14 +250,8 @@ pub fn merged_table(m: &Merged) -> String {
         for row in &m.rows {
             let mut cells = vec![short_target(&row.target, domain.as_deref())];
             for &i in chunk.iter() {
-                cells.push(cell_text(row.cells.get(i).and_then(Option::as_ref), |d| {
-                    let d = clean(d);
-                    if d.chars().count() > MAX_DETAIL {
-                        d.chars().take(MAX_DETAIL - 1).collect::<String>() + "…"
-                    } else {
-                        d.into_owned()
-                    }
-                }));
+                let detail = |d: &str| crate::render::truncate(&clean(d), MAX_DETAIL);
+                cells.push(cell_text(row.cells.get(i).and_then(Option::as_ref), detail));
             }
             table.add_row(cells);
         }

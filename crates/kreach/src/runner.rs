@@ -21,9 +21,9 @@ use crate::limits::*;
 use crate::matrix::assemble;
 use crate::report::{
     AddressReport, BrokerTarget, ClusterMetadata, DnsDetail, EndpointTarget, KafkaOutcome, Report, Role,
-    SCHEMA_VERSION, Settings, TargetReport, TcpAttempt, TcpOutcome, TlsOutcome, TlsVerification,
+    SCHEMA_VERSION, Settings, Stage, TargetReport, TcpAttempt, TcpOutcome, TlsOutcome, TlsVerification,
 };
-use crate::step::{Step, StepObserver, StepOutcome, StepStage, emit};
+use crate::step::{Step, StepObserver, StepOutcome, emit};
 use crate::tcp;
 use crate::tls::{self, TlsContext};
 use tokio::net::TcpStream;
@@ -125,6 +125,12 @@ pub(crate) struct TargetPlan {
 
 impl TargetPlan {
     /// The HTTP path asked after the handshake, when the HTTPS stage runs.
+    /// Whether the target must resolve to private addresses: every Kafka target, and every
+    /// endpoint that says so (the matrix's DNS cell fails a public answer for these).
+    pub(crate) fn expects_private(&self) -> bool {
+        self.endpoint.as_ref().is_none_or(|e| e.expect_private == Some(true))
+    }
+
     pub(crate) fn https_path(&self) -> Option<&str> {
         match (&self.endpoint, self.role) {
             (Some(e), _) => e.path.as_deref(),
@@ -342,7 +348,7 @@ async fn probe_host(
     let public_answer = dns.lookup.outcome == crate::report::DnsOutcome::Answer
         && dns.answer_class == Some(crate::report::AnswerClass::Public);
     let probes = plans.iter().map(|plan| async move {
-        let fixed = public_answer && expects_private(plan);
+        let fixed = public_answer && plan.expects_private();
         let addresses = join_all(ips.iter().map(|ip| async move {
             if !fixed {
                 return probe_address(config, tls_ctx, deadline, plan, *ip, metadata_tx, steps).await;
@@ -363,12 +369,6 @@ async fn probe_host(
         assemble(plan, dns, addresses)
     });
     join_all(probes).await
-}
-
-/// Whether the target must resolve to private addresses (every Kafka target and every endpoint
-/// that says so; the matrix's DNS cell fails a public answer for these).
-fn expects_private(plan: &TargetPlan) -> bool {
-    plan.endpoint.as_ref().is_none_or(|e| e.expect_private == Some(true))
 }
 
 /// Whether a step of the address ran out of time.
@@ -412,7 +412,7 @@ async fn resolve(
         elapsed_ms = lookup.elapsed_ms,
     );
     if let Some(observer) = steps {
-        observer(&Step::ended(StepStage::Dns, host, None, StepOutcome::Dns(lookup.outcome), lookup.elapsed_ms));
+        observer(&Step::ended(Stage::Dns, host, None, StepOutcome::Dns(lookup.outcome), lookup.elapsed_ms));
     }
     let answer_class = dns::classify(&mut lookup, &config.private_cidrs);
     let public = public.map(|(mut l, _)| {
@@ -443,7 +443,7 @@ async fn probe_address(
     let (tcp, stream) =
         connect(deadline, SocketAddr::new(ip, plan.hp.port), config.connect_timeout.min(TCP_STEP_CAP)).await;
     let ended = |stage, outcome, ms| emit(steps, Step::ended(stage, &plan.hp.to_string(), Some(ip), outcome, ms));
-    ended(StepStage::Tcp, StepOutcome::Tcp(tcp.outcome), tcp.elapsed_ms);
+    ended(Stage::Tcp, StepOutcome::Tcp(tcp.outcome), tcp.elapsed_ms);
     report.tcp = Some(tcp);
     let Some(mut stream) = stream else { return report };
     if !plan.tls {
@@ -467,7 +467,7 @@ async fn probe_address(
                     }
                 }
             }
-            ended(StepStage::Kafka, StepOutcome::Kafka(attempt.outcome), attempt.elapsed_ms);
+            ended(Stage::Kafka, StepOutcome::Kafka(attempt.outcome), attempt.elapsed_ms);
             report.kafka = Some(attempt);
         }
         share_metadata(&report, metadata_tx);
@@ -476,7 +476,7 @@ async fn probe_address(
     let alpn: &[&[u8]] = if plan.https_path().is_some() { &[b"http/1.1"] } else { &[] };
     let (tls, session) = tls::handshake(tls_ctx, stream, &plan.hp.host, alpn, deadline.budget(TLS_STEP_CAP)).await;
     let closed_silently = tls.outcome == TlsOutcome::Closed;
-    ended(StepStage::Tls, StepOutcome::Tls(tls.outcome), tls.elapsed_ms);
+    ended(Stage::Tls, StepOutcome::Tls(tls.outcome), tls.elapsed_ms);
     report.tls = Some(tls);
     let Some(mut session) = session else {
         // A plaintext Kafka listener closes on a ClientHello without a word: ask it in plaintext
@@ -495,14 +495,14 @@ async fn probe_address(
     };
     if let Some(path) = plan.https_path() {
         let attempt = https::request(session, &plan.hp.host, plan.hp.port, path, deadline.budget(HTTPS_STEP_CAP)).await;
-        ended(StepStage::Https, StepOutcome::Https(attempt.outcome), attempt.elapsed_ms);
+        ended(Stage::Https, StepOutcome::Https(attempt.outcome), attempt.elapsed_ms);
         report.https = Some(attempt);
     } else if plan.kafka {
         let attempt =
             kafka::probe(&mut session, kafka_then(config, plan, tls_ctx.verifies()), deadline.budget(KAFKA_STEP_CAP))
                 .await;
         // The outcome and timing only: never a credential.
-        ended(StepStage::Kafka, StepOutcome::Kafka(attempt.outcome), attempt.elapsed_ms);
+        ended(Stage::Kafka, StepOutcome::Kafka(attempt.outcome), attempt.elapsed_ms);
         report.kafka = Some(attempt);
         share_metadata(&report, metadata_tx);
     }

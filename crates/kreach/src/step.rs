@@ -7,42 +7,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::report::{DnsOutcome, HttpsOutcome, KafkaOutcome, StageStatus, TcpOutcome, TlsOutcome};
-
-/// Which step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum StepStage {
-    /// A name's lookup.
-    Dns,
-    /// A TCP connect to one address.
-    Tcp,
-    /// A TLS handshake on that connection.
-    Tls,
-    /// An HTTP request over it.
-    Https,
-    /// Kafka requests over it.
-    Kafka,
-    /// The librdkafka stage.
-    Client,
-    /// The AWS audit.
-    Aws,
-}
-
-impl StepStage {
-    /// A stable word for the stage: `dns`, `tcp`, `tls`, `https`, `kafka`, `client`, `aws`.
-    pub fn as_label(self) -> &'static str {
-        match self {
-            StepStage::Dns => "dns",
-            StepStage::Tcp => "tcp",
-            StepStage::Tls => "tls",
-            StepStage::Https => "https",
-            StepStage::Kafka => "kafka",
-            StepStage::Client => "client",
-            StepStage::Aws => "aws",
-        }
-    }
-}
+use crate::report::{DnsOutcome, HttpsOutcome, KafkaOutcome, Stage, StageStatus, TcpOutcome, TlsOutcome};
 
 /// Where the step stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,7 +75,7 @@ impl StepOutcome {
 #[non_exhaustive]
 pub struct Step {
     /// Which step.
-    pub stage: StepStage,
+    pub stage: Stage,
     /// The host (DNS), `host:port` (the network steps) or the stage's name (`librdkafka`, `AWS`),
     /// escaped for a terminal.
     pub target: String,
@@ -126,13 +91,7 @@ pub struct Step {
 
 impl Step {
     /// A step that ended.
-    pub fn ended(
-        stage: StepStage,
-        target: &str,
-        address: Option<IpAddr>,
-        outcome: StepOutcome,
-        elapsed_ms: u64,
-    ) -> Step {
+    pub fn ended(stage: Stage, target: &str, address: Option<IpAddr>, outcome: StepOutcome, elapsed_ms: u64) -> Step {
         Step {
             stage,
             target: crate::render::clean(target).into_owned(),
@@ -144,7 +103,7 @@ impl Step {
     }
 
     /// A step that began.
-    pub fn started(stage: StepStage, target: &str) -> Step {
+    pub fn started(stage: Stage, target: &str) -> Step {
         Step {
             stage,
             target: crate::render::clean(target).into_owned(),
@@ -168,15 +127,15 @@ pub type StepObserver = Arc<dyn Fn(&Step) + Send + Sync>;
 pub(crate) fn emit(observer: Option<&StepObserver>, step: Step) {
     match (step.address, step.elapsed_ms) {
         (Some(ip), Some(ms)) => tracing::info!(
-            target: "kreach::step", stage = step.stage.as_label(), target = %step.target, %ip,
+            target: "kreach::step", stage = step.stage.as_str(), target = %step.target, %ip,
             outcome = %step.outcome_label(), elapsed_ms = ms
         ),
         (None, Some(ms)) => tracing::info!(
-            target: "kreach::step", stage = step.stage.as_label(), target = %step.target,
+            target: "kreach::step", stage = step.stage.as_str(), target = %step.target,
             outcome = %step.outcome_label(), elapsed_ms = ms
         ),
         _ => tracing::info!(
-            target: "kreach::step", stage = step.stage.as_label(), target = %step.target,
+            target: "kreach::step", stage = step.stage.as_str(), target = %step.target,
             outcome = %step.outcome_label()
         ),
     }
@@ -242,9 +201,9 @@ mod tests {
         }
         assert!(StepOutcome::Tcp(T::Connected).passed() && !StepOutcome::Tcp(T::Timeout).passed());
         assert!(StepOutcome::Stage(S::Skipped).skipped());
-        assert_eq!(Step::started(StepStage::Client, "librdkafka").outcome_label(), "started");
+        assert_eq!(Step::started(Stage::Client, "librdkafka").outcome_label(), "started");
         assert_eq!(
-            Step::ended(StepStage::Tcp, "a\x1b[2J:1", None, StepOutcome::Tcp(T::Timeout), 1).target,
+            Step::ended(Stage::Tcp, "a\x1b[2J:1", None, StepOutcome::Tcp(T::Timeout), 1).target,
             "a\\u{1b}[2J:1"
         );
     }

@@ -491,20 +491,19 @@ async fn on_step_sees_every_step_as_it_happens() {
         .expect("run");
     let steps = seen.lock().expect("lock").clone();
     let bootstrap = lab.bootstrap.clone();
-    let on = |stage: kreach::StepStage, target: &str| {
-        steps.iter().filter(|s| s.stage == stage && s.target == target).count()
-    };
+    let on =
+        |stage: kreach::Stage, target: &str| steps.iter().filter(|s| s.stage == stage && s.target == target).count();
     let host = bootstrap.rsplit_once(':').expect("port").0;
-    assert_eq!(on(kreach::StepStage::Dns, host), 1, "{steps:#?}");
+    assert_eq!(on(kreach::Stage::Dns, host), 1, "{steps:#?}");
     let addresses = target(&report, Role::Bootstrap).addresses.len();
-    for stage in [kreach::StepStage::Tcp, kreach::StepStage::Tls, kreach::StepStage::Kafka] {
+    for stage in [kreach::Stage::Tcp, kreach::Stage::Tls, kreach::Stage::Kafka] {
         assert_eq!(on(stage, &bootstrap), addresses, "{stage:?} once per address: {steps:#?}");
     }
     // Broker 4 is down behind the endpoint: its Kafka step ended, and not as a pass.
     let down = steps
         .iter()
-        .filter(|s| s.target.starts_with("b4.") && s.stage == kreach::StepStage::Tls)
-        .chain(steps.iter().filter(|s| s.target.starts_with("b4.") && s.stage == kreach::StepStage::Kafka))
+        .filter(|s| s.target.starts_with("b4.") && s.stage == kreach::Stage::Tls)
+        .chain(steps.iter().filter(|s| s.target.starts_with("b4.") && s.stage == kreach::Stage::Kafka))
         .find(|s| s.outcome.is_some_and(|o| !o.passed()));
     assert!(down.is_some(), "{steps:#?}");
     assert!(steps.iter().all(|s| s.phase == kreach::StepPhase::Ended && s.elapsed_ms.is_some()));

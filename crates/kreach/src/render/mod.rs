@@ -11,7 +11,18 @@ pub fn md_escape(text: &str) -> String {
     markdown::escape(text)
 }
 pub use table::table;
-pub(crate) use table::{TARGET_WIDTH, shared_domain_of, short_target, wrap_to};
+pub use table::wrap_to;
+pub(crate) use table::{TARGET_WIDTH, shared_domain_of, short_target};
+
+/// `text` cut to `width` characters, the last one an ellipsis when anything was cut.
+pub fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
 
 use std::borrow::Cow;
 

@@ -172,8 +172,9 @@ fn wrap(text: &str, first: &str, rest: &str) -> String {
     wrap_to(text, first, rest, LINE_WIDTH)
 }
 
-/// [`wrap`] at `width` columns.
-pub(crate) fn wrap_to(text: &str, first: &str, rest: &str, width: usize) -> String {
+/// `text` wrapped at spaces to `width` columns, the first line after `first`, the others after
+/// `rest` (a word longer than a line stays whole); every line ends in a newline.
+pub fn wrap_to(text: &str, first: &str, rest: &str, width: usize) -> String {
     let mut out = String::new();
     let mut line = first.to_string();
     let mut empty = true;
@@ -316,15 +317,7 @@ fn compact_cell(result: &StageResult) -> String {
     ] {
         text = text.replace(long, short);
     }
-    let line: Vec<char> = text.chars().collect();
-    let line = if line.len() > CELL_WIDTH {
-        let mut cut: String = line[..CELL_WIDTH - 1].iter().collect();
-        cut.push('…');
-        cut
-    } else {
-        text
-    };
-    format!("{}{time}\n{line}", status_word(result.status))
+    format!("{}{time}\n{}", status_word(result.status), super::truncate(&text, CELL_WIDTH))
 }
 
 fn stage_color(status: StageStatus) -> Color {

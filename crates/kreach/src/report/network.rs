@@ -443,15 +443,9 @@ impl DnsOutcome {
 }
 
 impl TcpOutcome {
-    /// A stable word for the outcome: its JSON spelling.
+    /// A stable word for the outcome: its JSON spelling (for TCP the matrix's own words).
     pub fn as_label(self) -> &'static str {
-        match self {
-            TcpOutcome::Connected => "connected",
-            TcpOutcome::Refused => "refused",
-            TcpOutcome::Timeout => "timeout",
-            TcpOutcome::Unreachable => "unreachable",
-            TcpOutcome::Error => "error",
-        }
+        self.word()
     }
 }
 
