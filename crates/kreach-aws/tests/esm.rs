@@ -20,6 +20,8 @@ fn codes(report: &Report) -> Vec<&'static str> {
     let mut c: Vec<&str> = report
         .findings
         .iter()
+        // What the mapping is (esm-poller-mode, info) is asserted on its own; these are the faults.
+        .filter(|f| f.severity != kreach::Severity::Info)
         .map(|f| f.code.as_str())
         .filter(|c| c.starts_with("esm-") || c.starts_with("connector-"))
         .collect();
@@ -29,12 +31,18 @@ fn codes(report: &Report) -> Vec<&'static str> {
 }
 
 async fn scenario(name: &str) -> (Report, kreach::AwsAudit) {
+    scenario_with(name, |_| {}).await
+}
+
+/// The scenario with the mapping's JSON edited first (another poller mode, another source).
+async fn scenario_with(name: &str, edit: impl Fn(&mut serde_json::Value)) -> (Report, kreach::AwsAudit) {
     let moto = Moto::start(&root());
     let account = moto.plant("healthy", LAB_DOMAIN);
     let bootstrap = format!("{LAB_BOOTSTRAP_HOST}:9092");
     let out = moto.python("tests/aws/moto_esm.py", &[&moto.url, &account.to_string(), name, &bootstrap]);
     assert!(out.status.success(), "moto_esm.py: {}", String::from_utf8_lossy(&out.stderr));
-    let planted: serde_json::Value = serde_json::from_slice(&out.stdout).expect("planted json");
+    let mut planted: serde_json::Value = serde_json::from_slice(&out.stdout).expect("planted json");
+    edit(&mut planted["mapping"]);
     let mapping = EventSourceMapping::parse(planted["mapping"].to_string().as_bytes()).expect("mapping");
     let mut input = AuditInput::default();
     input.vpc_endpoint_id = account["vpc_endpoint_id"].as_str().map(str::to_string);
@@ -73,6 +81,8 @@ async fn scenario(name: &str) -> (Report, kreach::AwsAudit) {
 async fn a_healthy_mapping_and_connector_raise_nothing_and_everything_is_read() {
     let (report, audit) = scenario("healthy").await;
     assert_eq!(codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+    let mode = report.findings.iter().find(|f| f.code.as_str() == "esm-poller-mode").expect("the mode is reported");
+    assert!(mode.summary.contains("polls on demand") && mode.summary.contains("Secrets Manager"), "{}", mode.summary);
     let esm = audit.event_source_mapping.as_ref().expect("esm audit");
     assert_eq!(esm.subnets.len(), 3);
     assert!(
@@ -120,4 +130,39 @@ async fn each_planted_fault_gives_exactly_its_code() {
         let f = report.findings.iter().find(|f| f.code.as_str() == code).expect("finding");
         assert!(f.fix.contains(fix), "{name}: {}", f.fix);
     }
+}
+
+#[tokio::test]
+async fn provisioned_pollers_need_no_api_route_and_on_demand_ones_do() {
+    let provisioned = |m: &mut serde_json::Value| {
+        m["ProvisionedPollerConfig"] =
+            serde_json::json!({"MinimumPollers": 1, "MaximumPollers": 3, "PollerGroupName": "orders"});
+        m["LoggingConfig"] = serde_json::json!({"SystemLogLevel": "INFO"});
+    };
+    let (report, audit) = scenario_with("no-aws-api-route", provisioned).await;
+    // The same subnets without a NAT route or endpoints: the audit still sees them unrouted...
+    let esm = audit.event_source_mapping.as_ref().expect("esm audit");
+    assert!(esm.api_routes.iter().any(|r| !r.unrouted_subnets.is_empty()), "{:?}", esm.api_routes);
+    // ...and in provisioned mode that is no fault.
+    assert_eq!(codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+    let mode = report.findings.iter().find(|f| f.code.as_str() == "esm-poller-mode").expect("mode");
+    assert!(mode.summary.contains("provisioned mode (1–3 pollers, poller group orders)"), "{}", mode.summary);
+    assert!(mode.summary.contains("log at INFO to log group /aws/lambda/orders-consumer"), "{}", mode.summary);
+    let (report, _) = scenario("no-aws-api-route").await;
+    assert_eq!(codes(&report), ["esm-no-aws-api-route"]);
+}
+
+#[tokio::test]
+async fn an_msk_mapping_is_not_audited_on_subnets_it_does_not_have() {
+    // An Amazon MSK mapping: no VPC_SUBNET or VPC_SECURITY_GROUP entries, the cluster's ARN.
+    let msk = |m: &mut serde_json::Value| {
+        m["EventSourceArn"] = serde_json::json!("arn:aws:kafka:us-west-2:123456789012:cluster/orders/abc-1");
+        if let Some(list) = m["SourceAccessConfigurations"].as_array_mut() {
+            list.retain(|c| !c["Type"].as_str().is_some_and(|t| t.starts_with("VPC_")));
+        }
+    };
+    let (report, _) = scenario_with("subnet-zone-missing", msk).await;
+    assert_eq!(codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+    let mode = report.findings.iter().find(|f| f.code.as_str() == "esm-poller-mode").expect("mode");
+    assert!(mode.summary.contains("describe-cluster-v2 --cluster-arn arn:aws:kafka:"), "{}", mode.summary);
 }

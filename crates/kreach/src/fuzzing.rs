@@ -3,10 +3,10 @@
 //! return (anything) without panicking, aborting or allocating what the input merely claims.
 //! Not part of kreach's API: compiled for tests and with the `fuzzing` feature only.
 
-use crate::config::{HostPort, parse_resolver, parse_zone_address};
-use crate::properties::{Properties, jaas_credentials};
-use crate::sasl::{Scram, ScramHash};
-use crate::wire::{self, ApiKey, Reader};
+use crate::input::address::{HostPort, parse_resolver, parse_zone_address};
+use crate::input::properties::{Properties, jaas_credentials};
+use crate::probe::sasl::{Scram, ScramHash};
+use crate::probe::wire::{self, ApiKey, Reader};
 
 /// A Kafka response as kreach decodes it: the first byte picks the API and version, the rest is
 /// the frame after its length prefix (header and body).
@@ -41,7 +41,7 @@ pub fn scram_server(data: &[u8]) {
 
 /// An HTTP response head.
 pub fn http_head(data: &[u8]) {
-    let _ = crate::https::parse_head(data);
+    let _ = crate::probe::https::parse_head(data);
 }
 
 /// A properties file (and the JAAS line it may hold).
@@ -68,14 +68,16 @@ pub fn host_port(data: &[u8]) {
 /// character into the HTTP request line or the Host header.
 pub fn target_spec(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    for spec in
-        [crate::endpoints::EndpointSpec::parse_target(text), crate::endpoints::EndpointSpec::schema_registry(text)]
-            .into_iter()
-            .flatten()
+    for spec in [
+        crate::input::endpoints::EndpointSpec::parse_target(text),
+        crate::input::endpoints::EndpointSpec::schema_registry(text),
+    ]
+    .into_iter()
+    .flatten()
     {
-        assert!(crate::https::is_request_target(&spec.hp.host), "{text:?}");
+        assert!(crate::probe::https::is_request_target(&spec.hp.host), "{text:?}");
         if let Some(path) = &spec.target.path {
-            assert!(crate::https::is_request_target(path), "{text:?}");
+            assert!(crate::probe::https::is_request_target(path), "{text:?}");
         }
     }
 }

@@ -518,7 +518,7 @@ mod tests {
             resolution: Resolution::Unknown,
             domain: None,
             evidence: Vec::new(),
-            rules: crate::layout::rules(layout, Resolution::Unknown, None),
+            rules: crate::analysis::layout::rules(layout, Resolution::Unknown, None),
             ports: Vec::new(),
         };
         let audit = |private_dns: bool| AwsAudit {

@@ -61,7 +61,7 @@ fn chase_failed(t: &TargetReport, dns: &DnsDetail) -> Option<Finding> {
     let l = &dns.lookup;
     // The name the chain reached: the host itself, or the last CNAME target.
     let reached = l.cname_chain.last().map_or(t.host.as_str(), |h| h.target.as_str()).to_ascii_lowercase();
-    let who = crate::layout::provider_public(&reached)?;
+    let who = crate::analysis::layout::provider_public(&reached)?;
     let why = match l.outcome {
         DnsOutcome::Error => format!("the resolver failed: {}", l.error.as_deref().unwrap_or("SERVFAIL")),
         DnsOutcome::Nxdomain | DnsOutcome::NoData => match l.negative_zone.as_deref() {
@@ -70,7 +70,7 @@ fn chase_failed(t: &TargetReport, dns: &DnsDetail) -> Option<Finding> {
                      filtering forwarder), not the name's authority"
                 .to_string(),
             // Another zone saying it shadows public DNS (the public authority saying NXDOMAIN is a wrong name).
-            Some(z) if under(&reached, z) && crate::layout::provider_public(z).is_none() => {
+            Some(z) if under(&reached, z) && crate::analysis::layout::provider_public(z).is_none() => {
                 format!("zone `{z}` answered for it: a private zone with that name shadows public DNS")
             }
             Some(_) => return None,
@@ -125,7 +125,7 @@ pub(super) fn dns_findings(
     let via = &l.resolver;
     let public_answer = dns.public.as_ref().filter(|p| p.outcome == DnsOutcome::Answer);
     let zone = zone_for(name, l, domain);
-    let wildcard_fix = if let Some(why) = crate::layout::zone_must_not_be_created(&zone) {
+    let wildcard_fix = if let Some(why) = crate::analysis::layout::zone_must_not_be_created(&zone) {
         format!(
             "Do not create a private hosted zone named `{zone}`: {why}. The names must come from the cluster's own \
              private domain; check the bootstrap name and that the resolver reaches public DNS for the provider's names."

@@ -3,8 +3,64 @@
 //! principal and function.
 
 use super::*;
-use crate::esm::{EsmProblem, EventSourceMapping};
+use crate::input::mapping::{EsmProblem, EventSourceMapping, PollerMode};
+use crate::render::clean;
 use crate::report::PermissionCheck;
+
+/// How the mapping polls, what its network needs for that, and where to look next.
+fn poller_mode(t: &TargetReport, m: &EventSourceMapping) -> Finding {
+    let mut summary = match (&m.provisioned_pollers, m.poller_mode) {
+        (Some(p), PollerMode::Provisioned) => {
+            let n = |v: Option<u32>, default: u32| v.unwrap_or(default).to_string();
+            format!(
+                "event source mapping {} runs in provisioned mode ({}–{} pollers{}): its subnets need no route to the \
+                 Lambda, STS or Secrets Manager APIs",
+                m.uuid,
+                n(p.minimum_pollers, 1),
+                n(p.maximum_pollers, 200),
+                p.poller_group_name.as_deref().map(|g| format!(", poller group {}", clean(g))).unwrap_or_default()
+            )
+        }
+        _ if m.poller_mode == PollerMode::Provisioned => {
+            format!(
+                "event source mapping {} runs in provisioned mode: its subnets need no route to the Lambda, STS or Secrets Manager APIs",
+                m.uuid
+            )
+        }
+        _ => format!(
+            "event source mapping {} polls on demand: its subnets need a route to the Lambda and STS APIs{} (a NAT \
+             gateway or interface endpoints)",
+            m.uuid,
+            if m.sasl_secret().is_some() || m.root_ca_secret.is_some() { " and Secrets Manager" } else { "" }
+        ),
+    };
+    if m.amazon_msk() {
+        summary.push_str(&format!(
+            "; it reads Amazon MSK cluster {}, whose subnets and security groups its pollers use (aws kafka \
+             describe-cluster-v2 --cluster-arn {0} shows them; a cross-account cluster is reached through a VPC connection)",
+            clean(m.event_source_arn.as_deref().unwrap_or_default())
+        ));
+    }
+    summary.push_str(&format!("; it consumes as group {}", clean(m.consumer_group())));
+    if !m.metrics.is_empty() {
+        summary.push_str(&format!(
+            "; it publishes {} (AWS/Lambda metrics by EventSourceMappingUUID)",
+            m.metrics.join(", ")
+        ));
+    }
+    if let (Some(level), Some(location)) = (&m.system_log_level, m.system_log_location()) {
+        summary.push_str(&format!("; its pollers log at {} to {location}", clean(level)));
+    }
+    if !m.unknown_settings.is_empty() {
+        summary.push_str(&format!("; settings kreach does not know (not checked): {}", m.unknown_settings.join(", ")));
+    }
+    let fix = if m.poller_mode == PollerMode::Provisioned {
+        "Nothing to change for the mode; the pollers' system logs (LoggingConfig.SystemLogLevel) show each connection attempt."
+    } else {
+        "Nothing to change for the mode; provisioned mode (ProvisionedPollerConfig) removes the need for the API routes."
+    };
+    finding(FindingCode::EsmPollerMode, t, Stage::Aws, summary, fix.into(), Vec::new())
+}
 
 /// What kreach measured on the hop a PROBLEM string is about.
 fn measured(problem: EsmProblem, report: &Report) -> String {
@@ -64,6 +120,7 @@ fn measured(problem: EsmProblem, report: &Report) -> String {
 }
 
 pub(super) fn esm_findings(t: &TargetReport, report: &Report, m: &EventSourceMapping, out: &mut Vec<Finding>) {
+    out.push(poller_mode(t, m));
     if let (Some(secret), Some(why)) = (&m.root_ca_secret, &m.root_ca_error) {
         out.push(finding(
             FindingCode::CredentialsSecretUnreadable,
@@ -90,8 +147,8 @@ pub(super) fn esm_findings(t: &TargetReport, report: &Report, m: &EventSourceMap
             .to_string(),
         EsmProblem::ClusterAuthorization => format!(
             "Grant the mapping's Kafka user the ACLs: DescribeConfigs on the cluster, Describe and Read on the group `{}` \
-             and on the topics {:?}.",
-            m.uuid, m.topics
+             and on the topics {:?} (--topic and --consumer-group check them read-only).",
+            m.consumer_group(), m.topics
         ),
         EsmProblem::SaslAuthenticationFailed => {
             "Put a valid API key and secret in the mapping's secret (`username`/`password`); the Kafka findings say what \
@@ -129,6 +186,11 @@ pub(super) fn esm_audit_findings(
     out: &mut Vec<Finding>,
 ) {
     let Some(esm) = &audit.event_source_mapping else { return };
+    // An Amazon MSK mapping names no subnets or groups: its pollers use the cluster's own network
+    // (esm-poller-mode says where to look), so the mapping-network checks below do not apply.
+    if m.amazon_msk() && m.subnets.is_empty() && m.security_groups.is_empty() {
+        return permission_findings(t, esm, out);
+    }
     let mut push = |code: FindingCode, summary: String, fix: String| {
         out.push(finding(code, t, Stage::Aws, summary, fix, Vec::new()))
     };
@@ -193,7 +255,10 @@ pub(super) fn esm_audit_findings(
             ),
         );
     }
-    for r in esm.api_routes.iter().filter(|r| !r.unrouted_subnets.is_empty()) {
+    // Provisioned pollers need no route to the Lambda, STS or Secrets Manager APIs (AWS documents
+    // the requirement for on-demand mappings only).
+    let routes_needed = m.poller_mode.needs_aws_api_routes();
+    for r in esm.api_routes.iter().filter(|r| routes_needed && !r.unrouted_subnets.is_empty()) {
         let region = audit.region.as_deref().or(m.region.as_deref()).unwrap_or("<region>");
         push(
             FindingCode::EsmNoAwsApiRoute,
@@ -212,11 +277,18 @@ pub(super) fn esm_audit_findings(
             ),
         );
     }
+    permission_findings(t, esm, out);
+}
+
+/// The execution role's missing permissions, as one finding with the statements to attach.
+fn permission_findings(t: &TargetReport, esm: &crate::report::EsmAudit, out: &mut Vec<Finding>) {
     let missing: Vec<&PermissionCheck> = esm.permissions.iter().filter(|p| p.missing()).collect();
     if !missing.is_empty() {
         let actions: Vec<&str> = missing.iter().map(|p| p.action.as_str()).collect();
-        push(
+        out.push(finding(
             FindingCode::EsmRoleMissingPermission,
+            t,
+            Stage::Aws,
             format!(
                 "execution role {} may not {} ({})",
                 esm.role.as_deref().unwrap_or("(unknown)"),
@@ -224,7 +296,8 @@ pub(super) fn esm_audit_findings(
                 esm.permission_method.as_deref().unwrap_or("")
             ),
             format!("Attach to the role: {}", statements(&missing)),
-        );
+            Vec::new(),
+        ));
     }
 }
 

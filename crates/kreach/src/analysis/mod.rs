@@ -10,6 +10,9 @@ mod endpoints;
 mod esm;
 mod integrity;
 mod kafka;
+pub mod layout;
+pub(crate) mod merge;
+pub(crate) mod names;
 mod parity;
 mod tls;
 mod transport;
@@ -18,8 +21,8 @@ mod zones;
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::findings::{FindingCode, Severity};
 use crate::limits::{EXPIRY_WARNING_DAYS, MAX_ADDRESSES_PER_NAME, MAX_BROKER_TARGETS};
+use crate::report::findings::{FindingCode, Severity};
 use crate::report::{
     AddressReport, AnswerClass, AwsAudit, AwsIngressSource, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding,
     HttpsOutcome, KafkaAttempt, KafkaOutcome, Need, NetworkSection, ParityOutcome, ParityReport, Report, Role,

@@ -2,9 +2,11 @@
 
 mod diagram;
 mod markdown;
+mod merge;
 mod table;
 
 pub use markdown::markdown;
+pub use merge::{merged_markdown, merged_table};
 
 /// Text made inert for Markdown (what the Markdown report does to peer text).
 pub fn md_escape(text: &str) -> String {

@@ -2,7 +2,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
 
 use super::{clean, columns, status_word};
-use crate::findings::Severity;
+use crate::report::findings::Severity;
 use crate::report::{Report, Stage, StageResult, StageStatus, Status};
 
 /// Widest target label in the matrix (the shared domain is printed once, above it).

@@ -6,14 +6,15 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::findings::{FindingCode, Severity};
+use crate::report::findings::{FindingCode, Severity};
 
-mod context;
-mod layout;
+mod connectivity;
+mod extras;
+pub(crate) mod findings;
 mod network;
 
-pub use context::*;
-pub use layout::*;
+pub use connectivity::*;
+pub use extras::*;
 pub use network::*;
 
 /// Version of the JSON layout; bumped only on incompatible changes.
@@ -151,7 +152,7 @@ pub struct Report {
     pub network: Option<NetworkSection>,
     /// The Lambda event source mapping diagnosed (`--event-source-mapping[-file]`), as read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_source_mapping: Option<crate::esm::EventSourceMapping>,
+    pub event_source_mapping: Option<crate::input::mapping::EventSourceMapping>,
     /// What is wrong and how to fix it, most severe first.
     pub findings: Vec<Finding>,
     /// The chain of steps that ended last, in order: usually the bootstrap's DNS and the steps of

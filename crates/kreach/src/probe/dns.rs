@@ -403,7 +403,7 @@ fn collect(records: &[Record], lookup: &mut DnsLookup, ips: &mut Vec<IpAddr>) {
 }
 
 /// The lookup record for an address literal.
-pub fn literal(ip: IpAddr) -> DnsLookup {
+pub(crate) fn literal(ip: IpAddr) -> DnsLookup {
     DnsLookup {
         resolver: "none (address literal)".to_string(),
         outcome: DnsOutcome::AddressLiteral,
@@ -433,7 +433,7 @@ pub fn classify(lookup: &mut DnsLookup, private: &[IpNet]) -> Option<AnswerClass
 }
 
 /// Whether `ip` lies in one of the private ranges.
-pub fn is_private(ip: IpAddr, private: &[IpNet]) -> bool {
+pub(crate) fn is_private(ip: IpAddr, private: &[IpNet]) -> bool {
     private.iter().any(|net| net.contains(&ip))
 }
 

@@ -10,18 +10,18 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use crate::analysis;
-use crate::config::CheckConfig;
+use crate::analysis::layout;
 use crate::error::Error;
-use crate::esm::EventSourceMapping;
-use crate::findings::Severity;
-use crate::layout;
-use crate::matrix::count;
+use crate::input::config::CheckConfig;
+use crate::input::mapping::EventSourceMapping;
+use crate::report::findings::Severity;
 use crate::report::{
     AwsAudit, ClusterDomain, CnameHop, DnsDetail, Layout, ParityOutcome, ParityReport, RefusedInput, Report, Role,
     SecretLookup, Stage, StageResult, StageStatus, Vantage,
 };
-use crate::runner;
-use crate::step::{Step, StepObserver, StepOutcome, emit};
+use crate::run::matrix::count;
+use crate::run::runner;
+use crate::run::step::{Step, StepObserver, StepOutcome, emit};
 
 type Extra<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type AuditStage<'a> = Box<dyn FnOnce(AuditScope, Duration) -> Extra<'a, AwsAudit> + Send + 'a>;

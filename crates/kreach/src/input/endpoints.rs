@@ -1,9 +1,9 @@
 //! Endpoints around Kafka: `--target`, Schema Registry, the AWS APIs a Lambda path needs and the
 //! Confluent Cloud public endpoints, each probed through DNS → TCP → TLS → HTTPS.
 
-use crate::address::HostPort;
-use crate::config::CheckOptions;
 use crate::error::{Error, ParseError};
+use crate::input::address::HostPort;
+use crate::input::config::CheckOptions;
 use crate::report::{EndpointKind, EndpointTarget};
 
 /// The AWS APIs a Lambda path needs: the event source mapping calls Lambda and STS (and Secrets
@@ -195,7 +195,7 @@ pub(crate) fn from_options(
     let domain = options.dns_domain.clone().or_else(|| {
         let host = options.bootstrap.as_deref()?.split(',').next()?.trim();
         let hp = HostPort::parse(host.split_once("://").map_or(host, |(_, h)| h), 9092).ok()?;
-        crate::layout::recognise_name(&hp.host, hp.port)?.domain
+        crate::analysis::layout::recognise_name(&hp.host, hp.port)?.domain
     });
     if let Some(d) = &domain {
         for e in out.iter_mut().filter(|e| matches!(e.target.kind, EndpointKind::Target | EndpointKind::SchemaRegistry))

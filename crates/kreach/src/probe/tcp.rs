@@ -42,7 +42,7 @@ pub async fn connect(addr: SocketAddr, budget: Duration) -> (TcpAttempt, Option<
 }
 
 /// How many SYNs Linux has sent after `elapsed` (initial RTO 1 s, doubling: at 0, 1, 3, 7, 15 s…).
-pub fn syns_sent(elapsed: Duration) -> u32 {
+pub(crate) fn syns_sent(elapsed: Duration) -> u32 {
     let mut at = 0u64;
     let mut gap = 1000u64;
     let mut n = 0;

@@ -5,7 +5,7 @@ use crate::report::{
     AddressReport, AnswerClass, DnsDetail, DnsOutcome, HttpsOutcome, KafkaOutcome, Stage, StageResult, StageStatus,
     TargetReport, TcpOutcome, TlsOutcome,
 };
-use crate::runner::TargetPlan;
+use crate::run::plan::TargetPlan;
 
 /// Builds one matrix row from the per-address results.
 pub(crate) fn assemble(plan: &TargetPlan, dns: &DnsDetail, addresses: Vec<AddressReport>) -> TargetReport {

@@ -3,8 +3,10 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
-use crate::config::DEFAULT_DNS_PORT;
 use crate::error::ParseError;
+
+/// DNS port when a resolver has none.
+pub const DEFAULT_DNS_PORT: u16 = 53;
 
 /// A `host:port` pair.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -140,7 +142,7 @@ pub fn parse_zone_address(input: &str) -> Result<(String, IpAddr), ParseError> {
 pub(crate) fn zone_address_text(input: &str) -> Result<(String, IpAddr), String> {
     let (az, ip) = input.split_once('=').ok_or_else(|| format!("{} is not AZID=IP", crate::error::quote(input)))?;
     let az = az.trim().to_ascii_lowercase();
-    if crate::names::az_id_of(&az).as_deref() != Some(az.as_str()) {
+    if crate::analysis::names::az_id_of(&az).as_deref() != Some(az.as_str()) {
         return Err(format!(
             "{} is not an AZ ID such as usw2-az1 (AZ IDs, not AZ names like us-west-2a)",
             crate::error::quote(&az)

@@ -198,11 +198,12 @@ impl Vantage {
 
 fn other(note: &str) -> Vantage {
     // The host name, as the machine names itself (first line, at most a DNS name's length).
-    let host: String = crate::files::read_input_file(std::path::Path::new("/etc/hostname"), 1024, "/etc/hostname")
-        .ok()
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .and_then(|h| h.lines().next().map(|l| l.trim().chars().filter(|c| !c.is_control()).take(253).collect()))
-        .unwrap_or_default();
+    let host: String =
+        crate::input::files::read_input_file(std::path::Path::new("/etc/hostname"), 1024, "/etc/hostname")
+            .ok()
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .and_then(|h| h.lines().next().map(|l| l.trim().chars().filter(|c| !c.is_control()).take(253).collect()))
+            .unwrap_or_default();
     let mut facts = BTreeMap::new();
     if !host.is_empty() {
         facts.insert("hostname".to_string(), host.clone());

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::probe::tls::TlsSession;
 use crate::report::{HttpsAttempt, HttpsOutcome};
-use crate::tls::TlsSession;
 
 /// The path requested: Confluent's REST API, answered 401 without credentials.
 pub const DEFAULT_PATH: &str = "/kafka/v3/clusters";
@@ -15,7 +15,7 @@ const MAX_HEAD: usize = 16 * 1024;
 
 /// Whether `text` may stand in a request line or a Host header: visible ASCII only (RFC 9112's
 /// request-target has no spaces or control characters; anything else is percent-encoded).
-pub fn is_request_target(text: &str) -> bool {
+pub(crate) fn is_request_target(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic())
 }
 

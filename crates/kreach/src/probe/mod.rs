@@ -40,27 +40,10 @@
 //! # Ok(()) }
 //! ```
 
-/// DNS: one name through one resolver, with the CNAME chain, TTLs and the zone that said no.
-pub mod dns {
-    pub use crate::dns::{Dns, ResolverChoice, classify, lookup};
-}
-
-/// TCP: one connect.
-pub mod tcp {
-    pub use crate::tcp::connect;
-}
-
-/// TLS: one handshake, with the certificate kept even when verification fails.
-pub mod tls {
-    pub use crate::tls::{TlsContext, TlsSession, handshake};
-}
-
-/// HTTPS: one request over a TLS session; any well-formed answer proves the REST path.
-pub mod https {
-    pub use crate::https::{DEFAULT_PATH, request};
-}
-
-/// Kafka: ApiVersions, then (as asked) SASL and Metadata, on any stream.
-pub mod kafka {
-    pub use crate::kafka::{Then, probe};
-}
+pub mod dns;
+pub mod https;
+pub mod kafka;
+pub(crate) mod sasl;
+pub mod tcp;
+pub mod tls;
+pub(crate) mod wire;

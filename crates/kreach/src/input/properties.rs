@@ -41,8 +41,11 @@ fn java_lines(text: &str) -> impl Iterator<Item = &str> {
 impl Properties {
     /// Reads and parses a properties file.
     pub fn from_file(path: &Path) -> Result<Self, Error> {
-        let bytes =
-            crate::files::read_input_file(path, crate::limits::MAX_PROPERTIES_FILE, &path.display().to_string())?;
+        let bytes = crate::input::files::read_input_file(
+            path,
+            crate::limits::MAX_PROPERTIES_FILE,
+            &path.display().to_string(),
+        )?;
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::invalid(path.display().to_string(), "the file is not UTF-8 text"))?;
         Self::parse(&text).map_err(|e| match e {

@@ -200,12 +200,28 @@ finding_codes! {
         "A zone the brokers are in has none of the mapping's subnets: its traffic crosses zones, or that zone is unreachable.";
     EsmNoAwsApiRoute = "esm-no-aws-api-route", Error,
         "From the mapping's subnets the Lambda, STS or Secrets Manager API has neither a NAT route nor an interface endpoint with private DNS.";
+    EsmPollerMode = "esm-poller-mode", Info,
+        "How the mapping polls (on demand or provisioned) and what its network needs for that; where its pollers' logs and metrics are; settings kreach does not know.";
     EsmRoleMissingPermission = "esm-role-missing-permission", Error,
         "The function's execution role lacks a permission the mapping needs (network interfaces, VPC reads, the secret).";
     ConnectorPermissionMissing = "connector-permission-missing", Error,
         "The Lambda Sink Connector's principal may not lambda:InvokeFunction or lambda:GetFunction on the function.";
     ConnectorFunctionNotFound = "connector-function-not-found", Error,
         "The function the Lambda Sink Connector is to invoke does not exist in the region (lambda:GetFunction).";
+    KafkaTopicNotFound = "kafka-topic-not-found", Error,
+        "A topic the consumer reads (--topic, the mapping's Topics) does not exist on the cluster.";
+    KafkaTopicNotAuthorized = "kafka-topic-not-authorized", Error,
+        "The cluster refuses the credentials Describe on a topic (TOPIC_AUTHORIZATION_FAILED): the ACL or role binding is missing.";
+    KafkaGroupNotAuthorized = "kafka-group-not-authorized", Error,
+        "The cluster refuses the credentials the consumer group (GROUP_AUTHORIZATION_FAILED on FindCoordinator or OffsetFetch).";
+    KafkaClusterDescribeNotAuthorized = "kafka-cluster-describe-not-authorized", Error,
+        "The cluster refuses the credentials DescribeConfigs on the cluster (CLUSTER_AUTHORIZATION_FAILED), which a Lambda event source mapping needs.";
+    KafkaCoordinatorUnreachable = "kafka-coordinator-unreachable", Error,
+        "The consumer group's coordinator cannot be found or reached (FindCoordinator errors, or the coordinator broker fails DNS, TCP, TLS or Kafka).";
+    KafkaTopicLeadersUnreachable = "kafka-topic-leaders-unreachable", Error,
+        "Partitions of a topic the consumer reads have no leader, or their leader is a broker that cannot be reached from here.";
+    KafkaPermissionNotObservable = "kafka-permission-not-observable", Info,
+        "A permission the consumer needs that no read-only request can show (Write on a failure topic, Read on topics and the group): the ACL to check.";
     AwsApiRoute = "aws-api-route", Info,
         "How an AWS API the Lambda paths need is reached from here: an interface endpoint in the VPC, or the public service.";
 }
@@ -241,7 +257,7 @@ mod tests {
 
     #[test]
     fn every_code_is_documented_in_the_catalog() {
-        let catalog = include_str!("../../../docs/findings.md");
+        let catalog = include_str!("../../../../docs/findings.md");
         for code in FindingCode::ALL {
             let heading = format!("### `{}`", code.as_str());
             assert!(catalog.contains(&heading), "docs/findings.md lacks a section `{heading}`");
@@ -288,10 +304,15 @@ mod tests {
             "broker-port-invalid",
             "dns-name-invalid",
             "unexplained-failure",
+            "kafka-topic-not-found",
+            "kafka-topic-not-authorized",
+            "kafka-group-not-authorized",
+            "kafka-cluster-describe-not-authorized",
+            "kafka-coordinator-unreachable",
         ];
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 71, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 79, "codes added or removed: update this count and docs/findings.md");
     }
 }

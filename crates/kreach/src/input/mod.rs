@@ -7,6 +7,14 @@
 //! and before any secret is read. The AWS reads themselves are behind [`AwsReads`]: kreach-aws
 //! makes them with the AWS SDK; a build without it says so ([`NoAws`]).
 
+pub(crate) mod address;
+pub(crate) mod config;
+pub(crate) mod endpoints;
+pub(crate) mod files;
+pub(crate) mod mapping;
+pub(crate) mod properties;
+pub(crate) mod vantage;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};

@@ -13,13 +13,13 @@ use std::time::Duration;
 use ipnet::IpNet;
 use rustls_pki_types::CertificateDer;
 
-pub use crate::address::{HostPort, parse_resolver, parse_zone_address};
-use crate::address::{resolver_text, zone_address_text};
-use crate::endpoints::EndpointSpec;
 use crate::error::{Error, ParseError};
-use crate::files::read_ca_file;
+use crate::input::address::HostPort;
+use crate::input::address::{resolver_text, zone_address_text};
+use crate::input::endpoints::EndpointSpec;
+use crate::input::files::read_ca_file;
+use crate::input::properties::{Properties, jaas_credentials};
 use crate::limits::{MAX_BOOTSTRAP, MAX_LIST};
-use crate::properties::{Properties, jaas_credentials};
 
 /// Global deadline when none is given.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -29,8 +29,6 @@ pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_KAFKA_PORT: u16 = 9092;
 /// HTTPS (REST) port probed beside the Kafka port.
 pub const DEFAULT_HTTPS_PORT: u16 = 443;
-/// DNS port when a resolver has none.
-pub const DEFAULT_DNS_PORT: u16 = 53;
 /// RFC 1918 and RFC 6598 (carrier-grade NAT) ranges, plus IPv6 unique-local.
 pub const DEFAULT_PRIVATE_CIDRS: &[&str] =
     &["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fd00::/8"];
@@ -157,7 +155,7 @@ impl CaBundle {
             source: source.to_string(),
             path: None,
             pem: Some(Arc::new(pem.to_string())),
-            certs: Arc::new(crate::files::certificates_from_pem(pem.as_bytes(), source)?),
+            certs: Arc::new(crate::input::files::certificates_from_pem(pem.as_bytes(), source)?),
         })
     }
 }
@@ -532,7 +530,7 @@ impl CheckOptions {
             }
             other => other.map(str::to_ascii_lowercase),
         };
-        let endpoints = crate::endpoints::from_options(self, prop("schema.registry.url"), env)?;
+        let endpoints = crate::input::endpoints::from_options(self, prop("schema.registry.url"), env)?;
 
         Ok(CheckConfig {
             zone_addresses,
@@ -579,6 +577,7 @@ fn parse_all<T>(values: &[String], field: &str, parse: impl Fn(&str) -> Result<T
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::address::{parse_resolver, parse_zone_address};
     use std::io::Write;
 
     fn no_env(_: &str) -> Option<String> {

@@ -7,16 +7,16 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::config::Sasl;
+use crate::input::config::Sasl;
+use crate::probe::sasl::{Scram, ScramHash, plain};
+use crate::probe::wire::{self, ApiKey, ApiVersions, Body, Reader, UNSUPPORTED_VERSION};
 use crate::report::{BrokerInfo, ClusterMetadata, KafkaAttempt, KafkaOutcome, KafkaStep};
-use crate::sasl::{Scram, ScramHash, plain};
-use crate::wire::{self, ApiKey, ApiVersions, Body, Reader, UNSUPPORTED_VERSION};
 
 /// Largest Metadata answer accepted: without topics it is ~50 bytes a broker, so 4 MiB holds
 /// tens of thousands; anything bigger is not an answer to kreach's request.
-pub const MAX_FRAME: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_FRAME: usize = 4 * 1024 * 1024;
 /// Largest answer to ApiVersions and the SASL steps: they are a few hundred bytes.
-pub const MAX_SMALL_FRAME: usize = 64 * 1024;
+pub(crate) const MAX_SMALL_FRAME: usize = 64 * 1024;
 /// Highest ApiVersions / Metadata versions this client speaks.
 const API_VERSIONS_MAX: i16 = 3;
 const METADATA_MAX: i16 = 12;

@@ -136,7 +136,7 @@ pub fn recognise_name(host: &str, port: u16) -> Option<NameHint> {
         // lkc-<id>.<nid>.<region>.<cloud>.confluent.cloud (and brokers under it): the zone is the
         // name's parent for the bootstrap; a zonal broker name has its AZ ID in between.
         let parent = l[1..].join(".");
-        let domain = if crate::names::az_id_of(&l[1]).is_some() { l[2..].join(".") } else { parent };
+        let domain = if crate::analysis::names::az_id_of(&l[1]).is_some() { l[2..].join(".") } else { parent };
         return Some(NameHint {
             layout: Layout::ConfluentDedicated,
             resolution: Resolution::Private,

@@ -61,7 +61,7 @@ impl TlsContext {
     }
 
     /// The trust store and policy a configuration asks for (`--ca-file`, `--insecure`).
-    pub fn for_config(config: &crate::config::CheckConfig) -> Result<Self, Error> {
+    pub fn for_config(config: &crate::input::config::CheckConfig) -> Result<Self, Error> {
         let extra = config.ca_file.as_ref().map(|c| c.certs.as_slice()).unwrap_or(&[]);
         TlsContext::new(extra, config.insecure)
     }

@@ -12,20 +12,22 @@ use futures::future::join_all;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::analysis;
-use crate::config::{CheckConfig, HostPort};
-use crate::dns::{self, ResolverChoice};
 use crate::error::Error;
-use crate::https;
-use crate::kafka;
+use crate::input::address::HostPort;
+use crate::input::config::CheckConfig;
 use crate::limits::*;
-use crate::matrix::assemble;
+use crate::probe::dns::{self, ResolverChoice};
+use crate::probe::https;
+use crate::probe::kafka;
+use crate::probe::tcp;
+use crate::probe::tls::{self, TlsContext};
 use crate::report::{
-    AddressReport, BrokerTarget, ClusterMetadata, DnsDetail, EndpointTarget, KafkaOutcome, Report, Role,
-    SCHEMA_VERSION, Settings, Stage, TargetReport, TcpAttempt, TcpOutcome, TlsOutcome, TlsVerification,
+    AddressReport, BrokerTarget, ClusterMetadata, DnsDetail, KafkaOutcome, Report, Role, SCHEMA_VERSION, Settings,
+    Stage, TargetReport, TcpAttempt, TcpOutcome, TlsOutcome, TlsVerification,
 };
-use crate::step::{Step, StepObserver, StepOutcome, emit};
-use crate::tcp;
-use crate::tls::{self, TlsContext};
+use crate::run::matrix::assemble;
+use crate::run::plan::TargetPlan;
+use crate::run::step::{Step, StepObserver, StepOutcome, emit};
 use tokio::net::TcpStream;
 
 /// The one global deadline every step is bounded by, and what the run learnt about time: the
@@ -108,37 +110,6 @@ struct Resolvers {
 /// resolution (to start the AWS audit), and each step as it ends (the observer).
 type Taps<'a> =
     (Option<&'a mpsc::Sender<ClusterMetadata>>, Option<oneshot::Sender<DnsDetail>>, Option<&'a StepObserver>);
-
-/// What is probed for one `host:port`.
-#[derive(Clone, Debug)]
-pub(crate) struct TargetPlan {
-    pub(crate) hp: HostPort,
-    pub(crate) role: Role,
-    pub(crate) tls: bool,
-    /// Speak Kafka on the connection.
-    pub(crate) kafka: bool,
-    /// Ask for Metadata too (bootstrap only).
-    pub(crate) metadata: bool,
-    pub(crate) broker: Option<BrokerTarget>,
-    pub(crate) endpoint: Option<EndpointTarget>,
-}
-
-impl TargetPlan {
-    /// The HTTP path asked after the handshake, when the HTTPS stage runs.
-    /// Whether the target must resolve to private addresses: every Kafka target, and every
-    /// endpoint that says so (the matrix's DNS cell fails a public answer for these).
-    pub(crate) fn expects_private(&self) -> bool {
-        self.endpoint.as_ref().is_none_or(|e| e.expect_private == Some(true))
-    }
-
-    pub(crate) fn https_path(&self) -> Option<&str> {
-        match (&self.endpoint, self.role) {
-            (Some(e), _) => e.path.as_deref(),
-            (None, Role::Https) => Some(https::DEFAULT_PATH),
-            _ => None,
-        }
-    }
-}
 
 /// Runs kreach's own checks under the config's deadline and returns the report without findings
 /// (the [`Diagnosis`](crate::Diagnosis) draws them once, with the extras). `Err` only when the
@@ -312,7 +283,7 @@ fn broker_plans(config: &CheckConfig, metadata: &ClusterMetadata) -> Vec<(String
             broker: Some(BrokerTarget {
                 node_id: b.node_id,
                 rack: b.rack.clone(),
-                az_id: crate::names::az_id_of(&host),
+                az_id: crate::analysis::names::az_id_of(&host),
             }),
             endpoint: None,
         };

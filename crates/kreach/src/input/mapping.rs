@@ -1,0 +1,615 @@
+//! A Lambda event source mapping that polls a self-managed Kafka cluster: read from the JSON
+//! `aws lambda get-event-source-mapping` prints (or the API returns), and what its `PROBLEM: …`
+//! strings mean.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ParseError;
+
+/// Largest mapping document read.
+pub const MAX_MAPPING_BYTES: usize = 256 * 1024;
+
+/// The parts of an event source mapping kreach uses.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct EventSourceMapping {
+    /// `UUID`.
+    pub uuid: String,
+    /// `EventSourceMappingArn`, when given.
+    pub arn: Option<String>,
+    /// `FunctionArn`: the function it invokes.
+    pub function_arn: Option<String>,
+    /// The region, from an ARN.
+    pub region: Option<String>,
+    /// `State`: `Enabled`, `Creating`, `Disabled`, …
+    pub state: Option<String>,
+    /// `StateTransitionReason`.
+    pub state_transition_reason: Option<String>,
+    /// `LastProcessingResult`: `OK`, `No records processed`, `PROBLEM: …`.
+    pub last_processing_result: Option<String>,
+    /// `SelfManagedEventSource.Endpoints.KAFKA_BOOTSTRAP_SERVERS`.
+    pub bootstrap_servers: Vec<String>,
+    /// `Topics`.
+    pub topics: Vec<String>,
+    /// The authentication: `BASIC_AUTH`, `SASL_SCRAM_256_AUTH`, `SASL_SCRAM_512_AUTH`,
+    /// `CLIENT_CERTIFICATE_TLS_AUTH`, with the secret it names.
+    pub authentication: Option<(String, String)>,
+    /// `SERVER_ROOT_CA_CERTIFICATE`: the secret holding the cluster's root CA (PEM).
+    pub root_ca_secret: Option<String>,
+    /// `VPC_SUBNET` entries (`subnet-…`).
+    pub subnets: Vec<String>,
+    /// `VPC_SECURITY_GROUP` entries (`sg-…`).
+    pub security_groups: Vec<String>,
+    /// `EventSourceArn`: for an Amazon MSK mapping, the cluster's ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_source_arn: Option<String>,
+    /// How Lambda polls: on demand (the default) or with provisioned pollers.
+    #[serde(default)]
+    pub poller_mode: PollerMode,
+    /// `ProvisionedPollerConfig`, in provisioned mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned_pollers: Option<ProvisionedPollers>,
+    /// `SelfManagedKafkaEventSourceConfig.ConsumerGroupId` (or the MSK one), when set; the
+    /// mapping's UUID is the group otherwise ([`EventSourceMapping::consumer_group`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer_group_id: Option<String>,
+    /// `DestinationConfig.OnFailure.Destination`, when set (an SQS/SNS/S3 ARN or `kafka://topic`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure_destination: Option<String>,
+    /// `MetricsConfig.Metrics`: the extra metrics the mapping publishes (`EventCount`, `ErrorCount`, `KafkaMetrics`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<String>,
+    /// `LoggingConfig.SystemLogLevel` (provisioned mode): the pollers' own log lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_log_level: Option<String>,
+    /// Settings kreach does not know (yet): reported, never a reason to refuse the mapping.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_settings: Vec<String>,
+    /// What the `PROBLEM` string (state or last result) means, when there is one.
+    pub problem: Option<EsmProblem>,
+    /// Why the root CA secret could not be used, when it could not (it then did not reach the TLS stage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_ca_error: Option<String>,
+}
+
+/// How a Kafka event source mapping polls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum PollerMode {
+    /// The default: Lambda scales its pollers, which call Lambda, STS and (with a secret) Secrets
+    /// Manager from the mapping's subnets, so those APIs must be reachable there (NAT or interface
+    /// endpoints).
+    #[default]
+    OnDemand,
+    /// `ProvisionedPollerConfig`: dedicated pollers; the mapping's subnets need no route to the
+    /// Lambda, STS or Secrets Manager APIs.
+    Provisioned,
+}
+
+impl PollerMode {
+    /// The mode as written in the report and accepted by `--poller-mode`.
+    pub fn as_label(self) -> &'static str {
+        match self {
+            PollerMode::OnDemand => "on-demand",
+            PollerMode::Provisioned => "provisioned",
+        }
+    }
+
+    /// Reads `on-demand` or `provisioned`.
+    pub fn parse(text: &str) -> Result<PollerMode, ParseError> {
+        match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "on-demand" | "ondemand" => Ok(PollerMode::OnDemand),
+            "provisioned" => Ok(PollerMode::Provisioned),
+            other => Err(ParseError(format!("`{other}` is not a poller mode (on-demand or provisioned)"))),
+        }
+    }
+
+    /// Whether the pollers need the Lambda, STS and Secrets Manager APIs from the mapping's subnets.
+    pub fn needs_aws_api_routes(self) -> bool {
+        self == PollerMode::OnDemand
+    }
+}
+
+/// `ProvisionedPollerConfig`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct ProvisionedPollers {
+    /// `MinimumPollers` (1–200).
+    pub minimum_pollers: Option<u32>,
+    /// `MaximumPollers` (1–2000).
+    pub maximum_pollers: Option<u32>,
+    /// `PollerGroupName`: mappings sharing pollers.
+    pub poller_group_name: Option<String>,
+}
+
+/// Whether Kafka would accept `name` as a topic name: 1–249 characters of `[A-Za-z0-9._-]`, not
+/// `.` or `..`.
+pub fn valid_topic_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("is empty".into());
+    }
+    if name.len() > 249 {
+        return Err(format!("is {} characters long; Kafka allows at most 249", name.len()));
+    }
+    if name == "." || name == ".." {
+        return Err(format!("`{name}` is not allowed"));
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+        return Err(format!("contains {c:?}; Kafka allows only ASCII letters, digits, `.`, `_` and `-`"));
+    }
+    Ok(())
+}
+
+/// The top-level fields of `GetEventSourceMapping`'s answer kreach knows of (it reads some and
+/// ignores the rest); any other is listed in `unknown_settings`.
+const KNOWN_FIELDS: &[&str] = &[
+    "UUID",
+    "EventSourceMappingArn",
+    "FunctionArn",
+    "EventSourceArn",
+    "State",
+    "StateTransitionReason",
+    "LastProcessingResult",
+    "LastModified",
+    "Topics",
+    "Queues",
+    "SelfManagedEventSource",
+    "SourceAccessConfigurations",
+    "SelfManagedKafkaEventSourceConfig",
+    "AmazonManagedKafkaEventSourceConfig",
+    "ProvisionedPollerConfig",
+    "MetricsConfig",
+    "LoggingConfig",
+    "DestinationConfig",
+    "StartingPosition",
+    "StartingPositionTimestamp",
+    "BatchSize",
+    "MaximumBatchingWindowInSeconds",
+    "ParallelizationFactor",
+    "FilterCriteria",
+    "FilterCriteriaError",
+    "MaximumRecordAgeInSeconds",
+    "BisectBatchOnFunctionError",
+    "MaximumRetryAttempts",
+    "TumblingWindowInSeconds",
+    "FunctionResponseTypes",
+    "ScalingConfig",
+    "DocumentDBEventSourceConfig",
+    "KMSKeyArn",
+    "Tags",
+    "ResponseMetadata",
+];
+const KNOWN_LOG_LEVELS: &[&str] = &["DEBUG", "INFO", "WARN"];
+const KNOWN_METRICS: &[&str] = &["EventCount", "ErrorCount", "KafkaMetrics"];
+
+/// The documented `PROBLEM: …` strings of a Kafka event source mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum EsmProblem {
+    /// "Connection error. Your VPC must be able to connect to Lambda and STS, as well as Secrets
+    /// Manager if authentication is required."
+    ApisUnreachable,
+    /// "Connection error. Please check your event source connection configuration."
+    Connection,
+    /// "SASL authentication failed."
+    SaslAuthenticationFailed,
+    /// "Server failed to authenticate Lambda" (mTLS: the client certificate).
+    ServerRejectedLambda,
+    /// "Lambda failed to authenticate server" (the cluster's certificate).
+    LambdaRejectedServer,
+    /// "The provided certificate or private key is invalid" / not PEM.
+    CertificateInvalid,
+    /// "Cluster failed to authorize Lambda" (Kafka ACLs).
+    ClusterAuthorization,
+    /// Any other `PROBLEM:` string.
+    Other,
+}
+
+impl EsmProblem {
+    /// What the string means, and where to look.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            EsmProblem::ApisUnreachable => {
+                "the mapping's subnets cannot reach the Lambda and STS APIs (and Secrets Manager when a secret is \
+                 used): it needs a NAT gateway route or interface endpoints with private DNS in its VPC"
+            }
+            EsmProblem::Connection => {
+                "the mapping's pollers cannot connect to the bootstrap servers from its subnets and security groups \
+                 (DNS, security groups, the endpoint, or the cluster itself)"
+            }
+            EsmProblem::SaslAuthenticationFailed => {
+                "the user name and password in the mapping's secret were rejected by the cluster (SASL/PLAIN or SCRAM)"
+            }
+            EsmProblem::ServerRejectedLambda => {
+                "the brokers did not accept the mapping's client certificate (mTLS): none given, not trusted, or mTLS not enabled"
+            }
+            EsmProblem::LambdaRejectedServer => {
+                "the mapping did not trust the brokers' certificate: a private CA without SERVER_ROOT_CA_CERTIFICATE, \
+                 the wrong root CA, or a name missing from the certificate"
+            }
+            EsmProblem::CertificateInvalid => "the client certificate or key in the mapping's secret is not valid PEM",
+            EsmProblem::ClusterAuthorization => {
+                "the cluster's ACLs do not let the mapping's user DescribeConfigs on the cluster, Describe/Read the \
+                 group (named after the mapping's UUID) and Describe/Read the topics"
+            }
+            EsmProblem::Other => "a problem kreach has no explanation for; the text is quoted as is",
+        }
+    }
+
+    /// Recognises a `PROBLEM: …` string (case-insensitive; the rest of the text may vary).
+    pub fn classify(text: &str) -> Option<EsmProblem> {
+        let t = text.to_ascii_lowercase();
+        if !t.contains("problem") {
+            return None;
+        }
+        Some(if t.contains("connection error") && (t.contains("sts") || t.contains("nat gateway")) {
+            EsmProblem::ApisUnreachable
+        } else if t.contains("connection error") {
+            EsmProblem::Connection
+        } else if t.contains("sasl authentication failed") {
+            EsmProblem::SaslAuthenticationFailed
+        } else if t.contains("server failed to authenticate lambda") {
+            EsmProblem::ServerRejectedLambda
+        } else if t.contains("lambda failed to authenticate") {
+            EsmProblem::LambdaRejectedServer
+        } else if t.contains("certificate") && (t.contains("invalid") || t.contains("pem")) {
+            EsmProblem::CertificateInvalid
+        } else if t.contains("failed to authorize") {
+            EsmProblem::ClusterAuthorization
+        } else {
+            EsmProblem::Other
+        })
+    }
+}
+
+impl EventSourceMapping {
+    /// Parses the JSON of `aws lambda get-event-source-mapping` (at most [`MAX_MAPPING_BYTES`]).
+    /// A field kreach reads with the wrong type, or a topic name Kafka would refuse, is an error
+    /// naming the field; fields kreach does not know are listed in `unknown_settings`.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
+        if bytes.len() > MAX_MAPPING_BYTES {
+            return Err(ParseError(format!("larger than {} KiB", MAX_MAPPING_BYTES / 1024)));
+        }
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ParseError(format!("not JSON: {e}")))?;
+        let obj = v.as_object().ok_or_else(|| ParseError("not a JSON object".into()))?;
+        let uuid = match obj.get("UUID") {
+            None => return Err(ParseError("no UUID: not an event source mapping".into())),
+            Some(_) => text(obj, "UUID", "UUID")?.unwrap_or_default(),
+        };
+        let mut m = EventSourceMapping {
+            uuid,
+            arn: text(obj, "EventSourceMappingArn", "EventSourceMappingArn")?,
+            function_arn: text(obj, "FunctionArn", "FunctionArn")?,
+            event_source_arn: text(obj, "EventSourceArn", "EventSourceArn")?,
+            state: text(obj, "State", "State")?,
+            state_transition_reason: text(obj, "StateTransitionReason", "StateTransitionReason")?,
+            last_processing_result: text(obj, "LastProcessingResult", "LastProcessingResult")?,
+            topics: list(obj.get("Topics"), "Topics")?,
+            ..Default::default()
+        };
+        for topic in &m.topics {
+            valid_topic_name(topic).map_err(|why| ParseError(format!("Topics: topic `{}` {why}", truncated(topic))))?;
+        }
+        m.region =
+            [&m.arn, &m.function_arn].into_iter().flatten().find_map(|arn| arn.split(':').nth(3).map(str::to_string));
+        let source = object(obj, "SelfManagedEventSource", "SelfManagedEventSource")?;
+        let endpoints = match source {
+            Some(s) => object(s, "Endpoints", "SelfManagedEventSource.Endpoints")?,
+            None => None,
+        };
+        if let Some(e) = endpoints {
+            m.bootstrap_servers =
+                list(e.get("KAFKA_BOOTSTRAP_SERVERS"), "SelfManagedEventSource.Endpoints.KAFKA_BOOTSTRAP_SERVERS")?;
+        }
+        let configs = match obj.get("SourceAccessConfigurations") {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(serde_json::Value::Array(a)) => a.clone(),
+            Some(_) => return Err(ParseError("SourceAccessConfigurations: must be a list".into())),
+        };
+        for (i, c) in configs.iter().take(crate::limits::MAX_LIST).enumerate() {
+            let field = format!("SourceAccessConfigurations[{i}]");
+            let c = c.as_object().ok_or_else(|| ParseError(format!("{field}: must be an object")))?;
+            let (Some(kind), Some(uri)) =
+                (text(c, "Type", &format!("{field}.Type"))?, text(c, "URI", &format!("{field}.URI"))?)
+            else {
+                continue;
+            };
+            match kind.as_str() {
+                "VPC_SUBNET" => m.subnets.push(uri.trim_start_matches("subnet:").to_string()),
+                "VPC_SECURITY_GROUP" => m.security_groups.push(uri.trim_start_matches("security_group:").to_string()),
+                "SERVER_ROOT_CA_CERTIFICATE" => m.root_ca_secret = Some(uri),
+                "BASIC_AUTH" | "SASL_SCRAM_256_AUTH" | "SASL_SCRAM_512_AUTH" | "CLIENT_CERTIFICATE_TLS_AUTH" => {
+                    m.authentication = Some((kind, uri))
+                }
+                _ => m.unknown_settings.push(format!("{field}.Type = {}", truncated(&kind))),
+            }
+        }
+        for key in ["SelfManagedKafkaEventSourceConfig", "AmazonManagedKafkaEventSourceConfig"] {
+            if let Some(c) = object(obj, key, key)? {
+                if let Some(group) = text(c, "ConsumerGroupId", &format!("{key}.ConsumerGroupId"))? {
+                    m.consumer_group_id.get_or_insert(group);
+                }
+            }
+        }
+        if let Some(p) = object(obj, "ProvisionedPollerConfig", "ProvisionedPollerConfig")? {
+            let count = |k: &str, max: u32| -> Result<Option<u32>, ParseError> {
+                let field = format!("ProvisionedPollerConfig.{k}");
+                match p.get(k) {
+                    None | Some(serde_json::Value::Null) => Ok(None),
+                    Some(x) => match x.as_u64() {
+                        Some(n) if (1..=u64::from(max)).contains(&n) => Ok(Some(n as u32)),
+                        Some(n) => Err(ParseError(format!("{field}: {n} is not between 1 and {max}"))),
+                        None => Err(ParseError(format!("{field}: must be a whole number"))),
+                    },
+                }
+            };
+            m.provisioned_pollers = Some(ProvisionedPollers {
+                minimum_pollers: count("MinimumPollers", 200)?,
+                maximum_pollers: count("MaximumPollers", 2000)?,
+                poller_group_name: text(p, "PollerGroupName", "ProvisionedPollerConfig.PollerGroupName")?,
+            });
+            m.poller_mode = PollerMode::Provisioned;
+        }
+        if let Some(c) = object(obj, "MetricsConfig", "MetricsConfig")? {
+            m.metrics = list(c.get("Metrics"), "MetricsConfig.Metrics")?;
+            for metric in m.metrics.iter().filter(|x| !KNOWN_METRICS.contains(&x.as_str())) {
+                m.unknown_settings.push(format!("MetricsConfig.Metrics = {}", truncated(metric)));
+            }
+        }
+        if let Some(c) = object(obj, "LoggingConfig", "LoggingConfig")? {
+            m.system_log_level = text(c, "SystemLogLevel", "LoggingConfig.SystemLogLevel")?;
+            if let Some(level) = m.system_log_level.as_deref().filter(|l| !KNOWN_LOG_LEVELS.contains(l)) {
+                m.unknown_settings.push(format!("LoggingConfig.SystemLogLevel = {}", truncated(level)));
+            }
+        }
+        if let Some(d) = object(obj, "DestinationConfig", "DestinationConfig")? {
+            if let Some(f) = object(d, "OnFailure", "DestinationConfig.OnFailure")? {
+                m.on_failure_destination = text(f, "Destination", "DestinationConfig.OnFailure.Destination")?;
+            }
+        }
+        for key in obj.keys().filter(|k| !KNOWN_FIELDS.contains(&k.as_str())).take(crate::limits::MAX_LIST) {
+            m.unknown_settings.push(truncated(key));
+        }
+        m.problem = [&m.last_processing_result, &m.state_transition_reason]
+            .into_iter()
+            .flatten()
+            .find_map(|t| EsmProblem::classify(t));
+        Ok(m)
+    }
+
+    /// The consumer group the pollers use: `ConsumerGroupId` when set, the mapping's UUID otherwise.
+    pub fn consumer_group(&self) -> &str {
+        self.consumer_group_id.as_deref().unwrap_or(&self.uuid)
+    }
+
+    /// Whether this is an Amazon MSK mapping (its pollers use the cluster's subnets and security
+    /// groups, not `SourceAccessConfigurations`).
+    pub fn amazon_msk(&self) -> bool {
+        self.event_source_arn.as_deref().is_some_and(|a| a.starts_with("arn:") && a.split(':').nth(2) == Some("kafka"))
+    }
+
+    /// The Kafka topic of a `kafka://topic` on-failure destination.
+    pub fn failure_topic(&self) -> Option<&str> {
+        self.on_failure_destination.as_deref().and_then(|d| d.strip_prefix("kafka://")).filter(|t| !t.is_empty())
+    }
+
+    /// The function's name, from its ARN.
+    pub fn function_name(&self) -> Option<&str> {
+        self.function_arn.as_deref().and_then(|a| a.split(':').nth(6))
+    }
+
+    /// Where the pollers' own log lines go (provisioned mode with a log level): the function's
+    /// log group, a stream named after the date and the mapping's UUID.
+    pub fn system_log_location(&self) -> Option<String> {
+        self.system_log_level.as_ref()?;
+        let function = self.function_name().unwrap_or("<function>");
+        Some(format!(
+            "log group /aws/lambda/{function} (or the function's LoggingConfig.LogGroup), streams YYYY/MM/DD/{}",
+            self.uuid
+        ))
+    }
+
+    /// The SASL mechanism its authentication uses, when it uses SASL.
+    pub fn sasl_mechanism(&self) -> Option<&'static str> {
+        match self.authentication.as_ref().map(|(k, _)| k.as_str()) {
+            Some("BASIC_AUTH") => Some("PLAIN"),
+            Some("SASL_SCRAM_256_AUTH") => Some("SCRAM-SHA-256"),
+            Some("SASL_SCRAM_512_AUTH") => Some("SCRAM-SHA-512"),
+            _ => None,
+        }
+    }
+
+    /// The secret holding the SASL credentials, when it uses SASL.
+    pub fn sasl_secret(&self) -> Option<&str> {
+        self.sasl_mechanism().and(self.authentication.as_ref().map(|(_, s)| s.as_str()))
+    }
+
+    /// The Kafka ports of its bootstrap servers (9092 when none is written).
+    pub fn kafka_ports(&self) -> Vec<u16> {
+        let mut ports: Vec<u16> = self
+            .bootstrap_servers
+            .iter()
+            .filter_map(|b| crate::input::address::HostPort::parse(b, crate::DEFAULT_KAFKA_PORT).ok())
+            .map(|hp| hp.port)
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports
+    }
+}
+
+/// Peer-written text cut to a length a message can quote.
+fn truncated(text: &str) -> String {
+    crate::render::truncate(&crate::render::clean(text), 80)
+}
+
+type Object = serde_json::Map<String, serde_json::Value>;
+
+/// A string field: absent or null is `None`, another type an error naming `field`.
+fn text(obj: &Object, key: &str, field: &str) -> Result<Option<String>, ParseError> {
+    match obj.get(key) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ParseError(format!("{field}: must be a string"))),
+    }
+}
+
+/// An object field: absent or null is `None`, another type an error naming `field`.
+fn object<'a>(obj: &'a Object, key: &str, field: &str) -> Result<Option<&'a Object>, ParseError> {
+    match obj.get(key) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Object(o)) => Ok(Some(o)),
+        Some(_) => Err(ParseError(format!("{field}: must be an object"))),
+    }
+}
+
+/// A list of strings (the first [`MAX_LIST`](crate::MAX_LIST)): another type, or an element that
+/// is not a string, is an error naming `field`.
+fn list(value: Option<&serde_json::Value>, field: &str) -> Result<Vec<String>, ParseError> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .take(crate::limits::MAX_LIST)
+            .enumerate()
+            .map(|(i, x)| {
+                x.as_str().map(str::to_string).ok_or_else(|| ParseError(format!("{field}[{i}]: must be a string")))
+            })
+            .collect(),
+        Some(_) => Err(ParseError(format!("{field}: must be a list"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented response shape of `GetEventSourceMapping` for a self-managed Kafka source.
+    pub(crate) const SAMPLE: &str = r#"{
+        "UUID": "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE",
+        "EventSourceMappingArn": "arn:aws:lambda:us-west-2:123456789012:event-source-mapping:a1b2c3d4-5678-90ab-cdef-11111EXAMPLE",
+        "FunctionArn": "arn:aws:lambda:us-west-2:123456789012:function:orders-consumer",
+        "State": "Enabled",
+        "StateTransitionReason": "USER_INITIATED",
+        "LastProcessingResult": "PROBLEM: Connection error. Your VPC must be able to connect to Lambda and STS, as well as Secrets Manager if authentication is required. You can provide access by configuring PrivateLink or a NAT Gateway.",
+        "Topics": ["orders"],
+        "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["lkc-1-n9.us-west-2.aws.glb.confluent.cloud:9092"]}},
+        "SourceAccessConfigurations": [
+            {"Type": "BASIC_AUTH", "URI": "arn:aws:secretsmanager:us-west-2:123456789012:secret:kafka-AbCdEf"},
+            {"Type": "VPC_SUBNET", "URI": "subnet:subnet-0a1"},
+            {"Type": "VPC_SUBNET", "URI": "subnet:subnet-0b2"},
+            {"Type": "VPC_SECURITY_GROUP", "URI": "security_group:sg-0c3"}
+        ]
+    }"#;
+
+    #[test]
+    fn the_documented_shape_is_read() {
+        let m = EventSourceMapping::parse(SAMPLE.as_bytes()).expect("mapping");
+        assert_eq!(m.bootstrap_servers, ["lkc-1-n9.us-west-2.aws.glb.confluent.cloud:9092"]);
+        assert_eq!((m.subnets.len(), m.security_groups.as_slice()), (2, ["sg-0c3".to_string()].as_slice()));
+        assert_eq!((m.sasl_mechanism(), m.region.as_deref()), (Some("PLAIN"), Some("us-west-2")));
+        assert!(m.sasl_secret().is_some_and(|s| s.ends_with("kafka-AbCdEf")));
+        assert_eq!(m.problem, Some(EsmProblem::ApisUnreachable));
+        assert_eq!(m.kafka_ports(), [9092]);
+        for bad in ["[]", "{}", "not json", "{\"UUID\": 1}"] {
+            assert!(EventSourceMapping::parse(bad.as_bytes()).is_err(), "{bad}");
+        }
+        assert!(EventSourceMapping::parse(&vec![b' '; MAX_MAPPING_BYTES + 1]).is_err());
+    }
+
+    #[test]
+    fn the_poller_mode_group_logging_and_destination_are_read() {
+        let provisioned = r#"{"UUID": "u-1", "FunctionArn": "arn:aws:lambda:us-west-2:1:function:orders",
+            "Topics": ["orders", "payments.v2"],
+            "ProvisionedPollerConfig": {"MinimumPollers": 2, "MaximumPollers": 10, "PollerGroupName": "shared"},
+            "SelfManagedKafkaEventSourceConfig": {"ConsumerGroupId": "orders-consumers"},
+            "DestinationConfig": {"OnFailure": {"Destination": "kafka://orders-dlq"}},
+            "MetricsConfig": {"Metrics": ["EventCount", "KafkaMetrics", "Shiny"]},
+            "LoggingConfig": {"SystemLogLevel": "DEBUG"}, "NewThing": {"x": 1}}"#;
+        let m = EventSourceMapping::parse(provisioned.as_bytes()).expect("mapping");
+        assert_eq!(m.poller_mode, PollerMode::Provisioned);
+        assert!(!m.poller_mode.needs_aws_api_routes());
+        let p = m.provisioned_pollers.as_ref().expect("pollers");
+        assert_eq!(
+            (p.minimum_pollers, p.maximum_pollers, p.poller_group_name.as_deref()),
+            (Some(2), Some(10), Some("shared"))
+        );
+        assert_eq!((m.consumer_group(), m.failure_topic()), ("orders-consumers", Some("orders-dlq")));
+        assert_eq!(m.unknown_settings, ["MetricsConfig.Metrics = Shiny", "NewThing"]);
+        assert!(m.system_log_location().is_some_and(|l| l.contains("/aws/lambda/orders") && l.contains("/u-1")));
+        // The documented default: on demand, the UUID as the group, the routes needed.
+        let m = EventSourceMapping::parse(SAMPLE.as_bytes()).expect("mapping");
+        assert_eq!((m.poller_mode, m.consumer_group()), (PollerMode::OnDemand, "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE"));
+        assert!(m.poller_mode.needs_aws_api_routes() && m.unknown_settings.is_empty() && !m.amazon_msk());
+        let msk = r#"{"UUID": "u-2", "EventSourceArn": "arn:aws:kafka:us-east-1:1:cluster/c/abc",
+            "AmazonManagedKafkaEventSourceConfig": {"ConsumerGroupId": "g"}}"#;
+        let m = EventSourceMapping::parse(msk.as_bytes()).expect("mapping");
+        assert!(m.amazon_msk());
+        assert_eq!(m.consumer_group(), "g");
+        assert_eq!(PollerMode::parse("PROVISIONED").map(PollerMode::as_label), Ok("provisioned"));
+        assert!(PollerMode::parse("turbo").is_err_and(|e| e.0.contains("turbo")));
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_or_a_bad_topic_is_named() {
+        let cases = [
+            (r#"{"UUID": "u", "Topics": "orders"}"#, "Topics: must be a list"),
+            (r#"{"UUID": "u", "Topics": [1]}"#, "Topics[0]: must be a string"),
+            (r#"{"UUID": "u", "Topics": ["bad topic"]}"#, "Topics: topic `bad topic`"),
+            (r#"{"UUID": "u", "Topics": [".."]}"#, "Topics: topic `..`"),
+            (r#"{"UUID": "u", "State": 3}"#, "State: must be a string"),
+            (
+                r#"{"UUID": "u", "ProvisionedPollerConfig": {"MinimumPollers": "two"}}"#,
+                "ProvisionedPollerConfig.MinimumPollers",
+            ),
+            (
+                r#"{"UUID": "u", "ProvisionedPollerConfig": {"MaximumPollers": 5000}}"#,
+                "ProvisionedPollerConfig.MaximumPollers: 5000",
+            ),
+            (r#"{"UUID": "u", "ProvisionedPollerConfig": []}"#, "ProvisionedPollerConfig: must be an object"),
+            (
+                r#"{"UUID": "u", "SourceAccessConfigurations": [{"Type": 1, "URI": "x"}]}"#,
+                "SourceAccessConfigurations[0].Type",
+            ),
+            (
+                r#"{"UUID": "u", "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": "b:9092"}}}"#,
+                "KAFKA_BOOTSTRAP_SERVERS: must be a list",
+            ),
+            (
+                r#"{"UUID": "u", "SelfManagedKafkaEventSourceConfig": {"ConsumerGroupId": 7}}"#,
+                "SelfManagedKafkaEventSourceConfig.ConsumerGroupId",
+            ),
+        ];
+        for (json, field) in cases {
+            let e = EventSourceMapping::parse(json.as_bytes()).expect_err(json);
+            assert!(e.0.contains(field), "{json}: {e:?}");
+        }
+        let long = format!(r#"{{"UUID": "u", "Topics": ["{}"]}}"#, "t".repeat(250));
+        assert!(EventSourceMapping::parse(long.as_bytes()).is_err_and(|e| e.0.contains("249")));
+        assert!(valid_topic_name("orders_v1.x-y").is_ok());
+    }
+
+    #[test]
+    fn each_documented_problem_string_is_recognised() {
+        let cases = [
+            (
+                "PROBLEM: Connection error. Please check your event source connection configuration.",
+                EsmProblem::Connection,
+            ),
+            ("PROBLEM: SASL authentication failed.", EsmProblem::SaslAuthenticationFailed),
+            ("PROBLEM: Server failed to authenticate Lambda.", EsmProblem::ServerRejectedLambda),
+            ("PROBLEM: Lambda failed to authenticate server.", EsmProblem::LambdaRejectedServer),
+            ("PROBLEM: The provided certificate or private key is invalid.", EsmProblem::CertificateInvalid),
+            ("PROBLEM: Cluster failed to authorize Lambda.", EsmProblem::ClusterAuthorization),
+            ("PROBLEM: Something new.", EsmProblem::Other),
+        ];
+        for (text, problem) in cases {
+            assert_eq!(EsmProblem::classify(text), Some(problem), "{text}");
+        }
+        assert_eq!(EsmProblem::classify("OK"), None);
+        assert_eq!(EsmProblem::classify("No records processed"), None);
+    }
+}
