@@ -1226,3 +1226,32 @@ fn architecture_names_every_crate_folder_and_core_file() {
     }
     assert!(missing.is_empty(), "docs/ARCHITECTURE.md does not name: {missing:?}");
 }
+
+/// A mapping file with a field of the wrong type, or a topic name Kafka refuses, and a bad
+/// `--topic`/`--consumer-group`: one line naming the field, exit 2, nothing probed.
+#[test]
+fn a_bad_mapping_field_or_topic_is_named_and_refused() {
+    let cases = [
+        (r#"{"UUID": "u", "Topics": "orders"}"#, "Topics: must be a list"),
+        (
+            r#"{"UUID": "u", "ProvisionedPollerConfig": {"MinimumPollers": "one"}}"#,
+            "ProvisionedPollerConfig.MinimumPollers",
+        ),
+        (r#"{"UUID": "u", "Topics": ["orders!"]}"#, "Topics: topic `orders!`"),
+    ];
+    for (json, field) in cases {
+        let mut file = tempfile::NamedTempFile::new().expect("tmp");
+        write!(file, "{json}").expect("write");
+        let path = file.path().display().to_string();
+        let (code, stdout, stderr) =
+            kreach(&["check", "--bootstrap", "127.0.0.1:9", "--event-source-mapping-file", &path], &[]);
+        assert_eq!(code, 2, "{json}: {stdout} {stderr}");
+        assert!(stderr.contains(field), "{json}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    }
+    let (code, _, stderr) = kreach(&["check", "--bootstrap", "127.0.0.1:9", "--topic", "a/b"], &[]);
+    assert!(code == 2 && stderr.contains("--topic"), "{stderr}");
+    let (code, _, stderr) =
+        kreach(&["check", "--bootstrap", "127.0.0.1:9", "--topic", "t", "--consumer-group", ""], &[]);
+    assert!(code == 2 && stderr.contains("--consumer-group"), "{stderr}");
+}

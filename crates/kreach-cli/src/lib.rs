@@ -217,6 +217,15 @@ struct CheckArgs {
     /// Port of the AWS and Confluent API endpoints (443; another for a proxy or the lab).
     #[arg(long, value_name = "PORT")]
     api_port: Option<u16>,
+    /// A topic the consumer reads (repeatable; default: the event source mapping's Topics):
+    /// asked read-only with Metadata — does it exist, may the credentials describe it, are its
+    /// partition leaders reachable?
+    #[arg(long, value_name = "NAME")]
+    topic: Vec<String>,
+    /// The consumer group (default: the mapping's ConsumerGroupId, else its UUID): FindCoordinator
+    /// and OffsetFetch on its coordinator, read-only (never joins, never commits).
+    #[arg(long, value_name = "ID")]
+    consumer_group: Option<String>,
     /// Run again every SECS and print what changed since the run before (stage verdicts,
     /// findings), for watching a fix take effect; until interrupted.
     #[arg(long, value_name = "SECS")]
@@ -598,6 +607,8 @@ fn options(args: CheckArgs) -> Result<CheckOptions, String> {
     options.aws_region = args.aws.aws_region.clone();
     options.confluent_apis = args.confluent_apis;
     options.api_port = args.api_port;
+    options.topics = args.topic;
+    options.consumer_group = args.consumer_group;
     Ok(options)
 }
 

@@ -229,10 +229,16 @@ pub struct Lab {
     _dir: tempfile::TempDir,
     dns: Vec<DnsServer>,
     _listeners: Vec<Listener>,
-    _kafka: MockKafka,
+    kafka: MockKafka,
 }
 
 impl Lab {
+    /// The lab's Kafka cluster, to plant topics, errors and coordinators in, and to read the
+    /// requests it received.
+    pub fn kafka(&self) -> &MockKafka {
+        &self.kafka
+    }
+
     /// Starts the lab with `fault` in force and [`LAB_BROKERS`] brokers.
     pub async fn start(fault: Fault) -> Result<Lab, LabError> {
         Self::start_with_brokers(fault, LAB_BROKERS).await
@@ -529,7 +535,7 @@ impl Lab {
             _dir: dir,
             dns,
             _listeners: listeners,
-            _kafka: kafka,
+            kafka,
         })
     }
 

@@ -112,6 +112,13 @@ pub struct CheckEvent {
     /// mechanism and secret (within `KREACH_ALLOWED_SECRETS`), PROBLEM strings, and with `aws`,
     /// its subnets, security groups and function role.
     pub event_source_mapping: Option<String>,
+    /// Topics a consumer reads, asked read-only (Metadata): exist? authorized? leaders reachable?
+    /// (default: the event source mapping's).
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// The consumer group, asked read-only (FindCoordinator, OffsetFetch on its coordinator)
+    /// (default: the mapping's ConsumerGroupId, else its UUID).
+    pub consumer_group: Option<String>,
 }
 
 /// What the function answers instead of a report: `InvalidEvent` (the caller's to fix) or
@@ -302,6 +309,8 @@ fn options_from(event: &CheckEvent, timeout: f64, env: &dyn Fn(&str) -> Option<S
     options.aws_apis = event.aws_apis;
     options.aws_apis_secrets_manager = event.credentials_secret.is_some();
     options.confluent_apis = event.confluent_apis;
+    options.topics = event.topics.clone();
+    options.consumer_group = event.consumer_group.clone();
     options
 }
 

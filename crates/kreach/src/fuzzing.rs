@@ -12,14 +12,17 @@ use crate::probe::wire::{self, ApiKey, Reader};
 /// the frame after its length prefix (header and body).
 pub fn kafka_response(data: &[u8]) {
     let Some((&selector, frame)) = data.split_first() else { return };
-    let (key, versions) = match selector % 4 {
+    let (key, versions) = match selector % 7 {
         0 => (ApiKey::ApiVersions, 0..=3),
         1 => (ApiKey::SaslHandshake, 0..=1),
         2 => (ApiKey::SaslAuthenticate, 0..=2),
-        _ => (ApiKey::Metadata, 1..=12),
+        3 => (ApiKey::Metadata, 1..=12),
+        4 => (ApiKey::FindCoordinator, 1..=4),
+        5 => (ApiKey::OffsetFetch, 2..=7),
+        _ => (ApiKey::DescribeConfigs, 0..=4),
     };
     let span = versions.end() - versions.start() + 1;
-    let version = versions.start() + i16::from(selector / 4) % span;
+    let version = versions.start() + i16::from(selector / 7) % span;
     let mut r = Reader::new(frame);
     if wire::response_header(&mut r, key, version).is_err() {
         return;
@@ -29,6 +32,9 @@ pub fn kafka_response(data: &[u8]) {
         ApiKey::SaslHandshake => wire::sasl_handshake(&mut r).map(drop),
         ApiKey::SaslAuthenticate => wire::sasl_authenticate(&mut r, version).map(drop),
         ApiKey::Metadata => wire::metadata(&mut r, version).map(drop),
+        ApiKey::FindCoordinator => wire::find_coordinator(&mut r, version).map(drop),
+        ApiKey::OffsetFetch => wire::offset_fetch(&mut r, version).map(drop),
+        ApiKey::DescribeConfigs => wire::describe_configs(&mut r, version).map(drop),
     };
 }
 

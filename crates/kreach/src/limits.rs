@@ -54,3 +54,8 @@ pub const MAX_BROKERS_KEPT: usize = MAX_BROKER_TARGETS;
 /// Most brokers kept in each address's own Metadata answer in the report (the cluster's list is
 /// kept once, in `cluster`).
 pub const MAX_ADDRESS_BROKERS: usize = 16;
+
+/// How long the answers to a consumer's questions (sent right behind the Metadata request) may
+/// take after the Metadata answer (or four times the Metadata round trip, if longer): the
+/// bootstrap's Metadata, which starts the broker wave, is not held back longer by a slow answer.
+pub const ACCESS_ANSWER_CAP: Duration = Duration::from_secs(1);

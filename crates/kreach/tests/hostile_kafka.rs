@@ -466,3 +466,59 @@ async fn metadata_versions_one_to_three_are_spoken() {
         assert_eq!(report.cluster.as_ref().map(|c| c.brokers.len()), Some(1));
     }
 }
+
+/// ApiVersions offering the consumer's questions too (FindCoordinator, OffsetFetch, DescribeConfigs).
+fn api_versions_with_questions() -> ApiVersionsResponse {
+    let key =
+        |k: i16, min: i16, max: i16| ApiVersion::default().with_api_key(k).with_min_version(min).with_max_version(max);
+    ApiVersionsResponse::default().with_api_keys(vec![
+        key(3, 0, 12),
+        key(9, 0, 7),
+        key(10, 0, 3),
+        key(17, 0, 1),
+        key(18, 0, 3),
+        key(32, 0, 4),
+        key(36, 0, 2),
+    ])
+}
+
+#[tokio::test]
+async fn hostile_answers_to_the_consumer_questions_are_classified_and_never_hold_metadata_back() {
+    let questions = || kreach::ConsumerQuestions::new(vec!["orders".into()], Some("g".into())).expect("questions");
+    // (case, what FindCoordinator and DescribeConfigs get)
+    type Case = (&'static str, fn(Req) -> Reply);
+    let cases: [Case; 4] = [
+        // A count of 2^31-1 coordinators (v3 has one; read as the error code and a host length).
+        ("huge counts", |req| Reply::Raw(raw(req.correlation, &[0], &[0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff, 0, 0]))),
+        ("silence", |_| Reply::Silence),
+        ("reset", |_| Reply::Reset),
+        ("trickle", |req| Reply::Trickle(raw(req.correlation, &[0], &[0; 64]), Duration::from_millis(200))),
+    ];
+    for (name, answer) in cases {
+        let addr = serve(Arc::new(move |req| match req.key {
+            18 => Reply::Raw(frame(req, &api_versions_with_questions())),
+            3 => Reply::Raw(frame(req, &metadata([(1, "127.0.0.1".to_string(), 1)]))),
+            _ => answer(req),
+        }))
+        .await;
+        let config = config(addr, Duration::from_secs(4)).with_consumer(Some(questions()));
+        let started = Instant::now();
+        let report = run(&config).await;
+        // Metadata answered: the Kafka stage passes, the brokers were started, whatever the rest did.
+        assert_eq!(bootstrap_kafka(&report).outcome, KafkaOutcome::Ok, "{name}: {:?}", bootstrap_kafka(&report));
+        assert!(report.cluster.is_some(), "{name}");
+        let access = report.access.as_ref().expect("access");
+        let group = access.group.as_ref().expect("group");
+        assert_ne!(group.find_coordinator.outcome, kreach::AccessOutcome::Ok, "{name}: {group:?}");
+        assert!(group.find_coordinator.error.is_some(), "{name}: says why: {group:?}");
+        assert!(
+            report.findings.iter().any(|f| f.code == FindingCode::KafkaCoordinatorUnreachable),
+            "{name}: {:#?}",
+            report.findings
+        );
+        // The broker wave is not held back by the questions' wait (1 s at most after Metadata).
+        let brokers_started = report.targets.iter().any(|t| t.role == Role::Broker);
+        assert!(brokers_started, "{name}");
+        assert!(started.elapsed() < config.timeout + MARGIN, "{name}");
+    }
+}

@@ -62,6 +62,25 @@ fn poller_mode(t: &TargetReport, m: &EventSourceMapping) -> Finding {
     finding(FindingCode::EsmPollerMode, t, Stage::Aws, summary, fix.into(), Vec::new())
 }
 
+/// The consumer's permissions as asked: which question the cluster refused.
+fn access_summary(access: &crate::report::AccessReport) -> String {
+    if let Some(why) = &access.not_asked {
+        return format!("the permissions were not asked ({})", clean(why));
+    }
+    let mut parts: Vec<String> =
+        access.topics.iter().map(|t| format!("topic {} {}", clean(&t.name), t.outcome.as_label())).collect();
+    if let Some(g) = &access.group {
+        let outcome = if g.find_coordinator.outcome == crate::report::AccessOutcome::Ok {
+            g.offset_fetch.outcome
+        } else {
+            g.find_coordinator.outcome
+        };
+        parts.push(format!("group {} {}", clean(&g.id), outcome.as_label()));
+    }
+    parts.push(format!("DescribeConfigs on the cluster {}", access.cluster_configs.outcome.as_label()));
+    format!("asked read-only: {}", parts.join(", "))
+}
+
 /// What kreach measured on the hop a PROBLEM string is about.
 fn measured(problem: EsmProblem, report: &Report) -> String {
     let bootstrap = report.targets.iter().find(|t| t.role == Role::Bootstrap);
@@ -110,7 +129,11 @@ fn measured(problem: EsmProblem, report: &Report) -> String {
             } else {
                 "without credentials (the mapping's secret was not read)"
             };
-            cell(Stage::Kafka).map(|c| format!("from here, {with}: {c}")).unwrap_or_default()
+            let kafka = cell(Stage::Kafka).map(|c| format!("from here, {with}: {c}")).unwrap_or_default();
+            match (problem, report.access.as_ref()) {
+                (EsmProblem::ClusterAuthorization, Some(access)) => format!("{kafka}; {}", access_summary(access)),
+                _ => kafka,
+            }
         }
         EsmProblem::LambdaRejectedServer | EsmProblem::ServerRejectedLambda | EsmProblem::CertificateInvalid => {
             cell(Stage::Tls).map(|c| format!("from here: {c}")).unwrap_or_default()

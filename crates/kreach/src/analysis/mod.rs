@@ -3,6 +3,7 @@
 //! Root causes are inferred across stages: a public DNS answer explains the TCP/TLS failures that
 //! follow it, one dead address of three is not the same as all three dead, and so on.
 
+mod access;
 mod aws;
 mod brokers;
 mod dns;
@@ -96,6 +97,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             secret_findings(t, secret, vantage, &mut out);
         }
     }
+    access::access_findings(report, &mut out);
     verification_findings(&report.settings, targets, &mut out);
     integrity::public_broker_findings(report, known_records, &mut out);
     input_findings(report, &mut out);

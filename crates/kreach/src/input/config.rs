@@ -216,6 +216,10 @@ pub struct CheckOptions {
     pub confluent_apis: bool,
     /// `--api-port`: the port of the AWS and Confluent APIs (443; another for a proxy or the lab).
     pub api_port: Option<u16>,
+    /// `--topic`, repeatable: topics a consumer reads (an event source mapping's `Topics` by default).
+    pub topics: Vec<String>,
+    /// `--consumer-group`: the group a consumer uses (a mapping's `ConsumerGroupId`, else its UUID).
+    pub consumer_group: Option<String>,
 }
 
 /// A validated configuration, ready to run.
@@ -256,6 +260,47 @@ pub struct CheckConfig {
     pub dns_domain: Option<String>,
     /// Endpoints around Kafka, each a row of the matrix.
     pub endpoints: Vec<EndpointSpec>,
+    /// A consumer's read-only questions: its topics and group (`--topic`, `--consumer-group`).
+    pub consumer: Option<ConsumerQuestions>,
+}
+
+/// What a consumer would ask the cluster, asked read-only: Metadata for its topics,
+/// FindCoordinator and OffsetFetch for its group, DescribeConfigs on the cluster.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConsumerQuestions {
+    /// Topics it reads.
+    pub topics: Vec<String>,
+    /// The consumer group it uses.
+    pub group: Option<String>,
+}
+
+impl ConsumerQuestions {
+    /// These topics, in this group (validated like `--topic` and `--consumer-group`).
+    pub fn new(topics: Vec<String>, group: Option<String>) -> Result<Self, Error> {
+        if topics.len() > MAX_LIST {
+            return Err(Error::invalid("--topic", format!("more than {MAX_LIST} topics")));
+        }
+        for t in &topics {
+            crate::input::mapping::valid_topic_name(t)
+                .map_err(|why| Error::invalid("--topic", format!("topic {} {why}", crate::error::quote(t))))?;
+        }
+        if let Some(g) = &group {
+            if g.is_empty() || g.len() > 255 || g.chars().any(char::is_control) {
+                return Err(Error::invalid(
+                    "--consumer-group",
+                    format!("{} is not a consumer group id (1–255 printable characters)", crate::error::quote(g)),
+                ));
+            }
+        }
+        let mut unique: Vec<String> = Vec::new();
+        for t in topics {
+            if !unique.contains(&t) {
+                unique.push(t);
+            }
+        }
+        Ok(ConsumerQuestions { topics: unique, group })
+    }
 }
 
 impl CheckConfig {
@@ -278,7 +323,15 @@ impl CheckConfig {
             withhold_credentials: None,
             dns_domain: None,
             endpoints: Vec::new(),
+            consumer: None,
         }
+    }
+
+    /// Asks the cluster a consumer's read-only questions for these topics and group.
+    #[must_use]
+    pub fn with_consumer(mut self, consumer: Option<ConsumerQuestions>) -> Self {
+        self.consumer = consumer;
+        self
     }
 
     /// Probes these endpoints around Kafka too.
@@ -531,6 +584,11 @@ impl CheckOptions {
             other => other.map(str::to_ascii_lowercase),
         };
         let endpoints = crate::input::endpoints::from_options(self, prop("schema.registry.url"), env)?;
+        let consumer = if self.topics.is_empty() && self.consumer_group.is_none() {
+            None
+        } else {
+            Some(ConsumerQuestions::new(self.topics.clone(), self.consumer_group.clone())?)
+        };
 
         Ok(CheckConfig {
             zone_addresses,
@@ -549,6 +607,7 @@ impl CheckOptions {
             withhold_credentials: None,
             dns_domain,
             endpoints,
+            consumer,
         })
     }
 }

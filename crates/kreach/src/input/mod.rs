@@ -241,6 +241,13 @@ pub async fn prepare(
         if options.sasl_mechanism.is_none() {
             options.sasl_mechanism = m.sasl_mechanism().map(str::to_string);
         }
+        // A consumer's questions, as the pollers would ask them: its topics, in its group.
+        if options.topics.is_empty() {
+            options.topics = m.topics.clone();
+        }
+        if options.consumer_group.is_none() {
+            options.consumer_group = Some(m.consumer_group().to_string());
+        }
         if secret.is_none() {
             secret = m.sasl_secret().map(str::to_string);
             secret_from_mapping = secret.is_some();

@@ -7,10 +7,14 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::input::config::Sasl;
+use crate::input::config::{ConsumerQuestions, Sasl};
+use crate::limits::ACCESS_ANSWER_CAP;
 use crate::probe::sasl::{Scram, ScramHash, plain};
 use crate::probe::wire::{self, ApiKey, ApiVersions, Body, Reader, UNSUPPORTED_VERSION};
-use crate::report::{BrokerInfo, ClusterMetadata, KafkaAttempt, KafkaOutcome, KafkaStep};
+use crate::report::{
+    AccessAnswer, AccessOutcome, AccessReport, BrokerInfo, ClusterMetadata, GroupAccess, KafkaAttempt, KafkaOutcome,
+    KafkaStep, TopicAccess,
+};
 
 /// Largest Metadata answer accepted: without topics it is ~50 bytes a broker, so 4 MiB holds
 /// tens of thousands; anything bigger is not an answer to kreach's request.
@@ -20,6 +24,15 @@ pub(crate) const MAX_SMALL_FRAME: usize = 64 * 1024;
 /// Highest ApiVersions / Metadata versions this client speaks.
 const API_VERSIONS_MAX: i16 = 3;
 const METADATA_MAX: i16 = 12;
+/// The versions of a consumer's questions this client speaks.
+const FIND_COORDINATOR: (i16, i16) = (1, 4);
+const OFFSET_FETCH: (i16, i16) = (2, 7);
+const DESCRIBE_CONFIGS: (i16, i16) = (0, 4);
+/// Kafka error codes the consumer's questions are read for.
+const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+const TOPIC_AUTHORIZATION_FAILED: i16 = 29;
+const GROUP_AUTHORIZATION_FAILED: i16 = 30;
+const CLUSTER_AUTHORIZATION_FAILED: i16 = 31;
 
 /// Why a request got no decodable answer.
 #[derive(Debug)]
@@ -64,11 +77,22 @@ struct Client<'a, S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> Client<'_, S> {
     /// Sends one request and returns the response body (after the header), at most `cap` bytes.
     async fn call(&mut self, body: &Body<'_>, version: i16, cap: usize) -> Result<Vec<u8>, CallError> {
+        let correlation = self.send(body, version).await?;
+        self.receive(body.key(), version, correlation, cap).await
+    }
+
+    /// Sends one request without waiting for its answer (requests on a connection are answered
+    /// in order, so several can be under way); returns its correlation id.
+    async fn send(&mut self, body: &Body<'_>, version: i16) -> Result<i32, CallError> {
         self.correlation += 1;
         let frame = wire::request(body, version, self.correlation);
         self.stream.write_all(&frame).await.map_err(CallError::Io)?;
         self.stream.flush().await.map_err(CallError::Io)?;
+        Ok(self.correlation)
+    }
 
+    /// Reads the answer to the request sent with `correlation`, at most `cap` bytes.
+    async fn receive(&mut self, key: ApiKey, version: i16, correlation: i32, cap: usize) -> Result<Vec<u8>, CallError> {
         let mut len_buf = [0u8; 4];
         read_exact(self.stream, &mut len_buf, 0).await?;
         let len = i32::from_be_bytes(len_buf) as i64;
@@ -82,9 +106,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<'_, S> {
             return Err(CallError::Closed { received: 4 + payload.len() });
         }
         let mut r = Reader::new(&payload);
-        let correlation = wire::response_header(&mut r, body.key(), version)?;
-        if correlation != self.correlation {
-            return Err(CallError::Decode(format!("correlation id {correlation} instead of {}", self.correlation)));
+        let answered = wire::response_header(&mut r, key, version)?;
+        if answered != correlation {
+            return Err(CallError::Decode(format!("correlation id {answered} instead of {correlation}")));
         }
         let consumed = payload.len() - r.remaining();
         payload.drain(..consumed);
@@ -106,8 +130,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<'_, S> {
         Ok(wire::sasl_authenticate(&mut Reader::new(&body), version)?)
     }
 
-    async fn metadata(&mut self, version: i16) -> Result<wire::Metadata, CallError> {
-        let body = self.call(&Body::Metadata, version, MAX_FRAME).await?;
+    async fn metadata(&mut self, version: i16, correlation: i32) -> Result<wire::Metadata, CallError> {
+        let body = self.receive(ApiKey::Metadata, version, correlation, MAX_FRAME).await?;
         Ok(wire::metadata(&mut Reader::new(&body), version)?)
     }
 }
@@ -139,6 +163,53 @@ pub enum Then<'a> {
     /// SASL is configured but the credentials must not go over this connection (the reason):
     /// ApiVersions only.
     Withhold(String),
+    /// As `Metadata`, with a consumer's read-only questions: its topics in the Metadata request,
+    /// FindCoordinator for its group and DescribeConfigs on the cluster sent right behind it (one
+    /// round trip for all three); the answers are in the attempt's `access`.
+    Consumer(Option<&'a Sasl>, &'a ConsumerQuestions),
+}
+
+/// The version of `key` to ask, within what kreach speaks (`ours`) and the broker offers.
+fn pick(versions: &ApiVersions, key: ApiKey, ours: (i16, i16)) -> Option<i16> {
+    let range = versions.range(key)?;
+    let version = range.max.min(ours.1);
+    (version >= range.min && version >= ours.0).then_some(version)
+}
+
+/// An error code as the answer to a consumer's question: refused, unknown, or another error.
+fn answer(code: i16, version: i16, message: Option<String>, refused: &[i16]) -> AccessAnswer {
+    let outcome = match code {
+        0 => AccessOutcome::Ok,
+        c if refused.contains(&c) => AccessOutcome::NotAuthorized,
+        UNKNOWN_TOPIC_OR_PARTITION => AccessOutcome::NotFound,
+        _ => AccessOutcome::Error,
+    };
+    let error = message.filter(|m| !m.is_empty()).map(|m| m.chars().take(MAX_PEER_TEXT).collect::<String>());
+    AccessAnswer {
+        outcome,
+        version: Some(version),
+        error_code: (code != 0).then_some(code),
+        error: error.or_else(|| (code != 0).then(|| format!("error code {code}"))),
+    }
+}
+
+/// The topics asked, as the Metadata answer gave them (a topic it left out: no answer).
+fn topic_access(asked: &[String], answered: &[wire::Topic]) -> Vec<TopicAccess> {
+    asked
+        .iter()
+        .map(|name| match answered.iter().find(|t| &t.name == name) {
+            None => TopicAccess { name: name.clone(), outcome: AccessOutcome::NoAnswer, ..TopicAccess::default() },
+            Some(t) => TopicAccess {
+                name: name.clone(),
+                outcome: answer(t.error_code, 0, None, &[TOPIC_AUTHORIZATION_FAILED]).outcome,
+                error_code: (t.error_code != 0).then_some(t.error_code),
+                partitions: t.partitions,
+                leaderless: t.leaderless.clone(),
+                leaders: t.leaders.clone(),
+                partition_leaders: t.leader_of.iter().map(|&(p, l)| [p, l]).collect(),
+            },
+        })
+        .collect()
 }
 
 /// SaslHandshake + SaslAuthenticate. `Err` carries the outcome and the evidence.
@@ -258,24 +329,19 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
     then: Then<'_>,
     budget: Duration,
 ) -> KafkaAttempt {
+    probe_sharing(stream, then, budget, &mut |_| {}).await
+}
+
+/// As [`probe`], handing the Metadata answer to `on_metadata` the moment it is decoded (the
+/// runner starts the broker wave with it while the consumer's answers are still coming).
+pub(crate) async fn probe_sharing<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    then: Then<'_>,
+    budget: Duration,
+    on_metadata: &mut (dyn FnMut(&ClusterMetadata) + Send),
+) -> KafkaAttempt {
     let started = Instant::now();
-    let mut attempt = KafkaAttempt {
-        outcome: KafkaOutcome::Failed,
-        elapsed_ms: 0,
-        api_versions_ms: None,
-        api_keys: None,
-        metadata_version: None,
-        sasl_mechanism: None,
-        broker_mechanisms: Vec::new(),
-        sasl_ms: None,
-        skipped: None,
-        error_code: None,
-        error: None,
-        metadata: None,
-        credentials_withheld: None,
-        step: None,
-        no_sasl: false,
-    };
+    let mut attempt = empty_attempt();
     let run = async {
         let mut client = Client { stream, correlation: 0 };
         attempt.step = Some(KafkaStep::ApiVersions);
@@ -314,6 +380,11 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
                 return;
             }
             Then::Metadata(sasl) => sasl,
+            Then::Consumer(sasl, _) => sasl,
+        };
+        let consumer = match then {
+            Then::Consumer(sasl, questions) => Some((questions, sasl.and_then(|s| s.username.clone()))),
+            _ => None,
         };
         if let Some(sasl) = sasl {
             let (Some(username), Some(password)) = (sasl.username.as_deref(), sasl.password.as_ref()) else {
@@ -347,13 +418,40 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
         attempt.step = Some(KafkaStep::Metadata);
         attempt.metadata_version = Some(version);
         let metadata_started = Instant::now();
-        match client.metadata(version).await {
-            Ok(response) => {
+        let topics: &[String] = consumer.as_ref().map_or(&[], |(q, _)| q.topics.as_slice());
+        let sent = client.send(&Body::Metadata(topics), version).await;
+        // The consumer's other questions go right behind the Metadata request: one round trip.
+        let mut questions = Vec::new();
+        if let (Ok(_), Some((q, _))) = (&sent, &consumer) {
+            if let Some(group) = &q.group {
+                if let Some(v) = pick(&versions, ApiKey::FindCoordinator, FIND_COORDINATOR) {
+                    if let Ok(c) = client.send(&Body::FindCoordinator(group), v).await {
+                        questions.push((ApiKey::FindCoordinator, v, c));
+                    }
+                }
+            }
+            if let Some(v) = pick(&versions, ApiKey::DescribeConfigs, DESCRIBE_CONFIGS) {
+                if let Ok(c) = client.send(&Body::DescribeClusterConfigs, v).await {
+                    questions.push((ApiKey::DescribeConfigs, v, c));
+                }
+            }
+        }
+        let result = match sent {
+            Ok(correlation) => client.metadata(version, correlation).await,
+            Err(e) => Err(e),
+        };
+        let mut answered_topics = Vec::new();
+        match result {
+            Ok(mut response) => {
+                answered_topics = std::mem::take(&mut response.topics);
                 let empty = response.brokers.is_empty();
                 attempt.metadata = Some(cluster(response, metadata_started.elapsed().as_millis() as u64));
                 attempt.outcome = if empty { KafkaOutcome::MetadataFailed } else { KafkaOutcome::Ok };
                 if empty {
                     attempt.error = Some("Metadata listed no broker".into());
+                }
+                if let Some(m) = attempt.metadata.as_ref().filter(|_| !empty) {
+                    on_metadata(m);
                 }
             }
             Err(e) => {
@@ -361,8 +459,100 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
                 attempt.error = Some(format!("Metadata: {e}"));
             }
         }
+        let Some((q, principal)) = consumer else { return };
+        let mut access =
+            AccessReport { principal, topics: topic_access(&q.topics, &answered_topics), ..Default::default() };
+        if attempt.metadata.is_none() {
+            access.not_asked = Some("Metadata did not answer on this connection".into());
+            attempt.access = Some(access);
+            return;
+        }
+        access.group = q.group.as_ref().map(|id| GroupAccess {
+            id: id.clone(),
+            find_coordinator: AccessAnswer::with(
+                AccessOutcome::NotOffered,
+                "the broker offers no FindCoordinator v1-v4",
+            ),
+            ..GroupAccess::default()
+        });
+        access.cluster_configs =
+            AccessAnswer::with(AccessOutcome::NotOffered, "the broker offers no DescribeConfigs v0-v4");
+        for (key, v, _) in &questions {
+            let waiting = AccessAnswer::with(AccessOutcome::NoAnswer, "no answer");
+            match key {
+                ApiKey::FindCoordinator => {
+                    if let Some(g) = access.group.as_mut() {
+                        g.find_coordinator = AccessAnswer { version: Some(*v), ..waiting };
+                    }
+                }
+                _ => access.cluster_configs = AccessAnswer { version: Some(*v), ..waiting },
+            }
+        }
+        // The Metadata answer is in and handed on: the answers behind it get a short wait of their own.
+        attempt.step = Some(KafkaStep::Access);
+        attempt.access = Some(access);
+        let answers = async {
+            let mut out = Vec::new();
+            for (key, v, correlation) in questions {
+                let body = match client.receive(key, v, correlation, MAX_SMALL_FRAME).await {
+                    Ok(body) => body,
+                    Err(e) => {
+                        out.push((key, Err(e.to_string())));
+                        break; // the answers behind it cannot be told apart any more
+                    }
+                };
+                let mut r = Reader::new(&body);
+                out.push((
+                    key,
+                    match key {
+                        ApiKey::FindCoordinator => wire::find_coordinator(&mut r, v).map(|c| {
+                            let a = answer(c.error_code, v, c.error_message, &[GROUP_AUTHORIZATION_FAILED]);
+                            let coordinator = (c.error_code == 0).then(|| BrokerInfo {
+                                node_id: c.node_id,
+                                host: c.host.chars().take(MAX_NAME).collect(),
+                                port: c.port,
+                                rack: None,
+                            });
+                            (a, coordinator)
+                        }),
+                        _ => wire::describe_configs(&mut r, v).map(|(code, message)| {
+                            let refused = [CLUSTER_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED];
+                            (answer(code, v, message, &refused), None)
+                        }),
+                    }
+                    .map_err(|e| format!("undecodable answer: {e}")),
+                ));
+            }
+            out
+        };
+        let wait = ACCESS_ANSWER_CAP.max(metadata_started.elapsed() * 4);
+        let answers = tokio::time::timeout(wait, answers).await.unwrap_or_default();
+        let access = attempt.access.as_mut().expect("set above");
+        for (key, result) in answers {
+            let slot = match key {
+                ApiKey::FindCoordinator => match access.group.as_mut() {
+                    Some(g) => &mut g.find_coordinator,
+                    None => continue,
+                },
+                _ => &mut access.cluster_configs,
+            };
+            match result {
+                Ok((a, coordinator)) => {
+                    *slot = a;
+                    if let (Some(c), Some(g)) = (coordinator, access.group.as_mut()) {
+                        g.coordinator = Some(c);
+                    }
+                }
+                Err(e) => slot.error = Some(e),
+            }
+        }
+        attempt.step = None;
     };
-    if tokio::time::timeout(budget, run).await.is_err() {
+    let timed_out = tokio::time::timeout(budget, run).await.is_err();
+    if timed_out && attempt.step == Some(KafkaStep::Access) {
+        // Metadata answered; only the consumer's questions ran out of time (each says "no answer").
+        attempt.step = None;
+    } else if timed_out {
         attempt.outcome = KafkaOutcome::Timeout;
         let step = attempt.step.map_or("Kafka", KafkaStep::as_str);
         attempt.error = Some(format!("no {step} answer within {} ms", budget.as_millis()));
@@ -372,6 +562,107 @@ pub async fn probe<S: AsyncRead + AsyncWrite + Unpin>(
     }
     attempt.elapsed_ms = started.elapsed().as_millis() as u64;
     attempt
+}
+
+/// The group's committed offsets, asked of its coordinator over `stream`: ApiVersions, SASL when
+/// `sasl` has credentials, then OffsetFetch for `topics` (none: every topic) — read-only, nothing
+/// joined or committed. Returns the answer and how many partitions have a committed offset.
+pub(crate) async fn offset_fetch<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    sasl: Option<&Sasl>,
+    group: &str,
+    topics: &[(String, Vec<i32>)],
+    budget: Duration,
+) -> (AccessAnswer, Option<usize>) {
+    let run = async {
+        let mut client = Client { stream, correlation: 0 };
+        let versions = match negotiate(&mut client).await {
+            Ok(v) if v.error_code == 0 => v,
+            Ok(v) => {
+                return (
+                    AccessAnswer::with(AccessOutcome::Unreachable, format!("ApiVersions error code {}", v.error_code)),
+                    None,
+                );
+            }
+            Err(e) => return (AccessAnswer::with(AccessOutcome::Unreachable, format!("ApiVersions: {e}")), None),
+        };
+        if let Some(sasl) = sasl {
+            if let (Some(username), Some(password)) = (sasl.username.as_deref(), sasl.password.as_ref()) {
+                let mut scratch = empty_attempt();
+                if let Err((_, error)) =
+                    authenticate(&mut client, &versions, sasl, username, password.expose(), &mut scratch).await
+                {
+                    return (
+                        AccessAnswer::with(AccessOutcome::Unreachable, format!("SASL on the coordinator: {error}")),
+                        None,
+                    );
+                }
+            }
+        }
+        let Some(version) = pick(&versions, ApiKey::OffsetFetch, OFFSET_FETCH) else {
+            return (
+                AccessAnswer::with(AccessOutcome::NotOffered, "the coordinator offers no OffsetFetch v2-v7"),
+                None,
+            );
+        };
+        match client.call(&Body::OffsetFetch(group, topics), version, MAX_FRAME).await {
+            Err(e) => (
+                AccessAnswer { version: Some(version), ..AccessAnswer::with(AccessOutcome::NoAnswer, e.to_string()) },
+                None,
+            ),
+            Ok(body) => match wire::offset_fetch(&mut Reader::new(&body), version) {
+                Err(e) => (
+                    AccessAnswer {
+                        version: Some(version),
+                        ..AccessAnswer::with(AccessOutcome::NoAnswer, format!("undecodable answer: {e}"))
+                    },
+                    None,
+                ),
+                Ok(offsets) => {
+                    // The group's own error first; else the first partition's (a topic the
+                    // principal may not describe answers TOPIC_AUTHORIZATION_FAILED there).
+                    let (code, what) = match offsets.errors.first() {
+                        _ if offsets.error_code != 0 => (offsets.error_code, String::new()),
+                        Some((topic, partition, code)) => (*code, format!(" on {topic} [{partition}]")),
+                        None => (0, String::new()),
+                    };
+                    let mut a = answer(code, version, None, &[GROUP_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED]);
+                    if let Some(e) = a.error.as_mut() {
+                        e.push_str(&what);
+                    }
+                    (a, Some(offsets.committed))
+                }
+            },
+        }
+    };
+    match tokio::time::timeout(budget, run).await {
+        Ok(out) => out,
+        Err(_) => {
+            (AccessAnswer::with(AccessOutcome::NoAnswer, format!("no answer within {} ms", budget.as_millis())), None)
+        }
+    }
+}
+
+/// A Kafka attempt before anything ran.
+fn empty_attempt() -> KafkaAttempt {
+    KafkaAttempt {
+        outcome: KafkaOutcome::Failed,
+        elapsed_ms: 0,
+        api_versions_ms: None,
+        api_keys: None,
+        metadata_version: None,
+        sasl_mechanism: None,
+        broker_mechanisms: Vec::new(),
+        sasl_ms: None,
+        skipped: None,
+        error_code: None,
+        error: None,
+        metadata: None,
+        credentials_withheld: None,
+        step: None,
+        no_sasl: false,
+        access: None,
+    }
 }
 
 /// Longest host or rack name kept from a Metadata answer (DNS names are at most 253).

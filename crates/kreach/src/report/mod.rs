@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::report::findings::{FindingCode, Severity};
 
+mod access;
 mod connectivity;
 mod extras;
 pub(crate) mod findings;
 mod network;
 
+pub use access::*;
 pub use connectivity::*;
 pub use extras::*;
 pub use network::*;
@@ -153,6 +155,10 @@ pub struct Report {
     /// The Lambda event source mapping diagnosed (`--event-source-mapping[-file]`), as read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_source_mapping: Option<crate::input::mapping::EventSourceMapping>,
+    /// A consumer's permissions on its topics, group and the cluster (`--topic`, `--consumer-group`,
+    /// or the mapping's), asked read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessReport>,
     /// What is wrong and how to fix it, most severe first.
     pub findings: Vec<Finding>,
     /// The chain of steps that ended last, in order: usually the bootstrap's DNS and the steps of

@@ -196,6 +196,10 @@ pub struct KafkaAttempt {
     /// ILLEGAL_SASL_STATE, or enables no mechanism (a plaintext or SSL listener, or the wrong port).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_sasl: bool,
+    /// A consumer's read-only questions asked on this connection (`--topic`, `--consumer-group`):
+    /// kept here until the run gathers them in the report's `access` section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<crate::report::AccessReport>,
 }
 
 /// One request of the Kafka stage.
@@ -209,6 +213,8 @@ pub enum KafkaStep {
     Sasl,
     /// Metadata.
     Metadata,
+    /// A consumer's read-only questions (FindCoordinator, DescribeConfigs, OffsetFetch).
+    Access,
 }
 
 impl KafkaStep {
@@ -218,6 +224,7 @@ impl KafkaStep {
             KafkaStep::ApiVersions => "ApiVersions",
             KafkaStep::Sasl => "SASL",
             KafkaStep::Metadata => "Metadata",
+            KafkaStep::Access => "FindCoordinator/DescribeConfigs",
         }
     }
 }

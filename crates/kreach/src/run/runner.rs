@@ -22,8 +22,8 @@ use crate::probe::kafka;
 use crate::probe::tcp;
 use crate::probe::tls::{self, TlsContext};
 use crate::report::{
-    AddressReport, BrokerTarget, ClusterMetadata, DnsDetail, KafkaOutcome, Report, Role, SCHEMA_VERSION, Settings,
-    Stage, TargetReport, TcpAttempt, TcpOutcome, TlsOutcome, TlsVerification,
+    AccessReport, AddressReport, BrokerTarget, ClusterMetadata, DnsDetail, GroupAccess, KafkaOutcome, Report, Role,
+    SCHEMA_VERSION, Settings, Stage, TargetReport, TcpAttempt, TcpOutcome, TlsOutcome, TlsVerification, TopicAccess,
 };
 use crate::run::matrix::assemble;
 use crate::run::plan::TargetPlan;
@@ -108,8 +108,11 @@ struct Resolvers {
 
 /// Where a host's results are handed on early: its Metadata (to start the brokers), its name
 /// resolution (to start the AWS audit), and each step as it ends (the observer).
-type Taps<'a> =
-    (Option<&'a mpsc::Sender<ClusterMetadata>>, Option<oneshot::Sender<DnsDetail>>, Option<&'a StepObserver>);
+type Taps<'a> = (Option<&'a Shared>, Option<oneshot::Sender<DnsDetail>>, Option<&'a StepObserver>);
+
+/// Where the bootstrap hands on what it learns: its first Metadata answer (to the broker wave),
+/// then the consumer's answers with the address that gave them (to the coordinator task).
+type Shared = (mpsc::Sender<ClusterMetadata>, mpsc::Sender<(AccessReport, String)>);
 
 /// Runs kreach's own checks under the config's deadline and returns the report without findings
 /// (the [`Diagnosis`](crate::Diagnosis) draws them once, with the extras). `Err` only when the
@@ -180,6 +183,7 @@ pub(crate) async fn checks(
     // Brokers are probed as soon as the first Metadata answer arrives, while the bootstrap's
     // other addresses may still be running.
     let (tx, mut rx) = mpsc::channel::<ClusterMetadata>(1);
+    let (access_tx, mut access_rx) = mpsc::channel::<(AccessReport, String)>(1);
     let resolvers = Resolvers {
         main: dns::Dns::new(&if config.resolvers.is_empty() {
             ResolverChoice::System
@@ -194,28 +198,58 @@ pub(crate) async fn checks(
         let resolvers = &resolvers;
         let hosts = &hosts;
         async move {
-            let tx = tx;
+            let taps: Shared = (tx, access_tx);
+            let tx = &taps;
             let mut dns_tx = bootstrap_dns;
             join_all(hosts.iter().map(|(host, plans)| {
                 let first = if plans.iter().any(|p| p.role == Role::Bootstrap) { dns_tx.take() } else { None };
-                probe_host(config, tls_ctx, resolvers, deadline, host, plans, (Some(&tx), first, steps))
+                probe_host(config, tls_ctx, resolvers, deadline, host, plans, (Some(tx), first, steps))
             }))
             .await
         }
     };
     let brokers = async {
-        let Some(metadata) = rx.recv().await else { return (None, Vec::new()) };
+        let Some(metadata) = rx.recv().await else { return (None, None, Vec::new()) };
         let plans = broker_plans(config, &metadata);
-        let reports: Vec<Vec<TargetReport>> = futures::stream::iter(plans.iter())
+        let wave = futures::stream::iter(plans.iter())
             .map(|(host, plans)| probe_host(config, &tls_ctx, &resolvers, deadline, host, plans, (None, None, steps)))
             .buffered(BROKER_CONCURRENCY)
-            .collect()
-            .await;
-        (Some(metadata), reports.into_iter().flatten().collect::<Vec<_>>())
+            .collect::<Vec<Vec<TargetReport>>>();
+        // The group's coordinator is one more broker connection, beside the wave.
+        let group = async {
+            let (mut access, asked_at) = access_rx.recv().await?;
+            access.asked_at = Some(asked_at);
+            if let Some(g) = access.group.as_mut() {
+                coordinator_offsets(config, &tls_ctx, &resolvers, deadline, &access.topics, g).await;
+            }
+            Some(access)
+        };
+        let (reports, access) = futures::join!(wave, group);
+        (Some(metadata), access, reports.into_iter().flatten().collect::<Vec<_>>())
     };
-    let (per_host, (cluster, broker_targets)) = futures::join!(bootstrap, brokers);
+    let (per_host, (cluster, access, broker_targets)) = futures::join!(bootstrap, brokers);
     let mut targets: Vec<TargetReport> = per_host.into_iter().flatten().collect();
     targets.extend(broker_targets);
+    // The consumer's answers are kept once, in `access`; when no bootstrap answered Metadata,
+    // the first attempt says why nothing was asked.
+    let mut first_access = None;
+    for a in targets.iter_mut().flat_map(|t| t.addresses.iter_mut()) {
+        if let Some(found) = a.kafka.as_mut().and_then(|k| k.access.take()) {
+            first_access.get_or_insert(found);
+        }
+    }
+    let access = config.consumer.as_ref().map(|_| {
+        access.or(first_access).unwrap_or_else(|| AccessReport {
+            not_asked: Some(match config.credentials_withheld() {
+                Some(why) => format!("credentials withheld ({why})"),
+                None if config.has_credentials() && !tls_ctx.verifies() => {
+                    "credentials withheld: TLS verification is off".to_string()
+                }
+                None => "no bootstrap address answered Metadata".to_string(),
+            }),
+            ..AccessReport::default()
+        })
+    });
     // The cluster's brokers are kept once, in `cluster`; each address's own answer keeps its first
     // few (and the count), so many bootstrap addresses cannot multiply a large answer.
     for a in targets.iter_mut().flat_map(|t| t.addresses.iter_mut()) {
@@ -257,6 +291,7 @@ pub(crate) async fn checks(
         secret: None,
         network: None,
         event_source_mapping: None,
+        access,
         findings: Vec::new(),
         critical_path: Vec::new(),
         status: crate::report::Status::Pass,
@@ -399,7 +434,7 @@ async fn probe_address(
     deadline: Deadline<'_>,
     plan: &TargetPlan,
     ip: IpAddr,
-    metadata_tx: Option<&mpsc::Sender<ClusterMetadata>>,
+    metadata_tx: Option<&Shared>,
     steps: Option<&StepObserver>,
 ) -> AddressReport {
     let mut report = AddressReport {
@@ -419,8 +454,13 @@ async fn probe_address(
     let Some(mut stream) = stream else { return report };
     if !plan.tls {
         if plan.kafka {
-            let mut attempt =
-                kafka::probe(&mut stream, kafka_then(config, plan, false), deadline.budget(KAFKA_STEP_CAP)).await;
+            let mut attempt = kafka::probe_sharing(
+                &mut stream,
+                kafka_then(config, plan, false),
+                deadline.budget(KAFKA_STEP_CAP),
+                &mut |m| share_metadata(m, metadata_tx),
+            )
+            .await;
             drop(stream);
             // Many TLS listeners close on plaintext without a word: try a handshake on a fresh
             // connection, so the report can say "wrong security.protocol" instead.
@@ -441,7 +481,7 @@ async fn probe_address(
             ended(Stage::Kafka, StepOutcome::Kafka(attempt.outcome), attempt.elapsed_ms);
             report.kafka = Some(attempt);
         }
-        share_metadata(&report, metadata_tx);
+        share_access(&report, plan.hp.port, metadata_tx);
         return report;
     }
     let alpn: &[&[u8]] = if plan.https_path().is_some() { &[b"http/1.1"] } else { &[] };
@@ -469,13 +509,17 @@ async fn probe_address(
         ended(Stage::Https, StepOutcome::Https(attempt.outcome), attempt.elapsed_ms);
         report.https = Some(attempt);
     } else if plan.kafka {
-        let attempt =
-            kafka::probe(&mut session, kafka_then(config, plan, tls_ctx.verifies()), deadline.budget(KAFKA_STEP_CAP))
-                .await;
+        let attempt = kafka::probe_sharing(
+            &mut session,
+            kafka_then(config, plan, tls_ctx.verifies()),
+            deadline.budget(KAFKA_STEP_CAP),
+            &mut |m| share_metadata(m, metadata_tx),
+        )
+        .await;
         // The outcome and timing only: never a credential.
         ended(Stage::Kafka, StepOutcome::Kafka(attempt.outcome), attempt.elapsed_ms);
         report.kafka = Some(attempt);
-        share_metadata(&report, metadata_tx);
+        share_access(&report, plan.hp.port, metadata_tx);
     }
     report
 }
@@ -486,8 +530,9 @@ fn kafka_then<'a>(config: &'a CheckConfig, plan: &TargetPlan, verified: bool) ->
     if !plan.metadata {
         return kafka::Then::Stop;
     }
-    match withhold_reason(config, plan.tls, verified) {
-        Some(why) if config.has_credentials() => kafka::Then::Withhold(why),
+    match (withhold_reason(config, plan.tls, verified), &config.consumer) {
+        (Some(why), _) if config.has_credentials() => kafka::Then::Withhold(why),
+        (_, Some(questions)) => kafka::Then::Consumer(config.sasl.as_ref(), questions),
         _ => kafka::Then::Metadata(config.sasl.as_ref()),
     }
 }
@@ -509,9 +554,120 @@ fn withhold_reason(config: &CheckConfig, tls: bool, verified: bool) -> Option<St
     }
 }
 
-/// Hands the first Metadata answer to the broker fan-out (later ones are redundant).
-fn share_metadata(report: &AddressReport, tx: Option<&mpsc::Sender<ClusterMetadata>>) {
-    if let (Some(tx), Some(metadata)) = (tx, report.kafka.as_ref().and_then(|k| k.metadata.as_ref())) {
+/// Hands the first Metadata answer to the broker fan-out the moment it is decoded (later ones
+/// are redundant).
+fn share_metadata(metadata: &ClusterMetadata, taps: Option<&Shared>) {
+    if let Some((tx, _)) = taps {
         let _ = tx.try_send(metadata.clone());
     }
+}
+
+/// Hands the first consumer's answers (with the address that gave them) to the coordinator task.
+fn share_access(report: &AddressReport, port: u16, taps: Option<&Shared>) {
+    if let (Some((_, tx)), Some(access)) = (taps, report.kafka.as_ref().and_then(|k| k.access.as_ref())) {
+        if access.not_asked.is_none() {
+            let _ = tx.try_send((access.clone(), format!("{}:{port}", report.ip)));
+        }
+    }
+}
+
+/// OffsetFetch for the group on its coordinator: resolve, connect and handshake like a broker,
+/// authenticate when the credentials may go there, ask. Fills `group`'s answer.
+async fn coordinator_offsets(
+    config: &CheckConfig,
+    tls_ctx: &TlsContext,
+    resolvers: &Resolvers,
+    deadline: Deadline<'_>,
+    topics: &[TopicAccess],
+    group: &mut GroupAccess,
+) {
+    use crate::report::{AccessAnswer, AccessOutcome};
+    let Some(coordinator) = group.coordinator.clone() else {
+        group.offset_fetch = AccessAnswer::with(AccessOutcome::NotAsked, "FindCoordinator named no coordinator");
+        return;
+    };
+    let unreachable = |why: String| AccessAnswer::with(AccessOutcome::Unreachable, why);
+    let Some(port) = u16::try_from(coordinator.port).ok().filter(|p| *p != 0) else {
+        group.offset_fetch = unreachable(format!("the coordinator's port {} is not a port", coordinator.port));
+        return;
+    };
+    let host = coordinator.host.trim_end_matches('.').to_string();
+    let (dns, ips) = resolve(config, resolvers, deadline, &host, None).await;
+    let Some(ip) = ips.first().copied() else {
+        group.offset_fetch = unreachable(format!(
+            "{} does not resolve ({})",
+            crate::render::clean(&host),
+            dns.lookup.outcome.as_label()
+        ));
+        return;
+    };
+    let addr = SocketAddr::new(ip, port);
+    let (tcp, stream) = connect(deadline, addr, config.connect_timeout.min(TCP_STEP_CAP)).await;
+    let Some(stream) = stream else {
+        group.offset_fetch = unreachable(format!("TCP to {addr}: {}", tcp.outcome.as_label()));
+        return;
+    };
+    // The partitions asked are the topics' own (as the pollers would ask); none: every topic.
+    let asked: Vec<(String, Vec<i32>)> = topics
+        .iter()
+        .filter(|t| t.partitions > 0)
+        .map(|t| (t.name.clone(), (0..t.partitions.min(MAX_OFFSET_PARTITIONS) as i32).collect()))
+        .collect();
+    let tls = config.security_protocol.uses_tls();
+    let sasl = |verified: bool| -> Result<Option<&crate::input::config::Sasl>, String> {
+        if !config.has_credentials() {
+            return Ok(config.sasl.as_ref());
+        }
+        if let Some(why) = withhold_reason(config, tls, verified) {
+            return Err(why);
+        }
+        if !same_site(&host, &config.bootstrap) {
+            return Err(format!("the coordinator {} is outside the bootstrap's domain", crate::render::clean(&host)));
+        }
+        Ok(config.sasl.as_ref())
+    };
+    let budget = deadline.budget(KAFKA_STEP_CAP);
+    let (answer, committed) = if !tls {
+        let mut stream = stream;
+        match sasl(false) {
+            Ok(s) => kafka::offset_fetch(&mut stream, s, &group.id, &asked, budget).await,
+            Err(why) => {
+                group.credentials_withheld = Some(why.clone());
+                (AccessAnswer::with(AccessOutcome::NotAsked, format!("credentials withheld: {why}")), None)
+            }
+        }
+    } else {
+        let (handshake, session) = tls::handshake(tls_ctx, stream, &host, &[], deadline.budget(TLS_STEP_CAP)).await;
+        let Some(mut session) = session else {
+            group.offset_fetch = unreachable(format!("TLS with {addr}: {}", handshake.outcome.as_label()));
+            return;
+        };
+        match sasl(tls_ctx.verifies()) {
+            Ok(s) => kafka::offset_fetch(&mut session, s, &group.id, &asked, budget).await,
+            Err(why) => {
+                group.credentials_withheld = Some(why.clone());
+                (AccessAnswer::with(AccessOutcome::NotAsked, format!("credentials withheld: {why}")), None)
+            }
+        }
+    };
+    group.offset_fetch = answer;
+    group.committed_partitions = committed;
+}
+
+/// Most partitions of one topic asked in OffsetFetch.
+const MAX_OFFSET_PARTITIONS: usize = 1024;
+
+/// Whether `host` shares the registrable-looking suffix (its last two labels) with a bootstrap
+/// host, or is one of them: only then may the credentials go to it.
+fn same_site(host: &str, bootstrap: &[HostPort]) -> bool {
+    let suffix = |h: &str| -> String {
+        let h = h.trim_end_matches('.').to_ascii_lowercase();
+        if h.parse::<IpAddr>().is_ok() {
+            return h;
+        }
+        let labels: Vec<&str> = h.rsplit('.').take(2).collect();
+        labels.into_iter().rev().collect::<Vec<_>>().join(".")
+    };
+    let mine = suffix(host);
+    bootstrap.iter().any(|b| b.host.eq_ignore_ascii_case(host) || suffix(&b.host) == mine)
 }

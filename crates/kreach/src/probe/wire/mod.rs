@@ -1,5 +1,6 @@
-//! The Kafka wire format for the four exchanges kreach makes: ApiVersions, SaslHandshake,
-//! SaslAuthenticate and Metadata — requests encoded, responses decoded.
+//! The Kafka wire format for the exchanges kreach makes: ApiVersions, SaslHandshake,
+//! SaslAuthenticate and Metadata, and a consumer's read-only questions (FindCoordinator,
+//! OffsetFetch, DescribeConfigs) — requests encoded, responses decoded.
 //!
 //! Written here rather than taken from a general protocol crate because responses come from peers
 //! kreach does not trust: every count and length is checked against the bytes actually left in
@@ -20,6 +21,12 @@ pub enum ApiKey {
     ApiVersions = 18,
     /// SaslAuthenticate (36).
     SaslAuthenticate = 36,
+    /// OffsetFetch (9): read-only, a group's committed offsets.
+    OffsetFetch = 9,
+    /// FindCoordinator (10).
+    FindCoordinator = 10,
+    /// DescribeConfigs (32).
+    DescribeConfigs = 32,
 }
 
 impl ApiKey {
@@ -30,6 +37,9 @@ impl ApiKey {
             ApiKey::SaslHandshake => i16::MAX,
             ApiKey::ApiVersions => 3,
             ApiKey::SaslAuthenticate => 2,
+            ApiKey::OffsetFetch => 6,
+            ApiKey::FindCoordinator => 3,
+            ApiKey::DescribeConfigs => 4,
         }
     }
 
@@ -94,6 +104,21 @@ impl<'a> Reader<'a> {
     /// A big-endian `int32`.
     pub fn i32(&mut self, what: &str) -> Result<i32, DecodeError> {
         Ok(i32::from_be_bytes(self.array(what)?))
+    }
+
+    /// A big-endian `int64`.
+    pub fn i64(&mut self, what: &str) -> Result<i64, DecodeError> {
+        Ok(i64::from_be_bytes(self.array(what)?))
+    }
+
+    /// An `int8` (or a `bool`).
+    pub fn i8(&mut self, what: &str) -> Result<i8, DecodeError> {
+        Ok(i8::from_be_bytes(self.array(what)?))
+    }
+
+    /// Skips `n` bytes that must be there (a field kreach does not read).
+    pub fn skip(&mut self, n: usize, what: &str) -> Result<(), DecodeError> {
+        self.take(n, what).map(|_| ())
     }
 
     /// An unsigned varint of at most 32 bits.
@@ -214,6 +239,14 @@ impl Writer {
     fn bool(&mut self, v: bool) {
         self.0.push(u8::from(v));
     }
+    fn null_array(&mut self, flexible: bool) {
+        if flexible {
+            self.uvarint(0);
+        } else {
+            self.i32(-1);
+        }
+    }
+
     fn no_tags(&mut self) {
         self.uvarint(0);
     }
@@ -228,8 +261,15 @@ pub enum Body<'a> {
     SaslHandshake(&'a str),
     /// SaslAuthenticate carrying these bytes.
     SaslAuthenticate(&'a [u8]),
-    /// Metadata for no topic: the brokers only.
-    Metadata,
+    /// Metadata for these topics (none: the brokers only), never creating one.
+    Metadata(&'a [String]),
+    /// FindCoordinator for this consumer group.
+    FindCoordinator(&'a str),
+    /// OffsetFetch for this group: these topics and their partitions (none: every committed offset, v2+).
+    OffsetFetch(&'a str, &'a [(String, Vec<i32>)]),
+    /// DescribeConfigs of the cluster-wide broker configuration (resource BROKER, empty name: what
+    /// the broker authorizes as DescribeConfigs on the cluster), one key only.
+    DescribeClusterConfigs,
 }
 
 impl Body<'_> {
@@ -239,7 +279,10 @@ impl Body<'_> {
             Body::ApiVersions => ApiKey::ApiVersions,
             Body::SaslHandshake(_) => ApiKey::SaslHandshake,
             Body::SaslAuthenticate(_) => ApiKey::SaslAuthenticate,
-            Body::Metadata => ApiKey::Metadata,
+            Body::Metadata(_) => ApiKey::Metadata,
+            Body::FindCoordinator(_) => ApiKey::FindCoordinator,
+            Body::OffsetFetch(..) => ApiKey::OffsetFetch,
+            Body::DescribeClusterConfigs => ApiKey::DescribeConfigs,
         }
     }
 }
@@ -275,9 +318,19 @@ pub fn request(body: &Body<'_>, version: i16, correlation_id: i32) -> Vec<u8> {
                 w.no_tags();
             }
         }
-        Body::Metadata => {
+        Body::Metadata(topics) => {
             // An empty (not null) topic list: brokers only. v0 would read empty as "all topics".
-            w.len(flexible, true, 0);
+            w.len(flexible, true, topics.len());
+            for topic in *topics {
+                if version >= 10 {
+                    w.0.extend_from_slice(&[0; 16]); // topic id: none, by name
+                }
+                // v12 makes the name nullable; as written it is the same bytes.
+                w.string(flexible, topic);
+                if flexible {
+                    w.no_tags();
+                }
+            }
             if version >= 4 {
                 w.bool(false); // allow_auto_topic_creation
             }
@@ -291,11 +344,72 @@ pub fn request(body: &Body<'_>, version: i16, correlation_id: i32) -> Vec<u8> {
                 w.no_tags();
             }
         }
+        Body::FindCoordinator(group) => {
+            if version >= 4 {
+                w.0.push(0); // key type: group
+                w.len(true, true, 1);
+                w.string(true, group);
+            } else {
+                w.string(flexible, group);
+                if version >= 1 {
+                    w.0.push(0); // key type: group
+                }
+            }
+            if flexible {
+                w.no_tags();
+            }
+        }
+        Body::OffsetFetch(group, topics) => {
+            w.string(flexible, group);
+            if topics.is_empty() && version >= 2 {
+                w.null_array(flexible); // every committed offset of the group
+            } else {
+                w.len(flexible, true, topics.len());
+                for (topic, partitions) in *topics {
+                    w.string(flexible, topic);
+                    w.len(flexible, true, partitions.len());
+                    for p in partitions {
+                        w.i32(*p);
+                    }
+                    if flexible {
+                        w.no_tags();
+                    }
+                }
+            }
+            if version >= 7 {
+                w.bool(false); // require_stable
+            }
+            if flexible {
+                w.no_tags();
+            }
+        }
+        Body::DescribeClusterConfigs => {
+            w.len(flexible, true, 1);
+            w.0.push(BROKER_RESOURCE as u8);
+            w.string(flexible, "");
+            w.len(flexible, true, 1);
+            w.string(flexible, "message.max.bytes");
+            if flexible {
+                w.no_tags();
+            }
+            if version >= 1 {
+                w.bool(false); // include_synonyms
+            }
+            if version >= 3 {
+                w.bool(false); // include_documentation
+            }
+            if flexible {
+                w.no_tags();
+            }
+        }
     }
     let len = (w.0.len() - 4) as i32;
     w.0[..4].copy_from_slice(&len.to_be_bytes());
     w.0
 }
+
+/// DescribeConfigs resource type BROKER.
+pub const BROKER_RESOURCE: i8 = 4;
 
 /// Reads a response header; returns the correlation id.
 pub fn response_header(r: &mut Reader<'_>, key: ApiKey, version: i16) -> Result<i32, DecodeError> {
@@ -420,7 +534,7 @@ pub struct Broker {
     pub rack: Option<String>,
 }
 
-/// A Metadata answer, brokers only.
+/// A Metadata answer: the brokers, and the topics asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Metadata {
     /// The advertised brokers.
@@ -429,9 +543,33 @@ pub struct Metadata {
     pub cluster_id: Option<String>,
     /// Controller id.
     pub controller_id: i32,
+    /// The topics asked for (the first [`MAX_TOPICS`]).
+    pub topics: Vec<Topic>,
 }
 
-/// Decodes a Metadata body (v1+), up to the controller id: kreach asks for no topic.
+/// Most topics read from one Metadata answer.
+pub const MAX_TOPICS: usize = 64;
+/// Most partitions, leaders and errors kept per topic (the counts stay whole).
+pub const MAX_KEPT_PER_TOPIC: usize = 32;
+
+/// One topic of a Metadata answer, summarised.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Topic {
+    /// The topic's error code (0, UNKNOWN_TOPIC_OR_PARTITION 3, TOPIC_AUTHORIZATION_FAILED 29, …).
+    pub error_code: i16,
+    /// Its name.
+    pub name: String,
+    /// How many partitions it has.
+    pub partitions: usize,
+    /// Partitions without a leader (leader −1 or a partition error), the first few.
+    pub leaderless: Vec<i32>,
+    /// The brokers leading its partitions (distinct, the first [`MAX_KEPT_PER_TOPIC`]).
+    pub leaders: Vec<i32>,
+    /// (partition, leader) for the first partitions, to name which a dead leader stops.
+    pub leader_of: Vec<(i32, i32)>,
+}
+
+/// Decodes a Metadata body (v1+): the brokers, the controller and the topics asked for.
 pub fn metadata(r: &mut Reader<'_>, version: i16) -> Result<Metadata, DecodeError> {
     let flexible = ApiKey::Metadata.flexible(version);
     if version >= 3 {
@@ -452,7 +590,173 @@ pub fn metadata(r: &mut Reader<'_>, version: i16) -> Result<Metadata, DecodeErro
     }
     let cluster_id = if version >= 2 { r.nullable_string(flexible, "cluster id")? } else { None };
     let controller_id = if version >= 1 { r.i32("controller id")? } else { -1 };
-    Ok(Metadata { brokers, cluster_id, controller_id })
+    // Brokers that end here (no topic array) asked for none: an answer all the same.
+    let topics = if r.remaining() == 0 { Vec::new() } else { metadata_topics(r, version, flexible)? };
+    Ok(Metadata { brokers, cluster_id, controller_id, topics })
+}
+
+fn metadata_topics(r: &mut Reader<'_>, version: i16, flexible: bool) -> Result<Vec<Topic>, DecodeError> {
+    // error + name + partitions (+ is_internal, id, operations, tags): 8 bytes at least.
+    let n = r.array_len(flexible, 8, "Metadata topics")?;
+    let mut topics = Vec::with_capacity(n.min(MAX_TOPICS));
+    for _ in 0..n.min(MAX_TOPICS) {
+        let error_code = r.i16("topic error")?;
+        let name = r.nullable_string(flexible, "topic name")?.unwrap_or_default();
+        if version >= 10 {
+            r.skip(16, "topic id")?;
+        }
+        if version >= 1 {
+            r.i8("topic is_internal")?;
+        }
+        let mut topic = Topic { error_code, name, ..Topic::default() };
+        // error + index + leader + replicas + isr: 18 bytes at least, 12 compact.
+        let partitions = r.array_len(flexible, if flexible { 12 } else { 18 }, "topic partitions")?;
+        topic.partitions = partitions;
+        for _ in 0..partitions {
+            let error = r.i16("partition error")?;
+            let index = r.i32("partition index")?;
+            let leader = r.i32("partition leader")?;
+            if version >= 7 {
+                r.i32("leader epoch")?;
+            }
+            let lists = if version >= 5 { 3 } else { 2 };
+            for _ in 0..lists {
+                let ids = r.array_len(flexible, 4, "partition replicas")?;
+                r.skip(ids * 4, "partition replicas")?;
+            }
+            if flexible {
+                r.tagged_fields("partition tags")?;
+            }
+            if (leader < 0 || error != 0) && topic.leaderless.len() < MAX_KEPT_PER_TOPIC {
+                topic.leaderless.push(index);
+            }
+            if leader >= 0 && !topic.leaders.contains(&leader) && topic.leaders.len() < MAX_KEPT_PER_TOPIC {
+                topic.leaders.push(leader);
+            }
+            if topic.leader_of.len() < MAX_KEPT_PER_TOPIC * 8 {
+                topic.leader_of.push((index, leader));
+            }
+        }
+        if version >= 8 {
+            r.i32("topic authorized operations")?;
+        }
+        if flexible {
+            r.tagged_fields("topic tags")?;
+        }
+        topics.push(topic);
+    }
+    Ok(topics)
+}
+
+/// A FindCoordinator answer for one group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Coordinator {
+    /// 0, or GROUP_AUTHORIZATION_FAILED (30), COORDINATOR_NOT_AVAILABLE (15), …
+    pub error_code: i16,
+    /// The broker's message, when it sent one.
+    pub error_message: Option<String>,
+    /// The coordinator's node id.
+    pub node_id: i32,
+    /// Its advertised host.
+    pub host: String,
+    /// Its advertised port.
+    pub port: i32,
+}
+
+/// Decodes a FindCoordinator body (v1–v4; v4 answers a list, of which kreach asked one key).
+pub fn find_coordinator(r: &mut Reader<'_>, version: i16) -> Result<Coordinator, DecodeError> {
+    let flexible = ApiKey::FindCoordinator.flexible(version);
+    r.i32("throttle time")?;
+    if version >= 4 {
+        let n = r.array_len(true, 14, "FindCoordinator coordinators")?;
+        if n == 0 {
+            return err("FindCoordinator answered no coordinator");
+        }
+        r.string(true, "coordinator key")?;
+        let node_id = r.i32("coordinator node id")?;
+        // An error answer may carry a null host (librdkafka's mock cluster does).
+        let host = r.nullable_string(true, "coordinator host")?.unwrap_or_default();
+        let port = r.i32("coordinator port")?;
+        let error_code = r.i16("coordinator error")?;
+        let error_message = r.nullable_string(true, "coordinator error message")?;
+        return Ok(Coordinator { error_code, error_message, node_id, host, port });
+    }
+    let error_code = r.i16("coordinator error")?;
+    let error_message = if version >= 1 { r.nullable_string(flexible, "coordinator error message")? } else { None };
+    let node_id = r.i32("coordinator node id")?;
+    let host = r.nullable_string(flexible, "coordinator host")?.unwrap_or_default();
+    let port = r.i32("coordinator port")?;
+    if error_code == 0 && host.is_empty() {
+        return err("FindCoordinator answered no error and no coordinator host");
+    }
+    Ok(Coordinator { error_code, error_message, node_id, host, port })
+}
+
+/// An OffsetFetch answer, summarised.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Offsets {
+    /// The group-level error (v2+; 0 before).
+    pub error_code: i16,
+    /// Partitions answered.
+    pub partitions: usize,
+    /// Partitions with a committed offset.
+    pub committed: usize,
+    /// (topic, partition, error) of the first partitions answered with an error.
+    pub errors: Vec<(String, i32, i16)>,
+}
+
+/// Decodes an OffsetFetch body (v1–v7).
+pub fn offset_fetch(r: &mut Reader<'_>, version: i16) -> Result<Offsets, DecodeError> {
+    let flexible = ApiKey::OffsetFetch.flexible(version);
+    if version >= 3 {
+        r.i32("throttle time")?;
+    }
+    let mut out = Offsets::default();
+    // name + partitions: 5 bytes at least, 2 compact; a null array (nothing committed) is empty.
+    let topics = r.array_len(flexible, if flexible { 2 } else { 6 }, "OffsetFetch topics")?;
+    for _ in 0..topics {
+        let topic = r.string(flexible, "OffsetFetch topic")?;
+        let partitions = r.array_len(flexible, if flexible { 15 } else { 16 }, "OffsetFetch partitions")?;
+        for _ in 0..partitions {
+            let index = r.i32("partition index")?;
+            let offset = r.i64("committed offset")?;
+            if version >= 5 {
+                r.i32("committed leader epoch")?;
+            }
+            r.nullable_string(flexible, "offset metadata")?;
+            let error = r.i16("partition error")?;
+            if flexible {
+                r.tagged_fields("partition tags")?;
+            }
+            out.partitions += 1;
+            if offset >= 0 {
+                out.committed += 1;
+            }
+            if error != 0 && out.errors.len() < MAX_KEPT_PER_TOPIC {
+                out.errors.push((topic.chars().take(255).collect(), index, error));
+            }
+        }
+        if flexible {
+            r.tagged_fields("topic tags")?;
+        }
+    }
+    if version >= 2 {
+        out.error_code = r.i16("OffsetFetch error")?;
+    }
+    Ok(out)
+}
+
+/// Decodes a DescribeConfigs body (v0–v4) up to the first result's error: (code, message).
+pub fn describe_configs(r: &mut Reader<'_>, version: i16) -> Result<(i16, Option<String>), DecodeError> {
+    let flexible = ApiKey::DescribeConfigs.flexible(version);
+    r.i32("throttle time")?;
+    let n = r.array_len(flexible, 8, "DescribeConfigs results")?;
+    if n == 0 {
+        return err("DescribeConfigs answered no result");
+    }
+    let code = r.i16("DescribeConfigs error")?;
+    let message = r.nullable_string(flexible, "DescribeConfigs error message")?;
+    Ok((code, message.map(|m| m.chars().take(512).collect())))
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ fn an_unsupported_version_answer_in_the_requests_layout_is_still_read() {
 #[test]
 fn metadata_requests_encode_at_every_version() {
     for version in 1..=12 {
-        let frame = request(&Body::Metadata, version, 7);
+        let frame = request(&Body::Metadata(&[]), version, 7);
         let len = i32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]) as usize;
         assert_eq!(len, frame.len() - 4, "v{version}");
     }
@@ -67,6 +67,107 @@ mod against_the_reference_encoder {
         SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse, TopicName,
     };
     use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
+
+    #[test]
+    fn metadata_topics_at_every_version() {
+        use kafka_protocol::messages::metadata_response::MetadataResponsePartition;
+        for version in 1..=12 {
+            let partition = |index: i32, leader: i32, error: i16| {
+                MetadataResponsePartition::default()
+                    .with_partition_index(index)
+                    .with_leader_id(BrokerId(leader))
+                    .with_error_code(error)
+                    .with_replica_nodes(vec![BrokerId(1), BrokerId(2)])
+                    .with_isr_nodes(vec![BrokerId(1)])
+            };
+            let topic = |name: &'static str, error: i16, partitions: Vec<MetadataResponsePartition>| {
+                MetadataResponseTopic::default()
+                    .with_name(Some(TopicName(StrBytes::from_static_str(name))))
+                    .with_error_code(error)
+                    .with_partitions(partitions)
+            };
+            let response = MetadataResponse::default().with_controller_id(BrokerId(1)).with_topics(vec![
+                topic("orders", 0, vec![partition(0, 1, 0), partition(1, 2, 0), partition(2, -1, 5)]),
+                topic("secret", 29, Vec::new()),
+            ]);
+            let m = metadata(&mut Reader::new(&encode(&response, version)), version).expect("decodes");
+            assert_eq!(m.topics.len(), 2, "v{version}");
+            let orders = &m.topics[0];
+            assert_eq!((orders.name.as_str(), orders.error_code, orders.partitions), ("orders", 0, 3), "v{version}");
+            assert_eq!(
+                (orders.leaders.as_slice(), orders.leaderless.as_slice()),
+                (&[1, 2][..], &[2][..]),
+                "v{version}"
+            );
+            assert_eq!(orders.leader_of, [(0, 1), (1, 2), (2, -1)]);
+            assert_eq!((m.topics[1].name.as_str(), m.topics[1].error_code), ("secret", 29));
+        }
+    }
+
+    #[test]
+    fn find_coordinator_offset_fetch_and_describe_configs_at_every_version() {
+        use kafka_protocol::messages::describe_configs_response::DescribeConfigsResult;
+        use kafka_protocol::messages::find_coordinator_response::Coordinator as RefCoordinator;
+        use kafka_protocol::messages::offset_fetch_response::{OffsetFetchResponsePartition, OffsetFetchResponseTopic};
+        use kafka_protocol::messages::{DescribeConfigsResponse, FindCoordinatorResponse, OffsetFetchResponse};
+        for version in 1..=4 {
+            let response = if version >= 4 {
+                FindCoordinatorResponse::default().with_coordinators(vec![
+                    RefCoordinator::default()
+                        .with_key(StrBytes::from_static_str("g"))
+                        .with_node_id(BrokerId(3))
+                        .with_host(StrBytes::from_static_str("b3.example"))
+                        .with_port(9092),
+                ])
+            } else {
+                FindCoordinatorResponse::default()
+                    .with_node_id(BrokerId(3))
+                    .with_host(StrBytes::from_static_str("b3.example"))
+                    .with_port(9092)
+            };
+            let c = find_coordinator(&mut Reader::new(&encode(&response, version)), version).expect("decodes");
+            assert_eq!((c.error_code, c.node_id, c.host.as_str(), c.port), (0, 3, "b3.example", 9092), "v{version}");
+            let refused = if version >= 4 {
+                FindCoordinatorResponse::default()
+                    .with_coordinators(vec![RefCoordinator::default().with_error_code(30).with_node_id(BrokerId(-1))])
+            } else {
+                FindCoordinatorResponse::default().with_error_code(30).with_node_id(BrokerId(-1))
+            };
+            let c = find_coordinator(&mut Reader::new(&encode(&refused, version)), version).expect("decodes");
+            assert_eq!(c.error_code, 30, "v{version}");
+        }
+        for version in 2..=7 {
+            let partition = |index: i32, offset: i64, error: i16| {
+                OffsetFetchResponsePartition::default()
+                    .with_partition_index(index)
+                    .with_committed_offset(offset)
+                    .with_error_code(error)
+            };
+            let response = OffsetFetchResponse::default().with_error_code(0).with_topics(vec![
+                OffsetFetchResponseTopic::default()
+                    .with_name(TopicName(StrBytes::from_static_str("orders")))
+                    .with_partitions(vec![partition(0, 42, 0), partition(1, -1, 0), partition(2, -1, 29)]),
+            ]);
+            let o = offset_fetch(&mut Reader::new(&encode(&response, version)), version).expect("decodes");
+            assert_eq!((o.error_code, o.partitions, o.committed), (0, 3, 1), "v{version}");
+            assert_eq!(o.errors, [("orders".to_string(), 2, 29)]);
+            let refused = OffsetFetchResponse::default().with_error_code(30);
+            let o = offset_fetch(&mut Reader::new(&encode(&refused, version)), version).expect("decodes");
+            assert_eq!((o.error_code, o.partitions), (30, 0), "v{version}");
+        }
+        // The reference speaks DescribeConfigs v1-v4 (Kafka 4 dropped v0, whose layout is v1's).
+        for version in 1..=4 {
+            let response = DescribeConfigsResponse::default().with_results(vec![
+                DescribeConfigsResult::default()
+                    .with_error_code(31)
+                    .with_error_message(Some(StrBytes::from_static_str("Cluster authorization failed.")))
+                    .with_resource_type(4),
+            ]);
+            let (code, message) =
+                describe_configs(&mut Reader::new(&encode(&response, version)), version).expect("decodes");
+            assert_eq!((code, message.as_deref()), (31, Some("Cluster authorization failed.")), "v{version}");
+        }
+    }
 
     fn encode<T: Encodable>(message: &T, version: i16) -> Vec<u8> {
         let mut buf = BytesMut::new();
@@ -171,9 +272,37 @@ mod against_the_reference_encoder {
             assert_eq!(&r.auth_bytes[..], b"\0u\0p");
         }
         for version in 1..=12 {
-            let r: MetadataRequest = check(&request(&Body::Metadata, version, 9), 3, version);
+            let r: MetadataRequest = check(&request(&Body::Metadata(&[]), version, 9), 3, version);
             assert_eq!(r.topics.as_ref().map(Vec::len), Some(0), "v{version}: no topic, not all topics");
             assert!(version < 4 || !r.allow_auto_topic_creation, "v{version}");
+            let topics = ["orders".to_string(), "payments.v2".to_string()];
+            let r: MetadataRequest = check(&request(&Body::Metadata(&topics), version, 9), 3, version);
+            let names: Vec<String> =
+                r.topics.unwrap_or_default().iter().filter_map(|t| t.name.as_ref().map(|n| n.0.to_string())).collect();
+            assert_eq!(names, topics, "v{version}");
+            assert!(version < 4 || !r.allow_auto_topic_creation, "v{version}: never creates a topic");
+        }
+        for version in 1..=4 {
+            let r: kafka_protocol::messages::FindCoordinatorRequest =
+                check(&request(&Body::FindCoordinator("orders-consumers"), version, 9), 10, version);
+            let key = if version >= 4 { r.coordinator_keys[0].to_string() } else { r.key.to_string() };
+            assert_eq!((key.as_str(), r.key_type), ("orders-consumers", 0), "v{version}");
+        }
+        let asked = [("orders".to_string(), vec![0, 1, 2])];
+        for version in 2..=7 {
+            let r: kafka_protocol::messages::OffsetFetchRequest =
+                check(&request(&Body::OffsetFetch("g", &asked), version, 9), 9, version);
+            assert_eq!(r.group_id.0.as_str(), "g", "v{version}");
+            let topics = r.topics.expect("topics");
+            assert_eq!((topics[0].name.0.as_str(), topics[0].partition_indexes.as_slice()), ("orders", &[0, 1, 2][..]));
+            let r: kafka_protocol::messages::OffsetFetchRequest =
+                check(&request(&Body::OffsetFetch("g", &[]), version, 9), 9, version);
+            assert!(r.topics.is_none(), "v{version}: every topic");
+        }
+        for version in 1..=4 {
+            let r: kafka_protocol::messages::DescribeConfigsRequest =
+                check(&request(&Body::DescribeClusterConfigs, version, 9), 32, version);
+            assert_eq!((r.resources[0].resource_type, r.resources[0].resource_name.as_str()), (4, ""), "v{version}");
         }
     }
 }
