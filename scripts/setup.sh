@@ -31,6 +31,11 @@ if ! "$peers/venv/bin/python" -c 'import moto, boto3' 2>/dev/null; then
   "$peers/venv/bin/python" -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
 fi
 
+# cfn-lint, which validates the CloudFormation templates kreach prints (offline).
+if ! [ -x "$peers/venv/bin/cfn-lint" ]; then
+  "$peers/venv/bin/python" -m pip install --quiet --disable-pip-version-check 'cfn-lint==1.58.0'
+fi
+
 need=()
 for pair in named:bind9 haproxy:haproxy iptables:iptables ip:iproute2 dig:dnsutils named-checkconf:bind9-utils; do
   tool=${pair%%:*}; pkg=${pair##*:}

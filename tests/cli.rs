@@ -1255,3 +1255,80 @@ fn a_bad_mapping_field_or_topic_is_named_and_refused() {
         kreach(&["check", "--bootstrap", "127.0.0.1:9", "--topic", "t", "--consumer-group", ""], &[]);
     assert!(code == 2 && stderr.contains("--consumer-group"), "{stderr}");
 }
+
+/// `kreach twin`: the template puts the function in the mapping's subnets with its security
+/// groups, lets it read only the mapping's secrets, bounds where the credentials may go with the
+/// environment the function reads — and cfn-lint (installed by scripts/setup.sh) accepts it.
+#[test]
+fn twin_prints_a_template_cfn_lint_accepts_for_the_mappings_own_network() {
+    let mapping = serde_json::json!({
+        "UUID": "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE",
+        "EventSourceMappingArn": "arn:aws:lambda:us-west-2:123456789012:event-source-mapping:a1b2c3d4-5678-90ab-cdef-11111EXAMPLE",
+        "FunctionArn": "arn:aws:lambda:us-west-2:123456789012:function:orders-consumer",
+        "Topics": ["orders"],
+        "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["lkc-1-n9.us-west-2.aws.glb.confluent.cloud:9092"]}},
+        "SourceAccessConfigurations": [
+            {"Type": "BASIC_AUTH", "URI": "arn:aws:secretsmanager:us-west-2:123456789012:secret:kafka-AbCdEf"},
+            {"Type": "VPC_SUBNET", "URI": "subnet:subnet-0a1b2c3d4e5f60718"},
+            {"Type": "VPC_SUBNET", "URI": "subnet:subnet-0b2c3d4e5f6071829"},
+            {"Type": "VPC_SECURITY_GROUP", "URI": "security_group:sg-0123456789abcdef0"}
+        ]
+    });
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("esm.json");
+    std::fs::write(&path, mapping.to_string()).expect("write");
+    let (code, stdout, stderr) = kreach(&["twin", "--event-source-mapping-file", &path.display().to_string()], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let template: serde_json::Value = serde_json::from_str(&stdout).expect("the template alone is on stdout");
+    let function = &template["Resources"]["Probe"]["Properties"];
+    assert_eq!(
+        function["VpcConfig"]["SubnetIds"],
+        serde_json::json!(["subnet-0a1b2c3d4e5f60718", "subnet-0b2c3d4e5f6071829"])
+    );
+    assert_eq!(function["VpcConfig"]["SecurityGroupIds"], serde_json::json!(["sg-0123456789abcdef0"]));
+    let env = &function["Environment"]["Variables"];
+    assert_eq!(env[kreach_lambda::ENV_ALLOWED_BOOTSTRAP], "lkc-1-n9.us-west-2.aws.glb.confluent.cloud");
+    assert_eq!(
+        env[kreach_lambda::ENV_ALLOWED_SECRETS],
+        "arn:aws:secretsmanager:us-west-2:123456789012:secret:kafka-AbCdEf"
+    );
+    let document = &template["Resources"]["ProbeRole"]["Properties"]["Policies"][0]["PolicyDocument"];
+    let policy = document.to_string();
+    assert!(policy.contains("secret:kafka-AbCdEf") && !policy.contains("secret:*"), "{policy}");
+    for statement in document["Statement"].as_array().expect("statements") {
+        let actions = match &statement["Action"] {
+            serde_json::Value::String(a) => vec![a.clone()],
+            other => other.as_array().expect("actions").iter().filter_map(|a| a.as_str().map(str::to_string)).collect(),
+        };
+        for action in actions {
+            let verb = action.split(':').nth(1).unwrap_or("");
+            assert!(["Describe", "Get", "List"].iter().any(|p| verb.starts_with(p)), "read-only: {action}");
+        }
+    }
+    assert!(stderr.contains("aws lambda invoke --function-name kreach-twin-a1b2c3d4"), "{stderr}");
+    assert!(stderr.contains(r#""event_source_mapping":"arn:aws:lambda:us-west-2"#), "{stderr}");
+    let file = dir.path().join("twin.json");
+    std::fs::write(&file, &stdout).expect("write");
+    let lint = Command::new(support::workspace_root().join("target/lab-peers/venv/bin/cfn-lint"))
+        .arg(&file)
+        .output()
+        .expect("cfn-lint (scripts/setup.sh installs it)");
+    assert!(
+        lint.status.success(),
+        "cfn-lint: {}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
+    // A mapping without subnets (Amazon MSK): the cluster's network is a parameter, still valid.
+    let msk = serde_json::json!({"UUID": "b2", "EventSourceArn": "arn:aws:kafka:us-west-2:1:cluster/c/x"});
+    std::fs::write(&path, msk.to_string()).expect("write");
+    let (code, stdout, stderr) = kreach(&["twin", "--event-source-mapping-file", &path.display().to_string()], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("SubnetIds"), "{stderr}");
+    std::fs::write(&file, &stdout).expect("write");
+    let lint = Command::new(support::workspace_root().join("target/lab-peers/venv/bin/cfn-lint"))
+        .arg(&file)
+        .output()
+        .expect("cfn-lint");
+    assert!(lint.status.success(), "cfn-lint: {}", String::from_utf8_lossy(&lint.stdout));
+}

@@ -10,6 +10,7 @@ use kreach_lab::{Fault, LAB_PRIVATE_CIDR, Lab};
 
 mod aws;
 mod progress;
+mod twin;
 
 /// Exit code when the input is bad (clap uses the same for usage errors).
 const EXIT_USAGE: u8 = 2;
@@ -116,6 +117,10 @@ enum Command {
     /// wildcard and one per zone, by AZ ID. Read-only: nothing is created; `--output
     /// change-batch` is the JSON to apply with `aws route53 change-resource-record-sets`.
     Records(RecordsArgs),
+    /// Print what it takes to run the kreach Lambda function where an event source mapping's
+    /// pollers run (its subnets and security groups): a CloudFormation template on stdout, the
+    /// deploy and `aws lambda invoke` lines on stderr. Read-only: nothing is created.
+    Twin(TwinArgs),
     /// Combine JSON reports from several vantage points into one matrix and say what differs.
     Merge {
         /// Reports written by `kreach check --output json`.
@@ -284,6 +289,24 @@ struct LambdaArgs {
 }
 
 #[derive(Args, Debug)]
+struct TwinArgs {
+    /// The event source mapping (lambda:GetEventSourceMapping).
+    #[arg(
+        long,
+        value_name = "UUID|ARN",
+        conflicts_with = "event_source_mapping_file",
+        required_unless_present = "event_source_mapping_file"
+    )]
+    event_source_mapping: Option<String>,
+    /// The same, from the JSON `aws lambda get-event-source-mapping` prints (offline).
+    #[arg(long, value_name = "FILE")]
+    event_source_mapping_file: Option<PathBuf>,
+    /// The region to read the mapping in (default: the ARN's, else AWS_REGION).
+    #[arg(long, value_name = "REGION")]
+    aws_region: Option<String>,
+}
+
+#[derive(Args, Debug)]
 struct RecordsArgs {
     #[command(flatten, next_help_heading = "AWS (where the endpoint and zone are read)")]
     aws: AwsArgs,
@@ -382,6 +405,7 @@ pub fn main() -> ExitCode {
         }
         Command::Check(args) => runtime.block_on(check(args)),
         Command::Records(args) => runtime.block_on(records(args)),
+        Command::Twin(args) => runtime.block_on(twin(args)),
         Command::Merge { reports, output } => merge(&reports, output),
         Command::Lab(args) => runtime.block_on(lab(args)),
     }
@@ -489,6 +513,47 @@ fn audit_input(aws: &AwsArgs, lambda: Option<&LambdaArgs>, bootstrap_host: Optio
         input.lambda_function = lambda.lambda_function.clone();
     }
     input
+}
+
+/// `kreach twin`: the mapping (a file, or read from Lambda), then the template and the lines.
+async fn twin(args: TwinArgs) -> ExitCode {
+    let lambda = LambdaArgs {
+        event_source_mapping: args.event_source_mapping.clone(),
+        event_source_mapping_file: args.event_source_mapping_file.clone(),
+        sink_connector_principal: None,
+        lambda_function: None,
+    };
+    let mapping = match mapping_input(&lambda) {
+        Err(e) => return fail(&e, EXIT_USAGE),
+        Ok(kreach::input::MappingInput::Given(m)) => *m,
+        Ok(kreach::input::MappingInput::Read(id)) => match read_mapping(&id, args.aws_region.as_deref()).await {
+            Ok(m) => m,
+            Err(e) => return fail(&format!("the event source mapping could not be read: {e}"), 1),
+        },
+        Ok(_) => return fail("invalid --event-source-mapping: give a UUID or an ARN", EXIT_USAGE),
+    };
+    let template = serde_json::to_string_pretty(&twin::template(&mapping)).unwrap_or_default();
+    emit(&format!("{template}\n"));
+    eprint!("{}", twin::instructions(&mapping));
+    ExitCode::SUCCESS
+}
+
+#[cfg(not(feature = "aws"))]
+async fn read_mapping(_: &str, _: Option<&str>) -> Result<kreach::EventSourceMapping, String> {
+    Err(aws::NO_AWS.to_string())
+}
+
+#[cfg(feature = "aws")]
+async fn read_mapping(id: &str, region: Option<&str>) -> Result<kreach::EventSourceMapping, String> {
+    let region = region.map(str::to_string).or_else(|| id.split(':').nth(3).map(str::to_string));
+    let read = async {
+        let sdk = kreach_aws::sdk_config(region.as_deref(), None, None).await;
+        kreach_aws::fetch_mapping(&sdk, id).await
+    };
+    match tokio::time::timeout(kreach::input::MAPPING_CAP, read).await {
+        Ok(r) => r,
+        Err(_) => Err(format!("no answer within {} ms", kreach::input::MAPPING_CAP.as_millis())),
+    }
 }
 
 #[cfg(not(feature = "aws"))]

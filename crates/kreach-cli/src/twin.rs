@@ -1,0 +1,164 @@
+//! `kreach twin`: what it takes to run the kreach Lambda function exactly where an event source
+//! mapping's pollers run — its subnets, its security groups — as a CloudFormation template and the
+//! one `aws lambda invoke` line that runs it with the mapping as its event. Printed, never applied.
+
+use kreach::EventSourceMapping;
+use serde_json::{Value, json};
+
+/// The environment names the function reads (kreach-lambda's contract; a test keeps them equal).
+pub(crate) const ENV_ALLOWED_BOOTSTRAP: &str = "KREACH_ALLOWED_BOOTSTRAP";
+pub(crate) const ENV_ALLOWED_SECRETS: &str = "KREACH_ALLOWED_SECRETS";
+
+/// The twin function's name: `kreach-twin-` and the mapping UUID's first group (the documented
+/// IAM policies scope kreach's own permissions to functions named `kreach*`).
+pub(crate) fn function_name(m: &EventSourceMapping) -> String {
+    let short: String =
+        m.uuid.split('-').next().unwrap_or("mapping").chars().filter(char::is_ascii_alphanumeric).take(16).collect();
+    format!("kreach-twin-{}", if short.is_empty() { "mapping".to_string() } else { short.to_ascii_lowercase() })
+}
+
+/// The bootstrap hosts the function may send the mapping's credentials to.
+fn allowed_bootstrap(m: &EventSourceMapping) -> String {
+    let mut hosts: Vec<String> = m
+        .bootstrap_servers
+        .iter()
+        .filter_map(|b| kreach::HostPort::parse(b, kreach::DEFAULT_KAFKA_PORT).ok())
+        .map(|hp| hp.host)
+        .collect();
+    hosts.dedup();
+    hosts.join(",")
+}
+
+/// The secrets the function may read: the mapping's SASL secret and root CA secret.
+fn secrets(m: &EventSourceMapping) -> Vec<String> {
+    let mut out: Vec<String> =
+        m.sasl_secret().into_iter().chain(m.root_ca_secret.as_deref()).map(str::to_string).collect();
+    out.dedup();
+    out
+}
+
+/// The template: the function in the mapping's subnets with its security groups, a least-privilege
+/// role, and the environment that bounds where the mapping's credentials may go.
+pub(crate) fn template(m: &EventSourceMapping) -> Value {
+    let name = function_name(m);
+    let uses_mapping_network = !m.subnets.is_empty();
+    let mut parameters = json!({
+        "CodeS3Bucket": {"Type": "String", "Description": "S3 bucket holding the kreach Lambda zip (cargo lambda build --release -p kreach-lambda --output-format zip)"},
+        "CodeS3Key": {"Type": "String", "Description": "S3 key of the kreach Lambda zip"},
+    });
+    let (subnets, groups) = if uses_mapping_network {
+        (json!(m.subnets), json!(m.security_groups))
+    } else {
+        // An Amazon MSK mapping's pollers use the cluster's network: the user names it.
+        parameters["SubnetIds"] = json!({"Type": "List<AWS::EC2::Subnet::Id>", "Description": "The cluster's client subnets (aws kafka describe-cluster-v2)"});
+        parameters["SecurityGroupIds"] =
+            json!({"Type": "List<AWS::EC2::SecurityGroup::Id>", "Description": "The cluster's security groups"});
+        (json!({"Ref": "SubnetIds"}), json!({"Ref": "SecurityGroupIds"}))
+    };
+    let mut statements = vec![json!({
+        "Sid": "ReadTheMapping",
+        "Effect": "Allow",
+        "Action": "lambda:GetEventSourceMapping",
+        "Resource": "*"
+    })];
+    statements.push(json!({
+        "Sid": "ReadItsOwnConfiguration",
+        "Effect": "Allow",
+        "Action": "lambda:GetFunctionConfiguration",
+        "Resource": {"Fn::Sub": format!("arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}")}
+    }));
+    let secrets = secrets(m);
+    if !secrets.is_empty() {
+        statements.push(json!({
+            "Sid": "TheMappingsSecretsOnly",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": secrets
+        }));
+    }
+    statements.push(json!({
+        "Sid": "AuditReadOnly",
+        "Effect": "Allow",
+        "Action": [
+            "ec2:DescribeVpcEndpoints", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeRouteTables",
+            "ec2:DescribeAvailabilityZones", "ec2:DescribeVpcAttribute", "ec2:DescribeNetworkInterfaces",
+            "route53:ListHostedZonesByName", "route53:GetHostedZone", "route53:ListResourceRecordSets"
+        ],
+        "Resource": "*"
+    }));
+    let mut environment = serde_json::Map::new();
+    let bootstrap = allowed_bootstrap(m);
+    if !bootstrap.is_empty() {
+        environment.insert(ENV_ALLOWED_BOOTSTRAP.into(), json!(bootstrap));
+    }
+    if !secrets.is_empty() {
+        environment.insert(ENV_ALLOWED_SECRETS.into(), json!(secrets.join(",")));
+    }
+    json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": format!(
+            "kreach probe function in the network of event source mapping {} (its subnets and security groups); printed by kreach twin, never applied by it",
+            m.uuid
+        ),
+        "Parameters": parameters,
+        "Resources": {
+            "ProbeRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+                    },
+                    "ManagedPolicyArns": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"}],
+                    "Policies": [{
+                        "PolicyName": "kreach-twin-read-only",
+                        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}
+                    }]
+                }
+            },
+            "Probe": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "FunctionName": name,
+                    "Runtime": "provided.al2023",
+                    "Handler": "bootstrap",
+                    "Architectures": ["arm64"],
+                    "MemorySize": 256,
+                    "Timeout": 60,
+                    "Role": {"Fn::GetAtt": ["ProbeRole", "Arn"]},
+                    "Code": {"S3Bucket": {"Ref": "CodeS3Bucket"}, "S3Key": {"Ref": "CodeS3Key"}},
+                    "VpcConfig": {"SubnetIds": subnets, "SecurityGroupIds": groups},
+                    "Environment": {"Variables": environment}
+                }
+            }
+        },
+        "Outputs": {"FunctionName": {"Value": {"Ref": "Probe"}}}
+    })
+}
+
+/// The event that runs the twin with the mapping (its bootstrap, secret and CA come from the
+/// mapping itself, read with the function's role).
+pub(crate) fn event(m: &EventSourceMapping) -> Value {
+    json!({"event_source_mapping": m.arn.clone().unwrap_or_else(|| m.uuid.clone()), "aws": true})
+}
+
+/// How to deploy and run the template (printed beside it): kreach applies nothing itself.
+pub(crate) fn instructions(m: &EventSourceMapping) -> String {
+    let name = function_name(m);
+    let region = m.region.as_deref().map(|r| format!(" --region {r}")).unwrap_or_default();
+    let mut out = format!(
+        "# Deploy (kreach creates nothing; review it first), with the template above saved as twin.json:\n\
+         aws cloudformation deploy --stack-name {name} --template-file twin.json --capabilities CAPABILITY_IAM \
+         --parameter-overrides CodeS3Bucket=<bucket> CodeS3Key=<key>{region}\n\
+         # Run it where the mapping's pollers run, with the mapping as its event:\n\
+         aws lambda invoke --function-name {name}{region} --cli-binary-format raw-in-base64-out --payload '{}' report.json\n",
+        event(m)
+    );
+    if m.subnets.is_empty() {
+        out.push_str(
+            "# The mapping names no subnets (an Amazon MSK mapping uses the cluster's): pass the cluster's client \
+             subnets and security groups as SubnetIds and SecurityGroupIds.\n",
+        );
+    }
+    out
+}
