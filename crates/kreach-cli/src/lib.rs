@@ -534,7 +534,8 @@ async fn twin(args: TwinArgs) -> ExitCode {
     };
     let template = serde_json::to_string_pretty(&twin::template(&mapping)).unwrap_or_default();
     emit(&format!("{template}\n"));
-    eprint!("{}", twin::instructions(&mapping));
+    // The mapping's ids are escaped like every other peer- or user-written text on the terminal.
+    let _ = std::io::stderr().write_all(kreach::render::clean(&twin::instructions(&mapping)).as_bytes());
     ExitCode::SUCCESS
 }
 
