@@ -36,6 +36,11 @@ if ! [ -x "$peers/venv/bin/cfn-lint" ]; then
   "$peers/venv/bin/python" -m pip install --quiet --disable-pip-version-check 'cfn-lint==1.58.0'
 fi
 
+# cargo-lambda, whose local Lambda emulator serves the Invoke API the --via-function test calls.
+if ! [ -x "$peers/venv/bin/cargo-lambda" ]; then
+  "$peers/venv/bin/python" -m pip install --quiet --disable-pip-version-check 'cargo-lambda==1.9.2'
+fi
+
 need=()
 for pair in named:bind9 haproxy:haproxy iptables:iptables ip:iproute2 dig:dnsutils named-checkconf:bind9-utils; do
   tool=${pair%%:*}; pkg=${pair##*:}

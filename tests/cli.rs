@@ -1332,3 +1332,21 @@ fn twin_prints_a_template_cfn_lint_accepts_for_the_mappings_own_network() {
         .expect("cfn-lint");
     assert!(lint.status.success(), "cfn-lint: {}", String::from_utf8_lossy(&lint.stdout));
 }
+
+/// `--via-function` sends flags, never this machine's files or credentials: a properties file, a
+/// CA file or a mapping file are refused, naming the flag, before anything is invoked.
+#[test]
+fn via_function_refuses_to_ship_local_files() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let props = dir.path().join("client.properties");
+    std::fs::write(&props, "sasl.password=hunter2\n").expect("write");
+    for extra in
+        [["--config", props.to_str().expect("path")], ["--event-source-mapping-file", props.to_str().expect("path")]]
+    {
+        let mut argv = vec!["check", "--bootstrap", "b:9092", "--via-function", "kreach-probe"];
+        argv.extend(extra);
+        let (code, stdout, stderr) = kreach(&argv, &[]);
+        assert_eq!(code, 2, "{stdout} {stderr}");
+        assert!(stderr.contains("invalid --via-function") && !stderr.contains("hunter2"), "{stderr}");
+    }
+}

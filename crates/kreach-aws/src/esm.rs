@@ -41,6 +41,22 @@ pub async fn fetch_mapping(sdk: &aws_config::SdkConfig, id: &str) -> Result<Even
         "Topics": out.topics(),
         "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": servers}},
         "SourceAccessConfigurations": configs,
+        "EventSourceArn": out.event_source_arn(),
+        "SelfManagedKafkaEventSourceConfig":
+            out.self_managed_kafka_event_source_config().map(|c| serde_json::json!({"ConsumerGroupId": c.consumer_group_id()})),
+        "AmazonManagedKafkaEventSourceConfig":
+            out.amazon_managed_kafka_event_source_config().map(|c| serde_json::json!({"ConsumerGroupId": c.consumer_group_id()})),
+        // This SDK release has no PollerGroupName or LoggingConfig yet; a mapping file keeps them.
+        "ProvisionedPollerConfig": out.provisioned_poller_config().map(|p| serde_json::json!({
+            "MinimumPollers": p.minimum_pollers(),
+            "MaximumPollers": p.maximum_pollers(),
+        })),
+        "MetricsConfig": out.metrics_config().map(|m| serde_json::json!({
+            "Metrics": m.metrics().iter().map(|x| x.as_str()).collect::<Vec<_>>(),
+        })),
+        "DestinationConfig": out.destination_config().and_then(|d| d.on_failure()).map(|f| serde_json::json!({
+            "OnFailure": {"Destination": f.destination()},
+        })),
     });
     EventSourceMapping::parse(json.to_string().as_bytes()).map_err(|e| format!("lambda:GetEventSourceMapping: {e}"))
 }

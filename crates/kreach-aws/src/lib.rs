@@ -5,6 +5,7 @@
 mod esm;
 mod iam;
 mod input;
+mod invoke;
 mod records;
 mod secrets;
 
@@ -22,6 +23,7 @@ pub use esm::fetch_mapping;
 pub use input::{
     InputError, MAPPING_CAP, MappingInput, Policy, PolicyView, Ready, RunInput, SdkReads, SdkSource, no_policy, prepare,
 };
+pub use invoke::{MAX_INVOKE_RESPONSE, invoke_function};
 pub use records::{change_batch, expected_records, expected_records_for, zonal_dns_name};
 pub use secrets::{SECRET_CAP, SecretCredentials, parse_secret, read_root_ca, read_secret};
 

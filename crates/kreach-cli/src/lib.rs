@@ -197,6 +197,12 @@ struct CheckArgs {
     /// username/password or api_key/api_secret), with the default AWS credential chain.
     #[arg(long, value_name = "NAME|ARN", env = kreach::ENV_SASL_SECRET)]
     sasl_secret: Option<String>,
+    /// Run this check in a deployed kreach Lambda function instead (lambda:InvokeFunction, the one
+    /// action kreach takes, and only with this flag): the report is the function's, from its
+    /// subnet. The flags become its event; credentials are the function's own (a --sasl-secret it
+    /// allows), never this machine's properties file.
+    #[arg(long, value_name = "NAME|ARN")]
+    via_function: Option<String>,
     #[command(flatten, next_help_heading = "AWS audit")]
     aws: AwsArgs,
     #[command(flatten, next_help_heading = "Lambda")]
@@ -444,6 +450,9 @@ async fn check(args: Box<CheckArgs>) -> ExitCode {
             return fail(&format!("invalid --watch: {secs} is not between 0.1 and 86400 seconds"), EXIT_USAGE);
         }
     };
+    if let Some(function) = args.via_function.clone() {
+        return via_function(&function, &args, output).await;
+    }
     let aws = args.aws.clone();
     let lambda = args.lambda.clone();
     let mapping = match mapping_input(&lambda) {
@@ -483,6 +492,85 @@ async fn check(args: Box<CheckArgs>) -> ExitCode {
         None => (std::time::Duration::ZERO, Some(1)),
     };
     watch(run, output, plan).await
+}
+
+/// The check's flags as the kreach function's event (its `CheckEvent`): what it needs to run the
+/// same check from where it is. Local files (properties, CA) are not sent; credentials are the
+/// function's own.
+fn function_event(args: &CheckArgs) -> Result<serde_json::Value, String> {
+    if args.lambda.event_source_mapping_file.is_some() {
+        return Err(
+            "invalid --via-function: give the mapping as --event-source-mapping UUID|ARN (the function reads it)"
+                .into(),
+        );
+    }
+    if args.config.is_some() || !args.property.is_empty() || args.ca_file.is_some() {
+        return Err(
+            "invalid --via-function: --config, -X and --ca-file stay on this machine; the function uses its own \
+                    configuration (KREACH_CA_PEM, a --sasl-secret it allows)"
+                .into(),
+        );
+    }
+    let mut event = serde_json::json!({
+        "bootstrap": args.bootstrap.clone().unwrap_or_default(),
+        "resolvers": args.resolver,
+        "public_resolvers": args.public_resolver,
+        "private_cidrs": args.private_cidr,
+        "insecure": args.insecure,
+        "timeout_secs": args.timeout,
+        "connect_timeout_secs": args.connect_timeout,
+        "https_port": args.https_port,
+        "no_https": args.no_https,
+        "security_protocol": args.security_protocol,
+        "zone_addresses": args.zone_address,
+        "aws": args.aws.aws,
+        "vpc_endpoint": args.aws.vpc_endpoint,
+        "vpc_id": args.aws.vpc_id,
+        "endpoint_service": args.aws.endpoint_service,
+        "dns_domain": args.aws.dns_domain,
+        "credentials_secret": args.sasl_secret,
+        "targets": args.target,
+        "schema_registry": args.schema_registry,
+        "aws_apis": args.aws_apis,
+        "confluent_apis": args.confluent_apis,
+        "event_source_mapping": args.lambda.event_source_mapping,
+        "topics": args.topic,
+        "consumer_group": args.consumer_group,
+    });
+    // Absent rather than null: the function refuses unknown fields, not missing ones.
+    if let Some(map) = event.as_object_mut() {
+        map.retain(|_, v| !v.is_null());
+    }
+    Ok(event)
+}
+
+#[cfg(not(feature = "aws"))]
+async fn via_function(_: &str, args: &CheckArgs, _: Output) -> ExitCode {
+    // The same refusals as the full build, then why nothing can be invoked.
+    if let Err(e) = function_event(args) {
+        return fail(&e, EXIT_USAGE);
+    }
+    fail(aws::NO_AWS, EXIT_USAGE)
+}
+
+/// `check --via-function`: the check as the function's event, its report rendered here.
+#[cfg(feature = "aws")]
+async fn via_function(function: &str, args: &CheckArgs, output: Output) -> ExitCode {
+    let event = match function_event(args) {
+        Ok(e) => e,
+        Err(e) => return fail(&e, EXIT_USAGE),
+    };
+    let region = args.aws.aws_region.clone().or_else(|| function.split(':').nth(3).map(str::to_string));
+    let sdk = kreach_aws::sdk_config(region.as_deref(), None, None).await;
+    // The function's own deadline plus a cold start and the way back.
+    let budget = std::time::Duration::from_secs_f64(args.timeout) + std::time::Duration::from_secs(20);
+    match kreach_aws::invoke_function(&sdk, function, &event, budget).await {
+        Ok(report) => {
+            emit(&render_report(&report, output));
+            ExitCode::from(report.exit_code() as u8)
+        }
+        Err(e) => fail(&e, 1),
+    }
 }
 
 /// Whether AWS credentials are visible in the environment (the audit then runs without --aws;

@@ -151,8 +151,11 @@ pub(crate) fn instructions(m: &EventSourceMapping) -> String {
          aws cloudformation deploy --stack-name {name} --template-file twin.json --capabilities CAPABILITY_IAM \
          --parameter-overrides CodeS3Bucket=<bucket> CodeS3Key=<key>{region}\n\
          # Run it where the mapping's pollers run, with the mapping as its event:\n\
-         aws lambda invoke --function-name {name}{region} --cli-binary-format raw-in-base64-out --payload '{}' report.json\n",
-        event(m)
+         aws lambda invoke --function-name {name}{region} --cli-binary-format raw-in-base64-out --payload '{}' report.json\n\
+         # or, rendered here like any check: kreach check --via-function {name} --event-source-mapping {}{region2}\n",
+        event(m),
+        m.arn.as_deref().unwrap_or(&m.uuid),
+        region2 = m.region.as_deref().map(|r| format!(" --aws-region {r}")).unwrap_or_default(),
     );
     if m.subnets.is_empty() {
         out.push_str(
