@@ -140,7 +140,14 @@ const SCENARIOS: [Scenario; 13] = [
     },
 ];
 
-const TOOLS: [&str; 5] = ["kreach", "kreach --no-client-check", "kcat -L", "confluent-kafka", "dig+openssl"];
+const TOOLS: [&str; 6] = [
+    "kreach",
+    "kreach --no-client-check",
+    "kreach --no-client-check --topic",
+    "kcat -L",
+    "confluent-kafka",
+    "dig+openssl",
+];
 
 /// Round trips a complete diagnosis needs on this lab (TLS 1.3, no SASL): the bootstrap's DNS,
 /// TCP, TLS, ApiVersions and Metadata, then every broker at once: DNS, TCP, TLS, ApiVersions.
@@ -310,7 +317,7 @@ fn command(tool: &str, how: &How) -> Vec<String> {
     let properties = how.properties.map(|p| p.display().to_string());
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     match tool {
-        "kreach" | "kreach --no-client-check" => {
+        "kreach" | "kreach --no-client-check" | "kreach --no-client-check --topic" => {
             let mut argv = s(&["/usr/bin/time", "-f", "rss_kib=%M", &how.kreach.display().to_string(), "check"]);
             argv.extend(s(&["--bootstrap", &bootstrap, "--private-cidr", PRIVATE_CIDR, "--ca-file", &ca]));
             match &properties {
@@ -321,8 +328,13 @@ fn command(tool: &str, how: &How) -> Vec<String> {
             if !how.deadline.kreach_default {
                 argv.extend(s(&["--timeout", &t]));
             }
-            if tool.ends_with("--no-client-check") {
+            if tool.contains("--no-client-check") {
                 argv.push("--no-client-check".into());
+            }
+            // A consumer's read-only questions: Metadata for the topic, FindCoordinator and
+            // DescribeConfigs behind it, OffsetFetch on the coordinator.
+            if tool.ends_with("--topic") {
+                argv.extend(s(&["--topic", "orders", "--consumer-group", "bench"]));
             }
             argv
         }

@@ -661,6 +661,8 @@ pub fn serve_mock_kafka() {
         })
         .collect();
     let cluster = kreach_lab::MockKafka::start(&advertised).unwrap_or_else(|e| panic!("mock cluster: {e}"));
+    // A topic for the consumer's questions (`--topic orders`), one partition per broker.
+    let _ = cluster.create_topic("orders", advertised.len().max(1) as i32);
     let mut out = std::io::stdout().lock();
     for (id, addr) in &cluster.listeners {
         let _ = writeln!(out, "broker {id} {addr}");

@@ -1,6 +1,11 @@
 //! Findings from the AWS audit, joined with what the network showed.
 
-use super::*;
+use super::finding;
+use crate::report::findings::FindingCode;
+use crate::report::{
+    AwsAudit, AwsIngressSource, DnsRecord, Finding, Need, NetworkSection, Role, Stage, StageStatus, TargetReport,
+    Vantage,
+};
 
 /// The least-privilege policy statement for one denied action.
 pub(super) fn policy_for(action: &str) -> String {
@@ -371,6 +376,7 @@ impl Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::VantageKind;
     use crate::report::{AwsEndpoint, Role, StageResult};
 
     fn bootstrap() -> TargetReport {

@@ -1,6 +1,12 @@
 //! Findings for every advertised broker, the caps that cut the work, and the grouping that keeps 500 dead brokers one problem.
 
-use super::*;
+use super::{broker_passed, cname_loop_finding, finding};
+use crate::limits::{MAX_ADDRESSES_PER_NAME, MAX_BROKER_TARGETS};
+use crate::report::findings::FindingCode;
+use crate::report::{
+    DnsOutcome, DnsRecord, Finding, KafkaOutcome, Report, Role, Stage, StageStatus, TargetReport, TcpOutcome,
+    TlsOutcome,
+};
 
 /// The first stage that failed and a word on how.
 pub(super) fn first_failure(t: &TargetReport) -> (Stage, String) {

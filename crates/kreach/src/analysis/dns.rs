@@ -1,6 +1,10 @@
 //! DNS findings: missing records, public answers, resolver failures, loops.
 
-use super::*;
+use super::finding;
+use crate::report::findings::FindingCode;
+use crate::report::{
+    AnswerClass, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding, Stage, TargetReport, TcpOutcome,
+};
 
 /// The zone a wildcard for `name` belongs in: the cluster's domain when the name (or the chain's
 /// last name) is under it, else the zone that said NXDOMAIN, else the name's parent.

@@ -1,6 +1,8 @@
 //! Findings for the endpoints around Kafka: `--target`, Schema Registry, the AWS and Confluent APIs.
 
-use super::*;
+use super::{dns, finding, https_findings, tls_findings};
+use crate::report::findings::FindingCode;
+use crate::report::{AddressReport, AnswerClass, DnsOutcome, Finding, Stage, StageStatus, TargetReport, TcpOutcome};
 use crate::report::{EndpointKind, EndpointTarget, NetworkSection};
 
 /// Whether `t`'s name must resolve privately: by its kind and name, or because it sits under the

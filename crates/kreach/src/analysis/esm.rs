@@ -2,10 +2,13 @@
 //! PROBLEM strings explained with what kreach measured, its network and role, the connector's
 //! principal and function.
 
-use super::*;
+use super::finding;
 use crate::input::mapping::{EsmProblem, EventSourceMapping, PollerMode};
 use crate::render::clean;
 use crate::report::PermissionCheck;
+use crate::report::findings::FindingCode;
+use crate::report::{AwsAudit, Finding, Report, Role, Stage, StageStatus, TargetReport};
+use std::collections::BTreeMap;
 
 /// How the mapping polls, what its network needs for that, and where to look next.
 fn poller_mode(t: &TargetReport, m: &EventSourceMapping) -> Finding {

@@ -5,7 +5,12 @@
 //!
 //! Also here: brokers whose names resolve to public addresses (all or some), judged per zone.
 
-use super::*;
+use super::{finding, status};
+use crate::report::findings::{FindingCode, Severity};
+use crate::report::{
+    AnswerClass, DnsOutcome, DnsRecord, Finding, Report, Role, Stage, StageResult, StageStatus, Status, TargetReport,
+};
+use std::collections::BTreeMap;
 
 /// Whether `f` explains the failure of `t`: it names the target (or its host), or, for a broker
 /// whose name carries an AZ ID, it names that zone's path.

@@ -1,6 +1,8 @@
 //! Kafka findings on the bootstrap: listener, protocol, SASL, Metadata.
 
-use super::*;
+use super::finding;
+use crate::report::findings::FindingCode;
+use crate::report::{Finding, KafkaAttempt, KafkaOutcome, Stage, TargetReport};
 
 pub(super) fn kafka_findings(t: &TargetReport, out: &mut Vec<Finding>) {
     let attempts: Vec<_> = t.addresses.iter().filter_map(|a| a.kafka.as_ref().map(|k| (a, k))).collect();

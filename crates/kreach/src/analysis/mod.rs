@@ -20,16 +20,10 @@ mod transport;
 mod vantage;
 mod zones;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
-use crate::limits::{EXPIRY_WARNING_DAYS, MAX_ADDRESSES_PER_NAME, MAX_BROKER_TARGETS};
 use crate::report::findings::{FindingCode, Severity};
-use crate::report::{
-    AddressReport, AnswerClass, AwsAudit, AwsIngressSource, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding,
-    HttpsOutcome, KafkaAttempt, KafkaOutcome, Need, NetworkSection, ParityOutcome, ParityReport, Report, Role,
-    SecretLookup, SecretOutcome, Settings, Stage, StageResult, StageStatus, Status, TargetReport, TcpOutcome,
-    TlsOutcome, TlsVerification, Vantage, VantageKind, ZoneSummary,
-};
+use crate::report::{AnswerClass, DnsOutcome, DnsRecord, Finding, Report, Role, Stage, Status, TargetReport};
 
 use aws::aws_findings;
 use brokers::{broker_findings, cap_findings, group_repeats, invalid_port_findings};

@@ -1,6 +1,8 @@
 //! The client-parity finding: kreach's own path works, librdkafka with the user's configuration does not.
 
-use super::*;
+use super::finding;
+use crate::report::findings::FindingCode;
+use crate::report::{Finding, ParityOutcome, ParityReport, Role, Stage, StageStatus, TargetReport};
 
 pub(super) fn parity_findings(parity: Option<&ParityReport>, targets: &[TargetReport], out: &mut Vec<Finding>) {
     let Some(p) = parity.filter(|p| p.outcome == ParityOutcome::Failed) else { return };

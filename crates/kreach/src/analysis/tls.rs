@@ -1,6 +1,9 @@
 //! TLS findings: certificates, names, trust, handshakes.
 
-use super::*;
+use super::finding;
+use crate::limits::EXPIRY_WARNING_DAYS;
+use crate::report::findings::FindingCode;
+use crate::report::{Finding, KafkaOutcome, Settings, Stage, TargetReport, TlsOutcome, TlsVerification};
 
 pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
     // A handshake closed by a plaintext Kafka listener is a protocol mismatch, reported by the Kafka stage.

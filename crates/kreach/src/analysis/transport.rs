@@ -1,6 +1,8 @@
 //! TCP and HTTPS findings: refused, dropped and unreachable ports, silent REST endpoints.
 
-use super::*;
+use super::finding;
+use crate::report::findings::FindingCode;
+use crate::report::{AddressReport, Finding, HttpsOutcome, Role, Stage, TargetReport, TcpOutcome};
 
 pub(super) fn port_label(t: &TargetReport) -> String {
     match t.role {

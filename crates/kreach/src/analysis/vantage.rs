@@ -1,6 +1,11 @@
 //! Findings about where the probe runs and how it got its credentials.
 
-use super::*;
+use super::finding;
+use crate::report::findings::FindingCode;
+use crate::report::{
+    AnswerClass, DnsOutcome, Finding, SecretLookup, SecretOutcome, Stage, StageStatus, TargetReport, Vantage,
+    VantageKind,
+};
 
 /// A Lambda function outside any VPC (read from its configuration, or inferred from public DNS
 /// answers when that could not be read); a machine outside AWS that cannot see private names.

@@ -1,6 +1,9 @@
 //! Per-zone verdicts: which availability zones pass, and when a zone's path is down.
 
-use super::*;
+use super::finding;
+use crate::report::findings::FindingCode;
+use crate::report::{Finding, Report, Stage, StageStatus, TargetReport, ZoneSummary};
+use std::collections::BTreeMap;
 
 /// Per-zone verdicts from the brokers whose names carry an AZ ID.
 pub fn zones(targets: &[TargetReport]) -> Vec<ZoneSummary> {
