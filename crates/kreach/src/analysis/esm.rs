@@ -12,22 +12,17 @@ use std::collections::BTreeMap;
 
 /// How the mapping polls, what its network needs for that, and where to look next.
 fn poller_mode(t: &TargetReport, m: &EventSourceMapping) -> Finding {
-    let mut summary = match (&m.provisioned_pollers, m.poller_mode) {
-        (Some(p), PollerMode::Provisioned) => {
-            let n = |v: Option<u32>, default: u32| v.unwrap_or(default).to_string();
+    let mut summary = match m.poller_mode {
+        PollerMode::Provisioned => {
+            // The documented defaults (1 and 200) where the configuration leaves a count out.
+            let p = m.provisioned_pollers.clone().unwrap_or_default();
             format!(
                 "event source mapping {} runs in provisioned mode ({}–{} pollers{}): its subnets need no route to the \
                  Lambda, STS or Secrets Manager APIs",
                 m.uuid,
-                n(p.minimum_pollers, 1),
-                n(p.maximum_pollers, 200),
+                p.minimum_pollers.unwrap_or(1),
+                p.maximum_pollers.unwrap_or(200),
                 p.poller_group_name.as_deref().map(|g| format!(", poller group {}", clean(g))).unwrap_or_default()
-            )
-        }
-        _ if m.poller_mode == PollerMode::Provisioned => {
-            format!(
-                "event source mapping {} runs in provisioned mode: its subnets need no route to the Lambda, STS or Secrets Manager APIs",
-                m.uuid
             )
         }
         _ => format!(
@@ -63,25 +58,6 @@ fn poller_mode(t: &TargetReport, m: &EventSourceMapping) -> Finding {
         "Nothing to change for the mode; provisioned mode (ProvisionedPollerConfig) removes the need for the API routes."
     };
     finding(FindingCode::EsmPollerMode, t, Stage::Aws, summary, fix.into(), Vec::new())
-}
-
-/// The consumer's permissions as asked: which question the cluster refused.
-fn access_summary(access: &crate::report::AccessReport) -> String {
-    if let Some(why) = &access.not_asked {
-        return format!("the permissions were not asked ({})", clean(why));
-    }
-    let mut parts: Vec<String> =
-        access.topics.iter().map(|t| format!("topic {} {}", clean(&t.name), t.outcome.as_label())).collect();
-    if let Some(g) = &access.group {
-        let outcome = if g.find_coordinator.outcome == crate::report::AccessOutcome::Ok {
-            g.offset_fetch.outcome
-        } else {
-            g.find_coordinator.outcome
-        };
-        parts.push(format!("group {} {}", clean(&g.id), outcome.as_label()));
-    }
-    parts.push(format!("DescribeConfigs on the cluster {}", access.cluster_configs.outcome.as_label()));
-    format!("asked read-only: {}", parts.join(", "))
 }
 
 /// What kreach measured on the hop a PROBLEM string is about.
@@ -134,7 +110,9 @@ fn measured(problem: EsmProblem, report: &Report) -> String {
             };
             let kafka = cell(Stage::Kafka).map(|c| format!("from here, {with}: {c}")).unwrap_or_default();
             match (problem, report.access.as_ref()) {
-                (EsmProblem::ClusterAuthorization, Some(access)) => format!("{kafka}; {}", access_summary(access)),
+                (EsmProblem::ClusterAuthorization, Some(access)) => {
+                    format!("{kafka}; asked read-only: {}", crate::render::access_line(access))
+                }
                 _ => kafka,
             }
         }

@@ -12,6 +12,7 @@ pub use merge::{merged_markdown, merged_table};
 pub fn md_escape(text: &str) -> String {
     markdown::escape(text)
 }
+pub(crate) use table::access_line;
 pub use table::table;
 pub use table::wrap_to;
 pub(crate) use table::{TARGET_WIDTH, shared_domain_of, short_target};

@@ -11,7 +11,7 @@ pub(crate) const TARGET_WIDTH: usize = 24;
 const CELL_WIDTH: usize = 14;
 
 /// The consumer's permissions in one line: each topic, the group, DescribeConfigs.
-fn access_line(access: &crate::report::AccessReport) -> String {
+pub(crate) fn access_line(access: &crate::report::AccessReport) -> String {
     use crate::report::AccessOutcome;
     if let Some(why) = &access.not_asked {
         return format!("not asked ({})", clean(why));

@@ -626,32 +626,42 @@ async fn coordinator_offsets(
         }
         Ok(config.sasl.as_ref())
     };
+    let credentials = sasl(tls && tls_ctx.verifies());
     let budget = deadline.budget(KAFKA_STEP_CAP);
     let (answer, committed) = if !tls {
         let mut stream = stream;
-        match sasl(false) {
-            Ok(s) => kafka::offset_fetch(&mut stream, s, &group.id, &asked, budget).await,
-            Err(why) => {
-                group.credentials_withheld = Some(why.clone());
-                (AccessAnswer::with(AccessOutcome::NotAsked, format!("credentials withheld: {why}")), None)
-            }
-        }
+        ask_offsets(&mut stream, credentials, group, &asked, budget).await
     } else {
         let (handshake, session) = tls::handshake(tls_ctx, stream, &host, &[], deadline.budget(TLS_STEP_CAP)).await;
         let Some(mut session) = session else {
             group.offset_fetch = unreachable(format!("TLS with {addr}: {}", handshake.outcome.as_label()));
             return;
         };
-        match sasl(tls_ctx.verifies()) {
-            Ok(s) => kafka::offset_fetch(&mut session, s, &group.id, &asked, budget).await,
-            Err(why) => {
-                group.credentials_withheld = Some(why.clone());
-                (AccessAnswer::with(AccessOutcome::NotAsked, format!("credentials withheld: {why}")), None)
-            }
-        }
+        ask_offsets(&mut session, credentials, group, &asked, budget).await
     };
     group.offset_fetch = answer;
     group.committed_partitions = committed;
+}
+
+/// OffsetFetch on the coordinator's connection, or why the credentials were withheld from it.
+async fn ask_offsets<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    stream: &mut S,
+    credentials: Result<Option<&crate::input::config::Sasl>, String>,
+    group: &mut GroupAccess,
+    asked: &[(String, Vec<i32>)],
+    budget: Duration,
+) -> (crate::report::AccessAnswer, Option<usize>) {
+    match credentials {
+        Ok(sasl) => kafka::offset_fetch(stream, sasl, &group.id, asked, budget).await,
+        Err(why) => {
+            let answer = crate::report::AccessAnswer::with(
+                crate::report::AccessOutcome::NotAsked,
+                format!("credentials withheld: {why}"),
+            );
+            group.credentials_withheld = Some(why);
+            (answer, None)
+        }
+    }
 }
 
 /// Most partitions of one topic asked in OffsetFetch.
