@@ -2,9 +2,9 @@
 endpoint and its security group), what a Lambda event source mapping and the Lambda Sink
 Connector need: the mapping's security group and subnets, route tables with a NAT gateway,
 interface endpoints for lambda/sts/secretsmanager, the function with its execution role, the SASL
-secret, and the connector's user. Healthy, or with one scenario's fault. Prints the ids and the
-mapping (the documented GetEventSourceMapping shape: moto cannot create a self-managed Kafka
-mapping) as one JSON line.
+secret, the connector's user, and an Amazon MSK cluster on the mapping's subnets and group.
+Healthy, or with one scenario's fault. Prints the ids and the mapping (the documented
+GetEventSourceMapping shape: moto cannot create a self-managed Kafka mapping) as one JSON line.
 
 Usage: moto_esm.py ENDPOINT_URL ACCOUNT_JSON SCENARIO BOOTSTRAP
 """
@@ -42,12 +42,12 @@ def main() -> int:
     if scenario == "subnet-zone-missing":
         mapping_subnets = mapping_subnets[:2]
 
-    # The mapping's security group: 443 out to everywhere, 9092 out to the VPC.
+    # The mapping's security group: 443 out to everywhere, the broker ports (9092-9098) out to the VPC.
     sg = ec2.create_security_group(GroupName="esm-pollers", Description="esm", VpcId=vpc)["GroupId"]
     ec2.revoke_security_group_egress(
         GroupId=sg, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
     )
-    egress = [{"IpProtocol": "tcp", "FromPort": 9092, "ToPort": 9092, "IpRanges": [{"CidrIp": "10.20.0.0/16"}]}]
+    egress = [{"IpProtocol": "tcp", "FromPort": 9092, "ToPort": 9098, "IpRanges": [{"CidrIp": "10.20.0.0/16"}]}]
     if scenario != "sg-egress-missing":
         egress.append({"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
     ec2.authorize_security_group_egress(GroupId=sg, IpPermissions=egress)
@@ -136,6 +136,23 @@ def main() -> int:
         ),
     )
 
+    # An Amazon MSK cluster on the same subnets and group: a mapping on it runs its pollers there,
+    # and the group must admit itself on the broker ports.
+    kafka = boto3.client("kafka", **kw)
+    cluster = kafka.create_cluster_v2(
+        ClusterName="orders",
+        Provisioned={
+            "BrokerNodeGroupInfo": {"InstanceType": "kafka.m5.large", "ClientSubnets": mapping_subnets, "SecurityGroups": [sg]},
+            "KafkaVersion": "3.6.0",
+            "NumberOfBrokerNodes": 3,
+        },
+    )["ClusterArn"]
+    if scenario != "msk-self-ingress-missing":
+        ec2.authorize_security_group_ingress(
+            GroupId=sg,
+            IpPermissions=[{"IpProtocol": "tcp", "FromPort": 9092, "ToPort": 9098, "UserIdGroupPairs": [{"GroupId": sg}]}],
+        )
+
     uuid = "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE"
     mapping = {
         "UUID": uuid,
@@ -150,7 +167,11 @@ def main() -> int:
         + [{"Type": "VPC_SUBNET", "URI": f"subnet:{s}"} for s in mapping_subnets]
         + [{"Type": "VPC_SECURITY_GROUP", "URI": f"security_group:{sg}"}],
     }
-    print(json.dumps({"mapping": mapping, "function": function, "connector_user": user, "mapping_security_group": sg}))
+    print(
+        json.dumps(
+            {"mapping": mapping, "function": function, "connector_user": user, "mapping_security_group": sg, "msk_cluster": cluster}
+        )
+    )
     return 0
 
 

@@ -1,16 +1,16 @@
 //! The event source mapping's side (its subnets, routes, security groups, the function's role) and
 //! the Lambda Sink Connector's (its principal, the function). Read-only calls only.
 
-use aws_sdk_ec2::types::Filter;
-use kreach::{AwsAudit, ConnectorAudit, EsmApiRoute, EsmAudit, EsmEgress, EsmSubnet, EventSourceMapping};
+use kreach::{AwsAudit, ConnectorAudit, EsmApiRoute, EsmAudit, EsmEgress, EsmSubnet, EventSourceMapping, MskCluster};
 
-use crate::{classify, iam, note};
+use crate::api::{Api, Ec2, Element, Query};
+use crate::{AwsError, classify, iam, note, sg_rules};
 
 /// The services the mapping's pollers call besides Kafka.
 const SERVICES: [&str; 3] = ["lambda", "sts", "secretsmanager"];
 
 /// Reads a mapping with `lambda:GetEventSourceMapping` (`UUID` or ARN), as the JSON the CLI prints.
-pub async fn fetch_mapping(sdk: &aws_config::SdkConfig, id: &str) -> Result<EventSourceMapping, String> {
+pub async fn fetch_mapping(sdk: &aws_config::SdkConfig, id: &str) -> Result<EventSourceMapping, AwsError> {
     let lambda = aws_sdk_lambda::Client::new(sdk);
     let uuid = id.rsplit(':').next().unwrap_or(id);
     let out = lambda
@@ -18,7 +18,7 @@ pub async fn fetch_mapping(sdk: &aws_config::SdkConfig, id: &str) -> Result<Even
         .uuid(uuid)
         .send()
         .await
-        .map_err(|e| format!("lambda:GetEventSourceMapping: {}", crate::display_chain(&e)))?;
+        .map_err(|e| classify("lambda:GetEventSourceMapping", e))?;
     // Rebuilt in the documented JSON shape, so the file and the API go through one parser.
     let configs: Vec<serde_json::Value> = out
         .source_access_configurations()
@@ -58,155 +58,41 @@ pub async fn fetch_mapping(sdk: &aws_config::SdkConfig, id: &str) -> Result<Even
             "OnFailure": {"Destination": f.destination()},
         })),
     });
-    EventSourceMapping::parse(json.to_string().as_bytes()).map_err(|e| format!("lambda:GetEventSourceMapping: {e}"))
+    EventSourceMapping::parse(json.to_string().as_bytes())
+        .map_err(|e| AwsError::Invalid(format!("lambda:GetEventSourceMapping: {e}")))
 }
 
 /// Audits the mapping's network and the function's role into `audit.event_source_mapping`.
 pub(crate) async fn audit_mapping(sdk: &aws_config::SdkConfig, m: &EventSourceMapping, audit: &mut AwsAudit) {
-    let ec2 = aws_sdk_ec2::Client::new(sdk);
     let mut esm = EsmAudit::default();
     let region = audit.region.clone().or_else(|| m.region.clone()).unwrap_or_default();
-
-    // Subnets: zone and VPC.
-    if !m.subnets.is_empty() {
-        audit.calls.push("ec2:DescribeSubnets".into());
-        match ec2.describe_subnets().set_subnet_ids(Some(m.subnets.clone())).send().await {
-            Ok(out) => {
-                for s in out.subnets() {
-                    let mut subnet = EsmSubnet::default();
-                    subnet.id = s.subnet_id().unwrap_or("").into();
-                    subnet.vpc_id = s.vpc_id().unwrap_or("").into();
-                    subnet.az_name = s.availability_zone().unwrap_or("").into();
-                    subnet.az_id = s.availability_zone_id().unwrap_or("").into();
-                    esm.subnets.push(subnet);
-                }
-            }
-            Err(e) => {
-                note(audit, classify("ec2:DescribeSubnets", e));
-            }
+    // An Amazon MSK mapping's pollers sit in the cluster's subnets with its security groups.
+    let msk_network;
+    let m = if m.amazon_msk() && m.subnets.is_empty() && m.security_groups.is_empty() {
+        esm.msk_cluster = msk_cluster(sdk, m, audit).await;
+        let mut on_cluster = m.clone();
+        if let Some(c) = &esm.msk_cluster {
+            on_cluster.subnets = c.subnets.clone();
+            on_cluster.security_groups = c.security_groups.clone();
         }
-    }
-    // Route tables: each subnet's (explicit association, else the VPC's main table).
-    let vpcs: Vec<String> = {
-        let mut v: Vec<String> = esm.subnets.iter().map(|s| s.vpc_id.clone()).filter(|v| !v.is_empty()).collect();
-        v.sort();
-        v.dedup();
-        v
+        msk_network = on_cluster;
+        &msk_network
+    } else {
+        m
     };
-    if !vpcs.is_empty() {
-        audit.calls.push("ec2:DescribeRouteTables".into());
-        let filter = Filter::builder().name("vpc-id").set_values(Some(vpcs.clone())).build();
-        match ec2.describe_route_tables().filters(filter).send().await {
-            Ok(out) => {
-                for subnet in &mut esm.subnets {
-                    let tables = out.route_tables();
-                    let explicit = tables
-                        .iter()
-                        .find(|t| t.associations().iter().any(|a| a.subnet_id() == Some(subnet.id.as_str())));
-                    let main = tables.iter().find(|t| {
-                        t.vpc_id() == Some(subnet.vpc_id.as_str())
-                            && t.associations().iter().any(|a| a.main() == Some(true))
-                    });
-                    let Some(table) = explicit.or(main) else { continue };
-                    subnet.route_table = table.route_table_id().map(str::to_string);
-                    subnet.internet_route = table
-                        .routes()
-                        .iter()
-                        .filter(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
-                        .find_map(|r| r.nat_gateway_id().or(r.gateway_id().filter(|g| g.starts_with("igw-"))))
-                        .map(str::to_string);
-                }
-            }
+    let ec2 = if m.subnets.is_empty() && m.security_groups.is_empty() {
+        None
+    } else {
+        match Ec2::new(sdk).await {
+            Ok(c) => Some(c),
             Err(e) => {
-                note(audit, classify("ec2:DescribeRouteTables", e));
+                note(audit, e);
+                None
             }
         }
-        // Interface endpoints for the APIs, with private DNS.
-        audit.calls.push("ec2:DescribeVpcEndpoints".into());
-        let filter = Filter::builder().name("vpc-id").set_values(Some(vpcs)).build();
-        let endpoints = match ec2.describe_vpc_endpoints().filters(filter).send().await {
-            Ok(out) => out.vpc_endpoints().to_vec(),
-            Err(e) => {
-                note(audit, classify("ec2:DescribeVpcEndpoints", e));
-                Vec::new()
-            }
-        };
-        let needed = SERVICES
-            .iter()
-            .filter(|s| **s != "secretsmanager" || m.sasl_secret().is_some() || m.root_ca_secret.is_some());
-        for service in needed {
-            let name = format!("com.amazonaws.{region}.{service}");
-            let ep = endpoints.iter().find(|e| {
-                e.service_name() == Some(name.as_str())
-                    && e.private_dns_enabled() == Some(true)
-                    && e.state().is_none_or(|s| s.as_str().eq_ignore_ascii_case("available"))
-            });
-            let mut route = EsmApiRoute::default();
-            route.service = service.to_string();
-            route.interface_endpoint = ep.and_then(|e| e.vpc_endpoint_id()).map(str::to_string);
-            if route.interface_endpoint.is_none() {
-                route.unrouted_subnets =
-                    esm.subnets.iter().filter(|s| s.internet_route.is_none()).map(|s| s.id.clone()).collect();
-            }
-            esm.api_routes.push(route);
-        }
-    }
-    // The mapping's security groups: 443 out to everywhere, the Kafka ports out.
-    if !m.security_groups.is_empty() {
-        audit.calls.push("ec2:DescribeSecurityGroups".into());
-        match ec2.describe_security_groups().set_group_ids(Some(m.security_groups.clone())).send().await {
-            Ok(out) => {
-                let mut rules: Vec<(String, u16, u16, bool, String)> = Vec::new();
-                for sg in out.security_groups() {
-                    let group = sg.group_id().unwrap_or("").to_string();
-                    for perm in sg.ip_permissions_egress() {
-                        let proto = perm.ip_protocol().unwrap_or("");
-                        if proto != "-1" && proto != "tcp" && proto != "6" {
-                            continue;
-                        }
-                        let port = |p: Option<i32>| p.and_then(|p| u16::try_from(p).ok()).unwrap_or(0);
-                        let all = proto == "-1";
-                        let dests = perm
-                            .ip_ranges()
-                            .iter()
-                            .filter_map(|r| r.cidr_ip())
-                            .chain(perm.user_id_group_pairs().iter().filter_map(|g| g.group_id()))
-                            .chain(perm.prefix_list_ids().iter().filter_map(|p| p.prefix_list_id()));
-                        for d in dests.take(kreach::MAX_LIST) {
-                            rules.push((
-                                group.clone(),
-                                port(perm.from_port()),
-                                port(perm.to_port()),
-                                all,
-                                d.to_string(),
-                            ));
-                        }
-                    }
-                }
-                let admits = |port: u16, anywhere: bool| -> Vec<String> {
-                    rules
-                        .iter()
-                        .filter(|(_, from, to, all, dest)| {
-                            (*all || (*from <= port && port <= *to)) && (!anywhere || dest == "0.0.0.0/0")
-                        })
-                        .map(|(g, _, _, _, d)| format!("{g} → {d}"))
-                        .collect()
-                };
-                let mut needs = vec![(443u16, true, "0.0.0.0/0".to_string())];
-                needs.extend(m.kafka_ports().into_iter().map(|p| (p, false, "the endpoint (Kafka)".to_string())));
-                for (port, anywhere, what) in needs {
-                    let mut e = EsmEgress::default();
-                    e.port = port;
-                    e.needs = what;
-                    e.rules = admits(port, anywhere);
-                    e.allowed = !e.rules.is_empty();
-                    esm.egress.push(e);
-                }
-            }
-            Err(e) => {
-                note(audit, classify("ec2:DescribeSecurityGroups", e));
-            }
-        }
+    };
+    if let Some(ec2) = &ec2 {
+        mapping_network(ec2, m, &region, &mut esm, audit).await;
     }
     // The function's role and what it may do.
     if let Some(function) = &m.function_arn {
@@ -259,6 +145,230 @@ pub(crate) async fn audit_mapping(sdk: &aws_config::SdkConfig, m: &EventSourceMa
     audit.event_source_mapping = Some(esm);
 }
 
+/// The mapping's subnets (zone, VPC, route to the internet), the interface endpoints its pollers
+/// could use for the AWS APIs, and its security groups' egress.
+async fn mapping_network(ec2: &Ec2, m: &EventSourceMapping, region: &str, esm: &mut EsmAudit, audit: &mut AwsAudit) {
+    // Subnets: zone and VPC.
+    if !m.subnets.is_empty() {
+        let query = Query::new("DescribeSubnets").list("SubnetId", &m.subnets);
+        audit.calls.push(query.label());
+        match ec2.call_all(&query, "subnetSet").await {
+            Ok(subnets) => {
+                for s in &subnets {
+                    let mut subnet = EsmSubnet::default();
+                    subnet.id = s.text("subnetId").unwrap_or("").into();
+                    subnet.vpc_id = s.text("vpcId").unwrap_or("").into();
+                    subnet.az_name = s.text("availabilityZone").unwrap_or("").into();
+                    subnet.az_id = s.text("availabilityZoneId").unwrap_or("").into();
+                    esm.subnets.push(subnet);
+                }
+            }
+            Err(e) => {
+                note(audit, e);
+            }
+        }
+    }
+    // Route tables: each subnet's (explicit association, else the VPC's main table).
+    let vpcs: Vec<String> = {
+        let mut v: Vec<String> = esm.subnets.iter().map(|s| s.vpc_id.clone()).filter(|v| !v.is_empty()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    if !vpcs.is_empty() {
+        let query = Query::new("DescribeRouteTables").filter("vpc-id", &vpcs);
+        audit.calls.push(query.label());
+        match ec2.call_all(&query, "routeTableSet").await {
+            Ok(tables) => {
+                for subnet in &mut esm.subnets {
+                    let Some(table) = route_table_of(&tables, &subnet.id, &subnet.vpc_id) else { continue };
+                    subnet.route_table = table.text("routeTableId").map(str::to_string);
+                    subnet.internet_route = table
+                        .items("routeSet")
+                        .filter(|r| r.text("destinationCidrBlock") == Some("0.0.0.0/0"))
+                        .find_map(|r| r.text("natGatewayId").or(r.text("gatewayId").filter(|g| g.starts_with("igw-"))))
+                        .map(str::to_string);
+                }
+            }
+            Err(e) => {
+                note(audit, e);
+            }
+        }
+        // Interface endpoints for the APIs, with private DNS.
+        let query = Query::new("DescribeVpcEndpoints").filter("vpc-id", &vpcs);
+        audit.calls.push(query.label());
+        let endpoints = match ec2.call_all(&query, "vpcEndpointSet").await {
+            Ok(items) => items,
+            Err(e) => {
+                note(audit, e);
+                Vec::new()
+            }
+        };
+        let needed = SERVICES
+            .iter()
+            .filter(|s| **s != "secretsmanager" || m.sasl_secret().is_some() || m.root_ca_secret.is_some());
+        for service in needed {
+            let name = format!("com.amazonaws.{region}.{service}");
+            let ep = endpoints.iter().find(|e| {
+                e.text("serviceName") == Some(name.as_str())
+                    && e.flag("privateDnsEnabled") == Some(true)
+                    && e.text("state").is_none_or(|s| s.eq_ignore_ascii_case("available"))
+            });
+            let mut route = EsmApiRoute::default();
+            route.service = service.to_string();
+            route.interface_endpoint = ep.and_then(|e| e.text("vpcEndpointId")).map(str::to_string);
+            if route.interface_endpoint.is_none() {
+                route.unrouted_subnets =
+                    esm.subnets.iter().filter(|s| s.internet_route.is_none()).map(|s| s.id.clone()).collect();
+            }
+            esm.api_routes.push(route);
+        }
+    }
+    // The mapping's security groups: 443 out to everywhere, the Kafka ports out.
+    if !m.security_groups.is_empty() {
+        let query = Query::new("DescribeSecurityGroups").list("GroupId", &m.security_groups);
+        audit.calls.push(query.label());
+        match ec2.call_all(&query, "securityGroupInfo").await {
+            Ok(groups) => {
+                let mut rules: Vec<(String, crate::SgRule)> = Vec::new();
+                for sg in &groups {
+                    let group = sg.text("groupId").unwrap_or("").to_string();
+                    rules.extend(sg_rules(sg, "ipPermissionsEgress").into_iter().map(|r| (group.clone(), r)));
+                }
+                // An MSK cluster's groups must admit themselves on the broker port: the pollers'
+                // ENI carries those groups.
+                if let Some(c) = &mut esm.msk_cluster {
+                    let inbound: Vec<(String, crate::SgRule)> = groups
+                        .iter()
+                        .flat_map(|sg| {
+                            let group = sg.text("groupId").unwrap_or("").to_string();
+                            sg_rules(sg, "ipPermissions").into_iter().map(move |r| (group.clone(), r))
+                        })
+                        .collect();
+                    for port in c.broker_ports.clone() {
+                        let mut e = EsmEgress::default();
+                        e.port = port;
+                        e.needs = format!("from {}", c.security_groups.join(", "));
+                        e.rules = inbound
+                            .iter()
+                            .filter(|(_, r)| {
+                                (r.all || (r.from <= port && port <= r.to)) && c.security_groups.contains(&r.peer)
+                            })
+                            .map(|(g, r)| format!("{g} ← {}", r.peer))
+                            .collect();
+                        e.allowed = !e.rules.is_empty();
+                        c.self_ingress.push(e);
+                    }
+                }
+                let admits = |port: u16, anywhere: bool| -> Vec<String> {
+                    rules
+                        .iter()
+                        .filter(|(_, r)| {
+                            (r.all || (r.from <= port && port <= r.to)) && (!anywhere || r.peer == "0.0.0.0/0")
+                        })
+                        .map(|(g, r)| format!("{g} → {}", r.peer))
+                        .collect()
+                };
+                let mut needs = vec![(443u16, true, "0.0.0.0/0".to_string())];
+                match &esm.msk_cluster {
+                    Some(c) => {
+                        needs.extend(c.broker_ports.iter().map(|p| (*p, false, "the cluster's brokers".to_string())))
+                    }
+                    None => needs
+                        .extend(m.kafka_ports().into_iter().map(|p| (p, false, "the endpoint (Kafka)".to_string()))),
+                }
+                for (port, anywhere, what) in needs {
+                    let mut e = EsmEgress::default();
+                    e.port = port;
+                    e.needs = what;
+                    e.rules = admits(port, anywhere);
+                    e.allowed = !e.rules.is_empty();
+                    esm.egress.push(e);
+                }
+            }
+            Err(e) => {
+                note(audit, e);
+            }
+        }
+    }
+}
+
+/// The Amazon MSK cluster an MSK mapping polls (`kafka:DescribeClusterV2`): its subnets and
+/// security groups (the pollers' network) and the broker port the mapping's authentication uses.
+async fn msk_cluster(sdk: &aws_config::SdkConfig, m: &EventSourceMapping, audit: &mut AwsAudit) -> Option<MskCluster> {
+    let arn = m.event_source_arn.as_deref()?;
+    let api = match Api::for_service(sdk, "kafka").await {
+        Ok(api) => api,
+        Err(e) => {
+            note(audit, e);
+            return None;
+        }
+    };
+    audit.calls.push("kafka:DescribeClusterV2".into());
+    let path: String = arn
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    match api.get_json("kafka:DescribeClusterV2", &format!("api/v2/clusters/{path}")).await {
+        Ok(v) => Some(cluster_from(&v, arn, m)),
+        Err(e) => {
+            note(audit, e);
+            None
+        }
+    }
+}
+
+/// The cluster's network from a `DescribeClusterV2` answer (provisioned or serverless).
+fn cluster_from(v: &serde_json::Value, arn: &str, m: &EventSourceMapping) -> MskCluster {
+    let info = &v["clusterInfo"];
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| a.iter().filter_map(|s| s.as_str()).take(kreach::MAX_LIST).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    let mut c = MskCluster::default();
+    c.arn = info["clusterArn"].as_str().unwrap_or(arn).to_string();
+    c.state = info["state"].as_str().unwrap_or("").to_string();
+    let provisioned = &info["provisioned"];
+    if provisioned.is_object() {
+        c.subnets = strings(&provisioned["brokerNodeGroupInfo"]["clientSubnets"]);
+        c.security_groups = strings(&provisioned["brokerNodeGroupInfo"]["securityGroups"]);
+    } else if let Some(configs) = info["serverless"]["vpcConfigs"].as_array() {
+        for vpc in configs.iter().take(kreach::MAX_LIST) {
+            c.subnets.extend(strings(&vpc["subnetIds"]));
+            c.security_groups.extend(strings(&vpc["securityGroupIds"]));
+        }
+    }
+    // The port follows the mapping's authentication; without one, the cluster's: IAM where it is
+    // on (serverless clusters are IAM only), else unauthenticated TLS, else plaintext.
+    let auth = &provisioned["clientAuthentication"];
+    let on = |v: &serde_json::Value| v["enabled"].as_bool() == Some(true);
+    let port = match m.authentication.as_ref().map(|(kind, _)| kind.as_str()) {
+        Some("SASL_SCRAM_256_AUTH" | "SASL_SCRAM_512_AUTH") => 9096,
+        Some("CLIENT_CERTIFICATE_TLS_AUTH") => 9094,
+        _ if !provisioned.is_object() || on(&auth["sasl"]["iam"]) => 9098,
+        _ if provisioned["encryptionInfo"]["encryptionInTransit"]["clientBroker"].as_str() == Some("PLAINTEXT") => 9092,
+        _ => 9094,
+    };
+    c.broker_ports = vec![port];
+    c
+}
+
+/// The route table a subnet uses: its explicit association, else its VPC's main table.
+fn route_table_of<'a>(tables: &'a [Element], subnet: &str, vpc: &str) -> Option<&'a Element> {
+    let explicit = tables.iter().find(|t| t.items("associationSet").any(|a| a.text("subnetId") == Some(subnet)));
+    let main = tables
+        .iter()
+        .find(|t| t.text("vpcId") == Some(vpc) && t.items("associationSet").any(|a| a.flag("main") == Some(true)));
+    explicit.or(main)
+}
+
 /// Audits the Lambda Sink Connector's principal and function into `audit.sink_connector`.
 pub(crate) async fn audit_connector(
     sdk: &aws_config::SdkConfig,
@@ -296,4 +406,68 @@ pub(crate) async fn audit_connector(
         c.permission_method = Some(method);
     }
     audit.sink_connector = Some(c);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mapping(auth: Option<&str>) -> EventSourceMapping {
+        let mut configs = vec![];
+        if let Some(kind) = auth {
+            configs.push(
+                serde_json::json!({"Type": kind, "URI": "arn:aws:secretsmanager:us-west-2:1:secret:AmazonMSK_x"}),
+            );
+        }
+        let json = serde_json::json!({
+            "UUID": "u",
+            "EventSourceArn": "arn:aws:kafka:us-west-2:1:cluster/c/1",
+            "SourceAccessConfigurations": configs,
+        });
+        EventSourceMapping::parse(json.to_string().as_bytes()).expect("mapping")
+    }
+
+    /// moto serves provisioned clusters only; the serverless shape and the authentication
+    /// variants are the documented DescribeClusterV2 response, fed directly.
+    #[test]
+    fn the_broker_port_follows_the_mappings_then_the_clusters_authentication() {
+        let provisioned = |auth: serde_json::Value, in_transit: &str| {
+            serde_json::json!({"clusterInfo": {"clusterArn": "arn:c", "state": "ACTIVE", "provisioned": {
+                "brokerNodeGroupInfo": {"clientSubnets": ["subnet-1", "subnet-2"], "securityGroups": ["sg-1"]},
+                "clientAuthentication": auth,
+                "encryptionInfo": {"encryptionInTransit": {"clientBroker": in_transit}},
+            }}})
+        };
+        let iam = serde_json::json!({"sasl": {"iam": {"enabled": true}}});
+        let none = serde_json::json!({"unauthenticated": {"enabled": true}});
+        let cases = [
+            (Some("SASL_SCRAM_512_AUTH"), provisioned(iam.clone(), "TLS"), 9096),
+            (Some("CLIENT_CERTIFICATE_TLS_AUTH"), provisioned(iam.clone(), "TLS"), 9094),
+            (None, provisioned(iam, "TLS"), 9098),
+            (None, provisioned(none.clone(), "TLS"), 9094),
+            (None, provisioned(none, "PLAINTEXT"), 9092),
+        ];
+        for (auth, answer, port) in cases {
+            let c = cluster_from(&answer, "arn:asked", &mapping(auth));
+            assert_eq!(c.broker_ports, [port], "{auth:?} {answer}");
+            assert_eq!((c.arn.as_str(), c.state.as_str()), ("arn:c", "ACTIVE"));
+            assert_eq!((c.subnets.len(), c.security_groups.as_slice()), (2, ["sg-1".to_string()].as_slice()));
+        }
+        let serverless = serde_json::json!({"clusterInfo": {"clusterType": "SERVERLESS", "serverless": {"vpcConfigs": [
+            {"subnetIds": ["subnet-a"], "securityGroupIds": ["sg-a"]},
+            {"subnetIds": ["subnet-b"], "securityGroupIds": ["sg-b"]},
+        ]}}});
+        let c = cluster_from(&serverless, "arn:asked", &mapping(None));
+        assert_eq!(c.arn, "arn:asked", "an answer without its ARN keeps the one asked for");
+        assert_eq!(c.subnets, ["subnet-a", "subnet-b"]);
+        assert_eq!(c.security_groups, ["sg-a", "sg-b"]);
+        assert_eq!(c.broker_ports, [9098], "serverless clusters take IAM only");
+        // A hostile or empty answer: nothing, and no panic.
+        let c = cluster_from(
+            &serde_json::json!({"clusterInfo": {"provisioned": {"brokerNodeGroupInfo": 7}}}),
+            "a",
+            &mapping(None),
+        );
+        assert!(c.subnets.is_empty() && c.security_groups.is_empty());
+    }
 }

@@ -9,7 +9,7 @@
 use kreach::{AwsAudit, PermissionCheck};
 use serde_json::Value;
 
-use crate::{CallError, classify, note};
+use crate::{AwsError, classify, note};
 
 /// Most policy documents read for one principal.
 const MAX_POLICIES: usize = 32;
@@ -375,7 +375,7 @@ async fn read_policies(iam: &aws_sdk_iam::Client, is_role: bool, name: &str, aud
         }
     }
     // Inline policies.
-    let inline: Result<Vec<String>, CallError> = if is_role {
+    let inline: Result<Vec<String>, AwsError> = if is_role {
         audit.calls.push("iam:ListRolePolicies".into());
         iam.list_role_policies()
             .role_name(name)

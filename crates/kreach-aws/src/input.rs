@@ -23,7 +23,7 @@ impl AwsReads for SdkReads<'_> {
     fn mapping<'a>(&'a self, region: Option<String>, id: &'a str) -> Reading<'a, Result<EventSourceMapping, String>> {
         Box::pin(async move {
             let sdk = (self.0)(region).await?;
-            crate::fetch_mapping(&sdk, id).await
+            crate::fetch_mapping(&sdk, id).await.map_err(|e| e.to_string())
         })
     }
 
@@ -35,7 +35,7 @@ impl AwsReads for SdkReads<'_> {
     ) -> Reading<'a, Result<String, String>> {
         Box::pin(async move {
             let sdk = (self.0)(region).await?;
-            crate::read_root_ca(&sdk, id, budget).await
+            crate::read_root_ca(&sdk, id, budget).await.map_err(|e| e.to_string())
         })
     }
 

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 
+use crate::AwsError;
+
 /// Largest answer read: Lambda's synchronous response limit.
 pub const MAX_INVOKE_RESPONSE: usize = 6 * 1024 * 1024;
 
@@ -17,9 +19,9 @@ pub async fn invoke_function(
     function: &str,
     event: &serde_json::Value,
     budget: Duration,
-) -> Result<kreach::Report, String> {
+) -> Result<kreach::Report, AwsError> {
     let client = aws_sdk_lambda::Client::new(sdk);
-    let payload = serde_json::to_vec(event).map_err(|e| format!("the event does not serialize: {e}"))?;
+    let payload = serde_json::to_vec(event).map_err(|e| AwsError::Api(format!("the event does not serialize: {e}")))?;
     let call = client
         .invoke()
         .function_name(function)
@@ -27,20 +29,25 @@ pub async fn invoke_function(
         .payload(aws_sdk_lambda::primitives::Blob::new(payload))
         .send();
     let answer = match tokio::time::timeout(budget, call).await {
-        Err(_) => return Err(format!("{function} did not answer within {} ms", budget.as_millis())),
-        Ok(Err(e)) => return Err(format!("lambda:InvokeFunction {function}: {}", crate::display_chain(&e))),
+        Err(_) => {
+            return Err(AwsError::Unreachable(format!("{function} did not answer within {} ms", budget.as_millis())));
+        }
+        Ok(Err(e)) => return Err(crate::classify(&format!("lambda:InvokeFunction {function}"), e)),
         Ok(Ok(answer)) => answer,
     };
     let bytes = answer.payload().map(|b| b.as_ref()).unwrap_or_default();
     if bytes.len() > MAX_INVOKE_RESPONSE {
-        return Err(format!("{function} answered {} bytes, more than a Lambda response can be", bytes.len()));
+        let size = bytes.len();
+        return Err(AwsError::Invalid(format!("{function} answered {size} bytes, more than a Lambda response can be")));
     }
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("{function} answered something that is not JSON: {e}"))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| AwsError::Invalid(format!("{function} answered something that is not JSON: {e}")))?;
     if answer.function_error().is_some() || value.get("errorType").is_some() {
         let kind = value.get("errorType").and_then(|v| v.as_str()).or(answer.function_error()).unwrap_or("error");
         let message = value.get("errorMessage").and_then(|v| v.as_str()).unwrap_or("");
-        return Err(format!("{function} answered {kind}: {}", message.chars().take(1000).collect::<String>()));
+        let message: String = message.chars().take(1000).collect();
+        return Err(AwsError::Api(format!("{function} answered {kind}: {message}")));
     }
-    serde_json::from_value(value).map_err(|e| format!("{function} answered JSON that is not a kreach report: {e}"))
+    serde_json::from_value(value)
+        .map_err(|e| AwsError::Invalid(format!("{function} answered JSON that is not a kreach report: {e}")))
 }

@@ -1,24 +1,27 @@
 //! kreach's AWS audit: why a hop is broken, from the AWS APIs. Read-only: Describe, List and Get
 //! calls only (`calls` in the result lists every one). Kept in its own crate because the AWS SDK
-//! is heavy to build.
+//! is heavy to build. One file per resource: `endpoint` (EC2, through the Query client in `ec2`),
+//! `route53`, `esm` (the mapping's network and role, the connector), `iam`, `secrets`, `invoke`.
 
+mod api;
+mod endpoint;
+mod error;
 mod esm;
 mod iam;
 mod input;
 mod invoke;
 mod records;
+mod route53;
 mod secrets;
 
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_ec2::error::ProvideErrorMetadata;
-use aws_sdk_ec2::types::{Filter, VpcAttributeName};
-use kreach::{
-    AwsAudit, AwsDenied, AwsEndpoint, AwsHostedZone, AwsIngress, AwsIngressRule, AwsIngressSource, AwsInterface,
-    AwsVpc, AwsZone, DnsRecord,
-};
+use aws_sdk_route53::error::ProvideErrorMetadata;
+use kreach::{AwsAudit, AwsDenied};
 
+pub(crate) use endpoint::{SgRule, sg_rules};
+pub use error::AwsError;
 pub use esm::fetch_mapping;
 pub use input::{
     InputError, MAPPING_CAP, MappingInput, Policy, PolicyView, Ready, RunInput, SdkReads, SdkSource, no_policy, prepare,
@@ -112,21 +115,14 @@ impl std::fmt::Debug for AuditInput {
     }
 }
 
-/// Why an API call failed, classified.
-pub(crate) enum CallError {
-    Denied(AwsDenied),
-    Unreachable(String),
-    Other(String),
-}
-
 pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
     action: &str,
-    err: aws_sdk_ec2::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
-) -> CallError {
-    use aws_sdk_ec2::error::SdkError;
+    err: aws_sdk_route53::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> AwsError {
+    use aws_sdk_route53::error::SdkError;
     match &err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            CallError::Unreachable(format!("{action}: the AWS API is not reachable: {}", display_chain(&err)))
+            AwsError::Unreachable(format!("{action}: the AWS API is not reachable: {}", display_chain(&err)))
         }
         SdkError::ServiceError(ctx) => {
             let code = err.code().unwrap_or("");
@@ -135,15 +131,18 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
             let forbidden = ctx.raw().status().as_u16() == 403 && code.is_empty();
             if forbidden || matches!(code, "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException") {
                 let message = if message.is_empty() { "HTTP 403 Forbidden".to_string() } else { message };
-                CallError::Denied(AwsDenied { action: action.to_string(), message })
+                AwsError::Denied { action: action.to_string(), message }
             } else if matches!(code, "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken")
             {
-                CallError::Unreachable(format!("{action}: credentials refused ({code}): {message}"))
+                AwsError::Unreachable(format!("{action}: credentials refused ({code}): {message}"))
+            } else if code.is_empty() {
+                // No error code parsed (an emulator's or a proxy's answer): the whole error says more.
+                AwsError::Api(format!("{action}: {}", display_chain(&err)))
             } else {
-                CallError::Other(format!("{action}: {code}: {message}"))
+                AwsError::Api(format!("{action}: {code}: {message}"))
             }
         }
-        _ => CallError::Other(format!("{action}: {}", display_chain(&err))),
+        _ => AwsError::Api(format!("{action}: {}", display_chain(&err))),
     }
 }
 
@@ -159,17 +158,17 @@ pub fn display_chain(err: &dyn std::error::Error) -> String {
 }
 
 /// Records a failed call in the audit; returns true when the audit cannot go on.
-pub(crate) fn note(audit: &mut AwsAudit, e: CallError) -> bool {
+pub(crate) fn note(audit: &mut AwsAudit, e: AwsError) -> bool {
     match e {
-        CallError::Denied(d) => {
-            audit.denied.push(d);
+        AwsError::Denied { action, message } => {
+            audit.denied.push(AwsDenied { action, message });
             false
         }
-        CallError::Unreachable(m) => {
+        AwsError::Unreachable(m) => {
             audit.unavailable = Some(m);
             true
         }
-        CallError::Other(m) => {
+        AwsError::Api(m) | AwsError::Invalid(m) => {
             audit.errors.push(m);
             false
         }
@@ -234,7 +233,7 @@ async fn run(input: &AuditInput, audit: &mut AwsAudit) {
             }
         }
     }
-    endpoint_audit(input, audit, &sdk).await;
+    endpoint::endpoint_audit(input, audit, &sdk).await;
     if let Some(mapping) = &input.event_source_mapping {
         esm::audit_mapping(&sdk, mapping, audit).await;
     }
@@ -242,280 +241,6 @@ async fn run(input: &AuditInput, audit: &mut AwsAudit) {
         esm::audit_connector(&sdk, input.sink_connector_principal.as_deref(), input.lambda_function.as_deref(), audit)
             .await;
     }
-}
-
-/// The interface endpoint, its zones, security groups, VPC DNS and the private hosted zone.
-async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk: &aws_config::SdkConfig) {
-    let ec2 = aws_sdk_ec2::Client::new(sdk);
-    let r53 = aws_sdk_route53::Client::new(sdk);
-
-    // The endpoint.
-    audit.calls.push("ec2:DescribeVpcEndpoints".into());
-    let mut req = ec2.describe_vpc_endpoints();
-    if let Some(id) = &input.vpc_endpoint_id {
-        req = req.vpc_endpoint_ids(id);
-    } else {
-        if let Some(vpc) = &input.vpc_id {
-            req = req.filters(Filter::builder().name("vpc-id").values(vpc).build());
-        }
-        if let Some(service) = &input.service_name {
-            req = req.filters(Filter::builder().name("service-name").values(service).build());
-        }
-        req = req.filters(Filter::builder().name("vpc-endpoint-type").values("Interface").build());
-    }
-    let endpoints = match req.send().await {
-        Ok(out) => out.vpc_endpoints().to_vec(),
-        Err(e) => {
-            note(audit, classify("ec2:DescribeVpcEndpoints", e));
-            return;
-        }
-    };
-    let Some(ep) = endpoints.first() else {
-        audit.errors.push(match &input.vpc_endpoint_id {
-            Some(id) => format!("no VPC endpoint {id}"),
-            None => "no interface VPC endpoint found (give --vpc-endpoint)".into(),
-        });
-        return;
-    };
-    if input.vpc_endpoint_id.is_none() && endpoints.len() > 1 {
-        audit.errors.push(format!(
-            "{} interface endpoints match; audited {} (give --vpc-endpoint to choose)",
-            endpoints.len(),
-            ep.vpc_endpoint_id().unwrap_or("")
-        ));
-    }
-    let mut endpoint = AwsEndpoint::default();
-    endpoint.id = ep.vpc_endpoint_id().unwrap_or("").to_string();
-    endpoint.endpoint_type = ep.vpc_endpoint_type().map(|t| t.as_str().to_string()).unwrap_or_default();
-    // The SDK may not know every state (moto's "available" arrives as an unknown variant): compare text.
-    endpoint.state = ep.state().map(|s| s.as_str().to_string()).unwrap_or_default();
-    endpoint.service_name = ep.service_name().unwrap_or("").to_string();
-    endpoint.vpc_id = ep.vpc_id().unwrap_or("").to_string();
-    endpoint.private_dns_enabled = ep.private_dns_enabled().unwrap_or(false);
-    endpoint.security_groups = ep.groups().iter().filter_map(|g| g.group_id().map(str::to_string)).collect();
-    endpoint.subnets = ep.subnet_ids().to_vec();
-    endpoint.dns_names = ep.dns_entries().iter().filter_map(|d| d.dns_name().map(str::to_string)).collect();
-
-    // Zones: AZ name ↔ AZ ID.
-    audit.calls.push("ec2:DescribeAvailabilityZones".into());
-    match ec2.describe_availability_zones().send().await {
-        Ok(out) => {
-            audit.availability_zones = out
-                .availability_zones()
-                .iter()
-                .filter_map(|z| Some(AwsZone { name: z.zone_name()?.to_string(), id: z.zone_id()?.to_string() }))
-                .collect();
-        }
-        Err(e) => {
-            if note(audit, classify("ec2:DescribeAvailabilityZones", e)) {
-                return;
-            }
-        }
-    }
-
-    // The endpoint's interfaces: address and zone of each.
-    if !ep.network_interface_ids().is_empty() {
-        audit.calls.push("ec2:DescribeNetworkInterfaces".into());
-        match ec2
-            .describe_network_interfaces()
-            .set_network_interface_ids(Some(ep.network_interface_ids().to_vec()))
-            .send()
-            .await
-        {
-            Ok(out) => {
-                for eni in out.network_interfaces() {
-                    let az_name = eni.availability_zone().unwrap_or("").to_string();
-                    let az_id = audit
-                        .availability_zones
-                        .iter()
-                        .find(|z| z.name == az_name)
-                        .map(|z| z.id.clone())
-                        .unwrap_or_default();
-                    let mut interface = AwsInterface::default();
-                    interface.id = eni.network_interface_id().unwrap_or("").to_string();
-                    interface.subnet_id = eni.subnet_id().unwrap_or("").to_string();
-                    interface.az_name = az_name;
-                    interface.az_id = az_id;
-                    interface.ip = eni.private_ip_address().unwrap_or("").to_string();
-                    endpoint.interfaces.push(interface);
-                }
-                endpoint.interfaces.sort_by(|a, b| a.az_id.cmp(&b.az_id));
-            }
-            Err(e) => {
-                if note(audit, classify("ec2:DescribeNetworkInterfaces", e)) {
-                    return;
-                }
-            }
-        }
-    }
-
-    // Security groups: inbound rules for the ports.
-    if !endpoint.security_groups.is_empty() {
-        audit.calls.push("ec2:DescribeSecurityGroups".into());
-        match ec2.describe_security_groups().set_group_ids(Some(endpoint.security_groups.clone())).send().await {
-            Ok(out) => {
-                for sg in out.security_groups() {
-                    let group_id = sg.group_id().unwrap_or("");
-                    for perm in sg.ip_permissions() {
-                        let proto = perm.ip_protocol().unwrap_or("");
-                        let all = proto == "-1";
-                        if !all && proto != "tcp" && proto != "6" {
-                            continue;
-                        }
-                        let port = |p: Option<i32>| p.and_then(|p| u16::try_from(p).ok()).unwrap_or(0);
-                        let (from, to) = (port(perm.from_port()), port(perm.to_port()));
-                        let sources = perm
-                            .ip_ranges()
-                            .iter()
-                            .filter_map(|r| r.cidr_ip())
-                            .chain(perm.user_id_group_pairs().iter().filter_map(|g| g.group_id()))
-                            .chain(perm.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6()))
-                            .chain(perm.prefix_list_ids().iter().filter_map(|p| p.prefix_list_id()));
-                        for source in sources.take(kreach::MAX_LIST) {
-                            audit.ingress_rules.push(AwsIngressRule::new(group_id, from, to, all, source));
-                        }
-                    }
-                }
-                // Per port the audit was given, from the rules as read.
-                let ports = if input.ports.is_empty() { PORTS.to_vec() } else { input.ports.clone() };
-                for port in ports {
-                    let sources: Vec<AwsIngressSource> = audit
-                        .ingress_rules
-                        .iter()
-                        .filter(|r| r.admits(port))
-                        .map(|r| AwsIngressSource { group_id: r.group_id.clone(), source: r.source.clone() })
-                        .collect();
-                    let rules = sources.iter().map(|s| format!("{} from {}", s.group_id, s.source)).collect();
-                    let mut ingress = AwsIngress::default();
-                    ingress.port = port;
-                    ingress.allowed = !sources.is_empty();
-                    ingress.rules = rules;
-                    ingress.sources = sources;
-                    audit.ingress.push(ingress);
-                }
-            }
-            Err(e) => {
-                if note(audit, classify("ec2:DescribeSecurityGroups", e)) {
-                    return;
-                }
-            }
-        }
-    }
-
-    // The VPC's DNS attributes.
-    let mut vpc = AwsVpc { id: endpoint.vpc_id.clone(), dns_support: true, dns_hostnames: true };
-    for attribute in [VpcAttributeName::EnableDnsSupport, VpcAttributeName::EnableDnsHostnames] {
-        audit.calls.push("ec2:DescribeVpcAttribute".into());
-        match ec2.describe_vpc_attribute().vpc_id(&vpc.id).attribute(attribute.clone()).send().await {
-            Ok(out) => {
-                if attribute == VpcAttributeName::EnableDnsSupport {
-                    vpc.dns_support = out.enable_dns_support().and_then(|v| v.value()).unwrap_or(false);
-                } else {
-                    vpc.dns_hostnames = out.enable_dns_hostnames().and_then(|v| v.value()).unwrap_or(false);
-                }
-            }
-            Err(e) => {
-                if note(audit, classify("ec2:DescribeVpcAttribute", e)) {
-                    return;
-                }
-            }
-        }
-    }
-    audit.vpc = Some(vpc);
-
-    // The private hosted zone.
-    if let Some(domain) = input.domain.as_ref().filter(|_| input.customer_zone()) {
-        audit.expected_records = expected_records_for(&endpoint, domain, input.layout);
-        let wanted = format!("{}.", domain.trim_end_matches('.').to_ascii_lowercase());
-        audit.calls.push("route53:ListHostedZonesByName".into());
-        let zones = match r53.list_hosted_zones_by_name().dns_name(&wanted).send().await {
-            Ok(out) => out.hosted_zones().to_vec(),
-            Err(e) => {
-                note(audit, classify_r53("route53:ListHostedZonesByName", e));
-                Vec::new()
-            }
-        };
-        let private: Vec<_> = zones
-            .iter()
-            .filter(|z| z.name().eq_ignore_ascii_case(&wanted) && z.config().is_some_and(|c| c.private_zone()))
-            .collect();
-        // Of several private zones with the name, the one associated with the endpoint's VPC counts.
-        let mut chosen: Option<AwsHostedZone> = None;
-        for z in private {
-            audit.calls.push("route53:GetHostedZone".into());
-            let vpcs: Vec<String> = match r53.get_hosted_zone().id(z.id()).send().await {
-                Ok(out) => out.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect(),
-                Err(e) => {
-                    note(audit, classify_r53("route53:GetHostedZone", e));
-                    Vec::new()
-                }
-            };
-            let mut candidate = AwsHostedZone::default();
-            candidate.id = z.id().trim_start_matches("/hostedzone/").to_string();
-            candidate.name = wanted.trim_end_matches('.').to_string();
-            candidate.associated = vpcs.contains(&endpoint.vpc_id);
-            candidate.vpcs = vpcs;
-            if chosen.as_ref().is_none_or(|c| !c.associated && candidate.associated) {
-                chosen = Some(candidate);
-            }
-        }
-        if let Some(zone) = &mut chosen {
-            zone.records = list_records(&r53, &zone.id, audit).await;
-        }
-        audit.hosted_zone = chosen;
-    }
-    audit.endpoint = Some(endpoint);
-}
-
-fn classify_r53<E: ProvideErrorMetadata + std::error::Error + 'static>(
-    action: &str,
-    err: aws_sdk_route53::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
-) -> CallError {
-    classify(action, err)
-}
-
-async fn list_records(r53: &aws_sdk_route53::Client, zone_id: &str, audit: &mut AwsAudit) -> Vec<DnsRecord> {
-    let mut out = Vec::new();
-    let mut next: Option<(String, aws_sdk_route53::types::RrType)> = None;
-    for _ in 0..100 {
-        audit.calls.push("route53:ListResourceRecordSets".into());
-        let mut req = r53.list_resource_record_sets().hosted_zone_id(zone_id);
-        if let Some((name, ty)) = next.take() {
-            req = req.start_record_name(name).start_record_type(ty);
-        }
-        match req.send().await {
-            Ok(page) => {
-                for set in page.resource_record_sets() {
-                    let ty = set.r#type().as_str().to_string();
-                    if ty != "CNAME" && ty != "A" && ty != "AAAA" {
-                        continue;
-                    }
-                    let name = records::normalize(set.name());
-                    let mut values: Vec<String> =
-                        set.resource_records().iter().map(|r| records::normalize(r.value())).collect();
-                    if let Some(alias) = set.alias_target() {
-                        values.push(records::normalize(alias.dns_name()));
-                    }
-                    let ttl = set.ttl().and_then(|t| u64::try_from(t).ok());
-                    for value in values {
-                        out.push(DnsRecord::new(name.clone(), ty.clone(), value).with_ttl(ttl));
-                    }
-                }
-                if !page.is_truncated() {
-                    break;
-                }
-                match (page.next_record_name(), page.next_record_type()) {
-                    (Some(n), Some(t)) => next = Some((n.to_string(), t.clone())),
-                    _ => break,
-                }
-            }
-            Err(e) => {
-                note(audit, classify_r53("route53:ListResourceRecordSets", e));
-                break;
-            }
-        }
-    }
-    out
 }
 
 async fn aws_credential_check(

@@ -8,7 +8,7 @@ use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use kreach::{SecretLookup, SecretOutcome};
 
-use crate::display_chain;
+use crate::{AwsError, display_chain};
 
 pub use kreach::input::{SECRET_CAP, SecretCredentials};
 
@@ -103,25 +103,33 @@ where
 
 /// Reads a root CA certificate (PEM) from `secret_id` within `budget`: the secret an event source
 /// mapping names as `SERVER_ROOT_CA_CERTIFICATE`, `{"certificate": "-----BEGIN CERTIFICATE-----…"}`
-/// (or the PEM itself). `Err` says why, in words.
-pub async fn read_root_ca(sdk: &SdkConfig, secret_id: &str, budget: Duration) -> Result<String, String> {
+/// (or the PEM itself). `Err` says why.
+pub async fn read_root_ca(sdk: &SdkConfig, secret_id: &str, budget: Duration) -> Result<String, AwsError> {
     let client = aws_sdk_secretsmanager::Client::new(sdk);
     let text = match tokio::time::timeout(budget, client.get_secret_value().secret_id(secret_id).send()).await {
-        Err(_) => return Err(format!("secretsmanager:GetSecretValue: no answer within {} ms", budget.as_millis())),
-        Ok(Err(e)) => return Err(classify_secret_error(&e).1),
+        Err(_) => {
+            let why = format!("secretsmanager:GetSecretValue: no answer within {} ms", budget.as_millis());
+            return Err(AwsError::Unreachable(why));
+        }
+        Ok(Err(e)) => {
+            return Err(match classify_secret_error(&e) {
+                (SecretOutcome::Unreachable, why) => AwsError::Unreachable(why),
+                (_, why) => AwsError::Api(why),
+            });
+        }
         Ok(Ok(out)) => out.secret_string().unwrap_or_default().to_string(),
     };
     if text.len() > kreach::MAX_CA_BYTES as usize {
-        return Err(format!("the secret is larger than {} KiB", kreach::MAX_CA_BYTES / 1024));
+        return Err(AwsError::Invalid(format!("the secret is larger than {} KiB", kreach::MAX_CA_BYTES / 1024)));
     }
     let pem = match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(v) => v.get("certificate").and_then(|c| c.as_str()).map(str::to_string).unwrap_or_default(),
         Err(_) => text,
     };
     if !pem.contains("-----BEGIN CERTIFICATE-----") {
-        return Err(
+        return Err(AwsError::Invalid(
             "the secret holds no PEM certificate (expected {\"certificate\": \"-----BEGIN CERTIFICATE-----…\"})".into(),
-        );
+        ));
     }
     Ok(pem)
 }

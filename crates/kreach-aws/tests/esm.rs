@@ -31,18 +31,23 @@ fn codes(report: &Report) -> Vec<&'static str> {
 }
 
 async fn scenario(name: &str) -> (Report, kreach::AwsAudit) {
-    scenario_with(name, |_| {}).await
+    scenario_with(name, |_, _| {}).await
 }
 
-/// The scenario with the mapping's JSON edited first (another poller mode, another source).
-async fn scenario_with(name: &str, edit: impl Fn(&mut serde_json::Value)) -> (Report, kreach::AwsAudit) {
+/// The scenario with the mapping's JSON edited first (another poller mode, another source), given
+/// what was planted.
+async fn scenario_with(
+    name: &str,
+    edit: impl Fn(&mut serde_json::Value, &serde_json::Value),
+) -> (Report, kreach::AwsAudit) {
     let moto = Moto::start(&root());
     let account = moto.plant("healthy", LAB_DOMAIN);
     let bootstrap = format!("{LAB_BOOTSTRAP_HOST}:9092");
     let out = moto.python("tests/aws/moto_esm.py", &[&moto.url, &account.to_string(), name, &bootstrap]);
     assert!(out.status.success(), "moto_esm.py: {}", String::from_utf8_lossy(&out.stderr));
     let mut planted: serde_json::Value = serde_json::from_slice(&out.stdout).expect("planted json");
-    edit(&mut planted["mapping"]);
+    let ids = planted.clone();
+    edit(&mut planted["mapping"], &ids);
     let mapping = EventSourceMapping::parse(planted["mapping"].to_string().as_bytes()).expect("mapping");
     let mut input = AuditInput::default();
     input.vpc_endpoint_id = account["vpc_endpoint_id"].as_str().map(str::to_string);
@@ -134,7 +139,7 @@ async fn each_planted_fault_gives_exactly_its_code() {
 
 #[tokio::test]
 async fn provisioned_pollers_need_no_api_route_and_on_demand_ones_do() {
-    let provisioned = |m: &mut serde_json::Value| {
+    let provisioned = |m: &mut serde_json::Value, _: &serde_json::Value| {
         m["ProvisionedPollerConfig"] =
             serde_json::json!({"MinimumPollers": 1, "MaximumPollers": 3, "PollerGroupName": "orders"});
         m["LoggingConfig"] = serde_json::json!({"SystemLogLevel": "INFO"});
@@ -152,17 +157,39 @@ async fn provisioned_pollers_need_no_api_route_and_on_demand_ones_do() {
     assert_eq!(codes(&report), ["esm-no-aws-api-route"]);
 }
 
+/// An Amazon MSK mapping names no subnets or groups: its pollers sit on the cluster's network
+/// (moto's `DescribeClusterV2`), which is audited as the mapping's — its zones, its groups' egress
+/// and whether they admit themselves on the broker port.
 #[tokio::test]
-async fn an_msk_mapping_is_not_audited_on_subnets_it_does_not_have() {
-    // An Amazon MSK mapping: no VPC_SUBNET or VPC_SECURITY_GROUP entries, the cluster's ARN.
-    let msk = |m: &mut serde_json::Value| {
-        m["EventSourceArn"] = serde_json::json!("arn:aws:kafka:us-west-2:123456789012:cluster/orders/abc-1");
+async fn an_msk_mapping_is_audited_on_the_clusters_network() {
+    let msk = |m: &mut serde_json::Value, planted: &serde_json::Value| {
+        m["EventSourceArn"] = planted["msk_cluster"].clone();
+        m.as_object_mut().expect("object").remove("SelfManagedEventSource");
         if let Some(list) = m["SourceAccessConfigurations"].as_array_mut() {
             list.retain(|c| !c["Type"].as_str().is_some_and(|t| t.starts_with("VPC_")));
         }
     };
-    let (report, _) = scenario_with("subnet-zone-missing", msk).await;
+    let (report, audit) = scenario_with("healthy", msk).await;
     assert_eq!(codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+    assert!(audit.calls.iter().any(|c| c == "kafka:DescribeClusterV2"), "{:?}", audit.calls);
+    let esm = audit.event_source_mapping.as_ref().expect("esm audit");
+    let cluster = esm.msk_cluster.as_ref().expect("the cluster was read");
+    assert_eq!((cluster.subnets.len(), cluster.security_groups.len()), (3, 1), "{cluster:?}");
+    assert_eq!(esm.subnets.len(), 3, "the cluster's subnets are the pollers': {:?}", esm.subnets);
+    // moto's cluster has no IAM authentication and TLS in transit: unauthenticated TLS, 9094.
+    assert_eq!(cluster.broker_ports, [9094]);
+    assert!(cluster.self_ingress.iter().all(|e| e.allowed), "{:?}", cluster.self_ingress);
+    assert!(esm.egress.iter().any(|e| e.port == 9094 && e.allowed), "{:?}", esm.egress);
+
+    let (report, _) = scenario_with("msk-self-ingress-missing", msk).await;
+    assert_eq!(codes(&report), ["esm-cluster-sg-ingress-missing"], "{:#?}", report.findings);
+    let f = report.findings.iter().find(|f| f.code.as_str() == "esm-cluster-sg-ingress-missing").expect("finding");
+    assert!(f.fix.contains("--port 9094 --source-group sg-"), "{}", f.fix);
+    assert!(f.summary.contains("arn:aws:kafka:"), "{}", f.summary);
+
+    // The cluster in two zones of the brokers' three: named like a mapping's own subnets.
+    let (report, _) = scenario_with("subnet-zone-missing", msk).await;
+    assert_eq!(codes(&report), ["esm-subnet-zone-missing"], "{:#?}", report.findings);
     let mode = report.findings.iter().find(|f| f.code.as_str() == "esm-poller-mode").expect("mode");
     assert!(mode.summary.contains("describe-cluster-v2 --cluster-arn arn:aws:kafka:"), "{}", mode.summary);
 }

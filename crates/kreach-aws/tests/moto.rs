@@ -249,3 +249,69 @@ async fn a_glb_bootstrap_finds_its_network_zone_without_dns_domain() {
     assert_eq!(audit.hosted_zone.as_ref().map(|z| z.name.as_str()), Some(ZONE));
     assert!(audit.expected_records.iter().all(|r| r.name.ends_with(ZONE)), "{:?}", audit.expected_records);
 }
+
+/// An EC2 API endpoint that misbehaves (a proxy, a captive portal, a hostile emulator): every
+/// answer is classified into the audit — an oversized body, XML that does not parse, nesting
+/// without end, a 500 that stays a 500, an answer that never comes — and the audit ends inside
+/// its budget. The EC2 calls are kreach's own Query client; no real AWS implementation sends these
+/// bodies, so the peer is a hand-written HTTP server on 127.0.0.1.
+#[tokio::test]
+async fn a_hostile_ec2_endpoint_is_classified_and_bounded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cases: [(&str, Option<Vec<u8>>); 5] = [
+        ("oversized", Some(http_response(200, &vec![b'<'; 9 * 1024 * 1024]))),
+        ("malformed", Some(http_response(200, b"<DescribeVpcEndpointsResponse><vpcEndpointSet><item>"))),
+        ("deep", Some(http_response(200, "<a>".repeat(100_000).as_bytes()))),
+        ("server-error", Some(http_response(500, b"<html>bad gateway</html>"))),
+        ("silent", None),
+    ];
+    for (name, answer) in cases {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else { return };
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    let _ = stream.read(&mut buf).await;
+                    match answer {
+                        Some(bytes) => {
+                            let _ = stream.write_all(&bytes).await;
+                        }
+                        None => tokio::time::sleep(Duration::from_secs(60)).await,
+                    }
+                });
+            }
+        });
+        let mut input = AuditInput::default();
+        input.vpc_endpoint_id = Some("vpce-0123".into());
+        input.region = Some("us-west-2".into());
+        input.endpoint_url = Some(format!("http://127.0.0.1:{port}"));
+        input.static_credentials = Some(("testing".into(), "testing".into()));
+        let budget = Duration::from_secs(3);
+        let started = std::time::Instant::now();
+        let audit = kreach_aws::audit(&input, budget).await;
+        let took = started.elapsed();
+        server.abort();
+        assert!(took < budget + Duration::from_secs(1), "{name}: the audit took {took:?}");
+        assert!(audit.endpoint.is_none(), "{name}: nothing was read: {audit:#?}");
+        let said = format!("{:?} {:?}", audit.unavailable, audit.errors);
+        let expected = match name {
+            "oversized" => "could not be read",
+            "malformed" => "malformed XML",
+            "deep" => "deeper than",
+            "server-error" => "HTTP 500",
+            _ => "did not finish within",
+        };
+        assert!(said.contains(expected), "{name}: {said}");
+        assert!(said.contains("ec2:DescribeVpcEndpoints") || name == "silent", "{name}: names the call: {said}");
+    }
+}
+
+fn http_response(status: u16, body: &[u8]) -> Vec<u8> {
+    let mut out =
+        format!("HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend_from_slice(body);
+    out
+}

@@ -569,7 +569,7 @@ async fn via_function(function: &str, args: &CheckArgs, output: Output) -> ExitC
             emit(&render_report(&report, output));
             ExitCode::from(report.exit_code() as u8)
         }
-        Err(e) => fail(&e, 1),
+        Err(e) => fail(&e.to_string(), 1),
     }
 }
 
@@ -637,7 +637,7 @@ async fn read_mapping(id: &str, region: Option<&str>) -> Result<kreach::EventSou
     let region = region.map(str::to_string).or_else(|| id.split(':').nth(3).map(str::to_string));
     let read = async {
         let sdk = kreach_aws::sdk_config(region.as_deref(), None, None).await;
-        kreach_aws::fetch_mapping(&sdk, id).await
+        kreach_aws::fetch_mapping(&sdk, id).await.map_err(|e| e.to_string())
     };
     match tokio::time::timeout(kreach::input::MAPPING_CAP, read).await {
         Ok(r) => r,

@@ -86,6 +86,15 @@ pub(crate) fn template(m: &EventSourceMapping) -> Value {
         ],
         "Resource": "*"
     }));
+    if let Some(cluster) = m.event_source_arn.as_deref().filter(|_| m.amazon_msk()) {
+        // The audit reads an MSK mapping's network from its cluster.
+        statements.push(json!({
+            "Sid": "ReadTheCluster",
+            "Effect": "Allow",
+            "Action": "kafka:DescribeClusterV2",
+            "Resource": cluster
+        }));
+    }
     let mut environment = serde_json::Map::new();
     let bootstrap = allowed_bootstrap(m);
     if !bootstrap.is_empty() {

@@ -2,7 +2,7 @@
 //! HTTPS port), plaintext HTTP, and a "blackhole" that drops SYNs like a security group.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,7 +44,7 @@ pub struct Listener {
     task: Option<JoinHandle<()>>,
     /// Connections parked in a blackhole's accept queue.
     _parked: Vec<TcpStream>,
-    _socket: Option<TcpListener>,
+    _socket: Option<Held>,
 }
 
 impl Drop for Listener {
@@ -77,12 +77,9 @@ impl Listener {
 
     /// A port that accepts nothing and answers no SYN: a listener with a one-slot accept queue
     /// that is never drained, filled by the lab itself. Linux drops SYNs to a full queue, so a
-    /// client's connect times out exactly as behind a security group that drops.
-    pub async fn blackhole(addr: SocketAddr) -> Result<Self, LabError> {
-        let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
-        socket.set_reuseaddr(true)?;
-        socket.bind(addr)?;
-        let listener = socket.listen(0)?;
+    /// client's connect times out exactly as behind a security group that drops. `listener`
+    /// comes from [`Port::Blackhole`], bound with a zero backlog.
+    pub async fn blackhole(listener: TcpListener) -> Result<Self, LabError> {
         let addr = listener.local_addr()?;
         let mut parked = Vec::new();
         // Fill the queue until a connect no longer completes.
@@ -92,7 +89,110 @@ impl Listener {
                 _ => break,
             }
         }
-        Ok(Listener { addr, task: None, _parked: parked, _socket: Some(listener) })
+        Ok(Listener { addr, task: None, _parked: parked, _socket: Some(Held::Listening(listener)) })
+    }
+
+    /// A port that refuses connections: bound (so no other listener can take it while the lab
+    /// runs), never listening, so a SYN gets a reset exactly as from a host where nothing listens.
+    pub fn refusing(socket: TcpSocket) -> Result<Self, LabError> {
+        let addr = socket.local_addr()?;
+        Ok(Listener { addr, task: None, _parked: Vec::new(), _socket: Some(Held::Bound(socket)) })
+    }
+
+    /// One of the ways [`bind_same_port`] leaves a port.
+    pub async fn from_port(port: BoundPort, behaviour: Behaviour) -> Result<Self, LabError> {
+        match port {
+            BoundPort::Listening(l) => Listener::serve(l, behaviour),
+            BoundPort::Blackhole(l) => Listener::blackhole(l).await,
+            BoundPort::Refusing(s) => Listener::refusing(s),
+        }
+    }
+}
+
+/// A socket a listener keeps so its port stays its own (never read: held until the drop).
+enum Held {
+    #[allow(dead_code)]
+    Listening(TcpListener),
+    #[allow(dead_code)]
+    Bound(TcpSocket),
+}
+
+/// What a port bound by [`bind_same_port`] does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Port {
+    /// Accepts connections (serves a behaviour).
+    Serve,
+    /// Drops SYNs (a security group without the rule).
+    Blackhole,
+    /// Resets SYNs (nothing listens).
+    Refuse,
+}
+
+/// A port bound by [`bind_same_port`], in the state its [`Port`] asked for.
+pub enum BoundPort {
+    /// Listening with a full backlog.
+    Listening(TcpListener),
+    /// Listening with a zero backlog, to be filled by [`Listener::blackhole`].
+    Blackhole(TcpListener),
+    /// Bound without `SO_REUSEADDR` and never listening.
+    Refusing(TcpSocket),
+}
+
+impl BoundPort {
+    /// The listening socket of a port bound with [`Port::Serve`].
+    pub fn into_listener(self) -> Result<TcpListener, LabError> {
+        match self {
+            BoundPort::Listening(l) => Ok(l),
+            _ => Err(LabError::Setup("a port bound to serve is not listening".into())),
+        }
+    }
+}
+
+/// Binds one socket per address, all on the same free port, each already in the state its
+/// [`Port`] asks for. Nothing is bound and then released: between a release and a rebind another
+/// lab running in parallel on the same loopback addresses could take the port (that race once
+/// failed CI with "Address already in use").
+pub fn bind_same_port(addrs: &[(IpAddr, Port)]) -> Result<(u16, Vec<BoundPort>), LabError> {
+    let Some((first, first_kind)) = addrs.first() else {
+        return Err(LabError::Setup("no address to bind".into()));
+    };
+    for _ in 0..50 {
+        let Ok(b0) = bind_one(SocketAddr::new(*first, 0), *first_kind) else { continue };
+        let port = b0.local_addr()?.port();
+        let mut all = vec![b0];
+        for (addr, kind) in &addrs[1..] {
+            match bind_one(SocketAddr::new(*addr, port), *kind) {
+                Ok(b) => all.push(b),
+                Err(_) => break,
+            }
+        }
+        if all.len() == addrs.len() {
+            return Ok((port, all));
+        }
+    }
+    Err(LabError::Setup("no port free on every endpoint address".into()))
+}
+
+/// One socket on `addr` in the state `kind` asks for.
+fn bind_one(addr: SocketAddr, kind: Port) -> std::io::Result<BoundPort> {
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    // A refusing socket shares its port with nobody: without SO_REUSEADDR no other socket can
+    // bind it, listening or not.
+    socket.set_reuseaddr(kind != Port::Refuse)?;
+    socket.bind(addr)?;
+    Ok(match kind {
+        Port::Serve => BoundPort::Listening(socket.listen(1024)?),
+        Port::Blackhole => BoundPort::Blackhole(socket.listen(0)?),
+        Port::Refuse => BoundPort::Refusing(socket),
+    })
+}
+
+impl BoundPort {
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        match self {
+            BoundPort::Listening(l) | BoundPort::Blackhole(l) => l.local_addr(),
+            BoundPort::Refusing(s) => s.local_addr(),
+        }
     }
 }
 

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::UdpSocket;
 
 use crate::LabError;
 use crate::certs::{Ca, Validity};
 use crate::dns::{DnsServer, Rdata, Zone};
-use crate::endpoint::{Behaviour, Listener, Routes, server_config};
+use crate::endpoint::{Behaviour, Listener, Port, Routes, bind_same_port, server_config};
 use crate::kafka::MockKafka;
 use crate::layout::{LabLayout, Names};
 
@@ -462,61 +462,74 @@ impl Lab {
         let api_names: Vec<&str> = api_names.iter().map(String::as_str).collect();
         let api_tls = server_config(&ca.leaf(&api_names, Validity::Days(90))?, &[b"http/1.1"])?;
 
-        let enis: Vec<IpAddr> = azs.iter().map(|az| IpAddr::V4(az.eni)).collect();
-        let (kafka_port, kafka_sockets) = bind_same_port(&enis).await?;
-        let mut https_addrs = enis.clone();
-        https_addrs.extend([IpAddr::V4(LAB_AWS_API_ADDR), IpAddr::V4(LAB_INTERNET_ADDR)]);
-        let (https_port, mut https_sockets) = bind_same_port(&https_addrs).await?;
+        // Every port is bound once, already in the state the fault asks for (serving, dropping
+        // SYNs, refusing): see `bind_same_port`.
+        let dead_az = |i: usize| has(Fault::AzDown) && i == 1;
+        let mut kafka_addrs: Vec<(IpAddr, Port)> = azs
+            .iter()
+            .enumerate()
+            .map(|(i, az)| {
+                let kind = if dead_az(i) || has(Fault::KafkaPortDropped) {
+                    Port::Blackhole
+                } else if has(Fault::PortRefused) {
+                    Port::Refuse
+                } else {
+                    Port::Serve
+                };
+                (IpAddr::V4(az.eni), kind)
+            })
+            .collect();
+        let mut https_addrs: Vec<(IpAddr, Port)> = azs
+            .iter()
+            .enumerate()
+            .map(|(i, az)| {
+                let kind = if dead_az(i) || has(Fault::HttpsPortDropped) { Port::Blackhole } else { Port::Serve };
+                (IpAddr::V4(az.eni), kind)
+            })
+            .collect();
+        let internet_kind = if has(Fault::NoNat) { Port::Blackhole } else { Port::Serve };
+        https_addrs
+            .extend([(IpAddr::V4(LAB_AWS_API_ADDR), Port::Serve), (IpAddr::V4(LAB_INTERNET_ADDR), internet_kind)]);
+        if has(Fault::PublicAnswerDropped) {
+            // The public answer's ports, where a private subnet's SYNs go unanswered.
+            kafka_addrs.push((IpAddr::V4(LAB_PUBLIC_ADDR), Port::Blackhole));
+            https_addrs.push((IpAddr::V4(LAB_PUBLIC_ADDR), Port::Blackhole));
+        }
+        let az_count = azs.len();
+        let (kafka_port, mut kafka_sockets) = bind_same_port(&kafka_addrs)?;
+        let (https_port, mut https_sockets) = bind_same_port(&https_addrs)?;
+        let mut listeners = Vec::new();
+        for public in kafka_sockets.drain(az_count..).chain(https_sockets.drain(az_count + 2..)) {
+            listeners.push(Listener::from_port(public, Behaviour::PlainHttp).await?);
+        }
         let internet = https_sockets.pop().ok_or_else(|| LabError::Setup("no internet listener".into()))?;
         let aws_api = https_sockets.pop().ok_or_else(|| LabError::Setup("no AWS API listener".into()))?;
         let advertised: Vec<(String, u16)> = brokers.iter().map(|b| (b.clone(), kafka_port)).collect();
         let kafka = MockKafka::start(&advertised)?;
         let mut routes = Routes::default();
-        // A dead broker behind a working endpoint: its route leads to a port nothing listens on.
+        // A dead broker behind a working endpoint: its route leads to a port that refuses.
         // (A broker that is really down drops out of Metadata, where no client could see it.)
-        let dead = TcpListener::bind(SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0)).await?.local_addr()?;
+        let (_, mut dead) = bind_same_port(&[(IpAddr::V4(Ipv4Addr::LOCALHOST), Port::Refuse)])?;
+        let dead = Listener::from_port(dead.remove(0), Behaviour::PlainHttp).await?;
         for ((id, addr), name) in kafka.listeners.iter().zip(&brokers) {
-            let backend = if has(Fault::BrokerDown) && *id == 4 { dead } else { *addr };
+            let backend = if has(Fault::BrokerDown) && *id == 4 { dead.addr() } else { *addr };
             routes.by_name.insert(name.clone(), backend);
         }
+        listeners.push(dead);
         // The bootstrap name reaches broker 1.
         routes.default = kafka.listeners.first().map(|(_, a)| *a);
         let routes = Arc::new(routes);
 
-        let mut listeners = Vec::new();
-        if has(Fault::PublicAnswerDropped) {
-            // The public answer's ports, where a private subnet's SYNs go unanswered.
-            for port in [kafka_port, https_port] {
-                listeners.push(Listener::blackhole(SocketAddr::new(LAB_PUBLIC_ADDR.into(), port)).await?);
-            }
-        }
-        listeners.push(Listener::serve(aws_api, Behaviour::TlsHttp(api_tls.clone()))?);
-        if has(Fault::NoNat) {
-            let addr = internet.local_addr()?;
-            drop(internet);
-            listeners.push(Listener::blackhole(addr).await?);
-        } else {
-            listeners.push(Listener::serve(internet, Behaviour::TlsHttp(api_tls))?);
-        }
-        for (i, (k, h)) in kafka_sockets.into_iter().zip(https_sockets).enumerate() {
-            let dead_az = has(Fault::AzDown) && i == 1;
-            let (k_addr, h_addr) = (k.local_addr()?, h.local_addr()?);
-            if dead_az || has(Fault::KafkaPortDropped) {
-                drop(k);
-                listeners.push(Listener::blackhole(k_addr).await?);
-            } else if has(Fault::PortRefused) {
-                drop(k);
+        listeners.push(Listener::from_port(aws_api, Behaviour::TlsHttp(api_tls.clone())).await?);
+        listeners.push(Listener::from_port(internet, Behaviour::TlsHttp(api_tls)).await?);
+        for (k, h) in kafka_sockets.into_iter().zip(https_sockets) {
+            listeners.push(Listener::from_port(k, Behaviour::TlsForward(kafka_tls.clone(), routes.clone())).await?);
+            let https = if has(Fault::PlaintextListener) {
+                Behaviour::PlainHttp
             } else {
-                listeners.push(Listener::serve(k, Behaviour::TlsForward(kafka_tls.clone(), routes.clone()))?);
-            }
-            if dead_az || has(Fault::HttpsPortDropped) {
-                drop(h);
-                listeners.push(Listener::blackhole(h_addr).await?);
-            } else if has(Fault::PlaintextListener) {
-                listeners.push(Listener::serve(h, Behaviour::PlainHttp)?);
-            } else {
-                listeners.push(Listener::serve(h, Behaviour::TlsHttp(https_tls.clone()))?);
-            }
+                Behaviour::TlsHttp(https_tls.clone())
+            };
+            listeners.push(Listener::from_port(h, https).await?);
         }
 
         Ok(Lab {
@@ -603,28 +616,6 @@ impl Lab {
         args.extend(zones);
         args
     }
-}
-
-/// Binds one TCP listener per address, all on the same (free) port.
-async fn bind_same_port(addrs: &[IpAddr]) -> Result<(u16, Vec<TcpListener>), LabError> {
-    let Some(first) = addrs.first() else {
-        return Err(LabError::Setup("no address to bind".into()));
-    };
-    for _ in 0..50 {
-        let l0 = TcpListener::bind(SocketAddr::new(*first, 0)).await?;
-        let port = l0.local_addr()?.port();
-        let mut all = vec![l0];
-        for addr in &addrs[1..] {
-            match TcpListener::bind(SocketAddr::new(*addr, port)).await {
-                Ok(l) => all.push(l),
-                Err(_) => break,
-            }
-        }
-        if all.len() == addrs.len() {
-            return Ok((port, all));
-        }
-    }
-    Err(LabError::Setup("no port free on every endpoint address".into()))
 }
 
 /// An address with a UDP port nothing listens on (a resolver that is down).

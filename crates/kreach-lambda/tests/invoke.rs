@@ -75,6 +75,7 @@ async fn a_check_invoked_through_the_lambda_api_comes_back_as_the_functions_repo
     // X-Amz-Function-Error and the error as payload; the emulator an HTTP error: both are read).
     let e = kreach_aws::invoke_function(&sdk, "_", &serde_json::json!({"bootstrap": 7}), Duration::from_secs(30))
         .await
-        .expect_err("refused");
+        .expect_err("refused")
+        .to_string();
     assert!(e.contains("invalid event") && e.contains("expected a string"), "{e}");
 }

@@ -48,7 +48,7 @@ pub use report::{
     AwsHostedZone, AwsIngress, AwsIngressRule, AwsIngressSource, AwsInterface, AwsVpc, AwsZone, BrokerInfo,
     BrokerTarget, ClusterDomain, ClusterMetadata, CnameHop, ConnectorAudit, DnsAddress, DnsDetail, DnsLookup,
     DnsOutcome, DnsRecord, DomainSource, EndpointKind, EndpointTarget, EsmApiRoute, EsmAudit, EsmEgress, EsmSubnet,
-    Finding, HttpsAttempt, HttpsOutcome, KafkaAttempt, KafkaOutcome, KafkaStep, Layout, LayoutRules, Need,
+    Finding, HttpsAttempt, HttpsOutcome, KafkaAttempt, KafkaOutcome, KafkaStep, Layout, LayoutRules, MskCluster, Need,
     NetworkSection, ParityOutcome, ParityReport, PathStep, PeerCertificate, PermissionCheck, RefusedInput, Report,
     Resolution, Role, SCHEMA_VERSION, SecretLookup, SecretOutcome, Settings, Stage, StageResult, StageStatus, Status,
     TargetReport, TcpAttempt, TcpOutcome, TlsAttempt, TlsOutcome, TlsVerification, Vantage, VantageKind, ZoneSummary,

@@ -164,6 +164,34 @@ pub fn status(findings: &[Finding]) -> Status {
     }
 }
 
+/// A finding's own text, built by a small named constructor from its evidence (the model is
+/// cargo-deny's `diags.rs`): the code, what was measured, what to change. [`Diag::on`] attaches it
+/// to a target and stage with the code's own severity.
+#[derive(Clone, Debug)]
+pub(crate) struct Diag {
+    code: FindingCode,
+    summary: String,
+    fix: String,
+    addresses: Vec<String>,
+}
+
+impl Diag {
+    pub(crate) fn new(code: FindingCode, summary: impl Into<String>, fix: impl Into<String>) -> Self {
+        Diag { code, summary: summary.into(), fix: fix.into(), addresses: Vec::new() }
+    }
+
+    /// The addresses the finding is about.
+    pub(crate) fn with_addresses(mut self, addresses: Vec<String>) -> Self {
+        self.addresses = addresses;
+        self
+    }
+
+    /// The finding on target `t`, stage `stage`.
+    pub(crate) fn on(self, t: &TargetReport, stage: Stage) -> Finding {
+        finding(self.code, t, stage, self.summary, self.fix, self.addresses)
+    }
+}
+
 /// A finding with the code's own severity.
 fn finding(
     code: FindingCode,

@@ -157,6 +157,31 @@ pub struct EsmAudit {
     pub permissions: Vec<PermissionCheck>,
     /// How the permissions were judged (simulation, or the role's policies evaluated).
     pub permission_method: Option<String>,
+    /// For an Amazon MSK mapping: the cluster whose subnets and security groups its pollers use
+    /// (Lambda's hyperplane ENI sits there), from `kafka:DescribeClusterV2`. The subnets, egress
+    /// and API routes above are then the cluster's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msk_cluster: Option<MskCluster>,
+}
+
+/// The Amazon MSK cluster an MSK mapping polls, as far as its network goes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct MskCluster {
+    /// The cluster's ARN.
+    pub arn: String,
+    /// `ACTIVE`, `CREATING`, …
+    pub state: String,
+    /// The client subnets (provisioned) or the VPC configuration's subnets (serverless).
+    pub subnets: Vec<String>,
+    /// The cluster's security groups: the pollers' too.
+    pub security_groups: Vec<String>,
+    /// The broker port the mapping's authentication uses (9096 SASL/SCRAM, 9094 mutual TLS or
+    /// unauthenticated TLS, 9098 IAM, 9092 plaintext).
+    pub broker_ports: Vec<u16>,
+    /// Per broker port: whether the cluster's groups admit traffic from themselves, as Lambda
+    /// requires.
+    pub self_ingress: Vec<EsmEgress>,
 }
 
 /// One subnet of the mapping.

@@ -196,6 +196,8 @@ finding_codes! {
         "The mapping's security groups do not let out 443 to everywhere or the Kafka port to the endpoint.";
     EsmEndpointIngressMissing = "esm-endpoint-ingress-missing", Error,
         "The VPC endpoint's security groups do not admit the mapping's security groups on 443 and the Kafka port.";
+    EsmClusterSgIngressMissing = "esm-cluster-sg-ingress-missing", Error,
+        "An Amazon MSK mapping's cluster security groups do not admit themselves on the broker port its pollers use.";
     EsmSubnetZoneMissing = "esm-subnet-zone-missing", Warning,
         "A zone the brokers are in has none of the mapping's subnets: its traffic crosses zones, or that zone is unreachable.";
     EsmNoAwsApiRoute = "esm-no-aws-api-route", Error,
@@ -313,6 +315,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 79, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 80, "codes added or removed: update this count and docs/findings.md");
     }
 }

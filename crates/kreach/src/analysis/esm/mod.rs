@@ -2,13 +2,14 @@
 //! PROBLEM strings explained with what kreach measured, its network and role, the connector's
 //! principal and function.
 
+mod diags;
+
 use super::finding;
+use crate::analysis::Diag;
 use crate::input::mapping::{EsmProblem, EventSourceMapping, PollerMode};
 use crate::render::clean;
-use crate::report::PermissionCheck;
 use crate::report::findings::FindingCode;
-use crate::report::{AwsAudit, Finding, Report, Role, Stage, StageStatus, TargetReport};
-use std::collections::BTreeMap;
+use crate::report::{AwsAudit, EsmAudit, Finding, PermissionCheck, Report, Role, Stage, StageStatus, TargetReport};
 
 /// How the mapping polls, what its network needs for that, and where to look next.
 fn poller_mode(t: &TargetReport, m: &EventSourceMapping) -> Finding {
@@ -190,57 +191,41 @@ pub(super) fn esm_audit_findings(
     out: &mut Vec<Finding>,
 ) {
     let Some(esm) = &audit.event_source_mapping else { return };
-    // An Amazon MSK mapping names no subnets or groups: its pollers use the cluster's own network
-    // (esm-poller-mode says where to look), so the mapping-network checks below do not apply.
-    if m.amazon_msk() && m.subnets.is_empty() && m.security_groups.is_empty() {
-        return permission_findings(t, esm, out);
+    let mut found = Vec::new();
+    // An Amazon MSK mapping names no subnets or groups: its pollers use the cluster's own network,
+    // checked as the mapping's when the audit read the cluster (esm-poller-mode says where to look
+    // when it could not).
+    if !(m.amazon_msk() && m.subnets.is_empty() && m.security_groups.is_empty()) {
+        network_diags(report, audit, esm, m, &mut found);
+    } else if let Some(cluster) = &esm.msk_cluster {
+        let mut on_cluster = m.clone();
+        on_cluster.subnets = cluster.subnets.clone();
+        on_cluster.security_groups = cluster.security_groups.clone();
+        network_diags(report, audit, esm, &on_cluster, &mut found);
+        for e in cluster.self_ingress.iter().filter(|e| !e.allowed) {
+            found.push(diags::cluster_sg_ingress_missing(cluster, e.port));
+        }
     }
-    let mut push = |code: FindingCode, summary: String, fix: String| {
-        out.push(finding(code, t, Stage::Aws, summary, fix, Vec::new()))
-    };
-    for e in esm.egress.iter().filter(|e| !e.allowed) {
-        let sg = m.security_groups.first().cloned().unwrap_or_else(|| "<mapping security group>".into());
-        push(
-            FindingCode::EsmSgEgressMissing,
-            format!(
-                "the mapping's security groups {} do not let TCP {} out to {}",
-                m.security_groups.join(", "),
-                e.port,
-                e.needs
-            ),
-            format!(
-                "aws ec2 authorize-security-group-egress --group-id {sg} --ip-permissions \
-                 IpProtocol=tcp,FromPort={p},ToPort={p},IpRanges=[{{CidrIp={cidr}}}]",
-                p = e.port,
-                cidr = if e.needs.contains('/') { e.needs.as_str() } else { "0.0.0.0/0" }
-            ),
-        );
-    }
+    found.extend(role_diag(esm));
+    out.extend(found.into_iter().map(|d| d.on(t, Stage::Aws)));
+}
+
+/// The mapping's network: its egress, the endpoint's ingress from it, its zones, its API routes.
+fn network_diags(report: &Report, audit: &AwsAudit, esm: &EsmAudit, m: &EventSourceMapping, out: &mut Vec<Diag>) {
+    out.extend(esm.egress.iter().filter(|e| !e.allowed).map(|e| diags::sg_egress_missing(m, e)));
     // The endpoint's inbound rules must admit the mapping's groups on 443 and the Kafka ports.
-    if let Some(ep) = &audit.endpoint {
-        if !audit.ingress_rules.is_empty() || !ep.security_groups.is_empty() {
-            let mut ports = m.kafka_ports();
-            ports.push(crate::DEFAULT_HTTPS_PORT);
-            for port in ports {
-                let admitted = audit
-                    .ingress_rules
-                    .iter()
-                    .any(|r| r.admits(port) && (m.security_groups.contains(&r.source) || r.source.contains('/')));
-                if !admitted {
-                    let sg = ep.security_groups.first().cloned().unwrap_or_else(|| "<endpoint security group>".into());
-                    let src = m.security_groups.first().cloned().unwrap_or_else(|| "<mapping security group>".into());
-                    push(
-                        FindingCode::EsmEndpointIngressMissing,
-                        format!(
-                            "endpoint {}'s security groups do not admit the mapping's groups {} on TCP {port}",
-                            ep.id,
-                            m.security_groups.join(", ")
-                        ),
-                        format!(
-                            "aws ec2 authorize-security-group-ingress --group-id {sg} --protocol tcp --port {port} --source-group {src}"
-                        ),
-                    );
-                }
+    if let Some(ep) =
+        audit.endpoint.as_ref().filter(|ep| !audit.ingress_rules.is_empty() || !ep.security_groups.is_empty())
+    {
+        let mut ports = m.kafka_ports();
+        ports.push(crate::DEFAULT_HTTPS_PORT);
+        for port in ports {
+            let admitted = audit
+                .ingress_rules
+                .iter()
+                .any(|r| r.admits(port) && (m.security_groups.contains(&r.source) || r.source.contains('/')));
+            if !admitted {
+                out.push(diags::endpoint_ingress_missing(ep, m, port));
             }
         }
     }
@@ -249,110 +234,33 @@ pub(super) fn esm_audit_findings(
     let mut zones: Vec<&str> = report.zones.iter().map(|z| z.az_id.as_str()).collect();
     zones.dedup();
     for az in zones.into_iter().filter(|z| !covered.contains(z)) {
-        push(
-            FindingCode::EsmSubnetZoneMissing,
-            format!("brokers are in {az}, and none of the mapping's subnets ({}) is", covered.join(", ")),
-            format!(
-                "Add a subnet in {az} to the mapping: aws lambda update-event-source-mapping --uuid {} \
-                 --source-access-configurations …Type=VPC_SUBNET,URI=subnet:<subnet in {az}>",
-                m.uuid
-            ),
-        );
+        out.push(diags::subnet_zone_missing(m, az, &covered));
     }
     // Provisioned pollers need no route to the Lambda, STS or Secrets Manager APIs (AWS documents
     // the requirement for on-demand mappings only).
-    let routes_needed = m.poller_mode.needs_aws_api_routes();
-    for r in esm.api_routes.iter().filter(|r| routes_needed && !r.unrouted_subnets.is_empty()) {
+    if m.poller_mode.needs_aws_api_routes() {
         let region = audit.region.as_deref().or(m.region.as_deref()).unwrap_or("<region>");
-        push(
-            FindingCode::EsmNoAwsApiRoute,
-            format!(
-                "from subnets {} of the mapping, the {} API has no NAT route and no interface endpoint with private DNS",
-                r.unrouted_subnets.join(", "),
-                r.service
-            ),
-            format!(
-                "aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface --vpc-id {} --service-name com.amazonaws.{region}.{} \
-                 --subnet-ids {} --security-group-ids <group admitting 443 from {}> --private-dns-enabled (or a NAT gateway route)",
-                esm.subnets.first().map_or("<vpc>", |s| s.vpc_id.as_str()),
-                r.service,
-                r.unrouted_subnets.join(" "),
-                m.security_groups.join(", ")
-            ),
-        );
+        let vpc = esm.subnets.first().map_or("<vpc>", |s| s.vpc_id.as_str());
+        for r in esm.api_routes.iter().filter(|r| !r.unrouted_subnets.is_empty()) {
+            out.push(diags::no_aws_api_route(r, region, vpc, m));
+        }
     }
-    permission_findings(t, esm, out);
 }
 
 /// The execution role's missing permissions, as one finding with the statements to attach.
-fn permission_findings(t: &TargetReport, esm: &crate::report::EsmAudit, out: &mut Vec<Finding>) {
+fn role_diag(esm: &EsmAudit) -> Option<Diag> {
     let missing: Vec<&PermissionCheck> = esm.permissions.iter().filter(|p| p.missing()).collect();
-    if !missing.is_empty() {
-        let actions: Vec<&str> = missing.iter().map(|p| p.action.as_str()).collect();
-        out.push(finding(
-            FindingCode::EsmRoleMissingPermission,
-            t,
-            Stage::Aws,
-            format!(
-                "execution role {} may not {} ({})",
-                esm.role.as_deref().unwrap_or("(unknown)"),
-                actions.join(", "),
-                esm.permission_method.as_deref().unwrap_or("")
-            ),
-            format!("Attach to the role: {}", statements(&missing)),
-            Vec::new(),
-        ));
-    }
+    (!missing.is_empty()).then(|| diags::role_missing_permission(esm, &missing))
 }
 
 pub(super) fn connector_findings(t: &TargetReport, audit: &AwsAudit, out: &mut Vec<Finding>) {
     let Some(c) = &audit.sink_connector else { return };
     let function = c.function.as_deref().unwrap_or("(the function)");
     if c.function_found == Some(false) {
-        out.push(finding(
-            FindingCode::ConnectorFunctionNotFound,
-            t,
-            Stage::Aws,
-            format!(
-                "lambda:GetFunction finds no function {function} in {}",
-                audit.region.as_deref().unwrap_or("the region")
-            ),
-            "Give the connector the function's exact name or ARN, in the region the connector is configured for."
-                .into(),
-            Vec::new(),
-        ));
+        out.push(diags::connector_function_not_found(function, audit.region.as_deref()).on(t, Stage::Aws));
     }
     let missing: Vec<&PermissionCheck> = c.permissions.iter().filter(|p| p.missing()).collect();
     if !missing.is_empty() {
-        let actions: Vec<&str> = missing.iter().map(|p| p.action.as_str()).collect();
-        out.push(finding(
-            FindingCode::ConnectorPermissionMissing,
-            t,
-            Stage::Aws,
-            format!(
-                "the Lambda Sink Connector's principal {} may not {} on {function} ({}); the connector calls the public \
-                 Lambda API from Confluent's side",
-                c.principal.as_deref().unwrap_or("(unknown)"),
-                actions.join(", "),
-                c.permission_method.as_deref().unwrap_or("")
-            ),
-            format!("Attach to the principal: {}", statements(&missing)),
-            Vec::new(),
-        ));
+        out.push(diags::connector_permission_missing(c, function, &missing).on(t, Stage::Aws));
     }
-}
-
-/// One policy statement granting the missing actions, per resource.
-fn statements(missing: &[&PermissionCheck]) -> String {
-    let mut by_resource: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for p in missing {
-        by_resource.entry(p.resource.as_str()).or_default().push(p.action.as_str());
-    }
-    by_resource
-        .iter()
-        .map(|(resource, actions)| {
-            format!("{{\"Effect\": \"Allow\", \"Action\": {actions:?}, \"Resource\": \"{resource}\"}}")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }

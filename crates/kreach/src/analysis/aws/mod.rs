@@ -1,18 +1,13 @@
-//! Findings from the AWS audit, joined with what the network showed.
+//! Findings from the AWS audit, joined with what the network showed. Each finding's text is a
+//! constructor in `diags`; this file decides which evidence raises which.
 
-use super::finding;
-use crate::report::findings::FindingCode;
+mod diags;
+
+use crate::analysis::Diag;
 use crate::report::{
-    AwsAudit, AwsIngressSource, DnsRecord, Finding, Need, NetworkSection, Role, Stage, StageStatus, TargetReport,
-    Vantage,
+    AwsAudit, AwsEndpoint, AwsHostedZone, AwsIngressSource, DnsRecord, Finding, Need, NetworkSection, Role, Stage,
+    StageStatus, TargetReport, Vantage,
 };
-
-/// The least-privilege policy statement for one denied action.
-pub(super) fn policy_for(action: &str) -> String {
-    format!(
-        "{{\"Effect\": \"Allow\", \"Action\": \"{action}\", \"Resource\": \"*\"}} (docs/iam-policy-audit.json has the whole read-only policy)"
-    )
-}
 
 pub(super) fn aws_findings(
     t: &TargetReport,
@@ -22,114 +17,43 @@ pub(super) fn aws_findings(
     network: Option<&NetworkSection>,
     out: &mut Vec<Finding>,
 ) {
+    let mut found = Vec::new();
+    audit_diags(targets, t.port, audit, vantage, network, &mut found);
+    out.extend(found.into_iter().map(|d| d.on(t, Stage::Aws)));
+}
+
+fn audit_diags(
+    targets: &[TargetReport],
+    seed_port: u16,
+    audit: &AwsAudit,
+    vantage: Option<&Vantage>,
+    network: Option<&NetworkSection>,
+    out: &mut Vec<Diag>,
+) {
     // Without a network section (an embedder's own report), a Confluent dedicated network's rules.
     let private_dns_rule = network.map_or(Need::Forbidden, |n| n.rules.endpoint_private_dns);
-    let ttl_rule = network.map_or(Some(60), |n| n.rules.record_ttl);
-    let mut push = |code: FindingCode, summary: String, fix: String, addresses: Vec<String>| {
-        out.push(finding(code, t, Stage::Aws, summary, fix, addresses));
-    };
     if let Some(why) = &audit.unavailable {
-        push(
-            FindingCode::AwsUnavailable,
-            format!("the AWS audit did not run: {why}"),
-            "To have kreach explain failures from the AWS side, run it with read-only AWS credentials and a region \
-             (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_REGION); see docs/iam-policy-audit.json."
-                .into(),
-            Vec::new(),
-        );
+        out.push(diags::unavailable(why));
         return;
     }
-    for d in &audit.denied {
-        push(
-            FindingCode::AwsAccessDenied,
-            format!("{} was denied: {}", d.action, d.message),
-            format!("Grant the audit's principal {}", policy_for(&d.action)),
-            Vec::new(),
-        );
-    }
+    out.extend(audit.denied.iter().map(|d| diags::access_denied(&d.action, &d.message)));
     let Some(ep) = &audit.endpoint else { return };
     if !ep.state.eq_ignore_ascii_case("available") {
-        let fix = match ep.state.to_ascii_lowercase().as_str() {
-            "pendingacceptance" => format!(
-                "The service provider must accept the connection from {}: for Confluent Cloud, add this AWS account to \
-                 the network's PrivateLink access and wait for acceptance.",
-                ep.id
-            ),
-            "rejected" => format!(
-                "The provider rejected {}: register this AWS account with the provider, then recreate the endpoint.",
-                ep.id
-            ),
-            _ => format!("Recreate {} (state {}), or ask the provider why it is not available.", ep.id, ep.state),
-        };
-        push(FindingCode::AwsEndpointNotAvailable, format!("VPC endpoint {} is {}", ep.id, ep.state), fix, Vec::new());
+        out.push(diags::endpoint_not_available(ep));
     }
     if !ep.private_dns_enabled && private_dns_rule == Need::Required {
-        push(
-            FindingCode::AwsPrivateDnsDisabled,
-            format!(
-                "VPC endpoint {} has private DNS off, and this layout ({}) has no other zone answering its names",
-                ep.id,
-                network.map_or("", |n| n.layout.as_words())
-            ),
-            format!("aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --private-dns-enabled", ep.id),
-            Vec::new(),
-        );
+        out.push(diags::private_dns_disabled(ep, network.map_or("", |n| n.layout.as_words())));
     }
     if ep.private_dns_enabled && private_dns_rule == Need::Forbidden {
-        push(
-            FindingCode::AwsPrivateDnsEnabled,
-            format!("VPC endpoint {} has private DNS enabled", ep.id),
-            format!(
-                "Confluent Cloud expects the endpoint's private DNS off and your private hosted zone to answer: \
-                 aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --no-private-dns-enabled",
-                ep.id
-            ),
-            Vec::new(),
-        );
+        out.push(diags::private_dns_enabled(ep));
     }
     let covered: Vec<&str> = ep.interfaces.iter().map(|i| i.az_id.as_str()).collect();
-    let mut missing_zones: Vec<(String, Vec<i32>)> = Vec::new();
-    for b in targets.iter().filter_map(|t| t.broker.as_ref()) {
-        let Some(az) = &b.az_id else { continue };
-        if covered.contains(&az.as_str()) {
-            continue;
-        }
-        match missing_zones.iter_mut().find(|(z, _)| z == az) {
-            Some((_, ids)) => ids.push(b.node_id),
-            None => missing_zones.push((az.clone(), vec![b.node_id])),
-        }
-    }
-    for (az, ids) in missing_zones {
-        let az_name = audit.availability_zones.iter().find(|z| z.id == az).map(|z| z.name.clone());
-        push(
-            FindingCode::AwsAzNotCovered,
-            format!(
-                "brokers {:?} are in {az}{}, where endpoint {} has no network interface (it covers {})",
-                ids,
-                az_name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default(),
-                ep.id,
-                covered.join(", ")
-            ),
-            format!(
-                "Add a subnet in {az}{} to the endpoint: aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --add-subnet-ids <subnet in {az}>",
-                az_name.map(|n| format!(" (AZ name {n} in this account)")).unwrap_or_default(),
-                ep.id
-            ),
-            Vec::new(),
-        );
+    for (az, ids) in uncovered_zones(targets, &covered) {
+        let az_name = audit.availability_zones.iter().find(|z| z.id == az).map(|z| z.name.as_str());
+        out.push(diags::az_not_covered(ep, &az, az_name, &ids, &covered));
     }
     for ingress in audit.ingress.iter().filter(|i| !i.allowed) {
-        let sg = ep.security_groups.first().cloned().unwrap_or_else(|| "<endpoint security group>".into());
-        push(
-            FindingCode::AwsSgMissingIngress,
-            format!("no inbound rule of {} admits TCP {}", ep.security_groups.join(", "), ingress.port),
-            format!(
-                "aws ec2 authorize-security-group-ingress --group-id {sg} --protocol tcp --port {} --source-group <client security group> \
-                 (or --cidr <client subnet or VPC CIDR>)",
-                ingress.port
-            ),
-            Vec::new(),
-        );
+        out.push(diags::sg_missing_ingress(ep, ingress.port));
     }
     // Brokers advertising other ports than the ones checked above (Redpanda, MSK multi-VPC, port
     // mapping): checked against the rules as read.
@@ -137,192 +61,115 @@ pub(super) fn aws_findings(
         let checked: Vec<u16> = audit.ingress.iter().map(|i| i.port).collect();
         let mut advertised: Vec<u16> = targets
             .iter()
-            .filter(|b| b.role == Role::Broker && b.port != t.port && !checked.contains(&b.port))
+            .filter(|b| b.role == Role::Broker && b.port != seed_port && !checked.contains(&b.port))
             .map(|b| b.port)
             .collect();
         advertised.sort_unstable();
         advertised.dedup();
-        for port in advertised {
-            if audit.ingress_rules.iter().any(|r| r.admits(port)) {
-                continue;
-            }
-            let sg = ep.security_groups.first().cloned().unwrap_or_else(|| "<endpoint security group>".into());
-            push(
-                FindingCode::AwsSgMissingIngress,
-                format!(
-                    "brokers advertise TCP {port}, and no inbound rule of {} admits it",
-                    ep.security_groups.join(", ")
-                ),
-                format!(
-                    "aws ec2 authorize-security-group-ingress --group-id {sg} --protocol tcp --port {port} \
-                     --source-group <client security group> (or --cidr <client subnet or VPC CIDR>)"
-                ),
-                Vec::new(),
-            );
+        for port in advertised.into_iter().filter(|p| !audit.ingress_rules.iter().any(|r| r.admits(*p))) {
+            out.push(diags::sg_missing_advertised_port(ep, port));
         }
     }
     // Rules exist, but do they admit this probe? Only asked when the port failed from here.
     let probe = vantage.map(Probe::of).unwrap_or_default();
     for ingress in audit.ingress.iter().filter(|i| i.allowed && !i.sources.is_empty()) {
-        // The rule's port, or the role it serves (a lab or a proxy may listen on other ports).
-        let tcp_failed = targets.iter().any(|t| {
-            let serves = t.port == ingress.port
-                || match t.role {
-                    Role::Bootstrap | Role::Broker => ingress.port == crate::DEFAULT_KAFKA_PORT,
-                    Role::Https => ingress.port == crate::DEFAULT_HTTPS_PORT,
-                    Role::Endpoint => false,
-                };
-            serves && t.stage(Stage::Tcp).is_some_and(|s| s.status == StageStatus::Fail)
-        });
-        if !tcp_failed || probe.admitted_by(&ingress.sources) != Some(false) {
+        if !tcp_failed_on(targets, ingress.port) || probe.admitted_by(&ingress.sources) != Some(false) {
             continue;
         }
         let sources: Vec<String> =
             ingress.sources.iter().map(|s| format!("{} from {}", s.group_id, s.source)).collect();
-        let sg = ingress.sources[0].group_id.clone();
         let source_flag = match (probe.groups.first(), probe.ip) {
             (Some(g), _) => format!("--source-group {g}"),
             (None, Some(ip)) => format!("--cidr {ip}/32"),
             (None, None) => "--source-group <client security group>".into(),
         };
-        push(
-            FindingCode::AwsSgMissingIngress,
-            format!(
-                "TCP {} fails from here, and the endpoint's inbound rules for it ({}) admit neither this probe's \
-                 address {} nor its security groups {}",
-                ingress.port,
-                sources.join("; "),
-                probe.ip.map(|ip| ip.to_string()).unwrap_or_else(|| "(unknown)".into()),
-                if probe.groups.is_empty() { "(unknown)".to_string() } else { probe.groups.join(", ") },
-            ),
-            format!(
-                "aws ec2 authorize-security-group-ingress --group-id {sg} --protocol tcp --port {} {source_flag} \
-                 (or admit the clients' subnet CIDR)",
-                ingress.port
-            ),
-            Vec::new(),
-        );
+        let sg = &ingress.sources[0].group_id;
+        out.push(diags::sg_excludes_probe(ingress.port, sg, &sources, probe.ip, &probe.groups, &source_flag));
     }
     if let Some(vpc) = &audit.vpc {
         for (on, attribute) in [(vpc.dns_support, "enableDnsSupport"), (vpc.dns_hostnames, "enableDnsHostnames")] {
             if !on {
-                let flag =
-                    if attribute == "enableDnsSupport" { "--enable-dns-support" } else { "--enable-dns-hostnames" };
-                push(
-                    FindingCode::AwsVpcDnsDisabled,
-                    format!("{} has {attribute} off: private hosted zones do not answer in it", vpc.id),
-                    format!("aws ec2 modify-vpc-attribute --vpc-id {} {flag} '{{\"Value\":true}}'", vpc.id),
-                    Vec::new(),
-                );
+                out.push(diags::vpc_dns_disabled(&vpc.id, attribute));
             }
         }
     }
     let Some(domain) = audit.expected_records.first().map(|r| r.name.trim_start_matches("*.").to_string()) else {
         return;
     };
-    let record_fix = |r: &DnsRecord| format!("{} {} {}", r.name, r.record_type, r.value);
+    let region = audit.region.as_deref();
     match &audit.hosted_zone {
-        None if audit.denied.iter().all(|d| !d.action.starts_with("route53:")) => push(
-            FindingCode::AwsPhzMissing,
-            format!("no private hosted zone is named {domain}"),
-            format!(
-                "Create it, associated with {}: aws route53 create-hosted-zone --name {domain} --vpc VPCRegion={},VPCId={} \
-                 --caller-reference kreach-$(date +%s) --hosted-zone-config PrivateZone=true; then add the records \
-                 from `kreach records`.",
-                ep.vpc_id,
-                audit.region.as_deref().unwrap_or("<region>"),
-                ep.vpc_id
-            ),
-            Vec::new(),
-        ),
+        None if audit.denied.iter().all(|d| !d.action.starts_with("route53:")) => {
+            out.push(diags::phz_missing(&domain, &ep.vpc_id, region));
+        }
         None => {}
         Some(zone) => {
             if !zone.associated {
-                push(
-                    FindingCode::AwsPhzNotAssociated,
-                    format!(
-                        "private hosted zone {} ({}) is associated with {} but not with {}",
-                        zone.name,
-                        zone.id,
-                        if zone.vpcs.is_empty() { "no VPC".to_string() } else { zone.vpcs.join(", ") },
-                        ep.vpc_id
-                    ),
-                    format!(
-                        "aws route53 associate-vpc-with-hosted-zone --hosted-zone-id {} --vpc VPCRegion={},VPCId={}",
-                        zone.id,
-                        audit.region.as_deref().unwrap_or("<region>"),
-                        ep.vpc_id
-                    ),
-                    Vec::new(),
-                );
+                out.push(diags::phz_not_associated(zone, &ep.vpc_id, region));
             }
             // A probe in another VPC (peered, or via a transit gateway) needs the zone associated there too.
             if let Some(own) = probe.vpc.as_deref().filter(|v| *v != ep.vpc_id && !zone.vpcs.iter().any(|z| z == v)) {
-                push(
-                    FindingCode::AwsPhzNotAssociated,
-                    format!(
-                        "private hosted zone {} ({}) is associated with {} but not with {own}, the VPC this probe runs in \
-                         (the endpoint is in {})",
-                        zone.name,
-                        zone.id,
-                        if zone.vpcs.is_empty() { "no VPC".to_string() } else { zone.vpcs.join(", ") },
-                        ep.vpc_id
-                    ),
-                    format!(
-                        "aws route53 associate-vpc-with-hosted-zone --hosted-zone-id {} --vpc VPCRegion={},VPCId={own} \
-                         (and route {own} to the endpoint's VPC: peering or a transit gateway)",
-                        zone.id,
-                        audit.region.as_deref().unwrap_or("<region>"),
-                    ),
-                    Vec::new(),
-                );
+                out.push(diags::phz_not_associated_with_probe(zone, own, &ep.vpc_id, region));
             }
-            let addresses: Vec<&str> = ep.interfaces.iter().map(|i| i.ip.as_str()).collect();
+            let ttl_rule = network.map_or(Some(60), |n| n.rules.record_ttl);
             for expected in &audit.expected_records {
-                let present: Vec<&DnsRecord> = zone.records.iter().filter(|r| r.name == expected.name).collect();
-                if present.is_empty() {
-                    push(
-                        FindingCode::AwsPhzRecordMissing,
-                        format!("private hosted zone {} has no record {}", zone.name, expected.name),
-                        format!(
-                            "Create {} (TTL 60); `kreach records` prints them all as a Route 53 change batch.",
-                            record_fix(expected)
-                        ),
-                        Vec::new(),
-                    );
-                    continue;
-                }
-                let right = present.iter().any(|r| {
-                    r.value == expected.value || (r.record_type != "CNAME" && addresses.contains(&r.value.as_str()))
-                });
-                if let (Some(limit), Some(long)) =
-                    (ttl_rule, present.iter().filter(|r| r.ttl.is_some_and(|ttl| ttl > 60)).find_map(|r| r.ttl))
-                {
-                    push(
-                        FindingCode::AwsPhzRecordTtl,
-                        format!(
-                            "{} in private hosted zone {} has TTL {long} s (the provider's guidance: {limit} s)",
-                            expected.name, zone.name
-                        ),
-                        format!(
-                            "UPSERT {} with TTL {limit}: a change of endpoint then reaches clients within a minute \
-                             (`kreach records --output change-batch` prints it).",
-                            record_fix(expected)
-                        ),
-                        Vec::new(),
-                    );
-                }
-                if !right {
-                    let values: Vec<&str> = present.iter().map(|r| r.value.as_str()).collect();
-                    push(
-                        FindingCode::AwsPhzRecordWrongTarget,
-                        format!("{} points at {}, not at endpoint {}", expected.name, values.join(", "), ep.id),
-                        format!("Change it to {}.", record_fix(expected)),
-                        Vec::new(),
-                    );
-                }
+                record_diags(ep, zone, expected, ttl_rule, out);
             }
         }
+    }
+}
+
+/// Zones holding brokers where the endpoint has no interface, with those brokers' ids.
+fn uncovered_zones(targets: &[TargetReport], covered: &[&str]) -> Vec<(String, Vec<i32>)> {
+    let mut missing: Vec<(String, Vec<i32>)> = Vec::new();
+    for b in targets.iter().filter_map(|t| t.broker.as_ref()) {
+        let Some(az) = b.az_id.as_ref().filter(|az| !covered.contains(&az.as_str())) else { continue };
+        match missing.iter_mut().find(|(z, _)| z == az) {
+            Some((_, ids)) => ids.push(b.node_id),
+            None => missing.push((az.clone(), vec![b.node_id])),
+        }
+    }
+    missing
+}
+
+/// Whether TCP failed on a target the rule's port serves (that port, or the role it serves: a lab
+/// or a proxy may listen on other ports).
+fn tcp_failed_on(targets: &[TargetReport], port: u16) -> bool {
+    targets.iter().any(|t| {
+        let serves = t.port == port
+            || match t.role {
+                Role::Bootstrap | Role::Broker => port == crate::DEFAULT_KAFKA_PORT,
+                Role::Https => port == crate::DEFAULT_HTTPS_PORT,
+                Role::Endpoint => false,
+            };
+        serves && t.stage(Stage::Tcp).is_some_and(|s| s.status == StageStatus::Fail)
+    })
+}
+
+/// One expected record against the zone: missing, too long a TTL, pointing elsewhere.
+fn record_diags(
+    ep: &AwsEndpoint,
+    zone: &AwsHostedZone,
+    expected: &DnsRecord,
+    ttl_rule: Option<u64>,
+    out: &mut Vec<Diag>,
+) {
+    let present: Vec<&DnsRecord> = zone.records.iter().filter(|r| r.name == expected.name).collect();
+    if present.is_empty() {
+        out.push(diags::phz_record_missing(zone, expected));
+        return;
+    }
+    let addresses: Vec<&str> = ep.interfaces.iter().map(|i| i.ip.as_str()).collect();
+    let right = present
+        .iter()
+        .any(|r| r.value == expected.value || (r.record_type != "CNAME" && addresses.contains(&r.value.as_str())));
+    if let (Some(limit), Some(long)) =
+        (ttl_rule, present.iter().filter(|r| r.ttl.is_some_and(|ttl| ttl > 60)).find_map(|r| r.ttl))
+    {
+        out.push(diags::phz_record_ttl(zone, expected, long, limit));
+    }
+    if !right {
+        let values: Vec<&str> = present.iter().map(|r| r.value.as_str()).collect();
+        out.push(diags::phz_record_wrong_target(ep, expected, &values));
     }
 }
 
@@ -377,6 +224,7 @@ impl Probe {
 mod tests {
     use super::*;
     use crate::report::VantageKind;
+    use crate::report::findings::FindingCode;
     use crate::report::{AwsEndpoint, Role, StageResult};
 
     fn bootstrap() -> TargetReport {

@@ -1,0 +1,188 @@
+//! DNS findings: missing records, public answers, resolver failures, loops. Each finding's text
+//! is a constructor in `diags`; this file decides which evidence raises which.
+
+mod diags;
+
+use crate::analysis::Diag;
+use crate::report::{
+    AnswerClass, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding, Stage, TargetReport, TcpOutcome,
+};
+
+/// The zone a wildcard for `name` belongs in: the cluster's domain when the name (or the chain's
+/// last name) is under it, else the zone that said NXDOMAIN, else the name's parent.
+pub(super) fn zone_for(name: &str, lookup: &DnsLookup, domain: Option<&str>) -> String {
+    let last = lookup.cname_chain.last().map_or(name, |h| h.target.as_str());
+    if let Some(d) = domain.filter(|d| under(last, d) || under(name, d)) {
+        return d.to_string();
+    }
+    lookup.negative_zone.clone().unwrap_or_else(|| name.split_once('.').map_or(name, |(_, p)| p).to_string())
+}
+
+/// Whether `name` is `domain` or inside it.
+pub(super) fn under(name: &str, domain: &str) -> bool {
+    let (name, domain) =
+        (name.trim_end_matches('.').to_ascii_lowercase(), domain.trim_end_matches('.').to_ascii_lowercase());
+    name == domain || name.ends_with(&format!(".{domain}"))
+}
+
+/// Whether a record named `pattern` (maybe `*.zone`) answers `name`.
+fn record_answers(pattern: &str, name: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(zone) => under(name, zone) && !name.eq_ignore_ascii_case(zone),
+        None => pattern.eq_ignore_ascii_case(name),
+    }
+}
+
+/// A CNAME chain that ends at a name nobody serves: the record to change, not one to create.
+fn dangling(t: &TargetReport, l: &DnsLookup, records: &[DnsRecord]) -> Option<Diag> {
+    let last = l.cname_chain.last()?;
+    // The audit knows the endpoint's current names: the most specific expected record wins.
+    let expected = records.iter().filter(|r| record_answers(&r.name, &last.name)).max_by_key(|r| r.name.len());
+    Some(diags::cname_dangling(&t.host, l, last, expected))
+}
+
+/// A glb name whose public CNAME the resolver could not get ("chased private" resolution).
+fn chase_failed(t: &TargetReport, dns: &DnsDetail) -> Option<Diag> {
+    let l = &dns.lookup;
+    // The name the chain reached: the host itself, or the last CNAME target.
+    let reached = l.cname_chain.last().map_or(t.host.as_str(), |h| h.target.as_str()).to_ascii_lowercase();
+    let who = crate::analysis::layout::provider_public(&reached)?;
+    let why = match l.outcome {
+        DnsOutcome::Error => format!("the resolver failed: {}", l.error.as_deref().unwrap_or("SERVFAIL")),
+        DnsOutcome::Nxdomain | DnsOutcome::NoData => match l.negative_zone.as_deref() {
+            // No SOA with the negative answer: nobody authoritative said it; something synthesized it.
+            None => "the answer is NXDOMAIN without an SOA record: a synthesized answer (a DNS Firewall rule, a \
+                     filtering forwarder), not the name's authority"
+                .to_string(),
+            // Another zone saying it shadows public DNS (the public authority saying NXDOMAIN is a wrong name).
+            Some(z) if under(&reached, z) && crate::analysis::layout::provider_public(z).is_none() => {
+                format!("zone `{z}` answered for it: a private zone with that name shadows public DNS")
+            }
+            Some(_) => return None,
+        },
+        _ => return None,
+    };
+    let public = dns.public.as_ref().filter(|p| !p.cname_chain.is_empty() || p.outcome == DnsOutcome::Answer);
+    let public_says = public
+        .map(|p| {
+            let said = if p.addresses.is_empty() {
+                let targets: Vec<&str> = p.cname_chain.iter().map(|h| h.target.as_str()).collect();
+                format!("a CNAME to {}", targets.join(" -> "))
+            } else {
+                describe_answer(p)
+            };
+            format!(", while public DNS ({}) answers it with {said}", p.resolver)
+        })
+        .unwrap_or_default();
+    Some(diags::public_chase_failed(&t.host, &l.resolver, &reached, &why, &public_says, who))
+}
+
+pub(super) fn describe_answer(lookup: &DnsLookup) -> String {
+    let mut parts: Vec<String> = lookup.cname_chain.iter().map(|c| c.target.clone()).collect();
+    let ips: Vec<&str> = lookup.addresses.iter().map(|a| a.ip.as_str()).collect();
+    parts.push(ips.join(", "));
+    parts.join(" -> ")
+}
+
+pub(super) fn dns_findings(
+    t: &TargetReport,
+    dns: &DnsDetail,
+    all: &[TargetReport],
+    records: &[DnsRecord],
+    domain: Option<&str>,
+    out: &mut Vec<Finding>,
+) {
+    let mut found = Vec::new();
+    lookup_diags(t, dns, all, records, domain, &mut found);
+    out.extend(found.into_iter().map(|d| d.on(t, Stage::Dns)));
+}
+
+fn lookup_diags(
+    t: &TargetReport,
+    dns: &DnsDetail,
+    all: &[TargetReport],
+    records: &[DnsRecord],
+    domain: Option<&str>,
+    out: &mut Vec<Diag>,
+) {
+    let l = &dns.lookup;
+    let name = &dns.name;
+    let public_answer = dns.public.as_ref().filter(|p| p.outcome == DnsOutcome::Answer);
+    let zone = zone_for(name, l, domain);
+    let wildcard_fix = diags::wildcard_fix(&zone, records);
+    if l.cname_loop || l.cname_too_long {
+        out.push(cname_loop(t, l));
+        return;
+    }
+    if let Some(d) = chase_failed(t, dns) {
+        out.push(d);
+        return;
+    }
+    // The chain left the cluster's zone and died elsewhere: a dangling target, not a missing record.
+    let died_elsewhere = l.cname_chain.last().is_some_and(|last| {
+        let zone_said = l.negative_zone.as_deref().unwrap_or(&last.target);
+        domain.is_none_or(|d| !under(zone_said, d) && !under(&last.target, d))
+    });
+    if matches!(l.outcome, DnsOutcome::Nxdomain | DnsOutcome::NoData) && died_elsewhere {
+        if let Some(d) = dangling(t, l, records) {
+            out.push(d);
+            return;
+        }
+    }
+    match (l.outcome, dns.answer_class) {
+        (DnsOutcome::Unreachable, _) => out.push(diags::resolver_unreachable(name, l)),
+        (DnsOutcome::Error, _) => out.push(diags::resolver_error(name, l)),
+        (DnsOutcome::Nxdomain, _) => match public_answer {
+            Some(public) => out.push(diags::private_record_missing(name, l, public, wildcard_fix)),
+            None => out.push(diags::nxdomain(name, l, &wildcard_fix)),
+        },
+        (DnsOutcome::NoData, _) => out.push(diags::no_address(name, l, &wildcard_fix)),
+        (DnsOutcome::Answer, Some(AnswerClass::Public)) => {
+            let same = public_answer.is_some_and(|p| same_addresses(p, l));
+            out.push(diags::public_answer(name, l, same, &consequences(all, &t.host), &zone));
+        }
+        (DnsOutcome::Answer, Some(AnswerClass::Mixed)) => out.push(diags::mixed_answer(name, l, &zone)),
+        (DnsOutcome::Answer, Some(AnswerClass::Private)) => {
+            out.push(diags::private_zone_in_effect(name, l, dns.public.as_ref()));
+        }
+        (DnsOutcome::Answer, None) | (DnsOutcome::AddressLiteral, _) => {}
+    }
+    if let Some(p) = dns.public.as_ref().filter(|p| matches!(p.outcome, DnsOutcome::Unreachable | DnsOutcome::Error)) {
+        out.push(diags::public_resolver_unreachable(name, p));
+    }
+}
+
+pub(super) fn same_addresses(a: &DnsLookup, b: &DnsLookup) -> bool {
+    let mut x: Vec<&str> = a.addresses.iter().map(|a| a.ip.as_str()).collect();
+    let mut y: Vec<&str> = b.addresses.iter().map(|a| a.ip.as_str()).collect();
+    x.sort_unstable();
+    y.sort_unstable();
+    x == y
+}
+
+/// What happened downstream of a (bad) DNS answer, as evidence for the DNS finding.
+pub(super) fn consequences(all: &[TargetReport], host: &str) -> String {
+    let mut parts = Vec::new();
+    for t in all.iter().filter(|t| t.host == host) {
+        let failed: Vec<&str> = t
+            .addresses
+            .iter()
+            .filter_map(|a| a.tcp.as_ref())
+            .filter(|tcp| tcp.outcome != TcpOutcome::Connected)
+            .map(|tcp| tcp.outcome.word())
+            .collect();
+        if !failed.is_empty() {
+            parts.push(format!("port {}: {}", t.port, failed.join(", ")));
+        }
+    }
+    if parts.is_empty() { String::new() } else { format!(" (then TCP {})", parts.join("; ")) }
+}
+
+/// The DNS finding for a CNAME chain that loops, or that is longer than any client follows.
+pub(super) fn cname_loop_finding(t: &TargetReport, l: &DnsLookup) -> Finding {
+    cname_loop(t, l).on(t, Stage::Dns)
+}
+
+fn cname_loop(t: &TargetReport, l: &DnsLookup) -> Diag {
+    if l.cname_too_long { diags::cname_chain_too_long(&t.host, l) } else { diags::cname_loop(&t.host, l) }
+}

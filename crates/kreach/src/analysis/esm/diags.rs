@@ -1,0 +1,152 @@
+//! The mapping's and the connector's AWS-side findings, one constructor each.
+
+use std::collections::BTreeMap;
+
+use crate::analysis::Diag;
+use crate::input::mapping::EventSourceMapping;
+use crate::report::findings::FindingCode;
+use crate::report::{AwsEndpoint, ConnectorAudit, EsmApiRoute, EsmAudit, EsmEgress, MskCluster, PermissionCheck};
+
+fn mapping_group(m: &EventSourceMapping) -> String {
+    m.security_groups.first().cloned().unwrap_or_else(|| "<mapping security group>".into())
+}
+
+/// The mapping's groups do not let `e.port` out to what it needs.
+pub(super) fn sg_egress_missing(m: &EventSourceMapping, e: &EsmEgress) -> Diag {
+    Diag::new(
+        FindingCode::EsmSgEgressMissing,
+        format!(
+            "the mapping's security groups {} do not let TCP {} out to {}",
+            m.security_groups.join(", "),
+            e.port,
+            e.needs
+        ),
+        format!(
+            "aws ec2 authorize-security-group-egress --group-id {} --ip-permissions \
+             IpProtocol=tcp,FromPort={p},ToPort={p},IpRanges=[{{CidrIp={cidr}}}]",
+            mapping_group(m),
+            p = e.port,
+            cidr = if e.needs.contains('/') { e.needs.as_str() } else { "0.0.0.0/0" }
+        ),
+    )
+}
+
+/// The endpoint's inbound rules do not admit the mapping's groups on `port`.
+pub(super) fn endpoint_ingress_missing(ep: &AwsEndpoint, m: &EventSourceMapping, port: u16) -> Diag {
+    let sg = ep.security_groups.first().cloned().unwrap_or_else(|| "<endpoint security group>".into());
+    Diag::new(
+        FindingCode::EsmEndpointIngressMissing,
+        format!(
+            "endpoint {}'s security groups do not admit the mapping's groups {} on TCP {port}",
+            ep.id,
+            m.security_groups.join(", ")
+        ),
+        format!(
+            "aws ec2 authorize-security-group-ingress --group-id {sg} --protocol tcp --port {port} --source-group {}",
+            mapping_group(m)
+        ),
+    )
+}
+
+/// The MSK cluster's groups do not admit themselves on `port`, the broker port the pollers use.
+pub(super) fn cluster_sg_ingress_missing(c: &MskCluster, port: u16) -> Diag {
+    let sg = c.security_groups.first().cloned().unwrap_or_else(|| "<cluster security group>".into());
+    Diag::new(
+        FindingCode::EsmClusterSgIngressMissing,
+        format!(
+            "the MSK cluster's security groups {} do not admit traffic from themselves on TCP {port}: the mapping's \
+             pollers reach the brokers with those groups (cluster {})",
+            c.security_groups.join(", "),
+            c.arn
+        ),
+        format!(
+            "aws ec2 authorize-security-group-ingress --group-id {sg} --protocol tcp --port {port} --source-group {sg}"
+        ),
+    )
+}
+
+/// Brokers are in `az`, which none of the mapping's subnets (in zones `covered`) is.
+pub(super) fn subnet_zone_missing(m: &EventSourceMapping, az: &str, covered: &[&str]) -> Diag {
+    Diag::new(
+        FindingCode::EsmSubnetZoneMissing,
+        format!("brokers are in {az}, and none of the mapping's subnets ({}) is", covered.join(", ")),
+        format!(
+            "Add a subnet in {az} to the mapping: aws lambda update-event-source-mapping --uuid {} \
+             --source-access-configurations …Type=VPC_SUBNET,URI=subnet:<subnet in {az}>",
+            m.uuid
+        ),
+    )
+}
+
+/// From some of the mapping's subnets (in `vpc`), `r.service`'s API has no route.
+pub(super) fn no_aws_api_route(r: &EsmApiRoute, region: &str, vpc: &str, m: &EventSourceMapping) -> Diag {
+    Diag::new(
+        FindingCode::EsmNoAwsApiRoute,
+        format!(
+            "from subnets {} of the mapping, the {} API has no NAT route and no interface endpoint with private DNS",
+            r.unrouted_subnets.join(", "),
+            r.service
+        ),
+        format!(
+            "aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface --vpc-id {vpc} --service-name com.amazonaws.{region}.{} \
+             --subnet-ids {} --security-group-ids <group admitting 443 from {}> --private-dns-enabled (or a NAT gateway route)",
+            r.service,
+            r.unrouted_subnets.join(" "),
+            m.security_groups.join(", ")
+        ),
+    )
+}
+
+fn actions(missing: &[&PermissionCheck]) -> String {
+    missing.iter().map(|p| p.action.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+pub(super) fn role_missing_permission(esm: &EsmAudit, missing: &[&PermissionCheck]) -> Diag {
+    Diag::new(
+        FindingCode::EsmRoleMissingPermission,
+        format!(
+            "execution role {} may not {} ({})",
+            esm.role.as_deref().unwrap_or("(unknown)"),
+            actions(missing),
+            esm.permission_method.as_deref().unwrap_or("")
+        ),
+        format!("Attach to the role: {}", statements(missing)),
+    )
+}
+
+pub(super) fn connector_function_not_found(function: &str, region: Option<&str>) -> Diag {
+    Diag::new(
+        FindingCode::ConnectorFunctionNotFound,
+        format!("lambda:GetFunction finds no function {function} in {}", region.unwrap_or("the region")),
+        "Give the connector the function's exact name or ARN, in the region the connector is configured for.",
+    )
+}
+
+pub(super) fn connector_permission_missing(c: &ConnectorAudit, function: &str, missing: &[&PermissionCheck]) -> Diag {
+    Diag::new(
+        FindingCode::ConnectorPermissionMissing,
+        format!(
+            "the Lambda Sink Connector's principal {} may not {} on {function} ({}); the connector calls the public \
+             Lambda API from Confluent's side",
+            c.principal.as_deref().unwrap_or("(unknown)"),
+            actions(missing),
+            c.permission_method.as_deref().unwrap_or("")
+        ),
+        format!("Attach to the principal: {}", statements(missing)),
+    )
+}
+
+/// One policy statement granting the missing actions, per resource.
+fn statements(missing: &[&PermissionCheck]) -> String {
+    let mut by_resource: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for p in missing {
+        by_resource.entry(p.resource.as_str()).or_default().push(p.action.as_str());
+    }
+    by_resource
+        .iter()
+        .map(|(resource, actions)| {
+            format!("{{\"Effect\": \"Allow\", \"Action\": {actions:?}, \"Resource\": \"{resource}\"}}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

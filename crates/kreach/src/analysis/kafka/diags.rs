@@ -1,0 +1,129 @@
+//! The Kafka findings, one constructor each, from the group of addresses that showed it.
+
+use super::Group;
+use crate::analysis::Diag;
+use crate::report::KafkaAttempt;
+use crate::report::KafkaOutcome;
+use crate::report::findings::FindingCode;
+
+fn error(k: &KafkaAttempt) -> &str {
+    k.error.as_deref().unwrap_or("")
+}
+
+pub(super) fn protocol_mismatch(target: &str, g: &Group<'_>) -> Diag {
+    let (listener, protocol) = if g.first.outcome == KafkaOutcome::TlsListener {
+        ("speaks TLS (it answered plaintext with TLS, or closed it and completed a TLS handshake)", "SSL or SASL_SSL")
+    } else {
+        (
+            "is plaintext (the TLS handshake was closed unanswered, a plaintext ApiVersions was answered)",
+            "PLAINTEXT or SASL_PLAINTEXT",
+        )
+    };
+    Diag::new(
+        FindingCode::KafkaProtocolMismatch,
+        format!("{target}: the listener {listener} on {} of {} address(es)", g.count, g.total),
+        format!("Set security.protocol to {protocol} (Confluent Cloud: SASL_SSL)."),
+    )
+    .with_addresses(g.addresses.clone())
+}
+
+pub(super) fn not_kafka(target: &str, g: &Group<'_>) -> Diag {
+    Diag::new(
+        FindingCode::KafkaNotKafka,
+        format!(
+            "{target}: the connection works but ApiVersions got no Kafka answer on {} of {} address(es): {}",
+            g.count,
+            g.total,
+            error(g.first)
+        ),
+        "Something other than a Kafka listener answers here: check that the name resolves to the provider's \
+         endpoint and that the port is the Kafka port (9092), not e.g. the REST port.",
+    )
+    .with_addresses(g.addresses.clone())
+}
+
+fn sasl_summary(target: &str, g: &Group<'_>) -> String {
+    format!("{target}: {} on {} of {} address(es)", error(g.first), g.count, g.total)
+}
+
+pub(super) fn mechanism_unsupported(target: &str, g: &Group<'_>) -> Diag {
+    let first = g.first;
+    let mechanism = first.sasl_mechanism.as_deref().unwrap_or("?");
+    let fix = if first.no_sasl {
+        "This listener does not do SASL, so the port or the protocol is wrong: point the bootstrap at the \
+         cluster's SASL_SSL listener (Confluent Cloud: port 9092), or, if this listener is meant to be used \
+         without SASL, set security.protocol to SSL (or PLAINTEXT) to match it."
+            .to_string()
+    } else if first.broker_mechanisms.is_empty() {
+        format!(
+            "Set sasl.mechanism to one the broker enables (Confluent Cloud: PLAIN); the broker did not name its \
+             mechanisms when asked for {mechanism}."
+        )
+    } else {
+        format!("Set sasl.mechanism to one of {} (Confluent Cloud: PLAIN).", first.broker_mechanisms.join(", "))
+    };
+    Diag::new(FindingCode::KafkaSaslMechanismUnsupported, sasl_summary(target, g), fix)
+        .with_addresses(g.addresses.clone())
+}
+
+pub(super) fn auth_failed(target: &str, g: &Group<'_>) -> Diag {
+    let mechanism = g.first.sasl_mechanism.as_deref().unwrap_or("?");
+    Diag::new(
+        FindingCode::KafkaAuthFailed,
+        sasl_summary(target, g),
+        format!(
+            "Check sasl.username/sasl.password ({mechanism}): for Confluent Cloud they are a Kafka API key and \
+             secret of this cluster (not a Cloud API key), still active, for the cluster the bootstrap names."
+        ),
+    )
+    .with_addresses(g.addresses.clone())
+}
+
+pub(super) fn credentials_withheld(target: &str, k: &KafkaAttempt) -> Diag {
+    Diag::new(
+        FindingCode::KafkaCredentialsWithheld,
+        format!(
+            "{target}: the Kafka listener answered; the SASL password was not sent: {}",
+            k.credentials_withheld.as_deref().unwrap_or("")
+        ),
+        "Use SASL_SSL with certificate verification on (--ca-file for a private CA). To send the credentials \
+         anyway, knowing anyone on the path can read or impersonate them, pass --allow-insecure-credentials \
+         (Lambda: KREACH_ALLOW_INSECURE_CREDENTIALS=true in the function's environment). A Lambda function \
+         sends credentials only to the bootstrap hosts its KREACH_ALLOWED_BOOTSTRAP names.",
+    )
+}
+
+pub(super) fn no_credentials(target: &str, k: &KafkaAttempt) -> Diag {
+    Diag::new(
+        FindingCode::KafkaNoCredentials,
+        format!("{target}: the Kafka listener answered; {}", k.skipped.as_deref().unwrap_or("")),
+        "Pass --config with sasl.username and sasl.password (or KREACH_SASL_USERNAME / KREACH_SASL_PASSWORD) \
+         to check authentication and every broker.",
+    )
+}
+
+pub(super) fn no_answer(target: &str, g: &Group<'_>) -> Diag {
+    Diag::new(
+        FindingCode::KafkaNoAnswer,
+        format!(
+            "{target}: the connection works but ApiVersions got no answer on {} of {} address(es): {}",
+            g.count,
+            g.total,
+            error(g.first)
+        ),
+        "Something accepts the connection but does not speak Kafka on it: check that the endpoint forwards \
+         this port to the provider's Kafka listener (the Kafka port, 9092 for Confluent Cloud) and that the \
+         service behind it is up.",
+    )
+    .with_addresses(g.addresses.clone())
+}
+
+pub(super) fn metadata_failed(target: &str, g: &Group<'_>) -> Diag {
+    Diag::new(
+        FindingCode::KafkaMetadataFailed,
+        format!("{target}: {} on {} of {} address(es): {}", g.first.outcome.word(), g.count, g.total, error(g.first)),
+        "The broker answered ApiVersions but not Metadata: without it no client learns the brokers. Check \
+         authentication (SASL settings and credentials) and the broker's health.",
+    )
+    .with_addresses(g.addresses.clone())
+}
