@@ -37,8 +37,10 @@ if ! [ -x "$peers/venv/bin/cfn-lint" ]; then
 fi
 
 # cargo-lambda, whose local Lambda emulator serves the Invoke API the --via-function test calls.
+# Without its dependencies: they are the Zig toolchain (411 MB) for cross-compiling, which
+# `cargo lambda watch` never uses.
 if ! [ -x "$peers/venv/bin/cargo-lambda" ]; then
-  "$peers/venv/bin/python" -m pip install --quiet --disable-pip-version-check 'cargo-lambda==1.9.2'
+  "$peers/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps 'cargo-lambda==1.9.2'
 fi
 
 need=()

@@ -1331,6 +1331,25 @@ fn twin_prints_a_template_cfn_lint_accepts_for_the_mappings_own_network() {
         .output()
         .expect("cfn-lint");
     assert!(lint.status.success(), "cfn-lint: {}", String::from_utf8_lossy(&lint.stdout));
+    // A real cluster ARN: the role may read that cluster (and the VPC connections a cross-account
+    // cluster is reached by), and cfn-lint still accepts it.
+    let arn = "arn:aws:kafka:us-west-2:123456789012:cluster/orders/abc-1";
+    std::fs::write(&path, serde_json::json!({"UUID": "b3", "EventSourceArn": arn}).to_string()).expect("write");
+    let (code, stdout, stderr) = kreach(&["twin", "--event-source-mapping-file", &path.display().to_string()], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let template: serde_json::Value = serde_json::from_str(&stdout).expect("template json");
+    let text = template.to_string();
+    assert!(
+        text.contains(&format!(r#""Action":"kafka:DescribeClusterV2","Effect":"Allow","Resource":"{arn}""#)),
+        "{text}"
+    );
+    assert!(text.contains("kafka:ListVpcConnections"), "{text}");
+    std::fs::write(&file, &stdout).expect("write");
+    let lint = Command::new(support::workspace_root().join("target/lab-peers/venv/bin/cfn-lint"))
+        .arg(&file)
+        .output()
+        .expect("cfn-lint");
+    assert!(lint.status.success(), "cfn-lint: {}", String::from_utf8_lossy(&lint.stdout));
 }
 
 /// `--via-function` sends flags, never this machine's files or credentials: a properties file, a

@@ -86,6 +86,29 @@ def main() -> int:
             },
         )
         result["hosted_zone_id"] = zone_id.split("/")[-1]
+    if scenario in ("nacl-denies-9092", "nacl-denies-return"):
+        # A network ACL on the second zone's endpoint subnet: inbound 9092 denied ahead of the
+        # allow-all rule, or the return traffic to clients' ephemeral ports denied.
+        acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+        deny_egress = scenario == "nacl-denies-return"
+        deny_range = {"From": 32768, "To": 65535} if deny_egress else {"From": 9092, "To": 9092}
+        ec2.create_network_acl_entry(
+            NetworkAclId=acl, RuleNumber=90, Protocol="6", RuleAction="deny", Egress=deny_egress,
+            CidrBlock="0.0.0.0/0", PortRange=deny_range,
+        )
+        for egress in (False, True):
+            ec2.create_network_acl_entry(
+                NetworkAclId=acl, RuleNumber=100, Protocol="-1", RuleAction="allow", Egress=egress, CidrBlock="0.0.0.0/0"
+            )
+        default = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnets[1]]}])
+        association = next(
+            a["NetworkAclAssociationId"]
+            for a in default["NetworkAcls"][0]["Associations"]
+            if a["SubnetId"] == subnets[1]
+        )
+        ec2.replace_network_acl_association(AssociationId=association, NetworkAclId=acl)
+        result["network_acl"] = acl
+        result["acl_subnet"] = subnets[1]
     if scenario == "route53-denied":
         # Credentials that may read EC2 but not Route 53; moto checks them once auth is on.
         iam = boto3.client("iam", **kw)

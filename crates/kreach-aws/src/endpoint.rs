@@ -1,12 +1,18 @@
 //! The interface endpoint from EC2: the endpoint itself, its zones and interfaces, its security
 //! groups' inbound rules, the VPC's DNS attributes; then the private hosted zone (`route53`).
 
-use kreach::{AwsAudit, AwsEndpoint, AwsIngress, AwsIngressRule, AwsIngressSource, AwsInterface, AwsVpc, AwsZone};
+use kreach::{
+    AwsAclEntry, AwsAudit, AwsEndpoint, AwsIngress, AwsIngressRule, AwsIngressSource, AwsInterface, AwsNetworkAcl,
+    AwsVpc, AwsZone,
+};
 
 use crate::api::{self as ec2, Query};
 use crate::{AuditInput, PORTS, expected_records_for, note, route53};
 
-/// The interface endpoint, its zones, security groups, VPC DNS and the private hosted zone.
+/// The interface endpoint, its zones, security groups, VPC DNS and the private hosted zone. The
+/// endpoint is read first; every other read needs only it, so they all run at once (EC2's and
+/// Route 53's) and are applied in a fixed order: the audit's critical path is the endpoint plus the
+/// longest of them (the zone's three Route 53 calls), not their sum.
 pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk: &aws_config::SdkConfig) {
     let ec2 = match ec2::Ec2::new(sdk).await {
         Ok(c) => c,
@@ -15,49 +21,47 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
             return;
         }
     };
+    let Some((mut endpoint, interface_ids)) = find_endpoint(&ec2, input, audit).await else { return };
 
-    // The endpoint.
-    let mut query = Query::new("DescribeVpcEndpoints");
-    if let Some(id) = &input.vpc_endpoint_id {
-        query = query.list("VpcEndpointId", std::slice::from_ref(id));
-    } else {
-        if let Some(vpc) = &input.vpc_id {
-            query = query.filter("vpc-id", std::slice::from_ref(vpc));
-        }
-        if let Some(service) = &input.service_name {
-            query = query.filter("service-name", std::slice::from_ref(service));
-        }
-        query = query.filter("vpc-endpoint-type", &["Interface".to_string()]);
+    let mut acl_subnets = endpoint.subnets.clone();
+    acl_subnets.extend(input.probe_subnet.iter().filter(|s| !endpoint.subnets.contains(s)).cloned());
+    let zones_q = Query::new("DescribeAvailabilityZones");
+    let enis_q = (!interface_ids.is_empty())
+        .then(|| Query::new("DescribeNetworkInterfaces").list("NetworkInterfaceId", &interface_ids));
+    let acls_q = (!acl_subnets.is_empty())
+        .then(|| Query::new("DescribeNetworkAcls").filter("association.subnet-id", &acl_subnets));
+    let groups_q = (!endpoint.security_groups.is_empty())
+        .then(|| Query::new("DescribeSecurityGroups").list("GroupId", &endpoint.security_groups));
+    let attribute_q =
+        |name: &str| Query::new("DescribeVpcAttribute").param("VpcId", &endpoint.vpc_id).param("Attribute", name);
+    let (support_q, hostnames_q) = (attribute_q("enableDnsSupport"), attribute_q("enableDnsHostnames"));
+    for q in [Some(&zones_q), enis_q.as_ref(), acls_q.as_ref(), groups_q.as_ref(), Some(&support_q), Some(&hostnames_q)]
+        .into_iter()
+        .flatten()
+    {
+        audit.calls.push(q.label());
     }
-    audit.calls.push(query.label());
-    let endpoints = match ec2.call_all(&query, "vpcEndpointSet").await {
-        Ok(items) => items,
-        Err(e) => {
-            note(audit, e);
-            return;
+    // The private hosted zone, beside the EC2 reads; its calls and errors are merged after.
+    let domain = input.domain.as_ref().filter(|_| input.customer_zone());
+    let mut zone_audit = AwsAudit::default();
+    let zone_read = async {
+        match domain {
+            Some(domain) => route53::hosted_zone(sdk, domain, &endpoint.vpc_id, &mut zone_audit).await,
+            None => None,
         }
     };
-    let Some(ep) = endpoints.first() else {
-        audit.errors.push(match &input.vpc_endpoint_id {
-            Some(id) => format!("no VPC endpoint {id}"),
-            None => "no interface VPC endpoint found (give --vpc-endpoint)".into(),
-        });
-        return;
-    };
-    if input.vpc_endpoint_id.is_none() && endpoints.len() > 1 {
-        audit.errors.push(format!(
-            "{} interface endpoints match; audited {} (give --vpc-endpoint to choose)",
-            endpoints.len(),
-            ep.text("vpcEndpointId").unwrap_or("")
-        ));
-    }
-    let endpoint = endpoint_from(ep);
-    let interface_ids = ep.strings("networkInterfaceIdSet");
+    let (zones, enis, acls, groups, support, hostnames, hosted_zone) = tokio::join!(
+        ec2.call(&zones_q),
+        listing(&ec2, enis_q.as_ref(), "networkInterfaceSet"),
+        listing(&ec2, acls_q.as_ref(), "networkAclSet"),
+        listing(&ec2, groups_q.as_ref(), "securityGroupInfo"),
+        ec2.call(&support_q),
+        ec2.call(&hostnames_q),
+        zone_read,
+    );
 
-    // Zones: AZ name ↔ AZ ID.
-    let query = Query::new("DescribeAvailabilityZones");
-    audit.calls.push(query.label());
-    match ec2.call(&query).await {
+    // Applied in the order the reads depend on each other; an unreachable API stops the audit.
+    match zones {
         Ok(out) => {
             audit.availability_zones = out
                 .items("availabilityZoneInfo")
@@ -73,86 +77,30 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
             }
         }
     }
-    let mut endpoint = endpoint;
-
-    // The endpoint's interfaces: address and zone of each.
-    if !interface_ids.is_empty() {
-        let query = Query::new("DescribeNetworkInterfaces").list("NetworkInterfaceId", &interface_ids);
-        audit.calls.push(query.label());
-        match ec2.call_all(&query, "networkInterfaceSet").await {
-            Ok(enis) => {
-                for eni in &enis {
-                    let az_name = eni.text("availabilityZone").unwrap_or("").to_string();
-                    let az_id = audit
-                        .availability_zones
-                        .iter()
-                        .find(|z| z.name == az_name)
-                        .map(|z| z.id.clone())
-                        .unwrap_or_default();
-                    let mut interface = AwsInterface::default();
-                    interface.id = eni.text("networkInterfaceId").unwrap_or("").to_string();
-                    interface.subnet_id = eni.text("subnetId").unwrap_or("").to_string();
-                    interface.az_name = az_name;
-                    interface.az_id = az_id;
-                    interface.ip = eni.text("privateIpAddress").unwrap_or("").to_string();
-                    endpoint.interfaces.push(interface);
-                }
-                endpoint.interfaces.sort_by(|a, b| a.az_id.cmp(&b.az_id));
-            }
-            Err(e) => {
-                if note(audit, e) {
-                    return;
-                }
-            }
-        }
+    let mut stop = false;
+    if let Some(enis) = taken(audit, enis, &mut stop) {
+        interfaces(&enis, &mut endpoint, audit);
     }
-
-    // Security groups: inbound rules for the ports.
-    if !endpoint.security_groups.is_empty() {
-        let query = Query::new("DescribeSecurityGroups").list("GroupId", &endpoint.security_groups);
-        audit.calls.push(query.label());
-        match ec2.call_all(&query, "securityGroupInfo").await {
-            Ok(groups) => {
-                for sg in &groups {
-                    let group_id = sg.text("groupId").unwrap_or("");
-                    for rule in sg_rules(sg, "ipPermissions") {
-                        audit
-                            .ingress_rules
-                            .push(AwsIngressRule::new(group_id, rule.from, rule.to, rule.all, &rule.peer));
-                    }
-                }
-                // Per port the audit was given, from the rules as read.
-                let ports = if input.ports.is_empty() { PORTS.to_vec() } else { input.ports.clone() };
-                for port in ports {
-                    let sources: Vec<AwsIngressSource> = audit
-                        .ingress_rules
-                        .iter()
-                        .filter(|r| r.admits(port))
-                        .map(|r| AwsIngressSource { group_id: r.group_id.clone(), source: r.source.clone() })
-                        .collect();
-                    let rules = sources.iter().map(|s| format!("{} from {}", s.group_id, s.source)).collect();
-                    let mut ingress = AwsIngress::default();
-                    ingress.port = port;
-                    ingress.allowed = !sources.is_empty();
-                    ingress.rules = rules;
-                    ingress.sources = sources;
-                    audit.ingress.push(ingress);
-                }
-            }
-            Err(e) => {
-                if note(audit, e) {
-                    return;
-                }
-            }
-        }
+    if stop {
+        return;
     }
-
-    // The VPC's DNS attributes.
+    let mut stop = false;
+    if let Some(acls) = taken(audit, acls, &mut stop) {
+        audit.network_acls = acls.iter().map(|a| acl_from(a, &acl_subnets)).collect();
+    }
+    if stop {
+        return;
+    }
+    let mut stop = false;
+    if let Some(groups) = taken(audit, groups, &mut stop) {
+        ingress(&groups, input, audit);
+    }
+    if stop {
+        return;
+    }
     let mut vpc = AwsVpc { id: endpoint.vpc_id.clone(), dns_support: true, dns_hostnames: true };
-    for attribute in ["enableDnsSupport", "enableDnsHostnames"] {
-        let query = Query::new("DescribeVpcAttribute").param("VpcId", &vpc.id).param("Attribute", attribute);
-        audit.calls.push(query.label());
-        match ec2.call(&query).await {
+    for (attribute, answer) in [("enableDnsSupport", support), ("enableDnsHostnames", hostnames)] {
+        match answer {
             Ok(out) => {
                 let value = out.child(attribute).and_then(|a| a.flag("value")).unwrap_or(false);
                 if attribute == "enableDnsSupport" {
@@ -170,12 +118,123 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
     }
     audit.vpc = Some(vpc);
 
-    // The private hosted zone.
-    if let Some(domain) = input.domain.as_ref().filter(|_| input.customer_zone()) {
+    if let Some(domain) = domain {
         audit.expected_records = expected_records_for(&endpoint, domain, input.layout);
-        audit.hosted_zone = route53::hosted_zone(sdk, domain, &endpoint.vpc_id, audit).await;
+        audit.calls.append(&mut zone_audit.calls);
+        audit.denied.append(&mut zone_audit.denied);
+        audit.errors.append(&mut zone_audit.errors);
+        if let Some(why) = zone_audit.unavailable {
+            audit.unavailable.get_or_insert(why);
+        }
+        audit.hosted_zone = hosted_zone;
     }
     audit.endpoint = Some(endpoint);
+}
+
+/// The endpoint: by id, or the VPC's (and service's) interface endpoint; with its interfaces' ids.
+async fn find_endpoint(ec2: &ec2::Ec2, input: &AuditInput, audit: &mut AwsAudit) -> Option<(AwsEndpoint, Vec<String>)> {
+    let mut query = Query::new("DescribeVpcEndpoints");
+    if let Some(id) = &input.vpc_endpoint_id {
+        query = query.list("VpcEndpointId", std::slice::from_ref(id));
+    } else {
+        if let Some(vpc) = &input.vpc_id {
+            query = query.filter("vpc-id", std::slice::from_ref(vpc));
+        }
+        if let Some(service) = &input.service_name {
+            query = query.filter("service-name", std::slice::from_ref(service));
+        }
+        query = query.filter("vpc-endpoint-type", &["Interface".to_string()]);
+    }
+    audit.calls.push(query.label());
+    let endpoints = match ec2.call_all(&query, "vpcEndpointSet").await {
+        Ok(items) => items,
+        Err(e) => {
+            note(audit, e);
+            return None;
+        }
+    };
+    let Some(ep) = endpoints.first() else {
+        audit.errors.push(match &input.vpc_endpoint_id {
+            Some(id) => format!("no VPC endpoint {id}"),
+            None => "no interface VPC endpoint found (give --vpc-endpoint)".into(),
+        });
+        return None;
+    };
+    if input.vpc_endpoint_id.is_none() && endpoints.len() > 1 {
+        audit.errors.push(format!(
+            "{} interface endpoints match; audited {} (give --vpc-endpoint to choose)",
+            endpoints.len(),
+            ep.text("vpcEndpointId").unwrap_or("")
+        ));
+    }
+    Some((endpoint_from(ep), ep.strings("networkInterfaceIdSet")))
+}
+
+/// A read's answer; a failure is noted, and `stop` set when it ends the audit.
+fn taken<T>(audit: &mut AwsAudit, answer: Option<Result<T, crate::AwsError>>, stop: &mut bool) -> Option<T> {
+    match answer? {
+        Ok(v) => Some(v),
+        Err(e) => {
+            *stop |= note(audit, e);
+            None
+        }
+    }
+}
+
+/// A listing when there is something to ask.
+async fn listing(
+    ec2: &ec2::Ec2,
+    query: Option<&Query>,
+    list: &str,
+) -> Option<Result<Vec<ec2::Element>, crate::AwsError>> {
+    match query {
+        Some(q) => Some(ec2.call_all(q, list).await),
+        None => None,
+    }
+}
+
+/// The endpoint's interfaces: address and zone of each.
+fn interfaces(enis: &[ec2::Element], endpoint: &mut AwsEndpoint, audit: &AwsAudit) {
+    for eni in enis {
+        let az_name = eni.text("availabilityZone").unwrap_or("").to_string();
+        let az_id =
+            audit.availability_zones.iter().find(|z| z.name == az_name).map(|z| z.id.clone()).unwrap_or_default();
+        let mut interface = AwsInterface::default();
+        interface.id = eni.text("networkInterfaceId").unwrap_or("").to_string();
+        interface.subnet_id = eni.text("subnetId").unwrap_or("").to_string();
+        interface.az_name = az_name;
+        interface.az_id = az_id;
+        interface.ip = eni.text("privateIpAddress").unwrap_or("").to_string();
+        endpoint.interfaces.push(interface);
+    }
+    endpoint.interfaces.sort_by(|a, b| a.az_id.cmp(&b.az_id));
+}
+
+/// The endpoint's security groups' inbound rules as read, and per port the audit checks whether
+/// any admits it.
+fn ingress(groups: &[ec2::Element], input: &AuditInput, audit: &mut AwsAudit) {
+    for sg in groups {
+        let group_id = sg.text("groupId").unwrap_or("");
+        for rule in sg_rules(sg, "ipPermissions") {
+            audit.ingress_rules.push(AwsIngressRule::new(group_id, rule.from, rule.to, rule.all, &rule.peer));
+        }
+    }
+    let ports = if input.ports.is_empty() { PORTS.to_vec() } else { input.ports.clone() };
+    for port in ports {
+        let sources: Vec<AwsIngressSource> = audit
+            .ingress_rules
+            .iter()
+            .filter(|r| r.admits(port))
+            .map(|r| AwsIngressSource { group_id: r.group_id.clone(), source: r.source.clone() })
+            .collect();
+        let rules = sources.iter().map(|s| format!("{} from {}", s.group_id, s.source)).collect();
+        let mut ingress = AwsIngress::default();
+        ingress.port = port;
+        ingress.allowed = !sources.is_empty();
+        ingress.rules = rules;
+        ingress.sources = sources;
+        audit.ingress.push(ingress);
+    }
 }
 
 /// The endpoint as `DescribeVpcEndpoints` describes it.
@@ -227,5 +286,37 @@ pub(crate) fn sg_rules(sg: &ec2::Element, direction: &str) -> Vec<SgRule> {
             out.push(SgRule { from, to, all, peer: peer.to_string() });
         }
     }
+    out
+}
+
+/// A network ACL as `DescribeNetworkAcls` describes it, with the asked-about subnets it governs.
+fn acl_from(acl: &ec2::Element, asked: &[String]) -> AwsNetworkAcl {
+    let mut out = AwsNetworkAcl::default();
+    out.id = acl.text("networkAclId").unwrap_or("").to_string();
+    out.subnets = acl
+        .items("associationSet")
+        .filter_map(|a| a.text("subnetId"))
+        .filter(|s| asked.iter().any(|a| a == s))
+        .map(str::to_string)
+        .collect();
+    for e in acl.items("entrySet").take(kreach::MAX_LIST) {
+        let Some(number) = e.int("ruleNumber").and_then(|n| u32::try_from(n).ok()) else { continue };
+        let cidr = e.text("cidrBlock").or(e.text("ipv6CidrBlock")).unwrap_or("").to_string();
+        let range = e.child("portRange");
+        let port = |name: &str| range.and_then(|r| r.int(name)).and_then(|p| u16::try_from(p).ok());
+        let ports = match (port("from"), port("to")) {
+            (Some(from), Some(to)) => Some((from, to)),
+            _ => None,
+        };
+        out.entries.push(AwsAclEntry::new(
+            number,
+            e.flag("egress").unwrap_or(false),
+            e.text("ruleAction").is_some_and(|a| a.eq_ignore_ascii_case("allow")),
+            e.text("protocol").unwrap_or("-1"),
+            &cidr,
+            ports,
+        ));
+    }
+    out.entries.sort_by_key(|e| (e.egress, e.rule_number));
     out
 }

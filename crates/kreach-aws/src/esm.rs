@@ -304,17 +304,15 @@ async fn msk_cluster(sdk: &aws_config::SdkConfig, m: &EventSourceMapping, audit:
             return None;
         }
     };
+    let path = path_segment(arn);
+    // A cluster in another account is reached through a managed VPC connection in this one
+    // (MSK multi-VPC private connectivity): its subnets and groups are the pollers'.
+    let account = |a: &str| a.split(':').nth(4).filter(|x| !x.is_empty()).map(str::to_string);
+    let own = m.function_arn.as_deref().or(m.arn.as_deref()).and_then(account);
+    if own.is_some() && own != account(arn) {
+        return Some(vpc_connection(&api, arn, audit).await);
+    }
     audit.calls.push("kafka:DescribeClusterV2".into());
-    let path: String = arn
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
     match api.get_json("kafka:DescribeClusterV2", &format!("api/v2/clusters/{path}")).await {
         Ok(v) => Some(cluster_from(&v, arn, m)),
         Err(e) => {
@@ -322,6 +320,96 @@ async fn msk_cluster(sdk: &aws_config::SdkConfig, m: &EventSourceMapping, audit:
             None
         }
     }
+}
+
+/// Percent-encodes an ARN as one path segment.
+fn path_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The managed VPC connection to the cross-account cluster `arn` (`kafka:ListVpcConnections`,
+/// then `kafka:DescribeVpcConnection` for its subnets and groups); without one, a cluster entry
+/// that says so (`vpc_connection` empty).
+async fn vpc_connection(api: &Api, arn: &str, audit: &mut AwsAudit) -> MskCluster {
+    let mut pages = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..10 {
+        audit.calls.push("kafka:ListVpcConnections".into());
+        let path = match &token {
+            Some(t) => format!("v1/vpc-connections?nextToken={}", path_segment(t)),
+            None => "v1/vpc-connections".to_string(),
+        };
+        match api.get_json("kafka:ListVpcConnections", &path).await {
+            Ok(page) => {
+                token = page["nextToken"].as_str().filter(|t| !t.is_empty()).map(str::to_string);
+                pages.push(page);
+            }
+            Err(e) => {
+                note(audit, e);
+                break;
+            }
+        }
+        if token.is_none() {
+            break;
+        }
+    }
+    let Some(connection) = connection_for(&pages, arn) else { return cross_account(arn, None, None) };
+    audit.calls.push("kafka:DescribeVpcConnection".into());
+    let detail = match api
+        .get_json("kafka:DescribeVpcConnection", &format!("v1/vpc-connection/{}", path_segment(&connection)))
+        .await
+    {
+        Ok(v) => Some(v),
+        Err(e) => {
+            note(audit, e);
+            None
+        }
+    };
+    cross_account(arn, Some(connection), detail.as_ref())
+}
+
+/// Of the listed connections (pages of `ListVpcConnections`), the one to `cluster`: an AVAILABLE
+/// one first.
+fn connection_for(pages: &[serde_json::Value], cluster: &str) -> Option<String> {
+    let all: Vec<&serde_json::Value> = pages
+        .iter()
+        .filter_map(|p| p["vpcConnections"].as_array())
+        .flatten()
+        .filter(|c| c["targetClusterArn"].as_str() == Some(cluster))
+        .take(kreach::MAX_LIST)
+        .collect();
+    let best = all.iter().find(|c| c["state"].as_str() == Some("AVAILABLE")).or(all.first())?;
+    best["vpcConnectionArn"].as_str().map(str::to_string)
+}
+
+/// A cross-account cluster as its VPC connection shows it (`DescribeVpcConnection`): the
+/// connection's state, subnets and groups, and the multi-VPC broker ports (14001-14100).
+fn cross_account(arn: &str, connection: Option<String>, detail: Option<&serde_json::Value>) -> MskCluster {
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| a.iter().filter_map(|s| s.as_str()).take(kreach::MAX_LIST).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    let mut c = MskCluster::default();
+    c.arn = arn.to_string();
+    c.cross_account = true;
+    c.vpc_connection = connection;
+    if let Some(d) = detail {
+        c.state = d["state"].as_str().unwrap_or("").to_string();
+        c.subnets = strings(&d["subnets"]);
+        c.security_groups = strings(&d["securityGroups"]);
+    }
+    // Multi-VPC connectivity serves every authentication on the brokers' 14001-14100 range.
+    c.broker_ports = vec![14001, 14100];
+    c
 }
 
 /// The cluster's network from a `DescribeClusterV2` answer (provisioned or serverless).
@@ -462,6 +550,29 @@ mod tests {
         assert_eq!(c.subnets, ["subnet-a", "subnet-b"]);
         assert_eq!(c.security_groups, ["sg-a", "sg-b"]);
         assert_eq!(c.broker_ports, [9098], "serverless clusters take IAM only");
+        // A cross-account cluster: the connection to it, an AVAILABLE one before others, read
+        // from pages of ListVpcConnections (moto has no VPC connections: the documented shape).
+        let pages = [
+            serde_json::json!({"vpcConnections": [
+                {"vpcConnectionArn": "arn:conn/old", "targetClusterArn": "arn:cluster", "state": "REJECTED"},
+                {"vpcConnectionArn": "arn:conn/other", "targetClusterArn": "arn:another", "state": "AVAILABLE"},
+            ], "nextToken": "t"}),
+            serde_json::json!({"vpcConnections": [
+                {"vpcConnectionArn": "arn:conn/new", "targetClusterArn": "arn:cluster", "state": "AVAILABLE"},
+            ]}),
+        ];
+        assert_eq!(connection_for(&pages, "arn:cluster").as_deref(), Some("arn:conn/new"));
+        assert_eq!(connection_for(&pages[..1], "arn:cluster").as_deref(), Some("arn:conn/old"));
+        assert_eq!(connection_for(&pages, "arn:none"), None);
+        assert_eq!(connection_for(&[serde_json::json!({"vpcConnections": "x"})], "arn:cluster"), None);
+        let detail = serde_json::json!({"vpcConnectionArn": "arn:conn/new", "state": "AVAILABLE",
+            "subnets": ["subnet-x", "subnet-y"], "securityGroups": ["sg-x"]});
+        let c = cross_account("arn:cluster", Some("arn:conn/new".into()), Some(&detail));
+        assert!(c.cross_account);
+        assert_eq!((c.state.as_str(), c.subnets.len(), c.security_groups.len()), ("AVAILABLE", 2, 1));
+        assert_eq!(c.broker_ports, [14001, 14100], "multi-VPC connectivity's range, both ends");
+        let none = cross_account("arn:cluster", None, None);
+        assert!(none.vpc_connection.is_none() && none.subnets.is_empty());
         // A hostile or empty answer: nothing, and no panic.
         let c = cluster_from(
             &serde_json::json!({"clusterInfo": {"provisioned": {"brokerNodeGroupInfo": 7}}}),

@@ -65,6 +65,8 @@ pub struct AuditInput {
     pub sink_connector_principal: Option<String>,
     /// The function the connector invokes (`--lambda-function`).
     pub lambda_function: Option<String>,
+    /// The probe's own subnet (an EC2 vantage's), whose network ACL is read too.
+    pub probe_subnet: Option<String>,
 }
 
 impl AuditInput {
@@ -83,6 +85,9 @@ impl AuditInput {
         }
         if self.domain.is_none() {
             self.domain = scope.domain.as_ref().map(|d| d.name.clone());
+        }
+        if self.probe_subnet.is_none() {
+            self.probe_subnet = scope.vantage.as_ref().and_then(|v| v.facts.get("subnet_id").cloned());
         }
         self.layout = self.layout.or(scope.layout);
         let other_ports = matches!(scope.layout, Some(kreach::Layout::Redpanda | kreach::Layout::MskMultiVpc));

@@ -315,3 +315,41 @@ fn http_response(status: u16, body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(body);
     out
 }
+
+/// A network ACL on one endpoint subnet that denies the Kafka port inbound, or the return traffic
+/// to clients' ephemeral ports outbound, is named by id, rule number and subnet — joined with the
+/// network fault underneath (the lab's Kafka port dropped, so TCP to it failed from here). The
+/// same failure over the healthy account's default ACLs names none.
+#[tokio::test]
+async fn a_network_acl_that_denies_the_failed_port_is_named_by_id_and_rule() {
+    let cases = [
+        ("nacl-denies-9092", "denies inbound TCP 9092"),
+        ("nacl-denies-return", "denies outbound return traffic on TCP 32768"),
+    ];
+    for (name, needle) in cases {
+        let moto = start_moto();
+        let account = plant(&moto, name);
+        let audit = kreach_aws::audit(&input(&moto, &account), Duration::from_secs(20)).await;
+        assert!(audit.calls.iter().any(|c| c == "ec2:DescribeNetworkAcls"), "{:?}", audit.calls);
+        let (_lab, report) = lab_report_with(Fault::KafkaPortDropped, Some(audit)).await;
+        let acl = account["network_acl"].as_str().expect("acl");
+        let subnet = account["acl_subnet"].as_str().expect("subnet");
+        let found: Vec<_> = report.findings.iter().filter(|f| f.code.as_str() == "aws-nacl-denies").collect();
+        assert_eq!(found.len(), 1, "{name}: {found:#?}");
+        let f = found[0];
+        assert!(f.summary.contains(acl) && f.summary.contains(subnet), "{name}: {}", f.summary);
+        assert!(f.summary.contains(needle) && f.summary.contains("rule 90 (deny 0.0.0.0/0"), "{name}: {}", f.summary);
+        assert!(f.summary.contains("for every client"), "the probe's address is unknown here: {}", f.summary);
+        assert!(f.fix.contains(&format!("--network-acl-id {acl}")) && f.fix.contains("--rule-number 89"), "{}", f.fix);
+    }
+    let moto = start_moto();
+    let account = plant(&moto, "healthy");
+    let audit = kreach_aws::audit(&input(&moto, &account), Duration::from_secs(20)).await;
+    assert!(
+        !audit.network_acls.is_empty() && audit.network_acls.iter().all(|a| !a.subnets.is_empty()),
+        "{:?}",
+        audit.network_acls
+    );
+    let (_lab, report) = lab_report_with(Fault::KafkaPortDropped, Some(audit)).await;
+    assert!(report.findings.iter().all(|f| f.code.as_str() != "aws-nacl-denies"), "{:#?}", report.findings);
+}

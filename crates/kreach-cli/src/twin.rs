@@ -82,17 +82,28 @@ pub(crate) fn template(m: &EventSourceMapping) -> Value {
         "Action": [
             "ec2:DescribeVpcEndpoints", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeRouteTables",
             "ec2:DescribeAvailabilityZones", "ec2:DescribeVpcAttribute", "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeNetworkAcls",
             "route53:ListHostedZonesByName", "route53:GetHostedZone", "route53:ListResourceRecordSets"
         ],
         "Resource": "*"
     }));
     if let Some(cluster) = m.event_source_arn.as_deref().filter(|_| m.amazon_msk()) {
         // The audit reads an MSK mapping's network from its cluster.
+        // An ARN IAM would refuse (an account that is not 12 digits) is no resource to name.
+        let account = cluster.split(':').nth(4).unwrap_or("");
+        let resource = if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) { cluster } else { "*" };
         statements.push(json!({
             "Sid": "ReadTheCluster",
             "Effect": "Allow",
             "Action": "kafka:DescribeClusterV2",
-            "Resource": cluster
+            "Resource": resource
+        }));
+        // A cross-account cluster: the VPC connection in this account leads to it.
+        statements.push(json!({
+            "Sid": "ReadTheVpcConnections",
+            "Effect": "Allow",
+            "Action": ["kafka:ListVpcConnections", "kafka:DescribeVpcConnection"],
+            "Resource": "*"
         }));
     }
     let mut environment = serde_json::Map::new();

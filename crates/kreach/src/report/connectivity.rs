@@ -182,6 +182,14 @@ pub struct MskCluster {
     /// Per broker port: whether the cluster's groups admit traffic from themselves, as Lambda
     /// requires.
     pub self_ingress: Vec<EsmEgress>,
+    /// The cluster is in another account than the mapping: its pollers reach it through a
+    /// managed VPC connection in the mapping's account (MSK multi-VPC private connectivity), whose
+    /// subnets and groups are then the ones above.
+    #[serde(default)]
+    pub cross_account: bool,
+    /// That VPC connection's ARN (`kafka:ListVpcConnections`); `None` when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_connection: Option<String>,
 }
 
 /// One subnet of the mapping.

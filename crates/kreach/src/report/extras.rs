@@ -129,6 +129,9 @@ pub struct AwsAudit {
     pub errors: Vec<String>,
     /// Every API action called, in order (all read-only).
     pub calls: Vec<String>,
+    /// The network ACLs of the endpoint's subnets and of the probe's own subnet, as read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network_acls: Vec<AwsNetworkAcl>,
     /// The event source mapping's network and role, when a mapping was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_source_mapping: Option<crate::report::EsmAudit>,
@@ -219,6 +222,86 @@ pub struct AwsIngressSource {
     pub group_id: String,
     /// What the rule admits: a CIDR, a security group id (`sg-…`) or a prefix list id (`pl-…`).
     pub source: String,
+}
+
+/// A network ACL and the subnets it governs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AwsNetworkAcl {
+    /// `acl-…`.
+    pub id: String,
+    /// The subnets associated with it (of those the audit asked about).
+    pub subnets: Vec<String>,
+    /// Its rules, both directions, in rule-number order.
+    pub entries: Vec<AwsAclEntry>,
+}
+
+/// One rule of a network ACL.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AwsAclEntry {
+    /// Rule number: the lowest matching rule decides (32767 is the final `*` deny).
+    pub rule_number: u32,
+    /// Outbound (true) or inbound.
+    pub egress: bool,
+    /// `allow` (true) or `deny`.
+    pub allow: bool,
+    /// Protocol number: `-1` all, `6` TCP, `17` UDP, …
+    pub protocol: String,
+    /// The peer range (IPv4 or IPv6 CIDR).
+    pub cidr: String,
+    /// TCP/UDP port range; `None` for all ports.
+    pub ports: Option<(u16, u16)>,
+}
+
+impl AwsAclEntry {
+    /// A rule (for tests and embedders).
+    pub fn new(
+        rule_number: u32,
+        egress: bool,
+        allow: bool,
+        protocol: &str,
+        cidr: &str,
+        ports: Option<(u16, u16)>,
+    ) -> Self {
+        AwsAclEntry { rule_number, egress, allow, protocol: protocol.into(), cidr: cidr.into(), ports }
+    }
+
+    /// Whether it applies to TCP `port` in its direction.
+    pub fn covers_tcp(&self, egress: bool, port: u16) -> bool {
+        self.egress == egress
+            && (self.protocol == "-1" || self.protocol == "6" || self.protocol.eq_ignore_ascii_case("tcp"))
+            && self.ports.is_none_or(|(from, to)| from <= port && port <= to)
+    }
+}
+
+impl AwsNetworkAcl {
+    /// What the ACL does with TCP `port` in a direction, to or from `peer`: the deciding rule
+    /// (`None`: the final `*` rule, a deny) and whether it allows. With the peer unknown, only an
+    /// answer that holds for every peer: `None` as soon as some peers would be allowed.
+    pub fn decide(
+        &self,
+        egress: bool,
+        port: u16,
+        peer: Option<std::net::IpAddr>,
+    ) -> Option<(bool, Option<&AwsAclEntry>)> {
+        let mut rules: Vec<&AwsAclEntry> = self.entries.iter().filter(|e| e.covers_tcp(egress, port)).collect();
+        rules.sort_by_key(|e| e.rule_number);
+        for e in rules.into_iter().filter(|e| e.rule_number < 32767) {
+            let net: Option<ipnet::IpNet> = e.cidr.parse().ok();
+            // Every IPv4 client (an IPv6 rule covers only some of them).
+            let everyone = net.is_some_and(|n| n.prefix_len() == 0 && matches!(n, ipnet::IpNet::V4(_)));
+            match peer {
+                Some(ip) if net.is_some_and(|n| n.contains(&ip)) => return Some((e.allow, Some(e))),
+                Some(_) => {}
+                None if everyone => return Some((e.allow, Some(e))),
+                // Some peers would be allowed here: no verdict for "whoever the client is".
+                None if e.allow => return None,
+                None => {}
+            }
+        }
+        Some((false, None))
+    }
 }
 
 /// One inbound rule of an endpoint security group that admits TCP.

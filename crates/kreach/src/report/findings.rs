@@ -198,6 +198,10 @@ finding_codes! {
         "The VPC endpoint's security groups do not admit the mapping's security groups on 443 and the Kafka port.";
     EsmClusterSgIngressMissing = "esm-cluster-sg-ingress-missing", Error,
         "An Amazon MSK mapping's cluster security groups do not admit themselves on the broker port its pollers use.";
+    AwsNaclDenies = "aws-nacl-denies", Error,
+        "A network ACL of the endpoint's subnet or of the probe's own subnet denies a port that failed from here, or its return traffic.";
+    EsmMskVpcConnectionUnusable = "esm-msk-vpc-connection-unusable", Error,
+        "A cross-account Amazon MSK mapping has no managed VPC connection to its cluster, or the connection is not AVAILABLE.";
     EsmSubnetZoneMissing = "esm-subnet-zone-missing", Warning,
         "A zone the brokers are in has none of the mapping's subnets: its traffic crosses zones, or that zone is unreachable.";
     EsmNoAwsApiRoute = "esm-no-aws-api-route", Error,
@@ -315,6 +319,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 80, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 82, "codes added or removed: update this count and docs/findings.md");
     }
 }

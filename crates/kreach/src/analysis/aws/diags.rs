@@ -1,5 +1,6 @@
 //! The AWS audit's findings, one constructor each, from the evidence the audit read.
 
+use super::{AclDenial, AclSide};
 use crate::analysis::Diag;
 use crate::report::findings::FindingCode;
 use crate::report::{AwsEndpoint, AwsHostedZone, DnsRecord};
@@ -58,6 +59,25 @@ pub(super) fn endpoint_not_available(ep: &AwsEndpoint) -> Diag {
                 ep.id
             )
         }
+        "pending" => format!(
+            "{} is still being created: wait until it is available (aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {0}).",
+            ep.id
+        ),
+        "failed" => format!(
+            "Creating {} failed (often: a subnet in a zone the service does not serve, or the service's limit): \
+             aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {0} shows why; fix it and recreate the endpoint.",
+            ep.id
+        ),
+        "expired" => format!(
+            "The provider did not accept {} in time and the request expired: ask the provider to allow this AWS \
+             account, then recreate the endpoint and have it accepted.",
+            ep.id
+        ),
+        "deleting" | "deleted" => format!(
+            "{} is {}: create a new interface endpoint to the service in the same subnets, then point the private \
+             hosted zone's records at its DNS names (`kreach records`).",
+            ep.id, ep.state
+        ),
         _ => format!("Recreate {} (state {}), or ask the provider why it is not available.", ep.id, ep.state),
     };
     Diag::new(FindingCode::AwsEndpointNotAvailable, format!("VPC endpoint {} is {}", ep.id, ep.state), fix)
@@ -254,4 +274,64 @@ pub(super) fn phz_record_wrong_target(ep: &AwsEndpoint, expected: &DnsRecord, va
         format!("{} points at {}, not at endpoint {}", expected.name, values.join(", "), ep.id),
         format!("Change it to {}.", record(expected)),
     )
+}
+
+/// A network ACL denies a port that failed from here (or its return traffic).
+pub(super) fn nacl_denies(d: &AclDenial<'_>) -> Diag {
+    let direction = if d.egress { "outbound" } else { "inbound" };
+    let return_traffic = d.return_traffic;
+    let what = if return_traffic {
+        format!("{direction} return traffic on TCP {} (a client's ephemeral ports)", d.port)
+    } else {
+        format!("{direction} TCP {}", d.port)
+    };
+    let peer = d.peer.map(|p| p.to_string());
+    let (subnet, place, cidr) = match d.side {
+        AclSide::Endpoint { subnet, az, ip } => (
+            subnet,
+            format!("the endpoint's subnet {subnet} ({az}, interface {ip})"),
+            peer.as_ref().map(|p| format!("{p}/32")).unwrap_or_else(|| "<client subnet CIDR>".into()),
+        ),
+        AclSide::Probe { subnet, toward } => {
+            (subnet, format!("this probe's subnet {subnet} (toward {toward})"), format!("{toward}/32"))
+        }
+    };
+    let rule_words = match d.rule {
+        Some(r) => format!(
+            "rule {} ({} {} {})",
+            r.rule_number,
+            if r.allow { "allow" } else { "deny" },
+            r.cidr,
+            ports_words(r.ports)
+        ),
+        None => "the final * rule (no rule allows it)".to_string(),
+    };
+    let number = match d.rule {
+        Some(r) => r.rule_number.saturating_sub(1).max(1),
+        None => 100,
+    };
+    let range = if return_traffic { "From=1024,To=65535".to_string() } else { format!("From={0},To={0}", d.port) };
+    let flag = if d.egress { "--egress" } else { "--ingress" };
+    Diag::new(
+        FindingCode::AwsNaclDenies,
+        format!(
+            "network ACL {} of {place} denies {what}{}: {rule_words}",
+            d.acl,
+            peer.as_ref().map(|p| format!(" for {p}")).unwrap_or_else(|| " for every client".into())
+        ),
+        format!(
+            "aws ec2 create-network-acl-entry --network-acl-id {} {flag} --rule-number {number} --protocol tcp --port-range {range} \
+             --cidr-block {cidr} --rule-action allow (a rule number below the one that denies: the lowest matching rule \
+             decides; network ACLs are stateless, so the return direction needs its own rule) — subnet {subnet}",
+            d.acl
+        ),
+    )
+}
+
+fn ports_words(ports: Option<(u16, u16)>) -> String {
+    match ports {
+        None => "all ports".into(),
+        Some((a, b)) if a == b => format!("port {a}"),
+        Some((a, b)) => format!("ports {a}-{b}"),
+    }
 }

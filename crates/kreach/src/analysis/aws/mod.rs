@@ -86,6 +86,7 @@ fn audit_diags(
         let sg = &ingress.sources[0].group_id;
         out.push(diags::sg_excludes_probe(ingress.port, sg, &sources, probe.ip, &probe.groups, &source_flag));
     }
+    acl_diags(targets, audit, ep, &probe, out);
     if let Some(vpc) = &audit.vpc {
         for (on, attribute) in [(vpc.dns_support, "enableDnsSupport"), (vpc.dns_hostnames, "enableDnsHostnames")] {
             if !on {
@@ -116,6 +117,97 @@ fn audit_diags(
             }
         }
     }
+}
+
+/// The ephemeral ports a Linux client's return traffic comes back to (both ends checked).
+const EPHEMERAL: [u16; 2] = [32768, 60999];
+
+/// Network ACLs that deny a port that failed from here: on the endpoint's subnets (inbound to
+/// the port, outbound return traffic) and on the probe's own subnet (outbound to the endpoint,
+/// inbound return traffic). ACLs are stateless, so each direction is judged on its own; with the
+/// probe's address unknown, only a denial that holds for every client is named.
+fn acl_diags(targets: &[TargetReport], audit: &AwsAudit, ep: &AwsEndpoint, probe: &Probe, out: &mut Vec<Diag>) {
+    if audit.network_acls.is_empty() {
+        return;
+    }
+    let acl_of = |subnet: &str| audit.network_acls.iter().find(|a| a.subnets.iter().any(|s| s == subnet));
+    let mut ports: Vec<u16> = audit.ingress.iter().map(|i| i.port).collect();
+    if ports.is_empty() {
+        ports = vec![crate::DEFAULT_KAFKA_PORT, crate::DEFAULT_HTTPS_PORT];
+    }
+    let mut seen: Vec<(String, bool, Option<u32>, u16)> = Vec::new();
+    let mut push = |d: AclDenial<'_>, out: &mut Vec<Diag>| {
+        let key = (d.acl.to_string(), d.egress, d.rule.map(|r| r.rule_number), d.port);
+        if !seen.contains(&key) {
+            seen.push(key);
+            out.push(diags::nacl_denies(&d));
+        }
+    };
+    for port in ports.into_iter().filter(|p| tcp_failed_on(targets, *p)) {
+        for iface in &ep.interfaces {
+            let Some(acl) = acl_of(&iface.subnet_id) else { continue };
+            let side = AclSide::Endpoint { subnet: &iface.subnet_id, az: &iface.az_id, ip: &iface.ip };
+            if let Some((false, rule)) = acl.decide(false, port, probe.ip) {
+                push(
+                    AclDenial { acl: &acl.id, side, egress: false, port, rule, peer: probe.ip, return_traffic: false },
+                    out,
+                );
+            } else if let Some(back) =
+                EPHEMERAL.iter().copied().find(|e| matches!(acl.decide(true, *e, probe.ip), Some((false, _))))
+            {
+                let rule = acl.decide(true, back, probe.ip).and_then(|(_, r)| r);
+                push(
+                    AclDenial {
+                        acl: &acl.id,
+                        side,
+                        egress: true,
+                        port: back,
+                        rule,
+                        peer: probe.ip,
+                        return_traffic: true,
+                    },
+                    out,
+                );
+            }
+        }
+        let Some(subnet) = probe.subnet.as_deref() else { continue };
+        let Some(acl) = acl_of(subnet) else { continue };
+        for iface in &ep.interfaces {
+            let ip: Option<std::net::IpAddr> = iface.ip.parse().ok();
+            let side = AclSide::Probe { subnet, toward: &iface.ip };
+            if let Some((false, rule)) = acl.decide(true, port, ip) {
+                push(AclDenial { acl: &acl.id, side, egress: true, port, rule, peer: ip, return_traffic: false }, out);
+            } else if let Some(back) =
+                EPHEMERAL.iter().copied().find(|e| matches!(acl.decide(false, *e, ip), Some((false, _))))
+            {
+                let rule = acl.decide(false, back, ip).and_then(|(_, r)| r);
+                push(
+                    AclDenial { acl: &acl.id, side, egress: false, port: back, rule, peer: ip, return_traffic: true },
+                    out,
+                );
+            }
+        }
+    }
+}
+
+/// Which subnet's ACL denies: one of the endpoint's (in zone `az`, interface `ip`), or the probe's.
+#[derive(Clone, Copy)]
+pub(super) enum AclSide<'a> {
+    Endpoint { subnet: &'a str, az: &'a str, ip: &'a str },
+    Probe { subnet: &'a str, toward: &'a str },
+}
+
+/// One denial: the ACL, where, which direction and port, the deciding rule (`None`: the final
+/// `*` rule), and the peer it was judged for.
+pub(super) struct AclDenial<'a> {
+    pub(super) acl: &'a str,
+    pub(super) side: AclSide<'a>,
+    pub(super) egress: bool,
+    pub(super) port: u16,
+    pub(super) rule: Option<&'a crate::report::AwsAclEntry>,
+    pub(super) peer: Option<std::net::IpAddr>,
+    /// The return direction (to or from a client's ephemeral port), not the connection's own.
+    pub(super) return_traffic: bool,
 }
 
 /// Zones holding brokers where the endpoint has no interface, with those brokers' ids.
@@ -177,6 +269,7 @@ fn record_diags(
 #[derive(Default)]
 struct Probe {
     vpc: Option<String>,
+    subnet: Option<String>,
     ip: Option<std::net::IpAddr>,
     groups: Vec<String>,
 }
@@ -186,6 +279,7 @@ impl Probe {
         let fact = |k: &str| v.facts.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
         Probe {
             vpc: fact("vpc_id").map(str::to_string),
+            subnet: fact("subnet_id").map(str::to_string),
             ip: fact("private_ip").and_then(|ip| ip.parse().ok()),
             groups: fact("security_group_ids")
                 .map(|g| g.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_string).collect())
@@ -250,7 +344,16 @@ mod tests {
     /// provider sets are fed to the analysis directly here.
     #[test]
     fn endpoint_states_other_than_available_are_errors_with_the_right_fix() {
-        for (state, needle) in [("pendingAcceptance", "accept"), ("rejected", "register"), ("failed", "Recreate")] {
+        let states = [
+            ("pendingAcceptance", "accept"),
+            ("rejected", "register"),
+            ("pending", "still being created"),
+            ("failed", "shows why"),
+            ("expired", "expired"),
+            ("deleted", "create a new interface endpoint"),
+            ("Unknowable", "Recreate"),
+        ];
+        for (state, needle) in states {
             let audit = AwsAudit {
                 endpoint: Some(AwsEndpoint { id: "vpce-1".into(), state: state.into(), ..Default::default() }),
                 ..Default::default()
@@ -395,5 +498,93 @@ mod tests {
         assert!(codes(Layout::Redpanda, true).is_empty());
         assert!(codes(Layout::ConfluentPrivateLinkAttachment, true).is_empty(), "unknown: not flagged");
         assert!(codes(Layout::Generic, true).is_empty() && codes(Layout::Generic, false).is_empty());
+    }
+
+    #[test]
+    fn a_network_acl_is_judged_lowest_rule_first_and_only_for_every_client_when_the_client_is_unknown() {
+        use crate::report::{AwsAclEntry, AwsNetworkAcl};
+        let acl =
+            |entries: Vec<AwsAclEntry>| AwsNetworkAcl { id: "acl-1".into(), subnets: vec!["subnet-1".into()], entries };
+        let ip = |s: &str| Some(s.parse::<std::net::IpAddr>().expect("ip"));
+        // Allow the VPC, then deny everyone: a client in the VPC passes, one outside does not,
+        // and with the client unknown there is no verdict (some clients pass).
+        let scoped = acl(vec![
+            AwsAclEntry::new(200, false, false, "-1", "0.0.0.0/0", None),
+            AwsAclEntry::new(100, false, true, "6", "10.0.0.0/16", Some((9092, 9092))),
+            AwsAclEntry::new(32767, false, false, "-1", "0.0.0.0/0", None),
+        ]);
+        assert_eq!(
+            scoped.decide(false, 9092, ip("10.0.3.4")).map(|(a, r)| (a, r.map(|r| r.rule_number))),
+            Some((true, Some(100)))
+        );
+        assert_eq!(
+            scoped.decide(false, 9092, ip("192.168.1.1")).map(|(a, r)| (a, r.map(|r| r.rule_number))),
+            Some((false, Some(200)))
+        );
+        assert!(scoped.decide(false, 9092, None).is_none(), "some clients would pass");
+        assert_eq!(
+            scoped.decide(false, 443, None).map(|(a, r)| (a, r.map(|r| r.rule_number))),
+            Some((false, Some(200)))
+        );
+        // Nothing allows the port: the final * rule denies, for everyone; egress rules do not count inbound.
+        let none = acl(vec![AwsAclEntry::new(100, true, true, "-1", "0.0.0.0/0", None)]);
+        assert_eq!(none.decide(false, 9092, None).map(|(a, r)| (a, r.is_none())), Some((false, true)));
+        assert_eq!(none.decide(true, 9092, None).map(|(a, _)| a), Some(true));
+        // UDP rules do not admit TCP; an IPv6 rule does not match an IPv4 client.
+        let udp = acl(vec![
+            AwsAclEntry::new(100, false, true, "17", "0.0.0.0/0", None),
+            AwsAclEntry::new(110, false, true, "6", "::/0", None),
+        ]);
+        assert_eq!(udp.decide(false, 9092, ip("10.0.0.1")).map(|(a, _)| a), Some(false));
+    }
+
+    #[test]
+    fn the_probes_own_subnet_acl_is_judged_toward_each_endpoint_address_and_only_when_the_port_failed() {
+        use crate::report::{AwsAclEntry, AwsInterface, AwsNetworkAcl};
+        let iface = AwsInterface {
+            subnet_id: "subnet-endpoint".into(),
+            az_id: "usw2-az1".into(),
+            ip: "10.20.0.10".into(),
+            ..Default::default()
+        };
+        let audit = AwsAudit {
+            endpoint: Some(AwsEndpoint {
+                id: "vpce-1".into(),
+                state: "available".into(),
+                interfaces: vec![iface],
+                ..Default::default()
+            }),
+            network_acls: vec![AwsNetworkAcl {
+                id: "acl-probe".into(),
+                subnets: vec!["subnet-probe".into()],
+                entries: vec![
+                    // Out to the endpoint allowed; the answers back on ephemeral ports only above 49152.
+                    AwsAclEntry::new(100, true, true, "-1", "0.0.0.0/0", None),
+                    AwsAclEntry::new(100, false, true, "6", "10.20.0.0/16", Some((49152, 65535))),
+                ],
+            }],
+            ..Default::default()
+        };
+        let probe = ec2(&[("subnet_id", "subnet-probe"), ("private_ip", "10.30.1.5")]);
+        let mut target = bootstrap();
+        let mut out = Vec::new();
+        aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&probe), None, &mut out);
+        assert!(out.is_empty(), "TCP did not fail: {out:?}");
+        target.stages.push(StageResult {
+            stage: Stage::Tcp,
+            status: StageStatus::Fail,
+            elapsed_ms: None,
+            summary: "0/1 connected".into(),
+        });
+        aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&probe), None, &mut out);
+        let acl: Vec<&Finding> = out.iter().filter(|f| f.code == FindingCode::AwsNaclDenies).collect();
+        assert_eq!(acl.len(), 1, "{out:#?}");
+        assert!(acl[0].summary.contains("this probe's subnet subnet-probe (toward 10.20.0.10)"), "{}", acl[0].summary);
+        assert!(acl[0].summary.contains("inbound return traffic on TCP 32768"), "{}", acl[0].summary);
+        assert!(
+            acl[0].fix.contains("--ingress --rule-number 100") && acl[0].fix.contains("--cidr-block 10.20.0.10/32"),
+            "{}",
+            acl[0].fix
+        );
     }
 }

@@ -65,6 +65,40 @@ pub(super) fn cluster_sg_ingress_missing(c: &MskCluster, port: u16) -> Diag {
     )
 }
 
+/// The cross-account cluster has no usable VPC connection in the mapping's account.
+pub(super) fn msk_vpc_connection_unusable(c: &MskCluster, m: &EventSourceMapping) -> Diag {
+    let summary = match &c.vpc_connection {
+        None => format!(
+            "MSK cluster {} is in another account than the mapping, and this account has no managed VPC connection \
+             to it (kafka:ListVpcConnections): the pollers have no path to its brokers",
+            c.arn
+        ),
+        Some(conn) => format!(
+            "MSK cluster {} is in another account than the mapping, and its VPC connection {conn} is {}, not AVAILABLE",
+            c.arn,
+            if c.state.is_empty() { "in an unknown state" } else { c.state.as_str() }
+        ),
+    };
+    let fix = match c.state.to_ascii_uppercase().as_str() {
+        "REJECTED" | "REJECTING" => format!(
+            "The cluster's owner rejected the connection: ask them to grant this account in the cluster policy \
+             (kafka:CreateVpcConnection, kafka:DescribeClusterV2, …) and accept it, then recreate it: aws kafka \
+             create-vpc-connection --target-cluster-arn {} --authentication <SASL_SCRAM|SASL_IAM|TLS> --vpc-id <vpc> \
+             --client-subnets <subnets> --security-groups <sg>",
+            c.arn
+        ),
+        "CREATING" => "Wait for the connection to become AVAILABLE (aws kafka describe-vpc-connection).".to_string(),
+        _ => format!(
+            "The cluster's owner turns on multi-VPC private connectivity and grants this account in the cluster policy; \
+             then, in this account: aws kafka create-vpc-connection --target-cluster-arn {} --authentication \
+             <SASL_SCRAM|SASL_IAM|TLS> --vpc-id <vpc> --client-subnets <subnets> --security-groups <sg> (the mapping {} \
+             then polls through it, on the brokers' ports 14001-14100)",
+            c.arn, m.uuid
+        ),
+    };
+    Diag::new(FindingCode::EsmMskVpcConnectionUnusable, summary, fix)
+}
+
 /// Brokers are in `az`, which none of the mapping's subnets (in zones `covered`) is.
 pub(super) fn subnet_zone_missing(m: &EventSourceMapping, az: &str, covered: &[&str]) -> Diag {
     Diag::new(

@@ -197,6 +197,8 @@ pub(super) fn esm_audit_findings(
     // when it could not).
     if !(m.amazon_msk() && m.subnets.is_empty() && m.security_groups.is_empty()) {
         network_diags(report, audit, esm, m, &mut found);
+    } else if let Some(d) = esm.msk_cluster.as_ref().and_then(|c| vpc_connection_diag(c, m)) {
+        found.push(d);
     } else if let Some(cluster) = &esm.msk_cluster {
         let mut on_cluster = m.clone();
         on_cluster.subnets = cluster.subnets.clone();
@@ -208,6 +210,13 @@ pub(super) fn esm_audit_findings(
     }
     found.extend(role_diag(esm));
     out.extend(found.into_iter().map(|d| d.on(t, Stage::Aws)));
+}
+
+/// A cross-account cluster whose VPC connection cannot carry the pollers' traffic: missing, or
+/// not AVAILABLE.
+fn vpc_connection_diag(c: &crate::report::MskCluster, m: &EventSourceMapping) -> Option<Diag> {
+    let usable = c.vpc_connection.is_some() && c.state.eq_ignore_ascii_case("AVAILABLE");
+    (c.cross_account && !usable).then(|| diags::msk_vpc_connection_unusable(c, m))
 }
 
 /// The mapping's network: its egress, the endpoint's ingress from it, its zones, its API routes.
@@ -262,5 +271,40 @@ pub(super) fn connector_findings(t: &TargetReport, audit: &AwsAudit, out: &mut V
     let missing: Vec<&PermissionCheck> = c.permissions.iter().filter(|p| p.missing()).collect();
     if !missing.is_empty() {
         out.push(diags::connector_permission_missing(c, function, &missing).on(t, Stage::Aws));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::MskCluster;
+
+    /// moto has no MSK VPC connections: the states a cross-account cluster's connection can be
+    /// in are fed to the rule directly.
+    #[test]
+    fn a_cross_account_cluster_needs_an_available_vpc_connection() {
+        let m = EventSourceMapping::parse(
+            br#"{"UUID": "u-1", "EventSourceArn": "arn:aws:kafka:us-west-2:222222222222:cluster/c/1",
+                 "FunctionArn": "arn:aws:lambda:us-west-2:111111111111:function:f"}"#,
+        )
+        .expect("mapping");
+        let cluster = |connection: Option<&str>, state: &str| MskCluster {
+            arn: "arn:aws:kafka:us-west-2:222222222222:cluster/c/1".into(),
+            state: state.into(),
+            cross_account: true,
+            vpc_connection: connection.map(str::to_string),
+            ..Default::default()
+        };
+        let missing = vpc_connection_diag(&cluster(None, ""), &m).expect("no connection");
+        assert_eq!(missing.code, FindingCode::EsmMskVpcConnectionUnusable);
+        assert!(missing.summary.contains("no managed VPC connection"), "{}", missing.summary);
+        assert!(missing.fix.contains("create-vpc-connection --target-cluster-arn arn:aws:kafka:"), "{}", missing.fix);
+        let rejected = vpc_connection_diag(&cluster(Some("arn:conn"), "REJECTED"), &m).expect("rejected");
+        assert!(rejected.summary.contains("arn:conn is REJECTED") && rejected.fix.contains("rejected"), "{rejected:?}");
+        let creating = vpc_connection_diag(&cluster(Some("arn:conn"), "CREATING"), &m).expect("creating");
+        assert!(creating.fix.starts_with("Wait"), "{}", creating.fix);
+        assert!(vpc_connection_diag(&cluster(Some("arn:conn"), "AVAILABLE"), &m).is_none());
+        let same_account = MskCluster { cross_account: false, ..cluster(None, "ACTIVE") };
+        assert!(vpc_connection_diag(&same_account, &m).is_none());
     }
 }
