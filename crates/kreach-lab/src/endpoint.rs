@@ -78,7 +78,7 @@ impl Listener {
     /// A port that accepts nothing and answers no SYN: a listener with a one-slot accept queue
     /// that is never drained, filled by the lab itself. Linux drops SYNs to a full queue, so a
     /// client's connect times out exactly as behind a security group that drops. `listener`
-    /// comes from [`Port::Blackhole`], bound with a zero backlog.
+    /// comes from `Port::Blackhole`, bound with a zero backlog.
     pub async fn blackhole(listener: TcpListener) -> Result<Self, LabError> {
         let addr = listener.local_addr()?;
         let mut parked = Vec::new();
@@ -99,7 +99,7 @@ impl Listener {
         Ok(Listener { addr, task: None, _parked: Vec::new(), _socket: Some(Held::Bound(socket)) })
     }
 
-    /// One of the ways [`bind_same_port`] leaves a port.
+    /// One of the ways `bind_same_port` leaves a port.
     pub async fn from_port(port: BoundPort, behaviour: Behaviour) -> Result<Self, LabError> {
         match port {
             BoundPort::Listening(l) => Listener::serve(l, behaviour),
@@ -117,7 +117,7 @@ enum Held {
     Bound(TcpSocket),
 }
 
-/// What a port bound by [`bind_same_port`] does.
+/// What a port bound by `bind_same_port` does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Port {
     /// Accepts connections (serves a behaviour).
@@ -128,7 +128,7 @@ pub enum Port {
     Refuse,
 }
 
-/// A port bound by [`bind_same_port`], in the state its [`Port`] asked for.
+/// A port bound by `bind_same_port`, in the state its `Port` asked for.
 pub enum BoundPort {
     /// Listening with a full backlog.
     Listening(TcpListener),
@@ -149,7 +149,7 @@ impl BoundPort {
 }
 
 /// Binds one socket per address, all on the same free port, each already in the state its
-/// [`Port`] asks for. Nothing is bound and then released: between a release and a rebind another
+/// `Port` asks for. Nothing is bound and then released: between a release and a rebind another
 /// lab running in parallel on the same loopback addresses could take the port (that race once
 /// failed CI with "Address already in use").
 pub fn bind_same_port(addrs: &[(IpAddr, Port)]) -> Result<(u16, Vec<BoundPort>), LabError> {
