@@ -50,7 +50,23 @@ def main() -> int:
     regional = endpoint["DnsEntries"][0]["DnsName"]
     by_name = {z["ZoneName"]: z["ZoneId"] for z in ec2.describe_availability_zones()["AvailabilityZones"]}
 
-    result = {"vpc_id": vpc, "vpc_endpoint_id": endpoint_id, "security_group": sg, "regional": regional, "zones": []}
+    result = {
+        "vpc_id": vpc,
+        "vpc_endpoint_id": endpoint_id,
+        "security_group": sg,
+        "client_security_group": client_sg,
+        "regional": regional,
+        "zones": [],
+    }
+    if scenario == "probe-sg-egress-missing":
+        # The clients' group lets only HTTPS out.
+        ec2.revoke_security_group_egress(
+            GroupId=client_sg, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        )
+        ec2.authorize_security_group_egress(
+            GroupId=client_sg,
+            IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+        )
     if scenario != "phz-missing":
         other_vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
         zone_vpc = other_vpc if scenario == "phz-not-associated" else vpc

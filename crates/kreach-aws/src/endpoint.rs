@@ -32,12 +32,22 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
         .then(|| Query::new("DescribeNetworkAcls").filter("association.subnet-id", &acl_subnets));
     let groups_q = (!endpoint.security_groups.is_empty())
         .then(|| Query::new("DescribeSecurityGroups").list("GroupId", &endpoint.security_groups));
+    let probe_groups_q = (!input.probe_security_groups.is_empty())
+        .then(|| Query::new("DescribeSecurityGroups").list("GroupId", &input.probe_security_groups));
     let attribute_q =
         |name: &str| Query::new("DescribeVpcAttribute").param("VpcId", &endpoint.vpc_id).param("Attribute", name);
     let (support_q, hostnames_q) = (attribute_q("enableDnsSupport"), attribute_q("enableDnsHostnames"));
-    for q in [Some(&zones_q), enis_q.as_ref(), acls_q.as_ref(), groups_q.as_ref(), Some(&support_q), Some(&hostnames_q)]
-        .into_iter()
-        .flatten()
+    for q in [
+        Some(&zones_q),
+        enis_q.as_ref(),
+        acls_q.as_ref(),
+        groups_q.as_ref(),
+        probe_groups_q.as_ref(),
+        Some(&support_q),
+        Some(&hostnames_q),
+    ]
+    .into_iter()
+    .flatten()
     {
         audit.calls.push(q.label());
     }
@@ -50,11 +60,12 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
             None => None,
         }
     };
-    let (zones, enis, acls, groups, support, hostnames, hosted_zone) = tokio::join!(
+    let (zones, enis, acls, groups, probe_groups, support, hostnames, hosted_zone) = tokio::join!(
         ec2.call(&zones_q),
         listing(&ec2, enis_q.as_ref(), "networkInterfaceSet"),
         listing(&ec2, acls_q.as_ref(), "networkAclSet"),
         listing(&ec2, groups_q.as_ref(), "securityGroupInfo"),
+        listing(&ec2, probe_groups_q.as_ref(), "securityGroupInfo"),
         ec2.call(&support_q),
         ec2.call(&hostnames_q),
         zone_read,
@@ -94,6 +105,19 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
     let mut stop = false;
     if let Some(groups) = taken(audit, groups, &mut stop) {
         ingress(&groups, input, audit);
+    }
+    if stop {
+        return;
+    }
+    let mut stop = false;
+    if let Some(groups) = taken(audit, probe_groups, &mut stop) {
+        for sg in &groups {
+            let group_id = sg.text("groupId").unwrap_or("");
+            audit.probe_security_groups.push(group_id.to_string());
+            for rule in sg_rules(sg, "ipPermissionsEgress") {
+                audit.probe_egress_rules.push(AwsIngressRule::new(group_id, rule.from, rule.to, rule.all, &rule.peer));
+            }
+        }
     }
     if stop {
         return;

@@ -67,6 +67,9 @@ pub struct AuditInput {
     pub lambda_function: Option<String>,
     /// The probe's own subnet (an EC2 vantage's), whose network ACL is read too.
     pub probe_subnet: Option<String>,
+    /// The probe's own security groups (an EC2 instance's or a Lambda function's), whose outbound
+    /// rules are read too.
+    pub probe_security_groups: Vec<String>,
 }
 
 impl AuditInput {
@@ -88,6 +91,14 @@ impl AuditInput {
         }
         if self.probe_subnet.is_none() {
             self.probe_subnet = scope.vantage.as_ref().and_then(|v| v.facts.get("subnet_id").cloned());
+        }
+        if self.probe_security_groups.is_empty() {
+            self.probe_security_groups = scope
+                .vantage
+                .as_ref()
+                .and_then(|v| v.facts.get("security_group_ids"))
+                .map(|g| g.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_string).collect())
+                .unwrap_or_default();
         }
         self.layout = self.layout.or(scope.layout);
         let other_ports = matches!(scope.layout, Some(kreach::Layout::Redpanda | kreach::Layout::MskMultiVpc));

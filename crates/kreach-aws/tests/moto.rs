@@ -353,3 +353,35 @@ async fn a_network_acl_that_denies_the_failed_port_is_named_by_id_and_rule() {
     let (_lab, report) = lab_report_with(Fault::KafkaPortDropped, Some(audit)).await;
     assert!(report.findings.iter().all(|f| f.code.as_str() != "aws-nacl-denies"), "{:#?}", report.findings);
 }
+
+/// The probe's own security group lets only 443 out: the Kafka port that failed from here is
+/// named with the group and the egress rule to add; with the default allow-all egress, nothing.
+#[tokio::test]
+async fn the_probes_own_security_group_egress_is_checked_for_a_failed_port() {
+    for (name, expect) in [("probe-sg-egress-missing", true), ("healthy", false)] {
+        let moto = start_moto();
+        let account = plant(&moto, name);
+        let group = account["client_security_group"].as_str().expect("client group").to_string();
+        let mut input = input(&moto, &account);
+        input.probe_security_groups = vec![group.clone()];
+        let audit = kreach_aws::audit(&input, Duration::from_secs(20)).await;
+        assert_eq!(audit.probe_security_groups, std::slice::from_ref(&group), "{name}: {audit:#?}");
+        let (_lab, report) = lab_report_with(Fault::KafkaPortDropped, Some(audit)).await;
+        let found: Vec<_> =
+            report.findings.iter().filter(|f| f.code.as_str() == "aws-probe-sg-egress-missing").collect();
+        if !expect {
+            assert!(found.is_empty(), "{name}: {found:#?}");
+            continue;
+        }
+        assert_eq!(found.len(), 1, "only 9092 failed: {found:#?}");
+        assert!(found[0].summary.contains("TCP 9092") && found[0].summary.contains(&group), "{}", found[0].summary);
+        let endpoint_group = account["security_group"].as_str().expect("endpoint group");
+        assert!(
+            found[0].fix.contains(&format!("--group-id {group}"))
+                && found[0].fix.contains("FromPort=9092,ToPort=9092")
+                && found[0].fix.contains(endpoint_group),
+            "{}",
+            found[0].fix
+        );
+    }
+}

@@ -129,6 +129,12 @@ pub struct AwsAudit {
     pub errors: Vec<String>,
     /// Every API action called, in order (all read-only).
     pub calls: Vec<String>,
+    /// The probe's own security groups (its EC2 instance's or Lambda function's), as read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probe_security_groups: Vec<String>,
+    /// Their outbound TCP rules, as read: `source` is the destination.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probe_egress_rules: Vec<AwsIngressRule>,
     /// The network ACLs of the endpoint's subnets and of the probe's own subnet, as read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network_acls: Vec<AwsNetworkAcl>,

@@ -198,6 +198,8 @@ finding_codes! {
         "The VPC endpoint's security groups do not admit the mapping's security groups on 443 and the Kafka port.";
     EsmClusterSgIngressMissing = "esm-cluster-sg-ingress-missing", Error,
         "An Amazon MSK mapping's cluster security groups do not admit themselves on the broker port its pollers use.";
+    AwsProbeSgEgressMissing = "aws-probe-sg-egress-missing", Error,
+        "No outbound rule of the probe's own security groups lets a port that failed from here out to the endpoint.";
     AwsNaclDenies = "aws-nacl-denies", Error,
         "A network ACL of the endpoint's subnet or of the probe's own subnet denies a port that failed from here, or its return traffic.";
     EsmMskVpcConnectionUnusable = "esm-msk-vpc-connection-unusable", Error,
@@ -319,6 +321,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 82, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 83, "codes added or removed: update this count and docs/findings.md");
     }
 }

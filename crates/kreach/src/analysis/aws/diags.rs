@@ -335,3 +335,25 @@ fn ports_words(ports: Option<(u16, u16)>) -> String {
         Some((a, b)) => format!("ports {a}-{b}"),
     }
 }
+
+/// No outbound rule of the probe's `groups` lets TCP `port` out toward the endpoint.
+pub(super) fn probe_sg_egress_missing(groups: &[&str], port: u16, ep: &AwsEndpoint, toward: Option<&str>) -> Diag {
+    let sg = groups.first().copied().unwrap_or("<probe security group>");
+    let destination = match (ep.security_groups.first(), toward) {
+        (Some(g), _) => format!("UserIdGroupPairs=[{{GroupId={g}}}]"),
+        (None, Some(cidr)) => format!("IpRanges=[{{CidrIp={cidr}}}]"),
+        (None, None) => "IpRanges=[{CidrIp=<endpoint subnet CIDR>}]".to_string(),
+    };
+    Diag::new(
+        FindingCode::AwsProbeSgEgressMissing,
+        format!(
+            "TCP {port} fails from here, and no outbound rule of this probe's security groups {} lets it out to endpoint {}",
+            groups.join(", "),
+            ep.id
+        ),
+        format!(
+            "aws ec2 authorize-security-group-egress --group-id {sg} --ip-permissions \
+             IpProtocol=tcp,FromPort={port},ToPort={port},{destination}"
+        ),
+    )
+}

@@ -87,6 +87,7 @@ fn audit_diags(
         out.push(diags::sg_excludes_probe(ingress.port, sg, &sources, probe.ip, &probe.groups, &source_flag));
     }
     acl_diags(targets, audit, ep, &probe, out);
+    probe_egress_diags(targets, audit, ep, out);
     if let Some(vpc) = &audit.vpc {
         for (on, attribute) in [(vpc.dns_support, "enableDnsSupport"), (vpc.dns_hostnames, "enableDnsHostnames")] {
             if !on {
@@ -186,6 +187,38 @@ fn acl_diags(targets: &[TargetReport], audit: &AwsAudit, ep: &AwsEndpoint, probe
                     out,
                 );
             }
+        }
+    }
+}
+
+/// The probe's own security groups, for a port that failed from here: does any outbound rule let
+/// it out toward the endpoint (a CIDR holding an endpoint address, one of the endpoint's groups,
+/// or a prefix list, which is given the benefit of the doubt)?
+fn probe_egress_diags(targets: &[TargetReport], audit: &AwsAudit, ep: &AwsEndpoint, out: &mut Vec<Diag>) {
+    let groups: Vec<&str> = audit.probe_security_groups.iter().map(String::as_str).collect();
+    if groups.is_empty() {
+        return;
+    }
+    let addresses: Vec<std::net::IpAddr> = ep.interfaces.iter().filter_map(|i| i.ip.parse().ok()).collect();
+    let reaches = |dest: &str| -> bool {
+        if dest.starts_with("pl-") || ep.security_groups.iter().any(|g| g == dest) {
+            return true;
+        }
+        match dest.parse::<ipnet::IpNet>() {
+            // With no endpoint address known, any CIDR may hold it.
+            Ok(net) => addresses.is_empty() || addresses.iter().any(|a| net.contains(a)),
+            Err(_) => false,
+        }
+    };
+    let mut ports: Vec<u16> = audit.ingress.iter().map(|i| i.port).collect();
+    if ports.is_empty() {
+        ports = vec![crate::DEFAULT_KAFKA_PORT, crate::DEFAULT_HTTPS_PORT];
+    }
+    for port in ports.into_iter().filter(|p| tcp_failed_on(targets, *p)) {
+        let admitted = audit.probe_egress_rules.iter().any(|r| r.admits(port) && reaches(&r.source));
+        if !admitted {
+            let toward = ep.interfaces.first().map(|i| format!("{}/32", i.ip));
+            out.push(diags::probe_sg_egress_missing(&groups, port, ep, toward.as_deref()));
         }
     }
 }
@@ -586,5 +619,47 @@ mod tests {
             "{}",
             acl[0].fix
         );
+    }
+
+    #[test]
+    fn the_probes_egress_must_reach_an_endpoint_address_or_group_on_the_failed_port() {
+        use crate::report::{AwsIngressRule, AwsInterface};
+        let iface = AwsInterface { ip: "10.20.1.10".into(), ..Default::default() };
+        let audit = |rules: Vec<AwsIngressRule>| AwsAudit {
+            endpoint: Some(AwsEndpoint {
+                id: "vpce-1".into(),
+                state: "available".into(),
+                interfaces: vec![iface.clone()],
+                security_groups: vec!["sg-endpoint".into()],
+                ..Default::default()
+            }),
+            probe_security_groups: vec!["sg-probe".into()],
+            probe_egress_rules: rules,
+            ..Default::default()
+        };
+        let mut target = bootstrap();
+        target.stages.push(StageResult {
+            stage: Stage::Tcp,
+            status: StageStatus::Fail,
+            elapsed_ms: None,
+            summary: "0/1 connected".into(),
+        });
+        let codes = |a: &AwsAudit| {
+            let mut out = Vec::new();
+            aws_findings(&target, std::slice::from_ref(&target), a, None, None, &mut out);
+            out.iter().filter(|f| f.code == FindingCode::AwsProbeSgEgressMissing).count()
+        };
+        let rule = |to: &str, from: u16, upto: u16| AwsIngressRule::new("sg-probe", from, upto, false, to);
+        // 9092 failed (a bootstrap target); 443 did not, so only 9092 can be named.
+        assert_eq!(codes(&audit(vec![])), 1, "no egress rule at all");
+        assert_eq!(codes(&audit(vec![rule("10.30.0.0/16", 9092, 9092)])), 1, "another network");
+        assert_eq!(codes(&audit(vec![rule("10.20.0.0/16", 443, 443)])), 1, "another port");
+        assert_eq!(codes(&audit(vec![rule("10.20.0.0/16", 9000, 9999)])), 0);
+        assert_eq!(codes(&audit(vec![rule("sg-endpoint", 9092, 9092)])), 0, "the endpoint's group");
+        assert_eq!(codes(&audit(vec![rule("pl-0123", 9092, 9092)])), 0, "a prefix list may hold it");
+        assert_eq!(codes(&audit(vec![AwsIngressRule::new("sg-probe", 0, 0, true, "0.0.0.0/0")])), 0);
+        let mut unread = audit(vec![]);
+        unread.probe_security_groups.clear();
+        assert_eq!(codes(&unread), 0, "groups not read: nothing said");
     }
 }
