@@ -102,6 +102,26 @@ def main() -> int:
             },
         )
         result["hosted_zone_id"] = zone_id.split("/")[-1]
+    if scenario in ("resolver-forwards", "resolver-forwards-carved"):
+        # An outbound Resolver endpoint and a FORWARD rule for the cluster's domain (or, carved,
+        # for its parent with a SYSTEM rule giving the domain back to the VPC resolver).
+        resolver = boto3.client("route53resolver", **kw)
+        outbound = resolver.create_resolver_endpoint(
+            CreatorRequestId="kreach-out", Name="to-onprem", SecurityGroupIds=[sg], Direction="OUTBOUND",
+            IpAddresses=[{"SubnetId": subnets[0]}, {"SubnetId": subnets[1]}],
+        )["ResolverEndpoint"]["Id"]
+        parent = domain.split(".", 1)[1] if scenario == "resolver-forwards-carved" else domain
+        rule = resolver.create_resolver_rule(
+            CreatorRequestId="kreach-fwd", Name="to-onprem", RuleType="FORWARD", DomainName=parent,
+            TargetIps=[{"Ip": "10.9.9.9", "Port": 53}], ResolverEndpointId=outbound,
+        )["ResolverRule"]["Id"]
+        resolver.associate_resolver_rule(ResolverRuleId=rule, VPCId=vpc, Name="to-onprem")
+        if scenario == "resolver-forwards-carved":
+            system = resolver.create_resolver_rule(
+                CreatorRequestId="kreach-sys", Name="cluster-back", RuleType="SYSTEM", DomainName=domain,
+            )["ResolverRule"]["Id"]
+            resolver.associate_resolver_rule(ResolverRuleId=system, VPCId=vpc, Name="cluster-back")
+        result["resolver_rule"] = rule
     if scenario in ("nacl-denies-9092", "nacl-denies-return"):
         # A network ACL on the second zone's endpoint subnet: inbound 9092 denied ahead of the
         # allow-all rule, or the return traffic to clients' ephemeral ports denied.

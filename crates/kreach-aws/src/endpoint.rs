@@ -60,7 +60,13 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
             None => None,
         }
     };
-    let (zones, enis, acls, groups, probe_groups, support, hostnames, hosted_zone) = tokio::join!(
+    // Resolver rules of the endpoint's VPC and the probe's, beside the rest.
+    let mut rule_vpcs = vec![endpoint.vpc_id.clone()];
+    rule_vpcs.extend(input.probe_vpc.iter().filter(|v| **v != endpoint.vpc_id).cloned());
+    rule_vpcs.retain(|v| !v.is_empty());
+    let mut rules_audit = AwsAudit::default();
+    let rules_read = crate::resolver::resolver_rules(sdk, &rule_vpcs, &mut rules_audit);
+    let (zones, enis, acls, groups, probe_groups, support, hostnames, hosted_zone, resolver_rules) = tokio::join!(
         ec2.call(&zones_q),
         listing(&ec2, enis_q.as_ref(), "networkInterfaceSet"),
         listing(&ec2, acls_q.as_ref(), "networkAclSet"),
@@ -69,7 +75,14 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
         ec2.call(&support_q),
         ec2.call(&hostnames_q),
         zone_read,
+        rules_read,
     );
+    // An unreachable Resolver API costs only its own reads, not the audit.
+    if let Some(why) = rules_audit.unavailable.take() {
+        rules_audit.errors.push(why);
+    }
+    merge(audit, rules_audit);
+    audit.resolver_rules = resolver_rules;
 
     // Applied in the order the reads depend on each other; an unreachable API stops the audit.
     match zones {
@@ -144,12 +157,7 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
 
     if let Some(domain) = domain {
         audit.expected_records = expected_records_for(&endpoint, domain, input.layout);
-        audit.calls.append(&mut zone_audit.calls);
-        audit.denied.append(&mut zone_audit.denied);
-        audit.errors.append(&mut zone_audit.errors);
-        if let Some(why) = zone_audit.unavailable {
-            audit.unavailable.get_or_insert(why);
-        }
+        merge(audit, zone_audit);
         audit.hosted_zone = hosted_zone;
     }
     audit.endpoint = Some(endpoint);
@@ -192,6 +200,16 @@ async fn find_endpoint(ec2: &ec2::Ec2, input: &AuditInput, audit: &mut AwsAudit)
         ));
     }
     Some((endpoint_from(ep), ep.strings("networkInterfaceIdSet")))
+}
+
+/// What a read made beside the main audit noted: its calls, denials and errors.
+fn merge(audit: &mut AwsAudit, mut side: AwsAudit) {
+    audit.calls.append(&mut side.calls);
+    audit.denied.append(&mut side.denied);
+    audit.errors.append(&mut side.errors);
+    if let Some(why) = side.unavailable {
+        audit.unavailable.get_or_insert(why);
+    }
 }
 
 /// A read's answer; a failure is noted, and `stop` set when it ends the audit.

@@ -11,6 +11,7 @@ mod iam;
 mod input;
 mod invoke;
 mod records;
+mod resolver;
 mod route53;
 mod secrets;
 
@@ -70,6 +71,8 @@ pub struct AuditInput {
     /// The probe's own security groups (an EC2 instance's or a Lambda function's), whose outbound
     /// rules are read too.
     pub probe_security_groups: Vec<String>,
+    /// The probe's own VPC, whose Route 53 Resolver rules are read beside the endpoint VPC's.
+    pub probe_vpc: Option<String>,
 }
 
 impl AuditInput {
@@ -88,6 +91,9 @@ impl AuditInput {
         }
         if self.domain.is_none() {
             self.domain = scope.domain.as_ref().map(|d| d.name.clone());
+        }
+        if self.probe_vpc.is_none() {
+            self.probe_vpc = scope.vantage.as_ref().and_then(|v| v.facts.get("vpc_id").cloned());
         }
         if self.probe_subnet.is_none() {
             self.probe_subnet = scope.vantage.as_ref().and_then(|v| v.facts.get("subnet_id").cloned());

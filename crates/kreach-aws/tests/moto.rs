@@ -385,3 +385,49 @@ async fn the_probes_own_security_group_egress_is_checked_for_a_failed_port() {
         );
     }
 }
+
+/// A Route 53 Resolver FORWARD rule for the cluster's domain, associated with the VPC, sends its
+/// queries past the private hosted zone: named (id, domain, targets) when a name under it did not
+/// resolve privately (the lab's zone unassociated: a public answer); not when a more specific
+/// SYSTEM rule gives the domain back, nor when the name resolved privately.
+#[tokio::test]
+async fn a_resolver_rule_forwarding_the_clusters_domain_is_named_when_dns_went_wrong() {
+    let cases = [
+        ("resolver-forwards", Fault::ZoneNotAssociated, true),
+        ("resolver-forwards-carved", Fault::ZoneNotAssociated, false),
+        ("resolver-forwards", Fault::None, false),
+    ];
+    for (name, fault, expect) in cases {
+        let moto = start_moto();
+        let account = plant(&moto, name);
+        let audit = kreach_aws::audit(&input(&moto, &account), Duration::from_secs(20)).await;
+        assert!(
+            audit.errors.is_empty() && audit.unavailable.is_none(),
+            "{name}: {:?} {:?}",
+            audit.errors,
+            audit.unavailable
+        );
+        assert!(audit.calls.iter().any(|c| c == "route53resolver:ListResolverRules"), "{:?}", audit.calls);
+        let rule = account["resolver_rule"].as_str().expect("rule");
+        assert!(
+            audit.resolver_rules.iter().any(|r| r.id == rule && r.rule_type == "FORWARD"),
+            "{:?}",
+            audit.resolver_rules
+        );
+        let (_lab, report) = lab_report_with(fault, Some(audit)).await;
+        let found: Vec<_> =
+            report.findings.iter().filter(|f| f.code.as_str() == "aws-resolver-rule-forwards").collect();
+        if !expect {
+            assert!(found.is_empty(), "{name} {fault:?}: {found:#?}");
+            continue;
+        }
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let f = found[0];
+        assert!(
+            f.summary.contains(rule) && f.summary.contains("10.9.9.9:53") && f.summary.contains(LAB_DOMAIN),
+            "{}",
+            f.summary
+        );
+        assert!(f.fix.contains(&format!("--rule-type SYSTEM --domain-name {LAB_DOMAIN}")), "{}", f.fix);
+    }
+}

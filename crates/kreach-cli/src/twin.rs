@@ -83,7 +83,8 @@ pub(crate) fn template(m: &EventSourceMapping) -> Value {
             "ec2:DescribeVpcEndpoints", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeRouteTables",
             "ec2:DescribeAvailabilityZones", "ec2:DescribeVpcAttribute", "ec2:DescribeNetworkInterfaces",
             "ec2:DescribeNetworkAcls",
-            "route53:ListHostedZonesByName", "route53:GetHostedZone", "route53:ListResourceRecordSets"
+            "route53:ListHostedZonesByName", "route53:GetHostedZone", "route53:ListResourceRecordSets",
+            "route53resolver:ListResolverRuleAssociations", "route53resolver:ListResolverRules"
         ],
         "Resource": "*"
     }));

@@ -45,14 +45,14 @@ pub use render::{merged_markdown, merged_table};
 pub use report::findings::{FindingCode, Severity};
 pub use report::{
     AccessAnswer, AccessOutcome, AccessReport, AddressReport, AnswerClass, AwsAclEntry, AwsAudit, AwsDenied,
-    AwsEndpoint, AwsHostedZone, AwsIngress, AwsIngressRule, AwsIngressSource, AwsInterface, AwsNetworkAcl, AwsVpc,
-    AwsZone, BrokerInfo, BrokerTarget, ClusterDomain, ClusterMetadata, CnameHop, ConnectorAudit, DnsAddress, DnsDetail,
-    DnsLookup, DnsOutcome, DnsRecord, DomainSource, EndpointKind, EndpointTarget, EsmApiRoute, EsmAudit, EsmEgress,
-    EsmSubnet, Finding, HttpsAttempt, HttpsOutcome, KafkaAttempt, KafkaOutcome, KafkaStep, Layout, LayoutRules,
-    MskCluster, Need, NetworkSection, ParityOutcome, ParityReport, PathStep, PeerCertificate, PermissionCheck,
-    RefusedInput, Report, Resolution, Role, SCHEMA_VERSION, SecretLookup, SecretOutcome, Settings, Stage, StageResult,
-    StageStatus, Status, TargetReport, TcpAttempt, TcpOutcome, TlsAttempt, TlsOutcome, TlsVerification, Vantage,
-    VantageKind, ZoneSummary, report_schema,
+    AwsEndpoint, AwsHostedZone, AwsIngress, AwsIngressRule, AwsIngressSource, AwsInterface, AwsNetworkAcl,
+    AwsResolverRule, AwsVpc, AwsZone, BrokerInfo, BrokerTarget, ClusterDomain, ClusterMetadata, CnameHop,
+    ConnectorAudit, DnsAddress, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, DomainSource, EndpointKind,
+    EndpointTarget, EsmApiRoute, EsmAudit, EsmEgress, EsmSubnet, Finding, HttpsAttempt, HttpsOutcome, KafkaAttempt,
+    KafkaOutcome, KafkaStep, Layout, LayoutRules, MskCluster, Need, NetworkSection, ParityOutcome, ParityReport,
+    PathStep, PeerCertificate, PermissionCheck, RefusedInput, Report, Resolution, Role, SCHEMA_VERSION, SecretLookup,
+    SecretOutcome, Settings, Stage, StageResult, StageStatus, Status, TargetReport, TcpAttempt, TcpOutcome, TlsAttempt,
+    TlsOutcome, TlsVerification, Vantage, VantageKind, ZoneSummary, report_schema,
 };
 pub use run::diagnosis::{AuditScope, Diagnosis, ParitySignal, run};
 pub use run::step::{Step, StepObserver, StepOutcome, StepPhase};

@@ -1,9 +1,10 @@
 //! AWS APIs called directly, signed with SigV4: EC2's Query API (a form-encoded POST, an XML
-//! answer) and REST-JSON reads (Amazon MSK's `DescribeClusterV2`). The audit makes a handful of
+//! answer), REST-JSON reads (Amazon MSK's `DescribeClusterV2`) and JSON 1.1 (Route 53 Resolver). The audit makes a handful of
 //! read-only calls there; the `aws-sdk-ec2` crate that used to make the EC2 ones was the largest
 //! single compile of the build (245 s and 6.1 GB in one rustc, issue 19). The credentials, region
 //! and endpoint still come from the SDK's configuration chain.
 
+mod json;
 pub(crate) mod xml;
 
 use std::time::{Duration, SystemTime};
@@ -211,8 +212,8 @@ impl Api {
 
     async fn send(&self, query: &Query, body: &str) -> Result<Element, Failure> {
         let label = query.label();
-        let content_type = "application/x-www-form-urlencoded; charset=utf-8";
-        let (status, bytes) = self.exchange(&label, "POST", "", Some(content_type), body).await?;
+        let headers = [("content-type", "application/x-www-form-urlencoded; charset=utf-8")];
+        let (status, bytes) = self.exchange_with(&label, "POST", "", &headers, body).await?;
         let text = String::from_utf8_lossy(&bytes);
         if status == 200 {
             return xml::parse(&text).map_err(|e| Failure::Final(AwsError::Invalid(format!("{label}: {e}"))));
@@ -232,7 +233,7 @@ impl Api {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
             }
-            let answer = match self.exchange(label, "GET", path, None, "").await {
+            let answer = match self.exchange_with(label, "GET", path, &[], "").await {
                 Ok(a) => a,
                 Err(Failure::Retry(e)) => {
                     last = Some(e);
@@ -245,19 +246,8 @@ impl Api {
             if status == 200 {
                 return value.ok_or_else(|| AwsError::Invalid(format!("{label}: the answer is not JSON")));
             }
-            // REST-JSON errors: the type in `__type` (or the body's `code`), the text in `message`.
-            let field = |k: &str| value.as_ref().and_then(|v| v.get(k)).and_then(|v| v.as_str()).unwrap_or("");
-            let code = [field("__type"), field("code"), field("Code")]
-                .into_iter()
-                .find(|c| !c.is_empty())
-                .unwrap_or("")
-                .rsplit('#')
-                .next()
-                .unwrap_or("")
-                .to_string();
-            let message = [field("message"), field("Message")].into_iter().find(|m| !m.is_empty()).unwrap_or("");
-            let code = if code == "ForbiddenException" { "AccessDeniedException".to_string() } else { code };
-            match classify(label, status, &code, message.to_string()) {
+            let (code, message) = json::json_error(value.as_ref());
+            match classify(label, status, &code, message) {
                 Failure::Retry(e) => last = Some(e),
                 Failure::Final(e) => return Err(e),
             }
@@ -266,17 +256,17 @@ impl Api {
     }
 
     /// One signed request; the status and the body (at most [`xml::MAX_BODY`] bytes).
-    async fn exchange(
+    async fn exchange_with(
         &self,
         label: &str,
         method: &str,
         path: &str,
-        content_type: Option<&str>,
+        headers: &[(&str, &str)],
         body: &str,
     ) -> Result<(u16, Bytes), Failure> {
         let url = format!("{}{}", self.endpoint, path.trim_start_matches('/'));
         let request = self
-            .signed(method, &url, content_type, body)
+            .signed(method, &url, headers, body)
             .map_err(|e| Failure::Final(AwsError::Api(format!("{label}: {e}"))))?;
         let response = self.client.request(request).await.map_err(|e| {
             Failure::Final(AwsError::Unreachable(format!(
@@ -299,7 +289,7 @@ impl Api {
         &self,
         method: &str,
         url: &str,
-        content_type: Option<&str>,
+        headers: &[(&str, &str)],
         body: &str,
     ) -> Result<http::Request<Full<Bytes>>, String> {
         use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
@@ -313,7 +303,6 @@ impl Api {
             .build()
             .map_err(|e| format!("signing: {e}"))?
             .into();
-        let headers: Vec<(&str, &str)> = content_type.map(|c| ("content-type", c)).into_iter().collect();
         let signable = SignableRequest::new(method, url, headers.iter().copied(), SignableBody::Bytes(body.as_bytes()))
             .map_err(|e| format!("signing: {e}"))?;
         let (instructions, _) = sign(signable, &params).map_err(|e| format!("signing: {e}"))?.into_parts();

@@ -135,6 +135,9 @@ pub struct AwsAudit {
     /// Their outbound TCP rules, as read: `source` is the destination.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub probe_egress_rules: Vec<AwsIngressRule>,
+    /// The Route 53 Resolver rules associated with the probe's and the endpoint's VPCs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolver_rules: Vec<AwsResolverRule>,
     /// The network ACLs of the endpoint's subnets and of the probe's own subnet, as read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network_acls: Vec<AwsNetworkAcl>,
@@ -228,6 +231,24 @@ pub struct AwsIngressSource {
     pub group_id: String,
     /// What the rule admits: a CIDR, a security group id (`sg-…`) or a prefix list id (`pl-…`).
     pub source: String,
+}
+
+/// A Route 53 Resolver rule associated with a VPC.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AwsResolverRule {
+    /// `rslvr-rr-…`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The domain it covers (lower case, no trailing dot; empty for the root).
+    pub domain: String,
+    /// `FORWARD`, `SYSTEM` or `RECURSIVE`.
+    pub rule_type: String,
+    /// Where a FORWARD rule sends the queries, `ip:port`.
+    pub targets: Vec<String>,
+    /// The VPC it is associated with.
+    pub vpc_id: String,
 }
 
 /// A network ACL and the subnets it governs.

@@ -200,6 +200,8 @@ finding_codes! {
         "An Amazon MSK mapping's cluster security groups do not admit themselves on the broker port its pollers use.";
     AwsProbeSgEgressMissing = "aws-probe-sg-egress-missing", Error,
         "No outbound rule of the probe's own security groups lets a port that failed from here out to the endpoint.";
+    AwsResolverRuleForwards = "aws-resolver-rule-forwards", Error,
+        "A Route 53 Resolver FORWARD rule covers a name that did not resolve privately: its queries go to other servers, past the private hosted zone.";
     AwsNaclDenies = "aws-nacl-denies", Error,
         "A network ACL of the endpoint's subnet or of the probe's own subnet denies a port that failed from here, or its return traffic.";
     EsmMskVpcConnectionUnusable = "esm-msk-vpc-connection-unusable", Error,
@@ -321,6 +323,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 83, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 84, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -3,7 +3,7 @@
 use super::{AclDenial, AclSide};
 use crate::analysis::Diag;
 use crate::report::findings::FindingCode;
-use crate::report::{AwsEndpoint, AwsHostedZone, DnsRecord};
+use crate::report::{AwsEndpoint, AwsHostedZone, AwsResolverRule, DnsRecord};
 
 /// The least-privilege policy statement for one denied action.
 pub(crate) fn policy_for(action: &str) -> String {
@@ -354,6 +354,30 @@ pub(super) fn probe_sg_egress_missing(groups: &[&str], port: u16, ep: &AwsEndpoi
         format!(
             "aws ec2 authorize-security-group-egress --group-id {sg} --ip-permissions \
              IpProtocol=tcp,FromPort={port},ToPort={port},{destination}"
+        ),
+    )
+}
+
+/// A FORWARD rule sends the queries for `host` elsewhere; `outcome` is what the lookup gave;
+/// `carve` the domain a SYSTEM rule would give back to the VPC resolver.
+pub(super) fn resolver_rule_forwards(rule: &AwsResolverRule, host: &str, outcome: &str, carve: &str) -> Diag {
+    let domain = if rule.domain.is_empty() { "every name (.)" } else { rule.domain.as_str() };
+    Diag::new(
+        FindingCode::AwsResolverRuleForwards,
+        format!(
+            "Route 53 Resolver rule {}{} forwards {domain} to {} for {}, so {host} is answered there and never by the \
+             private hosted zone: {outcome}",
+            rule.id,
+            if rule.name.is_empty() { String::new() } else { format!(" ({})", rule.name) },
+            if rule.targets.is_empty() { "its target servers".to_string() } else { rule.targets.join(", ") },
+            rule.vpc_id
+        ),
+        format!(
+            "Give {carve} back to the VPC resolver with a more specific SYSTEM rule: aws route53resolver create-resolver-rule \
+             --rule-type SYSTEM --domain-name {carve} --creator-request-id kreach-$(date +%s), then aws route53resolver \
+             associate-resolver-rule --resolver-rule-id <its id> --vpc-id {} — or have the servers it forwards to answer \
+             {carve} (forward it to a Route 53 Resolver inbound endpoint in this VPC).",
+            rule.vpc_id
         ),
     )
 }

@@ -5,8 +5,8 @@ mod diags;
 
 use crate::analysis::Diag;
 use crate::report::{
-    AwsAudit, AwsEndpoint, AwsHostedZone, AwsIngressSource, DnsRecord, Finding, Need, NetworkSection, Role, Stage,
-    StageStatus, TargetReport, Vantage,
+    AnswerClass, AwsAudit, AwsEndpoint, AwsHostedZone, AwsIngressSource, DnsOutcome, DnsRecord, Finding, Need,
+    NetworkSection, Role, Stage, StageStatus, TargetReport, Vantage,
 };
 
 pub(super) fn aws_findings(
@@ -88,6 +88,7 @@ fn audit_diags(
     }
     acl_diags(targets, audit, ep, &probe, out);
     probe_egress_diags(targets, audit, ep, out);
+    resolver_diags(targets, audit, &probe, network, out);
     if let Some(vpc) = &audit.vpc {
         for (on, attribute) in [(vpc.dns_support, "enableDnsSupport"), (vpc.dns_hostnames, "enableDnsHostnames")] {
             if !on {
@@ -220,6 +221,61 @@ fn probe_egress_diags(targets: &[TargetReport], audit: &AwsAudit, ep: &AwsEndpoi
             let toward = ep.interfaces.first().map(|i| format!("{}/32", i.ip));
             out.push(diags::probe_sg_egress_missing(&groups, port, ep, toward.as_deref()));
         }
+    }
+}
+
+/// Route 53 Resolver rules, for each name that did not resolve to private addresses: the most
+/// specific rule covering it (of the probe's VPC when the audit read rules there, else of the
+/// endpoint's). A FORWARD rule sends its queries to other servers, past the private hosted zone.
+fn resolver_diags(
+    targets: &[TargetReport],
+    audit: &AwsAudit,
+    probe: &Probe,
+    network: Option<&NetworkSection>,
+    out: &mut Vec<Diag>,
+) {
+    if audit.resolver_rules.is_empty() {
+        return;
+    }
+    let vpc = probe
+        .vpc
+        .as_deref()
+        .filter(|v| audit.resolver_rules.iter().any(|r| r.vpc_id == *v))
+        .or(audit.endpoint.as_ref().map(|e| e.vpc_id.as_str()));
+    let covers = |host: &str, domain: &str| domain.is_empty() || crate::analysis::dns::under(host, domain);
+    let domain = network.and_then(|n| n.domain.as_ref()).map(|d| d.name.as_str());
+    let mut named: Vec<&str> = Vec::new();
+    for t in targets.iter().filter(|t| t.role != Role::Endpoint) {
+        let Some(dns) = &t.dns else { continue };
+        if dns.lookup.outcome == DnsOutcome::AddressLiteral || dns.answer_class == Some(AnswerClass::Private) {
+            continue;
+        }
+        let deciding = audit
+            .resolver_rules
+            .iter()
+            .filter(|r| vpc.is_none_or(|v| r.vpc_id == v) && covers(&t.host, &r.domain))
+            .max_by_key(|r| r.domain.len());
+        let Some(rule) = deciding.filter(|r| r.rule_type.eq_ignore_ascii_case("FORWARD")) else { continue };
+        if named.contains(&rule.id.as_str()) {
+            continue;
+        }
+        named.push(&rule.id);
+        // Carve out the cluster's domain when the rule covers it, else the name itself.
+        let carve = domain.filter(|d| covers(d, &rule.domain)).unwrap_or(&t.host);
+        out.push(diags::resolver_rule_forwards(rule, &t.host, &dns_words(dns), carve));
+    }
+}
+
+/// What a lookup gave, in a few words.
+fn dns_words(dns: &crate::report::DnsDetail) -> String {
+    match (dns.lookup.outcome, dns.answer_class) {
+        (DnsOutcome::Answer, Some(AnswerClass::Public)) => "it resolved to public addresses".into(),
+        (DnsOutcome::Answer, Some(AnswerClass::Mixed)) => "it resolved to private and public addresses".into(),
+        (DnsOutcome::Nxdomain, _) => "it was NXDOMAIN".into(),
+        (DnsOutcome::NoData, _) => "it had no address record".into(),
+        (DnsOutcome::Unreachable, _) => "the resolver did not answer".into(),
+        (DnsOutcome::Error, _) => "the resolver answered an error".into(),
+        _ => "it did not resolve to the endpoint".into(),
     }
 }
 
