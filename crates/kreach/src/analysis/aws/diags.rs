@@ -269,11 +269,36 @@ pub(super) fn phz_record_ttl(zone: &AwsHostedZone, expected: &DnsRecord, long: u
 
 /// The record points at `values`, not at the endpoint.
 pub(super) fn phz_record_wrong_target(ep: &AwsEndpoint, expected: &DnsRecord, values: &[&str]) -> Diag {
+    // A value that is another interface endpoint's DNS name names that endpoint: usually one to
+    // another service (an old cluster's, another provider's) or a deleted one.
+    let others: Vec<String> = values.iter().filter_map(|v| endpoint_of(v)).filter(|id| *id != ep.id).collect();
+    let other = if others.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " — that is VPC endpoint {} (aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {} shows its service; \
+             an endpoint to another service than this cluster's, or one that no longer exists)",
+            others.join(", "),
+            others.join(" ")
+        )
+    };
     Diag::new(
         FindingCode::AwsPhzRecordWrongTarget,
-        format!("{} points at {}, not at endpoint {}", expected.name, values.join(", "), ep.id),
+        format!("{} points at {}, not at endpoint {}{other}", expected.name, values.join(", "), ep.id),
         format!("Change it to {}.", record(expected)),
     )
+}
+
+/// The endpoint id in an interface endpoint's DNS name (`vpce-0abc…-xyz.vpce-svc-….vpce.amazonaws.com`).
+fn endpoint_of(name: &str) -> Option<String> {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if !name.ends_with(".vpce.amazonaws.com") && !name.ends_with(".vpce.amazonaws.com.cn") {
+        return None;
+    }
+    let first = name.split('.').next()?;
+    let id = first.strip_prefix("vpce-")?;
+    let hex: String = id.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    (hex.len() >= 8).then(|| format!("vpce-{hex}"))
 }
 
 /// A network ACL denies a port that failed from here (or its return traffic).
@@ -380,4 +405,38 @@ pub(super) fn resolver_rule_forwards(rule: &AwsResolverRule, host: &str, outcome
             rule.vpc_id
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_pointing_at_another_endpoint_names_it() {
+        assert_eq!(
+            endpoint_of("vpce-0a1b2c3d4e5f60718-abcdefgh.vpce-svc-0123.us-west-2.vpce.amazonaws.com.").as_deref(),
+            Some("vpce-0a1b2c3d4e5f60718")
+        );
+        assert_eq!(
+            endpoint_of("vpce-0a1b2c3d4e5f60718-abcdefgh-us-west-2a.vpce-svc-1.us-west-2.vpce.amazonaws.com")
+                .as_deref(),
+            Some("vpce-0a1b2c3d4e5f60718")
+        );
+        assert_eq!(endpoint_of("cname.elsewhere.example"), None);
+        assert_eq!(endpoint_of("vpce-zz.vpce.amazonaws.com"), None);
+        let ep = AwsEndpoint { id: "vpce-11111111111111111".into(), ..Default::default() };
+        let expected = DnsRecord::new(
+            "*.abc.example",
+            "CNAME",
+            "vpce-11111111111111111-x.vpce-svc-1.us-west-2.vpce.amazonaws.com",
+        );
+        let other = phz_record_wrong_target(
+            &ep,
+            &expected,
+            &["vpce-22222222222222222-y.vpce-svc-9.us-west-2.vpce.amazonaws.com"],
+        );
+        assert!(other.summary.contains("that is VPC endpoint vpce-22222222222222222"), "{}", other.summary);
+        let elsewhere = phz_record_wrong_target(&ep, &expected, &["cname.elsewhere.example"]);
+        assert!(!elsewhere.summary.contains("that is VPC endpoint"), "{}", elsewhere.summary);
+    }
 }
