@@ -30,6 +30,30 @@ pub enum AwsError {
 }
 
 impl AwsError {
+    /// An API's error answer to `action`, classified by its code (the same table for the SDK's
+    /// clients and kreach's own): a denial, refused credentials, anything else. A 403 without a
+    /// code is a denial all the same; `unparsed` says what else is known when there is no code.
+    pub(crate) fn from_answer(
+        action: &str,
+        status: u16,
+        code: &str,
+        message: String,
+        unparsed: impl FnOnce() -> String,
+    ) -> Self {
+        if (status == 403 && code.is_empty())
+            || matches!(code, "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException")
+        {
+            let message = if message.is_empty() { "HTTP 403 Forbidden".to_string() } else { message };
+            AwsError::Denied { action: action.to_string(), message }
+        } else if matches!(code, "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken") {
+            AwsError::Unreachable(format!("{action}: credentials refused ({code}): {message}"))
+        } else if code.is_empty() {
+            AwsError::Api(format!("{action}: {}", unparsed()))
+        } else {
+            AwsError::Api(format!("{action}: {code}: {message}"))
+        }
+    }
+
     /// The denial as the report records it.
     pub fn denied(&self) -> Option<AwsDenied> {
         match self {

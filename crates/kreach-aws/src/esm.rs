@@ -304,7 +304,7 @@ async fn msk_cluster(sdk: &aws_config::SdkConfig, m: &EventSourceMapping, audit:
             return None;
         }
     };
-    let path = path_segment(arn);
+    let path = crate::api::encode(arn);
     // A cluster in another account is reached through a managed VPC connection in this one
     // (MSK multi-VPC private connectivity): its subnets and groups are the pollers'.
     let account = |a: &str| a.split(':').nth(4).filter(|x| !x.is_empty()).map(str::to_string);
@@ -322,19 +322,6 @@ async fn msk_cluster(sdk: &aws_config::SdkConfig, m: &EventSourceMapping, audit:
     }
 }
 
-/// Percent-encodes an ARN as one path segment.
-fn path_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// The managed VPC connection to the cross-account cluster `arn` (`kafka:ListVpcConnections`,
 /// then `kafka:DescribeVpcConnection` for its subnets and groups); without one, a cluster entry
 /// that says so (`vpc_connection` empty).
@@ -344,7 +331,7 @@ async fn vpc_connection(api: &Api, arn: &str, audit: &mut AwsAudit) -> MskCluste
     for _ in 0..10 {
         audit.calls.push("kafka:ListVpcConnections".into());
         let path = match &token {
-            Some(t) => format!("v1/vpc-connections?nextToken={}", path_segment(t)),
+            Some(t) => format!("v1/vpc-connections?nextToken={}", crate::api::encode(t)),
             None => "v1/vpc-connections".to_string(),
         };
         match api.get_json("kafka:ListVpcConnections", &path).await {
@@ -364,7 +351,7 @@ async fn vpc_connection(api: &Api, arn: &str, audit: &mut AwsAudit) -> MskCluste
     let Some(connection) = connection_for(&pages, arn) else { return cross_account(arn, None, None) };
     audit.calls.push("kafka:DescribeVpcConnection".into());
     let detail = match api
-        .get_json("kafka:DescribeVpcConnection", &format!("v1/vpc-connection/{}", path_segment(&connection)))
+        .get_json("kafka:DescribeVpcConnection", &format!("v1/vpc-connection/{}", crate::api::encode(&connection)))
         .await
     {
         Ok(v) => Some(v),
@@ -393,44 +380,41 @@ fn connection_for(pages: &[serde_json::Value], cluster: &str) -> Option<String> 
 /// A cross-account cluster as its VPC connection shows it (`DescribeVpcConnection`): the
 /// connection's state, subnets and groups, and the multi-VPC broker ports (14001-14100).
 fn cross_account(arn: &str, connection: Option<String>, detail: Option<&serde_json::Value>) -> MskCluster {
-    let strings = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array()
-            .map(|a| a.iter().filter_map(|s| s.as_str()).take(kreach::MAX_LIST).map(str::to_string).collect())
-            .unwrap_or_default()
-    };
     let mut c = MskCluster::default();
     c.arn = arn.to_string();
     c.cross_account = true;
     c.vpc_connection = connection;
     if let Some(d) = detail {
         c.state = d["state"].as_str().unwrap_or("").to_string();
-        c.subnets = strings(&d["subnets"]);
-        c.security_groups = strings(&d["securityGroups"]);
+        c.subnets = json_strings(&d["subnets"]);
+        c.security_groups = json_strings(&d["securityGroups"]);
     }
     // Multi-VPC connectivity serves every authentication on the brokers' 14001-14100 range.
     c.broker_ports = vec![14001, 14100];
     c
 }
 
+/// A JSON list of strings, capped at [`kreach::MAX_LIST`]; anything else gives none.
+fn json_strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(|s| s.as_str()).take(kreach::MAX_LIST).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
 /// The cluster's network from a `DescribeClusterV2` answer (provisioned or serverless).
 fn cluster_from(v: &serde_json::Value, arn: &str, m: &EventSourceMapping) -> MskCluster {
     let info = &v["clusterInfo"];
-    let strings = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array()
-            .map(|a| a.iter().filter_map(|s| s.as_str()).take(kreach::MAX_LIST).map(str::to_string).collect())
-            .unwrap_or_default()
-    };
     let mut c = MskCluster::default();
     c.arn = info["clusterArn"].as_str().unwrap_or(arn).to_string();
     c.state = info["state"].as_str().unwrap_or("").to_string();
     let provisioned = &info["provisioned"];
     if provisioned.is_object() {
-        c.subnets = strings(&provisioned["brokerNodeGroupInfo"]["clientSubnets"]);
-        c.security_groups = strings(&provisioned["brokerNodeGroupInfo"]["securityGroups"]);
+        c.subnets = json_strings(&provisioned["brokerNodeGroupInfo"]["clientSubnets"]);
+        c.security_groups = json_strings(&provisioned["brokerNodeGroupInfo"]["securityGroups"]);
     } else if let Some(configs) = info["serverless"]["vpcConfigs"].as_array() {
         for vpc in configs.iter().take(kreach::MAX_LIST) {
-            c.subnets.extend(strings(&vpc["subnetIds"]));
-            c.security_groups.extend(strings(&vpc["securityGroupIds"]));
+            c.subnets.extend(json_strings(&vpc["subnetIds"]));
+            c.security_groups.extend(json_strings(&vpc["securityGroupIds"]));
         }
     }
     // The port follows the mapping's authentication; without one, the cluster's: IAM where it is

@@ -147,22 +147,10 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
             AwsError::Unreachable(format!("{action}: the AWS API is not reachable: {}", display_chain(&err)))
         }
         SdkError::ServiceError(ctx) => {
-            let code = err.code().unwrap_or("");
+            let status = ctx.raw().status().as_u16();
             let message = err.message().unwrap_or("").to_string();
-            // A 403 whose body did not parse into an error code is a denial all the same.
-            let forbidden = ctx.raw().status().as_u16() == 403 && code.is_empty();
-            if forbidden || matches!(code, "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException") {
-                let message = if message.is_empty() { "HTTP 403 Forbidden".to_string() } else { message };
-                AwsError::Denied { action: action.to_string(), message }
-            } else if matches!(code, "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken")
-            {
-                AwsError::Unreachable(format!("{action}: credentials refused ({code}): {message}"))
-            } else if code.is_empty() {
-                // No error code parsed (an emulator's or a proxy's answer): the whole error says more.
-                AwsError::Api(format!("{action}: {}", display_chain(&err)))
-            } else {
-                AwsError::Api(format!("{action}: {code}: {message}"))
-            }
+            // No error code parsed (an emulator's or a proxy's answer): the whole error says more.
+            AwsError::from_answer(action, status, err.code().unwrap_or(""), message, || display_chain(&err))
         }
         _ => AwsError::Api(format!("{action}: {}", display_chain(&err))),
     }

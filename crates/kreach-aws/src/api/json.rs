@@ -1,13 +1,18 @@
-//! AWS JSON 1.1 reads (Route 53 Resolver): a signed POST with `X-Amz-Target`, a JSON answer.
+//! JSON reads: REST-JSON (`GET`, Amazon MSK) and JSON 1.1 (a POST with `X-Amz-Target`, Route 53
+//! Resolver), both a JSON answer with its error in `__type`/`message`.
 
-use std::time::Duration;
-
-use super::{ATTEMPTS, Api, Failure, classify};
+use super::{Api, Failure, classify, retried};
 use crate::AwsError;
 
 impl Api {
+    /// A REST-JSON read: `GET path` (already percent-encoded), the answer's JSON; `label` names
+    /// the call (`kafka:DescribeClusterV2`).
+    pub(crate) async fn get_json(&self, label: &str, path: &str) -> Result<serde_json::Value, AwsError> {
+        retried(label, || self.json_answer(label, "GET", path, &[], "")).await
+    }
+
     /// One JSON 1.1 call: `target` (`Route53Resolver.ListResolverRules`) with `body`; `label`
-    /// names the call (`route53resolver:ListResolverRules`). Retried like a Query call.
+    /// names the call (`route53resolver:ListResolverRules`).
     pub(crate) async fn post_json(
         &self,
         label: &str,
@@ -15,36 +20,31 @@ impl Api {
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, AwsError> {
         let body = body.to_string();
-        let mut last = None;
-        for attempt in 0..ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
-            }
-            let headers = [("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target)];
-            let (status, bytes) = match self.exchange_with(label, "POST", "", &headers, &body).await {
-                Ok(a) => a,
-                Err(Failure::Retry(e)) => {
-                    last = Some(e);
-                    continue;
-                }
-                Err(Failure::Final(e)) => return Err(e),
-            };
-            let value: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
-            if status == 200 {
-                return value.ok_or_else(|| AwsError::Invalid(format!("{label}: the answer is not JSON")));
-            }
-            let (code, message) = json_error(value.as_ref());
-            match classify(label, status, &code, message) {
-                Failure::Retry(e) => last = Some(e),
-                Failure::Final(e) => return Err(e),
-            }
+        let headers = [("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target)];
+        retried(label, || self.json_answer(label, "POST", "", &headers, &body)).await
+    }
+
+    /// One attempt of a JSON call: the answer, or its error classified.
+    async fn json_answer(
+        &self,
+        label: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<serde_json::Value, Failure> {
+        let (status, bytes) = self.exchange_with(label, method, path, headers, body).await?;
+        let value: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+        if status == 200 {
+            return value.ok_or_else(|| Failure::Final(AwsError::Invalid(format!("{label}: the answer is not JSON"))));
         }
-        Err(last.unwrap_or_else(|| AwsError::Api(format!("{label}: no attempt made"))))
+        let (code, message) = json_error(value.as_ref());
+        Err(classify(label, status, &code, message))
     }
 }
 
 /// The error code and message of a JSON error answer (`__type` may carry a namespace).
-pub(super) fn json_error(value: Option<&serde_json::Value>) -> (String, String) {
+fn json_error(value: Option<&serde_json::Value>) -> (String, String) {
     let field = |k: &str| value.and_then(|v| v.get(k)).and_then(|v| v.as_str()).unwrap_or("");
     let code = [field("__type"), field("code"), field("Code")]
         .into_iter()

@@ -88,7 +88,7 @@ impl Query {
 }
 
 /// Percent-encoding as SigV4 wants it: everything but the unreserved characters.
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -148,20 +148,12 @@ impl Api {
                 service.to_ascii_uppercase()
             )));
         }
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        let _ = roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-        let tls =
-            rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .map_err(|e| AwsError::Invalid(format!("TLS for the {service} API: {e}")))?
-                .with_root_certificates(roots)
-                .with_no_client_auth();
+        let tls = tls_config().map_err(|e| AwsError::Invalid(format!("TLS for the {service} API: {e}")))?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
+            .with_tls_config(tls.as_ref().clone())
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
@@ -196,18 +188,7 @@ impl Api {
 
     async fn page(&self, query: &Query, token: Option<&str>) -> Result<Element, AwsError> {
         let body = query.body(token);
-        let mut last = None;
-        for attempt in 0..ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
-            }
-            match self.send(query, &body).await {
-                Err(Failure::Retry(e)) => last = Some(e),
-                Err(Failure::Final(e)) => return Err(e),
-                Ok(root) => return Ok(root),
-            }
-        }
-        Err(last.unwrap_or_else(|| AwsError::Api(format!("{}: no attempt made", query.label()))))
+        retried(&query.label(), || self.send(query, &body)).await
     }
 
     async fn send(&self, query: &Query, body: &str) -> Result<Element, Failure> {
@@ -223,36 +204,6 @@ impl Api {
         let code = error.and_then(|e| e.text("Code")).unwrap_or("");
         let message = error.and_then(|e| e.text("Message")).unwrap_or("").to_string();
         Err(classify(&label, status, code, message))
-    }
-
-    /// A REST-JSON read: `GET path` (already percent-encoded), the answer's JSON; `label` names
-    /// the call (`kafka:DescribeClusterV2`). Retried like a Query call.
-    pub(crate) async fn get_json(&self, label: &str, path: &str) -> Result<serde_json::Value, AwsError> {
-        let mut last = None;
-        for attempt in 0..ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
-            }
-            let answer = match self.exchange_with(label, "GET", path, &[], "").await {
-                Ok(a) => a,
-                Err(Failure::Retry(e)) => {
-                    last = Some(e);
-                    continue;
-                }
-                Err(Failure::Final(e)) => return Err(e),
-            };
-            let (status, bytes) = answer;
-            let value: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
-            if status == 200 {
-                return value.ok_or_else(|| AwsError::Invalid(format!("{label}: the answer is not JSON")));
-            }
-            let (code, message) = json::json_error(value.as_ref());
-            match classify(label, status, &code, message) {
-                Failure::Retry(e) => last = Some(e),
-                Failure::Final(e) => return Err(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| AwsError::Api(format!("{label}: no attempt made"))))
     }
 
     /// One signed request; the status and the body (at most [`xml::MAX_BODY`] bytes).
@@ -320,24 +271,57 @@ enum Failure {
     Final(AwsError),
 }
 
-/// An error response, classified as the SDK's errors are (`crate::classify`).
+/// Up to [`ATTEMPTS`] tries of `attempt`, with a short backoff, while it fails in a way a retry
+/// can fix; `label` names the call if no attempt was made.
+async fn retried<T, F, Fut>(label: &str, attempt: F) -> Result<T, AwsError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failure>>,
+{
+    let mut last = None;
+    for n in 0..ATTEMPTS {
+        if n > 0 {
+            tokio::time::sleep(Duration::from_millis(100 << n)).await;
+        }
+        match attempt().await {
+            Ok(v) => return Ok(v),
+            Err(Failure::Retry(e)) => last = Some(e),
+            Err(Failure::Final(e)) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| AwsError::Api(format!("{label}: no attempt made"))))
+}
+
+/// An error response: retried when throttled or a 5xx, else classified as the SDK clients' errors are
+/// ([`AwsError::from_answer`]).
 fn classify(label: &str, status: u16, code: &str, message: String) -> Failure {
     let throttled = matches!(code, "RequestLimitExceeded" | "Throttling" | "ThrottlingException");
     if throttled || (status >= 500 && code != "UnauthorizedOperation") {
         let detail = if code.is_empty() { format!("HTTP {status}") } else { code.to_string() };
         return Failure::Retry(AwsError::Api(format!("{label}: {detail}: {message}")));
     }
-    let forbidden = status == 403 && code.is_empty();
-    Failure::Final(if forbidden || matches!(code, "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException") {
-        let message = if message.is_empty() { "HTTP 403 Forbidden".to_string() } else { message };
-        AwsError::Denied { action: label.to_string(), message }
-    } else if matches!(code, "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken") {
-        AwsError::Unreachable(format!("{label}: credentials refused ({code}): {message}"))
-    } else if code.is_empty() {
-        AwsError::Api(format!("{label}: HTTP {status}"))
-    } else {
-        AwsError::Api(format!("{label}: {code}: {message}"))
-    })
+    Failure::Final(AwsError::from_answer(label, status, code, message, || format!("HTTP {status}")))
+}
+
+/// The TLS configuration every AWS client shares: the Mozilla roots and the platform store (read
+/// from disk once per process, not once per client).
+fn tls_config() -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
+    static CONFIG: std::sync::OnceLock<Result<std::sync::Arc<rustls::ClientConfig>, String>> =
+        std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            let _ = roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| e.to_string())?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            Ok(std::sync::Arc::new(config))
+        })
+        .clone()
 }
 
 /// The region's public endpoint of `service`.

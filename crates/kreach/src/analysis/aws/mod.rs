@@ -154,10 +154,7 @@ fn acl_diags(targets: &[TargetReport], audit: &AwsAudit, ep: &AwsEndpoint, probe
                     AclDenial { acl: &acl.id, side, egress: false, port, rule, peer: probe.ip, return_traffic: false },
                     out,
                 );
-            } else if let Some(back) =
-                EPHEMERAL.iter().copied().find(|e| matches!(acl.decide(true, *e, probe.ip), Some((false, _))))
-            {
-                let rule = acl.decide(true, back, probe.ip).and_then(|(_, r)| r);
+            } else if let Some((back, rule)) = denied_return(acl, true, probe.ip) {
                 push(
                     AclDenial {
                         acl: &acl.id,
@@ -179,10 +176,7 @@ fn acl_diags(targets: &[TargetReport], audit: &AwsAudit, ep: &AwsEndpoint, probe
             let side = AclSide::Probe { subnet, toward: &iface.ip };
             if let Some((false, rule)) = acl.decide(true, port, ip) {
                 push(AclDenial { acl: &acl.id, side, egress: true, port, rule, peer: ip, return_traffic: false }, out);
-            } else if let Some(back) =
-                EPHEMERAL.iter().copied().find(|e| matches!(acl.decide(false, *e, ip), Some((false, _))))
-            {
-                let rule = acl.decide(false, back, ip).and_then(|(_, r)| r);
+            } else if let Some((back, rule)) = denied_return(acl, false, ip) {
                 push(
                     AclDenial { acl: &acl.id, side, egress: false, port: back, rule, peer: ip, return_traffic: true },
                     out,
@@ -277,6 +271,18 @@ fn dns_words(dns: &crate::report::DnsDetail) -> String {
         (DnsOutcome::Error, _) => "the resolver answered an error".into(),
         _ => "it did not resolve to the endpoint".into(),
     }
+}
+
+/// The first ephemeral port whose return traffic the ACL denies in a direction, with the rule.
+fn denied_return(
+    acl: &crate::report::AwsNetworkAcl,
+    egress: bool,
+    peer: Option<std::net::IpAddr>,
+) -> Option<(u16, Option<&crate::report::AwsAclEntry>)> {
+    EPHEMERAL.iter().find_map(|e| match acl.decide(egress, *e, peer) {
+        Some((false, rule)) => Some((*e, rule)),
+        _ => None,
+    })
 }
 
 /// Which subnet's ACL denies: one of the endpoint's (in zone `az`, interface `ip`), or the probe's.
@@ -429,6 +435,16 @@ mod tests {
         }
     }
 
+    /// TCP failed on the target (no address connected).
+    fn tcp_failed(target: &mut TargetReport) {
+        target.stages.push(StageResult {
+            stage: Stage::Tcp,
+            status: StageStatus::Fail,
+            elapsed_ms: None,
+            summary: "0/1 connected".into(),
+        });
+    }
+
     /// moto models no endpoint acceptance (its endpoints are always `available`), so the states a
     /// provider sets are fed to the analysis directly here.
     #[test]
@@ -506,12 +522,7 @@ mod tests {
         let mut out = Vec::new();
         aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&probe), None, &mut out);
         assert!(out.is_empty(), "TCP did not fail: {out:?}");
-        target.stages.push(StageResult {
-            stage: Stage::Tcp,
-            status: StageStatus::Fail,
-            elapsed_ms: None,
-            summary: "0/1 connected".into(),
-        });
+        tcp_failed(&mut target);
         aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&probe), None, &mut out);
         assert_eq!(out.len(), 1, "{out:?}");
         assert_eq!(out[0].code, FindingCode::AwsSgMissingIngress);
@@ -659,12 +670,7 @@ mod tests {
         let mut out = Vec::new();
         aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&probe), None, &mut out);
         assert!(out.is_empty(), "TCP did not fail: {out:?}");
-        target.stages.push(StageResult {
-            stage: Stage::Tcp,
-            status: StageStatus::Fail,
-            elapsed_ms: None,
-            summary: "0/1 connected".into(),
-        });
+        tcp_failed(&mut target);
         aws_findings(&target, std::slice::from_ref(&target), &audit, Some(&probe), None, &mut out);
         let acl: Vec<&Finding> = out.iter().filter(|f| f.code == FindingCode::AwsNaclDenies).collect();
         assert_eq!(acl.len(), 1, "{out:#?}");
@@ -694,12 +700,7 @@ mod tests {
             ..Default::default()
         };
         let mut target = bootstrap();
-        target.stages.push(StageResult {
-            stage: Stage::Tcp,
-            status: StageStatus::Fail,
-            elapsed_ms: None,
-            summary: "0/1 connected".into(),
-        });
+        tcp_failed(&mut target);
         let codes = |a: &AwsAudit| {
             let mut out = Vec::new();
             aws_findings(&target, std::slice::from_ref(&target), a, None, None, &mut out);
