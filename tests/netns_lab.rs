@@ -44,6 +44,11 @@ struct Scenario {
     expect_codes: Vec<String>,
     #[serde(default)]
     expect_ports: BTreeMap<String, Vec<u16>>,
+    /// The path-MTU retry must have run on exactly these zones' endpoint addresses (by AZ ID) and
+    /// passed with this segment size; every other scenario must never start it.
+    #[serde(default)]
+    expect_mtu_zones: Vec<String>,
+    expect_mtu_passed: Option<u64>,
 }
 
 fn default_timeout() -> f64 {
@@ -152,6 +157,41 @@ fn run_scenario(name: &str) {
         let mut want = ports.clone();
         want.sort();
         assert_eq!(got, want, "{name}: ports of {code}");
+    }
+    // The path-MTU retry: where it ran, and what passed.
+    let mut retried: Vec<String> = Vec::new();
+    for target in report["targets"].as_array().expect("targets") {
+        for address in target["addresses"].as_array().into_iter().flatten() {
+            let Some(probe) = address["tls"].get("path_mtu") else { continue };
+            let ip = address["ip"].as_str().expect("ip").to_string();
+            assert_eq!(
+                probe["passed_mss"].as_u64(),
+                sc.expect_mtu_passed,
+                "{name}: the path-MTU retry on {ip} of {}: {probe:#}",
+                target["target"]
+            );
+            retried.push(ip);
+        }
+    }
+    retried.sort();
+    retried.dedup();
+    let mut mtu_ips: Vec<String> = sc
+        .expect_mtu_zones
+        .iter()
+        .map(|z| support::ENIS.iter().find(|(az, _, _)| az == z).expect("a lab zone").2.to_string())
+        .collect();
+    mtu_ips.sort();
+    assert_eq!(retried, mtu_ips, "{name}: the addresses the path-MTU retry ran on");
+    if !mtu_ips.is_empty() {
+        let finding = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["code"] == "tls-path-mtu-blackhole")
+            .expect("the path-MTU finding");
+        assert_eq!(finding["addresses"], serde_json::json!(mtu_ips), "{name}: {finding:#}");
+        let passed = sc.expect_mtu_passed.expect("expect_mtu_passed").to_string();
+        assert!(finding["summary"].as_str().expect("summary").contains(&passed), "{name}: {finding:#}");
     }
     if let Some(expected) = &sc.expect_client {
         assert_eq!(report["parity"]["outcome"], expected.as_str(), "{name}: client stage: {:#}", report["parity"]);
@@ -272,6 +312,7 @@ scenarios! {
     sasl_wrong_mechanism => "sasl-wrong-mechanism",
     cname_dangling => "cname-dangling",
     port_refused_client => "port-refused-client",
+    path_mtu_blackhole => "path-mtu-blackhole",
 }
 
 /// The system-resolver path and the human outputs, on the healthy lab.

@@ -161,6 +161,8 @@ faults! {
     SaslBroker = "sasl-broker", NetnsOnly: "the cluster behind the endpoint is tansu with SASL/SCRAM (needs tansu and root)";
     /// The private zone's wildcard still points at a replaced endpoint's DNS name.
     CnameDangling = "cname-dangling", Both: "the private zone's wildcard CNAMEs a VPC endpoint name that no longer exists";
+    /// Packets over 1300 bytes from usw2-az2's endpoint address are dropped without ICMP (a path-MTU black hole).
+    PathMtuBlackhole = "path-mtu-blackhole", NetnsOnly: "packets over 1300 bytes from the endpoint address in usw2-az2 are dropped without ICMP (a path-MTU black hole)";
     /// A DNS Firewall rule in the VPC blocks the public glb hop (NXDOMAIN without SOA); the private zone's names resolve.
     GlbHopBlocked = "glb-hop-blocked", InProcessOnly: "a DNS Firewall rule answers the glb names NXDOMAIN without SOA (layout dedicated-glb)";
     /// The VPC resolver cannot reach public DNS: glb names (chased private) do not resolve.

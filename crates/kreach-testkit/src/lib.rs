@@ -180,6 +180,11 @@ impl NetnsLab {
             Fault::HttpsPortDropped => lab.iptables(&["-A", "INPUT", "-p", "tcp", "--dport", "443", "-j", "DROP"])?,
             Fault::AzDown => lab.iptables(&["-A", "INPUT", "-d", ENIS[1].2, "-j", "DROP"])?,
             Fault::PublicAnswerDropped => lab.iptables(&["-A", "INPUT", "-d", PUBLIC_ADDR, "-j", "DROP"])?,
+            // Loopback's MTU is 65536: the endpoint's certificate flight leaves in one large
+            // segment unless the client's SYN asks for less, and this drops it with no ICMP.
+            Fault::PathMtuBlackhole => lab.iptables(&[
+                "-A", "INPUT", "-s", ENIS[1].2, "-p", "tcp", "-m", "length", "--length", "700:65535", "-j", "DROP",
+            ])?,
             Fault::PortRefused => lab.iptables(&[
                 "-A",
                 "INPUT",

@@ -21,6 +21,13 @@ pub const CONFIRMATION_BUDGET: Duration = Duration::from_millis(400);
 pub const CLIENT_CONFIRMATION: Duration = Duration::from_millis(50);
 /// Longest a TLS handshake may take (within the deadline).
 pub const TLS_STEP_CAP: Duration = Duration::from_secs(5);
+/// How long a TLS handshake may go unfinished after the connect before a second one with a small
+/// TCP maximum segment size starts beside it (the path-MTU retry). A handshake over PrivateLink
+/// takes a few round trips of milliseconds; one across the world well under a second.
+pub const MTU_PROBE_AFTER: Duration = Duration::from_millis(1000);
+/// The segment sizes the path-MTU retry clamps to, largest first: 1200 fits every tunnel and VPN
+/// in common use, 536 is the size every IPv4 host must accept (RFC 879).
+pub const MTU_PROBE_MSS: [u32; 2] = [1200, 536];
 /// Longest an HTTP exchange may take (within the deadline).
 pub const HTTPS_STEP_CAP: Duration = Duration::from_secs(5);
 /// Longest the Kafka requests on one connection may take (within the deadline).

@@ -266,3 +266,44 @@ async fn https_endless_headers_and_a_status_line_that_never_ends() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A peer that holds the first connection silent and completes every later handshake (a real
+/// rustls server): the path-MTU retry runs, but its unclamped control connection gets the
+/// certificate too, so this is no black hole, only a stalled handshake.
+#[tokio::test]
+async fn a_peer_that_stalls_one_connection_is_not_a_path_mtu_black_hole() {
+    let ca = Ca::new("stalling CA").expect("ca");
+    let leaf = ca.leaf(&["127.0.0.1"], Validity::Days(90)).expect("leaf");
+    let acceptor = TlsAcceptor::from(server_config(&leaf, &[]).expect("config"));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let _server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            if held.is_empty() {
+                held.push(s);
+                continue;
+            }
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(s).await {
+                    let mut buf = [0u8; 512];
+                    let _ = tls.read(&mut buf).await;
+                }
+            });
+        }
+    });
+    let dir = tempfile_dir();
+    let ca_path = dir.join("ca.pem");
+    std::fs::write(&ca_path, ca.cert_pem()).expect("write ca");
+    let report = bounded(&config(addr, false, Duration::from_secs(4)).with_ca_file(&ca_path).expect("ca")).await;
+    let tls = report.targets[0].addresses[0].tls.as_ref().expect("tls");
+    assert_eq!(tls.outcome, kreach::TlsOutcome::Timeout, "{tls:#?}");
+    let probe = tls.path_mtu.as_ref().expect("the retry ran on the stalled handshake");
+    let control = probe.control.as_ref().expect("control");
+    assert!(control.got_certificate, "{probe:#?}");
+    assert!(probe.tried.iter().all(|t| t.got_certificate), "the clamped tries were answered too: {probe:#?}");
+    assert_eq!(probe.passed_mss, None, "{probe:#?}");
+    assert_eq!(problems(&report), ["tls-handshake-failed"], "{:#?}", report.findings);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -87,6 +87,25 @@ pub(super) fn zone_findings(zones: &[ZoneSummary], down: &[&str], targets: &[Tar
             continue;
         };
         let why = super::brokers::first_failure(t);
+        let in_zone = || targets.iter().filter(|t| t.broker.as_ref().and_then(|b| b.az_id.as_ref()) == Some(&z.az_id));
+        let mtu = in_zone().all(|t| {
+            t.addresses.iter().any(|a| a.tls.as_ref().and_then(|tls| tls.path_mtu.as_ref()?.passed_mss).is_some())
+        });
+        let fix = if mtu {
+            format!(
+                "The path to {}'s endpoint address drops large packets: its handshakes complete only with a \
+                 clamped segment size (see tls-path-mtu-blackhole for the size that passed and the fix). Clients \
+                 will time out on every partition led there.",
+                z.az_id
+            )
+        } else {
+            format!(
+                "The endpoint's path in {} is broken: check that the VPC endpoint has a subnet (and a healthy \
+                 network interface) in {}, that subnet's network ACL and route table, and the endpoint security \
+                 group's rules for that interface. Clients will time out on every partition led there.",
+                z.az_id, z.az_id
+            )
+        };
         out.push(finding(
             FindingCode::ZoneUnreachable,
             t,
@@ -99,12 +118,7 @@ pub(super) fn zone_findings(zones: &[ZoneSummary], down: &[&str], targets: &[Tar
                 why.1,
                 z.addresses.join(", ")
             ),
-            format!(
-                "The endpoint's path in {} is broken: check that the VPC endpoint has a subnet (and a healthy \
-                 network interface) in {}, that subnet's network ACL and route table, and the endpoint security \
-                 group's rules for that interface. Clients will time out on every partition led there.",
-                z.az_id, z.az_id
-            ),
+            fix,
             z.addresses.clone(),
         ));
     }

@@ -81,16 +81,7 @@ pub async fn handshake(
     budget: Duration,
 ) -> (TlsAttempt, Option<TlsSession>) {
     let started = Instant::now();
-    let mut attempt = TlsAttempt {
-        outcome: TlsOutcome::Failed,
-        elapsed_ms: 0,
-        sni: host.to_string(),
-        protocol_version: None,
-        cipher_suite: None,
-        alpn: None,
-        peer_certificate: None,
-        error: None,
-    };
+    let mut attempt = TlsAttempt { outcome: TlsOutcome::Failed, ..stalled(host, Duration::ZERO) };
     let server_name = match ServerName::try_from(host.to_string()) {
         Ok(name) => name,
         Err(e) => {
@@ -143,6 +134,22 @@ pub async fn handshake(
             attempt.alpn = conn.alpn_protocol().map(|p| String::from_utf8_lossy(p).into_owned());
             (attempt, Some(session))
         }
+    }
+}
+
+/// A handshake given up on before it ended: the server's flight did not come (the path-MTU retry
+/// showed why).
+pub fn stalled(host: &str, elapsed: Duration) -> TlsAttempt {
+    TlsAttempt {
+        outcome: TlsOutcome::Timeout,
+        elapsed_ms: elapsed.as_millis() as u64,
+        sni: host.to_string(),
+        protocol_version: None,
+        cipher_suite: None,
+        alpn: None,
+        peer_certificate: None,
+        error: None,
+        path_mtu: None,
     }
 }
 

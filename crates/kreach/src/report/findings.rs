@@ -114,6 +114,9 @@ finding_codes! {
         "The peer answered the TLS ClientHello with something that is not TLS: a plaintext listener on a TLS port.";
     TlsHandshakeFailed = "tls-handshake-failed", Error,
         "The TLS handshake failed for another reason (alert, reset, closed connection, timeout).";
+    /// A handshake that stalls with the default segment size and completes with a clamped one.
+    TlsPathMtuBlackhole = "tls-path-mtu-blackhole", Error,
+        "The TLS handshake stalls at the server's certificate flight but completes with a small TCP maximum segment size: the path drops large packets without ICMP \"fragmentation needed\" (a path-MTU black hole).";
     TlsVerificationDisabled = "tls-verification-disabled", Warning,
         "Certificate verification was turned off with --insecure: TLS results say nothing about trust or names.";
     HttpsNoResponse = "https-no-response", Error,
@@ -323,6 +326,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 84, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 85, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -305,6 +305,47 @@ pub struct TlsAttempt {
     pub peer_certificate: Option<PeerCertificate>,
     /// Error text, when it failed.
     pub error: Option<String>,
+    /// The path-MTU retry, when the handshake stalled after the connect: the same address tried
+    /// with a small TCP maximum segment size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_mtu: Option<PathMtuProbe>,
+}
+
+/// A stalled handshake retried with the TCP maximum segment size clamped (`TCP_MAXSEG` before the
+/// connect, so the SYN advertises it and the peer sends no larger segment). A handshake that
+/// completes clamped and stalls unclamped has met a path that drops large packets without
+/// sending ICMP "fragmentation needed": a path-MTU black hole.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct PathMtuProbe {
+    /// The segment size the stalled connection used (the kernel's, from the route's MTU).
+    pub default_mss: Option<u32>,
+    /// Each clamped attempt, largest first; the retry stops at the first that gets past the
+    /// server's certificate flight.
+    pub tried: Vec<MssAttempt>,
+    /// A second unclamped connection tried beside them: the black hole is only the finding when
+    /// it stalls too (a peer that stalls one connection and answers the next is something else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<MssAttempt>,
+    /// The largest clamped size whose handshake got the server's certificate flight while the
+    /// unclamped control did not.
+    pub passed_mss: Option<u32>,
+}
+
+/// One clamped attempt of the path-MTU retry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct MssAttempt {
+    /// The maximum segment size asked for.
+    pub mss: u32,
+    /// How its connect ended.
+    pub tcp: TcpOutcome,
+    /// How its handshake ended, when it connected.
+    pub tls: Option<TlsOutcome>,
+    /// Whether the server's certificate flight (the handshake's large packets) arrived.
+    pub got_certificate: bool,
+    /// Time taken in milliseconds.
+    pub elapsed_ms: u64,
 }
 
 /// How a TLS handshake ended.
