@@ -122,6 +122,15 @@ def main() -> int:
             )["ResolverRule"]["Id"]
             resolver.associate_resolver_rule(ResolverRuleId=system, VPCId=vpc, Name="cluster-back")
         result["resolver_rule"] = rule
+    if scenario == "query-logged":
+        # The VPC's resolver queries logged to a CloudWatch Logs group.
+        resolver = boto3.client("route53resolver", **kw)
+        config = resolver.create_resolver_query_log_config(
+            Name="vpc-dns-queries", CreatorRequestId="kreach-qlc",
+            DestinationArn="arn:aws:logs:us-west-2:123456789012:log-group:/dns/queries",
+        )["ResolverQueryLogConfig"]["Id"]
+        resolver.associate_resolver_query_log_config(ResolverQueryLogConfigId=config, ResourceId=vpc)
+        result["query_log_config"] = config
     if scenario in ("nacl-denies-9092", "nacl-denies-return"):
         # A network ACL on the second zone's endpoint subnet: inbound 9092 denied ahead of the
         # allow-all rule, or the return traffic to clients' ephemeral ports denied.

@@ -65,7 +65,7 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
     rule_vpcs.extend(input.probe_vpc.iter().filter(|v| **v != endpoint.vpc_id).cloned());
     rule_vpcs.retain(|v| !v.is_empty());
     let mut rules_audit = AwsAudit::default();
-    let rules_read = crate::resolver::resolver_rules(sdk, &rule_vpcs, &mut rules_audit);
+    let rules_read = crate::resolver::resolver_reads(sdk, &rule_vpcs, &mut rules_audit);
     let (zones, enis, acls, groups, probe_groups, support, hostnames, hosted_zone, resolver_rules) = tokio::join!(
         ec2.call(&zones_q),
         listing(&ec2, enis_q.as_ref(), "networkInterfaceSet"),
@@ -82,7 +82,9 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
         rules_audit.errors.push(why);
     }
     merge(audit, rules_audit);
-    audit.resolver_rules = resolver_rules;
+    audit.resolver_rules = resolver_rules.rules;
+    audit.dns_firewall = resolver_rules.firewall;
+    audit.query_logs = resolver_rules.query_logs;
 
     // Applied in the order the reads depend on each other; an unreachable API stops the audit.
     match zones {
@@ -203,7 +205,7 @@ async fn find_endpoint(ec2: &ec2::Ec2, input: &AuditInput, audit: &mut AwsAudit)
 }
 
 /// What a read made beside the main audit noted: its calls, denials and errors.
-fn merge(audit: &mut AwsAudit, mut side: AwsAudit) {
+pub(crate) fn merge(audit: &mut AwsAudit, mut side: AwsAudit) {
     audit.calls.append(&mut side.calls);
     audit.denied.append(&mut side.denied);
     audit.errors.append(&mut side.errors);

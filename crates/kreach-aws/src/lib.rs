@@ -7,6 +7,7 @@ mod api;
 mod endpoint;
 mod error;
 mod esm;
+mod firewall;
 mod iam;
 mod input;
 mod invoke;

@@ -2,7 +2,7 @@
 //! rule sends the queries for its domain to other servers, past the VPC's private hosted zones,
 //! unless a more specific SYSTEM rule carves the name out.
 
-use kreach::{AwsAudit, AwsResolverRule};
+use kreach::{AwsAudit, AwsFirewallRuleGroup, AwsQueryLogConfig, AwsResolverRule};
 
 use crate::api::Api;
 use crate::note;
@@ -10,41 +10,86 @@ use crate::note;
 /// Pages read per listing.
 const MAX_PAGES: usize = 10;
 
-/// The rules associated with `vpcs`, each with the VPC it is associated with.
-pub(crate) async fn resolver_rules(
-    sdk: &aws_config::SdkConfig,
-    vpcs: &[String],
-    audit: &mut AwsAudit,
-) -> Vec<AwsResolverRule> {
+/// What the Resolver API says about the VPCs: their rules, DNS Firewall rule groups and query
+/// logging configurations.
+#[derive(Default)]
+pub(crate) struct ResolverReads {
+    pub(crate) rules: Vec<AwsResolverRule>,
+    pub(crate) firewall: Vec<AwsFirewallRuleGroup>,
+    pub(crate) query_logs: Vec<AwsQueryLogConfig>,
+}
+
+/// The rules, firewall rule groups and query logging configurations associated with `vpcs`, all
+/// read at once (the firewall's rules and domain lists after its associations).
+pub(crate) async fn resolver_reads(sdk: &aws_config::SdkConfig, vpcs: &[String], audit: &mut AwsAudit) -> ResolverReads {
     if vpcs.is_empty() {
-        return Vec::new();
+        return ResolverReads::default();
     }
     let api = match Api::for_service(sdk, "route53resolver").await {
         Ok(api) => api,
         Err(e) => {
             note(audit, e);
-            return Vec::new();
+            return ResolverReads::default();
         }
     };
-    audit.calls.push("route53resolver:ListResolverRuleAssociations".into());
-    audit.calls.push("route53resolver:ListResolverRules".into());
+    for action in [
+        "ListResolverRuleAssociations",
+        "ListResolverRules",
+        "ListResolverQueryLogConfigAssociations",
+        "ListResolverQueryLogConfigs",
+    ] {
+        audit.calls.push(format!("route53resolver:{action}"));
+    }
     let filter = serde_json::json!({"Filters": [{"Name": "VPCId", "Values": vpcs}], "MaxResults": 100});
-    let (associations, rules) = tokio::join!(
+    let log_filter = serde_json::json!({"Filters": [{"Name": "ResourceId", "Values": vpcs}], "MaxResults": 100});
+    let mut firewall_audit = AwsAudit::default();
+    let (associations, rules, log_associations, logs, firewall) = tokio::join!(
         pages(&api, "ListResolverRuleAssociations", filter, "ResolverRuleAssociations"),
         pages(&api, "ListResolverRules", serde_json::json!({"MaxResults": 100}), "ResolverRules"),
+        pages(&api, "ListResolverQueryLogConfigAssociations", log_filter, "ResolverQueryLogConfigAssociations"),
+        pages(&api, "ListResolverQueryLogConfigs", serde_json::json!({"MaxResults": 100}), "ResolverQueryLogConfigs"),
+        crate::firewall::rule_groups(&api, vpcs, &mut firewall_audit),
     );
-    let (associations, rules) = match (associations, rules) {
-        (Ok(a), Ok(r)) => (a, r),
+    crate::endpoint::merge(audit, firewall_audit);
+    let mut out = ResolverReads { firewall, ..ResolverReads::default() };
+    match (associations, rules) {
+        (Ok(a), Ok(r)) => out.rules = join(&a, &r, vpcs),
         (Err(e), _) | (_, Err(e)) => {
             note(audit, e);
-            return Vec::new();
         }
-    };
-    join(&associations, &rules, vpcs)
+    }
+    match (log_associations, logs) {
+        (Ok(a), Ok(l)) => out.query_logs = join_logs(&a, &l, vpcs),
+        (Err(e), _) | (_, Err(e)) => {
+            note(audit, e);
+        }
+    }
+    out
+}
+
+/// The query logging configurations of the associations to `vpcs`.
+fn join_logs(associations: &[serde_json::Value], configs: &[serde_json::Value], vpcs: &[String]) -> Vec<AwsQueryLogConfig> {
+    let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or("").to_string();
+    let mut out = Vec::new();
+    for a in associations {
+        let vpc = text(a, "ResourceId");
+        if !vpcs.contains(&vpc) || text(a, "Status").eq_ignore_ascii_case("DELETING") {
+            continue;
+        }
+        let id = text(a, "ResolverQueryLogConfigId");
+        let Some(config) = configs.iter().find(|c| c["Id"].as_str() == Some(id.as_str())) else { continue };
+        let mut q = AwsQueryLogConfig::default();
+        q.id = id;
+        q.name = text(config, "Name");
+        q.destination_arn = text(config, "DestinationArn");
+        q.vpc_id = vpc;
+        out.push(q);
+    }
+    out
 }
 
 /// Every item of `list` over the pages of `action` (`NextToken`), capped at [`kreach::MAX_LIST`].
-async fn pages(
+pub(crate) async fn pages(
     api: &Api,
     action: &str,
     body: serde_json::Value,

@@ -205,6 +205,11 @@ async fn the_audit_makes_no_mutating_call() {
             assert_eq!(method, "GET", "Route 53 call {} is not read-only", entry["url"]);
         }
     }
+    // The DNS Firewall reads moto lacks never reach it: the front answered them.
+    for (action, _) in moto.firewall_asked() {
+        assert!(action.starts_with("List"), "{action} is not read-only");
+        actions.push(format!("Route53Resolver.{action}"));
+    }
     assert!(actions.len() >= 8, "the recording caught the audit's calls: {actions:?}");
     assert_eq!(
         actions.len(),
@@ -440,4 +445,137 @@ async fn a_resolver_rule_forwarding_the_clusters_domain_is_named_when_dns_went_w
         );
         assert!(f.fix.contains(&format!("--rule-type SYSTEM --domain-name {LAB_DOMAIN}")), "{}", f.fix);
     }
+}
+
+/// moto does not implement Route 53 Resolver DNS Firewall: its three reads are answered by the
+/// test's front to moto with recorded responses in the shape the API reference documents
+/// (ListFirewallRuleGroupAssociations, ListFirewallRules, ListFirewallDomains); every other
+/// read is moto's. Each rule group is joined with the DNS failure underneath from the lab: the
+/// glb hop answered NXDOMAIN (a rule blocking `*.glb.confluent.cloud`), the cluster's names
+/// answered NXDOMAIN (a walled garden whose allow rule inspects where the CNAME leads, so the
+/// `*.vpce.amazonaws.com` hop meets its block of everything). The same garden trusting
+/// redirection, and a healthy lab, name nothing.
+#[tokio::test]
+async fn a_dns_firewall_rule_that_blocks_the_chain_is_named_by_group_and_rule() {
+    // (case, lab fault, rules: (name, priority, action, domain list, redirection), the rule expected)
+    type Rule = (&'static str, i64, &'static str, &'static str, &'static str);
+    let cases: [(&str, Fault, Vec<Rule>, Option<&str>); 4] = [
+        (
+            "glb-blocked",
+            Fault::GlbHopBlocked,
+            vec![("block-glb", 10, "BLOCK", "rslvr-fdl-glb", "INSPECT_REDIRECTION_DOMAIN")],
+            Some("block-glb"),
+        ),
+        (
+            "walled-garden",
+            Fault::WildcardMissing,
+            vec![
+                ("allow-confluent", 10, "ALLOW", "rslvr-fdl-confluent", "INSPECT_REDIRECTION_DOMAIN"),
+                ("block-everything", 20, "BLOCK", "rslvr-fdl-all", "INSPECT_REDIRECTION_DOMAIN"),
+            ],
+            Some("block-everything"),
+        ),
+        (
+            "walled-garden-trusting",
+            Fault::WildcardMissing,
+            vec![
+                ("allow-confluent", 10, "ALLOW", "rslvr-fdl-confluent", "TRUST_REDIRECTION_DOMAIN"),
+                ("block-everything", 20, "BLOCK", "rslvr-fdl-all", "INSPECT_REDIRECTION_DOMAIN"),
+            ],
+            None,
+        ),
+        ("glb-blocked-healthy-lab", Fault::None, vec![("block-glb", 10, "BLOCK", "rslvr-fdl-glb", "")], None),
+    ];
+    for (name, fault, rules, expected) in cases {
+        let moto = start_moto();
+        let account = plant(&moto, "healthy");
+        let vpc = account["vpc_id"].as_str().expect("vpc");
+        moto.record_firewall(
+            "ListFirewallRuleGroupAssociations",
+            vpc,
+            serde_json::json!({"FirewallRuleGroupAssociations": [{
+                "Id": "rslvr-frgassoc-0123456789abcdef", "Arn": "arn:aws:route53resolver:us-west-2:123456789012:firewall-rule-group-association/rslvr-frgassoc-0123456789abcdef",
+                "FirewallRuleGroupId": "rslvr-frg-0a1b2c3d4e5f6789", "VpcId": vpc, "Name": "egress-dns-policy",
+                "Priority": 101, "MutationProtection": "DISABLED", "Status": "COMPLETE", "StatusMessage": "",
+                "CreatorRequestId": "r1", "CreationTime": "2026-11-01T10:00:00.000Z", "ModificationTime": "2026-11-01T10:00:00.000Z",
+            }]}),
+        );
+        let rules_json: Vec<serde_json::Value> = rules
+            .iter()
+            .map(|(rule, priority, action, list, redirection)| {
+                let mut r = serde_json::json!({
+                    "FirewallRuleGroupId": "rslvr-frg-0a1b2c3d4e5f6789", "FirewallDomainListId": list, "Name": rule,
+                    "Priority": priority, "Action": action, "CreatorRequestId": "r1",
+                    "CreationTime": "2026-11-01T10:00:00.000Z", "ModificationTime": "2026-11-01T10:00:00.000Z",
+                });
+                if *action == "BLOCK" {
+                    r["BlockResponse"] = serde_json::json!("NXDOMAIN");
+                }
+                if !redirection.is_empty() {
+                    r["FirewallDomainRedirectionAction"] = serde_json::json!(redirection);
+                }
+                r
+            })
+            .collect();
+        moto.record_firewall("ListFirewallRules", "rslvr-frg-0a1b2c3d4e5f6789", serde_json::json!({"FirewallRules": rules_json}));
+        for (list, domains) in [
+            ("rslvr-fdl-glb", vec!["*.glb.confluent.cloud."]),
+            ("rslvr-fdl-confluent", vec!["*.confluent.cloud.", "confluent.cloud."]),
+            ("rslvr-fdl-all", vec!["*"]),
+        ] {
+            moto.record_firewall("ListFirewallDomains", list, serde_json::json!({"Domains": domains}));
+        }
+        let audit = kreach_aws::audit(&input(&moto, &account), Duration::from_secs(20)).await;
+        assert!(audit.errors.is_empty() && audit.unavailable.is_none(), "{name}: {:?} {:?}", audit.errors, audit.unavailable);
+        let asked: Vec<String> = moto.firewall_asked().into_iter().map(|(a, _)| a).collect();
+        for action in ["ListFirewallRuleGroupAssociations", "ListFirewallRules", "ListFirewallDomains"] {
+            assert!(asked.iter().any(|a| a == action), "{name}: {action} not asked: {asked:?}");
+            assert!(audit.calls.iter().any(|c| *c == format!("route53resolver:{action}")), "{:?}", audit.calls);
+        }
+        let group = audit.dns_firewall.first().expect("the rule group");
+        assert_eq!((group.id.as_str(), group.vpc_id.as_str(), group.rules.len()), ("rslvr-frg-0a1b2c3d4e5f6789", vpc, rules.len()));
+        assert!(group.rules.iter().all(|r| r.domains_read && !r.domains.is_empty()), "{:#?}", group.rules);
+        let (_lab, report) = lab_report_with(fault, Some(audit)).await;
+        let found: Vec<_> = report.findings_with(FindingCode::AwsDnsFirewallBlocks).collect();
+        let Some(rule) = expected else {
+            assert!(found.is_empty(), "{name}: {found:#?}");
+            continue;
+        };
+        assert_eq!(found.len(), 1, "{name}: {found:#?}");
+        let f = found[0];
+        assert!(
+            f.summary.contains("rslvr-frg-0a1b2c3d4e5f6789") && f.summary.contains(&format!("rule {rule} ")) && f.summary.contains("NXDOMAIN"),
+            "{name}: {}",
+            f.summary
+        );
+        if name == "walled-garden" {
+            // The hop the chain leads to: the endpoint's own DNS name, as the audit read it.
+            let ep_name = report.aws.as_ref().and_then(|a| a.endpoint.as_ref()).map(|e| e.dns_names[0].clone());
+            let ep_name = ep_name.expect("endpoint name").trim_end_matches('.').to_ascii_lowercase();
+            assert!(f.summary.contains(&ep_name) && f.summary.contains("allow-confluent"), "{}", f.summary);
+            assert!(f.fix.contains("--firewall-domain-redirection-action TRUST_REDIRECTION_DOMAIN"), "{}", f.fix);
+            assert!(f.fix.contains("rslvr-fdl-confluent"), "{}", f.fix);
+        } else {
+            assert!(f.summary.contains("glb.confluent.cloud"), "{}", f.summary);
+            assert!(f.fix.contains("ALLOW") && f.fix.contains("rslvr-fdl-glb"), "{}", f.fix);
+        }
+    }
+}
+
+/// A Resolver query logging configuration associated with the VPC (moto serves these) is read,
+/// and named as where to see the resolver's answers when a name did not resolve privately.
+#[tokio::test]
+async fn the_query_log_of_the_vpc_is_named_when_dns_went_wrong() {
+    let moto = start_moto();
+    let account = plant(&moto, "query-logged");
+    let audit = kreach_aws::audit(&input(&moto, &account), Duration::from_secs(20)).await;
+    assert!(audit.errors.is_empty(), "{:?}", audit.errors);
+    let log = audit.query_logs.first().cloned().expect("the query log configuration");
+    assert_eq!(log.id, account["query_log_config"].as_str().expect("id"));
+    assert!(log.destination_arn.starts_with("arn:aws:logs:"), "{log:?}");
+    let (_lab, healthy) = lab_report_with(Fault::None, Some(audit.clone())).await;
+    assert_eq!(healthy.findings_with(FindingCode::AwsQueryLogged).count(), 0);
+    let (_lab, report) = lab_report_with(Fault::WildcardMissing, Some(audit)).await;
+    let f = report.findings_with(FindingCode::AwsQueryLogged).next().expect("query log finding");
+    assert!(f.fix.contains(&log.id) && f.fix.contains(&log.destination_arn), "{}", f.fix);
 }

@@ -84,7 +84,10 @@ pub(crate) fn template(m: &EventSourceMapping) -> Value {
             "ec2:DescribeAvailabilityZones", "ec2:DescribeVpcAttribute", "ec2:DescribeNetworkInterfaces",
             "ec2:DescribeNetworkAcls",
             "route53:ListHostedZonesByName", "route53:GetHostedZone", "route53:ListResourceRecordSets",
-            "route53resolver:ListResolverRuleAssociations", "route53resolver:ListResolverRules"
+            "route53resolver:ListResolverRuleAssociations", "route53resolver:ListResolverRules",
+            "route53resolver:ListResolverQueryLogConfigAssociations", "route53resolver:ListResolverQueryLogConfigs",
+            "route53resolver:ListFirewallRuleGroupAssociations", "route53resolver:ListFirewallRules",
+            "route53resolver:ListFirewallDomains"
         ],
         "Resource": "*"
     }));

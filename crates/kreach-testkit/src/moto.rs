@@ -4,11 +4,21 @@
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A running moto server; stops when dropped.
+/// Recorded answers for the Route 53 Resolver DNS Firewall actions, which moto does not
+/// implement: `(action, a text the request body contains, the answer)`, first match wins.
+type Recorded = Arc<Mutex<Vec<(String, String, serde_json::Value)>>>;
+
+/// A running moto server; stops when dropped. Tests reach it through a loopback front that
+/// passes every request to moto, except the DNS Firewall actions moto lacks: those get the
+/// recorded answers a test gave ([`Moto::record_firewall`]), an empty association list by default.
 pub struct Moto {
     child: Child,
+    recorded: Recorded,
+    /// The DNS Firewall actions asked, with their bodies.
+    firewall_asked: Arc<Mutex<Vec<(String, String)>>>,
     /// Working directory and recorder file of this server alone (parallel tests share nothing).
     _dir: tempfile::TempDir,
     /// `http://127.0.0.1:PORT`.
@@ -45,7 +55,32 @@ impl Moto {
             assert!(started.elapsed() < Duration::from_secs(20), "moto did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Moto { child, _dir: dir, url: format!("http://{addr}"), root: root.to_path_buf() }
+        let recorded: Recorded = Arc::default();
+        let firewall_asked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let front = TcpListener::bind("127.0.0.1:0").expect("front");
+        let url = format!("http://{}", front.local_addr().expect("front addr"));
+        let (rec, asked) = (recorded.clone(), firewall_asked.clone());
+        std::thread::spawn(move || {
+            for stream in front.incoming().flatten() {
+                let (rec, asked) = (rec.clone(), asked.clone());
+                std::thread::spawn(move || front_connection(stream, addr, &rec, &asked));
+            }
+        });
+        Moto { child, recorded, firewall_asked, _dir: dir, url, root: root.to_path_buf() }
+    }
+
+    /// Answers DNS Firewall `action` (`ListFirewallRules`) with `answer` when the request body
+    /// contains `when` (empty: always). moto has no DNS Firewall API; these stand for AWS's
+    /// answers, in the shape the API reference documents.
+    pub fn record_firewall(&self, action: &str, when: &str, answer: serde_json::Value) {
+        if let Ok(mut r) = self.recorded.lock() {
+            r.push((action.to_string(), when.to_string(), answer));
+        }
+    }
+
+    /// The DNS Firewall actions asked so far, with their request bodies.
+    pub fn firewall_asked(&self) -> Vec<(String, String)> {
+        self.firewall_asked.lock().map(|a| a.clone()).unwrap_or_default()
     }
 
     /// Asks moto's instance metadata service for a token once, without a short timeout: moto loads
@@ -82,4 +117,103 @@ impl Moto {
         assert!(out.status.success(), "fixture {scenario}: {}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).expect("fixture JSON")
     }
+}
+
+/// Largest request or answer the front passes (moto's answers to the audit are small).
+const MAX_MESSAGE: usize = 16 << 20;
+
+/// One connection to the front: each request is answered from the recordings (DNS Firewall
+/// actions) or passed to moto on a fresh connection, and the answer handed back with
+/// `Connection: close`.
+fn front_connection(mut client: TcpStream, moto: SocketAddr, recorded: &Recorded, asked: &Mutex<Vec<(String, String)>>) {
+    use std::io::{Read, Write};
+    let _ = client.set_read_timeout(Some(Duration::from_secs(30)));
+    let Some((head, body)) = read_message(&mut client) else { return };
+    let head_text = String::from_utf8_lossy(&head).to_string();
+    let target = head_text.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case("x-amz-target").then(|| v.trim().to_string())
+    });
+    if let Some(action) = target.as_deref().and_then(|t| t.strip_prefix("Route53Resolver.")).filter(|a| a.contains("Firewall")) {
+        let body_text = String::from_utf8_lossy(&body).to_string();
+        if let Ok(mut a) = asked.lock() {
+            a.push((action.to_string(), body_text.clone()));
+        }
+        let found = recorded.lock().ok().and_then(|r| {
+            r.iter().find(|(act, when, _)| act == action && body_text.contains(when.as_str())).map(|(_, _, v)| v.clone())
+        });
+        let (status, answer) = match (found, action) {
+            (Some(v), _) => ("200 OK", v),
+            (None, "ListFirewallRuleGroupAssociations") => ("200 OK", serde_json::json!({"FirewallRuleGroupAssociations": []})),
+            (None, _) => ("400 Bad Request", serde_json::json!({"__type": "ResourceNotFoundException", "Message": "no such resource"})),
+        };
+        let text = answer.to_string();
+        let reply = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+            text.len()
+        );
+        let _ = client.write_all(reply.as_bytes());
+        return;
+    }
+    let Ok(mut upstream) = TcpStream::connect(moto) else { return };
+    let _ = upstream.set_read_timeout(Some(Duration::from_secs(60)));
+    let mut forwarded: Vec<u8> = Vec::new();
+    for line in head_text.split("\r\n").filter(|l| !l.is_empty()) {
+        if !line.to_ascii_lowercase().starts_with("connection:") {
+            forwarded.extend_from_slice(line.as_bytes());
+            forwarded.extend_from_slice(b"\r\n");
+        }
+    }
+    forwarded.extend_from_slice(b"Connection: close\r\n\r\n");
+    forwarded.extend_from_slice(&body);
+    if upstream.write_all(&forwarded).is_err() {
+        return;
+    }
+    let mut answer = Vec::new();
+    let _ = upstream.take(MAX_MESSAGE as u64).read_to_end(&mut answer);
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").map_or(answer.len(), |p| p + 4);
+    let (answer_head, answer_body) = answer.split_at(split);
+    let mut reply: Vec<u8> = Vec::new();
+    for line in String::from_utf8_lossy(answer_head).split("\r\n").filter(|l| !l.is_empty()) {
+        if !line.to_ascii_lowercase().starts_with("connection:") {
+            reply.extend_from_slice(line.as_bytes());
+            reply.extend_from_slice(b"\r\n");
+        }
+    }
+    reply.extend_from_slice(b"Connection: close\r\n\r\n");
+    reply.extend_from_slice(answer_body);
+    let _ = client.write_all(&reply);
+}
+
+/// A request's head and its `Content-Length` body.
+fn read_message(stream: &mut TcpStream) -> Option<(Vec<u8>, Vec<u8>)> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    let end = loop {
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+        let n = stream.read(&mut chunk).ok().filter(|n| *n > 0)?;
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.len() > MAX_MESSAGE {
+            return None;
+        }
+    };
+    let head = buf[..end].to_vec();
+    let length = String::from_utf8_lossy(&head)
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0)
+        .min(MAX_MESSAGE);
+    let mut body = buf[end..].to_vec();
+    while body.len() < length {
+        let n = stream.read(&mut chunk).ok().filter(|n| *n > 0)?;
+        body.extend_from_slice(&chunk[..n]);
+    }
+    body.truncate(length);
+    Some((head, body))
 }

@@ -138,6 +138,14 @@ pub struct AwsAudit {
     /// The Route 53 Resolver rules associated with the probe's and the endpoint's VPCs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resolver_rules: Vec<AwsResolverRule>,
+    /// The Route 53 Resolver DNS Firewall rule groups associated with those VPCs, in the order
+    /// the resolver applies them (association priority, then rule priority).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_firewall: Vec<AwsFirewallRuleGroup>,
+    /// The Resolver query logging configurations associated with those VPCs: where the answers
+    /// the VPC's resolver gave are logged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub query_logs: Vec<AwsQueryLogConfig>,
     /// The network ACLs of the endpoint's subnets and of the probe's own subnet, as read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network_acls: Vec<AwsNetworkAcl>,
@@ -249,6 +257,61 @@ pub struct AwsResolverRule {
     pub targets: Vec<String>,
     /// The VPC it is associated with.
     pub vpc_id: String,
+}
+
+/// A DNS Firewall rule group associated with a VPC.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AwsFirewallRuleGroup {
+    /// `rslvr-frg-…`.
+    pub id: String,
+    /// The association's name.
+    pub name: String,
+    /// The VPC it is associated with.
+    pub vpc_id: String,
+    /// The association's priority (lower first).
+    pub priority: i64,
+    /// Its rules, by priority.
+    pub rules: Vec<AwsFirewallRule>,
+}
+
+/// One DNS Firewall rule and the domains of its list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AwsFirewallRule {
+    /// Its name.
+    pub name: String,
+    /// Its priority within the group (lower first).
+    pub priority: i64,
+    /// `ALLOW`, `BLOCK` or `ALERT`.
+    pub action: String,
+    /// For BLOCK: `NODATA`, `NXDOMAIN` or `OVERRIDE`.
+    pub block_response: Option<String>,
+    /// For an OVERRIDE: the name answered instead.
+    pub block_override_domain: Option<String>,
+    /// `INSPECT_REDIRECTION_DOMAIN` (the default: every name a CNAME leads to is judged too) or
+    /// `TRUST_REDIRECTION_DOMAIN`.
+    pub redirection: String,
+    /// `rslvr-fdl-…`.
+    pub domain_list_id: String,
+    /// The list's domains (lower case, no trailing dot; `*.x` covers x's subdomains, `*` all).
+    pub domains: Vec<String>,
+    /// False when the list's domains could not be read (an AWS-managed list does not show them).
+    pub domains_read: bool,
+}
+
+/// A Resolver query logging configuration associated with a VPC.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AwsQueryLogConfig {
+    /// `rslvr-qlc-…`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The VPC it logs.
+    pub vpc_id: String,
+    /// Where the logs go (a CloudWatch Logs group, S3 bucket or Firehose stream ARN).
+    pub destination_arn: String,
 }
 
 /// A network ACL and the subnets it governs.

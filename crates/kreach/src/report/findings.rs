@@ -205,6 +205,10 @@ finding_codes! {
         "No outbound rule of the probe's own security groups lets a port that failed from here out to the endpoint.";
     AwsResolverRuleForwards = "aws-resolver-rule-forwards", Error,
         "A Route 53 Resolver FORWARD rule covers a name that did not resolve privately: its queries go to other servers, past the private hosted zone.";
+    AwsDnsFirewallBlocks = "aws-dns-firewall-blocks", Error,
+        "A Route 53 Resolver DNS Firewall rule associated with the VPC blocks or overrides a name the cluster's chain needs (the glb hop, the cluster's domain, the endpoint's name), directly or by inspecting where a CNAME leads.";
+    AwsQueryLogged = "aws-query-logged", Info,
+        "A name did not resolve privately and the VPC's resolver logs its queries: the log shows which rule or zone answered.";
     AwsNaclDenies = "aws-nacl-denies", Error,
         "A network ACL of the endpoint's subnet or of the probe's own subnet denies a port that failed from here, or its return traffic.";
     EsmMskVpcConnectionUnusable = "esm-msk-vpc-connection-unusable", Error,
@@ -326,6 +330,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 85, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 87, "codes added or removed: update this count and docs/findings.md");
     }
 }

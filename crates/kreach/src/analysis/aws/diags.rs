@@ -3,7 +3,8 @@
 use super::{AclDenial, AclSide};
 use crate::analysis::Diag;
 use crate::report::findings::FindingCode;
-use crate::report::{AwsEndpoint, AwsHostedZone, AwsResolverRule, DnsRecord};
+use super::firewall::Blocked;
+use crate::report::{AwsEndpoint, AwsHostedZone, AwsQueryLogConfig, AwsResolverRule, DnsRecord};
 
 /// The least-privilege policy statement for one denied action.
 pub(crate) fn policy_for(action: &str) -> String {
@@ -403,6 +404,83 @@ pub(super) fn resolver_rule_forwards(rule: &AwsResolverRule, host: &str, outcome
              associate-resolver-rule --resolver-rule-id <its id> --vpc-id {} — or have the servers it forwards to answer \
              {carve} (forward it to a Route 53 Resolver inbound endpoint in this VPC).",
             rule.vpc_id
+        ),
+    )
+}
+
+/// Where the VPC's resolver logs its answers, as a sentence (empty without a configuration).
+fn logged_at(logs: &[&AwsQueryLogConfig]) -> String {
+    let Some(log) = logs.first() else { return String::new() };
+    format!(
+        " The VPC's resolver logs every query and the rule that acted on it to {} (query logging configuration {}): \
+         the queries for this name are there.",
+        if log.destination_arn.is_empty() { "its destination" } else { log.destination_arn.as_str() },
+        log.id
+    )
+}
+
+pub(super) fn dns_firewall_blocks(b: &Blocked<'_>, host: &str, outcome: &str, logs: &[&AwsQueryLogConfig]) -> Diag {
+    let response = match (b.rule.block_response.as_deref(), b.rule.block_override_domain.as_deref()) {
+        (Some(r), Some(to)) if r.eq_ignore_ascii_case("OVERRIDE") => format!("answers {to} instead"),
+        (Some(r), _) => format!("answers {r}"),
+        (None, _) => "blocks it".into(),
+    };
+    let group = |g: &crate::report::AwsFirewallRuleGroup| {
+        if g.name.is_empty() { g.id.clone() } else { format!("{} ({})", g.id, g.name) }
+    };
+    let via = match &b.allowed_by {
+        Some((_, allow, from)) => format!(
+            ", reached through the CNAME chain from {from}, which rule {} allows: the group inspects every name a CNAME \
+             leads to (FirewallDomainRedirectionAction INSPECT_REDIRECTION_DOMAIN, the default)",
+            allow.name
+        ),
+        None => String::new(),
+    };
+    let summary = format!(
+        "DNS Firewall rule group {} on {}: rule {} (priority {}, {}, domain list {}) matches {} and {response}{via}, \
+         so {host} does not resolve to the endpoint: {outcome}",
+        group(b.group),
+        b.group.vpc_id,
+        b.rule.name,
+        b.rule.priority,
+        b.rule.action,
+        b.rule.domain_list_id,
+        b.name,
+    );
+    let fix = match &b.allowed_by {
+        Some((g, allow, _)) => format!(
+            "Let the allow rule trust the names its domains lead to: aws route53resolver update-firewall-rule \
+             --firewall-rule-group-id {} --firewall-domain-list-id {} --firewall-domain-redirection-action \
+             TRUST_REDIRECTION_DOMAIN — or allow {} too (a domain list with *.vpce.amazonaws.com, or the name itself, \
+             in an ALLOW rule with a priority below {}).{}",
+            g.id,
+            allow.domain_list_id,
+            b.name,
+            b.rule.priority,
+            logged_at(logs)
+        ),
+        None => format!(
+            "Allow {} before rule {} decides it: put it in a domain list (aws route53resolver create-firewall-domain-list, \
+             update-firewall-domains) and add an ALLOW rule for that list to {} with a priority below {} \
+             (create-firewall-rule --action ALLOW --priority <n>), or take it out of domain list {}.{}",
+            b.name,
+            b.rule.name,
+            b.group.id,
+            b.rule.priority,
+            b.rule.domain_list_id,
+            logged_at(logs)
+        ),
+    };
+    Diag::new(FindingCode::AwsDnsFirewallBlocks, summary, fix)
+}
+
+pub(super) fn query_logs(host: &str, outcome: &str, logs: &[&AwsQueryLogConfig]) -> Diag {
+    Diag::new(
+        FindingCode::AwsQueryLogged,
+        format!("{host} did not resolve privately ({outcome}), and the VPC's resolver logs its queries"),
+        format!(
+            "Read the resolver's own answer for {host} in the query log: which rule or zone answered, and the response code.{}",
+            logged_at(logs)
         ),
     )
 }

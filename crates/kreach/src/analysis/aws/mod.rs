@@ -2,6 +2,7 @@
 //! constructor in `diags`; this file decides which evidence raises which.
 
 mod diags;
+mod firewall;
 
 use crate::analysis::Diag;
 use crate::report::{
@@ -89,6 +90,7 @@ fn audit_diags(
     acl_diags(targets, audit, ep, &probe, out);
     probe_egress_diags(targets, audit, ep, out);
     resolver_diags(targets, audit, &probe, network, out);
+    firewall_diags(targets, audit, ep, &probe, network, out);
     if let Some(vpc) = &audit.vpc {
         for (on, attribute) in [(vpc.dns_support, "enableDnsSupport"), (vpc.dns_hostnames, "enableDnsHostnames")] {
             if !on {
@@ -257,6 +259,70 @@ fn resolver_diags(
         // Carve out the cluster's domain when the rule covers it, else the name itself.
         let carve = domain.filter(|d| covers(d, &rule.domain)).unwrap_or(&t.host);
         out.push(diags::resolver_rule_forwards(rule, &t.host, &dns_words(dns), carve));
+    }
+}
+
+/// The names kreach needed that did not resolve privately, each with the chain the VPC's
+/// resolver walks for it: the name, the CNAMEs seen, and (when the answer stopped short) the hops
+/// the layout promises — a glb name's hop into the cluster's domain, and the endpoint's own name.
+fn unresolved_chains<'a>(
+    targets: &'a [TargetReport],
+    ep: &AwsEndpoint,
+    network: Option<&NetworkSection>,
+) -> Vec<(&'a TargetReport, &'a crate::report::DnsDetail, Vec<String>)> {
+    let domain = network.and_then(|n| n.domain.as_ref()).map(|d| d.name.to_ascii_lowercase());
+    let norm = |n: &str| n.trim_end_matches('.').to_ascii_lowercase();
+    let mut out = Vec::new();
+    for t in targets.iter().filter(|t| t.role != Role::Endpoint) {
+        let Some(dns) = &t.dns else { continue };
+        if dns.lookup.outcome == DnsOutcome::AddressLiteral || dns.answer_class == Some(AnswerClass::Private) {
+            continue;
+        }
+        let mut chain = vec![norm(&t.host)];
+        chain.extend(dns.lookup.cname_chain.iter().map(|h| norm(&h.target)));
+        if let Some(domain) = &domain {
+            let under = |n: &str| crate::analysis::dns::under(n, domain);
+            if !chain.iter().any(|n| under(n)) {
+                let label = chain[0].split('.').next().unwrap_or_default().to_string();
+                chain.push(format!("{label}.{domain}"));
+            }
+        }
+        if !chain.iter().any(|n| n.ends_with(".vpce.amazonaws.com")) {
+            chain.extend(ep.dns_names.first().map(|n| norm(n)));
+        }
+        out.push((t, dns, chain));
+    }
+    out
+}
+
+/// DNS Firewall rules that stop a name kreach needed (or a name its chain leads to), joined with
+/// the lookup that went wrong.
+fn firewall_diags(
+    targets: &[TargetReport],
+    audit: &AwsAudit,
+    ep: &AwsEndpoint,
+    probe: &Probe,
+    network: Option<&NetworkSection>,
+    out: &mut Vec<Diag>,
+) {
+    let vpc = probe.vpc.as_deref().unwrap_or(ep.vpc_id.as_str());
+    let groups: Vec<_> = audit.dns_firewall.iter().filter(|g| g.vpc_id == vpc).collect();
+    let logs: Vec<_> = audit.query_logs.iter().filter(|q| q.vpc_id == vpc).collect();
+    let chains = unresolved_chains(targets, ep, network);
+    let mut named: Vec<(&str, &str)> = Vec::new();
+    for (t, dns, chain) in &chains {
+        let Some(blocked) = firewall::judge(&groups, chain) else { continue };
+        let key = (blocked.group.id.as_str(), blocked.rule.name.as_str());
+        if named.contains(&key) {
+            continue;
+        }
+        named.push(key);
+        out.push(diags::dns_firewall_blocks(&blocked, &t.host, &dns_words(dns), &logs));
+    }
+    if named.is_empty() {
+        if let (Some((t, dns, _)), false) = (chains.first(), logs.is_empty()) {
+            out.push(diags::query_logs(&t.host, &dns_words(dns), &logs));
+        }
     }
 }
 
