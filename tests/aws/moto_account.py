@@ -122,6 +122,45 @@ def main() -> int:
             )["ResolverRule"]["Id"]
             resolver.associate_resolver_rule(ResolverRuleId=system, VPCId=vpc, Name="cluster-back")
         result["resolver_rule"] = rule
+    if scenario.startswith(("transit-", "peering-")):
+        # The probe in its own VPC, reaching the endpoint's over a transit gateway (or a peering):
+        # routes each way, attachments in the zones that send traffic, the zone associated there.
+        probe_vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+        probe_subnet = ec2.create_subnet(VpcId=probe_vpc, CidrBlock="10.40.1.0/24", AvailabilityZone=zones[0]["ZoneName"])[
+            "Subnet"
+        ]["SubnetId"]
+        probe_table = ec2.create_route_table(VpcId=probe_vpc)["RouteTable"]["RouteTableId"]
+        ec2.associate_route_table(RouteTableId=probe_table, SubnetId=probe_subnet)
+        endpoint_table = ec2.describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]}]
+        )["RouteTables"][0]["RouteTableId"]
+        if scenario.startswith("peering-"):
+            pcx = ec2.create_vpc_peering_connection(VpcId=probe_vpc, PeerVpcId=vpc)["VpcPeeringConnection"][
+                "VpcPeeringConnectionId"
+            ]
+            ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+            via = {"VpcPeeringConnectionId": pcx}
+            result["peering"] = pcx
+        else:
+            tgw = ec2.create_transit_gateway(Description="hub")["TransitGateway"]["TransitGatewayId"]
+            endpoint_side = subnets if scenario != "transit-zone-missing" else [subnets[0], subnets[2]]
+            attachment = ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=vpc, SubnetIds=endpoint_side)[
+                "TransitGatewayVpcAttachment"
+            ]["TransitGatewayAttachmentId"]
+            ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=probe_vpc, SubnetIds=[probe_subnet])
+            via = {"TransitGatewayId": tgw}
+            result["transit_gateway"] = tgw
+            result["endpoint_attachment"] = attachment
+        if scenario not in ("transit-route-missing", "peering-route-missing"):
+            ec2.create_route(RouteTableId=probe_table, DestinationCidrBlock="10.20.0.0/16", **via)
+        if scenario != "transit-return-missing":
+            ec2.create_route(RouteTableId=endpoint_table, DestinationCidrBlock="10.40.0.0/16", **via)
+        if scenario != "phz-missing":
+            r53.associate_vpc_with_hosted_zone(HostedZoneId=zone_id, VPC={"VPCRegion": REGION, "VPCId": probe_vpc})
+        result["probe_vpc"] = probe_vpc
+        result["probe_subnet"] = probe_subnet
+        result["probe_route_table"] = probe_table
+        result["endpoint_route_table"] = endpoint_table
     if scenario == "query-logged":
         # The VPC's resolver queries logged to a CloudWatch Logs group.
         resolver = boto3.client("route53resolver", **kw)

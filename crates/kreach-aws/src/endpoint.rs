@@ -66,7 +66,19 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
     rule_vpcs.retain(|v| !v.is_empty());
     let mut rules_audit = AwsAudit::default();
     let rules_read = crate::resolver::resolver_reads(sdk, &rule_vpcs, &mut rules_audit);
-    let (zones, enis, acls, groups, probe_groups, support, hostnames, hosted_zone, resolver_rules) = tokio::join!(
+    // A probe in another VPC: the routes each way and the transit gateway attachments.
+    let mut transit_audit = AwsAudit::default();
+    let probe_vpc = input.probe_vpc.as_deref().filter(|v| !v.is_empty() && *v != endpoint.vpc_id);
+    let transit_read = async {
+        match probe_vpc {
+            Some(vpc) => {
+                let subnet = input.probe_subnet.as_deref();
+                crate::transit::transit(&ec2, vpc, subnet, &endpoint.vpc_id, &endpoint.subnets, &mut transit_audit).await
+            }
+            None => None,
+        }
+    };
+    let (zones, enis, acls, groups, probe_groups, support, hostnames, hosted_zone, resolver_rules, transit) = tokio::join!(
         ec2.call(&zones_q),
         listing(&ec2, enis_q.as_ref(), "networkInterfaceSet"),
         listing(&ec2, acls_q.as_ref(), "networkAclSet"),
@@ -76,7 +88,10 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
         ec2.call(&hostnames_q),
         zone_read,
         rules_read,
+        transit_read,
     );
+    merge(audit, transit_audit);
+    audit.transit = transit;
     // An unreachable Resolver API costs only its own reads, not the audit.
     if let Some(why) = rules_audit.unavailable.take() {
         rules_audit.errors.push(why);

@@ -433,7 +433,7 @@ fn cluster_from(v: &serde_json::Value, arn: &str, m: &EventSourceMapping) -> Msk
 }
 
 /// The route table a subnet uses: its explicit association, else its VPC's main table.
-fn route_table_of<'a>(tables: &'a [Element], subnet: &str, vpc: &str) -> Option<&'a Element> {
+pub(crate) fn route_table_of<'a>(tables: &'a [Element], subnet: &str, vpc: &str) -> Option<&'a Element> {
     let explicit = tables.iter().find(|t| t.items("associationSet").any(|a| a.text("subnetId") == Some(subnet)));
     let main = tables
         .iter()

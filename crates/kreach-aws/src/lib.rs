@@ -15,6 +15,7 @@ mod records;
 mod resolver;
 mod route53;
 mod secrets;
+mod transit;
 
 use std::time::{Duration, Instant};
 

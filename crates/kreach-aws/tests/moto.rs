@@ -579,3 +579,68 @@ async fn the_query_log_of_the_vpc_is_named_when_dns_went_wrong() {
     let f = report.findings_with(FindingCode::AwsQueryLogged).next().expect("query log finding");
     assert!(f.fix.contains(&log.id) && f.fix.contains(&log.destination_arn), "{}", f.fix);
 }
+
+/// A probe in another VPC than the endpoint, joined over a transit gateway or a peering (moto
+/// serves transit gateways, their VPC attachments, peerings and route tables): each fault planted
+/// alone and named by id — no route out of the probe's subnet, no route back from the endpoint's
+/// subnets, an attachment without a subnet in one of the endpoint's zones — over the network
+/// fault underneath (the lab's Kafka port dropped, so TCP failed from here). A healthy transit
+/// path names nothing, and a planted fault with TCP working names nothing either.
+#[tokio::test]
+async fn a_probe_in_another_vpc_gets_the_missing_route_or_attachment_zone_named() {
+    let cases = [
+        ("transit-healthy", Fault::KafkaPortDropped, None),
+        ("transit-route-missing", Fault::KafkaPortDropped, Some("aws-transit-route-missing")),
+        ("transit-return-missing", Fault::KafkaPortDropped, Some("aws-transit-route-missing")),
+        ("transit-zone-missing", Fault::KafkaPortDropped, Some("aws-transit-zone-missing")),
+        ("peering-route-missing", Fault::KafkaPortDropped, Some("aws-transit-route-missing")),
+        ("transit-route-missing", Fault::None, None),
+    ];
+    for (name, fault, expected) in cases {
+        let moto = start_moto();
+        let account = plant(&moto, name);
+        let mut input = input(&moto, &account);
+        input.probe_vpc = account["probe_vpc"].as_str().map(str::to_string);
+        input.probe_subnet = account["probe_subnet"].as_str().map(str::to_string);
+        let audit = kreach_aws::audit(&input, Duration::from_secs(20)).await;
+        assert!(audit.errors.is_empty() && audit.unavailable.is_none(), "{name}: {:?} {:?}", audit.errors, audit.unavailable);
+        let transit = audit.transit.clone().expect("the transit path was read");
+        assert_eq!(transit.routes_out.len(), 3, "{name}: one lookup per endpoint subnet: {transit:#?}");
+        assert!(audit.calls.iter().any(|c| c == "ec2:DescribeTransitGatewayVpcAttachments"), "{:?}", audit.calls);
+        let (_lab, report) = lab_report_with(fault, Some(audit)).await;
+        let transit_codes: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.code.as_str().starts_with("aws-transit-") || f.code == FindingCode::AwsPhzNotAssociated)
+            .collect();
+        let Some(code) = expected else {
+            assert!(transit_codes.is_empty(), "{name} {fault:?}: {transit_codes:#?}");
+            continue;
+        };
+        assert_eq!(transit_codes.len(), 1, "{name}: {transit_codes:#?}");
+        let f = transit_codes[0];
+        assert_eq!(f.code.as_str(), code, "{name}: {f:#?}");
+        let text = format!("{} {}", f.summary, f.fix);
+        match name {
+            "transit-route-missing" => {
+                let table = account["probe_route_table"].as_str().expect("table");
+                let tgw = account["transit_gateway"].as_str().expect("tgw");
+                assert!(text.contains(&format!("aws ec2 create-route --route-table-id {table} --destination-cidr-block 10.20.1.0/24 --transit-gateway-id {tgw}")), "{text}");
+            }
+            "transit-return-missing" => {
+                let table = account["endpoint_route_table"].as_str().expect("table");
+                assert!(text.contains(table) && text.contains("--destination-cidr-block 10.40.1.0/24") && text.contains("return"), "{text}");
+            }
+            "peering-route-missing" => {
+                let pcx = account["peering"].as_str().expect("pcx");
+                assert!(text.contains(&format!("--vpc-peering-connection-id {pcx}")), "{text}");
+            }
+            _ => {
+                let attachment = account["endpoint_attachment"].as_str().expect("attachment");
+                let zone = account["zones"][1]["az_id"].as_str().expect("zone");
+                assert!(f.summary.contains(attachment) && f.summary.contains(zone), "{}", f.summary);
+                assert!(f.fix.contains("modify-transit-gateway-vpc-attachment") && f.fix.contains("--add-subnet-ids subnet-"), "{}", f.fix);
+            }
+        }
+    }
+}

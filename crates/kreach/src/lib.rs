@@ -46,7 +46,8 @@ pub use report::findings::{FindingCode, Severity};
 pub use report::{
     AccessAnswer, AccessOutcome, AccessReport, AddressReport, AnswerClass, AwsAclEntry, AwsAudit, AwsDenied,
     AwsEndpoint, AwsHostedZone, AwsIngress, AwsIngressRule, AwsIngressSource, AwsInterface, AwsNetworkAcl,
-    AwsFirewallRule, AwsFirewallRuleGroup, AwsQueryLogConfig, AwsResolverRule, AwsVpc, AwsZone, BrokerInfo, BrokerTarget, ClusterDomain, ClusterMetadata, CnameHop,
+    AwsFirewallRule, AwsFirewallRuleGroup, AwsQueryLogConfig, AwsResolverRule, AwsRouteLookup, AwsSubnetInfo,
+    AwsTgwAttachment, AwsTransit, AwsVpc, AwsZone, BrokerInfo, BrokerTarget, ClusterDomain, ClusterMetadata, CnameHop,
     ConnectorAudit, DnsAddress, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, DomainSource, EndpointKind,
     EndpointTarget, EsmApiRoute, EsmAudit, EsmEgress, EsmSubnet, Finding, HttpsAttempt, HttpsOutcome, KafkaAttempt,
     KafkaOutcome, KafkaStep, Layout, LayoutRules, MskCluster, Need, NetworkSection, ParityOutcome, ParityReport,

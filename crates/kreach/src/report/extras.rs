@@ -146,6 +146,10 @@ pub struct AwsAudit {
     /// the VPC's resolver gave are logged.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub query_logs: Vec<AwsQueryLogConfig>,
+    /// When the probe sits in another VPC than the endpoint (a transit gateway or peering between
+    /// them): the routes each way and the transit gateway attachments' zones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transit: Option<AwsTransit>,
     /// The network ACLs of the endpoint's subnets and of the probe's own subnet, as read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network_acls: Vec<AwsNetworkAcl>,
@@ -298,6 +302,83 @@ pub struct AwsFirewallRule {
     pub domains: Vec<String>,
     /// False when the list's domains could not be read (an AWS-managed list does not show them).
     pub domains_read: bool,
+}
+
+/// The path between the probe's VPC and the endpoint's, as the route tables and transit gateway
+/// attachments describe it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AwsTransit {
+    /// The probe's VPC.
+    pub probe_vpc: String,
+    /// The probe's subnet, with its CIDR and zone, when known.
+    pub probe_subnet: Option<AwsSubnetInfo>,
+    /// The endpoint's subnets.
+    pub endpoint_subnets: Vec<AwsSubnetInfo>,
+    /// From the probe's subnet to each endpoint subnet.
+    pub routes_out: Vec<AwsRouteLookup>,
+    /// From each endpoint subnet back to the probe's subnet.
+    pub routes_back: Vec<AwsRouteLookup>,
+    /// The transit gateway VPC attachments of both VPCs.
+    pub attachments: Vec<AwsTgwAttachment>,
+}
+
+/// A subnet's place.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AwsSubnetInfo {
+    /// `subnet-…`.
+    pub id: String,
+    /// Its VPC.
+    pub vpc_id: String,
+    /// Its IPv4 CIDR.
+    pub cidr: String,
+    /// Its zone's AZ ID.
+    pub az_id: String,
+}
+
+/// Which route a subnet's route table uses toward a CIDR (longest prefix that covers it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AwsRouteLookup {
+    /// The subnet whose table was read.
+    pub subnet: String,
+    /// Its route table (explicit association, else the VPC's main table).
+    pub route_table: Option<String>,
+    /// The CIDR looked up (the other side's subnet).
+    pub toward: String,
+    /// The route's destination, when one covers it.
+    pub destination: Option<String>,
+    /// Its target: `tgw-…`, `pcx-…`, `local`, `igw-…`, `nat-…`, an ENI.
+    pub target: Option<String>,
+    /// The route's state (`active`, `blackhole`).
+    pub state: Option<String>,
+}
+
+impl AwsRouteLookup {
+    /// Whether the route leads to the other VPC: through a transit gateway or peering, active.
+    pub fn crosses(&self) -> bool {
+        self.target.as_deref().is_some_and(|t| t.starts_with("tgw-") || t.starts_with("pcx-"))
+            && self.state.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("active"))
+    }
+}
+
+/// A transit gateway VPC attachment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AwsTgwAttachment {
+    /// `tgw-attach-…`.
+    pub id: String,
+    /// `tgw-…`.
+    pub transit_gateway_id: String,
+    /// The VPC attached.
+    pub vpc_id: String,
+    /// `available`, `pending`, …
+    pub state: String,
+    /// The attachment's subnets.
+    pub subnets: Vec<String>,
+    /// Their zones' AZ IDs (traffic from a zone without one cannot reach the transit gateway).
+    pub az_ids: Vec<String>,
 }
 
 /// A Resolver query logging configuration associated with a VPC.

@@ -209,6 +209,10 @@ finding_codes! {
         "A Route 53 Resolver DNS Firewall rule associated with the VPC blocks or overrides a name the cluster's chain needs (the glb hop, the cluster's domain, the endpoint's name), directly or by inspecting where a CNAME leads.";
     AwsQueryLogged = "aws-query-logged", Info,
         "A name did not resolve privately and the VPC's resolver logs its queries: the log shows which rule or zone answered.";
+    AwsTransitRouteMissing = "aws-transit-route-missing", Error,
+        "The probe sits in another VPC than the endpoint and a route table on the way (the probe's subnet toward the endpoint's subnets, or back) does not send the traffic through a transit gateway or peering connection.";
+    AwsTransitZoneMissing = "aws-transit-zone-missing", Error,
+        "A transit gateway VPC attachment between the probe's VPC and the endpoint's has no subnet in a zone that sends traffic (the probe's, or one of the endpoint's interfaces): that zone cannot reach the transit gateway.";
     AwsNaclDenies = "aws-nacl-denies", Error,
         "A network ACL of the endpoint's subnet or of the probe's own subnet denies a port that failed from here, or its return traffic.";
     EsmMskVpcConnectionUnusable = "esm-msk-vpc-connection-unusable", Error,
@@ -330,6 +334,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 87, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 89, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -408,6 +408,80 @@ pub(super) fn resolver_rule_forwards(rule: &AwsResolverRule, host: &str, outcome
     )
 }
 
+pub(super) fn transit_route_missing(
+    lookups: &[&crate::report::AwsRouteLookup],
+    back: bool,
+    via: Option<&str>,
+    probe_vpc: &str,
+    endpoint_vpc: &str,
+) -> Diag {
+    let table = lookups.first().and_then(|l| l.route_table.as_deref()).unwrap_or("(no route table found)");
+    let (from, to) = if back { (endpoint_vpc, probe_vpc) } else { (probe_vpc, endpoint_vpc) };
+    let what: Vec<String> = lookups
+        .iter()
+        .map(|l| match (&l.destination, &l.target, l.state.as_deref()) {
+            (Some(d), Some(g), Some(st)) if !st.eq_ignore_ascii_case("active") => {
+                format!("{} from {}: route {d} → {g} is {st}", l.toward, l.subnet)
+            }
+            (Some(d), Some(g), _) => format!("{} from {}: only {d} → {g}, which does not lead to {to}", l.toward, l.subnet),
+            _ => format!("{} from {}: no route", l.toward, l.subnet),
+        })
+        .collect();
+    let target_flag = match via {
+        Some(p) if p.starts_with("pcx-") => format!("--vpc-peering-connection-id {p}"),
+        Some(g) => format!("--transit-gateway-id {g}"),
+        None => "--transit-gateway-id <tgw-…> (or --vpc-peering-connection-id <pcx-…>)".into(),
+    };
+    let commands: Vec<String> = lookups
+        .iter()
+        .map(|l| format!("aws ec2 create-route --route-table-id {table} --destination-cidr-block {} {target_flag}", l.toward))
+        .collect();
+    Diag::new(
+        FindingCode::AwsTransitRouteMissing,
+        format!(
+            "route table {table} in {from} does not send {} traffic to {to} through a transit gateway or peering: {}",
+            if back { "the return" } else { "the endpoint's" },
+            what.join("; ")
+        ),
+        format!(
+            "Add the route{} ({}), with `aws ec2 replace-route` for one that exists but points elsewhere. {}",
+            if commands.len() == 1 { "" } else { "s" },
+            commands.join("; "),
+            if back {
+                "The endpoint's interfaces answer only along a route back to the client's subnet."
+            } else {
+                "The private hosted zone only gives the endpoint's addresses; the route table decides where packets to them go."
+            }
+        ),
+    )
+}
+
+pub(super) fn transit_zone_missing(a: &crate::report::AwsTgwAttachment, lacking: &[(&str, Option<&str>)], probe_side: bool) -> Diag {
+    let zones: Vec<&str> = lacking.iter().map(|(z, _)| *z).collect();
+    let subnets: Vec<String> =
+        lacking.iter().map(|(z, s)| s.map(str::to_string).unwrap_or_else(|| format!("<a subnet of {} in {z}>", a.vpc_id))).collect();
+    Diag::new(
+        FindingCode::AwsTransitZoneMissing,
+        format!(
+            "transit gateway attachment {} of {} to {} has no subnet in {} (it has {}): {} in that zone cannot reach the \
+             transit gateway",
+            a.id,
+            a.vpc_id,
+            a.transit_gateway_id,
+            zones.join(", "),
+            if a.az_ids.is_empty() { "none".to_string() } else { a.az_ids.join(", ") },
+            if probe_side { "this client" } else { "the endpoint's interface" }
+        ),
+        format!(
+            "Give the attachment a subnet in each zone that sends traffic: aws ec2 modify-transit-gateway-vpc-attachment \
+             --transit-gateway-attachment-id {} --add-subnet-ids {} (a small dedicated subnet per zone is the usual \
+             layout). Zones are matched by AZ ID, not AZ name, across accounts.",
+            a.id,
+            subnets.join(" ")
+        ),
+    )
+}
+
 /// Where the VPC's resolver logs its answers, as a sentence (empty without a configuration).
 fn logged_at(logs: &[&AwsQueryLogConfig]) -> String {
     let Some(log) = logs.first() else { return String::new() };

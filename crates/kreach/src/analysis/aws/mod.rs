@@ -91,6 +91,15 @@ fn audit_diags(
     probe_egress_diags(targets, audit, ep, out);
     resolver_diags(targets, audit, &probe, network, out);
     firewall_diags(targets, audit, ep, &probe, network, out);
+    if let Some(transit) = &audit.transit {
+        let failed = targets
+            .iter()
+            .filter(|t| t.role != Role::Endpoint)
+            .any(|t| t.stage(Stage::Tcp).is_some_and(|s| s.status == StageStatus::Fail));
+        if failed {
+            transit_diags(transit, ep, out);
+        }
+    }
     if let Some(vpc) = &audit.vpc {
         for (on, attribute) in [(vpc.dns_support, "enableDnsSupport"), (vpc.dns_hostnames, "enableDnsHostnames")] {
             if !on {
@@ -322,6 +331,53 @@ fn firewall_diags(
     if named.is_empty() {
         if let (Some((t, dns, _)), false) = (chains.first(), logs.is_empty()) {
             out.push(diags::query_logs(&t.host, &dns_words(dns), &logs));
+        }
+    }
+}
+
+/// A probe in another VPC reaches the endpoint only if its subnet's table routes the endpoint's
+/// subnets into the transit gateway or peering, the endpoint's subnets route the probe's subnet
+/// back, and (over a transit gateway) each VPC's attachment has a subnet in the zones that send
+/// traffic: the probe's zone, and every zone of the endpoint's interfaces.
+fn transit_diags(t: &crate::report::AwsTransit, ep: &AwsEndpoint, out: &mut Vec<Diag>) {
+    // The transit gateway both VPCs are attached to, else any the probe's VPC uses.
+    let attached = |tgw: &str, vpc: &str| t.attachments.iter().any(|a| a.transit_gateway_id == tgw && a.vpc_id == vpc);
+    let shared = t
+        .attachments
+        .iter()
+        .map(|a| a.transit_gateway_id.as_str())
+        .find(|g| attached(g, &t.probe_vpc) && attached(g, &ep.vpc_id));
+    let via = shared.or_else(|| {
+        t.routes_out.iter().chain(&t.routes_back).filter_map(|r| r.target.as_deref()).find(|g| g.starts_with("tgw-") || g.starts_with("pcx-"))
+    });
+    for (lookups, back) in [(&t.routes_out, false), (&t.routes_back, true)] {
+        let missing: Vec<&crate::report::AwsRouteLookup> = lookups.iter().filter(|l| !l.crosses()).collect();
+        // One finding per route table.
+        let mut tables: Vec<Option<&str>> = missing.iter().map(|l| l.route_table.as_deref()).collect();
+        tables.dedup();
+        for table in tables {
+            let these: Vec<_> = missing.iter().filter(|l| l.route_table.as_deref() == table).copied().collect();
+            out.push(diags::transit_route_missing(&these, back, via, &t.probe_vpc, &ep.vpc_id));
+        }
+    }
+    for a in &t.attachments {
+        let needed: Vec<(&str, Option<&str>)> = if a.vpc_id == t.probe_vpc {
+            t.probe_subnet.iter().map(|s| (s.az_id.as_str(), Some(s.id.as_str()))).collect()
+        } else if a.vpc_id == ep.vpc_id {
+            let mut zones: Vec<(&str, Option<&str>)> = ep
+                .interfaces
+                .iter()
+                .map(|i| (i.az_id.as_str(), t.endpoint_subnets.iter().find(|s| s.az_id == i.az_id).map(|s| s.id.as_str())))
+                .collect();
+            zones.sort();
+            zones.dedup();
+            zones
+        } else {
+            Vec::new()
+        };
+        let lacking: Vec<_> = needed.into_iter().filter(|(az, _)| !az.is_empty() && !a.az_ids.iter().any(|z| z == az)).collect();
+        if !lacking.is_empty() {
+            out.push(diags::transit_zone_missing(a, &lacking, a.vpc_id == t.probe_vpc));
         }
     }
 }
