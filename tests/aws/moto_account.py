@@ -77,7 +77,18 @@ def main() -> int:
             VPC={"VPCRegion": REGION, "VPCId": zone_vpc},
         )["HostedZone"]["Id"]
         first, rest = regional.split(".", 1)
-        records = [("*." + domain, "cname.elsewhere.example" if scenario == "record-wrong-target" else regional)]
+        wildcard = regional
+        if scenario == "record-wrong-target":
+            wildcard = "cname.elsewhere.example"
+        if scenario == "record-other-endpoint":
+            # The wildcard still names another interface endpoint: one to another service.
+            other = ec2.create_vpc_endpoint(
+                VpcEndpointType="Interface", VpcId=vpc, ServiceName="com.amazonaws.vpce.us-west-2.vpce-svc-0ffee0000000000aa",
+                SubnetIds=subnets[:1], SecurityGroupIds=[sg],
+            )["VpcEndpoint"]
+            wildcard = other["DnsEntries"][0]["DnsName"]
+            result["other_endpoint"] = other["VpcEndpointId"]
+        records = [("*." + domain, wildcard)]
         for z in zones:
             az_id = by_name[z["ZoneName"]]
             result["zones"].append({"az_id": az_id, "az_name": z["ZoneName"]})

@@ -54,11 +54,19 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
     // The private hosted zone, beside the EC2 reads; its calls and errors are merged after.
     let domain = input.domain.as_ref().filter(|_| input.customer_zone());
     let mut zone_audit = AwsAudit::default();
+    let mut others_audit = AwsAudit::default();
     let zone_read = async {
-        match domain {
+        let zone = match domain {
             Some(domain) => route53::hosted_zone(sdk, domain, &endpoint.vpc_id, &mut zone_audit).await,
             None => None,
-        }
+        };
+        // Records that point at another interface endpoint: which service it leads to (a round
+        // trip more only when a record is wrong that way).
+        let others = match &zone {
+            Some(z) => other_endpoints(&ec2, z, &endpoint.id, &mut others_audit).await,
+            None => Vec::new(),
+        };
+        (zone, others)
     };
     // Resolver rules of the endpoint's VPC and the probe's, beside the rest.
     let mut rule_vpcs = vec![endpoint.vpc_id.clone()];
@@ -73,7 +81,8 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
         match probe_vpc {
             Some(vpc) => {
                 let subnet = input.probe_subnet.as_deref();
-                crate::transit::transit(&ec2, vpc, subnet, &endpoint.vpc_id, &endpoint.subnets, &mut transit_audit).await
+                crate::transit::transit(&ec2, vpc, subnet, &endpoint.vpc_id, &endpoint.subnets, &mut transit_audit)
+                    .await
             }
             None => None,
         }
@@ -90,6 +99,8 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
         rules_read,
         transit_read,
     );
+    let (hosted_zone, others) = hosted_zone;
+    audit.other_endpoints = others;
     merge(audit, transit_audit);
     audit.transit = transit;
     // An unreachable Resolver API costs only its own reads, not the audit.
@@ -175,6 +186,7 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
     if let Some(domain) = domain {
         audit.expected_records = expected_records_for(&endpoint, domain, input.layout);
         merge(audit, zone_audit);
+        merge(audit, others_audit);
         audit.hosted_zone = hosted_zone;
     }
     audit.endpoint = Some(endpoint);
@@ -217,6 +229,52 @@ async fn find_endpoint(ec2: &ec2::Ec2, input: &AuditInput, audit: &mut AwsAudit)
         ));
     }
     Some((endpoint_from(ep), ep.strings("networkInterfaceIdSet")))
+}
+
+/// Most other endpoints described.
+const MAX_OTHER_ENDPOINTS: usize = 4;
+
+/// The other interface endpoints `zone`'s records point at, one call each (EC2 fails the whole
+/// call when one id of several is unknown).
+async fn other_endpoints(
+    ec2: &ec2::Ec2,
+    zone: &kreach::AwsHostedZone,
+    ours: &str,
+    audit: &mut AwsAudit,
+) -> Vec<kreach::AwsOtherEndpoint> {
+    let mut ids: Vec<String> =
+        zone.records.iter().filter_map(|r| kreach::endpoint_of(&r.value)).filter(|id| id != ours).collect();
+    ids.sort();
+    ids.dedup();
+    ids.truncate(MAX_OTHER_ENDPOINTS);
+    let queries: Vec<Query> = ids
+        .iter()
+        .map(|id| Query::new("DescribeVpcEndpoints").list("VpcEndpointId", std::slice::from_ref(id)))
+        .collect();
+    audit.calls.extend(queries.iter().map(Query::label));
+    let answers = futures::future::join_all(queries.iter().map(|q| ec2.call_all(q, "vpcEndpointSet"))).await;
+    let mut out = Vec::new();
+    for (id, answer) in ids.into_iter().zip(answers) {
+        let mut other = kreach::AwsOtherEndpoint::default();
+        other.id = id;
+        match answer {
+            Ok(items) => {
+                if let Some(e) = items.first() {
+                    other.found = true;
+                    other.service_name = e.text("serviceName").unwrap_or("").into();
+                    other.state = e.text("state").unwrap_or("").into();
+                    other.vpc_id = e.text("vpcId").unwrap_or("").into();
+                }
+            }
+            Err(crate::AwsError::Api(m)) if m.contains("NotFound") => {}
+            Err(e) => {
+                note(audit, e);
+                continue;
+            }
+        }
+        out.push(other);
+    }
+    out
 }
 
 /// What a read made beside the main audit noted: its calls, denials and errors.

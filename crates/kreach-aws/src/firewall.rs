@@ -65,7 +65,8 @@ pub(crate) async fn rule_groups(api: &Api, vpcs: &[String], audit: &mut AwsAudit
             }
         }
     }
-    let mut lists: Vec<String> = rules_of.iter().flat_map(|(_, r)| r.iter().map(|r| r.domain_list_id.clone())).collect();
+    let mut lists: Vec<String> =
+        rules_of.iter().flat_map(|(_, r)| r.iter().map(|r| r.domain_list_id.clone())).collect();
     lists.sort();
     lists.dedup();
     lists.retain(|l| !l.is_empty());

@@ -21,7 +21,11 @@ pub(crate) struct ResolverReads {
 
 /// The rules, firewall rule groups and query logging configurations associated with `vpcs`, all
 /// read at once (the firewall's rules and domain lists after its associations).
-pub(crate) async fn resolver_reads(sdk: &aws_config::SdkConfig, vpcs: &[String], audit: &mut AwsAudit) -> ResolverReads {
+pub(crate) async fn resolver_reads(
+    sdk: &aws_config::SdkConfig,
+    vpcs: &[String],
+    audit: &mut AwsAudit,
+) -> ResolverReads {
     if vpcs.is_empty() {
         return ResolverReads::default();
     }
@@ -68,7 +72,11 @@ pub(crate) async fn resolver_reads(sdk: &aws_config::SdkConfig, vpcs: &[String],
 }
 
 /// The query logging configurations of the associations to `vpcs`.
-fn join_logs(associations: &[serde_json::Value], configs: &[serde_json::Value], vpcs: &[String]) -> Vec<AwsQueryLogConfig> {
+fn join_logs(
+    associations: &[serde_json::Value],
+    configs: &[serde_json::Value],
+    vpcs: &[String],
+) -> Vec<AwsQueryLogConfig> {
     let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or("").to_string();
     let mut out = Vec::new();
     for a in associations {

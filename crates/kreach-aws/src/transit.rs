@@ -49,7 +49,8 @@ pub(crate) async fn transit(
     let mut t = AwsTransit::default();
     t.probe_vpc = probe_vpc.to_string();
     t.probe_subnet = probe_subnet.and_then(|id| subnets.iter().find(|s| s.id == id)).cloned();
-    t.endpoint_subnets = endpoint_subnets.iter().filter_map(|id| subnets.iter().find(|s| s.id == *id)).cloned().collect();
+    t.endpoint_subnets =
+        endpoint_subnets.iter().filter_map(|id| subnets.iter().find(|s| s.id == *id)).cloned().collect();
     t.attachments = match attachments {
         Ok(items) => items
             .iter()
@@ -110,10 +111,17 @@ fn lookup(tables: &[Element], from: &AwsSubnetInfo, cidr: &str) -> AwsRouteLooku
         .max_by_key(|(_, dest)| dest.prefix_len());
     if let Some((route, dest)) = best {
         l.destination = Some(dest.to_string());
-        l.target = ["transitGatewayId", "vpcPeeringConnectionId", "gatewayId", "natGatewayId", "networkInterfaceId", "instanceId"]
-            .iter()
-            .find_map(|k| route.text(k))
-            .map(str::to_string);
+        l.target = [
+            "transitGatewayId",
+            "vpcPeeringConnectionId",
+            "gatewayId",
+            "natGatewayId",
+            "networkInterfaceId",
+            "instanceId",
+        ]
+        .iter()
+        .find_map(|k| route.text(k))
+        .map(str::to_string);
         l.state = route.text("state").map(str::to_string);
     }
     l

@@ -96,11 +96,12 @@ async fn each_planted_fault_gives_its_code() {
         ("phz-not-associated", "aws-phz-not-associated"),
         ("record-missing", "aws-phz-record-missing"),
         ("record-wrong-target", "aws-phz-record-wrong-target"),
+        ("record-other-endpoint", "aws-phz-record-wrong-target"),
         ("private-dns-enabled", "aws-private-dns-enabled"),
         ("record-ttl", "aws-phz-record-ttl"),
     ];
     for (name, code) in cases {
-        let (report, _) = scenario(name).await;
+        let (report, account) = scenario(name).await;
         assert_eq!(
             aws_codes(&report),
             [code],
@@ -114,6 +115,15 @@ async fn each_planted_fault_gives_its_code() {
             "aws-phz-record-missing" => assert!(f.fix.contains("CNAME vpce-"), "{}", f.fix),
             "aws-az-not-covered" => assert!(f.summary.contains("usw2-az3"), "{}", f.summary),
             "aws-phz-record-ttl" => assert!(f.summary.contains("TTL 300") && f.fix.contains("TTL 60"), "{}", f.summary),
+            // The other endpoint described: the service it leads to, named.
+            _ if name == "record-other-endpoint" => {
+                let other = account["other_endpoint"].as_str().expect("other endpoint");
+                assert!(
+                    f.summary.contains(&format!("that is VPC endpoint {other} to service com.amazonaws.vpce.us-west-2.vpce-svc-0ffee0000000000aa")),
+                    "{}",
+                    f.summary
+                );
+            }
             _ => {}
         }
     }
@@ -517,7 +527,11 @@ async fn a_dns_firewall_rule_that_blocks_the_chain_is_named_by_group_and_rule() 
                 r
             })
             .collect();
-        moto.record_firewall("ListFirewallRules", "rslvr-frg-0a1b2c3d4e5f6789", serde_json::json!({"FirewallRules": rules_json}));
+        moto.record_firewall(
+            "ListFirewallRules",
+            "rslvr-frg-0a1b2c3d4e5f6789",
+            serde_json::json!({"FirewallRules": rules_json}),
+        );
         for (list, domains) in [
             ("rslvr-fdl-glb", vec!["*.glb.confluent.cloud."]),
             ("rslvr-fdl-confluent", vec!["*.confluent.cloud.", "confluent.cloud."]),
@@ -526,14 +540,22 @@ async fn a_dns_firewall_rule_that_blocks_the_chain_is_named_by_group_and_rule() 
             moto.record_firewall("ListFirewallDomains", list, serde_json::json!({"Domains": domains}));
         }
         let audit = kreach_aws::audit(&input(&moto, &account), Duration::from_secs(20)).await;
-        assert!(audit.errors.is_empty() && audit.unavailable.is_none(), "{name}: {:?} {:?}", audit.errors, audit.unavailable);
+        assert!(
+            audit.errors.is_empty() && audit.unavailable.is_none(),
+            "{name}: {:?} {:?}",
+            audit.errors,
+            audit.unavailable
+        );
         let asked: Vec<String> = moto.firewall_asked().into_iter().map(|(a, _)| a).collect();
         for action in ["ListFirewallRuleGroupAssociations", "ListFirewallRules", "ListFirewallDomains"] {
             assert!(asked.iter().any(|a| a == action), "{name}: {action} not asked: {asked:?}");
             assert!(audit.calls.iter().any(|c| *c == format!("route53resolver:{action}")), "{:?}", audit.calls);
         }
         let group = audit.dns_firewall.first().expect("the rule group");
-        assert_eq!((group.id.as_str(), group.vpc_id.as_str(), group.rules.len()), ("rslvr-frg-0a1b2c3d4e5f6789", vpc, rules.len()));
+        assert_eq!(
+            (group.id.as_str(), group.vpc_id.as_str(), group.rules.len()),
+            ("rslvr-frg-0a1b2c3d4e5f6789", vpc, rules.len())
+        );
         assert!(group.rules.iter().all(|r| r.domains_read && !r.domains.is_empty()), "{:#?}", group.rules);
         let (_lab, report) = lab_report_with(fault, Some(audit)).await;
         let found: Vec<_> = report.findings_with(FindingCode::AwsDnsFirewallBlocks).collect();
@@ -544,7 +566,9 @@ async fn a_dns_firewall_rule_that_blocks_the_chain_is_named_by_group_and_rule() 
         assert_eq!(found.len(), 1, "{name}: {found:#?}");
         let f = found[0];
         assert!(
-            f.summary.contains("rslvr-frg-0a1b2c3d4e5f6789") && f.summary.contains(&format!("rule {rule} ")) && f.summary.contains("NXDOMAIN"),
+            f.summary.contains("rslvr-frg-0a1b2c3d4e5f6789")
+                && f.summary.contains(&format!("rule {rule} "))
+                && f.summary.contains("NXDOMAIN"),
             "{name}: {}",
             f.summary
         );
@@ -603,7 +627,12 @@ async fn a_probe_in_another_vpc_gets_the_missing_route_or_attachment_zone_named(
         input.probe_vpc = account["probe_vpc"].as_str().map(str::to_string);
         input.probe_subnet = account["probe_subnet"].as_str().map(str::to_string);
         let audit = kreach_aws::audit(&input, Duration::from_secs(20)).await;
-        assert!(audit.errors.is_empty() && audit.unavailable.is_none(), "{name}: {:?} {:?}", audit.errors, audit.unavailable);
+        assert!(
+            audit.errors.is_empty() && audit.unavailable.is_none(),
+            "{name}: {:?} {:?}",
+            audit.errors,
+            audit.unavailable
+        );
         let transit = audit.transit.clone().expect("the transit path was read");
         assert_eq!(transit.routes_out.len(), 3, "{name}: one lookup per endpoint subnet: {transit:#?}");
         assert!(audit.calls.iter().any(|c| c == "ec2:DescribeTransitGatewayVpcAttachments"), "{:?}", audit.calls);
@@ -629,7 +658,12 @@ async fn a_probe_in_another_vpc_gets_the_missing_route_or_attachment_zone_named(
             }
             "transit-return-missing" => {
                 let table = account["endpoint_route_table"].as_str().expect("table");
-                assert!(text.contains(table) && text.contains("--destination-cidr-block 10.40.1.0/24") && text.contains("return"), "{text}");
+                assert!(
+                    text.contains(table)
+                        && text.contains("--destination-cidr-block 10.40.1.0/24")
+                        && text.contains("return"),
+                    "{text}"
+                );
             }
             "peering-route-missing" => {
                 let pcx = account["peering"].as_str().expect("pcx");
@@ -639,7 +673,12 @@ async fn a_probe_in_another_vpc_gets_the_missing_route_or_attachment_zone_named(
                 let attachment = account["endpoint_attachment"].as_str().expect("attachment");
                 let zone = account["zones"][1]["az_id"].as_str().expect("zone");
                 assert!(f.summary.contains(attachment) && f.summary.contains(zone), "{}", f.summary);
-                assert!(f.fix.contains("modify-transit-gateway-vpc-attachment") && f.fix.contains("--add-subnet-ids subnet-"), "{}", f.fix);
+                assert!(
+                    f.fix.contains("modify-transit-gateway-vpc-attachment")
+                        && f.fix.contains("--add-subnet-ids subnet-"),
+                    "{}",
+                    f.fix
+                );
             }
         }
     }

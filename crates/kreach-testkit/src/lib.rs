@@ -183,7 +183,18 @@ impl NetnsLab {
             // Loopback's MTU is 65536: the endpoint's certificate flight leaves in one large
             // segment unless the client's SYN asks for less, and this drops it with no ICMP.
             Fault::PathMtuBlackhole => lab.iptables(&[
-                "-A", "INPUT", "-s", ENIS[1].2, "-p", "tcp", "-m", "length", "--length", "700:65535", "-j", "DROP",
+                "-A",
+                "INPUT",
+                "-s",
+                ENIS[1].2,
+                "-p",
+                "tcp",
+                "-m",
+                "length",
+                "--length",
+                "700:65535",
+                "-j",
+                "DROP",
             ])?,
             Fault::PortRefused => lab.iptables(&[
                 "-A",

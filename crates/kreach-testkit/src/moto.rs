@@ -125,7 +125,12 @@ const MAX_MESSAGE: usize = 16 << 20;
 /// One connection to the front: each request is answered from the recordings (DNS Firewall
 /// actions) or passed to moto on a fresh connection, and the answer handed back with
 /// `Connection: close`.
-fn front_connection(mut client: TcpStream, moto: SocketAddr, recorded: &Recorded, asked: &Mutex<Vec<(String, String)>>) {
+fn front_connection(
+    mut client: TcpStream,
+    moto: SocketAddr,
+    recorded: &Recorded,
+    asked: &Mutex<Vec<(String, String)>>,
+) {
     use std::io::{Read, Write};
     let _ = client.set_read_timeout(Some(Duration::from_secs(30)));
     let Some((head, body)) = read_message(&mut client) else { return };
@@ -134,18 +139,27 @@ fn front_connection(mut client: TcpStream, moto: SocketAddr, recorded: &Recorded
         let (k, v) = l.split_once(':')?;
         k.trim().eq_ignore_ascii_case("x-amz-target").then(|| v.trim().to_string())
     });
-    if let Some(action) = target.as_deref().and_then(|t| t.strip_prefix("Route53Resolver.")).filter(|a| a.contains("Firewall")) {
+    if let Some(action) =
+        target.as_deref().and_then(|t| t.strip_prefix("Route53Resolver.")).filter(|a| a.contains("Firewall"))
+    {
         let body_text = String::from_utf8_lossy(&body).to_string();
         if let Ok(mut a) = asked.lock() {
             a.push((action.to_string(), body_text.clone()));
         }
         let found = recorded.lock().ok().and_then(|r| {
-            r.iter().find(|(act, when, _)| act == action && body_text.contains(when.as_str())).map(|(_, _, v)| v.clone())
+            r.iter()
+                .find(|(act, when, _)| act == action && body_text.contains(when.as_str()))
+                .map(|(_, _, v)| v.clone())
         });
         let (status, answer) = match (found, action) {
             (Some(v), _) => ("200 OK", v),
-            (None, "ListFirewallRuleGroupAssociations") => ("200 OK", serde_json::json!({"FirewallRuleGroupAssociations": []})),
-            (None, _) => ("400 Bad Request", serde_json::json!({"__type": "ResourceNotFoundException", "Message": "no such resource"})),
+            (None, "ListFirewallRuleGroupAssociations") => {
+                ("200 OK", serde_json::json!({"FirewallRuleGroupAssociations": []}))
+            }
+            (None, _) => (
+                "400 Bad Request",
+                serde_json::json!({"__type": "ResourceNotFoundException", "Message": "no such resource"}),
+            ),
         };
         let text = answer.to_string();
         let reply = format!(

@@ -66,7 +66,8 @@ pub async fn connect_clamped(addr: SocketAddr, mss: u32, budget: Duration) -> (T
             (TcpAttempt { outcome: TcpOutcome::Connected, elapsed_ms, error: None }, Some(stream))
         }
         Ok(Err(e)) => {
-            let outcome = if e.kind() == ErrorKind::ConnectionRefused { TcpOutcome::Refused } else { TcpOutcome::Error };
+            let outcome =
+                if e.kind() == ErrorKind::ConnectionRefused { TcpOutcome::Refused } else { TcpOutcome::Error };
             (TcpAttempt { outcome, elapsed_ms, error: Some(e.to_string()) }, None)
         }
         Err(_) => (TcpAttempt { outcome: TcpOutcome::Timeout, elapsed_ms, error: None }, None),

@@ -150,6 +150,9 @@ pub struct AwsAudit {
     /// them): the routes each way and the transit gateway attachments' zones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transit: Option<AwsTransit>,
+    /// Other interface endpoints the private hosted zone's records point at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_endpoints: Vec<AwsOtherEndpoint>,
     /// The network ACLs of the endpoint's subnets and of the probe's own subnet, as read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network_acls: Vec<AwsNetworkAcl>,
@@ -261,6 +264,37 @@ pub struct AwsResolverRule {
     pub targets: Vec<String>,
     /// The VPC it is associated with.
     pub vpc_id: String,
+}
+
+/// Another interface endpoint a record of the private hosted zone points at, as EC2 describes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AwsOtherEndpoint {
+    /// `vpce-…`.
+    pub id: String,
+    /// False when EC2 has no such endpoint (deleted, or in another account).
+    pub found: bool,
+    /// The service it leads to.
+    pub service_name: String,
+    /// Its state.
+    pub state: String,
+    /// Its VPC.
+    pub vpc_id: String,
+}
+
+/// The endpoint id in an interface endpoint's DNS name (`vpce-0abc…-xyz.vpce-svc-….<region>.vpce.amazonaws.com`,
+/// or the zonal form): the first label's `vpce-<hex>`, when a later label shows an endpoint name
+/// (`vpce`, `vpce-svc-…`).
+pub fn endpoint_of(name: &str) -> Option<String> {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let mut labels = name.split('.');
+    let first = labels.next()?;
+    if !labels.any(|l| l == "vpce" || l.starts_with("vpce-svc-")) {
+        return None;
+    }
+    let id = first.strip_prefix("vpce-")?;
+    let hex: String = id.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    (hex.len() >= 8).then(|| format!("vpce-{hex}"))
 }
 
 /// A DNS Firewall rule group associated with a VPC.

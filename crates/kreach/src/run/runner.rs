@@ -22,9 +22,9 @@ use crate::probe::kafka;
 use crate::probe::tcp;
 use crate::probe::tls::{self, TlsContext};
 use crate::report::{
-    AccessReport, AddressReport, BrokerTarget, ClusterMetadata, DnsDetail, GroupAccess, KafkaOutcome, Report, Role,
-    MssAttempt, PathMtuProbe, SCHEMA_VERSION, Settings, Stage, TargetReport, TcpAttempt, TcpOutcome, TlsAttempt, TlsOutcome,
-    TlsVerification, TopicAccess,
+    AccessReport, AddressReport, BrokerTarget, ClusterMetadata, DnsDetail, GroupAccess, KafkaOutcome, MssAttempt,
+    PathMtuProbe, Report, Role, SCHEMA_VERSION, Settings, Stage, TargetReport, TcpAttempt, TcpOutcome, TlsAttempt,
+    TlsOutcome, TlsVerification, TopicAccess,
 };
 use crate::run::matrix::assemble;
 use crate::run::plan::TargetPlan;
@@ -580,8 +580,7 @@ async fn handshake_or_mtu_probe(
         // The control: one more unclamped connection. A peer that stalls one connection and not
         // the next is not a path that drops large packets.
         let (tried, control) = tokio::join!(join_all(sizes.map(|mss| try_one(Some(mss)))), try_one(None));
-        let passed_mss =
-            tried.iter().filter(|t| t.got_certificate && !control.got_certificate).map(|t| t.mss).max();
+        let passed_mss = tried.iter().filter(|t| t.got_certificate && !control.got_certificate).map(|t| t.mss).max();
         PathMtuProbe { default_mss, tried, control: Some(control), passed_mss }
     };
     tokio::pin!(retry);

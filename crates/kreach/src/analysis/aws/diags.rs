@@ -1,9 +1,10 @@
 //! The AWS audit's findings, one constructor each, from the evidence the audit read.
 
+use super::firewall::Blocked;
 use super::{AclDenial, AclSide};
 use crate::analysis::Diag;
+use crate::report::endpoint_of;
 use crate::report::findings::FindingCode;
-use super::firewall::Blocked;
 use crate::report::{AwsEndpoint, AwsHostedZone, AwsQueryLogConfig, AwsResolverRule, DnsRecord};
 
 /// The least-privilege policy statement for one denied action.
@@ -269,12 +270,31 @@ pub(super) fn phz_record_ttl(zone: &AwsHostedZone, expected: &DnsRecord, long: u
 }
 
 /// The record points at `values`, not at the endpoint.
-pub(super) fn phz_record_wrong_target(ep: &AwsEndpoint, expected: &DnsRecord, values: &[&str]) -> Diag {
+pub(super) fn phz_record_wrong_target(
+    ep: &AwsEndpoint,
+    expected: &DnsRecord,
+    values: &[&str],
+    read_others: &[crate::report::AwsOtherEndpoint],
+) -> Diag {
     // A value that is another interface endpoint's DNS name names that endpoint: usually one to
     // another service (an old cluster's, another provider's) or a deleted one.
     let others: Vec<String> = values.iter().filter_map(|v| endpoint_of(v)).filter(|id| *id != ep.id).collect();
+    let read = |id: &str| read_others.iter().find(|o| o.id == id);
     let other = if others.is_empty() {
         String::new()
+    } else if others.iter().all(|id| read(id).is_some()) {
+        let words: Vec<String> = others
+            .iter()
+            .filter_map(|id| read(id))
+            .map(|o| match o.found {
+                true => format!(
+                    "VPC endpoint {} to service {} ({}, in {}), not this cluster's {}",
+                    o.id, o.service_name, o.state, o.vpc_id, ep.service_name
+                ),
+                false => format!("VPC endpoint {}, which no longer exists", o.id),
+            })
+            .collect();
+        format!(" — that is {}", words.join("; "))
     } else {
         format!(
             " — that is VPC endpoint {} (aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {} shows its service; \
@@ -288,18 +308,6 @@ pub(super) fn phz_record_wrong_target(ep: &AwsEndpoint, expected: &DnsRecord, va
         format!("{} points at {}, not at endpoint {}{other}", expected.name, values.join(", "), ep.id),
         format!("Change it to {}.", record(expected)),
     )
-}
-
-/// The endpoint id in an interface endpoint's DNS name (`vpce-0abc…-xyz.vpce-svc-….vpce.amazonaws.com`).
-fn endpoint_of(name: &str) -> Option<String> {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    if !name.ends_with(".vpce.amazonaws.com") && !name.ends_with(".vpce.amazonaws.com.cn") {
-        return None;
-    }
-    let first = name.split('.').next()?;
-    let id = first.strip_prefix("vpce-")?;
-    let hex: String = id.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
-    (hex.len() >= 8).then(|| format!("vpce-{hex}"))
 }
 
 /// A network ACL denies a port that failed from here (or its return traffic).
@@ -423,7 +431,9 @@ pub(super) fn transit_route_missing(
             (Some(d), Some(g), Some(st)) if !st.eq_ignore_ascii_case("active") => {
                 format!("{} from {}: route {d} → {g} is {st}", l.toward, l.subnet)
             }
-            (Some(d), Some(g), _) => format!("{} from {}: only {d} → {g}, which does not lead to {to}", l.toward, l.subnet),
+            (Some(d), Some(g), _) => {
+                format!("{} from {}: only {d} → {g}, which does not lead to {to}", l.toward, l.subnet)
+            }
             _ => format!("{} from {}: no route", l.toward, l.subnet),
         })
         .collect();
@@ -434,7 +444,9 @@ pub(super) fn transit_route_missing(
     };
     let commands: Vec<String> = lookups
         .iter()
-        .map(|l| format!("aws ec2 create-route --route-table-id {table} --destination-cidr-block {} {target_flag}", l.toward))
+        .map(|l| {
+            format!("aws ec2 create-route --route-table-id {table} --destination-cidr-block {} {target_flag}", l.toward)
+        })
         .collect();
     Diag::new(
         FindingCode::AwsTransitRouteMissing,
@@ -456,10 +468,16 @@ pub(super) fn transit_route_missing(
     )
 }
 
-pub(super) fn transit_zone_missing(a: &crate::report::AwsTgwAttachment, lacking: &[(&str, Option<&str>)], probe_side: bool) -> Diag {
+pub(super) fn transit_zone_missing(
+    a: &crate::report::AwsTgwAttachment,
+    lacking: &[(&str, Option<&str>)],
+    probe_side: bool,
+) -> Diag {
     let zones: Vec<&str> = lacking.iter().map(|(z, _)| *z).collect();
-    let subnets: Vec<String> =
-        lacking.iter().map(|(z, s)| s.map(str::to_string).unwrap_or_else(|| format!("<a subnet of {} in {z}>", a.vpc_id))).collect();
+    let subnets: Vec<String> = lacking
+        .iter()
+        .map(|(z, s)| s.map(str::to_string).unwrap_or_else(|| format!("<a subnet of {} in {z}>", a.vpc_id)))
+        .collect();
     Diag::new(
         FindingCode::AwsTransitZoneMissing,
         format!(
@@ -586,9 +604,26 @@ mod tests {
             &ep,
             &expected,
             &["vpce-22222222222222222-y.vpce-svc-9.us-west-2.vpce.amazonaws.com"],
+            &[],
         );
         assert!(other.summary.contains("that is VPC endpoint vpce-22222222222222222"), "{}", other.summary);
-        let elsewhere = phz_record_wrong_target(&ep, &expected, &["cname.elsewhere.example"]);
+        // Once EC2 described it: its service, or that it is gone.
+        let mut read = crate::report::AwsOtherEndpoint::default();
+        read.id = "vpce-22222222222222222".into();
+        let gone = phz_record_wrong_target(
+            &ep,
+            &expected,
+            &["vpce-22222222222222222-y.vpce-svc-9.us-west-2.vpce.amazonaws.com"],
+            std::slice::from_ref(&read),
+        );
+        assert!(gone.summary.contains("vpce-22222222222222222, which no longer exists"), "{}", gone.summary);
+        // moto's shape of an endpoint name.
+        assert_eq!(
+            endpoint_of("vpce-4fba68b6e0d7a62a4-68c2e192.com.amazonaws.vpce.us-west-2.vpce-svc-0abc1234def567890")
+                .as_deref(),
+            Some("vpce-4fba68b6e0d7a62a4")
+        );
+        let elsewhere = phz_record_wrong_target(&ep, &expected, &["cname.elsewhere.example"], &[]);
         assert!(!elsewhere.summary.contains("that is VPC endpoint"), "{}", elsewhere.summary);
     }
 }

@@ -11,13 +11,18 @@ use crate::report::{AwsFirewallRule, AwsFirewallRuleGroup};
 pub(super) fn covers(entry: &str, name: &str) -> bool {
     match entry.strip_prefix("*.") {
         _ if entry == "*" => true,
-        Some(parent) => name.len() > parent.len() && name.ends_with(parent) && name[..name.len() - parent.len()].ends_with('.'),
+        Some(parent) => {
+            name.len() > parent.len() && name.ends_with(parent) && name[..name.len() - parent.len()].ends_with('.')
+        }
         None => entry == name,
     }
 }
 
 /// The rule that decides `name`, with its group: the first ALLOW or BLOCK covering it.
-fn deciding<'a>(groups: &[&'a AwsFirewallRuleGroup], name: &str) -> Option<(&'a AwsFirewallRuleGroup, &'a AwsFirewallRule)> {
+fn deciding<'a>(
+    groups: &[&'a AwsFirewallRuleGroup],
+    name: &str,
+) -> Option<(&'a AwsFirewallRuleGroup, &'a AwsFirewallRule)> {
     groups.iter().find_map(|g| {
         let mut rules: Vec<&AwsFirewallRule> = g.rules.iter().collect();
         rules.sort_by_key(|r| r.priority);
@@ -79,7 +84,13 @@ mod tests {
     }
 
     fn group(priority: i64, rules: Vec<AwsFirewallRule>) -> AwsFirewallRuleGroup {
-        AwsFirewallRuleGroup { id: format!("rslvr-frg-{priority}"), name: String::new(), vpc_id: "vpc-a".into(), priority, rules }
+        AwsFirewallRuleGroup {
+            id: format!("rslvr-frg-{priority}"),
+            name: String::new(),
+            vpc_id: "vpc-a".into(),
+            priority,
+            rules,
+        }
     }
 
     #[test]
@@ -93,10 +104,14 @@ mod tests {
     }
 
     fn chain() -> Vec<String> {
-        ["lkc-1-n9.us-west-2.aws.glb.confluent.cloud", "lkc-1.n9.us-west-2.aws.confluent.cloud", "vpce-0abc-x.vpce-svc-1.us-west-2.vpce.amazonaws.com"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "lkc-1-n9.us-west-2.aws.glb.confluent.cloud",
+            "lkc-1.n9.us-west-2.aws.confluent.cloud",
+            "vpce-0abc-x.vpce-svc-1.us-west-2.vpce.amazonaws.com",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     }
 
     /// A walled garden (allow *.confluent.cloud, block *) blocks the chain at the vpce name by
@@ -106,7 +121,13 @@ mod tests {
     #[test]
     fn the_chain_is_judged_name_by_name_in_priority_order() {
         let garden = |redirection: &str| {
-            group(100, vec![rule("allow-confluent", 1, "ALLOW", &["*.confluent.cloud"], redirection), rule("block-all", 2, "BLOCK", &["*"], "")])
+            group(
+                100,
+                vec![
+                    rule("allow-confluent", 1, "ALLOW", &["*.confluent.cloud"], redirection),
+                    rule("block-all", 2, "BLOCK", &["*"], ""),
+                ],
+            )
         };
         let inspect = garden("INSPECT_REDIRECTION_DOMAIN");
         let blocked = judge(&[&inspect], &chain()).expect("blocked");
@@ -116,10 +137,13 @@ mod tests {
         let trusted = garden("TRUST_REDIRECTION_DOMAIN");
         assert!(judge(&[&trusted], &chain()).is_none());
 
-        let glb = group(100, vec![
-            rule("alert-all", 1, "ALERT", &["*"], ""),
-            rule("block-glb", 2, "BLOCK", &["*.glb.confluent.cloud"], ""),
-        ]);
+        let glb = group(
+            100,
+            vec![
+                rule("alert-all", 1, "ALERT", &["*"], ""),
+                rule("block-glb", 2, "BLOCK", &["*.glb.confluent.cloud"], ""),
+            ],
+        );
         let blocked = judge(&[&glb], &chain()).expect("blocked");
         assert_eq!((blocked.name.as_str(), blocked.rule.name.as_str()), (chain()[0].as_str(), "block-glb"));
         assert!(blocked.allowed_by.is_none());

@@ -126,7 +126,7 @@ fn audit_diags(
             }
             let ttl_rule = network.map_or(Some(60), |n| n.rules.record_ttl);
             for expected in &audit.expected_records {
-                record_diags(ep, zone, expected, ttl_rule, out);
+                record_diags(ep, &audit.other_endpoints, zone, expected, ttl_rule, out);
             }
         }
     }
@@ -348,7 +348,11 @@ fn transit_diags(t: &crate::report::AwsTransit, ep: &AwsEndpoint, out: &mut Vec<
         .map(|a| a.transit_gateway_id.as_str())
         .find(|g| attached(g, &t.probe_vpc) && attached(g, &ep.vpc_id));
     let via = shared.or_else(|| {
-        t.routes_out.iter().chain(&t.routes_back).filter_map(|r| r.target.as_deref()).find(|g| g.starts_with("tgw-") || g.starts_with("pcx-"))
+        t.routes_out
+            .iter()
+            .chain(&t.routes_back)
+            .filter_map(|r| r.target.as_deref())
+            .find(|g| g.starts_with("tgw-") || g.starts_with("pcx-"))
     });
     for (lookups, back) in [(&t.routes_out, false), (&t.routes_back, true)] {
         let missing: Vec<&crate::report::AwsRouteLookup> = lookups.iter().filter(|l| !l.crosses()).collect();
@@ -367,7 +371,9 @@ fn transit_diags(t: &crate::report::AwsTransit, ep: &AwsEndpoint, out: &mut Vec<
             let mut zones: Vec<(&str, Option<&str>)> = ep
                 .interfaces
                 .iter()
-                .map(|i| (i.az_id.as_str(), t.endpoint_subnets.iter().find(|s| s.az_id == i.az_id).map(|s| s.id.as_str())))
+                .map(|i| {
+                    (i.az_id.as_str(), t.endpoint_subnets.iter().find(|s| s.az_id == i.az_id).map(|s| s.id.as_str()))
+                })
                 .collect();
             zones.sort();
             zones.dedup();
@@ -375,7 +381,8 @@ fn transit_diags(t: &crate::report::AwsTransit, ep: &AwsEndpoint, out: &mut Vec<
         } else {
             Vec::new()
         };
-        let lacking: Vec<_> = needed.into_iter().filter(|(az, _)| !az.is_empty() && !a.az_ids.iter().any(|z| z == az)).collect();
+        let lacking: Vec<_> =
+            needed.into_iter().filter(|(az, _)| !az.is_empty() && !a.az_ids.iter().any(|z| z == az)).collect();
         if !lacking.is_empty() {
             out.push(diags::transit_zone_missing(a, &lacking, a.vpc_id == t.probe_vpc));
         }
@@ -457,6 +464,7 @@ fn tcp_failed_on(targets: &[TargetReport], port: u16) -> bool {
 /// One expected record against the zone: missing, too long a TTL, pointing elsewhere.
 fn record_diags(
     ep: &AwsEndpoint,
+    other_endpoints: &[crate::report::AwsOtherEndpoint],
     zone: &AwsHostedZone,
     expected: &DnsRecord,
     ttl_rule: Option<u64>,
@@ -478,7 +486,7 @@ fn record_diags(
     }
     if !right {
         let values: Vec<&str> = present.iter().map(|r| r.value.as_str()).collect();
-        out.push(diags::phz_record_wrong_target(ep, expected, &values));
+        out.push(diags::phz_record_wrong_target(ep, expected, &values, other_endpoints));
     }
 }
 
