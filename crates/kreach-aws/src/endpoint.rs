@@ -87,7 +87,16 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
             None => None,
         }
     };
-    let (zones, enis, acls, groups, probe_groups, support, hostnames, hosted_zone, resolver_rules, transit) = tokio::join!(
+    // MSK multi-VPC private connectivity: the managed VPC connection in the client's VPC.
+    let mut msk_audit = AwsAudit::default();
+    let msk_read = async {
+        if input.layout != Some(kreach::Layout::MskMultiVpc) {
+            return None;
+        }
+        let vpc = input.probe_vpc.as_deref().unwrap_or(&endpoint.vpc_id);
+        crate::esm::client_vpc_connection(sdk, &ec2, vpc, &mut msk_audit).await
+    };
+    let (zones, enis, acls, groups, probe_groups, support, hostnames, hosted_zone, resolver_rules, transit, msk) = tokio::join!(
         ec2.call(&zones_q),
         listing(&ec2, enis_q.as_ref(), "networkInterfaceSet"),
         listing(&ec2, acls_q.as_ref(), "networkAclSet"),
@@ -98,7 +107,10 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
         zone_read,
         rules_read,
         transit_read,
+        msk_read,
     );
+    merge(audit, msk_audit);
+    audit.msk_vpc_connection = msk;
     let (hosted_zone, others) = hosted_zone;
     audit.other_endpoints = others;
     merge(audit, transit_audit);

@@ -326,6 +326,24 @@ async fn msk_cluster(sdk: &aws_config::SdkConfig, m: &EventSourceMapping, audit:
 /// then `kafka:DescribeVpcConnection` for its subnets and groups); without one, a cluster entry
 /// that says so (`vpc_connection` empty).
 async fn vpc_connection(api: &Api, arn: &str, audit: &mut AwsAudit) -> MskCluster {
+    let pages = list_vpc_connections(api, audit).await;
+    let Some(connection) = connection_for(&pages, arn) else { return cross_account(arn, None, None) };
+    audit.calls.push("kafka:DescribeVpcConnection".into());
+    let detail = match api
+        .get_json("kafka:DescribeVpcConnection", &format!("v1/vpc-connection/{}", crate::api::encode(&connection)))
+        .await
+    {
+        Ok(v) => Some(v),
+        Err(e) => {
+            note(audit, e);
+            None
+        }
+    };
+    cross_account(arn, Some(connection), detail.as_ref())
+}
+
+/// Pages of `ListVpcConnections` (at most 10).
+async fn list_vpc_connections(api: &Api, audit: &mut AwsAudit) -> Vec<serde_json::Value> {
     let mut pages = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..10 {
@@ -348,19 +366,77 @@ async fn vpc_connection(api: &Api, arn: &str, audit: &mut AwsAudit) -> MskCluste
             break;
         }
     }
-    let Some(connection) = connection_for(&pages, arn) else { return cross_account(arn, None, None) };
-    audit.calls.push("kafka:DescribeVpcConnection".into());
-    let detail = match api
-        .get_json("kafka:DescribeVpcConnection", &format!("v1/vpc-connection/{}", crate::api::encode(&connection)))
-        .await
-    {
-        Ok(v) => Some(v),
+    pages
+}
+
+/// MSK multi-VPC private connectivity from a client's VPC: the managed VPC connection there (an
+/// AVAILABLE one first), its state and subnets (`DescribeVpcConnection`) and its security groups'
+/// inbound rules (`ec2:DescribeSecurityGroups`).
+pub(crate) async fn client_vpc_connection(
+    sdk: &aws_config::SdkConfig,
+    ec2: &crate::api::Ec2,
+    vpc: &str,
+    audit: &mut AwsAudit,
+) -> Option<kreach::AwsMskVpcConnection> {
+    let api = match Api::for_service(sdk, "kafka").await {
+        Ok(api) => api,
         Err(e) => {
             note(audit, e);
-            None
+            return None;
         }
     };
-    cross_account(arn, Some(connection), detail.as_ref())
+    let pages = list_vpc_connections(&api, audit).await;
+    if pages.is_empty() {
+        return None;
+    }
+    let mut c = kreach::AwsMskVpcConnection::default();
+    c.vpc_id = vpc.to_string();
+    let here: Vec<&serde_json::Value> = pages
+        .iter()
+        .filter_map(|p| p["vpcConnections"].as_array())
+        .flatten()
+        .filter(|c| c["vpcId"].as_str() == Some(vpc))
+        .take(kreach::MAX_LIST)
+        .collect();
+    let Some(best) = here.iter().find(|c| c["state"].as_str() == Some("AVAILABLE")).or(here.first()) else {
+        return Some(c);
+    };
+    c.found = true;
+    c.arn = best["vpcConnectionArn"].as_str().unwrap_or("").to_string();
+    c.target_cluster_arn = best["targetClusterArn"].as_str().unwrap_or("").to_string();
+    c.state = best["state"].as_str().unwrap_or("").to_string();
+    audit.calls.push("kafka:DescribeVpcConnection".into());
+    match api
+        .get_json("kafka:DescribeVpcConnection", &format!("v1/vpc-connection/{}", crate::api::encode(&c.arn)))
+        .await
+    {
+        Ok(d) => {
+            c.state = d["state"].as_str().map(str::to_string).unwrap_or(c.state);
+            c.subnets = json_strings(&d["subnets"]);
+            c.security_groups = json_strings(&d["securityGroups"]);
+        }
+        Err(e) => {
+            note(audit, e);
+        }
+    }
+    if !c.security_groups.is_empty() {
+        let query = crate::api::Query::new("DescribeSecurityGroups").list("GroupId", &c.security_groups);
+        audit.calls.push(query.label());
+        match ec2.call_all(&query, "securityGroupInfo").await {
+            Ok(groups) => {
+                for sg in &groups {
+                    let group = sg.text("groupId").unwrap_or("");
+                    for r in sg_rules(sg, "ipPermissions") {
+                        c.ingress_rules.push(kreach::AwsIngressRule::new(group, r.from, r.to, r.all, &r.peer));
+                    }
+                }
+            }
+            Err(e) => {
+                note(audit, e);
+            }
+        }
+    }
+    Some(c)
 }
 
 /// Of the listed connections (pages of `ListVpcConnections`), the one to `cluster`: an AVAILABLE

@@ -216,7 +216,7 @@ async fn the_audit_makes_no_mutating_call() {
         }
     }
     // The DNS Firewall reads moto lacks never reach it: the front answered them.
-    for (action, _) in moto.firewall_asked() {
+    for (action, _) in moto.recorded_asked() {
         assert!(action.starts_with("List"), "{action} is not read-only");
         actions.push(format!("Route53Resolver.{action}"));
     }
@@ -546,7 +546,7 @@ async fn a_dns_firewall_rule_that_blocks_the_chain_is_named_by_group_and_rule() 
             audit.errors,
             audit.unavailable
         );
-        let asked: Vec<String> = moto.firewall_asked().into_iter().map(|(a, _)| a).collect();
+        let asked: Vec<String> = moto.recorded_asked().into_iter().map(|(a, _)| a).collect();
         for action in ["ListFirewallRuleGroupAssociations", "ListFirewallRules", "ListFirewallDomains"] {
             assert!(asked.iter().any(|a| a == action), "{name}: {action} not asked: {asked:?}");
             assert!(audit.calls.iter().any(|c| *c == format!("route53resolver:{action}")), "{:?}", audit.calls);
@@ -679,6 +679,79 @@ async fn a_probe_in_another_vpc_gets_the_missing_route_or_attachment_zone_named(
                     "{}",
                     f.fix
                 );
+            }
+        }
+    }
+}
+
+/// MSK multi-VPC private connectivity from the client's VPC: moto has no MSK VPC connections, so
+/// `ListVpcConnections` and `DescribeVpcConnection` are answered by the test's front to moto with
+/// recorded responses in the shape the MSK API reference documents; the connection's security
+/// groups are moto's. A REJECTED connection and none at all are each named; an AVAILABLE one is
+/// not, and its groups' rules are read for the 14001-14100 check.
+#[tokio::test]
+async fn an_msk_vpc_connection_that_is_missing_or_rejected_is_named() {
+    for state in ["AVAILABLE", "REJECTED", "none"] {
+        let moto = start_moto();
+        let account = plant(&moto, "healthy");
+        let vpc = account["vpc_id"].as_str().expect("vpc");
+        let sg = account["security_group"].as_str().expect("sg");
+        let arn = "arn:aws:kafka:us-west-2:123456789012:vpc-connection/111122223333/demo/0a1b2c3d-1111-2222-3333-444455556666-1";
+        let cluster = "arn:aws:kafka:us-west-2:111122223333:cluster/demo/0a1b2c3d-1111-2222-3333-444455556666-1";
+        let listed = if state == "none" {
+            serde_json::json!({"vpcConnections": [{"vpcConnectionArn": "arn:other", "targetClusterArn": cluster,
+                "vpcId": "vpc-0fffffffffffffff0", "state": "AVAILABLE", "authentication": "SASL_SCRAM",
+                "creationTime": "2026-11-01T10:00:00.000Z"}]})
+        } else {
+            serde_json::json!({"vpcConnections": [{"vpcConnectionArn": arn, "targetClusterArn": cluster, "vpcId": vpc,
+                "state": state, "authentication": "SASL_SCRAM", "creationTime": "2026-11-01T10:00:00.000Z"}]})
+        };
+        moto.record_firewall("GET /v1/vpc-connections", "", listed);
+        moto.record_firewall(
+            "GET /v1/vpc-connection/",
+            "",
+            serde_json::json!({"vpcConnectionArn": arn, "targetClusterArn": cluster, "state": state, "vpcId": vpc,
+                "authentication": "SASL_SCRAM", "subnets": ["subnet-a", "subnet-b"], "securityGroups": [sg],
+                "creationTime": "2026-11-01T10:00:00.000Z", "tags": {}}),
+        );
+        let mut input = input(&moto, &account);
+        input.layout = Some(kreach::Layout::MskMultiVpc);
+        let audit = kreach_aws::audit(&input, Duration::from_secs(20)).await;
+        assert!(
+            audit.errors.is_empty() && audit.unavailable.is_none(),
+            "{state}: {:?} {:?}",
+            audit.errors,
+            audit.unavailable
+        );
+        let c = audit.msk_vpc_connection.clone().expect("the VPC connection was looked for");
+        assert_eq!(c.vpc_id, vpc);
+        assert!(audit.calls.iter().any(|c| c == "kafka:ListVpcConnections"), "{:?}", audit.calls);
+        if state != "none" {
+            assert_eq!((c.found, c.state.as_str(), c.arn.as_str()), (true, state, arn));
+            assert!(c.ingress_rules.iter().any(|r| r.group_id == sg && r.admits(9092) && !r.admits(14001)), "{c:#?}");
+        } else {
+            assert!(!c.found, "a connection in another VPC is not this one's: {c:#?}");
+        }
+        let (_lab, report) = lab_report_with(Fault::None, Some(audit)).await;
+        let found: Vec<_> = report.findings_with(FindingCode::AwsMskVpcConnectionUnusable).collect();
+        match state {
+            "AVAILABLE" => assert!(found.is_empty(), "{found:#?}"),
+            "REJECTED" => {
+                assert_eq!(found.len(), 1);
+                assert!(
+                    found[0].summary.contains(arn) && found[0].summary.contains("rejected"),
+                    "{}",
+                    found[0].summary
+                );
+            }
+            _ => {
+                assert_eq!(found.len(), 1);
+                assert!(
+                    found[0].summary.contains(&format!("no Amazon MSK managed VPC connection in {vpc}")),
+                    "{}",
+                    found[0].summary
+                );
+                assert!(found[0].fix.contains("create-vpc-connection"), "{}", found[0].fix);
             }
         }
     }

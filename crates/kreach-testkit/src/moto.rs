@@ -18,7 +18,7 @@ pub struct Moto {
     child: Child,
     recorded: Recorded,
     /// The DNS Firewall actions asked, with their bodies.
-    firewall_asked: Arc<Mutex<Vec<(String, String)>>>,
+    recorded_asked: Arc<Mutex<Vec<(String, String)>>>,
     /// Working directory and recorder file of this server alone (parallel tests share nothing).
     _dir: tempfile::TempDir,
     /// `http://127.0.0.1:PORT`.
@@ -56,31 +56,33 @@ impl Moto {
             std::thread::sleep(Duration::from_millis(50));
         }
         let recorded: Recorded = Arc::default();
-        let firewall_asked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let recorded_asked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
         let front = TcpListener::bind("127.0.0.1:0").expect("front");
         let url = format!("http://{}", front.local_addr().expect("front addr"));
-        let (rec, asked) = (recorded.clone(), firewall_asked.clone());
+        let (rec, asked) = (recorded.clone(), recorded_asked.clone());
         std::thread::spawn(move || {
             for stream in front.incoming().flatten() {
                 let (rec, asked) = (rec.clone(), asked.clone());
                 std::thread::spawn(move || front_connection(stream, addr, &rec, &asked));
             }
         });
-        Moto { child, recorded, firewall_asked, _dir: dir, url, root: root.to_path_buf() }
+        Moto { child, recorded, recorded_asked, _dir: dir, url, root: root.to_path_buf() }
     }
 
     /// Answers DNS Firewall `action` (`ListFirewallRules`) with `answer` when the request body
-    /// contains `when` (empty: always). moto has no DNS Firewall API; these stand for AWS's
-    /// answers, in the shape the API reference documents.
+    /// contains `when` (empty: always); or, for an `action` like `GET /v1/vpc-connection`, a REST
+    /// request whose path starts so and contains `when`. moto has neither the DNS Firewall API
+    /// nor MSK's VPC connections; these stand for AWS's answers, in the documented shape.
     pub fn record_firewall(&self, action: &str, when: &str, answer: serde_json::Value) {
         if let Ok(mut r) = self.recorded.lock() {
             r.push((action.to_string(), when.to_string(), answer));
         }
     }
 
-    /// The DNS Firewall actions asked so far, with their request bodies.
-    pub fn firewall_asked(&self) -> Vec<(String, String)> {
-        self.firewall_asked.lock().map(|a| a.clone()).unwrap_or_default()
+    /// The recorded actions asked so far (DNS Firewall actions, recorded REST paths), with their
+    /// request bodies or paths.
+    pub fn recorded_asked(&self) -> Vec<(String, String)> {
+        self.recorded_asked.lock().map(|a| a.clone()).unwrap_or_default()
     }
 
     /// Asks moto's instance metadata service for a token once, without a short timeout: moto loads
@@ -164,6 +166,27 @@ fn front_connection(
         let text = answer.to_string();
         let reply = format!(
             "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+            text.len()
+        );
+        let _ = client.write_all(reply.as_bytes());
+        return;
+    }
+    // A REST call a test recorded an answer for (the MSK VPC connection reads moto lacks).
+    let mut request_line = head_text.lines().next().unwrap_or("").split(' ');
+    let (method, path) = (request_line.next().unwrap_or(""), request_line.next().unwrap_or(""));
+    let key = format!("{method} {}", path.split('?').next().unwrap_or(""));
+    let rest = recorded.lock().ok().and_then(|r| {
+        r.iter()
+            .find(|(act, when, _)| act.contains(' ') && key.starts_with(act.as_str()) && path.contains(when.as_str()))
+            .map(|(_, _, v)| v.clone())
+    });
+    if let Some(answer) = rest {
+        if let Ok(mut a) = asked.lock() {
+            a.push((key.clone(), path.to_string()));
+        }
+        let text = answer.to_string();
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
             text.len()
         );
         let _ = client.write_all(reply.as_bytes());

@@ -46,14 +46,15 @@ pub use report::findings::{FindingCode, Severity};
 pub use report::{
     AccessAnswer, AccessOutcome, AccessReport, AddressReport, AnswerClass, AwsAclEntry, AwsAudit, AwsDenied,
     AwsEndpoint, AwsFirewallRule, AwsFirewallRuleGroup, AwsHostedZone, AwsIngress, AwsIngressRule, AwsIngressSource,
-    AwsInterface, AwsNetworkAcl, AwsOtherEndpoint, AwsQueryLogConfig, AwsResolverRule, AwsRouteLookup, AwsSubnetInfo,
-    AwsTgwAttachment, AwsTransit, AwsVpc, AwsZone, BrokerInfo, BrokerTarget, ClusterDomain, ClusterMetadata, CnameHop,
-    ConnectorAudit, DnsAddress, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, DomainSource, EndpointKind,
-    EndpointTarget, EsmApiRoute, EsmAudit, EsmEgress, EsmSubnet, Finding, HttpsAttempt, HttpsOutcome, KafkaAttempt,
-    KafkaOutcome, KafkaStep, Layout, LayoutRules, MskCluster, Need, NetworkSection, ParityOutcome, ParityReport,
-    PathStep, PeerCertificate, PermissionCheck, RefusedInput, Report, Resolution, Role, SCHEMA_VERSION, SecretLookup,
-    SecretOutcome, Settings, Stage, StageResult, StageStatus, Status, TargetReport, TcpAttempt, TcpOutcome, TlsAttempt,
-    TlsOutcome, TlsVerification, Vantage, VantageKind, ZoneSummary, endpoint_of, report_schema,
+    AwsInterface, AwsMskVpcConnection, AwsNetworkAcl, AwsOtherEndpoint, AwsQueryLogConfig, AwsResolverRule,
+    AwsRouteLookup, AwsSubnetInfo, AwsTgwAttachment, AwsTransit, AwsVpc, AwsZone, BrokerInfo, BrokerTarget,
+    ClusterDomain, ClusterMetadata, CnameHop, ConnectorAudit, DnsAddress, DnsDetail, DnsLookup, DnsOutcome, DnsRecord,
+    DomainSource, EndpointKind, EndpointTarget, EsmApiRoute, EsmAudit, EsmEgress, EsmSubnet, Finding, HttpsAttempt,
+    HttpsOutcome, KafkaAttempt, KafkaOutcome, KafkaStep, Layout, LayoutRules, MskCluster, Need, NetworkSection,
+    ParityOutcome, ParityReport, PathStep, PeerCertificate, PermissionCheck, RefusedInput, Report, Resolution, Role,
+    SCHEMA_VERSION, SecretLookup, SecretOutcome, Settings, Stage, StageResult, StageStatus, Status, TargetReport,
+    TcpAttempt, TcpOutcome, TlsAttempt, TlsOutcome, TlsVerification, Vantage, VantageKind, ZoneSummary, endpoint_of,
+    report_schema,
 };
 pub use run::diagnosis::{AuditScope, Diagnosis, ParitySignal, run};
 pub use run::step::{Step, StepObserver, StepOutcome, StepPhase};

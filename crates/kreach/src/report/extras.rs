@@ -153,6 +153,10 @@ pub struct AwsAudit {
     /// Other interface endpoints the private hosted zone's records point at.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_endpoints: Vec<AwsOtherEndpoint>,
+    /// For Amazon MSK multi-VPC private connectivity: the managed VPC connection in the client's
+    /// VPC (`kafka:ListVpcConnections`), its state and its security groups' inbound rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msk_vpc_connection: Option<AwsMskVpcConnection>,
     /// The network ACLs of the endpoint's subnets and of the probe's own subnet, as read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network_acls: Vec<AwsNetworkAcl>,
@@ -264,6 +268,28 @@ pub struct AwsResolverRule {
     pub targets: Vec<String>,
     /// The VPC it is associated with.
     pub vpc_id: String,
+}
+
+/// An Amazon MSK managed VPC connection, as the client's account lists it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct AwsMskVpcConnection {
+    /// The VPC looked in.
+    pub vpc_id: String,
+    /// False when the account has no VPC connection in that VPC.
+    pub found: bool,
+    /// Its ARN.
+    pub arn: String,
+    /// The cluster it connects to.
+    pub target_cluster_arn: String,
+    /// `AVAILABLE`, `CREATING`, `REJECTED`, `FAILED`, `INACTIVE`, `DELETING`, …
+    pub state: String,
+    /// Its client subnets.
+    pub subnets: Vec<String>,
+    /// Its security groups.
+    pub security_groups: Vec<String>,
+    /// Their inbound TCP rules, as read (the brokers listen on 14001-14100).
+    pub ingress_rules: Vec<AwsIngressRule>,
 }
 
 /// Another interface endpoint a record of the private hosted zone points at, as EC2 describes it.

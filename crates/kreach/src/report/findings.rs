@@ -213,6 +213,8 @@ finding_codes! {
         "The probe sits in another VPC than the endpoint and a route table on the way (the probe's subnet toward the endpoint's subnets, or back) does not send the traffic through a transit gateway or peering connection.";
     AwsTransitZoneMissing = "aws-transit-zone-missing", Error,
         "A transit gateway VPC attachment between the probe's VPC and the endpoint's has no subnet in a zone that sends traffic (the probe's, or one of the endpoint's interfaces): that zone cannot reach the transit gateway.";
+    AwsMskVpcConnectionUnusable = "aws-msk-vpc-connection-unusable", Error,
+        "Amazon MSK multi-VPC private connectivity: the client VPC has no managed VPC connection, or it is not AVAILABLE (creating, rejected, inactive, failed).";
     AwsNaclDenies = "aws-nacl-denies", Error,
         "A network ACL of the endpoint's subnet or of the probe's own subnet denies a port that failed from here, or its return traffic.";
     EsmMskVpcConnectionUnusable = "esm-msk-vpc-connection-unusable", Error,
@@ -334,6 +336,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 89, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 90, "codes added or removed: update this count and docs/findings.md");
     }
 }

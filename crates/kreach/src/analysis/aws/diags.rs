@@ -500,6 +500,83 @@ pub(super) fn transit_zone_missing(
     )
 }
 
+pub(super) fn msk_vpc_connection_unusable(c: &crate::report::AwsMskVpcConnection) -> Diag {
+    if !c.found {
+        return Diag::new(
+            FindingCode::AwsMskVpcConnectionUnusable,
+            format!(
+                "no Amazon MSK managed VPC connection in {} (kafka:ListVpcConnections lists none there): the multi-VPC \
+                 broker names have nothing to resolve to or connect through",
+                c.vpc_id
+            ),
+            format!(
+                "Create one from this account: aws kafka create-vpc-connection --target-cluster-arn <cluster ARN> \
+                 --authentication SASL_SCRAM (or IAM, TLS) --vpc-id {} --client-subnets <one subnet per zone> \
+                 --security-groups <group admitting TCP 14001-14100>. The cluster's owner must first turn on \
+                 multi-VPC connectivity for that authentication and allow this account in the cluster policy \
+                 (kafka:CreateVpcConnection, kafka:GetBootstrapBrokers, kafka:DescribeClusterV2).",
+                c.vpc_id
+            ),
+        );
+    }
+    let (why, fix) = match c.state.to_ascii_uppercase().as_str() {
+        "CREATING" | "UPDATING" => (
+            "is still being set up",
+            "Wait until it is AVAILABLE (aws kafka describe-vpc-connection --arn …), then run kreach again."
+                .to_string(),
+        ),
+        "REJECTED" => (
+            "was rejected by the cluster's owner",
+            "The cluster's account must accept it (aws kafka reject-client-vpc-connection was run there, or its \
+             policy does not allow this account): ask the owner to allow this account in the cluster policy, then \
+             delete and create the connection again."
+                .to_string(),
+        ),
+        "INACTIVE" | "DEACTIVATING" => (
+            "is inactive",
+            "The cluster's owner turned multi-VPC connectivity off (or removed this authentication): it must be on \
+             for the authentication the connection uses."
+                .to_string(),
+        ),
+        "DELETING" => {
+            ("is being deleted", "Create a new VPC connection (aws kafka create-vpc-connection …).".to_string())
+        }
+        _ => (
+            "is not AVAILABLE",
+            "Look at the connection's state in the MSK console (Managed VPC connections) or describe-vpc-connection; \
+             delete and create it again if it FAILED."
+                .to_string(),
+        ),
+    };
+    Diag::new(
+        FindingCode::AwsMskVpcConnectionUnusable,
+        format!(
+            "Amazon MSK managed VPC connection {} in {} to {} {why} (state {})",
+            c.arn, c.vpc_id, c.target_cluster_arn, c.state
+        ),
+        fix,
+    )
+}
+
+pub(super) fn msk_connection_sg_missing(c: &crate::report::AwsMskVpcConnection, closed: &[u16]) -> Diag {
+    let ports: Vec<String> = closed.iter().map(u16::to_string).collect();
+    Diag::new(
+        FindingCode::AwsSgMissingIngress,
+        format!(
+            "the security groups of MSK VPC connection {} ({}) admit no TCP {} the brokers listen on (multi-VPC \
+             connectivity uses 14001-14100)",
+            c.arn,
+            c.security_groups.join(", "),
+            ports.join(", ")
+        ),
+        format!(
+            "aws ec2 authorize-security-group-ingress --group-id {} --protocol tcp --port 14001-14100 --source-group \
+             <client security group> (or --cidr <client CIDR>).",
+            c.security_groups[0]
+        ),
+    )
+}
+
 /// Where the VPC's resolver logs its answers, as a sentence (empty without a configuration).
 fn logged_at(logs: &[&AwsQueryLogConfig]) -> String {
     let Some(log) = logs.first() else { return String::new() };

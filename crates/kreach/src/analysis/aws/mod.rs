@@ -48,6 +48,9 @@ fn audit_diags(
     if ep.private_dns_enabled && private_dns_rule == Need::Forbidden {
         out.push(diags::private_dns_enabled(ep));
     }
+    if let Some(c) = &audit.msk_vpc_connection {
+        msk_connection_diags(c, targets, out);
+    }
     let covered: Vec<&str> = ep.interfaces.iter().map(|i| i.az_id.as_str()).collect();
     for (az, ids) in uncovered_zones(targets, &covered) {
         let az_name = audit.availability_zones.iter().find(|z| z.id == az).map(|z| z.name.as_str());
@@ -335,6 +338,26 @@ fn firewall_diags(
     }
 }
 
+/// MSK multi-VPC private connectivity: the client VPC's managed connection must exist and be
+/// AVAILABLE, and its security groups must admit the ports the brokers listen on (14001-14100).
+fn msk_connection_diags(c: &crate::report::AwsMskVpcConnection, targets: &[TargetReport], out: &mut Vec<Diag>) {
+    if !c.found || !c.state.eq_ignore_ascii_case("AVAILABLE") {
+        out.push(diags::msk_vpc_connection_unusable(c));
+        return;
+    }
+    let mut ports: Vec<u16> = targets
+        .iter()
+        .filter(|t| matches!(t.role, Role::Bootstrap | Role::Broker) && (14001..=14100).contains(&t.port))
+        .map(|t| t.port)
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    let closed: Vec<u16> = ports.into_iter().filter(|p| !c.ingress_rules.iter().any(|r| r.admits(*p))).collect();
+    if !closed.is_empty() && !c.security_groups.is_empty() {
+        out.push(diags::msk_connection_sg_missing(c, &closed));
+    }
+}
+
 /// A probe in another VPC reaches the endpoint only if its subnet's table routes the endpoint's
 /// subnets into the transit gateway or peering, the endpoint's subnets route the probe's subnet
 /// back, and (over a transit gateway) each VPC's attachment has a subnet in the zones that send
@@ -573,6 +596,36 @@ mod tests {
             elapsed_ms: None,
             summary: "0/1 connected".into(),
         });
+    }
+
+    /// The ports MSK multi-VPC brokers listen on (14001-14100) against the VPC connection's
+    /// groups: a bootstrap on 14001 with only a 9092 rule is named; a rule over the range is not.
+    #[test]
+    fn an_msk_vpc_connection_must_admit_the_broker_ports() {
+        let mut c = crate::report::AwsMskVpcConnection::default();
+        c.found = true;
+        c.state = "AVAILABLE".into();
+        c.arn = "arn:conn".into();
+        c.security_groups = vec!["sg-conn".into()];
+        c.ingress_rules = vec![crate::report::AwsIngressRule::new("sg-conn", 9092, 9092, false, "10.0.0.0/16")];
+        let mut t = bootstrap();
+        t.port = 14001;
+        let mut out = Vec::new();
+        msk_connection_diags(&c, std::slice::from_ref(&t), &mut out);
+        assert_eq!(out.len(), 1);
+        let f = out.remove(0).on(&t, Stage::Aws);
+        assert_eq!(f.code, FindingCode::AwsSgMissingIngress);
+        assert!(
+            f.summary.contains("14001") && f.fix.contains("--group-id sg-conn --protocol tcp --port 14001-14100"),
+            "{f:#?}"
+        );
+        c.ingress_rules.push(crate::report::AwsIngressRule::new("sg-conn", 14001, 14100, false, "10.0.0.0/16"));
+        let mut out = Vec::new();
+        msk_connection_diags(&c, std::slice::from_ref(&t), &mut out);
+        assert!(out.is_empty());
+        c.state = "CREATING".into();
+        msk_connection_diags(&c, std::slice::from_ref(&t), &mut out);
+        assert_eq!(out.remove(0).on(&t, Stage::Aws).code, FindingCode::AwsMskVpcConnectionUnusable);
     }
 
     /// moto models no endpoint acceptance (its endpoints are always `available`), so the states a
