@@ -44,30 +44,46 @@ if ! [ -x "$peers/venv/bin/cargo-lambda" ]; then
 fi
 
 need=()
-for pair in named:bind9 haproxy:haproxy iptables:iptables ip:iproute2 dig:dnsutils named-checkconf:bind9-utils; do
+for pair in named:bind9 haproxy:haproxy iptables:iptables ip:iproute2 dig:dnsutils named-checkconf:bind9-utils chromium:chromium; do
   tool=${pair%%:*}; pkg=${pair##*:}
   command -v "$tool" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null 2>&1 || need+=("$pkg")
 done
-if [ ${#need[@]} -eq 0 ]; then
-  exit 0
-fi
-
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null 2>&1 || { echo "setup: need root to install: ${need[*]}" >&2; exit 1; }
   SUDO="sudo"
 fi
-echo "setup: installing ${need[*]}" >&2
-# Keep the packages' own services (a system-wide named or haproxy) from starting: the tests start
-# their own instances inside network namespaces, and a stray resolver must never recurse anywhere.
-policy=/usr/sbin/policy-rc.d
-created_policy=0
-if [ ! -e "$policy" ]; then
-  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
-  $SUDO chmod +x "$policy"
-  created_policy=1
+install_packages() {
+  echo "setup: installing ${need[*]}" >&2
+  # Keep the packages' own services (a system-wide named or haproxy) from starting: the tests start
+  # their own instances inside network namespaces, and a stray resolver must never recurse anywhere.
+  policy=/usr/sbin/policy-rc.d
+  created_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod +x "$policy"
+    created_policy=1
+  fi
+  trap '[ "$created_policy" = 1 ] && $SUDO rm -f "$policy"' EXIT
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+}
+if [ ${#need[@]} -gt 0 ]; then
+  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "setup: need root to install: ${need[*]}" >&2
+    exit 1
+  fi
+  install_packages
 fi
-trap '[ "$created_policy" = 1 ] && $SUDO rm -f "$policy"' EXIT
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+
+# promtool, Prometheus's own linter for the text exposition format (`kreach check --output
+# prometheus`): unpacked from Debian's prometheus package, whose server is never installed or run.
+if ! [ -x "$peers/promtool" ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1) || { $SUDO apt-get update -qq && (cd "$tmp" && apt-get download -qq prometheus >/dev/null); }
+  dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x"
+  mkdir -p "$peers"
+  install -m 0755 "$tmp/x/usr/bin/promtool" "$peers/promtool"
+  rm -rf "$tmp"
+fi
+

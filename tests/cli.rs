@@ -185,7 +185,7 @@ fn lab_fault_exits_1_and_every_fault_output_validates() {
     let netns_only: Vec<&str> =
         list.lines().filter(|l| l.contains(" netns lab only ")).filter_map(|l| l.split_whitespace().next()).collect();
     assert!(in_process.len() >= 10 && in_process.contains(&"az-down"), "{list}");
-    assert_eq!(netns_only, ["sasl-broker"], "{list}");
+    assert_eq!(netns_only, ["sasl-broker", "path-mtu-blackhole"], "{list}");
     assert!(list.lines().all(|l| l.chars().count() <= 100), "--list-faults fits 100 columns:\n{list}");
     let words = list.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(words.contains("(--brokers 4 or more)"), "broker-down says what it needs: {list}");

@@ -377,6 +377,10 @@ enum Output {
     Json,
     /// A matrix and findings to paste into a ticket.
     Markdown,
+    /// CloudWatch embedded metric format: one JSON log line per figure (docs/metrics.md).
+    Emf,
+    /// The Prometheus text exposition format, for the node exporter's textfile collector (docs/metrics.md).
+    Prometheus,
 }
 
 /// Runs the CLI with the process's arguments.
@@ -1014,6 +1018,8 @@ fn merge(paths: &[PathBuf], output: Output) -> ExitCode {
         Output::Json => serde_json::to_string_pretty(&merged).unwrap_or_default() + "\n",
         Output::Table => kreach::merged_table(&merged),
         Output::Markdown => kreach::merged_markdown(&merged),
+        Output::Emf => reports.iter().map(|(_, r)| render::emf(r, now_ms())).collect(),
+        Output::Prometheus => render::prometheus_many(&reports.iter().map(|(_, r)| r).collect::<Vec<_>>()),
     };
     emit(&text);
     let failed = merged.statuses.contains(&kreach::Status::Fail);
@@ -1025,6 +1031,8 @@ fn output_name(output: Output) -> &'static str {
         Output::Table => "table",
         Output::Json => "json",
         Output::Markdown => "markdown",
+        Output::Emf => "emf",
+        Output::Prometheus => "prometheus",
     }
 }
 
@@ -1036,7 +1044,14 @@ fn render_report(report: &Report, output: Output) -> String {
         }
         Output::Json => format!("{}\n", render::json(report)),
         Output::Markdown => render::markdown(report),
+        Output::Emf => render::emf(report, now_ms()),
+        Output::Prometheus => render::prometheus(report),
     }
+}
+
+/// Milliseconds since the epoch (an EMF line's timestamp).
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Writes to stdout; a closed pipe (`kreach … | head`) is not an error worth a panic.

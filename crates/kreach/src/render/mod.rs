@@ -3,10 +3,12 @@
 mod diagram;
 mod markdown;
 mod merge;
+mod metrics;
 mod table;
 
 pub use markdown::markdown;
 pub use merge::{merged_markdown, merged_table};
+pub use metrics::{ANY_ZONE, EMF_NAMESPACE, emf, prometheus, prometheus_many};
 
 /// Text made inert for Markdown (what the Markdown report does to peer text).
 pub fn md_escape(text: &str) -> String {

@@ -593,7 +593,7 @@ async fn handshake_or_mtu_probe(
         }
         probe = &mut retry => {
             if probe.passed_mss.is_some() {
-                drop(main);
+                // The stalled handshake is dropped (its connection closed) when this returns.
                 let mut attempt = tls::stalled(host, started.elapsed());
                 attempt.error = Some(format!(
                     "no TLS handshake: the server's certificate flight never arrived with the default segment size{}, \

@@ -685,8 +685,7 @@ mod tests {
         );
         assert!(other.summary.contains("that is VPC endpoint vpce-22222222222222222"), "{}", other.summary);
         // Once EC2 described it: its service, or that it is gone.
-        let mut read = crate::report::AwsOtherEndpoint::default();
-        read.id = "vpce-22222222222222222".into();
+        let read = crate::report::AwsOtherEndpoint { id: "vpce-22222222222222222".into(), ..Default::default() };
         let gone = phz_record_wrong_target(
             &ep,
             &expected,

@@ -602,12 +602,14 @@ mod tests {
     /// groups: a bootstrap on 14001 with only a 9092 rule is named; a rule over the range is not.
     #[test]
     fn an_msk_vpc_connection_must_admit_the_broker_ports() {
-        let mut c = crate::report::AwsMskVpcConnection::default();
-        c.found = true;
-        c.state = "AVAILABLE".into();
-        c.arn = "arn:conn".into();
-        c.security_groups = vec!["sg-conn".into()];
-        c.ingress_rules = vec![crate::report::AwsIngressRule::new("sg-conn", 9092, 9092, false, "10.0.0.0/16")];
+        let mut c = crate::report::AwsMskVpcConnection {
+            found: true,
+            state: "AVAILABLE".into(),
+            arn: "arn:conn".into(),
+            security_groups: vec!["sg-conn".into()],
+            ingress_rules: vec![crate::report::AwsIngressRule::new("sg-conn", 9092, 9092, false, "10.0.0.0/16")],
+            ..Default::default()
+        };
         let mut t = bootstrap();
         t.port = 14001;
         let mut out = Vec::new();

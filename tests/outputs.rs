@@ -1,0 +1,177 @@
+//! The report as metrics and as a page, read by the tools that consume them: the CloudWatch
+//! embedded metric format checked against its specification's JSON schema and rules, the
+//! Prometheus exposition checked by `promtool check metrics` (Prometheus's own linter, unpacked
+//! from Debian's package by scripts/setup.sh), over the in-process lab's healthy and broken runs.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+
+use kreach_testkit as support;
+
+fn kreach(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kreach"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .envs(support::no_aws())
+        .stdin(Stdio::null())
+        .output()
+        .expect("kreach");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn peer(name: &str) -> std::path::PathBuf {
+    let path = support::workspace_root().join("target/lab-peers").join(name);
+    assert!(path.exists(), "{} is missing: run scripts/setup.sh", path.display());
+    path
+}
+
+/// Every line an EMF document the specification accepts: its JSON schema, and the rules the
+/// schema cannot say — each dimension a string member of the root, each metric a number (or up
+/// to 100 numbers), at most 100 metrics and 30 dimensions per directive.
+fn check_emf(text: &str) -> Vec<serde_json::Value> {
+    let schema_text =
+        std::fs::read_to_string(support::workspace_root().join("tests/metrics/emf.schema.json")).expect("schema");
+    let validator =
+        jsonschema::validator_for(&serde_json::from_str(&schema_text).expect("json")).expect("schema compiles");
+    let mut docs = Vec::new();
+    for line in text.lines() {
+        let doc: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not one JSON document ({e}): {line}"));
+        let errors: Vec<String> =
+            validator.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{errors:#?}\n{line}");
+        assert!(line.len() < 256 * 1024, "an EMF event is at most 256 KB");
+        for directive in doc["_aws"]["CloudWatchMetrics"].as_array().expect("directives") {
+            let metrics = directive["Metrics"].as_array().expect("metrics");
+            assert!(metrics.len() <= 100);
+            for m in metrics {
+                let name = m["Name"].as_str().expect("name");
+                let v = &doc[name];
+                assert!(
+                    v.is_number() || v.as_array().is_some_and(|a| a.len() <= 100 && a.iter().all(|x| x.is_number())),
+                    "metric {name} has no numeric member: {line}"
+                );
+            }
+            for set in directive["Dimensions"].as_array().expect("dimension sets") {
+                let set = set.as_array().expect("set");
+                assert!(set.len() <= 30);
+                for d in set {
+                    let name = d.as_str().expect("dimension name");
+                    assert!(
+                        doc[name].as_str().is_some_and(|v| !v.is_empty() && v.len() <= 1024),
+                        "dimension {name} has no string member: {line}"
+                    );
+                }
+            }
+        }
+        docs.push(doc);
+    }
+    docs
+}
+
+/// `promtool check metrics` on `text`: it exits 0 only for a well-formed exposition that follows
+/// Prometheus's naming rules.
+fn promtool(text: &str) {
+    use std::io::Write;
+    let mut child = Command::new(peer("promtool"))
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool");
+    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
+    let out = child.wait_with_output().expect("promtool");
+    assert!(
+        out.status.success(),
+        "promtool: {}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The samples of one family, by their label sets (`k="v",…`).
+fn samples(text: &str, family: &str) -> BTreeMap<String, f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (head, value) = l.rsplit_once(' ')?;
+            let (name, labels) = head.split_once('{')?;
+            (name == family).then(|| (labels.trim_end_matches('}').to_string(), value.parse().expect("value")))
+        })
+        .collect()
+}
+
+#[test]
+fn prometheus_output_passes_promtool_and_says_which_zone_is_down() {
+    let (code, healthy, stderr) = kreach(&["lab", "--output", "prometheus"]);
+    assert_eq!(code, 0, "{stderr}");
+    promtool(&healthy);
+    let success = samples(&healthy, "kreach_check_success");
+    assert_eq!(success.values().copied().collect::<Vec<_>>(), [1.0], "{healthy}");
+    assert!(samples(&healthy, "kreach_zone_success").values().all(|v| *v == 1.0));
+
+    let (code, down, _) = kreach(&["lab", "--fault", "az-down", "--timeout", "5", "--output", "prometheus"]);
+    assert_eq!(code, 1, "the exit code still says fail");
+    promtool(&down);
+    assert_eq!(samples(&down, "kreach_check_success").values().copied().collect::<Vec<_>>(), [0.0]);
+    let zones = samples(&down, "kreach_zone_success");
+    let zone = |az: &str| zones.iter().find(|(k, _)| k.contains(&format!("zone=\"{az}\""))).map(|(_, v)| *v);
+    assert_eq!((zone("usw2-az1"), zone("usw2-az2"), zone("usw2-az3")), (Some(1.0), Some(0.0), Some(1.0)), "{down}");
+    let tcp = samples(&down, "kreach_stage_success");
+    let broker_tcp = |az: &str| {
+        tcp.iter()
+            .find(|(k, _)| {
+                k.contains("target_class=\"broker\"")
+                    && k.contains(&format!("zone=\"{az}\""))
+                    && k.contains("stage=\"tcp\"")
+            })
+            .map(|(_, v)| *v)
+    };
+    assert_eq!((broker_tcp("usw2-az1"), broker_tcp("usw2-az2")), (Some(1.0), Some(0.0)));
+    let status = samples(&down, "kreach_check_status");
+    assert_eq!(status.values().sum::<f64>(), 1.0, "exactly one status is 1: {status:?}");
+    assert!(status.iter().any(|(k, v)| k.contains("status=\"fail\"") && *v == 1.0));
+    let findings = samples(&down, "kreach_findings");
+    assert!(
+        findings.keys().any(|k| k.contains("code=\"zone-unreachable\"") && k.contains("severity=\"error\"")),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn emf_output_follows_the_specification_and_carries_the_same_figures() {
+    let (code, text, stderr) = kreach(&["lab", "--fault", "az-down", "--timeout", "5", "--output", "emf"]);
+    assert_eq!(code, 1, "{stderr}");
+    let docs = check_emf(&text);
+    let check = docs.iter().find(|d| d.get("CheckSuccess").is_some()).expect("the run's line");
+    assert_eq!((check["CheckSuccess"].as_u64(), check["Status"].as_str()), (Some(0), Some("fail")));
+    assert!(check["_aws"]["Timestamp"].as_u64().is_some_and(|t| t > 1_700_000_000_000), "milliseconds since the epoch");
+    let zone = |az: &str| {
+        docs.iter().find(|d| d["Zone"] == az && d.get("ZoneSuccess").is_some()).map(|d| d["ZoneSuccess"].as_u64())
+    };
+    assert_eq!((zone("usw2-az1"), zone("usw2-az2")), (Some(Some(1)), Some(Some(0))));
+    assert!(docs.iter().all(|d| d["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Kreach"));
+    assert!(docs.iter().any(|d| d["Code"] == "zone-unreachable" && d["Findings"].as_u64() == Some(1)));
+    // The same stage verdicts as the Prometheus exposition, figure by figure.
+    let (_, prom, _) = kreach(&["lab", "--fault", "az-down", "--timeout", "5", "--output", "prometheus"]);
+    let stage = samples(&prom, "kreach_stage_success");
+    let emf_stages: Vec<_> = docs.iter().filter(|d| d.get("StageSuccess").is_some()).collect();
+    assert_eq!(emf_stages.len(), stage.len());
+    for d in emf_stages {
+        let key = format!(
+            "target_class=\"{}\",zone=\"{}\",stage=\"{}\"",
+            d["TargetClass"].as_str().expect("class"),
+            d["Zone"].as_str().expect("zone"),
+            d["Stage"].as_str().expect("stage")
+        );
+        let (_, v) =
+            stage.iter().find(|(k, _)| k.ends_with(&key)).unwrap_or_else(|| panic!("{key} missing in {stage:?}"));
+        assert_eq!(d["StageSuccess"].as_f64(), Some(*v), "{key}");
+    }
+}
