@@ -175,3 +175,80 @@ fn emf_output_follows_the_specification_and_carries_the_same_figures() {
         assert_eq!(d["StageSuccess"].as_f64(), Some(*v), "{key}");
     }
 }
+
+/// One HTTP/1.1 GET to `addr`; the status code and body.
+fn get(addr: &str, path: &str, extra: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30))).expect("timeout");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n").expect("write");
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).expect("read");
+    let status = reply.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = reply.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// `kreach serve` probed over loopback, the lab behind it: a probe of the configured cluster
+/// answers a promtool-clean exposition; a host outside its domain is refused before any packet
+/// goes there; a query that tries to carry settings is refused naming them; probes at once beyond
+/// --max-concurrent wait for a slot and are all answered; a request that is not HTTP gets a 400.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_answers_probes_like_the_blackbox_exporter() {
+    use std::io::BufRead;
+    let lab = kreach_lab::Lab::start(kreach_lab::Fault::None).await.expect("lab");
+    let mut args: Vec<String> =
+        ["serve", "--listen", "127.0.0.1:0", "--max-concurrent", "2", "--timeout", "5"].map(String::from).to_vec();
+    args.extend(lab.check_args());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kreach"))
+        .args(&args)
+        .envs(support::no_aws())
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kreach serve");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    stderr.read_line(&mut first).expect("first line");
+    let addr = first.split("http://").nth(1).and_then(|r| r.split('/').next()).expect("address").to_string();
+    let bootstrap = lab.bootstrap.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let (code, body) =
+            get(&addr, &format!("/probe?bootstrap={bootstrap}"), "X-Prometheus-Scrape-Timeout-Seconds: 10\r\n");
+        assert_eq!(code, 200, "{body}");
+        promtool(&body);
+        assert_eq!(samples(&body, "kreach_check_success").values().copied().collect::<Vec<_>>(), [1.0], "{body}");
+        let (code, body) = get(&addr, "/probe", "");
+        assert_eq!(code, 200, "the configured bootstrap is the default target: {body}");
+        let (code, body) = get(&addr, "/probe?bootstrap=kafka.evil.example:9092", "");
+        assert_eq!(code, 403, "{body}");
+        assert!(body.contains("not a host this server may probe"), "{body}");
+        let (code, body) = get(&addr, &format!("/probe?bootstrap={bootstrap}&sasl.password=hunter2"), "");
+        assert_eq!(code, 400);
+        assert!(body.contains("unknown query parameter `sasl.password`") && !body.contains("hunter2"), "{body}");
+        let (code, _) = get(&addr, "/nowhere", "");
+        assert_eq!(code, 404);
+        // Four probes at once against two slots: each waits its turn inside its deadline.
+        let many: Vec<_> = (0..4)
+            .map(|_| {
+                let (addr, bootstrap) = (addr.clone(), bootstrap.clone());
+                std::thread::spawn(move || get(&addr, &format!("/probe?bootstrap={bootstrap}&timeout=5"), "").0)
+            })
+            .collect();
+        let codes: Vec<u16> = many.into_iter().map(|t| t.join().expect("thread")).collect();
+        assert_eq!(codes, [200, 200, 200, 200]);
+        // Not HTTP at all.
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+        s.write_all(&[0x16, 0x03, 0x01, 0x00, 0x05, 0xff, 0xff, b'\r', b'\n', b'\r', b'\n']).expect("write");
+        let mut reply = String::new();
+        let _ = s.read_to_string(&mut reply);
+        assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+    })
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    result.expect("probes");
+}

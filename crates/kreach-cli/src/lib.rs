@@ -10,6 +10,7 @@ use kreach_lab::{Fault, LAB_PRIVATE_CIDR, Lab};
 
 mod aws;
 mod progress;
+mod serve;
 mod twin;
 
 /// Exit code when the input is bad (clap uses the same for usage errors).
@@ -130,6 +131,12 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
+    /// Answer Prometheus scrapes like the blackbox exporter: `GET /probe?bootstrap=HOST:PORT` runs
+    /// a check of that cluster with this server's own configuration (the check flags below:
+    /// properties file, CA, resolvers) and answers the exposition (docs/metrics.md). Credentials
+    /// never come from the URL, and go only to the configured bootstrap's domain or an
+    /// --allow-target suffix.
+    Serve(Box<ServeArgs>),
     /// Print the JSON Schema of the JSON report.
     Schema,
     /// Print a shell completion script: `kreach completions bash > /etc/bash_completion.d/kreach`.
@@ -247,6 +254,23 @@ struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Table)]
     output: Output,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Where to listen, ADDR:PORT.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9577")]
+    listen: String,
+    /// Probes that may run at once; a scrape waits its deadline for a slot, then gets a 503.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    max_concurrent: usize,
+    /// A host suffix a probe may name besides the configured bootstrap's domain (repeatable),
+    /// e.g. `us-west-2.aws.confluent.cloud`.
+    #[arg(long, value_name = "SUFFIX")]
+    allow_target: Vec<String>,
+    /// The check each probe runs (its --bootstrap is the default target).
+    #[command(flatten)]
+    check: CheckArgs,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -418,6 +442,7 @@ pub fn main() -> ExitCode {
         Command::Twin(args) => runtime.block_on(twin(args)),
         Command::Merge { reports, output } => merge(&reports, output),
         Command::Lab(args) => runtime.block_on(lab(args)),
+        Command::Serve(args) => runtime.block_on(serve_cmd(*args)),
     }
 }
 
@@ -496,6 +521,55 @@ async fn check(args: Box<CheckArgs>) -> ExitCode {
         None => (std::time::Duration::ZERO, Some(1)),
     };
     watch(run, output, plan).await
+}
+
+/// `kreach serve`: validates the configuration once, then serves probes.
+async fn serve_cmd(args: ServeArgs) -> ExitCode {
+    if args.check.via_function.is_some() || args.check.watch.is_some() {
+        return fail(
+            "invalid kreach serve: --via-function and --watch do not apply (each scrape is one check)",
+            EXIT_USAGE,
+        );
+    }
+    let addr = match serve::listen_addr(&args.listen) {
+        Ok(a) => a,
+        Err(e) => return fail(&e, EXIT_USAGE),
+    };
+    let options = match options(args.check) {
+        Ok(o) => o,
+        Err(e) => return fail(&e, EXIT_USAGE),
+    };
+    // Bad input is refused at start, not on the first scrape; a bootstrap is optional here.
+    let (configured, credentials) = if options.bootstrap.is_some() || options.properties.is_some() {
+        match options.validate(&|k| std::env::var(k).ok()) {
+            Ok(c) => (c.bootstrap.clone(), c.has_credentials()),
+            Err(e) => return fail(&e.to_string(), EXIT_USAGE),
+        }
+    } else {
+        (Vec::new(), false)
+    };
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => return fail(&format!("cannot listen on {addr}: {e}"), 1),
+    };
+    let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| addr.to_string());
+    let _ = writeln!(std::io::stderr(), "kreach serve: listening on http://{bound}/probe?bootstrap=HOST:PORT");
+    let server = serve::Server {
+        options,
+        max_concurrent: args.max_concurrent,
+        allow_targets: args.allow_target,
+        configured,
+        credentials,
+    };
+    let local = tokio::task::LocalSet::new();
+    let served = local.run_until(serve::serve(listener, server));
+    tokio::select! {
+        result = served => match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("kreach serve stopped: {e}"), 1),
+        },
+        _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+    }
 }
 
 /// The check's flags as the kreach function's event (its `CheckEvent`): what it needs to run the
