@@ -252,3 +252,64 @@ async fn serve_answers_probes_like_the_blackbox_exporter() {
     let _ = child.wait();
     result.expect("probes");
 }
+
+/// The broken nodes of a dumped page: `(hop, zone, codes)` of every `data-broken="true"` box.
+fn broken_hops(dom: &str) -> Vec<(String, String, String)> {
+    let attr = |tag: &str, name: &str| {
+        tag.split(&format!("{name}=\"")).nth(1).and_then(|r| r.split('"').next()).unwrap_or("").to_string()
+    };
+    dom.split("<g ")
+        .skip(1)
+        .filter_map(|g| g.split('>').next())
+        .filter(|tag| tag.contains("data-broken=\"true\""))
+        .map(|tag| (attr(tag, "data-hop"), attr(tag, "data-zone"), attr(tag, "data-codes")))
+        .collect()
+}
+
+/// The HTML report as a person sees it, in headless Chromium (offline: inside a namespace with no
+/// network, as root): it renders with no console message at all — no script error, no fetch the
+/// page's policy had to block — the DOM marks exactly the broken hop of each lab (none when
+/// healthy; usw2-az2's endpoint address and brokers for az-down; the zone for wildcard-missing),
+/// and a screenshot of each is kept in target/test-artifacts/html/.
+#[test]
+fn html_report_renders_offline_with_the_broken_hop_marked() {
+    let dir = support::workspace_root().join("target/test-artifacts/html");
+    std::fs::create_dir_all(&dir).expect("artifact dir");
+    for fault in ["none", "az-down", "wildcard-missing"] {
+        let (code, page, stderr) = kreach(&["lab", "--fault", fault, "--timeout", "5", "--output", "html"]);
+        assert_eq!(code, i32::from(fault != "none"), "{fault}: {stderr}");
+        // Self-contained: nothing that names another resource.
+        for needle in ["src=", "href=", "url(", "@import", "<script", "<link", "<iframe"] {
+            assert!(!page.contains(needle), "{fault}: the page contains {needle}");
+        }
+        assert!(page.contains("Content-Security-Policy") && page.contains("default-src 'none'"));
+        let html = dir.join(format!("{fault}.html"));
+        let png = dir.join(format!("{fault}.png"));
+        std::fs::write(&html, &page).expect("write page");
+        let _ = std::fs::remove_file(&png);
+        let run = support::headless_chromium(&html, Some(&png));
+        assert!(run.console.is_empty(), "{fault}: console messages: {:#?}", run.console);
+        assert!(
+            run.dom.contains("id=\"verdict\"") && run.dom.contains("<svg"),
+            "{fault}: {}",
+            &run.dom[..run.dom.len().min(400)]
+        );
+        let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 20_000, "{fault}: screenshot {} is {size} bytes", png.display());
+        let broken = broken_hops(&run.dom);
+        match fault {
+            "none" => assert!(broken.is_empty(), "{broken:?}"),
+            "az-down" => {
+                let hops: Vec<(&str, &str)> = broken.iter().map(|(h, z, _)| (h.as_str(), z.as_str())).collect();
+                assert_eq!(hops, [("endpoint", "usw2-az2"), ("brokers", "usw2-az2")], "{broken:?}");
+                assert!(broken.iter().all(|(_, _, codes)| codes.contains("zone-unreachable")), "{broken:?}");
+            }
+            _ => {
+                assert_eq!(broken.len(), 1, "{broken:?}");
+                let (hop, _, codes) = &broken[0];
+                assert_eq!(hop, "zone");
+                assert!(codes.contains("dns-private-record-missing"), "{codes}");
+            }
+        }
+    }
+}

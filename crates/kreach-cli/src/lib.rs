@@ -405,6 +405,9 @@ enum Output {
     Emf,
     /// The Prometheus text exposition format, for the node exporter's textfile collector (docs/metrics.md).
     Prometheus,
+    /// One self-contained HTML page (no script, nothing fetched): the path drawn with its broken
+    /// hops marked, the matrix, the findings and the evidence; `> report.html` to attach to a ticket.
+    Html,
 }
 
 /// Runs the CLI with the process's arguments.
@@ -1094,6 +1097,7 @@ fn merge(paths: &[PathBuf], output: Output) -> ExitCode {
         Output::Markdown => kreach::merged_markdown(&merged),
         Output::Emf => reports.iter().map(|(_, r)| render::emf(r, now_ms())).collect(),
         Output::Prometheus => render::prometheus_many(&reports.iter().map(|(_, r)| r).collect::<Vec<_>>()),
+        Output::Html => render::merged_html(&merged),
     };
     emit(&text);
     let failed = merged.statuses.contains(&kreach::Status::Fail);
@@ -1107,6 +1111,7 @@ fn output_name(output: Output) -> &'static str {
         Output::Markdown => "markdown",
         Output::Emf => "emf",
         Output::Prometheus => "prometheus",
+        Output::Html => "html",
     }
 }
 
@@ -1120,6 +1125,7 @@ fn render_report(report: &Report, output: Output) -> String {
         Output::Markdown => render::markdown(report),
         Output::Emf => render::emf(report, now_ms()),
         Output::Prometheus => render::prometheus(report),
+        Output::Html => render::html(report),
     }
 }
 

@@ -740,3 +740,68 @@ pub fn serve_delay() -> Result<(), String> {
         }
     }
 }
+
+/// What headless Chromium (Debian's `chromium`, installed by scripts/setup.sh) made of a page.
+pub struct PageRun {
+    /// The DOM after loading (`--dump-dom`).
+    pub dom: String,
+    /// The console messages Chromium logged (script errors, Content-Security-Policy violations:
+    /// a blocked fetch or script shows here).
+    pub console: Vec<String>,
+}
+
+/// Opens `page` in headless Chromium, dumps its DOM and, with `screenshot`, saves a PNG of it.
+/// As root it runs inside a fresh network namespace with only a loopback that is down: nothing
+/// the page could ask for can leave the machine.
+pub fn headless_chromium(page: &Path, screenshot: Option<&Path>) -> PageRun {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let bin = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().find(|b| Path::new(b).exists()).copied();
+    let bin = bin.unwrap_or_else(|| panic!("chromium is missing: run scripts/setup.sh (installs Debian's chromium)"));
+    let isolated = running_as_root();
+    let netns = format!("kreach-page-{}-{}", std::process::id(), N.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    if isolated {
+        let ok = Command::new("ip").args(["netns", "add", &netns]).status().is_ok_and(|s| s.success());
+        assert!(ok, "ip netns add {netns}");
+    }
+    let profile = tempfile::tempdir().expect("profile dir");
+    let run = |extra: &[String]| {
+        let mut cmd = if isolated {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", &netns, bin]);
+            c
+        } else {
+            Command::new(bin)
+        };
+        cmd.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--log-level=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(page)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("chromium")
+    };
+    let out = run(&["--dump-dom".to_string()]);
+    let mut console: Vec<String> =
+        String::from_utf8_lossy(&out.stderr).lines().filter(|l| l.contains(":CONSOLE")).map(str::to_string).collect();
+    if let Some(png) = screenshot {
+        let shot = run(&["--window-size=1300,1500".to_string(), format!("--screenshot={}", png.display())]);
+        console.extend(
+            String::from_utf8_lossy(&shot.stderr).lines().filter(|l| l.contains(":CONSOLE")).map(str::to_string),
+        );
+    }
+    if isolated {
+        let _ = Command::new("ip").args(["netns", "del", &netns]).status();
+    }
+    PageRun { dom: String::from_utf8_lossy(&out.stdout).into_owned(), console }
+}
+
+fn running_as_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}

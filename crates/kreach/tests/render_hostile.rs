@@ -77,3 +77,74 @@ fn check(md: &str, hostile: &str) {
     let headings = md.lines().filter(|l| l.starts_with('#')).count();
     assert_eq!(headings, 2, "{hostile}: only kreach's own headings\n{md}");
 }
+
+/// Peer text in the HTML report stays text, as a browser sees it: each hostile string put where
+/// peers' words land (a finding, a stage summary, a target's name, the vantage label drawn in the
+/// diagram), the page opened in headless Chromium: the DOM gains no element (no image, link,
+/// script or handler), the console stays silent (no script ran, no fetch was attempted), and the
+/// text is there, escaped.
+#[tokio::test]
+async fn hostile_peer_text_renders_inert_in_html() {
+    let lab = Lab::start(Fault::AzDown).await.expect("lab");
+    let report = kreach::run(&kreach_testkit::lab_config(&lab, Duration::from_secs(2))).await.expect("report");
+    let dir = tempfile::tempdir().expect("dir");
+    let extra = [
+        "<script>document.title='pwned'</script>",
+        "<svg onload=alert(1)><circle/></svg>",
+        "</title><style>*{display:none}</style>",
+    ];
+    for (i, hostile) in HOSTILE.iter().chain(extra.iter()).enumerate() {
+        let mut r = report.clone();
+        r.findings[0].summary = format!("peer said {hostile}");
+        r.findings[0].fix = format!("fix {hostile}");
+        r.targets[0].stages[0].summary = hostile.to_string();
+        r.targets[1].target = hostile.to_string();
+        let mut vantage = kreach::Vantage::undetected("test");
+        vantage.label = hostile.to_string();
+        r.vantage = Some(vantage);
+        let page = kreach::render::html(&r);
+        let path = dir.path().join(format!("hostile-{i}.html"));
+        std::fs::write(&path, &page).expect("write");
+        let run = kreach_testkit::headless_chromium(&path, None);
+        assert!(run.console.is_empty(), "{hostile}: {:#?}", run.console);
+        let body = run.dom.split_once("<body>").map(|(_, b)| b).expect("body");
+        // Every element is one kreach writes, none with a handler (text has no raw `<`).
+        const OURS: &[&str] = &[
+            "h1", "h2", "h3", "span", "p", "b", "code", "svg", "g", "title", "rect", "text", "path", "table", "thead",
+            "tbody", "tr", "th", "td", "section", "details", "summary", "pre", "ul", "li", "body", "html",
+        ];
+        for tag in body.split('<').skip(1).filter_map(|t| t.split('>').next()).filter(|t| !t.starts_with('/')) {
+            let name = tag.split_whitespace().next().unwrap_or_default().to_ascii_lowercase();
+            assert!(OURS.contains(&name.as_str()), "{hostile}: the DOM gained <{tag}>");
+            for attr in attribute_names(tag) {
+                assert!(!attr.to_ascii_lowercase().starts_with("on"), "{hostile}: a handler in <{tag}>");
+            }
+        }
+        assert!(run.dom.contains("<title>kreach: fail"), "{hostile}: the title is kreach's own");
+        // The words are there, as text (Chromium's DOM dump escapes < > & in text).
+        let shown = kreach::render::html_escape(hostile).replace("&quot;", "\"").replace("&#39;", "'");
+        let first_line = shown.lines().next().unwrap_or_default();
+        assert!(body.contains(first_line), "{hostile}: {first_line} is not shown");
+    }
+}
+
+/// The attribute names of a tag's text (`name attr="value with spaces" other=x`).
+fn attribute_names(tag: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = tag.split_once(char::is_whitespace).map_or("", |(_, r)| r);
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() || rest == "/" {
+            return names;
+        }
+        let end = rest.find(|c: char| c == '=' || c.is_whitespace()).unwrap_or(rest.len());
+        names.push(rest[..end].to_string());
+        rest = &rest[end..];
+        if let Some(after) = rest.strip_prefix('=') {
+            rest = match after.strip_prefix('"') {
+                Some(quoted) => quoted.split_once('"').map_or("", |(_, r)| r),
+                None => after.split_once(char::is_whitespace).map_or("", |(_, r)| r),
+            };
+        }
+    }
+}

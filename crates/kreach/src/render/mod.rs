@@ -1,11 +1,13 @@
 //! Renderers: pure functions of `&Report`.
 
 mod diagram;
+mod html;
 mod markdown;
 mod merge;
 mod metrics;
 mod table;
 
+pub use html::{escape as html_escape, html, merged_html};
 pub use markdown::markdown;
 pub use merge::{merged_markdown, merged_table};
 pub use metrics::{ANY_ZONE, EMF_NAMESPACE, emf, prometheus, prometheus_many};
