@@ -375,9 +375,9 @@ pub fn html(report: &Report) -> String {
             escape(&f.summary),
             escape(&f.fix)
         );
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<details><summary>Evidence</summary><p>target <code>{}</code>, stage {}{}</p><p>{}</p></details></section>\n",
+            "<details><summary>Evidence</summary><p>target <code>{}</code>, stage {}{}</p><p>{}</p></details></section>",
             escape(&f.target),
             f.stage.as_str(),
             if f.addresses.is_empty() {
