@@ -8,6 +8,7 @@ mod endpoint;
 mod error;
 mod esm;
 mod firewall;
+mod fleet;
 mod iam;
 mod input;
 mod invoke;
@@ -26,6 +27,7 @@ use kreach::{AwsAudit, AwsDenied};
 pub(crate) use endpoint::{SgRule, sg_rules};
 pub use error::AwsError;
 pub use esm::fetch_mapping;
+pub use fleet::{FleetPlan, FleetTarget, Invocation, InvocationOutcome, MAX_FLEET, invoke_fleet};
 pub use input::{
     InputError, MAPPING_CAP, MappingInput, Policy, PolicyView, Ready, RunInput, SdkReads, SdkSource, no_policy, prepare,
 };

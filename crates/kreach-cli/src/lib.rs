@@ -9,6 +9,7 @@ use kreach::{CheckOptions, Report, render};
 use kreach_lab::{Fault, LAB_PRIVATE_CIDR, Lab};
 
 mod aws;
+mod fleet;
 mod progress;
 mod serve;
 mod twin;
@@ -131,6 +132,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
+    /// Ask the whole fleet: invoke every kreach function (one per subnet or zone) with the same
+    /// check, concurrently, and merge their reports: vantage × target, and what differs. Every
+    /// function gets a column, its report or why there is none. `fleet template` prints the
+    /// CloudFormation that deploys such a fleet with its canary and alarms.
+    Fleet(Box<FleetArgs>),
     /// Answer Prometheus scrapes like the blackbox exporter: `GET /probe?bootstrap=HOST:PORT` runs
     /// a check of that cluster with this server's own configuration (the check flags below:
     /// properties file, CA, resolvers) and answers the exposition (docs/metrics.md). Credentials
@@ -254,6 +260,63 @@ struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Table)]
     output: Output,
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+struct FleetArgs {
+    #[command(subcommand)]
+    template: Option<FleetCommand>,
+    /// A kreach function to invoke, NAME|ARN (repeatable).
+    #[arg(long = "function", value_name = "NAME|ARN")]
+    functions: Vec<String>,
+    /// Functions to invoke, one per line: `NAME|ARN [REGION [ROLE-ARN]]` (a role to assume for
+    /// another account's); `#` starts a comment.
+    #[arg(long, value_name = "FILE")]
+    functions_file: Option<PathBuf>,
+    /// Invocations in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    concurrency: usize,
+    /// The check every function runs (--timeout is the whole fleet's deadline).
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum FleetCommand {
+    /// Print a CloudFormation template (JSON) for one kreach function per subnet (or per zone):
+    /// least-privilege role, the environment that bounds its credentials, an EventBridge
+    /// Scheduler canary emitting CloudWatch metrics (docs/metrics.md), and alarms on the cluster,
+    /// each vantage and each zone. The deploy and StackSet lines go to stderr. Nothing is created.
+    Template(FleetTemplateArgs),
+}
+
+#[derive(Args, Debug)]
+struct FleetTemplateArgs {
+    /// The VPC the functions run in.
+    #[arg(long, value_name = "VPC-ID")]
+    vpc_id: String,
+    /// The subnets, comma-separated: one function each.
+    #[arg(long, value_name = "SUBNET,…", value_delimiter = ',', required = true)]
+    subnets: Vec<String>,
+    /// Each subnet's AZ ID, comma-separated in the same order (for the per-zone alarms and --per zone).
+    #[arg(long, value_name = "AZ-ID,…", value_delimiter = ',')]
+    zones: Vec<String>,
+    /// The functions' security groups, comma-separated.
+    #[arg(long, value_name = "SG,…", value_delimiter = ',', required = true)]
+    security_groups: Vec<String>,
+    /// The cluster the canary checks, HOST:PORT (also the only host its credentials may go to).
+    #[arg(long, value_name = "HOST:PORT")]
+    bootstrap: Option<String>,
+    /// A Secrets Manager secret with the SASL credentials (the only one the role may read).
+    #[arg(long, value_name = "ARN")]
+    sasl_secret: Option<String>,
+    /// How often each canary runs.
+    #[arg(long, value_name = "EXPRESSION", default_value = "rate(5 minutes)")]
+    schedule: String,
+    /// One function per subnet (default) or per zone (the first subnet of each; needs --zones).
+    #[arg(long, value_name = "subnet|zone", default_value = "subnet")]
+    per: String,
 }
 
 #[derive(Args, Debug)]
@@ -446,6 +509,10 @@ pub fn main() -> ExitCode {
         Command::Merge { reports, output } => merge(&reports, output),
         Command::Lab(args) => runtime.block_on(lab(args)),
         Command::Serve(args) => runtime.block_on(serve_cmd(*args)),
+        Command::Fleet(args) => match args.template {
+            Some(FleetCommand::Template(t)) => fleet_template(t),
+            None => runtime.block_on(fleet_cmd(*args)),
+        },
     }
 }
 
@@ -524,6 +591,194 @@ async fn check(args: Box<CheckArgs>) -> ExitCode {
         None => (std::time::Duration::ZERO, Some(1)),
     };
     watch(run, output, plan).await
+}
+
+/// `kreach fleet template`: the template on stdout, how to deploy it on stderr.
+fn fleet_template(t: FleetTemplateArgs) -> ExitCode {
+    let id_ok = |id: &str, prefix: &str| {
+        id.strip_prefix(prefix)
+            .is_some_and(|h| !h.is_empty() && h.len() <= 17 && h.chars().all(|c| c.is_ascii_hexdigit()))
+    };
+    if !id_ok(&t.vpc_id, "vpc-") {
+        return fail(&format!("invalid --vpc-id `{}`: vpc-<hex>", t.vpc_id), EXIT_USAGE);
+    }
+    if let Some(bad) = t.subnets.iter().find(|s| !id_ok(s, "subnet-")) {
+        return fail(&format!("invalid --subnets: `{bad}` is not subnet-<hex>"), EXIT_USAGE);
+    }
+    if let Some(bad) = t.security_groups.iter().find(|s| !id_ok(s, "sg-")) {
+        return fail(&format!("invalid --security-groups: `{bad}` is not sg-<hex>"), EXIT_USAGE);
+    }
+    if !t.zones.is_empty() && t.zones.len() != t.subnets.len() {
+        return fail("invalid --zones: one AZ ID per subnet, in the same order", EXIT_USAGE);
+    }
+    if let Some(bad) =
+        t.zones.iter().find(|z| !z.contains("-az") || !z.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        return fail(&format!("invalid --zones: `{bad}` is not an AZ ID (use1-az1)"), EXIT_USAGE);
+    }
+    let per_zone = match t.per.as_str() {
+        "subnet" => false,
+        "zone" if !t.zones.is_empty() => true,
+        "zone" => return fail("invalid --per zone: give --zones (each subnet's AZ ID)", EXIT_USAGE),
+        other => return fail(&format!("invalid --per `{other}`: subnet or zone"), EXIT_USAGE),
+    };
+    let bootstrap = match t.bootstrap.as_deref().map(|b| kreach::HostPort::parse(b, kreach::DEFAULT_KAFKA_PORT)) {
+        None => None,
+        Some(Ok(hp)) => Some(hp),
+        Some(Err(e)) => return fail(&format!("invalid --bootstrap: {e}"), EXIT_USAGE),
+    };
+    if t.schedule.len() > 256 || !(t.schedule.starts_with("rate(") || t.schedule.starts_with("cron(")) {
+        return fail("invalid --schedule: rate(…) or cron(…)", EXIT_USAGE);
+    }
+    let spec = fleet::TemplateSpec {
+        vpc_id: t.vpc_id,
+        subnets: t.subnets.iter().enumerate().map(|(i, s)| (s.clone(), t.zones.get(i).cloned())).collect(),
+        security_groups: t.security_groups,
+        bootstrap,
+        sasl_secret: t.sasl_secret,
+        schedule: t.schedule,
+        per_zone,
+    };
+    emit(&format!("{}\n", serde_json::to_string_pretty(&fleet::template(&spec)).unwrap_or_default()));
+    let _ = write!(std::io::stderr(), "{}", fleet::instructions(&spec));
+    ExitCode::SUCCESS
+}
+
+#[cfg(not(feature = "aws"))]
+async fn fleet_cmd(args: FleetArgs) -> ExitCode {
+    if let Err(e) = function_event(&args.check) {
+        return fail(&e, EXIT_USAGE);
+    }
+    fail(aws::NO_AWS, EXIT_USAGE)
+}
+
+/// `kreach fleet`: every function invoked with the check, the reports merged; a function without
+/// a report is a column of its own.
+#[cfg(feature = "aws")]
+async fn fleet_cmd(args: FleetArgs) -> ExitCode {
+    let event = match function_event(&args.check) {
+        Ok(e) => e,
+        Err(e) => return fail(&e, EXIT_USAGE),
+    };
+    let mut targets: Vec<kreach_aws::FleetTarget> = Vec::new();
+    for f in &args.functions {
+        match kreach_aws::FleetTarget::parse_line(f) {
+            Ok(Some(t)) if !f.contains(char::is_whitespace) => targets.push(t),
+            _ => {
+                return fail(
+                    &format!("invalid --function `{}`: a function name or ARN", kreach::render::clean(f)),
+                    EXIT_USAGE,
+                );
+            }
+        }
+    }
+    if let Some(path) = &args.functions_file {
+        let text = match kreach::read_input_file(path, 1 << 20, "--functions-file") {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) => return fail(&e.to_string(), EXIT_USAGE),
+        };
+        for (n, line) in text.lines().enumerate() {
+            match kreach_aws::FleetTarget::parse_line(line) {
+                Ok(Some(t)) => targets.push(t),
+                Ok(None) => {}
+                Err(e) => return fail(&format!("--functions-file {} line {}: {e}", path.display(), n + 1), EXIT_USAGE),
+            }
+        }
+    }
+    targets.dedup();
+    if targets.is_empty() {
+        return fail("kreach fleet: give --function (repeatable) or --functions-file", EXIT_USAGE);
+    }
+    if targets.len() > kreach_aws::MAX_FLEET {
+        return fail(
+            &format!("kreach fleet: {} functions, more than {}", targets.len(), kreach_aws::MAX_FLEET),
+            EXIT_USAGE,
+        );
+    }
+    let timeout = args.check.timeout;
+    if !timeout.is_finite() || !(1.0..=900.0).contains(&timeout) {
+        return fail(&format!("invalid --timeout {timeout}: between 1 and 900 seconds for a fleet"), EXIT_USAGE);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(timeout);
+    let plan = kreach_aws::FleetPlan {
+        targets: &targets,
+        event: &event,
+        deadline,
+        concurrency: args.concurrency,
+        region: args.check.aws.aws_region.as_deref(),
+        endpoint_url: None,
+        credentials: None,
+    };
+    let draw = std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize| {
+        if draw {
+            let _ = write!(std::io::stderr(), "\rkreach fleet: {done}/{total} answered");
+        }
+    };
+    let rows = kreach_aws::invoke_fleet(&plan, &progress).await;
+    if draw {
+        let _ = writeln!(std::io::stderr());
+    }
+    emit(&fleet_output(&rows, args.check.output));
+    let failed = rows.iter().any(|r| r.report.as_ref().is_none_or(|rep| rep.status == kreach::Status::Fail));
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+/// A fleet's rows as the merged view: every function a vantage column (named by the function and
+/// where it ran), those without a report as empty columns marked failed, said in what differs.
+#[cfg(feature = "aws")]
+fn fleet_output(rows: &[kreach_aws::Invocation], output: Output) -> String {
+    let label = |r: &kreach_aws::Invocation| {
+        let facts = r.report.as_ref().and_then(|rep| rep.vantage.as_ref()).map(|v| &v.facts);
+        let place: Vec<&str> =
+            ["subnet_id", "az_id"].iter().filter_map(|k| facts.and_then(|f| f.get(*k)).map(String::as_str)).collect();
+        if place.is_empty() {
+            r.target.function.clone()
+        } else {
+            format!("{} ({})", r.target.function, place.join(" "))
+        }
+    };
+    let reports: Vec<(String, Report)> =
+        rows.iter().filter_map(|r| r.report.clone().map(|rep| (label(r), rep))).collect();
+    let mut merged = kreach::merge(&reports);
+    for r in rows.iter().filter(|r| r.report.is_none()) {
+        merged.vantages.push(label(r));
+        merged.statuses.push(kreach::Status::Fail);
+        for row in &mut merged.rows {
+            row.cells.push(None);
+        }
+        merged.differences.push(format!(
+            "{}: no report ({}): {}",
+            r.target.function,
+            serde_json::to_value(r.outcome).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+            r.error.as_deref().unwrap_or("")
+        ));
+    }
+    match output {
+        Output::Json => {
+            let invocations: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    let mut v = serde_json::to_value(r).unwrap_or_default();
+                    v["status"] = serde_json::json!(r.report.as_ref().map(|rep| status_word(rep.status)));
+                    v
+                })
+                .collect();
+            serde_json::to_string_pretty(&serde_json::json!({"invocations": invocations, "merged": merged}))
+                .unwrap_or_default()
+                + "\n"
+        }
+        Output::Table => kreach::merged_table(&merged),
+        Output::Markdown => kreach::merged_markdown(&merged),
+        Output::Html => render::merged_html(&merged),
+        Output::Emf => reports.iter().map(|(_, r)| render::emf(r, now_ms())).collect(),
+        Output::Prometheus => render::prometheus_many(&reports.iter().map(|(_, r)| r).collect::<Vec<_>>()),
+    }
+}
+
+#[cfg(feature = "aws")]
+fn status_word(s: kreach::Status) -> serde_json::Value {
+    serde_json::to_value(s).unwrap_or_default()
 }
 
 /// `kreach serve`: validates the configuration once, then serves probes.

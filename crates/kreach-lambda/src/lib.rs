@@ -119,6 +119,11 @@ pub struct CheckEvent {
     /// The consumer group, asked read-only (FindCoordinator, OffsetFetch on its coordinator)
     /// (default: the mapping's ConsumerGroupId, else its UUID).
     pub consumer_group: Option<String>,
+    /// Also print the report as CloudWatch embedded metric format lines on the function's log
+    /// (the canary: CloudWatch extracts the metrics, docs/metrics.md). The function's
+    /// `KREACH_EMIT_METRICS=true` does the same for every invocation.
+    #[serde(default)]
+    pub emit_metrics: bool,
 }
 
 /// What the function answers instead of a report: `InvalidEvent` (the caller's to fix) or
@@ -162,11 +167,33 @@ impl From<FunctionError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// The Lambda entry point: the event's JSON in, the report's JSON out.
+/// The function's environment switch for the canary's metric lines.
+pub const ENV_EMIT_METRICS: &str = "KREACH_EMIT_METRICS";
+/// Largest answer the function gives: Lambda's 6 MB synchronous response limit, less room for the
+/// runtime's framing. A report that does not fit is answered compact ([`kreach::Report::compact`]).
+pub const MAX_RESPONSE: usize = 6 * 1024 * 1024 - 64 * 1024;
+
+/// The Lambda entry point: the event's JSON in, the report's JSON out (compact when the whole
+/// would not fit a response); with `emit_metrics` (or `KREACH_EMIT_METRICS=true`) the report's
+/// EMF lines go to the log too.
 pub async fn function(event: LambdaEvent<serde_json::Value>) -> Result<serde_json::Value, FunctionError> {
-    let report =
-        handle(event.payload, remaining(event.context.deadline, SystemTime::now()), &|k| std::env::var(k).ok()).await?;
-    serde_json::to_value(report).map_err(|e| FunctionError::kreach(e.to_string()))
+    let env = |k: &str| std::env::var(k).ok();
+    let metrics = event.payload.get("emit_metrics").and_then(|v| v.as_bool()).unwrap_or(false)
+        || env(ENV_EMIT_METRICS).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    let report = handle(event.payload, remaining(event.context.deadline, SystemTime::now()), &env).await?;
+    if metrics {
+        use std::io::Write as _;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(kreach::render::emf(&report, now).as_bytes());
+        let _ = out.flush();
+    }
+    respond(report, MAX_RESPONSE)
+}
+
+/// The report as the function's answer, made to fit `limit` bytes.
+pub fn respond(report: Report, limit: usize) -> Result<serde_json::Value, FunctionError> {
+    serde_json::to_value(report.compact(limit)).map_err(|e| FunctionError::kreach(e.to_string()))
 }
 
 /// Earliest plausible deadline: 2001-01-01 in milliseconds since the epoch.

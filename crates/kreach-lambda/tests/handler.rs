@@ -218,3 +218,32 @@ async fn an_event_with_100000_bootstrap_entries_is_a_clear_error_at_once() {
     .message;
     assert!(err.contains("ca_pem is larger than"), "{err}");
 }
+
+/// A report too large for a Lambda response is answered compact: the matrix, the verdict and the
+/// findings (the most severe first) stay, the bulky evidence goes, and the answer says so; one
+/// that fits is answered whole. (The limit is lowered here; the function's is Lambda's 6 MB.)
+#[tokio::test]
+async fn a_report_too_large_for_a_response_is_answered_compact() {
+    let lab = Lab::start(Fault::AzDown).await.expect("lab");
+    let report = kreach_lambda::handle(event(&lab), Some(Duration::from_secs(5)), &lambda_env).await.expect("report");
+    let whole = serde_json::to_vec(&report).expect("json").len();
+    let same = kreach_lambda::respond(report.clone(), whole).expect("answer");
+    assert!(same.get("compacted").is_none(), "a report that fits is whole");
+    assert_eq!(same["targets"][0]["addresses"].as_array().map(Vec::len), Some(report.targets[0].addresses.len()));
+    let limit = whole / 2;
+    let small = kreach_lambda::respond(report.clone(), limit).expect("answer");
+    let bytes = serde_json::to_vec(&small).expect("json").len();
+    assert!(bytes <= limit, "{bytes} > {limit}");
+    assert!(
+        small["compacted"].as_str().is_some_and(|c| c.contains(&format!("{whole} bytes"))),
+        "{}",
+        small["compacted"]
+    );
+    assert_eq!(small["status"], "fail");
+    assert_eq!(small["targets"].as_array().map(Vec::len), Some(report.targets.len()), "the matrix is whole");
+    assert!(small["findings"].as_array().is_some_and(|f| f.iter().any(|f| f["code"] == "zone-unreachable")));
+    // A limit the findings alone exceed: findings are dropped too, the most severe kept.
+    let tiny = kreach_lambda::respond(report, 4000).expect("answer");
+    let compacted = tiny["compacted"].as_str().expect("compacted");
+    assert!(compacted.contains("findings (the most severe are kept)"), "{compacted}");
+}

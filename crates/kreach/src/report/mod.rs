@@ -166,6 +166,9 @@ pub struct Report {
     /// the client stage when they ended later. Where the wall time went, one round trip at a time.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub critical_path: Vec<PathStep>,
+    /// Set when this is a compact report (see [`Report::compact`]): what was left out, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compacted: Option<String>,
 }
 
 /// One step of the critical path.
@@ -368,6 +371,61 @@ pub struct Finding {
 }
 
 impl Report {
+    /// The report made to fit `limit` bytes of JSON (a Lambda response's 6 MB): first the bulky
+    /// evidence goes — each address's attempts and each DNS chain (the matrix and the stages
+    /// stay), the AWS audit's rule lists, librdkafka's log, the critical path — then, if that is
+    /// not enough, findings beyond what fits (errors kept first). `compacted` says what was left
+    /// out. A report that fits is returned as it is.
+    pub fn compact(mut self, limit: usize) -> Report {
+        let size = |r: &Report| serde_json::to_vec(r).map_or(usize::MAX, |v| v.len());
+        let full = size(&self);
+        if full <= limit {
+            return self;
+        }
+        for t in &mut self.targets {
+            t.addresses.clear();
+            if let Some(d) = &mut t.dns {
+                d.lookup.cname_chain.clear();
+                d.lookup.addresses.truncate(16);
+                d.public = None;
+            }
+        }
+        if let Some(a) = &mut self.aws {
+            a.network_acls.clear();
+            a.ingress_rules.clear();
+            a.probe_egress_rules.clear();
+            a.resolver_rules.clear();
+            a.dns_firewall.clear();
+            a.transit = None;
+            if let Some(z) = &mut a.hosted_zone {
+                z.records.clear();
+            }
+        }
+        if let Some(p) = &mut self.parity {
+            p.log.clear();
+        }
+        self.critical_path.clear();
+        let mut note = format!(
+            "the full report was {full} bytes, more than the {limit} that fit: each address's attempts, DNS chains, \
+             the AWS audit's rule and record lists, librdkafka's log and the critical path were left out"
+        );
+        self.compacted = Some(note.clone());
+        if size(&self) > limit {
+            self.findings.sort_by_key(|f| f.severity);
+            let total = self.findings.len();
+            while size(&self) > limit && !self.findings.is_empty() {
+                let keep = self.findings.len() / 2;
+                self.findings.truncate(keep);
+            }
+            note.push_str(&format!(
+                "; and {} of {total} findings (the most severe are kept)",
+                total - self.findings.len()
+            ));
+            self.compacted = Some(note);
+        }
+        self
+    }
+
     /// The steps that ended last (see [`Report::critical_path`]): of every chain that ran, the
     /// one that took longest. A target's chain is its DNS step, then one address's steps
     /// (addresses run side by side); the brokers' chains follow the bootstrap address that

@@ -295,6 +295,7 @@ pub(crate) async fn checks(
         access,
         findings: Vec::new(),
         critical_path: Vec::new(),
+        compacted: None,
         status: crate::report::Status::Pass,
     };
     Ok(report)
