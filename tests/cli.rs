@@ -1369,3 +1369,204 @@ fn via_function_refuses_to_ship_local_files() {
         assert!(stderr.contains("invalid --via-function") && !stderr.contains("hunter2"), "{stderr}");
     }
 }
+
+/// `kreach fleet template`: one function per subnet (or per zone), each with its canary schedule
+/// and an alarm on its vantage, alarms on the cluster and on each zone, the function's
+/// environment bounding its credentials, read-only policies — and cfn-lint accepts it.
+#[test]
+fn fleet_template_is_one_function_per_subnet_with_canaries_and_alarms_cfn_lint_accepts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for (per, functions) in [("subnet", 3), ("zone", 2)] {
+        let (code, stdout, stderr) = kreach(
+            &[
+                "fleet",
+                "template",
+                "--vpc-id",
+                "vpc-0a1b2c3d",
+                "--subnets",
+                "subnet-0aaaaaaa,subnet-0bbbbbbb,subnet-0ccccccc",
+                "--zones",
+                "usw2-az1,usw2-az1,usw2-az2",
+                "--security-groups",
+                "sg-01234567",
+                "--bootstrap",
+                "lkc-1.abc.us-west-2.aws.confluent.cloud:9092",
+                "--sasl-secret",
+                "arn:aws:secretsmanager:us-west-2:123456789012:secret:kafka-AbCd",
+                "--per",
+                per,
+            ],
+            &[],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        let t: serde_json::Value = serde_json::from_str(&stdout).expect("the template alone is on stdout");
+        let resources = t["Resources"].as_object().expect("resources");
+        let of = |kind: &str| resources.values().filter(|r| r["Type"] == kind).count();
+        assert_eq!(of("AWS::Lambda::Function"), functions, "{per}");
+        assert_eq!(of("AWS::Scheduler::Schedule"), functions);
+        assert_eq!(of("AWS::CloudWatch::Alarm"), functions + 1 + 2, "per vantage, the cluster, per zone");
+        let function = resources["Probesubnet0aaaaaaa"]["Properties"].clone();
+        assert_eq!(function["VpcConfig"]["SubnetIds"], serde_json::json!(["subnet-0aaaaaaa"]));
+        assert_eq!(
+            function["Environment"]["Variables"]["KREACH_ALLOWED_BOOTSTRAP"],
+            "lkc-1.abc.us-west-2.aws.confluent.cloud"
+        );
+        let input: serde_json::Value = serde_json::from_str(
+            resources["Canarysubnet0aaaaaaa"]["Properties"]["Target"]["Input"].as_str().expect("input"),
+        )
+        .expect("json");
+        assert_eq!(input["emit_metrics"], true, "the canary prints its metric lines");
+        let zone_alarm =
+            resources.values().find(|r| r["Properties"]["MetricName"] == "ZoneSuccess").expect("zone alarm");
+        assert_eq!(zone_alarm["Properties"]["Namespace"], "Kreach");
+        let text = t.to_string();
+        assert!(text.contains("secret:kafka-AbCd") && !text.contains("secret:*"), "only that secret");
+        assert!(
+            stderr.contains("kreach fleet --function kreach-fleet-0aaaaaaa") && stderr.contains("StackSet"),
+            "{stderr}"
+        );
+        let file = dir.path().join(format!("fleet-{per}.json"));
+        std::fs::write(&file, &stdout).expect("write");
+        let lint = Command::new(support::workspace_root().join("target/lab-peers/venv/bin/cfn-lint"))
+            .arg(&file)
+            .output()
+            .expect("cfn-lint (scripts/setup.sh installs it)");
+        assert!(
+            lint.status.success(),
+            "cfn-lint: {}{}",
+            String::from_utf8_lossy(&lint.stdout),
+            String::from_utf8_lossy(&lint.stderr)
+        );
+    }
+    let (vpc, sg) = ("vpc-0a1b2c3d", "sg-01234567");
+    for (args, field) in [
+        (vec!["--vpc-id", "vpc-1", "--subnets", "subnet-0aaaaaaa", "--security-groups", sg], "--vpc-id"),
+        (vec!["--vpc-id", vpc, "--subnets", "subnet-1;rm", "--security-groups", sg], "--subnets"),
+        (vec!["--vpc-id", vpc, "--subnets", "subnet-0aaaaaaa", "--security-groups", sg, "--per", "zone"], "--per zone"),
+        (
+            vec![
+                "--vpc-id",
+                vpc,
+                "--subnets",
+                "subnet-0aaaaaaa,subnet-0bbbbbbb",
+                "--zones",
+                "usw2-az1",
+                "--security-groups",
+                sg,
+            ],
+            "--zones",
+        ),
+        (
+            vec!["--vpc-id", vpc, "--subnets", "subnet-0aaaaaaa", "--security-groups", sg, "--schedule", "often"],
+            "--schedule",
+        ),
+    ] {
+        let mut all = vec!["fleet", "template"];
+        all.extend(args);
+        let (code, _, stderr) = kreach(&all, &[]);
+        assert!(code == 2 && stderr.contains(field), "{field}: {stderr}");
+    }
+}
+
+/// `kreach fleet` as a user sees it, against a loopback Lambda-API peer (hand-written: it answers
+/// the Invoke API with reports from two real lab runs, and a function error for a third, as real
+/// Lambda does): every function is a column, the one without a report too, marked failed and
+/// said in what differs; --output json keeps each invocation's outcome; the exit code is 1.
+#[test]
+fn fleet_merges_every_function_and_keeps_the_one_without_a_report() {
+    let (_, healthy, _) = kreach(&["lab", "--output", "json"], &[]);
+    let (_, down, _) = kreach(&["lab", "--fault", "az-down", "--timeout", "5", "--output", "json"], &[]);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let answers = std::sync::Arc::new((healthy, down));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let answers = answers.clone();
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut s = stream;
+                let mut buf = vec![0u8; 256 * 1024];
+                let mut got = 0;
+                loop {
+                    let Ok(n) = s.read(&mut buf[got..]) else { return };
+                    got += n;
+                    let text = String::from_utf8_lossy(&buf[..got]).to_string();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let len = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .and_then(|v| v.trim().parse::<usize>().ok())
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= len || n == 0 {
+                            break;
+                        }
+                    }
+                    if n == 0 {
+                        return;
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf[..got]).to_string();
+                let (extra, body) = if head.contains("/functions/kreach-a/") {
+                    ("", answers.0.clone())
+                } else if head.contains("/functions/kreach-b/") {
+                    ("", answers.1.clone())
+                } else {
+                    (
+                        "X-Amz-Function-Error: Unhandled\r\n",
+                        r#"{"errorType":"Runtime.ExitError","errorMessage":"out of memory"}"#.to_string(),
+                    )
+                };
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    let env = [
+        ("AWS_ENDPOINT_URL", url.as_str()),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-west-2"),
+    ];
+    let args = [
+        "fleet",
+        "--function",
+        "kreach-a",
+        "--function",
+        "kreach-b",
+        "--function",
+        "kreach-c",
+        "--bootstrap",
+        "lkc-x.example:9092",
+        "--timeout",
+        "10",
+    ];
+    let (code, table, stderr) = kreach(&args, &env);
+    assert_eq!(code, 1, "{stderr}\n{table}");
+    for name in ["kreach-a", "kreach-b", "kreach-c"] {
+        assert!(table.contains(name), "{name} has a column:\n{table}");
+    }
+    assert!(table.contains("kreach-c: no report (function_error)") && table.contains("out of memory"), "{table}");
+    let mut json_args = args.to_vec();
+    json_args.extend(["--output", "json"]);
+    let (code, out, _) = kreach(&json_args, &env);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let outcomes: Vec<&str> =
+        v["invocations"].as_array().expect("rows").iter().map(|r| r["outcome"].as_str().expect("outcome")).collect();
+    assert_eq!(outcomes, ["report", "report", "function_error"]);
+    assert_eq!(v["invocations"][0]["status"], "pass");
+    assert_eq!(v["invocations"][1]["status"], "fail");
+    assert_eq!(v["merged"]["vantages"].as_array().map(Vec::len), Some(3));
+    assert_eq!(v["merged"]["statuses"], serde_json::json!(["pass", "fail", "fail"]));
+    // Bad input: named, before anything is invoked.
+    let (code, _, stderr) = kreach(&["fleet", "--bootstrap", "b:9092"], &env);
+    assert!(code == 2 && stderr.contains("--function"), "{stderr}");
+    let (code, _, stderr) = kreach(&["fleet", "--function", "bad name", "--bootstrap", "b:9092"], &env);
+    assert!(code == 2 && stderr.contains("invalid --function"), "{stderr}");
+}

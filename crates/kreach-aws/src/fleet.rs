@@ -128,6 +128,9 @@ pub struct FleetPlan<'a> {
     pub credentials: Option<aws_credential_types::Credentials>,
 }
 
+/// Which SDK configuration an invocation uses: its region and the role it assumes.
+type ConfigKey = (Option<String>, Option<String>);
+
 /// Whether an error is Lambda throttling the caller.
 fn throttled(e: &AwsError) -> bool {
     let text = e.to_string();
@@ -152,7 +155,7 @@ pub async fn invoke_fleet(plan: &FleetPlan<'_>, answered: &(dyn Fn(usize, usize)
     let started = Instant::now();
     let targets = &plan.targets[..plan.targets.len().min(MAX_FLEET)];
     // One SDK configuration per region and role, built before the first call.
-    let mut configs: Vec<((Option<String>, Option<String>), aws_config::SdkConfig)> = Vec::new();
+    let mut configs: Vec<(ConfigKey, aws_config::SdkConfig)> = Vec::new();
     for t in targets {
         let key = (t.region().or(plan.region.map(str::to_string)), t.role.clone());
         if configs.iter().any(|(k, _)| *k == key) {

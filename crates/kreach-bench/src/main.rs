@@ -52,6 +52,20 @@ enum Helper {
     MockKafka,
     /// (run by the lab inside its namespace) hold queued packets for half the round trip.
     Delay,
+    /// `kreach fleet` against a loopback Lambda-API peer: N functions, each answering a real
+    /// report after its own delay; the fleet's wall time against the slowest invocation, and
+    /// `kreach merge` of N and 10 N reports (the merge's growth).
+    Fleet {
+        /// The kreach binary.
+        #[arg(long)]
+        kreach: PathBuf,
+        /// Vantage points.
+        #[arg(long, default_value_t = 50)]
+        vantages: usize,
+        /// The slowest function's delay, in milliseconds (the others answer sooner).
+        #[arg(long, default_value_t = 800)]
+        slowest_ms: u64,
+    },
 }
 
 /// What a scenario's times are measured against.
@@ -164,6 +178,8 @@ struct Run {
     codes: Vec<String>,
 }
 
+mod fleet;
+
 fn main() {
     let cli = Cli::parse();
     match cli.helper {
@@ -172,6 +188,12 @@ fn main() {
             if let Err(e) = kreach_testkit::serve_delay() {
                 eprintln!("delay helper: {e}");
                 std::process::exit(1);
+            }
+        }
+        Some(Helper::Fleet { kreach, vantages, slowest_ms }) => {
+            if let Err(e) = fleet::bench(&kreach, vantages, slowest_ms) {
+                eprintln!("kreach-bench fleet: {e}");
+                std::process::exit(2);
             }
         }
         None => {

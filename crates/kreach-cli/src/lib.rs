@@ -274,8 +274,9 @@ struct FleetArgs {
     /// another account's); `#` starts a comment.
     #[arg(long, value_name = "FILE")]
     functions_file: Option<PathBuf>,
-    /// Invocations in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 16)]
+    /// Invocations in flight at once (each holds one of the account's Lambda concurrency, 1,000
+    /// by default per region).
+    #[arg(long, value_name = "N", default_value_t = 64)]
     concurrency: usize,
     /// The check every function runs (--timeout is the whole fleet's deadline).
     #[command(flatten)]
@@ -596,17 +597,17 @@ async fn check(args: Box<CheckArgs>) -> ExitCode {
 /// `kreach fleet template`: the template on stdout, how to deploy it on stderr.
 fn fleet_template(t: FleetTemplateArgs) -> ExitCode {
     let id_ok = |id: &str, prefix: &str| {
-        id.strip_prefix(prefix)
-            .is_some_and(|h| !h.is_empty() && h.len() <= 17 && h.chars().all(|c| c.is_ascii_hexdigit()))
+        // AWS's shapes: 8 or 17 hex digits.
+        id.strip_prefix(prefix).is_some_and(|h| matches!(h.len(), 8 | 17) && h.chars().all(|c| c.is_ascii_hexdigit()))
     };
     if !id_ok(&t.vpc_id, "vpc-") {
-        return fail(&format!("invalid --vpc-id `{}`: vpc-<hex>", t.vpc_id), EXIT_USAGE);
+        return fail(&format!("invalid --vpc-id `{}`: vpc- and 8 or 17 hex digits", t.vpc_id), EXIT_USAGE);
     }
     if let Some(bad) = t.subnets.iter().find(|s| !id_ok(s, "subnet-")) {
-        return fail(&format!("invalid --subnets: `{bad}` is not subnet-<hex>"), EXIT_USAGE);
+        return fail(&format!("invalid --subnets: `{bad}` is not subnet- and 8 or 17 hex digits"), EXIT_USAGE);
     }
     if let Some(bad) = t.security_groups.iter().find(|s| !id_ok(s, "sg-")) {
-        return fail(&format!("invalid --security-groups: `{bad}` is not sg-<hex>"), EXIT_USAGE);
+        return fail(&format!("invalid --security-groups: `{bad}` is not sg- and 8 or 17 hex digits"), EXIT_USAGE);
     }
     if !t.zones.is_empty() && t.zones.len() != t.subnets.len() {
         return fail("invalid --zones: one AZ ID per subnet, in the same order", EXIT_USAGE);
