@@ -30,6 +30,11 @@ fn free_port() -> u16 {
 
 /// The emulator on 127.0.0.1 only (its default is every interface), and the function attached to it.
 fn emulator_and_function() -> (Killed, Killed, String) {
+    emulator_and_function_logging(None)
+}
+
+/// The same, the function's stdout (its log) written to `log` when given.
+fn emulator_and_function_logging(log: Option<&std::path::Path>) -> (Killed, Killed, String) {
     let port = free_port();
     let emulator = Command::new(root().join("target/lab-peers/venv/bin/cargo-lambda"))
         .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
@@ -51,11 +56,41 @@ fn emulator_and_function() -> (Killed, Killed, String) {
         .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_REGION", "us-west-2")
-        .stdout(Stdio::null())
+        .stdout(match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
+            None => Stdio::null(),
+        })
         .stderr(Stdio::null())
         .spawn()
         .expect("the function binary");
     (emulator, Killed(function), format!("http://127.0.0.1:{port}"))
+}
+
+/// The canary: with `emit_metrics` the function prints the report's embedded metric format lines
+/// on its log (stdout, which Lambda sends to CloudWatch Logs) beside answering the report; the
+/// run's line says the check passed, for this cluster, from this function.
+#[tokio::test]
+async fn the_canary_prints_its_metric_lines_on_the_functions_log() {
+    let lab = Lab::start(Fault::None).await.expect("lab");
+    let dir = tempfile::tempdir().expect("dir");
+    let log = dir.path().join("function.log");
+    let (_emulator, _function, url) = emulator_and_function_logging(Some(&log));
+    let credentials = aws_credential_types::Credentials::new("testing", "testing", None, None, "test");
+    let sdk = kreach_aws::sdk_config(Some("us-west-2"), Some(&url), Some(credentials)).await;
+    let mut event = lab.lambda_event();
+    event["timeout_secs"] = serde_json::json!(5);
+    event["emit_metrics"] = serde_json::json!(true);
+    let report = kreach_aws::invoke_function(&sdk, "_", &event, Duration::from_secs(30)).await.expect("a report");
+    assert_eq!(report.status, kreach::Status::Pass);
+    let text = std::fs::read_to_string(&log).expect("log");
+    let docs: Vec<serde_json::Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let run =
+        docs.iter().find(|d| d.get("CheckSuccess").is_some()).unwrap_or_else(|| panic!("no metric line in: {text}"));
+    assert_eq!(run["CheckSuccess"], 1);
+    assert_eq!(run["Vantage"], "lambda:_");
+    assert_eq!(run["Cluster"].as_str(), lab.bootstrap.rsplit_once(':').map(|(h, _)| h));
+    assert!(run["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Kreach");
+    assert!(docs.iter().any(|d| d.get("ZoneSuccess").is_some()), "per zone too");
 }
 
 #[tokio::test]
