@@ -246,8 +246,10 @@ async fn invoke_one(
         match crate::invoke_function(sdk, &t.function, &event, left).await {
             Ok(report) => return row(InvocationOutcome::Report, None, Some(report), attempts),
             Err(e) if throttled(&e) && outcome_of(&e) != InvocationOutcome::FunctionError => {
-                // Jitter from the clock: no two functions wait in step.
-                let jitter = Duration::from_millis(u64::from(Instant::now().elapsed().subsec_nanos() % 97));
+                // Jitter from the clock's nanoseconds: no two functions wait in step.
+                let nanos =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+                let jitter = Duration::from_millis(u64::from(nanos % 97));
                 let wait = (backoff + jitter).min(deadline.saturating_duration_since(Instant::now()));
                 tokio::time::sleep(wait).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));

@@ -686,7 +686,9 @@ async fn fleet_cmd(args: FleetArgs) -> ExitCode {
             }
         }
     }
-    targets.dedup();
+    // The same function named twice is invoked once.
+    let mut seen = std::collections::HashSet::new();
+    targets.retain(|t| seen.insert((t.function.clone(), t.region.clone(), t.role.clone())));
     if targets.is_empty() {
         return fail("kreach fleet: give --function (repeatable) or --functions-file", EXIT_USAGE);
     }

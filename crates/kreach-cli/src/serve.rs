@@ -194,6 +194,10 @@ fn allowed(host: &str, server: &Server) -> bool {
         if host == b_host {
             return true;
         }
+        // An address has no domain: only itself.
+        if b_host.parse::<std::net::IpAddr>().is_ok() {
+            continue;
+        }
         if let Some((_, domain)) = b_host.split_once('.').filter(|(_, d)| d.contains('.')) {
             if under(domain) {
                 return true;
@@ -301,6 +305,9 @@ mod tests {
         assert!(!allowed("lkc-2.other.us-west-2.aws.confluent.cloud", &s), "another network");
         assert!(!allowed("evil.example", &s));
         assert!(!allowed("xcorp.example", &s));
+        let by_address = server(&["10.0.0.1:9092"], &[], true);
+        assert!(allowed("10.0.0.1", &by_address));
+        assert!(!allowed("192.0.0.1", &by_address), "an address is no domain");
         assert!(allowed("anything.example", &server(&[], &[], false)));
         assert!(!allowed("anything.example", &server(&[], &[], true)));
         assert_eq!(decode("a%3Ab+c").as_deref(), Some("a:b c"));
