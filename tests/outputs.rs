@@ -313,3 +313,27 @@ fn html_report_renders_offline_with_the_broken_hop_marked() {
         }
     }
 }
+
+/// `kreach merge --output html`: the vantage × target grid of two real runs (healthy and az-down)
+/// renders offline in Chromium with no console message, one column per vantage point and the
+/// broken cells marked failed.
+#[test]
+fn merged_html_is_the_vantage_grid_and_renders_offline() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (_, healthy, _) = kreach(&["lab", "--output", "json"]);
+    let (_, down, _) = kreach(&["lab", "--fault", "az-down", "--timeout", "5", "--output", "json"]);
+    let (a, b) = (dir.path().join("subnet-a.json"), dir.path().join("subnet-b.json"));
+    std::fs::write(&a, healthy).expect("write");
+    std::fs::write(&b, down).expect("write");
+    let (code, page, stderr) =
+        kreach(&["merge", &a.display().to_string(), &b.display().to_string(), "--output", "html"]);
+    assert_eq!(code, 1, "{stderr}");
+    let html = dir.path().join("merged.html");
+    std::fs::write(&html, &page).expect("write");
+    let run = support::headless_chromium(&html, None);
+    assert!(run.console.is_empty(), "{:#?}", run.console);
+    let header = run.dom.split("<thead>").nth(1).and_then(|t| t.split("</thead>").next()).expect("grid head");
+    assert!(header.contains("subnet-a") && header.contains("subnet-b"), "{header}");
+    assert!(run.dom.contains("class=\"s-fail\""), "a failed cell is marked");
+    assert!(run.dom.contains("<li>"), "what differs is listed");
+}

@@ -547,10 +547,15 @@ async fn handshake_or_mtu_probe(
     let budget = deadline.budget(TLS_STEP_CAP);
     let until = started + budget;
     let main = tls::handshake(tls_ctx, stream, host, alpn, budget);
+    // A handshake held to less than the retry needs (a confirmation budget, the deadline's end)
+    // is left alone: the retry could not finish and its stalls would only be noise.
+    if budget < MTU_PROBE_AFTER * 2 {
+        return main.await;
+    }
     tokio::pin!(main);
     tokio::select! {
         done = &mut main => return done,
-        () = tokio::time::sleep(MTU_PROBE_AFTER.min(budget)) => {}
+        () = tokio::time::sleep(MTU_PROBE_AFTER) => {}
     }
     // Every clamped size at once (a black hole below the first would cost it a whole stall
     // otherwise), each held to the same patience and ending when the unclamped one would.
