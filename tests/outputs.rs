@@ -337,3 +337,17 @@ fn merged_html_is_the_vantage_grid_and_renders_offline() {
     assert!(run.dom.contains("class=\"s-fail\""), "a failed cell is marked");
     assert!(run.dom.contains("<li>"), "what differs is listed");
 }
+
+/// `kreach serve` refuses bad input at start, naming the flag, before it listens.
+#[test]
+fn serve_refuses_bad_input_at_start() {
+    for (args, flag) in [
+        (vec!["serve", "--listen", "nowhere"], "--listen"),
+        (vec!["serve", "--listen", "127.0.0.1:0", "--timeout", "-3"], "--timeout"),
+        (vec!["serve", "--listen", "127.0.0.1:0", "--bootstrap", "b:99999"], "--bootstrap"),
+        (vec!["serve", "--listen", "127.0.0.1:0", "--watch", "5"], "--watch"),
+    ] {
+        let (code, _, stderr) = kreach(&args);
+        assert!(code == 2 && stderr.contains(flag), "{args:?}: {stderr}");
+    }
+}

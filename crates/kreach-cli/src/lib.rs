@@ -800,14 +800,20 @@ async fn serve_cmd(args: ServeArgs) -> ExitCode {
         Ok(o) => o,
         Err(e) => return fail(&e, EXIT_USAGE),
     };
-    // Bad input is refused at start, not on the first scrape; a bootstrap is optional here.
-    let (configured, credentials) = if options.bootstrap.is_some() || options.properties.is_some() {
-        match options.validate(&|k| std::env::var(k).ok()) {
-            Ok(c) => (c.bootstrap.clone(), c.has_credentials()),
-            Err(e) => return fail(&e.to_string(), EXIT_USAGE),
+    // Bad input is refused at start, not on the first scrape. A bootstrap is optional here (each
+    // probe names one): without one the rest is validated with a stand-in that is never probed.
+    let env = |k: &str| std::env::var(k).ok();
+    let (configured, credentials) = match options.validate(&env) {
+        Ok(c) => (c.bootstrap.clone(), c.has_credentials()),
+        Err(_) if options.bootstrap.is_none() => {
+            let mut stand_in = options.clone();
+            stand_in.bootstrap = Some("bootstrap.invalid:9092".into());
+            match stand_in.validate(&env) {
+                Ok(c) => (Vec::new(), c.has_credentials()),
+                Err(e) => return fail(&e.to_string(), EXIT_USAGE),
+            }
         }
-    } else {
-        (Vec::new(), false)
+        Err(e) => return fail(&e.to_string(), EXIT_USAGE),
     };
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
