@@ -41,7 +41,7 @@ h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:28px 0 8px;border-bot
 .pass{background:#1a7f37} .warn{background:#9a6700} .fail{background:#cf222e}
 table{border-collapse:collapse;font-size:13px} th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f6f8fa} td.s-pass{background:#dafbe1} td.s-warn{background:#fff8c5} td.s-fail{background:#ffebe9;font-weight:600}
-td.s-skipped,td.s-not_applicable{color:#888}
+td.s-skipped,td.s-not_applicable{color:#888} th.v-pass{background:#dafbe1} th.v-warn{background:#fff8c5} th.v-fail{background:#ffebe9}
 .finding{border-left:4px solid #d0d7de;padding:6px 12px;margin:10px 0;background:#f6f8fa}
 .finding.sev-error{border-color:#cf222e} .finding.sev-warning{border-color:#9a6700} .finding.sev-info{border-color:#0969da}
 .finding h3{font-size:14px;margin:0 0 4px} .fix{margin:4px 0} .fix b{color:#1a7f37}
