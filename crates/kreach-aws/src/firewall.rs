@@ -7,12 +7,15 @@ use kreach::{AwsAudit, AwsFirewallRule, AwsFirewallRuleGroup};
 
 use crate::api::Api;
 use crate::note;
-use crate::resolver::pages;
+use crate::resolver::{pages, pages_up_to};
 
 /// Most rule groups read (a cap on what a hostile answer can make kreach hold, not a quota).
 const MAX_GROUPS: usize = 16;
 /// Most domain lists read.
 const MAX_DOMAIN_LISTS: usize = 32;
+/// Most domains read per list (10 pages of 1,000): a longer list stays unjudged, never judged
+/// on part of it.
+const MAX_DOMAINS: usize = 10_000;
 
 /// The rule groups associated with `vpcs`, with their rules and domains.
 pub(crate) async fn rule_groups(api: &Api, vpcs: &[String], audit: &mut AwsAudit) -> Vec<AwsFirewallRuleGroup> {
@@ -76,13 +79,16 @@ pub(crate) async fn rule_groups(api: &Api, vpcs: &[String], audit: &mut AwsAudit
     }
     let domain_lists = join_all(lists.iter().map(|id| {
         let body = serde_json::json!({"FirewallDomainListId": id, "MaxResults": 1000});
-        pages(api, "ListFirewallDomains", body, "Domains")
+        pages_up_to(api, "ListFirewallDomains", body, "Domains", MAX_DOMAINS)
     }))
     .await;
     let mut domains_of: Vec<(String, Vec<String>)> = Vec::new();
     for (id, listing) in lists.iter().zip(domain_lists) {
         match listing {
-            Ok(items) => domains_of.push((
+            // Part of a list is no list: an allow rule judged on part of its domains could turn
+            // into a false block.
+            Ok((_, false)) => {}
+            Ok((items, true)) => domains_of.push((
                 id.clone(),
                 items
                     .iter()

@@ -469,7 +469,7 @@ async fn a_resolver_rule_forwarding_the_clusters_domain_is_named_when_dns_went_w
 async fn a_dns_firewall_rule_that_blocks_the_chain_is_named_by_group_and_rule() {
     // (case, lab fault, rules: (name, priority, action, domain list, redirection), the rule expected)
     type Rule = (&'static str, i64, &'static str, &'static str, &'static str);
-    let cases: [(&str, Fault, Vec<Rule>, Option<&str>); 4] = [
+    let cases: [(&str, Fault, Vec<Rule>, Option<&str>); 5] = [
         (
             "glb-blocked",
             Fault::GlbHopBlocked,
@@ -495,6 +495,9 @@ async fn a_dns_firewall_rule_that_blocks_the_chain_is_named_by_group_and_rule() 
             None,
         ),
         ("glb-blocked-healthy-lab", Fault::None, vec![("block-glb", 10, "BLOCK", "rslvr-fdl-glb", "")], None),
+        // A list whose pages never end: read no further than 10 pages, left unjudged, never
+        // judged on part of it.
+        ("glb-blocked-endless-list", Fault::GlbHopBlocked, vec![("block-glb", 10, "BLOCK", "rslvr-fdl-glb", "")], None),
     ];
     for (name, fault, rules, expected) in cases {
         let moto = start_moto();
@@ -532,6 +535,13 @@ async fn a_dns_firewall_rule_that_blocks_the_chain_is_named_by_group_and_rule() 
             "rslvr-frg-0a1b2c3d4e5f6789",
             serde_json::json!({"FirewallRules": rules_json}),
         );
+        if name == "glb-blocked-endless-list" {
+            moto.record_firewall(
+                "ListFirewallDomains",
+                "rslvr-fdl-glb",
+                serde_json::json!({"Domains": ["*.glb.confluent.cloud."], "NextToken": "more"}),
+            );
+        }
         for (list, domains) in [
             ("rslvr-fdl-glb", vec!["*.glb.confluent.cloud."]),
             ("rslvr-fdl-confluent", vec!["*.confluent.cloud.", "confluent.cloud."]),
@@ -556,7 +566,12 @@ async fn a_dns_firewall_rule_that_blocks_the_chain_is_named_by_group_and_rule() 
             (group.id.as_str(), group.vpc_id.as_str(), group.rules.len()),
             ("rslvr-frg-0a1b2c3d4e5f6789", vpc, rules.len())
         );
-        assert!(group.rules.iter().all(|r| r.domains_read && !r.domains.is_empty()), "{:#?}", group.rules);
+        let endless = name == "glb-blocked-endless-list";
+        assert!(group.rules.iter().all(|r| r.domains_read != endless), "{name}: {:#?}", group.rules);
+        if endless {
+            let pages = moto.recorded_asked().iter().filter(|(a, _)| a == "ListFirewallDomains").count();
+            assert_eq!(pages, 10, "the pages stop at 10");
+        }
         let (_lab, report) = lab_report_with(fault, Some(audit)).await;
         let found: Vec<_> = report.findings_with(FindingCode::AwsDnsFirewallBlocks).collect();
         let Some(rule) = expected else {

@@ -18,20 +18,35 @@ pub(super) fn covers(entry: &str, name: &str) -> bool {
     }
 }
 
-/// The rule that decides `name`, with its group: the first ALLOW or BLOCK covering it.
-fn deciding<'a>(
-    groups: &[&'a AwsFirewallRuleGroup],
-    name: &str,
-) -> Option<(&'a AwsFirewallRuleGroup, &'a AwsFirewallRule)> {
-    groups.iter().find_map(|g| {
+/// What decides a name.
+enum Decision<'a> {
+    /// The first ALLOW or BLOCK covering it.
+    Rule(&'a AwsFirewallRuleGroup, &'a AwsFirewallRule),
+    /// A rule whose domains could not be read comes first: nobody can say.
+    Unknown,
+    /// No rule covers it: the resolver answers.
+    Nothing,
+}
+
+/// The rule that decides `name`, with its group: the first ALLOW or BLOCK covering it, unless a
+/// rule whose domains were not read (an AWS-managed list, one too long) comes before.
+fn deciding<'a>(groups: &[&'a AwsFirewallRuleGroup], name: &str) -> Decision<'a> {
+    for g in groups {
         let mut rules: Vec<&AwsFirewallRule> = g.rules.iter().collect();
         rules.sort_by_key(|r| r.priority);
-        rules
+        for r in rules
             .into_iter()
             .filter(|r| r.action.eq_ignore_ascii_case("ALLOW") || r.action.eq_ignore_ascii_case("BLOCK"))
-            .find(|r| r.domains.iter().any(|d| covers(d, name)))
-            .map(|r| (*g, r))
-    })
+        {
+            if !r.domains_read {
+                return Decision::Unknown;
+            }
+            if r.domains.iter().any(|d| covers(d, name)) {
+                return Decision::Rule(g, r);
+            }
+        }
+    }
+    Decision::Nothing
 }
 
 /// A name of the chain a BLOCK rule stops.
@@ -53,7 +68,11 @@ pub(super) fn judge<'a>(groups: &[&'a AwsFirewallRuleGroup], chain: &[String]) -
     sorted.sort_by_key(|g| g.priority);
     let mut allowed_by: Option<(&AwsFirewallRuleGroup, &AwsFirewallRule, String)> = None;
     for name in chain {
-        let Some((group, rule)) = deciding(&sorted, name) else { continue };
+        let (group, rule) = match deciding(&sorted, name) {
+            Decision::Rule(g, r) => (g, r),
+            Decision::Unknown => return None,
+            Decision::Nothing => continue,
+        };
         if rule.action.eq_ignore_ascii_case("BLOCK") {
             return Some(Blocked { name: name.clone(), group, rule, allowed_by });
         }
@@ -152,5 +171,11 @@ mod tests {
         assert!(judge(&[&glb, &first], &chain()).is_none(), "the group with priority 1 is applied first");
         let unrelated = group(5, vec![rule("block-ads", 1, "BLOCK", &["*.ads.example"], "")]);
         assert!(judge(&[&unrelated], &chain()).is_none());
+        // An allow list that could not be read (AWS-managed, or too long to read whole) before a
+        // block of everything: nobody can say, so nothing is named.
+        let mut unread = rule("allow-managed", 1, "ALLOW", &[], "");
+        unread.domains_read = false;
+        let uncertain = group(100, vec![unread, rule("block-all", 2, "BLOCK", &["*"], "")]);
+        assert!(judge(&[&uncertain], &chain()).is_none());
     }
 }
