@@ -9,6 +9,8 @@ use crate::note;
 
 /// Pages read per listing.
 const MAX_PAGES: usize = 10;
+/// Most Resolver rules read (the account's, shared ones included: 10 pages of 100).
+const MAX_RULES: usize = 1000;
 
 /// What the Resolver API says about the VPCs: their rules, DNS Firewall rule groups and query
 /// logging configurations.
@@ -49,7 +51,7 @@ pub(crate) async fn resolver_reads(
     let mut firewall_audit = AwsAudit::default();
     let (associations, rules, log_associations, logs, firewall) = tokio::join!(
         pages(&api, "ListResolverRuleAssociations", filter, "ResolverRuleAssociations"),
-        pages(&api, "ListResolverRules", serde_json::json!({"MaxResults": 100}), "ResolverRules"),
+        pages_up_to(&api, "ListResolverRules", serde_json::json!({"MaxResults": 100}), "ResolverRules", MAX_RULES),
         pages(&api, "ListResolverQueryLogConfigAssociations", log_filter, "ResolverQueryLogConfigAssociations"),
         pages(&api, "ListResolverQueryLogConfigs", serde_json::json!({"MaxResults": 100}), "ResolverQueryLogConfigs"),
         crate::firewall::rule_groups(&api, vpcs, &mut firewall_audit),
@@ -57,7 +59,7 @@ pub(crate) async fn resolver_reads(
     crate::endpoint::merge(audit, firewall_audit);
     let mut out = ResolverReads { firewall, ..ResolverReads::default() };
     match (associations, rules) {
-        (Ok(a), Ok(r)) => out.rules = join(&a, &r, vpcs),
+        (Ok(a), Ok((r, _))) => out.rules = join(&a, &r, vpcs),
         (Err(e), _) | (_, Err(e)) => {
             note(audit, e);
         }
@@ -147,8 +149,16 @@ fn join(associations: &[serde_json::Value], rules: &[serde_json::Value], vpcs: &
             continue;
         }
         let id = text(a, "ResolverRuleId");
-        let Some(rule) = rules.iter().find(|r| r["Id"].as_str() == Some(id.as_str())) else { continue };
         let mut r = AwsResolverRule::default();
+        let Some(rule) = rules.iter().find(|r| r["Id"].as_str() == Some(id.as_str())) else {
+            // Associated but not among the rules read (a listing cut short): its domain is
+            // unknown, so no rule of this VPC can be said to be the most specific.
+            r.id = id;
+            r.rule_type = "UNKNOWN".into();
+            r.vpc_id = vpc;
+            out.push(r);
+            continue;
+        };
         r.id = id;
         r.name = text(rule, "Name");
         r.domain = text(rule, "DomainName").trim_end_matches('.').to_ascii_lowercase();
@@ -187,7 +197,12 @@ mod tests {
             "TargetIps": [{"Ip": "10.9.9.9", "Port": 53}, {"Ip": "10.9.9.10"}, "junk"],
         })];
         let joined = join(&associations, &rules, &["vpc-a".to_string()]);
-        assert_eq!(joined.len(), 1, "{joined:?}");
+        assert_eq!(joined.len(), 2, "{joined:?}");
+        assert_eq!(
+            (joined[1].id.as_str(), joined[1].rule_type.as_str()),
+            ("rslvr-rr-missing", "UNKNOWN"),
+            "an association whose rule was not read"
+        );
         let r = &joined[0];
         assert_eq!(
             (r.id.as_str(), r.domain.as_str(), r.rule_type.as_str(), r.vpc_id.as_str()),

@@ -262,7 +262,8 @@ pub struct AwsResolverRule {
     pub name: String,
     /// The domain it covers (lower case, no trailing dot; empty for the root).
     pub domain: String,
-    /// `FORWARD`, `SYSTEM` or `RECURSIVE`.
+    /// `FORWARD`, `SYSTEM` or `RECURSIVE`; `UNKNOWN` for a rule associated with the VPC that the
+    /// listing did not reach (nothing is then said about the VPC's rules).
     pub rule_type: String,
     /// Where a FORWARD rule sends the queries, `ip:port`.
     pub targets: Vec<String>,

@@ -250,6 +250,10 @@ fn resolver_diags(
         .as_deref()
         .filter(|v| audit.resolver_rules.iter().any(|r| r.vpc_id == *v))
         .or(audit.endpoint.as_ref().map(|e| e.vpc_id.as_str()));
+    // A rule associated there that could not be read could be the most specific: say nothing.
+    if audit.resolver_rules.iter().any(|r| vpc.is_none_or(|v| r.vpc_id == v) && r.rule_type == "UNKNOWN") {
+        return;
+    }
     let covers = |host: &str, domain: &str| domain.is_empty() || crate::analysis::dns::under(host, domain);
     let domain = network.and_then(|n| n.domain.as_ref()).map(|d| d.name.as_str());
     let mut named: Vec<&str> = Vec::new();
@@ -596,6 +600,38 @@ mod tests {
             elapsed_ms: None,
             summary: "0/1 connected".into(),
         });
+    }
+
+    /// A FORWARD rule covering a name that went wrong is named; not when another rule associated
+    /// with the VPC could not be read (it could be a more specific SYSTEM rule).
+    #[test]
+    fn a_forward_rule_is_not_blamed_beside_a_rule_that_could_not_be_read() {
+        let mut t = bootstrap();
+        t.host = "lkc-1.abc.us-west-2.aws.confluent.cloud".into();
+        t.dns = Some(
+            serde_json::from_value(serde_json::json!({
+                "name": t.host, "answer_class": "public",
+                "lookup": {"resolver": "10.0.0.2:53", "outcome": "answer", "elapsed_ms": 1, "cname_chain": [], "addresses": []}
+            }))
+            .expect("dns detail"),
+        );
+        let rule = |id: &str, domain: &str, kind: &str| crate::report::AwsResolverRule {
+            id: id.into(),
+            domain: domain.into(),
+            rule_type: kind.into(),
+            vpc_id: "vpc-a".into(),
+            ..Default::default()
+        };
+        let mut audit = AwsAudit::default();
+        audit.resolver_rules = vec![rule("rslvr-rr-fwd", "confluent.cloud", "FORWARD")];
+        let probe = Probe { vpc: Some("vpc-a".into()), ..Probe::default() };
+        let mut out = Vec::new();
+        resolver_diags(std::slice::from_ref(&t), &audit, &probe, None, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out.remove(0).on(&t, Stage::Aws).code, FindingCode::AwsResolverRuleForwards);
+        audit.resolver_rules.push(rule("rslvr-rr-unread", "", "UNKNOWN"));
+        resolver_diags(std::slice::from_ref(&t), &audit, &probe, None, &mut out);
+        assert!(out.is_empty());
     }
 
     /// The ports MSK multi-VPC brokers listen on (14001-14100) against the VPC connection's
