@@ -622,8 +622,8 @@ mod tests {
             vpc_id: "vpc-a".into(),
             ..Default::default()
         };
-        let mut audit = AwsAudit::default();
-        audit.resolver_rules = vec![rule("rslvr-rr-fwd", "confluent.cloud", "FORWARD")];
+        let mut audit =
+            AwsAudit { resolver_rules: vec![rule("rslvr-rr-fwd", "confluent.cloud", "FORWARD")], ..Default::default() };
         let probe = Probe { vpc: Some("vpc-a".into()), ..Probe::default() };
         let mut out = Vec::new();
         resolver_diags(std::slice::from_ref(&t), &audit, &probe, None, &mut out);
