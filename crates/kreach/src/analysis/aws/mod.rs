@@ -382,7 +382,9 @@ fn transit_diags(t: &crate::report::AwsTransit, ep: &AwsEndpoint, out: &mut Vec<
             .find(|g| g.starts_with("tgw-") || g.starts_with("pcx-"))
     });
     for (lookups, back) in [(&t.routes_out, false), (&t.routes_back, true)] {
-        let missing: Vec<&crate::report::AwsRouteLookup> = lookups.iter().filter(|l| !l.crosses()).collect();
+        // A table that was not read (a listing cut short) says nothing either way.
+        let missing: Vec<&crate::report::AwsRouteLookup> =
+            lookups.iter().filter(|l| !l.crosses() && l.route_table.is_some()).collect();
         // One finding per route table.
         let mut tables: Vec<Option<&str>> = missing.iter().map(|l| l.route_table.as_deref()).collect();
         tables.dedup();
