@@ -1256,6 +1256,20 @@ fn a_bad_mapping_field_or_topic_is_named_and_refused() {
     assert!(code == 2 && stderr.contains("--consumer-group"), "{stderr}");
 }
 
+/// cfn-lint (installed by scripts/setup.sh) accepts the template in `file`.
+fn cfn_lint(file: &std::path::Path) {
+    let lint = Command::new(support::workspace_root().join("target/lab-peers/venv/bin/cfn-lint"))
+        .arg(file)
+        .output()
+        .expect("cfn-lint (scripts/setup.sh installs it)");
+    assert!(
+        lint.status.success(),
+        "cfn-lint: {}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
+}
+
 /// `kreach twin`: the template puts the function in the mapping's subnets with its security
 /// groups, lets it read only the mapping's secrets, bounds where the credentials may go with the
 /// environment the function reads — and cfn-lint (installed by scripts/setup.sh) accepts it.
@@ -1309,16 +1323,7 @@ fn twin_prints_a_template_cfn_lint_accepts_for_the_mappings_own_network() {
     assert!(stderr.contains(r#""event_source_mapping":"arn:aws:lambda:us-west-2"#), "{stderr}");
     let file = dir.path().join("twin.json");
     std::fs::write(&file, &stdout).expect("write");
-    let lint = Command::new(support::workspace_root().join("target/lab-peers/venv/bin/cfn-lint"))
-        .arg(&file)
-        .output()
-        .expect("cfn-lint (scripts/setup.sh installs it)");
-    assert!(
-        lint.status.success(),
-        "cfn-lint: {}{}",
-        String::from_utf8_lossy(&lint.stdout),
-        String::from_utf8_lossy(&lint.stderr)
-    );
+    cfn_lint(&file);
     // A mapping without subnets (Amazon MSK): the cluster's network is a parameter, still valid.
     let msk = serde_json::json!({"UUID": "b2", "EventSourceArn": "arn:aws:kafka:us-west-2:1:cluster/c/x"});
     std::fs::write(&path, msk.to_string()).expect("write");
@@ -1326,11 +1331,7 @@ fn twin_prints_a_template_cfn_lint_accepts_for_the_mappings_own_network() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("SubnetIds"), "{stderr}");
     std::fs::write(&file, &stdout).expect("write");
-    let lint = Command::new(support::workspace_root().join("target/lab-peers/venv/bin/cfn-lint"))
-        .arg(&file)
-        .output()
-        .expect("cfn-lint");
-    assert!(lint.status.success(), "cfn-lint: {}", String::from_utf8_lossy(&lint.stdout));
+    cfn_lint(&file);
     // A real cluster ARN: the role may read that cluster (and the VPC connections a cross-account
     // cluster is reached by), and cfn-lint still accepts it.
     let arn = "arn:aws:kafka:us-west-2:123456789012:cluster/orders/abc-1";
@@ -1345,11 +1346,7 @@ fn twin_prints_a_template_cfn_lint_accepts_for_the_mappings_own_network() {
     );
     assert!(text.contains("kafka:ListVpcConnections"), "{text}");
     std::fs::write(&file, &stdout).expect("write");
-    let lint = Command::new(support::workspace_root().join("target/lab-peers/venv/bin/cfn-lint"))
-        .arg(&file)
-        .output()
-        .expect("cfn-lint");
-    assert!(lint.status.success(), "cfn-lint: {}", String::from_utf8_lossy(&lint.stdout));
+    cfn_lint(&file);
 }
 
 /// `--via-function` sends flags, never this machine's files or credentials: a properties file, a
@@ -1427,16 +1424,7 @@ fn fleet_template_is_one_function_per_subnet_with_canaries_and_alarms_cfn_lint_a
         );
         let file = dir.path().join(format!("fleet-{per}.json"));
         std::fs::write(&file, &stdout).expect("write");
-        let lint = Command::new(support::workspace_root().join("target/lab-peers/venv/bin/cfn-lint"))
-            .arg(&file)
-            .output()
-            .expect("cfn-lint (scripts/setup.sh installs it)");
-        assert!(
-            lint.status.success(),
-            "cfn-lint: {}{}",
-            String::from_utf8_lossy(&lint.stdout),
-            String::from_utf8_lossy(&lint.stderr)
-        );
+        cfn_lint(&file);
     }
     let (vpc, sg) = ("vpc-0a1b2c3d", "sg-01234567");
     for (args, field) in [

@@ -391,16 +391,7 @@ pub(crate) async fn client_vpc_connection(
     }
     let mut c = kreach::AwsMskVpcConnection::default();
     c.vpc_id = vpc.to_string();
-    let here: Vec<&serde_json::Value> = pages
-        .iter()
-        .filter_map(|p| p["vpcConnections"].as_array())
-        .flatten()
-        .filter(|c| c["vpcId"].as_str() == Some(vpc))
-        .take(kreach::MAX_LIST)
-        .collect();
-    let Some(best) = here.iter().find(|c| c["state"].as_str() == Some("AVAILABLE")).or(here.first()) else {
-        return Some(c);
-    };
+    let Some(best) = best_connection(&pages, |c| c["vpcId"].as_str() == Some(vpc)) else { return Some(c) };
     c.found = true;
     c.arn = best["vpcConnectionArn"].as_str().unwrap_or("").to_string();
     c.target_cluster_arn = best["targetClusterArn"].as_str().unwrap_or("").to_string();
@@ -442,15 +433,23 @@ pub(crate) async fn client_vpc_connection(
 /// Of the listed connections (pages of `ListVpcConnections`), the one to `cluster`: an AVAILABLE
 /// one first.
 fn connection_for(pages: &[serde_json::Value], cluster: &str) -> Option<String> {
+    let best = best_connection(pages, |c| c["targetClusterArn"].as_str() == Some(cluster))?;
+    best["vpcConnectionArn"].as_str().map(str::to_string)
+}
+
+/// Of the listed connections, the first AVAILABLE one that `wanted` picks, else the first it picks.
+fn best_connection<'a>(
+    pages: &'a [serde_json::Value],
+    wanted: impl Fn(&serde_json::Value) -> bool,
+) -> Option<&'a serde_json::Value> {
     let all: Vec<&serde_json::Value> = pages
         .iter()
         .filter_map(|p| p["vpcConnections"].as_array())
         .flatten()
-        .filter(|c| c["targetClusterArn"].as_str() == Some(cluster))
+        .filter(|c| wanted(c))
         .take(kreach::MAX_LIST)
         .collect();
-    let best = all.iter().find(|c| c["state"].as_str() == Some("AVAILABLE")).or(all.first())?;
-    best["vpcConnectionArn"].as_str().map(str::to_string)
+    all.iter().find(|c| c["state"].as_str() == Some("AVAILABLE")).or(all.first()).copied()
 }
 
 /// A cross-account cluster as its VPC connection shows it (`DescribeVpcConnection`): the

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::twin::{ENV_ALLOWED_BOOTSTRAP, ENV_ALLOWED_SECRETS};
+use crate::twin::{ENV_ALLOWED_BOOTSTRAP, ENV_ALLOWED_SECRETS, probe_function, probe_role};
 
 /// The fleet template's parameters as given.
 pub(crate) struct TemplateSpec {
@@ -59,6 +59,27 @@ fn canary_event(spec: &TemplateSpec) -> Value {
     event
 }
 
+/// A CloudWatch alarm on a kreach metric below 1 for two 5-minute periods.
+fn alarm(description: String, metric: &str, dimensions: Value, missing: &str, actions: &Value) -> Value {
+    json!({
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "Namespace": kreach::render::EMF_NAMESPACE,
+            "MetricName": metric,
+            "Dimensions": dimensions,
+            "Statistic": "Minimum",
+            "Period": 300,
+            "EvaluationPeriods": 2,
+            "DatapointsToAlarm": 2,
+            "Threshold": 1,
+            "ComparisonOperator": "LessThanThreshold",
+            "TreatMissingData": missing,
+            "AlarmActions": actions
+        }
+    })
+}
+
 /// The template: per member a function in that subnet with the given groups, an EventBridge
 /// Scheduler schedule invoking it as the canary, an alarm on its vantage; an alarm on the
 /// cluster from every vantage; per zone (when zones are named) an alarm on the zone.
@@ -74,17 +95,7 @@ pub(crate) fn template(spec: &TemplateSpec) -> Value {
     if let Some(secret) = &spec.sasl_secret {
         statements.push(json!({"Sid": "TheCredentialsSecretOnly", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}));
     }
-    resources.insert(
-        "ProbeRole".into(),
-        json!({
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
-                "ManagedPolicyArns": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"}],
-                "Policies": [{"PolicyName": "kreach-fleet-read-only", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]
-            }
-        }),
-    );
+    resources.insert("ProbeRole".into(), probe_role("kreach-fleet-read-only", statements));
     resources.insert(
         "SchedulerRole".into(),
         json!({
@@ -110,24 +121,11 @@ pub(crate) fn template(spec: &TemplateSpec) -> Value {
     for (subnet, zone) in members(spec) {
         let name = function_name(&subnet);
         let id = logical(&subnet);
+        let description =
+            format!("kreach vantage point in {subnet}{}", zone.as_ref().map(|z| format!(" ({z})")).unwrap_or_default());
         resources.insert(
             format!("Probe{id}"),
-            json!({
-                "Type": "AWS::Lambda::Function",
-                "Properties": {
-                    "FunctionName": name,
-                    "Description": format!("kreach vantage point in {subnet}{}", zone.as_ref().map(|z| format!(" ({z})")).unwrap_or_default()),
-                    "Runtime": "provided.al2023",
-                    "Handler": "bootstrap",
-                    "Architectures": ["arm64"],
-                    "MemorySize": 256,
-                    "Timeout": 60,
-                    "Role": {"Fn::GetAtt": ["ProbeRole", "Arn"]},
-                    "Code": {"S3Bucket": {"Ref": "CodeS3Bucket"}, "S3Key": {"Ref": "CodeS3Key"}},
-                    "VpcConfig": {"SubnetIds": [subnet], "SecurityGroupIds": spec.security_groups},
-                    "Environment": {"Variables": environment}
-                }
-            }),
+            probe_function(&name, Some(description), json!([subnet]), json!(spec.security_groups), environment.clone()),
         );
         resources.insert(
             format!("Canary{id}"),
@@ -148,45 +146,27 @@ pub(crate) fn template(spec: &TemplateSpec) -> Value {
         );
         resources.insert(
             format!("VantageAlarm{id}"),
-            json!({
-                "Type": "AWS::CloudWatch::Alarm",
-                "Properties": {
-                    "AlarmDescription": format!("kreach: {cluster} is not reachable from {subnet} (the canary's CheckSuccess below 1, or no report)"),
-                    "Namespace": kreach::render::EMF_NAMESPACE,
-                    "MetricName": "CheckSuccess",
-                    "Dimensions": [{"Name": "Cluster", "Value": cluster}, {"Name": "Vantage", "Value": format!("lambda:{name}")}],
-                    "Statistic": "Minimum",
-                    "Period": 300,
-                    "EvaluationPeriods": 2,
-                    "DatapointsToAlarm": 2,
-                    "Threshold": 1,
-                    "ComparisonOperator": "LessThanThreshold",
-                    "TreatMissingData": "breaching",
-                    "AlarmActions": alarm_actions
-                }
-            }),
+            alarm(
+                format!(
+                    "kreach: {cluster} is not reachable from {subnet} (the canary's CheckSuccess below 1, or no report)"
+                ),
+                "CheckSuccess",
+                json!([{"Name": "Cluster", "Value": cluster}, {"Name": "Vantage", "Value": format!("lambda:{name}")}]),
+                "breaching",
+                &alarm_actions,
+            ),
         );
         names.push(json!({"Ref": format!("Probe{id}")}));
     }
     resources.insert(
         "ClusterAlarm".into(),
-        json!({
-            "Type": "AWS::CloudWatch::Alarm",
-            "Properties": {
-                "AlarmDescription": format!("kreach: {cluster} failed from at least one vantage point"),
-                "Namespace": kreach::render::EMF_NAMESPACE,
-                "MetricName": "CheckSuccess",
-                "Dimensions": [{"Name": "Cluster", "Value": cluster}],
-                "Statistic": "Minimum",
-                "Period": 300,
-                "EvaluationPeriods": 2,
-                "DatapointsToAlarm": 2,
-                "Threshold": 1,
-                "ComparisonOperator": "LessThanThreshold",
-                "TreatMissingData": "breaching",
-                "AlarmActions": alarm_actions
-            }
-        }),
+        alarm(
+            format!("kreach: {cluster} failed from at least one vantage point"),
+            "CheckSuccess",
+            json!([{"Name": "Cluster", "Value": cluster}]),
+            "breaching",
+            &alarm_actions,
+        ),
     );
     let mut zones: Vec<&String> = spec.subnets.iter().filter_map(|(_, z)| z.as_ref()).collect();
     zones.sort();
@@ -194,23 +174,13 @@ pub(crate) fn template(spec: &TemplateSpec) -> Value {
     for zone in zones {
         resources.insert(
             format!("ZoneAlarm{}", logical(zone)),
-            json!({
-                "Type": "AWS::CloudWatch::Alarm",
-                "Properties": {
-                    "AlarmDescription": format!("kreach: the brokers of {cluster} in {zone} fail (ZoneSuccess below 1)"),
-                    "Namespace": kreach::render::EMF_NAMESPACE,
-                    "MetricName": "ZoneSuccess",
-                    "Dimensions": [{"Name": "Cluster", "Value": cluster}, {"Name": "Zone", "Value": zone}],
-                    "Statistic": "Minimum",
-                    "Period": 300,
-                    "EvaluationPeriods": 2,
-                    "DatapointsToAlarm": 2,
-                    "Threshold": 1,
-                    "ComparisonOperator": "LessThanThreshold",
-                    "TreatMissingData": "notBreaching",
-                    "AlarmActions": alarm_actions
-                }
-            }),
+            alarm(
+                format!("kreach: the brokers of {cluster} in {zone} fail (ZoneSuccess below 1)"),
+                "ZoneSuccess",
+                json!([{"Name": "Cluster", "Value": cluster}, {"Name": "Zone", "Value": zone}]),
+                "notBreaching",
+                &alarm_actions,
+            ),
         );
     }
     json!({

@@ -763,7 +763,7 @@ fn fleet_output(rows: &[kreach_aws::Invocation], output: Output) -> String {
                 .iter()
                 .map(|r| {
                     let mut v = serde_json::to_value(r).unwrap_or_default();
-                    v["status"] = serde_json::json!(r.report.as_ref().map(|rep| status_word(rep.status)));
+                    v["status"] = serde_json::json!(r.report.as_ref().map(|rep| rep.status.as_label()));
                     v
                 })
                 .collect();
@@ -777,11 +777,6 @@ fn fleet_output(rows: &[kreach_aws::Invocation], output: Output) -> String {
         Output::Emf => reports.iter().map(|(_, r)| render::emf(r, now_ms())).collect(),
         Output::Prometheus => render::prometheus_many(&reports.iter().map(|(_, r)| r).collect::<Vec<_>>()),
     }
-}
-
-#[cfg(feature = "aws")]
-fn status_word(s: kreach::Status) -> serde_json::Value {
-    serde_json::to_value(s).unwrap_or_default()
 }
 
 /// `kreach serve`: validates the configuration once, then serves probes.
@@ -800,16 +795,20 @@ async fn serve_cmd(args: ServeArgs) -> ExitCode {
         Ok(o) => o,
         Err(e) => return fail(&e, EXIT_USAGE),
     };
-    // Bad input is refused at start, not on the first scrape. A bootstrap is optional here (each
-    // probe names one): without one the rest is validated with a stand-in that is never probed.
+    // Bad input is refused at start, not on the first scrape; the files are read once, here. A
+    // bootstrap is optional (each probe may name one): without one the rest is validated with a
+    // stand-in that is never probed.
     let env = |k: &str| std::env::var(k).ok();
-    let (configured, credentials) = match options.validate(&env) {
-        Ok(c) => (c.bootstrap.clone(), c.has_credentials()),
+    let (base, configured) = match options.validate(&env) {
+        Ok(c) => {
+            let configured = c.bootstrap.clone();
+            (c, configured)
+        }
         Err(_) if options.bootstrap.is_none() => {
             let mut stand_in = options.clone();
             stand_in.bootstrap = Some("bootstrap.invalid:9092".into());
             match stand_in.validate(&env) {
-                Ok(c) => (Vec::new(), c.has_credentials()),
+                Ok(c) => (c, Vec::new()),
                 Err(e) => return fail(&e.to_string(), EXIT_USAGE),
             }
         }
@@ -821,13 +820,8 @@ async fn serve_cmd(args: ServeArgs) -> ExitCode {
     };
     let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| addr.to_string());
     let _ = writeln!(std::io::stderr(), "kreach serve: listening on http://{bound}/probe?bootstrap=HOST:PORT");
-    let server = serve::Server {
-        options,
-        max_concurrent: args.max_concurrent,
-        allow_targets: args.allow_target,
-        configured,
-        credentials,
-    };
+    let server =
+        serve::Server { base, max_concurrent: args.max_concurrent, allow_targets: args.allow_target, configured };
     let local = tokio::task::LocalSet::new();
     let served = local.run_until(serve::serve(listener, server));
     tokio::select! {

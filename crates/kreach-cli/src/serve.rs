@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
-use kreach::{CheckConfig, CheckOptions, HostPort};
+use kreach::{CheckConfig, HostPort};
 
 /// Largest request head read.
 const MAX_HEAD: usize = 8 * 1024;
@@ -29,16 +29,15 @@ const MAX_CONNECTIONS: usize = 256;
 
 /// What the server was started with.
 pub(crate) struct Server {
-    /// The check's options as the flags gave them (the default bootstrap among them).
-    pub(crate) options: CheckOptions,
+    /// The check, validated once at start (its properties and CA files read then, not per
+    /// scrape); each probe sets its own bootstrap and deadline on a copy.
+    pub(crate) base: CheckConfig,
     /// Probes that may run at once.
     pub(crate) max_concurrent: usize,
     /// Host suffixes a probe may name besides the configured bootstrap's domain.
     pub(crate) allow_targets: Vec<String>,
-    /// The configured bootstrap hosts (their domains may be probed).
+    /// The configured bootstrap hosts, the default target (their domains may be probed).
     pub(crate) configured: Vec<HostPort>,
-    /// Whether the configuration carries SASL credentials.
-    pub(crate) credentials: bool,
 }
 
 /// Serves until the listener fails. Connections are tasks of the current thread's `LocalSet`
@@ -204,7 +203,7 @@ fn allowed(host: &str, server: &Server) -> bool {
             }
         }
     }
-    server.configured.is_empty() && server.allow_targets.is_empty() && !server.credentials
+    server.configured.is_empty() && server.allow_targets.is_empty() && !server.base.has_credentials()
 }
 
 async fn probe(query: &str, scrape_timeout: Option<f64>, server: &Server, probes: &Arc<Semaphore>) -> Answer {
@@ -233,7 +232,7 @@ async fn probe(query: &str, scrape_timeout: Option<f64>, server: &Server, probes
             }
         }
     }
-    let mut options = server.options.clone();
+    let mut config = server.base.clone();
     if let Some(b) = bootstrap {
         let hp = match HostPort::parse(&b, kreach::DEFAULT_KAFKA_PORT) {
             Ok(hp) => hp,
@@ -249,18 +248,19 @@ async fn probe(query: &str, scrape_timeout: Option<f64>, server: &Server, probes
                 ),
             );
         }
-        options.bootstrap = Some(hp.to_string());
+        config.bootstrap = vec![hp];
+    } else if server.configured.is_empty() {
+        return Answer::text(
+            "400 Bad Request",
+            "query parameter bootstrap: required (the server was started without --bootstrap)\n",
+        );
     }
     // The run's deadline: the server's, or less when the scraper or the URL asks for less.
-    let configured = options.timeout_secs.unwrap_or(10.0);
     let scrape = scrape_timeout.map(|s| (s - SCRAPE_MARGIN.as_secs_f64()).max(0.5));
-    let secs = [Some(configured), timeout, scrape].into_iter().flatten().fold(f64::INFINITY, f64::min);
-    options.timeout_secs = Some(secs);
-    let config: CheckConfig = match options.validate(&|k| std::env::var(k).ok()) {
-        Ok(c) => c,
-        Err(e) => return Answer::text("400 Bad Request", format!("{}\n", kreach::render::clean(&e.to_string()))),
-    };
+    let secs =
+        [Some(config.timeout.as_secs_f64()), timeout, scrape].into_iter().flatten().fold(f64::INFINITY, f64::min);
     let wait = Duration::from_secs_f64(secs);
+    let config = config.with_timeout(wait);
     let Ok(Ok(_slot)) = tokio::time::timeout(wait, probes.clone().acquire_owned()).await else {
         return Answer::text("503 Service Unavailable", "every probe slot is busy (--max-concurrent)\n");
     };
@@ -285,12 +285,23 @@ mod tests {
     use super::*;
 
     fn server(configured: &[&str], allow: &[&str], credentials: bool) -> Server {
+        let mut options = kreach::CheckOptions::default();
+        options.bootstrap = Some("bootstrap.invalid:9092".into());
+        let env = |k: &str| match (k, credentials) {
+            ("KREACH_SASL_USERNAME", true) => Some("user".to_string()),
+            ("KREACH_SASL_PASSWORD", true) => Some("secret".to_string()),
+            _ => None,
+        };
+        if credentials {
+            options.security_protocol = Some("SASL_SSL".into());
+        }
+        let base = options.validate(&env).expect("config");
+        assert_eq!(base.has_credentials(), credentials);
         Server {
-            options: CheckOptions::default(),
+            base,
             max_concurrent: 1,
             allow_targets: allow.iter().map(|s| s.to_string()).collect(),
             configured: configured.iter().map(|b| HostPort::parse(b, 9092).expect("hp")).collect(),
-            credentials,
         }
     }
 

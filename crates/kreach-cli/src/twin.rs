@@ -126,38 +126,57 @@ pub(crate) fn template(m: &EventSourceMapping) -> Value {
         ),
         "Parameters": parameters,
         "Resources": {
-            "ProbeRole": {
-                "Type": "AWS::IAM::Role",
-                "Properties": {
-                    "AssumeRolePolicyDocument": {
-                        "Version": "2012-10-17",
-                        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
-                    },
-                    "ManagedPolicyArns": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"}],
-                    "Policies": [{
-                        "PolicyName": "kreach-twin-read-only",
-                        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}
-                    }]
-                }
-            },
-            "Probe": {
-                "Type": "AWS::Lambda::Function",
-                "Properties": {
-                    "FunctionName": name,
-                    "Runtime": "provided.al2023",
-                    "Handler": "bootstrap",
-                    "Architectures": ["arm64"],
-                    "MemorySize": 256,
-                    "Timeout": 60,
-                    "Role": {"Fn::GetAtt": ["ProbeRole", "Arn"]},
-                    "Code": {"S3Bucket": {"Ref": "CodeS3Bucket"}, "S3Key": {"Ref": "CodeS3Key"}},
-                    "VpcConfig": {"SubnetIds": subnets, "SecurityGroupIds": groups},
-                    "Environment": {"Variables": environment}
-                }
-            }
+            "ProbeRole": probe_role("kreach-twin-read-only", statements),
+            "Probe": probe_function(&name, None, subnets, groups, environment)
         },
         "Outputs": {"FunctionName": {"Value": {"Ref": "Probe"}}}
     })
+}
+
+/// The role of a kreach probe function: VPC access and logs (AWS's managed policy), and
+/// `statements` as its own read-only policy.
+pub(crate) fn probe_role(policy_name: &str, statements: Vec<Value>) -> Value {
+    json!({
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+            },
+            "ManagedPolicyArns": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"}],
+            "Policies": [{"PolicyName": policy_name, "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]
+        }
+    })
+}
+
+/// A kreach probe function (the `bootstrap` binary from the CodeS3Bucket/CodeS3Key parameters,
+/// the `ProbeRole`) in `subnets` with `groups` and `environment`.
+pub(crate) fn probe_function(
+    name: &str,
+    description: Option<String>,
+    subnets: Value,
+    groups: Value,
+    environment: serde_json::Map<String, Value>,
+) -> Value {
+    let mut function = json!({
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "FunctionName": name,
+            "Runtime": "provided.al2023",
+            "Handler": "bootstrap",
+            "Architectures": ["arm64"],
+            "MemorySize": 256,
+            "Timeout": 60,
+            "Role": {"Fn::GetAtt": ["ProbeRole", "Arn"]},
+            "Code": {"S3Bucket": {"Ref": "CodeS3Bucket"}, "S3Key": {"Ref": "CodeS3Key"}},
+            "VpcConfig": {"SubnetIds": subnets, "SecurityGroupIds": groups},
+            "Environment": {"Variables": environment}
+        }
+    });
+    if let Some(d) = description {
+        function["Properties"]["Description"] = json!(d);
+    }
+    function
 }
 
 /// The event that runs the twin with the mapping (its bootstrap, secret and CA come from the

@@ -10,63 +10,18 @@
 //! call on, a function error (`X-Amz-Function-Error: Unhandled`), no answer at all, an answer over
 //! the 6 MB response limit.
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use kreach_aws::{FleetPlan, FleetTarget, InvocationOutcome};
 use kreach_lab::{Fault, Lab};
+use kreach_testkit::Killed;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn root() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-/// An emulator on 127.0.0.1 and the function attached to it, with `env` as its environment.
+/// An emulator and the function attached to it as `name`, with `env` as its environment.
 fn vantage(name: &str, env: &[(&str, String)]) -> (Killed, Killed, u16) {
-    let port = free_port();
-    let emulator = Command::new(root().join("target/lab-peers/venv/bin/cargo-lambda"))
-        .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("cargo-lambda (scripts/setup.sh installs it)");
-    let emulator = Killed(emulator);
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "the emulator did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let mut function = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
-    function
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", name)
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_REGION", "us-west-2")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (k, v) in env {
-        function.env(k, v);
-    }
-    (emulator, Killed(function.spawn().expect("the function binary")), port)
+    kreach_testkit::lambda_emulator(env!("CARGO_BIN_EXE_bootstrap").as_ref(), name, env, None)
 }
 
 /// The loopback Lambda-API peer: routes by function name, injects the failures.

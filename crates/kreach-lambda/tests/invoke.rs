@@ -4,66 +4,20 @@
 //! through the AWS SDK exactly as it would a deployed function. The report comes back from the
 //! function, and its vantage says it ran there.
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kreach_lab::{Fault, Lab};
+use kreach_testkit::Killed;
 
-/// A child process killed when the test ends, pass or fail.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// The emulator and the function as `_`, the function's stdout (its log) written to `log` when given.
+fn emulator_and_function_logging(log: Option<&std::path::Path>) -> (Killed, Killed, String) {
+    let (emulator, function, port) =
+        kreach_testkit::lambda_emulator(env!("CARGO_BIN_EXE_bootstrap").as_ref(), "_", &[], log);
+    (emulator, function, format!("http://127.0.0.1:{port}"))
 }
 
-fn root() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-/// The emulator on 127.0.0.1 only (its default is every interface), and the function attached to it.
 fn emulator_and_function() -> (Killed, Killed, String) {
     emulator_and_function_logging(None)
-}
-
-/// The same, the function's stdout (its log) written to `log` when given.
-fn emulator_and_function_logging(log: Option<&std::path::Path>) -> (Killed, Killed, String) {
-    let port = free_port();
-    let emulator = Command::new(root().join("target/lab-peers/venv/bin/cargo-lambda"))
-        .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("cargo-lambda (scripts/setup.sh installs it)");
-    let emulator = Killed(emulator);
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "the emulator did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let function = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_REGION", "us-west-2")
-        .stdout(match log {
-            Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
-            None => Stdio::null(),
-        })
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the function binary");
-    (emulator, Killed(function), format!("http://127.0.0.1:{port}"))
 }
 
 /// The canary: with `emit_metrics` the function prints the report's embedded metric format lines

@@ -805,3 +805,55 @@ pub fn headless_chromium(page: &Path, screenshot: Option<&Path>) -> PageRun {
 fn running_as_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
+
+/// A child process killed when the test ends, pass or fail.
+pub struct Killed(pub Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// cargo-lambda's local Lambda emulator (scripts/setup.sh installs it) on a free port of
+/// 127.0.0.1 only (its default is every interface), and the kreach function binary `function`
+/// attached to it as function `name` with `env` as its whole environment (its stdout, its log,
+/// written to `log` when given). Invoke it as `_` at `http://127.0.0.1:<port>`.
+pub fn lambda_emulator(
+    function: &Path,
+    name: &str,
+    env: &[(&str, String)],
+    log: Option<&Path>,
+) -> (Killed, Killed, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let emulator = Command::new(workspace_root().join("target/lab-peers/venv/bin/cargo-lambda"))
+        .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
+        .current_dir(workspace_root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cargo-lambda (scripts/setup.sh installs it)");
+    let emulator = Killed(emulator);
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the emulator did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut cmd = Command::new(function);
+    cmd.env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_REGION", "us-west-2")
+        .stdout(match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
+            None => Stdio::null(),
+        })
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    (emulator, Killed(cmd.spawn().expect("the function binary")), port)
+}

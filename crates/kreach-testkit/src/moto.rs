@@ -163,12 +163,7 @@ fn front_connection(
                 serde_json::json!({"__type": "ResourceNotFoundException", "Message": "no such resource"}),
             ),
         };
-        let text = answer.to_string();
-        let reply = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-            text.len()
-        );
-        let _ = client.write_all(reply.as_bytes());
+        let _ = client.write_all(&json_reply(status, "application/x-amz-json-1.1", &answer));
         return;
     }
     // A REST call a test recorded an answer for (the MSK VPC connection reads moto lacks).
@@ -184,24 +179,12 @@ fn front_connection(
         if let Ok(mut a) = asked.lock() {
             a.push((key.clone(), path.to_string()));
         }
-        let text = answer.to_string();
-        let reply = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-            text.len()
-        );
-        let _ = client.write_all(reply.as_bytes());
+        let _ = client.write_all(&json_reply("200 OK", "application/json", &answer));
         return;
     }
     let Ok(mut upstream) = TcpStream::connect(moto) else { return };
     let _ = upstream.set_read_timeout(Some(Duration::from_secs(60)));
-    let mut forwarded: Vec<u8> = Vec::new();
-    for line in head_text.split("\r\n").filter(|l| !l.is_empty()) {
-        if !line.to_ascii_lowercase().starts_with("connection:") {
-            forwarded.extend_from_slice(line.as_bytes());
-            forwarded.extend_from_slice(b"\r\n");
-        }
-    }
-    forwarded.extend_from_slice(b"Connection: close\r\n\r\n");
+    let mut forwarded = closing(&head_text);
     forwarded.extend_from_slice(&body);
     if upstream.write_all(&forwarded).is_err() {
         return;
@@ -210,16 +193,30 @@ fn front_connection(
     let _ = upstream.take(MAX_MESSAGE as u64).read_to_end(&mut answer);
     let split = answer.windows(4).position(|w| w == b"\r\n\r\n").map_or(answer.len(), |p| p + 4);
     let (answer_head, answer_body) = answer.split_at(split);
-    let mut reply: Vec<u8> = Vec::new();
-    for line in String::from_utf8_lossy(answer_head).split("\r\n").filter(|l| !l.is_empty()) {
-        if !line.to_ascii_lowercase().starts_with("connection:") {
-            reply.extend_from_slice(line.as_bytes());
-            reply.extend_from_slice(b"\r\n");
-        }
-    }
-    reply.extend_from_slice(b"Connection: close\r\n\r\n");
+    let mut reply = closing(&String::from_utf8_lossy(answer_head));
     reply.extend_from_slice(answer_body);
     let _ = client.write_all(&reply);
+}
+
+/// A message head with its `Connection` header replaced by `Connection: close`, and the blank line.
+fn closing(head: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in head.split("\r\n").filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("connection:")) {
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"Connection: close\r\n\r\n");
+    out
+}
+
+/// A recorded JSON answer as a whole HTTP response.
+fn json_reply(status: &str, content_type: &str, answer: &serde_json::Value) -> Vec<u8> {
+    let text = answer.to_string();
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+        text.len()
+    )
+    .into_bytes()
 }
 
 /// A request's head and its `Content-Length` body.

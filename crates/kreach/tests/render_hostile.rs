@@ -22,21 +22,27 @@ const HOSTILE: &[&str] = &[
     "line one\nline two\r# heading",
 ];
 
+/// `report` with `hostile` where peers' words land: a finding's summary and fix, a stage's
+/// summary, a target's name, the vantage label.
+fn with_hostile(report: &kreach::Report, hostile: &str) -> kreach::Report {
+    let mut r = report.clone();
+    r.findings[0].summary = format!("peer said {hostile}");
+    r.findings[0].fix = format!("fix {hostile}");
+    r.targets[0].stages[0].summary = hostile.to_string();
+    r.targets[1].target = hostile.to_string();
+    let mut vantage = kreach::Vantage::undetected("test");
+    vantage.label = hostile.to_string();
+    r.vantage = Some(vantage);
+    r
+}
+
 #[tokio::test]
 async fn hostile_peer_text_renders_inert_in_markdown() {
     let lab = Lab::start(Fault::AzDown).await.expect("lab");
     let mut report = kreach::run(&kreach_testkit::lab_config(&lab, Duration::from_secs(2))).await.expect("report");
     assert!(!report.findings.is_empty() && report.targets.len() > 2);
     for hostile in HOSTILE {
-        let mut r = report.clone();
-        r.findings[0].summary = format!("peer said {hostile}");
-        r.findings[0].fix = format!("fix {hostile}");
-        r.targets[0].stages[0].summary = hostile.to_string();
-        r.targets[1].target = hostile.to_string();
-        let mut vantage = kreach::Vantage::undetected("test");
-        vantage.label = hostile.to_string();
-        r.vantage = Some(vantage);
-        let md = kreach::render::markdown(&r);
+        let md = kreach::render::markdown(&with_hostile(&report, hostile));
         check(&md, hostile);
     }
     // The untouched report reads the same way (no false alarm from kreach's own text).
@@ -94,15 +100,7 @@ async fn hostile_peer_text_renders_inert_in_html() {
         "</title><style>*{display:none}</style>",
     ];
     for (i, hostile) in HOSTILE.iter().chain(extra.iter()).enumerate() {
-        let mut r = report.clone();
-        r.findings[0].summary = format!("peer said {hostile}");
-        r.findings[0].fix = format!("fix {hostile}");
-        r.targets[0].stages[0].summary = hostile.to_string();
-        r.targets[1].target = hostile.to_string();
-        let mut vantage = kreach::Vantage::undetected("test");
-        vantage.label = hostile.to_string();
-        r.vantage = Some(vantage);
-        let page = kreach::render::html(&r);
+        let page = kreach::render::html(&with_hostile(&report, hostile));
         let path = dir.path().join(format!("hostile-{i}.html"));
         std::fs::write(&path, &page).expect("write");
         let run = kreach_testkit::headless_chromium(&path, None);

@@ -10,8 +10,26 @@ use crate::report::{TcpAttempt, TcpOutcome};
 
 /// Connects to `addr` within `budget`. The stream is returned when the connect worked.
 pub async fn connect(addr: SocketAddr, budget: Duration) -> (TcpAttempt, Option<TcpStream>) {
+    connect_with(addr, None, budget).await
+}
+
+/// Connects to `addr` within `budget` and says how it ended. With `mss`, the TCP maximum segment
+/// size is clamped before the connect, so the SYN advertises it and the peer sends no larger
+/// segment (the path-MTU retry).
+pub async fn connect_with(addr: SocketAddr, mss: Option<u32>, budget: Duration) -> (TcpAttempt, Option<TcpStream>) {
     let started = Instant::now();
-    let result = tokio::time::timeout(budget, TcpStream::connect(addr)).await;
+    let connecting = async {
+        match mss {
+            None => TcpStream::connect(addr).await,
+            Some(mss) => {
+                let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+                socket.set_tcp_mss(mss)?;
+                socket.set_nonblocking(true)?;
+                tokio::net::TcpSocket::from_std_stream(socket.into()).connect(addr).await
+            }
+        }
+    };
+    let result = tokio::time::timeout(budget, connecting).await;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match result {
         Ok(Ok(stream)) => {
@@ -38,39 +56,6 @@ pub async fn connect(addr: SocketAddr, budget: Duration) -> (TcpAttempt, Option<
             );
             (TcpAttempt { outcome: TcpOutcome::Timeout, elapsed_ms, error: Some(error) }, None)
         }
-    }
-}
-
-/// Connects to `addr` with the TCP maximum segment size clamped to `mss`: set before the connect,
-/// so the SYN advertises it and the peer sends no larger segment (the path-MTU retry).
-pub async fn connect_clamped(addr: SocketAddr, mss: u32, budget: Duration) -> (TcpAttempt, Option<TcpStream>) {
-    let started = Instant::now();
-    let socket = (|| {
-        let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
-        socket.set_tcp_mss(mss)?;
-        socket.set_nonblocking(true)?;
-        Ok::<_, std::io::Error>(tokio::net::TcpSocket::from_std_stream(socket.into()))
-    })();
-    let socket = match socket {
-        Ok(socket) => socket,
-        Err(e) => {
-            let error = Some(format!("a socket with TCP_MAXSEG {mss}: {e}"));
-            return (TcpAttempt { outcome: TcpOutcome::Error, elapsed_ms: 0, error }, None);
-        }
-    };
-    let result = tokio::time::timeout(budget, socket.connect(addr)).await;
-    let elapsed_ms = started.elapsed().as_millis() as u64;
-    match result {
-        Ok(Ok(stream)) => {
-            let _ = stream.set_nodelay(true);
-            (TcpAttempt { outcome: TcpOutcome::Connected, elapsed_ms, error: None }, Some(stream))
-        }
-        Ok(Err(e)) => {
-            let outcome =
-                if e.kind() == ErrorKind::ConnectionRefused { TcpOutcome::Refused } else { TcpOutcome::Error };
-            (TcpAttempt { outcome, elapsed_ms, error: Some(e.to_string()) }, None)
-        }
-        Err(_) => (TcpAttempt { outcome: TcpOutcome::Timeout, elapsed_ms, error: None }, None),
     }
 }
 

@@ -62,14 +62,6 @@ fn head(title: &str) -> String {
     )
 }
 
-fn status_class(s: Status) -> &'static str {
-    match s {
-        Status::Pass => "pass",
-        Status::Warn => "warn",
-        Status::Fail => "fail",
-    }
-}
-
 fn cut(text: &str) -> String {
     super::truncate(text, MAX_LABEL)
 }
@@ -335,7 +327,7 @@ fn matrix(report: &Report, out: &mut String) {
 /// The whole report as one self-contained HTML page.
 pub fn html(report: &Report) -> String {
     let cluster = report.targets.iter().find(|t| t.role == Role::Bootstrap).map_or("", |t| t.target.as_str());
-    let status = status_class(report.status);
+    let status = report.status.as_label();
     let mut out = head(&format!("kreach: {status} — {cluster}"));
     let _ = writeln!(
         out,
@@ -409,7 +401,7 @@ pub fn merged_html(m: &Merged) -> String {
     );
     out.push_str("<h2>Vantage points × targets</h2>\n<table class=\"grid\"><thead><tr><th>target</th>");
     for (v, s) in m.vantages.iter().zip(&m.statuses) {
-        let _ = write!(out, "<th class=\"v-{}\">{}</th>", status_class(*s), escape(v));
+        let _ = write!(out, "<th class=\"v-{}\">{}</th>", s.as_label(), escape(v));
     }
     out.push_str("</tr></thead><tbody>\n");
     for row in &m.rows {

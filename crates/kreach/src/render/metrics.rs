@@ -111,11 +111,7 @@ fn figures(report: &Report) -> Figures {
         cluster: value(cluster),
         vantage: value(vantage),
         success: report.status != Status::Fail,
-        status: match report.status {
-            Status::Pass => "pass",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-        },
+        status: report.status.as_label(),
         duration_ms: report.elapsed_ms,
         groups: groups.into_values().collect(),
         zones,

@@ -35,6 +35,17 @@ pub enum Status {
     Fail,
 }
 
+impl Status {
+    /// A stable word for the status: its JSON spelling.
+    pub fn as_label(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
+}
+
 /// The hops a diagnosis goes through, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

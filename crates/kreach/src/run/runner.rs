@@ -563,10 +563,7 @@ async fn handshake_or_mtu_probe(
         let left = || MTU_PROBE_AFTER.min(until.saturating_duration_since(Instant::now()));
         let try_one = |mss: Option<u32>| async move {
             let started = Instant::now();
-            let (connect, stream) = match mss {
-                Some(mss) => tcp::connect_clamped(addr, mss, left()).await,
-                None => tcp::connect(addr, left()).await,
-            };
+            let (connect, stream) = tcp::connect_with(addr, mss, left()).await;
             let mut attempt = MssAttempt {
                 mss: mss.or(default_mss).unwrap_or_default(),
                 tcp: connect.outcome,

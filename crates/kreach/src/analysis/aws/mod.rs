@@ -351,7 +351,10 @@ fn msk_connection_diags(c: &crate::report::AwsMskVpcConnection, targets: &[Targe
     }
     let mut ports: Vec<u16> = targets
         .iter()
-        .filter(|t| matches!(t.role, Role::Bootstrap | Role::Broker) && (14001..=14100).contains(&t.port))
+        .filter(|t| {
+            matches!(t.role, Role::Bootstrap | Role::Broker)
+                && crate::analysis::layout::MSK_MULTI_VPC_PORTS.contains(&t.port)
+        })
         .map(|t| t.port)
         .collect();
     ports.sort_unstable();
