@@ -438,10 +438,10 @@ fn connection_for(pages: &[serde_json::Value], cluster: &str) -> Option<String> 
 }
 
 /// Of the listed connections, the first AVAILABLE one that `wanted` picks, else the first it picks.
-fn best_connection<'a>(
-    pages: &'a [serde_json::Value],
+fn best_connection(
+    pages: &[serde_json::Value],
     wanted: impl Fn(&serde_json::Value) -> bool,
-) -> Option<&'a serde_json::Value> {
+) -> Option<&serde_json::Value> {
     let all: Vec<&serde_json::Value> = pages
         .iter()
         .filter_map(|p| p["vpcConnections"].as_array())
