@@ -1448,12 +1448,33 @@ fn fleet_template_is_one_function_per_subnet_with_canaries_and_alarms_cfn_lint_a
             vec!["--vpc-id", vpc, "--subnets", "subnet-0aaaaaaa", "--security-groups", sg, "--schedule", "often"],
             "--schedule",
         ),
+        (
+            vec!["--vpc-id", vpc, "--subnets", "subnet-0aaaaaaa", "--security-groups", sg, "--sasl-secret", "*"],
+            "--sasl-secret",
+        ),
+        (
+            vec![
+                "--vpc-id",
+                vpc,
+                "--subnets",
+                "subnet-0aaaaaaa",
+                "--security-groups",
+                sg,
+                "--sasl-secret",
+                "arn:aws:secretsmanager:*:*:secret:*",
+            ],
+            "--sasl-secret",
+        ),
     ] {
-        let mut all = vec!["fleet", "template"];
+        let mut all = vec!["fleet", "template", "--bootstrap", "lkc-1.abc.us-west-2.aws.confluent.cloud:9092"];
         all.extend(args);
         let (code, _, stderr) = kreach(&all, &[]);
         assert!(code == 2 && stderr.contains(field), "{field}: {stderr}");
     }
+    // Without a bootstrap there is no cluster for the alarms and the canary: refused.
+    let (code, _, stderr) =
+        kreach(&["fleet", "template", "--vpc-id", vpc, "--subnets", "subnet-0aaaaaaa", "--security-groups", sg], &[]);
+    assert!(code == 2 && stderr.contains("--bootstrap"), "{stderr}");
 }
 
 /// `kreach fleet` as a user sees it, against a loopback Lambda-API peer (hand-written: it answers

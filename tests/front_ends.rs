@@ -96,7 +96,7 @@ fn one_mapping_through_the_cli_and_the_lambda_gives_one_verdict() {
     let mut env: HashMap<String, String> = aws.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     env.insert("AWS_LAMBDA_FUNCTION_NAME".into(), "kreach-probe".into());
     env.insert("AWS_SESSION_TOKEN".into(), "testing-session".into());
-    env.insert("KREACH_ALLOWED_BOOTSTRAP".into(), "*.us-west-2.aws.confluent.cloud".into());
+    env.insert("KREACH_ALLOWED_BOOTSTRAP".into(), "*.abc123.us-west-2.aws.confluent.cloud".into());
     env.insert("KREACH_ALLOWED_SECRETS".into(), "arn:aws:secretsmanager:us-west-2:123456789012:secret:kreach/*".into());
     env.insert("KREACH_RESOLVERS".into(), lab.resolver.to_string());
     let zones: Vec<String> = lab.azs.iter().map(|az| format!("{}={}", az.az_id, az.eni)).collect();

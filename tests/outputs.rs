@@ -351,3 +351,37 @@ fn serve_refuses_bad_input_at_start() {
         assert!(code == 2 && stderr.contains(flag), "{args:?}: {stderr}");
     }
 }
+
+/// Two reports from one machine (both claim the vantage `local`) merged: every sample of the
+/// exposition is a series of its own — the vantage label is each file's name, made unique (two
+/// `report.json` from two folders: `report` and `report#2`) — and promtool accepts it. The EMF
+/// lines carry the same names.
+#[test]
+fn merged_metrics_name_each_column_by_its_file_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (_, healthy, _) = kreach(&["lab", "--output", "json"]);
+    let (_, down, _) = kreach(&["lab", "--fault", "az-down", "--timeout", "5", "--output", "json"]);
+    let mut paths = Vec::new();
+    for (sub, json) in [("a", &healthy), ("b", &down)] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("dir");
+        let path = dir.path().join(sub).join("report.json");
+        std::fs::write(&path, json).expect("write");
+        paths.push(path.display().to_string());
+    }
+    let (_, text, stderr) = kreach(&["merge", &paths[0], &paths[1], "--output", "prometheus"]);
+    assert!(text.contains("kreach_check_success"), "{stderr}");
+    promtool(&text);
+    let series: Vec<&str> =
+        text.lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.rsplit_once(' ').map(|(s, _)| s)).collect();
+    let unique: std::collections::BTreeSet<&str> = series.iter().copied().collect();
+    assert_eq!(unique.len(), series.len(), "a series written twice:\n{text}");
+    let success = samples(&text, "kreach_check_success");
+    let vantages: Vec<&str> = success.keys().filter_map(|k| k.split("vantage=\"").nth(1)?.split('"').next()).collect();
+    assert_eq!(vantages, ["report", "report#2"], "{success:?}");
+    let (_, emf, _) = kreach(&["merge", &paths[0], &paths[1], "--output", "emf"]);
+    let named: std::collections::BTreeSet<String> = emf
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()?.get("Vantage")?.as_str().map(str::to_string))
+        .collect();
+    assert_eq!(named.into_iter().collect::<Vec<_>>(), ["report", "report#2"]);
+}

@@ -278,7 +278,7 @@ async fn other_endpoints(
                     other.vpc_id = e.text("vpcId").unwrap_or("").into();
                 }
             }
-            Err(crate::AwsError::Api(m)) if m.contains("NotFound") => {}
+            Err(e) if e.is_not_found() => {}
             Err(e) => {
                 note(audit, e);
                 continue;

@@ -59,7 +59,7 @@ pub async fn fetch_mapping(sdk: &aws_config::SdkConfig, id: &str) -> Result<Even
         })),
     });
     EventSourceMapping::parse(json.to_string().as_bytes())
-        .map_err(|e| AwsError::Invalid(format!("lambda:GetEventSourceMapping: {e}")))
+        .map_err(|e| AwsError::invalid(format!("lambda:GetEventSourceMapping: {e}")))
 }
 
 /// Audits the mapping's network and the function's role into `audit.event_source_mapping`.

@@ -98,7 +98,7 @@ pub(crate) async fn rule_groups(api: &Api, vpcs: &[String], audit: &mut AwsAudit
                     .collect(),
             )),
             // An AWS-managed list does not show its domains: the rule stays, unjudged.
-            Err(e @ crate::AwsError::Denied { .. }) => {
+            Err(e) if e.is_denied() => {
                 note(audit, e);
             }
             Err(_) => {}

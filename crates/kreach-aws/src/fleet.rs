@@ -6,10 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use serde::Serialize;
 
-use crate::AwsError;
+use crate::invoke::Invoker;
+use crate::{AwsError, AwsErrorKind};
 
 /// Most functions one fleet run invokes.
 pub const MAX_FLEET: usize = 1000;
@@ -118,8 +118,9 @@ pub struct FleetPlan<'a> {
     pub event: &'a serde_json::Value,
     /// The whole run's deadline.
     pub deadline: Instant,
-    /// Invocations in flight at most.
-    pub concurrency: usize,
+    /// Invocations in flight at most; `None`: as many as the fleet has (up to [`MAX_FLEET`]),
+    /// halved whenever Lambda throttles and grown back one by one as invocations succeed.
+    pub concurrency: Option<usize>,
     /// The default region, endpoint and credentials (tests: an emulator's).
     pub region: Option<&'a str>,
     /// An endpoint for every Lambda call (an emulator), else the SDK's chain.
@@ -128,45 +129,78 @@ pub struct FleetPlan<'a> {
     pub credentials: Option<aws_credential_types::Credentials>,
 }
 
-/// Which SDK configuration an invocation uses: its region and the role it assumes.
+/// Which client an invocation uses: its region and the role it assumes.
 type ConfigKey = (Option<String>, Option<String>);
 
-/// Whether an error is Lambda throttling the caller.
-fn throttled(e: &AwsError) -> bool {
-    let text = e.to_string();
-    ["TooManyRequests", "Throttl", "Rate exceeded", "HTTP 429", "status code: 429"].iter().any(|t| text.contains(t))
-}
-
+/// The row of an error that ended an invocation, by the error's kind (never its text).
 fn outcome_of(e: &AwsError) -> InvocationOutcome {
-    match e {
-        AwsError::Denied { .. } => InvocationOutcome::Denied,
-        AwsError::Unreachable(m) if m.contains("did not answer within") => InvocationOutcome::Timeout,
-        AwsError::Unreachable(_) => InvocationOutcome::Unreachable,
-        AwsError::Invalid(_) => InvocationOutcome::Invalid,
-        AwsError::Api(m) if m.contains(" answered ") => InvocationOutcome::FunctionError,
-        AwsError::Api(_) if throttled(e) => InvocationOutcome::Throttled,
-        AwsError::Api(_) => InvocationOutcome::Error,
+    match e.kind {
+        AwsErrorKind::Denied => InvocationOutcome::Denied,
+        AwsErrorKind::TimedOut => InvocationOutcome::Timeout,
+        AwsErrorKind::Unreachable | AwsErrorKind::CredentialsRefused => InvocationOutcome::Unreachable,
+        AwsErrorKind::Invalid => InvocationOutcome::Invalid,
+        AwsErrorKind::FunctionError => InvocationOutcome::FunctionError,
+        AwsErrorKind::Throttled => InvocationOutcome::Throttled,
+        _ => InvocationOutcome::Error,
     }
 }
 
-/// Invokes every target, at most `concurrency` at once, each within what is left of the deadline;
-/// `answered(done, total)` is called as each row comes in. Rows come back in the targets' order.
+/// How many invocations may be in flight: additive increase on success, halving on throttling
+/// (the way TCP shares a link), never above `max` nor below one.
+struct Window {
+    state: std::sync::Mutex<(usize, usize)>,
+    max: usize,
+    opened: tokio::sync::Notify,
+}
+
+impl Window {
+    fn new(max: usize) -> Self {
+        Window { state: std::sync::Mutex::new((0, max)), max, opened: tokio::sync::Notify::new() }
+    }
+
+    /// Waits for a place in flight.
+    async fn enter(&self) {
+        loop {
+            let notified = self.opened.notified();
+            if let Ok(mut s) = self.state.lock() {
+                if s.0 < s.1 {
+                    s.0 += 1;
+                    return;
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Leaves flight; `throttled` halves the window, a success widens it by one.
+    fn leave(&self, throttled: Option<bool>) {
+        if let Ok(mut s) = self.state.lock() {
+            s.0 = s.0.saturating_sub(1);
+            match throttled {
+                Some(true) => s.1 = (s.1 / 2).max(1),
+                Some(false) => s.1 = (s.1 + 1).min(self.max),
+                None => {}
+            }
+        }
+        self.opened.notify_waiters();
+    }
+}
+
+/// Invokes every target, as many at once as the window allows, each within what is left of the
+/// deadline; `answered(done, total)` is called as each row comes in. Each report is stripped of
+/// its per-address evidence as it arrives (the merged views read only verdicts and findings), so
+/// memory follows the fleet's size, not its answers'. Rows come back in the targets' order.
 pub async fn invoke_fleet(plan: &FleetPlan<'_>, answered: &(dyn Fn(usize, usize) + Sync)) -> Vec<Invocation> {
     let started = Instant::now();
     let targets = &plan.targets[..plan.targets.len().min(MAX_FLEET)];
-    // One SDK configuration per region and role, built before the first call.
-    let mut configs: Vec<(ConfigKey, aws_config::SdkConfig)> = Vec::new();
+    // One client per region and role, built before the first call.
+    let mut clients: Vec<(ConfigKey, Result<Invoker, AwsError>)> = Vec::new();
     for t in targets {
         let key = (t.region().or(plan.region.map(str::to_string)), t.role.clone());
-        if configs.iter().any(|(k, _)| *k == key) {
+        if clients.iter().any(|(k, _)| *k == key) {
             continue;
         }
-        // Throttling is retried here, against the fleet's deadline, not by the SDK's own policy.
-        let base = crate::sdk_config(key.0.as_deref(), plan.endpoint_url, plan.credentials.clone())
-            .await
-            .into_builder()
-            .retry_config(aws_config::retry::RetryConfig::disabled())
-            .build();
+        let base = crate::sdk_config(key.0.as_deref(), plan.endpoint_url, plan.credentials.clone()).await;
         let sdk = match &key.1 {
             None => base,
             Some(role) => {
@@ -180,17 +214,31 @@ pub async fn invoke_fleet(plan: &FleetPlan<'_>, answered: &(dyn Fn(usize, usize)
                     .build()
             }
         };
-        configs.push((key, sdk));
+        let left = plan.deadline.saturating_duration_since(Instant::now());
+        let client = match tokio::time::timeout(left, Invoker::new(&sdk)).await {
+            Ok(c) => c,
+            Err(_) => Err(AwsError::timed_out("no client before the deadline (credentials, a role to assume)")),
+        };
+        clients.push((key, client));
     }
     let total = targets.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let rows = futures::stream::iter(targets.iter().enumerate().map(|(i, t)| {
+    let window = Window::new(plan.concurrency.unwrap_or(total).clamp(1, MAX_FLEET));
+    futures::future::join_all(targets.iter().map(|t| {
         let key = (t.region().or(plan.region.map(str::to_string)), t.role.clone());
-        let sdk = configs.iter().find(|(k, _)| *k == key).map(|(_, s)| s.clone());
-        let done = &done;
+        let client = clients.iter().find(|(k, _)| *k == key).map(|(_, c)| c);
+        let (done, window) = (&done, &window);
         async move {
-            let row = match sdk {
-                Some(sdk) => invoke_one(&sdk, t, plan.event, plan.deadline, started).await,
+            let row = match client {
+                Some(Ok(client)) => invoke_one(client, t, plan.event, plan.deadline, started, window).await,
+                Some(Err(e)) => Invocation {
+                    target: t.clone(),
+                    outcome: outcome_of(e),
+                    error: Some(kreach::render::clean(&e.to_string()).chars().take(500).collect()),
+                    elapsed_ms: started.elapsed().as_millis() as u64,
+                    attempts: 0,
+                    report: None,
+                },
                 None => Invocation {
                     target: t.clone(),
                     outcome: InvocationOutcome::Error,
@@ -201,38 +249,41 @@ pub async fn invoke_fleet(plan: &FleetPlan<'_>, answered: &(dyn Fn(usize, usize)
                 },
             };
             answered(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, total);
-            (i, row)
+            row
         }
     }))
-    .buffer_unordered(plan.concurrency.clamp(1, 256))
-    .collect::<Vec<_>>()
-    .await;
-    let mut rows = rows;
-    rows.sort_by_key(|(i, _)| *i);
-    rows.into_iter().map(|(_, r)| r).collect()
+    .await
 }
 
 /// One function: invoked with the time left, again after a throttle while time is left.
 async fn invoke_one(
-    sdk: &aws_config::SdkConfig,
+    client: &Invoker,
     t: &FleetTarget,
     event: &serde_json::Value,
     deadline: Instant,
     started: Instant,
+    window: &Window,
 ) -> Invocation {
     let mut attempts = 0u32;
     let mut backoff = THROTTLE_BACKOFF;
+    let row = |outcome, error: Option<String>, report, attempts| Invocation {
+        target: t.clone(),
+        outcome,
+        error,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        attempts,
+        report,
+    };
     loop {
+        if tokio::time::timeout_at(deadline.into(), window.enter()).await.is_err() {
+            let why =
+                if attempts == 0 { "no time left to invoke it" } else { "still throttled when the deadline came" };
+            let outcome = if attempts == 0 { InvocationOutcome::Timeout } else { InvocationOutcome::Throttled };
+            return row(outcome, Some(why.into()), None, attempts);
+        }
         let left = deadline.saturating_duration_since(Instant::now());
-        let row = |outcome, error: Option<String>, report, attempts| Invocation {
-            target: t.clone(),
-            outcome,
-            error,
-            elapsed_ms: started.elapsed().as_millis() as u64,
-            attempts,
-            report,
-        };
         if left <= INVOKE_MARGIN {
+            window.leave(None);
             let why =
                 if attempts == 0 { "no time left to invoke it" } else { "still throttled when the deadline came" };
             let outcome = if attempts == 0 { InvocationOutcome::Timeout } else { InvocationOutcome::Throttled };
@@ -243,9 +294,11 @@ async fn invoke_one(
         let asked = event.get("timeout_secs").and_then(|v| v.as_f64()).unwrap_or(check_secs);
         event["timeout_secs"] = serde_json::json!(asked.min(check_secs));
         attempts += 1;
-        match crate::invoke_function(sdk, &t.function, &event, left).await {
-            Ok(report) => return row(InvocationOutcome::Report, None, Some(report), attempts),
-            Err(e) if throttled(&e) && outcome_of(&e) != InvocationOutcome::FunctionError => {
+        let result = client.invoke(&t.function, &event, left).await;
+        window.leave(Some(result.as_ref().err().is_some_and(AwsError::is_throttled)));
+        match result {
+            Ok(report) => return row(InvocationOutcome::Report, None, Some(report.strip_evidence()), attempts),
+            Err(e) if e.is_throttled() => {
                 // Jitter from the clock's nanoseconds: no two functions wait in step.
                 let nanos =
                     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
@@ -283,21 +336,43 @@ mod tests {
         assert!(FleetTarget::parse_line("bad;name").expect_err("name").contains("not a function"));
     }
 
+    /// Rows follow the error's kind: a function named `kr-Throttled` answering "Rate exceeded" is
+    /// a function error, not throttling; Lambda's own 429 is.
     #[test]
-    fn errors_are_classified_into_rows() {
+    fn errors_are_classified_into_rows_by_kind() {
+        let api = |status, code: &str, message: &str| {
+            AwsError::from_answer("lambda:InvokeFunction f", status, code, message.into(), String::new)
+        };
+        assert_eq!(outcome_of(&api(429, "TooManyRequestsException", "Rate exceeded")), InvocationOutcome::Throttled);
         assert_eq!(
-            outcome_of(&AwsError::Api("lambda:InvokeFunction f: TooManyRequestsException: Rate exceeded".into())),
-            InvocationOutcome::Throttled
+            outcome_of(&AwsError::function_error("kr-Throttled answered Unhandled: Rate exceeded")),
+            InvocationOutcome::FunctionError
         );
-        assert_eq!(outcome_of(&AwsError::Api("f answered Unhandled: boom".into())), InvocationOutcome::FunctionError);
-        assert_eq!(
-            outcome_of(&AwsError::Unreachable("f did not answer within 3000 ms".into())),
-            InvocationOutcome::Timeout
-        );
-        assert_eq!(outcome_of(&AwsError::Invalid("f answered 7000000 bytes".into())), InvocationOutcome::Invalid);
-        assert_eq!(
-            outcome_of(&AwsError::Denied { action: "lambda:InvokeFunction".into(), message: "no".into() }),
-            InvocationOutcome::Denied
-        );
+        assert_eq!(outcome_of(&api(400, "InvalidParameterValueException", "Throttling")), InvocationOutcome::Error);
+        assert_eq!(outcome_of(&AwsError::timed_out("f did not answer within 3000 ms")), InvocationOutcome::Timeout);
+        assert_eq!(outcome_of(&AwsError::invalid("f answered 7000000 bytes")), InvocationOutcome::Invalid);
+        assert_eq!(outcome_of(&api(403, "AccessDeniedException", "no")), InvocationOutcome::Denied);
+        assert_eq!(outcome_of(&api(404, "ResourceNotFoundException", "no")), InvocationOutcome::Error);
+    }
+
+    /// The window halves on throttling and grows back by one per success, within [1, max].
+    #[tokio::test]
+    async fn the_window_backs_off_and_grows_back() {
+        let w = Window::new(8);
+        for _ in 0..8 {
+            w.enter().await;
+        }
+        assert!(tokio::time::timeout(Duration::from_millis(50), w.enter()).await.is_err(), "full");
+        w.leave(Some(true));
+        assert_eq!(w.state.lock().map(|s| *s).expect("state"), (7, 4));
+        for _ in 0..7 {
+            w.leave(Some(true));
+        }
+        assert_eq!(w.state.lock().map(|s| s.1).expect("state"), 1, "never below one");
+        for _ in 0..20 {
+            w.enter().await;
+            w.leave(Some(false));
+        }
+        assert_eq!(w.state.lock().map(|s| s.1).expect("state"), 8, "never above the max");
     }
 }

@@ -22,16 +22,16 @@ use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_route53::error::ProvideErrorMetadata;
-use kreach::{AwsAudit, AwsDenied};
+use kreach::AwsAudit;
 
 pub(crate) use endpoint::{SgRule, sg_rules};
-pub use error::AwsError;
+pub use error::{AwsError, AwsErrorKind};
 pub use esm::fetch_mapping;
 pub use fleet::{FleetPlan, FleetTarget, Invocation, InvocationOutcome, MAX_FLEET, invoke_fleet};
 pub use input::{
     InputError, MAPPING_CAP, MappingInput, Policy, PolicyView, Ready, RunInput, SdkReads, SdkSource, no_policy, prepare,
 };
-pub use invoke::{MAX_INVOKE_RESPONSE, invoke_function};
+pub use invoke::{Invoker, MAX_INVOKE_RESPONSE, invoke_function};
 pub use records::{change_batch, expected_records, expected_records_for, zonal_dns_name};
 pub use secrets::{SECRET_CAP, SecretCredentials, parse_secret, read_root_ca, read_secret};
 
@@ -148,7 +148,8 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
     use aws_sdk_route53::error::SdkError;
     match &err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            AwsError::Unreachable(format!("{action}: the AWS API is not reachable: {}", display_chain(&err)))
+            AwsError::unreachable(format!("{action}: the AWS API is not reachable: {}", display_chain(&err)))
+                .for_action(action)
         }
         SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status().as_u16();
@@ -156,7 +157,7 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
             // No error code parsed (an emulator's or a proxy's answer): the whole error says more.
             AwsError::from_answer(action, status, err.code().unwrap_or(""), message, || display_chain(&err))
         }
-        _ => AwsError::Api(format!("{action}: {}", display_chain(&err))),
+        _ => AwsError::other(format!("{action}: {}", display_chain(&err))),
     }
 }
 
@@ -173,19 +174,15 @@ pub fn display_chain(err: &dyn std::error::Error) -> String {
 
 /// Records a failed call in the audit; returns true when the audit cannot go on.
 pub(crate) fn note(audit: &mut AwsAudit, e: AwsError) -> bool {
-    match e {
-        AwsError::Denied { action, message } => {
-            audit.denied.push(AwsDenied { action, message });
-            false
-        }
-        AwsError::Unreachable(m) => {
-            audit.unavailable = Some(m);
-            true
-        }
-        AwsError::Api(m) | AwsError::Invalid(m) => {
-            audit.errors.push(m);
-            false
-        }
+    if let Some(denied) = e.as_denied() {
+        audit.denied.push(denied);
+        false
+    } else if e.is_unreachable() {
+        audit.unavailable = Some(e.to_string());
+        true
+    } else {
+        audit.errors.push(e.to_string());
+        false
     }
 }
 

@@ -109,26 +109,26 @@ pub async fn read_root_ca(sdk: &SdkConfig, secret_id: &str, budget: Duration) ->
     let text = match tokio::time::timeout(budget, client.get_secret_value().secret_id(secret_id).send()).await {
         Err(_) => {
             let why = format!("secretsmanager:GetSecretValue: no answer within {} ms", budget.as_millis());
-            return Err(AwsError::Unreachable(why));
+            return Err(AwsError::timed_out(why));
         }
         Ok(Err(e)) => {
             return Err(match classify_secret_error(&e) {
-                (SecretOutcome::Unreachable, why) => AwsError::Unreachable(why),
-                (_, why) => AwsError::Api(why),
+                (SecretOutcome::Unreachable, why) => AwsError::unreachable(why),
+                (_, why) => AwsError::other(why),
             });
         }
         Ok(Ok(out)) => out.secret_string().unwrap_or_default().to_string(),
     };
     if text.len() > kreach::MAX_CA_BYTES as usize {
-        return Err(AwsError::Invalid(format!("the secret is larger than {} KiB", kreach::MAX_CA_BYTES / 1024)));
+        return Err(AwsError::invalid(format!("the secret is larger than {} KiB", kreach::MAX_CA_BYTES / 1024)));
     }
     let pem = match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(v) => v.get("certificate").and_then(|c| c.as_str()).map(str::to_string).unwrap_or_default(),
         Err(_) => text,
     };
     if !pem.contains("-----BEGIN CERTIFICATE-----") {
-        return Err(AwsError::Invalid(
-            "the secret holds no PEM certificate (expected {\"certificate\": \"-----BEGIN CERTIFICATE-----…\"})".into(),
+        return Err(AwsError::invalid(
+            "the secret holds no PEM certificate (expected {\"certificate\": \"-----BEGIN CERTIFICATE-----…\"})",
         ));
     }
     Ok(pem)

@@ -323,7 +323,7 @@ async fn a_hostile_ec2_endpoint_is_classified_and_bounded() {
         assert!(audit.endpoint.is_none(), "{name}: nothing was read: {audit:#?}");
         let said = format!("{:?} {:?}", audit.unavailable, audit.errors);
         let expected = match name {
-            "oversized" => "could not be read",
+            "oversized" => "is larger than",
             "malformed" => "malformed XML",
             "deep" => "deeper than",
             "server-error" => "HTTP 500",

@@ -65,6 +65,9 @@ enum Helper {
         /// The slowest function's delay, in milliseconds (the others answer sooner).
         #[arg(long, default_value_t = 800)]
         slowest_ms: u64,
+        /// Brokers in the lab whose report every function answers (6: ~50 KB; 45: ~200 KB).
+        #[arg(long, default_value_t = 6)]
+        brokers: usize,
     },
 }
 
@@ -190,8 +193,8 @@ fn main() {
                 std::process::exit(1);
             }
         }
-        Some(Helper::Fleet { kreach, vantages, slowest_ms }) => {
-            if let Err(e) = fleet::bench(&kreach, vantages, slowest_ms) {
+        Some(Helper::Fleet { kreach, vantages, slowest_ms, brokers }) => {
+            if let Err(e) = fleet::bench(&kreach, vantages, slowest_ms, brokers) {
                 eprintln!("kreach-bench fleet: {e}");
                 std::process::exit(2);
             }

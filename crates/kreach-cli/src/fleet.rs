@@ -12,11 +12,68 @@ pub(crate) struct TemplateSpec {
     /// `(subnet, zone)`: the zone when `--zones` named it.
     pub(crate) subnets: Vec<(String, Option<String>)>,
     pub(crate) security_groups: Vec<String>,
-    pub(crate) bootstrap: Option<kreach::HostPort>,
-    pub(crate) sasl_secret: Option<String>,
+    pub(crate) bootstrap: kreach::HostPort,
+    pub(crate) sasl_secret: Option<SecretRef>,
     pub(crate) schedule: String,
     /// One function per zone (the first subnet of each) instead of one per subnet.
     pub(crate) per_zone: bool,
+}
+
+/// The one secret the fleet's role may read: an ARN as given, or a name turned into the ARN
+/// pattern of that name in the stack's account and region (Secrets Manager adds six random
+/// characters to every secret's ARN: `-??????`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum SecretRef {
+    Arn(String),
+    Name(String),
+}
+
+impl SecretRef {
+    /// `--sasl-secret`: a Secrets Manager secret ARN, or a secret name; never a wildcard.
+    pub(crate) fn parse(text: &str) -> Result<SecretRef, String> {
+        let name_ok = |n: &str| {
+            !n.is_empty() && n.len() <= 512 && n.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
+        };
+        if let Some(rest) = text.strip_prefix("arn:") {
+            let parts: Vec<&str> = rest.splitn(6, ':').collect();
+            let ok = parts.len() == 6
+                && parts[0].starts_with("aws")
+                && parts[0].chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                && parts[1] == "secretsmanager"
+                && crate::twin::is_region(parts[2])
+                && parts[3].len() == 12
+                && parts[3].bytes().all(|b| b.is_ascii_digit())
+                && parts[4] == "secret"
+                && name_ok(parts[5]);
+            return if ok {
+                Ok(SecretRef::Arn(text.to_string()))
+            } else {
+                Err("invalid --sasl-secret: not a secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX, no wildcard)".into())
+            };
+        }
+        if name_ok(text) {
+            Ok(SecretRef::Name(text.to_string()))
+        } else {
+            Err("invalid --sasl-secret: a secret's ARN or its name (letters, digits and /_+=.@-; no wildcard)".into())
+        }
+    }
+
+    /// As given: what the canary's event names and the function allows.
+    fn given(&self) -> &str {
+        match self {
+            SecretRef::Arn(a) | SecretRef::Name(a) => a,
+        }
+    }
+
+    /// The policy's Resource: the ARN, or the name's ARN pattern in this stack's account.
+    fn resource(&self) -> Value {
+        match self {
+            SecretRef::Arn(a) => json!(a),
+            SecretRef::Name(n) => json!({"Fn::Sub": format!(
+                "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{n}-??????"
+            )}),
+        }
+    }
 }
 
 /// A resource name part from an id: its letters and digits.
@@ -49,12 +106,9 @@ fn members(spec: &TemplateSpec) -> Vec<(String, Option<String>)> {
 
 /// The canary's event: the check, with its metric lines printed to the function's log.
 fn canary_event(spec: &TemplateSpec) -> Value {
-    let mut event = json!({"emit_metrics": true});
-    if let Some(b) = &spec.bootstrap {
-        event["bootstrap"] = json!(b.to_string());
-    }
+    let mut event = json!({"emit_metrics": true, "bootstrap": spec.bootstrap.to_string()});
     if let Some(s) = &spec.sasl_secret {
-        event["credentials_secret"] = json!(s);
+        event["credentials_secret"] = json!(s.given());
     }
     event
 }
@@ -84,7 +138,7 @@ fn alarm(description: String, metric: &str, dimensions: Value, missing: &str, ac
 /// Scheduler schedule invoking it as the canary, an alarm on its vantage; an alarm on the
 /// cluster from every vantage; per zone (when zones are named) an alarm on the zone.
 pub(crate) fn template(spec: &TemplateSpec) -> Value {
-    let cluster = spec.bootstrap.as_ref().map(|b| b.host.clone()).unwrap_or_default();
+    let cluster = spec.bootstrap.host.clone();
     let mut resources = serde_json::Map::new();
     let mut statements = vec![json!({
         "Sid": "ReadItsOwnConfiguration",
@@ -93,7 +147,7 @@ pub(crate) fn template(spec: &TemplateSpec) -> Value {
         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:kreach-fleet-*"}
     })];
     if let Some(secret) = &spec.sasl_secret {
-        statements.push(json!({"Sid": "TheCredentialsSecretOnly", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}));
+        statements.push(json!({"Sid": "TheCredentialsSecretOnly", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret.resource()}));
     }
     resources.insert("ProbeRole".into(), probe_role("kreach-fleet-read-only", statements));
     resources.insert(
@@ -110,11 +164,9 @@ pub(crate) fn template(spec: &TemplateSpec) -> Value {
         }),
     );
     let mut environment = serde_json::Map::new();
-    if let Some(b) = &spec.bootstrap {
-        environment.insert(ENV_ALLOWED_BOOTSTRAP.into(), json!(b.host));
-    }
+    environment.insert(ENV_ALLOWED_BOOTSTRAP.into(), json!(spec.bootstrap.host));
     if let Some(s) = &spec.sasl_secret {
-        environment.insert(ENV_ALLOWED_SECRETS.into(), json!(s));
+        environment.insert(ENV_ALLOWED_SECRETS.into(), json!(s.given()));
     }
     let alarm_actions = json!({"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]});
     let mut names = Vec::new();
@@ -217,7 +269,7 @@ pub(crate) fn instructions(spec: &TemplateSpec) -> String {
          each account's subnets given to kreach fleet template; invoke across accounts with a --functions-file of \
          `NAME REGION ROLE-ARN` lines, the role one the caller may assume with lambda:InvokeFunction on kreach-fleet-*.\n",
         functions.join(" "),
-        spec.bootstrap.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "HOST:PORT".into())
+        shlex::try_quote(&spec.bootstrap.to_string()).map(|q| q.into_owned()).unwrap_or_default()
     )
 }
 
@@ -235,7 +287,7 @@ mod tests {
                 ("subnet-0c".into(), Some("use1-az2".into())),
             ],
             security_groups: vec!["sg-1".into()],
-            bootstrap: None,
+            bootstrap: kreach::HostPort::parse("lkc-1.abc123.us-west-2.aws.confluent.cloud:9092", 9092).expect("hp"),
             sasl_secret: None,
             schedule: "rate(5 minutes)".into(),
             per_zone: true,
@@ -243,5 +295,24 @@ mod tests {
         let m: Vec<String> = members(&spec).into_iter().map(|(s, _)| s).collect();
         assert_eq!(m, ["subnet-0a", "subnet-0c"]);
         assert_eq!(function_name("subnet-0123456789abcdef0"), "kreach-fleet-0123456789abcdef0");
+    }
+
+    /// The role reads one secret: an ARN as given, a name as its ARN pattern; wildcards and
+    /// other shapes are refused.
+    #[test]
+    fn the_secret_is_one_arn_never_a_wildcard() {
+        for bad in [
+            "*",
+            "arn:aws:secretsmanager:*:*:secret:*",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:k*",
+            "kafka/*",
+            "arn:aws:s3:::bucket",
+        ] {
+            assert!(SecretRef::parse(bad).is_err(), "{bad}");
+        }
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka/prod-AbCdEf";
+        assert_eq!(SecretRef::parse(arn).expect("arn").resource(), json!(arn));
+        let name = SecretRef::parse("kafka/prod").expect("name").resource().to_string();
+        assert!(name.contains(":secret:kafka/prod-??????"), "{name}");
     }
 }

@@ -140,8 +140,8 @@ enum Command {
     /// Answer Prometheus scrapes like the blackbox exporter: `GET /probe?bootstrap=HOST:PORT` runs
     /// a check of that cluster with this server's own configuration (the check flags below:
     /// properties file, CA, resolvers) and answers the exposition (docs/metrics.md). Credentials
-    /// never come from the URL, and go only to the configured bootstrap's domain or an
-    /// --allow-target suffix.
+    /// never come from the URL and go only to the configured bootstrap (and the brokers its own
+    /// Metadata advertises under its domain); an --allow-target is probed without them.
     Serve(Box<ServeArgs>),
     /// Print the JSON Schema of the JSON report.
     Schema,
@@ -274,10 +274,11 @@ struct FleetArgs {
     /// another account's); `#` starts a comment.
     #[arg(long, value_name = "FILE")]
     functions_file: Option<PathBuf>,
-    /// Invocations in flight at once (each holds one of the account's Lambda concurrency, 1,000
-    /// by default per region).
-    #[arg(long, value_name = "N", default_value_t = 64)]
-    concurrency: usize,
+    /// Invocations in flight at most (each holds one of the account's Lambda concurrency, 1,000
+    /// by default per region). Default: the whole fleet at once, halved whenever Lambda throttles
+    /// and grown back as invocations succeed.
+    #[arg(long, value_name = "N")]
+    concurrency: Option<usize>,
     /// The check every function runs (--timeout is the whole fleet's deadline).
     #[command(flatten)]
     check: CheckArgs,
@@ -306,11 +307,13 @@ struct FleetTemplateArgs {
     /// The functions' security groups, comma-separated.
     #[arg(long, value_name = "SG,…", value_delimiter = ',', required = true)]
     security_groups: Vec<String>,
-    /// The cluster the canary checks, HOST:PORT (also the only host its credentials may go to).
-    #[arg(long, value_name = "HOST:PORT")]
-    bootstrap: Option<String>,
-    /// A Secrets Manager secret with the SASL credentials (the only one the role may read).
-    #[arg(long, value_name = "ARN")]
+    /// The cluster the canary checks, HOST:PORT (also the only host its credentials may go to, and
+    /// the Cluster dimension of every alarm).
+    #[arg(long, value_name = "HOST:PORT", required = true)]
+    bootstrap: String,
+    /// A Secrets Manager secret with the SASL credentials, its ARN or name (the only one the role
+    /// may read; a name becomes its ARN pattern in the stack's account and region).
+    #[arg(long, value_name = "ARN|NAME")]
     sasl_secret: Option<String>,
     /// How often each canary runs.
     #[arg(long, value_name = "EXPRESSION", default_value = "rate(5 minutes)")]
@@ -325,12 +328,15 @@ struct ServeArgs {
     /// Where to listen, ADDR:PORT.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9577")]
     listen: String,
-    /// Probes that may run at once; a scrape waits its deadline for a slot, then gets a 503.
+    /// Probes that may run at once (1-1024); a scrape waits for a slot within its deadline, then
+    /// gets a 503.
     #[arg(long, value_name = "N", default_value_t = 4)]
     max_concurrent: usize,
-    /// A host suffix a probe may name besides the configured bootstrap's domain (repeatable),
-    /// e.g. `us-west-2.aws.confluent.cloud`.
-    #[arg(long, value_name = "SUFFIX")]
+    /// Another target a probe may name, probed WITHOUT the credentials (repeatable): `HOST[:PORT]`,
+    /// or `*.DOMAIN[:PORT]` for every name below DOMAIN (not DOMAIN itself), where DOMAIN is the
+    /// configured cluster's own DNS domain or below it, e.g. `*.usw2-az1.abc123.us-west-2.aws.confluent.cloud`.
+    /// Public suffixes and providers' shared domains (`*.us-west-2.aws.confluent.cloud`) are refused.
+    #[arg(long, value_name = "PATTERN")]
     allow_target: Vec<String>,
     /// The check each probe runs (its --bootstrap is the default target).
     #[command(flatten)]
@@ -623,10 +629,13 @@ fn fleet_template(t: FleetTemplateArgs) -> ExitCode {
         "zone" => return fail("invalid --per zone: give --zones (each subnet's AZ ID)", EXIT_USAGE),
         other => return fail(&format!("invalid --per `{other}`: subnet or zone"), EXIT_USAGE),
     };
-    let bootstrap = match t.bootstrap.as_deref().map(|b| kreach::HostPort::parse(b, kreach::DEFAULT_KAFKA_PORT)) {
-        None => None,
-        Some(Ok(hp)) => Some(hp),
-        Some(Err(e)) => return fail(&format!("invalid --bootstrap: {e}"), EXIT_USAGE),
+    let bootstrap = match kreach::HostPort::parse(&t.bootstrap, kreach::DEFAULT_KAFKA_PORT) {
+        Ok(hp) => hp,
+        Err(e) => return fail(&format!("invalid --bootstrap: {e}"), EXIT_USAGE),
+    };
+    let sasl_secret = match t.sasl_secret.as_deref().map(fleet::SecretRef::parse).transpose() {
+        Ok(s) => s,
+        Err(e) => return fail(&e, EXIT_USAGE),
     };
     if t.schedule.len() > 256 || !(t.schedule.starts_with("rate(") || t.schedule.starts_with("cron(")) {
         return fail("invalid --schedule: rate(…) or cron(…)", EXIT_USAGE);
@@ -636,7 +645,7 @@ fn fleet_template(t: FleetTemplateArgs) -> ExitCode {
         subnets: t.subnets.iter().enumerate().map(|(i, s)| (s.clone(), t.zones.get(i).cloned())).collect(),
         security_groups: t.security_groups,
         bootstrap,
-        sasl_secret: t.sasl_secret,
+        sasl_secret,
         schedule: t.schedule,
         per_zone,
     };
@@ -731,21 +740,22 @@ async fn fleet_cmd(args: FleetArgs) -> ExitCode {
 /// where it ran), those without a report as empty columns marked failed, said in what differs.
 #[cfg(feature = "aws")]
 fn fleet_output(rows: &[kreach_aws::Invocation], output: Output) -> String {
-    let label = |r: &kreach_aws::Invocation| {
-        let facts = r.report.as_ref().and_then(|rep| rep.vantage.as_ref()).map(|v| &v.facts);
-        let place: Vec<&str> =
-            ["subnet_id", "az_id"].iter().filter_map(|k| facts.and_then(|f| f.get(*k)).map(String::as_str)).collect();
-        if place.is_empty() {
-            r.target.function.clone()
-        } else {
-            format!("{} ({})", r.target.function, place.join(" "))
-        }
-    };
+    // Each column is named by what the fleet knows: the function (and the region it was invoked
+    // in), never the report's own claim, made unique.
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| match &r.target.region {
+            Some(region) => format!("{} ({region})", r.target.function),
+            None => r.target.function.clone(),
+        })
+        .collect();
+    let labels = render::unique_labels(names.iter().map(String::as_str));
+    let label = |i: usize| labels[i].clone();
     let reports: Vec<(String, Report)> =
-        rows.iter().filter_map(|r| r.report.clone().map(|rep| (label(r), rep))).collect();
+        rows.iter().enumerate().filter_map(|(i, r)| r.report.clone().map(|rep| (label(i), rep))).collect();
     let mut merged = kreach::merge(&reports);
-    for r in rows.iter().filter(|r| r.report.is_none()) {
-        merged.vantages.push(label(r));
+    for (i, r) in rows.iter().enumerate().filter(|(_, r)| r.report.is_none()) {
+        merged.vantages.push(label(i));
         merged.statuses.push(kreach::Status::Fail);
         for row in &mut merged.rows {
             row.cells.push(None);
@@ -774,16 +784,43 @@ fn fleet_output(rows: &[kreach_aws::Invocation], output: Output) -> String {
         Output::Table => kreach::merged_table(&merged),
         Output::Markdown => kreach::merged_markdown(&merged),
         Output::Html => render::merged_html(&merged),
-        Output::Emf => reports.iter().map(|(_, r)| render::emf(r, now_ms())).collect(),
-        Output::Prometheus => render::prometheus_many(&reports.iter().map(|(_, r)| r).collect::<Vec<_>>()),
+        Output::Emf => reports.iter().map(|(l, r)| render::emf_as(r, Some(l), now_ms())).collect(),
+        Output::Prometheus => {
+            render::prometheus_many(&reports.iter().map(|(l, r)| (l.as_str(), r)).collect::<Vec<_>>())
+        }
     }
 }
 
 /// `kreach serve`: validates the configuration once, then serves probes.
 async fn serve_cmd(args: ServeArgs) -> ExitCode {
-    if args.check.via_function.is_some() || args.check.watch.is_some() {
+    // Flags a scrape would never use are refused, not silently taken.
+    let c = &args.check;
+    let unused = [
+        (c.via_function.is_some(), "--via-function"),
+        (c.watch.is_some(), "--watch"),
+        (c.sasl_secret.is_some(), "--sasl-secret (or KREACH_SASL_SECRET)"),
+        (c.lambda.event_source_mapping.is_some(), "--event-source-mapping"),
+        (c.lambda.event_source_mapping_file.is_some(), "--event-source-mapping-file"),
+        (c.lambda.sink_connector_principal.is_some(), "--sink-connector-principal"),
+        (c.lambda.lambda_function.is_some(), "--lambda-function"),
+        (c.aws.aws, "--aws"),
+        (c.aws.vpc_endpoint.is_some(), "--vpc-endpoint"),
+        (c.aws.vpc_id.is_some(), "--vpc-id"),
+        (c.aws.endpoint_service.is_some(), "--endpoint-service"),
+    ];
+    if let Some((_, flag)) = unused.iter().find(|(given, _)| *given) {
         return fail(
-            "invalid kreach serve: --via-function and --watch do not apply (each scrape is one check)",
+            &format!(
+                "invalid kreach serve: {flag} does not apply (each scrape is one check with the server's own \
+                 configuration: credentials from the --config file or KREACH_SASL_USERNAME/KREACH_SASL_PASSWORD; no AWS \
+                 audit, no event source mapping)"
+            ),
+            EXIT_USAGE,
+        );
+    }
+    if !(1..=serve::MAX_PROBES).contains(&args.max_concurrent) {
+        return fail(
+            &format!("invalid --max-concurrent {}: between 1 and {}", args.max_concurrent, serve::MAX_PROBES),
             EXIT_USAGE,
         );
     }
@@ -791,6 +828,7 @@ async fn serve_cmd(args: ServeArgs) -> ExitCode {
         Ok(a) => a,
         Err(e) => return fail(&e, EXIT_USAGE),
     };
+    let dns_domain = args.check.aws.dns_domain.clone();
     let options = match options(args.check) {
         Ok(o) => o,
         Err(e) => return fail(&e, EXIT_USAGE),
@@ -814,6 +852,10 @@ async fn serve_cmd(args: ServeArgs) -> ExitCode {
         }
         Err(e) => return fail(&e.to_string(), EXIT_USAGE),
     };
+    let allow = match serve::Server::allow_list(&args.allow_target, &configured, dns_domain.as_deref()) {
+        Ok(a) => a,
+        Err(e) => return fail(&e, EXIT_USAGE),
+    };
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => return fail(&format!("cannot listen on {addr}: {e}"), 1),
@@ -821,7 +863,7 @@ async fn serve_cmd(args: ServeArgs) -> ExitCode {
     let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| addr.to_string());
     let _ = writeln!(std::io::stderr(), "kreach serve: listening on http://{bound}/probe?bootstrap=HOST:PORT");
     let server =
-        serve::Server { base, max_concurrent: args.max_concurrent, allow_targets: args.allow_target, configured };
+        serve::Server { base, max_concurrent: args.max_concurrent, allow, configured, waiting: Default::default() };
     let local = tokio::task::LocalSet::new();
     let served = local.run_until(serve::serve(listener, server));
     tokio::select! {
@@ -959,10 +1001,13 @@ async fn twin(args: TwinArgs) -> ExitCode {
         },
         Ok(_) => return fail("invalid --event-source-mapping: give a UUID or an ARN", EXIT_USAGE),
     };
+    // The mapping's ids reach shell lines: checked here, quoted there.
+    if let Err(e) = twin::validate(&mapping) {
+        return fail(&e, EXIT_USAGE);
+    }
     let template = serde_json::to_string_pretty(&twin::template(&mapping)).unwrap_or_default();
     emit(&format!("{template}\n"));
-    // The mapping's ids are escaped like every other peer- or user-written text on the terminal.
-    let _ = std::io::stderr().write_all(kreach::render::clean(&twin::instructions(&mapping)).as_bytes());
+    let _ = std::io::stderr().write_all(twin::instructions(&mapping).as_bytes());
     ExitCode::SUCCESS
 }
 
@@ -1348,13 +1393,20 @@ fn merge(paths: &[PathBuf], output: Output) -> ExitCode {
         let label = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         reports.push((label, report));
     }
+    // Each column is named by its file, made unique (two `report.json` from two folders).
+    let labels = render::unique_labels(reports.iter().map(|(l, _)| l.as_str()));
+    for ((label, _), unique) in reports.iter_mut().zip(labels) {
+        *label = unique;
+    }
     let merged = kreach::merge(&reports);
     let text = match output {
         Output::Json => serde_json::to_string_pretty(&merged).unwrap_or_default() + "\n",
         Output::Table => kreach::merged_table(&merged),
         Output::Markdown => kreach::merged_markdown(&merged),
-        Output::Emf => reports.iter().map(|(_, r)| render::emf(r, now_ms())).collect(),
-        Output::Prometheus => render::prometheus_many(&reports.iter().map(|(_, r)| r).collect::<Vec<_>>()),
+        Output::Emf => reports.iter().map(|(l, r)| render::emf_as(r, Some(l), now_ms())).collect(),
+        Output::Prometheus => {
+            render::prometheus_many(&reports.iter().map(|(l, r)| (l.as_str(), r)).collect::<Vec<_>>())
+        }
         Output::Html => render::merged_html(&merged),
     };
     emit(&text);

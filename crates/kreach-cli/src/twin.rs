@@ -185,20 +185,65 @@ pub(crate) fn event(m: &EventSourceMapping) -> Value {
     json!({"event_source_mapping": m.arn.clone().unwrap_or_else(|| m.uuid.clone()), "aws": true})
 }
 
-/// How to deploy and run the template (printed beside it): kreach applies nothing itself.
+/// Whether `text` is an AWS region name (`us-west-2`, `us-gov-west-1`).
+pub(crate) fn is_region(text: &str) -> bool {
+    kreach::layout::az_id_prefix(text).is_some()
+}
+
+/// The mapping's ids that reach a shell line, checked: a UUID of letters, digits and dashes, an
+/// event source mapping ARN of Lambda's shape, a region. The error names the field.
+pub(crate) fn validate(m: &EventSourceMapping) -> Result<(), String> {
+    let id_ok =
+        |id: &str| !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !id_ok(&m.uuid) {
+        return Err("invalid event source mapping: its UUID is not letters, digits and dashes".into());
+    }
+    if let Some(arn) = &m.arn {
+        let parts: Vec<&str> = arn.split(':').collect();
+        let ok = parts.len() == 7
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[1].chars().all(|c| c.is_ascii_lowercase() || c == '-')
+            && parts[2] == "lambda"
+            && is_region(parts[3])
+            && parts[4].len() == 12
+            && parts[4].bytes().all(|b| b.is_ascii_digit())
+            && parts[5] == "event-source-mapping"
+            && id_ok(parts[6]);
+        if !ok {
+            return Err("invalid event source mapping: EventSourceMappingArn is not an ARN of the shape \
+                 arn:aws:lambda:REGION:ACCOUNT:event-source-mapping:UUID"
+                .into());
+        }
+    }
+    if let Some(region) = &m.region {
+        if !is_region(region) {
+            return Err("invalid event source mapping: the region its ARNs name is not a region".into());
+        }
+    }
+    Ok(())
+}
+
+/// One shell word: quoted where the shell would split or expand it (a value never runs).
+fn sh(word: &str) -> String {
+    shlex::try_quote(word).map(|q| q.into_owned()).unwrap_or_else(|_| "''".into())
+}
+
+/// How to deploy and run the template (printed beside it): kreach applies nothing itself. Every
+/// value from the mapping is quoted for the shell (and [`validate`]d before).
 pub(crate) fn instructions(m: &EventSourceMapping) -> String {
     let name = function_name(m);
-    let region = m.region.as_deref().map(|r| format!(" --region {r}")).unwrap_or_default();
+    let region = m.region.as_deref().map(|r| format!(" --region {}", sh(r))).unwrap_or_default();
     let mut out = format!(
         "# Deploy (kreach creates nothing; review it first), with the template above saved as twin.json:\n\
          aws cloudformation deploy --stack-name {name} --template-file twin.json --capabilities CAPABILITY_IAM \
          --parameter-overrides CodeS3Bucket=<bucket> CodeS3Key=<key>{region}\n\
          # Run it where the mapping's pollers run, with the mapping as its event:\n\
-         aws lambda invoke --function-name {name}{region} --cli-binary-format raw-in-base64-out --payload '{}' report.json\n\
+         aws lambda invoke --function-name {name}{region} --cli-binary-format raw-in-base64-out --payload {} report.json\n\
          # or, rendered here like any check: kreach check --via-function {name} --event-source-mapping {}{region2}\n",
-        event(m),
-        m.arn.as_deref().unwrap_or(&m.uuid),
-        region2 = m.region.as_deref().map(|r| format!(" --aws-region {r}")).unwrap_or_default(),
+        sh(&event(m).to_string()),
+        sh(m.arn.as_deref().unwrap_or(&m.uuid)),
+        region2 = m.region.as_deref().map(|r| format!(" --aws-region {}", sh(r))).unwrap_or_default(),
     );
     if m.subnets.is_empty() {
         out.push_str(
@@ -207,4 +252,37 @@ pub(crate) fn instructions(m: &EventSourceMapping) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mapping(arn: &str) -> EventSourceMapping {
+        let json = serde_json::json!({"UUID": "a1b2c3d4", "EventSourceMappingArn": arn});
+        EventSourceMapping::parse(json.to_string().as_bytes()).expect("mapping")
+    }
+
+    /// A hostile ARN in a mapping file is refused by name; a good one is printed as one quoted
+    /// shell word, and the lines are lines.
+    #[test]
+    fn shell_lines_carry_no_command_of_the_mappings() {
+        let hostile = mapping("arn:aws:lambda:us-west-2:123456789012:event-source-mapping:x';touch PWNED1;'");
+        assert!(validate(&hostile).expect_err("refused").contains("EventSourceMappingArn"));
+        let bad_region = mapping("arn:aws:lambda:us-west-2$(id):123456789012:event-source-mapping:a1b2c3d4");
+        assert!(validate(&bad_region).is_err());
+        let good = mapping("arn:aws:lambda:us-west-2:123456789012:event-source-mapping:a1b2c3d4");
+        validate(&good).expect("valid");
+        let text = instructions(&good);
+        assert!(text.lines().count() >= 5, "{text}");
+        assert!(!text.contains("\\u{a}"), "{text}");
+        let invoke = text.lines().find(|l| l.starts_with("aws lambda invoke")).expect("invoke line");
+        let words = shlex::split(invoke).expect("a shell line");
+        let payload = words.iter().position(|w| w == "--payload").map(|i| &words[i + 1]).expect("payload");
+        let event: serde_json::Value = serde_json::from_str(payload).expect("the payload is one word of JSON");
+        assert_eq!(
+            event["event_source_mapping"],
+            "arn:aws:lambda:us-west-2:123456789012:event-source-mapping:a1b2c3d4"
+        );
+    }
 }

@@ -14,7 +14,7 @@ pub mod aws;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use kreach::{CheckOptions, Report};
+use kreach::{CheckOptions, HostPattern, Report};
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 
@@ -482,12 +482,7 @@ impl Policy {
         };
         let bootstrap = match list(ENV_ALLOWED_BOOTSTRAP) {
             None => None,
-            Some(patterns) => Some(
-                patterns
-                    .iter()
-                    .map(|p| HostPattern::parse(p).map_err(|e| format!("{ENV_ALLOWED_BOOTSTRAP}: {e}")))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
+            Some(patterns) => Some(allowed_bootstrap(&patterns)?),
         };
         let parse = |key: &str| {
             list(key)
@@ -503,44 +498,32 @@ impl Policy {
     }
 }
 
-/// `host`, `*.domain` (any name under it, not the domain itself), each optionally `:port`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HostPattern {
-    /// Exact name, or the suffix after `*.`.
-    host: String,
-    wildcard: bool,
-    port: Option<u16>,
-}
-
-impl HostPattern {
-    /// Parses one pattern.
-    pub fn parse(text: &str) -> Result<HostPattern, String> {
-        let text = text.trim().to_ascii_lowercase();
-        let (host, port) = match text.rsplit_once(':') {
-            Some((h, "*")) => (h.to_string(), None),
-            Some((h, p)) => (h.to_string(), Some(p.parse::<u16>().map_err(|_| format!("`{text}`: bad port"))?)),
-            None => (text.clone(), None),
+/// `KREACH_ALLOWED_BOOTSTRAP`'s entries, the same grammar and rule as `kreach serve
+/// --allow-target` ([`kreach::HostPattern`]): a host, or `*.domain` for the names below it. A
+/// suffix must be one cluster's own domain — the domain of an exact host the list names, or below
+/// it — and never a public suffix or a provider's domain other customers share.
+fn allowed_bootstrap(entries: &[String]) -> Result<Vec<HostPattern>, String> {
+    let patterns = entries
+        .iter()
+        .map(|p| HostPattern::parse(p).map_err(|e| format!("{ENV_ALLOWED_BOOTSTRAP}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let domains: Vec<String> = patterns
+        .iter()
+        .filter_map(HostPattern::exact)
+        .filter_map(|h| kreach::scope::cluster_domain(None, h, &[]))
+        .collect();
+    for p in patterns.iter().filter(|p| p.suffix().is_some()) {
+        // Within one of the clusters the list names by host, when it names any.
+        let refused = match domains.first() {
+            None => p.refusal(None),
+            Some(_) if domains.iter().any(|d| p.refusal(Some(d)).is_none()) => None,
+            Some(first) => p.refusal(Some(first)),
         };
-        let (host, wildcard) = match host.strip_prefix("*.") {
-            Some(rest) => (rest.to_string(), true),
-            None => (host, false),
-        };
-        if host.is_empty() || host.contains('*') {
-            return Err(format!("`{text}` is not `host`, `*.domain` or either with `:port`"));
+        if let Some(why) = refused {
+            return Err(format!("{ENV_ALLOWED_BOOTSTRAP}: {why}"));
         }
-        Ok(HostPattern { host: host.trim_end_matches('.').to_string(), wildcard, port })
     }
-
-    /// Whether `hp` is allowed by this pattern.
-    pub fn matches(&self, hp: &kreach::HostPort) -> bool {
-        let host = hp.host.to_ascii_lowercase();
-        let host_ok = if self.wildcard {
-            host.strip_suffix(&self.host).is_some_and(|head| head.ends_with('.') && head.len() > 1)
-        } else {
-            host == self.host
-        };
-        host_ok && self.port.is_none_or(|p| p == hp.port)
-    }
+    Ok(patterns)
 }
 
 /// Whether secret `name` is allowed by `pattern` (exact, or `prefix*`).
@@ -561,16 +544,29 @@ mod tests {
 
     #[test]
     fn host_patterns() {
-        let p = HostPattern::parse("*.aws.confluent.cloud").expect("pattern");
-        assert!(p.matches(&hp("lkc-1.us-west-2.aws.confluent.cloud:9092")));
-        assert!(!p.matches(&hp("aws.confluent.cloud:9092")), "the domain itself is not under it");
-        assert!(!p.matches(&hp("evil-aws.confluent.cloud:9092")), "a suffix is not a subdomain");
-        assert!(!p.matches(&hp("aws.confluent.cloud.evil.example:9092")));
-        let p = HostPattern::parse("broker.example.com:9093").expect("pattern");
-        assert!(p.matches(&hp("BROKER.example.com:9093")));
-        assert!(!p.matches(&hp("broker.example.com:9092")));
+        let list = |v: &[&str]| allowed_bootstrap(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let p = list(&["*.abc123.us-west-2.aws.confluent.cloud"]).expect("a cluster's own domain");
+        assert!(p[0].matches(&hp("lkc-1.abc123.us-west-2.aws.confluent.cloud:9092")));
+        assert!(!p[0].matches(&hp("abc123.us-west-2.aws.confluent.cloud:9092")), "the domain itself is not under it");
+        assert!(!p[0].matches(&hp("xabc123.us-west-2.aws.confluent.cloud:9092")), "a suffix is not a subdomain");
+        // Suffixes other customers share, or public ones, are refused naming the variable.
+        for shared in ["*.aws.confluent.cloud", "*.us-west-2.aws.confluent.cloud", "*.co.uk", "*.ec2.internal"] {
+            let e = list(&[shared]).expect_err(shared);
+            assert!(e.starts_with(ENV_ALLOWED_BOOTSTRAP), "{e}");
+        }
+        // With a host named, a suffix must be its cluster's domain or below it.
+        assert!(
+            list(&["lkc-1.abc123.us-west-2.aws.confluent.cloud", "*.usw2-az1.abc123.us-west-2.aws.confluent.cloud"])
+                .is_ok()
+        );
+        assert!(
+            list(&["lkc-1.abc123.us-west-2.aws.confluent.cloud", "*.other.us-west-2.aws.confluent.cloud"]).is_err()
+        );
+        let p = list(&["broker.example.com:9093"]).expect("pattern");
+        assert!(p[0].matches(&hp("BROKER.example.com:9093")));
+        assert!(!p[0].matches(&hp("broker.example.com:9092")));
         for bad in ["", "*", "a.*.b", "host:x", "*."] {
-            assert!(HostPattern::parse(bad).is_err(), "{bad}");
+            assert!(list(&[bad]).is_err(), "{bad}");
         }
         assert!(secret_matches("kreach/*", "kreach/prod"));
         assert!(!secret_matches("kreach/prod", "kreach/prod2"));

@@ -45,7 +45,7 @@ fn lambda_env(function: &str, endpoint: &str) -> HashMap<String, String> {
         ("AWS_SECRET_ACCESS_KEY", "testing"),
         ("AWS_SESSION_TOKEN", "testing-session"),
         // The function's own bounds: the lab's cluster domain, and the lab's secrets.
-        ("KREACH_ALLOWED_BOOTSTRAP", "*.us-west-2.aws.confluent.cloud"),
+        ("KREACH_ALLOWED_BOOTSTRAP", "*.abc123.us-west-2.aws.confluent.cloud"),
         ("KREACH_ALLOWED_SECRETS", "kreach/*"),
     ]
     .into_iter()

@@ -24,16 +24,25 @@ fn vantage(name: &str, env: &[(&str, String)]) -> (Killed, Killed, u16) {
     kreach_testkit::lambda_emulator(env!("CARGO_BIN_EXE_bootstrap").as_ref(), name, env, None)
 }
 
+/// What the peer saw: Lambda's 429s given, calls per function, bytes of the endless answer sent.
+#[derive(Default)]
+struct Seen {
+    throttles: AtomicUsize,
+    wordy: AtomicUsize,
+    streamed: AtomicUsize,
+}
+
 /// The loopback Lambda-API peer: routes by function name, injects the failures.
-async fn lambda_peer(routes: Vec<(String, u16)>) -> (String, Arc<AtomicUsize>) {
+async fn lambda_peer(routes: Vec<(String, u16)>) -> (String, Arc<Seen>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let throttles = Arc::new(AtomicUsize::new(0));
-    let counter = throttles.clone();
+    let seen = Arc::new(Seen::default());
+    let counter = seen.clone();
     tokio::spawn(async move {
         while let Ok((mut client, _)) = listener.accept().await {
-            let (routes, counter) = (routes.clone(), counter.clone());
+            let (routes, seen) = (routes.clone(), counter.clone());
             tokio::spawn(async move {
+                let counter = &seen.throttles;
                 let Some((head, body)) = read_request(&mut client).await else { return };
                 let path = head.split(' ').nth(1).unwrap_or("").to_string();
                 let name = path.split('/').nth(3).unwrap_or("").to_string();
@@ -57,6 +66,30 @@ async fn lambda_peer(routes: Vec<(String, u16)>) -> (String, Arc<AtomicUsize>) {
                         "X-Amz-Function-Error: Unhandled\r\n",
                         br#"{"errorType":"Runtime.ExitError","errorMessage":"RequestId: 1 Error: Runtime exited with error: signal: killed"}"#,
                     ),
+                    // Words of throttling from a function are its own error, not Lambda's: one call each.
+                    "kr-Throttled" | "kreach-wordy" => {
+                        seen.wordy.fetch_add(1, Ordering::SeqCst);
+                        if name == "kr-Throttled" {
+                            reply("200 OK", "X-Amz-Function-Error: Unhandled\r\n", br#"{"errorType":"Throttled","errorMessage":"Rate exceeded"}"#)
+                        } else {
+                            reply("200 OK", "", br#"{"status":"Rate exceeded"}"#)
+                        }
+                    }
+                    // An answer that never ends (150 MB, chunked, no length): read only up to the cap.
+                    "kreach-endless" => {
+                        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+                        if client.write_all(head.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
+                        for _ in 0..(150 * 16) {
+                            if client.write_all(chunk.as_bytes()).await.is_err() {
+                                return;
+                            }
+                            seen.streamed.fetch_add(64 * 1024, Ordering::SeqCst);
+                        }
+                        return;
+                    }
                     "kreach-silent" => {
                         tokio::time::sleep(Duration::from_secs(120)).await;
                         return;
@@ -84,7 +117,7 @@ async fn lambda_peer(routes: Vec<(String, u16)>) -> (String, Arc<AtomicUsize>) {
             });
         }
     });
-    (url, throttles)
+    (url, seen)
 }
 
 async fn read_request(s: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
@@ -144,7 +177,7 @@ async fn a_fleet_of_vantages_is_invoked_at_once_and_every_function_gets_its_row(
         vantage("kreach-az1", &[("KREACH_RESOLVERS", lab.resolver.to_string()), ("KREACH_CA_PEM", ca.clone())]);
     let (_e2, _f2, p2) =
         vantage("kreach-az2", &[("KREACH_RESOLVERS", lab.public_resolver.to_string()), ("KREACH_CA_PEM", ca)]);
-    let (url, throttles) = lambda_peer(vec![("kreach-az1".into(), p1), ("kreach-az2".into(), p2)]).await;
+    let (url, seen_by_peer) = lambda_peer(vec![("kreach-az1".into(), p1), ("kreach-az2".into(), p2)]).await;
     // The check, without the lab's resolvers and CA: each function uses its own.
     let mut event = lab.lambda_event();
     let obj = event.as_object_mut().expect("object");
@@ -158,6 +191,9 @@ async fn a_fleet_of_vantages_is_invoked_at_once_and_every_function_gets_its_row(
         "kreach-silent",
         "kreach-huge",
         "kreach-missing",
+        "kr-Throttled",
+        "kreach-wordy",
+        "kreach-endless",
     ];
     let targets: Vec<FleetTarget> =
         names.iter().map(|n| FleetTarget::parse_line(n).expect("line").expect("target")).collect();
@@ -167,7 +203,7 @@ async fn a_fleet_of_vantages_is_invoked_at_once_and_every_function_gets_its_row(
         targets: &targets,
         event: &event,
         deadline,
-        concurrency: 8,
+        concurrency: Some(8),
         region: Some("us-west-2"),
         endpoint_url: Some(&url),
         credentials: Some(aws_credential_types::Credentials::new("testing", "testing", None, None, "test")),
@@ -187,7 +223,7 @@ async fn a_fleet_of_vantages_is_invoked_at_once_and_every_function_gets_its_row(
         names,
         "rows in the targets' order"
     );
-    let az1 = rows[0].report.as_ref().expect("az1's report");
+    let az1 = rows[0].report.as_ref().unwrap_or_else(|| panic!("{rows:#?}"));
     assert_eq!(az1.status, kreach::Status::Pass, "{:#?}", az1.findings);
     assert_eq!(az1.vantage.as_ref().map(|v| v.label.as_str()), Some("lambda:kreach-az1"));
     let az2 = rows[1].report.as_ref().expect("az2's report");
@@ -195,7 +231,7 @@ async fn a_fleet_of_vantages_is_invoked_at_once_and_every_function_gets_its_row(
     assert!(az2.findings.iter().any(|f| f.code == kreach::FindingCode::DnsPublicAnswer), "{:#?}", az2.findings);
     assert_eq!(outcome("kreach-throttled"), InvocationOutcome::Report, "{rows:#?}");
     assert_eq!(rows[2].attempts, 3, "throttled twice, then answered");
-    assert!(throttles.load(Ordering::SeqCst) >= 3);
+    assert!(seen_by_peer.throttles.load(Ordering::SeqCst) >= 3);
     assert_eq!(outcome("kreach-broken"), InvocationOutcome::FunctionError);
     assert!(rows[3].error.as_deref().is_some_and(|e| e.contains("Runtime.ExitError")), "{:?}", rows[3].error);
     assert_eq!(outcome("kreach-silent"), InvocationOutcome::Timeout);
@@ -206,6 +242,20 @@ async fn a_fleet_of_vantages_is_invoked_at_once_and_every_function_gets_its_row(
         rows[5].error
     );
     assert_eq!(outcome("kreach-missing"), InvocationOutcome::Error);
+    // Throttling is Lambda's 429, never a function's words: each of these was invoked once.
+    assert_eq!(outcome("kr-Throttled"), InvocationOutcome::FunctionError, "{rows:#?}");
+    assert_eq!(outcome("kreach-wordy"), InvocationOutcome::Invalid, "not a report, not throttling");
+    assert_eq!(seen_by_peer.wordy.load(Ordering::SeqCst), 2);
+    assert!(
+        rows[7].error.as_deref().is_some_and(|e| e.contains("Rate exceeded")),
+        "the real error kept: {:?}",
+        rows[7].error
+    );
+    // The endless answer is refused at the cap while it is read: the peer could not push more
+    // than the cap and the sockets' buffers before kreach hung up.
+    assert_eq!(outcome("kreach-endless"), InvocationOutcome::Invalid);
+    let streamed = seen_by_peer.streamed.load(Ordering::SeqCst);
+    assert!(streamed < 32 << 20, "{streamed} bytes were sent before kreach stopped reading");
     // Merged: the two vantage points differ on the bootstrap's DNS.
     let merged = kreach::merge(&[("kreach-az1".into(), az1.clone()), ("kreach-az2".into(), az2.clone())]);
     assert!(merged.differences.iter().any(|d| d.contains("kreach-az2")), "{:#?}", merged.differences);

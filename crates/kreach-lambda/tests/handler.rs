@@ -94,7 +94,7 @@ async fn credentials_come_from_the_environment_and_stay_out_of_the_report() {
     let env = |k: &str| match k {
         "KREACH_SASL_USERNAME" => Some("api-key".to_string()),
         "KREACH_SASL_PASSWORD" => Some("very-secret-value".to_string()),
-        "KREACH_ALLOWED_BOOTSTRAP" => Some("*.aws.confluent.cloud".to_string()),
+        "KREACH_ALLOWED_BOOTSTRAP" => Some("*.abc123.us-west-2.aws.confluent.cloud".to_string()),
         other => trusting(&lab, other),
     };
     let mut payload = event(&lab);
@@ -126,6 +126,17 @@ async fn the_functions_configuration_bounds_where_credentials_go() {
     assert!(codes.contains(&"kafka-credentials-withheld"), "{codes:?}");
     assert!(!codes.contains(&"kafka-sasl-mechanism-unsupported"), "no SASL exchange: {codes:?}");
 
+    // A suffix other customers share opens nothing: every invocation is an error naming the
+    // variable, whatever the event.
+    for shared in ["*.us-west-2.aws.confluent.cloud", "*.confluent.cloud", "*.co.uk"] {
+        let opened = |k: &str| match k {
+            "KREACH_ALLOWED_BOOTSTRAP" => Some(shared.to_string()),
+            other => base(other),
+        };
+        let e = kreach_lambda::handle(payload.clone(), Some(Duration::from_secs(4)), &opened).await.expect_err(shared);
+        assert!(!e.is_invalid_event() && e.message.contains("KREACH_ALLOWED_BOOTSTRAP"), "{shared}: {}", e.message);
+    }
+
     // A bootstrap outside the allowed patterns is refused outright.
     let other_domain = |k: &str| match k {
         "KREACH_ALLOWED_BOOTSTRAP" => Some("*.example.internal".to_string()),
@@ -139,7 +150,7 @@ async fn the_functions_configuration_bounds_where_credentials_go() {
 
     // Allowed host, but the event turns verification off: withheld unless the function allows it.
     let allowed = |k: &str| match k {
-        "KREACH_ALLOWED_BOOTSTRAP" => Some("*.aws.confluent.cloud".to_string()),
+        "KREACH_ALLOWED_BOOTSTRAP" => Some("*.abc123.us-west-2.aws.confluent.cloud".to_string()),
         other => base(other),
     };
     let mut insecure = payload.clone();

@@ -16,6 +16,7 @@ pub mod probe;
 pub mod render;
 mod report;
 mod run;
+pub mod scope;
 
 pub use analysis::consistent as verdict_consistent;
 pub use analysis::layout;
@@ -58,3 +59,4 @@ pub use report::{
 };
 pub use run::diagnosis::{AuditScope, Diagnosis, ParitySignal, run};
 pub use run::step::{Step, StepObserver, StepOutcome, StepPhase};
+pub use scope::{CredentialScope, HostPattern};

@@ -146,3 +146,44 @@ fn attribute_names(tag: &str) -> Vec<String> {
         }
     }
 }
+
+/// A cluster that advertises brokers in ever new "zones" cannot create new metric series without
+/// end: zone values are AZ IDs of the cluster's region (here `usw2-az…`), at most twelve; every
+/// other name, and every zone past that, is folded into `other`. The lab's own zones keep theirs.
+#[tokio::test]
+async fn advertised_zone_names_cannot_mint_series() {
+    let lab = Lab::start(Fault::None).await.expect("lab");
+    let mut report = kreach::run(&kreach_testkit::lab_config(&lab, Duration::from_secs(3))).await.expect("report");
+    let broker = report.targets.iter().find(|t| t.role == kreach::Role::Broker).cloned().expect("a broker row");
+    let template = report.zones[0].clone();
+    let names: Vec<String> = (4..60)
+        .map(|i| format!("usw2-az{i}"))
+        .chain((0..200).map(|i| format!("zz{i}-az1")))
+        .chain(["euc1-az1".to_string(), "usw2-az1\"} 1\nx{".to_string(), "usw2-az100".to_string()])
+        .collect();
+    for name in &names {
+        let mut t = broker.clone();
+        if let Some(b) = t.broker.as_mut() {
+            b.az_id = Some(name.clone());
+        }
+        report.targets.push(t);
+        let mut z = template.clone();
+        z.az_id = name.clone();
+        report.zones.push(z);
+    }
+    let text = kreach::render::prometheus(&report);
+    let zones: std::collections::BTreeSet<&str> =
+        text.lines().filter_map(|l| l.split("zone=\"").nth(1)?.split('"').next()).collect();
+    for lab_zone in ["usw2-az1", "usw2-az2", "usw2-az3"] {
+        assert!(zones.contains(lab_zone), "{zones:?}");
+    }
+    assert!(zones.contains(kreach::render::OTHER_ZONE), "{zones:?}");
+    assert!(zones.len() <= 12 + 2, "{} zone values: {zones:?}", zones.len());
+    assert!(zones.iter().all(|z| *z == "any" || *z == "other" || z.starts_with("usw2-az")), "{zones:?}");
+    let emf = kreach::render::emf(&report, 0);
+    let emf_zones: std::collections::BTreeSet<String> = emf
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()?.get("Zone")?.as_str().map(str::to_string))
+        .collect();
+    assert!(emf_zones.len() <= 12 + 2, "{emf_zones:?}");
+}

@@ -36,7 +36,7 @@ impl Api {
         let (status, bytes) = self.exchange_with(label, method, path, headers, body).await?;
         let value: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
         if status == 200 {
-            return value.ok_or_else(|| Failure::Final(AwsError::Invalid(format!("{label}: the answer is not JSON"))));
+            return value.ok_or_else(|| Failure::Final(AwsError::invalid(format!("{label}: the answer is not JSON"))));
         }
         let (code, message) = json_error(value.as_ref());
         Err(classify(label, status, &code, message))
@@ -44,7 +44,7 @@ impl Api {
 }
 
 /// The error code and message of a JSON error answer (`__type` may carry a namespace).
-fn json_error(value: Option<&serde_json::Value>) -> (String, String) {
+pub(crate) fn json_error(value: Option<&serde_json::Value>) -> (String, String) {
     let field = |k: &str| value.and_then(|v| v.get(k)).and_then(|v| v.as_str()).unwrap_or("");
     let code = [field("__type"), field("code"), field("Code")]
         .into_iter()

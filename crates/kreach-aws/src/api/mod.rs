@@ -4,7 +4,7 @@
 //! single compile of the build (245 s and 6.1 GB in one rustc, issue 19). The credentials, region
 //! and endpoint still come from the SDK's configuration chain.
 
-mod json;
+pub(crate) mod json;
 pub(crate) mod xml;
 
 use std::time::{Duration, SystemTime};
@@ -87,17 +87,13 @@ impl Query {
     }
 }
 
+/// RFC 3986's unreserved characters: what SigV4 leaves as it is.
+pub(crate) const UNRESERVED: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
 /// Percent-encoding as SigV4 wants it: everything but the unreserved characters.
 pub(crate) fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 /// A client of one AWS service in one region.
@@ -124,13 +120,12 @@ impl Api {
     /// public endpoint) and credentials (read once: the audit is shorter than any credential's
     /// lifetime).
     pub(crate) async fn for_service(sdk: &aws_config::SdkConfig, service: &'static str) -> Result<Self, AwsError> {
-        let region =
-            sdk.region().map(|r| r.to_string()).ok_or_else(|| AwsError::Unreachable("no AWS region".into()))?;
-        let provider = sdk.credentials_provider().ok_or_else(|| AwsError::Unreachable("no AWS credentials".into()))?;
+        let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| AwsError::unreachable("no AWS region"))?;
+        let provider = sdk.credentials_provider().ok_or_else(|| AwsError::unreachable("no AWS credentials"))?;
         let credentials = provider
             .provide_credentials()
             .await
-            .map_err(|e| AwsError::Unreachable(format!("no AWS credentials: {}", crate::display_chain(&e))))?;
+            .map_err(|e| AwsError::unreachable(format!("no AWS credentials: {}", crate::display_chain(&e))))?;
         let endpoint = std::env::var(format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase()))
             .ok()
             .filter(|u| !u.is_empty())
@@ -143,12 +138,12 @@ impl Api {
             .ok()
             .filter(|u| matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some_and(|h| !h.is_empty()));
         if usable.is_none() {
-            return Err(AwsError::Unreachable(format!(
+            return Err(AwsError::unreachable(format!(
                 "the {service} endpoint URL {endpoint:?} is not an http(s) URL with a host (AWS_ENDPOINT_URL_{} or AWS_ENDPOINT_URL)",
                 service.to_ascii_uppercase()
             )));
         }
-        let tls = tls_config().map_err(|e| AwsError::Invalid(format!("TLS for the {service} API: {e}")))?;
+        let tls = tls_config().map_err(|e| AwsError::invalid(format!("TLS for the {service} API: {e}")))?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
@@ -197,7 +192,7 @@ impl Api {
         let (status, bytes) = self.exchange_with(&label, "POST", "", &headers, body).await?;
         let text = String::from_utf8_lossy(&bytes);
         if status == 200 {
-            return xml::parse(&text).map_err(|e| Failure::Final(AwsError::Invalid(format!("{label}: {e}"))));
+            return xml::parse(&text).map_err(|e| Failure::Final(AwsError::invalid(format!("{label}: {e}"))));
         }
         let root = xml::parse(&text).ok();
         let error = root.as_ref().and_then(|r| r.find("Error"));
@@ -215,25 +210,45 @@ impl Api {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Result<(u16, Bytes), Failure> {
+        let (status, _, bytes) = self.exchange_capped(label, method, path, headers, body, xml::MAX_BODY).await?;
+        Ok((status, bytes))
+    }
+
+    /// One signed request; the status, the headers and the body, read as it arrives and refused
+    /// (`Invalid`) the moment it passes `cap` bytes: nothing larger is ever held.
+    pub(crate) async fn exchange_capped(
+        &self,
+        label: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+        cap: usize,
+    ) -> Result<(u16, http::HeaderMap, Bytes), Failure> {
         let url = format!("{}{}", self.endpoint, path.trim_start_matches('/'));
         let request = self
             .signed(method, &url, headers, body)
-            .map_err(|e| Failure::Final(AwsError::Api(format!("{label}: {e}"))))?;
+            .map_err(|e| Failure::Final(AwsError::other(format!("{label}: {e}"))))?;
         let response = self.client.request(request).await.map_err(|e| {
-            Failure::Final(AwsError::Unreachable(format!(
-                "{label}: the AWS API is not reachable: {}",
-                crate::display_chain(&e)
-            )))
+            Failure::Final(
+                AwsError::unreachable(format!("{label}: the AWS API is not reachable: {}", crate::display_chain(&e)))
+                    .for_action(label),
+            )
         })?;
         let status = response.status().as_u16();
-        let bytes = Limited::new(response.into_body(), xml::MAX_BODY)
+        let (parts, body) = response.into_parts();
+        let bytes = Limited::new(body, cap)
             .collect()
             .await
             .map_err(|e| {
-                Failure::Final(AwsError::Unreachable(format!("{label}: the response could not be read: {e}")))
+                if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                    Failure::Final(AwsError::invalid(format!("{label}: the answer is larger than {cap} bytes")))
+                } else {
+                    Failure::Final(AwsError::unreachable(format!("{label}: the response could not be read: {e}")))
+                }
             })?
             .to_bytes();
-        Ok((status, bytes))
+        Ok((status, parts.headers, bytes))
     }
 
     fn signed(
@@ -266,7 +281,7 @@ impl Api {
 }
 
 /// A failed attempt: worth another try, or not.
-enum Failure {
+pub(crate) enum Failure {
     Retry(AwsError),
     Final(AwsError),
 }
@@ -289,18 +304,17 @@ where
             Err(Failure::Final(e)) => return Err(e),
         }
     }
-    Err(last.unwrap_or_else(|| AwsError::Api(format!("{label}: no attempt made"))))
+    Err(last.unwrap_or_else(|| AwsError::other(format!("{label}: no attempt made"))))
 }
 
 /// An error response: retried when throttled or a 5xx, else classified as the SDK clients' errors are
 /// ([`AwsError::from_answer`]).
 fn classify(label: &str, status: u16, code: &str, message: String) -> Failure {
-    let throttled = matches!(code, "RequestLimitExceeded" | "Throttling" | "ThrottlingException");
-    if throttled || (status >= 500 && code != "UnauthorizedOperation") {
-        let detail = if code.is_empty() { format!("HTTP {status}") } else { code.to_string() };
-        return Failure::Retry(AwsError::Api(format!("{label}: {detail}: {message}")));
+    let error = AwsError::from_answer(label, status, code, message, || format!("HTTP {status}"));
+    if error.is_throttled() || (status >= 500 && !error.is_denied()) {
+        return Failure::Retry(error);
     }
-    Failure::Final(AwsError::from_answer(label, status, code, message, || format!("HTTP {status}")))
+    Failure::Final(error)
 }
 
 /// The TLS configuration every AWS client shares: the Mozilla roots and the platform store (read
@@ -352,13 +366,17 @@ mod tests {
     #[test]
     fn error_responses_are_classified_like_the_sdks() {
         let denied = classify("ec2:DescribeSubnets", 403, "UnauthorizedOperation", "You are not authorized".into());
-        assert!(matches!(denied, Failure::Final(AwsError::Denied { action, .. }) if action == "ec2:DescribeSubnets"));
-        assert!(matches!(classify("x", 403, "", String::new()), Failure::Final(AwsError::Denied { .. })));
-        assert!(matches!(classify("x", 401, "AuthFailure", "no".into()), Failure::Final(AwsError::Unreachable(_))));
+        assert!(
+            matches!(denied, Failure::Final(e) if e.is_denied() && e.action.as_deref() == Some("ec2:DescribeSubnets"))
+        );
+        assert!(matches!(classify("x", 403, "", String::new()), Failure::Final(e) if e.is_denied()));
+        assert!(matches!(classify("x", 401, "AuthFailure", "no".into()), Failure::Final(e) if e.is_unreachable()));
         assert!(matches!(classify("x", 503, "Unavailable", String::new()), Failure::Retry(_)));
         assert!(matches!(classify("x", 400, "RequestLimitExceeded", String::new()), Failure::Retry(_)));
         let other = classify("x", 400, "InvalidVpcID.NotFound", "The vpc ID 'vpc-1' does not exist".into());
-        assert!(matches!(other, Failure::Final(AwsError::Api(m)) if m.contains("InvalidVpcID.NotFound")));
+        assert!(
+            matches!(other, Failure::Final(e) if e.is_not_found() && e.code.as_deref() == Some("InvalidVpcID.NotFound"))
+        );
         assert_eq!(default_endpoint("ec2", "cn-north-1"), "https://ec2.cn-north-1.amazonaws.com.cn");
         assert_eq!(default_endpoint("kafka", "us-west-2"), "https://kafka.us-west-2.amazonaws.com");
     }

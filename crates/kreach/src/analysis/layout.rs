@@ -39,7 +39,11 @@ fn after_last_dash(label: &str) -> Option<&str> {
     label.rsplit_once('-').map(|(_, nid)| nid).filter(|n| !n.is_empty())
 }
 
-/// What `host` (on `port`) says by its name alone.
+/// The prefix of `region`'s AZ IDs (`us-west-2` → `usw2`); `None` when it is not a region name.
+pub fn az_id_prefix(region: &str) -> Option<String> {
+    crate::analysis::names::az_prefix(region)
+}
+
 /// Domains the providers publish in public DNS, and why no private zone may take their names: the
 /// rule table every fix that names a zone or record consults.
 const PROVIDER_PUBLIC: &[(&str, &str)] = &[
@@ -78,6 +82,7 @@ pub fn zone_must_not_be_created(zone: &str) -> Option<&'static str> {
     )
 }
 
+/// What `host` (on `port`) says by its name alone.
 pub fn recognise_name(host: &str, port: u16) -> Option<NameHint> {
     let l = labels(host);
     let n = l.len();

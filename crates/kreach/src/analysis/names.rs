@@ -20,9 +20,70 @@ pub fn az_id_of(host: &str) -> Option<String> {
     None
 }
 
+/// The AWS region a name carries as one of its labels (`us-west-2` in
+/// `lkc-1.abc.us-west-2.aws.confluent.cloud`, `us-gov-west-1`).
+pub fn region_of(host: &str) -> Option<String> {
+    host.to_ascii_lowercase().split('.').find(|label| az_prefix(label).is_some()).map(str::to_string)
+}
+
+/// The prefix of a region's AZ IDs: `us-west-2` → `usw2`, `ap-northeast-1` → `apne1`,
+/// `eu-central-1` → `euc1`, `us-gov-west-1` → `usgw1`; `None` when `region` is not a region name.
+pub fn az_prefix(region: &str) -> Option<String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let (country, rest) = parts.split_first()?;
+    let (number, words) = rest.split_last()?;
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_lowercase()) || words.is_empty() || words.len() > 2 {
+        return None;
+    }
+    if number.is_empty() || number.len() > 2 || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut out = country.to_string();
+    for (i, word) in words.iter().enumerate() {
+        let short = match *word {
+            "gov" if i == 0 && words.len() == 2 => "g",
+            "iso" | "isob" if i == 0 && words.len() == 2 => "i",
+            "north" => "n",
+            "south" => "s",
+            "east" => "e",
+            "west" => "w",
+            "central" => "c",
+            "northeast" => "ne",
+            "northwest" => "nw",
+            "southeast" => "se",
+            "southwest" => "sw",
+            _ => return None,
+        };
+        out.push_str(short);
+    }
+    out.push_str(number);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::az_id_of;
+    use super::{az_id_of, az_prefix, region_of};
+
+    #[test]
+    fn regions_give_their_az_id_prefix() {
+        for (region, prefix) in [
+            ("us-west-2", "usw2"),
+            ("us-east-1", "use1"),
+            ("eu-central-1", "euc1"),
+            ("ap-northeast-1", "apne1"),
+            ("ap-southeast-2", "apse2"),
+            ("sa-east-1", "sae1"),
+            ("us-gov-west-1", "usgw1"),
+            ("il-central-1", "ilc1"),
+        ] {
+            assert_eq!(az_prefix(region).as_deref(), Some(prefix), "{region}");
+        }
+        for not in ["usw2-az1", "lkc-abc", "confluent", "us-west", "aws"] {
+            assert_eq!(az_prefix(not), None, "{not}");
+        }
+        assert_eq!(region_of("lkc-1.abc.us-west-2.aws.confluent.cloud").as_deref(), Some("us-west-2"));
+        assert_eq!(region_of("kafka.corp.example"), None);
+    }
 
     #[test]
     fn az_ids_are_found_in_broker_names() {

@@ -18,9 +18,14 @@ const MAX_LABEL: usize = 34;
 /// Text made inert in HTML: the five characters that mean something there, escaped, and
 /// control characters shown as `\u{..}` escapes.
 pub fn escape(text: &str) -> String {
-    let cleaned = super::clean(text);
-    let mut out = String::with_capacity(cleaned.len() + 16);
-    for c in cleaned.chars() {
+    markup_escaped(&super::clean(text))
+}
+
+/// Text with only HTML's five special characters escaped: for kreach's own serialized JSON, whose
+/// line breaks are layout (JSON itself escapes every control character inside its strings).
+fn markup_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -383,7 +388,7 @@ pub fn html(report: &Report) -> String {
     out.push_str(
         "<h2>Evidence</h2>\n<details><summary>The whole report as JSON (docs/report.schema.json)</summary><pre>",
     );
-    out.push_str(&escape(&crate::render::json(report)));
+    out.push_str(&markup_escaped(&crate::render::json(report)));
     out.push_str("</pre></details>\n</body></html>\n");
     out
 }
@@ -439,5 +444,11 @@ mod tests {
             "&lt;img src=x onerror=&quot;a(&#39;1&#39;)&quot;&gt;&amp;"
         );
         assert_eq!(super::escape("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        // The evidence is JSON with its own line breaks; peer text inside it stays escaped.
+        let json = "{\n  \"summary\": \"<script>\\u001b\"\n}";
+        assert_eq!(
+            super::markup_escaped(json),
+            "{\n  \"summary\": \"&lt;script&gt;\\u001b\"\n}".replace('"', "&quot;")
+        );
     }
 }

@@ -23,6 +23,12 @@ const MAX_GROUPS: usize = 256;
 const MAX_CODES: usize = 128;
 /// Longest dimension or label value kept (CloudWatch allows 1,024 characters).
 const MAX_VALUE: usize = 250;
+/// Most zone values one report writes (an AWS region has at most six zones): a cluster cannot
+/// create new series without end by advertising new names.
+const MAX_ZONES: usize = 12;
+/// The zone value every zone beyond the rule is folded into: a name not in the AZ-ID shape of
+/// the cluster's region, or past the twelfth zone of one report.
+pub const OTHER_ZONE: &str = "other";
 
 /// One (target class, zone, stage): whether every target in it passed, and the slowest time.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +68,51 @@ fn value(text: &str) -> String {
     if cleaned.is_empty() { "unknown".into() } else { cleaned }
 }
 
-fn figures(report: &Report) -> Figures {
+/// The zone values a report may write: AZ IDs (`usw2-az1`) of the cluster's region (from its
+/// names, else the prefix most of its brokers carry), at most [`MAX_ZONES`]; every other value
+/// becomes [`OTHER_ZONE`].
+struct ZoneLabels {
+    prefix: Option<String>,
+    kept: std::cell::RefCell<Vec<String>>,
+}
+
+impl ZoneLabels {
+    fn for_report(report: &Report, cluster: &str) -> Self {
+        let named = crate::analysis::names::region_of(cluster).and_then(|r| crate::analysis::names::az_prefix(&r));
+        let prefix = named.or_else(|| {
+            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+            for z in &report.zones {
+                if let Some((p, _)) = z.az_id.split_once("-az") {
+                    *counts.entry(p.to_string()).or_default() += 1;
+                }
+            }
+            counts.into_iter().max_by_key(|(_, n)| *n).map(|(p, _)| p)
+        });
+        ZoneLabels { prefix, kept: Default::default() }
+    }
+
+    fn label(&self, zone: &str) -> String {
+        let Some(prefix) = &self.prefix else { return OTHER_ZONE.into() };
+        let shaped = zone
+            .strip_prefix(prefix.as_str())
+            .and_then(|r| r.strip_prefix("-az"))
+            .is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()));
+        if !shaped {
+            return OTHER_ZONE.into();
+        }
+        let mut kept = self.kept.borrow_mut();
+        if kept.iter().any(|k| k == zone) {
+            return zone.to_string();
+        }
+        if kept.len() >= MAX_ZONES {
+            return OTHER_ZONE.into();
+        }
+        kept.push(zone.to_string());
+        zone.to_string()
+    }
+}
+
+fn figures(report: &Report, vantage: Option<&str>) -> Figures {
     let cluster = report
         .targets
         .iter()
@@ -70,11 +120,14 @@ fn figures(report: &Report) -> Figures {
         .or(report.targets.first())
         .map(|t| t.host.as_str())
         .unwrap_or("");
-    let vantage = report.vantage.as_ref().map(|v| v.label.as_str()).unwrap_or("local");
+    // The vantage label: what the caller knows (a merge's file, a fleet's function), else the
+    // report's own claim.
+    let vantage = vantage.unwrap_or_else(|| report.vantage.as_ref().map(|v| v.label.as_str()).unwrap_or("local"));
+    let zone_labels = ZoneLabels::for_report(report, cluster);
     let mut groups: BTreeMap<(&'static str, String, Stage), Group> = BTreeMap::new();
     for t in &report.targets {
         let zone = match (t.role, t.broker.as_ref().and_then(|b| b.az_id.as_deref())) {
-            (Role::Broker, Some(az)) => value(az),
+            (Role::Broker, Some(az)) => zone_labels.label(az),
             _ => ANY_ZONE.to_string(),
         };
         for s in t.stages.iter().filter(|s| !matches!(s.status, StageStatus::NotApplicable | StageStatus::Skipped)) {
@@ -97,12 +150,15 @@ fn figures(report: &Report) -> Figures {
             };
         }
     }
-    let zones = report
-        .zones
-        .iter()
-        .take(MAX_GROUPS)
-        .map(|z| (value(&z.az_id), matches!(z.status, StageStatus::Pass | StageStatus::Warn)))
-        .collect();
+    // Zones folded into one value pass only when every one of them passes.
+    let mut zones: Vec<(String, bool)> = Vec::new();
+    for z in report.zones.iter().take(MAX_GROUPS) {
+        let (label, ok) = (zone_labels.label(&z.az_id), matches!(z.status, StageStatus::Pass | StageStatus::Warn));
+        match zones.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, passed)) => *passed &= ok,
+            None => zones.push((label, ok)),
+        }
+    }
     let mut counts: BTreeMap<&'static str, (&'static str, usize)> = BTreeMap::new();
     for f in &report.findings {
         counts.entry(f.code.as_str()).or_insert((f.severity.as_str(), 0)).1 += 1;
@@ -139,7 +195,13 @@ fn emf_line(
 /// The report as CloudWatch embedded metric format lines (one JSON document per line), stamped
 /// `timestamp_ms` (milliseconds since the epoch). On Lambda, printing them is publishing them.
 pub fn emf(report: &Report, timestamp_ms: u64) -> String {
-    let f = figures(report);
+    emf_as(report, None, timestamp_ms)
+}
+
+/// [`emf`] with the `Vantage` dimension set by the caller (a merge's file, a fleet's function)
+/// instead of the report's own claim.
+pub fn emf_as(report: &Report, vantage: Option<&str>, timestamp_ms: u64) -> String {
+    let f = figures(report, vantage);
     let base = |extra: &[(&str, serde_json::Value)]| {
         let mut m = serde_json::Map::new();
         m.insert("Cluster".into(), f.cluster.clone().into());
@@ -228,13 +290,38 @@ fn label(text: &str) -> String {
 /// The report in the Prometheus text exposition format (version 0.0.4): for the node exporter's
 /// textfile collector, or `kreach serve`'s `/probe`.
 pub fn prometheus(report: &Report) -> String {
-    prometheus_many(&[report])
+    let f = figures(report, None);
+    exposition(&[f])
 }
 
-/// Several reports (a fleet's vantage points) as one exposition: each family once, a sample per
-/// report (their `vantage` labels tell them apart).
-pub fn prometheus_many(reports: &[&Report]) -> String {
-    let all: Vec<Figures> = reports.iter().map(|r| figures(r)).collect();
+/// Several reports (a merge's files, a fleet's functions) as one exposition: each family once, a
+/// sample per report. Each report's `vantage` label is the name given beside it, made unique
+/// (a second `x` becomes `x#2`): two reports can never write the same series, and a report
+/// cannot claim another's vantage.
+pub fn prometheus_many(reports: &[(&str, &Report)]) -> String {
+    let labels = unique_labels(reports.iter().map(|(l, _)| *l));
+    let all: Vec<Figures> = reports.iter().zip(&labels).map(|((_, r), l)| figures(r, Some(l))).collect();
+    exposition(&all)
+}
+
+/// Names made unique in order: the second `x` becomes `x#2`, the third `x#3`.
+pub fn unique_labels<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for name in names {
+        let base = value(name);
+        let mut label = base.clone();
+        let mut n = 1;
+        while !seen.insert(label.clone()) {
+            n += 1;
+            label = format!("{base}#{n}");
+        }
+        out.push(label);
+    }
+    out
+}
+
+fn exposition(all: &[Figures]) -> String {
     let who = |f: &Figures| format!("cluster=\"{}\",vantage=\"{}\"", label(&f.cluster), label(&f.vantage));
     let group_labels = |f: &Figures, g: &Group| {
         format!("{},target_class=\"{}\",zone=\"{}\",stage=\"{}\"", who(f), g.class, label(&g.zone), g.stage)

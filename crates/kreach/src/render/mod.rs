@@ -10,7 +10,7 @@ mod table;
 pub use html::{escape as html_escape, html, merged_html};
 pub use markdown::markdown;
 pub use merge::{merged_markdown, merged_table};
-pub use metrics::{ANY_ZONE, EMF_NAMESPACE, emf, prometheus, prometheus_many};
+pub use metrics::{ANY_ZONE, EMF_NAMESPACE, OTHER_ZONE, emf, emf_as, prometheus, prometheus_many, unique_labels};
 
 /// Text made inert for Markdown (what the Markdown report does to peer text).
 pub fn md_escape(text: &str) -> String {

@@ -382,17 +382,11 @@ pub struct Finding {
 }
 
 impl Report {
-    /// The report made to fit `limit` bytes of JSON (a Lambda response's 6 MB): first the bulky
-    /// evidence goes — each address's attempts and each DNS chain (the matrix and the stages
-    /// stay), the AWS audit's rule lists, librdkafka's log, the critical path — then, if that is
-    /// not enough, findings beyond what fits (errors kept first). `compacted` says what was left
-    /// out. A report that fits is returned as it is.
-    pub fn compact(mut self, limit: usize) -> Report {
-        let size = |r: &Report| serde_json::to_vec(r).map_or(usize::MAX, |v| v.len());
-        let full = size(&self);
-        if full <= limit {
-            return self;
-        }
+    /// The report without its bulky evidence: each address's attempts, DNS chains, the AWS
+    /// audit's rule and record lists, librdkafka's log and the critical path. The matrix, the
+    /// zones, the findings and every verdict stay (what merged views and metrics read).
+    #[must_use]
+    pub fn strip_evidence(mut self) -> Report {
         for t in &mut self.targets {
             t.addresses.clear();
             if let Some(d) = &mut t.dns {
@@ -416,6 +410,21 @@ impl Report {
             p.log.clear();
         }
         self.critical_path.clear();
+        self
+    }
+
+    /// The report made to fit `limit` bytes of JSON (a Lambda response's 6 MB): first the bulky
+    /// evidence goes — each address's attempts and each DNS chain (the matrix and the stages
+    /// stay), the AWS audit's rule lists, librdkafka's log, the critical path — then, if that is
+    /// not enough, findings beyond what fits (errors kept first). `compacted` says what was left
+    /// out. A report that fits is returned as it is.
+    pub fn compact(mut self, limit: usize) -> Report {
+        let size = |r: &Report| serde_json::to_vec(r).map_or(usize::MAX, |v| v.len());
+        let full = size(&self);
+        if full <= limit {
+            return self;
+        }
+        self = self.strip_evidence();
         let mut note = format!(
             "the full report was {full} bytes, more than the {limit} that fit: each address's attempts, DNS chains, \
              the AWS audit's rule and record lists, librdkafka's log and the critical path were left out"

@@ -22,13 +22,14 @@ use crate::probe::kafka;
 use crate::probe::tcp;
 use crate::probe::tls::{self, TlsContext};
 use crate::report::{
-    AccessReport, AddressReport, BrokerTarget, ClusterMetadata, DnsDetail, GroupAccess, KafkaOutcome, MssAttempt,
-    PathMtuProbe, Report, Role, SCHEMA_VERSION, Settings, Stage, TargetReport, TcpAttempt, TcpOutcome, TlsAttempt,
-    TlsOutcome, TlsVerification, TopicAccess,
+    AccessReport, AddressReport, BrokerTarget, ClusterMetadata, CnameHop, DnsDetail, GroupAccess, KafkaOutcome,
+    MssAttempt, PathMtuProbe, Report, Role, SCHEMA_VERSION, Settings, Stage, TargetReport, TcpAttempt, TcpOutcome,
+    TlsAttempt, TlsOutcome, TlsVerification, TopicAccess,
 };
 use crate::run::matrix::assemble;
 use crate::run::plan::TargetPlan;
 use crate::run::step::{Step, StepObserver, StepOutcome, emit};
+use crate::scope::CredentialScope;
 use tokio::net::TcpStream;
 
 /// The one global deadline every step is bounded by, and what the run learnt about time: the
@@ -109,11 +110,17 @@ struct Resolvers {
 
 /// Where a host's results are handed on early: its Metadata (to start the brokers), its name
 /// resolution (to start the AWS audit), and each step as it ends (the observer).
-type Taps<'a> = (Option<&'a Shared>, Option<oneshot::Sender<DnsDetail>>, Option<&'a StepObserver>);
+type Taps<'a> = (Option<&'a Shared<'a>>, Option<oneshot::Sender<DnsDetail>>, Option<&'a StepObserver>);
 
 /// Where the bootstrap hands on what it learns: its first Metadata answer (to the broker wave),
-/// then the consumer's answers with the address that gave them (to the coordinator task).
-type Shared = (mpsc::Sender<ClusterMetadata>, mpsc::Sender<(AccessReport, String)>);
+/// then the consumer's answers with the address that gave them (to the coordinator task), and its
+/// name's CNAME chain (the cluster's domain, for the credential rule).
+/// The senders end with the bootstrap's probes (the broker wave stops waiting then).
+struct Shared<'a> {
+    metadata: mpsc::Sender<ClusterMetadata>,
+    access: mpsc::Sender<(AccessReport, String)>,
+    chain: &'a std::sync::Mutex<Option<Vec<CnameHop>>>,
+}
 
 /// Runs kreach's own checks under the config's deadline and returns the report without findings
 /// (the [`Diagnosis`](crate::Diagnosis) draws them once, with the extras). `Err` only when the
@@ -185,6 +192,8 @@ pub(crate) async fn checks(
     // other addresses may still be running.
     let (tx, mut rx) = mpsc::channel::<ClusterMetadata>(1);
     let (access_tx, mut access_rx) = mpsc::channel::<(AccessReport, String)>(1);
+    let chain = std::sync::Mutex::new(None);
+    let shared = Shared { metadata: tx, access: access_tx, chain: &chain };
     let resolvers = Resolvers {
         main: dns::Dns::new(&if config.resolvers.is_empty() {
             ResolverChoice::System
@@ -199,8 +208,8 @@ pub(crate) async fn checks(
         let resolvers = &resolvers;
         let hosts = &hosts;
         async move {
-            let taps: Shared = (tx, access_tx);
-            let tx = &taps;
+            let shared = shared;
+            let tx = &shared;
             let mut dns_tx = bootstrap_dns;
             join_all(hosts.iter().map(|(host, plans)| {
                 let first = if plans.iter().any(|p| p.role == Role::Bootstrap) { dns_tx.take() } else { None };
@@ -221,7 +230,15 @@ pub(crate) async fn checks(
             let (mut access, asked_at) = access_rx.recv().await?;
             access.asked_at = Some(asked_at);
             if let Some(g) = access.group.as_mut() {
-                coordinator_offsets(config, &tls_ctx, &resolvers, deadline, &access.topics, g).await;
+                // Where the credentials may go: the bootstrap, and the brokers this Metadata
+                // advertised under the cluster's own domain (the bootstrap's chain says which).
+                let chain = chain.lock().ok().and_then(|c| c.clone()).unwrap_or_default();
+                let scope = CredentialScope::bootstrap(&config.bootstrap).with_cluster(
+                    config.dns_domain.as_deref(),
+                    &chain,
+                    &metadata,
+                );
+                coordinator_offsets(config, &tls_ctx, &resolvers, deadline, &access.topics, &scope, g).await;
             }
             Some(access)
         };
@@ -348,6 +365,11 @@ async fn probe_host(
     if let Some(tx) = dns_tx {
         let _ = tx.send(dns.clone());
     }
+    if let Some(shared) = metadata_tx {
+        if let Ok(mut chain) = shared.chain.lock() {
+            chain.get_or_insert_with(|| dns.lookup.cname_chain.clone());
+        }
+    }
     ips.truncate(MAX_ADDRESSES_PER_NAME);
     // A public answer where a private one is due fails the target at DNS whatever the connections
     // do (the DNS cell's rule): their steps only confirm, within a short budget, not the deadline.
@@ -436,7 +458,7 @@ async fn probe_address(
     deadline: Deadline<'_>,
     plan: &TargetPlan,
     ip: IpAddr,
-    metadata_tx: Option<&Shared>,
+    metadata_tx: Option<&Shared<'_>>,
     steps: Option<&StepObserver>,
 ) -> AddressReport {
     let mut report = AddressReport {
@@ -650,17 +672,17 @@ fn withhold_reason(config: &CheckConfig, tls: bool, verified: bool) -> Option<St
 
 /// Hands the first Metadata answer to the broker fan-out the moment it is decoded (later ones
 /// are redundant).
-fn share_metadata(metadata: &ClusterMetadata, taps: Option<&Shared>) {
-    if let Some((tx, _)) = taps {
-        let _ = tx.try_send(metadata.clone());
+fn share_metadata(metadata: &ClusterMetadata, taps: Option<&Shared<'_>>) {
+    if let Some(shared) = taps {
+        let _ = shared.metadata.try_send(metadata.clone());
     }
 }
 
 /// Hands the first consumer's answers (with the address that gave them) to the coordinator task.
-fn share_access(report: &AddressReport, port: u16, taps: Option<&Shared>) {
-    if let (Some((_, tx)), Some(access)) = (taps, report.kafka.as_ref().and_then(|k| k.access.as_ref())) {
+fn share_access(report: &AddressReport, port: u16, taps: Option<&Shared<'_>>) {
+    if let (Some(shared), Some(access)) = (taps, report.kafka.as_ref().and_then(|k| k.access.as_ref())) {
         if access.not_asked.is_none() {
-            let _ = tx.try_send((access.clone(), format!("{}:{port}", report.ip)));
+            let _ = shared.access.try_send((access.clone(), format!("{}:{port}", report.ip)));
         }
     }
 }
@@ -673,6 +695,7 @@ async fn coordinator_offsets(
     resolvers: &Resolvers,
     deadline: Deadline<'_>,
     topics: &[TopicAccess],
+    scope: &CredentialScope,
     group: &mut GroupAccess,
 ) {
     use crate::report::{AccessAnswer, AccessOutcome};
@@ -715,9 +738,7 @@ async fn coordinator_offsets(
         if let Some(why) = withhold_reason(config, tls, verified) {
             return Err(why);
         }
-        if !same_site(&host, &config.bootstrap) {
-            return Err(format!("the coordinator {} is outside the bootstrap's domain", crate::render::clean(&host)));
-        }
+        scope.allows(&host).map_err(|why| format!("the coordinator may not have them: {why}"))?;
         Ok(config.sasl.as_ref())
     };
     let credentials = sasl(tls && tls_ctx.verifies());
@@ -760,18 +781,3 @@ async fn ask_offsets<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
 
 /// Most partitions of one topic asked in OffsetFetch.
 const MAX_OFFSET_PARTITIONS: usize = 1024;
-
-/// Whether `host` shares the registrable-looking suffix (its last two labels) with a bootstrap
-/// host, or is one of them: only then may the credentials go to it.
-fn same_site(host: &str, bootstrap: &[HostPort]) -> bool {
-    let suffix = |h: &str| -> String {
-        let h = h.trim_end_matches('.').to_ascii_lowercase();
-        if h.parse::<IpAddr>().is_ok() {
-            return h;
-        }
-        let labels: Vec<&str> = h.rsplit('.').take(2).collect();
-        labels.into_iter().rev().collect::<Vec<_>>().join(".")
-    };
-    let mine = suffix(host);
-    bootstrap.iter().any(|b| b.host.eq_ignore_ascii_case(host) || suffix(&b.host) == mine)
-}
