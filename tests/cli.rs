@@ -336,7 +336,7 @@ fn records_change_batch_is_accepted_by_route53_and_fixes_the_zone() {
     let file = tempfile::NamedTempFile::new().expect("tmp");
     std::fs::write(file.path(), &batch).expect("write batch");
     let zone = account["hosted_zone_id"].as_str().expect("zone");
-    let out = moto.python("tests/aws/apply_change_batch.py", &[&moto.url, zone, &file.path().display().to_string()]);
+    let out = moto.python("fixtures/aws/apply_change_batch.py", &[&moto.url, zone, &file.path().display().to_string()]);
     assert!(out.status.success(), "Route 53 refused the change batch: {}", String::from_utf8_lossy(&out.stderr));
 
     let after = check(&moto);
@@ -661,7 +661,7 @@ fn on_ec2_the_instances_vpc_and_security_groups_sharpen_the_audit() {
     let moto = support::moto::Moto::start(&support::workspace_root());
     let account = moto.plant("healthy", kreach_lab::LAB_DOMAIN);
     let vpc = account["vpc_id"].as_str().expect("vpc").to_string();
-    let out = moto.python("tests/aws/moto_lambda.py", &[&moto.url, &vpc]);
+    let out = moto.python("fixtures/aws/moto_lambda.py", &[&moto.url, &vpc]);
     assert!(out.status.success(), "fixture: {}", String::from_utf8_lossy(&out.stderr));
     let groups: serde_json::Value = serde_json::from_slice(&out.stdout).expect("fixture JSON");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -778,7 +778,7 @@ fn lab_serve_keeps_the_lab_up_for_other_tools_and_stops_cleanly_on_sigterm() {
 fn sasl_credentials_from_a_secrets_manager_secret_and_a_clear_finding_when_it_cannot_be_read() {
     let moto = support::moto::Moto::start(&support::workspace_root());
     let account = moto.plant("healthy", kreach_lab::LAB_DOMAIN);
-    let out = moto.python("tests/aws/moto_lambda.py", &[&moto.url, account["vpc_id"].as_str().expect("vpc")]);
+    let out = moto.python("fixtures/aws/moto_lambda.py", &[&moto.url, account["vpc_id"].as_str().expect("vpc")]);
     assert!(out.status.success(), "fixture: {}", String::from_utf8_lossy(&out.stderr));
     let planted: serde_json::Value = serde_json::from_slice(&out.stdout).expect("fixture JSON");
     let password = planted["password"].as_str().expect("password");
@@ -930,7 +930,7 @@ fn an_event_source_mappings_root_ca_secret_reaches_the_tls_stage() {
     let mut value = tempfile::NamedTempFile::new().expect("tmp");
     write!(value, "{}", serde_json::json!({ "certificate": ca })).expect("write");
     let path = value.path().display().to_string();
-    let out = moto.python("tests/aws/moto_secret.py", &[&moto.url, "kafka/root-ca", &path]);
+    let out = moto.python("fixtures/aws/moto_secret.py", &[&moto.url, "kafka/root-ca", &path]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let arn = String::from_utf8_lossy(&out.stdout).trim().to_string();
     // The lab's arguments without --bootstrap and --ca-file: the mapping gives both.
@@ -1208,7 +1208,7 @@ fn architecture_names_every_crate_folder_and_core_file() {
             missing.push(format!("crates/{name}"));
         }
     }
-    for folder in ["tests/", "fuzz/", "docs/", "scripts/"] {
+    for folder in ["tests/", "fixtures/", "fuzz/", "docs/", "scripts/"] {
         if !map.contains(folder) {
             missing.push(folder.to_string());
         }

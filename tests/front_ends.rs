@@ -51,7 +51,7 @@ fn one_mapping_through_the_cli_and_the_lambda_gives_one_verdict() {
     let lab = rt.block_on(kreach_lab::Lab::start(kreach_lab::Fault::None)).expect("lab");
     let moto = support::moto::Moto::start(&support::workspace_root());
     let ca_file = lab.ca_file().display().to_string();
-    let out = moto.python("tests/aws/moto_kafka_mapping.py", &[&moto.url, &lab.bootstrap, &ca_file]);
+    let out = moto.python("fixtures/aws/moto_kafka_mapping.py", &[&moto.url, &lab.bootstrap, &ca_file]);
     assert!(out.status.success(), "fixture: {}", String::from_utf8_lossy(&out.stderr));
     let planted: Value = serde_json::from_slice(&out.stdout).expect("fixture JSON");
     let uuid = planted["uuid"].as_str().expect("uuid");

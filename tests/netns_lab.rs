@@ -1,5 +1,5 @@
 //! End-to-end scenarios: the `kreach` binary inside a network namespace against BIND, haproxy
-//! and iptables (see `support`). Each scenario is a TOML file in `tests/scenarios/` asserting the
+//! and iptables (see `support`). Each scenario is a TOML file in `fixtures/scenarios/` asserting the
 //! exact error/warning codes, the exit code, and that the JSON validates against the schema.
 
 #![allow(clippy::print_stderr)]
@@ -61,7 +61,7 @@ fn default_protocol() -> String {
 }
 
 fn scenario_dir() -> PathBuf {
-    support::workspace_root().join("tests/scenarios")
+    support::workspace_root().join("fixtures/scenarios")
 }
 
 fn schema() -> jsonschema::Validator {
@@ -265,7 +265,7 @@ macro_rules! scenarios {
             for entry in std::fs::read_dir(scenario_dir()).expect("scenario dir") {
                 let path = entry.expect("entry").path();
                 let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-                assert!(listed.contains(&stem.as_str()), "tests/scenarios/{stem}.toml has no test in netns_lab.rs");
+                assert!(listed.contains(&stem.as_str()), "fixtures/scenarios/{stem}.toml has no test in netns_lab.rs");
             }
         }
 
@@ -280,7 +280,7 @@ macro_rules! scenarios {
                 })
                 .collect();
             for fault in Fault::ALL.iter().filter(|f| f.labs() != kreach_lab::Labs::InProcessOnly) {
-                assert!(planted.iter().any(|p| p == fault.name()), "fault `{fault}` has no scenario in tests/scenarios/");
+                assert!(planted.iter().any(|p| p == fault.name()), "fault `{fault}` has no scenario in fixtures/scenarios/");
             }
         }
     };
@@ -394,7 +394,7 @@ fn reference_client_sees_the_same_brokers_as_kreach() {
     }
     assert_eq!(queries.len(), 2 * names.len(), "only the cluster's names were asked: {queries:?}");
 
-    let script = support::workspace_root().join("tests/reference_client.py");
+    let script = support::workspace_root().join("fixtures/reference_client.py");
     let out =
         lab.exec(&[&python.display().to_string(), &script.display().to_string(), &bootstrap, &lab.ca_file(), "SSL"]);
     let text = String::from_utf8_lossy(&out.stdout);

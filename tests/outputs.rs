@@ -35,7 +35,7 @@ fn peer(name: &str) -> std::path::PathBuf {
 /// to 100 numbers), at most 100 metrics and 30 dimensions per directive.
 fn check_emf(text: &str) -> Vec<serde_json::Value> {
     let schema_text =
-        std::fs::read_to_string(support::workspace_root().join("tests/metrics/emf.schema.json")).expect("schema");
+        std::fs::read_to_string(support::workspace_root().join("fixtures/metrics/emf.schema.json")).expect("schema");
     let validator =
         jsonschema::validator_for(&serde_json::from_str(&schema_text).expect("json")).expect("schema compiles");
     let mut docs = Vec::new();

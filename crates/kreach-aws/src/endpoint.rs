@@ -1,13 +1,19 @@
 //! The interface endpoint from EC2: the endpoint itself, its zones and interfaces, its security
 //! groups' inbound rules, the VPC's DNS attributes; then the private hosted zone (`route53`).
 
-use kreach::{
-    AwsAclEntry, AwsAudit, AwsEndpoint, AwsIngress, AwsIngressRule, AwsIngressSource, AwsInterface, AwsNetworkAcl,
-    AwsVpc, AwsZone,
-};
+use kreach::report::AwsAclEntry;
+use kreach::report::AwsAudit;
+use kreach::report::AwsEndpoint;
+use kreach::report::AwsIngress;
+use kreach::report::AwsIngressRule;
+use kreach::report::AwsIngressSource;
+use kreach::report::AwsInterface;
+use kreach::report::AwsNetworkAcl;
+use kreach::report::AwsVpc;
+use kreach::report::AwsZone;
 
 use crate::api::{self as ec2, Query};
-use crate::{AuditInput, PORTS, expected_records_for, note, route53};
+use crate::{AuditInput, PORTS, expected_records_for, merge, note, route53};
 
 /// The interface endpoint, its zones, security groups, VPC DNS and the private hosted zone. The
 /// endpoint is read first; every other read needs only it, so they all run at once (EC2's and
@@ -90,7 +96,7 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
     // MSK multi-VPC private connectivity: the managed VPC connection in the client's VPC.
     let mut msk_audit = AwsAudit::default();
     let msk_read = async {
-        if input.layout != Some(kreach::Layout::MskMultiVpc) {
+        if input.layout != Some(kreach::report::Layout::MskMultiVpc) {
             return None;
         }
         let vpc = input.probe_vpc.as_deref().unwrap_or(&endpoint.vpc_id);
@@ -132,7 +138,7 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
                 .filter_map(|z| {
                     Some(AwsZone { name: z.text("zoneName")?.to_string(), id: z.text("zoneId")?.to_string() })
                 })
-                .take(kreach::MAX_LIST)
+                .take(kreach::limits::MAX_LIST)
                 .collect();
         }
         Err(e) => {
@@ -250,12 +256,12 @@ const MAX_OTHER_ENDPOINTS: usize = 4;
 /// call when one id of several is unknown).
 async fn other_endpoints(
     ec2: &ec2::Ec2,
-    zone: &kreach::AwsHostedZone,
+    zone: &kreach::report::AwsHostedZone,
     ours: &str,
     audit: &mut AwsAudit,
-) -> Vec<kreach::AwsOtherEndpoint> {
+) -> Vec<kreach::report::AwsOtherEndpoint> {
     let mut ids: Vec<String> =
-        zone.records.iter().filter_map(|r| kreach::endpoint_of(&r.value)).filter(|id| id != ours).collect();
+        zone.records.iter().filter_map(|r| kreach::report::endpoint_of(&r.value)).filter(|id| id != ours).collect();
     ids.sort();
     ids.dedup();
     ids.truncate(MAX_OTHER_ENDPOINTS);
@@ -267,7 +273,7 @@ async fn other_endpoints(
     let answers = futures::future::join_all(queries.iter().map(|q| ec2.call_all(q, "vpcEndpointSet"))).await;
     let mut out = Vec::new();
     for (id, answer) in ids.into_iter().zip(answers) {
-        let mut other = kreach::AwsOtherEndpoint::default();
+        let mut other = kreach::report::AwsOtherEndpoint::default();
         other.id = id;
         match answer {
             Ok(items) => {
@@ -287,16 +293,6 @@ async fn other_endpoints(
         out.push(other);
     }
     out
-}
-
-/// What a read made beside the main audit noted: its calls, denials and errors.
-pub(crate) fn merge(audit: &mut AwsAudit, mut side: AwsAudit) {
-    audit.calls.append(&mut side.calls);
-    audit.denied.append(&mut side.denied);
-    audit.errors.append(&mut side.errors);
-    if let Some(why) = side.unavailable {
-        audit.unavailable.get_or_insert(why);
-    }
 }
 
 /// A read's answer; a failure is noted, and `stop` set when it ends the audit.
@@ -380,7 +376,7 @@ fn endpoint_from(ep: &ec2::Element) -> AwsEndpoint {
     endpoint.subnets = ep.strings("subnetIdSet");
     endpoint.dns_names = ep.items("dnsEntrySet").filter_map(|d| d.text("dnsName")).map(str::to_string).collect();
     for list in [&mut endpoint.security_groups, &mut endpoint.subnets, &mut endpoint.dns_names] {
-        list.truncate(kreach::MAX_LIST);
+        list.truncate(kreach::limits::MAX_LIST);
     }
     endpoint
 }
@@ -394,7 +390,7 @@ pub(crate) struct SgRule {
 }
 
 /// A group's TCP and all-traffic rules in `direction` (`ipPermissions` or `ipPermissionsEgress`),
-/// one per peer (CIDR, IPv6 CIDR, group, prefix list), capped at [`kreach::MAX_LIST`] per rule.
+/// one per peer (CIDR, IPv6 CIDR, group, prefix list), capped at [`kreach::limits::MAX_LIST`] per rule.
 pub(crate) fn sg_rules(sg: &ec2::Element, direction: &str) -> Vec<SgRule> {
     let mut out = Vec::new();
     for perm in sg.items(direction) {
@@ -411,7 +407,7 @@ pub(crate) fn sg_rules(sg: &ec2::Element, direction: &str) -> Vec<SgRule> {
             .chain(perm.items("groups").filter_map(|g| g.text("groupId")))
             .chain(perm.items("ipv6Ranges").filter_map(|r| r.text("cidrIpv6")))
             .chain(perm.items("prefixListIds").filter_map(|p| p.text("prefixListId")));
-        for peer in peers.take(kreach::MAX_LIST) {
+        for peer in peers.take(kreach::limits::MAX_LIST) {
             out.push(SgRule { from, to, all, peer: peer.to_string() });
         }
     }
@@ -428,7 +424,7 @@ fn acl_from(acl: &ec2::Element, asked: &[String]) -> AwsNetworkAcl {
         .filter(|s| asked.iter().any(|a| a == s))
         .map(str::to_string)
         .collect();
-    for e in acl.items("entrySet").take(kreach::MAX_LIST) {
+    for e in acl.items("entrySet").take(kreach::limits::MAX_LIST) {
         let Some(number) = e.int("ruleNumber").and_then(|n| u32::try_from(n).ok()) else { continue };
         let cidr = e.text("cidrBlock").or(e.text("ipv6CidrBlock")).unwrap_or("").to_string();
         let range = e.child("portRange");

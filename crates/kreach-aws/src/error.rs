@@ -4,7 +4,7 @@
 //! The audit files a denial under `denied` with the policy to grant, an unreachable API under
 //! `unavailable`, anything else under `errors`.
 
-use kreach::AwsDenied;
+use kreach::report::AwsDenied;
 
 /// What kind of failure an AWS call met.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,7 +1,14 @@
 //! The event source mapping's side (its subnets, routes, security groups, the function's role) and
 //! the Lambda Sink Connector's (its principal, the function). Read-only calls only.
 
-use kreach::{AwsAudit, ConnectorAudit, EsmApiRoute, EsmAudit, EsmEgress, EsmSubnet, EventSourceMapping, MskCluster};
+use kreach::EventSourceMapping;
+use kreach::report::AwsAudit;
+use kreach::report::ConnectorAudit;
+use kreach::report::EsmApiRoute;
+use kreach::report::EsmAudit;
+use kreach::report::EsmEgress;
+use kreach::report::EsmSubnet;
+use kreach::report::MskCluster;
 
 use crate::api::{Api, Ec2, Element, Query};
 use crate::{AwsError, classify, iam, note, sg_rules};
@@ -377,7 +384,7 @@ pub(crate) async fn client_vpc_connection(
     ec2: &crate::api::Ec2,
     vpc: &str,
     audit: &mut AwsAudit,
-) -> Option<kreach::AwsMskVpcConnection> {
+) -> Option<kreach::report::AwsMskVpcConnection> {
     let api = match Api::for_service(sdk, "kafka").await {
         Ok(api) => api,
         Err(e) => {
@@ -389,7 +396,7 @@ pub(crate) async fn client_vpc_connection(
     if pages.is_empty() {
         return None;
     }
-    let mut c = kreach::AwsMskVpcConnection::default();
+    let mut c = kreach::report::AwsMskVpcConnection::default();
     c.vpc_id = vpc.to_string();
     let Some(best) = best_connection(&pages, |c| c["vpcId"].as_str() == Some(vpc)) else { return Some(c) };
     c.found = true;
@@ -418,7 +425,7 @@ pub(crate) async fn client_vpc_connection(
                 for sg in &groups {
                     let group = sg.text("groupId").unwrap_or("");
                     for r in sg_rules(sg, "ipPermissions") {
-                        c.ingress_rules.push(kreach::AwsIngressRule::new(group, r.from, r.to, r.all, &r.peer));
+                        c.ingress_rules.push(kreach::report::AwsIngressRule::new(group, r.from, r.to, r.all, &r.peer));
                     }
                 }
             }
@@ -447,7 +454,7 @@ fn best_connection(
         .filter_map(|p| p["vpcConnections"].as_array())
         .flatten()
         .filter(|c| wanted(c))
-        .take(kreach::MAX_LIST)
+        .take(kreach::limits::MAX_LIST)
         .collect();
     all.iter().find(|c| c["state"].as_str() == Some("AVAILABLE")).or(all.first()).copied()
 }
@@ -469,10 +476,10 @@ fn cross_account(arn: &str, connection: Option<String>, detail: Option<&serde_js
     c
 }
 
-/// A JSON list of strings, capped at [`kreach::MAX_LIST`]; anything else gives none.
+/// A JSON list of strings, capped at [`kreach::limits::MAX_LIST`]; anything else gives none.
 fn json_strings(v: &serde_json::Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str()).take(kreach::MAX_LIST).map(str::to_string).collect())
+        .map(|a| a.iter().filter_map(|s| s.as_str()).take(kreach::limits::MAX_LIST).map(str::to_string).collect())
         .unwrap_or_default()
 }
 
@@ -487,7 +494,7 @@ fn cluster_from(v: &serde_json::Value, arn: &str, m: &EventSourceMapping) -> Msk
         c.subnets = json_strings(&provisioned["brokerNodeGroupInfo"]["clientSubnets"]);
         c.security_groups = json_strings(&provisioned["brokerNodeGroupInfo"]["securityGroups"]);
     } else if let Some(configs) = info["serverless"]["vpcConfigs"].as_array() {
-        for vpc in configs.iter().take(kreach::MAX_LIST) {
+        for vpc in configs.iter().take(kreach::limits::MAX_LIST) {
             c.subnets.extend(json_strings(&vpc["subnetIds"]));
             c.security_groups.extend(json_strings(&vpc["securityGroupIds"]));
         }

@@ -3,11 +3,13 @@
 //! the rest of the audit). The core judges them against the names that failed.
 
 use futures::future::join_all;
-use kreach::{AwsAudit, AwsFirewallRule, AwsFirewallRuleGroup};
+use kreach::report::AwsAudit;
+use kreach::report::AwsFirewallRule;
+use kreach::report::AwsFirewallRuleGroup;
 
 use crate::api::Api;
+use crate::api::json::{pages, pages_up_to};
 use crate::note;
-use crate::resolver::{pages, pages_up_to};
 
 /// Most rule groups read (a cap on what a hostile answer can make kreach hold, not a quota).
 const MAX_GROUPS: usize = 16;

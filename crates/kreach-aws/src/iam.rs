@@ -6,7 +6,8 @@
 //! `Allow`/`Deny`, `Action`/`NotAction`, `Resource`/`NotResource`, `*` and `?` wildcards, and a
 //! statement with a `Condition` counted as "conditional" rather than guessed.
 
-use kreach::{AwsAudit, PermissionCheck};
+use kreach::report::AwsAudit;
+use kreach::report::PermissionCheck;
 use serde_json::Value;
 
 use crate::{AwsError, classify, note};

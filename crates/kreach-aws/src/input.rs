@@ -6,8 +6,9 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
+use kreach::EventSourceMapping;
 use kreach::input::{AwsReads, Reading, SecretCredentials};
-use kreach::{EventSourceMapping, SecretLookup};
+use kreach::report::SecretLookup;
 
 pub use kreach::input::{InputError, MAPPING_CAP, MappingInput, Policy, PolicyView, Ready, RunInput, no_policy};
 

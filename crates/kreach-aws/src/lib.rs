@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_route53::error::ProvideErrorMetadata;
-use kreach::AwsAudit;
+use kreach::report::AwsAudit;
 
 pub(crate) use endpoint::{SgRule, sg_rules};
 pub use error::{AwsError, AwsErrorKind};
@@ -63,7 +63,7 @@ pub struct AuditInput {
     pub session_token: Option<String>,
     /// The layout the names showed: it decides whether a private hosted zone and zonal records
     /// are expected (`None`: a Confluent dedicated network's rules).
-    pub layout: Option<kreach::Layout>,
+    pub layout: Option<kreach::report::Layout>,
     /// A Lambda event source mapping whose subnets, security groups and role to audit.
     pub event_source_mapping: Option<kreach::EventSourceMapping>,
     /// The Lambda Sink Connector's principal (`--sink-connector-principal`).
@@ -111,7 +111,8 @@ impl AuditInput {
                 .unwrap_or_default();
         }
         self.layout = self.layout.or(scope.layout);
-        let other_ports = matches!(scope.layout, Some(kreach::Layout::Redpanda | kreach::Layout::MskMultiVpc));
+        let other_ports =
+            matches!(scope.layout, Some(kreach::report::Layout::Redpanda | kreach::report::Layout::MskMultiVpc));
         if self.ports.is_empty() && other_ports {
             self.ports = scope.bootstrap_port.into_iter().collect();
         }
@@ -120,7 +121,7 @@ impl AuditInput {
 
     /// Whether the layout has a customer-created private hosted zone to audit.
     fn customer_zone(&self) -> bool {
-        !matches!(self.layout, Some(kreach::Layout::Redpanda | kreach::Layout::MskMultiVpc))
+        !matches!(self.layout, Some(kreach::report::Layout::Redpanda | kreach::report::Layout::MskMultiVpc))
     }
 }
 
@@ -170,6 +171,16 @@ pub fn display_chain(err: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+/// What a read made beside the main audit noted: its calls, denials and errors.
+pub(crate) fn merge(audit: &mut AwsAudit, mut side: AwsAudit) {
+    audit.calls.append(&mut side.calls);
+    audit.denied.append(&mut side.denied);
+    audit.errors.append(&mut side.errors);
+    if let Some(why) = side.unavailable {
+        audit.unavailable.get_or_insert(why);
+    }
 }
 
 /// Records a failed call in the audit; returns true when the audit cannot go on.

@@ -1,6 +1,7 @@
 //! The records a private hosted zone needs for an interface endpoint, and Route 53's change-batch form.
 
-use kreach::{AwsEndpoint, DnsRecord};
+use kreach::report::AwsEndpoint;
+use kreach::report::DnsRecord;
 
 /// Route 53 returns `*` as `\052` and names with a trailing dot; compare without either.
 pub(crate) fn normalize(name: &str) -> String {
@@ -45,9 +46,16 @@ pub fn expected_records(endpoint: &AwsEndpoint, domain: &str) -> Vec<DnsRecord> 
 
 /// The records `layout` needs: a Confluent PrivateLink Attachment or access point uses one
 /// regional record and no zonal ones; everything else as [`expected_records`].
-pub fn expected_records_for(endpoint: &AwsEndpoint, domain: &str, layout: Option<kreach::Layout>) -> Vec<DnsRecord> {
+pub fn expected_records_for(
+    endpoint: &AwsEndpoint,
+    domain: &str,
+    layout: Option<kreach::report::Layout>,
+) -> Vec<DnsRecord> {
     let mut records = expected_records(endpoint, domain);
-    if matches!(layout, Some(kreach::Layout::ConfluentPrivateLinkAttachment | kreach::Layout::ConfluentAccessPoint)) {
+    if matches!(
+        layout,
+        Some(kreach::report::Layout::ConfluentPrivateLinkAttachment | kreach::report::Layout::ConfluentAccessPoint)
+    ) {
         if let Some(regional) = endpoint.dns_names.iter().find(|n| !n.starts_with('*')) {
             let domain = domain.trim_end_matches('.').to_ascii_lowercase();
             records = vec![DnsRecord::new(format!("*.{domain}"), "CNAME", regional.to_ascii_lowercase())];
@@ -81,7 +89,7 @@ pub fn change_batch(records: &[DnsRecord], ttl: u32) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kreach::AwsInterface;
+    use kreach::report::AwsInterface;
 
     fn endpoint(zones: &[(&str, &str)]) -> AwsEndpoint {
         let mut endpoint = AwsEndpoint::default();

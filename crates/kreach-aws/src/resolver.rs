@@ -2,13 +2,16 @@
 //! rule sends the queries for its domain to other servers, past the VPC's private hosted zones,
 //! unless a more specific SYSTEM rule carves the name out.
 
-use kreach::{AwsAudit, AwsFirewallRuleGroup, AwsQueryLogConfig, AwsResolverRule};
+use kreach::report::AwsAudit;
+use kreach::report::AwsFirewallRuleGroup;
+use kreach::report::AwsQueryLogConfig;
+use kreach::report::AwsResolverRule;
 
 use crate::api::Api;
+use crate::api::json::{pages, pages_up_to};
 use crate::note;
 
 /// Pages read per listing.
-const MAX_PAGES: usize = 10;
 /// Most Resolver rules read (the account's, shared ones included: 10 pages of 100).
 const MAX_RULES: usize = 1000;
 
@@ -56,7 +59,7 @@ pub(crate) async fn resolver_reads(
         pages(&api, "ListResolverQueryLogConfigs", serde_json::json!({"MaxResults": 100}), "ResolverQueryLogConfigs"),
         crate::firewall::rule_groups(&api, vpcs, &mut firewall_audit),
     );
-    crate::endpoint::merge(audit, firewall_audit);
+    crate::merge(audit, firewall_audit);
     let mut out = ResolverReads { firewall, ..ResolverReads::default() };
     match (associations, rules) {
         (Ok(a), Ok((r, _))) => out.rules = join(&a, &r, vpcs),
@@ -98,47 +101,6 @@ fn join_logs(
     out
 }
 
-/// Every item of `list` over the pages of `action` (`NextToken`), capped at [`kreach::MAX_LIST`].
-pub(crate) async fn pages(
-    api: &Api,
-    action: &str,
-    body: serde_json::Value,
-    list: &str,
-) -> Result<Vec<serde_json::Value>, crate::AwsError> {
-    pages_up_to(api, action, body, list, kreach::MAX_LIST).await.map(|(items, _)| items)
-}
-
-/// Every item of `list` over at most [`MAX_PAGES`] pages, at most `cap` of them, and whether
-/// that was all (no page left unread, nothing cut).
-pub(crate) async fn pages_up_to(
-    api: &Api,
-    action: &str,
-    body: serde_json::Value,
-    list: &str,
-    cap: usize,
-) -> Result<(Vec<serde_json::Value>, bool), crate::AwsError> {
-    let label = format!("route53resolver:{action}");
-    let target = format!("Route53Resolver.{action}");
-    let mut items = Vec::new();
-    let mut body = body;
-    let mut complete = false;
-    for _ in 0..MAX_PAGES {
-        let page = api.post_json(&label, &target, &body).await?;
-        items.extend(page[list].as_array().into_iter().flatten().cloned());
-        match page["NextToken"].as_str().filter(|t| !t.is_empty()) {
-            Some(token) if items.len() < cap => body["NextToken"] = serde_json::json!(token),
-            Some(_) => break,
-            None => {
-                complete = true;
-                break;
-            }
-        }
-    }
-    complete &= items.len() <= cap;
-    items.truncate(cap);
-    Ok((items, complete))
-}
-
 /// The rules of the associations to `vpcs`, as the report keeps them.
 fn join(associations: &[serde_json::Value], rules: &[serde_json::Value], vpcs: &[String]) -> Vec<AwsResolverRule> {
     let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or("").to_string();
@@ -167,7 +129,7 @@ fn join(associations: &[serde_json::Value], rules: &[serde_json::Value], vpcs: &
             .as_array()
             .into_iter()
             .flatten()
-            .take(kreach::MAX_LIST)
+            .take(kreach::limits::MAX_LIST)
             .filter_map(|t| {
                 let ip = t["Ip"].as_str().or(t["Ipv6"].as_str())?;
                 Some(format!("{ip}:{}", t["Port"].as_u64().unwrap_or(53)))

@@ -2,7 +2,9 @@
 //! the one associated with the endpoint's VPC) and its records.
 
 use aws_sdk_route53::error::ProvideErrorMetadata;
-use kreach::{AwsAudit, AwsHostedZone, DnsRecord};
+use kreach::report::AwsAudit;
+use kreach::report::AwsHostedZone;
+use kreach::report::DnsRecord;
 
 use crate::{AwsError, classify, note, records};
 

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
-use kreach::{SecretLookup, SecretOutcome};
+use kreach::report::SecretLookup;
+use kreach::report::SecretOutcome;
 
 use crate::{AwsError, display_chain};
 
@@ -119,8 +120,11 @@ pub async fn read_root_ca(sdk: &SdkConfig, secret_id: &str, budget: Duration) ->
         }
         Ok(Ok(out)) => out.secret_string().unwrap_or_default().to_string(),
     };
-    if text.len() > kreach::MAX_CA_BYTES as usize {
-        return Err(AwsError::invalid(format!("the secret is larger than {} KiB", kreach::MAX_CA_BYTES / 1024)));
+    if text.len() > kreach::limits::MAX_CA_BYTES as usize {
+        return Err(AwsError::invalid(format!(
+            "the secret is larger than {} KiB",
+            kreach::limits::MAX_CA_BYTES / 1024
+        )));
     }
     let pem = match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(v) => v.get("certificate").and_then(|c| c.as_str()).map(str::to_string).unwrap_or_default(),

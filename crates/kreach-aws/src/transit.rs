@@ -3,7 +3,11 @@
 //! the zones of the transit gateway attachments — read at once, beside the rest of the audit.
 
 use ipnet::Ipv4Net;
-use kreach::{AwsAudit, AwsRouteLookup, AwsSubnetInfo, AwsTgwAttachment, AwsTransit};
+use kreach::report::AwsAudit;
+use kreach::report::AwsRouteLookup;
+use kreach::report::AwsSubnetInfo;
+use kreach::report::AwsTgwAttachment;
+use kreach::report::AwsTransit;
 
 use crate::api::{Ec2, Element, Query};
 use crate::esm::route_table_of;
@@ -87,7 +91,7 @@ fn attachment(a: &Element, subnets: &[AwsSubnetInfo]) -> AwsTgwAttachment {
     att.vpc_id = a.text("vpcId").unwrap_or("").into();
     att.state = a.text("state").unwrap_or("").into();
     att.subnets = a.strings("subnetIds");
-    att.subnets.truncate(kreach::MAX_LIST);
+    att.subnets.truncate(kreach::limits::MAX_LIST);
     let mut zones: Vec<String> =
         att.subnets.iter().filter_map(|id| subnets.iter().find(|s| s.id == *id)).map(|s| s.az_id.clone()).collect();
     zones.sort();

@@ -30,7 +30,7 @@ fn codes(report: &Report) -> Vec<&'static str> {
     c
 }
 
-async fn scenario(name: &str) -> (Report, kreach::AwsAudit) {
+async fn scenario(name: &str) -> (Report, kreach::report::AwsAudit) {
     scenario_with(name, |_, _| {}).await
 }
 
@@ -39,7 +39,7 @@ async fn scenario(name: &str) -> (Report, kreach::AwsAudit) {
 async fn scenario_with(
     name: &str,
     edit: impl Fn(&mut serde_json::Value, &serde_json::Value),
-) -> (Report, kreach::AwsAudit) {
+) -> (Report, kreach::report::AwsAudit) {
     let moto = Moto::start(&root());
     let account = moto.plant("healthy", LAB_DOMAIN);
     let bootstrap = format!("{LAB_BOOTSTRAP_HOST}:9092");

@@ -1,5 +1,5 @@
 //! The audit against moto server (a real AWS API emulator, installed by scripts/setup.sh), with
-//! an account planted by tests/aws/moto_account.py (boto3): a healthy one and each fault, joined
+//! an account planted by fixtures/aws/moto_account.py (boto3): a healthy one and each fault, joined
 //! with a real diagnosis of the in-process lab. Everything talks to 127.0.0.1 only.
 
 use std::net::TcpListener;
@@ -34,12 +34,12 @@ fn input(moto: &Moto, account: &serde_json::Value) -> AuditInput {
     input
 }
 
-async fn lab_report(audit: kreach::AwsAudit) -> (Lab, Report) {
+async fn lab_report(audit: kreach::report::AwsAudit) -> (Lab, Report) {
     lab_report_with(Fault::None, Some(audit)).await
 }
 
 /// The lab diagnosed, with `audit` joined to it as the CLI does (the audit ran beforehand).
-async fn lab_report_with(fault: Fault, audit: Option<kreach::AwsAudit>) -> (Lab, Report) {
+async fn lab_report_with(fault: Fault, audit: Option<kreach::report::AwsAudit>) -> (Lab, Report) {
     let lab = Lab::start(fault).await.expect("lab");
     let config = kreach_testkit::lab_config(&lab, Duration::from_secs(3));
     let mut diagnosis = kreach::Diagnosis::new(&config);
@@ -269,7 +269,7 @@ async fn a_glb_bootstrap_finds_its_network_zone_without_dns_domain() {
     assert_eq!(aws_codes(&report), ["aws-phz-not-associated"], "{:#?}", report.findings);
     let network = report.network.as_ref().expect("network");
     let domain = network.domain.as_ref().expect("domain");
-    assert_eq!((domain.name.as_str(), domain.source), (ZONE, kreach::DomainSource::NamingScheme));
+    assert_eq!((domain.name.as_str(), domain.source), (ZONE, kreach::report::DomainSource::NamingScheme));
     let audit = report.aws.as_ref().expect("audit");
     assert_eq!(audit.hosted_zone.as_ref().map(|z| z.name.as_str()), Some(ZONE));
     assert!(audit.expected_records.iter().all(|r| r.name.ends_with(ZONE)), "{:?}", audit.expected_records);
@@ -730,7 +730,7 @@ async fn an_msk_vpc_connection_that_is_missing_or_rejected_is_named() {
                 "creationTime": "2026-11-01T10:00:00.000Z", "tags": {}}),
         );
         let mut input = input(&moto, &account);
-        input.layout = Some(kreach::Layout::MskMultiVpc);
+        input.layout = Some(kreach::report::Layout::MskMultiVpc);
         let audit = kreach_aws::audit(&input, Duration::from_secs(20)).await;
         assert!(
             audit.errors.is_empty() && audit.unavailable.is_none(),

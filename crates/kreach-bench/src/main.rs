@@ -89,7 +89,7 @@ struct Scenario {
     fault: Fault,
     brokers: usize,
     kind: Kind,
-    /// The test scenario (`tests/scenarios/<name>.toml`) whose client `properties` every tool
+    /// The test scenario (`fixtures/scenarios/<name>.toml`) whose client `properties` every tool
     /// takes (`{ca}` stands for the lab CA's path), when the scenario needs more than TLS.
     properties: Option<&'static str>,
     what: &'static str,
@@ -232,7 +232,7 @@ fn bench(cli: &Cli) -> Result<(), String> {
     if let Some(dir) = cli.json.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    let script = kreach_testkit::workspace_root().join("tests/reference_client.py");
+    let script = kreach_testkit::workspace_root().join("fixtures/reference_client.py");
     let mut rows = Vec::new();
     for sc in SCENARIOS.iter().filter(|sc| cli.scenarios.is_empty() || cli.scenarios.iter().any(|s| s == sc.name)) {
         for &rtt in &cli.rtt_ms {
@@ -296,7 +296,7 @@ fn bench(cli: &Cli) -> Result<(), String> {
 
 /// The client properties of the netns test scenario `name` (the same setup the tests assert on).
 fn scenario_properties(name: &str) -> Result<String, String> {
-    let path = kreach_testkit::workspace_root().join(format!("tests/scenarios/{name}.toml"));
+    let path = kreach_testkit::workspace_root().join(format!("fixtures/scenarios/{name}.toml"));
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let table: toml::Table = text.parse().map_err(|e| format!("{}: {e}", path.display()))?;
     table

@@ -208,7 +208,7 @@ struct CheckArgs {
     no_client_check: bool,
     /// Read the SASL credentials from this AWS Secrets Manager secret (name or ARN; JSON with
     /// username/password or api_key/api_secret), with the default AWS credential chain.
-    #[arg(long, value_name = "NAME|ARN", env = kreach::ENV_SASL_SECRET)]
+    #[arg(long, value_name = "NAME|ARN", env = kreach::input::ENV_SASL_SECRET)]
     sasl_secret: Option<String>,
     /// Run this check in a deployed kreach Lambda function instead (lambda:InvokeFunction, the one
     /// action kreach takes, and only with this flag): the report is the function's, from its
@@ -528,10 +528,12 @@ pub fn main() -> ExitCode {
 fn mapping_input(aws: &LambdaArgs) -> Result<kreach::input::MappingInput, String> {
     if let Some(path) = &aws.event_source_mapping_file {
         let field = "--event-source-mapping-file";
-        let bytes = kreach::read_input_file(path, kreach::MAX_MAPPING_BYTES as u64, field).map_err(|e| match e {
-            kreach::Error::InvalidInput { .. } => e.to_string(),
-            other => format!("invalid {field}: {other}"),
-        })?;
+        let bytes = kreach::input::read_input_file(path, kreach::input::MAX_MAPPING_BYTES as u64, field).map_err(
+            |e| match e {
+                kreach::Error::InvalidInput { .. } => e.to_string(),
+                other => format!("invalid {field}: {other}"),
+            },
+        )?;
         let mapping = kreach::EventSourceMapping::parse(&bytes)
             .map_err(|e| format!("invalid {field}: {}: {e}", path.display()))?;
         return Ok(kreach::input::MappingInput::Given(Box::new(mapping)));
@@ -683,7 +685,7 @@ async fn fleet_cmd(args: FleetArgs) -> ExitCode {
         }
     }
     if let Some(path) = &args.functions_file {
-        let text = match kreach::read_input_file(path, 1 << 20, "--functions-file") {
+        let text = match kreach::input::read_input_file(path, 1 << 20, "--functions-file") {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(e) => return fail(&e.to_string(), EXIT_USAGE),
         };
@@ -781,8 +783,8 @@ fn fleet_output(rows: &[kreach_aws::Invocation], output: Output) -> String {
                 .unwrap_or_default()
                 + "\n"
         }
-        Output::Table => kreach::merged_table(&merged),
-        Output::Markdown => kreach::merged_markdown(&merged),
+        Output::Table => kreach::render::merged_table(&merged),
+        Output::Markdown => kreach::render::merged_markdown(&merged),
         Output::Html => render::merged_html(&merged),
         Output::Emf => reports.iter().map(|(l, r)| render::emf_as(r, Some(l), now_ms())).collect(),
         Output::Prometheus => {
@@ -1079,8 +1081,8 @@ async fn records(args: RecordsArgs) -> ExitCode {
 /// The --config file with the -X properties applied after it (later keys win), in memory: nothing
 /// is written to disk. `None` when there is neither.
 fn merged_properties(config: Option<&std::path::Path>, extra: &[String]) -> Result<Option<kreach::Properties>, String> {
-    if extra.len() > kreach::MAX_LIST {
-        return Err(format!("invalid -X: more than {} properties", kreach::MAX_LIST));
+    if extra.len() > kreach::limits::MAX_LIST {
+        return Err(format!("invalid -X: more than {} properties", kreach::limits::MAX_LIST));
     }
     let mut properties = match config {
         Some(path) => kreach::Properties::from_file(path).map_err(|e| e.to_string())?,
@@ -1092,13 +1094,13 @@ fn merged_properties(config: Option<&std::path::Path>, extra: &[String]) -> Resu
         // `-X sasl.password:VALUE` is still the password's key, and is refused without an echo.
         let split = entry.find(['=', ':', ' ', '\t']);
         let key = split.map_or(entry.as_str(), |i| &entry[..i]).trim();
-        if kreach::is_secret_key(key) {
+        if kreach::input::is_secret_key(key) {
             return Err(format!(
                 "invalid -X {}: secrets are not taken from the command line; put it in the --config file or the \
                  environment ({} / {})",
                 kreach::quote(key),
-                kreach::ENV_SASL_USERNAME,
-                kreach::ENV_SASL_PASSWORD
+                kreach::input::ENV_SASL_USERNAME,
+                kreach::input::ENV_SASL_PASSWORD
             ));
         }
         let Some(value) = split.filter(|&i| entry[i..].starts_with('=')).map(|i| &entry[i + 1..]) else {
@@ -1158,11 +1160,11 @@ struct Run<'a> {
     client_check: bool,
     /// The AWS flags, when the vantage point and the audit are wanted (not for the lab).
     aws: Option<(&'a AwsArgs, &'a LambdaArgs)>,
-    secret: Option<kreach::SecretLookup>,
+    secret: Option<kreach::report::SecretLookup>,
     mapping: Option<kreach::EventSourceMapping>,
     /// When the first run began (its inputs were read before the checks).
     started: Option<std::time::Instant>,
-    refused: Vec<kreach::RefusedInput>,
+    refused: Vec<kreach::report::RefusedInput>,
 }
 
 /// `--watch SECS`: the report once, then every SECS what changed since the run before (stage
@@ -1230,7 +1232,7 @@ async fn run_once(run: &Run<'_>) -> Result<kreach::Report, kreach::Error> {
     }
     if let Some((aws, lambda)) = run.aws {
         let env = |k: &str| std::env::var(k).ok();
-        diagnosis = diagnosis.vantage(async move { kreach::detect_vantage(&env).await });
+        diagnosis = diagnosis.vantage(async move { kreach::input::detect_vantage(&env).await });
         let audit_now = aws.aws || aws_credentials_in_env();
         // The domain comes with the scope: --dns-domain, else the names and the CNAME chain.
         #[cfg(feature = "aws")]
@@ -1243,7 +1245,7 @@ async fn run_once(run: &Run<'_>) -> Result<kreach::Report, kreach::Error> {
         let _ = lambda;
         diagnosis = diagnosis.aws(move |scope, budget| async move {
             if !audit_now {
-                return kreach::AwsAudit::unavailable(
+                return kreach::report::AwsAudit::unavailable(
                     "no AWS credentials in the environment (--aws uses the default chain: instance role, SSO)",
                 );
             }
@@ -1252,7 +1254,7 @@ async fn run_once(run: &Run<'_>) -> Result<kreach::Report, kreach::Error> {
             #[cfg(not(feature = "aws"))]
             {
                 let _ = (scope, budget);
-                kreach::AwsAudit::unavailable(aws::NO_AWS)
+                kreach::report::AwsAudit::unavailable(aws::NO_AWS)
             }
         });
     }
@@ -1382,7 +1384,7 @@ fn merge(paths: &[PathBuf], output: Output) -> ExitCode {
     let mut reports = Vec::new();
     for path in paths {
         // A report is a few MB at most: the read is capped, and only a regular file is read.
-        let bytes = match kreach::read_input_file(path, kreach::MAX_REPORT_FILE, "REPORT.json") {
+        let bytes = match kreach::input::read_input_file(path, kreach::limits::MAX_REPORT_FILE, "REPORT.json") {
             Ok(b) => b,
             Err(e) => return fail(&e.to_string(), EXIT_USAGE),
         };
@@ -1401,8 +1403,8 @@ fn merge(paths: &[PathBuf], output: Output) -> ExitCode {
     let merged = kreach::merge(&reports);
     let text = match output {
         Output::Json => serde_json::to_string_pretty(&merged).unwrap_or_default() + "\n",
-        Output::Table => kreach::merged_table(&merged),
-        Output::Markdown => kreach::merged_markdown(&merged),
+        Output::Table => kreach::render::merged_table(&merged),
+        Output::Markdown => kreach::render::merged_markdown(&merged),
         Output::Emf => reports.iter().map(|(l, r)| render::emf_as(r, Some(l), now_ms())).collect(),
         Output::Prometheus => {
             render::prometheus_many(&reports.iter().map(|(l, r)| (l.as_str(), r)).collect::<Vec<_>>())

@@ -172,7 +172,10 @@ fn short(target: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kreach::{DnsOutcome, KafkaOutcome, StageStatus, StepOutcome, TcpOutcome};
+    use kreach::report::DnsOutcome;
+    use kreach::report::KafkaOutcome;
+    use kreach::report::TcpOutcome;
+    use kreach::{StageStatus, StepOutcome};
 
     /// A step as the diagnosis hands it over: `outcome` `None` is a stage announcing its start.
     fn step(stage: Stage, target: &str, outcome: Option<StepOutcome>) -> Step {

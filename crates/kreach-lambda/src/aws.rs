@@ -11,7 +11,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
-use kreach::Vantage;
+use kreach::report::Vantage;
 use kreach_aws::display_chain;
 
 /// Where and as whom the function calls AWS.

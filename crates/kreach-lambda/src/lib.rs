@@ -242,7 +242,7 @@ pub async fn handle(
     };
     let mut input = kreach_aws::RunInput::new(options_from(&event, timeout, env));
     input.started = started;
-    input.secret = event.credentials_secret.clone().or_else(|| env(kreach::ENV_SASL_SECRET));
+    input.secret = event.credentials_secret.clone().or_else(|| env(kreach::input::ENV_SASL_SECRET));
     input.region = access.region.clone();
     let mapping_id = event.event_source_mapping.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if let Some(id) = mapping_id {
@@ -272,8 +272,8 @@ pub async fn handle(
     let vantage = {
         let access = &access;
         async move {
-            let mut vantage = kreach::detect_vantage(env).await;
-            if vantage.kind == kreach::VantageKind::Lambda {
+            let mut vantage = kreach::input::detect_vantage(env).await;
+            if vantage.kind == kreach::report::VantageKind::Lambda {
                 let left = timeout.saturating_sub(started.elapsed());
                 aws::describe_function(access, &mut vantage, FUNCTION_CAP.min(left)).await;
             }
@@ -299,7 +299,7 @@ pub async fn handle(
         diagnosis = diagnosis.aws(move |scope, budget| async move {
             match credentials {
                 // Only the function's own credentials: no credential chain probing the network.
-                None => kreach::AwsAudit::unavailable("no AWS credentials in the function's environment"),
+                None => kreach::report::AwsAudit::unavailable("no AWS credentials in the function's environment"),
                 Some(c) => {
                     input.static_credentials = Some((c.access_key_id().to_string(), c.secret_access_key().to_string()));
                     input.session_token = c.session_token().map(str::to_string);
@@ -397,7 +397,10 @@ impl Policy {
                 }
                 // The event's own targets are bounded too (the AWS and Confluent APIs are fixed names).
                 let chosen = config.endpoints.iter().filter(|e| {
-                    matches!(e.target.kind, kreach::EndpointKind::Target | kreach::EndpointKind::SchemaRegistry)
+                    matches!(
+                        e.target.kind,
+                        kreach::report::EndpointKind::Target | kreach::report::EndpointKind::SchemaRegistry
+                    )
                 });
                 if let Some(e) = chosen.into_iter().find(|e| !allowed.iter().any(|p| p.matches(&e.hp))) {
                     return Err(format!("target {} is not allowed by the function's {ENV_ALLOWED_BOOTSTRAP}", e.hp));
@@ -439,7 +442,7 @@ impl Policy {
             } else {
                 "the VPC's resolver was used"
             };
-            refused.push(kreach::RefusedInput::new(
+            refused.push(kreach::report::RefusedInput::new(
                 "resolvers",
                 format!(
                     "the event may not choose the resolvers while the function may send credentials (they decide \
@@ -453,12 +456,12 @@ impl Policy {
             let function_ca = env(ENV_CA_PEM).filter(|p| !p.trim().is_empty());
             config.ca_file = match function_ca {
                 Some(pem) => Some(
-                    kreach::CaBundle::from_pem(&pem, &format!("the function's {ENV_CA_PEM}"))
+                    kreach::input::CaBundle::from_pem(&pem, &format!("the function's {ENV_CA_PEM}"))
                         .map_err(|e| format!("invalid function configuration: {e}"))?,
                 ),
                 None => None,
             };
-            refused.push(kreach::RefusedInput::new(
+            refused.push(kreach::report::RefusedInput::new(
                 "ca_pem",
                 format!(
                     "the event may not choose whom TLS trusts while the function may send credentials: its CA was not \
@@ -488,7 +491,7 @@ impl Policy {
             list(key)
                 .unwrap_or_default()
                 .iter()
-                .map(|r| kreach::parse_resolver(r).map_err(|e| format!("{key}: {e}")))
+                .map(|r| kreach::input::parse_resolver(r).map_err(|e| format!("{key}: {e}")))
                 .collect::<Result<Vec<_>, _>>()
         };
         let own_resolvers = parse(ENV_RESOLVERS)?;

@@ -12,7 +12,8 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use kreach::{FindingCode, Report, SecretOutcome, Status};
+use kreach::report::SecretOutcome;
+use kreach::{FindingCode, Report, Status};
 use kreach_lab::{Fault, LAB_DOMAIN, Lab};
 use kreach_testkit::moto::Moto;
 use serde_json::json;

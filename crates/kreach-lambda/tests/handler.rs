@@ -31,7 +31,7 @@ async fn a_real_event_gets_the_report_within_the_functions_deadline() {
     assert_eq!(report.status, Status::Pass, "{:#?}", report.findings);
     assert!(report.cluster.as_ref().is_some_and(|c| c.brokers.len() == kreach_lab::LAB_BROKERS));
     let vantage = report.vantage.as_ref().expect("vantage");
-    assert_eq!(vantage.kind, kreach::VantageKind::Lambda);
+    assert_eq!(vantage.kind, kreach::report::VantageKind::Lambda);
     assert_eq!(vantage.label, "lambda:kreach-probe-usw2-az1");
     // The event asked for 30 s; the function had 4 s: the deadline is capped with a margin.
     assert!(report.timeout_ms <= 4000 - kreach_lambda::DEADLINE_MARGIN.as_millis() as u64, "{}", report.timeout_ms);

@@ -59,7 +59,11 @@ async fn a_check_invoked_through_the_lambda_api_comes_back_as_the_functions_repo
     assert_eq!(report.status, kreach::Status::Pass, "{:#?}", report.findings);
     assert!(report.cluster.as_ref().is_some_and(|c| c.brokers.len() == kreach_lab::LAB_BROKERS));
     let vantage = report.vantage.as_ref().expect("vantage");
-    assert_eq!((vantage.kind, vantage.label.as_str()), (kreach::VantageKind::Lambda, "lambda:_"), "where it ran");
+    assert_eq!(
+        (vantage.kind, vantage.label.as_str()),
+        (kreach::report::VantageKind::Lambda, "lambda:_"),
+        "where it ran"
+    );
     // A refused event is the function's answer, said as such (real Lambda answers 200 with
     // X-Amz-Function-Error and the error as payload; the emulator an HTTP error: both are read).
     let e = kreach_aws::invoke_function(&sdk, "_", &serde_json::json!({"bootstrap": 7}), Duration::from_secs(30))

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kreach::{CheckConfig, ParityOutcome, ParityReport, Properties};
+use kreach::report::ParityOutcome;
+use kreach::report::ParityReport;
+use kreach::{CheckConfig, Properties};
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::error::KafkaError;
@@ -194,7 +196,8 @@ pub async fn check_with(
         // librdkafka gets CONFIRMATION_BUDGET from its start to say a first word, and a moment
         // (CLIENT_CONFIRMATION) after a verdict that comes later: a client silent for seconds
         // already (SYNs into a drop) has nothing more to add.
-        let wait_until = (Instant::now() + kreach::CLIENT_CONFIRMATION).max(started + kreach::CONFIRMATION_BUDGET);
+        let wait_until =
+            (Instant::now() + kreach::limits::CLIENT_CONFIRMATION).max(started + kreach::limits::CONFIRMATION_BUDGET);
         loop {
             let logged: Vec<String> = lines.lock().map(|l| l.clone()).unwrap_or_default();
             match &verdict {

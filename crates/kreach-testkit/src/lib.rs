@@ -638,7 +638,7 @@ pub fn no_aws() -> [(&'static str, &'static str); 1] {
     [("AWS_EC2_METADATA_DISABLED", "true")]
 }
 
-/// The workspace root (for docs/ and tests/scenarios/).
+/// The workspace root (for docs/ and fixtures/scenarios/).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

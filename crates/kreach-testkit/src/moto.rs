@@ -1,5 +1,5 @@
 //! moto server (the AWS API emulator installed by scripts/setup.sh) on a free loopback port, and
-//! the account fixture tests/aws/moto_account.py that plants resources in it with boto3.
+//! the account fixture fixtures/aws/moto_account.py that plants resources in it with boto3.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -115,7 +115,7 @@ impl Moto {
 
     /// Plants an account (`healthy` or a fault) for `domain`; returns the fixture's ids.
     pub fn plant(&self, scenario: &str, domain: &str) -> serde_json::Value {
-        let out = self.python("tests/aws/moto_account.py", &[&self.url, scenario, domain]);
+        let out = self.python("fixtures/aws/moto_account.py", &[&self.url, scenario, domain]);
         assert!(out.status.success(), "fixture {scenario}: {}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).expect("fixture JSON")
     }

@@ -48,7 +48,7 @@ pub(crate) fn quote_path(path: &std::path::Path) -> String {
 fn excerpt(text: &str, max: usize) -> String {
     let total = text.chars().count();
     let head: String = text.chars().take(max).collect();
-    let clean = crate::render::clean(&head).into_owned();
+    let clean = crate::text::clean(&head).into_owned();
     if total > max { format!("{clean}… ({total} characters)") } else { clean }
 }
 

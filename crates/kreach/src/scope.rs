@@ -222,7 +222,7 @@ impl CredentialScope {
         if self.bootstrap.contains(&host) {
             return Ok(());
         }
-        let shown = crate::render::clean(&host);
+        let shown = crate::text::clean(&host);
         if !self.advertised.contains(&host) {
             return Err(format!(
                 "{shown} is not a configured bootstrap host, nor a broker the cluster's Metadata advertised in this run"

@@ -12,7 +12,9 @@
 
 use std::time::Duration;
 
-use kreach::{AccessOutcome, ConsumerQuestions, FindingCode, Report};
+use kreach::input::ConsumerQuestions;
+use kreach::report::AccessOutcome;
+use kreach::{FindingCode, Report};
 use kreach_lab::{Fault, Lab, MockError};
 
 /// Kafka API keys the probe must never send: Produce, OffsetCommit, JoinGroup, Heartbeat,

@@ -212,7 +212,11 @@ async fn a_huge_answer_over_tcp_after_truncation_is_capped() {
     let report = run(&config("huge.example", r.addr)).await;
     let lookup = &report.targets[0].dns.as_ref().expect("dns").lookup;
     assert!(lookup.addresses.len() > 1000, "the whole answer is in the report: {lookup:?}");
-    assert_eq!(report.targets[0].addresses.len(), kreach::MAX_ADDRESSES_PER_NAME, "connected to the first few only");
+    assert_eq!(
+        report.targets[0].addresses.len(),
+        kreach::limits::MAX_ADDRESSES_PER_NAME,
+        "connected to the first few only"
+    );
     assert!(problems(&report).contains(&"probe-capped"), "{:?}", problems(&report));
     let f = report.findings_with(FindingCode::ProbeCapped).next().expect("finding");
     assert!(f.summary.contains("2000 addresses"), "{}", f.summary);

@@ -18,9 +18,9 @@ use kafka_protocol::messages::{
     ApiVersionsResponse, BrokerId, MetadataResponse, ResponseHeader, SaslHandshakeResponse,
 };
 use kafka_protocol::protocol::{Encodable, HeaderVersion, StrBytes};
-use kreach::{
-    CheckConfig, FindingCode, HostPort, KafkaOutcome, Report, Role, Sasl, Secret, SecurityProtocol, Severity,
-};
+use kreach::input::Sasl;
+use kreach::report::KafkaOutcome;
+use kreach::{CheckConfig, FindingCode, HostPort, Report, Role, Secret, SecurityProtocol, Severity};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -201,7 +201,7 @@ fn problems(report: &Report) -> Vec<&'static str> {
     report.codes_at_least(Severity::Warning).iter().map(|c| c.as_str()).collect()
 }
 
-fn bootstrap_kafka(report: &Report) -> &kreach::KafkaAttempt {
+fn bootstrap_kafka(report: &Report) -> &kreach::report::KafkaAttempt {
     report.targets[0].addresses[0].kafka.as_ref().expect("kafka attempt")
 }
 
@@ -328,9 +328,9 @@ async fn a_metadata_answer_with_20000_brokers_is_capped_and_grouped() {
     let report = run(&config(addr, Duration::from_secs(5))).await;
     let cluster = report.cluster.as_ref().expect("cluster");
     assert_eq!(cluster.brokers_total, 20_000, "the whole answer is counted");
-    assert_eq!(cluster.brokers.len(), kreach::MAX_BROKER_TARGETS, "what the cap probes is kept");
+    assert_eq!(cluster.brokers.len(), kreach::limits::MAX_BROKER_TARGETS, "what the cap probes is kept");
     let probed = report.targets.iter().filter(|t| t.role == Role::Broker).count();
-    assert_eq!(probed, kreach::MAX_BROKER_TARGETS);
+    assert_eq!(probed, kreach::limits::MAX_BROKER_TARGETS);
     assert_eq!(problems(&report), ["probe-capped", "broker-unreachable"], "{:?}", problems(&report));
     let grouped = report.findings_with(FindingCode::BrokerUnreachable).next().expect("finding");
     assert!(grouped.summary.starts_with("512 brokers:"), "{}", grouped.summary);
@@ -402,7 +402,7 @@ async fn huge_metadata_answers_from_many_bootstraps_keep_the_report_small() {
     let json = kreach::render::json(&report);
     assert!(json.len() < 5 << 20, "the JSON report is {} bytes", json.len());
     let cluster = report.cluster.as_ref().expect("cluster");
-    assert_eq!((cluster.brokers_total, cluster.brokers.len()), (150_000, kreach::MAX_BROKER_TARGETS));
+    assert_eq!((cluster.brokers_total, cluster.brokers.len()), (150_000, kreach::limits::MAX_BROKER_TARGETS));
     assert!(problems(&report).contains(&"probe-capped"), "{:?}", problems(&report));
 }
 
@@ -484,7 +484,8 @@ fn api_versions_with_questions() -> ApiVersionsResponse {
 
 #[tokio::test]
 async fn hostile_answers_to_the_consumer_questions_are_classified_and_never_hold_metadata_back() {
-    let questions = || kreach::ConsumerQuestions::new(vec!["orders".into()], Some("g".into())).expect("questions");
+    let questions =
+        || kreach::input::ConsumerQuestions::new(vec!["orders".into()], Some("g".into())).expect("questions");
     // (case, what FindCoordinator and DescribeConfigs get)
     type Case = (&'static str, fn(Req) -> Reply);
     let cases: [Case; 4] = [
@@ -509,7 +510,7 @@ async fn hostile_answers_to_the_consumer_questions_are_classified_and_never_hold
         assert!(report.cluster.is_some(), "{name}");
         let access = report.access.as_ref().expect("access");
         let group = access.group.as_ref().expect("group");
-        assert_ne!(group.find_coordinator.outcome, kreach::AccessOutcome::Ok, "{name}: {group:?}");
+        assert_ne!(group.find_coordinator.outcome, kreach::report::AccessOutcome::Ok, "{name}: {group:?}");
         assert!(group.find_coordinator.error.is_some(), "{name}: says why: {group:?}");
         assert!(
             report.findings.iter().any(|f| f.code == FindingCode::KafkaCoordinatorUnreachable),

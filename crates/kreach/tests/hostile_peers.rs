@@ -52,7 +52,7 @@ async fn peer_that_closes_at_once_is_a_failed_handshake() {
     let report = kreach::run(&config(addr, false, Duration::from_secs(3))).await.expect("run");
     assert_eq!(problems(&report), ["tls-handshake-failed"]);
     let tls = report.targets[0].addresses[0].tls.as_ref().expect("tls");
-    assert_eq!(tls.outcome, kreach::TlsOutcome::Closed);
+    assert_eq!(tls.outcome, kreach::report::TlsOutcome::Closed);
 }
 
 #[tokio::test]
@@ -82,7 +82,7 @@ async fn flood_of_non_http_bytes_after_tls_is_no_https_response() {
     // Both ports flood: the HTTPS one gets no HTTP answer, the Kafka one no Kafka answer.
     assert_eq!(problems(&report), ["https-no-response", "kafka-not-kafka"], "{:#?}", report.findings);
     let h = report.targets.iter().flat_map(|t| &t.addresses).find_map(|a| a.https.as_ref()).expect("https");
-    assert_eq!(h.outcome, kreach::HttpsOutcome::Malformed);
+    assert_eq!(h.outcome, kreach::report::HttpsOutcome::Malformed);
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -117,7 +117,7 @@ async fn address_literal_skips_dns_and_unused_port_is_refused() {
     let report = kreach::run(&config(addr, false, Duration::from_secs(2))).await.expect("run");
     assert_eq!(problems(&report), ["tcp-refused"]);
     let dns = report.targets[0].dns.as_ref().expect("dns");
-    assert_eq!(dns.lookup.outcome, kreach::DnsOutcome::AddressLiteral);
+    assert_eq!(dns.lookup.outcome, kreach::report::DnsOutcome::AddressLiteral);
 }
 
 #[tokio::test]
@@ -215,7 +215,7 @@ async fn a_handshake_trickled_a_byte_at_a_time_times_out_within_the_deadline() {
     let report = bounded(&config(addr, false, Duration::from_millis(1500))).await;
     assert_eq!(problems(&report), ["tls-handshake-failed"], "{:#?}", report.findings);
     let tls = report.targets[0].addresses[0].tls.as_ref().expect("tls");
-    assert_eq!(tls.outcome, kreach::TlsOutcome::Timeout);
+    assert_eq!(tls.outcome, kreach::report::TlsOutcome::Timeout);
 }
 
 #[tokio::test]
@@ -233,7 +233,7 @@ async fn a_huge_certificate_chain_is_refused_not_swallowed() {
     let report = bounded(&config(addr, false, Duration::from_secs(2))).await;
     assert_eq!(problems(&report), ["tls-handshake-failed"], "{:#?}", report.findings);
     let tls = report.targets[0].addresses[0].tls.as_ref().expect("tls");
-    assert_ne!(tls.outcome, kreach::TlsOutcome::Timeout, "refused, not waited out: {tls:?}");
+    assert_ne!(tls.outcome, kreach::report::TlsOutcome::Timeout, "refused, not waited out: {tls:?}");
 }
 
 #[tokio::test]
@@ -262,7 +262,7 @@ async fn https_endless_headers_and_a_status_line_that_never_ends() {
         .await;
         assert!(problems(&report).contains(&"https-no-response"), "{what}: {:?}", problems(&report));
         let h = report.targets.iter().flat_map(|t| &t.addresses).find_map(|a| a.https.as_ref()).expect("https");
-        assert_eq!(h.outcome, kreach::HttpsOutcome::Malformed, "{what}: {h:?}");
+        assert_eq!(h.outcome, kreach::report::HttpsOutcome::Malformed, "{what}: {h:?}");
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -298,7 +298,7 @@ async fn a_peer_that_stalls_one_connection_is_not_a_path_mtu_black_hole() {
     std::fs::write(&ca_path, ca.cert_pem()).expect("write ca");
     let report = bounded(&config(addr, false, Duration::from_secs(4)).with_ca_file(&ca_path).expect("ca")).await;
     let tls = report.targets[0].addresses[0].tls.as_ref().expect("tls");
-    assert_eq!(tls.outcome, kreach::TlsOutcome::Timeout, "{tls:#?}");
+    assert_eq!(tls.outcome, kreach::report::TlsOutcome::Timeout, "{tls:#?}");
     let probe = tls.path_mtu.as_ref().expect("the retry ran on the stalled handshake");
     let control = probe.control.as_ref().expect("control");
     assert!(control.got_certificate, "{probe:#?}");

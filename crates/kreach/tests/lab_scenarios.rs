@@ -98,10 +98,10 @@ async fn a_verdict_fixed_by_dns_is_not_waited_out_on_dropped_public_addresses() 
     let bootstrap = target(&report, Role::Bootstrap);
     let address = &bootstrap.addresses[0];
     assert!(!address.private);
-    assert_eq!(address.tcp.as_ref().map(|t| t.outcome), Some(kreach::TcpOutcome::Timeout));
+    assert_eq!(address.tcp.as_ref().map(|t| t.outcome), Some(kreach::report::TcpOutcome::Timeout));
     let why = address.not_waited_for.as_deref().expect("not waited for");
     assert!(
-        why.contains("DNS answer") && why.contains(&format!("{} ms", kreach::CONFIRMATION_BUDGET.as_millis())),
+        why.contains("DNS answer") && why.contains(&format!("{} ms", kreach::limits::CONFIRMATION_BUDGET.as_millis())),
         "{why}"
     );
     let tcp_ms = address.tcp.as_ref().map_or(u64::MAX, |t| t.elapsed_ms);
@@ -114,7 +114,7 @@ async fn a_verdict_fixed_by_dns_is_not_waited_out_on_dropped_public_addresses() 
     let (_lab, report) = diagnose(Fault::KafkaPortDropped).await;
     let address = &target(&report, Role::Bootstrap).addresses[0];
     assert!(address.not_waited_for.is_none());
-    let budget = kreach::CONFIRMATION_BUDGET.as_millis() as u64;
+    let budget = kreach::limits::CONFIRMATION_BUDGET.as_millis() as u64;
     assert!(address.tcp.as_ref().is_some_and(|t| t.elapsed_ms > 4 * budget), "{:?}", address.tcp);
 }
 
@@ -211,7 +211,7 @@ async fn insecure_skips_verification_and_says_so() {
     let report = kreach::run(&lab_config(&lab, true).with_insecure(true)).await.expect("run");
     assert_eq!(problems(&report), ["tls-verification-disabled"]);
     assert_eq!(report.status, Status::Warn);
-    assert_eq!(report.settings.tls_verification, kreach::TlsVerification::Disabled);
+    assert_eq!(report.settings.tls_verification, kreach::report::TlsVerification::Disabled);
 }
 
 /// `--insecure` turns verification off; the password then stays home unless explicitly allowed.
@@ -219,7 +219,7 @@ async fn insecure_skips_verification_and_says_so() {
 async fn insecure_alone_does_not_send_the_password() {
     let lab = Lab::start(Fault::UnknownCa).await.expect("lab");
     let mut config = lab_config(&lab, false).with_insecure(true).with_security_protocol(SecurityProtocol::SaslSsl);
-    config.sasl = Some(kreach::Sasl {
+    config.sasl = Some(kreach::input::Sasl {
         mechanism: "PLAIN".into(),
         username: Some("key".into()),
         password: Some(kreach::Secret::new("pw")),
@@ -522,9 +522,9 @@ async fn connects_to_an_address_already_seen_dropping_end_with_it() {
     let dead = lab.azs[1].eni.to_string();
     let bootstrap = target(&report, Role::Bootstrap);
     let first = bootstrap.addresses.iter().find(|a| a.ip == dead).and_then(|a| a.tcp.as_ref()).expect("dead address");
-    assert_eq!(first.outcome, kreach::TcpOutcome::Timeout);
+    assert_eq!(first.outcome, kreach::report::TcpOutcome::Timeout);
     assert!(first.error.as_deref().is_some_and(|e| e.contains("3 SYNs unanswered")), "{first:?}");
-    let brokers: Vec<&kreach::TcpAttempt> = report
+    let brokers: Vec<&kreach::report::TcpAttempt> = report
         .targets
         .iter()
         .filter(|t| t.role == Role::Broker)
@@ -534,7 +534,7 @@ async fn connects_to_an_address_already_seen_dropping_end_with_it() {
         .collect();
     assert!(!brokers.is_empty());
     for b in &brokers {
-        assert_eq!(b.outcome, kreach::TcpOutcome::Timeout);
+        assert_eq!(b.outcome, kreach::report::TcpOutcome::Timeout);
         assert!(b.error.as_deref().is_some_and(|e| e.contains("the same drop")), "{b:?}");
         assert!(b.elapsed_ms < first.elapsed_ms, "ended with the first, not after: {b:?} vs {first:?}");
     }

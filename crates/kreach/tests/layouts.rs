@@ -4,10 +4,13 @@
 
 use std::time::Duration;
 
-use kreach::{
-    CheckConfig, DomainSource, EndpointKind, EndpointSpec, FindingCode, HostPort, Layout, Need, Report, Resolution,
-    Role, SecurityProtocol, Severity, StageStatus, Status,
-};
+use kreach::input::EndpointSpec;
+use kreach::report::DomainSource;
+use kreach::report::EndpointKind;
+use kreach::report::Layout;
+use kreach::report::Need;
+use kreach::report::Resolution;
+use kreach::{CheckConfig, FindingCode, HostPort, Report, Role, SecurityProtocol, Severity, StageStatus, Status};
 use kreach_lab::{Fault, LAB_DOMAIN, LAB_PRIVATE_CIDR, LAB_REGION, Lab, LabLayout};
 
 fn config(lab: &Lab) -> CheckConfig {

@@ -30,7 +30,7 @@ fn with_hostile(report: &kreach::Report, hostile: &str) -> kreach::Report {
     r.findings[0].fix = format!("fix {hostile}");
     r.targets[0].stages[0].summary = hostile.to_string();
     r.targets[1].target = hostile.to_string();
-    let mut vantage = kreach::Vantage::undetected("test");
+    let mut vantage = kreach::report::Vantage::undetected("test");
     vantage.label = hostile.to_string();
     r.vantage = Some(vantage);
     r

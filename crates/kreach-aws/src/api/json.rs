@@ -58,3 +58,47 @@ pub(crate) fn json_error(value: Option<&serde_json::Value>) -> (String, String) 
     let code = if code == "ForbiddenException" { "AccessDeniedException".to_string() } else { code };
     (code, message)
 }
+
+/// Pages followed for one Route 53 Resolver listing (`NextToken`).
+const RESOLVER_PAGES: usize = 10;
+
+/// Every item of `list` over the pages of `action` (`NextToken`), capped at [`kreach::limits::MAX_LIST`].
+pub(crate) async fn pages(
+    api: &Api,
+    action: &str,
+    body: serde_json::Value,
+    list: &str,
+) -> Result<Vec<serde_json::Value>, crate::AwsError> {
+    pages_up_to(api, action, body, list, kreach::limits::MAX_LIST).await.map(|(items, _)| items)
+}
+
+/// Every item of `list` over at most [`RESOLVER_PAGES`] pages, at most `cap` of them, and whether
+/// that was all (no page left unread, nothing cut).
+pub(crate) async fn pages_up_to(
+    api: &Api,
+    action: &str,
+    body: serde_json::Value,
+    list: &str,
+    cap: usize,
+) -> Result<(Vec<serde_json::Value>, bool), crate::AwsError> {
+    let label = format!("route53resolver:{action}");
+    let target = format!("Route53Resolver.{action}");
+    let mut items = Vec::new();
+    let mut body = body;
+    let mut complete = false;
+    for _ in 0..RESOLVER_PAGES {
+        let page = api.post_json(&label, &target, &body).await?;
+        items.extend(page[list].as_array().into_iter().flatten().cloned());
+        match page["NextToken"].as_str().filter(|t| !t.is_empty()) {
+            Some(token) if items.len() < cap => body["NextToken"] = serde_json::json!(token),
+            Some(_) => break,
+            None => {
+                complete = true;
+                break;
+            }
+        }
+    }
+    complete &= items.len() <= cap;
+    items.truncate(cap);
+    Ok((items, complete))
+}

@@ -162,7 +162,7 @@ impl Api {
     }
 
     /// A listing: the `item`s of `list` over every page (up to [`MAX_PAGES`]), capped at
-    /// [`kreach::MAX_LIST`] items.
+    /// [`kreach::limits::MAX_LIST`] items.
     pub(crate) async fn call_all(&self, query: &Query, list: &str) -> Result<Vec<Element>, AwsError> {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
@@ -173,11 +173,11 @@ impl Api {
                 let set = page.children.swap_remove(at);
                 items.extend(set.children.into_iter().filter(|i| i.name == "item"));
             }
-            if token.is_none() || items.len() >= kreach::MAX_LIST {
+            if token.is_none() || items.len() >= kreach::limits::MAX_LIST {
                 break;
             }
         }
-        items.truncate(kreach::MAX_LIST);
+        items.truncate(kreach::limits::MAX_LIST);
         Ok(items)
     }
 

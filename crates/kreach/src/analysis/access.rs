@@ -36,7 +36,7 @@ impl Acl<'_> {
 fn topic_findings(t: &TargetReport, report: &Report, access: &AccessReport, acl: &Acl<'_>, out: &mut Vec<Finding>) {
     let at = access.asked_at.as_deref().unwrap_or("the bootstrap");
     for topic in &access.topics {
-        let name = crate::render::clean(&topic.name);
+        let name = crate::text::clean(&topic.name);
         match topic.outcome {
             AccessOutcome::NotFound => out.push(finding(
                 FindingCode::KafkaTopicNotFound,
@@ -103,7 +103,7 @@ fn leader_findings(
         if let Some(b) = failing(leader) {
             let zone =
                 b.broker.as_ref().and_then(|x| x.az_id.as_deref()).map(|z| format!(" in {z}")).unwrap_or_default();
-            dead.push(format!("broker {leader}{zone} ({})", crate::render::clean(&b.target)));
+            dead.push(format!("broker {leader}{zone} ({})", crate::text::clean(&b.target)));
             partitions.extend(topic.partition_leaders.iter().filter(|[_, l]| *l == leader).map(|[p, _]| *p));
         }
     }
@@ -136,7 +136,7 @@ fn leader_findings(
 
 /// The group: FindCoordinator on the bootstrap, OffsetFetch on the coordinator.
 fn group_findings(t: &TargetReport, report: &Report, g: &GroupAccess, acl: &Acl<'_>, out: &mut Vec<Finding>) {
-    let id = crate::render::clean(&g.id);
+    let id = crate::text::clean(&g.id);
     let refused = |what: &str| {
         finding(
             FindingCode::KafkaGroupNotAuthorized,
@@ -164,13 +164,13 @@ fn group_findings(t: &TargetReport, report: &Report, g: &GroupAccess, acl: &Acl<
         AccessOutcome::Error | AccessOutcome::NoAnswer => {
             return out.push(unreachable(format!(
                 "FindCoordinator for group {id} found no coordinator: {}",
-                g.find_coordinator.error.as_deref().map(crate::render::clean).unwrap_or_default()
+                g.find_coordinator.error.as_deref().map(crate::text::clean).unwrap_or_default()
             )));
         }
         _ => {}
     }
     let Some(c) = &g.coordinator else { return };
-    let coordinator = format!("broker {} ({}:{})", c.node_id, crate::render::clean(&c.host), c.port);
+    let coordinator = format!("broker {} ({}:{})", c.node_id, crate::text::clean(&c.host), c.port);
     match g.offset_fetch.outcome {
         AccessOutcome::NotAuthorized if g.offset_fetch.error_code == Some(30) => out.push(refused("OffsetFetch")),
         AccessOutcome::NotAuthorized => out.push(finding(
@@ -180,7 +180,7 @@ fn group_findings(t: &TargetReport, report: &Report, g: &GroupAccess, acl: &Acl<
             format!(
                 "{} may not read the group's offsets of a topic (OffsetFetch on {coordinator}: {})",
                 acl.principal,
-                g.offset_fetch.error.as_deref().map(crate::render::clean).unwrap_or_default()
+                g.offset_fetch.error.as_deref().map(crate::text::clean).unwrap_or_default()
             ),
             format!(
                 "Allow Describe and Read on the group's topics: {}",
@@ -198,7 +198,7 @@ fn group_findings(t: &TargetReport, report: &Report, g: &GroupAccess, acl: &Acl<
                 .unwrap_or_default();
             out.push(unreachable(format!(
                 "group {id}'s coordinator {coordinator}{row} does not answer OffsetFetch: {}",
-                g.offset_fetch.error.as_deref().map(crate::render::clean).unwrap_or_default()
+                g.offset_fetch.error.as_deref().map(crate::text::clean).unwrap_or_default()
             )))
         }
         _ => {}
@@ -217,10 +217,7 @@ pub(super) fn access_findings(report: &Report, out: &mut Vec<Finding>) {
             FindingCode::KafkaPermissionNotObservable,
             t,
             Stage::Kafka,
-            format!(
-                "the consumer's topics, group and cluster permissions were not asked: {}",
-                crate::render::clean(why)
-            ),
+            format!("the consumer's topics, group and cluster permissions were not asked: {}", crate::text::clean(why)),
             "Fix the Kafka stage first; the permissions are asked on the bootstrap's own connection.".into(),
             Vec::new(),
         ));
@@ -249,7 +246,7 @@ pub(super) fn access_findings(report: &Report, out: &mut Vec<Finding>) {
 
 /// What a read-only probe cannot show, and the ACLs to check for it.
 fn not_observable(t: &TargetReport, report: &Report, access: &AccessReport, acl: &Acl<'_>) -> Finding {
-    let topics: Vec<String> = access.topics.iter().map(|x| crate::render::clean(&x.name).into_owned()).collect();
+    let topics: Vec<String> = access.topics.iter().map(|x| crate::text::clean(&x.name).into_owned()).collect();
     let mut unseen = Vec::new();
     let mut checks = Vec::new();
     if !topics.is_empty() {
@@ -259,12 +256,12 @@ fn not_observable(t: &TargetReport, report: &Report, access: &AccessReport, acl:
         }
     }
     if let Some(g) = &access.group {
-        let id = crate::render::clean(&g.id);
+        let id = crate::text::clean(&g.id);
         unseen.push(format!("Read on group {id} (only JoinGroup and OffsetCommit exercise it; kreach never joins)"));
         checks.push(acl.lines(&["Read", "Describe"], &format!("--group {id}")));
     }
     if let Some(topic) = report.event_source_mapping.as_ref().and_then(|m| m.failure_topic()) {
-        let topic = crate::render::clean(topic);
+        let topic = crate::text::clean(topic);
         unseen
             .push(format!("Write on the on-failure topic {topic} (only Produce exercises it; kreach never produces)"));
         checks.push(acl.lines(&["Write", "Describe"], &format!("--topic {topic}")));
@@ -273,7 +270,7 @@ fn not_observable(t: &TargetReport, report: &Report, access: &AccessReport, acl:
         AccessOutcome::NotOffered | AccessOutcome::NoAnswer | AccessOutcome::Error | AccessOutcome::NotAsked => {
             unseen.push(format!(
                 "DescribeConfigs on the cluster ({})",
-                access.cluster_configs.error.as_deref().map(crate::render::clean).unwrap_or_default()
+                access.cluster_configs.error.as_deref().map(crate::text::clean).unwrap_or_default()
             ));
             checks.push(acl.lines(&["Describe Configs"], "--cluster"));
         }
@@ -282,7 +279,7 @@ fn not_observable(t: &TargetReport, report: &Report, access: &AccessReport, acl:
     if let Some(why) = access.group.as_ref().and_then(|g| g.credentials_withheld.as_ref()) {
         unseen.push(format!(
             "the group's offsets (credentials withheld from the coordinator: {})",
-            crate::render::clean(why)
+            crate::text::clean(why)
         ));
     }
     finding(
@@ -308,7 +305,7 @@ mod tests {
     async fn a_refused_describe_configs_names_the_cluster_acl() {
         let lab = kreach_lab::Lab::start(kreach_lab::Fault::None).await.expect("lab");
         lab.kafka().create_topic("orders", 1).expect("topic");
-        let questions = crate::ConsumerQuestions::new(vec!["orders".into()], None).expect("questions");
+        let questions = crate::input::ConsumerQuestions::new(vec!["orders".into()], None).expect("questions");
         // The lab's settings (kreach_testkit::lab_config builds them for the other copy of this crate).
         let config =
             crate::CheckConfig::for_bootstrap(crate::HostPort::parse(&lab.bootstrap, 9092).expect("bootstrap"))

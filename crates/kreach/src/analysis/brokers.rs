@@ -178,7 +178,7 @@ pub(super) fn invalid_port_findings(report: &Report, out: &mut Vec<Finding>) {
         .brokers
         .iter()
         .filter(|b| !(1..=65535).contains(&b.port))
-        .map(|b| format!("broker {} at {}:{}", b.node_id, crate::render::clean(&b.host), b.port))
+        .map(|b| format!("broker {} at {}:{}", b.node_id, crate::text::clean(&b.host), b.port))
         .collect();
     if bad.is_empty() {
         return;

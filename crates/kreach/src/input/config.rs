@@ -3,23 +3,22 @@
 //! Everything is parsed and checked here, before anything touches the network; a bad value is an
 //! [`Error::InvalidInput`] naming the flag or property.
 
-use std::fmt;
-use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use ipnet::IpNet;
-use rustls_pki_types::CertificateDer;
 
-use crate::error::{Error, ParseError};
+use crate::error::Error;
 use crate::input::address::HostPort;
 use crate::input::address::{resolver_text, zone_address_text};
-use crate::input::endpoints::EndpointSpec;
-use crate::input::files::read_ca_file;
+use crate::input::endpoints::{API_PORT, EndpointSpec, MAX_ENDPOINTS};
 use crate::input::properties::{Properties, jaas_credentials};
 use crate::limits::{MAX_BOOTSTRAP, MAX_LIST};
+use crate::report::EndpointKind;
+
+pub use crate::input::run_config::{
+    CaBundle, CheckConfig, ConsumerQuestions, Sasl, Secret, SecurityProtocol, default_private_cidrs,
+};
 
 /// Global deadline when none is given.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,127 +37,6 @@ pub const ENV_SASL_USERNAME: &str = "KREACH_SASL_USERNAME";
 pub const ENV_SASL_PASSWORD: &str = "KREACH_SASL_PASSWORD";
 /// Environment variable naming a Secrets Manager secret that holds the SASL credentials.
 pub const ENV_SASL_SECRET: &str = "KREACH_SASL_SECRET";
-
-/// Kafka's `security.protocol`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SecurityProtocol {
-    /// No TLS, no SASL.
-    Plaintext,
-    /// TLS.
-    Ssl,
-    /// SASL without TLS.
-    SaslPlaintext,
-    /// SASL over TLS (Confluent Cloud).
-    SaslSsl,
-}
-
-impl SecurityProtocol {
-    /// The name as Kafka spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SecurityProtocol::Plaintext => "PLAINTEXT",
-            SecurityProtocol::Ssl => "SSL",
-            SecurityProtocol::SaslPlaintext => "SASL_PLAINTEXT",
-            SecurityProtocol::SaslSsl => "SASL_SSL",
-        }
-    }
-
-    /// Whether the Kafka listener speaks TLS.
-    pub fn uses_tls(self) -> bool {
-        matches!(self, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl)
-    }
-
-    /// Whether SASL authentication is expected.
-    pub fn uses_sasl(self) -> bool {
-        matches!(self, SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl)
-    }
-}
-
-impl FromStr for SecurityProtocol {
-    type Err = ParseError;
-    fn from_str(s: &str) -> Result<Self, ParseError> {
-        match s.trim().to_ascii_uppercase().as_str() {
-            "PLAINTEXT" => Ok(SecurityProtocol::Plaintext),
-            "SSL" => Ok(SecurityProtocol::Ssl),
-            "SASL_PLAINTEXT" => Ok(SecurityProtocol::SaslPlaintext),
-            "SASL_SSL" => Ok(SecurityProtocol::SaslSsl),
-            other => Err(ParseError(format!(
-                "{} is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL",
-                crate::error::quote(other)
-            ))),
-        }
-    }
-}
-
-/// A secret value: never printed, never serialized.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    /// The secret itself, for the one place that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-/// SASL settings.
-#[derive(Clone, Debug)]
-pub struct Sasl {
-    /// `PLAIN`, `SCRAM-SHA-256`, …
-    pub mechanism: String,
-    /// Username (API key).
-    pub username: Option<String>,
-    /// Password (API secret).
-    pub password: Option<Secret>,
-}
-
-/// Extra CA certificates the TLS stage trusts besides the platform's: from a file (`--ca-file`,
-/// `ssl.ca.location`) or held in memory (a Lambda event's or function's CA, an event source
-/// mapping's root-CA secret), never written to disk.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct CaBundle {
-    /// Where they came from, for the report: the path, or what held them.
-    pub source: String,
-    /// The file or directory, when they came from one (librdkafka's `ssl.ca.location`).
-    pub path: Option<PathBuf>,
-    /// The PEM text, when held in memory (librdkafka's `ssl.ca.pem`).
-    pub pem: Option<Arc<String>>,
-    /// The certificates.
-    pub certs: Arc<Vec<CertificateDer<'static>>>,
-}
-
-impl CaBundle {
-    /// The certificates of a file or directory; a bad one is an error naming `field`.
-    pub fn from_file(path: &Path, field: &str) -> Result<Self, Error> {
-        Ok(CaBundle {
-            source: path.display().to_string(),
-            path: Some(path.to_path_buf()),
-            pem: None,
-            certs: Arc::new(read_ca_file(path, field)?),
-        })
-    }
-
-    /// The certificates of PEM text held in memory; `source` says what held it.
-    pub fn from_pem(pem: &str, source: &str) -> Result<Self, Error> {
-        Ok(CaBundle {
-            source: source.to_string(),
-            path: None,
-            pem: Some(Arc::new(pem.to_string())),
-            certs: Arc::new(crate::input::files::certificates_from_pem(pem.as_bytes(), source)?),
-        })
-    }
-}
 
 /// Options as given, before validation: what the CLI flags (or a Lambda event) carry.
 #[derive(Clone, Debug, Default)]
@@ -220,236 +98,6 @@ pub struct CheckOptions {
     pub topics: Vec<String>,
     /// `--consumer-group`: the group a consumer uses (a mapping's `ConsumerGroupId`, else its UUID).
     pub consumer_group: Option<String>,
-}
-
-/// A validated configuration, ready to run.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct CheckConfig {
-    /// Bootstrap servers.
-    pub bootstrap: Vec<HostPort>,
-    /// Resolvers to use; empty means the system resolver.
-    pub resolvers: Vec<SocketAddr>,
-    /// Resolvers for the public comparison; empty means none.
-    pub public_resolvers: Vec<SocketAddr>,
-    /// Ranges counted as private.
-    pub private_cidrs: Vec<IpNet>,
-    /// Extra trusted CA certificates and where they came from.
-    pub ca_file: Option<CaBundle>,
-    /// Skip certificate verification.
-    pub insecure: bool,
-    /// Global deadline.
-    pub timeout: Duration,
-    /// How long one TCP connect waits (within the deadline).
-    pub connect_timeout: Duration,
-    /// HTTPS port to probe, if any.
-    pub https_port: Option<u16>,
-    /// Kafka security protocol.
-    pub security_protocol: SecurityProtocol,
-    /// SASL settings, when the protocol uses SASL.
-    pub sasl: Option<Sasl>,
-    /// Each zone's endpoint address (AZ ID → address), when known.
-    pub zone_addresses: Vec<(String, IpAddr)>,
-    /// Send SASL credentials even over plaintext or TLS whose certificate was not verified.
-    /// Off by default: the credentials are then withheld and the report says so.
-    pub allow_insecure_credentials: bool,
-    /// Never send SASL credentials in this run, for this reason (an embedding layer's policy,
-    /// e.g. a Lambda function whose configuration names no bootstrap it may send them to).
-    pub withhold_credentials: Option<String>,
-    /// The cluster's DNS domain as the user gave it (else derived: see the report's `network`).
-    pub dns_domain: Option<String>,
-    /// Endpoints around Kafka, each a row of the matrix.
-    pub endpoints: Vec<EndpointSpec>,
-    /// A consumer's read-only questions: its topics and group (`--topic`, `--consumer-group`).
-    pub consumer: Option<ConsumerQuestions>,
-}
-
-/// What a consumer would ask the cluster, asked read-only: Metadata for its topics,
-/// FindCoordinator and OffsetFetch for its group, DescribeConfigs on the cluster.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ConsumerQuestions {
-    /// Topics it reads.
-    pub topics: Vec<String>,
-    /// The consumer group it uses.
-    pub group: Option<String>,
-}
-
-impl ConsumerQuestions {
-    /// These topics, in this group (validated like `--topic` and `--consumer-group`).
-    pub fn new(topics: Vec<String>, group: Option<String>) -> Result<Self, Error> {
-        if topics.len() > MAX_LIST {
-            return Err(Error::invalid("--topic", format!("more than {MAX_LIST} topics")));
-        }
-        for t in &topics {
-            crate::input::mapping::valid_topic_name(t)
-                .map_err(|why| Error::invalid("--topic", format!("topic {} {why}", crate::error::quote(t))))?;
-        }
-        if let Some(g) = &group {
-            if g.is_empty() || g.len() > 255 || g.chars().any(char::is_control) {
-                return Err(Error::invalid(
-                    "--consumer-group",
-                    format!("{} is not a consumer group id (1–255 printable characters)", crate::error::quote(g)),
-                ));
-            }
-        }
-        let mut unique: Vec<String> = Vec::new();
-        for t in topics {
-            if !unique.contains(&t) {
-                unique.push(t);
-            }
-        }
-        Ok(ConsumerQuestions { topics: unique, group })
-    }
-}
-
-impl CheckConfig {
-    /// A configuration for one bootstrap server with every other setting at its default.
-    pub fn for_bootstrap(bootstrap: HostPort) -> Self {
-        CheckConfig {
-            bootstrap: vec![bootstrap],
-            resolvers: Vec::new(),
-            public_resolvers: Vec::new(),
-            private_cidrs: default_private_cidrs(),
-            ca_file: None,
-            insecure: false,
-            timeout: DEFAULT_TIMEOUT,
-            connect_timeout: crate::limits::DEFAULT_CONNECT_TIMEOUT,
-            https_port: Some(DEFAULT_HTTPS_PORT),
-            security_protocol: SecurityProtocol::SaslSsl,
-            sasl: None,
-            zone_addresses: Vec::new(),
-            allow_insecure_credentials: false,
-            withhold_credentials: None,
-            dns_domain: None,
-            endpoints: Vec::new(),
-            consumer: None,
-        }
-    }
-
-    /// Asks the cluster a consumer's read-only questions for these topics and group.
-    #[must_use]
-    pub fn with_consumer(mut self, consumer: Option<ConsumerQuestions>) -> Self {
-        self.consumer = consumer;
-        self
-    }
-
-    /// Probes these endpoints around Kafka too.
-    #[must_use]
-    pub fn with_endpoints(mut self, endpoints: Vec<EndpointSpec>) -> Self {
-        self.endpoints = endpoints;
-        self
-    }
-
-    /// Sends SASL credentials even over plaintext or unverified TLS (off by default).
-    #[must_use]
-    pub fn with_allow_insecure_credentials(mut self, allow: bool) -> Self {
-        self.allow_insecure_credentials = allow;
-        self
-    }
-
-    /// Declares each zone's endpoint address: brokers of zone X must resolve to exactly it.
-    #[must_use]
-    pub fn with_zone_addresses(mut self, zones: Vec<(String, IpAddr)>) -> Self {
-        self.zone_addresses = zones;
-        self
-    }
-
-    /// Uses these resolvers instead of the system's.
-    #[must_use]
-    pub fn with_resolvers(mut self, resolvers: Vec<SocketAddr>) -> Self {
-        self.resolvers = resolvers;
-        self
-    }
-
-    /// Compares answers with these public resolvers.
-    #[must_use]
-    pub fn with_public_resolvers(mut self, resolvers: Vec<SocketAddr>) -> Self {
-        self.public_resolvers = resolvers;
-        self
-    }
-
-    /// Counts these ranges as private instead of the defaults.
-    #[must_use]
-    pub fn with_private_cidrs(mut self, cidrs: Vec<IpNet>) -> Self {
-        self.private_cidrs = cidrs;
-        self
-    }
-
-    /// Trusts the certificates of this PEM file too.
-    pub fn with_ca_file(mut self, path: &Path) -> Result<Self, Error> {
-        self.ca_file = Some(CaBundle::from_file(path, "--ca-file")?);
-        Ok(self)
-    }
-
-    /// Trusts the certificates of this PEM text too (held in memory; `source` names it in the
-    /// report and in errors).
-    pub fn with_ca_pem(mut self, pem: &str, source: &str) -> Result<Self, Error> {
-        self.ca_file = Some(CaBundle::from_pem(pem, source)?);
-        Ok(self)
-    }
-
-    /// Why SASL credentials must not be sent at all in this run, whatever a connection shows:
-    /// the one rule every stage that could send them obeys (kreach's own Kafka stage adds the
-    /// per-connection test of a verified certificate; the librdkafka stage is skipped).
-    pub fn credentials_withheld(&self) -> Option<String> {
-        if let Some(why) = &self.withhold_credentials {
-            Some(why.clone())
-        } else if self.allow_insecure_credentials {
-            None
-        } else if self.security_protocol.uses_sasl() && !self.security_protocol.uses_tls() {
-            Some("the connection is plaintext (SASL_PLAINTEXT): the password would travel in clear".into())
-        } else if self.insecure {
-            Some("certificate verification is off (--insecure): the peer could be anyone".into())
-        } else {
-            None
-        }
-    }
-
-    /// Whether SASL credentials (username and password) are configured.
-    pub fn has_credentials(&self) -> bool {
-        self.sasl.as_ref().is_some_and(|s| s.username.is_some() && s.password.is_some())
-    }
-
-    /// Sets how long one TCP connect waits (default [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT)).
-    #[must_use]
-    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Sets the global deadline.
-    #[must_use]
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Probes this HTTPS port (or none).
-    #[must_use]
-    pub fn with_https_port(mut self, port: Option<u16>) -> Self {
-        self.https_port = port;
-        self
-    }
-
-    /// Skips certificate verification.
-    #[must_use]
-    pub fn with_insecure(mut self, insecure: bool) -> Self {
-        self.insecure = insecure;
-        self
-    }
-
-    /// Sets the Kafka security protocol.
-    #[must_use]
-    pub fn with_security_protocol(mut self, protocol: SecurityProtocol) -> Self {
-        self.security_protocol = protocol;
-        self
-    }
-}
-
-/// The default private ranges, parsed.
-pub fn default_private_cidrs() -> Vec<IpNet> {
-    DEFAULT_PRIVATE_CIDRS.iter().filter_map(|c| c.parse().ok()).collect()
 }
 
 impl CheckOptions {
@@ -583,7 +231,7 @@ impl CheckOptions {
             }
             other => other.map(str::to_ascii_lowercase),
         };
-        let endpoints = crate::input::endpoints::from_options(self, prop("schema.registry.url"), env)?;
+        let endpoints = endpoints_from(self, prop("schema.registry.url"), env)?;
         let consumer = if self.topics.is_empty() && self.consumer_group.is_none() {
             None
         } else {
@@ -612,6 +260,70 @@ impl CheckOptions {
     }
 }
 
+/// The endpoints the options ask for; `schema_registry_property` is `schema.registry.url`.
+fn endpoints_from(
+    options: &CheckOptions,
+    schema_registry_property: Option<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<EndpointSpec>, Error> {
+    let mut out = Vec::new();
+    if options.targets.len() > MAX_ENDPOINTS {
+        return Err(Error::invalid("--target", format!("more than {MAX_ENDPOINTS} targets")));
+    }
+    for t in &options.targets {
+        out.push(EndpointSpec::parse_target(t).map_err(|e| Error::invalid("--target", e))?);
+    }
+    match (&options.schema_registry, schema_registry_property) {
+        (Some(url), _) => {
+            out.push(EndpointSpec::schema_registry(url).map_err(|e| Error::invalid("--schema-registry", e))?)
+        }
+        (None, Some(url)) if !url.trim().is_empty() => {
+            out.push(EndpointSpec::schema_registry(&url).map_err(|e| Error::invalid("schema.registry.url", e))?)
+        }
+        _ => {}
+    }
+    let port = match options.api_port {
+        Some(0) => return Err(Error::invalid("--api-port", "port 0 is not a port")),
+        Some(p) => p,
+        None => API_PORT,
+    };
+    if options.aws_apis {
+        let region = options
+            .aws_region
+            .clone()
+            .or_else(|| env("AWS_REGION"))
+            .or_else(|| env("AWS_DEFAULT_REGION"))
+            .ok_or_else(|| Error::invalid("--aws-apis", "needs a region: --aws-region REGION or AWS_REGION"))?;
+        let apis = EndpointSpec::aws_apis(&region, options.aws_apis_secrets_manager, port)
+            .map_err(|e| Error::invalid("--aws-region", e))?;
+        out.extend(apis);
+    }
+    if options.confluent_apis {
+        out.extend(EndpointSpec::confluent_apis(port));
+    }
+    // A name under the cluster's private domain must resolve privately too.
+    let domain = options.dns_domain.clone().or_else(|| {
+        let host = options.bootstrap.as_deref()?.split(',').next()?.trim();
+        let hp = HostPort::parse(host.split_once("://").map_or(host, |(_, h)| h), 9092).ok()?;
+        crate::analysis::layout::recognise_name(&hp.host, hp.port)?.domain
+    });
+    if let Some(d) = &domain {
+        for e in out.iter_mut().filter(|e| matches!(e.target.kind, EndpointKind::Target | EndpointKind::SchemaRegistry))
+        {
+            if e.target.expect_private.is_none() && e.hp.host.to_ascii_lowercase().ends_with(&format!(".{d}")) {
+                e.target.expect_private = Some(true);
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for e in &out {
+        if !seen.insert(e.target.name.as_str()) {
+            return Err(Error::invalid("--target", format!("two endpoints are named `{}`", e.target.name)));
+        }
+    }
+    Ok(out)
+}
+
 /// A duration in seconds as given (`default` when none): more than 0, at most [`MAX_TIMEOUT`].
 fn seconds(value: Option<f64>, field: &str, default: Duration) -> Result<Duration, Error> {
     match value {
@@ -637,6 +349,7 @@ fn parse_all<T>(values: &[String], field: &str, parse: impl Fn(&str) -> Result<T
 mod tests {
     use super::*;
     use crate::input::address::{parse_resolver, parse_zone_address};
+    use crate::input::files::read_ca_file;
     use std::io::Write;
 
     fn no_env(_: &str) -> Option<String> {

@@ -1,9 +1,8 @@
 //! Endpoints around Kafka: `--target`, Schema Registry, the AWS APIs a Lambda path needs and the
 //! Confluent Cloud public endpoints, each probed through DNS → TCP → TLS → HTTPS.
 
-use crate::error::{Error, ParseError};
+use crate::error::ParseError;
 use crate::input::address::HostPort;
-use crate::input::config::CheckOptions;
 use crate::report::{EndpointKind, EndpointTarget};
 
 /// The AWS APIs a Lambda path needs: the event source mapping calls Lambda and STS (and Secrets
@@ -149,70 +148,6 @@ impl EndpointSpec {
 
 /// Most endpoints around Kafka in one run.
 pub const MAX_ENDPOINTS: usize = 32;
-
-/// The endpoints the options ask for; `schema_registry_property` is `schema.registry.url`.
-pub(crate) fn from_options(
-    options: &CheckOptions,
-    schema_registry_property: Option<String>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<EndpointSpec>, Error> {
-    let mut out = Vec::new();
-    if options.targets.len() > MAX_ENDPOINTS {
-        return Err(Error::invalid("--target", format!("more than {MAX_ENDPOINTS} targets")));
-    }
-    for t in &options.targets {
-        out.push(EndpointSpec::parse_target(t).map_err(|e| Error::invalid("--target", e))?);
-    }
-    match (&options.schema_registry, schema_registry_property) {
-        (Some(url), _) => {
-            out.push(EndpointSpec::schema_registry(url).map_err(|e| Error::invalid("--schema-registry", e))?)
-        }
-        (None, Some(url)) if !url.trim().is_empty() => {
-            out.push(EndpointSpec::schema_registry(&url).map_err(|e| Error::invalid("schema.registry.url", e))?)
-        }
-        _ => {}
-    }
-    let port = match options.api_port {
-        Some(0) => return Err(Error::invalid("--api-port", "port 0 is not a port")),
-        Some(p) => p,
-        None => API_PORT,
-    };
-    if options.aws_apis {
-        let region = options
-            .aws_region
-            .clone()
-            .or_else(|| env("AWS_REGION"))
-            .or_else(|| env("AWS_DEFAULT_REGION"))
-            .ok_or_else(|| Error::invalid("--aws-apis", "needs a region: --aws-region REGION or AWS_REGION"))?;
-        let apis = EndpointSpec::aws_apis(&region, options.aws_apis_secrets_manager, port)
-            .map_err(|e| Error::invalid("--aws-region", e))?;
-        out.extend(apis);
-    }
-    if options.confluent_apis {
-        out.extend(EndpointSpec::confluent_apis(port));
-    }
-    // A name under the cluster's private domain must resolve privately too.
-    let domain = options.dns_domain.clone().or_else(|| {
-        let host = options.bootstrap.as_deref()?.split(',').next()?.trim();
-        let hp = HostPort::parse(host.split_once("://").map_or(host, |(_, h)| h), 9092).ok()?;
-        crate::analysis::layout::recognise_name(&hp.host, hp.port)?.domain
-    });
-    if let Some(d) = &domain {
-        for e in out.iter_mut().filter(|e| matches!(e.target.kind, EndpointKind::Target | EndpointKind::SchemaRegistry))
-        {
-            if e.target.expect_private.is_none() && e.hp.host.to_ascii_lowercase().ends_with(&format!(".{d}")) {
-                e.target.expect_private = Some(true);
-            }
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    for e in &out {
-        if !seen.insert(e.target.name.as_str()) {
-            return Err(Error::invalid("--target", format!("two endpoints are named `{}`", e.target.name)));
-        }
-    }
-    Ok(out)
-}
 
 /// Names that only ever resolve privately.
 fn private_by_name(host: &str) -> bool {

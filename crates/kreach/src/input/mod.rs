@@ -13,13 +13,26 @@ pub(crate) mod endpoints;
 pub(crate) mod files;
 pub(crate) mod mapping;
 pub(crate) mod properties;
+pub(crate) mod run_config;
 pub(crate) mod vantage;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use crate::{CheckConfig, CheckOptions, EventSourceMapping, RefusedInput, Secret, SecretLookup, SecretOutcome};
+pub use address::{HostPort, parse_resolver, parse_zone_address};
+pub use config::{
+    CaBundle, CheckConfig, CheckOptions, ConsumerQuestions, DEFAULT_HTTPS_PORT, DEFAULT_KAFKA_PORT,
+    DEFAULT_PRIVATE_CIDRS, DEFAULT_TIMEOUT, ENV_SASL_PASSWORD, ENV_SASL_SECRET, ENV_SASL_USERNAME, MAX_TIMEOUT, Sasl,
+    Secret, SecurityProtocol, default_private_cidrs,
+};
+pub use endpoints::{API_PORT, AWS_APIS, CONFLUENT_APIS, EndpointSpec, MAX_ENDPOINTS};
+pub use files::read_input_file;
+pub use mapping::{EventSourceMapping, MAX_MAPPING_BYTES, valid_topic_name};
+pub use properties::{Properties, SECRET_KEYS, is_secret_key, jaas_credentials};
+pub use vantage::{IMDS_DEFAULT, detect as detect_vantage};
+
+use crate::report::{RefusedInput, SecretLookup, SecretOutcome};
 
 /// Longest the mapping read may take (`lambda:GetEventSourceMapping`), within the deadline.
 pub const MAPPING_CAP: Duration = Duration::from_secs(3);
@@ -200,7 +213,9 @@ fn left(started: Instant, timeout: Duration) -> Duration {
 /// The deadline the options ask for, before validation names a bad one.
 fn requested_timeout(options: &CheckOptions) -> Duration {
     match options.timeout_secs {
-        Some(s) if s.is_finite() && s > 0.0 && s <= crate::MAX_TIMEOUT.as_secs_f64() => Duration::from_secs_f64(s),
+        Some(s) if s.is_finite() && s > 0.0 && s <= crate::input::MAX_TIMEOUT.as_secs_f64() => {
+            Duration::from_secs_f64(s)
+        }
         _ => crate::DEFAULT_TIMEOUT,
     }
 }

@@ -19,24 +19,24 @@
 //!
 //! let resolver = dns::Dns::new(&dns::ResolverChoice::Servers(vec![lab.resolver]));
 //! let (lookup, addresses) = dns::lookup(host, &resolver, budget).await;
-//! assert_eq!(lookup.outcome, kreach::DnsOutcome::Answer);
+//! assert_eq!(lookup.outcome, kreach::report::DnsOutcome::Answer);
 //!
 //! let config = kreach::CheckConfig::for_bootstrap(kreach::HostPort::parse(&lab.bootstrap, 9092)?)
 //!     .with_ca_file(lab.ca_file())?;
 //! let trust = tls::TlsContext::for_config(&config)?;
 //! let addr = std::net::SocketAddr::new(addresses[0], lab.kafka_port);
 //! let (connect, stream) = tcp::connect(addr, budget).await;
-//! assert_eq!(connect.outcome, kreach::TcpOutcome::Connected);
+//! assert_eq!(connect.outcome, kreach::report::TcpOutcome::Connected);
 //! let (handshake, session) = tls::handshake(&trust, stream.expect("connected"), host, &[], budget).await;
-//! assert_eq!(handshake.outcome, kreach::TlsOutcome::Ok);
+//! assert_eq!(handshake.outcome, kreach::report::TlsOutcome::Ok);
 //! let attempt = kafka::probe(&mut session.expect("handshake"), kafka::Then::Stop, budget).await;
-//! assert_eq!(attempt.outcome, kreach::KafkaOutcome::Ok);
+//! assert_eq!(attempt.outcome, kreach::report::KafkaOutcome::Ok);
 //!
 //! let rest = std::net::SocketAddr::new(addresses[0], lab.https_port);
 //! let (_, stream) = tcp::connect(rest, budget).await;
 //! let (_, session) = tls::handshake(&trust, stream.expect("connected"), host, &[b"http/1.1"], budget).await;
 //! let answer = https::request(session.expect("handshake"), host, lab.https_port, https::DEFAULT_PATH, budget).await;
-//! assert_eq!(answer.outcome, kreach::HttpsOutcome::Response);
+//! assert_eq!(answer.outcome, kreach::report::HttpsOutcome::Response);
 //! # Ok(()) }
 //! ```
 

@@ -10,37 +10,6 @@ pub(crate) const TARGET_WIDTH: usize = 24;
 /// Widest line of a stage cell.
 const CELL_WIDTH: usize = 14;
 
-/// The consumer's permissions in one line: each topic, the group, DescribeConfigs.
-pub(crate) fn access_line(access: &crate::report::AccessReport) -> String {
-    use crate::report::AccessOutcome;
-    if let Some(why) = &access.not_asked {
-        return format!("not asked ({})", clean(why));
-    }
-    let mut parts: Vec<String> = access
-        .topics
-        .iter()
-        .map(|t| match t.outcome {
-            AccessOutcome::Ok => format!("topic {} ok ({} partitions)", clean(&t.name), t.partitions),
-            other => format!("topic {} {}", clean(&t.name), other.as_label()),
-        })
-        .collect();
-    if let Some(g) = &access.group {
-        let coordinator = g.coordinator.as_ref().map(|c| format!(" via broker {}", c.node_id)).unwrap_or_default();
-        let offsets = match (g.offset_fetch.outcome, g.committed_partitions) {
-            (AccessOutcome::Ok, Some(n)) => format!("offsets ok, {n} committed"),
-            (outcome, _) => format!("offsets {}", outcome.as_label()),
-        };
-        parts.push(format!(
-            "group {}: coordinator {}{coordinator}, {offsets}",
-            clean(&g.id),
-            g.find_coordinator.outcome.as_label()
-        ));
-    }
-    parts.push(format!("DescribeConfigs {}", access.cluster_configs.outcome.as_label()));
-    let principal = access.principal.as_deref().map(|p| format!(" as {}", clean(p))).unwrap_or_default();
-    format!("{}{principal}", parts.join("; "))
-}
-
 /// The pass/fail matrix (rows = targets, columns = DNS, TCP, TLS and the port's own protocol),
 /// fitting 100 columns: the cluster's domain once above it, each target by what distinguishes it,
 /// cells of two short lines; the client (librdkafka) and AWS verdicts under it; then the findings
@@ -109,7 +78,7 @@ pub fn table(report: &Report, color: bool) -> String {
         }
     }
     if let Some(access) = &report.access {
-        out.push_str(&wrap(&access_line(access), "Consumer access: ", "  "));
+        out.push_str(&wrap(&access.summary_line(), "Consumer access: ", "  "));
     }
     if !report.critical_path.is_empty() {
         out.push_str(&format!("Critical path: {}\n", critical_path(report, domain.as_deref())));

@@ -133,3 +133,38 @@ pub struct GroupAccess {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_withheld: Option<String>,
 }
+
+impl AccessReport {
+    /// The consumer's permissions in one line: each topic, the group, DescribeConfigs.
+    pub fn summary_line(&self) -> String {
+        let access = self;
+
+        if let Some(why) = &access.not_asked {
+            return format!("not asked ({})", crate::text::clean(why));
+        }
+        let mut parts: Vec<String> = access
+            .topics
+            .iter()
+            .map(|t| match t.outcome {
+                AccessOutcome::Ok => format!("topic {} ok ({} partitions)", crate::text::clean(&t.name), t.partitions),
+                other => format!("topic {} {}", crate::text::clean(&t.name), other.as_label()),
+            })
+            .collect();
+        if let Some(g) = &access.group {
+            let coordinator = g.coordinator.as_ref().map(|c| format!(" via broker {}", c.node_id)).unwrap_or_default();
+            let offsets = match (g.offset_fetch.outcome, g.committed_partitions) {
+                (AccessOutcome::Ok, Some(n)) => format!("offsets ok, {n} committed"),
+                (outcome, _) => format!("offsets {}", outcome.as_label()),
+            };
+            parts.push(format!(
+                "group {}: coordinator {}{coordinator}, {offsets}",
+                crate::text::clean(&g.id),
+                g.find_coordinator.outcome.as_label()
+            ));
+        }
+        parts.push(format!("DescribeConfigs {}", access.cluster_configs.outcome.as_label()));
+        let principal =
+            access.principal.as_deref().map(|p| format!(" as {}", crate::text::clean(p))).unwrap_or_default();
+        format!("{}{principal}", parts.join("; "))
+    }
+}

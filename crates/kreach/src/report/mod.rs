@@ -6,18 +6,23 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::report::findings::{FindingCode, Severity};
-
-mod access;
-mod connectivity;
-mod extras;
-pub(crate) mod findings;
-mod network;
+pub mod access;
+pub mod aws;
+pub mod esm;
+pub mod evidence;
+pub mod findings;
+pub mod layout;
+pub mod parity;
+pub mod vantage;
 
 pub use access::*;
-pub use connectivity::*;
-pub use extras::*;
-pub use network::*;
+pub use aws::*;
+pub use esm::*;
+pub use evidence::*;
+pub use findings::{FindingCode, Severity};
+pub use layout::*;
+pub use parity::*;
+pub use vantage::*;
 
 /// Version of the JSON layout; bumped only on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -165,7 +170,7 @@ pub struct Report {
     pub network: Option<NetworkSection>,
     /// The Lambda event source mapping diagnosed (`--event-source-mapping[-file]`), as read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_source_mapping: Option<crate::input::mapping::EventSourceMapping>,
+    pub event_source_mapping: Option<esm::EventSourceMapping>,
     /// A consumer's permissions on its topics, group and the cluster (`--topic`, `--consumer-group`,
     /// or the mapping's), asked read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]

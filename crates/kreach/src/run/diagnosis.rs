@@ -115,7 +115,7 @@ fn explained_failure(report: &Report) -> Option<String> {
 /// let hp = kreach::HostPort::parse("pkc-abc.us-west-2.aws.confluent.cloud:9092", 9092)?;
 /// let config = kreach::CheckConfig::for_bootstrap(hp);
 /// let report = kreach::Diagnosis::new(&config)
-///     .vantage(kreach::detect_vantage(&|k| std::env::var(k).ok()))
+///     .vantage(kreach::input::detect_vantage(&|k| std::env::var(k).ok()))
 ///     .run()
 ///     .await?;
 /// println!("{:?}: {} findings", report.status, report.findings.len());
@@ -188,7 +188,7 @@ impl<'a> Diagnosis<'a> {
         self
     }
 
-    /// Where the probe runs (e.g. [`detect_vantage`](crate::detect_vantage)), beside the checks.
+    /// Where the probe runs (e.g. [`detect_vantage`](crate::input::detect_vantage)), beside the checks.
     pub fn vantage(mut self, detect: impl Future<Output = Vantage> + Send + 'a) -> Self {
         self.vantage = Some(Box::pin(detect));
         self

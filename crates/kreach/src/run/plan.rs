@@ -1,8 +1,10 @@
 //! What is probed for one `host:port`: the plan the runner executes and the matrix summarises.
 
 use crate::input::address::HostPort;
+use crate::input::config::CheckConfig;
+use crate::limits::MAX_BROKER_TARGETS;
 use crate::probe::https;
-use crate::report::{BrokerTarget, EndpointTarget, Role};
+use crate::report::{BrokerTarget, ClusterMetadata, EndpointTarget, Role};
 
 /// What is probed for one `host:port`.
 #[derive(Clone, Debug)]
@@ -33,4 +35,38 @@ impl TargetPlan {
             _ => None,
         }
     }
+}
+
+/// One plan per advertised broker (the first [`MAX_BROKER_TARGETS`]), grouped by host so each
+/// name is resolved once.
+pub(crate) fn broker_plans(config: &CheckConfig, metadata: &ClusterMetadata) -> Vec<(String, Vec<TargetPlan>)> {
+    let mut hosts: Vec<(String, Vec<TargetPlan>)> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for b in metadata.brokers.iter().take(MAX_BROKER_TARGETS) {
+        // A port no socket can have (0, negative, above 65535) is never probed: the analysis names
+        // the broker (`broker-port-invalid`).
+        let Some(port) = u16::try_from(b.port).ok().filter(|p| *p != 0) else { continue };
+        let host = b.host.trim_end_matches('.').to_string();
+        let plan = TargetPlan {
+            hp: HostPort { host: host.clone(), port },
+            role: Role::Broker,
+            tls: config.security_protocol.uses_tls(),
+            kafka: true,
+            metadata: false,
+            broker: Some(BrokerTarget {
+                node_id: b.node_id,
+                rack: b.rack.clone(),
+                az_id: crate::analysis::names::az_id_of(&host),
+            }),
+            endpoint: None,
+        };
+        match index.get(&host) {
+            Some(&i) => hosts[i].1.push(plan),
+            None => {
+                index.insert(host.clone(), hosts.len());
+                hosts.push((host, vec![plan]));
+            }
+        }
+    }
+    hosts
 }

@@ -94,7 +94,7 @@ impl Step {
     pub fn ended(stage: Stage, target: &str, address: Option<IpAddr>, outcome: StepOutcome, elapsed_ms: u64) -> Step {
         Step {
             stage,
-            target: crate::render::clean(target).into_owned(),
+            target: crate::text::clean(target).into_owned(),
             address,
             phase: StepPhase::Ended,
             outcome: Some(outcome),
@@ -106,7 +106,7 @@ impl Step {
     pub fn started(stage: Stage, target: &str) -> Step {
         Step {
             stage,
-            target: crate::render::clean(target).into_owned(),
+            target: crate::text::clean(target).into_owned(),
             address: None,
             phase: StepPhase::Started,
             outcome: None,

@@ -7,9 +7,9 @@ mod diags;
 use super::finding;
 use crate::analysis::Diag;
 use crate::input::mapping::{EsmProblem, EventSourceMapping, PollerMode};
-use crate::render::clean;
 use crate::report::findings::FindingCode;
 use crate::report::{AwsAudit, EsmAudit, Finding, PermissionCheck, Report, Role, Stage, StageStatus, TargetReport};
+use crate::text::clean;
 
 /// How the mapping polls, what its network needs for that, and where to look next.
 fn poller_mode(t: &TargetReport, m: &EventSourceMapping) -> Finding {
@@ -112,7 +112,7 @@ fn measured(problem: EsmProblem, report: &Report) -> String {
             let kafka = cell(Stage::Kafka).map(|c| format!("from here, {with}: {c}")).unwrap_or_default();
             match (problem, report.access.as_ref()) {
                 (EsmProblem::ClusterAuthorization, Some(access)) => {
-                    format!("{kafka}; asked read-only: {}", crate::render::access_line(access))
+                    format!("{kafka}; asked read-only: {}", access.summary_line())
                 }
                 _ => kafka,
             }
@@ -174,7 +174,7 @@ pub(super) fn esm_findings(t: &TargetReport, report: &Report, m: &EventSourceMap
         format!(
             "event source mapping {} says \"{}\": {}{}",
             m.uuid,
-            crate::render::clean(&text),
+            crate::text::clean(&text),
             problem.explanation(),
             if seen.is_empty() { String::new() } else { format!(" ({seen})") }
         ),

@@ -16,6 +16,13 @@ use crate::report::{
     KafkaStep, TopicAccess,
 };
 
+mod access;
+mod auth;
+
+pub(crate) use access::offset_fetch;
+use access::{answer, topic_access};
+use auth::authenticate;
+
 /// Largest Metadata answer accepted: without topics it is ~50 bytes a broker, so 4 MiB holds
 /// tens of thousands; anything bigger is not an answer to kreach's request.
 pub(crate) const MAX_FRAME: usize = 4 * 1024 * 1024;
@@ -148,11 +155,6 @@ async fn read_exact<S: AsyncRead + Unpin>(s: &mut S, buf: &mut [u8], already: us
     Ok(())
 }
 
-/// Error codes the SASL steps return.
-const UNSUPPORTED_SASL_MECHANISM: i16 = 33;
-const ILLEGAL_SASL_STATE: i16 = 34;
-const SASL_AUTHENTICATION_FAILED: i16 = 58;
-
 /// What to do after ApiVersions.
 #[derive(Clone, Debug)]
 pub enum Then<'a> {
@@ -174,137 +176,6 @@ fn pick(versions: &ApiVersions, key: ApiKey, ours: (i16, i16)) -> Option<i16> {
     let range = versions.range(key)?;
     let version = range.max.min(ours.1);
     (version >= range.min && version >= ours.0).then_some(version)
-}
-
-/// An error code as the answer to a consumer's question: refused, unknown, or another error.
-fn answer(code: i16, version: i16, message: Option<String>, refused: &[i16]) -> AccessAnswer {
-    let outcome = match code {
-        0 => AccessOutcome::Ok,
-        c if refused.contains(&c) => AccessOutcome::NotAuthorized,
-        UNKNOWN_TOPIC_OR_PARTITION => AccessOutcome::NotFound,
-        _ => AccessOutcome::Error,
-    };
-    let error = message.filter(|m| !m.is_empty()).map(|m| m.chars().take(MAX_PEER_TEXT).collect::<String>());
-    AccessAnswer {
-        outcome,
-        version: Some(version),
-        error_code: (code != 0).then_some(code),
-        error: error.or_else(|| (code != 0).then(|| format!("error code {code}"))),
-    }
-}
-
-/// The topics asked, as the Metadata answer gave them (a topic it left out: no answer).
-fn topic_access(asked: &[String], answered: &[wire::Topic]) -> Vec<TopicAccess> {
-    asked
-        .iter()
-        .map(|name| match answered.iter().find(|t| &t.name == name) {
-            None => TopicAccess { name: name.clone(), outcome: AccessOutcome::NoAnswer, ..TopicAccess::default() },
-            Some(t) => TopicAccess {
-                name: name.clone(),
-                outcome: answer(t.error_code, 0, None, &[TOPIC_AUTHORIZATION_FAILED]).outcome,
-                error_code: (t.error_code != 0).then_some(t.error_code),
-                partitions: t.partitions,
-                leaderless: t.leaderless.clone(),
-                leaders: t.leaders.clone(),
-                partition_leaders: t.leader_of.iter().map(|&(p, l)| [p, l]).collect(),
-            },
-        })
-        .collect()
-}
-
-/// SaslHandshake + SaslAuthenticate. `Err` carries the outcome and the evidence.
-async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
-    client: &mut Client<'_, S>,
-    versions: &ApiVersions,
-    sasl: &Sasl,
-    username: &str,
-    password: &str,
-    attempt: &mut KafkaAttempt,
-) -> Result<(), (KafkaOutcome, String)> {
-    let failed = |e: CallError| (KafkaOutcome::Failed, e.to_string());
-    let handshake_version = match versions.range(ApiKey::SaslHandshake) {
-        Some(r) if r.max >= 1 => 1,
-        _ => {
-            attempt.no_sasl = true;
-            return Err((
-                KafkaOutcome::MechanismUnsupported,
-                "the listener does not do SASL: its ApiVersions lists no SaslHandshake v1".into(),
-            ));
-        }
-    };
-    let handshake = client.sasl_handshake(&sasl.mechanism, handshake_version).await.map_err(|e| match e {
-        // Some brokers drop the connection on a mechanism they do not know.
-        CallError::Closed { received: 0 } => (
-            KafkaOutcome::MechanismUnsupported,
-            format!("the broker closed the connection on SaslHandshake for {}", sasl.mechanism),
-        ),
-        other => failed(other),
-    })?;
-    attempt.broker_mechanisms = handshake.mechanisms.into_iter().take(MAX_MECHANISMS).collect();
-    if handshake.error_code == ILLEGAL_SASL_STATE
-        || (handshake.error_code == UNSUPPORTED_SASL_MECHANISM && attempt.broker_mechanisms.is_empty())
-    {
-        // Apache Kafka answers a SaslHandshake on a listener without SASL with ILLEGAL_SASL_STATE.
-        attempt.no_sasl = true;
-        return Err((
-            KafkaOutcome::MechanismUnsupported,
-            format!(
-                "the listener does not do SASL: SaslHandshake for {} answered error code {} and no mechanism",
-                sasl.mechanism, handshake.error_code
-            ),
-        ));
-    }
-    if handshake.error_code == UNSUPPORTED_SASL_MECHANISM {
-        return Err((
-            KafkaOutcome::MechanismUnsupported,
-            format!("{} is not enabled; the broker offers {}", sasl.mechanism, attempt.broker_mechanisms.join(", ")),
-        ));
-    }
-    if handshake.error_code != 0 {
-        return Err((KafkaOutcome::Failed, format!("SaslHandshake answered error code {}", handshake.error_code)));
-    }
-    let auth_version = versions.range(ApiKey::SaslAuthenticate).map_or(0, |r| r.max.clamp(0, 2));
-    let rejected = |response: wire::SaslAuthenticate| {
-        let code = response.error_code;
-        let outcome = if matches!(code, SASL_AUTHENTICATION_FAILED | ILLEGAL_SASL_STATE) {
-            KafkaOutcome::AuthFailed
-        } else {
-            KafkaOutcome::Failed
-        };
-        let message: String = response.error_message.unwrap_or_default().chars().take(MAX_PEER_TEXT).collect();
-        (outcome, format!("SaslAuthenticate error code {code}: {message}"))
-    };
-    // A broker that closes instead of answering the credentials has refused them.
-    let refused = |e: CallError| match e {
-        CallError::Closed { .. } => {
-            (KafkaOutcome::AuthFailed, "the broker closed the connection on authentication".into())
-        }
-        other => failed(other),
-    };
-    match sasl.mechanism.as_str() {
-        "PLAIN" => {
-            let response = client.sasl_authenticate(&plain(username, password), auth_version).await.map_err(refused)?;
-            if response.error_code != 0 {
-                return Err(rejected(response));
-            }
-            Ok(())
-        }
-        "SCRAM-SHA-256" | "SCRAM-SHA-512" => {
-            let hash = if sasl.mechanism == "SCRAM-SHA-256" { ScramHash::Sha256 } else { ScramHash::Sha512 };
-            let (mut scram, first) = Scram::start(hash, username, password).map_err(|e| (KafkaOutcome::Failed, e))?;
-            let response = client.sasl_authenticate(&first, auth_version).await.map_err(refused)?;
-            if response.error_code != 0 {
-                return Err(rejected(response));
-            }
-            let last = scram.respond(&response.auth_bytes).map_err(|e| (KafkaOutcome::AuthFailed, e))?;
-            let response = client.sasl_authenticate(&last, auth_version).await.map_err(refused)?;
-            if response.error_code != 0 {
-                return Err(rejected(response));
-            }
-            scram.verify(&response.auth_bytes).map_err(|e| (KafkaOutcome::AuthFailed, e))
-        }
-        other => Err((KafkaOutcome::MechanismUnsupported, format!("kreach cannot authenticate with {other} yet"))),
-    }
 }
 
 /// Most SASL mechanisms kept from a SaslHandshake answer.
@@ -562,85 +433,6 @@ pub(crate) async fn probe_sharing<S: AsyncRead + AsyncWrite + Unpin>(
     }
     attempt.elapsed_ms = started.elapsed().as_millis() as u64;
     attempt
-}
-
-/// The group's committed offsets, asked of its coordinator over `stream`: ApiVersions, SASL when
-/// `sasl` has credentials, then OffsetFetch for `topics` (none: every topic) — read-only, nothing
-/// joined or committed. Returns the answer and how many partitions have a committed offset.
-pub(crate) async fn offset_fetch<S: AsyncRead + AsyncWrite + Unpin>(
-    stream: &mut S,
-    sasl: Option<&Sasl>,
-    group: &str,
-    topics: &[(String, Vec<i32>)],
-    budget: Duration,
-) -> (AccessAnswer, Option<usize>) {
-    let run = async {
-        let mut client = Client { stream, correlation: 0 };
-        let versions = match negotiate(&mut client).await {
-            Ok(v) if v.error_code == 0 => v,
-            Ok(v) => {
-                return (
-                    AccessAnswer::with(AccessOutcome::Unreachable, format!("ApiVersions error code {}", v.error_code)),
-                    None,
-                );
-            }
-            Err(e) => return (AccessAnswer::with(AccessOutcome::Unreachable, format!("ApiVersions: {e}")), None),
-        };
-        if let Some(sasl) = sasl {
-            if let (Some(username), Some(password)) = (sasl.username.as_deref(), sasl.password.as_ref()) {
-                let mut scratch = empty_attempt();
-                if let Err((_, error)) =
-                    authenticate(&mut client, &versions, sasl, username, password.expose(), &mut scratch).await
-                {
-                    return (
-                        AccessAnswer::with(AccessOutcome::Unreachable, format!("SASL on the coordinator: {error}")),
-                        None,
-                    );
-                }
-            }
-        }
-        let Some(version) = pick(&versions, ApiKey::OffsetFetch, OFFSET_FETCH) else {
-            return (
-                AccessAnswer::with(AccessOutcome::NotOffered, "the coordinator offers no OffsetFetch v2-v7"),
-                None,
-            );
-        };
-        match client.call(&Body::OffsetFetch(group, topics), version, MAX_FRAME).await {
-            Err(e) => (
-                AccessAnswer { version: Some(version), ..AccessAnswer::with(AccessOutcome::NoAnswer, e.to_string()) },
-                None,
-            ),
-            Ok(body) => match wire::offset_fetch(&mut Reader::new(&body), version) {
-                Err(e) => (
-                    AccessAnswer {
-                        version: Some(version),
-                        ..AccessAnswer::with(AccessOutcome::NoAnswer, format!("undecodable answer: {e}"))
-                    },
-                    None,
-                ),
-                Ok(offsets) => {
-                    // The group's own error first; else the first partition's (a topic the
-                    // principal may not describe answers TOPIC_AUTHORIZATION_FAILED there).
-                    let (code, what) = match offsets.errors.first() {
-                        _ if offsets.error_code != 0 => (offsets.error_code, String::new()),
-                        Some((topic, partition, code)) => (*code, format!(" on {topic} [{partition}]")),
-                        None => (0, String::new()),
-                    };
-                    let mut a = answer(code, version, None, &[GROUP_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED]);
-                    if let Some(e) = a.error.as_mut() {
-                        e.push_str(&what);
-                    }
-                    (a, Some(offsets.committed))
-                }
-            },
-        }
-    };
-    match tokio::time::timeout(budget, run).await {
-        Ok(out) => out,
-        Err(_) => {
-            (AccessAnswer::with(AccessOutcome::NoAnswer, format!("no answer within {} ms", budget.as_millis())), None)
-        }
-    }
 }
 
 /// A Kafka attempt before anything ran.

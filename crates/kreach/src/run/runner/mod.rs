@@ -22,14 +22,20 @@ use crate::probe::kafka;
 use crate::probe::tcp;
 use crate::probe::tls::{self, TlsContext};
 use crate::report::{
-    AccessReport, AddressReport, BrokerTarget, ClusterMetadata, CnameHop, DnsDetail, GroupAccess, KafkaOutcome,
-    MssAttempt, PathMtuProbe, Report, Role, SCHEMA_VERSION, Settings, Stage, TargetReport, TcpAttempt, TcpOutcome,
-    TlsAttempt, TlsOutcome, TlsVerification, TopicAccess,
+    AccessReport, AddressReport, ClusterMetadata, CnameHop, DnsDetail, GroupAccess, KafkaOutcome, MssAttempt,
+    PathMtuProbe, Report, Role, SCHEMA_VERSION, Settings, Stage, TargetReport, TcpAttempt, TcpOutcome, TlsAttempt,
+    TlsOutcome, TlsVerification, TopicAccess,
 };
 use crate::run::matrix::assemble;
-use crate::run::plan::TargetPlan;
+use crate::run::plan::{TargetPlan, broker_plans};
 use crate::run::step::{Step, StepObserver, StepOutcome, emit};
+
+mod coordinator;
+mod mtu;
+
 use crate::scope::CredentialScope;
+use coordinator::coordinator_offsets;
+use mtu::handshake_or_mtu_probe;
 use tokio::net::TcpStream;
 
 /// The one global deadline every step is bounded by, and what the run learnt about time: the
@@ -318,40 +324,6 @@ pub(crate) async fn checks(
     Ok(report)
 }
 
-/// One plan per advertised broker (the first [`MAX_BROKER_TARGETS`]), grouped by host so each
-/// name is resolved once.
-fn broker_plans(config: &CheckConfig, metadata: &ClusterMetadata) -> Vec<(String, Vec<TargetPlan>)> {
-    let mut hosts: Vec<(String, Vec<TargetPlan>)> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for b in metadata.brokers.iter().take(MAX_BROKER_TARGETS) {
-        // A port no socket can have (0, negative, above 65535) is never probed: the analysis names
-        // the broker (`broker-port-invalid`).
-        let Some(port) = u16::try_from(b.port).ok().filter(|p| *p != 0) else { continue };
-        let host = b.host.trim_end_matches('.').to_string();
-        let plan = TargetPlan {
-            hp: HostPort { host: host.clone(), port },
-            role: Role::Broker,
-            tls: config.security_protocol.uses_tls(),
-            kafka: true,
-            metadata: false,
-            broker: Some(BrokerTarget {
-                node_id: b.node_id,
-                rack: b.rack.clone(),
-                az_id: crate::analysis::names::az_id_of(&host),
-            }),
-            endpoint: None,
-        };
-        match index.get(&host) {
-            Some(&i) => hosts[i].1.push(plan),
-            None => {
-                index.insert(host.clone(), hosts.len());
-                hosts.push((host, vec![plan]));
-            }
-        }
-    }
-    hosts
-}
-
 async fn probe_host(
     config: &CheckConfig,
     tls_ctx: &TlsContext,
@@ -434,7 +406,7 @@ async fn resolve(
         target: "kreach::step",
         stage = "dns",
         // Names may come from peers (advertised brokers): escaped before any event carries them.
-        host = %crate::render::clean(host),
+        host = %crate::text::clean(host),
         resolver = %lookup.resolver,
         outcome = %lookup.outcome.as_label(),
         addresses = ips.len(),
@@ -549,97 +521,6 @@ async fn probe_address(
     report
 }
 
-/// A TLS handshake that, when it has not finished [`MTU_PROBE_AFTER`] after the connect, is tried
-/// again beside itself with the TCP maximum segment size clamped ([`MTU_PROBE_MSS`], largest
-/// first). A clamped handshake that gets the server's certificate flight while the unclamped one
-/// stalls is a path-MTU black hole: the large packets are dropped without an ICMP "fragmentation
-/// needed". The stalled handshake then ends at once (its outcome `timeout`, the retry in
-/// `path_mtu`). A healthy handshake is done long before the retry would start; one that finishes
-/// while the retry runs keeps its own result and no `path_mtu`.
-async fn handshake_or_mtu_probe(
-    tls_ctx: &TlsContext,
-    stream: TcpStream,
-    addr: SocketAddr,
-    host: &str,
-    alpn: &[&[u8]],
-    deadline: Deadline<'_>,
-) -> (TlsAttempt, Option<tls::TlsSession>) {
-    let started = Instant::now();
-    let default_mss = tcp::segment_size(&stream);
-    let budget = deadline.budget(TLS_STEP_CAP);
-    let until = started + budget;
-    let main = tls::handshake(tls_ctx, stream, host, alpn, budget);
-    // A handshake held to less than the retry needs (a confirmation budget, the deadline's end)
-    // is left alone: the retry could not finish and its stalls would only be noise.
-    if budget < MTU_PROBE_AFTER * 2 {
-        return main.await;
-    }
-    tokio::pin!(main);
-    tokio::select! {
-        done = &mut main => return done,
-        () = tokio::time::sleep(MTU_PROBE_AFTER) => {}
-    }
-    // Every clamped size at once (a black hole below the first would cost it a whole stall
-    // otherwise), each held to the same patience and ending when the unclamped one would.
-    let retry = async {
-        let left = || MTU_PROBE_AFTER.min(until.saturating_duration_since(Instant::now()));
-        let try_one = |mss: Option<u32>| async move {
-            let started = Instant::now();
-            let (connect, stream) = tcp::connect_with(addr, mss, left()).await;
-            let mut attempt = MssAttempt {
-                mss: mss.or(default_mss).unwrap_or_default(),
-                tcp: connect.outcome,
-                tls: None,
-                got_certificate: false,
-                elapsed_ms: 0,
-            };
-            if let Some(stream) = stream {
-                let (handshake, _) = tls::handshake(tls_ctx, stream, host, alpn, left()).await;
-                attempt.got_certificate = handshake.peer_certificate.is_some();
-                attempt.tls = Some(handshake.outcome);
-            }
-            attempt.elapsed_ms = started.elapsed().as_millis() as u64;
-            attempt
-        };
-        let sizes = MTU_PROBE_MSS.into_iter().filter(|&mss| default_mss.is_none_or(|d| mss < d));
-        // The control: one more unclamped connection. A peer that stalls one connection and not
-        // the next is not a path that drops large packets.
-        let (tried, control) = tokio::join!(join_all(sizes.map(|mss| try_one(Some(mss)))), try_one(None));
-        let passed_mss = tried.iter().filter(|t| t.got_certificate && !control.got_certificate).map(|t| t.mss).max();
-        PathMtuProbe { default_mss, tried, control: Some(control), passed_mss }
-    };
-    tokio::pin!(retry);
-    let (mut attempt, session, probe) = tokio::select! {
-        (attempt, session) = &mut main => {
-            if session.is_some() {
-                return (attempt, session);
-            }
-            (attempt, session, retry.await)
-        }
-        probe = &mut retry => {
-            if probe.passed_mss.is_some() {
-                // The stalled handshake is dropped (its connection closed) when this returns.
-                let mut attempt = tls::stalled(host, started.elapsed());
-                attempt.error = Some(format!(
-                    "no TLS handshake: the server's certificate flight never arrived with the default segment size{}, \
-                     while a connection clamped to MSS {} got it",
-                    default_mss.map(|d| format!(" ({d})")).unwrap_or_default(),
-                    probe.passed_mss.unwrap_or_default()
-                ));
-                (attempt, None, probe)
-            } else {
-                let (attempt, session) = main.await;
-                if session.is_some() {
-                    return (attempt, session);
-                }
-                (attempt, session, probe)
-            }
-        }
-    };
-    attempt.path_mtu = Some(probe);
-    (attempt, session)
-}
-
 /// The bootstrap authenticates (when SASL is configured) and asks Metadata; brokers stop at ApiVersions.
 /// `verified`: whether the connection is TLS with the peer's certificate verified.
 fn kafka_then<'a>(config: &'a CheckConfig, plan: &TargetPlan, verified: bool) -> kafka::Then<'a> {
@@ -686,98 +567,3 @@ fn share_access(report: &AddressReport, port: u16, taps: Option<&Shared<'_>>) {
         }
     }
 }
-
-/// OffsetFetch for the group on its coordinator: resolve, connect and handshake like a broker,
-/// authenticate when the credentials may go there, ask. Fills `group`'s answer.
-async fn coordinator_offsets(
-    config: &CheckConfig,
-    tls_ctx: &TlsContext,
-    resolvers: &Resolvers,
-    deadline: Deadline<'_>,
-    topics: &[TopicAccess],
-    scope: &CredentialScope,
-    group: &mut GroupAccess,
-) {
-    use crate::report::{AccessAnswer, AccessOutcome};
-    let Some(coordinator) = group.coordinator.clone() else {
-        group.offset_fetch = AccessAnswer::with(AccessOutcome::NotAsked, "FindCoordinator named no coordinator");
-        return;
-    };
-    let unreachable = |why: String| AccessAnswer::with(AccessOutcome::Unreachable, why);
-    let Some(port) = u16::try_from(coordinator.port).ok().filter(|p| *p != 0) else {
-        group.offset_fetch = unreachable(format!("the coordinator's port {} is not a port", coordinator.port));
-        return;
-    };
-    let host = coordinator.host.trim_end_matches('.').to_string();
-    let (dns, ips) = resolve(config, resolvers, deadline, &host, None).await;
-    let Some(ip) = ips.first().copied() else {
-        group.offset_fetch = unreachable(format!(
-            "{} does not resolve ({})",
-            crate::render::clean(&host),
-            dns.lookup.outcome.as_label()
-        ));
-        return;
-    };
-    let addr = SocketAddr::new(ip, port);
-    let (tcp, stream) = connect(deadline, addr, config.connect_timeout.min(TCP_STEP_CAP)).await;
-    let Some(stream) = stream else {
-        group.offset_fetch = unreachable(format!("TCP to {addr}: {}", tcp.outcome.as_label()));
-        return;
-    };
-    // The partitions asked are the topics' own (as the pollers would ask); none: every topic.
-    let asked: Vec<(String, Vec<i32>)> = topics
-        .iter()
-        .filter(|t| t.partitions > 0)
-        .map(|t| (t.name.clone(), (0..t.partitions.min(MAX_OFFSET_PARTITIONS) as i32).collect()))
-        .collect();
-    let tls = config.security_protocol.uses_tls();
-    let sasl = |verified: bool| -> Result<Option<&crate::input::config::Sasl>, String> {
-        if !config.has_credentials() {
-            return Ok(config.sasl.as_ref());
-        }
-        if let Some(why) = withhold_reason(config, tls, verified) {
-            return Err(why);
-        }
-        scope.allows(&host).map_err(|why| format!("the coordinator may not have them: {why}"))?;
-        Ok(config.sasl.as_ref())
-    };
-    let credentials = sasl(tls && tls_ctx.verifies());
-    let budget = deadline.budget(KAFKA_STEP_CAP);
-    let (answer, committed) = if !tls {
-        let mut stream = stream;
-        ask_offsets(&mut stream, credentials, group, &asked, budget).await
-    } else {
-        let (handshake, session) = tls::handshake(tls_ctx, stream, &host, &[], deadline.budget(TLS_STEP_CAP)).await;
-        let Some(mut session) = session else {
-            group.offset_fetch = unreachable(format!("TLS with {addr}: {}", handshake.outcome.as_label()));
-            return;
-        };
-        ask_offsets(&mut session, credentials, group, &asked, budget).await
-    };
-    group.offset_fetch = answer;
-    group.committed_partitions = committed;
-}
-
-/// OffsetFetch on the coordinator's connection, or why the credentials were withheld from it.
-async fn ask_offsets<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
-    stream: &mut S,
-    credentials: Result<Option<&crate::input::config::Sasl>, String>,
-    group: &mut GroupAccess,
-    asked: &[(String, Vec<i32>)],
-    budget: Duration,
-) -> (crate::report::AccessAnswer, Option<usize>) {
-    match credentials {
-        Ok(sasl) => kafka::offset_fetch(stream, sasl, &group.id, asked, budget).await,
-        Err(why) => {
-            let answer = crate::report::AccessAnswer::with(
-                crate::report::AccessOutcome::NotAsked,
-                format!("credentials withheld: {why}"),
-            );
-            group.credentials_withheld = Some(why);
-            (answer, None)
-        }
-    }
-}
-
-/// Most partitions of one topic asked in OffsetFetch.
-const MAX_OFFSET_PARTITIONS: usize = 1024;

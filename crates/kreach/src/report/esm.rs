@@ -1,0 +1,202 @@
+//! An event source mapping as the report shows it: the parts of a Lambda event source mapping
+//! kreach uses, how it polls, and what its `PROBLEM: …` strings mean. Read by `input/mapping.rs`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ParseError;
+
+/// The parts of an event source mapping kreach uses.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct EventSourceMapping {
+    /// `UUID`.
+    pub uuid: String,
+    /// `EventSourceMappingArn`, when given.
+    pub arn: Option<String>,
+    /// `FunctionArn`: the function it invokes.
+    pub function_arn: Option<String>,
+    /// The region, from an ARN.
+    pub region: Option<String>,
+    /// `State`: `Enabled`, `Creating`, `Disabled`, …
+    pub state: Option<String>,
+    /// `StateTransitionReason`.
+    pub state_transition_reason: Option<String>,
+    /// `LastProcessingResult`: `OK`, `No records processed`, `PROBLEM: …`.
+    pub last_processing_result: Option<String>,
+    /// `SelfManagedEventSource.Endpoints.KAFKA_BOOTSTRAP_SERVERS`.
+    pub bootstrap_servers: Vec<String>,
+    /// `Topics`.
+    pub topics: Vec<String>,
+    /// The authentication: `BASIC_AUTH`, `SASL_SCRAM_256_AUTH`, `SASL_SCRAM_512_AUTH`,
+    /// `CLIENT_CERTIFICATE_TLS_AUTH`, with the secret it names.
+    pub authentication: Option<(String, String)>,
+    /// `SERVER_ROOT_CA_CERTIFICATE`: the secret holding the cluster's root CA (PEM).
+    pub root_ca_secret: Option<String>,
+    /// `VPC_SUBNET` entries (`subnet-…`).
+    pub subnets: Vec<String>,
+    /// `VPC_SECURITY_GROUP` entries (`sg-…`).
+    pub security_groups: Vec<String>,
+    /// `EventSourceArn`: for an Amazon MSK mapping, the cluster's ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_source_arn: Option<String>,
+    /// How Lambda polls: on demand (the default) or with provisioned pollers.
+    #[serde(default)]
+    pub poller_mode: PollerMode,
+    /// `ProvisionedPollerConfig`, in provisioned mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned_pollers: Option<ProvisionedPollers>,
+    /// `SelfManagedKafkaEventSourceConfig.ConsumerGroupId` (or the MSK one), when set; the
+    /// mapping's UUID is the group otherwise ([`EventSourceMapping::consumer_group`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer_group_id: Option<String>,
+    /// `DestinationConfig.OnFailure.Destination`, when set (an SQS/SNS/S3 ARN or `kafka://topic`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure_destination: Option<String>,
+    /// `MetricsConfig.Metrics`: the extra metrics the mapping publishes (`EventCount`, `ErrorCount`, `KafkaMetrics`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<String>,
+    /// `LoggingConfig.SystemLogLevel` (provisioned mode): the pollers' own log lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_log_level: Option<String>,
+    /// Settings kreach does not know (yet): reported, never a reason to refuse the mapping.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_settings: Vec<String>,
+    /// What the `PROBLEM` string (state or last result) means, when there is one.
+    pub problem: Option<EsmProblem>,
+    /// Why the root CA secret could not be used, when it could not (it then did not reach the TLS stage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_ca_error: Option<String>,
+}
+
+/// How a Kafka event source mapping polls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum PollerMode {
+    /// The default: Lambda scales its pollers, which call Lambda, STS and (with a secret) Secrets
+    /// Manager from the mapping's subnets, so those APIs must be reachable there (NAT or interface
+    /// endpoints).
+    #[default]
+    OnDemand,
+    /// `ProvisionedPollerConfig`: dedicated pollers; the mapping's subnets need no route to the
+    /// Lambda, STS or Secrets Manager APIs.
+    Provisioned,
+}
+
+impl PollerMode {
+    /// The mode as written in the report and accepted by `--poller-mode`.
+    pub fn as_label(self) -> &'static str {
+        match self {
+            PollerMode::OnDemand => "on-demand",
+            PollerMode::Provisioned => "provisioned",
+        }
+    }
+
+    /// Reads `on-demand` or `provisioned`.
+    pub fn parse(text: &str) -> Result<PollerMode, ParseError> {
+        match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "on-demand" | "ondemand" => Ok(PollerMode::OnDemand),
+            "provisioned" => Ok(PollerMode::Provisioned),
+            other => Err(ParseError(format!("`{other}` is not a poller mode (on-demand or provisioned)"))),
+        }
+    }
+
+    /// Whether the pollers need the Lambda, STS and Secrets Manager APIs from the mapping's subnets.
+    pub fn needs_aws_api_routes(self) -> bool {
+        self == PollerMode::OnDemand
+    }
+}
+
+/// `ProvisionedPollerConfig`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct ProvisionedPollers {
+    /// `MinimumPollers` (1–200).
+    pub minimum_pollers: Option<u32>,
+    /// `MaximumPollers` (1–2000).
+    pub maximum_pollers: Option<u32>,
+    /// `PollerGroupName`: mappings sharing pollers.
+    pub poller_group_name: Option<String>,
+}
+
+/// The documented `PROBLEM: …` strings of a Kafka event source mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum EsmProblem {
+    /// "Connection error. Your VPC must be able to connect to Lambda and STS, as well as Secrets
+    /// Manager if authentication is required."
+    ApisUnreachable,
+    /// "Connection error. Please check your event source connection configuration."
+    Connection,
+    /// "SASL authentication failed."
+    SaslAuthenticationFailed,
+    /// "Server failed to authenticate Lambda" (mTLS: the client certificate).
+    ServerRejectedLambda,
+    /// "Lambda failed to authenticate server" (the cluster's certificate).
+    LambdaRejectedServer,
+    /// "The provided certificate or private key is invalid" / not PEM.
+    CertificateInvalid,
+    /// "Cluster failed to authorize Lambda" (Kafka ACLs).
+    ClusterAuthorization,
+    /// Any other `PROBLEM:` string.
+    Other,
+}
+
+impl EsmProblem {
+    /// What the string means, and where to look.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            EsmProblem::ApisUnreachable => {
+                "the mapping's subnets cannot reach the Lambda and STS APIs (and Secrets Manager when a secret is \
+                 used): it needs a NAT gateway route or interface endpoints with private DNS in its VPC"
+            }
+            EsmProblem::Connection => {
+                "the mapping's pollers cannot connect to the bootstrap servers from its subnets and security groups \
+                 (DNS, security groups, the endpoint, or the cluster itself)"
+            }
+            EsmProblem::SaslAuthenticationFailed => {
+                "the user name and password in the mapping's secret were rejected by the cluster (SASL/PLAIN or SCRAM)"
+            }
+            EsmProblem::ServerRejectedLambda => {
+                "the brokers did not accept the mapping's client certificate (mTLS): none given, not trusted, or mTLS not enabled"
+            }
+            EsmProblem::LambdaRejectedServer => {
+                "the mapping did not trust the brokers' certificate: a private CA without SERVER_ROOT_CA_CERTIFICATE, \
+                 the wrong root CA, or a name missing from the certificate"
+            }
+            EsmProblem::CertificateInvalid => "the client certificate or key in the mapping's secret is not valid PEM",
+            EsmProblem::ClusterAuthorization => {
+                "the cluster's ACLs do not let the mapping's user DescribeConfigs on the cluster, Describe/Read the \
+                 group (named after the mapping's UUID) and Describe/Read the topics"
+            }
+            EsmProblem::Other => "a problem kreach has no explanation for; the text is quoted as is",
+        }
+    }
+
+    /// Recognises a `PROBLEM: …` string (case-insensitive; the rest of the text may vary).
+    pub fn classify(text: &str) -> Option<EsmProblem> {
+        let t = text.to_ascii_lowercase();
+        if !t.contains("problem") {
+            return None;
+        }
+        Some(if t.contains("connection error") && (t.contains("sts") || t.contains("nat gateway")) {
+            EsmProblem::ApisUnreachable
+        } else if t.contains("connection error") {
+            EsmProblem::Connection
+        } else if t.contains("sasl authentication failed") {
+            EsmProblem::SaslAuthenticationFailed
+        } else if t.contains("server failed to authenticate lambda") {
+            EsmProblem::ServerRejectedLambda
+        } else if t.contains("lambda failed to authenticate") {
+            EsmProblem::LambdaRejectedServer
+        } else if t.contains("certificate") && (t.contains("invalid") || t.contains("pem")) {
+            EsmProblem::CertificateInvalid
+        } else if t.contains("failed to authorize") {
+            EsmProblem::ClusterAuthorization
+        } else {
+            EsmProblem::Other
+        })
+    }
+}
