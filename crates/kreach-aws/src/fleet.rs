@@ -91,6 +91,22 @@ pub enum InvocationOutcome {
     Error,
 }
 
+impl InvocationOutcome {
+    /// The outcome's stable label (its JSON spelling).
+    pub fn as_label(self) -> &'static str {
+        match self {
+            InvocationOutcome::Report => "report",
+            InvocationOutcome::FunctionError => "function_error",
+            InvocationOutcome::Timeout => "timeout",
+            InvocationOutcome::Throttled => "throttled",
+            InvocationOutcome::Invalid => "invalid",
+            InvocationOutcome::Denied => "denied",
+            InvocationOutcome::Unreachable => "unreachable",
+            InvocationOutcome::Error => "error",
+        }
+    }
+}
+
 /// One function's row.
 #[derive(Clone, Debug, Serialize)]
 pub struct Invocation {
@@ -338,6 +354,15 @@ mod tests {
 
     /// Rows follow the error's kind: a function named `kr-Throttled` answering "Rate exceeded" is
     /// a function error, not throttling; Lambda's own 429 is.
+    /// The label is the JSON spelling, variant by variant.
+    #[test]
+    fn outcome_labels_are_their_json() {
+        use InvocationOutcome::*;
+        for o in [Report, FunctionError, Timeout, Throttled, Invalid, Denied, Unreachable, Error] {
+            assert_eq!(serde_json::to_value(o).expect("json"), serde_json::json!(o.as_label()));
+        }
+    }
+
     #[test]
     fn errors_are_classified_into_rows_by_kind() {
         let api = |status, code: &str, message: &str| {

@@ -7,7 +7,7 @@
 //! statement with a `Condition` counted as "conditional" rather than guessed.
 
 use kreach::report::AwsAudit;
-use kreach::report::PermissionCheck;
+use kreach::report::{PermissionCheck, PermissionVerdict};
 use serde_json::Value;
 
 use crate::{AwsError, classify, note};
@@ -147,14 +147,14 @@ fn resource_match(patterns: &[String], resource: &str, ctx: &Context) -> Match {
 
 /// The verdict of `documents` on `action` over `resource`: `allowed`, `denied`, `not-allowed`, `conditional`.
 #[cfg(test)]
-pub(crate) fn evaluate(documents: &[Value], action: &str, resource: &str) -> &'static str {
+pub(crate) fn evaluate(documents: &[Value], action: &str, resource: &str) -> PermissionVerdict {
     evaluate_for(documents, action, resource, &Context::default())
 }
 
 /// The verdict for the principal `ctx` describes, as IAM's evaluation logic reaches it for
 /// identity policies: an explicit Deny wins; a Deny that may apply (a `Condition`, a variable
 /// without a value here) keeps an Allow from being certain ("conditional"); else an Allow allows.
-pub(crate) fn evaluate_for(documents: &[Value], action: &str, resource: &str, ctx: &Context) -> &'static str {
+pub(crate) fn evaluate_for(documents: &[Value], action: &str, resource: &str, ctx: &Context) -> PermissionVerdict {
     let (mut allowed, mut allow_maybe, mut deny_maybe) = (false, false, false);
     for doc in documents {
         let statements = match doc.get("Statement") {
@@ -186,7 +186,7 @@ pub(crate) fn evaluate_for(documents: &[Value], action: &str, resource: &str, ct
             let has_condition = st.get("Condition").is_some_and(|c| c.as_object().is_some_and(|o| !o.is_empty()));
             let certain = !has_condition && matches_resource == Match::Yes;
             match st.get("Effect").and_then(|e| e.as_str()) {
-                Some("Deny") if certain => return "denied",
+                Some("Deny") if certain => return PermissionVerdict::Denied,
                 Some("Deny") => deny_maybe = true,
                 Some("Allow") if certain => allowed = true,
                 Some("Allow") => allow_maybe = true,
@@ -195,11 +195,11 @@ pub(crate) fn evaluate_for(documents: &[Value], action: &str, resource: &str, ct
         }
     }
     if allowed && !deny_maybe {
-        "allowed"
+        PermissionVerdict::Allowed
     } else if allowed || allow_maybe {
-        "conditional"
+        PermissionVerdict::Conditional
     } else {
-        "not-allowed"
+        PermissionVerdict::NotAllowed
     }
 }
 
@@ -258,7 +258,7 @@ pub(crate) async fn check(
     let mut simulation_ok = true;
     for (action, resource) in checks {
         if resource.is_empty() {
-            simulated.push(PermissionCheck::new(action, resource, "unknown"));
+            simulated.push(PermissionCheck::new(action, resource, PermissionVerdict::Unknown));
             continue;
         }
         let out = iam
@@ -270,12 +270,12 @@ pub(crate) async fn check(
             .await;
         match out {
             Ok(out) => {
-                let verdict = out.evaluation_results().first().map(|r| r.eval_decision().as_str().to_string());
-                let verdict = match verdict.as_deref() {
-                    Some("allowed") => "allowed",
-                    Some("explicitDeny") => "denied",
-                    Some("implicitDeny") => "not-allowed",
-                    _ => "unknown",
+                use aws_sdk_iam::types::PolicyEvaluationDecisionType as Decision;
+                let verdict = match out.evaluation_results().first().map(|r| r.eval_decision()) {
+                    Some(Decision::Allowed) => PermissionVerdict::Allowed,
+                    Some(Decision::ExplicitDeny) => PermissionVerdict::Denied,
+                    Some(Decision::ImplicitDeny) => PermissionVerdict::NotAllowed,
+                    _ => PermissionVerdict::Unknown,
                 };
                 simulated.push(PermissionCheck::new(action, resource, verdict));
             }
@@ -289,7 +289,7 @@ pub(crate) async fn check(
         return (simulated, "iam:SimulatePrincipalPolicy (identity policies; SCPs may still deny)".into());
     }
     let Some((is_role, name)) = principal(principal_arn) else {
-        let unknown = checks.iter().map(|(a, r)| PermissionCheck::new(a, r, "unknown")).collect();
+        let unknown = checks.iter().map(|(a, r)| PermissionCheck::new(a, r, PermissionVerdict::Unknown)).collect();
         return (unknown, format!("`{principal_arn}` is not a role or user ARN: not evaluated"));
     };
     let documents = read_policies(&iam, is_role, &name, audit).await;
@@ -301,7 +301,7 @@ pub(crate) async fn check(
         .iter()
         .map(|(a, r)| {
             // A check whose resource could not be told (a key behind an alias) is not guessed.
-            let verdict = if r.is_empty() { "unknown" } else { evaluate_for(&documents, a, r, &ctx) };
+            let verdict = if r.is_empty() { PermissionVerdict::Unknown } else { evaluate_for(&documents, a, r, &ctx) };
             PermissionCheck::new(a, r, verdict)
         })
         .collect();
@@ -436,8 +436,9 @@ mod tests {
     #[test]
     fn evaluation_follows_the_iam_documentation() {
         let ctx = Context { username: Some("alice".into()), account: Some("123456789012".into()) };
-        let eval =
-            |st: Value, action: &str, resource: &str| evaluate_for(&[json!({"Statement": st})], action, resource, &ctx);
+        let eval = |st: Value, action: &str, resource: &str| {
+            evaluate_for(&[json!({"Statement": st})], action, resource, &ctx).as_label()
+        };
         // Resource ARNs are case-sensitive: `secret:Kafka-*` does not match `secret:kafka-x`.
         let st = json!([{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
                          "Resource": "arn:aws:secretsmanager:us-west-2:1:secret:Kafka-*"}]);
@@ -488,7 +489,7 @@ mod tests {
                 "arn:aws:secretsmanager:us-west-2:123456789012:secret:alice/k",
                 &role
             ),
-            "conditional",
+            PermissionVerdict::Conditional,
             "a role has no aws:username: the statement cannot be judged here"
         );
         let st = json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${*}"}]);
@@ -521,15 +522,19 @@ mod tests {
              "Condition": {"StringEquals": {"aws:ResourceTag/team": "data"}}},
             {"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:lambda:*:*:function:orders"}
         ]})];
-        assert_eq!(evaluate(&docs, "ec2:DescribeSubnets", "*"), "allowed");
-        assert_eq!(evaluate(&docs, "ec2:DescribeVpcs", "*"), "denied");
-        assert_eq!(evaluate(&docs, "ec2:DeleteNetworkInterface", "*"), "not-allowed");
+        assert_eq!(evaluate(&docs, "ec2:DescribeSubnets", "*").as_label(), "allowed");
+        assert_eq!(evaluate(&docs, "ec2:DescribeVpcs", "*").as_label(), "denied");
+        assert_eq!(evaluate(&docs, "ec2:DeleteNetworkInterface", "*").as_label(), "not-allowed");
         assert_eq!(
-            evaluate(&docs, "secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-west-2:1:secret:kafka-x"),
+            evaluate(&docs, "secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-west-2:1:secret:kafka-x")
+                .as_label(),
             "conditional"
         );
-        assert_eq!(evaluate(&docs, "lambda:InvokeFunction", "arn:aws:lambda:us-west-2:1:function:orders"), "allowed");
-        assert_eq!(evaluate(&[], "lambda:GetFunction", "*"), "not-allowed");
+        assert_eq!(
+            evaluate(&docs, "lambda:InvokeFunction", "arn:aws:lambda:us-west-2:1:function:orders").as_label(),
+            "allowed"
+        );
+        assert_eq!(evaluate(&[], "lambda:GetFunction", "*").as_label(), "not-allowed");
         assert_eq!(percent_decode("%7B%22a%22%3A1%7D"), "{\"a\":1}");
         assert_eq!(principal("arn:aws:iam::123456789012:role/service-role/fn-role"), Some((true, "fn-role".into())));
         assert_eq!(principal("arn:aws:iam::123456789012:user/confluent"), Some((false, "confluent".into())));

@@ -91,24 +91,20 @@ impl AuditInput {
     /// was given; the layout; for layouts on other ports than 9092, the bootstrap's port.
     pub fn narrowed_by(mut self, scope: &kreach::AuditScope) -> Self {
         if self.vpc_endpoint_id.is_none() && self.vpc_id.is_none() {
-            self.vpc_id = scope.vantage.as_ref().and_then(|v| v.facts.get("vpc_id").cloned());
+            self.vpc_id = scope.vantage.as_ref().and_then(|v| v.facts.vpc_id.clone());
         }
         if self.domain.is_none() {
             self.domain = scope.domain.as_ref().map(|d| d.name.clone());
         }
         if self.probe_vpc.is_none() {
-            self.probe_vpc = scope.vantage.as_ref().and_then(|v| v.facts.get("vpc_id").cloned());
+            self.probe_vpc = scope.vantage.as_ref().and_then(|v| v.facts.vpc_id.clone());
         }
         if self.probe_subnet.is_none() {
-            self.probe_subnet = scope.vantage.as_ref().and_then(|v| v.facts.get("subnet_id").cloned());
+            self.probe_subnet = scope.vantage.as_ref().and_then(|v| v.facts.subnet_id.clone());
         }
         if self.probe_security_groups.is_empty() {
-            self.probe_security_groups = scope
-                .vantage
-                .as_ref()
-                .and_then(|v| v.facts.get("security_group_ids"))
-                .map(|g| g.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_string).collect())
-                .unwrap_or_default();
+            self.probe_security_groups =
+                scope.vantage.as_ref().map(|v| v.facts.security_group_ids.clone()).unwrap_or_default();
         }
         self.layout = self.layout.or(scope.layout);
         let other_ports =

@@ -1,7 +1,7 @@
 //! The event source mapping's network and role, and the Lambda Sink Connector's principal and
 //! function, audited against moto server and joined with the in-process lab's report. moto cannot
 //! create a self-managed Kafka event source mapping: the mapping is the documented
-//! `GetEventSourceMapping` response shape, built by tests/aws/moto_esm.py around the planted ids.
+//! `GetEventSourceMapping` response shape, built by fixtures/aws/moto_esm.py around the planted ids.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -43,7 +43,7 @@ async fn scenario_with(
     let moto = Moto::start(&root());
     let account = moto.plant("healthy", LAB_DOMAIN);
     let bootstrap = format!("{LAB_BOOTSTRAP_HOST}:9092");
-    let out = moto.python("tests/aws/moto_esm.py", &[&moto.url, &account.to_string(), name, &bootstrap]);
+    let out = moto.python("fixtures/aws/moto_esm.py", &[&moto.url, &account.to_string(), name, &bootstrap]);
     assert!(out.status.success(), "moto_esm.py: {}", String::from_utf8_lossy(&out.stderr));
     let mut planted: serde_json::Value = serde_json::from_slice(&out.stdout).expect("planted json");
     let ids = planted.clone();
@@ -100,11 +100,19 @@ async fn a_healthy_mapping_and_connector_raise_nothing_and_everything_is_read() 
     assert!(esm.role.as_deref().is_some_and(|r| r.ends_with("orders-consumer-role")));
     assert_eq!(esm.permissions.len(), 8, "six ec2 actions, the secret and its key: {:?}", esm.permissions);
     assert!(esm.permissions.iter().any(|p| p.action == "kms:Decrypt" && p.resource.starts_with("arn:aws:kms:")));
-    assert!(esm.permissions.iter().all(|p| p.verdict == "allowed"), "{:?}", esm.permissions);
+    assert!(
+        esm.permissions.iter().all(|p| p.verdict == kreach::report::PermissionVerdict::Allowed),
+        "{:?}",
+        esm.permissions
+    );
     assert!(esm.permission_method.as_deref().is_some_and(|m| m.contains("SCP")), "{:?}", esm.permission_method);
     let connector = audit.sink_connector.as_ref().expect("connector audit");
     assert_eq!(connector.function_found, Some(true));
-    assert!(connector.permissions.iter().all(|p| p.verdict == "allowed"), "{:?}", connector.permissions);
+    assert!(
+        connector.permissions.iter().all(|p| p.verdict == kreach::report::PermissionVerdict::Allowed),
+        "{:?}",
+        connector.permissions
+    );
     // Read-only, listed, and in the documented least-privilege policy.
     let policy = std::fs::read_to_string(root().join("docs/iam-policy-audit.json")).expect("policy");
     for call in &audit.calls {

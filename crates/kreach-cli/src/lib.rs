@@ -765,7 +765,7 @@ fn fleet_output(rows: &[kreach_aws::Invocation], output: Output) -> String {
         merged.differences.push(format!(
             "{}: no report ({}): {}",
             r.target.function,
-            serde_json::to_value(r.outcome).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+            r.outcome.as_label(),
             r.error.as_deref().unwrap_or("")
         ));
     }
@@ -1192,7 +1192,7 @@ async fn watch(mut run: Run<'_>, output: Output, (every, count): (std::time::Dur
                 let changes = kreach::render::changes(before, &report);
                 let stamp = &report.started_at;
                 if changes.is_empty() {
-                    emit(&format!("[{stamp}] no change ({})\n", kreach::render::status_label(report.status)));
+                    emit(&format!("[{stamp}] no change ({})\n", report.status.as_word()));
                 } else {
                     emit(&format!("[{stamp}] {} change(s):\n  {}\n", changes.len(), changes.join("\n  ")));
                 }

@@ -68,7 +68,7 @@ impl Access {
 /// Asks Lambda for the function's own configuration and fills in whether it is attached to a VPC,
 /// with its VPC, subnets and security groups. What could not be read goes to the vantage's note.
 pub async fn describe_function(access: &Access, vantage: &mut Vantage, budget: Duration) {
-    let Some(name) = vantage.facts.get("function_name").cloned() else { return };
+    let Some(name) = vantage.facts.function_name.clone() else { return };
     let sdk = match access.sdk().await {
         Ok(sdk) => sdk,
         Err(why) => {
@@ -78,7 +78,7 @@ pub async fn describe_function(access: &Access, vantage: &mut Vantage, budget: D
     };
     let client = aws_sdk_lambda::Client::new(&sdk);
     let mut request = client.get_function_configuration().function_name(&name);
-    if let Some(version) = vantage.facts.get("function_version") {
+    if let Some(version) = &vantage.facts.function_version {
         request = request.qualifier(version);
     }
     let out = match tokio::time::timeout(budget, request.send()).await {
@@ -107,16 +107,14 @@ pub async fn describe_function(access: &Access, vantage: &mut Vantage, budget: D
     };
     let vpc = out.vpc_config();
     let vpc_id = vpc.and_then(|v| v.vpc_id()).unwrap_or("").to_string();
-    let subnets = vpc.map(|v| v.subnet_ids().join(",")).unwrap_or_default();
-    let groups = vpc.map(|v| v.security_group_ids().join(",")).unwrap_or_default();
+    let subnets: Vec<String> = vpc.map(|v| v.subnet_ids().to_vec()).unwrap_or_default();
+    let groups: Vec<String> = vpc.map(|v| v.security_group_ids().to_vec()).unwrap_or_default();
     let attached = !vpc_id.is_empty() || !subnets.is_empty();
     vantage.vpc_attached = Some(attached);
     if attached {
-        for (key, value) in [("vpc_id", vpc_id), ("subnet_ids", subnets), ("security_group_ids", groups)] {
-            if !value.is_empty() {
-                vantage.facts.insert(key.to_string(), value);
-            }
-        }
+        vantage.facts.vpc_id = (!vpc_id.is_empty()).then_some(vpc_id);
+        vantage.facts.subnet_ids = subnets;
+        vantage.facts.security_group_ids = groups;
     }
 }
 

@@ -1,6 +1,6 @@
 //! The handler's own AWS calls against moto server (the AWS API emulator installed by
 //! scripts/setup.sh): the credentials' secret (Secrets Manager) and the function's VPC attachment
-//! (Lambda GetFunctionConfiguration), planted with boto3 by tests/aws/moto_lambda.py, joined with
+//! (Lambda GetFunctionConfiguration), planted with boto3 by fixtures/aws/moto_lambda.py, joined with
 //! real diagnoses of the in-process lab. Everything talks to 127.0.0.1 only.
 //!
 //! moto quirk, plainly: its GetFunctionConfiguration answers VpcId `vpc-123abc` for every function
@@ -29,7 +29,7 @@ fn account(extra: &[&str]) -> (Moto, serde_json::Value, serde_json::Value) {
     let vpc = account["vpc_id"].as_str().expect("vpc").to_string();
     let mut args = vec![moto.url.as_str(), vpc.as_str()];
     args.extend_from_slice(extra);
-    let out = moto.python("tests/aws/moto_lambda.py", &args);
+    let out = moto.python("fixtures/aws/moto_lambda.py", &args);
     assert!(out.status.success(), "fixture: {}", String::from_utf8_lossy(&out.stderr));
     let function: serde_json::Value = serde_json::from_slice(&out.stdout).expect("fixture JSON");
     (moto, account, function)
@@ -191,11 +191,11 @@ async fn whether_the_function_is_in_a_vpc_comes_from_its_configuration() {
     let report = invoke(event(&lab), &lambda_env("kreach-probe-az1", &moto.url)).await;
     let vantage = report.vantage.as_ref().expect("vantage");
     assert_eq!(vantage.vpc_attached, Some(true));
-    assert_eq!(
-        vantage.facts.get("security_group_ids"),
-        planted["probe_security_group"].as_str().map(str::to_string).as_ref()
-    );
-    assert_eq!(vantage.facts.get("subnet_ids").map(String::as_str), planted["subnets"][0].as_str());
+    assert_eq!(vantage.facts.security_group_ids.first().map(String::as_str), planted["probe_security_group"].as_str());
+    assert_eq!(vantage.facts.subnet_ids.first().map(String::as_str), planted["subnets"][0].as_str());
+    // The JSON keeps its flat shape: lists as one comma-joined string.
+    let json = serde_json::to_value(vantage).expect("json");
+    assert_eq!(json["facts"]["security_group_ids"].as_str(), planted["probe_security_group"].as_str());
     assert!(!codes(&report).contains(&"env-lambda-not-in-vpc"), "{:?}", codes(&report));
     assert!(codes(&report).contains(&"dns-public-answer"), "{:?}", codes(&report));
 

@@ -33,7 +33,7 @@ pub(super) fn vantage_findings(t: &TargetReport, v: &Vantage, out: &mut Vec<Find
     if v.kind != VantageKind::Lambda {
         return;
     }
-    let function = v.facts.get("function_name").cloned().unwrap_or_default();
+    let function = v.facts.function_name.clone().unwrap_or_default();
     let failed = t.stages.iter().any(|s| s.status == StageStatus::Fail);
     let summary = match v.vpc_attached {
         // Its configuration says it is in a VPC: whatever fails, this is not why.
@@ -77,7 +77,7 @@ pub(super) fn secret_findings(
     let detail = secret.detail.as_deref().unwrap_or("");
     let (role, policy) = match vantage.filter(|v| v.kind == VantageKind::Lambda) {
         Some(v) => (
-            format!("function {}'s execution role", v.facts.get("function_name").map_or("", String::as_str)),
+            format!("function {}'s execution role", v.facts.function_name.as_deref().unwrap_or("")),
             " (docs/iam-policy-lambda.json)",
         ),
         None => ("the AWS principal kreach runs as".to_string(), ""),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::report::{Vantage, VantageKind};
+use crate::report::{Vantage, VantageFacts, VantageKind};
 
 /// The instance metadata service, unless `AWS_EC2_METADATA_SERVICE_ENDPOINT` says otherwise.
 pub const IMDS_DEFAULT: &str = "http://169.254.169.254";
@@ -36,7 +36,7 @@ pub const DETECT_CAP: Duration = Duration::from_millis(1500);
 
 async fn detect_unbounded(env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Vantage {
     if let Some(function) = env("AWS_LAMBDA_FUNCTION_NAME") {
-        let mut facts = BTreeMap::new();
+        let mut facts = VantageFacts::default();
         for (key, var) in [
             ("function_name", "AWS_LAMBDA_FUNCTION_NAME"),
             ("function_version", "AWS_LAMBDA_FUNCTION_VERSION"),
@@ -45,7 +45,7 @@ async fn detect_unbounded(env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Vant
             ("log_group", "AWS_LAMBDA_LOG_GROUP_NAME"),
         ] {
             if let Some(v) = env(var) {
-                facts.insert(key.to_string(), v);
+                facts.set(key, v);
             }
         }
         // Whether it is attached to a VPC is not in its environment: the Lambda crate asks
@@ -78,27 +78,30 @@ async fn detect_unbounded(env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Vant
     let Some(identity) = document.as_deref().and_then(identity_document) else {
         return other("the instance metadata service gave no valid instance identity document: not treated as EC2");
     };
-    let mut facts = identity;
+    let mut facts = VantageFacts::default();
+    for (key, value) in identity {
+        facts.set(key, value);
+    }
     for (key, path) in [("az_id", "placement/availability-zone-id"), ("mac", "mac")] {
         if let Some(v) = imds(&authority, "GET", &format!("/latest/meta-data/{path}"), Some(&token)).await {
             if let Some(v) = valid_fact(key, &v) {
-                facts.insert(key.to_string(), v);
+                facts.set(key, v);
             }
         }
     }
-    if let Some(mac) = facts.get("mac").cloned() {
+    if let Some(mac) = facts.mac.clone() {
         for (key, path) in
             [("vpc_id", "vpc-id"), ("subnet_id", "subnet-id"), ("security_group_ids", "security-group-ids")]
         {
             let path = format!("/latest/meta-data/network/interfaces/macs/{mac}/{path}");
             if let Some(v) = imds(&authority, "GET", &path, Some(&token)).await {
                 if let Some(v) = valid_fact(key, &v) {
-                    facts.insert(key.to_string(), v);
+                    facts.set(key, v);
                 }
             }
         }
     }
-    let label = match (facts.get("az_id"), facts.get("instance_id")) {
+    let label = match (facts.az_id.as_ref(), facts.instance_id.as_ref()) {
         (Some(az), Some(id)) => format!("{az} ({id})"),
         (None, Some(id)) => id.clone(),
         _ => "ec2".to_string(),
@@ -161,7 +164,7 @@ fn valid_fact(key: &str, value: &str) -> Option<String> {
 
 /// The facts of an instance identity document (JSON: `instanceId`, `availabilityZone`, `region`,
 /// `privateIp`, `accountId`), when it parses and names a well-formed instance id.
-fn identity_document(text: &str) -> Option<BTreeMap<String, String>> {
+fn identity_document(text: &str) -> Option<BTreeMap<&'static str, String>> {
     let doc: serde_json::Value = serde_json::from_str(text).ok()?;
     let mut facts = BTreeMap::new();
     for (key, field) in [
@@ -172,7 +175,7 @@ fn identity_document(text: &str) -> Option<BTreeMap<String, String>> {
         ("account_id", "accountId"),
     ] {
         if let Some(v) = doc.get(field).and_then(|v| v.as_str()).and_then(|v| valid_fact(key, v)) {
-            facts.insert(key.to_string(), v);
+            facts.insert(key, v);
         }
     }
     facts.contains_key("instance_id").then_some(facts)
@@ -204,9 +207,9 @@ fn other(note: &str) -> Vantage {
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
             .and_then(|h| h.lines().next().map(|l| l.trim().chars().filter(|c| !c.is_control()).take(253).collect()))
             .unwrap_or_default();
-    let mut facts = BTreeMap::new();
+    let mut facts = VantageFacts::default();
     if !host.is_empty() {
-        facts.insert("hostname".to_string(), host.clone());
+        facts.hostname = Some(host.clone());
     }
     Vantage {
         kind: VantageKind::Other,

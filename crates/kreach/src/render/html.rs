@@ -401,7 +401,7 @@ pub fn merged_html(m: &Merged) -> String {
         out,
         "<h1><span class=\"badge {}\" id=\"verdict\">{}</span>{} vantage points</h1>",
         if failed { "fail" } else { "pass" },
-        if failed { "FAIL" } else { "PASS" },
+        if failed { Status::Fail.as_word() } else { Status::Pass.as_word() },
         m.vantages.len()
     );
     out.push_str("<h2>Vantage points × targets</h2>\n<table class=\"grid\"><thead><tr><th>target</th>");

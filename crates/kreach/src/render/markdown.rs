@@ -1,15 +1,11 @@
 use super::{columns, status_word};
-use crate::report::{Report, Status};
+use crate::report::Report;
 
 /// A matrix and the findings, to paste into a support ticket.
 pub fn markdown(report: &Report) -> String {
     let stages = columns(report);
     let mut out = String::new();
-    let verdict = match report.status {
-        Status::Pass => "PASS",
-        Status::Warn => "WARN",
-        Status::Fail => "FAIL",
-    };
+    let verdict = report.status.as_word();
     out.push_str(&format!(
         "## kreach {} — {verdict}\n\nRun at {} in {} ms (deadline {} ms); bootstrap `{}`, security.protocol `{}`, TLS verification {}.\n\n",
         report.kreach_version,

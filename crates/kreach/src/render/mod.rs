@@ -36,23 +36,13 @@ pub(crate) fn columns(report: &Report) -> Vec<Stage> {
     stages
 }
 
-/// The overall status as every output spells it: `PASS`, `WARN`, `FAIL`.
+/// The overall status as every output spells it: `PASS`, `WARN`, `FAIL` ([`Status::as_word`](crate::report::Status::as_word)).
 pub fn status_label(status: crate::report::Status) -> &'static str {
-    match status {
-        crate::report::Status::Pass => "PASS",
-        crate::report::Status::Warn => "WARN",
-        crate::report::Status::Fail => "FAIL",
-    }
+    status.as_word()
 }
 
 pub(crate) fn status_word(status: StageStatus) -> &'static str {
-    match status {
-        StageStatus::Pass => "PASS",
-        StageStatus::Warn => "WARN",
-        StageStatus::Fail => "FAIL",
-        StageStatus::Skipped => "skip",
-        StageStatus::NotApplicable => "n/a",
-    }
+    status.as_word()
 }
 
 /// What changed from `before` to `after` (two runs of the same check, e.g. `--watch`): stage
@@ -61,7 +51,7 @@ pub fn changes(before: &Report, after: &Report) -> Vec<String> {
     use std::collections::BTreeSet;
     let mut out = Vec::new();
     if before.status != after.status {
-        out.push(format!("status {} → {}", status_text(before.status), status_text(after.status)));
+        out.push(format!("status {} → {}", before.status.as_word(), after.status.as_word()));
     }
     for t in &after.targets {
         let Some(old) = before.targets.iter().find(|o| o.target == t.target && o.role == t.role) else {
@@ -97,12 +87,4 @@ pub fn changes(before: &Report, after: &Report) -> Vec<String> {
         out.push(format!("- {code} [{}] (fixed)", clean(target)));
     }
     out
-}
-
-fn status_text(s: crate::report::Status) -> &'static str {
-    match s {
-        crate::report::Status::Pass => "PASS",
-        crate::report::Status::Warn => "WARN",
-        crate::report::Status::Fail => "FAIL",
-    }
 }

@@ -92,11 +92,7 @@ pub fn table(report: &Report, color: bool) -> String {
         };
         out.push_str(&wrap(&format!("{}{more}", clean(first)), "Not waited for: ", "  "));
     }
-    let verdict = match report.status {
-        Status::Pass => "PASS",
-        Status::Warn => "WARN",
-        Status::Fail => "FAIL",
-    };
+    let verdict = report.status.as_word();
     let counts = |sev| report.findings.iter().filter(|f| f.severity == sev).count();
     out.push_str(&format!(
         "\n{}: {} error(s), {} warning(s), {} info in {} ms (deadline {} ms){}\n",
@@ -113,7 +109,7 @@ pub fn table(report: &Report, color: bool) -> String {
         }
     ));
     if let Some(v) = &report.vantage {
-        let facts: Vec<String> = v.facts.iter().map(|(k, val)| format!("{k}={}", clean(val))).collect();
+        let facts: Vec<String> = v.facts.entries().iter().map(|(k, val)| format!("{k}={}", clean(val))).collect();
         let vpc = match (v.kind, v.vpc_attached) {
             (crate::report::VantageKind::Lambda, Some(true)) => "; attached to a VPC",
             (crate::report::VantageKind::Lambda, Some(false)) => "; NOT attached to a VPC",
@@ -138,7 +134,11 @@ pub fn table(report: &Report, color: bool) -> String {
             .zones
             .iter()
             .map(|z| {
-                let word = if z.status == StageStatus::Pass { "PASS" } else { "FAIL" };
+                let word = if z.status == StageStatus::Pass {
+                    StageStatus::Pass.as_word()
+                } else {
+                    StageStatus::Fail.as_word()
+                };
                 let color_of = if z.status == StageStatus::Pass { Color::Green } else { Color::Red };
                 format!(
                     "{} {} ({}/{} brokers)",

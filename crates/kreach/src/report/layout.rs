@@ -245,18 +245,48 @@ pub struct PermissionCheck {
     /// On what (`*` or an ARN).
     pub resource: String,
     /// `allowed`, `denied` (explicitly), `not-allowed` (no statement allows it), `conditional`, `unknown`.
-    pub verdict: String,
+    pub verdict: PermissionVerdict,
+}
+
+/// What IAM's evaluation (or kreach's reading of the identity policies) says of one call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PermissionVerdict {
+    /// A statement allows it and nothing may deny it.
+    Allowed,
+    /// A statement denies it explicitly.
+    Denied,
+    /// No statement allows it (an implicit deny).
+    NotAllowed,
+    /// It depends on a condition or a variable kreach cannot know.
+    Conditional,
+    /// Not judged (no resource to judge it on, no policy readable).
+    #[default]
+    Unknown,
+}
+
+impl PermissionVerdict {
+    /// The verdict's stable label (its JSON spelling).
+    pub fn as_label(self) -> &'static str {
+        match self {
+            PermissionVerdict::Allowed => "allowed",
+            PermissionVerdict::Denied => "denied",
+            PermissionVerdict::NotAllowed => "not-allowed",
+            PermissionVerdict::Conditional => "conditional",
+            PermissionVerdict::Unknown => "unknown",
+        }
+    }
 }
 
 impl PermissionCheck {
     /// A verdict on `action` over `resource`.
-    pub fn new(action: &str, resource: &str, verdict: &str) -> Self {
-        PermissionCheck { action: action.into(), resource: resource.into(), verdict: verdict.into() }
+    pub fn new(action: &str, resource: &str, verdict: PermissionVerdict) -> Self {
+        PermissionCheck { action: action.into(), resource: resource.into(), verdict }
     }
 
     /// Whether the verdict is that it is not allowed (explicitly or for want of a statement).
     pub fn missing(&self) -> bool {
-        self.verdict == "denied" || self.verdict == "not-allowed"
+        matches!(self.verdict, PermissionVerdict::Denied | PermissionVerdict::NotAllowed)
     }
 }
 

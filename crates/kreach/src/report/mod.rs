@@ -49,6 +49,15 @@ impl Status {
             Status::Fail => "fail",
         }
     }
+
+    /// The word every output shows for it: `PASS`, `WARN`, `FAIL`.
+    pub fn as_word(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+        }
+    }
 }
 
 /// The hops a diagnosis goes through, in order.
@@ -113,6 +122,17 @@ impl StageStatus {
             StageStatus::Fail => "fail",
             StageStatus::Skipped => "skipped",
             StageStatus::NotApplicable => "not_applicable",
+        }
+    }
+
+    /// The word a matrix cell shows: `PASS`, `WARN`, `FAIL`, `skip`, `n/a`.
+    pub fn as_word(self) -> &'static str {
+        match self {
+            StageStatus::Pass => "PASS",
+            StageStatus::Warn => "WARN",
+            StageStatus::Fail => "FAIL",
+            StageStatus::Skipped => "skip",
+            StageStatus::NotApplicable => "n/a",
         }
     }
 }

@@ -533,14 +533,12 @@ struct Probe {
 
 impl Probe {
     fn of(v: &Vantage) -> Probe {
-        let fact = |k: &str| v.facts.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let fact = |f: &Option<String>| f.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         Probe {
-            vpc: fact("vpc_id").map(str::to_string),
-            subnet: fact("subnet_id").map(str::to_string),
-            ip: fact("private_ip").and_then(|ip| ip.parse().ok()),
-            groups: fact("security_group_ids")
-                .map(|g| g.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_string).collect())
-                .unwrap_or_default(),
+            vpc: fact(&v.facts.vpc_id),
+            subnet: fact(&v.facts.subnet_id),
+            ip: fact(&v.facts.private_ip).and_then(|ip| ip.parse().ok()),
+            groups: v.facts.security_group_ids.clone(),
         }
     }
 
@@ -708,7 +706,13 @@ mod tests {
         Vantage {
             kind: VantageKind::Ec2,
             label: "usw2-az1 (i-1)".into(),
-            facts: facts.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            facts: {
+                let mut f = crate::report::VantageFacts::default();
+                for (k, v) in facts {
+                    f.set(k, v.to_string());
+                }
+                f
+            },
             note: None,
             vpc_attached: Some(true),
         }
