@@ -877,9 +877,9 @@ async fn serve_cmd(args: ServeArgs) -> ExitCode {
     }
 }
 
-/// The check's flags as the kreach function's event (its `CheckEvent`): what it needs to run the
-/// same check from where it is. Local files (properties, CA) are not sent; credentials are the
-/// function's own.
+/// The check's flags as the kreach function's event: the one options type as JSON (its local-only
+/// parts are no field of it). The properties file, -X, the CA file and a mapping file stay on this
+/// machine on purpose: refused here by name. Credentials are the function's own.
 fn function_event(args: &CheckArgs) -> Result<serde_json::Value, String> {
     if args.lambda.event_source_mapping_file.is_some() {
         return Err(
@@ -894,37 +894,12 @@ fn function_event(args: &CheckArgs) -> Result<serde_json::Value, String> {
                 .into(),
         );
     }
-    let mut event = serde_json::json!({
-        "bootstrap": args.bootstrap.clone().unwrap_or_default(),
-        "resolvers": args.resolver,
-        "public_resolvers": args.public_resolver,
-        "private_cidrs": args.private_cidr,
-        "insecure": args.insecure,
-        "timeout_secs": args.timeout,
-        "connect_timeout_secs": args.connect_timeout,
-        "https_port": args.https_port,
-        "no_https": args.no_https,
-        "security_protocol": args.security_protocol,
-        "zone_addresses": args.zone_address,
-        "aws": args.aws.aws,
-        "vpc_endpoint": args.aws.vpc_endpoint,
-        "vpc_id": args.aws.vpc_id,
-        "endpoint_service": args.aws.endpoint_service,
-        "dns_domain": args.aws.dns_domain,
-        "credentials_secret": args.sasl_secret,
-        "targets": args.target,
-        "schema_registry": args.schema_registry,
-        "aws_apis": args.aws_apis,
-        "confluent_apis": args.confluent_apis,
-        "event_source_mapping": args.lambda.event_source_mapping,
-        "topics": args.topic,
-        "consumer_group": args.consumer_group,
-    });
-    // Absent rather than null: the function refuses unknown fields, not missing ones.
-    if let Some(map) = event.as_object_mut() {
-        map.retain(|_, v| !v.is_null());
+    if args.allow_insecure_credentials {
+        return Err("invalid --via-function: --allow-insecure-credentials is the function's to decide \
+             (KREACH_ALLOW_INSECURE_CREDENTIALS in its environment)"
+            .into());
     }
-    Ok(event)
+    serde_json::to_value(CheckOptions::from(args)).map_err(|e| format!("the check does not serialize: {e}"))
 }
 
 #[cfg(not(feature = "aws"))]
@@ -1120,35 +1095,51 @@ fn merged_properties(config: Option<&std::path::Path>, extra: &[String]) -> Resu
     Ok(Some(properties))
 }
 
+/// The flags as the one options type: everything the flags say, the properties file named but
+/// not yet read ([`options`] merges it with -X in memory).
+impl From<&CheckArgs> for CheckOptions {
+    fn from(args: &CheckArgs) -> CheckOptions {
+        let mut options = CheckOptions::default();
+        options.bootstrap = args.bootstrap.clone();
+        options.config_file = args.config.clone();
+        options.resolvers = args.resolver.clone();
+        options.public_resolvers = args.public_resolver.clone();
+        options.private_cidrs = args.private_cidr.clone();
+        options.ca_file = args.ca_file.clone();
+        options.insecure = args.insecure;
+        options.allow_insecure_credentials = args.allow_insecure_credentials;
+        options.timeout_secs = Some(args.timeout);
+        options.connect_timeout_secs = args.connect_timeout;
+        options.https_port = Some(args.https_port);
+        options.no_https = args.no_https;
+        options.security_protocol = args.security_protocol.clone();
+        options.zone_addresses = args.zone_address.clone();
+        options.dns_domain = args.aws.dns_domain.clone();
+        options.targets = args.target.clone();
+        options.schema_registry = args.schema_registry.clone();
+        options.aws_apis = args.aws_apis;
+        options.aws_apis_secrets_manager = args.sasl_secret.is_some();
+        options.aws_region = args.aws.aws_region.clone();
+        options.confluent_apis = args.confluent_apis;
+        options.api_port = args.api_port;
+        options.topics = args.topic.clone();
+        options.consumer_group = args.consumer_group.clone();
+        options.credentials_secret = args.sasl_secret.clone();
+        options.event_source_mapping = args.lambda.event_source_mapping.clone();
+        options.aws = args.aws.aws;
+        options.vpc_endpoint = args.aws.vpc_endpoint.clone();
+        options.vpc_id = args.aws.vpc_id.clone();
+        options.endpoint_service = args.aws.endpoint_service.clone();
+        options.sink_connector_principal = args.lambda.sink_connector_principal.clone();
+        options.lambda_function = args.lambda.lambda_function.clone();
+        options
+    }
+}
+
 /// Flags → options, the properties file and -X merged in memory; a bad value is the message.
 fn options(args: CheckArgs) -> Result<CheckOptions, String> {
-    let properties = merged_properties(args.config.as_deref(), &args.property)?;
-    let mut options = CheckOptions::default();
-    options.bootstrap = args.bootstrap;
-    options.config_file = args.config;
-    options.properties = properties;
-    options.resolvers = args.resolver;
-    options.public_resolvers = args.public_resolver;
-    options.private_cidrs = args.private_cidr;
-    options.ca_file = args.ca_file;
-    options.insecure = args.insecure;
-    options.allow_insecure_credentials = args.allow_insecure_credentials;
-    options.timeout_secs = Some(args.timeout);
-    options.connect_timeout_secs = args.connect_timeout;
-    options.https_port = Some(args.https_port);
-    options.no_https = args.no_https;
-    options.security_protocol = args.security_protocol;
-    options.zone_addresses = args.zone_address;
-    options.dns_domain = args.aws.dns_domain.clone();
-    options.targets = args.target;
-    options.schema_registry = args.schema_registry;
-    options.aws_apis = args.aws_apis;
-    options.aws_apis_secrets_manager = args.sasl_secret.is_some();
-    options.aws_region = args.aws.aws_region.clone();
-    options.confluent_apis = args.confluent_apis;
-    options.api_port = args.api_port;
-    options.topics = args.topic;
-    options.consumer_group = args.consumer_group;
+    let mut options = CheckOptions::from(&args);
+    options.properties = merged_properties(args.config.as_deref(), &args.property)?;
     Ok(options)
 }
 
@@ -1497,4 +1488,124 @@ fn fail(message: &str, code: u8) -> ExitCode {
     }
     let _ = writeln!(std::io::stderr(), "kreach: error: {text}");
     ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod options_tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Flags of `check` that stay on this machine on purpose, with why (reviewed: a new flag must
+    /// be carried in the event or added here with its reason).
+    const LOCAL_ONLY: &[(&str, &str)] = &[
+        ("config", "a properties file on this machine: the function has its own configuration"),
+        ("property", "-X properties are this machine's properties file's"),
+        ("ca_file", "a file on this machine: the function trusts its own KREACH_CA_PEM"),
+        ("allow_insecure_credentials", "the function's environment decides (KREACH_ALLOW_INSECURE_CREDENTIALS)"),
+        ("via_function", "which function runs the check, not part of the check"),
+        ("event_source_mapping_file", "a file on this machine: the function reads the mapping by its id"),
+        ("no_client_check", "the function runs no librdkafka stage"),
+        ("watch", "the caller's loop around checks"),
+        ("watch_count", "the caller's loop around checks"),
+        ("output", "how the caller renders the report"),
+        ("verbose", "this process's own log"),
+        ("no_progress", "this process's own progress line"),
+        ("help", "clap's"),
+    ];
+
+    /// A value for each carried flag (a new flag without one fails the test below).
+    fn sample(id: &str) -> Option<Vec<&'static str>> {
+        Some(match id {
+            "bootstrap" => vec!["--bootstrap", "lkc-1.abc123.us-west-2.aws.confluent.cloud:9092"],
+            "resolver" => vec!["--resolver", "10.0.0.2"],
+            "public_resolver" => vec!["--public-resolver", "192.0.2.53"],
+            "private_cidr" => vec!["--private-cidr", "10.0.0.0/16"],
+            "insecure" => vec!["--insecure"],
+            "timeout" => vec!["--timeout", "7"],
+            "connect_timeout" => vec!["--connect-timeout", "2"],
+            "https_port" => vec!["--https-port", "8443"],
+            "no_https" => vec!["--no-https"],
+            "security_protocol" => vec!["--security-protocol", "SSL"],
+            "sasl_secret" => vec!["--sasl-secret", "kreach/prod"],
+            "aws" => vec!["--aws"],
+            "vpc_endpoint" => vec!["--vpc-endpoint", "vpce-0123456789abcdef0"],
+            "vpc_id" => vec!["--vpc-id", "vpc-0123456789abcdef0"],
+            "endpoint_service" => vec!["--endpoint-service", "com.amazonaws.vpce.us-west-2.vpce-svc-0123"],
+            "dns_domain" => vec!["--dns-domain", "abc123.us-west-2.aws.confluent.cloud"],
+            "aws_region" => vec!["--aws-region", "us-west-2"],
+            "event_source_mapping" => vec!["--event-source-mapping", "a1b2c3d4-0000-0000-0000-000000000000"],
+            "sink_connector_principal" => vec!["--sink-connector-principal", "arn:aws:iam::123456789012:role/c"],
+            "lambda_function" => vec!["--lambda-function", "orders"],
+            "zone_address" => vec!["--zone-address", "usw2-az1=10.0.1.10"],
+            "target" => vec!["--target", "sr=https://sr.example:443"],
+            "schema_registry" => vec!["--schema-registry", "https://psrc-1.us-west-2.aws.confluent.cloud"],
+            "aws_apis" => vec!["--aws-apis"],
+            "confluent_apis" => vec!["--confluent-apis"],
+            "api_port" => vec!["--api-port", "8443"],
+            "topic" => vec!["--topic", "orders"],
+            "consumer_group" => vec!["--consumer-group", "orders-consumer"],
+            _ => return None,
+        })
+    }
+
+    fn check_args(extra: &[&str]) -> CheckArgs {
+        let mut argv = vec!["kreach", "check"];
+        if !extra.contains(&"--bootstrap") {
+            argv.extend(["--bootstrap", "b.example:9092"]);
+        }
+        argv.extend_from_slice(extra);
+        match Cli::try_parse_from(&argv) {
+            Ok(Cli { command: Command::Check(args), .. }) => *args,
+            other => panic!("{argv:?}: {other:?}"),
+        }
+    }
+
+    /// Every flag of `check` goes through the Lambda event and back unchanged, or is on the
+    /// reviewed local-only list: `--via-function` and `fleet` can no longer drop one silently.
+    #[test]
+    fn every_check_flag_is_carried_by_the_event_or_listed_as_local() {
+        let base = function_event(&check_args(&[])).expect("event");
+        let mut command = Cli::command();
+        command.build();
+        let check = command.find_subcommand("check").expect("check");
+        let mut missing = Vec::new();
+        for arg in check.get_arguments() {
+            let id = arg.get_id().as_str();
+            if LOCAL_ONLY.iter().any(|(l, _)| *l == id) {
+                continue;
+            }
+            let Some(extra) = sample(id) else {
+                missing.push(id.to_string());
+                continue;
+            };
+            let args = check_args(&extra);
+            let event = function_event(&args).unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert_ne!(event, base, "--{id} is taken but not carried in the event");
+            // The function reads exactly what was sent.
+            let read: kreach_lambda::CheckEvent =
+                serde_json::from_value(event.clone()).unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert_eq!(serde_json::to_value(&read).expect("json"), event, "{id}: changed on the way");
+            assert_eq!(
+                serde_json::to_value(CheckOptions::from(&args)).expect("json"),
+                event,
+                "{id}: the CLI's options are the event"
+            );
+        }
+        assert!(missing.is_empty(), "flags neither carried (no sample) nor local-only: {missing:?}");
+        // Local-only flags are refused with --via-function, never silently dropped.
+        for extra in
+            [vec!["--ca-file", "/x"], vec!["--config", "/x"], vec!["-X", "a=b"], vec!["--allow-insecure-credentials"]]
+        {
+            assert!(function_event(&check_args(&extra)).is_err(), "{extra:?}");
+        }
+    }
+
+    /// The event refuses what stays on the caller's machine: an unknown field.
+    #[test]
+    fn an_event_cannot_name_a_local_file() {
+        for field in ["config_file", "ca_file", "properties", "allow_insecure_credentials"] {
+            let event = serde_json::json!({ "bootstrap": "b:9092", field: "x" });
+            assert!(serde_json::from_value::<kreach_lambda::CheckEvent>(event).is_err(), "{field}");
+        }
+    }
 }

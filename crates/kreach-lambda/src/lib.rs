@@ -16,7 +16,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kreach::{CheckOptions, HostPattern, Report};
 use lambda_runtime::LambdaEvent;
-use serde::Deserialize;
 
 /// The function's environment names the bootstrap hosts it may send credentials to: patterns
 /// `host`, `*.domain`, optionally `:port` (comma-separated). An event naming another bootstrap is
@@ -44,87 +43,10 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_millis(750);
 /// Longest wait for the function's own configuration (runs beside the checks).
 const FUNCTION_CAP: Duration = Duration::from_secs(2);
 
-/// The event: `kreach check`'s options. Unknown fields are an error, so a typo is not ignored.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CheckEvent {
-    /// `host:port`, comma-separated for several (default: the event source mapping's).
-    #[serde(default)]
-    pub bootstrap: String,
-    /// Resolvers instead of the VPC's (`ADDR[:PORT]`).
-    #[serde(default)]
-    pub resolvers: Vec<String>,
-    /// Public resolvers to compare with.
-    #[serde(default)]
-    pub public_resolvers: Vec<String>,
-    /// CIDRs counted as private (the VPC's).
-    #[serde(default)]
-    pub private_cidrs: Vec<String>,
-    /// Extra CA certificates, PEM text (the function has no file of yours).
-    pub ca_pem: Option<String>,
-    /// Skip certificate verification (reported).
-    #[serde(default)]
-    pub insecure: bool,
-    /// Global deadline in seconds (capped by the function's own).
-    pub timeout_secs: Option<f64>,
-    /// How long one TCP connect waits, in seconds (default 3.3).
-    pub connect_timeout_secs: Option<f64>,
-    /// HTTPS port (default 443).
-    pub https_port: Option<u16>,
-    /// Do not probe the HTTPS port.
-    #[serde(default)]
-    pub no_https: bool,
-    /// `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT`, `SASL_SSL` (default `SASL_SSL`).
-    pub security_protocol: Option<String>,
-    /// `AZID=IP` per zone.
-    #[serde(default)]
-    pub zone_addresses: Vec<String>,
-    /// Run the AWS audit (with the function's role).
-    #[serde(default)]
-    pub aws: bool,
-    /// The endpoint to audit.
-    pub vpc_endpoint: Option<String>,
-    /// The VPC whose endpoint to audit when `vpc_endpoint` is not given (default: the function's own).
-    pub vpc_id: Option<String>,
-    /// The endpoint service name, to pick among a VPC's endpoints.
-    pub endpoint_service: Option<String>,
-    /// The private hosted zone's name (default: the bootstrap name's parent).
-    pub dns_domain: Option<String>,
-    /// Name or ARN of a Secrets Manager secret holding `{"username": …, "password": …}` (or
-    /// `api_key`/`api_secret`) for SASL. The event names the secret, never carries it.
-    pub credentials_secret: Option<String>,
-    /// `PLAIN` (default), `SCRAM-SHA-256`, `SCRAM-SHA-512`.
-    pub sasl_mechanism: Option<String>,
-    /// Other endpoints to check, `[NAME=][https://|tls://|tcp://]HOST:PORT[/PATH]` (within the
-    /// function's `KREACH_ALLOWED_BOOTSTRAP` when it is set).
-    #[serde(default)]
-    pub targets: Vec<String>,
-    /// A Schema Registry URL to check.
-    pub schema_registry: Option<String>,
-    /// Check the Lambda, STS (and, with a secret, Secrets Manager) APIs of the function's region.
-    #[serde(default)]
-    pub aws_apis: bool,
-    /// Check the Confluent Cloud public endpoints.
-    #[serde(default)]
-    pub confluent_apis: bool,
-    /// A Lambda event source mapping (UUID or ARN) to diagnose, read with the function's role
-    /// (lambda:GetEventSourceMapping): its bootstrap servers (when `bootstrap` is empty), SASL
-    /// mechanism and secret (within `KREACH_ALLOWED_SECRETS`), PROBLEM strings, and with `aws`,
-    /// its subnets, security groups and function role.
-    pub event_source_mapping: Option<String>,
-    /// Topics a consumer reads, asked read-only (Metadata): exist? authorized? leaders reachable?
-    /// (default: the event source mapping's).
-    #[serde(default)]
-    pub topics: Vec<String>,
-    /// The consumer group, asked read-only (FindCoordinator, OffsetFetch on its coordinator)
-    /// (default: the mapping's ConsumerGroupId, else its UUID).
-    pub consumer_group: Option<String>,
-    /// Also print the report as CloudWatch embedded metric format lines on the function's log
-    /// (the canary: CloudWatch extracts the metrics, docs/metrics.md). The function's
-    /// `KREACH_EMIT_METRICS=true` does the same for every invocation.
-    #[serde(default)]
-    pub emit_metrics: bool,
-}
+/// The event: `kreach check`'s options, the one options type of every front end
+/// ([`kreach::CheckOptions`], its JSON names). Unknown fields are an error, so a typo is not
+/// ignored, and what stays on the caller's machine (a properties file, a CA file) is no field.
+pub type CheckEvent = CheckOptions;
 
 /// What the function answers instead of a report: `InvalidEvent` (the caller's to fix) or
 /// `KreachError` (could not run at all). A failed check is never this: it is the report.
@@ -219,6 +141,9 @@ pub async fn handle(
 ) -> Result<Report, FunctionError> {
     let started = std::time::Instant::now();
     let event: CheckEvent = serde_json::from_value(payload).map_err(FunctionError::invalid)?;
+    // The event cannot say what only the function's environment may (an unknown field above).
+    let mut event = event;
+    event.allow_insecure_credentials = false;
     let budget = remaining.map(|r| r.saturating_sub(DEADLINE_MARGIN));
     if budget.is_some_and(|b| b < Duration::from_millis(500)) {
         return Err(FunctionError::invalid("the function has less than a second left; give it a longer timeout"));
@@ -256,7 +181,8 @@ pub async fn handle(
     };
     let ready = match kreach_aws::prepare(input, env, &sdk, &check).await {
         Ok(ready) => ready,
-        Err(kreach_aws::InputError::Invalid(e)) => return Err(FunctionError::invalid(e)),
+        // The field as the event spells it (`https_port`, not `--https-port`).
+        Err(kreach_aws::InputError::Invalid(e)) => return Err(FunctionError::invalid(e.for_event())),
         Err(kreach_aws::InputError::Refused(e)) => return Err(FunctionError::invalid(e)),
         Err(kreach_aws::InputError::Mapping(e)) => {
             let id: String = mapping_id.unwrap_or_default().chars().take(256).collect();
@@ -291,6 +217,8 @@ pub async fn handle(
         input.vpc_endpoint_id = event.vpc_endpoint.clone();
         input.vpc_id = event.vpc_id.clone();
         input.service_name = event.endpoint_service.clone();
+        input.sink_connector_principal = event.sink_connector_principal.clone();
+        input.lambda_function = event.lambda_function.clone();
         input.event_source_mapping = mapping;
         // The domain comes with the scope: the event's dns_domain, else the names and the CNAME chain.
         input.region = access.region.clone();
@@ -311,33 +239,19 @@ pub async fn handle(
     diagnosis.run().await.map_err(|e| FunctionError::kreach(e.to_string()))
 }
 
-/// The event's options as `kreach check` takes them. The event's CA text stays in memory; the
-/// function's own CA (`KREACH_CA_PEM`) applies when the event brings none.
+/// The event's options as the run takes them: the function's own deadline, resolvers and CA
+/// where the event names none, and its environment's word on unverified credentials. The
+/// event's CA text stays in memory.
 fn options_from(event: &CheckEvent, timeout: f64, env: &dyn Fn(&str) -> Option<String>) -> CheckOptions {
-    let mut options = CheckOptions::default();
-    options.bootstrap = Some(event.bootstrap.clone());
-    options.resolvers = if event.resolvers.is_empty() { env_list(env, ENV_RESOLVERS) } else { event.resolvers.clone() };
-    options.public_resolvers = event.public_resolvers.clone();
-    options.private_cidrs = event.private_cidrs.clone();
+    let mut options = event.clone();
+    if options.resolvers.is_empty() {
+        options.resolvers = env_list(env, ENV_RESOLVERS);
+    }
     options.ca_pem = event.ca_pem.clone().or_else(|| env(ENV_CA_PEM).filter(|p| !p.trim().is_empty()));
-    options.insecure = event.insecure;
     options.timeout_secs = Some(timeout);
-    options.connect_timeout_secs = event.connect_timeout_secs;
-    options.https_port = event.https_port;
-    options.no_https = event.no_https;
-    options.security_protocol = event.security_protocol.clone();
-    options.sasl_mechanism = event.sasl_mechanism.clone();
-    options.zone_addresses = event.zone_addresses.clone();
     options.allow_insecure_credentials =
         env(ENV_ALLOW_INSECURE_CREDENTIALS).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-    options.dns_domain = event.dns_domain.clone();
-    options.targets = event.targets.clone();
-    options.schema_registry = event.schema_registry.clone();
-    options.aws_apis = event.aws_apis;
     options.aws_apis_secrets_manager = event.credentials_secret.is_some();
-    options.confluent_apis = event.confluent_apis;
-    options.topics = event.topics.clone();
-    options.consumer_group = event.consumer_group.clone();
     options
 }
 
@@ -348,7 +262,7 @@ pub fn fuzz_event(data: &[u8]) {
     let Ok(event) = serde_json::from_slice::<CheckEvent>(data) else { return };
     let timeout = event.timeout_secs.unwrap_or(kreach::DEFAULT_TIMEOUT.as_secs_f64());
     let _ = options_from(&event, timeout, &|_| None).validate(&|_| None);
-    let _ = Policy::from_env(&|k| (k == ENV_ALLOWED_BOOTSTRAP).then(|| event.bootstrap.clone()));
+    let _ = Policy::from_env(&|k| (k == ENV_ALLOWED_BOOTSTRAP).then(|| event.bootstrap.clone().unwrap_or_default()));
 }
 
 /// A comma-separated list from the environment.

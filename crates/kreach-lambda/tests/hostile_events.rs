@@ -159,3 +159,13 @@ async fn a_target_that_would_inject_into_the_http_request_is_refused() {
     }
     assert_eq!(a.broker.connections(), 0, "nothing was probed");
 }
+
+/// A bad value in an event is named as the event spells it (`https_port`), not as the CLI does.
+#[tokio::test]
+async fn an_events_bad_value_names_its_own_key() {
+    let payload = serde_json::json!({"bootstrap": "b.example:9092", "https_port": 0});
+    let e =
+        kreach_lambda::handle(payload, Some(std::time::Duration::from_secs(3)), &|_| None).await.expect_err("refused");
+    assert!(e.is_invalid_event(), "{}", e.message);
+    assert!(e.message.contains("invalid https_port") && !e.message.contains("--https-port"), "{}", e.message);
+}

@@ -38,23 +38,37 @@ impl Moto {
     pub fn start(root: &Path) -> Moto {
         let bin = root.join("target/lab-peers/venv/bin/moto_server");
         assert!(bin.exists(), "{} is missing: run scripts/setup.sh (installs moto server)", bin.display());
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+        // A free port is picked, released and then bound by moto: another test may take it in
+        // between. Moto exits when it cannot bind; the start is then tried again on another port.
         let dir = tempfile::tempdir().expect("moto dir");
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .current_dir(dir.path())
-            .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server");
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-        let started = Instant::now();
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "moto did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let (child, addr) = (0..5)
+            .find_map(|_| {
+                let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+                let mut child = Command::new(&bin)
+                    .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                    .current_dir(dir.path())
+                    .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording"))
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("moto_server");
+                let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+                let started = Instant::now();
+                loop {
+                    if child.try_wait().ok().flatten().is_some() {
+                        return None;
+                    }
+                    if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+                        // Still running after the port answered: it is moto that answers.
+                        std::thread::sleep(Duration::from_millis(100));
+                        return child.try_wait().ok().flatten().is_none().then_some((child, addr));
+                    }
+                    assert!(started.elapsed() < Duration::from_secs(20), "moto did not start");
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })
+            .expect("moto server started on a free port within five tries");
         let recorded: Recorded = Arc::default();
         let recorded_asked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
         let front = TcpListener::bind("127.0.0.1:0").expect("front");

@@ -53,6 +53,21 @@ fn excerpt(text: &str, max: usize) -> String {
 }
 
 impl Error {
+    /// The message as the author of a Lambda event reads it: the field spelled as the event's
+    /// key (`https_port`), not the flag (`--https-port`). A property keeps its own name.
+    pub fn for_event(&self) -> String {
+        match self {
+            Error::InvalidInput { field, message } => {
+                let key = crate::input::config::FIELDS
+                    .iter()
+                    .find(|(flag, _)| flag == field)
+                    .map_or(field.as_str(), |(_, k)| k);
+                format!("invalid {key}: {message}")
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// An input error. Whatever the caller put in the message, it is escaped and capped here, so
     /// no message can carry terminal escapes or a huge input back to the user.
     pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::Error;
 use crate::input::address::HostPort;
 use crate::input::address::{resolver_text, zone_address_text};
@@ -38,67 +40,169 @@ pub const ENV_SASL_PASSWORD: &str = "KREACH_SASL_PASSWORD";
 /// Environment variable naming a Secrets Manager secret that holds the SASL credentials.
 pub const ENV_SASL_SECRET: &str = "KREACH_SASL_SECRET";
 
-/// Options as given, before validation: what the CLI flags (or a Lambda event) carry.
-#[derive(Clone, Debug, Default)]
+/// The options of a check as given, before validation: the one type every front end is. The CLI
+/// builds it from its flags, the Lambda function's event *is* it (JSON), and `check
+/// --via-function` and `kreach fleet` send it as that event. Its JSON names are the event's
+/// (a contract); what stays on this machine on purpose (a properties file, `-X` properties, a CA
+/// file, the permission to send credentials unverified) is not in the JSON at all, and an event
+/// naming it is refused as an unknown field. Which event may set what is still the Lambda
+/// function's policy: one type does not widen it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct CheckOptions {
-    /// `--bootstrap`: `host:port`, comma-separated for several.
+    /// `--bootstrap`: `host:port`, comma-separated for several (default: the properties file's,
+    /// else the event source mapping's).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<String>,
-    /// `--config`: a client properties file.
+    /// `--config`: a client properties file. Local only.
+    #[serde(skip)]
     pub config_file: Option<PathBuf>,
     /// Client properties already in memory (the file with `-X` merged in): used instead of
-    /// reading `config_file`, which then only names them in messages.
+    /// reading `config_file`, which then only names them in messages. Local only.
+    #[serde(skip)]
     pub properties: Option<Properties>,
     /// `--resolver`, repeatable.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resolvers: Vec<String>,
     /// `--public-resolver`, repeatable.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub public_resolvers: Vec<String>,
     /// `--private-cidr`, repeatable; replaces the default set.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub private_cidrs: Vec<String>,
-    /// `--ca-file`.
+    /// `--ca-file`. Local only.
+    #[serde(skip)]
     pub ca_file: Option<PathBuf>,
     /// Extra CA certificates as PEM text held in memory (a Lambda function's or event's CA), when
     /// no `ca_file` is given: nothing is written to disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_pem: Option<String>,
     /// `--insecure`: skip certificate verification.
+    #[serde(skip_serializing_if = "is_false")]
     pub insecure: bool,
     /// `--timeout` in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<f64>,
     /// `--connect-timeout` in seconds: how long one TCP connect waits (default 3.3: three SYNs).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub connect_timeout_secs: Option<f64>,
     /// `--https-port`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub https_port: Option<u16>,
     /// `--no-https`: do not probe the HTTPS port.
+    #[serde(skip_serializing_if = "is_false")]
     pub no_https: bool,
     /// `--security-protocol`, overriding the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub security_protocol: Option<String>,
     /// The SASL mechanism, overriding the file's `sasl.mechanism` (an event source mapping's).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sasl_mechanism: Option<String>,
     /// `--zone-address AZID=IP`, repeatable: each zone's endpoint address.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub zone_addresses: Vec<String>,
     /// `--allow-insecure-credentials`: send SASL credentials over plaintext or unverified TLS.
+    /// Local only (a Lambda function decides it from its own environment).
+    #[serde(skip)]
     pub allow_insecure_credentials: bool,
     /// `--dns-domain`: the cluster's DNS domain (the private hosted zone's name).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dns_domain: Option<String>,
     /// `--target [NAME=][SCHEME://]HOST:PORT[/PATH]`, repeatable.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
     /// `--schema-registry URL`; default `schema.registry.url` from the properties file.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub schema_registry: Option<String>,
     /// `--aws-apis`: probe the Lambda, STS (and Secrets Manager) APIs of the region.
+    #[serde(skip_serializing_if = "is_false")]
     pub aws_apis: bool,
-    /// Include Secrets Manager in `--aws-apis` (a secret holds the credentials).
+    /// Include Secrets Manager in `--aws-apis` (a secret holds the credentials). Derived.
+    #[serde(skip)]
     pub aws_apis_secrets_manager: bool,
-    /// `--aws-region` (else `AWS_REGION` / `AWS_DEFAULT_REGION`), for `--aws-apis`.
+    /// `--aws-region` (else `AWS_REGION` / `AWS_DEFAULT_REGION`), for `--aws-apis` and the AWS reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub aws_region: Option<String>,
     /// `--confluent-apis`: probe the Confluent Cloud API and the CLI's login host.
+    #[serde(skip_serializing_if = "is_false")]
     pub confluent_apis: bool,
     /// `--api-port`: the port of the AWS and Confluent APIs (443; another for a proxy or the lab).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_port: Option<u16>,
     /// `--topic`, repeatable: topics a consumer reads (an event source mapping's `Topics` by default).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub topics: Vec<String>,
     /// `--consumer-group`: the group a consumer uses (a mapping's `ConsumerGroupId`, else its UUID).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub consumer_group: Option<String>,
+    /// `--sasl-secret`: a Secrets Manager secret (name or ARN) holding the SASL credentials. The
+    /// options name the secret, never carry it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials_secret: Option<String>,
+    /// `--event-source-mapping`: a Lambda event source mapping (UUID or ARN) to diagnose.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_source_mapping: Option<String>,
+    /// `--aws`: run the AWS audit (the default credential chain; a function's own role).
+    #[serde(skip_serializing_if = "is_false")]
+    pub aws: bool,
+    /// `--vpc-endpoint`: the interface endpoint to audit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpc_endpoint: Option<String>,
+    /// `--vpc-id`: the VPC whose endpoint to audit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    /// `--endpoint-service`: the endpoint service name, to pick the VPC's endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint_service: Option<String>,
+    /// `--sink-connector-principal`: the principal Confluent's Lambda Sink Connector holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sink_connector_principal: Option<String>,
+    /// `--lambda-function`: the function the Lambda Sink Connector invokes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lambda_function: Option<String>,
+    /// A Lambda event only: also print the report's EMF lines on the function's log (the canary).
+    #[serde(skip_serializing_if = "is_false")]
+    pub emit_metrics: bool,
 }
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// Every option that has a name on the command line and in a Lambda event: (flag, event key).
+/// Input errors name the field as each front end spells it ([`Error::for_event`]).
+pub const FIELDS: &[(&str, &str)] = &[
+    ("--bootstrap", "bootstrap"),
+    ("--resolver", "resolvers"),
+    ("--public-resolver", "public_resolvers"),
+    ("--private-cidr", "private_cidrs"),
+    ("--ca-file", "ca_pem"),
+    ("--insecure", "insecure"),
+    ("--timeout", "timeout_secs"),
+    ("--connect-timeout", "connect_timeout_secs"),
+    ("--https-port", "https_port"),
+    ("--no-https", "no_https"),
+    ("--security-protocol", "security_protocol"),
+    ("--zone-address", "zone_addresses"),
+    ("--dns-domain", "dns_domain"),
+    ("--target", "targets"),
+    ("--schema-registry", "schema_registry"),
+    ("--aws-apis", "aws_apis"),
+    ("--aws-region", "aws_region"),
+    ("--confluent-apis", "confluent_apis"),
+    ("--api-port", "api_port"),
+    ("--topic", "topics"),
+    ("--consumer-group", "consumer_group"),
+    ("--sasl-secret", "credentials_secret"),
+    ("--event-source-mapping", "event_source_mapping"),
+    ("--aws", "aws"),
+    ("--vpc-endpoint", "vpc_endpoint"),
+    ("--vpc-id", "vpc_id"),
+    ("--endpoint-service", "endpoint_service"),
+    ("--sink-connector-principal", "sink_connector_principal"),
+    ("--lambda-function", "lambda_function"),
+];
 
 impl CheckOptions {
     /// Validates the options, reading the properties file and CA file they name.
