@@ -78,23 +78,81 @@ fn records_help_is_about_records() {
     assert!(help.contains("Read-only"), "{help}");
     let (_, check, _) = kreach(&["check", "--help"], &[]);
     assert!(check.contains("Lambda:") && check.contains("--event-source-mapping"), "{check}");
+    // Each heading holds its own flags only: the check's own are not filed under Lambda or AWS.
+    let section = |name: &str| {
+        let start = check.find(&format!("\n{name}:")).unwrap_or_else(|| panic!("{name}: {check}"));
+        let flags: Vec<String> = check[start + 1..]
+            .lines()
+            .skip(1)
+            .take_while(|l| l.is_empty() || l.starts_with(' '))
+            .filter_map(|l| l.strip_prefix("      --"))
+            .map(|l| l.split([' ', ',', '=', '<']).next().unwrap_or("").to_string())
+            .collect();
+        flags
+    };
+    assert_eq!(
+        section("Lambda"),
+        ["event-source-mapping", "event-source-mapping-file", "sink-connector-principal", "lambda-function"]
+    );
+    assert_eq!(section("AWS audit"), ["aws", "vpc-endpoint", "vpc-id", "endpoint-service", "dns-domain", "aws-region"]);
+    let flat = check.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("(default: the properties file's, else SASL_SSL"), "{check}");
 }
 
-/// The lab's header fits 100 columns, and its `kreach check` equivalent is one copyable command:
-/// every line but the last ends in a backslash.
+/// The lab's header fits 100 columns and prints no command that cannot run (its CA file goes
+/// with the run): it says `kreach lab --serve` keeps the lab up. That one prints the command —
+/// this very binary, one flag a line, each but the last ending in a backslash, quoted for the
+/// shell — and the command, pasted into a shell while the lab is up, runs and passes.
 #[test]
-fn the_labs_equivalent_command_is_copyable_and_fits() {
+fn the_labs_command_is_printed_where_it_runs_and_it_runs() {
+    use std::io::{BufRead, BufReader};
     let (code, stdout, stderr) = kreach(&["lab", "--timeout", "2"], &[]);
     assert_eq!(code, 0, "{stderr}");
     let header: Vec<&str> = stdout.lines().take_while(|l| !l.is_empty()).collect();
     for line in &header {
         assert!(line.chars().count() <= 100, "{line}");
     }
-    let start = header.iter().position(|l| l.trim() == "kreach check \\").expect("the command");
-    let command = &header[start..];
+    assert!(!header.iter().any(|l| l.trim_start().starts_with("--ca-file")), "{header:#?}");
+    assert!(header.iter().any(|l| l.contains("kreach lab --serve")), "{header:#?}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kreach"))
+        .args(["lab", "--serve"])
+        .envs(support::no_aws())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kreach lab --serve");
+    let mut lines = Vec::new();
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    loop {
+        let mut line = String::new();
+        if out.read_line(&mut line).expect("line") == 0 {
+            break;
+        }
+        let done = !line.trim_end().ends_with('\\') && lines.len() > 1;
+        lines.push(line.trim_end().to_string());
+        if done {
+            break;
+        }
+    }
+    let start = lines.iter().position(|l| l.trim_end().ends_with(" check \\")).expect("the command");
+    let command = &lines[start..];
     assert!(command[..command.len() - 1].iter().all(|l| l.ends_with(" \\")), "{command:#?}");
-    assert!(!command[command.len() - 1].ends_with('\\'));
-    assert!(command.iter().any(|l| l.trim_start().starts_with("--bootstrap ")));
+    assert!(command[0].contains(env!("CARGO_BIN_EXE_kreach")), "this very binary: {}", command[0]);
+    // What a shell does with it: backslash-newlines join the lines, then words are split.
+    let joined: String = command.iter().map(|l| l.trim_end_matches('\\')).collect::<Vec<_>>().join(" ");
+    let words = shlex::split(&joined).expect("a shell command");
+    let run = Command::new(&words[0])
+        .args(&words[1..])
+        .args(["--no-client-check", "--output", "json"])
+        .envs(support::no_aws())
+        .output()
+        .expect("run the printed command");
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).expect("a report");
+    assert_eq!(report["status"], "pass", "{}", String::from_utf8_lossy(&run.stderr));
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[test]
@@ -492,6 +550,33 @@ fn lambda_outside_the_vpc_is_named_as_the_likely_cause() {
     drop(server);
 }
 
+/// The same cluster from two vantage points has the same ports; two labs have their own random
+/// ones: the second report's bootstrap and HTTPS ports are made the first's (each by its role).
+fn same_cluster_ports(a: &str, b: &str) {
+    let ports = |path: &str| -> Vec<u64> {
+        let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+        ["bootstrap", "https"]
+            .iter()
+            .map(|role| {
+                let t = r["targets"].as_array().expect("targets").iter().find(|t| t["role"] == *role).expect("role");
+                t["port"].as_u64().expect("port")
+            })
+            .collect()
+    };
+    let (pa, pb) = (ports(a), ports(b));
+    let mut text = std::fs::read_to_string(b).expect("read");
+    // Through a placeholder, so a port of one lab that is the other's cannot be swapped twice.
+    for (i, from) in pb.iter().enumerate() {
+        text = text
+            .replace(&format!(":{from}"), &format!(":<port{i}>"))
+            .replace(&format!("\"port\": {from}"), &format!("\"port\": <port{i}>"));
+    }
+    for (i, to) in pa.iter().enumerate() {
+        text = text.replace(&format!("<port{i}>"), &to.to_string());
+    }
+    std::fs::write(b, text).expect("write");
+}
+
 #[test]
 fn merge_shows_what_differs_between_vantage_points() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -504,6 +589,7 @@ fn merge_shows_what_differs_between_vantage_points() {
     };
     let a = write("usw2-az1.json", &["lab", "--output", "json"]);
     let b = write("usw2-az3.json", &["lab", "--fault", "az-down", "--timeout", "1", "--output", "json"]);
+    same_cluster_ports(&a, &b);
     let (code, table, stderr) = kreach(&["merge", &a, &b], &[]);
     assert_eq!(code, 1, "one vantage point fails: {stderr}");
     assert!(table.contains("usw2-az1") && table.contains("usw2-az3"), "{table}");
@@ -561,6 +647,7 @@ fn merge_of_two_checks_from_one_machine_fits_and_labels_each() {
     };
     let a = write("from-a.json", &healthy);
     let b = write("from-b.json", &broken);
+    same_cluster_ports(&a, &b);
     let (_, json, stderr) = kreach(&["merge", &a, &b, "--output", "json"], &[]);
     let merged: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     let labels: Vec<&str> =

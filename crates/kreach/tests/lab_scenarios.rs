@@ -540,3 +540,24 @@ async fn connects_to_an_address_already_seen_dropping_end_with_it() {
     }
     assert!(kreach::verdict_consistent(&report).is_ok());
 }
+
+/// A merge matches rows by role and `host:port`: the same bootstrap name on another port is
+/// another row, and each row shows its own port (a real lab report, and the same one with its
+/// bootstrap on another port).
+#[tokio::test]
+async fn merge_keeps_each_port_in_its_own_row() {
+    let (_lab, report) = diagnose(Fault::None).await;
+    let bootstrap = target(&report, Role::Bootstrap).clone();
+    let mut moved = report.clone();
+    for t in moved.targets.iter_mut().filter(|t| t.role == Role::Bootstrap) {
+        t.port = bootstrap.port.wrapping_add(1);
+        t.target = format!("{}:{}", t.host, t.port);
+    }
+    let merged = kreach::merge(&[("a".into(), report.clone()), ("b".into(), moved.clone())]);
+    let rows: Vec<&str> = merged.rows.iter().map(|r| r.target.as_str()).collect();
+    let moved_target = format!("{}:{}", bootstrap.host, bootstrap.port.wrapping_add(1));
+    assert!(rows.contains(&bootstrap.target.as_str()) && rows.contains(&moved_target.as_str()), "{rows:?}");
+    let row = |name: &str| merged.rows.iter().find(|r| r.target == name).expect("row");
+    assert!(row(&bootstrap.target).cells[1].is_none(), "b has no bootstrap on the first port");
+    assert!(row(&moved_target).cells[0].is_none(), "a has none on the second");
+}

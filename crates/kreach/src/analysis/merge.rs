@@ -96,7 +96,8 @@ fn labels(reports: &[(String, Report)]) -> Vec<String> {
         .collect()
 }
 
-/// Rows are matched by host and role: the same cluster seen from elsewhere has the same names.
+/// Rows are matched by role and `host:port`: the same cluster seen from elsewhere has the same
+/// names and ports; the same name on another port is another row (each shows its own port).
 fn key(t: &crate::report::TargetReport) -> String {
     let role = match t.role {
         Role::Bootstrap => "bootstrap",
@@ -104,7 +105,7 @@ fn key(t: &crate::report::TargetReport) -> String {
         Role::Broker => "broker",
         Role::Endpoint => return format!("endpoint {}", t.target),
     };
-    format!("{role} {}", t.host)
+    format!("{role} {}:{}", t.host, t.port)
 }
 
 /// Merges `reports`, each with the label to use when it carries no vantage.

@@ -248,8 +248,22 @@ impl CheckOptions {
             return Err(Error::invalid(bootstrap_field, format!("more than {MAX_BOOTSTRAP} bootstrap servers")));
         }
         for entry in entries {
-            // librdkafka accepts `SSL://host:port`; so do we.
-            let entry = entry.split_once("://").map_or(entry, |(_, rest)| rest);
+            // librdkafka accepts a listener's protocol in front (`SSL://host:port`); so do we. Any
+            // other scheme (`https://`) is no Kafka bootstrap: refused rather than dropped.
+            let entry = match entry.split_once("://") {
+                None => entry,
+                Some((scheme, rest)) if scheme.parse::<SecurityProtocol>().is_ok() => rest,
+                Some((scheme, _)) => {
+                    return Err(Error::invalid(
+                        bootstrap_field,
+                        format!(
+                            "{}:// is not a Kafka bootstrap: give HOST:PORT (a listener's SSL:// or SASL_SSL:// is \
+                             accepted; the HTTPS endpoint is probed on --https-port)",
+                            crate::error::quote(scheme).trim_matches('`')
+                        ),
+                    ));
+                }
+            };
             let hp = HostPort::parse(entry, DEFAULT_KAFKA_PORT).map_err(|e| Error::invalid(bootstrap_field, e))?;
             if !bootstrap.contains(&hp) {
                 bootstrap.push(hp);
@@ -472,6 +486,21 @@ mod tests {
         {
             assert!(HostPort::parse(bad, 9092).is_err(), "{bad} must be rejected");
         }
+    }
+
+    /// A listener's protocol in front of a bootstrap is librdkafka's habit and accepted; any other
+    /// scheme is refused by name, not silently dropped; a bad port names itself whatever the
+    /// host's length.
+    #[test]
+    fn bootstrap_schemes_and_ports_are_named() {
+        let with = |b: &str| CheckOptions { bootstrap: Some(b.into()), ..Default::default() }.validate(&no_env);
+        let ok = with("SASL_SSL://lkc-1.abc.us-west-2.aws.confluent.cloud:9092").expect("listener scheme");
+        assert_eq!(ok.bootstrap[0].port, 9092);
+        let e = with("https://lkc-1.abc.us-west-2.aws.confluent.cloud:443").expect_err("https").to_string();
+        assert!(e.contains("invalid --bootstrap") && e.contains("https://"), "{e}");
+        let long = format!("{}.example.com:99999", "a".repeat(60));
+        let e = with(&long).expect_err("port").to_string();
+        assert!(e.contains("99999"), "{e}");
     }
 
     #[test]

@@ -17,9 +17,9 @@ pub fn md_escape(text: &str) -> String {
     markdown::escape(text)
 }
 pub use crate::text::{clean, truncate};
-pub use table::table;
 pub use table::wrap_to;
 pub(crate) use table::{TARGET_WIDTH, shared_domain_of, short_target};
+pub use table::{table, table_width};
 
 use crate::report::{Report, Stage, StageStatus};
 

@@ -8,6 +8,7 @@ use crate::report::{Report, Stage, StageResult, StageStatus, Status};
 /// Widest target label in the matrix (the shared domain is printed once, above it).
 pub(crate) const TARGET_WIDTH: usize = 24;
 /// Widest line of a stage cell.
+/// A matrix cell's summary line at the default width (100 columns).
 const CELL_WIDTH: usize = 14;
 
 /// The pass/fail matrix (rows = targets, columns = DNS, TCP, TLS and the port's own protocol),
@@ -15,6 +16,15 @@ const CELL_WIDTH: usize = 14;
 /// cells of two short lines; the client (librdkafka) and AWS verdicts under it; then the findings
 /// with their fixes. `color` adds ANSI colours (the CLI turns it on for a TTY without `NO_COLOR`).
 pub fn table(report: &Report, color: bool) -> String {
+    table_width(report, color, LINE_WIDTH)
+}
+
+/// [`table`] for a terminal `width` columns wide (the CLI passes `COLUMNS`): the matrix cells and
+/// the wrapped lines use what there is (cells never narrower than at 100 columns, lines never wider
+/// than `width`, and never narrower than 60).
+pub fn table_width(report: &Report, color: bool, width: usize) -> String {
+    let width = width.clamp(60, 400);
+    let wrap = |text: &str, first: &str, rest: &str| wrap_to(text, first, rest, width);
     // DNS, TCP, TLS, then the port's own protocol in one column: Kafka, or HTTP on the REST port.
     let has_https = report.targets.iter().any(|t| t.stage(Stage::Https).is_some());
     let mut stages: Vec<Stage> =
@@ -37,6 +47,8 @@ pub fn table(report: &Report, color: bool) -> String {
         Cell::new(name).add_attribute(Attribute::Bold)
     }));
     matrix.set_header(header);
+    // The target column takes ~20; each stage column its share of the rest, less its borders.
+    let cell_width = ((width.saturating_sub(22)) / stages.len().max(1)).saturating_sub(3).max(CELL_WIDTH);
     for t in &report.targets {
         let target = short_target(&t.target, domain.as_deref());
         let label = match &t.endpoint {
@@ -48,7 +60,7 @@ pub fn table(report: &Report, color: bool) -> String {
             let stage = if stage == Stage::Kafka && t.stage(Stage::Kafka).is_none() { Stage::Https } else { stage };
             row.push(match t.stage(stage) {
                 Some(result) => {
-                    let c = Cell::new(compact_cell(result));
+                    let c = Cell::new(compact_cell(result, cell_width));
                     if color { c.fg(stage_color(result.status)) } else { c }
                 }
                 None => Cell::new("—"),
@@ -69,11 +81,9 @@ pub fn table(report: &Report, color: bool) -> String {
                 let what = if stage == Stage::Client { "Client (librdkafka)" } else { "AWS audit" };
                 let time = result.elapsed_ms.map(|ms| format!(" {ms} ms")).unwrap_or_default();
                 let summary = clean(&result.summary);
-                out.push_str(&format!(
-                    "{what}: {}{time}: {}\n",
-                    paint(status_word(result.status), stage_color(result.status), color),
-                    summary.strip_prefix("skipped: ").unwrap_or(&summary)
-                ));
+                let head =
+                    format!("{what}: {}{time}: ", paint(status_word(result.status), stage_color(result.status), color));
+                out.push_str(&wrap(summary.strip_prefix("skipped: ").unwrap_or(&summary), &head, "  "));
             }
         }
     }
@@ -81,7 +91,7 @@ pub fn table(report: &Report, color: bool) -> String {
         out.push_str(&wrap(&access.summary_line(), "Consumer access: ", "  "));
     }
     if !report.critical_path.is_empty() {
-        out.push_str(&format!("Critical path: {}\n", critical_path(report, domain.as_deref())));
+        out.push_str(&wrap(&critical_path(report, domain.as_deref()), "Critical path: ", "  "));
     }
     let not_waited: Vec<&str> =
         report.targets.iter().flat_map(|t| &t.addresses).filter_map(|a| a.not_waited_for.as_deref()).collect();
@@ -115,19 +125,20 @@ pub fn table(report: &Report, color: bool) -> String {
             (crate::report::VantageKind::Lambda, Some(false)) => "; NOT attached to a VPC",
             _ => "",
         };
-        out.push_str(&format!(
-            "Vantage: {}{}{vpc}{}\n",
+        let text = format!(
+            "{}{}{vpc}{}",
             clean(&v.label),
             if facts.is_empty() { String::new() } else { format!(" ({})", facts.join(", ")) },
             v.note.as_ref().map(|n| format!(" — {}", clean(n))).unwrap_or_default()
-        ));
+        );
+        out.push_str(&wrap(&text, "Vantage: ", "  "));
     }
     if let Some(s) = &report.secret {
         let how = match s.outcome {
             crate::report::SecretOutcome::Read => format!("read ({})", s.keys.join("/")),
             _ => format!("NOT read: {}", clean(s.detail.as_deref().unwrap_or(""))),
         };
-        out.push_str(&format!("Credentials: secret {} {how}\n", clean(&s.secret_id)));
+        out.push_str(&wrap(&format!("secret {} {how}", clean(&s.secret_id)), "Credentials: ", "  "));
     }
     if !report.zones.is_empty() {
         let zones: Vec<String> = report
@@ -168,12 +179,6 @@ pub fn table(report: &Report, color: bool) -> String {
 
 /// Widest line of the findings' text.
 const LINE_WIDTH: usize = 100;
-
-/// `text` wrapped at spaces to [`LINE_WIDTH`], the first line after `first`, the others after
-/// `rest` (a word longer than a line, such as a long host name, stays whole).
-fn wrap(text: &str, first: &str, rest: &str) -> String {
-    wrap_to(text, first, rest, LINE_WIDTH)
-}
 
 /// `text` wrapped at spaces to `width` columns, the first line after `first`, the others after
 /// `rest` (a word longer than a line stays whole); every line ends in a newline.
@@ -294,7 +299,7 @@ fn counted_addresses(summary: &str) -> String {
 }
 
 /// A cell in two short lines: the verdict and time, then the summary in its shortest words.
-fn compact_cell(result: &StageResult) -> String {
+fn compact_cell(result: &StageResult, width: usize) -> String {
     let time = result.elapsed_ms.map(|ms| format!(" {ms}ms")).unwrap_or_default();
     let mut text = counted_addresses(&clean(&result.summary));
     for (long, short) in [
@@ -320,7 +325,7 @@ fn compact_cell(result: &StageResult) -> String {
     ] {
         text = text.replace(long, short);
     }
-    format!("{}{time}\n{}", status_word(result.status), super::truncate(&text, CELL_WIDTH))
+    format!("{}{time}\n{}", status_word(result.status), super::truncate(&text, width))
 }
 
 fn stage_color(status: StageStatus) -> Color {

@@ -2,6 +2,12 @@
 //! mapping's pollers run — its subnets, its security groups — as a CloudFormation template and the
 //! one `aws lambda invoke` line that runs it with the mapping as its event. Printed, never applied.
 
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::cli::*;
+use crate::cmd::*;
+use crate::output::*;
 use kreach::EventSourceMapping;
 use serde_json::{Value, json};
 
@@ -252,6 +258,47 @@ pub(crate) fn instructions(m: &EventSourceMapping) -> String {
         );
     }
     out
+}
+
+/// `kreach twin`: the mapping (a file, or read from Lambda), then the template and the lines.
+pub(crate) async fn twin(args: TwinArgs) -> Outcome {
+    let lambda = LambdaArgs {
+        event_source_mapping: args.event_source_mapping.clone(),
+        event_source_mapping_file: args.event_source_mapping_file.clone(),
+        sink_connector_principal: None,
+        lambda_function: None,
+    };
+    let mapping = match mapping_input(&lambda)? {
+        kreach::input::MappingInput::Given(m) => *m,
+        kreach::input::MappingInput::Read(id) => read_mapping(&id, args.aws_region.as_deref())
+            .await
+            .map_err(|e| CliError::failed(format!("the event source mapping could not be read: {e}")))?,
+        _ => return Err(CliError::usage("invalid --event-source-mapping: give a UUID or an ARN")),
+    };
+    // The mapping's ids reach shell lines: checked here, quoted there.
+    validate(&mapping)?;
+    let template = serde_json::to_string_pretty(&template(&mapping)).unwrap_or_default();
+    emit(&format!("{template}\n"));
+    let _ = std::io::stderr().write_all(instructions(&mapping).as_bytes());
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "aws"))]
+pub(crate) async fn read_mapping(_: &str, _: Option<&str>) -> Result<kreach::EventSourceMapping, String> {
+    Err(crate::aws::NO_AWS.to_string())
+}
+
+#[cfg(feature = "aws")]
+pub(crate) async fn read_mapping(id: &str, region: Option<&str>) -> Result<kreach::EventSourceMapping, String> {
+    let region = region.map(str::to_string).or_else(|| id.split(':').nth(3).map(str::to_string));
+    let read = async {
+        let sdk = kreach_aws::sdk_config(region.as_deref(), None, None).await;
+        kreach_aws::fetch_mapping(&sdk, id).await.map_err(|e| e.to_string())
+    };
+    match tokio::time::timeout(kreach::input::MAPPING_CAP, read).await {
+        Ok(r) => r,
+        Err(_) => Err(format!("no answer within {} ms", kreach::input::MAPPING_CAP.as_millis())),
+    }
 }
 
 #[cfg(test)]

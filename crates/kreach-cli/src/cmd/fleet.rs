@@ -2,9 +2,15 @@
 //! subnet or zone), merged into one view; and `kreach fleet template`, the CloudFormation that
 //! deploys such a fleet with its canary schedule and alarms. Printed, never applied.
 
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::cli::*;
+use crate::cmd::check::function_event;
+use crate::output::*;
 use serde_json::{Value, json};
 
-use crate::twin::{ENV_ALLOWED_BOOTSTRAP, ENV_ALLOWED_SECRETS, probe_function, probe_role};
+use crate::cmd::twin::{ENV_ALLOWED_BOOTSTRAP, ENV_ALLOWED_SECRETS, probe_function, probe_role};
 
 /// The fleet template's parameters as given.
 pub(crate) struct TemplateSpec {
@@ -40,7 +46,7 @@ impl SecretRef {
                 && parts[0].starts_with("aws")
                 && parts[0].chars().all(|c| c.is_ascii_lowercase() || c == '-')
                 && parts[1] == "secretsmanager"
-                && crate::twin::is_region(parts[2])
+                && crate::cmd::twin::is_region(parts[2])
                 && parts[3].len() == 12
                 && parts[3].bytes().all(|b| b.is_ascii_digit())
                 && parts[4] == "secret"
@@ -271,6 +277,184 @@ pub(crate) fn instructions(spec: &TemplateSpec) -> String {
         functions.join(" "),
         shlex::try_quote(&spec.bootstrap.to_string()).map(|q| q.into_owned()).unwrap_or_default()
     )
+}
+
+/// `kreach fleet template`: the template on stdout, how to deploy it on stderr.
+pub(crate) fn fleet_template(t: FleetTemplateArgs) -> Outcome {
+    let id_ok = |id: &str, prefix: &str| {
+        // AWS's shapes: 8 or 17 hex digits.
+        id.strip_prefix(prefix).is_some_and(|h| matches!(h.len(), 8 | 17) && h.chars().all(|c| c.is_ascii_hexdigit()))
+    };
+    if !id_ok(&t.vpc_id, "vpc-") {
+        return Err(CliError::usage(format!("invalid --vpc-id `{}`: vpc- and 8 or 17 hex digits", t.vpc_id)));
+    }
+    if let Some(bad) = t.subnets.iter().find(|s| !id_ok(s, "subnet-")) {
+        return Err(CliError::usage(format!("invalid --subnets: `{bad}` is not subnet- and 8 or 17 hex digits")));
+    }
+    if let Some(bad) = t.security_groups.iter().find(|s| !id_ok(s, "sg-")) {
+        return Err(CliError::usage(format!("invalid --security-groups: `{bad}` is not sg- and 8 or 17 hex digits")));
+    }
+    if !t.zones.is_empty() && t.zones.len() != t.subnets.len() {
+        return Err(CliError::usage("invalid --zones: one AZ ID per subnet, in the same order"));
+    }
+    if let Some(bad) =
+        t.zones.iter().find(|z| !z.contains("-az") || !z.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        return Err(CliError::usage(format!("invalid --zones: `{bad}` is not an AZ ID (use1-az1)")));
+    }
+    let per_zone = match t.per.as_str() {
+        "subnet" => false,
+        "zone" if !t.zones.is_empty() => true,
+        "zone" => return Err(CliError::usage("invalid --per zone: give --zones (each subnet's AZ ID)")),
+        other => return Err(CliError::usage(format!("invalid --per `{other}`: subnet or zone"))),
+    };
+    let bootstrap = kreach::HostPort::parse(&t.bootstrap, kreach::DEFAULT_KAFKA_PORT)
+        .map_err(|e| CliError::usage(format!("invalid --bootstrap: {e}")))?;
+    let sasl_secret = t.sasl_secret.as_deref().map(SecretRef::parse).transpose()?;
+    if t.schedule.len() > 256 || !(t.schedule.starts_with("rate(") || t.schedule.starts_with("cron(")) {
+        return Err(CliError::usage("invalid --schedule: rate(…) or cron(…)"));
+    }
+    let spec = TemplateSpec {
+        vpc_id: t.vpc_id,
+        subnets: t.subnets.iter().enumerate().map(|(i, s)| (s.clone(), t.zones.get(i).cloned())).collect(),
+        security_groups: t.security_groups,
+        bootstrap,
+        sasl_secret,
+        schedule: t.schedule,
+        per_zone,
+    };
+    emit(&format!("{}\n", serde_json::to_string_pretty(&template(&spec)).unwrap_or_default()));
+    let _ = write!(std::io::stderr(), "{}", instructions(&spec));
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "aws"))]
+pub(crate) async fn fleet_cmd(args: FleetArgs) -> Outcome {
+    function_event(&args.check)?;
+    Err(CliError::usage(crate::aws::NO_AWS))
+}
+
+/// `kreach fleet`: every function invoked with the check, the reports merged; a function without
+/// a report is a column of its own.
+#[cfg(feature = "aws")]
+pub(crate) async fn fleet_cmd(args: FleetArgs) -> Outcome {
+    let event = function_event(&args.check)?;
+    let mut targets: Vec<kreach_aws::FleetTarget> = Vec::new();
+    for f in &args.functions {
+        match kreach_aws::FleetTarget::parse_line(f) {
+            Ok(Some(t)) if !f.contains(char::is_whitespace) => targets.push(t),
+            _ => {
+                return Err(CliError::usage(format!(
+                    "invalid --function `{}`: a function name or ARN",
+                    kreach::render::clean(f)
+                )));
+            }
+        }
+    }
+    if let Some(path) = &args.functions_file {
+        let bytes = kreach::input::read_input_file(path, 1 << 20, "--functions-file")
+            .map_err(|e| CliError::usage(e.to_string()))?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        for (n, line) in text.lines().enumerate() {
+            match kreach_aws::FleetTarget::parse_line(line) {
+                Ok(Some(t)) => targets.push(t),
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(CliError::usage(format!("--functions-file {} line {}: {e}", path.display(), n + 1)));
+                }
+            }
+        }
+    }
+    // The same function named twice is invoked once.
+    let mut seen = std::collections::HashSet::new();
+    targets.retain(|t| seen.insert((t.function.clone(), t.region.clone(), t.role.clone())));
+    if targets.is_empty() {
+        return Err(CliError::usage("kreach fleet: give --function (repeatable) or --functions-file"));
+    }
+    if targets.len() > kreach_aws::MAX_FLEET {
+        return Err(CliError::usage(format!(
+            "kreach fleet: {} functions, more than {}",
+            targets.len(),
+            kreach_aws::MAX_FLEET
+        )));
+    }
+    let timeout = args.check.timeout;
+    if !timeout.is_finite() || !(1.0..=900.0).contains(&timeout) {
+        return Err(CliError::usage(format!("invalid --timeout {timeout}: between 1 and 900 seconds for a fleet")));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(timeout);
+    let plan = kreach_aws::FleetPlan {
+        targets: &targets,
+        event: &event,
+        deadline,
+        concurrency: args.concurrency,
+        region: args.check.aws.aws_region.as_deref(),
+        endpoint_url: None,
+        credentials: None,
+    };
+    use std::io::IsTerminal as _;
+    let draw = std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize| {
+        if draw {
+            let _ = write!(std::io::stderr(), "\rkreach fleet: {done}/{total} answered");
+        }
+    };
+    let rows = kreach_aws::invoke_fleet(&plan, &progress).await;
+    if draw {
+        let _ = writeln!(std::io::stderr());
+    }
+    emit(&fleet_output(&rows, args.check.output));
+    let failed = rows.iter().any(|r| r.report.as_ref().is_none_or(|rep| rep.status == kreach::Status::Fail));
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// A fleet's rows as the merged view: every function a vantage column (named by the function and
+/// where it ran), those without a report as empty columns marked failed, said in what differs.
+#[cfg(feature = "aws")]
+pub(crate) fn fleet_output(rows: &[kreach_aws::Invocation], output: Output) -> String {
+    // Each column is named by what the fleet knows: the function (and the region it was invoked
+    // in), never the report's own claim, made unique.
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| match &r.target.region {
+            Some(region) => format!("{} ({region})", r.target.function),
+            None => r.target.function.clone(),
+        })
+        .collect();
+    let labels = kreach::render::unique_labels(names.iter().map(String::as_str));
+    let label = |i: usize| labels[i].clone();
+    let reports: Vec<(String, kreach::Report)> =
+        rows.iter().enumerate().filter_map(|(i, r)| r.report.clone().map(|rep| (label(i), rep))).collect();
+    let mut merged = kreach::merge(&reports);
+    for (i, r) in rows.iter().enumerate().filter(|(_, r)| r.report.is_none()) {
+        merged.vantages.push(label(i));
+        merged.statuses.push(kreach::Status::Fail);
+        for row in &mut merged.rows {
+            row.cells.push(None);
+        }
+        merged.differences.push(format!(
+            "{}: no report ({}): {}",
+            r.target.function,
+            r.outcome.as_label(),
+            r.error.as_deref().unwrap_or("")
+        ));
+    }
+    match output {
+        Output::Json => {
+            let invocations: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    let mut v = serde_json::to_value(r).unwrap_or_default();
+                    v["status"] = serde_json::json!(r.report.as_ref().map(|rep| rep.status.as_label()));
+                    v
+                })
+                .collect();
+            serde_json::to_string_pretty(&serde_json::json!({"invocations": invocations, "merged": merged}))
+                .unwrap_or_default()
+                + "\n"
+        }
+        other => render_merged(&reports, &merged, other),
+    }
 }
 
 #[cfg(test)]

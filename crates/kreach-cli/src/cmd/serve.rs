@@ -15,6 +15,12 @@
 //! wait for a probe slot and the probe; a client that goes away cancels its probe; at most
 //! [`MAX_CONNECTIONS`] connections at once.
 
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::cli::*;
+use crate::cmd::*;
+use crate::output::*;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -360,6 +366,76 @@ async fn probe(
 pub(crate) fn listen_addr(text: &str) -> Result<SocketAddr, String> {
     text.parse()
         .map_err(|_| format!("invalid --listen `{}`: ADDR:PORT, e.g. 127.0.0.1:9577", kreach::render::clean(text)))
+}
+
+/// `kreach serve`: validates the configuration once, then serves probes.
+pub(crate) async fn serve_cmd(args: ServeArgs) -> Outcome {
+    // Flags a scrape would never use are refused, not silently taken.
+    let c = &args.check;
+    let unused = [
+        (c.via_function.is_some(), "--via-function"),
+        (c.watch.is_some(), "--watch"),
+        (c.sasl_secret.is_some(), "--sasl-secret (or KREACH_SASL_SECRET)"),
+        (c.lambda.event_source_mapping.is_some(), "--event-source-mapping"),
+        (c.lambda.event_source_mapping_file.is_some(), "--event-source-mapping-file"),
+        (c.lambda.sink_connector_principal.is_some(), "--sink-connector-principal"),
+        (c.lambda.lambda_function.is_some(), "--lambda-function"),
+        (c.aws.aws, "--aws"),
+        (c.aws.vpc_endpoint.is_some(), "--vpc-endpoint"),
+        (c.aws.vpc_id.is_some(), "--vpc-id"),
+        (c.aws.endpoint_service.is_some(), "--endpoint-service"),
+    ];
+    if let Some((_, flag)) = unused.iter().find(|(given, _)| *given) {
+        return Err(CliError::usage(format!(
+            "invalid kreach serve: {flag} does not apply (each scrape is one check with the server's own \
+                 configuration: credentials from the --config file or KREACH_SASL_USERNAME/KREACH_SASL_PASSWORD; no AWS \
+                 audit, no event source mapping)"
+        )));
+    }
+    if !(1..=MAX_PROBES).contains(&args.max_concurrent) {
+        return Err(CliError::usage(format!(
+            "invalid --max-concurrent {}: between 1 and {}",
+            args.max_concurrent, MAX_PROBES
+        )));
+    }
+    let addr = listen_addr(&args.listen)?;
+    let dns_domain = args.check.aws.dns_domain.clone();
+    let options = options(args.check)?;
+    // Bad input is refused at start, not on the first scrape; the files are read once, here. A
+    // bootstrap is optional (each probe may name one): without one the rest is validated with a
+    // stand-in that is never probed.
+    let env = |k: &str| std::env::var(k).ok();
+    let (base, configured) = match options.validate(&env) {
+        Ok(c) => {
+            let configured = c.bootstrap.clone();
+            (c, configured)
+        }
+        Err(_) if options.bootstrap.is_none() => {
+            let mut stand_in = options.clone();
+            stand_in.bootstrap = Some("bootstrap.invalid:9092".into());
+            match stand_in.validate(&env) {
+                Ok(c) => (c, Vec::new()),
+                Err(e) => return Err(CliError::usage(e.to_string())),
+            }
+        }
+        Err(e) => return Err(CliError::usage(e.to_string())),
+    };
+    let allow = Server::allow_list(&args.allow_target, &configured, dns_domain.as_deref())?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| CliError::failed(format!("cannot listen on {addr}: {e}")))?;
+    let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| addr.to_string());
+    let _ = writeln!(std::io::stderr(), "kreach serve: listening on http://{bound}/probe?bootstrap=HOST:PORT");
+    let server = Server { base, max_concurrent: args.max_concurrent, allow, configured, waiting: Default::default() };
+    let local = tokio::task::LocalSet::new();
+    let served = local.run_until(serve(listener, server));
+    tokio::select! {
+        result = served => match result {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(e) => Err(CliError::failed(format!("kreach serve stopped: {e}"))),
+        },
+        _ = tokio::signal::ctrl_c() => Ok(ExitCode::SUCCESS),
+    }
 }
 
 #[cfg(test)]
