@@ -130,6 +130,41 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
     audit.dns_firewall = resolver_rules.firewall;
     audit.query_logs = resolver_rules.query_logs;
 
+    let answers = Ec2Answers { zones, enis, acls, groups, probe_groups, support, hostnames };
+    let Some(vpc) = apply_ec2(answers, input, &acl_subnets, &mut endpoint, audit) else { return };
+    audit.vpc = Some(vpc);
+
+    if let Some(domain) = domain {
+        audit.expected_records = expected_records_for(&endpoint, domain, input.layout);
+        merge(audit, zone_audit);
+        merge(audit, others_audit);
+        audit.hosted_zone = hosted_zone;
+    }
+    audit.endpoint = Some(endpoint);
+}
+
+/// The EC2 reads of one audit, as they came back.
+struct Ec2Answers {
+    zones: Result<ec2::Element, crate::AwsError>,
+    enis: Option<Result<Vec<ec2::Element>, crate::AwsError>>,
+    acls: Option<Result<Vec<ec2::Element>, crate::AwsError>>,
+    groups: Option<Result<Vec<ec2::Element>, crate::AwsError>>,
+    probe_groups: Option<Result<Vec<ec2::Element>, crate::AwsError>>,
+    support: Result<ec2::Element, crate::AwsError>,
+    hostnames: Result<ec2::Element, crate::AwsError>,
+}
+
+/// The EC2 answers applied to the audit in the order they depend on each other: the zones, the
+/// endpoint's interfaces, the network ACLs, the security groups (the endpoint's, the probe's),
+/// the VPC's DNS attributes. `None` when an unreachable API stopped the audit.
+fn apply_ec2(
+    answers: Ec2Answers,
+    input: &AuditInput,
+    acl_subnets: &[String],
+    endpoint: &mut AwsEndpoint,
+    audit: &mut AwsAudit,
+) -> Option<AwsVpc> {
+    let Ec2Answers { zones, enis, acls, groups, probe_groups, support, hostnames } = answers;
     // Applied in the order the reads depend on each other; an unreachable API stops the audit.
     match zones {
         Ok(out) => {
@@ -143,30 +178,30 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
         }
         Err(e) => {
             if note(audit, e) {
-                return;
+                return None;
             }
         }
     }
     let mut stop = false;
     if let Some(enis) = taken(audit, enis, &mut stop) {
-        interfaces(&enis, &mut endpoint, audit);
+        interfaces(&enis, endpoint, audit);
     }
     if stop {
-        return;
+        return None;
     }
     let mut stop = false;
     if let Some(acls) = taken(audit, acls, &mut stop) {
-        audit.network_acls = acls.iter().map(|a| acl_from(a, &acl_subnets)).collect();
+        audit.network_acls = acls.iter().map(|a| acl_from(a, acl_subnets)).collect();
     }
     if stop {
-        return;
+        return None;
     }
     let mut stop = false;
     if let Some(groups) = taken(audit, groups, &mut stop) {
         ingress(&groups, input, audit);
     }
     if stop {
-        return;
+        return None;
     }
     let mut stop = false;
     if let Some(groups) = taken(audit, probe_groups, &mut stop) {
@@ -179,7 +214,7 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
         }
     }
     if stop {
-        return;
+        return None;
     }
     let mut vpc = AwsVpc { id: endpoint.vpc_id.clone(), dns_support: true, dns_hostnames: true };
     for (attribute, answer) in [("enableDnsSupport", support), ("enableDnsHostnames", hostnames)] {
@@ -194,20 +229,12 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
             }
             Err(e) => {
                 if note(audit, e) {
-                    return;
+                    return None;
                 }
             }
         }
     }
-    audit.vpc = Some(vpc);
-
-    if let Some(domain) = domain {
-        audit.expected_records = expected_records_for(&endpoint, domain, input.layout);
-        merge(audit, zone_audit);
-        merge(audit, others_audit);
-        audit.hosted_zone = hosted_zone;
-    }
-    audit.endpoint = Some(endpoint);
+    Some(vpc)
 }
 
 /// The endpoint: by id, or the VPC's (and service's) interface endpoint; with its interfaces' ids.

@@ -276,141 +276,16 @@ impl Lab {
     ) -> Result<Lab, LabError> {
         let fault = faults.iter().copied().find(|f| *f != Fault::None).unwrap_or(Fault::None);
         let has = |f: Fault| faults.contains(&f);
-        if let Some(f) = faults.iter().find(|f| f.labs() == Labs::NetnsOnly) {
-            return Err(LabError::Setup(format!(
-                "fault `{f}` is served only by the network-namespace lab (tests/netns_lab.rs, needs root); \
-                 `kreach lab --list-faults` says which lab serves each fault"
-            )));
-        }
-        if !(1..=1000).contains(&broker_count) {
-            return Err(LabError::Setup(format!("{broker_count} brokers: the lab runs 1 to 1000")));
-        }
-        if let Some(f) = faults.iter().find(|f| f.min_brokers() > broker_count) {
-            return Err(LabError::Setup(format!(
-                "fault `{f}` needs at least {} brokers (--brokers {}); the lab was asked for {broker_count}, so it \
-                 would not be in force",
-                f.min_brokers(),
-                f.min_brokers()
-            )));
-        }
-        let mut names = Names::of(layout);
-        for &f in faults {
-            let applies = match f {
-                Fault::ZonalRecordMissing | Fault::ZonalRecordByAzName => names.zonal,
-                Fault::ZonalRecordPublic => names.zonal && names.glb.is_none(),
-                Fault::WildcardMissing | Fault::CnameDangling => !names.addresses,
-                Fault::GlbChaseFailed | Fault::GlbHopBlocked => names.glb.is_some(),
-                _ => true,
-            };
-            if !applies {
-                return Err(LabError::Setup(format!("fault `{f}` does not apply to layout `{layout}`")));
-            }
-        }
+        let mut names = Self::validate(layout, faults, broker_count)?;
         let azs = lab_azs();
         let ca = Ca::new("kreach lab root CA")?;
         let dir = tempfile::Builder::new().prefix("kreach-lab-").tempdir()?;
         let ca_file = dir.path().join("lab-ca.pem");
         std::fs::write(&ca_file, ca.cert_pem())?;
 
-        // The cluster: broker i+1 in zone i % 3, advertising its name on the endpoint's port.
-        let brokers: Vec<String> = (0..broker_count)
-            .map(|i| {
-                let az = &azs[i % azs.len()];
-                if has(Fault::BrokerNameUnresolvable) && i == 2 {
-                    format!("b{}.{}.{ELSEWHERE_ZONE}", i + 1, az.az_id)
-                } else {
-                    names.broker(i + 1, az.az_id)
-                }
-            })
-            .collect();
+        let brokers = broker_names(&mut names, &azs, broker_count, &has);
 
-        // DNS: the zone answering the cluster's names (wildcard + per-AZ wildcards → vpce names,
-        // or the endpoint's own addresses) and the vpce zone.
-        let regional = format!("{VPCE_NAME}.{VPCE_ZONE}");
-        let domain = names.domain.clone();
-        let mut private = Zone::new(&domain);
-        let mut vpce = Zone::new(VPCE_ZONE);
-        if names.addresses {
-            for az in &azs {
-                private = private.with(&format!("*.{domain}"), Rdata::Addr(IpAddr::V4(az.eni)));
-            }
-        }
-        if names.addresses || has(Fault::WildcardMissing) {
-        } else if has(Fault::CnameDangling) {
-            // A record left pointing at a replaced endpoint's name.
-            private = private.with(&format!("*.{domain}"), Rdata::Cname(DEAD_VPCE.into()));
-        } else {
-            private = private.with(&format!("*.{domain}"), Rdata::Cname(regional.clone()));
-        }
-        let public_zonal = format!("public-usw2-az2.{PUBLIC_ZONE}");
-        let zonal_name = |az_id: &str| {
-            azs.iter().find(|az| az.az_id == az_id).map(|az| format!("{VPCE_NAME}-{}.{VPCE_ZONE}", az.az_name))
-        };
-        let patched: Vec<(String, String)> = patch
-            .iter()
-            .map(|(name, target)| {
-                let target = match target.strip_prefix("VPCE_ZONAL:") {
-                    Some(az) => zonal_name(az).unwrap_or_else(|| target.clone()),
-                    None if target == "VPCE_REGIONAL" => regional.clone(),
-                    None => target.clone(),
-                };
-                (name.trim_end_matches('.').to_ascii_lowercase(), target)
-            })
-            .collect();
-        for az in &azs {
-            let zonal = format!("{VPCE_NAME}-{}.{VPCE_ZONE}", az.az_name);
-            let affected = az.az_id == "usw2-az2";
-            if !names.zonal || (has(Fault::ZonalRecordMissing) && affected) {
-            } else if has(Fault::ZonalRecordByAzName) && affected {
-                private = private.with(&format!("*.{}.{domain}", az.az_name), Rdata::Cname(zonal.clone()));
-            } else if has(Fault::ZonalRecordPublic) && affected {
-                // The zonal record leads to a public name: that zone's brokers get a public address.
-                private = private.with(&format!("*.{}.{domain}", az.az_id), Rdata::Cname(public_zonal.clone()));
-            } else {
-                private = private.with(&format!("*.{}.{domain}", az.az_id), Rdata::Cname(zonal.clone()));
-            }
-            vpce = vpce.with(&regional, Rdata::Addr(IpAddr::V4(az.eni))).with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
-        }
-        for (name, target) in &patched {
-            private.records.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-            private = private.with(name, Rdata::Cname(target.clone()));
-        }
-        // Public DNS: the Confluent dedicated names have a public answer (an address nothing here
-        // reaches); the glb zone's CNAMEs; the public service names of the APIs.
-        let public_lb = format!("public-lb.{PUBLIC_ZONE}");
-        let mut public = vec![
-            Zone::new(CONFLUENT_APEX)
-                .with(CONFLUENT_APEX, Rdata::Addr(IpAddr::V4(LAB_INTERNET_ADDR)))
-                .with(&format!("api.{CONFLUENT_APEX}"), Rdata::Addr(IpAddr::V4(LAB_INTERNET_ADDR))),
-        ];
-        let mut glb_copy = None;
-        match &names.glb {
-            None => public.push(
-                Zone::new(PUBLIC_ZONE)
-                    .with(&format!("*.{LAB_DOMAIN}"), Rdata::Cname(public_lb.clone()))
-                    .with(&public_lb, Rdata::Addr(IpAddr::V4(LAB_PUBLIC_ADDR)))
-                    .with(&public_zonal, Rdata::Addr(IpAddr::V4(LAB_PUBLIC_ADDR))),
-            ),
-            Some((zone, records)) => {
-                // Public DNS holds the glb CNAMEs; the names they lead to exist only privately.
-                let mut glb = Zone::new(zone);
-                for (name, target) in records {
-                    glb = glb.with(name, Rdata::Cname(target.clone()));
-                }
-                public.push(glb.clone());
-                public.push(Zone::new(&domain));
-                // The VPC resolver gets the glb CNAME from the public authority and follows it into
-                // the private zone (Route 53 Resolver's recursion): the lab's resolver holds a copy of
-                // the glb zone for that, since a forwarder would follow the CNAME upstream instead.
-                glb_copy = Some(glb);
-            }
-        }
-        // The AWS APIs: an interface endpoint in the VPC (private DNS on), or the public service.
-        let api_addr = if has(Fault::AwsApiPublic) { LAB_INTERNET_ADDR } else { LAB_AWS_API_ADDR };
-        let mut aws = Zone::new(AWS_ZONE);
-        for service in AWS_SERVICES {
-            aws = aws.with(&format!("{service}.{AWS_ZONE}"), Rdata::Addr(IpAddr::V4(api_addr)));
-        }
+        let LabZones { domain, private, vpce, public, glb_copy, aws } = lab_zones(&names, &azs, &has, patch);
 
         let public_dns = DnsServer::start(SocketAddr::new(PUBLIC_RESOLVER.into(), 0), &public).await?;
         let public_resolver = public_dns.addr();
@@ -444,26 +319,7 @@ impl Lab {
             }
         };
 
-        // TLS: the endpoint's certificate covers the provider's names.
-        let az_ids: Vec<&str> = azs.iter().map(|az| az.az_id).collect();
-        let cert_names = names.certificate_names(&az_ids);
-        let cert_names: Vec<&str> = cert_names.iter().map(String::as_str).collect();
-        let leaf = if has(Fault::CertWrongName) {
-            ca.leaf(&["other-service.example.net"], Validity::Days(90))?
-        } else if has(Fault::UnknownCa) {
-            Ca::new("Unknown Interception CA")?.leaf(&cert_names, Validity::Days(90))?
-        } else if has(Fault::ExpiredCert) {
-            ca.leaf(&cert_names, Validity::Expired)?
-        } else if has(Fault::ExpiringCert) {
-            ca.leaf(&cert_names, Validity::Days(10))?
-        } else {
-            ca.leaf(&cert_names, Validity::Days(90))?
-        };
-        let kafka_tls = server_config(&leaf, &[])?;
-        let https_tls = server_config(&leaf, &[b"http/1.1"])?;
-        let api_names = [format!("*.{AWS_ZONE}"), CONFLUENT_APEX.to_string(), format!("*.{CONFLUENT_APEX}")];
-        let api_names: Vec<&str> = api_names.iter().map(String::as_str).collect();
-        let api_tls = server_config(&ca.leaf(&api_names, Validity::Days(90))?, &[b"http/1.1"])?;
+        let (kafka_tls, https_tls, api_tls) = certificates(&ca, &names, &azs, &has)?;
 
         // Every port is bound once, already in the state the fault asks for (serving, dropping
         // SYNs, refusing): see `bind_same_port`.
@@ -555,6 +411,41 @@ impl Lab {
         })
     }
 
+    /// Whether `faults` can be played in `layout` with `broker_count` brokers: the layout's names.
+    fn validate(layout: LabLayout, faults: &[Fault], broker_count: usize) -> Result<Names, LabError> {
+        if let Some(f) = faults.iter().find(|f| f.labs() == Labs::NetnsOnly) {
+            return Err(LabError::Setup(format!(
+                "fault `{f}` is served only by the network-namespace lab (tests/netns_lab.rs, needs root); \
+                 `kreach lab --list-faults` says which lab serves each fault"
+            )));
+        }
+        if !(1..=1000).contains(&broker_count) {
+            return Err(LabError::Setup(format!("{broker_count} brokers: the lab runs 1 to 1000")));
+        }
+        if let Some(f) = faults.iter().find(|f| f.min_brokers() > broker_count) {
+            return Err(LabError::Setup(format!(
+                "fault `{f}` needs at least {} brokers (--brokers {}); the lab was asked for {broker_count}, so it \
+                 would not be in force",
+                f.min_brokers(),
+                f.min_brokers()
+            )));
+        }
+        let names = Names::of(layout);
+        for &f in faults {
+            let applies = match f {
+                Fault::ZonalRecordMissing | Fault::ZonalRecordByAzName => names.zonal,
+                Fault::ZonalRecordPublic => names.zonal && names.glb.is_none(),
+                Fault::WildcardMissing | Fault::CnameDangling => !names.addresses,
+                Fault::GlbChaseFailed | Fault::GlbHopBlocked => names.glb.is_some(),
+                _ => true,
+            };
+            if !applies {
+                return Err(LabError::Setup(format!("fault `{f}` does not apply to layout `{layout}`")));
+            }
+        }
+        Ok(names)
+    }
+
     /// The lab CA's PEM file (what `--ca-file` takes).
     pub fn ca_file(&self) -> &Path {
         &self.ca_file
@@ -625,4 +516,157 @@ impl Lab {
 async fn free_udp_port(ip: IpAddr) -> Result<SocketAddr, LabError> {
     let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
     Ok(socket.local_addr()?)
+}
+/// The cluster: broker i+1 in zone i % 3, advertising its name on the endpoint's port.
+fn broker_names(names: &mut Names, azs: &[LabAz], broker_count: usize, has: &dyn Fn(Fault) -> bool) -> Vec<String> {
+    (0..broker_count)
+        .map(|i| {
+            let az = &azs[i % azs.len()];
+            if has(Fault::BrokerNameUnresolvable) && i == 2 {
+                format!("b{}.{}.{ELSEWHERE_ZONE}", i + 1, az.az_id)
+            } else {
+                names.broker(i + 1, az.az_id)
+            }
+        })
+        .collect()
+}
+
+/// The TLS configurations: the endpoint's Kafka and HTTPS listeners (its certificate covers the
+/// provider's names, unless a fault says otherwise), and the API endpoints'.
+type Tls = Arc<rustls::ServerConfig>;
+
+fn certificates(
+    ca: &Ca,
+    names: &Names,
+    azs: &[LabAz],
+    has: &dyn Fn(Fault) -> bool,
+) -> Result<(Tls, Tls, Tls), LabError> {
+    let az_ids: Vec<&str> = azs.iter().map(|az| az.az_id).collect();
+    let cert_names = names.certificate_names(&az_ids);
+    let cert_names: Vec<&str> = cert_names.iter().map(String::as_str).collect();
+    let leaf = if has(Fault::CertWrongName) {
+        ca.leaf(&["other-service.example.net"], Validity::Days(90))?
+    } else if has(Fault::UnknownCa) {
+        Ca::new("Unknown Interception CA")?.leaf(&cert_names, Validity::Days(90))?
+    } else if has(Fault::ExpiredCert) {
+        ca.leaf(&cert_names, Validity::Expired)?
+    } else if has(Fault::ExpiringCert) {
+        ca.leaf(&cert_names, Validity::Days(10))?
+    } else {
+        ca.leaf(&cert_names, Validity::Days(90))?
+    };
+    let kafka_tls = server_config(&leaf, &[])?;
+    let https_tls = server_config(&leaf, &[b"http/1.1"])?;
+    let api_names = [format!("*.{AWS_ZONE}"), CONFLUENT_APEX.to_string(), format!("*.{CONFLUENT_APEX}")];
+    let api_names: Vec<&str> = api_names.iter().map(String::as_str).collect();
+    let api_tls = server_config(&ca.leaf(&api_names, Validity::Days(90))?, &[b"http/1.1"])?;
+    Ok((kafka_tls, https_tls, api_tls))
+}
+
+/// The zones the lab's DNS serves.
+struct LabZones {
+    /// The zone answering the cluster's names.
+    domain: String,
+    /// The private hosted zone.
+    private: Zone,
+    /// The endpoint's own names.
+    vpce: Zone,
+    /// Public DNS.
+    public: Vec<Zone>,
+    /// The glb zone, for the VPC resolver to follow into the private zone.
+    glb_copy: Option<Zone>,
+    /// The AWS APIs' names.
+    aws: Zone,
+}
+
+/// The zones of the lab in its layout with its faults, `patch` applied to the private zone last.
+fn lab_zones(names: &Names, azs: &[LabAz], has: &dyn Fn(Fault) -> bool, patch: &[(String, String)]) -> LabZones {
+    // DNS: the zone answering the cluster's names (wildcard + per-AZ wildcards → vpce names,
+    // or the endpoint's own addresses) and the vpce zone.
+    let regional = format!("{VPCE_NAME}.{VPCE_ZONE}");
+    let domain = names.domain.clone();
+    let mut private = Zone::new(&domain);
+    let mut vpce = Zone::new(VPCE_ZONE);
+    if names.addresses {
+        for az in azs {
+            private = private.with(&format!("*.{domain}"), Rdata::Addr(IpAddr::V4(az.eni)));
+        }
+    }
+    if names.addresses || has(Fault::WildcardMissing) {
+    } else if has(Fault::CnameDangling) {
+        // A record left pointing at a replaced endpoint's name.
+        private = private.with(&format!("*.{domain}"), Rdata::Cname(DEAD_VPCE.into()));
+    } else {
+        private = private.with(&format!("*.{domain}"), Rdata::Cname(regional.clone()));
+    }
+    let public_zonal = format!("public-usw2-az2.{PUBLIC_ZONE}");
+    let zonal_name = |az_id: &str| {
+        azs.iter().find(|az| az.az_id == az_id).map(|az| format!("{VPCE_NAME}-{}.{VPCE_ZONE}", az.az_name))
+    };
+    let patched: Vec<(String, String)> = patch
+        .iter()
+        .map(|(name, target)| {
+            let target = match target.strip_prefix("VPCE_ZONAL:") {
+                Some(az) => zonal_name(az).unwrap_or_else(|| target.clone()),
+                None if target == "VPCE_REGIONAL" => regional.clone(),
+                None => target.clone(),
+            };
+            (name.trim_end_matches('.').to_ascii_lowercase(), target)
+        })
+        .collect();
+    for az in azs {
+        let zonal = format!("{VPCE_NAME}-{}.{VPCE_ZONE}", az.az_name);
+        let affected = az.az_id == "usw2-az2";
+        if !names.zonal || (has(Fault::ZonalRecordMissing) && affected) {
+        } else if has(Fault::ZonalRecordByAzName) && affected {
+            private = private.with(&format!("*.{}.{domain}", az.az_name), Rdata::Cname(zonal.clone()));
+        } else if has(Fault::ZonalRecordPublic) && affected {
+            // The zonal record leads to a public name: that zone's brokers get a public address.
+            private = private.with(&format!("*.{}.{domain}", az.az_id), Rdata::Cname(public_zonal.clone()));
+        } else {
+            private = private.with(&format!("*.{}.{domain}", az.az_id), Rdata::Cname(zonal.clone()));
+        }
+        vpce = vpce.with(&regional, Rdata::Addr(IpAddr::V4(az.eni))).with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
+    }
+    for (name, target) in &patched {
+        private.records.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        private = private.with(name, Rdata::Cname(target.clone()));
+    }
+    // Public DNS: the Confluent dedicated names have a public answer (an address nothing here
+    // reaches); the glb zone's CNAMEs; the public service names of the APIs.
+    let public_lb = format!("public-lb.{PUBLIC_ZONE}");
+    let mut public = vec![
+        Zone::new(CONFLUENT_APEX)
+            .with(CONFLUENT_APEX, Rdata::Addr(IpAddr::V4(LAB_INTERNET_ADDR)))
+            .with(&format!("api.{CONFLUENT_APEX}"), Rdata::Addr(IpAddr::V4(LAB_INTERNET_ADDR))),
+    ];
+    let mut glb_copy = None;
+    match &names.glb {
+        None => public.push(
+            Zone::new(PUBLIC_ZONE)
+                .with(&format!("*.{LAB_DOMAIN}"), Rdata::Cname(public_lb.clone()))
+                .with(&public_lb, Rdata::Addr(IpAddr::V4(LAB_PUBLIC_ADDR)))
+                .with(&public_zonal, Rdata::Addr(IpAddr::V4(LAB_PUBLIC_ADDR))),
+        ),
+        Some((zone, records)) => {
+            // Public DNS holds the glb CNAMEs; the names they lead to exist only privately.
+            let mut glb = Zone::new(zone);
+            for (name, target) in records {
+                glb = glb.with(name, Rdata::Cname(target.clone()));
+            }
+            public.push(glb.clone());
+            public.push(Zone::new(&domain));
+            // The VPC resolver gets the glb CNAME from the public authority and follows it into
+            // the private zone (Route 53 Resolver's recursion): the lab's resolver holds a copy of
+            // the glb zone for that, since a forwarder would follow the CNAME upstream instead.
+            glb_copy = Some(glb);
+        }
+    }
+    // The AWS APIs: an interface endpoint in the VPC (private DNS on), or the public service.
+    let api_addr = if has(Fault::AwsApiPublic) { LAB_INTERNET_ADDR } else { LAB_AWS_API_ADDR };
+    let mut aws = Zone::new(AWS_ZONE);
+    for service in AWS_SERVICES {
+        aws = aws.with(&format!("{service}.{AWS_ZONE}"), Rdata::Addr(IpAddr::V4(api_addr)));
+    }
+    LabZones { domain, private, vpce, public, glb_copy, aws }
 }

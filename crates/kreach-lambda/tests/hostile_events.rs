@@ -154,7 +154,7 @@ async fn a_target_that_would_inject_into_the_http_request_is_refused() {
         let err = kreach_lambda::handle(event, Some(Duration::from_secs(6)), &env(&a, Vec::new()))
             .await
             .expect_err("refused");
-        assert!(err.is_invalid_event() && err.message.contains("--target"), "{target:?}: {err}");
+        assert!(err.is_invalid_event() && err.message.contains("invalid targets"), "{target:?}: {err}");
         assert!(!err.message.contains('\r') && !err.message.contains('\u{1b}'), "{err}");
     }
     assert_eq!(a.broker.connections(), 0, "nothing was probed");

@@ -189,47 +189,7 @@ pub async fn check_with(
         let _ = tx.send((result, log));
         // `producer` is destroyed here, after the answer went out.
     });
-    // Once kreach's checks explain the failure, the first error librdkafka logs is enough; when
-    // kreach's own path works, an error no retry can cure (TLS verification, authentication) is.
-    let settled = async {
-        let verdict = signal.verdict().await;
-        // librdkafka gets CONFIRMATION_BUDGET from its start to say a first word, and a moment
-        // (CLIENT_CONFIRMATION) after a verdict that comes later: a client silent for seconds
-        // already (SYNs into a drop) has nothing more to add.
-        let wait_until =
-            (Instant::now() + kreach::limits::CLIENT_CONFIRMATION).max(started + kreach::limits::CONFIRMATION_BUDGET);
-        loop {
-            let logged: Vec<String> = lines.lock().map(|l| l.clone()).unwrap_or_default();
-            match &verdict {
-                Some(why) => {
-                    if let Some(first) = logged.first() {
-                        return format!(
-                            "kreach's own checks already explain the failure ({why}) and librdkafka reported \
-                             `{first}`: its retries could not change the verdict"
-                        );
-                    }
-                    // A client that stays silent (SYNs into a drop) gets a short confirmation
-                    // budget, not the deadline: the verdict is already fixed.
-                    if Instant::now() >= wait_until {
-                        return format!(
-                            "kreach's own checks already explain the failure ({why}); librdkafka had reported \
-                             nothing in {} ms: not waited for",
-                            started.elapsed().as_millis()
-                        );
-                    }
-                }
-                None => {
-                    if let Some(terminal) = logged.iter().find(|l| terminal_error(l)) {
-                        return format!(
-                            "kreach's own path works and librdkafka reported `{terminal}`: its retries could not \
-                             change the verdict"
-                        );
-                    }
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
+    let settled = settled(signal, &lines, started);
     let result = match spawned {
         Err(e) => Err(format!("cannot start librdkafka's thread: {e}")),
         Ok(_) => {
@@ -278,6 +238,49 @@ pub async fn check_with(
         }
     }
     report
+}
+
+/// When the stage may answer before librdkafka does: once kreach's checks explain the failure,
+/// the first error librdkafka logs is enough; when kreach's own path works, an error no retry can
+/// cure (TLS verification, authentication) is. The reason, in words.
+async fn settled(signal: kreach::ParitySignal, lines: &Mutex<Vec<String>>, started: Instant) -> String {
+    let verdict = signal.verdict().await;
+    // librdkafka gets CONFIRMATION_BUDGET from its start to say a first word, and a moment
+    // (CLIENT_CONFIRMATION) after a verdict that comes later: a client silent for seconds
+    // already (SYNs into a drop) has nothing more to add.
+    let wait_until =
+        (Instant::now() + kreach::limits::CLIENT_CONFIRMATION).max(started + kreach::limits::CONFIRMATION_BUDGET);
+    loop {
+        let logged: Vec<String> = lines.lock().map(|l| l.clone()).unwrap_or_default();
+        match &verdict {
+            Some(why) => {
+                if let Some(first) = logged.first() {
+                    return format!(
+                        "kreach's own checks already explain the failure ({why}) and librdkafka reported \
+                         `{first}`: its retries could not change the verdict"
+                    );
+                }
+                // A client that stays silent (SYNs into a drop) gets a short confirmation
+                // budget, not the deadline: the verdict is already fixed.
+                if Instant::now() >= wait_until {
+                    return format!(
+                        "kreach's own checks already explain the failure ({why}); librdkafka had reported \
+                         nothing in {} ms: not waited for",
+                        started.elapsed().as_millis()
+                    );
+                }
+            }
+            None => {
+                if let Some(terminal) = logged.iter().find(|l| terminal_error(l)) {
+                    return format!(
+                        "kreach's own path works and librdkafka reported `{terminal}`: its retries could not \
+                         change the verdict"
+                    );
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Why the stage must not run: librdkafka would send the SASL password where kreach's one rule

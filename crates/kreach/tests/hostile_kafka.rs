@@ -523,3 +523,37 @@ async fn hostile_answers_to_the_consumer_questions_are_classified_and_never_hold
         assert!(started.elapsed() < config.timeout + MARGIN, "{name}");
     }
 }
+
+/// Each answer is evidence on its own: a FindCoordinator answered at once is kept (the group's
+/// coordinator found, no `kafka-coordinator-unreachable` for want of it) while the DescribeConfigs
+/// behind it is never answered (that one alone says "no answer").
+#[tokio::test]
+async fn an_answer_received_is_kept_when_the_one_behind_it_never_comes() {
+    use kafka_protocol::messages::FindCoordinatorResponse;
+    let questions = kreach::input::ConsumerQuestions::new(vec!["orders".into()], Some("g".into())).expect("questions");
+    let addr = serve(Arc::new(move |req| match req.key {
+        18 => Reply::Raw(frame(req, &api_versions_with_questions())),
+        3 => Reply::Raw(frame(req, &metadata([(1, "127.0.0.1".to_string(), 1)]))),
+        10 => Reply::Raw(frame(
+            req,
+            &FindCoordinatorResponse::default()
+                .with_node_id(BrokerId(1))
+                .with_host(StrBytes::from_static_str("127.0.0.1"))
+                .with_port(1),
+        )),
+        _ => Reply::Silence,
+    }))
+    .await;
+    let config = config(addr, Duration::from_secs(4)).with_consumer(Some(questions));
+    let report = run(&config).await;
+    let access = report.access.as_ref().expect("access");
+    let group = access.group.as_ref().expect("group");
+    assert_eq!(group.find_coordinator.outcome, kreach::report::AccessOutcome::Ok, "{group:?}");
+    assert_eq!(group.coordinator.as_ref().map(|c| c.node_id), Some(1), "{group:?}");
+    assert_eq!(access.cluster_configs.outcome, kreach::report::AccessOutcome::NoAnswer, "{access:?}");
+    let unreachable = report.findings.iter().find(|f| f.code == FindingCode::KafkaCoordinatorUnreachable);
+    assert!(
+        unreachable.is_none_or(|f| !f.summary.contains("found no coordinator")),
+        "the coordinator was found: {unreachable:?}"
+    );
+}

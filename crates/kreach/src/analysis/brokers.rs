@@ -83,57 +83,74 @@ pub(super) fn broker_findings(
             return;
         }
     }
-    // Zonal DNS: a broker of zone X should resolve to zone X's endpoint address only.
     if let Some(az) = &broker.az_id {
-        let ips: Vec<&str> = dns.lookup.addresses.iter().map(|a| a.ip.as_str()).collect();
-        // Several addresses for a zonal name: the regional answer, every zone's interface.
-        let regional = ips.len() > 1;
-        let expected = zone_addresses.get(az);
-        if let Some(expected) = expected.filter(|e| !regional && ips != [e.as_str()]) {
-            out.push(finding(
-                FindingCode::DnsZonalMismatch,
-                t,
-                Stage::Dns,
-                format!(
-                    "broker {id} ({}) in {az} resolves to {}, but {az}'s endpoint address is {expected}",
-                    t.host,
-                    ips.join(", ")
-                ),
-                format!(
-                    "Point the zonal record for {az} (`*.{az}.<domain>`) at the endpoint's zonal DNS name in {az}: \
-                     it leads to another zone's address now."
-                ),
-                ips.iter().map(|s| s.to_string()).collect(),
-            ));
-        } else if regional {
-            let domain = t.host.split_once(&format!("{az}.")).map(|(_, d)| d.to_string());
-            let exact = known_records.iter().find(|r| r.name.starts_with(&format!("*.{az}.")));
-            let record = match (exact, &domain) {
-                (Some(r), _) => format!("`{} {} {}`", r.name, r.record_type, r.value),
-                (None, Some(d)) => format!("`*.{az}.{d}` CNAME <the endpoint's zonal DNS name in {az}>"),
-                (None, None) => format!("a zonal record for {az} pointing at the endpoint's zonal DNS name"),
-            };
-            out.push(finding(
-                FindingCode::DnsZonalMismatch,
-                t,
-                Stage::Dns,
-                format!(
-                    "broker {id} ({}) in {az} resolves to {} addresses ({}), the regional answer, not its zone's endpoint address",
-                    t.host,
-                    ips.len(),
-                    ips.join(", ")
-                ),
-                format!(
-                    "Create {record} in the private hosted zone; name it by AZ ID ({az}), not by AZ name. Until \
-                     then traffic to this broker crosses zones (cost, latency) and fails when another zone fails."
-                ),
-                ips.iter().map(|s| s.to_string()).collect(),
-            ));
-        }
+        zonal_finding(t, id, az, zone_addresses, known_records, out);
     }
     if zone_down || broker_passed(t) {
         return;
     }
+    out.push(unreachable_finding(t, id));
+}
+
+/// Zonal DNS: a broker of zone `az` should resolve to that zone's endpoint address only.
+fn zonal_finding(
+    t: &TargetReport,
+    id: i32,
+    az: &str,
+    zone_addresses: &std::collections::BTreeMap<String, String>,
+    known_records: &[DnsRecord],
+    out: &mut Vec<Finding>,
+) {
+    let Some(dns) = &t.dns else { return };
+    let ips: Vec<&str> = dns.lookup.addresses.iter().map(|a| a.ip.as_str()).collect();
+    // Several addresses for a zonal name: the regional answer, every zone's interface.
+    let regional = ips.len() > 1;
+    let expected = zone_addresses.get(az);
+    if let Some(expected) = expected.filter(|e| !regional && ips != [e.as_str()]) {
+        out.push(finding(
+            FindingCode::DnsZonalMismatch,
+            t,
+            Stage::Dns,
+            format!(
+                "broker {id} ({}) in {az} resolves to {}, but {az}'s endpoint address is {expected}",
+                t.host,
+                ips.join(", ")
+            ),
+            format!(
+                "Point the zonal record for {az} (`*.{az}.<domain>`) at the endpoint's zonal DNS name in {az}: \
+                 it leads to another zone's address now."
+            ),
+            ips.iter().map(|s| s.to_string()).collect(),
+        ));
+    } else if regional {
+        let domain = t.host.split_once(&format!("{az}.")).map(|(_, d)| d.to_string());
+        let exact = known_records.iter().find(|r| r.name.starts_with(&format!("*.{az}.")));
+        let record = match (exact, &domain) {
+            (Some(r), _) => format!("`{} {} {}`", r.name, r.record_type, r.value),
+            (None, Some(d)) => format!("`*.{az}.{d}` CNAME <the endpoint's zonal DNS name in {az}>"),
+            (None, None) => format!("a zonal record for {az} pointing at the endpoint's zonal DNS name"),
+        };
+        out.push(finding(
+            FindingCode::DnsZonalMismatch,
+            t,
+            Stage::Dns,
+            format!(
+                "broker {id} ({}) in {az} resolves to {} addresses ({}), the regional answer, not its zone's endpoint address",
+                t.host,
+                ips.len(),
+                ips.join(", ")
+            ),
+            format!(
+                "Create {record} in the private hosted zone; name it by AZ ID ({az}), not by AZ name. Until \
+                 then traffic to this broker crosses zones (cost, latency) and fails when another zone fails."
+            ),
+            ips.iter().map(|s| s.to_string()).collect(),
+        ));
+    }
+}
+
+/// A broker that fails at its first failing stage, with each address's evidence.
+fn unreachable_finding(t: &TargetReport, id: i32) -> Finding {
     let (stage, why) = first_failure(t);
     let errors: Vec<String> = t
         .addresses
@@ -157,7 +174,7 @@ pub(super) fn broker_findings(
                 })
         })
         .collect();
-    out.push(finding(
+    finding(
         FindingCode::BrokerUnreachable,
         t,
         stage,
@@ -167,7 +184,7 @@ pub(super) fn broker_findings(
          not answer, the broker itself is down (provider side)."
             .into(),
         t.addresses.iter().map(|a| a.ip.clone()).collect(),
-    ));
+    )
 }
 
 /// Brokers advertised on a port that cannot exist: not probed, named here.

@@ -225,14 +225,9 @@ impl CheckOptions {
         self.validate_with(props, env).map_err(|e| e.redacted(&secrets))
     }
 
-    fn validate_with(
-        &self,
-        props: Option<&Properties>,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<CheckConfig, Error> {
-        let prop = |key: &str| props.as_ref().and_then(|p| p.get(key)).map(str::to_string);
-
-        let (bootstrap_field, bootstrap_text) = match (&self.bootstrap, prop("bootstrap.servers")) {
+    /// The bootstrap servers: `--bootstrap`, else the properties file's `bootstrap.servers`.
+    fn bootstrap_list(&self, property: Option<String>) -> Result<Vec<HostPort>, Error> {
+        let (bootstrap_field, bootstrap_text) = match (&self.bootstrap, property) {
             (Some(b), _) => ("--bootstrap", b.clone()),
             (None, Some(b)) => ("bootstrap.servers", b),
             (None, None) => {
@@ -258,7 +253,7 @@ impl CheckOptions {
                         bootstrap_field,
                         format!(
                             "{}:// is not a Kafka bootstrap: give HOST:PORT (a listener's SSL:// or SASL_SSL:// is \
-                             accepted; the HTTPS endpoint is probed on --https-port)",
+                         accepted; the HTTPS endpoint is probed on --https-port)",
                             crate::error::quote(scheme).trim_matches('`')
                         ),
                     ));
@@ -272,6 +267,17 @@ impl CheckOptions {
         if bootstrap.is_empty() {
             return Err(Error::invalid(bootstrap_field, "empty bootstrap server list"));
         }
+        Ok(bootstrap)
+    }
+
+    fn validate_with(
+        &self,
+        props: Option<&Properties>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<CheckConfig, Error> {
+        let prop = |key: &str| props.as_ref().and_then(|p| p.get(key)).map(str::to_string);
+
+        let bootstrap = self.bootstrap_list(prop("bootstrap.servers"))?;
 
         let resolvers = parse_all(&self.resolvers, "--resolver", resolver_text)?;
         let public_resolvers = parse_all(&self.public_resolvers, "--public-resolver", resolver_text)?;

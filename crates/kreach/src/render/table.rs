@@ -118,6 +118,26 @@ pub fn table_width(report: &Report, color: bool, width: usize) -> String {
             ""
         }
     ));
+    out.push_str(&context_lines(report, color, width));
+    for f in &report.findings {
+        let sev = match f.severity {
+            Severity::Error => paint("ERROR", Color::Red, color),
+            Severity::Warning => paint("WARN ", Color::Yellow, color),
+            Severity::Info => paint("INFO ", Color::Blue, color),
+        };
+        out.push_str(&format!("\n{sev} {} [{} {}]\n", f.code, clean(&f.target), f.stage.as_str()));
+        out.push_str(&wrap(&clean(&f.summary), "  ", "  "));
+        if f.severity != Severity::Info {
+            out.push_str(&wrap(&clean(&f.fix), "  fix: ", "       "));
+        }
+    }
+    out
+}
+
+/// Where the probe ran, how the secret was read, the zones' verdicts: a few lines under the verdict.
+fn context_lines(report: &Report, color: bool, width: usize) -> String {
+    let wrap = |text: &str, first: &str, rest: &str| wrap_to(text, first, rest, width);
+    let mut out = String::new();
     if let Some(v) = &report.vantage {
         let facts: Vec<String> = v.facts.entries().iter().map(|(k, val)| format!("{k}={}", clean(val))).collect();
         let vpc = match (v.kind, v.vpc_attached) {
@@ -161,18 +181,6 @@ pub fn table_width(report: &Report, color: bool, width: usize) -> String {
             })
             .collect();
         out.push_str(&format!("Zones: {}\n", zones.join(", ")));
-    }
-    for f in &report.findings {
-        let sev = match f.severity {
-            Severity::Error => paint("ERROR", Color::Red, color),
-            Severity::Warning => paint("WARN ", Color::Yellow, color),
-            Severity::Info => paint("INFO ", Color::Blue, color),
-        };
-        out.push_str(&format!("\n{sev} {} [{} {}]\n", f.code, clean(&f.target), f.stage.as_str()));
-        out.push_str(&wrap(&clean(&f.summary), "  ", "  "));
-        if f.severity != Severity::Info {
-            out.push_str(&wrap(&clean(&f.fix), "  fix: ", "       "));
-        }
     }
     out
 }

@@ -70,3 +70,59 @@ pub(crate) fn broker_plans(config: &CheckConfig, metadata: &ClusterMetadata) -> 
     }
     hosts
 }
+
+/// The plans of the configured hosts, grouped by host so each name is resolved once: each
+/// bootstrap `host:port` (with Metadata) and its HTTPS port, then the endpoints around Kafka.
+pub(crate) fn host_plans(config: &CheckConfig) -> Vec<(String, Vec<TargetPlan>)> {
+    let mut hosts: Vec<(String, Vec<TargetPlan>)> = Vec::new();
+    for hp in &config.bootstrap {
+        let mut plans = vec![TargetPlan {
+            hp: hp.clone(),
+            role: Role::Bootstrap,
+            tls: config.security_protocol.uses_tls(),
+            kafka: true,
+            metadata: true,
+            broker: None,
+            endpoint: None,
+        }];
+        if let Some(port) = config.https_port.filter(|p| *p != hp.port) {
+            plans.push(TargetPlan {
+                hp: HostPort { host: hp.host.clone(), port },
+                role: Role::Https,
+                tls: true,
+                kafka: false,
+                metadata: false,
+                broker: None,
+                endpoint: None,
+            });
+        }
+        match hosts.iter_mut().find(|(h, _)| *h == hp.host) {
+            Some((_, existing)) => {
+                for plan in plans {
+                    if !existing.iter().any(|p| p.hp == plan.hp) {
+                        existing.push(plan);
+                    }
+                }
+            }
+            None => hosts.push((hp.host.clone(), plans)),
+        }
+    }
+    // Endpoints around Kafka: their own hosts (a name shared with the cluster is resolved once).
+    for e in &config.endpoints {
+        let plan = TargetPlan {
+            hp: e.hp.clone(),
+            role: Role::Endpoint,
+            tls: e.tls,
+            kafka: false,
+            metadata: false,
+            broker: None,
+            endpoint: Some(e.target.clone()),
+        };
+        match hosts.iter_mut().find(|(h, _)| *h == e.hp.host) {
+            Some((_, existing)) => existing.push(plan),
+            None => hosts.push((e.hp.host.clone(), vec![plan])),
+        }
+    }
+
+    hosts
+}

@@ -213,215 +213,11 @@ pub(crate) async fn probe_sharing<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> KafkaAttempt {
     let started = Instant::now();
     let mut attempt = empty_attempt();
-    let run = async {
-        let mut client = Client { stream, correlation: 0 };
-        attempt.step = Some(KafkaStep::ApiVersions);
-        let versions = match negotiate(&mut client).await {
-            Ok(v) => v,
-            Err(e) => {
-                attempt.outcome = match &e {
-                    CallError::Closed { received: 0 } => KafkaOutcome::Closed,
-                    CallError::Io(_) => KafkaOutcome::Failed,
-                    // A TLS record (alert 0x15 or handshake 0x16, version 3.x) in answer to plaintext.
-                    CallError::Oversized { first: [0x15 | 0x16, 0x03, ..], .. } => KafkaOutcome::TlsListener,
-                    _ => KafkaOutcome::NotKafka,
-                };
-                attempt.error = Some(format!("ApiVersions: {e}"));
-                return;
-            }
-        };
-        attempt.api_versions_ms = Some(started.elapsed().as_millis() as u64);
-        attempt.api_keys = Some(versions.api_keys.len());
-        if versions.error_code != 0 {
-            attempt.outcome = KafkaOutcome::NotKafka;
-            attempt.error_code = Some(versions.error_code);
-            attempt.error = Some(format!("ApiVersions answered error code {}", versions.error_code));
-            return;
-        }
-        let sasl = match then {
-            Then::Stop => {
-                attempt.outcome = KafkaOutcome::Ok;
-                return;
-            }
-            Then::Withhold(why) => {
-                attempt.outcome = KafkaOutcome::Ok;
-                attempt.credentials_withheld = Some(why.to_string());
-                attempt.skipped =
-                    Some(format!("credentials withheld ({why}): authentication and Metadata not attempted"));
-                return;
-            }
-            Then::Metadata(sasl) => sasl,
-            Then::Consumer(sasl, _) => sasl,
-        };
-        let consumer = match then {
-            Then::Consumer(sasl, questions) => Some((questions, sasl.and_then(|s| s.username.clone()))),
-            _ => None,
-        };
-        if let Some(sasl) = sasl {
-            let (Some(username), Some(password)) = (sasl.username.as_deref(), sasl.password.as_ref()) else {
-                // ApiVersions proved the listener; without credentials nothing further can be asked.
-                attempt.outcome = KafkaOutcome::Ok;
-                attempt.skipped = Some("no SASL credentials: authentication and Metadata not attempted".into());
-                return;
-            };
-            attempt.step = Some(KafkaStep::Sasl);
-            attempt.sasl_mechanism = Some(sasl.mechanism.clone());
-            let sasl_started = Instant::now();
-            let result = authenticate(&mut client, &versions, sasl, username, password.expose(), &mut attempt).await;
-            attempt.sasl_ms = Some(sasl_started.elapsed().as_millis() as u64);
-            if let Err((outcome, error)) = result {
-                attempt.outcome = outcome;
-                attempt.error = Some(error);
-                return;
-            }
-        }
-        let Some(range) = versions.range(ApiKey::Metadata) else {
-            attempt.outcome = KafkaOutcome::MetadataFailed;
-            attempt.error = Some("the broker does not offer the Metadata API".into());
-            return;
-        };
-        let version = range.max.min(METADATA_MAX);
-        if version < range.min || version < 1 {
-            attempt.outcome = KafkaOutcome::MetadataFailed;
-            attempt.error = Some(format!("no common Metadata version (broker {}..={})", range.min, range.max));
-            return;
-        }
-        attempt.step = Some(KafkaStep::Metadata);
-        attempt.metadata_version = Some(version);
-        let metadata_started = Instant::now();
-        let topics: &[String] = consumer.as_ref().map_or(&[], |(q, _)| q.topics.as_slice());
-        let sent = client.send(&Body::Metadata(topics), version).await;
-        // The consumer's other questions go right behind the Metadata request: one round trip.
-        let mut questions = Vec::new();
-        if let (Ok(_), Some((q, _))) = (&sent, &consumer) {
-            if let Some(group) = &q.group {
-                if let Some(v) = pick(&versions, ApiKey::FindCoordinator, FIND_COORDINATOR) {
-                    if let Ok(c) = client.send(&Body::FindCoordinator(group), v).await {
-                        questions.push((ApiKey::FindCoordinator, v, c));
-                    }
-                }
-            }
-            if let Some(v) = pick(&versions, ApiKey::DescribeConfigs, DESCRIBE_CONFIGS) {
-                if let Ok(c) = client.send(&Body::DescribeClusterConfigs, v).await {
-                    questions.push((ApiKey::DescribeConfigs, v, c));
-                }
-            }
-        }
-        let result = match sent {
-            Ok(correlation) => client.metadata(version, correlation).await,
-            Err(e) => Err(e),
-        };
-        let mut answered_topics = Vec::new();
-        match result {
-            Ok(mut response) => {
-                answered_topics = std::mem::take(&mut response.topics);
-                let empty = response.brokers.is_empty();
-                attempt.metadata = Some(cluster(response, metadata_started.elapsed().as_millis() as u64));
-                attempt.outcome = if empty { KafkaOutcome::MetadataFailed } else { KafkaOutcome::Ok };
-                if empty {
-                    attempt.error = Some("Metadata listed no broker".into());
-                }
-                if let Some(m) = attempt.metadata.as_ref().filter(|_| !empty) {
-                    on_metadata(m);
-                }
-            }
-            Err(e) => {
-                attempt.outcome = KafkaOutcome::MetadataFailed;
-                attempt.error = Some(format!("Metadata: {e}"));
-            }
-        }
-        let Some((q, principal)) = consumer else { return };
-        let mut access =
-            AccessReport { principal, topics: topic_access(&q.topics, &answered_topics), ..Default::default() };
-        if attempt.metadata.is_none() {
-            access.not_asked = Some("Metadata did not answer on this connection".into());
-            attempt.access = Some(access);
-            return;
-        }
-        access.group = q.group.as_ref().map(|id| GroupAccess {
-            id: id.clone(),
-            find_coordinator: AccessAnswer::with(
-                AccessOutcome::NotOffered,
-                "the broker offers no FindCoordinator v1-v4",
-            ),
-            ..GroupAccess::default()
-        });
-        access.cluster_configs =
-            AccessAnswer::with(AccessOutcome::NotOffered, "the broker offers no DescribeConfigs v0-v4");
-        for (key, v, _) in &questions {
-            let waiting = AccessAnswer::with(AccessOutcome::NoAnswer, "no answer");
-            match key {
-                ApiKey::FindCoordinator => {
-                    if let Some(g) = access.group.as_mut() {
-                        g.find_coordinator = AccessAnswer { version: Some(*v), ..waiting };
-                    }
-                }
-                _ => access.cluster_configs = AccessAnswer { version: Some(*v), ..waiting },
-            }
-        }
-        // The Metadata answer is in and handed on: the answers behind it get a short wait of their own.
-        attempt.step = Some(KafkaStep::Access);
-        attempt.access = Some(access);
-        let answers = async {
-            let mut out = Vec::new();
-            for (key, v, correlation) in questions {
-                let body = match client.receive(key, v, correlation, MAX_SMALL_FRAME).await {
-                    Ok(body) => body,
-                    Err(e) => {
-                        out.push((key, Err(e.to_string())));
-                        break; // the answers behind it cannot be told apart any more
-                    }
-                };
-                let mut r = Reader::new(&body);
-                out.push((
-                    key,
-                    match key {
-                        ApiKey::FindCoordinator => wire::find_coordinator(&mut r, v).map(|c| {
-                            let a = answer(c.error_code, v, c.error_message, &[GROUP_AUTHORIZATION_FAILED]);
-                            let coordinator = (c.error_code == 0).then(|| BrokerInfo {
-                                node_id: c.node_id,
-                                host: c.host.chars().take(MAX_NAME).collect(),
-                                port: c.port,
-                                rack: None,
-                            });
-                            (a, coordinator)
-                        }),
-                        _ => wire::describe_configs(&mut r, v).map(|(code, message)| {
-                            let refused = [CLUSTER_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED];
-                            (answer(code, v, message, &refused), None)
-                        }),
-                    }
-                    .map_err(|e| format!("undecodable answer: {e}")),
-                ));
-            }
-            out
-        };
-        let wait = ACCESS_ANSWER_CAP.max(metadata_started.elapsed() * 4);
-        let answers = tokio::time::timeout(wait, answers).await.unwrap_or_default();
-        let access = attempt.access.as_mut().expect("set above");
-        for (key, result) in answers {
-            let slot = match key {
-                ApiKey::FindCoordinator => match access.group.as_mut() {
-                    Some(g) => &mut g.find_coordinator,
-                    None => continue,
-                },
-                _ => &mut access.cluster_configs,
-            };
-            match result {
-                Ok((a, coordinator)) => {
-                    *slot = a;
-                    if let (Some(c), Some(g)) = (coordinator, access.group.as_mut()) {
-                        g.coordinator = Some(c);
-                    }
-                }
-                Err(e) => slot.error = Some(e),
-            }
-        }
-        attempt.step = None;
-    };
+    let run = exchange(stream, then, started, &mut attempt, on_metadata);
     let timed_out = tokio::time::timeout(budget, run).await.is_err();
     if timed_out && attempt.step == Some(KafkaStep::Access) {
-        // Metadata answered; only the consumer's questions ran out of time (each says "no answer").
+        // Metadata answered; only the consumer's questions ran out of time: each answer already
+        // read is kept, each missing one says "no answer".
         attempt.step = None;
     } else if timed_out {
         attempt.outcome = KafkaOutcome::Timeout;
@@ -433,6 +229,268 @@ pub(crate) async fn probe_sharing<S: AsyncRead + AsyncWrite + Unpin>(
     }
     attempt.elapsed_ms = started.elapsed().as_millis() as u64;
     attempt
+}
+
+/// The exchange itself, each step's result written into `attempt` as it comes (so a deadline that
+/// cuts it keeps what was learnt): ApiVersions, then what `then` asks.
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    then: Then<'_>,
+    started: Instant,
+    attempt: &mut KafkaAttempt,
+    on_metadata: &mut (dyn FnMut(&ClusterMetadata) + Send),
+) {
+    let mut client = Client { stream, correlation: 0 };
+    attempt.step = Some(KafkaStep::ApiVersions);
+    let Some(versions) = api_versions(&mut client, started, attempt).await else { return };
+    let (sasl, consumer) = match then {
+        Then::Stop => {
+            attempt.outcome = KafkaOutcome::Ok;
+            return;
+        }
+        Then::Withhold(why) => {
+            attempt.outcome = KafkaOutcome::Ok;
+            attempt.skipped = Some(format!("credentials withheld ({why}): authentication and Metadata not attempted"));
+            attempt.credentials_withheld = Some(why);
+            return;
+        }
+        Then::Metadata(sasl) => (sasl, None),
+        Then::Consumer(sasl, questions) => (sasl, Some((questions, sasl.and_then(|s| s.username.clone())))),
+    };
+    if let Some(sasl) = sasl {
+        if !sasl_step(&mut client, &versions, sasl, attempt).await {
+            return;
+        }
+    }
+    let Some(version) = metadata_version(&versions, attempt) else { return };
+    attempt.step = Some(KafkaStep::Metadata);
+    attempt.metadata_version = Some(version);
+    let metadata_started = Instant::now();
+    let topics: &[String] = consumer.as_ref().map_or(&[], |(q, _)| q.topics.as_slice());
+    let sent = client.send(&Body::Metadata(topics), version).await;
+    // The consumer's other questions go right behind the Metadata request: one round trip.
+    let questions = match (&sent, &consumer) {
+        (Ok(_), Some((q, _))) => send_questions(&mut client, &versions, q).await,
+        _ => Vec::new(),
+    };
+    let result = match sent {
+        Ok(correlation) => client.metadata(version, correlation).await,
+        Err(e) => Err(e),
+    };
+    let answered_topics = record_metadata(result, metadata_started, attempt, on_metadata);
+    let Some((q, principal)) = consumer else { return };
+    let mut access =
+        AccessReport { principal, topics: topic_access(&q.topics, &answered_topics), ..Default::default() };
+    if attempt.metadata.is_none() {
+        access.not_asked = Some("Metadata did not answer on this connection".into());
+        attempt.access = Some(access);
+        return;
+    }
+    access.group = q.group.as_ref().map(|id| GroupAccess {
+        id: id.clone(),
+        find_coordinator: AccessAnswer::with(AccessOutcome::NotOffered, "the broker offers no FindCoordinator v1-v4"),
+        ..GroupAccess::default()
+    });
+    access.cluster_configs =
+        AccessAnswer::with(AccessOutcome::NotOffered, "the broker offers no DescribeConfigs v0-v4");
+    for (key, v, _) in &questions {
+        let waiting = AccessAnswer::with(AccessOutcome::NoAnswer, "no answer");
+        match key {
+            ApiKey::FindCoordinator => {
+                if let Some(g) = access.group.as_mut() {
+                    g.find_coordinator = AccessAnswer { version: Some(*v), ..waiting };
+                }
+            }
+            _ => access.cluster_configs = AccessAnswer { version: Some(*v), ..waiting },
+        }
+    }
+    // The Metadata answer is in and handed on: the answers behind it get a short wait of their own.
+    attempt.step = Some(KafkaStep::Access);
+    attempt.access = Some(access);
+    let wait = ACCESS_ANSWER_CAP.max(metadata_started.elapsed() * 4);
+    let _ = tokio::time::timeout(wait, read_answers(&mut client, questions, attempt)).await;
+    attempt.step = None;
+}
+
+/// ApiVersions at the highest version both sides speak; `None` (the attempt says why) when the
+/// peer does not answer it as a Kafka broker would.
+async fn api_versions<S: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut Client<'_, S>,
+    started: Instant,
+    attempt: &mut KafkaAttempt,
+) -> Option<ApiVersions> {
+    let versions = match negotiate(client).await {
+        Ok(v) => v,
+        Err(e) => {
+            attempt.outcome = match &e {
+                CallError::Closed { received: 0 } => KafkaOutcome::Closed,
+                CallError::Io(_) => KafkaOutcome::Failed,
+                // A TLS record (alert 0x15 or handshake 0x16, version 3.x) in answer to plaintext.
+                CallError::Oversized { first: [0x15 | 0x16, 0x03, ..], .. } => KafkaOutcome::TlsListener,
+                _ => KafkaOutcome::NotKafka,
+            };
+            attempt.error = Some(format!("ApiVersions: {e}"));
+            return None;
+        }
+    };
+    attempt.api_versions_ms = Some(started.elapsed().as_millis() as u64);
+    attempt.api_keys = Some(versions.api_keys.len());
+    if versions.error_code != 0 {
+        attempt.outcome = KafkaOutcome::NotKafka;
+        attempt.error_code = Some(versions.error_code);
+        attempt.error = Some(format!("ApiVersions answered error code {}", versions.error_code));
+        return None;
+    }
+    Some(versions)
+}
+
+/// SASL when credentials are there; whether the exchange may go on (the attempt says why not).
+async fn sasl_step<S: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut Client<'_, S>,
+    versions: &ApiVersions,
+    sasl: &Sasl,
+    attempt: &mut KafkaAttempt,
+) -> bool {
+    let (Some(username), Some(password)) = (sasl.username.as_deref(), sasl.password.as_ref()) else {
+        // ApiVersions proved the listener; without credentials nothing further can be asked.
+        attempt.outcome = KafkaOutcome::Ok;
+        attempt.skipped = Some("no SASL credentials: authentication and Metadata not attempted".into());
+        return false;
+    };
+    attempt.step = Some(KafkaStep::Sasl);
+    attempt.sasl_mechanism = Some(sasl.mechanism.clone());
+    let sasl_started = Instant::now();
+    let result = authenticate(client, versions, sasl, username, password.expose(), attempt).await;
+    attempt.sasl_ms = Some(sasl_started.elapsed().as_millis() as u64);
+    if let Err((outcome, error)) = result {
+        attempt.outcome = outcome;
+        attempt.error = Some(error);
+        return false;
+    }
+    true
+}
+
+/// The Metadata version both sides speak; `None` (the attempt says why) when there is none.
+fn metadata_version(versions: &ApiVersions, attempt: &mut KafkaAttempt) -> Option<i16> {
+    let Some(range) = versions.range(ApiKey::Metadata) else {
+        attempt.outcome = KafkaOutcome::MetadataFailed;
+        attempt.error = Some("the broker does not offer the Metadata API".into());
+        return None;
+    };
+    let version = range.max.min(METADATA_MAX);
+    if version < range.min || version < 1 {
+        attempt.outcome = KafkaOutcome::MetadataFailed;
+        attempt.error = Some(format!("no common Metadata version (broker {}..={})", range.min, range.max));
+        return None;
+    }
+    Some(version)
+}
+
+/// FindCoordinator and DescribeConfigs sent behind the Metadata request (what the broker offers).
+async fn send_questions<S: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut Client<'_, S>,
+    versions: &ApiVersions,
+    q: &ConsumerQuestions,
+) -> Vec<(ApiKey, i16, i32)> {
+    let mut questions = Vec::new();
+    if let Some(group) = &q.group {
+        if let Some(v) = pick(versions, ApiKey::FindCoordinator, FIND_COORDINATOR) {
+            if let Ok(c) = client.send(&Body::FindCoordinator(group), v).await {
+                questions.push((ApiKey::FindCoordinator, v, c));
+            }
+        }
+    }
+    if let Some(v) = pick(versions, ApiKey::DescribeConfigs, DESCRIBE_CONFIGS) {
+        if let Ok(c) = client.send(&Body::DescribeClusterConfigs, v).await {
+            questions.push((ApiKey::DescribeConfigs, v, c));
+        }
+    }
+    questions
+}
+
+/// The Metadata answer into the attempt (and to `on_metadata` when it lists brokers); the topics
+/// it answered.
+fn record_metadata(
+    result: Result<wire::Metadata, CallError>,
+    metadata_started: Instant,
+    attempt: &mut KafkaAttempt,
+    on_metadata: &mut (dyn FnMut(&ClusterMetadata) + Send),
+) -> Vec<wire::Topic> {
+    match result {
+        Ok(mut response) => {
+            let topics = std::mem::take(&mut response.topics);
+            let empty = response.brokers.is_empty();
+            attempt.metadata = Some(cluster(response, metadata_started.elapsed().as_millis() as u64));
+            attempt.outcome = if empty { KafkaOutcome::MetadataFailed } else { KafkaOutcome::Ok };
+            if empty {
+                attempt.error = Some("Metadata listed no broker".into());
+            }
+            if let Some(m) = attempt.metadata.as_ref().filter(|_| !empty) {
+                on_metadata(m);
+            }
+            topics
+        }
+        Err(e) => {
+            attempt.outcome = KafkaOutcome::MetadataFailed;
+            attempt.error = Some(format!("Metadata: {e}"));
+            Vec::new()
+        }
+    }
+}
+
+/// The consumer's answers, in order, each written into the attempt's `access` the moment it is
+/// decoded: an answer received is evidence on its own, whatever happens to the ones behind it.
+async fn read_answers<S: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut Client<'_, S>,
+    questions: Vec<(ApiKey, i16, i32)>,
+    attempt: &mut KafkaAttempt,
+) {
+    for (key, v, correlation) in questions {
+        let result = match client.receive(key, v, correlation, MAX_SMALL_FRAME).await {
+            Ok(body) => {
+                let mut r = Reader::new(&body);
+                match key {
+                    ApiKey::FindCoordinator => wire::find_coordinator(&mut r, v).map(|c| {
+                        let a = answer(c.error_code, v, c.error_message, &[GROUP_AUTHORIZATION_FAILED]);
+                        let coordinator = (c.error_code == 0).then(|| BrokerInfo {
+                            node_id: c.node_id,
+                            host: c.host.chars().take(MAX_NAME).collect(),
+                            port: c.port,
+                            rack: None,
+                        });
+                        (a, coordinator)
+                    }),
+                    _ => wire::describe_configs(&mut r, v).map(|(code, message)| {
+                        let refused = [CLUSTER_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED];
+                        (answer(code, v, message, &refused), None)
+                    }),
+                }
+                .map_err(|e| format!("undecodable answer: {e}"))
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        let failed = result.is_err();
+        let Some(access) = attempt.access.as_mut() else { return };
+        let slot = match key {
+            ApiKey::FindCoordinator => match access.group.as_mut() {
+                Some(g) => &mut g.find_coordinator,
+                None => continue,
+            },
+            _ => &mut access.cluster_configs,
+        };
+        match result {
+            Ok((a, coordinator)) => {
+                *slot = a;
+                if let (Some(c), Some(g)) = (coordinator, access.group.as_mut()) {
+                    g.coordinator = Some(c);
+                }
+            }
+            Err(e) => slot.error = Some(e),
+        }
+        if failed {
+            return; // the answers behind it cannot be told apart any more
+        }
+    }
 }
 
 /// A Kafka attempt before anything ran.

@@ -6,14 +6,12 @@ use super::*;
 /// OffsetFetch for the group on its coordinator: resolve, connect and handshake like a broker,
 /// authenticate when the credentials may go there, ask. Fills `group`'s answer.
 pub(super) async fn coordinator_offsets(
-    config: &CheckConfig,
-    tls_ctx: &TlsContext,
-    resolvers: &Resolvers,
-    deadline: Deadline<'_>,
+    ctx: Ctx<'_>,
     topics: &[TopicAccess],
     scope: &CredentialScope,
     group: &mut GroupAccess,
 ) {
+    let Ctx { config, tls: tls_ctx, deadline, .. } = ctx;
     use crate::report::{AccessAnswer, AccessOutcome};
     let Some(coordinator) = group.coordinator.clone() else {
         group.offset_fetch = AccessAnswer::with(AccessOutcome::NotAsked, "FindCoordinator named no coordinator");
@@ -25,7 +23,7 @@ pub(super) async fn coordinator_offsets(
         return;
     };
     let host = coordinator.host.trim_end_matches('.').to_string();
-    let (dns, ips) = resolve(config, resolvers, deadline, &host, None).await;
+    let (dns, ips) = resolve(ctx, &host, None).await;
     let Some(ip) = ips.first().copied() else {
         group.offset_fetch =
             unreachable(format!("{} does not resolve ({})", crate::text::clean(&host), dns.lookup.outcome.as_label()));

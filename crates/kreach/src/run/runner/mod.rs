@@ -13,7 +13,6 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::analysis;
 use crate::error::Error;
-use crate::input::address::HostPort;
 use crate::input::config::CheckConfig;
 use crate::limits::*;
 use crate::probe::dns::{self, ResolverChoice};
@@ -27,7 +26,7 @@ use crate::report::{
     TlsOutcome, TlsVerification, TopicAccess,
 };
 use crate::run::matrix::assemble;
-use crate::run::plan::{TargetPlan, broker_plans};
+use crate::run::plan::{TargetPlan, broker_plans, host_plans};
 use crate::run::step::{Step, StepObserver, StepOutcome, emit};
 
 mod coordinator;
@@ -108,15 +107,22 @@ impl Deadline<'_> {
     }
 }
 
+/// What every step of one run shares: the configuration, the TLS context, the resolvers, the
+/// deadline and the step observer.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    config: &'a CheckConfig,
+    tls: &'a TlsContext,
+    resolvers: &'a Resolvers,
+    deadline: Deadline<'a>,
+    steps: Option<&'a StepObserver>,
+}
+
 /// The run's resolvers, built once.
 struct Resolvers {
     main: dns::Dns,
     public: Option<dns::Dns>,
 }
-
-/// Where a host's results are handed on early: its Metadata (to start the brokers), its name
-/// resolution (to start the AWS audit), and each step as it ends (the observer).
-type Taps<'a> = (Option<&'a Shared<'a>>, Option<oneshot::Sender<DnsDetail>>, Option<&'a StepObserver>);
 
 /// Where the bootstrap hands on what it learns: its first Metadata answer (to the broker wave),
 /// then the consumer's answers with the address that gave them (to the coordinator task), and its
@@ -144,55 +150,7 @@ pub(crate) async fn checks(
     let deadline = Deadline(started + config.timeout, &dropping);
     let tls_ctx = TlsContext::for_config(config)?;
 
-    let mut hosts: Vec<(String, Vec<TargetPlan>)> = Vec::new();
-    for hp in &config.bootstrap {
-        let mut plans = vec![TargetPlan {
-            hp: hp.clone(),
-            role: Role::Bootstrap,
-            tls: config.security_protocol.uses_tls(),
-            kafka: true,
-            metadata: true,
-            broker: None,
-            endpoint: None,
-        }];
-        if let Some(port) = config.https_port.filter(|p| *p != hp.port) {
-            plans.push(TargetPlan {
-                hp: HostPort { host: hp.host.clone(), port },
-                role: Role::Https,
-                tls: true,
-                kafka: false,
-                metadata: false,
-                broker: None,
-                endpoint: None,
-            });
-        }
-        match hosts.iter_mut().find(|(h, _)| *h == hp.host) {
-            Some((_, existing)) => {
-                for plan in plans {
-                    if !existing.iter().any(|p| p.hp == plan.hp) {
-                        existing.push(plan);
-                    }
-                }
-            }
-            None => hosts.push((hp.host.clone(), plans)),
-        }
-    }
-    // Endpoints around Kafka: their own hosts (a name shared with the cluster is resolved once).
-    for e in &config.endpoints {
-        let plan = TargetPlan {
-            hp: e.hp.clone(),
-            role: Role::Endpoint,
-            tls: e.tls,
-            kafka: false,
-            metadata: false,
-            broker: None,
-            endpoint: Some(e.target.clone()),
-        };
-        match hosts.iter_mut().find(|(h, _)| *h == e.hp.host) {
-            Some((_, existing)) => existing.push(plan),
-            None => hosts.push((e.hp.host.clone(), vec![plan])),
-        }
-    }
+    let hosts = host_plans(config);
 
     // Brokers are probed as soon as the first Metadata answer arrives, while the bootstrap's
     // other addresses may still be running.
@@ -209,9 +167,8 @@ pub(crate) async fn checks(
         public: (!config.public_resolvers.is_empty())
             .then(|| dns::Dns::new(&ResolverChoice::Servers(config.public_resolvers.clone()))),
     };
+    let ctx = Ctx { config, tls: &tls_ctx, resolvers: &resolvers, deadline, steps };
     let bootstrap = {
-        let tls_ctx = &tls_ctx;
-        let resolvers = &resolvers;
         let hosts = &hosts;
         async move {
             let shared = shared;
@@ -219,7 +176,7 @@ pub(crate) async fn checks(
             let mut dns_tx = bootstrap_dns;
             join_all(hosts.iter().map(|(host, plans)| {
                 let first = if plans.iter().any(|p| p.role == Role::Bootstrap) { dns_tx.take() } else { None };
-                probe_host(config, tls_ctx, resolvers, deadline, host, plans, (Some(tx), first, steps))
+                probe_host(ctx, host, plans, Some(tx), first)
             }))
             .await
         }
@@ -228,7 +185,7 @@ pub(crate) async fn checks(
         let Some(metadata) = rx.recv().await else { return (None, None, Vec::new()) };
         let plans = broker_plans(config, &metadata);
         let wave = futures::stream::iter(plans.iter())
-            .map(|(host, plans)| probe_host(config, &tls_ctx, &resolvers, deadline, host, plans, (None, None, steps)))
+            .map(|(host, plans)| probe_host(ctx, host, plans, None, None))
             .buffered(BROKER_CONCURRENCY)
             .collect::<Vec<Vec<TargetReport>>>();
         // The group's coordinator is one more broker connection, beside the wave.
@@ -244,7 +201,7 @@ pub(crate) async fn checks(
                     &chain,
                     &metadata,
                 );
-                coordinator_offsets(config, &tls_ctx, &resolvers, deadline, &access.topics, &scope, g).await;
+                coordinator_offsets(ctx, &access.topics, &scope, g).await;
             }
             Some(access)
         };
@@ -254,50 +211,9 @@ pub(crate) async fn checks(
     let (per_host, (cluster, access, broker_targets)) = futures::join!(bootstrap, brokers);
     let mut targets: Vec<TargetReport> = per_host.into_iter().flatten().collect();
     targets.extend(broker_targets);
-    // The consumer's answers are kept once, in `access`; when no bootstrap answered Metadata,
-    // the first attempt says why nothing was asked.
-    let mut first_access = None;
-    for a in targets.iter_mut().flat_map(|t| t.addresses.iter_mut()) {
-        if let Some(found) = a.kafka.as_mut().and_then(|k| k.access.take()) {
-            first_access.get_or_insert(found);
-        }
-    }
-    let access = config.consumer.as_ref().map(|_| {
-        access.or(first_access).unwrap_or_else(|| AccessReport {
-            not_asked: Some(match config.credentials_withheld() {
-                Some(why) => format!("credentials withheld ({why})"),
-                None if config.has_credentials() && !tls_ctx.verifies() => {
-                    "credentials withheld: TLS verification is off".to_string()
-                }
-                None => "no bootstrap address answered Metadata".to_string(),
-            }),
-            ..AccessReport::default()
-        })
-    });
-    // The cluster's brokers are kept once, in `cluster`; each address's own answer keeps its first
-    // few (and the count), so many bootstrap addresses cannot multiply a large answer.
-    for a in targets.iter_mut().flat_map(|t| t.addresses.iter_mut()) {
-        if let Some(m) = a.kafka.as_mut().and_then(|k| k.metadata.as_mut()) {
-            m.brokers_total = m.brokers_total.max(m.brokers.len());
-            m.brokers.truncate(MAX_ADDRESS_BROKERS);
-        }
-    }
-
-    let settings = Settings {
-        bootstrap: config.bootstrap.iter().map(ToString::to_string).collect(),
-        security_protocol: config.security_protocol.as_str().to_string(),
-        sasl_mechanism: config.sasl.as_ref().map(|s| s.mechanism.clone()),
-        sasl_credentials: config.sasl.as_ref().is_some_and(|s| s.username.is_some() && s.password.is_some()),
-        allow_insecure_credentials: config.allow_insecure_credentials,
-        resolvers: config.resolvers.iter().map(ToString::to_string).collect(),
-        public_resolvers: config.public_resolvers.iter().map(ToString::to_string).collect(),
-        private_cidrs: config.private_cidrs.iter().map(ToString::to_string).collect(),
-        https_port: config.https_port,
-        tls_verification: if tls_ctx.verifies() { TlsVerification::Enabled } else { TlsVerification::Disabled },
-        ca_file: config.ca_file.as_ref().map(|c| c.source.clone()),
-        zone_addresses: config.zone_addresses.iter().map(|(az, ip)| (az.clone(), ip.to_string())).collect(),
-        refused_inputs: Vec::new(),
-    };
+    let access = consumer_access(config, tls_ctx.verifies(), &mut targets, access);
+    trim_metadata(&mut targets);
+    let settings = settings(config, tls_ctx.verifies());
     let zones = analysis::zones(&targets);
     let report = Report {
         schema_version: SCHEMA_VERSION,
@@ -324,16 +240,77 @@ pub(crate) async fn checks(
     Ok(report)
 }
 
-async fn probe_host(
+/// The consumer's answers, kept once (the bootstrap's first, else the coordinator task's); when no
+/// bootstrap answered Metadata, why nothing was asked.
+fn consumer_access(
     config: &CheckConfig,
-    tls_ctx: &TlsContext,
-    resolvers: &Resolvers,
-    deadline: Deadline<'_>,
+    verifies: bool,
+    targets: &mut [TargetReport],
+    access: Option<AccessReport>,
+) -> Option<AccessReport> {
+    // The consumer's answers are kept once, in `access`; when no bootstrap answered Metadata,
+    // the first attempt says why nothing was asked.
+    let mut first_access = None;
+    for a in targets.iter_mut().flat_map(|t| t.addresses.iter_mut()) {
+        if let Some(found) = a.kafka.as_mut().and_then(|k| k.access.take()) {
+            first_access.get_or_insert(found);
+        }
+    }
+    config.consumer.as_ref().map(|_| {
+        access.or(first_access).unwrap_or_else(|| AccessReport {
+            not_asked: Some(match config.credentials_withheld() {
+                Some(why) => format!("credentials withheld ({why})"),
+                None if config.has_credentials() && !verifies => {
+                    "credentials withheld: TLS verification is off".to_string()
+                }
+                None => "no bootstrap address answered Metadata".to_string(),
+            }),
+            ..AccessReport::default()
+        })
+    })
+}
+
+/// The cluster's brokers are kept once, in `cluster`; each address's own answer keeps its first
+/// few (and the count), so many bootstrap addresses cannot multiply a large answer.
+fn trim_metadata(targets: &mut [TargetReport]) {
+    for a in targets.iter_mut().flat_map(|t| t.addresses.iter_mut()) {
+        if let Some(m) = a.kafka.as_mut().and_then(|k| k.metadata.as_mut()) {
+            m.brokers_total = m.brokers_total.max(m.brokers.len());
+            m.brokers.truncate(MAX_ADDRESS_BROKERS);
+        }
+    }
+}
+
+/// What the run was asked to do, for the report.
+fn settings(config: &CheckConfig, verifies: bool) -> Settings {
+    Settings {
+        bootstrap: config.bootstrap.iter().map(ToString::to_string).collect(),
+        security_protocol: config.security_protocol.as_str().to_string(),
+        sasl_mechanism: config.sasl.as_ref().map(|s| s.mechanism.clone()),
+        sasl_credentials: config.sasl.as_ref().is_some_and(|s| s.username.is_some() && s.password.is_some()),
+        allow_insecure_credentials: config.allow_insecure_credentials,
+        resolvers: config.resolvers.iter().map(ToString::to_string).collect(),
+        public_resolvers: config.public_resolvers.iter().map(ToString::to_string).collect(),
+        private_cidrs: config.private_cidrs.iter().map(ToString::to_string).collect(),
+        https_port: config.https_port,
+        tls_verification: if verifies { TlsVerification::Enabled } else { TlsVerification::Disabled },
+        ca_file: config.ca_file.as_ref().map(|c| c.source.clone()),
+        zone_addresses: config.zone_addresses.iter().map(|(az, ip)| (az.clone(), ip.to_string())).collect(),
+        refused_inputs: Vec::new(),
+    }
+}
+
+/// One host: resolved once, then every plan × every address at once. A bootstrap host hands on
+/// what it learns through `metadata_tx` (its Metadata, the consumer's answers, its CNAME chain) and
+/// its name resolution through `dns_tx` (the AWS audit starts with it).
+async fn probe_host(
+    ctx: Ctx<'_>,
     host: &str,
     plans: &[TargetPlan],
-    (metadata_tx, dns_tx, steps): Taps<'_>,
+    metadata_tx: Option<&Shared<'_>>,
+    dns_tx: Option<oneshot::Sender<DnsDetail>>,
 ) -> Vec<TargetReport> {
-    let (dns, mut ips) = resolve(config, resolvers, deadline, host, steps).await;
+    let (dns, mut ips) = resolve(ctx, host, ctx.steps).await;
     if let Some(tx) = dns_tx {
         let _ = tx.send(dns.clone());
     }
@@ -353,10 +330,11 @@ async fn probe_host(
         let fixed = public_answer && plan.expects_private();
         let addresses = join_all(ips.iter().map(|ip| async move {
             if !fixed {
-                return probe_address(config, tls_ctx, deadline, plan, *ip, metadata_tx, steps).await;
+                return probe_address(ctx, plan, *ip, metadata_tx).await;
             }
+            let deadline = ctx.deadline;
             let short = Deadline(deadline.0.min(Instant::now() + CONFIRMATION_BUDGET), deadline.1);
-            let mut report = probe_address(config, tls_ctx, short, plan, *ip, metadata_tx, steps).await;
+            let mut report = probe_address(Ctx { deadline: short, ..ctx }, plan, *ip, metadata_tx).await;
             if short.0 < deadline.0 && timed_out(&report) {
                 report.not_waited_for = Some(format!(
                     "{} at {ip}: the DNS answer (a public address where the endpoint's private one is due) already \
@@ -382,13 +360,8 @@ fn timed_out(report: &AddressReport) -> bool {
         || report.kafka.as_ref().is_some_and(|k| k.outcome == KafkaOutcome::Timeout)
 }
 
-async fn resolve(
-    config: &CheckConfig,
-    resolvers: &Resolvers,
-    deadline: Deadline<'_>,
-    host: &str,
-    steps: Option<&StepObserver>,
-) -> (DnsDetail, Vec<IpAddr>) {
+async fn resolve(ctx: Ctx<'_>, host: &str, steps: Option<&StepObserver>) -> (DnsDetail, Vec<IpAddr>) {
+    let Ctx { config, resolvers, deadline, .. } = ctx;
     if let Ok(ip) = host.parse::<IpAddr>() {
         let mut lookup = dns::literal(ip);
         let answer_class = dns::classify(&mut lookup, &config.private_cidrs);
@@ -424,15 +397,9 @@ async fn resolve(
     (DnsDetail { name: host.to_string(), answer_class, lookup, public }, ips)
 }
 
-async fn probe_address(
-    config: &CheckConfig,
-    tls_ctx: &TlsContext,
-    deadline: Deadline<'_>,
-    plan: &TargetPlan,
-    ip: IpAddr,
-    metadata_tx: Option<&Shared<'_>>,
-    steps: Option<&StepObserver>,
-) -> AddressReport {
+/// One address of one plan: TCP, then TLS and HTTPS or Kafka, each within its cap and the deadline.
+async fn probe_address(ctx: Ctx<'_>, plan: &TargetPlan, ip: IpAddr, metadata_tx: Option<&Shared<'_>>) -> AddressReport {
+    let Ctx { config, tls: tls_ctx, deadline, steps, .. } = ctx;
     let mut report = AddressReport {
         ip: ip.to_string(),
         private: dns::is_private(ip, &config.private_cidrs),
