@@ -34,6 +34,12 @@ const PUBLIC_ZONE: &str = "us-west-2.aws.confluent.cloud";
 const ELSEWHERE_ZONE: &str = "lab.invalid";
 /// A VPC endpoint DNS name that no longer exists (the endpoint was replaced).
 const DEAD_VPCE: &str = "vpce-0dead0000000000000-old01.us-west-2.vpce.amazonaws.com";
+/// Another VPC's endpoint (the record that leads there is wrong): its address drops every packet.
+const OTHER_VPCE: &str = "vpce-0fff0000000000000-other01.us-west-2.vpce.amazonaws.com";
+const OTHER_ENDPOINT_ADDR: Ipv4Addr = Ipv4Addr::new(127, 10, 200, 10);
+/// Another region's endpoint names, and the address its name gives (dropping every packet).
+const OTHER_REGION_ZONE: &str = "us-east-1.vpce.amazonaws.com";
+const OTHER_REGION_ADDR: Ipv4Addr = Ipv4Addr::new(127, 10, 201, 10);
 /// The AWS service names' zone in the lab's region.
 const AWS_ZONE: &str = "us-west-2.amazonaws.com";
 /// Confluent Cloud's public apex (the CLI's login host; `api.` is the Cloud API).
@@ -91,7 +97,7 @@ impl Labs {
 }
 
 macro_rules! faults {
-    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $labs:ident: $what:literal; )*) => {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $labs:ident, $hop:literal: $what:literal; )*) => {
         /// One thing broken on purpose.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[non_exhaustive]
@@ -107,6 +113,9 @@ macro_rules! faults {
             pub fn description(self) -> &'static str { match self { $(Fault::$variant => $what,)* } }
             /// Which lab can put it in force.
             pub fn labs(self) -> Labs { match self { $(Fault::$variant => Labs::$labs,)* } }
+            /// The hop of the path it breaks, as kreach's findings name hops (`record`,
+            /// `certificate`, `network`, …); empty for a fault that breaks nothing.
+            pub fn hop(self) -> &'static str { match self { $(Fault::$variant => $hop,)* } }
         }
         impl FromStr for Fault {
             type Err = String;
@@ -121,57 +130,77 @@ macro_rules! faults {
 
 faults! {
     /// Nothing broken.
-    None = "none", Both: "a healthy PrivateLink setup";
+    None = "none", Both, "": "a healthy PrivateLink setup";
     /// The VPC resolver answers from public DNS (zone not associated with the VPC).
-    ZoneNotAssociated = "zone-not-associated", Both: "the private hosted zone is not associated with the VPC: public answers";
+    ZoneNotAssociated = "zone-not-associated", Both, "zone": "the private hosted zone is not associated with the VPC: public answers";
     /// As zone-not-associated, and the public addresses drop every packet (a private subnet has no route to them).
-    PublicAnswerDropped = "public-answer-dropped", Both: "the zone is not associated and the public addresses it answers drop every packet";
+    PublicAnswerDropped = "public-answer-dropped", Both, "zone": "the zone is not associated and the public addresses it answers drop every packet";
     /// The private zone lacks `*.<domain>`.
-    WildcardMissing = "wildcard-missing", Both: "the private zone lacks the `*.<domain>` wildcard CNAME";
+    WildcardMissing = "wildcard-missing", Both, "record": "the private zone lacks the `*.<domain>` wildcard CNAME";
     /// The VPC resolver does not answer.
-    ResolverDown = "resolver-down", Both: "the VPC resolver does not answer";
+    ResolverDown = "resolver-down", Both, "resolver": "the VPC resolver does not answer";
     /// Every endpoint address drops the Kafka port.
-    KafkaPortDropped = "kafka-port-dropped", Both: "the endpoint's security group drops the Kafka port";
+    KafkaPortDropped = "kafka-port-dropped", Both, "network": "the endpoint's security group drops the Kafka port";
     /// Every endpoint address drops the HTTPS port.
-    HttpsPortDropped = "https-port-dropped", Both: "the endpoint's security group drops the HTTPS port";
+    HttpsPortDropped = "https-port-dropped", Both, "network": "the endpoint's security group drops the HTTPS port";
     /// Nothing listens on the Kafka port.
-    PortRefused = "port-refused", Both: "nothing listens on the Kafka port: connections are refused";
+    PortRefused = "port-refused", Both, "listener": "nothing listens on the Kafka port: connections are refused";
     /// The endpoint serves a certificate for another name.
-    CertWrongName = "cert-wrong-name", Both: "the endpoint's certificate is for another name";
+    CertWrongName = "cert-wrong-name", Both, "certificate": "the endpoint's certificate is for another name";
     /// The endpoint's certificate comes from a CA the client does not trust.
-    UnknownCa = "unknown-ca", Both: "the endpoint's certificate is signed by an unknown CA";
+    UnknownCa = "unknown-ca", Both, "trust": "the endpoint's certificate is signed by an unknown CA";
     /// The endpoint's certificate has expired.
-    ExpiredCert = "expired-cert", Both: "the endpoint's certificate has expired";
+    ExpiredCert = "expired-cert", Both, "certificate": "the endpoint's certificate has expired";
     /// The endpoint's certificate expires in 10 days.
-    ExpiringCert = "expiring-cert", Both: "the endpoint's certificate expires in 10 days";
+    ExpiringCert = "expiring-cert", Both, "certificate": "the endpoint's certificate expires in 10 days";
     /// The HTTPS port speaks plaintext HTTP.
-    PlaintextListener = "plaintext-listener", Both: "a plaintext HTTP server sits on the TLS (HTTPS) port";
+    PlaintextListener = "plaintext-listener", Both, "listener": "a plaintext HTTP server sits on the TLS (HTTPS) port";
     /// One AZ's endpoint address drops everything.
-    AzDown = "az-down", Both: "the endpoint address in usw2-az2 drops every packet";
+    AzDown = "az-down", Both, "network": "the endpoint address in usw2-az2 drops every packet";
     /// The private zone lacks `*.usw2-az2.<domain>`: that zone's brokers get the regional answer.
-    ZonalRecordMissing = "zonal-record-missing", Both: "the private zone lacks the `*.usw2-az2.<domain>` zonal record";
+    ZonalRecordMissing = "zonal-record-missing", Both, "record": "the private zone lacks the `*.usw2-az2.<domain>` zonal record";
     /// Broker 3 advertises a name no zone serves.
-    BrokerNameUnresolvable = "broker-name-unresolvable", Both: "broker 3 advertises a name that does not resolve";
+    BrokerNameUnresolvable = "broker-name-unresolvable", Both, "broker": "broker 3 advertises a name that does not resolve";
     /// Broker 4 is down.
-    BrokerDown = "broker-down", Both: "broker 4 is down behind a working endpoint";
+    BrokerDown = "broker-down", Both, "broker": "broker 4 is down behind a working endpoint";
     /// The private zone's zonal record for usw2-az2 leads to a public name: that zone's brokers get a public address.
-    ZonalRecordPublic = "zonal-record-public", InProcessOnly: "`*.usw2-az2.<domain>` CNAMEs a public name: that zone's brokers get a public address";
+    ZonalRecordPublic = "zonal-record-public", InProcessOnly, "record": "`*.usw2-az2.<domain>` CNAMEs a public name: that zone's brokers get a public address";
     /// The private zone's record for usw2-az2 is named by the AZ name (`us-west-2b`), not the AZ ID.
-    ZonalRecordByAzName = "zonal-record-by-az-name", Both: "the zonal record for usw2-az2 is named `*.us-west-2b.<domain>` (AZ name, not AZ ID)";
+    ZonalRecordByAzName = "zonal-record-by-az-name", Both, "record": "the zonal record for usw2-az2 is named `*.us-west-2b.<domain>` (AZ name, not AZ ID)";
     /// The cluster behind the endpoint is tansu requiring SASL/SCRAM.
-    SaslBroker = "sasl-broker", NetnsOnly: "the cluster behind the endpoint is tansu with SASL/SCRAM (needs tansu and root)";
+    SaslBroker = "sasl-broker", NetnsOnly, "authentication": "the cluster behind the endpoint is tansu with SASL/SCRAM (needs tansu and root)";
     /// The private zone's wildcard still points at a replaced endpoint's DNS name.
-    CnameDangling = "cname-dangling", Both: "the private zone's wildcard CNAMEs a VPC endpoint name that no longer exists";
+    CnameDangling = "cname-dangling", Both, "record": "the private zone's wildcard CNAMEs a VPC endpoint name that no longer exists";
     /// Packets over 1300 bytes from usw2-az2's endpoint address are dropped without ICMP (a path-MTU black hole).
-    PathMtuBlackhole = "path-mtu-blackhole", NetnsOnly: "packets over 1300 bytes from the endpoint address in usw2-az2 are dropped without ICMP (a path-MTU black hole)";
+    PathMtuBlackhole = "path-mtu-blackhole", NetnsOnly, "network": "packets over 1300 bytes from the endpoint address in usw2-az2 are dropped without ICMP (a path-MTU black hole)";
     /// A DNS Firewall rule in the VPC blocks the public glb hop (NXDOMAIN without SOA); the private zone's names resolve.
-    GlbHopBlocked = "glb-hop-blocked", InProcessOnly: "a DNS Firewall rule answers the glb names NXDOMAIN without SOA (layout dedicated-glb)";
+    GlbHopBlocked = "glb-hop-blocked", InProcessOnly, "resolver": "a DNS Firewall rule answers the glb names NXDOMAIN without SOA (layout dedicated-glb)";
     /// The VPC resolver cannot reach public DNS: glb names (chased private) do not resolve.
-    GlbChaseFailed = "glb-chase-failed", InProcessOnly: "the VPC resolver does not reach public DNS, so glb names fail (layout dedicated-glb)";
+    GlbChaseFailed = "glb-chase-failed", InProcessOnly, "resolver": "the VPC resolver does not reach public DNS, so glb names fail (layout dedicated-glb)";
     /// No NAT: public names (the AWS APIs without interface endpoints, Confluent's APIs) are unreachable.
-    NoNat = "no-nat", InProcessOnly: "no route to the internet: public API endpoints drop every packet (with the endpoint rows)";
+    NoNat = "no-nat", InProcessOnly, "network": "no route to the internet: public API endpoints drop every packet (with the endpoint rows)";
     /// The AWS APIs resolve to the public service (no interface endpoints), reached through NAT.
-    AwsApiPublic = "aws-api-public", InProcessOnly: "no interface endpoints: the AWS API names resolve to the public service (through NAT)";
+    AwsApiPublic = "aws-api-public", InProcessOnly, "": "no interface endpoints: the AWS API names resolve to the public service (through NAT)";
+    /// usw2-az2's endpoint address serves a certificate without `*.usw2-az2.<domain>` (the bootstrap's names it covers).
+    ZoneCertWrongName = "zone-cert-wrong-name", InProcessOnly, "certificate": "the endpoint address in usw2-az2 serves a certificate without that zone's broker names";
+    /// The endpoint's certificate is valid only from tomorrow.
+    CertNotYetValid = "cert-not-yet-valid", InProcessOnly, "certificate": "the endpoint's certificate is not valid yet (from tomorrow)";
+    /// The intermediate CA certificate the endpoint sends has expired (the leaf is current).
+    IntermediateExpired = "intermediate-expired", InProcessOnly, "certificate": "the intermediate CA certificate the endpoint sends has expired; its leaf is current";
+    /// The endpoint sends its leaf without the intermediate that leads to the trusted root.
+    IntermediateMissing = "intermediate-missing", InProcessOnly, "certificate": "the endpoint sends its leaf without the intermediate CA certificate";
+    /// The private zone's wildcard CNAMEs another VPC endpoint (another VPC's): its address drops every packet.
+    RecordOtherEndpoint = "record-other-endpoint", InProcessOnly, "record": "the private zone's wildcard CNAMEs another VPC's endpoint, whose address drops every packet";
+    /// The private zone's wildcard CNAMEs this endpoint's name in another region (us-east-1).
+    RecordOtherRegion = "record-other-region", InProcessOnly, "record": "the private zone's wildcard CNAMEs an endpoint name in us-east-1, not the cluster's region";
+    /// usw2-az2's zonal record CNAMEs a replaced endpoint's zonal name.
+    ZonalRecordDangling = "zonal-record-dangling", InProcessOnly, "record": "`*.usw2-az2.<domain>` CNAMEs a replaced endpoint's zonal name that no longer exists";
+    /// The endpoint has no interface in usw2-az3, where brokers live (its zonal record leads nowhere).
+    ZoneNotServed = "zone-not-served", InProcessOnly, "endpoint": "the VPC endpoint has no network interface in usw2-az3, where brokers 3 and 6 live";
+    /// As zone-not-associated, and the public addresses answer (traffic leaves by the public path).
+    PublicPathReachable = "public-path-reachable", InProcessOnly, "zone": "the zone is not associated and the public addresses it answers serve the cluster (the public path)";
+    /// Nothing listens on the Kafka port behind usw2-az2's endpoint address.
+    ZoneListenerRefused = "zone-listener-refused", InProcessOnly, "listener": "nothing listens on the Kafka port behind the endpoint address in usw2-az2";
 }
 
 impl Fault {
@@ -187,7 +216,13 @@ impl Fault {
         match self {
             Fault::BrokerDown => 4,
             Fault::BrokerNameUnresolvable => 3,
-            Fault::ZonalRecordMissing | Fault::ZonalRecordByAzName | Fault::ZonalRecordPublic => 2,
+            Fault::ZoneNotServed => 3,
+            Fault::ZonalRecordMissing
+            | Fault::ZonalRecordByAzName
+            | Fault::ZonalRecordPublic
+            | Fault::ZonalRecordDangling
+            | Fault::ZoneCertWrongName
+            | Fault::ZoneListenerRefused => 2,
             _ => 1,
         }
     }
@@ -201,6 +236,49 @@ impl Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// Fixes applied over the faults, as a user following kreach's fixes would: each field undoes the
+/// part of the faults that fix changes, nothing else.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Patch {
+    /// Records created or changed in the private zone, each replacing any of the same name:
+    /// (full name, target). `VPCE_REGIONAL` and `VPCE_ZONAL:<az-id>` stand for the endpoint's
+    /// regional and zonal DNS names.
+    pub records: Vec<(String, String)>,
+    /// The private zone associated with the VPC.
+    pub associate_zone: bool,
+    /// Zones (AZ IDs) given an endpoint network interface.
+    pub endpoint_zones: Vec<String>,
+    /// The ports let through on every path.
+    pub open_ports: bool,
+    /// Every listener serves what the client expects (nothing refused, TLS where TLS is expected).
+    pub serve_listeners: bool,
+    /// A current certificate covering every name served everywhere.
+    pub serve_certificate: bool,
+    /// The whole chain, every certificate current, sent with the leaf.
+    pub serve_chain: bool,
+}
+
+impl Patch {
+    /// Whether `fault` is still in force once this patch is applied.
+    fn leaves(&self, fault: Fault) -> bool {
+        let undone = match fault {
+            Fault::ZoneNotAssociated | Fault::PublicAnswerDropped | Fault::PublicPathReachable => self.associate_zone,
+            Fault::ZoneNotServed => self.endpoint_zones.iter().any(|z| z == "usw2-az3"),
+            Fault::KafkaPortDropped | Fault::HttpsPortDropped | Fault::AzDown | Fault::NoNat => self.open_ports,
+            Fault::PortRefused | Fault::PlaintextListener | Fault::ZoneListenerRefused => self.serve_listeners,
+            Fault::CertWrongName
+            | Fault::ExpiredCert
+            | Fault::ExpiringCert
+            | Fault::CertNotYetValid
+            | Fault::ZoneCertWrongName => self.serve_certificate,
+            Fault::IntermediateMissing | Fault::IntermediateExpired => self.serve_chain,
+            _ => false,
+        };
+        !undone
     }
 }
 
@@ -229,6 +307,7 @@ pub struct Lab {
     /// The advertised broker names, by broker id (1-based: index 0 is broker 1).
     pub brokers: Vec<String>,
     ca_file: PathBuf,
+    other_ca: Option<String>,
     _dir: tempfile::TempDir,
     dns: Vec<DnsServer>,
     _listeners: Vec<Listener>,
@@ -261,31 +340,37 @@ impl Lab {
     /// Starts the lab in `layout` with every one of `faults` in force at once (e.g. one zone's
     /// record wrong and another zone's address dead), and `broker_count` brokers.
     pub async fn start_faults(layout: LabLayout, faults: &[Fault], broker_count: usize) -> Result<Lab, LabError> {
-        Self::start_patched(layout, faults, broker_count, &[]).await
+        Self::start_patched(layout, faults, broker_count, &Patch::default()).await
     }
 
-    /// As [`Lab::start_faults`], with `patch` applied to the private zone last: each record
-    /// replaces any of the same name (what a user does when following a finding's fix: create or
-    /// change exactly the record it names). Names are full names; `VPCE_REGIONAL` and
-    /// `VPCE_ZONAL:<az-id>` stand for the endpoint's regional and zonal DNS names.
+    /// As [`Lab::start_faults`], with `patch` applied over the faults: what a user does when
+    /// following a finding's fix (create or change exactly the record it names, serve the
+    /// certificate it names, give the endpoint the zone it names, …).
     pub async fn start_patched(
         layout: LabLayout,
         faults: &[Fault],
         broker_count: usize,
-        patch: &[(String, String)],
+        patch: &Patch,
     ) -> Result<Lab, LabError> {
         let fault = faults.iter().copied().find(|f| *f != Fault::None).unwrap_or(Fault::None);
-        let has = |f: Fault| faults.contains(&f);
+        let has = |f: Fault| faults.contains(&f) && patch.leaves(f);
         let mut names = Self::validate(layout, faults, broker_count)?;
-        let azs = lab_azs();
-        let ca = Ca::new("kreach lab root CA")?;
+        let all_azs = lab_azs();
+        // The zones the endpoint has an interface in.
+        let azs: Vec<LabAz> =
+            all_azs.iter().filter(|az| !(has(Fault::ZoneNotServed) && az.az_id == "usw2-az3")).cloned().collect();
+        let root = Ca::new("kreach lab root CA")?;
         let dir = tempfile::Builder::new().prefix("kreach-lab-").tempdir()?;
         let ca_file = dir.path().join("lab-ca.pem");
-        std::fs::write(&ca_file, ca.cert_pem())?;
+        std::fs::write(&ca_file, root.cert_pem())?;
+        // Servers send their leaf with the intermediate that issued it, as public CAs' customers do.
+        let validity = if has(Fault::IntermediateExpired) { Validity::Expired } else { Validity::Days(365) };
+        let ca = root.intermediate("kreach lab intermediate CA", validity)?;
 
-        let brokers = broker_names(&mut names, &azs, broker_count, &has);
+        let brokers = broker_names(&mut names, &all_azs, broker_count, &has);
 
-        let LabZones { domain, private, vpce, public, glb_copy, aws } = lab_zones(&names, &azs, &has, patch);
+        let LabZones { domain, private, vpce, public, glb_copy, aws, other_region } =
+            lab_zones(&names, &all_azs, &azs, &has, &patch.records);
 
         let public_dns = DnsServer::start(SocketAddr::new(PUBLIC_RESOLVER.into(), 0), &public).await?;
         let public_resolver = public_dns.addr();
@@ -294,7 +379,10 @@ impl Lab {
         let mut dns = vec![public_dns];
         let resolver = match fault {
             _ if has(Fault::ResolverDown) => free_udp_port(VPC_RESOLVER.into()).await?,
-            _ if has(Fault::ZoneNotAssociated) || has(Fault::PublicAnswerDropped) => {
+            _ if has(Fault::ZoneNotAssociated)
+                || has(Fault::PublicAnswerDropped)
+                || has(Fault::PublicPathReachable) =>
+            {
                 // Without the association the VPC resolver answers what public DNS says.
                 let mut zones = vec![aws];
                 zones.extend(glb_copy);
@@ -309,7 +397,7 @@ impl Lab {
                     (Some((zone, _)), true) => vec![zone.clone()],
                     _ => Vec::new(),
                 };
-                let mut zones = vec![private, vpce, aws, Zone::new(ELSEWHERE_ZONE)];
+                let mut zones = vec![private, vpce, aws, Zone::new(ELSEWHERE_ZONE), other_region];
                 zones.extend(glb_copy.filter(|_| !has(Fault::GlbChaseFailed)));
                 let bind = SocketAddr::new(VPC_RESOLVER.into(), 0);
                 let server = DnsServer::start_filtered(bind, &zones, upstream, &blocked).await?;
@@ -319,18 +407,18 @@ impl Lab {
             }
         };
 
-        let (kafka_tls, https_tls, api_tls) = certificates(&ca, &names, &azs, &has)?;
+        let (kafka_tls, https_tls, api_tls, zone_tls, other_ca) = certificates(&ca, &names, &all_azs, &has)?;
 
         // Every port is bound once, already in the state the fault asks for (serving, dropping
-        // SYNs, refusing): see `bind_same_port`.
-        let dead_az = |i: usize| has(Fault::AzDown) && i == 1;
+        // SYNs, refusing): see `bind_same_port`. The endpoint's addresses first, then (HTTPS) the
+        // API endpoints, then addresses beyond the endpoint some faults lead to.
+        let az2 = |az: &LabAz| az.az_id == "usw2-az2";
         let mut kafka_addrs: Vec<(IpAddr, Port)> = azs
             .iter()
-            .enumerate()
-            .map(|(i, az)| {
-                let kind = if dead_az(i) || has(Fault::KafkaPortDropped) {
+            .map(|az| {
+                let kind = if (has(Fault::AzDown) && az2(az)) || has(Fault::KafkaPortDropped) {
                     Port::Blackhole
-                } else if has(Fault::PortRefused) {
+                } else if has(Fault::PortRefused) || (has(Fault::ZoneListenerRefused) && az2(az)) {
                     Port::Refuse
                 } else {
                     Port::Serve
@@ -340,27 +428,36 @@ impl Lab {
             .collect();
         let mut https_addrs: Vec<(IpAddr, Port)> = azs
             .iter()
-            .enumerate()
-            .map(|(i, az)| {
-                let kind = if dead_az(i) || has(Fault::HttpsPortDropped) { Port::Blackhole } else { Port::Serve };
-                (IpAddr::V4(az.eni), kind)
+            .map(|az| {
+                let dead = (has(Fault::AzDown) && az2(az)) || has(Fault::HttpsPortDropped);
+                (IpAddr::V4(az.eni), if dead { Port::Blackhole } else { Port::Serve })
             })
             .collect();
         let internet_kind = if has(Fault::NoNat) { Port::Blackhole } else { Port::Serve };
         https_addrs
             .extend([(IpAddr::V4(LAB_AWS_API_ADDR), Port::Serve), (IpAddr::V4(LAB_INTERNET_ADDR), internet_kind)]);
+        // Beyond the endpoint: the public answer's address (where a private subnet's SYNs go
+        // unanswered, or the public path that answers), another VPC's or region's endpoint.
+        let mut beyond: Vec<(IpAddr, Port)> = Vec::new();
         if has(Fault::PublicAnswerDropped) {
-            // The public answer's ports, where a private subnet's SYNs go unanswered.
-            kafka_addrs.push((IpAddr::V4(LAB_PUBLIC_ADDR), Port::Blackhole));
-            https_addrs.push((IpAddr::V4(LAB_PUBLIC_ADDR), Port::Blackhole));
+            beyond.push((IpAddr::V4(LAB_PUBLIC_ADDR), Port::Blackhole));
         }
+        if has(Fault::PublicPathReachable) {
+            beyond.push((IpAddr::V4(LAB_PUBLIC_ADDR), Port::Serve));
+        }
+        if has(Fault::RecordOtherEndpoint) {
+            beyond.push((IpAddr::V4(OTHER_ENDPOINT_ADDR), Port::Blackhole));
+        }
+        if has(Fault::RecordOtherRegion) {
+            beyond.push((IpAddr::V4(OTHER_REGION_ADDR), Port::Blackhole));
+        }
+        kafka_addrs.extend(beyond.iter().copied());
+        https_addrs.extend(beyond.iter().copied());
         let az_count = azs.len();
         let (kafka_port, mut kafka_sockets) = bind_same_port(&kafka_addrs)?;
         let (https_port, mut https_sockets) = bind_same_port(&https_addrs)?;
-        let mut listeners = Vec::new();
-        for public in kafka_sockets.drain(az_count..).chain(https_sockets.drain(az_count + 2..)) {
-            listeners.push(Listener::from_port(public, Behaviour::PlainHttp).await?);
-        }
+        let kafka_beyond: Vec<_> = kafka_sockets.drain(az_count..).collect();
+        let https_beyond: Vec<_> = https_sockets.drain(az_count + 2..).collect();
         let internet = https_sockets.pop().ok_or_else(|| LabError::Setup("no internet listener".into()))?;
         let aws_api = https_sockets.pop().ok_or_else(|| LabError::Setup("no AWS API listener".into()))?;
         let advertised: Vec<(String, u16)> = brokers.iter().map(|b| (b.clone(), kafka_port)).collect();
@@ -374,20 +471,28 @@ impl Lab {
             let backend = if has(Fault::BrokerDown) && *id == 4 { dead.addr() } else { *addr };
             routes.by_name.insert(name.clone(), backend);
         }
-        listeners.push(dead);
+        let mut listeners = vec![dead];
         // The bootstrap name reaches broker 1.
         routes.default = kafka.listeners.first().map(|(_, a)| *a);
         let routes = Arc::new(routes);
+        // What answers beyond the endpoint serves the cluster too (the public path), when it answers.
+        for k in kafka_beyond {
+            listeners.push(Listener::from_port(k, Behaviour::TlsForward(kafka_tls.clone(), routes.clone())).await?);
+        }
+        for h in https_beyond {
+            listeners.push(Listener::from_port(h, Behaviour::TlsHttp(https_tls.clone())).await?);
+        }
 
         listeners.push(Listener::from_port(aws_api, Behaviour::TlsHttp(api_tls.clone())).await?);
         listeners.push(Listener::from_port(internet, Behaviour::TlsHttp(api_tls)).await?);
-        for (k, h) in kafka_sockets.into_iter().zip(https_sockets) {
-            listeners.push(Listener::from_port(k, Behaviour::TlsForward(kafka_tls.clone(), routes.clone())).await?);
-            let https = if has(Fault::PlaintextListener) {
-                Behaviour::PlainHttp
-            } else {
-                Behaviour::TlsHttp(https_tls.clone())
+        for ((k, h), az) in kafka_sockets.into_iter().zip(https_sockets).zip(&azs) {
+            let (kafka_tls, https_tls) = match (&zone_tls, az2(az)) {
+                (Some((k, h)), true) => (k.clone(), h.clone()),
+                _ => (kafka_tls.clone(), https_tls.clone()),
             };
+            listeners.push(Listener::from_port(k, Behaviour::TlsForward(kafka_tls, routes.clone())).await?);
+            let https =
+                if has(Fault::PlaintextListener) { Behaviour::PlainHttp } else { Behaviour::TlsHttp(https_tls) };
             listeners.push(Listener::from_port(h, https).await?);
         }
 
@@ -404,6 +509,7 @@ impl Lab {
             azs,
             brokers,
             ca_file,
+            other_ca,
             _dir: dir,
             dns,
             _listeners: listeners,
@@ -433,7 +539,12 @@ impl Lab {
         let names = Names::of(layout);
         for &f in faults {
             let applies = match f {
-                Fault::ZonalRecordMissing | Fault::ZonalRecordByAzName => names.zonal,
+                Fault::ZonalRecordMissing
+                | Fault::ZonalRecordByAzName
+                | Fault::ZonalRecordDangling
+                | Fault::ZoneNotServed
+                | Fault::ZoneCertWrongName => names.zonal,
+                Fault::RecordOtherEndpoint | Fault::RecordOtherRegion => !names.addresses,
                 Fault::ZonalRecordPublic => names.zonal && names.glb.is_none(),
                 Fault::WildcardMissing | Fault::CnameDangling => !names.addresses,
                 Fault::GlbChaseFailed | Fault::GlbHopBlocked => names.glb.is_some(),
@@ -449,6 +560,12 @@ impl Lab {
     /// The lab CA's PEM file (what `--ca-file` takes).
     pub fn ca_file(&self) -> &Path {
         &self.ca_file
+    }
+
+    /// The root CA (PEM) of a chain the lab serves that the lab CA file does not hold (the
+    /// unknown-ca fault's), for a test that follows a fix to trust it.
+    pub fn other_ca_pem(&self) -> Option<&str> {
+        self.other_ca.as_deref()
     }
 
     /// Every question the VPC resolver was asked so far, in order: `(name, record type)`. Empty
@@ -532,35 +649,54 @@ fn broker_names(names: &mut Names, azs: &[LabAz], broker_count: usize, has: &dyn
 }
 
 /// The TLS configurations: the endpoint's Kafka and HTTPS listeners (its certificate covers the
-/// provider's names, unless a fault says otherwise), and the API endpoints'.
+/// provider's names, unless a fault says otherwise), and the API endpoints'; the one usw2-az2
+/// serves when it serves another; the PEM of a root CA the lab CA file does not hold.
 type Tls = Arc<rustls::ServerConfig>;
 
+#[allow(clippy::type_complexity)]
 fn certificates(
     ca: &Ca,
     names: &Names,
     azs: &[LabAz],
     has: &dyn Fn(Fault) -> bool,
-) -> Result<(Tls, Tls, Tls), LabError> {
+) -> Result<(Tls, Tls, Tls, Option<(Tls, Tls)>, Option<String>), LabError> {
     let az_ids: Vec<&str> = azs.iter().map(|az| az.az_id).collect();
     let cert_names = names.certificate_names(&az_ids);
     let cert_names: Vec<&str> = cert_names.iter().map(String::as_str).collect();
+    let mut other_ca = None;
     let leaf = if has(Fault::CertWrongName) {
         ca.leaf(&["other-service.example.net"], Validity::Days(90))?
     } else if has(Fault::UnknownCa) {
-        Ca::new("Unknown Interception CA")?.leaf(&cert_names, Validity::Days(90))?
+        // Something in between presents its own chain: a root nobody here trusts, an intermediate.
+        let root = Ca::new("Unknown Interception CA")?;
+        other_ca = Some(root.cert_pem().to_string());
+        root.intermediate("Unknown Interception CA intermediate", Validity::Days(365))?
+            .leaf(&cert_names, Validity::Days(90))?
     } else if has(Fault::ExpiredCert) {
         ca.leaf(&cert_names, Validity::Expired)?
+    } else if has(Fault::CertNotYetValid) {
+        ca.leaf(&cert_names, Validity::NotYetValid)?
     } else if has(Fault::ExpiringCert) {
         ca.leaf(&cert_names, Validity::Days(10))?
     } else {
         ca.leaf(&cert_names, Validity::Days(90))?
     };
+    let leaf = if has(Fault::IntermediateMissing) { leaf.alone() } else { leaf };
     let kafka_tls = server_config(&leaf, &[])?;
     let https_tls = server_config(&leaf, &[b"http/1.1"])?;
+    // usw2-az2 serves a certificate for the cluster's names without its own zone's.
+    let zone_tls = if has(Fault::ZoneCertWrongName) {
+        let zone = format!("usw2-az2.{}", names.domain);
+        let without: Vec<&str> = cert_names.iter().copied().filter(|n| !n.ends_with(&zone)).collect();
+        let leaf = ca.leaf(&without, Validity::Days(90))?;
+        Some((server_config(&leaf, &[])?, server_config(&leaf, &[b"http/1.1"])?))
+    } else {
+        None
+    };
     let api_names = [format!("*.{AWS_ZONE}"), CONFLUENT_APEX.to_string(), format!("*.{CONFLUENT_APEX}")];
     let api_names: Vec<&str> = api_names.iter().map(String::as_str).collect();
     let api_tls = server_config(&ca.leaf(&api_names, Validity::Days(90))?, &[b"http/1.1"])?;
-    Ok((kafka_tls, https_tls, api_tls))
+    Ok((kafka_tls, https_tls, api_tls, zone_tls, other_ca))
 }
 
 /// The zones the lab's DNS serves.
@@ -577,18 +713,31 @@ struct LabZones {
     glb_copy: Option<Zone>,
     /// The AWS APIs' names.
     aws: Zone,
+    /// Another region's endpoint names.
+    other_region: Zone,
 }
 
 /// The zones of the lab in its layout with its faults, `patch` applied to the private zone last.
-fn lab_zones(names: &Names, azs: &[LabAz], has: &dyn Fn(Fault) -> bool, patch: &[(String, String)]) -> LabZones {
+/// `all_azs` are the cluster's zones, `served` those the endpoint has an interface in.
+fn lab_zones(
+    names: &Names,
+    all_azs: &[LabAz],
+    served: &[LabAz],
+    has: &dyn Fn(Fault) -> bool,
+    patch: &[(String, String)],
+) -> LabZones {
+    let azs = all_azs;
+    let other_region_name = format!("{VPCE_NAME}.{OTHER_REGION_ZONE}");
+    let other_region =
+        Zone::new(OTHER_REGION_ZONE).with(&other_region_name, Rdata::Addr(IpAddr::V4(OTHER_REGION_ADDR)));
     // DNS: the zone answering the cluster's names (wildcard + per-AZ wildcards → vpce names,
     // or the endpoint's own addresses) and the vpce zone.
     let regional = format!("{VPCE_NAME}.{VPCE_ZONE}");
     let domain = names.domain.clone();
     let mut private = Zone::new(&domain);
-    let mut vpce = Zone::new(VPCE_ZONE);
+    let mut vpce = Zone::new(VPCE_ZONE).with(OTHER_VPCE, Rdata::Addr(IpAddr::V4(OTHER_ENDPOINT_ADDR)));
     if names.addresses {
-        for az in azs {
+        for az in served {
             private = private.with(&format!("*.{domain}"), Rdata::Addr(IpAddr::V4(az.eni)));
         }
     }
@@ -596,6 +745,10 @@ fn lab_zones(names: &Names, azs: &[LabAz], has: &dyn Fn(Fault) -> bool, patch: &
     } else if has(Fault::CnameDangling) {
         // A record left pointing at a replaced endpoint's name.
         private = private.with(&format!("*.{domain}"), Rdata::Cname(DEAD_VPCE.into()));
+    } else if has(Fault::RecordOtherEndpoint) {
+        private = private.with(&format!("*.{domain}"), Rdata::Cname(OTHER_VPCE.into()));
+    } else if has(Fault::RecordOtherRegion) {
+        private = private.with(&format!("*.{domain}"), Rdata::Cname(other_region_name.clone()));
     } else {
         private = private.with(&format!("*.{domain}"), Rdata::Cname(regional.clone()));
     }
@@ -623,10 +776,17 @@ fn lab_zones(names: &Names, azs: &[LabAz], has: &dyn Fn(Fault) -> bool, patch: &
         } else if has(Fault::ZonalRecordPublic) && affected {
             // The zonal record leads to a public name: that zone's brokers get a public address.
             private = private.with(&format!("*.{}.{domain}", az.az_id), Rdata::Cname(public_zonal.clone()));
+        } else if has(Fault::ZonalRecordDangling) && affected {
+            // Left pointing at a replaced endpoint's zonal name.
+            let dead = format!("{}-{}.{VPCE_ZONE}", DEAD_VPCE.split('.').next().unwrap_or_default(), az.az_name);
+            private = private.with(&format!("*.{}.{domain}", az.az_id), Rdata::Cname(dead));
         } else {
             private = private.with(&format!("*.{}.{domain}", az.az_id), Rdata::Cname(zonal.clone()));
         }
-        vpce = vpce.with(&regional, Rdata::Addr(IpAddr::V4(az.eni))).with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
+        // The endpoint's own names exist only in the zones it has an interface in.
+        if served.iter().any(|s| s.az_id == az.az_id) {
+            vpce = vpce.with(&regional, Rdata::Addr(IpAddr::V4(az.eni))).with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
+        }
     }
     for (name, target) in &patched {
         private.records.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
@@ -668,5 +828,5 @@ fn lab_zones(names: &Names, azs: &[LabAz], has: &dyn Fn(Fault) -> bool, patch: &
     for service in AWS_SERVICES {
         aws = aws.with(&format!("{service}.{AWS_ZONE}"), Rdata::Addr(IpAddr::V4(api_addr)));
     }
-    LabZones { domain, private, vpce, public, glb_copy, aws }
+    LabZones { domain, private, vpce, public, glb_copy, aws, other_region }
 }

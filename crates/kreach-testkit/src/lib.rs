@@ -534,15 +534,16 @@ impl NetnsLab {
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let leaf = match fault {
             Fault::CertWrongName => ca.leaf(&["other-service.example.net"], Validity::Days(90)),
-            Fault::UnknownCa => {
-                Ca::new("Unknown Interception CA").and_then(|other| other.leaf(&names, Validity::Days(90)))
-            }
+            // Something in between presents its own chain: an untrusted root's intermediate and leaf.
+            Fault::UnknownCa => Ca::new("Unknown Interception CA")
+                .and_then(|other| other.intermediate("Unknown Interception CA intermediate", Validity::Days(365)))
+                .and_then(|other| other.leaf(&names, Validity::Days(90))),
             Fault::ExpiredCert => ca.leaf(&names, Validity::Expired),
             Fault::ExpiringCert => ca.leaf(&names, Validity::Days(10)),
             _ => ca.leaf(&names, Validity::Days(90)),
         }
         .map_err(|e| e.to_string())?;
-        write("endpoint.pem", format!("{}{}", leaf.cert_pem, leaf.key_pem))?;
+        write("endpoint.pem", format!("{}{}", leaf.chain_pem, leaf.key_pem))?;
 
         // haproxy: one bind per AZ address, TLS with SNI routing, REST answering 401.
         let pem = d.join("endpoint.pem").display().to_string();

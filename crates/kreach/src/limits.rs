@@ -39,6 +39,8 @@ pub const BROKER_CONCURRENCY: usize = 128;
 /// Most advertised brokers probed in one run (a hostile Metadata answer may list tens of
 /// thousands); the report says when the cap cut the list (`probe-capped`).
 pub const MAX_BROKER_TARGETS: usize = 512;
+/// Certificates of a server's chain read one by one into the report (a real chain has 2 to 4).
+pub const MAX_CHAIN_CERTIFICATES: usize = 8;
 /// Most addresses of one name connected to; the report says when the cap cut the list.
 pub const MAX_ADDRESSES_PER_NAME: usize = 16;
 /// Certificates expiring sooner than this many days are a warning.

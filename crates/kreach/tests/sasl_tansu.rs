@@ -120,3 +120,31 @@ async fn credentials_are_not_sent_in_clear_unless_allowed() {
     assert_eq!(kafka.sasl_mechanism, None, "no SASL exchange started");
     assert!(kafka.api_keys.unwrap_or(0) > 10, "ApiVersions still proves the listener");
 }
+
+/// OAUTHBEARER (OIDC) is configured, the broker enables it, kreach does not speak it: the run is
+/// a warning naming the mechanism as unverified, never a pass, and never "no credentials".
+#[tokio::test]
+async fn a_mechanism_kreach_does_not_speak_is_unverified_never_a_pass() {
+    let tansu = start_tansu();
+    let secret = "oidc-client-S3CR3T";
+    let report = check(
+        &tansu,
+        &format!(
+            "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=OAUTHBEARER\nsasl.oauthbearer.method=oidc\n\
+             sasl.oauthbearer.client.id=kreach\nsasl.oauthbearer.client.secret={secret}\n\
+             sasl.oauthbearer.token.endpoint.url=https://127.0.0.1:9/oauth2/token"
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(problems(&report), ["kafka-auth-not-verified"], "{:#?}", report.findings);
+    assert_eq!(report.status, kreach::Status::Warn);
+    assert_eq!(report.exit_code(), 0);
+    let f = report.findings_with(FindingCode::KafkaAuthNotVerified).next().expect("finding");
+    assert!(f.summary.contains("OAUTHBEARER"), "{}", f.summary);
+    assert_eq!(f.hop, kreach::report::Hop::Authentication);
+    assert_eq!(report.findings_with(FindingCode::KafkaNoCredentials).count(), 0, "credentials were configured");
+    let kafka = report.targets[0].addresses[0].kafka.as_ref().expect("kafka");
+    assert_eq!(kafka.unverified_mechanism.as_deref(), Some("OAUTHBEARER"), "the broker enabled it: {kafka:?}");
+    assert!(!serde_json::to_string(&report).expect("json").contains(secret));
+}

@@ -148,61 +148,6 @@ async fn a_blocked_public_hop_is_named_and_no_fix_shadows_the_providers_domain()
     }
 }
 
-/// The records a fix text names: "`NAME CNAME VALUE`", or "`NAME` CNAME <placeholder>" with the
-/// placeholder the lab can stand in for (the endpoint's regional or a zonal DNS name).
-fn records_named(fix: &str) -> Vec<(String, String)> {
-    let parts: Vec<&str> = fix.split('`').collect();
-    let mut out = Vec::new();
-    for i in (1..parts.len()).step_by(2) {
-        let span = parts[i];
-        if span.contains('<') {
-            continue;
-        }
-        if let Some((name, value)) = span.split_once(" CNAME ") {
-            out.push((name.trim().to_string(), value.trim().to_string()));
-        } else if let Some(rest) = parts.get(i + 1).and_then(|after| after.strip_prefix(" CNAME <")) {
-            let placeholder = rest.split('>').next().unwrap_or_default();
-            let value = if placeholder.contains("regional") {
-                "VPCE_REGIONAL".to_string()
-            } else if let Some(az) = placeholder.strip_prefix("the endpoint's zonal DNS name in ") {
-                format!("VPCE_ZONAL:{az}")
-            } else {
-                continue;
-            };
-            out.push((span.trim().to_string(), value));
-        }
-    }
-    out
-}
-
-/// Every DNS and zone finding whose fix names a record, applied to the lab exactly as written
-/// (that record created or changed, nothing else), then diagnosed again: the fault is gone and
-/// nothing else broke.
-#[tokio::test]
-async fn every_dns_fix_that_names_a_record_repairs_the_lab() {
-    for fault in
-        [Fault::WildcardMissing, Fault::ZonalRecordMissing, Fault::ZonalRecordByAzName, Fault::ZonalRecordPublic]
-    {
-        let before = diagnose(&[fault]).await;
-        let mut patch: Vec<(String, String)> = Vec::new();
-        for f in
-            before.findings.iter().filter(|f| f.stage == kreach::Stage::Dns && f.severity != kreach::Severity::Info)
-        {
-            for record in records_named(&f.fix) {
-                if !patch.contains(&record) {
-                    patch.push(record);
-                }
-            }
-        }
-        assert!(!patch.is_empty(), "{fault}: no fix names a record: {:#?}", before.findings);
-        let lab =
-            Lab::start_patched(LabLayout::default(), &[fault], kreach_lab::LAB_BROKERS, &patch).await.expect("lab");
-        let config = options(&lab, false).validate(&|_| None).expect("config");
-        let after = kreach::run(&config).await.expect("report");
-        assert_eq!(after.status, Status::Pass, "{fault}: after applying {patch:?}: {:#?}", after.findings);
-    }
-}
-
 /// A blackholed port is a timeout once the kernel's third SYN went unanswered, not after the
 /// whole deadline; the attempt says how many SYNs went out.
 #[tokio::test]

@@ -4,8 +4,8 @@ use super::{broker_passed, cname_loop_finding, finding};
 use crate::limits::{MAX_ADDRESSES_PER_NAME, MAX_BROKER_TARGETS};
 use crate::report::findings::FindingCode;
 use crate::report::{
-    DnsOutcome, DnsRecord, Finding, KafkaOutcome, Report, Role, Stage, StageStatus, TargetReport, TcpOutcome,
-    TlsOutcome,
+    Cause, DnsOutcome, DnsRecord, Finding, FixAction, Hop, KafkaOutcome, RecordTarget, Report, Role, Stage,
+    StageStatus, TargetReport, TcpOutcome, TlsOutcome,
 };
 
 /// The first stage that failed and a word on how.
@@ -19,21 +19,22 @@ pub(super) fn first_failure(t: &TargetReport) -> (Stage, String) {
 
 pub(super) fn broker_findings(
     t: &TargetReport,
-    down_zones: &[&str],
+    down_zones: &[(&str, super::zones::ZoneFault)],
     zone_addresses: &std::collections::BTreeMap<String, String>,
     known_records: &[DnsRecord],
+    domain: Option<&str>,
     out: &mut Vec<Finding>,
 ) {
     let Some(broker) = &t.broker else { return };
     let Some(dns) = &t.dns else { return };
     let id = broker.node_id;
-    let zone_down = broker.az_id.as_deref().is_some_and(|az| down_zones.contains(&az));
+    let zone_down = broker.az_id.as_deref().is_some_and(|az| down_zones.iter().any(|(z, _)| *z == az));
     if dns.lookup.cname_loop || dns.lookup.cname_too_long {
         out.push(cname_loop_finding(t, &dns.lookup));
         return;
     }
     if dns.lookup.name_invalid {
-        out.push(finding(
+        let mut f = finding(
             FindingCode::DnsNameInvalid,
             t,
             Stage::Dns,
@@ -42,12 +43,29 @@ pub(super) fn broker_findings(
              (the provider's side for a managed cluster)."
                 .into(),
             Vec::new(),
-        ));
+        );
+        f.hop = Hop::Broker;
+        f.action = Some(FixAction::FixBroker { node_id: id });
+        out.push(f);
         return;
+    }
+    // A zonal (or wildcard) record that leads out of the zone to a name nobody serves: the record
+    // to change, not one to create.
+    let died_elsewhere = dns.lookup.cname_chain.last().is_some_and(|last| {
+        let zone_said = dns.lookup.negative_zone.as_deref().unwrap_or(&last.target);
+        domain.is_some_and(|d| !super::dns::under(zone_said, d) && !super::dns::under(&last.target, d))
+    });
+    if matches!(dns.lookup.outcome, DnsOutcome::Nxdomain | DnsOutcome::NoData) && died_elsewhere {
+        if let Some(d) = super::dns::dangling(t, &dns.lookup, known_records, domain) {
+            let mut f = d.on(t, Stage::Dns);
+            f.zone = broker.az_id.clone();
+            out.push(f);
+            return;
+        }
     }
     match dns.lookup.outcome {
         DnsOutcome::Nxdomain | DnsOutcome::NoData => {
-            out.push(finding(
+            let mut f = finding(
                 FindingCode::BrokerDnsNxdomain,
                 t,
                 Stage::Dns,
@@ -65,7 +83,18 @@ pub(super) fn broker_findings(
                     t.host
                 ),
                 Vec::new(),
-            ));
+            );
+            // Inside the cluster's domain the zone lacks the record; outside it, the broker advertises
+            // a name the zone cannot serve (the provider's side).
+            match domain.and_then(|d| super::dns::covering_record(&t.host, d)) {
+                Some(action) => f.action = Some(action),
+                None => {
+                    f.hop = Hop::Broker;
+                    f.action = Some(FixAction::FixBroker { node_id: id });
+                }
+            }
+            f.zone = broker.az_id.clone();
+            out.push(f);
             return;
         }
         DnsOutcome::Answer | DnsOutcome::AddressLiteral => {}
@@ -102,12 +131,23 @@ fn zonal_finding(
     out: &mut Vec<Finding>,
 ) {
     let Some(dns) = &t.dns else { return };
+    // The zone's own record, with where it must lead.
+    let domain = t.host.split_once(&format!("{az}.")).map(|(_, d)| d.to_string());
+    let zonal = |mut f: Finding| {
+        f.zone = Some(az.to_string());
+        f.cause = if regional_answer(dns) { Cause::NotFound } else { Cause::WrongTarget };
+        f.action = domain.as_ref().map(|d| FixAction::SetRecord {
+            name: format!("*.{az}.{d}"),
+            target: RecordTarget::EndpointZonal { az_id: az.to_string(), name: None },
+        });
+        f
+    };
     let ips: Vec<&str> = dns.lookup.addresses.iter().map(|a| a.ip.as_str()).collect();
     // Several addresses for a zonal name: the regional answer, every zone's interface.
     let regional = ips.len() > 1;
     let expected = zone_addresses.get(az);
     if let Some(expected) = expected.filter(|e| !regional && ips != [e.as_str()]) {
-        out.push(finding(
+        out.push(zonal(finding(
             FindingCode::DnsZonalMismatch,
             t,
             Stage::Dns,
@@ -121,7 +161,7 @@ fn zonal_finding(
                  it leads to another zone's address now."
             ),
             ips.iter().map(|s| s.to_string()).collect(),
-        ));
+        )));
     } else if regional {
         let domain = t.host.split_once(&format!("{az}.")).map(|(_, d)| d.to_string());
         let exact = known_records.iter().find(|r| r.name.starts_with(&format!("*.{az}.")));
@@ -130,7 +170,7 @@ fn zonal_finding(
             (None, Some(d)) => format!("`*.{az}.{d}` CNAME <the endpoint's zonal DNS name in {az}>"),
             (None, None) => format!("a zonal record for {az} pointing at the endpoint's zonal DNS name"),
         };
-        out.push(finding(
+        out.push(zonal(finding(
             FindingCode::DnsZonalMismatch,
             t,
             Stage::Dns,
@@ -145,8 +185,13 @@ fn zonal_finding(
                  then traffic to this broker crosses zones (cost, latency) and fails when another zone fails."
             ),
             ips.iter().map(|s| s.to_string()).collect(),
-        ));
+        )));
     }
+}
+
+/// A zonal name answered with several addresses: the regional answer (no zonal record).
+fn regional_answer(dns: &crate::report::DnsDetail) -> bool {
+    dns.lookup.addresses.len() > 1
 }
 
 /// A broker that fails at its first failing stage, with each address's evidence.
@@ -174,7 +219,7 @@ fn unreachable_finding(t: &TargetReport, id: i32) -> Finding {
                 })
         })
         .collect();
-    finding(
+    let mut f = finding(
         FindingCode::BrokerUnreachable,
         t,
         stage,
@@ -184,7 +229,9 @@ fn unreachable_finding(t: &TargetReport, id: i32) -> Finding {
          not answer, the broker itself is down (provider side)."
             .into(),
         t.addresses.iter().map(|a| a.ip.clone()).collect(),
-    )
+    );
+    f.action = Some(FixAction::FixBroker { node_id: id });
+    f
 }
 
 /// Brokers advertised on a port that cannot exist: not probed, named here.
@@ -305,6 +352,13 @@ pub(super) fn group_repeats(out: Vec<Finding>) -> Vec<Finding> {
         let mut grouped = list[0].clone();
         grouped.summary = format!("{n} brokers: {}; and {} more like them", examples.join("; "), n - examples.len());
         grouped.addresses = addresses;
+        // The grouped finding stands for every broker it folds in.
+        let mut explains: Vec<String> =
+            list.iter().flat_map(|f| std::iter::once(&f.target).chain(&f.explains)).cloned().collect();
+        explains.sort();
+        explains.dedup();
+        explains.retain(|t| *t != grouped.target);
+        grouped.explains = explains;
         result.push(grouped);
     }
     result

@@ -2,7 +2,9 @@
 
 use super::{dns, finding, https_findings, tls_findings};
 use crate::report::findings::FindingCode;
-use crate::report::{AddressReport, AnswerClass, DnsOutcome, Finding, Stage, StageStatus, TargetReport, TcpOutcome};
+use crate::report::{
+    AddressReport, AnswerClass, DnsOutcome, Finding, FixAction, Stage, StageStatus, TargetReport, TcpOutcome,
+};
 use crate::report::{EndpointKind, EndpointTarget, NetworkSection};
 
 /// Whether `t`'s name must resolve privately: by its kind and name, or because it sits under the
@@ -125,7 +127,7 @@ pub(super) fn endpoint_findings(t: &TargetReport, network: Option<&NetworkSectio
     if !failed.is_empty() {
         let words: Vec<String> =
             failed.iter().map(|a| format!("{} {}", a.ip, a.tcp.as_ref().map_or("", |c| c.outcome.word()))).collect();
-        out.push(finding(
+        let mut f = finding(
             FindingCode::EndpointUnreachable,
             t,
             Stage::Tcp,
@@ -139,7 +141,9 @@ pub(super) fn endpoint_findings(t: &TargetReport, network: Option<&NetworkSectio
             ),
             reach_fix(t, e, private),
             failed.iter().map(|a| a.ip.clone()).collect(),
-        ));
+        );
+        f.action = Some(FixAction::AllowPort { port: t.port, az_id: None });
+        out.push(f);
     }
     tls_findings(t, out);
     https_findings(t, out);

@@ -8,25 +8,16 @@
 use super::{finding, status};
 use crate::report::findings::{FindingCode, Severity};
 use crate::report::{
-    AnswerClass, DnsOutcome, DnsRecord, Finding, Report, Role, Stage, StageResult, StageStatus, Status, TargetReport,
+    AnswerClass, DnsOutcome, DnsRecord, Finding, FixAction, Hop, RecordTarget, Report, Role, Stage, StageResult,
+    StageStatus, Status, TargetReport,
 };
 use std::collections::BTreeMap;
 
-/// Whether `f` explains the failure of `t`: it names the target (or its host), or, for a broker
-/// whose name carries an AZ ID, it names that zone's path.
+/// Whether `f` explains the failure of `t`: it is about that target, or names it among the
+/// targets it explains (a zone's brokers, the names a public answer sent astray, a grouped
+/// finding's brokers). Typed fields only: a finding's text never decides.
 fn explains(f: &Finding, t: &TargetReport) -> bool {
-    if f.severity == Severity::Info {
-        return false;
-    }
-    if f.target == t.target || f.summary.contains(&t.target) || (!t.host.is_empty() && f.summary.contains(&t.host)) {
-        return true;
-    }
-    let az = t.broker.as_ref().and_then(|b| b.az_id.as_deref());
-    az.is_some_and(|az| {
-        f.summary.contains(az) && matches!(f.code, FindingCode::ZoneUnreachable | FindingCode::DnsZonalMismatch)
-    }) || (t.role == Role::Broker
-        && f.code == FindingCode::DnsPublicAnswer
-        && az.is_some_and(|az| f.summary.contains(az)))
+    f.severity != Severity::Info && (f.target == t.target || f.explains.contains(&t.target))
 }
 
 /// The first failing cell of `t`, if any.
@@ -88,7 +79,7 @@ fn unexplained(t: &TargetReport, cell: &StageResult) -> Finding {
         .take(4)
         .collect();
     let evidence = if evidence.is_empty() { String::new() } else { format!("; {}", evidence.join("; ")) };
-    finding(
+    let mut f = finding(
         FindingCode::UnexplainedFailure,
         t,
         cell.stage,
@@ -99,7 +90,9 @@ fn unexplained(t: &TargetReport, cell: &StageResult) -> Finding {
          case to kreach so it gets a rule of its own."
             .into(),
         t.addresses.iter().map(|a| a.ip.clone()).take(16).collect(),
-    )
+    );
+    f.hop = super::blame::stage_hop(cell.stage);
+    f
 }
 
 /// Brokers whose names resolve to public addresses while the bootstrap resolves privately: one
@@ -158,7 +151,7 @@ pub(super) fn public_broker_findings(report: &Report, known_records: &[DnsRecord
         } else {
             (FindingCode::DnsMixedAnswer, "public as well as private address(es)")
         };
-        out.push(finding(
+        let mut f = finding(
             code,
             first,
             Stage::Dns,
@@ -174,7 +167,24 @@ pub(super) fn public_broker_findings(report: &Report, known_records: &[DnsRecord
                  answer now. Name the zonal record by AZ ID, not AZ name."
             ),
             public,
-        ));
+        );
+        // A zonal record that leads out of the private path blames that record; without a zone,
+        // the wildcard.
+        f.hop = Hop::Record;
+        f.zone = az.clone();
+        f.explains = brokers.iter().map(|t| t.target.clone()).collect();
+        f.action = match (&az, &domain) {
+            (Some(az), Some(d)) => Some(FixAction::SetRecord {
+                name: format!("*.{az}.{d}"),
+                target: RecordTarget::EndpointZonal { az_id: az.clone(), name: None },
+            }),
+            (None, Some(d)) => Some(FixAction::SetRecord {
+                name: format!("*.{d}"),
+                target: RecordTarget::EndpointRegional { name: None },
+            }),
+            _ => None,
+        };
+        out.push(f);
     }
 }
 
@@ -187,7 +197,7 @@ pub fn consistent(report: &Report) -> Result<(), String> {
             let ok = match cell.stage {
                 Stage::Client => report.findings.iter().any(|f| f.severity == Severity::Error),
                 Stage::Aws => report.findings.iter().any(|f| f.severity != Severity::Info && f.stage == Stage::Aws),
-                _ => report.findings.iter().any(|f| explains(f, t) || grouped_broker(f, t)),
+                _ => report.findings.iter().any(|f| explains(f, t)),
             };
             if !ok {
                 return Err(format!(
@@ -202,7 +212,7 @@ pub fn consistent(report: &Report) -> Result<(), String> {
     for z in report.zones.iter().filter(|z| z.status == StageStatus::Fail) {
         let mut brokers =
             report.targets.iter().filter(|t| t.broker.as_ref().and_then(|b| b.az_id.as_ref()) == Some(&z.az_id));
-        if !brokers.any(|t| report.findings.iter().any(|f| explains(f, t) || grouped_broker(f, t))) {
+        if !brokers.any(|t| report.findings.iter().any(|f| explains(f, t))) {
             return Err(format!("zone {} fails and no finding names one of its brokers", z.az_id));
         }
     }
@@ -215,12 +225,4 @@ pub fn consistent(report: &Report) -> Result<(), String> {
         return Err(format!("status {:?} does not follow from the findings", report.status));
     }
     Ok(())
-}
-
-/// A grouped broker finding ("N brokers: …") stands for every broker of its code.
-fn grouped_broker(f: &Finding, t: &TargetReport) -> bool {
-    t.role == Role::Broker
-        && f.severity != Severity::Info
-        && f.summary.contains(" brokers: ")
-        && f.summary.contains("more like them")
 }

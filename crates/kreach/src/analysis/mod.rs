@@ -5,7 +5,9 @@
 
 mod access;
 mod aws;
+mod blame;
 mod brokers;
+mod chains;
 mod dns;
 mod endpoints;
 mod esm;
@@ -23,7 +25,9 @@ mod zones;
 use std::collections::HashSet;
 
 use crate::report::findings::{FindingCode, Severity};
-use crate::report::{AnswerClass, DnsOutcome, DnsRecord, Finding, Report, Role, Stage, Status, TargetReport};
+use crate::report::{
+    AnswerClass, DnsOutcome, DnsRecord, Finding, FixAction, Report, Role, Stage, Status, TargetReport,
+};
 
 use aws::aws_findings;
 use brokers::{broker_findings, cap_findings, group_repeats, invalid_port_findings};
@@ -47,7 +51,16 @@ pub fn findings(report: &Report) -> Vec<Finding> {
     let zone_addresses = zones::zone_addresses(report);
     let known_records: &[DnsRecord] = aws.map(|a| a.expected_records.as_slice()).unwrap_or_default();
     let domain = report.network.as_ref().and_then(|n| n.domain.as_ref()).map(|d| d.name.as_str());
-    let down_zones = zones::down_zones(&report.zones, targets);
+    // What the CNAME chains explain comes first: a record leading elsewhere, a zone the endpoint
+    // does not serve. Nothing downstream of it is blamed again.
+    let explained = chains::chain_findings(report, &mut out);
+    let mut down_zones = zones::down_zones(&report.zones, targets);
+    down_zones.retain(|(az, _)| {
+        !targets
+            .iter()
+            .filter(|t| t.broker.as_ref().and_then(|b| b.az_id.as_deref()) == Some(*az))
+            .all(|t| explained.contains(&t.target))
+    });
     zones::zone_findings(&report.zones, &down_zones, targets, &mut out);
     let mut hosts_done = HashSet::new();
     for t in targets {
@@ -63,14 +76,17 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         if dns.lookup.outcome == DnsOutcome::Answer && dns.answer_class == Some(AnswerClass::Public) {
             continue;
         }
+        if explained.contains(&t.target) {
+            continue;
+        }
         if t.role == Role::Broker {
-            broker_findings(t, &down_zones, &zone_addresses, known_records, &mut out);
+            broker_findings(t, &down_zones, &zone_addresses, known_records, domain, &mut out);
             continue;
         }
         tcp_findings(t, &mut out);
         tls_findings(t, &mut out);
         https_findings(t, &mut out);
-        kafka_findings(t, &mut out);
+        kafka_findings(t, &report.settings, &mut out);
     }
     parity_findings(report.parity.as_ref(), targets, &mut out);
     if let Some(t) = targets.iter().find(|t| t.role == Role::Bootstrap) {
@@ -97,11 +113,12 @@ pub fn findings(report: &Report) -> Vec<Finding> {
     input_findings(report, &mut out);
     invalid_port_findings(report, &mut out);
     cap_findings(report, &mut out);
-    // Last: whatever failed and no rule above explained gets a finding of its own.
-    integrity::explain_failures(report, &mut out);
+    blame::attach_explained(report, &mut out);
     let out = one_per_report(out, FindingCode::KafkaNoCredentials);
     let mut out = group_repeats(out);
-    out.sort_by_key(|f| f.severity);
+    // Last: whatever failed and no rule above explained gets a finding of its own.
+    integrity::explain_failures(report, &mut out);
+    blame::order(report, &mut out);
     out
 }
 
@@ -173,11 +190,18 @@ pub(crate) struct Diag {
     summary: String,
     fix: String,
     addresses: Vec<String>,
+    action: Option<FixAction>,
 }
 
 impl Diag {
     pub(crate) fn new(code: FindingCode, summary: impl Into<String>, fix: impl Into<String>) -> Self {
-        Diag { code, summary: summary.into(), fix: fix.into(), addresses: Vec::new() }
+        Diag { code, summary: summary.into(), fix: fix.into(), addresses: Vec::new(), action: None }
+    }
+
+    /// The fix as an action.
+    pub(crate) fn action(mut self, action: FixAction) -> Self {
+        self.action = Some(action);
+        self
     }
 
     /// The addresses the finding is about.
@@ -188,7 +212,9 @@ impl Diag {
 
     /// The finding on target `t`, stage `stage`.
     pub(crate) fn on(self, t: &TargetReport, stage: Stage) -> Finding {
-        finding(self.code, t, stage, self.summary, self.fix, self.addresses)
+        let mut f = finding(self.code, t, stage, self.summary, self.fix, self.addresses);
+        f.action = self.action;
+        f
     }
 }
 
@@ -201,5 +227,19 @@ fn finding(
     fix: String,
     addresses: Vec<String>,
 ) -> Finding {
-    Finding { code, severity: code.severity(), target: t.target.clone(), stage, summary, fix, addresses }
+    Finding {
+        code,
+        severity: code.severity(),
+        target: t.target.clone(),
+        stage,
+        summary,
+        fix,
+        addresses,
+        hop: code.hop(),
+        cause: code.cause(),
+        zone: None,
+        explains: Vec::new(),
+        certificate: None,
+        action: None,
+    }
 }

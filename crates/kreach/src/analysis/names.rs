@@ -1,4 +1,5 @@
-//! What names say: the availability zone a broker's name carries.
+//! What names say: the availability zone a broker's name carries, the VPC endpoint a DNS name
+//! belongs to.
 
 /// The AZ ID a broker name carries, e.g. `usw2-az1` in `e-0cb9-usw2-az1-abc.dom.us-west-2.aws...`.
 pub fn az_id_of(host: &str) -> Option<String> {
@@ -18,6 +19,43 @@ pub fn az_id_of(host: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether `label` is an AZ ID and nothing else (`usw2-az1`).
+pub fn looks_like_az_id(label: &str) -> bool {
+    az_id_of(label).is_some_and(|az| az.eq_ignore_ascii_case(label))
+}
+
+/// What a VPC endpoint's DNS name says about it: its id, its region and, for a zonal name, the
+/// zone's AZ *name* (`us-west-2a`): `vpce-0a1b…-x1y2z3.vpce-svc-….us-west-2.vpce.amazonaws.com`,
+/// `vpce-0a1b…-x1y2z3-us-west-2a.vpce-svc-….us-west-2.vpce.amazonaws.com`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VpceName {
+    /// `vpce-` and its hexadecimal id.
+    pub endpoint_id: String,
+    /// The region the name is in.
+    pub region: String,
+    /// The AZ name of a zonal name.
+    pub az_name: Option<String>,
+}
+
+/// Reads a VPC endpoint DNS name; `None` for any other name.
+pub fn vpce_name(name: &str) -> Option<VpceName> {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let rest = name.strip_suffix(".vpce.amazonaws.com").or_else(|| name.strip_suffix(".vpce.amazonaws.com.cn"))?;
+    let (head, region) = rest.rsplit_once('.')?;
+    az_prefix(region)?;
+    let first = head.split('.').next()?;
+    let id_hex = first.strip_prefix("vpce-")?.split('-').next()?;
+    if id_hex.len() < 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let az_name = first
+        .rsplit_once(&format!("-{region}"))
+        .map(|(_, letter)| letter)
+        .filter(|letter| letter.len() == 1 && letter.bytes().all(|b| b.is_ascii_lowercase()))
+        .map(|letter| format!("{region}{letter}"));
+    Some(VpceName { endpoint_id: format!("vpce-{id_hex}"), region: region.to_string(), az_name })
 }
 
 /// The AWS region a name carries as one of its labels (`us-west-2` in
@@ -62,7 +100,7 @@ pub fn az_prefix(region: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{az_id_of, az_prefix, region_of};
+    use super::{VpceName, az_id_of, az_prefix, region_of, vpce_name};
 
     #[test]
     fn regions_give_their_az_id_prefix() {
@@ -92,5 +130,29 @@ mod tests {
         assert_eq!(az_id_of("b0-use1-az6.example.com").as_deref(), Some("use1-az6"));
         assert_eq!(az_id_of("lkc-abc.us-west-2.aws.confluent.cloud"), None, "a region name is not an AZ ID");
         assert_eq!(az_id_of("broker-1.example.com"), None);
+    }
+
+    #[test]
+    fn endpoint_names_give_their_id_region_and_zone() {
+        let regional = "vpce-0f0a3a13f7a8ff1fc-e9nhhr6g.vpce-svc-0a1b2c3d4e5f67890.us-west-2.vpce.amazonaws.com";
+        assert_eq!(
+            vpce_name(regional),
+            Some(VpceName { endpoint_id: "vpce-0f0a3a13f7a8ff1fc".into(), region: "us-west-2".into(), az_name: None })
+        );
+        let zonal =
+            "vpce-0f0a3a13f7a8ff1fc-e9nhhr6g-us-west-2b.vpce-svc-0a1b2c3d4e5f67890.us-west-2.vpce.amazonaws.com.";
+        assert_eq!(vpce_name(zonal).and_then(|v| v.az_name).as_deref(), Some("us-west-2b"));
+        let lab = "vpce-0a1b2c3d4e5f60789-lab01-us-west-2c.us-west-2.vpce.amazonaws.com";
+        let v = vpce_name(lab).expect("lab name");
+        assert_eq!((v.endpoint_id.as_str(), v.az_name.as_deref()), ("vpce-0a1b2c3d4e5f60789", Some("us-west-2c")));
+        assert_eq!(
+            vpce_name("vpce-0abc12345678-x.eu-central-1.vpce.amazonaws.com").map(|v| v.region).as_deref(),
+            Some("eu-central-1")
+        );
+        for not in
+            ["lkc-1.abc.us-west-2.aws.confluent.cloud", "vpce-xyz.us-west-2.vpce.amazonaws.com", "x.vpce.amazonaws.com"]
+        {
+            assert_eq!(vpce_name(not), None, "{not}");
+        }
     }
 }

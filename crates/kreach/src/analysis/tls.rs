@@ -4,7 +4,8 @@ use super::finding;
 use crate::limits::EXPIRY_WARNING_DAYS;
 use crate::report::findings::FindingCode;
 use crate::report::{
-    AddressReport, Finding, KafkaOutcome, Settings, Stage, TargetReport, TlsAttempt, TlsOutcome, TlsVerification,
+    AddressReport, Cause, CertValidity, CertificateRef, Finding, FixAction, Hop, KafkaOutcome, Settings, Stage,
+    TargetReport, TlsAttempt, TlsOutcome, TlsVerification,
 };
 
 pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
@@ -25,16 +26,41 @@ pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
         out.push(path_mtu_finding(t, tls, &holes));
     }
     let attempts: Vec<_> = attempts.into_iter().filter(|(_, tls)| blackholed(tls).is_none()).collect();
-    let groups = [
-        (vec![TlsOutcome::NameMismatch], FindingCode::TlsNameMismatch),
-        (vec![TlsOutcome::UnknownIssuer], FindingCode::TlsUnknownIssuer),
-        (vec![TlsOutcome::Expired, TlsOutcome::NotYetValid], FindingCode::TlsExpired),
-        (vec![TlsOutcome::NotTls], FindingCode::TlsNotTls),
-        (vec![TlsOutcome::Closed, TlsOutcome::Timeout, TlsOutcome::Failed], FindingCode::TlsHandshakeFailed),
+    // Each failed handshake by its cause: the chain judged certificate by certificate where the
+    // verifier's one word (unknown issuer, expired, failed) does not say which certificate.
+    let judged: Vec<(&AddressReport, &TlsAttempt, FindingCode, Option<ChainVerdict>)> = attempts
+        .iter()
+        .filter_map(|(a, tls)| {
+            let verdict = match tls.outcome {
+                TlsOutcome::UnknownIssuer | TlsOutcome::Expired | TlsOutcome::NotYetValid | TlsOutcome::Failed => {
+                    judge_chain(tls, &t.host)
+                }
+                _ => None,
+            };
+            let code = match (&verdict, tls.outcome) {
+                (Some(v), _) => v.code,
+                (None, TlsOutcome::Ok) => return None,
+                (None, TlsOutcome::NameMismatch) => FindingCode::TlsNameMismatch,
+                (None, TlsOutcome::UnknownIssuer) => FindingCode::TlsUnknownIssuer,
+                (None, TlsOutcome::Expired | TlsOutcome::NotYetValid) => FindingCode::TlsExpired,
+                (None, TlsOutcome::NotTls) => FindingCode::TlsNotTls,
+                (None, _) => FindingCode::TlsHandshakeFailed,
+            };
+            Some((*a, *tls, code, verdict))
+        })
+        .collect();
+    let codes = [
+        FindingCode::TlsNameMismatch,
+        FindingCode::TlsExpired,
+        FindingCode::TlsChainInvalid,
+        FindingCode::TlsChainIncomplete,
+        FindingCode::TlsUnknownIssuer,
+        FindingCode::TlsNotTls,
+        FindingCode::TlsHandshakeFailed,
     ];
-    for (outcomes, code) in groups {
-        let these: Vec<_> = attempts.iter().filter(|(_, tls)| outcomes.contains(&tls.outcome)).collect();
-        let Some((_, first)) = these.first() else {
+    for code in codes {
+        let these: Vec<_> = judged.iter().filter(|(_, _, c, _)| *c == code).collect();
+        let Some((_, first, _, verdict)) = these.first() else {
             continue;
         };
         let scope = if these.len() == attempts.len() {
@@ -42,12 +68,17 @@ pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
         } else {
             format!("{} of {} addresses", these.len(), attempts.len())
         };
+        let addresses = these.iter().map(|(a, _, _, _)| a.ip.clone()).collect();
+        if let Some(v) = verdict {
+            out.push(chain_finding(t, v, &scope, addresses));
+            continue;
+        }
         let cert = first.peer_certificate.as_ref();
         let cert_text = cert
             .map(|c| format!("certificate {} (SANs: {}; issuer {})", c.subject, c.sans.join(", "), c.issuer))
             .unwrap_or_else(|| "no certificate".into());
         let host = &t.host;
-        let (summary, fix) = match code {
+        let (summary, fix, action) = match code {
             FindingCode::TlsNameMismatch => (
                 format!("{}: {cert_text} does not cover {host} ({scope})", t.target),
                 format!(
@@ -55,6 +86,7 @@ pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
                      endpoint's own DNS name: TLS checks the name you dial. If the SANs belong to another service, \
                      `{host}` resolves to the wrong endpoint."
                 ),
+                Some(FixAction::ServeCertificate { names: vec![host.clone()], az_id: None }),
             ),
             FindingCode::TlsUnknownIssuer => (
                 format!("{}: {cert_text} is not signed by a trusted CA ({scope})", t.target),
@@ -62,6 +94,7 @@ pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
                  uses public CAs, so the system bundle suffices there; an unknown issuer then means a TLS-intercepting \
                  proxy or a wrong endpoint."
                     .into(),
+                cert.map(|c| FixAction::TrustCa { issuer: c.issuer.clone() }),
             ),
             FindingCode::TlsExpired => (
                 format!(
@@ -73,6 +106,7 @@ pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
                 "The server must present a current certificate: renew it (provider side), and check this \
                  machine's clock."
                     .into(),
+                Some(FixAction::ServeCertificate { names: vec![host.clone()], az_id: None }),
             ),
             FindingCode::TlsNotTls => (
                 format!("{}: {} ({scope})", t.target, first.error.as_deref().unwrap_or("the peer does not speak TLS")),
@@ -82,6 +116,7 @@ pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
                      provider's TLS endpoint: Confluent Cloud only has TLS listeners.",
                     t.port
                 ),
+                Some(FixAction::ServeListener { port: t.port }),
             ),
             _ => (
                 format!(
@@ -93,10 +128,15 @@ pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
                 "The endpoint accepted TCP but not the handshake: check that the SNI name is one the endpoint \
                  routes (the provider's name), that no proxy sits in between, and the TLS versions allowed."
                     .into(),
+                None,
             ),
         };
-        let addresses = these.iter().map(|(a, _)| a.ip.clone()).collect();
-        out.push(finding(code, t, Stage::Tls, summary, fix, addresses));
+        let mut f = finding(code, t, Stage::Tls, summary, fix, addresses);
+        if code == FindingCode::TlsExpired && first.outcome == TlsOutcome::NotYetValid {
+            f.cause = Cause::NotYetValid;
+        }
+        f.action = action;
+        out.push(f);
     }
     let soonest = attempts
         .iter()
@@ -104,7 +144,7 @@ pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
         .filter_map(|(_, tls)| tls.peer_certificate.as_ref())
         .min_by_key(|c| c.days_to_expiry);
     if let Some(cert) = soonest.filter(|c| c.days_to_expiry < EXPIRY_WARNING_DAYS) {
-        out.push(finding(
+        let mut f = finding(
             FindingCode::TlsExpiringSoon,
             t,
             Stage::Tls,
@@ -114,8 +154,146 @@ pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
             ),
             "Renew the certificate before it expires (provider side for a managed service).".into(),
             Vec::new(),
-        ));
+        );
+        f.action = Some(FixAction::ServeCertificate { names: vec![t.host.clone()], az_id: None });
+        out.push(f);
     }
+}
+
+/// Which certificate of a chain fails, how, and who fixes it.
+pub(super) struct ChainVerdict {
+    code: FindingCode,
+    hop: Hop,
+    cause: Cause,
+    certificate: CertificateRef,
+    action: FixAction,
+    /// What is wrong with it, one clause.
+    why: String,
+}
+
+/// Judges every certificate the server sent on its own, leaf first: its validity window, whether
+/// it issued the one before it, whether an issuer is a CA allowed to sign certificates, and whether
+/// the chain reaches a trusted CA. `None` when the chain shows nothing wrong (or was not kept).
+pub(super) fn judge_chain(tls: &TlsAttempt, host: &str) -> Option<ChainVerdict> {
+    let chain = &tls.chain;
+    let at = |i: usize| CertificateRef {
+        position: i,
+        subject: chain.get(i).map(|c| c.subject.clone()).unwrap_or_default(),
+        issuer: chain.get(i).map(|c| c.issuer.clone()).unwrap_or_default(),
+    };
+    let verdict = |code: FindingCode, hop: Hop, cause: Cause, certificate: CertificateRef, action, why: String| {
+        Some(ChainVerdict { code, hop, cause, certificate, action, why })
+    };
+    let name = |i: usize| if i == 0 { "the leaf".to_string() } else { format!("chain certificate {i}") };
+    for (i, c) in chain.iter().enumerate() {
+        if c.unreadable || c.validity == CertValidity::Current {
+            continue;
+        }
+        let (cause, when) = if c.validity == CertValidity::Expired {
+            (Cause::Expired, format!("expired on {}", c.not_after))
+        } else {
+            (Cause::NotYetValid, format!("is not valid before {} (or this machine's clock is behind)", c.not_before))
+        };
+        let action = if i == 0 {
+            FixAction::ServeCertificate { names: vec![host.to_string()], az_id: None }
+        } else {
+            FixAction::ServeChain { certificate: at(i) }
+        };
+        let why = format!("{} ({}) {when}", name(i), c.subject);
+        return verdict(FindingCode::TlsExpired, Hop::Certificate, cause, at(i), action, why);
+    }
+    for i in 1..chain.len() {
+        let (below, c) = (&chain[i - 1], &chain[i]);
+        if c.unreadable || below.unreadable {
+            continue;
+        }
+        let problem = if below.issuer != c.subject {
+            Some(format!(
+                "does not issue the certificate before it ({} names {} as its issuer)",
+                below.subject, below.issuer
+            ))
+        } else if c.ca != Some(true) {
+            Some("issues the certificate before it but is not a CA (its basic constraints say so)".to_string())
+        } else if c.cert_sign == Some(false) {
+            Some("issues the certificate before it but its key usage does not allow signing certificates".to_string())
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            let why = format!("{} ({}) {p}", name(i), c.subject);
+            let action = FixAction::ServeChain { certificate: at(i) };
+            return verdict(FindingCode::TlsChainInvalid, Hop::Certificate, Cause::BadChain, at(i), action, why);
+        }
+    }
+    let top = chain.last()?;
+    if tls.anchored != Some(false) || top.unreadable {
+        return None;
+    }
+    let last = chain.len() - 1;
+    if top.self_issued {
+        let why = format!("{} ({}) is a root this machine does not trust", name(last), top.subject);
+        let action = FixAction::TrustCa { issuer: top.subject.clone() };
+        return verdict(FindingCode::TlsUnknownIssuer, Hop::Trust, Cause::UntrustedIssuer, at(last), action, why);
+    }
+    let missing = CertificateRef { position: chain.len(), subject: top.issuer.clone(), issuer: String::new() };
+    if last > 0 || top.ca == Some(true) {
+        // The chain ends at a CA: what issued it is a root, and this machine does not trust it.
+        let why = format!(
+            "the chain ends at {} ({}), issued by {}, a CA this machine does not trust",
+            name(last),
+            top.subject,
+            top.issuer
+        );
+        let action = FixAction::TrustCa { issuer: top.issuer.clone() };
+        return verdict(FindingCode::TlsUnknownIssuer, Hop::Trust, Cause::UntrustedIssuer, missing, action, why);
+    }
+    // Only the leaf came, and its issuer is not trusted: the intermediate is missing (or the
+    // issuer is a private root that must be trusted instead).
+    let why = format!(
+        "the server sends only its leaf ({}); its issuer {} is neither sent nor trusted here",
+        top.subject, top.issuer
+    );
+    let action = FixAction::ServeChain { certificate: missing.clone() };
+    verdict(FindingCode::TlsChainIncomplete, Hop::Certificate, Cause::IncompleteChain, missing, action, why)
+}
+
+/// The finding for a chain judged wrong: the certificate, its position, and who fixes it.
+pub(super) fn chain_finding(t: &TargetReport, v: &ChainVerdict, scope: &str, addresses: Vec<String>) -> Finding {
+    let c = &v.certificate;
+    let fix = match v.hop {
+        Hop::Trust => format!(
+            "This machine's trust: the chain leads to `{}`, which the trust store (plus --ca-file) does not hold. \
+             If it is your organisation's CA (a private cluster, a TLS-inspecting proxy you accept), give it with \
+             --ca-file (ssl.ca.location); Confluent Cloud and Amazon MSK use public CAs, so an unknown root there \
+             means something in between presents its own chain.",
+            c.subject
+        ),
+        _ if v.code == FindingCode::TlsChainIncomplete => format!(
+            "The server's chain: it must send the intermediate certificate(s) from its leaf up to a trusted root \
+             (the missing one is `{}`, position {}). If that issuer is your own private root CA, give it with \
+             --ca-file (ssl.ca.location) instead.",
+            c.subject, c.position
+        ),
+        _ if c.position == 0 && v.cause == Cause::NotYetValid => format!(
+            "The server's certificate starts later than this machine's clock says it is now: check this machine's \
+             clock (NTP) first, then the server's certificate `{}` (provider side).",
+            c.subject
+        ),
+        _ if c.position == 0 => {
+            format!("The server must present a current certificate instead of `{}` (provider side).", c.subject)
+        }
+        _ => format!(
+            "The server's chain: certificate {} (`{}`) must be replaced by a current, valid issuer in the chain the \
+             server sends (provider side). The leaf itself is fine; nothing on this machine changes it.",
+            c.position, c.subject
+        ),
+    };
+    let mut f = finding(v.code, t, Stage::Tls, format!("{}: {} ({scope})", t.target, v.why), fix, addresses);
+    f.hop = v.hop;
+    f.cause = v.cause;
+    f.certificate = Some(c.clone());
+    f.action = Some(v.action.clone());
+    f
 }
 
 /// The addresses whose handshake stalled unclamped and completed clamped, with the largest size

@@ -2,7 +2,7 @@
 
 use super::finding;
 use crate::report::findings::FindingCode;
-use crate::report::{AddressReport, Finding, HttpsOutcome, Role, Stage, TargetReport, TcpOutcome};
+use crate::report::{AddressReport, Finding, FixAction, Hop, HttpsOutcome, Role, Stage, TargetReport, TcpOutcome};
 
 pub(super) fn port_label(t: &TargetReport) -> String {
     match t.role {
@@ -27,7 +27,7 @@ pub(super) fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
     );
     if failed.len() < attempts.len() {
         let detail: Vec<String> = failed.iter().map(|(a, o)| format!("{} {}", a.ip, o.word())).collect();
-        out.push(finding(
+        let mut f = finding(
             FindingCode::TcpSomeAddressesFailed,
             t,
             Stage::Tcp,
@@ -43,7 +43,15 @@ pub(super) fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
                  network ACL and route table, and that the endpoint still has a healthy interface in that AZ. {sg_rule}"
             ),
             failed.iter().map(|(a, _)| a.ip.clone()).collect(),
-        ));
+        );
+        // The failing addresses' own kind: refused everywhere is nothing listening there, not the path.
+        if failed.iter().all(|(_, o)| *o == TcpOutcome::Refused) {
+            f.hop = Hop::Listener;
+            f.action = Some(FixAction::ServeListener { port: t.port });
+        } else {
+            f.action = Some(FixAction::AllowPort { port: t.port, az_id: None });
+        }
+        out.push(f);
         return;
     }
     for (outcome, code, fix) in [
@@ -85,7 +93,12 @@ pub(super) fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
             },
             these.join(", ")
         );
-        out.push(finding(code, t, Stage::Tcp, summary, fix, these.iter().map(|s| s.to_string()).collect()));
+        let mut f = finding(code, t, Stage::Tcp, summary, fix, these.iter().map(|s| s.to_string()).collect());
+        f.action = Some(match outcome {
+            TcpOutcome::Refused => FixAction::ServeListener { port: t.port },
+            _ => FixAction::AllowPort { port: t.port, az_id: None },
+        });
+        out.push(f);
     }
 }
 
@@ -99,7 +112,7 @@ pub(super) fn https_findings(t: &TargetReport, out: &mut Vec<Finding>) {
     let Some((_, first)) = bad.first() else {
         return;
     };
-    out.push(finding(
+    let mut f = finding(
         FindingCode::HttpsNoResponse,
         t,
         Stage::Https,
@@ -114,5 +127,7 @@ pub(super) fn https_findings(t: &TargetReport, out: &mut Vec<Finding>) {
          provider's REST service and that no proxy in between swallows requests."
             .into(),
         bad.iter().map(|(a, _)| a.ip.clone()).collect(),
-    ));
+    );
+    f.action = Some(FixAction::ServeListener { port: t.port });
+    out.push(f);
 }

@@ -321,7 +321,9 @@ impl CheckOptions {
                 .unwrap_or_else(|| "PLAIN".to_string())
                 .trim()
                 .to_ascii_uppercase();
-            if !["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"].contains(&mechanism.as_str()) {
+            if !["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI", "AWS_MSK_IAM"]
+                .contains(&mechanism.as_str())
+            {
                 return Err(Error::invalid(
                     "sasl.mechanism",
                     format!("{} is not a SASL mechanism Kafka knows", crate::error::quote(&mechanism)),

@@ -21,7 +21,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use crate::error::Error;
-use crate::report::{PeerCertificate, TlsAttempt, TlsOutcome};
+use crate::report::{CertValidity, ChainCertificate, PeerCertificate, TlsAttempt, TlsOutcome};
 
 /// A TLS session over a TCP stream, as the later stages use it.
 pub type TlsSession = TlsStream<Sniff<TcpStream>>;
@@ -31,6 +31,8 @@ pub type TlsSession = TlsStream<Sniff<TcpStream>>;
 pub struct TlsContext {
     provider: Arc<CryptoProvider>,
     verifier: Option<Arc<WebPkiServerVerifier>>,
+    /// The trusted CAs' subjects, as x509-parser prints a DN (to tell which issuer is trusted).
+    anchors: Arc<std::collections::HashSet<String>>,
 }
 
 impl TlsContext {
@@ -48,6 +50,7 @@ impl TlsContext {
                 .add(cert.clone())
                 .map_err(|e| Error::invalid("--ca-file", format!("a certificate is not a usable CA: {e}")))?;
         }
+        let anchors = Arc::new(roots.roots.iter().filter_map(|a| dn_text(a.subject.as_ref())).collect());
         let verifier = if insecure {
             None
         } else {
@@ -57,7 +60,7 @@ impl TlsContext {
                     .map_err(|e| Error::Setup(format!("TLS verifier: {e}")))?,
             )
         };
-        Ok(TlsContext { provider, verifier })
+        Ok(TlsContext { provider, verifier, anchors })
     }
 
     /// The trust store and policy a configuration asks for (`--ca-file`, `--insecure`).
@@ -113,6 +116,11 @@ pub async fn handshake(
 
     let chain = recorder.chain.lock().map(|c| c.clone()).unwrap_or_default();
     attempt.peer_certificate = chain.first().and_then(|leaf| describe(leaf, host, chain.len()));
+    attempt.chain = chain.iter().take(crate::limits::MAX_CHAIN_CERTIFICATES).map(|c| read_one(c)).collect();
+    if ctx.verifier.is_some() {
+        attempt.anchored =
+            attempt.chain.last().map(|top| ctx.anchors.contains(&top.issuer) || ctx.anchors.contains(&top.subject));
+    }
 
     match result {
         Err(_) => {
@@ -150,6 +158,8 @@ pub fn stalled(host: &str, elapsed: Duration) -> TlsAttempt {
         peer_certificate: None,
         error: None,
         path_mtu: None,
+        chain: Vec::new(),
+        anchored: None,
     }
 }
 
@@ -227,6 +237,56 @@ fn describe(leaf: &CertificateDer<'_>, host: &str, chain_length: usize) -> Optio
         days_to_expiry: (not_after - now).whole_days(),
         chain_length,
     })
+}
+
+/// A trust anchor's subject (the DN's contents, without its SEQUENCE header) as x509-parser
+/// prints a DN, so it compares with the issuers the chain names.
+fn dn_text(contents: &[u8]) -> Option<String> {
+    let mut der = vec![0x30];
+    let len = contents.len();
+    if len < 0x80 {
+        der.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        der.push(0x80 | bytes.len() as u8);
+        der.extend(bytes);
+    }
+    der.extend_from_slice(contents);
+    use x509_parser::prelude::FromDer;
+    let (_, name) = x509_parser::x509::X509Name::from_der(&der).ok()?;
+    Some(name.to_string())
+}
+
+/// One certificate of the chain read on its own: validity now, CA constraints, key usage.
+fn read_one(der: &CertificateDer<'_>) -> ChainCertificate {
+    use x509_parser::prelude::*;
+    let Ok((_, cert)) = X509Certificate::from_der(der.as_ref()) else {
+        return ChainCertificate { unreadable: true, ..ChainCertificate::default() };
+    };
+    let validity = cert.validity();
+    let now = ::time::OffsetDateTime::now_utc();
+    let rfc3339 =
+        |t: ::time::OffsetDateTime| t.format(&::time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let (start, end) = (validity.not_before.to_datetime(), validity.not_after.to_datetime());
+    let subject = cert.subject().to_string();
+    let issuer = cert.issuer().to_string();
+    ChainCertificate {
+        self_issued: subject == issuer,
+        subject,
+        issuer,
+        not_before: rfc3339(start),
+        not_after: rfc3339(end),
+        validity: if now > end {
+            CertValidity::Expired
+        } else if now < start {
+            CertValidity::NotYetValid
+        } else {
+            CertValidity::Current
+        },
+        ca: cert.basic_constraints().ok().flatten().map(|b| b.value.ca),
+        cert_sign: cert.key_usage().ok().flatten().map(|k| k.value.key_cert_sign()),
+        unreadable: false,
+    }
 }
 
 /// Whether a certificate name (possibly `*.` wildcard) covers `host`, RFC 6125 style: the

@@ -200,6 +200,10 @@ pub struct KafkaAttempt {
     /// kept here until the run gathers them in the report's `access` section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<crate::report::AccessReport>,
+    /// The SASL mechanism the broker enables and kreach does not speak (OAUTHBEARER, GSSAPI,
+    /// AWS_MSK_IAM): what was not verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified_mechanism: Option<String>,
 }
 
 /// One request of the Kafka stage.
@@ -309,6 +313,52 @@ pub struct TlsAttempt {
     /// with a small TCP maximum segment size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path_mtu: Option<PathMtuProbe>,
+    /// Every certificate the server sent, leaf first (up to a cap), each read on its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<ChainCertificate>,
+    /// Whether the last certificate sent is, or was issued by, a CA this machine trusts (the
+    /// trust store plus `--ca-file`); `None` when nothing was verified or nothing was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchored: Option<bool>,
+}
+
+/// One certificate of the chain a server sent, as read on its own.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct ChainCertificate {
+    /// Subject DN.
+    pub subject: String,
+    /// Issuer DN.
+    pub issuer: String,
+    /// Start of validity, RFC 3339.
+    pub not_before: String,
+    /// End of validity, RFC 3339.
+    pub not_after: String,
+    /// Where now falls in its validity window.
+    pub validity: CertValidity,
+    /// Whether its basic constraints make it a CA (`None`: no basic constraints extension).
+    pub ca: Option<bool>,
+    /// Whether its key usage allows signing certificates (`None`: no key usage extension).
+    pub cert_sign: Option<bool>,
+    /// Whether it names itself as its issuer (a root).
+    pub self_issued: bool,
+    /// The bytes could not be read as a certificate.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unreadable: bool,
+}
+
+/// Where now falls in a certificate's validity window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CertValidity {
+    /// Current.
+    #[default]
+    Current,
+    /// Past its end.
+    Expired,
+    /// Before its start.
+    NotYetValid,
 }
 
 /// A stalled handshake retried with the TCP maximum segment size clamped (`TCP_MAXSEG` before the

@@ -6,6 +6,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::blame::{Cause, Hop};
+
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -30,7 +32,7 @@ impl Severity {
 }
 
 macro_rules! finding_codes {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $severity:ident, $desc:literal; )*) => {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $severity:ident, $hop:ident, $cause:ident, $desc:literal; )*) => {
         /// Every finding kreach can report.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
         #[non_exhaustive]
@@ -57,6 +59,17 @@ macro_rules! finding_codes {
                 match self { $(FindingCode::$variant => Severity::$severity,)* }
             }
 
+            /// The hop the code blames unless its finding says otherwise (a broker's name outside the
+            /// cluster's domain blames the broker, not the record).
+            pub fn hop(self) -> Hop {
+                match self { $(FindingCode::$variant => Hop::$hop,)* }
+            }
+
+            /// The kind of failure the code stands for unless its finding says otherwise.
+            pub fn cause(self) -> Cause {
+                match self { $(FindingCode::$variant => Cause::$cause,)* }
+            }
+
             /// Looks a code up by its kebab-case name.
             pub fn from_code(code: &str) -> Option<FindingCode> {
                 match code { $($code => Some(FindingCode::$variant),)* _ => None }
@@ -66,187 +79,198 @@ macro_rules! finding_codes {
 }
 
 finding_codes! {
-    DnsResolverUnreachable = "dns-resolver-unreachable", Error,
+    DnsResolverUnreachable = "dns-resolver-unreachable", Error, Resolver, NoAnswer,
         "The DNS resolver did not answer (timeout, refused or network error), so nothing could be resolved.";
-    DnsResolverError = "dns-resolver-error", Error,
+    DnsResolverError = "dns-resolver-error", Error, Resolver, ErrorAnswer,
         "The DNS resolver answered with an error (SERVFAIL, REFUSED, …) instead of an answer.";
-    DnsNxdomain = "dns-nxdomain", Error,
+    DnsNxdomain = "dns-nxdomain", Error, Record, NotFound,
         "The name does not exist (NXDOMAIN) for the resolver in use, and no public resolver says otherwise.";
-    DnsNoAddress = "dns-no-address", Error,
+    DnsNoAddress = "dns-no-address", Error, Record, NoData,
         "The name exists but has no A/AAAA record (NOERROR, no data).";
-    DnsPublicAnswer = "dns-public-answer", Error,
+    DnsPublicAnswer = "dns-public-answer", Error, Zone, PublicAnswer,
         "The name resolved to public addresses only: the private hosted zone is not in effect for this client.";
-    DnsCnameLoop = "dns-cname-loop", Error,
+    DnsCnameLoop = "dns-cname-loop", Error, Record, Loop,
         "The name's CNAME chain loops back on itself: it can never resolve to an address.";
-    DnsNameInvalid = "dns-name-invalid", Error,
+    DnsNameInvalid = "dns-name-invalid", Error, Input, Invalid,
         "The name cannot be encoded in DNS (a label over 63 characters, over 253 in all, characters no label carries): no resolver was asked and no client can resolve it.";
-    DnsCnameChainTooLong = "dns-cname-chain-too-long", Error,
+    DnsCnameChainTooLong = "dns-cname-chain-too-long", Error, Record, Loop,
         "The name's CNAME chain is longer than 16 hops (in one answer or hop by hop): clients give up before an address.";
-    DnsCnameDangling = "dns-cname-dangling", Error,
+    DnsCnameDangling = "dns-cname-dangling", Error, Record, Dangling,
         "A CNAME record exists but points at a name that does not resolve (e.g. a replaced VPC endpoint's DNS name).";
-    DnsPublicChaseFailed = "dns-public-chase-failed", Error,
+    DnsPublicChaseFailed = "dns-public-chase-failed", Error, Resolver, NoAnswer,
         "A glb name's first CNAME comes from public DNS, and the resolver could not get it: the VPC resolver must reach the public authority.";
-    DnsMixedAnswer = "dns-mixed-answer", Warning,
+    DnsMixedAnswer = "dns-mixed-answer", Warning, Record, MixedAnswer,
         "The name resolved to both private and public addresses: some connections will leave the private path.";
-    DnsPrivateRecordMissing = "dns-private-record-missing", Error,
+    DnsPrivateRecordMissing = "dns-private-record-missing", Error, Record, NotFound,
         "A private zone answers NXDOMAIN for the name while public DNS resolves it: the zone lacks the (wildcard) record.";
-    DnsPrivateZoneInEffect = "dns-private-zone-in-effect", Info,
+    DnsPrivateZoneInEffect = "dns-private-zone-in-effect", Info, Zone, Informational,
         "The name resolved to private addresses: the private hosted zone is in effect.";
-    DnsPublicResolverUnreachable = "dns-public-resolver-unreachable", Info,
+    DnsPublicResolverUnreachable = "dns-public-resolver-unreachable", Info, PublicDns, NoAnswer,
         "The public resolver named with --public-resolver did not answer, so no public comparison was made.";
-    TcpTimeout = "tcp-timeout", Error,
+    TcpTimeout = "tcp-timeout", Error, Network, Dropped,
         "TCP connects timed out on every address: something drops the packets (security group, NACL, route).";
-    TcpRefused = "tcp-refused", Error,
+    TcpRefused = "tcp-refused", Error, Listener, Refused,
         "TCP connects were refused on every address: nothing listens on the port there, or a firewall rejects.";
-    TcpUnreachable = "tcp-unreachable", Error,
+    TcpUnreachable = "tcp-unreachable", Error, Network, NoRoute,
         "TCP connects failed with network/host unreachable on every address: no route to the addresses.";
-    TcpSomeAddressesFailed = "tcp-some-addresses-failed", Error,
+    TcpSomeAddressesFailed = "tcp-some-addresses-failed", Error, Network, Partial,
         "TCP works on some resolved addresses but not on others: one endpoint network interface (one AZ) is broken.";
-    TlsNameMismatch = "tls-name-mismatch", Error,
+    TlsNameMismatch = "tls-name-mismatch", Error, Certificate, WrongName,
         "The server's certificate does not cover the host name that was dialled.";
-    TlsUnknownIssuer = "tls-unknown-issuer", Error,
+    TlsUnknownIssuer = "tls-unknown-issuer", Error, Trust, UntrustedIssuer,
         "The server's certificate chain does not lead to a trusted CA (trust store plus --ca-file).";
-    TlsExpired = "tls-expired", Error,
+    TlsExpired = "tls-expired", Error, Certificate, Expired,
         "The server's certificate has expired (or is not valid yet).";
-    TlsExpiringSoon = "tls-expiring-soon", Warning,
+    TlsExpiringSoon = "tls-expiring-soon", Warning, Certificate, ExpiringSoon,
         "The server's certificate expires within 30 days.";
-    TlsNotTls = "tls-not-tls", Error,
+    TlsNotTls = "tls-not-tls", Error, Listener, NotTls,
         "The peer answered the TLS ClientHello with something that is not TLS: a plaintext listener on a TLS port.";
-    TlsHandshakeFailed = "tls-handshake-failed", Error,
+    TlsHandshakeFailed = "tls-handshake-failed", Error, Listener, HandshakeFailed,
         "The TLS handshake failed for another reason (alert, reset, closed connection, timeout).";
     /// A handshake that stalls with the default segment size and completes with a clamped one.
-    TlsPathMtuBlackhole = "tls-path-mtu-blackhole", Error,
+    TlsPathMtuBlackhole = "tls-path-mtu-blackhole", Error, Network, PathMtu,
         "The TLS handshake stalls at the server's certificate flight but completes with a small TCP maximum segment size: the path drops large packets without ICMP \"fragmentation needed\" (a path-MTU black hole).";
-    TlsVerificationDisabled = "tls-verification-disabled", Warning,
+    TlsVerificationDisabled = "tls-verification-disabled", Warning, Input, Unverified,
         "Certificate verification was turned off with --insecure: TLS results say nothing about trust or names.";
-    HttpsNoResponse = "https-no-response", Error,
+    HttpsNoResponse = "https-no-response", Error, Listener, NoAnswer,
         "TLS on the HTTPS port worked but no well-formed HTTP response came back.";
-    KafkaNotKafka = "kafka-not-kafka", Error,
+    KafkaNotKafka = "kafka-not-kafka", Error, Listener, NotKafka,
         "The connection works (TCP, TLS) but nothing answers the Kafka protocol on it.";
-    KafkaProtocolMismatch = "kafka-protocol-mismatch", Error,
+    KafkaProtocolMismatch = "kafka-protocol-mismatch", Error, Listener, WrongProtocol,
         "security.protocol does not match the listener: plaintext against a TLS listener, or TLS against a plaintext one.";
-    KafkaSaslMechanismUnsupported = "kafka-sasl-mechanism-unsupported", Error,
+    KafkaSaslMechanismUnsupported = "kafka-sasl-mechanism-unsupported", Error, Authentication, MechanismUnsupported,
         "The broker does not enable the configured SASL mechanism (sasl.mechanism).";
-    KafkaAuthFailed = "kafka-auth-failed", Error,
+    KafkaAuthFailed = "kafka-auth-failed", Error, Authentication, Rejected,
         "The broker rejected the SASL credentials.";
-    KafkaNoCredentials = "kafka-no-credentials", Info,
+    KafkaNoCredentials = "kafka-no-credentials", Info, Authentication, NoCredentials,
         "No SASL credentials were given: the listener was proven with ApiVersions, but authentication, Metadata and the brokers were not checked.";
-    KafkaMetadataFailed = "kafka-metadata-failed", Error,
+    KafkaMetadataFailed = "kafka-metadata-failed", Error, Cluster, MetadataFailed,
         "The broker answered ApiVersions but Metadata failed: the client cannot learn the brokers.";
-    KafkaNoAnswer = "kafka-no-answer", Error,
+    KafkaNoAnswer = "kafka-no-answer", Error, Listener, NoAnswer,
         "The connection works (TCP, TLS) but ApiVersions got no answer at all (the step's time ran out, or the connection was reset): something holds the connection without speaking Kafka.";
-    KafkaCredentialsWithheld = "kafka-credentials-withheld", Warning,
+    KafkaCredentialsWithheld = "kafka-credentials-withheld", Warning, Authentication, Withheld,
         "SASL credentials were not sent because the connection was plaintext or its certificate unverified, and sending them that way was not explicitly allowed.";
-    ProbeCapped = "probe-capped", Warning,
+    ProbeCapped = "probe-capped", Warning, Kreach, Capped,
         "A cap on the work cut the diagnosis short (more advertised brokers or more addresses per name than kreach probes): the rest was not checked.";
-    BrokerPortInvalid = "broker-port-invalid", Error,
+    BrokerPortInvalid = "broker-port-invalid", Error, Broker, Invalid,
         "The cluster advertises a broker on a port no client can connect to (0, negative, above 65535): every client fails on the partitions it leads.";
-    UnexplainedFailure = "unexplained-failure", Error,
+    UnexplainedFailure = "unexplained-failure", Error, Unknown, Unexplained,
         "A check failed and none of kreach's specific diagnoses explains it: the finding carries the failing cell's evidence, so the verdict never hides a failure.";
-    InputRefused = "input-refused", Warning,
+    InputRefused = "input-refused", Warning, Input, Ignored,
         "An input was given but not used, by the front end's policy (e.g. a Lambda event's own resolvers or CA while the function may send credentials): the run used the safe default instead.";
-    ClientParityFailed = "client-parity-failed", Error,
+    ClientParityFailed = "client-parity-failed", Error, Client, ErrorAnswer,
         "kreach's own path works, but librdkafka with the user's exact configuration cannot fetch Metadata.";
-    AwsEndpointNotAvailable = "aws-endpoint-not-available", Error,
+    AwsEndpointNotAvailable = "aws-endpoint-not-available", Error, Endpoint, Unavailable,
         "The interface VPC endpoint is not `available` (pendingAcceptance, rejected, failed, …).";
-    AwsAzNotCovered = "aws-az-not-covered", Error,
+    AwsAzNotCovered = "aws-az-not-covered", Error, Endpoint, NotCovered,
         "A broker's availability zone has no endpoint network interface: that zone's brokers cannot be reached privately.";
-    AwsSgMissingIngress = "aws-sg-missing-ingress", Error,
+    AwsSgMissingIngress = "aws-sg-missing-ingress", Error, Network, Missing,
         "The endpoint's security groups have no inbound rule for a port the client needs (9092 or 443).";
-    AwsVpcDnsDisabled = "aws-vpc-dns-disabled", Error,
+    AwsVpcDnsDisabled = "aws-vpc-dns-disabled", Error, Resolver, Disabled,
         "The VPC's enableDnsSupport or enableDnsHostnames is off: private hosted zones do not answer there.";
-    AwsPhzMissing = "aws-phz-missing", Error,
+    AwsPhzMissing = "aws-phz-missing", Error, Zone, NotFound,
         "No private hosted zone is named after the cluster's DNS domain.";
-    AwsPhzNotAssociated = "aws-phz-not-associated", Error,
+    AwsPhzNotAssociated = "aws-phz-not-associated", Error, Zone, Missing,
         "The private hosted zone exists but is not associated with the endpoint's VPC.";
-    AwsPhzRecordMissing = "aws-phz-record-missing", Error,
+    AwsPhzRecordMissing = "aws-phz-record-missing", Error, Record, NotFound,
         "The private hosted zone lacks a record the endpoint needs (`*` or `*.<az-id>`).";
-    AwsPhzRecordWrongTarget = "aws-phz-record-wrong-target", Error,
+    AwsPhzRecordWrongTarget = "aws-phz-record-wrong-target", Error, Record, WrongTarget,
         "A record in the private hosted zone points somewhere other than this endpoint.";
-    AwsPhzRecordTtl = "aws-phz-record-ttl", Warning,
+    AwsPhzRecordTtl = "aws-phz-record-ttl", Warning, Record, Degraded,
         "A record of the private hosted zone has a longer TTL than the provider's guidance (60 s): a change takes that long to reach clients.";
-    AwsPrivateDnsDisabled = "aws-private-dns-disabled", Error,
+    AwsPrivateDnsDisabled = "aws-private-dns-disabled", Error, Endpoint, Disabled,
         "The endpoint's own private DNS is off in a layout that relies on it (no customer zone answers the names).";
-    AwsPrivateDnsEnabled = "aws-private-dns-enabled", Warning,
+    AwsPrivateDnsEnabled = "aws-private-dns-enabled", Warning, Endpoint, Misconfigured,
         "The endpoint's own private DNS is on, where the provider expects it off and the private hosted zone to answer.";
-    AwsAccessDenied = "aws-access-denied", Warning,
+    AwsAccessDenied = "aws-access-denied", Warning, Aws, Denied,
         "The credentials may not make a read-only call the audit needs: part of the audit is missing.";
-    AwsUnavailable = "aws-unavailable", Info,
+    AwsUnavailable = "aws-unavailable", Info, Aws, Unavailable,
         "The AWS audit did not run: no credentials, no region, or no AWS API reachable.";
-    EnvLambdaNotInVpc = "env-lambda-not-in-vpc", Error,
+    EnvLambdaNotInVpc = "env-lambda-not-in-vpc", Error, Vantage, Misconfigured,
         "kreach runs in a Lambda function that is not attached to a VPC (its configuration says so, or, when that cannot be read, its DNS answers are public).";
-    EnvOutsideAws = "env-outside-aws", Info,
+    EnvOutsideAws = "env-outside-aws", Info, Vantage, Informational,
         "kreach runs outside AWS (no EC2 metadata, not Lambda) and the names resolve publicly: private names will not resolve from here.";
-    CredentialsSecretUnreadable = "credentials-secret-unreadable", Error,
+    CredentialsSecretUnreadable = "credentials-secret-unreadable", Error, Authentication, Unreadable,
         "The secret named for the SASL credentials could not be read (denied, not found, Secrets Manager unreachable) or holds no user name and password.";
-    BrokerDnsNxdomain = "broker-dns-nxdomain", Error,
+    BrokerDnsNxdomain = "broker-dns-nxdomain", Error, Record, NotFound,
         "The bootstrap works but an advertised broker name does not resolve.";
-    BrokerUnreachable = "broker-unreachable", Error,
+    BrokerUnreachable = "broker-unreachable", Error, Broker, Down,
         "An advertised broker fails (DNS, TCP, TLS or Kafka) while the cluster is otherwise reachable.";
-    ZoneUnreachable = "zone-unreachable", Error,
+    ZoneUnreachable = "zone-unreachable", Error, Network, Dropped,
         "Every broker of one availability zone fails while brokers in other zones pass: that zone's endpoint path is broken.";
-    DnsZonalMismatch = "dns-zonal-mismatch", Warning,
+    DnsZonalMismatch = "dns-zonal-mismatch", Warning, Record, WrongTarget,
         "A broker's zonal name resolves outside its own zone (the regional answer): the `*.<az-id>` record is missing or named by AZ name.";
-    EndpointDnsFailed = "endpoint-dns-failed", Error,
+    EndpointDnsFailed = "endpoint-dns-failed", Error, Record, NotFound,
         "An endpoint around Kafka (--target, Schema Registry, an AWS or Confluent API) does not resolve from here.";
-    EndpointPublicAnswer = "endpoint-public-answer", Error,
+    EndpointPublicAnswer = "endpoint-public-answer", Error, Zone, PublicAnswer,
         "An endpoint meant to be reached privately (a private Schema Registry name) resolved to public addresses.";
-    EndpointUnreachable = "endpoint-unreachable", Error,
+    EndpointUnreachable = "endpoint-unreachable", Error, Network, Dropped,
         "An endpoint around Kafka resolves but does not accept connections from here.";
-    EsmStateProblem = "esm-state-problem", Error,
+    EsmStateProblem = "esm-state-problem", Error, Mapping, Misconfigured,
         "The event source mapping reports a PROBLEM (its state or last processing result), explained with what kreach measured.";
-    EsmSgEgressMissing = "esm-sg-egress-missing", Error,
+    EsmSgEgressMissing = "esm-sg-egress-missing", Error, Network, Missing,
         "The mapping's security groups do not let out 443 to everywhere or the Kafka port to the endpoint.";
-    EsmEndpointIngressMissing = "esm-endpoint-ingress-missing", Error,
+    EsmEndpointIngressMissing = "esm-endpoint-ingress-missing", Error, Network, Missing,
         "The VPC endpoint's security groups do not admit the mapping's security groups on 443 and the Kafka port.";
-    EsmClusterSgIngressMissing = "esm-cluster-sg-ingress-missing", Error,
+    EsmClusterSgIngressMissing = "esm-cluster-sg-ingress-missing", Error, Network, Missing,
         "An Amazon MSK mapping's cluster security groups do not admit themselves on the broker port its pollers use.";
-    AwsProbeSgEgressMissing = "aws-probe-sg-egress-missing", Error,
+    AwsProbeSgEgressMissing = "aws-probe-sg-egress-missing", Error, Network, Missing,
         "No outbound rule of the probe's own security groups lets a port that failed from here out to the endpoint.";
-    AwsResolverRuleForwards = "aws-resolver-rule-forwards", Error,
+    AwsResolverRuleForwards = "aws-resolver-rule-forwards", Error, Resolver, Blocked,
         "A Route 53 Resolver FORWARD rule covers a name that did not resolve privately: its queries go to other servers, past the private hosted zone.";
-    AwsDnsFirewallBlocks = "aws-dns-firewall-blocks", Error,
+    AwsDnsFirewallBlocks = "aws-dns-firewall-blocks", Error, Resolver, Blocked,
         "A Route 53 Resolver DNS Firewall rule associated with the VPC blocks or overrides a name the cluster's chain needs (the glb hop, the cluster's domain, the endpoint's name), directly or by inspecting where a CNAME leads.";
-    AwsQueryLogged = "aws-query-logged", Info,
+    AwsQueryLogged = "aws-query-logged", Info, Resolver, Informational,
         "A name did not resolve privately and the VPC's resolver logs its queries: the log shows which rule or zone answered.";
-    AwsTransitRouteMissing = "aws-transit-route-missing", Error,
+    AwsTransitRouteMissing = "aws-transit-route-missing", Error, Network, NoRoute,
         "The probe sits in another VPC than the endpoint and a route table on the way (the probe's subnet toward the endpoint's subnets, or back) does not send the traffic through a transit gateway or peering connection.";
-    AwsTransitZoneMissing = "aws-transit-zone-missing", Error,
+    AwsTransitZoneMissing = "aws-transit-zone-missing", Error, Network, NotCovered,
         "A transit gateway VPC attachment between the probe's VPC and the endpoint's has no subnet in a zone that sends traffic (the probe's, or one of the endpoint's interfaces): that zone cannot reach the transit gateway.";
-    AwsMskVpcConnectionUnusable = "aws-msk-vpc-connection-unusable", Error,
+    AwsMskVpcConnectionUnusable = "aws-msk-vpc-connection-unusable", Error, Endpoint, Unavailable,
         "Amazon MSK multi-VPC private connectivity: the client VPC has no managed VPC connection, or it is not AVAILABLE (creating, rejected, inactive, failed).";
-    AwsNaclDenies = "aws-nacl-denies", Error,
+    AwsNaclDenies = "aws-nacl-denies", Error, Network, Blocked,
         "A network ACL of the endpoint's subnet or of the probe's own subnet denies a port that failed from here, or its return traffic.";
-    EsmMskVpcConnectionUnusable = "esm-msk-vpc-connection-unusable", Error,
+    EsmMskVpcConnectionUnusable = "esm-msk-vpc-connection-unusable", Error, Endpoint, Unavailable,
         "A cross-account Amazon MSK mapping has no managed VPC connection to its cluster, or the connection is not AVAILABLE.";
-    EsmSubnetZoneMissing = "esm-subnet-zone-missing", Warning,
+    EsmSubnetZoneMissing = "esm-subnet-zone-missing", Warning, Mapping, NotCovered,
         "A zone the brokers are in has none of the mapping's subnets: its traffic crosses zones, or that zone is unreachable.";
-    EsmNoAwsApiRoute = "esm-no-aws-api-route", Error,
+    EsmNoAwsApiRoute = "esm-no-aws-api-route", Error, Network, NoRoute,
         "From the mapping's subnets the Lambda, STS or Secrets Manager API has neither a NAT route nor an interface endpoint with private DNS.";
-    EsmPollerMode = "esm-poller-mode", Info,
+    EsmPollerMode = "esm-poller-mode", Info, Mapping, Informational,
         "How the mapping polls (on demand or provisioned) and what its network needs for that; where its pollers' logs and metrics are; settings kreach does not know.";
-    EsmRoleMissingPermission = "esm-role-missing-permission", Error,
+    EsmRoleMissingPermission = "esm-role-missing-permission", Error, Authorization, NotAuthorized,
         "The function's execution role lacks a permission the mapping needs (network interfaces, VPC reads, the secret).";
-    ConnectorPermissionMissing = "connector-permission-missing", Error,
+    ConnectorPermissionMissing = "connector-permission-missing", Error, Authorization, NotAuthorized,
         "The Lambda Sink Connector's principal may not lambda:InvokeFunction or lambda:GetFunction on the function.";
-    ConnectorFunctionNotFound = "connector-function-not-found", Error,
+    ConnectorFunctionNotFound = "connector-function-not-found", Error, Mapping, NotFound,
         "The function the Lambda Sink Connector is to invoke does not exist in the region (lambda:GetFunction).";
-    KafkaTopicNotFound = "kafka-topic-not-found", Error,
+    KafkaTopicNotFound = "kafka-topic-not-found", Error, Cluster, NotFound,
         "A topic the consumer reads (--topic, the mapping's Topics) does not exist on the cluster.";
-    KafkaTopicNotAuthorized = "kafka-topic-not-authorized", Error,
+    KafkaTopicNotAuthorized = "kafka-topic-not-authorized", Error, Authorization, NotAuthorized,
         "The cluster refuses the credentials Describe on a topic (TOPIC_AUTHORIZATION_FAILED): the ACL or role binding is missing.";
-    KafkaGroupNotAuthorized = "kafka-group-not-authorized", Error,
+    KafkaGroupNotAuthorized = "kafka-group-not-authorized", Error, Authorization, NotAuthorized,
         "The cluster refuses the credentials the consumer group (GROUP_AUTHORIZATION_FAILED on FindCoordinator or OffsetFetch).";
-    KafkaClusterDescribeNotAuthorized = "kafka-cluster-describe-not-authorized", Error,
+    KafkaClusterDescribeNotAuthorized = "kafka-cluster-describe-not-authorized", Error, Authorization, NotAuthorized,
         "The cluster refuses the credentials DescribeConfigs on the cluster (CLUSTER_AUTHORIZATION_FAILED), which a Lambda event source mapping needs.";
-    KafkaCoordinatorUnreachable = "kafka-coordinator-unreachable", Error,
+    KafkaCoordinatorUnreachable = "kafka-coordinator-unreachable", Error, Broker, Down,
         "The consumer group's coordinator cannot be found or reached (FindCoordinator errors, or the coordinator broker fails DNS, TCP, TLS or Kafka).";
-    KafkaTopicLeadersUnreachable = "kafka-topic-leaders-unreachable", Error,
+    KafkaTopicLeadersUnreachable = "kafka-topic-leaders-unreachable", Error, Broker, Down,
         "Partitions of a topic the consumer reads have no leader, or their leader is a broker that cannot be reached from here.";
-    KafkaPermissionNotObservable = "kafka-permission-not-observable", Info,
+    KafkaPermissionNotObservable = "kafka-permission-not-observable", Info, Authorization, Informational,
         "A permission the consumer needs that no read-only request can show (Write on a failure topic, Read on topics and the group): the ACL to check.";
-    AwsApiRoute = "aws-api-route", Info,
+    AwsApiRoute = "aws-api-route", Info, Network, Informational,
         "How an AWS API the Lambda paths need is reached from here: an interface endpoint in the VPC, or the public service.";
+    KafkaAuthNotVerified = "kafka-auth-not-verified", Warning, Authentication, Unverified,
+        "Authentication is configured with a mechanism kreach does not speak (OAUTHBEARER, GSSAPI, AWS_MSK_IAM): the broker enables it, but the credentials, the token and whatever issues it were not verified, and neither were Metadata and the brokers.";
+    TlsChainIncomplete = "tls-chain-incomplete", Error, Certificate, IncompleteChain,
+        "The server sends a chain that stops short of a trusted root: the certificate that issued its last one is neither sent nor trusted (the server must send its intermediate certificates).";
+    TlsChainInvalid = "tls-chain-invalid", Error, Certificate, BadChain,
+        "A certificate of the server's chain cannot do its part: an issuer that is not a CA, a key usage that forbids it, a certificate that does not name the next one as its issuer.";
+    DnsRecordOtherEndpoint = "dns-record-other-endpoint", Error, Record, OtherEndpoint,
+        "A record leads to a VPC endpoint other than the one this VPC reaches the cluster through (another VPC's, a replaced one): its addresses are not this VPC's endpoint.";
+    DnsRecordOtherRegion = "dns-record-other-region", Error, Record, OtherRegion,
+        "A record leads to a VPC endpoint in another region than the cluster's: an interface endpoint serves only its own region's VPCs.";
+
 }
 
 impl std::fmt::Display for FindingCode {
@@ -336,6 +360,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 90, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 95, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod access;
 pub mod aws;
+pub mod blame;
 pub mod esm;
 pub mod evidence;
 pub mod findings;
@@ -17,6 +18,7 @@ pub mod vantage;
 
 pub use access::*;
 pub use aws::*;
+pub use blame::{Cause, CertificateRef, FixAction, FixClass, Hop, RecordTarget};
 pub use esm::*;
 pub use evidence::*;
 pub use findings::{FindingCode, Severity};
@@ -404,6 +406,25 @@ pub struct Finding {
     pub fix: String,
     /// The addresses concerned, when it is about some of them.
     pub addresses: Vec<String>,
+    /// The hop of the path it blames.
+    #[serde(default)]
+    pub hop: Hop,
+    /// The kind of failure there.
+    #[serde(default)]
+    pub cause: Cause,
+    /// The availability zone (AZ ID) it is about, when it is one zone's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    /// The other targets (`host:port`) whose failure it explains: a zone's brokers, every name
+    /// a public answer also sent astray, the brokers of a grouped finding.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub explains: Vec<String>,
+    /// The certificate of the chain it blames, when it blames one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateRef>,
+    /// The fix as an action, when it is one kreach can name exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<FixAction>,
 }
 
 impl Report {

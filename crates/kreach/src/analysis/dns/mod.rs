@@ -5,7 +5,8 @@ mod diags;
 
 use crate::analysis::Diag;
 use crate::report::{
-    AnswerClass, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding, Stage, TargetReport, TcpOutcome,
+    AnswerClass, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding, FixAction, RecordTarget, Stage, TargetReport,
+    TcpOutcome,
 };
 
 /// The zone a wildcard for `name` belongs in: the cluster's domain when the name (or the chain's
@@ -34,11 +35,46 @@ fn record_answers(pattern: &str, name: &str) -> bool {
 }
 
 /// A CNAME chain that ends at a name nobody serves: the record to change, not one to create.
-fn dangling(t: &TargetReport, l: &DnsLookup, records: &[DnsRecord]) -> Option<Diag> {
+pub(super) fn dangling(t: &TargetReport, l: &DnsLookup, records: &[DnsRecord], domain: Option<&str>) -> Option<Diag> {
     let last = l.cname_chain.last()?;
     // The audit knows the endpoint's current names: the most specific expected record wins.
     let expected = records.iter().filter(|r| record_answers(&r.name, &last.name)).max_by_key(|r| r.name.len());
-    Some(diags::cname_dangling(&t.host, l, last, expected))
+    let diag = diags::cname_dangling(&t.host, l, last, expected);
+    let action = match expected {
+        Some(r) => Some(FixAction::SetRecord {
+            name: r.name.clone(),
+            target: RecordTarget::Name { name: r.value.trim_end_matches('.').to_string() },
+        }),
+        None => domain.and_then(|d| covering_record(&last.name, d)),
+    };
+    Some(match action {
+        Some(a) => diag.action(a),
+        None => diag,
+    })
+}
+
+/// The wildcard record of the cluster's zone `domain` that answers `name`, with where it should
+/// lead: `*.<domain>` to the endpoint's regional name, `*.<az-id>.<domain>` to its zonal one.
+/// `None` for a name outside the domain, or one whose zone nobody may create.
+pub(crate) fn covering_record(name: &str, domain: &str) -> Option<FixAction> {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    if crate::analysis::layout::zone_must_not_be_created(&domain).is_some() {
+        return None;
+    }
+    let inner = name.strip_suffix(&format!(".{domain}"))?;
+    let labels: Vec<&str> = inner.split('.').collect();
+    match labels.as_slice() {
+        [_] => Some(FixAction::SetRecord {
+            name: format!("*.{domain}"),
+            target: RecordTarget::EndpointRegional { name: None },
+        }),
+        [_, zone] if crate::analysis::names::looks_like_az_id(zone) => Some(FixAction::SetRecord {
+            name: format!("*.{zone}.{domain}"),
+            target: RecordTarget::EndpointZonal { az_id: zone.to_string(), name: None },
+        }),
+        _ => None,
+    }
 }
 
 /// A glb name whose public CNAME the resolver could not get ("chased private" resolution).
@@ -47,6 +83,7 @@ fn chase_failed(t: &TargetReport, dns: &DnsDetail) -> Option<Diag> {
     // The name the chain reached: the host itself, or the last CNAME target.
     let reached = l.cname_chain.last().map_or(t.host.as_str(), |h| h.target.as_str()).to_ascii_lowercase();
     let who = crate::analysis::layout::provider_public(&reached)?;
+    let action = FixAction::ReachPublicDns { name: reached.clone() };
     let why = match l.outcome {
         DnsOutcome::Error => format!("the resolver failed: {}", l.error.as_deref().unwrap_or("SERVFAIL")),
         DnsOutcome::Nxdomain | DnsOutcome::NoData => match l.negative_zone.as_deref() {
@@ -74,7 +111,7 @@ fn chase_failed(t: &TargetReport, dns: &DnsDetail) -> Option<Diag> {
             format!(", while public DNS ({}) answers it with {said}", p.resolver)
         })
         .unwrap_or_default();
-    Some(diags::public_chase_failed(&t.host, &l.resolver, &reached, &why, &public_says, who))
+    Some(diags::public_chase_failed(&t.host, &l.resolver, &reached, &why, &public_says, who).action(action))
 }
 
 pub(super) fn describe_answer(lookup: &DnsLookup) -> String {
@@ -124,22 +161,32 @@ fn lookup_diags(
         domain.is_none_or(|d| !under(zone_said, d) && !under(&last.target, d))
     });
     if matches!(l.outcome, DnsOutcome::Nxdomain | DnsOutcome::NoData) && died_elsewhere {
-        if let Some(d) = dangling(t, l, records) {
+        if let Some(d) = dangling(t, l, records, domain) {
             out.push(d);
             return;
         }
     }
+    let reach = || FixAction::ReachResolver { resolver: l.resolver.clone() };
+    // The record to create: the wildcard of the zone the name belongs in.
+    let with_record = |d: Diag| match covering_record(name, &zone) {
+        Some(a) => d.action(a),
+        None => d,
+    };
     match (l.outcome, dns.answer_class) {
-        (DnsOutcome::Unreachable, _) => out.push(diags::resolver_unreachable(name, l)),
-        (DnsOutcome::Error, _) => out.push(diags::resolver_error(name, l)),
+        (DnsOutcome::Unreachable, _) => out.push(diags::resolver_unreachable(name, l).action(reach())),
+        (DnsOutcome::Error, _) => out.push(diags::resolver_error(name, l).action(reach())),
         (DnsOutcome::Nxdomain, _) => match public_answer {
-            Some(public) => out.push(diags::private_record_missing(name, l, public, wildcard_fix)),
-            None => out.push(diags::nxdomain(name, l, &wildcard_fix)),
+            Some(public) => out.push(with_record(diags::private_record_missing(name, l, public, wildcard_fix))),
+            None => out.push(with_record(diags::nxdomain(name, l, &wildcard_fix))),
         },
-        (DnsOutcome::NoData, _) => out.push(diags::no_address(name, l, &wildcard_fix)),
+        (DnsOutcome::NoData, _) => out.push(with_record(diags::no_address(name, l, &wildcard_fix))),
         (DnsOutcome::Answer, Some(AnswerClass::Public)) => {
             let same = public_answer.is_some_and(|p| same_addresses(p, l));
-            out.push(diags::public_answer(name, l, same, &consequences(all, &t.host), &zone));
+            let d = diags::public_answer(name, l, same, &consequences(all, &t.host), &zone);
+            out.push(match crate::analysis::layout::zone_must_not_be_created(&zone) {
+                None => d.action(FixAction::AssociateZone { zone: zone.clone() }),
+                Some(_) => d,
+            });
         }
         (DnsOutcome::Answer, Some(AnswerClass::Mixed)) => out.push(diags::mixed_answer(name, l, &zone)),
         (DnsOutcome::Answer, Some(AnswerClass::Private)) => {

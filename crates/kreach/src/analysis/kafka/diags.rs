@@ -3,20 +3,27 @@
 use super::Group;
 use crate::analysis::Diag;
 use crate::report::KafkaAttempt;
-use crate::report::KafkaOutcome;
 use crate::report::findings::FindingCode;
+use crate::report::{FixAction, KafkaOutcome, Settings};
 
 fn error(k: &KafkaAttempt) -> &str {
     k.error.as_deref().unwrap_or("")
 }
 
-pub(super) fn protocol_mismatch(target: &str, g: &Group<'_>) -> Diag {
-    let (listener, protocol) = if g.first.outcome == KafkaOutcome::TlsListener {
-        ("speaks TLS (it answered plaintext with TLS, or closed it and completed a TLS handshake)", "SSL or SASL_SSL")
+pub(super) fn protocol_mismatch(target: &str, g: &Group<'_>, sasl: bool) -> Diag {
+    let (listener, protocol, value) = if g.first.outcome == KafkaOutcome::TlsListener {
+        let value = if sasl { "SASL_SSL" } else { "SSL" };
+        (
+            "speaks TLS (it answered plaintext with TLS, or closed it and completed a TLS handshake)",
+            "SSL or SASL_SSL",
+            value,
+        )
     } else {
+        let value = if sasl { "SASL_PLAINTEXT" } else { "PLAINTEXT" };
         (
             "is plaintext (the TLS handshake was closed unanswered, a plaintext ApiVersions was answered)",
             "PLAINTEXT or SASL_PLAINTEXT",
+            value,
         )
     };
     Diag::new(
@@ -25,9 +32,10 @@ pub(super) fn protocol_mismatch(target: &str, g: &Group<'_>) -> Diag {
         format!("Set security.protocol to {protocol} (Confluent Cloud: SASL_SSL)."),
     )
     .with_addresses(g.addresses.clone())
+    .action(FixAction::SetProperty { key: "security.protocol".into(), value: value.into() })
 }
 
-pub(super) fn not_kafka(target: &str, g: &Group<'_>) -> Diag {
+pub(super) fn not_kafka(target: &str, port: u16, g: &Group<'_>) -> Diag {
     Diag::new(
         FindingCode::KafkaNotKafka,
         format!(
@@ -40,6 +48,7 @@ pub(super) fn not_kafka(target: &str, g: &Group<'_>) -> Diag {
          endpoint and that the port is the Kafka port (9092), not e.g. the REST port.",
     )
     .with_addresses(g.addresses.clone())
+    .action(FixAction::ServeListener { port })
 }
 
 fn sasl_summary(target: &str, g: &Group<'_>) -> String {
@@ -62,8 +71,14 @@ pub(super) fn mechanism_unsupported(target: &str, g: &Group<'_>) -> Diag {
     } else {
         format!("Set sasl.mechanism to one of {} (Confluent Cloud: PLAIN).", first.broker_mechanisms.join(", "))
     };
-    Diag::new(FindingCode::KafkaSaslMechanismUnsupported, sasl_summary(target, g), fix)
-        .with_addresses(g.addresses.clone())
+    let diag = Diag::new(FindingCode::KafkaSaslMechanismUnsupported, sasl_summary(target, g), fix)
+        .with_addresses(g.addresses.clone());
+    match first.broker_mechanisms.first() {
+        Some(m) if !first.no_sasl => {
+            diag.action(FixAction::SetProperty { key: "sasl.mechanism".into(), value: m.clone() })
+        }
+        _ => diag,
+    }
 }
 
 pub(super) fn auth_failed(target: &str, g: &Group<'_>) -> Diag {
@@ -77,6 +92,7 @@ pub(super) fn auth_failed(target: &str, g: &Group<'_>) -> Diag {
         ),
     )
     .with_addresses(g.addresses.clone())
+    .action(FixAction::SetCredentials)
 }
 
 pub(super) fn credentials_withheld(target: &str, k: &KafkaAttempt) -> Diag {
@@ -102,7 +118,7 @@ pub(super) fn no_credentials(target: &str, k: &KafkaAttempt) -> Diag {
     )
 }
 
-pub(super) fn no_answer(target: &str, g: &Group<'_>) -> Diag {
+pub(super) fn no_answer(target: &str, port: u16, g: &Group<'_>) -> Diag {
     Diag::new(
         FindingCode::KafkaNoAnswer,
         format!(
@@ -116,6 +132,7 @@ pub(super) fn no_answer(target: &str, g: &Group<'_>) -> Diag {
          service behind it is up.",
     )
     .with_addresses(g.addresses.clone())
+    .action(FixAction::ServeListener { port })
 }
 
 pub(super) fn metadata_failed(target: &str, g: &Group<'_>) -> Diag {
@@ -126,4 +143,37 @@ pub(super) fn metadata_failed(target: &str, g: &Group<'_>) -> Diag {
          authentication (SASL settings and credentials) and the broker's health.",
     )
     .with_addresses(g.addresses.clone())
+}
+
+/// A mechanism kreach does not speak: what was proven (the broker enables it) and what was not.
+pub(super) fn auth_not_verified(target: &str, mechanism: &str, settings: &Settings) -> Diag {
+    let (what, issuer) = match mechanism {
+        "OAUTHBEARER" => (
+            "the token, its issuer (the OIDC token endpoint, sasl.oauthbearer.token.endpoint.url) and whether this \
+             VPC reaches that endpoint",
+            "The token endpoint must be reachable from where the client runs (a private subnet needs a NAT gateway \
+             or a route to the identity provider): check it with --target <token endpoint host>:443.",
+        ),
+        "GSSAPI" => (
+            "the Kerberos ticket and whether this machine reaches the KDC",
+            "The KDC must be reachable from where the client runs (TCP/UDP 88).",
+        ),
+        "AWS_MSK_IAM" => (
+            "the IAM signature and the role's kafka-cluster permissions",
+            "The client's role must allow kafka-cluster:Connect (and the topic and group actions) on the cluster.",
+        ),
+        _ => ("the credentials", ""),
+    };
+    let credentials = if settings.sasl_credentials { " (the credentials given were not sent)" } else { "" };
+    Diag::new(
+        FindingCode::KafkaAuthNotVerified,
+        format!(
+            "{target}: the broker enables {mechanism}, which kreach does not speak yet: {what} were not verified, \
+             nor Metadata and the brokers{credentials}"
+        ),
+        format!(
+            "Nothing here proves a client can authenticate. {issuer} The client-parity stage (librdkafka with the \
+             same configuration; on unless --no-client-check) is what verifies the whole path from here."
+        ),
+    )
 }

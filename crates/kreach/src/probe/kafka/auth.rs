@@ -8,12 +8,17 @@ const ILLEGAL_SASL_STATE: i16 = 34;
 const SASL_AUTHENTICATION_FAILED: i16 = 58;
 
 /// SaslHandshake + SaslAuthenticate. `Err` carries the outcome and the evidence.
-pub(super) async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+/// The mechanisms kreach authenticates with itself.
+pub(super) fn speaks(mechanism: &str) -> bool {
+    matches!(mechanism, "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512")
+}
+
+/// SaslHandshake alone (no credentials in it): whether the broker does SASL and enables the
+/// mechanism.
+pub(super) async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     client: &mut Client<'_, S>,
     versions: &ApiVersions,
     sasl: &Sasl,
-    username: &str,
-    password: &str,
     attempt: &mut KafkaAttempt,
 ) -> Result<(), (KafkaOutcome, String)> {
     let failed = |e: CallError| (KafkaOutcome::Failed, e.to_string());
@@ -58,6 +63,19 @@ pub(super) async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     if handshake.error_code != 0 {
         return Err((KafkaOutcome::Failed, format!("SaslHandshake answered error code {}", handshake.error_code)));
     }
+    Ok(())
+}
+
+pub(super) async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut Client<'_, S>,
+    versions: &ApiVersions,
+    sasl: &Sasl,
+    username: &str,
+    password: &str,
+    attempt: &mut KafkaAttempt,
+) -> Result<(), (KafkaOutcome, String)> {
+    let failed = |e: CallError| (KafkaOutcome::Failed, e.to_string());
+    handshake(client, versions, sasl, attempt).await?;
     let auth_version = versions.range(ApiKey::SaslAuthenticate).map_or(0, |r| r.max.clamp(0, 2));
     let rejected = |response: wire::SaslAuthenticate| {
         let code = response.error_code;

@@ -351,6 +351,32 @@ async fn sasl_step<S: AsyncRead + AsyncWrite + Unpin>(
     sasl: &Sasl,
     attempt: &mut KafkaAttempt,
 ) -> bool {
+    if !auth::speaks(&sasl.mechanism) {
+        // OAUTHBEARER, GSSAPI, AWS_MSK_IAM: ask whether the broker enables the mechanism (no
+        // credentials in that), and say plainly that the rest was not verified.
+        attempt.step = Some(KafkaStep::Sasl);
+        attempt.sasl_mechanism = Some(sasl.mechanism.clone());
+        let started = Instant::now();
+        let result = auth::handshake(client, versions, sasl, attempt).await;
+        attempt.sasl_ms = Some(started.elapsed().as_millis() as u64);
+        match result {
+            Err((outcome, error)) => {
+                attempt.outcome = outcome;
+                attempt.error = Some(error);
+            }
+            Ok(()) => {
+                attempt.outcome = KafkaOutcome::Ok;
+                attempt.step = None;
+                attempt.unverified_mechanism = Some(sasl.mechanism.clone());
+                attempt.skipped = Some(format!(
+                    "the broker enables {} (SaslHandshake); kreach does not speak it yet, so authentication and \
+                     Metadata were not attempted",
+                    sasl.mechanism
+                ));
+            }
+        }
+        return false;
+    }
     let (Some(username), Some(password)) = (sasl.username.as_deref(), sasl.password.as_ref()) else {
         // ApiVersions proved the listener; without credentials nothing further can be asked.
         attempt.outcome = KafkaOutcome::Ok;
@@ -512,6 +538,7 @@ fn empty_attempt() -> KafkaAttempt {
         step: None,
         no_sasl: false,
         access: None,
+        unverified_mechanism: None,
     }
 }
 
