@@ -132,6 +132,13 @@ impl Ca {
         dn.push(DnType::CommonName, names.first().copied().unwrap_or("kreach-lab"));
         params.distinguished_name = dn;
         (params.not_before, params.not_after) = validity.window();
+        if !self.sent.is_empty() {
+            // As public CAs do: a leaf an intermediate issued says where that intermediate is published.
+            params.custom_extensions.push(rcgen::CustomExtension::from_oid_content(
+                &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+                ca_issuers("http://ca.lab.invalid/intermediate.crt"),
+            ));
+        }
         let key = KeyPair::generate()?;
         let issuer = Issuer::from_params(&self.params, &self.key);
         let cert = params.signed_by(&key, &issuer)?;
@@ -145,4 +152,18 @@ impl Ca {
             key_pem: key.serialize_pem(),
         })
     }
+}
+
+/// An Authority Information Access extension's content naming one caIssuers URI (DER).
+fn ca_issuers(uri: &str) -> Vec<u8> {
+    // id-ad-caIssuers, 1.3.6.1.5.5.7.48.2
+    let oid = [0x06, 0x08, 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+    let mut location = vec![0x86, uri.len() as u8];
+    location.extend_from_slice(uri.as_bytes());
+    let mut description = vec![0x30, (oid.len() + location.len()) as u8];
+    description.extend_from_slice(&oid);
+    description.extend(location);
+    let mut out = vec![0x30, description.len() as u8];
+    out.extend(description);
+    out
 }

@@ -27,6 +27,7 @@ pub mod scope;
 mod text;
 
 pub use analysis::consistent as verdict_consistent;
+pub use analysis::findings as judge;
 pub use analysis::layout;
 pub use analysis::merge::{Merged, MergedCell, MergedRow, merge};
 pub use error::{Error, ParseError, quote};

@@ -272,3 +272,46 @@ async fn show() {
         }
     }
 }
+
+/// The lab endpoint's regional DNS name (what `describe-vpc-endpoints` would give).
+const LAB_REGIONAL: &str = "vpce-0a1b2c3d4e5f60789-lab01.us-west-2.vpce.amazonaws.com";
+
+/// A fix that would point a record at a name resolves that name first (inside the deadline, only
+/// when a fix names one): a name that resolves is advised in the action; one that does not is not,
+/// and the fix says what was found. A healthy run resolves nothing extra.
+#[tokio::test]
+async fn a_record_target_is_resolved_before_it_is_advised() {
+    for (fault, value, resolves) in [
+        (Fault::WildcardMissing, LAB_REGIONAL, true),
+        (Fault::WildcardMissing, "vpce-0dead0000000000000-gone1.us-west-2.vpce.amazonaws.com", false),
+        (Fault::None, LAB_REGIONAL, true),
+    ] {
+        let lab = start(&[fault], &Patch::default()).await;
+        let mut audit = kreach::report::AwsAudit::default();
+        let mut record = kreach::report::DnsRecord::default();
+        record.name = format!("*.{}", lab.domain);
+        record.record_type = "CNAME".into();
+        record.value = value.into();
+        audit.expected_records = vec![record];
+        let config = options(&lab, false).validate(&|_| None).expect("config");
+        let report = kreach::Diagnosis::new(&config).aws(move |_, _| async move { audit }).run().await.expect("run");
+        if fault == Fault::None {
+            assert!(report.checked_names.is_empty(), "a healthy run resolves nothing more: {:?}", report.checked_names);
+            continue;
+        }
+        let check = report.checked_names.iter().find(|c| c.name == value).expect("the target was resolved");
+        assert_eq!(check.outcome == kreach::report::DnsOutcome::Answer, resolves, "{check:?}");
+        let f = report
+            .findings
+            .iter()
+            .find(|f| matches!(&f.action, Some(FixAction::SetRecord { name, .. }) if *name == format!("*.{}", lab.domain)))
+            .expect("a record fix");
+        let Some(FixAction::SetRecord { target, .. }) = &f.action else { unreachable!() };
+        let named = matches!(target, RecordTarget::EndpointRegional { name: Some(n) } if n == value);
+        assert_eq!(named, resolves, "{value}: {target:?}");
+        assert_eq!(f.fix.contains(&format!("CNAME {value}`")), resolves, "{}", f.fix);
+        if !resolves {
+            assert!(f.fix.contains("does not exist (NXDOMAIN)"), "{}", f.fix);
+        }
+    }
+}

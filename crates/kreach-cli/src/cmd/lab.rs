@@ -25,7 +25,9 @@ fn list() -> String {
         if f.min_brokers() > 1 {
             what.push_str(&format!(" (--brokers {} or more)", f.min_brokers()));
         }
-        text.push_str(&columns(&[f.name(), f.labs().label()], &[25, 16], &what));
+        // The hop it breaks, as the findings' `hop` field names it (what the fault-space walk checks).
+        let hop = if f.hop().is_empty() { "-" } else { f.hop() };
+        text.push_str(&columns(&[f.name(), f.labs().label(), hop], &[24, 15, 11], &what));
     }
     text.push_str(
         "\n`kreach lab` runs the in-process lab (no root); the network-namespace lab (BIND, haproxy,\n\

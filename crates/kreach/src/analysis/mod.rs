@@ -5,7 +5,7 @@
 
 mod access;
 mod aws;
-mod blame;
+pub(crate) mod blame;
 mod brokers;
 mod chains;
 mod dns;
@@ -43,7 +43,8 @@ use vantage::{secret_findings, vantage_findings};
 use zones::broker_passed;
 pub use zones::zones;
 
-/// Draws every finding from the targets' results.
+/// Draws every finding from a report's evidence (its targets, zones, audit, vantage): what a run
+/// does last, and what judges a saved report again. Reads no finding's or message's text.
 pub fn findings(report: &Report) -> Vec<Finding> {
     let targets = &report.targets;
     let (aws, vantage) = (report.aws.as_ref(), report.vantage.as_ref());
@@ -114,6 +115,8 @@ pub fn findings(report: &Report) -> Vec<Finding> {
     invalid_port_findings(report, &mut out);
     cap_findings(report, &mut out);
     blame::attach_explained(report, &mut out);
+    blame::name_targets(report, &mut out);
+    blame::verify_targets(report, &mut out);
     let out = one_per_report(out, FindingCode::KafkaNoCredentials);
     let mut out = group_repeats(out);
     // Last: whatever failed and no rule above explained gets a finding of its own.

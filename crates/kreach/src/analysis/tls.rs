@@ -236,6 +236,17 @@ pub(super) fn judge_chain(tls: &TlsAttempt, host: &str) -> Option<ChainVerdict> 
         return verdict(FindingCode::TlsUnknownIssuer, Hop::Trust, Cause::UntrustedIssuer, at(last), action, why);
     }
     let missing = CertificateRef { position: chain.len(), subject: top.issuer.clone(), issuer: String::new() };
+    if top.ca_issuers.is_empty() && last == 0 {
+        // Only a leaf came, naming no place its issuer is published: a private CA's leaf (the
+        // issuer is a root to trust), not a public chain missing its intermediate.
+        let why = format!(
+            "the leaf ({}) is issued by {}, which this machine does not trust (and the server sent no other \
+             certificate)",
+            top.subject, top.issuer
+        );
+        let action = FixAction::TrustCa { issuer: top.issuer.clone() };
+        return verdict(FindingCode::TlsUnknownIssuer, Hop::Trust, Cause::UntrustedIssuer, missing, action, why);
+    }
     if last > 0 || top.ca == Some(true) {
         // The chain ends at a CA: what issued it is a root, and this machine does not trust it.
         let why = format!(
@@ -247,11 +258,13 @@ pub(super) fn judge_chain(tls: &TlsAttempt, host: &str) -> Option<ChainVerdict> 
         let action = FixAction::TrustCa { issuer: top.issuer.clone() };
         return verdict(FindingCode::TlsUnknownIssuer, Hop::Trust, Cause::UntrustedIssuer, missing, action, why);
     }
-    // Only the leaf came, and its issuer is not trusted: the intermediate is missing (or the
-    // issuer is a private root that must be trusted instead).
+    // Only the leaf came, its issuer is not trusted and is published elsewhere: the server does
+    // not send the intermediate it must.
     let why = format!(
-        "the server sends only its leaf ({}); its issuer {} is neither sent nor trusted here",
-        top.subject, top.issuer
+        "the server sends only its leaf ({}); its issuer {} (published at {}) is neither sent nor trusted here",
+        top.subject,
+        top.issuer,
+        top.ca_issuers.join(", ")
     );
     let action = FixAction::ServeChain { certificate: missing.clone() };
     verdict(FindingCode::TlsChainIncomplete, Hop::Certificate, Cause::IncompleteChain, missing, action, why)
@@ -421,5 +434,53 @@ mod tests {
 
         let healthy = target(vec![address("10.0.1.5", TlsOutcome::Ok, None)]);
         assert!(codes(&healthy).is_empty());
+    }
+
+    fn cert(subject: &str, issuer: &str, ca: Option<bool>) -> crate::report::ChainCertificate {
+        crate::report::ChainCertificate {
+            subject: subject.into(),
+            issuer: issuer.into(),
+            ca,
+            self_issued: subject == issuer,
+            ..Default::default()
+        }
+    }
+
+    fn judged(chain: Vec<crate::report::ChainCertificate>, anchored: bool) -> Option<(FindingCode, Hop, usize)> {
+        let mut tls = crate::probe::tls::stalled("b.example", std::time::Duration::ZERO);
+        tls.outcome = TlsOutcome::UnknownIssuer;
+        tls.chain = chain;
+        tls.anchored = Some(anchored);
+        judge_chain(&tls, "b.example").map(|v| (v.code, v.hop, v.certificate.position))
+    }
+
+    /// Each certificate on its own: an issuer that is not a CA, one whose key usage forbids signing
+    /// certificates, a chain out of order, an untrusted root, a leaf alone from a private CA or with
+    /// its published issuer missing: each names the certificate, its position and who fixes it.
+    #[test]
+    fn every_certificate_of_a_chain_is_judged_on_its_own() {
+        let leaf = || cert("CN=leaf", "CN=inter", Some(false));
+        let inter = || cert("CN=inter", "CN=root", Some(true));
+        let healthy = judged(vec![leaf(), inter()], true);
+        assert_eq!(healthy, None);
+        let not_ca = judged(vec![leaf(), cert("CN=inter", "CN=root", Some(false))], true);
+        assert_eq!(not_ca, Some((FindingCode::TlsChainInvalid, Hop::Certificate, 1)));
+        let mut no_sign = inter();
+        no_sign.cert_sign = Some(false);
+        assert_eq!(judged(vec![leaf(), no_sign], true), Some((FindingCode::TlsChainInvalid, Hop::Certificate, 1)));
+        let out_of_order = judged(vec![leaf(), cert("CN=other", "CN=root", Some(true))], true);
+        assert_eq!(out_of_order, Some((FindingCode::TlsChainInvalid, Hop::Certificate, 1)));
+        let mut expired = inter();
+        expired.validity = crate::report::CertValidity::Expired;
+        assert_eq!(judged(vec![leaf(), expired], true), Some((FindingCode::TlsExpired, Hop::Certificate, 1)));
+        // The chain reaches a CA nobody here trusts: this machine's trust, the issuer not sent.
+        assert_eq!(judged(vec![leaf(), inter()], false), Some((FindingCode::TlsUnknownIssuer, Hop::Trust, 2)));
+        // A leaf alone: a private CA's (no published issuer) is trust; a public one's is the chain.
+        assert_eq!(judged(vec![leaf()], false), Some((FindingCode::TlsUnknownIssuer, Hop::Trust, 1)));
+        let mut published = leaf();
+        published.ca_issuers = vec!["http://ca.example/inter.crt".into()];
+        assert_eq!(judged(vec![published], false), Some((FindingCode::TlsChainIncomplete, Hop::Certificate, 1)));
+        let root = cert("CN=self", "CN=self", Some(true));
+        assert_eq!(judged(vec![root], false), Some((FindingCode::TlsUnknownIssuer, Hop::Trust, 0)));
     }
 }

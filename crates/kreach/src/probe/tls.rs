@@ -283,10 +283,31 @@ fn read_one(der: &CertificateDer<'_>) -> ChainCertificate {
         } else {
             CertValidity::Current
         },
+        ca_issuers: ca_issuers(&cert),
         ca: cert.basic_constraints().ok().flatten().map(|b| b.value.ca),
         cert_sign: cert.key_usage().ok().flatten().map(|k| k.value.key_cert_sign()),
         unreadable: false,
     }
+}
+
+/// The caIssuers URIs of a certificate's Authority Information Access (at most 4, each cut).
+fn ca_issuers(cert: &x509_parser::certificate::X509Certificate<'_>) -> Vec<String> {
+    use x509_parser::extensions::{GeneralName, ParsedExtension};
+    let ca_issuers = x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS;
+    cert.extensions()
+        .iter()
+        .filter_map(|e| match e.parsed_extension() {
+            ParsedExtension::AuthorityInfoAccess(aia) => Some(aia),
+            _ => None,
+        })
+        .flat_map(|aia| aia.accessdescs.iter())
+        .filter(|d| d.access_method == ca_issuers)
+        .filter_map(|d| match d.access_location {
+            GeneralName::URI(uri) => Some(crate::text::truncate(&crate::text::clean(uri), 256)),
+            _ => None,
+        })
+        .take(4)
+        .collect()
 }
 
 /// Whether a certificate name (possibly `*.` wildcard) covers `host`, RFC 6125 style: the

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use crate::analysis::merge::Merged;
-use crate::report::{Finding, Report, Role, Stage, StageStatus, Status, TargetReport, TcpOutcome, TlsOutcome};
+use crate::report::{Finding, Hop, Report, Role, Stage, StageStatus, Status, TargetReport, TcpOutcome, TlsOutcome};
 
 /// Most endpoint addresses and zones drawn (the rest are in the matrix).
 const MAX_DRAWN: usize = 12;
@@ -141,18 +141,6 @@ fn codes<'a>(findings: impl Iterator<Item = &'a Finding>, keep: impl Fn(&Finding
     out
 }
 
-/// Which hop an AWS finding explains, by its code.
-fn aws_hop(code: &str) -> &'static str {
-    if ["aws-phz", "aws-resolver", "aws-dns-firewall", "aws-vpc-dns", "aws-private-dns", "aws-query"]
-        .iter()
-        .any(|p| code.starts_with(p))
-    {
-        "zone"
-    } else {
-        "endpoint"
-    }
-}
-
 /// The path as SVG, broken hops marked; `None` without a bootstrap target.
 fn diagram(report: &Report) -> Option<String> {
     let bootstrap = report.targets.iter().find(|t| t.role == Role::Bootstrap)?;
@@ -176,8 +164,8 @@ fn diagram(report: &Report) -> Option<String> {
         broken: false,
     });
     let resolver = bootstrap.dns.as_ref().map_or("the system resolver".to_string(), |d| d.lookup.resolver.clone());
-    let resolver_codes =
-        codes(findings.iter(), |f| matches!(f.code.as_str(), "dns-resolver-unreachable" | "dns-resolver-error"));
+    // Each node shows the findings that blame its hop (their typed `hop`), never a reading of text.
+    let resolver_codes = codes(findings.iter(), |f| matches!(f.hop, Hop::Resolver | Hop::PublicDns));
     nodes.push(Node {
         id: "hop-resolver".into(),
         hop: "resolver",
@@ -196,8 +184,7 @@ fn diagram(report: &Report) -> Option<String> {
         .and_then(|n| n.domain.as_ref())
         .map_or("the DNS answer".to_string(), |d| d.name.clone());
     let zone_codes = codes(findings.iter(), |f| {
-        (f.stage == Stage::Dns && f.target == bootstrap.target && !f.code.as_str().starts_with("dns-resolver"))
-            || (f.stage == Stage::Aws && aws_hop(f.code.as_str()) == "zone")
+        matches!(f.hop, Hop::Zone | Hop::Record) && (f.zone.is_none() || f.target == bootstrap.target)
     });
     nodes.push(Node {
         id: "hop-zone".into(),
@@ -210,7 +197,7 @@ fn diagram(report: &Report) -> Option<String> {
         codes: zone_codes,
     });
     let aws_endpoint_codes =
-        codes(findings.iter(), |f| f.stage == Stage::Aws && aws_hop(f.code.as_str()) == "endpoint");
+        codes(findings.iter(), |f| f.stage == Stage::Aws && matches!(f.hop, Hop::Endpoint | Hop::Network));
     let row_y = |i: usize| 12 + i as u32 * (Node::H + 18);
     let mut endpoint_rows: Vec<(usize, Option<String>)> = Vec::new();
     for (i, a) in addresses.iter().enumerate() {
@@ -218,8 +205,9 @@ fn diagram(report: &Report) -> Option<String> {
         let tcp_bad = a.tcp.as_ref().is_some_and(|t| t.outcome != TcpOutcome::Connected);
         let tls_bad = a.tls.as_ref().is_some_and(|t| t.outcome != TlsOutcome::Ok);
         let broken = tcp_bad || tls_bad;
-        let mut c =
-            codes(findings.iter(), |f| f.addresses.contains(&a.ip) && matches!(f.stage, Stage::Tcp | Stage::Tls));
+        let on_the_way =
+            |h: Hop| matches!(h, Hop::Endpoint | Hop::Network | Hop::Listener | Hop::Certificate | Hop::Trust);
+        let mut c = codes(findings.iter(), |f| f.addresses.contains(&a.ip) && on_the_way(f.hop));
         if broken {
             for code in &aws_endpoint_codes {
                 if !c.contains(code) {
@@ -251,8 +239,10 @@ fn diagram(report: &Report) -> Option<String> {
             .iter()
             .filter(|t| t.broker.as_ref().and_then(|b| b.az_id.as_deref()) == Some(z.az_id.as_str()))
             .collect();
-        let c =
-            codes(findings.iter(), |f| broker_targets.iter().any(|t| t.target == f.target) && f.stage != Stage::Aws);
+        let c = codes(findings.iter(), |f| {
+            f.zone.as_deref() == Some(z.az_id.as_str())
+                || broker_targets.iter().any(|t| t.target == f.target || f.explains.contains(&t.target))
+        });
         let y = endpoint_rows
             .iter()
             .find(|(_, az)| az.as_deref() == Some(z.az_id.as_str()))

@@ -342,6 +342,10 @@ pub struct ChainCertificate {
     pub cert_sign: Option<bool>,
     /// Whether it names itself as its issuer (a root).
     pub self_issued: bool,
+    /// Where its issuer's certificate is published (Authority Information Access, caIssuers):
+    /// public CAs' certificates name their intermediate there; a private CA's leaf rarely does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ca_issuers: Vec<String>,
     /// The bytes could not be read as a certificate.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unreadable: bool,

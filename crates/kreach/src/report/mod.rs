@@ -197,6 +197,10 @@ pub struct Report {
     /// or the mapping's), asked read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<AccessReport>,
+    /// Names a fix would point a record at, resolved before the fix advised them (only when a
+    /// fix names one: nothing extra on a healthy path).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checked_names: Vec<NameCheck>,
     /// What is wrong and how to fix it, most severe first.
     pub findings: Vec<Finding>,
     /// The chain of steps that ended last, in order: usually the bootstrap's DNS and the steps of
@@ -386,6 +390,27 @@ pub struct StageResult {
     pub elapsed_ms: Option<u64>,
     /// One line saying what happened.
     pub summary: String,
+}
+
+/// A name a fix would lead a record to, resolved through the run's resolver before the fix
+/// advised it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct NameCheck {
+    /// The name.
+    pub name: String,
+    /// What the resolver answered.
+    pub outcome: DnsOutcome,
+    /// The addresses, when it answered some.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
+}
+
+impl NameCheck {
+    /// A check from a lookup.
+    pub fn new(name: impl Into<String>, outcome: DnsOutcome, addresses: Vec<String>) -> Self {
+        NameCheck { name: name.into(), outcome, addresses }
+    }
 }
 
 /// Something wrong (or worth knowing), with its evidence and the fix.

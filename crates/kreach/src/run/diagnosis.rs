@@ -298,6 +298,13 @@ impl<'a> Diagnosis<'a> {
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         report.critical_path = report.compute_critical_path();
         report.findings = analysis::findings(&report);
+        // A fix that would point a record at a name: that name resolved first, inside the deadline
+        // (only when a fix names one, so never on a healthy path).
+        let names = analysis::blame::names_to_check(&report, &report.findings);
+        if !names.is_empty() {
+            report.checked_names = check_names(config, &names, deadline).await;
+            report.findings = analysis::findings(&report);
+        }
         report.status = analysis::status(&report.findings);
         // The AWS cell tells whether the AWS side is clean, once the findings say so.
         if report.findings.iter().any(|f| f.stage == Stage::Aws && f.severity == Severity::Error) {
@@ -309,6 +316,28 @@ impl<'a> Diagnosis<'a> {
         debug_assert!(analysis::consistent(&report).is_ok(), "{:?}", analysis::consistent(&report));
         Ok(report)
     }
+}
+
+/// Resolves `names` in parallel through the run's resolver, each within what is left of the run.
+async fn check_names(config: &CheckConfig, names: &[String], deadline: Instant) -> Vec<crate::report::NameCheck> {
+    use crate::probe::dns::{self, ResolverChoice};
+    let choice = if config.resolvers.is_empty() {
+        ResolverChoice::System
+    } else {
+        ResolverChoice::Servers(config.resolvers.clone())
+    };
+    let resolver = dns::Dns::new(&choice);
+    // Inside the run's deadline: with nothing left, nothing is checked (and nothing claimed).
+    let budget = deadline.saturating_duration_since(Instant::now());
+    if budget < std::time::Duration::from_millis(20) {
+        return Vec::new();
+    }
+    let lookups = names.iter().map(|n| async {
+        let (lookup, _) = dns::lookup(n, &resolver, budget).await;
+        let addresses = lookup.addresses.iter().map(|a| a.ip.clone()).collect();
+        crate::report::NameCheck::new(n.clone(), lookup.outcome, addresses)
+    });
+    futures::future::join_all(lookups).await
 }
 
 /// Runs a diagnosis with kreach's own checks only: `Diagnosis::new(config).run()`.

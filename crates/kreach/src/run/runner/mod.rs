@@ -232,6 +232,7 @@ pub(crate) async fn checks(
         network: None,
         event_source_mapping: None,
         access,
+        checked_names: Vec::new(),
         findings: Vec::new(),
         critical_path: Vec::new(),
         compacted: None,
