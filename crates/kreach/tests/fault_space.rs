@@ -315,3 +315,17 @@ async fn a_record_target_is_resolved_before_it_is_advised() {
         }
     }
 }
+
+/// The client's side of the listener: a plaintext client against the lab's TLS listener gets the
+/// protocol mismatch, whose action names the property and value; set as it says, the run passes.
+#[tokio::test]
+async fn a_protocol_fix_is_the_property_its_action_names() {
+    let lab = start(&[Fault::None], &Patch::default()).await;
+    let before = run(&lab, &[Fault::None], false, Some("PLAINTEXT")).await;
+    let f = before.findings.iter().find(|f| f.severity == Severity::Error).expect("an error");
+    assert_eq!((f.code.as_str(), f.hop), ("kafka-protocol-mismatch", Hop::Listener), "{}", brief(f));
+    let Some(FixAction::SetProperty { key, value }) = &f.action else { panic!("{}", brief(f)) };
+    assert_eq!((key.as_str(), value.as_str()), ("security.protocol", "SSL"));
+    let after = run(&lab, &[Fault::None], false, Some(value)).await;
+    assert_eq!(after.status, Status::Pass, "{:#?}", after.findings.iter().map(brief).collect::<Vec<_>>());
+}
