@@ -80,6 +80,24 @@ pub struct AuditInput {
 }
 
 impl AuditInput {
+    /// What a check's options ask the audit to read — the endpoint (or the VPC and service to find
+    /// it by), the region, the cluster's DNS domain, the Lambda Sink Connector's principal and
+    /// function — as every front end builds it (the CLI from its flags, the Lambda from its event:
+    /// both are [`kreach::CheckOptions`]). Credentials, the API endpoint, the mapping and what the
+    /// run learns (`narrowed_by`) are the front end's to add.
+    pub fn from_options(options: &kreach::CheckOptions) -> Self {
+        AuditInput {
+            vpc_endpoint_id: options.vpc_endpoint.clone(),
+            vpc_id: options.vpc_id.clone(),
+            service_name: options.endpoint_service.clone(),
+            region: options.aws_region.clone(),
+            domain: options.dns_domain.clone(),
+            sink_connector_principal: options.sink_connector_principal.clone(),
+            lambda_function: options.lambda_function.clone(),
+            ..AuditInput::default()
+        }
+    }
+
     /// The private hosted zone's name when none is given, from the bootstrap's name alone: the
     /// provider's naming scheme (a glb name's network domain), else the name's parent.
     pub fn default_domain(bootstrap_host: &str) -> Option<String> {

@@ -213,14 +213,10 @@ pub async fn handle(
         .event_source_mapping(mapping.clone())
         .refused_inputs(ready.refused);
     if event.aws {
-        let mut input = kreach_aws::AuditInput::default();
-        input.vpc_endpoint_id = event.vpc_endpoint.clone();
-        input.vpc_id = event.vpc_id.clone();
-        input.service_name = event.endpoint_service.clone();
-        input.sink_connector_principal = event.sink_connector_principal.clone();
-        input.lambda_function = event.lambda_function.clone();
+        let mut input = kreach_aws::AuditInput::from_options(&event);
         input.event_source_mapping = mapping;
         // The domain comes with the scope: the event's dns_domain, else the names and the CNAME chain.
+        // The region is the function's own (its environment), whatever the event says.
         input.region = access.region.clone();
         input.endpoint_url = access.endpoint_url.clone();
         let credentials = access.credentials.clone();

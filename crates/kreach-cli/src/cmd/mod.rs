@@ -58,18 +58,27 @@ pub(crate) fn audit_input(
     lambda: Option<&LambdaArgs>,
     bootstrap_host: Option<&str>,
 ) -> kreach_aws::AuditInput {
-    let mut input = kreach_aws::AuditInput::default();
-    input.vpc_endpoint_id = aws.vpc_endpoint.clone();
-    input.vpc_id = aws.vpc_id.clone();
-    input.service_name = aws.endpoint_service.clone();
-    input.region = aws.aws_region.clone();
-    input.domain = aws.dns_domain.clone().or_else(|| bootstrap_host.and_then(kreach_aws::AuditInput::default_domain));
+    let mut options = CheckOptions::default();
+    aws_options(&mut options, aws, lambda);
+    let mut input = kreach_aws::AuditInput::from_options(&options);
+    input.domain = input.domain.or_else(|| bootstrap_host.and_then(kreach_aws::AuditInput::default_domain));
     input.layout = bootstrap_host.and_then(|h| kreach::layout::recognise_name(h, 0)).map(|h| h.layout);
-    if let Some(lambda) = lambda {
-        input.sink_connector_principal = lambda.sink_connector_principal.clone();
-        input.lambda_function = lambda.lambda_function.clone();
-    }
     input
+}
+
+/// The AWS and Lambda flags as options (what the audit reads, what the function is told).
+fn aws_options(options: &mut CheckOptions, aws: &AwsArgs, lambda: Option<&LambdaArgs>) {
+    options.dns_domain = aws.dns_domain.clone();
+    options.aws_region = aws.aws_region.clone();
+    options.aws = aws.aws;
+    options.vpc_endpoint = aws.vpc_endpoint.clone();
+    options.vpc_id = aws.vpc_id.clone();
+    options.endpoint_service = aws.endpoint_service.clone();
+    if let Some(lambda) = lambda {
+        options.event_source_mapping = lambda.event_source_mapping.clone();
+        options.sink_connector_principal = lambda.sink_connector_principal.clone();
+        options.lambda_function = lambda.lambda_function.clone();
+    }
 }
 
 /// The --config file with the -X properties applied after it (later keys win), in memory: nothing
@@ -136,24 +145,16 @@ impl From<&CheckArgs> for CheckOptions {
         options.no_https = args.no_https;
         options.security_protocol = args.security_protocol.clone();
         options.zone_addresses = args.zone_address.clone();
-        options.dns_domain = args.aws.dns_domain.clone();
         options.targets = args.target.clone();
         options.schema_registry = args.schema_registry.clone();
         options.aws_apis = args.aws_apis;
         options.aws_apis_secrets_manager = args.sasl_secret.is_some();
-        options.aws_region = args.aws.aws_region.clone();
         options.confluent_apis = args.confluent_apis;
         options.api_port = args.api_port;
         options.topics = args.topic.clone();
         options.consumer_group = args.consumer_group.clone();
         options.credentials_secret = args.sasl_secret.clone();
-        options.event_source_mapping = args.lambda.event_source_mapping.clone();
-        options.aws = args.aws.aws;
-        options.vpc_endpoint = args.aws.vpc_endpoint.clone();
-        options.vpc_id = args.aws.vpc_id.clone();
-        options.endpoint_service = args.aws.endpoint_service.clone();
-        options.sink_connector_principal = args.lambda.sink_connector_principal.clone();
-        options.lambda_function = args.lambda.lambda_function.clone();
+        aws_options(&mut options, &args.aws, Some(&args.lambda));
         options
     }
 }
