@@ -52,16 +52,47 @@ fn excerpt(text: &str, max: usize) -> String {
     if total > max { format!("{clean}… ({total} characters)") } else { clean }
 }
 
+/// Every option that has a name on the command line and in a Lambda event: (flag, event key).
+/// Input errors name the field as each front end spells it ([`Error::for_event`]).
+pub const FIELDS: &[(&str, &str)] = &[
+    ("--bootstrap", "bootstrap"),
+    ("--resolver", "resolvers"),
+    ("--public-resolver", "public_resolvers"),
+    ("--private-cidr", "private_cidrs"),
+    ("--ca-file", "ca_pem"),
+    ("--insecure", "insecure"),
+    ("--timeout", "timeout_secs"),
+    ("--connect-timeout", "connect_timeout_secs"),
+    ("--https-port", "https_port"),
+    ("--no-https", "no_https"),
+    ("--security-protocol", "security_protocol"),
+    ("--zone-address", "zone_addresses"),
+    ("--dns-domain", "dns_domain"),
+    ("--target", "targets"),
+    ("--schema-registry", "schema_registry"),
+    ("--aws-apis", "aws_apis"),
+    ("--aws-region", "aws_region"),
+    ("--confluent-apis", "confluent_apis"),
+    ("--api-port", "api_port"),
+    ("--topic", "topics"),
+    ("--consumer-group", "consumer_group"),
+    ("--sasl-secret", "credentials_secret"),
+    ("--event-source-mapping", "event_source_mapping"),
+    ("--aws", "aws"),
+    ("--vpc-endpoint", "vpc_endpoint"),
+    ("--vpc-id", "vpc_id"),
+    ("--endpoint-service", "endpoint_service"),
+    ("--sink-connector-principal", "sink_connector_principal"),
+    ("--lambda-function", "lambda_function"),
+];
+
 impl Error {
     /// The message as the author of a Lambda event reads it: the field spelled as the event's
     /// key (`https_port`), not the flag (`--https-port`). A property keeps its own name.
     pub fn for_event(&self) -> String {
         match self {
             Error::InvalidInput { field, message } => {
-                let key = crate::input::config::FIELDS
-                    .iter()
-                    .find(|(flag, _)| flag == field)
-                    .map_or(field.as_str(), |(_, k)| k);
+                let key = FIELDS.iter().find(|(flag, _)| flag == field).map_or(field.as_str(), |(_, k)| k);
                 format!("invalid {key}: {message}")
             }
             other => other.to_string(),

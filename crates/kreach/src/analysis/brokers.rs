@@ -5,17 +5,8 @@ use crate::limits::{MAX_ADDRESSES_PER_NAME, MAX_BROKER_TARGETS};
 use crate::report::findings::FindingCode;
 use crate::report::{
     Cause, DnsOutcome, DnsRecord, Finding, FixAction, Hop, KafkaOutcome, RecordTarget, Report, Role, Stage,
-    StageStatus, TargetReport, TcpOutcome, TlsOutcome,
+    TargetReport, TcpOutcome, TlsOutcome,
 };
-
-/// The first stage that failed and a word on how.
-pub(super) fn first_failure(t: &TargetReport) -> (Stage, String) {
-    t.stages
-        .iter()
-        .find(|s| s.status == StageStatus::Fail)
-        .map(|s| (s.stage, format!("{} {}", s.stage.as_str().to_uppercase(), s.summary)))
-        .unwrap_or((Stage::Kafka, "no stage passed".into()))
-}
 
 pub(super) fn broker_findings(
     t: &TargetReport,
@@ -196,7 +187,7 @@ fn regional_answer(dns: &crate::report::DnsDetail) -> bool {
 
 /// A broker that fails at its first failing stage, with each address's evidence.
 fn unreachable_finding(t: &TargetReport, id: i32) -> Finding {
-    let (stage, why) = first_failure(t);
+    let (stage, why) = super::zones::first_failure(t);
     let errors: Vec<String> = t
         .addresses
         .iter()

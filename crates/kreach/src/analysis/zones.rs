@@ -92,6 +92,15 @@ pub(super) fn zone_fault(z: &ZoneSummary, targets: &[TargetReport]) -> Option<Zo
     brokers.iter().all(|t| !broker_passed(t) && broker_fault(t) == Some(first)).then_some(first)
 }
 
+/// The first stage of `t` that failed and a word on how.
+pub(super) fn first_failure(t: &TargetReport) -> (Stage, String) {
+    t.stages
+        .iter()
+        .find(|s| s.status == StageStatus::Fail)
+        .map(|s| (s.stage, format!("{} {}", s.stage.as_str().to_uppercase(), s.summary)))
+        .unwrap_or((Stage::Kafka, "no stage passed".into()))
+}
+
 pub(super) fn broker_passed(t: &TargetReport) -> bool {
     t.stages.iter().all(|s| matches!(s.status, StageStatus::Pass | StageStatus::Warn | StageStatus::NotApplicable))
 }
@@ -144,7 +153,7 @@ pub(super) fn zone_findings(
 
 /// Every broker of the zone times out on the way: the zone's network path.
 fn network_finding(z: &ZoneSummary, t: &TargetReport, in_zone: &[&TargetReport]) -> Finding {
-    let why = super::brokers::first_failure(t);
+    let why = first_failure(t);
     let mtu = in_zone.iter().all(|t| {
         t.addresses.iter().any(|a| a.tls.as_ref().and_then(|tls| tls.path_mtu.as_ref()?.passed_mss).is_some())
     });

@@ -19,20 +19,10 @@ use crate::limits::{MAX_BOOTSTRAP, MAX_LIST};
 use crate::report::EndpointKind;
 
 pub use crate::input::run_config::{
-    CaBundle, CheckConfig, ConsumerQuestions, Sasl, Secret, SecurityProtocol, default_private_cidrs,
+    CaBundle, CheckConfig, ConsumerQuestions, DEFAULT_HTTPS_PORT, DEFAULT_KAFKA_PORT, DEFAULT_PRIVATE_CIDRS,
+    DEFAULT_TIMEOUT, MAX_TIMEOUT, Sasl, Secret, SecurityProtocol, default_private_cidrs,
 };
 
-/// Global deadline when none is given.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest deadline accepted.
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
-/// Kafka port when a bootstrap entry has none.
-pub const DEFAULT_KAFKA_PORT: u16 = 9092;
-/// HTTPS (REST) port probed beside the Kafka port.
-pub const DEFAULT_HTTPS_PORT: u16 = 443;
-/// RFC 1918 and RFC 6598 (carrier-grade NAT) ranges, plus IPv6 unique-local.
-pub const DEFAULT_PRIVATE_CIDRS: &[&str] =
-    &["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fd00::/8"];
 /// Environment variable that supplies (or overrides) the SASL username.
 pub const ENV_SASL_USERNAME: &str = "KREACH_SASL_USERNAME";
 /// Environment variable that supplies (or overrides) the SASL password.
@@ -169,40 +159,6 @@ pub struct CheckOptions {
 fn is_false(b: &bool) -> bool {
     !*b
 }
-
-/// Every option that has a name on the command line and in a Lambda event: (flag, event key).
-/// Input errors name the field as each front end spells it ([`Error::for_event`]).
-pub const FIELDS: &[(&str, &str)] = &[
-    ("--bootstrap", "bootstrap"),
-    ("--resolver", "resolvers"),
-    ("--public-resolver", "public_resolvers"),
-    ("--private-cidr", "private_cidrs"),
-    ("--ca-file", "ca_pem"),
-    ("--insecure", "insecure"),
-    ("--timeout", "timeout_secs"),
-    ("--connect-timeout", "connect_timeout_secs"),
-    ("--https-port", "https_port"),
-    ("--no-https", "no_https"),
-    ("--security-protocol", "security_protocol"),
-    ("--zone-address", "zone_addresses"),
-    ("--dns-domain", "dns_domain"),
-    ("--target", "targets"),
-    ("--schema-registry", "schema_registry"),
-    ("--aws-apis", "aws_apis"),
-    ("--aws-region", "aws_region"),
-    ("--confluent-apis", "confluent_apis"),
-    ("--api-port", "api_port"),
-    ("--topic", "topics"),
-    ("--consumer-group", "consumer_group"),
-    ("--sasl-secret", "credentials_secret"),
-    ("--event-source-mapping", "event_source_mapping"),
-    ("--aws", "aws"),
-    ("--vpc-endpoint", "vpc_endpoint"),
-    ("--vpc-id", "vpc_id"),
-    ("--endpoint-service", "endpoint_service"),
-    ("--sink-connector-principal", "sink_connector_principal"),
-    ("--lambda-function", "lambda_function"),
-];
 
 impl CheckOptions {
     /// Validates the options, reading the properties file and CA file they name.

@@ -13,10 +13,21 @@ use rustls_pki_types::CertificateDer;
 
 use crate::error::{Error, ParseError};
 use crate::input::address::HostPort;
-use crate::input::config::{DEFAULT_HTTPS_PORT, DEFAULT_PRIVATE_CIDRS, DEFAULT_TIMEOUT};
 use crate::input::endpoints::EndpointSpec;
 use crate::input::files::read_ca_file;
 use crate::limits::MAX_LIST;
+
+/// Global deadline when none is given.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest deadline accepted.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+/// Kafka port when a bootstrap entry has none.
+pub const DEFAULT_KAFKA_PORT: u16 = 9092;
+/// HTTPS (REST) port probed beside the Kafka port.
+pub const DEFAULT_HTTPS_PORT: u16 = 443;
+/// RFC 1918 and RFC 6598 (carrier-grade NAT) ranges, plus IPv6 unique-local.
+pub const DEFAULT_PRIVATE_CIDRS: &[&str] =
+    &["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fd00::/8"];
 
 /// Kafka's `security.protocol`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
