@@ -44,7 +44,7 @@ if ! [ -x "$peers/venv/bin/cargo-lambda" ]; then
 fi
 
 need=()
-for pair in named:bind9 haproxy:haproxy iptables:iptables ip:iproute2 dig:dnsutils named-checkconf:bind9-utils chromium:chromium; do
+for pair in named:bind9 haproxy:haproxy iptables:iptables ip:iproute2 dig:dnsutils named-checkconf:bind9-utils chromium:chromium node:nodejs npm:npm; do
   tool=${pair%%:*}; pkg=${pair##*:}
   command -v "$tool" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null 2>&1 || need+=("$pkg")
 done
@@ -87,3 +87,9 @@ if ! [ -x "$peers/promtool" ]; then
   rm -rf "$tmp"
 fi
 
+# oauth2-mock-server, a real OIDC identity provider (discovery, JWKS, client-credentials grant, RS256
+# tokens) for the OAUTHBEARER tests; 8.x runs on Debian's Node 20 (9.x wants a newer Node).
+if ! [ -f "$peers/oauth/node_modules/oauth2-mock-server/package.json" ]; then
+  mkdir -p "$peers/oauth"
+  npm install --silent --no-audit --no-fund --prefix "$peers/oauth" 'oauth2-mock-server@8.1.0' >/dev/null
+fi

@@ -409,92 +409,8 @@ impl Lab {
 
         let (kafka_tls, https_tls, api_tls, zone_tls, other_ca) = certificates(&ca, &names, &all_azs, &has)?;
 
-        // Every port is bound once, already in the state the fault asks for (serving, dropping
-        // SYNs, refusing): see `bind_same_port`. The endpoint's addresses first, then (HTTPS) the
-        // API endpoints, then addresses beyond the endpoint some faults lead to.
-        let az2 = |az: &LabAz| az.az_id == "usw2-az2";
-        let mut kafka_addrs: Vec<(IpAddr, Port)> = azs
-            .iter()
-            .map(|az| {
-                let kind = if (has(Fault::AzDown) && az2(az)) || has(Fault::KafkaPortDropped) {
-                    Port::Blackhole
-                } else if has(Fault::PortRefused) || (has(Fault::ZoneListenerRefused) && az2(az)) {
-                    Port::Refuse
-                } else {
-                    Port::Serve
-                };
-                (IpAddr::V4(az.eni), kind)
-            })
-            .collect();
-        let mut https_addrs: Vec<(IpAddr, Port)> = azs
-            .iter()
-            .map(|az| {
-                let dead = (has(Fault::AzDown) && az2(az)) || has(Fault::HttpsPortDropped);
-                (IpAddr::V4(az.eni), if dead { Port::Blackhole } else { Port::Serve })
-            })
-            .collect();
-        let internet_kind = if has(Fault::NoNat) { Port::Blackhole } else { Port::Serve };
-        https_addrs
-            .extend([(IpAddr::V4(LAB_AWS_API_ADDR), Port::Serve), (IpAddr::V4(LAB_INTERNET_ADDR), internet_kind)]);
-        // Beyond the endpoint: the public answer's address (where a private subnet's SYNs go
-        // unanswered, or the public path that answers), another VPC's or region's endpoint.
-        let mut beyond: Vec<(IpAddr, Port)> = Vec::new();
-        if has(Fault::PublicAnswerDropped) {
-            beyond.push((IpAddr::V4(LAB_PUBLIC_ADDR), Port::Blackhole));
-        }
-        if has(Fault::PublicPathReachable) {
-            beyond.push((IpAddr::V4(LAB_PUBLIC_ADDR), Port::Serve));
-        }
-        if has(Fault::RecordOtherEndpoint) {
-            beyond.push((IpAddr::V4(OTHER_ENDPOINT_ADDR), Port::Blackhole));
-        }
-        if has(Fault::RecordOtherRegion) {
-            beyond.push((IpAddr::V4(OTHER_REGION_ADDR), Port::Blackhole));
-        }
-        kafka_addrs.extend(beyond.iter().copied());
-        https_addrs.extend(beyond.iter().copied());
-        let az_count = azs.len();
-        let (kafka_port, mut kafka_sockets) = bind_same_port(&kafka_addrs)?;
-        let (https_port, mut https_sockets) = bind_same_port(&https_addrs)?;
-        let kafka_beyond: Vec<_> = kafka_sockets.drain(az_count..).collect();
-        let https_beyond: Vec<_> = https_sockets.drain(az_count + 2..).collect();
-        let internet = https_sockets.pop().ok_or_else(|| LabError::Setup("no internet listener".into()))?;
-        let aws_api = https_sockets.pop().ok_or_else(|| LabError::Setup("no AWS API listener".into()))?;
-        let advertised: Vec<(String, u16)> = brokers.iter().map(|b| (b.clone(), kafka_port)).collect();
-        let kafka = MockKafka::start(&advertised)?;
-        let mut routes = Routes::default();
-        // A dead broker behind a working endpoint: its route leads to a port that refuses.
-        // (A broker that is really down drops out of Metadata, where no client could see it.)
-        let (_, mut dead) = bind_same_port(&[(IpAddr::V4(Ipv4Addr::LOCALHOST), Port::Refuse)])?;
-        let dead = Listener::from_port(dead.remove(0), Behaviour::PlainHttp).await?;
-        for ((id, addr), name) in kafka.listeners.iter().zip(&brokers) {
-            let backend = if has(Fault::BrokerDown) && *id == 4 { dead.addr() } else { *addr };
-            routes.by_name.insert(name.clone(), backend);
-        }
-        let mut listeners = vec![dead];
-        // The bootstrap name reaches broker 1.
-        routes.default = kafka.listeners.first().map(|(_, a)| *a);
-        let routes = Arc::new(routes);
-        // What answers beyond the endpoint serves the cluster too (the public path), when it answers.
-        for k in kafka_beyond {
-            listeners.push(Listener::from_port(k, Behaviour::TlsForward(kafka_tls.clone(), routes.clone())).await?);
-        }
-        for h in https_beyond {
-            listeners.push(Listener::from_port(h, Behaviour::TlsHttp(https_tls.clone())).await?);
-        }
-
-        listeners.push(Listener::from_port(aws_api, Behaviour::TlsHttp(api_tls.clone())).await?);
-        listeners.push(Listener::from_port(internet, Behaviour::TlsHttp(api_tls)).await?);
-        for ((k, h), az) in kafka_sockets.into_iter().zip(https_sockets).zip(&azs) {
-            let (kafka_tls, https_tls) = match (&zone_tls, az2(az)) {
-                (Some((k, h)), true) => (k.clone(), h.clone()),
-                _ => (kafka_tls.clone(), https_tls.clone()),
-            };
-            listeners.push(Listener::from_port(k, Behaviour::TlsForward(kafka_tls, routes.clone())).await?);
-            let https =
-                if has(Fault::PlaintextListener) { Behaviour::PlainHttp } else { Behaviour::TlsHttp(https_tls) };
-            listeners.push(Listener::from_port(h, https).await?);
-        }
+        let tls = LabTls { kafka: kafka_tls, https: https_tls, api: api_tls, zone: zone_tls };
+        let Served { kafka_port, https_port, kafka, listeners } = serve(&azs, &brokers, &tls, &has).await?;
 
         Ok(Lab {
             fault,
@@ -627,6 +543,119 @@ impl Lab {
         args.extend(zones);
         args
     }
+}
+
+/// The endpoint's TLS configurations: the Kafka and HTTPS listeners', the API endpoints', and
+/// the one usw2-az2 serves when it serves another.
+struct LabTls {
+    kafka: Tls,
+    https: Tls,
+    api: Tls,
+    zone: Option<(Tls, Tls)>,
+}
+
+/// What the lab serves: the ports, the cluster behind them, the listeners to keep alive.
+struct Served {
+    kafka_port: u16,
+    https_port: u16,
+    kafka: MockKafka,
+    listeners: Vec<Listener>,
+}
+
+/// Binds every port of the endpoint's addresses (and those beyond it some faults lead to) in the
+/// state the faults ask for, starts the cluster behind them and routes each broker name to it.
+async fn serve(
+    azs: &[LabAz],
+    brokers: &[String],
+    tls: &LabTls,
+    has: &dyn Fn(Fault) -> bool,
+) -> Result<Served, LabError> {
+    let (kafka_tls, https_tls, api_tls, zone_tls) = (&tls.kafka, &tls.https, &tls.api, &tls.zone);
+    // Every port is bound once, already in the state the fault asks for (serving, dropping
+    // SYNs, refusing): see `bind_same_port`. The endpoint's addresses first, then (HTTPS) the
+    // API endpoints, then addresses beyond the endpoint some faults lead to.
+    let az2 = |az: &LabAz| az.az_id == "usw2-az2";
+    let mut kafka_addrs: Vec<(IpAddr, Port)> = azs
+        .iter()
+        .map(|az| {
+            let kind = if (has(Fault::AzDown) && az2(az)) || has(Fault::KafkaPortDropped) {
+                Port::Blackhole
+            } else if has(Fault::PortRefused) || (has(Fault::ZoneListenerRefused) && az2(az)) {
+                Port::Refuse
+            } else {
+                Port::Serve
+            };
+            (IpAddr::V4(az.eni), kind)
+        })
+        .collect();
+    let mut https_addrs: Vec<(IpAddr, Port)> = azs
+        .iter()
+        .map(|az| {
+            let dead = (has(Fault::AzDown) && az2(az)) || has(Fault::HttpsPortDropped);
+            (IpAddr::V4(az.eni), if dead { Port::Blackhole } else { Port::Serve })
+        })
+        .collect();
+    let internet_kind = if has(Fault::NoNat) { Port::Blackhole } else { Port::Serve };
+    https_addrs.extend([(IpAddr::V4(LAB_AWS_API_ADDR), Port::Serve), (IpAddr::V4(LAB_INTERNET_ADDR), internet_kind)]);
+    // Beyond the endpoint: the public answer's address (where a private subnet's SYNs go
+    // unanswered, or the public path that answers), another VPC's or region's endpoint.
+    let mut beyond: Vec<(IpAddr, Port)> = Vec::new();
+    if has(Fault::PublicAnswerDropped) {
+        beyond.push((IpAddr::V4(LAB_PUBLIC_ADDR), Port::Blackhole));
+    }
+    if has(Fault::PublicPathReachable) {
+        beyond.push((IpAddr::V4(LAB_PUBLIC_ADDR), Port::Serve));
+    }
+    if has(Fault::RecordOtherEndpoint) {
+        beyond.push((IpAddr::V4(OTHER_ENDPOINT_ADDR), Port::Blackhole));
+    }
+    if has(Fault::RecordOtherRegion) {
+        beyond.push((IpAddr::V4(OTHER_REGION_ADDR), Port::Blackhole));
+    }
+    kafka_addrs.extend(beyond.iter().copied());
+    https_addrs.extend(beyond.iter().copied());
+    let az_count = azs.len();
+    let (kafka_port, mut kafka_sockets) = bind_same_port(&kafka_addrs)?;
+    let (https_port, mut https_sockets) = bind_same_port(&https_addrs)?;
+    let kafka_beyond: Vec<_> = kafka_sockets.drain(az_count..).collect();
+    let https_beyond: Vec<_> = https_sockets.drain(az_count + 2..).collect();
+    let internet = https_sockets.pop().ok_or_else(|| LabError::Setup("no internet listener".into()))?;
+    let aws_api = https_sockets.pop().ok_or_else(|| LabError::Setup("no AWS API listener".into()))?;
+    let advertised: Vec<(String, u16)> = brokers.iter().map(|b| (b.clone(), kafka_port)).collect();
+    let kafka = MockKafka::start(&advertised)?;
+    let mut routes = Routes::default();
+    // A dead broker behind a working endpoint: its route leads to a port that refuses.
+    // (A broker that is really down drops out of Metadata, where no client could see it.)
+    let (_, mut dead) = bind_same_port(&[(IpAddr::V4(Ipv4Addr::LOCALHOST), Port::Refuse)])?;
+    let dead = Listener::from_port(dead.remove(0), Behaviour::PlainHttp).await?;
+    for ((id, addr), name) in kafka.listeners.iter().zip(brokers) {
+        let backend = if has(Fault::BrokerDown) && *id == 4 { dead.addr() } else { *addr };
+        routes.by_name.insert(name.clone(), backend);
+    }
+    let mut listeners = vec![dead];
+    // The bootstrap name reaches broker 1.
+    routes.default = kafka.listeners.first().map(|(_, a)| *a);
+    let routes = Arc::new(routes);
+    // What answers beyond the endpoint serves the cluster too (the public path), when it answers.
+    for k in kafka_beyond {
+        listeners.push(Listener::from_port(k, Behaviour::TlsForward(kafka_tls.clone(), routes.clone())).await?);
+    }
+    for h in https_beyond {
+        listeners.push(Listener::from_port(h, Behaviour::TlsHttp(https_tls.clone())).await?);
+    }
+
+    listeners.push(Listener::from_port(aws_api, Behaviour::TlsHttp(api_tls.clone())).await?);
+    listeners.push(Listener::from_port(internet, Behaviour::TlsHttp(api_tls.clone())).await?);
+    for ((k, h), az) in kafka_sockets.into_iter().zip(https_sockets).zip(azs) {
+        let (kafka_tls, https_tls) = match (&zone_tls, az2(az)) {
+            (Some((k, h)), true) => (k.clone(), h.clone()),
+            _ => (kafka_tls.clone(), https_tls.clone()),
+        };
+        listeners.push(Listener::from_port(k, Behaviour::TlsForward(kafka_tls, routes.clone())).await?);
+        let https = if has(Fault::PlaintextListener) { Behaviour::PlainHttp } else { Behaviour::TlsHttp(https_tls) };
+        listeners.push(Listener::from_port(h, https).await?);
+    }
+    Ok(Served { kafka_port, https_port, kafka, listeners })
 }
 
 /// An address with a UDP port nothing listens on (a resolver that is down).

@@ -129,6 +129,17 @@ pub async fn check_with(
         report.skipped = Some("librdkafka uses the system resolver, not --resolver".into());
         return report;
     }
+    // OAUTHBEARER: librdkafka's own OIDC fetch needs libcurl (not built in) and its token hook as
+    // rust-rdkafka exposes it sends no SASL extensions (Confluent's logicalCluster and
+    // identityPoolId); kreach's own stage fetched and sent the token instead.
+    if config.sasl.as_ref().is_some_and(|s| s.mechanism == "OAUTHBEARER") {
+        report.skipped = Some(
+            "OAUTHBEARER: kreach's own Kafka stage fetched the token and authenticated with it (the oauth \
+             section); librdkafka is not given the client secret"
+                .into(),
+        );
+        return report;
+    }
     let (client_config, ca_location, ignored) = client_settings(config, properties);
     report.ignored_properties = ignored;
     report.differences = differences(config, properties, ca_location.as_deref());

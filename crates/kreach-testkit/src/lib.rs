@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 pub use kreach_lab::Fault;
 use kreach_lab::{Ca, Validity};
 
+pub mod idp;
 pub mod moto;
+pub mod oauth_front;
 pub mod recording;
 pub mod tansu;
 

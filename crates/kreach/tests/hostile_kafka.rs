@@ -179,11 +179,7 @@ fn sasl_config(addr: SocketAddr) -> CheckConfig {
     let mut c = config(addr, Duration::from_secs(3))
         .with_security_protocol(SecurityProtocol::SaslPlaintext)
         .with_allow_insecure_credentials(true);
-    c.sasl = Some(Sasl {
-        mechanism: "SCRAM-SHA-256".into(),
-        username: Some("alice".into()),
-        password: Some(Secret::new("not-on-the-wire-in-the-report")),
-    });
+    c.sasl = Some(Sasl::new("SCRAM-SHA-256", Some("alice".into()), Some(Secret::new("not-on-the-wire-in-the-report"))));
     c
 }
 

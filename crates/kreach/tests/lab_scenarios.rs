@@ -219,11 +219,7 @@ async fn insecure_skips_verification_and_says_so() {
 async fn insecure_alone_does_not_send_the_password() {
     let lab = Lab::start(Fault::UnknownCa).await.expect("lab");
     let mut config = lab_config(&lab, false).with_insecure(true).with_security_protocol(SecurityProtocol::SaslSsl);
-    config.sasl = Some(kreach::input::Sasl {
-        mechanism: "PLAIN".into(),
-        username: Some("key".into()),
-        password: Some(kreach::Secret::new("pw")),
-    });
+    config.sasl = Some(kreach::input::Sasl::new("PLAIN", Some("key".into()), Some(kreach::Secret::new("pw"))));
     let report = kreach::run(&config).await.expect("run");
     assert_eq!(problems(&report), ["tls-verification-disabled", "kafka-credentials-withheld"]);
     let kafka = target(&report, Role::Bootstrap).addresses[0].kafka.as_ref().expect("kafka");

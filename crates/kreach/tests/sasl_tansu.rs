@@ -121,18 +121,19 @@ async fn credentials_are_not_sent_in_clear_unless_allowed() {
     assert!(kafka.api_keys.unwrap_or(0) > 10, "ApiVersions still proves the listener");
 }
 
-/// OAUTHBEARER (OIDC) is configured, the broker enables it, kreach does not speak it: the run is
-/// a warning naming the mechanism as unverified, never a pass, and never "no credentials".
+/// OAUTHBEARER with a token kreach cannot obtain itself (librdkafka's unsecured JWT, a token a
+/// custom callback makes): the broker enables the mechanism, nothing more is known. The run is a
+/// warning naming the mechanism as unverified, never a pass, and never "no credentials". (With a
+/// token endpoint configured, kreach fetches the token itself: the `oauth` tests below.)
 #[tokio::test]
-async fn a_mechanism_kreach_does_not_speak_is_unverified_never_a_pass() {
+async fn a_token_kreach_cannot_obtain_is_unverified_never_a_pass() {
     let tansu = start_tansu();
-    let secret = "oidc-client-S3CR3T";
+    let secret = "unsecured-jwt-S3CR3T";
     let report = check(
         &tansu,
         &format!(
-            "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=OAUTHBEARER\nsasl.oauthbearer.method=oidc\n\
-             sasl.oauthbearer.client.id=kreach\nsasl.oauthbearer.client.secret={secret}\n\
-             sasl.oauthbearer.token.endpoint.url=https://127.0.0.1:9/oauth2/token"
+            "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=OAUTHBEARER\n\
+             sasl.oauthbearer.config=principal=kreach scope={secret}"
         ),
         &[],
     )
@@ -146,5 +147,6 @@ async fn a_mechanism_kreach_does_not_speak_is_unverified_never_a_pass() {
     assert_eq!(report.findings_with(FindingCode::KafkaNoCredentials).count(), 0, "credentials were configured");
     let kafka = report.targets[0].addresses[0].kafka.as_ref().expect("kafka");
     assert_eq!(kafka.unverified_mechanism.as_deref(), Some("OAUTHBEARER"), "the broker enabled it: {kafka:?}");
+    assert!(report.oauth.is_none(), "no token endpoint, no fetch");
     assert!(!serde_json::to_string(&report).expect("json").contains(secret));
 }

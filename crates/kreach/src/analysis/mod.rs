@@ -4,6 +4,7 @@
 //! follow it, one dead address of three is not the same as all three dead, and so on.
 
 mod access;
+mod auth;
 mod aws;
 pub(crate) mod blame;
 mod brokers;
@@ -66,7 +67,11 @@ pub fn findings(report: &Report) -> Vec<Finding> {
     let mut hosts_done = HashSet::new();
     for t in targets {
         if t.role == Role::Endpoint {
-            endpoint_findings(t, report.network.as_ref(), &mut out);
+            // The token endpoint's row is judged with the token fetch that carries the secret.
+            let token_row = t.endpoint.as_ref().is_some_and(|e| e.kind == crate::report::EndpointKind::TokenEndpoint);
+            if !(token_row && report.oauth.is_some()) {
+                endpoint_findings(t, report.network.as_ref(), &mut out);
+            }
             continue;
         }
         let Some(dns) = &t.dns else { continue };
@@ -109,11 +114,16 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         }
     }
     access::access_findings(report, &mut out);
+    auth::oauth_findings(report, &mut out);
     verification_findings(&report.settings, targets, &mut out);
     integrity::public_broker_findings(report, known_records, &mut out);
     input_findings(report, &mut out);
     invalid_port_findings(report, &mut out);
     cap_findings(report, &mut out);
+    // No token from the token endpoint: that finding is the cause; "not verified" adds nothing.
+    if report.oauth.as_ref().is_some_and(|o| o.outcome != crate::report::TokenOutcome::Ok) {
+        out.retain(|f| f.code != FindingCode::KafkaAuthNotVerified);
+    }
     blame::attach_explained(report, &mut out);
     blame::name_targets(report, &mut out);
     blame::verify_targets(report, &mut out);

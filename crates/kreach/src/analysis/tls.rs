@@ -73,70 +73,7 @@ pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
             out.push(chain_finding(t, v, &scope, addresses));
             continue;
         }
-        let cert = first.peer_certificate.as_ref();
-        let cert_text = cert
-            .map(|c| format!("certificate {} (SANs: {}; issuer {})", c.subject, c.sans.join(", "), c.issuer))
-            .unwrap_or_else(|| "no certificate".into());
-        let host = &t.host;
-        let (summary, fix, action) = match code {
-            FindingCode::TlsNameMismatch => (
-                format!("{}: {cert_text} does not cover {host} ({scope})", t.target),
-                format!(
-                    "Dial the name the provider gives (the cluster's bootstrap name), not an alias or the VPC \
-                     endpoint's own DNS name: TLS checks the name you dial. If the SANs belong to another service, \
-                     `{host}` resolves to the wrong endpoint."
-                ),
-                Some(FixAction::ServeCertificate { names: vec![host.clone()], az_id: None }),
-            ),
-            FindingCode::TlsUnknownIssuer => (
-                format!("{}: {cert_text} is not signed by a trusted CA ({scope})", t.target),
-                "Trust the issuing CA: point --ca-file (ssl.ca.location) at the right CA bundle. Confluent Cloud \
-                 uses public CAs, so the system bundle suffices there; an unknown issuer then means a TLS-intercepting \
-                 proxy or a wrong endpoint."
-                    .into(),
-                cert.map(|c| FixAction::TrustCa { issuer: c.issuer.clone() }),
-            ),
-            FindingCode::TlsExpired => (
-                format!(
-                    "{}: {cert_text} is outside its validity ({} to {}) ({scope})",
-                    t.target,
-                    cert.map(|c| c.not_before.as_str()).unwrap_or("?"),
-                    cert.map(|c| c.not_after.as_str()).unwrap_or("?")
-                ),
-                "The server must present a current certificate: renew it (provider side), and check this \
-                 machine's clock."
-                    .into(),
-                Some(FixAction::ServeCertificate { names: vec![host.clone()], az_id: None }),
-            ),
-            FindingCode::TlsNotTls => (
-                format!("{}: {} ({scope})", t.target, first.error.as_deref().unwrap_or("the peer does not speak TLS")),
-                format!(
-                    "Port {} answers in plaintext. Either the listener is meant to be plaintext (use \
-                     security.protocol=PLAINTEXT/SASL_PLAINTEXT), or `{host}` resolves to something other than the \
-                     provider's TLS endpoint: Confluent Cloud only has TLS listeners.",
-                    t.port
-                ),
-                Some(FixAction::ServeListener { port: t.port }),
-            ),
-            _ => (
-                format!(
-                    "{}: handshake {} ({scope}): {}",
-                    t.target,
-                    first.outcome.word(),
-                    first.error.as_deref().unwrap_or("")
-                ),
-                "The endpoint accepted TCP but not the handshake: check that the SNI name is one the endpoint \
-                 routes (the provider's name), that no proxy sits in between, and the TLS versions allowed."
-                    .into(),
-                None,
-            ),
-        };
-        let mut f = finding(code, t, Stage::Tls, summary, fix, addresses);
-        if code == FindingCode::TlsExpired && first.outcome == TlsOutcome::NotYetValid {
-            f.cause = Cause::NotYetValid;
-        }
-        f.action = action;
-        out.push(f);
+        out.push(outcome_finding(t, code, first, &scope, addresses));
     }
     let soonest = attempts
         .iter()
@@ -158,6 +95,80 @@ pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
         f.action = Some(FixAction::ServeCertificate { names: vec![t.host.clone()], az_id: None });
         out.push(f);
     }
+}
+
+/// A failed handshake the chain judgement did not explain, by the verifier's own word.
+fn outcome_finding(
+    t: &TargetReport,
+    code: FindingCode,
+    first: &TlsAttempt,
+    scope: &str,
+    addresses: Vec<String>,
+) -> Finding {
+    let cert = first.peer_certificate.as_ref();
+    let cert_text = cert
+        .map(|c| format!("certificate {} (SANs: {}; issuer {})", c.subject, c.sans.join(", "), c.issuer))
+        .unwrap_or_else(|| "no certificate".into());
+    let host = &t.host;
+    let (summary, fix, action) = match code {
+        FindingCode::TlsNameMismatch => (
+            format!("{}: {cert_text} does not cover {host} ({scope})", t.target),
+            format!(
+                "Dial the name the provider gives (the cluster's bootstrap name), not an alias or the VPC \
+                 endpoint's own DNS name: TLS checks the name you dial. If the SANs belong to another service, \
+                 `{host}` resolves to the wrong endpoint."
+            ),
+            Some(FixAction::ServeCertificate { names: vec![host.clone()], az_id: None }),
+        ),
+        FindingCode::TlsUnknownIssuer => (
+            format!("{}: {cert_text} is not signed by a trusted CA ({scope})", t.target),
+            "Trust the issuing CA: point --ca-file (ssl.ca.location) at the right CA bundle. Confluent Cloud \
+             uses public CAs, so the system bundle suffices there; an unknown issuer then means a TLS-intercepting \
+             proxy or a wrong endpoint."
+                .into(),
+            cert.map(|c| FixAction::TrustCa { issuer: c.issuer.clone() }),
+        ),
+        FindingCode::TlsExpired => (
+            format!(
+                "{}: {cert_text} is outside its validity ({} to {}) ({scope})",
+                t.target,
+                cert.map(|c| c.not_before.as_str()).unwrap_or("?"),
+                cert.map(|c| c.not_after.as_str()).unwrap_or("?")
+            ),
+            "The server must present a current certificate: renew it (provider side), and check this \
+             machine's clock."
+                .into(),
+            Some(FixAction::ServeCertificate { names: vec![host.clone()], az_id: None }),
+        ),
+        FindingCode::TlsNotTls => (
+            format!("{}: {} ({scope})", t.target, first.error.as_deref().unwrap_or("the peer does not speak TLS")),
+            format!(
+                "Port {} answers in plaintext. Either the listener is meant to be plaintext (use \
+                 security.protocol=PLAINTEXT/SASL_PLAINTEXT), or `{host}` resolves to something other than the \
+                 provider's TLS endpoint: Confluent Cloud only has TLS listeners.",
+                t.port
+            ),
+            Some(FixAction::ServeListener { port: t.port }),
+        ),
+        _ => (
+            format!(
+                "{}: handshake {} ({scope}): {}",
+                t.target,
+                first.outcome.word(),
+                first.error.as_deref().unwrap_or("")
+            ),
+            "The endpoint accepted TCP but not the handshake: check that the SNI name is one the endpoint \
+             routes (the provider's name), that no proxy sits in between, and the TLS versions allowed."
+                .into(),
+            None,
+        ),
+    };
+    let mut f = finding(code, t, Stage::Tls, summary, fix, addresses);
+    if code == FindingCode::TlsExpired && first.outcome == TlsOutcome::NotYetValid {
+        f.cause = Cause::NotYetValid;
+    }
+    f.action = action;
+    f
 }
 
 /// Which certificate of a chain fails, how, and who fixes it.

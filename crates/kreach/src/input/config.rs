@@ -296,7 +296,12 @@ impl CheckOptions {
             if let Some(p) = env(ENV_SASL_PASSWORD) {
                 password = Some(p);
             }
-            Some(Sasl { mechanism, username, password: password.map(Secret::new) })
+            let oauth = if mechanism == "OAUTHBEARER" {
+                crate::input::oauth::oauth_client(&prop, env, self.allow_insecure_credentials)?
+            } else {
+                None
+            };
+            Some(Sasl { mechanism, username, password: password.map(Secret::new), oauth, bearer: None })
         } else {
             None
         };
@@ -313,7 +318,11 @@ impl CheckOptions {
             }
             other => other.map(str::to_ascii_lowercase),
         };
-        let endpoints = endpoints_from(self, prop("schema.registry.url"), env)?;
+        let mut endpoints = endpoints_from(self, prop("schema.registry.url"), env)?;
+        if let Some(oauth) = sasl.as_ref().and_then(|s| s.oauth.as_ref()) {
+            let e = &oauth.endpoint;
+            endpoints.push(EndpointSpec::token_endpoint(e.hp.clone(), e.tls, &e.path));
+        }
         let consumer = if self.topics.is_empty() && self.consumer_group.is_none() {
             None
         } else {

@@ -111,6 +111,16 @@ impl EndpointSpec {
         Ok(EndpointSpec::new("schema-registry".into(), EndpointKind::SchemaRegistry, hp, tls, path))
     }
 
+    /// The OAuth token endpoint: a row of its own (DNS, TCP, TLS and an HTTP request without
+    /// credentials), beside the token fetch that carries them.
+    pub fn token_endpoint(hp: HostPort, tls: bool, path: &str) -> Self {
+        let path = tls.then(|| path.to_string());
+        let mut spec = EndpointSpec::new("oauth-token".into(), EndpointKind::TokenEndpoint, hp, tls, path);
+        // An identity provider is usually public; a private one (a PrivateLink to it) is the user's to say.
+        spec.target.expect_private = None;
+        spec
+    }
+
     /// The AWS APIs of `region` (`secretsmanager` only when a secret is used), on `port`.
     pub fn aws_apis(region: &str, with_secret: bool, port: u16) -> Result<Vec<Self>, ParseError> {
         let region = region.trim();

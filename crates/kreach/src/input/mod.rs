@@ -12,8 +12,10 @@ pub(crate) mod config;
 pub(crate) mod endpoints;
 pub(crate) mod files;
 pub(crate) mod mapping;
+pub mod oauth;
 pub(crate) mod properties;
 pub(crate) mod run_config;
+pub(crate) mod secret;
 pub(crate) mod vantage;
 
 use std::future::Future;

@@ -1,7 +1,6 @@
 //! The validated configuration a run uses, and its parts: the security protocol, the SASL
 //! settings with their secret, the extra CA certificates, a consumer's questions.
 
-use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -80,29 +79,11 @@ impl FromStr for SecurityProtocol {
     }
 }
 
-/// A secret value: never printed, never serialized.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    /// The secret itself, for the one place that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use crate::input::secret::Secret;
 
 /// SASL settings.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Sasl {
     /// `PLAIN`, `SCRAM-SHA-256`, …
     pub mechanism: String,
@@ -110,6 +91,17 @@ pub struct Sasl {
     pub username: Option<String>,
     /// Password (API secret).
     pub password: Option<Secret>,
+    /// The OIDC client (OAUTHBEARER with a token endpoint), when configured.
+    pub oauth: Option<crate::input::oauth::OAuthClient>,
+    /// The token fetched from `oauth`'s endpoint in this run (set by the run, never by input).
+    pub bearer: Option<Secret>,
+}
+
+impl Sasl {
+    /// A mechanism with a user name and password (PLAIN, SCRAM).
+    pub fn new(mechanism: impl Into<String>, username: Option<String>, password: Option<Secret>) -> Self {
+        Sasl { mechanism: mechanism.into(), username, password, oauth: None, bearer: None }
+    }
 }
 
 /// Extra CA certificates the TLS stage trusts besides the platform's: from a file (`--ca-file`,
@@ -336,7 +328,7 @@ impl CheckConfig {
 
     /// Whether SASL credentials (username and password) are configured.
     pub fn has_credentials(&self) -> bool {
-        self.sasl.as_ref().is_some_and(|s| s.username.is_some() && s.password.is_some())
+        self.sasl.as_ref().is_some_and(|s| (s.username.is_some() && s.password.is_some()) || s.oauth.is_some())
     }
 
     /// Sets how long one TCP connect waits (default [`DEFAULT_CONNECT_TIMEOUT`](crate::limits::DEFAULT_CONNECT_TIMEOUT)).

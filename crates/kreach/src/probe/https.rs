@@ -123,7 +123,7 @@ pub(crate) fn parse_head(bytes: &[u8]) -> Head {
 
 /// The `Host` header's value: an IPv6 literal goes in brackets, and the port goes in unless it is
 /// HTTPS's default (RFC 9110).
-fn authority(host: &str, port: u16) -> String {
+pub(crate) fn authority(host: &str, port: u16) -> String {
     let host = if host.contains(':') { format!("[{host}]") } else { host.to_string() };
     if port == 443 { host } else { format!("{host}:{port}") }
 }

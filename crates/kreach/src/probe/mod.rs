@@ -43,6 +43,7 @@
 pub mod dns;
 pub mod https;
 pub mod kafka;
+pub mod oauth;
 pub(crate) mod sasl;
 pub mod tcp;
 pub mod tls;

@@ -6,7 +6,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::blame::{Cause, Hop};
+use super::blame::{Cause, CertificateRef, FixAction, Hop};
+use super::{DnsOutcome, Stage};
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
@@ -271,6 +272,73 @@ finding_codes! {
     DnsRecordOtherRegion = "dns-record-other-region", Error, Record, OtherRegion,
         "A record leads to a VPC endpoint in another region than the cluster's: an interface endpoint serves only its own region's VPCs.";
 
+    OauthTokenEndpointUnreachable = "oauth-token-endpoint-unreachable", Error, Network, Dropped,
+        "SASL OAUTHBEARER with OIDC: the token endpoint could not be reached from here (its name, a connection, TLS, an HTTP answer), so no client gets a token: the identity provider is usually on the internet, and a private subnet needs a NAT gateway or a proxy to it.";
+    OauthTokenRefused = "oauth-token-refused", Error, Authentication, Rejected,
+        "SASL OAUTHBEARER with OIDC: the identity provider refused the client-credentials request (invalid_client, invalid_scope, unauthorized_client, a wrong tenant or path).";
+    OauthTokenUnusable = "oauth-token-unusable", Error, Listener, Invalid,
+        "SASL OAUTHBEARER with OIDC: the token endpoint answered, but without a token a client can use (not JSON, no access_token, too large): the URL is likely not the provider's token endpoint.";
+
+}
+
+/// A name a fix would lead a record to, resolved through the run's resolver before the fix
+/// advised it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct NameCheck {
+    /// The name.
+    pub name: String,
+    /// What the resolver answered.
+    pub outcome: DnsOutcome,
+    /// The addresses, when it answered some.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
+}
+
+impl NameCheck {
+    /// A check from a lookup.
+    pub fn new(name: impl Into<String>, outcome: DnsOutcome, addresses: Vec<String>) -> Self {
+        NameCheck { name: name.into(), outcome, addresses }
+    }
+}
+
+/// Something wrong (or worth knowing), with its evidence and the fix.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct Finding {
+    /// Stable kebab-case code, see `docs/findings.md`.
+    pub code: FindingCode,
+    /// `error`, `warning` or `info`.
+    pub severity: Severity,
+    /// The `host:port` it concerns.
+    pub target: String,
+    /// The stage where it shows.
+    pub stage: Stage,
+    /// One line with the evidence.
+    pub summary: String,
+    /// What to change, concretely.
+    pub fix: String,
+    /// The addresses concerned, when it is about some of them.
+    pub addresses: Vec<String>,
+    /// The hop of the path it blames.
+    #[serde(default)]
+    pub hop: Hop,
+    /// The kind of failure there.
+    #[serde(default)]
+    pub cause: Cause,
+    /// The availability zone (AZ ID) it is about, when it is one zone's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    /// The other targets (`host:port`) whose failure it explains: a zone's brokers, every name
+    /// a public answer also sent astray, the brokers of a grouped finding.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub explains: Vec<String>,
+    /// The certificate of the chain it blames, when it blames one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateRef>,
+    /// The fix as an action, when it is one kreach can name exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<FixAction>,
 }
 
 impl std::fmt::Display for FindingCode {
@@ -360,6 +428,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 95, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 98, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub mod access;
+pub mod auth;
 pub mod aws;
 pub mod blame;
 pub mod esm;
@@ -17,11 +18,12 @@ pub mod parity;
 pub mod vantage;
 
 pub use access::*;
+pub use auth::*;
 pub use aws::*;
 pub use blame::{Cause, CertificateRef, FixAction, FixClass, Hop, RecordTarget};
 pub use esm::*;
 pub use evidence::*;
-pub use findings::{FindingCode, Severity};
+pub use findings::{Finding, FindingCode, NameCheck, Severity};
 pub use layout::*;
 pub use parity::*;
 pub use vantage::*;
@@ -197,6 +199,9 @@ pub struct Report {
     /// or the mapping's), asked read-only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<AccessReport>,
+    /// The OAuth token fetch (OAUTHBEARER with OIDC client credentials), when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<TokenFetch>,
     /// Names a fix would point a record at, resolved before the fix advised them (only when a
     /// fix names one: nothing extra on a healthy path).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -253,6 +258,9 @@ pub struct Settings {
     pub sasl_mechanism: Option<String>,
     /// Whether SASL credentials were supplied (their values never are).
     pub sasl_credentials: bool,
+    /// The SASL extensions sent with an OAuth token, by name (never their values' secrets: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub oauth_extensions: Vec<String>,
     /// Whether SASL credentials may go over plaintext or unverified TLS (`--allow-insecure-credentials`).
     #[serde(default)]
     pub allow_insecure_credentials: bool,
@@ -357,6 +365,8 @@ pub enum EndpointKind {
     AwsApi,
     /// A Confluent Cloud public endpoint the client tools need (Cloud API, CLI login).
     ConfluentApi,
+    /// The OAuth token endpoint OAUTHBEARER's client credentials go to (an identity provider).
+    TokenEndpoint,
 }
 
 /// The broker behind a broker target.
@@ -390,66 +400,6 @@ pub struct StageResult {
     pub elapsed_ms: Option<u64>,
     /// One line saying what happened.
     pub summary: String,
-}
-
-/// A name a fix would lead a record to, resolved through the run's resolver before the fix
-/// advised it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[non_exhaustive]
-pub struct NameCheck {
-    /// The name.
-    pub name: String,
-    /// What the resolver answered.
-    pub outcome: DnsOutcome,
-    /// The addresses, when it answered some.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub addresses: Vec<String>,
-}
-
-impl NameCheck {
-    /// A check from a lookup.
-    pub fn new(name: impl Into<String>, outcome: DnsOutcome, addresses: Vec<String>) -> Self {
-        NameCheck { name: name.into(), outcome, addresses }
-    }
-}
-
-/// Something wrong (or worth knowing), with its evidence and the fix.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[non_exhaustive]
-pub struct Finding {
-    /// Stable kebab-case code, see `docs/findings.md`.
-    pub code: FindingCode,
-    /// `error`, `warning` or `info`.
-    pub severity: Severity,
-    /// The `host:port` it concerns.
-    pub target: String,
-    /// The stage where it shows.
-    pub stage: Stage,
-    /// One line with the evidence.
-    pub summary: String,
-    /// What to change, concretely.
-    pub fix: String,
-    /// The addresses concerned, when it is about some of them.
-    pub addresses: Vec<String>,
-    /// The hop of the path it blames.
-    #[serde(default)]
-    pub hop: Hop,
-    /// The kind of failure there.
-    #[serde(default)]
-    pub cause: Cause,
-    /// The availability zone (AZ ID) it is about, when it is one zone's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zone: Option<String>,
-    /// The other targets (`host:port`) whose failure it explains: a zone's brokers, every name
-    /// a public answer also sent astray, the brokers of a grouped finding.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub explains: Vec<String>,
-    /// The certificate of the chain it blames, when it blames one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<CertificateRef>,
-    /// The fix as an action, when it is one kreach can name exactly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<FixAction>,
 }
 
 impl Report {

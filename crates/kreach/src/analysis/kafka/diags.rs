@@ -81,8 +81,27 @@ pub(super) fn mechanism_unsupported(target: &str, g: &Group<'_>) -> Diag {
     }
 }
 
-pub(super) fn auth_failed(target: &str, g: &Group<'_>) -> Diag {
+pub(super) fn auth_failed(target: &str, g: &Group<'_>, settings: &Settings) -> Diag {
     let mechanism = g.first.sasl_mechanism.as_deref().unwrap_or("?");
+    if mechanism == "OAUTHBEARER" {
+        let sent = if settings.oauth_extensions.is_empty() {
+            "no SASL extensions were sent (Confluent Cloud needs logicalCluster and identityPoolId)".to_string()
+        } else {
+            format!("the extensions sent were {}", settings.oauth_extensions.join(", "))
+        };
+        return Diag::new(
+            FindingCode::KafkaAuthFailed,
+            sasl_summary(target, g),
+            format!(
+                "The cluster refused the token the identity provider issued ({sent}). For Confluent Cloud: \
+                 logicalCluster must be this cluster's id (lkc-…), identityPoolId an identity pool whose filter \
+                 matches the token's claims (issuer, subject: the `oauth` section shows them), with a role binding \
+                 for it; the identity provider must be registered in the organisation."
+            ),
+        )
+        .with_addresses(g.addresses.clone())
+        .action(FixAction::SetCredentials);
+    }
     Diag::new(
         FindingCode::KafkaAuthFailed,
         sasl_summary(target, g),

@@ -39,7 +39,7 @@ pub(super) fn kafka_findings(t: &TargetReport, settings: &Settings, out: &mut Ve
             .map(|g| diags::not_kafka(&t.target, t.port, &g)),
         group(&|k| k.outcome == KafkaOutcome::MechanismUnsupported)
             .map(|g| diags::mechanism_unsupported(&t.target, &g)),
-        group(&|k| k.outcome == KafkaOutcome::AuthFailed).map(|g| diags::auth_failed(&t.target, &g)),
+        group(&|k| k.outcome == KafkaOutcome::AuthFailed).map(|g| diags::auth_failed(&t.target, &g, settings)),
         attempts
             .iter()
             .find(|(_, k)| k.credentials_withheld.is_some())

@@ -7,10 +7,51 @@ const UNSUPPORTED_SASL_MECHANISM: i16 = 33;
 const ILLEGAL_SASL_STATE: i16 = 34;
 const SASL_AUTHENTICATION_FAILED: i16 = 58;
 
-/// SaslHandshake + SaslAuthenticate. `Err` carries the outcome and the evidence.
-/// The mechanisms kreach authenticates with itself.
-pub(super) fn speaks(mechanism: &str) -> bool {
-    matches!(mechanism, "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512")
+/// The mechanisms kreach authenticates with itself: PLAIN, SCRAM, and OAUTHBEARER once the run
+/// holds a token it fetched from the configured token endpoint.
+pub(super) fn speaks(sasl: &Sasl) -> bool {
+    matches!(sasl.mechanism.as_str(), "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512")
+        || (sasl.mechanism == "OAUTHBEARER" && sasl.bearer.is_some())
+}
+
+/// SASL OAUTHBEARER with the run's token and the configured extensions (RFC 7628, KIP-342). A
+/// broker that refuses the token answers SaslAuthenticate with an error, or (Apache Kafka) with
+/// an error challenge that the client acknowledges with `^A` before the error comes.
+pub(super) async fn authenticate_bearer<S: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut Client<'_, S>,
+    versions: &ApiVersions,
+    sasl: &Sasl,
+    token: &crate::input::run_config::Secret,
+    attempt: &mut KafkaAttempt,
+) -> Result<(), (KafkaOutcome, String)> {
+    handshake(client, versions, sasl, attempt).await?;
+    let version = versions.range(ApiKey::SaslAuthenticate).map_or(0, |r| r.max.clamp(0, 2));
+    let extensions = sasl.oauth.as_ref().map(|o| o.extensions.as_slice()).unwrap_or_default();
+    let first = crate::probe::oauth::initial_response(token, extensions);
+    let refused = |e: CallError| match e {
+        CallError::Closed { .. } => (KafkaOutcome::AuthFailed, "the broker closed the connection on the token".into()),
+        other => (KafkaOutcome::Failed, other.to_string()),
+    };
+    let response = client.sasl_authenticate(first.expose().as_bytes(), version).await.map_err(refused)?;
+    let says =
+        |bytes: &[u8]| crate::text::truncate(&crate::text::clean(&String::from_utf8_lossy(bytes)), MAX_PEER_TEXT);
+    if response.error_code != 0 {
+        let message: String = response.error_message.unwrap_or_default().chars().take(MAX_PEER_TEXT).collect();
+        let outcome = if response.error_code == SASL_AUTHENTICATION_FAILED {
+            KafkaOutcome::AuthFailed
+        } else {
+            KafkaOutcome::Failed
+        };
+        return Err((outcome, format!("SaslAuthenticate error code {}: {message}", response.error_code)));
+    }
+    if response.auth_bytes.is_empty() {
+        return Ok(());
+    }
+    // An error challenge (a JSON status): acknowledge it, the error follows.
+    let challenge = says(&response.auth_bytes);
+    let last = client.sasl_authenticate(b"\x01", version).await.map_err(refused)?;
+    let message: String = last.error_message.unwrap_or_default().chars().take(MAX_PEER_TEXT).collect();
+    Err((KafkaOutcome::AuthFailed, format!("the broker refused the token: {challenge} {message}").trim().to_string()))
 }
 
 /// SaslHandshake alone (no credentials in it): whether the broker does SASL and enables the

@@ -351,7 +351,22 @@ async fn sasl_step<S: AsyncRead + AsyncWrite + Unpin>(
     sasl: &Sasl,
     attempt: &mut KafkaAttempt,
 ) -> bool {
-    if !auth::speaks(&sasl.mechanism) {
+    if let (true, Some(token)) = (sasl.mechanism == "OAUTHBEARER", sasl.bearer.as_ref()) {
+        attempt.step = Some(KafkaStep::Sasl);
+        attempt.sasl_mechanism = Some(sasl.mechanism.clone());
+        let started = Instant::now();
+        let result = auth::authenticate_bearer(client, versions, sasl, token, attempt).await;
+        attempt.sasl_ms = Some(started.elapsed().as_millis() as u64);
+        return match result {
+            Ok(()) => true,
+            Err((outcome, error)) => {
+                attempt.outcome = outcome;
+                attempt.error = Some(error);
+                false
+            }
+        };
+    }
+    if !auth::speaks(sasl) {
         // OAUTHBEARER, GSSAPI, AWS_MSK_IAM: ask whether the broker enables the mechanism (no
         // credentials in that), and say plainly that the rest was not verified.
         attempt.step = Some(KafkaStep::Sasl);
@@ -368,11 +383,17 @@ async fn sasl_step<S: AsyncRead + AsyncWrite + Unpin>(
                 attempt.outcome = KafkaOutcome::Ok;
                 attempt.step = None;
                 attempt.unverified_mechanism = Some(sasl.mechanism.clone());
-                attempt.skipped = Some(format!(
-                    "the broker enables {} (SaslHandshake); kreach does not speak it yet, so authentication and \
-                     Metadata were not attempted",
-                    sasl.mechanism
-                ));
+                attempt.skipped = Some(if sasl.oauth.is_some() {
+                    "the broker enables OAUTHBEARER (SaslHandshake); no token came from the token endpoint, so \
+                     authentication and Metadata were not attempted"
+                        .to_string()
+                } else {
+                    format!(
+                        "the broker enables {} (SaslHandshake); kreach does not speak it yet, so authentication and \
+                         Metadata were not attempted",
+                        sasl.mechanism
+                    )
+                });
             }
         }
         return false;

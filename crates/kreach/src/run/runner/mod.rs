@@ -116,7 +116,13 @@ struct Ctx<'a> {
     resolvers: &'a Resolvers,
     deadline: Deadline<'a>,
     steps: Option<&'a StepObserver>,
+    /// The OAuth token, once the fetch beside the bootstrap's first steps has ended (`Some(None)`:
+    /// it gave none).
+    token: Option<&'a TokenRx>,
 }
+
+/// Where the Kafka steps wait for the run's OAuth token.
+type TokenRx = tokio::sync::watch::Receiver<Option<Option<crate::input::Secret>>>;
 
 /// The run's resolvers, built once.
 struct Resolvers {
@@ -167,7 +173,27 @@ pub(crate) async fn checks(
         public: (!config.public_resolvers.is_empty())
             .then(|| dns::Dns::new(&ResolverChoice::Servers(config.public_resolvers.clone()))),
     };
-    let ctx = Ctx { config, tls: &tls_ctx, resolvers: &resolvers, deadline, steps };
+    // OAUTHBEARER with a token endpoint: the token is fetched beside the bootstrap's DNS, TCP and
+    // TLS, and the Kafka step waits for it (one more round trip at most on a healthy path).
+    let oauth = config.sasl.as_ref().and_then(|s| s.oauth.as_ref());
+    let (token_tx, token_rx) = tokio::sync::watch::channel(None);
+    let token_fetch = async {
+        let client = oauth?;
+        let budget = deadline.budget(config.timeout);
+        let (record, token) = crate::probe::oauth::fetch(
+            client,
+            &resolvers.main,
+            &tls_ctx,
+            config.allow_insecure_credentials,
+            config.connect_timeout,
+            budget,
+        )
+        .await;
+        let _ = token_tx.send(Some(token));
+        Some(record)
+    };
+    let token = oauth.map(|_| &token_rx);
+    let ctx = Ctx { config, tls: &tls_ctx, resolvers: &resolvers, deadline, steps, token };
     let bootstrap = {
         let hosts = &hosts;
         async move {
@@ -208,7 +234,7 @@ pub(crate) async fn checks(
         let (reports, access) = futures::join!(wave, group);
         (Some(metadata), access, reports.into_iter().flatten().collect::<Vec<_>>())
     };
-    let (per_host, (cluster, access, broker_targets)) = futures::join!(bootstrap, brokers);
+    let (per_host, (cluster, access, broker_targets), oauth) = futures::join!(bootstrap, brokers, token_fetch);
     let mut targets: Vec<TargetReport> = per_host.into_iter().flatten().collect();
     targets.extend(broker_targets);
     let access = consumer_access(config, tls_ctx.verifies(), &mut targets, access);
@@ -232,6 +258,7 @@ pub(crate) async fn checks(
         network: None,
         event_source_mapping: None,
         access,
+        oauth,
         checked_names: Vec::new(),
         findings: Vec::new(),
         critical_path: Vec::new(),
@@ -288,7 +315,13 @@ fn settings(config: &CheckConfig, verifies: bool) -> Settings {
         bootstrap: config.bootstrap.iter().map(ToString::to_string).collect(),
         security_protocol: config.security_protocol.as_str().to_string(),
         sasl_mechanism: config.sasl.as_ref().map(|s| s.mechanism.clone()),
-        sasl_credentials: config.sasl.as_ref().is_some_and(|s| s.username.is_some() && s.password.is_some()),
+        sasl_credentials: config.has_credentials(),
+        oauth_extensions: config
+            .sasl
+            .as_ref()
+            .and_then(|s| s.oauth.as_ref())
+            .map(|o| o.extensions.iter().map(|(k, _)| k.clone()).collect())
+            .unwrap_or_default(),
         allow_insecure_credentials: config.allow_insecure_credentials,
         resolvers: config.resolvers.iter().map(ToString::to_string).collect(),
         public_resolvers: config.public_resolvers.iter().map(ToString::to_string).collect(),
@@ -418,9 +451,10 @@ async fn probe_address(ctx: Ctx<'_>, plan: &TargetPlan, ip: IpAddr, metadata_tx:
     let Some(mut stream) = stream else { return report };
     if !plan.tls {
         if plan.kafka {
+            let with_token = with_token(ctx, plan).await;
             let mut attempt = kafka::probe_sharing(
                 &mut stream,
-                kafka_then(config, plan, false),
+                kafka_then(config, plan, false, with_token.as_ref()),
                 deadline.budget(KAFKA_STEP_CAP),
                 &mut |m| share_metadata(m, metadata_tx),
             )
@@ -474,9 +508,10 @@ async fn probe_address(ctx: Ctx<'_>, plan: &TargetPlan, ip: IpAddr, metadata_tx:
         ended(Stage::Https, StepOutcome::Https(attempt.outcome), attempt.elapsed_ms);
         report.https = Some(attempt);
     } else if plan.kafka {
+        let with_token = with_token(ctx, plan).await;
         let attempt = kafka::probe_sharing(
             &mut session,
-            kafka_then(config, plan, tls_ctx.verifies()),
+            kafka_then(config, plan, tls_ctx.verifies(), with_token.as_ref()),
             deadline.budget(KAFKA_STEP_CAP),
             &mut |m| share_metadata(m, metadata_tx),
         )
@@ -491,14 +526,41 @@ async fn probe_address(ctx: Ctx<'_>, plan: &TargetPlan, ip: IpAddr, metadata_tx:
 
 /// The bootstrap authenticates (when SASL is configured) and asks Metadata; brokers stop at ApiVersions.
 /// `verified`: whether the connection is TLS with the peer's certificate verified.
-fn kafka_then<'a>(config: &'a CheckConfig, plan: &TargetPlan, verified: bool) -> kafka::Then<'a> {
+/// With OAuth, the bootstrap's Kafka step authenticates with the run's token: it waits for the
+/// fetch (inside the deadline) and gets the SASL settings with the token, which then goes where a
+/// password would (the same withhold rule). `None` without OAuth, or on a broker.
+async fn with_token(ctx: Ctx<'_>, plan: &TargetPlan) -> Option<crate::input::Sasl> {
+    let (rx, sasl) = (ctx.token?, ctx.config.sasl.as_ref()?);
+    if !plan.metadata {
+        return None;
+    }
+    let mut rx = rx.clone();
+    let wait = rx.wait_for(Option::is_some);
+    let token = tokio::time::timeout(ctx.deadline.budget(ctx.config.timeout), wait)
+        .await
+        .ok()
+        .and_then(|r| r.ok().and_then(|t| t.clone().flatten()));
+    let mut sasl = sasl.clone();
+    sasl.bearer = token;
+    Some(sasl)
+}
+
+/// `sasl`: the run's SASL settings with what the run fetched (the OAuth token), when it differs
+/// from the configuration's.
+fn kafka_then<'a>(
+    config: &'a CheckConfig,
+    plan: &TargetPlan,
+    verified: bool,
+    sasl: Option<&'a crate::input::Sasl>,
+) -> kafka::Then<'a> {
     if !plan.metadata {
         return kafka::Then::Stop;
     }
+    let sasl = sasl.or(config.sasl.as_ref());
     match (withhold_reason(config, plan.tls, verified), &config.consumer) {
         (Some(why), _) if config.has_credentials() => kafka::Then::Withhold(why),
-        (_, Some(questions)) => kafka::Then::Consumer(config.sasl.as_ref(), questions),
-        _ => kafka::Then::Metadata(config.sasl.as_ref()),
+        (_, Some(questions)) => kafka::Then::Consumer(sasl, questions),
+        _ => kafka::Then::Metadata(sasl),
     }
 }
 

@@ -1,0 +1,242 @@
+//! A SASL OAUTHBEARER front for a real Kafka-protocol broker, for tests: it validates the client's
+//! token the way a broker configured for an OIDC issuer does (an RS256 JWT whose signature checks
+//! against the issuer's JWKS, issued by that issuer, not expired, with the SASL extensions the
+//! cluster requires), then forwards everything else to the broker behind it (librdkafka's mock
+//! cluster, which has no SASL of its own).
+//!
+//! Written here because no broker that runs on these machines validates OAUTHBEARER tokens against
+//! an issuer (tansu refuses every token; Apache Kafka needs a JVM). Its messages are decoded and
+//! encoded by the kafka-protocol crate (generated from Kafka's own schemas); the JWT check uses
+//! ring. Only the dispatch is ours.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::api_versions_response::ApiVersion;
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsResponse, RequestHeader, ResponseHeader, SaslAuthenticateRequest, SaslAuthenticateResponse,
+    SaslHandshakeRequest, SaslHandshakeResponse,
+};
+use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const MAX_FRAME: usize = 1 << 20;
+
+/// What the front accepts.
+#[derive(Clone, Debug)]
+pub struct Trust {
+    /// The issuer (`iss`) tokens must carry.
+    pub issuer: String,
+    /// The issuer's RSA keys (JWKS entries: `kid`, base64url `n` and `e`).
+    pub keys: Vec<(String, Vec<u8>, Vec<u8>)>,
+    /// SASL extensions every client must send with these values.
+    pub extensions: Vec<(String, String)>,
+}
+
+impl Trust {
+    /// From the issuer's JWKS as JSON (an array of JWKs).
+    pub fn from_jwks(issuer: &str, jwks: &serde_json::Value, extensions: &[(&str, &str)]) -> Trust {
+        let b64 = |v: &serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(v.as_str().unwrap_or_default()).unwrap_or_default()
+        };
+        let keys = jwks
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|k| (k["kid"].as_str().unwrap_or_default().to_string(), b64(&k["n"]), b64(&k["e"])))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Trust {
+            issuer: issuer.to_string(),
+            keys,
+            extensions: extensions.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+}
+
+/// A running front; stops when its runtime does.
+pub struct OAuthFront {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    verdicts: Arc<Mutex<Vec<Result<(), String>>>>,
+}
+
+impl OAuthFront {
+    /// Binds a listener (its address is what the broker behind must advertise).
+    pub async fn bind() -> std::io::Result<(TcpListener, SocketAddr)> {
+        let l = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = l.local_addr()?;
+        Ok((l, addr))
+    }
+
+    /// Serves `listener`, forwarding to `backend` after a token `trust` accepts.
+    pub fn serve(listener: TcpListener, backend: SocketAddr, trust: Trust) -> OAuthFront {
+        let addr = listener.local_addr().expect("addr");
+        let verdicts: Arc<Mutex<Vec<Result<(), String>>>> = Arc::default();
+        let seen = verdicts.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (trust, seen) = (trust.clone(), seen.clone());
+                tokio::spawn(async move {
+                    if let Ok(broker) = TcpStream::connect(backend).await {
+                        connection(client, broker, &trust, &seen).await;
+                    }
+                });
+            }
+        });
+        OAuthFront { addr, verdicts }
+    }
+
+    /// Every token verdict so far: `Ok` accepted, `Err` why refused.
+    pub fn verdicts(&self) -> Vec<Result<(), String>> {
+        self.verdicts.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+async fn read_frame<S: AsyncRead + Unpin>(s: &mut S) -> Option<Vec<u8>> {
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len).await.ok()?;
+    let n = i32::from_be_bytes(len);
+    if !(0..=MAX_FRAME as i32).contains(&n) {
+        return None;
+    }
+    let mut body = vec![0u8; n as usize];
+    s.read_exact(&mut body).await.ok()?;
+    Some(body)
+}
+
+async fn write_frame<S: AsyncWrite + Unpin>(s: &mut S, body: &[u8]) -> Option<()> {
+    s.write_all(&(body.len() as i32).to_be_bytes()).await.ok()?;
+    s.write_all(body).await.ok()?;
+    s.flush().await.ok()
+}
+
+fn response<T: Encodable + HeaderVersion>(correlation: i32, version: i16, message: &T) -> Option<Vec<u8>> {
+    let mut buf = BytesMut::new();
+    ResponseHeader::default().with_correlation_id(correlation).encode(&mut buf, T::header_version(version)).ok()?;
+    message.encode(&mut buf, version).ok()?;
+    Some(buf.to_vec())
+}
+
+async fn connection(
+    mut client: TcpStream,
+    mut broker: TcpStream,
+    trust: &Trust,
+    seen: &Mutex<Vec<Result<(), String>>>,
+) {
+    loop {
+        let Some(frame) = read_frame(&mut client).await else { return };
+        if frame.len() < 4 {
+            return;
+        }
+        let key = i16::from_be_bytes([frame[0], frame[1]]);
+        let version = i16::from_be_bytes([frame[2], frame[3]]);
+        let Ok(api) = ApiKey::try_from(key) else { return };
+        let mut bytes = Bytes::from(frame.clone());
+        let Ok(header) = RequestHeader::decode(&mut bytes, api.request_header_version(version)) else { return };
+        let correlation = header.correlation_id;
+        let reply = match api {
+            ApiKey::ApiVersions => {
+                // The broker's own versions, with SASL added.
+                if write_frame(&mut broker, &frame).await.is_none() {
+                    return;
+                }
+                let Some(answer) = read_frame(&mut broker).await else { return };
+                let mut answer = Bytes::from(answer);
+                let Ok(_) = ResponseHeader::decode(&mut answer, 0) else { return };
+                let Ok(mut versions) = ApiVersionsResponse::decode(&mut answer, version) else { return };
+                for (k, max) in [(ApiKey::SaslHandshake, 1), (ApiKey::SaslAuthenticate, 2)] {
+                    versions.api_keys.retain(|v| v.api_key != k as i16);
+                    versions
+                        .api_keys
+                        .push(ApiVersion::default().with_api_key(k as i16).with_min_version(0).with_max_version(max));
+                }
+                response(correlation, version, &versions)
+            }
+            ApiKey::SaslHandshake => {
+                let request = SaslHandshakeRequest::decode(&mut bytes, version).ok();
+                let wanted = request.map(|r| r.mechanism.to_string()).unwrap_or_default();
+                let answer = SaslHandshakeResponse::default()
+                    .with_error_code(if wanted == "OAUTHBEARER" { 0 } else { 33 })
+                    .with_mechanisms(vec![StrBytes::from_static_str("OAUTHBEARER")]);
+                response(correlation, version, &answer)
+            }
+            ApiKey::SaslAuthenticate => {
+                let Ok(request) = SaslAuthenticateRequest::decode(&mut bytes, version) else { return };
+                let verdict = check(&request.auth_bytes, trust);
+                if let Ok(mut s) = seen.lock() {
+                    s.push(verdict.clone());
+                }
+                let answer = match &verdict {
+                    Ok(()) => SaslAuthenticateResponse::default(),
+                    Err(why) => SaslAuthenticateResponse::default()
+                        .with_error_code(58)
+                        .with_error_message(Some(StrBytes::from_string(format!("invalid token: {why}")))),
+                };
+                let out = response(correlation, version, &answer);
+                if verdict.is_err() {
+                    if let Some(out) = out {
+                        let _ = write_frame(&mut client, &out).await;
+                    }
+                    return;
+                }
+                let Some(out) = out else { return };
+                if write_frame(&mut client, &out).await.is_none() {
+                    return;
+                }
+                // Authenticated: the rest of the connection is the broker's.
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut broker).await;
+                return;
+            }
+            // A SASL listener closes on anything else before authentication.
+            _ => return,
+        };
+        let Some(reply) = reply else { return };
+        if write_frame(&mut client, &reply).await.is_none() {
+            return;
+        }
+    }
+}
+
+/// RFC 7628's initial response, checked: the bearer token (an RS256 JWT the trust's keys signed,
+/// from its issuer, not expired) and the required extensions.
+fn check(auth: &[u8], trust: &Trust) -> Result<(), String> {
+    let text = std::str::from_utf8(auth).map_err(|_| "not UTF-8".to_string())?;
+    let rest = text.strip_prefix("n,").ok_or("no GS2 header")?;
+    let (_, kvs) = rest.split_once(',').ok_or("no GS2 header")?;
+    let pairs: Vec<(&str, &str)> =
+        kvs.split('\u{1}').filter(|p| !p.is_empty()).filter_map(|p| p.split_once('=')).collect();
+    let token =
+        pairs.iter().find(|(k, _)| *k == "auth").and_then(|(_, v)| v.strip_prefix("Bearer ")).ok_or("no bearer")?;
+    for (k, v) in &trust.extensions {
+        if !pairs.iter().any(|(name, value)| name == k && value == v) {
+            return Err(format!("extension {k} missing or wrong"));
+        }
+    }
+    let parts: Vec<&str> = token.split('.').collect();
+    let [head, body, sig] = parts.as_slice() else { return Err("not a JWT".into()) };
+    let decode =
+        |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).map_err(|_| "bad base64".to_string());
+    let header: serde_json::Value = serde_json::from_slice(&decode(head)?).map_err(|_| "bad header")?;
+    if header["alg"] != "RS256" {
+        return Err("not RS256".into());
+    }
+    let kid = header["kid"].as_str().unwrap_or_default();
+    let (_, n, e) = trust.keys.iter().find(|(k, _, _)| k == kid).ok_or("unknown key")?;
+    let key = ring::signature::RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
+    key.verify(&ring::signature::RSA_PKCS1_2048_8192_SHA256, format!("{head}.{body}").as_bytes(), &decode(sig)?)
+        .map_err(|_| "bad signature".to_string())?;
+    let claims: serde_json::Value = serde_json::from_slice(&decode(body)?).map_err(|_| "bad claims")?;
+    if claims["iss"].as_str() != Some(trust.issuer.as_str()) {
+        return Err("another issuer".into());
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    if claims["exp"].as_u64().is_none_or(|exp| exp <= now) {
+        return Err("expired".into());
+    }
+    Ok(())
+}
