@@ -18,7 +18,7 @@ pub mod layout;
 pub(crate) mod merge;
 pub(crate) mod names;
 mod parity;
-mod tls;
+pub(crate) mod tls;
 mod transport;
 mod vantage;
 mod zones;
@@ -90,6 +90,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             continue;
         }
         tcp_findings(t, &mut out);
+        tls::client_cert_findings(t, &report.settings, &mut out);
         tls_findings(t, &mut out);
         https_findings(t, &mut out);
         kafka_findings(t, &report.settings, &mut out);

@@ -4,8 +4,8 @@ use super::finding;
 use crate::limits::EXPIRY_WARNING_DAYS;
 use crate::report::findings::FindingCode;
 use crate::report::{
-    AddressReport, Cause, CertValidity, CertificateRef, Finding, FixAction, Hop, KafkaOutcome, Settings, Stage,
-    TargetReport, TlsAttempt, TlsOutcome, TlsVerification,
+    AddressReport, Cause, CertValidity, CertificateRef, ClientCertUse, Finding, FixAction, Hop, KafkaOutcome, Settings,
+    Stage, TargetReport, TlsAlert, TlsAttempt, TlsOutcome, TlsVerification,
 };
 
 pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
@@ -30,6 +30,7 @@ pub(super) fn tls_findings(t: &TargetReport, out: &mut Vec<Finding>) {
     // verifier's one word (unknown issuer, expired, failed) does not say which certificate.
     let judged: Vec<(&AddressReport, &TlsAttempt, FindingCode, Option<ChainVerdict>)> = attempts
         .iter()
+        .filter(|(a, _)| client_cert_alert(a).is_none())
         .filter_map(|(a, tls)| {
             let verdict = match tls.outcome {
                 TlsOutcome::UnknownIssuer | TlsOutcome::Expired | TlsOutcome::NotYetValid | TlsOutcome::Failed => {
@@ -169,6 +170,92 @@ fn outcome_finding(
     }
     f.action = action;
     f
+}
+
+/// The alert a server sent about the client's certificate: in the handshake (TLS 1.2), or in
+/// place of the first answer after it (TLS 1.3).
+pub(super) fn client_cert_alert(a: &AddressReport) -> Option<TlsAlert> {
+    let in_handshake = a.tls.as_ref().and_then(|t| t.alert);
+    let after = a.kafka.as_ref().and_then(|k| k.tls_alert);
+    let asked = a.tls.as_ref().and_then(|t| t.client_certificate).is_some_and(|u| u != ClientCertUse::NotAsked);
+    in_handshake
+        .or(after)
+        .filter(|alert| alert.about_client_certificate() || (asked && *alert == TlsAlert::HandshakeFailure))
+}
+
+/// Mutual TLS: a server that required a client certificate none was configured for, or refused
+/// the one presented. One finding per target, on the stage where it showed.
+pub(super) fn client_cert_findings(t: &TargetReport, settings: &Settings, out: &mut Vec<Finding>) {
+    let hits: Vec<(&AddressReport, TlsAlert)> =
+        t.addresses.iter().filter_map(|a| client_cert_alert(a).map(|alert| (a, alert))).collect();
+    let Some((first, alert)) = hits.first() else { return };
+    let presented = settings.client_certificate.as_ref();
+    let stage = if first.tls.as_ref().is_some_and(|x| x.alert.is_some()) { Stage::Tls } else { Stage::Kafka };
+    let addresses: Vec<String> = hits.iter().map(|(a, _)| a.ip.clone()).collect();
+    let alert_name = format!("{alert:?}");
+    let mut f = match presented {
+        None => {
+            let mut f = finding(
+                FindingCode::TlsClientCertificateRequired,
+                t,
+                stage,
+                format!(
+                    "{}: the server asked for a client certificate, none is configured, and it ended the connection \
+                     (alert {alert_name}) on {} of {} address(es)",
+                    t.target,
+                    hits.len(),
+                    t.addresses.len()
+                ),
+                "This listener authenticates clients by certificate (mutual TLS): give the client's certificate and \
+                 key (ssl.certificate.location and ssl.key.location, PEM) issued by a CA the cluster trusts; for an \
+                 event source mapping, a CLIENT_CERTIFICATE_TLS_AUTH secret."
+                    .into(),
+                addresses,
+            );
+            f.action = Some(FixAction::SetProperty {
+                key: "ssl.certificate.location".into(),
+                value: "<a client certificate the cluster trusts>".into(),
+            });
+            f
+        }
+        Some(cert) => {
+            let expired = cert.days_to_expiry < 0 || *alert == TlsAlert::CertificateExpired;
+            let why = match alert {
+                _ if expired => format!("it expired on {}", cert.not_after),
+                TlsAlert::UnknownCa => format!("its issuer {} is not a CA the server trusts for clients", cert.issuer),
+                TlsAlert::CertificateRevoked => "it was revoked".to_string(),
+                TlsAlert::AccessDenied => "the server denies this principal".to_string(),
+                _ => "the server did not accept it".to_string(),
+            };
+            let mut f = finding(
+                FindingCode::TlsClientCertificateRefused,
+                t,
+                stage,
+                format!(
+                    "{}: the server refused the client certificate {} (alert {alert_name}): {why}; on {} of {} \
+                     address(es)",
+                    t.target,
+                    cert.subject,
+                    hits.len(),
+                    t.addresses.len()
+                ),
+                "Present a current client certificate issued by a CA the cluster trusts for clients (for Amazon \
+                 MSK: the cluster's ACM Private CA), with its key (ssl.certificate.location, ssl.key.location); \
+                 for an event source mapping, update its CLIENT_CERTIFICATE_TLS_AUTH secret."
+                    .into(),
+                addresses,
+            );
+            f.cause = match alert {
+                _ if expired => Cause::Expired,
+                TlsAlert::UnknownCa => Cause::UntrustedIssuer,
+                _ => Cause::Rejected,
+            };
+            f.action = Some(FixAction::SetCredentials);
+            f
+        }
+    };
+    f.hop = Hop::Authentication;
+    out.push(f);
 }
 
 /// Which certificate of a chain fails, how, and who fixes it.

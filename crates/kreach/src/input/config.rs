@@ -306,6 +306,9 @@ impl CheckOptions {
             None
         };
 
+        // The client's own certificate, for a TLS listener that asks for one (mutual TLS).
+        let client_cert =
+            if security_protocol.uses_tls() { crate::input::client_cert::client_cert(&prop)? } else { None };
         let https_port = if self.no_https { None } else { Some(self.https_port.unwrap_or(DEFAULT_HTTPS_PORT)) };
         if https_port == Some(0) {
             return Err(Error::invalid("--https-port", "port 0 is not a port"));
@@ -341,6 +344,7 @@ impl CheckOptions {
             connect_timeout,
             https_port,
             security_protocol,
+            client_cert,
             sasl,
             allow_insecure_credentials: self.allow_insecure_credentials,
             withhold_credentials: None,

@@ -8,6 +8,7 @@
 //! makes them with the AWS SDK; a build without it says so ([`NoAws`]).
 
 pub(crate) mod address;
+pub mod client_cert;
 pub(crate) mod config;
 pub(crate) mod endpoints;
 pub(crate) mod files;

@@ -166,6 +166,9 @@ pub struct CheckConfig {
     pub https_port: Option<u16>,
     /// Kafka security protocol.
     pub security_protocol: SecurityProtocol,
+    /// The client's own certificate for mutual TLS (`ssl.certificate.location` and
+    /// `ssl.key.location`), when configured.
+    pub client_cert: Option<crate::input::client_cert::ClientCert>,
     /// SASL settings, when the protocol uses SASL.
     pub sasl: Option<Sasl>,
     /// Each zone's endpoint address (AZ ID → address), when known.
@@ -237,6 +240,7 @@ impl CheckConfig {
             connect_timeout: crate::limits::DEFAULT_CONNECT_TIMEOUT,
             https_port: Some(DEFAULT_HTTPS_PORT),
             security_protocol: SecurityProtocol::SaslSsl,
+            client_cert: None,
             sasl: None,
             zone_addresses: Vec::new(),
             allow_insecure_credentials: false,

@@ -5,7 +5,7 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -21,7 +21,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use crate::error::Error;
-use crate::report::{CertValidity, ChainCertificate, PeerCertificate, TlsAttempt, TlsOutcome};
+use crate::report::{CertValidity, ChainCertificate, ClientCertUse, PeerCertificate, TlsAttempt, TlsOutcome};
 
 /// A TLS session over a TCP stream, as the later stages use it.
 pub type TlsSession = TlsStream<Sniff<TcpStream>>;
@@ -33,6 +33,8 @@ pub struct TlsContext {
     verifier: Option<Arc<WebPkiServerVerifier>>,
     /// The trusted CAs' subjects, as x509-parser prints a DN (to tell which issuer is trusted).
     anchors: Arc<std::collections::HashSet<String>>,
+    /// The client's own certificate for mutual TLS, when configured.
+    client: Option<Arc<rustls::sign::CertifiedKey>>,
 }
 
 impl TlsContext {
@@ -60,13 +62,15 @@ impl TlsContext {
                     .map_err(|e| Error::Setup(format!("TLS verifier: {e}")))?,
             )
         };
-        Ok(TlsContext { provider, verifier, anchors })
+        Ok(TlsContext { provider, verifier, anchors, client: None })
     }
 
     /// The trust store and policy a configuration asks for (`--ca-file`, `--insecure`).
     pub fn for_config(config: &crate::input::config::CheckConfig) -> Result<Self, Error> {
         let extra = config.ca_file.as_ref().map(|c| c.certs.as_slice()).unwrap_or(&[]);
-        TlsContext::new(extra, config.insecure)
+        let mut ctx = TlsContext::new(extra, config.insecure)?;
+        ctx.client = config.client_cert.as_ref().map(|c| c.certified.clone());
+        Ok(ctx)
     }
 
     /// Whether certificates are verified.
@@ -97,10 +101,13 @@ pub async fn handshake(
         algorithms: ctx.provider.signature_verification_algorithms,
         chain: Mutex::new(Vec::new()),
     });
+    let client_cert = Arc::new(ClientCertRecorder { key: ctx.client.clone(), asked: AtomicBool::new(false) });
     let config = match ClientConfig::builder_with_provider(ctx.provider.clone()).with_safe_default_protocol_versions() {
         Ok(builder) => {
-            let mut config =
-                builder.dangerous().with_custom_certificate_verifier(recorder.clone()).with_no_client_auth();
+            let mut config = builder
+                .dangerous()
+                .with_custom_certificate_verifier(recorder.clone())
+                .with_client_cert_resolver(client_cert.clone());
             config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
             config
         }
@@ -122,6 +129,13 @@ pub async fn handshake(
             attempt.chain.last().map(|top| ctx.anchors.contains(&top.issuer) || ctx.anchors.contains(&top.subject));
     }
 
+    let asked = client_cert.asked.load(Ordering::Relaxed);
+    attempt.client_certificate = match (asked, ctx.client.is_some()) {
+        (true, true) => Some(ClientCertUse::Sent),
+        (true, false) => Some(ClientCertUse::NoneConfigured),
+        (false, _) if matches!(result, Ok(Ok(_))) => Some(ClientCertUse::NotAsked),
+        _ => None,
+    };
     match result {
         Err(_) => {
             attempt.outcome = if sniff_state.looks_like_plaintext() { TlsOutcome::NotTls } else { TlsOutcome::Timeout };
@@ -131,6 +145,7 @@ pub async fn handshake(
         }
         Ok(Err(e)) => {
             attempt.outcome = classify(&e, &sniff_state);
+            attempt.alert = crate::report::TlsAlert::of_io(&e);
             attempt.error = Some(format!("{e}{}", sniff_state.evidence()));
             (attempt, None)
         }
@@ -160,6 +175,8 @@ pub fn stalled(host: &str, elapsed: Duration) -> TlsAttempt {
         path_mtu: None,
         chain: Vec::new(),
         anchored: None,
+        client_certificate: None,
+        alert: None,
     }
 }
 
@@ -321,6 +338,24 @@ pub fn name_matches(pattern: &str, host: &str) -> bool {
             None => false,
         },
         None => pattern == host,
+    }
+}
+
+/// Presents the client certificate when there is one, and remembers whether the server asked.
+#[derive(Debug)]
+struct ClientCertRecorder {
+    key: Option<Arc<rustls::sign::CertifiedKey>>,
+    asked: AtomicBool,
+}
+
+impl rustls::client::ResolvesClientCert for ClientCertRecorder {
+    fn resolve(&self, _hints: &[&[u8]], _schemes: &[SignatureScheme]) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        self.asked.store(true, Ordering::Relaxed);
+        self.key.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.key.is_some()
     }
 }
 

@@ -3,6 +3,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::tcp::TcpAttempt;
+use super::tls::{TlsAlert, TlsAttempt};
+
 /// The cluster's metadata as one broker returned it.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
@@ -204,6 +207,10 @@ pub struct KafkaAttempt {
     /// AWS_MSK_IAM): what was not verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unverified_mechanism: Option<String>,
+    /// A TLS alert that came instead of the first answer, after the handshake completed (TLS 1.3
+    /// sends a refused client certificate's alert there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_alert: Option<TlsAlert>,
 }
 
 /// One request of the Kafka stage.
@@ -260,195 +267,6 @@ pub enum KafkaOutcome {
     Failed,
 }
 
-/// A TCP connect attempt.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[non_exhaustive]
-pub struct TcpAttempt {
-    /// How it ended.
-    pub outcome: TcpOutcome,
-    /// Time taken in milliseconds.
-    pub elapsed_ms: u64,
-    /// OS error text, when it failed.
-    pub error: Option<String>,
-}
-
-/// How a TCP connect ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum TcpOutcome {
-    /// Three-way handshake completed.
-    Connected,
-    /// RST in answer to SYN.
-    Refused,
-    /// No answer before the step's timeout: packets dropped.
-    Timeout,
-    /// ICMP network/host unreachable, or no route.
-    Unreachable,
-    /// Another OS error.
-    Error,
-}
-
-/// A TLS handshake attempt.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[non_exhaustive]
-pub struct TlsAttempt {
-    /// How it ended.
-    pub outcome: TlsOutcome,
-    /// Time taken in milliseconds.
-    pub elapsed_ms: u64,
-    /// The SNI sent.
-    pub sni: String,
-    /// Negotiated protocol version, e.g. `TLSv1_3`.
-    pub protocol_version: Option<String>,
-    /// Negotiated cipher suite.
-    pub cipher_suite: Option<String>,
-    /// Negotiated ALPN protocol.
-    pub alpn: Option<String>,
-    /// The certificate the peer presented, when it presented one.
-    pub peer_certificate: Option<PeerCertificate>,
-    /// Error text, when it failed.
-    pub error: Option<String>,
-    /// The path-MTU retry, when the handshake stalled after the connect: the same address tried
-    /// with a small TCP maximum segment size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path_mtu: Option<PathMtuProbe>,
-    /// Every certificate the server sent, leaf first (up to a cap), each read on its own.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub chain: Vec<ChainCertificate>,
-    /// Whether the last certificate sent is, or was issued by, a CA this machine trusts (the
-    /// trust store plus `--ca-file`); `None` when nothing was verified or nothing was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub anchored: Option<bool>,
-}
-
-/// One certificate of the chain a server sent, as read on its own.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[non_exhaustive]
-pub struct ChainCertificate {
-    /// Subject DN.
-    pub subject: String,
-    /// Issuer DN.
-    pub issuer: String,
-    /// Start of validity, RFC 3339.
-    pub not_before: String,
-    /// End of validity, RFC 3339.
-    pub not_after: String,
-    /// Where now falls in its validity window.
-    pub validity: CertValidity,
-    /// Whether its basic constraints make it a CA (`None`: no basic constraints extension).
-    pub ca: Option<bool>,
-    /// Whether its key usage allows signing certificates (`None`: no key usage extension).
-    pub cert_sign: Option<bool>,
-    /// Whether it names itself as its issuer (a root).
-    pub self_issued: bool,
-    /// Where its issuer's certificate is published (Authority Information Access, caIssuers):
-    /// public CAs' certificates name their intermediate there; a private CA's leaf rarely does.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ca_issuers: Vec<String>,
-    /// The bytes could not be read as a certificate.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub unreadable: bool,
-}
-
-/// Where now falls in a certificate's validity window.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum CertValidity {
-    /// Current.
-    #[default]
-    Current,
-    /// Past its end.
-    Expired,
-    /// Before its start.
-    NotYetValid,
-}
-
-/// A stalled handshake retried with the TCP maximum segment size clamped (`TCP_MAXSEG` before the
-/// connect, so the SYN advertises it and the peer sends no larger segment). A handshake that
-/// completes clamped and stalls unclamped has met a path that drops large packets without
-/// sending ICMP "fragmentation needed": a path-MTU black hole.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[non_exhaustive]
-pub struct PathMtuProbe {
-    /// The segment size the stalled connection used (the kernel's, from the route's MTU).
-    pub default_mss: Option<u32>,
-    /// Each clamped attempt, largest first; the retry stops at the first that gets past the
-    /// server's certificate flight.
-    pub tried: Vec<MssAttempt>,
-    /// A second unclamped connection tried beside them: the black hole is only the finding when
-    /// it stalls too (a peer that stalls one connection and answers the next is something else).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub control: Option<MssAttempt>,
-    /// The largest clamped size whose handshake got the server's certificate flight while the
-    /// unclamped control did not.
-    pub passed_mss: Option<u32>,
-}
-
-/// One clamped attempt of the path-MTU retry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[non_exhaustive]
-pub struct MssAttempt {
-    /// The maximum segment size asked for.
-    pub mss: u32,
-    /// How its connect ended.
-    pub tcp: TcpOutcome,
-    /// How its handshake ended, when it connected.
-    pub tls: Option<TlsOutcome>,
-    /// Whether the server's certificate flight (the handshake's large packets) arrived.
-    pub got_certificate: bool,
-    /// Time taken in milliseconds.
-    pub elapsed_ms: u64,
-}
-
-/// How a TLS handshake ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum TlsOutcome {
-    /// Handshake done and (unless disabled) certificate verified.
-    Ok,
-    /// Certificate does not cover the name.
-    NameMismatch,
-    /// Chain does not lead to a trusted CA.
-    UnknownIssuer,
-    /// Certificate expired.
-    Expired,
-    /// Certificate not valid yet.
-    NotYetValid,
-    /// The peer does not speak TLS.
-    NotTls,
-    /// Peer closed the connection without answering.
-    Closed,
-    /// No handshake before the step's timeout.
-    Timeout,
-    /// Any other failure (alert, bad certificate, protocol error).
-    Failed,
-}
-
-/// What the peer's leaf certificate says.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-#[non_exhaustive]
-pub struct PeerCertificate {
-    /// Subject DN.
-    pub subject: String,
-    /// Issuer DN.
-    pub issuer: String,
-    /// DNS and IP subject alternative names.
-    pub sans: Vec<String>,
-    /// Start of validity, RFC 3339.
-    pub not_before: String,
-    /// End of validity, RFC 3339.
-    pub not_after: String,
-    /// Whole days until expiry (negative once expired).
-    pub days_to_expiry: i64,
-    /// Whether a SAN covers the dialled host name.
-    pub name_covered: bool,
-    /// Number of certificates the peer sent.
-    pub chain_length: usize,
-}
-
 /// An HTTP request over TLS.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
@@ -482,19 +300,6 @@ pub enum HttpsOutcome {
     Timeout,
 }
 
-impl TcpOutcome {
-    /// The outcome in a word or two, as the matrix and findings say it.
-    pub fn word(self) -> &'static str {
-        match self {
-            TcpOutcome::Connected => "connected",
-            TcpOutcome::Refused => "refused",
-            TcpOutcome::Timeout => "timeout",
-            TcpOutcome::Unreachable => "unreachable",
-            TcpOutcome::Error => "error",
-        }
-    }
-}
-
 impl KafkaOutcome {
     /// The outcome in a word or two, as the matrix and findings say it.
     pub fn word(self) -> &'static str {
@@ -513,23 +318,6 @@ impl KafkaOutcome {
     }
 }
 
-impl TlsOutcome {
-    /// The outcome in a word or two, as the matrix and findings say it.
-    pub fn word(self) -> &'static str {
-        match self {
-            TlsOutcome::Ok => "ok",
-            TlsOutcome::NameMismatch => "name mismatch",
-            TlsOutcome::UnknownIssuer => "unknown issuer",
-            TlsOutcome::Expired => "expired",
-            TlsOutcome::NotYetValid => "not yet valid",
-            TlsOutcome::NotTls => "not TLS",
-            TlsOutcome::Closed => "closed",
-            TlsOutcome::Timeout => "timeout",
-            TlsOutcome::Failed => "failed",
-        }
-    }
-}
-
 impl DnsOutcome {
     /// A stable word for the outcome: its JSON spelling.
     pub fn as_label(self) -> &'static str {
@@ -540,30 +328,6 @@ impl DnsOutcome {
             DnsOutcome::Unreachable => "unreachable",
             DnsOutcome::Error => "error",
             DnsOutcome::AddressLiteral => "address_literal",
-        }
-    }
-}
-
-impl TcpOutcome {
-    /// A stable word for the outcome: its JSON spelling (for TCP the matrix's own words).
-    pub fn as_label(self) -> &'static str {
-        self.word()
-    }
-}
-
-impl TlsOutcome {
-    /// A stable word for the outcome: its JSON spelling.
-    pub fn as_label(self) -> &'static str {
-        match self {
-            TlsOutcome::Ok => "ok",
-            TlsOutcome::NameMismatch => "name_mismatch",
-            TlsOutcome::UnknownIssuer => "unknown_issuer",
-            TlsOutcome::Expired => "expired",
-            TlsOutcome::NotYetValid => "not_yet_valid",
-            TlsOutcome::NotTls => "not_tls",
-            TlsOutcome::Closed => "closed",
-            TlsOutcome::Timeout => "timeout",
-            TlsOutcome::Failed => "failed",
         }
     }
 }

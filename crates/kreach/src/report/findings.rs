@@ -279,6 +279,11 @@ finding_codes! {
     OauthTokenUnusable = "oauth-token-unusable", Error, Listener, Invalid,
         "SASL OAUTHBEARER with OIDC: the token endpoint answered, but without a token a client can use (not JSON, no access_token, too large): the URL is likely not the provider's token endpoint.";
 
+    TlsClientCertificateRequired = "tls-client-certificate-required", Error, Authentication, Missing,
+        "The server requires a client certificate (mutual TLS) and none is configured: it ended the handshake, or (TLS 1.3) sent alert 116 instead of the first answer.";
+    TlsClientCertificateRefused = "tls-client-certificate-refused", Error, Authentication, Rejected,
+        "The server refused the client certificate presented (mutual TLS): its alert says how (an issuer it does not trust, expired, revoked, bad, access denied).";
+
 }
 
 /// A name a fix would lead a record to, resolved through the run's resolver before the fix
@@ -428,6 +433,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 98, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 100, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -15,6 +15,8 @@ pub mod evidence;
 pub mod findings;
 pub mod layout;
 pub mod parity;
+pub mod tcp;
+pub mod tls;
 pub mod vantage;
 
 pub use access::*;
@@ -26,6 +28,8 @@ pub use evidence::*;
 pub use findings::{Finding, FindingCode, NameCheck, Severity};
 pub use layout::*;
 pub use parity::*;
+pub use tcp::*;
+pub use tls::*;
 pub use vantage::*;
 
 /// Version of the JSON layout; bumped only on incompatible changes.
@@ -246,6 +250,20 @@ pub struct ZoneSummary {
     pub addresses: Vec<String>,
 }
 
+/// The client certificate of mutual TLS, as configured.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct ClientCertificate {
+    /// Its subject.
+    pub subject: String,
+    /// Its issuer.
+    pub issuer: String,
+    /// The end of its validity, RFC 3339.
+    pub not_after: String,
+    /// Whole days until it expires (negative once expired).
+    pub days_to_expiry: i64,
+}
+
 /// The effective settings of a run. Secrets never appear here.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
@@ -258,6 +276,9 @@ pub struct Settings {
     pub sasl_mechanism: Option<String>,
     /// Whether SASL credentials were supplied (their values never are).
     pub sasl_credentials: bool,
+    /// The client certificate presented for mutual TLS, when configured (never its key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate: Option<ClientCertificate>,
     /// The SASL extensions sent with an OAuth token, by name (never their values' secrets: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub oauth_extensions: Vec<String>,

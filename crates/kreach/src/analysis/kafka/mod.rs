@@ -15,8 +15,13 @@ pub(super) struct Group<'a> {
 }
 
 pub(super) fn kafka_findings(t: &TargetReport, settings: &Settings, out: &mut Vec<Finding>) {
-    let attempts: Vec<(&AddressReport, &KafkaAttempt)> =
-        t.addresses.iter().filter_map(|a| a.kafka.as_ref().map(|k| (a, k))).collect();
+    // A client certificate the server refused after the handshake is its own finding, not "not Kafka".
+    let attempts: Vec<(&AddressReport, &KafkaAttempt)> = t
+        .addresses
+        .iter()
+        .filter(|a| crate::analysis::tls::client_cert_alert(a).is_none())
+        .filter_map(|a| a.kafka.as_ref().map(|k| (a, k)))
+        .collect();
     let group = |pick: &dyn Fn(&KafkaAttempt) -> bool| -> Option<Group<'_>> {
         let these: Vec<_> = attempts.iter().filter(|(_, k)| pick(k)).collect();
         let (_, first) = these.first()?;

@@ -13,7 +13,7 @@ use crate::probe::sasl::{Scram, ScramHash, plain};
 use crate::probe::wire::{self, ApiKey, ApiVersions, Body, Reader, UNSUPPORTED_VERSION};
 use crate::report::{
     AccessAnswer, AccessOutcome, AccessReport, BrokerInfo, ClusterMetadata, GroupAccess, KafkaAttempt, KafkaOutcome,
-    KafkaStep, TopicAccess,
+    KafkaStep, TlsAlert, TopicAccess,
 };
 
 mod access;
@@ -322,6 +322,9 @@ async fn api_versions<S: AsyncRead + AsyncWrite + Unpin>(
     let versions = match negotiate(client).await {
         Ok(v) => v,
         Err(e) => {
+            if let CallError::Io(io) = &e {
+                attempt.tls_alert = TlsAlert::of_io(io);
+            }
             attempt.outcome = match &e {
                 CallError::Closed { received: 0 } => KafkaOutcome::Closed,
                 CallError::Io(_) => KafkaOutcome::Failed,
@@ -560,6 +563,7 @@ fn empty_attempt() -> KafkaAttempt {
         no_sasl: false,
         access: None,
         unverified_mechanism: None,
+        tls_alert: None,
     }
 }
 

@@ -22,8 +22,8 @@ use crate::probe::tcp;
 use crate::probe::tls::{self, TlsContext};
 use crate::report::{
     AccessReport, AddressReport, ClusterMetadata, CnameHop, DnsDetail, GroupAccess, KafkaOutcome, MssAttempt,
-    PathMtuProbe, Report, Role, SCHEMA_VERSION, Settings, Stage, TargetReport, TcpAttempt, TcpOutcome, TlsAttempt,
-    TlsOutcome, TlsVerification, TopicAccess,
+    PathMtuProbe, Report, Role, SCHEMA_VERSION, Stage, TargetReport, TcpAttempt, TcpOutcome, TlsAttempt, TlsOutcome,
+    TopicAccess,
 };
 use crate::run::matrix::assemble;
 use crate::run::plan::{TargetPlan, broker_plans, host_plans};
@@ -31,10 +31,12 @@ use crate::run::step::{Step, StepObserver, StepOutcome, emit};
 
 mod coordinator;
 mod mtu;
+mod settings;
 
 use crate::scope::CredentialScope;
 use coordinator::coordinator_offsets;
 use mtu::handshake_or_mtu_probe;
+use settings::settings;
 use tokio::net::TcpStream;
 
 /// The one global deadline every step is bounded by, and what the run learnt about time: the
@@ -306,31 +308,6 @@ fn trim_metadata(targets: &mut [TargetReport]) {
             m.brokers_total = m.brokers_total.max(m.brokers.len());
             m.brokers.truncate(MAX_ADDRESS_BROKERS);
         }
-    }
-}
-
-/// What the run was asked to do, for the report.
-fn settings(config: &CheckConfig, verifies: bool) -> Settings {
-    Settings {
-        bootstrap: config.bootstrap.iter().map(ToString::to_string).collect(),
-        security_protocol: config.security_protocol.as_str().to_string(),
-        sasl_mechanism: config.sasl.as_ref().map(|s| s.mechanism.clone()),
-        sasl_credentials: config.has_credentials(),
-        oauth_extensions: config
-            .sasl
-            .as_ref()
-            .and_then(|s| s.oauth.as_ref())
-            .map(|o| o.extensions.iter().map(|(k, _)| k.clone()).collect())
-            .unwrap_or_default(),
-        allow_insecure_credentials: config.allow_insecure_credentials,
-        resolvers: config.resolvers.iter().map(ToString::to_string).collect(),
-        public_resolvers: config.public_resolvers.iter().map(ToString::to_string).collect(),
-        private_cidrs: config.private_cidrs.iter().map(ToString::to_string).collect(),
-        https_port: config.https_port,
-        tls_verification: if verifies { TlsVerification::Enabled } else { TlsVerification::Disabled },
-        ca_file: config.ca_file.as_ref().map(|c| c.source.clone()),
-        zone_addresses: config.zone_addresses.iter().map(|(az, ip)| (az.clone(), ip.to_string())).collect(),
-        refused_inputs: Vec::new(),
     }
 }
 

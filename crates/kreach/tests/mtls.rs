@@ -1,0 +1,151 @@
+//! Mutual TLS against a real TLS stack that demands client certificates: haproxy with
+//! `verify required` (OpenSSL) in front of librdkafka's mock cluster, on loopback. With TLS 1.3 a
+//! refusal arrives after the handshake, as an alert instead of the first answer: kreach reads it
+//! as the client certificate's hop, not as "not Kafka".
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kreach::report::Hop;
+use kreach::{CheckOptions, FindingCode, Report, Severity, Status};
+use kreach_lab::{Ca, Validity};
+
+struct Haproxy(Child);
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// haproxy terminating TLS with `server` and demanding a client certificate from `client_ca`,
+/// forwarding to `backend`, on `port`.
+fn haproxy(dir: &Path, port: u16, server: &kreach_lab::Leaf, client_ca: &Ca, backend: SocketAddr) -> Haproxy {
+    std::fs::write(dir.join("server.pem"), format!("{}{}", server.chain_pem, server.key_pem)).expect("server pem");
+    std::fs::write(dir.join("client-ca.pem"), client_ca.cert_pem()).expect("client ca");
+    let cfg = format!(
+        "global\n  maxconn 256\ndefaults\n  mode tcp\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n\
+         frontend kafka\n  bind 127.0.0.1:{port} ssl crt {} ca-file {} verify required\n  default_backend mock\n\
+         backend mock\n  server b1 {backend}\n",
+        dir.join("server.pem").display(),
+        dir.join("client-ca.pem").display()
+    );
+    std::fs::write(dir.join("haproxy.cfg"), cfg).expect("cfg");
+    let path = format!("{}:/usr/sbin:/sbin", std::env::var("PATH").unwrap_or_default());
+    let child = Command::new("haproxy")
+        .args(["-db", "-f"])
+        .arg(dir.join("haproxy.cfg"))
+        .env("PATH", &path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .or_else(|_| Command::new("/usr/sbin/haproxy").args(["-db", "-f"]).arg(dir.join("haproxy.cfg")).spawn())
+        .expect("haproxy (scripts/setup.sh installs it)");
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let started = Instant::now();
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "haproxy did not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Haproxy(child)
+}
+
+/// The cluster behind haproxy: one mock broker advertising haproxy's address.
+struct Cluster {
+    _haproxy: Haproxy,
+    _mock: kreach_lab::MockKafka,
+    port: u16,
+    server_ca: Ca,
+    client_ca: Ca,
+    dir: tempfile::TempDir,
+}
+
+fn cluster() -> Cluster {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let mock = kreach_lab::MockKafka::start(&[("127.0.0.1".to_string(), port)]).expect("mock");
+    let server_ca = Ca::new("mtls server CA").expect("ca");
+    let client_ca = Ca::new("mtls client CA").expect("ca");
+    let server = server_ca.leaf(&["127.0.0.1"], Validity::Days(90)).expect("leaf");
+    let haproxy = haproxy(dir.path(), port, &server, &client_ca, mock.listeners[0].1);
+    Cluster { _haproxy: haproxy, _mock: mock, port, server_ca, client_ca, dir }
+}
+
+/// The client's properties: its certificate and key when given.
+fn run(c: &Cluster, client: Option<&kreach_lab::Leaf>) -> Result<Report, kreach::Error> {
+    let ca = c.dir.path().join("server-ca.pem");
+    std::fs::write(&ca, c.server_ca.cert_pem()).expect("ca");
+    let mut props =
+        format!("bootstrap.servers=127.0.0.1:{}\nsecurity.protocol=SSL\nssl.ca.location={}\n", c.port, ca.display());
+    if let Some(leaf) = client {
+        let (cert, key) = (c.dir.path().join("client.pem"), c.dir.path().join("client.key"));
+        std::fs::write(&cert, &leaf.chain_pem).expect("cert");
+        std::fs::write(&key, &leaf.key_pem).expect("key");
+        props.push_str(&format!("ssl.certificate.location={}\nssl.key.location={}\n", cert.display(), key.display()));
+    }
+    let file = c.dir.path().join("client.properties");
+    std::fs::write(&file, props).expect("props");
+    let mut o = CheckOptions::default();
+    o.config_file = Some(file);
+    o.no_https = true;
+    o.private_cidrs = vec!["127.0.0.0/8".into()];
+    o.timeout_secs = Some(5.0);
+    let config = o.validate(&|_| None)?;
+    Ok(tokio::runtime::Runtime::new().expect("rt").block_on(kreach::run(&config)).expect("run"))
+}
+
+fn problems(report: &Report) -> Vec<&'static str> {
+    report.codes_at_least(Severity::Warning).iter().map(|c| c.as_str()).collect()
+}
+
+#[test]
+fn a_listener_that_demands_a_client_certificate_is_named_by_what_it_got() {
+    let c = cluster();
+    // None configured: the server asked, got none, and said so after the handshake (TLS 1.3).
+    let report = run(&c, None).expect("report");
+    assert_eq!(problems(&report), ["tls-client-certificate-required"], "{:#?}", report.findings);
+    let f = report.findings_with(FindingCode::TlsClientCertificateRequired).next().expect("finding");
+    assert_eq!(f.hop, Hop::Authentication);
+    let tls = report.targets[0].addresses[0].tls.as_ref().expect("tls");
+    assert_eq!(tls.client_certificate, Some(kreach::report::ClientCertUse::NoneConfigured), "{tls:?}");
+
+    // One the cluster's client CA issued: Metadata, brokers, PASS.
+    let good = c.client_ca.leaf(&["kreach-client"], Validity::Days(30)).expect("client leaf");
+    let report = run(&c, Some(&good)).expect("report");
+    assert_eq!(report.status, Status::Pass, "{:#?}", report.findings);
+    assert!(report.targets[0].addresses[0].kafka.as_ref().and_then(|k| k.metadata.as_ref()).is_some());
+    let presented = report.settings.client_certificate.as_ref().expect("the certificate presented");
+    assert!(presented.subject.contains("kreach-client"), "{presented:?}");
+
+    // From a CA the server does not trust, or expired: refused, and the cause says which.
+    let stranger = Ca::new("stranger CA").expect("ca").leaf(&["kreach-client"], Validity::Days(30)).expect("leaf");
+    let expired = c.client_ca.leaf(&["kreach-client"], Validity::Expired).expect("leaf");
+    for (leaf, cause) in [(stranger, kreach::report::Cause::UntrustedIssuer), (expired, kreach::report::Cause::Expired)]
+    {
+        let report = run(&c, Some(&leaf)).expect("report");
+        assert_eq!(problems(&report), ["tls-client-certificate-refused"], "{:#?}", report.findings);
+        let f = report.findings_with(FindingCode::TlsClientCertificateRefused).next().expect("finding");
+        assert_eq!((f.hop, f.cause), (Hop::Authentication, cause), "{}", f.summary);
+        assert!(!serde_json::to_string(&report).expect("json").contains("PRIVATE KEY"), "no key in the report");
+    }
+}
+
+#[test]
+fn a_key_that_is_not_the_certificates_is_refused_naming_the_property() {
+    let c = cluster();
+    let cert = c.client_ca.leaf(&["kreach-client"], Validity::Days(30)).expect("leaf");
+    let other = c.client_ca.leaf(&["someone-else"], Validity::Days(30)).expect("leaf");
+    let mixed = kreach_lab::Leaf { key_pem: other.key_pem.clone(), ..cert };
+    match run(&c, Some(&mixed)) {
+        Err(kreach::Error::InvalidInput { field, message }) => {
+            assert_eq!(field, "ssl.key.location");
+            assert!(message.contains("not the key of the certificate"), "{message}");
+            assert!(!message.contains("PRIVATE KEY"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
