@@ -1115,7 +1115,17 @@ fn dash_x_sets_client_properties_and_wins_over_the_file() {
         }
     }
     argv.extend(
-        ["-X", &format!("bootstrap.servers={}", lab.bootstrap), "-X", "security.protocol=SSL"].map(String::from),
+        [
+            "-X",
+            &format!("bootstrap.servers={}", lab.bootstrap),
+            "-X",
+            "security.protocol=SSL",
+            // The lab is a PrivateLink layout: a librdkafka client that leaves the idle timeout at
+            // its default (0, never closed) is warned about; -X sets it under the endpoint's.
+            "-X",
+            "connections.max.idle.ms=300000",
+        ]
+        .map(String::from),
     );
     argv.extend(["--output", "json", "--no-client-check"].map(String::from));
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
@@ -1124,6 +1134,7 @@ fn dash_x_sets_client_properties_and_wins_over_the_file() {
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(report["settings"]["bootstrap"][0], lab.bootstrap.as_str());
     assert_eq!(report["settings"]["security_protocol"], "SSL");
+    assert_eq!(report["settings"]["client"]["properties"][0], serde_json::json!(["connections.max.idle.ms", "300000"]));
     assert_eq!(report["status"], "pass");
 }
 

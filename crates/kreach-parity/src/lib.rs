@@ -27,6 +27,7 @@ const FORWARDED: &[&str] = &[
     "broker.address.family",
     "broker.version.fallback",
     "client.dns.lookup",
+    "connections.max.idle.ms",
     "enable.ssl.certificate.verification",
     "sasl.mechanism",
     "sasl.mechanisms",

@@ -9,6 +9,7 @@ mod aws;
 pub(crate) mod blame;
 mod brokers;
 mod chains;
+mod client;
 mod dns;
 mod endpoints;
 mod esm;
@@ -116,6 +117,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
     }
     access::access_findings(report, &mut out);
     auth::oauth_findings(report, &mut out);
+    client::client_findings(report, &mut out);
     verification_findings(&report.settings, targets, &mut out);
     integrity::public_broker_findings(report, known_records, &mut out);
     input_findings(report, &mut out);

@@ -344,6 +344,7 @@ impl CheckOptions {
             connect_timeout,
             https_port,
             security_protocol,
+            client_settings: props.map(client_settings),
             client_cert,
             sasl,
             allow_insecure_credentials: self.allow_insecure_credentials,
@@ -438,6 +439,30 @@ fn parse_all<T>(values: &[String], field: &str, parse: impl Fn(&str) -> Result<T
         return Err(Error::invalid(field, format!("more than {MAX_LIST} entries")));
     }
     values.iter().map(|v| parse(v).map_err(|e| Error::invalid(field, e))).collect()
+}
+
+/// The client settings that matter behind PrivateLink, and whose defaults apply.
+const CLIENT_KEYS: &[&str] = &[
+    "connections.max.idle.ms",
+    "client.dns.lookup",
+    "broker.address.family",
+    "socket.connection.setup.timeout.ms",
+    "ssl.endpoint.identification.algorithm",
+    "socket.keepalive.enable",
+];
+
+fn client_settings(p: &Properties) -> crate::report::ClientSettings {
+    // Java's own: a JAAS line, keystores and truststores, callback handler classes.
+    let java =
+        ["sasl.jaas.config", "ssl.truststore.location", "ssl.keystore.location", "sasl.login.callback.handler.class"]
+            .iter()
+            .any(|k| p.get(k).is_some());
+    let kind = if java { crate::report::ClientKind::Java } else { crate::report::ClientKind::Librdkafka };
+    let properties = CLIENT_KEYS
+        .iter()
+        .filter_map(|k| p.get(k).map(|v| (k.to_string(), crate::text::truncate(&crate::text::clean(v.trim()), 64))))
+        .collect();
+    crate::report::ClientSettings { kind, properties }
 }
 
 #[cfg(test)]

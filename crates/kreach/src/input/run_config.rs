@@ -166,6 +166,8 @@ pub struct CheckConfig {
     pub https_port: Option<u16>,
     /// Kafka security protocol.
     pub security_protocol: SecurityProtocol,
+    /// The client's own settings that matter behind PrivateLink, when a properties file gave them.
+    pub client_settings: Option<crate::report::ClientSettings>,
     /// The client's own certificate for mutual TLS (`ssl.certificate.location` and
     /// `ssl.key.location`), when configured.
     pub client_cert: Option<crate::input::client_cert::ClientCert>,
@@ -240,6 +242,7 @@ impl CheckConfig {
             connect_timeout: crate::limits::DEFAULT_CONNECT_TIMEOUT,
             https_port: Some(DEFAULT_HTTPS_PORT),
             security_protocol: SecurityProtocol::SaslSsl,
+            client_settings: None,
             client_cert: None,
             sasl: None,
             zone_addresses: Vec::new(),

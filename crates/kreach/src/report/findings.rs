@@ -284,6 +284,11 @@ finding_codes! {
     TlsClientCertificateRefused = "tls-client-certificate-refused", Error, Authentication, Rejected,
         "The server refused the client certificate presented (mutual TLS): its alert says how (an issuer it does not trust, expired, revoked, bad, access denied).";
 
+    ClientIdleTimeoutAboveEndpoint = "client-idle-timeout-above-endpoint", Warning, Client, Misconfigured,
+        "The client keeps idle connections longer than an interface VPC endpoint does (350 seconds): connections.max.idle.ms as set, or the client's default (Java's 540000; librdkafka's 0, never closed), so the endpoint drops them silently and the next request on one fails or waits.";
+    ClientSettingRisky = "client-setting-risky", Warning, Client, Misconfigured,
+        "A client setting that breaks or weakens the PrivateLink path (client.dns.lookup resolving canonical names, broker.address.family against what the names resolve to, socket.connection.setup.timeout.ms below three SYNs, host name verification off): the property, its value and why.";
+
 }
 
 /// A name a fix would lead a record to, resolved through the run's resolver before the fix
@@ -433,6 +438,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 100, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 102, "codes added or removed: update this count and docs/findings.md");
     }
 }

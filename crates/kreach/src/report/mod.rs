@@ -250,6 +250,29 @@ pub struct ZoneSummary {
     pub addresses: Vec<String>,
 }
 
+/// The client's settings that matter behind PrivateLink, as its properties file says them (no
+/// secret among them), and which client's defaults apply to the ones it leaves out.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct ClientSettings {
+    /// Whose defaults apply: `java` (a JAAS line, keystores) or `librdkafka`.
+    pub kind: ClientKind,
+    /// The properties read, as set (key, value).
+    pub properties: Vec<(String, String)>,
+}
+
+/// Which client library a properties file is written for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ClientKind {
+    /// librdkafka (confluent-kafka-python/go/dotnet, kcat).
+    #[default]
+    Librdkafka,
+    /// The Java client (and Kafka's CLI tools).
+    Java,
+}
+
 /// The client certificate of mutual TLS, as configured.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
@@ -276,6 +299,10 @@ pub struct Settings {
     pub sasl_mechanism: Option<String>,
     /// Whether SASL credentials were supplied (their values never are).
     pub sasl_credentials: bool,
+    /// The client's own settings that matter behind PrivateLink, as its properties file says
+    /// them (present only when a properties file was given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientSettings>,
     /// The client certificate presented for mutual TLS, when configured (never its key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_certificate: Option<ClientCertificate>,

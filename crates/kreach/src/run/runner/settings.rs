@@ -10,6 +10,7 @@ pub(super) fn settings(config: &CheckConfig, verifies: bool) -> Settings {
         security_protocol: config.security_protocol.as_str().to_string(),
         sasl_mechanism: config.sasl.as_ref().map(|s| s.mechanism.clone()),
         sasl_credentials: config.has_credentials(),
+        client: config.client_settings.clone(),
         client_certificate: config.client_cert.as_ref().map(|c| crate::report::ClientCertificate {
             subject: c.subject.clone(),
             issuer: c.issuer.clone(),
