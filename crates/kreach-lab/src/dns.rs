@@ -60,6 +60,7 @@ impl Zone {
 pub struct DnsServer {
     addr: SocketAddr,
     queries: QueryLog,
+    published: Arc<std::sync::atomic::AtomicBool>,
     _server: Server<Logged>,
 }
 
@@ -71,6 +72,9 @@ type QueryLog = Arc<Mutex<Vec<(String, String)>>>;
 /// NXDOMAIN with no SOA (Route 53 Resolver DNS Firewall's `BLOCK` with `NXDOMAIN`).
 struct Logged {
     catalog: Catalog,
+    /// Served instead of `catalog` until `published` (records created later).
+    before: Option<Catalog>,
+    published: Arc<std::sync::atomic::AtomicBool>,
     log: QueryLog,
     blocked: Vec<String>,
 }
@@ -109,7 +113,11 @@ impl RequestHandler for Logged {
                 };
             }
         }
-        self.catalog.handle_request::<R, T>(request, response_handle).await
+        let catalog = match &self.before {
+            Some(before) if !self.published.load(std::sync::atomic::Ordering::SeqCst) => before,
+            _ => &self.catalog,
+        };
+        catalog.handle_request::<R, T>(request, response_handle).await
     }
 }
 
@@ -138,66 +146,92 @@ impl DnsServer {
         upstream: Option<SocketAddr>,
         blocked: &[String],
     ) -> Result<Self, LabError> {
-        let mut catalog = Catalog::new();
-        if let Some(up) = upstream {
-            if !up.ip().is_loopback() {
-                return Err(LabError::Setup(format!("the lab forwards only to loopback, not {up}")));
-            }
-            let mut udp = ConnectionConfig::udp();
-            udp.port = up.port();
-            let mut tcp = ConnectionConfig::tcp();
-            tcp.port = up.port();
-            let mut options = ResolverOpts::default();
-            options.timeout = Duration::from_secs(1);
-            options.attempts = 1;
-            options.cache_size = 0;
-            let config = ForwardConfig {
-                name_servers: vec![NameServerConfig::new(up.ip(), true, vec![udp, tcp])],
-                options: Some(options),
-            };
-            let forwarder = ForwardZoneHandler::builder_tokio(config).build().map_err(LabError::Setup)?;
-            catalog.upsert(LowerName::new(&Name::root()), vec![Arc::new(forwarder)]);
+        let catalog = catalog(zones, upstream, false)?;
+        Self::serve(bind, catalog, None, blocked).await
+    }
+
+    /// A caching resolver with no zone of its own: every question goes to `upstream` (loopback),
+    /// and its answers, negative ones too, are kept for their TTL (RFC 2308: the SOA's TTL, at
+    /// most its minimum) — as the VPC's resolver keeps them.
+    pub async fn start_caching(bind: SocketAddr, upstream: SocketAddr) -> Result<Self, LabError> {
+        let catalog = catalog(&[], Some(upstream), true)?;
+        Self::serve(bind, catalog, None, &[]).await
+    }
+
+    /// As [`DnsServer::start_filtered`], serving `before` until [`DnsServer::publish`] is called
+    /// and `zones` from then on: records created while the server runs.
+    pub async fn start_late(
+        bind: SocketAddr,
+        before: &[Zone],
+        zones: &[Zone],
+        upstream: Option<SocketAddr>,
+    ) -> Result<Self, LabError> {
+        let early = catalog(before, upstream, false)?;
+        let late = catalog(zones, upstream, false)?;
+        Self::serve(bind, late, Some(early), &[]).await
+    }
+
+    /// From now on, answers from the zones given last to [`DnsServer::start_late`].
+    pub fn publish(&self) {
+        self.published.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Asks this server for `host`'s A and AAAA records once each (answers are dropped): what a
+    /// client did before a record existed.
+    pub async fn ask(&self, host: &str) {
+        let mut udp = ConnectionConfig::udp();
+        udp.port = self.addr.port();
+        let mut options = ResolverOpts::default();
+        options.timeout = Duration::from_secs(1);
+        options.attempts = 1;
+        options.cache_size = 0;
+        let config = hickory_resolver::config::ResolverConfig::from_parts(
+            None,
+            Vec::new(),
+            vec![NameServerConfig::new(self.addr.ip(), true, vec![udp])],
+        );
+        let Ok(resolver) = hickory_resolver::Resolver::builder_with_config(
+            config,
+            hickory_resolver::net::runtime::TokioRuntimeProvider::default(),
+        )
+        .with_options(options)
+        .build() else {
+            return;
+        };
+        let fqdn = if host.ends_with('.') { host.to_string() } else { format!("{host}.") };
+        for rtype in [hickory_proto::rr::RecordType::A, hickory_proto::rr::RecordType::AAAA] {
+            let _ = resolver.lookup(fqdn.as_str(), rtype).await;
         }
-        for zone in zones {
-            let origin = name(&zone.origin)?;
-            let mut handler = InMemoryZoneHandler::<hickory_server::net::runtime::TokioRuntimeProvider>::empty(
-                origin.clone(),
-                ZoneType::Primary,
-                AxfrPolicy::Deny,
-            );
-            let soa = SOA::new(
-                name(&format!("ns.{}", zone.origin))?,
-                name(&format!("hostmaster.{}", zone.origin))?,
-                1,
-                3600,
-                600,
-                86400,
-                LAB_TTL,
-            );
-            handler.upsert_mut(Record::from_rdata(origin.clone(), LAB_TTL, RData::SOA(soa)), 1);
-            for (owner, data) in &zone.records {
-                let rdata = match data {
-                    Rdata::Addr(IpAddr::V4(v4)) => RData::A(A(*v4)),
-                    Rdata::Addr(IpAddr::V6(v6)) => RData::AAAA(AAAA(*v6)),
-                    Rdata::Cname(target) => RData::CNAME(CNAME(name(target)?)),
-                };
-                handler.upsert_mut(Record::from_rdata(name(owner)?, LAB_TTL, rdata), 1);
-            }
-            catalog.upsert(LowerName::new(&origin), vec![Arc::new(handler)]);
-        }
+    }
+
+    async fn serve(
+        bind: SocketAddr,
+        catalog: Catalog,
+        before: Option<Catalog>,
+        blocked: &[String],
+    ) -> Result<Self, LabError> {
         // Bind UDP first, then TCP on the same port (retry if another process holds it).
         let mut last_err = None;
+        let published = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut catalogs = Some((catalog, before));
         for _ in 0..20 {
             let udp = UdpSocket::bind(bind).await?;
             let addr = udp.local_addr()?;
             match TcpListener::bind(addr).await {
                 Ok(tcp) => {
                     let queries = QueryLog::default();
-                    let logged = Logged { catalog, log: queries.clone(), blocked: blocked.to_vec() };
+                    let Some((catalog, before)) = catalogs.take() else { break };
+                    let logged = Logged {
+                        catalog,
+                        before,
+                        published: published.clone(),
+                        log: queries.clone(),
+                        blocked: blocked.to_vec(),
+                    };
                     let mut server = Server::new(logged);
                     server.register_socket(udp);
                     server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
-                    return Ok(DnsServer { addr, queries, _server: server });
+                    return Ok(DnsServer { addr, queries, published, _server: server });
                 }
                 Err(e) if bind.port() == 0 => last_err = Some(e),
                 Err(e) => return Err(e.into()),
@@ -215,6 +249,59 @@ impl DnsServer {
     pub fn queries(&self) -> Vec<(String, String)> {
         self.queries.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
+}
+
+/// The zones' catalog, forwarding every other name to `upstream` (loopback only), with a cache
+/// when `cache` (a resolver's), without one otherwise (an authority's).
+fn catalog(zones: &[Zone], upstream: Option<SocketAddr>, cache: bool) -> Result<Catalog, LabError> {
+    let mut catalog = Catalog::new();
+    if let Some(up) = upstream {
+        if !up.ip().is_loopback() {
+            return Err(LabError::Setup(format!("the lab forwards only to loopback, not {up}")));
+        }
+        let mut udp = ConnectionConfig::udp();
+        udp.port = up.port();
+        let mut tcp = ConnectionConfig::tcp();
+        tcp.port = up.port();
+        let mut options = ResolverOpts::default();
+        options.timeout = Duration::from_secs(1);
+        options.attempts = 1;
+        options.cache_size = if cache { 1024 } else { 0 };
+        let config = ForwardConfig {
+            name_servers: vec![NameServerConfig::new(up.ip(), true, vec![udp, tcp])],
+            options: Some(options),
+        };
+        let forwarder = ForwardZoneHandler::builder_tokio(config).build().map_err(LabError::Setup)?;
+        catalog.upsert(LowerName::new(&Name::root()), vec![Arc::new(forwarder)]);
+    }
+    for zone in zones {
+        let origin = name(&zone.origin)?;
+        let mut handler = InMemoryZoneHandler::<hickory_server::net::runtime::TokioRuntimeProvider>::empty(
+            origin.clone(),
+            ZoneType::Primary,
+            AxfrPolicy::Deny,
+        );
+        let soa = SOA::new(
+            name(&format!("ns.{}", zone.origin))?,
+            name(&format!("hostmaster.{}", zone.origin))?,
+            1,
+            3600,
+            600,
+            86400,
+            LAB_TTL,
+        );
+        handler.upsert_mut(Record::from_rdata(origin.clone(), LAB_TTL, RData::SOA(soa)), 1);
+        for (owner, data) in &zone.records {
+            let rdata = match data {
+                Rdata::Addr(IpAddr::V4(v4)) => RData::A(A(*v4)),
+                Rdata::Addr(IpAddr::V6(v6)) => RData::AAAA(AAAA(*v6)),
+                Rdata::Cname(target) => RData::CNAME(CNAME(name(target)?)),
+            };
+            handler.upsert_mut(Record::from_rdata(name(owner)?, LAB_TTL, rdata), 1);
+        }
+        catalog.upsert(LowerName::new(&origin), vec![Arc::new(handler)]);
+    }
+    Ok(catalog)
 }
 
 fn name(s: &str) -> Result<Name, LabError> {

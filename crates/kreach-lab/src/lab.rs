@@ -193,6 +193,8 @@ faults! {
     RecordOtherEndpoint = "record-other-endpoint", InProcessOnly, "record": "the private zone's wildcard CNAMEs another VPC's endpoint, whose address drops every packet";
     /// The private zone's wildcard CNAMEs this endpoint's name in another region (us-east-1).
     RecordOtherRegion = "record-other-region", InProcessOnly, "record": "the private zone's wildcard CNAMEs an endpoint name in us-east-1, not the cluster's region";
+    /// The VPC resolver cached the bootstrap's NXDOMAIN before the wildcard record was created: the record exists, the resolver still says NXDOMAIN.
+    CachedNxdomain = "cached-nxdomain", InProcessOnly, "resolver": "the VPC resolver serves a cached NXDOMAIN for the bootstrap, asked before the `*.<domain>` record was created (the record exists now)";
     /// usw2-az2's zonal record CNAMEs a replaced endpoint's zonal name.
     ZonalRecordDangling = "zonal-record-dangling", InProcessOnly, "record": "`*.usw2-az2.<domain>` CNAMEs a replaced endpoint's zonal name that no longer exists";
     /// The endpoint has no interface in usw2-az3, where brokers live (its zonal record leads nowhere).
@@ -260,6 +262,8 @@ pub struct Patch {
     pub serve_certificate: bool,
     /// The whole chain, every certificate current, sent with the leaf.
     pub serve_chain: bool,
+    /// Resolvers' cached negative answers expired (or flushed).
+    pub cache_expired: bool,
 }
 
 impl Patch {
@@ -276,6 +280,7 @@ impl Patch {
             | Fault::CertNotYetValid
             | Fault::ZoneCertWrongName => self.serve_certificate,
             Fault::IntermediateMissing | Fault::IntermediateExpired => self.serve_chain,
+            Fault::CachedNxdomain => self.cache_expired,
             _ => false,
         };
         !undone
@@ -392,6 +397,28 @@ impl Lab {
                 dns.push(server);
                 addr
             }
+            _ if has(Fault::CachedNxdomain) => {
+                // The zones' authority, without the wildcard until the bootstrap has been asked once
+                // through a caching resolver in front of it (the VPC's): that resolver keeps the
+                // NXDOMAIN for the negative TTL while the record exists.
+                let wildcard = format!("*.{domain}");
+                let early = Zone {
+                    origin: private.origin.clone(),
+                    records: private.records.iter().filter(|(n, _)| *n != wildcard).cloned().collect(),
+                };
+                let rest = [vpce, aws, Zone::new(ELSEWHERE_ZONE), other_region];
+                let before: Vec<Zone> = std::iter::once(early).chain(rest.iter().cloned()).collect();
+                let after: Vec<Zone> = std::iter::once(private).chain(rest).collect();
+                let authority =
+                    DnsServer::start_late(SocketAddr::new(VPC_RESOLVER.into(), 0), &before, &after, upstream).await?;
+                let front = DnsServer::start_caching(SocketAddr::new(VPC_RESOLVER.into(), 0), authority.addr()).await?;
+                front.ask(&names.bootstrap).await;
+                authority.publish();
+                let addr = front.addr();
+                dns.push(authority);
+                dns.push(front);
+                addr
+            }
             _ => {
                 let blocked: Vec<String> = match (&names.glb, has(Fault::GlbHopBlocked)) {
                     (Some((zone, _)), true) => vec![zone.clone()],
@@ -463,6 +490,7 @@ impl Lab {
                 Fault::RecordOtherEndpoint | Fault::RecordOtherRegion => !names.addresses,
                 Fault::ZonalRecordPublic => names.zonal && names.glb.is_none(),
                 Fault::WildcardMissing | Fault::CnameDangling => !names.addresses,
+                Fault::CachedNxdomain => !names.addresses && names.glb.is_none(),
                 Fault::GlbChaseFailed | Fault::GlbHopBlocked => names.glb.is_some(),
                 _ => true,
             };

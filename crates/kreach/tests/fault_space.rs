@@ -202,6 +202,8 @@ fn apply(action: &FixAction, patch: &mut Patch, trust: &mut bool, protocol: &mut
         FixAction::ServeCertificate { .. } => patch.serve_certificate = true,
         FixAction::ServeChain { .. } => patch.serve_chain = true,
         FixAction::TrustCa { .. } => *trust = true,
+        // Waiting out (or flushing) a cached negative answer: the lab starts without it.
+        FixAction::WaitForCache { .. } => patch.cache_expired = true,
         FixAction::SetProperty { key, value } if key == "security.protocol" => *protocol = Some(value.clone()),
         _ => return false,
     }

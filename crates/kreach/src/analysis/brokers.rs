@@ -40,6 +40,13 @@ pub(super) fn broker_findings(
         out.push(f);
         return;
     }
+    // Asked before its record existed: the resolver's cached NXDOMAIN, not a missing record.
+    if let Some(d) = super::dns::negative_cached(dns) {
+        let mut f = d.on(t, Stage::Dns);
+        f.zone = broker.az_id.clone();
+        out.push(f);
+        return;
+    }
     // A zonal (or wildcard) record that leads out of the zone to a name nobody serves: the record
     // to change, not one to create.
     let died_elsewhere = dns.lookup.cname_chain.last().is_some_and(|last| {

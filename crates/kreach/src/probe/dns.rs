@@ -136,9 +136,25 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
     (lookup, ips)
 }
 
+/// A name never asked before under the same parent as `name` (`kreach-<64 random bits>.<parent>`):
+/// asked after `name` got NXDOMAIN, its answer says whether a record (a wildcard) covers the name
+/// now. `None` when the parent is a public suffix or a single label (nothing to learn there).
+pub(crate) fn fresh_sibling(name: &str) -> Option<String> {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let name = name.trim_end_matches('.');
+    let (_, parent) = name.split_once('.')?;
+    if !parent.contains('.') || psl::suffix_str(parent).is_some_and(|s| s.eq_ignore_ascii_case(parent)) {
+        return None;
+    }
+    // Each RandomState is seeded afresh from the OS: 64 bits nobody asked for before.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write(name.as_bytes());
+    Some(format!("kreach-{:016x}.{parent}", hasher.finish()))
+}
+
 /// One record type's answer, as the resolver gave it.
 enum Part {
-    Records { code: ResponseCode, answers: Vec<Record>, zone: Option<String> },
+    Records { code: ResponseCode, answers: Vec<Record>, zone: Option<String>, negative_ttl: Option<u32> },
     Failed(NetError),
 }
 
@@ -148,12 +164,14 @@ async fn ask(client: &Client, name: &Name, rtype: RecordType) -> Part {
     match answers.next().await {
         Some(Ok(response)) => {
             let zone = zone_of(response.soa().map(|soa| soa.name().to_string()));
-            Part::Records { code: response.response_code, answers: response.answers.clone(), zone }
+            let negative_ttl = response.negative_ttl();
+            Part::Records { code: response.response_code, answers: response.answers.clone(), zone, negative_ttl }
         }
         Some(Err(NetError::Dns(DnsError::NoRecordsFound(no)))) => Part::Records {
             code: no.response_code,
             answers: Vec::new(),
             zone: zone_of(no.soa.as_ref().map(|soa| soa.name.to_string())),
+            negative_ttl: negative_ttl(&no),
         },
         Some(Err(e)) => Part::Failed(e),
         None => Part::Failed(NetError::from("no response")),
@@ -194,9 +212,9 @@ async fn ask_both(
             lookup.outcome = DnsOutcome::Answer;
             return (lookup, ips);
         }
-        let (code, zone) = match a {
+        let (code, zone, negative_ttl) = match a {
             Part::Failed(err) => return (keep_chain(lookup, from_error(label.to_string(), started, &err)), ips),
-            Part::Records { code, zone, .. } => (code, zone),
+            Part::Records { code, zone, negative_ttl, .. } => (code, zone, negative_ttl),
         };
         let last = lookup.cname_chain.last().map_or_else(|| trim_dot(&current.to_string()), |h| h.target.clone());
         if zone.is_none() && code == ResponseCode::NoError && lookup.cname_chain.len() > hops_before {
@@ -224,6 +242,8 @@ async fn ask_both(
             if code == ResponseCode::NXDomain { "NXDOMAIN" } else { "no A or AAAA record" }
         ));
         lookup.negative_zone = zone;
+        lookup.negative_ttl = negative_ttl;
+        lookup.negative_name = Some(last.clone());
         return (lookup, ips);
     }
     lookup.cname_too_long = true;
@@ -411,6 +431,8 @@ pub(crate) fn literal(ip: IpAddr) -> DnsLookup {
         cname_chain: Vec::new(),
         addresses: vec![DnsAddress { ip: ip.to_string(), ttl: 0, private: false }],
         negative_zone: None,
+        negative_ttl: None,
+        negative_name: None,
         error: None,
         cname_loop: false,
         cname_too_long: false,
@@ -446,6 +468,8 @@ fn blank(resolver: String, outcome: DnsOutcome, started: Instant) -> DnsLookup {
         cname_chain: Vec::new(),
         addresses: Vec::new(),
         negative_zone: None,
+        negative_ttl: None,
+        negative_name: None,
         error: None,
         cname_loop: false,
         cname_too_long: false,
@@ -460,7 +484,17 @@ fn failed(resolver: String, outcome: DnsOutcome, started: Instant, error: String
 /// The lookup for a resolver's error: NXDOMAIN or NODATA with the zone that said so, or why not.
 fn from_error(resolver: String, started: Instant, err: &NetError) -> DnsLookup {
     let (outcome, negative_zone) = classify_error(err);
-    DnsLookup { negative_zone, ..failed(resolver, outcome, started, err.to_string()) }
+    let (negative_ttl, negative_name) = match err {
+        NetError::Dns(DnsError::NoRecordsFound(no)) => (negative_ttl(no), Some(trim_dot(&no.query.name().to_string()))),
+        _ => (None, None),
+    };
+    DnsLookup { negative_zone, negative_ttl, negative_name, ..failed(resolver, outcome, started, err.to_string()) }
+}
+
+/// How long a negative answer may be cached (RFC 2308 §5): the SOA's TTL, at most its minimum
+/// field; from a cache, what is left of it.
+fn negative_ttl(no: &hickory_resolver::net::NoRecords) -> Option<u32> {
+    no.soa.as_ref().map(|soa| soa.ttl.min(soa.data.minimum)).or(no.negative_ttl)
 }
 
 fn trim_dot(s: &str) -> String {

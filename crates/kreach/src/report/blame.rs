@@ -130,6 +130,8 @@ pub enum Cause {
     NotFound,
     /// The name exists without an address.
     NoData,
+    /// A resolver answers from a negative answer it cached before the record existed.
+    CachedNegative,
     /// The answer came from public DNS: the private path is not in effect.
     PublicAnswer,
     /// Private and public answers mixed.
@@ -331,6 +333,15 @@ pub enum FixAction {
     },
     /// Set this machine's clock right (NTP).
     SetClock,
+    /// Nothing to change: wait for a resolver's cached negative answer for the name to expire
+    /// (or flush it from a resolver you run), then ask again.
+    WaitForCache {
+        /// The name whose negative answer is cached.
+        name: String,
+        /// At most how long it stays cached, in seconds (the negative answer's TTL), when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seconds: Option<u32>,
+    },
     /// Set a client property.
     SetProperty {
         /// The property, as librdkafka spells it.
@@ -384,7 +395,9 @@ impl FixAction {
             FixAction::AssociateZone { .. } => FixClass::Zone,
             FixAction::AddEndpointZone { .. } => FixClass::Endpoint,
             FixAction::AllowPort { .. } => FixClass::Network,
-            FixAction::ReachResolver { .. } | FixAction::ReachPublicDns { .. } => FixClass::Resolver,
+            FixAction::ReachResolver { .. } | FixAction::ReachPublicDns { .. } | FixAction::WaitForCache { .. } => {
+                FixClass::Resolver
+            }
             FixAction::ServeListener { .. } => FixClass::Listener,
             FixAction::ServeCertificate { .. } | FixAction::ServeChain { .. } => FixClass::Certificate,
             FixAction::TrustCa { .. } => FixClass::Trust,

@@ -49,6 +49,21 @@ pub struct DnsDetail {
     pub lookup: DnsLookup,
     /// The same lookup through `--public-resolver`, when given.
     pub public: Option<DnsLookup>,
+    /// When the name (or the last name of its chain) got NXDOMAIN: a label never asked before
+    /// under the same parent (`kreach-<random>.<parent>`), through the same resolver. An answer
+    /// means a record (a wildcard) covers the name now, so its NXDOMAIN came from a cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fresh_sibling: Option<SiblingLookup>,
+}
+
+/// A name never asked before, asked beside a name that got NXDOMAIN.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct SiblingLookup {
+    /// The name asked (`kreach-<random>.<parent>`).
+    pub name: String,
+    /// Its lookup, through the same resolver.
+    pub lookup: DnsLookup,
 }
 
 /// Whether an answer's addresses are private.
@@ -80,6 +95,13 @@ pub struct DnsLookup {
     pub addresses: Vec<DnsAddress>,
     /// The zone whose SOA came with a negative answer (which zone said "no").
     pub negative_zone: Option<String>,
+    /// How long that negative answer may be cached, in seconds: the SOA's TTL, at most its
+    /// minimum field (RFC 2308); from a resolver's cache, what is left of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negative_ttl: Option<u32>,
+    /// The name the negative answer was for (the name asked, or the last name of its chain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negative_name: Option<String>,
     /// Error text when the lookup failed.
     pub error: Option<String>,
     /// The CNAME chain leads back to a name already in it (`cname_chain` holds the loop).

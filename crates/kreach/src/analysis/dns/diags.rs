@@ -124,6 +124,28 @@ pub(super) fn nxdomain(name: &str, l: &DnsLookup, wildcard_fix: &str) -> Diag {
     )
 }
 
+/// NXDOMAIN for `name`, an answer for `sibling` (never asked before, same parent): a cached
+/// negative answer.
+pub(super) fn negative_cached(name: &str, l: &DnsLookup, sibling: &DnsLookup, sibling_name: &str) -> Diag {
+    let left = match l.negative_ttl {
+        Some(s) => format!("; the resolver may keep serving it for up to {s} s more (the negative answer's TTL)"),
+        None => "; the answer carried no SOA, so how long it stays cached is unknown".to_string(),
+    };
+    Diag::new(
+        FindingCode::DnsNegativeCached,
+        format!(
+            "{name} is NXDOMAIN via {}{}, yet {sibling_name} — a name never asked before under the same parent —              resolves to {}: a record covers the name now, and its NXDOMAIN is a negative answer the resolver cached              before the record existed{left}",
+            l.resolver,
+            zone_said(l, ""),
+            describe_answer(sibling),
+        ),
+        format!(
+            "Nothing to create: the record exists. Wait {} for the cached NXDOMAIN to expire and run again              (`kreach check --watch` says when it changes). A resolver you run can be flushed (`rndc flushname              {name}`, `unbound-control flush {name}`); the VPC's Route 53 Resolver cannot. Clients that cached              the answer themselves (nscd, systemd-resolved, a JVM's networkaddress.cache.negative.ttl) keep it              as long as they are told.",
+            l.negative_ttl.map_or_else(|| "for the negative TTL".to_string(), |s| format!("up to {s} s"))
+        ),
+    )
+}
+
 pub(super) fn no_address(name: &str, l: &DnsLookup, wildcard_fix: &str) -> Diag {
     Diag::new(
         FindingCode::DnsNoAddress,

@@ -77,6 +77,19 @@ pub(crate) fn covering_record(name: &str, domain: &str) -> Option<FixAction> {
     }
 }
 
+/// NXDOMAIN for the name (or its chain's last name) while a name never asked before under the
+/// same parent resolves through the same resolver: a cached negative answer, not a missing record.
+pub(super) fn negative_cached(dns: &DnsDetail) -> Option<Diag> {
+    let l = &dns.lookup;
+    let sibling = dns.fresh_sibling.as_ref().filter(|s| s.lookup.outcome == DnsOutcome::Answer)?;
+    if l.outcome != DnsOutcome::Nxdomain {
+        return None;
+    }
+    let reached = l.negative_name.as_deref().unwrap_or(&dns.name);
+    let action = FixAction::WaitForCache { name: reached.to_string(), seconds: l.negative_ttl };
+    Some(diags::negative_cached(reached, l, &sibling.lookup, &sibling.name).action(action))
+}
+
 /// A glb name whose public CNAME the resolver could not get ("chased private" resolution).
 fn chase_failed(t: &TargetReport, dns: &DnsDetail) -> Option<Diag> {
     let l = &dns.lookup;
@@ -151,7 +164,7 @@ fn lookup_diags(
         out.push(cname_loop(t, l));
         return;
     }
-    if let Some(d) = chase_failed(t, dns) {
+    if let Some(d) = negative_cached(dns).or_else(|| chase_failed(t, dns)) {
         out.push(d);
         return;
     }

@@ -376,7 +376,10 @@ async fn resolve(ctx: Ctx<'_>, host: &str, steps: Option<&StepObserver>) -> (Dns
     if let Ok(ip) = host.parse::<IpAddr>() {
         let mut lookup = dns::literal(ip);
         let answer_class = dns::classify(&mut lookup, &config.private_cidrs);
-        return (DnsDetail { name: host.to_string(), answer_class, lookup, public: None }, vec![ip]);
+        return (
+            DnsDetail { name: host.to_string(), answer_class, lookup, public: None, fresh_sibling: None },
+            vec![ip],
+        );
     }
     let main = dns::lookup(host, &resolvers.main, deadline.budget(DNS_STEP_CAP));
     let public = async {
@@ -386,6 +389,17 @@ async fn resolve(ctx: Ctx<'_>, host: &str, steps: Option<&StepObserver>) -> (Dns
         }
     };
     let ((mut lookup, ips), public) = futures::join!(main, public);
+    // NXDOMAIN: is it the zone's answer now, or a cached one? Ask a name never asked before under
+    // the same parent, through the same resolver.
+    let reached = lookup.negative_name.as_deref().unwrap_or(host);
+    let nxdomain = lookup.outcome == crate::report::DnsOutcome::Nxdomain;
+    let fresh_sibling = match dns::fresh_sibling(reached).filter(|_| nxdomain) {
+        Some(name) => {
+            let (lookup, _) = dns::lookup(&name, &resolvers.main, deadline.budget(DNS_STEP_CAP)).await;
+            Some(crate::report::SiblingLookup { name, lookup })
+        }
+        None => None,
+    };
     tracing::info!(
         target: "kreach::step",
         stage = "dns",
@@ -405,7 +419,7 @@ async fn resolve(ctx: Ctx<'_>, host: &str, steps: Option<&StepObserver>) -> (Dns
         dns::classify(&mut l, &config.private_cidrs);
         l
     });
-    (DnsDetail { name: host.to_string(), answer_class, lookup, public }, ips)
+    (DnsDetail { name: host.to_string(), answer_class, lookup, public, fresh_sibling }, ips)
 }
 
 /// One address of one plan: TCP, then TLS and HTTPS or Kafka, each within its cap and the deadline.
