@@ -389,6 +389,12 @@ fn ingress(groups: &[ec2::Element], input: &AuditInput, audit: &mut AwsAudit) {
     }
 }
 
+/// The region an endpoint service's name carries: `com.amazonaws.vpce.<region>.vpce-svc-…` (and
+/// AWS services' `com.amazonaws.<region>.<service>`).
+fn service_region_of(service_name: &str) -> Option<String> {
+    kreach::region_of(service_name)
+}
+
 /// The endpoint as `DescribeVpcEndpoints` describes it.
 fn endpoint_from(ep: &ec2::Element) -> AwsEndpoint {
     let text = |name: &str| ep.text(name).unwrap_or("").to_string();
@@ -397,6 +403,11 @@ fn endpoint_from(ep: &ec2::Element) -> AwsEndpoint {
     endpoint.endpoint_type = text("vpcEndpointType");
     endpoint.state = text("state");
     endpoint.service_name = text("serviceName");
+    endpoint.service_region = ep
+        .text("serviceRegion")
+        .filter(|r| kreach::region_of(r).as_deref() == Some(*r))
+        .map(str::to_string)
+        .or_else(|| service_region_of(&endpoint.service_name));
     endpoint.vpc_id = text("vpcId");
     endpoint.private_dns_enabled = ep.flag("privateDnsEnabled").unwrap_or(false);
     endpoint.security_groups = ep.items("groupSet").filter_map(|g| g.text("groupId")).map(str::to_string).collect();
@@ -471,4 +482,47 @@ fn acl_from(acl: &ec2::Element, asked: &[String]) -> AwsNetworkAcl {
     }
     out.entries.sort_by_key(|e| (e.egress, e.rule_number));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// moto's DescribeVpcEndpoints has no `serviceRegion` (cross-region PrivateLink, late 2024):
+    /// this is the documented response shape (EC2 API reference, VpcEndpoint), not moto's.
+    const CROSS_REGION: &str = r#"<DescribeVpcEndpointsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+      <requestId>1</requestId>
+      <vpcEndpointSet><item>
+        <vpcEndpointId>vpce-0a1b2c3d4e5f60718</vpcEndpointId>
+        <vpcEndpointType>Interface</vpcEndpointType>
+        <vpcId>vpc-1a2b3c4d</vpcId>
+        <serviceName>com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0</serviceName>
+        <serviceRegion>us-west-2</serviceRegion>
+        <state>available</state>
+        <privateDnsEnabled>false</privateDnsEnabled>
+      </item></vpcEndpointSet>
+    </DescribeVpcEndpointsResponse>"#;
+
+    fn first(xml: &str) -> AwsEndpoint {
+        let root = crate::api::xml::parse(xml).expect("xml");
+        let ep = root.items("vpcEndpointSet").next().expect("item");
+        endpoint_from(ep)
+    }
+
+    #[test]
+    fn the_service_region_comes_from_service_region_else_from_the_service_name() {
+        assert_eq!(first(CROSS_REGION).service_region.as_deref(), Some("us-west-2"));
+        // Without the element (moto, older responses): the service name's region.
+        let older = CROSS_REGION
+            .replace("<serviceRegion>us-west-2</serviceRegion>", "")
+            .replace("vpce.us-west-2.vpce-svc", "vpce.eu-central-1.vpce-svc");
+        assert_eq!(first(&older).service_region.as_deref(), Some("eu-central-1"));
+        // A value that is no region is not taken for one.
+        let odd = CROSS_REGION.replace("<serviceRegion>us-west-2</serviceRegion>", "<serviceRegion>x</serviceRegion>");
+        assert_eq!(first(&odd).service_region.as_deref(), Some("us-west-2"));
+        let none = CROSS_REGION
+            .replace("<serviceRegion>us-west-2</serviceRegion>", "")
+            .replace("com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0", "vpce-svc-0123");
+        assert_eq!(first(&none).service_region, None);
+    }
 }

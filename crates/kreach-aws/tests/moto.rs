@@ -248,29 +248,34 @@ async fn dns_fix_names_the_exact_records_when_the_audit_ran() {
     assert_ne!(check.outcome, kreach::report::DnsOutcome::Answer, "{check:?}");
 }
 
-/// Regression: a glb bootstrap without --dns-domain, the private zone `q7x2p.eu-central-1.aws.confluent.cloud`
-/// associated with another VPC. The zone is derived from the glb naming scheme (it used to be the
-/// bootstrap's parent, `eu-central-1.aws.glb.confluent.cloud`, and the finding `aws-phz-missing`).
-#[tokio::test]
-async fn a_glb_bootstrap_finds_its_network_zone_without_dns_domain() {
-    const GLB: &str = "lkc-9z8y7-q7x2p.eu-central-1.aws.glb.confluent.cloud";
-    const ZONE: &str = "q7x2p.eu-central-1.aws.confluent.cloud";
+/// A run against a glb bootstrap without --dns-domain, audited against moto's planting of the
+/// private zone `zone` associated with another VPC. The names resolve through the lab's resolver
+/// only (it forwards to the lab's public DNS, which knows nothing of them): nothing leaves loopback.
+async fn glb_without_domain(glb: &str, zone: &str) -> Report {
     let moto = start_moto();
-    let account = moto.plant("phz-not-associated", ZONE);
+    let account = moto.plant("phz-not-associated", zone);
     let mut audit_input = input(&moto, &account);
     audit_input.domain = None;
-    // The names resolve through the lab's resolver only (it forwards to the lab's public DNS, which
-    // knows nothing of them): nothing leaves loopback.
     let lab = Lab::start(Fault::None).await.expect("lab");
-    let config = CheckConfig::for_bootstrap(HostPort::parse(&format!("{GLB}:9092"), 9092).expect("glb"))
+    let config = CheckConfig::for_bootstrap(HostPort::parse(&format!("{glb}:9092"), 9092).expect("glb"))
         .with_resolvers(vec![lab.resolver])
         .with_https_port(None)
         .with_timeout(Duration::from_secs(20));
-    let report = kreach::Diagnosis::new(&config)
+    kreach::Diagnosis::new(&config)
         .aws(move |scope, budget| async move { kreach_aws::audit(&audit_input.narrowed_by(&scope), budget).await })
         .run()
         .await
-        .expect("run");
+        .expect("run")
+}
+
+/// Regression: a glb bootstrap without --dns-domain, the private zone `q7x2p.us-west-2.aws.confluent.cloud` (the planting's region)
+/// associated with another VPC. The zone is derived from the glb naming scheme (it used to be the
+/// bootstrap's parent, `us-west-2.aws.glb.confluent.cloud`, and the finding `aws-phz-missing`).
+#[tokio::test]
+async fn a_glb_bootstrap_finds_its_network_zone_without_dns_domain() {
+    const GLB: &str = "lkc-9z8y7-q7x2p.us-west-2.aws.glb.confluent.cloud";
+    const ZONE: &str = "q7x2p.us-west-2.aws.confluent.cloud";
+    let report = glb_without_domain(GLB, ZONE).await;
     assert_eq!(aws_codes(&report), ["aws-phz-not-associated"], "{:#?}", report.findings);
     let network = report.network.as_ref().expect("network");
     let domain = network.domain.as_ref().expect("domain");
@@ -278,6 +283,29 @@ async fn a_glb_bootstrap_finds_its_network_zone_without_dns_domain() {
     let audit = report.aws.as_ref().expect("audit");
     assert_eq!(audit.hosted_zone.as_ref().map(|z| z.name.as_str()), Some(ZONE));
     assert!(audit.expected_records.iter().all(|r| r.name.ends_with(ZONE)), "{:?}", audit.expected_records);
+}
+
+/// The cluster's names in eu-central-1, the VPC's endpoint (moto's planting, us-west-2) to a service
+/// in us-west-2: the endpoint leads to another network than the cluster's. moto reports no
+/// `serviceRegion`, so the service's region comes from its name, as for endpoints made before
+/// cross-region PrivateLink.
+#[tokio::test]
+async fn an_endpoint_to_a_service_in_another_region_than_the_cluster_is_named() {
+    const GLB: &str = "lkc-9z8y7-q7x2p.eu-central-1.aws.glb.confluent.cloud";
+    const ZONE: &str = "q7x2p.eu-central-1.aws.confluent.cloud";
+    let report = glb_without_domain(GLB, ZONE).await;
+    assert_eq!(
+        aws_codes(&report),
+        ["aws-endpoint-service-other-region", "aws-phz-not-associated"],
+        "{:#?}",
+        report.findings
+    );
+    let endpoint = report.aws.as_ref().and_then(|a| a.endpoint.as_ref()).expect("endpoint");
+    assert_eq!(endpoint.service_region.as_deref(), Some("us-west-2"), "{}", endpoint.service_name);
+    let finding =
+        report.findings.iter().find(|f| f.code.as_str() == "aws-endpoint-service-other-region").expect("finding");
+    assert!(finding.fix.contains("eu-central-1"), "{}", finding.fix);
+    assert!(finding.fix.contains("cross-region"), "the VPC is in us-west-2: {}", finding.fix);
 }
 
 /// An EC2 API endpoint that misbehaves (a proxy, a captive portal, a hostile emulator): every

@@ -21,6 +21,8 @@ pub const LAB_REGION: &str = "us-west-2";
 pub const LAB_DOMAIN: &str = "abc123.us-west-2.aws.confluent.cloud";
 /// The bootstrap host name.
 pub const LAB_BOOTSTRAP_HOST: &str = "lkc-lab01.abc123.us-west-2.aws.confluent.cloud";
+/// The lab's access point ID (layout `access-point`), as names carry it.
+pub const LAB_ACCESS_POINT: &str = "aplab01";
 /// Loopback range that plays the VPC (endpoint addresses are "private" in it).
 pub const LAB_PRIVATE_CIDR: &str = "127.10.0.0/16";
 /// The address public DNS gives for the cluster (nothing listens: a public address unreachable from here).
@@ -195,6 +197,8 @@ faults! {
     RecordOtherRegion = "record-other-region", InProcessOnly, "record": "the private zone's wildcard CNAMEs an endpoint name in us-east-1, not the cluster's region";
     /// The VPC resolver cached the bootstrap's NXDOMAIN before the wildcard record was created: the record exists, the resolver still says NXDOMAIN.
     CachedNxdomain = "cached-nxdomain", InProcessOnly, "resolver": "the VPC resolver serves a cached NXDOMAIN for the bootstrap, asked before the `*.<domain>` record was created (the record exists now)";
+    /// The private hosted zone is named above the cluster's domain (`us-west-2.aws.confluent.cloud`): the cluster resolves, public names under it do not.
+    ZoneTooBroad = "zone-too-broad", InProcessOnly, "zone": "the private hosted zone is named `us-west-2.aws.confluent.cloud`, above the cluster's domain: it holds the cluster's records and shadows every public name under it";
     /// usw2-az2's zonal record CNAMEs a replaced endpoint's zonal name.
     ZonalRecordDangling = "zonal-record-dangling", InProcessOnly, "record": "`*.usw2-az2.<domain>` CNAMEs a replaced endpoint's zonal name that no longer exists";
     /// The endpoint has no interface in usw2-az3, where brokers live (its zonal record leads nowhere).
@@ -270,7 +274,10 @@ impl Patch {
     /// Whether `fault` is still in force once this patch is applied.
     fn leaves(&self, fault: Fault) -> bool {
         let undone = match fault {
-            Fault::ZoneNotAssociated | Fault::PublicAnswerDropped | Fault::PublicPathReachable => self.associate_zone,
+            Fault::ZoneNotAssociated
+            | Fault::PublicAnswerDropped
+            | Fault::PublicPathReachable
+            | Fault::ZoneTooBroad => self.associate_zone,
             Fault::ZoneNotServed => self.endpoint_zones.iter().any(|z| z == "usw2-az3"),
             Fault::KafkaPortDropped | Fault::HttpsPortDropped | Fault::AzDown | Fault::NoNat => self.open_ports,
             Fault::PortRefused | Fault::PlaintextListener | Fault::ZoneListenerRefused => self.serve_listeners,
@@ -491,6 +498,7 @@ impl Lab {
                 Fault::ZonalRecordPublic => names.zonal && names.glb.is_none(),
                 Fault::WildcardMissing | Fault::CnameDangling => !names.addresses,
                 Fault::CachedNxdomain => !names.addresses && names.glb.is_none(),
+                Fault::ZoneTooBroad => names.zonal,
                 Fault::GlbChaseFailed | Fault::GlbHopBlocked => names.glb.is_some(),
                 _ => true,
             };
@@ -884,6 +892,12 @@ fn lab_zones(
     let mut aws = Zone::new(AWS_ZONE);
     for service in AWS_SERVICES {
         aws = aws.with(&format!("{service}.{AWS_ZONE}"), Rdata::Addr(IpAddr::V4(api_addr)));
+    }
+    if has(Fault::ZoneTooBroad) {
+        // The same records, in a zone named after the domain's parent.
+        if let Some((_, parent)) = domain.split_once('.') {
+            private.origin = parent.to_string();
+        }
     }
     LabZones { domain, private, vpce, public, glb_copy, aws, other_region }
 }

@@ -40,8 +40,8 @@ layouts! {
     DedicatedGlb = "dedicated-glb": "Confluent dedicated cluster, chased-private resolution: glb names whose public CNAME leads into the private zone";
     /// A Confluent PrivateLink Attachment: one regional zone, one wildcard, no zonal records.
     PrivateLinkAttachment = "privatelink-attachment": "Confluent PrivateLink Attachment: the regional zone <region>.aws.private.confluent.cloud, one wildcard record";
-    /// Confluent access points: one regional zone.
-    AccessPoint = "access-point": "Confluent access point: the regional zone <region>.aws.accesspoint.confluent.cloud, one wildcard record";
+    /// A Confluent access point of an ingress PrivateLink gateway: its own zone, glb names.
+    AccessPoint = "access-point": "Confluent access point (ingress PrivateLink gateway): glb names lkc-…-aplab01.<region>.aws.accesspoint.glb.confluent.cloud CNAME into the access point's zone aplab01.<region>.aws.accesspoint.confluent.cloud, one wildcard record";
     /// A provider whose names the endpoint's own private DNS answers, on a port other than 9092.
     EndpointPrivateDns = "endpoint-private-dns": "Redpanda-style: the endpoint's private DNS answers <cluster>.byoc.prd.cloud.redpanda.com on a non-9092 port";
 }
@@ -82,8 +82,18 @@ impl Names {
                 names(&d, &format!("lkc-lab01.{d}"), false, false)
             }
             LabLayout::AccessPoint => {
-                let d = format!("{REGION}.aws.accesspoint.confluent.cloud");
-                names(&d, &format!("lkc-lab01.{d}"), false, false)
+                let d = format!("{}.{REGION}.aws.accesspoint.confluent.cloud", crate::LAB_ACCESS_POINT);
+                let mut n = names(
+                    &d,
+                    &format!("lkc-lab01-{}.{REGION}.aws.accesspoint.glb.confluent.cloud", crate::LAB_ACCESS_POINT),
+                    false,
+                    false,
+                );
+                n.glb = Some((
+                    format!("{REGION}.aws.accesspoint.glb.confluent.cloud"),
+                    vec![(n.bootstrap.clone(), format!("lkc-lab01.{d}"))],
+                ));
+                n
             }
             LabLayout::EndpointPrivateDns => {
                 let d = "clab01.byoc.prd.cloud.redpanda.com";
@@ -107,9 +117,10 @@ impl Names {
     pub(crate) fn broker(&mut self, id: usize, az_id: &str) -> String {
         let private =
             if self.zonal { format!("b{id}.{az_id}.{}", self.domain) } else { format!("b{id}-lab01.{}", self.domain) };
+        let glb_id = if self.zonal { format!("{az_id}-abc123") } else { format!("lab01-{}", crate::LAB_ACCESS_POINT) };
         match &mut self.glb {
             Some((zone, records)) => {
-                let glb = format!("b{id}-{az_id}-abc123.{zone}");
+                let glb = format!("b{id}-{glb_id}.{zone}");
                 records.push((glb.clone(), private));
                 glb
             }

@@ -30,6 +30,8 @@ pub use analysis::consistent as verdict_consistent;
 pub use analysis::findings as judge;
 pub use analysis::layout;
 pub use analysis::merge::{Merged, MergedCell, MergedRow, merge};
+/// The AWS region a DNS or service name carries (`…us-west-2…` → `us-west-2`), if any.
+pub use analysis::names::region_of;
 pub use error::{Error, ParseError, quote};
 pub use input::{
     CheckConfig, CheckOptions, DEFAULT_HTTPS_PORT, DEFAULT_KAFKA_PORT, DEFAULT_TIMEOUT, EventSourceMapping, HostPort,

@@ -36,7 +36,7 @@ fn host(lab: &Lab) -> String {
 
 #[tokio::test]
 async fn a_cached_nxdomain_is_named_as_such_with_its_ttl_never_as_a_missing_record() {
-    for layout in [LabLayout::Dedicated, LabLayout::PrivateLinkAttachment, LabLayout::AccessPoint] {
+    for layout in [LabLayout::Dedicated, LabLayout::PrivateLinkAttachment] {
         let (lab, report) = run(layout, Fault::CachedNxdomain).await;
         assert_eq!(report.status, Status::Fail, "{layout}: the name does not resolve now");
         let first = first_error(&report).unwrap_or_else(|| panic!("{layout}: no error"));

@@ -64,8 +64,8 @@ async fn each_layout_is_recognised_and_its_healthy_lab_passes() {
         (
             LabLayout::AccessPoint,
             Layout::ConfluentAccessPoint,
-            Resolution::Private,
-            Some("us-west-2.aws.accesspoint.confluent.cloud"),
+            Resolution::ChasedPrivate,
+            Some("aplab01.us-west-2.aws.accesspoint.confluent.cloud"),
         ),
         (LabLayout::EndpointPrivateDns, Layout::Redpanda, Resolution::EndpointPrivateDns, None),
     ];
@@ -169,4 +169,34 @@ async fn a_private_name_with_a_public_answer_and_any_target_get_their_own_findin
     assert_eq!(problems(&report), ["endpoint-dns-failed", "endpoint-unreachable"], "{:#?}", report.findings);
     let ghost = report.targets.iter().find(|t| t.endpoint.as_ref().is_some_and(|e| e.name == "ghost")).expect("row");
     assert_eq!(ghost.stages[0].status, StageStatus::Fail);
+}
+
+/// A private zone named above the cluster's domain: the cluster's names resolve (through it), the
+/// public names under it would not. Found by the SOA the resolver gives for the domain; a warning
+/// with the zone to create instead, and nothing on a zone named after the domain.
+#[tokio::test]
+async fn a_zone_named_above_the_domain_is_a_warning_naming_the_zone_to_create() {
+    for layout in [LabLayout::Dedicated, LabLayout::DedicatedGlb] {
+        let (lab, report) = run(layout, Fault::ZoneTooBroad, false).await;
+        assert_eq!(problems(&report), vec!["dns-zone-too-broad"], "{layout}: {:#?}", report.findings);
+        assert_eq!(report.status, Status::Warn, "{layout}: the cluster itself resolves and answers");
+        let f = report.findings_with(FindingCode::DnsZoneTooBroad).next().expect("finding");
+        assert_eq!(f.hop, kreach::report::Hop::Zone);
+        assert!(f.summary.contains("`us-west-2.aws.confluent.cloud`"), "{}", f.summary);
+        assert!(
+            matches!(&f.action, Some(kreach::report::FixAction::AssociateZone { zone }) if *zone == lab.domain),
+            "{:?}",
+            f.action
+        );
+        let dz = report.targets[0].dns.as_ref().and_then(|d| d.domain_zone.as_ref()).expect("domain zone asked");
+        assert_eq!(
+            (dz.domain.as_str(), dz.zone.as_deref()),
+            (lab.domain.as_str(), Some("us-west-2.aws.confluent.cloud"))
+        );
+    }
+    // A zone named after the domain: the same question, no finding.
+    let (lab, report) = run(LabLayout::Dedicated, Fault::None, false).await;
+    let dz = report.targets[0].dns.as_ref().and_then(|d| d.domain_zone.as_ref()).expect("domain zone asked");
+    assert_eq!(dz.zone.as_deref(), Some(lab.domain.as_str()));
+    assert_eq!(report.status, Status::Pass);
 }

@@ -38,7 +38,12 @@ fn connected(t: &TargetReport) -> bool {
 fn ours(report: &Report) -> Ours {
     let domain = report.network.as_ref().and_then(|n| n.domain.as_ref()).map(|d| d.name.as_str());
     let bootstrap = report.targets.iter().find(|t| t.role == Role::Bootstrap).map(|t| t.host.as_str());
-    let region = domain.and_then(region_of).or_else(|| bootstrap.and_then(region_of));
+    // Where this VPC's endpoints are: the probe's own region when it knows it (an endpoint serves
+    // its VPC's region, whatever region its service is in: cross-region PrivateLink), else the
+    // cluster's.
+    let here = report.vantage.as_ref().and_then(|v| v.facts.region.clone());
+    let audited = report.aws.as_ref().and_then(|a| a.region.clone());
+    let region = here.or(audited).or_else(|| domain.and_then(region_of)).or_else(|| bootstrap.and_then(region_of));
     let mut ids = BTreeSet::new();
     let mut regional = None;
     let audit = report.aws.as_ref().and_then(|a| a.endpoint.as_ref());
@@ -96,8 +101,8 @@ pub(super) fn chain_findings(report: &Report, out: &mut Vec<Finding>) -> BTreeSe
         let (summary, fix) = match other_region {
             Some(region) => (
                 format!(
-                    "{} resolves through `{}` CNAME {}: VPC endpoint {} in {}, while the cluster is in {region}; its \
-                     address(es) {} do not answer from here",
+                    "{} resolves through `{}` CNAME {}: VPC endpoint {} in {}, while this VPC's endpoints are in \
+                     {region}; its address(es) {} do not answer from here",
                     t.host,
                     hop.name,
                     hop.target,
@@ -107,8 +112,9 @@ pub(super) fn chain_findings(report: &Report, out: &mut Vec<Finding>) -> BTreeSe
                 ),
                 format!(
                     "Point the record answering `{}` ({record}) at the DNS name of this VPC's endpoint in {region}{}: \
-                     an interface endpoint serves its own region only. If the VPC has no endpoint to the cluster's \
-                     service in {region}, create one there first.",
+                     an endpoint's addresses live in its own VPC and region (cross-region PrivateLink puts the \
+                     service elsewhere, never the endpoint). If the VPC has no endpoint to the cluster's service, \
+                     create one in {region} first.",
                     hop.name,
                     ours.regional.as_ref().map(|n| format!(" (`{n}`)")).unwrap_or_default()
                 ),

@@ -82,6 +82,15 @@ pub fn zone_must_not_be_created(zone: &str) -> Option<&'static str> {
     )
 }
 
+/// Whether a label is a Confluent access point ID (`ap` and a short lowercase alphanumeric id,
+/// e.g. `ap8z93yw`; the API spells it `ap-8z93yw`, names drop the dash).
+fn looks_like_access_point(label: &str) -> bool {
+    label.len() > 3
+        && label.len() <= 16
+        && label.starts_with("ap")
+        && label[2..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
 /// What `host` (on `port`) says by its name alone.
 pub fn recognise_name(host: &str, port: u16) -> Option<NameHint> {
     let l = labels(host);
@@ -91,15 +100,26 @@ pub fn recognise_name(host: &str, port: u16) -> Option<NameHint> {
         n > s.len() && l[n - s.len()..].iter().map(String::as_str).eq(s.iter().copied())
     };
     if ends("accesspoint.glb.confluent.cloud") && n >= 7 {
-        // <name>-<ap>.<region>.<cloud>.accesspoint.glb.confluent.cloud: the glb hop is public.
+        // <name>-<ap id>.<region>.<cloud>.accesspoint.glb.confluent.cloud: the glb hop is public and
+        // leads to <name>.<ap id>.<region>.<cloud>.accesspoint.confluent.cloud, the access point's
+        // own DNS domain (one FQDN per PrivateLink connection since the 2026 ingress gateways).
         let (region, cloud) = (&l[n - 6], &l[n - 5]);
+        let regional = format!("{region}.{cloud}.accesspoint.{CONFLUENT}");
+        let ap = after_last_dash(&l[0]).filter(|id| looks_like_access_point(id));
         return Some(NameHint {
             layout: Layout::ConfluentAccessPoint,
             resolution: Resolution::ChasedPrivate,
-            domain: Some(format!("{region}.{cloud}.accesspoint.{CONFLUENT}")),
-            why: format!(
-                "`{host}` is a Confluent access-point glb name: public DNS answers it with a CNAME into the regional access-point domain"
-            ),
+            domain: Some(ap.map_or_else(|| regional.clone(), |id| format!("{id}.{regional}"))),
+            why: match ap {
+                Some(id) => format!(
+                    "`{host}` is a Confluent access-point glb name: public DNS answers it with a CNAME into access \
+                     point {id}'s own domain `{id}.{regional}`"
+                ),
+                None => format!(
+                    "`{host}` is a Confluent access-point glb name without an access point ID: public DNS answers it \
+                     with a CNAME into the regional access-point domain"
+                ),
+            },
         });
     }
     if ends("glb.confluent.cloud") && n >= 6 {
@@ -130,11 +150,17 @@ pub fn recognise_name(host: &str, port: u16) -> Option<NameHint> {
     }
     if ends("accesspoint.confluent.cloud") && n >= 5 {
         let (region, cloud) = (&l[n - 5], &l[n - 4]);
+        let regional = format!("{region}.{cloud}.accesspoint.{CONFLUENT}");
+        // <name>.<ap id>.<region>.<cloud>.accesspoint.confluent.cloud: the access point's domain.
+        let ap = (n >= 7).then(|| l[n - 6].as_str()).filter(|id| looks_like_access_point(id));
         return Some(NameHint {
             layout: Layout::ConfluentAccessPoint,
             resolution: Resolution::Private,
-            domain: Some(format!("{region}.{cloud}.accesspoint.{CONFLUENT}")),
-            why: format!("`{host}` is a Confluent access-point name: one regional private zone per environment"),
+            domain: Some(ap.map_or_else(|| regional.clone(), |id| format!("{id}.{regional}"))),
+            why: match ap {
+                Some(id) => format!("`{host}` is a Confluent access-point name: access point {id}'s own private zone"),
+                None => format!("`{host}` is a Confluent access-point name: one regional private zone"),
+            },
         });
     }
     if ends(CONFLUENT) && n >= 6 {
@@ -386,7 +412,7 @@ mod tests {
     fn each_layout_is_recognised_by_its_names() {
         let cases = [
             ("lkc-ab12.us-east-2.aws.private.confluent.cloud", 9092, Layout::ConfluentPrivateLinkAttachment),
-            ("lkc-ab12-ap9.us-east-2.aws.accesspoint.glb.confluent.cloud", 9092, Layout::ConfluentAccessPoint),
+            ("lkc-ab12-ap9x7.us-east-2.aws.accesspoint.glb.confluent.cloud", 9092, Layout::ConfluentAccessPoint),
             ("lkc-ab12.us-east-2.aws.accesspoint.confluent.cloud", 9092, Layout::ConfluentAccessPoint),
             ("lkc-ab12.dom9.us-east-2.aws.confluent.cloud", 9092, Layout::ConfluentDedicated),
             ("b-1.demo.x1y2z3.c2.kafka.us-east-1.amazonaws.com", 14001, Layout::MskMultiVpc),

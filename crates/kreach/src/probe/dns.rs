@@ -136,6 +136,30 @@ pub async fn lookup(name: &str, dns: &Dns, budget: Duration) -> (DnsLookup, Vec<
     (lookup, ips)
 }
 
+/// The zone that answers for `name` through `dns`: the owner of the SOA the resolver gives for it
+/// (the name itself when it is a zone's apex, else the enclosing zone from the authority section).
+/// `None` when nothing answered in `budget` or the answer carried no SOA.
+pub async fn zone_of(name: &str, dns: &Dns, budget: Duration) -> Option<String> {
+    let Ok((_, client)) = &dns.resolver else { return None };
+    let qname = Name::from_ascii(format!("{}.", name.trim_end_matches('.'))).ok()?;
+    let asked = async {
+        let mut answers = client.lookup(Query::query(qname, RecordType::SOA), DnsRequestOptions::default());
+        match answers.next().await {
+            Some(Ok(response)) => response
+                .answers
+                .iter()
+                .find(|r| r.record_type() == RecordType::SOA)
+                .map(|r| trim_dot(&r.name.to_string()))
+                .or_else(|| response.soa().map(|soa| trim_dot(&soa.name().to_string()))),
+            Some(Err(NetError::Dns(DnsError::NoRecordsFound(no)))) => {
+                no.soa.as_ref().map(|soa| trim_dot(&soa.name.to_string()))
+            }
+            _ => None,
+        }
+    };
+    tokio::time::timeout(budget, asked).await.ok().flatten().map(|z| z.to_ascii_lowercase())
+}
+
 /// A name never asked before under the same parent as `name` (`kreach-<64 random bits>.<parent>`):
 /// asked after `name` got NXDOMAIN, its answer says whether a record (a wildcard) covers the name
 /// now. `None` when the parent is a public suffix or a single label (nothing to learn there).

@@ -95,6 +95,11 @@ pub struct AwsEndpoint {
     pub state: String,
     /// The service it connects to.
     pub service_name: String,
+    /// The region of the service it connects to (`ServiceRegion`, cross-region PrivateLink since
+    /// late 2024), else the region the service name carries
+    /// (`com.amazonaws.vpce.<region>.vpce-svc-…`); `None` when neither says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_region: Option<String>,
     /// Its VPC.
     pub vpc_id: String,
     /// Whether the endpoint's own private DNS is on.

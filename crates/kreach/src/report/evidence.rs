@@ -54,6 +54,20 @@ pub struct DnsDetail {
     /// means a record (a wildcard) covers the name now, so its NXDOMAIN came from a cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fresh_sibling: Option<SiblingLookup>,
+    /// For the bootstrap, when the cluster's DNS domain is known (`--dns-domain`, the naming
+    /// scheme): the zone that answers for the domain through the same resolver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_zone: Option<DomainZone>,
+}
+
+/// Which zone answers for the cluster's DNS domain: the owner of the SOA given for it.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct DomainZone {
+    /// The cluster's DNS domain asked.
+    pub domain: String,
+    /// The zone whose SOA came back (the domain itself when a zone is named after it), if any.
+    pub zone: Option<String>,
 }
 
 /// A name never asked before, asked beside a name that got NXDOMAIN.

@@ -88,6 +88,12 @@ finding_codes! {
         "The name does not exist (NXDOMAIN) for the resolver in use, and no public resolver says otherwise.";
     DnsNegativeCached = "dns-negative-cached", Error, Resolver, CachedNegative,
         "The resolver answers NXDOMAIN for the name from its cache while a record covers it now (a name never asked before under the same parent resolves): the record was created after the name was first asked; the answer expires with the negative TTL.";
+    DnsZoneTooBroad = "dns-zone-too-broad", Warning, Zone, Misconfigured,
+        "The private hosted zone answering for the cluster's domain is named above it (e.g. `us-west-2.aws.confluent.cloud` for `abc123.us-west-2.aws.confluent.cloud`): it answers every name under it in this VPC, so names that must resolve publicly (other clusters, Schema Registry, Confluent's public endpoints) get NXDOMAIN.";
+    AwsEndpointServiceOtherRegion = "aws-endpoint-service-other-region", Error, Endpoint, OtherRegion,
+        "The VPC endpoint connects to an endpoint service in another region than the cluster's (its ServiceRegion, or the region its service name carries): it leads to another provider network, not this cluster's.";
+    AwsEndpointCrossRegion = "aws-endpoint-cross-region", Info, Endpoint, Informational,
+        "The VPC endpoint is in another region than the service it connects to (cross-region PrivateLink): it works once the provider's service allows the endpoint's region, with inter-region latency and data-transfer charges.";
     DnsNoAddress = "dns-no-address", Error, Record, NoData,
         "The name exists but has no A/AAAA record (NOERROR, no data).";
     DnsPublicAnswer = "dns-public-answer", Error, Zone, PublicAnswer,
@@ -440,6 +446,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 103, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 106, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -3,6 +3,7 @@
 
 mod diags;
 mod firewall;
+mod region;
 
 use crate::analysis::Diag;
 use crate::report::{
@@ -42,6 +43,16 @@ fn audit_diags(
     if !ep.state.eq_ignore_ascii_case("available") {
         out.push(diags::endpoint_not_available(ep));
     }
+    let cluster_region = network
+        .and_then(|n| n.domain.as_ref())
+        .and_then(|d| crate::analysis::names::region_of(&d.name))
+        .or_else(|| {
+            targets
+                .iter()
+                .find(|t| t.role == crate::report::Role::Bootstrap)
+                .and_then(|t| crate::analysis::names::region_of(&t.host))
+        });
+    region::region_diags(audit, cluster_region.as_deref(), out);
     if !ep.private_dns_enabled && private_dns_rule == Need::Required {
         out.push(diags::private_dns_disabled(ep, network.map_or("", |n| n.layout.as_words())));
     }

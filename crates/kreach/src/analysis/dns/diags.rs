@@ -146,6 +146,22 @@ pub(super) fn negative_cached(name: &str, l: &DnsLookup, sibling: &DnsLookup, si
     )
 }
 
+/// The zone answering for `domain` is `zone`, above it, and `why` it must not be a private zone.
+pub(super) fn zone_too_broad(domain: &str, zone: &str, resolver: &str, why: &str) -> Diag {
+    Diag::new(
+        FindingCode::DnsZoneTooBroad,
+        format!(
+            "the zone answering for the cluster's domain {domain} via {resolver} is `{zone}`, a private hosted zone \
+             named above the domain: in this VPC it answers every name under `{zone}` — {why}"
+        ),
+        format!(
+            "Name the private hosted zone after the cluster's domain: create the private zone `{domain}` associated \
+             with this VPC with the cluster's records (`kreach records` prints them), then remove them from `{zone}` \
+             and delete or disassociate `{zone}` so the names under it resolve publicly again."
+        ),
+    )
+}
+
 pub(super) fn no_address(name: &str, l: &DnsLookup, wildcard_fix: &str) -> Diag {
     Diag::new(
         FindingCode::DnsNoAddress,

@@ -90,6 +90,20 @@ pub(super) fn negative_cached(dns: &DnsDetail) -> Option<Diag> {
     Some(diags::negative_cached(reached, l, &sibling.lookup, &sibling.name).action(action))
 }
 
+/// A private zone named above the cluster's domain answers for it (the SOA given for the domain
+/// is the broader zone's while the bootstrap's answer is private): it shadows public names.
+fn zone_too_broad(dns: &DnsDetail) -> Option<Diag> {
+    let dz = dns.domain_zone.as_ref()?;
+    let zone = dz.zone.as_deref()?;
+    let private = dns.lookup.outcome == DnsOutcome::Answer && dns.answer_class == Some(AnswerClass::Private);
+    if !private || zone.eq_ignore_ascii_case(&dz.domain) || !under(&dz.domain, zone) {
+        return None;
+    }
+    let why = crate::analysis::layout::zone_must_not_be_created(zone)?;
+    let diag = diags::zone_too_broad(&dz.domain, zone, &dns.lookup.resolver, why);
+    Some(diag.action(FixAction::AssociateZone { zone: dz.domain.clone() }))
+}
+
 /// A glb name whose public CNAME the resolver could not get ("chased private" resolution).
 fn chase_failed(t: &TargetReport, dns: &DnsDetail) -> Option<Diag> {
     let l = &dns.lookup;
@@ -206,6 +220,9 @@ fn lookup_diags(
             out.push(diags::private_zone_in_effect(name, l, dns.public.as_ref()));
         }
         (DnsOutcome::Answer, None) | (DnsOutcome::AddressLiteral, _) => {}
+    }
+    if let Some(d) = zone_too_broad(dns) {
+        out.push(d);
     }
     if let Some(p) = dns.public.as_ref().filter(|p| matches!(p.outcome, DnsOutcome::Unreachable | DnsOutcome::Error)) {
         out.push(diags::public_resolver_unreachable(name, p));

@@ -23,7 +23,7 @@ pub(super) async fn coordinator_offsets(
         return;
     };
     let host = coordinator.host.trim_end_matches('.').to_string();
-    let (dns, ips) = resolve(ctx, &host, None).await;
+    let (dns, ips) = resolve::resolve(ctx, &host, None).await;
     let Some(ip) = ips.first().copied() else {
         group.offset_fetch =
             unreachable(format!("{} does not resolve ({})", crate::text::clean(&host), dns.lookup.outcome.as_label()));

@@ -31,6 +31,7 @@ use crate::run::step::{Step, StepObserver, StepOutcome, emit};
 
 mod coordinator;
 mod mtu;
+mod resolve;
 mod settings;
 
 use crate::scope::CredentialScope;
@@ -321,7 +322,8 @@ async fn probe_host(
     metadata_tx: Option<&Shared<'_>>,
     dns_tx: Option<oneshot::Sender<DnsDetail>>,
 ) -> Vec<TargetReport> {
-    let (dns, mut ips) = resolve(ctx, host, ctx.steps).await;
+    let (dns, mut ips) = resolve::resolve(ctx, host, ctx.steps).await;
+    let bootstrap_port = dns_tx.as_ref().and(plans.first()).map(|p| p.hp.port);
     if let Some(tx) = dns_tx {
         let _ = tx.send(dns.clone());
     }
@@ -359,7 +361,17 @@ async fn probe_host(
         .await;
         assemble(plan, dns, addresses)
     });
-    join_all(probes).await
+    let zone = async {
+        match bootstrap_port {
+            Some(port) => resolve::domain_zone(ctx, port, dns).await,
+            None => None,
+        }
+    };
+    let (zone, mut reports) = futures::join!(zone, join_all(probes));
+    for d in reports.iter_mut().filter_map(|r| r.dns.as_mut()) {
+        d.domain_zone.clone_from(&zone);
+    }
+    reports
 }
 
 /// Whether a step of the address ran out of time.
@@ -369,57 +381,6 @@ fn timed_out(report: &AddressReport) -> bool {
         || report.tls.as_ref().is_some_and(|t| t.outcome == TlsOutcome::Timeout)
         || report.https.as_ref().is_some_and(|h| h.outcome == HttpsOutcome::Timeout)
         || report.kafka.as_ref().is_some_and(|k| k.outcome == KafkaOutcome::Timeout)
-}
-
-async fn resolve(ctx: Ctx<'_>, host: &str, steps: Option<&StepObserver>) -> (DnsDetail, Vec<IpAddr>) {
-    let Ctx { config, resolvers, deadline, .. } = ctx;
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        let mut lookup = dns::literal(ip);
-        let answer_class = dns::classify(&mut lookup, &config.private_cidrs);
-        return (
-            DnsDetail { name: host.to_string(), answer_class, lookup, public: None, fresh_sibling: None },
-            vec![ip],
-        );
-    }
-    let main = dns::lookup(host, &resolvers.main, deadline.budget(DNS_STEP_CAP));
-    let public = async {
-        match &resolvers.public {
-            None => None,
-            Some(public) => Some(dns::lookup(host, public, deadline.budget(DNS_STEP_CAP)).await),
-        }
-    };
-    let ((mut lookup, ips), public) = futures::join!(main, public);
-    // NXDOMAIN: is it the zone's answer now, or a cached one? Ask a name never asked before under
-    // the same parent, through the same resolver.
-    let reached = lookup.negative_name.as_deref().unwrap_or(host);
-    let nxdomain = lookup.outcome == crate::report::DnsOutcome::Nxdomain;
-    let fresh_sibling = match dns::fresh_sibling(reached).filter(|_| nxdomain) {
-        Some(name) => {
-            let (lookup, _) = dns::lookup(&name, &resolvers.main, deadline.budget(DNS_STEP_CAP)).await;
-            Some(crate::report::SiblingLookup { name, lookup })
-        }
-        None => None,
-    };
-    tracing::info!(
-        target: "kreach::step",
-        stage = "dns",
-        // Names may come from peers (advertised brokers): escaped before any event carries them.
-        host = %crate::text::clean(host),
-        resolver = %lookup.resolver,
-        outcome = %lookup.outcome.as_label(),
-        addresses = ips.len(),
-        cnames = lookup.cname_chain.len(),
-        elapsed_ms = lookup.elapsed_ms,
-    );
-    if let Some(observer) = steps {
-        observer(&Step::ended(Stage::Dns, host, None, StepOutcome::Dns(lookup.outcome), lookup.elapsed_ms));
-    }
-    let answer_class = dns::classify(&mut lookup, &config.private_cidrs);
-    let public = public.map(|(mut l, _)| {
-        dns::classify(&mut l, &config.private_cidrs);
-        l
-    });
-    (DnsDetail { name: host.to_string(), answer_class, lookup, public, fresh_sibling }, ips)
 }
 
 /// One address of one plan: TCP, then TLS and HTTPS or Kafka, each within its cap and the deadline.

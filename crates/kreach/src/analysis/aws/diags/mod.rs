@@ -49,6 +49,25 @@ pub(super) fn access_denied(action: &str, message: &str) -> Diag {
     )
 }
 
+/// An endpoint in `here` connected to a service in `service` (cross-region PrivateLink).
+pub(super) fn cross_region(ep: &AwsEndpoint, here: &str, service: &str) -> Diag {
+    Diag::new(
+        FindingCode::AwsEndpointCrossRegion,
+        format!(
+            "endpoint {} is in {here} and connects to {} in {service} (cross-region PrivateLink): every request \
+             crosses regions (added latency, inter-region data-transfer charges); the connection exists only while \
+             the provider's service allows {here}",
+            ep.id, ep.service_name
+        ),
+        format!(
+            "Nothing to change if this is intended. Whether the provider supports cross-region endpoints for this \
+             service is the provider's to say (Confluent Cloud's networking documentation, as read for kreach, does \
+             not state it); an endpoint in {service} (a VPC there, peered or on a transit gateway) avoids the \
+             crossing."
+        ),
+    )
+}
+
 pub(super) fn endpoint_not_available(ep: &AwsEndpoint) -> Diag {
     let fix = match ep.state.to_ascii_lowercase().as_str() {
         "pendingacceptance" => format!(
