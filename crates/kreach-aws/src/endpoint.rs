@@ -27,7 +27,27 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
             return;
         }
     };
-    let Some((mut endpoint, interface_ids)) = find_endpoint(&ec2, input, audit).await else { return };
+    let (mut endpoint, interface_ids) = match find_endpoint(&ec2, input, audit).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            // No interface endpoint: Confluent's PNI needs none. Its interfaces in the VPC, else
+            // the endpoint is what is missing.
+            let vpc = input.vpc_id.as_deref().or(input.probe_vpc.as_deref()).filter(|v| !v.is_empty());
+            if input.vpc_endpoint_id.is_none()
+                && let Some(vpc) = vpc
+                && (!crate::pni::pni_audit(&ec2, vpc, &input.cluster_addresses, audit).await
+                    || !audit.pni_interfaces.is_empty())
+            {
+                return;
+            }
+            audit.errors.push(match &input.vpc_endpoint_id {
+                Some(id) => format!("no VPC endpoint {id}"),
+                None => "no interface VPC endpoint found (give --vpc-endpoint)".into(),
+            });
+            return;
+        }
+        Err(()) => return,
+    };
 
     let mut acl_subnets = endpoint.subnets.clone();
     acl_subnets.extend(input.probe_subnet.iter().filter(|s| !endpoint.subnets.contains(s)).cloned());
@@ -238,7 +258,12 @@ fn apply_ec2(
 }
 
 /// The endpoint: by id, or the VPC's (and service's) interface endpoint; with its interfaces' ids.
-async fn find_endpoint(ec2: &ec2::Ec2, input: &AuditInput, audit: &mut AwsAudit) -> Option<(AwsEndpoint, Vec<String>)> {
+/// `Ok(None)` when there is none; `Err` when the read failed (noted in the audit).
+async fn find_endpoint(
+    ec2: &ec2::Ec2,
+    input: &AuditInput,
+    audit: &mut AwsAudit,
+) -> Result<Option<(AwsEndpoint, Vec<String>)>, ()> {
     let mut query = Query::new("DescribeVpcEndpoints");
     if let Some(id) = &input.vpc_endpoint_id {
         query = query.list("VpcEndpointId", std::slice::from_ref(id));
@@ -256,16 +281,10 @@ async fn find_endpoint(ec2: &ec2::Ec2, input: &AuditInput, audit: &mut AwsAudit)
         Ok(items) => items,
         Err(e) => {
             note(audit, e);
-            return None;
+            return Err(());
         }
     };
-    let Some(ep) = endpoints.first() else {
-        audit.errors.push(match &input.vpc_endpoint_id {
-            Some(id) => format!("no VPC endpoint {id}"),
-            None => "no interface VPC endpoint found (give --vpc-endpoint)".into(),
-        });
-        return None;
-    };
+    let Some(ep) = endpoints.first() else { return Ok(None) };
     if input.vpc_endpoint_id.is_none() && endpoints.len() > 1 {
         audit.errors.push(format!(
             "{} interface endpoints match; audited {} (give --vpc-endpoint to choose)",
@@ -273,7 +292,7 @@ async fn find_endpoint(ec2: &ec2::Ec2, input: &AuditInput, audit: &mut AwsAudit)
             ep.text("vpcEndpointId").unwrap_or("")
         ));
     }
-    Some((endpoint_from(ep), ep.strings("networkInterfaceIdSet")))
+    Ok(Some((endpoint_from(ep), ep.strings("networkInterfaceIdSet"))))
 }
 
 /// Most other endpoints described.

@@ -12,6 +12,7 @@ mod fleet;
 mod iam;
 mod input;
 mod invoke;
+mod pni;
 mod records;
 mod resolver;
 mod route53;
@@ -77,6 +78,9 @@ pub struct AuditInput {
     pub probe_security_groups: Vec<String>,
     /// The probe's own VPC, whose Route 53 Resolver rules are read beside the endpoint VPC's.
     pub probe_vpc: Option<String>,
+    /// The addresses the bootstrap's name resolved to: without an interface endpoint, the VPC's
+    /// network interfaces holding them are Confluent PNI's, whatever their permissions say.
+    pub cluster_addresses: Vec<String>,
 }
 
 impl AuditInput {
@@ -123,6 +127,9 @@ impl AuditInput {
         if self.probe_security_groups.is_empty() {
             self.probe_security_groups =
                 scope.vantage.as_ref().map(|v| v.facts.security_group_ids.clone()).unwrap_or_default();
+        }
+        if self.cluster_addresses.is_empty() {
+            self.cluster_addresses = scope.addresses.clone();
         }
         self.layout = self.layout.or(scope.layout);
         let other_ports =

@@ -10,6 +10,7 @@ use std::time::Duration;
 use kreach::{CheckConfig, FindingCode, HostPort, Report, Stage};
 use kreach_aws::AuditInput;
 use kreach_lab::{Fault, LAB_DOMAIN, Lab};
+use kreach_testkit::aws_codes;
 use kreach_testkit::moto::Moto;
 
 fn root() -> PathBuf {
@@ -48,15 +49,6 @@ async fn lab_report_with(fault: Fault, audit: Option<kreach::report::AwsAudit>) 
     }
     let report = diagnosis.run().await.expect("run");
     (lab, report)
-}
-
-/// The AWS-stage codes (errors, warnings and info) of a report.
-fn aws_codes(report: &Report) -> Vec<&'static str> {
-    let mut codes: Vec<&str> =
-        report.findings.iter().filter(|f| f.stage == Stage::Aws).map(|f| f.code.as_str()).collect();
-    codes.sort();
-    codes.dedup();
-    codes
 }
 
 async fn scenario(name: &str) -> (Report, serde_json::Value) {

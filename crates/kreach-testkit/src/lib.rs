@@ -54,6 +54,15 @@ pub fn lab_config(lab: &kreach_lab::Lab, timeout: Duration) -> kreach::CheckConf
         .with_timeout(timeout)
 }
 
+/// The distinct codes of a report's AWS-stage findings (errors, warnings and information), sorted.
+pub fn aws_codes(report: &kreach::Report) -> Vec<&'static str> {
+    let mut codes: Vec<&str> =
+        report.findings.iter().filter(|f| f.stage == kreach::Stage::Aws).map(|f| f.code.as_str()).collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
 /// Why the lab cannot run here, if it cannot.
 pub fn missing_prerequisites() -> Option<String> {
     let uid = Command::new("id").arg("-u").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());

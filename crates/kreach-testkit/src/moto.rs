@@ -93,6 +93,16 @@ impl Moto {
         }
     }
 
+    /// Answers the EC2 Query action `action` (`DescribeNetworkInterfacePermissions`) with the XML
+    /// `answer` when the form body contains `when` (URL-encoded, as sent; empty: always). moto has
+    /// no network-interface permissions and cannot attach an interface to another account's
+    /// instance; these stand for EC2's answers, in the shape its API reference documents.
+    pub fn record_ec2(&self, action: &str, when: &str, answer: &str) {
+        if let Ok(mut r) = self.recorded.lock() {
+            r.push((format!("ec2:{action}"), when.to_string(), serde_json::Value::String(answer.to_string())));
+        }
+    }
+
     /// The recorded actions asked so far (DNS Firewall actions, recorded REST paths), with their
     /// request bodies or paths.
     pub fn recorded_asked(&self) -> Vec<(String, String)> {
@@ -179,6 +189,25 @@ fn front_connection(
         };
         let _ = client.write_all(&json_reply(status, "application/x-amz-json-1.1", &answer));
         return;
+    }
+    // An EC2 Query action a test recorded an answer for (what moto lacks of EC2).
+    let body_text = String::from_utf8_lossy(&body).to_string();
+    if let Some(action) = body_text.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
+        let key = format!("ec2:{action}");
+        let found = recorded.lock().ok().and_then(|r| {
+            r.iter().find(|(act, when, _)| *act == key && body_text.contains(when.as_str())).map(|(_, _, v)| v.clone())
+        });
+        if let Some(serde_json::Value::String(xml)) = found {
+            if let Ok(mut a) = asked.lock() {
+                a.push((key, body_text.clone()));
+            }
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/xml;charset=UTF-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+                xml.len()
+            );
+            let _ = client.write_all(reply.as_bytes());
+            return;
+        }
     }
     // A REST call a test recorded an answer for (the MSK VPC connection reads moto lacks).
     let mut request_line = head_text.lines().next().unwrap_or("").split(' ');

@@ -88,6 +88,7 @@ pub(crate) fn template(m: &EventSourceMapping) -> Value {
         "Action": [
             "ec2:DescribeVpcEndpoints", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeRouteTables",
             "ec2:DescribeAvailabilityZones", "ec2:DescribeVpcAttribute", "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeNetworkInterfacePermissions",
             "ec2:DescribeNetworkAcls", "ec2:DescribeTransitGatewayVpcAttachments",
             "route53:ListHostedZonesByName", "route53:GetHostedZone", "route53:ListResourceRecordSets",
             "route53resolver:ListResolverRuleAssociations", "route53resolver:ListResolverRules",

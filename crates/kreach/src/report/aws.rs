@@ -66,6 +66,11 @@ pub struct AwsAudit {
     /// The network ACLs of the endpoint's subnets and of the probe's own subnet, as read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub network_acls: Vec<AwsNetworkAcl>,
+    /// Confluent's Private Network Interface (PNI), when the VPC has no interface endpoint: the
+    /// network interfaces in it that Confluent's account may attach (an `INSTANCE-ATTACH`
+    /// permission) or has attached, with their security groups' rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pni_interfaces: Vec<super::pni::AwsPniInterface>,
     /// The event source mapping's network and role, when a mapping was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_source_mapping: Option<crate::report::EsmAudit>,

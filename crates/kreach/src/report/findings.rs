@@ -235,6 +235,18 @@ finding_codes! {
         "The probe sits in another VPC than the endpoint and a route table on the way (the probe's subnet toward the endpoint's subnets, or back) does not send the traffic through a transit gateway or peering connection.";
     AwsTransitZoneMissing = "aws-transit-zone-missing", Error, Network, NotCovered,
         "A transit gateway VPC attachment between the probe's VPC and the endpoint's has no subnet in a zone that sends traffic (the probe's, or one of the endpoint's interfaces): that zone cannot reach the transit gateway.";
+    AwsPniPermissionMissing = "aws-pni-permission-missing", Error, Endpoint, Missing,
+        "Confluent PNI: a network interface the cluster's names lead to carries no INSTANCE-ATTACH permission and is attached to nothing: Confluent's account cannot attach it.";
+    AwsPniPermissionWrongAccount = "aws-pni-permission-wrong-account", Error, Endpoint, Misconfigured,
+        "Confluent PNI: a network interface's INSTANCE-ATTACH permission names another account than the one its sibling interfaces are attached to (Confluent's gateway account): it stays unattached.";
+    AwsPniNotAttached = "aws-pni-not-attached", Error, Endpoint, Unavailable,
+        "Confluent PNI: a network interface carries an INSTANCE-ATTACH permission but Confluent has not attached it (the access point not created with it, or the permission for another account than the gateway's).";
+    AwsPniSgMissingIngress = "aws-pni-sg-missing-ingress", Error, Network, Missing,
+        "Confluent PNI: the security groups of the network interfaces admit no inbound TCP on a port the cluster uses (9092, 443), or not from this probe when that port failed from here.";
+    AwsPniEgressOpen = "aws-pni-egress-open", Info, Network, Informational,
+        "Confluent PNI: the interfaces' security groups let traffic out to anywhere; Confluent recommends denying connections from Confluent Cloud into your network (no outbound rules on the PNI groups; replies to your clients pass anyway).";
+    AwsPniAddressElsewhere = "aws-pni-address-elsewhere", Warning, Record, WrongTarget,
+        "Confluent PNI: a cluster name resolves to a private address that none of the VPC's PNI network interfaces holds.";
     AwsMskVpcConnectionUnusable = "aws-msk-vpc-connection-unusable", Error, Endpoint, Unavailable,
         "Amazon MSK multi-VPC private connectivity: the client VPC has no managed VPC connection, or it is not AVAILABLE (creating, rejected, inactive, failed).";
     AwsNaclDenies = "aws-nacl-denies", Error, Network, Blocked,
@@ -446,6 +458,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 106, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 112, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -39,6 +39,9 @@ pub struct AuditScope {
     pub layout: Option<Layout>,
     /// The bootstrap's port.
     pub bootstrap_port: Option<u16>,
+    /// The addresses the bootstrap's name resolved to (the audit looks for the network
+    /// interfaces that hold them: Confluent's PNI has no endpoint to start from).
+    pub addresses: Vec<String>,
 }
 
 impl AuditScope {
@@ -57,7 +60,7 @@ impl AuditScope {
     ) -> Self {
         let layout = layout::hint(host, port, chain).0.map(|h| h.layout);
         let domain = layout::domain_for(layout.unwrap_or(Layout::Generic), flag, host, chain);
-        AuditScope { vantage, domain, layout, bootstrap_port: (port != 0).then_some(port) }
+        AuditScope { vantage, domain, layout, bootstrap_port: (port != 0).then_some(port), addresses: Vec::new() }
     }
 }
 
@@ -262,8 +265,14 @@ impl<'a> Diagnosis<'a> {
                 Some(audit) => {
                     let (host, port) = config.bootstrap.first().map_or(("", 0), |b| (b.host.as_str(), b.port));
                     let chain = dns.as_ref().map(|d| d.lookup.cname_chain.as_slice()).unwrap_or_default();
-                    let scope =
+                    let mut scope =
                         AuditScope::for_bootstrap(vantage.clone(), config.dns_domain.as_deref(), host, port, chain);
+                    scope.addresses = dns
+                        .as_ref()
+                        .map(|d| {
+                            d.lookup.addresses.iter().map(|a| a.ip.clone()).take(crate::limits::MAX_LIST).collect()
+                        })
+                        .unwrap_or_default();
                     emit(steps, Step::started(Stage::Aws, "AWS"));
                     let audit = audit(scope, config.timeout.saturating_sub(started.elapsed())).await;
                     let status = StepOutcome::Stage(aws_cell(&audit).status);
@@ -364,6 +373,11 @@ fn parity_cell(parity: &ParityReport) -> StageResult {
 fn aws_cell(audit: &AwsAudit) -> StageResult {
     let (status, summary) = match (&audit.unavailable, &audit.endpoint) {
         (Some(why), _) => (StageStatus::Skipped, format!("skipped: {why}")),
+        (None, None) if !audit.pni_interfaces.is_empty() => {
+            let attached = audit.pni_interfaces.iter().filter(|i| i.attached()).count();
+            let status = if attached == audit.pni_interfaces.len() { StageStatus::Pass } else { StageStatus::Fail };
+            (status, format!("PNI: {attached} of {} network interfaces attached", audit.pni_interfaces.len()))
+        }
         (None, None) => (StageStatus::Fail, "no endpoint found".to_string()),
         (None, Some(ep)) => {
             (StageStatus::Pass, format!("{} {} in {}", ep.id, ep.state, count(ep.interfaces.len(), "zone", "zones")))

@@ -3,6 +3,7 @@
 
 mod diags;
 mod firewall;
+mod pni;
 mod region;
 
 use crate::analysis::Diag;
@@ -39,6 +40,8 @@ fn audit_diags(
         return;
     }
     out.extend(audit.denied.iter().map(|d| diags::access_denied(&d.action, &d.message)));
+    let probe = vantage.map(Probe::of).unwrap_or_default();
+    pni::pni_diags(targets, seed_port, audit, &probe, out);
     let Some(ep) = &audit.endpoint else { return };
     if !ep.state.eq_ignore_ascii_case("available") {
         out.push(diags::endpoint_not_available(ep));
@@ -86,7 +89,6 @@ fn audit_diags(
         }
     }
     // Rules exist, but do they admit this probe? Only asked when the port failed from here.
-    let probe = vantage.map(Probe::of).unwrap_or_default();
     for ingress in audit.ingress.iter().filter(|i| i.allowed && !i.sources.is_empty()) {
         if !tcp_failed_on(targets, ingress.port) || probe.admitted_by(&ingress.sources) != Some(false) {
             continue;
