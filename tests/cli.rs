@@ -388,6 +388,15 @@ fn records_change_batch_is_accepted_by_route53_and_fixes_the_zone() {
     let (code, table, stderr) = kreach_aws(&["records", "--vpc-endpoint", endpoint, "--dns-domain", domain], &moto);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(table.lines().count(), 4, "* and one per zone: {table}");
+    // An access point's domain (or a PrivateLink Attachment's) takes the one wildcard record alone.
+    for other in ["aplab01.us-west-2.aws.accesspoint.confluent.cloud", "us-west-2.aws.private.confluent.cloud"] {
+        let (code, json, stderr) =
+            kreach_aws(&["records", "--vpc-endpoint", endpoint, "--dns-domain", other, "--output", "json"], &moto);
+        assert_eq!(code, 0, "{stderr}");
+        let records: serde_json::Value = serde_json::from_str(&json).expect("json");
+        let names: Vec<&str> = records.as_array().expect("list").iter().filter_map(|r| r["name"].as_str()).collect();
+        assert_eq!(names, [format!("*.{other}")], "{json}");
+    }
     let (code, batch, stderr) =
         kreach_aws(&["records", "--vpc-endpoint", endpoint, "--dns-domain", domain, "--output", "change-batch"], &moto);
     assert_eq!(code, 0, "{stderr}");

@@ -156,6 +156,7 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
 
     if let Some(domain) = domain {
         audit.expected_records = expected_records_for(&endpoint, domain, input.layout);
+        audit.vpc_zones = std::mem::take(&mut zone_audit.vpc_zones);
         merge(audit, zone_audit);
         merge(audit, others_audit);
         audit.hosted_zone = hosted_zone;

@@ -53,7 +53,39 @@ pub(crate) async fn hosted_zone(
     if let Some(zone) = &mut chosen {
         zone.records = list_records(&r53, &zone.id, audit).await;
     }
+    if chosen.as_ref().is_none_or(|z| !z.associated)
+        && let Some(region) = sdk.region()
+    {
+        audit.vpc_zones = vpc_zones(&r53, vpc_id, region.as_ref(), audit).await;
+    }
     chosen
+}
+
+/// Most zone names kept of a VPC's associations.
+const MAX_VPC_ZONES: usize = 64;
+
+/// The names of the private hosted zones associated with `vpc_id` (one page: Route 53 returns up
+/// to 100), lowercase, without the trailing dot.
+async fn vpc_zones(r53: &aws_sdk_route53::Client, vpc_id: &str, region: &str, audit: &mut AwsAudit) -> Vec<String> {
+    audit.calls.push("route53:ListHostedZonesByVPC".into());
+    let region = aws_sdk_route53::types::VpcRegion::from(region);
+    match r53.list_hosted_zones_by_vpc().vpc_id(vpc_id).vpc_region(region).send().await {
+        Ok(out) => {
+            let mut names: Vec<String> = out
+                .hosted_zone_summaries()
+                .iter()
+                .map(|z| z.name().trim_end_matches('.').to_ascii_lowercase())
+                .take(MAX_VPC_ZONES)
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        }
+        Err(e) => {
+            note(audit, classify_r53("route53:ListHostedZonesByVPC", e));
+            Vec::new()
+        }
+    }
 }
 
 fn classify_r53<E: ProvideErrorMetadata + std::error::Error + 'static>(

@@ -86,6 +86,7 @@ async fn each_planted_fault_gives_its_code() {
         ("vpc-dns-disabled", "aws-vpc-dns-disabled"),
         ("phz-missing", "aws-phz-missing"),
         ("phz-not-associated", "aws-phz-not-associated"),
+        ("phz-other-network", "aws-phz-other-network"),
         ("record-missing", "aws-phz-record-missing"),
         ("record-wrong-target", "aws-phz-record-wrong-target"),
         ("record-other-endpoint", "aws-phz-record-wrong-target"),
@@ -107,6 +108,13 @@ async fn each_planted_fault_gives_its_code() {
             "aws-phz-record-missing" => assert!(f.fix.contains("CNAME vpce-"), "{}", f.fix),
             "aws-az-not-covered" => assert!(f.summary.contains("usw2-az3"), "{}", f.summary),
             "aws-phz-record-ttl" => assert!(f.summary.contains("TTL 300") && f.fix.contains("TTL 60"), "{}", f.summary),
+            // The VPC's own zone is another network's: named, with the bootstrap that fits it.
+            "aws-phz-other-network" => {
+                let other = account["zone_name"].as_str().expect("zone name");
+                assert!(f.summary.contains(other) && f.fix.contains(other), "{}", f.summary);
+                let audit = report.aws.as_ref().expect("audit");
+                assert!(audit.calls.iter().any(|c| c == "route53:ListHostedZonesByVPC"), "{:?}", audit.calls);
+            }
             // The other endpoint described: the service it leads to, named.
             _ if name == "record-other-endpoint" => {
                 let other = account["other_endpoint"].as_str().expect("other endpoint");

@@ -62,7 +62,14 @@ pub(crate) fn audit_input(
     aws_options(&mut options, aws, lambda);
     let mut input = kreach_aws::AuditInput::from_options(&options);
     input.domain = input.domain.or_else(|| bootstrap_host.and_then(kreach_aws::AuditInput::default_domain));
-    input.layout = bootstrap_host.and_then(|h| kreach::layout::recognise_name(h, 0)).map(|h| h.layout);
+    // The layout from the bootstrap's name, else from the domain's own shape (an access point's or
+    // a PrivateLink Attachment's domain needs one wildcard record, a dedicated network's zonal ones too).
+    let from_domain = || {
+        let domain = input.domain.as_deref()?.trim_end_matches('.');
+        kreach::layout::recognise_name(&format!("kreach.{domain}"), 0)
+    };
+    input.layout =
+        bootstrap_host.and_then(|h| kreach::layout::recognise_name(h, 0)).or_else(from_domain).map(|h| h.layout);
     input
 }
 

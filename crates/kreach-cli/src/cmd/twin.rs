@@ -91,6 +91,7 @@ pub(crate) fn template(m: &EventSourceMapping) -> Value {
             "ec2:DescribeNetworkInterfacePermissions",
             "ec2:DescribeNetworkAcls", "ec2:DescribeTransitGatewayVpcAttachments",
             "route53:ListHostedZonesByName", "route53:GetHostedZone", "route53:ListResourceRecordSets",
+            "route53:ListHostedZonesByVPC",
             "route53resolver:ListResolverRuleAssociations", "route53resolver:ListResolverRules",
             "route53resolver:ListResolverQueryLogConfigAssociations", "route53resolver:ListResolverQueryLogConfigs",
             "route53resolver:ListFirewallRuleGroupAssociations", "route53resolver:ListFirewallRules",

@@ -29,6 +29,11 @@ pub struct AwsAudit {
     pub hosted_zone: Option<AwsHostedZone>,
     /// The records the private zone needs for this endpoint.
     pub expected_records: Vec<DnsRecord>,
+    /// The private hosted zones associated with the endpoint's VPC (`ListHostedZonesByVPC`), read
+    /// only when the cluster's zone is missing there: another network's or access point's zone
+    /// says the VPC is connected elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vpc_zones: Vec<String>,
     /// API calls refused (AccessDenied), with the permission they need.
     pub denied: Vec<AwsDenied>,
     /// Other API errors.

@@ -177,6 +177,8 @@ finding_codes! {
         "The endpoint's security groups have no inbound rule for a port the client needs (9092 or 443).";
     AwsVpcDnsDisabled = "aws-vpc-dns-disabled", Error, Resolver, Disabled,
         "The VPC's enableDnsSupport or enableDnsHostnames is off: private hosted zones do not answer there.";
+    AwsPhzOtherNetwork = "aws-phz-other-network", Error, Zone, OtherEndpoint,
+        "The VPC has no private hosted zone for the cluster's domain, but one for a sibling domain: another Confluent network's, or another access point's (each access point has its own domain). The bootstrap belongs to a network or access point this VPC is not connected to.";
     AwsPhzMissing = "aws-phz-missing", Error, Zone, NotFound,
         "No private hosted zone is named after the cluster's DNS domain.";
     AwsPhzNotAssociated = "aws-phz-not-associated", Error, Zone, Missing,
@@ -458,6 +460,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 112, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 113, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -127,13 +127,28 @@ fn audit_diags(
         return;
     };
     let region = audit.region.as_deref();
+    // Zones of sibling domains in the VPC (another network's, another access point's).
+    let siblings: Vec<&str> = audit
+        .vpc_zones
+        .iter()
+        .map(String::as_str)
+        .filter(|z| *z != domain && z.split_once('.').map(|(_, p)| p) == domain.split_once('.').map(|(_, p)| p))
+        .filter(|z| z.ends_with(".confluent.cloud"))
+        .collect();
+    let access_point = network.is_some_and(|n| n.layout == crate::report::Layout::ConfluentAccessPoint);
     match &audit.hosted_zone {
+        None if !siblings.is_empty() => {
+            out.push(diags::phz_other_network(&domain, &siblings, &ep.vpc_id, access_point))
+        }
         None if audit.denied.iter().all(|d| !d.action.starts_with("route53:")) => {
             out.push(diags::phz_missing(&domain, &ep.vpc_id, region));
         }
         None => {}
         Some(zone) => {
-            if !zone.associated {
+            if !zone.associated && !siblings.is_empty() {
+                // Associating it would lead to the other VPC's endpoint: the VPC belongs to another network.
+                out.push(diags::phz_other_network(&domain, &siblings, &ep.vpc_id, access_point));
+            } else if !zone.associated {
                 out.push(diags::phz_not_associated(zone, &ep.vpc_id, region));
             }
             // A probe in another VPC (peered, or via a transit gateway) needs the zone associated there too.

@@ -222,6 +222,28 @@ pub(super) fn phz_missing(domain: &str, vpc: &str, region_name: Option<&str>) ->
     )
 }
 
+/// No zone for `domain` in the VPC, but zones for sibling domains (`others`): the VPC is connected
+/// to another network or access point than the bootstrap's.
+pub(super) fn phz_other_network(domain: &str, others: &[&str], vpc: &str, access_point: bool) -> Diag {
+    let what = if access_point { "access point" } else { "Confluent network" };
+    Diag::new(
+        FindingCode::AwsPhzOtherNetwork,
+        format!(
+            "{vpc} has no private hosted zone for {domain}, the bootstrap's {what}, but has {}: this VPC is connected \
+             to another {what}",
+            others.join(", ")
+        ),
+        format!(
+            "Use the bootstrap of the {what} this VPC is connected to ({}: the cluster's bootstrap name under that \
+             domain{}), or connect this VPC to {domain} too: its own VPC endpoint{}, a private hosted zone named \
+             {domain} associated with {vpc}, and the records `kreach records` prints for it.",
+            others.join(" or "),
+            if access_point { ", `lkc-<id>-ap<that id>.<region>.<cloud>.accesspoint.glb.confluent.cloud`" } else { "" },
+            if access_point { " and an access point for it in Confluent Cloud" } else { "" },
+        ),
+    )
+}
+
 /// The zone is not associated with the endpoint's VPC.
 pub(super) fn phz_not_associated(zone: &AwsHostedZone, vpc: &str, region_name: Option<&str>) -> Diag {
     Diag::new(
