@@ -124,6 +124,8 @@ pub(crate) async fn audit_mapping(sdk: &aws_config::SdkConfig, m: &EventSourceMa
         .into_iter()
         .map(|a| (a, "*".to_string()))
         .collect();
+        checks.extend(m.on_failure_destination.as_deref().and_then(crate::destination::send_permission));
+        esm.role_trusted_services = crate::destination::trusted_services(sdk, &role, audit).await;
         let sm = aws_sdk_secretsmanager::Client::new(sdk);
         for secret in [m.sasl_secret(), m.root_ca_secret.as_deref()].into_iter().flatten() {
             checks.push(("secretsmanager:GetSecretValue", secret.to_string()));
@@ -213,15 +215,21 @@ async fn mapping_network(ec2: &Ec2, m: &EventSourceMapping, region: &str, esm: &
         };
         let needed = SERVICES
             .iter()
-            .filter(|s| **s != "secretsmanager" || m.sasl_secret().is_some() || m.root_ca_secret.is_some());
-        for service in needed {
+            .filter(|s| **s != "secretsmanager" || m.sasl_secret().is_some() || m.root_ca_secret.is_some())
+            .map(|s| (*s, false));
+        // The on-failure destination's service, whatever the poller mode.
+        let destination =
+            m.on_failure_destination.as_deref().and_then(crate::destination::destination_service).map(|s| (s, true));
+        for (service, for_destination) in needed.chain(destination) {
             let name = format!("com.amazonaws.{region}.{service}");
             let ep = endpoints.iter().find(|e| {
                 e.text("serviceName") == Some(name.as_str())
-                    && e.flag("privateDnsEnabled") == Some(true)
+                    // S3's gateway endpoint routes by prefix list, without private DNS.
+                    && (e.flag("privateDnsEnabled") == Some(true) || e.text("vpcEndpointType") == Some("Gateway"))
                     && e.text("state").is_none_or(|s| s.eq_ignore_ascii_case("available"))
             });
             let mut route = EsmApiRoute::default();
+            route.destination = for_destination;
             route.service = service.to_string();
             route.interface_endpoint = ep.and_then(|e| e.text("vpcEndpointId")).map(str::to_string);
             if route.interface_endpoint.is_none() {

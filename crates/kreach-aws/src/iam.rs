@@ -220,7 +220,7 @@ pub(crate) fn kms_key_arn(key: &str, secret_arn: Option<&str>) -> Option<String>
 }
 
 /// A policy document as IAM returns it: URL-encoded JSON.
-fn document(text: &str) -> Option<Value> {
+pub(crate) fn document(text: &str) -> Option<Value> {
     if text.len() > MAX_POLICY_BYTES {
         return None;
     }

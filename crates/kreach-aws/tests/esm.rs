@@ -136,6 +136,10 @@ async fn each_planted_fault_gives_exactly_its_code() {
         ("kms-decrypt-missing", "esm-role-missing-permission", "kms:Decrypt"),
         ("connector-permission-missing", "connector-permission-missing", "lambda:InvokeFunction"),
         ("connector-function-not-found", "connector-function-not-found", "exact name"),
+        // The on-failure destination: SQS without an endpoint (no NAT), without the permission to send.
+        ("destination-no-endpoint", "esm-destination-unreachable", "com.amazonaws.us-west-2.sqs"),
+        ("destination-permission-missing", "esm-role-missing-permission", "sqs:SendMessage"),
+        ("role-trust-other-service", "esm-role-trust-missing", "lambda.amazonaws.com"),
     ];
     for (name, code, fix) in cases {
         let (report, _) = scenario(name).await;
@@ -163,6 +167,27 @@ async fn provisioned_pollers_need_no_api_route_and_on_demand_ones_do() {
     assert!(mode.summary.contains("log at INFO to log group /aws/lambda/orders-consumer"), "{}", mode.summary);
     let (report, _) = scenario("no-aws-api-route").await;
     assert_eq!(codes(&report), ["esm-no-aws-api-route"]);
+}
+
+/// A mapping with an SQS on-failure destination: with the SQS endpoint (and no NAT) it is healthy,
+/// its route and permission read; without it, the destination is unreachable in either poller
+/// mode (the Lambda and STS routes are not needed in provisioned mode; the destination's is).
+#[tokio::test]
+async fn an_on_failure_destination_needs_its_route_in_every_mode() {
+    let (report, audit) = scenario("destination-sqs").await;
+    assert_eq!(codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+    let esm = audit.event_source_mapping.as_ref().expect("esm audit");
+    let sqs = esm.api_routes.iter().find(|r| r.destination).expect("the destination's route");
+    assert_eq!(sqs.service, "sqs");
+    assert!(sqs.interface_endpoint.is_some(), "{sqs:?}");
+    assert!(esm.permissions.iter().any(|p| p.action == "sqs:SendMessage" && p.resource.contains("orders-failed")));
+    assert_eq!(esm.role_trusted_services.as_deref(), Some(&["lambda.amazonaws.com".to_string()][..]));
+    assert!(audit.calls.iter().any(|c| c == "iam:GetRole"), "{:?}", audit.calls);
+    let provisioned = |m: &mut serde_json::Value, _: &serde_json::Value| {
+        m["ProvisionedPollerConfig"] = serde_json::json!({"MinimumPollers": 1, "MaximumPollers": 2});
+    };
+    let (report, _) = scenario_with("destination-no-endpoint", provisioned).await;
+    assert_eq!(codes(&report), ["esm-destination-unreachable"], "{:#?}", report.findings);
 }
 
 /// An Amazon MSK mapping names no subnets or groups: its pollers sit on the cluster's network

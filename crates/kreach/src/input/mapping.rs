@@ -408,11 +408,32 @@ mod tests {
             ("PROBLEM: The provided certificate or private key is invalid.", EsmProblem::CertificateInvalid),
             ("PROBLEM: Cluster failed to authorize Lambda.", EsmProblem::ClusterAuthorization),
             ("PROBLEM: Something new.", EsmProblem::Other),
+            (
+                "PROBLEM: Connection error. Your VPC must be able to connect to Lambda and STS, as well as Secrets \
+                 Manager if authentication is required. You can provide access by configuring PrivateLink or a NAT Gateway.",
+                EsmProblem::ApisUnreachable,
+            ),
+            ("PROBLEM: Connection error. Your VPC must be able to connect to STS.", EsmProblem::ApisUnreachable),
+            (
+                "PROBLEM: Connection error. Your event source VPC must be able to connect to OnFailure Destination.",
+                EsmProblem::DestinationUnreachable,
+            ),
+            ("PROBLEM: Lambda failed to assume your function execution role.", EsmProblem::RoleNotAssumable),
         ];
         for (text, problem) in cases {
             assert_eq!(EsmProblem::classify(text), Some(problem), "{text}");
         }
         assert_eq!(EsmProblem::classify("OK"), None);
         assert_eq!(EsmProblem::classify("No records processed"), None);
+        // Near misses: `sts` inside other words is not STS; `problem` inside another word is no PROBLEM.
+        for (text, problem) in [
+            ("PROBLEM: Connection error. The hosts in the list must exist.", EsmProblem::Connection),
+            ("PROBLEM: Connection error. The topic exists but no brokers are reachable.", EsmProblem::Connection),
+            ("PROBLEM: Connection error. Check the lists of bootstrap servers.", EsmProblem::Connection),
+            ("PROBLEM: Connection error. The certificate is invalid.", EsmProblem::Connection),
+        ] {
+            assert_eq!(EsmProblem::classify(text), Some(problem), "{text}");
+        }
+        assert_eq!(EsmProblem::classify("noproblems here"), None);
     }
 }

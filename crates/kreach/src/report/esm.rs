@@ -140,6 +140,10 @@ pub enum EsmProblem {
     CertificateInvalid,
     /// "Cluster failed to authorize Lambda" (Kafka ACLs).
     ClusterAuthorization,
+    /// "Connection error. Your event source VPC must be able to connect to OnFailure Destination."
+    DestinationUnreachable,
+    /// "Lambda failed to assume your function execution role."
+    RoleNotAssumable,
     /// Any other `PROBLEM:` string.
     Other,
 }
@@ -171,27 +175,44 @@ impl EsmProblem {
                 "the cluster's ACLs do not let the mapping's user DescribeConfigs on the cluster, Describe/Read the \
                  group (named after the mapping's UUID) and Describe/Read the topics"
             }
+            EsmProblem::DestinationUnreachable => {
+                "the mapping's subnets cannot reach its on-failure destination's service (SQS, SNS or S3): it needs a \
+                 VPC endpoint for that service or a NAT gateway, in either poller mode"
+            }
+            EsmProblem::RoleNotAssumable => {
+                "Lambda could not assume the function's execution role: its trust policy does not admit \
+                 lambda.amazonaws.com, or the role was deleted"
+            }
             EsmProblem::Other => "a problem kreach has no explanation for; the text is quoted as is",
         }
     }
 
-    /// Recognises a `PROBLEM: …` string (case-insensitive; the rest of the text may vary).
+    /// Recognises a `PROBLEM: …` string (case-insensitive; the rest of the text may vary). Service
+    /// names are matched as words: `sts` is not the one in `hosts` or `exists`.
     pub fn classify(text: &str) -> Option<EsmProblem> {
         let t = text.to_ascii_lowercase();
-        if !t.contains("problem") {
+        let words: Vec<&str> =
+            t.split(|c: char| !c.is_ascii_alphanumeric() && c != '-').filter(|w| !w.is_empty()).collect();
+        let word = |w: &str| words.contains(&w);
+        if !word("problem") {
             return None;
         }
-        Some(if t.contains("connection error") && (t.contains("sts") || t.contains("nat gateway")) {
+        let connection = t.contains("connection error");
+        Some(if connection && (word("onfailure") || word("on-failure") || t.contains("failure destination")) {
+            EsmProblem::DestinationUnreachable
+        } else if connection && (word("sts") || t.contains("nat gateway") || t.contains("secrets manager")) {
             EsmProblem::ApisUnreachable
-        } else if t.contains("connection error") {
+        } else if connection {
             EsmProblem::Connection
+        } else if t.contains("failed to assume") && word("role") {
+            EsmProblem::RoleNotAssumable
         } else if t.contains("sasl authentication failed") {
             EsmProblem::SaslAuthenticationFailed
         } else if t.contains("server failed to authenticate lambda") {
             EsmProblem::ServerRejectedLambda
         } else if t.contains("lambda failed to authenticate") {
             EsmProblem::LambdaRejectedServer
-        } else if t.contains("certificate") && (t.contains("invalid") || t.contains("pem")) {
+        } else if word("certificate") && (word("invalid") || word("pem")) {
             EsmProblem::CertificateInvalid
         } else if t.contains("failed to authorize") {
             EsmProblem::ClusterAuthorization

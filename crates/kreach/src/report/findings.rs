@@ -259,6 +259,10 @@ finding_codes! {
         "A zone the brokers are in has none of the mapping's subnets: its traffic crosses zones, or that zone is unreachable.";
     EsmNoAwsApiRoute = "esm-no-aws-api-route", Error, Network, NoRoute,
         "From the mapping's subnets the Lambda, STS or Secrets Manager API has neither a NAT route nor an interface endpoint with private DNS.";
+    EsmDestinationUnreachable = "esm-destination-unreachable", Error, Network, NoRoute,
+        "From the mapping's subnets its on-failure destination's service (SQS, SNS, S3) has neither a NAT route nor a VPC endpoint: failed batches cannot be sent (`PROBLEM: Connection error. Your event source VPC must be able to connect to OnFailure Destination.`), whatever the poller mode.";
+    EsmRoleTrustMissing = "esm-role-trust-missing", Error, Authorization, Misconfigured,
+        "The function's execution role's trust policy does not let lambda.amazonaws.com assume it (`PROBLEM: Lambda failed to assume your function execution role.`).";
     EsmPollerMode = "esm-poller-mode", Info, Mapping, Informational,
         "How the mapping polls (on demand or provisioned) and what its network needs for that; where its pollers' logs and metrics are; settings kreach does not know.";
     EsmRoleMissingPermission = "esm-role-missing-permission", Error, Authorization, NotAuthorized,
@@ -460,6 +464,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 113, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 115, "codes added or removed: update this count and docs/findings.md");
     }
 }

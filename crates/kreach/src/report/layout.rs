@@ -153,6 +153,9 @@ pub struct EsmAudit {
     pub api_routes: Vec<EsmApiRoute>,
     /// The function's execution role.
     pub role: Option<String>,
+    /// The services its trust policy lets assume it (`iam:GetRole`); `None` when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_trusted_services: Option<Vec<String>>,
     /// The permissions the role needs.
     pub permissions: Vec<PermissionCheck>,
     /// How the permissions were judged (simulation, or the role's policies evaluated).
@@ -234,6 +237,10 @@ pub struct EsmApiRoute {
     pub interface_endpoint: Option<String>,
     /// Subnets without either a NAT route or that endpoint.
     pub unrouted_subnets: Vec<String>,
+    /// The service is the mapping's on-failure destination's (SQS, SNS, S3): needed whatever the
+    /// poller mode.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub destination: bool,
 }
 
 /// Whether a principal may make one call.

@@ -131,6 +131,54 @@ pub(super) fn no_aws_api_route(r: &EsmApiRoute, region: &str, vpc: &str, m: &Eve
     )
 }
 
+/// From some of the mapping's subnets (in `vpc`), its on-failure destination's service has no route.
+pub(super) fn destination_unreachable(r: &EsmApiRoute, region: &str, vpc: &str, m: &EventSourceMapping) -> Diag {
+    let destination = m.on_failure_destination.as_deref().unwrap_or("(its destination)");
+    let create = if r.service == "s3" {
+        format!(
+            "aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway --vpc-id {vpc} --service-name com.amazonaws.{region}.s3 \
+             --route-table-ids <the route tables of {}>",
+            r.unrouted_subnets.join(" ")
+        )
+    } else {
+        format!(
+            "aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface --vpc-id {vpc} --service-name com.amazonaws.{region}.{} \
+             --subnet-ids {} --security-group-ids <group admitting 443 from {}> --private-dns-enabled",
+            r.service,
+            r.unrouted_subnets.join(" "),
+            m.security_groups.join(", ")
+        )
+    };
+    Diag::new(
+        FindingCode::EsmDestinationUnreachable,
+        format!(
+            "the mapping's on-failure destination {destination} is {}, and from subnets {} that API has no NAT route and no \
+             VPC endpoint: failed batches cannot be sent",
+            r.service.to_uppercase(),
+            r.unrouted_subnets.join(", "),
+        ),
+        format!("{create} (or a NAT gateway route)"),
+    )
+}
+
+/// The role's trust policy lets `services` assume it, not Lambda.
+pub(super) fn role_trust_missing(role: &str, services: &[String]) -> Diag {
+    let name = role.rsplit('/').next().unwrap_or(role);
+    Diag::new(
+        FindingCode::EsmRoleTrustMissing,
+        format!(
+            "the execution role {role} trusts {}, not lambda.amazonaws.com: Lambda cannot assume it",
+            if services.is_empty() { "no service".to_string() } else { services.join(", ") }
+        ),
+        format!(
+            "aws iam update-assume-role-policy --role-name {name} --policy-document \
+             '{{\"Version\":\"2012-10-17\",\"Statement\":[{{\"Effect\":\"Allow\",\"Principal\":{{\"Service\":\"lambda.amazonaws.com\"}},\"Action\":\"sts:AssumeRole\"}}]}}' \
+             (keep the statements the role still needs for {})",
+            if services.is_empty() { "others".to_string() } else { services.join(", ") }
+        ),
+    )
+}
+
 fn actions(missing: &[&PermissionCheck]) -> String {
     missing.iter().map(|p| p.action.as_str()).collect::<Vec<_>>().join(", ")
 }

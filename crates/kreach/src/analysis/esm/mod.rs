@@ -120,7 +120,7 @@ fn measured(problem: EsmProblem, report: &Report) -> String {
         EsmProblem::LambdaRejectedServer | EsmProblem::ServerRejectedLambda | EsmProblem::CertificateInvalid => {
             cell(Stage::Tls).map(|c| format!("from here: {c}")).unwrap_or_default()
         }
-        EsmProblem::Other => String::new(),
+        EsmProblem::DestinationUnreachable | EsmProblem::RoleNotAssumable | EsmProblem::Other => String::new(),
     }
 }
 
@@ -165,6 +165,14 @@ pub(super) fn esm_findings(t: &TargetReport, report: &Report, m: &EventSourceMap
              certificate names the bootstrap; the TLS findings say what the certificate is."
                 .into()
         }
+        EsmProblem::DestinationUnreachable => "Give the mapping's subnets a route to its on-failure destination's service: a VPC \
+             endpoint for it (interface with private DNS; a gateway endpoint for S3) or a NAT gateway; see \
+             esm-destination-unreachable."
+            .to_string(),
+        EsmProblem::RoleNotAssumable => "Let Lambda assume the function's execution role: its trust policy needs an Allow \
+             statement for sts:AssumeRole with Principal {\"Service\": \"lambda.amazonaws.com\"} (aws iam \
+             update-assume-role-policy); see esm-role-trust-missing."
+            .to_string(),
         _ => "See the other findings of this report for the hop that fails.".into(),
     };
     out.push(finding(
@@ -209,8 +217,16 @@ pub(super) fn esm_audit_findings(
         }
     }
     found.extend(role_diag(esm));
+    if let (Some(services), Some(role)) = (&esm.role_trusted_services, &esm.role)
+        && !services.iter().any(|s| s == LAMBDA_SERVICE)
+    {
+        found.push(diags::role_trust_missing(role, services));
+    }
     out.extend(found.into_iter().map(|d| d.on(t, Stage::Aws)));
 }
+
+/// The service principal that assumes a function's execution role.
+const LAMBDA_SERVICE: &str = "lambda.amazonaws.com";
 
 /// A cross-account cluster whose VPC connection cannot carry the pollers' traffic: missing, or
 /// not AVAILABLE.
@@ -250,9 +266,15 @@ fn network_diags(report: &Report, audit: &AwsAudit, esm: &EsmAudit, m: &EventSou
     if m.poller_mode.needs_aws_api_routes() {
         let region = audit.region.as_deref().or(m.region.as_deref()).unwrap_or("<region>");
         let vpc = esm.subnets.first().map_or("<vpc>", |s| s.vpc_id.as_str());
-        for r in esm.api_routes.iter().filter(|r| !r.unrouted_subnets.is_empty()) {
+        for r in esm.api_routes.iter().filter(|r| !r.destination && !r.unrouted_subnets.is_empty()) {
             out.push(diags::no_aws_api_route(r, region, vpc, m));
         }
+    }
+    // The on-failure destination is needed in every mode.
+    let region = audit.region.as_deref().or(m.region.as_deref()).unwrap_or("<region>");
+    let vpc = esm.subnets.first().map_or("<vpc>", |s| s.vpc_id.as_str());
+    for r in esm.api_routes.iter().filter(|r| r.destination && !r.unrouted_subnets.is_empty()) {
+        out.push(diags::destination_unreachable(r, region, vpc, m));
     }
 }
 
