@@ -4,6 +4,7 @@
 //! `route53`, `esm` (the mapping's network and role, the connector), `iam`, `secrets`, `invoke`.
 
 mod api;
+mod changes;
 mod destination;
 mod endpoint;
 mod error;
@@ -26,6 +27,7 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_route53::error::ProvideErrorMetadata;
 use kreach::report::AwsAudit;
 
+pub use changes::lookup_changes;
 pub(crate) use endpoint::{SgRule, sg_rules};
 pub use error::{AwsError, AwsErrorKind};
 pub use esm::fetch_mapping;

@@ -103,6 +103,15 @@ impl Moto {
         }
     }
 
+    /// Answers CloudTrail's `action` (`LookupEvents`) with `answer` when the request body contains
+    /// `when`; without a recording, no events. moto has no CloudTrail lookups: these stand for
+    /// CloudTrail's answers, in the shape its API reference documents.
+    pub fn record_cloudtrail(&self, action: &str, when: &str, answer: serde_json::Value) {
+        if let Ok(mut r) = self.recorded.lock() {
+            r.push((format!("cloudtrail:{action}"), when.to_string(), answer));
+        }
+    }
+
     /// The recorded actions asked so far (DNS Firewall actions, recorded REST paths), with their
     /// request bodies or paths.
     pub fn recorded_asked(&self) -> Vec<(String, String)> {
@@ -208,6 +217,20 @@ fn front_connection(
             let _ = client.write_all(reply.as_bytes());
             return;
         }
+    }
+    // CloudTrail, which moto lacks: the recorded answer whose `when` the body contains, else no events.
+    if let Some(action) = target.as_deref().and_then(|t| t.split_once("CloudTrail_20131101.").map(|(_, action)| action))
+    {
+        let key = format!("cloudtrail:{action}");
+        if let Ok(mut a) = asked.lock() {
+            a.push((key.clone(), body_text.clone()));
+        }
+        let found = recorded.lock().ok().and_then(|r| {
+            r.iter().find(|(act, when, _)| *act == key && body_text.contains(when.as_str())).map(|(_, _, v)| v.clone())
+        });
+        let answer = found.unwrap_or_else(|| serde_json::json!({"Events": []}));
+        let _ = client.write_all(&json_reply("200 OK", "application/x-amz-json-1.1", &answer));
+        return;
     }
     // A REST call a test recorded an answer for (the MSK VPC connection reads moto lacks).
     let mut request_line = head_text.lines().next().unwrap_or("").split(' ');

@@ -265,6 +265,14 @@ pub(crate) async fn run_once(run: &Run<'_>) -> Result<kreach::Report, kreach::Er
         }
         #[cfg(not(feature = "aws"))]
         let _ = lambda;
+        // What changed on the blamed resources: looked up after the findings, with the audit's input.
+        #[cfg(feature = "aws")]
+        if audit_now && aws.changes_since > 0 {
+            let (changes_input, hours) = (input.clone(), aws.changes_since);
+            diagnosis = diagnosis.changes(move |resources, budget| async move {
+                kreach_aws::lookup_changes(&changes_input, &resources, hours, budget).await
+            });
+        }
         diagnosis = diagnosis.aws(move |scope, budget| async move {
             if !audit_now {
                 return kreach::report::AwsAudit::unavailable(

@@ -207,11 +207,19 @@ pub(crate) struct Diag {
     fix: String,
     addresses: Vec<String>,
     action: Option<FixAction>,
+    resources: Vec<String>,
 }
 
 impl Diag {
     pub(crate) fn new(code: FindingCode, summary: impl Into<String>, fix: impl Into<String>) -> Self {
-        Diag { code, summary: summary.into(), fix: fix.into(), addresses: Vec::new(), action: None }
+        Diag {
+            code,
+            summary: summary.into(),
+            fix: fix.into(),
+            addresses: Vec::new(),
+            action: None,
+            resources: Vec::new(),
+        }
     }
 
     /// The fix as an action.
@@ -226,10 +234,17 @@ impl Diag {
         self
     }
 
+    /// The AWS resources it blames (their recent changes are looked up).
+    pub(crate) fn resources<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
+        self.resources = ids.into_iter().map(Into::into).filter(|s: &String| !s.is_empty()).collect();
+        self
+    }
+
     /// The finding on target `t`, stage `stage`.
     pub(crate) fn on(self, t: &TargetReport, stage: Stage) -> Finding {
         let mut f = finding(self.code, t, stage, self.summary, self.fix, self.addresses);
         f.action = self.action;
+        f.resources = self.resources;
         f
     }
 }
@@ -257,5 +272,7 @@ fn finding(
         explains: Vec::new(),
         certificate: None,
         action: None,
+        resources: Vec::new(),
+        changes: Vec::new(),
     }
 }

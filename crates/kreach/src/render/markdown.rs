@@ -75,6 +75,12 @@ pub fn markdown(report: &Report) -> String {
             escape(&f.summary),
             escape(&f.fix)
         ));
+        for line in crate::report::change_lines(f, report.changes.as_ref()) {
+            out.push_str(&format!("  - Changed: {}\n", escape(&line)));
+        }
+    }
+    if let Some(changes) = report.changes.as_ref().filter(|c| !c.resources.is_empty()) {
+        out.push_str(&format!("\nChanges: CloudTrail, last {} h; {}.\n", changes.since_hours, escape(&changes.lag)));
     }
     out
 }

@@ -130,6 +130,16 @@ pub fn table_width(report: &Report, color: bool, width: usize) -> String {
         if f.severity != Severity::Info {
             out.push_str(&wrap(&clean(&f.fix), "  fix: ", "       "));
         }
+        for line in crate::report::change_lines(f, report.changes.as_ref()) {
+            out.push_str(&wrap(&clean(&line), "  changed: ", "           "));
+        }
+    }
+    if let Some(changes) = report.changes.as_ref().filter(|c| !c.resources.is_empty()) {
+        out.push_str(&wrap(
+            &format!("Changes: CloudTrail, last {} h; {}.", changes.since_hours, changes.lag),
+            "\n",
+            "",
+        ));
     }
     out
 }

@@ -375,6 +375,12 @@ pub struct Finding {
     /// The fix as an action, when it is one kreach can name exactly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<FixAction>,
+    /// The AWS resources it blames (`sg-…`, `acl-…`, a hosted zone id, `vpce-…`, `rslvr-rr-…`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    /// Their recent changes (CloudTrail), newest first, when looked up.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<crate::report::ChangeEvent>,
 }
 
 impl std::fmt::Display for FindingCode {

@@ -10,6 +10,7 @@ pub mod access;
 pub mod auth;
 pub mod aws;
 pub mod blame;
+pub mod changes;
 pub mod esm;
 pub mod evidence;
 pub mod findings;
@@ -24,6 +25,7 @@ pub use access::*;
 pub use auth::*;
 pub use aws::*;
 pub use blame::{Cause, CertificateRef, FixAction, FixClass, Hop, RecordTarget};
+pub use changes::*;
 pub use esm::*;
 pub use evidence::*;
 pub use findings::{Finding, FindingCode, NameCheck, Severity};
@@ -190,6 +192,9 @@ pub struct Report {
     pub parity: Option<ParityReport>,
     /// What the AWS APIs say, when the audit ran (or why it did not).
     pub aws: Option<AwsAudit>,
+    /// What changed on the blamed AWS resources before the run (CloudTrail), when looked up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<ChangeAudit>,
     /// Where the probe ran, when detected.
     pub vantage: Option<Vantage>,
     /// The secret the SASL credentials were read from (AWS Secrets Manager), when one was named.

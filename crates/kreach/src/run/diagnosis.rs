@@ -14,17 +14,20 @@ use crate::analysis::layout;
 use crate::error::Error;
 use crate::input::config::CheckConfig;
 use crate::input::mapping::EventSourceMapping;
+use crate::report::ChangeAudit;
 use crate::report::findings::Severity;
 use crate::report::{
     AwsAudit, ClusterDomain, CnameHop, DnsDetail, Layout, ParityOutcome, ParityReport, RefusedInput, Report, Role,
     SecretLookup, Stage, StageResult, StageStatus, Vantage,
 };
+use crate::run::changes;
 use crate::run::matrix::count;
 use crate::run::runner;
 use crate::run::step::{Step, StepObserver, StepOutcome, emit};
 
 type Extra<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type AuditStage<'a> = Box<dyn FnOnce(AuditScope, Duration) -> Extra<'a, AwsAudit> + Send + 'a>;
+pub(crate) type ChangesStage<'a> = Box<dyn FnOnce(Vec<String>, Duration) -> Extra<'a, ChangeAudit> + Send + 'a>;
 
 /// What the AWS audit is told when it starts: where the probe runs (its VPC narrows the search)
 /// and what the bootstrap's name resolution showed of the cluster's domain and layout.
@@ -130,6 +133,7 @@ pub struct Diagnosis<'a> {
     parity: Option<Box<dyn FnOnce(ParitySignal) -> Extra<'a, ParityReport> + Send + 'a>>,
     vantage: Option<Extra<'a, Vantage>>,
     aws: Option<AuditStage<'a>>,
+    changes: Option<ChangesStage<'a>>,
     secret: Option<SecretLookup>,
     mapping: Option<EventSourceMapping>,
     started: Option<Instant>,
@@ -145,6 +149,7 @@ impl<'a> Diagnosis<'a> {
             parity: None,
             vantage: None,
             aws: None,
+            changes: None,
             secret: None,
             mapping: None,
             started: None,
@@ -209,6 +214,18 @@ impl<'a> Diagnosis<'a> {
         self
     }
 
+    /// What changed on the AWS resources the findings of broken hops blame (CloudTrail), looked
+    /// up once the findings are drawn, with the time left of the deadline; the events are joined to
+    /// the findings that blame each resource.
+    pub fn changes<F, Fut>(mut self, lookup: F) -> Self
+    where
+        F: FnOnce(Vec<String>, Duration) -> Fut + Send + 'a,
+        Fut: Future<Output = ChangeAudit> + Send + 'a,
+    {
+        self.changes = Some(Box::new(move |resources, budget| Box::pin(lookup(resources, budget))));
+        self
+    }
+
     /// How reading the credentials' secret went (read before the diagnosis: the checks need it).
     pub fn secret(mut self, lookup: Option<SecretLookup>) -> Self {
         self.secret = lookup;
@@ -225,7 +242,7 @@ impl<'a> Diagnosis<'a> {
     /// Runs everything under the config's deadline and draws the findings once. `Err` only when
     /// the checks cannot run at all; every failed check is in the report.
     pub async fn run(self) -> Result<Report, Error> {
-        let Diagnosis { config, parity, vantage, aws, secret, mapping, started, refused, steps } = self;
+        let Diagnosis { config, parity, vantage, aws, changes, secret, mapping, started, refused, steps } = self;
         let steps = steps.as_ref();
         let started = started.unwrap_or_else(Instant::now);
         let deadline = started + config.timeout;
@@ -320,6 +337,9 @@ impl<'a> Diagnosis<'a> {
             if let Some(cell) = bootstrap_cell(&mut report, Stage::Aws) {
                 cell.status = StageStatus::Fail;
             }
+        }
+        if let Some(lookup) = changes {
+            changes::join(&mut report, lookup, deadline).await;
         }
         // The verdict agrees with the matrix, always (the tests run every lab fault through this).
         debug_assert!(analysis::consistent(&report).is_ok(), "{:?}", analysis::consistent(&report));

@@ -1,15 +1,20 @@
 //! Findings from the AWS audit, joined with what the network showed. Each finding's text is a
 //! constructor in `diags`; this file decides which evidence raises which.
 
+mod blamed;
 mod diags;
 mod firewall;
 mod pni;
+mod probe;
 mod region;
+
+pub(super) use blamed::blamed;
+use probe::Probe;
 
 use crate::analysis::Diag;
 use crate::report::{
-    AnswerClass, AwsAudit, AwsEndpoint, AwsHostedZone, AwsIngressSource, DnsOutcome, DnsRecord, Finding, Need,
-    NetworkSection, Role, Stage, StageStatus, TargetReport, Vantage,
+    AnswerClass, AwsAudit, AwsEndpoint, AwsHostedZone, DnsOutcome, DnsRecord, Finding, Need, NetworkSection, Role,
+    Stage, StageStatus, TargetReport, Vantage,
 };
 
 pub(super) fn aws_findings(
@@ -22,7 +27,13 @@ pub(super) fn aws_findings(
 ) {
     let mut found = Vec::new();
     audit_diags(targets, t.port, audit, vantage, network, &mut found);
-    out.extend(found.into_iter().map(|d| d.on(t, Stage::Aws)));
+    out.extend(found.into_iter().map(|d| {
+        let mut f = d.on(t, Stage::Aws);
+        if f.resources.is_empty() {
+            f.resources = blamed(f.code, audit);
+        }
+        f
+    }));
 }
 
 fn audit_diags(
@@ -101,7 +112,10 @@ fn audit_diags(
             (None, None) => "--source-group <client security group>".into(),
         };
         let sg = &ingress.sources[0].group_id;
-        out.push(diags::sg_excludes_probe(ingress.port, sg, &sources, probe.ip, &probe.groups, &source_flag));
+        out.push(
+            diags::sg_excludes_probe(ingress.port, sg, &sources, probe.ip, &probe.groups, &source_flag)
+                .resources([sg.clone()]),
+        );
     }
     acl_diags(targets, audit, ep, &probe, out);
     probe_egress_diags(targets, audit, ep, out);
@@ -302,7 +316,7 @@ fn resolver_diags(
         named.push(&rule.id);
         // Carve out the cluster's domain when the rule covers it, else the name itself.
         let carve = domain.filter(|d| covers(d, &rule.domain)).unwrap_or(&t.host);
-        out.push(diags::resolver_rule_forwards(rule, &t.host, &dns_words(dns), carve));
+        out.push(diags::resolver_rule_forwards(rule, &t.host, &dns_words(dns), carve).resources([rule.id.clone()]));
     }
 }
 
@@ -550,59 +564,12 @@ fn record_diags(
     }
 }
 
-/// What the vantage point knows about the probe's own network identity.
-#[derive(Default)]
-struct Probe {
-    vpc: Option<String>,
-    subnet: Option<String>,
-    ip: Option<std::net::IpAddr>,
-    groups: Vec<String>,
-}
-
-impl Probe {
-    fn of(v: &Vantage) -> Probe {
-        let fact = |f: &Option<String>| f.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-        Probe {
-            vpc: fact(&v.facts.vpc_id),
-            subnet: fact(&v.facts.subnet_id),
-            ip: fact(&v.facts.private_ip).and_then(|ip| ip.parse().ok()),
-            groups: v.facts.security_group_ids.clone(),
-        }
-    }
-
-    /// Whether any of these rules admits the probe: `None` when that cannot be told (a prefix
-    /// list, or a CIDR rule while the probe's address is unknown).
-    fn admitted_by(&self, sources: &[AwsIngressSource]) -> Option<bool> {
-        if self.ip.is_none() && self.groups.is_empty() {
-            return None;
-        }
-        let mut unknown = false;
-        for s in sources {
-            let source = s.source.as_str();
-            if source.starts_with("sg-") {
-                if self.groups.iter().any(|g| g == source) {
-                    return Some(true);
-                }
-            } else if let Ok(net) = source.parse::<ipnet::IpNet>() {
-                match self.ip {
-                    Some(ip) if net.contains(&ip) => return Some(true),
-                    Some(_) => {}
-                    None => unknown = true,
-                }
-            } else {
-                unknown = true;
-            }
-        }
-        if unknown { None } else { Some(false) }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::VantageKind;
     use crate::report::findings::FindingCode;
-    use crate::report::{AwsEndpoint, Role, StageResult};
+    use crate::report::{AwsEndpoint, AwsIngressSource, Role, StageResult};
 
     fn bootstrap() -> TargetReport {
         TargetReport {

@@ -222,7 +222,17 @@ pub(super) fn esm_audit_findings(
     {
         found.push(diags::role_trust_missing(role, services));
     }
-    out.extend(found.into_iter().map(|d| d.on(t, Stage::Aws)));
+    out.extend(found.into_iter().map(|d| {
+        let mut f = d.on(t, Stage::Aws);
+        if f.resources.is_empty() {
+            f.resources = match f.code {
+                FindingCode::EsmSgEgressMissing => m.security_groups.clone(),
+                FindingCode::EsmEndpointIngressMissing => super::aws::blamed(FindingCode::AwsSgMissingIngress, audit),
+                _ => Vec::new(),
+            };
+        }
+        f
+    }));
 }
 
 /// The service principal that assumes a function's execution role.

@@ -256,6 +256,7 @@ pub(crate) async fn checks(
         zones,
         parity: None,
         aws: None,
+        changes: None,
         vantage: None,
         secret: None,
         network: None,

@@ -57,6 +57,7 @@ pub(in crate::analysis::aws) fn nacl_denies(d: &AclDenial<'_>) -> Diag {
             d.acl
         ),
     )
+    .resources([d.acl])
 }
 
 fn ports_words(ports: Option<(u16, u16)>) -> String {
