@@ -13,6 +13,7 @@ use kreach::report::AwsVpc;
 use kreach::report::AwsZone;
 
 use crate::api::{self as ec2, Query};
+use crate::sg::sg_rules;
 use crate::{AuditInput, PORTS, expected_records_for, merge, note, route53};
 
 /// The interface endpoint, its zones, security groups, VPC DNS and the private hosted zone. The
@@ -437,39 +438,6 @@ fn endpoint_from(ep: &ec2::Element) -> AwsEndpoint {
         list.truncate(kreach::limits::MAX_LIST);
     }
     endpoint
-}
-
-/// One TCP (or all-traffic) rule of a security group, one peer each.
-pub(crate) struct SgRule {
-    pub(crate) from: u16,
-    pub(crate) to: u16,
-    pub(crate) all: bool,
-    pub(crate) peer: String,
-}
-
-/// A group's TCP and all-traffic rules in `direction` (`ipPermissions` or `ipPermissionsEgress`),
-/// one per peer (CIDR, IPv6 CIDR, group, prefix list), capped at [`kreach::limits::MAX_LIST`] per rule.
-pub(crate) fn sg_rules(sg: &ec2::Element, direction: &str) -> Vec<SgRule> {
-    let mut out = Vec::new();
-    for perm in sg.items(direction) {
-        let proto = perm.text("ipProtocol").unwrap_or("");
-        let all = proto == "-1";
-        if !all && proto != "tcp" && proto != "6" {
-            continue;
-        }
-        let port = |name: &str| perm.int(name).and_then(|p| u16::try_from(p).ok()).unwrap_or(0);
-        let (from, to) = (port("fromPort"), port("toPort"));
-        let peers = perm
-            .items("ipRanges")
-            .filter_map(|r| r.text("cidrIp"))
-            .chain(perm.items("groups").filter_map(|g| g.text("groupId")))
-            .chain(perm.items("ipv6Ranges").filter_map(|r| r.text("cidrIpv6")))
-            .chain(perm.items("prefixListIds").filter_map(|p| p.text("prefixListId")));
-        for peer in peers.take(kreach::limits::MAX_LIST) {
-            out.push(SgRule { from, to, all, peer: peer.to_string() });
-        }
-    }
-    out
 }
 
 /// A network ACL as `DescribeNetworkAcls` describes it, with the asked-about subnets it governs.

@@ -19,6 +19,7 @@ mod records;
 mod resolver;
 mod route53;
 mod secrets;
+mod sg;
 mod transit;
 
 use std::time::{Duration, Instant};
@@ -28,7 +29,6 @@ use aws_sdk_route53::error::ProvideErrorMetadata;
 use kreach::report::AwsAudit;
 
 pub use changes::lookup_changes;
-pub(crate) use endpoint::{SgRule, sg_rules};
 pub use error::{AwsError, AwsErrorKind};
 pub use esm::fetch_mapping;
 pub use fleet::{FleetPlan, FleetTarget, Invocation, InvocationOutcome, MAX_FLEET, invoke_fleet};
@@ -38,6 +38,7 @@ pub use input::{
 pub use invoke::{Invoker, MAX_INVOKE_RESPONSE, invoke_function};
 pub use records::{change_batch, expected_records, expected_records_for, zonal_dns_name};
 pub use secrets::{SECRET_CAP, SecretCredentials, parse_secret, read_root_ca, read_secret};
+pub(crate) use sg::{SgRule, sg_rules};
 
 /// Ports the endpoint's security groups must admit.
 pub const PORTS: [u16; 2] = [9092, 443];

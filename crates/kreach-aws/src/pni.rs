@@ -8,8 +8,8 @@
 use kreach::report::{AwsAudit, AwsEniPermission, AwsIngressRule, AwsPniInterface};
 
 use crate::api::{self as ec2, Query};
-use crate::endpoint::sg_rules;
 use crate::note;
+use crate::sg::sg_rules;
 
 /// Most PNI interfaces kept (Confluent's script creates one per zone and access point).
 pub(crate) const MAX_PNI_INTERFACES: usize = 24;

@@ -2,10 +2,15 @@
 //! resources of the findings that fail the path (errors), looked up once, within what is left of
 //! the deadline.
 
-use std::time::Instant;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
 
-use crate::report::{Report, Severity};
-use crate::run::diagnosis::ChangesStage;
+use crate::report::{ChangeAudit, Report, Severity};
+
+/// The lookup a front end gives `Diagnosis::changes`: the resources, the time left.
+pub(crate) type ChangesStage<'a> =
+    Box<dyn FnOnce(Vec<String>, Duration) -> Pin<Box<dyn Future<Output = ChangeAudit> + Send + 'a>> + Send + 'a>;
 
 /// Most resources looked up in one run (CloudTrail answers two lookups a second).
 pub const MAX_CHANGE_RESOURCES: usize = 8;

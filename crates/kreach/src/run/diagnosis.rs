@@ -20,14 +20,13 @@ use crate::report::{
     AwsAudit, ClusterDomain, CnameHop, DnsDetail, Layout, ParityOutcome, ParityReport, RefusedInput, Report, Role,
     SecretLookup, Stage, StageResult, StageStatus, Vantage,
 };
-use crate::run::changes;
+use crate::run::changes::{self, ChangesStage};
 use crate::run::matrix::count;
 use crate::run::runner;
 use crate::run::step::{Step, StepObserver, StepOutcome, emit};
 
 type Extra<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type AuditStage<'a> = Box<dyn FnOnce(AuditScope, Duration) -> Extra<'a, AwsAudit> + Send + 'a>;
-pub(crate) type ChangesStage<'a> = Box<dyn FnOnce(Vec<String>, Duration) -> Extra<'a, ChangeAudit> + Send + 'a>;
 
 /// What the AWS audit is told when it starts: where the probe runs (its VPC narrows the search)
 /// and what the bootstrap's name resolution showed of the cluster's domain and layout.
