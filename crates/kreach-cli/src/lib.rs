@@ -3,8 +3,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 mod aws;
 mod cli;
 mod cmd;
@@ -17,12 +15,29 @@ use output::{CliError, emit, fail};
 
 /// Runs the CLI with the process's arguments.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     events::init_tracing(&cli);
     match run(cli) {
         Ok(code) => code,
         Err(e) => fail(&e.message, e.code),
     }
+}
+
+/// The command line, with `--version` saying what the build is: the version, the commit, the
+/// target and the librdkafka linked in.
+fn parse() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let long = format!(
+        "{} (commit {}, target {}, librdkafka {})",
+        env!("CARGO_PKG_VERSION"),
+        env!("KREACH_COMMIT"),
+        env!("KREACH_TARGET"),
+        kreach_parity::librdkafka_version()
+    );
+    // Once per process: clap keeps a version as a static string.
+    let long: &'static str = Box::leak(long.into_boxed_str());
+    let matches = Cli::command().version(long).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 fn run(cli: Cli) -> output::Outcome {

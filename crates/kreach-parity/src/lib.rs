@@ -490,3 +490,8 @@ mod deadline {
         assert_eq!(report.outcome, ParityOutcome::Failed, "{report:?}");
     }
 }
+
+/// The version of the librdkafka linked in (`2.x.y`).
+pub fn librdkafka_version() -> String {
+    get_rdkafka_version().1
+}

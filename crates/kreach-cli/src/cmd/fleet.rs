@@ -249,7 +249,7 @@ pub(crate) fn template(spec: &TemplateSpec) -> Value {
             if spec.per_zone { "zone" } else { "subnet" }
         ),
         "Parameters": {
-            "CodeS3Bucket": {"Type": "String", "Description": "S3 bucket holding the kreach Lambda zip (cargo lambda build --release -p kreach-lambda --output-format zip)"},
+            "CodeS3Bucket": {"Type": "String", "Description": "S3 bucket holding the kreach Lambda zip (bash scripts/dist.sh: target/dist/out/kreach-lambda-<version>-x86_64.zip)"},
             "CodeS3Key": {"Type": "String", "Description": "S3 key of the kreach Lambda zip"},
             "Schedule": {"Type": "String", "Default": spec.schedule, "Description": "How often each canary runs (EventBridge Scheduler expression)"},
             "AlarmTopicArn": {"Type": "String", "Default": "", "Description": "An SNS topic for the alarms (empty: none)"}

@@ -49,7 +49,7 @@ pub(crate) fn template(m: &EventSourceMapping) -> Value {
     let name = function_name(m);
     let uses_mapping_network = !m.subnets.is_empty();
     let mut parameters = json!({
-        "CodeS3Bucket": {"Type": "String", "Description": "S3 bucket holding the kreach Lambda zip (cargo lambda build --release -p kreach-lambda --output-format zip)"},
+        "CodeS3Bucket": {"Type": "String", "Description": "S3 bucket holding the kreach Lambda zip (bash scripts/dist.sh: target/dist/out/kreach-lambda-<version>-x86_64.zip)"},
         "CodeS3Key": {"Type": "String", "Description": "S3 key of the kreach Lambda zip"},
     });
     let (subnets, groups) = if uses_mapping_network {
