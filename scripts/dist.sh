@@ -27,8 +27,7 @@ done
 # The static libraries the link takes (libssl.a, libcrypto.a, libz.a, libc.a) and the tools.
 need=()
 for pair in /usr/lib/x86_64-linux-gnu/libssl.a:libssl-dev /usr/lib/x86_64-linux-gnu/libz.a:zlib1g-dev \
-            /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev /usr/bin/readelf:binutils /usr/bin/pkg-config:pkg-config \
-            /usr/bin/cmake:cmake; do
+            /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev /usr/bin/readelf:binutils /usr/bin/pkg-config:pkg-config; do
   [ -e "${pair%%:*}" ] || need+=("${pair##*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
