@@ -295,9 +295,9 @@ pub(crate) struct AwsArgs {
     #[arg(long, value_name = "REGION")]
     pub(crate) aws_region: Option<String>,
     /// With the audit, the recent changes (CloudTrail) of the AWS resources the failing findings
-    /// blame, over the last HOURS (0: not looked up; CloudTrail keeps 90 days).
-    #[arg(long, value_name = "HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(0..=2160))]
-    pub(crate) changes_since: u32,
+    /// blame, over the last HOURS (default 24; 0: not looked up; CloudTrail keeps 90 days).
+    #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(0..=2160))]
+    pub(crate) changes_since: Option<u32>,
 }
 
 /// The Lambda side of a diagnosis: an event source mapping polling the cluster, or the Lambda

@@ -80,6 +80,11 @@ pub(crate) fn function_event(args: &CheckArgs) -> Result<serde_json::Value, Stri
              (KREACH_ALLOW_INSECURE_CREDENTIALS in its environment)"
             .into());
     }
+    if args.aws.changes_since.is_some() {
+        return Err("invalid --via-function: --changes-since is looked up by this machine's AWS session after a \
+             local check; the function does not look up changes"
+            .into());
+    }
     serde_json::to_value(CheckOptions::from(args)).map_err(|e| format!("the check does not serialize: {e}"))
 }
 
@@ -127,6 +132,7 @@ mod options_tests {
         ("verbose", "this process's own log"),
         ("no_progress", "this process's own progress line"),
         ("help", "clap's"),
+        ("changes_since", "the CloudTrail lookup runs in this machine's AWS session after a local check"),
     ];
 
     /// A value for each carried flag (a new flag without one fails the test below).
@@ -209,9 +215,13 @@ mod options_tests {
         }
         assert!(missing.is_empty(), "flags neither carried (no sample) nor local-only: {missing:?}");
         // Local-only flags are refused with --via-function, never silently dropped.
-        for extra in
-            [vec!["--ca-file", "/x"], vec!["--config", "/x"], vec!["-X", "a=b"], vec!["--allow-insecure-credentials"]]
-        {
+        for extra in [
+            vec!["--ca-file", "/x"],
+            vec!["--config", "/x"],
+            vec!["-X", "a=b"],
+            vec!["--allow-insecure-credentials"],
+            vec!["--changes-since", "48"],
+        ] {
             assert!(function_event(&check_args(&extra)).is_err(), "{extra:?}");
         }
     }

@@ -73,6 +73,10 @@ pub(crate) fn audit_input(
     input
 }
 
+/// `--changes-since`'s default: a day of CloudTrail.
+#[cfg(feature = "aws")]
+const DEFAULT_CHANGES_HOURS: u32 = 24;
+
 /// The AWS and Lambda flags as options (what the audit reads, what the function is told).
 fn aws_options(options: &mut CheckOptions, aws: &AwsArgs, lambda: Option<&LambdaArgs>) {
     options.dns_domain = aws.dns_domain.clone();
@@ -267,11 +271,14 @@ pub(crate) async fn run_once(run: &Run<'_>) -> Result<kreach::Report, kreach::Er
         let _ = lambda;
         // What changed on the blamed resources: looked up after the findings, with the audit's input.
         #[cfg(feature = "aws")]
-        if audit_now && aws.changes_since > 0 {
-            let (changes_input, hours) = (input.clone(), aws.changes_since);
-            diagnosis = diagnosis.changes(move |resources, budget| async move {
-                kreach_aws::lookup_changes(&changes_input, &resources, hours, budget).await
-            });
+        {
+            let hours = aws.changes_since.unwrap_or(DEFAULT_CHANGES_HOURS);
+            if audit_now && hours > 0 {
+                let changes_input = input.clone();
+                diagnosis = diagnosis.changes(move |resources, budget| async move {
+                    kreach_aws::lookup_changes(&changes_input, &resources, hours, budget).await
+                });
+            }
         }
         diagnosis = diagnosis.aws(move |scope, budget| async move {
             if !audit_now {
