@@ -94,7 +94,10 @@ fn records_help_is_about_records() {
         section("Lambda"),
         ["event-source-mapping", "event-source-mapping-file", "sink-connector-principal", "lambda-function"]
     );
-    assert_eq!(section("AWS audit"), ["aws", "vpc-endpoint", "vpc-id", "endpoint-service", "dns-domain", "aws-region"]);
+    assert_eq!(
+        section("AWS audit"),
+        ["aws", "vpc-endpoint", "vpc-id", "endpoint-service", "dns-domain", "aws-region", "changes-since"]
+    );
     let flat = check.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains("(default: the properties file's, else SASL_SSL"), "{check}");
 }

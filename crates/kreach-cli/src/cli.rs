@@ -187,6 +187,10 @@ pub(crate) struct CheckArgs {
     pub(crate) output: Output,
     #[command(flatten, next_help_heading = "AWS audit")]
     pub(crate) aws: AwsArgs,
+    /// With the audit, the recent changes (CloudTrail) of the AWS resources the failing findings
+    /// blame, over the last HOURS (default 24; 0: not looked up; CloudTrail keeps 90 days).
+    #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(0..=2160), help_heading = "AWS audit")]
+    pub(crate) changes_since: Option<u32>,
     #[command(flatten, next_help_heading = "Lambda")]
     pub(crate) lambda: LambdaArgs,
 }
@@ -294,10 +298,6 @@ pub(crate) struct AwsArgs {
     /// AWS region (default: AWS_REGION or the profile's).
     #[arg(long, value_name = "REGION")]
     pub(crate) aws_region: Option<String>,
-    /// With the audit, the recent changes (CloudTrail) of the AWS resources the failing findings
-    /// blame, over the last HOURS (default 24; 0: not looked up; CloudTrail keeps 90 days).
-    #[arg(long, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(0..=2160))]
-    pub(crate) changes_since: Option<u32>,
 }
 
 /// The Lambda side of a diagnosis: an event source mapping polling the cluster, or the Lambda

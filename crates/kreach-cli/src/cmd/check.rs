@@ -25,6 +25,7 @@ pub(crate) async fn check(args: Box<CheckArgs>) -> Outcome {
         return via_function(&function, &args, output).await;
     }
     let aws = args.aws.clone();
+    let changes_since = args.changes_since;
     let lambda = args.lambda.clone();
     let mapping = mapping_input(&lambda)?;
     let secret = args.sasl_secret.clone();
@@ -46,6 +47,7 @@ pub(crate) async fn check(args: Box<CheckArgs>) -> Outcome {
         properties: ready.properties.clone().filter(|_| client_check),
         client_check,
         aws: Some((&aws, &lambda)),
+        changes_since,
         secret: ready.secret.clone(),
         mapping: ready.mapping.clone(),
         started: Some(ready.started),
@@ -80,7 +82,7 @@ pub(crate) fn function_event(args: &CheckArgs) -> Result<serde_json::Value, Stri
              (KREACH_ALLOW_INSECURE_CREDENTIALS in its environment)"
             .into());
     }
-    if args.aws.changes_since.is_some() {
+    if args.changes_since.is_some() {
         return Err("invalid --via-function: --changes-since is looked up by this machine's AWS session after a \
              local check; the function does not look up changes"
             .into());

@@ -99,6 +99,7 @@ pub(crate) async fn lab(args: LabArgs) -> Outcome {
         properties: options.properties.filter(|_| client_check),
         client_check,
         aws: None,
+        changes_since: None,
         secret: None,
         mapping: None,
         started: None,

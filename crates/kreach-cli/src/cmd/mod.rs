@@ -185,6 +185,9 @@ pub(crate) struct Run<'a> {
     client_check: bool,
     /// The AWS flags, when the vantage point and the audit are wanted (not for the lab).
     aws: Option<(&'a AwsArgs, &'a LambdaArgs)>,
+    /// `--changes-since`, when given (read by the AWS build only).
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    changes_since: Option<u32>,
     secret: Option<kreach::report::SecretLookup>,
     mapping: Option<kreach::EventSourceMapping>,
     /// When the first run began (its inputs were read before the checks).
@@ -272,7 +275,7 @@ pub(crate) async fn run_once(run: &Run<'_>) -> Result<kreach::Report, kreach::Er
         // What changed on the blamed resources: looked up after the findings, with the audit's input.
         #[cfg(feature = "aws")]
         {
-            let hours = aws.changes_since.unwrap_or(DEFAULT_CHANGES_HOURS);
+            let hours = run.changes_since.unwrap_or(DEFAULT_CHANGES_HOURS);
             if audit_now && hours > 0 {
                 let changes_input = input.clone();
                 diagnosis = diagnosis.changes(move |resources, budget| async move {
