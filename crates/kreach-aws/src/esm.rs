@@ -151,6 +151,7 @@ pub(crate) async fn audit_mapping(sdk: &aws_config::SdkConfig, m: &EventSourceMa
         esm.permissions = verdicts;
         esm.permission_method = Some(method);
     }
+    esm.system_log_errors = crate::esm_logs::system_log_errors(sdk, m, audit).await;
     audit.event_source_mapping = Some(esm);
 }
 

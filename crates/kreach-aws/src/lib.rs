@@ -9,6 +9,7 @@ mod destination;
 mod endpoint;
 mod error;
 mod esm;
+mod esm_logs;
 mod firewall;
 mod fleet;
 mod iam;

@@ -190,6 +190,26 @@ async fn an_on_failure_destination_needs_its_route_in_every_mode() {
     assert_eq!(codes(&report), ["esm-destination-unreachable"], "{:#?}", report.findings);
 }
 
+/// A mapping with system logs on: its pollers' error codes of the last day (moto's CloudWatch
+/// Logs, planted with two of this mapping's authorization errors, another mapping's, and a line
+/// that is no ESM event) are evidence in the report.
+#[tokio::test]
+async fn the_pollers_system_log_errors_are_read_for_this_mapping_only() {
+    let (report, audit) = scenario("system-logs").await;
+    let esm = audit.event_source_mapping.as_ref().expect("esm audit");
+    let errors = esm.system_log_errors.as_ref().expect("read");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].error_code, "org.apache.kafka.common.errors.TopicAuthorizationException");
+    assert_eq!(errors[0].count, 2);
+    assert!(errors[0].last_message.contains("orders"), "{errors:?}");
+    assert!(audit.calls.iter().any(|c| c == "logs:FilterLogEvents"), "{:?}", audit.calls);
+    let policy = std::fs::read_to_string(root().join("docs/iam-policy-audit.json")).expect("policy");
+    assert!(policy.contains("\"logs:FilterLogEvents\""));
+    let f = report.findings.iter().find(|f| f.code.as_str() == "esm-system-log-errors").expect("finding");
+    assert!(f.summary.contains("TopicAuthorizationException ×2"), "{}", f.summary);
+    assert_eq!(f.severity, kreach::Severity::Info);
+}
+
 /// An Amazon MSK mapping names no subnets or groups: its pollers sit on the cluster's network
 /// (moto's `DescribeClusterV2`), which is audited as the mapping's — its zones, its groups' egress
 /// and whether they admit themselves on the broker port.

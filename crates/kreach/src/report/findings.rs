@@ -263,6 +263,8 @@ finding_codes! {
         "From the mapping's subnets its on-failure destination's service (SQS, SNS, S3) has neither a NAT route nor a VPC endpoint: failed batches cannot be sent (`PROBLEM: Connection error. Your event source VPC must be able to connect to OnFailure Destination.`), whatever the poller mode.";
     EsmRoleTrustMissing = "esm-role-trust-missing", Error, Authorization, Misconfigured,
         "The function's execution role's trust policy does not let lambda.amazonaws.com assume it (`PROBLEM: Lambda failed to assume your function execution role.`).";
+    EsmSystemLogErrors = "esm-system-log-errors", Info, Mapping, Informational,
+        "The mapping's pollers logged errors in the last day (their system logs, `ESM_PROCESSING_EVENT` with an `errorCode`): evidence beside what kreach measured.";
     EsmPollerMode = "esm-poller-mode", Info, Mapping, Informational,
         "How the mapping polls (on demand or provisioned) and what its network needs for that; where its pollers' logs and metrics are; settings kreach does not know.";
     EsmRoleMissingPermission = "esm-role-missing-permission", Error, Authorization, NotAuthorized,
@@ -470,6 +472,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 115, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 116, "codes added or removed: update this count and docs/findings.md");
     }
 }

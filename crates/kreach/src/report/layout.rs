@@ -153,6 +153,11 @@ pub struct EsmAudit {
     pub api_routes: Vec<EsmApiRoute>,
     /// The function's execution role.
     pub role: Option<String>,
+    /// The pollers' system-log errors of the last day (`logs:FilterLogEvents` on the function's
+    /// log group, `ESM_PROCESSING_EVENT`s of this mapping), by error code, most frequent first;
+    /// `None` when not read (no `LoggingConfig.SystemLogLevel`, or the read failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_log_errors: Option<Vec<EsmLogError>>,
     /// The services its trust policy lets assume it (`iam:GetRole`); `None` when not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_trusted_services: Option<Vec<String>>,
@@ -313,4 +318,18 @@ pub struct ConnectorAudit {
     pub permissions: Vec<PermissionCheck>,
     /// How the permissions were judged.
     pub permission_method: Option<String>,
+}
+
+/// One error code the mapping's pollers logged (`ESM_PROCESSING_EVENT`, `error.errorCode`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct EsmLogError {
+    /// `error.errorCode` (`org.apache.kafka.common.errors.TopicAuthorizationException`, …).
+    pub error_code: String,
+    /// How many events of the window carried it.
+    pub count: u32,
+    /// The newest one's time, RFC 3339 UTC.
+    pub last_time: String,
+    /// The newest one's `error.errorMessage`, made inert and short.
+    pub last_message: String,
 }

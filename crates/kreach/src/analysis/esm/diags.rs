@@ -179,6 +179,21 @@ pub(super) fn role_trust_missing(role: &str, services: &[String]) -> Diag {
     )
 }
 
+/// The pollers' own system logs name these error codes.
+pub(super) fn system_log_errors(m: &EventSourceMapping, errors: &[crate::report::EsmLogError]) -> Diag {
+    let listed: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{} ×{} (last {}: {})", e.error_code, e.count, e.last_time, e.last_message))
+        .collect();
+    Diag::new(
+        FindingCode::EsmSystemLogErrors,
+        format!("the pollers of mapping {} logged in the last day: {}", m.uuid, listed.join("; ")),
+        "The other findings say which hop each error is about; the log group holds every event \
+         (aws logs filter-log-events --filter-pattern ESM_PROCESSING_EVENT)."
+            .to_string(),
+    )
+}
+
 fn actions(missing: &[&PermissionCheck]) -> String {
     missing.iter().map(|p| p.action.as_str()).collect::<Vec<_>>().join(", ")
 }

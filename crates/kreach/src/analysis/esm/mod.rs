@@ -217,6 +217,9 @@ pub(super) fn esm_audit_findings(
         }
     }
     found.extend(role_diag(esm));
+    if let Some(errors) = esm.system_log_errors.as_ref().filter(|e| !e.is_empty()) {
+        found.push(diags::system_log_errors(m, errors));
+    }
     if let (Some(services), Some(role)) = (&esm.role_trusted_services, &esm.role)
         && !services.iter().any(|s| s == LAMBDA_SERVICE)
     {
