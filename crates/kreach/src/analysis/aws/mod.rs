@@ -106,11 +106,7 @@ fn audit_diags(
         }
         let sources: Vec<String> =
             ingress.sources.iter().map(|s| format!("{} from {}", s.group_id, s.source)).collect();
-        let source_flag = match (probe.groups.first(), probe.ip) {
-            (Some(g), _) => format!("--source-group {g}"),
-            (None, Some(ip)) => format!("--cidr {ip}/32"),
-            (None, None) => "--source-group <client security group>".into(),
-        };
+        let source_flag = probe.source_flag();
         let sg = &ingress.sources[0].group_id;
         out.push(
             diags::sg_excludes_probe(ingress.port, sg, &sources, probe.ip, &probe.groups, &source_flag)

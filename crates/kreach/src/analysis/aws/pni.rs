@@ -139,17 +139,13 @@ fn port_diags(targets: &[TargetReport], seed_port: u16, pni: &[AwsPniInterface],
     groups.dedup();
     let rules: Vec<&AwsIngressRule> = pni.iter().flat_map(|i| &i.ingress_rules).collect();
     let group = groups.first().copied().unwrap_or("<PNI security group>");
+    let source_flag = probe.source_flag();
     for port in ports {
         let sources: Vec<AwsIngressSource> = rules
             .iter()
             .filter(|r| r.admits(port))
             .map(|r| AwsIngressSource { group_id: r.group_id.clone(), source: r.source.clone() })
             .collect();
-        let source_flag = match (probe.groups.first(), probe.ip) {
-            (Some(g), _) => format!("--source-group {g}"),
-            (None, Some(ip)) => format!("--cidr {ip}/32"),
-            (None, None) => "--source-group <client security group>".into(),
-        };
         let fix = format!(
             "aws ec2 authorize-security-group-ingress --group-id {group} --protocol tcp --port {port} {source_flag}"
         );

@@ -23,6 +23,16 @@ impl Probe {
         }
     }
 
+    /// The `authorize-security-group-ingress` source that admits this probe: its first group,
+    /// else its address, else a placeholder.
+    pub(super) fn source_flag(&self) -> String {
+        match (self.groups.first(), self.ip) {
+            (Some(g), _) => format!("--source-group {g}"),
+            (None, Some(ip)) => format!("--cidr {ip}/32"),
+            (None, None) => "--source-group <client security group>".into(),
+        }
+    }
+
     /// Whether any of these rules admits the probe: `None` when that cannot be told (a prefix
     /// list, or a CIDR rule while the probe's address is unknown).
     pub(super) fn admitted_by(&self, sources: &[AwsIngressSource]) -> Option<bool> {
