@@ -125,9 +125,12 @@ pub(crate) async fn audit_mapping(sdk: &aws_config::SdkConfig, m: &EventSourceMa
         .map(|a| (a, "*".to_string()))
         .collect();
         checks.extend(m.on_failure_destination.as_deref().and_then(crate::destination::send_permission));
+        if let Some(cluster) = &esm.msk_cluster {
+            checks.extend(crate::msk_iam::pollers_need(m, cluster));
+        }
         esm.role_trusted_services = crate::destination::trusted_services(sdk, &role, audit).await;
         let sm = aws_sdk_secretsmanager::Client::new(sdk);
-        for secret in [m.sasl_secret(), m.root_ca_secret.as_deref()].into_iter().flatten() {
+        for secret in [m.auth_secret(), m.root_ca_secret.as_deref()].into_iter().flatten() {
             checks.push(("secretsmanager:GetSecretValue", secret.to_string()));
             // A customer-managed key must let the role decrypt the secret too.
             audit.calls.push("secretsmanager:DescribeSecret".into());
@@ -148,7 +151,7 @@ pub(crate) async fn audit_mapping(sdk: &aws_config::SdkConfig, m: &EventSourceMa
             }
         }
         let (verdicts, method) = iam::check(sdk, &role, &checks, audit).await;
-        esm.permissions = verdicts;
+        esm.permissions = crate::msk_iam::either_describe(verdicts, esm.msk_cluster.as_ref());
         esm.permission_method = Some(method);
     }
     esm.system_log_errors = crate::esm_logs::system_log_errors(sdk, m, audit).await;
@@ -216,7 +219,7 @@ async fn mapping_network(ec2: &Ec2, m: &EventSourceMapping, region: &str, esm: &
         };
         let needed = SERVICES
             .iter()
-            .filter(|s| **s != "secretsmanager" || m.sasl_secret().is_some() || m.root_ca_secret.is_some())
+            .filter(|s| **s != "secretsmanager" || m.auth_secret().is_some() || m.root_ca_secret.is_some())
             .map(|s| (*s, false));
         // The on-failure destination's service, whatever the poller mode.
         let destination =
@@ -472,6 +475,8 @@ fn best_connection(
 /// connection's state, subnets and groups, and the multi-VPC broker ports (14001-14100).
 fn cross_account(arn: &str, connection: Option<String>, detail: Option<&serde_json::Value>) -> MskCluster {
     let mut c = MskCluster::default();
+    // Reached through a VPC connection, which serves IAM, SCRAM and mutual TLS only.
+    c.iam_auth = true;
     c.arn = arn.to_string();
     c.cross_account = true;
     c.vpc_connection = connection;
@@ -499,6 +504,8 @@ fn cluster_from(v: &serde_json::Value, arn: &str, m: &EventSourceMapping) -> Msk
     c.arn = info["clusterArn"].as_str().unwrap_or(arn).to_string();
     c.state = info["state"].as_str().unwrap_or("").to_string();
     let provisioned = &info["provisioned"];
+    c.serverless = info["serverless"].is_object();
+    c.name = info["clusterName"].as_str().unwrap_or("").to_string();
     if provisioned.is_object() {
         c.subnets = json_strings(&provisioned["brokerNodeGroupInfo"]["clientSubnets"]);
         c.security_groups = json_strings(&provisioned["brokerNodeGroupInfo"]["securityGroups"]);
@@ -515,7 +522,10 @@ fn cluster_from(v: &serde_json::Value, arn: &str, m: &EventSourceMapping) -> Msk
     let port = match m.authentication.as_ref().map(|(kind, _)| kind.as_str()) {
         Some("SASL_SCRAM_256_AUTH" | "SASL_SCRAM_512_AUTH") => 9096,
         Some("CLIENT_CERTIFICATE_TLS_AUTH") => 9094,
-        _ if !provisioned.is_object() || on(&auth["sasl"]["iam"]) => 9098,
+        _ if !provisioned.is_object() || on(&auth["sasl"]["iam"]) => {
+            c.iam_auth = true;
+            9098
+        }
         _ if provisioned["encryptionInfo"]["encryptionInTransit"]["clientBroker"].as_str() == Some("PLAINTEXT") => 9092,
         _ => 9094,
     };

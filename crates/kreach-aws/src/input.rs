@@ -40,6 +40,18 @@ impl AwsReads for SdkReads<'_> {
         })
     }
 
+    fn secret_text<'a>(
+        &'a self,
+        region: Option<String>,
+        id: &'a str,
+        budget: Duration,
+    ) -> Reading<'a, Result<kreach::Secret, String>> {
+        Box::pin(async move {
+            let sdk = (self.0)(region).await?;
+            crate::secrets::read_secret_text(&sdk, id, budget).await.map_err(|e| e.to_string())
+        })
+    }
+
     fn secret<'a>(
         &'a self,
         region: Option<String>,

@@ -15,6 +15,7 @@ mod fleet;
 mod iam;
 mod input;
 mod invoke;
+mod msk_iam;
 mod pni;
 mod records;
 mod resolver;
@@ -38,7 +39,9 @@ pub use input::{
 };
 pub use invoke::{Invoker, MAX_INVOKE_RESPONSE, invoke_function};
 pub use records::{change_batch, expected_records, expected_records_for, zonal_dns_name};
-pub use secrets::{SECRET_CAP, SecretCredentials, parse_secret, read_root_ca, read_secret};
+pub use secrets::{
+    SECRET_CAP, SECRET_TEXT_CAP, SecretCredentials, parse_secret, read_root_ca, read_secret, read_secret_text,
+};
 pub(crate) use sg::{SgRule, sg_rules};
 
 /// Ports the endpoint's security groups must admit.

@@ -106,20 +106,7 @@ where
 /// mapping names as `SERVER_ROOT_CA_CERTIFICATE`, `{"certificate": "-----BEGIN CERTIFICATE-----…"}`
 /// (or the PEM itself). `Err` says why.
 pub async fn read_root_ca(sdk: &SdkConfig, secret_id: &str, budget: Duration) -> Result<String, AwsError> {
-    let client = aws_sdk_secretsmanager::Client::new(sdk);
-    let text = match tokio::time::timeout(budget, client.get_secret_value().secret_id(secret_id).send()).await {
-        Err(_) => {
-            let why = format!("secretsmanager:GetSecretValue: no answer within {} ms", budget.as_millis());
-            return Err(AwsError::timed_out(why));
-        }
-        Ok(Err(e)) => {
-            return Err(match classify_secret_error(&e) {
-                (SecretOutcome::Unreachable, why) => AwsError::unreachable(why),
-                (_, why) => AwsError::other(why),
-            });
-        }
-        Ok(Ok(out)) => out.secret_string().unwrap_or_default().to_string(),
-    };
+    let text = secret_string(sdk, secret_id, budget).await?;
     if text.len() > kreach::limits::MAX_CA_BYTES as usize {
         return Err(AwsError::invalid(format!(
             "the secret is larger than {} KiB",
@@ -136,6 +123,38 @@ pub async fn read_root_ca(sdk: &SdkConfig, secret_id: &str, budget: Duration) ->
         ));
     }
     Ok(pem)
+}
+
+/// A secret's text value within `budget` (the mapping's CLIENT_CERTIFICATE_TLS_AUTH secret: a
+/// certificate and its key), at most [`SECRET_TEXT_CAP`] bytes, kept as a [`kreach::Secret`].
+pub async fn read_secret_text(sdk: &SdkConfig, secret_id: &str, budget: Duration) -> Result<kreach::Secret, AwsError> {
+    let text = secret_string(sdk, secret_id, budget).await?;
+    if text.len() > SECRET_TEXT_CAP {
+        return Err(AwsError::invalid(format!("the secret is larger than {} KiB", SECRET_TEXT_CAP / 1024)));
+    }
+    Ok(kreach::Secret::new(text))
+}
+
+/// Largest secret text read: Secrets Manager's own limit for a secret value (64 KiB).
+pub const SECRET_TEXT_CAP: usize = 64 * 1024;
+
+/// One `GetSecretValue` within `budget`: its text value, or why there is none.
+async fn secret_string(sdk: &SdkConfig, secret_id: &str, budget: Duration) -> Result<String, AwsError> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    match tokio::time::timeout(budget, client.get_secret_value().secret_id(secret_id).send()).await {
+        Err(_) => {
+            let why = format!("secretsmanager:GetSecretValue: no answer within {} ms", budget.as_millis());
+            Err(AwsError::timed_out(why))
+        }
+        Ok(Err(e)) => Err(match classify_secret_error(&e) {
+            (SecretOutcome::Unreachable, why) => AwsError::unreachable(why),
+            (_, why) => AwsError::other(why),
+        }),
+        Ok(Ok(out)) => out
+            .secret_string()
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::invalid("the secret has no text value (binary secret)")),
+    }
 }
 
 /// Keys accepted for the user name and the password, first match wins (case-insensitive).

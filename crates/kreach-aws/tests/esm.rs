@@ -246,3 +246,68 @@ async fn an_msk_mapping_is_audited_on_the_clusters_network() {
     let mode = report.findings.iter().find(|f| f.code.as_str() == "esm-poller-mode").expect("mode");
     assert!(mode.summary.contains("describe-cluster-v2 --cluster-arn arn:aws:kafka:"), "{}", mode.summary);
 }
+
+/// An MSK mapping whose pollers authenticate with IAM (no secret, IAM on the cluster): the
+/// execution role's `kafka-cluster:*` actions are judged on the cluster's, topic's and group's
+/// ARNs as MSK's authorization forms them.
+#[tokio::test]
+async fn an_msk_mapping_with_iam_needs_the_consumer_actions_on_the_clusters_arns() {
+    let msk_iam = |m: &mut serde_json::Value, planted: &serde_json::Value| {
+        m["EventSourceArn"] = planted["msk_cluster"].clone();
+        m.as_object_mut().expect("object").remove("SelfManagedEventSource");
+        // No secret: the execution role signs.
+        m["SourceAccessConfigurations"] = serde_json::json!([]);
+    };
+    let (report, audit) = scenario_with("msk-iam", msk_iam).await;
+    assert_eq!(codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+    let esm = audit.event_source_mapping.as_ref().expect("esm audit");
+    let cluster = esm.msk_cluster.as_ref().expect("cluster");
+    assert!(cluster.iam_auth && !cluster.serverless, "{cluster:?}");
+    assert_eq!(cluster.broker_ports, [9098]);
+    let judged = |action: &str| esm.permissions.iter().find(|p| p.action == action).cloned();
+    for action in [
+        "kafka:DescribeClusterV2",
+        "kafka:GetBootstrapBrokers",
+        "kafka-cluster:Connect",
+        "kafka-cluster:DescribeClusterDynamicConfiguration",
+        "kafka-cluster:DescribeTopic",
+        "kafka-cluster:ReadData",
+        "kafka-cluster:DescribeGroup",
+        "kafka-cluster:AlterGroup",
+    ] {
+        let p = judged(action).unwrap_or_else(|| panic!("{action} not judged: {:?}", esm.permissions));
+        assert_eq!(p.verdict, kreach::report::PermissionVerdict::Allowed, "{p:?}");
+    }
+    let topic = judged("kafka-cluster:ReadData").expect("read").resource;
+    assert!(topic.contains(":topic/orders/") && topic.ends_with("/orders"), "{topic}");
+    let group = judged("kafka-cluster:AlterGroup").expect("group").resource;
+    assert!(group.contains(":group/orders/") && group.ends_with("/a1b2c3d4-5678-90ab-cdef-11111EXAMPLE"), "{group}");
+    assert!(judged("kafka:DescribeCluster").is_none(), "one describe is judged, not both");
+
+    // The group statement names another cluster's groups: the two group actions are missing, and
+    // the fix is a statement on this group's ARN.
+    let (report, _) = scenario_with("msk-iam-group-missing", msk_iam).await;
+    assert_eq!(codes(&report), ["esm-role-missing-permission"], "{:#?}", report.findings);
+    let f = report.findings.iter().find(|f| f.code.as_str() == "esm-role-missing-permission").expect("finding");
+    assert!(
+        f.summary.contains("kafka-cluster:DescribeGroup") && f.summary.contains("kafka-cluster:AlterGroup"),
+        "{}",
+        f.summary
+    );
+    assert!(!f.summary.contains("ReadData"), "{}", f.summary);
+    assert!(f.fix.contains(":group/orders/"), "{}", f.fix);
+
+    // A provisioned cluster: kafka:DescribeCluster alone is enough (the guide: either one).
+    let msk_secret = |m: &mut serde_json::Value, planted: &serde_json::Value| {
+        m["EventSourceArn"] = planted["msk_cluster"].clone();
+        m.as_object_mut().expect("object").remove("SelfManagedEventSource");
+        if let Some(list) = m["SourceAccessConfigurations"].as_array_mut() {
+            list.retain(|c| !c["Type"].as_str().is_some_and(|t| t.starts_with("VPC_")));
+        }
+    };
+    let (report, audit) = scenario_with("msk-describe-v1", msk_secret).await;
+    assert_eq!(codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+    let esm = audit.event_source_mapping.as_ref().expect("esm audit");
+    assert!(esm.permissions.iter().all(|p| !p.action.starts_with("kafka-cluster:")), "a secret: no IAM actions");
+    assert!(esm.permissions.iter().any(|p| p.action == "kafka:DescribeCluster"), "{:?}", esm.permissions);
+}

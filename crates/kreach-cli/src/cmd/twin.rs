@@ -38,7 +38,7 @@ fn allowed_bootstrap(m: &EventSourceMapping) -> String {
 /// The secrets the function may read: the mapping's SASL secret and root CA secret.
 fn secrets(m: &EventSourceMapping) -> Vec<String> {
     let mut out: Vec<String> =
-        m.sasl_secret().into_iter().chain(m.root_ca_secret.as_deref()).map(str::to_string).collect();
+        m.auth_secret().into_iter().chain(m.root_ca_secret.as_deref()).map(str::to_string).collect();
     out.dedup();
     out
 }

@@ -11,6 +11,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::error::Error;
 use crate::limits::MAX_CA_BYTES;
+use crate::report::ClientCertSecretProblem;
 
 /// A client certificate and its key, checked to belong together.
 #[derive(Clone)]
@@ -59,31 +60,110 @@ pub(crate) fn client_cert(prop: &dyn Fn(&str) -> Option<String>) -> Result<Optio
         }
         (Some(c), Some(k)) => (c, k),
     };
-    let chain: Result<Vec<CertificateDer<'static>>, _> = CertificateDer::pem_slice_iter(&cert_pem).collect();
-    let chain = chain.map_err(|e| Error::invalid(cert_field, format!("not PEM certificates: {e}")))?;
-    if chain.is_empty() {
-        return Err(Error::invalid(cert_field, "holds no PEM certificate"));
-    }
-    if String::from_utf8_lossy(&key_pem).contains("ENCRYPTED PRIVATE KEY") {
-        return Err(Error::invalid(
+    let why = |e: PemProblem| match e {
+        PemProblem::NoCertificate(detail) => Error::invalid(cert_field, detail),
+        PemProblem::Unreadable => Error::invalid(cert_field, "the certificate cannot be read"),
+        PemProblem::Encrypted => Error::invalid(
             key_field,
             "the private key is encrypted (ssl.key.password): kreach reads unencrypted PKCS#8, PKCS#1 or SEC1 \
              keys only; give it a decrypted copy it keeps in memory (e.g. from a secret)",
-        ));
-    }
-    let key = PrivateKeyDer::from_pem_slice(&key_pem)
-        .map_err(|_| Error::invalid(key_field, "holds no PEM private key (PKCS#8, PKCS#1 or SEC1)"))?;
-    let provider = rustls::crypto::ring::default_provider();
-    let certified = CertifiedKey::from_der(chain, key, &provider).map_err(|e| match e {
-        rustls::Error::InconsistentKeys(_) => {
+        ),
+        PemProblem::NoKey => Error::invalid(key_field, "holds no PEM private key (PKCS#8, PKCS#1 or SEC1)"),
+        PemProblem::Mismatch => {
             Error::invalid(key_field, format!("the private key is not the key of the certificate in {cert_field}"))
         }
-        other => Error::invalid(key_field, format!("the private key cannot sign: {other}")),
+        PemProblem::CannotSign(e) => Error::invalid(key_field, format!("the private key cannot sign: {e}")),
+    };
+    from_pem(&cert_pem, &key_pem).map(Some).map_err(why)
+}
+
+/// What keeps a certificate and key in PEM from being presented.
+enum PemProblem {
+    NoCertificate(String),
+    Unreadable,
+    Encrypted,
+    NoKey,
+    Mismatch,
+    CannotSign(String),
+}
+
+/// A certificate chain and its unencrypted key, checked to belong together.
+fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<ClientCert, PemProblem> {
+    let chain: Result<Vec<CertificateDer<'static>>, _> = CertificateDer::pem_slice_iter(cert_pem).collect();
+    let chain = chain.map_err(|e| PemProblem::NoCertificate(format!("not PEM certificates: {e}")))?;
+    if chain.is_empty() {
+        return Err(PemProblem::NoCertificate("holds no PEM certificate".into()));
+    }
+    if String::from_utf8_lossy(key_pem).contains("ENCRYPTED PRIVATE KEY") {
+        return Err(PemProblem::Encrypted);
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| PemProblem::NoKey)?;
+    let provider = rustls::crypto::ring::default_provider();
+    let certified = CertifiedKey::from_der(chain, key, &provider).map_err(|e| match e {
+        rustls::Error::InconsistentKeys(_) => PemProblem::Mismatch,
+        other => PemProblem::CannotSign(other.to_string()),
     })?;
-    let described = describe(&certified.cert[0]);
-    let (subject, issuer, not_after, days_to_expiry) =
-        described.ok_or_else(|| Error::invalid(cert_field, "the certificate cannot be read"))?;
-    Ok(Some(ClientCert { certified: Arc::new(certified), subject, issuer, not_after, days_to_expiry }))
+    let (subject, issuer, not_after, days_to_expiry) = describe(&certified.cert[0]).ok_or(PemProblem::Unreadable)?;
+    Ok(ClientCert { certified: Arc::new(certified), subject, issuer, not_after, days_to_expiry })
+}
+
+/// The client certificate in an event source mapping's `CLIENT_CERTIFICATE_TLS_AUTH` secret, read as
+/// Lambda reads it: a JSON object with `certificate` (the PEM chain, client certificate first) and
+/// `privateKey` (PKCS #8 PEM; `privateKeyPassword` when it is encrypted). The problem, in words
+/// that name keys and never quote a value, when it cannot be presented.
+pub fn from_lambda_secret(text: &str) -> Result<ClientCert, (ClientCertSecretProblem, String)> {
+    use ClientCertSecretProblem as P;
+    const SHAPE: &str = "expected {\"certificate\": \"-----BEGIN CERTIFICATE-----…\", \"privateKey\": \"-----BEGIN \
+                         PRIVATE KEY-----…\"}";
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|_| (P::WrongShape, format!("the secret's value is not JSON ({SHAPE})")))?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| (P::WrongShape, format!("the secret's value is not a JSON object ({SHAPE})")))?;
+    let field = |k: &str| object.get(k).and_then(|v| v.as_str()).filter(|v| !v.trim().is_empty());
+    let (Some(cert), Some(key)) = (field("certificate"), field("privateKey")) else {
+        let mut keys: Vec<&str> = object.keys().map(String::as_str).take(crate::limits::MAX_LIST).collect();
+        keys.sort_unstable();
+        let found =
+            if keys.is_empty() { "none".to_string() } else { crate::text::clean(&keys.join(", ")).into_owned() };
+        return Err((P::WrongShape, format!("no non-empty certificate and privateKey (keys found: {found}; {SHAPE})")));
+    };
+    let pkcs8 = key.contains("-----BEGIN PRIVATE KEY-----");
+    let encrypted = key.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----");
+    if !pkcs8 && !encrypted {
+        let found = ["RSA PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY"]
+            .into_iter()
+            .find(|label| key.contains(&format!("-----BEGIN {label}-----")))
+            .map(|label| format!("a {label} block"))
+            .unwrap_or_else(|| "no PEM key".into());
+        return Err((
+            P::NotPkcs8,
+            format!(
+                "privateKey holds {found}; Lambda reads PKCS #8 only (-----BEGIN PRIVATE KEY-----): convert it with \
+                 openssl pkcs8 -topk8 -nocrypt -in key.pem"
+            ),
+        ));
+    }
+    if encrypted {
+        return Err(if field("privateKeyPassword").is_none() {
+            (P::PasswordMissing, "privateKey is encrypted and the secret has no privateKeyPassword".into())
+        } else {
+            (
+                P::EncryptedNotVerified,
+                "privateKey is encrypted (with privateKeyPassword): kreach cannot decrypt it, so it did not check that \
+                 the key is the certificate's nor present it"
+                    .into(),
+            )
+        });
+    }
+    // An expired certificate is still presented: the server's refusal is the evidence.
+    from_pem(cert.as_bytes(), key.as_bytes()).map_err(|e| match e {
+        PemProblem::NoCertificate(d) => (P::BadCertificate, format!("certificate {d}")),
+        PemProblem::Unreadable => (P::BadCertificate, "the first certificate cannot be read".into()),
+        PemProblem::Encrypted | PemProblem::NoKey => (P::NotPkcs8, "privateKey holds no readable PKCS #8 key".into()),
+        PemProblem::Mismatch => (P::KeyMismatch, "privateKey is not the key of the first certificate".into()),
+        PemProblem::CannotSign(e) => (P::KeyMismatch, format!("privateKey cannot sign: {e}")),
+    })
 }
 
 fn read(path: &str, field: &str) -> Result<Vec<u8>, Error> {

@@ -230,6 +230,20 @@ impl EventSourceMapping {
         self.sasl_mechanism().and(self.authentication.as_ref().map(|(_, s)| s.as_str()))
     }
 
+    /// The secret its authentication names, whatever the method (SASL credentials or a client
+    /// certificate): the role must be allowed to read it.
+    pub fn auth_secret(&self) -> Option<&str> {
+        self.authentication.as_ref().map(|(_, s)| s.as_str()).filter(|s| !s.is_empty())
+    }
+
+    /// The secret holding its client certificate and key (`CLIENT_CERTIFICATE_TLS_AUTH`).
+    pub fn client_certificate_secret(&self) -> Option<&str> {
+        match &self.authentication {
+            Some((kind, secret)) if kind == "CLIENT_CERTIFICATE_TLS_AUTH" && !secret.is_empty() => Some(secret),
+            _ => None,
+        }
+    }
+
     /// The Kafka ports of its bootstrap servers (9092 when none is written).
     pub fn kafka_ports(&self) -> Vec<u16> {
         let mut ports: Vec<u16> = self

@@ -163,6 +163,16 @@ pub trait AwsReads: Sync {
         id: &'a str,
         budget: Duration,
     ) -> Reading<'a, (SecretLookup, Option<SecretCredentials>)>;
+    /// The text of a secret (the mapping's `CLIENT_CERTIFICATE_TLS_AUTH` one) within `budget`,
+    /// kept as a [`Secret`]. A reader that cannot says why.
+    fn secret_text<'a>(
+        &'a self,
+        _region: Option<String>,
+        _id: &'a str,
+        _budget: Duration,
+    ) -> Reading<'a, Result<Secret, String>> {
+        Box::pin(async move { Err("this build reads no secret's text".to_string()) })
+    }
 }
 
 /// No AWS reads: a build without the AWS SDK. Each read fails saying why.
@@ -259,6 +269,12 @@ pub async fn prepare(
         if options.sasl_mechanism.is_none() {
             options.sasl_mechanism = m.sasl_mechanism().map(str::to_string);
         }
+        // Mutual TLS: the pollers speak TLS without SASL.
+        let protocol_given = options.security_protocol.is_some()
+            || options.properties.as_ref().is_some_and(|p| p.get("security.protocol").is_some());
+        if m.client_certificate_secret().is_some() && !protocol_given {
+            options.security_protocol = Some("SSL".into());
+        }
         // A consumer's questions, as the pollers would ask them: its topics, in its group.
         if options.topics.is_empty() {
             options.topics = m.topics.clone();
@@ -309,7 +325,32 @@ pub async fn prepare(
             }
         })
     };
-    let (ca, credentials) = tokio::join!(ca_read, secret_read);
+    // The mapping's client certificate, unless the options give one.
+    let cert_secret = mapping
+        .as_ref()
+        .and_then(|m| m.client_certificate_secret())
+        .filter(|_| config.client_cert.is_none() && config.security_protocol.uses_tls())
+        .map(str::to_string);
+    let cert_read = async {
+        let id = cert_secret.as_deref()?;
+        Some(match tokio::time::timeout(budget, aws.secret_text(region.clone(), id, budget)).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("no answer within {} ms", budget.as_millis())),
+        })
+    };
+    let (ca, credentials, cert) = tokio::join!(ca_read, secret_read, cert_read);
+    if let (Some(read), Some(m), Some(id)) = (cert, mapping.as_mut(), cert_secret) {
+        let checked = read
+            .map_err(|why| (crate::report::ClientCertSecretProblem::Unreadable, crate::text::clean(&why).into_owned()))
+            .and_then(|text| client_cert::from_lambda_secret(text.expose()));
+        match checked {
+            Ok(c) => config.client_cert = Some(c),
+            Err((problem, detail)) => {
+                m.client_certificate_problem =
+                    Some(crate::report::ClientCertSecretCheck { secret_id: id, problem, detail })
+            }
+        }
+    }
     if let (Some(ca), Some(m)) = (ca, mapping.as_mut()) {
         let source = "the event source mapping's SERVER_ROOT_CA_CERTIFICATE secret";
         match ca.and_then(|pem| config.clone().with_ca_pem(&pem, source).map_err(|e| e.to_string())) {

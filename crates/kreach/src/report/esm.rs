@@ -67,6 +67,46 @@ pub struct EventSourceMapping {
     /// Why the root CA secret could not be used, when it could not (it then did not reach the TLS stage).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_ca_error: Option<String>,
+    /// The `CLIENT_CERTIFICATE_TLS_AUTH` secret checked as Lambda reads it: what is wrong with it,
+    /// when something is (kreach then ran without that certificate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate_problem: Option<ClientCertSecretCheck>,
+}
+
+/// What is wrong with the mapping's `CLIENT_CERTIFICATE_TLS_AUTH` secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct ClientCertSecretCheck {
+    /// The secret.
+    pub secret_id: String,
+    /// What kind of problem.
+    pub problem: ClientCertSecretProblem,
+    /// Its details in words (key names and certificate subjects; never a key).
+    pub detail: String,
+}
+
+/// Why a `CLIENT_CERTIFICATE_TLS_AUTH` secret cannot be used as Lambda uses it:
+/// `{"certificate": "<PEM chain, client certificate first>", "privateKey": "<PKCS #8 PEM>",
+/// "privateKeyPassword": "<when the key is encrypted>"}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ClientCertSecretProblem {
+    /// `secretsmanager:GetSecretValue` failed (denied, missing, unreachable).
+    Unreadable,
+    /// Not a JSON object, or `certificate` / `privateKey` missing or empty.
+    WrongShape,
+    /// `certificate` holds no PEM certificate.
+    BadCertificate,
+    /// `privateKey` is not a PKCS #8 PEM key (`BEGIN PRIVATE KEY` or `BEGIN ENCRYPTED PRIVATE
+    /// KEY`): Lambda reads no other format.
+    NotPkcs8,
+    /// An encrypted key without `privateKeyPassword`.
+    PasswordMissing,
+    /// The key is not the key of the first certificate.
+    KeyMismatch,
+    /// An encrypted key kreach cannot decrypt: the pair is not verified (not a pass).
+    EncryptedNotVerified,
 }
 
 /// How a Kafka event source mapping polls.

@@ -265,6 +265,10 @@ finding_codes! {
         "The function's execution role's trust policy does not let lambda.amazonaws.com assume it (`PROBLEM: Lambda failed to assume your function execution role.`).";
     EsmSystemLogErrors = "esm-system-log-errors", Info, Mapping, Informational,
         "The mapping's pollers logged errors in the last day (their system logs, `ESM_PROCESSING_EVENT` with an `errorCode`): evidence beside what kreach measured.";
+    EsmClientCertificateInvalid = "esm-client-certificate-invalid", Error, Mapping, Misconfigured,
+        "The mapping's CLIENT_CERTIFICATE_TLS_AUTH secret is not what Lambda reads (`PROBLEM: The provided certificate or private key is invalid.`): a JSON object with `certificate` (PEM chain, client certificate first) and `privateKey` (PKCS #8 PEM; `privateKeyPassword` when encrypted), the key being the certificate's.";
+    EsmClientCertificateNotVerified = "esm-client-certificate-not-verified", Warning, Mapping, Unverified,
+        "The mapping's client certificate has an encrypted key kreach cannot decrypt: whether the key is the certificate's and whether the cluster accepts it were not checked (not a pass).";
     EsmPollerMode = "esm-poller-mode", Info, Mapping, Informational,
         "How the mapping polls (on demand or provisioned) and what its network needs for that; where its pollers' logs and metrics are; settings kreach does not know.";
     EsmRoleMissingPermission = "esm-role-missing-permission", Error, Authorization, NotAuthorized,
@@ -472,6 +476,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 116, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 118, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -198,6 +198,17 @@ pub struct MskCluster {
     /// That VPC connection's ARN (`kafka:ListVpcConnections`); `None` when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_connection: Option<String>,
+    /// The cluster's name (`clusterName`), when read.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// A serverless cluster (IAM only; `kafka:DescribeClusterV2` is the only describe it answers).
+    #[serde(default)]
+    pub serverless: bool,
+    /// The pollers authenticate with IAM (the execution role signs): the mapping names no secret
+    /// and the cluster has IAM on (every serverless cluster; a cross-account one reached through a
+    /// VPC connection, which serves no unauthenticated access).
+    #[serde(default)]
+    pub iam_auth: bool,
 }
 
 /// One subnet of the mapping.

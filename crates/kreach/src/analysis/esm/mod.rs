@@ -30,7 +30,7 @@ fn poller_mode(t: &TargetReport, m: &EventSourceMapping) -> Finding {
             "event source mapping {} polls on demand: its subnets need a route to the Lambda and STS APIs{} (a NAT \
              gateway or interface endpoints)",
             m.uuid,
-            if m.sasl_secret().is_some() || m.root_ca_secret.is_some() { " and Secrets Manager" } else { "" }
+            if m.auth_secret().is_some() || m.root_ca_secret.is_some() { " and Secrets Manager" } else { "" }
         ),
     };
     if m.amazon_msk() {
@@ -137,6 +137,9 @@ pub(super) fn esm_findings(t: &TargetReport, report: &Report, m: &EventSourceMap
                 .into(),
             Vec::new(),
         ));
+    }
+    if let Some(check) = &m.client_certificate_problem {
+        out.push(client_certificate_finding(t, check));
     }
     let Some(problem) = m.problem else { return };
     let text = [&m.last_processing_result, &m.state_transition_reason]
@@ -289,6 +292,47 @@ fn network_diags(report: &Report, audit: &AwsAudit, esm: &EsmAudit, m: &EventSou
     for r in esm.api_routes.iter().filter(|r| r.destination && !r.unrouted_subnets.is_empty()) {
         out.push(diags::destination_unreachable(r, region, vpc, m));
     }
+}
+
+/// The mapping's client certificate secret, when it cannot be used as Lambda uses it.
+fn client_certificate_finding(t: &TargetReport, check: &crate::report::ClientCertSecretCheck) -> Finding {
+    use crate::report::ClientCertSecretProblem as P;
+    let secret = clean(&check.secret_id);
+    let summary = format!("the mapping's CLIENT_CERTIFICATE_TLS_AUTH secret {secret}: {}", check.detail);
+    let (code, fix) = match check.problem {
+        P::Unreadable => (
+            FindingCode::CredentialsSecretUnreadable,
+            "Grant secretsmanager:GetSecretValue on it (and kms:Decrypt for a customer-managed key) to the function's \
+             role and to whoever runs kreach; the TLS stage ran without a client certificate."
+                .to_string(),
+        ),
+        P::EncryptedNotVerified => (
+            FindingCode::EsmClientCertificateNotVerified,
+            format!(
+                "To have kreach check it, run with the decrypted pair as ssl.certificate.location and ssl.key.location \
+                 (kept in memory); Lambda itself decrypts PBES1-encrypted PKCS #8 keys with privateKeyPassword. {}",
+                "The TLS stage ran without a client certificate."
+            ),
+        ),
+        P::NotPkcs8 => (
+            FindingCode::EsmClientCertificateInvalid,
+            format!(
+                "Store the key as PKCS #8 (openssl pkcs8 -topk8 -nocrypt -in key.pem) in the secret's privateKey: aws \
+                 secretsmanager put-secret-value --secret-id {secret} --secret-string file://mtls.json"
+            ),
+        ),
+        _ => (
+            FindingCode::EsmClientCertificateInvalid,
+            format!(
+                "Store {{\"certificate\": \"<client certificate, then intermediates, PEM>\", \"privateKey\": \"<its PKCS #8 \
+                 key, PEM>\"}} (and privateKeyPassword for an encrypted key): aws secretsmanager put-secret-value \
+                 --secret-id {secret} --secret-string file://mtls.json"
+            ),
+        ),
+    };
+    let mut f = finding(code, t, Stage::Tls, summary, fix, Vec::new());
+    f.resources.push(check.secret_id.clone());
+    f
 }
 
 /// The execution role's missing permissions, as one finding with the statements to attach.
