@@ -77,5 +77,19 @@ pub async fn prepare(
     sdk: SdkSource<'_>,
     policy: Policy<'_>,
 ) -> Result<Ready, InputError> {
-    kreach::input::prepare(input, env, &SdkReads(sdk), policy).await
+    let region = input.region.clone();
+    let mut ready = kreach::input::prepare(input, env, &SdkReads(sdk), policy).await?;
+    attach_msk_iam_signer(&mut ready, region, sdk).await;
+    Ok(ready)
+}
+
+/// AWS_MSK_IAM: the signer the Kafka stage uses, with the SDK configuration's credential chain
+/// (its credentials are loaded at the first signature, inside the run's deadline). A configuration
+/// that does not load leaves none: the mechanism is then only asked for, and not verified.
+pub async fn attach_msk_iam_signer(ready: &mut Ready, region: Option<String>, sdk: SdkSource<'_>) {
+    let Some(sasl) = ready.config.sasl.as_mut().filter(|s| s.mechanism == "AWS_MSK_IAM") else { return };
+    let budget = ready.config.timeout.saturating_sub(ready.started.elapsed()) / 3;
+    if let Ok(Ok(config)) = tokio::time::timeout(budget, (sdk)(region)).await {
+        sasl.iam = Some(kreach::input::IamSigner(std::sync::Arc::new(crate::MskIamSigner::new(config))));
+    }
 }

@@ -16,6 +16,7 @@ mod iam;
 mod input;
 mod invoke;
 mod msk_iam;
+mod msk_signer;
 mod pni;
 mod records;
 mod resolver;
@@ -38,6 +39,7 @@ pub use input::{
     InputError, MAPPING_CAP, MappingInput, Policy, PolicyView, Ready, RunInput, SdkReads, SdkSource, no_policy, prepare,
 };
 pub use invoke::{Invoker, MAX_INVOKE_RESPONSE, invoke_function};
+pub use msk_signer::{MSK_IAM_VERSION, MskIamSigner, region_of_broker};
 pub use records::{change_batch, expected_records, expected_records_for, zonal_dns_name};
 pub use secrets::{
     SECRET_CAP, SECRET_TEXT_CAP, SecretCredentials, parse_secret, read_root_ca, read_secret, read_secret_text,

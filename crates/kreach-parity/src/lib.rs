@@ -141,6 +141,16 @@ pub async fn check_with(
         );
         return report;
     }
+    // AWS_MSK_IAM is the Java library's mechanism: librdkafka has none of that name (its MSK IAM
+    // clients use OAUTHBEARER with a signer's token), so it would only refuse the configuration.
+    if config.sasl.as_ref().is_some_and(|s| s.mechanism == "AWS_MSK_IAM") {
+        report.skipped = Some(
+            "AWS_MSK_IAM: librdkafka has no such mechanism (its clients send the MSK IAM signature as an \
+             OAUTHBEARER token); kreach's own Kafka stage signed and sent it (iam_signing)"
+                .into(),
+        );
+        return report;
+    }
     let (client_config, ca_location, ignored) = client_settings(config, properties);
     report.ignored_properties = ignored;
     report.differences = differences(config, properties, ca_location.as_deref());

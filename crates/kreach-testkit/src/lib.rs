@@ -23,6 +23,7 @@ use kreach_lab::{Ca, Validity};
 
 pub mod idp;
 pub mod moto;
+pub mod msk_iam;
 pub mod mtls;
 pub mod oauth_front;
 pub mod recording;

@@ -25,6 +25,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 const MAX_FRAME: usize = 1 << 20;
 
+/// Judges a client's SaslAuthenticate bytes: the server's answer bytes, or why it refuses.
+pub type Check = Arc<dyn Fn(&[u8]) -> Result<Vec<u8>, String> + Send + Sync>;
+
 /// What the front accepts.
 #[derive(Clone, Debug)]
 pub struct Trust {
@@ -75,15 +78,29 @@ impl OAuthFront {
 
     /// Serves `listener`, forwarding to `backend` after a token `trust` accepts.
     pub fn serve(listener: TcpListener, backend: SocketAddr, trust: Trust) -> OAuthFront {
+        let check: Check = Arc::new(move |auth: &[u8]| {
+            check(auth, &trust).map(|()| Vec::new()).map_err(|why| format!("invalid token: {why}"))
+        });
+        OAuthFront::serve_mechanism(listener, backend, "OAUTHBEARER", check)
+    }
+
+    /// Serves `listener` for the SASL `mechanism`, forwarding to `backend` after `check` accepts
+    /// the client's SaslAuthenticate bytes (its `Ok` is the server's answer bytes).
+    pub fn serve_mechanism(
+        listener: TcpListener,
+        backend: SocketAddr,
+        mechanism: &'static str,
+        check: Check,
+    ) -> OAuthFront {
         let addr = listener.local_addr().expect("addr");
         let verdicts: Arc<Mutex<Vec<Result<(), String>>>> = Arc::default();
         let seen = verdicts.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let (trust, seen) = (trust.clone(), seen.clone());
+                let (check, seen) = (check.clone(), seen.clone());
                 tokio::spawn(async move {
                     if let Ok(broker) = TcpStream::connect(backend).await {
-                        connection(client, broker, &trust, &seen).await;
+                        connection(client, broker, mechanism, &check, &seen).await;
                     }
                 });
             }
@@ -125,7 +142,8 @@ fn response<T: Encodable + HeaderVersion>(correlation: i32, version: i16, messag
 async fn connection(
     mut client: TcpStream,
     mut broker: TcpStream,
-    trust: &Trust,
+    mechanism: &'static str,
+    check: &Check,
     seen: &Mutex<Vec<Result<(), String>>>,
 ) {
     loop {
@@ -161,21 +179,21 @@ async fn connection(
                 let request = SaslHandshakeRequest::decode(&mut bytes, version).ok();
                 let wanted = request.map(|r| r.mechanism.to_string()).unwrap_or_default();
                 let answer = SaslHandshakeResponse::default()
-                    .with_error_code(if wanted == "OAUTHBEARER" { 0 } else { 33 })
-                    .with_mechanisms(vec![StrBytes::from_static_str("OAUTHBEARER")]);
+                    .with_error_code(if wanted == mechanism { 0 } else { 33 })
+                    .with_mechanisms(vec![StrBytes::from_static_str(mechanism)]);
                 response(correlation, version, &answer)
             }
             ApiKey::SaslAuthenticate => {
                 let Ok(request) = SaslAuthenticateRequest::decode(&mut bytes, version) else { return };
-                let verdict = check(&request.auth_bytes, trust);
+                let verdict = check(&request.auth_bytes);
                 if let Ok(mut s) = seen.lock() {
-                    s.push(verdict.clone());
+                    s.push(verdict.clone().map(|_| ()));
                 }
                 let answer = match &verdict {
-                    Ok(()) => SaslAuthenticateResponse::default(),
+                    Ok(bytes) => SaslAuthenticateResponse::default().with_auth_bytes(Bytes::from(bytes.clone())),
                     Err(why) => SaslAuthenticateResponse::default()
                         .with_error_code(58)
-                        .with_error_message(Some(StrBytes::from_string(format!("invalid token: {why}")))),
+                        .with_error_message(Some(StrBytes::from_string(why.clone()))),
                 };
                 let out = response(correlation, version, &answer);
                 if verdict.is_err() {

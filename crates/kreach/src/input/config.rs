@@ -301,7 +301,7 @@ impl CheckOptions {
             } else {
                 None
             };
-            Some(Sasl { mechanism, username, password: password.map(Secret::new), oauth, bearer: None })
+            Some(Sasl { mechanism, username, password: password.map(Secret::new), oauth, bearer: None, iam: None })
         } else {
             None
         };

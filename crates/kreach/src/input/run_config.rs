@@ -93,14 +93,40 @@ pub struct Sasl {
     pub password: Option<Secret>,
     /// The OIDC client (OAUTHBEARER with a token endpoint), when configured.
     pub oauth: Option<crate::input::oauth::OAuthClient>,
-    /// The token fetched from `oauth`'s endpoint in this run (set by the run, never by input).
+    /// The token fetched from `oauth`'s endpoint in this run, or the AWS_MSK_IAM payload signed
+    /// for the bootstrap's host (set by the run, never by input).
     pub bearer: Option<Secret>,
+    /// AWS_MSK_IAM: what signs the authentication payload (a front end with AWS credentials sets
+    /// it; the core has none).
+    pub iam: Option<IamSigner>,
+}
+
+/// Signs AWS_MSK_IAM authentication payloads: a SigV4-presigned `kafka-cluster:Connect` for a
+/// broker's host, as AWS's MSK IAM client library builds it. Implemented where AWS credentials
+/// are (kreach-aws, with the default credential chain).
+pub trait MskIamSign: Send + Sync {
+    /// The payload for `host` (a secret: valid for 15 minutes), with how signing went; the
+    /// evidence alone when it could not sign.
+    fn sign<'a>(
+        &'a self,
+        host: &'a str,
+    ) -> crate::input::Reading<'a, Result<(Secret, crate::report::IamSigning), crate::report::IamSigning>>;
+}
+
+/// A shared [`MskIamSign`].
+#[derive(Clone)]
+pub struct IamSigner(pub Arc<dyn MskIamSign>);
+
+impl std::fmt::Debug for IamSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IamSigner(..)")
+    }
 }
 
 impl Sasl {
     /// A mechanism with a user name and password (PLAIN, SCRAM).
     pub fn new(mechanism: impl Into<String>, username: Option<String>, password: Option<Secret>) -> Self {
-        Sasl { mechanism: mechanism.into(), username, password, oauth: None, bearer: None }
+        Sasl { mechanism: mechanism.into(), username, password, oauth: None, bearer: None, iam: None }
     }
 }
 
@@ -335,7 +361,9 @@ impl CheckConfig {
 
     /// Whether SASL credentials (username and password) are configured.
     pub fn has_credentials(&self) -> bool {
-        self.sasl.as_ref().is_some_and(|s| (s.username.is_some() && s.password.is_some()) || s.oauth.is_some())
+        self.sasl
+            .as_ref()
+            .is_some_and(|s| (s.username.is_some() && s.password.is_some()) || s.oauth.is_some() || s.iam.is_some())
     }
 
     /// Sets how long one TCP connect waits (default [`DEFAULT_CONNECT_TIMEOUT`](crate::limits::DEFAULT_CONNECT_TIMEOUT)).

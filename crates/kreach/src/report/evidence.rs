@@ -247,6 +247,54 @@ pub struct KafkaAttempt {
     /// sends a refused client certificate's alert there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_alert: Option<TlsAlert>,
+    /// AWS_MSK_IAM: how signing the authentication payload went (never the payload).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iam_signing: Option<IamSigning>,
+}
+
+/// Signing an AWS_MSK_IAM authentication payload (a SigV4-presigned `kafka-cluster:Connect` for
+/// the broker's host) with the default credential chain.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct IamSigning {
+    /// How it went.
+    pub outcome: IamSigningOutcome,
+    /// The host signed for.
+    pub host: String,
+    /// The region signed for (from the broker's name, else the SDK's).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub region: String,
+    /// Where the credentials came from (the SDK's provider name: `Environment`, `Profile`,
+    /// `IMDSv2`, `WebIdentityToken`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_source: Option<String>,
+    /// When the credentials expire, RFC 3339 (temporary credentials only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_expire: Option<String>,
+    /// What went wrong, in words (never a key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// How signing an AWS_MSK_IAM payload went.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum IamSigningOutcome {
+    /// Signed.
+    Signed,
+    /// The credential chain found no credentials (no environment, profile, role).
+    #[default]
+    NoCredentials,
+    /// The credentials found had expired.
+    CredentialsExpired,
+    /// Their source did not answer in time (STS for an assumed role or web identity, the
+    /// instance metadata service).
+    CredentialsUnreachable,
+    /// No region to sign for (the broker's name carries none and none is configured).
+    NoRegion,
+    /// Signing failed otherwise (the credential provider's error).
+    Failed,
 }
 
 /// One request of the Kafka stage.

@@ -311,6 +311,9 @@ finding_codes! {
     OauthTokenUnusable = "oauth-token-unusable", Error, Listener, Invalid,
         "SASL OAUTHBEARER with OIDC: the token endpoint answered, but without a token a client can use (not JSON, no access_token, too large): the URL is likely not the provider's token endpoint.";
 
+    AwsIamCredentialsUnavailable = "aws-iam-credentials-unavailable", Error, Authentication, NoCredentials,
+        "SASL AWS_MSK_IAM: no payload could be signed because the default credential chain gave no usable AWS credentials (none found, expired, their source — STS for an assumed role or web identity, the instance metadata service — not answering), or no region was known.";
+
     TlsClientCertificateRequired = "tls-client-certificate-required", Error, Authentication, Missing,
         "The server requires a client certificate (mutual TLS) and none is configured: it ended the handshake, or (TLS 1.3) sent alert 116 instead of the first answer.";
     TlsClientCertificateRefused = "tls-client-certificate-refused", Error, Authentication, Rejected,
@@ -476,6 +479,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 118, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 119, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -102,6 +102,33 @@ pub(super) fn auth_failed(target: &str, g: &Group<'_>, settings: &Settings) -> D
         .with_addresses(g.addresses.clone())
         .action(FixAction::SetCredentials);
     }
+    if mechanism == "AWS_MSK_IAM" {
+        let signed = g
+            .first
+            .iam_signing
+            .as_ref()
+            .map(|s| {
+                format!(
+                    " (signed for {} with credentials from {})",
+                    if s.region.is_empty() { "?" } else { s.region.as_str() },
+                    s.credentials_source.as_deref().unwrap_or("the default chain")
+                )
+            })
+            .unwrap_or_default();
+        return Diag::new(
+            FindingCode::KafkaAuthFailed,
+            sasl_summary(target, g),
+            format!(
+                "The cluster refused the IAM signature{signed}. The principal behind the credentials needs \
+                 kafka-cluster:Connect on the cluster's ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>) \
+                 in its identity policy (aws sts get-caller-identity shows which principal signed), the cluster needs \
+                 IAM access control on (its port 9098, 14001-14100 over a VPC connection), and this machine's clock \
+                 must be within minutes of AWS's (the signature carries the time)."
+            ),
+        )
+        .with_addresses(g.addresses.clone())
+        .action(FixAction::SetCredentials);
+    }
     Diag::new(
         FindingCode::KafkaAuthFailed,
         sasl_summary(target, g),
@@ -112,6 +139,51 @@ pub(super) fn auth_failed(target: &str, g: &Group<'_>, settings: &Settings) -> D
     )
     .with_addresses(g.addresses.clone())
     .action(FixAction::SetCredentials)
+}
+
+/// AWS_MSK_IAM: no payload could be signed, so the broker was asked only whether it enables the
+/// mechanism.
+pub(super) fn iam_signing_failed(target: &str, s: &crate::report::IamSigning) -> Diag {
+    use crate::report::IamSigningOutcome as O;
+    let what = match s.outcome {
+        O::NoCredentials => {
+            "no AWS credentials were found (environment, shared profile, SSO, web identity, container \
+                             or instance role)"
+        }
+        O::CredentialsExpired => "the AWS credentials found have expired",
+        O::CredentialsUnreachable => "the AWS credentials' source did not answer in time",
+        O::NoRegion => "no region to sign for: the broker's name carries none and none is configured",
+        O::Signed | O::Failed => "the AWS credentials could not be loaded",
+    };
+    let detail = s.detail.as_deref().map(|d| format!(": {}", crate::text::clean(d))).unwrap_or_default();
+    let fix = match s.outcome {
+        O::NoCredentials => {
+            "Give this client an AWS identity allowed kafka-cluster:Connect on the cluster: an instance \
+             profile (EC2), the function's execution role (Lambda), or AWS_PROFILE / AWS_ACCESS_KEY_ID in the \
+             environment."
+        }
+        O::CredentialsExpired => "Renew them (aws sso login, a new session) or use a role the SDK refreshes itself.",
+        O::CredentialsUnreachable => {
+            "An assumed role or web identity gets its credentials from STS: from a private \
+             subnet that needs a regional STS interface endpoint with private DNS (com.amazonaws.<region>.sts) or a \
+             NAT gateway, and AWS_STS_REGIONAL_ENDPOINTS=regional; an instance role needs the instance metadata \
+             service (its hop limit 2 inside containers)."
+        }
+        O::NoRegion => "Set AWS_REGION (or the profile's region) to the cluster's region.",
+        O::Signed | O::Failed => {
+            "Check the profile's configuration (aws configure list shows where credentials come \
+             from)."
+        }
+    };
+    Diag::new(
+        FindingCode::AwsIamCredentialsUnavailable,
+        format!(
+            "{target}: AWS_MSK_IAM could not be signed for {}: {what}{detail}; the broker was asked only whether it \
+             enables the mechanism",
+            crate::text::clean(&s.host)
+        ),
+        fix,
+    )
 }
 
 pub(super) fn credentials_withheld(target: &str, k: &KafkaAttempt) -> Diag {
@@ -179,7 +251,9 @@ pub(super) fn auth_not_verified(target: &str, mechanism: &str, settings: &Settin
         ),
         "AWS_MSK_IAM" => (
             "the IAM signature and the role's kafka-cluster permissions",
-            "The client's role must allow kafka-cluster:Connect (and the topic and group actions) on the cluster.",
+            "The client's role must allow kafka-cluster:Connect (and the topic and group actions) on the cluster; \
+             kreach signs AWS_MSK_IAM itself when built with its AWS support (the default build), which this one \
+             lacks.",
         ),
         _ => ("the credentials", ""),
     };
@@ -187,8 +261,8 @@ pub(super) fn auth_not_verified(target: &str, mechanism: &str, settings: &Settin
     Diag::new(
         FindingCode::KafkaAuthNotVerified,
         format!(
-            "{target}: the broker enables {mechanism}, which kreach does not speak yet: {what} were not verified, \
-             nor Metadata and the brokers{credentials}"
+            "{target}: the broker enables {mechanism}, which kreach could not authenticate with here: {what} were \
+             not verified, nor Metadata and the brokers{credentials}"
         ),
         format!(
             "Nothing here proves a client can authenticate. {issuer} The client-parity stage (librdkafka with the \

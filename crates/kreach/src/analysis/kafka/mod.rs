@@ -53,8 +53,12 @@ pub(super) fn kafka_findings(t: &TargetReport, settings: &Settings, out: &mut Ve
             .iter()
             .find(|(_, k)| k.skipped.is_some() && k.credentials_withheld.is_none() && k.unverified_mechanism.is_none())
             .map(|(_, k)| diags::no_credentials(&t.target, k)),
-        attempts.iter().find_map(|(_, k)| {
-            k.unverified_mechanism.as_deref().map(|m| diags::auth_not_verified(&t.target, m, settings))
+        attempts.iter().find_map(|(_, k)| match k.iam_signing.as_ref() {
+            // AWS_MSK_IAM without a signature: the credentials are the first step that failed.
+            Some(s) if s.outcome != crate::report::IamSigningOutcome::Signed => {
+                Some(diags::iam_signing_failed(&t.target, s))
+            }
+            _ => k.unverified_mechanism.as_deref().map(|m| diags::auth_not_verified(&t.target, m, settings)),
         }),
         // Nothing answered ApiVersions: not a Metadata problem, nobody speaks Kafka on the connection.
         group(&|k| broken(k) && k.api_versions_ms.is_none()).map(|g| diags::no_answer(&t.target, t.port, &g)),

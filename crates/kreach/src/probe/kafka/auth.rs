@@ -11,7 +11,36 @@ const SASL_AUTHENTICATION_FAILED: i16 = 58;
 /// holds a token it fetched from the configured token endpoint.
 pub(super) fn speaks(sasl: &Sasl) -> bool {
     matches!(sasl.mechanism.as_str(), "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512")
-        || (sasl.mechanism == "OAUTHBEARER" && sasl.bearer.is_some())
+        || (matches!(sasl.mechanism.as_str(), "OAUTHBEARER" | "AWS_MSK_IAM") && sasl.bearer.is_some())
+}
+
+/// AWS_MSK_IAM: the signed payload (a JSON object) in one SaslAuthenticate. MSK answers a JSON
+/// object with its request id, or SASL_AUTHENTICATION_FAILED with its reason.
+pub(super) async fn authenticate_iam<S: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut Client<'_, S>,
+    versions: &ApiVersions,
+    sasl: &Sasl,
+    payload: &crate::input::run_config::Secret,
+    attempt: &mut KafkaAttempt,
+) -> Result<(), (KafkaOutcome, String)> {
+    handshake(client, versions, sasl, attempt).await?;
+    let version = versions.range(ApiKey::SaslAuthenticate).map_or(0, |r| r.max.clamp(0, 2));
+    let response = client.sasl_authenticate(payload.expose().as_bytes(), version).await.map_err(|e| match e {
+        CallError::Closed { .. } => {
+            (KafkaOutcome::AuthFailed, "the broker closed the connection on the signed payload".into())
+        }
+        other => (KafkaOutcome::Failed, other.to_string()),
+    })?;
+    if response.error_code != 0 {
+        let message: String = response.error_message.unwrap_or_default().chars().take(MAX_PEER_TEXT).collect();
+        let outcome = if response.error_code == SASL_AUTHENTICATION_FAILED {
+            KafkaOutcome::AuthFailed
+        } else {
+            KafkaOutcome::Failed
+        };
+        return Err((outcome, format!("SaslAuthenticate error code {}: {message}", response.error_code)));
+    }
+    Ok(())
 }
 
 /// SASL OAUTHBEARER with the run's token and the configured extensions (RFC 7628, KIP-342). A

@@ -354,11 +354,15 @@ async fn sasl_step<S: AsyncRead + AsyncWrite + Unpin>(
     sasl: &Sasl,
     attempt: &mut KafkaAttempt,
 ) -> bool {
-    if let (true, Some(token)) = (sasl.mechanism == "OAUTHBEARER", sasl.bearer.as_ref()) {
+    if let (true, Some(token)) = (auth::speaks(sasl), sasl.bearer.as_ref()) {
         attempt.step = Some(KafkaStep::Sasl);
         attempt.sasl_mechanism = Some(sasl.mechanism.clone());
         let started = Instant::now();
-        let result = auth::authenticate_bearer(client, versions, sasl, token, attempt).await;
+        let result = if sasl.mechanism == "AWS_MSK_IAM" {
+            auth::authenticate_iam(client, versions, sasl, token, attempt).await
+        } else {
+            auth::authenticate_bearer(client, versions, sasl, token, attempt).await
+        };
         attempt.sasl_ms = Some(started.elapsed().as_millis() as u64);
         return match result {
             Ok(()) => true,
@@ -392,8 +396,8 @@ async fn sasl_step<S: AsyncRead + AsyncWrite + Unpin>(
                         .to_string()
                 } else {
                     format!(
-                        "the broker enables {} (SaslHandshake); kreach does not speak it yet, so authentication and \
-                         Metadata were not attempted",
+                        "the broker enables {} (SaslHandshake); kreach could not authenticate with it here, so \
+                         authentication and Metadata were not attempted",
                         sasl.mechanism
                     )
                 });
@@ -564,6 +568,7 @@ fn empty_attempt() -> KafkaAttempt {
         access: None,
         unverified_mechanism: None,
         tls_alert: None,
+        iam_signing: None,
     }
 }
 

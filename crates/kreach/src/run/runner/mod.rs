@@ -30,12 +30,14 @@ use crate::run::plan::{TargetPlan, broker_plans, host_plans};
 use crate::run::step::{Step, StepObserver, StepOutcome, emit};
 
 mod coordinator;
+mod credentials;
 mod mtu;
 mod resolve;
 mod settings;
 
 use crate::scope::CredentialScope;
 use coordinator::coordinator_offsets;
+use credentials::{kafka_then, run_credentials, withhold_reason};
 use mtu::handshake_or_mtu_probe;
 use settings::settings;
 use tokio::net::TcpStream;
@@ -404,7 +406,7 @@ async fn probe_address(ctx: Ctx<'_>, plan: &TargetPlan, ip: IpAddr, metadata_tx:
     let Some(mut stream) = stream else { return report };
     if !plan.tls {
         if plan.kafka {
-            let with_token = with_token(ctx, plan).await;
+            let (with_token, signing) = run_credentials(ctx, plan, false).await;
             let mut attempt = kafka::probe_sharing(
                 &mut stream,
                 kafka_then(config, plan, false, with_token.as_ref()),
@@ -412,6 +414,7 @@ async fn probe_address(ctx: Ctx<'_>, plan: &TargetPlan, ip: IpAddr, metadata_tx:
                 &mut |m| share_metadata(m, metadata_tx),
             )
             .await;
+            attempt.iam_signing = signing;
             drop(stream);
             // Many TLS listeners close on plaintext without a word: try a handshake on a fresh
             // connection, so the report can say "wrong security.protocol" instead.
@@ -461,77 +464,21 @@ async fn probe_address(ctx: Ctx<'_>, plan: &TargetPlan, ip: IpAddr, metadata_tx:
         ended(Stage::Https, StepOutcome::Https(attempt.outcome), attempt.elapsed_ms);
         report.https = Some(attempt);
     } else if plan.kafka {
-        let with_token = with_token(ctx, plan).await;
-        let attempt = kafka::probe_sharing(
+        let (with_token, signing) = run_credentials(ctx, plan, tls_ctx.verifies()).await;
+        let mut attempt = kafka::probe_sharing(
             &mut session,
             kafka_then(config, plan, tls_ctx.verifies(), with_token.as_ref()),
             deadline.budget(KAFKA_STEP_CAP),
             &mut |m| share_metadata(m, metadata_tx),
         )
         .await;
+        attempt.iam_signing = signing;
         // The outcome and timing only: never a credential.
         ended(Stage::Kafka, StepOutcome::Kafka(attempt.outcome), attempt.elapsed_ms);
         report.kafka = Some(attempt);
         share_access(&report, plan.hp.port, metadata_tx);
     }
     report
-}
-
-/// The bootstrap authenticates (when SASL is configured) and asks Metadata; brokers stop at ApiVersions.
-/// `verified`: whether the connection is TLS with the peer's certificate verified.
-/// With OAuth, the bootstrap's Kafka step authenticates with the run's token: it waits for the
-/// fetch (inside the deadline) and gets the SASL settings with the token, which then goes where a
-/// password would (the same withhold rule). `None` without OAuth, or on a broker.
-async fn with_token(ctx: Ctx<'_>, plan: &TargetPlan) -> Option<crate::input::Sasl> {
-    let (rx, sasl) = (ctx.token?, ctx.config.sasl.as_ref()?);
-    if !plan.metadata {
-        return None;
-    }
-    let mut rx = rx.clone();
-    let wait = rx.wait_for(Option::is_some);
-    let token = tokio::time::timeout(ctx.deadline.budget(ctx.config.timeout), wait)
-        .await
-        .ok()
-        .and_then(|r| r.ok().and_then(|t| t.clone().flatten()));
-    let mut sasl = sasl.clone();
-    sasl.bearer = token;
-    Some(sasl)
-}
-
-/// `sasl`: the run's SASL settings with what the run fetched (the OAuth token), when it differs
-/// from the configuration's.
-fn kafka_then<'a>(
-    config: &'a CheckConfig,
-    plan: &TargetPlan,
-    verified: bool,
-    sasl: Option<&'a crate::input::Sasl>,
-) -> kafka::Then<'a> {
-    if !plan.metadata {
-        return kafka::Then::Stop;
-    }
-    let sasl = sasl.or(config.sasl.as_ref());
-    match (withhold_reason(config, plan.tls, verified), &config.consumer) {
-        (Some(why), _) if config.has_credentials() => kafka::Then::Withhold(why),
-        (_, Some(questions)) => kafka::Then::Consumer(sasl, questions),
-        _ => kafka::Then::Metadata(sasl),
-    }
-}
-
-/// Why the credentials must not go over this connection: the run's rule
-/// ([`CheckConfig::credentials_withheld`], which every stage obeys), then what this connection
-/// shows (plaintext, or a certificate that was not verified), unless the user allowed it.
-fn withhold_reason(config: &CheckConfig, tls: bool, verified: bool) -> Option<String> {
-    if let Some(why) = config.credentials_withheld() {
-        Some(why)
-    } else if config.allow_insecure_credentials {
-        None
-    } else if !tls {
-        Some("the connection is plaintext (SASL_PLAINTEXT): the password would travel in clear".into())
-    } else if !verified {
-        Some("the peer's certificate was not verified: the peer could be anyone".into())
-    } else {
-        None
-    }
 }
 
 /// Hands the first Metadata answer to the broker fan-out the moment it is decoded (later ones

@@ -1,0 +1,194 @@
+//! SASL AWS_MSK_IAM end to end on loopback: kreach signs the payload with the AWS SDK's
+//! credential chain (aws-sigv4) and sends it; librdkafka's mock cluster sits behind
+//! kreach-testkit's MSK IAM front, which verifies the SigV4 signature with its own implementation
+//! of AWS's published signing steps and answers as MSK does. No broker that runs here verifies MSK
+//! IAM signatures (only Amazon MSK does): the front plays the documented request and answer shapes.
+//! Credentials come from static keys, a session whose expiry has passed, no provider at all, one
+//! that reports none, and one that never answers (an STS or metadata endpoint out of reach; the
+//! SDK's provider interface, no network).
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
+use kreach::report::IamSigningOutcome;
+use kreach::{FindingCode, Report, Severity, Status};
+use kreach_aws::{MappingInput, RunInput};
+use kreach_testkit::msk_iam::{Principal, verifier};
+use kreach_testkit::oauth_front::OAuthFront;
+
+const REGION: &str = "us-east-1";
+const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+fn principals() -> Vec<Principal> {
+    vec![
+        Principal {
+            access_key: "AKIDALLOWED".into(),
+            secret_key: SECRET_KEY.into(),
+            session_token: None,
+            may_connect: true,
+        },
+        Principal {
+            access_key: "AKIDNOCONNECT".into(),
+            secret_key: SECRET_KEY.into(),
+            session_token: None,
+            may_connect: false,
+        },
+        Principal {
+            access_key: "ASIASESSION".into(),
+            secret_key: SECRET_KEY.into(),
+            session_token: Some("session/token+1".into()),
+            may_connect: true,
+        },
+    ]
+}
+
+/// The mock cluster behind the verifying front (one broker advertising the front's address).
+async fn cluster() -> (OAuthFront, kreach_lab::MockKafka) {
+    let (listener, addr) = OAuthFront::bind().await.expect("bind");
+    let mock = kreach_lab::MockKafka::start(&[("127.0.0.1".to_string(), addr.port())]).expect("mock cluster");
+    let check = verifier("127.0.0.1", REGION, principals());
+    (OAuthFront::serve_mechanism(listener, mock.listeners[0].1, "AWS_MSK_IAM", check), mock)
+}
+
+/// A credential provider that never answers: an assumed role's STS, or the metadata service, out
+/// of reach.
+#[derive(Debug)]
+struct Silent;
+
+impl ProvideCredentials for Silent {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(std::future::pending())
+    }
+}
+
+/// A provider that finds nothing, as the default chain does on a machine without credentials.
+#[derive(Debug)]
+struct Nothing;
+
+impl ProvideCredentials for Nothing {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::ready(Err(CredentialsError::not_loaded("no profile, environment or role")))
+    }
+}
+
+/// The check of `addr` with AWS_MSK_IAM, the SDK configuration carrying `provider`.
+async fn check(addr: SocketAddr, provider: Option<SharedCredentialsProvider>) -> Report {
+    let mut o = kreach::CheckOptions::default();
+    o.bootstrap = Some(addr.to_string());
+    o.security_protocol = Some("SASL_PLAINTEXT".into());
+    o.sasl_mechanism = Some("AWS_MSK_IAM".into());
+    o.no_https = true;
+    o.private_cidrs = vec!["127.0.0.0/8".into()];
+    o.timeout_secs = Some(8.0);
+    // The front has no TLS: the signed payload may go in clear only because the test allows it.
+    o.allow_insecure_credentials = true;
+    let mut input = RunInput::new(o);
+    input.mapping = MappingInput::None;
+    let source = move |_: Option<String>| -> Pin<Box<dyn std::future::Future<Output = _> + Send>> {
+        let mut b = aws_config::SdkConfig::builder().region(aws_config::Region::new(REGION));
+        if let Some(p) = provider.clone() {
+            b = b.credentials_provider(p);
+        }
+        Box::pin(async move { Ok(b.build()) })
+    };
+    let ready = kreach_aws::prepare(input, &|_| None, &source, &kreach_aws::no_policy).await.expect("ready");
+    kreach::run(&ready.config).await.expect("run")
+}
+
+fn keys(id: &str, token: Option<&str>, expiry: Option<SystemTime>) -> Option<SharedCredentialsProvider> {
+    Some(SharedCredentialsProvider::new(Credentials::new(id, SECRET_KEY, token.map(str::to_string), expiry, "test")))
+}
+
+fn problems(report: &Report) -> Vec<&'static str> {
+    report.codes_at_least(Severity::Warning).iter().map(|c| c.as_str()).collect()
+}
+
+fn signing(report: &Report) -> kreach::report::IamSigning {
+    let kafka = report.targets[0].addresses[0].kafka.as_ref().expect("kafka");
+    kafka.iam_signing.clone().unwrap_or_else(|| panic!("no signing evidence: {kafka:?}"))
+}
+
+#[tokio::test]
+async fn a_signature_the_cluster_accepts_passes_and_its_refusals_are_named() {
+    let (front, _mock) = cluster().await;
+
+    // Allowed to connect: signed, verified, Metadata and every broker; no key nor payload in the report.
+    let report = check(front.addr, keys("AKIDALLOWED", None, None)).await;
+    assert_eq!(report.status, Status::Pass, "{:#?}", report.findings);
+    let s = signing(&report);
+    assert_eq!((s.outcome, s.region.as_str(), s.host.as_str()), (IamSigningOutcome::Signed, REGION, "127.0.0.1"));
+    assert!(report.targets[0].addresses[0].kafka.as_ref().and_then(|k| k.metadata.as_ref()).is_some());
+    let json = serde_json::to_string(&report).expect("json");
+    for secret in [SECRET_KEY, "x-amz-signature", "AKIDALLOWED"] {
+        assert!(!json.contains(secret), "{secret} in the report");
+    }
+
+    // Temporary credentials: the session token is signed with them.
+    let later = SystemTime::now() + Duration::from_secs(3600);
+    let report = check(front.addr, keys("ASIASESSION", Some("session/token+1"), Some(later))).await;
+    assert_eq!(report.status, Status::Pass, "{:#?}", report.findings);
+    assert!(signing(&report).credentials_expire.is_some());
+
+    // A principal without kafka-cluster:Connect, and a key the cluster does not know: the
+    // cluster's refusal, with the IAM fix (not the user name and password one).
+    let wrong_secret =
+        Some(SharedCredentialsProvider::new(Credentials::new("AKIDALLOWED", "not-the-key", None, None, "t")));
+    for (id, provider) in [
+        ("AKIDNOCONNECT", keys("AKIDNOCONNECT", None, None)),
+        ("AKIDUNKNOWN", keys("AKIDUNKNOWN", None, None)),
+        ("AKIDALLOWED with another secret key", wrong_secret),
+    ] {
+        let report = check(front.addr, provider).await;
+        assert_eq!(problems(&report), ["kafka-auth-failed"], "{id}: {:#?}", report.findings);
+        let f = report.findings_with(FindingCode::KafkaAuthFailed).next().expect("finding");
+        assert!(f.fix.contains("kafka-cluster:Connect") && f.fix.contains(REGION), "{id}: {}", f.fix);
+        assert!(!f.fix.contains("sasl.username"), "{}", f.fix);
+    }
+    let verdicts = front.verdicts();
+    assert_eq!(verdicts.iter().filter(|v| v.is_ok()).count(), 2, "{verdicts:?}");
+    assert_eq!(
+        verdicts.iter().filter_map(|v| v.as_ref().err()).cloned().collect::<Vec<_>>(),
+        [
+            "Access denied",
+            "The security token included in the request is invalid",
+            "The request signature we calculated does not match the signature you provided"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn without_usable_credentials_nothing_is_sent_and_the_credentials_are_the_cause() {
+    let (front, _mock) = cluster().await;
+    let past = SystemTime::now() - Duration::from_secs(60);
+    let silent = Some(SharedCredentialsProvider::new(Silent));
+    let nothing = Some(SharedCredentialsProvider::new(Nothing));
+    for (provider, outcome) in [
+        (keys("ASIASESSION", Some("session/token+1"), Some(past)), IamSigningOutcome::CredentialsExpired),
+        (nothing, IamSigningOutcome::NoCredentials),
+        (None, IamSigningOutcome::NoCredentials),
+        (silent, IamSigningOutcome::CredentialsUnreachable),
+    ] {
+        let started = std::time::Instant::now();
+        let report = check(front.addr, provider).await;
+        assert!(started.elapsed() < Duration::from_secs(8), "inside the deadline");
+        assert_eq!(signing(&report).outcome, outcome, "{:#?}", report.targets[0].addresses[0].kafka);
+        assert_eq!(problems(&report), ["aws-iam-credentials-unavailable"], "{outcome:?}: {:#?}", report.findings);
+        let f = report.findings_with(FindingCode::AwsIamCredentialsUnavailable).next().expect("finding");
+        assert_eq!(f.hop, kreach::report::Hop::Authentication);
+        if outcome == IamSigningOutcome::CredentialsUnreachable {
+            assert!(f.fix.contains("STS interface endpoint") && f.fix.contains("NAT"), "{}", f.fix);
+        }
+        assert_ne!(report.status, Status::Pass);
+    }
+    assert!(front.verdicts().is_empty(), "no payload reached the cluster: {:?}", front.verdicts());
+}
