@@ -1,5 +1,6 @@
-//! AWS_MSK_IAM: the SASL payload Amazon MSK's IAM access control reads, signed with the default
-//! credential chain. As AWS's client library (aws-msk-iam-auth, `AWS4SignedPayloadGenerator`)
+//! AWS signing with the client's own credentials (the default credential chain): STS
+//! `GetWebIdentityToken` requests for Confluent's AWS IAM OAuth (`sign_request`), and AWS_MSK_IAM's
+//! SASL payload, which Amazon MSK's IAM access control reads. As AWS's client library (aws-msk-iam-auth, `AWS4SignedPayloadGenerator`)
 //! builds it: a GET of `https://<broker host>/?Action=kafka-cluster:Connect` presigned with SigV4
 //! for the service `kafka-cluster` (query-string signature, 15 minutes, the host header alone
 //! signed, the empty body's hash), its query parameters lower-cased into a JSON object with
@@ -42,7 +43,77 @@ pub fn region_of_broker(host: &str) -> Option<&str> {
         .filter(|r| !r.is_empty())
 }
 
+impl MskIamSigner {
+    /// The credentials, unexpired, with what the evidence may say of them; the evidence alone
+    /// (its outcome set) when there are none.
+    async fn credentials(&self, evidence: &mut IamSigning) -> Result<aws_credential_types::Credentials, IamSigning> {
+        let Some(provider) = self.sdk.credentials_provider() else {
+            evidence.outcome = IamSigningOutcome::NoCredentials;
+            evidence.detail = Some("no credential provider is configured".into());
+            return Err(evidence.clone());
+        };
+        let credentials = match provider.provide_credentials().await {
+            Ok(c) => c,
+            Err(e) => {
+                evidence.outcome = match &e {
+                    CredentialsError::CredentialsNotLoaded(_) => IamSigningOutcome::NoCredentials,
+                    CredentialsError::ProviderTimedOut(_) => IamSigningOutcome::CredentialsUnreachable,
+                    _ => IamSigningOutcome::Failed,
+                };
+                evidence.detail = Some(crate::display_chain(&e).chars().take(300).collect());
+                return Err(evidence.clone());
+            }
+        };
+        evidence.credentials_source = Some(match (credentials.session_token().is_some(), credentials.account_id()) {
+            (true, Some(a)) => format!("session credentials of account {}", a.as_str()),
+            (true, None) => "session credentials".to_string(),
+            (false, Some(a)) => format!("a long-term access key of account {}", a.as_str()),
+            (false, None) => "a long-term access key".to_string(),
+        });
+        if let Some(expiry) = credentials.expiry() {
+            evidence.credentials_expire = Some(rfc3339(expiry));
+            if expiry <= SystemTime::now() {
+                evidence.outcome = IamSigningOutcome::CredentialsExpired;
+                return Err(evidence.clone());
+            }
+        }
+        Ok(credentials)
+    }
+}
+
 impl MskIamSign for MskIamSigner {
+    fn sign_request<'a>(
+        &'a self,
+        service: &'a str,
+        region: &'a str,
+        method: &'a str,
+        path: &'a str,
+        headers: &'a [(&'a str, &'a str)],
+        body: &'a str,
+    ) -> Reading<'a, kreach::input::SignedHeaders> {
+        Box::pin(async move {
+            let mut evidence = IamSigning::default();
+            evidence.host = headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+                .map(|(_, v)| v.to_string())
+                .unwrap_or_default();
+            evidence.region = region.to_string();
+            let credentials = self.credentials(&mut evidence).await?;
+            match signed_headers(&credentials, service, region, method, path, headers, body) {
+                Ok(h) => {
+                    evidence.outcome = IamSigningOutcome::Signed;
+                    Ok((h, evidence))
+                }
+                Err(why) => {
+                    evidence.outcome = IamSigningOutcome::Failed;
+                    evidence.detail = Some(why);
+                    Err(evidence)
+                }
+            }
+        })
+    }
+
     fn sign<'a>(&'a self, host: &'a str) -> Reading<'a, Result<(kreach::Secret, IamSigning), IamSigning>> {
         Box::pin(async move {
             let mut evidence = IamSigning::default();
@@ -54,37 +125,7 @@ impl MskIamSign for MskIamSigner {
                 return Err(evidence);
             };
             evidence.region = region.clone();
-            let Some(provider) = self.sdk.credentials_provider() else {
-                evidence.outcome = IamSigningOutcome::NoCredentials;
-                evidence.detail = Some("no credential provider is configured".into());
-                return Err(evidence);
-            };
-            let credentials = match provider.provide_credentials().await {
-                Ok(c) => c,
-                Err(e) => {
-                    evidence.outcome = match &e {
-                        CredentialsError::CredentialsNotLoaded(_) => IamSigningOutcome::NoCredentials,
-                        CredentialsError::ProviderTimedOut(_) => IamSigningOutcome::CredentialsUnreachable,
-                        _ => IamSigningOutcome::Failed,
-                    };
-                    evidence.detail = Some(crate::display_chain(&e).chars().take(300).collect());
-                    return Err(evidence);
-                }
-            };
-            evidence.credentials_source =
-                Some(match (credentials.session_token().is_some(), credentials.account_id()) {
-                    (true, Some(a)) => format!("session credentials of account {}", a.as_str()),
-                    (true, None) => "session credentials".to_string(),
-                    (false, Some(a)) => format!("a long-term access key of account {}", a.as_str()),
-                    (false, None) => "a long-term access key".to_string(),
-                });
-            if let Some(expiry) = credentials.expiry() {
-                evidence.credentials_expire = Some(rfc3339(expiry));
-                if expiry <= SystemTime::now() {
-                    evidence.outcome = IamSigningOutcome::CredentialsExpired;
-                    return Err(evidence);
-                }
-            }
+            let credentials = self.credentials(&mut evidence).await?;
             match payload(&credentials, &region, host, SystemTime::now()) {
                 Ok(p) => {
                     evidence.outcome = IamSigningOutcome::Signed;
@@ -102,6 +143,35 @@ impl MskIamSign for MskIamSigner {
 
 fn rfc3339(t: SystemTime) -> String {
     aws_smithy_types::DateTime::from(t).fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default()
+}
+
+/// SigV4 headers for a request (header signature, the body's hash).
+fn signed_headers(
+    credentials: &aws_credential_types::Credentials,
+    service: &str,
+    region: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<Vec<(String, kreach::Secret)>, String> {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    let identity = credentials.clone().into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(service)
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| format!("signing: {e}"))?
+        .into();
+    let host = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("host")).map(|(_, v)| *v).unwrap_or_default();
+    let url = format!("https://{host}{path}");
+    let signable = SignableRequest::new(method, &url, headers.iter().copied(), SignableBody::Bytes(body.as_bytes()))
+        .map_err(|e| format!("signing: {e}"))?;
+    let (instructions, _) = sign(signable, &params).map_err(|e| format!("signing: {e}"))?.into_parts();
+    Ok(instructions.headers().map(|(k, v)| (k.to_string(), kreach::Secret::new(v.to_string()))).collect())
 }
 
 /// The signed payload for `host` in `region` at `now`.

@@ -27,6 +27,7 @@ pub mod msk_iam;
 pub mod mtls;
 pub mod oauth_front;
 pub mod recording;
+pub mod sts;
 pub mod tansu;
 
 pub const DOMAIN: &str = "abc123.us-west-2.aws.confluent.cloud";

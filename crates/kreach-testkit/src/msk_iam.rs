@@ -43,7 +43,7 @@ pub fn verifier(host: &str, region: &str, principals: Vec<Principal>) -> Check {
     })
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
@@ -108,11 +108,7 @@ fn verify(bytes: &[u8], host: &str, region: &str, principals: &[Principal], now:
         "AWS4-HMAC-SHA256\n{date}\n{day}/{region}/kafka-cluster/aws4_request\n{}",
         hex(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref())
     );
-    let mut key = format!("AWS4{}", principal.secret_key).into_bytes();
-    for part in [*day, region, "kafka-cluster", "aws4_request"] {
-        key = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key), part.as_bytes()).as_ref().to_vec();
-    }
-    let expected = hex(hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key), to_sign.as_bytes()).as_ref());
+    let expected = signature(&principal.secret_key, day, region, "kafka-cluster", &to_sign);
     if field("x-amz-signature") != Some(expected.as_str()) {
         return Err("The request signature we calculated does not match the signature you provided".into());
     }
@@ -122,8 +118,18 @@ fn verify(bytes: &[u8], host: &str, region: &str, principals: &[Principal], now:
     Ok(())
 }
 
+/// SigV4's signature of `to_sign`: HMAC-SHA256 with the key derived from the secret key, the
+/// day, the region and the service.
+pub(crate) fn signature(secret_key: &str, day: &str, region: &str, service: &str, to_sign: &str) -> String {
+    let mut key = format!("AWS4{secret_key}").into_bytes();
+    for part in [day, region, service, "aws4_request"] {
+        key = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key), part.as_bytes()).as_ref().to_vec();
+    }
+    hex(hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key), to_sign.as_bytes()).as_ref())
+}
+
 /// SigV4's URI encoding: everything but `A-Z a-z 0-9 - _ . ~` as `%XX`.
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
@@ -132,12 +138,12 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `YYYYMMDDTHHMMSSZ` as seconds since the epoch.
-fn parse_date(s: &str) -> Option<i64> {
+pub(crate) fn parse_date(s: &str) -> Option<i64> {
     if s.len() != 16 || &s[8..9] != "T" || !s.ends_with('Z') {
         return None;
     }

@@ -35,6 +35,8 @@ pub struct Trust {
     pub issuer: String,
     /// The issuer's RSA keys (JWKS entries: `kid`, base64url `n` and `e`).
     pub keys: Vec<(String, Vec<u8>, Vec<u8>)>,
+    /// The issuer's P-384 keys (JWKS entries with `kty` EC: `kid`, the point `04 ‖ x ‖ y`).
+    pub ec_keys: Vec<(String, Vec<u8>)>,
     /// SASL extensions every client must send with these values.
     pub extensions: Vec<(String, String)>,
 }
@@ -53,9 +55,24 @@ impl Trust {
                     .collect()
             })
             .unwrap_or_default();
+        let ec_keys = jwks
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|k| k["kty"] == "EC")
+                    .map(|k| {
+                        let mut point = vec![4u8];
+                        point.extend(b64(&k["x"]));
+                        point.extend(b64(&k["y"]));
+                        (k["kid"].as_str().unwrap_or_default().to_string(), point)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         Trust {
             issuer: issuer.to_string(),
             keys,
+            ec_keys,
             extensions: extensions.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         }
     }
@@ -240,14 +257,23 @@ fn check(auth: &[u8], trust: &Trust) -> Result<(), String> {
     let decode =
         |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).map_err(|_| "bad base64".to_string());
     let header: serde_json::Value = serde_json::from_slice(&decode(head)?).map_err(|_| "bad header")?;
-    if header["alg"] != "RS256" {
-        return Err("not RS256".into());
-    }
     let kid = header["kid"].as_str().unwrap_or_default();
-    let (_, n, e) = trust.keys.iter().find(|(k, _, _)| k == kid).ok_or("unknown key")?;
-    let key = ring::signature::RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
-    key.verify(&ring::signature::RSA_PKCS1_2048_8192_SHA256, format!("{head}.{body}").as_bytes(), &decode(sig)?)
-        .map_err(|_| "bad signature".to_string())?;
+    let signed = format!("{head}.{body}");
+    match header["alg"].as_str() {
+        Some("RS256") => {
+            let (_, n, e) = trust.keys.iter().find(|(k, _, _)| k == kid).ok_or("unknown key")?;
+            let key = ring::signature::RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
+            key.verify(&ring::signature::RSA_PKCS1_2048_8192_SHA256, signed.as_bytes(), &decode(sig)?)
+                .map_err(|_| "bad signature".to_string())?;
+        }
+        Some("ES384") => {
+            let (_, point) = trust.ec_keys.iter().find(|(k, _)| k == kid).ok_or("unknown key")?;
+            ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P384_SHA384_FIXED, point)
+                .verify(signed.as_bytes(), &decode(sig)?)
+                .map_err(|_| "bad signature".to_string())?;
+        }
+        _ => return Err("neither RS256 nor ES384".into()),
+    }
     let claims: serde_json::Value = serde_json::from_slice(&decode(body)?).map_err(|_| "bad claims")?;
     if claims["iss"].as_str() != Some(trust.issuer.as_str()) {
         return Err("another issuer".into());

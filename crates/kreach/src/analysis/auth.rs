@@ -1,7 +1,7 @@
 //! Findings on how the client authenticates beyond the Kafka exchange: the OAuth token fetch
 //! (OIDC client credentials) as a hop of its own.
 
-use super::finding;
+use super::{Diag, finding};
 use crate::report::findings::FindingCode;
 use crate::report::{
     Cause, EndpointKind, Finding, FixAction, Hop, Report, Role, Stage, TlsOutcome, TokenFetch, TokenOutcome,
@@ -16,6 +16,11 @@ pub(super) fn oauth_findings(report: &Report, out: &mut Vec<Finding>) {
     let Some(anchor) = row.or_else(|| report.targets.iter().find(|t| t.role == Role::Bootstrap)) else { return };
     let f = match fetch.outcome {
         TokenOutcome::Ok => return,
+        TokenOutcome::NoCredentials => {
+            let signing = fetch.aws_signing.clone().unwrap_or_default();
+            iam_signing_failed(&anchor.target, &signing, "STS was not asked for a token, so no client here gets one")
+                .on(anchor, Stage::Https)
+        }
         TokenOutcome::Refused => refused(anchor, fetch),
         TokenOutcome::BadAnswer => {
             let mut f = finding(
@@ -97,9 +102,29 @@ fn refused(anchor: &crate::report::TargetReport, fetch: &TokenFetch) -> Finding 
                 value: "<the provider's token_endpoint>".into(),
             },
         ),
+        TokenRefusal::AccessDenied => (
+            "the token request",
+            "The principal behind this client's AWS credentials may not mint the token: allow sts:GetWebIdentityToken \
+             in its identity policy, with the condition sts:IdentityTokenAudience equal to the audience in \
+             sasl.oauthbearer.config (aws sts get-caller-identity shows the principal).",
+            FixAction::SetCredentials,
+        ),
+        TokenRefusal::FederationDisabled => (
+            "the token request",
+            "The AWS account has not turned on outbound identity federation: aws iam \
+             enable-outbound-web-identity-federation (once per account), then register the issuer it prints with the \
+             cluster's identity provider and identity pool.",
+            FixAction::SetCredentials,
+        ),
+        TokenRefusal::InvalidCredentials => (
+            "the AWS credentials",
+            "STS refused the credentials the request was signed with (expired, deleted, or from another \
+             partition): renew them or use the role the machine or function runs as.",
+            FixAction::SetCredentials,
+        ),
         _ => (
             "the request",
-            "The provider refused the client-credentials request: its answer above says why.",
+            "The provider refused the token request: its answer above says why.",
             FixAction::SetCredentials,
         ),
     };
@@ -163,6 +188,17 @@ fn unreachable_finding(anchor: &crate::report::TargetReport, fetch: &TokenFetch)
                 value: "<the provider's token_endpoint>".into(),
             },
         ),
+        _ if fetch.source == crate::report::TokenSource::AwsSts => (
+            Hop::Network,
+            Cause::Dropped,
+            format!(
+                "AWS IAM OAuth gets its token from STS at {host}: from a private subnet that needs a regional STS \
+                 interface endpoint (com.amazonaws.<region>.sts) with private DNS and a security group letting TCP \
+                 443 in from this client, or a route to a NAT gateway; security groups and network ACLs must let \
+                 TCP 443 out to it{where_}."
+            ),
+            FixAction::AllowPort { port: 443, az_id: None },
+        ),
         _ => (
             Hop::Network,
             Cause::Dropped,
@@ -197,4 +233,48 @@ fn unreachable_finding(anchor: &crate::report::TargetReport, fetch: &TokenFetch)
     f.cause = cause;
     f.action = Some(action);
     f
+}
+
+/// Nothing could be signed with the client's AWS credentials (AWS_MSK_IAM's payload, the STS
+/// request of AWS IAM OAuth); `then`: what kreach did instead.
+pub(crate) fn iam_signing_failed(target: &str, s: &crate::report::IamSigning, then: &str) -> Diag {
+    use crate::report::IamSigningOutcome as O;
+    let what = match s.outcome {
+        O::NoCredentials => {
+            "no AWS credentials were found (environment, shared profile, SSO, web identity, container \
+                             or instance role)"
+        }
+        O::CredentialsExpired => "the AWS credentials found have expired",
+        O::CredentialsUnreachable => "the AWS credentials' source did not answer in time",
+        O::NoRegion => "no region to sign for: the broker's name carries none and none is configured",
+        O::Signed | O::Failed => "the AWS credentials could not be loaded",
+    };
+    let detail = s.detail.as_deref().map(|d| format!(": {}", crate::text::clean(d))).unwrap_or_default();
+    let fix = match s.outcome {
+        O::NoCredentials => {
+            "Give this client an AWS identity allowed kafka-cluster:Connect on the cluster: an instance \
+             profile (EC2), the function's execution role (Lambda), or AWS_PROFILE / AWS_ACCESS_KEY_ID in the \
+             environment."
+        }
+        O::CredentialsExpired => "Renew them (aws sso login, a new session) or use a role the SDK refreshes itself.",
+        O::CredentialsUnreachable => {
+            "An assumed role or web identity gets its credentials from STS: from a private \
+             subnet that needs a regional STS interface endpoint with private DNS (com.amazonaws.<region>.sts) or a \
+             NAT gateway, and AWS_STS_REGIONAL_ENDPOINTS=regional; an instance role needs the instance metadata \
+             service (its hop limit 2 inside containers)."
+        }
+        O::NoRegion => "Set AWS_REGION (or the profile's region) to the cluster's region.",
+        O::Signed | O::Failed => {
+            "Check the profile's configuration (aws configure list shows where credentials come \
+             from)."
+        }
+    };
+    Diag::new(
+        FindingCode::AwsIamCredentialsUnavailable,
+        format!(
+            "{target}: nothing could be signed for {} with AWS credentials: {what}{detail}; {then}",
+            crate::text::clean(&s.host)
+        ),
+        fix,
+    )
 }

@@ -33,6 +33,93 @@ pub struct OAuthClient {
     pub scope: Option<String>,
     /// SASL extensions sent with the token (`logicalCluster`, `identityPoolId`, …).
     pub extensions: Vec<(String, String)>,
+    /// Confluent's AWS IAM OAuth (`sasl.oauthbearer.metadata.authentication.type=aws_iam`): the
+    /// token is a JWT from STS `GetWebIdentityToken` at `endpoint`, asked with the client's own
+    /// AWS credentials (SigV4); `client_id` and `client_secret` are then empty and unused.
+    pub aws_iam: Option<AwsWebIdentity>,
+}
+
+/// What `sasl.oauthbearer.config` asks STS `GetWebIdentityToken` for (Confluent's AWS IAM OAuth,
+/// confluent-kafka 2.15: `region=…,audience=…[,duration_seconds=…][,signing_algorithm=…]
+/// [,sts_endpoint=…][,tag_<name>=…]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AwsWebIdentity {
+    /// The region whose STS endpoint mints the token.
+    pub region: String,
+    /// The audience the token is for (Confluent Cloud: `https://confluent.cloud/oidc`).
+    pub audience: String,
+    /// The token's lifetime asked for, 60–3600 seconds (default 300).
+    pub duration_seconds: u32,
+    /// `ES384` (default) or `RS256`.
+    pub signing_algorithm: String,
+    /// Custom claims asked for (`tag_<name>=value`).
+    pub tags: Vec<(String, String)>,
+}
+
+/// Most `tag_` claims STS takes.
+const MAX_TAGS: usize = 50;
+
+/// Confluent's AWS IAM OAuth from `sasl.oauthbearer.config`: what to ask STS for, and where
+/// (`sts_endpoint`, else the region's STS endpoint). Errors name the key within the property.
+fn aws_web_identity(config: &str, allow_plain: bool) -> Result<(AwsWebIdentity, TokenEndpoint), String> {
+    let mut region = None;
+    let mut audience = None;
+    let mut duration_seconds = 300;
+    let mut signing_algorithm = "ES384".to_string();
+    let mut endpoint = None;
+    let mut tags = Vec::new();
+    // Pairs split on commas not escaped with a backslash; a value may hold `=`.
+    let mut pairs = Vec::new();
+    let mut current = String::new();
+    let mut chars = config.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => current.extend(chars.next()),
+            ',' => pairs.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    pairs.push(current);
+    for pair in pairs.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        let (key, value) =
+            pair.split_once('=').ok_or_else(|| format!("{} is not key=value", crate::error::quote(pair)))?;
+        match key {
+            "region" if !value.is_empty() => region = Some(value.to_string()),
+            "audience" if !value.is_empty() => audience = Some(value.to_string()),
+            "duration_seconds" => {
+                duration_seconds = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|d| (60..=3600).contains(d))
+                    .ok_or("duration_seconds must be a whole number of seconds from 60 to 3600")?;
+            }
+            "signing_algorithm" if matches!(value, "ES384" | "RS256") => signing_algorithm = value.to_string(),
+            "signing_algorithm" => return Err("signing_algorithm must be ES384 or RS256".into()),
+            "sts_endpoint" => {
+                let e = TokenEndpoint::parse(value, allow_plain).map_err(|e| format!("sts_endpoint {e}"))?;
+                endpoint = Some(e);
+            }
+            "aws_debug" => {}
+            k if k.starts_with("tag_") && k.len() > 4 => {
+                if tags.len() == MAX_TAGS {
+                    return Err(format!("more than {MAX_TAGS} tag_ claims"));
+                }
+                tags.push((k[4..].to_string(), value.to_string()));
+            }
+            k => return Err(format!("{} is not a key it takes", crate::error::quote(k))),
+        }
+    }
+    let region = region.ok_or("AWS IAM OAuth needs region=<the STS region>")?;
+    if !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return Err(format!("region {} is not an AWS region name", crate::error::quote(&region)));
+    }
+    let audience = audience.ok_or("AWS IAM OAuth needs audience=<the audience the cluster expects>")?;
+    let endpoint = match endpoint {
+        Some(e) => e,
+        None => TokenEndpoint::parse(&format!("https://sts.{region}.amazonaws.com/"), false)?,
+    };
+    Ok((AwsWebIdentity { region, audience, duration_seconds, signing_algorithm, tags }, endpoint))
 }
 
 /// Where tokens come from: `https://HOST[:PORT]/PATH`.
@@ -104,6 +191,11 @@ pub(crate) fn oauth_client(
     };
     let option = |name: &str| options.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let oidc = prop("sasl.oauthbearer.method").is_some_and(|m| m.trim().eq_ignore_ascii_case("oidc"));
+    let aws_iam =
+        prop("sasl.oauthbearer.metadata.authentication.type").is_some_and(|t| t.trim().eq_ignore_ascii_case("aws_iam"));
+    if aws_iam {
+        return aws_iam_client(prop, oidc, allow_plain).map(Some);
+    }
     let url = prop("sasl.oauthbearer.token.endpoint.url").filter(|u| !u.trim().is_empty());
     let java_client = option("clientId").is_some() || option("clientSecret").is_some();
     if !oidc && url.is_none() && !java_client {
@@ -130,11 +222,44 @@ pub(crate) fn oauth_client(
         )
     })?;
     let scope = prop("sasl.oauthbearer.scope").or_else(|| option("scope")).filter(|s| !s.trim().is_empty());
+    let extensions = extensions_of(prop, &options)?;
+    Ok(Some(OAuthClient { endpoint, client_id, client_secret: Secret::new(secret), scope, extensions, aws_iam: None }))
+}
+
+/// Confluent's AWS IAM OAuth: the token from STS, the extensions as for any OIDC client.
+fn aws_iam_client(prop: &dyn Fn(&str) -> Option<String>, oidc: bool, allow_plain: bool) -> Result<OAuthClient, Error> {
+    if !oidc {
+        return Err(Error::invalid(
+            "sasl.oauthbearer.method",
+            "sasl.oauthbearer.metadata.authentication.type=aws_iam needs sasl.oauthbearer.method=oidc",
+        ));
+    }
+    let config = prop("sasl.oauthbearer.config").filter(|c| !c.trim().is_empty()).ok_or_else(|| {
+        Error::invalid("sasl.oauthbearer.config", "AWS IAM OAuth needs region=… and audience=… in it")
+    })?;
+    let (web_identity, endpoint) =
+        aws_web_identity(&config, allow_plain).map_err(|e| Error::invalid("sasl.oauthbearer.config", e))?;
+    Ok(OAuthClient {
+        endpoint,
+        client_id: String::new(),
+        client_secret: Secret::new(String::new()),
+        scope: None,
+        extensions: extensions_of(prop, &[])?,
+        aws_iam: Some(web_identity),
+    })
+}
+
+/// The SASL extensions: `sasl.oauthbearer.extensions`, then the JAAS line's `extension_*`, each
+/// checked.
+fn extensions_of(
+    prop: &dyn Fn(&str) -> Option<String>,
+    options: &[(String, String)],
+) -> Result<Vec<(String, String)>, Error> {
     let mut extensions = match prop("sasl.oauthbearer.extensions") {
         Some(list) => parse_extensions(&list).map_err(|e| Error::invalid("sasl.oauthbearer.extensions", e))?,
         None => Vec::new(),
     };
-    for (k, v) in &options {
+    for (k, v) in options {
         if let Some(name) = k.strip_prefix("extension_") {
             if !extensions.iter().any(|(n, _)| n == name) {
                 extensions.push((name.to_string(), v.clone()));
@@ -147,7 +272,7 @@ pub(crate) fn oauth_client(
     for (k, v) in &extensions {
         valid_extension(k, v).map_err(|e| Error::invalid("sasl.oauthbearer.extensions", e))?;
     }
-    Ok(Some(OAuthClient { endpoint, client_id, client_secret: Secret::new(secret), scope, extensions }))
+    Ok(extensions)
 }
 
 /// `key=value,key=value` (librdkafka's `sasl.oauthbearer.extensions`).
@@ -328,5 +453,62 @@ mod tests {
             assert_eq!(field(e), "sasl.jaas.config");
             assert!(!text.contains("TOPSECRET"), "{text}");
         }
+    }
+
+    #[test]
+    fn aws_iam_oauth_reads_its_config_and_each_bad_piece_names_it() {
+        let props = |pairs: Vec<(&'static str, &'static str)>| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        };
+        let base = |config: &'static str| {
+            vec![
+                ("sasl.oauthbearer.method", "oidc"),
+                ("sasl.oauthbearer.metadata.authentication.type", "aws_iam"),
+                ("sasl.oauthbearer.config", config),
+                ("sasl.oauthbearer.extensions", "logicalCluster=lkc-1,identityPoolId=pool-1"),
+            ]
+        };
+        let c = oauth_client(
+            &props(base("region=eu-west-1,audience=https://confluent.cloud/oidc,tag_team=a\\,b,aws_debug=console")),
+            &|_| None,
+            false,
+        )
+        .expect("valid")
+        .expect("a client");
+        let w = c.aws_iam.as_ref().expect("aws iam");
+        assert_eq!((w.region.as_str(), w.audience.as_str()), ("eu-west-1", "https://confluent.cloud/oidc"));
+        assert_eq!((w.duration_seconds, w.signing_algorithm.as_str()), (300, "ES384"));
+        assert_eq!(w.tags, [("team".to_string(), "a,b".to_string())]);
+        assert_eq!(c.endpoint.url(), "https://sts.eu-west-1.amazonaws.com/");
+        assert_eq!(c.extensions.len(), 2);
+        let c = oauth_client(
+            &props(base("region=eu-west-1,audience=a,sts_endpoint=https://vpce-1.sts.eu-west-1.vpce.amazonaws.com")),
+            &|_| None,
+            false,
+        )
+        .expect("valid")
+        .expect("client");
+        assert_eq!(c.endpoint.hp.host, "vpce-1.sts.eu-west-1.vpce.amazonaws.com");
+        for (config, needle) in [
+            ("audience=a", "region"),
+            ("region=us-east-1", "audience"),
+            ("region=us-east-1,audience=a,duration_seconds=5", "duration_seconds"),
+            ("region=us-east-1,audience=a,signing_algorithm=HS256", "signing_algorithm"),
+            ("region=us-east-1,audience=a,sts_endpoint=http://sts.local", "sts_endpoint"),
+            ("region=us-east-1,audience=a,client_secret=x", "client_secret"),
+            ("region=US East,audience=a", "region"),
+        ] {
+            let e = oauth_client(&props(base(config)), &|_| None, false).expect_err(config);
+            assert_eq!(field(e.clone()), "sasl.oauthbearer.config", "{config}");
+            assert!(e.to_string().contains(needle), "{config}: {e}");
+        }
+        let mut no_oidc = base("region=us-east-1,audience=a");
+        no_oidc.retain(|(k, _)| *k != "sasl.oauthbearer.method");
+        let e = oauth_client(&props(no_oidc), &|_| None, false).expect_err("method");
+        assert_eq!(field(e), "sasl.oauthbearer.method");
+        let mut none = base("");
+        none.retain(|(k, _)| *k != "sasl.oauthbearer.config");
+        let e = oauth_client(&props(none), &|_| None, false).expect_err("config");
+        assert_eq!(field(e), "sasl.oauthbearer.config");
     }
 }

@@ -101,9 +101,10 @@ pub struct Sasl {
     pub iam: Option<IamSigner>,
 }
 
-/// Signs AWS_MSK_IAM authentication payloads: a SigV4-presigned `kafka-cluster:Connect` for a
-/// broker's host, as AWS's MSK IAM client library builds it. Implemented where AWS credentials
-/// are (kreach-aws, with the default credential chain).
+/// Signs for AWS with the client's own credentials: AWS_MSK_IAM authentication payloads (a
+/// SigV4-presigned `kafka-cluster:Connect` for a broker's host, as AWS's MSK IAM client library
+/// builds it) and requests to AWS APIs (STS `GetWebIdentityToken` for Confluent's AWS IAM OAuth).
+/// Implemented where AWS credentials are (kreach-aws, with the default credential chain).
 pub trait MskIamSign: Send + Sync {
     /// The payload for `host` (a secret: valid for 15 minutes), with how signing went; the
     /// evidence alone when it could not sign.
@@ -111,7 +112,23 @@ pub trait MskIamSign: Send + Sync {
         &'a self,
         host: &'a str,
     ) -> crate::input::Reading<'a, Result<(Secret, crate::report::IamSigning), crate::report::IamSigning>>;
+
+    /// SigV4 headers (`Authorization`, `X-Amz-Date`, `X-Amz-Security-Token`: secrets) for a
+    /// request to `service` in `region` with these `headers` (`host` among them) and `body`.
+    #[allow(clippy::too_many_arguments)]
+    fn sign_request<'a>(
+        &'a self,
+        service: &'a str,
+        region: &'a str,
+        method: &'a str,
+        path: &'a str,
+        headers: &'a [(&'a str, &'a str)],
+        body: &'a str,
+    ) -> crate::input::Reading<'a, SignedHeaders>;
 }
+
+/// Signed headers and how signing went, or the evidence alone.
+pub type SignedHeaders = Result<(Vec<(String, Secret)>, crate::report::IamSigning), crate::report::IamSigning>;
 
 /// A shared [`MskIamSign`].
 #[derive(Clone)]

@@ -45,6 +45,7 @@ pub mod https;
 pub mod kafka;
 pub mod oauth;
 pub(crate) mod sasl;
+pub(crate) mod sts;
 pub mod tcp;
 pub mod tls;
 pub(crate) mod wire;

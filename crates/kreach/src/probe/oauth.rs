@@ -24,19 +24,32 @@ const MAX_ANSWER: usize = 64 * 1024;
 /// Addresses tried, in the resolver's order.
 const MAX_ADDRESSES: usize = 3;
 
+/// How the token is asked for: the client's own credentials, and (AWS IAM OAuth) what signs the
+/// STS request with the client's AWS credentials.
+pub struct Asking<'a> {
+    /// Whether the request may go over plaintext or unverified TLS.
+    pub allow_insecure: bool,
+    /// AWS IAM OAuth's signer (none: the STS request cannot be signed).
+    pub signer: Option<&'a crate::input::IamSigner>,
+}
+
 /// Fetches a token within `budget`: the fetch's record for the report, and the token.
 pub async fn fetch(
     client: &OAuthClient,
     resolver: &Dns,
     tls: &TlsContext,
-    allow_insecure: bool,
+    asking: Asking<'_>,
     connect_timeout: Duration,
     budget: Duration,
 ) -> (TokenFetch, Option<Secret>) {
     let started = Instant::now();
+    let client_id = match &client.aws_iam {
+        Some(w) => format!("AWS IAM via STS GetWebIdentityToken (audience {})", w.audience),
+        None => client.client_id.clone(),
+    };
     let mut record = TokenFetch {
         endpoint: client.endpoint.url(),
-        client_id: crate::text::truncate(&crate::text::clean(&client.client_id), 128),
+        client_id: crate::text::truncate(&crate::text::clean(&client_id), 200),
         outcome: TokenOutcome::TimedOut,
         step: TokenStep::Dns,
         address: None,
@@ -50,10 +63,16 @@ pub async fn fetch(
         elapsed_ms: 0,
         claims: None,
         expires_in: None,
+        aws_signing: None,
+        source: if client.aws_iam.is_some() {
+            crate::report::TokenSource::AwsSts
+        } else {
+            crate::report::TokenSource::ClientCredentials
+        },
     };
     let token = match tokio::time::timeout(
         budget,
-        exchange(client, resolver, tls, allow_insecure, connect_timeout, budget, &mut record),
+        exchange(client, resolver, tls, &asking, connect_timeout, budget, &mut record),
     )
     .await
     {
@@ -72,13 +91,13 @@ async fn exchange(
     client: &OAuthClient,
     resolver: &Dns,
     tls: &TlsContext,
-    allow_insecure: bool,
+    asking: &Asking<'_>,
     connect_timeout: Duration,
     budget: Duration,
     record: &mut TokenFetch,
 ) -> Option<Secret> {
     let endpoint = &client.endpoint;
-    if (!endpoint.tls || !tls.verifies()) && !allow_insecure {
+    if (!endpoint.tls || !tls.verifies()) && !asking.allow_insecure {
         record.step = if endpoint.tls { TokenStep::Tls } else { TokenStep::Http };
         record.outcome = TokenOutcome::Withheld;
         record.detail = Some(if endpoint.tls {
@@ -122,8 +141,16 @@ async fn exchange(
             record.outcome = TokenOutcome::Unreachable;
             continue;
         };
-        let body = form_body(client);
-        let request = request_head(client, body.len());
+        let (request, body) = match &client.aws_iam {
+            None => {
+                let body = form_body(client);
+                (request_head(client, body.len()), body)
+            }
+            Some(w) => match sts_request(endpoint, w, asking.signer, record).await {
+                Some(parts) => parts,
+                None => return None,
+            },
+        };
         let answer = if endpoint.tls {
             record.step = TokenStep::Tls;
             let (attempt, session) =
@@ -156,6 +183,11 @@ async fn exchange(
                 record.outcome = TokenOutcome::NoAnswer;
                 record.detail = Some(format!("no HTTP answer: {e}"));
                 None
+            }
+            Ok(bytes) if client.aws_iam.is_some() => {
+                let token = crate::probe::sts::read_answer(&bytes, record);
+                record.claims = token.as_ref().and_then(|t| claims(t.expose()));
+                token
             }
             Ok(bytes) => read_answer(&bytes, record),
         };
@@ -196,6 +228,48 @@ fn form_encode(s: &str) -> String {
         }
     }
     out
+}
+
+/// AWS IAM OAuth: STS `GetWebIdentityToken`, signed with the client's AWS credentials (the
+/// signer loads them, inside the fetch's budget); `None` when it cannot be signed (the record says
+/// why: `no_credentials`).
+async fn sts_request(
+    endpoint: &crate::input::oauth::TokenEndpoint,
+    w: &crate::input::oauth::AwsWebIdentity,
+    signer: Option<&crate::input::IamSigner>,
+    record: &mut TokenFetch,
+) -> Option<(Secret, String)> {
+    let host = crate::probe::https::authority(&endpoint.hp.host, endpoint.hp.port);
+    let body = crate::probe::sts::body(w);
+    let Some(signer) = signer else {
+        record.outcome = TokenOutcome::NoCredentials;
+        record.detail = Some("this build has no AWS support to sign the STS request with".into());
+        return None;
+    };
+    let content_type = "application/x-www-form-urlencoded; charset=utf-8";
+    let headers = [("host", host.as_str()), ("content-type", content_type)];
+    match signer.0.sign_request("sts", &w.region, "POST", &endpoint.path, &headers, &body).await {
+        Ok((signed, signing)) => {
+            record.aws_signing = Some(signing);
+            let mut head = format!(
+                "POST {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: kreach/{}\r\nContent-Type: {content_type}\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n",
+                endpoint.path,
+                env!("CARGO_PKG_VERSION"),
+                body.len()
+            );
+            for (name, value) in &signed {
+                head.push_str(&format!("{name}: {}\r\n", value.expose()));
+            }
+            head.push_str("\r\n");
+            Some((Secret::new(head), body))
+        }
+        Err(signing) => {
+            record.outcome = TokenOutcome::NoCredentials;
+            record.aws_signing = Some(signing);
+            None
+        }
+    }
 }
 
 /// The request head: HTTP Basic with the form-encoded id and secret (RFC 6749 §2.3.1).
@@ -412,6 +486,8 @@ mod tests {
             elapsed_ms: 0,
             claims: None,
             expires_in: None,
+            aws_signing: None,
+            source: crate::report::TokenSource::ClientCredentials,
         };
         let refused = b"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 61\r\n\r\n{\"error\":\"invalid_client\",\"error_description\":\"bad secret\"}\n\n";
         assert!(read_answer(refused, &mut record).is_none());

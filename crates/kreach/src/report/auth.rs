@@ -49,6 +49,25 @@ pub struct TokenFetch {
     /// The token's lifetime in seconds, as the provider said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
+    /// AWS IAM OAuth: how signing the STS `GetWebIdentityToken` request with the client's AWS
+    /// credentials went (never a key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_signing: Option<crate::report::IamSigning>,
+    /// Where the token comes from.
+    #[serde(default)]
+    pub source: TokenSource,
+}
+
+/// Where an OAUTHBEARER token comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TokenSource {
+    /// An OIDC provider's token endpoint, by the client-credentials grant.
+    #[default]
+    ClientCredentials,
+    /// AWS STS `GetWebIdentityToken` with the client's AWS credentials (Confluent's AWS IAM OAuth).
+    AwsSts,
 }
 
 /// How the token fetch ended.
@@ -75,6 +94,9 @@ pub enum TokenOutcome {
     Withheld,
     /// The run's deadline came first.
     TimedOut,
+    /// AWS IAM OAuth: no usable AWS credentials to sign the STS request with (`aws_signing` says
+    /// why); nothing was sent.
+    NoCredentials,
 }
 
 /// Where the token fetch ended.
@@ -110,11 +132,43 @@ pub enum TokenRefusal {
     InvalidRequest,
     /// HTTP 404: nothing at that path (a wrong tenant or URL).
     NotFound,
+    /// STS `AccessDenied`: the principal may not `sts:GetWebIdentityToken` (for this audience).
+    AccessDenied,
+    /// STS `OutboundWebIdentityFederationDisabled`: the account has not turned on outbound
+    /// identity federation.
+    FederationDisabled,
+    /// STS refused the request's credentials (`InvalidClientTokenId`, `ExpiredToken`,
+    /// `SignatureDoesNotMatch`, …).
+    InvalidCredentials,
     /// Any other error answer.
     Other,
 }
 
 impl TokenRefusal {
+    /// From STS's error `Code` and the HTTP status.
+    pub fn classify_sts(code: Option<&str>, status: u16) -> TokenRefusal {
+        match code {
+            Some("AccessDenied" | "AccessDeniedException") => TokenRefusal::AccessDenied,
+            Some("OutboundWebIdentityFederationDisabled" | "OutboundWebIdentityFederationDisabledException") => {
+                TokenRefusal::FederationDisabled
+            }
+            Some(
+                "InvalidClientTokenId"
+                | "ExpiredToken"
+                | "ExpiredTokenException"
+                | "SignatureDoesNotMatch"
+                | "IncompleteSignature"
+                | "UnrecognizedClientException",
+            ) => TokenRefusal::InvalidCredentials,
+            Some("InvalidParameterValue" | "InvalidAction" | "MissingParameter" | "ValidationError") => {
+                TokenRefusal::InvalidRequest
+            }
+            _ if status == 404 => TokenRefusal::NotFound,
+            _ if status == 403 => TokenRefusal::AccessDenied,
+            _ => TokenRefusal::Other,
+        }
+    }
+
     /// From the provider's `error` code and the HTTP status.
     pub fn classify(error: Option<&str>, status: u16) -> TokenRefusal {
         match error {

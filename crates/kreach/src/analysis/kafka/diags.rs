@@ -141,51 +141,6 @@ pub(super) fn auth_failed(target: &str, g: &Group<'_>, settings: &Settings) -> D
     .action(FixAction::SetCredentials)
 }
 
-/// AWS_MSK_IAM: no payload could be signed, so the broker was asked only whether it enables the
-/// mechanism.
-pub(super) fn iam_signing_failed(target: &str, s: &crate::report::IamSigning) -> Diag {
-    use crate::report::IamSigningOutcome as O;
-    let what = match s.outcome {
-        O::NoCredentials => {
-            "no AWS credentials were found (environment, shared profile, SSO, web identity, container \
-                             or instance role)"
-        }
-        O::CredentialsExpired => "the AWS credentials found have expired",
-        O::CredentialsUnreachable => "the AWS credentials' source did not answer in time",
-        O::NoRegion => "no region to sign for: the broker's name carries none and none is configured",
-        O::Signed | O::Failed => "the AWS credentials could not be loaded",
-    };
-    let detail = s.detail.as_deref().map(|d| format!(": {}", crate::text::clean(d))).unwrap_or_default();
-    let fix = match s.outcome {
-        O::NoCredentials => {
-            "Give this client an AWS identity allowed kafka-cluster:Connect on the cluster: an instance \
-             profile (EC2), the function's execution role (Lambda), or AWS_PROFILE / AWS_ACCESS_KEY_ID in the \
-             environment."
-        }
-        O::CredentialsExpired => "Renew them (aws sso login, a new session) or use a role the SDK refreshes itself.",
-        O::CredentialsUnreachable => {
-            "An assumed role or web identity gets its credentials from STS: from a private \
-             subnet that needs a regional STS interface endpoint with private DNS (com.amazonaws.<region>.sts) or a \
-             NAT gateway, and AWS_STS_REGIONAL_ENDPOINTS=regional; an instance role needs the instance metadata \
-             service (its hop limit 2 inside containers)."
-        }
-        O::NoRegion => "Set AWS_REGION (or the profile's region) to the cluster's region.",
-        O::Signed | O::Failed => {
-            "Check the profile's configuration (aws configure list shows where credentials come \
-             from)."
-        }
-    };
-    Diag::new(
-        FindingCode::AwsIamCredentialsUnavailable,
-        format!(
-            "{target}: AWS_MSK_IAM could not be signed for {}: {what}{detail}; the broker was asked only whether it \
-             enables the mechanism",
-            crate::text::clean(&s.host)
-        ),
-        fix,
-    )
-}
-
 pub(super) fn credentials_withheld(target: &str, k: &KafkaAttempt) -> Diag {
     Diag::new(
         FindingCode::KafkaCredentialsWithheld,

@@ -56,7 +56,11 @@ pub(super) fn kafka_findings(t: &TargetReport, settings: &Settings, out: &mut Ve
         attempts.iter().find_map(|(_, k)| match k.iam_signing.as_ref() {
             // AWS_MSK_IAM without a signature: the credentials are the first step that failed.
             Some(s) if s.outcome != crate::report::IamSigningOutcome::Signed => {
-                Some(diags::iam_signing_failed(&t.target, s))
+                Some(crate::analysis::auth::iam_signing_failed(
+                    &t.target,
+                    s,
+                    "the broker was asked only whether it enables the mechanism",
+                ))
             }
             _ => k.unverified_mechanism.as_deref().map(|m| diags::auth_not_verified(&t.target, m, settings)),
         }),

@@ -189,7 +189,10 @@ pub(crate) async fn checks(
             client,
             &resolvers.main,
             &tls_ctx,
-            config.allow_insecure_credentials,
+            crate::probe::oauth::Asking {
+                allow_insecure: config.allow_insecure_credentials,
+                signer: config.sasl.as_ref().and_then(|s| s.iam.as_ref()),
+            },
             config.connect_timeout,
             budget,
         )

@@ -1,0 +1,153 @@
+//! Confluent's AWS IAM OAuth: the token is a JWT AWS STS mints with `GetWebIdentityToken` for the
+//! client's own AWS identity (outbound identity federation), as confluent-kafka 2.15's
+//! `oauthbearer-aws` asks for it. The request (AWS Query protocol, API version 2011-06-15) and its
+//! answer (XML: `GetWebIdentityTokenResult/WebIdentityToken`, or `Error/Code` and `Message`) are
+//! read here; signing the request is the front end's (it holds the AWS credentials).
+
+use crate::input::oauth::AwsWebIdentity;
+use crate::input::secret::Secret;
+use crate::report::{TokenFetch, TokenOutcome, TokenRefusal, TokenStep};
+
+/// Most bytes of an STS answer read (a token answer is a few KiB).
+const MAX_ANSWER: usize = 64 * 1024;
+
+/// The form-encoded `GetWebIdentityToken` request.
+pub(crate) fn body(w: &AwsWebIdentity) -> String {
+    let mut pairs: Vec<(String, String)> = vec![
+        ("Action".into(), "GetWebIdentityToken".into()),
+        ("Version".into(), "2011-06-15".into()),
+        ("Audience.member.1".into(), w.audience.clone()),
+        ("SigningAlgorithm".into(), w.signing_algorithm.clone()),
+        ("DurationSeconds".into(), w.duration_seconds.to_string()),
+    ];
+    for (i, (k, v)) in w.tags.iter().enumerate() {
+        pairs.push((format!("Tags.member.{}.Key", i + 1), k.clone()));
+        pairs.push((format!("Tags.member.{}.Value", i + 1), v.clone()));
+    }
+    pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
+}
+
+/// Percent-encoding of everything but RFC 3986's unreserved characters (what SigV4 expects).
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The text of the first `<tag>…</tag>` in `xml`, unescaped; `None` when absent.
+fn element(xml: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&format!("</{tag}>"))? + start;
+    let raw = &xml[start..end];
+    Some(
+        raw.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&")
+            .trim()
+            .to_string(),
+    )
+}
+
+/// STS's answer classified: the token (never in the record), STS's refusal by its error code, or
+/// bytes kreach cannot use.
+pub(crate) fn read_answer(bytes: &[u8], record: &mut TokenFetch) -> Option<Secret> {
+    if bytes.len() > MAX_ANSWER {
+        record.outcome = TokenOutcome::BadAnswer;
+        record.detail = Some(format!("the answer is larger than {MAX_ANSWER} bytes"));
+        return None;
+    }
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut response = httparse::Response::new(&mut headers);
+    let head = match response.parse(bytes) {
+        Ok(httparse::Status::Complete(head)) => head,
+        _ => {
+            record.outcome = TokenOutcome::BadAnswer;
+            record.detail = Some("not an HTTP answer".into());
+            return None;
+        }
+    };
+    let status = response.code.unwrap_or(0);
+    record.http_status = Some(status);
+    let body = String::from_utf8_lossy(&bytes[head..]);
+    if !(200..300).contains(&status) {
+        let code = element(&body, "Code");
+        let message = element(&body, "Message");
+        record.outcome = TokenOutcome::Refused;
+        record.refusal = Some(TokenRefusal::classify_sts(code.as_deref(), status));
+        let says: Vec<String> = code.into_iter().chain(message).collect();
+        record.provider_says =
+            (!says.is_empty()).then(|| crate::text::truncate(&crate::text::clean(&says.join(": ")), 300));
+        return None;
+    }
+    let Some(token) = element(&body, "WebIdentityToken").filter(|t| !t.is_empty() && t.len() <= 16 * 1024) else {
+        record.outcome = TokenOutcome::BadAnswer;
+        record.detail = Some(format!("HTTP {status} without a WebIdentityToken"));
+        return None;
+    };
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        record.outcome = TokenOutcome::BadAnswer;
+        record.detail = Some("the WebIdentityToken has characters no bearer token carries".into());
+        return None;
+    }
+    record.outcome = TokenOutcome::Ok;
+    record.step = TokenStep::Done;
+    Some(Secret::new(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> TokenFetch {
+        serde_json::from_value(serde_json::json!({
+            "endpoint": "https://sts.us-east-1.amazonaws.com/", "client_id": "", "outcome": "timed_out",
+            "step": "http", "elapsed_ms": 0
+        }))
+        .expect("record")
+    }
+
+    #[test]
+    fn the_request_is_the_query_protocols_and_answers_are_read_by_code() {
+        let w = AwsWebIdentity {
+            region: "us-east-1".into(),
+            audience: "https://confluent.cloud/oidc".into(),
+            duration_seconds: 300,
+            signing_algorithm: "ES384".into(),
+            tags: vec![("team".into(), "a b".into())],
+        };
+        assert_eq!(
+            body(&w),
+            "Action=GetWebIdentityToken&Version=2011-06-15&Audience.member.1=https%3A%2F%2Fconfluent.cloud%2Foidc&\
+             SigningAlgorithm=ES384&DurationSeconds=300&Tags.member.1.Key=team&Tags.member.1.Value=a%20b"
+        );
+        let mut r = record();
+        let ok = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n\r\n<GetWebIdentityTokenResponse><GetWebIdentityTokenResult>\
+                   <WebIdentityToken>a.b.c</WebIdentityToken><Expiration>2026-12-07T15:00:00Z</Expiration>\
+                   </GetWebIdentityTokenResult></GetWebIdentityTokenResponse>";
+        assert_eq!(read_answer(ok, &mut r).map(|t| t.expose().to_string()).as_deref(), Some("a.b.c"));
+        for (code, refusal) in [
+            ("AccessDenied", TokenRefusal::AccessDenied),
+            ("OutboundWebIdentityFederationDisabled", TokenRefusal::FederationDisabled),
+            ("ExpiredToken", TokenRefusal::InvalidCredentials),
+            ("Throttling", TokenRefusal::Other),
+        ] {
+            let mut r = record();
+            let answer = format!(
+                "HTTP/1.1 403 Forbidden\r\n\r\n<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>\
+                 <Message>no &amp; never</Message></Error></ErrorResponse>"
+            );
+            assert!(read_answer(answer.as_bytes(), &mut r).is_none());
+            assert_eq!((r.outcome, r.refusal), (TokenOutcome::Refused, Some(refusal)), "{code}");
+            assert_eq!(r.provider_says.as_deref(), Some(format!("{code}: no & never").as_str()));
+        }
+        let mut r = record();
+        assert!(read_answer(b"HTTP/1.1 200 OK\r\n\r\n<x/>", &mut r).is_none());
+        assert_eq!(r.outcome, TokenOutcome::BadAnswer);
+    }
+}
