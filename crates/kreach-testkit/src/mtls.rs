@@ -22,14 +22,24 @@ impl Drop for Haproxy {
 /// haproxy terminating TLS with `server` and demanding a client certificate from `client_ca`,
 /// forwarding to `backend`, on `port`.
 fn haproxy(dir: &Path, port: u16, server: &kreach_lab::Leaf, client_ca: &Ca, backend: SocketAddr) -> Haproxy {
-    std::fs::write(dir.join("server.pem"), format!("{}{}", server.chain_pem, server.key_pem)).expect("server pem");
     std::fs::write(dir.join("client-ca.pem"), client_ca.cert_pem()).expect("client ca");
+    let verify = format!("ca-file {} verify required", dir.join("client-ca.pem").display());
+    start(dir, port, server, &verify, backend)
+}
+
+/// haproxy terminating TLS with `server` and asking for no client certificate, forwarding to
+/// `backend`, on `port`.
+pub fn haproxy_tls(dir: &Path, port: u16, server: &kreach_lab::Leaf, backend: SocketAddr) -> Haproxy {
+    start(dir, port, server, "", backend)
+}
+
+fn start(dir: &Path, port: u16, server: &kreach_lab::Leaf, verify: &str, backend: SocketAddr) -> Haproxy {
+    std::fs::write(dir.join("server.pem"), format!("{}{}", server.chain_pem, server.key_pem)).expect("server pem");
     let cfg = format!(
         "global\n  maxconn 256\ndefaults\n  mode tcp\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n\
-         frontend kafka\n  bind 127.0.0.1:{port} ssl crt {} ca-file {} verify required\n  default_backend mock\n\
+         frontend kafka\n  bind 127.0.0.1:{port} ssl crt {} {verify}\n  default_backend mock\n\
          backend mock\n  server b1 {backend}\n",
-        dir.join("server.pem").display(),
-        dir.join("client-ca.pem").display()
+        dir.join("server.pem").display()
     );
     std::fs::write(dir.join("haproxy.cfg"), cfg).expect("cfg");
     let path = format!("{}:/usr/sbin:/sbin", std::env::var("PATH").unwrap_or_default());

@@ -82,3 +82,69 @@ fn a_key_that_is_not_the_certificates_is_refused_naming_the_property() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The HTTPS port behind the same listener: with TLS 1.3 the demand for a certificate arrives as
+/// an alert instead of the HTTP response, and it is the client certificate's finding there too,
+/// not "no HTTP response".
+#[test]
+fn an_https_port_demanding_a_certificate_is_named_by_its_alert() {
+    let c = cluster();
+    let ca = c.dir.path().join("server-ca.pem");
+    std::fs::write(&ca, c.server_ca.cert_pem()).expect("ca");
+    let mut o = CheckOptions::default();
+    o.bootstrap = Some(format!("127.0.0.1:{}", c.port));
+    o.security_protocol = Some("SSL".into());
+    o.ca_file = Some(ca);
+    o.no_https = true;
+    o.targets = vec![format!("127.0.0.1:{}", c.port)];
+    o.private_cidrs = vec!["127.0.0.0/8".into()];
+    o.timeout_secs = Some(5.0);
+    let config = o.validate(&|_| None).expect("valid");
+    let report = tokio::runtime::Runtime::new().expect("rt").block_on(kreach::run(&config)).expect("run");
+    let row = report.targets.iter().find(|t| t.endpoint.is_some()).expect("the HTTPS row");
+    let https = row.addresses[0].https.as_ref().expect("https attempt");
+    assert_eq!(https.tls_alert, Some(kreach::report::TlsAlert::CertificateRequired), "{https:?}");
+    let on_row: Vec<&str> =
+        report.findings.iter().filter(|f| f.target == row.target).map(|f| f.code.as_str()).collect();
+    assert!(on_row.contains(&"tls-client-certificate-required"), "{:#?}", report.findings);
+    assert!(!on_row.contains(&"https-no-response"), "{:#?}", report.findings);
+}
+
+/// A listener that does not ask for the certificate configured (mutual TLS without SASL): the
+/// client is anonymous to it, and kreach says so.
+#[test]
+fn a_listener_that_never_asks_for_the_certificate_is_a_warning() {
+    let dir = tempfile::tempdir().expect("dir");
+    let lab_ca = Ca::new("plain TLS CA").expect("ca");
+    let server = lab_ca.leaf(&["127.0.0.1"], Validity::Days(90)).expect("leaf");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let mock = kreach_lab::MockKafka::start(&[("127.0.0.1".to_string(), port)]).expect("mock");
+    let _haproxy = kreach_testkit::mtls::haproxy_tls(dir.path(), port, &server, mock.listeners[0].1);
+    let client = Ca::new("client CA").expect("ca").leaf(&["kreach-client"], Validity::Days(30)).expect("leaf");
+    let (cert, key, ca) = (dir.path().join("c.pem"), dir.path().join("c.key"), dir.path().join("ca.pem"));
+    std::fs::write(&cert, &client.chain_pem).expect("cert");
+    std::fs::write(&key, &client.key_pem).expect("key");
+    std::fs::write(&ca, lab_ca.cert_pem()).expect("ca");
+    let file = dir.path().join("client.properties");
+    std::fs::write(
+        &file,
+        format!(
+            "bootstrap.servers=127.0.0.1:{port}\nsecurity.protocol=SSL\nssl.ca.location={}\n\
+             ssl.certificate.location={}\nssl.key.location={}\n",
+            ca.display(),
+            cert.display(),
+            key.display()
+        ),
+    )
+    .expect("props");
+    let mut o = CheckOptions::default();
+    o.config_file = Some(file);
+    o.no_https = true;
+    o.private_cidrs = vec!["127.0.0.0/8".into()];
+    o.timeout_secs = Some(5.0);
+    let config = o.validate(&|_| None).expect("valid");
+    let report = tokio::runtime::Runtime::new().expect("rt").block_on(kreach::run(&config)).expect("run");
+    assert_eq!(problems(&report), ["tls-client-certificate-not-asked"], "{:#?}", report.findings);
+    let f = report.findings_with(FindingCode::TlsClientCertificateNotAsked).next().expect("finding");
+    assert!(f.summary.contains("kreach-client") && f.fix.contains("9094"), "{}", f.summary);
+}

@@ -176,7 +176,7 @@ fn outcome_finding(
 /// place of the first answer after it (TLS 1.3).
 pub(super) fn client_cert_alert(a: &AddressReport) -> Option<TlsAlert> {
     let in_handshake = a.tls.as_ref().and_then(|t| t.alert);
-    let after = a.kafka.as_ref().and_then(|k| k.tls_alert);
+    let after = a.kafka.as_ref().and_then(|k| k.tls_alert).or(a.https.as_ref().and_then(|h| h.tls_alert));
     let asked = a.tls.as_ref().and_then(|t| t.client_certificate).is_some_and(|u| u != ClientCertUse::NotAsked);
     in_handshake
         .or(after)
@@ -188,9 +188,18 @@ pub(super) fn client_cert_alert(a: &AddressReport) -> Option<TlsAlert> {
 pub(super) fn client_cert_findings(t: &TargetReport, settings: &Settings, out: &mut Vec<Finding>) {
     let hits: Vec<(&AddressReport, TlsAlert)> =
         t.addresses.iter().filter_map(|a| client_cert_alert(a).map(|alert| (a, alert))).collect();
-    let Some((first, alert)) = hits.first() else { return };
+    let Some((first, alert)) = hits.first() else {
+        out.extend(client_cert_not_asked(t, settings));
+        return;
+    };
     let presented = settings.client_certificate.as_ref();
-    let stage = if first.tls.as_ref().is_some_and(|x| x.alert.is_some()) { Stage::Tls } else { Stage::Kafka };
+    let stage = if first.tls.as_ref().is_some_and(|x| x.alert.is_some()) {
+        Stage::Tls
+    } else if first.https.is_some() {
+        Stage::Https
+    } else {
+        Stage::Kafka
+    };
     let addresses: Vec<String> = hits.iter().map(|(a, _)| a.ip.clone()).collect();
     let alert_name = format!("{alert:?}");
     let mut f = match presented {
@@ -256,6 +265,48 @@ pub(super) fn client_cert_findings(t: &TargetReport, settings: &Settings, out: &
     };
     f.hop = Hop::Authentication;
     out.push(f);
+}
+
+/// Mutual TLS without SASL (`security.protocol=SSL`): a Kafka listener that completed the handshake
+/// without asking for the client certificate configured does not authenticate by certificate —
+/// the client is anonymous to it, and ACLs for the certificate's principal do not apply.
+fn client_cert_not_asked(t: &TargetReport, settings: &Settings) -> Option<Finding> {
+    let cert = settings.client_certificate.as_ref()?;
+    if settings.security_protocol != "SSL" || t.endpoint.is_some() {
+        return None;
+    }
+    // The Kafka port's connections only (the HTTPS port's REST API authenticates otherwise).
+    let not_asked: Vec<String> = t
+        .addresses
+        .iter()
+        .filter(|a| a.kafka.is_some())
+        .filter(|a| a.tls.as_ref().and_then(|x| x.client_certificate) == Some(ClientCertUse::NotAsked))
+        .map(|a| a.ip.clone())
+        .collect();
+    if not_asked.is_empty() {
+        return None;
+    }
+    let mut f = finding(
+        FindingCode::TlsClientCertificateNotAsked,
+        t,
+        Stage::Tls,
+        format!(
+            "{}: the client certificate {} is configured, but the listener did not ask for it on {} of {} \
+             address(es): it does not authenticate clients by certificate, so this client is anonymous to it",
+            t.target,
+            cert.subject,
+            not_asked.len(),
+            t.addresses.len()
+        ),
+        "Point the bootstrap at the cluster's mutual-TLS listener (Amazon MSK: port 9094, 14001-14100 over a VPC \
+         connection; self-managed: the listener with ssl.client.auth=required), or drop the certificate if this \
+         listener is meant to be used without authentication."
+            .into(),
+        not_asked,
+    );
+    f.hop = Hop::Listener;
+    f.cause = Cause::Misconfigured;
+    Some(f)
 }
 
 /// Which certificate of a chain fails, how, and who fixes it.

@@ -106,6 +106,8 @@ pub(super) fn https_findings(t: &TargetReport, out: &mut Vec<Finding>) {
     let bad: Vec<_> = t
         .addresses
         .iter()
+        // A client certificate's alert instead of the response is that certificate's finding.
+        .filter(|a| crate::analysis::tls::client_cert_alert(a).is_none())
         .filter_map(|a| a.https.as_ref().map(|h| (a, h)))
         .filter(|(_, h)| h.outcome != HttpsOutcome::Response)
         .collect();

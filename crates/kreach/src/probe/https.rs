@@ -29,6 +29,7 @@ pub async fn request(mut session: TlsSession, host: &str, port: u16, path: &str,
         status_code: None,
         server: None,
         error: None,
+        tls_alert: None,
     };
     // A library caller may hand any text: a path or host that could end the request line or add
     // a header is never sent (the parsers refuse them; this is the last line of defence).
@@ -70,6 +71,7 @@ pub async fn request(mut session: TlsSession, host: &str, port: u16, path: &str,
             return attempt;
         }
         Ok(Err(e)) => {
+            attempt.tls_alert = crate::report::TlsAlert::of_io(&e);
             attempt.error = Some(e.to_string());
             return attempt;
         }

@@ -163,8 +163,9 @@ impl TokenRefusal {
             Some("InvalidParameterValue" | "InvalidAction" | "MissingParameter" | "ValidationError") => {
                 TokenRefusal::InvalidRequest
             }
-            _ if status == 404 => TokenRefusal::NotFound,
-            _ if status == 403 => TokenRefusal::AccessDenied,
+            // No code to read: the status alone.
+            None if status == 404 => TokenRefusal::NotFound,
+            None if status == 403 => TokenRefusal::AccessDenied,
             _ => TokenRefusal::Other,
         }
     }

@@ -367,6 +367,10 @@ pub struct HttpsAttempt {
     pub server: Option<String>,
     /// Error text, when it failed.
     pub error: Option<String>,
+    /// A TLS alert that came instead of the response, after the handshake completed (TLS 1.3
+    /// sends a refused or missing client certificate's alert there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_alert: Option<TlsAlert>,
 }
 
 /// How an HTTP request ended.

@@ -319,6 +319,9 @@ finding_codes! {
     TlsClientCertificateRefused = "tls-client-certificate-refused", Error, Authentication, Rejected,
         "The server refused the client certificate presented (mutual TLS): its alert says how (an issuer it does not trust, expired, revoked, bad, access denied).";
 
+    TlsClientCertificateNotAsked = "tls-client-certificate-not-asked", Warning, Listener, Misconfigured,
+        "Mutual TLS without SASL: the Kafka listener completed the handshake without asking for the client certificate configured, so it does not authenticate by certificate and the client is anonymous to it.";
+
     ClientIdleTimeoutAboveEndpoint = "client-idle-timeout-above-endpoint", Warning, Client, Misconfigured,
         "The client keeps idle connections longer than an interface VPC endpoint does (350 seconds): connections.max.idle.ms as set, or the client's default (Java's 540000; librdkafka's 0, never closed), so the endpoint drops them silently and the next request on one fails or waits.";
     ClientSettingRisky = "client-setting-risky", Warning, Client, Misconfigured,
@@ -479,6 +482,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 119, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 120, "codes added or removed: update this count and docs/findings.md");
     }
 }
