@@ -130,7 +130,18 @@ pub(crate) async fn audit_mapping(sdk: &aws_config::SdkConfig, m: &EventSourceMa
         }
         esm.role_trusted_services = crate::destination::trusted_services(sdk, &role, audit).await;
         let sm = aws_sdk_secretsmanager::Client::new(sdk);
-        for secret in [m.auth_secret(), m.root_ca_secret.as_deref()].into_iter().flatten() {
+        // The schema registry's: its access secrets, and for a Glue registry the reads the Lambda
+        // guide lists (glue:GetRegistry, glue:GetSchemaVersion).
+        let registry = m.schema_registry.as_ref();
+        if let Some(r) = registry.filter(|r| r.glue) {
+            checks.push(("glue:GetRegistry", r.uri.clone()));
+            checks.push(("glue:GetSchemaVersion", r.uri.clone()));
+        }
+        let registry_secrets = registry.into_iter().flat_map(|r| r.access.iter().map(|(_, s)| s.as_str()));
+        let mut secrets: Vec<&str> =
+            [m.auth_secret(), m.root_ca_secret.as_deref()].into_iter().flatten().chain(registry_secrets).collect();
+        secrets.dedup();
+        for secret in secrets {
             checks.push(("secretsmanager:GetSecretValue", secret.to_string()));
             // A customer-managed key must let the role decrypt the secret too.
             audit.calls.push("secretsmanager:DescribeSecret".into());

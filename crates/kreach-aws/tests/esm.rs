@@ -311,3 +311,43 @@ async fn an_msk_mapping_with_iam_needs_the_consumer_actions_on_the_clusters_arns
     assert!(esm.permissions.iter().all(|p| !p.action.starts_with("kafka-cluster:")), "a secret: no IAM actions");
     assert!(esm.permissions.iter().any(|p| p.action == "kafka:DescribeCluster"), "{:?}", esm.permissions);
 }
+
+/// A mapping with an AWS Glue schema registry: provisioned mode is required, and the role must be
+/// allowed the registry reads the Lambda guide lists.
+#[tokio::test]
+async fn a_schema_registry_needs_provisioned_pollers_and_the_registry_reads() {
+    let registry = |provisioned: bool| {
+        move |m: &mut serde_json::Value, planted: &serde_json::Value| {
+            m["SelfManagedKafkaEventSourceConfig"] = serde_json::json!({"SchemaRegistryConfig": {
+                "SchemaRegistryURI": planted["glue_registry"], "EventRecordFormat": "JSON",
+                "SchemaValidationConfigs": [{"Attribute": "VALUE"}]}});
+            if provisioned {
+                m["ProvisionedPollerConfig"] = serde_json::json!({"MinimumPollers": 1, "MaximumPollers": 10});
+            }
+        }
+    };
+    // Provisioned, the reads allowed: nothing to say but what it is.
+    let (report, audit) = scenario_with("schema-registry", registry(true)).await;
+    assert_eq!(codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+    let esm = audit.event_source_mapping.as_ref().expect("esm");
+    for action in ["glue:GetRegistry", "glue:GetSchemaVersion"] {
+        let p = esm.permissions.iter().find(|p| p.action == action).expect(action);
+        assert_eq!(p.verdict, kreach::report::PermissionVerdict::Allowed, "{p:?}");
+        assert!(p.resource.contains(":registry/orders-registry"), "{p:?}");
+    }
+    let mode = report.findings.iter().find(|f| f.code.as_str() == "esm-poller-mode").expect("mode");
+    assert!(mode.summary.contains("AWS Glue schema registry"), "{}", mode.summary);
+
+    // On demand, and the role without the registry reads: both named.
+    let (report, _) = scenario_with("schema-registry-no-glue", registry(false)).await;
+    assert_eq!(
+        codes(&report),
+        ["esm-role-missing-permission", "esm-schema-registry-needs-provisioned"],
+        "{:#?}",
+        report.findings
+    );
+    let f = report.findings.iter().find(|f| f.code.as_str() == "esm-role-missing-permission").expect("finding");
+    assert!(f.summary.contains("glue:GetRegistry") && f.fix.contains(":registry/orders-registry"), "{}", f.fix);
+    let f = report.findings.iter().find(|f| f.code.as_str() == "esm-schema-registry-needs-provisioned").expect("f");
+    assert!(f.fix.contains("--provisioned-poller-config"), "{}", f.fix);
+}

@@ -35,7 +35,8 @@ fn allowed_bootstrap(m: &EventSourceMapping) -> String {
     hosts.join(",")
 }
 
-/// The secrets the function may read: the mapping's SASL secret and root CA secret.
+/// The secrets the function may read: the mapping's authentication secret (SASL credentials or a
+/// client certificate) and its root CA secret.
 fn secrets(m: &EventSourceMapping) -> Vec<String> {
     let mut out: Vec<String> =
         m.auth_secret().into_iter().chain(m.root_ca_secret.as_deref()).map(str::to_string).collect();

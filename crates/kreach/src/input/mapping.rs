@@ -135,6 +135,10 @@ impl EventSourceMapping {
                 if let Some(group) = text(c, "ConsumerGroupId", &format!("{key}.ConsumerGroupId"))? {
                     m.consumer_group_id.get_or_insert(group);
                 }
+                let field = format!("{key}.SchemaRegistryConfig");
+                if let Some(r) = object(c, "SchemaRegistryConfig", &field)? {
+                    m.schema_registry = Some(schema_registry(r, &field)?);
+                }
             }
         }
         if let Some(p) = object(obj, "ProvisionedPollerConfig", "ProvisionedPollerConfig")? {
@@ -258,6 +262,54 @@ impl EventSourceMapping {
     }
 }
 
+/// Most access configurations a schema registry takes (the API's limit).
+const MAX_REGISTRY_ACCESS: usize = 2;
+
+/// A `SchemaRegistryConfig` object; `field` names it in errors.
+fn schema_registry(r: &Object, field: &str) -> Result<crate::report::EsmSchemaRegistry, ParseError> {
+    let uri = text(r, "SchemaRegistryURI", &format!("{field}.SchemaRegistryURI"))?
+        .filter(|u| !u.trim().is_empty())
+        .ok_or_else(|| ParseError(format!("{field}.SchemaRegistryURI: missing")))?;
+    let glue = uri.starts_with("arn:") && uri.split(':').nth(2) == Some("glue");
+    let mut out = crate::report::EsmSchemaRegistry {
+        uri: truncated_long(&uri),
+        glue,
+        event_record_format: text(r, "EventRecordFormat", &format!("{field}.EventRecordFormat"))?,
+        ..Default::default()
+    };
+    let list = |k: &str| -> Result<Vec<serde_json::Value>, ParseError> {
+        match r.get(k) {
+            None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+            Some(serde_json::Value::Array(a)) => Ok(a.iter().take(crate::limits::MAX_LIST).cloned().collect()),
+            Some(_) => Err(ParseError(format!("{field}.{k}: must be a list"))),
+        }
+    };
+    let access = list("AccessConfigs")?;
+    if access.len() > MAX_REGISTRY_ACCESS {
+        return Err(ParseError(format!("{field}.AccessConfigs: at most {MAX_REGISTRY_ACCESS} entries")));
+    }
+    for (i, a) in access.iter().enumerate() {
+        let f = format!("{field}.AccessConfigs[{i}]");
+        let a = a.as_object().ok_or_else(|| ParseError(format!("{f}: must be an object")))?;
+        if let (Some(kind), Some(secret)) =
+            (text(a, "Type", &format!("{f}.Type"))?, text(a, "URI", &format!("{f}.URI"))?)
+        {
+            out.access.push((truncated(&kind), truncated_long(&secret)));
+        }
+    }
+    for (i, v) in list("SchemaValidationConfigs")?.iter().enumerate() {
+        let f = format!("{field}.SchemaValidationConfigs[{i}]");
+        let v = v.as_object().ok_or_else(|| ParseError(format!("{f}: must be an object")))?;
+        out.validate.extend(text(v, "Attribute", &format!("{f}.Attribute"))?.map(|a| truncated(&a)));
+    }
+    Ok(out)
+}
+
+/// A URI or ARN kept whole up to a length no real one exceeds.
+fn truncated_long(text: &str) -> String {
+    crate::text::truncate(&crate::text::clean(text), 2048)
+}
+
 /// Peer-written text cut to a length a message can quote.
 fn truncated(text: &str) -> String {
     crate::text::truncate(&crate::text::clean(text), 80)
@@ -301,7 +353,7 @@ fn list(value: Option<&serde_json::Value>, field: &str) -> Result<Vec<String>, P
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The documented response shape of `GetEventSourceMapping` for a self-managed Kafka source.
@@ -449,5 +501,44 @@ mod tests {
             assert_eq!(EsmProblem::classify(text), Some(problem), "{text}");
         }
         assert_eq!(EsmProblem::classify("noproblems here"), None);
+    }
+
+    #[test]
+    fn a_schema_registry_is_read_with_its_kind_and_a_bad_one_names_its_field() {
+        let with = |registry: serde_json::Value| {
+            let mut v: serde_json::Value = serde_json::from_str(SAMPLE).expect("sample");
+            v["SelfManagedKafkaEventSourceConfig"] = serde_json::json!({"SchemaRegistryConfig": registry});
+            EventSourceMapping::parse(v.to_string().as_bytes())
+        };
+        let glue = with(serde_json::json!({
+            "SchemaRegistryURI": "arn:aws:glue:us-west-2:123456789012:registry/orders",
+            "EventRecordFormat": "JSON",
+            "SchemaValidationConfigs": [{"Attribute": "VALUE"}]
+        }))
+        .expect("glue");
+        let r = glue.schema_registry.as_ref().expect("registry");
+        assert!(r.glue);
+        assert_eq!(r.glue_registry_name(), Some("orders"));
+        assert_eq!(
+            (r.event_record_format.as_deref(), r.validate.as_slice()),
+            (Some("JSON"), ["VALUE".to_string()].as_slice())
+        );
+        let confluent = with(serde_json::json!({
+            "SchemaRegistryURI": "https://psrc-abc12.us-west-2.aws.confluent.cloud",
+            "AccessConfigs": [{"Type": "BASIC_AUTH", "URI": "arn:aws:secretsmanager:us-west-2:1:secret:sr-AbC"}]
+        }))
+        .expect("confluent");
+        let r = confluent.schema_registry.as_ref().expect("registry");
+        assert!(!r.glue && r.glue_registry_name().is_none());
+        assert_eq!(r.access[0].0, "BASIC_AUTH");
+        for (registry, field) in [
+            (serde_json::json!({"EventRecordFormat": "JSON"}), "SchemaRegistryConfig.SchemaRegistryURI"),
+            (serde_json::json!({"SchemaRegistryURI": "https://x", "AccessConfigs": [{}, {}, {}]}), "AccessConfigs"),
+            (serde_json::json!({"SchemaRegistryURI": "https://x", "AccessConfigs": {"Type": 1}}), "AccessConfigs"),
+            (serde_json::json!({"SchemaRegistryURI": 5}), "SchemaRegistryURI"),
+        ] {
+            let e = with(registry).expect_err(field);
+            assert!(e.0.contains(field), "{field}: {e}");
+        }
     }
 }

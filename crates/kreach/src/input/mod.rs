@@ -270,6 +270,11 @@ pub async fn prepare(
         if options.sasl_mechanism.is_none() {
             options.sasl_mechanism = m.sasl_mechanism().map(str::to_string);
         }
+        // A Confluent Schema Registry the pollers fetch schemas from: a row of its own.
+        if options.schema_registry.is_none() {
+            let url = m.schema_registry.as_ref().filter(|r| !r.glue).map(|r| r.uri.clone());
+            options.schema_registry = url.filter(|u| EndpointSpec::schema_registry(u).is_ok());
+        }
         // Mutual TLS: the pollers speak TLS without SASL.
         let protocol_given = options.security_protocol.is_some()
             || options.properties.as_ref().is_some_and(|p| p.get("security.protocol").is_some());
@@ -375,4 +380,35 @@ pub async fn prepare(
 /// The region of an ARN (`arn:aws:lambda:REGION:…`).
 fn arn_region(id: &str) -> Option<String> {
     id.starts_with("arn:").then(|| id.split(':').nth(3).map(str::to_string)).flatten().filter(|r| !r.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The mapping's Confluent Schema Registry becomes the run's schema-registry row (a Glue
+    /// registry, an ARN, is no row: its reads are the role's permissions).
+    #[test]
+    fn a_mappings_confluent_registry_is_probed_and_a_glue_one_is_not() {
+        let run = |uri: &str| {
+            let mut v: serde_json::Value = serde_json::from_str(crate::input::mapping::tests::SAMPLE).expect("sample");
+            v["SelfManagedKafkaEventSourceConfig"] =
+                serde_json::json!({"SchemaRegistryConfig": {"SchemaRegistryURI": uri}});
+            v["SourceAccessConfigurations"] = serde_json::json!([]);
+            let m = EventSourceMapping::parse(v.to_string().as_bytes()).expect("mapping");
+            let mut input = RunInput::new(CheckOptions::default());
+            input.mapping = MappingInput::Given(Box::new(m));
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+            let ready = rt.block_on(prepare(input, &|_| None, &NoAws("no AWS here"), &no_policy)).expect("ready");
+            ready
+                .config
+                .endpoints
+                .iter()
+                .filter(|e| e.target.kind == crate::report::EndpointKind::SchemaRegistry)
+                .count()
+        };
+        assert_eq!(run("https://psrc-abc12.us-west-2.aws.confluent.cloud"), 1);
+        assert_eq!(run("arn:aws:glue:us-west-2:123456789012:registry/orders"), 0);
+        assert_eq!(run("not a url"), 0, "a URI kreach cannot probe is no row, and no error");
+    }
 }

@@ -71,6 +71,37 @@ pub struct EventSourceMapping {
     /// when something is (kreach then ran without that certificate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_certificate_problem: Option<ClientCertSecretCheck>,
+    /// `…KafkaEventSourceConfig.SchemaRegistryConfig`: the schema registry the pollers validate
+    /// and decode records with (Avro, Protobuf, JSON Schema).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_registry: Option<EsmSchemaRegistry>,
+}
+
+/// A mapping's schema registry (`SchemaRegistryConfig`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct EsmSchemaRegistry {
+    /// `SchemaRegistryURI`: a Glue registry's ARN, or a Confluent Schema Registry's URL.
+    pub uri: String,
+    /// Whether it is an AWS Glue registry (an `arn:…:glue:` URI).
+    pub glue: bool,
+    /// `EventRecordFormat`: `JSON` or `SOURCE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_record_format: Option<String>,
+    /// `AccessConfigs`: how the pollers authenticate to it (`BASIC_AUTH`,
+    /// `CLIENT_CERTIFICATE_TLS_AUTH`, `SERVER_ROOT_CA_CERTIFICATE`) and the secret each names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access: Vec<(String, String)>,
+    /// `SchemaValidationConfigs[].Attribute`: `KEY`, `VALUE`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validate: Vec<String>,
+}
+
+impl EsmSchemaRegistry {
+    /// The Glue registry's name (`arn:aws:glue:<region>:<account>:registry/<name>`).
+    pub fn glue_registry_name(&self) -> Option<&str> {
+        self.uri.split(':').nth(5)?.strip_prefix("registry/").filter(|n| !n.is_empty() && self.glue)
+    }
 }
 
 /// What is wrong with the mapping's `CLIENT_CERTIFICATE_TLS_AUTH` secret.

@@ -269,6 +269,8 @@ finding_codes! {
         "The mapping's CLIENT_CERTIFICATE_TLS_AUTH secret is not what Lambda reads (`PROBLEM: The provided certificate or private key is invalid.`): a JSON object with `certificate` (PEM chain, client certificate first) and `privateKey` (PKCS #8 PEM; `privateKeyPassword` when encrypted), the key being the certificate's.";
     EsmClientCertificateNotVerified = "esm-client-certificate-not-verified", Warning, Mapping, Unverified,
         "The mapping's client certificate has an encrypted key kreach cannot decrypt: whether the key is the certificate's and whether the cluster accepts it were not checked (not a pass).";
+    EsmSchemaRegistryNeedsProvisioned = "esm-schema-registry-needs-provisioned", Error, Mapping, Misconfigured,
+        "The mapping names a schema registry (SchemaRegistryConfig) but polls on demand: Lambda's schema registry integration works with provisioned pollers only (ProvisionedPollerConfig).";
     EsmPollerMode = "esm-poller-mode", Info, Mapping, Informational,
         "How the mapping polls (on demand or provisioned) and what its network needs for that; where its pollers' logs and metrics are; settings kreach does not know.";
     EsmRoleMissingPermission = "esm-role-missing-permission", Error, Authorization, NotAuthorized,
@@ -482,6 +484,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 120, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 121, "codes added or removed: update this count and docs/findings.md");
     }
 }

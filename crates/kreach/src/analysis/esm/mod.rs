@@ -41,6 +41,13 @@ fn poller_mode(t: &TargetReport, m: &EventSourceMapping) -> Finding {
         ));
     }
     summary.push_str(&format!("; it consumes as group {}", clean(m.consumer_group())));
+    if let Some(r) = &m.schema_registry {
+        summary.push_str(&format!(
+            "; it validates records with the {} schema registry {}",
+            if r.glue { "AWS Glue" } else { "Confluent" },
+            clean(&r.uri)
+        ));
+    }
     if !m.metrics.is_empty() {
         summary.push_str(&format!(
             "; it publishes {} (AWS/Lambda metrics by EventSourceMappingUUID)",
@@ -135,6 +142,25 @@ pub(super) fn esm_findings(t: &TargetReport, report: &Report, m: &EventSourceMap
             "Grant secretsmanager:GetSecretValue on it (and kms:Decrypt for a customer-managed key), and store the \
              cluster's root CA as {\"certificate\": \"-----BEGIN CERTIFICATE-----…\"}; the TLS stage ran without it."
                 .into(),
+            Vec::new(),
+        ));
+    }
+    if let Some(r) = m.schema_registry.as_ref().filter(|_| m.poller_mode != PollerMode::Provisioned) {
+        out.push(finding(
+            FindingCode::EsmSchemaRegistryNeedsProvisioned,
+            t,
+            Stage::Aws,
+            format!(
+                "event source mapping {} names the schema registry {} but polls on demand: schema validation and \
+                 Avro/Protobuf decoding run only with provisioned pollers",
+                m.uuid,
+                clean(&r.uri)
+            ),
+            format!(
+                "aws lambda update-event-source-mapping --uuid {} --provisioned-poller-config \
+                 MinimumPollers=1,MaximumPollers=200 (or remove the SchemaRegistryConfig)",
+                m.uuid
+            ),
             Vec::new(),
         ));
     }
