@@ -35,6 +35,21 @@ pub const ENV_ALLOWED_RESOLVERS: &str = "KREACH_ALLOWED_RESOLVERS";
 pub const ENV_CA_PEM: &str = "KREACH_CA_PEM";
 /// `true`: credentials may go over SASL_PLAINTEXT or unverified TLS (`insecure` events).
 pub const ENV_ALLOW_INSECURE_CREDENTIALS: &str = "KREACH_ALLOW_INSECURE_CREDENTIALS";
+/// OAuth for SASL OAUTHBEARER comes from the function's own configuration, never from an event:
+/// the OIDC token endpoint (`sasl.oauthbearer.token.endpoint.url`) with `KREACH_OAUTH_CLIENT_ID`,
+/// `KREACH_OAUTH_CLIENT_SECRET`, `KREACH_OAUTH_SCOPE`, `KREACH_OAUTH_EXTENSIONS`
+/// (`logicalCluster=…,identityPoolId=…`).
+pub const ENV_OAUTH_TOKEN_ENDPOINT_URL: &str = "KREACH_OAUTH_TOKEN_ENDPOINT_URL";
+/// The OIDC client id (with [`ENV_OAUTH_TOKEN_ENDPOINT_URL`]).
+pub const ENV_OAUTH_CLIENT_ID: &str = "KREACH_OAUTH_CLIENT_ID";
+/// The scope asked for, when the provider needs one.
+pub const ENV_OAUTH_SCOPE: &str = "KREACH_OAUTH_SCOPE";
+/// The SASL extensions sent with the token (`logicalCluster=lkc-…,identityPoolId=pool-…`).
+pub const ENV_OAUTH_EXTENSIONS: &str = "KREACH_OAUTH_EXTENSIONS";
+/// Confluent's AWS IAM OAuth instead of a token endpoint: `sasl.oauthbearer.config`'s text
+/// (`region=…,audience=…`); the token comes from STS with the function's own role.
+pub const ENV_OAUTH_AWS_IAM_CONFIG: &str = "KREACH_OAUTH_AWS_IAM_CONFIG";
+
 /// Largest CA text an event may carry.
 const MAX_CA_PEM: usize = 1024 * 1024;
 
@@ -248,7 +263,27 @@ fn options_from(event: &CheckEvent, timeout: f64, env: &dyn Fn(&str) -> Option<S
     options.allow_insecure_credentials =
         env(ENV_ALLOW_INSECURE_CREDENTIALS).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     options.aws_apis_secrets_manager = event.credentials_secret.is_some();
+    options.properties = oauth_properties(env);
     options
+}
+
+/// The function's own OAuth configuration as client properties (an event carries none: the token
+/// endpoint comes from the same place as the secret). `None` without one; a value with a line
+/// break is dropped whole, so validation names the property it misses.
+fn oauth_properties(env: &dyn Fn(&str) -> Option<String>) -> Option<kreach::Properties> {
+    let one_line =
+        |k: &str| env(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty() && !v.contains(['\n', '\r']));
+    let mut lines = vec!["sasl.mechanism=OAUTHBEARER".to_string(), "sasl.oauthbearer.method=oidc".to_string()];
+    if let Some(config) = one_line(ENV_OAUTH_AWS_IAM_CONFIG) {
+        lines.push("sasl.oauthbearer.metadata.authentication.type=aws_iam".into());
+        lines.push(format!("sasl.oauthbearer.config={config}"));
+    } else {
+        lines.push(format!("sasl.oauthbearer.token.endpoint.url={}", one_line(ENV_OAUTH_TOKEN_ENDPOINT_URL)?));
+        lines.extend(one_line(ENV_OAUTH_CLIENT_ID).map(|id| format!("sasl.oauthbearer.client.id={id}")));
+        lines.extend(one_line(ENV_OAUTH_SCOPE).map(|s| format!("sasl.oauthbearer.scope={s}")));
+    }
+    lines.extend(one_line(ENV_OAUTH_EXTENSIONS).map(|e| format!("sasl.oauthbearer.extensions={e}")));
+    kreach::Properties::parse(&lines.join("\n")).ok()
 }
 
 /// The fuzz target's entry (`fuzz/`, and the corpus replay test): an event's bytes parsed and

@@ -260,3 +260,52 @@ async fn a_report_too_large_for_a_response_is_answered_compact() {
     let compacted = tiny["compacted"].as_str().expect("compacted");
     assert!(compacted.contains("findings (the most severe are kept)"), "{compacted}");
 }
+
+/// OAuth from the function's own configuration (its environment): the token endpoint, the client
+/// and its secret, the extensions. A real identity provider (npm's oauth2-mock-server over HTTPS
+/// with the function's CA) issues the token; librdkafka's mock cluster sits behind the front that
+/// validates it against the provider's JWKS (no broker here validates tokens). The event names no
+/// token endpoint: it cannot.
+#[tokio::test]
+async fn oauth_comes_from_the_functions_configuration() {
+    let ca = kreach_lab::Ca::new("function idp CA").expect("ca");
+    let idp = kreach_testkit::idp::start_idp(&ca, "kafka-client", "client-S3CR3T", "kafka");
+    let (listener, addr) = kreach_testkit::oauth_front::OAuthFront::bind().await.expect("bind");
+    let mock = kreach_lab::MockKafka::start(&[("127.0.0.1".to_string(), addr.port())]).expect("mock");
+    let trust = kreach_testkit::oauth_front::Trust::from_jwks(
+        &idp.issuer,
+        &idp.jwks,
+        &[("logicalCluster", "lkc-abc12"), ("identityPoolId", "pool-Xy12")],
+    );
+    let front = kreach_testkit::oauth_front::OAuthFront::serve(listener, mock.listeners[0].1, trust);
+    let (token_url, ca_pem) = (idp.token_url(), ca.cert_pem());
+    let env = move |k: &str| match k {
+        "KREACH_OAUTH_TOKEN_ENDPOINT_URL" => Some(token_url.clone()),
+        "KREACH_OAUTH_CLIENT_ID" => Some("kafka-client".into()),
+        "KREACH_OAUTH_CLIENT_SECRET" => Some("client-S3CR3T".into()),
+        "KREACH_OAUTH_SCOPE" => Some("kafka".into()),
+        "KREACH_OAUTH_EXTENSIONS" => Some("logicalCluster=lkc-abc12,identityPoolId=pool-Xy12".into()),
+        "KREACH_CA_PEM" => Some(ca_pem.to_string()),
+        "KREACH_ALLOWED_BOOTSTRAP" => Some("127.0.0.1".into()),
+        // The mock cluster has no TLS: the token may go in clear only because the function allows it.
+        "KREACH_ALLOW_INSECURE_CREDENTIALS" => Some("true".into()),
+        other => lambda_env(other),
+    };
+    let payload = json!({
+        "bootstrap": front.addr.to_string(), "security_protocol": "SASL_PLAINTEXT", "no_https": true,
+        "private_cidrs": ["127.0.0.0/8"], "timeout_secs": 5
+    });
+    let report = kreach_lambda::handle(payload.clone(), Some(Duration::from_secs(8)), &env).await.expect("report");
+    assert_eq!(front.verdicts(), [Ok(())], "{:#?}", report.findings);
+    assert_eq!(report.status, Status::Pass, "{:#?}", report.findings);
+    assert_eq!(report.oauth.as_ref().map(|o| o.outcome), Some(kreach::report::TokenOutcome::Ok));
+    let json = serde_json::to_string(&report).expect("json");
+    assert!(!json.contains("client-S3CR3T") && !json.contains("eyJ"), "no secret, no token in the report");
+
+    // A bootstrap outside the function's allowed ones: the token is not sent there.
+    let mut elsewhere = payload;
+    elsewhere["bootstrap"] = json!(format!("localhost:{}", front.addr.port()));
+    let refused = kreach_lambda::handle(elsewhere, Some(Duration::from_secs(8)), &env).await;
+    assert!(refused.is_err(), "a bootstrap the function does not allow is refused");
+    assert_eq!(front.verdicts().len(), 1, "no token went anywhere else");
+}
