@@ -207,6 +207,8 @@ faults! {
     PublicPathReachable = "public-path-reachable", InProcessOnly, "zone": "the zone is not associated and the public addresses it answers serve the cluster (the public path)";
     /// Nothing listens on the Kafka port behind usw2-az2's endpoint address.
     ZoneListenerRefused = "zone-listener-refused", InProcessOnly, "listener": "nothing listens on the Kafka port behind the endpoint address in usw2-az2";
+    /// The client keeps idle connections 540 s (Java's default), longer than the endpoint's 350 s.
+    ClientIdleTimeout = "client-idle-timeout", InProcessOnly, "client": "the client's connections.max.idle.ms is 540000 (Java's default), longer than an interface endpoint keeps an idle connection (350 s)";
 }
 
 impl Fault {
@@ -230,6 +232,15 @@ impl Fault {
             | Fault::ZoneCertWrongName
             | Fault::ZoneListenerRefused => 2,
             _ => 1,
+        }
+    }
+
+    /// The client properties the fault sets (a fault of the client's own configuration, not the
+    /// lab's): `kreach check` gets them as `-X key=value` ([`Lab::check_args`]).
+    pub fn client_properties(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Fault::ClientIdleTimeout => &[("connections.max.idle.ms", "540000")],
+            _ => &[],
         }
     }
 
@@ -577,6 +588,9 @@ impl Lab {
             "SSL".into(),
         ];
         args.extend(zones);
+        for (k, v) in self.faults.iter().flat_map(|f| f.client_properties()) {
+            args.extend(["-X".to_string(), format!("{k}={v}")]);
+        }
         args
     }
 }

@@ -104,3 +104,37 @@ async fn two_runs_ask_two_different_fresh_names() {
     assert!(name(&a).is_some());
     assert_ne!(name(&a), name(&b), "a cached answer for a reused name would prove nothing");
 }
+
+/// `--watch`'s line when the cache lets go: the finding is gone because the cached NXDOMAIN
+/// expired (its typed cause), not because anything was changed.
+#[tokio::test]
+async fn the_watch_line_says_the_cached_nxdomain_expired() {
+    let (_lab, before) = run(LabLayout::Dedicated, Fault::CachedNxdomain).await;
+    let mut patch = kreach_lab::Patch::default();
+    patch.cache_expired = true;
+    let lab = Lab::start_patched(LabLayout::Dedicated, &[Fault::CachedNxdomain], kreach_lab::LAB_BROKERS, &patch)
+        .await
+        .expect("lab");
+    let bootstrap = HostPort::parse(&lab.bootstrap, 9092).expect("bootstrap");
+    let config = CheckConfig::for_bootstrap(bootstrap)
+        .with_resolvers(vec![lab.resolver])
+        .with_public_resolvers(vec![lab.public_resolver])
+        .with_private_cidrs(vec![LAB_PRIVATE_CIDR.parse().expect("cidr")])
+        .with_ca_file(lab.ca_file())
+        .expect("ca")
+        .with_https_port(None)
+        .with_security_protocol(kreach::SecurityProtocol::Ssl)
+        .with_timeout(Duration::from_secs(4));
+    let after = kreach::run(&config).await.expect("run");
+    assert!(!after.findings.iter().any(|f| f.code == FindingCode::DnsNegativeCached), "{:#?}", after.findings);
+    let lines = kreach::render::changes(&before, &after);
+    let line = lines.iter().find(|l| l.starts_with("- dns-negative-cached")).unwrap_or_else(|| panic!("{lines:#?}"));
+    assert!(line.contains("cached NXDOMAIN expired"), "{line}");
+    // Any other finding that went is just "fixed".
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("- ") && !l.starts_with("- dns-negative-cached"))
+            .all(|l| !l.contains("NXDOMAIN"))
+    );
+}

@@ -31,6 +31,12 @@ fn options(lab: &Lab, endpoints: bool) -> CheckOptions {
     // Blackholed ports answer nothing: a short connect budget keeps the walk in minutes.
     o.timeout_secs = Some(1.5);
     o.connect_timeout_secs = Some(0.6);
+    // The client's own configuration, where a fault is the client's (as `kreach lab` passes `-X`).
+    let client: Vec<String> =
+        lab.faults.iter().flat_map(|f| f.client_properties()).map(|(k, v)| format!("{k}={v}")).collect();
+    if !client.is_empty() {
+        o.properties = Some(kreach::Properties::parse(&client.join("\n")).expect("client properties"));
+    }
     if endpoints {
         o.schema_registry = Some(format!("https://lsrc-lab01.{}:{}", lab.domain, lab.https_port));
         o.aws_apis = true;
@@ -65,6 +71,7 @@ fn class_of(hop: Hop) -> FixClass {
         Hop::Certificate => FixClass::Certificate,
         Hop::Trust => FixClass::Trust,
         Hop::Broker => FixClass::Broker,
+        Hop::Client => FixClass::Client,
         other => panic!("no fix class for {other:?}"),
     }
 }

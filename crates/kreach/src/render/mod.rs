@@ -84,7 +84,15 @@ pub fn changes(before: &Report, after: &Report) -> Vec<String> {
         out.push(format!("+ {code} [{}]", clean(target)));
     }
     for (code, target) in old.difference(&new) {
-        out.push(format!("- {code} [{}] (fixed)", clean(target)));
+        // Why it went, where the evidence says: a cached NXDOMAIN expires on its own.
+        let cause = before.findings.iter().find(|f| f.code.as_str() == code && &f.target == target).map(|f| f.cause);
+        let why = match cause {
+            Some(crate::report::Cause::CachedNegative) => {
+                "fixed: the resolver's cached NXDOMAIN expired and the record answers; nothing else had to change"
+            }
+            _ => "fixed",
+        };
+        out.push(format!("- {code} [{}] ({why})", clean(target)));
     }
     out
 }

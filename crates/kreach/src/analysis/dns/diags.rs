@@ -134,13 +134,19 @@ pub(super) fn negative_cached(name: &str, l: &DnsLookup, sibling: &DnsLookup, si
     Diag::new(
         FindingCode::DnsNegativeCached,
         format!(
-            "{name} is NXDOMAIN via {}{}, yet {sibling_name} — a name never asked before under the same parent —              resolves to {}: a record covers the name now, and its NXDOMAIN is a negative answer the resolver cached              before the record existed{left}",
+            "{name} is NXDOMAIN via {}{}, yet {sibling_name} — a name never asked before under the same parent — \
+             resolves to {}: a record covers the name now, and its NXDOMAIN is a negative answer the resolver cached \
+             before the record existed{left}",
             l.resolver,
             zone_said(l, ""),
             describe_answer(sibling),
         ),
         format!(
-            "Nothing to create: the record exists. Wait {} for the cached NXDOMAIN to expire and run again              (`kreach check --watch` says when it changes). A resolver you run can be flushed (`rndc flushname              {name}`, `unbound-control flush {name}`); the VPC's Route 53 Resolver cannot. Clients that cached              the answer themselves (nscd, systemd-resolved, a JVM's networkaddress.cache.negative.ttl) keep it              as long as they are told.",
+            "Nothing to create: the record exists. Wait {} for the cached NXDOMAIN to expire and run again \
+             (`kreach check --watch` says when it changes). A resolver you run can be flushed (`rndc flushname \
+             {name}`, `unbound-control flush {name}`); the VPC's Route 53 Resolver cannot. Clients that cached \
+             the answer themselves (nscd, systemd-resolved, a JVM's networkaddress.cache.negative.ttl) keep it \
+             as long as they are told.",
             l.negative_ttl.map_or_else(|| "for the negative TTL".to_string(), |s| format!("up to {s} s"))
         ),
     )
