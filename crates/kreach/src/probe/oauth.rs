@@ -205,29 +205,17 @@ fn is_private(ip: IpAddr) -> bool {
 
 /// `grant_type=client_credentials[&scope=…]`, form-encoded.
 fn form_body(client: &OAuthClient) -> String {
-    let mut body = form_urlencoded_pair("grant_type", "client_credentials");
+    let mut body = form_urlencoded::Serializer::new(String::new());
+    body.append_pair("grant_type", "client_credentials");
     if let Some(scope) = &client.scope {
-        body.push('&');
-        body.push_str(&form_urlencoded_pair("scope", scope));
+        body.append_pair("scope", scope);
     }
-    body
+    body.finish()
 }
 
-fn form_urlencoded_pair(k: &str, v: &str) -> String {
-    format!("{}={}", form_encode(k), form_encode(v))
-}
-
-/// `application/x-www-form-urlencoded` encoding (RFC 6749 appendix B).
+/// `application/x-www-form-urlencoded` encoding (RFC 6749 appendix B), the url crates' own.
 fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// AWS IAM OAuth: STS `GetWebIdentityToken`, signed with the client's AWS credentials (the

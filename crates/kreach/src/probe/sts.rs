@@ -24,17 +24,7 @@ pub(crate) fn body(w: &AwsWebIdentity) -> String {
         pairs.push((format!("Tags.member.{}.Key", i + 1), k.clone()));
         pairs.push((format!("Tags.member.{}.Value", i + 1), v.clone()));
     }
-    pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
-}
-
-/// Percent-encoding of everything but RFC 3986's unreserved characters (what SigV4 expects).
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
 }
 
 /// The text of the first `<tag>…</tag>` in `xml`, unescaped; `None` when absent.
@@ -124,7 +114,7 @@ mod tests {
         assert_eq!(
             body(&w),
             "Action=GetWebIdentityToken&Version=2011-06-15&Audience.member.1=https%3A%2F%2Fconfluent.cloud%2Foidc&\
-             SigningAlgorithm=ES384&DurationSeconds=300&Tags.member.1.Key=team&Tags.member.1.Value=a%20b"
+             SigningAlgorithm=ES384&DurationSeconds=300&Tags.member.1.Key=team&Tags.member.1.Value=a+b"
         );
         let mut r = record();
         let ok = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n\r\n<GetWebIdentityTokenResponse><GetWebIdentityTokenResult>\
