@@ -340,7 +340,10 @@ async fn msk_cluster(sdk: &aws_config::SdkConfig, m: &EventSourceMapping, audit:
     let account = |a: &str| a.split(':').nth(4).filter(|x| !x.is_empty()).map(str::to_string);
     let own = m.function_arn.as_deref().or(m.arn.as_deref()).and_then(account);
     if own.is_some() && own != account(arn) {
-        return Some(vpc_connection(&api, arn, audit).await);
+        let mut c = vpc_connection(&api, arn, audit).await;
+        // A VPC connection serves IAM, SCRAM and mutual TLS only: a mapping without a secret is IAM.
+        c.iam_auth = m.authentication.is_none();
+        return Some(c);
     }
     audit.calls.push("kafka:DescribeClusterV2".into());
     match api.get_json("kafka:DescribeClusterV2", &format!("api/v2/clusters/{path}")).await {
@@ -486,8 +489,6 @@ fn best_connection(
 /// connection's state, subnets and groups, and the multi-VPC broker ports (14001-14100).
 fn cross_account(arn: &str, connection: Option<String>, detail: Option<&serde_json::Value>) -> MskCluster {
     let mut c = MskCluster::default();
-    // Reached through a VPC connection, which serves IAM, SCRAM and mutual TLS only.
-    c.iam_auth = true;
     c.arn = arn.to_string();
     c.cross_account = true;
     c.vpc_connection = connection;

@@ -332,11 +332,24 @@ pub async fn prepare(
         })
     };
     // The mapping's client certificate, unless the options give one.
+    // Not when the policy keeps credentials from this run's bootstrap (an invoker's bootstrap the
+    // function does not allow): the mapping's certificate is for the mapping's cluster.
     let cert_secret = mapping
         .as_ref()
         .and_then(|m| m.client_certificate_secret())
         .filter(|_| config.client_cert.is_none() && config.security_protocol.uses_tls())
         .map(str::to_string);
+    let cert_secret = match cert_secret {
+        Some(_) if config.withhold_credentials.is_some() => {
+            refused.push(RefusedInput::new(
+                "event_source_mapping",
+                "its CLIENT_CERTIFICATE_TLS_AUTH certificate was not read nor presented: credentials may not go to \
+                 this bootstrap",
+            ));
+            None
+        }
+        other => other,
+    };
     let cert_read = async {
         let id = cert_secret.as_deref()?;
         Some(match tokio::time::timeout(budget, aws.secret_text(region.clone(), id, budget)).await {
@@ -410,5 +423,41 @@ mod tests {
         assert_eq!(run("https://psrc-abc12.us-west-2.aws.confluent.cloud"), 1);
         assert_eq!(run("arn:aws:glue:us-west-2:123456789012:registry/orders"), 0);
         assert_eq!(run("not a url"), 0, "a URI kreach cannot probe is no row, and no error");
+    }
+
+    /// The mapping's client certificate is read only when credentials may go to the run's
+    /// bootstrap: a policy that withholds them (a Lambda invoker's bootstrap the function does not
+    /// allow) keeps it unread and unpresented, and says so.
+    #[test]
+    fn the_mappings_certificate_is_not_read_where_credentials_may_not_go() {
+        let run = |withhold: bool| {
+            let mut v: serde_json::Value = serde_json::from_str(crate::input::mapping::tests::SAMPLE).expect("sample");
+            v["SourceAccessConfigurations"] = serde_json::json!([
+                {"Type": "CLIENT_CERTIFICATE_TLS_AUTH", "URI": "arn:aws:secretsmanager:us-west-2:1:secret:mtls-AbC"}
+            ]);
+            let m = EventSourceMapping::parse(v.to_string().as_bytes()).expect("mapping");
+            let options = CheckOptions { bootstrap: Some("elsewhere.example:9094".into()), ..Default::default() };
+            let mut input = RunInput::new(options);
+            input.mapping = MappingInput::Given(Box::new(m));
+            let policy = move |view: PolicyView<'_>| {
+                if withhold {
+                    view.config.withhold_credentials = Some("not this bootstrap".into());
+                }
+                Ok(())
+            };
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+            rt.block_on(prepare(input, &|_| None, &NoAws("no AWS here"), &policy)).expect("ready")
+        };
+        let withheld = run(true);
+        assert!(withheld.mapping.as_ref().is_some_and(|m| m.client_certificate_problem.is_none()), "not even read");
+        assert!(withheld.refused.iter().any(|r| r.field == "event_source_mapping"), "{:?}", withheld.refused);
+        let read = run(false);
+        let problem = read.mapping.as_ref().and_then(|m| m.client_certificate_problem.as_ref()).map(|p| p.problem);
+        assert_eq!(
+            problem,
+            Some(crate::report::ClientCertSecretProblem::Unreadable),
+            "read, and this build has no AWS"
+        );
+        assert_eq!(read.config.security_protocol, SecurityProtocol::Ssl, "mutual TLS without SASL");
     }
 }
