@@ -588,10 +588,15 @@ impl Lab {
             "SSL".into(),
         ];
         args.extend(zones);
-        for (k, v) in self.faults.iter().flat_map(|f| f.client_properties()) {
+        for (k, v) in self.client_properties() {
             args.extend(["-X".to_string(), format!("{k}={v}")]);
         }
         args
+    }
+
+    /// The client properties the lab's faults set (a fault of the client's own configuration).
+    pub fn client_properties(&self) -> Vec<(&'static str, &'static str)> {
+        self.faults.iter().flat_map(|f| f.client_properties()).copied().collect()
     }
 }
 

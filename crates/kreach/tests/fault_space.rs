@@ -32,8 +32,7 @@ fn options(lab: &Lab, endpoints: bool) -> CheckOptions {
     o.timeout_secs = Some(1.5);
     o.connect_timeout_secs = Some(0.6);
     // The client's own configuration, where a fault is the client's (as `kreach lab` passes `-X`).
-    let client: Vec<String> =
-        lab.faults.iter().flat_map(|f| f.client_properties()).map(|(k, v)| format!("{k}={v}")).collect();
+    let client: Vec<String> = lab.client_properties().iter().map(|(k, v)| format!("{k}={v}")).collect();
     if !client.is_empty() {
         o.properties = Some(kreach::Properties::parse(&client.join("\n")).expect("client properties"));
     }
