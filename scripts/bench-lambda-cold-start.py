@@ -9,7 +9,9 @@ start, runtime API round trips, the whole diagnosis, the JSON report. Then one w
 the same process. Everything listens and connects on 127.0.0.1; no AWS credentials are passed, so
 no AWS call is made.
 
-Usage: python3 scripts/bench-lambda-cold-start.py [RUNS] [--no-build]   (builds the release binaries first)
+Usage: python3 scripts/bench-lambda-cold-start.py [RUNS] [--no-build] [--bootstrap PATH] [--kreach PATH]
+(builds the release binaries first; --bootstrap/--kreach time other builds, e.g. scripts/dist.sh's
+static ones, and imply --no-build)
 """
 import json
 import os
@@ -78,7 +80,10 @@ def main() -> int:
     runs = int(numbers[0]) if numbers else 5
     release = os.path.join(ROOT, "target", "release")
     kreach, bootstrap = os.path.join(release, "kreach"), os.path.join(release, "bootstrap")
-    if "--no-build" not in sys.argv:
+    given = {sys.argv[i]: sys.argv[i + 1] for i in range(1, len(sys.argv) - 1) if sys.argv[i].startswith("--")}
+    kreach = os.path.abspath(given.get("--kreach", kreach))
+    bootstrap = os.path.abspath(given.get("--bootstrap", bootstrap))
+    if "--no-build" not in sys.argv and not ({"--kreach", "--bootstrap"} & given.keys()):
         subprocess.run(["cargo", "build", "--release", "-p", "kreach-cli", "-p", "kreach-lambda"], cwd=ROOT, check=True)
     emulator_bin = cargo_lambda()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

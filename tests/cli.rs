@@ -279,9 +279,11 @@ fn lab_fault_exits_1_and_every_fault_output_validates() {
             "none" => assert_eq!(report["status"], "pass"),
             // Through NAT instead of interface endpoints: it works (the route is reported, info).
             "aws-api-public" => assert_eq!(report["status"], "pass", "{fault}"),
-            "expiring-cert" | "zonal-record-missing" | "zonal-record-by-az-name" | "zone-too-broad" => {
-                assert_eq!(report["status"], "warn", "{fault} works, with a warning")
-            }
+            "expiring-cert"
+            | "zonal-record-missing"
+            | "zonal-record-by-az-name"
+            | "zone-too-broad"
+            | "client-idle-timeout" => assert_eq!(report["status"], "warn", "{fault} works, with a warning"),
             _ => assert_eq!(report["status"], "fail", "{fault} must fail"),
         }
     }
