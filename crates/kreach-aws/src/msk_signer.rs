@@ -23,12 +23,21 @@ const EXPIRES: Duration = Duration::from_secs(900);
 /// Signs with `sdk`'s credential provider and region.
 pub struct MskIamSigner {
     sdk: SdkConfig,
+    /// The provider's last answer and when it came: the bootstrap's addresses, signing beside each
+    /// other, share one load; a later run (`--watch`) loads again.
+    loaded: tokio::sync::Mutex<Option<(std::time::Instant, Loaded)>>,
 }
+
+/// The credentials, or how loading them failed.
+type Loaded = Result<aws_credential_types::Credentials, (IamSigningOutcome, String)>;
+
+/// How long one load of the credentials serves the signatures of a run.
+const LOAD_REUSE: Duration = Duration::from_secs(30);
 
 impl MskIamSigner {
     /// A signer for `sdk` (its credentials are loaded at the first signature, not now).
     pub fn new(sdk: SdkConfig) -> Self {
-        MskIamSigner { sdk }
+        MskIamSigner { sdk, loaded: tokio::sync::Mutex::new(None) }
     }
 }
 
@@ -47,20 +56,35 @@ impl MskIamSigner {
     /// The credentials, unexpired, with what the evidence may say of them; the evidence alone
     /// (its outcome set) when there are none.
     async fn credentials(&self, evidence: &mut IamSigning) -> Result<aws_credential_types::Credentials, IamSigning> {
-        let Some(provider) = self.sdk.credentials_provider() else {
-            evidence.outcome = IamSigningOutcome::NoCredentials;
-            evidence.detail = Some("no credential provider is configured".into());
-            return Err(evidence.clone());
-        };
-        let credentials = match provider.provide_credentials().await {
-            Ok(c) => c,
-            Err(e) => {
-                evidence.outcome = match &e {
+        let load = async {
+            let Some(provider) = self.sdk.credentials_provider() else {
+                return Err((IamSigningOutcome::NoCredentials, "no credential provider is configured".to_string()));
+            };
+            provider.provide_credentials().await.map_err(|e| {
+                let outcome = match &e {
                     CredentialsError::CredentialsNotLoaded(_) => IamSigningOutcome::NoCredentials,
                     CredentialsError::ProviderTimedOut(_) => IamSigningOutcome::CredentialsUnreachable,
                     _ => IamSigningOutcome::Failed,
                 };
-                evidence.detail = Some(crate::display_chain(&e).chars().take(300).collect());
+                (outcome, crate::display_chain(&e).chars().take(300).collect())
+            })
+        };
+        let loaded = {
+            let mut last = self.loaded.lock().await;
+            match last.as_ref().filter(|(at, _)| at.elapsed() < LOAD_REUSE) {
+                Some((_, loaded)) => loaded.clone(),
+                None => {
+                    let loaded = load.await;
+                    *last = Some((std::time::Instant::now(), loaded.clone()));
+                    loaded
+                }
+            }
+        };
+        let credentials = match &loaded {
+            Ok(c) => c.clone(),
+            Err((outcome, why)) => {
+                evidence.outcome = *outcome;
+                evidence.detail = Some(why.clone());
                 return Err(evidence.clone());
             }
         };
@@ -100,17 +124,7 @@ impl MskIamSign for MskIamSigner {
                 .unwrap_or_default();
             evidence.region = region.to_string();
             let credentials = self.credentials(&mut evidence).await?;
-            match signed_headers(&credentials, service, region, method, path, headers, body) {
-                Ok(h) => {
-                    evidence.outcome = IamSigningOutcome::Signed;
-                    Ok((h, evidence))
-                }
-                Err(why) => {
-                    evidence.outcome = IamSigningOutcome::Failed;
-                    evidence.detail = Some(why);
-                    Err(evidence)
-                }
-            }
+            signed(signed_headers(&credentials, service, region, method, path, headers, body), evidence)
         })
     }
 
@@ -126,23 +140,49 @@ impl MskIamSign for MskIamSigner {
             };
             evidence.region = region.clone();
             let credentials = self.credentials(&mut evidence).await?;
-            match payload(&credentials, &region, host, SystemTime::now()) {
-                Ok(p) => {
-                    evidence.outcome = IamSigningOutcome::Signed;
-                    Ok((p, evidence))
-                }
-                Err(why) => {
-                    evidence.outcome = IamSigningOutcome::Failed;
-                    evidence.detail = Some(why);
-                    Err(evidence)
-                }
-            }
+            signed(payload(&credentials, &region, host, SystemTime::now()), evidence)
         })
+    }
+}
+
+/// What signing gave, with the evidence's outcome set to match (the trait's answer, whose error is
+/// the evidence itself).
+#[allow(clippy::result_large_err)]
+fn signed<T>(result: Result<T, String>, mut evidence: IamSigning) -> Result<(T, IamSigning), IamSigning> {
+    match result {
+        Ok(signed) => {
+            evidence.outcome = IamSigningOutcome::Signed;
+            Ok((signed, evidence))
+        }
+        Err(why) => {
+            evidence.outcome = IamSigningOutcome::Failed;
+            evidence.detail = Some(why);
+            Err(evidence)
+        }
     }
 }
 
 fn rfc3339(t: SystemTime) -> String {
     aws_smithy_types::DateTime::from(t).fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default()
+}
+
+/// SigV4's parameters for `service` in `region` at `now`.
+fn params<'a>(
+    identity: &'a aws_smithy_runtime_api::client::identity::Identity,
+    service: &'a str,
+    region: &'a str,
+    now: SystemTime,
+    settings: aws_sigv4::http_request::SigningSettings,
+) -> Result<aws_sigv4::http_request::SigningParams<'a>, String> {
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(identity)
+        .region(region)
+        .name(service)
+        .time(now)
+        .settings(settings)
+        .build()
+        .map_err(|e| format!("signing: {e}"))?;
+    Ok(params.into())
 }
 
 /// SigV4 headers for a request (header signature, the body's hash).
@@ -157,15 +197,7 @@ fn signed_headers(
 ) -> Result<Vec<(String, kreach::Secret)>, String> {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     let identity = credentials.clone().into();
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name(service)
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| format!("signing: {e}"))?
-        .into();
+    let params = params(&identity, service, region, SystemTime::now(), SigningSettings::default())?;
     let host = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("host")).map(|(_, v)| *v).unwrap_or_default();
     let url = format!("https://{host}{path}");
     let signable = SignableRequest::new(method, &url, headers.iter().copied(), SignableBody::Bytes(body.as_bytes()))
@@ -186,15 +218,7 @@ pub fn payload(
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
     settings.expires_in = Some(EXPIRES);
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("kafka-cluster")
-        .time(now)
-        .settings(settings)
-        .build()
-        .map_err(|e| format!("signing: {e}"))?
-        .into();
+    let params = params(&identity, "kafka-cluster", region, now, settings)?;
     let url = format!("https://{host}/?Action=kafka-cluster%3AConnect");
     let signable = SignableRequest::new("GET", &url, std::iter::once(("host", host)), SignableBody::Bytes(&[]))
         .map_err(|e| format!("signing: {e}"))?;

@@ -7,8 +7,9 @@
 //! cluster is librdkafka's mock cluster behind the front that validates tokens against that
 //! issuer's JWKS as an OIDC-configured broker does (no broker here validates tokens).
 
+mod support;
+
 use std::net::SocketAddr;
-use std::pin::Pin;
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -76,13 +77,7 @@ async fn check(s: &Setup, sts: SocketAddr, provider: Option<SharedCredentialsPro
     // The mock brokers have no TLS: the token may go to them in clear only because the test allows it.
     o.allow_insecure_credentials = true;
     let input = RunInput::new(o);
-    let source = move |_: Option<String>| -> Pin<Box<dyn std::future::Future<Output = _> + Send>> {
-        let mut b = aws_config::SdkConfig::builder().region(aws_config::Region::new(REGION));
-        if let Some(p) = provider.clone() {
-            b = b.credentials_provider(p);
-        }
-        Box::pin(async move { Ok(b.build()) })
-    };
+    let source = support::source(REGION, provider);
     let ready = kreach_aws::prepare(input, &|_| None, &source, &kreach_aws::no_policy).await.expect("ready");
     kreach::run(&ready.config).await.expect("run")
 }

@@ -30,6 +30,16 @@ fn codes(report: &Report) -> Vec<&'static str> {
     c
 }
 
+/// The mapping on the planted MSK cluster, keeping its secret: the cluster's subnets and groups are
+/// the pollers'.
+fn on_msk(m: &mut serde_json::Value, planted: &serde_json::Value) {
+    m["EventSourceArn"] = planted["msk_cluster"].clone();
+    m.as_object_mut().expect("object").remove("SelfManagedEventSource");
+    if let Some(list) = m["SourceAccessConfigurations"].as_array_mut() {
+        list.retain(|c| !c["Type"].as_str().is_some_and(|t| t.starts_with("VPC_")));
+    }
+}
+
 async fn scenario(name: &str) -> (Report, kreach::report::AwsAudit) {
     scenario_with(name, |_, _| {}).await
 }
@@ -215,14 +225,7 @@ async fn the_pollers_system_log_errors_are_read_for_this_mapping_only() {
 /// and whether they admit themselves on the broker port.
 #[tokio::test]
 async fn an_msk_mapping_is_audited_on_the_clusters_network() {
-    let msk = |m: &mut serde_json::Value, planted: &serde_json::Value| {
-        m["EventSourceArn"] = planted["msk_cluster"].clone();
-        m.as_object_mut().expect("object").remove("SelfManagedEventSource");
-        if let Some(list) = m["SourceAccessConfigurations"].as_array_mut() {
-            list.retain(|c| !c["Type"].as_str().is_some_and(|t| t.starts_with("VPC_")));
-        }
-    };
-    let (report, audit) = scenario_with("healthy", msk).await;
+    let (report, audit) = scenario_with("healthy", on_msk).await;
     assert_eq!(codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
     assert!(audit.calls.iter().any(|c| c == "kafka:DescribeClusterV2"), "{:?}", audit.calls);
     let esm = audit.event_source_mapping.as_ref().expect("esm audit");
@@ -234,14 +237,14 @@ async fn an_msk_mapping_is_audited_on_the_clusters_network() {
     assert!(cluster.self_ingress.iter().all(|e| e.allowed), "{:?}", cluster.self_ingress);
     assert!(esm.egress.iter().any(|e| e.port == 9094 && e.allowed), "{:?}", esm.egress);
 
-    let (report, _) = scenario_with("msk-self-ingress-missing", msk).await;
+    let (report, _) = scenario_with("msk-self-ingress-missing", on_msk).await;
     assert_eq!(codes(&report), ["esm-cluster-sg-ingress-missing"], "{:#?}", report.findings);
     let f = report.findings.iter().find(|f| f.code.as_str() == "esm-cluster-sg-ingress-missing").expect("finding");
     assert!(f.fix.contains("--port 9094 --source-group sg-"), "{}", f.fix);
     assert!(f.summary.contains("arn:aws:kafka:"), "{}", f.summary);
 
     // The cluster in two zones of the brokers' three: named like a mapping's own subnets.
-    let (report, _) = scenario_with("subnet-zone-missing", msk).await;
+    let (report, _) = scenario_with("subnet-zone-missing", on_msk).await;
     assert_eq!(codes(&report), ["esm-subnet-zone-missing"], "{:#?}", report.findings);
     let mode = report.findings.iter().find(|f| f.code.as_str() == "esm-poller-mode").expect("mode");
     assert!(mode.summary.contains("describe-cluster-v2 --cluster-arn arn:aws:kafka:"), "{}", mode.summary);
@@ -298,14 +301,7 @@ async fn an_msk_mapping_with_iam_needs_the_consumer_actions_on_the_clusters_arns
     assert!(f.fix.contains(":group/orders/"), "{}", f.fix);
 
     // A provisioned cluster: kafka:DescribeCluster alone is enough (the guide: either one).
-    let msk_secret = |m: &mut serde_json::Value, planted: &serde_json::Value| {
-        m["EventSourceArn"] = planted["msk_cluster"].clone();
-        m.as_object_mut().expect("object").remove("SelfManagedEventSource");
-        if let Some(list) = m["SourceAccessConfigurations"].as_array_mut() {
-            list.retain(|c| !c["Type"].as_str().is_some_and(|t| t.starts_with("VPC_")));
-        }
-    };
-    let (report, audit) = scenario_with("msk-describe-v1", msk_secret).await;
+    let (report, audit) = scenario_with("msk-describe-v1", on_msk).await;
     assert_eq!(codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
     let esm = audit.event_source_mapping.as_ref().expect("esm audit");
     assert!(esm.permissions.iter().all(|p| !p.action.starts_with("kafka-cluster:")), "a secret: no IAM actions");

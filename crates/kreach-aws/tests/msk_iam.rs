@@ -7,8 +7,9 @@
 //! that reports none, and one that never answers (an STS or metadata endpoint out of reach; the
 //! SDK's provider interface, no network).
 
+mod support;
+
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
@@ -94,13 +95,7 @@ async fn check(addr: SocketAddr, provider: Option<SharedCredentialsProvider>) ->
     o.allow_insecure_credentials = true;
     let mut input = RunInput::new(o);
     input.mapping = MappingInput::None;
-    let source = move |_: Option<String>| -> Pin<Box<dyn std::future::Future<Output = _> + Send>> {
-        let mut b = aws_config::SdkConfig::builder().region(aws_config::Region::new(REGION));
-        if let Some(p) = provider.clone() {
-            b = b.credentials_provider(p);
-        }
-        Box::pin(async move { Ok(b.build()) })
-    };
+    let source = support::source(REGION, provider);
     let ready = kreach_aws::prepare(input, &|_| None, &source, &kreach_aws::no_policy).await.expect("ready");
     kreach::run(&ready.config).await.expect("run")
 }

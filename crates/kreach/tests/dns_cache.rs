@@ -12,6 +12,12 @@ use kreach_lab::{Fault, LAB_PRIVATE_CIDR, Lab, LabLayout};
 
 async fn run(layout: LabLayout, fault: Fault) -> (Lab, Report) {
     let lab = Lab::start_layout(layout, fault, kreach_lab::LAB_BROKERS).await.expect("lab starts");
+    let report = diagnose(&lab).await;
+    (lab, report)
+}
+
+/// The check of `lab` through its own resolvers, TLS without SASL.
+async fn diagnose(lab: &Lab) -> Report {
     let bootstrap = HostPort::parse(&lab.bootstrap, 9092).expect("lab bootstrap parses");
     let config = CheckConfig::for_bootstrap(bootstrap)
         .with_resolvers(vec![lab.resolver])
@@ -22,8 +28,7 @@ async fn run(layout: LabLayout, fault: Fault) -> (Lab, Report) {
         .with_https_port(None)
         .with_security_protocol(kreach::SecurityProtocol::Ssl)
         .with_timeout(Duration::from_secs(4));
-    let report = kreach::run(&config).await.expect("run");
-    (lab, report)
+    kreach::run(&config).await.expect("run")
 }
 
 fn first_error(report: &Report) -> Option<&kreach::Finding> {
@@ -115,17 +120,7 @@ async fn the_watch_line_says_the_cached_nxdomain_expired() {
     let lab = Lab::start_patched(LabLayout::Dedicated, &[Fault::CachedNxdomain], kreach_lab::LAB_BROKERS, &patch)
         .await
         .expect("lab");
-    let bootstrap = HostPort::parse(&lab.bootstrap, 9092).expect("bootstrap");
-    let config = CheckConfig::for_bootstrap(bootstrap)
-        .with_resolvers(vec![lab.resolver])
-        .with_public_resolvers(vec![lab.public_resolver])
-        .with_private_cidrs(vec![LAB_PRIVATE_CIDR.parse().expect("cidr")])
-        .with_ca_file(lab.ca_file())
-        .expect("ca")
-        .with_https_port(None)
-        .with_security_protocol(kreach::SecurityProtocol::Ssl)
-        .with_timeout(Duration::from_secs(4));
-    let after = kreach::run(&config).await.expect("run");
+    let after = diagnose(&lab).await;
     assert!(!after.findings.iter().any(|f| f.code == FindingCode::DnsNegativeCached), "{:#?}", after.findings);
     let lines = kreach::render::changes(&before, &after);
     let line = lines.iter().find(|l| l.starts_with("- dns-negative-cached")).unwrap_or_else(|| panic!("{lines:#?}"));

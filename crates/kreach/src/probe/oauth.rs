@@ -185,9 +185,9 @@ async fn exchange(
                 None
             }
             Ok(bytes) if client.aws_iam.is_some() => {
-                let token = crate::probe::sts::read_answer(&bytes, record);
-                record.claims = token.as_ref().and_then(|t| claims(t.expose()));
-                token
+                let (status, body) = http_answer(&bytes, record)?;
+                let token = crate::probe::sts::read_answer(status, &String::from_utf8_lossy(&body), record)?;
+                accept(token, "WebIdentityToken", record)
             }
             Ok(bytes) => read_answer(&bytes, record),
         };
@@ -321,6 +321,14 @@ fn complete(buf: &[u8]) -> bool {
 /// The answer classified: a token (its claims kept, never itself), a refusal, or bytes kreach
 /// cannot use.
 fn read_answer(bytes: &[u8], record: &mut TokenFetch) -> Option<Secret> {
+    let (status, body) = http_answer(bytes, record)?;
+    let token = read_json(status, &body, record)?;
+    accept(token, "access_token", record)
+}
+
+/// The answer's status and whole body (de-chunked; empty when cut); `None` (the record says why)
+/// when it is too large or not HTTP.
+fn http_answer(bytes: &[u8], record: &mut TokenFetch) -> Option<(u16, Vec<u8>)> {
     if bytes.len() > MAX_ANSWER {
         record.outcome = TokenOutcome::BadAnswer;
         record.detail = Some(format!("the answer is larger than {MAX_ANSWER} bytes"));
@@ -342,33 +350,39 @@ fn read_answer(bytes: &[u8], record: &mut TokenFetch) -> Option<Secret> {
         h.name.eq_ignore_ascii_case("transfer-encoding")
             && std::str::from_utf8(h.value).is_ok_and(|v| v.to_ascii_lowercase().contains("chunked"))
     });
-    let body = if chunked { dechunk(&bytes[head..]) } else { Some(bytes[head..].to_vec()) };
-    let json: Option<serde_json::Value> = body.as_deref().and_then(|b| serde_json::from_slice(b).ok());
+    let body = if chunked { dechunk(&bytes[head..]).unwrap_or_default() } else { bytes[head..].to_vec() };
+    Some((status, body))
+}
+
+/// An OIDC provider's JSON answer: the `access_token`, or the refusal by its OAuth error code.
+fn read_json(status: u16, body: &[u8], record: &mut TokenFetch) -> Option<String> {
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
     if !(200..300).contains(&status) {
         let error = json.as_ref().and_then(|j| text(j, "error"));
         let description = json.as_ref().and_then(|j| text(j, "error_description"));
         record.outcome = TokenOutcome::Refused;
         record.refusal = Some(TokenRefusal::classify(error.as_deref(), status));
-        let says: Vec<String> = error.into_iter().chain(description).collect();
-        record.provider_says =
-            (!says.is_empty()).then(|| crate::text::truncate(&crate::text::clean(&says.join(": ")), 300));
-        return None;
-    }
-    let Some(token) =
-        json.as_ref().and_then(|j| text(j, "access_token")).filter(|t| !t.is_empty() && t.len() <= 16 * 1024)
-    else {
-        record.outcome = TokenOutcome::BadAnswer;
-        record.detail = Some(format!("HTTP {status} without an access_token"));
-        return None;
-    };
-    // The token travels in a SASL message: printable ASCII only (a JWT is).
-    if !token.bytes().all(|b| b.is_ascii_graphic()) {
-        record.outcome = TokenOutcome::BadAnswer;
-        record.detail = Some("the access_token has characters no bearer token carries".into());
+        record.set_provider_says(error, description);
         return None;
     }
     record.expires_in = json.as_ref().and_then(|j| j.get("expires_in")).and_then(|v| v.as_u64());
+    let token = json.as_ref().and_then(|j| text(j, "access_token"));
+    if token.is_none() {
+        record.outcome = TokenOutcome::BadAnswer;
+        record.detail = Some(format!("HTTP {status} without an access_token"));
+    }
+    token
+}
+
+/// A token `what` (its field) that a SASL message can carry: not empty, at most 16 KiB, printable
+/// ASCII (a JWT is); its claims kept, never itself.
+fn accept(token: String, what: &str, record: &mut TokenFetch) -> Option<Secret> {
+    if token.is_empty() || token.len() > 16 * 1024 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        record.outcome = TokenOutcome::BadAnswer;
+        record.detail = Some(format!("the {what} is empty, too long, or has characters no bearer token carries"));
+        return None;
+    }
     record.claims = claims(&token);
     record.outcome = TokenOutcome::Ok;
     record.step = TokenStep::Done;

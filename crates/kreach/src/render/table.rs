@@ -295,11 +295,8 @@ fn fit(text: &str) -> String {
 }
 
 /// "3 addresses" → "3", "1 address" → "1": a count needs no noun in a cell; any other "address"
-/// (`no address to connect to`) stays, shortened to "no address".
+/// (`no address to connect to`) stays, and the cell's short words shorten it.
 fn counted_addresses(summary: &str) -> String {
-    if summary.contains("no address to connect to") {
-        return summary.replace("no address to connect to", "no address");
-    }
     let mut out = String::with_capacity(summary.len());
     let mut rest = summary;
     while let Some(at) = rest.find(" address") {
@@ -322,6 +319,7 @@ fn compact_cell(result: &StageResult, width: usize) -> String {
     let mut text = counted_addresses(&clean(&result.summary));
     for (long, short) in [
         ("skipped: ", ""),
+        ("no address to connect to", "no address"),
         ("no TCP connection", "no TCP"),
         ("no TLS session", "no TLS"),
         ("(private)", "priv"),

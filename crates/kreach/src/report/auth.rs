@@ -58,6 +58,15 @@ pub struct TokenFetch {
     pub source: TokenSource,
 }
 
+impl TokenFetch {
+    /// The provider's own words (its error code and message), cleaned and short: shown, never read.
+    pub(crate) fn set_provider_says(&mut self, code: Option<String>, message: Option<String>) {
+        let says: Vec<String> = code.into_iter().chain(message).collect();
+        self.provider_says =
+            (!says.is_empty()).then(|| crate::text::truncate(&crate::text::clean(&says.join(": ")), 300));
+    }
+}
+
 /// Where an OAUTHBEARER token comes from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -14,39 +14,12 @@ pub(super) fn speaks(sasl: &Sasl) -> bool {
         || (matches!(sasl.mechanism.as_str(), "OAUTHBEARER" | "AWS_MSK_IAM") && sasl.bearer.is_some())
 }
 
-/// AWS_MSK_IAM: the signed payload (a JSON object) in one SaslAuthenticate. MSK answers a JSON
-/// object with its request id, or SASL_AUTHENTICATION_FAILED with its reason.
-pub(super) async fn authenticate_iam<S: AsyncRead + AsyncWrite + Unpin>(
-    client: &mut Client<'_, S>,
-    versions: &ApiVersions,
-    sasl: &Sasl,
-    payload: &crate::input::run_config::Secret,
-    attempt: &mut KafkaAttempt,
-) -> Result<(), (KafkaOutcome, String)> {
-    handshake(client, versions, sasl, attempt).await?;
-    let version = versions.range(ApiKey::SaslAuthenticate).map_or(0, |r| r.max.clamp(0, 2));
-    let response = client.sasl_authenticate(payload.expose().as_bytes(), version).await.map_err(|e| match e {
-        CallError::Closed { .. } => {
-            (KafkaOutcome::AuthFailed, "the broker closed the connection on the signed payload".into())
-        }
-        other => (KafkaOutcome::Failed, other.to_string()),
-    })?;
-    if response.error_code != 0 {
-        let message: String = response.error_message.unwrap_or_default().chars().take(MAX_PEER_TEXT).collect();
-        let outcome = if response.error_code == SASL_AUTHENTICATION_FAILED {
-            KafkaOutcome::AuthFailed
-        } else {
-            KafkaOutcome::Failed
-        };
-        return Err((outcome, format!("SaslAuthenticate error code {}: {message}", response.error_code)));
-    }
-    Ok(())
-}
-
-/// SASL OAUTHBEARER with the run's token and the configured extensions (RFC 7628, KIP-342). A
-/// broker that refuses the token answers SaslAuthenticate with an error, or (Apache Kafka) with
-/// an error challenge that the client acknowledges with `^A` before the error comes.
-pub(super) async fn authenticate_bearer<S: AsyncRead + AsyncWrite + Unpin>(
+/// A token the run obtained, in SaslAuthenticate: OAUTHBEARER's (RFC 7628, with the configured
+/// extensions, KIP-342) or AWS_MSK_IAM's signed payload (a JSON object; MSK answers one with its
+/// request id, or SASL_AUTHENTICATION_FAILED with its reason). A broker that refuses an OAUTHBEARER
+/// token answers with an error, or (Apache Kafka) with an error challenge that the client
+/// acknowledges with `^A` before the error comes.
+pub(super) async fn authenticate_token<S: AsyncRead + AsyncWrite + Unpin>(
     client: &mut Client<'_, S>,
     versions: &ApiVersions,
     sasl: &Sasl,
@@ -55,15 +28,19 @@ pub(super) async fn authenticate_bearer<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<(), (KafkaOutcome, String)> {
     handshake(client, versions, sasl, attempt).await?;
     let version = versions.range(ApiKey::SaslAuthenticate).map_or(0, |r| r.max.clamp(0, 2));
-    let extensions = sasl.oauth.as_ref().map(|o| o.extensions.as_slice()).unwrap_or_default();
-    let first = crate::probe::oauth::initial_response(token, extensions);
+    let iam = sasl.mechanism == "AWS_MSK_IAM";
+    let first = if iam {
+        crate::input::run_config::Secret::new(token.expose().to_string())
+    } else {
+        let extensions = sasl.oauth.as_ref().map(|o| o.extensions.as_slice()).unwrap_or_default();
+        crate::probe::oauth::initial_response(token, extensions)
+    };
+    let what = if iam { "the signed payload" } else { "the token" };
     let refused = |e: CallError| match e {
-        CallError::Closed { .. } => (KafkaOutcome::AuthFailed, "the broker closed the connection on the token".into()),
+        CallError::Closed { .. } => (KafkaOutcome::AuthFailed, format!("the broker closed the connection on {what}")),
         other => (KafkaOutcome::Failed, other.to_string()),
     };
     let response = client.sasl_authenticate(first.expose().as_bytes(), version).await.map_err(refused)?;
-    let says =
-        |bytes: &[u8]| crate::text::truncate(&crate::text::clean(&String::from_utf8_lossy(bytes)), MAX_PEER_TEXT);
     if response.error_code != 0 {
         let message: String = response.error_message.unwrap_or_default().chars().take(MAX_PEER_TEXT).collect();
         let outcome = if response.error_code == SASL_AUTHENTICATION_FAILED {
@@ -73,11 +50,13 @@ pub(super) async fn authenticate_bearer<S: AsyncRead + AsyncWrite + Unpin>(
         };
         return Err((outcome, format!("SaslAuthenticate error code {}: {message}", response.error_code)));
     }
-    if response.auth_bytes.is_empty() {
+    // MSK's success carries its request id; an OAUTHBEARER success carries nothing.
+    if iam || response.auth_bytes.is_empty() {
         return Ok(());
     }
     // An error challenge (a JSON status): acknowledge it, the error follows.
-    let challenge = says(&response.auth_bytes);
+    let challenge =
+        crate::text::truncate(&crate::text::clean(&String::from_utf8_lossy(&response.auth_bytes)), MAX_PEER_TEXT);
     let last = client.sasl_authenticate(b"\x01", version).await.map_err(refused)?;
     let message: String = last.error_message.unwrap_or_default().chars().take(MAX_PEER_TEXT).collect();
     Err((KafkaOutcome::AuthFailed, format!("the broker refused the token: {challenge} {message}").trim().to_string()))

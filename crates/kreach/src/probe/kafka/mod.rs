@@ -358,11 +358,7 @@ async fn sasl_step<S: AsyncRead + AsyncWrite + Unpin>(
         attempt.step = Some(KafkaStep::Sasl);
         attempt.sasl_mechanism = Some(sasl.mechanism.clone());
         let started = Instant::now();
-        let result = if sasl.mechanism == "AWS_MSK_IAM" {
-            auth::authenticate_iam(client, versions, sasl, token, attempt).await
-        } else {
-            auth::authenticate_bearer(client, versions, sasl, token, attempt).await
-        };
+        let result = auth::authenticate_token(client, versions, sasl, token, attempt).await;
         attempt.sasl_ms = Some(started.elapsed().as_millis() as u64);
         return match result {
             Ok(()) => true,
