@@ -1252,6 +1252,91 @@ fn watch_reruns_and_says_what_changed() {
     assert!(code == 2 && stderr.contains("invalid --watch"), "{stderr}");
 }
 
+/// `--watch` with the audit: an operator adds the endpoint group's missing 9092 rule between two
+/// runs; the second run's line says the finding went, with the CloudTrail event that mended it.
+/// moto serves EC2 and Route 53; CloudTrail's answers are recorded in front of it (moto has no
+/// `LookupEvents`), in the shape CloudTrail's API reference documents.
+#[test]
+fn watch_with_the_audit_names_the_change_that_fixed_the_hop() {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+    let moto = support::moto::Moto::start(&support::workspace_root());
+    let account = moto.plant("sg-missing-9092", kreach_lab::LAB_DOMAIN);
+    let sg = account["security_group"].as_str().expect("sg").to_string();
+    let client_sg = account["client_security_group"].as_str().expect("client sg").to_string();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let lab = rt.block_on(kreach_lab::Lab::start(kreach_lab::Fault::None)).expect("lab");
+    let mut argv: Vec<String> = vec!["check".into()];
+    argv.extend(lab.check_args());
+    argv.extend(
+        ["--no-client-check", "--watch", "6", "--watch-count", "2", "--aws-region", "us-west-2"].map(String::from),
+    );
+    argv.extend(["--vpc-endpoint".into(), account["vpc_endpoint_id"].as_str().expect("vpce").to_string()]);
+    argv.extend(["--dns-domain".into(), kreach_lab::LAB_DOMAIN.to_string()]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kreach"))
+        .args(&argv)
+        .env("NO_COLOR", "1")
+        .envs(support::no_aws())
+        .env_remove("AWS_PROFILE")
+        .envs([
+            ("AWS_ENDPOINT_URL", moto.url.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kreach --watch");
+    let seen = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = stdout.read(&mut chunk) {
+                seen.lock().expect("lock").push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
+        })
+    };
+    // The first run's report blames the group; then the rule is added and CloudTrail records it.
+    let waited = std::time::Instant::now();
+    while !seen.lock().expect("lock").contains("aws-sg-missing-ingress") {
+        assert!(waited.elapsed() < Duration::from_secs(60), "first report: {}", seen.lock().expect("lock"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1100));
+    let rule = serde_json::json!({"GroupId": &sg, "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 9092,
+        "ToPort": 9092, "UserIdGroupPairs": [{"GroupId": &client_sg}]}]});
+    let out = moto.python(
+        "fixtures/aws/moto_call.py",
+        &[&moto.url, "ec2", "authorize_security_group_ingress", &rule.to_string()],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let params = serde_json::json!({"groupId": &sg, "ipPermissions": {"items": [{"fromPort": 9092}]}});
+    let event = support::moto::cloudtrail_event(
+        "AuthorizeSecurityGroupIngress",
+        false,
+        0,
+        Some(&sg),
+        "arn:aws:iam::123456789012:role/network-admin",
+        params,
+    );
+    moto.record_cloudtrail("LookupEvents", &sg, serde_json::json!({"Events": [event]}));
+    let status = child.wait().expect("wait");
+    reader.join().expect("reader");
+    let stdout = seen.lock().expect("lock").clone();
+    assert!(status.code().is_some(), "{stdout}");
+    let line = stdout.lines().find(|l| l.trim_start().starts_with("- aws-sg-missing-ingress")).unwrap_or_else(|| {
+        let mut err = String::new();
+        let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+        panic!("no line for the finding that went: {stdout}\n{err}")
+    });
+    assert!(line.contains(&format!("fixed after {sg}: AuthorizeSecurityGroupIngress at")), "{line}");
+    assert!(line.contains("role/network-admin"), "{line}");
+}
+
 /// Runs `shell` (a command line) on a pseudo-terminal through util-linux `script`: what a user
 /// at a terminal sees, stdout and stderr together.
 fn on_a_terminal(shell: &str) -> String {

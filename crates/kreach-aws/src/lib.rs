@@ -31,7 +31,7 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_route53::error::ProvideErrorMetadata;
 use kreach::report::AwsAudit;
 
-pub use changes::lookup_changes;
+pub use changes::{lookup_changes, lookup_changes_since, mended_changes};
 pub use error::{AwsError, AwsErrorKind};
 pub use esm::fetch_mapping;
 pub use fleet::{FleetPlan, FleetTarget, Invocation, InvocationOutcome, MAX_FLEET, invoke_fleet};

@@ -104,8 +104,9 @@ impl Moto {
     }
 
     /// Answers CloudTrail's `action` (`LookupEvents`) with `answer` when the request body contains
-    /// `when`; without a recording, no events. moto has no CloudTrail lookups: these stand for
-    /// CloudTrail's answers, in the shape its API reference documents.
+    /// `when` (the latest such recording: what CloudTrail holds now); without one, no events. moto
+    /// has no CloudTrail lookups: these stand for CloudTrail's answers, in the shape its API
+    /// reference documents.
     pub fn record_cloudtrail(&self, action: &str, when: &str, answer: serde_json::Value) {
         if let Ok(mut r) = self.recorded.lock() {
             r.push((format!("cloudtrail:{action}"), when.to_string(), answer));
@@ -152,6 +153,36 @@ impl Moto {
         assert!(out.status.success(), "fixture {scenario}: {}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).expect("fixture JSON")
     }
+}
+
+/// A CloudTrail event in `LookupEvents`' shape (`EventId`, `EventName`, `ReadOnly`, `EventTime`,
+/// `Resources`, `CloudTrailEvent` as a JSON string), made `minutes_ago` by a session of role
+/// `principal`; `resource` is the one its record lists (none: a call whose record names no
+/// resource, found only by its request's parameters).
+pub fn cloudtrail_event(
+    name: &str,
+    read_only: bool,
+    minutes_ago: i64,
+    resource: Option<&str>,
+    principal: &str,
+    params: serde_json::Value,
+) -> serde_json::Value {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let record = serde_json::json!({
+        "eventVersion": "1.09", "eventSource": "ec2.amazonaws.com", "eventName": name, "readOnly": read_only,
+        "userIdentity": {"type": "AssumedRole", "arn": format!("{principal}/session-1"),
+                         "sessionContext": {"sessionIssuer": {"type": "Role", "arn": principal}}},
+        "requestParameters": params,
+    });
+    let resources: Vec<serde_json::Value> = resource
+        .map(|r| serde_json::json!({"ResourceType": "AWS::EC2::SecurityGroup", "ResourceName": r}))
+        .into_iter()
+        .collect();
+    serde_json::json!({
+        "EventId": format!("ev-{name}-{minutes_ago}"), "EventName": name, "ReadOnly": read_only.to_string(),
+        "EventTime": now - minutes_ago * 60, "EventSource": "ec2.amazonaws.com", "Username": "session-1",
+        "Resources": resources, "CloudTrailEvent": record.to_string(),
+    })
 }
 
 /// Largest request or answer the front passes (moto's answers to the audit are small).
@@ -226,7 +257,7 @@ fn front_connection(
             a.push((key.clone(), body_text.clone()));
         }
         let found = recorded.lock().ok().and_then(|r| {
-            r.iter().find(|(act, when, _)| *act == key && body_text.contains(when.as_str())).map(|(_, _, v)| v.clone())
+            r.iter().rfind(|(act, when, _)| *act == key && body_text.contains(when.as_str())).map(|(_, _, v)| v.clone())
         });
         let answer = found.unwrap_or_else(|| serde_json::json!({"Events": []}));
         let _ = client.write_all(&json_reply("200 OK", "application/x-amz-json-1.1", &answer));

@@ -218,7 +218,8 @@ pub(crate) async fn watch(
         match &last {
             None => emit(&render_report(&report, output)),
             Some(before) => {
-                let changes = kreach::render::changes(before, &report);
+                let mended = mended(&run, before, &report).await;
+                let changes = kreach::render::changes_mended(before, &report, mended.as_ref());
                 let stamp = &report.started_at;
                 if changes.is_empty() {
                     emit(&format!("[{stamp}] no change ({})\n", report.status.as_word()));
@@ -234,6 +235,24 @@ pub(crate) async fn watch(
         }
         tokio::time::sleep(every).await;
     }
+}
+
+/// `--watch`: CloudTrail's write events since the run before on the resources blamed by the
+/// findings that went away (what mended them), when the audit and its change lookup run.
+#[cfg(feature = "aws")]
+async fn mended(run: &Run<'_>, before: &kreach::Report, after: &kreach::Report) -> Option<kreach::report::ChangeAudit> {
+    let (aws, lambda) = run.aws?;
+    let hours = run.changes_since.unwrap_or(DEFAULT_CHANGES_HOURS);
+    if !(aws.aws || aws_credentials_in_env()) || hours == 0 {
+        return None;
+    }
+    kreach_aws::mended_changes(&audit_input(aws, Some(lambda), None), before, after, run.config.timeout).await
+}
+
+/// Without the AWS build nothing is looked up.
+#[cfg(not(feature = "aws"))]
+async fn mended(_: &Run<'_>, _: &kreach::Report, _: &kreach::Report) -> Option<kreach::report::ChangeAudit> {
+    None
 }
 
 pub(crate) async fn run_once(run: &Run<'_>) -> Result<kreach::Report, kreach::Error> {

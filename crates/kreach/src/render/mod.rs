@@ -48,6 +48,12 @@ pub(crate) fn status_word(status: StageStatus) -> &'static str {
 /// What changed from `before` to `after` (two runs of the same check, e.g. `--watch`): stage
 /// verdicts that moved, findings that appeared or went away, the overall status. Empty: no change.
 pub fn changes(before: &Report, after: &Report) -> Vec<String> {
+    changes_mended(before, after, None)
+}
+
+/// [`changes`], with what mended each finding that went away where `mended` (CloudTrail's write
+/// events on its resources since the run before, [`crate::report::mended_resources`]) says.
+pub fn changes_mended(before: &Report, after: &Report, mended: Option<&crate::report::ChangeAudit>) -> Vec<String> {
     use std::collections::BTreeSet;
     let mut out = Vec::new();
     if before.status != after.status {
@@ -85,14 +91,16 @@ pub fn changes(before: &Report, after: &Report) -> Vec<String> {
     }
     for (code, target) in old.difference(&new) {
         // Why it went, where the evidence says: a cached NXDOMAIN expires on its own.
-        let cause = before.findings.iter().find(|f| f.code.as_str() == code && &f.target == target).map(|f| f.cause);
-        let why = match cause {
-            Some(crate::report::Cause::CachedNegative) => {
+        let finding = before.findings.iter().find(|f| f.code.as_str() == code && &f.target == target);
+        let why = match finding {
+            Some(f) if f.cause == crate::report::Cause::CachedNegative => {
                 "fixed: the resolver's cached NXDOMAIN expired and the record answers; nothing else had to change"
+                    .to_string()
             }
-            _ => "fixed",
+            Some(f) => crate::report::mended_by(f, mended).unwrap_or_else(|| "fixed".to_string()),
+            None => "fixed".to_string(),
         };
-        out.push(format!("- {code} [{}] ({why})", clean(target)));
+        out.push(format!("- {code} [{}] ({})", clean(target), clean(&why)));
     }
     out
 }
