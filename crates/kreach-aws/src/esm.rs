@@ -129,6 +129,9 @@ pub(crate) async fn audit_mapping(sdk: &aws_config::SdkConfig, m: &EventSourceMa
             checks.extend(crate::msk_iam::pollers_need(m, cluster));
         }
         esm.role_trusted_services = crate::destination::trusted_services(sdk, &role, audit).await;
+        if let Some(destination) = m.on_failure_destination.as_deref() {
+            esm.destination_policy = crate::destination::destination_policy(sdk, destination, &role, audit).await;
+        }
         let sm = aws_sdk_secretsmanager::Client::new(sdk);
         // The schema registry's: its access secrets, and for a Glue registry the reads the Lambda
         // guide lists (glue:GetRegistry, glue:GetSchemaVersion).

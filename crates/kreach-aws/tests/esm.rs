@@ -347,3 +347,51 @@ async fn a_schema_registry_needs_provisioned_pollers_and_the_registry_reads() {
     let f = report.findings.iter().find(|f| f.code.as_str() == "esm-schema-registry-needs-provisioned").expect("f");
     assert!(f.fix.contains("--provisioned-poller-config"), "{}", f.fix);
 }
+
+/// The on-failure destination's own resource policy, read from moto and judged for the execution
+/// role: an SQS queue whose policy denies the role; an SNS topic in another account with SNS's
+/// default policy (its own account only) and with a statement for the role; an S3 bucket whose
+/// policy denies writes outside one VPC endpoint (a key kreach cannot know: not verified) beside
+/// a TLS-only deny that Lambda's TLS satisfies.
+#[tokio::test]
+async fn the_destination_s_own_policy_is_judged_for_the_role() {
+    let (report, audit) = scenario("destination-policy-deny").await;
+    assert_eq!(codes(&report), ["esm-destination-policy-denies"], "{:#?}", report.findings);
+    let f = report.findings.iter().find(|f| f.code.as_str() == "esm-destination-policy-denies").expect("finding");
+    assert!(f.summary.contains("denies sqs:SendMessage") && f.summary.contains("NoConsumers"), "{}", f.summary);
+    assert!(f.fix.contains("NoConsumers") && f.fix.contains("aws sqs set-queue-attributes"), "{}", f.fix);
+    let esm = audit.event_source_mapping.as_ref().expect("esm");
+    let d = esm.destination_policy.as_ref().expect("read");
+    assert!(d.has_policy && !d.cross_account, "{d:?}");
+    assert_eq!(d.statements, ["NoConsumers"], "the Allow for the account does not decide");
+    assert!(audit.calls.iter().any(|c| c == "sqs:GetQueueAttributes"), "{:?}", audit.calls);
+
+    let (report, audit) = scenario("destination-sns-other-account").await;
+    assert_eq!(codes(&report), ["esm-destination-policy-denies"], "{:#?}", report.findings);
+    let f = report.findings.iter().find(|f| f.code.as_str() == "esm-destination-policy-denies").expect("finding");
+    assert!(f.summary.contains("another account") && f.summary.contains("sns:Publish"), "{}", f.summary);
+    let role = audit.event_source_mapping.as_ref().and_then(|e| e.role.clone()).expect("role");
+    assert!(f.fix.contains(&format!("\"Principal\":{{\"AWS\":\"{role}\"}}")), "{}", f.fix);
+    assert!(
+        f.fix.contains("aws sns set-topic-attributes --topic-arn arn:aws:sns:us-west-2:111111111111:orders-failed"),
+        "{}",
+        f.fix
+    );
+    let d = audit.event_source_mapping.as_ref().and_then(|e| e.destination_policy.clone()).expect("read");
+    assert_eq!((d.cross_account, d.verdict.as_label()), (true, "not-allowed"), "{d:?}");
+
+    let (report, audit) = scenario("destination-sns-other-account-allowed").await;
+    assert_eq!(codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+    let d = audit.event_source_mapping.as_ref().and_then(|e| e.destination_policy.clone()).expect("read");
+    assert_eq!((d.verdict.as_label(), d.statements.as_slice()), ("allowed", &["OrdersConsumer".to_string()][..]));
+
+    let (report, audit) = scenario("destination-s3-conditional").await;
+    assert_eq!(codes(&report), ["esm-destination-policy-not-verified"], "{:#?}", report.findings);
+    let d = audit.event_source_mapping.as_ref().and_then(|e| e.destination_policy.clone()).expect("read");
+    assert_eq!((d.verdict.as_label(), d.statements.as_slice()), ("conditional", &["ThroughVpceOnly".to_string()][..]));
+    assert_eq!(d.resource, "arn:aws:s3:::orders-failed/*");
+    let policy = std::fs::read_to_string(root().join("docs/iam-policy-audit.json")).expect("policy");
+    for call in ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sns:GetTopicAttributes", "s3:GetBucketPolicy"] {
+        assert!(policy.contains(&format!("\"{call}\"")), "{call} is in the audit policy");
+    }
+}

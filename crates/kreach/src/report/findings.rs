@@ -261,6 +261,10 @@ finding_codes! {
         "From the mapping's subnets the Lambda, STS or Secrets Manager API has neither a NAT route nor an interface endpoint with private DNS.";
     EsmDestinationUnreachable = "esm-destination-unreachable", Error, Network, NoRoute,
         "From the mapping's subnets its on-failure destination's service (SQS, SNS, S3) has neither a NAT route nor a VPC endpoint: failed batches cannot be sent (`PROBLEM: Connection error. Your event source VPC must be able to connect to OnFailure Destination.`), whatever the poller mode.";
+    EsmDestinationPolicyDenies = "esm-destination-policy-denies", Error, Authorization, NotAuthorized,
+        "The on-failure destination's own resource policy (the SQS queue's, SNS topic's or S3 bucket's) denies the execution role's send, or, the destination being in another account, does not allow it: failed batches are not delivered.";
+    EsmDestinationPolicyNotVerified = "esm-destination-policy-not-verified", Warning, Authorization, Unverified,
+        "The on-failure destination's resource policy decides the execution role's send with a statement kreach does not evaluate (a condition on a key it cannot know, a NotPrincipal): not a pass.";
     EsmRoleTrustMissing = "esm-role-trust-missing", Error, Authorization, Misconfigured,
         "The function's execution role's trust policy does not let lambda.amazonaws.com assume it (`PROBLEM: Lambda failed to assume your function execution role.`).";
     EsmSystemLogErrors = "esm-system-log-errors", Info, Mapping, Informational,
@@ -484,6 +488,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 121, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 123, "codes added or removed: update this count and docs/findings.md");
     }
 }

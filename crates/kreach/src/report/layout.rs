@@ -161,6 +161,10 @@ pub struct EsmAudit {
     /// The services its trust policy lets assume it (`iam:GetRole`); `None` when not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_trusted_services: Option<Vec<String>>,
+    /// The on-failure destination's own resource policy, judged for the role's send; `None` when
+    /// there is no AWS destination or it could not be read (the error is in the audit's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_policy: Option<DestinationPolicy>,
     /// The permissions the role needs.
     pub permissions: Vec<PermissionCheck>,
     /// How the permissions were judged (simulation, or the role's policies evaluated).
@@ -170,6 +174,35 @@ pub struct EsmAudit {
     /// and API routes above are then the cluster's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msk_cluster: Option<MskCluster>,
+}
+
+/// An on-failure destination's resource policy (SQS queue, SNS topic, S3 bucket) as it judges the
+/// execution role's send.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct DestinationPolicy {
+    /// The destination's ARN.
+    pub arn: String,
+    /// The call the pollers make there: `sqs:SendMessage`, `sns:Publish`, `s3:PutObject`.
+    pub action: String,
+    /// What the call is judged on (a bucket's objects: `arn:…:bucket/*`).
+    pub resource: String,
+    /// The destination is in another account than the role: its policy must allow the role.
+    pub cross_account: bool,
+    /// It has a resource policy (`false`: none, which allows nothing to another account).
+    pub has_policy: bool,
+    /// The policy's verdict on the role's call: `denied` (a statement denies it), `conditional` (a
+    /// statement kreach does not evaluate may deny it, or, from another account, may be what
+    /// allows it), `not-allowed` (from another account: no statement allows it), `allowed` (from
+    /// another account: a statement allows it; in the role's account: nothing in it denies, and
+    /// the role's own policy decides, in `permissions`).
+    pub verdict: PermissionVerdict,
+    /// The statements that decided, by `Sid` (else their position, `#1`).
+    pub statements: Vec<String>,
+    /// Why the policy of a destination in another account could not be read (the verdict is then
+    /// `unknown`: not verified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_error: Option<String>,
 }
 
 /// The Amazon MSK cluster an MSK mapping polls, as far as its network goes.

@@ -179,6 +179,85 @@ pub(super) fn role_trust_missing(role: &str, services: &[String]) -> Diag {
     )
 }
 
+/// The command that replaces the destination's resource policy, per service.
+fn set_policy_command(d: &crate::report::DestinationPolicy) -> String {
+    let name = d.arn.rsplit(':').next().unwrap_or(&d.arn);
+    match d.action.split(':').next() {
+        Some("sqs") => format!(
+            "aws sqs set-queue-attributes --queue-url \"$(aws sqs get-queue-url --queue-name {name} --queue-owner-aws-account-id {} --query QueueUrl --output text)\" --attributes file://policy.json (Policy: the document as a string)",
+            d.arn.split(':').nth(4).unwrap_or("")
+        ),
+        Some("sns") => format!(
+            "aws sns set-topic-attributes --topic-arn {} --attribute-name Policy --attribute-value file://policy.json",
+            d.arn
+        ),
+        _ => format!("aws s3api put-bucket-policy --bucket {name} --policy file://policy.json"),
+    }
+}
+
+/// The destination's policy stops the role's send.
+pub(super) fn destination_policy_denies(d: &crate::report::DestinationPolicy, role: &str) -> Diag {
+    let why = if d.verdict == crate::report::PermissionVerdict::Denied {
+        format!("denies {} to the execution role {role} ({})", d.action, d.statements.join(", "))
+    } else if d.has_policy {
+        format!(
+            "is in another account and its policy allows {} to no statement naming the role {role} or its account",
+            d.action
+        )
+    } else {
+        format!("is in another account and has no resource policy: nothing allows {} to the role {role}", d.action)
+    };
+    let allow = format!(
+        "{{\"Sid\":\"LambdaOnFailure\",\"Effect\":\"Allow\",\"Principal\":{{\"AWS\":\"{role}\"}},\"Action\":\"{}\",\"Resource\":\"{}\"}}",
+        d.action, d.resource
+    );
+    let fix = if d.verdict == crate::report::PermissionVerdict::Denied {
+        format!(
+            "Narrow or remove the denying statement ({}) so it no longer covers the role, keeping the others: {}",
+            d.statements.join(", "),
+            set_policy_command(d)
+        )
+    } else {
+        format!("Add to the destination's policy (keeping its statements): {allow}; {}", set_policy_command(d))
+    };
+    Diag::new(
+        FindingCode::EsmDestinationPolicyDenies,
+        format!("the on-failure destination {} {why}: failed batches are not delivered", d.arn),
+        fix,
+    )
+}
+
+/// A statement kreach does not evaluate decides the role's send.
+pub(super) fn destination_policy_not_verified(d: &crate::report::DestinationPolicy, role: &str) -> Diag {
+    let summary = match &d.read_error {
+        Some(e) => format!(
+            "the on-failure destination {} is in another account and its policy could not be read from here ({e}): \
+             whether it allows {} to {role} is not verified",
+            d.arn, d.action
+        ),
+        None => format!(
+            "the on-failure destination {}'s policy decides {} for {role} with {} (a condition on a key kreach \
+             cannot know, or a NotPrincipal): not verified",
+            d.arn,
+            d.action,
+            if d.statements.is_empty() { "a statement".to_string() } else { d.statements.join(", ") }
+        ),
+    };
+    Diag::new(
+        FindingCode::EsmDestinationPolicyNotVerified,
+        summary,
+        format!(
+            "Check the statement's condition against what the pollers send (the role {role}, from the mapping's \
+             account), or test with a message: aws {} while assuming the role",
+            match d.action.split(':').next() {
+                Some("sqs") => "sqs send-message",
+                Some("sns") => "sns publish",
+                _ => "s3api put-object",
+            }
+        ),
+    )
+}
+
 /// The pollers' own system logs name these error codes.
 pub(super) fn system_log_errors(m: &EventSourceMapping, errors: &[crate::report::EsmLogError]) -> Diag {
     let listed: Vec<String> = errors

@@ -249,6 +249,7 @@ pub(super) fn esm_audit_findings(
     if let Some(errors) = esm.system_log_errors.as_ref().filter(|e| !e.is_empty()) {
         found.push(diags::system_log_errors(m, errors));
     }
+    found.extend(esm.destination_policy.as_ref().and_then(|d| destination_policy_diag(d, esm.role.as_deref())));
     if let (Some(services), Some(role)) = (&esm.role_trusted_services, &esm.role)
         && !services.iter().any(|s| s == LAMBDA_SERVICE)
     {
@@ -265,6 +266,20 @@ pub(super) fn esm_audit_findings(
         }
         f
     }));
+}
+
+/// What the destination's own policy says of the role's send: an explicit Deny, or, from another
+/// account, no Allow, stops it; a statement kreach does not evaluate leaves it unverified.
+fn destination_policy_diag(d: &crate::report::DestinationPolicy, role: Option<&str>) -> Option<Diag> {
+    use crate::report::PermissionVerdict as V;
+    let role = role.unwrap_or("(the execution role)");
+    match d.verdict {
+        V::Denied => Some(diags::destination_policy_denies(d, role)),
+        V::NotAllowed if d.cross_account => Some(diags::destination_policy_denies(d, role)),
+        V::Conditional => Some(diags::destination_policy_not_verified(d, role)),
+        V::Unknown if d.cross_account => Some(diags::destination_policy_not_verified(d, role)),
+        _ => None,
+    }
 }
 
 /// The service principal that assumes a function's execution role.
