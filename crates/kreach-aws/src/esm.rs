@@ -238,7 +238,7 @@ async fn mapping_network(ec2: &Ec2, m: &EventSourceMapping, region: &str, esm: &
         // The on-failure destination's service, whatever the poller mode.
         let destination =
             m.on_failure_destination.as_deref().and_then(crate::destination::destination_service).map(|s| (s, true));
-        for (service, for_destination) in needed.chain(destination) {
+        for (service, for_destination) in needed.chain(destination).chain(registry_glue(m)) {
             let name = format!("com.amazonaws.{region}.{service}");
             let ep = endpoints.iter().find(|e| {
                 e.text("serviceName") == Some(name.as_str())
@@ -247,13 +247,23 @@ async fn mapping_network(ec2: &Ec2, m: &EventSourceMapping, region: &str, esm: &
                     && e.text("state").is_none_or(|s| s.eq_ignore_ascii_case("available"))
             });
             let mut route = EsmApiRoute::default();
-            route.destination = for_destination;
+            route.schema_registry = service == "glue";
+            route.destination = for_destination && !route.schema_registry;
             route.service = service.to_string();
             route.interface_endpoint = ep.and_then(|e| e.text("vpcEndpointId")).map(str::to_string);
             if route.interface_endpoint.is_none() {
                 route.unrouted_subnets =
                     esm.subnets.iter().filter(|s| s.internet_route.is_none()).map(|s| s.id.clone()).collect();
             }
+            esm.api_routes.push(route);
+        }
+        // A Confluent or self-managed registry's URL: no interface endpoint applies, only NAT.
+        if let Some(host) = m.schema_registry.as_ref().filter(|r| !r.glue).and_then(|r| registry_host(&r.uri)) {
+            let mut route = EsmApiRoute::default();
+            route.schema_registry = true;
+            route.service = host;
+            route.unrouted_subnets =
+                esm.subnets.iter().filter(|s| s.internet_route.is_none()).map(|s| s.id.clone()).collect();
             esm.api_routes.push(route);
         }
     }
@@ -596,6 +606,21 @@ pub(crate) async fn audit_connector(
     audit.sink_connector = Some(c);
 }
 
+/// A Glue schema registry's API, needed from the mapping's subnets (as a destination's is: in
+/// any mode that uses it).
+fn registry_glue(m: &kreach::EventSourceMapping) -> Option<(&'static str, bool)> {
+    m.schema_registry.as_ref().filter(|r| r.glue).map(|_| ("glue", true))
+}
+
+/// The host of a registry URL (`https://psrc-abc12.us-west-2.aws.confluent.cloud` →
+/// `psrc-abc12.us-west-2.aws.confluent.cloud`).
+fn registry_host(uri: &str) -> Option<String> {
+    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next()?.rsplit('@').next()?;
+    let host = host.rsplit_once(':').filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit())).map_or(host, |(h, _)| h);
+    (!host.is_empty() && host.len() <= 253).then(|| kreach::render::clean(host).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -680,5 +705,16 @@ mod tests {
             &mapping(None),
         );
         assert!(c.subnets.is_empty() && c.security_groups.is_empty());
+    }
+
+    #[test]
+    fn a_registry_url_gives_its_host() {
+        assert_eq!(
+            registry_host("https://psrc-abc12.us-west-2.aws.confluent.cloud").as_deref(),
+            Some("psrc-abc12.us-west-2.aws.confluent.cloud")
+        );
+        assert_eq!(registry_host("https://user@sr.internal:8081/subjects?x=1").as_deref(), Some("sr.internal"));
+        assert_eq!(registry_host("sr.internal").as_deref(), Some("sr.internal"));
+        assert_eq!(registry_host("https://"), None);
     }
 }

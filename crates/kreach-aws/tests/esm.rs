@@ -348,6 +348,44 @@ async fn a_schema_registry_needs_provisioned_pollers_and_the_registry_reads() {
     assert!(f.fix.contains("--provisioned-poller-config"), "{}", f.fix);
 }
 
+/// The schema registry must be reachable from the mapping's subnets: AWS Glue's API by NAT or its
+/// interface endpoint, a Confluent registry's URL by NAT only. Planted without NAT (the Lambda,
+/// STS and Secrets Manager endpoints present, Glue's not) and with NAT.
+#[tokio::test]
+async fn the_schema_registry_needs_a_route_from_the_mapping_s_subnets() {
+    let registry = |uri: Option<&'static str>| {
+        move |m: &mut serde_json::Value, planted: &serde_json::Value| {
+            let uri = uri.map_or_else(|| planted["glue_registry"].clone(), serde_json::Value::from);
+            m["SelfManagedKafkaEventSourceConfig"] =
+                serde_json::json!({"SchemaRegistryConfig": {"SchemaRegistryURI": uri, "EventRecordFormat": "JSON"}});
+            m["ProvisionedPollerConfig"] = serde_json::json!({"MinimumPollers": 1, "MaximumPollers": 2});
+        }
+    };
+    let (report, audit) = scenario_with("schema-registry-no-route", registry(None)).await;
+    assert_eq!(codes(&report), ["esm-schema-registry-unreachable"], "{:#?}", report.findings);
+    let f = report.findings.iter().find(|f| f.code.as_str() == "esm-schema-registry-unreachable").expect("finding");
+    assert!(f.summary.contains("AWS Glue's API"), "{}", f.summary);
+    assert!(
+        f.fix.contains("--service-name com.amazonaws.us-west-2.glue") && f.fix.contains("--subnet-ids subnet-"),
+        "{}",
+        f.fix
+    );
+    let glue =
+        audit.event_source_mapping.as_ref().and_then(|e| e.api_routes.iter().find(|r| r.schema_registry).cloned());
+    assert!(glue.is_some_and(|r| r.service == "glue" && r.unrouted_subnets.len() == 3));
+
+    let confluent = Some("https://psrc-abc12.us-west-2.aws.confluent.cloud");
+    let (report, _) = scenario_with("schema-registry-no-route", registry(confluent)).await;
+    assert_eq!(codes(&report), ["esm-schema-registry-unreachable"], "{:#?}", report.findings);
+    let f = report.findings.iter().find(|f| f.code.as_str() == "esm-schema-registry-unreachable").expect("finding");
+    assert!(f.summary.contains("psrc-abc12.us-west-2.aws.confluent.cloud (not an AWS service"), "{}", f.summary);
+    assert!(f.fix.contains("NAT gateway route") && !f.fix.contains("create-vpc-endpoint"), "{}", f.fix);
+
+    // With NAT (the healthy planting) both are reachable.
+    let (report, _) = scenario_with("schema-registry", registry(confluent)).await;
+    assert_eq!(codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+}
+
 /// The on-failure destination's own resource policy, read from moto and judged for the execution
 /// role: an SQS queue whose policy denies the role; an SNS topic in another account with SNS's
 /// default policy (its own account only) and with a statement for the role; an S3 bucket whose

@@ -33,7 +33,18 @@ async fn secret(moto: &Moto, name: &str, value: &str) -> String {
 /// The mapping with its client certificate secret `cert_secret` and the listener's CA as its root
 /// CA secret, run through the input step with the SDK's reads and then diagnosed.
 async fn run(c: &Cluster, moto: &Moto, cert_secret: &str, ca_secret: &str) -> Report {
-    let mapping = serde_json::json!({
+    run_edited(c, moto, cert_secret, ca_secret, |_| {}).await
+}
+
+/// [`run`] with the mapping's JSON edited first.
+async fn run_edited(
+    c: &Cluster,
+    moto: &Moto,
+    cert_secret: &str,
+    ca_secret: &str,
+    edit: impl Fn(&mut serde_json::Value),
+) -> Report {
+    let mut mapping = serde_json::json!({
         "UUID": "c0ffee00-0000-0000-0000-000000000001",
         "FunctionArn": "arn:aws:lambda:us-west-2:123456789012:function:orders",
         "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": [format!("127.0.0.1:{}", c.port)]}},
@@ -42,6 +53,7 @@ async fn run(c: &Cluster, moto: &Moto, cert_secret: &str, ca_secret: &str) -> Re
             {"Type": "SERVER_ROOT_CA_CERTIFICATE", "URI": ca_secret},
         ],
     });
+    edit(&mut mapping);
     let mapping = EventSourceMapping::parse(mapping.to_string().as_bytes()).expect("mapping");
     let mut o = kreach::CheckOptions::default();
     o.no_https = true;
@@ -157,4 +169,63 @@ async fn the_mappings_client_certificate_is_checked_as_lambda_reads_it_and_prese
     let report = run(&c, &moto, missing, &ca).await;
     assert_eq!(problem(&report), Some(ClientCertSecretProblem::Unreadable));
     assert!(report.findings_with(FindingCode::CredentialsSecretUnreadable).next().is_some(), "{:#?}", report.findings);
+}
+
+/// A provisioned mapping with a Confluent schema registry: its access secrets are read from
+/// Secrets Manager as the pollers read them and checked for their type's shape — a BASIC_AUTH
+/// secret without `password` is named (its keys, never a value), a root CA secret with a PEM and
+/// a BASIC_AUTH secret with both keys pass.
+#[tokio::test]
+async fn the_schema_registry_s_access_secrets_are_checked_for_their_shape() {
+    let moto = Moto::start(&root());
+    let c = cluster();
+    let ca = secret(&moto, "kafka/ca", &serde_json::json!({"certificate": c.server_ca.cert_pem()}).to_string()).await;
+    let good = c.client_ca.leaf(&["orders-esm"], Validity::Days(30)).expect("leaf");
+    let cert = secret(&moto, "kafka/mtls", &lambda_secret(&good)).await;
+    let no_password = secret(
+        &moto,
+        "sr/no-password",
+        &serde_json::json!({"username": "SR-KEY-1", "api_secret": "sr-hunter2"}).to_string(),
+    )
+    .await;
+    let basic =
+        secret(&moto, "sr/basic", &serde_json::json!({"username": "SR-KEY-1", "password": "sr-hunter2"}).to_string())
+            .await;
+    let with_registry = |basic_secret: &str| {
+        let (basic_secret, ca) = (basic_secret.to_string(), ca.clone());
+        move |m: &mut serde_json::Value| {
+            m["ProvisionedPollerConfig"] = serde_json::json!({"MinimumPollers": 1, "MaximumPollers": 2});
+            m["SelfManagedKafkaEventSourceConfig"] = serde_json::json!({"SchemaRegistryConfig": {
+                "SchemaRegistryURI": "https://psrc-abc12.us-west-2.aws.confluent.cloud",
+                "EventRecordFormat": "JSON",
+                "AccessConfigs": [{"Type": "BASIC_AUTH", "URI": basic_secret}, {"Type": "SERVER_ROOT_CA_CERTIFICATE", "URI": ca}],
+                "SchemaValidationConfigs": [{"Attribute": "VALUE"}]}});
+        }
+    };
+    let report = run_edited(&c, &moto, &cert, &ca, with_registry(&no_password)).await;
+    let found: Vec<_> = report.findings_with(FindingCode::EsmSchemaRegistrySecretInvalid).collect();
+    assert_eq!(found.len(), 1, "{:#?}", report.findings);
+    assert!(
+        found[0].summary.contains("BASIC_AUTH") && found[0].summary.contains("sr/no-password"),
+        "{}",
+        found[0].summary
+    );
+    assert!(
+        found[0].summary.contains("password missing or empty (keys found: api_secret, username"),
+        "{}",
+        found[0].summary
+    );
+    assert!(found[0].fix.contains("aws secretsmanager put-secret-value"), "{}", found[0].fix);
+    let checks =
+        &report.event_source_mapping.as_ref().and_then(|m| m.schema_registry.as_ref()).expect("registry").secret_checks;
+    assert_eq!(checks.len(), 2, "{checks:?}");
+    assert!(checks[1].verified && checks[1].problem.is_none(), "the root CA secret: {:?}", checks[1]);
+    let json = serde_json::to_string(&report).expect("json");
+    assert!(!json.contains("sr-hunter2") && !json.contains("SR-KEY-1"), "no value of the secret in the report");
+
+    let report = run_edited(&c, &moto, &cert, &ca, with_registry(&basic)).await;
+    assert_eq!(report.findings_with(FindingCode::EsmSchemaRegistrySecretInvalid).count(), 0, "{:#?}", report.findings);
+    let checks =
+        &report.event_source_mapping.as_ref().and_then(|m| m.schema_registry.as_ref()).expect("registry").secret_checks;
+    assert!(checks.iter().all(|c| c.verified && c.problem.is_none()), "{checks:?}");
 }

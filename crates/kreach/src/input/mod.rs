@@ -15,6 +15,7 @@ pub(crate) mod files;
 pub(crate) mod mapping;
 pub mod oauth;
 pub(crate) mod properties;
+pub(crate) mod registry;
 pub(crate) mod run_config;
 pub(crate) mod secret;
 pub(crate) mod vantage;
@@ -357,7 +358,36 @@ pub async fn prepare(
             Err(_) => Err(format!("no answer within {} ms", budget.as_millis())),
         })
     };
-    let (ca, credentials, cert) = tokio::join!(ca_read, secret_read, cert_read);
+    // The schema registry's access secrets: read as the pollers read them, checked for shape only
+    // (nothing in them is sent); not where credentials are withheld from this run.
+    let registry_secrets: Vec<(String, String)> = mapping
+        .as_ref()
+        .and_then(|m| m.schema_registry.as_ref())
+        .map(|r| r.access.iter().take(MAX_REGISTRY_SECRETS).cloned().collect())
+        .unwrap_or_default();
+    let registry_secrets = if !registry_secrets.is_empty() && config.withhold_credentials.is_some() {
+        refused.push(RefusedInput::new(
+            "event_source_mapping",
+            "its schema registry's access secrets were not read: credentials may not go to this bootstrap",
+        ));
+        Vec::new()
+    } else {
+        registry_secrets
+    };
+    let registry_read = futures::future::join_all(registry_secrets.iter().map(|(kind, id)| {
+        let region = region.clone();
+        async move {
+            match tokio::time::timeout(budget, aws.secret_text(region, id, budget)).await {
+                Ok(Ok(text)) => registry::check(kind, id, text.expose()),
+                Ok(Err(why)) => registry::unreadable(kind, id, &why),
+                Err(_) => registry::unreadable(kind, id, &format!("no answer within {} ms", budget.as_millis())),
+            }
+        }
+    }));
+    let (ca, credentials, cert, registry_checks) = tokio::join!(ca_read, secret_read, cert_read, registry_read);
+    if let Some(r) = mapping.as_mut().and_then(|m| m.schema_registry.as_mut()) {
+        r.secret_checks = registry_checks;
+    }
     if let (Some(read), Some(m), Some(id)) = (cert, mapping.as_mut(), cert_secret) {
         let checked = read
             .map_err(|why| (crate::report::ClientCertSecretProblem::Unreadable, crate::text::clean(&why).into_owned()))
@@ -389,6 +419,9 @@ pub async fn prepare(
     };
     Ok(Ready { config, secret, mapping, started, refused, properties: options.properties })
 }
+
+/// Most schema registry access secrets read (Lambda allows two).
+const MAX_REGISTRY_SECRETS: usize = 2;
 
 /// The region of an ARN (`arn:aws:lambda:REGION:…`).
 fn arn_region(id: &str) -> Option<String> {
@@ -459,5 +492,36 @@ mod tests {
             "read, and this build has no AWS"
         );
         assert_eq!(read.config.security_protocol, SecurityProtocol::Ssl, "mutual TLS without SASL");
+    }
+
+    /// The schema registry's access secrets are read (for their shape) unless credentials are
+    /// withheld from the run; one that cannot be read is not verified, and no finding's problem.
+    #[test]
+    fn the_registry_secrets_are_not_read_where_credentials_may_not_go() {
+        let run = |withhold: bool| {
+            let mut v: serde_json::Value = serde_json::from_str(crate::input::mapping::tests::SAMPLE).expect("sample");
+            v["SelfManagedKafkaEventSourceConfig"] = serde_json::json!({"SchemaRegistryConfig": {
+                "SchemaRegistryURI": "https://psrc-abc12.us-west-2.aws.confluent.cloud",
+                "AccessConfigs": [{"Type": "BASIC_AUTH", "URI": "arn:aws:secretsmanager:us-west-2:1:secret:sr-AbC"}]}});
+            let m = EventSourceMapping::parse(v.to_string().as_bytes()).expect("mapping");
+            let mut input = RunInput::new(CheckOptions::default());
+            input.mapping = MappingInput::Given(Box::new(m));
+            let policy = move |view: PolicyView<'_>| {
+                if withhold {
+                    view.config.withhold_credentials = Some("not this bootstrap".into());
+                }
+                Ok(())
+            };
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+            rt.block_on(prepare(input, &|_| None, &NoAws("no AWS here"), &policy)).expect("ready")
+        };
+        let checks =
+            |r: &Ready| r.mapping.as_ref().and_then(|m| m.schema_registry.clone()).expect("registry").secret_checks;
+        let withheld = run(true);
+        assert!(checks(&withheld).is_empty(), "not even read");
+        assert!(withheld.refused.iter().any(|r| r.reason.contains("schema registry")), "{:?}", withheld.refused);
+        let read = checks(&run(false));
+        assert_eq!(read.len(), 1);
+        assert!(!read[0].verified && read[0].problem.is_none(), "unreadable here: not verified, no problem: {read:?}");
     }
 }

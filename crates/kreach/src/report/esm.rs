@@ -95,6 +95,32 @@ pub struct EsmSchemaRegistry {
     /// `SchemaValidationConfigs[].Attribute`: `KEY`, `VALUE`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validate: Vec<String>,
+    /// Each access secret read as the pollers read it and checked for its type's shape (key
+    /// names only; nothing in it is sent or shown). Empty when not read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_checks: Vec<RegistrySecretCheck>,
+}
+
+/// One of the schema registry's access secrets, checked for the shape Lambda reads:
+/// `BASIC_AUTH` `{"username", "password"}`, `CLIENT_CERTIFICATE_TLS_AUTH` as the mapping's client
+/// certificate, `SERVER_ROOT_CA_CERTIFICATE` `{"certificate": "<PEM>"}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[non_exhaustive]
+pub struct RegistrySecretCheck {
+    /// The access configuration's `Type`.
+    pub access_type: String,
+    /// The secret (`URI`).
+    pub secret_id: String,
+    /// What is wrong with it (key names, never a value); `None`: its shape is right, or it was
+    /// not checked (see `verified`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    /// Its shape was checked entirely (`false`: unreadable, an encrypted key kreach cannot
+    /// decrypt, an access type it does not know).
+    pub verified: bool,
+    /// Why it was not checked entirely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl EsmSchemaRegistry {

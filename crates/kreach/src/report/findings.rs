@@ -275,6 +275,10 @@ finding_codes! {
         "The mapping's client certificate has an encrypted key kreach cannot decrypt: whether the key is the certificate's and whether the cluster accepts it were not checked (not a pass).";
     EsmSchemaRegistryNeedsProvisioned = "esm-schema-registry-needs-provisioned", Error, Mapping, Misconfigured,
         "The mapping names a schema registry (SchemaRegistryConfig) but polls on demand: Lambda's schema registry integration works with provisioned pollers only (ProvisionedPollerConfig).";
+    EsmSchemaRegistryUnreachable = "esm-schema-registry-unreachable", Error, Network, NoRoute,
+        "From the mapping's subnets its schema registry has no route: AWS Glue's API with neither a NAT route nor an interface endpoint with private DNS, or a Confluent or self-managed registry's URL without a NAT route (or its own private endpoint); the pollers cannot fetch schemas.";
+    EsmSchemaRegistrySecretInvalid = "esm-schema-registry-secret-invalid", Error, Mapping, Misconfigured,
+        "An access secret of the mapping's schema registry (SchemaRegistryConfig.AccessConfigs) is not the shape Lambda reads for its type: BASIC_AUTH {\"username\", \"password\"}, CLIENT_CERTIFICATE_TLS_AUTH a certificate and its PKCS #8 key, SERVER_ROOT_CA_CERTIFICATE {\"certificate\": PEM}.";
     EsmPollerMode = "esm-poller-mode", Info, Mapping, Informational,
         "How the mapping polls (on demand or provisioned) and what its network needs for that; where its pollers' logs and metrics are; settings kreach does not know.";
     EsmRoleMissingPermission = "esm-role-missing-permission", Error, Authorization, NotAuthorized,
@@ -488,6 +492,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 123, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 125, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -290,6 +290,11 @@ pub struct EsmApiRoute {
     /// poller mode.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub destination: bool,
+    /// The route is the schema registry's: AWS Glue's API (`glue`), or a Confluent or
+    /// self-managed registry's host (no interface endpoint applies: NAT, or its own private
+    /// endpoint); needed by the provisioned pollers that use it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub schema_registry: bool,
 }
 
 /// Whether a principal may make one call.

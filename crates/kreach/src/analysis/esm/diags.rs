@@ -161,6 +161,41 @@ pub(super) fn destination_unreachable(r: &EsmApiRoute, region: &str, vpc: &str, 
     )
 }
 
+/// From some of the mapping's subnets its schema registry has no route.
+pub(super) fn schema_registry_unreachable(r: &EsmApiRoute, region: &str, vpc: &str, m: &EventSourceMapping) -> Diag {
+    let registry = m.schema_registry.as_ref().map_or("(its registry)", |s| s.uri.as_str());
+    let subnets = r.unrouted_subnets.join(" ");
+    let (what, fix) = if r.service == "glue" {
+        (
+            "AWS Glue's API".to_string(),
+            format!(
+                "aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface --vpc-id {vpc} --service-name \
+                 com.amazonaws.{region}.glue --subnet-ids {subnets} --security-group-ids <group admitting 443 from {}> \
+                 --private-dns-enabled (or a NAT gateway route)",
+                m.security_groups.join(", ")
+            ),
+        )
+    } else {
+        (
+            format!("{} (not an AWS service: no interface endpoint applies)", r.service),
+            format!(
+                "a NAT gateway route (0.0.0.0/0) in the route tables of {subnets}, or the registry's own private \
+                 endpoint (Confluent Cloud: a PrivateLink connection for Schema Registry) with its name resolving there"
+            ),
+        )
+    };
+    Diag::new(
+        FindingCode::EsmSchemaRegistryUnreachable,
+        format!(
+            "the mapping's schema registry {} is reached through {what}, and from subnets {} there is no route to it: \
+             the pollers cannot fetch schemas",
+            crate::text::clean(registry),
+            r.unrouted_subnets.join(", ")
+        ),
+        fix,
+    )
+}
+
 /// The role's trust policy lets `services` assume it, not Lambda.
 pub(super) fn role_trust_missing(role: &str, services: &[String]) -> Diag {
     let name = role.rsplit('/').next().unwrap_or(role);

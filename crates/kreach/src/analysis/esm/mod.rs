@@ -167,6 +167,30 @@ pub(super) fn esm_findings(t: &TargetReport, report: &Report, m: &EventSourceMap
     if let Some(check) = &m.client_certificate_problem {
         out.push(client_certificate_finding(t, check));
     }
+    for c in m.schema_registry.iter().flat_map(|r| &r.secret_checks) {
+        let Some(problem) = &c.problem else { continue };
+        out.push(finding(
+            FindingCode::EsmSchemaRegistrySecretInvalid,
+            t,
+            Stage::Aws,
+            format!(
+                "the schema registry's {} secret {} is not what Lambda reads: {}",
+                c.access_type,
+                clean(&c.secret_id),
+                clean(problem)
+            ),
+            format!(
+                "aws secretsmanager put-secret-value --secret-id {} --secret-string file://secret.json with {}",
+                clean(&c.secret_id),
+                match c.access_type.as_str() {
+                    "BASIC_AUTH" => "{\"username\": \"<registry API key>\", \"password\": \"<its secret>\"}",
+                    "SERVER_ROOT_CA_CERTIFICATE" => "{\"certificate\": \"-----BEGIN CERTIFICATE-----…\"}",
+                    _ => "{\"certificate\": \"<PEM chain, client certificate first>\", \"privateKey\": \"<PKCS #8 PEM>\"}",
+                }
+            ),
+            Vec::new(),
+        ));
+    }
     let Some(problem) = m.problem else { return };
     let text = [&m.last_processing_result, &m.state_transition_reason]
         .into_iter()
@@ -323,7 +347,9 @@ fn network_diags(report: &Report, audit: &AwsAudit, esm: &EsmAudit, m: &EventSou
     if m.poller_mode.needs_aws_api_routes() {
         let region = audit.region.as_deref().or(m.region.as_deref()).unwrap_or("<region>");
         let vpc = esm.subnets.first().map_or("<vpc>", |s| s.vpc_id.as_str());
-        for r in esm.api_routes.iter().filter(|r| !r.destination && !r.unrouted_subnets.is_empty()) {
+        for r in
+            esm.api_routes.iter().filter(|r| !r.destination && !r.schema_registry && !r.unrouted_subnets.is_empty())
+        {
             out.push(diags::no_aws_api_route(r, region, vpc, m));
         }
     }
@@ -332,6 +358,10 @@ fn network_diags(report: &Report, audit: &AwsAudit, esm: &EsmAudit, m: &EventSou
     let vpc = esm.subnets.first().map_or("<vpc>", |s| s.vpc_id.as_str());
     for r in esm.api_routes.iter().filter(|r| r.destination && !r.unrouted_subnets.is_empty()) {
         out.push(diags::destination_unreachable(r, region, vpc, m));
+    }
+    // So is the schema registry, by the pollers that use it (provisioned ones).
+    for r in esm.api_routes.iter().filter(|r| r.schema_registry && !r.unrouted_subnets.is_empty()) {
+        out.push(diags::schema_registry_unreachable(r, region, vpc, m));
     }
 }
 
