@@ -87,9 +87,9 @@ pub async fn prepare(
 /// (its credentials are loaded at the first signature, inside the run's deadline). A configuration
 /// that does not load leaves none: the mechanism is then only asked for, and not verified.
 pub async fn attach_msk_iam_signer(ready: &mut Ready, region: Option<String>, sdk: SdkSource<'_>) {
-    // AWS_MSK_IAM signs its payload; Confluent's AWS IAM OAuth signs its STS request.
-    let signs =
-        |s: &kreach::input::Sasl| s.mechanism == "AWS_MSK_IAM" || s.oauth.as_ref().is_some_and(|o| o.aws_iam.is_some());
+    // AWS_MSK_IAM signs its payload, OAUTHBEARER with MSK's IAM token its token; Confluent's AWS
+    // IAM OAuth signs its STS request.
+    let signs = |s: &kreach::input::Sasl| s.signs_for_msk() || s.oauth.as_ref().is_some_and(|o| o.aws_iam.is_some());
     let Some(sasl) = ready.config.sasl.as_mut().filter(|s| signs(s)) else { return };
     let budget = ready.config.timeout.saturating_sub(ready.started.elapsed()) / 3;
     if let Ok(Ok(config)) = tokio::time::timeout(budget, (sdk)(region)).await {

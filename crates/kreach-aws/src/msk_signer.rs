@@ -130,19 +130,47 @@ impl MskIamSign for MskIamSigner {
 
     fn sign<'a>(&'a self, host: &'a str) -> Reading<'a, Result<(kreach::Secret, IamSigning), IamSigning>> {
         Box::pin(async move {
-            let mut evidence = IamSigning::default();
-            evidence.host = host.to_string();
-            let region =
-                region_of_broker(host).map(str::to_string).or_else(|| self.sdk.region().map(|r| r.to_string()));
-            let Some(region) = region else {
-                evidence.outcome = IamSigningOutcome::NoRegion;
-                return Err(evidence);
-            };
-            evidence.region = region.clone();
-            let credentials = self.credentials(&mut evidence).await?;
-            signed(payload(&credentials, &region, host, SystemTime::now()), evidence)
+            let (credentials, evidence) = self.for_broker(host, host.to_string()).await?;
+            signed(payload(&credentials, &evidence.region, host, SystemTime::now()), evidence)
         })
     }
+
+    fn sign_token<'a>(&'a self, host: &'a str) -> Reading<'a, Result<(kreach::Secret, IamSigning), IamSigning>> {
+        Box::pin(async move {
+            let (credentials, evidence) = self.for_broker(host, String::new()).await?;
+            let signed_for = token_host(&evidence.region);
+            let mut evidence = evidence;
+            evidence.host = signed_for;
+            signed(token(&credentials, &evidence.region, SystemTime::now()), evidence)
+        })
+    }
+}
+
+impl MskIamSigner {
+    /// The region of the cluster whose broker is `host` (its name, else the SDK's) and the
+    /// credentials, with the evidence so far (`signed_for`: the host the signature names).
+    async fn for_broker(
+        &self,
+        host: &str,
+        signed_for: String,
+    ) -> Result<(aws_credential_types::Credentials, IamSigning), IamSigning> {
+        let mut evidence = IamSigning::default();
+        evidence.host = if signed_for.is_empty() { host.to_string() } else { signed_for };
+        let region = region_of_broker(host).map(str::to_string).or_else(|| self.sdk.region().map(|r| r.to_string()));
+        let Some(region) = region else {
+            evidence.outcome = IamSigningOutcome::NoRegion;
+            return Err(evidence);
+        };
+        evidence.region = region;
+        let credentials = self.credentials(&mut evidence).await?;
+        Ok((credentials, evidence))
+    }
+}
+
+/// The host an MSK IAM OAUTHBEARER token names: the region's Amazon MSK API endpoint.
+fn token_host(region: &str) -> String {
+    let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+    format!("kafka.{region}.{suffix}")
 }
 
 /// What signing gave, with the evidence's outcome set to match (the trait's answer, whose error is
@@ -234,6 +262,39 @@ pub fn payload(
     Ok(kreach::Secret::new(serde_json::Value::Object(object).to_string()))
 }
 
+/// The OAUTHBEARER token for a cluster in `region` at `now`, as AWS's MSK IAM SASL signer libraries
+/// build it: a GET of `https://kafka.<region>.amazonaws.com/?Action=kafka-cluster%3AConnect`
+/// presigned with SigV4 for `kafka-cluster` (900 s, the host header), a `User-Agent` parameter
+/// added after signing, the whole URL base64url-encoded without padding.
+pub fn token(
+    credentials: &aws_credential_types::Credentials,
+    region: &str,
+    now: SystemTime,
+) -> Result<kreach::Secret, String> {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
+    use base64::Engine as _;
+    let identity = credentials.clone().into();
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(EXPIRES);
+    let params = params(&identity, "kafka-cluster", region, now, settings)?;
+    let host = token_host(region);
+    let mut url = format!("https://{host}/?Action=kafka-cluster%3AConnect");
+    let signable =
+        SignableRequest::new("GET", &url, std::iter::once(("host", host.as_str())), SignableBody::Bytes(&[]))
+            .map_err(|e| format!("signing: {e}"))?;
+    let (instructions, _) = sign(signable, &params).map_err(|e| format!("signing: {e}"))?.into_parts();
+    for (name, value) in instructions.params() {
+        url.push('&');
+        url.push_str(&crate::api::encode(name));
+        url.push('=');
+        url.push_str(&crate::api::encode(value));
+    }
+    url.push_str("&User-Agent=");
+    url.push_str(&crate::api::encode(&format!("kreach/{}", env!("CARGO_PKG_VERSION"))));
+    Ok(kreach::Secret::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(url)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,5 +336,25 @@ mod tests {
         assert_eq!(v["x-amz-security-token"], "tok/en");
         assert_eq!(v["x-amz-signature"].as_str().map(str::len), Some(64));
         assert!(!p.expose().contains("wJalrXUtnFEMI"));
+    }
+
+    /// The token's shape as AWS's MSK IAM SASL signer libraries build it: unpadded base64url of a
+    /// presigned URL of the region's MSK endpoint, a User-Agent after the signature; no secret key.
+    #[test]
+    fn the_token_is_a_presigned_url_of_the_region_s_endpoint() {
+        use base64::Engine as _;
+        let credentials =
+            aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret/key", Some("tok".into()), None, "t");
+        let token = token(&credentials, "cn-north-1", SystemTime::now()).expect("signed");
+        assert!(!token.expose().contains('=') && !token.expose().contains('+') && !token.expose().contains('/'));
+        let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.expose()).expect("base64url");
+        let url = String::from_utf8(url).expect("utf-8");
+        assert!(url.starts_with("https://kafka.cn-north-1.amazonaws.com.cn/?Action=kafka-cluster%3AConnect&"), "{url}");
+        for part in
+            ["X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Expires=900", "X-Amz-Security-Token=tok", "X-Amz-Signature="]
+        {
+            assert!(url.contains(part), "{part}: {url}");
+        }
+        assert!(url.contains("&User-Agent=kreach%2F") && !url.contains("secret"), "{url}");
     }
 }

@@ -18,7 +18,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use kreach::report::IamSigningOutcome;
 use kreach::{FindingCode, Report, Severity, Status};
 use kreach_aws::{MappingInput, RunInput};
-use kreach_testkit::msk_iam::{Principal, verifier};
+use kreach_testkit::msk_iam::{Principal, token_verifier, verifier};
 use kreach_testkit::oauth_front::OAuthFront;
 
 const REGION: &str = "us-east-1";
@@ -84,10 +84,22 @@ impl ProvideCredentials for Nothing {
 
 /// The check of `addr` with AWS_MSK_IAM, the SDK configuration carrying `provider`.
 async fn check(addr: SocketAddr, provider: Option<SharedCredentialsProvider>) -> Report {
+    check_with(addr, provider, "AWS_MSK_IAM", &[]).await
+}
+
+/// The check of `addr` with `mechanism` and the client's `properties`.
+async fn check_with(
+    addr: SocketAddr,
+    provider: Option<SharedCredentialsProvider>,
+    mechanism: &str,
+    properties: &[(&str, &str)],
+) -> Report {
     let mut o = kreach::CheckOptions::default();
     o.bootstrap = Some(addr.to_string());
     o.security_protocol = Some("SASL_PLAINTEXT".into());
-    o.sasl_mechanism = Some("AWS_MSK_IAM".into());
+    o.sasl_mechanism = Some(mechanism.into());
+    let text: String = properties.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    o.properties = Some(kreach::Properties::parse(&text).expect("properties"));
     o.no_https = true;
     o.private_cidrs = vec!["127.0.0.0/8".into()];
     o.timeout_secs = Some(8.0);
@@ -186,4 +198,48 @@ async fn without_usable_credentials_nothing_is_sent_and_the_credentials_are_the_
         assert_ne!(report.status, Status::Pass);
     }
     assert!(front.verdicts().is_empty(), "no payload reached the cluster: {:?}", front.verdicts());
+}
+
+/// OAUTHBEARER carrying MSK's IAM token, configured as AWS's Java library documents it
+/// (`sasl.login.callback.handler.class=software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler`;
+/// librdkafka clients make the same token with AWS's signer libraries): kreach signs the token for
+/// the cluster's region and sends it; the front verifies the token's presigned URL as MSK does.
+/// The same class of IBM's (another vendor's handler of that name) is not taken for MSK's.
+#[tokio::test]
+async fn an_msk_iam_token_in_oauthbearer_is_signed_and_its_refusal_named() {
+    let (listener, addr) = OAuthFront::bind().await.expect("bind");
+    let mock = kreach_lab::MockKafka::start(&[("127.0.0.1".to_string(), addr.port())]).expect("mock cluster");
+    let front =
+        OAuthFront::serve_mechanism(listener, mock.listeners[0].1, "OAUTHBEARER", token_verifier(REGION, principals()));
+    let java = [
+        ("sasl.jaas.config", "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;"),
+        ("sasl.login.callback.handler.class", "software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler"),
+        ("sasl.client.callback.handler.class", "software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler"),
+    ];
+    let report = check_with(front.addr, keys("AKIDALLOWED", None, None), "OAUTHBEARER", &java).await;
+    assert_eq!(report.status, Status::Pass, "{:#?}", report.findings);
+    let s = signing(&report);
+    assert_eq!((s.outcome, s.host.as_str()), (IamSigningOutcome::Signed, "kafka.us-east-1.amazonaws.com"));
+    assert!(report.targets[0].addresses[0].kafka.as_ref().and_then(|k| k.metadata.as_ref()).is_some());
+    let json = serde_json::to_string(&report).expect("json");
+    assert!(!json.contains(SECRET_KEY) && !json.contains("X-Amz-Signature"), "no key nor token in the report");
+
+    // A principal without kafka-cluster:Connect: the cluster's refusal, with the IAM fix.
+    let report = check_with(front.addr, keys("AKIDNOCONNECT", None, None), "OAUTHBEARER", &java).await;
+    assert_eq!(problems(&report), ["kafka-auth-failed"], "{:#?}", report.findings);
+    let f = report.findings_with(FindingCode::KafkaAuthFailed).next().expect("finding");
+    assert!(f.fix.contains("kafka-cluster:Connect") && !f.fix.contains("identityPoolId"), "{}", f.fix);
+    assert_eq!(
+        front.verdicts().iter().map(|v| v.as_ref().err().cloned()).collect::<Vec<_>>(),
+        [None, Some("Access denied".to_string())]
+    );
+
+    // Another vendor's handler class of the same short name: not MSK's token, nothing signed.
+    let ibm =
+        [("sasl.login.callback.handler.class", "com.ibm.eventstreams.oauth.client.IAMOAuthBearerLoginCallbackHandler")];
+    let report = check_with(front.addr, keys("AKIDALLOWED", None, None), "OAUTHBEARER", &ibm).await;
+    let kafka = report.targets[0].addresses[0].kafka.as_ref().expect("kafka");
+    assert!(kafka.iam_signing.is_none(), "{kafka:?}");
+    assert_ne!(report.status, Status::Pass, "an OAUTHBEARER kreach cannot obtain a token for is not a pass");
+    assert_eq!(front.verdicts().len(), 2, "no token sent");
 }

@@ -133,6 +133,16 @@ pub async fn check_with(
     // OAUTHBEARER: librdkafka's own OIDC fetch needs libcurl (not built in) and its token hook as
     // rust-rdkafka exposes it sends no SASL extensions (Confluent's logicalCluster and
     // identityPoolId); kreach's own stage fetched and sent the token instead.
+    // OAUTHBEARER with MSK's IAM token: librdkafka clients make it in a token callback with AWS's
+    // signer library, which this stage has no way to run; kreach's own stage signed and sent it.
+    if config.sasl.as_ref().is_some_and(|s| s.mechanism == "OAUTHBEARER" && s.msk_iam_token) {
+        report.skipped = Some(
+            "OAUTHBEARER with MSK's IAM token: librdkafka clients get it from AWS's MSK IAM signer in their \
+             token callback; kreach's own Kafka stage signed and sent it (iam_signing)"
+                .into(),
+        );
+        return report;
+    }
     if config.sasl.as_ref().is_some_and(|s| s.mechanism == "OAUTHBEARER") {
         report.skipped = Some(
             "OAUTHBEARER: kreach's own Kafka stage fetched the token and authenticated with it (the oauth \

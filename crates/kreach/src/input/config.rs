@@ -296,12 +296,17 @@ impl CheckOptions {
             if let Some(p) = env(ENV_SASL_PASSWORD) {
                 password = Some(p);
             }
-            let oauth = if mechanism == "OAUTHBEARER" {
+            // OAUTHBEARER with MSK's IAM token (aws-msk-iam-auth's handler): signed, not fetched.
+            let msk_iam_token = mechanism == "OAUTHBEARER"
+                && prop("sasl.login.callback.handler.class")
+                    .is_some_and(|c| c.trim() == crate::input::run_config::MSK_IAM_OAUTH_HANDLER);
+            let oauth = if mechanism == "OAUTHBEARER" && !msk_iam_token {
                 crate::input::oauth::oauth_client(&prop, env, self.allow_insecure_credentials)?
             } else {
                 None
             };
-            Some(Sasl { mechanism, username, password: password.map(Secret::new), oauth, bearer: None, iam: None })
+            let password = password.map(Secret::new);
+            Some(Sasl { mechanism, username, password, oauth, bearer: None, iam: None, msk_iam_token })
         } else {
             None
         };

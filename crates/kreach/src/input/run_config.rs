@@ -99,6 +99,22 @@ pub struct Sasl {
     /// AWS_MSK_IAM: what signs the authentication payload (a front end with AWS credentials sets
     /// it; the core has none).
     pub iam: Option<IamSigner>,
+    /// OAUTHBEARER with Amazon MSK's IAM token (Java's `sasl.login.callback.handler.class=`
+    /// [`MSK_IAM_OAUTH_HANDLER`]; librdkafka clients get the same token from AWS's MSK IAM SASL
+    /// signer libraries in their token callback): `iam` signs it.
+    pub msk_iam_token: bool,
+}
+
+/// The Java callback handler of AWS's aws-msk-iam-auth that makes OAUTHBEARER carry MSK's IAM
+/// token.
+pub const MSK_IAM_OAUTH_HANDLER: &str = "software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler";
+
+impl Sasl {
+    /// Whether the run signs this mechanism's credential with AWS credentials (AWS_MSK_IAM, or
+    /// OAUTHBEARER carrying MSK's IAM token).
+    pub fn signs_for_msk(&self) -> bool {
+        self.mechanism == "AWS_MSK_IAM" || (self.mechanism == "OAUTHBEARER" && self.msk_iam_token)
+    }
 }
 
 /// Signs for AWS with the client's own credentials: AWS_MSK_IAM authentication payloads (a
@@ -115,6 +131,15 @@ pub trait MskIamSign: Send + Sync {
 
     /// SigV4 headers (`Authorization`, `X-Amz-Date`, `X-Amz-Security-Token`: secrets) for a
     /// request to `service` in `region` with these `headers` (`host` among them) and `body`.
+    /// An OAUTHBEARER token as AWS's MSK IAM SASL signer libraries build it (the unpadded
+    /// base64url of a presigned `https://kafka.<region>.amazonaws.com/?Action=kafka-cluster%3AConnect`
+    /// with a `User-Agent` parameter; a secret, valid for 15 minutes), for the cluster whose broker
+    /// is `host` (its region), with how signing went; the evidence alone when it could not sign.
+    fn sign_token<'a>(
+        &'a self,
+        host: &'a str,
+    ) -> crate::input::Reading<'a, Result<(Secret, crate::report::IamSigning), crate::report::IamSigning>>;
+
     #[allow(clippy::too_many_arguments)]
     fn sign_request<'a>(
         &'a self,
@@ -143,7 +168,15 @@ impl std::fmt::Debug for IamSigner {
 impl Sasl {
     /// A mechanism with a user name and password (PLAIN, SCRAM).
     pub fn new(mechanism: impl Into<String>, username: Option<String>, password: Option<Secret>) -> Self {
-        Sasl { mechanism: mechanism.into(), username, password, oauth: None, bearer: None, iam: None }
+        Sasl {
+            mechanism: mechanism.into(),
+            username,
+            password,
+            oauth: None,
+            bearer: None,
+            iam: None,
+            msk_iam_token: false,
+        }
     }
 }
 

@@ -83,26 +83,8 @@ pub(super) fn mechanism_unsupported(target: &str, g: &Group<'_>) -> Diag {
 
 pub(super) fn auth_failed(target: &str, g: &Group<'_>, settings: &Settings) -> Diag {
     let mechanism = g.first.sasl_mechanism.as_deref().unwrap_or("?");
-    if mechanism == "OAUTHBEARER" {
-        let sent = if settings.oauth_extensions.is_empty() {
-            "no SASL extensions were sent (Confluent Cloud needs logicalCluster and identityPoolId)".to_string()
-        } else {
-            format!("the extensions sent were {}", settings.oauth_extensions.join(", "))
-        };
-        return Diag::new(
-            FindingCode::KafkaAuthFailed,
-            sasl_summary(target, g),
-            format!(
-                "The cluster refused the token the identity provider issued ({sent}). For Confluent Cloud: \
-                 logicalCluster must be this cluster's id (lkc-…), identityPoolId an identity pool whose filter \
-                 matches the token's claims (issuer, subject: the `oauth` section shows them), with a role binding \
-                 for it; the identity provider must be registered in the organisation."
-            ),
-        )
-        .with_addresses(g.addresses.clone())
-        .action(FixAction::SetCredentials);
-    }
-    if mechanism == "AWS_MSK_IAM" {
+    // AWS_MSK_IAM, or OAUTHBEARER carrying MSK's IAM token: the run signed it (its evidence).
+    if mechanism == "AWS_MSK_IAM" || g.first.iam_signing.is_some() {
         let signed = g
             .first
             .iam_signing
@@ -124,6 +106,25 @@ pub(super) fn auth_failed(target: &str, g: &Group<'_>, settings: &Settings) -> D
                  in its identity policy (aws sts get-caller-identity shows which principal signed), the cluster needs \
                  IAM access control on (its port 9098, 14001-14100 over a VPC connection), and this machine's clock \
                  must be within minutes of AWS's (the signature carries the time)."
+            ),
+        )
+        .with_addresses(g.addresses.clone())
+        .action(FixAction::SetCredentials);
+    }
+    if mechanism == "OAUTHBEARER" {
+        let sent = if settings.oauth_extensions.is_empty() {
+            "no SASL extensions were sent (Confluent Cloud needs logicalCluster and identityPoolId)".to_string()
+        } else {
+            format!("the extensions sent were {}", settings.oauth_extensions.join(", "))
+        };
+        return Diag::new(
+            FindingCode::KafkaAuthFailed,
+            sasl_summary(target, g),
+            format!(
+                "The cluster refused the token the identity provider issued ({sent}). For Confluent Cloud: \
+                 logicalCluster must be this cluster's id (lkc-…), identityPoolId an identity pool whose filter \
+                 matches the token's claims (issuer, subject: the `oauth` section shows them), with a role binding \
+                 for it; the identity provider must be registered in the organisation."
             ),
         )
         .with_addresses(g.addresses.clone())
@@ -204,7 +205,7 @@ pub(super) fn auth_not_verified(target: &str, mechanism: &str, settings: &Settin
             "the Kerberos ticket and whether this machine reaches the KDC",
             "The KDC must be reachable from where the client runs (TCP/UDP 88).",
         ),
-        "AWS_MSK_IAM" => (
+        "AWS_MSK_IAM" | crate::probe::kafka::MSK_IAM_OAUTHBEARER => (
             "the IAM signature and the role's kafka-cluster permissions",
             "The client's role must allow kafka-cluster:Connect (and the topic and group actions) on the cluster; \
              kreach signs AWS_MSK_IAM itself when built with its AWS support (the default build), which this one \

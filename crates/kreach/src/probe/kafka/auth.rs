@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// How an unverified OAUTHBEARER with MSK's IAM token is named (`unverified_mechanism`).
+pub(crate) const MSK_IAM_OAUTHBEARER: &str = "OAUTHBEARER (MSK IAM)";
+
 /// Error codes the SASL steps return.
 const UNSUPPORTED_SASL_MECHANISM: i16 = 33;
 const ILLEGAL_SASL_STATE: i16 = 34;

@@ -21,6 +21,7 @@ mod auth;
 
 pub(crate) use access::offset_fetch;
 use access::{answer, topic_access};
+pub(crate) use auth::MSK_IAM_OAUTHBEARER;
 use auth::authenticate;
 
 /// Largest Metadata answer accepted: without topics it is ~50 bytes a broker, so 4 MiB holds
@@ -385,7 +386,8 @@ async fn sasl_step<S: AsyncRead + AsyncWrite + Unpin>(
             Ok(()) => {
                 attempt.outcome = KafkaOutcome::Ok;
                 attempt.step = None;
-                attempt.unverified_mechanism = Some(sasl.mechanism.clone());
+                attempt.unverified_mechanism =
+                    Some(if sasl.msk_iam_token { MSK_IAM_OAUTHBEARER.to_string() } else { sasl.mechanism.clone() });
                 attempt.skipped = Some(if sasl.oauth.is_some() {
                     "the broker enables OAUTHBEARER (SaslHandshake); no token came from the token endpoint, so \
                      authentication and Metadata were not attempted"

@@ -42,21 +42,24 @@ pub(super) async fn run_credentials(
     }
 }
 
-/// AWS_MSK_IAM on the bootstrap, when its credentials may go over this connection: the payload
-/// signed for the bootstrap's host (the SASL settings carrying it) and how signing went. `None`
+/// AWS_MSK_IAM (or OAUTHBEARER with MSK's IAM token) on the bootstrap, when its credentials may go
+/// over this connection: the payload or token signed for the bootstrap's host (the SASL settings
+/// carrying it) and how signing went. `None`
 /// for another mechanism, a broker, or a connection the credentials must not go over.
 async fn signed(
     ctx: Ctx<'_>,
     plan: &TargetPlan,
     verified: bool,
 ) -> Option<(Option<crate::input::Sasl>, crate::report::IamSigning)> {
-    let sasl = ctx.config.sasl.as_ref().filter(|s| s.mechanism == "AWS_MSK_IAM")?;
+    let sasl = ctx.config.sasl.as_ref().filter(|s| s.signs_for_msk())?;
     let signer = sasl.iam.as_ref()?;
     if !plan.metadata || withhold_reason(ctx.config, plan.tls, verified).is_some() {
         return None;
     }
     let budget = ctx.deadline.budget(SIGN_STEP_CAP);
-    match tokio::time::timeout(budget, signer.0.sign(&plan.hp.host)).await {
+    let signing =
+        if sasl.mechanism == "OAUTHBEARER" { signer.0.sign_token(&plan.hp.host) } else { signer.0.sign(&plan.hp.host) };
+    match tokio::time::timeout(budget, signing).await {
         Ok(Ok((payload, signing))) => {
             let mut sasl = sasl.clone();
             sasl.bearer = Some(payload);
