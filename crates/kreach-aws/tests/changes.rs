@@ -27,6 +27,11 @@ struct Planted {
 }
 
 async fn plant() -> Planted {
+    plant_with(Fault::None).await
+}
+
+/// [`plant`], the lab playing `fault` on the network.
+async fn plant_with(fault: Fault) -> Planted {
     let moto = Moto::start(&root());
     let account = moto.plant("sg-missing-9092", LAB_DOMAIN);
     let sg = account["security_group"].as_str().expect("sg").to_string();
@@ -36,7 +41,7 @@ async fn plant() -> Planted {
     input.region = Some("us-west-2".into());
     input.endpoint_url = Some(moto.url.clone());
     input.static_credentials = Some(("testing".into(), "testing".into()));
-    let lab = Lab::start(Fault::None).await.expect("lab");
+    let lab = Lab::start(fault).await.expect("lab");
     Planted { moto, account, sg, input, lab }
 }
 
@@ -60,7 +65,16 @@ async fn run(
     events: impl Fn(&str) -> Vec<serde_json::Value>,
     by_name: impl Fn(&str) -> Vec<(&'static str, Vec<serde_json::Value>)>,
 ) -> (Report, String, Vec<(String, String)>) {
-    let p = plant().await;
+    run_on(Fault::None, events, by_name).await
+}
+
+/// [`run`] with the lab playing `fault`.
+async fn run_on(
+    fault: Fault,
+    events: impl Fn(&str) -> Vec<serde_json::Value>,
+    by_name: impl Fn(&str) -> Vec<(&'static str, Vec<serde_json::Value>)>,
+) -> (Report, String, Vec<(String, String)>) {
+    let p = plant_with(fault).await;
     p.moto.record_cloudtrail("LookupEvents", &p.sg, serde_json::json!({"Events": events(&p.sg)}));
     for (name, events) in by_name(&p.sg) {
         p.moto.record_cloudtrail("LookupEvents", &format!("\"{name}\""), serde_json::json!({"Events": events}));
@@ -78,8 +92,10 @@ async fn a_revoked_rule_is_listed_under_the_finding_that_blames_its_group() {
         serde_json::json!({"groupId": sg, "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 9092,
             "toPort": 9092, "groups": {"items": [{"groupId": "sg-0clients"}]}}]}})
     };
-    // A revoke an hour ago by the deploy role, a read five minutes ago (dropped), an older authorize.
-    let (report, sg, asked) = run(
+    // Under the lab's dropped 9092 (what the network shows, beside the group the audit read): a
+    // revoke an hour ago by the deploy role, a read five minutes ago (dropped), an older authorize.
+    let (report, sg, asked) = run_on(
+        Fault::KafkaPortDropped,
         |sg| {
             vec![
                 event("DescribeSecurityGroups", true, 5, Some(sg), DEPLOY, serde_json::json!({})),
@@ -92,6 +108,7 @@ async fn a_revoked_rule_is_listed_under_the_finding_that_blames_its_group() {
     .await;
     let f = report.findings.iter().find(|f| f.code.as_str() == "aws-sg-missing-ingress").expect("finding");
     assert_eq!(f.resources, std::slice::from_ref(&sg), "the finding blames the endpoint's group");
+    assert_eq!(report.status, kreach::Status::Fail, "9092 fails on the network too");
     let names: Vec<&str> = f.changes.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["RevokeSecurityGroupIngress", "AuthorizeSecurityGroupIngress"], "newest first, reads dropped");
     let newest = &f.changes[0];

@@ -432,4 +432,10 @@ async fn the_destination_s_own_policy_is_judged_for_the_role() {
     for call in ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sns:GetTopicAttributes", "s3:GetBucketPolicy"] {
         assert!(policy.contains(&format!("\"{call}\"")), "{call} is in the audit policy");
     }
+    // Every call the destination's reads made is read-only and in the policy.
+    for call in audit.calls.iter().filter(|c| ["sqs:", "sns:", "s3:"].iter().any(|p| c.starts_with(p))) {
+        let action = call.split(':').nth(1).unwrap_or("");
+        assert!(action.starts_with("Get") && policy.contains(&format!("\"{call}\"")), "{call}");
+    }
+    assert!(audit.calls.iter().any(|c| c == "s3:GetBucketPolicy"), "{:?}", audit.calls);
 }

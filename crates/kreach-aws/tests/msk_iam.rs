@@ -94,6 +94,17 @@ async fn check_with(
     mechanism: &str,
     properties: &[(&str, &str)],
 ) -> Report {
+    let ready = prepared(addr, provider, mechanism, properties).await;
+    kreach::run(&ready.config).await.expect("run")
+}
+
+/// The input step's result for the check of `addr` with `mechanism` and `properties`.
+async fn prepared(
+    addr: SocketAddr,
+    provider: Option<SharedCredentialsProvider>,
+    mechanism: &str,
+    properties: &[(&str, &str)],
+) -> kreach_aws::Ready {
     let mut o = kreach::CheckOptions::default();
     o.bootstrap = Some(addr.to_string());
     o.security_protocol = Some("SASL_PLAINTEXT".into());
@@ -108,8 +119,7 @@ async fn check_with(
     let mut input = RunInput::new(o);
     input.mapping = MappingInput::None;
     let source = support::source(REGION, provider);
-    let ready = kreach_aws::prepare(input, &|_| None, &source, &kreach_aws::no_policy).await.expect("ready");
-    kreach::run(&ready.config).await.expect("run")
+    kreach_aws::prepare(input, &|_| None, &source, &kreach_aws::no_policy).await.expect("ready")
 }
 
 fn keys(id: &str, token: Option<&str>, expiry: Option<SystemTime>) -> Option<SharedCredentialsProvider> {
@@ -242,4 +252,37 @@ async fn an_msk_iam_token_in_oauthbearer_is_signed_and_its_refusal_named() {
     assert!(kafka.iam_signing.is_none(), "{kafka:?}");
     assert_ne!(report.status, Status::Pass, "an OAUTHBEARER kreach cannot obtain a token for is not a pass");
     assert_eq!(front.verdicts().len(), 2, "no token sent");
+}
+
+/// The librdkafka stage authenticates as librdkafka's MSK IAM clients do: OAUTHBEARER with the
+/// token kreach signs (through its token callback), for OAUTHBEARER with MSK's handler and for
+/// AWS_MSK_IAM (Java's mechanism name, which librdkafka lacks) alike; the front verifies
+/// librdkafka's token. Without credentials the stage says why and sends nothing.
+#[tokio::test]
+async fn the_librdkafka_stage_sends_the_msk_iam_token_kreach_signed() {
+    let (listener, addr) = OAuthFront::bind().await.expect("bind");
+    let mock = kreach_lab::MockKafka::start(&[("127.0.0.1".to_string(), addr.port())]).expect("mock cluster");
+    let front =
+        OAuthFront::serve_mechanism(listener, mock.listeners[0].1, "OAUTHBEARER", token_verifier(REGION, principals()));
+    let java =
+        [("sasl.login.callback.handler.class", "software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler")];
+    for (mechanism, properties) in [("OAUTHBEARER", &java[..]), ("AWS_MSK_IAM", &[][..])] {
+        let ready = prepared(front.addr, keys("AKIDALLOWED", None, None), mechanism, properties).await;
+        let parity = kreach_parity::check(&ready.config, ready.properties.as_ref(), Duration::from_secs(6)).await;
+        assert_eq!(parity.outcome, kreach::report::ParityOutcome::Ok, "{mechanism}: {parity:?}");
+        assert!(!parity.brokers.is_empty(), "{mechanism}: {parity:?}");
+        let text = format!("{parity:?}");
+        assert!(!text.contains("X-Amz-Signature") && !text.contains(SECRET_KEY), "no token in the stage's report");
+        if mechanism == "AWS_MSK_IAM" {
+            assert!(parity.differences.iter().any(|d| d.contains("OAUTHBEARER token")), "{:?}", parity.differences);
+        }
+    }
+    let accepted = front.verdicts().iter().filter(|v| v.is_ok()).count();
+    assert!(accepted >= 2, "librdkafka's tokens were verified: {:?}", front.verdicts());
+
+    let before = front.verdicts().len();
+    let ready = prepared(front.addr, Some(SharedCredentialsProvider::new(Nothing)), "OAUTHBEARER", &java).await;
+    let parity = kreach_parity::check(&ready.config, ready.properties.as_ref(), Duration::from_secs(6)).await;
+    assert!(parity.skipped.as_deref().is_some_and(|s| s.contains("no MSK IAM token")), "{parity:?}");
+    assert_eq!(front.verdicts().len(), before, "nothing sent");
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use kreach::report::ParityOutcome;
 use kreach::report::ParityReport;
 use kreach::{CheckConfig, Properties};
-use rdkafka::client::ClientContext;
+use rdkafka::client::{ClientContext, OAuthToken};
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, Producer, ProducerContext};
@@ -59,10 +59,14 @@ const MAX_BROKERS: usize = 4096;
 /// Longest log line kept.
 const MAX_LOG_LINE: usize = 1024;
 
-/// Collects librdkafka's warnings and errors instead of printing them.
+/// Collects librdkafka's warnings and errors instead of printing them, and hands it the OAUTHBEARER
+/// token kreach signed (MSK IAM), when there is one.
 #[derive(Default)]
 struct Collector {
     lines: Arc<Mutex<Vec<String>>>,
+    /// The token and when it expires (milliseconds since the epoch): a secret, handed to
+    /// librdkafka's token callback and nowhere else.
+    token: Option<(kreach::Secret, i64)>,
 }
 
 impl Collector {
@@ -79,6 +83,21 @@ impl Collector {
 }
 
 impl ClientContext for Collector {
+    // librdkafka asks for a token only with OAUTHBEARER; the stage runs OAUTHBEARER only with a
+    // token kreach signed (any other OAUTHBEARER is skipped before a client exists).
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(&self, _: Option<&str>) -> Result<OAuthToken, Box<dyn std::error::Error>> {
+        match &self.token {
+            Some((token, expires)) => Ok(OAuthToken {
+                token: token.expose().to_string(),
+                principal_name: "kreach".into(),
+                lifetime_ms: *expires,
+            }),
+            None => Err("no token: the stage hands librdkafka only a token kreach signed".into()),
+        }
+    }
+
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         if (level as i32) <= (RDKafkaLogLevel::Warning as i32) {
             self.push(format!("{fac}: {message}"));
@@ -133,17 +152,7 @@ pub async fn check_with(
     // OAUTHBEARER: librdkafka's own OIDC fetch needs libcurl (not built in) and its token hook as
     // rust-rdkafka exposes it sends no SASL extensions (Confluent's logicalCluster and
     // identityPoolId); kreach's own stage fetched and sent the token instead.
-    // OAUTHBEARER with MSK's IAM token: librdkafka clients make it in a token callback with AWS's
-    // signer library, which this stage has no way to run; kreach's own stage signed and sent it.
-    if config.sasl.as_ref().is_some_and(|s| s.mechanism == "OAUTHBEARER" && s.msk_iam_token) {
-        report.skipped = Some(
-            "OAUTHBEARER with MSK's IAM token: librdkafka clients get it from AWS's MSK IAM signer in their \
-             token callback; kreach's own Kafka stage signed and sent it (iam_signing)"
-                .into(),
-        );
-        return report;
-    }
-    if config.sasl.as_ref().is_some_and(|s| s.mechanism == "OAUTHBEARER") {
+    if config.sasl.as_ref().is_some_and(|s| s.mechanism == "OAUTHBEARER" && !s.msk_iam_token) {
         report.skipped = Some(
             "OAUTHBEARER: kreach's own Kafka stage fetched the token and authenticated with it (the oauth \
              section); librdkafka is not given the client secret"
@@ -151,19 +160,29 @@ pub async fn check_with(
         );
         return report;
     }
-    // AWS_MSK_IAM is the Java library's mechanism: librdkafka has none of that name (its MSK IAM
-    // clients use OAUTHBEARER with a signer's token), so it would only refuse the configuration.
-    if config.sasl.as_ref().is_some_and(|s| s.mechanism == "AWS_MSK_IAM") {
-        report.skipped = Some(
-            "AWS_MSK_IAM: librdkafka has no such mechanism (its clients send the MSK IAM signature as an \
-             OAUTHBEARER token); kreach's own Kafka stage signed and sent it (iam_signing)"
-                .into(),
-        );
-        return report;
+    // MSK IAM (AWS_MSK_IAM, Java's mechanism name, or OAUTHBEARER with MSK's token): librdkafka's
+    // clients send the signature as an OAUTHBEARER token from AWS's signer libraries; the stage
+    // hands librdkafka the token kreach signs the same way, through its token callback.
+    let mut token = None;
+    if let Some(sasl) = config.sasl.as_ref().filter(|s| s.signs_for_msk()) {
+        match msk_token(config, sasl, budget).await {
+            Ok(t) => token = Some(t),
+            Err(why) => {
+                report.skipped = Some(why);
+                return report;
+            }
+        }
     }
     let (client_config, ca_location, ignored) = client_settings(config, properties);
     report.ignored_properties = ignored;
     report.differences = differences(config, properties, ca_location.as_deref());
+    if config.sasl.as_ref().is_some_and(|s| s.mechanism == "AWS_MSK_IAM") {
+        report.differences.push(
+            "sasl.mechanism: librdkafka has no AWS_MSK_IAM; it sent the MSK IAM signature as an OAUTHBEARER token \
+             (signed by kreach as AWS's MSK IAM signer libraries build it), as librdkafka's clients do"
+                .into(),
+        );
+    }
 
     let timeout = budget.saturating_sub(Duration::from_millis(100));
     // librdkafka blocks, and its teardown can outlast any timeout given to it (it waits for its
@@ -176,7 +195,7 @@ pub async fn check_with(
     // The thread's deadline counts from now: creating the client (TLS contexts) is part of it.
     let deadline = Instant::now() + timeout;
     let spawned = std::thread::Builder::new().name("kreach-parity".into()).spawn(move || {
-        let collector = Collector { lines: shared };
+        let collector = Collector { lines: shared, token };
         let producer: BaseProducer<Collector> = match client_config.create_with_context(collector) {
             Ok(p) => p,
             Err(e) => {
@@ -270,6 +289,32 @@ pub async fn check_with(
         }
     }
     report
+}
+
+/// The MSK IAM OAUTHBEARER token for the bootstrap's host, signed with the run's signer (inside a
+/// third of the budget, at most 3 s), and when it expires; why not, when it cannot be signed.
+async fn msk_token(
+    config: &CheckConfig,
+    sasl: &kreach::input::Sasl,
+    budget: Duration,
+) -> Result<(kreach::Secret, i64), String> {
+    let Some(signer) = sasl.iam.as_ref() else {
+        return Err(format!("{}: this build cannot sign MSK IAM (no AWS support)", sasl.mechanism));
+    };
+    let host = config.bootstrap.first().map(|b| b.host.clone()).unwrap_or_default();
+    let wait = (budget / 3).min(Duration::from_secs(3));
+    match tokio::time::timeout(wait, signer.0.sign_token(&host)).await {
+        Ok(Ok((token, _))) => {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            // The presigned URL lives 900 s; librdkafka is told a little less.
+            Ok((token, now.as_millis() as i64 + 840_000))
+        }
+        Ok(Err(signing)) => Err(format!(
+            "{}: no MSK IAM token could be signed ({:?}): see aws-iam-credentials-unavailable",
+            sasl.mechanism, signing.outcome
+        )),
+        Err(_) => Err(format!("{}: no MSK IAM token was signed within {} ms", sasl.mechanism, wait.as_millis())),
+    }
 }
 
 /// When the stage may answer before librdkafka does: once kreach's checks explain the failure,
@@ -385,7 +430,8 @@ fn client_settings(
     cc.set("bootstrap.servers", bootstrap.join(","));
     cc.set("security.protocol", config.security_protocol.as_str());
     if let Some(sasl) = &config.sasl {
-        cc.set("sasl.mechanism", sasl.mechanism.as_str());
+        // MSK IAM goes as OAUTHBEARER with kreach's signed token (librdkafka has no AWS_MSK_IAM).
+        cc.set("sasl.mechanism", if sasl.signs_for_msk() { "OAUTHBEARER" } else { sasl.mechanism.as_str() });
         cc.remove("sasl.mechanisms");
         if let Some(u) = &sasl.username {
             cc.set("sasl.username", u.as_str());
