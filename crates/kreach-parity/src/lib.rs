@@ -149,13 +149,41 @@ pub async fn check_with(
         report.skipped = Some("librdkafka uses the system resolver, not --resolver".into());
         return report;
     }
-    // OAUTHBEARER: librdkafka's own OIDC fetch needs libcurl (not built in) and its token hook as
-    // rust-rdkafka exposes it sends no SASL extensions (Confluent's logicalCluster and
-    // identityPoolId); kreach's own stage fetched and sent the token instead.
-    if config.sasl.as_ref().is_some_and(|s| s.mechanism == "OAUTHBEARER" && !s.msk_iam_token) {
+    // OAUTHBEARER with a token endpoint: librdkafka's own OIDC fetch needs libcurl (not built in),
+    // and it is never given the client secret: it gets the token kreach's run fetched, through its
+    // token callback. That hook (rust-rdkafka's) passes librdkafka no SASL extensions, so a
+    // configuration that needs them (Confluent's logicalCluster and identityPoolId) is skipped:
+    // librdkafka would be refused for want of them, which is not the client's failure.
+    let mut token = None;
+    if let Some(oauth) = config.sasl.as_ref().filter(|s| !s.msk_iam_token).and_then(|s| s.oauth.as_ref()) {
+        if !oauth.extensions.is_empty() {
+            let names: Vec<&str> = oauth.extensions.iter().map(|(k, _)| k.as_str()).collect();
+            report.skipped = Some(format!(
+                "OAUTHBEARER with SASL extensions ({}): the token hook librdkafka is driven through sends none, so \
+                 librdkafka would be refused for want of them; kreach's own Kafka stage sent the token with them \
+                 (the oauth section)",
+                names.join(", ")
+            ));
+            return report;
+        }
+        match signal.oauth_token(budget / 2).await {
+            Some(t) => {
+                let claims = kreach::probe::oauth::claims(t.expose());
+                token = Some((t, expiry_ms(claims.as_ref())));
+            }
+            None => {
+                report.skipped = Some(
+                    "OAUTHBEARER: the run got no token (the oauth section says why); librdkafka is not given the \
+                     client secret"
+                        .into(),
+                );
+                return report;
+            }
+        }
+    } else if config.sasl.as_ref().is_some_and(|s| s.mechanism == "OAUTHBEARER" && !s.msk_iam_token) {
         report.skipped = Some(
-            "OAUTHBEARER: kreach's own Kafka stage fetched the token and authenticated with it (the oauth \
-             section); librdkafka is not given the client secret"
+            "OAUTHBEARER without a token endpoint: kreach has no token to hand librdkafka (see \
+             kafka-auth-not-verified)"
                 .into(),
         );
         return report;
@@ -163,7 +191,6 @@ pub async fn check_with(
     // MSK IAM (AWS_MSK_IAM, Java's mechanism name, or OAUTHBEARER with MSK's token): librdkafka's
     // clients send the signature as an OAUTHBEARER token from AWS's signer libraries; the stage
     // hands librdkafka the token kreach signs the same way, through its token callback.
-    let mut token = None;
     if let Some(sasl) = config.sasl.as_ref().filter(|s| s.signs_for_msk()) {
         match msk_token(config, sasl, budget).await {
             Ok(t) => token = Some(t),
@@ -289,6 +316,20 @@ pub async fn check_with(
         }
     }
     report
+}
+
+/// When a token expires, in milliseconds since the epoch, as librdkafka wants it: its `exp` claim,
+/// else five minutes from now (librdkafka asks again before then).
+fn expiry_ms(claims: Option<&kreach::report::TokenClaims>) -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis() as i64;
+    let exp = claims.and_then(|c| c.expires_at.as_deref()).and_then(time_of).filter(|ms| *ms > now);
+    exp.unwrap_or(now + 300_000)
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time.
+fn time_of(t: &str) -> Option<i64> {
+    let t = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
 /// The MSK IAM OAUTHBEARER token for the bootstrap's host, signed with the run's signer (inside a

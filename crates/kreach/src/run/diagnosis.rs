@@ -69,25 +69,42 @@ impl AuditScope {
 /// Tells the client-parity stage when kreach's own checks are done and whether they already explain
 /// a failure of the bootstrap: librdkafka's retries cannot change the verdict then, and the stage
 /// may end once librdkafka has reported its first errors.
+/// It also hands the stage the OAuth token the run fetched (OAUTHBEARER), so librdkafka gets the
+/// token and never the client secret.
 #[derive(Clone, Debug)]
-pub struct ParitySignal(tokio::sync::watch::Receiver<Option<Option<String>>>);
+pub struct ParitySignal {
+    verdict: tokio::sync::watch::Receiver<Option<Option<String>>>,
+    token: Option<TokenRx>,
+}
+
+/// Where the run's OAuth token arrives once its fetch ended (`Some(None)`: no token).
+pub(crate) type TokenRx = tokio::sync::watch::Receiver<Option<Option<crate::Secret>>>;
 
 impl ParitySignal {
-    /// A signal that never says anything (the stage runs to its answer or its budget).
+    /// A signal that never says anything (the stage runs to its answer or its budget) and hands no
+    /// token.
     pub fn never() -> Self {
         let (tx, rx) = tokio::sync::watch::channel(None);
         std::mem::forget(tx);
-        ParitySignal(rx)
+        ParitySignal { verdict: rx, token: None }
+    }
+
+    /// The OAuth token the run fetched, once its fetch ends (within `wait`); `None` when it got
+    /// none, or when this signal hands no token.
+    pub async fn oauth_token(&self, wait: std::time::Duration) -> Option<crate::Secret> {
+        let mut rx = self.token.clone()?;
+        let fetched = tokio::time::timeout(wait, rx.wait_for(Option::is_some)).await.ok()?.ok()?.clone();
+        fetched.flatten()
     }
 
     /// Resolves once kreach's own checks are done: with their explanation when they found the
     /// bootstrap failing, `None` when its path works (never, when the checks did not finish).
     pub async fn verdict(mut self) -> Option<String> {
         loop {
-            if let Some(verdict) = self.0.borrow_and_update().clone() {
+            if let Some(verdict) = self.verdict.borrow_and_update().clone() {
                 return verdict;
             }
-            if self.0.changed().await.is_err() {
+            if self.verdict.changed().await.is_err() {
                 return std::future::pending().await;
             }
         }
@@ -246,12 +263,13 @@ impl<'a> Diagnosis<'a> {
         let started = started.unwrap_or_else(Instant::now);
         let deadline = started + config.timeout;
         let (verdict_tx, verdict_rx) = tokio::sync::watch::channel(None);
+        let (token_tx, token_rx) = tokio::sync::watch::channel(None);
         // The extra stages say when they start and end, as the checks' steps do (progress, -v).
         let parity = async {
             match parity {
                 Some(stage) => {
                     emit(steps, Step::started(Stage::Client, "librdkafka"));
-                    let parity = stage(ParitySignal(verdict_rx)).await;
+                    let parity = stage(ParitySignal { verdict: verdict_rx, token: Some(token_rx) }).await;
                     let status = StepOutcome::Stage(parity_cell(&parity).status);
                     emit(steps, Step::ended(Stage::Client, "librdkafka", None, status, parity.elapsed_ms));
                     Some(parity)
@@ -300,7 +318,7 @@ impl<'a> Diagnosis<'a> {
             (vantage, audit)
         };
         let checks = async {
-            let report = runner::checks(config, started, Some(dns_tx), steps).await;
+            let report = runner::checks(config, started, (Some(dns_tx), Some(token_tx)), steps).await;
             let _ = verdict_tx.send(Some(report.as_ref().ok().and_then(explained_failure)));
             report
         };

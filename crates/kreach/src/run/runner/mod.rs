@@ -126,6 +126,9 @@ struct Ctx<'a> {
     token: Option<&'a TokenRx>,
 }
 
+/// Where the run hands its OAuth token on (the client-parity stage).
+pub(crate) type TokenTx = tokio::sync::watch::Sender<Option<Option<crate::Secret>>>;
+
 /// Where the Kafka steps wait for the run's OAuth token.
 type TokenRx = tokio::sync::watch::Receiver<Option<Option<crate::input::Secret>>>;
 
@@ -148,11 +151,12 @@ struct Shared<'a> {
 /// Runs kreach's own checks under the config's deadline and returns the report without findings
 /// (the [`Diagnosis`](crate::Diagnosis) draws them once, with the extras). `Err` only when the
 /// checks cannot run at all. The first bootstrap host's name resolution goes to `bootstrap_dns`
-/// as soon as it is known (the AWS audit derives the cluster's domain from it).
+/// as soon as it is known (the AWS audit derives the cluster's domain from it), the OAuth token
+/// to `token_out` once fetched.
 pub(crate) async fn checks(
     config: &CheckConfig,
     started: Instant,
-    bootstrap_dns: Option<oneshot::Sender<DnsDetail>>,
+    (bootstrap_dns, token_out): (Option<oneshot::Sender<DnsDetail>>, Option<TokenTx>),
     steps: Option<&StepObserver>,
 ) -> Result<Report, Error> {
     let started_at =
@@ -197,6 +201,10 @@ pub(crate) async fn checks(
             budget,
         )
         .await;
+        // The client-parity stage gets the token too (never the client secret).
+        if let Some(out) = &token_out {
+            let _ = out.send(Some(token.clone()));
+        }
         let _ = token_tx.send(Some(token));
         Some(record)
     };
