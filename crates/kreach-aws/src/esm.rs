@@ -221,51 +221,7 @@ async fn mapping_network(ec2: &Ec2, m: &EventSourceMapping, region: &str, esm: &
                 note(audit, e);
             }
         }
-        // Interface endpoints for the APIs, with private DNS.
-        let query = Query::new("DescribeVpcEndpoints").filter("vpc-id", &vpcs);
-        audit.calls.push(query.label());
-        let endpoints = match ec2.call_all(&query, "vpcEndpointSet").await {
-            Ok(items) => items,
-            Err(e) => {
-                note(audit, e);
-                Vec::new()
-            }
-        };
-        let needed = SERVICES
-            .iter()
-            .filter(|s| **s != "secretsmanager" || m.auth_secret().is_some() || m.root_ca_secret.is_some())
-            .map(|s| (*s, false));
-        // The on-failure destination's service, whatever the poller mode.
-        let destination =
-            m.on_failure_destination.as_deref().and_then(crate::destination::destination_service).map(|s| (s, true));
-        for (service, for_destination) in needed.chain(destination).chain(registry_glue(m)) {
-            let name = format!("com.amazonaws.{region}.{service}");
-            let ep = endpoints.iter().find(|e| {
-                e.text("serviceName") == Some(name.as_str())
-                    // S3's gateway endpoint routes by prefix list, without private DNS.
-                    && (e.flag("privateDnsEnabled") == Some(true) || e.text("vpcEndpointType") == Some("Gateway"))
-                    && e.text("state").is_none_or(|s| s.eq_ignore_ascii_case("available"))
-            });
-            let mut route = EsmApiRoute::default();
-            route.schema_registry = service == "glue";
-            route.destination = for_destination && !route.schema_registry;
-            route.service = service.to_string();
-            route.interface_endpoint = ep.and_then(|e| e.text("vpcEndpointId")).map(str::to_string);
-            if route.interface_endpoint.is_none() {
-                route.unrouted_subnets =
-                    esm.subnets.iter().filter(|s| s.internet_route.is_none()).map(|s| s.id.clone()).collect();
-            }
-            esm.api_routes.push(route);
-        }
-        // A Confluent or self-managed registry's URL: no interface endpoint applies, only NAT.
-        if let Some(host) = m.schema_registry.as_ref().filter(|r| !r.glue).and_then(|r| registry_host(&r.uri)) {
-            let mut route = EsmApiRoute::default();
-            route.schema_registry = true;
-            route.service = host;
-            route.unrouted_subnets =
-                esm.subnets.iter().filter(|s| s.internet_route.is_none()).map(|s| s.id.clone()).collect();
-            esm.api_routes.push(route);
-        }
+        api_routes(ec2, m, region, &vpcs, esm, audit).await;
     }
     // The mapping's security groups: 443 out to everywhere, the Kafka ports out.
     if !m.security_groups.is_empty() {
@@ -604,6 +560,64 @@ pub(crate) async fn audit_connector(
         c.permission_method = Some(method);
     }
     audit.sink_connector = Some(c);
+}
+
+/// How each AWS API the mapping needs (Lambda, STS, Secrets Manager with a secret), its on-failure
+/// destination's service and its schema registry are reached from its subnets: an interface
+/// endpoint with private DNS in `vpcs` (S3's gateway endpoint), else the subnets without NAT.
+async fn api_routes(
+    ec2: &Ec2,
+    m: &EventSourceMapping,
+    region: &str,
+    vpcs: &[String],
+    esm: &mut EsmAudit,
+    audit: &mut AwsAudit,
+) {
+    // Interface endpoints for the APIs, with private DNS.
+    let query = Query::new("DescribeVpcEndpoints").filter("vpc-id", vpcs);
+    audit.calls.push(query.label());
+    let endpoints = match ec2.call_all(&query, "vpcEndpointSet").await {
+        Ok(items) => items,
+        Err(e) => {
+            note(audit, e);
+            Vec::new()
+        }
+    };
+    let needed = SERVICES
+        .iter()
+        .filter(|s| **s != "secretsmanager" || m.auth_secret().is_some() || m.root_ca_secret.is_some())
+        .map(|s| (*s, false));
+    // The on-failure destination's service, whatever the poller mode.
+    let destination =
+        m.on_failure_destination.as_deref().and_then(crate::destination::destination_service).map(|s| (s, true));
+    for (service, for_destination) in needed.chain(destination).chain(registry_glue(m)) {
+        let name = format!("com.amazonaws.{region}.{service}");
+        let ep = endpoints.iter().find(|e| {
+            e.text("serviceName") == Some(name.as_str())
+                // S3's gateway endpoint routes by prefix list, without private DNS.
+                && (e.flag("privateDnsEnabled") == Some(true) || e.text("vpcEndpointType") == Some("Gateway"))
+                && e.text("state").is_none_or(|s| s.eq_ignore_ascii_case("available"))
+        });
+        let mut route = EsmApiRoute::default();
+        route.schema_registry = service == "glue";
+        route.destination = for_destination && !route.schema_registry;
+        route.service = service.to_string();
+        route.interface_endpoint = ep.and_then(|e| e.text("vpcEndpointId")).map(str::to_string);
+        if route.interface_endpoint.is_none() {
+            route.unrouted_subnets =
+                esm.subnets.iter().filter(|s| s.internet_route.is_none()).map(|s| s.id.clone()).collect();
+        }
+        esm.api_routes.push(route);
+    }
+    // A Confluent or self-managed registry's URL: no interface endpoint applies, only NAT.
+    if let Some(host) = m.schema_registry.as_ref().filter(|r| !r.glue).and_then(|r| registry_host(&r.uri)) {
+        let mut route = EsmApiRoute::default();
+        route.schema_registry = true;
+        route.service = host;
+        route.unrouted_subnets =
+            esm.subnets.iter().filter(|s| s.internet_route.is_none()).map(|s| s.id.clone()).collect();
+        esm.api_routes.push(route);
+    }
 }
 
 /// A Glue schema registry's API, needed from the mapping's subnets (as a destination's is: in

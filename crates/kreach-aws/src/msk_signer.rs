@@ -234,13 +234,15 @@ fn signed_headers(
     Ok(instructions.headers().map(|(k, v)| (k.to_string(), kreach::Secret::new(v.to_string()))).collect())
 }
 
-/// The signed payload for `host` in `region` at `now`.
-pub fn payload(
+/// The query parameters of a GET of `https://<host>/?Action=kafka-cluster%3AConnect` presigned
+/// with SigV4 for `kafka-cluster` in `region` at `now` (900 s, the host header signed), as AWS's
+/// MSK IAM libraries presign it: `X-Amz-…`, values unencoded.
+fn presigned_connect(
     credentials: &aws_credential_types::Credentials,
     region: &str,
     host: &str,
     now: SystemTime,
-) -> Result<kreach::Secret, String> {
+) -> Result<Vec<(String, String)>, String> {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
     let identity = credentials.clone().into();
     let mut settings = SigningSettings::default();
@@ -251,44 +253,44 @@ pub fn payload(
     let signable = SignableRequest::new("GET", &url, std::iter::once(("host", host)), SignableBody::Bytes(&[]))
         .map_err(|e| format!("signing: {e}"))?;
     let (instructions, _) = sign(signable, &params).map_err(|e| format!("signing: {e}"))?.into_parts();
+    Ok(instructions.params().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+}
+
+/// The signed payload for `host` in `region` at `now`: the presigned query parameters, lower-cased,
+/// in a JSON object beside `version`, `host`, `user-agent` and `action`.
+pub fn payload(
+    credentials: &aws_credential_types::Credentials,
+    region: &str,
+    host: &str,
+    now: SystemTime,
+) -> Result<kreach::Secret, String> {
     let mut object = serde_json::Map::new();
     object.insert("version".into(), MSK_IAM_VERSION.into());
     object.insert("host".into(), host.into());
     object.insert("user-agent".into(), format!("kreach/{}", env!("CARGO_PKG_VERSION")).into());
     object.insert("action".into(), "kafka-cluster:Connect".into());
-    for (name, value) in instructions.params() {
-        object.insert(name.to_ascii_lowercase(), value.to_string().into());
+    for (name, value) in presigned_connect(credentials, region, host, now)? {
+        object.insert(name.to_ascii_lowercase(), value.into());
     }
     Ok(kreach::Secret::new(serde_json::Value::Object(object).to_string()))
 }
 
 /// The OAUTHBEARER token for a cluster in `region` at `now`, as AWS's MSK IAM SASL signer libraries
-/// build it: a GET of `https://kafka.<region>.amazonaws.com/?Action=kafka-cluster%3AConnect`
-/// presigned with SigV4 for `kafka-cluster` (900 s, the host header), a `User-Agent` parameter
+/// build it: the presigned URL of `https://kafka.<region>.amazonaws.com/`, a `User-Agent` parameter
 /// added after signing, the whole URL base64url-encoded without padding.
 pub fn token(
     credentials: &aws_credential_types::Credentials,
     region: &str,
     now: SystemTime,
 ) -> Result<kreach::Secret, String> {
-    use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
     use base64::Engine as _;
-    let identity = credentials.clone().into();
-    let mut settings = SigningSettings::default();
-    settings.signature_location = SignatureLocation::QueryParams;
-    settings.expires_in = Some(EXPIRES);
-    let params = params(&identity, "kafka-cluster", region, now, settings)?;
     let host = token_host(region);
     let mut url = format!("https://{host}/?Action=kafka-cluster%3AConnect");
-    let signable =
-        SignableRequest::new("GET", &url, std::iter::once(("host", host.as_str())), SignableBody::Bytes(&[]))
-            .map_err(|e| format!("signing: {e}"))?;
-    let (instructions, _) = sign(signable, &params).map_err(|e| format!("signing: {e}"))?.into_parts();
-    for (name, value) in instructions.params() {
+    for (name, value) in presigned_connect(credentials, region, &host, now)? {
         url.push('&');
-        url.push_str(&crate::api::encode(name));
+        url.push_str(&crate::api::encode(&name));
         url.push('=');
-        url.push_str(&crate::api::encode(value));
+        url.push_str(&crate::api::encode(&value));
     }
     url.push_str("&User-Agent=");
     url.push_str(&crate::api::encode(&format!("kreach/{}", env!("CARGO_PKG_VERSION"))));

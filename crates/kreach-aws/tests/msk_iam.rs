@@ -49,10 +49,17 @@ fn principals() -> Vec<Principal> {
 
 /// The mock cluster behind the verifying front (one broker advertising the front's address).
 async fn cluster() -> (OAuthFront, kreach_lab::MockKafka) {
+    cluster_for("AWS_MSK_IAM", verifier("127.0.0.1", REGION, principals())).await
+}
+
+/// The mock cluster behind a front for `mechanism` that judges with `check`.
+async fn cluster_for(
+    mechanism: &'static str,
+    check: kreach_testkit::oauth_front::Check,
+) -> (OAuthFront, kreach_lab::MockKafka) {
     let (listener, addr) = OAuthFront::bind().await.expect("bind");
     let mock = kreach_lab::MockKafka::start(&[("127.0.0.1".to_string(), addr.port())]).expect("mock cluster");
-    let check = verifier("127.0.0.1", REGION, principals());
-    (OAuthFront::serve_mechanism(listener, mock.listeners[0].1, "AWS_MSK_IAM", check), mock)
+    (OAuthFront::serve_mechanism(listener, mock.listeners[0].1, mechanism, check), mock)
 }
 
 /// A credential provider that never answers: an assumed role's STS, or the metadata service, out
@@ -217,10 +224,7 @@ async fn without_usable_credentials_nothing_is_sent_and_the_credentials_are_the_
 /// The same class of IBM's (another vendor's handler of that name) is not taken for MSK's.
 #[tokio::test]
 async fn an_msk_iam_token_in_oauthbearer_is_signed_and_its_refusal_named() {
-    let (listener, addr) = OAuthFront::bind().await.expect("bind");
-    let mock = kreach_lab::MockKafka::start(&[("127.0.0.1".to_string(), addr.port())]).expect("mock cluster");
-    let front =
-        OAuthFront::serve_mechanism(listener, mock.listeners[0].1, "OAUTHBEARER", token_verifier(REGION, principals()));
+    let (front, _mock) = cluster_for("OAUTHBEARER", token_verifier(REGION, principals())).await;
     let java = [
         ("sasl.jaas.config", "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;"),
         ("sasl.login.callback.handler.class", "software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler"),
@@ -260,10 +264,7 @@ async fn an_msk_iam_token_in_oauthbearer_is_signed_and_its_refusal_named() {
 /// librdkafka's token. Without credentials the stage says why and sends nothing.
 #[tokio::test]
 async fn the_librdkafka_stage_sends_the_msk_iam_token_kreach_signed() {
-    let (listener, addr) = OAuthFront::bind().await.expect("bind");
-    let mock = kreach_lab::MockKafka::start(&[("127.0.0.1".to_string(), addr.port())]).expect("mock cluster");
-    let front =
-        OAuthFront::serve_mechanism(listener, mock.listeners[0].1, "OAUTHBEARER", token_verifier(REGION, principals()));
+    let (front, _mock) = cluster_for("OAUTHBEARER", token_verifier(REGION, principals())).await;
     let java =
         [("sasl.login.callback.handler.class", "software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler")];
     for (mechanism, properties) in [("OAUTHBEARER", &java[..]), ("AWS_MSK_IAM", &[][..])] {

@@ -149,57 +149,14 @@ pub async fn check_with(
         report.skipped = Some("librdkafka uses the system resolver, not --resolver".into());
         return report;
     }
-    // OAUTHBEARER with a token endpoint: librdkafka's own OIDC fetch needs libcurl (not built in),
-    // and it is never given the client secret: it gets the token kreach's run fetched, through its
-    // token callback. That hook (rust-rdkafka's) passes librdkafka no SASL extensions, so a
-    // configuration that needs them (Confluent's logicalCluster and identityPoolId) is skipped:
-    // librdkafka would be refused for want of them, which is not the client's failure.
-    let mut token = None;
-    if let Some(oauth) = config.sasl.as_ref().filter(|s| !s.msk_iam_token).and_then(|s| s.oauth.as_ref()) {
-        if !oauth.extensions.is_empty() {
-            let names: Vec<&str> = oauth.extensions.iter().map(|(k, _)| k.as_str()).collect();
-            report.skipped = Some(format!(
-                "OAUTHBEARER with SASL extensions ({}): the token hook librdkafka is driven through sends none, so \
-                 librdkafka would be refused for want of them; kreach's own Kafka stage sent the token with them \
-                 (the oauth section)",
-                names.join(", ")
-            ));
+    // A token kreach fetched or signed, for librdkafka's token callback; or why the stage cannot run.
+    let token = match token_for(config, budget, &signal).await {
+        Ok(token) => token,
+        Err(why) => {
+            report.skipped = Some(why);
             return report;
         }
-        match signal.oauth_token(budget / 2).await {
-            Some(t) => {
-                let claims = kreach::probe::oauth::claims(t.expose());
-                token = Some((t, expiry_ms(claims.as_ref())));
-            }
-            None => {
-                report.skipped = Some(
-                    "OAUTHBEARER: the run got no token (the oauth section says why); librdkafka is not given the \
-                     client secret"
-                        .into(),
-                );
-                return report;
-            }
-        }
-    } else if config.sasl.as_ref().is_some_and(|s| s.mechanism == "OAUTHBEARER" && !s.msk_iam_token) {
-        report.skipped = Some(
-            "OAUTHBEARER without a token endpoint: kreach has no token to hand librdkafka (see \
-             kafka-auth-not-verified)"
-                .into(),
-        );
-        return report;
-    }
-    // MSK IAM (AWS_MSK_IAM, Java's mechanism name, or OAUTHBEARER with MSK's token): librdkafka's
-    // clients send the signature as an OAUTHBEARER token from AWS's signer libraries; the stage
-    // hands librdkafka the token kreach signs the same way, through its token callback.
-    if let Some(sasl) = config.sasl.as_ref().filter(|s| s.signs_for_msk()) {
-        match msk_token(config, sasl, budget).await {
-            Ok(t) => token = Some(t),
-            Err(why) => {
-                report.skipped = Some(why);
-                return report;
-            }
-        }
-    }
+    };
     let (client_config, ca_location, ignored) = client_settings(config, properties);
     report.ignored_properties = ignored;
     report.differences = differences(config, properties, ca_location.as_deref());
@@ -316,6 +273,55 @@ pub async fn check_with(
         }
     }
     report
+}
+
+/// The OAUTHBEARER token librdkafka gets through its token callback, when the configuration needs
+/// one, with when it expires; `Err` says why the stage cannot run.
+///
+/// With a token endpoint: librdkafka's own OIDC fetch needs libcurl (not built in), and it is never
+/// given the client secret: it gets the token kreach's run fetched. That hook (rust-rdkafka's)
+/// passes librdkafka no SASL extensions, so a configuration that needs them (Confluent's
+/// logicalCluster and identityPoolId) is not run: librdkafka would be refused for want of them,
+/// which is not the client's failure. MSK IAM (AWS_MSK_IAM, Java's mechanism name, or OAUTHBEARER
+/// with MSK's token): librdkafka's clients send the signature as an OAUTHBEARER token from AWS's
+/// signer libraries; the stage hands librdkafka the token kreach signs the same way.
+async fn token_for(
+    config: &CheckConfig,
+    budget: Duration,
+    signal: &kreach::ParitySignal,
+) -> Result<Option<(kreach::Secret, i64)>, String> {
+    let Some(sasl) = config.sasl.as_ref() else { return Ok(None) };
+    if sasl.signs_for_msk() {
+        return msk_token(config, sasl, budget).await.map(Some);
+    }
+    if sasl.mechanism != "OAUTHBEARER" {
+        return Ok(None);
+    }
+    let Some(oauth) = sasl.oauth.as_ref() else {
+        return Err("OAUTHBEARER without a token endpoint: kreach has no token to hand librdkafka (see \
+                    kafka-auth-not-verified)"
+            .into());
+    };
+    if !oauth.extensions.is_empty() {
+        let names: Vec<&str> = oauth.extensions.iter().map(|(k, _)| k.as_str()).collect();
+        return Err(format!(
+            "OAUTHBEARER with SASL extensions ({}): the token hook librdkafka is driven through sends none, so \
+             librdkafka would be refused for want of them; kreach's own Kafka stage sent the token with them (the \
+             oauth section)",
+            names.join(", ")
+        ));
+    }
+    match signal.oauth_token(budget / 2).await {
+        Some(t) => {
+            let claims = kreach::probe::oauth::claims(t.expose());
+            let expires = expiry_ms(claims.as_ref());
+            Ok(Some((t, expires)))
+        }
+        None => Err(
+            "OAUTHBEARER: the run got no token (the oauth section says why); librdkafka is not given the client secret"
+                .into(),
+        ),
+    }
 }
 
 /// When a token expires, in milliseconds since the epoch, as librdkafka wants it: its `exp` claim,

@@ -64,13 +64,16 @@ async fn librdkafka_authenticates_with_the_token_the_run_fetched() {
         "the client secret never reaches librdkafka: {:?}",
         parity.ignored_properties
     );
-    assert_eq!(front.verdicts(), [Ok(()), Ok(())], "kreach's and librdkafka's tokens, both valid");
+    // kreach's token and librdkafka's (once per connection it opens: the bootstrap, the broker).
+    let verdicts = front.verdicts();
+    assert!(verdicts.len() >= 2 && verdicts.iter().all(Result::is_ok), "{verdicts:?}");
     assert_eq!(report.status, kreach::Status::Pass, "{:#?}", report.findings);
     let json = serde_json::to_string(&report).expect("json");
     assert!(!json.contains(SECRET) && !json.contains("eyJ"), "neither the secret nor a token in the report");
 
     // A configuration with SASL extensions: the token hook would send librdkafka none, so the
     // stage says so instead of failing for it (kreach's own stage sent them).
+    let before = front.verdicts().len();
     let with = format!("{properties}sasl.oauthbearer.extensions=logicalCluster=lkc-abc12,identityPoolId=pool-Xy12\n");
     let report = run(&with).await;
     let parity = report.parity.as_ref().expect("stage");
@@ -79,5 +82,5 @@ async fn librdkafka_authenticates_with_the_token_the_run_fetched() {
         parity.skipped.as_deref().is_some_and(|s| s.contains("extensions (logicalCluster, identityPoolId)")),
         "{parity:?}"
     );
-    assert_eq!(front.verdicts().len(), 3, "only kreach's own stage sent a token: {:?}", front.verdicts());
+    assert_eq!(front.verdicts().len(), before + 1, "only kreach's own stage sent a token: {:?}", front.verdicts());
 }

@@ -332,25 +332,7 @@ pub async fn prepare(
             }
         })
     };
-    // The mapping's client certificate, unless the options give one.
-    // Not when the policy keeps credentials from this run's bootstrap (an invoker's bootstrap the
-    // function does not allow): the mapping's certificate is for the mapping's cluster.
-    let cert_secret = mapping
-        .as_ref()
-        .and_then(|m| m.client_certificate_secret())
-        .filter(|_| config.client_cert.is_none() && config.security_protocol.uses_tls())
-        .map(str::to_string);
-    let cert_secret = match cert_secret {
-        Some(_) if config.withhold_credentials.is_some() => {
-            refused.push(RefusedInput::new(
-                "event_source_mapping",
-                "its CLIENT_CERTIFICATE_TLS_AUTH certificate was not read nor presented: credentials may not go to \
-                 this bootstrap",
-            ));
-            None
-        }
-        other => other,
-    };
+    let cert_secret = certificate_secret(mapping.as_ref(), &config, &mut refused);
     let cert_read = async {
         let id = cert_secret.as_deref()?;
         Some(match tokio::time::timeout(budget, aws.secret_text(region.clone(), id, budget)).await {
@@ -358,32 +340,7 @@ pub async fn prepare(
             Err(_) => Err(format!("no answer within {} ms", budget.as_millis())),
         })
     };
-    // The schema registry's access secrets: read as the pollers read them, checked for shape only
-    // (nothing in them is sent); not where credentials are withheld from this run.
-    let registry_secrets: Vec<(String, String)> = mapping
-        .as_ref()
-        .and_then(|m| m.schema_registry.as_ref())
-        .map(|r| r.access.iter().take(MAX_REGISTRY_SECRETS).cloned().collect())
-        .unwrap_or_default();
-    let registry_secrets = if !registry_secrets.is_empty() && config.withhold_credentials.is_some() {
-        refused.push(RefusedInput::new(
-            "event_source_mapping",
-            "its schema registry's access secrets were not read: credentials may not go to this bootstrap",
-        ));
-        Vec::new()
-    } else {
-        registry_secrets
-    };
-    let registry_read = futures::future::join_all(registry_secrets.iter().map(|(kind, id)| {
-        let region = region.clone();
-        async move {
-            match tokio::time::timeout(budget, aws.secret_text(region, id, budget)).await {
-                Ok(Ok(text)) => registry::check(kind, id, text.expose()),
-                Ok(Err(why)) => registry::unreadable(kind, id, &why),
-                Err(_) => registry::unreadable(kind, id, &format!("no answer within {} ms", budget.as_millis())),
-            }
-        }
-    }));
+    let registry_read = registry_secrets(mapping.as_ref(), &config, &mut refused, aws, region.clone(), budget);
     let (ca, credentials, cert, registry_checks) = tokio::join!(ca_read, secret_read, cert_read, registry_read);
     if let Some(r) = mapping.as_mut().and_then(|m| m.schema_registry.as_mut()) {
         r.secret_checks = registry_checks;
@@ -418,6 +375,63 @@ pub async fn prepare(
         None => None,
     };
     Ok(Ready { config, secret, mapping, started, refused, properties: options.properties })
+}
+
+/// The mapping's client certificate secret to read, unless the options give a certificate. Not
+/// when the policy keeps credentials from this run's bootstrap (an invoker's bootstrap the function
+/// does not allow): the mapping's certificate is for the mapping's cluster (said in `refused`).
+fn certificate_secret(
+    mapping: Option<&EventSourceMapping>,
+    config: &CheckConfig,
+    refused: &mut Vec<RefusedInput>,
+) -> Option<String> {
+    let secret = mapping
+        .and_then(|m| m.client_certificate_secret())
+        .filter(|_| config.client_cert.is_none() && config.security_protocol.uses_tls())?;
+    if config.withhold_credentials.is_some() {
+        refused.push(RefusedInput::new(
+            "event_source_mapping",
+            "its CLIENT_CERTIFICATE_TLS_AUTH certificate was not read nor presented: credentials may not go to this \
+             bootstrap",
+        ));
+        return None;
+    }
+    Some(secret.to_string())
+}
+
+/// The schema registry's access secrets, read as the pollers read them and checked for shape only
+/// (nothing in them is sent); not where credentials are withheld from this run (said in `refused`).
+fn registry_secrets<'a>(
+    mapping: Option<&EventSourceMapping>,
+    config: &CheckConfig,
+    refused: &mut Vec<RefusedInput>,
+    aws: &'a dyn AwsReads,
+    region: Option<String>,
+    budget: Duration,
+) -> impl std::future::Future<Output = Vec<crate::report::RegistrySecretCheck>> + 'a {
+    let secrets: Vec<(String, String)> = mapping
+        .and_then(|m| m.schema_registry.as_ref())
+        .map(|r| r.access.iter().take(MAX_REGISTRY_SECRETS).cloned().collect())
+        .unwrap_or_default();
+    let secrets = if !secrets.is_empty() && config.withhold_credentials.is_some() {
+        refused.push(RefusedInput::new(
+            "event_source_mapping",
+            "its schema registry's access secrets were not read: credentials may not go to this bootstrap",
+        ));
+        Vec::new()
+    } else {
+        secrets
+    };
+    futures::future::join_all(secrets.into_iter().map(move |(kind, id)| {
+        let region = region.clone();
+        async move {
+            match tokio::time::timeout(budget, aws.secret_text(region, &id, budget)).await {
+                Ok(Ok(text)) => registry::check(&kind, &id, text.expose()),
+                Ok(Err(why)) => registry::unreadable(&kind, &id, &why),
+                Err(_) => registry::unreadable(&kind, &id, &format!("no answer within {} ms", budget.as_millis())),
+            }
+        }
+    }))
 }
 
 /// Most schema registry access secrets read (Lambda allows two).
@@ -458,28 +472,37 @@ mod tests {
         assert_eq!(run("not a url"), 0, "a URI kreach cannot probe is no row, and no error");
     }
 
+    /// The input step for the sample mapping edited by `edit`, with `options`, under a policy that
+    /// withholds credentials from the run when `withhold`.
+    fn prepared(edit: impl Fn(&mut serde_json::Value), options: CheckOptions, withhold: bool) -> Ready {
+        let mut v: serde_json::Value = serde_json::from_str(crate::input::mapping::tests::SAMPLE).expect("sample");
+        edit(&mut v);
+        let m = EventSourceMapping::parse(v.to_string().as_bytes()).expect("mapping");
+        let mut input = RunInput::new(options);
+        input.mapping = MappingInput::Given(Box::new(m));
+        let policy = move |view: PolicyView<'_>| {
+            if withhold {
+                view.config.withhold_credentials = Some("not this bootstrap".into());
+            }
+            Ok(())
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+        rt.block_on(prepare(input, &|_| None, &NoAws("no AWS here"), &policy)).expect("ready")
+    }
+
     /// The mapping's client certificate is read only when credentials may go to the run's
     /// bootstrap: a policy that withholds them (a Lambda invoker's bootstrap the function does not
     /// allow) keeps it unread and unpresented, and says so.
     #[test]
     fn the_mappings_certificate_is_not_read_where_credentials_may_not_go() {
         let run = |withhold: bool| {
-            let mut v: serde_json::Value = serde_json::from_str(crate::input::mapping::tests::SAMPLE).expect("sample");
-            v["SourceAccessConfigurations"] = serde_json::json!([
-                {"Type": "CLIENT_CERTIFICATE_TLS_AUTH", "URI": "arn:aws:secretsmanager:us-west-2:1:secret:mtls-AbC"}
-            ]);
-            let m = EventSourceMapping::parse(v.to_string().as_bytes()).expect("mapping");
-            let options = CheckOptions { bootstrap: Some("elsewhere.example:9094".into()), ..Default::default() };
-            let mut input = RunInput::new(options);
-            input.mapping = MappingInput::Given(Box::new(m));
-            let policy = move |view: PolicyView<'_>| {
-                if withhold {
-                    view.config.withhold_credentials = Some("not this bootstrap".into());
-                }
-                Ok(())
+            let edit = |v: &mut serde_json::Value| {
+                v["SourceAccessConfigurations"] = serde_json::json!([
+                    {"Type": "CLIENT_CERTIFICATE_TLS_AUTH", "URI": "arn:aws:secretsmanager:us-west-2:1:secret:mtls-AbC"}
+                ]);
             };
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
-            rt.block_on(prepare(input, &|_| None, &NoAws("no AWS here"), &policy)).expect("ready")
+            let options = CheckOptions { bootstrap: Some("elsewhere.example:9094".into()), ..Default::default() };
+            prepared(edit, options, withhold)
         };
         let withheld = run(true);
         assert!(withheld.mapping.as_ref().is_some_and(|m| m.client_certificate_problem.is_none()), "not even read");
@@ -499,21 +522,12 @@ mod tests {
     #[test]
     fn the_registry_secrets_are_not_read_where_credentials_may_not_go() {
         let run = |withhold: bool| {
-            let mut v: serde_json::Value = serde_json::from_str(crate::input::mapping::tests::SAMPLE).expect("sample");
-            v["SelfManagedKafkaEventSourceConfig"] = serde_json::json!({"SchemaRegistryConfig": {
-                "SchemaRegistryURI": "https://psrc-abc12.us-west-2.aws.confluent.cloud",
-                "AccessConfigs": [{"Type": "BASIC_AUTH", "URI": "arn:aws:secretsmanager:us-west-2:1:secret:sr-AbC"}]}});
-            let m = EventSourceMapping::parse(v.to_string().as_bytes()).expect("mapping");
-            let mut input = RunInput::new(CheckOptions::default());
-            input.mapping = MappingInput::Given(Box::new(m));
-            let policy = move |view: PolicyView<'_>| {
-                if withhold {
-                    view.config.withhold_credentials = Some("not this bootstrap".into());
-                }
-                Ok(())
+            let edit = |v: &mut serde_json::Value| {
+                v["SelfManagedKafkaEventSourceConfig"] = serde_json::json!({"SchemaRegistryConfig": {
+                    "SchemaRegistryURI": "https://psrc-abc12.us-west-2.aws.confluent.cloud",
+                    "AccessConfigs": [{"Type": "BASIC_AUTH", "URI": "arn:aws:secretsmanager:us-west-2:1:secret:sr-AbC"}]}});
             };
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
-            rt.block_on(prepare(input, &|_| None, &NoAws("no AWS here"), &policy)).expect("ready")
+            prepared(edit, CheckOptions::default(), withhold)
         };
         let checks =
             |r: &Ready| r.mapping.as_ref().and_then(|m| m.schema_registry.clone()).expect("registry").secret_checks;
