@@ -99,9 +99,9 @@ pub struct Sasl {
     /// AWS_MSK_IAM: what signs the authentication payload (a front end with AWS credentials sets
     /// it; the core has none).
     pub iam: Option<IamSigner>,
-    /// OAUTHBEARER with Amazon MSK's IAM token (Java's `sasl.login.callback.handler.class=`
-    /// [`MSK_IAM_OAUTH_HANDLER`]; librdkafka clients get the same token from AWS's MSK IAM SASL
-    /// signer libraries in their token callback): `iam` signs it.
+    /// OAUTHBEARER with Amazon MSK's IAM token (Java's `sasl.login.callback.handler.class` set to
+    /// aws-msk-iam-auth's `IAMOAuthBearerLoginCallbackHandler`; librdkafka clients get the same
+    /// token from AWS's MSK IAM SASL signer libraries in their token callback): `iam` signs it.
     pub msk_iam_token: bool,
 }
 
