@@ -23,6 +23,8 @@ const EXPIRES: Duration = Duration::from_secs(900);
 /// Signs with `sdk`'s credential provider and region.
 pub struct MskIamSigner {
     sdk: SdkConfig,
+    /// The role the credentials are assumed as (the evidence names it).
+    role: Option<String>,
     /// The provider's last answer and when it came: the bootstrap's addresses, signing beside each
     /// other, share one load; a later run (`--watch`) loads again.
     loaded: tokio::sync::Mutex<Option<(std::time::Instant, Loaded)>>,
@@ -37,7 +39,24 @@ const LOAD_REUSE: Duration = Duration::from_secs(30);
 impl MskIamSigner {
     /// A signer for `sdk` (its credentials are loaded at the first signature, not now).
     pub fn new(sdk: SdkConfig) -> Self {
-        MskIamSigner { sdk, loaded: tokio::sync::Mutex::new(None) }
+        MskIamSigner { sdk, role: None, loaded: tokio::sync::Mutex::new(None) }
+    }
+
+    /// A signer that first assumes `role` (aws-msk-iam-auth's `awsRoleArn`, `awsRoleSessionName`,
+    /// `awsStsRegion`) with `sdk`'s credentials, through STS (`sts:AssumeRole`, inside the signing
+    /// step's time; its refusal is the credentials' failure).
+    pub async fn assuming(sdk: SdkConfig, role: &kreach::input::MskRole) -> Self {
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(role.arn.clone())
+            .session_name(role.session_name.clone().unwrap_or_else(|| "kreach-msk-iam".to_string()));
+        if let Some(region) = &role.sts_region {
+            builder = builder.region(aws_config::Region::new(region.clone()));
+        }
+        let provider = builder.configure(&sdk).build().await;
+        let sdk = sdk
+            .into_builder()
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+            .build();
+        MskIamSigner { sdk, role: Some(role.arn.clone()), loaded: tokio::sync::Mutex::new(None) }
     }
 }
 
@@ -56,6 +75,7 @@ impl MskIamSigner {
     /// The credentials, unexpired, with what the evidence may say of them; the evidence alone
     /// (its outcome set) when there are none.
     async fn credentials(&self, evidence: &mut IamSigning) -> Result<aws_credential_types::Credentials, IamSigning> {
+        evidence.role = self.role.clone();
         let load = async {
             let Some(provider) = self.sdk.credentials_provider() else {
                 return Err((IamSigningOutcome::NoCredentials, "no credential provider is configured".to_string()));

@@ -44,6 +44,13 @@ fn principals() -> Vec<Principal> {
             session_token: Some("session/token+1".into()),
             may_connect: true,
         },
+        // The role the JAAS line names: STS (the test's stand-in) hands out these.
+        Principal {
+            access_key: "ASIAROLE".into(),
+            secret_key: SECRET_KEY.into(),
+            session_token: Some("role/session+token".into()),
+            may_connect: true,
+        },
     ]
 }
 
@@ -286,4 +293,60 @@ async fn the_librdkafka_stage_sends_the_msk_iam_token_kreach_signed() {
     let parity = kreach_parity::check(&ready.config, ready.properties.as_ref(), Duration::from_secs(6)).await;
     assert!(parity.skipped.as_deref().is_some_and(|s| s.contains("no MSK IAM token")), "{parity:?}");
     assert_eq!(front.verdicts().len(), before, "nothing sent");
+}
+
+/// aws-msk-iam-auth's JAAS options name a role (`awsRoleArn`, `awsStsRegion`): kreach assumes it
+/// (`sts:AssumeRole` with the client's own credentials, which alone may not connect) and signs with
+/// the role's credentials, which the cluster accepts; the evidence names the role. STS is the moto
+/// front's recorded answer in AssumeRole's documented shape (fixed credentials, so the MSK front
+/// can verify the signature made with them).
+#[tokio::test]
+async fn the_role_the_jaas_line_names_is_assumed_before_signing() {
+    let (front, _mock) = cluster().await;
+    let moto = kreach_testkit::moto::Moto::start(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    let expires = aws_smithy_types::DateTime::from(SystemTime::now() + Duration::from_secs(3600))
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .expect("time");
+    let answer = format!(
+        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
+         <AssumedRoleUser><AssumedRoleId>AROAEXAMPLE:kreach-msk-iam</AssumedRoleId>\
+         <Arn>arn:aws:sts::123456789012:assumed-role/msk-client/kreach-msk-iam</Arn></AssumedRoleUser>\
+         <Credentials><AccessKeyId>ASIAROLE</AccessKeyId><SecretAccessKey>{SECRET_KEY}</SecretAccessKey>\
+         <SessionToken>role/session+token</SessionToken><Expiration>{expires}</Expiration></Credentials>\
+         </AssumeRoleResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></AssumeRoleResponse>"
+    );
+    moto.record_ec2("AssumeRole", "", &answer);
+    let url = moto.url.clone();
+    let source = move |_: Option<String>| -> std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> {
+        let url = url.clone();
+        Box::pin(async move {
+            let caller = Credentials::new("AKIDNOCONNECT", SECRET_KEY, None, None, "test");
+            Ok(kreach_aws::sdk_config(Some(REGION), Some(&url), Some(caller)).await)
+        })
+    };
+    let role = "arn:aws:iam::123456789012:role/msk-client";
+    let jaas = format!(
+        "software.amazon.msk.auth.iam.IAMLoginModule required awsRoleArn=\"{role}\" awsStsRegion=\"{REGION}\";"
+    );
+    let mut o = kreach::CheckOptions::default();
+    o.bootstrap = Some(front.addr.to_string());
+    o.security_protocol = Some("SASL_PLAINTEXT".into());
+    o.sasl_mechanism = Some("AWS_MSK_IAM".into());
+    o.properties = Some(kreach::Properties::parse(&format!("sasl.jaas.config={jaas}\n")).expect("properties"));
+    o.no_https = true;
+    o.private_cidrs = vec!["127.0.0.0/8".into()];
+    o.timeout_secs = Some(8.0);
+    o.allow_insecure_credentials = true;
+    let mut input = RunInput::new(o);
+    input.mapping = MappingInput::None;
+    let ready = kreach_aws::prepare(input, &|_| None, &source, &kreach_aws::no_policy).await.expect("ready");
+    let report = kreach::run(&ready.config).await.expect("run");
+    assert_eq!(report.status, Status::Pass, "{:#?} {:?}", report.findings, report.targets[0].addresses[0].kafka);
+    let s = signing(&report);
+    assert_eq!(s.role.as_deref(), Some(role));
+    assert!(s.credentials_source.as_deref().is_some_and(|c| c.contains("session credentials")), "{s:?}");
+    let asked = moto.recorded_asked();
+    let body = &asked.iter().find(|(a, _)| a == "ec2:AssumeRole").expect("STS was asked").1;
+    assert!(body.contains("RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fmsk-client"), "{body}");
+    assert_eq!(front.verdicts(), [Ok(())], "signed with the role's credentials");
 }

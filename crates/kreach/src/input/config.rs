@@ -306,7 +306,12 @@ impl CheckOptions {
                 None
             };
             let password = password.map(Secret::new);
-            Some(Sasl { mechanism, username, password, oauth, bearer: None, iam: None, msk_iam_token })
+            let msk_role = if mechanism == "AWS_MSK_IAM" || msk_iam_token {
+                crate::input::oauth::msk_role(prop("sasl.jaas.config").as_deref())?
+            } else {
+                None
+            };
+            Some(Sasl { mechanism, username, password, oauth, bearer: None, iam: None, msk_iam_token, msk_role })
         } else {
             None
         };

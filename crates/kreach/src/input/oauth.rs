@@ -296,6 +296,48 @@ fn valid_extension(key: &str, value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The role aws-msk-iam-auth's JAAS line makes the client sign as: `awsRoleArn` (an IAM role's
+/// ARN), with `awsRoleSessionName` and `awsStsRegion`; `None` without `awsRoleArn`. A bad value is
+/// an error naming `sasl.jaas.config` and the option.
+pub(crate) fn msk_role(jaas: Option<&str>) -> Result<Option<crate::input::MskRole>, Error> {
+    let Some(jaas) = jaas.filter(|j| j.contains("IAMLoginModule") || j.contains("OAuthBearerLoginModule")) else {
+        return Ok(None);
+    };
+    let options = jaas_options(jaas).map_err(|e| Error::invalid("sasl.jaas.config", e))?;
+    let option = |name: &str| options.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
+    let Some(arn) = option("awsRoleArn") else { return Ok(None) };
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let role_arn = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && arn.len() <= 2048;
+    if !role_arn {
+        return Err(Error::invalid(
+            "sasl.jaas.config",
+            "awsRoleArn is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+        ));
+    }
+    let sts_region = option("awsStsRegion");
+    if sts_region.as_deref().is_some_and(|r| {
+        r.is_empty() || r.len() > 32 || !r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    }) {
+        return Err(Error::invalid("sasl.jaas.config", "awsStsRegion is not an AWS region name"));
+    }
+    let session_name = option("awsRoleSessionName");
+    if session_name.as_deref().is_some_and(|n| {
+        n.is_empty() || n.len() > 64 || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b"=,.@-_".contains(&b))
+    }) {
+        return Err(Error::invalid(
+            "sasl.jaas.config",
+            "awsRoleSessionName is not a role session name (2-64 of A-Za-z0-9=,.@-_)",
+        ));
+    }
+    Ok(Some(crate::input::MskRole { arn, session_name, sts_region }))
+}
+
 /// The options of a JAAS login-module line: `Class FLAG name="value" name=value … ;`. An
 /// unterminated quote, a missing control flag or an option without `=` is an error (whose text
 /// never quotes a value: they hold secrets).
@@ -510,5 +552,33 @@ mod tests {
         none.retain(|(k, _)| *k != "sasl.oauthbearer.config");
         let e = oauth_client(&props(none), &|_| None, false).expect_err("config");
         assert_eq!(field(e), "sasl.oauthbearer.config");
+    }
+
+    /// aws-msk-iam-auth's role options: read from its JAAS line, each bad value named by its option.
+    #[test]
+    fn the_msk_role_comes_from_the_jaas_options() {
+        let role = msk_role(Some(
+            "software.amazon.msk.auth.iam.IAMLoginModule required awsRoleArn=\"arn:aws:iam::123456789012:role/msk\" \
+             awsRoleSessionName=\"orders\" awsStsRegion=\"eu-west-1\";",
+        ))
+        .expect("ok")
+        .expect("a role");
+        assert_eq!(
+            (role.arn.as_str(), role.session_name.as_deref(), role.sts_region.as_deref()),
+            ("arn:aws:iam::123456789012:role/msk", Some("orders"), Some("eu-west-1"))
+        );
+        assert_eq!(msk_role(Some("software.amazon.msk.auth.iam.IAMLoginModule required;")).expect("ok"), None);
+        assert_eq!(msk_role(None).expect("ok"), None);
+        for (bad, says) in [
+            ("awsRoleArn=\"arn:aws:iam::123:role/x\"", "awsRoleArn"),
+            ("awsRoleArn=\"arn:aws:iam::123456789012:user/x\"", "awsRoleArn"),
+            ("awsRoleArn=\"arn:aws:iam::123456789012:role/x\" awsStsRegion=\"EU West\"", "awsStsRegion"),
+            ("awsRoleArn=\"arn:aws:iam::123456789012:role/x\" awsRoleSessionName=\"a b\"", "awsRoleSessionName"),
+        ] {
+            let e = msk_role(Some(&format!("software.amazon.msk.auth.iam.IAMLoginModule required {bad};")))
+                .expect_err(bad)
+                .to_string();
+            assert!(e.contains("sasl.jaas.config") && e.contains(says), "{bad}: {e}");
+        }
     }
 }

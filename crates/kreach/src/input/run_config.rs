@@ -103,6 +103,20 @@ pub struct Sasl {
     /// aws-msk-iam-auth's `IAMOAuthBearerLoginCallbackHandler`; librdkafka clients get the same
     /// token from AWS's MSK IAM SASL signer libraries in their token callback): `iam` signs it.
     pub msk_iam_token: bool,
+    /// The role aws-msk-iam-auth's JAAS options make the client sign as (`awsRoleArn`,
+    /// `awsRoleSessionName`, `awsStsRegion`): the signer assumes it first.
+    pub msk_role: Option<MskRole>,
+}
+
+/// A role to assume before signing for MSK IAM, as aws-msk-iam-auth's JAAS options name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MskRole {
+    /// `awsRoleArn`.
+    pub arn: String,
+    /// `awsRoleSessionName` (the library's default otherwise).
+    pub session_name: Option<String>,
+    /// `awsStsRegion`: the STS endpoint's region (the SDK's otherwise).
+    pub sts_region: Option<String>,
 }
 
 /// The Java callback handler of AWS's aws-msk-iam-auth that makes OAUTHBEARER carry MSK's IAM
@@ -176,6 +190,7 @@ impl Sasl {
             bearer: None,
             iam: None,
             msk_iam_token: false,
+            msk_role: None,
         }
     }
 }

@@ -274,6 +274,9 @@ pub struct IamSigning {
     /// What went wrong, in words (never a key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The role assumed before signing (aws-msk-iam-auth's `awsRoleArn`), when the client names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// How signing an AWS_MSK_IAM payload went.
