@@ -119,6 +119,16 @@ async fn prepared(
     mechanism: &str,
     properties: &[(&str, &str)],
 ) -> kreach_aws::Ready {
+    prepared_from(addr, &support::source(REGION, provider), mechanism, properties).await
+}
+
+/// [`prepared`] with the SDK configuration `source` gives.
+async fn prepared_from(
+    addr: SocketAddr,
+    source: kreach_aws::SdkSource<'_>,
+    mechanism: &str,
+    properties: &[(&str, &str)],
+) -> kreach_aws::Ready {
     let mut o = kreach::CheckOptions::default();
     o.bootstrap = Some(addr.to_string());
     o.security_protocol = Some("SASL_PLAINTEXT".into());
@@ -132,8 +142,7 @@ async fn prepared(
     o.allow_insecure_credentials = true;
     let mut input = RunInput::new(o);
     input.mapping = MappingInput::None;
-    let source = support::source(REGION, provider);
-    kreach_aws::prepare(input, &|_| None, &source, &kreach_aws::no_policy).await.expect("ready")
+    kreach_aws::prepare(input, &|_| None, source, &kreach_aws::no_policy).await.expect("ready")
 }
 
 fn keys(id: &str, token: Option<&str>, expiry: Option<SystemTime>) -> Option<SharedCredentialsProvider> {
@@ -328,18 +337,7 @@ async fn the_role_the_jaas_line_names_is_assumed_before_signing() {
     let jaas = format!(
         "software.amazon.msk.auth.iam.IAMLoginModule required awsRoleArn=\"{role}\" awsStsRegion=\"{REGION}\";"
     );
-    let mut o = kreach::CheckOptions::default();
-    o.bootstrap = Some(front.addr.to_string());
-    o.security_protocol = Some("SASL_PLAINTEXT".into());
-    o.sasl_mechanism = Some("AWS_MSK_IAM".into());
-    o.properties = Some(kreach::Properties::parse(&format!("sasl.jaas.config={jaas}\n")).expect("properties"));
-    o.no_https = true;
-    o.private_cidrs = vec!["127.0.0.0/8".into()];
-    o.timeout_secs = Some(8.0);
-    o.allow_insecure_credentials = true;
-    let mut input = RunInput::new(o);
-    input.mapping = MappingInput::None;
-    let ready = kreach_aws::prepare(input, &|_| None, &source, &kreach_aws::no_policy).await.expect("ready");
+    let ready = prepared_from(front.addr, &source, "AWS_MSK_IAM", &[("sasl.jaas.config", &jaas)]).await;
     let report = kreach::run(&ready.config).await.expect("run");
     assert_eq!(report.status, Status::Pass, "{:#?} {:?}", report.findings, report.targets[0].addresses[0].kafka);
     let s = signing(&report);
