@@ -600,7 +600,7 @@ async fn api_routes(
         });
         let mut route = EsmApiRoute::default();
         route.schema_registry = service == "glue";
-        route.destination = for_destination && !route.schema_registry;
+        route.destination = for_destination;
         route.service = service.to_string();
         route.interface_endpoint = ep.and_then(|e| e.text("vpcEndpointId")).map(str::to_string);
         if route.interface_endpoint.is_none() {
@@ -620,10 +620,10 @@ async fn api_routes(
     }
 }
 
-/// A Glue schema registry's API, needed from the mapping's subnets (as a destination's is: in
-/// any mode that uses it).
+/// A Glue schema registry's API, needed from the mapping's subnets (in any mode that uses it;
+/// not the destination's).
 fn registry_glue(m: &kreach::EventSourceMapping) -> Option<(&'static str, bool)> {
-    m.schema_registry.as_ref().filter(|r| r.glue).map(|_| ("glue", true))
+    m.schema_registry.as_ref().filter(|r| r.glue).map(|_| ("glue", false))
 }
 
 /// The host of a registry URL (`https://psrc-abc12.us-west-2.aws.confluent.cloud` →

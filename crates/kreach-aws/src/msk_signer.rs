@@ -150,17 +150,16 @@ impl MskIamSign for MskIamSigner {
 
     fn sign<'a>(&'a self, host: &'a str) -> Reading<'a, Result<(kreach::Secret, IamSigning), IamSigning>> {
         Box::pin(async move {
-            let (credentials, evidence) = self.for_broker(host, host.to_string()).await?;
+            let (credentials, evidence) = self.for_broker(host).await?;
             signed(payload(&credentials, &evidence.region, host, SystemTime::now()), evidence)
         })
     }
 
     fn sign_token<'a>(&'a self, host: &'a str) -> Reading<'a, Result<(kreach::Secret, IamSigning), IamSigning>> {
         Box::pin(async move {
-            let (credentials, evidence) = self.for_broker(host, String::new()).await?;
-            let signed_for = token_host(&evidence.region);
-            let mut evidence = evidence;
-            evidence.host = signed_for;
+            let (credentials, mut evidence) = self.for_broker(host).await?;
+            // The token names the region's MSK endpoint, not the broker.
+            evidence.host = token_host(&evidence.region);
             signed(token(&credentials, &evidence.region, SystemTime::now()), evidence)
         })
     }
@@ -168,14 +167,10 @@ impl MskIamSign for MskIamSigner {
 
 impl MskIamSigner {
     /// The region of the cluster whose broker is `host` (its name, else the SDK's) and the
-    /// credentials, with the evidence so far (`signed_for`: the host the signature names).
-    async fn for_broker(
-        &self,
-        host: &str,
-        signed_for: String,
-    ) -> Result<(aws_credential_types::Credentials, IamSigning), IamSigning> {
+    /// credentials, with the evidence so far.
+    async fn for_broker(&self, host: &str) -> Result<(aws_credential_types::Credentials, IamSigning), IamSigning> {
         let mut evidence = IamSigning::default();
-        evidence.host = if signed_for.is_empty() { host.to_string() } else { signed_for };
+        evidence.host = host.to_string();
         let region = region_of_broker(host).map(str::to_string).or_else(|| self.sdk.region().map(|r| r.to_string()));
         let Some(region) = region else {
             evidence.outcome = IamSigningOutcome::NoRegion;

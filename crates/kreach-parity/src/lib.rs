@@ -313,8 +313,7 @@ async fn token_for(
     }
     match signal.oauth_token(budget / 2).await {
         Some(t) => {
-            let claims = kreach::probe::oauth::claims(t.expose());
-            let expires = expiry_ms(claims.as_ref());
+            let expires = expiry_ms(kreach::probe::oauth::expires_unix(t.expose()));
             Ok(Some((t, expires)))
         }
         None => Err(
@@ -324,18 +323,11 @@ async fn token_for(
     }
 }
 
-/// When a token expires, in milliseconds since the epoch, as librdkafka wants it: its `exp` claim,
-/// else five minutes from now (librdkafka asks again before then).
-fn expiry_ms(claims: Option<&kreach::report::TokenClaims>) -> i64 {
+/// When a token expires, in milliseconds since the epoch, as librdkafka wants it: its `exp`
+/// (seconds), else five minutes from now (librdkafka asks again before then).
+fn expiry_ms(exp: Option<i64>) -> i64 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis() as i64;
-    let exp = claims.and_then(|c| c.expires_at.as_deref()).and_then(time_of).filter(|ms| *ms > now);
-    exp.unwrap_or(now + 300_000)
-}
-
-/// Milliseconds since the epoch of an RFC 3339 time.
-fn time_of(t: &str) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()?;
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+    exp.and_then(|s| s.checked_mul(1000)).filter(|ms| *ms > now).unwrap_or(now + 300_000)
 }
 
 /// The MSK IAM OAUTHBEARER token for the bootstrap's host, signed with the run's signer (inside a

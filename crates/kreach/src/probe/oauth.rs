@@ -410,9 +410,7 @@ fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
 
 /// The claims of a JWT's payload that help a diagnosis; `None` for an opaque token.
 pub fn claims(token: &str) -> Option<TokenClaims> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    let json: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let json = payload(token)?;
     let text =
         |k: &str| json.get(k).and_then(|v| v.as_str()).map(|s| crate::text::truncate(&crate::text::clean(s), 200));
     let audience = match json.get("aud") {
@@ -436,6 +434,19 @@ pub fn claims(token: &str) -> Option<TokenClaims> {
         _ => text("scp"),
     });
     Some(TokenClaims { issuer: text("iss"), audience, subject: text("sub"), expires_at, scope })
+}
+
+/// A JWT's payload (its second part, base64url JSON); `None` for a token that is not one.
+fn payload(token: &str) -> Option<serde_json::Value> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// A JWT's `exp`, seconds since the epoch (the client-parity stage tells librdkafka the token's
+/// lifetime with it).
+pub fn expires_unix(token: &str) -> Option<i64> {
+    payload(token)?.get("exp")?.as_i64()
 }
 
 /// The SASL OAUTHBEARER initial client response: `n,,^Aauth=Bearer TOKEN^A` then each extension

@@ -85,22 +85,22 @@ pub fn changes_mended(before: &Report, after: &Report, mended: Option<&crate::re
     let key = |r: &Report| -> BTreeSet<(String, String)> {
         r.findings.iter().map(|f| (f.code.as_str().to_string(), f.target.clone())).collect()
     };
-    let (old, new) = (key(before), key(after));
-    for (code, target) in new.difference(&old) {
+    for (code, target) in key(after).difference(&key(before)) {
         out.push(format!("+ {code} [{}]", clean(target)));
     }
-    for (code, target) in old.difference(&new) {
-        // Why it went, where the evidence says: a cached NXDOMAIN expires on its own.
-        let finding = before.findings.iter().find(|f| f.code.as_str() == code && &f.target == target);
-        let why = match finding {
-            Some(f) if f.cause == crate::report::Cause::CachedNegative => {
-                "fixed: the resolver's cached NXDOMAIN expired and the record answers; nothing else had to change"
-                    .to_string()
-            }
-            Some(f) => crate::report::mended_by(f, mended).unwrap_or_else(|| "fixed".to_string()),
-            None => "fixed".to_string(),
+    // What went, once per code and target in their order, with why where the evidence says.
+    let mut gone = crate::report::mended_findings(before, after);
+    gone.sort_by(|a, b| (a.code.as_str(), &a.target).cmp(&(b.code.as_str(), &b.target)));
+    gone.dedup_by(|a, b| a.code == b.code && a.target == b.target);
+    for f in gone {
+        // A cached NXDOMAIN expires on its own; otherwise the change that mended it, if looked up.
+        let why = if f.cause == crate::report::Cause::CachedNegative {
+            "fixed: the resolver's cached NXDOMAIN expired and the record answers; nothing else had to change"
+                .to_string()
+        } else {
+            crate::report::mended_by(f, mended).unwrap_or_else(|| "fixed".to_string())
         };
-        out.push(format!("- {code} [{}] ({})", clean(target), clean(&why)));
+        out.push(format!("- {} [{}] ({})", f.code.as_str(), clean(&f.target), clean(&why)));
     }
     out
 }
