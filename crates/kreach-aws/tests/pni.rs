@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use kreach::Report;
 use kreach_aws::AuditInput;
-use kreach_lab::{Fault, Lab};
+use kreach_lab::{Fault, Lab, LabLayout};
 use kreach_testkit::aws_codes;
 use kreach_testkit::moto::Moto;
 
@@ -101,6 +101,16 @@ fn permissions_xml(account: &serde_json::Value, attach: &[Attach]) -> String {
 /// The lab diagnosed with the audit of `scenario` planted in moto, the interfaces standing as
 /// `attach` says; the audit finds them from the VPC and the addresses the bootstrap resolved to.
 async fn pni_run(scenario: &str, attach: [Attach; 3]) -> (Report, serde_json::Value, Vec<(String, String)>) {
+    pni_run_lab(scenario, attach, Fault::None).await
+}
+
+/// As [`pni_run`], with `fault` in force in the lab's network (layout `pni`: the cluster's names
+/// answer with the interfaces' addresses, no endpoint, no CNAME).
+async fn pni_run_lab(
+    scenario: &str,
+    attach: [Attach; 3],
+    fault: Fault,
+) -> (Report, serde_json::Value, Vec<(String, String)>) {
     let moto = Moto::start(&root());
     let out = moto.python("fixtures/aws/moto_pni.py", &[&moto.url, scenario]);
     assert!(out.status.success(), "fixture {scenario}: {}", String::from_utf8_lossy(&out.stderr));
@@ -112,7 +122,7 @@ async fn pni_run(scenario: &str, attach: [Attach; 3]) -> (Report, serde_json::Va
     input.region = Some("us-west-2".into());
     input.endpoint_url = Some(moto.url.clone());
     input.static_credentials = Some(("testing".into(), "testing".into()));
-    let lab = Lab::start(Fault::None).await.expect("lab");
+    let lab = Lab::start_layout(LabLayout::Pni, fault, kreach_lab::LAB_BROKERS).await.expect("lab");
     let config = kreach_testkit::lab_config(&lab, Duration::from_secs(10));
     let report = kreach::Diagnosis::new(&config)
         .aws(move |scope, budget| async move { kreach_aws::audit(&input.narrowed_by(&scope), budget).await })
@@ -141,6 +151,22 @@ async fn a_healthy_pni_is_found_without_an_endpoint_and_raises_nothing() {
         assert!(i.egress_rules.is_empty(), "outbound revoked: {i:?}");
     }
     assert!(audit.calls.iter().any(|c| c == "ec2:DescribeNetworkInterfacePermissions"), "{:?}", audit.calls);
+    // The layout comes from the audit (the names say nothing), and a healthy PNI warns of nothing.
+    let network = report.network.as_ref().expect("network");
+    assert_eq!(network.layout, kreach::report::Layout::ConfluentPni, "{:?}", network.evidence);
+    assert!(network.rules.source.contains("aws-pni"), "{}", network.rules.source);
+    assert_eq!(report.status, kreach::Status::Pass, "{:#?}", report.findings);
+    assert!(report.codes_at_least(kreach::Severity::Warning).is_empty(), "{:#?}", report.findings);
+    // No endpoint on the path, so no endpoint idle timeout to judge the client's settings against:
+    // Java's default (540 s) is a warning on a PrivateLink layout, nothing on this one.
+    let mut judged = report.clone();
+    let mut client = kreach::report::ClientSettings::default();
+    client.properties = vec![("connections.max.idle.ms".into(), "540000".into())];
+    judged.settings.client = Some(client);
+    let idle = |r: &Report| kreach::judge(r).iter().any(|f| f.code.as_str() == "client-idle-timeout-above-endpoint");
+    assert!(!idle(&judged), "{:#?}", kreach::judge(&judged));
+    judged.network.as_mut().expect("network").layout = kreach::report::Layout::ConfluentDedicated;
+    assert!(idle(&judged), "the same settings on an endpoint's path are judged");
     assert!(asked.iter().any(|(a, _)| a == "ec2:DescribeNetworkInterfacePermissions"), "{asked:?}");
     // Read-only.
     assert!(audit.calls.iter().all(|c| c.contains(":Describe") || c.contains(":List") || c.contains(":Get")));
@@ -153,6 +179,23 @@ async fn a_pni_security_group_without_9092_is_named_with_its_rule() {
     let sg = account["security_group"].as_str().expect("sg");
     let fix = fix_of(&report, "aws-pni-sg-missing-ingress");
     assert!(fix.contains(&format!("--group-id {sg} --protocol tcp --port 9092")), "{fix}");
+}
+
+#[tokio::test]
+async fn a_dropped_kafka_port_on_the_pni_interfaces_blames_their_security_group_not_an_endpoint() {
+    // The network drops 9092 on every interface address (the lab), and the PNI group has no rule
+    // for it (moto): the connect failure's fix names the PNI interfaces' group, as the audit does.
+    let (report, account, _) = pni_run_lab("pni-sg-missing-9092", [Attach::Attached; 3], Fault::KafkaPortDropped).await;
+    assert_eq!(report.status, kreach::Status::Fail);
+    assert_eq!(report.network.as_ref().map(|n| n.layout), Some(kreach::report::Layout::ConfluentPni));
+    let tcp = report.findings.iter().find(|f| f.code.as_str() == "tcp-timeout").expect("tcp-timeout");
+    assert!(tcp.fix.contains("PNI network interfaces"), "{}", tcp.fix);
+    assert!(!tcp.fix.contains("VPC endpoint"), "no endpoint on this path: {}", tcp.fix);
+    let sg = account["security_group"].as_str().expect("sg");
+    assert!(
+        fix_of(&report, "aws-pni-sg-missing-ingress").contains(&format!("--group-id {sg} --protocol tcp --port 9092"))
+    );
+    assert!(report.findings.iter().all(|f| !f.fix.contains("VPC endpoint's security group")), "{:#?}", report.findings);
 }
 
 #[tokio::test]

@@ -23,6 +23,9 @@ pub const LAB_DOMAIN: &str = "abc123.us-west-2.aws.confluent.cloud";
 pub const LAB_BOOTSTRAP_HOST: &str = "lkc-lab01.abc123.us-west-2.aws.confluent.cloud";
 /// The lab's access point ID (layout `access-point`), as names carry it.
 pub const LAB_ACCESS_POINT: &str = "aplab01";
+/// The domain of the lab's PNI names (layout `pni`): the lab's own, since Confluent's
+/// documentation does not say what PNI names look like.
+pub const LAB_PNI_DOMAIN: &str = "pnilab01.lab.internal";
 /// Loopback range that plays the VPC (endpoint addresses are "private" in it).
 pub const LAB_PRIVATE_CIDR: &str = "127.10.0.0/16";
 /// The address public DNS gives for the cluster (nothing listens: a public address unreachable from here).

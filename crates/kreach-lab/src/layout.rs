@@ -42,6 +42,10 @@ layouts! {
     PrivateLinkAttachment = "privatelink-attachment": "Confluent PrivateLink Attachment: the regional zone <region>.aws.private.confluent.cloud, one wildcard record";
     /// A Confluent access point of an ingress PrivateLink gateway: its own zone, glb names.
     AccessPoint = "access-point": "Confluent access point (ingress PrivateLink gateway): glb names lkc-…-aplab01.<region>.aws.accesspoint.glb.confluent.cloud CNAME into the access point's zone aplab01.<region>.aws.accesspoint.confluent.cloud, one wildcard record";
+    /// Confluent's Private Network Interface: no endpoint, no CNAME; names answered with the
+    /// interfaces' own addresses (the lab's names and zone: Confluent's documentation does not say
+    /// what PNI names look like nor where they resolve).
+    Pni = "pni": "Confluent Private Network Interface: no VPC endpoint; the cluster's names (the lab's own, lkc-lab01.pnilab01.lab.internal: Confluent does not document PNI names) answer with one interface address per zone, which Confluent's account attaches";
     /// A provider whose names the endpoint's own private DNS answers, on a port other than 9092.
     EndpointPrivateDns = "endpoint-private-dns": "Redpanda-style: the endpoint's private DNS answers <cluster>.byoc.prd.cloud.redpanda.com on a non-9092 port";
 }
@@ -94,6 +98,9 @@ impl Names {
                     vec![(n.bootstrap.clone(), format!("lkc-lab01.{d}"))],
                 ));
                 n
+            }
+            LabLayout::Pni => {
+                names(crate::LAB_PNI_DOMAIN, &format!("lkc-lab01.{}", crate::LAB_PNI_DOMAIN), false, true)
             }
             LabLayout::EndpointPrivateDns => {
                 let d = "clab01.byoc.prd.cloud.redpanda.com";

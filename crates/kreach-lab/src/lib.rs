@@ -17,7 +17,7 @@ pub use endpoint::{Behaviour, Listener, Routes, server_config};
 pub use kafka::{MockError, MockKafka};
 pub use lab::{
     Fault, LAB_ACCESS_POINT, LAB_AWS_API_ADDR, LAB_BOOTSTRAP_HOST, LAB_BROKERS, LAB_DOMAIN, LAB_INTERNET_ADDR,
-    LAB_PRIVATE_CIDR, LAB_PUBLIC_ADDR, LAB_REGION, Lab, LabAz, Labs, Patch,
+    LAB_PNI_DOMAIN, LAB_PRIVATE_CIDR, LAB_PUBLIC_ADDR, LAB_REGION, Lab, LabAz, Labs, Patch,
 };
 pub use layout::LabLayout;
 

@@ -96,6 +96,19 @@ async fn each_layout_is_recognised_and_its_healthy_lab_passes() {
             );
         }
     }
+    // PNI: the names say nothing (Confluent documents none), so without the audit the layout is
+    // generic, and a healthy PNI raises no warning; with the audit it is `confluent-pni`
+    // (crates/kreach-aws/tests/pni.rs).
+    let (_lab, report) = run(LabLayout::Pni, Fault::None, true).await;
+    assert_eq!(problems(&report), Vec::<&str>::new(), "pni: {:#?}", report.findings);
+    assert_eq!(report.status, Status::Pass);
+    let network = report.network.as_ref().expect("network section");
+    assert_eq!(network.layout, Layout::Generic, "{:?}", network.evidence);
+    let domain = network.domain.as_ref().expect("domain");
+    assert_eq!((domain.name.as_str(), domain.source), (kreach_lab::LAB_PNI_DOMAIN, DomainSource::BootstrapParent));
+    let bootstrap = &report.targets[0];
+    let chain = &bootstrap.dns.as_ref().expect("dns").lookup.cname_chain;
+    assert!(chain.is_empty(), "PNI names answer with the interfaces' addresses, no CNAME: {chain:?}");
     let (_lab, report) = run(LabLayout::EndpointPrivateDns, Fault::None, false).await;
     let rules = &report.network.as_ref().expect("network").rules;
     assert_eq!((rules.private_zone, rules.endpoint_private_dns), (Need::NotUsed, Need::Required));

@@ -16,7 +16,8 @@ const THREE_SYNS_MS: u64 = 3_300;
 /// leads to an endpoint's DNS name.
 fn behind_privatelink(report: &Report) -> bool {
     let layout = report.network.as_ref().map(|n| n.layout);
-    layout.is_some_and(|l| l != Layout::Generic)
+    // PNI's interfaces are attached to Confluent's machines: no endpoint, no endpoint idle timeout.
+    layout.is_some_and(|l| !matches!(l, Layout::Generic | Layout::ConfluentPni))
         || report.targets.iter().any(|t| {
             t.dns.as_ref().is_some_and(|d| d.lookup.cname_chain.iter().any(|h| vpce_name(&h.target).is_some()))
         })

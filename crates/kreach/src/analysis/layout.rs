@@ -12,6 +12,7 @@ const CONFLUENT: &str = "confluent.cloud";
 const CONFLUENT_DEDICATED_DOC: &str =
     "https://docs.confluent.io/cloud/current/networking/private-links/aws-privatelink.html";
 const CONFLUENT_SERVERLESS_DOC: &str = "https://docs.confluent.io/cloud/current/networking/aws-platt.html";
+const CONFLUENT_PNI_DOC: &str = "https://docs.confluent.io/cloud/current/networking/aws-pni.html";
 const MSK_DOC: &str = "https://docs.aws.amazon.com/msk/latest/developerguide/aws-access-mult-vpc.html";
 const REDPANDA_DOC: &str = "https://docs.redpanda.com/redpanda-cloud/networking/aws-privatelink/";
 /// Amazon MSK multi-VPC private connectivity serves its brokers on these ports.
@@ -289,6 +290,16 @@ pub fn rules(layout: Layout, resolution: Resolution, domain: Option<&str>) -> La
             record_ttl: Some(60),
             source: CONFLUENT_SERVERLESS_DOC.into(),
         },
+        // Confluent's PNI page says nothing of how the cluster's names resolve: no record rule.
+        Layout::ConfluentPni => LayoutRules {
+            private_zone: Need::Unknown,
+            records: Vec::new(),
+            zonal_records: Need::Unknown,
+            endpoint_private_dns: Need::NotUsed,
+            public_dns_chase: Need::Unknown,
+            record_ttl: None,
+            source: CONFLUENT_PNI_DOC.into(),
+        },
         Layout::MskMultiVpc => LayoutRules {
             private_zone: Need::NotUsed,
             records: Vec::new(),
@@ -354,9 +365,19 @@ pub fn network(report: &Report, flag_domain: Option<&str>) -> NetworkSection {
             resolution = Resolution::EndpointPrivateDns;
         }
     }
-    let layout = hint.as_ref().map_or(Layout::Generic, |h| h.layout);
+    let mut layout = hint.as_ref().map_or(Layout::Generic, |h| h.layout);
     if hint.is_none() {
         evidence.push(format!("`{host}` follows no provider's naming scheme kreach knows: a generic layout"));
+    }
+    // PNI is known only from the audit: no endpoint, and interfaces Confluent's account attaches.
+    if let Some(audit) = report.aws.as_ref().filter(|a| a.endpoint.is_none() && !a.pni_interfaces.is_empty()) {
+        let attached = audit.pni_interfaces.iter().filter(|i| i.attached()).count();
+        evidence.push(format!(
+            "the audit found no VPC endpoint and {} network interface(s) in the VPC that another account attaches or \
+             may attach ({attached} attached): Confluent's Private Network Interface",
+            audit.pni_interfaces.len()
+        ));
+        layout = Layout::ConfluentPni;
     }
     let domain = domain_for(layout, flag_domain, host, chain);
     let mut ports: Vec<u16> = report.targets.iter().filter(|t| t.role != Role::Endpoint).map(|t| t.port).collect();

@@ -13,6 +13,7 @@ mod client;
 mod dns;
 mod endpoints;
 mod esm;
+mod ingress;
 mod integrity;
 mod kafka;
 pub mod layout;
@@ -64,7 +65,8 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             .filter(|t| t.broker.as_ref().and_then(|b| b.az_id.as_deref()) == Some(*az))
             .all(|t| explained.contains(&t.target))
     });
-    zones::zone_findings(&report.zones, &down_zones, targets, &mut out);
+    let ingress = ingress::Ingress::of(report.network.as_ref());
+    zones::zone_findings(&report.zones, &down_zones, targets, ingress, &mut out);
     let mut hosts_done = HashSet::new();
     for t in targets {
         if t.role == Role::Endpoint {
@@ -90,7 +92,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             broker_findings(t, &down_zones, &zone_addresses, known_records, domain, &mut out);
             continue;
         }
-        tcp_findings(t, &mut out);
+        tcp_findings(t, ingress, &mut out);
         tls::client_cert_findings(t, &report.settings, &mut out);
         tls_findings(t, &mut out);
         https_findings(t, &mut out);

@@ -1,6 +1,7 @@
 //! TCP and HTTPS findings: refused, dropped and unreachable ports, silent REST endpoints.
 
 use super::finding;
+use super::ingress::Ingress;
 use crate::report::findings::FindingCode;
 use crate::report::{AddressReport, Finding, FixAction, Hop, HttpsOutcome, Role, Stage, TargetReport, TcpOutcome};
 
@@ -12,7 +13,7 @@ pub(super) fn port_label(t: &TargetReport) -> String {
     }
 }
 
-pub(super) fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
+pub(super) fn tcp_findings(t: &TargetReport, ingress: Ingress, out: &mut Vec<Finding>) {
     let attempts: Vec<(&AddressReport, TcpOutcome)> =
         t.addresses.iter().filter_map(|a| a.tcp.as_ref().map(|tcp| (a, tcp.outcome))).collect();
     let failed: Vec<&(&AddressReport, TcpOutcome)> =
@@ -22,8 +23,9 @@ pub(super) fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
     }
     let port = port_label(t);
     let sg_rule = format!(
-        "Add an inbound rule to the VPC endpoint's security group: {port} from the client's security group \
-         or CIDR; check the client's outbound rules and the subnets' network ACLs too."
+        "Add an inbound rule to {}: {port} from the client's security group or CIDR; check the client's \
+         outbound rules and the subnets' network ACLs too.",
+        ingress.security_group()
     );
     if failed.len() < attempts.len() {
         let detail: Vec<String> = failed.iter().map(|(a, o)| format!("{} {}", a.ip, o.word())).collect();
@@ -39,8 +41,10 @@ pub(super) fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
                 detail.join(", ")
             ),
             format!(
-                "Each address is one endpoint network interface (one AZ). For the failing ones: check the subnet's \
-                 network ACL and route table, and that the endpoint still has a healthy interface in that AZ. {sg_rule}"
+                "Each address is one {} (one AZ). For the failing ones: check the subnet's network ACL and route \
+                 table, and {}. {sg_rule}",
+                ingress.interface(),
+                ingress.zone_check("that AZ")
             ),
             failed.iter().map(|(a, _)| a.ip.clone()).collect(),
         );
@@ -69,8 +73,17 @@ pub(super) fn tcp_findings(t: &TargetReport, out: &mut Vec<Finding>) {
         (
             TcpOutcome::Unreachable,
             FindingCode::TcpUnreachable,
-            "No route to these addresses: check the route tables and that the addresses belong to this VPC's endpoint."
-                .into(),
+            match ingress {
+                Ingress::Endpoint => {
+                    "No route to these addresses: check the route tables and that the addresses belong to this VPC's \
+                     endpoint."
+                }
+                Ingress::Pni => {
+                    "No route to these addresses: check the route tables and that the addresses belong to the PNI \
+                     network interfaces in this VPC."
+                }
+            }
+            .into(),
         ),
         (
             TcpOutcome::Error,

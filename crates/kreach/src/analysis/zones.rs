@@ -1,6 +1,7 @@
 //! Per-zone verdicts: which availability zones pass, and when a zone's path is down.
 
 use super::finding;
+use super::ingress::Ingress;
 use crate::report::findings::FindingCode;
 use crate::report::{
     Cause, Finding, FixAction, Report, Stage, StageStatus, TargetReport, TcpOutcome, TlsOutcome, ZoneSummary,
@@ -134,6 +135,7 @@ pub(super) fn zone_findings(
     zones: &[ZoneSummary],
     down: &[(&str, ZoneFault)],
     targets: &[TargetReport],
+    ingress: Ingress,
     out: &mut Vec<Finding>,
 ) {
     for (z, fault) in zones.iter().filter_map(|z| down.iter().find(|(az, _)| *az == z.az_id).map(|(_, f)| (z, *f))) {
@@ -141,7 +143,7 @@ pub(super) fn zone_findings(
             targets.iter().filter(|t| t.broker.as_ref().and_then(|b| b.az_id.as_ref()) == Some(&z.az_id)).collect();
         let Some(t) = in_zone.first() else { continue };
         let mut f = match fault {
-            ZoneFault::Network => network_finding(z, t, &in_zone),
+            ZoneFault::Network => network_finding(z, t, &in_zone, ingress),
             ZoneFault::Refused => refused_finding(z, t),
             ZoneFault::Certificate(outcome) => certificate_finding(z, t, &in_zone, outcome),
         };
@@ -152,7 +154,7 @@ pub(super) fn zone_findings(
 }
 
 /// Every broker of the zone times out on the way: the zone's network path.
-fn network_finding(z: &ZoneSummary, t: &TargetReport, in_zone: &[&TargetReport]) -> Finding {
+fn network_finding(z: &ZoneSummary, t: &TargetReport, in_zone: &[&TargetReport], ingress: Ingress) -> Finding {
     let why = first_failure(t);
     let mtu = in_zone.iter().all(|t| {
         t.addresses.iter().any(|a| a.tls.as_ref().and_then(|tls| tls.path_mtu.as_ref()?.passed_mss).is_some())
@@ -166,10 +168,12 @@ fn network_finding(z: &ZoneSummary, t: &TargetReport, in_zone: &[&TargetReport])
         )
     } else {
         format!(
-            "The endpoint's path in {} is broken: check that the VPC endpoint has a subnet (and a healthy \
-             network interface) in {}, that subnet's network ACL and route table, and the endpoint security \
-             group's rules for that interface. Clients will time out on every partition led there.",
-            z.az_id, z.az_id
+            "The path to the {} in {} is broken: check {}, that subnet's network ACL and route table, and the rules \
+             of {} for that interface. Clients will time out on every partition led there.",
+            ingress.interface(),
+            z.az_id,
+            ingress.zone_check(&z.az_id),
+            ingress.security_group()
         )
     };
     let mut f = finding(

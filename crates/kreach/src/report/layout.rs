@@ -16,6 +16,10 @@ pub enum Layout {
     ConfluentPrivateLinkAttachment,
     /// Confluent Cloud access points.
     ConfluentAccessPoint,
+    /// Confluent Cloud's Private Network Interface (Enterprise and Freight clusters on AWS): no VPC
+    /// endpoint, network interfaces in the customer's subnets that Confluent's account attaches.
+    /// Known only from the AWS audit (the interfaces); the names do not say it.
+    ConfluentPni,
     /// Amazon MSK multi-VPC private connectivity (managed VPC connections, ports 14001-14100).
     MskMultiVpc,
     /// Redpanda Cloud over PrivateLink: the endpoint's own private DNS answers.
@@ -31,6 +35,7 @@ impl Layout {
             Layout::ConfluentDedicated => "Confluent dedicated cluster (PrivateLink network)",
             Layout::ConfluentPrivateLinkAttachment => "Confluent PrivateLink Attachment (serverless gateway)",
             Layout::ConfluentAccessPoint => "Confluent access point",
+            Layout::ConfluentPni => "Confluent Private Network Interface (PNI)",
             Layout::MskMultiVpc => "Amazon MSK multi-VPC private connectivity",
             Layout::Redpanda => "Redpanda Cloud PrivateLink",
             Layout::Generic => "generic Kafka",
