@@ -93,10 +93,7 @@ pub async fn attach_msk_iam_signer(ready: &mut Ready, region: Option<String>, sd
     let Some(sasl) = ready.config.sasl.as_mut().filter(|s| signs(s)) else { return };
     let budget = ready.config.timeout.saturating_sub(ready.started.elapsed()) / 3;
     if let Ok(Ok(config)) = tokio::time::timeout(budget, (sdk)(region)).await {
-        let signer = match &sasl.msk_role {
-            Some(role) => crate::MskIamSigner::assuming(config, role).await,
-            None => crate::MskIamSigner::new(config),
-        };
+        let signer = crate::MskIamSigner::for_client(config, sasl.msk_profile.as_deref(), sasl.msk_role.as_ref()).await;
         sasl.iam = Some(kreach::input::IamSigner(std::sync::Arc::new(signer)));
     }
 }

@@ -235,9 +235,7 @@ pub async fn sdk_config(
     endpoint_url: Option<&str>,
     credentials: Option<aws_credential_types::Credentials>,
 ) -> aws_config::SdkConfig {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let https = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https_client());
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
     }
@@ -248,6 +246,12 @@ pub async fn sdk_config(
         loader = loader.credentials_provider(credentials);
     }
     loader.load().await
+}
+
+/// The HTTPS client every SDK call of kreach's uses (rustls with ring).
+pub(crate) fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
 }
 
 /// Runs the audit within `budget`. Never fails: what could not be read is in the result.

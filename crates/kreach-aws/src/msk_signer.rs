@@ -10,8 +10,8 @@
 use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
-use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use kreach::input::{MskIamSign, Reading};
 use kreach::report::{IamSigning, IamSigningOutcome};
 
@@ -23,8 +23,12 @@ const EXPIRES: Duration = Duration::from_secs(900);
 /// Signs with `sdk`'s credential provider and region.
 pub struct MskIamSigner {
     sdk: SdkConfig,
-    /// The role the credentials are assumed as (the evidence names it).
+    /// The role the credentials are assumed as (the evidence names it when its credentials sign).
     role: Option<String>,
+    /// The profile tried first (the evidence names it when its credentials sign).
+    profile: Option<String>,
+    /// Which option's provider gave the last credentials (with a profile: see [`FirstOf`]).
+    won: Won,
     /// The provider's last answer and when it came: the bootstrap's addresses, signing beside each
     /// other, share one load; a later run (`--watch`) loads again.
     loaded: tokio::sync::Mutex<Option<(std::time::Instant, Loaded)>>,
@@ -39,24 +43,129 @@ const LOAD_REUSE: Duration = Duration::from_secs(30);
 impl MskIamSigner {
     /// A signer for `sdk` (its credentials are loaded at the first signature, not now).
     pub fn new(sdk: SdkConfig) -> Self {
-        MskIamSigner { sdk, role: None, loaded: tokio::sync::Mutex::new(None) }
+        MskIamSigner { sdk, role: None, profile: None, won: Won::default(), loaded: tokio::sync::Mutex::new(None) }
     }
 
     /// A signer that first assumes `role` (aws-msk-iam-auth's `awsRoleArn`, `awsRoleSessionName`,
     /// `awsStsRegion`) with `sdk`'s credentials, through STS (`sts:AssumeRole`, inside the signing
     /// step's time; its refusal is the credentials' failure).
     pub async fn assuming(sdk: SdkConfig, role: &kreach::input::MskRole) -> Self {
-        let mut builder = aws_config::sts::AssumeRoleProvider::builder(role.arn.clone())
-            .session_name(role.session_name.clone().unwrap_or_else(|| "kreach-msk-iam".to_string()));
-        if let Some(region) = &role.sts_region {
-            builder = builder.region(aws_config::Region::new(region.clone()));
+        let provider = assume(&sdk, role).await;
+        let sdk = sdk.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
+        MskIamSigner {
+            sdk,
+            role: Some(role.arn.clone()),
+            profile: None,
+            won: Won::default(),
+            loaded: tokio::sync::Mutex::new(None),
         }
-        let provider = builder.configure(&sdk).build().await;
-        let sdk = sdk
-            .into_builder()
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
-            .build();
-        MskIamSigner { sdk, role: Some(role.arn.clone()), loaded: tokio::sync::Mutex::new(None) }
+    }
+
+    /// A signer with the credentials aws-msk-iam-auth's JAAS options choose, in the library's
+    /// order: the profile `awsProfileName` names, then the role `awsRoleArn` names, then `sdk`'s
+    /// own chain — the first that gives credentials signs (a later one is tried when an earlier
+    /// one fails, any way, as the library's chain does).
+    pub async fn for_client(sdk: SdkConfig, profile: Option<&str>, role: Option<&kreach::input::MskRole>) -> Self {
+        if profile.is_none() {
+            return match role {
+                Some(role) => Self::assuming(sdk, role).await,
+                None => Self::new(sdk),
+            };
+        }
+        let mut providers: Vec<(&'static str, SharedCredentialsProvider)> = Vec::new();
+        if let Some(name) = profile {
+            // The profile's own chain (a role, SSO, a process) needs a client and a region: the SDK's.
+            let mut conf = aws_config::provider_config::ProviderConfig::without_region()
+                .with_region(sdk.region().cloned())
+                .with_http_client(sdk.http_client().unwrap_or_else(crate::https_client));
+            if let Some(sleep) = sdk.sleep_impl() {
+                conf = conf.with_sleep_impl(sleep);
+            }
+            let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .configure(&conf)
+                .profile_name(name)
+                .build();
+            providers.push((FROM_PROFILE, SharedCredentialsProvider::new(provider)));
+        }
+        if let Some(role) = role {
+            providers.push((FROM_ROLE, SharedCredentialsProvider::new(assume(&sdk, role).await)));
+        }
+        if let Some(default) = sdk.credentials_provider() {
+            providers.push((FROM_DEFAULT, default));
+        }
+        let won = Won::default();
+        let chain = FirstOf { providers, won: won.clone() };
+        let sdk = sdk.into_builder().credentials_provider(SharedCredentialsProvider::new(chain)).build();
+        MskIamSigner {
+            sdk,
+            role: role.map(|r| r.arn.clone()),
+            profile: profile.map(str::to_string),
+            won,
+            loaded: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+/// `role` assumed with `sdk`'s credentials, or with the keys the JAAS line gives for it.
+async fn assume(sdk: &SdkConfig, role: &kreach::input::MskRole) -> aws_config::sts::AssumeRoleProvider {
+    let mut builder = aws_config::sts::AssumeRoleProvider::builder(role.arn.clone())
+        .session_name(role.session_name.clone().unwrap_or_else(|| "kreach-msk-iam".to_string()));
+    if let Some(region) = &role.sts_region {
+        builder = builder.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(id) = &role.external_id {
+        builder = builder.external_id(id.clone());
+    }
+    let builder = builder.configure(sdk);
+    match &role.keys {
+        Some(k) => {
+            let keys = aws_credential_types::Credentials::new(
+                k.access_key_id.expose(),
+                k.secret_access_key.expose(),
+                k.session_token.as_ref().map(|t| t.expose().to_string()),
+                None,
+                "awsRoleAccessKeyId",
+            );
+            builder.build_from_provider(keys).await
+        }
+        None => builder.build().await,
+    }
+}
+
+/// Which of [`FirstOf`]'s providers gave the credentials last.
+type Won = std::sync::Arc<std::sync::Mutex<Option<&'static str>>>;
+const FROM_PROFILE: &str = "awsProfileName";
+const FROM_ROLE: &str = "awsRoleArn";
+const FROM_DEFAULT: &str = "default chain";
+
+/// aws-msk-iam-auth's chain: each provider in turn until one gives credentials (`won` says
+/// which option chose it); when none does, the first provider's error.
+#[derive(Debug)]
+struct FirstOf {
+    providers: Vec<(&'static str, SharedCredentialsProvider)>,
+    won: Won,
+}
+
+impl ProvideCredentials for FirstOf {
+    fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            let mut first_error = None;
+            for (label, provider) in &self.providers {
+                match provider.provide_credentials().await {
+                    Ok(c) => {
+                        *self.won.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(label);
+                        return Ok(c);
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            Err(first_error.unwrap_or_else(|| CredentialsError::not_loaded("no credential provider")))
+        })
     }
 }
 
@@ -75,7 +184,8 @@ impl MskIamSigner {
     /// The credentials, unexpired, with what the evidence may say of them; the evidence alone
     /// (its outcome set) when there are none.
     async fn credentials(&self, evidence: &mut IamSigning) -> Result<aws_credential_types::Credentials, IamSigning> {
-        evidence.role = self.role.clone();
+        // Without a profile the role (when named) is the only provider.
+        evidence.role = self.role.clone().filter(|_| self.profile.is_none());
         let load = async {
             let Some(provider) = self.sdk.credentials_provider() else {
                 return Err((IamSigningOutcome::NoCredentials, "no credential provider is configured".to_string()));
@@ -108,6 +218,11 @@ impl MskIamSigner {
                 return Err(evidence.clone());
             }
         };
+        if self.profile.is_some() {
+            let won = *self.won.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            evidence.role = self.role.clone().filter(|_| won == Some(FROM_ROLE));
+            evidence.profile = self.profile.clone().filter(|_| won == Some(FROM_PROFILE));
+        }
         evidence.credentials_source = Some(match (credentials.session_token().is_some(), credentials.account_id()) {
             (true, Some(a)) => format!("session credentials of account {}", a.as_str()),
             (true, None) => "session credentials".to_string(),

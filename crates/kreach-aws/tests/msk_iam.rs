@@ -17,7 +17,6 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use kreach::report::IamSigningOutcome;
 use kreach::{FindingCode, Report, Severity, Status};
-use kreach_aws::{MappingInput, RunInput};
 use kreach_testkit::msk_iam::{Principal, token_verifier, verifier};
 use kreach_testkit::oauth_front::OAuthFront;
 
@@ -129,20 +128,7 @@ async fn prepared_from(
     mechanism: &str,
     properties: &[(&str, &str)],
 ) -> kreach_aws::Ready {
-    let mut o = kreach::CheckOptions::default();
-    o.bootstrap = Some(addr.to_string());
-    o.security_protocol = Some("SASL_PLAINTEXT".into());
-    o.sasl_mechanism = Some(mechanism.into());
-    let text: String = properties.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-    o.properties = Some(kreach::Properties::parse(&text).expect("properties"));
-    o.no_https = true;
-    o.private_cidrs = vec!["127.0.0.0/8".into()];
-    o.timeout_secs = Some(8.0);
-    // The front has no TLS: the signed payload may go in clear only because the test allows it.
-    o.allow_insecure_credentials = true;
-    let mut input = RunInput::new(o);
-    input.mapping = MappingInput::None;
-    kreach_aws::prepare(input, &|_| None, source, &kreach_aws::no_policy).await.expect("ready")
+    support::prepared_plaintext(addr, source, mechanism, properties).await
 }
 
 fn keys(id: &str, token: Option<&str>, expiry: Option<SystemTime>) -> Option<SharedCredentialsProvider> {
@@ -335,7 +321,8 @@ async fn the_role_the_jaas_line_names_is_assumed_before_signing() {
     };
     let role = "arn:aws:iam::123456789012:role/msk-client";
     let jaas = format!(
-        "software.amazon.msk.auth.iam.IAMLoginModule required awsRoleArn=\"{role}\" awsStsRegion=\"{REGION}\";"
+        "software.amazon.msk.auth.iam.IAMLoginModule required awsRoleArn=\"{role}\" awsStsRegion=\"{REGION}\" \
+         awsRoleExternalId=\"orders-ext-42\";"
     );
     let ready = prepared_from(front.addr, &source, "AWS_MSK_IAM", &[("sasl.jaas.config", &jaas)]).await;
     let report = kreach::run(&ready.config).await.expect("run");
@@ -346,5 +333,6 @@ async fn the_role_the_jaas_line_names_is_assumed_before_signing() {
     let asked = moto.recorded_asked();
     let body = &asked.iter().find(|(a, _)| a == "ec2:AssumeRole").expect("STS was asked").1;
     assert!(body.contains("RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fmsk-client"), "{body}");
+    assert!(body.contains("ExternalId=orders-ext-42"), "the role's external id: {body}");
     assert_eq!(front.verdicts(), [Ok(())], "signed with the role's credentials");
 }

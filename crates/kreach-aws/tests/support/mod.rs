@@ -23,3 +23,28 @@ pub fn source(
         Box::pin(std::future::ready(Ok(b.build())))
     }
 }
+
+/// The input step's result for the check of `addr` (a front without TLS, loopback) with SASL
+/// `mechanism` and the client's `properties`, the SDK configuration `source` gives.
+#[allow(dead_code)] // not every test binary that shares this module uses it
+pub async fn prepared_plaintext(
+    addr: std::net::SocketAddr,
+    source: kreach_aws::SdkSource<'_>,
+    mechanism: &str,
+    properties: &[(&str, &str)],
+) -> kreach_aws::Ready {
+    let mut o = kreach::CheckOptions::default();
+    o.bootstrap = Some(addr.to_string());
+    o.security_protocol = Some("SASL_PLAINTEXT".into());
+    o.sasl_mechanism = Some(mechanism.into());
+    let text: String = properties.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    o.properties = Some(kreach::Properties::parse(&text).expect("properties"));
+    o.no_https = true;
+    o.private_cidrs = vec!["127.0.0.0/8".into()];
+    o.timeout_secs = Some(8.0);
+    // The front has no TLS: the signed payload may go in clear only because the test allows it.
+    o.allow_insecure_credentials = true;
+    let mut input = kreach_aws::RunInput::new(o);
+    input.mapping = kreach_aws::MappingInput::None;
+    kreach_aws::prepare(input, &|_| None, source, &kreach_aws::no_policy).await.expect("ready")
+}

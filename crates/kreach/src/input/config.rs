@@ -306,12 +306,23 @@ impl CheckOptions {
                 None
             };
             let password = password.map(Secret::new);
-            let msk_role = if mechanism == "AWS_MSK_IAM" || msk_iam_token {
-                crate::input::oauth::msk_role(prop("sasl.jaas.config").as_deref())?
+            let (msk_role, msk_profile) = if mechanism == "AWS_MSK_IAM" || msk_iam_token {
+                let jaas = prop("sasl.jaas.config");
+                (crate::input::oauth::msk_role(jaas.as_deref())?, crate::input::oauth::msk_profile(jaas.as_deref())?)
             } else {
-                None
+                (None, None)
             };
-            Some(Sasl { mechanism, username, password, oauth, bearer: None, iam: None, msk_iam_token, msk_role })
+            Some(Sasl {
+                mechanism,
+                username,
+                password,
+                oauth,
+                bearer: None,
+                iam: None,
+                msk_iam_token,
+                msk_role,
+                msk_profile,
+            })
         } else {
             None
         };

@@ -335,7 +335,53 @@ pub(crate) fn msk_role(jaas: Option<&str>) -> Result<Option<crate::input::MskRol
             "awsRoleSessionName is not a role session name (2-64 of A-Za-z0-9=,.@-_)",
         ));
     }
-    Ok(Some(crate::input::MskRole { arn, session_name, sts_region }))
+    let external_id = option("awsRoleExternalId");
+    if external_id.as_deref().is_some_and(|x| {
+        x.len() < 2 || x.len() > 1224 || !x.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/-_".contains(&b))
+    }) {
+        return Err(Error::invalid(
+            "sasl.jaas.config",
+            "awsRoleExternalId is not an external id (2-1224 of A-Za-z0-9+=,.@:/-_)",
+        ));
+    }
+    // The library uses the keys only when both are given; a session token only with them.
+    let keys = match (option("awsRoleAccessKeyId"), option("awsRoleSecretAccessKey")) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some(crate::input::MskRoleKeys {
+            access_key_id: Secret::new(id),
+            secret_access_key: Secret::new(secret),
+            session_token: option("awsRoleSessionToken").filter(|t| !t.is_empty()).map(Secret::new),
+        }),
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(Error::invalid(
+                "sasl.jaas.config",
+                "awsRoleAccessKeyId and awsRoleSecretAccessKey go together (one is missing)",
+            ));
+        }
+        _ => None,
+    };
+    Ok(Some(crate::input::MskRole { arn, session_name, sts_region, external_id, keys }))
+}
+
+/// The shared-config profile aws-msk-iam-auth's `awsProfileName` names, when it names one. A name
+/// no profile file could hold is an error naming `sasl.jaas.config` and the option.
+pub(crate) fn msk_profile(jaas: Option<&str>) -> Result<Option<String>, Error> {
+    let Some(jaas) = jaas.filter(|j| j.contains("IAMLoginModule") || j.contains("OAuthBearerLoginModule")) else {
+        return Ok(None);
+    };
+    let options = jaas_options(jaas).map_err(|e| Error::invalid("sasl.jaas.config", e))?;
+    let Some(name) = options.iter().find(|(k, _)| k == "awsProfileName").map(|(_, v)| v.trim().to_string()) else {
+        return Ok(None);
+    };
+    let fits = !name.is_empty()
+        && name.len() <= 128
+        && name.chars().all(|c| !c.is_whitespace() && !c.is_control() && !"[]#;=".contains(c));
+    if !fits {
+        return Err(Error::invalid(
+            "sasl.jaas.config",
+            "awsProfileName is not a profile name (1-128 characters, no spaces, brackets, '#', ';' or '=')",
+        ));
+    }
+    Ok(Some(name))
 }
 
 /// The options of a JAAS login-module line: `Class FLAG name="value" name=value … ;`. An
@@ -567,6 +613,18 @@ mod tests {
             (role.arn.as_str(), role.session_name.as_deref(), role.sts_region.as_deref()),
             ("arn:aws:iam::123456789012:role/msk", Some("orders"), Some("eu-west-1"))
         );
+        assert_eq!((role.external_id.as_deref(), role.keys.as_ref()), (None, None));
+        let keyed = msk_role(Some(
+            "software.amazon.msk.auth.iam.IAMLoginModule required awsRoleArn=\"arn:aws:iam::123456789012:role/msk\" \
+             awsRoleExternalId=\"ext-42\" awsRoleAccessKeyId=\"AKIDROLE\" awsRoleSecretAccessKey=\"s3cr3t/key\";",
+        ))
+        .expect("ok")
+        .expect("a role");
+        assert_eq!(keyed.external_id.as_deref(), Some("ext-42"));
+        let keys = keyed.keys.as_ref().expect("keys");
+        assert_eq!((keys.access_key_id.expose(), keys.secret_access_key.expose()), ("AKIDROLE", "s3cr3t/key"));
+        assert!(keys.session_token.is_none());
+        assert!(!format!("{keyed:?}").contains("s3cr3t"), "the keys are secrets: {keyed:?}");
         assert_eq!(msk_role(Some("software.amazon.msk.auth.iam.IAMLoginModule required;")).expect("ok"), None);
         assert_eq!(msk_role(None).expect("ok"), None);
         for (bad, says) in [
@@ -574,11 +632,28 @@ mod tests {
             ("awsRoleArn=\"arn:aws:iam::123456789012:user/x\"", "awsRoleArn"),
             ("awsRoleArn=\"arn:aws:iam::123456789012:role/x\" awsStsRegion=\"EU West\"", "awsStsRegion"),
             ("awsRoleArn=\"arn:aws:iam::123456789012:role/x\" awsRoleSessionName=\"a b\"", "awsRoleSessionName"),
+            ("awsRoleArn=\"arn:aws:iam::123456789012:role/x\" awsRoleExternalId=\"a b\"", "awsRoleExternalId"),
+            ("awsRoleArn=\"arn:aws:iam::123456789012:role/x\" awsRoleAccessKeyId=\"AKID\"", "awsRoleSecretAccessKey"),
         ] {
             let e = msk_role(Some(&format!("software.amazon.msk.auth.iam.IAMLoginModule required {bad};")))
                 .expect_err(bad)
                 .to_string();
             assert!(e.contains("sasl.jaas.config") && e.contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_msk_profile_comes_from_the_jaas_options() {
+        let line = |opts: &str| format!("software.amazon.msk.auth.iam.IAMLoginModule required {opts};");
+        assert_eq!(
+            msk_profile(Some(&line("awsProfileName=\"orders-prod\""))).expect("ok").as_deref(),
+            Some("orders-prod")
+        );
+        assert_eq!(msk_profile(Some(&line("awsDebugCreds=true"))).expect("ok"), None);
+        assert_eq!(msk_profile(None).expect("ok"), None);
+        for bad in ["awsProfileName=\"\"", "awsProfileName=\"a b\"", "awsProfileName=\"[default]\""] {
+            let e = msk_profile(Some(&line(bad))).expect_err(bad).to_string();
+            assert!(e.contains("sasl.jaas.config") && e.contains("awsProfileName"), "{bad}: {e}");
         }
     }
 }

@@ -104,8 +104,12 @@ pub struct Sasl {
     /// token from AWS's MSK IAM SASL signer libraries in their token callback): `iam` signs it.
     pub msk_iam_token: bool,
     /// The role aws-msk-iam-auth's JAAS options make the client sign as (`awsRoleArn`,
-    /// `awsRoleSessionName`, `awsStsRegion`): the signer assumes it first.
+    /// `awsRoleSessionName`, `awsStsRegion`, `awsRoleExternalId`, `awsRoleAccessKeyId`…): the
+    /// signer assumes it first.
     pub msk_role: Option<MskRole>,
+    /// The shared-config profile aws-msk-iam-auth's `awsProfileName` names: its credentials come
+    /// first, before the role and the default chain (the library's order).
+    pub msk_profile: Option<String>,
 }
 
 /// A role to assume before signing for MSK IAM, as aws-msk-iam-auth's JAAS options name it.
@@ -117,6 +121,22 @@ pub struct MskRole {
     pub session_name: Option<String>,
     /// `awsStsRegion`: the STS endpoint's region (the SDK's otherwise).
     pub sts_region: Option<String>,
+    /// `awsRoleExternalId`: the external id the role's trust policy may require.
+    pub external_id: Option<String>,
+    /// `awsRoleAccessKeyId`, `awsRoleSecretAccessKey` and `awsRoleSessionToken`: the keys that
+    /// call `sts:AssumeRole` instead of the default chain's (secrets: never printed).
+    pub keys: Option<MskRoleKeys>,
+}
+
+/// The keys aws-msk-iam-auth's JAAS line gives for assuming the role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MskRoleKeys {
+    /// `awsRoleAccessKeyId`.
+    pub access_key_id: Secret,
+    /// `awsRoleSecretAccessKey`.
+    pub secret_access_key: Secret,
+    /// `awsRoleSessionToken`.
+    pub session_token: Option<Secret>,
 }
 
 /// The Java callback handler of AWS's aws-msk-iam-auth that makes OAUTHBEARER carry MSK's IAM
@@ -191,6 +211,7 @@ impl Sasl {
             iam: None,
             msk_iam_token: false,
             msk_role: None,
+            msk_profile: None,
         }
     }
 }

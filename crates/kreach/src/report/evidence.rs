@@ -274,9 +274,14 @@ pub struct IamSigning {
     /// What went wrong, in words (never a key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// The role assumed before signing (aws-msk-iam-auth's `awsRoleArn`), when the client names one.
+    /// The role assumed before signing (aws-msk-iam-auth's `awsRoleArn`), when the client names one
+    /// and its credentials signed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// The shared-config profile whose credentials signed (aws-msk-iam-auth's `awsProfileName`,
+    /// tried before the role and the default chain, as the library does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 /// How signing an AWS_MSK_IAM payload went.
