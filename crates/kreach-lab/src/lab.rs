@@ -210,6 +210,8 @@ faults! {
     PublicPathReachable = "public-path-reachable", InProcessOnly, "zone": "the zone is not associated and the public addresses it answers serve the cluster (the public path)";
     /// Nothing listens on the Kafka port behind usw2-az2's endpoint address.
     ZoneListenerRefused = "zone-listener-refused", InProcessOnly, "listener": "nothing listens on the Kafka port behind the endpoint address in usw2-az2";
+    /// The bootstrap is another access point's (one this VPC has no zone for): its glb name leads to a domain the VPC resolver answers from public DNS, NXDOMAIN.
+    AccessPointOther = "access-point-other", InProcessOnly, "record": "the bootstrap names another access point (apother01), whose domain this VPC has no zone for: the records here are access point aplab01's (layout access-point)";
     /// The client keeps idle connections 540 s (Java's default), longer than the endpoint's 350 s.
     ClientIdleTimeout = "client-idle-timeout", InProcessOnly, "client": "the client's connections.max.idle.ms is 540000 (Java's default), longer than an interface endpoint keeps an idle connection (350 s)";
 }
@@ -217,7 +219,11 @@ faults! {
 impl Fault {
     /// The layout the fault needs, when it needs one.
     pub fn layout(self) -> Option<LabLayout> {
-        matches!(self, Fault::GlbChaseFailed | Fault::GlbHopBlocked).then_some(LabLayout::DedicatedGlb)
+        match self {
+            Fault::GlbChaseFailed | Fault::GlbHopBlocked => Some(LabLayout::DedicatedGlb),
+            Fault::AccessPointOther => Some(LabLayout::AccessPoint),
+            _ => None,
+        }
     }
 
     /// The fewest brokers the fault can act on: broker 4 must exist to be down, broker 3 to
@@ -381,6 +387,9 @@ impl Lab {
         let fault = faults.iter().copied().find(|f| *f != Fault::None).unwrap_or(Fault::None);
         let has = |f: Fault| faults.contains(&f) && patch.leaves(f);
         let mut names = Self::validate(layout, faults, broker_count)?;
+        if has(Fault::AccessPointOther) {
+            names.use_other_access_point();
+        }
         let all_azs = lab_azs();
         // The zones the endpoint has an interface in.
         let azs: Vec<LabAz> =
@@ -395,7 +404,7 @@ impl Lab {
 
         let brokers = broker_names(&mut names, &all_azs, broker_count, &has);
 
-        let LabZones { domain, private, vpce, public, glb_copy, aws, other_region } =
+        let LabZones { domain, private, vpce, public, glb_copy, aws, other_region, created } =
             lab_zones(&names, &all_azs, &azs, &has, &patch.records);
 
         let public_dns = DnsServer::start(SocketAddr::new(PUBLIC_RESOLVER.into(), 0), &public).await?;
@@ -446,6 +455,7 @@ impl Lab {
                     _ => Vec::new(),
                 };
                 let mut zones = vec![private, vpce, aws, Zone::new(ELSEWHERE_ZONE), other_region];
+                zones.extend(created);
                 zones.extend(glb_copy.filter(|_| !has(Fault::GlbChaseFailed)));
                 let bind = SocketAddr::new(VPC_RESOLVER.into(), 0);
                 let server = DnsServer::start_filtered(bind, &zones, upstream, &blocked).await?;
@@ -514,6 +524,7 @@ impl Lab {
                 Fault::CachedNxdomain => !names.addresses && names.glb.is_none(),
                 Fault::ZoneTooBroad => names.zonal,
                 Fault::GlbChaseFailed | Fault::GlbHopBlocked => names.glb.is_some(),
+                Fault::AccessPointOther => layout == LabLayout::AccessPoint,
                 _ => true,
             };
             if !applies {
@@ -802,6 +813,9 @@ struct LabZones {
     aws: Zone,
     /// Another region's endpoint names.
     other_region: Zone,
+    /// Private zones a patch creates beside the cluster's (a record of another domain: the user
+    /// created that zone, associated it with the VPC and put the record in it).
+    created: Vec<Zone>,
 }
 
 /// The zones of the lab in its layout with its faults, `patch` applied to the private zone last.
@@ -875,9 +889,15 @@ fn lab_zones(
             vpce = vpce.with(&regional, Rdata::Addr(IpAddr::V4(az.eni))).with(&zonal, Rdata::Addr(IpAddr::V4(az.eni)));
         }
     }
+    let mut created: Vec<Zone> = Vec::new();
     for (name, target) in &patched {
-        private.records.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        private = private.with(name, Rdata::Cname(target.clone()));
+        let inside = name.strip_prefix("*.").unwrap_or(name);
+        if inside == domain || inside.ends_with(&format!(".{domain}")) {
+            private.records.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            private = private.with(name, Rdata::Cname(target.clone()));
+        } else {
+            created.push(Zone::new(inside).with(name, Rdata::Cname(target.clone())));
+        }
     }
     // Public DNS: the Confluent dedicated names have a public answer (an address nothing here
     // reaches); the glb zone's CNAMEs; the public service names of the APIs.
@@ -921,5 +941,5 @@ fn lab_zones(
             private.origin = parent.to_string();
         }
     }
-    LabZones { domain, private, vpce, public, glb_copy, aws, other_region }
+    LabZones { domain, private, vpce, public, glb_copy, aws, other_region, created }
 }

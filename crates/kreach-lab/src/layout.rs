@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 /// The lab's region.
 const REGION: &str = "us-west-2";
+/// Another access point of the lab's gateway (fault `access-point-other`).
+const OTHER_ACCESS_POINT: &str = "apother01";
 
 macro_rules! layouts {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal: $what:literal; )*) => {
@@ -117,6 +119,17 @@ impl Names {
             }
             LabLayout::Dedicated => names(crate::LAB_DOMAIN, crate::LAB_BOOTSTRAP_HOST, true, false),
         }
+    }
+
+    /// The bootstrap of another access point (`apother01`, of the same gateway): its glb name, and
+    /// the CNAME public DNS holds for it into that access point's domain, which this VPC has no
+    /// zone for.
+    pub(crate) fn use_other_access_point(&mut self) {
+        let Some((zone, records)) = &mut self.glb else { return };
+        let other = format!("lkc-lab01-{OTHER_ACCESS_POINT}.{zone}");
+        records
+            .push((other.clone(), format!("lkc-lab01.{OTHER_ACCESS_POINT}.{REGION}.aws.accesspoint.confluent.cloud")));
+        self.bootstrap = other;
     }
 
     /// Broker `id`'s advertised name, in zone `az_id` (its private name and, with a glb hop, the

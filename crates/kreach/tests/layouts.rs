@@ -116,6 +116,29 @@ async fn each_layout_is_recognised_and_its_healthy_lab_passes() {
 }
 
 #[tokio::test]
+async fn another_access_points_bootstrap_is_named_with_both_ways_out() {
+    // The bootstrap is access point apother01's; this VPC holds access point aplab01's zone. The
+    // NXDOMAIN comes from public DNS above the domain: no zone of that name answers here.
+    let (_lab, report) = run(LabLayout::AccessPoint, Fault::AccessPointOther, false).await;
+    assert_eq!(problems(&report), ["dns-nxdomain"], "{:#?}", report.findings);
+    let network = report.network.as_ref().expect("network");
+    assert_eq!(network.layout, Layout::ConfluentAccessPoint);
+    let f = &report.findings[0];
+    assert!(f.fix.contains("no zone named `apother01.us-west-2.aws.accesspoint.confluent.cloud` answers"), "{}", f.fix);
+    assert!(
+        f.fix.contains("access point apother01's") && f.fix.contains("use that access point's bootstrap"),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("<az-id>"), "access points use no zonal records: {}", f.fix);
+    // The healthy access point's own fix for a missing record has no zonal record either.
+    let (_lab, report) = run(LabLayout::AccessPoint, Fault::WildcardMissing, false).await;
+    let f = report.findings.iter().find(|f| f.code.as_str() == "dns-nxdomain").expect("nxdomain");
+    assert!(f.fix.contains("*.aplab01.us-west-2.aws.accesspoint.confluent.cloud"), "{}", f.fix);
+    assert!(!f.fix.contains("<az-id>"), "{}", f.fix);
+}
+
+#[tokio::test]
 async fn a_dangling_cname_names_the_record_and_never_asks_for_a_record_in_the_vpce_zone() {
     let (_lab, report) = run(LabLayout::Dedicated, Fault::CnameDangling, false).await;
     assert_eq!(problems(&report), ["dns-cname-dangling"], "{:#?}", report.findings);

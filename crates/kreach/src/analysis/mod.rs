@@ -79,7 +79,7 @@ pub fn findings(report: &Report) -> Vec<Finding> {
         }
         let Some(dns) = &t.dns else { continue };
         if t.role != Role::Broker && hosts_done.insert(t.host.as_str()) {
-            dns_findings(t, dns, targets, known_records, domain, &mut out);
+            dns_findings(t, dns, targets, known_records, report.network.as_ref(), &mut out);
         }
         // A public answer is the root cause of whatever fails after it: don't bury it in consequences.
         if dns.lookup.outcome == DnsOutcome::Answer && dns.answer_class == Some(AnswerClass::Public) {

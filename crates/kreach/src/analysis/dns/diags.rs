@@ -3,16 +3,38 @@
 use super::describe_answer;
 use crate::analysis::Diag;
 use crate::report::findings::FindingCode;
-use crate::report::{CnameHop, DnsLookup, DnsOutcome, DnsRecord};
+use crate::report::{CnameHop, DnsLookup, DnsOutcome, DnsRecord, Layout, Need, NetworkSection};
 
 /// " (zone z answered…)" when the negative answer named its zone.
 fn zone_said(l: &DnsLookup, what: &str) -> String {
     l.negative_zone.as_ref().map(|z| format!(" (zone {z} answered{what})")).unwrap_or_default()
 }
 
-/// What to create so `zone` answers: the exact records when the audit read them, the rule when not,
-/// and a warning when the zone is one nobody may create.
-pub(super) fn wildcard_fix(zone: &str, records: &[DnsRecord]) -> String {
+/// What to create so `zone` answers: the exact records when the audit read them, the rule when not
+/// (zonal records only where the layout uses them), and a warning when the zone is one nobody may
+/// create. An access point's domain adds that the name may be another access point's.
+pub(super) fn wildcard_fix(zone: &str, records: &[DnsRecord], network: Option<&NetworkSection>) -> String {
+    let mut fix = records_fix(zone, records, network);
+    if let Some(ap) = access_point_of(zone, network) {
+        fix.push_str(&format!(
+            " Each access point has its own domain, and `{zone}` is access point {ap}'s: if this VPC's endpoint was \
+             made for another access point, use that access point's bootstrap (its names carry its ID, \
+             `lkc-<id>-ap<id>.…`) instead; create {ap}'s zone here only if this VPC's endpoint is the one {ap} was \
+             created with (with AWS credentials, kreach reads which zones this VPC has)."
+        ));
+    }
+    fix
+}
+
+/// The access point ID a zone of the access-point layout is named after (`ap<id>.<region>.…`).
+fn access_point_of<'a>(zone: &'a str, network: Option<&NetworkSection>) -> Option<&'a str> {
+    network.filter(|n| n.layout == Layout::ConfluentAccessPoint)?;
+    let first = zone.split('.').next()?;
+    (first.len() > 2 && first.starts_with("ap") && zone.ends_with(".accesspoint.confluent.cloud")).then_some(first)
+}
+
+fn records_fix(zone: &str, records: &[DnsRecord], network: Option<&NetworkSection>) -> String {
+    let zonal = network.is_none_or(|n| n.rules.zonal_records != Need::NotUsed);
     if let Some(why) = crate::analysis::layout::zone_must_not_be_created(zone) {
         format!(
             "Do not create a private hosted zone named `{zone}`: {why}. The names must come from the cluster's own \
@@ -21,7 +43,12 @@ pub(super) fn wildcard_fix(zone: &str, records: &[DnsRecord]) -> String {
     } else if records.is_empty() {
         format!(
             "In the Route 53 private hosted zone `{zone}` (associated with this VPC), create `*.{zone}` CNAME \
-             <the VPC endpoint's regional DNS name> (and `*.<az-id>.{zone}` CNAME <each zonal endpoint DNS name>)."
+             <the VPC endpoint's regional DNS name>{}.",
+            if zonal {
+                format!(" (and `*.<az-id>.{zone}` CNAME <each zonal endpoint DNS name>)")
+            } else {
+                String::new()
+            }
         )
     } else {
         // The audit read the endpoint: name the exact records.
@@ -113,13 +140,21 @@ pub(super) fn private_record_missing(name: &str, l: &DnsLookup, public: &DnsLook
     )
 }
 
-pub(super) fn nxdomain(name: &str, l: &DnsLookup, wildcard_fix: &str) -> Diag {
+pub(super) fn nxdomain(name: &str, l: &DnsLookup, zone: &str, wildcard_fix: &str) -> Diag {
+    // The negative answer's zone above the cluster's domain: no zone of that name answers here.
+    let above = l.negative_zone.as_deref().filter(|z| !z.eq_ignore_ascii_case(zone) && super::under(zone, z));
+    let lacks = match above {
+        Some(z) => {
+            format!("no zone named `{zone}` answers through this resolver (the NXDOMAIN came from `{z}`, above it)")
+        }
+        None => "the private zone lacks its record".to_string(),
+    };
     Diag::new(
         FindingCode::DnsNxdomain,
         format!("{name} does not exist via {}{}", l.resolver, zone_said(l, " NXDOMAIN")),
         format!(
             "Check the bootstrap name against the cluster settings (a typo gives this too). If it is right, \
-             the private zone lacks its record: {wildcard_fix} Add --public-resolver to compare with public DNS."
+             {lacks}: {wildcard_fix} Add --public-resolver to compare with public DNS."
         ),
     )
 }

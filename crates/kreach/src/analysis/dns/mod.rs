@@ -5,8 +5,8 @@ mod diags;
 
 use crate::analysis::Diag;
 use crate::report::{
-    AnswerClass, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding, FixAction, RecordTarget, Stage, TargetReport,
-    TcpOutcome,
+    AnswerClass, DnsDetail, DnsLookup, DnsOutcome, DnsRecord, Finding, FixAction, NetworkSection, RecordTarget, Stage,
+    TargetReport, TcpOutcome,
 };
 
 /// The zone a wildcard for `name` belongs in: the cluster's domain when the name (or the chain's
@@ -153,11 +153,11 @@ pub(super) fn dns_findings(
     dns: &DnsDetail,
     all: &[TargetReport],
     records: &[DnsRecord],
-    domain: Option<&str>,
+    network: Option<&NetworkSection>,
     out: &mut Vec<Finding>,
 ) {
     let mut found = Vec::new();
-    lookup_diags(t, dns, all, records, domain, &mut found);
+    lookup_diags(t, dns, all, records, network, &mut found);
     out.extend(found.into_iter().map(|d| d.on(t, Stage::Dns)));
 }
 
@@ -166,14 +166,15 @@ fn lookup_diags(
     dns: &DnsDetail,
     all: &[TargetReport],
     records: &[DnsRecord],
-    domain: Option<&str>,
+    network: Option<&NetworkSection>,
     out: &mut Vec<Diag>,
 ) {
+    let domain = network.and_then(|n| n.domain.as_ref()).map(|d| d.name.as_str());
     let l = &dns.lookup;
     let name = &dns.name;
     let public_answer = dns.public.as_ref().filter(|p| p.outcome == DnsOutcome::Answer);
     let zone = zone_for(name, l, domain);
-    let wildcard_fix = diags::wildcard_fix(&zone, records);
+    let wildcard_fix = diags::wildcard_fix(&zone, records, network);
     if l.cname_loop || l.cname_too_long {
         out.push(cname_loop(t, l));
         return;
@@ -194,8 +195,10 @@ fn lookup_diags(
         }
     }
     let reach = || FixAction::ReachResolver { resolver: l.resolver.clone() };
-    // The record to create: the wildcard of the zone the name belongs in.
-    let with_record = |d: Diag| match covering_record(name, &zone) {
+    // The record to create: the wildcard of the zone the name belongs in — the name asked last
+    // (a glb name's CNAME target, not the glb name itself).
+    let asked = l.cname_chain.last().map_or(name.as_str(), |hop| hop.target.as_str());
+    let with_record = |d: Diag| match covering_record(asked, &zone).or_else(|| covering_record(name, &zone)) {
         Some(a) => d.action(a),
         None => d,
     };
@@ -204,7 +207,7 @@ fn lookup_diags(
         (DnsOutcome::Error, _) => out.push(diags::resolver_error(name, l).action(reach())),
         (DnsOutcome::Nxdomain, _) => match public_answer {
             Some(public) => out.push(with_record(diags::private_record_missing(name, l, public, wildcard_fix))),
-            None => out.push(with_record(diags::nxdomain(name, l, &wildcard_fix))),
+            None => out.push(with_record(diags::nxdomain(name, l, &zone, &wildcard_fix))),
         },
         (DnsOutcome::NoData, _) => out.push(with_record(diags::no_address(name, l, &wildcard_fix))),
         (DnsOutcome::Answer, Some(AnswerClass::Public)) => {
