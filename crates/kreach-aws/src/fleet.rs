@@ -281,7 +281,7 @@ async fn invoke_one(
     window: &Window,
 ) -> Invocation {
     let mut attempts = 0u32;
-    let mut backoff = THROTTLE_BACKOFF;
+    let mut backoff = crate::backoff::Backoff::new(THROTTLE_BACKOFF, Duration::from_secs(5));
     let row = |outcome, error: Option<String>, report, attempts| Invocation {
         target: t.clone(),
         outcome,
@@ -314,15 +314,7 @@ async fn invoke_one(
         window.leave(Some(result.as_ref().err().is_some_and(AwsError::is_throttled)));
         match result {
             Ok(report) => return row(InvocationOutcome::Report, None, Some(report.strip_evidence()), attempts),
-            Err(e) if e.is_throttled() => {
-                // Jitter from the clock's nanoseconds: no two functions wait in step.
-                let nanos =
-                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-                let jitter = Duration::from_millis(u64::from(nanos % 97));
-                let wait = (backoff + jitter).min(deadline.saturating_duration_since(Instant::now()));
-                tokio::time::sleep(wait).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
+            Err(e) if e.is_throttled() => backoff.wait(Some(deadline)).await,
             Err(e) => {
                 let text: String = kreach::render::clean(&e.to_string()).chars().take(500).collect();
                 return row(outcome_of(&e), Some(text), None, attempts);

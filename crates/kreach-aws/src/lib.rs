@@ -4,6 +4,7 @@
 //! `route53`, `esm` (the mapping's network and role, the connector), `iam`, `secrets`, `invoke`.
 
 mod api;
+mod backoff;
 mod changes;
 mod destination;
 mod endpoint;

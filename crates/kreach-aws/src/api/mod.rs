@@ -286,7 +286,7 @@ pub(crate) enum Failure {
     Final(AwsError),
 }
 
-/// Up to [`ATTEMPTS`] tries of `attempt`, with a short backoff, while it fails in a way a retry
+/// Up to [`ATTEMPTS`] tries of `attempt`, with a short backoff (the fleet's, shorter), while it fails in a way a retry
 /// can fix; `label` names the call if no attempt was made.
 async fn retried<T, F, Fut>(label: &str, attempt: F) -> Result<T, AwsError>
 where
@@ -294,9 +294,10 @@ where
     Fut: std::future::Future<Output = Result<T, Failure>>,
 {
     let mut last = None;
+    let mut backoff = crate::backoff::Backoff::new(Duration::from_millis(200), Duration::from_millis(800));
     for n in 0..ATTEMPTS {
         if n > 0 {
-            tokio::time::sleep(Duration::from_millis(100 << n)).await;
+            backoff.wait(None).await;
         }
         match attempt().await {
             Ok(v) => return Ok(v),
