@@ -198,6 +198,54 @@ async fn a_dropped_kafka_port_on_the_pni_interfaces_blames_their_security_group_
     assert!(report.findings.iter().all(|f| !f.fix.contains("VPC endpoint's security group")), "{:#?}", report.findings);
 }
 
+/// An event source mapping on a PNI cluster: no endpoint, so the PNI interfaces' groups must admit
+/// the mapping's (moto's planted rules admit the clients' group on 443 and 9092). The healthy
+/// run's report is judged again with the mapping and its (otherwise empty) audit joined.
+#[tokio::test]
+async fn a_mapping_on_pni_must_be_admitted_by_the_pni_interfaces_groups() {
+    let (report, account, _) = pni_run("pni-healthy", [Attach::Attached; 3]).await;
+    let clients = account["client_security_group"].as_str().expect("client sg");
+    let subnet = account["interfaces"][0]["subnet"].as_str().expect("subnet");
+    let judged = |group: &str| {
+        let mapping = kreach::EventSourceMapping::parse(
+            serde_json::json!({
+                "UUID": "0b1c2d3e-aaaa-bbbb-cccc-000000000001",
+                "FunctionArn": "arn:aws:lambda:us-west-2:123456789012:function:orders",
+                "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["lkc-lab01.pnilab01.lab.internal:9092"]}},
+                "SourceAccessConfigurations": [
+                    {"Type": "VPC_SUBNET", "URI": format!("subnet:{subnet}")},
+                    {"Type": "VPC_SECURITY_GROUP", "URI": format!("security_group:{group}")}
+                ]
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .expect("mapping");
+        let mut r = report.clone();
+        r.event_source_mapping = Some(mapping);
+        r.aws.as_mut().expect("audit").event_source_mapping = Some(kreach::report::EsmAudit::default());
+        let mut codes: Vec<(String, String)> = kreach::judge(&r)
+            .iter()
+            .filter(|f| f.code.as_str() == "esm-pni-ingress-missing")
+            .map(|f| (f.summary.clone(), f.fix.clone()))
+            .collect();
+        codes.sort();
+        codes
+    };
+    assert_eq!(judged(clients), Vec::<(String, String)>::new(), "the clients' group is admitted on 443 and 9092");
+    let missing = judged("sg-0000000000000dead");
+    assert_eq!(missing.len(), 2, "443 and 9092: {missing:#?}");
+    let sg = account["security_group"].as_str().expect("pni sg");
+    for port in [443, 9092] {
+        assert!(
+            missing.iter().any(|(_, fix)| fix.contains(&format!(
+                "--group-id {sg} --protocol tcp --port {port} --source-group sg-0000000000000dead"
+            ))),
+            "{missing:#?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_permission_for_another_account_names_the_gateways_account() {
     let (report, account, _) = pni_run("pni-healthy", [Attach::Attached, Attach::OtherAccount, Attach::Attached]).await;

@@ -223,6 +223,8 @@ finding_codes! {
         "The mapping's security groups do not let out 443 to everywhere or the Kafka port to the endpoint.";
     EsmEndpointIngressMissing = "esm-endpoint-ingress-missing", Error, Network, Missing,
         "The VPC endpoint's security groups do not admit the mapping's security groups on 443 and the Kafka port.";
+    EsmPniIngressMissing = "esm-pni-ingress-missing", Error, Network, Missing,
+        "Confluent PNI: the security groups on the PNI network interfaces do not admit the mapping's security groups on 443 and the Kafka port.";
     EsmClusterSgIngressMissing = "esm-cluster-sg-ingress-missing", Error, Network, Missing,
         "An Amazon MSK mapping's cluster security groups do not admit themselves on the broker port its pollers use.";
     AwsProbeSgEgressMissing = "aws-probe-sg-egress-missing", Error, Network, Missing,
@@ -492,6 +494,6 @@ mod tests {
         for code in required {
             assert!(all.contains(&code), "contract code {code} is missing");
         }
-        assert_eq!(all.len(), 125, "codes added or removed: update this count and docs/findings.md");
+        assert_eq!(all.len(), 126, "codes added or removed: update this count and docs/findings.md");
     }
 }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use crate::analysis::Diag;
 use crate::input::mapping::EventSourceMapping;
 use crate::report::findings::FindingCode;
-use crate::report::{AwsEndpoint, ConnectorAudit, EsmApiRoute, EsmAudit, EsmEgress, MskCluster, PermissionCheck};
+use crate::report::{
+    AwsEndpoint, AwsPniInterface, ConnectorAudit, EsmApiRoute, EsmAudit, EsmEgress, MskCluster, PermissionCheck,
+};
 
 fn mapping_group(m: &EventSourceMapping) -> String {
     m.security_groups.first().cloned().unwrap_or_else(|| "<mapping security group>".into())
@@ -39,6 +41,26 @@ pub(super) fn endpoint_ingress_missing(ep: &AwsEndpoint, m: &EventSourceMapping,
         format!(
             "endpoint {}'s security groups do not admit the mapping's groups {} on TCP {port}",
             ep.id,
+            m.security_groups.join(", ")
+        ),
+        format!(
+            "aws ec2 authorize-security-group-ingress --group-id {sg} --protocol tcp --port {port} --source-group {}",
+            mapping_group(m)
+        ),
+    )
+}
+
+/// Confluent PNI: the interfaces' inbound rules do not admit the mapping's groups on `port`.
+pub(super) fn pni_ingress_missing(pni: &[AwsPniInterface], m: &EventSourceMapping, port: u16) -> Diag {
+    let mut groups: Vec<&str> = pni.iter().flat_map(|i| i.security_groups.iter().map(String::as_str)).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let sg = groups.first().copied().unwrap_or("<PNI security group>");
+    Diag::new(
+        FindingCode::EsmPniIngressMissing,
+        format!(
+            "the PNI network interfaces' security groups ({}) do not admit the mapping's groups {} on TCP {port}",
+            groups.join(", "),
             m.security_groups.join(", ")
         ),
         format!(

@@ -285,6 +285,7 @@ pub(super) fn esm_audit_findings(
             f.resources = match f.code {
                 FindingCode::EsmSgEgressMissing => m.security_groups.clone(),
                 FindingCode::EsmEndpointIngressMissing => super::aws::blamed(FindingCode::AwsSgMissingIngress, audit),
+                FindingCode::EsmPniIngressMissing => super::aws::blamed(FindingCode::AwsPniSgMissingIngress, audit),
                 _ => Vec::new(),
             };
         }
@@ -332,6 +333,21 @@ fn network_diags(report: &Report, audit: &AwsAudit, esm: &EsmAudit, m: &EventSou
                 .any(|r| r.admits(port) && (m.security_groups.contains(&r.source) || r.source.contains('/')));
             if !admitted {
                 out.push(diags::endpoint_ingress_missing(ep, m, port));
+            }
+        }
+    }
+    // Confluent PNI (no endpoint): the interfaces' own groups must admit the mapping's the same way.
+    if audit.endpoint.is_none() && !audit.pni_interfaces.is_empty() {
+        let rules: Vec<&crate::report::AwsIngressRule> =
+            audit.pni_interfaces.iter().flat_map(|i| &i.ingress_rules).collect();
+        let mut ports = m.kafka_ports();
+        ports.push(crate::DEFAULT_HTTPS_PORT);
+        for port in ports {
+            let admitted = rules
+                .iter()
+                .any(|r| r.admits(port) && (m.security_groups.contains(&r.source) || r.source.contains('/')));
+            if !admitted {
+                out.push(diags::pni_ingress_missing(&audit.pni_interfaces, m, port));
             }
         }
     }
