@@ -7,6 +7,7 @@
 #
 #   scripts/bench.sh                      # every scenario at 0 and 40 ms, 5 runs each
 #   scripts/bench.sh --runs 3 --rtt-ms 40 --scenarios healthy-6,healthy-100
+#   scripts/bench.sh --runs 5 --rtt-ms 0,40 oauth   # SASL OAUTHBEARER (OIDC) against PLAIN
 #   scripts/bench.sh --help               # every option
 set -euo pipefail
 cd "$(dirname "$0")/.."

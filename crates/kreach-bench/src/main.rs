@@ -52,6 +52,12 @@ enum Helper {
     MockKafka,
     /// (run by the lab inside its namespace) hold queued packets for half the round trip.
     Delay,
+    /// (run by the lab inside its namespace) serve the mock brokers behind SASL fronts offering
+    /// PLAIN and OAUTHBEARER (`oauth`'s brokers).
+    MockKafkaSasl,
+    /// SASL OAUTHBEARER (OIDC) against SASL PLAIN on the same brokers, at each `--rtt-ms`, `--runs`
+    /// times each: what the token fetch costs beside the bootstrap's own round trips.
+    Oauth,
     /// `kreach fleet` against a loopback Lambda-API peer: N functions, each answering a real
     /// report after its own delay; the fleet's wall time against the slowest invocation, and
     /// `kreach merge` of N and 10 N reports (the merge's growth).
@@ -182,11 +188,28 @@ struct Run {
 }
 
 mod fleet;
+mod oauth;
 
 fn main() {
     let cli = Cli::parse();
     match cli.helper {
         Some(Helper::MockKafka) => kreach_testkit::serve_mock_kafka(),
+        Some(Helper::MockKafkaSasl) => kreach_testkit::serve_mock_kafka_sasl(),
+        Some(Helper::Oauth) => {
+            let run = || -> Result<(), String> {
+                if let Some(why) = kreach_testkit::missing_prerequisites() {
+                    return Err(why);
+                }
+                let kreach = cli.kreach.as_deref().ok_or("--kreach is required")?;
+                let kreach =
+                    std::fs::canonicalize(kreach).map_err(|e| format!("--kreach {}: {e}", kreach.display()))?;
+                oauth::bench(&kreach, cli.runs, &cli.rtt_ms)
+            };
+            if let Err(e) = run() {
+                eprintln!("kreach-bench oauth: {e}");
+                std::process::exit(2);
+            }
+        }
         Some(Helper::Delay) => {
             if let Err(e) = kreach_testkit::serve_delay() {
                 eprintln!("delay helper: {e}");
@@ -236,7 +259,8 @@ fn bench(cli: &Cli) -> Result<(), String> {
     let mut rows = Vec::new();
     for sc in SCENARIOS.iter().filter(|sc| cli.scenarios.is_empty() || cli.scenarios.iter().any(|s| s == sc.name)) {
         for &rtt in &cli.rtt_ms {
-            let shape = Shape { brokers: sc.brokers, mock_kafka_args: vec!["mock-kafka".into()] };
+            let shape =
+                Shape { brokers: sc.brokers, mock_kafka_args: vec!["mock-kafka".into()], helper_env: Vec::new() };
             let mut lab = NetnsLab::start_with(sc.fault, &kreach.display().to_string(), &shape)?;
             if rtt > 0 {
                 lab.add_latency(Duration::from_millis(rtt), &["delay".to_string()])?;

@@ -117,6 +117,8 @@ pub struct Shape {
     /// The arguments that make the calling binary serve the mock brokers ([`serve_mock_kafka`]):
     /// by default a test harness's run of [`mock_kafka_entry!`]'s test.
     pub mock_kafka_args: Vec<String>,
+    /// More environment for that helper (e.g. [`serve_mock_kafka_sasl`]'s).
+    pub helper_env: Vec<(String, String)>,
 }
 
 impl Default for Shape {
@@ -126,6 +128,7 @@ impl Default for Shape {
             mock_kafka_args: ["--exact", MOCK_KAFKA_TEST, "--ignored", "--nocapture", "--test-threads=1", "-q"]
                 .map(String::from)
                 .to_vec(),
+            helper_env: Vec::new(),
         }
     }
 }
@@ -250,11 +253,18 @@ impl NetnsLab {
     }
 
     fn spawn(&mut self, label: &str, argv: &[&str]) -> Result<(), String> {
+        self.spawn_with(label, argv, &[])
+    }
+
+    /// Runs `argv` inside the namespace with `env` added, its output in the lab's log `label`
+    /// ([`NetnsLab::log`]); it is stopped with the lab.
+    pub fn spawn_with(&mut self, label: &str, argv: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
         let log = std::fs::File::create(self.dir.path().join(format!("{label}.log"))).map_err(|e| e.to_string())?;
         let err = log.try_clone().map_err(|e| e.to_string())?;
         let child = Command::new("ip")
             .args(["netns", "exec", &self.name])
             .args(argv)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(err)
@@ -282,7 +292,9 @@ impl NetnsLab {
             })
             .collect();
         let listeners = names.iter().map(|n| format!("{n}:9092")).collect::<Vec<_>>().join(",");
-        let mut lines = self.spawn_self(&shape.mock_kafka_args, (MOCK_KAFKA_ENV, listeners))?;
+        let mut env = vec![(MOCK_KAFKA_ENV.to_string(), listeners)];
+        env.extend(shape.helper_env.iter().cloned());
+        let mut lines = self.spawn_self(&shape.mock_kafka_args, &env)?;
         let mut out = Vec::new();
         for name in names {
             // The test harness prints its own lines around the mock's.
@@ -337,7 +349,7 @@ impl NetnsLab {
     fn spawn_self(
         &mut self,
         args: &[String],
-        (key, value): (&str, String),
+        env: &[(String, String)],
     ) -> Result<std::io::Lines<std::io::BufReader<std::process::ChildStdout>>, String> {
         use std::io::BufRead;
         let me = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -345,7 +357,7 @@ impl NetnsLab {
             .args(["netns", "exec", &self.name])
             .arg(me)
             .args(args)
-            .env(key, value)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -363,7 +375,7 @@ impl NetnsLab {
     /// ([`serve_delay`]). Every packet passes OUTPUT once per direction on loopback, so a TCP
     /// connect costs one round trip, a DNS query one, and DROP/REJECT rules keep their meaning.
     pub fn add_latency(&mut self, rtt: Duration, helper_args: &[String]) -> Result<(), String> {
-        let lines = self.spawn_self(helper_args, (DELAY_ENV, (rtt / 2).as_micros().to_string()))?;
+        let lines = self.spawn_self(helper_args, &[(DELAY_ENV.to_string(), (rtt / 2).as_micros().to_string())])?;
         let ready = lines.map_while(Result::ok).any(|line| line == DELAY_READY);
         if !ready {
             return Err("the delay helper exited before binding its queue".into());
@@ -700,6 +712,69 @@ pub fn serve_mock_kafka() {
     }
     let _ = out.flush();
     drop(out);
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+/// [`serve_mock_kafka_sasl`]'s PLAIN credentials, `user:password`.
+pub const MOCK_SASL_PLAIN_ENV: &str = "KREACH_TESTKIT_SASL_PLAIN";
+/// [`serve_mock_kafka_sasl`]'s identity provider: a file holding the provider's first line
+/// (`{"issuer":…,"keys":[JWKs]}`), read at each OAUTHBEARER authentication (it may be written
+/// after the brokers start).
+pub const MOCK_SASL_IDP_ENV: &str = "KREACH_TESTKIT_SASL_IDP";
+
+/// As [`serve_mock_kafka`], each broker behind a SASL front offering PLAIN (the credentials in
+/// [`MOCK_SASL_PLAIN_ENV`]) and OAUTHBEARER (a JWT the provider in [`MOCK_SASL_IDP_ENV`] signed):
+/// the broker of `kreach-bench oauth`, which times one mechanism against the other. The listed
+/// address of each broker is its front's.
+pub fn serve_mock_kafka_sasl() {
+    use std::io::Write;
+    let (Ok(list), Ok(plain), Ok(idp)) =
+        (std::env::var(MOCK_KAFKA_ENV), std::env::var(MOCK_SASL_PLAIN_ENV), std::env::var(MOCK_SASL_IDP_ENV))
+    else {
+        panic!("{MOCK_KAFKA_ENV}, {MOCK_SASL_PLAIN_ENV} and {MOCK_SASL_IDP_ENV}: this entry is run by the netns lab");
+    };
+    let advertised: Vec<(String, u16)> = list
+        .split(',')
+        .map(|hp| {
+            let (host, port) = hp.rsplit_once(':').unwrap_or((hp, "9092"));
+            (host.to_string(), port.parse().unwrap_or(9092))
+        })
+        .collect();
+    let cluster = kreach_lab::MockKafka::start(&advertised).unwrap_or_else(|e| panic!("mock cluster: {e}"));
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let (user, password) = plain.split_once(':').unwrap_or((plain.as_str(), ""));
+    let expected = format!("\0{user}\0{password}").into_bytes();
+    let plain_check: oauth_front::Check = std::sync::Arc::new(move |auth: &[u8]| {
+        // RFC 4616: [authzid] NUL authcid NUL passwd.
+        let given = auth.iter().position(|b| *b == 0).map_or(auth, |at| &auth[at..]);
+        if given == expected.as_slice() { Ok(Vec::new()) } else { Err("bad credentials".into()) }
+    });
+    let oauth_check: oauth_front::Check = std::sync::Arc::new(move |auth: &[u8]| {
+        let text = std::fs::read_to_string(&idp).map_err(|e| format!("no identity provider yet: {e}"))?;
+        let started: serde_json::Value = serde_json::from_str(text.trim()).map_err(|e| e.to_string())?;
+        let trust =
+            oauth_front::Trust::from_jwks(started["issuer"].as_str().unwrap_or_default(), &started["keys"], &[]);
+        trust.check()(auth)
+    });
+    let fronts: Vec<(i32, String)> = runtime.block_on(async {
+        let mut out = Vec::new();
+        for (id, addr) in &cluster.listeners {
+            let (listener, front) = oauth_front::OAuthFront::bind().await.expect("front");
+            let mechanisms = vec![("PLAIN", plain_check.clone()), ("OAUTHBEARER", oauth_check.clone())];
+            let _serving = oauth_front::OAuthFront::serve_mechanisms(listener, *addr, mechanisms);
+            out.push((*id, front.to_string()));
+        }
+        out
+    });
+    let mut out = std::io::stdout().lock();
+    for (id, addr) in &fronts {
+        let _ = writeln!(out, "broker {id} {addr}");
+    }
+    let _ = out.flush();
+    drop(out);
+    // The fronts run on the runtime's workers until the process is killed.
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }

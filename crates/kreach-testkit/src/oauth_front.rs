@@ -42,6 +42,13 @@ pub struct Trust {
 }
 
 impl Trust {
+    /// The OAUTHBEARER check of this trust (for [`OAuthFront::serve_mechanisms`]).
+    pub fn check(self) -> Check {
+        Arc::new(move |auth: &[u8]| {
+            check(auth, &self).map(|()| Vec::new()).map_err(|why| format!("invalid token: {why}"))
+        })
+    }
+
     /// From the issuer's JWKS as JSON (an array of JWKs).
     pub fn from_jwks(issuer: &str, jwks: &serde_json::Value, extensions: &[(&str, &str)]) -> Trust {
         let b64 = |v: &serde_json::Value| {
@@ -95,10 +102,7 @@ impl OAuthFront {
 
     /// Serves `listener`, forwarding to `backend` after a token `trust` accepts.
     pub fn serve(listener: TcpListener, backend: SocketAddr, trust: Trust) -> OAuthFront {
-        let check: Check = Arc::new(move |auth: &[u8]| {
-            check(auth, &trust).map(|()| Vec::new()).map_err(|why| format!("invalid token: {why}"))
-        });
-        OAuthFront::serve_mechanism(listener, backend, "OAUTHBEARER", check)
+        OAuthFront::serve_mechanism(listener, backend, "OAUTHBEARER", trust.check())
     }
 
     /// Serves `listener` for the SASL `mechanism`, forwarding to `backend` after `check` accepts
@@ -109,15 +113,27 @@ impl OAuthFront {
         mechanism: &'static str,
         check: Check,
     ) -> OAuthFront {
+        OAuthFront::serve_mechanisms(listener, backend, vec![(mechanism, check)])
+    }
+
+    /// Serves `listener` offering every one of `mechanisms`, each judged by its own check (a
+    /// broker with several SASL mechanisms enabled).
+    pub fn serve_mechanisms(
+        listener: TcpListener,
+        backend: SocketAddr,
+        mechanisms: Vec<(&'static str, Check)>,
+    ) -> OAuthFront {
+        let mechanisms: Arc<Vec<(&'static str, Check)>> = Arc::new(mechanisms);
         let addr = listener.local_addr().expect("addr");
         let verdicts: Arc<Mutex<Vec<Result<(), String>>>> = Arc::default();
         let seen = verdicts.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let (check, seen) = (check.clone(), seen.clone());
+                let (mechanisms, seen) = (mechanisms.clone(), seen.clone());
                 tokio::spawn(async move {
                     if let Ok(broker) = TcpStream::connect(backend).await {
-                        connection(client, broker, mechanism, &check, &seen).await;
+                        let _ = (client.set_nodelay(true), broker.set_nodelay(true));
+                        connection(client, broker, &mechanisms, &seen).await;
                     }
                 });
             }
@@ -144,8 +160,11 @@ async fn read_frame<S: AsyncRead + Unpin>(s: &mut S) -> Option<Vec<u8>> {
 }
 
 async fn write_frame<S: AsyncWrite + Unpin>(s: &mut S, body: &[u8]) -> Option<()> {
-    s.write_all(&(body.len() as i32).to_be_bytes()).await.ok()?;
-    s.write_all(body).await.ok()?;
+    // One write per frame: a length written alone would wait for the peer's delayed ACK.
+    let mut frame = Vec::with_capacity(4 + body.len());
+    frame.extend_from_slice(&(body.len() as i32).to_be_bytes());
+    frame.extend_from_slice(body);
+    s.write_all(&frame).await.ok()?;
     s.flush().await.ok()
 }
 
@@ -159,10 +178,11 @@ fn response<T: Encodable + HeaderVersion>(correlation: i32, version: i16, messag
 async fn connection(
     mut client: TcpStream,
     mut broker: TcpStream,
-    mechanism: &'static str,
-    check: &Check,
+    mechanisms: &[(&'static str, Check)],
     seen: &Mutex<Vec<Result<(), String>>>,
 ) {
+    // The mechanism the handshake chose (the first offered until one is).
+    let mut chosen = 0usize;
     loop {
         let Some(frame) = read_frame(&mut client).await else { return };
         if frame.len() < 4 {
@@ -195,13 +215,16 @@ async fn connection(
             ApiKey::SaslHandshake => {
                 let request = SaslHandshakeRequest::decode(&mut bytes, version).ok();
                 let wanted = request.map(|r| r.mechanism.to_string()).unwrap_or_default();
+                let offered = mechanisms.iter().position(|(m, _)| *m == wanted);
+                chosen = offered.unwrap_or(chosen);
                 let answer = SaslHandshakeResponse::default()
-                    .with_error_code(if wanted == mechanism { 0 } else { 33 })
-                    .with_mechanisms(vec![StrBytes::from_static_str(mechanism)]);
+                    .with_error_code(if offered.is_some() { 0 } else { 33 })
+                    .with_mechanisms(mechanisms.iter().map(|(m, _)| StrBytes::from_static_str(m)).collect());
                 response(correlation, version, &answer)
             }
             ApiKey::SaslAuthenticate => {
                 let Ok(request) = SaslAuthenticateRequest::decode(&mut bytes, version) else { return };
+                let Some((_, check)) = mechanisms.get(chosen) else { return };
                 let verdict = check(&request.auth_bytes);
                 if let Ok(mut s) = seen.lock() {
                     s.push(verdict.clone().map(|_| ()));
