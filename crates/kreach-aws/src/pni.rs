@@ -112,7 +112,8 @@ fn permission_from(item: &ec2::Element) -> Option<(String, AwsEniPermission)> {
 
 /// A VPC interface as a PNI interface, when it is one: an interface the customer created
 /// (`interface`, not requester-managed) that carries a permission, is attached to another
-/// account's instance, or holds an address the cluster's name resolved to.
+/// account's instance, or holds an address the cluster's name resolved to while attached to no
+/// instance of this account (a host of the VPC's own — a self-managed broker — is not PNI).
 fn interface_from(
     eni: &ec2::Element,
     permissions: &[(String, AwsEniPermission)],
@@ -143,7 +144,12 @@ fn interface_from(
     if out.ips.is_empty() {
         out.ips.extend(eni.text("privateIpAddress").map(str::to_string));
     }
-    if granted.is_empty() && attached_account.is_none() && !out.ips.iter().any(|ip| cluster.contains(ip)) {
+    // Attached to an instance of this account's own (a self-managed broker, any host): not PNI,
+    // even when it holds the cluster's address.
+    let attached_here = attached_account.is_none()
+        && attachment.is_some_and(|a| a.text("instanceId").is_some() || a.text("instanceOwnerId").is_some());
+    let holds_cluster = out.ips.iter().any(|ip| cluster.contains(ip));
+    if granted.is_empty() && attached_account.is_none() && (attached_here || !holds_cluster) {
         return None;
     }
     out.status = eni.text("status").unwrap_or("").to_string();
@@ -215,6 +221,13 @@ mod tests {
             "<attachment><instanceOwnerId>111122223333</instanceOwnerId><status>attached</status></attachment>",
         );
         assert_eq!(interface_from(&own, &permissions, &zones, &[]), None);
+        // Nor when it holds the cluster's address: a self-managed broker's own interface.
+        let broker = eni(
+            "eni-e",
+            "<attachment><instanceId>i-0abc</instanceId><instanceOwnerId>111122223333</instanceOwnerId>\
+             <status>attached</status></attachment>",
+        );
+        assert_eq!(interface_from(&broker, &[], &zones, &["10.0.0.5".to_string()]), None);
         // An interface without a permission that holds the cluster's address: PNI, missing its permission.
         let bare = interface_from(&eni("eni-d", ""), &[], &zones, &["10.0.0.5".to_string()]).expect("the cluster's");
         assert_eq!((bare.attach_grants().count(), bare.attached()), (0, false));
