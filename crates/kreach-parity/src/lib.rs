@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use kreach::report::ParityOutcome;
 use kreach::report::ParityReport;
 use kreach::{CheckConfig, Properties};
-use rdkafka::client::{ClientContext, OAuthToken};
+use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, Producer, ProducerContext};
@@ -59,15 +59,16 @@ const MAX_BROKERS: usize = 4096;
 /// Longest log line kept.
 const MAX_LOG_LINE: usize = 1024;
 
-/// Collects librdkafka's warnings and errors instead of printing them, and hands it the OAUTHBEARER
-/// token kreach signed (MSK IAM), when there is one.
+/// Collects librdkafka's warnings and errors instead of printing them.
 #[derive(Default)]
 struct Collector {
     lines: Arc<Mutex<Vec<String>>>,
-    /// The token and when it expires (milliseconds since the epoch): a secret, handed to
-    /// librdkafka's token callback and nowhere else.
-    token: Option<(kreach::Secret, i64)>,
 }
+
+/// The OAUTHBEARER token librdkafka gets: kreach's (fetched or signed), when it expires
+/// (milliseconds since the epoch), and the SASL extensions to send with it. The token is a
+/// secret, handed to librdkafka and nowhere else.
+type Token = (kreach::Secret, i64, Vec<(String, String)>);
 
 impl Collector {
     fn push(&self, mut line: String) {
@@ -83,20 +84,10 @@ impl Collector {
 }
 
 impl ClientContext for Collector {
-    // librdkafka asks for a token only with OAUTHBEARER; the stage runs OAUTHBEARER only with a
-    // token kreach signed (any other OAUTHBEARER is skipped before a client exists).
-    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
-
-    fn generate_oauth_token(&self, _: Option<&str>) -> Result<OAuthToken, Box<dyn std::error::Error>> {
-        match &self.token {
-            Some((token, expires)) => Ok(OAuthToken {
-                token: token.expose().to_string(),
-                principal_name: "kreach".into(),
-                lifetime_ms: *expires,
-            }),
-            None => Err("no token: the stage hands librdkafka only a token kreach signed".into()),
-        }
-    }
+    // The token is set once, with its extensions, right after the client exists ([`set_token`]):
+    // rust-rdkafka's refresh hook would set it again without them. A stage lasts seconds, far
+    // less than any token's lifetime.
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = false;
 
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         if (level as i32) <= (RDKafkaLogLevel::Warning as i32) {
@@ -149,7 +140,7 @@ pub async fn check_with(
         report.skipped = Some("librdkafka uses the system resolver, not --resolver".into());
         return report;
     }
-    // A token kreach fetched or signed, for librdkafka's token callback; or why the stage cannot run.
+    // A token kreach fetched or signed, for librdkafka ([`set_token`]); or why the stage cannot run.
     let token = match token_for(config, budget, &signal).await {
         Ok(token) => token,
         Err(why) => {
@@ -179,7 +170,7 @@ pub async fn check_with(
     // The thread's deadline counts from now: creating the client (TLS contexts) is part of it.
     let deadline = Instant::now() + timeout;
     let spawned = std::thread::Builder::new().name("kreach-parity".into()).spawn(move || {
-        let collector = Collector { lines: shared, token };
+        let collector = Collector { lines: shared };
         let producer: BaseProducer<Collector> = match client_config.create_with_context(collector) {
             Ok(p) => p,
             Err(e) => {
@@ -187,6 +178,12 @@ pub async fn check_with(
                 return;
             }
         };
+        if let Some(token) = &token {
+            if let Err(why) = set_token(producer.client(), token) {
+                let _ = tx.send((Err(format!("librdkafka refused the token: {why}")), Vec::new()));
+                return;
+            }
+        }
         // Error and log events reach the context only when the client is polled: a second thread
         // polls every POLL while the Metadata call blocks, so the stage hears of a refused
         // connection or a failed handshake as it happens. The call gets all the time left: one cut
@@ -275,24 +272,22 @@ pub async fn check_with(
     report
 }
 
-/// The OAUTHBEARER token librdkafka gets through its token callback, when the configuration needs
+/// The OAUTHBEARER token librdkafka gets ([`set_token`]), when the configuration needs
 /// one, with when it expires; `Err` says why the stage cannot run.
 ///
 /// With a token endpoint: librdkafka's own OIDC fetch needs libcurl (not built in), and it is never
-/// given the client secret: it gets the token kreach's run fetched. That hook (rust-rdkafka's)
-/// passes librdkafka no SASL extensions, so a configuration that needs them (Confluent's
-/// logicalCluster and identityPoolId) is not run: librdkafka would be refused for want of them,
-/// which is not the client's failure. MSK IAM (AWS_MSK_IAM, Java's mechanism name, or OAUTHBEARER
+/// given the client secret: it gets the token kreach's run fetched, with the configured SASL
+/// extensions (Confluent's logicalCluster and identityPoolId). MSK IAM (AWS_MSK_IAM, Java's mechanism name, or OAUTHBEARER
 /// with MSK's token): librdkafka's clients send the signature as an OAUTHBEARER token from AWS's
 /// signer libraries; the stage hands librdkafka the token kreach signs the same way.
 async fn token_for(
     config: &CheckConfig,
     budget: Duration,
     signal: &kreach::ParitySignal,
-) -> Result<Option<(kreach::Secret, i64)>, String> {
+) -> Result<Option<Token>, String> {
     let Some(sasl) = config.sasl.as_ref() else { return Ok(None) };
     if sasl.signs_for_msk() {
-        return msk_token(config, sasl, budget).await.map(Some);
+        return msk_token(config, sasl, budget).await.map(|(t, expires)| Some((t, expires, Vec::new())));
     }
     if sasl.mechanism != "OAUTHBEARER" {
         return Ok(None);
@@ -302,25 +297,59 @@ async fn token_for(
                     kafka-auth-not-verified)"
             .into());
     };
-    if !oauth.extensions.is_empty() {
-        let names: Vec<&str> = oauth.extensions.iter().map(|(k, _)| k.as_str()).collect();
-        return Err(format!(
-            "OAUTHBEARER with SASL extensions ({}): the token hook librdkafka is driven through sends none, so \
-             librdkafka would be refused for want of them; kreach's own Kafka stage sent the token with them (the \
-             oauth section)",
-            names.join(", ")
-        ));
-    }
     match signal.oauth_token(budget / 2).await {
         Some(t) => {
             let expires = expiry_ms(kreach::probe::oauth::expires_unix(t.expose()));
-            Ok(Some((t, expires)))
+            Ok(Some((t, expires, oauth.extensions.clone())))
         }
         None => Err(
             "OAUTHBEARER: the run got no token (the oauth section says why); librdkafka is not given the client secret"
                 .into(),
         ),
     }
+}
+
+/// Hands librdkafka the OAUTHBEARER token with its SASL extensions (`rd_kafka_oauthbearer_set_token`:
+/// rust-rdkafka's token hook sets none), right after the client exists, before its broker threads
+/// authenticate (one that tried first reconnects with it).
+#[allow(unsafe_code)]
+fn set_token<C: ClientContext>(client: &rdkafka::client::Client<C>, token: &Token) -> Result<(), String> {
+    use std::ffi::{CStr, CString, c_char};
+    let (secret, lifetime_ms, extensions) = token;
+    let token = CString::new(secret.expose()).map_err(|_| "the token holds a NUL byte".to_string())?;
+    let principal = CString::new("kreach").map_err(|e| e.to_string())?;
+    let strings: Vec<CString> = extensions
+        .iter()
+        .flat_map(|(k, v)| [k, v])
+        .map(|s| CString::new(s.as_str()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| "a SASL extension holds a NUL byte".to_string())?;
+    let mut pointers: Vec<*const c_char> = strings.iter().map(|s| s.as_ptr()).collect();
+    let extension_pointers = if pointers.is_empty() { std::ptr::null_mut() } else { pointers.as_mut_ptr() };
+    let mut err: [c_char; 512] = [0; 512];
+    // SAFETY: `client` owns a live librdkafka handle for the call; every string is a NUL-terminated
+    // CString that outlives the call (librdkafka copies them); `pointers` holds `pointers.len()`
+    // valid string pointers, keys and values alternating, as the function takes them; `err` is
+    // writable for its whole length, which is passed.
+    let code = unsafe {
+        rdkafka::bindings::rd_kafka_oauthbearer_set_token(
+            client.native_ptr(),
+            token.as_ptr(),
+            *lifetime_ms,
+            principal.as_ptr(),
+            extension_pointers,
+            pointers.len(),
+            err.as_mut_ptr(),
+            err.len(),
+        )
+    };
+    if code == rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
+        return Ok(());
+    }
+    err[err.len() - 1] = 0;
+    // SAFETY: `err` is NUL-terminated (its last byte was just set).
+    let why = unsafe { CStr::from_ptr(err.as_ptr()) }.to_string_lossy().into_owned();
+    Err(why.chars().take(300).collect())
 }
 
 /// When a token expires, in milliseconds since the epoch, as librdkafka wants it: its `exp`

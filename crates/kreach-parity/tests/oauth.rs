@@ -71,16 +71,38 @@ async fn librdkafka_authenticates_with_the_token_the_run_fetched() {
     let json = serde_json::to_string(&report).expect("json");
     assert!(!json.contains(SECRET) && !json.contains("eyJ"), "neither the secret nor a token in the report");
 
-    // A configuration with SASL extensions: the token hook would send librdkafka none, so the
-    // stage says so instead of failing for it (kreach's own stage sent them).
-    let before = front.verdicts().len();
-    let with = format!("{properties}sasl.oauthbearer.extensions=logicalCluster=lkc-abc12,identityPoolId=pool-Xy12\n");
+    // A cluster that requires SASL extensions (Confluent's logicalCluster and identityPoolId):
+    // librdkafka gets the token with them, and the front accepts it only with them.
+    let (listener, addr) = OAuthFront::bind().await.expect("bind");
+    let mock = kreach_lab::MockKafka::start(&[("127.0.0.1".to_string(), addr.port())]).expect("mock cluster");
+    let required = [("logicalCluster", "lkc-abc12"), ("identityPoolId", "pool-Xy12")];
+    let front = OAuthFront::serve(listener, mock.listeners[0].1, Trust::from_jwks(&idp.issuer, &idp.jwks, &required));
+    let base = properties.replacen(
+        &format!("bootstrap.servers={}", front_addr(&properties)),
+        &format!("bootstrap.servers={addr}"),
+        1,
+    );
+    let with = format!("{base}sasl.oauthbearer.extensions=logicalCluster=lkc-abc12,identityPoolId=pool-Xy12\n");
     let report = run(&with).await;
     let parity = report.parity.as_ref().expect("stage");
-    assert_eq!(parity.outcome, ParityOutcome::Skipped, "{parity:?}");
+    assert_eq!(parity.outcome, ParityOutcome::Ok, "{parity:?}");
+    let verdicts = front.verdicts();
     assert!(
-        parity.skipped.as_deref().is_some_and(|s| s.contains("extensions (logicalCluster, identityPoolId)")),
-        "{parity:?}"
+        verdicts.len() >= 2 && verdicts.iter().all(Result::is_ok),
+        "kreach's and librdkafka's tokens carried them: {verdicts:?}"
     );
-    assert_eq!(front.verdicts().len(), before + 1, "only kreach's own stage sent a token: {:?}", front.verdicts());
+    assert_eq!(report.status, kreach::Status::Pass, "{:#?}", report.findings);
+    // Without them the same cluster refuses librdkafka as it refuses kreach.
+    let report = run(&base).await;
+    assert!(
+        front.verdicts().iter().any(|v| v.as_ref().is_err_and(|e| e.contains("extension"))),
+        "{:?}",
+        front.verdicts()
+    );
+    assert_ne!(report.status, kreach::Status::Pass);
+}
+
+/// The `bootstrap.servers` value of a properties text.
+fn front_addr(properties: &str) -> String {
+    properties.lines().find_map(|l| l.strip_prefix("bootstrap.servers=")).unwrap_or_default().to_string()
 }
