@@ -187,6 +187,7 @@ async fn mapping_network(ec2: &Ec2, m: &EventSourceMapping, region: &str, esm: &
                     subnet.vpc_id = s.text("vpcId").unwrap_or("").into();
                     subnet.az_name = s.text("availabilityZone").unwrap_or("").into();
                     subnet.az_id = s.text("availabilityZoneId").unwrap_or("").into();
+                    subnet.cidr = s.text("cidrBlock").map(str::to_string);
                     esm.subnets.push(subnet);
                 }
             }

@@ -140,6 +140,8 @@ async fn each_planted_fault_gives_exactly_its_code() {
     let cases = [
         ("sg-egress-missing", "esm-sg-egress-missing", "FromPort=443"),
         ("endpoint-ingress-missing", "esm-endpoint-ingress-missing", "--source-group sg-"),
+        // A CIDR rule admits the pollers only when it holds every subnet of the mapping.
+        ("endpoint-ingress-cidr-elsewhere", "esm-endpoint-ingress-missing", "--source-group sg-"),
         ("subnet-zone-missing", "esm-subnet-zone-missing", "VPC_SUBNET"),
         ("no-aws-api-route", "esm-no-aws-api-route", "com.amazonaws.us-west-2."),
         ("role-missing-permission", "esm-role-missing-permission", "ec2:CreateNetworkInterface"),
@@ -157,6 +159,18 @@ async fn each_planted_fault_gives_exactly_its_code() {
         let f = report.findings.iter().find(|f| f.code.as_str() == code).expect("finding");
         assert!(f.fix.contains(fix), "{name}: {}", f.fix);
     }
+}
+
+#[tokio::test]
+async fn a_cidr_rule_holding_the_mappings_subnets_admits_its_pollers() {
+    let (report, audit) = scenario("endpoint-ingress-cidr-vpc").await;
+    assert_eq!(codes(&report), Vec::<&str>::new(), "{:#?}", report.findings);
+    let esm = audit.event_source_mapping.as_ref().expect("esm audit");
+    assert!(
+        esm.subnets.iter().all(|s| s.cidr.as_deref().is_some_and(|c| c.starts_with("10.20."))),
+        "{:?}",
+        esm.subnets
+    );
 }
 
 #[tokio::test]

@@ -265,6 +265,9 @@ pub struct EsmSubnet {
     pub route_table: Option<String>,
     /// The NAT gateway (or internet gateway) its default route leads to, when there is one.
     pub internet_route: Option<String>,
+    /// Its IPv4 CIDR block (what a CIDR rule must cover to admit the pollers), when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
 }
 
 /// Whether the mapping's security groups let one port out.

@@ -317,6 +317,19 @@ fn vpc_connection_diag(c: &crate::report::MskCluster, m: &EventSourceMapping) ->
     (c.cross_account && !usable).then(|| diags::msk_vpc_connection_unusable(c, m))
 }
 
+/// Whether an inbound rule's source covers the mapping's pollers: one of its security groups, or
+/// a CIDR holding every one of its subnets (a subnet whose block was not read is taken as held:
+/// nothing says otherwise).
+fn admits_mapping(rule: &crate::report::AwsIngressRule, m: &EventSourceMapping, esm: &EsmAudit) -> bool {
+    if m.security_groups.contains(&rule.source) {
+        return true;
+    }
+    let Ok(net) = rule.source.parse::<ipnet::IpNet>() else { return false };
+    esm.subnets.iter().all(|s| {
+        s.cidr.as_deref().and_then(|c| c.parse::<ipnet::IpNet>().ok()).is_none_or(|block| net.contains(&block))
+    })
+}
+
 /// The mapping's network: its egress, the endpoint's ingress from it, its zones, its API routes.
 fn network_diags(report: &Report, audit: &AwsAudit, esm: &EsmAudit, m: &EventSourceMapping, out: &mut Vec<Diag>) {
     out.extend(esm.egress.iter().filter(|e| !e.allowed).map(|e| diags::sg_egress_missing(m, e)));
@@ -327,10 +340,7 @@ fn network_diags(report: &Report, audit: &AwsAudit, esm: &EsmAudit, m: &EventSou
         let mut ports = m.kafka_ports();
         ports.push(crate::DEFAULT_HTTPS_PORT);
         for port in ports {
-            let admitted = audit
-                .ingress_rules
-                .iter()
-                .any(|r| r.admits(port) && (m.security_groups.contains(&r.source) || r.source.contains('/')));
+            let admitted = audit.ingress_rules.iter().any(|r| r.admits(port) && admits_mapping(r, m, esm));
             if !admitted {
                 out.push(diags::endpoint_ingress_missing(ep, m, port));
             }
@@ -343,9 +353,7 @@ fn network_diags(report: &Report, audit: &AwsAudit, esm: &EsmAudit, m: &EventSou
         let mut ports = m.kafka_ports();
         ports.push(crate::DEFAULT_HTTPS_PORT);
         for port in ports {
-            let admitted = rules
-                .iter()
-                .any(|r| r.admits(port) && (m.security_groups.contains(&r.source) || r.source.contains('/')));
+            let admitted = rules.iter().any(|r| r.admits(port) && admits_mapping(r, m, esm));
             if !admitted {
                 out.push(diags::pni_ingress_missing(&audit.pni_interfaces, m, port));
             }
