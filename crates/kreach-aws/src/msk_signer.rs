@@ -23,8 +23,9 @@ const EXPIRES: Duration = Duration::from_secs(900);
 /// Signs with `sdk`'s credential provider and region.
 pub struct MskIamSigner {
     sdk: SdkConfig,
-    /// The role the credentials are assumed as (the evidence names it when its credentials sign).
-    role: Option<String>,
+    /// The role the credentials are assumed as (the evidence names it when its credentials sign),
+    /// with the STS region it is assumed in.
+    role: Option<(String, String)>,
     /// The profile tried first (the evidence names it when its credentials sign).
     profile: Option<String>,
     /// Which option's provider gave the last credentials (with a profile: see [`FirstOf`]).
@@ -54,7 +55,7 @@ impl MskIamSigner {
         let sdk = sdk.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
         MskIamSigner {
             sdk,
-            role: Some(role.arn.clone()),
+            role: Some((role.arn.clone(), role.assumed_in())),
             profile: None,
             won: Won::default(),
             loaded: tokio::sync::Mutex::new(None),
@@ -98,7 +99,7 @@ impl MskIamSigner {
         let sdk = sdk.into_builder().credentials_provider(SharedCredentialsProvider::new(chain)).build();
         MskIamSigner {
             sdk,
-            role: role.map(|r| r.arn.clone()),
+            role: role.map(|r| (r.arn.clone(), r.assumed_in())),
             profile: profile.map(str::to_string),
             won,
             loaded: tokio::sync::Mutex::new(None),
@@ -109,10 +110,8 @@ impl MskIamSigner {
 /// `role` assumed with `sdk`'s credentials, or with the keys the JAAS line gives for it.
 async fn assume(sdk: &SdkConfig, role: &kreach::input::MskRole) -> aws_config::sts::AssumeRoleProvider {
     let mut builder = aws_config::sts::AssumeRoleProvider::builder(role.arn.clone())
-        .session_name(role.session_name.clone().unwrap_or_else(|| "kreach-msk-iam".to_string()));
-    if let Some(region) = &role.sts_region {
-        builder = builder.region(aws_config::Region::new(region.clone()));
-    }
+        .session_name(role.session_name.clone().unwrap_or_else(|| "kreach-msk-iam".to_string()))
+        .region(aws_config::Region::new(role.assumed_in()));
     if let Some(id) = &role.external_id {
         builder = builder.external_id(id.clone());
     }
@@ -185,7 +184,8 @@ impl MskIamSigner {
     /// (its outcome set) when there are none.
     async fn credentials(&self, evidence: &mut IamSigning) -> Result<aws_credential_types::Credentials, IamSigning> {
         // Without a profile the role (when named) is the only provider.
-        evidence.role = self.role.clone().filter(|_| self.profile.is_none());
+        let role = self.role.clone().filter(|_| self.profile.is_none());
+        (evidence.role, evidence.role_sts_region) = role.map_or((None, None), |(arn, sts)| (Some(arn), Some(sts)));
         let load = async {
             let Some(provider) = self.sdk.credentials_provider() else {
                 return Err((IamSigningOutcome::NoCredentials, "no credential provider is configured".to_string()));
@@ -220,7 +220,8 @@ impl MskIamSigner {
         };
         if self.profile.is_some() {
             let won = *self.won.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            evidence.role = self.role.clone().filter(|_| won == Some(FROM_ROLE));
+            let role = self.role.clone().filter(|_| won == Some(FROM_ROLE));
+            (evidence.role, evidence.role_sts_region) = role.map_or((None, None), |(arn, sts)| (Some(arn), Some(sts)));
             evidence.profile = self.profile.clone().filter(|_| won == Some(FROM_PROFILE));
         }
         evidence.credentials_source = Some(match (credentials.session_token().is_some(), credentials.account_id()) {

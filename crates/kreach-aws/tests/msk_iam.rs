@@ -329,10 +329,46 @@ async fn the_role_the_jaas_line_names_is_assumed_before_signing() {
     assert_eq!(report.status, Status::Pass, "{:#?} {:?}", report.findings, report.targets[0].addresses[0].kafka);
     let s = signing(&report);
     assert_eq!(s.role.as_deref(), Some(role));
+    assert_eq!(s.role_sts_region.as_deref(), Some(REGION), "awsStsRegion names the STS region");
     assert!(s.credentials_source.as_deref().is_some_and(|c| c.contains("session credentials")), "{s:?}");
     let asked = moto.recorded_asked();
     let body = &asked.iter().find(|(a, _)| a == "ec2:AssumeRole").expect("STS was asked").1;
     assert!(body.contains("RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fmsk-client"), "{body}");
     assert!(body.contains("ExternalId=orders-ext-42"), "the role's external id: {body}");
     assert_eq!(front.verdicts(), [Ok(())], "signed with the role's credentials");
+}
+
+/// Without `awsStsRegion`, aws-msk-iam-auth assumes the role at STS's global endpoint
+/// (`aws-global`, sts.amazonaws.com): kreach does the same, and when that STS does not answer (here
+/// a loopback listener that accepts and never replies) the finding says the global endpoint is the
+/// client's choice and what a private subnet needs for it.
+#[tokio::test]
+async fn a_role_without_an_sts_region_is_assumed_at_the_global_endpoint_as_the_client_does() {
+    let (front, _mock) = cluster().await;
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", silent.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = silent.accept().await {
+            held.push(conn);
+        }
+    });
+    let source = move |_: Option<String>| -> std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> {
+        let url = url.clone();
+        Box::pin(async move {
+            let caller = Credentials::new("AKIDNOCONNECT", SECRET_KEY, None, None, "test");
+            Ok(kreach_aws::sdk_config(Some(REGION), Some(&url), Some(caller)).await)
+        })
+    };
+    let jaas = "software.amazon.msk.auth.iam.IAMLoginModule required awsRoleArn=\"arn:aws:iam::123456789012:role/msk-client\";";
+    let ready = prepared_from(front.addr, &source, "AWS_MSK_IAM", &[("sasl.jaas.config", jaas)]).await;
+    let started = std::time::Instant::now();
+    let report = kreach::run(&ready.config).await.expect("run");
+    assert!(started.elapsed() < Duration::from_secs(8), "inside the deadline");
+    let s = signing(&report);
+    assert_eq!(s.outcome, IamSigningOutcome::CredentialsUnreachable, "{s:?}");
+    assert_eq!(s.role_sts_region.as_deref(), Some("aws-global"), "{s:?}");
+    let f = report.findings_with(FindingCode::AwsIamCredentialsUnavailable).next().expect("finding");
+    assert!(f.fix.contains("sts.amazonaws.com") && f.fix.contains("awsStsRegion"), "{}", f.fix);
+    assert!(front.verdicts().is_empty(), "nothing was signed: {:?}", front.verdicts());
 }

@@ -257,6 +257,13 @@ pub(crate) fn iam_signing_failed(target: &str, s: &crate::report::IamSigning, th
              environment."
         }
         O::CredentialsExpired => "Renew them (aws sso login, a new session) or use a role the SDK refreshes itself.",
+        O::CredentialsUnreachable if s.role.is_some() && s.role_sts_region.as_deref() == Some("aws-global") => {
+            "The client assumes its role (awsRoleArn) at STS's global endpoint, sts.amazonaws.com: aws-msk-iam-auth's \
+             default when the JAAS line sets no awsStsRegion. Requests through an STS interface endpoint must use the \
+             matching regional endpoint (AWS IAM User Guide: Create a VPC endpoint for AWS STS), so from a private \
+             subnet the global one needs a NAT gateway; or set awsStsRegion=<the region> on the JAAS line and give \
+             the subnet a regional STS interface endpoint with private DNS (com.amazonaws.<region>.sts)."
+        }
         O::CredentialsUnreachable => {
             "An assumed role or web identity gets its credentials from STS: from a private \
              subnet that needs a regional STS interface endpoint with private DNS (com.amazonaws.<region>.sts) or a \

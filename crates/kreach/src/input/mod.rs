@@ -34,7 +34,7 @@ pub use endpoints::{API_PORT, AWS_APIS, CONFLUENT_APIS, EndpointSpec, MAX_ENDPOI
 pub use files::read_input_file;
 pub use mapping::{EventSourceMapping, MAX_MAPPING_BYTES, valid_topic_name};
 pub use properties::{Properties, SECRET_KEYS, is_secret_key, jaas_credentials};
-pub use run_config::{IamSigner, MskIamSign, MskRole, MskRoleKeys, SignedHeaders};
+pub use run_config::{GLOBAL_STS_REGION, IamSigner, MskIamSign, MskRole, MskRoleKeys, SignedHeaders};
 pub use vantage::{IMDS_DEFAULT, detect as detect_vantage};
 
 use crate::report::{RefusedInput, SecretLookup, SecretOutcome};

@@ -128,6 +128,18 @@ pub struct MskRole {
     pub keys: Option<MskRoleKeys>,
 }
 
+/// aws-msk-iam-auth's STS region when the JAAS line names none: the global endpoint,
+/// sts.amazonaws.com (its `ProviderBuilder.getStsRegion` default).
+pub const GLOBAL_STS_REGION: &str = "aws-global";
+
+impl MskRole {
+    /// The STS region the client assumes the role in: `awsStsRegion`, else [`GLOBAL_STS_REGION`] —
+    /// a different network path from a regional STS interface endpoint's.
+    pub fn assumed_in(&self) -> String {
+        self.sts_region.clone().unwrap_or_else(|| GLOBAL_STS_REGION.to_string())
+    }
+}
+
 /// The keys aws-msk-iam-auth's JAAS line gives for assuming the role.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MskRoleKeys {

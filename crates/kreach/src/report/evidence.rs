@@ -278,6 +278,10 @@ pub struct IamSigning {
     /// and its credentials signed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// Where the role was assumed: the STS region (`awsStsRegion`), or `aws-global` — the global
+    /// endpoint `sts.amazonaws.com`, aws-msk-iam-auth's default when the JAAS line sets none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_sts_region: Option<String>,
     /// The shared-config profile whose credentials signed (aws-msk-iam-auth's `awsProfileName`,
     /// tried before the role and the default chain, as the library does).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -67,10 +67,14 @@ async fn signed(
         }
         Ok(Err(signing)) => Some((None, signing)),
         Err(_) => {
+            // Without a profile the role (when named) was the one provider that did not answer.
+            let role = sasl.msk_role.as_ref().filter(|_| sasl.msk_profile.is_none());
             let signing = crate::report::IamSigning {
                 outcome: crate::report::IamSigningOutcome::CredentialsUnreachable,
                 host: plan.hp.host.clone(),
                 detail: Some(format!("the credential chain gave no credentials within {} ms", budget.as_millis())),
+                role: role.map(|r| r.arn.clone()),
+                role_sts_region: role.map(crate::input::MskRole::assumed_in),
                 ..Default::default()
             };
             Some((None, signing))
