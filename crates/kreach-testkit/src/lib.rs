@@ -692,10 +692,17 @@ macro_rules! mock_kafka_entry {
 /// Runs librdkafka's mock cluster advertising the listeners in [`MOCK_KAFKA_ENV`], prints
 /// `broker ID LISTEN-ADDR` per broker, and serves until the process is killed.
 pub fn serve_mock_kafka() {
-    use std::io::Write;
     let Ok(list) = std::env::var(MOCK_KAFKA_ENV) else {
         panic!("{MOCK_KAFKA_ENV} is not set: this entry is run by the netns lab, not by hand");
     };
+    let (cluster, advertised) = mock_cluster(&list);
+    // A topic for the consumer's questions (`--topic orders`), one partition per broker.
+    let _ = cluster.create_topic("orders", advertised.max(1) as i32);
+    announce_and_serve(cluster.listeners.iter().map(|(id, addr)| (*id, addr.to_string())).collect());
+}
+
+/// librdkafka's mock cluster advertising `list` (`host:port,…`), with how many brokers it has.
+fn mock_cluster(list: &str) -> (kreach_lab::MockKafka, usize) {
     let advertised: Vec<(String, u16)> = list
         .split(',')
         .map(|hp| {
@@ -704,10 +711,14 @@ pub fn serve_mock_kafka() {
         })
         .collect();
     let cluster = kreach_lab::MockKafka::start(&advertised).unwrap_or_else(|e| panic!("mock cluster: {e}"));
-    // A topic for the consumer's questions (`--topic orders`), one partition per broker.
-    let _ = cluster.create_topic("orders", advertised.len().max(1) as i32);
+    (cluster, advertised.len())
+}
+
+/// Prints `broker ID LISTEN-ADDR` per broker (what the lab reads) and serves until killed.
+fn announce_and_serve(brokers: Vec<(i32, String)>) -> ! {
+    use std::io::Write;
     let mut out = std::io::stdout().lock();
-    for (id, addr) in &cluster.listeners {
+    for (id, addr) in &brokers {
         let _ = writeln!(out, "broker {id} {addr}");
     }
     let _ = out.flush();
@@ -729,20 +740,12 @@ pub const MOCK_SASL_IDP_ENV: &str = "KREACH_TESTKIT_SASL_IDP";
 /// the broker of `kreach-bench oauth`, which times one mechanism against the other. The listed
 /// address of each broker is its front's.
 pub fn serve_mock_kafka_sasl() {
-    use std::io::Write;
     let (Ok(list), Ok(plain), Ok(idp)) =
         (std::env::var(MOCK_KAFKA_ENV), std::env::var(MOCK_SASL_PLAIN_ENV), std::env::var(MOCK_SASL_IDP_ENV))
     else {
         panic!("{MOCK_KAFKA_ENV}, {MOCK_SASL_PLAIN_ENV} and {MOCK_SASL_IDP_ENV}: this entry is run by the netns lab");
     };
-    let advertised: Vec<(String, u16)> = list
-        .split(',')
-        .map(|hp| {
-            let (host, port) = hp.rsplit_once(':').unwrap_or((hp, "9092"));
-            (host.to_string(), port.parse().unwrap_or(9092))
-        })
-        .collect();
-    let cluster = kreach_lab::MockKafka::start(&advertised).unwrap_or_else(|e| panic!("mock cluster: {e}"));
+    let (cluster, _) = mock_cluster(&list);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let (user, password) = plain.split_once(':').unwrap_or((plain.as_str(), ""));
     let expected = format!("\0{user}\0{password}").into_bytes();
@@ -768,16 +771,8 @@ pub fn serve_mock_kafka_sasl() {
         }
         out
     });
-    let mut out = std::io::stdout().lock();
-    for (id, addr) in &fronts {
-        let _ = writeln!(out, "broker {id} {addr}");
-    }
-    let _ = out.flush();
-    drop(out);
     // The fronts run on the runtime's workers until the process is killed.
-    loop {
-        std::thread::sleep(Duration::from_secs(3600));
-    }
+    announce_and_serve(fronts);
 }
 
 /// The environment variable that hands the re-executed delay helper its hold time (microseconds).
