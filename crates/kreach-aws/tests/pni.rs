@@ -167,6 +167,18 @@ async fn a_healthy_pni_is_found_without_an_endpoint_and_raises_nothing() {
     assert!(!idle(&judged), "{:#?}", kreach::judge(&judged));
     judged.network.as_mut().expect("network").layout = kreach::report::Layout::ConfluentDedicated;
     assert!(idle(&judged), "the same settings on an endpoint's path are judged");
+    // Interfaces holding none of the cluster's addresses, for names that are not Confluent's:
+    // another vendor's attached interfaces, not this cluster's path — no PNI layout, no PNI finding.
+    let mut elsewhere = report.clone();
+    let a = elsewhere.aws.as_mut().expect("audit");
+    for (n, i) in a.pni_interfaces.iter_mut().enumerate() {
+        i.ips = vec![format!("10.99.{n}.10")];
+        i.attached_account = None;
+    }
+    elsewhere.network = Some(kreach::layout::network(&elsewhere, None));
+    assert_eq!(elsewhere.network.as_ref().map(|n| n.layout), Some(kreach::report::Layout::Generic));
+    let found = kreach::judge(&elsewhere);
+    assert!(found.iter().all(|f| !f.code.as_str().starts_with("aws-pni-")), "{found:#?}");
     assert!(asked.iter().any(|(a, _)| a == "ec2:DescribeNetworkInterfacePermissions"), "{asked:?}");
     // Read-only.
     assert!(audit.calls.iter().all(|c| c.contains(":Describe") || c.contains(":List") || c.contains(":Get")));

@@ -369,8 +369,17 @@ pub fn network(report: &Report, flag_domain: Option<&str>) -> NetworkSection {
     if hint.is_none() {
         evidence.push(format!("`{host}` follows no provider's naming scheme kreach knows: a generic layout"));
     }
-    // PNI is known only from the audit: no endpoint, and interfaces Confluent's account attaches.
-    if let Some(audit) = report.aws.as_ref().filter(|a| a.endpoint.is_none() && !a.pni_interfaces.is_empty()) {
+    // PNI is known only from the audit: no endpoint, and interfaces Confluent's account attaches —
+    // holding the cluster's addresses, or for a cluster whose names are Confluent's (another
+    // vendor's attached interfaces in the VPC are not this cluster's path).
+    let confluent_names = matches!(
+        layout,
+        Layout::ConfluentDedicated | Layout::ConfluentPrivateLinkAttachment | Layout::ConfluentAccessPoint
+    );
+    let pni = report.aws.as_ref().filter(|a| a.endpoint.is_none() && !a.pni_interfaces.is_empty()).filter(|a| {
+        confluent_names || a.pni_interfaces.iter().any(|i| i.ips.iter().any(|ip| cluster_address(report, ip)))
+    });
+    if let Some(audit) = pni {
         let attached = audit.pni_interfaces.iter().filter(|i| i.attached()).count();
         evidence.push(format!(
             "the audit found no VPC endpoint and {} network interface(s) in the VPC that another account attaches or \
@@ -388,6 +397,16 @@ pub fn network(report: &Report, flag_domain: Option<&str>) -> NetworkSection {
     ports.dedup();
     let rules = rules(layout, resolution, domain.as_ref().map(|d| d.name.as_str()));
     NetworkSection { layout, resolution, domain, evidence, rules, ports }
+}
+
+/// Whether one of the cluster's names (the bootstrap's, a broker's) resolved to `ip`.
+fn cluster_address(report: &Report, ip: &str) -> bool {
+    report
+        .targets
+        .iter()
+        .filter(|t| matches!(t.role, Role::Bootstrap | Role::Broker))
+        .filter_map(|t| t.dns.as_ref())
+        .any(|d| d.lookup.addresses.iter().any(|a| a.ip == ip))
 }
 
 #[cfg(test)]

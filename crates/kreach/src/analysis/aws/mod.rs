@@ -52,7 +52,11 @@ fn audit_diags(
     }
     out.extend(audit.denied.iter().map(|d| diags::access_denied(&d.action, &d.message)));
     let probe = vantage.map(Probe::of).unwrap_or_default();
-    pni::pni_diags(targets, seed_port, audit, &probe, out);
+    // PNI's findings for the cluster that uses PNI (the layout says so; an embedder's report
+    // without a network section gets them whenever the audit found the interfaces).
+    if network.is_none_or(|n| n.layout == crate::report::Layout::ConfluentPni) {
+        pni::pni_diags(targets, seed_port, audit, &probe, out);
+    }
     let Some(ep) = &audit.endpoint else { return };
     if !ep.state.eq_ignore_ascii_case("available") {
         out.push(diags::endpoint_not_available(ep));
