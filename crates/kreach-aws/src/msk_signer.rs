@@ -184,8 +184,9 @@ impl MskIamSigner {
     /// (its outcome set) when there are none.
     async fn credentials(&self, evidence: &mut IamSigning) -> Result<aws_credential_types::Credentials, IamSigning> {
         // Without a profile the role (when named) is the only provider.
-        let role = self.role.clone().filter(|_| self.profile.is_none());
-        (evidence.role, evidence.role_sts_region) = role.map_or((None, None), |(arn, sts)| (Some(arn), Some(sts)));
+        if self.profile.is_none() {
+            self.name_sources(evidence, Some(FROM_ROLE));
+        }
         let load = async {
             let Some(provider) = self.sdk.credentials_provider() else {
                 return Err((IamSigningOutcome::NoCredentials, "no credential provider is configured".to_string()));
@@ -220,9 +221,7 @@ impl MskIamSigner {
         };
         if self.profile.is_some() {
             let won = *self.won.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let role = self.role.clone().filter(|_| won == Some(FROM_ROLE));
-            (evidence.role, evidence.role_sts_region) = role.map_or((None, None), |(arn, sts)| (Some(arn), Some(sts)));
-            evidence.profile = self.profile.clone().filter(|_| won == Some(FROM_PROFILE));
+            self.name_sources(evidence, won);
         }
         evidence.credentials_source = Some(match (credentials.session_token().is_some(), credentials.account_id()) {
             (true, Some(a)) => format!("session credentials of account {}", a.as_str()),
@@ -238,6 +237,15 @@ impl MskIamSigner {
             }
         }
         Ok(credentials)
+    }
+}
+
+impl MskIamSigner {
+    /// The role (with its STS region) and the profile the evidence names, for the provider `won`.
+    fn name_sources(&self, evidence: &mut IamSigning, won: Option<&str>) {
+        let role = self.role.clone().filter(|_| won == Some(FROM_ROLE));
+        (evidence.role, evidence.role_sts_region) = role.map_or((None, None), |(arn, sts)| (Some(arn), Some(sts)));
+        evidence.profile = self.profile.clone().filter(|_| won == Some(FROM_PROFILE));
     }
 }
 

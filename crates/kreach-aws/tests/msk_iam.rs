@@ -131,6 +131,20 @@ async fn prepared_from(
     support::prepared_plaintext(addr, source, mechanism, properties).await
 }
 
+/// What the input step's SDK source returns.
+type Loading = std::pin::Pin<Box<dyn std::future::Future<Output = Result<aws_config::SdkConfig, String>> + Send>>;
+
+/// The SDK configuration of a caller whose own key may not connect, its AWS APIs (STS) at `url`.
+fn caller_at(url: String) -> impl Fn(Option<String>) -> Loading + Sync {
+    move |_| {
+        let url = url.clone();
+        Box::pin(async move {
+            let caller = Credentials::new("AKIDNOCONNECT", SECRET_KEY, None, None, "test");
+            Ok(kreach_aws::sdk_config(Some(REGION), Some(&url), Some(caller)).await)
+        })
+    }
+}
+
 fn keys(id: &str, token: Option<&str>, expiry: Option<SystemTime>) -> Option<SharedCredentialsProvider> {
     Some(SharedCredentialsProvider::new(Credentials::new(id, SECRET_KEY, token.map(str::to_string), expiry, "test")))
 }
@@ -311,14 +325,7 @@ async fn the_role_the_jaas_line_names_is_assumed_before_signing() {
          </AssumeRoleResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></AssumeRoleResponse>"
     );
     moto.record_ec2("AssumeRole", "", &answer);
-    let url = moto.url.clone();
-    let source = move |_: Option<String>| -> std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> {
-        let url = url.clone();
-        Box::pin(async move {
-            let caller = Credentials::new("AKIDNOCONNECT", SECRET_KEY, None, None, "test");
-            Ok(kreach_aws::sdk_config(Some(REGION), Some(&url), Some(caller)).await)
-        })
-    };
+    let source = caller_at(moto.url.clone());
     let role = "arn:aws:iam::123456789012:role/msk-client";
     let jaas = format!(
         "software.amazon.msk.auth.iam.IAMLoginModule required awsRoleArn=\"{role}\" awsStsRegion=\"{REGION}\" \
@@ -353,13 +360,7 @@ async fn a_role_without_an_sts_region_is_assumed_at_the_global_endpoint_as_the_c
             held.push(conn);
         }
     });
-    let source = move |_: Option<String>| -> std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>> {
-        let url = url.clone();
-        Box::pin(async move {
-            let caller = Credentials::new("AKIDNOCONNECT", SECRET_KEY, None, None, "test");
-            Ok(kreach_aws::sdk_config(Some(REGION), Some(&url), Some(caller)).await)
-        })
-    };
+    let source = caller_at(url);
     let jaas = "software.amazon.msk.auth.iam.IAMLoginModule required awsRoleArn=\"arn:aws:iam::123456789012:role/msk-client\";";
     let ready = prepared_from(front.addr, &source, "AWS_MSK_IAM", &[("sasl.jaas.config", jaas)]).await;
     let started = std::time::Instant::now();

@@ -196,16 +196,7 @@ fn main() {
         Some(Helper::MockKafka) => kreach_testkit::serve_mock_kafka(),
         Some(Helper::MockKafkaSasl) => kreach_testkit::serve_mock_kafka_sasl(),
         Some(Helper::Oauth) => {
-            let run = || -> Result<(), String> {
-                if let Some(why) = kreach_testkit::missing_prerequisites() {
-                    return Err(why);
-                }
-                let kreach = cli.kreach.as_deref().ok_or("--kreach is required")?;
-                let kreach =
-                    std::fs::canonicalize(kreach).map_err(|e| format!("--kreach {}: {e}", kreach.display()))?;
-                oauth::bench(&kreach, cli.runs, &cli.rtt_ms)
-            };
-            if let Err(e) = run() {
+            if let Err(e) = kreach_binary(&cli).and_then(|kreach| oauth::bench(&kreach, cli.runs, &cli.rtt_ms)) {
                 eprintln!("kreach-bench oauth: {e}");
                 std::process::exit(2);
             }
@@ -231,12 +222,17 @@ fn main() {
     }
 }
 
-fn bench(cli: &Cli) -> Result<(), String> {
+/// The kreach binary to time (`--kreach`), once the lab's prerequisites are there.
+fn kreach_binary(cli: &Cli) -> Result<PathBuf, String> {
     if let Some(why) = kreach_testkit::missing_prerequisites() {
         return Err(why);
     }
     let kreach = cli.kreach.as_deref().ok_or("--kreach is required")?;
-    let kreach = std::fs::canonicalize(kreach).map_err(|e| format!("--kreach {}: {e}", kreach.display()))?;
+    std::fs::canonicalize(kreach).map_err(|e| format!("--kreach {}: {e}", kreach.display()))
+}
+
+fn bench(cli: &Cli) -> Result<(), String> {
+    let kreach = kreach_binary(cli)?;
     // Absolute but not canonical: the venv's python is a symlink whose path selects the venv.
     let python = std::path::absolute(&cli.python).map_err(|e| format!("--python {}: {e}", cli.python.display()))?;
     if !python.exists() {

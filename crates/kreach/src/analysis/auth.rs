@@ -257,7 +257,9 @@ pub(crate) fn iam_signing_failed(target: &str, s: &crate::report::IamSigning, th
              environment."
         }
         O::CredentialsExpired => "Renew them (aws sso login, a new session) or use a role the SDK refreshes itself.",
-        O::CredentialsUnreachable if s.role.is_some() && s.role_sts_region.as_deref() == Some("aws-global") => {
+        O::CredentialsUnreachable
+            if s.role.is_some() && s.role_sts_region.as_deref() == Some(crate::input::GLOBAL_STS_REGION) =>
+        {
             "The client assumes its role (awsRoleArn) at STS's global endpoint, sts.amazonaws.com: aws-msk-iam-auth's \
              default when the JAAS line sets no awsStsRegion. Requests through an STS interface endpoint must use the \
              matching regional endpoint (AWS IAM User Guide: Create a VPC endpoint for AWS STS), so from a private \

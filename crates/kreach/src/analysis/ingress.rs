@@ -22,6 +22,12 @@ impl Ingress {
         }
     }
 
+    /// Whether PNI's own findings apply: the layout is PNI, or there is no `network` section (an
+    /// embedder's report), where the audit's interfaces are taken as found.
+    pub(crate) fn pni_applies(network: Option<&NetworkSection>) -> bool {
+        network.is_none_or(|n| n.layout == Layout::ConfluentPni)
+    }
+
     /// Whose security group admits the clients' connections.
     pub(crate) fn security_group(self) -> &'static str {
         match self {

@@ -300,10 +300,7 @@ fn valid_extension(key: &str, value: &str) -> Result<(), String> {
 /// ARN), with `awsRoleSessionName` and `awsStsRegion`; `None` without `awsRoleArn`. A bad value is
 /// an error naming `sasl.jaas.config` and the option.
 pub(crate) fn msk_role(jaas: Option<&str>) -> Result<Option<crate::input::MskRole>, Error> {
-    let Some(jaas) = jaas.filter(|j| j.contains("IAMLoginModule") || j.contains("OAuthBearerLoginModule")) else {
-        return Ok(None);
-    };
-    let options = jaas_options(jaas).map_err(|e| Error::invalid("sasl.jaas.config", e))?;
+    let Some(options) = msk_options(jaas)? else { return Ok(None) };
     let option = |name: &str| options.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
     let Some(arn) = option("awsRoleArn") else { return Ok(None) };
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -365,10 +362,7 @@ pub(crate) fn msk_role(jaas: Option<&str>) -> Result<Option<crate::input::MskRol
 /// The shared-config profile aws-msk-iam-auth's `awsProfileName` names, when it names one. A name
 /// no profile file could hold is an error naming `sasl.jaas.config` and the option.
 pub(crate) fn msk_profile(jaas: Option<&str>) -> Result<Option<String>, Error> {
-    let Some(jaas) = jaas.filter(|j| j.contains("IAMLoginModule") || j.contains("OAuthBearerLoginModule")) else {
-        return Ok(None);
-    };
-    let options = jaas_options(jaas).map_err(|e| Error::invalid("sasl.jaas.config", e))?;
+    let Some(options) = msk_options(jaas)? else { return Ok(None) };
     let Some(name) = options.iter().find(|(k, _)| k == "awsProfileName").map(|(_, v)| v.trim().to_string()) else {
         return Ok(None);
     };
@@ -382,6 +376,16 @@ pub(crate) fn msk_profile(jaas: Option<&str>) -> Result<Option<String>, Error> {
         ));
     }
     Ok(Some(name))
+}
+
+/// The options of a JAAS line whose login module aws-msk-iam-auth's options may ride on (its
+/// `IAMLoginModule`, or an `OAuthBearerLoginModule` line with its callback handler); `None` for
+/// any other line.
+fn msk_options(jaas: Option<&str>) -> Result<Option<Vec<(String, String)>>, Error> {
+    let Some(jaas) = jaas.filter(|j| j.contains("IAMLoginModule") || j.contains("OAuthBearerLoginModule")) else {
+        return Ok(None);
+    };
+    jaas_options(jaas).map(Some).map_err(|e| Error::invalid("sasl.jaas.config", e))
 }
 
 /// The options of a JAAS login-module line: `Class FLAG name="value" name=value … ;`. An

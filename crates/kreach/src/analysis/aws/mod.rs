@@ -54,7 +54,7 @@ fn audit_diags(
     let probe = vantage.map(Probe::of).unwrap_or_default();
     // PNI's findings for the cluster that uses PNI (the layout says so; an embedder's report
     // without a network section gets them whenever the audit found the interfaces).
-    if network.is_none_or(|n| n.layout == crate::report::Layout::ConfluentPni) {
+    if crate::analysis::ingress::Ingress::pni_applies(network) {
         pni::pni_diags(targets, seed_port, audit, &probe, out);
     }
     let Some(ep) = &audit.endpoint else { return };

@@ -347,8 +347,8 @@ fn network_diags(report: &Report, audit: &AwsAudit, esm: &EsmAudit, m: &EventSou
         }
     }
     // Confluent PNI (no endpoint): the interfaces' own groups must admit the mapping's the same way.
-    let pni_layout = report.network.as_ref().is_none_or(|n| n.layout == crate::report::Layout::ConfluentPni);
-    if pni_layout && audit.endpoint.is_none() && !audit.pni_interfaces.is_empty() {
+    let pni = crate::analysis::ingress::Ingress::pni_applies(report.network.as_ref());
+    if pni && audit.endpoint.is_none() && !audit.pni_interfaces.is_empty() {
         let rules: Vec<&crate::report::AwsIngressRule> =
             audit.pni_interfaces.iter().flat_map(|i| &i.ingress_rules).collect();
         let mut ports = m.kafka_ports();
