@@ -12,22 +12,20 @@ use kreach::report::AwsNetworkAcl;
 use kreach::report::AwsVpc;
 use kreach::report::AwsZone;
 
-use crate::api::{self as ec2, Query};
+use aws_sdk_ec2::types::{
+    AvailabilityZone, Filter, NetworkAcl, NetworkInterface, SecurityGroup, VpcAttributeName, VpcEndpoint,
+};
+
+use crate::ec2::{self, Ec2, availability_zones, filter, listing, security_groups, wire};
 use crate::sg::sg_rules;
-use crate::{AuditInput, PORTS, expected_records_for, merge, note, route53};
+use crate::{AuditInput, AwsError, PORTS, expected_records_for, merge, note, route53};
 
 /// The interface endpoint, its zones, security groups, VPC DNS and the private hosted zone. The
 /// endpoint is read first; every other read needs only it, so they all run at once (EC2's and
 /// Route 53's) and are applied in a fixed order: the audit's critical path is the endpoint plus the
 /// longest of them (the zone's three Route 53 calls), not their sum.
 pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk: &aws_config::SdkConfig) {
-    let ec2 = match ec2::Ec2::new(sdk).await {
-        Ok(c) => c,
-        Err(e) => {
-            note(audit, e);
-            return;
-        }
-    };
+    let ec2 = ec2::client(sdk);
     let (mut endpoint, interface_ids) = match find_endpoint(&ec2, input, audit).await {
         Ok(Some(found)) => found,
         Ok(None) => {
@@ -52,31 +50,21 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
 
     let mut acl_subnets = endpoint.subnets.clone();
     acl_subnets.extend(input.probe_subnet.iter().filter(|s| !endpoint.subnets.contains(s)).cloned());
-    let zones_q = Query::new("DescribeAvailabilityZones");
-    let enis_q = (!interface_ids.is_empty())
-        .then(|| Query::new("DescribeNetworkInterfaces").list("NetworkInterfaceId", &interface_ids));
-    let acls_q = (!acl_subnets.is_empty())
-        .then(|| Query::new("DescribeNetworkAcls").filter("association.subnet-id", &acl_subnets));
-    let groups_q = (!endpoint.security_groups.is_empty())
-        .then(|| Query::new("DescribeSecurityGroups").list("GroupId", &endpoint.security_groups));
-    let probe_groups_q = (!input.probe_security_groups.is_empty())
-        .then(|| Query::new("DescribeSecurityGroups").list("GroupId", &input.probe_security_groups));
-    let attribute_q =
-        |name: &str| Query::new("DescribeVpcAttribute").param("VpcId", &endpoint.vpc_id).param("Attribute", name);
-    let (support_q, hostnames_q) = (attribute_q("enableDnsSupport"), attribute_q("enableDnsHostnames"));
-    for q in [
-        Some(&zones_q),
-        enis_q.as_ref(),
-        acls_q.as_ref(),
-        groups_q.as_ref(),
-        probe_groups_q.as_ref(),
-        Some(&support_q),
-        Some(&hostnames_q),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        audit.calls.push(q.label());
+    let (has_enis, has_acls) = (!interface_ids.is_empty(), !acl_subnets.is_empty());
+    let (has_groups, has_probe_groups) =
+        (!endpoint.security_groups.is_empty(), !input.probe_security_groups.is_empty());
+    for (asked, call) in [
+        (true, "ec2:DescribeAvailabilityZones"),
+        (has_enis, "ec2:DescribeNetworkInterfaces"),
+        (has_acls, "ec2:DescribeNetworkAcls"),
+        (has_groups, "ec2:DescribeSecurityGroups"),
+        (has_probe_groups, "ec2:DescribeSecurityGroups"),
+        (true, "ec2:DescribeVpcAttribute"),
+        (true, "ec2:DescribeVpcAttribute"),
+    ] {
+        if asked {
+            audit.calls.push(call.to_string());
+        }
     }
     // The private hosted zone, beside the EC2 reads; its calls and errors are merged after.
     let domain = input.domain.as_ref().filter(|_| input.customer_zone());
@@ -121,16 +109,30 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
             return None;
         }
         let vpc = input.probe_vpc.as_deref().unwrap_or(&endpoint.vpc_id);
-        crate::esm::client_vpc_connection(sdk, &ec2, vpc, &mut msk_audit).await
+        crate::msk::client_vpc_connection(sdk, &ec2, vpc, &mut msk_audit).await
     };
     let (zones, enis, acls, groups, probe_groups, support, hostnames, hosted_zone, resolver_rules, transit, msk) = tokio::join!(
-        ec2.call(&zones_q),
-        listing(&ec2, enis_q.as_ref(), "networkInterfaceSet"),
-        listing(&ec2, acls_q.as_ref(), "networkAclSet"),
-        listing(&ec2, groups_q.as_ref(), "securityGroupInfo"),
-        listing(&ec2, probe_groups_q.as_ref(), "securityGroupInfo"),
-        ec2.call(&support_q),
-        ec2.call(&hostnames_q),
+        availability_zones(&ec2),
+        when(
+            has_enis,
+            listing!(
+                "ec2:DescribeNetworkInterfaces",
+                ec2.describe_network_interfaces().set_network_interface_ids(Some(interface_ids.clone())),
+                network_interfaces
+            )
+        ),
+        when(
+            has_acls,
+            listing!(
+                "ec2:DescribeNetworkAcls",
+                ec2.describe_network_acls().filters(filter("association.subnet-id", &acl_subnets)),
+                network_acls
+            )
+        ),
+        when(has_groups, security_groups(&ec2, &endpoint.security_groups)),
+        when(has_probe_groups, security_groups(&ec2, &input.probe_security_groups)),
+        vpc_attribute(&ec2, &endpoint.vpc_id, VpcAttributeName::EnableDnsSupport),
+        vpc_attribute(&ec2, &endpoint.vpc_id, VpcAttributeName::EnableDnsHostnames),
         zone_read,
         rules_read,
         transit_read,
@@ -167,13 +169,13 @@ pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk
 
 /// The EC2 reads of one audit, as they came back.
 struct Ec2Answers {
-    zones: Result<ec2::Element, crate::AwsError>,
-    enis: Option<Result<Vec<ec2::Element>, crate::AwsError>>,
-    acls: Option<Result<Vec<ec2::Element>, crate::AwsError>>,
-    groups: Option<Result<Vec<ec2::Element>, crate::AwsError>>,
-    probe_groups: Option<Result<Vec<ec2::Element>, crate::AwsError>>,
-    support: Result<ec2::Element, crate::AwsError>,
-    hostnames: Result<ec2::Element, crate::AwsError>,
+    zones: Result<Vec<AvailabilityZone>, crate::AwsError>,
+    enis: Option<Result<Vec<NetworkInterface>, crate::AwsError>>,
+    acls: Option<Result<Vec<NetworkAcl>, crate::AwsError>>,
+    groups: Option<Result<Vec<SecurityGroup>, crate::AwsError>>,
+    probe_groups: Option<Result<Vec<SecurityGroup>, crate::AwsError>>,
+    support: Result<bool, crate::AwsError>,
+    hostnames: Result<bool, crate::AwsError>,
 }
 
 /// The EC2 answers applied to the audit in the order they depend on each other: the zones, the
@@ -189,12 +191,10 @@ fn apply_ec2(
     let Ec2Answers { zones, enis, acls, groups, probe_groups, support, hostnames } = answers;
     // Applied in the order the reads depend on each other; an unreachable API stops the audit.
     match zones {
-        Ok(out) => {
-            audit.availability_zones = out
-                .items("availabilityZoneInfo")
-                .filter_map(|z| {
-                    Some(AwsZone { name: z.text("zoneName")?.to_string(), id: z.text("zoneId")?.to_string() })
-                })
+        Ok(zones) => {
+            audit.availability_zones = zones
+                .iter()
+                .filter_map(|z| Some(AwsZone { name: z.zone_name()?.to_string(), id: z.zone_id()?.to_string() }))
                 .take(kreach::limits::MAX_LIST)
                 .collect();
         }
@@ -228,9 +228,9 @@ fn apply_ec2(
     let mut stop = false;
     if let Some(groups) = taken(audit, probe_groups, &mut stop) {
         for sg in &groups {
-            let group_id = sg.text("groupId").unwrap_or("");
+            let group_id = sg.group_id().unwrap_or("");
             audit.probe_security_groups.push(group_id.to_string());
-            for rule in sg_rules(sg, "ipPermissionsEgress") {
+            for rule in sg_rules(sg.ip_permissions_egress()) {
                 audit.probe_egress_rules.push(AwsIngressRule::new(group_id, rule.from, rule.to, rule.all, &rule.peer));
             }
         }
@@ -241,8 +241,7 @@ fn apply_ec2(
     let mut vpc = AwsVpc { id: endpoint.vpc_id.clone(), dns_support: true, dns_hostnames: true };
     for (attribute, answer) in [("enableDnsSupport", support), ("enableDnsHostnames", hostnames)] {
         match answer {
-            Ok(out) => {
-                let value = out.child(attribute).and_then(|a| a.flag("value")).unwrap_or(false);
+            Ok(value) => {
                 if attribute == "enableDnsSupport" {
                     vpc.dns_support = value;
                 } else {
@@ -262,39 +261,47 @@ fn apply_ec2(
 /// The endpoint: by id, or the VPC's (and service's) interface endpoint; with its interfaces' ids.
 /// `Ok(None)` when there is none; `Err` when the read failed (noted in the audit).
 async fn find_endpoint(
-    ec2: &ec2::Ec2,
+    ec2: &Ec2,
     input: &AuditInput,
     audit: &mut AwsAudit,
 ) -> Result<Option<(AwsEndpoint, Vec<String>)>, ()> {
-    let mut query = Query::new("DescribeVpcEndpoints");
-    if let Some(id) = &input.vpc_endpoint_id {
-        query = query.list("VpcEndpointId", std::slice::from_ref(id));
-    } else {
-        if let Some(vpc) = &input.vpc_id {
-            query = query.filter("vpc-id", std::slice::from_ref(vpc));
-        }
-        if let Some(service) = &input.service_name {
-            query = query.filter("service-name", std::slice::from_ref(service));
-        }
-        query = query.filter("vpc-endpoint-type", &["Interface".to_string()]);
+    let mut filters = Vec::new();
+    if input.vpc_endpoint_id.is_none() {
+        filters.extend(input.vpc_id.iter().map(|vpc| filter("vpc-id", std::slice::from_ref(vpc))));
+        filters.extend(input.service_name.iter().map(|service| filter("service-name", std::slice::from_ref(service))));
+        filters.push(filter("vpc-endpoint-type", &["Interface".to_string()]));
     }
-    audit.calls.push(query.label());
-    let endpoints = match ec2.call_all(&query, "vpcEndpointSet").await {
+    let ids = input.vpc_endpoint_id.clone().map(|id| vec![id]);
+    audit.calls.push("ec2:DescribeVpcEndpoints".into());
+    let asked = listing!(
+        "ec2:DescribeVpcEndpoints",
+        ec2.describe_vpc_endpoints().set_vpc_endpoint_ids(ids.clone()).set_filters(filters_of(&filters)),
+        vpc_endpoints
+    );
+    let endpoints = match asked.await {
         Ok(items) => items,
         Err(e) => {
             note(audit, e);
             return Err(());
         }
     };
+    // An endpoint without its id is no answer EC2 gives (a truncated or foreign document the
+    // SDK's lenient XML reader took): said, not audited as an empty endpoint.
+    if endpoints.iter().any(|e| e.vpc_endpoint_id().is_none_or(str::is_empty)) {
+        note(audit, AwsError::invalid("ec2:DescribeVpcEndpoints: the answer lists an endpoint without its id"));
+        return Err(());
+    }
     let Some(ep) = endpoints.first() else { return Ok(None) };
     if input.vpc_endpoint_id.is_none() && endpoints.len() > 1 {
         audit.errors.push(format!(
             "{} interface endpoints match; audited {} (give --vpc-endpoint to choose)",
             endpoints.len(),
-            ep.text("vpcEndpointId").unwrap_or("")
+            ep.vpc_endpoint_id().unwrap_or("")
         ));
     }
-    Ok(Some((endpoint_from(ep), ep.strings("networkInterfaceIdSet"))))
+    let mut interfaces = ep.network_interface_ids().to_vec();
+    interfaces.truncate(kreach::limits::MAX_LIST);
+    Ok(Some((endpoint_from(ep), interfaces)))
 }
 
 /// Most other endpoints described.
@@ -303,7 +310,7 @@ const MAX_OTHER_ENDPOINTS: usize = 4;
 /// The other interface endpoints `zone`'s records point at, one call each (EC2 fails the whole
 /// call when one id of several is unknown).
 async fn other_endpoints(
-    ec2: &ec2::Ec2,
+    ec2: &Ec2,
     zone: &kreach::report::AwsHostedZone,
     ours: &str,
     audit: &mut AwsAudit,
@@ -313,12 +320,11 @@ async fn other_endpoints(
     ids.sort();
     ids.dedup();
     ids.truncate(MAX_OTHER_ENDPOINTS);
-    let queries: Vec<Query> = ids
-        .iter()
-        .map(|id| Query::new("DescribeVpcEndpoints").list("VpcEndpointId", std::slice::from_ref(id)))
-        .collect();
-    audit.calls.extend(queries.iter().map(Query::label));
-    let answers = futures::future::join_all(queries.iter().map(|q| ec2.call_all(q, "vpcEndpointSet"))).await;
+    audit.calls.extend(ids.iter().map(|_| "ec2:DescribeVpcEndpoints".to_string()));
+    let answers = futures::future::join_all(ids.iter().map(|id| async move {
+        listing!("ec2:DescribeVpcEndpoints", ec2.describe_vpc_endpoints().vpc_endpoint_ids(id), vpc_endpoints).await
+    }))
+    .await;
     let mut out = Vec::new();
     for (id, answer) in ids.into_iter().zip(answers) {
         let mut other = kreach::report::AwsOtherEndpoint::default();
@@ -327,9 +333,9 @@ async fn other_endpoints(
             Ok(items) => {
                 if let Some(e) = items.first() {
                     other.found = true;
-                    other.service_name = e.text("serviceName").unwrap_or("").into();
-                    other.state = e.text("state").unwrap_or("").into();
-                    other.vpc_id = e.text("vpcId").unwrap_or("").into();
+                    other.service_name = e.service_name().unwrap_or("").into();
+                    other.state = e.state().map(|s| wire(s.as_str())).unwrap_or_default();
+                    other.vpc_id = e.vpc_id().unwrap_or("").into();
                 }
             }
             Err(e) if e.is_not_found() => {}
@@ -354,30 +360,40 @@ fn taken<T>(audit: &mut AwsAudit, answer: Option<Result<T, crate::AwsError>>, st
     }
 }
 
-/// A listing when there is something to ask.
-async fn listing(
-    ec2: &ec2::Ec2,
-    query: Option<&Query>,
-    list: &str,
-) -> Option<Result<Vec<ec2::Element>, crate::AwsError>> {
-    match query {
-        Some(q) => Some(ec2.call_all(q, list).await),
-        None => None,
-    }
+/// A read when there is something to ask.
+async fn when<T>(asked: bool, read: impl std::future::Future<Output = T>) -> Option<T> {
+    if asked { Some(read.await) } else { None }
+}
+
+/// Filters to send: none rather than an empty list.
+fn filters_of(filters: &[Filter]) -> Option<Vec<Filter>> {
+    (!filters.is_empty()).then(|| filters.to_vec())
+}
+
+/// One of the VPC's boolean DNS attributes.
+async fn vpc_attribute(ec2: &Ec2, vpc: &str, name: VpcAttributeName) -> Result<bool, crate::AwsError> {
+    let out = Box::pin(ec2.describe_vpc_attribute().vpc_id(vpc).attribute(name.clone()).send())
+        .await
+        .map_err(|e| crate::classify("ec2:DescribeVpcAttribute", e))?;
+    let value = match name {
+        VpcAttributeName::EnableDnsSupport => out.enable_dns_support(),
+        _ => out.enable_dns_hostnames(),
+    };
+    Ok(value.and_then(|v| v.value()).unwrap_or(false))
 }
 
 /// The endpoint's interfaces: address and zone of each.
-fn interfaces(enis: &[ec2::Element], endpoint: &mut AwsEndpoint, audit: &AwsAudit) {
+fn interfaces(enis: &[NetworkInterface], endpoint: &mut AwsEndpoint, audit: &AwsAudit) {
     for eni in enis {
-        let az_name = eni.text("availabilityZone").unwrap_or("").to_string();
+        let az_name = eni.availability_zone().unwrap_or("").to_string();
         let az_id =
             audit.availability_zones.iter().find(|z| z.name == az_name).map(|z| z.id.clone()).unwrap_or_default();
         let mut interface = AwsInterface::default();
-        interface.id = eni.text("networkInterfaceId").unwrap_or("").to_string();
-        interface.subnet_id = eni.text("subnetId").unwrap_or("").to_string();
+        interface.id = eni.network_interface_id().unwrap_or("").to_string();
+        interface.subnet_id = eni.subnet_id().unwrap_or("").to_string();
         interface.az_name = az_name;
         interface.az_id = az_id;
-        interface.ip = eni.text("privateIpAddress").unwrap_or("").to_string();
+        interface.ip = eni.private_ip_address().unwrap_or("").to_string();
         endpoint.interfaces.push(interface);
     }
     endpoint.interfaces.sort_by(|a, b| a.az_id.cmp(&b.az_id));
@@ -385,10 +401,10 @@ fn interfaces(enis: &[ec2::Element], endpoint: &mut AwsEndpoint, audit: &AwsAudi
 
 /// The endpoint's security groups' inbound rules as read, and per port the audit checks whether
 /// any admits it.
-fn ingress(groups: &[ec2::Element], input: &AuditInput, audit: &mut AwsAudit) {
+fn ingress(groups: &[SecurityGroup], input: &AuditInput, audit: &mut AwsAudit) {
     for sg in groups {
-        let group_id = sg.text("groupId").unwrap_or("");
-        for rule in sg_rules(sg, "ipPermissions") {
+        let group_id = sg.group_id().unwrap_or("");
+        for rule in sg_rules(sg.ip_permissions()) {
             audit.ingress_rules.push(AwsIngressRule::new(group_id, rule.from, rule.to, rule.all, &rule.peer));
         }
     }
@@ -417,53 +433,52 @@ fn service_region_of(service_name: &str) -> Option<String> {
 }
 
 /// The endpoint as `DescribeVpcEndpoints` describes it.
-fn endpoint_from(ep: &ec2::Element) -> AwsEndpoint {
-    let text = |name: &str| ep.text(name).unwrap_or("").to_string();
+fn endpoint_from(ep: &VpcEndpoint) -> AwsEndpoint {
+    let text = |value: Option<&str>| value.unwrap_or("").to_string();
     let mut endpoint = AwsEndpoint::default();
-    endpoint.id = text("vpcEndpointId");
-    endpoint.endpoint_type = text("vpcEndpointType");
-    endpoint.state = text("state");
-    endpoint.service_name = text("serviceName");
+    endpoint.id = text(ep.vpc_endpoint_id());
+    endpoint.endpoint_type = text(ep.vpc_endpoint_type().map(|t| t.as_str()));
+    endpoint.state = ep.state().map(|s| wire(s.as_str())).unwrap_or_default();
+    endpoint.service_name = text(ep.service_name());
     endpoint.service_region = ep
-        .text("serviceRegion")
+        .service_region()
         .filter(|r| kreach::region_of(r).as_deref() == Some(*r))
         .map(str::to_string)
         .or_else(|| service_region_of(&endpoint.service_name));
-    endpoint.vpc_id = text("vpcId");
-    endpoint.private_dns_enabled = ep.flag("privateDnsEnabled").unwrap_or(false);
-    endpoint.security_groups = ep.items("groupSet").filter_map(|g| g.text("groupId")).map(str::to_string).collect();
-    endpoint.subnets = ep.strings("subnetIdSet");
-    endpoint.dns_names = ep.items("dnsEntrySet").filter_map(|d| d.text("dnsName")).map(str::to_string).collect();
-    for list in [&mut endpoint.security_groups, &mut endpoint.subnets, &mut endpoint.dns_names] {
-        list.truncate(kreach::limits::MAX_LIST);
-    }
+    endpoint.vpc_id = text(ep.vpc_id());
+    endpoint.private_dns_enabled = ep.private_dns_enabled().unwrap_or(false);
+    let capped =
+        |values: Vec<String>| values.into_iter().filter(|v| !v.is_empty()).take(kreach::limits::MAX_LIST).collect();
+    endpoint.security_groups = capped(ep.groups().iter().filter_map(|g| g.group_id()).map(str::to_string).collect());
+    endpoint.subnets = capped(ep.subnet_ids().to_vec());
+    endpoint.dns_names = capped(ep.dns_entries().iter().filter_map(|d| d.dns_name()).map(str::to_string).collect());
     endpoint
 }
 
 /// A network ACL as `DescribeNetworkAcls` describes it, with the asked-about subnets it governs.
-fn acl_from(acl: &ec2::Element, asked: &[String]) -> AwsNetworkAcl {
+fn acl_from(acl: &NetworkAcl, asked: &[String]) -> AwsNetworkAcl {
     let mut out = AwsNetworkAcl::default();
-    out.id = acl.text("networkAclId").unwrap_or("").to_string();
+    out.id = acl.network_acl_id().unwrap_or("").to_string();
     out.subnets = acl
-        .items("associationSet")
-        .filter_map(|a| a.text("subnetId"))
+        .associations()
+        .iter()
+        .filter_map(|a| a.subnet_id())
         .filter(|s| asked.iter().any(|a| a == s))
         .map(str::to_string)
         .collect();
-    for e in acl.items("entrySet").take(kreach::limits::MAX_LIST) {
-        let Some(number) = e.int("ruleNumber").and_then(|n| u32::try_from(n).ok()) else { continue };
-        let cidr = e.text("cidrBlock").or(e.text("ipv6CidrBlock")).unwrap_or("").to_string();
-        let range = e.child("portRange");
-        let port = |name: &str| range.and_then(|r| r.int(name)).and_then(|p| u16::try_from(p).ok());
-        let ports = match (port("from"), port("to")) {
+    for e in acl.entries().iter().take(kreach::limits::MAX_LIST) {
+        let Some(number) = e.rule_number().and_then(|n| u32::try_from(n).ok()) else { continue };
+        let cidr = e.cidr_block().or(e.ipv6_cidr_block()).unwrap_or("").to_string();
+        let range = e.port_range();
+        let ports = match (ec2::port(range.and_then(|r| r.from())), ec2::port(range.and_then(|r| r.to()))) {
             (Some(from), Some(to)) => Some((from, to)),
             _ => None,
         };
         out.entries.push(AwsAclEntry::new(
             number,
-            e.flag("egress").unwrap_or(false),
-            e.text("ruleAction").is_some_and(|a| a.eq_ignore_ascii_case("allow")),
-            e.text("protocol").unwrap_or("-1"),
+            e.egress().unwrap_or(false),
+            e.rule_action().is_some_and(|a| a.as_str().eq_ignore_ascii_case("allow")),
+            e.protocol().unwrap_or("-1"),
             &cidr,
             ports,
         ));
@@ -477,40 +492,33 @@ mod tests {
     use super::*;
 
     /// moto's DescribeVpcEndpoints has no `serviceRegion` (cross-region PrivateLink, late 2024):
-    /// this is the documented response shape (EC2 API reference, VpcEndpoint), not moto's.
-    const CROSS_REGION: &str = r#"<DescribeVpcEndpointsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
-      <requestId>1</requestId>
-      <vpcEndpointSet><item>
-        <vpcEndpointId>vpce-0a1b2c3d4e5f60718</vpcEndpointId>
-        <vpcEndpointType>Interface</vpcEndpointType>
-        <vpcId>vpc-1a2b3c4d</vpcId>
-        <serviceName>com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0</serviceName>
-        <serviceRegion>us-west-2</serviceRegion>
-        <state>available</state>
-        <privateDnsEnabled>false</privateDnsEnabled>
-      </item></vpcEndpointSet>
-    </DescribeVpcEndpointsResponse>"#;
-
-    fn first(xml: &str) -> AwsEndpoint {
-        let root = crate::api::xml::parse(xml).expect("xml");
-        let ep = root.items("vpcEndpointSet").next().expect("item");
-        endpoint_from(ep)
+    /// the SDK's type carries it as EC2's API reference documents it (VpcEndpoint).
+    fn endpoint(service_name: &str, service_region: Option<&str>) -> AwsEndpoint {
+        let ep = VpcEndpoint::builder()
+            .vpc_endpoint_id("vpce-0a1b2c3d4e5f60718")
+            .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Interface)
+            .vpc_id("vpc-1a2b3c4d")
+            .service_name(service_name)
+            .set_service_region(service_region.map(str::to_string))
+            .state(aws_sdk_ec2::types::State::from("available"))
+            .private_dns_enabled(false)
+            .build();
+        endpoint_from(&ep)
     }
 
     #[test]
     fn the_service_region_comes_from_service_region_else_from_the_service_name() {
-        assert_eq!(first(CROSS_REGION).service_region.as_deref(), Some("us-west-2"));
+        let usw2 = "com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0";
+        let e = endpoint(usw2, Some("us-west-2"));
+        assert_eq!(
+            (e.service_region.as_deref(), e.state.as_str(), e.endpoint_type.as_str()),
+            (Some("us-west-2"), "available", "Interface")
+        );
         // Without the element (moto, older responses): the service name's region.
-        let older = CROSS_REGION
-            .replace("<serviceRegion>us-west-2</serviceRegion>", "")
-            .replace("vpce.us-west-2.vpce-svc", "vpce.eu-central-1.vpce-svc");
-        assert_eq!(first(&older).service_region.as_deref(), Some("eu-central-1"));
+        let euc1 = "com.amazonaws.vpce.eu-central-1.vpce-svc-0123456789abcdef0";
+        assert_eq!(endpoint(euc1, None).service_region.as_deref(), Some("eu-central-1"));
         // A value that is no region is not taken for one.
-        let odd = CROSS_REGION.replace("<serviceRegion>us-west-2</serviceRegion>", "<serviceRegion>x</serviceRegion>");
-        assert_eq!(first(&odd).service_region.as_deref(), Some("us-west-2"));
-        let none = CROSS_REGION
-            .replace("<serviceRegion>us-west-2</serviceRegion>", "")
-            .replace("com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0", "vpce-svc-0123");
-        assert_eq!(first(&none).service_region, None);
+        assert_eq!(endpoint(usw2, Some("x")).service_region.as_deref(), Some("us-west-2"));
+        assert_eq!(endpoint("vpce-svc-0123", None).service_region, None);
     }
 }

@@ -8,9 +8,8 @@ use kreach::report::EsmApiRoute;
 use kreach::report::EsmAudit;
 use kreach::report::EsmEgress;
 use kreach::report::EsmSubnet;
-use kreach::report::MskCluster;
 
-use crate::api::{Api, Ec2, Element, Query};
+use crate::ec2::{Ec2, filter, listing, route_table_of, route_tables, security_groups};
 use crate::{AwsError, classify, iam, note, sg_rules};
 
 /// The services the mapping's pollers call besides Kafka.
@@ -76,7 +75,7 @@ pub(crate) async fn audit_mapping(sdk: &aws_config::SdkConfig, m: &EventSourceMa
     // An Amazon MSK mapping's pollers sit in the cluster's subnets with its security groups.
     let msk_network;
     let m = if m.amazon_msk() && m.subnets.is_empty() && m.security_groups.is_empty() {
-        esm.msk_cluster = msk_cluster(sdk, m, audit).await;
+        esm.msk_cluster = crate::msk::msk_cluster(sdk, m, audit).await;
         let mut on_cluster = m.clone();
         if let Some(c) = &esm.msk_cluster {
             on_cluster.subnets = c.subnets.clone();
@@ -87,19 +86,8 @@ pub(crate) async fn audit_mapping(sdk: &aws_config::SdkConfig, m: &EventSourceMa
     } else {
         m
     };
-    let ec2 = if m.subnets.is_empty() && m.security_groups.is_empty() {
-        None
-    } else {
-        match Ec2::new(sdk).await {
-            Ok(c) => Some(c),
-            Err(e) => {
-                note(audit, e);
-                None
-            }
-        }
-    };
-    if let Some(ec2) = &ec2 {
-        mapping_network(ec2, m, &region, &mut esm, audit).await;
+    if !m.subnets.is_empty() || !m.security_groups.is_empty() {
+        mapping_network(&crate::ec2::client(sdk), m, &region, &mut esm, audit).await;
     }
     // The function's role and what it may do.
     if let Some(function) = &m.function_arn {
@@ -177,17 +165,18 @@ pub(crate) async fn audit_mapping(sdk: &aws_config::SdkConfig, m: &EventSourceMa
 async fn mapping_network(ec2: &Ec2, m: &EventSourceMapping, region: &str, esm: &mut EsmAudit, audit: &mut AwsAudit) {
     // Subnets: zone and VPC.
     if !m.subnets.is_empty() {
-        let query = Query::new("DescribeSubnets").list("SubnetId", &m.subnets);
-        audit.calls.push(query.label());
-        match ec2.call_all(&query, "subnetSet").await {
+        audit.calls.push("ec2:DescribeSubnets".into());
+        let asked =
+            listing!("ec2:DescribeSubnets", ec2.describe_subnets().set_subnet_ids(Some(m.subnets.clone())), subnets);
+        match asked.await {
             Ok(subnets) => {
                 for s in &subnets {
                     let mut subnet = EsmSubnet::default();
-                    subnet.id = s.text("subnetId").unwrap_or("").into();
-                    subnet.vpc_id = s.text("vpcId").unwrap_or("").into();
-                    subnet.az_name = s.text("availabilityZone").unwrap_or("").into();
-                    subnet.az_id = s.text("availabilityZoneId").unwrap_or("").into();
-                    subnet.cidr = s.text("cidrBlock").map(str::to_string);
+                    subnet.id = s.subnet_id().unwrap_or("").into();
+                    subnet.vpc_id = s.vpc_id().unwrap_or("").into();
+                    subnet.az_name = s.availability_zone().unwrap_or("").into();
+                    subnet.az_id = s.availability_zone_id().unwrap_or("").into();
+                    subnet.cidr = s.cidr_block().filter(|c| !c.is_empty()).map(str::to_string);
                     esm.subnets.push(subnet);
                 }
             }
@@ -204,17 +193,21 @@ async fn mapping_network(ec2: &Ec2, m: &EventSourceMapping, region: &str, esm: &
         v
     };
     if !vpcs.is_empty() {
-        let query = Query::new("DescribeRouteTables").filter("vpc-id", &vpcs);
-        audit.calls.push(query.label());
-        match ec2.call_all(&query, "routeTableSet").await {
+        audit.calls.push("ec2:DescribeRouteTables".into());
+        match route_tables(ec2, &vpcs).await {
             Ok(tables) => {
                 for subnet in &mut esm.subnets {
                     let Some(table) = route_table_of(&tables, &subnet.id, &subnet.vpc_id) else { continue };
-                    subnet.route_table = table.text("routeTableId").map(str::to_string);
+                    subnet.route_table = table.route_table_id().map(str::to_string);
                     subnet.internet_route = table
-                        .items("routeSet")
-                        .filter(|r| r.text("destinationCidrBlock") == Some("0.0.0.0/0"))
-                        .find_map(|r| r.text("natGatewayId").or(r.text("gatewayId").filter(|g| g.starts_with("igw-"))))
+                        .routes()
+                        .iter()
+                        .filter(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+                        .find_map(|r| {
+                            r.nat_gateway_id()
+                                .filter(|n| !n.is_empty())
+                                .or(r.gateway_id().filter(|g| g.starts_with("igw-")))
+                        })
                         .map(str::to_string);
                 }
             }
@@ -226,14 +219,13 @@ async fn mapping_network(ec2: &Ec2, m: &EventSourceMapping, region: &str, esm: &
     }
     // The mapping's security groups: 443 out to everywhere, the Kafka ports out.
     if !m.security_groups.is_empty() {
-        let query = Query::new("DescribeSecurityGroups").list("GroupId", &m.security_groups);
-        audit.calls.push(query.label());
-        match ec2.call_all(&query, "securityGroupInfo").await {
+        audit.calls.push("ec2:DescribeSecurityGroups".into());
+        match security_groups(ec2, &m.security_groups).await {
             Ok(groups) => {
                 let mut rules: Vec<(String, crate::SgRule)> = Vec::new();
                 for sg in &groups {
-                    let group = sg.text("groupId").unwrap_or("").to_string();
-                    rules.extend(sg_rules(sg, "ipPermissionsEgress").into_iter().map(|r| (group.clone(), r)));
+                    let group = sg.group_id().unwrap_or("").to_string();
+                    rules.extend(sg_rules(sg.ip_permissions_egress()).into_iter().map(|r| (group.clone(), r)));
                 }
                 // An MSK cluster's groups must admit themselves on the broker port: the pollers'
                 // ENI carries those groups.
@@ -241,8 +233,8 @@ async fn mapping_network(ec2: &Ec2, m: &EventSourceMapping, region: &str, esm: &
                     let inbound: Vec<(String, crate::SgRule)> = groups
                         .iter()
                         .flat_map(|sg| {
-                            let group = sg.text("groupId").unwrap_or("").to_string();
-                            sg_rules(sg, "ipPermissions").into_iter().map(move |r| (group.clone(), r))
+                            let group = sg.group_id().unwrap_or("").to_string();
+                            sg_rules(sg.ip_permissions()).into_iter().map(move |r| (group.clone(), r))
                         })
                         .collect();
                     for port in c.broker_ports.clone() {
@@ -291,237 +283,6 @@ async fn mapping_network(ec2: &Ec2, m: &EventSourceMapping, region: &str, esm: &
             }
         }
     }
-}
-
-/// The Amazon MSK cluster an MSK mapping polls (`kafka:DescribeClusterV2`): its subnets and
-/// security groups (the pollers' network) and the broker port the mapping's authentication uses.
-async fn msk_cluster(sdk: &aws_config::SdkConfig, m: &EventSourceMapping, audit: &mut AwsAudit) -> Option<MskCluster> {
-    let arn = m.event_source_arn.as_deref()?;
-    let api = match Api::for_service(sdk, "kafka").await {
-        Ok(api) => api,
-        Err(e) => {
-            note(audit, e);
-            return None;
-        }
-    };
-    let path = crate::api::encode(arn);
-    // A cluster in another account is reached through a managed VPC connection in this one
-    // (MSK multi-VPC private connectivity): its subnets and groups are the pollers'.
-    let account = |a: &str| a.split(':').nth(4).filter(|x| !x.is_empty()).map(str::to_string);
-    let own = m.function_arn.as_deref().or(m.arn.as_deref()).and_then(account);
-    if own.is_some() && own != account(arn) {
-        let mut c = vpc_connection(&api, arn, audit).await;
-        // A VPC connection serves IAM, SCRAM and mutual TLS only: a mapping without a secret is IAM.
-        c.iam_auth = m.authentication.is_none();
-        return Some(c);
-    }
-    audit.calls.push("kafka:DescribeClusterV2".into());
-    match api.get_json("kafka:DescribeClusterV2", &format!("api/v2/clusters/{path}")).await {
-        Ok(v) => Some(cluster_from(&v, arn, m)),
-        Err(e) => {
-            note(audit, e);
-            None
-        }
-    }
-}
-
-/// The managed VPC connection to the cross-account cluster `arn` (`kafka:ListVpcConnections`,
-/// then `kafka:DescribeVpcConnection` for its subnets and groups); without one, a cluster entry
-/// that says so (`vpc_connection` empty).
-async fn vpc_connection(api: &Api, arn: &str, audit: &mut AwsAudit) -> MskCluster {
-    let pages = list_vpc_connections(api, audit).await;
-    let Some(connection) = connection_for(&pages, arn) else { return cross_account(arn, None, None) };
-    audit.calls.push("kafka:DescribeVpcConnection".into());
-    let detail = match api
-        .get_json("kafka:DescribeVpcConnection", &format!("v1/vpc-connection/{}", crate::api::encode(&connection)))
-        .await
-    {
-        Ok(v) => Some(v),
-        Err(e) => {
-            note(audit, e);
-            None
-        }
-    };
-    cross_account(arn, Some(connection), detail.as_ref())
-}
-
-/// Pages of `ListVpcConnections` (at most 10).
-async fn list_vpc_connections(api: &Api, audit: &mut AwsAudit) -> Vec<serde_json::Value> {
-    let mut pages = Vec::new();
-    let mut token: Option<String> = None;
-    for _ in 0..10 {
-        audit.calls.push("kafka:ListVpcConnections".into());
-        let path = match &token {
-            Some(t) => format!("v1/vpc-connections?nextToken={}", crate::api::encode(t)),
-            None => "v1/vpc-connections".to_string(),
-        };
-        match api.get_json("kafka:ListVpcConnections", &path).await {
-            Ok(page) => {
-                token = page["nextToken"].as_str().filter(|t| !t.is_empty()).map(str::to_string);
-                pages.push(page);
-            }
-            Err(e) => {
-                note(audit, e);
-                break;
-            }
-        }
-        if token.is_none() {
-            break;
-        }
-    }
-    pages
-}
-
-/// MSK multi-VPC private connectivity from a client's VPC: the managed VPC connection there (an
-/// AVAILABLE one first), its state and subnets (`DescribeVpcConnection`) and its security groups'
-/// inbound rules (`ec2:DescribeSecurityGroups`).
-pub(crate) async fn client_vpc_connection(
-    sdk: &aws_config::SdkConfig,
-    ec2: &crate::api::Ec2,
-    vpc: &str,
-    audit: &mut AwsAudit,
-) -> Option<kreach::report::AwsMskVpcConnection> {
-    let api = match Api::for_service(sdk, "kafka").await {
-        Ok(api) => api,
-        Err(e) => {
-            note(audit, e);
-            return None;
-        }
-    };
-    let pages = list_vpc_connections(&api, audit).await;
-    if pages.is_empty() {
-        return None;
-    }
-    let mut c = kreach::report::AwsMskVpcConnection::default();
-    c.vpc_id = vpc.to_string();
-    let Some(best) = best_connection(&pages, |c| c["vpcId"].as_str() == Some(vpc)) else { return Some(c) };
-    c.found = true;
-    c.arn = best["vpcConnectionArn"].as_str().unwrap_or("").to_string();
-    c.target_cluster_arn = best["targetClusterArn"].as_str().unwrap_or("").to_string();
-    c.state = best["state"].as_str().unwrap_or("").to_string();
-    audit.calls.push("kafka:DescribeVpcConnection".into());
-    match api
-        .get_json("kafka:DescribeVpcConnection", &format!("v1/vpc-connection/{}", crate::api::encode(&c.arn)))
-        .await
-    {
-        Ok(d) => {
-            c.state = d["state"].as_str().map(str::to_string).unwrap_or(c.state);
-            c.subnets = json_strings(&d["subnets"]);
-            c.security_groups = json_strings(&d["securityGroups"]);
-        }
-        Err(e) => {
-            note(audit, e);
-        }
-    }
-    if !c.security_groups.is_empty() {
-        let query = crate::api::Query::new("DescribeSecurityGroups").list("GroupId", &c.security_groups);
-        audit.calls.push(query.label());
-        match ec2.call_all(&query, "securityGroupInfo").await {
-            Ok(groups) => {
-                for sg in &groups {
-                    let group = sg.text("groupId").unwrap_or("");
-                    for r in sg_rules(sg, "ipPermissions") {
-                        c.ingress_rules.push(kreach::report::AwsIngressRule::new(group, r.from, r.to, r.all, &r.peer));
-                    }
-                }
-            }
-            Err(e) => {
-                note(audit, e);
-            }
-        }
-    }
-    Some(c)
-}
-
-/// Of the listed connections (pages of `ListVpcConnections`), the one to `cluster`: an AVAILABLE
-/// one first.
-fn connection_for(pages: &[serde_json::Value], cluster: &str) -> Option<String> {
-    let best = best_connection(pages, |c| c["targetClusterArn"].as_str() == Some(cluster))?;
-    best["vpcConnectionArn"].as_str().map(str::to_string)
-}
-
-/// Of the listed connections, the first AVAILABLE one that `wanted` picks, else the first it picks.
-fn best_connection(
-    pages: &[serde_json::Value],
-    wanted: impl Fn(&serde_json::Value) -> bool,
-) -> Option<&serde_json::Value> {
-    let all: Vec<&serde_json::Value> = pages
-        .iter()
-        .filter_map(|p| p["vpcConnections"].as_array())
-        .flatten()
-        .filter(|c| wanted(c))
-        .take(kreach::limits::MAX_LIST)
-        .collect();
-    all.iter().find(|c| c["state"].as_str() == Some("AVAILABLE")).or(all.first()).copied()
-}
-
-/// A cross-account cluster as its VPC connection shows it (`DescribeVpcConnection`): the
-/// connection's state, subnets and groups, and the multi-VPC broker ports (14001-14100).
-fn cross_account(arn: &str, connection: Option<String>, detail: Option<&serde_json::Value>) -> MskCluster {
-    let mut c = MskCluster::default();
-    c.arn = arn.to_string();
-    c.cross_account = true;
-    c.vpc_connection = connection;
-    if let Some(d) = detail {
-        c.state = d["state"].as_str().unwrap_or("").to_string();
-        c.subnets = json_strings(&d["subnets"]);
-        c.security_groups = json_strings(&d["securityGroups"]);
-    }
-    // Multi-VPC connectivity serves every authentication on the brokers' 14001-14100 range.
-    c.broker_ports = vec![14001, 14100];
-    c
-}
-
-/// A JSON list of strings, capped at [`kreach::limits::MAX_LIST`]; anything else gives none.
-fn json_strings(v: &serde_json::Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str()).take(kreach::limits::MAX_LIST).map(str::to_string).collect())
-        .unwrap_or_default()
-}
-
-/// The cluster's network from a `DescribeClusterV2` answer (provisioned or serverless).
-fn cluster_from(v: &serde_json::Value, arn: &str, m: &EventSourceMapping) -> MskCluster {
-    let info = &v["clusterInfo"];
-    let mut c = MskCluster::default();
-    c.arn = info["clusterArn"].as_str().unwrap_or(arn).to_string();
-    c.state = info["state"].as_str().unwrap_or("").to_string();
-    let provisioned = &info["provisioned"];
-    c.serverless = info["serverless"].is_object();
-    c.name = info["clusterName"].as_str().unwrap_or("").to_string();
-    if provisioned.is_object() {
-        c.subnets = json_strings(&provisioned["brokerNodeGroupInfo"]["clientSubnets"]);
-        c.security_groups = json_strings(&provisioned["brokerNodeGroupInfo"]["securityGroups"]);
-    } else if let Some(configs) = info["serverless"]["vpcConfigs"].as_array() {
-        for vpc in configs.iter().take(kreach::limits::MAX_LIST) {
-            c.subnets.extend(json_strings(&vpc["subnetIds"]));
-            c.security_groups.extend(json_strings(&vpc["securityGroupIds"]));
-        }
-    }
-    // The port follows the mapping's authentication; without one, the cluster's: IAM where it is
-    // on (serverless clusters are IAM only), else unauthenticated TLS, else plaintext.
-    let auth = &provisioned["clientAuthentication"];
-    let on = |v: &serde_json::Value| v["enabled"].as_bool() == Some(true);
-    let port = match m.authentication.as_ref().map(|(kind, _)| kind.as_str()) {
-        Some("SASL_SCRAM_256_AUTH" | "SASL_SCRAM_512_AUTH") => 9096,
-        Some("CLIENT_CERTIFICATE_TLS_AUTH") => 9094,
-        _ if !provisioned.is_object() || on(&auth["sasl"]["iam"]) => {
-            c.iam_auth = true;
-            9098
-        }
-        _ if provisioned["encryptionInfo"]["encryptionInTransit"]["clientBroker"].as_str() == Some("PLAINTEXT") => 9092,
-        _ => 9094,
-    };
-    c.broker_ports = vec![port];
-    c
-}
-
-/// The route table a subnet uses: its explicit association, else its VPC's main table.
-pub(crate) fn route_table_of<'a>(tables: &'a [Element], subnet: &str, vpc: &str) -> Option<&'a Element> {
-    let explicit = tables.iter().find(|t| t.items("associationSet").any(|a| a.text("subnetId") == Some(subnet)));
-    let main = tables
-        .iter()
-        .find(|t| t.text("vpcId") == Some(vpc) && t.items("associationSet").any(|a| a.flag("main") == Some(true)));
-    explicit.or(main)
 }
 
 /// Audits the Lambda Sink Connector's principal and function into `audit.sink_connector`.
@@ -575,9 +336,13 @@ async fn api_routes(
     audit: &mut AwsAudit,
 ) {
     // Interface endpoints for the APIs, with private DNS.
-    let query = Query::new("DescribeVpcEndpoints").filter("vpc-id", vpcs);
-    audit.calls.push(query.label());
-    let endpoints = match ec2.call_all(&query, "vpcEndpointSet").await {
+    audit.calls.push("ec2:DescribeVpcEndpoints".into());
+    let asked = listing!(
+        "ec2:DescribeVpcEndpoints",
+        ec2.describe_vpc_endpoints().filters(filter("vpc-id", vpcs)),
+        vpc_endpoints
+    );
+    let endpoints = match asked.await {
         Ok(items) => items,
         Err(e) => {
             note(audit, e);
@@ -594,16 +359,17 @@ async fn api_routes(
     for (service, for_destination) in needed.chain(destination).chain(registry_glue(m)) {
         let name = format!("com.amazonaws.{region}.{service}");
         let ep = endpoints.iter().find(|e| {
-            e.text("serviceName") == Some(name.as_str())
+            e.service_name() == Some(name.as_str())
                 // S3's gateway endpoint routes by prefix list, without private DNS.
-                && (e.flag("privateDnsEnabled") == Some(true) || e.text("vpcEndpointType") == Some("Gateway"))
-                && e.text("state").is_none_or(|s| s.eq_ignore_ascii_case("available"))
+                && (e.private_dns_enabled() == Some(true)
+                    || e.vpc_endpoint_type().is_some_and(|t| t.as_str().eq_ignore_ascii_case("Gateway")))
+                && e.state().is_none_or(|s| s.as_str().eq_ignore_ascii_case("available"))
         });
         let mut route = EsmApiRoute::default();
         route.schema_registry = service == "glue";
         route.destination = for_destination;
         route.service = service.to_string();
-        route.interface_endpoint = ep.and_then(|e| e.text("vpcEndpointId")).map(str::to_string);
+        route.interface_endpoint = ep.and_then(|e| e.vpc_endpoint_id()).filter(|i| !i.is_empty()).map(str::to_string);
         if route.interface_endpoint.is_none() {
             route.unrouted_subnets =
                 esm.subnets.iter().filter(|s| s.internet_route.is_none()).map(|s| s.id.clone()).collect();
@@ -639,88 +405,6 @@ fn registry_host(uri: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn mapping(auth: Option<&str>) -> EventSourceMapping {
-        let mut configs = vec![];
-        if let Some(kind) = auth {
-            configs.push(
-                serde_json::json!({"Type": kind, "URI": "arn:aws:secretsmanager:us-west-2:1:secret:AmazonMSK_x"}),
-            );
-        }
-        let json = serde_json::json!({
-            "UUID": "u",
-            "EventSourceArn": "arn:aws:kafka:us-west-2:1:cluster/c/1",
-            "SourceAccessConfigurations": configs,
-        });
-        EventSourceMapping::parse(json.to_string().as_bytes()).expect("mapping")
-    }
-
-    /// moto serves provisioned clusters only; the serverless shape and the authentication
-    /// variants are the documented DescribeClusterV2 response, fed directly.
-    #[test]
-    fn the_broker_port_follows_the_mappings_then_the_clusters_authentication() {
-        let provisioned = |auth: serde_json::Value, in_transit: &str| {
-            serde_json::json!({"clusterInfo": {"clusterArn": "arn:c", "state": "ACTIVE", "provisioned": {
-                "brokerNodeGroupInfo": {"clientSubnets": ["subnet-1", "subnet-2"], "securityGroups": ["sg-1"]},
-                "clientAuthentication": auth,
-                "encryptionInfo": {"encryptionInTransit": {"clientBroker": in_transit}},
-            }}})
-        };
-        let iam = serde_json::json!({"sasl": {"iam": {"enabled": true}}});
-        let none = serde_json::json!({"unauthenticated": {"enabled": true}});
-        let cases = [
-            (Some("SASL_SCRAM_512_AUTH"), provisioned(iam.clone(), "TLS"), 9096),
-            (Some("CLIENT_CERTIFICATE_TLS_AUTH"), provisioned(iam.clone(), "TLS"), 9094),
-            (None, provisioned(iam, "TLS"), 9098),
-            (None, provisioned(none.clone(), "TLS"), 9094),
-            (None, provisioned(none, "PLAINTEXT"), 9092),
-        ];
-        for (auth, answer, port) in cases {
-            let c = cluster_from(&answer, "arn:asked", &mapping(auth));
-            assert_eq!(c.broker_ports, [port], "{auth:?} {answer}");
-            assert_eq!((c.arn.as_str(), c.state.as_str()), ("arn:c", "ACTIVE"));
-            assert_eq!((c.subnets.len(), c.security_groups.as_slice()), (2, ["sg-1".to_string()].as_slice()));
-        }
-        let serverless = serde_json::json!({"clusterInfo": {"clusterType": "SERVERLESS", "serverless": {"vpcConfigs": [
-            {"subnetIds": ["subnet-a"], "securityGroupIds": ["sg-a"]},
-            {"subnetIds": ["subnet-b"], "securityGroupIds": ["sg-b"]},
-        ]}}});
-        let c = cluster_from(&serverless, "arn:asked", &mapping(None));
-        assert_eq!(c.arn, "arn:asked", "an answer without its ARN keeps the one asked for");
-        assert_eq!(c.subnets, ["subnet-a", "subnet-b"]);
-        assert_eq!(c.security_groups, ["sg-a", "sg-b"]);
-        assert_eq!(c.broker_ports, [9098], "serverless clusters take IAM only");
-        // A cross-account cluster: the connection to it, an AVAILABLE one before others, read
-        // from pages of ListVpcConnections (moto has no VPC connections: the documented shape).
-        let pages = [
-            serde_json::json!({"vpcConnections": [
-                {"vpcConnectionArn": "arn:conn/old", "targetClusterArn": "arn:cluster", "state": "REJECTED"},
-                {"vpcConnectionArn": "arn:conn/other", "targetClusterArn": "arn:another", "state": "AVAILABLE"},
-            ], "nextToken": "t"}),
-            serde_json::json!({"vpcConnections": [
-                {"vpcConnectionArn": "arn:conn/new", "targetClusterArn": "arn:cluster", "state": "AVAILABLE"},
-            ]}),
-        ];
-        assert_eq!(connection_for(&pages, "arn:cluster").as_deref(), Some("arn:conn/new"));
-        assert_eq!(connection_for(&pages[..1], "arn:cluster").as_deref(), Some("arn:conn/old"));
-        assert_eq!(connection_for(&pages, "arn:none"), None);
-        assert_eq!(connection_for(&[serde_json::json!({"vpcConnections": "x"})], "arn:cluster"), None);
-        let detail = serde_json::json!({"vpcConnectionArn": "arn:conn/new", "state": "AVAILABLE",
-            "subnets": ["subnet-x", "subnet-y"], "securityGroups": ["sg-x"]});
-        let c = cross_account("arn:cluster", Some("arn:conn/new".into()), Some(&detail));
-        assert!(c.cross_account);
-        assert_eq!((c.state.as_str(), c.subnets.len(), c.security_groups.len()), ("AVAILABLE", 2, 1));
-        assert_eq!(c.broker_ports, [14001, 14100], "multi-VPC connectivity's range, both ends");
-        let none = cross_account("arn:cluster", None, None);
-        assert!(none.vpc_connection.is_none() && none.subnets.is_empty());
-        // A hostile or empty answer: nothing, and no panic.
-        let c = cluster_from(
-            &serde_json::json!({"clusterInfo": {"provisioned": {"brokerNodeGroupInfo": 7}}}),
-            "a",
-            &mapping(None),
-        );
-        assert!(c.subnets.is_empty() && c.security_groups.is_empty());
-    }
 
     #[test]
     fn a_registry_url_gives_its_host() {

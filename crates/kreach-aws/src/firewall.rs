@@ -7,9 +7,10 @@ use kreach::report::AwsAudit;
 use kreach::report::AwsFirewallRule;
 use kreach::report::AwsFirewallRuleGroup;
 
-use crate::api::Api;
-use crate::api::json::{pages, pages_up_to};
+use aws_sdk_route53resolver::types::FirewallRule;
+
 use crate::note;
+use crate::pages::{RESOLVER_PAGES, listing};
 
 /// Most rule groups read (a cap on what a hostile answer can make kreach hold, not a quota).
 const MAX_GROUPS: usize = 16;
@@ -20,25 +21,34 @@ const MAX_DOMAIN_LISTS: usize = 32;
 const MAX_DOMAINS: usize = 10_000;
 
 /// The rule groups associated with `vpcs`, with their rules and domains.
-pub(crate) async fn rule_groups(api: &Api, vpcs: &[String], audit: &mut AwsAudit) -> Vec<AwsFirewallRuleGroup> {
-    let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or("").to_string();
+pub(crate) async fn rule_groups(
+    api: &aws_sdk_route53resolver::Client,
+    vpcs: &[String],
+    audit: &mut AwsAudit,
+) -> Vec<AwsFirewallRuleGroup> {
     audit.calls.push("route53resolver:ListFirewallRuleGroupAssociations".into());
     // The listing filters by one VPC at a time.
-    let listings = join_all(vpcs.iter().map(|vpc| {
-        let body = serde_json::json!({"VpcId": vpc, "MaxResults": 100});
-        pages(api, "ListFirewallRuleGroupAssociations", body, "FirewallRuleGroupAssociations")
+    let listings = join_all(vpcs.iter().map(|vpc| async move {
+        listing!(
+            "route53resolver:ListFirewallRuleGroupAssociations",
+            api.list_firewall_rule_group_associations().vpc_id(vpc).max_results(100),
+            firewall_rule_group_associations
+        )
+        .await
     }))
     .await;
     let mut groups: Vec<AwsFirewallRuleGroup> = Vec::new();
     for (vpc, listing) in vpcs.iter().zip(listings) {
         match listing {
             Ok(items) => {
-                for a in items.iter().filter(|a| !text(a, "Status").eq_ignore_ascii_case("DELETING")) {
+                let live =
+                    items.iter().filter(|a| !a.status().is_some_and(|s| s.as_str().eq_ignore_ascii_case("DELETING")));
+                for a in live {
                     let mut g = AwsFirewallRuleGroup::default();
-                    g.id = text(a, "FirewallRuleGroupId");
-                    g.name = text(a, "Name");
-                    g.vpc_id = a["VpcId"].as_str().unwrap_or(vpc).to_string();
-                    g.priority = a["Priority"].as_i64().unwrap_or(i64::MAX);
+                    g.id = a.firewall_rule_group_id().unwrap_or("").to_string();
+                    g.name = a.name().unwrap_or("").to_string();
+                    g.vpc_id = a.vpc_id().filter(|v| !v.is_empty()).unwrap_or(vpc).to_string();
+                    g.priority = a.priority().map_or(i64::MAX, i64::from);
                     if !g.id.is_empty() && groups.len() < MAX_GROUPS {
                         groups.push(g);
                     }
@@ -56,9 +66,13 @@ pub(crate) async fn rule_groups(api: &Api, vpcs: &[String], audit: &mut AwsAudit
     let mut ids: Vec<String> = groups.iter().map(|g| g.id.clone()).collect();
     ids.sort();
     ids.dedup();
-    let rule_lists = join_all(ids.iter().map(|id| {
-        let body = serde_json::json!({"FirewallRuleGroupId": id, "MaxResults": 100});
-        pages(api, "ListFirewallRules", body, "FirewallRules")
+    let rule_lists = join_all(ids.iter().map(|id| async move {
+        listing!(
+            "route53resolver:ListFirewallRules",
+            api.list_firewall_rules().firewall_rule_group_id(id).max_results(100),
+            firewall_rules
+        )
+        .await
     }))
     .await;
     let mut rules_of: Vec<(String, Vec<AwsFirewallRule>)> = Vec::new();
@@ -79,9 +93,15 @@ pub(crate) async fn rule_groups(api: &Api, vpcs: &[String], audit: &mut AwsAudit
     if !lists.is_empty() {
         audit.calls.push("route53resolver:ListFirewallDomains".into());
     }
-    let domain_lists = join_all(lists.iter().map(|id| {
-        let body = serde_json::json!({"FirewallDomainListId": id, "MaxResults": 1000});
-        pages_up_to(api, "ListFirewallDomains", body, "Domains", MAX_DOMAINS)
+    let domain_lists = join_all(lists.iter().map(|id| async move {
+        listing!(
+            "route53resolver:ListFirewallDomains",
+            api.list_firewall_domains().firewall_domain_list_id(id).max_results(1000),
+            domains,
+            pages = RESOLVER_PAGES,
+            cap = MAX_DOMAINS
+        )
+        .await
     }))
     .await;
     let mut domains_of: Vec<(String, Vec<String>)> = Vec::new();
@@ -92,12 +112,7 @@ pub(crate) async fn rule_groups(api: &Api, vpcs: &[String], audit: &mut AwsAudit
             Ok((_, false)) => {}
             Ok((items, true)) => domains_of.push((
                 id.clone(),
-                items
-                    .iter()
-                    .filter_map(|d| d.as_str())
-                    .map(|d| d.trim_end_matches('.').to_ascii_lowercase())
-                    .filter(|d| !d.is_empty())
-                    .collect(),
+                items.iter().map(|d| d.trim_end_matches('.').to_ascii_lowercase()).filter(|d| !d.is_empty()).collect(),
             )),
             // An AWS-managed list does not show its domains: the rule stays, unjudged.
             Err(e) if e.is_denied() => {
@@ -122,36 +137,49 @@ pub(crate) async fn rule_groups(api: &Api, vpcs: &[String], audit: &mut AwsAudit
     groups
 }
 
-/// One rule of a ListFirewallRules answer.
-fn rule(v: &serde_json::Value) -> Option<AwsFirewallRule> {
-    let text = |k: &str| v[k].as_str().map(str::to_string);
+/// One rule of a ListFirewallRules answer; without an action or a priority, none.
+fn rule(v: &FirewallRule) -> Option<AwsFirewallRule> {
     let mut r = AwsFirewallRule::default();
-    r.name = text("Name").unwrap_or_default();
-    r.priority = v["Priority"].as_i64()?;
-    r.action = text("Action")?;
-    r.block_response = text("BlockResponse");
-    r.block_override_domain = text("BlockOverrideDomain").map(|d| d.trim_end_matches('.').to_ascii_lowercase());
-    r.redirection = text("FirewallDomainRedirectionAction").unwrap_or_else(|| "INSPECT_REDIRECTION_DOMAIN".into());
-    r.domain_list_id = text("FirewallDomainListId").unwrap_or_default();
+    r.name = v.name().unwrap_or("").to_string();
+    r.priority = i64::from(v.priority()?);
+    r.action = v.action()?.as_str().to_string();
+    r.block_response = v.block_response().map(|b| b.as_str().to_string());
+    r.block_override_domain = v.block_override_domain().map(|d| d.trim_end_matches('.').to_ascii_lowercase());
+    r.redirection = v
+        .firewall_domain_redirection_action()
+        .map_or_else(|| "INSPECT_REDIRECTION_DOMAIN".to_string(), |a| a.as_str().to_string());
+    r.domain_list_id = v.firewall_domain_list_id().unwrap_or("").to_string();
     Some(r)
 }
 
 #[cfg(test)]
 mod tests {
-    /// The documented ListFirewallRules shape; an entry without an action or priority is not a rule.
+    use aws_sdk_route53resolver::types::{Action, BlockOverrideDnsType, BlockResponse, FirewallRule};
+
+    /// The documented ListFirewallRules shape, as the SDK's type; an entry without an action or
+    /// priority is not a rule.
     #[test]
     fn rules_are_read_with_their_defaults() {
-        let r = super::rule(&serde_json::json!({
-            "FirewallRuleGroupId": "rslvr-frg-1", "FirewallDomainListId": "rslvr-fdl-1", "Name": "block-all",
-            "Priority": 200, "Action": "BLOCK", "BlockResponse": "OVERRIDE", "BlockOverrideDomain": "Sink.Example.",
-            "BlockOverrideDnsType": "CNAME", "BlockOverrideTtl": 60,
-        }))
+        let r = super::rule(
+            &FirewallRule::builder()
+                .firewall_rule_group_id("rslvr-frg-1")
+                .firewall_domain_list_id("rslvr-fdl-1")
+                .name("block-all")
+                .priority(200)
+                .action(Action::Block)
+                .block_response(BlockResponse::Override)
+                .block_override_domain("Sink.Example.")
+                .block_override_dns_type(BlockOverrideDnsType::Cname)
+                .block_override_ttl(60)
+                .build(),
+        )
         .expect("rule");
         assert_eq!((r.name.as_str(), r.priority, r.action.as_str()), ("block-all", 200, "BLOCK"));
+        assert_eq!((r.block_response.as_deref(), r.domain_list_id.as_str()), (Some("OVERRIDE"), "rslvr-fdl-1"));
         assert_eq!(r.block_override_domain.as_deref(), Some("sink.example"));
         assert_eq!(r.redirection, "INSPECT_REDIRECTION_DOMAIN", "the API's default when the field is absent");
         assert!(!r.domains_read);
-        assert!(super::rule(&serde_json::json!({"Name": "x", "Action": "BLOCK"})).is_none());
-        assert!(super::rule(&serde_json::json!("junk")).is_none());
+        assert!(super::rule(&FirewallRule::builder().name("x").action(Action::Block).build()).is_none());
+        assert!(super::rule(&FirewallRule::builder().name("x").priority(1).build()).is_none());
     }
 }

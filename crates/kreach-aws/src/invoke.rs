@@ -2,18 +2,18 @@
 //! asked — invoking the user's own deployed kreach function (lambda:InvokeFunction) with a check
 //! as its event, so the probe runs where the function runs. Its answer is the report.
 //!
-//! The call is kreach's own signed request (`api/`), not the SDK's client: the SDK reads a
-//! payload whole before anyone can look at its size, and a fleet invokes hundreds of functions at
-//! once. Here the body is read as it arrives and refused the moment it passes
-//! [`MAX_INVOKE_RESPONSE`] (Lambda's own limit for a synchronous answer): no answer larger is
-//! ever held in memory.
+//! The call is kreach's own signed request (`api/`), not the SDK's client: the SDK retries on its
+//! own terms while a fleet of hundreds of functions decides itself when to try again, and reads up
+//! to the SDK clients' cap ([`crate::MAX_ANSWER`]). Here the body is read as it arrives and refused
+//! the moment it passes [`MAX_INVOKE_RESPONSE`] (Lambda's own limit for a synchronous answer): no
+//! answer larger is ever held in memory.
 
 use std::time::Duration;
 
 use aws_config::SdkConfig;
 
 use crate::AwsError;
-use crate::api::{Api, Failure};
+use crate::api::Api;
 
 /// Largest answer read: Lambda's synchronous response limit.
 pub const MAX_INVOKE_RESPONSE: usize = 6 * 1024 * 1024;
@@ -51,7 +51,7 @@ impl Invoker {
                 return Err(AwsError::timed_out(format!("{function} did not answer within {} ms", budget.as_millis()))
                     .for_action("lambda:InvokeFunction"));
             }
-            Ok(Err(Failure::Final(e) | Failure::Retry(e))) => {
+            Ok(Err(e)) => {
                 return Err(if e.kind == crate::AwsErrorKind::Invalid {
                     AwsError::invalid(format!(
                         "{function} answered more than {MAX_INVOKE_RESPONSE} bytes, more than a Lambda response can be"
@@ -80,7 +80,7 @@ impl Invoker {
         }
         if status != 200 {
             // The API's error: its code from the header Lambda sets (`x-amzn-ErrorType`), else the body.
-            let (body_code, message) = crate::api::json::json_error(value.as_ref());
+            let (body_code, message) = json_error(value.as_ref());
             let code = header("x-amzn-errortype")
                 .and_then(|t| t.split(':').next().map(str::to_string))
                 .filter(|c| !c.is_empty())
@@ -95,6 +95,22 @@ impl Invoker {
             }
         })
     }
+}
+
+/// The error code and message of a JSON error answer (`__type` may carry a namespace).
+pub(crate) fn json_error(value: Option<&serde_json::Value>) -> (String, String) {
+    let field = |k: &str| value.and_then(|v| v.get(k)).and_then(|v| v.as_str()).unwrap_or("");
+    let code = [field("__type"), field("code"), field("Code")]
+        .into_iter()
+        .find(|c| !c.is_empty())
+        .unwrap_or("")
+        .rsplit('#')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let message = [field("message"), field("Message")].into_iter().find(|m| !m.is_empty()).unwrap_or("").to_string();
+    let code = if code == "ForbiddenException" { "AccessDeniedException".to_string() } else { code };
+    (code, message)
 }
 
 /// [`Invoker::invoke`] with a client made for this one call.

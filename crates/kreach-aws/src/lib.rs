@@ -1,23 +1,27 @@
 //! kreach's AWS audit: why a hop is broken, from the AWS APIs. Read-only: Describe, List and Get
 //! calls only (`calls` in the result lists every one). Kept in its own crate because the AWS SDK
-//! is heavy to build. One file per resource: `endpoint` (EC2, through the Query client in `ec2`),
+//! is heavy to build. One file per resource: `endpoint` (EC2, through `aws-sdk-ec2`: `ec2`),
 //! `route53`, `esm` (the mapping's network and role, the connector), `iam`, `secrets`, `invoke`.
 
 mod api;
 mod backoff;
 mod changes;
 mod destination;
+mod ec2;
 mod endpoint;
 mod error;
 mod esm;
 mod esm_logs;
 mod firewall;
 mod fleet;
+mod http;
 mod iam;
 mod input;
 mod invoke;
+mod msk;
 mod msk_iam;
 mod msk_signer;
+mod pages;
 mod pni;
 mod records;
 mod resolver;
@@ -36,6 +40,8 @@ pub use changes::{lookup_changes, lookup_changes_since, mended_changes};
 pub use error::{AwsError, AwsErrorKind};
 pub use esm::fetch_mapping;
 pub use fleet::{FleetPlan, FleetTarget, Invocation, InvocationOutcome, MAX_FLEET, invoke_fleet};
+pub(crate) use http::https_client;
+pub use http::{MAX_ANSWER, Refused};
 pub use input::{
     InputError, MAPPING_CAP, MappingInput, Policy, PolicyView, Ready, RunInput, SdkReads, SdkSource, no_policy, prepare,
 };
@@ -180,6 +186,11 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
 ) -> AwsError {
     use aws_sdk_route53::error::SdkError;
     match &err {
+        // An answer refused before the SDK read it: the endpoint answered, with something no AWS
+        // API sends (too large, broken XML).
+        SdkError::DispatchFailure(_) if let Some(why) = http::refused(&err) => {
+            AwsError::invalid(format!("{action}: {why}")).for_action(action)
+        }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
             AwsError::unreachable(format!("{action}: the AWS API is not reachable: {}", display_chain(&err)))
                 .for_action(action)
@@ -188,7 +199,9 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
             let status = ctx.raw().status().as_u16();
             let message = err.message().unwrap_or("").to_string();
             // No error code parsed (an emulator's or a proxy's answer): the whole error says more.
-            AwsError::from_answer(action, status, err.code().unwrap_or(""), message, || display_chain(&err))
+            AwsError::from_answer(action, status, err.code().unwrap_or(""), message, || {
+                format!("HTTP {status} ({})", display_chain(&err))
+            })
         }
         _ => AwsError::other(format!("{action}: {}", display_chain(&err))),
     }
@@ -249,12 +262,6 @@ pub async fn sdk_config(
     loader.load().await
 }
 
-/// The HTTPS client every SDK call of kreach's uses (rustls with ring).
-pub(crate) fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
-}
-
 /// Runs the audit within `budget`. Never fails: what could not be read is in the result.
 pub async fn audit(input: &AuditInput, budget: Duration) -> AwsAudit {
     let started = Instant::now();
@@ -306,4 +313,26 @@ async fn aws_credential_check(
 ) -> Result<(), String> {
     use aws_credential_types::provider::ProvideCredentials;
     provider.provide_credentials().await.map(|_| ()).map_err(|e| display_chain(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The audit runs on a runtime's worker thread (the Lambda's: 2 MiB of stack). Its future
+    /// joins a dozen SDK calls, each tens of kilobytes in a debug build; inline they overflowed a
+    /// test thread's stack (issue 33's first SDK draft). The calls' futures live on the heap, so
+    /// the audit's own stays small.
+    #[test]
+    fn the_audits_future_fits_a_worker_threads_stack() {
+        let input = AuditInput::default();
+        let audit = audit(&input, Duration::from_secs(1));
+        let endpoint = {
+            let mut result = AwsAudit::default();
+            let sdk = aws_config::SdkConfig::builder().build();
+            std::mem::size_of_val(&endpoint::endpoint_audit(&input, &mut result, &sdk))
+        };
+        assert!(std::mem::size_of_val(&audit) < 64 * 1024, "{}", std::mem::size_of_val(&audit));
+        assert!(endpoint < 64 * 1024, "{endpoint}");
+    }
 }

@@ -7,7 +7,9 @@
 
 use kreach::report::{AwsAudit, AwsEniPermission, AwsIngressRule, AwsPniInterface};
 
-use crate::api::{self as ec2, Query};
+use aws_sdk_ec2::types::{NetworkInterface, NetworkInterfacePermission};
+
+use crate::ec2::{Ec2, availability_zones, filter, listing, security_groups, wire};
 use crate::note;
 use crate::sg::sg_rules;
 
@@ -17,16 +19,24 @@ pub(crate) const MAX_PNI_INTERFACES: usize = 24;
 /// The PNI interfaces of `vpc`, with their permissions and rules; empty when the VPC has none
 /// (or the reads failed: their errors are in the audit). `false` when an unreachable API stopped
 /// the audit.
-pub(crate) async fn pni_audit(ec2: &ec2::Ec2, vpc: &str, cluster: &[String], audit: &mut AwsAudit) -> bool {
-    let perms_q = Query::new("DescribeNetworkInterfacePermissions")
-        .filter("network-interface-permission.permission", &["INSTANCE-ATTACH".to_string()]);
-    let enis_q = Query::new("DescribeNetworkInterfaces").filter("vpc-id", &[vpc.to_string()]);
-    let zones_q = Query::new("DescribeAvailabilityZones");
-    audit.calls.extend([perms_q.label(), enis_q.label(), zones_q.label()]);
+pub(crate) async fn pni_audit(ec2: &Ec2, vpc: &str, cluster: &[String], audit: &mut AwsAudit) -> bool {
+    audit.calls.extend(
+        ["ec2:DescribeNetworkInterfacePermissions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeAvailabilityZones"]
+            .map(str::to_string),
+    );
     let (perms, enis, zones) = tokio::join!(
-        ec2.call_all(&perms_q, "networkInterfacePermissions"),
-        ec2.call_all(&enis_q, "networkInterfaceSet"),
-        ec2.call(&zones_q),
+        listing!(
+            "ec2:DescribeNetworkInterfacePermissions",
+            ec2.describe_network_interface_permissions()
+                .filters(filter("network-interface-permission.permission", &["INSTANCE-ATTACH".to_string()])),
+            network_interface_permissions
+        ),
+        listing!(
+            "ec2:DescribeNetworkInterfaces",
+            ec2.describe_network_interfaces().filters(filter("vpc-id", &[vpc.to_string()])),
+            network_interfaces
+        ),
+        availability_zones(ec2),
     );
     let permissions: Vec<(String, AwsEniPermission)> = match perms {
         Ok(items) => items.iter().filter_map(permission_from).collect(),
@@ -42,10 +52,9 @@ pub(crate) async fn pni_audit(ec2: &ec2::Ec2, vpc: &str, cluster: &[String], aud
         Err(e) => return !note(audit, e),
     };
     let zone_ids: Vec<(String, String)> = match zones {
-        Ok(out) => out
-            .items("availabilityZoneInfo")
-            .filter_map(|z| Some((z.text("zoneName")?.to_string(), z.text("zoneId")?.to_string())))
-            .collect(),
+        Ok(zones) => {
+            zones.iter().filter_map(|z| Some((z.zone_name()?.to_string(), z.zone_id()?.to_string()))).collect()
+        }
         Err(e) => {
             if note(audit, e) {
                 return false;
@@ -66,21 +75,21 @@ pub(crate) async fn pni_audit(ec2: &ec2::Ec2, vpc: &str, cluster: &[String], aud
     groups.dedup();
     groups.truncate(kreach::limits::MAX_LIST);
     if !groups.is_empty() {
-        let groups_q = Query::new("DescribeSecurityGroups").list("GroupId", &groups);
-        audit.calls.push(groups_q.label());
-        match ec2.call_all(&groups_q, "securityGroupInfo").await {
+        audit.calls.push("ec2:DescribeSecurityGroups".into());
+        match security_groups(ec2, &groups).await {
             Ok(sgs) => {
                 for interface in &mut interfaces {
-                    for sg in sgs.iter().filter(|sg| {
-                        sg.text("groupId").is_some_and(|id| interface.security_groups.iter().any(|g| g == id))
-                    }) {
-                        let id = sg.text("groupId").unwrap_or("");
+                    for sg in sgs
+                        .iter()
+                        .filter(|sg| sg.group_id().is_some_and(|id| interface.security_groups.iter().any(|g| g == id)))
+                    {
+                        let id = sg.group_id().unwrap_or("");
                         for (direction, out) in [
-                            ("ipPermissions", &mut interface.ingress_rules),
-                            ("ipPermissionsEgress", &mut interface.egress_rules),
+                            (sg.ip_permissions(), &mut interface.ingress_rules),
+                            (sg.ip_permissions_egress(), &mut interface.egress_rules),
                         ] {
                             out.extend(
-                                sg_rules(sg, direction)
+                                sg_rules(direction)
                                     .into_iter()
                                     .map(|r| AwsIngressRule::new(id, r.from, r.to, r.all, &r.peer)),
                             );
@@ -101,12 +110,12 @@ pub(crate) async fn pni_audit(ec2: &ec2::Ec2, vpc: &str, cluster: &[String], aud
 }
 
 /// One `INSTANCE-ATTACH` (or other) permission: the interface it is on, and what it grants.
-fn permission_from(item: &ec2::Element) -> Option<(String, AwsEniPermission)> {
-    let interface = item.text("networkInterfaceId")?.to_string();
+fn permission_from(item: &NetworkInterfacePermission) -> Option<(String, AwsEniPermission)> {
+    let interface = item.network_interface_id().filter(|i| !i.is_empty())?.to_string();
     let mut p = AwsEniPermission::default();
-    p.account = item.text("awsAccountId").or_else(|| item.text("awsService")).unwrap_or("").to_string();
-    p.permission = item.text("permission").unwrap_or("").to_string();
-    p.state = item.child("permissionState").and_then(|s| s.text("state")).unwrap_or("").to_ascii_lowercase();
+    p.account = item.aws_account_id().or_else(|| item.aws_service()).unwrap_or("").to_string();
+    p.permission = item.permission().map(|p| p.as_str()).unwrap_or("").to_string();
+    p.state = item.permission_state().and_then(|s| s.state()).map(|s| s.as_str()).unwrap_or("").to_ascii_lowercase();
     Some((interface, p))
 }
 
@@ -115,51 +124,57 @@ fn permission_from(item: &ec2::Element) -> Option<(String, AwsEniPermission)> {
 /// account's instance, or holds an address the cluster's name resolved to while attached to no
 /// instance of this account (a host of the VPC's own — a self-managed broker — is not PNI).
 fn interface_from(
-    eni: &ec2::Element,
+    eni: &NetworkInterface,
     permissions: &[(String, AwsEniPermission)],
     zone_ids: &[(String, String)],
     cluster: &[String],
 ) -> Option<AwsPniInterface> {
-    let id = eni.text("networkInterfaceId")?;
-    if eni.text("interfaceType").is_some_and(|t| t != "interface") || eni.flag("requesterManaged") == Some(true) {
+    let id = eni.network_interface_id().filter(|i| !i.is_empty())?;
+    if eni.interface_type().is_some_and(|t| t.as_str() != "interface") || eni.requester_managed() == Some(true) {
         return None;
     }
-    let owner = eni.text("ownerId").unwrap_or("");
-    let attachment = eni.child("attachment");
+    let owner = eni.owner_id().unwrap_or("");
+    let attachment = eni.attachment();
     let attached_account =
-        attachment.and_then(|a| a.text("instanceOwnerId")).filter(|o| !o.is_empty() && *o != owner).map(str::to_string);
+        attachment.and_then(|a| a.instance_owner_id()).filter(|o| !o.is_empty() && *o != owner).map(str::to_string);
     let granted: Vec<AwsEniPermission> =
         permissions.iter().filter(|(on, _)| on == id).map(|(_, p)| p.clone()).take(kreach::limits::MAX_LIST).collect();
     let mut out = AwsPniInterface::default();
     out.id = id.to_string();
-    out.subnet_id = eni.text("subnetId").unwrap_or("").to_string();
-    out.az_name = eni.text("availabilityZone").unwrap_or("").to_string();
+    out.subnet_id = eni.subnet_id().unwrap_or("").to_string();
+    out.az_name = eni.availability_zone().unwrap_or("").to_string();
     out.az_id = zone_ids.iter().find(|(name, _)| *name == out.az_name).map(|(_, id)| id.clone()).unwrap_or_default();
     out.ips = eni
-        .items("privateIpAddressesSet")
-        .filter_map(|a| a.text("privateIpAddress"))
+        .private_ip_addresses()
+        .iter()
+        .filter_map(|a| a.private_ip_address())
+        .filter(|a| !a.is_empty())
         .map(str::to_string)
         .take(kreach::limits::MAX_LIST)
         .collect();
     if out.ips.is_empty() {
-        out.ips.extend(eni.text("privateIpAddress").map(str::to_string));
+        out.ips.extend(eni.private_ip_address().filter(|a| !a.is_empty()).map(str::to_string));
     }
     // Attached to an instance of this account's own (a self-managed broker, any host): not PNI,
     // even when it holds the cluster's address.
     let attached_here = attached_account.is_none()
-        && attachment.is_some_and(|a| a.text("instanceId").is_some() || a.text("instanceOwnerId").is_some());
+        && attachment.is_some_and(|a| {
+            a.instance_id().is_some_and(|i| !i.is_empty()) || a.instance_owner_id().is_some_and(|o| !o.is_empty())
+        });
     let holds_cluster = out.ips.iter().any(|ip| cluster.contains(ip));
     if granted.is_empty() && attached_account.is_none() && (attached_here || !holds_cluster) {
         return None;
     }
-    out.status = eni.text("status").unwrap_or("").to_string();
+    out.status = eni.status().map(|s| wire(s.as_str())).unwrap_or_default();
     out.attachment_status =
-        attached_account.as_ref().and(attachment).and_then(|a| a.text("status")).map(str::to_string);
+        attached_account.as_ref().and(attachment).and_then(|a| a.status()).map(|s| wire(s.as_str()));
     out.attached_account = attached_account;
     out.permissions = granted;
     out.security_groups = eni
-        .items("groupSet")
-        .filter_map(|g| g.text("groupId"))
+        .groups()
+        .iter()
+        .filter_map(|g| g.group_id())
+        .filter(|g| !g.is_empty())
         .map(str::to_string)
         .take(kreach::limits::MAX_LIST)
         .collect();
@@ -170,67 +185,76 @@ fn interface_from(
 mod tests {
     use super::*;
 
-    fn element(xml: &str) -> ec2::Element {
-        crate::api::xml::parse(xml).expect("xml")
-    }
+    use aws_sdk_ec2::types::{
+        GroupIdentifier, InterfacePermissionType, NetworkInterfaceAttachment, NetworkInterfacePermissionState,
+        NetworkInterfacePermissionStateCode, NetworkInterfaceStatus, NetworkInterfaceType,
+    };
 
     /// The shapes EC2's API reference documents for `DescribeNetworkInterfacePermissions` and a
-    /// cross-account attachment in `DescribeNetworkInterfaces` (moto has neither).
+    /// cross-account attachment in `DescribeNetworkInterfaces` (moto has neither), as the SDK's types.
     #[test]
     fn an_interface_is_pni_by_its_permission_or_its_attachment_to_another_account() {
-        let perms = element(
-            "<DescribeNetworkInterfacePermissionsResponse><networkInterfacePermissions><item>\
-             <networkInterfacePermissionId>eni-perm-1</networkInterfacePermissionId>\
-             <networkInterfaceId>eni-a</networkInterfaceId><awsAccountId>222233334444</awsAccountId>\
-             <permission>INSTANCE-ATTACH</permission><permissionState><state>GRANTED</state></permissionState>\
-             </item></networkInterfacePermissions></DescribeNetworkInterfacePermissionsResponse>",
-        );
-        let permissions: Vec<_> = perms.items("networkInterfacePermissions").filter_map(permission_from).collect();
-        assert_eq!(permissions[0].1.state, "granted");
-        let zones = vec![("us-west-2a".to_string(), "usw2-az1".to_string())];
-        let eni = |id: &str, attachment: &str| {
-            element(&format!(
-                "<item><networkInterfaceId>{id}</networkInterfaceId><subnetId>subnet-1</subnetId>\
-                 <availabilityZone>us-west-2a</availabilityZone><ownerId>111122223333</ownerId>\
-                 <interfaceType>interface</interfaceType><requesterManaged>false</requesterManaged>\
-                 <status>in-use</status><privateIpAddress>10.0.0.5</privateIpAddress>{attachment}\
-                 <groupSet><item><groupId>sg-1</groupId></item></groupSet></item>"
-            ))
-        };
-        let a = interface_from(&eni("eni-a", ""), &permissions, &zones, &[]).expect("permission");
+        let granted = NetworkInterfacePermission::builder()
+            .network_interface_permission_id("eni-perm-1")
+            .network_interface_id("eni-a")
+            .aws_account_id("222233334444")
+            .permission(InterfacePermissionType::InstanceAttach)
+            .permission_state(
+                NetworkInterfacePermissionState::builder().state(NetworkInterfacePermissionStateCode::Granted).build(),
+            )
+            .build();
+        let permissions: Vec<_> = [granted].iter().filter_map(permission_from).collect();
         assert_eq!(
-            (a.az_id.as_str(), a.ips.as_slice(), a.attached()),
-            ("usw2-az1", &["10.0.0.5".to_string()][..], false)
+            (permissions[0].1.state.as_str(), permissions[0].1.permission.as_str()),
+            ("granted", "INSTANCE-ATTACH")
+        );
+        let zones = vec![("us-west-2a".to_string(), "usw2-az1".to_string())];
+        let eni = |id: &str, attachment: Option<NetworkInterfaceAttachment>| {
+            NetworkInterface::builder()
+                .network_interface_id(id)
+                .subnet_id("subnet-1")
+                .availability_zone("us-west-2a")
+                .owner_id("111122223333")
+                .interface_type(NetworkInterfaceType::Interface)
+                .requester_managed(false)
+                .status(NetworkInterfaceStatus::InUse)
+                .private_ip_address("10.0.0.5")
+                .set_attachment(attachment)
+                .groups(GroupIdentifier::builder().group_id("sg-1").build())
+                .build()
+        };
+        let attached = |instance: Option<&str>, owner: &str| {
+            Some(
+                NetworkInterfaceAttachment::builder()
+                    .set_instance_id(instance.map(str::to_string))
+                    .instance_owner_id(owner)
+                    .status(aws_sdk_ec2::types::AttachmentStatus::Attached)
+                    .build(),
+            )
+        };
+        let a = interface_from(&eni("eni-a", None), &permissions, &zones, &[]).expect("permission");
+        assert_eq!(
+            (a.az_id.as_str(), a.ips.as_slice(), a.attached(), a.status.as_str()),
+            ("usw2-az1", &["10.0.0.5".to_string()][..], false, "in-use")
         );
         assert_eq!(a.attach_grants().count(), 1);
-        let b = interface_from(
-            &eni(
-                "eni-b",
-                "<attachment><instanceOwnerId>222233334444</instanceOwnerId><status>attached</status></attachment>",
-            ),
-            &permissions,
-            &zones,
-            &[],
-        )
-        .expect("attached elsewhere");
+        let b = interface_from(&eni("eni-b", attached(None, "222233334444")), &permissions, &zones, &[])
+            .expect("attached elsewhere");
         assert_eq!(b.attached_account.as_deref(), Some("222233334444"));
+        assert_eq!(b.attachment_status.as_deref(), Some("attached"));
         assert!(b.attached());
         // An instance of this account's own: not PNI.
-        let own = eni(
-            "eni-c",
-            "<attachment><instanceOwnerId>111122223333</instanceOwnerId><status>attached</status></attachment>",
-        );
+        let own = eni("eni-c", attached(None, "111122223333"));
         assert_eq!(interface_from(&own, &permissions, &zones, &[]), None);
         // Nor when it holds the cluster's address: a self-managed broker's own interface.
-        let broker = eni(
-            "eni-e",
-            "<attachment><instanceId>i-0abc</instanceId><instanceOwnerId>111122223333</instanceOwnerId>\
-             <status>attached</status></attachment>",
-        );
+        let broker = eni("eni-e", attached(Some("i-0abc"), "111122223333"));
         assert_eq!(interface_from(&broker, &[], &zones, &["10.0.0.5".to_string()]), None);
         // An interface without a permission that holds the cluster's address: PNI, missing its permission.
-        let bare = interface_from(&eni("eni-d", ""), &[], &zones, &["10.0.0.5".to_string()]).expect("the cluster's");
+        let bare = interface_from(&eni("eni-d", None), &[], &zones, &["10.0.0.5".to_string()]).expect("the cluster's");
         assert_eq!((bare.attach_grants().count(), bare.attached()), (0, false));
-        assert_eq!(interface_from(&eni("eni-d", ""), &[], &zones, &["10.0.0.9".to_string()]), None);
+        assert_eq!(interface_from(&eni("eni-d", None), &[], &zones, &["10.0.0.9".to_string()]), None);
+        // A requester-managed interface (an endpoint's, a load balancer's) never is.
+        let managed = NetworkInterface::builder().network_interface_id("eni-f").requester_managed(true).build();
+        assert_eq!(interface_from(&managed, &permissions, &zones, &["10.0.0.5".to_string()]), None);
     }
 }

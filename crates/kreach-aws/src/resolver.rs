@@ -7,11 +7,13 @@ use kreach::report::AwsFirewallRuleGroup;
 use kreach::report::AwsQueryLogConfig;
 use kreach::report::AwsResolverRule;
 
-use crate::api::Api;
-use crate::api::json::{pages, pages_up_to};
-use crate::note;
+use aws_sdk_route53resolver::types::{
+    Filter, ResolverQueryLogConfig, ResolverQueryLogConfigAssociation, ResolverRule, ResolverRuleAssociation,
+};
 
-/// Pages read per listing.
+use crate::note;
+use crate::pages::{RESOLVER_PAGES, listing};
+
 /// Most Resolver rules read (the account's, shared ones included: 10 pages of 100).
 const MAX_RULES: usize = 1000;
 
@@ -34,13 +36,7 @@ pub(crate) async fn resolver_reads(
     if vpcs.is_empty() {
         return ResolverReads::default();
     }
-    let api = match Api::for_service(sdk, "route53resolver").await {
-        Ok(api) => api,
-        Err(e) => {
-            note(audit, e);
-            return ResolverReads::default();
-        }
-    };
+    let api = aws_sdk_route53resolver::Client::new(sdk);
     for action in [
         "ListResolverRuleAssociations",
         "ListResolverRules",
@@ -49,14 +45,31 @@ pub(crate) async fn resolver_reads(
     ] {
         audit.calls.push(format!("route53resolver:{action}"));
     }
-    let filter = serde_json::json!({"Filters": [{"Name": "VPCId", "Values": vpcs}], "MaxResults": 100});
-    let log_filter = serde_json::json!({"Filters": [{"Name": "ResourceId", "Values": vpcs}], "MaxResults": 100});
+    let filter = |name: &str| Filter::builder().name(name).set_values(Some(vpcs.to_vec())).build();
     let mut firewall_audit = AwsAudit::default();
     let (associations, rules, log_associations, logs, firewall) = tokio::join!(
-        pages(&api, "ListResolverRuleAssociations", filter, "ResolverRuleAssociations"),
-        pages_up_to(&api, "ListResolverRules", serde_json::json!({"MaxResults": 100}), "ResolverRules", MAX_RULES),
-        pages(&api, "ListResolverQueryLogConfigAssociations", log_filter, "ResolverQueryLogConfigAssociations"),
-        pages(&api, "ListResolverQueryLogConfigs", serde_json::json!({"MaxResults": 100}), "ResolverQueryLogConfigs"),
+        listing!(
+            "route53resolver:ListResolverRuleAssociations",
+            api.list_resolver_rule_associations().filters(filter("VPCId")).max_results(100),
+            resolver_rule_associations
+        ),
+        listing!(
+            "route53resolver:ListResolverRules",
+            api.list_resolver_rules().max_results(100),
+            resolver_rules,
+            pages = RESOLVER_PAGES,
+            cap = MAX_RULES
+        ),
+        listing!(
+            "route53resolver:ListResolverQueryLogConfigAssociations",
+            api.list_resolver_query_log_config_associations().filters(filter("ResourceId")).max_results(100),
+            resolver_query_log_config_associations
+        ),
+        listing!(
+            "route53resolver:ListResolverQueryLogConfigs",
+            api.list_resolver_query_log_configs().max_results(100),
+            resolver_query_log_configs
+        ),
         crate::firewall::rule_groups(&api, vpcs, &mut firewall_audit),
     );
     crate::merge(audit, firewall_audit);
@@ -78,23 +91,23 @@ pub(crate) async fn resolver_reads(
 
 /// The query logging configurations of the associations to `vpcs`.
 fn join_logs(
-    associations: &[serde_json::Value],
-    configs: &[serde_json::Value],
+    associations: &[ResolverQueryLogConfigAssociation],
+    configs: &[ResolverQueryLogConfig],
     vpcs: &[String],
 ) -> Vec<AwsQueryLogConfig> {
-    let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or("").to_string();
+    let text = |v: Option<&str>| v.unwrap_or("").to_string();
     let mut out = Vec::new();
     for a in associations {
-        let vpc = text(a, "ResourceId");
-        if !vpcs.contains(&vpc) || text(a, "Status").eq_ignore_ascii_case("DELETING") {
+        let vpc = text(a.resource_id());
+        if !vpcs.contains(&vpc) || a.status().is_some_and(|s| s.as_str().eq_ignore_ascii_case("DELETING")) {
             continue;
         }
-        let id = text(a, "ResolverQueryLogConfigId");
-        let Some(config) = configs.iter().find(|c| c["Id"].as_str() == Some(id.as_str())) else { continue };
+        let id = text(a.resolver_query_log_config_id());
+        let Some(config) = configs.iter().find(|c| c.id() == Some(id.as_str())) else { continue };
         let mut q = AwsQueryLogConfig::default();
         q.id = id;
-        q.name = text(config, "Name");
-        q.destination_arn = text(config, "DestinationArn");
+        q.name = text(config.name());
+        q.destination_arn = text(config.destination_arn());
         q.vpc_id = vpc;
         out.push(q);
     }
@@ -102,17 +115,17 @@ fn join_logs(
 }
 
 /// The rules of the associations to `vpcs`, as the report keeps them.
-fn join(associations: &[serde_json::Value], rules: &[serde_json::Value], vpcs: &[String]) -> Vec<AwsResolverRule> {
-    let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or("").to_string();
+fn join(associations: &[ResolverRuleAssociation], rules: &[ResolverRule], vpcs: &[String]) -> Vec<AwsResolverRule> {
+    let text = |v: Option<&str>| v.unwrap_or("").to_string();
     let mut out = Vec::new();
     for a in associations {
-        let vpc = text(a, "VPCId");
+        let vpc = text(a.vpc_id());
         if !vpcs.contains(&vpc) {
             continue;
         }
-        let id = text(a, "ResolverRuleId");
+        let id = text(a.resolver_rule_id());
         let mut r = AwsResolverRule::default();
-        let Some(rule) = rules.iter().find(|r| r["Id"].as_str() == Some(id.as_str())) else {
+        let Some(rule) = rules.iter().find(|r| r.id() == Some(id.as_str())) else {
             // Associated but not among the rules read (a listing cut short): its domain is
             // unknown, so no rule of this VPC can be said to be the most specific.
             r.id = id;
@@ -122,17 +135,16 @@ fn join(associations: &[serde_json::Value], rules: &[serde_json::Value], vpcs: &
             continue;
         };
         r.id = id;
-        r.name = text(rule, "Name");
-        r.domain = text(rule, "DomainName").trim_end_matches('.').to_ascii_lowercase();
-        r.rule_type = text(rule, "RuleType");
-        r.targets = rule["TargetIps"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        r.name = text(rule.name());
+        r.domain = text(rule.domain_name()).trim_end_matches('.').to_ascii_lowercase();
+        r.rule_type = rule.rule_type().map(|t| t.as_str().to_string()).unwrap_or_default();
+        r.targets = rule
+            .target_ips()
+            .iter()
             .take(kreach::limits::MAX_LIST)
             .filter_map(|t| {
-                let ip = t["Ip"].as_str().or(t["Ipv6"].as_str())?;
-                Some(format!("{ip}:{}", t["Port"].as_u64().unwrap_or(53)))
+                let ip = t.ip().or(t.ipv6()).filter(|ip| !ip.is_empty())?;
+                Some(format!("{ip}:{}", t.port().and_then(|p| u16::try_from(p).ok()).unwrap_or(53)))
             })
             .collect();
         r.vpc_id = vpc;
@@ -145,19 +157,30 @@ fn join(associations: &[serde_json::Value], rules: &[serde_json::Value], vpcs: &
 mod tests {
     use super::*;
 
-    /// The documented ListResolverRuleAssociations / ListResolverRules shapes.
+    use aws_sdk_route53resolver::types::{RuleTypeOption, TargetAddress};
+
+    /// The documented ListResolverRuleAssociations / ListResolverRules shapes, as the SDK's types.
     #[test]
-    fn associations_are_joined_with_their_rules_and_hostile_shapes_give_nothing() {
+    fn associations_are_joined_with_their_rules() {
+        let association = |id: &str, rule: &str, vpc: &str| {
+            ResolverRuleAssociation::builder().id(id).resolver_rule_id(rule).vpc_id(vpc).build()
+        };
         let associations = [
-            serde_json::json!({"Id": "rslvr-rrassoc-1", "ResolverRuleId": "rslvr-rr-1", "VPCId": "vpc-a"}),
-            serde_json::json!({"Id": "rslvr-rrassoc-2", "ResolverRuleId": "rslvr-rr-missing", "VPCId": "vpc-a"}),
-            serde_json::json!({"Id": "rslvr-rrassoc-3", "ResolverRuleId": "rslvr-rr-1", "VPCId": "vpc-other"}),
-            serde_json::json!(7),
+            association("rslvr-rrassoc-1", "rslvr-rr-1", "vpc-a"),
+            association("rslvr-rrassoc-2", "rslvr-rr-missing", "vpc-a"),
+            association("rslvr-rrassoc-3", "rslvr-rr-1", "vpc-other"),
+            ResolverRuleAssociation::builder().build(),
         ];
-        let rules = [serde_json::json!({
-            "Id": "rslvr-rr-1", "Name": "to-onprem", "DomainName": "Confluent.Cloud.", "RuleType": "FORWARD",
-            "TargetIps": [{"Ip": "10.9.9.9", "Port": 53}, {"Ip": "10.9.9.10"}, "junk"],
-        })];
+        let rules = [ResolverRule::builder()
+            .id("rslvr-rr-1")
+            .name("to-onprem")
+            .domain_name("Confluent.Cloud.")
+            .rule_type(RuleTypeOption::Forward)
+            .target_ips(TargetAddress::builder().ip("10.9.9.9").port(53).build())
+            .target_ips(TargetAddress::builder().ip("10.9.9.10").build())
+            .target_ips(TargetAddress::builder().ip("10.9.9.11").port(70000).build())
+            .target_ips(TargetAddress::builder().build())
+            .build()];
         let joined = join(&associations, &rules, &["vpc-a".to_string()]);
         assert_eq!(joined.len(), 2, "{joined:?}");
         assert_eq!(
@@ -170,6 +193,6 @@ mod tests {
             (r.id.as_str(), r.domain.as_str(), r.rule_type.as_str(), r.vpc_id.as_str()),
             ("rslvr-rr-1", "confluent.cloud", "FORWARD", "vpc-a")
         );
-        assert_eq!(r.targets, ["10.9.9.9:53", "10.9.9.10:53"]);
+        assert_eq!(r.targets, ["10.9.9.9:53", "10.9.9.10:53", "10.9.9.11:53"]);
     }
 }

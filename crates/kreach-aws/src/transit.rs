@@ -9,8 +9,9 @@ use kreach::report::AwsSubnetInfo;
 use kreach::report::AwsTgwAttachment;
 use kreach::report::AwsTransit;
 
-use crate::api::{Ec2, Element, Query};
-use crate::esm::route_table_of;
+use aws_sdk_ec2::types::{RouteTable, Subnet, TransitGatewayVpcAttachment};
+
+use crate::ec2::{Ec2, filter, listing, route_table_of, route_tables, wire};
 use crate::note;
 
 /// The path between `probe_vpc` (with `probe_subnet`) and the endpoint's VPC and subnets.
@@ -25,16 +26,18 @@ pub(crate) async fn transit(
     let vpcs = vec![probe_vpc.to_string(), endpoint_vpc.to_string()];
     let mut subnet_ids: Vec<String> = endpoint_subnets.to_vec();
     subnet_ids.extend(probe_subnet.map(str::to_string));
-    let subnets_q = Query::new("DescribeSubnets").filter("vpc-id", &vpcs);
-    let tables_q = Query::new("DescribeRouteTables").filter("vpc-id", &vpcs);
-    let attachments_q = Query::new("DescribeTransitGatewayVpcAttachments").filter("vpc-id", &vpcs);
-    for q in [&subnets_q, &tables_q, &attachments_q] {
-        audit.calls.push(q.label());
-    }
+    audit.calls.extend(
+        ["ec2:DescribeSubnets", "ec2:DescribeRouteTables", "ec2:DescribeTransitGatewayVpcAttachments"]
+            .map(str::to_string),
+    );
     let (subnets, tables, attachments) = tokio::join!(
-        ec2.call_all(&subnets_q, "subnetSet"),
-        ec2.call_all(&tables_q, "routeTableSet"),
-        ec2.call_all(&attachments_q, "transitGatewayVpcAttachments"),
+        listing!("ec2:DescribeSubnets", ec2.describe_subnets().filters(filter("vpc-id", &vpcs)), subnets),
+        route_tables(ec2, &vpcs),
+        listing!(
+            "ec2:DescribeTransitGatewayVpcAttachments",
+            ec2.describe_transit_gateway_vpc_attachments().filters(filter("vpc-id", &vpcs)),
+            transit_gateway_vpc_attachments
+        ),
     );
     let subnets: Vec<AwsSubnetInfo> = match subnets {
         Ok(items) => items.iter().map(subnet).collect(),
@@ -75,23 +78,22 @@ pub(crate) async fn transit(
     Some(t)
 }
 
-fn subnet(s: &Element) -> AwsSubnetInfo {
+fn subnet(s: &Subnet) -> AwsSubnetInfo {
     let mut info = AwsSubnetInfo::default();
-    info.id = s.text("subnetId").unwrap_or("").into();
-    info.vpc_id = s.text("vpcId").unwrap_or("").into();
-    info.cidr = s.text("cidrBlock").unwrap_or("").into();
-    info.az_id = s.text("availabilityZoneId").unwrap_or("").into();
+    info.id = s.subnet_id().unwrap_or("").into();
+    info.vpc_id = s.vpc_id().unwrap_or("").into();
+    info.cidr = s.cidr_block().unwrap_or("").into();
+    info.az_id = s.availability_zone_id().unwrap_or("").into();
     info
 }
 
-fn attachment(a: &Element, subnets: &[AwsSubnetInfo]) -> AwsTgwAttachment {
+fn attachment(a: &TransitGatewayVpcAttachment, subnets: &[AwsSubnetInfo]) -> AwsTgwAttachment {
     let mut att = AwsTgwAttachment::default();
-    att.id = a.text("transitGatewayAttachmentId").unwrap_or("").into();
-    att.transit_gateway_id = a.text("transitGatewayId").unwrap_or("").into();
-    att.vpc_id = a.text("vpcId").unwrap_or("").into();
-    att.state = a.text("state").unwrap_or("").into();
-    att.subnets = a.strings("subnetIds");
-    att.subnets.truncate(kreach::limits::MAX_LIST);
+    att.id = a.transit_gateway_attachment_id().unwrap_or("").into();
+    att.transit_gateway_id = a.transit_gateway_id().unwrap_or("").into();
+    att.vpc_id = a.vpc_id().unwrap_or("").into();
+    att.state = a.state().map(|s| wire(s.as_str())).unwrap_or_default();
+    att.subnets = a.subnet_ids().iter().filter(|s| !s.is_empty()).take(kreach::limits::MAX_LIST).cloned().collect();
     let mut zones: Vec<String> =
         att.subnets.iter().filter_map(|id| subnets.iter().find(|s| s.id == *id)).map(|s| s.az_id.clone()).collect();
     zones.sort();
@@ -101,32 +103,34 @@ fn attachment(a: &Element, subnets: &[AwsSubnetInfo]) -> AwsTgwAttachment {
 }
 
 /// The route `from`'s table uses toward `cidr`: the longest destination that covers it.
-fn lookup(tables: &[Element], from: &AwsSubnetInfo, cidr: &str) -> AwsRouteLookup {
+fn lookup(tables: &[RouteTable], from: &AwsSubnetInfo, cidr: &str) -> AwsRouteLookup {
     let mut l = AwsRouteLookup::default();
     l.subnet = from.id.clone();
     l.toward = cidr.to_string();
     let Some(table) = route_table_of(tables, &from.id, &from.vpc_id) else { return l };
-    l.route_table = table.text("routeTableId").map(str::to_string);
+    l.route_table = table.route_table_id().map(str::to_string);
     let Ok(toward) = cidr.parse::<Ipv4Net>() else { return l };
     let best = table
-        .items("routeSet")
-        .filter_map(|r| Some((r, r.text("destinationCidrBlock")?.parse::<Ipv4Net>().ok()?)))
+        .routes()
+        .iter()
+        .filter_map(|r| Some((r, r.destination_cidr_block()?.parse::<Ipv4Net>().ok()?)))
         .filter(|(_, dest)| dest.contains(&toward))
         .max_by_key(|(_, dest)| dest.prefix_len());
     if let Some((route, dest)) = best {
         l.destination = Some(dest.to_string());
         l.target = [
-            "transitGatewayId",
-            "vpcPeeringConnectionId",
-            "gatewayId",
-            "natGatewayId",
-            "networkInterfaceId",
-            "instanceId",
+            route.transit_gateway_id(),
+            route.vpc_peering_connection_id(),
+            route.gateway_id(),
+            route.nat_gateway_id(),
+            route.network_interface_id(),
+            route.instance_id(),
         ]
-        .iter()
-        .find_map(|k| route.text(k))
+        .into_iter()
+        .flatten()
+        .find(|t| !t.is_empty())
         .map(str::to_string);
-        l.state = route.text("state").map(str::to_string);
+        l.state = route.state().map(|s| wire(s.as_str()));
     }
     l
 }

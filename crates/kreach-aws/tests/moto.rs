@@ -309,16 +309,20 @@ async fn an_endpoint_to_a_service_in_another_region_than_the_cluster_is_named() 
 }
 
 /// An EC2 API endpoint that misbehaves (a proxy, a captive portal, a hostile emulator): every
-/// answer is classified into the audit — an oversized body, XML that does not parse, nesting
-/// without end, a 500 that stays a 500, an answer that never comes — and the audit ends inside
-/// its budget. The EC2 calls are kreach's own Query client; no real AWS implementation sends these
-/// bodies, so the peer is a hand-written HTTP server on 127.0.0.1.
+/// answer is classified into the audit — an oversized body (declared, or streamed without a
+/// length), a truncated document (which the SDK's own XML reader would take for an empty listing:
+/// "no endpoint"), XML that does not parse, nesting without end, a 500 that stays a 500, an answer
+/// that never comes — and the audit ends inside its budget. The EC2 calls are aws-sdk-ec2's over
+/// kreach's capped client; no real AWS implementation sends these bodies, so the peer is a
+/// hand-written HTTP server on 127.0.0.1.
 #[tokio::test]
 async fn a_hostile_ec2_endpoint_is_classified_and_bounded() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let cases: [(&str, Option<Vec<u8>>); 5] = [
+    let cases: [(&str, Option<Vec<u8>>); 7] = [
         ("oversized", Some(http_response(200, &vec![b'<'; 9 * 1024 * 1024]))),
-        ("malformed", Some(http_response(200, b"<DescribeVpcEndpointsResponse><vpcEndpointSet><item>"))),
+        ("endless", Some(chunked_response(9 * 1024 * 1024))),
+        ("truncated", Some(http_response(200, b"<DescribeVpcEndpointsResponse><vpcEndpointSet><item>"))),
+        ("malformed", Some(http_response(200, b"<DescribeVpcEndpointsResponse><<>>"))),
         ("deep", Some(http_response(200, "<a>".repeat(100_000).as_bytes()))),
         ("server-error", Some(http_response(500, b"<html>bad gateway</html>"))),
         ("silent", None),
@@ -356,7 +360,8 @@ async fn a_hostile_ec2_endpoint_is_classified_and_bounded() {
         assert!(audit.endpoint.is_none(), "{name}: nothing was read: {audit:#?}");
         let said = format!("{:?} {:?}", audit.unavailable, audit.errors);
         let expected = match name {
-            "oversized" => "is larger than",
+            "oversized" | "endless" => "is larger than 8388608 bytes",
+            "truncated" => "malformed XML: the document ends inside an element",
             "malformed" => "malformed XML",
             "deep" => "deeper than",
             "server-error" => "HTTP 500",
@@ -365,6 +370,20 @@ async fn a_hostile_ec2_endpoint_is_classified_and_bounded() {
         assert!(said.contains(expected), "{name}: {said}");
         assert!(said.contains("ec2:DescribeVpcEndpoints") || name == "silent", "{name}: names the call: {said}");
     }
+}
+
+/// An answer without a length: `size` bytes of XML-looking text in 64 KiB chunks, as a peer that
+/// streams without end would send them (the cap must hold while reading, not only by the header).
+fn chunked_response(size: usize) -> Vec<u8> {
+    let mut out = b"HTTP/1.1 200 X\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let chunk = vec![b'<'; 64 * 1024];
+    for _ in 0..size.div_ceil(chunk.len()) {
+        out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        out.extend_from_slice(&chunk);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    out
 }
 
 fn http_response(status: u16, body: &[u8]) -> Vec<u8> {

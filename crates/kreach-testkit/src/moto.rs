@@ -38,13 +38,18 @@ impl Moto {
     pub fn start(root: &Path) -> Moto {
         let bin = root.join("target/lab-peers/venv/bin/moto_server");
         assert!(bin.exists(), "{} is missing: run scripts/setup.sh (installs moto server)", bin.display());
+        // moto_server's own main, through a launcher that mends the one answer shape of moto's
+        // that AWS never sends and the SDK refuses (fixtures/aws/moto_serve.py says which).
+        let python = root.join("target/lab-peers/venv/bin/python");
+        let launcher = root.join("fixtures/aws/moto_serve.py");
         // A free port is picked, released and then bound by moto: another test may take it in
         // between. Moto exits when it cannot bind; the start is then tried again on another port.
         let dir = tempfile::tempdir().expect("moto dir");
         let (child, addr) = (0..5)
             .find_map(|_| {
                 let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
-                let mut child = Command::new(&bin)
+                let mut child = Command::new(&python)
+                    .arg(&launcher)
                     .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                     .current_dir(dir.path())
                     .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording"))
