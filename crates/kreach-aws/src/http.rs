@@ -38,7 +38,7 @@ pub enum Refused {
     /// XML that is not one whole well-formed document.
     #[error("malformed XML: {0}")]
     Malformed(String),
-    /// XML nested deeper than [`MAX_DEPTH`] or with more than [`MAX_ELEMENTS`] elements.
+    /// XML nested deeper than 32 elements or with more than 200 000 of them.
     #[error("the answer {0}")]
     TooBig(String),
 }
