@@ -230,4 +230,26 @@ mod tests {
         let wide = format!("<r>{}</r>", "<i/>".repeat(MAX_ELEMENTS + 1));
         assert!(matches!(check_xml(wide.as_bytes()), Err(Refused::TooBig(w)) if w.contains("more than")));
     }
+
+    /// A refused answer reaches the SDK as a dispatch failure; every classifier names it for what
+    /// it is (the endpoint answered, wrongly), never "not reachable".
+    #[test]
+    fn a_refused_answer_is_invalid_not_unreachable() {
+        use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+        type Failed = aws_sdk_secretsmanager::error::SdkError<
+            GetSecretValueError,
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+        >;
+        let refused = || Failed::dispatch_failure(ConnectorError::other(Box::new(Refused::TooLarge(MAX_ANSWER)), None));
+        let e = crate::classify("secretsmanager:GetSecretValue", refused());
+        assert_eq!(e.kind, crate::AwsErrorKind::Invalid);
+        assert!(!e.is_unreachable());
+        assert!(e.to_string().contains("is larger than 8388608 bytes"), "{e}");
+        let (outcome, detail) = crate::secrets::classify_secret_error(&refused());
+        assert_eq!(outcome, kreach::report::SecretOutcome::Error);
+        assert!(detail.contains("is larger than"), "{detail}");
+        // A connection that failed is still unreachable.
+        let io = Failed::dispatch_failure(ConnectorError::io("connection refused".into()));
+        assert!(crate::classify("secretsmanager:GetSecretValue", io).is_unreachable());
+    }
 }

@@ -69,7 +69,7 @@ pub async fn read_secret(
     }
 }
 
-fn classify_secret_error<E>(
+pub(crate) fn classify_secret_error<E>(
     err: &aws_sdk_secretsmanager::error::SdkError<E, aws_sdk_secretsmanager::config::http::HttpResponse>,
 ) -> (SecretOutcome, String)
 where
@@ -77,6 +77,10 @@ where
 {
     use aws_sdk_secretsmanager::error::SdkError;
     match err {
+        // The API answered, with something it never sends (too large, broken XML): not unreachable.
+        SdkError::DispatchFailure(_) if let Some(why) = crate::http::refused(err) => {
+            (SecretOutcome::Error, format!("secretsmanager:GetSecretValue: {why}"))
+        }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => (
             SecretOutcome::Unreachable,
             format!("secretsmanager:GetSecretValue: the Secrets Manager API is not reachable: {}", display_chain(err)),
