@@ -5,15 +5,10 @@
 use aws_sdk_ec2::types::{AvailabilityZone, Filter, RouteTable, SecurityGroup};
 
 use crate::AwsError;
-pub(crate) use crate::pages::listing;
+use crate::pages::listing;
 
-/// The EC2 client of the SDK configuration.
+/// The EC2 client (`Ec2::new(sdk)`).
 pub(crate) type Ec2 = aws_sdk_ec2::Client;
-
-/// The EC2 client of `sdk`.
-pub(crate) fn client(sdk: &aws_config::SdkConfig) -> Ec2 {
-    aws_sdk_ec2::Client::new(sdk)
-}
 
 /// An EC2 filter: `name` with any of `values`.
 pub(crate) fn filter(name: &str, values: &[String]) -> Filter {

@@ -16,7 +16,8 @@ use aws_sdk_ec2::types::{
     AvailabilityZone, Filter, NetworkAcl, NetworkInterface, SecurityGroup, VpcAttributeName, VpcEndpoint,
 };
 
-use crate::ec2::{self, Ec2, availability_zones, filter, listing, security_groups, wire};
+use crate::ec2::{self, Ec2, availability_zones, filter, security_groups, wire};
+use crate::pages::listing;
 use crate::sg::sg_rules;
 use crate::{AuditInput, AwsError, PORTS, expected_records_for, merge, note, route53};
 
@@ -25,7 +26,7 @@ use crate::{AuditInput, AwsError, PORTS, expected_records_for, merge, note, rout
 /// Route 53's) and are applied in a fixed order: the audit's critical path is the endpoint plus the
 /// longest of them (the zone's three Route 53 calls), not their sum.
 pub(crate) async fn endpoint_audit(input: &AuditInput, audit: &mut AwsAudit, sdk: &aws_config::SdkConfig) {
-    let ec2 = ec2::client(sdk);
+    let ec2 = Ec2::new(sdk);
     let (mut endpoint, interface_ids) = match find_endpoint(&ec2, input, audit).await {
         Ok(Some(found)) => found,
         Ok(None) => {

@@ -9,7 +9,8 @@ use kreach::report::EsmAudit;
 use kreach::report::EsmEgress;
 use kreach::report::EsmSubnet;
 
-use crate::ec2::{Ec2, filter, listing, route_table_of, route_tables, security_groups};
+use crate::ec2::{Ec2, filter, route_table_of, route_tables, security_groups};
+use crate::pages::listing;
 use crate::{AwsError, classify, iam, note, sg_rules};
 
 /// The services the mapping's pollers call besides Kafka.
@@ -87,7 +88,7 @@ pub(crate) async fn audit_mapping(sdk: &aws_config::SdkConfig, m: &EventSourceMa
         m
     };
     if !m.subnets.is_empty() || !m.security_groups.is_empty() {
-        mapping_network(&crate::ec2::client(sdk), m, &region, &mut esm, audit).await;
+        mapping_network(&Ec2::new(sdk), m, &region, &mut esm, audit).await;
     }
     // The function's role and what it may do.
     if let Some(function) = &m.function_arn {

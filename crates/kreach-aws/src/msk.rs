@@ -45,7 +45,7 @@ pub(crate) async fn msk_cluster(
 /// then `kafka:DescribeVpcConnection` for its subnets and groups); without one, a cluster entry
 /// that says so (`vpc_connection` empty).
 async fn vpc_connection(kafka: &aws_sdk_kafka::Client, arn: &str, audit: &mut AwsAudit) -> MskCluster {
-    let listed = list_vpc_connections(kafka, audit).await;
+    let listed = list_vpc_connections(kafka, audit).await.unwrap_or_default();
     let Some(connection) = connection_for(&listed, arn) else { return cross_account(arn, None, None) };
     let detail = describe_vpc_connection(kafka, &connection, audit).await;
     cross_account(arn, Some(connection), detail.as_ref())
@@ -146,8 +146,8 @@ pub(crate) async fn client_vpc_connection(
 }
 
 /// Of the listed connections, the one to `cluster`: an AVAILABLE one first.
-fn connection_for(listed: &Option<Vec<VpcConnection>>, cluster: &str) -> Option<String> {
-    let best = best_connection(listed.as_deref().unwrap_or_default(), |c| c.target_cluster_arn() == Some(cluster))?;
+fn connection_for(listed: &[VpcConnection], cluster: &str) -> Option<String> {
+    let best = best_connection(listed, |c| c.target_cluster_arn() == Some(cluster))?;
     best.vpc_connection_arn().filter(|a| !a.is_empty()).map(str::to_string)
 }
 
@@ -319,16 +319,15 @@ mod tests {
         let conn = |arn: &str, cluster: &str, state: VpcConnectionState| {
             VpcConnection::builder().vpc_connection_arn(arn).target_cluster_arn(cluster).state(state).build()
         };
-        let listed = Some(vec![
+        let listed = vec![
             conn("arn:conn/old", "arn:cluster", VpcConnectionState::Rejected),
             conn("arn:conn/other", "arn:another", VpcConnectionState::Available),
             conn("arn:conn/new", "arn:cluster", VpcConnectionState::Available),
-        ]);
+        ];
         assert_eq!(connection_for(&listed, "arn:cluster").as_deref(), Some("arn:conn/new"));
-        let first = Some(listed.as_ref().expect("listed")[..1].to_vec());
-        assert_eq!(connection_for(&first, "arn:cluster").as_deref(), Some("arn:conn/old"));
+        assert_eq!(connection_for(&listed[..1], "arn:cluster").as_deref(), Some("arn:conn/old"));
         assert_eq!(connection_for(&listed, "arn:none"), None);
-        assert_eq!(connection_for(&None, "arn:cluster"), None);
+        assert_eq!(connection_for(&[], "arn:cluster"), None);
         let detail = ConnectionDetail {
             state: Some("AVAILABLE".into()),
             subnets: vec!["subnet-x".into(), "subnet-y".into()],

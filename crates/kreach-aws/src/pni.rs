@@ -9,8 +9,9 @@ use kreach::report::{AwsAudit, AwsEniPermission, AwsIngressRule, AwsPniInterface
 
 use aws_sdk_ec2::types::{NetworkInterface, NetworkInterfacePermission};
 
-use crate::ec2::{Ec2, availability_zones, filter, listing, security_groups, wire};
+use crate::ec2::{Ec2, availability_zones, filter, security_groups, wire};
 use crate::note;
+use crate::pages::listing;
 use crate::sg::sg_rules;
 
 /// Most PNI interfaces kept (Confluent's script creates one per zone and access point).

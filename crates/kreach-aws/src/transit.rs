@@ -11,8 +11,9 @@ use kreach::report::AwsTransit;
 
 use aws_sdk_ec2::types::{RouteTable, Subnet, TransitGatewayVpcAttachment};
 
-use crate::ec2::{Ec2, filter, listing, route_table_of, route_tables, wire};
+use crate::ec2::{Ec2, filter, route_table_of, route_tables, wire};
 use crate::note;
+use crate::pages::listing;
 
 /// The path between `probe_vpc` (with `probe_subnet`) and the endpoint's VPC and subnets.
 pub(crate) async fn transit(
